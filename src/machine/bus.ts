@@ -1,0 +1,96 @@
+import type { MmioDevice, Width } from "./device";
+import { Ram } from "./memory";
+
+/**
+ * The board's physical address space: RAM plus memory-mapped devices.
+ *
+ * Physical addresses are JavaScript numbers. Every address the `virt` board decodes is far below
+ * 2^53; anything larger is simply unmapped.
+ *
+ * `load`/`store` return false for an address nothing decodes, and the hart turns that into an
+ * access fault. An 8-byte MMIO access is split into two 4-byte device accesses, low word first.
+ */
+export class Bus {
+  readonly devices: MmioDevice[] = [];
+  /** Called on every MMIO access when set. Unset, it costs one property test per MMIO access. */
+  onMmio: ((dev: MmioDevice, offset: number, width: 1 | 2 | 4 | 8, isWrite: boolean, value: bigint) => void) | undefined;
+
+  constructor(readonly ram: Ram) {}
+
+  attach(dev: MmioDevice): void {
+    for (const d of this.devices) {
+      if (dev.base < d.base + d.size && d.base < dev.base + dev.size) {
+        throw new Error(`device ${dev.name} overlaps ${d.name}`);
+      }
+    }
+    this.devices.push(dev);
+  }
+
+  deviceAt(pa: number, len: number): MmioDevice | undefined {
+    for (const d of this.devices) {
+      if (pa >= d.base && pa + len <= d.base + d.size) return d;
+    }
+    return undefined;
+  }
+
+  /** Loads `width` bytes at `pa`; undefined when nothing decodes the address. */
+  load(pa: number, width: 1 | 2 | 4 | 8): bigint | undefined {
+    if (this.ram.contains(pa, width)) {
+      const v = this.ram.view;
+      const o = pa - this.ram.base;
+      switch (width) {
+        case 1: return BigInt(v.getUint8(o));
+        case 2: return BigInt(v.getUint16(o, true));
+        case 4: return BigInt(v.getUint32(o, true));
+        case 8: return v.getBigUint64(o, true);
+      }
+    }
+    const dev = this.deviceAt(pa, width);
+    if (!dev) return undefined;
+    const off = pa - dev.base;
+    const value = width === 8
+      ? BigInt(dev.read(off, 4)) | (BigInt(dev.read(off + 4, 4)) << 32n)
+      : BigInt(dev.read(off, width as Width));
+    this.onMmio?.(dev, off, width, false, value);
+    return value;
+  }
+
+  /** Stores the low `width` bytes of `value` at `pa`; false when nothing decodes the address. */
+  store(pa: number, width: 1 | 2 | 4 | 8, value: bigint): boolean {
+    if (this.ram.contains(pa, width)) {
+      const v = this.ram.view;
+      const o = pa - this.ram.base;
+      switch (width) {
+        case 1: v.setUint8(o, Number(value & 0xffn)); break;
+        case 2: v.setUint16(o, Number(value & 0xffffn), true); break;
+        case 4: v.setUint32(o, Number(value & 0xffffffffn), true); break;
+        case 8: v.setBigUint64(o, BigInt.asUintN(64, value), true); break;
+      }
+      return true;
+    }
+    const dev = this.deviceAt(pa, width);
+    if (!dev) return false;
+    const off = pa - dev.base;
+    this.onMmio?.(dev, off, width, true, value);
+    if (width === 8) {
+      dev.write(off, 4, Number(value & 0xffffffffn));
+      dev.write(off + 4, 4, Number((value >> 32n) & 0xffffffffn));
+    } else {
+      dev.write(off, width, Number(BigInt.asUintN(width * 8, value)));
+    }
+    return true;
+  }
+
+  /** Debugger access: copies up to `len` bytes of RAM or device-free memory; null where unmapped. */
+  readBytes(pa: number, len: number): Uint8Array | null {
+    if (!this.ram.contains(pa, len)) return null;
+    const o = pa - this.ram.base;
+    return this.ram.bytes.slice(o, o + len);
+  }
+
+  writeBytes(pa: number, data: Uint8Array): boolean {
+    if (!this.ram.contains(pa, data.length)) return false;
+    this.ram.bytes.set(data, pa - this.ram.base);
+    return true;
+  }
+}
