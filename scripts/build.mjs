@@ -1,0 +1,28 @@
+// Bundles the three programs Hyperstep ships: the extension, the standalone debug adapter and the CLI.
+// `--watch` rebuilds on change; `--minify` is used for the VSIX.
+import * as esbuild from "esbuild";
+
+const watch = process.argv.includes("--watch");
+const minify = process.argv.includes("--minify");
+
+const common = {
+  bundle: true,
+  platform: "node",
+  target: "node20",
+  format: "cjs",
+  sourcemap: !minify,
+  minify,
+  logLevel: "info",
+};
+
+const builds = [
+  { ...common, entryPoints: ["src/extension/extension.ts"], outfile: "dist/extension.js", external: ["vscode"] },
+  { ...common, entryPoints: ["src/debug/main.ts"], outfile: "dist/hyperstep-dap.js", banner: { js: "#!/usr/bin/env node" } },
+  { ...common, entryPoints: ["src/cli/main.ts"], outfile: "dist/hyperstep.js", banner: { js: "#!/usr/bin/env node" } },
+];
+
+if (watch) {
+  for (const b of builds) await (await esbuild.context(b)).watch();
+} else {
+  await Promise.all(builds.map((b) => esbuild.build(b)));
+}

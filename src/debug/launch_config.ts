@@ -1,0 +1,86 @@
+import { AVAILABLE_TECHNIQUES, TECHNIQUES, type Technique } from "../hypervisor/target";
+import { parseMemorySize } from "../machine/memory_size";
+
+/**
+ * The launch configuration, checked field by field.
+ *
+ * VS Code validates launch.json against the schema in package.json only as a hint in the editor;
+ * other DAP clients send anything. So the adapter checks every field itself and names the field that
+ * is wrong, which is what a user needs to fix it.
+ */
+export interface LaunchConfig {
+  program: string;
+  stopOnEntry: boolean;
+  memoryBytes: number;
+  technique: Technique;
+  maxInstructions: number | undefined;
+  cwd: string | undefined;
+  args: string[];
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`launch configuration: '${field}' ${message}`);
+  }
+}
+
+export const DEFAULT_MEMORY_BYTES = 128 * 1024 * 1024;
+
+function optional<T>(args: Record<string, unknown>, field: string, type: string, fallback: T): T {
+  const v = args[field];
+  if (v === undefined || v === null) return fallback;
+  if (typeof v !== type) throw new ConfigError(field, `must be a ${type}, not ${JSON.stringify(v)}`);
+  return v as T;
+}
+
+/** Checks raw launch arguments. Throws ConfigError naming the first bad field. */
+export function parseLaunchConfig(raw: unknown): LaunchConfig {
+  if (typeof raw !== "object" || raw === null) throw new ConfigError("(arguments)", "must be an object");
+  const args = raw as Record<string, unknown>;
+
+  const program = args.program;
+  if (program === undefined || program === null || program === "") {
+    throw new ConfigError("program", "is required: the path of a guest .S/.s file or an ELF executable");
+  }
+  if (typeof program !== "string") throw new ConfigError("program", `must be a string path, not ${JSON.stringify(program)}`);
+
+  const technique = optional<string>(args, "technique", "string", "native");
+  if (!(TECHNIQUES as readonly string[]).includes(technique)) {
+    throw new ConfigError("technique", `must be one of ${TECHNIQUES.join(", ")}; got "${technique}"`);
+  }
+  if (!AVAILABLE_TECHNIQUES.includes(technique as Technique)) {
+    throw new ConfigError("technique", `"${technique}" is not yet available in this version; use "native"`);
+  }
+
+  const rawMemory = args.memory ?? DEFAULT_MEMORY_BYTES;
+  if (typeof rawMemory !== "string" && typeof rawMemory !== "number") {
+    throw new ConfigError("memory", `must be a size such as "128M" or a byte count, not ${JSON.stringify(rawMemory)}`);
+  }
+  const memoryBytes = parseMemorySize(rawMemory);
+  if (memoryBytes === undefined) {
+    throw new ConfigError("memory", `must be a whole number of 4 KiB pages between 4K and 4G, such as "128M"; got ${JSON.stringify(rawMemory)}`);
+  }
+
+  const maxInstructions = args.maxInstructions;
+  if (maxInstructions !== undefined && maxInstructions !== null && (typeof maxInstructions !== "number" || !Number.isSafeInteger(maxInstructions) || maxInstructions <= 0)) {
+    throw new ConfigError("maxInstructions", `must be a positive integer, not ${JSON.stringify(maxInstructions)}`);
+  }
+
+  const argv = args.args ?? [];
+  if (!Array.isArray(argv) || argv.some((a) => typeof a !== "string")) {
+    throw new ConfigError("args", "must be an array of strings");
+  }
+
+  return {
+    program,
+    stopOnEntry: optional(args, "stopOnEntry", "boolean", false),
+    memoryBytes,
+    technique: technique as Technique,
+    maxInstructions: (maxInstructions as number | undefined) ?? undefined,
+    cwd: optional<string | undefined>(args, "cwd", "string", undefined),
+    args: argv as string[],
+  };
+}

@@ -1,0 +1,62 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { ConfigError, DEFAULT_MEMORY_BYTES, parseLaunchConfig } from "../../../src/debug/launch_config";
+import { parseMemorySize } from "../../../src/machine/memory_size";
+
+function fieldOf(raw: unknown): string {
+  try {
+    parseLaunchConfig(raw);
+  } catch (e) {
+    assert.ok(e instanceof ConfigError, `expected ConfigError, got ${e}`);
+    assert.ok(e.message.includes(`'${e.field}'`), "the message names the field");
+    return e.field;
+  }
+  assert.fail("expected the configuration to be rejected");
+}
+
+test("a minimal configuration gets the documented defaults", () => {
+  const c = parseLaunchConfig({ program: "guest.S" });
+  assert.deepEqual(c, { program: "guest.S", stopOnEntry: false, memoryBytes: DEFAULT_MEMORY_BYTES, technique: "native", maxInstructions: undefined, cwd: undefined, args: [] });
+});
+
+test("every field is read", () => {
+  const c = parseLaunchConfig({ program: "g.elf", stopOnEntry: true, memory: "64M", technique: "native", maxInstructions: 1000, cwd: "/w", args: ["x"] });
+  assert.equal(c.memoryBytes, 64 * 1024 * 1024);
+  assert.equal(c.stopOnEntry, true);
+  assert.equal(c.maxInstructions, 1000);
+  assert.equal(c.cwd, "/w");
+  assert.deepEqual(c.args, ["x"]);
+});
+
+test("bad fields are rejected with the field named", () => {
+  assert.equal(fieldOf({}), "program");
+  assert.equal(fieldOf({ program: "" }), "program");
+  assert.equal(fieldOf({ program: 42 }), "program");
+  assert.equal(fieldOf(null), "(arguments)");
+  assert.equal(fieldOf({ program: "a.S", technique: "magic" }), "technique");
+  assert.equal(fieldOf({ program: "a.S", technique: 3 }), "technique");
+  assert.equal(fieldOf({ program: "a.S", stopOnEntry: "yes" }), "stopOnEntry");
+  assert.equal(fieldOf({ program: "a.S", memory: "lots" }), "memory");
+  assert.equal(fieldOf({ program: "a.S", memory: true }), "memory");
+  assert.equal(fieldOf({ program: "a.S", maxInstructions: -1 }), "maxInstructions");
+  assert.equal(fieldOf({ program: "a.S", maxInstructions: 1.5 }), "maxInstructions");
+  assert.equal(fieldOf({ program: "a.S", args: "x" }), "args");
+  assert.equal(fieldOf({ program: "a.S", cwd: 7 }), "cwd");
+});
+
+test("techniques that are not built yet say so", () => {
+  assert.throws(() => parseLaunchConfig({ program: "a.S", technique: "trap-and-emulate" }), /not yet available/);
+});
+
+test("memory sizes", () => {
+  assert.equal(parseMemorySize("128M"), 128 * 1024 * 1024);
+  assert.equal(parseMemorySize("128MiB"), 128 * 1024 * 1024);
+  assert.equal(parseMemorySize("4k"), 4096);
+  assert.equal(parseMemorySize("1G"), 1024 ** 3);
+  assert.equal(parseMemorySize(65536), 65536);
+  assert.equal(parseMemorySize("1000"), undefined, "not a whole page");
+  assert.equal(parseMemorySize("0"), undefined);
+  assert.equal(parseMemorySize("8G"), undefined, "over the 4 GiB limit");
+  assert.equal(parseMemorySize("-4K"), undefined);
+  assert.equal(parseMemorySize("12X"), undefined);
+});

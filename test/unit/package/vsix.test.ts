@@ -1,0 +1,48 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+
+const root = path.resolve(import.meta.dirname, "../../..");
+
+/** Lists the entries of a zip file from its central directory. */
+function zipEntries(zip: Buffer): string[] {
+  const eocd = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  assert.ok(eocd >= 0, "VSIX is not a zip file");
+  const count = zip.readUInt16LE(eocd + 10);
+  let at = zip.readUInt32LE(eocd + 16);
+  const names: string[] = [];
+  for (let i = 0; i < count; i++) {
+    assert.equal(zip.readUInt32LE(at), 0x02014b50, "corrupt central directory");
+    const nameLen = zip.readUInt16LE(at + 28);
+    const extraLen = zip.readUInt16LE(at + 30);
+    const commentLen = zip.readUInt16LE(at + 32);
+    names.push(zip.toString("utf8", at + 46, at + 46 + nameLen));
+    at += 46 + nameLen + extraLen + commentLen;
+  }
+  return names;
+}
+
+test("npm run package builds a lean VSIX with only what users need", { timeout: 180_000 }, () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "hyperstep-vsix-"));
+  try {
+    const out = path.join(dir, "hyperstep.vsix");
+    execFileSync(process.execPath, ["scripts/build.mjs", "--minify"], { cwd: root, stdio: "pipe" });
+    execFileSync(path.join(root, "node_modules/.bin/vsce"), ["package", "--no-dependencies", "--out", out], { cwd: root, stdio: "pipe" });
+    const zip = readFileSync(out);
+    assert.ok(zip.length < 2 * 1024 * 1024, `VSIX is ${zip.length} bytes; the budget is 2 MB`);
+
+    const files = zipEntries(zip).filter((n) => n.startsWith("extension/")).map((n) => n.slice("extension/".length));
+    for (const required of ["package.json", "readme.md", "LICENSE.txt", "images/icon.png", "dist/extension.js", "dist/hyperstep-dap.js", "dist/hyperstep.js", "syntaxes/riscv-asm.tmLanguage.json", "syntaxes/language-configuration.json"]) {
+      assert.ok(files.some((f) => f.toLowerCase() === required.toLowerCase()), `VSIX lacks ${required}; it has ${files.join(", ")}`);
+    }
+    assert.ok(files.some((f) => f.startsWith("sample-guests/")), "VSIX lacks the sample guests");
+    const allowed = /^(package\.json|readme\.md|license(\.txt)?|images\/icon\.png|dist\/(extension|hyperstep-dap|hyperstep)\.js|syntaxes\/[^/]+\.json|sample-guests\/.+)$/i;
+    const unexpected = files.filter((f) => !allowed.test(f));
+    assert.deepEqual(unexpected, [], "VSIX contains files that should stay out (sources, tests, node_modules, maps)");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
