@@ -1,0 +1,115 @@
+/**
+ * `npm run bench`: runs the CPU-bound benchmark guest (bench/guest/) on Hyperstep's machine and on
+ * qemu-system-riscv64, checks both print the same checksum, and reports guest MIPS for both.
+ *
+ *  - Instructions = our board's instret (the same program retires the same instructions on QEMU, plus
+ *    its 6-instruction reset ROM).
+ *  - Ours: createVirtBoard, run in slices of SLICE instructions (re-entering the run loop, as the
+ *    debugger does), timed wall-clock around the runs only.
+ *  - QEMU: TCG without -icount, wall-clock of the whole process minus the median of an empty guest's
+ *    runs (its start-up cost); the median of RUNS runs.
+ *
+ * Run it bundled (`esbuild bench/run.ts --bundle --platform=node --outfile=build/bench.js`, then
+ * `node build/bench.js`), which is how the extension ships; under tsx the machine's code is the same but
+ * loaded through a transpiling loader. `--json` prints machine-readable figures instead of the table.
+ */
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { ElfError, parseElf } from "../src/asm/elf";
+import { createVirtBoard } from "../src/machine/virt";
+import { runQemu } from "../test/oracle/qemu";
+
+/** bench/ under tsx, build/ when bundled: the repository root is one up either way. */
+const ROOT = resolve(__dirname, "..");
+const GUEST = join(ROOT, "build/guests/bench.elf");
+const EMPTY = join(ROOT, "build/guests/bench-empty.elf");
+const SLICE = 1_000_000;
+const MAX_INSTRUCTIONS = 2_000_000_000;
+const RUNS = 5;
+
+interface Figures {
+  instructions: number;
+  checksum: string;
+  ours: { seconds: number; mips: number; loader: "bundle" | "tsx" };
+  qemu: { seconds: number; startupSeconds: number; mips: number };
+  ratio: number;
+}
+
+function die(message: string): never {
+  console.error(`bench: ${message}`);
+  process.exit(1);
+}
+
+const checksumOf = (uart: string) => /^checksum ([0-9a-f]{8})$/m.exec(uart)?.[1];
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+function runOurs(): { seconds: number; instructions: number; uart: string } {
+  const image = parseElf(readFileSync(GUEST));
+  if (image instanceof ElfError) die(`${GUEST}: ${image.message}`);
+  let uart = "";
+  const board = createVirtBoard({ uartOut: { write: (b) => (uart += String.fromCharCode(b)) } });
+  board.load(image);
+  const start = performance.now();
+  for (;;) {
+    const r = board.run(SLICE);
+    if (r.kind === "halt") {
+      if (r.code !== 0) die(`the guest exited with ${r.code} on our machine`);
+      break;
+    }
+    if (r.kind !== "budget") die(`our machine stopped: ${r.kind}`);
+    if (board.instret > BigInt(MAX_INSTRUCTIONS)) die(`no exit within ${MAX_INSTRUCTIONS} instructions`);
+  }
+  return { seconds: (performance.now() - start) / 1000, instructions: Number(board.instret), uart };
+}
+
+async function runQemuTimed(elf: string): Promise<{ seconds: number; uart: string }> {
+  const r = await runQemu(elf, { icount: false, timeoutMs: 120_000 });
+  if (r.timedOut || r.exitCode !== 0) die(`${elf} failed on QEMU (exit ${r.exitCode}): ${r.stderr}`);
+  return { seconds: r.wallMs / 1000, uart: r.uart };
+}
+
+async function main(): Promise<void> {
+  const build = spawnSync(process.execPath, [join(ROOT, "scripts/build-guests.mjs")], { encoding: "utf8" });
+  if (build.status !== 0) die(`building the guests failed:\n${build.stdout}${build.stderr}`);
+
+  const startups: number[] = [];
+  const qemuTimes: number[] = [];
+  let qemuUart = "";
+  for (let i = 0; i < RUNS; i++) startups.push((await runQemuTimed(EMPTY)).seconds);
+  for (let i = 0; i < RUNS; i++) {
+    const r = await runQemuTimed(GUEST);
+    qemuTimes.push(r.seconds);
+    qemuUart = r.uart;
+  }
+  const ours = runOurs();
+
+  const checksum = checksumOf(ours.uart);
+  const qemuChecksum = checksumOf(qemuUart);
+  if (!checksum || checksum !== qemuChecksum) {
+    die(`checksums differ: ours ${JSON.stringify(ours.uart)}, QEMU ${JSON.stringify(qemuUart)}`);
+  }
+  const startup = median(startups);
+  const qemuSeconds = Math.max(median(qemuTimes) - startup, 1e-6);
+  const figures: Figures = {
+    instructions: ours.instructions,
+    checksum,
+    ours: { seconds: ours.seconds, mips: ours.instructions / ours.seconds / 1e6, loader: __filename.endsWith(".ts") ? "tsx" : "bundle" },
+    qemu: { seconds: qemuSeconds, startupSeconds: startup, mips: ours.instructions / qemuSeconds / 1e6 },
+    ratio: 0,
+  };
+  figures.ratio = figures.qemu.mips / figures.ours.mips;
+
+  if (process.argv.includes("--json")) {
+    console.log(JSON.stringify(figures, null, 2));
+    return;
+  }
+  const f = (x: number, d = 1) => x.toFixed(d).padStart(10);
+  console.log(`benchmark guest: ${figures.instructions.toLocaleString("en")} instructions, checksum ${checksum} (both agree)`);
+  console.log(`${"".padEnd(28)}${"seconds".padStart(10)}${"MIPS".padStart(10)}`);
+  console.log(`${`Hyperstep (${figures.ours.loader})`.padEnd(28)}${f(ours.seconds, 3)}${f(figures.ours.mips)}`);
+  console.log(`${"QEMU TCG (minus start-up)".padEnd(28)}${f(qemuSeconds, 3)}${f(figures.qemu.mips)}`);
+  console.log(`QEMU start-up ${(startup * 1000).toFixed(0)} ms; QEMU is ${figures.ratio.toFixed(1)}x faster`);
+}
+
+void main();
