@@ -1,0 +1,98 @@
+import { parseMemorySize } from "../machine/memory_size";
+import { EXIT_USAGE } from "./help";
+
+/** A command-line mistake; main prints it with a pointer to the help and exits with status 2. */
+export class UsageError extends Error {
+  override readonly name = "UsageError";
+  readonly exitCode = EXIT_USAGE;
+  constructor(message: string, readonly command?: "run") {
+    super(message);
+  }
+}
+
+export interface RunCommand {
+  kind: "run";
+  program: string;
+  memoryBytes: number;
+  maxInstructions?: number;
+  timeoutSeconds?: number;
+  traceTraps: boolean;
+}
+
+export type Command = RunCommand | { kind: "help"; topic?: "run" } | { kind: "version" };
+
+export const DEFAULT_MEMORY = "128M";
+
+/** Parses the arguments after `hyperstep`. Throws UsageError naming the offending argument. */
+export function parseArgs(argv: readonly string[]): Command {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === "--help" || first === "-h") return { kind: "help" };
+  if (first === "--version") return { kind: "version" };
+  if (first === "help") {
+    if (rest.length === 0) return { kind: "help" };
+    if (rest[0] === "run" && rest.length === 1) return { kind: "help", topic: "run" };
+    throw new UsageError(`no help for '${rest.join(" ")}'; the commands are: run`);
+  }
+  if (first === "run") return parseRun(rest);
+  if (first.startsWith("-")) throw new UsageError(`unknown option '${first}'`);
+  throw new UsageError(`unknown command '${first}'; the commands are: run`);
+}
+
+function parseRun(args: readonly string[]): RunCommand | { kind: "help"; topic: "run" } {
+  let program: string | undefined;
+  let memory = DEFAULT_MEMORY;
+  let maxInstructions: number | undefined;
+  let timeoutSeconds: number | undefined;
+  let traceTraps = false;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
+    const flag = eq >= 0 ? arg.slice(0, eq) : arg;
+    const value = (): string => {
+      if (eq >= 0) return arg.slice(eq + 1);
+      const v = args[++i];
+      if (v === undefined) throw new UsageError(`${flag} needs a value`, "run");
+      return v;
+    };
+    switch (flag) {
+      case "--help":
+      case "-h":
+        return { kind: "help", topic: "run" };
+      case "--memory":
+        memory = value();
+        break;
+      case "--max-instructions":
+        maxInstructions = positiveInteger(flag, value());
+        break;
+      case "--timeout":
+        timeoutSeconds = seconds(flag, value());
+        break;
+      case "--trace-traps":
+        if (eq >= 0) throw new UsageError(`${flag} takes no value`, "run");
+        traceTraps = true;
+        break;
+      default:
+        if (arg.startsWith("-") && arg !== "-") throw new UsageError(`unknown option '${flag}' for 'run'`, "run");
+        if (program !== undefined) throw new UsageError(`'run' takes one program, but got '${program}' and '${arg}'`, "run");
+        program = arg;
+    }
+  }
+  if (program === undefined) throw new UsageError("'run' needs a program: an ELF file or a .S file", "run");
+  const memoryBytes = parseMemorySize(memory);
+  if (memoryBytes === undefined) {
+    throw new UsageError(`--memory must be a size such as 128M, 64K or 1G (whole 4 KiB pages, 4K to 4G), not '${memory}'`, "run");
+  }
+  return { kind: "run", program, memoryBytes, maxInstructions, timeoutSeconds, traceTraps };
+}
+
+function positiveInteger(flag: string, text: string): number {
+  const n = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`${flag} needs a whole number of instructions (1 or more), not '${text}'`, "run");
+  return n;
+}
+
+function seconds(flag: string, text: string): number {
+  const n = /^\d+(\.\d+)?$|^\.\d+$/.test(text) ? Number(text) : NaN;
+  if (!(n > 0) || !Number.isFinite(n)) throw new UsageError(`${flag} needs a number of seconds greater than 0, such as 5 or 0.5, not '${text}'`, "run");
+  return n;
+}

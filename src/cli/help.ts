@@ -1,0 +1,48 @@
+/** The texts of `hyperstep --help` and `hyperstep help run`. */
+
+export const EXIT_USAGE = 2;
+/** The program could not be read, parsed or loaded. */
+export const EXIT_LOAD_ERROR = 1;
+/** The guest did not halt: instruction limit, timeout, or asleep in WFI with nothing left to wake it. Same as timeout(1). */
+export const EXIT_NO_HALT = 124;
+/** Stopped by Ctrl-C: 128 + SIGINT, as shells report it. */
+export const EXIT_INTERRUPTED = 130;
+
+export const GENERAL_HELP = `Usage: hyperstep <command> [options]
+
+Runs RISC-V guests on Hyperstep's simulated machine (QEMU's 'virt' board: RV64IMAC, M/S/U, Sv39).
+
+Commands:
+  run <program>     run a guest headless; see 'hyperstep help run'
+  help [command]    show help
+
+Options:
+  --help, -h        show this help
+  --version         print the version
+`;
+
+export const RUN_HELP = `Usage: hyperstep run <program.elf|program.S> [options]
+
+Runs a guest on the 'virt' board, as 'qemu-system-riscv64 -machine virt -bios none -kernel <program>'
+would: the hart starts in M-mode at the ELF entry with a0 = 0. The guest's UART (NS16550A at
+0x10000000) writes to stdout and reads from stdin. The guest ends the run through the SiFive test
+finisher at 0x100000, or through HTIF when the ELF defines 'tohost'.
+
+Options:
+  --memory <size>            RAM at 0x80000000: bytes, or with a K/M/G suffix (default 128M;
+                             whole 4 KiB pages, 4K to 4G)
+  --max-instructions <n>     stop after n instructions if the guest has not halted
+  --timeout <seconds>        stop after this much wall-clock time if the guest has not halted
+  --trace-traps              print every trap (cause, tval, pc, mode change) to stderr
+  --help, -h                 show this help
+
+Exit status:
+  the guest's exit code      from the finisher or HTIF (a finisher reset request counts as 0)
+  1                          the program could not be read, parsed or loaded
+  2                          bad command-line arguments
+  124                        the guest did not halt: --max-instructions or --timeout was reached,
+                             or it sleeps in WFI with nothing left to wake it
+  130                        interrupted with Ctrl-C
+
+A one-line summary (how the run ended, instructions, MIPS) goes to stderr.
+`;

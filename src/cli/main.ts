@@ -1,0 +1,67 @@
+import { version } from "../../package.json";
+import { UsageError, parseArgs, type RunCommand } from "./args";
+import { EXIT_LOAD_ERROR, GENERAL_HELP, RUN_HELP } from "./help";
+import { ProgramError, loadProgram } from "./program";
+import { runProgram } from "./run";
+import { StdinSource, StdoutSink } from "./stdio";
+
+/** `hyperstep …`: returns the process exit status. */
+export async function main(argv: readonly string[]): Promise<number> {
+  let command;
+  try {
+    command = parseArgs(argv);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    process.stderr.write(`hyperstep: ${e.message}\nTry 'hyperstep ${e.command ? `help ${e.command}` : "--help"}'.\n`);
+    return e.exitCode;
+  }
+  switch (command.kind) {
+    case "help":
+      process.stdout.write(command.topic === "run" ? RUN_HELP : GENERAL_HELP);
+      return 0;
+    case "version":
+      process.stdout.write(`hyperstep ${version}\n`);
+      return 0;
+    case "run":
+      return run(command);
+  }
+}
+
+async function run(command: RunCommand): Promise<number> {
+  const program = await loadProgram(command.program);
+  if (program instanceof ProgramError) {
+    process.stderr.write(`hyperstep: ${program.message}\n`);
+    return EXIT_LOAD_ERROR;
+  }
+  const out = new StdoutSink();
+  const input = new StdinSource();
+  let interrupted = false;
+  // The first Ctrl-C ends the run at the next slice with a summary; a second one kills at once.
+  process.once("SIGINT", () => (interrupted = true));
+  try {
+    const result = await runProgram(program, command, {
+      out,
+      input,
+      log: (line) => process.stderr.write(line + "\n"),
+      flush: () => out.flush(),
+      inputOpen: () => input.open,
+      waitForInput: (ms) => input.waitForInput(ms),
+      breathe: () => new Promise((resolve) => setImmediate(resolve)),
+      interrupted: () => interrupted,
+      now: () => performance.now(),
+    });
+    await out.drain();
+    process.stderr.write(result.summary + "\n");
+    return result.exitCode;
+  } finally {
+    input.close();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(`hyperstep: internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+    process.exit(70);
+  },
+);

@@ -1,0 +1,170 @@
+import { EXCEPTIONS, INTERRUPTS, INTERRUPT_BIT, causeName } from "../isa/causes";
+import { LoadError, type StopReason } from "../machine/board";
+import type { ByteSink, ByteSource } from "../machine/device";
+import { createVirtBoard, type VirtBoard } from "../machine/virt";
+import { EXIT_INTERRUPTED, EXIT_LOAD_ERROR, EXIT_NO_HALT } from "./help";
+import type { GuestProgram } from "./program";
+
+/** Instructions per call into the hart: long enough to amortise the call, short enough (~20 ms) for Ctrl-C and --timeout. */
+export const SLICE_INSTRUCTIONS = 1_000_000;
+
+export interface RunSettings {
+  memoryBytes: number;
+  maxInstructions?: number;
+  timeoutSeconds?: number;
+  traceTraps: boolean;
+}
+
+/** What the run loop needs from the outside world; the CLI passes the process's, tests pass their own. */
+export interface RunIo {
+  /** The guest's UART output. */
+  out: ByteSink;
+  /** The guest's UART input. */
+  input: ByteSource;
+  /** One line for stderr (traces and the summary), without its newline. */
+  log(line: string): void;
+  /** Called between slices: push buffered output out. */
+  flush(): void;
+  /** Whether more input may still arrive (stdin not at end). */
+  inputOpen(): boolean;
+  /** Resolves when input arrives or after `ms`. */
+  waitForInput(ms: number): Promise<void>;
+  /** Lets the event loop run (stdin data, signals); called between slices. */
+  breathe(): Promise<void>;
+  /** True once the user asked to stop (Ctrl-C). */
+  interrupted(): boolean;
+  /** Wall-clock milliseconds. */
+  now(): number;
+}
+
+export type RunEnd =
+  | { kind: "halt"; code: number; how: "finisher" | "htif"; reset: boolean }
+  | { kind: "limit" }
+  | { kind: "timeout" }
+  | { kind: "idle" }
+  | { kind: "interrupted" }
+  | { kind: "load-error"; message: string }
+  | { kind: "unexpected-stop"; reason: StopReason };
+
+export interface RunResult {
+  end: RunEnd;
+  exitCode: number;
+  instructions: bigint;
+  seconds: number;
+  /** The one-line summary for stderr. */
+  summary: string;
+}
+
+/** Builds the virt board for a program and runs it to the end, as `hyperstep run` does. */
+export async function runProgram(program: GuestProgram, settings: RunSettings, io: RunIo): Promise<RunResult> {
+  const board = createVirtBoard({
+    memoryBytes: settings.memoryBytes, uartOut: io.out, uartIn: io.input, tohost: program.tohost, fromhost: program.fromhost,
+  });
+  try {
+    board.load(program.image);
+  } catch (e) {
+    if (!(e instanceof LoadError)) throw e;
+    return finish({ kind: "load-error", message: e.message }, 0n, 0);
+  }
+  return runBoard(board, settings, io);
+}
+
+/** Runs a loaded board in slices until the guest halts or a limit ends the run. */
+export async function runBoard(board: VirtBoard, settings: RunSettings, io: RunIo): Promise<RunResult> {
+  const hart = board.hart;
+  const started = io.now();
+  const firstInstret = board.instret;
+  const deadline = settings.timeoutSeconds === undefined ? Infinity : started + settings.timeoutSeconds * 1000;
+  if (settings.traceTraps) {
+    // The hook runs once the trap is taken: the hart is in the handler's mode at the handler's pc,
+    // and the mode it came from is in mstatus.MPP or SPP.
+    hart.onTrap = (cause, tval, pc) => {
+      const to = hart.priv;
+      const mstatus = hart.readCsr(MSTATUS) ?? 0n;
+      const from = to === 3 ? Number((mstatus >> 11n) & 3n) : Number((mstatus >> 8n) & 1n);
+      io.log(`trap: ${describeCause(cause)}, tval ${hex(tval)}, pc ${hex(pc)}, ` +
+        `${PRIV_NAMES[from]} -> ${PRIV_NAMES[to]}, handler ${hex(hart.pc)}`);
+      return false;
+    };
+  }
+  let end: RunEnd | undefined;
+  while (!end) {
+    const executed = Number(board.instret - firstInstret);
+    const remaining = settings.maxInstructions === undefined ? SLICE_INSTRUCTIONS : settings.maxInstructions - executed;
+    if (io.interrupted()) end = { kind: "interrupted" };
+    else if (io.now() >= deadline) end = { kind: "timeout" };
+    else if (remaining <= 0) end = { kind: "limit" };
+    if (end) break;
+
+    board.uart.poll();
+    const stop = board.run(Math.min(SLICE_INSTRUCTIONS, remaining));
+    io.flush();
+    switch (stop.kind) {
+      case "budget":
+        break;
+      case "halt":
+        end = { kind: "halt", code: stop.code, how: stop.how, reset: stop.how === "finisher" && board.finisher.outcome === "reset" };
+        break;
+      case "idle":
+        if (!(await wakeFromIdle(board, io, deadline))) end = { kind: "idle" };
+        break;
+      default:
+        end = { kind: "unexpected-stop", reason: stop };
+    }
+    if (!end) await io.breathe(); // let stdin data and signals in between slices
+  }
+  hart.onTrap = undefined;
+  io.flush();
+  return finish(end, board.instret - firstInstret, (io.now() - started) / 1000);
+}
+
+/** A hart asleep in WFI can only be woken by UART input: wait for some while stdin is open. */
+async function wakeFromIdle(board: VirtBoard, io: RunIo, deadline: number): Promise<boolean> {
+  for (;;) {
+    const before = board.uart.received;
+    board.uart.poll();
+    if (board.uart.received !== before) return true;
+    if (!io.inputOpen()) return false;
+    if (io.interrupted() || io.now() >= deadline) return true; // the run loop reports why it stops
+    await io.waitForInput(Math.min(50, deadline - io.now()));
+  }
+}
+
+function finish(end: RunEnd, instructions: bigint, seconds: number): RunResult {
+  const mips = seconds > 0 ? Number(instructions) / seconds / 1e6 : 0;
+  const time = seconds < 1 ? `${(seconds * 1000).toFixed(1)} ms` : `${seconds.toFixed(2)} s`;
+  const stats = `${instructions} instructions in ${time} (${mips.toFixed(1)} MIPS)`;
+  const [exitCode, how] = describe(end);
+  return { end, exitCode, instructions, seconds, summary: `hyperstep: ${how}; ${stats}` };
+}
+
+function describe(end: RunEnd): [number, string] {
+  switch (end.kind) {
+    case "halt":
+      if (end.reset) return [0, "the guest asked the SiFive test finisher for a reset (0x7777), which ends the run with code 0"];
+      return [end.code, `the guest exited with code ${end.code} through ${end.how === "htif" ? "HTIF (tohost)" : "the SiFive test finisher"}`];
+    case "limit":
+      return [EXIT_NO_HALT, "stopped at the --max-instructions limit; the guest had not halted"];
+    case "timeout":
+      return [EXIT_NO_HALT, "stopped at the --timeout limit; the guest had not halted"];
+    case "idle":
+      return [EXIT_NO_HALT, "stopped: the guest waits in WFI for an interrupt that nothing can raise any more"];
+    case "interrupted":
+      return [EXIT_INTERRUPTED, "interrupted (Ctrl-C)"];
+    case "load-error":
+      return [EXIT_LOAD_ERROR, `cannot load the program: ${end.message}`];
+    case "unexpected-stop":
+      return [EXIT_LOAD_ERROR, `the machine stopped unexpectedly (${end.reason.kind})`];
+  }
+}
+
+/** "ecall-u (Environment call from U-mode), cause 0x8" */
+function describeCause(cause: bigint): string {
+  const code = Number(cause & ~INTERRUPT_BIT);
+  const spec = ((cause & INTERRUPT_BIT) !== 0n ? INTERRUPTS : EXCEPTIONS).find((c) => c.code === code);
+  return `${causeName(cause)}${spec ? ` (${spec.description})` : ""}, cause ${hex(cause)}`;
+}
+
+const hex = (v: bigint) => "0x" + v.toString(16);
+const MSTATUS = 0x300;
+const PRIV_NAMES: Record<number, string> = { 0: "U", 1: "S", 3: "M" };

@@ -1,0 +1,213 @@
+import type { IrqLine, MmioDevice, Width } from "../device";
+
+/**
+ * The platform-level interrupt controller of QEMU's `virt` board (SiFive PLIC layout), for one hart
+ * with two contexts: context 0 is the hart's M-mode (drives MEIP), context 1 its S-mode (SEIP).
+ *
+ *   0x000000 + 4*src     source priority (0 = never interrupts, 1..7)
+ *   0x001000 + 4*word    pending bits (read-only)
+ *   0x002000 + 0x80*ctx  enable bits per context
+ *   0x200000 + 0x1000*ctx  threshold; +4 claim (read) / complete (write)
+ *
+ * Sources are level-triggered and pass through a gateway: while a source is claimed (between claim
+ * and complete) its line is not forwarded, so it cannot become pending again; when it is completed
+ * with its line still high, it is pending again at once. A line that drops before it is claimed
+ * withdraws its request, as on QEMU. Registers are 32 bits wide; other widths read 0 and ignore
+ * writes.
+ */
+export const PLIC_BASE = 0x0c00_0000;
+/** The region the virt board's device tree gives the PLIC. */
+export const PLIC_SIZE = 0x60_0000;
+/** Sources 1..95 exist on virt (source 0 means "none"). */
+export const PLIC_SOURCES = 96;
+export const PLIC_CONTEXTS = 2;
+const PRIORITY_MASK = 7;
+const WORDS = PLIC_SOURCES / 32;
+
+const PENDING = 0x1000;
+const ENABLE = 0x2000;
+const ENABLE_STRIDE = 0x80;
+const CONTEXT = 0x20_0000;
+const CONTEXT_STRIDE = 0x1000;
+
+export interface PlicContextState {
+  /** "M" or "S": the privilege mode of hart 0 this context interrupts. */
+  mode: "M" | "S";
+  threshold: number;
+  enabled: number[];
+  /** The source a claim would return now (0 = none). */
+  best: number;
+  /** Whether this context's interrupt line into the hart is asserted. */
+  asserted: boolean;
+}
+
+export interface PlicState {
+  priorities: { source: number; priority: number }[];
+  /** Source lines currently high. */
+  levels: number[];
+  pending: number[];
+  claimed: number[];
+  contexts: PlicContextState[];
+}
+
+export class Plic implements MmioDevice {
+  readonly name = "plic";
+  readonly base = PLIC_BASE;
+  readonly size = PLIC_SIZE;
+
+  private readonly priority = new Uint32Array(PLIC_SOURCES);
+  private readonly level = new Uint32Array(WORDS);
+  private readonly pending = new Uint32Array(WORDS);
+  private readonly claimed = new Uint32Array(WORDS);
+  private readonly enable = new Uint32Array(WORDS * PLIC_CONTEXTS);
+  private readonly threshold = new Uint32Array(PLIC_CONTEXTS);
+  private readonly asserted = [false, false];
+  private readonly sources = new Map<number, IrqLine>();
+
+  /** `outputs[ctx]` is the hart line of context ctx: [MEIP, SEIP]. */
+  constructor(private readonly outputs: readonly [IrqLine, IrqLine]) {}
+
+  /** The interrupt line of source `n` (1..95), for a device to drive. */
+  source(n: number): IrqLine {
+    if (!Number.isInteger(n) || n < 1 || n >= PLIC_SOURCES) throw new RangeError(`PLIC source ${n} does not exist (1..${PLIC_SOURCES - 1})`);
+    let line = this.sources.get(n);
+    if (!line) {
+      line = { set: (high) => this.setLevel(n, high) };
+      this.sources.set(n, line);
+    }
+    return line;
+  }
+
+  read(offset: number, width: Width): number {
+    if (width !== 4 || offset % 4 !== 0) return 0;
+    if (offset < PENDING) {
+      const src = offset >> 2;
+      return src < PLIC_SOURCES ? this.priority[src] : 0;
+    }
+    if (offset < ENABLE) {
+      const word = (offset - PENDING) >> 2;
+      return word < WORDS ? this.pending[word] >>> 0 : 0;
+    }
+    if (offset < CONTEXT) {
+      const ctx = Math.floor((offset - ENABLE) / ENABLE_STRIDE);
+      const word = ((offset - ENABLE) % ENABLE_STRIDE) >> 2;
+      return ctx < PLIC_CONTEXTS && word < WORDS ? this.enable[ctx * WORDS + word] >>> 0 : 0;
+    }
+    const ctx = Math.floor((offset - CONTEXT) / CONTEXT_STRIDE);
+    const reg = (offset - CONTEXT) % CONTEXT_STRIDE;
+    if (ctx >= PLIC_CONTEXTS) return 0;
+    if (reg === 0) return this.threshold[ctx];
+    if (reg === 4) return this.claim(ctx);
+    return 0;
+  }
+
+  write(offset: number, width: Width, value: number): void {
+    if (width !== 4 || offset % 4 !== 0) return;
+    if (offset < PENDING) {
+      const src = offset >> 2;
+      if (src > 0 && src < PLIC_SOURCES) this.priority[src] = value & PRIORITY_MASK;
+    } else if (offset < ENABLE) {
+      return; // pending bits are read-only
+    } else if (offset < CONTEXT) {
+      const ctx = Math.floor((offset - ENABLE) / ENABLE_STRIDE);
+      const word = ((offset - ENABLE) % ENABLE_STRIDE) >> 2;
+      if (ctx >= PLIC_CONTEXTS || word >= WORDS) return;
+      // Source 0 does not exist, so its enable bit is hardwired to zero.
+      this.enable[ctx * WORDS + word] = word === 0 ? value & ~1 : value;
+    } else {
+      const ctx = Math.floor((offset - CONTEXT) / CONTEXT_STRIDE);
+      const reg = (offset - CONTEXT) % CONTEXT_STRIDE;
+      if (ctx >= PLIC_CONTEXTS) return;
+      if (reg === 0) this.threshold[ctx] = value & PRIORITY_MASK;
+      else if (reg === 4) this.complete(ctx, value);
+      else return;
+    }
+    this.update();
+  }
+
+  state(): PlicState {
+    const bits = (words: Uint32Array, from = 0) => {
+      const out: number[] = [];
+      for (let s = 1; s < PLIC_SOURCES; s++) if (testBit(words, s, from)) out.push(s);
+      return out;
+    };
+    const priorities = [];
+    for (let s = 1; s < PLIC_SOURCES; s++) if (this.priority[s] !== 0) priorities.push({ source: s, priority: this.priority[s] });
+    return {
+      priorities,
+      levels: bits(this.level),
+      pending: bits(this.pending),
+      claimed: bits(this.claimed),
+      contexts: [0, 1].map((ctx) => ({
+        mode: ctx === 0 ? "M" : "S",
+        threshold: this.threshold[ctx],
+        enabled: bits(this.enable, ctx * WORDS),
+        best: this.best(ctx),
+        asserted: this.asserted[ctx],
+      })),
+    };
+  }
+
+  private setLevel(src: number, high: boolean): void {
+    if (testBit(this.level, src) === high) return;
+    setBit(this.level, src, high);
+    // A claimed source's gateway holds the request back until completion.
+    if (!testBit(this.claimed, src)) setBit(this.pending, src, high);
+    this.update();
+  }
+
+  /** The highest-priority pending, enabled source above the context's threshold; ties go to the lower id. */
+  private best(ctx: number): number {
+    let best = 0;
+    let bestPriority = this.threshold[ctx];
+    for (let w = 0; w < WORDS; w++) {
+      let bits = this.pending[w] & this.enable[ctx * WORDS + w];
+      while (bits !== 0) {
+        const b = 31 - Math.clz32(bits & -bits);
+        bits &= bits - 1;
+        const src = w * 32 + b;
+        if (this.priority[src] > bestPriority) {
+          best = src;
+          bestPriority = this.priority[src];
+        }
+      }
+    }
+    return best;
+  }
+
+  private claim(ctx: number): number {
+    const src = this.best(ctx);
+    if (src !== 0) {
+      setBit(this.pending, src, false);
+      setBit(this.claimed, src, true);
+      this.update();
+    }
+    return src;
+  }
+
+  private complete(ctx: number, src: number): void {
+    // Completing a source that is not enabled for this context is ignored, as the spec says.
+    if (src <= 0 || src >= PLIC_SOURCES || !testBit(this.enable, src, ctx * WORDS) || !testBit(this.claimed, src)) return;
+    setBit(this.claimed, src, false);
+    if (testBit(this.level, src)) setBit(this.pending, src, true);
+  }
+
+  private update(): void {
+    for (let ctx = 0; ctx < PLIC_CONTEXTS; ctx++) {
+      const level = this.best(ctx) !== 0;
+      if (level !== this.asserted[ctx]) {
+        this.asserted[ctx] = level;
+        this.outputs[ctx].set(level);
+      }
+    }
+  }
+}
+
+function testBit(words: Uint32Array, n: number, from = 0): boolean {
+  return (words[from + (n >> 5)] & (1 << (n & 31))) !== 0;
+}
+
+function setBit(words: Uint32Array, n: number, on: boolean): void {
+  if (on) words[n >> 5] |= 1 << (n & 31);
+  else words[n >> 5] &= ~(1 << (n & 31));
+}

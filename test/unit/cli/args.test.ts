@@ -1,0 +1,63 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { UsageError, parseArgs } from "../../../src/cli/args";
+
+function usageError(argv: string[]): UsageError {
+  try {
+    parseArgs(argv);
+  } catch (e) {
+    assert.ok(e instanceof UsageError, `expected a UsageError, got ${String(e)}`);
+    assert.equal(e.exitCode, 2);
+    return e;
+  }
+  assert.fail(`expected ${argv.join(" ")} to be rejected`);
+}
+
+describe("hyperstep argument parsing", () => {
+  it("parses run with defaults", () => {
+    assert.deepEqual(parseArgs(["run", "guest.elf"]), {
+      kind: "run", program: "guest.elf", memoryBytes: 128 * 1024 * 1024, maxInstructions: undefined, timeoutSeconds: undefined, traceTraps: false,
+    });
+  });
+
+  it("parses every run option, in both --flag value and --flag=value forms", () => {
+    assert.deepEqual(parseArgs(["run", "--memory", "64K", "g.elf", "--max-instructions=1000", "--timeout", "2.5", "--trace-traps"]), {
+      kind: "run", program: "g.elf", memoryBytes: 65536, maxInstructions: 1000, timeoutSeconds: 2.5, traceTraps: true,
+    });
+    assert.equal((parseArgs(["run", "g.elf", "--memory=1G"]) as { memoryBytes: number }).memoryBytes, 2 ** 30);
+    assert.equal((parseArgs(["run", "g.elf", "--memory", "8MiB"]) as { memoryBytes: number }).memoryBytes, 8 * 2 ** 20);
+  });
+
+  it("recognises help and version", () => {
+    assert.deepEqual(parseArgs([]), { kind: "help" });
+    assert.deepEqual(parseArgs(["--help"]), { kind: "help" });
+    assert.deepEqual(parseArgs(["help"]), { kind: "help" });
+    assert.deepEqual(parseArgs(["help", "run"]), { kind: "help", topic: "run" });
+    assert.deepEqual(parseArgs(["run", "--help"]), { kind: "help", topic: "run" });
+    assert.deepEqual(parseArgs(["--version"]), { kind: "version" });
+  });
+
+  it("rejects nonsense memory sizes, naming the flag and the value", () => {
+    for (const bad of ["lots", "0", "12X", "-5M", "1.5G", "5G", "100"]) {
+      assert.match(usageError(["run", "g.elf", "--memory", bad]).message, new RegExp(`^--memory must be a size such as 128M.*not '${bad.replace(".", "\\.")}'$`));
+    }
+  });
+
+  it("rejects bad counts and timeouts", () => {
+    assert.match(usageError(["run", "g.elf", "--max-instructions", "0"]).message, /^--max-instructions needs a whole number of instructions \(1 or more\), not '0'/);
+    assert.match(usageError(["run", "g.elf", "--max-instructions", "1e6"]).message, /not '1e6'/);
+    assert.match(usageError(["run", "g.elf", "--timeout", "soon"]).message, /^--timeout needs a number of seconds greater than 0.*not 'soon'/);
+    assert.match(usageError(["run", "g.elf", "--timeout", "0"]).message, /not '0'/);
+  });
+
+  it("rejects missing values, unknown options and stray arguments", () => {
+    assert.equal(usageError(["run", "g.elf", "--memory"]).message, "--memory needs a value");
+    assert.equal(usageError(["run", "g.elf", "--fast"]).message, "unknown option '--fast' for 'run'");
+    assert.equal(usageError(["run", "a.elf", "b.elf"]).message, "'run' takes one program, but got 'a.elf' and 'b.elf'");
+    assert.equal(usageError(["run"]).message, "'run' needs a program: an ELF file or a .S file");
+    assert.equal(usageError(["run", "g.elf", "--trace-traps=yes"]).message, "--trace-traps takes no value");
+    assert.equal(usageError(["fly"]).message, "unknown command 'fly'; the commands are: run");
+    assert.equal(usageError(["--verbose"]).message, "unknown option '--verbose'");
+    assert.equal(usageError(["run", "g.elf", "--fast"]).command, "run");
+  });
+});

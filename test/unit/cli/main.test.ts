@@ -1,0 +1,77 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { describe, it } from "node:test";
+import { buildGuest } from "../../fixtures/elf/build";
+
+const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../../..");
+
+/** Runs `hyperstep …` from source, as the bundled dist/hyperstep.js would run. */
+function hyperstep(args: string[], input = "") {
+  const r = spawnSync(process.execPath, ["--import", "tsx", path.join(repo, "src/cli/main.ts"), ...args], { input, encoding: "latin1", timeout: 60_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe("hyperstep command line (spawned)", () => {
+  it("run: guest UART output on stdout, the finisher code as exit status, a summary on stderr", () => {
+    const r = hyperstep(["run", buildGuest("hello_uart")]);
+    assert.equal(r.stdout, "hello\n");
+    assert.equal(r.status, 3);
+    assert.match(r.stderr, /^hyperstep: the guest exited with code 3 through the SiFive test finisher; \d+ instructions in .* MIPS\)\n$/);
+  });
+
+  it("run: stdin (a pipe) reaches the guest's UART", () => {
+    const r = hyperstep(["run", buildGuest("echo")], "ping.");
+    assert.equal(r.stdout, "ping.");
+    assert.equal(r.status, 0);
+  });
+
+  it("run: input that arrives while the guest sleeps in WFI wakes it through the UART interrupt", () => {
+    const r = hyperstep(["run", buildGuest("uart_irq")], "wake.");
+    assert.equal(r.stdout, "wake.");
+    assert.equal(r.status, 0);
+  });
+
+  it("run: --max-instructions ends a guest that never halts with status 124", () => {
+    const r = hyperstep(["run", buildGuest("loop"), "--max-instructions", "300000"]);
+    assert.equal(r.status, 124);
+    assert.equal(r.stdout, "");
+    assert.match(r.stderr, /stopped at the --max-instructions limit; the guest had not halted; 300000 instructions/);
+  });
+
+  it("help, run help and version", () => {
+    const help = hyperstep(["--help"]);
+    assert.equal(help.status, 0);
+    assert.match(help.stdout, /^Usage: hyperstep <command>/);
+    const runHelp = hyperstep(["help", "run"]);
+    assert.match(runHelp.stdout, /--max-instructions <n>/);
+    assert.match(runHelp.stdout, /124 {2,}the guest did not halt/);
+    assert.match(hyperstep(["--version"]).stdout, /^hyperstep \d+\.\d+\.\d+\n$/);
+  });
+
+  it("bad arguments: a usage error naming the flag, status 2", () => {
+    const r = hyperstep(["run", "x.elf", "--memory", "banana"]);
+    assert.equal(r.status, 2);
+    assert.equal(r.stderr, "hyperstep: --memory must be a size such as 128M, 64K or 1G (whole 4 KiB pages, 4K to 4G), not 'banana'\nTry 'hyperstep help run'.\n");
+  });
+
+  it("programs that cannot run: clear messages, status 1", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "hyperstep-cli-"));
+    const source = path.join(dir, "guest.S");
+    writeFileSync(source, "_start: j _start\n");
+    const text = path.join(dir, "notes.txt");
+    writeFileSync(text, "hello");
+
+    const asm = hyperstep(["run", source]);
+    assert.equal(asm.status, 1);
+    assert.equal(asm.stderr, `hyperstep: ${source}: assembling .S files needs Hyperstep's assembler, which is not built yet; pass an ELF\n`);
+    const missing = hyperstep(["run", path.join(dir, "missing.elf")]);
+    assert.equal(missing.status, 1);
+    assert.match(missing.stderr, /^hyperstep: cannot read .*missing\.elf: no such file\n$/);
+    const notElf = hyperstep(["run", text]);
+    assert.equal(notElf.status, 1);
+    assert.match(notElf.stderr, /notes\.txt: not an ELF file/);
+  });
+});

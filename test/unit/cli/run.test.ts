@@ -1,0 +1,113 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { loadProgram, ProgramError, type GuestProgram } from "../../../src/cli/program";
+import { runProgram, type RunIo, type RunSettings } from "../../../src/cli/run";
+import { buildGuest } from "../../fixtures/elf/build";
+
+async function guest(name: string): Promise<GuestProgram> {
+  const p = await loadProgram(buildGuest(name));
+  if (p instanceof ProgramError) assert.fail(p.message);
+  return p;
+}
+
+function fakeIo(inputText = "", interruptAfterBreaths = Infinity) {
+  const out: number[] = [];
+  const logs: string[] = [];
+  const input = [...Buffer.from(inputText)];
+  let breaths = 0;
+  const io: RunIo = {
+    out: { write: (b) => out.push(b) },
+    input: { read: () => input.shift() ?? -1 },
+    log: (line) => logs.push(line),
+    flush: () => {},
+    inputOpen: () => input.length > 0,
+    waitForInput: async () => {},
+    breathe: async () => void breaths++,
+    interrupted: () => breaths >= interruptAfterBreaths,
+    now: () => performance.now(),
+  };
+  return { io, logs, output: () => Buffer.from(out).toString("latin1") };
+}
+
+const settings = (more: Partial<RunSettings> = {}): RunSettings => ({ memoryBytes: 1 << 20, traceTraps: false, ...more });
+
+describe("the CLI run loop on real guests (built with riscv64-unknown-elf-gcc)", () => {
+  it("prints the guest's UART output and exits with its finisher code", async () => {
+    const { io, output } = fakeIo();
+    const r = await runProgram(await guest("hello_uart"), settings(), io);
+    assert.equal(output(), "hello\n");
+    assert.equal(r.exitCode, 3);
+    assert.deepEqual(r.end, { kind: "halt", code: 3, how: "finisher", reset: false });
+    assert.match(r.summary, /^hyperstep: the guest exited with code 3 through the SiFive test finisher; \d+ instructions in [\d.]+ m?s \([\d.]+ MIPS\)$/);
+  });
+
+  it("feeds input to the UART", async () => {
+    const { io, output } = fakeIo("abc.rest");
+    const r = await runProgram(await guest("echo"), settings(), io);
+    assert.equal(output(), "abc.");
+    assert.equal(r.exitCode, 0);
+  });
+
+  it("delivers UART receive interrupts through the PLIC to a guest sleeping in WFI", async () => {
+    const { io, output } = fakeIo("hey.");
+    const r = await runProgram(await guest("uart_irq"), settings(), io);
+    assert.equal(output(), "hey.");
+    assert.equal(r.exitCode, 0);
+  });
+
+  it("ends the run when the guest sleeps in WFI and no input can ever wake it, with exit code 124", async () => {
+    const { io } = fakeIo("no dot");
+    const r = await runProgram(await guest("uart_irq"), settings(), io);
+    assert.equal(r.end.kind, "idle");
+    assert.equal(r.exitCode, 124);
+  });
+
+  it("runs HTIF guests: console through tohost, exit code from tohost", async () => {
+    const { io, output } = fakeIo();
+    const r = await runProgram(await guest("htif_hello"), settings(), io);
+    assert.equal(output(), "hi\n");
+    assert.deepEqual(r.end, { kind: "halt", code: 5, how: "htif", reset: false });
+    assert.equal(r.exitCode, 5);
+  });
+
+  it("stops a guest that never halts after exactly --max-instructions, with exit code 124", async () => {
+    const { io } = fakeIo();
+    const r = await runProgram(await guest("loop"), settings({ maxInstructions: 2_500_000 }), io);
+    assert.equal(r.end.kind, "limit");
+    assert.equal(r.exitCode, 124);
+    assert.equal(r.instructions, 2_500_000n);
+    assert.match(r.summary, /stopped at the --max-instructions limit; the guest had not halted; 2500000 instructions/);
+  });
+
+  it("stops a guest that never halts at --timeout, with exit code 124", async () => {
+    const { io } = fakeIo();
+    const r = await runProgram(await guest("loop"), settings({ timeoutSeconds: 0.3 }), io);
+    assert.equal(r.end.kind, "timeout");
+    assert.equal(r.exitCode, 124);
+    assert.ok(r.seconds >= 0.3 && r.seconds < 2, `ran ${r.seconds} s`);
+  });
+
+  it("stops on Ctrl-C between slices, with exit code 130", async () => {
+    const { io } = fakeIo("", 2);
+    const r = await runProgram(await guest("loop"), settings(), io);
+    assert.equal(r.end.kind, "interrupted");
+    assert.equal(r.exitCode, 130);
+  });
+
+  it("traces traps with cause name, tval, pc and mode change", async () => {
+    const { io, logs } = fakeIo();
+    const r = await runProgram(await guest("trap_ecall"), settings({ traceTraps: true }), io);
+    assert.equal(r.exitCode, 0);
+    assert.deepEqual(logs, ["trap: ecall-u (Environment call from U-mode), cause 0x8, tval 0x0, pc 0x80000034, U -> M, handler 0x8000003c"]);
+  });
+
+  it("reports a segment outside RAM as a load error, exit code 1", async () => {
+    const g = await guest("hello_uart");
+    const outside = { ...g, image: { ...g.image, segments: g.image.segments.map((s) => ({ ...s, paddr: 0x1000 })) } };
+    const { io } = fakeIo();
+    const r = await runProgram(outside, settings(), io);
+    assert.equal(r.end.kind, "load-error");
+    assert.equal(r.exitCode, 1);
+    assert.match(r.summary, /^hyperstep: cannot load the program: .*0x1000/);
+  });
+});
