@@ -37,7 +37,7 @@ function optional<T>(args: Record<string, unknown>, field: string, type: string,
 }
 
 /** Checks raw launch arguments. Throws ConfigError naming the first bad field. */
-export function parseLaunchConfig(raw: unknown): LaunchConfig {
+export function parseLaunchConfig(raw: unknown = {}): LaunchConfig {
   if (typeof raw !== "object" || raw === null) throw new ConfigError("(arguments)", "must be an object");
   const args = raw as Record<string, unknown>;
 

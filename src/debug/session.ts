@@ -205,7 +205,9 @@ export class HyperstepSession extends LoggingDebugSession {
   private symbolAt(pc: bigint) {
     let best: Target["symbols"][number] | undefined;
     for (const s of this.target?.symbols ?? []) {
-      if (s.isFunction && s.address <= pc && (!best || s.address > best.address)) best = s;
+      // Assembly labels carry no symbol type, so any symbol at or below pc names the frame;
+      // at equal addresses a function symbol wins.
+      if (s.address <= pc && (!best || s.address > best.address || (s.address === best.address && s.isFunction))) best = s;
     }
     return best;
   }
