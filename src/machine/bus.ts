@@ -15,7 +15,18 @@ export class Bus {
   /** Called on every MMIO access when set. Unset, it costs one property test per MMIO access. */
   onMmio: ((dev: MmioDevice, offset: number, width: 1 | 2 | 4 | 8, isWrite: boolean, value: bigint) => void) | undefined;
 
+  /**
+   * Told about every RAM write that does not come from the hart's own fast path (device DMA, the
+   * debugger, the loader, page-table A/D updates), so that the hart can drop decoded code it holds
+   * for those bytes. Devices that write RAM must go through `store`/`writeBytes` or call `noteRamWrite`.
+   */
+  ramWriteListener: ((pa: number, len: number) => void) | undefined;
+
   constructor(readonly ram: Ram) {}
+
+  noteRamWrite(pa: number, len: number): void {
+    this.ramWriteListener?.(pa, len);
+  }
 
   attach(dev: MmioDevice): void {
     for (const d of this.devices) {
@@ -66,6 +77,7 @@ export class Bus {
         case 4: v.setUint32(o, Number(value & 0xffffffffn), true); break;
         case 8: v.setBigUint64(o, BigInt.asUintN(64, value), true); break;
       }
+      this.noteRamWrite(pa, width);
       return true;
     }
     const dev = this.deviceAt(pa, width);
@@ -91,6 +103,7 @@ export class Bus {
   writeBytes(pa: number, data: Uint8Array): boolean {
     if (!this.ram.contains(pa, data.length)) return false;
     this.ram.bytes.set(data, pa - this.ram.base);
+    this.noteRamWrite(pa, data.length);
     return true;
   }
 }

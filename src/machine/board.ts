@@ -1,0 +1,211 @@
+import { Bus } from "./bus";
+import type { HaltSink, IrqLine, MmioDevice } from "./device";
+import { Clint } from "./devices/clint";
+import { runFast } from "./hart/exec";
+import { Hart } from "./hart/hart";
+import { ramWritten } from "./hart/mem";
+import type { StopReason } from "./hart/stop";
+import { enterTrap, pendingInterrupt, wakeable } from "./hart/trap";
+import { Ram } from "./memory";
+
+export type { StopReason } from "./hart/stop";
+
+export interface BoardOptions {
+  /** RAM size in bytes at 0x8000_0000; default 128 MiB. A whole number of 4 KiB pages. */
+  memoryBytes?: number;
+  /**
+   * mtime advances one tick per this many retired instructions; default 100, what QEMU's
+   * `-icount shift=0` gives (1 ns per instruction, 10 MHz timebase).
+   */
+  instructionsPerTick?: number;
+}
+
+export interface LoadableProgram {
+  entry: bigint;
+  /** memsz ≥ data.length; the rest of the segment is zeroed. */
+  segments: { paddr: number; data: Uint8Array; memsz: number }[];
+}
+
+/** A program that cannot be placed on this board, e.g. a segment outside RAM. */
+export class LoadError extends Error {
+  override readonly name = "LoadError";
+}
+
+/** Board options that make no board, e.g. a RAM size that is not whole pages. */
+export class BoardOptionsError extends Error {
+  override readonly name = "BoardOptionsError";
+}
+
+export const RAM_BASE = 0x8000_0000;
+const DEFAULT_MEMORY = 128 * 1024 * 1024;
+const MTIP = 1 << 7;
+const MSIP = 1 << 3;
+const MTIE = 1 << 7;
+const INTERRUPT = 1n << 63n;
+
+/**
+ * One hart, RAM and the CLINT, with the run loop that keeps time and interrupts exact.
+ *
+ * Boot follows QEMU's `virt` with `-bios none`: M-mode, pc = ELF entry, a0 = hartid (0). QEMU
+ * also passes a1 = device-tree address and a2 = 0x1028 from its reset ROM; there is no device
+ * tree here, so a1 and a2 start at 0 (the QEMU oracle must skip or mirror them).
+ *
+ * The run loop runs the hart in slices that end where mtime reaches mtimecmp, so MTIP rises and a
+ * timer interrupt is taken right after the instruction at which mtime reaches mtimecmp.
+ * Interrupts are checked between slices; anything inside a slice that may change them (CSR write,
+ * xRET, MMIO, trap, WFI) ends the slice. A trap entry or interrupt entry uses one unit of budget
+ * and retires nothing.
+ *
+ * WFI: the hart waits until (mip & mie) ≠ 0. If nothing pending can wake it and the only possible
+ * source is the timer (MTIE set, mtimecmp not 2^64−1), time warps to mtimecmp: mtime jumps,
+ * instret and mcycle do not (QEMU with icount also warps its virtual clock at WFI). Otherwise
+ * run() returns { kind: "idle" } and the hart stays waiting; an interrupt line raised later (UART
+ * input through the PLIC) wakes it on the next run().
+ *
+ * Hooks cost nothing when unused: with breakpoints set, slices are one instruction long and the pc
+ * is checked between them; watches and the trap hook live on the hart's slow paths only.
+ */
+export class Board implements HaltSink {
+  readonly ram: Ram;
+  readonly bus: Bus;
+  readonly hart: Hart;
+  readonly clint: Clint;
+  private halted: { code: number; how: "finisher" | "htif" } | undefined;
+  private dirty = false;
+
+  constructor(opts: BoardOptions = {}) {
+    const size = opts.memoryBytes ?? DEFAULT_MEMORY;
+    if (!Number.isSafeInteger(size) || size < 4096 || size % 4096 !== 0) {
+      throw new BoardOptionsError(`memoryBytes must be a positive multiple of 4096, not ${size}`);
+    }
+    const ipt = opts.instructionsPerTick ?? 100;
+    if (!Number.isSafeInteger(ipt) || ipt < 1) {
+      throw new BoardOptionsError(`instructionsPerTick must be a positive integer, not ${ipt}`);
+    }
+    this.ram = new Ram(RAM_BASE, size);
+    this.bus = new Bus(this.ram);
+    this.hart = new Hart(this.bus);
+    this.clint = new Clint(() => this.hart.retired, ipt, () => this.syncClintLines());
+    this.bus.attach(this.clint);
+    this.hart.time = this.clint;
+    this.bus.ramWriteListener = (pa, len) => ramWritten(this.hart, pa, len);
+    this.syncClintLines();
+  }
+
+  attach(dev: MmioDevice): void {
+    this.bus.attach(dev);
+  }
+
+  /** A level line into mip bit `mipBit` (11 = MEIP, 9 = SEIP), for the PLIC. */
+  irqLine(mipBit: number): IrqLine {
+    const bit = 1 << mipBit;
+    return {
+      set: (level: boolean) => {
+        const h = this.hart;
+        h.mipHw = level ? h.mipHw | bit : h.mipHw & ~bit;
+        h.yieldReq = true;
+      },
+    };
+  }
+
+  halt(code: number, how: "finisher" | "htif"): void {
+    this.halted = { code, how };
+    this.hart.yieldReq = true;
+  }
+
+  /** Calls `cb` after every guest write that touches [pa, pa+len). Returns the unsubscribe function. */
+  watchWrites(pa: number, len: number, cb: (pa: number, value: bigint, width: number) => void): () => void {
+    return this.hart.addWatch({ pa, len, read: false, write: true, onHit: (p, v, w) => (cb(p, v, w), false) });
+  }
+
+  /** A data breakpoint: the run stops with { kind: "watchpoint" } after an instruction accesses [pa, pa+len). */
+  watchData(pa: number, len: number, access: { read?: boolean; write?: boolean }): () => void {
+    return this.hart.addWatch({ pa, len, read: !!access.read, write: !!access.write, onHit: () => true });
+  }
+
+  /** Places the program's segments in RAM and resets the hart: M-mode, pc = entry, a0 = 0. */
+  load(program: LoadableProgram): void {
+    program.segments.forEach((s, i) => {
+      if (s.memsz < s.data.length) {
+        throw new LoadError(`segment ${i} at 0x${s.paddr.toString(16)} has memsz ${s.memsz} < filesz ${s.data.length}`);
+      }
+      if (!this.ram.contains(s.paddr, Math.max(s.memsz, 1))) {
+        throw new LoadError(
+          `segment ${i} at 0x${s.paddr.toString(16)} (${s.memsz} bytes) lies outside RAM ` +
+            `0x${RAM_BASE.toString(16)}–0x${(RAM_BASE + this.ram.size).toString(16)}`,
+        );
+      }
+    });
+    if (this.dirty) this.ram.bytes.fill(0);
+    for (const s of program.segments) this.ram.bytes.set(s.data, s.paddr - RAM_BASE);
+    this.clint.reset();
+    this.hart.reset(program.entry);
+    this.halted = undefined;
+    this.dirty = true;
+    this.syncClintLines();
+  }
+
+  get instret(): bigint {
+    return BigInt(this.hart.retired);
+  }
+
+  /** Exactly one instruction, or one trap/interrupt entry. */
+  step(): StopReason {
+    return this.run(1);
+  }
+
+  /** Runs at most `budget` steps (instructions retired plus trap entries). */
+  run(budget: number): StopReason {
+    const h = this.hart;
+    let left = budget;
+    let first = true;
+    for (;;) {
+      if (this.halted) return { kind: "halt", code: this.halted.code, how: this.halted.how };
+      if (h.pendingStop) {
+        const stop = h.pendingStop;
+        h.pendingStop = undefined;
+        return stop;
+      }
+      if (left <= 0) return { kind: "budget" };
+      this.syncClintLines();
+      if (h.waiting) {
+        if (!wakeable(h)) {
+          if ((h.mie & MTIE) === 0 || !this.clint.canFire()) return { kind: "idle" };
+          this.clint.warpToDeadline();
+        }
+        h.waiting = false;
+      }
+      if (h.autoInterrupts) {
+        const irq = pendingInterrupt(h);
+        if (irq >= 0) {
+          enterTrap(h, INTERRUPT | BigInt(irq), 0n);
+          left--;
+          first = false;
+          continue;
+        }
+      }
+      let slice = left;
+      if (h.breakpoints.size > 0) {
+        if (!first && h.breakpoints.hasNum(h.pcNum)) return { kind: "breakpoint", pc: h.pc };
+        slice = 1;
+      }
+      const deadline = this.clint.deadline();
+      if (deadline >= 0) slice = Math.min(slice, deadline - h.retired);
+      h.yieldReq = false;
+      h.sliceTraps = 0;
+      const before = h.retired;
+      runFast(h, slice);
+      left -= h.retired - before + h.sliceTraps;
+      first = false;
+    }
+  }
+
+  /** Drives MSIP and MTIP from the CLINT's state. */
+  private syncClintLines(): void {
+    const h = this.hart;
+    let hw = h.mipHw & ~(MTIP | MSIP);
+    if (this.clint.mtip()) hw |= MTIP;
+    if (this.clint.msip) hw |= MSIP;
+    h.mipHw = hw;
+  }
+}

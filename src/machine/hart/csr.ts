@@ -1,0 +1,170 @@
+import { csrPrivilege, csrReadOnly } from "../../isa/csrs";
+import type { Hart } from "./hart";
+import { flushFast } from "./mem";
+import { mipValue } from "./trap";
+
+/**
+ * The CSRs this hart implements, their WARL rules and access checks.
+ *
+ * Where QEMU 7.2 (default `rv64` CPU) and the spec leave room, this hart follows QEMU, so that a
+ * guest reads back what it would read on QEMU; measured with a probe guest on the installed QEMU:
+ *   medeleg writable bits 0xf0bfff, mideleg 0x3666, mie 0x3eee (QEMU keeps the H/VS bits writable
+ *   even without H), menvcfg 0xc0000000000000f1, senvcfg 0xf1, mcounteren/scounteren/mcountinhibit
+ *   all 64 bits, satp ASID 16 bits, mtvec writes with mode ≥ 2 ignored, mcause any value.
+ * Where they differ, by design:
+ *   - misa is RV64 ACIMSU (QEMU reports F and D too; this hart has no FPU). misa is read-only, as
+ *     in QEMU (misa_w off), so C cannot be turned off.
+ *   - satp writes with modes other than Bare and Sv39 are ignored (QEMU's default CPU also takes
+ *     Sv48/Sv57: run QEMU with `-cpu rv64,sv48=off,sv57=off` to compare). A satp write does not
+ *     flush the TLB (QEMU's does); ASIDs are the point.
+ *   - mepc/sepc bit 0 reads as 0 (spec: IALIGN = 16); QEMU returns what was written.
+ *   - mstatus.MPP = 2 (reserved) is not stored: the field keeps its old value (QEMU stores 2).
+ *   - mip writable bits are SSIP, STIP, SEIP (QEMU also VSSIP/VSEIP/LCOFIP, and drops STIP with Sstc).
+ *   - pmpaddr keeps 54 bits (QEMU all 64).
+ *   - mhpmcounter3–31, mhpmevent3–31 and hpmcounter3–31 read 0 and ignore writes.
+ *   - tselect/tdata* (QEMU implements Sdtrig) and every other CSR not listed here: illegal.
+ */
+
+const MSTATUS_WRITABLE = 0x7e19aa; // SIE MIE SPIE MPIE SPP MPP MPRV SUM MXR TVM TW TSR
+const SSTATUS_VIEW = 0x000de762; // SIE SPIE UBE SPP VS FS XS SUM MXR
+const SSTATUS_WRITABLE = 0x000c0122; // SIE SPIE SPP SUM MXR
+const XL64 = (2n << 32n) | (2n << 34n); // UXL = SXL = 2
+const MISA = 0x8000000000141105n; // MXL=2, A C I M S U
+const MEDELEG_WRITABLE = 0xf0bfff;
+const MIDELEG_WRITABLE = 0x3666;
+const MIE_WRITABLE = 0x3eee;
+const MIP_WRITABLE = 0x222;
+const S_INTERRUPTS = 0x222;
+const MENVCFG_WRITABLE = 0xc0000000000000f1n;
+const SENVCFG_WRITABLE = 0xf1n;
+
+function mstatusValue(h: Hart): bigint {
+  return BigInt(h.mstatus) | XL64;
+}
+
+/** The CSR's current value, or undefined when not implemented. No side effects. */
+export function csrRead(h: Hart, num: number): bigint | undefined {
+  switch (num) {
+    case 0x100: return BigInt(h.mstatus & SSTATUS_VIEW) | (2n << 32n);
+    case 0x104: return BigInt(h.mie & h.mideleg & S_INTERRUPTS);
+    case 0x105: return h.stvec;
+    case 0x106: return h.scounteren;
+    case 0x10a: return h.senvcfg;
+    case 0x140: return h.sscratch;
+    case 0x141: return h.sepc;
+    case 0x142: return h.scause;
+    case 0x143: return h.stval;
+    case 0x144: return BigInt(mipValue(h) & h.mideleg & S_INTERRUPTS);
+    case 0x180: return h.satp;
+    case 0x300: return mstatusValue(h);
+    case 0x301: return MISA;
+    case 0x302: return BigInt(h.medeleg);
+    case 0x303: return BigInt(h.mideleg);
+    case 0x304: return BigInt(h.mie);
+    case 0x305: return h.mtvec;
+    case 0x306: return h.mcounteren;
+    case 0x30a: return h.menvcfg;
+    case 0x320: return h.mcountinhibit;
+    case 0x340: return h.mscratch;
+    case 0x341: return h.mepc;
+    case 0x342: return h.mcause;
+    case 0x343: return h.mtval;
+    case 0x344: return BigInt(mipValue(h));
+    case 0x3a0: return h.pmp.readCfg(0);
+    case 0x3a2: return h.pmp.readCfg(2);
+    case 0xb00: case 0xc00: return h.cycle.read(h.retired);
+    case 0xb02: case 0xc02: return h.instretCounter.read(h.retired);
+    case 0xc01: return h.time.mtime();
+    case 0xf11: case 0xf12: case 0xf13: case 0xf14: case 0xf15: return 0n;
+  }
+  if (num >= 0x3b0 && num < 0x3c0) return h.pmp.addr[num - 0x3b0];
+  if ((num >= 0xb03 && num <= 0xb1f) || (num >= 0xc03 && num <= 0xc1f) || (num >= 0x323 && num <= 0x33f)) return 0n;
+  return undefined;
+}
+
+/** Writes a CSR with its WARL rules. `v` is the unsigned 64-bit value; the CSR must exist. */
+export function csrWrite(h: Hart, num: number, v: bigint): void {
+  const low = Number(v & 0xffffffffn);
+  switch (num) {
+    case 0x300: {
+      let next = (h.mstatus & ~MSTATUS_WRITABLE) | (low & MSTATUS_WRITABLE);
+      if (((next >> 11) & 3) === 2) next = (next & ~(3 << 11)) | (h.mstatus & (3 << 11));
+      h.mstatus = next;
+      flushFast(h);
+      break;
+    }
+    case 0x100:
+      h.mstatus = (h.mstatus & ~SSTATUS_WRITABLE) | (low & SSTATUS_WRITABLE);
+      flushFast(h);
+      break;
+    case 0x302: h.medeleg = low & MEDELEG_WRITABLE; break;
+    case 0x303: h.mideleg = low & MIDELEG_WRITABLE; break;
+    case 0x304: h.mie = low & MIE_WRITABLE; break;
+    case 0x104: {
+      const mask = h.mideleg & S_INTERRUPTS;
+      h.mie = (h.mie & ~mask) | (low & mask);
+      break;
+    }
+    case 0x344: h.mipSw = low & MIP_WRITABLE; break;
+    case 0x144: {
+      const mask = h.mideleg & 2; // only SSIP is writable through sip
+      h.mipSw = (h.mipSw & ~mask) | (low & mask);
+      break;
+    }
+    case 0x305: if ((v & 3n) < 2n) h.mtvec = v; break;
+    case 0x105: if ((v & 3n) < 2n) h.stvec = v; break;
+    case 0x341: h.mepc = v & ~1n; break;
+    case 0x141: h.sepc = v & ~1n; break;
+    case 0x342: h.mcause = v; break;
+    case 0x142: h.scause = v; break;
+    case 0x343: h.mtval = v; break;
+    case 0x143: h.stval = v; break;
+    case 0x340: h.mscratch = v; break;
+    case 0x140: h.sscratch = v; break;
+    case 0x306: h.mcounteren = v; break;
+    case 0x106: h.scounteren = v; break;
+    case 0x30a: h.menvcfg = v & MENVCFG_WRITABLE; break;
+    case 0x10a: h.senvcfg = v & SENVCFG_WRITABLE; break;
+    case 0x320:
+      h.mcountinhibit = v;
+      h.cycle.inhibit(h.retired, (v & 1n) !== 0n);
+      h.instretCounter.inhibit(h.retired, (v & 4n) !== 0n);
+      break;
+    case 0xb00: h.cycle.write(h.retired, v); break;
+    case 0xb02: h.instretCounter.write(h.retired, v); break;
+    case 0x3a0: h.pmp.writeCfg(0, v); break;
+    case 0x3a2: h.pmp.writeCfg(2, v); break;
+    case 0x180: writeSatp(h, v); break;
+    default:
+      if (num >= 0x3b0 && num < 0x3c0) h.pmp.writeAddr(num - 0x3b0, v);
+      // everything else implemented is read-only zero or read-only by number
+  }
+}
+
+function writeSatp(h: Hart, v: bigint): void {
+  const mode = Number(v >> 60n);
+  if (mode !== 0 && mode !== 8) return;
+  h.satp = v;
+  h.satpMode = mode;
+  h.satpAsid = Number((v >> 44n) & 0xffffn);
+  h.satpRoot = Number(v & 0xfffffffffffn) * 4096;
+  flushFast(h);
+}
+
+/**
+ * Whether a CSR instruction at the current privilege may access CSR `num` (reading it, and writing
+ * it when `write`). Covers existence, the privilege in the number, read-only numbers,
+ * mcounteren/scounteren for the user counters, and mstatus.TVM for satp.
+ */
+export function csrAccessible(h: Hart, num: number, write: boolean): boolean {
+  if (csrRead(h, num) === undefined) return false;
+  if (h.prv < csrPrivilege(num)) return false;
+  if (write && csrReadOnly(num)) return false;
+  if (num === 0x180 && h.prv === 1 && (h.mstatus & (1 << 20)) !== 0) return false;
+  if (num >= 0xc00 && num <= 0xc1f && h.prv < 3) {
+    const bit = BigInt(num - 0xc00);
+    if (((h.mcounteren >> bit) & 1n) === 0n) return false;
+    if (h.prv === 0 && ((h.scounteren >> bit) & 1n) === 0n) return false;
+  }
+  return true;
+}

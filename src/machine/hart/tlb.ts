@@ -1,0 +1,98 @@
+/**
+ * The architectural TLB: 256 entries, 4-way set associative (64 sets indexed by the low bits of the
+ * 4 KiB virtual page number, round-robin replacement), tagged by ASID, with global entries matching
+ * every ASID. It keeps a translation until `sfence.vma` removes it or a fifth page of the same set
+ * evicts it, so a guest that edits its page tables without a fence keeps seeing the old mapping, as
+ * on hardware. (Four ways keep code and data pages at equally aligned addresses from evicting
+ * each other, which a direct-mapped TLB did all the time.)
+ *
+ * Like QEMU, a superpage is cached one 4 KiB piece at a time; each piece remembers its level so that
+ * `sfence.vma` with an address removes every piece of the superpage containing that address.
+ * An entry caches a translation that succeeded; `mmu.ts` re-walks when an access is not permitted
+ * by the cached flags or needs D set (QEMU does the same), so stale entries only ever grant.
+ */
+export const TLB_SIZE = 256;
+const WAYS = 4;
+const SETS = TLB_SIZE / WAYS;
+
+export interface TlbEntry {
+  /** Virtual page number (bits 38:12 of the address). */
+  vpn: number;
+  asid: number;
+  global: boolean;
+  /** 0 = 4 KiB, 1 = 2 MiB, 2 = 1 GiB page. */
+  level: number;
+  /** Physical page number of this 4 KiB piece. */
+  ppn: number;
+  /** The leaf PTE's low 8 bits (V R W X U G A D) as cached. */
+  flags: number;
+}
+
+export class Tlb {
+  readonly vpn = new Int32Array(TLB_SIZE).fill(-1);
+  readonly asid = new Int32Array(TLB_SIZE);
+  /** PTE flags in bits 7:0, level in bits 9:8. */
+  readonly flags = new Int32Array(TLB_SIZE);
+  readonly ppn = new Float64Array(TLB_SIZE);
+  private readonly victim = new Uint8Array(SETS);
+  /** Called with the VPN of every entry that goes away, so that derived caches drop it. */
+  onEvict: (vpn: number) => void = () => {};
+
+  /** The slot holding vpn for asid, or −1. */
+  lookup(vpn: number, asid: number): number {
+    const first = (vpn & (SETS - 1)) * WAYS;
+    for (let i = first; i < first + WAYS; i++) {
+      if (this.vpn[i] === vpn && (this.asid[i] === asid || (this.flags[i] & 0x20) !== 0)) return i;
+    }
+    return -1;
+  }
+
+  insert(vpn: number, asid: number, pteFlags: number, level: number, ppn: number): number {
+    let i = this.lookup(vpn, asid);
+    if (i < 0) {
+      const set = vpn & (SETS - 1);
+      const first = set * WAYS;
+      i = first;
+      while (i < first + WAYS && this.vpn[i] !== -1) i++;
+      if (i === first + WAYS) {
+        i = first + this.victim[set];
+        this.victim[set] = (this.victim[set] + 1) % WAYS;
+      }
+    }
+    if (this.vpn[i] !== -1) this.onEvict(this.vpn[i]);
+    this.vpn[i] = vpn;
+    this.asid[i] = asid;
+    this.flags[i] = (pteFlags & 0xff) | (level << 8);
+    this.ppn[i] = ppn;
+    return i;
+  }
+
+  /**
+   * sfence.vma semantics. vpn < 0: every address; asid < 0: every address space. With an ASID,
+   * global entries stay (privileged spec 1.12, 4.2.1).
+   */
+  flush(vpn: number, asid: number): void {
+    for (let i = 0; i < TLB_SIZE; i++) {
+      const v = this.vpn[i];
+      if (v === -1) continue;
+      const f = this.flags[i];
+      if (asid >= 0 && ((f & 0x20) !== 0 || this.asid[i] !== asid)) continue;
+      if (vpn >= 0) {
+        const shift = 9 * (f >> 8);
+        if (v >>> shift !== vpn >>> shift) continue;
+      }
+      this.vpn[i] = -1;
+      this.onEvict(v);
+    }
+  }
+
+  entries(): TlbEntry[] {
+    const out: TlbEntry[] = [];
+    for (let i = 0; i < TLB_SIZE; i++) {
+      if (this.vpn[i] === -1) continue;
+      const f = this.flags[i];
+      out.push({ vpn: this.vpn[i], asid: this.asid[i], global: (f & 0x20) !== 0, level: f >> 8, ppn: this.ppn[i], flags: f & 0xff });
+    }
+    return out;
+  }
+}
