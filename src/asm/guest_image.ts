@@ -1,0 +1,64 @@
+/**
+ * The one entry point the debugger and the CLI use to turn a guest file into a loadable program:
+ * an ELF executable (by its magic bytes) through the ELF reader, anything else named `.S`/`.s`
+ * through the assembler.
+ */
+import { assemble, type LineEntry } from "./assemble";
+import type { AsmDiagnostic } from "./diagnostics";
+import { parseElf } from "./elf";
+
+export interface GuestSymbol {
+  name: string;
+  address: bigint;
+  size: bigint;
+  isFunction: boolean;
+}
+
+/** A LoadableProgram plus what the debugger needs; structurally the hypervisor's GuestProgram. */
+export interface GuestProgram {
+  entry: bigint;
+  segments: { paddr: number; data: Uint8Array; memsz: number }[];
+  symbols: GuestSymbol[];
+  /** For assembly sources: address ↔ file:line. */
+  lineTable?: LineEntry[];
+}
+
+export type GuestImageResult =
+  | { ok: true; program: GuestProgram }
+  | { ok: false; error: string; diagnostics?: AsmDiagnostic[] };
+
+const ELF_MAGIC = [0x7f, 0x45, 0x4c, 0x46];
+
+export function readGuestImage(
+  fileName: string,
+  bytes: Uint8Array,
+  readFile?: (path: string) => string | undefined,
+): GuestImageResult {
+  if (ELF_MAGIC.every((b, i) => bytes[i] === b)) {
+    const image = parseElf(bytes);
+    if (image instanceof Error) return { ok: false, error: image.message };
+    return {
+      ok: true,
+      program: {
+        entry: image.entry,
+        segments: image.segments.map((s) => ({ paddr: s.paddr, data: s.data, memsz: s.memsz })),
+        symbols: image.symbols
+          .filter((s) => s.name !== "" && (s.type === "func" || s.type === "object" || s.type === "notype") && s.section !== 0 && s.section !== 0xfff1)
+          .map((s) => ({ name: s.name, address: s.value, size: s.size, isFunction: s.type === "func" })),
+      },
+    };
+  }
+  if (!/\.[sS]$/.test(fileName)) {
+    return { ok: false, error: "is neither an ELF executable nor an assembly source (.S or .s)" };
+  }
+  const text = new TextDecoder().decode(bytes);
+  const read = (p: string) => (p === fileName ? text : readFile?.(p));
+  const r = assemble(fileName, read);
+  if (!r.program) {
+    const first = r.errors[0];
+    const where = first ? `${first.file}:${first.line}:${first.column}: ${first.message}` : "assembly failed";
+    const more = r.errors.length > 1 ? ` (and ${r.errors.length - 1} more error${r.errors.length > 2 ? "s" : ""})` : "";
+    return { ok: false, error: where + more, diagnostics: r.errors };
+  }
+  return { ok: true, program: { ...r.program, symbols: r.symbols, lineTable: r.lineTable } };
+}
