@@ -1,0 +1,25 @@
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
+
+const ANSWER_MS = 20_000;
+
+/**
+ * Asks test/e2e/run.mjs for a screenshot of the workbench as it is now, and waits until it is saved.
+ * The runner names the folder it watches in HYPERSTEP_E2E_SHOTS. Returns the PNG's path, or undefined
+ * under another runner (a desktop VS Code has no page to photograph).
+ */
+export async function screenshot(name: string): Promise<string | undefined> {
+  const dir = process.env.HYPERSTEP_E2E_SHOTS;
+  if (!dir) {
+    console.log(`screenshot '${name}' not taken: not running under test/e2e/run.mjs`);
+    return undefined;
+  }
+  const done = path.join(dir, `shot-${name}.done`);
+  writeFileSync(path.join(dir, `shot-${name}.request`), "");
+  const deadline = Date.now() + ANSWER_MS;
+  while (!existsSync(done)) {
+    if (Date.now() > deadline) throw new Error(`the runner did not take screenshot '${name}' within ${ANSWER_MS} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return readFileSync(done, "utf8");
+}
