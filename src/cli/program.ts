@@ -1,10 +1,11 @@
 import { readFile } from "node:fs/promises";
-import { ElfError, findSymbol, parseElf, type ElfImage } from "../asm/elf";
-import { AssembleError, assemble } from "./assemble";
+import * as path from "node:path";
+import { readFileSync } from "node:fs";
+import { readGuestImage, type GuestProgram as GuestImage } from "../asm/guest_image";
 
 /** A guest ready for the board, with the HTIF words it declares. */
 export interface GuestProgram {
-  image: ElfImage;
+  image: GuestImage;
   tohost?: number;
   fromhost?: number;
 }
@@ -24,13 +25,28 @@ export async function loadProgram(file: string): Promise<GuestProgram | ProgramE
     const why = err.code === "ENOENT" ? "no such file" : err.code === "EISDIR" ? "it is a directory" : err.code === "EACCES" ? "permission denied" : err.message;
     return new ProgramError(`cannot read ${file}: ${why}`);
   }
-  const image = /\.[sS]$/.test(file) ? assemble(new TextDecoder().decode(bytes), file) : parseElf(bytes);
-  if (image instanceof AssembleError) return new ProgramError(image.message);
-  if (image instanceof ElfError) return new ProgramError(`${file}: ${image.message}`);
+  const result = readGuestImage(path.resolve(file), bytes, readSourceFile);
+  if (!result.ok) {
+    // Assembly errors already carry file:line:col; list them all, as a compiler would.
+    const lines = result.diagnostics?.length
+      ? result.diagnostics.map((d) => `${d.file}:${d.line}:${d.column}: error: ${d.message}`).join("\n")
+      : `${file}: ${result.error}`;
+    return new ProgramError(lines);
+  }
+  const image = result.program;
   return { image, tohost: htifWord(image, "tohost"), fromhost: htifWord(image, "fromhost") };
 }
 
-function htifWord(image: ElfImage, name: string): number | undefined {
-  const sym = findSymbol(image, name);
-  return sym && sym.value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(sym.value) : undefined;
+/** Included files of an assembly source; undefined when they cannot be read. */
+function readSourceFile(p: string): string | undefined {
+  try {
+    return readFileSync(p, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+function htifWord(image: GuestImage, name: string): number | undefined {
+  const sym = image.symbols.find((s) => s.name === name);
+  return sym && sym.address <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(sym.address) : undefined;
 }
