@@ -22,6 +22,13 @@ describe("hyperstep command line (spawned)", () => {
     assert.match(r.stderr, /^hyperstep: the guest exited with code 3 through the SiFive test finisher; \d+ instructions in .* MIPS\)\n$/);
   });
 
+  it("run: an assembly source is assembled and run, its traps traced (the demo)", () => {
+    const r = hyperstep(["run", path.join(repo, "sample-guests/hello/hello.S"), "--trace-traps"]);
+    assert.equal(r.stdout, "Hello from a RISC-V guest!\nBack from the trap handler. Goodbye.\n");
+    assert.equal(r.status, 0);
+    assert.match(r.stderr, /^trap: ecall-m \(Environment call from M-mode\), cause 0xb, tval 0x0, pc 0x80000020, M -> M, handler 0x80000064$/m);
+  });
+
   it("run: stdin (a pipe) reaches the guest's UART", () => {
     const r = hyperstep(["run", buildGuest("echo")], "ping.");
     assert.equal(r.stdout, "ping.");
@@ -60,18 +67,20 @@ describe("hyperstep command line (spawned)", () => {
   it("programs that cannot run: clear messages, status 1", () => {
     const dir = mkdtempSync(path.join(tmpdir(), "hyperstep-cli-"));
     const source = path.join(dir, "guest.S");
-    writeFileSync(source, "_start: j _start\n");
+    writeFileSync(source, "_start: bogus a0\n  addi a0, a1\n");
     const text = path.join(dir, "notes.txt");
     writeFileSync(text, "hello");
 
     const asm = hyperstep(["run", source]);
     assert.equal(asm.status, 1);
-    assert.equal(asm.stderr, `hyperstep: ${source}: assembling .S files needs Hyperstep's assembler, which is not built yet; pass an ELF\n`);
+    // Every assembly error is listed, each with file:line:column, as a compiler would.
+    assert.match(asm.stderr, new RegExp(`${source.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:1:9: error: unknown instruction 'bogus'`));
+    assert.match(asm.stderr, /guest\.S:2:3: error: 'addi' takes two registers and an immediate/);
     const missing = hyperstep(["run", path.join(dir, "missing.elf")]);
     assert.equal(missing.status, 1);
     assert.match(missing.stderr, /^hyperstep: cannot read .*missing\.elf: no such file\n$/);
     const notElf = hyperstep(["run", text]);
     assert.equal(notElf.status, 1);
-    assert.match(notElf.stderr, /notes\.txt: not an ELF file/);
+    assert.match(notElf.stderr, /notes\.txt: is neither an ELF executable nor an assembly source/);
   });
 });
