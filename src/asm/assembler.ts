@@ -370,20 +370,21 @@ export class Assembler {
   // ---- instructions ---------------------------------------------------------------------------
 
   private makeContext(): InsnContext {
-    const self = this;
+    // Getters read the options live, because `.option rvc/norvc/push/pop` change them mid-file.
+    const opts = () => this.opts;
     return {
       get rvc() {
-        return self.opts.rvc;
+        return opts().rvc;
       },
       get relax() {
-        return self.opts.relax;
+        return opts().relax;
       },
-      hasExt: (e) => (e === "C" ? self.opts.rvc || self.opts.exts.has("C") : self.opts.exts.has(e)),
-      expr: (ts) => parseExpr(ts, self.hooks),
-      constant: (e) => self.tryConst(e),
-      emit: (bits, size, fix) => self.emitInsn(bits, size, fix),
-      emitBranch: (b) => self.emitBranch(b),
-      hereLabel: () => self.hereLabel(),
+      hasExt: (e) => (e === "C" ? this.opts.rvc || this.opts.exts.has("C") : this.opts.exts.has(e)),
+      expr: (ts) => parseExpr(ts, this.hooks),
+      constant: (e) => this.tryConst(e),
+      emit: (bits, size, fix) => this.emitInsn(bits, size, fix),
+      emitBranch: (b) => this.emitBranch(b),
+      hereLabel: () => this.hereLabel(),
     };
   }
 
