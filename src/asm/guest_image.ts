@@ -5,7 +5,8 @@
  */
 import { assemble, type LineEntry } from "./assemble";
 import type { AsmDiagnostic } from "./diagnostics";
-import { parseElf } from "./elf";
+import { DwarfError, dwarfSectionsOf, lineEntriesOf, readDebugLine } from "./dwarf_line";
+import { parseElf, type ElfImage } from "./elf";
 
 export interface GuestSymbol {
   name: string;
@@ -19,8 +20,10 @@ export interface GuestProgram {
   entry: bigint;
   segments: { paddr: number; data: Uint8Array; memsz: number }[];
   symbols: GuestSymbol[];
-  /** For assembly sources: address ↔ file:line. */
+  /** Address ↔ file:line: the assembler's for sources, DWARF .debug_line's for ELFs built with -g. */
   lineTable?: LineEntry[];
+  /** Why an ELF's line table could not be read (the program still loads, without source lines). */
+  lineTableError?: string;
 }
 
 export type GuestImageResult =
@@ -45,6 +48,7 @@ export function readGuestImage(
         symbols: image.symbols
           .filter((s) => s.name !== "" && (s.type === "func" || s.type === "object" || s.type === "notype") && s.section !== 0 && s.section !== 0xfff1)
           .map((s) => ({ name: s.name, address: s.value, size: s.size, isFunction: s.type === "func" })),
+        ...elfLineTable(image),
       },
     };
   }
@@ -61,4 +65,13 @@ export function readGuestImage(
     return { ok: false, error: where + more, diagnostics: r.errors };
   }
   return { ok: true, program: { ...r.program, symbols: r.symbols, lineTable: r.lineTable } };
+}
+
+/** The ELF's DWARF line table; a broken one costs only the source lines, never the load. */
+function elfLineTable(image: ElfImage): Pick<GuestProgram, "lineTable" | "lineTableError"> {
+  const sections = dwarfSectionsOf(image);
+  if (!sections) return {};
+  const rows = readDebugLine(sections);
+  if (rows instanceof DwarfError) return { lineTableError: rows.message };
+  return { lineTable: lineEntriesOf(rows) };
 }
