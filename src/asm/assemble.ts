@@ -39,6 +39,8 @@ export interface AssembleResult {
   sections: LinkedSection[];
   /** Full symbol information (binding, section) for the ELF writer. */
   linkedSymbols: LinkedSymbol[];
+  /** Symbols the default linker script defines (`__global_pointer$`, `__DATA_BEGIN__`, …). */
+  scriptSymbols: ReadonlyMap<string, bigint>;
 }
 
 export function assemble(
@@ -46,7 +48,7 @@ export function assemble(
   readFile: (path: string) => string | undefined,
   opts: AssembleOptions = {},
 ): AssembleResult {
-  const empty: AssembleResult = { errors: [], symbols: [], lineTable: [], sections: [], linkedSymbols: [] };
+  const empty: AssembleResult = { errors: [], symbols: [], lineTable: [], sections: [], linkedSymbols: [], scriptSymbols: new Map() };
   const diags = new Diagnostics();
   const text = readFile(mainFile);
   if (text === undefined) {
@@ -67,6 +69,7 @@ export function assemble(
     lineTable: linked.lineTable,
     sections: linked.sections,
     linkedSymbols: linked.symbols,
+    scriptSymbols: linked.scriptSymbols,
   };
 }
 

@@ -178,7 +178,7 @@ export function writeElf(input: ElfWriterInput): Uint8Array | ElfWriteError {
 
 /** The ELF of an assembler result (the `hyperstep asm` path); undefined when the assembly had errors. */
 export function elfFromAssembly(
-  result: AssembleResult & { scriptSymbols?: ReadonlyMap<string, bigint> },
+  result: AssembleResult,
   march?: string,
 ): Uint8Array | ElfWriteError | undefined {
   if (!result.program) return undefined;

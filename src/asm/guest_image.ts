@@ -46,7 +46,7 @@ export function readGuestImage(
         entry: image.entry,
         segments: image.segments.map((s) => ({ paddr: s.paddr, data: s.data, memsz: s.memsz })),
         symbols: image.symbols
-          .filter((s) => s.name !== "" && (s.type === "func" || s.type === "object" || s.type === "notype") && s.section !== 0 && s.section !== 0xfff1)
+          .filter((s) => s.name !== "" && !s.name.startsWith("$") && (s.type === "func" || s.type === "object" || s.type === "notype") && s.section !== 0 && s.section !== 0xfff1)
           .map((s) => ({ name: s.name, address: s.value, size: s.size, isFunction: s.type === "func" })),
         ...elfLineTable(image),
       },

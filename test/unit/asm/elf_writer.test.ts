@@ -5,11 +5,8 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { assemble } from "../../../src/asm/assemble";
-import { assembleObject } from "../../../src/asm/assembler";
-import { Diagnostics } from "../../../src/asm/diagnostics";
 import { parseElf, type ElfSymbol } from "../../../src/asm/elf";
 import { attributeArch, elfFromAssembly, ElfWriteError, writeElf } from "../../../src/asm/elf_writer";
-import { link } from "../../../src/asm/link";
 import { loadProgram, ProgramError } from "../../../src/cli/program";
 import { runProgram, type RunIo } from "../../../src/cli/run";
 
@@ -34,16 +31,11 @@ const readText = (p: string) => {
   }
 };
 
-/**
- * Hyperstep's ELF of a source. The linker-script symbols (`__global_pointer$`, `__DATA_BEGIN__`, …)
- * come from the linker directly, because `assemble()` does not return them yet; objdump names
- * addresses after them, so the comparison needs them.
- */
+/** Hyperstep's ELF of a source, linker-script symbols included (objdump names addresses after them). */
 function hyperstepElf(file: string, march = DEFAULT_MARCH): Uint8Array {
   const result = assemble(file, readText, { march });
   assert.deepEqual(result.errors, []);
-  const linked = link(assembleObject(file, readText(file)!, readText, march, new Diagnostics()));
-  const elf = elfFromAssembly({ ...result, scriptSymbols: linked.scriptSymbols }, MARCH[path.basename(file)] ?? march);
+  const elf = elfFromAssembly(result, MARCH[path.basename(file)] ?? march);
   assert.ok(elf instanceof Uint8Array, String(elf));
   return elf;
 }
