@@ -1,31 +1,67 @@
+import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import * as path from "node:path";
+import type { AsmDiagnostic } from "../asm/diagnostics";
 import { readGuestImage } from "../asm/guest_image";
 import { createTarget } from "../hypervisor/create_target";
 import type { Target } from "../hypervisor/target";
+import type { ByteSink, ByteSource } from "../machine/device";
 import { ConfigError, type LaunchConfig } from "./launch_config";
+
+/** The program does not assemble: every error, located, for the Problems panel. */
+export class AssemblyError extends ConfigError {
+  constructor(
+    file: string,
+    readonly diagnostics: AsmDiagnostic[],
+  ) {
+    super("program", `'${file}' does not assemble (${diagnostics.length} error${diagnostics.length === 1 ? "" : "s"}):\n` +
+      diagnostics.map((d) => `${d.file}:${d.line}:${d.column}: error: ${d.message}`).join("\n"));
+  }
+}
+
+export interface LoadedTarget {
+  target: Target;
+  /** The absolute path of the program. */
+  file: string;
+  /** Source texts the assembler read, by path: the `source` request serves them when the file is gone. */
+  sources: Map<string, string>;
+  /** Problems that do not stop the launch (e.g. an unreadable DWARF line table), for the console. */
+  warnings: string[];
+}
 
 /**
  * Reads the launch configuration's program and builds the target it names. Every failure becomes a
- * ConfigError on `program`, so the user sees which file is wrong and why.
+ * ConfigError on `program` (an AssemblyError for assembly errors), so the user sees which file is
+ * wrong and why, and nothing is left half-started.
  */
-export async function loadTarget(config: LaunchConfig, uartOut: (text: string) => void): Promise<Target> {
+export async function loadTarget(config: LaunchConfig, uart: { out: ByteSink; in: ByteSource }): Promise<LoadedTarget> {
   const file = path.resolve(config.cwd ?? process.cwd(), config.program);
   let bytes: Uint8Array;
   try {
     bytes = await readFile(file);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    throw new ConfigError("program", `cannot be read: ${err.code === "ENOENT" ? `no such file '${file}'` : err.message}`);
+    const why = err.code === "ENOENT" ? `no such file '${file}'` : err.code === "EISDIR" ? `'${file}' is a directory` : err.message;
+    throw new ConfigError("program", `cannot be read: ${why}`);
   }
-  const image = readGuestImage(file, bytes);
-  if (!image.ok) throw new ConfigError("program", `'${file}': ${image.error}`);
-  const decoder = new TextDecoder();
-  const created = createTarget(image.program, {
-    technique: config.technique,
-    memoryBytes: config.memoryBytes,
-    uartOut: { write: (byte) => uartOut(decoder.decode(new Uint8Array([byte]), { stream: true })) },
-  });
+  const sources = new Map<string, string>();
+  const readSource = (p: string): string | undefined => {
+    try {
+      const text = readFileSync(p, "utf8");
+      sources.set(p, text);
+      return text;
+    } catch {
+      return undefined;
+    }
+  };
+  const image = readGuestImage(file, bytes, readSource);
+  if (!image.ok) {
+    if (image.diagnostics?.length) throw new AssemblyError(file, image.diagnostics);
+    throw new ConfigError("program", `'${file}': ${image.error}`);
+  }
+  if (!sources.has(file) && /\.[sS]$/.test(file)) sources.set(file, new TextDecoder().decode(bytes));
+  const created = createTarget(image.program, { technique: config.technique, memoryBytes: config.memoryBytes, uartOut: uart.out, uartIn: uart.in });
   if (!created.ok) throw new ConfigError("program", `'${file}': ${created.error}`);
-  return created.target;
+  const warnings = image.program.lineTableError ? [`${file}: no source lines: ${image.program.lineTableError}`] : [];
+  return { target: created.target, file, sources, warnings };
 }

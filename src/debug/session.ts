@@ -1,37 +1,77 @@
 import {
+  Event,
+  ExitedEvent,
   InitializedEvent,
+  InvalidatedEvent,
   LoggingDebugSession,
+  MemoryEvent,
   OutputEvent,
-  Scope,
-  StackFrame,
+  ProgressEndEvent,
+  ProgressStartEvent,
+  ProgressUpdateEvent,
   StoppedEvent,
   TerminatedEvent,
-  ExitedEvent,
   Thread,
-  Source,
 } from "@vscode/debugadapter";
 import type { DebugProtocol } from "@vscode/debugprotocol";
-import type { StopReason } from "../machine/board";
-import type { Target } from "../hypervisor/target";
+import type { TargetStop } from "../hypervisor/target";
+import { causeName } from "../isa/causes";
+import { CodeBreakpoints } from "./breakpoints";
+import { DataBreakpoints } from "./data_breakpoints";
+import { exceptionInfo } from "./exception_info";
+import { ExceptionBreakpoints, exceptionFilters } from "./exception_filters";
+import { assignExpr, evaluate, evaluateExpr, ExprError, memoryOf, parseExpression, type Assigned } from "./expressions";
 import { ConfigError, parseLaunchConfig, type LaunchConfig } from "./launch_config";
-import { loadTarget } from "./load_target";
-import { REGISTER_NAMES, formatHex } from "./registers";
+import { AssemblyError, loadTarget } from "./load_target";
+import { disassembleRequest, readMemory, writeMemory } from "./memory_requests";
+import { formatMemoryRef } from "./memory_refs";
+import { Program } from "./program";
+import { formatHex } from "./registers";
+import { HELP, Repl, complete } from "./repl";
+import { RunControl, type Granularity, type RunHost, type StepKind, type Stop } from "./run_control";
+import { unwind } from "./stack";
+import { UartConsole } from "./uart_console";
+import { Variables, formatValue } from "./variables";
+import { CSR_FIELDS } from "./csr_fields";
 
 const THREAD_ID = 1;
-/** Instructions per slice of a `continue`: small enough that `pause` is answered promptly. */
-const SLICE_INSTRUCTIONS = 200_000;
-const REGISTERS_REF = 1;
+
+/** Error ids in responses: what kind of failure, for clients that act on them. */
+const enum Err {
+  Launch = 1001,
+  NotRunning = 1002,
+  UnknownReference = 1003,
+  Evaluate = 1004,
+  Busy = 1005,
+  Memory = 1006,
+  Arguments = 1007,
+}
+
+/** The custom request that feeds the guest's UART (text in `text`): the extension's terminal sends keystrokes. */
+export const UART_INPUT_REQUEST = "hyperstep/uartInput";
 
 /**
  * The Debug Adapter Protocol server. It maps DAP requests onto a `Target` and knows nothing of
- * VS Code, so it runs inline in the extension and standalone over stdio or TCP alike.
+ * VS Code, so it runs inline in the extension and standalone over stdio or TCP alike. The work is
+ * done by the modules beside it; this class checks arguments and state, and turns results and
+ * failures into responses and events.
  */
 export class HyperstepSession extends LoggingDebugSession {
-  private target: Target | undefined;
   private config: LaunchConfig | undefined;
-  private running = false;
-  private pauseRequested = false;
-  private configurationDone: Promise<void>;
+  private program: Program | undefined;
+  private readonly uart = new UartConsole();
+  private readonly code = new CodeBreakpoints();
+  private data: DataBreakpoints | undefined;
+  private dataRequests: DebugProtocol.DataBreakpoint[] = [];
+  private readonly exceptions = new ExceptionBreakpoints();
+  private readonly run: RunControl;
+  private readonly variables: Variables;
+  private readonly repl = new Repl();
+  private client: DebugProtocol.InitializeRequestArguments = { adapterID: "hyperstep" };
+  private lastStop: Stop | undefined;
+  private progressId = 0;
+  private ended = false;
+  private readonly configurationDone: Promise<void>;
   private signalConfigurationDone!: () => void;
 
   constructor() {
@@ -39,13 +79,49 @@ export class HyperstepSession extends LoggingDebugSession {
     this.setDebuggerLinesStartAt1(true);
     this.setDebuggerColumnsStartAt1(true);
     this.configurationDone = new Promise((resolve) => (this.signalConfigurationDone = resolve));
+    this.run = new RunControl(this.runHost());
+    this.variables = new Variables(() => this.loaded().target, () => this.loaded().env());
   }
 
-  protected override initializeRequest(response: DebugProtocol.InitializeResponse): void {
+  /** Stops the guest at once (SIGTERM to the standalone adapter). */
+  override shutdown(): void {
+    this.run.cancel();
+    super.shutdown();
+  }
+
+  // ---- lifecycle ----
+
+  protected override initializeRequest(response: DebugProtocol.InitializeResponse, args: DebugProtocol.InitializeRequestArguments): void {
+    this.client = args;
     response.body = {
       supportsConfigurationDoneRequest: true,
+      supportsFunctionBreakpoints: true,
+      supportsConditionalBreakpoints: true,
+      supportsHitConditionalBreakpoints: true,
+      supportsLogPoints: true,
+      supportsEvaluateForHovers: true,
+      exceptionBreakpointFilters: exceptionFilters(),
+      supportsExceptionFilterOptions: true,
+      supportsExceptionInfoRequest: true,
+      supportsSetVariable: true,
+      supportsSetExpression: true,
+      supportsRestartRequest: true,
       supportsTerminateRequest: true,
+      supportTerminateDebuggee: true,
+      supportsValueFormattingOptions: true,
+      supportsDataBreakpoints: true,
+      supportsDataBreakpointBytes: true,
+      supportsReadMemoryRequest: true,
+      supportsWriteMemoryRequest: true,
+      supportsDisassembleRequest: true,
+      supportsInstructionBreakpoints: true,
       supportsSteppingGranularity: true,
+      supportsBreakpointLocationsRequest: true,
+      supportsCancelRequest: true,
+      supportsLoadedSourcesRequest: true,
+      supportsCompletionsRequest: true,
+      completionTriggerCharacters: [".", "$", "/"],
+      supportsDelayedStackTraceLoading: true,
     };
     this.sendResponse(response);
   }
@@ -58,157 +134,504 @@ export class HyperstepSession extends LoggingDebugSession {
   protected override async launchRequest(response: DebugProtocol.LaunchResponse, args: DebugProtocol.LaunchRequestArguments): Promise<void> {
     try {
       this.config = parseLaunchConfig(args);
-      this.target = await loadTarget(this.config, (text) => this.sendEvent(new OutputEvent(text, "stdout")));
+      this.install(await this.load(this.config));
     } catch (e) {
-      const field = e instanceof ConfigError ? e.field : undefined;
-      this.sendErrorResponse(response, { id: 1001, format: (e as Error).message, showUser: true, variables: field ? { field } : undefined });
-      return;
+      return this.launchFailed(response, e);
     }
     // The session is fully set up before VS Code sends breakpoints, so a failed launch never leaves
     // a half-started session behind.
     this.sendEvent(new InitializedEvent());
     this.sendResponse(response);
     await this.configurationDone;
-    if (this.config.stopOnEntry) {
-      this.sendEvent(new StoppedEvent("entry", THREAD_ID));
+    this.begin();
+  }
+
+  protected override async restartRequest(response: DebugProtocol.RestartResponse, args: DebugProtocol.RestartArguments): Promise<void> {
+    if (!this.program || !this.config) return this.fail(response, Err.NotRunning, "there is no session to restart");
+    let config = this.config;
+    let program: Program;
+    try {
+      if (args?.arguments) config = parseLaunchConfig(args.arguments);
+      program = await this.load(config);
+    } catch (e) {
+      // The old session stays as it was: a program that no longer assembles does not end it.
+      return this.launchFailed(response, e);
+    }
+    this.run.cancel();
+    await new Promise((resolve) => setImmediate(resolve));
+    this.data?.clear();
+    this.config = config;
+    this.install(program);
+    for (const bp of this.code.rebind(program.codeMap())) this.sendEvent(new Event("breakpoint", { reason: "changed", breakpoint: bp }));
+    this.sendResponse(response);
+    this.begin();
+  }
+
+  protected override terminateRequest(response: DebugProtocol.TerminateResponse): void {
+    this.run.cancel();
+    this.sendResponse(response);
+    this.end();
+  }
+
+  protected override disconnectRequest(response: DebugProtocol.DisconnectResponse): void {
+    this.run.cancel();
+    this.data?.clear();
+    this.ended = true;
+    this.sendResponse(response);
+  }
+
+  private async load(config: LaunchConfig): Promise<Program> {
+    return new Program(await loadTarget(config, { out: this.uart.sink, in: this.uart.source }));
+  }
+
+  private install(program: Program): void {
+    this.program = program;
+    for (const w of program.warnings) this.sendEvent(new OutputEvent(`hyperstep: ${w}\n`, "console"));
+    this.ended = false;
+    this.lastStop = undefined;
+    this.code.rebind(program.codeMap());
+    this.data = new DataBreakpoints(program.target);
+    if (this.dataRequests.length) this.data.set(this.dataRequests);
+    this.variables.reset();
+  }
+
+  private begin(): void {
+    if (this.config?.stopOnEntry) this.reportStop({ reason: "entry", description: "Stopped at the program's entry point" });
+    else this.resume("continue");
+  }
+
+  private launchFailed(response: DebugProtocol.Response, e: unknown): void {
+    if (!(e instanceof ConfigError)) {
+      this.sendErrorResponse(response, { id: Err.Launch, format: `the guest could not be started: ${(e as Error).message}`, showUser: true });
+      return;
+    }
+    if (e instanceof AssemblyError) {
+      response.body = { diagnostics: e.diagnostics };
+      this.sendEvent(new OutputEvent(e.message + "\n", "stderr", { hyperstep: "assemblyErrors", diagnostics: e.diagnostics }));
+    }
+    this.sendErrorResponse(response, { id: Err.Launch, format: e.message, showUser: true, variables: { field: e.field } });
+  }
+
+  // ---- execution ----
+
+  protected override continueRequest(response: DebugProtocol.ContinueResponse): void {
+    if (!this.ready(response)) return;
+    response.body = { allThreadsContinued: true };
+    this.sendResponse(response);
+    this.resume("continue");
+  }
+
+  protected override nextRequest(response: DebugProtocol.NextResponse, args: DebugProtocol.NextArguments): void {
+    this.step(response, "next", args.granularity);
+  }
+
+  protected override stepInRequest(response: DebugProtocol.StepInResponse, args: DebugProtocol.StepInArguments): void {
+    this.step(response, "stepIn", args.granularity);
+  }
+
+  protected override stepOutRequest(response: DebugProtocol.StepOutResponse, args: DebugProtocol.StepOutArguments): void {
+    this.step(response, "stepOut", args.granularity);
+  }
+
+  protected override pauseRequest(response: DebugProtocol.PauseResponse): void {
+    if (!this.program || this.ended) return this.fail(response, Err.NotRunning, "no program is running");
+    this.sendResponse(response);
+    if (this.run.running) this.run.pause();
+    else this.reportStop({ reason: "pause", description: "Paused" });
+  }
+
+  protected override cancelRequest(response: DebugProtocol.CancelResponse, args: DebugProtocol.CancelArguments): void {
+    if (args.progressId !== undefined && args.progressId === this.currentProgress()) this.run.pause();
+    this.sendResponse(response);
+  }
+
+  private step(response: DebugProtocol.Response, kind: StepKind, granularity: DebugProtocol.SteppingGranularity | undefined): void {
+    if (!this.ready(response)) return;
+    this.sendResponse(response);
+    this.resume(kind, granularity ?? "statement");
+  }
+
+  private resume(kind: StepKind, granularity: Granularity = "statement"): void {
+    this.variables.reset();
+    this.run.start(kind, granularity);
+  }
+
+  /** A guest that is loaded, not ended and not running; otherwise answers with the reason. */
+  private ready(response: DebugProtocol.Response): boolean {
+    if (!this.program || this.ended) {
+      this.fail(response, Err.NotRunning, "no program is running");
+      return false;
+    }
+    if (this.run.running) {
+      this.fail(response, Err.Busy, "the guest is running; pause it first");
+      return false;
+    }
+    return true;
+  }
+
+  private runHost(): RunHost {
+    const program = () => this.loaded();
+    const code = this.code;
+    const exceptions = this.exceptions;
+    const data = () => this.data!;
+    const config = () => this.config;
+    return {
+      get target() { return program().target; },
+      get lines() { return program().lines; },
+      get symbols() { return program().symbols; },
+      code,
+      get data() { return data(); },
+      exceptions,
+      get maxInstructions() { return config()?.maxInstructions; },
+      env: (trap) => program().env(trap),
+      stopped: (stop) => this.reportStop(stop),
+      ended: (stop) => this.reportEnd(stop),
+      output: (text, category) => this.sendEvent(new OutputEvent(text, category)),
+      flush: () => this.flushUart(),
+      progress: (event, message, percentage) => this.progress(event, message, percentage),
+    };
+  }
+
+  private reportStop(stop: Stop): void {
+    this.flushUart();
+    const program = this.loaded();
+    this.lastStop = stop;
+    if (stop.trap) {
+      program.lastTrap = stop.trap;
+      const where = program.symbols.describe(stop.trap.pc);
+      const text = `${causeName(stop.trap.cause)} at 0x${stop.trap.pc.toString(16)}${where ? ` <${where}>` : ""}`;
+      stop.description = `Exception: ${text}`;
+      stop.text = text;
+    }
+    const e = new StoppedEvent(stop.reason, THREAD_ID, stop.text) as DebugProtocol.StoppedEvent;
+    e.body.description = stop.description;
+    e.body.allThreadsStopped = true;
+    if (stop.hitBreakpointIds?.length) e.body.hitBreakpointIds = stop.hitBreakpointIds;
+    this.sendEvent(e);
+  }
+
+  private reportEnd(stop: TargetStop): void {
+    this.flushUart();
+    if (stop.kind === "halt") {
+      this.sendEvent(new OutputEvent(`hyperstep: guest exited with code ${stop.code} (${stop.how})\n`, "console"));
+      this.sendEvent(new ExitedEvent(stop.code));
+    }
+    this.end();
+  }
+
+  private end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.data?.clear();
+    this.sendEvent(new TerminatedEvent());
+  }
+
+  private flushUart(): void {
+    const text = this.uart.take();
+    if (text) this.sendEvent(new OutputEvent(text, "stdout"));
+  }
+
+  private currentProgress(): string {
+    return `hyperstep-run-${this.progressId}`;
+  }
+
+  private progress(event: "start" | "update" | "end", message: string, percentage?: number): void {
+    if (!this.client.supportsProgressReporting) return;
+    if (event === "start") {
+      this.progressId++;
+      const e = new ProgressStartEvent(this.currentProgress(), "Running the guest", message) as DebugProtocol.ProgressStartEvent;
+      e.body.cancellable = true;
+      if (percentage !== undefined) e.body.percentage = percentage;
+      this.sendEvent(e);
+    } else if (event === "update") {
+      this.sendEvent(new ProgressUpdateEvent(this.currentProgress(), message));
     } else {
-      this.resume();
+      this.sendEvent(new ProgressEndEvent(this.currentProgress(), message));
     }
   }
+
+  // ---- breakpoints ----
+
+  protected override setBreakPointsRequest(response: DebugProtocol.SetBreakpointsResponse, args: DebugProtocol.SetBreakpointsArguments): void {
+    const program = this.program;
+    if (!program) return this.fail(response, Err.NotRunning, "no program is loaded");
+    const file = program.pathOf(args.source);
+    if (!file) return this.fail(response, Err.Arguments, "setBreakpoints needs a source with a path or a known sourceReference");
+    const requested = (args.breakpoints ?? args.lines?.map((line) => ({ line })) ?? []).map((b) => ({ ...b, line: this.convertClientLineToDebugger(b.line) }));
+    const bps = this.code.setSource(this.convertClientPathToDebugger(file), requested);
+    response.body = { breakpoints: bps.map((b) => this.toClientBreakpoint(b)) };
+    this.sendResponse(response);
+  }
+
+  protected override breakpointLocationsRequest(response: DebugProtocol.BreakpointLocationsResponse, args: DebugProtocol.BreakpointLocationsArguments): void {
+    const program = this.program;
+    const file = program?.pathOf(args.source);
+    if (!program || !file) return this.fail(response, Err.Arguments, "breakpointLocations needs a loaded program and a source path");
+    const line = this.convertClientLineToDebugger(args.line);
+    const endLine = args.endLine === undefined ? line : this.convertClientLineToDebugger(args.endLine);
+    response.body = { breakpoints: program.lines.linesWithCode(this.convertClientPathToDebugger(file), line, endLine).map((l) => ({ line: this.convertDebuggerLineToClient(l) })) };
+    this.sendResponse(response);
+  }
+
+  protected override setFunctionBreakPointsRequest(response: DebugProtocol.SetFunctionBreakpointsResponse, args: DebugProtocol.SetFunctionBreakpointsArguments): void {
+    if (!this.program) return this.fail(response, Err.NotRunning, "no program is loaded");
+    response.body = { breakpoints: this.code.setFunctions(args.breakpoints ?? []).map((b) => this.toClientBreakpoint(b)) };
+    this.sendResponse(response);
+  }
+
+  protected override setInstructionBreakpointsRequest(response: DebugProtocol.SetInstructionBreakpointsResponse, args: DebugProtocol.SetInstructionBreakpointsArguments): void {
+    if (!this.program) return this.fail(response, Err.NotRunning, "no program is loaded");
+    response.body = { breakpoints: this.code.setInstructions(args.breakpoints ?? []).map((b) => this.toClientBreakpoint(b)) };
+    this.sendResponse(response);
+  }
+
+  protected override setExceptionBreakPointsRequest(response: DebugProtocol.SetExceptionBreakpointsResponse, args: DebugProtocol.SetExceptionBreakpointsArguments): void {
+    response.body = { breakpoints: this.exceptions.set(args) };
+    this.sendResponse(response);
+  }
+
+  protected override dataBreakpointInfoRequest(response: DebugProtocol.DataBreakpointInfoResponse, args: DebugProtocol.DataBreakpointInfoArguments): void {
+    const program = this.program;
+    if (!program) return this.fail(response, Err.NotRunning, "no program is loaded");
+    const none = (description: string) => ({ dataId: null, description });
+    const accessTypes: DebugProtocol.DataBreakpointAccessType[] = ["write", "read", "readWrite"];
+    try {
+      if (args.asAddress) {
+        const bytes = args.bytes ?? 1;
+        if (!Number.isSafeInteger(bytes) || bytes <= 0) throw new ExprError(`bytes must be a positive integer, not ${args.bytes}`);
+        const m = /^\s*(va|pa):(.*)$/i.exec(args.name);
+        const space = (m?.[1].toLowerCase() ?? "va") as "va" | "pa";
+        const addr = evaluate(m ? m[2] : args.name, program.env());
+        const ref = { space, addr };
+        response.body = { dataId: `${formatMemoryRef(ref)}/${bytes}`, description: `${bytes} byte${bytes > 1 ? "s" : ""} at ${formatMemoryRef(ref)}`, accessTypes, canPersist: false };
+      } else if (args.variablesReference) {
+        response.body = this.variables.has(args.variablesReference)
+          ? none(`'${args.name}' is a register or CSR: the machine can watch memory only; watch what it points to with an expression such as *(u64*)${args.name}`)
+          : none(`unknown variables reference ${args.variablesReference}`);
+      } else {
+        const mem = memoryOf(args.name, program.env());
+        response.body = mem
+          ? { dataId: `${formatMemoryRef({ space: "va", addr: mem.addr })}/${mem.bytes}`, description: `${args.name}: ${mem.bytes} bytes at va:0x${mem.addr.toString(16)}`, accessTypes, canPersist: false }
+          : none(`'${args.name}' is not a memory location; use a symbol or a load such as *(u32*)(sp+8)`);
+      }
+    } catch (e) {
+      if (!(e instanceof ExprError)) throw e;
+      response.body = none(e.message);
+    }
+    this.sendResponse(response);
+  }
+
+  protected override setDataBreakpointsRequest(response: DebugProtocol.SetDataBreakpointsResponse, args: DebugProtocol.SetDataBreakpointsArguments): void {
+    if (!this.data) return this.fail(response, Err.NotRunning, "no program is loaded");
+    this.dataRequests = args.breakpoints ?? [];
+    response.body = { breakpoints: this.data.set(this.dataRequests) };
+    this.sendResponse(response);
+  }
+
+  protected override exceptionInfoRequest(response: DebugProtocol.ExceptionInfoResponse): void {
+    const trap = this.lastStop?.trap;
+    if (!this.program || !trap) return this.fail(response, Err.NotRunning, "the guest did not stop on an exception");
+    response.body = exceptionInfo(this.program, trap);
+    this.sendResponse(response);
+  }
+
+  private toClientBreakpoint(b: DebugProtocol.Breakpoint): DebugProtocol.Breakpoint {
+    if (b.line !== undefined) b.line = this.convertDebuggerLineToClient(b.line);
+    if (b.source?.path) b.source = this.loaded().source(b.source.path);
+    return b;
+  }
+
+  // ---- inspection ----
 
   protected override threadsRequest(response: DebugProtocol.ThreadsResponse): void {
     response.body = { threads: [new Thread(THREAD_ID, "hart 0")] };
     this.sendResponse(response);
   }
 
-  protected override stackTraceRequest(response: DebugProtocol.StackTraceResponse): void {
-    const target = this.target;
-    if (!target) return this.sendErrorResponse(response, 1002, "no program is running");
-    const pc = target.pc;
-    const sym = this.symbolAt(pc);
-    const name = sym ? (pc === sym.address ? sym.name : `${sym.name}+0x${(pc - sym.address).toString(16)}`) : formatHex(pc);
-    const frame = new StackFrame(0, name, undefined as unknown as Source);
-    frame.instructionPointerReference = formatHex(pc);
-    response.body = { stackFrames: [frame], totalFrames: 1 };
+  protected override stackTraceRequest(response: DebugProtocol.StackTraceResponse, args: DebugProtocol.StackTraceArguments): void {
+    if (!this.stoppedOrFail(response)) return;
+    const program = this.loaded();
+    const all = unwind(program.target, program.symbols);
+    const start = args.startFrame ?? 0;
+    const levels = args.levels ? args.levels : all.length;
+    const frames = all.slice(start, start + levels).map(({ pc, kind }, k) => {
+      const i = start + k;
+      // A caller's pc is a return address; its line is the call's, just before it.
+      const where = program.lines.lineOf(kind === "return" ? pc - 1n : pc);
+      const name = program.symbols.describe(pc) ?? formatHex(pc);
+      const frame: DebugProtocol.StackFrame = {
+        id: i,
+        name: kind === "trapped" ? `${name} (trap taken here)` : name,
+        line: where ? this.convertDebuggerLineToClient(where.line) : 0,
+        column: where ? this.convertDebuggerColumnToClient(1) : 0,
+        instructionPointerReference: formatHex(pc),
+      };
+      if (where) frame.source = program.source(where.file);
+      else frame.presentationHint = "subtle";
+      return frame;
+    });
+    response.body = { stackFrames: frames, totalFrames: all.length };
     this.sendResponse(response);
   }
 
   protected override scopesRequest(response: DebugProtocol.ScopesResponse): void {
-    response.body = { scopes: [new Scope("Registers", REGISTERS_REF, false)] };
+    if (!this.stoppedOrFail(response)) return;
+    response.body = { scopes: this.variables.scopes() };
     this.sendResponse(response);
   }
 
   protected override variablesRequest(response: DebugProtocol.VariablesResponse, args: DebugProtocol.VariablesArguments): void {
-    const target = this.target;
-    if (!target || args.variablesReference !== REGISTERS_REF) {
-      return this.sendErrorResponse(response, 1003, `unknown variables reference ${args.variablesReference}`);
+    const vars = this.program && !this.run.running ? this.variables.variables(args.variablesReference, args.format, args.start, args.count) : undefined;
+    if (!vars) return this.fail(response, Err.UnknownReference, `unknown variables reference ${args.variablesReference}`);
+    response.body = { variables: vars };
+    this.sendResponse(response);
+  }
+
+  protected override setVariableRequest(response: DebugProtocol.SetVariableResponse, args: DebugProtocol.SetVariableArguments): void {
+    if (!this.stoppedOrFail(response)) return;
+    this.guard(response, Err.Evaluate, () => {
+      const { variable, assigned } = this.variables.set(args.variablesReference, args.name, args.value, args.format);
+      response.body = { value: variable.value, type: variable.type, variablesReference: variable.variablesReference, memoryReference: variable.memoryReference };
+      this.sendResponse(response);
+      this.changed(assigned);
+    });
+  }
+
+  protected override setExpressionRequest(response: DebugProtocol.SetExpressionResponse, args: DebugProtocol.SetExpressionArguments): void {
+    if (!this.stoppedOrFail(response)) return;
+    this.guard(response, Err.Evaluate, () => {
+      const env = this.loaded().env();
+      const place = parseExpression(args.expression).value;
+      const assigned = assignExpr(place, evaluate(args.value, env), env);
+      response.body = { value: formatValue(evaluateExpr(place, env), args.format) };
+      this.sendResponse(response);
+      this.changed(assigned);
+    });
+  }
+
+  protected override evaluateRequest(response: DebugProtocol.EvaluateResponse, args: DebugProtocol.EvaluateArguments): void {
+    const repl = args.context === "repl";
+    if (repl && ["help", "?", ""].includes(args.expression.trim())) {
+      response.body = { result: HELP, variablesReference: 0 };
+      return this.sendResponse(response);
     }
-    const variables: DebugProtocol.Variable[] = [{ name: "pc", value: formatHex(target.pc), variablesReference: 0 }];
-    for (let i = 1; i < 32; i++) {
-      variables.push({ name: REGISTER_NAMES[i], value: formatHex(target.getReg(i)), variablesReference: 0 });
-    }
-    response.body = { variables };
-    this.sendResponse(response);
-  }
-
-  protected override continueRequest(response: DebugProtocol.ContinueResponse): void {
-    this.sendResponse(response);
-    this.resume();
-  }
-
-  protected override nextRequest(response: DebugProtocol.NextResponse): void {
-    this.stepOnce(response);
-  }
-
-  protected override stepInRequest(response: DebugProtocol.StepInResponse): void {
-    this.stepOnce(response);
-  }
-
-  protected override pauseRequest(response: DebugProtocol.PauseResponse): void {
-    this.pauseRequested = this.running;
-    this.sendResponse(response);
-    if (!this.running) this.sendEvent(new StoppedEvent("pause", THREAD_ID));
-  }
-
-  protected override terminateRequest(response: DebugProtocol.TerminateResponse): void {
-    this.stopRunning();
-    this.sendResponse(response);
-    this.sendEvent(new TerminatedEvent());
-  }
-
-  protected override disconnectRequest(response: DebugProtocol.DisconnectResponse): void {
-    this.stopRunning();
-    this.sendResponse(response);
-  }
-
-  private stopRunning(): void {
-    this.running = false;
-    this.target = undefined;
-  }
-
-  private stepOnce(response: DebugProtocol.Response): void {
-    const target = this.target;
-    if (!target) return this.sendErrorResponse(response, 1002, "no program is running");
-    this.sendResponse(response);
-    const stop = target.step();
-    if (!this.reportEnd(stop)) this.sendEvent(new StoppedEvent("step", THREAD_ID));
-  }
-
-  /** Runs the guest in slices, yielding to the event loop between them so `pause` is heard. */
-  private resume(): void {
-    if (!this.target || this.running) return;
-    this.running = true;
-    this.pauseRequested = false;
-    const slice = () => {
-      const target = this.target;
-      if (!this.running || !target) return;
-      if (this.pauseRequested) {
-        this.running = false;
-        this.sendEvent(new StoppedEvent("pause", THREAD_ID));
+    if (!this.stoppedOrFail(response)) return;
+    const program = this.loaded();
+    this.guard(response, Err.Evaluate, () => {
+      if (repl) {
+        const r = this.repl.run(args.expression, { target: program.target, env: program.env(), symbols: program.symbols, disasm: program.disasm });
+        response.body = { result: r.result, variablesReference: r.csr ? this.variables.fieldsRef(r.csr) : 0, memoryReference: r.memoryReference };
+        this.sendResponse(response);
+        if (r.changed) this.changed(r.changed);
         return;
       }
-      const limit = this.config?.maxInstructions;
-      const budget = limit === undefined ? SLICE_INSTRUCTIONS : Math.min(SLICE_INSTRUCTIONS, limit - Number(target.instret));
-      if (budget <= 0) {
-        this.running = false;
-        this.sendEvent(new OutputEvent(`hyperstep: stopped after maxInstructions = ${limit}\n`, "console"));
-        this.sendEvent(new StoppedEvent("pause", THREAD_ID, `instruction limit (${limit}) reached`));
-        return;
-      }
-      const stop = target.run(budget);
-      if (stop.kind === "budget") {
-        setImmediate(slice);
-        return;
-      }
-      this.running = false;
-      if (!this.reportEnd(stop)) {
-        const reason = stop.kind === "breakpoint" ? "breakpoint" : stop.kind === "watchpoint" ? "data breakpoint" : "exception";
-        this.sendEvent(new StoppedEvent(reason, THREAD_ID));
-      }
+      const { target, value } = parseExpression(args.expression);
+      if (target) throw new ExprError("assignments are allowed in the debug console only");
+      const v = evaluateExpr(value, program.env());
+      response.body = { result: formatValue(v, args.format), variablesReference: value.k === "csr" && CSR_FIELDS.has(value.name) ? this.variables.fieldsRef(value.name) : 0 };
+      if (program.target.readMemory("va", v, 1)) response.body.memoryReference = formatMemoryRef({ space: "va", addr: v });
+      this.sendResponse(response);
+    });
+  }
+
+  protected override completionsRequest(response: DebugProtocol.CompletionsResponse, args: DebugProtocol.CompletionsArguments): void {
+    const program = this.program;
+    if (!program) return this.fail(response, Err.NotRunning, "no program is loaded");
+    const column = args.column - (this.client.columnsStartAt1 === false ? 0 : 1);
+    const items = complete(args.text, column, { symbols: program.symbols, convenience: ["priv", "instret", "cause", "tval", "epc"] });
+    response.body = {
+      targets: items.slice(0, 200).map((c) => ({ label: c.label, text: c.label, start: c.start + (this.client.columnsStartAt1 === false ? 0 : 1) - 1, length: c.length, type: c.type as DebugProtocol.CompletionItemType })),
     };
-    setImmediate(slice);
+    this.sendResponse(response);
   }
 
-  /** Ends the session when the guest halted; returns whether it did. */
-  private reportEnd(stop: StopReason): boolean {
-    if (stop.kind !== "halt" && stop.kind !== "idle") return false;
-    const text = stop.kind === "halt"
-      ? `hyperstep: guest exited with code ${stop.code} (${stop.how})\n`
-      : "hyperstep: the hart is waiting (wfi) with no interrupt that could ever wake it\n";
-    this.sendEvent(new OutputEvent(text, "console"));
-    this.sendEvent(new ExitedEvent(stop.kind === "halt" ? stop.code : 0));
-    this.sendEvent(new TerminatedEvent());
-    this.stopRunning();
+  protected override readMemoryRequest(response: DebugProtocol.ReadMemoryResponse, args: DebugProtocol.ReadMemoryArguments): void {
+    if (!this.stoppedOrFail(response)) return;
+    this.guard(response, Err.Memory, () => {
+      response.body = readMemory(args, this.loaded());
+      this.sendResponse(response);
+    });
+  }
+
+  protected override writeMemoryRequest(response: DebugProtocol.WriteMemoryResponse, args: DebugProtocol.WriteMemoryArguments): void {
+    if (!this.stoppedOrFail(response)) return;
+    this.guard(response, Err.Memory, () => {
+      const { ref, written } = writeMemory(args, this.loaded());
+      response.body = { bytesWritten: written };
+      this.sendResponse(response);
+      if (written > 0) this.changed({ kind: "memory", addr: ref.addr, bytes: written }, ref.space);
+    });
+  }
+
+  protected override disassembleRequest(response: DebugProtocol.DisassembleResponse, args: DebugProtocol.DisassembleArguments): void {
+    if (!this.stoppedOrFail(response)) return;
+    this.guard(response, Err.Memory, () => {
+      response.body = { instructions: disassembleRequest(args, this.loaded()) };
+      this.sendResponse(response);
+    });
+  }
+
+  protected override loadedSourcesRequest(response: DebugProtocol.LoadedSourcesResponse): void {
+    response.body = { sources: this.program?.loadedSources() ?? [] };
+    this.sendResponse(response);
+  }
+
+  protected override sourceRequest(response: DebugProtocol.SourceResponse, args: DebugProtocol.SourceArguments): void {
+    const ref = args.source?.sourceReference ?? args.sourceReference;
+    const text = this.program?.sourceText(ref, args.source?.path);
+    if (text === undefined) return this.fail(response, Err.UnknownReference, `no source content for ${args.source?.path ?? `reference ${ref}`}`);
+    response.body = { content: text, mimeType: "text/x-riscv-asm" };
+    this.sendResponse(response);
+  }
+
+  protected override customRequest(command: string, response: DebugProtocol.Response, args: unknown): void {
+    if (command !== UART_INPUT_REQUEST) return this.fail(response, Err.Arguments, `unknown request '${command}'`);
+    const text = (args as { text?: unknown } | undefined)?.text;
+    if (typeof text !== "string") return this.fail(response, Err.Arguments, `${UART_INPUT_REQUEST} needs 'text', a string`);
+    response.body = { bytes: this.uart.feed(text) };
+    this.sendResponse(response);
+  }
+
+  // ---- helpers ----
+
+  private loaded(): Program {
+    if (!this.program) throw new ExprError("no program is loaded");
+    return this.program;
+  }
+
+  private stoppedOrFail(response: DebugProtocol.Response): boolean {
+    if (!this.program || this.ended) {
+      this.fail(response, Err.NotRunning, "no program is running");
+      return false;
+    }
+    if (this.run.running) {
+      this.fail(response, Err.Busy, "the guest is running; pause it first");
+      return false;
+    }
     return true;
   }
 
-  private symbolAt(pc: bigint) {
-    let best: Target["symbols"][number] | undefined;
-    for (const s of this.target?.symbols ?? []) {
-      // Assembly labels carry no symbol type, so any symbol at or below pc names the frame;
-      // at equal addresses a function symbol wins.
-      if (s.address <= pc && (!best || s.address > best.address || (s.address === best.address && s.isFunction))) best = s;
+  /** Runs `fn`; an ExprError becomes an error response with its message. */
+  private guard(response: DebugProtocol.Response, id: Err, fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      if (!(e instanceof ExprError)) throw e;
+      this.fail(response, id, e.message);
     }
-    return best;
+  }
+
+  private fail(response: DebugProtocol.Response, id: Err, message: string): void {
+    this.sendErrorResponse(response, { id, format: message, showUser: false });
+  }
+
+  /** Tells the client that guest state changed under it (setVariable, setExpression, writes). */
+  private changed(what: Assigned, space: "va" | "pa" | "gva" | "gpa" | "hpa" = "va"): void {
+    if (this.client.supportsInvalidatedEvent) {
+      this.sendEvent(new InvalidatedEvent(what.kind === "pc" ? ["all"] : ["variables"], THREAD_ID));
+    }
+    if (what.kind === "memory" && this.client.supportsMemoryEvent) {
+      this.sendEvent(new MemoryEvent(formatMemoryRef({ space, addr: what.addr }), 0, what.bytes));
+    }
   }
 }

@@ -2,11 +2,12 @@ import { LoadError, type LoadableProgram } from "../machine/board";
 import type { ByteSink, ByteSource } from "../machine/device";
 import { createVirtBoard } from "../machine/virt";
 import { NativeTarget } from "./native";
-import type { Target, TargetSymbol, Technique } from "./target";
+import type { Target, TargetLine, TargetSymbol, Technique } from "./target";
 
 /** A guest ready to load: what the ELF reader or the assembler produced. */
 export interface GuestProgram extends LoadableProgram {
   symbols: readonly TargetSymbol[];
+  lineTable?: readonly TargetLine[];
 }
 
 export interface TargetOptions {
@@ -18,15 +19,20 @@ export interface TargetOptions {
 
 export type CreateResult = { ok: true; target: Target } | { ok: false; error: string };
 
+function symbolAddress(program: GuestProgram, name: string): number | undefined {
+  const a = program.symbols.find((s) => s.name === name)?.address;
+  return a === undefined || a > BigInt(Number.MAX_SAFE_INTEGER) ? undefined : Number(a);
+}
+
 /** Builds the board, loads the guest and wraps it in the technique the user chose. */
 export function createTarget(program: GuestProgram, opts: TargetOptions): CreateResult {
   if (opts.technique !== "native") return { ok: false, error: `technique "${opts.technique}" is not yet available` };
-  const tohost = program.symbols.find((s) => s.name === "tohost")?.address;
   const board = createVirtBoard({
     memoryBytes: opts.memoryBytes,
     uartOut: opts.uartOut,
     uartIn: opts.uartIn,
-    tohost: tohost === undefined ? undefined : Number(tohost),
+    tohost: symbolAddress(program, "tohost"),
+    fromhost: symbolAddress(program, "fromhost"),
   });
   try {
     board.load(program);
@@ -34,5 +40,5 @@ export function createTarget(program: GuestProgram, opts: TargetOptions): Create
     if (e instanceof LoadError) return { ok: false, error: e.message };
     throw e;
   }
-  return { ok: true, target: new NativeTarget(board, program.symbols) };
+  return { ok: true, target: new NativeTarget(board, program.symbols, program.lineTable ?? []) };
 }

@@ -1,14 +1,18 @@
 import type { StopReason } from "../machine/board";
 import type { VirtBoard } from "../machine/virt";
-import type { Target, TargetSymbol } from "./target";
+import type { AddressSpace, Target, TargetLine, TargetSymbol, TargetTlbEntry, TargetTranslation, WatchAccess } from "./target";
+
+const PAGE = 4096n;
 
 /** The `native` technique: no VMM at all, the guest owns the bare board. The baseline. */
 export class NativeTarget implements Target {
   readonly technique = "native" as const;
+  readonly addressSpaces: readonly AddressSpace[] = ["va", "pa"];
 
   constructor(
     readonly board: VirtBoard,
     readonly symbols: readonly TargetSymbol[],
+    readonly lineTable: readonly TargetLine[],
   ) {}
 
   get instret(): bigint {
@@ -16,6 +20,9 @@ export class NativeTarget implements Target {
   }
   get pc(): bigint {
     return this.board.hart.pc;
+  }
+  set pc(v: bigint) {
+    this.board.hart.pc = v;
   }
   get priv(): number {
     return this.board.hart.priv;
@@ -26,13 +33,103 @@ export class NativeTarget implements Target {
   setReg(i: number, value: bigint): void {
     this.board.hart.setReg(i, value);
   }
+  readCsr(num: number): bigint | undefined {
+    return this.board.hart.readCsr(num);
+  }
+  writeCsr(num: number, value: bigint): boolean {
+    return this.board.hart.writeCsr(num, value);
+  }
+
   run(budget: number): StopReason {
+    this.board.uart.poll();
     return this.board.run(budget);
   }
   step(): StopReason {
     return this.board.step();
   }
-  readPhysical(pa: bigint, length: number): Uint8Array | null {
-    return pa > BigInt(Number.MAX_SAFE_INTEGER) ? null : this.board.bus.readBytes(Number(pa), length);
+  pollInput(): void {
+    this.board.uart.poll();
+  }
+
+  get onTrap(): ((cause: bigint, tval: bigint, pc: bigint) => boolean) | undefined {
+    return this.board.hart.onTrap;
+  }
+  set onTrap(hook: ((cause: bigint, tval: bigint, pc: bigint) => boolean) | undefined) {
+    this.board.hart.onTrap = hook;
+  }
+
+  setBreakpoints(pcs: Iterable<bigint>): void {
+    const set = this.board.hart.breakpoints;
+    set.clear();
+    for (const pc of pcs) set.add(pc);
+  }
+
+  watchPhysical(pa: bigint, length: number, access: WatchAccess): () => void {
+    return this.board.watchData(Number(pa), length, access);
+  }
+
+  readMemory(space: AddressSpace, addr: bigint, length: number): Uint8Array | null {
+    const out = new Uint8Array(length);
+    let done = 0;
+    while (done < length) {
+      const a = BigInt.asUintN(64, addr + BigInt(done));
+      const n = Math.min(length - done, Number(PAGE - (a % PAGE)));
+      const pa = this.physical(space, a, "r");
+      if (pa === undefined || pa > BigInt(Number.MAX_SAFE_INTEGER)) return null;
+      const bytes = this.board.bus.readBytes(Number(pa), n);
+      if (!bytes) return null;
+      out.set(bytes, done);
+      done += n;
+    }
+    return out;
+  }
+
+  writeMemory(space: AddressSpace, addr: bigint, data: Uint8Array): boolean {
+    const pieces: [number, Uint8Array][] = [];
+    for (let done = 0; done < data.length; ) {
+      const a = BigInt.asUintN(64, addr + BigInt(done));
+      const n = Math.min(data.length - done, Number(PAGE - (a % PAGE)));
+      const pa = this.physical(space, a, "w");
+      if (pa === undefined || pa > BigInt(Number.MAX_SAFE_INTEGER) || !this.board.ram.contains(Number(pa), n)) return false;
+      pieces.push([Number(pa), data.subarray(done, done + n)]);
+      done += n;
+    }
+    for (const [pa, bytes] of pieces) this.board.bus.writeBytes(pa, bytes);
+    return true;
+  }
+
+  translate(va: bigint, access: "r" | "w" | "x", priv?: number): TargetTranslation {
+    const hart = this.board.hart;
+    const saved = hart.prv;
+    // The hart's debugger walk uses its current privilege; borrowing another one for the walk alone
+    // changes nothing else (the walk has no side effects and nothing runs meanwhile).
+    if (priv !== undefined) hart.prv = priv;
+    try {
+      const t = hart.translate(va, access);
+      const steps = "steps" in t ? t.steps : [];
+      const walk = steps.map((s) => ({ level: s.level, pteAddr: BigInt(s.pteAddr), pte: s.pte }));
+      if ("fault" in t) return { ok: false, cause: t.fault, steps: walk };
+      return { ok: true, pa: BigInt(t.pa), steps: walk, translated: walk.length > 0 };
+    } finally {
+      hart.prv = saved;
+    }
+  }
+
+  tlbEntries(): TargetTlbEntry[] {
+    return this.board.hart.tlbEntries().map((e) => ({
+      va: BigInt.asUintN(64, BigInt.asIntN(39, BigInt(e.vpn) << 12n)),
+      pa: BigInt(e.ppn) * PAGE,
+      asid: e.asid,
+      global: e.global,
+      level: e.level,
+      flags: e.flags,
+    }));
+  }
+
+  private physical(space: AddressSpace, addr: bigint, access: "r" | "w"): bigint | undefined {
+    if (space === "pa") return addr;
+    if (space !== "va") return undefined;
+    const t = this.translate(addr, access);
+    return t.ok ? t.pa : undefined;
   }
 }

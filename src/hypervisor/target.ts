@@ -15,23 +15,102 @@ export interface TargetSymbol {
   isFunction: boolean;
 }
 
+/** One address ↔ source line pair of the program's line table (sorted by address). */
+export interface TargetLine {
+  address: bigint;
+  file: string;
+  line: number;
+}
+
+/**
+ * Address spaces the debugger can name in memory references. `va` is the guest's current view
+ * (translated by its own page tables, as a load at its current privilege would be) and `pa` is
+ * guest-physical memory. The VMM techniques add `gva`/`gpa`/`hpa`.
+ */
+export type AddressSpace = "va" | "pa" | "gva" | "gpa" | "hpa";
+
+/** One level of a page-table walk: the PTE's physical address and value. */
+export interface WalkStep {
+  level: number;
+  pteAddr: bigint;
+  pte: bigint;
+}
+
+export type TargetTranslation =
+  | { ok: true; pa: bigint; steps: WalkStep[]; translated: boolean }
+  | { ok: false; cause: bigint; steps: WalkStep[] };
+
+/** A cached translation in the guest's TLB. */
+export interface TargetTlbEntry {
+  /** Virtual address of the 4 KiB page (sign-extended from bit 38). */
+  va: bigint;
+  pa: bigint;
+  asid: number;
+  global: boolean;
+  /** 0 = 4 KiB, 1 = 2 MiB, 2 = 1 GiB page. */
+  level: number;
+  /** The leaf PTE's low 8 bits (V R W X U G A D). */
+  flags: number;
+}
+
+/** Why a run returned, in the guest's terms. */
+export type TargetStop = StopReason;
+
+export interface WatchAccess {
+  read: boolean;
+  write: boolean;
+}
+
 /**
  * What the debugger drives. A bare machine (`native`) and, later, a VM under the VMM both implement
- * it, so the debug adapter never knows which technique it is stepping.
+ * it, so the debug adapter never knows which technique it is stepping. Everything here is in the
+ * guest's terms: its registers, CSRs, privilege, memory by address space, translation and TLB.
  */
 export interface Target {
   readonly technique: Technique;
   /** Instructions the guest has retired. */
   readonly instret: bigint;
-  readonly pc: bigint;
+  pc: bigint;
   getReg(i: number): bigint;
   setReg(i: number, value: bigint): void;
   /** Current (virtual) privilege mode of the guest: 0 = U, 1 = S, 3 = M. */
   readonly priv: number;
-  /** Runs at most `budget` instructions. */
-  run(budget: number): StopReason;
-  step(): StopReason;
-  /** Guest-physical memory for the debugger; null where nothing is mapped. */
-  readPhysical(pa: bigint, length: number): Uint8Array | null;
+  /** A CSR without side effects; undefined when the guest's hart does not implement it. */
+  readCsr(num: number): bigint | undefined;
+  /** Writes a CSR as an M-mode csrw would (WARL rules apply); false when not implemented or read-only. */
+  writeCsr(num: number, value: bigint): boolean;
+
+  /** Runs at most `budget` instructions (trap entries count as one). */
+  run(budget: number): TargetStop;
+  step(): TargetStop;
+
+  /** The address spaces this target's memory references may name. */
+  readonly addressSpaces: readonly AddressSpace[];
+  /** Reads memory without side effects (no device registers); null where nothing readable is mapped. */
+  readMemory(space: AddressSpace, addr: bigint, length: number): Uint8Array | null;
+  /** Writes memory (RAM only); false when any byte is not writable, in which case nothing is written. */
+  writeMemory(space: AddressSpace, addr: bigint, data: Uint8Array): boolean;
+  /**
+   * Where a virtual address leads by the guest's page tables now (no TLB, no A/D updates), for an
+   * access at privilege `priv` (default: the current one; data accesses honour MPRV).
+   */
+  translate(va: bigint, access: "r" | "w" | "x", priv?: number): TargetTranslation;
+  /** The guest TLB's valid entries (which may be stale with respect to the tables). */
+  tlbEntries(): TargetTlbEntry[];
+
+  /** Replaces the set of pcs at which a run stops before executing the instruction. */
+  setBreakpoints(pcs: Iterable<bigint>): void;
+  /** Stops a run after an instruction accesses [pa, pa+length) of guest-physical memory; returns the remover. */
+  watchPhysical(pa: bigint, length: number, access: WatchAccess): () => void;
+  /**
+   * Called when the guest takes a trap (after entry: pc is the handler's). Returning true stops the
+   * run with a `trap` stop. Undefined: traps never stop a run.
+   */
+  onTrap: ((cause: bigint, tval: bigint, pc: bigint) => boolean) | undefined;
+  /** Lets devices take input that arrived while the guest did not look (e.g. UART RX with interrupts). */
+  pollInput(): void;
+
   readonly symbols: readonly TargetSymbol[];
+  /** Address ↔ source line, sorted by address; empty when the program has no line information. */
+  readonly lineTable: readonly TargetLine[];
 }

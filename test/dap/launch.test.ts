@@ -1,22 +1,13 @@
 import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import * as path from "node:path";
-import { DebugClient } from "@vscode/debugadapter-testsupport";
+import type { DebugClient } from "@vscode/debugadapter-testsupport";
+import type { DebugProtocol } from "@vscode/debugprotocol";
 import { ROOT, buildWithGcc } from "../support/guests";
+import { failing, guest, launch, lineOf, stopAfter, topFrame, value, withClient } from "../support/dap";
 
-const ADAPTER = path.join(ROOT, "dist/hyperstep-dap.js");
 const HELLO_S = path.join(ROOT, "sample-guests/hello/hello.S");
-
-async function withClient(fn: (dc: DebugClient) => Promise<void>): Promise<void> {
-  const dc = new DebugClient("node", ADAPTER, "hyperstep");
-  dc.defaultTimeout = 10_000;
-  await dc.start();
-  try {
-    await fn(dc);
-  } finally {
-    await dc.stop();
-  }
-}
 
 /** Launches with bad arguments and returns the error message; the adapter must answer, not crash. */
 async function launchError(dc: DebugClient, args: Record<string, unknown>): Promise<string> {
@@ -97,4 +88,83 @@ describe("launch", () => {
     });
   }
 
+
+  test("an assembly source is assembled and debugged at source level", async () => {
+    await withClient(async (dc) => {
+      const output: string[] = [];
+      dc.on("output", (e) => output.push(e.body.output));
+      await launch(dc, HELLO_S);
+      const frame = await topFrame(dc);
+      assert.equal(frame.name, "_start");
+      assert.equal(frame.source?.path, HELLO_S);
+      assert.equal(frame.line, 17);
+      await Promise.all([dc.continueRequest({ threadId: 1 }), dc.waitForEvent("terminated")]);
+      assert.match(output.join(""), /Hello from a RISC-V guest!\nBack from the trap handler\. Goodbye\.\n/);
+    });
+  });
+
+  test("an ELF guest built with -g is debugged at source level through its DWARF line table", async () => {
+    await withClient(async (dc) => {
+      await launch(dc, helloElf);
+      const frame = await topFrame(dc);
+      assert.equal(frame.source?.path, HELLO_S);
+      assert.equal(frame.line, 17);
+      const r = await dc.setBreakpointsRequest({ source: { path: HELLO_S }, breakpoints: [{ line: 36 }] });
+      assert.equal(r.body.breakpoints[0].verified, true);
+      await stopAfter(dc, () => dc.continueRequest({ threadId: 1 }));
+      assert.equal((await topFrame(dc)).name, "puts");
+    });
+  });
+
+  test("an ELF without line information has symbols; line steps fall back to instructions", async () => {
+    const stripped = helloElf.replace(/\.elf$/, "-stripped.elf");
+    execFileSync("riscv64-unknown-elf-objcopy", ["--strip-debug", helloElf, stripped]);
+    await withClient(async (dc) => {
+      await launch(dc, stripped);
+      const frame = await topFrame(dc);
+      assert.equal(frame.source, undefined);
+      assert.equal(frame.presentationHint, "subtle");
+      const r = await dc.setBreakpointsRequest({ source: { path: HELLO_S }, breakpoints: [{ line: 20 }] });
+      assert.equal(r.body.breakpoints[0].verified, false);
+      assert.match(r.body.breakpoints[0].message ?? "", /no line information/);
+      await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: "puts" }] });
+      await stopAfter(dc, () => dc.continueRequest({ threadId: 1 }));
+      assert.equal((await topFrame(dc)).name, "puts");
+      await stopAfter(dc, () => dc.nextRequest({ threadId: 1 }));
+      assert.equal((await topFrame(dc)).name, "puts+0x4");
+    });
+  });
+
+  test("assembly errors abort the launch, listing every error with file:line:col", async () => {
+    await withClient(async (dc) => {
+      const bad = guest("bad.S");
+      await dc.initializeRequest();
+      const output = dc.waitForEvent("output");
+      let response: DebugProtocol.Response | undefined;
+      try {
+        await dc.launchRequest({ program: bad } as DebugProtocol.LaunchRequestArguments);
+      } catch (e) {
+        response = (e as { response?: DebugProtocol.Response }).response;
+        assert.match((e as Error).message, /does not assemble \(2 errors\)/);
+        assert.match((e as Error).message, new RegExp(`${bad}:5:9: error: 'addi' takes two registers`));
+        assert.match((e as Error).message, new RegExp(`${bad}:6:9: error: unknown instruction 'frobnicate'`));
+      }
+      const event = (await output) as DebugProtocol.OutputEvent;
+      assert.equal(event.body.category, "stderr");
+      const diagnostics = (event.body.data as { diagnostics: { file: string; line: number; column: number }[] }).diagnostics;
+      assert.deepEqual(diagnostics.map((d) => [d.file, d.line, d.column]), [[bad, 5, 9], [bad, 6, 9]]);
+      if (response) assert.equal((response.body as { diagnostics: unknown[] }).diagnostics.length, 2);
+      assert.match((await failing(dc.stackTraceRequest({ threadId: 1 }))), /no program/, "no half-started session");
+    });
+  });
+
+  test("cwd resolves a relative program; memory sets the RAM size", async () => {
+    await withClient(async (dc) => {
+      await launch(dc, "calls.S", { cwd: path.join(ROOT, "test/dap/guests"), memory: "64K" });
+      assert.equal((await topFrame(dc)).line, lineOf(guest("calls.S"), "entry"));
+      const end = (await dc.customRequest("readMemory", { memoryReference: "pa:0x8000fff8", count: 16 })).body;
+      assert.equal(end.unreadableBytes, 8, "RAM ends at 0x80010000");
+      assert.equal(await value(dc, "sp"), 0n);
+    });
+  });
 });

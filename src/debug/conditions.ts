@@ -1,0 +1,90 @@
+import { evaluate, ExprError, parseExpression, type ExprEnv } from "./expressions";
+
+/**
+ * A breakpoint's stop rule: an optional condition (an expression, true when non-zero), then an
+ * optional hit condition over the number of times the condition held:
+ *   N or >=N   from the Nth hit on        >N, <N, <=N, ==N   as written        %N   every Nth hit
+ */
+export interface HitCondition {
+  op: ">=" | ">" | "<" | "<=" | "==" | "%";
+  n: number;
+}
+
+export function parseHitCondition(text: string): HitCondition | string {
+  const m = /^\s*(>=|<=|==|>|<|%|=)?\s*(\d+)\s*$/.exec(text);
+  if (!m) return `hit condition '${text}' is not understood: use N, >=N, >N, ==N, <N, <=N or %N`;
+  const n = Number(m[2]);
+  const op = (m[1] === "=" ? "==" : m[1] ?? ">=") as HitCondition["op"];
+  if (op === "%" && n === 0) return "hit condition '%0' would never stop; use %1 or more";
+  return { op, n };
+}
+
+function hitMatches(h: HitCondition, hits: number): boolean {
+  switch (h.op) {
+    case ">=": return hits >= h.n;
+    case ">": return hits > h.n;
+    case "<": return hits < h.n;
+    case "<=": return hits <= h.n;
+    case "==": return hits === h.n;
+    case "%": return hits % h.n === 0;
+  }
+}
+
+export class StopRule {
+  hits = 0;
+  private constructor(
+    readonly condition: string | undefined,
+    readonly hit: HitCondition | undefined,
+  ) {}
+
+  /** Checks the texts; returns the rule, or the message saying what is wrong with them. */
+  static create(condition: string | undefined, hitCondition: string | undefined): StopRule | string {
+    const cond = condition?.trim() ? condition.trim() : undefined;
+    if (cond) {
+      try {
+        if (parseExpression(cond).target) return `condition '${cond}' assigns; use '==' to compare`;
+      } catch (e) {
+        return `condition '${cond}': ${(e as Error).message}`;
+      }
+    }
+    let hit: HitCondition | undefined;
+    if (hitCondition?.trim()) {
+      const h = parseHitCondition(hitCondition);
+      if (typeof h === "string") return h;
+      hit = h;
+    }
+    return new StopRule(cond, hit);
+  }
+
+  /**
+   * Whether to stop now. A condition that cannot be evaluated (e.g. it reads unmapped memory)
+   * stops, with the reason in `error`, as GDB does.
+   */
+  check(env: ExprEnv): { stop: boolean; error?: string } {
+    if (this.condition) {
+      try {
+        if (evaluate(this.condition, env) === 0n) return { stop: false };
+      } catch (e) {
+        if (e instanceof ExprError) return { stop: true, error: `cannot evaluate the condition '${this.condition}': ${e.message}` };
+        throw e;
+      }
+    }
+    this.hits++;
+    return { stop: this.hit ? hitMatches(this.hit, this.hits) : true };
+  }
+}
+
+/** Expands `{expr}` (hex) and `{expr:d}` (decimal) in a logpoint message; `{{` and `}}` are braces. */
+export function interpolate(message: string, env: ExprEnv): string {
+  return message.replace(/\{\{|\}\}|\{([^{}]*)\}/g, (whole, inner: string | undefined) => {
+    if (whole === "{{") return "{";
+    if (whole === "}}") return "}";
+    const m = /^(.*?)(?::([dx]))?$/.exec(inner ?? "")!;
+    try {
+      const v = evaluate(m[1], env);
+      return m[2] === "d" ? BigInt.asIntN(64, v).toString() : "0x" + v.toString(16);
+    } catch (e) {
+      return `<${(e as Error).message}>`;
+    }
+  });
+}

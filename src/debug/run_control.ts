@@ -1,0 +1,269 @@
+import type { Target, TargetStop } from "../hypervisor/target";
+import type { CodeBreakpoints, HitDecision } from "./breakpoints";
+import type { DataBreakpoints } from "./data_breakpoints";
+import type { ExceptionBreakpoints } from "./exception_filters";
+import type { ExprEnv } from "./expressions";
+import { insnAt } from "./insn_kind";
+import type { LineMap, SourceLine } from "./line_table";
+import { stackPointer, trapReturn, unwind } from "./stack";
+import type { SymbolTable } from "./symbols";
+
+export type StepKind = "continue" | "stepIn" | "next" | "stepOut";
+export type Granularity = "instruction" | "line" | "statement";
+
+/** Why the guest stopped, for the `stopped` event. */
+export interface Stop {
+  reason: "entry" | "step" | "breakpoint" | "function breakpoint" | "instruction breakpoint" | "data breakpoint" | "exception" | "pause";
+  description?: string;
+  text?: string;
+  hitBreakpointIds?: number[];
+  trap?: { cause: bigint; tval: bigint; pc: bigint };
+}
+
+/** What the run control reports to the session. */
+export interface RunHost {
+  readonly target: Target;
+  readonly lines: LineMap;
+  readonly symbols: SymbolTable;
+  readonly code: CodeBreakpoints;
+  readonly data: DataBreakpoints;
+  readonly exceptions: ExceptionBreakpoints;
+  readonly maxInstructions: number | undefined;
+  env(trap?: Stop["trap"]): ExprEnv;
+  stopped(stop: Stop): void;
+  /** The guest ended (halt) or cannot go on; the session terminates. */
+  ended(stop: TargetStop): void;
+  output(text: string, category: "console" | "stderr"): void;
+  /** Flushes buffered UART output; called after every slice. */
+  flush(): void;
+  progress(event: "start" | "update" | "end", message: string, percentage?: number): void;
+}
+
+/** Wall-clock length of a slice of guest execution: short enough that `pause` is answered at once. */
+const SLICE_MS = 10;
+const PROGRESS_AFTER_MS = 1000;
+const PROGRESS_EVERY_MS = 250;
+const IDLE_POLL_MS = 10;
+
+interface ReturnPoint {
+  pc: bigint;
+  sp: bigint;
+}
+
+type SliceResult = { done: false; idle?: boolean } | { done: true; stop?: Stop; end?: TargetStop };
+
+const now = () => performance.now();
+const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Continue, pause and the three steps, at instruction or line granularity. Execution runs in slices
+ * of about 10 ms with a yield to the event loop between them, so `pause`, breakpoint changes and UART
+ * input are handled while the guest runs.
+ */
+export class RunControl {
+  private active = false;
+  private pauseRequested = false;
+  private cancelled = false;
+  private budget = 100_000;
+
+  constructor(private readonly host: RunHost) {}
+
+  get running(): boolean {
+    return this.active;
+  }
+
+  /** Asks a running guest to stop; it stops at the end of the current slice with reason `pause`. */
+  pause(): void {
+    if (this.active) this.pauseRequested = true;
+  }
+
+  /** Ends any run without reporting a stop (terminate, disconnect, restart). */
+  cancel(): void {
+    this.cancelled = true;
+  }
+
+  start(kind: StepKind, granularity: Granularity = "statement"): void {
+    if (this.active) return;
+    this.active = true;
+    this.pauseRequested = false;
+    this.cancelled = false;
+    void this.execute(kind, granularity);
+  }
+
+  private async execute(kind: StepKind, granularity: Granularity): Promise<void> {
+    const { target } = this.host;
+    const byLine = granularity !== "instruction" && !this.host.lines.empty;
+    target.onTrap = (cause) => this.host.exceptions.wants(cause);
+    const plan = this.plan(kind, byLine);
+    const started = now();
+    const startInstret = target.instret;
+    let progressShown = false;
+    let lastProgress = 0;
+    let idleNoted = false;
+    let result: SliceResult = { done: false };
+    try {
+      while (!result.done) {
+        if (this.cancelled) return;
+        if (this.pauseRequested) {
+          result = { done: true, stop: { reason: "pause", description: "Paused" } };
+          break;
+        }
+        const limit = this.host.maxInstructions;
+        if (limit !== undefined && target.instret >= BigInt(limit)) {
+          this.host.output(`hyperstep: stopped at the instruction limit (maxInstructions = ${limit})\n`, "console");
+          result = { done: true, stop: { reason: "pause", description: `Instruction limit (${limit}) reached` } };
+          break;
+        }
+        const t0 = now();
+        const budget = limit === undefined ? this.budget : Math.max(1, Math.min(this.budget, limit - Number(target.instret)));
+        result = plan(budget);
+        this.host.flush();
+        const spent = now() - t0;
+        if (!result.done && result.idle) {
+          if (!idleNoted) this.host.output("hyperstep: the hart waits in wfi for an interrupt (UART input can raise one); pause to inspect it\n", "console");
+          idleNoted = true;
+          await sleep(IDLE_POLL_MS);
+          continue;
+        }
+        if (spent > 0.5) this.budget = Math.max(1_000, Math.min(20_000_000, Math.round((this.budget * SLICE_MS) / spent)));
+        else this.budget = Math.min(20_000_000, this.budget * 2);
+        const elapsed = now() - started;
+        if (!result.done && elapsed > PROGRESS_AFTER_MS && now() - lastProgress > PROGRESS_EVERY_MS) {
+          const done = target.instret - startInstret;
+          const pct = limit === undefined ? undefined : Math.min(100, (Number(target.instret) / limit) * 100);
+          this.host.progress(progressShown ? "update" : "start", `${done.toLocaleString("en-US")} instructions (${(Number(done) / elapsed / 1000).toFixed(1)} MIPS)`, pct);
+          progressShown = true;
+          lastProgress = now();
+        }
+        if (!result.done) await tick();
+      }
+    } finally {
+      this.active = false;
+      if (progressShown) this.host.progress("end", `${(target.instret - startInstret).toLocaleString("en-US")} instructions`);
+    }
+    if (this.cancelled) return;
+    if (result.done && result.end) this.host.ended(result.end);
+    else if (result.done && result.stop) this.host.stopped(result.stop);
+  }
+
+  /** The slice function for a request: runs at most `budget` instructions and says whether it is done. */
+  private plan(kind: StepKind, byLine: boolean): (budget: number) => SliceResult {
+    const { target } = this.host;
+    if (kind === "continue") return (budget) => this.runFree(budget, undefined);
+    if (kind === "stepOut") {
+      const frames = unwind(target, this.host.symbols);
+      if (frames.length > 1 && trapReturn(target, this.host.symbols) === undefined) {
+        const to = { pc: frames[1].pc, sp: stackPointer(target) };
+        return (budget) => this.runFree(budget, to);
+      }
+      // No caller to return to (e.g. a trap handler): run until an mret/sret retires.
+      return this.stepping(Infinity, (prev) => prev?.xret === true, false);
+    }
+    if (!byLine) return this.stepping(1, () => true, kind === "next");
+    const from = this.host.lines.lineOf(target.pc);
+    const leftLine = (pc: bigint): boolean => {
+      const here = this.host.lines.lineOf(pc);
+      if (!here || !from) return true;
+      return this.host.lines.isLineStart(pc) && !sameLine(here, from);
+    };
+    return this.stepping(Infinity, (_prev, pc) => leftLine(pc), kind === "next");
+  }
+
+  /**
+   * Single-steps until `done(previous instruction, pc)` holds after a step. With `overCalls`, a
+   * call or ecall/ebreak runs at full speed to its return point instead of being stepped into.
+   * Breakpoints met on the way stop the step.
+   */
+  private stepping(
+    maxSteps: number,
+    done: (prev: ReturnType<typeof insnAt>, pc: bigint) => boolean,
+    overCalls: boolean,
+  ): (budget: number) => SliceResult {
+    let returnTo: ReturnPoint | undefined;
+    let stepsLeft = maxSteps;
+    let first = true;
+    return (budget) => {
+      const { target } = this.host;
+      for (let n = 0; n < budget; n++) {
+        if (returnTo) {
+          const r = this.runFree(budget - n, returnTo);
+          if (!r.done || r.stop?.reason !== "step") return r;
+          returnTo = undefined;
+          if (--stepsLeft <= 0 || done(undefined, target.pc)) return r;
+          continue;
+        }
+        const pc = target.pc;
+        if (!first && this.host.code.has(pc)) {
+          const d = this.host.code.decide(pc, this.host.env());
+          this.log(d);
+          if (d.stop) return { done: true, stop: { reason: "breakpoint", hitBreakpointIds: d.ids } };
+        }
+        first = false;
+        const insn = insnAt(target, pc);
+        if (overCalls && insn && (insn.call || insn.trap)) {
+          returnTo = { pc: pc + BigInt(insn.length), sp: stackPointer(target) };
+          continue;
+        }
+        const r = target.step();
+        if (r.kind === "idle") return { done: true, stop: { reason: "step", description: "The hart waits in wfi for an interrupt" } };
+        const handled = this.handle(r);
+        if (handled?.done) return handled;
+        if (--stepsLeft <= 0 || done(insn, target.pc)) return { done: true, stop: { reason: "step" } };
+      }
+      return { done: false };
+    };
+  }
+
+  /** Runs at full speed; with `to`, stops (reason `step`) on reaching to.pc with sp ≥ to.sp. */
+  private runFree(budget: number, to: ReturnPoint | undefined): SliceResult {
+    const { target, code } = this.host;
+    const pcs = new Set(code.addresses());
+    if (to) pcs.add(to.pc);
+    target.setBreakpoints(pcs);
+    const r = target.run(budget);
+    if (r.kind === "budget") return { done: false };
+    if (r.kind === "breakpoint") {
+      if (to && r.pc === to.pc && stackPointer(target) >= to.sp) return { done: true, stop: { reason: "step" } };
+      if (!code.has(r.pc)) return { done: false };
+      const d = code.decide(r.pc, this.host.env());
+      this.log(d);
+      return d.stop ? { done: true, stop: { reason: "breakpoint", hitBreakpointIds: d.ids } } : { done: false };
+    }
+    return this.handle(r) ?? { done: false };
+  }
+
+  /** Stops that are not code breakpoints: watchpoints, traps, the end of the guest, idleness. */
+  private handle(r: TargetStop): (SliceResult) | undefined {
+    switch (r.kind) {
+      case "watchpoint": {
+        const d = this.host.data.decide(r, this.host.env());
+        this.log(d);
+        if (!d.stop) return { done: false };
+        const what = `${r.write ? "write" : "read"} of ${r.size} byte${r.size > 1 ? "s" : ""} at pa 0x${r.pa.toString(16)} by the instruction at 0x${r.pc.toString(16)}`;
+        return { done: true, stop: { reason: "data breakpoint", description: `Data breakpoint: ${what}`, text: what, hitBreakpointIds: d.ids } };
+      }
+      case "trap": {
+        const trap = { cause: r.cause, tval: r.tval, pc: r.pc };
+        const d = this.host.exceptions.decide(r.cause, this.host.env(trap));
+        this.log(d);
+        if (!d.stop) return { done: false };
+        return { done: true, stop: { reason: "exception", hitBreakpointIds: d.ids, trap } };
+      }
+      case "halt":
+        return { done: true, end: r };
+      case "idle":
+        return { done: false, idle: true };
+      default:
+        return undefined;
+    }
+  }
+
+  private log(d: HitDecision): void {
+    for (const line of d.output) this.host.output(line + "\n", "console");
+  }
+}
+
+function sameLine(a: SourceLine, b: SourceLine): boolean {
+  return a.line === b.line && a.file === b.file;
+}
