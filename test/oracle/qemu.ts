@@ -2,8 +2,10 @@
  * Runs a guest ELF on qemu-system-riscv64's `virt` board, the reference Hyperstep's machine is checked against.
  *
  * The CPU model is trimmed to what Hyperstep's hart implements (RV64IMAC + Zicsr/Zifencei, M/S/U, Sv39, PMP):
- * QEMU 7.2's default `rv64` also has H, F, D, the B subsets, Sstc and a few page-table extensions, which would
- * show up in misa, mideleg, mstatus.FS and in what counts as an illegal instruction.
+ * QEMU 7.2's default `rv64` also has H, F, D, the B subsets, Sstc, Sscofpmf, the Sdtrig trigger CSRs
+ * (`debug`) and a few page-table extensions, which would show up in misa, mideleg, mstatus.FS and in what
+ * counts as an illegal instruction. `pmu-num=29` makes all of mhpmcounter3–31 exist, as the spec says they
+ * should (privileged spec 1.12, 3.1.10); QEMU's default 16 makes 19–31 illegal.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { createReadStream, mkdtempSync, rmSync } from "node:fs";
@@ -13,7 +15,8 @@ import type { Readable } from "node:stream";
 
 export const QEMU = "qemu-system-riscv64";
 export const QEMU_CPU =
-  "rv64,h=false,f=false,d=false,zba=false,zbb=false,zbc=false,zbs=false,sstc=false,svpbmt=false,svinval=false,svnapot=false";
+  "rv64,h=false,f=false,d=false,zba=false,zbb=false,zbc=false,zbs=false,sstc=false,svpbmt=false,svinval=false,svnapot=false," +
+  "sscofpmf=false,debug=false,pmu-num=29";
 
 export class OracleMissingError extends Error {
   constructor(tool: string, pkg: string) {
@@ -22,6 +25,8 @@ export class OracleMissingError extends Error {
 }
 
 export interface QemuOptions {
+  /** QEMU's board: `virt` (default), or `spike` for guests that end through HTIF's `tohost`. */
+  machine?: "virt" | "spike";
   /** Deterministic time (mtime = instructions / 100); on for comparisons, off for speed measurements. */
   icount?: boolean;
   /** Write the per-instruction state trace to `onTrace` (implies single-stepping). */
@@ -39,7 +44,7 @@ export interface QemuRun {
 }
 
 export function qemuArgs(elf: string, opts: QemuOptions, tracePath?: string): string[] {
-  const args = ["-machine", "virt", "-cpu", QEMU_CPU, "-nographic", "-bios", "none", "-kernel", elf];
+  const args = ["-machine", opts.machine ?? "virt", "-cpu", QEMU_CPU, "-nographic", "-bios", "none", "-kernel", elf];
   if (tracePath) args.push("-singlestep", "-d", "cpu,nochain", "-D", tracePath);
   if (opts.icount ?? true) args.push("-icount", "shift=0,sleep=off");
   return args;

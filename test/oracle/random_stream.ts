@@ -8,6 +8,13 @@
  *    tp, gp, t5 and t6 are the harness's and never written either.
  *  - Control flow only goes forward, to labels later in the stream.
  *  - An SC directly follows its LR (see below), so every SC succeeds.
+ *  - Misaligned loads and stores stay inside the buffer too (QEMU and our hart both perform them).
+ *  - Random encodings (a decoder fuzz: reserved funct fields, F/D opcodes, random CSR numbers, compressed
+ *    quadrants) are armed like the corpus's TRAP macro: `li tp, 1` before, `li tp, 0` after, so an illegal
+ *    one traps into crt.S's handler, which skips it. Their fields are constrained so that a legal one
+ *    cannot write a pinned register, reach outside the buffer, change control flow or write a CSR.
+ *  - CSR writes go only to CSRs no M-mode code depends on (never mtvec, mscratch, mepc's use by the
+ *    handler is harmless, satp, pmpcfg0/pmpaddr0), and never set mstatus.MIE or MPRV, so nothing traps.
  */
 
 const ALU_RR = ["add", "sub", "sll", "slt", "sltu", "xor", "srl", "sra", "or", "and", "addw", "subw", "sllw", "srlw",
@@ -20,6 +27,17 @@ const STORES: [string, number][] = [["sb", 1], ["sh", 2], ["sw", 4], ["sd", 8]];
 const BRANCHES = ["beq", "bne", "blt", "bge", "bltu", "bgeu"];
 const AMOS = ["amoswap", "amoadd", "amoxor", "amoand", "amoor", "amomin", "amomax", "amominu", "amomaxu"];
 const ORDER = ["", ".aq", ".rl", ".aqrl"];
+/** CSRs a random stream may write, with the mstatus bits it must keep clear. */
+const CSR_WRITABLE = ["sscratch", "sepc", "scause", "stval", "stvec", "mtval", "mcause", "medeleg", "mideleg", "mie",
+  "mip", "sie", "sip", "mcounteren", "scounteren", "menvcfg", "senvcfg", "mcountinhibit", "mcycle", "minstret",
+  "pmpaddr3", "pmpaddr9", "pmpcfg2", "sstatus", "mstatus"];
+const MSTATUS_KEEP_CLEAR = (1n << 3n) | (1n << 17n); // MIE, MPRV
+/** CSR numbers a random read picks from besides fully random ones: implemented, or near ones. */
+const CSR_READ = [0x001, 0x002, 0x003, 0x100, 0x104, 0x105, 0x106, 0x10a, 0x140, 0x141, 0x142, 0x143, 0x144, 0x180,
+  0x300, 0x301, 0x302, 0x303, 0x304, 0x305, 0x306, 0x30a, 0x310, 0x31a, 0x320, 0x323, 0x33f, 0x340, 0x341, 0x342,
+  0x343, 0x344, 0x34a, 0x34b, 0x3a0, 0x3a1, 0x3a2, 0x3a3, 0x3b0, 0x3b5, 0x3bf, 0x3c0, 0x5a8, 0x600, 0x747, 0x7a0,
+  0x7a1, 0x7a2, 0x7a5, 0xb00, 0xb02, 0xb03, 0xb1f, 0xc00, 0xc01, 0xc02, 0xc03, 0xc1f, 0xc80, 0xda0, 0xf11, 0xf12,
+  0xf13, 0xf14, 0xf15];
 
 /** Registers a random instruction may write: all but x0-as-source-only, sp, gp, tp, s0, s1, t5, t6. */
 const WRITABLE = [1, 5, 6, 7, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29];
@@ -131,7 +149,14 @@ function imm12(rng: Rng): number {
 function fullInsn(rng: Rng, forward: () => string): string {
   const rd = () => reg(rng.int(16) ? rng.pick(WRITABLE) : 0);
   const rs = () => reg(rng.pick(READABLE));
-  switch (rng.int(12)) {
+  switch (rng.int(15)) {
+    case 12: return `li tp, 1; ${rng.int(4) ? randomEncoding(rng) : randomCompressed(rng)}; li tp, 0`;
+    case 13: return csrInsn(rng, rd(), rs());
+    case 14: {
+      const [op] = rng.pick([...LOADS, ...STORES]);
+      const off = rng.range(-1000, 1000);
+      return op.startsWith("s") ? `${op} ${rs()}, ${off}(s0)` : `${op} ${rd()}, ${off}(s0)`;
+    }
     case 0: case 1: case 2: return `${rng.pick(ALU_RR)} ${rd()}, ${rs()}, ${rs()}`;
     case 3: case 4: return `${rng.pick(ALU_RI)} ${rd()}, ${rs()}, ${imm12(rng)}`;
     case 5: return rng.int(2) ? `${rng.pick(SHIFT_I)} ${rd()}, ${rs()}, ${rng.int(64)}` : `${rng.pick(SHIFT_IW)} ${rd()}, ${rs()}, ${rng.int(32)}`;
@@ -218,4 +243,93 @@ function compressedInsn(rng: Rng, forward: () => string): string {
       return rng.int(2) ? `la ${reg(t)}, ${target}; c.jr ${reg(t)}` : `la ${reg(t)}, ${target}; c.jalr ${reg(t)}`;
     }
   }
+}
+
+const hex = (v: number, digits: number) => "0x" + (v >>> 0).toString(16).padStart(digits, "0");
+
+/** A destination register field value that no legal encoding may turn into a pinned register. */
+function safeRd(rng: Rng): number {
+  return rng.int(8) ? rng.pick(WRITABLE) : 0;
+}
+
+/**
+ * A random 32-bit encoding in an opcode whose legal members are harmless here (see the header).
+ * Returned as `.word`, so that the assembler cannot refuse it.
+ */
+function randomEncoding(rng: Rng): string {
+  const rd = safeRd(rng), rs1 = rng.int(32), rs2 = rng.int(32), f3 = rng.int(8);
+  const f7 = rng.pick([0, 0x20, 0x01, rng.int(128)]);
+  const r = (op: number, funct7: number, b: number, a: number, d: number, funct3: number) =>
+    ((funct7 << 25) | (b << 20) | (a << 15) | (funct3 << 12) | (d << 7) | op) >>> 0;
+  const imm12 = rng.pick([rng.int(4096), rng.int(64), 0x400 | rng.int(64), 0xfc0 | rng.int(64)]);
+  let w: number;
+  switch (rng.int(11)) {
+    case 0: w = r(0x33, f7, rs2, rs1, rd, f3); break; // OP
+    case 1: w = r(0x3b, f7, rs2, rs1, rd, f3); break; // OP-32
+    case 2: w = ((imm12 << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | 0x13) >>> 0; break; // OP-IMM
+    case 3: w = ((imm12 << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | 0x1b) >>> 0; break; // OP-IMM-32
+    case 4: { // LOAD from s0 with any funct3 (7 is reserved)
+      const off = rng.range(-1000, 1000) & 0xfff;
+      w = ((off << 20) | (8 << 15) | (f3 << 12) | (rd << 7) | 0x03) >>> 0;
+      break;
+    }
+    case 5: { // STORE to s0 with any funct3 (4..7 are reserved)
+      const off = rng.range(-1000, 1000) & 0xfff;
+      w = (((off >> 5) << 25) | (rs2 << 20) | (8 << 15) | (f3 << 12) | ((off & 31) << 7) | 0x23) >>> 0;
+      break;
+    }
+    case 6: { // AMO at s1 with any funct5 but SC's (an SC must follow its own LR) and any funct3
+      const f5 = rng.pick([0, 1, 2, 4, 8, 12, 16, 20, 24, 28, rng.int(32)]);
+      w = r(0x2f, ((f5 === 3 ? 2 : f5) << 2) | rng.int(4), rs2, 9, rd, rng.pick([2, 3, f3]));
+      break;
+    }
+    case 7: // F and D: LOAD-FP, STORE-FP, OP-FP, FMADD/FMSUB/FNMSUB/FNMADD
+      w = r(rng.pick([0x07, 0x27, 0x53, 0x43, 0x47, 0x4b, 0x4f]), rng.int(128), rs2, rs1, rng.int(32), f3); break;
+    case 8: // MISC-MEM: fences with random fields, fence.i, and reserved funct3
+      w = ((rng.int(4096) << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | 0x0f) >>> 0; break;
+    case 9: { // a CSR read of a random or listed number: csrrs/csrrc with rs1 = x0, or csrrsi/csrrci with 0
+      const csr = rng.int(2) ? rng.int(4096) : rng.pick(CSR_READ);
+      w = ((csr << 20) | (rng.pick([2, 3, 6, 7]) << 12) | (rd << 7) | 0x73) >>> 0;
+      break;
+    }
+    default: // SYSTEM funct3 = 4 (reserved; hypervisor loads/stores, illegal without H)
+      w = r(0x73, rng.int(128), rs2, rs1, rd, 4);
+  }
+  return `.word ${hex(w, 8)}`;
+}
+
+/** A random 16-bit encoding from the quadrants' harmless forms (no jumps, branches, or pinned writes). */
+function randomCompressed(rng: Rng): string {
+  const rdp = rng.range(2, 7); // x10..x15
+  const full = () => safeRd(rng);
+  const bits = (n: number) => rng.int(1 << n);
+  let h: number;
+  switch (rng.int(12)) {
+    case 0: h = (bits(8) << 5) | (rdp << 2); break; // c.addi4spn (imm 0 is reserved)
+    case 1: h = (rng.pick([1, 2, 3, 4, 5, 6, 7]) << 13) | (bits(3) << 10) | (rng.int(2) << 7) | (bits(2) << 5) | (rdp << 2); break; // loads/stores at s0/s1, FP forms, reserved 4
+    case 2: h = (0 << 13) | (bits(1) << 12) | (full() << 7) | (bits(5) << 2) | 1; break; // c.addi
+    case 3: h = (1 << 13) | (bits(1) << 12) | (full() << 7) | (bits(5) << 2) | 1; break; // c.addiw (rd 0 reserved)
+    case 4: h = (2 << 13) | (bits(1) << 12) | (full() << 7) | (bits(5) << 2) | 1; break; // c.li
+    case 5: h = (3 << 13) | (bits(1) << 12) | (full() << 7) | (bits(5) << 2) | 1; break; // c.lui (imm 0 reserved)
+    case 6: h = (4 << 13) | (bits(3) << 10) | (rdp << 7) | (bits(5) << 2) | 1; break; // c.srli … c.addw, reserved
+    case 7: h = (0 << 13) | (bits(1) << 12) | (full() << 7) | (bits(5) << 2) | 2; break; // c.slli
+    case 8: h = (rng.pick([1, 2, 3]) << 13) | (bits(1) << 12) | (full() << 7) | (bits(5) << 2) | 2; break; // c.fldsp, c.lwsp, c.ldsp
+    case 9: h = (4 << 13) | (bits(1) << 12) | (full() << 7) | ((1 + rng.int(31)) << 2) | 2; break; // c.mv, c.add
+    case 10: h = (rng.pick([5, 6, 7]) << 13) | (bits(6) << 7) | (bits(5) << 2) | 2; break; // c.fsdsp, c.swsp, c.sdsp
+    default: h = (bits(16) & ~((7 << 2) | 3)) | (rdp << 2); break; // quadrant 0, anything
+  }
+  if ((h & 3) === 0 && ((h >> 13) & 7) !== 0) h = (h & ~(7 << 7)) | (rng.int(2) << 7); // loads/stores: base s0 or s1
+  return `.hword ${hex(h, 4)}`;
+}
+
+/** A CSR write (WARL probe) followed by reading the CSR back. */
+function csrInsn(rng: Rng, rd: string, rs: string): string {
+  const csr = rng.pick(CSR_WRITABLE);
+  const op = rng.pick(["csrrw", "csrrs", "csrrc"]);
+  if (csr === "mstatus" || csr === "sstatus") {
+    const v = rng.u64() & ~MSTATUS_KEEP_CLEAR;
+    const t = reg(rng.pick(WRITABLE));
+    return `li ${t}, ${hex64(v)}; ${op === "csrrc" ? "csrrs" : op} ${rd}, ${csr}, ${t}; csrr ${rd}, ${csr}`;
+  }
+  return `${op} ${rd}, ${csr}, ${rs}; csrr ${rd}, ${csr}`;
 }
