@@ -449,7 +449,7 @@ export class HyperstepSession extends LoggingDebugSession {
   }
 
   protected override stackTraceRequest(response: DebugProtocol.StackTraceResponse, args: DebugProtocol.StackTraceArguments): void {
-    if (!this.stoppedOrFail(response)) return;
+    if (!this.ready(response)) return;
     const program = this.loaded();
     const all = unwind(program.target, program.symbols);
     const start = args.startFrame ?? 0;
@@ -475,7 +475,7 @@ export class HyperstepSession extends LoggingDebugSession {
   }
 
   protected override scopesRequest(response: DebugProtocol.ScopesResponse): void {
-    if (!this.stoppedOrFail(response)) return;
+    if (!this.ready(response)) return;
     response.body = { scopes: this.variables.scopes() };
     this.sendResponse(response);
   }
@@ -488,7 +488,7 @@ export class HyperstepSession extends LoggingDebugSession {
   }
 
   protected override setVariableRequest(response: DebugProtocol.SetVariableResponse, args: DebugProtocol.SetVariableArguments): void {
-    if (!this.stoppedOrFail(response)) return;
+    if (!this.ready(response)) return;
     this.guard(response, Err.Evaluate, () => {
       const { variable, assigned } = this.variables.set(args.variablesReference, args.name, args.value, args.format);
       response.body = { value: variable.value, type: variable.type, variablesReference: variable.variablesReference, memoryReference: variable.memoryReference };
@@ -498,7 +498,7 @@ export class HyperstepSession extends LoggingDebugSession {
   }
 
   protected override setExpressionRequest(response: DebugProtocol.SetExpressionResponse, args: DebugProtocol.SetExpressionArguments): void {
-    if (!this.stoppedOrFail(response)) return;
+    if (!this.ready(response)) return;
     this.guard(response, Err.Evaluate, () => {
       const env = this.loaded().env();
       const place = parseExpression(args.expression).value;
@@ -515,7 +515,7 @@ export class HyperstepSession extends LoggingDebugSession {
       response.body = { result: HELP, variablesReference: 0 };
       return this.sendResponse(response);
     }
-    if (!this.stoppedOrFail(response)) return;
+    if (!this.ready(response)) return;
     const program = this.loaded();
     this.guard(response, Err.Evaluate, () => {
       if (repl) {
@@ -546,7 +546,7 @@ export class HyperstepSession extends LoggingDebugSession {
   }
 
   protected override readMemoryRequest(response: DebugProtocol.ReadMemoryResponse, args: DebugProtocol.ReadMemoryArguments): void {
-    if (!this.stoppedOrFail(response)) return;
+    if (!this.ready(response)) return;
     this.guard(response, Err.Memory, () => {
       response.body = readMemory(args, this.loaded());
       this.sendResponse(response);
@@ -554,7 +554,7 @@ export class HyperstepSession extends LoggingDebugSession {
   }
 
   protected override writeMemoryRequest(response: DebugProtocol.WriteMemoryResponse, args: DebugProtocol.WriteMemoryArguments): void {
-    if (!this.stoppedOrFail(response)) return;
+    if (!this.ready(response)) return;
     this.guard(response, Err.Memory, () => {
       const { ref, written } = writeMemory(args, this.loaded());
       response.body = { bytesWritten: written };
@@ -564,7 +564,7 @@ export class HyperstepSession extends LoggingDebugSession {
   }
 
   protected override disassembleRequest(response: DebugProtocol.DisassembleResponse, args: DebugProtocol.DisassembleArguments): void {
-    if (!this.stoppedOrFail(response)) return;
+    if (!this.ready(response)) return;
     this.guard(response, Err.Memory, () => {
       response.body = { instructions: disassembleRequest(args, this.loaded()) };
       this.sendResponse(response);
@@ -597,18 +597,6 @@ export class HyperstepSession extends LoggingDebugSession {
   private loaded(): Program {
     if (!this.program) throw new ExprError("no program is loaded");
     return this.program;
-  }
-
-  private stoppedOrFail(response: DebugProtocol.Response): boolean {
-    if (!this.program || this.ended) {
-      this.fail(response, Err.NotRunning, "no program is running");
-      return false;
-    }
-    if (this.run.running) {
-      this.fail(response, Err.Busy, "the guest is running; pause it first");
-      return false;
-    }
-    return true;
   }
 
   /** Runs `fn`; an ExprError becomes an error response with its message. */
