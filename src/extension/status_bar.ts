@@ -1,0 +1,66 @@
+import type { DebugProtocol } from "@vscode/debugprotocol";
+import * as vscode from "vscode";
+import { isResumeRequest, isStopped, launchSucceeded } from "./adapter_messages";
+import { runningStatus, stoppedStatus, type StatusText } from "./status_text";
+
+/**
+ * A status bar item while a hyperstep session is active: the technique, and at each stop the
+ * privilege mode and the instructions retired, read with two `evaluate` requests (`$priv`, `$instret`)
+ * that any DAP client could send.
+ */
+export function registerStatusBar(context: vscode.ExtensionContext): void {
+  const item = vscode.window.createStatusBarItem("hyperstep.session", vscode.StatusBarAlignment.Left, 50);
+  item.name = "Hyperstep session";
+  /** Counts updates, so the answer to an older stop never overwrites a newer state. */
+  let generation = 0;
+  /** The session the item describes. */
+  let shownFor: string | undefined;
+
+  const show = (session: vscode.DebugSession, s: StatusText) => {
+    shownFor = session.id;
+    item.text = s.text;
+    item.tooltip = s.tooltip;
+    item.show();
+  };
+  const techniqueOf = (session: vscode.DebugSession) => {
+    const t: unknown = session.configuration.technique;
+    return typeof t === "string" ? t : "native";
+  };
+  const refresh = async (session: vscode.DebugSession) => {
+    const mine = ++generation;
+    const evaluate = async (expression: string) => {
+      const r = (await session.customRequest("evaluate", { expression, context: "watch", format: { hex: false } })) as DebugProtocol.EvaluateResponse["body"];
+      return r.result;
+    };
+    try {
+      const [priv, instret] = await Promise.all([evaluate("$priv"), evaluate("$instret")]);
+      if (mine === generation) show(session, stoppedStatus({ technique: techniqueOf(session), priv, instret }));
+    } catch {
+      // The guest ran on or the session ended before the answer: the next event updates the item.
+    }
+  };
+
+  context.subscriptions.push(
+    item,
+    vscode.debug.registerDebugAdapterTrackerFactory("hyperstep", {
+      createDebugAdapterTracker: (session) => ({
+        onWillReceiveMessage: (m: DebugProtocol.ProtocolMessage) => {
+          if (isResumeRequest(m)) {
+            generation++;
+            show(session, runningStatus(techniqueOf(session)));
+          }
+        },
+        onDidSendMessage: (m: DebugProtocol.ProtocolMessage) => {
+          if (isStopped(m)) void refresh(session);
+          else if (launchSucceeded(m)) show(session, runningStatus(techniqueOf(session)));
+        },
+      }),
+    }),
+    vscode.debug.onDidTerminateDebugSession((session) => {
+      if (session.id !== shownFor) return;
+      generation++;
+      shownFor = undefined;
+      item.hide();
+    }),
+  );
+}

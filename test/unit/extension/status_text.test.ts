@@ -1,0 +1,21 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { runningStatus, stoppedStatus } from "../../../src/extension/status_text";
+
+describe("the session's status bar text", () => {
+  it("names the technique, the privilege mode and the instructions retired, grouped", () => {
+    const s = stoppedStatus({ technique: "native", priv: "3", instret: "1234567" });
+    assert.equal(s.text, "$(debug-pause) native · M-mode · 1,234,567 instr");
+    assert.match(s.tooltip, /Technique native, M-mode, 1,234,567 instructions retired/);
+    assert.equal(stoppedStatus({ technique: "trap-and-emulate", priv: "0", instret: "0" }).text, "$(debug-pause) trap-and-emulate · U-mode · 0 instr");
+    assert.match(stoppedStatus({ technique: "native", priv: "1", instret: "5" }).text, /S-mode/);
+  });
+
+  it("shows values it cannot decode as they came", () => {
+    assert.equal(stoppedStatus({ technique: "native", priv: "2", instret: "0x10" }).text, "$(debug-pause) native · privilege 2 · 0x10 instr");
+  });
+
+  it("says when the guest runs", () => {
+    assert.equal(runningStatus("native").text, "$(debug-start) native · running");
+  });
+});
