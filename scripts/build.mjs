@@ -1,4 +1,5 @@
-// Bundles the three programs Hyperstep ships: the extension, the standalone debug adapter and the CLI.
+// Bundles the three programs Hyperstep ships: the extension, the standalone debug adapter and the CLI,
+// and the panels' webview scripts and styles.
 // `--watch` rebuilds on change; `--minify` is used for the VSIX.
 import * as esbuild from "esbuild";
 
@@ -19,6 +20,22 @@ const builds = [
   { ...common, entryPoints: ["src/extension/extension.ts"], outfile: "dist/extension.js", external: ["vscode"] },
   { ...common, entryPoints: ["src/debug/main.ts"], outfile: "dist/hyperstep-dap.js", banner: { js: "#!/usr/bin/env node" } },
   { ...common, entryPoints: ["src/cli/main.ts"], outfile: "dist/hyperstep.js", banner: { js: "#!/usr/bin/env node" } },
+  // The panels' webviews run in the browser: one script and one stylesheet each, no source maps in the VSIX.
+  {
+    ...common,
+    platform: "browser",
+    target: "chrome120",
+    format: "iife",
+    sourcemap: false,
+    entryPoints: [
+      { in: "src/webview/page_tables/main.ts", out: "page_tables" },
+      { in: "src/webview/page_tables/page_tables.css", out: "page_tables" },
+      { in: "src/webview/exits/main.ts", out: "exits" },
+      { in: "src/webview/exits/exits.css", out: "exits" },
+    ],
+    outdir: "dist/webview",
+    minify: true,
+  },
 ];
 
 if (watch) {

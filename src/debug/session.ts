@@ -33,6 +33,7 @@ import { unwind } from "./stack";
 import { UartConsole } from "./uart_console";
 import { Variables, formatValue } from "./variables";
 import { CSR_FIELDS } from "./csr_fields";
+import { DEVICES_REQUEST, PAGE_TABLES_REQUEST, PANEL_REQUESTS, devicesBody, exitsBody, pageTablesBody } from "./custom_requests";
 
 const THREAD_ID = 1;
 
@@ -585,11 +586,22 @@ export class HyperstepSession extends LoggingDebugSession {
   }
 
   protected override customRequest(command: string, response: DebugProtocol.Response, args: unknown): void {
+    if (PANEL_REQUESTS.includes(command)) return this.panelRequest(command, response, args);
     if (command !== UART_INPUT_REQUEST) return this.fail(response, Err.Arguments, `unknown request '${command}'`);
     const text = (args as { text?: unknown } | undefined)?.text;
     if (typeof text !== "string") return this.fail(response, Err.Arguments, `${UART_INPUT_REQUEST} needs 'text', a string`);
     response.body = { bytes: this.uart.feed(text) };
     this.sendResponse(response);
+  }
+
+  /** The panels' data (custom_requests.ts), answered only while the guest is stopped. */
+  private panelRequest(command: string, response: DebugProtocol.Response, args: unknown): void {
+    if (!this.ready(response)) return;
+    this.guard(response, Err.Arguments, () => {
+      const target = this.loaded().target;
+      response.body = command === PAGE_TABLES_REQUEST ? pageTablesBody(target, args) : command === DEVICES_REQUEST ? devicesBody(target) : exitsBody(target, args);
+      this.sendResponse(response);
+    });
   }
 
   // ---- helpers ----

@@ -5,6 +5,10 @@ import { HyperstepConfigurationProvider } from "./debug_configuration";
 import { InlineAdapterFactory } from "./adapter_factory";
 import { assembleForProblems } from "./diagnostics";
 import { hoverAt } from "./hover";
+import { registerPanels } from "./panels/register";
+import { registerLaunchProblems } from "./launch_problems";
+import { registerStatusBar } from "./status_bar";
+import { registerUartTerminals } from "./uart_terminal";
 
 const GUEST_LANGUAGE = "riscv-asm";
 /** Re-assemble this long after the last keystroke: quick enough to feel live, rare enough to stay cheap. */
@@ -17,7 +21,11 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.debug.registerDebugConfigurationProvider("hyperstep", provider, vscode.DebugConfigurationProviderTriggerKind.Dynamic),
     vscode.debug.registerDebugAdapterDescriptorFactory("hyperstep", new InlineAdapterFactory()),
   );
+  registerLaunchProblems(context);
+  registerUartTerminals(context);
+  registerStatusBar(context);
   registerAssemblyProblems(context);
+  registerPanels(context);
   context.subscriptions.push(
     vscode.languages.registerCompletionItemProvider(GUEST_LANGUAGE, { provideCompletionItems }, ".", " ", ","),
     vscode.languages.registerHoverProvider(GUEST_LANGUAGE, { provideHover }),

@@ -1,4 +1,5 @@
 import type { StopReason } from "../machine/board";
+import type { TargetInspection } from "./inspect";
 
 /** The virtualization techniques a launch configuration can name (DESIGN.md, "What is being simulated"). */
 export const TECHNIQUES = ["native", "trap-and-emulate", "hardware-assisted", "binary-translation", "paravirtual"] as const;
@@ -65,8 +66,9 @@ export interface WatchAccess {
  * What the debugger drives. A bare machine (`native`) and, later, a VM under the VMM both implement
  * it, so the debug adapter never knows which technique it is stepping. Everything here is in the
  * guest's terms: its registers, CSRs, privilege, memory by address space, translation and TLB.
+ * What the panels show (page tables, devices, exits) comes through `TargetInspection` (inspect.ts).
  */
-export interface Target {
+export interface Target extends TargetInspection {
   readonly technique: Technique;
   /** Instructions the guest has retired. */
   readonly instret: bigint;

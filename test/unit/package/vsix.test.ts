@@ -36,7 +36,10 @@ test("npm run package builds a lean VSIX with only what users need", { timeout: 
     assert.ok(files.some((f) => f.toLowerCase() === required.toLowerCase()), `VSIX lacks ${required}; it has ${files.join(", ")}`);
   }
   assert.ok(files.some((f) => f.startsWith("sample-guests/")), "VSIX lacks the sample guests");
-  const allowed = /^(package\.json|readme\.md|license(\.txt)?|images\/icon\.png|dist\/(extension|hyperstep-dap|hyperstep)\.js|syntaxes\/[^/]+\.json|sample-guests\/.+)$/i;
+  for (const webview of ["page_tables.js", "page_tables.css", "exits.js", "exits.css"]) {
+    assert.ok(files.includes(`dist/webview/${webview}`), `VSIX lacks the panels' dist/webview/${webview}`);
+  }
+  const allowed = /^(package\.json|readme\.md|license(\.txt)?|images\/icon\.png|dist\/(extension|hyperstep-dap|hyperstep)\.js|dist\/webview\/[a-z_]+\.(js|css)|syntaxes\/[^/]+\.json|sample-guests\/.+)$/i;
   const unexpected = files.filter((f) => !allowed.test(f));
   assert.deepEqual(unexpected, [], "VSIX contains files that should stay out (sources, tests, node_modules, maps)");
 });

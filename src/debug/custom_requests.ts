@@ -1,0 +1,241 @@
+import type { DeviceNode, ExitLogSnapshot, ExitRecordView, PtTable } from "../hypervisor/inspect";
+import type { Target } from "../hypervisor/target";
+import { ExprError } from "./expressions";
+
+/**
+ * The custom requests that feed the panels (DESIGN.md: panels never reach into the adapter). Any DAP
+ * client can send them. 64-bit values travel as "0x…" strings, since JSON numbers lose precision
+ * above 2^53. The shapes below are the contract: the VMM's target fills the same `TargetInspection`
+ * (src/hypervisor/inspect.ts), and these functions turn it into the bodies.
+ */
+export const PAGE_TABLES_REQUEST = "hyperstep/pageTables";
+export const DEVICES_REQUEST = "hyperstep/devices";
+export const EXITS_REQUEST = "hyperstep/exits";
+export const PANEL_REQUESTS: readonly string[] = [PAGE_TABLES_REQUEST, DEVICES_REQUEST, EXITS_REQUEST];
+
+/**
+ * [index, pte], [index, pte, next-level table] for a valid pointer, or [index, pte, run]: `run`
+ * (≥ 2) leaves at index, index+1, … whose PTEs step by one page (PPN + 1, same flags), the shape of a
+ * linear mapping, sent as one entry so a 64 MiB table of 4 KiB pages stays small.
+ */
+export type WireEntry = [number, string] | [number, string, WireTable | number];
+export interface WireTable {
+  addr: string;
+  entries: WireEntry[];
+}
+
+export interface WireTree {
+  id: string;
+  kind: "guest" | "shadow" | "gstage";
+  label: string;
+  mode: "sv39" | "sv39x4";
+  input: string;
+  output: string;
+  tableSpace: string;
+  active: boolean;
+  truncated: boolean;
+  root: WireTable;
+}
+
+/**
+ * `hyperstep/pageTables` { maxEntries?: number (1..262144, default 65536), unlessVersion?: string }.
+ * Every answer carries `version`, a digest of its content; when the caller's `unlessVersion` still
+ * matches, the answer is only { technique, version, unchanged: true } (a step rarely changes a table,
+ * and a 64 MiB table is some 300 KB of JSON).
+ */
+export interface PageTablesBody {
+  technique: string;
+  version: string;
+  trees: WireTree[];
+  p2m: { gpa: string; hpa: string; size: string }[];
+  writeProtected: string[];
+  note?: string;
+}
+
+export interface WireDevice {
+  id: string;
+  label: string;
+  base: string;
+  nodes: DeviceNode[];
+}
+
+/** `hyperstep/devices` {} */
+export interface DevicesBody {
+  technique: string;
+  devices: WireDevice[];
+}
+
+export interface WireExit {
+  seq: number;
+  vcpu: number;
+  pc: string;
+  priv: number;
+  instret: number;
+  reason: string;
+  mnemonic?: string;
+  action: string;
+  cycles: number;
+  /** The record's details, bigints as "0x…". */
+  details: Record<string, string | number | boolean>;
+}
+
+/** `hyperstep/exits` { reasons?: string[], start?: number, count?: number (0..1000, default 200), bins?: number (1..1000, default 120) } */
+export interface ExitsBody {
+  technique: string;
+  /** False when the technique has no VMM (native): everything else is empty. */
+  available: boolean;
+  message?: string;
+  /** Matching records, newest first, from `start`. */
+  exits: WireExit[];
+  /** Matching records the log holds. */
+  total: number;
+  dropped: number;
+  /** Every reason of the technique with its count and modelled cycles since the start (unfiltered). */
+  reasons: { id: string; label: string; description: string; count: number; cycles: number }[];
+  /** Guest instructions retired now, and the guest's (virtual) privilege: 0 U, 1 S, 3 M. */
+  instret: number;
+  priv: number;
+  /** Matching exits counted in `counts.length` equal slices of [0, instret]. */
+  timeline: { from: number; to: number; counts: number[] };
+}
+
+const NO_VMM = "no VMM: the native technique has no exits";
+
+export interface PageTablesUnchanged {
+  technique: string;
+  version: string;
+  unchanged: true;
+}
+
+export function pageTablesBody(target: Target, args: unknown): PageTablesBody | PageTablesUnchanged {
+  const maxEntries = intArg(args, "maxEntries", 1, 1 << 18, 1 << 16);
+  const unlessVersion = field(args, "unlessVersion");
+  if (unlessVersion !== undefined && typeof unlessVersion !== "string") throw new ExprError("'unlessVersion' must be a string");
+  const body = pageTables(target, maxEntries);
+  body.version = digest(JSON.stringify(body));
+  return body.version === unlessVersion ? { technique: body.technique, version: body.version, unchanged: true } : body;
+}
+
+function pageTables(target: Target, maxEntries: number): PageTablesBody {
+  const set = target.pageTableTrees?.(maxEntries);
+  if (!set) return { technique: target.technique, version: "", trees: [], p2m: [], writeProtected: [], note: `the ${target.technique} technique provides no page tables` };
+  const body: PageTablesBody = {
+    technique: target.technique,
+    version: "",
+    trees: set.trees.map((t) => ({
+      id: t.id, kind: t.kind, label: t.label, mode: t.mode, input: t.input, output: t.output, tableSpace: t.tableSpace,
+      active: t.active, truncated: t.truncated, root: wireTable(t.root),
+    })),
+    p2m: set.p2m.map((r) => ({ gpa: hex(r.gpa), hpa: hex(r.hpa), size: hex(r.size) })),
+    writeProtected: set.writeProtected.map(hex),
+  };
+  if (set.note) body.note = set.note;
+  return body;
+}
+
+export function devicesBody(target: Target): DevicesBody {
+  return {
+    technique: target.technique,
+    devices: (target.deviceStates?.() ?? []).map((d) => ({ id: d.id, label: d.label, base: hex(d.base), nodes: d.nodes })),
+  };
+}
+
+export function exitsBody(target: Target, args: unknown): ExitsBody {
+  const reasons = stringsArg(args, "reasons");
+  const start = intArg(args, "start", 0, Number.MAX_SAFE_INTEGER, 0);
+  const count = intArg(args, "count", 0, 1000, 200);
+  const bins = intArg(args, "bins", 1, 1000, 120);
+  const instret = Number(target.instret);
+  const log = target.exitLog?.();
+  if (!log) {
+    return { technique: target.technique, available: false, message: NO_VMM, exits: [], total: 0, dropped: 0, reasons: [], instret, priv: target.priv, timeline: { from: 0, to: instret, counts: new Array(bins).fill(0) } };
+  }
+  const wanted = reasons.length ? new Set(reasons) : undefined;
+  const matching = wanted ? log.records.filter((r) => wanted.has(r.reason)) : log.records;
+  const exits: WireExit[] = [];
+  for (let i = matching.length - 1 - start; i >= 0 && exits.length < count; i--) exits.push(wireExit(matching[i]));
+  return {
+    technique: target.technique,
+    available: true,
+    exits,
+    total: matching.length,
+    dropped: log.dropped,
+    reasons: reasonTotals(log),
+    instret,
+    priv: target.priv,
+    timeline: { from: 0, to: instret, counts: timeline(matching, instret, bins) },
+  };
+}
+
+/** How many records fall into each of `bins` equal slices of [0, end] of retired instructions. */
+export function timeline(records: readonly { instret: bigint }[], end: number, bins: number): number[] {
+  const counts = new Array<number>(bins).fill(0);
+  const width = Math.max(1, end) / bins;
+  for (const r of records) counts[Math.min(bins - 1, Math.max(0, Math.floor(Number(r.instret) / width)))]++;
+  return counts;
+}
+
+function reasonTotals(log: ExitLogSnapshot): ExitsBody["reasons"] {
+  const stats = new Map(log.stats.map((s) => [s.reason, s]));
+  return log.reasons.map((r) => ({ id: r.id, label: r.label, description: r.description, count: stats.get(r.id)?.count ?? 0, cycles: stats.get(r.id)?.cycles ?? 0 }));
+}
+
+function wireExit(r: ExitRecordView): WireExit {
+  const details: Record<string, string | number | boolean> = {};
+  for (const [k, v] of Object.entries(r.details)) {
+    if (typeof v === "bigint") details[k] = hex(v);
+    else if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") details[k] = v;
+  }
+  const out: WireExit = { seq: r.seq, vcpu: r.vcpu, pc: hex(r.pc), priv: r.priv, instret: Number(r.instret), reason: r.reason, action: r.action, cycles: r.cycles, details };
+  if (r.instruction) out.mnemonic = r.instruction.mnemonic;
+  return out;
+}
+
+const PPN_STEP = 1n << 10n;
+
+function wireTable(t: PtTable): WireTable {
+  const entries: WireEntry[] = [];
+  const list = t.entries;
+  for (let i = 0; i < list.length; ) {
+    const e = list[i];
+    if (e.next) {
+      entries.push([e.index, hex(e.pte), wireTable(e.next)]);
+      i++;
+      continue;
+    }
+    let run = 1;
+    while (i + run < list.length && !list[i + run].next && list[i + run].index === e.index + run && list[i + run].pte === e.pte + BigInt(run) * PPN_STEP) run++;
+    entries.push(run > 1 ? [e.index, hex(e.pte), run] : [e.index, hex(e.pte)]);
+    i += run;
+  }
+  return { addr: hex(t.addr), entries };
+}
+
+/** FNV-1a over the text, 32 bits, as 8 hex digits: enough to tell one stop's tables from the next. */
+function digest(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(16).padStart(8, "0");
+}
+
+function hex(v: bigint): string {
+  return `0x${BigInt.asUintN(64, v).toString(16)}`;
+}
+
+function field(args: unknown, name: string): unknown {
+  return args !== null && typeof args === "object" ? (args as Record<string, unknown>)[name] : undefined;
+}
+
+function intArg(args: unknown, name: string, min: number, max: number, fallback: number): number {
+  const v = field(args, name);
+  if (v === undefined) return fallback;
+  if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) throw new ExprError(`'${name}' must be an integer from ${min} to ${max}, not ${JSON.stringify(v)}`);
+  return v;
+}
+
+function stringsArg(args: unknown, name: string): string[] {
+  const v = field(args, name);
+  if (v === undefined) return [];
+  if (!Array.isArray(v) || !v.every((s) => typeof s === "string")) throw new ExprError(`'${name}' must be an array of reason ids`);
+  return v;
+}

@@ -1,0 +1,103 @@
+import * as vscode from "vscode";
+import { EXITS_REQUEST, type ExitsBody } from "../../debug/custom_requests";
+import { parseViewMessage, type HostMessage } from "../../webview/model/messages";
+import type { RenderReport } from "./page_tables_panel";
+import { request, type SessionWatch } from "./session_watch";
+import { webviewHtml, webviewOptions } from "./webview_html";
+
+export const EXITS_VIEW_ID = "hyperstep.exits";
+/** Exits the list shows at once (newest first); the counts and the timeline cover the whole log. */
+const PAGE = 500;
+
+/**
+ * The VM Exits view in the Run and Debug side bar: the exit log newest first, filtered by reason,
+ * with counts and modelled cycles per reason and a timeline of exits against retired instructions.
+ * Clicking an exit reveals its guest pc in the source, else in the Disassembly view.
+ */
+export class ExitsView implements vscode.WebviewViewProvider, vscode.Disposable {
+  private view: vscode.WebviewView | undefined;
+  private ready = false;
+  private seq = 0;
+  private started = new Map<number, { at: number; request: number }>();
+  private reasons: string[] = [];
+  lastReport: RenderReport | undefined;
+  private readonly disposables: vscode.Disposable[];
+
+  constructor(private readonly extensionUri: vscode.Uri, private readonly watch: SessionWatch) {
+    this.disposables = [
+      vscode.window.registerWebviewViewProvider(EXITS_VIEW_ID, this),
+      watch.onStopped((s) => {
+        if (s.session.id === watch.session?.id) void this.refresh(s.at);
+      }),
+      watch.onChanged(() => void this.refresh()),
+    ];
+  }
+
+  resolveWebviewView(view: vscode.WebviewView): void {
+    this.view = view;
+    this.ready = false;
+    view.webview.options = webviewOptions(this.extensionUri);
+    view.webview.html = webviewHtml(view.webview, this.extensionUri, "exits", "VM Exits");
+    view.webview.onDidReceiveMessage((raw) => this.receive(raw));
+    view.onDidChangeVisibility(() => void this.refresh());
+    view.onDidDispose(() => (this.view = undefined));
+  }
+
+  private receive(raw: unknown): void {
+    const m = parseViewMessage(raw);
+    if (!m) return;
+    if (m.type === "ready") {
+      this.ready = true;
+      void this.refresh();
+    } else if (m.type === "filter") {
+      this.reasons = m.reasons;
+      void this.refresh();
+    } else if (m.type === "rendered") {
+      const started = this.started.get(m.seq);
+      if (started === undefined) return;
+      this.started.delete(m.seq);
+      this.lastReport = { seq: m.seq, sinceStop: performance.now() - started.at, webview: m.ms, request: started.request, unchanged: false, summary: m.summary };
+    } else if (m.type === "reveal") {
+      void this.reveal(m.pc);
+    }
+  }
+
+  async refresh(stoppedAt?: number): Promise<void> {
+    if (!this.view?.visible || !this.ready) return;
+    const seq = ++this.seq;
+    const started = { at: stoppedAt ?? performance.now(), request: 0 };
+    this.started.clear();
+    this.started.set(seq, started);
+    const session = this.watch.session;
+    if (!session) return void this.post({ type: "empty", seq, message: "Start a Hyperstep debug session to see its VM exits." });
+    const t0 = performance.now();
+    const r = await request<ExitsBody>(session, EXITS_REQUEST, { reasons: this.reasons, count: PAGE });
+    started.request = performance.now() - t0;
+    if (seq !== this.seq) return;
+    if (!r.ok) return void this.post({ type: "empty", seq, message: `The exit log is not available now: ${r.message}` });
+    await this.post({ type: "exits", seq, session: session.name, body: r.body });
+  }
+
+  /** Shows a guest pc: its source line when the program has one, else the Disassembly view. */
+  private async reveal(pc: string): Promise<void> {
+    const session = this.watch.session;
+    if (!session) return;
+    const r = await request<{ instructions?: { location?: { path?: string }; line?: number; instruction?: string }[] }>(session, "disassemble", { memoryReference: pc, instructionCount: 1, resolveSymbols: true });
+    const insn = r.ok ? r.body.instructions?.[0] : undefined;
+    if (insn?.location?.path && insn.line) {
+      const position = new vscode.Position(insn.line - 1, 0);
+      await vscode.window.showTextDocument(vscode.Uri.file(insn.location.path), { selection: new vscode.Range(position, position), preview: true });
+      return;
+    }
+    await vscode.commands.executeCommand("debug.action.openDisassemblyView");
+    void vscode.window.showInformationMessage(`Exit at guest pc ${pc}${insn?.instruction ? `: ${insn.instruction}` : ""} (no source line for it).`);
+  }
+
+  private post(m: HostMessage): Thenable<boolean> {
+    return this.view ? this.view.webview.postMessage(m) : Promise.resolve(false);
+  }
+
+  dispose(): void {
+    this.disposables.forEach((d) => d.dispose());
+  }
+}

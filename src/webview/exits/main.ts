@@ -1,0 +1,132 @@
+import "@vscode-elements/elements/dist/vscode-button/index.js";
+import type { ExitsBody } from "../../debug/custom_requests";
+import { parseHostMessage, type RenderSummary } from "../model/messages";
+import { grouped, reasonRows, timelineBars } from "../model/exits";
+import { renderWindow } from "../model/page_tables";
+import { el, host } from "../shared/host";
+
+/**
+ * The VM Exits view: per-reason counts and modelled cycles (click a reason to filter), a timeline of
+ * exits against retired instructions, and the log newest first (drawn only where visible). Clicking an
+ * exit asks the extension to reveal its guest pc.
+ */
+
+interface UiState {
+  reasons: string[];
+}
+
+const ROW_HEIGHT = 20;
+const TIMELINE_HEIGHT = 40;
+const api = host<UiState>();
+const ui: UiState = api.getState() ?? { reasons: [] };
+const app = document.getElementById("app")!;
+let body: ExitsBody | undefined;
+let message = "Waiting for a stopped Hyperstep session…";
+let list: HTMLDivElement | undefined;
+
+function toggle(reason: string): void {
+  ui.reasons = ui.reasons.includes(reason) ? ui.reasons.filter((r) => r !== reason) : [...ui.reasons, reason];
+  api.setState(ui);
+  api.postMessage({ type: "filter", reasons: ui.reasons });
+}
+
+function reasonsTable(b: ExitsBody): HTMLElement {
+  const rows = reasonRows(b).filter((r) => r.count > 0 || ui.reasons.includes(r.id));
+  const table = el("table", undefined, el("tr", undefined, el("th", undefined, "reason"), el("th", "num", "exits"), el("th", "num", "cycles"), el("th", undefined, "share")));
+  for (const r of rows) {
+    const bar = el("span", "share");
+    bar.style.width = `${Math.round(r.share * 60)}px`;
+    const tr = el("tr", `reason${ui.reasons.includes(r.id) ? " selected" : ""}`, el("td", undefined, r.label), el("td", "num", grouped(r.count)), el("td", "num", grouped(r.cycles)), el("td", undefined, bar));
+    tr.title = `${r.id}: ${r.description}\nClick to show only these exits (click more reasons to add them).`;
+    tr.addEventListener("click", () => toggle(r.id));
+    table.append(tr);
+  }
+  return table;
+}
+
+function timeline(b: ExitsBody): HTMLElement[] {
+  const bars = timelineBars(b.timeline.counts, TIMELINE_HEIGHT).map((h, i) => {
+    const bar = el("div", "bar");
+    bar.style.height = `${h}px`;
+    const width = (b.timeline.to - b.timeline.from) / b.timeline.counts.length;
+    bar.title = `${b.timeline.counts[i]} exits between instructions ${grouped(Math.round(b.timeline.from + i * width))} and ${grouped(Math.round(b.timeline.from + (i + 1) * width))}`;
+    return bar;
+  });
+  return [el("div", "timeline", ...bars), el("div", "axis", el("span", undefined, "0"), el("span", undefined, "instructions retired"), el("span", undefined, grouped(b.timeline.to)))];
+}
+
+function drawList(): void {
+  if (!list || !body) return;
+  const w = renderWindow(body.exits.length, list.scrollTop, list.clientHeight || 300, ROW_HEIGHT);
+  const rows: HTMLElement[] = [];
+  for (let i = w.start; i < w.end; i++) {
+    const e = body.exits[i];
+    const row = el("div", "exit", el("span", "seq", `#${e.seq}`), el("span", "reason", e.reason), el("span", "pc", e.pc), el("span", "cycles", `${e.cycles}c`), el("span", "action", `${e.mnemonic ? `${e.mnemonic}: ` : ""}${e.action}`));
+    row.style.top = `${i * ROW_HEIGHT}px`;
+    row.title = [`exit #${e.seq} on vCPU ${e.vcpu} after ${grouped(e.instret)} instructions, ${"USXM"[e.priv] ?? "?"}-mode`, ...Object.entries(e.details).map(([k, v]) => `${k}: ${v}`), "Click to show the guest pc."].join("\n");
+    row.addEventListener("click", () => api.postMessage({ type: "reveal", pc: e.pc }));
+    rows.push(row);
+  }
+  list.firstElementChild?.replaceChildren(...rows);
+}
+
+function render(): void {
+  if (!body) {
+    list = undefined;
+    app.replaceChildren(el("p", "empty", message));
+    return;
+  }
+  if (!body.available) {
+    list = undefined;
+    app.replaceChildren(el("p", "empty", body.message ?? "This technique has no exits."), el("p", "muted", "Launch the guest with \"technique\": \"trap-and-emulate\" or \"hardware-assisted\" to see the VMM at work."));
+    return;
+  }
+  const total = body.reasons.reduce((s, r) => s + r.count, 0);
+  const cycles = body.reasons.reduce((s, r) => s + r.cycles, 0);
+  const spacer = el("div");
+  spacer.style.position = "relative";
+  spacer.style.height = `${body.exits.length * ROW_HEIGHT}px`;
+  list = el("div", "list", spacer);
+  list.addEventListener("scroll", () => requestAnimationFrame(drawList));
+  const filtered = ui.reasons.length ? ` · showing ${ui.reasons.join(", ")} (${grouped(body.total)})` : "";
+  const clear = ui.reasons.length ? document.createElement("vscode-button") : undefined;
+  if (clear) {
+    clear.textContent = "Show all reasons";
+    clear.setAttribute("secondary", "");
+    clear.addEventListener("click", () => {
+      ui.reasons = [];
+      api.setState(ui);
+      api.postMessage({ type: "filter", reasons: [] });
+    });
+  }
+  app.replaceChildren(
+    el("div", "summary", el("strong", undefined, `${grouped(total)} exits`), el("span", "muted", ` · ${grouped(cycles)} modelled cycles · ${grouped(body.instret)} instructions${filtered}${body.dropped ? ` · ${grouped(body.dropped)} oldest dropped` : ""}`)),
+    ...timeline(body), reasonsTable(body), ...(clear ? [clear] : []), list);
+  drawList();
+}
+
+function summary(): RenderSummary {
+  return {
+    columns: [{ id: "exits", label: body?.available ? "exits" : (body?.message ?? message), domRows: list?.firstElementChild?.childElementCount ?? 0, listRows: body?.exits.length ?? 0, entries: body?.total ?? 0 }],
+    diff: { missing: 0, stale: 0, permissions: 0 },
+    walk: [],
+  };
+}
+
+window.addEventListener("message", (event) => {
+  const m = parseHostMessage(event.data);
+  if (!m || (m.type !== "exits" && m.type !== "empty")) return;
+  const t0 = performance.now();
+  if (m.type === "exits") body = m.body;
+  else {
+    body = undefined;
+    message = m.message;
+  }
+  render();
+  const seq = m.seq;
+  requestAnimationFrame(() => setTimeout(() => api.postMessage({ type: "rendered", seq, ms: performance.now() - t0, summary: summary() }), 0));
+});
+
+render();
+if (ui.reasons.length) api.postMessage({ type: "filter", reasons: ui.reasons });
+api.postMessage({ type: "ready" });

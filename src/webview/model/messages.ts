@@ -1,0 +1,111 @@
+import type { ExitsBody, PageTablesBody, WireTable } from "../../debug/custom_requests";
+
+/**
+ * The messages between the extension and its webviews, and their checks. Each side checks every
+ * message it receives before using it (a webview is a web page: treat what it sends as untrusted, and
+ * what it receives as possibly from an older or newer extension after a reload).
+ */
+
+/** What a webview reports after drawing, for tests and the benchmark. */
+export interface RenderSummary {
+  /** Rows in the DOM / rows the scrolled list holds, per column. */
+  columns: { id: string; label: string; domRows: number; listRows: number; entries: number }[];
+  /** Difference counts between guest and shadow (zero without a shadow). */
+  diff: { missing: number; stale: number; permissions: number };
+  /** The walk shown, if any: one line per step. */
+  walk: string[];
+}
+
+export type HostMessage =
+  | { type: "pageTables"; seq: number; session: string; body: PageTablesBody }
+  | { type: "exits"; seq: number; session: string; body: ExitsBody }
+  | { type: "unchanged"; seq: number }
+  | { type: "empty"; seq: number; message: string }
+  | { type: "walk"; address: string };
+
+export type ViewMessage =
+  | { type: "ready" }
+  | { type: "rendered"; seq: number; ms: number; summary: RenderSummary }
+  | { type: "openMemory"; memoryReference: string }
+  | { type: "filter"; reasons: string[] }
+  | { type: "reveal"; pc: string };
+
+type Obj = Record<string, unknown>;
+const isObj = (x: unknown): x is Obj => typeof x === "object" && x !== null && !Array.isArray(x);
+const isInt = (x: unknown): x is number => typeof x === "number" && Number.isSafeInteger(x);
+const isStr = (x: unknown): x is string => typeof x === "string";
+const isHex = (x: unknown): x is string => typeof x === "string" && /^0x[0-9a-f]{1,16}$/i.test(x);
+const isBool = (x: unknown): x is boolean => typeof x === "boolean";
+const isArrayOf = <T>(x: unknown, f: (y: unknown) => y is T): x is T[] => Array.isArray(x) && x.every(f);
+
+/** A memory reference the adapter accepts: an address space and a hex address. */
+export const MEMORY_REFERENCE = /^(va|pa|gva|gpa|hpa):0x[0-9a-f]{1,16}$/i;
+
+function isTable(x: unknown, depth = 0): x is WireTable {
+  if (!isObj(x) || !isHex(x.addr) || !Array.isArray(x.entries) || depth > 2) return false;
+  return x.entries.every((e) => Array.isArray(e) && (e.length === 2 || e.length === 3) && isInt(e[0]) && e[0] >= 0 && e[0] < 2048 && isHex(e[1])
+    && (e.length === 2 || (isInt(e[2]) ? e[2] >= 2 && e[0] + e[2] <= 2048 : isTable(e[2], depth + 1))));
+}
+
+export function isPageTablesBody(x: unknown): x is PageTablesBody {
+  return isObj(x) && isStr(x.technique) && isStr(x.version) && (x.note === undefined || isStr(x.note))
+    && isArrayOf(x.writeProtected, isHex)
+    && isArrayOf(x.p2m, (r): r is PageTablesBody["p2m"][number] => isObj(r) && isHex(r.gpa) && isHex(r.hpa) && isHex(r.size))
+    && isArrayOf(x.trees, (t): t is PageTablesBody["trees"][number] => isObj(t) && isStr(t.id) && ["guest", "shadow", "gstage"].includes(t.kind as string)
+      && isStr(t.label) && (t.mode === "sv39" || t.mode === "sv39x4") && isStr(t.input) && isStr(t.output) && isStr(t.tableSpace)
+      && isBool(t.active) && isBool(t.truncated) && isTable(t.root));
+}
+
+export function isExitsBody(x: unknown): x is ExitsBody {
+  return isObj(x) && isStr(x.technique) && isBool(x.available) && (x.message === undefined || isStr(x.message))
+    && isInt(x.total) && isInt(x.dropped) && isInt(x.instret) && isInt(x.priv)
+    && isArrayOf(x.exits, (e): e is ExitsBody["exits"][number] => isObj(e) && isInt(e.seq) && isInt(e.vcpu) && isHex(e.pc) && isInt(e.priv)
+      && isInt(e.instret) && isStr(e.reason) && isStr(e.action) && isInt(e.cycles) && isObj(e.details) && (e.mnemonic === undefined || isStr(e.mnemonic)))
+    && isArrayOf(x.reasons, (r): r is ExitsBody["reasons"][number] => isObj(r) && isStr(r.id) && isStr(r.label) && isStr(r.description) && isInt(r.count) && isInt(r.cycles))
+    && isObj(x.timeline) && isInt(x.timeline.from) && isInt(x.timeline.to) && isArrayOf(x.timeline.counts, isInt);
+}
+
+/** A message from the extension, checked; undefined when malformed. */
+export function parseHostMessage(x: unknown): HostMessage | undefined {
+  if (!isObj(x)) return undefined;
+  switch (x.type) {
+    case "pageTables":
+      return isInt(x.seq) && isStr(x.session) && isPageTablesBody(x.body) ? (x as HostMessage) : undefined;
+    case "exits":
+      return isInt(x.seq) && isStr(x.session) && isExitsBody(x.body) ? (x as HostMessage) : undefined;
+    case "unchanged":
+      return isInt(x.seq) ? { type: "unchanged", seq: x.seq } : undefined;
+    case "empty":
+      return isInt(x.seq) && isStr(x.message) ? { type: "empty", seq: x.seq, message: x.message } : undefined;
+    case "walk":
+      return isStr(x.address) && x.address.length < 100 ? { type: "walk", address: x.address } : undefined;
+    default:
+      return undefined;
+  }
+}
+
+function isSummary(x: unknown): x is RenderSummary {
+  return isObj(x)
+    && isArrayOf(x.columns, (c): c is RenderSummary["columns"][number] => isObj(c) && isStr(c.id) && isStr(c.label) && isInt(c.domRows) && isInt(c.listRows) && isInt(c.entries))
+    && isObj(x.diff) && isInt(x.diff.missing) && isInt(x.diff.stale) && isInt(x.diff.permissions)
+    && isArrayOf(x.walk, isStr);
+}
+
+/** A message from a webview, checked; undefined when malformed or asking for something not allowed. */
+export function parseViewMessage(x: unknown): ViewMessage | undefined {
+  if (!isObj(x)) return undefined;
+  switch (x.type) {
+    case "ready":
+      return { type: "ready" };
+    case "rendered":
+      return isInt(x.seq) && typeof x.ms === "number" && Number.isFinite(x.ms) && isSummary(x.summary) ? { type: "rendered", seq: x.seq, ms: x.ms, summary: x.summary } : undefined;
+    case "openMemory":
+      return isStr(x.memoryReference) && MEMORY_REFERENCE.test(x.memoryReference) ? { type: "openMemory", memoryReference: x.memoryReference } : undefined;
+    case "filter":
+      return isArrayOf(x.reasons, isStr) && x.reasons.length <= 64 && x.reasons.every((r) => /^[a-z0-9-]{1,40}$/.test(r)) ? { type: "filter", reasons: x.reasons } : undefined;
+    case "reveal":
+      return isHex(x.pc) ? { type: "reveal", pc: x.pc } : undefined;
+    default:
+      return undefined;
+  }
+}

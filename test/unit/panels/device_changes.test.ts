@@ -1,0 +1,31 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import type { WireDevice } from "../../../src/debug/custom_requests";
+import { markChanges } from "../../../src/extension/panels/device_changes";
+
+const uart = (lsr: string, fifo: string[]): WireDevice => ({
+  id: "uart", label: "UART", base: "0x10000000",
+  nodes: [
+    { label: "registers", children: [{ label: "LSR", value: lsr }, { label: "IER", value: "0x00" }] },
+    { label: "rx FIFO", value: `${fifo.length} bytes`, children: fifo.map((v, i) => ({ label: `[${i}]`, value: v })) },
+  ],
+});
+
+test("the first stop marks nothing; later stops mark changed values and the groups above them", () => {
+  const first = markChanges([uart("0x60", [])], undefined);
+  const flat = (n: { changed: boolean; changedBelow: boolean; key: string; children: unknown[] }[]): string[] =>
+    n.flatMap((x) => [...(x.changed ? [`${x.key}*`] : x.changedBelow ? [`${x.key}+`] : []), ...flat(x.children as never)]);
+  assert.deepEqual(flat(first.roots), []);
+  const second = markChanges([uart("0x61", ["'a'"])], first.snapshot);
+  assert.deepEqual(flat(second.roots), ["uart+", "uart/registers+", "uart/registers/LSR*", "uart/rx FIFO*", "uart/rx FIFO/[0]*"]);
+  const third = markChanges([uart("0x61", ["'a'"])], second.snapshot);
+  assert.deepEqual(flat(third.roots), [], "nothing changed since the previous stop");
+});
+
+test("a device that appears later is not all marked as changed", () => {
+  const first = markChanges([uart("0x60", [])], undefined);
+  const virtio: WireDevice = { id: "virtio0", label: "virtio", base: "0x10001000", nodes: [{ label: "status", value: "0x0" }] };
+  const second = markChanges([uart("0x60", []), virtio], first.snapshot);
+  assert.equal(second.roots[1].changedBelow, false);
+  assert.equal(second.roots[0].value, "@ 0x10000000");
+});

@@ -1,0 +1,49 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { parseHostMessage, parseViewMessage } from "../../../src/webview/model/messages";
+
+const tables = {
+  technique: "native", version: "0123abcd", p2m: [], writeProtected: [],
+  trees: [{ id: "guest", kind: "guest", label: "guest", mode: "sv39", input: "va", output: "pa", tableSpace: "pa", active: true, truncated: false,
+    root: { addr: "0x80002000", entries: [[1, "0x20000c01", { addr: "0x80003000", entries: [[0, "0x200800c7"]] }]] } }],
+};
+
+test("the webview accepts well-formed data and drops anything else", () => {
+  assert.equal(parseHostMessage({ type: "pageTables", seq: 1, session: "s", body: tables })?.type, "pageTables");
+  const bad = (body: unknown) => parseHostMessage({ type: "pageTables", seq: 1, session: "s", body });
+  assert.equal(bad({ ...tables, trees: [{ ...tables.trees[0], kind: "nested" }] }), undefined);
+  assert.equal(bad({ ...tables, trees: [{ ...tables.trees[0], root: { addr: "0x1000", entries: [[1, "0x1", null, 4]] } }] }), undefined);
+  assert.equal(bad({ ...tables, trees: [{ ...tables.trees[0], root: { addr: "0x1000", entries: [[4096, "0x1"]] } }] }), undefined, "index beyond a table");
+  assert.equal(bad({ ...tables, trees: [{ ...tables.trees[0], root: { addr: "<script>", entries: [] } }] }), undefined);
+  assert.equal(bad({ ...tables, version: 7 }), undefined);
+  const run = (entry: unknown[]) => bad({ ...tables, trees: [{ ...tables.trees[0], root: { addr: "0x1000", entries: [entry] } }] });
+  assert.notEqual(run([0, "0x200000c7", 512]), undefined, "a run of a whole table");
+  assert.equal(run([0, "0x200000c7", 1]), undefined, "a run is at least two entries");
+  assert.equal(run([2000, "0x200000c7", 100]), undefined, "a run past the end of a table");
+  assert.deepEqual(parseHostMessage({ type: "unchanged", seq: 5 }), { type: "unchanged", seq: 5 });
+  assert.equal(parseHostMessage({ type: "empty", seq: 2, message: "no session" })?.type, "empty");
+  assert.equal(parseHostMessage({ type: "walk", address: "x".repeat(200) }), undefined);
+  assert.equal(parseHostMessage({ type: "eval", code: "alert(1)" }), undefined);
+  assert.equal(parseHostMessage("pageTables"), undefined);
+  assert.equal(parseHostMessage(null), undefined);
+  const exits = { technique: "native", available: false, message: "no VMM", exits: [], total: 0, dropped: 0, reasons: [], instret: 5, priv: 3, timeline: { from: 0, to: 5, counts: [0, 0] } };
+  assert.equal(parseHostMessage({ type: "exits", seq: 3, session: "s", body: exits })?.type, "exits");
+  assert.equal(parseHostMessage({ type: "exits", seq: 3, session: "s", body: { ...exits, exits: [{ seq: 1 }] } }), undefined);
+});
+
+test("the extension acts only on well-formed webview messages, and opens memory only at a real reference", () => {
+  assert.deepEqual(parseViewMessage({ type: "openMemory", memoryReference: "hpa:0x90001000" }), { type: "openMemory", memoryReference: "hpa:0x90001000" });
+  assert.equal(parseViewMessage({ type: "openMemory", memoryReference: "file:///etc/passwd" }), undefined);
+  assert.equal(parseViewMessage({ type: "openMemory", memoryReference: "pa:0x80000000;rm" }), undefined);
+  assert.deepEqual(parseViewMessage({ type: "filter", reasons: ["csr-write", "wfi"] }), { type: "filter", reasons: ["csr-write", "wfi"] });
+  assert.equal(parseViewMessage({ type: "filter", reasons: ["CSR WRITE"] }), undefined);
+  assert.equal(parseViewMessage({ type: "filter", reasons: "wfi" }), undefined);
+  assert.deepEqual(parseViewMessage({ type: "reveal", pc: "0x80000010" }), { type: "reveal", pc: "0x80000010" });
+  assert.equal(parseViewMessage({ type: "reveal", pc: 0x80000010 }), undefined);
+  const summary = { columns: [{ id: "guest", label: "g", domRows: 40, listRows: 16000, entries: 16417 }], diff: { missing: 0, stale: 0, permissions: 0 }, walk: [] };
+  assert.equal(parseViewMessage({ type: "rendered", seq: 4, ms: 12.5, summary })?.type, "rendered");
+  assert.equal(parseViewMessage({ type: "rendered", seq: 4, ms: Infinity, summary }), undefined);
+  assert.equal(parseViewMessage({ type: "rendered", seq: 4, ms: 1, summary: { ...summary, walk: [1] } }), undefined);
+  assert.deepEqual(parseViewMessage({ type: "ready", extra: 1 }), { type: "ready" });
+  assert.equal(parseViewMessage({ type: "runCommand", command: "workbench.action.quit" }), undefined);
+});
