@@ -1,6 +1,6 @@
 /**
  * The Page Tables panel's refresh, adapter side (build first: `node scripts/build.mjs`; run:
- * `npx tsx bench/panels_bench.ts [--json]`). The guest, bench/guest/map64m.S, maps 64 MiB through
+ * `npx tsx bench/panels_bench.ts [--json]`). The guest, bench/guest-map64m.S, maps 64 MiB through
  * 4 KiB pages (16,417 valid entries). After each instruction step, this measures what the panel's
  * refresh costs before the webview draws: from the `stopped` event to the `hyperstep/pageTables`
  * answer (adapter walk + JSON over stdio), then the webview's data shaping (checking the message,
@@ -16,7 +16,7 @@ import { buildTrees, renderWindow, visibleRows } from "../src/webview/model/page
 import { ADAPTER, CLIENT_CAPABILITIES } from "../test/support/dap";
 import { ROOT } from "../test/support/guests";
 
-const GUEST = path.join(ROOT, "bench/guest/map64m.S");
+const GUEST = path.join(ROOT, "bench/guest-map64m.S");
 const STEPS = 30;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 

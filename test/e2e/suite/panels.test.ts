@@ -147,7 +147,7 @@ describe("panels", () => {
   it("refreshes the Page Tables panel within 100 ms of a step, with 64 MiB mapped through 4 KiB pages", async () => {
     await stop(session);
     await vscode.commands.executeCommand("workbench.action.closeAllEditors");
-    session = await startStoppedAt(path.join(ROOT, "bench/guest/map64m.S"), "ready");
+    session = await startStoppedAt(path.join(ROOT, "bench/guest-map64m.S"), "ready");
     await vscode.commands.executeCommand("workbench.action.closeSidebar");
     await vscode.commands.executeCommand("workbench.action.closePanel");
     await vscode.commands.executeCommand("hyperstep.showPageTables", "");
