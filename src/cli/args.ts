@@ -17,7 +17,14 @@ export interface RunCommand {
   maxInstructions?: number;
   timeoutSeconds?: number;
   traceTraps: boolean;
+  technique: RunTechnique;
+  /** Print every VM exit and the exit summary (trap-and-emulate only). */
+  exits: boolean;
 }
+
+/** The techniques `hyperstep run` can use today. */
+export const RUN_TECHNIQUES = ["native", "trap-and-emulate"] as const;
+export type RunTechnique = (typeof RUN_TECHNIQUES)[number];
 
 export type Command = RunCommand | { kind: "help"; topic?: "run" } | { kind: "version" };
 
@@ -44,6 +51,8 @@ function parseRun(args: readonly string[]): RunCommand | { kind: "help"; topic: 
   let maxInstructions: number | undefined;
   let timeoutSeconds: number | undefined;
   let traceTraps = false;
+  let technique: RunTechnique = "native";
+  let exits = false;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
@@ -71,6 +80,18 @@ function parseRun(args: readonly string[]): RunCommand | { kind: "help"; topic: 
         if (eq >= 0) throw new UsageError(`${flag} takes no value`, "run");
         traceTraps = true;
         break;
+      case "--technique": {
+        const t = value();
+        if (!(RUN_TECHNIQUES as readonly string[]).includes(t)) {
+          throw new UsageError(`--technique must be one of ${RUN_TECHNIQUES.join(", ")}, not '${t}'`, "run");
+        }
+        technique = t as RunTechnique;
+        break;
+      }
+      case "--exits":
+        if (eq >= 0) throw new UsageError(`${flag} takes no value`, "run");
+        exits = true;
+        break;
       default:
         if (arg.startsWith("-") && arg !== "-") throw new UsageError(`unknown option '${flag}' for 'run'`, "run");
         if (program !== undefined) throw new UsageError(`'run' takes one program, but got '${program}' and '${arg}'`, "run");
@@ -82,7 +103,8 @@ function parseRun(args: readonly string[]): RunCommand | { kind: "help"; topic: 
   if (memoryBytes === undefined) {
     throw new UsageError(`--memory must be a size such as 128M, 64K or 1G (whole 4 KiB pages, 4K to 4G), not '${memory}'`, "run");
   }
-  return { kind: "run", program, memoryBytes, maxInstructions, timeoutSeconds, traceTraps };
+  if (exits && technique === "native") throw new UsageError("--exits needs --technique trap-and-emulate: a native run has no VMM and no exits", "run");
+  return { kind: "run", program, memoryBytes, maxInstructions, timeoutSeconds, traceTraps, technique, exits };
 }
 
 function positiveInteger(flag: string, text: string): number {

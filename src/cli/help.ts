@@ -34,6 +34,10 @@ Options:
   --max-instructions <n>     stop after n instructions if the guest has not halted
   --timeout <seconds>        stop after this much wall-clock time if the guest has not halted
   --trace-traps              print every trap (cause, tval, pc, mode change) to stderr
+  --technique <t>            native (default): the guest owns the board; trap-and-emulate: the
+                             guest runs deprivileged under Hyperstep's VMM with shadow page tables
+  --exits                    with trap-and-emulate: print every VM exit to stderr, then counts and
+                             modelled cycles by reason and the overhead against a native run
   --help, -h                 show this help
 
 Exit status:

@@ -2,6 +2,10 @@ import { EXCEPTIONS, INTERRUPTS, INTERRUPT_BIT, causeName } from "../isa/causes"
 import { LoadError, type StopReason } from "../machine/board";
 import type { ByteSink, ByteSource } from "../machine/device";
 import { createVirtBoard, type VirtBoard } from "../machine/virt";
+import { Vm } from "../hypervisor/vm";
+import { VmTarget } from "../hypervisor/vm_target";
+import type { RunTechnique } from "./args";
+import { exitLine, exitSummary } from "./exits_report";
 import { EXIT_INTERRUPTED, EXIT_LOAD_ERROR, EXIT_NO_HALT } from "./help";
 import type { GuestProgram } from "./program";
 
@@ -13,6 +17,8 @@ export interface RunSettings {
   maxInstructions?: number;
   timeoutSeconds?: number;
   traceTraps: boolean;
+  technique?: RunTechnique;
+  exits?: boolean;
 }
 
 /** What the run loop needs from the outside world; the CLI passes the process's, tests pass their own. */
@@ -57,6 +63,7 @@ export interface RunResult {
 
 /** Builds the virt board for a program and runs it to the end, as `hyperstep run` does. */
 export async function runProgram(program: GuestProgram, settings: RunSettings, io: RunIo): Promise<RunResult> {
+  if (settings.technique === "trap-and-emulate") return runVirtualized(program, settings, io);
   const board = createVirtBoard({
     memoryBytes: settings.memoryBytes, uartOut: io.out, uartIn: io.input, tohost: program.tohost, fromhost: program.fromhost,
   });
@@ -69,23 +76,92 @@ export async function runProgram(program: GuestProgram, settings: RunSettings, i
   return runBoard(board, settings, io);
 }
 
+/** What the run loop drives: the bare board, or a VM whose guest devices are the VMM's. */
+interface Runnable {
+  run(budget: number): StopReason;
+  readonly instret: bigint;
+  readonly uart: { poll(): void; readonly received: number };
+  readonly finisher: { readonly outcome: string | undefined };
+  /** Sets the guest-trap hook; `describe` tells the mode the trap came from and went to. */
+  setTrapHook(hook: ((cause: bigint, tval: bigint, pc: bigint) => boolean) | undefined): void;
+  readonly priv: number;
+  readCsr(num: number): bigint | undefined;
+  readonly pc: bigint;
+}
+
+function boardRunnable(board: VirtBoard): Runnable {
+  const hart = board.hart;
+  return {
+    run: (n) => board.run(n), get instret() { return board.instret; }, uart: board.uart, finisher: board.finisher,
+    setTrapHook: (h) => (hart.onTrap = h), get priv() { return hart.priv; }, readCsr: (n) => hart.readCsr(n), get pc() { return hart.pc; },
+  };
+}
+
+function vmRunnable(vm: Vm): Runnable {
+  const v = vm.vcpu.state;
+  return {
+    run: (n) => vm.run(n), get instret() { return vm.instret; }, uart: vm.devices.uart, finisher: vm.devices.finisher,
+    setTrapHook: (h) => (v.onTrap = h), get priv() { return v.prv; }, readCsr: (n) => v.readCsr(n), get pc() { return v.pc; },
+  };
+}
+
+/** `--technique trap-and-emulate`: the guest under the VMM; with --exits, the exit log and the summary against a native run. */
+async function runVirtualized(program: GuestProgram, settings: RunSettings, io: RunIo): Promise<RunResult> {
+  const vm = new Vm({
+    memoryBytes: settings.memoryBytes, uartOut: io.out, uartIn: io.input, tohost: program.tohost, fromhost: program.fromhost,
+  });
+  try {
+    vm.load(program.image);
+  } catch (e) {
+    if (!(e instanceof LoadError)) throw e;
+    return finish({ kind: "load-error", message: e.message }, 0n, 0);
+  }
+  if (settings.exits) {
+    vm.exitFilter = (exit) => {
+      io.log(exitLine(exit));
+      return false;
+    };
+  }
+  const result = await runLoop(vmRunnable(vm), settings, io);
+  if (settings.exits) {
+    const native = nativeBaseline(program, settings, result.instructions);
+    for (const line of exitSummary(new VmTarget(vm, program.image.symbols).stats(), result.seconds, native)) io.log(line);
+  }
+  return result;
+}
+
+/** The same guest run natively, output discarded, for the overhead figures. */
+function nativeBaseline(program: GuestProgram, settings: RunSettings, instructions: bigint): { instructions: bigint; seconds: number } {
+  const board = createVirtBoard({ memoryBytes: settings.memoryBytes, tohost: program.tohost, fromhost: program.fromhost });
+  board.load(program.image);
+  const started = performance.now();
+  while (board.instret < instructions) {
+    const stop = board.run(Math.min(SLICE_INSTRUCTIONS, Number(instructions - board.instret)));
+    if (stop.kind !== "budget") break;
+  }
+  return { instructions: board.instret, seconds: (performance.now() - started) / 1000 };
+}
+
 /** Runs a loaded board in slices until the guest halts or a limit ends the run. */
 export async function runBoard(board: VirtBoard, settings: RunSettings, io: RunIo): Promise<RunResult> {
-  const hart = board.hart;
+  return runLoop(boardRunnable(board), settings, io);
+}
+
+async function runLoop(board: Runnable, settings: RunSettings, io: RunIo): Promise<RunResult> {
   const started = io.now();
   const firstInstret = board.instret;
   const deadline = settings.timeoutSeconds === undefined ? Infinity : started + settings.timeoutSeconds * 1000;
   if (settings.traceTraps) {
     // The hook runs once the trap is taken: the hart is in the handler's mode at the handler's pc,
     // and the mode it came from is in mstatus.MPP or SPP.
-    hart.onTrap = (cause, tval, pc) => {
-      const to = hart.priv;
-      const mstatus = hart.readCsr(MSTATUS) ?? 0n;
+    board.setTrapHook((cause, tval, pc) => {
+      const to = board.priv;
+      const mstatus = board.readCsr(MSTATUS) ?? 0n;
       const from = to === 3 ? Number((mstatus >> 11n) & 3n) : Number((mstatus >> 8n) & 1n);
       io.log(`trap: ${describeCause(cause)}, tval ${hex(tval)}, pc ${hex(pc)}, ` +
-        `${PRIV_NAMES[from]} -> ${PRIV_NAMES[to]}, handler ${hex(hart.pc)}`);
+        `${PRIV_NAMES[from]} -> ${PRIV_NAMES[to]}, handler ${hex(board.pc)}`);
       return false;
-    };
+    });
   }
   let end: RunEnd | undefined;
   while (!end) {
@@ -113,13 +189,13 @@ export async function runBoard(board: VirtBoard, settings: RunSettings, io: RunI
     }
     if (!end) await io.breathe(); // let stdin data and signals in between slices
   }
-  hart.onTrap = undefined;
+  board.setTrapHook(undefined);
   io.flush();
   return finish(end, board.instret - firstInstret, (io.now() - started) / 1000);
 }
 
 /** A hart asleep in WFI can only be woken by UART input: wait for some while stdin is open. */
-async function wakeFromIdle(board: VirtBoard, io: RunIo, deadline: number): Promise<boolean> {
+async function wakeFromIdle(board: Runnable, io: RunIo, deadline: number): Promise<boolean> {
   for (;;) {
     const before = board.uart.received;
     board.uart.poll();

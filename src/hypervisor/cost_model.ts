@@ -1,0 +1,64 @@
+import type { ExitReason } from "./exits";
+
+/**
+ * The modelled cost of exits, in cycles. The defaults are the "pure virtualization" column of the
+ * table "Overheads (Estimated)" in Heiser's COMP9242 virtualization lecture (shared/seeds/003_…):
+ *
+ *   | operation               | cycles |
+ *   |-------------------------|--------|
+ *   | hypervisor entry + exit | 650    |
+ *   | IRQ entry + exit        | 900    |
+ *   | page fault              | 1500   |
+ *   | device emulation        | 1040   |
+ *   | world switch            | 7555   |
+ *
+ * A guest instruction costs one cycle (the machine's model: mcycle = minstret). Every exit reason
+ * maps to one operation of the table; `worldSwitch` is kept for techniques that switch between VMs.
+ */
+export interface CostModel {
+  hypervisorEntryExit: number;
+  irq: number;
+  pageFault: number;
+  deviceEmulation: number;
+  worldSwitch: number;
+}
+
+export const SEED_COSTS: Readonly<CostModel> = Object.freeze({
+  hypervisorEntryExit: 650,
+  irq: 900,
+  pageFault: 1500,
+  deviceEmulation: 1040,
+  worldSwitch: 7555,
+});
+
+/** Which operation of the table each exit reason is. */
+export const REASON_OPERATION: Readonly<Record<ExitReason, keyof CostModel>> = Object.freeze({
+  "csr-read": "hypervisorEntryExit",
+  "csr-write": "hypervisorEntryExit",
+  xret: "hypervisorEntryExit",
+  wfi: "hypervisorEntryExit",
+  sfence: "hypervisorEntryExit",
+  ecall: "hypervisorEntryExit",
+  "guest-exception": "hypervisorEntryExit",
+  "virtual-interrupt": "irq",
+  timer: "irq",
+  "hidden-page-fault": "pageFault",
+  "guest-pt-write": "pageFault",
+  "mmio-read": "deviceEmulation",
+  "mmio-write": "deviceEmulation",
+});
+
+/** A cost model from user settings: unknown keys and non-numbers are errors, missing keys take the seed value. */
+export function costModel(overrides: Partial<Record<string, unknown>> = {}): CostModel | { error: string } {
+  const out: CostModel = { ...SEED_COSTS };
+  for (const [k, v] of Object.entries(overrides)) {
+    if (!(k in SEED_COSTS)) return { error: `unknown cost '${k}'; the costs are ${Object.keys(SEED_COSTS).join(", ")}` };
+    if (typeof v !== "number" || !Number.isFinite(v) || v < 0) return { error: `cost '${k}' must be a number of cycles ≥ 0` };
+    out[k as keyof CostModel] = v;
+  }
+  return out;
+}
+
+export function exitCost(model: CostModel, reason: ExitReason): number {
+  return model[REASON_OPERATION[reason]];
+}

@@ -1,0 +1,91 @@
+import { csrByNumber } from "../isa/csrs";
+import { csrAccessible, csrRead, csrWrite } from "../machine/hart/csr";
+import { pendingInterrupt } from "../machine/hart/trap";
+import { insn, type DecodedInstruction } from "./decode";
+import type { NarrativeStep } from "./exits";
+import { contextKey } from "./shadow_paging";
+import { reflect } from "./techniques/trap_and_emulate";
+import { PRIV, type Vm } from "./vm";
+
+/**
+ * CSR instructions, emulated on the virtual CPU with the machine's own CSR rules (existence,
+ * privilege in the number, read-only numbers, counter enables, TVM, WARL masks), so that the guest
+ * reads back exactly what the real hart would give it.
+ */
+const SSTATUS = 0x100;
+const SATP = 0x180;
+
+export function emulateCsr(vm: Vm, d: DecodedInstruction): number {
+  const v = vm.vcpu.state;
+  const hart = vm.board.hart;
+  const num = d.expanded >>> 20;
+  const name = d.mnemonic;
+  const imm = name.endsWith("i");
+  const src = imm ? BigInt(d.rs1) : hart.getReg(d.rs1);
+  const kind = name[4];
+  const writes = kind === "w" || d.rs1 !== 0;
+  const csrName = csrByNumber(num)?.name ?? `0x${num.toString(16)}`;
+  vm.syncTime();
+  if (!csrAccessible(v, num, writes)) {
+    return reflect(vm, "guest-exception", 2n, BigInt(d.bits), d, { csr: csrName, csrNumber: num },
+      `${name} ${csrName} is illegal in virtual ${PRIV[v.prv]}-mode`);
+  }
+  const pc = v.pc, priv = v.prv;
+  const old = csrRead(v, num) as bigint;
+  const contextBefore = vm.context();
+  let after = old;
+  const steps: NarrativeStep[] = [
+    { phase: "decode", text: `${name} x${d.rd}, ${csrName}, ${imm ? d.rs1 : `x${d.rs1}`} trapped: ${csrName} is not accessible in host U-mode` },
+    { phase: "check", text: `${csrName} exists and virtual ${PRIV[priv]}-mode may ${writes ? "write" : "read"} it` },
+  ];
+  if (writes) {
+    const value = kind === "w" ? src : kind === "s" ? old | src : old & ~src;
+    csrWrite(v, num, BigInt.asUintN(64, value));
+    after = csrRead(v, num) as bigint;
+    steps.push({ phase: "vcpu", text: `virtual ${csrName} ← ${kind === "w" ? "" : kind === "s" ? "old | " : "old & ~"}0x${src.toString(16)} (WARL)`, before: old, after });
+    if (num >= 0x3a0 && num < 0x3c0) {
+      // What the guest may reach changed: every shadow entry was derived under the old PMP.
+      vm.shadow.reset();
+      steps.push({ phase: "shadow", text: "guest PMP changed: all shadow tables dropped" });
+    }
+    const contextAfter = vm.context();
+    if (contextKey(contextAfter) !== contextKey(contextBefore)) {
+      const cached = vm.shadow.rootByKey(contextKey(contextAfter)) !== undefined;
+      steps.push({ phase: "shadow", text: `guest translation context → ${contextKey(contextAfter)}: ${cached ? "its cached shadow root is reused" : "a new shadow root is built lazily"}` });
+    }
+  } else {
+    steps.push({ phase: "vcpu", text: `read virtual ${csrName}`, after: old });
+  }
+  if (d.rd !== 0) steps.push({ phase: "vcpu", text: `x${d.rd} ← old ${csrName}`, after: old });
+  hart.setReg(d.rd, old);
+  vm.retire(4);
+  const deliverable = writes && pendingInterrupt(v) >= 0;
+  if (deliverable) steps.push({ phase: "inject", text: "a pending virtual interrupt is now enabled: it is injected before the next guest instruction" });
+  steps.push({ phase: "resume", text: "pc ← pc + 4", before: pc, after: v.pc });
+  vm.record(writes ? "csr-write" : "csr-read", {
+    instruction: insn(d),
+    details: { csr: csrName, csrNumber: num, oldValue: old, newValue: after },
+    action: writes
+      ? `emulated ${name}: virtual ${csrName} 0x${old.toString(16)} → 0x${after.toString(16)}${num === SATP ? " (guest address-space switch)" : ""}${deliverable ? "; a pending interrupt became deliverable" : ""}`
+      : `emulated ${name}: x${d.rd} ← virtual ${csrName} = 0x${old.toString(16)}`,
+    steps,
+  }, { pc, priv });
+  return 1;
+}
+
+/**
+ * The Popek–Goldberg teaching option: sstatus accesses that the "hardware" lets U-mode execute
+ * without trapping. They act on the host hart's real sstatus, record no exit and cost nothing:
+ * exactly what x86's pushf/popf did, and why the VMM never learns about them.
+ */
+export function emulateNonTrapping(vm: Vm, d: DecodedInstruction): boolean {
+  if (vm.nonTrapping.size === 0 || !d.mnemonic.startsWith("csrr") || d.expanded >>> 20 !== SSTATUS) return false;
+  const writes = d.mnemonic[4] === "w" || d.rs1 !== 0;
+  if (!vm.nonTrapping.has(writes ? "sstatus-write" : "sstatus-read")) return false;
+  const hart = vm.board.hart;
+  // Writes are silently dropped, as popf drops IF in ring 3; reads see the host's real register.
+  hart.setReg(d.rd, hart.readCsr(SSTATUS) ?? 0n);
+  vm.retire(4);
+  return true;
+}
+

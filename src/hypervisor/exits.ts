@@ -1,0 +1,190 @@
+/**
+ * VM exits: every transfer of control into the VMM is one record with a stable reason id.
+ *
+ * The reason ids are the debugger's exception-breakpoint filters and the keys of the statistics, so
+ * they never change meaning. `EXIT_REASONS` documents each one.
+ */
+export const EXIT_REASONS = [
+  { id: "csr-read", label: "CSR read", description: "A CSR instruction that only reads (csrr, or csrrs/csrrc with x0) of a CSR the deprivileged guest may not touch directly; the VMM returns the virtual CSR's value." },
+  { id: "csr-write", label: "CSR write", description: "A CSR instruction that writes a virtual CSR (mstatus, satp, mie, mtvec, …); the VMM applies it with all side effects (address-space switch, interrupt enables)." },
+  { id: "xret", label: "mret / sret", description: "A trap return: the VMM changes the virtual privilege and pc as the hardware would." },
+  { id: "wfi", label: "wfi", description: "Wait for interrupt: the VMM advances virtual time to the next event or idles the vCPU." },
+  { id: "sfence", label: "sfence.vma", description: "A TLB fence: the VMM drops the shadow entries the guest's page-table writes made stale, as the operands select." },
+  { id: "ecall", label: "ecall", description: "An environment call, reflected to the guest's own handler (mtvec, or stvec when the virtual medeleg delegates it)." },
+  { id: "guest-exception", label: "guest exception", description: "A fault the guest itself causes (illegal instruction, ebreak, a true guest page fault, an access fault): reflected to the guest's handler." },
+  { id: "virtual-interrupt", label: "virtual interrupt", description: "The VMM injects a pending, enabled virtual interrupt (timer from the virtual CLINT, external from the virtual PLIC, software)." },
+  { id: "timer", label: "virtual timer", description: "The virtual CLINT's deadline passed: the VMM raised the guest's MTIP (delivered or not, depending on the guest's enables)." },
+  { id: "hidden-page-fault", label: "hidden page fault", description: "A fault the guest never sees: the shadow table lacked an entry, so the VMM walked the guest's table and installed GVA→HPA." },
+  { id: "guest-pt-write", label: "guest page-table write", description: "A store to a write-protected guest page-table page: the VMM performs it and marks the shadow entries it affects stale." },
+  { id: "mmio-read", label: "MMIO read", description: "A load from an emulated device (UART, CLINT, PLIC, finisher): the VMM's device model answers." },
+  { id: "mmio-write", label: "MMIO write", description: "A store to an emulated device: the VMM's device model performs it." },
+] as const;
+
+export type ExitReason = (typeof EXIT_REASONS)[number]["id"];
+export const EXIT_REASON_IDS: readonly ExitReason[] = EXIT_REASONS.map((r) => r.id);
+
+/** The instruction that caused an exit, decoded with the ISA table (mnemonic and fields only; the adapter disassembles fully). */
+export interface ExitInstruction {
+  /** Raw bits: 16 for a compressed instruction, else 32. */
+  bits: number;
+  length: 2 | 4;
+  /** The ISA table's name of the (expanded) instruction, e.g. "csrrw", "sd", "mret"; "unknown" if none matches. */
+  mnemonic: string;
+}
+
+/** Reason-specific facts; every field is optional, so filters can test any of them. */
+export interface ExitDetails {
+  csr?: string;
+  csrNumber?: number;
+  /** CSR value before and after (csr-write), or the value read (csr-read). */
+  oldValue?: bigint;
+  newValue?: bigint;
+  gva?: bigint;
+  gpa?: bigint;
+  hpa?: bigint;
+  access?: "read" | "write" | "execute";
+  device?: string;
+  register?: string;
+  offset?: number;
+  width?: number;
+  value?: bigint;
+  /** Guest trap cause (exceptions and interrupts) and tval. */
+  cause?: bigint;
+  causeName?: string;
+  tval?: bigint;
+  /** Privilege the guest trap or return lands in. */
+  toPriv?: number;
+  toPc?: bigint;
+  /** Shadow bookkeeping: the root used, entries installed/invalidated. */
+  shadowRoot?: string;
+  invalidated?: number;
+  /** sfence.vma operands (undefined = all). */
+  vaddr?: bigint;
+  asid?: number;
+}
+
+/** One step of the VMM's emulation, for the "step into an exit" narrative. */
+export interface NarrativeStep {
+  /** decode, check, update vCPU state, update shadow, device, inject, resume. */
+  phase: "decode" | "check" | "vcpu" | "shadow" | "device" | "inject" | "resume";
+  text: string;
+  before?: bigint;
+  after?: bigint;
+}
+
+export interface VmExit {
+  /** 1, 2, 3, … per VM. */
+  seq: number;
+  vcpu: number;
+  /** Guest pc and virtual privilege (0 U, 1 S, 3 M) at the exit. */
+  pc: bigint;
+  priv: number;
+  /** Guest instructions retired before the exit. */
+  instret: bigint;
+  instruction?: ExitInstruction;
+  reason: ExitReason;
+  details: ExitDetails;
+  /** What the VMM did, in one sentence. */
+  action: string;
+  steps: NarrativeStep[];
+  /** Modelled cost in cycles (cost_model.ts). */
+  cycles: number;
+}
+
+export interface ReasonStats {
+  reason: ExitReason;
+  count: number;
+  cycles: number;
+}
+
+export interface ExitQuery {
+  /** Only these reasons (all when absent or empty). */
+  reasons?: readonly ExitReason[];
+  /** First record to return, counting the matching ones from the start (paging). */
+  start?: number;
+  /** At most this many (default 100). */
+  count?: number;
+  /** Only records with seq > afterSeq. */
+  afterSeq?: number;
+}
+
+export interface ExitPage {
+  exits: VmExit[];
+  /** Matching records in the log (for paging). */
+  total: number;
+  /** Records dropped from the front of the log because of its bound. */
+  dropped: number;
+}
+
+/**
+ * The exit log: the last `capacity` records, plus statistics over every exit since the VM started
+ * (statistics never lose anything to the bound).
+ */
+export class ExitLog {
+  private readonly records: VmExit[] = [];
+  private head = 0;
+  private droppedCount = 0;
+  private readonly counts = new Map<ExitReason, { count: number; cycles: number }>();
+  private nextSeq = 1;
+
+  constructor(readonly capacity = 100_000) {}
+
+  get lastSeq(): number {
+    return this.nextSeq - 1;
+  }
+
+  add(exit: Omit<VmExit, "seq">): VmExit {
+    const rec = exit as VmExit;
+    rec.seq = this.nextSeq++;
+    if (this.capacity > 0) {
+      if (this.records.length - this.head >= this.capacity) {
+        this.head++;
+        this.droppedCount++;
+        if (this.head > 4096 && this.head * 2 > this.records.length) {
+          this.records.splice(0, this.head);
+          this.head = 0;
+        }
+      }
+      this.records.push(rec);
+    }
+    const s = this.counts.get(rec.reason);
+    if (s) {
+      s.count++;
+      s.cycles += rec.cycles;
+    } else {
+      this.counts.set(rec.reason, { count: 1, cycles: rec.cycles });
+    }
+    return rec;
+  }
+
+  query(q: ExitQuery = {}): ExitPage {
+    const want = q.reasons && q.reasons.length > 0 ? new Set(q.reasons) : undefined;
+    const after = q.afterSeq ?? 0;
+    const matching: VmExit[] = [];
+    for (let i = this.head; i < this.records.length; i++) {
+      const r = this.records[i];
+      if (r.seq > after && (!want || want.has(r.reason))) matching.push(r);
+    }
+    const start = Math.max(0, q.start ?? 0);
+    return { exits: matching.slice(start, start + (q.count ?? 100)), total: matching.length, dropped: this.droppedCount };
+  }
+
+  /** The record with this sequence number, if the log still holds it. */
+  get(seq: number): VmExit | undefined {
+    const first = this.records[this.head]?.seq;
+    if (first === undefined || seq < first) return undefined;
+    return this.records[this.head + seq - first];
+  }
+
+  stats(): ReasonStats[] {
+    return EXIT_REASON_IDS.filter((r) => this.counts.has(r)).map((r) => ({ reason: r, ...this.counts.get(r)! }));
+  }
+
+  clear(): void {
+    this.records.length = 0;
+    this.head = 0;
+    this.droppedCount = 0;
+    this.counts.clear();
+    this.nextSeq = 1;
+  }
+}

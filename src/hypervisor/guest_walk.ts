@@ -1,0 +1,88 @@
+import type { Hart } from "../machine/hart/hart";
+import { Acc, permitted } from "../machine/hart/mmu";
+import { PmpAccess } from "../machine/hart/pmp";
+
+/**
+ * The VMM's walk of the guest's own Sv39 table, in guest-physical memory: the same rules as the
+ * hart's walker (mmu.ts), applied to the virtual CPU's state (its satp, mstatus SUM/MXR and PMP),
+ * so that a fault the guest would see natively is exactly the fault the VMM reflects.
+ *
+ * With `setAccessed`, it sets A (and D for a store) in the guest PTE as the hardware walker does:
+ * the guest-visible A/D bits are emulated here, because the hardware only ever sees the shadow.
+ */
+export { Acc };
+
+export interface GuestMemory {
+  /** The 8-byte PTE at guest-physical `gpa`, or undefined when it is not guest RAM. */
+  readPte(gpa: number): bigint | undefined;
+  writePte(gpa: number, pte: bigint): void;
+}
+
+export interface GuestWalkStep {
+  level: number;
+  pteGpa: number;
+  pte: bigint;
+}
+
+export type GuestTranslation =
+  | {
+      ok: true;
+      /** Guest-physical address of the access. */
+      gpa: number;
+      /** The leaf's level (0 = 4 KiB, 1 = 2 MiB, 2 = 1 GiB) and its low 8 flag bits after A/D updates. */
+      level: number;
+      flags: number;
+      steps: GuestWalkStep[];
+    }
+  | { ok: false; cause: number; steps: GuestWalkStep[] };
+
+const PAGE_FAULT = [13, 15, 12];
+const ACCESS_FAULT = [5, 7, 1];
+const SV39_LIMIT = 2 ** 38;
+
+/** Translates `va` for an access at guest privilege `priv`, with the vCPU's satp being Sv39. */
+export function walkGuest(v: Hart, mem: GuestMemory, va: number, acc: Acc, priv: number, setAccessed: boolean): GuestTranslation {
+  const steps: GuestWalkStep[] = [];
+  const pf = { ok: false as const, cause: PAGE_FAULT[acc], steps };
+  if (!(va >= -SV39_LIMIT && va < SV39_LIMIT)) return pf;
+  const vpn = Math.floor(va / 4096) & 0x7ffffff;
+  let a = v.satpRoot;
+  for (let level = 2; level >= 0; level--) {
+    const pteGpa = a + ((vpn >>> (9 * level)) & 511) * 8;
+    if (!v.pmp.check(pteGpa, 8, PmpAccess.R, 1)) return { ok: false, cause: ACCESS_FAULT[acc], steps };
+    const pte = mem.readPte(pteGpa);
+    if (pte === undefined) return pf;
+    steps.push({ level, pteGpa, pte });
+    const lo = Number(pte & 0xffffffffn) | 0;
+    if ((lo & 1) === 0 || (lo & 6) === 4 || pte >> 54n !== 0n) return pf;
+    const ppn = Number((pte >> 10n) & 0xfffffffffffn);
+    if ((lo & 0xa) === 0) {
+      a = ppn * 4096;
+      continue;
+    }
+    const span = 2 ** (9 * level);
+    if (ppn % span !== 0) return pf;
+    if (!permitted(v, lo & 0xff, acc, priv)) return pf;
+    let flags = lo & 0xff;
+    if (setAccessed) {
+      const updated = flags | 0x40 | (acc === Acc.W ? 0x80 : 0);
+      if (updated !== flags) {
+        mem.writePte(pteGpa, pte | BigInt(updated));
+        flags = updated;
+      }
+    }
+    return { ok: true, gpa: (ppn + (vpn % span)) * 4096 + (va & 4095), level, flags, steps };
+  }
+  return pf;
+}
+
+/** Whether the vCPU's data accesses (or fetches, for X) at `priv` go through the guest's Sv39 table. */
+export function guestTranslates(v: Hart, priv: number): boolean {
+  return priv !== 3 && v.satpMode === 8;
+}
+
+/** The privilege a guest data access runs at: with MPRV in M-mode, MPP's. */
+export function guestDataPriv(v: Hart, acc: Acc): number {
+  if (acc !== Acc.X && v.prv === 3 && (v.mstatus & (1 << 17)) !== 0) return (v.mstatus >> 11) & 3;
+  return v.prv;
+}

@@ -1,0 +1,348 @@
+import type { Ram } from "../machine/memory";
+
+/**
+ * Shadow page tables: real Sv39 tables in host memory, mapping guest-virtual to host-physical, that
+ * the hart walks while the guest runs (its satp points at one of these roots).
+ *
+ * - One root per guest translation context: "bare M" / "bare S/U" (the guest runs in virtual M-mode,
+ *   or its satp is Bare: the shadow maps GPA → HPA; M and S/U differ only in what the guest's PMP
+ *   lets them reach), or an Sv39 context keyed by the guest's root table, ASID,
+ *   privilege (S or U) and SUM/MXR. Guest U-mode thus runs on a root that holds no guest-kernel page.
+ * - Roots are cached across address-space switches, at most `maxRoots` of them, evicting the least
+ *   recently used. Each root has its own host ASID, so switching roots needs no host TLB flush.
+ * - Entries are filled lazily, one 4 KiB page at a time (guest superpages are shadowed piecewise),
+ *   always with U = 1 (the guest runs in host U-mode), A = 1, and D = W.
+ * - Guest page-table pages are write-protected: an entry that maps one never has W. Every entry
+ *   remembers the guest PTEs (slots) its walk read; a guest store to one of those marks the entry
+ *   stale. Stale entries keep translating, as a TLB entry would, until an sfence.vma whose operands
+ *   select them (the "lazy shadow update" of the lecture): the guest then sees exactly what the
+ *   native hart with its TLB shows it.
+ * - Shadow pages come from a pool in the VMM's own memory, which no shadow entry ever maps.
+ */
+export type ShadowContext =
+  | { kind: "bare"; machine: boolean }
+  | { kind: "sv39"; guestRoot: number; guestAsid: number; priv: 0 | 1; sum: boolean; mxr: boolean };
+
+export function contextKey(c: ShadowContext): string {
+  return c.kind === "bare" ? (c.machine ? "bare M" : "bare S/U") : `sv39 root=0x${c.guestRoot.toString(16)} asid=${c.guestAsid} ${c.priv === 1 ? "S" : "U"}${c.sum ? " SUM" : ""}${c.mxr ? " MXR" : ""}`;
+}
+
+export interface ShadowEntry {
+  root: ShadowRoot;
+  /** Guest-virtual page number (bits 38:12). */
+  vpn: number;
+  /** Host-physical address of the shadow leaf PTE. */
+  pteHpa: number;
+  gpaPage: number;
+  hpaPage: number;
+  r: boolean;
+  w: boolean;
+  x: boolean;
+  /** Guest PTE addresses (GPA) the walk read; empty for the bare context. */
+  slots: number[];
+  /** Level of the guest leaf (a superpage piece must be dropped with the whole superpage). */
+  guestLevel: number;
+  guestGlobal: boolean;
+  stale: boolean;
+}
+
+export interface ShadowRoot {
+  key: string;
+  context: ShadowContext;
+  hostAsid: number;
+  rootHpa: number;
+  /** Every table page of this root (root first). */
+  pages: number[];
+  entries: Map<number, ShadowEntry>;
+}
+
+export interface ShadowStats {
+  roots: number;
+  pagesInUse: number;
+  poolPages: number;
+  entries: number;
+  stale: number;
+  writeProtectedPages: number;
+  evictions: number;
+}
+
+const V = 1, R = 2, W = 4, X = 8, U = 16, A = 64, D = 128;
+
+export class ShadowMmu {
+  private readonly free: number[] = [];
+  private readonly roots = new Map<string, ShadowRoot>();
+  private readonly freeAsids: number[] = [];
+  /** Guest PTE slot (GPA) → the entries whose walk read it. */
+  private readonly slotIndex = new Map<number, Set<ShadowEntry>>();
+  /** Guest page number → how many entries' walks read a PTE in it: a page-table page while > 0. */
+  private readonly ptRefs = new Map<number, number>();
+  /** Guest page number → entries mapping it writable (to write-protect it when it becomes a page table). */
+  private readonly writers = new Map<number, Set<ShadowEntry>>();
+  private readonly stale = new Set<ShadowEntry>();
+  evictions = 0;
+  current: ShadowRoot | undefined;
+
+  /**
+   * @param ram host RAM
+   * @param poolBase, poolPages the VMM memory the tables are taken from
+   * @param flushHostTlb drop host TLB entries for (vpn or −1, host ASID or −1)
+   */
+  constructor(
+    private readonly ram: Ram,
+    readonly poolBase: number,
+    readonly poolPages: number,
+    readonly maxRoots: number,
+    private readonly flushHostTlb: (vpn: number, asid: number) => void,
+  ) {
+    this.reset();
+  }
+
+  reset(): void {
+    this.roots.clear();
+    this.slotIndex.clear();
+    this.ptRefs.clear();
+    this.writers.clear();
+    this.stale.clear();
+    this.free.length = 0;
+    for (let i = this.poolPages - 1; i >= 0; i--) this.free.push(this.poolBase + i * 4096);
+    this.freeAsids.length = 0;
+    for (let a = this.maxRoots; a >= 1; a--) this.freeAsids.push(a);
+    this.current = undefined;
+    this.evictions = 0;
+    this.flushHostTlb(-1, -1);
+  }
+
+  /** The root for a context, created (and an old one evicted) if needed; it becomes the most recent. */
+  rootFor(context: ShadowContext): ShadowRoot {
+    const key = contextKey(context);
+    let root = this.roots.get(key);
+    if (root) {
+      this.roots.delete(key);
+      this.roots.set(key, root);
+    } else {
+      if (this.roots.size >= this.maxRoots && !this.evictOldest() && this.current) this.destroy(this.current);
+      const hostAsid = this.freeAsids.pop()!;
+      const rootHpa = this.allocPage();
+      root = { key, context, hostAsid, rootHpa, pages: [rootHpa], entries: new Map() };
+      this.roots.set(key, root);
+      this.flushHostTlb(-1, hostAsid);
+    }
+    this.current = root;
+    return root;
+  }
+
+  /** The host satp value for a root: Sv39, its host ASID, its root page. */
+  static satpOf(root: ShadowRoot): bigint {
+    return (8n << 60n) | (BigInt(root.hostAsid) << 44n) | BigInt(root.rootHpa / 4096);
+  }
+
+  isPageTable(gpaPage: number): boolean {
+    return this.ptRefs.has(gpaPage);
+  }
+
+  /**
+   * Installs GVA page `vpn` → host page `hpaPage` in `root`. W is dropped when the guest page is a
+   * page-table page. Returns the entry (replacing any previous one for that page).
+   */
+  install(
+    root: ShadowRoot, vpn: number, gpaPage: number, hpaPage: number, perms: { r: boolean; w: boolean; x: boolean },
+    slots: number[], guestLevel: number, guestGlobal: boolean,
+  ): ShadowEntry {
+    const old = root.entries.get(vpn);
+    if (old) this.drop(old, false);
+    for (const s of slots) this.addPtRef(Math.floor(s / 4096));
+    const w = perms.w && !this.ptRefs.has(gpaPage);
+    let pteHpa = this.leafSlot(root, vpn);
+    if (pteHpa < 0) {
+      // The pool is exhausted even after evicting other roots: start this root afresh.
+      this.clearRoot(root);
+      pteHpa = this.leafSlot(root, vpn);
+    }
+    const flags = V | U | A | (perms.r ? R : 0) | (w ? W | D : 0) | (perms.x ? X : 0);
+    this.writePte(pteHpa, BigInt(hpaPage) << 10n | BigInt(flags));
+    const e: ShadowEntry = { root, vpn, pteHpa, gpaPage, hpaPage, r: perms.r, w, x: perms.x, slots, guestLevel, guestGlobal, stale: false };
+    root.entries.set(vpn, e);
+    for (const s of slots) setOf(this.slotIndex, s).add(e);
+    if (w) setOf(this.writers, gpaPage).add(e);
+    if (old) this.flushHostTlb(vpn, root.hostAsid);
+    return e;
+  }
+
+  /** Marks stale every entry whose walk read a guest PTE in [gpa, gpa+size); returns how many. */
+  guestPteWritten(gpa: number, size: number): number {
+    let n = 0;
+    for (let slot = gpa - (gpa % 8); slot < gpa + size; slot += 8) {
+      const set = this.slotIndex.get(slot);
+      if (!set) continue;
+      for (const e of set) {
+        if (!e.stale) {
+          e.stale = true;
+          this.stale.add(e);
+          n++;
+        }
+      }
+    }
+    return n;
+  }
+
+  /**
+   * sfence.vma: drops the stale entries it selects: `vpn` −1 = every address, `asid` −1 = every
+   * address space; with an ASID, entries of guest-global pages stay (privileged spec 4.2.1).
+   * Entries that are not stale agree with the guest's tables and need no flush. Returns the count.
+   */
+  sfence(vpn: number, asid: number): number {
+    let n = 0;
+    for (const e of this.stale) {
+      const c = e.root.context;
+      if (asid >= 0 && (e.guestGlobal || (c.kind === "sv39" && c.guestAsid !== asid))) continue;
+      if (vpn >= 0) {
+        const shift = 9 * e.guestLevel;
+        if (e.vpn >>> shift !== vpn >>> shift) continue;
+      }
+      this.drop(e, true);
+      n++;
+    }
+    return n;
+  }
+
+  stats(): ShadowStats {
+    let entries = 0;
+    for (const r of this.roots.values()) entries += r.entries.size;
+    return {
+      roots: this.roots.size, pagesInUse: this.poolPages - this.free.length, poolPages: this.poolPages, entries,
+      stale: this.stale.size, writeProtectedPages: this.ptRefs.size, evictions: this.evictions,
+    };
+  }
+
+  allRoots(): ShadowRoot[] {
+    return [...this.roots.values()];
+  }
+
+  rootByKey(key: string): ShadowRoot | undefined {
+    return this.roots.get(key);
+  }
+
+  /** The shadow leaf entry for a GVA page in a root, if any. */
+  entry(root: ShadowRoot, vpn: number): ShadowEntry | undefined {
+    return root.entries.get(vpn);
+  }
+
+  /** Write-protected guest pages (page numbers), for the panels. */
+  pageTablePages(): number[] {
+    return [...this.ptRefs.keys()].sort((a, b) => a - b);
+  }
+
+  readPte(hpa: number): bigint {
+    return this.ram.view.getBigUint64(hpa - this.ram.base, true);
+  }
+
+  /** Whether a host-physical address lies in the VMM's table pool (never guest-reachable). */
+  inPool(hpa: number): boolean {
+    return hpa >= this.poolBase && hpa < this.poolBase + this.poolPages * 4096;
+  }
+
+  private writePte(hpa: number, pte: bigint): void {
+    this.ram.view.setBigUint64(hpa - this.ram.base, pte, true);
+  }
+
+  /** The address of the level-0 PTE for vpn in root, creating intermediate tables; −1 if the pool is dry. */
+  private leafSlot(root: ShadowRoot, vpn: number): number {
+    let table = root.rootHpa;
+    for (let level = 2; level > 0; level--) {
+      const slot = table + ((vpn >>> (9 * level)) & 511) * 8;
+      const pte = this.readPte(slot);
+      if (pte & 1n) {
+        table = Number(pte >> 10n) * 4096;
+        continue;
+      }
+      const page = this.allocPage(root);
+      if (page < 0) return -1;
+      root.pages.push(page);
+      this.writePte(slot, (BigInt(page / 4096) << 10n) | 1n);
+      table = page;
+    }
+    return table + (vpn & 511) * 8;
+  }
+
+  private allocPage(keep?: ShadowRoot): number {
+    while (this.free.length === 0) {
+      if (!this.evictOldest(keep)) return -1;
+    }
+    const page = this.free.pop()!;
+    this.ram.bytes.fill(0, page - this.ram.base, page - this.ram.base + 4096);
+    return page;
+  }
+
+  /** Evicts the least recently used root other than `keep` and the current one; false if none. */
+  private evictOldest(keep?: ShadowRoot): boolean {
+    for (const r of this.roots.values()) {
+      if (r === keep || r === this.current) continue;
+      this.destroy(r);
+      this.evictions++;
+      return true;
+    }
+    return false;
+  }
+
+  private destroy(root: ShadowRoot): void {
+    for (const e of [...root.entries.values()]) this.drop(e, false);
+    for (const p of root.pages) this.free.push(p);
+    this.roots.delete(root.key);
+    this.freeAsids.push(root.hostAsid);
+    this.flushHostTlb(-1, root.hostAsid);
+  }
+
+  /** Empties a root but keeps it (and its root page). */
+  private clearRoot(root: ShadowRoot): void {
+    for (const e of [...root.entries.values()]) this.drop(e, false);
+    for (const p of root.pages.slice(1)) this.free.push(p);
+    root.pages.length = 1;
+    this.ram.bytes.fill(0, root.rootHpa - this.ram.base, root.rootHpa - this.ram.base + 4096);
+    this.flushHostTlb(-1, root.hostAsid);
+  }
+
+  private drop(e: ShadowEntry, clearPte: boolean): void {
+    if (clearPte) {
+      this.writePte(e.pteHpa, 0n);
+      this.flushHostTlb(e.vpn, e.root.hostAsid);
+    }
+    e.root.entries.delete(e.vpn);
+    this.stale.delete(e);
+    for (const s of e.slots) {
+      const set = this.slotIndex.get(s);
+      if (set) {
+        set.delete(e);
+        if (set.size === 0) this.slotIndex.delete(s);
+      }
+      const page = Math.floor(s / 4096);
+      const n = (this.ptRefs.get(page) ?? 1) - 1;
+      if (n <= 0) this.ptRefs.delete(page);
+      else this.ptRefs.set(page, n);
+    }
+    if (e.w) this.writers.get(e.gpaPage)?.delete(e);
+  }
+
+  /** Counts one more walk through a guest page; the first makes it a write-protected page-table page. */
+  private addPtRef(page: number): void {
+    const n = this.ptRefs.get(page) ?? 0;
+    this.ptRefs.set(page, n + 1);
+    if (n > 0) return;
+    const writers = this.writers.get(page);
+    if (!writers || writers.size === 0) return;
+    for (const e of writers) {
+      e.w = false;
+      this.writePte(e.pteHpa, this.readPte(e.pteHpa) & ~BigInt(W | D));
+      this.flushHostTlb(e.vpn, e.root.hostAsid);
+    }
+    this.writers.delete(page);
+  }
+}
+
+function setOf<K, V>(m: Map<K, Set<V>>, k: K): Set<V> {
+  let s = m.get(k);
+  if (!s) {
+    s = new Set();
+    m.set(k, s);
+  }
+  return s;
+}

@@ -1,0 +1,134 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { ROOT, asmGuest, assertEquivalent, loadGuest, runNative, runVm } from "./equivalence";
+
+/**
+ * A hostile guest: it probes guest-physical addresses just past its RAM (where the host has more
+ * memory), a page table whose root and leaves point outside its RAM, . Every probe
+ * must end in the fault the guest would get natively, and the VMM's shadow pool must stay intact.
+ */
+const HOSTILE = `
+        .option norelax
+        .text
+        .globl _start
+_start: la   t0, handler
+        csrw mtvec, t0
+        li   s1, 0                  # faults seen
+        li   t1, 0x80100000         # just past 1 MiB of guest RAM: host RAM continues there
+        ld   a0, 0(t1)
+        sd   t1, 0(t1)
+        li   t1, 0x7ffff000         # just below guest RAM: the VMM's pool lies below guest RAM in the host
+        ld   a0, 0(t1)
+        sd   t1, 0(t1)
+        li   t0, -1                 # PMP for S-mode
+        csrw pmpaddr0, t0
+        li   t0, 0x1f
+        csrw pmpcfg0, t0
+        la   t0, root               # a table whose leaf maps VA 0 to GPA 0x8010_0000 (outside RAM)
+        li   t1, 0x200400cf
+        sd   t1, 0(t0)
+        li   t1, 0x200000cf
+        sd   t1, 16(t0)
+        srli t0, t0, 12
+        li   t1, 8 << 60
+        or   t0, t0, t1
+        csrw satp, t0
+        li   t0, 1 << 11
+        csrs mstatus, t0
+        la   t0, smode
+        csrw mepc, t0
+        mret
+smode:  li   t1, 0x1000
+        ld   a0, 0(t1)              # through the guest's own table to outside its RAM
+        sd   t1, 0(t1)
+        ecall
+handler:
+        csrr t2, mcause
+        li   t3, 9                  # ecall from S: done
+        beq  t2, t3, done
+        addi s1, s1, 1
+        slli s2, s2, 4
+        or   s2, s2, t2
+        csrr t2, mepc
+        addi t2, t2, 4
+        csrw mepc, t2
+        mret
+done:   li   t0, 0x100000
+        li   t1, 0x5555
+        sw   t1, 0(t0)
+1:      j    1b
+        .bss
+        .balign 4096
+root:   .space 4096
+`;
+
+describe("guest/VMM separation", () => {
+  it("a hostile guest gets exactly its native faults and never reaches host memory outside its RAM", () => {
+    const p = asmGuest(HOSTILE, "hostile.S");
+    const native = runNative(p, 1 << 20);
+    const vm = runVm(p, { memoryBytes: 1 << 20 });
+    assert.equal(vm.stop.kind, "halt");
+    assert.equal(vm.x[9], 6n, "six faults");
+    assert.equal(vm.x[18], 0x5757dfn, "access faults outside RAM, then page faults from the misaligned gigapage, in order");
+    assert.deepEqual(vm.x, native.x);
+    const t = vm.target;
+    const pool = t.vm.shadow;
+    // Host RAM below guest RAM is the VMM's: no shadow entry of any root maps it.
+    for (const root of pool.allRoots()) {
+      for (const e of root.entries.values()) {
+        assert.ok(!pool.inPool(e.hpaPage * 4096), `root ${root.key} maps a pool page`);
+        assert.ok(t.vm.p2m.toGpa(e.hpaPage * 4096) >= 0, "every shadow leaf points into guest RAM");
+      }
+    }
+    // The guest's stores to 0x8010_0000 did not land in the host RAM that follows guest RAM... there is none to land in:
+    assert.equal(t.readMemory("gpa", 0x8010_0000n, 8), null);
+  });
+
+  it("the shadow-paging lesson: hidden faults, page-table writes, stale entries dropped by sfence.vma, cached roots", () => {
+    const { vm } = assertEquivalent(join(ROOT, "sample-guests/shadow-paging/shadow_paging.S"));
+    assert.match(vm.uart, /no sfence.vma yet: A\nafter sfence.vma: C/);
+    const t = vm.target;
+    const pt = t.exits({ reasons: ["guest-pt-write"] }).exits;
+    assert.equal(pt.length, 1);
+    assert.equal(pt[0].details.invalidated, 1);
+    const fence = t.exits({ reasons: ["sfence"] }).exits;
+    assert.equal(fence.at(-1)!.details.invalidated, 1);
+    assert.ok(t.exits({ reasons: ["hidden-page-fault"] }).total > 4);
+    const roots = t.vm.shadow.allRoots().map((r) => r.key);
+    assert.ok(roots.some((k) => k.includes("asid=1 S")) && roots.some((k) => k.includes("asid=2 S")), roots.join(", "));
+    const w = t.shadowWalk(0x8000_0000n);
+    assert.equal(w.context, "bare M", "the run ended in virtual M-mode");
+    assert.equal(w.consistent, true);
+    const tables = t.pageTables();
+    assert.ok(tables.guest && tables.guest.tree.length >= 3);
+    assert.ok(tables.writeProtected.length >= 3, "the guest's table pages are write-protected");
+  });
+
+  it("evicts the least recently used shadow root beyond the bound", () => {
+    const vm = runVm(loadGuest(join(ROOT, "sample-guests/shadow-paging/shadow_paging.S")), { maxShadowRoots: 2 });
+    assert.match(vm.uart, /after sfence.vma: C/);
+    assert.ok(vm.target.stats().shadow.evictions > 0);
+    assert.ok(vm.target.stats().shadow.roots <= 2);
+  });
+});
+
+describe("the Popek–Goldberg option", () => {
+  const PG = join(ROOT, "sample-guests/popek-goldberg/popek_goldberg.S");
+  it("is equivalent without it", () => {
+    assert.match(assertEquivalent(PG).vm.uart, /reads 1/);
+  });
+  it("with a non-trapping sstatus read, the guest silently diverges from native, and no exit records it", () => {
+    const p = loadGuest(PG);
+    const native = runNative(p);
+    const plain = runVm(p);
+    const pg = runVm(p, { nonTrappingSensitive: ["sstatus-read"] });
+    assert.match(native.uart, /sstatus.SIE reads 1/);
+    assert.match(pg.uart, /sstatus.SIE reads 0\?!/);
+    assert.notEqual(pg.uart, native.uart);
+    assert.equal(pg.stop.kind, "halt", "no crash, no error: a silent difference");
+    const reads = (r: typeof pg) => r.target.exits({ reasons: ["csr-read"] }).exits.filter((e) => e.details.csr === "sstatus").length;
+    assert.equal(reads(plain), 1);
+    assert.equal(reads(pg), 0, "the VMM never saw the read");
+  });
+});
