@@ -4,6 +4,7 @@ import { StopRule } from "./conditions";
 import type { HitDecision } from "./breakpoints";
 import { newBreakpointId } from "./breakpoints";
 import type { ExprEnv } from "./expressions";
+import { ExitBreakpoints, exitFilters, isExitFilter } from "./exit_filters";
 
 /** Causes this hart can raise (no H extension yet: no VS ecall or guest-page faults). */
 const EXCEPTION_CODES = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 15];
@@ -22,9 +23,15 @@ const FILTERS: readonly Filter[] = [
 
 export const CONDITION_HELP = "An expression over registers and CSRs, stopping when non-zero; $cause, $tval and $epc hold the trap's cause, tval and pc (e.g. $tval == 0 or $epc >= 0x80001000).";
 
-/** The filter list for the `initialize` response: one per trap cause, each with a condition. */
+/**
+ * The filter list for the `initialize` response: one per trap cause, then one per VM exit reason
+ * (offered always: the technique is not known at initialize), each with a condition.
+ */
 export function exceptionFilters(): DebugProtocol.ExceptionBreakpointsFilter[] {
-  return FILTERS.map((f) => ({ filter: f.id, label: f.label, description: `Stop when the guest takes this trap (${f.id})`, default: false, supportsCondition: true, conditionDescription: CONDITION_HELP }));
+  return [
+    ...FILTERS.map((f) => ({ filter: f.id, label: f.label, description: `Stop when the guest takes this trap (${f.id})`, default: false, supportsCondition: true, conditionDescription: CONDITION_HELP })),
+    ...exitFilters(),
+  ];
 }
 
 /** The filter id of a cause, e.g. `illegal-instruction` or `interrupt-mti`. */
@@ -37,9 +44,10 @@ interface Active {
   rule?: StopRule;
 }
 
-/** The exception breakpoints the client enabled, by cause. */
+/** The exception breakpoints the client enabled, by cause, and those on VM exits. */
 export class ExceptionBreakpoints {
   private active = new Map<bigint, Active[]>();
+  readonly exits = new ExitBreakpoints();
 
   /** True when a trap with this cause may stop the run (conditions are checked after it stops). */
   wants(cause: bigint): boolean {
@@ -52,7 +60,9 @@ export class ExceptionBreakpoints {
       ...(args.filters ?? []).map((filterId) => ({ filterId })),
       ...(args.filterOptions ?? []),
     ];
+    const onExits = this.exits.set(entries.filter((e) => isExitFilter(e.filterId)));
     return entries.map(({ filterId, condition }) => {
+      if (isExitFilter(filterId)) return onExits.shift()!;
       const id = newBreakpointId();
       const filter = FILTERS.find((f) => f.id === filterId);
       if (!filter) return { id, verified: false, message: `unknown exception filter '${filterId}'` };

@@ -1,7 +1,9 @@
 import type { DebugProtocol } from "@vscode/debugprotocol";
 import { disassemble } from "../asm/disasm";
 import { EXCEPTIONS, INTERRUPTS, INTERRUPT_BIT, causeName } from "../isa/causes";
+import { EXIT_REASONS, type VmExit } from "../hypervisor/exits";
 import { filterIdOf } from "./exception_filters";
+import { EXIT_FILTER_PREFIX } from "./exit_filters";
 import type { Program, TrapInfo } from "./program";
 
 const ILLEGAL_INSTRUCTION = 2n;
@@ -45,4 +47,46 @@ function faultingInstruction(program: Program, trap: TrapInfo, fromPriv: number)
   const t = program.target.translate(trap.pc, "x", fromPriv);
   if (!t.ok) return undefined;
   return program.disasm.textAt(t.pa, "pa");
+}
+
+const PRIV = ["U", "S", "?", "M"];
+
+/** The exit's instruction, disassembled at its pc (falls back to the VMM's mnemonic). */
+function exitInstruction(exit: VmExit): string | undefined {
+  const i = exit.instruction;
+  if (!i) return undefined;
+  return `${disassemble(i.bits, exit.pc).text.replace(/\t/g, " ")} (0x${i.bits.toString(16).padStart(i.length * 2, "0")})`;
+}
+
+/** One line for the stopped event: "CSR write at 0x80000010 <main>: csrw satp, t0". */
+export function exitTitle(program: Program, exit: VmExit): string {
+  const label = EXIT_REASONS.find((r) => r.id === exit.reason)?.label ?? exit.reason;
+  const where = program.symbols.describe(exit.pc);
+  const insn = exitInstruction(exit);
+  return `${label} at 0x${exit.pc.toString(16)}${where ? ` <${where}>` : ""}${insn ? `: ${insn}` : ""}`;
+}
+
+/** A detail value for people: bigints in hex, the rest as they are. */
+function showDetail(v: unknown): string {
+  return typeof v === "bigint" ? `0x${BigInt.asUintN(64, v).toString(16)}` : String(v);
+}
+
+/** The `exceptionInfo` body for a stop on a VM exit: reason, where, instruction, details, what the VMM did, cost. */
+export function exitInfo(program: Program, exit: VmExit): DebugProtocol.ExceptionInfoResponse["body"] {
+  const reason = EXIT_REASONS.find((r) => r.id === exit.reason);
+  const details = Object.entries(exit.details).filter(([, v]) => v !== undefined).map(([k, v]) => `${k} = ${showDetail(v)}`);
+  const lines = [
+    `VM exit #${exit.seq}: ${reason?.label ?? exit.reason} (${exit.reason})`,
+    `guest pc 0x${exit.pc.toString(16)}${program.symbols.describe(exit.pc) ? ` <${program.symbols.describe(exit.pc)}>` : ""} in virtual ${PRIV[exit.priv]}-mode, vCPU ${exit.vcpu}`,
+    `instruction: ${exitInstruction(exit) ?? "—"}`,
+    `details: ${details.length ? details.join(", ") : "—"}`,
+    `VMM: ${exit.action}`,
+    `cost: ${exit.cycles} modelled cycles`,
+  ];
+  return {
+    exceptionId: EXIT_FILTER_PREFIX + exit.reason,
+    description: lines.join("\n"),
+    breakMode: "always",
+    details: { message: lines.join("\n"), typeName: `VM exit: ${exit.reason}`, fullTypeName: reason ? `VM exit ${exit.reason}: ${reason.description}` : `VM exit ${exit.reason}` },
+  };
 }

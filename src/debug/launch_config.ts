@@ -1,4 +1,5 @@
 import { AVAILABLE_TECHNIQUES, TECHNIQUES, type Technique } from "../hypervisor/target";
+import { NON_TRAPPING_SENSITIVE, type NonTrappingSensitive } from "../hypervisor/vm";
 import { parseMemorySize } from "../machine/memory_size";
 
 /**
@@ -16,6 +17,8 @@ export interface LaunchConfig {
   maxInstructions: number | undefined;
   cwd: string | undefined;
   args: string[];
+  /** A deliberately non-standard teaching option (Popek–Goldberg, x86 popf): see package.json. */
+  nonTrappingSensitive: NonTrappingSensitive[];
 }
 
 export class ConfigError extends Error {
@@ -52,7 +55,7 @@ export function parseLaunchConfig(raw: unknown = {}): LaunchConfig {
     throw new ConfigError("technique", `must be one of ${TECHNIQUES.join(", ")}; got "${technique}"`);
   }
   if (!AVAILABLE_TECHNIQUES.includes(technique as Technique)) {
-    throw new ConfigError("technique", `"${technique}" is not yet available in this version; use "native"`);
+    throw new ConfigError("technique", `"${technique}" is not yet available in this version; use one of ${AVAILABLE_TECHNIQUES.join(", ")}`);
   }
 
   const rawMemory = args.memory ?? DEFAULT_MEMORY_BYTES;
@@ -74,6 +77,15 @@ export function parseLaunchConfig(raw: unknown = {}): LaunchConfig {
     throw new ConfigError("args", "must be an array of strings");
   }
 
+  const nonTrapping = args.nonTrappingSensitive ?? [];
+  const allowed = NON_TRAPPING_SENSITIVE as readonly unknown[];
+  if (!Array.isArray(nonTrapping) || nonTrapping.some((x) => !allowed.includes(x))) {
+    throw new ConfigError("nonTrappingSensitive", `must be an array of ${NON_TRAPPING_SENSITIVE.map((x) => `"${x}"`).join(" or ")}, not ${JSON.stringify(nonTrapping)}`);
+  }
+  if (nonTrapping.length > 0 && technique !== "trap-and-emulate") {
+    throw new ConfigError("nonTrappingSensitive", `only applies under technique "trap-and-emulate" (the sensitive instructions must run deprivileged); technique is "${technique}"`);
+  }
+
   return {
     program,
     stopOnEntry: optional(args, "stopOnEntry", "boolean", false),
@@ -82,5 +94,6 @@ export function parseLaunchConfig(raw: unknown = {}): LaunchConfig {
     maxInstructions: (maxInstructions as number | undefined) ?? undefined,
     cwd: optional<string | undefined>(args, "cwd", "string", undefined),
     args: argv as string[],
+    nonTrappingSensitive: [...new Set(nonTrapping as NonTrappingSensitive[])],
   };
 }

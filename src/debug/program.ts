@@ -23,6 +23,8 @@ function isCode(sourceLine: string | undefined): boolean {
   return !statement.startsWith(".");
 }
 
+const GENERATED_REF = 1_000_000;
+
 /** The last trap the guest took, for `$cause`, `$tval` and `$epc`. */
 export interface TrapInfo {
   cause: bigint;
@@ -43,6 +45,8 @@ export class Program {
   /** sourceReference → path and text, for sources whose file cannot be read any more. */
   private readonly refs = new Map<number, { path: string; text: string }>();
   private readonly texts: Map<string, string>;
+  private readonly generatedRefs = new Map<string, number>();
+  private readonly generated = new Map<number, string>();
   lastTrap: TrapInfo | undefined;
   readonly warnings: readonly string[];
 
@@ -88,9 +92,24 @@ export class Program {
     return ref ? { name: path.basename(file), path: file, sourceReference: ref, origin: "the text this guest was assembled from" } : { name: path.basename(file), path: file };
   }
 
-  /** The text of a source by reference or path, when the program was built from it. */
+  /**
+   * A read-only document the debugger generates (the VMM's narrative of an exit), by name: the
+   * same name keeps its reference. Generated references start at GENERATED_REF.
+   */
+  generatedSource(name: string, text: string): number {
+    let ref = this.generatedRefs.get(name);
+    if (ref === undefined) this.generatedRefs.set(name, (ref = GENERATED_REF + this.generatedRefs.size));
+    this.generated.set(ref, text);
+    return ref;
+  }
+
+  isGenerated(ref: number): boolean {
+    return this.generated.has(ref);
+  }
+
+  /** The text of a source by reference or path, when the program was built from it (or generated it). */
   sourceText(ref: number, file: string | undefined): string | undefined {
-    if (ref > 0) return this.refs.get(ref)?.text;
+    if (ref > 0) return this.generated.get(ref) ?? this.refs.get(ref)?.text;
     return file === undefined ? undefined : this.texts.get(file);
   }
 

@@ -1,3 +1,4 @@
+import { EXIT_REASON_IDS } from "../hypervisor/exits";
 import type { Target } from "../hypervisor/target";
 import { causeName } from "../isa/causes";
 import { CSRS } from "../isa/csrs";
@@ -8,6 +9,7 @@ import { formatMemoryRef, splitSpace } from "./memory_refs";
 import { PRIVILEGE_NAMES, REGISTER_NAMES, formatHex } from "./registers";
 import type { SymbolTable } from "./symbols";
 import { tlbFlags } from "./variables";
+import { VMM_COMMANDS, VMM_HELP, exitsCommand, shadowCommand, statsCommand } from "./repl_vmm";
 
 export const HELP = `Hyperstep debug console. Commands:
   EXPR                 evaluate an expression (see below); also p EXPR, p/x, p/d, p/u, p/t, p/c
@@ -21,7 +23,7 @@ export const HELP = `Hyperstep debug console. Commands:
   info tlb             the TLB's cached translations (which may be stale until sfence.vma)
   walk VA [r|w|x]      walk the page tables for VA the way the hart would now, level by level
   disas [ADDR] [N]     disassemble N instructions (default 12) from ADDR (default pc)
-  help                 this text
+${VMM_HELP}  help                 this text
 
 Expressions are 64-bit integers:
   a0 x10 fp pc         registers by ABI or x-name
@@ -67,6 +69,9 @@ export class Repl {
     if (cmd === "info" || cmd === "i") return { result: this.info(restWords, ctx) };
     if (cmd === "walk") return { result: walk(rest, ctx) };
     if (cmd === "disas" || cmd === "disassemble") return { result: disas(restWords, ctx) };
+    if (cmd === "exits") return { result: exitsCommand(restWords, ctx) };
+    if (cmd === "stats" && rest === "") return { result: statsCommand(ctx) };
+    if (cmd === "shadow") return { result: shadowCommand(rest, ctx) };
     if (cmd === "p" || cmd === "print" || /^p(rint)?\/[xdutc]$/.test(cmd)) return this.print(rest, cmd.split("/")[1] ?? "", ctx);
     return this.print(text, "", ctx);
   }
@@ -276,7 +281,7 @@ function disasLines(addr: bigint, count: number, ctx: ReplContext): string {
   return out.join("\n");
 }
 
-const COMMANDS = ["help", "print", "x/", "info registers", "info csrs", "info tlb", "walk", "disas"];
+const COMMANDS = ["help", "print", "x/", "info registers", "info csrs", "info tlb", "walk", "disas", ...VMM_COMMANDS];
 
 /** Completion candidates for the text before the cursor. */
 export function complete(text: string, column: number, ctx: { symbols: SymbolTable; convenience: Iterable<string> }): { label: string; start: number; length: number; type: string }[] {
@@ -290,6 +295,10 @@ export function complete(text: string, column: number, ctx: { symbols: SymbolTab
   };
   if (/^\s*info\s+\S*$/.test(before)) {
     for (const s of ["registers", "csrs", "tlb"]) add(s, "keyword");
+    return out;
+  }
+  if (/^\s*exits\s+\S*$/.test(before)) {
+    for (const r of EXIT_REASON_IDS) add(r, "keyword");
     return out;
   }
   if (before.trim() === word) for (const c of COMMANDS) add(c, "keyword");

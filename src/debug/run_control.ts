@@ -1,3 +1,4 @@
+import type { VmExit } from "../hypervisor/exits";
 import type { Target, TargetStop } from "../hypervisor/target";
 import type { CodeBreakpoints, HitDecision } from "./breakpoints";
 import type { DataBreakpoints } from "./data_breakpoints";
@@ -7,6 +8,7 @@ import { insnAt } from "./insn_kind";
 import type { LineMap, SourceLine } from "./line_table";
 import { stackPointer, trapReturn, unwind } from "./stack";
 import type { SymbolTable } from "./symbols";
+import { vmmOf } from "./vmm";
 
 export type StepKind = "continue" | "stepIn" | "next" | "stepOut";
 export type Granularity = "instruction" | "line" | "statement";
@@ -18,6 +20,10 @@ export interface Stop {
   text?: string;
   hitBreakpointIds?: number[];
   trap?: { cause: bigint; tval: bigint; pc: bigint };
+  /** The VM exit an exit breakpoint stopped after (the VMM has handled it). */
+  exit?: VmExit;
+  /** An instruction step stopped "inside the VMM", on the exit its instruction caused (already handled). */
+  insideVmm?: VmExit;
 }
 
 /** What the run control reports to the session. */
@@ -95,6 +101,7 @@ export class RunControl {
     const { target } = this.host;
     const byLine = granularity !== "instruction" && !this.host.lines.empty;
     target.onTrap = (cause) => this.host.exceptions.wants(cause);
+    vmmOf(target)?.setExitFilter(this.host.exceptions.exits.predicate(() => this.host.env()));
     const plan = this.plan(kind, byLine);
     const started = now();
     const startInstret = target.instret;
@@ -160,7 +167,7 @@ export class RunControl {
       // No caller to return to (e.g. a trap handler): run until an mret/sret retires.
       return this.stepping(Infinity, (prev) => prev?.xret === true, false);
     }
-    if (!byLine) return this.stepping(1, () => true, kind === "next");
+    if (!byLine) return this.stepping(1, () => true, kind === "next", true);
     const from = this.host.lines.lineOf(target.pc);
     const leftLine = (pc: bigint): boolean => {
       const here = this.host.lines.lineOf(pc);
@@ -179,6 +186,7 @@ export class RunControl {
     maxSteps: number,
     done: (prev: ReturnType<typeof insnAt>, pc: bigint) => boolean,
     overCalls: boolean,
+    intoExits = false,
   ): (budget: number) => SliceResult {
     let returnTo: ReturnPoint | undefined;
     let stepsLeft = maxSteps;
@@ -205,7 +213,11 @@ export class RunControl {
           returnTo = { pc: pc + BigInt(insn.length), sp: stackPointer(target) };
           continue;
         }
+        const vmm = intoExits ? vmmOf(target) : undefined;
+        const seqBefore = vmm?.lastExitSeq ?? 0;
         const r = target.step();
+        const exited = vmm && vmm.lastExitSeq > seqBefore ? vmm.exits({ afterSeq: seqBefore }).exits.find((e) => e.pc === pc) : undefined;
+        if (exited && r.kind !== "halt") return { done: true, stop: { reason: "step", description: `Inside the VMM: ${exited.action}`, insideVmm: exited } };
         if (r.kind === "idle") return { done: true, stop: { reason: "step", description: "The hart waits in wfi for an interrupt" } };
         const handled = this.handle(r);
         if (handled?.done) return handled;
@@ -244,6 +256,12 @@ export class RunControl {
         return { done: true, stop: { reason: "data breakpoint", description: `Data breakpoint: ${what}`, text: what, hitBreakpointIds: d.ids } };
       }
       case "trap": {
+        const exit = vmmOf(this.host.target)?.stoppedExit;
+        if (exit) {
+          const d = this.host.exceptions.exits.takeHit();
+          this.log(d);
+          return { done: true, stop: { reason: "exception", hitBreakpointIds: d.ids, exit } };
+        }
         const trap = { cause: r.cause, tval: r.tval, pc: r.pc };
         const d = this.host.exceptions.decide(r.cause, this.host.env(trap));
         this.log(d);

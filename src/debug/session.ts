@@ -18,7 +18,7 @@ import type { TargetStop } from "../hypervisor/target";
 import { causeName } from "../isa/causes";
 import { CodeBreakpoints } from "./breakpoints";
 import { DataBreakpoints } from "./data_breakpoints";
-import { exceptionInfo } from "./exception_info";
+import { exceptionInfo, exitInfo, exitTitle } from "./exception_info";
 import { ExceptionBreakpoints, exceptionFilters } from "./exception_filters";
 import { assignExpr, evaluate, evaluateExpr, ExprError, memoryOf, parseExpression, type Assigned } from "./expressions";
 import { ConfigError, parseLaunchConfig, type LaunchConfig } from "./launch_config";
@@ -31,11 +31,16 @@ import { HELP, Repl, complete } from "./repl";
 import { RunControl, type Granularity, type RunHost, type StepKind, type Stop } from "./run_control";
 import { unwind } from "./stack";
 import { UartConsole } from "./uart_console";
+import { vmmOf } from "./vmm";
+import { disassemble } from "../asm/disasm";
+import type { VmExit } from "../hypervisor/exits";
 import { Variables, formatValue } from "./variables";
 import { CSR_FIELDS } from "./csr_fields";
 import { DEVICES_REQUEST, PAGE_TABLES_REQUEST, PANEL_REQUESTS, devicesBody, exitsBody, pageTablesBody } from "./custom_requests";
 
 const THREAD_ID = 1;
+/** The id of the VMM frame (guest frames are numbered from 0). */
+const VMM_FRAME_ID = 1_000_000;
 
 /** Error ids in responses: what kind of failure, for clients that act on them. */
 const enum Err {
@@ -249,6 +254,9 @@ export class HyperstepSession extends LoggingDebugSession {
   private step(response: DebugProtocol.Response, kind: StepKind, granularity: DebugProtocol.SteppingGranularity | undefined): void {
     if (!this.ready(response)) return;
     this.sendResponse(response);
+    // The VMM frame is a view of work already done: the next step leaves it for the guest.
+    const inside = this.lastStop?.insideVmm;
+    if (inside) return this.reportStop({ reason: "step", description: `Back in the guest after VM exit #${inside.seq}` });
     this.resume(kind, granularity ?? "statement");
   }
 
@@ -297,7 +305,10 @@ export class HyperstepSession extends LoggingDebugSession {
     this.flushUart();
     const program = this.loaded();
     this.lastStop = stop;
-    if (stop.trap) {
+    if (stop.exit) {
+      stop.text = exitTitle(program, stop.exit);
+      stop.description = `VM exit: ${stop.text}`;
+    } else if (stop.trap) {
       program.lastTrap = stop.trap;
       const where = program.symbols.describe(stop.trap.pc);
       const text = `${causeName(stop.trap.cause)} at 0x${stop.trap.pc.toString(16)}${where ? ` <${where}>` : ""}`;
@@ -430,6 +441,11 @@ export class HyperstepSession extends LoggingDebugSession {
   }
 
   protected override exceptionInfoRequest(response: DebugProtocol.ExceptionInfoResponse): void {
+    const exit = this.lastStop?.exit;
+    if (this.program && exit) {
+      response.body = exitInfo(this.program, exit);
+      return this.sendResponse(response);
+    }
     const trap = this.lastStop?.trap;
     if (!this.program || !trap) return this.fail(response, Err.NotRunning, "the guest did not stop on an exception");
     response.body = exceptionInfo(this.program, trap);
@@ -452,11 +468,12 @@ export class HyperstepSession extends LoggingDebugSession {
   protected override stackTraceRequest(response: DebugProtocol.StackTraceResponse, args: DebugProtocol.StackTraceArguments): void {
     if (!this.ready(response)) return;
     const program = this.loaded();
+    const inside = this.lastStop?.insideVmm;
+    const vmmFrame = inside ? [this.vmmFrame(program, inside)] : [];
     const all = unwind(program.target, program.symbols);
     const start = args.startFrame ?? 0;
-    const levels = args.levels ? args.levels : all.length;
-    const frames = all.slice(start, start + levels).map(({ pc, kind }, k) => {
-      const i = start + k;
+    const levels = args.levels ? args.levels : all.length + vmmFrame.length;
+    const guestFrames = all.map(({ pc, kind }, i) => {
       // A caller's pc is a return address; its line is the call's, just before it.
       const where = program.lines.lineOf(kind === "return" ? pc - 1n : pc);
       const name = program.symbols.describe(pc) ?? formatHex(pc);
@@ -471,8 +488,24 @@ export class HyperstepSession extends LoggingDebugSession {
       else frame.presentationHint = "subtle";
       return frame;
     });
-    response.body = { stackFrames: frames, totalFrames: all.length };
+    const frames = [...vmmFrame, ...guestFrames].slice(start, start + levels);
+    response.body = { stackFrames: frames, totalFrames: all.length + vmmFrame.length };
     this.sendResponse(response);
+  }
+
+  /** The frame "inside the VMM" above the guest's: its source is the exit's narrative (a generated, read-only document). */
+  private vmmFrame(program: Program, exit: VmExit): DebugProtocol.StackFrame {
+    const text = vmmOf(program.target)?.narrate(exit.seq) ?? `VM exit #${exit.seq}: no longer in the exit log\n`;
+    const ref = program.generatedSource(`vm-exit-${exit.seq}.vmm`, text);
+    const insn = exit.instruction ? disassemble(exit.instruction.bits, exit.pc).text.replace(/\t/g, " ") : exit.reason;
+    return {
+      id: VMM_FRAME_ID,
+      name: `vmm: emulate ${insn}`,
+      source: { name: `VM exit #${exit.seq} (${exit.reason})`, sourceReference: ref, presentationHint: "deemphasize", origin: "generated by the VMM (read-only)" },
+      line: this.convertDebuggerLineToClient(1),
+      column: this.convertDebuggerColumnToClient(1),
+      presentationHint: "label",
+    };
   }
 
   protected override scopesRequest(response: DebugProtocol.ScopesResponse): void {
@@ -579,9 +612,10 @@ export class HyperstepSession extends LoggingDebugSession {
 
   protected override sourceRequest(response: DebugProtocol.SourceResponse, args: DebugProtocol.SourceArguments): void {
     const ref = args.source?.sourceReference ?? args.sourceReference;
-    const text = this.program?.sourceText(ref, args.source?.path);
+    const program = this.program;
+    const text = program?.sourceText(ref, args.source?.path);
     if (text === undefined) return this.fail(response, Err.UnknownReference, `no source content for ${args.source?.path ?? `reference ${ref}`}`);
-    response.body = { content: text, mimeType: "text/x-riscv-asm" };
+    response.body = { content: text, mimeType: program?.isGenerated(ref) ? "text/plain" : "text/x-riscv-asm" };
     this.sendResponse(response);
   }
 

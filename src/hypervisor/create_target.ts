@@ -2,6 +2,8 @@ import { LoadError, type LoadableProgram } from "../machine/board";
 import type { ByteSink, ByteSource } from "../machine/device";
 import { createVirtBoard } from "../machine/virt";
 import { NativeTarget } from "./native";
+import { Vm, VmOptionsError, type NonTrappingSensitive } from "./vm";
+import { VmTarget } from "./vm_target";
 import type { Target, TargetLine, TargetSymbol, Technique } from "./target";
 
 /** A guest ready to load: what the ELF reader or the assembler produced. */
@@ -15,6 +17,8 @@ export interface TargetOptions {
   memoryBytes: number;
   uartOut?: ByteSink;
   uartIn?: ByteSource;
+  /** Trap-and-emulate only: the deliberately non-standard Popek–Goldberg option (vm.ts). */
+  nonTrappingSensitive?: readonly NonTrappingSensitive[];
 }
 
 export type CreateResult = { ok: true; target: Target } | { ok: false; error: string };
@@ -24,21 +28,21 @@ function symbolAddress(program: GuestProgram, name: string): number | undefined 
   return a === undefined || a > BigInt(Number.MAX_SAFE_INTEGER) ? undefined : Number(a);
 }
 
-/** Builds the board, loads the guest and wraps it in the technique the user chose. */
+/** Builds the board (or the VM), loads the guest and wraps it in the technique the user chose. */
 export function createTarget(program: GuestProgram, opts: TargetOptions): CreateResult {
-  if (opts.technique !== "native") return { ok: false, error: `technique "${opts.technique}" is not yet available` };
-  const board = createVirtBoard({
-    memoryBytes: opts.memoryBytes,
-    uartOut: opts.uartOut,
-    uartIn: opts.uartIn,
-    tohost: symbolAddress(program, "tohost"),
-    fromhost: symbolAddress(program, "fromhost"),
-  });
+  const htif = { tohost: symbolAddress(program, "tohost"), fromhost: symbolAddress(program, "fromhost") };
   try {
+    if (opts.technique === "trap-and-emulate") {
+      const vm = new Vm({ memoryBytes: opts.memoryBytes, uartOut: opts.uartOut, uartIn: opts.uartIn, ...htif, nonTrappingSensitive: opts.nonTrappingSensitive });
+      vm.load(program);
+      return { ok: true, target: new VmTarget(vm, program.symbols, program.lineTable ?? []) };
+    }
+    if (opts.technique !== "native") return { ok: false, error: `technique "${opts.technique}" is not yet available` };
+    const board = createVirtBoard({ memoryBytes: opts.memoryBytes, uartOut: opts.uartOut, uartIn: opts.uartIn, ...htif });
     board.load(program);
+    return { ok: true, target: new NativeTarget(board, program.symbols, program.lineTable ?? []) };
   } catch (e) {
-    if (e instanceof LoadError) return { ok: false, error: e.message };
+    if (e instanceof LoadError || e instanceof VmOptionsError) return { ok: false, error: e.message };
     throw e;
   }
-  return { ok: true, target: new NativeTarget(board, program.symbols, program.lineTable ?? []) };
 }

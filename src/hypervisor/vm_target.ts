@@ -1,7 +1,9 @@
 import type { StopReason } from "../machine/board";
 import { csrByName } from "../isa/csrs";
 import type { CostModel } from "./cost_model";
-import type { ExitPage, ExitQuery, ExitReason, ReasonStats, VmExit } from "./exits";
+import { clintView, plicView, uartView } from "./device_views";
+import { EXIT_REASONS, type ExitPage, type ExitQuery, type ExitReason, type ReasonStats, type VmExit } from "./exits";
+import { readPageTable, type DeviceState, type ExitLogSnapshot, type PageTableSet, type PageTableTree } from "./inspect";
 import { Acc } from "./guest_walk";
 import { sv39Tree, sv39Walk, type PageTableNode, type Sv39Walk } from "./page_tables";
 import type { P2mRegion } from "./p2m";
@@ -300,6 +302,43 @@ export class VmTarget implements Target {
       shadow: { rootKey: root.key, rootHpa: root.rootHpa, walk, present: walk.pa !== undefined, stale: e?.stale ?? false },
       consistent: walk.pa === undefined || walk.pa === hpaFromP2m,
     };
+  }
+
+  // ---- the panels (inspect.ts) ----
+
+  /** The guest's table (GVA → GPA), every shadow root (GVA → HPA), the p2m and the write-protected pages. */
+  pageTableTrees(limit: number): PageTableSet {
+    const vm = this.vm;
+    const v = vm.vcpu.state;
+    const trees: PageTableTree[] = [];
+    const tree = (id: string, kind: PageTableTree["kind"], label: string, root: number, readPte: (a: bigint) => bigint | undefined, active: boolean, space: "gpa" | "hpa") => {
+      const t = readPageTable(BigInt(root), "sv39", readPte, limit);
+      trees.push({ id, kind, label, mode: "sv39", input: "gva", output: space === "gpa" ? "gpa" : "hpa", tableSpace: space, root: t.root, active, truncated: t.truncated });
+    };
+    const safe = (a: bigint) => (a > BigInt(Number.MAX_SAFE_INTEGER) ? undefined : Number(a));
+    if (v.satpMode === 8) tree("guest", "guest", `guest (satp, ASID ${v.satpAsid})`, v.satpRoot, (a) => { const n = safe(a); return n === undefined ? undefined : vm.readPte(n); }, true, "gpa");
+    const current = vm.shadow.current;
+    const pool = vm.board.ram;
+    for (const r of vm.shadow.allRoots()) {
+      tree(`shadow:${r.key}`, "shadow", `shadow ${r.key}`, r.rootHpa, (a) => { const n = safe(a); return n === undefined || !pool.contains(n, 8) ? undefined : vm.shadow.readPte(n); }, r === current, "hpa");
+    }
+    return {
+      trees,
+      p2m: this.p2m().map((r) => ({ gpa: BigInt(r.gpa), hpa: BigInt(r.hpa), size: BigInt(r.size) })),
+      writeProtected: vm.shadow.pageTablePages().map((p) => BigInt(p) * PAGE),
+      note: v.satpMode === 8 ? undefined : "satp is Bare: the guest does not translate (the shadows map its physical view)",
+    };
+  }
+
+  /** The VMM's device models, as the guest sees them. */
+  deviceStates(): DeviceState[] {
+    const d = this.vm.devices;
+    return [uartView(d.uart.state(), d.uart.base), clintView(d.clint), plicView(d.plic.state(), d.plic.base)];
+  }
+
+  exitLog(): ExitLogSnapshot {
+    const page = this.vm.log.query({ count: Number.MAX_SAFE_INTEGER });
+    return { reasons: EXIT_REASONS, records: page.exits, stats: this.vm.log.stats(), dropped: page.dropped };
   }
 
   /** The read-only document that narrates one exit's emulation, step by step with before/after values. */

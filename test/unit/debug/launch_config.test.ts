@@ -16,7 +16,7 @@ function fieldOf(raw: unknown): string {
 
 test("a minimal configuration gets the documented defaults", () => {
   const c = parseLaunchConfig({ program: "guest.S" });
-  assert.deepEqual(c, { program: "guest.S", stopOnEntry: false, memoryBytes: DEFAULT_MEMORY_BYTES, technique: "native", maxInstructions: undefined, cwd: undefined, args: [] });
+  assert.deepEqual(c, { program: "guest.S", stopOnEntry: false, memoryBytes: DEFAULT_MEMORY_BYTES, technique: "native", maxInstructions: undefined, cwd: undefined, args: [], nonTrappingSensitive: [] });
 });
 
 test("every field is read", () => {
@@ -45,7 +45,17 @@ test("bad fields are rejected with the field named", () => {
 });
 
 test("techniques that are not built yet say so", () => {
-  assert.throws(() => parseLaunchConfig({ program: "a.S", technique: "trap-and-emulate" }), /not yet available/);
+  assert.throws(() => parseLaunchConfig({ program: "a.S", technique: "paravirtual" }), /not yet available/);
+  assert.equal(parseLaunchConfig({ program: "a.S", technique: "trap-and-emulate" }).technique, "trap-and-emulate");
+});
+
+test("nonTrappingSensitive is checked and needs trap-and-emulate", () => {
+  const tae = { program: "a.S", technique: "trap-and-emulate" };
+  assert.deepEqual(parseLaunchConfig(tae).nonTrappingSensitive, []);
+  assert.deepEqual(parseLaunchConfig({ ...tae, nonTrappingSensitive: ["sstatus-read", "sstatus-read"] }).nonTrappingSensitive, ["sstatus-read"]);
+  assert.equal(fieldOf({ ...tae, nonTrappingSensitive: ["popf"] }), "nonTrappingSensitive");
+  assert.equal(fieldOf({ ...tae, nonTrappingSensitive: "sstatus-read" }), "nonTrappingSensitive");
+  assert.equal(fieldOf({ program: "a.S", nonTrappingSensitive: ["sstatus-write"] }), "nonTrappingSensitive");
 });
 
 test("memory sizes", () => {

@@ -1,0 +1,201 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import * as path from "node:path";
+import type { DebugClient } from "@vscode/debugadapter-testsupport";
+import type { DebugProtocol } from "@vscode/debugprotocol";
+import { ROOT } from "../support/guests";
+import { failing, launch, repl, stopAfter, withClient } from "../support/dap";
+
+const SAMPLE = (name: string, file: string) => path.join(ROOT, "sample-guests", name, file);
+const UART_MMIO = SAMPLE("uart-mmio", "uart_mmio.S");
+const SHADOW = SAMPLE("shadow-paging", "shadow_paging.S");
+
+/** Launches stopped on entry, continues to the end, and returns the guest's UART output. */
+async function runToEnd(dc: DebugClient, program: string, technique: string): Promise<string> {
+  const out: string[] = [];
+  dc.on("output", (e) => {
+    if (e.body.category === "stdout") out.push(e.body.output);
+  });
+  await launch(dc, program, { technique });
+  await Promise.all([dc.continueRequest({ threadId: 1 }), dc.waitForEvent("terminated")]);
+  return out.join("");
+}
+
+describe("trap-and-emulate launches", () => {
+  for (const [name, program] of [["uart-mmio", UART_MMIO], ["shadow-paging", SHADOW]] as const) {
+    test(`${name}: the same UART output as native`, async () => {
+      let native = "";
+      let vmm = "";
+      await withClient(async (dc) => { native = await runToEnd(dc, program, "native"); });
+      await withClient(async (dc) => { vmm = await runToEnd(dc, program, "trap-and-emulate"); });
+      assert.ok(native.length > 0, "the guest prints something natively");
+      assert.equal(vmm, native);
+    });
+  }
+
+  test("nonTrappingSensitive is checked, naming the field", async () => {
+    await withClient(async (dc) => {
+      await dc.initializeRequest();
+      const msg = await failing(dc.launch({ program: UART_MMIO, technique: "trap-and-emulate", nonTrappingSensitive: ["popf"] } as never));
+      assert.match(msg, /'nonTrappingSensitive' must be an array of "sstatus-read" or "sstatus-write"/);
+    });
+  });
+});
+
+describe("exception breakpoints on VM exits", () => {
+  test("are offered after the trap-cause filters, one per exit reason", async () => {
+    await withClient(async (dc) => {
+      const caps = (await dc.initializeRequest()).body!;
+      const ids = caps.exceptionBreakpointFilters!.map((f) => f.filter);
+      const first = ids.findIndex((id) => id.startsWith("vm-exit-"));
+      assert.ok(first > 0, "trap-cause filters come first");
+      assert.ok(ids.slice(first).every((id) => id.startsWith("vm-exit-")));
+      const csrWrite = caps.exceptionBreakpointFilters!.find((f) => f.filter === "vm-exit-csr-write")!;
+      assert.equal(csrWrite.label, "VM exit: CSR write");
+      assert.match(csrWrite.description!, /VMM technique/);
+      assert.equal(csrWrite.supportsCondition, true);
+    });
+  });
+
+  test("a csr-write filter with csr == \"satp\" stops after the satp write, with exceptionInfo", async () => {
+    await withClient(async (dc) => {
+      await launch(dc, SHADOW, { technique: "trap-and-emulate" }, () =>
+        dc.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: "vm-exit-csr-write", condition: 'csr == "satp"' }] }));
+      const stop = await stopAfter(dc, () => dc.continueRequest({ threadId: 1 }));
+      assert.equal(stop.body.reason, "exception");
+      assert.match(stop.body.description ?? "", /VM exit: CSR write at 0x[0-9a-f]+.*satp/);
+      const info = (await dc.exceptionInfoRequest({ threadId: 1 })).body;
+      assert.equal(info.exceptionId, "vm-exit-csr-write");
+      assert.match(info.description!, /csr = satp/);
+      assert.match(info.description!, /VMM: /);
+      assert.match(info.description!, /modelled cycles/);
+    });
+  });
+
+  test("an mmio-write filter with a gpa range and device condition stops only on matching exits", async () => {
+    await withClient(async (dc) => {
+      let bps: { verified: boolean }[] = [];
+      await launch(dc, UART_MMIO, { technique: "trap-and-emulate" }, async () => {
+        bps = (await dc.setExceptionBreakpointsRequest({ filters: [], filterOptions: [
+          { filterId: "vm-exit-mmio-write", condition: 'device == "uart" && gpa >= 0x10000000 && gpa < 0x10000100 && register == "SCR"' },
+          { filterId: "vm-exit-mmio-read", condition: "gpa == (" } ] })).body?.breakpoints ?? [];
+      });
+      assert.equal(bps[0].verified, true);
+      assert.equal(bps[1].verified, false, "a condition that does not parse is not verified");
+      await stopAfter(dc, () => dc.continueRequest({ threadId: 1 }));
+      const info = (await dc.exceptionInfoRequest({ threadId: 1 })).body;
+      assert.equal(info.exceptionId, "vm-exit-mmio-write");
+      assert.match(info.description!, /device = uart/);
+      assert.match(info.description!, /register = SCR/);
+    });
+  });
+});
+
+describe("VMM console commands", () => {
+  test("exits, stats and shadow under trap-and-emulate", async () => {
+    await withClient(async (dc) => {
+      await launch(dc, SHADOW, { technique: "trap-and-emulate" }, () =>
+        dc.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: "vm-exit-sfence" }] }));
+      await stopAfter(dc, () => dc.continueRequest({ threadId: 1 }));
+      const exits = (await repl(dc, "exits 5")).split("\n").filter((l) => l.startsWith("#"));
+      assert.equal(exits.length, 5);
+      const seqs = exits.map((l) => Number(/^#(\d+)/.exec(l)![1]));
+      assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), "newest last");
+      assert.match(exits[4], /^#\d+\s+sfence\s+0x[0-9a-f]+.*sfence\.vma.*\(\d+ cycles\)$/);
+      const csr = await repl(dc, "exits csr-write 2");
+      assert.ok(csr.split("\n").filter((l) => l.startsWith("#")).every((l) => /csr-write/.test(l)));
+      assert.match(await failing(repl(dc, "exits bogus")), /neither a count nor an exit reason/);
+      const stats = await repl(dc, "stats");
+      assert.match(stats, /^csr-write\s+\d+\s+\d+$/m);
+      assert.match(stats, /^total\s+\d+\s+\d+$/m);
+      assert.match(stats, /exits per million instructions: \d+/);
+      assert.match(stats, /slowdown ×\d+\.\d\d/);
+      const shadow = await repl(dc, "shadow pc");
+      assert.match(shadow, /guest table \(GVA → GPA\)|guest: no translation/);
+      assert.match(shadow, /shadow \(sv39 root=0x[0-9a-f]+ asid=\d+ S\) at hpa 0x[0-9a-f]+ \(GVA → HPA\)/);
+      assert.match(shadow, /p2m: gpa 0x[0-9a-f]+ → hpa 0x[0-9a-f]+/);
+      assert.match(shadow, /^consistent/m);
+      assert.match(await repl(dc, "help"), /exits \[REASON\] \[N\]/);
+      const completions = (await dc.completionsRequest({ text: "sta", column: 4 })).body.targets.map((t) => t.label);
+      assert.ok(completions.includes("stats"));
+    });
+  });
+
+  test("under native they say there is no VMM", async () => {
+    await withClient(async (dc) => {
+      await launch(dc, UART_MMIO, { technique: "native" });
+      for (const cmd of ["exits", "stats", "shadow 0x80000000"]) assert.match(await repl(dc, cmd), /^no VMM/);
+    });
+  });
+});
+
+describe("panels under trap-and-emulate", () => {
+  test("hyperstep/exits returns records and every reason with its count", async () => {
+    await withClient(async (dc) => {
+      await launch(dc, UART_MMIO, { technique: "trap-and-emulate" }, () =>
+        dc.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: "vm-exit-mmio-read", condition: 'register == "SCR"' }] }));
+      await stopAfter(dc, () => dc.continueRequest({ threadId: 1 }));
+      const body = (await dc.customRequest("hyperstep/exits", { count: 50 })).body;
+      assert.equal(body.technique, "trap-and-emulate");
+      assert.equal(body.available, true);
+      assert.ok(body.exits.length > 0);
+      assert.equal(body.exits[0].reason, "mmio-read", "newest first: the exit that stopped us");
+      assert.equal(body.exits[0].details.register, "SCR");
+      const byId = new Map(body.reasons.map((r: { id: string; count: number }) => [r.id, r.count]));
+      assert.ok((byId.get("mmio-write") as number) >= 6, "the line setup's writes are counted");
+      assert.equal(byId.get("mmio-read"), body.exits.filter((e: { reason: string }) => e.reason === "mmio-read").length);
+      const only = (await dc.customRequest("hyperstep/exits", { reasons: ["mmio-write"] })).body;
+      assert.ok(only.exits.every((e: { reason: string }) => e.reason === "mmio-write"));
+      const devices = (await dc.customRequest("hyperstep/devices", {})).body;
+      assert.deepEqual(devices.devices.map((d: { id: string }) => d.id), ["uart", "clint", "plic"]);
+    });
+  });
+
+  test("hyperstep/pageTables returns the guest tree and a shadow tree for the shadow-paging sample", async () => {
+    await withClient(async (dc) => {
+      await launch(dc, SHADOW, { technique: "trap-and-emulate" }, () =>
+        dc.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: "vm-exit-sfence" }] }));
+      await stopAfter(dc, () => dc.continueRequest({ threadId: 1 }));
+      const body = (await dc.customRequest("hyperstep/pageTables", {})).body;
+      assert.equal(body.technique, "trap-and-emulate");
+      const guest = body.trees.find((t: { id: string }) => t.id === "guest");
+      assert.ok(guest, "the guest's own tree");
+      assert.equal(guest.tableSpace, "gpa");
+      const shadows = body.trees.filter((t: { kind: string }) => t.kind === "shadow");
+      assert.ok(shadows.length >= 1);
+      assert.ok(shadows.every((t: { id: string; tableSpace: string; output: string }) => t.id.startsWith("shadow:") && t.tableSpace === "hpa" && t.output === "hpa"));
+      assert.equal(shadows.filter((t: { active: boolean }) => t.active).length, 1, "one shadow root is current");
+      assert.ok(shadows.some((t: { root: { entries: unknown[] } }) => t.root.entries.length > 0), "a filled shadow");
+      assert.ok(body.p2m.length >= 1);
+      assert.ok(body.writeProtected.length >= 1, "the guest's page-table pages are write-protected");
+    });
+  });
+});
+
+describe("stepping into an exit", () => {
+  test("an instruction step over an exiting instruction stops inside the VMM, and the next step returns to the guest", async () => {
+    await withClient(async (dc) => {
+      await launch(dc, SAMPLE("trap-and-emulate", "trap_and_emulate.S"), { technique: "trap-and-emulate" });
+      let frames: DebugProtocol.StackFrame[] = [];
+      for (let i = 0; i < 50; i++) {
+        const stop = await stopAfter(dc, () => dc.stepInRequest({ threadId: 1, granularity: "instruction" }));
+        assert.equal(stop.body.reason, "step");
+        frames = (await dc.stackTraceRequest({ threadId: 1 })).body.stackFrames;
+        if (frames[0].name.startsWith("vmm:")) break;
+      }
+      const [vmm, guest] = frames;
+      assert.match(vmm.name, /^vmm: emulate \S+/);
+      assert.ok(vmm.source?.sourceReference, "a generated document");
+      assert.ok(!guest.name.startsWith("vmm:"), "the guest frame is below");
+      const doc = (await dc.sourceRequest({ sourceReference: vmm.source!.sourceReference!, source: vmm.source })).body.content;
+      assert.match(doc, /^VM exit #\d+: \S+/);
+      assert.match(doc, /^1\. decode/m);
+      assert.match(doc, /^VMM: /m);
+      const pcInside = guest.instructionPointerReference;
+      await stopAfter(dc, () => dc.stepInRequest({ threadId: 1, granularity: "instruction" }));
+      const back = (await dc.stackTraceRequest({ threadId: 1 })).body.stackFrames;
+      assert.ok(!back[0].name.startsWith("vmm:"), "back in the guest");
+      assert.equal(back[0].instructionPointerReference, pcInside, "leaving the VMM frame runs nothing");
+    });
+  });
+});
