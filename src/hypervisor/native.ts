@@ -1,5 +1,7 @@
 import type { StopReason } from "../machine/board";
 import type { VirtBoard } from "../machine/virt";
+import { clintView, plicView, uartView } from "./device_views";
+import { readPageTable, type DeviceState, type PageTableSet } from "./inspect";
 import type { AddressSpace, Target, TargetLine, TargetSymbol, TargetTlbEntry, TargetTranslation, WatchAccess } from "./target";
 
 const PAGE = 4096n;
@@ -99,20 +101,11 @@ export class NativeTarget implements Target {
   }
 
   translate(va: bigint, access: "r" | "w" | "x", priv?: number): TargetTranslation {
-    const hart = this.board.hart;
-    const saved = hart.prv;
-    // The hart's debugger walk uses its current privilege; borrowing another one for the walk alone
-    // changes nothing else (the walk has no side effects and nothing runs meanwhile).
-    if (priv !== undefined) hart.prv = priv;
-    try {
-      const t = hart.translate(va, access);
-      const steps = "steps" in t ? t.steps : [];
-      const walk = steps.map((s) => ({ level: s.level, pteAddr: BigInt(s.pteAddr), pte: s.pte }));
-      if ("fault" in t) return { ok: false, cause: t.fault, steps: walk };
-      return { ok: true, pa: BigInt(t.pa), steps: walk, translated: walk.length > 0 };
-    } finally {
-      hart.prv = saved;
-    }
+    const t = this.board.hart.translate(va, access, priv);
+    const steps = "steps" in t ? t.steps : [];
+    const walk = steps.map((s) => ({ level: s.level, pteAddr: BigInt(s.pteAddr), pte: s.pte }));
+    if ("fault" in t) return { ok: false, cause: t.fault, steps: walk };
+    return { ok: true, pa: BigInt(t.pa), steps: walk, translated: walk.length > 0 };
   }
 
   tlbEntries(): TargetTlbEntry[] {
@@ -124,6 +117,29 @@ export class NativeTarget implements Target {
       level: e.level,
       flags: e.flags,
     }));
+  }
+
+  /** The guest's Sv39 table, when its satp turns translation on; no VMM tables, no p2m. */
+  pageTableTrees(limit: number): PageTableSet {
+    const satp = this.board.hart.readCsr(0x180) ?? 0n;
+    if (satp >> 60n !== 8n) return { trees: [], p2m: [], writeProtected: [], note: "satp is Bare: the guest does not translate addresses" };
+    const asid = Number((satp >> 44n) & 0xffffn);
+    const { root, truncated } = readPageTable((satp & ((1n << 44n) - 1n)) << 12n, "sv39", (a) => this.readPte(a), limit);
+    return {
+      trees: [{ id: "guest", kind: "guest", label: `guest (satp, ASID ${asid})`, mode: "sv39", input: "va", output: "pa", tableSpace: "pa", root, active: true, truncated }],
+      p2m: [],
+      writeProtected: [],
+    };
+  }
+
+  deviceStates(): DeviceState[] {
+    const b = this.board;
+    return [uartView(b.uart.state(), b.uart.base), clintView(b.clint), plicView(b.plic.state(), b.plic.base)];
+  }
+
+  private readPte(pa: bigint): bigint | undefined {
+    if (pa > BigInt(Number.MAX_SAFE_INTEGER) || !this.board.ram.contains(Number(pa), 8)) return undefined;
+    return this.board.ram.view.getBigUint64(Number(pa) - this.board.ram.base, true);
   }
 
   private physical(space: AddressSpace, addr: bigint, access: "r" | "w"): bigint | undefined {

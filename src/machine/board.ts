@@ -1,9 +1,9 @@
 import { Bus } from "./bus";
 import type { HaltSink, IrqLine, MmioDevice } from "./device";
 import { Clint } from "./devices/clint";
-import { runFast } from "./hart/exec";
 import { Hart } from "./hart/hart";
 import { ramWritten } from "./hart/mem";
+import { runFast } from "./hart/run";
 import type { StopReason } from "./hart/stop";
 import { enterTrap, pendingInterrupt, wakeable } from "./hart/trap";
 import { Ram } from "./memory";
@@ -62,8 +62,9 @@ const INTERRUPT = 1n << 63n;
  * run() returns { kind: "idle" } and the hart stays waiting; an interrupt line raised later (UART
  * input through the PLIC) wakes it on the next run().
  *
- * Hooks cost nothing when unused: with breakpoints set, slices are one instruction long and the pc
- * is checked between them; watches and the trap hook live on the hart's slow paths only.
+ * Hooks cost nothing when unused: breakpoints are checked by the interpreter only in pages that have
+ * one and compiled into translated code as exits (hart/run.ts), so pages without breakpoints run at
+ * full speed; watches and the trap hook live on the hart's slow paths only.
  */
 export class Board implements HaltSink {
   readonly ram: Ram;
@@ -185,9 +186,11 @@ export class Board implements HaltSink {
         }
       }
       let slice = left;
-      if (h.breakpoints.size > 0) {
-        if (!first && h.breakpoints.hasNum(h.pcNum)) return { kind: "breakpoint", pc: h.pc };
+      if (h.breakpoints.size > 0 && h.breakpoints.hasNum(h.pcNum)) {
+        if (!first) return { kind: "breakpoint", pc: h.pc };
+        // The run starts on a breakpoint (resuming from it): that one instruction runs regardless.
         slice = 1;
+        h.bpIgnore = true;
       }
       const deadline = this.clint.deadline();
       if (deadline >= 0) slice = Math.min(slice, deadline - h.retired);
@@ -195,6 +198,7 @@ export class Board implements HaltSink {
       h.sliceTraps = 0;
       const before = h.retired;
       runFast(h, slice);
+      h.bpIgnore = false;
       left -= h.retired - before + h.sliceTraps;
       first = false;
     }

@@ -5,15 +5,23 @@ import { Op } from "./ops";
 import { execSlow } from "./system";
 
 /**
- * The hot loop: executes up to `budget` instructions, or fewer when something needs the board
- * (h.yieldReq: a trap, a CSR write, MMIO, WFI, a hook). It allocates nothing per instruction.
+ * The interpreter: executes instructions until `end` (a value of h.retired), or fewer when something
+ * needs the board (h.yieldReq: a trap, a CSR write, MMIO, WFI, a hook, a breakpoint). It allocates
+ * nothing per instruction. `step()` runs here, and so does all code that is not hot enough to be
+ * translated (run.ts decides; translate.ts translates).
  *
  * Registers are lo/hi int32 pairs (hart.ts). Per instruction: find the decoded pair in the current
  * code page's block (refilled out of line when the pc leaves the page), dispatch on the op number,
  * and for loads/stores try the software TLB inline before calling the slow path.
  *
- * Measured speed and method: hart.ts header.
+ * Breakpoints: in a page that has some (and only there), each pc is looked up in the page's map of
+ * breakpoint slots before its instruction runs; a hit stops the run with { kind: "breakpoint" }.
+ *
+ * `mode` says when to hand back to the dispatcher early: LEAVE_PAGE when the pc leaves the current
+ * (wholly executable) page, BLOCK_END after the next control transfer or out-of-line instruction.
+ * Returns false when it stopped because `end` was reached (the pc may be mid-block), else true.
  */
+export const enum Mode { Run = 0, LeavePage = 1, BlockEnd = 3 }
 
 const TWO32 = 4294967296;
 const PAGE = 1 / 4096;
@@ -25,7 +33,12 @@ function ramIndex(tag: Float64Array, add: Float64Array, ea: number, size: number
   return tag[i] === vp && (ea & 4095) <= 4096 - size ? ea + add[i] : -1;
 }
 
-export function runFast(h: Hart, budget: number): void {
+/** The breakpoint slots of the page at `vbase`, when breakpoints are armed and it has some. */
+function breakMap(h: Hart, vbase: number): Uint8Array | undefined {
+  return h.bpIgnore || h.breakpoints.size === 0 || vbase !== vbase ? undefined : h.breakpoints.pageMap(vbase);
+}
+
+export function interpret(h: Hart, end: number, mode: Mode): boolean {
   const x = h.x;
   const ram = h.bus.ram;
   const dv = ram.view;
@@ -33,18 +46,28 @@ export function runFast(h: Hart, budget: number): void {
   const tagR = h.tagR, addR = h.addR, tagW = h.tagW, addW = h.addW;
   let pc = h.pcNum;
   let ret = h.retired;
-  const end = ret + budget;
+  const leavePage = (mode & Mode.LeavePage) !== 0;
+  const blockEnd = mode === Mode.BlockEnd;
   let blk = h.cpBlk;
   let base = h.cpBase;
+  let bpm = breakMap(h, base);
   loop: while (ret < end) {
     let off = pc - base;
     if (!(off >= 0 && off <= 4094)) {
+      if (leavePage && base === base) break;
       h.pcNum = pc;
       h.retired = ret;
       if (!enterCodePage(h, pc)) { pc = h.pcNum; break; }
       blk = h.cpBlk;
       base = h.cpBase;
       off = h.cpOff;
+      bpm = breakMap(h, pc - off);
+    }
+    if (bpm !== undefined && bpm[off >> 1] !== 0) {
+      h.pcNum = pc;
+      h.pendingStop = { kind: "breakpoint", pc: h.pc };
+      h.yieldReq = true;
+      break;
     }
     let w = blk[off];
     let imm = blk[off + 1];
@@ -72,6 +95,7 @@ export function runFast(h: Hart, budget: number): void {
         x[rd] = next | 0; x[rd + 1] = Math.floor(next / TWO32) | 0;
         pc = pc + imm;
         ret++;
+        if (blockEnd) break loop;
         continue;
       case Op.Jalr: {
         const lo = x[rs1], hi = x[rs1 + 1];
@@ -84,38 +108,45 @@ export function runFast(h: Hart, budget: number): void {
           pc = h.pcNum; // NaN: the fetch faults with the exact address
         }
         ret++;
+        if (blockEnd) break loop;
         continue;
       }
       case Op.Beq:
         pc = x[rs1] === x[rs2] && x[rs1 + 1] === x[rs2 + 1] ? pc + imm : next;
         ret++;
+        if (blockEnd) break loop;
         continue;
       case Op.Bne:
         pc = x[rs1] !== x[rs2] || x[rs1 + 1] !== x[rs2 + 1] ? pc + imm : next;
         ret++;
+        if (blockEnd) break loop;
         continue;
       case Op.Blt: {
         const a = x[rs1 + 1], b = x[rs2 + 1];
         pc = a < b || (a === b && x[rs1] >>> 0 < x[rs2] >>> 0) ? pc + imm : next;
         ret++;
+        if (blockEnd) break loop;
         continue;
       }
       case Op.Bge: {
         const a = x[rs1 + 1], b = x[rs2 + 1];
         pc = a > b || (a === b && x[rs1] >>> 0 >= x[rs2] >>> 0) ? pc + imm : next;
         ret++;
+        if (blockEnd) break loop;
         continue;
       }
       case Op.Bltu: {
         const a = x[rs1 + 1] >>> 0, b = x[rs2 + 1] >>> 0;
         pc = a < b || (a === b && x[rs1] >>> 0 < x[rs2] >>> 0) ? pc + imm : next;
         ret++;
+        if (blockEnd) break loop;
         continue;
       }
       case Op.Bgeu: {
         const a = x[rs1 + 1] >>> 0, b = x[rs2 + 1] >>> 0;
         pc = a > b || (a === b && x[rs1] >>> 0 >= x[rs2] >>> 0) ? pc + imm : next;
         ret++;
+        if (blockEnd) break loop;
         continue;
       }
       case Op.Lb: case Op.Lh: case Op.Lw: case Op.Ld: case Op.Lbu: case Op.Lhu: case Op.Lwu: {
@@ -253,9 +284,10 @@ export function runFast(h: Hart, budget: number): void {
         execSlow(h);
         pc = h.pcNum;
         ret = h.retired;
-        if (h.yieldReq) break loop;
+        if (h.yieldReq || blockEnd) break loop;
         blk = h.cpBlk;
         base = h.cpBase;
+        bpm = breakMap(h, base);
         continue;
     }
     pc = next;
@@ -263,6 +295,7 @@ export function runFast(h: Hart, budget: number): void {
   }
   h.pcNum = pc;
   h.retired = ret;
+  return ret < end;
 }
 
 function shl(x: Int32Array, rd: number, lo: number, hi: number, s: number): void {

@@ -12,20 +12,49 @@
  * within ±2^38 (Sv39) or below 2^53 (physical), where doubles are exact; a jump to anything else is
  * kept exactly in `wildPc` until the fetch fault that it must cause reports it.
  *
- * ## Speed (measured 2026-11-21, node 20, `npx esbuild --bundle --platform=node --format=esm`)
- * gcc -O2 rv64imac guests, bare M-mode, timed in-process around Board.run:
- *   bitwise CRC32 over 4 KiB × 200 (56.6 M instructions): 78–84 MIPS idle, 70–76 with the other
- *   core busy; 24×24 int64 matrix multiply (101 M instructions): about 68 MIPS idle.
- * `exec.ts` runs instructions from a decoded-instruction cache (one block per physical code page,
- * dropped when the page is written), through a software TLB of RAM pages per access kind, with no
- * allocation per instruction. Everything rare (CSRs, traps, atomics, MMIO, page walks, PMP) is out
- * of line. The cache is keyed by physical page and filled lazily, which is where translating hot
- * blocks into JS functions can plug in later.
+ * ## Execution: an interpreter, and translation of hot pages into JavaScript
+ * `run.ts` dispatches per 4 KiB code page. Cold code runs in `exec.ts`, an interpreter over a
+ * decoded-instruction cache (one block per physical code page) with a software TLB of RAM pages per
+ * access kind and no allocation per instruction; everything rare (CSRs, traps, atomics, MMIO, page
+ * walks, PMP) is out of line. A page that has run `translator.threshold` instructions (20,000) is
+ * translated by `translate.ts` into JavaScript with `new Function`: one function per loop nest in the
+ * page (plus one for its other blocks), registers in JS locals, loops that branch back kept inside the
+ * function, numeric literals, an inline software-TLB probe per load/store. Translated code handles the
+ * common case only and otherwise stops before the instruction with exact state ("bails") and lets the
+ * interpreter do it: TLB misses, MMIO, watched pages, stores to code, CSR access, xRET, fences, WFI,
+ * traps, breakpoints, and blocks that do not fit the remaining budget (so timer deadlines stay exact).
+ * translate.ts documents the rules; test/unit/machine/hart/translate.test.ts and
+ * test/oracle/fastpath.test.ts check translated runs against step() runs and QEMU. `step()` (a run of 1)
+ * and runs with `translator.enabled = false` use the interpreter alone.
  *
- * The files beside this one each do one job: decode, exec (hot loop), system (slow instructions),
- * csr, trap, mmu (Sv39 walk), tlb, pmp, mem (slow memory path and software TLB fill), counters.
+ * Breakpoints cost nothing in pages without one: the interpreter looks them up only in pages that have
+ * some (a per-page slot map), translated code has them compiled in as bails, and a change of the
+ * breakpoints of a page drops that page's translation (re-setting the same set, as the debugger does
+ * before every slice, keeps it).
+ *
+ * Decoded and translated code is dropped when a write overlaps the decoded bytes of its page (writes
+ * to data that shares the page do not drop it; mem.ts), so self-modifying code stays exact; a page
+ * whose translation keeps being dropped waits twice as long each time before it is translated again.
+ *
+ * ## Speed (measured 2026-11-21, node 20, bundled; the machine's 2 cores shared with other jobs)
+ * `npm run -s bench` (CRC32 + 96×96 int32 matrix multiply, gcc -O2, 114.9 M instructions, medians of 5;
+ * QEMU TCG 7.2 on the same guest ×16), three runs at load average 3.3–3.6: 610, 644 and 668 MIPS
+ * against QEMU's 3,262–3,277 (QEMU 4.9–5.4× faster); earlier runs at load 3–9 gave 300–430. The
+ * interpreter alone (translator.enabled = false) runs it at 63–77 MIPS. By phase: the CRC loop runs
+ * translated at 2,300–3,000 MIPS, the matrix multiply at 290–700 (3 probed loads in 8 instructions);
+ * much of the rest is V8 tiering up each new function (V8's own interpreter runs it at 10–30 MIPS
+ * until TurboFan has compiled it, 2–50 ms on a loaded machine).
+ * Breakpoints: dap_bench.S with 100 breakpoints (on code never run) and 4 data breakpoints (on memory
+ * never touched), reset before every slice as the debugger does, in-process, median of 25: 1.03× the
+ * time without (it was 10.4×); through the adapter (bench/dap_bench.ts), whose runs now take 35–55 ms,
+ * 0.63–1.55× from run to run.
+ *
+ * The files beside this one each do one job: decode, exec (interpreter), run (dispatcher), translate
+ * (JavaScript translation), breakpoints, system (slow instructions), csr, trap, mmu (Sv39 walk), tlb,
+ * pmp, mem (slow memory path, software TLB fill, code invalidation), counters.
  */
 import type { Bus } from "../bus";
+import { BreakpointSet } from "./breakpoints";
 import { Counter } from "./counters";
 import { csrRead, csrWrite } from "./csr";
 import { flushFast, FAST_SIZE } from "./mem";
@@ -33,18 +62,24 @@ import { type MmuAccess, translateForDebugger, type Translation } from "./mmu";
 import { Pmp } from "./pmp";
 import type { StopReason } from "./stop";
 import { Tlb, type TlbEntry } from "./tlb";
+import type { Region } from "./translate";
 import { enterTrap } from "./trap";
 
-/** A set of breakpoint addresses. Empty, it costs nothing: the board then uses its fast run loop. */
-export class BreakpointSet {
-  private readonly pcs = new Set<number>();
-  add(pc: bigint): void { this.pcs.add(Number(BigInt.asIntN(64, pc))); }
-  delete(pc: bigint): boolean { return this.pcs.delete(Number(BigInt.asIntN(64, pc))); }
-  has(pc: bigint): boolean { return this.pcs.has(Number(BigInt.asIntN(64, pc))); }
-  clear(): void { this.pcs.clear(); }
-  get size(): number { return this.pcs.size; }
-  /** Internal: membership of a pc in the hart's number form. */
-  hasNum(pc: number): boolean { return this.pcs.has(pc); }
+export { BreakpointSet } from "./breakpoints";
+
+/** Translation of hot code into JavaScript (translate.ts, run.ts): on by default. */
+export interface TranslatorOptions {
+  enabled: boolean;
+  /** Instructions the interpreter runs in a page before the page is translated (0: at first entry). */
+  threshold: number;
+}
+
+/** What the translator did since reset (for tests and the benchmark). */
+export interface TranslatorStats {
+  /** Regions compiled, counting rebuilds. */
+  compiled: number;
+  /** Instructions retired inside translated code. */
+  translatedInstructions: number;
 }
 
 /** A physical memory watch. `onHit` returns true to stop the run after the accessing instruction. */
@@ -104,6 +139,17 @@ export class Hart {
 
   // ---- decoded-instruction cache: one block per physical RAM page holding executed code ----
   readonly codeBlocks: (Int32Array | undefined)[];
+  /** Per RAM page: the range of page offsets decoded so far (lo > hi: none); writes elsewhere keep the code. */
+  readonly codeLo: Int16Array;
+  readonly codeHi: Int16Array;
+  /** Per RAM page: its translated region, instructions interpreted in it, times its region was dropped. */
+  readonly regions: (Region | undefined)[];
+  readonly heat: Float64Array;
+  readonly invalidations: Uint8Array;
+  /** Per RAM page not yet translated: the page offsets where control entered it. */
+  readonly pageSeeds = new Map<number, Set<number>>();
+  readonly translator: TranslatorOptions = { enabled: true, threshold: 20_000 };
+  readonly translatorStats: TranslatorStats = { compiled: 0, translatedInstructions: 0 };
   /** Virtual base of the code page being executed (NaN: none) and its block. */
   cpBase = NaN;
   cpBlk: Int32Array;
@@ -123,7 +169,12 @@ export class Hart {
   pendingStop: StopReason | undefined = undefined;
 
   // ---- hooks (all free when unused) ----
+  /** Breakpoints stop a run before the instruction at their pc (never before a run's first one). */
   readonly breakpoints = new BreakpointSet();
+  /** Set by the board while it executes the one instruction a run starts at, which may be a breakpoint. */
+  bpIgnore = false;
+  /** The last run stopped in the middle of a block (its budget ran out): the pc is no block entry. */
+  midBlock = false;
   onTrap: ((cause: bigint, tval: bigint, pc: bigint) => boolean) | undefined = undefined;
   /** False: interrupts are taken only through takeTrap (the QEMU oracle follows QEMU's timing). */
   autoInterrupts = true;
@@ -134,7 +185,13 @@ export class Hart {
   time: TimeSource = { mtime: () => 0n };
 
   constructor(readonly bus: Bus) {
-    this.codeBlocks = new Array<Int32Array | undefined>(Math.ceil(bus.ram.size / 4096));
+    const pages = Math.ceil(bus.ram.size / 4096);
+    this.codeBlocks = new Array<Int32Array | undefined>(pages);
+    this.codeLo = new Int16Array(pages).fill(4096);
+    this.codeHi = new Int16Array(pages);
+    this.regions = new Array<Region | undefined>(pages);
+    this.heat = new Float64Array(pages);
+    this.invalidations = new Uint8Array(pages);
     this.cpBlk = new Int32Array(4096);
     // A software-TLB slot is indexed by the low bits of the page number, like the TLB set.
     this.tlb.onEvict = (vpn) => {
@@ -164,6 +221,14 @@ export class Hart {
     this.waiting = false;
     this.tlb.flush(-1, -1);
     this.codeBlocks.fill(undefined);
+    this.codeLo.fill(4096);
+    this.codeHi.fill(0);
+    this.regions.fill(undefined);
+    this.heat.fill(0);
+    this.invalidations.fill(0);
+    this.pageSeeds.clear();
+    this.translatorStats.compiled = 0;
+    this.translatorStats.translatedInstructions = 0;
     flushFast(this);
     this.pc = entry;
   }
@@ -174,6 +239,7 @@ export class Hart {
     return this.wildPc ?? BigInt.asUintN(64, BigInt(this.pcNum));
   }
   set pc(v: bigint) {
+    this.midBlock = false;
     const s = BigInt.asIntN(64, v);
     if (s >= -(1n << 52n) && s < 1n << 52n) {
       this.pcNum = Number(s);
@@ -216,9 +282,13 @@ export class Hart {
     return true;
   }
 
-  /** A page walk for the debugger: no A/D updates, no TLB fill, no trap. */
-  translate(va: bigint, access: MmuAccess): Translation {
-    return translateForDebugger(this, va, access);
+  /**
+   * A page walk for the debugger: no A/D updates, no TLB fill, no trap. It walks for the current
+   * privilege, or for `priv` (0 = U, 1 = S, 3 = M) as if the hart were in that mode (data accesses
+   * from M still honour MPRV).
+   */
+  translate(va: bigint, access: MmuAccess, priv?: number): Translation {
+    return translateForDebugger(this, va, access, priv);
   }
 
   tlbEntries(): TlbEntry[] {

@@ -10,7 +10,8 @@ import { raiseException } from "./trap";
  * Software TLB (one per access kind, FAST_SIZE direct-mapped slots): a slot maps a virtual page
  * (tag = floor(va / 4096)) to RAM, as `add` with RAM index = va + add. A page gets a slot only when
  * the whole page is RAM, translation and PMP allow the access for the whole page, no watch covers
- * it, and (for writes) it holds no decoded code and its D bit is set. The architectural TLB drops
+ * it, and (for writes) it holds no decoded code and its D bit is set. So every store to a page that
+ * holds code goes through here, and drops the code if it overlaps the bytes decoded (ramWritten). The architectural TLB drops
  * the slot of every entry it evicts. Everything is
  * flushed when privilege, MPRV/MPP, SUM, MXR, satp, sfence.vma or PMP change.
  *
@@ -30,18 +31,58 @@ export function flushFast(h: Hart): void {
   h.cpBase = NaN;
 }
 
-/** Drops decoded code for RAM bytes [pa, pa+len) (called for every RAM write outside the hot loop). */
+/**
+ * Drops decoded and translated code for RAM bytes [pa, pa+len) (called for every RAM write outside
+ * the hot loop). Only a write that overlaps the bytes decoded so far in a page drops its code, so
+ * data that shares a page with code (small guests put .bss right after .text) does not.
+ */
 export function ramWritten(h: Hart, pa: number, len: number): void {
   const base = h.bus.ram.base;
   const first = Math.floor((pa - base) / 4096), last = Math.floor((pa + len - 1 - base) / 4096);
   for (let p = first; p <= last; p++) {
     if (h.codeBlocks[p] === undefined) continue;
-    h.codeBlocks[p] = undefined;
+    const from = pa - base - p * 4096, to = from + len;
+    if (to <= h.codeLo[p] || from >= h.codeHi[p]) continue;
+    dropCode(h, p);
     if (h.cpRam === p * 4096) {
       h.cpBase = NaN;
       h.yieldReq = true;
     }
   }
+}
+
+/** Forgets the decoded and translated code of RAM page `p`. */
+export function dropCode(h: Hart, p: number): void {
+  h.codeBlocks[p] = undefined;
+  if (h.regions[p] !== undefined) {
+    h.regions[p] = undefined;
+    if (h.invalidations[p] < 255) h.invalidations[p]++;
+  }
+  h.heat[p] = 0;
+  h.codeLo[p] = 4096;
+  h.codeHi[p] = 0;
+}
+
+function noteCode(h: Hart, page: number, off: number, len: number): void {
+  if (off < h.codeLo[page]) h.codeLo[page] = off;
+  if (off + len > h.codeHi[page]) h.codeHi[page] = off + len;
+}
+
+/**
+ * The decoded word 0 of the instruction at `off` in RAM page `page` (which has a block), decoding it
+ * now if needed; −1 for a 32-bit instruction that crosses into the next page (never cached).
+ */
+export function decodedWord(h: Hart, page: number, off: number): number {
+  const blk = h.codeBlocks[page]!;
+  if (blk[off] === 0) {
+    const view = h.bus.ram.view, at = page * 4096 + off;
+    const low = view.getUint16(at, true);
+    if ((low & 3) !== 3) decodeInto(low, 2, blk, off);
+    else if (off < 4094) decodeInto(view.getInt32(at, true), 4, blk, off);
+    else blk[off] = -1;
+    noteCode(h, page, off, blk[off] > 0 ? blk[off] >>> 28 : 2);
+  }
+  return blk[off];
 }
 
 /** The exact address rs1 + imm as a number, or NaN with `h.wildAddr` set when it is beyond ±2^52. */
@@ -290,10 +331,13 @@ export function fillSlot(h: Hart, pc: number, off: number): boolean {
   const low = view.getUint16(h.cpRam + off, true);
   if ((low & 3) !== 3) {
     decodeInto(low, 2, blk, off);
+    noteCode(h, h.cpRam / 4096, off, 2);
   } else if (off < 4094) {
     decodeInto(view.getInt32(h.cpRam + off, true), 4, blk, off);
+    noteCode(h, h.cpRam / 4096, off, 4);
   } else {
     blk[off] = -1;
+    noteCode(h, h.cpRam / 4096, off, 2);
     const pa = resolve(h, pc + 2, 2, Acc.X, PmpAccess.X);
     if (pa < 0) return false;
     if (!h.bus.ram.contains(pa, 2)) {

@@ -128,13 +128,13 @@ function walk(h: Hart, va: number, vpn: number, acc: Acc, priv: number, steps: W
 const ACC_OF: Record<MmuAccess, Acc> = { r: Acc.R, w: Acc.W, x: Acc.X };
 
 /**
- * The debugger's view: where `va` leads for the hart's current privilege (data accesses honour
- * MPRV), by walking the tables in memory now. It bypasses the TLB, so it shows what the tables say,
+ * The debugger's view: where `va` leads for the hart's current privilege, or `asPriv` (data accesses
+ * from M honour MPRV), by walking the tables in memory now. It bypasses the TLB, so it shows what the tables say,
  * not what a stale TLB entry might still say (tlbEntries() shows that), and changes nothing.
  */
-export function translateForDebugger(h: Hart, vaIn: bigint, access: MmuAccess): Translation {
+export function translateForDebugger(h: Hart, vaIn: bigint, access: MmuAccess, asPriv = h.prv): Translation {
   const acc = ACC_OF[access];
-  const priv = dataPriv(h, acc);
+  const priv = privFor(h, acc, asPriv);
   const va = BigInt.asIntN(64, vaIn);
   if (!translating(h, priv)) {
     return va >= 0n && va < 1n << 53n ? { pa: Number(va), steps: [] } : { fault: BigInt(ACCESS_FAULT[acc]) };
@@ -148,6 +148,11 @@ export function translateForDebugger(h: Hart, vaIn: bigint, access: MmuAccess): 
 
 /** The privilege a data access runs at: with MPRV in M-mode, the one in MPP. Fetches use the current one. */
 export function dataPriv(h: Hart, acc: Acc): number {
-  if (acc !== Acc.X && h.prv === 3 && (h.mstatus & (1 << 17)) !== 0) return (h.mstatus >> 11) & 3;
-  return h.prv;
+  return privFor(h, acc, h.prv);
+}
+
+/** The privilege an access of kind `acc` made in mode `prv` runs at. */
+function privFor(h: Hart, acc: Acc, prv: number): number {
+  if (acc !== Acc.X && prv === 3 && (h.mstatus & (1 << 17)) !== 0) return (h.mstatus >> 11) & 3;
+  return prv;
 }

@@ -1,0 +1,140 @@
+/**
+ * The translator's edge cases (src/machine/hart/translate.ts, run.ts): each program runs translated
+ * (threshold 0: pages are translated at their first entry) and by step() alone, and both must stop in
+ * exactly the same state.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { Board, StopReason } from "../../../../src/machine/board";
+import { ins, type Item, li, RAM } from "./encode";
+import { boot, csrr, EBREAK, openPmp, PageTables, PTE } from "./harness";
+
+const INT = 1n << 63n;
+const CSRS = [0x300, 0x341, 0x342, 0x343, 0x344, 0x304, 0xb00, 0xb02, 0xc01];
+
+/** Byte offset of item `i` in a program of 32-bit instructions (li expands in place). */
+const at = (items: Item[], i: number): number => items.slice(0, i).reduce<number>((n, it) => n + 4 * (Array.isArray(it) ? it.length : 1), 0);
+
+interface Run { stop: StopReason; pc: bigint; instret: bigint; x: bigint[]; csrs: (bigint | undefined)[]; translated: number }
+
+function snapshot(b: Board, stop: StopReason): Run {
+  return {
+    stop, pc: b.hart.pc, instret: b.instret,
+    x: Array.from({ length: 32 }, (_, i) => b.hart.getReg(i)),
+    csrs: CSRS.map((n) => b.hart.readCsr(n)),
+    translated: b.hart.translatorStats.translatedInstructions,
+  };
+}
+
+/** Runs to the first trap the hook accepts (default: ebreak), translated or stepped. */
+function runTo(b: Board, translated: boolean, stopOn: (cause: bigint) => boolean = (c) => c === 3n, max = 2_000_000): Run {
+  b.hart.translator.threshold = 0;
+  b.hart.onTrap = stopOn;
+  let r: StopReason = { kind: "budget" };
+  for (let n = 0; n < max && r.kind === "budget"; n++) r = translated ? b.run(max) : b.step();
+  return snapshot(b, r);
+}
+
+/** Both ways from identical boards; asserts they agree and that translated code ran. */
+function twin(setup: () => Board, stopOn?: (cause: bigint) => boolean): Run {
+  const fast = runTo(setup(), true, stopOn);
+  const slow = runTo(setup(), false, stopOn);
+  assert.ok(fast.translated > 0, "the loop ran translated");
+  assert.equal(slow.translated, 0);
+  assert.deepEqual({ ...fast, translated: 0 }, { ...slow, translated: 0 });
+  return fast;
+}
+
+test("self-modifying code: a store to the running page's code takes effect at the next fetch", () => {
+  const newInsn = ins("addi", 1, 1, 7);
+  const items: Item[] = [li(5, 100n), li(6, BigInt(newInsn)), ins("auipc", 7, 0), /* L: */ ins("addi", 1, 1, 1),
+    ins("addi", 5, 5, -1), ins("addi", 8, 0, 50), ins("bne", 5, 8, 8), ins("sw", 6, 7, 0), ins("bne", 5, 0, 0), EBREAK];
+  const l = at(items, 3), bnez = at(items, 8);
+  items[7] = ins("sw", 6, 7, l - at(items, 2));
+  items[8] = ins("bne", 5, 0, l - bnez);
+  const r = twin(() => boot(items));
+  assert.equal(r.x[1], 50n + 50n * 7n);
+});
+
+test("a timer interrupt due inside a hot loop is taken at exactly the same instruction", () => {
+  const loop: Item[] = [li(5, 200_000n), /* L: */ ins("addi", 1, 1, 1), ins("xor", 2, 2, 1), ins("addi", 5, 5, -1), ins("bne", 5, 0, -12), EBREAK];
+  const setup = (): Board => {
+    const b = boot(loop);
+    b.clint.mtimecmp = 1234n; // mtime = instret / 100: due after 123,400 instructions
+    b.hart.writeCsr(0x305, BigInt(RAM + at(loop, 5)));
+    b.hart.writeCsr(0x304, 1n << 7n);
+    b.hart.writeCsr(0x300, 1n << 3n);
+    return b;
+  };
+  const r = twin(setup, (c) => c === (INT | 7n));
+  assert.equal(r.stop.kind, "trap");
+  assert.equal(r.instret, 123_400n);
+  assert.ok(r.csrs[1]! > BigInt(RAM) && r.csrs[1]! < BigInt(RAM + at(loop, 5)), "mepc lies inside the loop");
+});
+
+test("counters read inside a hot loop see the exact count", () => {
+  const loop: Item[] = [li(5, 5000n), /* L: */ csrr(6, 0xb02), ins("add", 7, 7, 6), csrr(8, 0xc00), ins("add", 9, 9, 8),
+    ins("addi", 5, 5, -1), ins("bne", 5, 0, -20), EBREAK];
+  const r = twin(() => boot(loop));
+  assert.ok(r.x[7]! > 0n && r.x[9]! > r.x[7]!);
+});
+
+test("a page fault in the middle of a translated block traps with the exact pc, tval and count", () => {
+  const VA = 0x4000_0000, ROOT = RAM + 0x100000;
+  // Walks a pointer page by page through VA; the 40th page is unmapped.
+  const loop: Item[] = [li(7, BigInt(VA)), li(5, 1000n), /* L: */ ins("addi", 1, 1, 1), ins("ld", 9, 7, 8), ins("add", 2, 2, 9),
+    ins("lui", 10, 1), ins("add", 7, 7, 10), ins("addi", 5, 5, -1), ins("bne", 5, 0, -24), EBREAK];
+  const setup = (): Board => {
+    const b = boot(loop);
+    openPmp(b);
+    const pt = new PageTables(b, ROOT);
+    pt.map(RAM, RAM, PTE.R | PTE.W | PTE.X | PTE.A | PTE.D, 2);
+    for (let i = 0; i < 39; i++) pt.map(VA + i * 4096, RAM + 0x200000 + i * 4096, PTE.R | PTE.A);
+    b.hart.writeCsr(0x180, pt.satp());
+    b.hart.priv = 1;
+    return b;
+  };
+  const r = twin(setup, (c) => c === 13n);
+  assert.equal(r.csrs[2], 13n);
+  assert.equal(r.csrs[3], BigInt(VA + 39 * 4096 + 8));
+  assert.equal(r.csrs[1], BigInt(RAM + at(loop, 3)));
+  assert.equal(r.x[1], 40n);
+});
+
+test("breakpoints set and cleared between runs stop translated code exactly, and re-setting the same set recompiles nothing", () => {
+  const loop: Item[] = [li(5, 100_000n), /* L: */ ins("addi", 1, 1, 1), ins("addi", 2, 2, 3), ins("addi", 5, 5, -1), ins("bne", 5, 0, -12), EBREAK];
+  const b = boot(loop);
+  b.hart.translator.threshold = 0;
+  b.hart.onTrap = (c) => c === 3n;
+  assert.equal(b.run(5000).kind, "budget");
+  assert.ok(b.hart.translatorStats.translatedInstructions > 0);
+  const bp = BigInt(RAM + at(loop, 2));
+  b.hart.breakpoints.add(bp);
+  const first = b.run(1_000_000);
+  assert.deepEqual(first, { kind: "breakpoint", pc: bp });
+  const x1 = b.hart.getReg(1), n = b.instret;
+  assert.equal(b.hart.getReg(2), 3n * (x1 - 1n), "stopped before the breakpoint's instruction");
+  // Resuming from a breakpoint runs it, and stops there again one iteration (4 instructions) later.
+  assert.deepEqual(b.run(1_000_000), { kind: "breakpoint", pc: bp });
+  assert.equal(b.instret, n + 4n);
+  const compiled = b.hart.translatorStats.compiled;
+  b.hart.breakpoints.clear();
+  b.hart.breakpoints.add(bp);
+  assert.deepEqual(b.run(1_000_000), { kind: "breakpoint", pc: bp });
+  assert.equal(b.hart.translatorStats.compiled, compiled, "the same breakpoints again: the region stays");
+  b.hart.breakpoints.clear();
+  const end = b.run(1_000_000);
+  assert.equal(end.kind, "trap");
+  assert.equal(b.hart.getReg(1), 100_000n);
+  assert.equal(b.hart.getReg(2), 300_000n);
+});
+
+test("step() never runs translated code; turning translation off runs the interpreter alone", () => {
+  const loop: Item[] = [li(5, 1000n), ins("addi", 1, 1, 1), ins("addi", 5, 5, -1), ins("bne", 5, 0, -8), EBREAK];
+  const b = boot(loop);
+  b.hart.translator.enabled = false;
+  b.hart.onTrap = (c) => c === 3n;
+  assert.equal(b.run(100_000).kind, "trap");
+  assert.equal(b.hart.translatorStats.translatedInstructions, 0);
+  assert.equal(b.hart.getReg(1), 1000n);
+});
