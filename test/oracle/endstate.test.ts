@@ -47,6 +47,11 @@ const OPEN_LINES: Record<string, RegExp[]> = {
   "shadow-paging/shadow_paging.S": [/^PTE edited, no sfence\.vma yet: /],
 };
 
+/** What to type into sample guests that read their UART. */
+const INPUT: Record<string, string> = {
+  "uart-echo/uart_echo.S": "hi\r\x04",
+};
+
 describe("sample guests end as on QEMU (UART output, exit code, final GPRs)", () => {
   const sources = sampleSources();
   test("there are sample guests to compare", () => assert.ok(sources.length > 0));
@@ -54,7 +59,7 @@ describe("sample guests end as on QEMU (UART output, exit code, final GPRs)", ()
     const name = src.slice(join(ROOT, "sample-guests").length + 1);
     test(name, async () => {
       const elf = buildWithGcc(src, `sample-${name.replace(/[/.]/g, "-")}`);
-      const diffs = await compareEndStates(elf, { registers: true, openLines: OPEN_LINES[name], timeoutMs: 120_000 });
+      const diffs = await compareEndStates(elf, { registers: true, openLines: OPEN_LINES[name], input: INPUT[name], timeoutMs: 120_000 });
       assert.deepEqual(diffs, []);
     });
   }

@@ -36,6 +36,8 @@ export interface EndStateOptions {
   openLines?: RegExp[];
   maxInstructions?: number;
   timeoutMs?: number;
+  /** What to type into the guest's UART (both machines get the same bytes). */
+  input?: string;
 }
 
 /** Rule 1's registers: the ones QEMU's reset ROM leaves at the entry (t0, a1, a2). */
@@ -54,6 +56,7 @@ export async function qemuEndState(elf: string, opts: EndStateOptions = {}): Pro
   const run = await runQemu(elf, {
     machine: hasTohost(elf) ? "spike" : "virt",
     timeoutMs: opts.timeoutMs,
+    input: opts.input,
     onTrace: opts.registers
       ? async (t) => {
           for await (const r of readTrace(t)) {
@@ -70,7 +73,7 @@ export async function qemuEndState(elf: string, opts: EndStateOptions = {}): Pro
 
 /** Runs our board to its halt; `entryX` (QEMU's registers at the entry) supplies rule 1's values. */
 export function ourEndState(elf: string, opts: EndStateOptions = {}, entryX?: bigint[]): EndState {
-  const g = loadGuest(elf);
+  const g = loadGuest(elf, opts.input);
   if (entryX) for (const i of ROM_REGISTERS) g.board.hart.setReg(i, entryX[i]!);
   const max = opts.maxInstructions ?? 500_000_000;
   for (;;) {

@@ -10,13 +10,16 @@ export interface LoadedGuest {
   uart(): string;
 }
 
-export function loadGuest(elfPath: string): LoadedGuest {
+/** `input` feeds the guest's UART, one byte per read, all of it available from the start. */
+export function loadGuest(elfPath: string, input = ""): LoadedGuest {
   const image = parseElf(readFileSync(elfPath));
   if (image instanceof ElfError) throw new Error(`${elfPath}: ${image.message}`);
   let out = "";
+  let next = 0;
   const tohost = findSymbol(image, "tohost");
   const board = createVirtBoard({
     uartOut: { write: (b) => (out += String.fromCharCode(b)) },
+    uartIn: { read: () => (next < input.length ? input.charCodeAt(next++) & 0xff : -1) },
     tohost: tohost === undefined ? undefined : Number(tohost.value),
   });
   board.load(image);

@@ -32,6 +32,11 @@ export interface QemuOptions {
   /** Write the per-instruction state trace to `onTrace` (implies single-stepping). */
   onTrace?: (trace: Readable) => Promise<void>;
   timeoutMs?: number;
+  /**
+   * Bytes for the guest's UART, sent once the guest has printed its first line: QEMU's UART drops
+   * what arrives before the guest has set it up.
+   */
+  input?: string;
 }
 
 export interface QemuRun {
@@ -71,12 +76,17 @@ function spawnQemu(elf: string, opts: QemuOptions, fifo: string | undefined): Pr
   const timeoutMs = opts.timeoutMs ?? 60_000;
   return new Promise((resolve, reject) => {
     const start = performance.now();
-    const child = spawn(QEMU, qemuArgs(elf, opts, fifo), { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(QEMU, qemuArgs(elf, opts, fifo), { stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
     let uart = "";
     let stderr = "";
     let timedOut = false;
     let failed: unknown;
-    child.stdout!.setEncoding("latin1").on("data", (d: string) => (uart += d));
+    child.stdout!.setEncoding("latin1").on("data", (d: string) => {
+      uart += d;
+      if (opts.input !== undefined && child.stdin?.writable && uart.includes("\n")) {
+        child.stdin.end(opts.input, "latin1");
+      }
+    });
     child.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr += d));
     const timer = setTimeout(() => {
       timedOut = true;
