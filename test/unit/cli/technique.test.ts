@@ -35,7 +35,7 @@ describe("hyperstep run --technique / --exits", () => {
     assert.match(output(), /M-mode handler: mcause = 9/);
     assert.ok(logs.some((l) => /^exit #\d+ csr-write pc 0x8\w+ M csrrw \(650 cycles\): emulated csrrw: virtual mtvec/.test(l)));
     assert.ok(logs.some((l) => /^exit #\d+ ecall pc 0x\w+ S/.test(l)));
-    assert.ok(logs.some((l) => /^  mmio-write +\d+ +\d+$/.test(l)));
+    assert.ok(logs.some((l) => /^ {2}mmio-write +\d+ +\d+$/.test(l)));
     assert.ok(logs.some((l) => /^modelled cost: \d+ cycles virtualized vs 1075 native/.test(l)));
     assert.ok(logs.some((l) => /^wall time: .* native run of the same guest: 1075 instructions/.test(l)));
   });
