@@ -5,7 +5,7 @@ import { EXIT_USAGE } from "./help";
 export class UsageError extends Error {
   override readonly name = "UsageError";
   readonly exitCode = EXIT_USAGE;
-  constructor(message: string, readonly command?: "run") {
+  constructor(message: string, readonly command?: "run" | "asm") {
     super(message);
   }
 }
@@ -26,7 +26,15 @@ export interface RunCommand {
 export const RUN_TECHNIQUES = ["native", "trap-and-emulate"] as const;
 export type RunTechnique = (typeof RUN_TECHNIQUES)[number];
 
-export type Command = RunCommand | { kind: "help"; topic?: "run" } | { kind: "version" };
+/** `hyperstep asm <source> -o <elf>`: assemble to a real ELF executable. */
+export interface AsmCommand {
+  kind: "asm";
+  source: string;
+  output: string;
+  march?: string;
+}
+
+export type Command = RunCommand | AsmCommand | { kind: "help"; topic?: "run" | "asm" } | { kind: "version" };
 
 export const DEFAULT_MEMORY = "128M";
 
@@ -37,12 +45,49 @@ export function parseArgs(argv: readonly string[]): Command {
   if (first === "--version") return { kind: "version" };
   if (first === "help") {
     if (rest.length === 0) return { kind: "help" };
-    if (rest[0] === "run" && rest.length === 1) return { kind: "help", topic: "run" };
-    throw new UsageError(`no help for '${rest.join(" ")}'; the commands are: run`);
+    if ((rest[0] === "run" || rest[0] === "asm") && rest.length === 1) return { kind: "help", topic: rest[0] };
+    throw new UsageError(`no help for '${rest.join(" ")}'; the commands are: run, asm`);
   }
   if (first === "run") return parseRun(rest);
+  if (first === "asm") return parseAsm(rest);
   if (first.startsWith("-")) throw new UsageError(`unknown option '${first}'`);
-  throw new UsageError(`unknown command '${first}'; the commands are: run`);
+  throw new UsageError(`unknown command '${first}'; the commands are: run, asm`);
+}
+
+function parseAsm(args: readonly string[]): AsmCommand | { kind: "help"; topic: "asm" } {
+  let source: string | undefined;
+  let output: string | undefined;
+  let march: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
+    const flag = eq >= 0 ? arg.slice(0, eq) : arg;
+    const value = (): string => {
+      if (eq >= 0) return arg.slice(eq + 1);
+      const v = args[++i];
+      if (v === undefined) throw new UsageError(`${flag} needs a value`, "asm");
+      return v;
+    };
+    switch (flag) {
+      case "--help":
+      case "-h":
+        return { kind: "help", topic: "asm" };
+      case "-o":
+      case "--output":
+        output = value();
+        break;
+      case "--march":
+        march = value();
+        break;
+      default:
+        if (arg.startsWith("-")) throw new UsageError(`unknown option '${arg}' for 'asm'`, "asm");
+        if (source !== undefined) throw new UsageError(`'asm' takes one source, but got '${source}' and '${arg}'`, "asm");
+        source = arg;
+    }
+  }
+  if (source === undefined) throw new UsageError("'asm' needs a source file (.S or .s)", "asm");
+  if (output === undefined) throw new UsageError("'asm' needs an output file: -o out.elf", "asm");
+  return { kind: "asm", source, output, march };
 }
 
 function parseRun(args: readonly string[]): RunCommand | { kind: "help"; topic: "run" } {

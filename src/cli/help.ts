@@ -14,6 +14,7 @@ Runs RISC-V guests on Hyperstep's simulated machine (QEMU's 'virt' board: RV64IM
 
 Commands:
   run <program>     run a guest headless; see 'hyperstep help run'
+  asm <source>      assemble a .S/.s file into an ELF executable; see 'hyperstep help asm'
   help [command]    show help
 
 Options:
@@ -49,4 +50,20 @@ Exit status:
   130                        interrupted with Ctrl-C
 
 A one-line summary (how the run ended, instructions, MIPS) goes to stderr.
+`;
+
+export const ASM_HELP = `Usage: hyperstep asm <source.S|source.s> -o <output.elf> [--march <arch>]
+
+Assembles a guest with Hyperstep's assembler (GNU as syntax; .S files go through the C preprocessor)
+and links it as 'riscv64-unknown-elf-ld -Ttext=0x80000000' would: .text at 0x80000000, entry _start.
+The ELF carries the symbols, so objdump, gdb and QEMU accept it.
+
+Options:
+  -o, --output <file>        the ELF file to write
+  --march <arch>             the architecture (default rv64imac_zicsr_zifencei); '.option arch'
+                             inside the file changes it from there on
+  --help, -h                 show this help
+
+Exit status: 0 when the ELF was written; 1 when the source has errors (each printed as
+file:line:column: error: message) or the file cannot be written; 2 for bad arguments.
 `;

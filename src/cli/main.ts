@@ -1,6 +1,7 @@
 import { version } from "../../package.json";
 import { UsageError, parseArgs, type RunCommand } from "./args";
-import { EXIT_LOAD_ERROR, GENERAL_HELP, RUN_HELP } from "./help";
+import { assembleToElf } from "./asm";
+import { ASM_HELP, EXIT_LOAD_ERROR, GENERAL_HELP, RUN_HELP } from "./help";
 import { ProgramError, loadProgram } from "./program";
 import { runProgram } from "./run";
 import { StdinSource, StdoutSink } from "./stdio";
@@ -17,13 +18,15 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   switch (command.kind) {
     case "help":
-      process.stdout.write(command.topic === "run" ? RUN_HELP : GENERAL_HELP);
+      process.stdout.write(command.topic === "run" ? RUN_HELP : command.topic === "asm" ? ASM_HELP : GENERAL_HELP);
       return 0;
     case "version":
       process.stdout.write(`hyperstep ${version}\n`);
       return 0;
     case "run":
       return run(command);
+    case "asm":
+      return assembleToElf(command, (line) => process.stderr.write(line + "\n"));
   }
 }
 

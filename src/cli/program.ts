@@ -38,7 +38,7 @@ export async function loadProgram(file: string): Promise<GuestProgram | ProgramE
 }
 
 /** Included files of an assembly source; undefined when they cannot be read. */
-function readSourceFile(p: string): string | undefined {
+export function readSourceFile(p: string): string | undefined {
   try {
     return readFileSync(p, "utf8");
   } catch {
