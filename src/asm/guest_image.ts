@@ -36,6 +36,7 @@ export function readGuestImage(
   fileName: string,
   bytes: Uint8Array,
   readFile?: (path: string) => string | undefined,
+  opts: { march?: string } = {},
 ): GuestImageResult {
   if (ELF_MAGIC.every((b, i) => bytes[i] === b)) {
     const image = parseElf(bytes);
@@ -57,7 +58,7 @@ export function readGuestImage(
   }
   const text = new TextDecoder().decode(bytes);
   const read = (p: string) => (p === fileName ? text : readFile?.(p));
-  const r = assemble(fileName, read);
+  const r = assemble(fileName, read, { march: opts.march });
   if (!r.program) {
     const first = r.errors[0];
     const where = first ? `${first.file}:${first.line}:${first.column}: ${first.message}` : "assembly failed";

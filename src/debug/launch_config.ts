@@ -1,3 +1,4 @@
+import { DEFAULT_MARCH, parseMarch } from "../asm/arch";
 import { AVAILABLE_TECHNIQUES, TECHNIQUES, type Technique } from "../hypervisor/target";
 import { NON_TRAPPING_SENSITIVE, type NonTrappingSensitive } from "../hypervisor/vm";
 import { parseMemorySize } from "../machine/memory_size";
@@ -19,6 +20,8 @@ export interface LaunchConfig {
   args: string[];
   /** A deliberately non-standard teaching option (Popek–Goldberg, x86 popf): see package.json. */
   nonTrappingSensitive: NonTrappingSensitive[];
+  /** The architecture `.S`/`.s` programs are assembled for; undefined means the assembler's default. */
+  march: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -86,6 +89,12 @@ export function parseLaunchConfig(raw: unknown = {}): LaunchConfig {
     throw new ConfigError("nonTrappingSensitive", `only applies under technique "trap-and-emulate" (the sensitive instructions must run deprivileged); technique is "${technique}"`);
   }
 
+  const march = optional<string | undefined>(args, "march", "string", undefined);
+  if (march !== undefined) {
+    const parsed = parseMarch(march);
+    if (typeof parsed === "string") throw new ConfigError("march", `${parsed}; the default is "${DEFAULT_MARCH}"`);
+  }
+
   return {
     program,
     stopOnEntry: optional(args, "stopOnEntry", "boolean", false),
@@ -95,5 +104,6 @@ export function parseLaunchConfig(raw: unknown = {}): LaunchConfig {
     cwd: optional<string | undefined>(args, "cwd", "string", undefined),
     args: argv as string[],
     nonTrappingSensitive: [...new Set(nonTrapping as NonTrappingSensitive[])],
+    march,
   };
 }

@@ -54,7 +54,7 @@ export async function loadTarget(config: LaunchConfig, uart: { out: ByteSink; in
       return undefined;
     }
   };
-  const image = readGuestImage(file, bytes, readSource);
+  const image = readGuestImage(file, bytes, readSource, { march: config.march });
   if (!image.ok) {
     if (image.diagnostics?.length) throw new AssemblyError(file, image.diagnostics);
     throw new ConfigError("program", `'${file}': ${image.error}`);

@@ -1,9 +1,11 @@
 import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import type { DebugClient } from "@vscode/debugadapter-testsupport";
 import type { DebugProtocol } from "@vscode/debugprotocol";
+import { assemble } from "../../src/asm/assemble";
 import { ROOT, buildWithGcc } from "../support/guests";
 import { failing, guest, launch, lineOf, stopAfter, topFrame, value, withClient } from "../support/dap";
 
@@ -155,6 +157,28 @@ describe("launch", () => {
       assert.deepEqual(diagnostics.map((d) => [d.file, d.line, d.column]), [[bad, 5, 9], [bad, 6, 9]]);
       if (response) assert.equal((response.body as { diagnostics: unknown[] }).diagnostics.length, 2);
       assert.match((await failing(dc.stackTraceRequest({ threadId: 1 }))), /no program/, "no half-started session");
+    });
+  });
+
+  test("march chooses the architecture the program is assembled for", async () => {
+    const src = guest("calls.S");
+    const text = (p: string) => (p === src ? readFileSync(src, "utf8") : undefined);
+    const bytesFor = (march?: string) => assemble(src, text, { march }).program!.segments[0]!.data.subarray(0, 32);
+    const loaded = async (extra: Record<string, unknown>) => {
+      let bytes = new Uint8Array();
+      await withClient(async (dc) => {
+        await launch(dc, src, extra);
+        const r = (await dc.customRequest("readMemory", { memoryReference: "pa:0x80000000", count: 32 })).body;
+        bytes = Uint8Array.from(Buffer.from(r.data, "base64"));
+      });
+      return bytes;
+    };
+    const plain = await loaded({ march: "rv64ima_zicsr_zifencei" });
+    assert.deepEqual(plain, bytesFor("rv64ima_zicsr_zifencei"));
+    assert.deepEqual(await loaded({}), bytesFor(undefined));
+    assert.notDeepEqual(plain, bytesFor(undefined), "without C nothing is compressed");
+    await withClient(async (dc) => {
+      assert.match(await launchError(dc, { program: src, march: "rv64q" }), /'march' architecture 'rv64q' must start with rv64i or rv64g/);
     });
   });
 

@@ -16,7 +16,7 @@ function fieldOf(raw: unknown): string {
 
 test("a minimal configuration gets the documented defaults", () => {
   const c = parseLaunchConfig({ program: "guest.S" });
-  assert.deepEqual(c, { program: "guest.S", stopOnEntry: false, memoryBytes: DEFAULT_MEMORY_BYTES, technique: "native", maxInstructions: undefined, cwd: undefined, args: [], nonTrappingSensitive: [] });
+  assert.deepEqual(c, { program: "guest.S", stopOnEntry: false, memoryBytes: DEFAULT_MEMORY_BYTES, technique: "native", maxInstructions: undefined, cwd: undefined, args: [], nonTrappingSensitive: [], march: undefined });
 });
 
 test("every field is read", () => {
@@ -69,4 +69,11 @@ test("memory sizes", () => {
   assert.equal(parseMemorySize("8G"), undefined, "over the 4 GiB limit");
   assert.equal(parseMemorySize("-4K"), undefined);
   assert.equal(parseMemorySize("12X"), undefined);
+});
+
+test("march picks the architecture for assembly, and a bad one is named", () => {
+  assert.equal(parseLaunchConfig({ program: "a.S", march: "rv64ima_zicsr_zifencei" }).march, "rv64ima_zicsr_zifencei");
+  assert.equal(fieldOf({ program: "a.S", march: "banana" }), "march");
+  assert.throws(() => parseLaunchConfig({ program: "a.S", march: "banana" }), /'march' architecture 'banana' is not understood.*the default is "rv64imac_zicsr_zifencei"/);
+  assert.equal(fieldOf({ program: "a.S", march: 64 }), "march");
 });
