@@ -39,11 +39,11 @@ const find = (nodes: readonly MarkedNode[], key: string): MarkedNode | undefined
   return undefined;
 };
 
-async function startStoppedAt(program: string, functionName: string): Promise<vscode.DebugSession> {
+async function startStoppedAt(program: string, functionName: string, extra: Record<string, unknown> = {}): Promise<vscode.DebugSession> {
   vscode.debug.addBreakpoints([new vscode.FunctionBreakpoint(functionName)]);
   const focused = nextEvent(vscode.debug.onDidChangeActiveStackItem, (item) => item !== undefined, EVENT_MS, `a stop at ${functionName}`);
   const started = await within(EVENT_MS, vscode.debug.startDebugging(vscode.workspace.workspaceFolders![0], {
-    type: "hyperstep", request: "launch", name: `panels: ${path.basename(program)}`, program, stopOnEntry: false,
+    type: "hyperstep", request: "launch", name: `panels: ${path.basename(program)}`, program, stopOnEntry: false, ...extra,
   }), "startDebugging");
   assert.equal(started, true);
   return (await focused)!.session;
@@ -181,5 +181,50 @@ describe("panels", () => {
     // so the test guards responsiveness (a refresh well under a second) and prints the figure.
     assert.ok(median(all) < 1000, `the median refresh took ${median(all).toFixed(1)} ms`);
     await vscode.commands.executeCommand("workbench.action.toggleSidebarVisibility");
+  });
+});
+
+describe("panels under the VMM (trap-and-emulate)", () => {
+  let session: vscode.DebugSession;
+
+  before(async () => {
+    await vscode.commands.executeCommand("workbench.action.closeAllEditors");
+    const program = path.join(vscode.workspace.workspaceFolders![0].uri.fsPath, "shadow-paging", "shadow_paging.S");
+    session = await startStoppedAt(program, "show", { technique: "trap-and-emulate" });
+  });
+
+  after(async () => {
+    await stop(session);
+    await vscode.commands.executeCommand("workbench.action.closeAllEditors");
+  });
+
+  it("Page Tables shows the VMM's shadow table beside the guest's, and how they differ", async () => {
+    await vscode.commands.executeCommand("workbench.action.closeSidebar");
+    await vscode.commands.executeCommand("workbench.action.closePanel");
+    await vscode.commands.executeCommand("hyperstep.showPageTables", "0x40000000");
+    const report = await until("the guest and shadow columns", (s) =>
+      s.pageTables && s.pageTables.summary.columns.some((c) => c.id.startsWith("shadow:")) && s.pageTables.summary.walk.length ? s.pageTables : undefined);
+    const columns = report.summary.columns;
+    assert.equal(columns[0].id, "guest");
+    assert.equal(columns[0].entries, 5, "address space A, as natively");
+    const shadow = columns.find((c) => c.id.startsWith("shadow:"))!;
+    assert.ok(shadow.entries > 0, "the shadow holds the translations the guest has faulted in");
+    // The shadow is filled lazily, so it lacks what the guest has not touched yet.
+    assert.ok(report.summary.diff.missing > 0, `missing ${report.summary.diff.missing}`);
+    assert.match(report.summary.walk.join("\n"), /shadow/i, "the walk goes through the shadow too");
+    await screenshot("panel-page-tables-shadow");
+  });
+
+  it("VM Exits lists the exits with their reasons and costs", async () => {
+    await vscode.commands.executeCommand("workbench.view.debug");
+    await vscode.commands.executeCommand("hyperstep.exits.focus");
+    const report = await until("exits in the VM Exits view", (s) => (s.exits && s.exits.summary.columns[0]?.listRows > 0 ? s.exits : undefined));
+    assert.ok(report.summary.columns[0].entries > 0);
+    const exits = (await session.customRequest("hyperstep/exits", { count: 5 })) as { total: number; reasons: { id: string; count: number }[] };
+    assert.ok(exits.total > 0);
+    for (const id of ["hidden-page-fault", "csr-write"]) {
+      assert.ok((exits.reasons.find((r) => r.id === id)?.count ?? 0) > 0, `some ${id} exits`);
+    }
+    await screenshot("panel-vm-exits");
   });
 });
