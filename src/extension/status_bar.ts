@@ -5,7 +5,7 @@ import { runningStatus, stoppedStatus, type StatusText } from "./status_text";
 
 /**
  * A status bar item while a hyperstep session is active: the technique, and at each stop the
- * privilege mode and the instructions retired, read with two `evaluate` requests (`$priv`, `$instret`)
+ * privilege mode, the instructions retired and the VM exits, read with two `evaluate` requests (`$priv`, `$instret`) and `hyperstep/exits`
  * that any DAP client could send.
  */
 export function registerStatusBar(context: vscode.ExtensionContext): void {
@@ -33,8 +33,13 @@ export function registerStatusBar(context: vscode.ExtensionContext): void {
       return r.result;
     };
     try {
-      const [priv, instret] = await Promise.all([evaluate("$priv"), evaluate("$instret")]);
-      if (mine === generation) show(session, stoppedStatus({ technique: techniqueOf(session), priv, instret }));
+      // The exit log's total is what the VM Exits view counts; native answers that it has no VMM.
+      const exitCount = async () => {
+        const r = (await session.customRequest("hyperstep/exits", { count: 0 })) as { available?: boolean; total?: number };
+        return r.available && typeof r.total === "number" ? r.total : undefined;
+      };
+      const [priv, instret, exits] = await Promise.all([evaluate("$priv"), evaluate("$instret"), exitCount()]);
+      if (mine === generation) show(session, stoppedStatus({ technique: techniqueOf(session), priv, instret, exits }));
     } catch {
       // The guest ran on or the session ended before the answer: the next event updates the item.
     }

@@ -10,6 +10,8 @@ export interface StopSummary {
   priv: string;
   /** `$instret` in decimal: instructions retired since the guest started. */
   instret: string;
+  /** VM exits so far; undefined when no VMM runs the guest (native). */
+  exits?: number;
 }
 
 export interface StatusText {
@@ -30,9 +32,10 @@ function mode(priv: string): string {
 
 export function stoppedStatus(s: StopSummary): StatusText {
   const count = grouped(s.instret);
+  const exits = s.exits === undefined ? undefined : GROUPED.format(s.exits);
   return {
-    text: `$(debug-pause) ${s.technique} · ${mode(s.priv)} · ${count} instr`,
-    tooltip: `Hyperstep: stopped. Technique ${s.technique}, ${mode(s.priv)}, ${count} instructions retired.`,
+    text: `$(debug-pause) ${s.technique} · ${mode(s.priv)} · ${count} instr${exits === undefined ? "" : ` · ${exits} exits`}`,
+    tooltip: `Hyperstep: stopped. Technique ${s.technique}, ${mode(s.priv)}, ${count} instructions retired${exits === undefined ? "" : `, ${exits} VM exits`}.`,
   };
 }
 

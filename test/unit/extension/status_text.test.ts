@@ -11,6 +11,13 @@ describe("the session's status bar text", () => {
     assert.match(stoppedStatus({ technique: "native", priv: "1", instret: "5" }).text, /S-mode/);
   });
 
+  it("counts VM exits under a VMM, and says nothing of exits natively", () => {
+    const s = stoppedStatus({ technique: "trap-and-emulate", priv: "1", instret: "104", exits: 1234 });
+    assert.equal(s.text, "$(debug-pause) trap-and-emulate · S-mode · 104 instr · 1,234 exits");
+    assert.match(s.tooltip, /104 instructions retired, 1,234 VM exits\./);
+    assert.doesNotMatch(stoppedStatus({ technique: "native", priv: "3", instret: "5" }).text, /exits/);
+  });
+
   it("shows values it cannot decode as they came", () => {
     assert.equal(stoppedStatus({ technique: "native", priv: "2", instret: "0x10" }).text, "$(debug-pause) native · privilege 2 · 0x10 instr");
   });
