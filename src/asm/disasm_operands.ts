@@ -7,10 +7,7 @@
 import { expandCompressed } from "../isa/compressed";
 import { immB, immI, immJ, immS } from "../isa/fields";
 
-export const ABI_NAMES: readonly string[] = [
-  "zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "s0", "s1", "a0", "a1", "a2", "a3", "a4", "a5",
-  "a6", "a7", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "t3", "t4", "t5", "t6",
-];
+import { ABI_NAMES } from "../isa/registers";
 
 const FENCE_SETS: readonly string[] = [
   "unknown", "w", "r", "rw", "o", "ow", "or", "orw", "i", "iw", "ir", "irw", "io", "iow", "ior", "iorw",

@@ -1,11 +1,8 @@
-/** Integer register names as GNU as accepts them: x0..x31 and the ABI names (with fp for s0). */
-const ABI = [
-  "zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "s0", "s1", "a0", "a1", "a2", "a3", "a4", "a5",
-  "a6", "a7", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "t3", "t4", "t5", "t6",
-];
+import { ABI_NAMES } from "../isa/registers";
 
+/** Integer register names as GNU as accepts them: x0..x31 and the ABI names (with fp for s0). */
 const REGS = new Map<string, number>();
-ABI.forEach((n, i) => {
+ABI_NAMES.forEach((n, i) => {
   REGS.set(n, i);
   REGS.set(`x${i}`, i);
 });
@@ -16,4 +13,3 @@ export function registerNumber(name: string): number | undefined {
   return REGS.get(name);
 }
 
-export const ABI_NAMES: readonly string[] = ABI;

@@ -5,7 +5,7 @@
  * What is offered depends on where the cursor is: at the start of a statement, mnemonics (and
  * directives after a '.'); in the operands, registers, plus CSR names for the CSR instructions.
  */
-import { ABI_NAMES } from "../asm/registers";
+import { ABI_NAMES } from "../isa/registers";
 import { CSRS } from "../isa/csrs";
 import { mnemonicDoc, PSEUDO_INSTRUCTIONS } from "../isa/docs";
 import { COMPRESSED, INSTRUCTIONS } from "../isa/instructions";

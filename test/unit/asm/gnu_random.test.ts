@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { INSTRUCTIONS } from "../../../src/isa/instructions";
-import { ABI_NAMES } from "../../../src/asm/registers";
+import { ABI_NAMES } from "../../../src/isa/registers";
 import { compareWithGnu } from "./compare";
 
 function rng(seed: number): () => number {

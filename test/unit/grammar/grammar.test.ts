@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { ABI_NAMES } from "../../../src/asm/registers";
+import { ABI_NAMES } from "../../../src/isa/registers";
 import { CSRS } from "../../../src/isa/csrs";
 import { PSEUDO_INSTRUCTIONS } from "../../../src/isa/docs";
 import { COMPRESSED, INSTRUCTIONS } from "../../../src/isa/instructions";
