@@ -54,20 +54,40 @@ export function parseArgs(argv: readonly string[]): Command {
   throw new UsageError(`unknown command '${first}'; the commands are: run, asm`);
 }
 
-function parseAsm(args: readonly string[]): AsmCommand | { kind: "help"; topic: "asm" } {
-  let source: string | undefined;
-  let output: string | undefined;
-  let march: string | undefined;
+interface Option {
+  arg: string;
+  flag: string;
+  /** Written as `--flag=value`. */
+  inline: boolean;
+  /** The flag's value: after its `=`, or the next argument (which it then consumes). */
+  value(): string;
+}
+
+/** Walks a command's arguments: `--flag=value`, `--flag value`, `-f value` and plain words. */
+function* options(args: readonly string[], command: "run" | "asm"): Generator<Option> {
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
     const flag = eq >= 0 ? arg.slice(0, eq) : arg;
-    const value = (): string => {
-      if (eq >= 0) return arg.slice(eq + 1);
-      const v = args[++i];
-      if (v === undefined) throw new UsageError(`${flag} needs a value`, "asm");
-      return v;
+    yield {
+      arg,
+      flag,
+      inline: eq >= 0,
+      value: () => {
+        if (eq >= 0) return arg.slice(eq + 1);
+        const v = args[++i];
+        if (v === undefined) throw new UsageError(`${flag} needs a value`, command);
+        return v;
+      },
     };
+  }
+}
+
+function parseAsm(args: readonly string[]): AsmCommand | { kind: "help"; topic: "asm" } {
+  let source: string | undefined;
+  let output: string | undefined;
+  let march: string | undefined;
+  for (const { arg, flag, value } of options(args, "asm")) {
     switch (flag) {
       case "--help":
       case "-h":
@@ -98,16 +118,7 @@ function parseRun(args: readonly string[]): RunCommand | { kind: "help"; topic: 
   let traceTraps = false;
   let technique: RunTechnique = "native";
   let exits = false;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
-    const flag = eq >= 0 ? arg.slice(0, eq) : arg;
-    const value = (): string => {
-      if (eq >= 0) return arg.slice(eq + 1);
-      const v = args[++i];
-      if (v === undefined) throw new UsageError(`${flag} needs a value`, "run");
-      return v;
-    };
+  for (const { arg, flag, inline, value } of options(args, "run")) {
     switch (flag) {
       case "--help":
       case "-h":
@@ -122,7 +133,7 @@ function parseRun(args: readonly string[]): RunCommand | { kind: "help"; topic: 
         timeoutSeconds = seconds(flag, value());
         break;
       case "--trace-traps":
-        if (eq >= 0) throw new UsageError(`${flag} takes no value`, "run");
+        if (inline) throw new UsageError(`${flag} takes no value`, "run");
         traceTraps = true;
         break;
       case "--technique": {
@@ -134,7 +145,7 @@ function parseRun(args: readonly string[]): RunCommand | { kind: "help"; topic: 
         break;
       }
       case "--exits":
-        if (eq >= 0) throw new UsageError(`${flag} takes no value`, "run");
+        if (inline) throw new UsageError(`${flag} takes no value`, "run");
         exits = true;
         break;
       default:
