@@ -14,7 +14,7 @@ export interface PteView {
 }
 
 export interface PageTableNode extends PteView {
-  /** First virtual address this entry covers (sign-extended Sv39). */
+  /** First address this entry covers (a virtual address sign-extended from bit 38; a GPA for Sv39x4). */
   va: bigint;
   /** Leaf: the physical address it maps; pointer: the next table's address. */
   target: number;
@@ -43,19 +43,23 @@ function signExtendVa(va: number): bigint {
   return b >= 1n << 38n ? b - (1n << 39n) : b;
 }
 
-/** The whole tree under `root`, valid entries only; at most `limit` leaves (the rest are cut). */
-export function sv39Tree(root: number, readPte: (addr: number) => bigint | undefined, limit = 4096): PageTableNode[] {
+/**
+ * The whole tree under `root`, valid entries only; at most `limit` leaves (the rest are cut). Sv39x4
+ * (a G-stage table) has a 2048-entry root and unsigned 41-bit guest-physical inputs.
+ */
+export function sv39Tree(root: number, readPte: (addr: number) => bigint | undefined, limit = 4096, mode: "sv39" | "sv39x4" = "sv39"): PageTableNode[] {
   let leaves = 0;
   const visit = (table: number, level: number, vaBase: number): PageTableNode[] => {
     const out: PageTableNode[] = [];
-    for (let i = 0; i < 512 && leaves < limit; i++) {
+    const width = level === 2 && mode === "sv39x4" ? 2048 : 512;
+    for (let i = 0; i < width && leaves < limit; i++) {
       const pteAddr = table + i * 8;
       const pte = readPte(pteAddr);
       if (pte === undefined || (pte & 1n) === 0n) continue;
       const va = vaBase + i * 2 ** (12 + 9 * level);
       const target = Number((pte >> 10n) & 0xfffffffffffn) * 4096;
       const leaf = (pte & 0xan) !== 0n;
-      const node: PageTableNode = { level, index: i, pteAddr, pte, flags: pteFlags(pte), va: signExtendVa(va), target, leaf };
+      const node: PageTableNode = { level, index: i, pteAddr, pte, flags: pteFlags(pte), va: mode === "sv39" ? signExtendVa(va) : BigInt(va), target, leaf };
       if (leaf) leaves++;
       else if (level > 0) node.children = visit(target, level - 1, va);
       out.push(node);

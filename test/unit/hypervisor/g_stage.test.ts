@@ -1,0 +1,113 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { GStageError, GStageTable } from "../../../src/hypervisor/g_stage";
+import { walk2 } from "../../../src/hypervisor/walk2";
+import { Ram } from "../../../src/machine/memory";
+
+const MiB = 1 << 20;
+const BASE = 0x8000_0000;
+/** Host RAM: a pool that starts 4 KiB past a 16 KiB boundary, then the host memory behind guest RAM. */
+function setup(poolPages = 64, vmid = 3) {
+  const ram = new Ram(BASE, 16 * MiB);
+  const g = new GStageTable(ram, BASE + 0x1000, poolPages, vmid);
+  return { ram, g };
+}
+const GUEST = { gpa: 0x8000_0000, hpa: BASE + 4 * MiB, size: 2 * MiB };
+
+describe("G-stage table (Sv39x4)", () => {
+  it("has a 16 KiB-aligned root inside its pool and an hgatp of mode 8, the VMID and the root's PPN", () => {
+    const { g } = setup();
+    assert.equal(g.rootHpa % 0x4000, 0);
+    assert.equal(g.rootHpa, BASE + 0x4000, "the first 16 KiB boundary at or above the pool's start");
+    assert.ok(g.inPool(g.rootHpa + 0x3ff8));
+    assert.equal(g.hgatp, (8n << 60n) | (3n << 44n) | BigInt(g.rootHpa / 4096));
+    assert.throws(() => new GStageTable(new Ram(BASE, 64 * 1024), BASE + 0x1000, 4), GStageError, "4 pages from an unaligned start hold no aligned root");
+    assert.throws(() => new GStageTable(new Ram(BASE, MiB), BASE, 16, 1 << 14), /VMID has 14 bits/);
+  });
+
+  it("maps guest RAM with 4 KiB leaves that carry U, R, W, X, A and D, and leaves MMIO unmapped", () => {
+    const { g } = setup();
+    g.build([GUEST]);
+    const hit = g.lookup(0x8000_0123 + 5 * 4096);
+    assert.deepEqual(hit && { hpa: hit.hpa, level: hit.level, flags: Number(hit.pte & 0xffn) }, { hpa: GUEST.hpa + 5 * 4096 + 0x123, level: 0, flags: 0xdf });
+    assert.equal(g.lookup(GUEST.gpa + GUEST.size), undefined, "the first byte past guest RAM");
+    assert.equal(g.lookup(0x1000_0000), undefined, "the UART stays unmapped: an access is a guest-page fault");
+    assert.equal(g.lookup(2 ** 41), undefined, "beyond 41 bits");
+    assert.deepEqual(g.stats(), { pagesInUse: 4 + 2, poolPages: 64, leaves: 512 });
+
+    const tree = g.tree(1 << 16);
+    assert.equal(tree.kind, "gstage");
+    assert.equal(tree.mode, "sv39x4");
+    assert.deepEqual([tree.input, tree.output, tree.tableSpace], ["gpa", "hpa", "hpa"]);
+    assert.equal(tree.root.addr, BigInt(g.rootHpa));
+    assert.deepEqual(tree.root.entries.map((e) => e.index), [2], "GPA 0x8000_0000 is root index 2");
+    const l0 = tree.root.entries[0].next!.entries[0].next!;
+    assert.equal(l0.entries.length, 512);
+    assert.equal(tree.truncated, false);
+    assert.equal(g.tree(10).truncated, true);
+  });
+
+  it("indexes the root with GPA bits 40:30, so addresses above 512 GiB use entries 512..2047", () => {
+    const { g } = setup();
+    const high = 1500 * 2 ** 30;
+    g.build([{ gpa: high, hpa: GUEST.hpa, size: 2 * MiB }], "2M");
+    assert.equal(g.lookup(high + 0x1234)?.hpa, GUEST.hpa + 0x1234);
+    assert.deepEqual(g.tree(100).root.entries.map((e) => e.index), [1500]);
+    const nodes = g.nodes();
+    assert.equal(nodes[0].index, 1500);
+    assert.equal(nodes[0].va, BigInt(high), "a G-stage tree's addresses are GPAs, not sign-extended");
+    assert.equal(nodes[0].children?.[0].leaf, true);
+  });
+
+  it("builds 2 MiB and 1 GiB leaves, and rejects misaligned, overlapping or out-of-range ranges", () => {
+    const { g } = setup();
+    g.build([GUEST], "2M");
+    assert.equal(g.lookup(GUEST.gpa + MiB + 8)?.level, 1);
+    assert.equal(g.lookup(GUEST.gpa + MiB + 8)?.hpa, GUEST.hpa + MiB + 8);
+    assert.equal(g.stats().leaves, 1);
+    g.build([{ gpa: 0x8000_0000, hpa: 0x4000_0000, size: 2 ** 30 }], "1G");
+    assert.deepEqual(g.lookup(0x8765_4321) && { hpa: g.lookup(0x8765_4321)!.hpa, level: g.lookup(0x8765_4321)!.level }, { hpa: 0x4765_4321, level: 2 });
+    assert.equal(g.stats().pagesInUse, 4, "a gigapage lives in the root");
+    assert.throws(() => g.build([{ gpa: 0x8000_1000, hpa: GUEST.hpa, size: 2 * MiB }], "2M"), /not aligned to 2M pages/);
+    assert.throws(() => g.build([GUEST, { ...GUEST, gpa: GUEST.gpa + MiB }]), /overlap/);
+    assert.throws(() => g.build([{ gpa: 2 ** 41 - 4096, hpa: GUEST.hpa, size: 8192 }]), /41-bit/);
+    const small = setup(8).g; // the root and 4 table pages: one L1 and 3 of the 4 L0 tables 8 MiB needs
+    assert.throws(() => small.build([{ gpa: 0x8000_0000, hpa: GUEST.hpa, size: 8 * MiB }]), /pool \(8 pages\) is exhausted/);
+  });
+
+  it("rebuilding frees the old table pages", () => {
+    const { g } = setup(8);
+    for (let i = 0; i < 5; i++) g.build([GUEST]);
+    assert.equal(g.stats().pagesInUse, 6);
+  });
+
+  it("protects and unmaps one 4 KiB guest page, splitting a superpage around it", () => {
+    const { g } = setup();
+    g.build([{ ...GUEST, size: 4 * MiB }], "2M");
+    const page = GUEST.gpa + 0x3000;
+    assert.equal(g.protect(page, { r: true, w: false, x: false }), true);
+    const hit = g.lookup(page + 4)!;
+    assert.deepEqual({ hpa: hit.hpa, level: hit.level, flags: Number(hit.pte & 0xffn) }, { hpa: GUEST.hpa + 0x3004, level: 0, flags: 0xd3 });
+    assert.equal(g.lookup(page + 0x1000)?.hpa, GUEST.hpa + 0x4000, "the neighbours keep their mapping and rights");
+    assert.equal(Number(g.lookup(page + 0x1000)!.pte & 0xffn), 0xdf);
+    assert.equal(g.lookup(GUEST.gpa + 2 * MiB + 0x5000)?.level, 1, "the other 2 MiB page is untouched");
+    assert.equal(g.unmap(page + 0x1000), true);
+    assert.equal(g.lookup(page + 0x1000), undefined);
+    assert.equal(g.stats().leaves, 2 + 511 - 1, "two superpages, one split into 512, one of those unmapped");
+    assert.equal(g.unmap(page + 0x1000), false, "already unmapped");
+    assert.equal(g.unmap(0x1000_0000), false, "never mapped");
+    assert.equal(g.protect(page, { r: false, w: true, x: false }), true);
+    assert.equal(Number(g.lookup(page)!.pte & 0x0en), 0x6, "W without R is reserved: R stays");
+  });
+
+  it("is the table the two-stage walk follows", () => {
+    const { ram, g } = setup();
+    g.build([GUEST]);
+    const read = (hpa: number) => (ram.contains(hpa, 8) ? ram.view.getBigUint64(hpa - BASE, true) : undefined);
+    const w = walk2(read, { gva: 0x8000_5678n, access: "w", priv: 1, vsatp: 0n, hgatp: g.hgatp });
+    assert.equal(w.hpa, GUEST.hpa + 0x5678);
+    assert.equal(w.memoryReferences, 3);
+    const mmio = walk2(read, { gva: 0x1000_0000n, access: "r", priv: 1, vsatp: 0n, hgatp: g.hgatp });
+    assert.deepEqual(mmio.fault && { cause: mmio.fault.cause, gpa: mmio.fault.gpa }, { cause: 21, gpa: 0x1000_0000 });
+  });
+});
