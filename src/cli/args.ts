@@ -1,11 +1,15 @@
 import { parseMemorySize } from "../machine/memory_size";
 import { EXIT_USAGE } from "./help";
 
+/** The commands that have options and a help page. */
+export const COMMANDS = ["run", "asm", "compare"] as const;
+export type CommandName = (typeof COMMANDS)[number];
+
 /** A command-line mistake; main prints it with a pointer to the help and exits with status 2. */
 export class UsageError extends Error {
   override readonly name = "UsageError";
   readonly exitCode = EXIT_USAGE;
-  constructor(message: string, readonly command?: "run" | "asm") {
+  constructor(message: string, readonly command?: CommandName) {
     super(message);
   }
 }
@@ -34,7 +38,21 @@ export interface AsmCommand {
   march?: string;
 }
 
-export type Command = RunCommand | AsmCommand | { kind: "help"; topic?: "run" | "asm" } | { kind: "version" };
+/** `hyperstep compare <program>`: the guest under every available technique, side by side. */
+export interface CompareCommand {
+  kind: "compare";
+  program: string;
+  memoryBytes: number;
+  maxInstructions: number;
+  json: boolean;
+  /** A file whose bytes every run receives on its UART. */
+  input?: string;
+}
+
+/** A guest that never halts must still end: every technique stops after this many instructions. */
+export const DEFAULT_COMPARE_LIMIT = 10_000_000;
+
+export type Command = RunCommand | AsmCommand | CompareCommand | { kind: "help"; topic?: CommandName } | { kind: "version" };
 
 export const DEFAULT_MEMORY = "128M";
 
@@ -45,13 +63,14 @@ export function parseArgs(argv: readonly string[]): Command {
   if (first === "--version") return { kind: "version" };
   if (first === "help") {
     if (rest.length === 0) return { kind: "help" };
-    if ((rest[0] === "run" || rest[0] === "asm") && rest.length === 1) return { kind: "help", topic: rest[0] };
-    throw new UsageError(`no help for '${rest.join(" ")}'; the commands are: run, asm`);
+    if ((COMMANDS as readonly string[]).includes(rest[0]) && rest.length === 1) return { kind: "help", topic: rest[0] as CommandName };
+    throw new UsageError(`no help for '${rest.join(" ")}'; the commands are: ${COMMANDS.join(", ")}`);
   }
   if (first === "run") return parseRun(rest);
   if (first === "asm") return parseAsm(rest);
+  if (first === "compare") return parseCompare(rest);
   if (first.startsWith("-")) throw new UsageError(`unknown option '${first}'`);
-  throw new UsageError(`unknown command '${first}'; the commands are: run, asm`);
+  throw new UsageError(`unknown command '${first}'; the commands are: ${COMMANDS.join(", ")}`);
 }
 
 interface Option {
@@ -64,7 +83,7 @@ interface Option {
 }
 
 /** Walks a command's arguments: `--flag=value`, `--flag value`, `-f value` and plain words. */
-function* options(args: readonly string[], command: "run" | "asm"): Generator<Option> {
+function* options(args: readonly string[], command: CommandName): Generator<Option> {
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
@@ -127,7 +146,7 @@ function parseRun(args: readonly string[]): RunCommand | { kind: "help"; topic: 
         memory = value();
         break;
       case "--max-instructions":
-        maxInstructions = positiveInteger(flag, value());
+        maxInstructions = positiveInteger(flag, value(), "run");
         break;
       case "--timeout":
         timeoutSeconds = seconds(flag, value());
@@ -155,17 +174,54 @@ function parseRun(args: readonly string[]): RunCommand | { kind: "help"; topic: 
     }
   }
   if (program === undefined) throw new UsageError("'run' needs a program: an ELF file or a .S file", "run");
-  const memoryBytes = parseMemorySize(memory);
-  if (memoryBytes === undefined) {
-    throw new UsageError(`--memory must be a size such as 128M, 64K or 1G (whole 4 KiB pages, 4K to 4G), not '${memory}'`, "run");
-  }
+  const memoryBytes = memorySize(memory, "run");
   if (exits && technique === "native") throw new UsageError("--exits needs --technique trap-and-emulate: a native run has no VMM and no exits", "run");
   return { kind: "run", program, memoryBytes, maxInstructions, timeoutSeconds, traceTraps, technique, exits };
 }
 
-function positiveInteger(flag: string, text: string): number {
+function parseCompare(args: readonly string[]): CompareCommand | { kind: "help"; topic: "compare" } {
+  let program: string | undefined;
+  let memory = DEFAULT_MEMORY;
+  let maxInstructions = DEFAULT_COMPARE_LIMIT;
+  let json = false;
+  let input: string | undefined;
+  for (const { arg, flag, inline, value } of options(args, "compare")) {
+    switch (flag) {
+      case "--help":
+      case "-h":
+        return { kind: "help", topic: "compare" };
+      case "--memory":
+        memory = value();
+        break;
+      case "--max-instructions":
+        maxInstructions = positiveInteger(flag, value(), "compare");
+        break;
+      case "--json":
+        if (inline) throw new UsageError(`${flag} takes no value`, "compare");
+        json = true;
+        break;
+      case "--input":
+        input = value();
+        break;
+      default:
+        if (arg.startsWith("-")) throw new UsageError(`unknown option '${flag}' for 'compare'`, "compare");
+        if (program !== undefined) throw new UsageError(`'compare' takes one program, but got '${program}' and '${arg}'`, "compare");
+        program = arg;
+    }
+  }
+  if (program === undefined) throw new UsageError("'compare' needs a program: an ELF file or a .S file", "compare");
+  return { kind: "compare", program, memoryBytes: memorySize(memory, "compare"), maxInstructions, json, input };
+}
+
+function memorySize(text: string, command: CommandName): number {
+  const bytes = parseMemorySize(text);
+  if (bytes === undefined) throw new UsageError(`--memory must be a size such as 128M, 64K or 1G (whole 4 KiB pages, 4K to 4G), not '${text}'`, command);
+  return bytes;
+}
+
+function positiveInteger(flag: string, text: string, command: CommandName): number {
   const n = /^\d+$/.test(text) ? Number(text) : NaN;
-  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`${flag} needs a whole number of instructions (1 or more), not '${text}'`, "run");
+  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`${flag} needs a whole number of instructions (1 or more), not '${text}'`, command);
   return n;
 }
 

@@ -5,6 +5,8 @@ export const EXIT_USAGE = 2;
 export const EXIT_LOAD_ERROR = 1;
 /** The guest did not halt: instruction limit, timeout, or asleep in WFI with nothing left to wake it. Same as timeout(1). */
 export const EXIT_NO_HALT = 124;
+/** `compare`: a technique's run differed from the native one (output, exit code or final registers). */
+export const EXIT_NOT_EQUIVALENT = 3;
 /** Stopped by Ctrl-C: 128 + SIGINT, as shells report it. */
 export const EXIT_INTERRUPTED = 130;
 
@@ -15,6 +17,8 @@ Runs RISC-V guests on Hyperstep's simulated machine (QEMU's 'virt' board: RV64IM
 Commands:
   run <program>     run a guest headless; see 'hyperstep help run'
   asm <source>      assemble a .S/.s file into an ELF executable; see 'hyperstep help asm'
+  compare <program> run a guest under every technique and compare their costs; see
+                    'hyperstep help compare'
   help [command]    show help
 
 Options:
@@ -50,6 +54,34 @@ Exit status:
   130                        interrupted with Ctrl-C
 
 A one-line summary (how the run ended, instructions, MIPS) goes to stderr.
+`;
+
+export const COMPARE_HELP = `Usage: hyperstep compare <program.elf|program.S> [options]
+
+Runs the guest once under each virtualization technique Hyperstep can run (native, trap-and-emulate,
+and hardware-assisted once it exists), each on a fresh machine with no UART input, and prints one
+row per technique:
+  end              how the run ended (exit code, instruction limit, asleep in WFI)
+  instructions     guest instructions retired
+  exits            VM exits (native has no VMM, hence none); by reason in a second table
+  modelled cycles  one per guest instruction plus each exit's modelled cost (Heiser's
+                   COMP9242 "Overheads (Estimated)" table)
+  overhead         modelled cycles against native's
+  wall time        this simulator's time for the run (and its ratio to native's)
+  equivalent       whether the guest could tell: the same UART output, exit code and final
+                   registers as natively (Popek and Goldberg's equivalence)
+Progress goes to stderr on long runs.
+
+Options:
+  --json                     print the same as one JSON object
+  --memory <size>            guest RAM at 0x80000000 (default 128M; as for 'run')
+  --max-instructions <n>     stop each run after n instructions if the guest has not halted
+                             (default 10000000)
+  --input <file>             the bytes every run receives on its UART (default: none)
+  --help, -h                 show this help
+
+Exit status: 0 when every technique matched native; 3 when one did not; 1 when the program could
+not be read or loaded; 2 for bad arguments.
 `;
 
 export const ASM_HELP = `Usage: hyperstep asm <source.S|source.s> -o <output.elf> [--march <arch>]

@@ -1,8 +1,10 @@
+import { readFile } from "node:fs/promises";
 import { version } from "../../package.json";
-import { UsageError, parseArgs, type RunCommand } from "./args";
+import { UsageError, parseArgs, type CompareCommand, type RunCommand } from "./args";
 import { assembleToElf } from "./asm";
-import { ASM_HELP, EXIT_LOAD_ERROR, GENERAL_HELP, RUN_HELP } from "./help";
-import { ProgramError, loadProgram } from "./program";
+import { compareJson, compareStatus, compareTechniques, formatCompare } from "./compare";
+import { ASM_HELP, COMPARE_HELP, EXIT_LOAD_ERROR, GENERAL_HELP, RUN_HELP } from "./help";
+import { ProgramError, loadProgram, type GuestProgram } from "./program";
 import { runProgram } from "./run";
 import { StdinSource, StdoutSink } from "./stdio";
 
@@ -18,7 +20,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   switch (command.kind) {
     case "help":
-      process.stdout.write(command.topic === "run" ? RUN_HELP : command.topic === "asm" ? ASM_HELP : GENERAL_HELP);
+      process.stdout.write(command.topic === "run" ? RUN_HELP : command.topic === "asm" ? ASM_HELP : command.topic === "compare" ? COMPARE_HELP : GENERAL_HELP);
       return 0;
     case "version":
       process.stdout.write(`hyperstep ${version}\n`);
@@ -27,15 +29,47 @@ export async function main(argv: readonly string[]): Promise<number> {
       return run(command);
     case "asm":
       return assembleToElf(command, (line) => process.stderr.write(line + "\n"));
+    case "compare":
+      return compare(command);
   }
 }
 
-async function run(command: RunCommand): Promise<number> {
-  const program = await loadProgram(command.program);
-  if (program instanceof ProgramError) {
-    process.stderr.write(`hyperstep: ${program.message}\n`);
+/** The program, or undefined once its error is on stderr. */
+async function loadOrReport(file: string): Promise<GuestProgram | undefined> {
+  const program = await loadProgram(file);
+  if (!(program instanceof ProgramError)) return program;
+  process.stderr.write(`hyperstep: ${program.message}\n`);
+  return undefined;
+}
+
+async function compare(command: CompareCommand): Promise<number> {
+  const program = await loadOrReport(command.program);
+  if (!program) return EXIT_LOAD_ERROR;
+  let input: Uint8Array | undefined;
+  if (command.input !== undefined) {
+    try {
+      input = await readFile(command.input);
+    } catch (e) {
+      process.stderr.write(`hyperstep: cannot read the --input file ${command.input}: ${(e as Error).message}\n`);
+      return EXIT_LOAD_ERROR;
+    }
+  }
+  const report = await compareTechniques(program.image, { ...command, input }, {
+    log: (line) => process.stderr.write(line + "\n"),
+    now: () => performance.now(),
+    breathe: () => new Promise((resolve) => setImmediate(resolve)),
+  });
+  if ("error" in report) {
+    process.stderr.write(`hyperstep: ${report.error}\n`);
     return EXIT_LOAD_ERROR;
   }
+  process.stdout.write(command.json ? JSON.stringify(compareJson(command.program, report), null, 2) + "\n" : formatCompare(command.program, report));
+  return compareStatus(report);
+}
+
+async function run(command: RunCommand): Promise<number> {
+  const program = await loadOrReport(command.program);
+  if (!program) return EXIT_LOAD_ERROR;
   const out = new StdoutSink();
   const input = new StdinSource();
   let interrupted = false;

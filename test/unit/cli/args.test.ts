@@ -56,7 +56,7 @@ describe("hyperstep argument parsing", () => {
     assert.equal(usageError(["run", "a.elf", "b.elf"]).message, "'run' takes one program, but got 'a.elf' and 'b.elf'");
     assert.equal(usageError(["run"]).message, "'run' needs a program: an ELF file or a .S file");
     assert.equal(usageError(["run", "g.elf", "--trace-traps=yes"]).message, "--trace-traps takes no value");
-    assert.equal(usageError(["fly"]).message, "unknown command 'fly'; the commands are: run, asm");
+    assert.equal(usageError(["fly"]).message, "unknown command 'fly'; the commands are: run, asm, compare");
     assert.equal(usageError(["--verbose"]).message, "unknown option '--verbose'");
     assert.equal(usageError(["run", "g.elf", "--fast"]).command, "run");
   });

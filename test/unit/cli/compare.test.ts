@@ -1,0 +1,139 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { DEFAULT_COMPARE_LIMIT, parseArgs, UsageError } from "../../../src/cli/args";
+import { compareJson, compareStatus, compareTechniques, formatCompare, type CompareIo, type CompareReport } from "../../../src/cli/compare";
+import { loadProgram, ProgramError } from "../../../src/cli/program";
+import { AVAILABLE_TECHNIQUES } from "../../../src/hypervisor/target";
+
+const ROOT = join(__dirname, "../../..");
+
+function io(clock?: () => number) {
+  const logs: string[] = [];
+  const value: CompareIo = { log: (l) => logs.push(l), now: clock ?? (() => performance.now()), breathe: async () => {} };
+  return { value, logs };
+}
+
+async function compare(guest: string, settings: { maxInstructions?: number; input?: Uint8Array } = {}, clock?: () => number) {
+  const program = await loadProgram(join(ROOT, guest));
+  if (program instanceof ProgramError) assert.fail(program.message);
+  const { value, logs } = io(clock);
+  const report = await compareTechniques(program.image, { memoryBytes: 1 << 24, maxInstructions: settings.maxInstructions ?? DEFAULT_COMPARE_LIMIT, input: settings.input }, value);
+  if ("error" in report) assert.fail(report.error);
+  return { report, logs };
+}
+
+describe("hyperstep compare", () => {
+  it("parses its options and rejects bad ones", () => {
+    assert.deepEqual(parseArgs(["compare", "g.S"]), { kind: "compare", program: "g.S", memoryBytes: 128 << 20, maxInstructions: DEFAULT_COMPARE_LIMIT, json: false, input: undefined });
+    assert.deepEqual(parseArgs(["compare", "--json", "g.S", "--memory=16M", "--max-instructions", "500", "--input", "in.txt"]),
+      { kind: "compare", program: "g.S", memoryBytes: 16 << 20, maxInstructions: 500, json: true, input: "in.txt" });
+    assert.deepEqual(parseArgs(["compare", "-h"]), { kind: "help", topic: "compare" });
+    assert.deepEqual(parseArgs(["help", "compare"]), { kind: "help", topic: "compare" });
+    const usage = (args: string[], message: RegExp) => assert.throws(() => parseArgs(args), (e: unknown) => e instanceof UsageError && e.command === "compare" && message.test(e.message));
+    usage(["compare"], /needs a program/);
+    usage(["compare", "a.S", "b.S"], /takes one program, but got 'a.S' and 'b.S'/);
+    usage(["compare", "a.S", "--exits"], /unknown option '--exits' for 'compare'/);
+    usage(["compare", "a.S", "--json=yes"], /--json takes no value/);
+    usage(["compare", "a.S", "--memory", "12Q"], /--memory must be a size/);
+    usage(["compare", "a.S", "--max-instructions", "0"], /whole number of instructions/);
+  });
+
+  it("runs the shadow-paging guest under every available technique: exits only under the VMM, and equivalence", async () => {
+    const { report } = await compare("sample-guests/shadow-paging/shadow_paging.S");
+    assert.deepEqual(report.results.map((r) => r.technique), [...AVAILABLE_TECHNIQUES]);
+    const [native, tae] = report.results;
+    assert.equal(native.technique, "native");
+    assert.deepEqual(native.end, { kind: "halt", code: 0 });
+    assert.equal(native.exits, 0);
+    assert.equal(native.modelledCycles, native.instructions);
+    assert.equal(native.overhead, null);
+    assert.ok(native.output.length > 0);
+    assert.equal(tae.technique, "trap-and-emulate");
+    assert.equal(tae.instructions, native.instructions, "the guest retires the same instructions");
+    assert.ok(tae.exits > 0);
+    const byReason = Object.fromEntries(tae.exitsByReason.map((e) => [e.reason, e.count]));
+    assert.ok(byReason["hidden-page-fault"] > 0, "shadow paging fills its table by hidden faults");
+    assert.ok(byReason["mmio-write"] > 0, "every UART byte is emulated");
+    assert.equal(tae.exits, tae.exitsByReason.reduce((n, e) => n + e.count, 0));
+    assert.equal(tae.modelledCycles, tae.instructions + tae.exitCycles);
+    assert.equal(tae.exitCycles, byReason["hidden-page-fault"] * 1500 + byReason["mmio-write"] * 1040 + tae.exitsByReason
+      .filter((e) => e.reason !== "hidden-page-fault" && e.reason !== "mmio-write").reduce((n, e) => n + e.cycles, 0));
+    assert.equal(tae.overhead, tae.modelledCycles / native.modelledCycles - 1);
+    assert.deepEqual(tae.equivalence, { output: true, end: true, registers: true, equal: true, differences: [] });
+    assert.equal(compareStatus(report), 0);
+
+    const text = formatCompare("shadow_paging.S", report);
+    const lines = text.split("\n");
+    assert.match(lines[0], /^shadow_paging\.S: 2 techniques, 16 MiB of guest RAM$/);
+    assert.match(lines[2], /^technique +end +instructions +exits +modelled cycles +overhead +wall time +equivalent$/);
+    assert.match(lines[3], new RegExp(`^native +exit code 0 +${native.instructions} +0 +${native.instructions} +baseline +[\\d.]+ ms +baseline$`));
+    assert.match(lines[4], new RegExp(`^trap-and-emulate +exit code 0 +${tae.instructions} +${tae.exits} +${tae.modelledCycles} +\\+[\\d.]+% +[\\d.]+ ms \\([\\d.]+x\\) +yes$`));
+    assert.equal(lines[3].indexOf("baseline") + "baseline".length, lines[4].search(/\+[\d.]+%/) + pct(tae.overhead!).length, "overhead column right-aligned");
+    assert.match(text, new RegExp(`\\nhidden-page-fault +0 +${byReason["hidden-page-fault"]} \\(${byReason["hidden-page-fault"] * 1500} cycles\\)\\n`));
+
+    const json = JSON.parse(JSON.stringify(compareJson("g.S", report)));
+    assert.equal(json.techniques.length, 2);
+    assert.deepEqual(json.techniques[0].exitsByReason, {});
+    assert.equal(json.techniques[1].exitsByReason["hidden-page-fault"].count, byReason["hidden-page-fault"]);
+    assert.equal(json.techniques[1].equivalence.equal, true);
+    assert.equal(json.techniques[1].modelledCycles, tae.modelledCycles);
+  });
+
+  it("feeds --input to every run, stops guests that never halt at the limit, and reports progress", async () => {
+    const echo = await compare("sample-guests/uart-echo/uart_echo.S", { input: new Uint8Array([104, 105, 13, 4]) });
+    assert.equal(Buffer.from(echo.report.results[0].output).toString("latin1").includes("hi\r\n"), true);
+    assert.ok(echo.report.results.every((r) => r.end.kind === "halt" && r.equivalence?.equal !== false));
+    let t = 0;
+    const { report, logs } = await compare("sample-guests/uart-echo/uart_echo.S", { maxInstructions: 200_000 }, () => (t += 2000));
+    assert.ok(report.results.every((r) => r.end.kind === "limit" && r.instructions === 200_000));
+    assert.ok(logs.some((l) => /^hyperstep compare: trap-and-emulate: [\d.]+M instructions so far$/.test(l)));
+  });
+
+  it("reports a technique that is not equivalent, with what differs, and exit status 3", () => {
+    const base = { instructions: 10, exits: 0, exitsByReason: [], exitCycles: 0, modelledCycles: 10, overhead: null, wallSeconds: 0.001 };
+    const report: CompareReport = {
+      memoryBytes: 1 << 20, maxInstructions: 100, results: [
+        { ...base, technique: "native", end: { kind: "halt", code: 0 }, output: new Uint8Array([65, 66]), registers: [1n, 2n] },
+        { ...base, technique: "trap-and-emulate", end: { kind: "halt", code: 0 }, output: new Uint8Array([65, 67]), registers: [1n, 2n], overhead: 0,
+          equivalence: { output: false, end: true, registers: true, equal: false, differences: ["UART output differs from byte 1 (2 bytes vs 2 natively)"] } },
+      ],
+    };
+    assert.equal(compareStatus(report), 3);
+    assert.match(formatCompare("g", report), /trap-and-emulate +exit code 0 .* NO\n[\s\S]*trap-and-emulate is not equivalent: UART output differs from byte 1/);
+  });
+
+  it("spawned: --json on stdout, errors on stderr with their status", () => {
+    const run = (args: string[]) => spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "src/cli/main.ts"), ...args], { encoding: "utf8", timeout: 60_000 });
+    const ok = run(["compare", join(ROOT, "sample-guests/hello/hello.S"), "--json"]);
+    assert.equal(ok.status, 0, ok.stderr);
+    const json = JSON.parse(ok.stdout);
+    assert.deepEqual(json.techniques.map((t: { technique: string }) => t.technique), [...AVAILABLE_TECHNIQUES]);
+    assert.ok(json.techniques[1].exits > 0);
+    assert.equal(json.techniques[1].equivalence.equal, true);
+    const missing = run(["compare", "no/such/guest.S"]);
+    assert.equal(missing.status, 1);
+    assert.match(missing.stderr, /^hyperstep: cannot read no\/such\/guest\.S: no such file\n$/);
+    const dir = mkdtempSync(join(tmpdir(), "hyperstep-compare-"));
+    const bad = join(dir, "bad.S");
+    writeFileSync(bad, "  frobnicate a0\n");
+    const asmError = run(["compare", bad]);
+    assert.equal(asmError.status, 1);
+    assert.match(asmError.stderr, /bad\.S:1:\d+: error: /);
+    const noInput = run(["compare", join(ROOT, "sample-guests/hello/hello.S"), "--input", join(dir, "none.txt")]);
+    assert.equal(noInput.status, 1);
+    assert.match(noInput.stderr, /cannot read the --input file .*none\.txt/);
+    const usage = run(["compare", "--frob"]);
+    assert.equal(usage.status, 2);
+    assert.match(usage.stderr, /unknown option '--frob' for 'compare'\nTry 'hyperstep help compare'\.\n/);
+    assert.match(run(["help", "compare"]).stdout, /^Usage: hyperstep compare <program\.elf\|program\.S>/);
+    assert.match(run(["--help"]).stdout, /compare <program> +run a guest under every technique/);
+  });
+});
+
+function pct(x: number): string {
+  return `+${(x * 100).toFixed(1)}%`;
+}
