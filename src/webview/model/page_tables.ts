@@ -110,6 +110,10 @@ export function renderWindow(total: number, scrollTop: number, viewportHeight: n
 export interface TreeWalk {
   /** The rows the walk reads, from the root down. */
   path: PtRow[];
+  /** The invalid entry the walk read last, when it stopped at one (the tree holds valid entries only). */
+  missing?: { level: number; index: number; pteAddr: bigint };
+  /** PTEs the hardware reads for this walk: the path, plus the invalid entry it stopped at. */
+  reads: number;
   /** Where the address leads, when the walk reaches a leaf. */
   out?: bigint;
   /** Why it stops otherwise. */
@@ -120,23 +124,25 @@ export interface TreeWalk {
 export function walkTree(tree: PtTree, addr: bigint): TreeWalk {
   const path: PtRow[] = [];
   if (tree.mode === "sv39" ? signExtend39(addr) !== BigInt.asIntN(64, addr) : addr >> 41n !== 0n) {
-    return { path, fault: `0x${BigInt.asUintN(64, addr).toString(16)} is outside ${tree.mode}'s ${tree.mode === "sv39" ? "39-bit" : "41-bit"} range` };
+    return { path, reads: 0, fault: `0x${BigInt.asUintN(64, addr).toString(16)} is outside ${tree.mode}'s ${tree.mode === "sv39" ? "39-bit" : "41-bit"} range` };
   }
   let rows: readonly PtRow[] | undefined = tree.rows;
+  let table = tree.rootAddr;
   for (let level = 2; level >= 0; level--) {
     const width = level === 2 && tree.mode === "sv39x4" ? 2047n : 511n;
     const index = Number((addr >> BigInt(12 + 9 * level)) & width);
     const row: PtRow | undefined = rows?.find((r) => r.index === index);
-    if (!row) return { path, fault: `no valid entry at index ${index} of level ${level}` };
+    if (!row) return { path, missing: { level, index, pteAddr: table + BigInt(index * 8) }, reads: path.length + 1, fault: `no valid entry at index ${index} of level ${level}` };
     path.push(row);
     if (row.leaf) {
       const offset = BigInt.asUintN(64, addr) & ((1n << BigInt(12 + 9 * level)) - 1n);
-      if (row.target & ((1n << BigInt(12 + 9 * level)) - 1n)) return { path, fault: `misaligned superpage at level ${level}` };
-      return { path, out: row.target + offset };
+      if (row.target & ((1n << BigInt(12 + 9 * level)) - 1n)) return { path, reads: path.length, fault: `misaligned superpage at level ${level}` };
+      return { path, reads: path.length, out: row.target + offset };
     }
     rows = row.children;
+    table = row.target;
   }
-  return { path, fault: "a pointer at level 0" };
+  return { path, reads: path.length, fault: "a pointer at level 0" };
 }
 
 /** Guest-physical → host-physical through the p2m (identity under native). */
@@ -258,8 +264,15 @@ function countInRange(sorted: readonly PtRow[], start: bigint, end: bigint): num
 }
 
 export interface AddressWalk {
-  /** Per tree id: the walk through it (the G-stage tree may be walked several times). */
-  walks: { tree: string; purpose: string; walk: TreeWalk }[];
+  /**
+   * The walks in the order the hardware makes them. Under two-stage translation each guest PTE read
+   * is its own one-row walk, preceded by the G-stage walk that locates it.
+   */
+  walks: { tree: string; stage: "guest" | "shadow" | "G"; purpose: string; walk: TreeWalk }[];
+  /** PTEs the hardware reads: the shadow walk under shadow paging; both stages, up to 15, under two-stage translation. */
+  references: number;
+  /** Two-stage translation: the guest-physical address between the stages. */
+  gpa?: bigint;
   /** The final address, in the last tree's output space. */
   result?: { space: string; addr: bigint };
   /** Under a VMM without a G stage: where the p2m puts the guest-physical result. */
@@ -267,39 +280,65 @@ export interface AddressWalk {
   fault?: string;
 }
 
+const hexAddr = (a: bigint) => `0x${BigInt.asUintN(64, a).toString(16)}`;
+
 /**
  * The full walk of one guest-virtual address: through the guest's table; then, under shadow paging,
- * the shadow table's own walk of it; under two-stage translation, every guest PTE fetch and the final
- * guest-physical address through the G-stage table (up to 15 memory references for Sv39 over Sv39x4).
+ * the shadow table's own walk of it (the one the hart makes); under two-stage translation, the G-stage
+ * walk of every guest PTE before it is read, then of the final guest-physical address (up to 15
+ * memory references for Sv39 over Sv39x4). Without a guest table (satp or vsatp Bare), the address
+ * is guest-physical: only the G stage, if any, translates it.
  */
 export function walkAddress(trees: readonly PtTree[], body: Pick<PageTablesBody, "p2m">, gva: bigint, shadowId?: string): AddressWalk {
   const guest = trees.find((t) => t.kind === "guest");
   const gstage = trees.find((t) => t.kind === "gstage");
+  if (gstage) return twoStageWalk(guest, gstage, gva);
   const shadow = trees.find((t) => t.id === shadowId) ?? trees.find((t) => t.kind === "shadow" && t.active);
-  const out: AddressWalk = { walks: [] };
+  const out: AddressWalk = { walks: [], references: 0 };
   if (!guest) return { ...out, fault: "the guest does not translate (satp is Bare)" };
-  if (gstage) {
-    for (const row of walkTree(guest, gva).path) {
-      out.walks.push({ tree: gstage.id, purpose: `G-stage walk of the level-${row.level} guest PTE at gpa 0x${row.pteAddr.toString(16)}`, walk: walkTree(gstage, row.pteAddr) });
-    }
-  }
   const g = walkTree(guest, gva);
-  out.walks.push({ tree: guest.id, purpose: `guest walk of gva 0x${BigInt.asUintN(64, gva).toString(16)}`, walk: g });
+  out.walks.push({ tree: guest.id, stage: "guest", purpose: `guest walk of gva ${hexAddr(gva)}`, walk: g });
+  out.references = g.reads;
   if (g.out === undefined) return { ...out, fault: `guest: ${g.fault}` };
-  if (gstage) {
-    const w = walkTree(gstage, g.out);
-    out.walks.push({ tree: gstage.id, purpose: `G-stage walk of gpa 0x${g.out.toString(16)}`, walk: w });
-    return w.out === undefined ? { ...out, fault: `G stage: ${w.fault}` } : { ...out, result: { space: gstage.output, addr: w.out } };
-  }
   if (shadow) {
     const s = walkTree(shadow, gva);
-    out.walks.push({ tree: shadow.id, purpose: "the shadow table's walk, which the hart actually does", walk: s });
+    out.walks.push({ tree: shadow.id, stage: "shadow", purpose: "the shadow table's walk, which the hart actually does", walk: s });
+    out.references = s.reads;
   }
   out.result = { space: guest.output, addr: g.out };
   if (body.p2m.length) {
     const hpa = p2mTranslate(body, g.out);
-    if (hpa === undefined) out.fault = `gpa 0x${g.out.toString(16)} has no host memory`;
+    if (hpa === undefined) out.fault = `gpa ${hexAddr(g.out)} has no host memory`;
     else out.hpa = hpa;
   }
   return out;
+}
+
+function twoStageWalk(guest: PtTree | undefined, gstage: PtTree, gva: bigint): AddressWalk {
+  const out: AddressWalk = { walks: [], references: 0 };
+  const gWalk = (gpa: bigint, purpose: string): TreeWalk => {
+    const w = walkTree(gstage, gpa);
+    out.walks.push({ tree: gstage.id, stage: "G", purpose: `G-stage walk of gpa ${hexAddr(gpa)} (${purpose})`, walk: w });
+    out.references += w.reads;
+    return w;
+  };
+  let gpa = gva;
+  if (guest) {
+    const g = walkTree(guest, gva);
+    const reads = [...g.path.map((row) => ({ level: row.level, pteAddr: row.pteAddr, row })), ...(g.missing ? [{ ...g.missing, row: undefined }] : [])];
+    for (const [i, step] of reads.entries()) {
+      const located = gWalk(step.pteAddr, `where the guest's level-${step.level} PTE lives`);
+      if (located.out === undefined) return { ...out, fault: `G stage: the guest's level-${step.level} PTE at gpa ${hexAddr(step.pteAddr)}: ${located.fault}` };
+      const last = i === reads.length - 1;
+      const walk: TreeWalk = { path: step.row ? [step.row] : [], reads: 1, ...(last ? { out: g.out, fault: g.fault } : {}) };
+      out.walks.push({ tree: guest.id, stage: "guest", purpose: `guest level-${step.level} PTE at gpa ${hexAddr(step.pteAddr)} = hpa ${hexAddr(located.out)}`, walk });
+      out.references++;
+    }
+    if (g.out === undefined) return { ...out, fault: `guest: ${g.fault}` };
+    gpa = g.out;
+  }
+  out.gpa = gpa;
+  const final = gWalk(gpa, guest ? "the access" : "vsatp is Bare: gpa = gva");
+  if (final.out === undefined) return { ...out, fault: `G stage: ${final.fault}` };
+  return { ...out, result: { space: gstage.output, addr: final.out } };
 }

@@ -71,7 +71,7 @@ function computeWalk(): void {
   try {
     addr = BigInt(text.replace(/^(gva|va):/i, "").replace(/_/g, ""));
   } catch {
-    walk = { walks: [], fault: `'${text}' is not an address` };
+    walk = { walks: [], references: 0, fault: `'${text}' is not an address` };
     return;
   }
   const shadow = shownTrees().find((t) => t.kind === "shadow");
@@ -147,11 +147,17 @@ function columnElement(tree: PtTree, scrollTop: number): { element: HTMLElement;
     });
   });
   spacer.addEventListener("click", (ev) => onRowClick(ev, column));
-  const title = el("div", "column-title", el("span", `kind ${tree.kind}`, tree.kind === "gstage" ? "G-stage" : tree.kind), ` ${tree.label}`,
-    el("span", "muted", ` ${tree.input} → ${tree.output} · root ${tree.tableSpace}:${hex(tree.rootAddr)} · ${tree.size} entries${tree.truncated ? " (truncated)" : ""}${tree.active ? "" : " · not active"}`));
+  // The title takes two lines that ellipsize on their own (the full text is its tooltip); the column
+  // header scrolls with the rows, so a narrow column never lets it spill into its neighbour.
+  const detail = `${tree.input} → ${tree.output} · root ${tree.tableSpace}:${hex(tree.rootAddr)} · ${tree.size} entries${tree.truncated ? " (truncated)" : ""}${tree.active ? "" : " · not active"}`;
+  const title = el("div", "column-title",
+    el("div", "title-main", el("span", `kind ${tree.kind}`, tree.kind === "gstage" ? "G-stage" : tree.kind), ` ${tree.label}`),
+    el("div", "title-detail muted", detail));
+  title.title = `${tree.label}\n${detail}`;
   const header = el("div", "row header", el("span", "tree", "level · index"), el("span", "pte", "PTE"),
     el("span", "ppn", "PPN"), el("span", "flags", ...FLAG_NAMES.map((n) => el("span", "flag", n))), el("span", "target", "maps / next"), el("span", "range", "range"));
-  const element = el("section", "column", title, header, scroller);
+  scroller.prepend(header);
+  const element = el("section", "column", title, scroller);
   requestAnimationFrame(() => {
     scroller.scrollTop = scrollTop;
   });
@@ -184,14 +190,25 @@ function walkElement(): HTMLElement | undefined {
 function walkLines(): string[] {
   if (!walk) return [];
   const lines: string[] = [];
+  // Under two stages every PTE read is numbered, so the n×m cost reads off the box.
+  const twoStage = walk.walks.some((w) => w.stage === "G");
+  let ref = 0;
   for (const w of walk.walks) {
     lines.push(`${w.purpose}:`);
-    for (const r of w.walk.path) lines.push(`   level ${r.level} [${r.index}] PTE ${hex(r.pte, 16)} ${FLAG_NAMES.map((n, i) => ((r.flags >> i) & 1 ? n : "-")).join("")} ${r.leaf ? "leaf →" : "→ table"} ${hex(r.target)}`);
+    for (const r of w.walk.path) {
+      const n = twoStage ? `#${String(++ref).padStart(2)} ` : "";
+      lines.push(`   ${n}level ${r.level} [${r.index}] PTE ${hex(r.pte, 16)} ${FLAG_NAMES.map((f, i) => ((r.flags >> i) & 1 ? f : "-")).join("")} ${r.leaf ? "leaf →" : "→ table"} ${hex(r.target)}`);
+    }
+    if (w.walk.missing) lines.push(`   ${twoStage ? `#${String(++ref).padStart(2)} ` : ""}level ${w.walk.missing.level} [${w.walk.missing.index}] invalid`);
     if (w.walk.out !== undefined) lines.push(`   = ${hex(w.walk.out)}`);
     else if (w.walk.fault) lines.push(`   stops: ${w.walk.fault}`);
   }
-  if (walk.result) lines.push(`result: ${walk.result.space}:${hex(walk.result.addr)}${walk.hpa !== undefined ? ` (hpa ${hex(walk.hpa)})` : ""}`);
+  if (walk.result) {
+    const via = walk.gpa !== undefined ? ` (gpa ${hex(walk.gpa)})` : walk.hpa !== undefined ? ` (hpa ${hex(walk.hpa)})` : "";
+    lines.push(`result: ${walk.result.space}:${hex(walk.result.addr)}${via}`);
+  }
   if (walk.fault) lines.push(`fault: ${walk.fault}`);
+  if (walk.walks.length) lines.push(`${walk.references} page-table read${walk.references === 1 ? "" : "s"} by the hardware`);
   return lines;
 }
 

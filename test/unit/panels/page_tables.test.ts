@@ -118,18 +118,63 @@ test("walkAddress: guest then shadow under shadow paging, with the p2m's host ad
   assert.deepEqual(w.walks.map((x) => [x.tree, x.walk.out]), [["guest", 0x80000010n], ["shadow:A", 0x90000010n]]);
   assert.deepEqual(w.result, { space: "gpa", addr: 0x80000010n });
   assert.equal(w.hpa, 0x90000010n);
+  assert.equal(w.references, 3, "the hart reads the shadow's PTEs only");
   assert.match(walkAddress(trees, body, 0x7000_0000n).fault ?? "", /^guest: no valid entry at index 384 of level 1/);
 });
 
-test("walkAddress: two stages walk every guest PTE fetch and the result through the G-stage table", () => {
-  // G stage (Sv39x4): gpa 0x8000_0000.. (root index 2) → hpa 0x9000_0000.., one 1 GiB leaf.
-  const gstage = tree("gstage", "gstage", table(0x90200000n, [leaf(2, 0x80000000n, V | R | W | X | A | D | 16n), leaf(600, 0xc0000000n, V | R | 16n)]), "sv39x4");
+test("walkAddress: two stages, in the hardware's order: a G-stage walk before every guest PTE read, then one for the GPA", () => {
+  // G stage (Sv39x4): gpa 0x8000_0000.. (root index 2) → hpa 0x1_4000_0000.., one 1 GiB leaf.
+  const gstage = tree("gstage", "gstage", table(0x90200000n, [leaf(2, 0x140000000n, V | R | W | X | A | D | U), leaf(600, 0xc0000000n, V | R | U)]), "sv39x4");
   const trees = [buildTree(guestTree()), buildTree(gstage)];
   const w = walkAddress(trees, { p2m: [] }, 0x40000010n);
-  assert.equal(w.walks.length, 5, "3 guest PTE fetches + the guest walk + the final G-stage walk");
-  assert.deepEqual(w.walks.slice(0, 3).map((x) => x.walk.out), [0x80010008n, 0x80011000n, 0x80012000n]);
-  assert.deepEqual(w.result, { space: "hpa", addr: 0x80000010n });
-  const refs = w.walks.filter((x) => x.tree === "gstage").reduce((n, x) => n + x.walk.path.length, 0) + w.walks.find((x) => x.tree === "guest")!.walk.path.length;
-  assert.equal(refs, 7, "memory references: 4 G-stage walks of one level + 3 guest PTEs");
+  assert.deepEqual(w.walks.map((x) => x.stage), ["G", "guest", "G", "guest", "G", "guest", "G"]);
+  assert.deepEqual(w.walks.filter((x) => x.stage === "G").map((x) => x.walk.out), [0x140010008n, 0x140011000n, 0x140012000n, 0x140000010n]);
+  assert.deepEqual(w.walks.filter((x) => x.stage === "guest").map((x) => x.walk.path.map((r) => r.key)), [["guest/1"], ["guest/1.0"], ["guest/1.0.0"]]);
+  assert.match(w.walks[1].purpose, /^guest level-2 PTE at gpa 0x80010008 = hpa 0x140010008$/);
+  assert.match(w.walks[0].purpose, /^G-stage walk of gpa 0x80010008 \(where the guest's level-2 PTE lives\)$/);
+  assert.equal(w.gpa, 0x80000010n);
+  assert.deepEqual(w.result, { space: "hpa", addr: 0x140000010n });
+  assert.equal(w.references, 7, "4 G-stage walks of one level (gigapages) + 3 guest PTEs");
   assert.equal(walkTree(buildTree(gstage), 600n << 30n).out, 0xc0000000n, "Sv39x4's root has 2048 entries");
+});
+
+/** A G-stage tree of 4 KiB pages: gpa 0x8000_0000 + n·4 KiB → hpa 0x9000_0000 + n·4 KiB, n = 0..18. */
+function gstage4k(): WireTree {
+  const leaves = Array.from({ length: 19 }, (_, n) => leaf(n, 0x90000000n + BigInt(n) * 4096n, V | R | W | X | U | A | D));
+  return tree("gstage", "gstage", table(0x90200000n, [ptr(2, table(0x90204000n, [ptr(0, table(0x90205000n, leaves))]))]), "sv39x4");
+}
+
+test("walkAddress: 15 page-table reads for Sv39 over Sv39x4 when every level is 4 KiB", () => {
+  const trees = [buildTree(guestTree()), buildTree(gstage4k())];
+  const w = walkAddress(trees, { p2m: [] }, 0x40001010n);
+  assert.equal(w.references, 15);
+  assert.deepEqual(w.result, { space: "hpa", addr: 0x90001010n });
+  assert.deepEqual(w.walks.filter((x) => x.stage === "G").map((x) => x.walk.path.length), [3, 3, 3, 3]);
+});
+
+test("walkAddress: two-stage faults name the stage; the invalid entry the hardware read still counts", () => {
+  const gTree = buildTree(gstage4k());
+  // The guest's level-1 table at gpa 0x8001_1000 is page 17: drop it from the G stage.
+  const holes = buildTree(tree("gstage", "gstage", table(0x90200000n, [ptr(2, table(0x90204000n, [ptr(0, table(0x90205000n,
+    Array.from({ length: 17 }, (_, n) => leaf(n, 0x90000000n + BigInt(n) * 4096n, V | R | W | X | U | A | D))))]))]), "sv39x4"));
+  const w = walkAddress([buildTree(guestTree()), holes], { p2m: [] }, 0x40001010n);
+  assert.match(w.fault ?? "", /^G stage: the guest's level-1 PTE at gpa 0x80011000: no valid entry at index 17 of level 0$/);
+  assert.equal(w.references, 3 + 1 + 3, "G walk + guest root PTE + the G walk that found nothing");
+  const missingGuest = walkAddress([buildTree(guestTree()), gTree], { p2m: [] }, 0x40005000n);
+  assert.match(missingGuest.fault ?? "", /^guest: no valid entry at index 5 of level 0/);
+  assert.equal(missingGuest.references, 12, "the invalid guest PTE was located by a G walk and read");
+  assert.deepEqual(missingGuest.walks.at(-1)?.walk.path, []);
+  const misaligned = walkAddress([buildTree(guestTree()), buildTree(tree("gstage", "gstage", table(0x90200000n, [leaf(2, 0x90000000n, V | R | W | X | U | A | D)]), "sv39x4"))], { p2m: [] }, 0x40004000n);
+  assert.match(misaligned.fault ?? "", /^G stage: the guest's level-2 PTE at gpa 0x80010008: misaligned superpage at level 2$/);
+});
+
+test("walkAddress: with vsatp Bare only the G stage translates; without a G stage or guest table there is nothing to walk", () => {
+  const w = walkAddress([buildTree(gstage4k())], { p2m: [] }, 0x80002008n);
+  assert.deepEqual(w.walks.map((x) => [x.stage, x.purpose]), [["G", "G-stage walk of gpa 0x80002008 (vsatp is Bare: gpa = gva)"]]);
+  assert.deepEqual(w.result, { space: "hpa", addr: 0x90002008n });
+  assert.equal(w.references, 3);
+  const unmapped = walkAddress([buildTree(gstage4k())], { p2m: [] }, 0x1000_0000n);
+  assert.equal(unmapped.fault, "G stage: no valid entry at index 0 of level 2");
+  assert.equal(unmapped.references, 1);
+  assert.equal(walkAddress([], { p2m: [] }, 0n).fault, "the guest does not translate (satp is Bare)");
 });
