@@ -52,16 +52,18 @@ export const Exc = {
   misalignedFetch: 0, fetchAccess: 1, illegalInstruction: 2, breakpoint: 3, misalignedLoad: 4,
   loadAccess: 5, misalignedStore: 6, storeAccess: 7, ecallU: 8, ecallS: 9, ecallVS: 10, ecallM: 11,
   fetchPageFault: 12, loadPageFault: 13, storePageFault: 15,
+  fetchGuestPageFault: 20, loadGuestPageFault: 21, virtualInstruction: 22, storeGuestPageFault: 23,
 } as const;
 
 /** Interrupt numbers, which are also their bit positions in mip/mie. */
-export const Irq = { ssi: 1, msi: 3, sti: 5, mti: 7, sei: 9, mei: 11 } as const;
+export const Irq = { ssi: 1, vssi: 2, msi: 3, sti: 5, vsti: 6, mti: 7, sei: 9, vsei: 10, mei: 11, sgei: 12 } as const;
 
 /**
  * Decreasing priority of simultaneous interrupts destined for the same privilege mode
- * (privileged spec 1.12, 3.1.9): MEI, MSI, MTI, SEI, SSI, STI.
+ * (privileged spec 1.12, 3.1.9): MEI, MSI, MTI, SEI, SSI, STI; with the H extension ("Hypervisor
+ * Interrupt Registers") then SGEI, VSEI, VSSI, VSTI.
  */
-export const INTERRUPT_PRIORITY: readonly number[] = [11, 3, 7, 9, 1, 5];
+export const INTERRUPT_PRIORITY: readonly number[] = [11, 3, 7, 9, 1, 5, 12, 10, 2, 6];
 
 /** A readable name for an mcause/scause value, e.g. "load-page-fault" or "interrupt mti". */
 export function causeName(cause: bigint): string {

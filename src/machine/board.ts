@@ -18,6 +18,11 @@ export interface BoardOptions {
    * `-icount shift=0` gives (1 ns per instruction, 10 MHz timebase).
    */
   instructionsPerTick?: number;
+  /**
+   * Give the hart the H extension (hypervisor: misa.H, the H and VS CSRs, VS/VU modes, two-stage
+   * translation; hart.ts), as QEMU's `-cpu rv64,h=true`. Default false: the hart of `-cpu rv64,h=false`.
+   */
+  hypervisorExtension?: boolean;
 }
 
 export interface LoadableProgram {
@@ -85,7 +90,7 @@ export class Board implements HaltSink {
     }
     this.ram = new Ram(RAM_BASE, size);
     this.bus = new Bus(this.ram);
-    this.hart = new Hart(this.bus);
+    this.hart = new Hart(this.bus, { hypervisor: opts.hypervisorExtension === true });
     this.clint = new Clint(() => this.hart.retired, ipt, () => this.syncClintLines());
     this.bus.attach(this.clint);
     this.hart.time = this.clint;

@@ -1,4 +1,5 @@
 import { csrPrivilege, csrReadOnly } from "../../isa/csrs";
+import { hCsrRead, hCsrWrite, VS_INTERRUPTS } from "./csr_h";
 import type { Hart } from "./hart";
 import { flushFast } from "./mem";
 import { mipValue } from "./trap";
@@ -26,6 +27,13 @@ import { mipValue } from "./trap";
  *   - pmpaddr keeps 54 bits (QEMU all 64).
  *   - mhpmcounter3–31, mhpmevent3–31 and hpmcounter3–31 read 0 and ignore writes.
  *   - tselect/tdata* (QEMU implements Sdtrig) and every other CSR not listed here: illegal.
+ *
+ * With the H extension (csr_h.ts has its CSRs): misa.H, mstatus.MPV/GVA, medeleg bits 10 and 20–23
+ * writable, mideleg's VS bits 10, 6, 2 read-only one (bit 12, SGEI, only "if GEILEN is nonzero",
+ * 8.4.2: here it is 0; QEMU 7.2 makes it one too), mie's VS bits writable, mip.VSSIP writable. When V=1 the s* CSRs sstatus, sie, stvec,
+ * sscratch, sepc, scause, stval, sip and satp are their vs* counterparts (csrInstruction), `time`
+ * adds htimedelta, and csrCheck chooses between illegal-instruction and virtual-instruction as the
+ * spec's "Virtual-Instruction Exceptions" lists.
  */
 
 const MSTATUS_WRITABLE = 0x7e19aa; // SIE MIE SPIE MPIE SPP MPP MPRV SUM MXR TVM TW TSR
@@ -33,16 +41,30 @@ const SSTATUS_VIEW = 0x000de762; // SIE SPIE UBE SPP VS FS XS SUM MXR
 const SSTATUS_WRITABLE = 0x000c0122; // SIE SPIE SPP SUM MXR
 const XL64 = (2n << 32n) | (2n << 34n); // UXL = SXL = 2
 const MISA = 0x8000000000141105n; // MXL=2, A C I M S U
+const MISA_H = 1n << 7n;
 const MEDELEG_WRITABLE = 0xb3ff;
+const MEDELEG_WRITABLE_H = 0xf0b7ff;
 const MIDELEG_WRITABLE = 0x222;
+const MIDELEG_ONES_H = 0x444;
 const MIE_WRITABLE = 0xaaa;
 const MIP_WRITABLE = 0x222;
+const MSTATUS_MPV = 1n << 39n;
+const MSTATUS_GVA = 1n << 38n;
 const S_INTERRUPTS = 0x222;
 const MENVCFG_WRITABLE = 0xc0000000000000f1n;
 const SENVCFG_WRITABLE = 0xf1n;
 
 function mstatusValue(h: Hart): bigint {
-  return BigInt(h.mstatus) | XL64;
+  return BigInt(h.mstatus) | XL64 | (h.mpv ? MSTATUS_MPV : 0n) | (h.gva ? MSTATUS_GVA : 0n);
+}
+
+/** When V=1, the VS CSR that an s* CSR number stands for. */
+export function redirectVs(num: number): number {
+  switch (num) {
+    case 0x100: case 0x104: case 0x105: case 0x140: case 0x141: case 0x142: case 0x143: case 0x144: case 0x180:
+      return num + 0x100;
+  }
+  return num;
 }
 
 /** The CSR's current value, or undefined when not implemented. No side effects. */
@@ -60,9 +82,9 @@ export function csrRead(h: Hart, num: number): bigint | undefined {
     case 0x144: return BigInt(mipValue(h) & h.mideleg & S_INTERRUPTS);
     case 0x180: return h.satp;
     case 0x300: return mstatusValue(h);
-    case 0x301: return MISA;
+    case 0x301: return h.hasH ? MISA | MISA_H : MISA;
     case 0x302: return BigInt(h.medeleg);
-    case 0x303: return BigInt(h.mideleg);
+    case 0x303: return BigInt(h.hasH ? h.mideleg | MIDELEG_ONES_H : h.mideleg);
     case 0x304: return BigInt(h.mie);
     case 0x305: return h.mtvec;
     case 0x306: return h.mcounteren;
@@ -77,12 +99,12 @@ export function csrRead(h: Hart, num: number): bigint | undefined {
     case 0x3a2: return h.pmp.readCfg(2);
     case 0xb00: case 0xc00: return h.cycle.read(h.retired);
     case 0xb02: case 0xc02: return h.instretCounter.read(h.retired);
-    case 0xc01: return h.time.mtime();
+    case 0xc01: return h.virt ? BigInt.asUintN(64, h.time.mtime() + h.htimedelta) : h.time.mtime();
     case 0xf11: case 0xf12: case 0xf13: case 0xf14: case 0xf15: return 0n;
   }
   if (num >= 0x3b0 && num < 0x3c0) return h.pmp.addr[num - 0x3b0];
   if ((num >= 0xb03 && num <= 0xb1f) || (num >= 0xc03 && num <= 0xc1f) || (num >= 0x323 && num <= 0x33f)) return 0n;
-  return undefined;
+  return h.hasH ? hCsrRead(h, num) : undefined;
 }
 
 /** Writes a CSR with its WARL rules. `v` is the unsigned 64-bit value; the CSR must exist. */
@@ -93,6 +115,10 @@ export function csrWrite(h: Hart, num: number, v: bigint): void {
       let next = (h.mstatus & ~MSTATUS_WRITABLE) | (low & MSTATUS_WRITABLE);
       if (((next >> 11) & 3) === 2) next = (next & ~(3 << 11)) | (h.mstatus & (3 << 11));
       h.mstatus = next;
+      if (h.hasH) {
+        h.mpv = (v & MSTATUS_MPV) !== 0n;
+        h.gva = (v & MSTATUS_GVA) !== 0n;
+      }
       flushFast(h);
       break;
     }
@@ -100,15 +126,18 @@ export function csrWrite(h: Hart, num: number, v: bigint): void {
       h.mstatus = (h.mstatus & ~SSTATUS_WRITABLE) | (low & SSTATUS_WRITABLE);
       flushFast(h);
       break;
-    case 0x302: h.medeleg = low & MEDELEG_WRITABLE; break;
+    case 0x302: h.medeleg = low & (h.hasH ? MEDELEG_WRITABLE_H : MEDELEG_WRITABLE); break;
     case 0x303: h.mideleg = low & MIDELEG_WRITABLE; break;
-    case 0x304: h.mie = low & MIE_WRITABLE; break;
+    case 0x304: h.mie = low & (h.hasH ? MIE_WRITABLE | VS_INTERRUPTS : MIE_WRITABLE); break;
     case 0x104: {
       const mask = h.mideleg & S_INTERRUPTS;
       h.mie = (h.mie & ~mask) | (low & mask);
       break;
     }
-    case 0x344: h.mipSw = low & MIP_WRITABLE; break;
+    case 0x344:
+      h.mipSw = low & MIP_WRITABLE;
+      if (h.hasH) h.hvip = (h.hvip & ~4) | (low & 4); // VSSIP
+      break;
     case 0x144: {
       const mask = h.mideleg & 2; // only SSIP is writable through sip
       h.mipSw = (h.mipSw & ~mask) | (low & mask);
@@ -140,6 +169,7 @@ export function csrWrite(h: Hart, num: number, v: bigint): void {
     case 0x180: writeSatp(h, v); break;
     default:
       if (num >= 0x3b0 && num < 0x3c0) h.pmp.writeAddr(num - 0x3b0, v);
+      else if (h.hasH) hCsrWrite(h, num, v);
       // everything else implemented is read-only zero or read-only by number
   }
 }
@@ -155,19 +185,40 @@ function writeSatp(h: Hart, v: bigint): void {
 }
 
 /**
- * Whether a CSR instruction at the current privilege may access CSR `num` (reading it, and writing
- * it when `write`). Covers existence, the privilege in the number, read-only numbers,
- * mcounteren/scounteren for the user counters, and mstatus.TVM for satp.
+ * Whether a CSR instruction in the current mode may access CSR `num` (reading it, and writing it
+ * when `write`): 0, or the exception it raises instead, 2 (illegal instruction) or 22 (virtual
+ * instruction). Covers existence, read-only numbers, the privilege in the number (HS-mode counts as
+ * the hypervisor level 2), mcounteren/hcounteren/scounteren for the user counters, mstatus.TVM for
+ * satp and hgatp in HS-mode, and hstatus.VTVM for satp in VS-mode. When V=1, an access HS-mode
+ * could make (TVM assumed 0) to an H or VS CSR, or from VU-mode to an S CSR, is a virtual
+ * instruction; to an M CSR it is illegal.
  */
-export function csrAccessible(h: Hart, num: number, write: boolean): boolean {
-  if (csrRead(h, num) === undefined) return false;
-  if (h.prv < csrPrivilege(num)) return false;
-  if (write && csrReadOnly(num)) return false;
-  if (num === 0x180 && h.prv === 1 && (h.mstatus & (1 << 20)) !== 0) return false;
-  if (num >= 0xc00 && num <= 0xc1f && h.prv < 3) {
-    const bit = BigInt(num - 0xc00);
-    if (((h.mcounteren >> bit) & 1n) === 0n) return false;
-    if (h.prv === 0 && ((h.scounteren >> bit) & 1n) === 0n) return false;
+export function csrCheck(h: Hart, num: number, write: boolean): number {
+  if (csrRead(h, num) === undefined) return 2;
+  if (write && csrReadOnly(num)) return 2;
+  const need = csrPrivilege(num);
+  const prv = h.prv;
+  if (!h.virt) {
+    if ((prv === 1 ? 2 : prv) < need) return 2;
+    if ((num === 0x180 || num === 0x680) && prv === 1 && (h.mstatus & (1 << 20)) !== 0) return 2;
+  } else {
+    if (need === 3) return 2;
+    if (need === 2 || (need === 1 && prv === 0)) return 22;
+    if (num === 0x180 && (h.hstatus & (1 << 20)) !== 0) return 22;
   }
-  return true;
+  if (num >= 0xc00 && num <= 0xc1f && prv < 3) {
+    const bit = BigInt(num - 0xc00);
+    if (((h.mcounteren >> bit) & 1n) === 0n) return 2;
+    if (h.virt) {
+      if (((h.hcounteren >> bit) & 1n) === 0n || (prv === 0 && ((h.scounteren >> bit) & 1n) === 0n)) return 22;
+    } else if (prv === 0 && ((h.scounteren >> bit) & 1n) === 0n) {
+      return 2;
+    }
+  }
+  return 0;
+}
+
+/** Whether a CSR instruction in the current mode may access CSR `num` (csrCheck found nothing to raise). */
+export function csrAccessible(h: Hart, num: number, write: boolean): boolean {
+  return csrCheck(h, num, write) === 0;
 }

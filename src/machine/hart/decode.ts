@@ -33,10 +33,14 @@ const OP_BY_NAME: Record<string, Op> = {
   fence: Op.Fence, "fence.tso": Op.Fence, pause: Op.Fence,
 };
 
-/** Extensions whose instructions this hart executes out of line; everything else is illegal (H for now). */
-const SLOW_EXTENSIONS = new Set(["A", "Zicsr", "Zifencei", "Priv", "I"]);
+/**
+ * Extensions whose instructions this hart executes out of line; everything else is illegal. Decoding
+ * does not depend on the hart, so H instructions are out of line always and system.ts raises illegal
+ * instruction for them on a hart without H.
+ */
+const SLOW_EXTENSIONS = new Set(["A", "Zicsr", "Zifencei", "Priv", "I", "H"]);
 
-/** The operation for a table entry: fast ops by name, the rest out of line, H illegal until implemented. */
+/** The operation for a table entry: fast ops by name, the rest out of line. */
 function opFor(spec: InstructionSpec): Op {
   const op = OP_BY_NAME[spec.name];
   if (op !== undefined) return op;

@@ -1,6 +1,6 @@
 import { decodeInto } from "./decode";
 import type { Hart } from "./hart";
-import { Acc, accessFaultCause, dataPriv, pageFaultCause, translate, translating } from "./mmu";
+import { Acc, type Access, accessFaultCause, dataMode, fetchMode, translate, wildFaultCause } from "./mmu";
 import { PmpAccess } from "./pmp";
 import { raiseException } from "./trap";
 
@@ -13,7 +13,8 @@ import { raiseException } from "./trap";
  * it, and (for writes) it holds no decoded code and its D bit is set. So every store to a page that
  * holds code goes through here, and drops the code if it overlaps the bytes decoded (ramWritten). The architectural TLB drops
  * the slot of every entry it evicts. Everything is
- * flushed when privilege, MPRV/MPP, SUM, MXR, satp, sfence.vma or PMP change.
+ * flushed when privilege, V, MPRV/MPP/MPV, SUM, MXR, satp, vsatp, hgatp, vsstatus, a fence or PMP
+ * change. HLV/HSV never fill it (they run in another mode than the current one).
  *
  * Misaligned loads and stores are performed, not trapped: QEMU 7.2 TCG on `virt` does so (checked
  * with a guest: `lw` at an odd address returns the bytes, no trap). One that crosses a page is done
@@ -22,7 +23,7 @@ import { raiseException } from "./trap";
  */
 export const FAST_SIZE = 256;
 
-const PMP_OF = [PmpAccess.R, PmpAccess.W, PmpAccess.X];
+const PMP_OF = [PmpAccess.R, PmpAccess.W, PmpAccess.X, PmpAccess.R | PmpAccess.X];
 
 export function flushFast(h: Hart): void {
   h.tagR.fill(NaN);
@@ -101,18 +102,18 @@ function tvalOf(h: Hart, va: number): bigint {
  * Translates and PMP-checks an access that stays within one page. Returns the physical address, or
  * −1 after raising the fault. `pmpAccess` may differ from `acc` (an AMO is checked for R and W).
  */
-export function resolve(h: Hart, va: number, size: number, acc: Acc, pmpAccess: number): number {
-  const priv = acc === Acc.X ? h.prv : dataPriv(h, acc);
+export function resolve(h: Hart, va: number, size: number, acc: Access, pmpAccess: number): number {
+  const mode = acc === Acc.X ? fetchMode(h) : dataMode(h);
   if (va !== va) {
-    raiseException(h, translating(h, priv) ? pageFaultCause(acc) : accessFaultCause(acc), tvalOf(h, va));
+    raiseException(h, wildFaultCause(h, mode, acc), tvalOf(h, va));
     return -1;
   }
-  const pa = translate(h, va, acc, priv);
+  const pa = translate(h, va, acc, mode);
   if (pa < 0) {
     raiseException(h, -1 - pa, tvalOf(h, va));
     return -1;
   }
-  if (!h.pmp.check(pa, size, pmpAccess, priv)) {
+  if (!h.pmp.check(pa, size, pmpAccess, mode & 3)) {
     raiseException(h, accessFaultCause(acc), tvalOf(h, va));
     return -1;
   }
@@ -121,13 +122,14 @@ export function resolve(h: Hart, va: number, size: number, acc: Acc, pmpAccess: 
 
 /** Installs the page of (va → pa) in the software TLB of `acc` when the rules above allow it. */
 function fill(h: Hart, va: number, pa: number, acc: Acc): void {
+  if (h.hlvMode >= 0) return;
   const ram = h.bus.ram;
   const pagePa = pa - (pa & 4095);
   if (!ram.contains(pagePa, 4096)) return;
   const ramPage = (pagePa - ram.base) / 4096;
   if (h.watchPages.has(ramPage)) return;
   if (acc === Acc.W && h.codeBlocks[ramPage] !== undefined) return;
-  const priv = acc === Acc.X ? h.prv : dataPriv(h, acc);
+  const priv = (acc === Acc.X ? fetchMode(h) : dataMode(h)) & 3;
   if ((h.pmp.active || priv !== 3) && !h.pmp.check(pagePa, 4096, PMP_OF[acc], priv)) return;
   const vp = Math.floor(va / 4096);
   const i = vp & (FAST_SIZE - 1);
@@ -201,12 +203,12 @@ function signExtend(h: Hart, size: number, signed: boolean): void {
 
 /**
  * Data load of `size` bytes at rs1 + imm into h.vlo/h.vhi, sign- or zero-extended. Returns false
- * after raising a fault. Fills the software TLB for next time.
+ * after raising a fault. Fills the software TLB for next time. `acc` is RX for HLVX.
  */
-export function loadSlow(h: Hart, rs1: number, imm: number, size: number, signed: boolean): boolean {
+export function loadSlow(h: Hart, rs1: number, imm: number, size: number, signed: boolean, acc: Access = Acc.R): boolean {
   const va = effectiveAddress(h, rs1, imm);
-  if (va === va && (va & 4095) + size > 4096) return crossLoad(h, va, size, signed);
-  const pa = resolve(h, va, size, Acc.R, PmpAccess.R);
+  if (va === va && (va & 4095) + size > 4096) return crossLoad(h, va, size, signed, acc);
+  const pa = resolve(h, va, size, acc, PMP_OF[acc]);
   if (pa < 0) return false;
   if (!physRead(h, pa, size)) {
     raiseException(h, 5, tvalOf(h, va));
@@ -234,17 +236,17 @@ export function storeSlow(h: Hart, rs1: number, imm: number, size: number, lo: n
 const crossPa = new Float64Array(8);
 
 /** Translates each byte of a page-crossing access; false after raising the first byte's fault. */
-function resolveBytes(h: Hart, va: number, size: number, acc: Acc): boolean {
+function resolveBytes(h: Hart, va: number, size: number, acc: Access): boolean {
   for (let k = 0; k < size; k++) {
-    const pa = resolve(h, va + k, 1, acc, acc === Acc.R ? PmpAccess.R : PmpAccess.W);
+    const pa = resolve(h, va + k, 1, acc, PMP_OF[acc]);
     if (pa < 0) return false;
     crossPa[k] = pa;
   }
   return true;
 }
 
-function crossLoad(h: Hart, va: number, size: number, signed: boolean): boolean {
-  if (!resolveBytes(h, va, size, Acc.R)) return false;
+function crossLoad(h: Hart, va: number, size: number, signed: boolean, acc: Access): boolean {
+  if (!resolveBytes(h, va, size, acc)) return false;
   let lo = 0, hi = 0;
   for (let k = 0; k < size; k++) {
     if (!physRead(h, crossPa[k], 1)) {

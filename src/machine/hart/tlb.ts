@@ -10,10 +10,22 @@
  * `sfence.vma` with an address removes every piece of the superpage containing that address.
  * An entry caches a translation that succeeded; `mmu.ts` re-walks when an access is not permitted
  * by the cached flags or needs D set (QEMU does the same), so stale entries only ever grant.
+ *
+ * With the H extension an entry also has an address space: HOST for HS-level (single-stage)
+ * translations, or the VMID of a guest for a two-stage translation (guest virtual page → host
+ * physical page, the VS-stage leaf's flags in `flags`, the G-stage leaf's in `gflags`). VS-stage
+ * global entries match every ASID of their own VMID only. A guest entry made while vsatp was Bare has
+ * ASID −1 (no ASID can be −1), so it never serves an Sv39 lookup: satp-like mode changes take effect
+ * at once. HFENCE.GVMA flushes whole VMIDs (the spec allows ignoring its address): entries are not
+ * tagged with the guest-physical address.
  */
 export const TLB_SIZE = 256;
 const WAYS = 4;
 const SETS = TLB_SIZE / WAYS;
+/** The address space of single-stage (HS-level, or no H extension) entries. */
+export const HOST = -1;
+/** For flush(): every guest entry, whatever its VMID. */
+export const ALL_GUESTS = -2;
 
 export interface TlbEntry {
   /** Virtual page number (bits 38:12 of the address). */
@@ -24,8 +36,11 @@ export interface TlbEntry {
   level: number;
   /** Physical page number of this 4 KiB piece. */
   ppn: number;
-  /** The leaf PTE's low 8 bits (V R W X U G A D) as cached. */
+  /** The leaf PTE's low 8 bits (V R W X U G A D) as cached (the VS-stage leaf's for a guest entry). */
   flags: number;
+  /** Guest entries only: the VMID, and the G-stage leaf's flags. */
+  vmid?: number;
+  gflags?: number;
 }
 
 export class Tlb {
@@ -34,21 +49,24 @@ export class Tlb {
   /** PTE flags in bits 7:0, level in bits 9:8. */
   readonly flags = new Int32Array(TLB_SIZE);
   readonly ppn = new Float64Array(TLB_SIZE);
+  /** HOST, or the VMID of a two-stage entry. */
+  readonly space = new Int32Array(TLB_SIZE);
+  readonly gflags = new Int32Array(TLB_SIZE);
   private readonly victim = new Uint8Array(SETS);
   /** Called with the VPN of every entry that goes away, so that derived caches drop it. */
   onEvict: (vpn: number) => void = () => {};
 
-  /** The slot holding vpn for asid, or −1. */
-  lookup(vpn: number, asid: number): number {
+  /** The slot holding vpn for asid in address space `space`, or −1. */
+  lookup(vpn: number, asid: number, space = HOST): number {
     const first = (vpn & (SETS - 1)) * WAYS;
     for (let i = first; i < first + WAYS; i++) {
-      if (this.vpn[i] === vpn && (this.asid[i] === asid || (this.flags[i] & 0x20) !== 0)) return i;
+      if (this.vpn[i] === vpn && this.space[i] === space && (this.asid[i] === asid || (this.flags[i] & 0x20) !== 0)) return i;
     }
     return -1;
   }
 
-  insert(vpn: number, asid: number, pteFlags: number, level: number, ppn: number): number {
-    let i = this.lookup(vpn, asid);
+  insert(vpn: number, asid: number, pteFlags: number, level: number, ppn: number, space = HOST, gflags = 0): number {
+    let i = this.lookup(vpn, asid, space);
     if (i < 0) {
       const set = vpn & (SETS - 1);
       const first = set * WAYS;
@@ -64,17 +82,21 @@ export class Tlb {
     this.asid[i] = asid;
     this.flags[i] = (pteFlags & 0xff) | (level << 8);
     this.ppn[i] = ppn;
+    this.space[i] = space;
+    this.gflags[i] = gflags;
     return i;
   }
 
   /**
-   * sfence.vma semantics. vpn < 0: every address; asid < 0: every address space. With an ASID,
-   * global entries stay (privileged spec 1.12, 4.2.1).
+   * sfence.vma semantics within address space `space` (HOST, a VMID, or ALL_GUESTS). vpn < 0: every
+   * address; asid < 0: every ASID. With an ASID, global entries stay (privileged spec 1.12, 4.2.1).
    */
-  flush(vpn: number, asid: number): void {
+  flush(vpn: number, asid: number, space = HOST): void {
     for (let i = 0; i < TLB_SIZE; i++) {
       const v = this.vpn[i];
       if (v === -1) continue;
+      const s = this.space[i];
+      if (space === ALL_GUESTS ? s === HOST : s !== space) continue;
       const f = this.flags[i];
       if (asid >= 0 && ((f & 0x20) !== 0 || this.asid[i] !== asid)) continue;
       if (vpn >= 0) {
@@ -91,7 +113,12 @@ export class Tlb {
     for (let i = 0; i < TLB_SIZE; i++) {
       if (this.vpn[i] === -1) continue;
       const f = this.flags[i];
-      out.push({ vpn: this.vpn[i], asid: this.asid[i], global: (f & 0x20) !== 0, level: f >> 8, ppn: this.ppn[i], flags: f & 0xff });
+      const e: TlbEntry = { vpn: this.vpn[i], asid: this.asid[i], global: (f & 0x20) !== 0, level: f >> 8, ppn: this.ppn[i], flags: f & 0xff };
+      if (this.space[i] !== HOST) {
+        e.vmid = this.space[i];
+        e.gflags = this.gflags[i];
+      }
+      out.push(e);
     }
     return out;
   }

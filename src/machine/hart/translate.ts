@@ -47,8 +47,8 @@ import { Op } from "./ops";
  * Validity: a region is dropped when its page's decoded code is (a write to the code bytes: mem.ts,
  * ramWritten), when the breakpoints of its virtual page change, and on reset. The dispatcher enters
  * it only when the current fetch translation of its virtual page is its physical page with the whole
- * page executable (the software TLB for fetches), so satp, sfence.vma, PMP and privilege changes need
- * nothing here.
+ * page executable (the software TLB for fetches), so satp, sfence.vma, PMP, privilege and (with H)
+ * V, vsatp, hgatp and hfence changes need nothing here. H instructions are out of line, so they bail.
  */
 
 export type RegionFn = (h: Hart, end: number, entry: number) => number;

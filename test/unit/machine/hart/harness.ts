@@ -37,6 +37,18 @@ export function openPmp(b: Board): void {
   b.hart.writeCsr(0x3a0, 0x1fn);
 }
 
+/**
+ * A board with the H extension whose program starts in mode (prv, virt), PMP open; `setup` runs
+ * first (in M-mode: set CSRs and fields there).
+ */
+export function bootGuest(code: Item[], prv: number, virt: boolean, setup: (b: Board) => void = () => {}): Board {
+  const b = boot(code, { hypervisorExtension: true });
+  openPmp(b);
+  setup(b);
+  b.hart.setMode(prv, virt);
+  return b;
+}
+
 /** Leaf/pointer PTE flags. */
 export const PTE = { V: 1n, R: 2n, W: 4n, X: 8n, U: 16n, G: 32n, A: 64n, D: 128n } as const;
 
@@ -44,23 +56,32 @@ export function pte(pa: number, flags: bigint): bigint {
   return (BigInt(Math.floor(pa / 4096)) << 10n) | flags;
 }
 
-/** Builds Sv39 tables in RAM from `root` (tables allocated at root + n·4096). */
+/**
+ * Builds Sv39 tables in RAM from `root` (tables allocated at root + n·4096, after the root). Options
+ * for the H extension: `sv39x4` makes a G-stage table (16 KiB root of 2048 entries); `hostOffset` is
+ * added to every table address when the tables live in guest-physical memory (VS stage) at
+ * host address GPA + hostOffset, while the PTEs keep guest-physical addresses.
+ */
 export class PageTables {
   private next: number;
-  constructor(private readonly b: Board, readonly root: number) {
-    this.next = root + 4096;
+  private readonly rootMask: number;
+  private readonly hostOffset: number;
+  constructor(private readonly b: Board, readonly root: number, opts: { sv39x4?: boolean; hostOffset?: number } = {}) {
+    this.rootMask = opts.sv39x4 ? 2047 : 511;
+    this.hostOffset = opts.hostOffset ?? 0;
+    this.next = root + (opts.sv39x4 ? 16384 : 4096);
   }
   private read(pa: number): bigint {
-    return this.b.ram.view.getBigUint64(pa - this.b.ram.base, true);
+    return this.b.ram.view.getBigUint64(pa + this.hostOffset - this.b.ram.base, true);
   }
   write(pa: number, v: bigint): void {
-    this.b.ram.view.setBigUint64(pa - this.b.ram.base, v, true);
+    this.b.ram.view.setBigUint64(pa + this.hostOffset - this.b.ram.base, v, true);
   }
   /** Address of the PTE for `va` at `level`, creating pointer tables above it. */
   slot(va: number, level: number): number {
     let table = this.root;
     for (let l = 2; l > level; l--) {
-      const at = table + ((Math.floor(va / 2 ** (12 + 9 * l)) & 511) * 8);
+      const at = table + ((Math.floor(va / 2 ** (12 + 9 * l)) & (l === 2 ? this.rootMask : 511)) * 8);
       let e = this.read(at);
       if ((e & PTE.V) === 0n) {
         e = pte(this.next, PTE.V);
@@ -69,7 +90,7 @@ export class PageTables {
       }
       table = Number(e >> 10n) * 4096;
     }
-    return table + (Math.floor(va / 2 ** (12 + 9 * level)) & 511) * 8;
+    return table + (Math.floor(va / 2 ** (12 + 9 * level)) & (level === 2 ? this.rootMask : 511)) * 8;
   }
   map(va: number, pa: number, flags: bigint, level = 0): number {
     const at = this.slot(va, level);
