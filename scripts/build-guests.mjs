@@ -1,4 +1,5 @@
-// Builds the differential-test corpus (test/fixtures/guests/*.S, each linked with crt.S) and the
+// Builds the differential-test corpus (test/fixtures/guests/*.S, each linked with crt.S), the H-extension
+// corpus (test/fixtures/guests-h/*.S, each linked with crt_h.S, into build/guests-h/) and the
 // benchmark guests (bench/guest/, bench/guest-empty.S) into build/guests/*.elf with Debian's riscv64-unknown-elf-gcc.
 // Only outputs older than one of their inputs are rebuilt.
 //
@@ -14,8 +15,10 @@ import { fileURLToPath } from "node:url";
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const GCC = "riscv64-unknown-elf-gcc";
 const GUESTS = join(ROOT, "test/fixtures/guests");
+const H_GUESTS = join(ROOT, "test/fixtures/guests-h");
 const BENCH = join(ROOT, "bench/guest");
 const OUT = join(ROOT, "build/guests");
+const H_OUT = join(ROOT, "build/guests-h");
 const LINK = join(GUESTS, "link.ld");
 const FLAGS = ["-march=rv64imac_zicsr_zifencei", "-mabi=lp64", "-nostdlib", "-nostartfiles", "-g", "-mcmodel=medany", "-Wl,--no-warn-rwx-segments"];
 
@@ -44,10 +47,24 @@ function corpusJob(src, out) {
   };
 }
 
+/** An H-corpus guest linked with its start-up; gcc's -march has no `h`, so only the assembler gets it. */
+function hJob(src, out) {
+  const shared = [join(H_GUESTS, "crt_h.S"), join(H_GUESTS, "h.h"), join(GUESTS, "include/guest.h"), LINK];
+  return {
+    out,
+    inputs: [src, ...shared],
+    args: [...FLAGS, "-Wa,-march=rv64imac_zicsr_zifencei_h", "-I", H_GUESTS, "-I", join(GUESTS, "include"), "-T", LINK,
+      join(H_GUESTS, "crt_h.S"), src, "-o", out],
+  };
+}
+
 function jobs() {
   const list = readdirSync(GUESTS)
     .filter((f) => f.endsWith(".S") && f !== "crt.S")
     .map((f) => corpusJob(join(GUESTS, f), join(OUT, basename(f, ".S") + ".elf")));
+  for (const f of readdirSync(H_GUESTS).filter((f) => f.endsWith(".S") && f !== "crt_h.S")) {
+    list.push(hJob(join(H_GUESTS, f), join(H_OUT, basename(f, ".S") + ".elf")));
+  }
   const benchSources = readdirSync(BENCH).filter((f) => f.endsWith(".c") || f.endsWith(".S")).map((f) => join(BENCH, f));
   list.push({
     out: join(OUT, "bench.elf"),
@@ -73,7 +90,7 @@ function run(job) {
 
 async function build(list) {
   checkCompiler();
-  mkdirSync(OUT, { recursive: true });
+  for (const j of list) mkdirSync(dirname(j.out), { recursive: true });
   const self = fileURLToPath(import.meta.url);
   const stale = list.filter((j) => Math.max(...j.inputs.map(mtime), mtime(self)) > mtime(j.out));
   const failures = [];
@@ -84,7 +101,7 @@ async function build(list) {
     }
   }
   if (failures.length) fail(`failed to build ${failures.length} guest(s):\n${failures.join("\n")}`);
-  console.log(`build-guests: ${stale.length} built, ${list.length - stale.length} up to date (${OUT})`);
+  console.log(`build-guests: ${stale.length} built, ${list.length - stale.length} up to date (${OUT}, ${H_OUT})`);
 }
 
 const argv = process.argv.slice(2);

@@ -7,6 +7,9 @@ import { generateStream } from "./random_stream";
 export const ROOT = resolve(__dirname, "../..");
 export const GUEST_SOURCES = join(ROOT, "test/fixtures/guests");
 export const GUEST_BUILD = join(ROOT, "build/guests");
+/** The H-extension corpus: each guest linked with its own start-up, crt_h.S. */
+export const H_GUEST_SOURCES = join(ROOT, "test/fixtures/guests-h");
+export const H_GUEST_BUILD = join(ROOT, "build/guests-h");
 
 function buildScript(args: string[]): void {
   const r = spawnSync(process.execPath, [join(ROOT, "scripts/build-guests.mjs"), ...args], { encoding: "utf8" });
@@ -24,6 +27,13 @@ export function corpusNames(): string[] {
 }
 
 export const elfPath = (name: string) => join(GUEST_BUILD, `${name}.elf`);
+
+/** The H corpus guests' names (their .S files minus the start-up). */
+export function hCorpusNames(): string[] {
+  return readdirSync(H_GUEST_SOURCES).filter((f) => f.endsWith(".S") && f !== "crt_h.S").map((f) => f.slice(0, -2)).sort();
+}
+
+export const hElfPath = (name: string) => join(H_GUEST_BUILD, `${name}.elf`);
 
 /** Generates, assembles and links the random stream for `seed`; returns the ELF's path. */
 export function buildRandomGuest(seed: number, length: number): string {

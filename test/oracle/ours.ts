@@ -10,8 +10,11 @@ export interface LoadedGuest {
   uart(): string;
 }
 
-/** `input` feeds the guest's UART, one byte per read, all of it available from the start. */
-export function loadGuest(elfPath: string, input = ""): LoadedGuest {
+/**
+ * `input` feeds the guest's UART, one byte per read, all of it available from the start; `hypervisor`
+ * gives the hart the H extension (as QEMU_CPU_H does QEMU's).
+ */
+export function loadGuest(elfPath: string, input = "", hypervisor = false): LoadedGuest {
   const image = parseElf(readFileSync(elfPath));
   if (image instanceof ElfError) throw new Error(`${elfPath}: ${image.message}`);
   let out = "";
@@ -21,6 +24,7 @@ export function loadGuest(elfPath: string, input = ""): LoadedGuest {
     uartOut: { write: (b) => (out += String.fromCharCode(b)) },
     uartIn: { read: () => (next < input.length ? input.charCodeAt(next++) & 0xff : -1) },
     tohost: tohost === undefined ? undefined : Number(tohost.value),
+    hypervisorExtension: hypervisor,
   });
   board.load(image);
   return { board, entry: image.entry, uart: () => out };

@@ -6,6 +6,7 @@
  * (`debug`) and a few page-table extensions, which would show up in misa, mideleg, mstatus.FS and in what
  * counts as an illegal instruction. `pmu-num=29` makes all of mhpmcounter3–31 exist, as the spec says they
  * should (privileged spec 1.12, 3.1.10); QEMU's default 16 makes 19–31 illegal.
+ * QEMU_CPU_H is the same model with the hypervisor extension, for the H corpus (test/fixtures/guests-h).
  */
 import { spawn, spawnSync } from "node:child_process";
 import { createReadStream, mkdtempSync, rmSync } from "node:fs";
@@ -17,6 +18,7 @@ export const QEMU = "qemu-system-riscv64";
 export const QEMU_CPU =
   "rv64,h=false,f=false,d=false,zba=false,zbb=false,zbc=false,zbs=false,sstc=false,svpbmt=false,svinval=false,svnapot=false," +
   "sscofpmf=false,debug=false,pmu-num=29";
+export const QEMU_CPU_H = QEMU_CPU.replace("h=false", "h=true");
 
 export class OracleMissingError extends Error {
   constructor(tool: string, pkg: string) {
@@ -27,6 +29,8 @@ export class OracleMissingError extends Error {
 export interface QemuOptions {
   /** QEMU's board: `virt` (default), or `spike` for guests that end through HTIF's `tohost`. */
   machine?: "virt" | "spike";
+  /** The hart has the H extension (QEMU_CPU_H). */
+  hypervisor?: boolean;
   /** Deterministic time (mtime = instructions / 100); on for comparisons, off for speed measurements. */
   icount?: boolean;
   /** Write the per-instruction state trace to `onTrace` (implies single-stepping). */
@@ -49,7 +53,7 @@ export interface QemuRun {
 }
 
 export function qemuArgs(elf: string, opts: QemuOptions, tracePath?: string): string[] {
-  const args = ["-machine", opts.machine ?? "virt", "-cpu", QEMU_CPU, "-nographic", "-bios", "none", "-kernel", elf];
+  const args = ["-machine", opts.machine ?? "virt", "-cpu", opts.hypervisor ? QEMU_CPU_H : QEMU_CPU, "-nographic", "-bios", "none", "-kernel", elf];
   if (tracePath) args.push("-singlestep", "-d", "cpu,nochain", "-D", tracePath);
   if (opts.icount ?? true) args.push("-icount", "shift=0,sleep=off");
   return args;

@@ -3,11 +3,15 @@
  *
  * With the CPU model of ./qemu a record is `pc`, then the CSRs QEMU 7.2 prints for a hart without H
  * (mhartid mstatus mip mie mideleg medeleg mtvec stvec mepc sepc mcause scause mtval stval mscratch
- * sscratch satp), then x0..x31 four to a line. QEMU does not print the privilege level.
+ * sscratch satp), then x0..x31 four to a line. For a hart with H (QEMU_CPU_H) the record starts with
+ * `V = n`, the virtualization mode, and has the H CSRs QEMU prints among the others (see
+ * lockstep.ts, H_TRACED_CSRS). QEMU does not print the privilege level.
  */
 import type { Readable } from "node:stream";
 
 export interface TraceRecord {
+  /** The virtualization mode V, for a hart with H (undefined without). */
+  v?: number;
   pc: bigint;
   csr: Map<string, bigint>;
   x: bigint[];
@@ -42,6 +46,7 @@ export class TraceParser {
   private rest = "";
   private cur: TraceRecord | undefined;
   private line = 0;
+  private v: number | undefined;
 
   constructor(private readonly emit: (r: TraceRecord) => void) {}
 
@@ -67,9 +72,17 @@ export class TraceParser {
     this.line++;
     const t = line.trim().split(/\s+/);
     if (t.length < 2) return;
-    if (t[0] === "V") return; // only printed for harts with H; V is always 0 here
+    if (t[0] === "V") {
+      // `V      =   1`, printed before pc by harts with H
+      const v = t[t.length - 1]!;
+      if (v !== "0" && v !== "1") throw new TraceFormatError(`trace line ${this.line}: bad V "${line.trim()}"`);
+      this.v = Number(v);
+      return;
+    }
     if (t[0] === "pc") {
       this.cur = { pc: hex(t[1]!, this.line), csr: new Map(), x: [] };
+      if (this.v !== undefined) this.cur.v = this.v;
+      this.v = undefined;
       return;
     }
     const cur = this.cur;
