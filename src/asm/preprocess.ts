@@ -136,9 +136,7 @@ export function preprocess(
           err(l, restCol, `cannot find include file "${wanted}"`);
           return true;
         }
-        out.push({ text: "", file: l.file, line: l.line });
         run(found.path, found.text, depth + 1);
-        out.pop(); // the caller pushes the blank line for this directive
         return true;
       }
       case "error":

@@ -54,6 +54,12 @@ test("undefined symbols are reported at the line that uses them", () => {
   assert.match(r.errors[0]!.message, /undefined symbol 'nowhere'/);
 });
 
+test("#include keeps every line of the included file, its last one too", () => {
+  const r = assemble("main.S", files({ "main.S": '#include "lib.S"\n', "lib.S": "_start: nop\nlast:" }));
+  assert.deepEqual(r.errors, []);
+  assert.ok(r.symbols.some((s) => s.name === "last"));
+});
+
 test("runaway .rept, recursive macros and recursive includes end with a clear error", () => {
   const t0 = Date.now();
   const bomb = assemble("b.s", files({ "b.s": ".rept 100000\n.rept 100000\nnop\n.endr\n.endr\n" }));
