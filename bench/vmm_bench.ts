@@ -1,5 +1,8 @@
 /**
- * `node --import tsx bench/vmm_bench.ts` (or bundled with esbuild): the VMM's cost.
+ * The VMM's cost. Run it bundled, as the extension ships:
+ *   npx esbuild bench/vmm_bench.ts --bundle --platform=node --outfile=build/vmm_bench.js && node build/vmm_bench.js
+ * or `npx tsx bench/vmm_bench.ts`, whose per-module loading makes each of the VMM's many calls across
+ * modules slower: its per-exit figures come out about twice the bundled ones.
  *
  * For the CPU-bound bench guest (build/guests/bench.elf, from `node scripts/build-guests.mjs`) and a
  * page-table-heavy guest (bench/guest-pagetables.S), natively and under trap-and-emulate: guest

@@ -13,7 +13,19 @@ import type { ExitReason } from "./exits";
  *   | world switch            | 7555   |
  *
  * A guest instruction costs one cycle (the machine's model: mcycle = minstret). Every exit reason
- * maps to one operation of the table; `worldSwitch` is kept for techniques that switch between VMs.
+ * maps to one operation of the table.
+ *
+ * A world switch is charged on top, on the exit where the VMM switches worlds. The lecture's world
+ * switch (2,824 instructions, 7,555 cycles) is the hypervisor moving the hardware from one guest
+ * context to another: the whole CPU and MMU context saved and reloaded. With one VM, the VMM does
+ * that when the guest switches address spaces: a satp write that changes the guest's root, ASID or
+ * mode makes the VMM move the hardware onto another shadow world (another shadow root and host
+ * ASID, built afresh if it was not cached), which is what a native OS's context switch costs the
+ * VMM. These are not world switches: a privilege change within one address space (guest U ↔ S
+ * run on paired roots that are switched at VM entry like any other CSR state, and are charged as
+ * the trap or xRET they are), SUM/MXR changes, and entering a device model (Hyperstep's device
+ * models live in the VMM itself, "hypervisor-direct", so an MMIO exit is device emulation, 1,040).
+ * Between several VMs, when they come, each switch is one as well.
  */
 export interface CostModel {
   hypervisorEntryExit: number;
@@ -44,8 +56,13 @@ export const REASON_OPERATION: Readonly<Record<ExitReason, keyof CostModel>> = O
   timer: "irq",
   "hidden-page-fault": "pageFault",
   "guest-pt-write": "pageFault",
+  "pmp-access": "pageFault",
+  "mprv-access": "pageFault",
   "mmio-read": "deviceEmulation",
   "mmio-write": "deviceEmulation",
+  "guest-page-fault": "deviceEmulation",
+  "virtual-instruction": "hypervisorEntryExit",
+  "sbi-call": "hypervisorEntryExit",
 });
 
 /** A cost model from user settings: unknown keys and non-numbers are errors, missing keys take the seed value. */

@@ -2,7 +2,7 @@ import { LoadError, type LoadableProgram } from "../machine/board";
 import type { ByteSink, ByteSource } from "../machine/device";
 import { createVirtBoard } from "../machine/virt";
 import { NativeTarget } from "./native";
-import { Vm, VmOptionsError, type NonTrappingSensitive } from "./vm";
+import { Vm, VmOptionsError, type GuestBoot, type NonTrappingSensitive } from "./vm";
 import { VmTarget } from "./vm_target";
 import type { Target, TargetLine, TargetSymbol, Technique } from "./target";
 
@@ -19,6 +19,8 @@ export interface TargetOptions {
   uartIn?: ByteSource;
   /** Trap-and-emulate only: the deliberately non-standard Popek–Goldberg option (vm.ts). */
   nonTrappingSensitive?: readonly NonTrappingSensitive[];
+  /** Under a VMM technique: start in M-mode (default) or in S-mode with the VMM's SBI (vm.ts). */
+  boot?: GuestBoot;
 }
 
 export type CreateResult = { ok: true; target: Target } | { ok: false; error: string };
@@ -32,12 +34,18 @@ function symbolAddress(program: GuestProgram, name: string): number | undefined 
 export function createTarget(program: GuestProgram, opts: TargetOptions): CreateResult {
   const htif = { tohost: symbolAddress(program, "tohost"), fromhost: symbolAddress(program, "fromhost") };
   try {
-    if (opts.technique === "trap-and-emulate") {
-      const vm = new Vm({ memoryBytes: opts.memoryBytes, uartOut: opts.uartOut, uartIn: opts.uartIn, ...htif, nonTrappingSensitive: opts.nonTrappingSensitive });
+    if (opts.technique === "trap-and-emulate" || opts.technique === "hardware-assisted") {
+      const vm = new Vm({
+        technique: opts.technique, boot: opts.boot, memoryBytes: opts.memoryBytes, uartOut: opts.uartOut, uartIn: opts.uartIn, ...htif,
+        nonTrappingSensitive: opts.nonTrappingSensitive,
+      });
       vm.load(program);
       return { ok: true, target: new VmTarget(vm, program.symbols, program.lineTable ?? []) };
     }
     if (opts.technique !== "native") return { ok: false, error: `technique "${opts.technique}" is not yet available` };
+    if (opts.boot === "supervisor") {
+      return { ok: false, error: `boot "supervisor" needs firmware, which only a VMM provides: use technique "trap-and-emulate" or "hardware-assisted"` };
+    }
     const board = createVirtBoard({ memoryBytes: opts.memoryBytes, uartOut: opts.uartOut, uartIn: opts.uartIn, ...htif });
     board.load(program);
     return { ok: true, target: new NativeTarget(board, program.symbols, program.lineTable ?? []) };

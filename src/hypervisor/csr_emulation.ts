@@ -2,8 +2,8 @@ import { csrByNumber } from "../isa/csrs";
 import { csrAccessible, csrRead, csrWrite } from "../machine/hart/csr";
 import { pendingInterrupt } from "../machine/hart/trap";
 import { insn, type DecodedInstruction } from "./decode";
-import type { NarrativeStep } from "./exits";
-import { contextKey } from "./shadow_paging";
+import type { ExitDetails, ExitReason, NarrativeStep } from "./exits";
+import { contextKey, sameContext } from "./shadow_paging";
 import { reflect } from "./techniques/trap_and_emulate";
 import { PRIV, type Vm } from "./vm";
 
@@ -15,7 +15,7 @@ import { PRIV, type Vm } from "./vm";
 const SSTATUS = 0x100;
 const SATP = 0x180;
 
-export function emulateCsr(vm: Vm, d: DecodedInstruction): number {
+export function emulateCsr(vm: Vm, d: DecodedInstruction, via?: ExitReason): number {
   const v = vm.vcpu.state;
   const hart = vm.board.hart;
   const num = d.expanded >>> 20;
@@ -27,49 +27,65 @@ export function emulateCsr(vm: Vm, d: DecodedInstruction): number {
   const csrName = csrByNumber(num)?.name ?? `0x${num.toString(16)}`;
   vm.syncTime();
   if (!csrAccessible(v, num, writes)) {
+    const priv = v.prv;
     return reflect(vm, "guest-exception", 2n, BigInt(d.bits), d, { csr: csrName, csrNumber: num },
-      `${name} ${csrName} is illegal in virtual ${PRIV[v.prv]}-mode`);
+      () => `${name} ${csrName} is illegal in virtual ${PRIV[priv]}-mode`);
   }
   const pc = v.pc, priv = v.prv;
   const old = csrRead(v, num) as bigint;
-  const contextBefore = vm.context();
   let after = old;
-  const steps: NarrativeStep[] = [
-    { phase: "decode", text: `${name} x${d.rd}, ${csrName}, ${imm ? d.rs1 : `x${d.rs1}`} trapped: ${csrName} is not accessible in host U-mode` },
-    { phase: "check", text: `${csrName} exists and virtual ${PRIV[priv]}-mode may ${writes ? "write" : "read"} it` },
-  ];
+  let pmpChanged = false;
+  /** When the write changed the guest's translation context: its key, and whether its shadow root was cached. */
+  let switched: { key: string; cached: boolean } | undefined;
   if (writes) {
+    const contextBefore = vm.context();
     const value = kind === "w" ? src : kind === "s" ? old | src : old & ~src;
     csrWrite(v, num, BigInt.asUintN(64, value));
     after = csrRead(v, num) as bigint;
-    steps.push({ phase: "vcpu", text: `virtual ${csrName} ← ${kind === "w" ? "" : kind === "s" ? "old | " : "old & ~"}0x${src.toString(16)} (WARL)`, before: old, after });
     if (num >= 0x3a0 && num < 0x3c0) {
       // What the guest may reach changed: every shadow entry was derived under the old PMP.
       vm.shadow.reset();
-      steps.push({ phase: "shadow", text: "guest PMP changed: all shadow tables dropped" });
+      pmpChanged = true;
     }
     const contextAfter = vm.context();
-    if (contextKey(contextAfter) !== contextKey(contextBefore)) {
-      const cached = vm.shadow.rootByKey(contextKey(contextAfter)) !== undefined;
-      steps.push({ phase: "shadow", text: `guest translation context → ${contextKey(contextAfter)}: ${cached ? "its cached shadow root is reused" : "a new shadow root is built lazily"}` });
+    if (!sameContext(contextAfter, contextBefore)) {
+      const key = contextKey(contextAfter);
+      switched = { key, cached: vm.shadow.rootByKey(key) !== undefined };
     }
-  } else {
-    steps.push({ phase: "vcpu", text: `read virtual ${csrName}`, after: old });
   }
-  if (d.rd !== 0) steps.push({ phase: "vcpu", text: `x${d.rd} ← old ${csrName}`, after: old });
   hart.setReg(d.rd, old);
   vm.retire(4);
   const deliverable = writes && pendingInterrupt(v) >= 0;
-  if (deliverable) steps.push({ phase: "inject", text: "a pending virtual interrupt is now enabled: it is injected before the next guest instruction" });
-  steps.push({ phase: "resume", text: "pc ← pc + 4", before: pc, after: v.pc });
-  vm.record(writes ? "csr-write" : "csr-read", {
-    instruction: insn(d),
-    details: { csr: csrName, csrNumber: num, oldValue: old, newValue: after },
-    action: writes
-      ? `emulated ${name}: virtual ${csrName} 0x${old.toString(16)} → 0x${after.toString(16)}${num === SATP ? " (guest address-space switch)" : ""}${deliverable ? "; a pending interrupt became deliverable" : ""}`
-      : `emulated ${name}: x${d.rd} ← virtual ${csrName} = 0x${old.toString(16)}`,
-    steps,
-  }, { pc, priv });
+  const toPc = v.pc;
+  // A new guest address space (root, ASID or mode): the VMM switches worlds (cost_model.ts).
+  const worldSwitch = num === SATP && after !== old;
+  const details: ExitDetails = { csr: csrName, csrNumber: num, oldValue: old, newValue: after };
+  if (worldSwitch) details.worldSwitch = true;
+  vm.record(via ?? (writes ? "csr-write" : "csr-read"), insn(d), details, () => {
+    const steps: NarrativeStep[] = [
+      { phase: "decode", text: `${name} x${d.rd}, ${csrName}, ${imm ? d.rs1 : `x${d.rs1}`} trapped: ${csrName} is not accessible in host U-mode` },
+      { phase: "check", text: `${csrName} exists and virtual ${PRIV[priv]}-mode may ${writes ? "write" : "read"} it` },
+    ];
+    if (writes) {
+      steps.push({ phase: "vcpu", text: `virtual ${csrName} ← ${kind === "w" ? "" : kind === "s" ? "old | " : "old & ~"}0x${src.toString(16)} (WARL)`, before: old, after });
+      if (pmpChanged) steps.push({ phase: "shadow", text: "guest PMP changed: all shadow tables dropped" });
+      if (switched) {
+        steps.push({ phase: "shadow", text: `guest translation context → ${switched.key}: ${switched.cached ? "its cached shadow root is reused" : "a new shadow root is built lazily"}` });
+      }
+      if (worldSwitch) steps.push({ phase: "shadow", text: "world switch: the VMM moves the hardware to the new address space's shadow world (root table, host ASID)" });
+    } else {
+      steps.push({ phase: "vcpu", text: `read virtual ${csrName}`, after: old });
+    }
+    if (d.rd !== 0) steps.push({ phase: "vcpu", text: `x${d.rd} ← old ${csrName}`, after: old });
+    if (deliverable) steps.push({ phase: "inject", text: "a pending virtual interrupt is now enabled: it is injected before the next guest instruction" });
+    steps.push({ phase: "resume", text: "pc ← pc + 4", before: pc, after: toPc });
+    return {
+      action: writes
+        ? `emulated ${name}: virtual ${csrName} 0x${old.toString(16)} → 0x${after.toString(16)}${num === SATP ? " (guest address-space switch)" : ""}${deliverable ? "; a pending interrupt became deliverable" : ""}`
+        : `emulated ${name}: x${d.rd} ← virtual ${csrName} = 0x${old.toString(16)}`,
+      steps,
+    };
+  }, { pc, priv }, worldSwitch);
   return 1;
 }
 

@@ -16,17 +16,38 @@ export interface DecodedInstruction extends ExitInstruction {
   rs2: number;
   /** I-type immediate for loads, S-type for stores, 0 for others. */
   imm: number;
+  /** What exit records keep of it. */
+  record: ExitInstruction;
 }
 
+/**
+ * Decoded instructions by their bits: the VMM meets the same few instructions (a guest's CSR
+ * accesses, its page-table stores) over and over. Records share them, so they are never changed.
+ */
+const decoded = new Map<number, DecodedInstruction>();
+const DECODED_MAX = 4096;
+
 export function decodeBits(raw: number): DecodedInstruction {
+  let d = decoded.get(raw);
+  if (!d) {
+    if (decoded.size >= DECODED_MAX) decoded.clear();
+    d = decode(raw);
+    decoded.set(raw, d);
+  }
+  return d;
+}
+
+function decode(raw: number): DecodedInstruction {
   const length: 2 | 4 = (raw & 3) === 3 ? 4 : 2;
   const bits = length === 2 ? raw & 0xffff : raw >>> 0;
   const expanded = length === 2 ? expandCompressed(bits) : bits | 0;
   const spec = expanded === 0 ? undefined : findInstruction(expanded);
   const imm = spec?.format === "LOAD" ? immI(expanded) : spec?.format === "STORE" ? immS(expanded) : 0;
+  const mnemonic = spec?.name ?? "unknown";
   return {
-    bits, length, expanded, spec, mnemonic: spec?.name ?? "unknown", imm,
+    bits, length, expanded, spec, mnemonic, imm,
     rd: (expanded >>> 7) & 31, rs1: (expanded >>> 15) & 31, rs2: (expanded >>> 20) & 31,
+    record: { bits, length, mnemonic },
   };
 }
 
@@ -46,7 +67,7 @@ export function accessOf(name: string): { size: 1 | 2 | 4 | 8; signed: boolean }
   return undefined;
 }
 
-/** The part of a decoded instruction an exit record keeps. */
+/** The part of a decoded instruction an exit record keeps (one object per decoding, shared by the records). */
 export function insn(d: DecodedInstruction): ExitInstruction {
-  return { bits: d.bits, length: d.length, mnemonic: d.mnemonic };
+  return d.record;
 }

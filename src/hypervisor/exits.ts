@@ -16,8 +16,13 @@ export const EXIT_REASONS = [
   { id: "timer", label: "virtual timer", description: "The virtual CLINT's deadline passed: the VMM raised the guest's MTIP (delivered or not, depending on the guest's enables)." },
   { id: "hidden-page-fault", label: "hidden page fault", description: "A fault the guest never sees: the shadow table lacked an entry, so the VMM walked the guest's table and installed GVA→HPA." },
   { id: "guest-pt-write", label: "guest page-table write", description: "A store to a write-protected guest page-table page: the VMM performs it and marks the shadow entries it affects stale." },
+  { id: "pmp-access", label: "PMP-checked access", description: "An access to a guest page that a guest PMP entry covers only in part, which the VMM never shadows: it checks the virtual PMP for this one access, then emulates the load/store, or runs the fetched instruction alone on a one-shot execute-only shadow entry." },
+  { id: "mprv-access", label: "MPRV access", description: "A load or store of virtual M-mode with mstatus.MPRV set (MPP below M): its shadow root maps fetches only, so the VMM translates and checks it as MPP (guest table, A/D, PMP) and emulates it." },
   { id: "mmio-read", label: "MMIO read", description: "A load from an emulated device (UART, CLINT, PLIC, finisher): the VMM's device model answers." },
   { id: "mmio-write", label: "MMIO write", description: "A store to an emulated device: the VMM's device model performs it." },
+  { id: "guest-page-fault", label: "guest-page fault", description: "Hardware-assisted: an access to a guest-physical address the G-stage table leaves unmapped (a device): the VMM's device model performs it, or the guest gets the access fault it would get natively." },
+  { id: "virtual-instruction", label: "virtual instruction", description: "Hardware-assisted: an instruction VS/VU-mode may not execute (the counters, which are the guest's, and supervisor instructions the guest's M-mode traps); the VMM emulates it." },
+  { id: "sbi-call", label: "SBI call", description: "An ecall from a guest booted in S-mode: the VMM is its firmware and answers the SBI call (console, timer, shutdown)." },
 ] as const;
 
 export type ExitReason = (typeof EXIT_REASONS)[number]["id"];
@@ -55,9 +60,13 @@ export interface ExitDetails {
   /** Privilege the guest trap or return lands in. */
   toPriv?: number;
   toPc?: bigint;
+  /** The VMM switched worlds handling this exit (a new guest address space); its cost is in `cycles`. */
+  worldSwitch?: boolean;
   /** Shadow bookkeeping: the root used, entries installed/invalidated. */
   shadowRoot?: string;
   invalidated?: number;
+  /** The SBI call a guest booted in S-mode made, e.g. "TIME.set_timer(0x1234)". */
+  sbi?: string;
   /** sfence.vma operands (undefined = all). */
   vaddr?: bigint;
   asid?: number;
@@ -85,10 +94,54 @@ export interface VmExit {
   reason: ExitReason;
   details: ExitDetails;
   /** What the VMM did, in one sentence. */
-  action: string;
-  steps: NarrativeStep[];
+  readonly action: string;
+  readonly steps: NarrativeStep[];
   /** Modelled cost in cycles (cost_model.ts). */
   cycles: number;
+}
+
+/** The text of an exit: built only when someone reads it (debugger, CLI, panels). */
+export interface ExitNarrative {
+  action: string;
+  steps: NarrativeStep[];
+}
+
+/**
+ * An exit as the VMM records it on its hot path: the facts (reason, pc, details) at once, the
+ * narrative as a function of values captured at the exit, run on the first read of `action` or
+ * `steps`. Most exits are never read, and building their strings was most of the VMM's time.
+ */
+export class ExitRecord implements VmExit {
+  seq = 0;
+  private told: ExitNarrative | undefined;
+
+  constructor(
+    readonly vcpu: number,
+    readonly pc: bigint,
+    readonly priv: number,
+    readonly instret: bigint,
+    readonly reason: ExitReason,
+    readonly instruction: ExitInstruction | undefined,
+    readonly details: ExitDetails,
+    readonly cycles: number,
+    private narrate: (() => ExitNarrative) | undefined,
+  ) {}
+
+  get action(): string {
+    return this.narrative().action;
+  }
+
+  get steps(): NarrativeStep[] {
+    return this.narrative().steps;
+  }
+
+  private narrative(): ExitNarrative {
+    if (!this.told) {
+      this.told = this.narrate?.() ?? { action: "", steps: [] };
+      this.narrate = undefined;
+    }
+    return this.told;
+  }
 }
 
 export interface ReasonStats {
@@ -121,7 +174,7 @@ export interface ExitPage {
  * (statistics never lose anything to the bound).
  */
 export class ExitLog {
-  private readonly records: VmExit[] = [];
+  private readonly records: ExitRecord[] = [];
   private head = 0;
   private droppedCount = 0;
   private readonly counts = new Map<ExitReason, { count: number; cycles: number }>();
@@ -133,8 +186,7 @@ export class ExitLog {
     return this.nextSeq - 1;
   }
 
-  add(exit: Omit<VmExit, "seq">): VmExit {
-    const rec = exit as VmExit;
+  add(rec: ExitRecord): ExitRecord {
     rec.seq = this.nextSeq++;
     if (this.capacity > 0) {
       if (this.records.length - this.head >= this.capacity) {

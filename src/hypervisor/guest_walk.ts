@@ -53,9 +53,10 @@ export function walkGuest(v: Hart, mem: GuestMemory, va: number, acc: Acc, priv:
     const pte = mem.readPte(pteGpa);
     if (pte === undefined) return pf;
     steps.push({ level, pteGpa, pte });
-    const lo = Number(pte & 0xffffffffn) | 0;
-    if ((lo & 1) === 0 || (lo & 6) === 4 || pte >> 54n !== 0n) return pf;
-    const ppn = Number((pte >> 10n) & 0xfffffffffffn);
+    // The checks on two 32-bit halves: bigint operations cost more than the rest of the walk.
+    const lo = Number(pte & 0xffffffffn), hi = Number(pte >> 32n);
+    if ((lo & 1) === 0 || (lo & 6) === 4 || hi >>> 22 !== 0) return pf;
+    const ppn = (lo >>> 10) + (hi & 0x3fffff) * 2 ** 22;
     if ((lo & 0xa) === 0) {
       a = ppn * 4096;
       continue;
@@ -63,17 +64,24 @@ export function walkGuest(v: Hart, mem: GuestMemory, va: number, acc: Acc, priv:
     const span = 2 ** (9 * level);
     if (ppn % span !== 0) return pf;
     if (!permitted(v, lo & 0xff, acc, priv)) return pf;
-    let flags = lo & 0xff;
-    if (setAccessed) {
-      const updated = flags | 0x40 | (acc === Acc.W ? 0x80 : 0);
-      if (updated !== flags) {
-        mem.writePte(pteGpa, pte | BigInt(updated));
-        flags = updated;
-      }
-    }
-    return { ok: true, gpa: (ppn + (vpn % span)) * 4096 + (va & 4095), level, flags, steps };
+    const t: GuestTranslation = { ok: true, gpa: (ppn + (vpn % span)) * 4096 + (va & 4095), level, flags: lo & 0xff, steps };
+    if (setAccessed) markAccessed(mem, t, acc);
+    return t;
   }
   return pf;
+}
+
+/**
+ * Sets A (and D for a store) in the leaf a successful walk found, as the hardware walker does, and
+ * updates `t.flags`. Nothing to do when the guest does not translate (level < 0).
+ */
+export function markAccessed(mem: GuestMemory, t: Extract<GuestTranslation, { ok: true }>, acc: Acc): void {
+  if (t.level < 0) return;
+  const updated = t.flags | 0x40 | (acc === Acc.W ? 0x80 : 0);
+  if (updated === t.flags) return;
+  const leaf = t.steps[t.steps.length - 1];
+  mem.writePte(leaf.pteGpa, leaf.pte | BigInt(updated));
+  t.flags = updated;
 }
 
 /** Whether the vCPU's data accesses (or fetches, for X) at `priv` go through the guest's Sv39 table. */

@@ -2,10 +2,10 @@ import { permitted } from "../machine/hart/mmu";
 import { PmpAccess } from "../machine/hart/pmp";
 import { accessOf, decodeBits, insn, type DecodedInstruction } from "./decode";
 import { registerName } from "./devices/register_names";
-import type { ExitDetails, NarrativeStep } from "./exits";
-import { Acc, guestDataPriv, type GuestTranslation } from "./guest_walk";
+import type { ExitDetails, ExitReason, NarrativeStep } from "./exits";
+import { Acc, guestDataPriv, markAccessed, type GuestTranslation } from "./guest_walk";
 import { reflect } from "./techniques/trap_and_emulate";
-import type { Vm } from "./vm";
+import { PRIV, type Vm } from "./vm";
 
 /**
  * Host page faults: the guest touched a guest-virtual page its shadow table does not map (as asked).
@@ -13,6 +13,12 @@ import type { Vm } from "./vm";
  *  - the guest's table forbids it → a true guest page fault, reflected;
  *  - guest RAM, allowed → a hidden page fault: install the shadow entry, emulate A/D, retry;
  *  - a store into a guest page-table page → emulate the store, mark affected shadow entries stale;
+ *  - a page the guest's PMP decides only in part (an entry covers part of it, so the answer
+ *    depends on the bytes touched) → never shadowed: the VMM checks the virtual PMP for this one
+ *    access and emulates the load/store, or runs the fetched instruction alone on a one-shot
+ *    execute-only entry ("pmp-access");
+ *  - a load/store of virtual M-mode with mstatus.MPRV (MPP below M): the "bare M MPRV" shadow root
+ *    maps fetches only, so the VMM translates and checks it as MPP and emulates it ("mprv-access");
  *  - an emulated device → decode the load/store, run the device model, step over it;
  *  - nothing there → the access fault the guest would get natively.
  */
@@ -22,6 +28,8 @@ const ACCESS_FAULT = [5, 7, 1];
 const PMP_OF = [PmpAccess.R, PmpAccess.W, PmpAccess.X];
 const D = 0x80;
 
+type Translated = Extract<GuestTranslation, { ok: true }>;
+
 export function memoryFault(vm: Vm, cause: number, tval: bigint): number {
   const acc = ACC_OF_CAUSE[cause];
   const v = vm.vcpu.state;
@@ -30,52 +38,55 @@ export function memoryFault(vm: Vm, cause: number, tval: bigint): number {
   const details: ExitDetails = { gva: tval, access: ACCESS_NAMES[acc] };
   if (!t.ok) {
     return reflect(vm, "guest-exception", BigInt(t.cause), tval, undefined, details,
-      t.cause === cause ? "a true guest page fault (the guest's own table forbids it)"
+      () => t.cause === cause ? "a true guest page fault (the guest's own table forbids it)"
         : t.steps.length === 0 ? "nothing is at that guest-physical address" : "the guest's PMP forbids the page-table walk",
-      walkSteps(t));
+      () => walkSteps(t));
   }
   const gpa = t.gpa;
   details.gpa = BigInt(gpa);
-  const hpa = vm.p2m.toHpa(gpa);
-  if (hpa >= 0) {
-    const priv = acc === Acc.X ? v.prv : guestDataPriv(v, acc);
-    if (!v.pmp.check(gpa, 1, PMP_OF[acc], priv)) {
-      return reflect(vm, "guest-exception", BigInt(ACCESS_FAULT[acc]), tval, undefined, details, "the guest's PMP forbids the access");
-    }
+  const priv = acc === Acc.X ? v.prv : guestDataPriv(v, acc);
+  if (vm.p2m.toHpa(gpa) >= 0) {
+    if (acc !== Acc.X && priv !== v.prv) return emulateAccess(vm, "mprv-access", tval, gpa, details, t);
     const page = Math.floor(gpa / 4096);
-    if (acc === Acc.W && vm.shadow.isPageTable(page)) return emulateAccess(vm, "guest-pt-write", tval, gpa, details);
-    const wholePage = v.pmp.check(page * 4096, 4096, PMP_OF[acc], priv);
-    if (!wholePage && acc !== Acc.X) return emulateAccess(vm, "hidden-page-fault", tval, gpa, details);
-    return hiddenFault(vm, va, acc, priv, details);
+    if (acc === Acc.W && vm.shadow.isPageTable(page)) return emulateAccess(vm, "guest-pt-write", tval, gpa, details, t);
+    if (v.pmp.check(page * 4096, 4096, PMP_OF[acc], priv)) return hiddenFault(vm, va, acc, priv, details, t);
+    if (acc !== Acc.X) return emulateAccess(vm, "pmp-access", tval, gpa, details, t);
+    if (!v.pmp.check(gpa, 2, PmpAccess.X, priv)) {
+      return reflect(vm, "guest-exception", 1n, tval, undefined, details, () => "the guest's PMP forbids the fetch");
+    }
+    return stepFetch(vm, va, details, t);
   }
   const dev = vm.devices.deviceAt(gpa, 1);
-  if (dev && acc !== Acc.X) return emulateAccess(vm, acc === Acc.W ? "mmio-write" : "mmio-read", tval, gpa, details);
+  if (dev && acc !== Acc.X) return emulateAccess(vm, acc === Acc.W ? "mmio-write" : "mmio-read", tval, gpa, details, t);
   return reflect(vm, "guest-exception", BigInt(ACCESS_FAULT[acc]), tval, undefined, details,
-    dev ? "a fetch from a device" : "nothing is at that guest-physical address");
+    () => dev ? "a fetch from a device" : "nothing is at that guest-physical address");
 }
 
 function walkSteps(t: GuestTranslation): NarrativeStep[] {
   return t.steps.map((s) => ({ phase: "check" as const, text: `guest PTE level ${s.level} at GPA 0x${s.pteGpa.toString(16)}`, after: s.pte }));
 }
 
-function hiddenFault(vm: Vm, va: number, acc: Acc, priv: number, details: ExitDetails): number {
+/** The shadow entry a hidden fault installs for the guest's translation `t` (whose A/D it sets, as the guest's hardware would). */
+function shadowPage(vm: Vm, va: number, acc: Acc, priv: number, fetchOnly: boolean, t: Translated) {
   const v = vm.vcpu.state;
   const root = vm.currentRoot();
-  const t = vm.translate(va, acc, true) as Extract<GuestTranslation, { ok: true }>;
+  markAccessed(vm, t, acc);
   const gpaPage = Math.floor(t.gpa / 4096);
   const pageBase = gpaPage * 4096;
   const pmpOk = (a: Acc) => v.pmp.check(pageBase, 4096, PMP_OF[a], a === Acc.X ? v.prv : priv);
+  // The MPRV root and one-shot fetch entries map fetches only: their loads and stores must exit.
+  const data = !fetchOnly && !(root.context.kind === "bare" && root.context.mprv);
   let perms: { r: boolean; w: boolean; x: boolean };
   let slots: number[] = [];
   let global = false;
   if (t.level < 0) {
-    perms = { r: pmpOk(Acc.R), w: pmpOk(Acc.W), x: pmpOk(Acc.X) };
+    perms = { r: data && pmpOk(Acc.R), w: data && pmpOk(Acc.W), x: fetchOnly || pmpOk(Acc.X) };
   } else {
     const f = t.flags;
     perms = {
-      r: permitted(v, f, Acc.R, priv) && pmpOk(Acc.R),
-      w: permitted(v, f, Acc.W, priv) && (f & D) !== 0 && pmpOk(Acc.W),
-      x: permitted(v, f, Acc.X, v.prv) && pmpOk(Acc.X),
+      r: data && permitted(v, f, Acc.R, priv) && pmpOk(Acc.R),
+      w: data && permitted(v, f, Acc.W, priv) && (f & D) !== 0 && pmpOk(Acc.W),
+      x: permitted(v, f, Acc.X, v.prv) && (fetchOnly || pmpOk(Acc.X)),
     };
     slots = t.steps.map((s) => s.pteGpa);
     global = (f & 0x20) !== 0;
@@ -83,48 +94,84 @@ function hiddenFault(vm: Vm, va: number, acc: Acc, priv: number, details: ExitDe
   const vpn = Math.floor(va / 4096) & 0x7ffffff;
   const hpaPage = Math.floor(vm.p2m.toHpa(t.gpa) / 4096);
   const e = vm.shadow.install(root, vpn, gpaPage, hpaPage, perms, slots, Math.max(t.level, 0), global);
+  return { root, t, e, vpn, hpaPage, protectedPt: perms.w && !e.w };
+}
+
+function hiddenFault(vm: Vm, va: number, acc: Acc, priv: number, details: ExitDetails, t: Translated): number {
+  const { root, e, vpn, hpaPage, protectedPt } = shadowPage(vm, va, acc, priv, false, t);
   const pteAfter = vm.shadow.readPte(e.pteHpa);
-  const flags = `${e.r ? "R" : "-"}${e.w ? "W" : "-"}${e.x ? "X" : "-"}U`;
-  const protectedPt = perms.w && !e.w;
-  vm.record("hidden-page-fault", {
-    details: { ...details, hpa: BigInt(hpaPage * 4096 + (t.gpa & 4095)), shadowRoot: root.key },
-    action: `installed shadow GVA 0x${(vpn * 4096).toString(16)} → HPA 0x${(hpaPage * 4096).toString(16)} [${flags}] in root ${root.key}` +
+  const hpa = hpaPage * 4096 + (t.gpa & 4095);
+  details.hpa = BigInt(hpa);
+  details.shadowRoot = root.key;
+  vm.record("hidden-page-fault", undefined, details, () => ({
+    action: `installed shadow GVA 0x${(vpn * 4096).toString(16)} → HPA 0x${(hpaPage * 4096).toString(16)} [${e.r ? "R" : "-"}${e.w ? "W" : "-"}${e.x ? "X" : "-"}U] in root ${root.key}` +
       `${protectedPt ? " (read-only: it is a guest page-table page)" : ""}; the guest retries, unaware`,
     steps: [
       { phase: "decode", text: `host ${ACCESS_NAMES[acc]} page fault at GVA 0x${va.toString(16)}: no shadow entry` },
       ...(t.level < 0
         ? [{ phase: "check" as const, text: "guest paging is off (Bare or virtual M-mode): GVA = GPA" }]
         : [...walkSteps(t), { phase: "check" as const, text: `guest leaf permits ${ACCESS_NAMES[acc]} in virtual mode ${priv}; A${acc === Acc.W ? "/D" : ""} set in the guest PTE` }]),
-      { phase: "check", text: `p2m: GPA 0x${t.gpa.toString(16)} → HPA 0x${(hpaPage * 4096 + (t.gpa & 4095)).toString(16)}` },
+      { phase: "check", text: `p2m: GPA 0x${t.gpa.toString(16)} → HPA 0x${hpa.toString(16)}` },
       { phase: "shadow", text: `shadow PTE at HPA 0x${e.pteHpa.toString(16)} (root ${root.key}, host ASID ${root.hostAsid})`, before: 0n, after: pteAfter },
       { phase: "resume", text: "retry the same instruction (not retired, invisible to the guest)" },
     ],
-  });
+  }));
   return 0;
 }
 
-/** Emulates the load/store/AMO at the guest's pc against the guest-physical bus (RAM or a device). */
-function emulateAccess(vm: Vm, reason: "guest-pt-write" | "mmio-read" | "mmio-write" | "hidden-page-fault", tval: bigint, gpa: number, details: ExitDetails): number {
+/**
+ * A fetch from a page the guest's PMP decides only in part, which the virtual PMP allows: the VMM
+ * maps the page execute-only for exactly one instruction (Vm.run takes the entry down after it), so
+ * every fetch from that page comes back here to be checked.
+ */
+function stepFetch(vm: Vm, va: number, details: ExitDetails, t: Translated): number {
+  const { root, e, vpn, hpaPage } = shadowPage(vm, va, Acc.X, vm.vcpu.state.prv, true, t);
+  vm.stepOnce(e);
+  details.hpa = BigInt(hpaPage * 4096 + (va & 4095));
+  details.shadowRoot = root.key;
+  vm.record("pmp-access", undefined, details, () => ({
+    action: `the guest's PMP covers part of GPA page 0x${(e.gpaPage * 4096).toString(16)}: checked this fetch, then ran one instruction on a one-shot execute-only shadow entry`,
+    steps: [
+      { phase: "decode", text: `host fetch page fault at GVA 0x${va.toString(16)}: the page is never shadowed, a PMP entry covers only part of it` },
+      { phase: "check", text: `virtual PMP allows a fetch at GPA 0x${(details.gpa ?? 0n).toString(16)}` },
+      { phase: "shadow", text: `one-shot execute-only shadow GVA 0x${(vpn * 4096).toString(16)} → HPA 0x${(hpaPage * 4096).toString(16)} in root ${root.key}` },
+      { phase: "resume", text: "run that one instruction, then remove the entry" },
+    ],
+  }));
+  return 0;
+}
+
+/**
+ * Emulates the load/store/AMO at the guest's pc against the guest-physical bus (RAM or a device).
+ * `t` is the guest's translation of `tval` when the VMM walked its table (it sets A/D there).
+ */
+export function emulateAccess(vm: Vm, reason: ExitReason, tval: bigint, gpa: number, details: ExitDetails, t?: Translated): number {
   const v = vm.vcpu.state;
   const hart = vm.board.hart;
-  const raw = vm.fetchGuestInstruction(v.pc);
+  const raw = vm.trappedInstruction();
   const d: DecodedInstruction | undefined = raw === undefined ? undefined : decodeBits(raw);
   const a = d && accessOf(d.mnemonic);
   const acc = details.access === "write" ? Acc.W : Acc.R;
-  if (!d || !a) return reflect(vm, "guest-exception", BigInt(ACCESS_FAULT[acc]), tval, d, details, "an access the VMM cannot decode");
+  if (!d || !a) return reflect(vm, "guest-exception", BigInt(ACCESS_FAULT[acc]), tval, d, details, () => "an access the VMM cannot decode");
+  const name = d.mnemonic;
+  const isAmo = name.startsWith("amo");
+  // A (and D for a store) in the guest's leaf, as its hardware sets them before the PMP check.
+  if (t) markAccessed(vm, t, acc);
+  const pmpAccess = isAmo ? PmpAccess.R | PmpAccess.W : PMP_OF[acc];
+  if (!v.pmp.check(gpa, a.size, pmpAccess, guestDataPriv(v, acc))) {
+    return reflect(vm, "guest-exception", BigInt(ACCESS_FAULT[acc]), tval, d, details, () => "the guest's PMP forbids the access");
+  }
   const bus = vm.devices.bus;
   const dev = bus.deviceAt(gpa, a.size);
   const pc = v.pc;
-  const steps: NarrativeStep[] = [{ phase: "decode", text: `${d.mnemonic}: ${a.size}-byte ${d.mnemonic.startsWith("amo") ? "atomic" : acc === Acc.W ? "store" : "load"} at GVA 0x${tval.toString(16)} → GPA 0x${gpa.toString(16)}` }];
-  if (reason === "guest-pt-write") vm.translate(Number(BigInt.asIntN(64, tval)), Acc.W, true); // the store sets A/D in the PTE that maps the table
-  const name = d.mnemonic;
+  const pteGpa = gpa - (gpa % 8);
+  const page = Math.floor(gpa / 4096);
+  const before = reason === "guest-pt-write" ? vm.readPte(pteGpa) : undefined;
   let loaded: bigint | undefined;
   let stored: bigint | undefined;
-  const isAmo = name.startsWith("amo");
-  const before = reason === "guest-pt-write" ? vm.readPte(gpa - (gpa % 8)) : undefined;
   if (acc === Acc.R || isAmo || name.startsWith("lr")) {
     loaded = bus.load(gpa, a.size);
-    if (loaded === undefined) return reflect(vm, "guest-exception", 5n, tval, d, details, "nothing decodes that address");
+    if (loaded === undefined) return reflect(vm, "guest-exception", 5n, tval, d, details, () => "nothing decodes that address");
   }
   if (name.startsWith("sc")) {
     stored = hart.getReg(d.rs2);
@@ -135,35 +182,49 @@ function emulateAccess(vm: Vm, reason: "guest-pt-write" | "mmio-read" | "mmio-wr
   }
   if (stored !== undefined) bus.store(gpa, a.size, BigInt.asUintN(a.size * 8, stored));
   if (loaded !== undefined) {
-    const bits = BigInt(a.size * 8);
-    const value = a.signed ? BigInt.asIntN(Number(bits), loaded) : loaded;
+    const value = a.signed ? BigInt.asIntN(a.size * 8, loaded) : loaded;
     hart.setReg(d.rd, BigInt.asUintN(64, value));
   } else if (name.startsWith("sc")) {
     hart.setReg(d.rd, 0n); // the VMM performed it: success
   }
+  // Any store the VMM performs into a guest page-table page stales the shadow entries derived from it.
+  const invalidated = stored !== undefined && !dev && vm.shadow.isPageTable(page) ? vm.shadow.guestPteWritten(gpa, a.size) : undefined;
+  const after = reason === "guest-pt-write" ? vm.readPte(pteGpa) : undefined;
   vm.retire(d.length);
-  const out: ExitDetails = { ...details, width: a.size, value: stored ?? loaded };
-  let action: string;
+  const out = details;
+  out.width = a.size;
+  out.value = stored ?? loaded;
+  if (invalidated !== undefined) out.invalidated = invalidated;
+  const reg = dev && registerName(dev.name, gpa - dev.base, stored !== undefined);
   if (dev) {
-    const reg = registerName(dev.name, gpa - dev.base, stored !== undefined);
     out.device = dev.name;
     out.register = reg;
     out.offset = gpa - dev.base;
-    steps.push({ phase: "device", text: `${dev.name}.${reg} ${stored !== undefined ? "←" : "→"} 0x${(stored ?? loaded ?? 0n).toString(16)}`, after: stored ?? loaded });
-    action = `emulated ${name} ${stored !== undefined ? "to" : "from"} ${dev.name} ${reg} (0x${(stored ?? loaded ?? 0n).toString(16)})`;
-  } else if (reason === "guest-pt-write") {
-    const n = vm.shadow.guestPteWritten(gpa, a.size);
-    const after = vm.readPte(gpa - (gpa % 8));
-    out.invalidated = n;
-    steps.push({ phase: "vcpu", text: `guest PTE at GPA 0x${(gpa - (gpa % 8)).toString(16)} written by the VMM on the guest's behalf`, before, after });
-    steps.push({ phase: "shadow", text: `${n} shadow entr${n === 1 ? "y" : "ies"} derived from it marked stale; they go at the guest's next matching sfence.vma, as a TLB entry would` });
-    action = `emulated the guest's store to its page table at GPA 0x${gpa.toString(16)}; ${n} shadow entr${n === 1 ? "y" : "ies"} marked stale`;
-  } else {
-    steps.push({ phase: "check", text: "the guest's PMP covers only part of this page: the access is emulated and the page is not shadowed" });
-    action = `emulated ${name} at GPA 0x${gpa.toString(16)} (PMP covers only part of the page)`;
   }
-  steps.push({ phase: "resume", text: `pc ← pc + ${d.length}`, before: pc, after: v.pc });
-  vm.record(reason, { instruction: insn(d), details: out, action, steps }, { pc, priv: v.prv });
+  const toPc = v.pc, priv = v.prv, dataPriv = guestDataPriv(v, acc);
+  vm.record(reason, insn(d), out, () => {
+    const value = stored ?? loaded ?? 0n;
+    const steps: NarrativeStep[] = [{ phase: "decode", text: `${name}: ${a.size}-byte ${isAmo ? "atomic" : acc === Acc.W ? "store" : "load"} at GVA 0x${tval.toString(16)} → GPA 0x${gpa.toString(16)}` }];
+    let action: string;
+    const n = invalidated ?? 0;
+    const staled = `${n} shadow entr${n === 1 ? "y" : "ies"}`;
+    if (dev) {
+      steps.push({ phase: "device", text: `${dev.name}.${reg} ${stored !== undefined ? "←" : "→"} 0x${value.toString(16)}`, after: stored ?? loaded });
+      action = `emulated ${name} ${stored !== undefined ? "to" : "from"} ${dev.name} ${reg} (0x${value.toString(16)})`;
+    } else if (reason === "guest-pt-write") {
+      steps.push({ phase: "vcpu", text: `guest PTE at GPA 0x${pteGpa.toString(16)} written by the VMM on the guest's behalf`, before, after });
+      steps.push({ phase: "shadow", text: `${staled} derived from it marked stale; they go at the guest's next matching sfence.vma, as a TLB entry would` });
+      action = `emulated the guest's store to its page table at GPA 0x${gpa.toString(16)}; ${staled} marked stale`;
+    } else if (reason === "mprv-access") {
+      steps.push({ phase: "check", text: `mstatus.MPRV: a virtual M-mode ${acc === Acc.W ? "store" : "load"} translated and checked (guest table, PMP) as ${PRIV[dataPriv]}-mode` });
+      action = `emulated ${name} at GPA 0x${gpa.toString(16)} as MPRV says (the MPRV shadow root maps fetches only)`;
+    } else {
+      steps.push({ phase: "check", text: "the guest's PMP covers only part of this page: the VMM checked this access against the virtual PMP, and the page is not shadowed" });
+      action = `emulated ${name} at GPA 0x${gpa.toString(16)} (PMP covers only part of the page)`;
+    }
+    steps.push({ phase: "resume", text: `pc ← pc + ${d.length}`, before: pc, after: toPc });
+    return { action, steps };
+  }, { pc, priv });
   return 1;
 }
 

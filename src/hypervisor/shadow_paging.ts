@@ -20,11 +20,18 @@ import type { Ram } from "../machine/memory";
  * - Shadow pages come from a pool in the VMM's own memory, which no shadow entry ever maps.
  */
 export type ShadowContext =
-  | { kind: "bare"; machine: boolean }
+  | { kind: "bare"; machine: boolean; mprv: boolean }
   | { kind: "sv39"; guestRoot: number; guestAsid: number; priv: 0 | 1; sum: boolean; mxr: boolean };
 
 export function contextKey(c: ShadowContext): string {
-  return c.kind === "bare" ? (c.machine ? "bare M" : "bare S/U") : `sv39 root=0x${c.guestRoot.toString(16)} asid=${c.guestAsid} ${c.priv === 1 ? "S" : "U"}${c.sum ? " SUM" : ""}${c.mxr ? " MXR" : ""}`;
+  if (c.kind === "bare") return c.mprv ? "bare M MPRV" : c.machine ? "bare M" : "bare S/U";
+  return `sv39 root=0x${c.guestRoot.toString(16)} asid=${c.guestAsid} ${c.priv === 1 ? "S" : "U"}${c.sum ? " SUM" : ""}${c.mxr ? " MXR" : ""}`;
+}
+
+/** Whether two contexts are the same (what equal keys mean, without building the keys). */
+export function sameContext(a: ShadowContext, b: ShadowContext): boolean {
+  if (a.kind === "bare") return b.kind === "bare" && a.machine === b.machine && a.mprv === b.mprv;
+  return b.kind === "sv39" && a.guestRoot === b.guestRoot && a.guestAsid === b.guestAsid && a.priv === b.priv && a.sum === b.sum && a.mxr === b.mxr;
 }
 
 export interface ShadowEntry {
@@ -51,6 +58,8 @@ export interface ShadowRoot {
   context: ShadowContext;
   hostAsid: number;
   rootHpa: number;
+  /** The host satp value that selects this root (Sv39, its host ASID, its root page). */
+  satp: bigint;
   /** Every table page of this root (root first). */
   pages: number[];
   entries: Map<number, ShadowEntry>;
@@ -114,6 +123,8 @@ export class ShadowMmu {
 
   /** The root for a context, created (and an old one evicted) if needed; it becomes the most recent. */
   rootFor(context: ShadowContext): ShadowRoot {
+    // The current root is the most recently used one already: most VM entries stay on it.
+    if (this.current && sameContext(this.current.context, context)) return this.current;
     const key = contextKey(context);
     let root = this.roots.get(key);
     if (root) {
@@ -123,17 +134,12 @@ export class ShadowMmu {
       if (this.roots.size >= this.maxRoots && !this.evictOldest() && this.current) this.destroy(this.current);
       const hostAsid = this.freeAsids.pop()!;
       const rootHpa = this.allocPage();
-      root = { key, context, hostAsid, rootHpa, pages: [rootHpa], entries: new Map() };
+      root = { key, context, hostAsid, rootHpa, satp: (8n << 60n) | (BigInt(hostAsid) << 44n) | BigInt(rootHpa / 4096), pages: [rootHpa], entries: new Map() };
       this.roots.set(key, root);
       this.flushHostTlb(-1, hostAsid);
     }
     this.current = root;
     return root;
-  }
-
-  /** The host satp value for a root: Sv39, its host ASID, its root page. */
-  static satpOf(root: ShadowRoot): bigint {
-    return (8n << 60n) | (BigInt(root.hostAsid) << 44n) | BigInt(root.rootHpa / 4096);
   }
 
   isPageTable(gpaPage: number): boolean {
@@ -166,6 +172,11 @@ export class ShadowMmu {
     if (w) setOf(this.writers, gpaPage).add(e);
     if (old) this.flushHostTlb(vpn, root.hostAsid);
     return e;
+  }
+
+  /** Takes one entry out of its root (a one-shot entry after its instruction); nothing if it is gone already. */
+  remove(e: ShadowEntry): void {
+    if (this.roots.get(e.root.key) === e.root && e.root.entries.get(e.vpn) === e) this.drop(e, true);
   }
 
   /** Marks stale every entry whose walk read a guest PTE in [gpa, gpa+size); returns how many. */
@@ -205,12 +216,17 @@ export class ShadowMmu {
     return n;
   }
 
+  /** Entries marked stale and not yet fenced. */
+  get staleCount(): number {
+    return this.stale.size;
+  }
+
   stats(): ShadowStats {
     let entries = 0;
     for (const r of this.roots.values()) entries += r.entries.size;
     return {
       roots: this.roots.size, pagesInUse: this.poolPages - this.free.length, poolPages: this.poolPages, entries,
-      stale: this.stale.size, writeProtectedPages: this.ptRefs.size, evictions: this.evictions,
+      stale: this.staleCount, writeProtectedPages: this.ptRefs.size, evictions: this.evictions,
     };
   }
 

@@ -6,7 +6,7 @@ export const TECHNIQUES = ["native", "trap-and-emulate", "hardware-assisted", "b
 export type Technique = (typeof TECHNIQUES)[number];
 
 /** Techniques that can run today; the others are accepted by the schema but not built yet. */
-export const AVAILABLE_TECHNIQUES: readonly Technique[] = ["native", "trap-and-emulate"];
+export const AVAILABLE_TECHNIQUES: readonly Technique[] = ["native", "trap-and-emulate", "hardware-assisted"];
 
 /** A symbol of the loaded program, for the call stack, function breakpoints and disassembly. */
 export interface TargetSymbol {

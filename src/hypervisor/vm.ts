@@ -5,10 +5,13 @@ import { CSR } from "../isa/csrs";
 import { causeName } from "../isa/causes";
 import { SEED_COSTS, exitCost, type CostModel } from "./cost_model";
 import { GuestDevices, guestRamWindow } from "./devices/guest_devices";
-import { ExitLog, type ExitReason, type VmExit } from "./exits";
+import { EXIT_REASON_IDS, ExitLog, ExitRecord, type ExitDetails, type ExitInstruction, type ExitNarrative, type ExitReason, type VmExit } from "./exits";
 import { Acc, guestDataPriv, guestTranslates, walkGuest, type GuestMemory, type GuestTranslation } from "./guest_walk";
+import { GStageTable } from "./g_stage";
 import { P2m } from "./p2m";
-import { ShadowMmu, type ShadowContext, type ShadowRoot } from "./shadow_paging";
+import type { SbiPlatform } from "./sbi";
+import { ShadowMmu, type ShadowContext, type ShadowEntry, type ShadowRoot } from "./shadow_paging";
+import { deliveredByHardware, enterVirtualized, handleVirtualizedExit, leaveVirtualized } from "./techniques/hardware_assisted";
 import { handleExit } from "./techniques/trap_and_emulate";
 import { Vcpu } from "./vcpu";
 
@@ -24,7 +27,20 @@ import { Vcpu } from "./vcpu";
 export type NonTrappingSensitive = "sstatus-read" | "sstatus-write";
 export const NON_TRAPPING_SENSITIVE: readonly NonTrappingSensitive[] = ["sstatus-read", "sstatus-write"];
 
+/** The techniques a `Vm` implements (native needs no VMM). */
+export type VmTechnique = "trap-and-emulate" | "hardware-assisted";
+
+/**
+ * Where the guest starts: in M-mode at its entry, as on the bare `virt` board ("machine"), or in
+ * S-mode with the VMM as its SBI firmware ("supervisor"), as a kernel starts behind OpenSBI.
+ */
+export type GuestBoot = "machine" | "supervisor";
+export const GUEST_BOOTS: readonly GuestBoot[] = ["machine", "supervisor"];
+
 export interface VmOptions {
+  /** Default trap-and-emulate. */
+  technique?: VmTechnique;
+  boot?: GuestBoot;
   /** Guest RAM at GPA 0x8000_0000; default 128 MiB. */
   memoryBytes?: number;
   instructionsPerTick?: number;
@@ -50,20 +66,25 @@ const INTERRUPT = 1n << 63n;
 const MTIE = 1 << 7;
 const MTIP = 1 << 7;
 const MSIP = 1 << 3;
+const STIE = 1 << 5;
+const STIP = 1 << 5;
 
 /** Where the VMM's memory starts in the host: the shadow pool, below guest RAM. */
 export const VMM_BASE = RAM_BASE;
 
 /**
- * One virtual machine under the trap-and-emulate technique, with shadow page tables.
+ * One virtual machine: the VMM's state for one guest, under trap-and-emulate (shadow page tables) or
+ * hardware assistance (the H extension and a G-stage table).
  *
  * The host `Board` is the machine: one hart, RAM, nothing else. Host RAM holds the VMM's shadow-table
- * pool first, then guest RAM (GPA 0x8000_0000 → HPA 0x8000_0000 + pool size). The guest runs in host
- * U-mode with satp on a shadow root; every trap ends `board.run` through the hart's trap hook,
- * `handleExit` emulates, and the next `board.run` is the VM entry.
+ * pool first, then (hardware-assisted) the G-stage pool, then guest RAM (GPA 0x8000_0000 → HPA
+ * 0x8000_0000 + the pools). Under trap-and-emulate the guest runs in host U-mode with satp on a
+ * shadow root; under hardware assistance its S- and U-mode run in VS/VU (techniques/hardware_assisted.ts)
+ * and its M-mode as under trap-and-emulate. Every trap the VMM must see ends `board.run` through the
+ * hart's trap hook, the technique handles it, and the next `board.run` is the VM entry.
  *
  * `run(budget)` counts what the guest sees: instructions it retires and traps it takes, exactly as
- * the native board counts them, so stepping is the same under both techniques.
+ * the native board counts them, so stepping is the same under every technique.
  */
 export class Vm implements GuestMemory {
   readonly board: Board;
@@ -77,15 +98,33 @@ export class Vm implements GuestMemory {
   readonly guestRamBase = RAM_BASE;
   readonly guestRamSize: number;
   readonly guestRamHpa: number;
+  readonly technique: VmTechnique;
+  readonly boot: GuestBoot;
+  /** The VMM's G-stage table (GPA → HPA); built and used under hardware assistance only. */
+  readonly gStage: GStageTable;
+  /** The firmware calls of a guest that boots in S-mode (sbi.ts). */
+  readonly sbiPlatform: SbiPlatform;
   /** Guest instructions the VMM retired by emulating them (the host hart retired the rest). */
   emulatedRetired = 0;
   /** Called on every exit; return true to stop the run after it (exception breakpoints on exits). */
   exitFilter: ((exit: VmExit) => boolean) | undefined;
   /** The exit that stopped the last run, when `exitFilter` asked to stop. */
   stoppedExit: VmExit | undefined;
-  private halted: { code: number; how: "finisher" | "htif" } | undefined;
+  private halted: { code: number; how: "finisher" | "htif" | "sbi" } | undefined;
   private pendingStop: StopReason | undefined;
   private hostSatp = -1n;
+  /** A shadow entry mapped for the next VM entry's single instruction only (stepOnce). */
+  private oneShot: ShadowEntry | undefined;
+  /** The virtual CLINT's deadline (retired count, −1: none) and MTIP level, recomputed when it changes. */
+  private timerKnown = false;
+  private timerAt = -1;
+  private mtipLevel = false;
+  /** The vCPU's mip bit the virtual timer drives: MTIP, or STIP when the VMM is the guest's firmware. */
+  private readonly timerBit: number;
+  /** The last VM entry ran the guest in VS/VU-mode. */
+  private virtualized = false;
+  /** Each reason's modelled cost, looked up once (every exit needs it). */
+  private readonly costOf: ReadonlyMap<ExitReason, number>;
 
   constructor(opts: VmOptions = {}) {
     const memory = opts.memoryBytes ?? 128 * 1024 * 1024;
@@ -97,21 +136,33 @@ export class Vm implements GuestMemory {
     if (!Number.isSafeInteger(maxRoots) || maxRoots < 2 || maxRoots > 4096) {
       throw new VmOptionsError(`maxShadowRoots must be an integer from 2 to 4096, not ${maxRoots}`);
     }
-    this.board = new Board({ memoryBytes: pool + memory, instructionsPerTick: opts.instructionsPerTick });
+    this.technique = opts.technique ?? "trap-and-emulate";
+    this.boot = opts.boot ?? "machine";
+    const hardware = this.technique === "hardware-assisted";
+    // 4 KiB G-stage leaves: one table page per 2 MiB of guest RAM, plus the 16 KiB root (and its
+    // alignment) and the middle level.
+    const gPool = hardware ? (Math.ceil(memory / (2 << 20)) + 16) * 4096 : 0;
+    this.board = new Board({ memoryBytes: pool + gPool + memory, instructionsPerTick: opts.instructionsPerTick, hypervisorExtension: hardware });
     this.guestRamSize = memory;
-    this.guestRamHpa = VMM_BASE + pool;
+    this.guestRamHpa = VMM_BASE + pool + gPool;
     this.p2m.add({ gpa: this.guestRamBase, hpa: this.guestRamHpa, size: memory, kind: "ram" });
     this.vcpu = new Vcpu(0);
     this.costs = opts.costs ?? { ...SEED_COSTS };
+    this.costOf = new Map(EXIT_REASON_IDS.map((r) => [r, exitCost(this.costs, r)]));
     this.nonTrapping = new Set(opts.nonTrappingSensitive ?? []);
     this.log = new ExitLog(opts.exitLogCapacity);
     const hart = this.board.hart;
     this.shadow = new ShadowMmu(this.board.ram, VMM_BASE, pool / 4096, maxRoots, (vpn, asid) => hart.tlb.flush(vpn, asid));
+    this.gStage = new GStageTable(this.board.ram, VMM_BASE + pool, Math.max(gPool, 4 * 4096) / 4096);
+    if (hardware) this.gStage.build(this.p2m.regions());
     const window = guestRamWindow(this.board.ram, this.guestRamBase, this.guestRamHpa, memory);
     const v = this.vcpu.state;
     this.devices = new GuestDevices(window, {
       retired: () => this.retired,
-      linesChanged: () => this.syncClintLines(),
+      linesChanged: () => {
+        this.timerKnown = false;
+        this.syncClintLines();
+      },
       setMipLine: (bit, level) => {
         v.mipHw = level ? v.mipHw | (1 << bit) : v.mipHw & ~(1 << bit);
       },
@@ -123,7 +174,22 @@ export class Vm implements GuestMemory {
       ramWritten: (gpa, len) => this.board.bus.noteRamWrite(gpa - this.guestRamBase + this.guestRamHpa, len),
     }, { instructionsPerTick: opts.instructionsPerTick ?? 100, uartOut: opts.uartOut, uartIn: opts.uartIn, tohost: opts.tohost, fromhost: opts.fromhost });
     v.time = this.devices.clint;
-    hart.onTrap = () => true;
+    this.timerBit = this.boot === "supervisor" ? STIP : MTIP;
+    const out = opts.uartOut ?? { write: () => {} };
+    this.sbiPlatform = {
+      putchar: (b) => out.write(b),
+      getchar: () => opts.uartIn?.read() ?? -1,
+      setTimer: (t) => {
+        this.devices.clint.mtimecmp = t;
+        this.timerKnown = false;
+      },
+      shutdown: (code) => {
+        this.halted = { code, how: "sbi" };
+      },
+      readGuest: (gpa, n) => this.readGuestPhysical(gpa, n),
+    };
+    // Every trap the guest takes is an exit, except those the hart delivers to VS-mode itself.
+    hart.onTrap = () => !hart.virt;
   }
 
   /** Guest instructions retired: by the host hart (running the guest) plus by the VMM's emulation. */
@@ -142,7 +208,8 @@ export class Vm implements GuestMemory {
 
   /**
    * Places the guest's segments in guest RAM and resets the VM: the vCPU in virtual M-mode at the
-   * entry with a0 = 0, the devices, the shadow tables and the exit log. Throws LoadError.
+   * entry with a0 = 0 (or, with `boot: "supervisor"`, in S-mode with what firmware would have set
+   * up), the devices, the shadow tables and the exit log. Throws LoadError.
    */
   load(program: LoadableProgram): void {
     program.segments.forEach((s, i) => {
@@ -159,8 +226,15 @@ export class Vm implements GuestMemory {
     // host RAM at all; which pages the guest reaches is then decided by the shadow tables alone.
     hart.writeCsr(CSR.pmpaddr0, -1n);
     hart.writeCsr(CSR.pmpcfg0, 0x1fn);
-    this.vcpu.state.reset(program.entry);
+    // The counters are the guest's (its retired instructions and virtual time), never the host's:
+    // mcounteren lets VS/VU-mode reach hcounteren, which is 0, so its counter reads are virtual-
+    // instruction exits; in host U-mode scounteren = 0 still traps them as illegal instructions.
+    if (this.technique === "hardware-assisted") hart.writeCsr(CSR.mcounteren, 7n);
+    const v = this.vcpu.state;
+    v.reset(program.entry);
+    if (this.boot === "supervisor") this.bootSupervisor();
     this.devices.clint.reset();
+    this.timerKnown = false;
     this.emulatedRetired = 0;
     this.shadow.reset();
     this.log.clear();
@@ -168,7 +242,26 @@ export class Vm implements GuestMemory {
     this.pendingStop = undefined;
     this.stoppedExit = undefined;
     this.hostSatp = -1n;
+    this.oneShot = undefined;
+    this.virtualized = false;
     this.syncClintLines();
+  }
+
+  /**
+   * The state OpenSBI leaves a kernel in: S-mode at the entry, a0 = hart id, a1 = the device tree
+   * (none here: 0), the supervisor interrupts and the usual exceptions delegated, the counters open,
+   * and one PMP entry that lets S- and U-mode reach all memory.
+   */
+  private bootSupervisor(): void {
+    const v = this.vcpu.state;
+    v.writeCsr(CSR.pmpaddr0, -1n);
+    v.writeCsr(CSR.pmpcfg0, 0x1fn);
+    v.prv = 1;
+    v.mideleg = 0x222;
+    v.medeleg = 0xb109;
+    v.mcounteren = 7n;
+    this.board.hart.setReg(10, 0n);
+    this.board.hart.setReg(11, 0n);
   }
 
   step(): StopReason {
@@ -195,30 +288,45 @@ export class Vm implements GuestMemory {
       this.syncClintLines();
       if (v.waiting) {
         if (!wakeable(v)) {
-          if ((v.mie & MTIE) === 0 || !this.devices.clint.canFire()) return { kind: "idle" };
+          if ((v.mie & (this.timerBit === MTIP ? MTIE : STIE)) === 0 || !this.devices.clint.canFire()) return { kind: "idle" };
           this.devices.clint.warpToDeadline();
         }
         v.waiting = false;
       }
       const irq = pendingInterrupt(v);
-      if (irq >= 0) {
+      const hardware = this.technique === "hardware-assisted" && v.prv !== 3;
+      if (irq >= 0 && !(hardware && deliveredByHardware(v, irq))) {
         this.injectInterrupt(irq);
         left--;
         first = false;
         continue;
       }
       if (hart.breakpoints.size > 0 && !first && hart.breakpoints.has(v.pc)) return { kind: "breakpoint", pc: v.pc };
-      this.enterGuest();
+      if (hardware) enterVirtualized(this);
+      else this.enterGuest();
+      this.virtualized = hardware;
       let slice = left;
-      const deadline = this.devices.clint.deadline();
+      const deadline = this.timerAt >= 0 && this.retired < this.timerAt ? this.timerAt : -1;
       if (deadline >= 0) slice = Math.min(slice, deadline - this.retired);
+      const oneShot = this.oneShot;
+      if (oneShot) slice = Math.min(slice, 1);
       const before = hart.retired;
+      const trapsBefore = hart.sliceTraps;
       const r = this.board.run(slice);
+      if (oneShot) {
+        this.shadow.remove(oneShot);
+        this.oneShot = undefined;
+      }
       left -= hart.retired - before;
       first = false;
+      if (hardware) {
+        // Traps the hart delivered to VS-mode itself are guest steps too, as natively.
+        left -= Math.max(0, hart.sliceTraps - trapsBefore - (r.kind === "trap" ? 1 : 0));
+        leaveVirtualized(this);
+      }
       if (r.kind === "trap") {
         v.pc = r.pc;
-        left -= handleExit(this, r.cause, r.tval);
+        left -= hardware ? handleVirtualizedExit(this, r.cause, r.tval) : handleExit(this, r.cause, r.tval);
         continue;
       }
       v.pc = hart.pc;
@@ -235,13 +343,20 @@ export class Vm implements GuestMemory {
 
   // ---- services for the technique ----
 
-  /** Records an exit with its modelled cost; asks the exit filter whether to stop. */
-  record(reason: ExitReason, fields: Omit<VmExit, "seq" | "vcpu" | "pc" | "priv" | "instret" | "reason" | "cycles">, at?: { pc: bigint; priv: number }): VmExit {
+  /**
+   * Records an exit with its modelled cost (plus a world switch when the VMM switched worlds, see
+   * cost_model.ts); asks the exit filter whether to stop. `narrate` builds the exit's text from values
+   * it captured at the exit, on first read only (exits.ts).
+   */
+  record(
+    reason: ExitReason, instruction: ExitInstruction | undefined, details: ExitDetails, narrate: () => ExitNarrative,
+    at?: { pc: bigint; priv: number }, worldSwitch = false,
+  ): VmExit {
     const v = this.vcpu.state;
-    const exit = this.log.add({
-      vcpu: this.vcpu.id, pc: at?.pc ?? v.pc, priv: at?.priv ?? v.prv, instret: this.instret, reason,
-      cycles: exitCost(this.costs, reason), ...fields,
-    });
+    const cycles = (this.costOf.get(reason) ?? 0) + (worldSwitch ? this.costs.worldSwitch : 0);
+    const exit = this.log.add(new ExitRecord(
+      this.vcpu.id, at?.pc ?? v.pc, at?.priv ?? v.prv, this.instret, reason, instruction, details, cycles, narrate,
+    ));
     if (this.exitFilter?.(exit) && !this.pendingStop) {
       this.stoppedExit = exit;
       this.pendingStop = { kind: "trap", cause: exit.details.cause ?? 0n, tval: exit.details.tval ?? exit.details.gva ?? 0n, pc: exit.pc };
@@ -254,7 +369,8 @@ export class Vm implements GuestMemory {
     const v = this.vcpu.state;
     this.emulatedRetired++;
     v.retired = this.retired;
-    v.pc = v.pc + BigInt(length);
+    if (v.wildPc === undefined) v.pcNum += length;
+    else v.pc = v.wildPc + BigInt(length);
   }
 
   /** Keeps the vCPU's counters on guest time before CSR emulation reads them. */
@@ -262,11 +378,14 @@ export class Vm implements GuestMemory {
     this.vcpu.state.retired = this.retired;
   }
 
-  /** The shadow context the vCPU is in now (data accesses; fetches agree unless MPRV is set). */
+  /**
+   * The shadow context the vCPU is in now. Virtual M-mode with MPRV (MPP below M) has a root of its
+   * own, "bare M MPRV", that maps fetches only: its loads and stores exit and are emulated as MPP's.
+   */
   context(): ShadowContext {
     const v = this.vcpu.state;
     const priv = v.prv;
-    if (!guestTranslates(v, priv)) return { kind: "bare", machine: priv === 3 };
+    if (!guestTranslates(v, priv)) return { kind: "bare", machine: priv === 3, mprv: priv === 3 && guestDataPriv(v, Acc.R) !== 3 };
     return {
       kind: "sv39", guestRoot: v.satpRoot, guestAsid: v.satpAsid, priv: priv === 1 ? 1 : 0,
       sum: (v.mstatus & (1 << 18)) !== 0, mxr: (v.mstatus & (1 << 19)) !== 0,
@@ -281,6 +400,27 @@ export class Vm implements GuestMemory {
       return va >= 0 ? { ok: true, gpa: va, level: -1, flags: 0, steps: [] } : { ok: false, cause: [5, 7, 1][acc], steps: [] };
     }
     return walkGuest(v, this, va, acc, priv, setAccessed);
+  }
+
+  /**
+   * The bits of the instruction that trapped at the guest's pc. The hart's TLB still holds the
+   * shadow translation it fetched through, so this is one probe, not a guest walk, on every exit.
+   */
+  trappedInstruction(): number | undefined {
+    const pc = this.vcpu.state.pcNum;
+    const off = pc & 4095;
+    const root = this.shadow.current;
+    if (root && !this.virtualized && !Number.isNaN(pc) && off <= 4092) {
+      const tlb = this.board.hart.tlb;
+      const slot = tlb.lookup(Math.floor(pc / 4096) & 0x7ffffff, root.hostAsid);
+      const at = slot < 0 ? -1 : tlb.ppn[slot] * 4096 + off;
+      if (at >= 0 && this.board.ram.contains(at, 4)) {
+        const view = this.board.ram.view;
+        const low = view.getUint16(at - this.board.ram.base, true);
+        return (low & 3) !== 3 ? low : view.getUint32(at - this.board.ram.base, true);
+      }
+    }
+    return this.fetchGuestInstruction(this.vcpu.state.pc);
   }
 
   /** The guest's instruction bits at its pc (through its own translation), or undefined. */
@@ -319,13 +459,32 @@ export class Vm implements GuestMemory {
   private enterGuest(): void {
     const hart = this.board.hart;
     const root = this.shadow.rootFor(this.context());
-    const satp = ShadowMmu.satpOf(root);
-    if (satp !== this.hostSatp) {
-      hart.writeCsr(CSR.satp, satp);
-      this.hostSatp = satp;
+    if (root.satp !== this.hostSatp) {
+      hart.writeCsr(CSR.satp, root.satp);
+      this.hostSatp = root.satp;
     }
-    hart.priv = 0;
-    hart.pc = this.vcpu.state.pc;
+    if (this.virtualized || hart.virt) {
+      // Back from VS/VU-mode: the mode change must drop the caches that depended on it.
+      hart.setMode(0, false);
+    } else {
+      // Not `hart.priv = 0`, which flushes the software TLB: the host hart leaves U-mode only by the
+      // trap that ended the last run (or a reset), and both flushed it; the VMM does not access memory
+      // through the hart, so nothing has filled it since.
+      hart.prv = 0;
+    }
+    // The pc setter's work without its bigint round trip (hart.ts keeps the pc as a number).
+    const v = this.vcpu.state;
+    hart.pcNum = v.pcNum;
+    hart.wildPc = v.wildPc;
+    hart.midBlock = false;
+  }
+
+  /**
+   * Runs the next VM entry for one instruction only, with `e` mapped; then takes `e` down again (a
+   * fetch from a page whose every fetch the VMM must check).
+   */
+  stepOnce(e: ShadowEntry): void {
+    this.oneShot = e;
   }
 
   /** The shadow root the guest runs on now. */
@@ -336,40 +495,46 @@ export class Vm implements GuestMemory {
   private syncClintLines(): void {
     const v = this.vcpu.state;
     const c = this.devices.clint;
-    let hw = v.mipHw & ~(MTIP | MSIP);
-    if (c.mtip()) hw |= MTIP;
+    if (!this.timerKnown) {
+      this.timerAt = c.deadline();
+      this.mtipLevel = c.mtip();
+      this.timerKnown = true;
+    }
+    const timer = this.timerBit;
+    let hw = v.mipHw & ~(timer | MSIP);
+    if (this.timerAt >= 0 ? this.retired >= this.timerAt : this.mtipLevel) hw |= timer;
     if (c.msip) hw |= MSIP;
     v.mipHw = hw;
   }
 
   private timerExit(): void {
     this.syncClintLines();
-    const v = this.vcpu.state;
-    const deliverable = pendingInterrupt(v) >= 0;
-    this.record("timer", {
-      details: { device: "clint", register: "mtimecmp", value: this.devices.clint.mtimecmp },
-      action: `mtime reached mtimecmp (0x${this.devices.clint.mtimecmp.toString(16)}): raised the guest's MTIP${deliverable ? "" : "; the guest has it masked, so nothing is delivered yet"}`,
-      steps: [{ phase: "device", text: "virtual CLINT: mtime ≥ mtimecmp, MTIP rises", before: 0n, after: 1n }],
-    });
+    const deliverable = pendingInterrupt(this.vcpu.state) >= 0;
+    const mtimecmp = this.devices.clint.mtimecmp;
+    const line = this.timerBit === MTIP ? "MTIP" : "STIP";
+    this.record("timer", undefined, { device: "clint", register: "mtimecmp", value: mtimecmp }, () => ({
+      action: `mtime reached mtimecmp (0x${mtimecmp.toString(16)}): raised the guest's ${line}${deliverable ? "" : "; the guest has it masked, so nothing is delivered yet"}`,
+      steps: [{ phase: "device", text: `virtual CLINT: mtime ≥ mtimecmp, ${line} rises`, before: 0n, after: 1n }],
+    }));
   }
 
   private injectInterrupt(irq: number): void {
     const v = this.vcpu.state;
     const pc = v.pc, priv = v.prv;
     const cause = INTERRUPT | BigInt(irq);
-    const mstatusBefore = BigInt(v.mstatus);
+    const mstatusBefore = v.mstatus, mip = v.mipSw | v.mipHw, mie = v.mie;
     enterTrap(v, cause, 0n);
     v.sliceTraps = 0;
-    this.record("virtual-interrupt", {
-      details: { cause, causeName: causeName(cause), toPriv: v.prv, toPc: v.pc },
-      action: `injected ${causeName(cause)} into the guest: ${PRIV[priv]} → ${PRIV[v.prv]}, handler 0x${v.pc.toString(16)}`,
+    const to = v.prv, toPc = v.pc, mstatusAfter = v.mstatus;
+    this.record("virtual-interrupt", undefined, { cause, causeName: causeName(cause), toPriv: to, toPc }, () => ({
+      action: `injected ${causeName(cause)} into the guest: ${PRIV[priv]} → ${PRIV[to]}, handler 0x${toPc.toString(16)}`,
       steps: [
-        { phase: "check", text: `pending & enabled: mip 0x${(v.mipSw | v.mipHw).toString(16)}, mie 0x${v.mie.toString(16)}` },
-        { phase: "inject", text: `${v.prv === 3 ? "mepc" : "sepc"} ← interrupted pc`, after: pc },
-        { phase: "vcpu", text: "mstatus (xPIE ← xIE, xIE ← 0, xPP ← old mode)", before: mstatusBefore, after: BigInt(v.mstatus) },
-        { phase: "resume", text: `resume the guest at its handler in ${PRIV[v.prv]}-mode`, after: v.pc },
+        { phase: "check", text: `pending & enabled: mip 0x${mip.toString(16)}, mie 0x${mie.toString(16)}` },
+        { phase: "inject", text: `${to === 3 ? "mepc" : "sepc"} ← interrupted pc`, after: pc },
+        { phase: "vcpu", text: "mstatus (xPIE ← xIE, xIE ← 0, xPP ← old mode)", before: BigInt(mstatusBefore), after: BigInt(mstatusAfter) },
+        { phase: "resume", text: `resume the guest at its handler in ${PRIV[to]}-mode`, after: toPc },
       ],
-    }, { pc, priv });
+    }), { pc, priv });
   }
 }
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { join } from "node:path";
 import { costModel, SEED_COSTS } from "../../../src/hypervisor/cost_model";
-import { ExitLog, EXIT_REASON_IDS } from "../../../src/hypervisor/exits";
+import { ExitLog, ExitRecord, EXIT_REASON_IDS } from "../../../src/hypervisor/exits";
 import { Vm } from "../../../src/hypervisor/vm";
 import { VmTarget } from "../../../src/hypervisor/vm_target";
 import { createVirtBoard } from "../../../src/machine/virt";
@@ -120,7 +120,7 @@ describe("exit log and cost model", () => {
   it("pages and filters, and keeps statistics past its bound", () => {
     const log = new ExitLog(3);
     for (let i = 0; i < 5; i++) {
-      log.add({ vcpu: 0, pc: 0n, priv: 3, instret: 0n, reason: i % 2 ? "wfi" : "ecall", details: {}, action: "", steps: [], cycles: 10 });
+      log.add(new ExitRecord(0, 0n, 3, 0n, i % 2 ? "wfi" : "ecall", undefined, {}, 10, () => ({ action: "", steps: [] })));
     }
     const page = log.query({ reasons: ["ecall"] });
     assert.deepEqual(page.exits.map((e) => e.seq), [3, 5]);
@@ -142,7 +142,8 @@ describe("exit log and cost model", () => {
   it("has a stable, documented reason list", () => {
     assert.deepEqual([...EXIT_REASON_IDS], [
       "csr-read", "csr-write", "xret", "wfi", "sfence", "ecall", "guest-exception", "virtual-interrupt", "timer",
-      "hidden-page-fault", "guest-pt-write", "mmio-read", "mmio-write",
+      "hidden-page-fault", "guest-pt-write", "pmp-access", "mprv-access", "mmio-read", "mmio-write",
+      "guest-page-fault", "virtual-instruction", "sbi-call",
     ]);
   });
 
