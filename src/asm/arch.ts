@@ -38,6 +38,7 @@ function multiLetter(name: string): Ext | undefined {
   switch (name) {
     case "zicsr": return "Zicsr";
     case "zifencei": return "Zifencei";
+    case "zihintpause": return "Zihintpause";
     case "h": return "H";
     case "m": return "M";
     case "a": return "A";

@@ -5,8 +5,7 @@
  * honoured, its XLEN is not).
  */
 import { COMPRESSED, findCompressed, findInstruction, INSTRUCTIONS, type Extension } from "../isa/instructions";
-import { csrByNumber } from "../isa/csrs";
-import { CSRS_NEW_IN_PRIV_1_12, CSRS_ONLY_IN_PRIV_1_11, OBJDUMP_ONLY_CSR_NAMES } from "./disasm_csr_extra";
+import { csrNameUnder, type PrivSpecVersion } from "../isa/csrs";
 import { AddressTracker, printOperands, type OperandContext } from "./disasm_operands";
 import { PRINT_RULES, type PrintRule } from "./disasm_rules";
 
@@ -22,7 +21,7 @@ export interface DisasmOptions {
    * Privileged-spec version whose CSR names to use, as an ELF's Tag_RISCV_priv_spec says; objdump
    * uses 1.12 when the file records none (and gas 2.40 records 1.11 once a source names a CSR).
    */
-  readonly privSpec?: "1.11" | "1.12";
+  readonly privSpec?: PrivSpecVersion;
   /** State carried between consecutive instructions for objdump's `# address` notes. */
   readonly tracker?: AddressTracker;
 }
@@ -52,8 +51,12 @@ export function encodedLength(low16: number): EncodedLength {
   return 2;
 }
 
+/**
+ * The `march` extension each table extension needs for objdump to decode it. binutils files dret
+ * under base I, and pause's word is a fence in base I (its rule needs Zihintpause for the name).
+ */
 const EXT_OF: Record<Extension, string> = {
-  I: "i", M: "m", A: "a", C: "c", Zicsr: "zicsr", Zifencei: "zifencei", Priv: "i", H: "h",
+  I: "i", M: "m", A: "a", C: "c", Zicsr: "zicsr", Zifencei: "zifencei", Zihintpause: "i", Priv: "i", H: "h", Sdext: "i",
 };
 
 /** The extensions an ISA string names, e.g. `rv64i2p1_m2p0_zicsr2p0` or `rv64gc_h`. */
@@ -91,17 +94,6 @@ function rulesFor(march: string): RuleIndex {
   return index;
 }
 
-let csrNames: Map<number, string> | undefined;
-function csrName(num: number, privSpec: "1.11" | "1.12"): string | undefined {
-  if (privSpec === "1.11") {
-    if (CSRS_NEW_IN_PRIV_1_12.has(num)) return undefined;
-    const old = CSRS_ONLY_IN_PRIV_1_11.get(num);
-    if (old !== undefined) return old;
-  }
-  if (!csrNames) csrNames = new Map(OBJDUMP_ONLY_CSR_NAMES);
-  return csrByNumber(num)?.name ?? csrNames.get(num);
-}
-
 /** How objdump prints an address operand: bare hex, then `<symbol+offset>` when one is known. */
 export function formatAddress(addr: bigint, symbolize?: (addr: bigint) => string | undefined): string {
   const sym = symbolize?.(addr);
@@ -129,7 +121,7 @@ export function createDisassembler(opts: DisasmOptions = {}): (bits: number | bi
   const symbolize = opts.symbolize;
   const ctx: OperandContext = {
     pc: 0n,
-    csrName: (num) => csrName(num, privSpec),
+    csrName: (num) => csrNameUnder(num, privSpec),
     printAddress: (a) => formatAddress(a, symbolize),
     tracker: opts.tracker ?? new AddressTracker(),
   };

@@ -160,6 +160,7 @@ export const PRINT_RULES: readonly PrintRule[] = [
   // Privileged
   same("sret", ""),
   same("mret", ""),
+  same("dret", ""),
   same("wfi", ""),
   ...["sfence.vma", "hfence.vvma", "hfence.gvma"].flatMap((n) => [
     same(n, "", and(rs1Is(0), rs2Is(0))),

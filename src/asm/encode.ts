@@ -159,10 +159,11 @@ function csrNumber(ctx: InsnContext, op: Op): number {
   return inRange(v!, 0n, 4095n, "CSR number", op);
 }
 
-const EXT_NAMES: Record<string, string> = { M: "m", A: "a", C: "c", Zicsr: "zicsr", Zifencei: "zifencei", H: "h" };
+const EXT_NAMES: Record<string, string> = { M: "m", A: "a", C: "c", Zicsr: "zicsr", Zifencei: "zifencei", Zihintpause: "zihintpause", H: "h" };
 
 function requireExt(ctx: InsnContext, ext: Extension, mnemonic: Token): void {
-  if (ext === "I" || ext === "Priv" || ctx.hasExt(ext)) return;
+  // GNU as 2.40 accepts dret (Sdext) under any architecture, as part of base I.
+  if (ext === "I" || ext === "Priv" || ext === "Sdext" || ctx.hasExt(ext)) return;
   fail(`'${mnemonic.text}' needs the ${EXT_NAMES[ext] ?? ext} extension (add it to the architecture or use .option arch, +${EXT_NAMES[ext] ?? ext})`, mnemonic);
 }
 
@@ -401,8 +402,7 @@ export function assembleInstruction(ctx: InsnContext, mn: Token, operandToks: To
 
   const m = AQRL.exec(name)!;
   const s = instructionByName(m[1]!);
-  // GNU as knows pause only with Zihintpause, which Hyperstep's architectures never name.
-  if (!s || s.name === "pause" || (m[2] && s.format !== "AMO" && s.format !== "LR")) {
+  if (!s || (m[2] && s.format !== "AMO" && s.format !== "LR")) {
     fail(`unknown instruction '${mn.text}'`, mn);
   }
   requireExt(ctx, s!.ext, mn);

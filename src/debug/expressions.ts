@@ -1,6 +1,6 @@
 import type { Target } from "../hypervisor/target";
 import { csrByName } from "../isa/csrs";
-import { CSR_FIELDS, fieldValue, parseFieldValue, withField, type CsrField } from "./csr_fields";
+import { CSR_FIELDS, fieldValue, parseFieldValue, withField, type CsrField } from "../isa/csr_fields";
 import { registerIndex } from "./registers";
 import type { SymbolTable } from "./symbols";
 

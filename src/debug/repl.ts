@@ -2,7 +2,7 @@ import { EXIT_REASON_IDS } from "../hypervisor/exits";
 import type { Target } from "../hypervisor/target";
 import { causeName } from "../isa/causes";
 import { CSRS } from "../isa/csrs";
-import { CSR_FIELDS, summarize } from "./csr_fields";
+import { CSR_FIELDS, summarize } from "../isa/csr_fields";
 import type { Disassembler } from "./disassembly";
 import { assignExpr, evaluate, evaluateExpr, ExprError, parseExpression, type Assigned, type ExprEnv } from "./expressions";
 import { formatMemoryRef, splitSpace } from "./memory_refs";

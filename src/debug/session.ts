@@ -35,7 +35,7 @@ import { vmmOf } from "./vmm";
 import { disassemble } from "../asm/disasm";
 import type { VmExit } from "../hypervisor/exits";
 import { Variables, formatValue } from "./variables";
-import { CSR_FIELDS } from "./csr_fields";
+import { CSR_FIELDS } from "../isa/csr_fields";
 import { DEVICES_REQUEST, PAGE_TABLES_REQUEST, PANEL_REQUESTS, devicesBody, exitsBody, pageTablesBody } from "./custom_requests";
 
 const THREAD_ID = 1;

@@ -1,7 +1,7 @@
 import type { DebugProtocol } from "@vscode/debugprotocol";
 import type { Target } from "../hypervisor/target";
 import { csrByName, CSRS } from "../isa/csrs";
-import { CSR_FIELDS, formatField, summarize } from "./csr_fields";
+import { CSR_FIELDS, formatField, summarize } from "../isa/csr_fields";
 import { assignExpr, evaluateExpr, evaluateFieldValue, ExprError, parseExpression, type Assigned, type ExprEnv } from "./expressions";
 import { formatMemoryRef } from "./memory_refs";
 import { PRIVILEGE_NAMES, REGISTER_NAMES, formatHex } from "./registers";

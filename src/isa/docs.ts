@@ -98,6 +98,7 @@ const BASE: Record<string, Row> = {
   sret: ["", "Return from a supervisor trap: pc = sepc, privilege = sstatus.SPP, SIE = SPIE."],
   mret: ["", "Return from a machine trap: pc = mepc, privilege = mstatus.MPP, MIE = MPIE."],
   wfi: ["", "Wait for interrupt: the hart may stall until an interrupt is pending."],
+  dret: ["", "Return from debug mode: pc = dpc, privilege = dcsr.prv. Illegal outside debug mode, where a guest always runs."],
   "sfence.vma": ["rs1, rs2", "Supervisor address-translation fence: flushes TLB entries (rs1 = address, rs2 = ASID; x0 = all)."],
   "hfence.vvma": ["rs1, rs2", "Hypervisor fence for VS-stage translations (rs1 = guest virtual address, rs2 = ASID)."],
   "hfence.gvma": ["rs1, rs2", "Hypervisor fence for G-stage translations (rs1 = guest physical address >> 2, rs2 = VMID)."],

@@ -1,6 +1,8 @@
 /**
- * The RISC-V instruction encodings Hyperstep knows: RV64I, M, A, Zicsr, Zifencei, the privileged
- * instructions and the H extension's, plus the compressed (C) forms.
+ * The RISC-V instruction encodings Hyperstep knows: RV64I, M, A, Zicsr, Zifencei, Zihintpause, the
+ * privileged instructions, the H extension's and the debug spec's dret, plus the compressed (C) forms.
+ * An entry is not a promise that the hart executes it: the hart decides by extension (dret, for one,
+ * is illegal outside debug mode, which this hart never enters).
  *
  * An instruction matches when `(bits & mask) === match`. The hart's decoder, the assembler, the
  * disassembler and the editor's hover all read these tables, so they cannot disagree. The tables are
@@ -29,7 +31,7 @@ export type Format =
   | "HLV" // rd, (rs1)
   | "HSV"; // rs2, (rs1)
 
-export type Extension = "I" | "M" | "A" | "C" | "Zicsr" | "Zifencei" | "Priv" | "H";
+export type Extension = "I" | "M" | "A" | "C" | "Zicsr" | "Zifencei" | "Zihintpause" | "Priv" | "H" | "Sdext";
 
 export interface InstructionSpec {
   readonly name: string;
@@ -109,7 +111,7 @@ export const INSTRUCTIONS: readonly InstructionSpec[] = [
   i("srlw", 0x503b, F7, "R", "I", true),
   i("sraw", 0x4000503b, F7, "R", "I", true),
   i("fence.tso", 0x8330000f, 0xfff0707f, "NONE", "I"),
-  i("pause", 0x0100000f, ALL, "NONE", "I"),
+  i("pause", 0x0100000f, ALL, "NONE", "Zihintpause"), // the fence w,0 hint, named by Zihintpause
   i("fence", 0x0f, F3, "FENCE", "I"),
   i("ecall", 0x73, ALL, "NONE", "I"),
   i("ebreak", 0x00100073, ALL, "NONE", "I"),
@@ -164,6 +166,8 @@ export const INSTRUCTIONS: readonly InstructionSpec[] = [
   i("mret", 0x30200073, ALL, "NONE", "Priv"),
   i("wfi", 0x10500073, ALL, "NONE", "Priv"),
   i("sfence.vma", 0x12000073, RS2F7, "SFENCE", "Priv"),
+  // Sdext (debug spec): return from debug mode
+  i("dret", 0x7b200073, ALL, "NONE", "Sdext"),
   // H
   i("hfence.vvma", 0x22000073, RS2F7, "SFENCE", "H"),
   i("hfence.gvma", 0x62000073, RS2F7, "SFENCE", "H"),

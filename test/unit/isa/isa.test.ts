@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { causeName, EXCEPTIONS, INTERRUPTS } from "../../../src/isa/causes";
 import { expandCompressed } from "../../../src/isa/compressed";
-import { csrByName, csrByNumber, csrPrivilege, csrReadOnly, CSRS } from "../../../src/isa/csrs";
+import { CSR_TABLE, csrByName, csrByNumber, csrNameUnder, csrPrivilege, csrReadOnly, CSRS } from "../../../src/isa/csrs";
 import { immB, immI, immJ, immS, immU, encB, encI, encJ, encS, encU } from "../../../src/isa/fields";
 import { COMPRESSED, findCompressed, findInstruction, INSTRUCTIONS, instructionByName } from "../../../src/isa/instructions";
 
@@ -86,9 +86,12 @@ test("instruction table: masks cover matches, names unique, every encoding decod
     assert.equal(findInstruction(s.match)?.name, s.name, s.name);
   }
   for (const s of COMPRESSED) assert.equal((s.match & ~s.mask) & 0xffff, 0, s.name);
-  for (const n of ["hfence.vvma", "hfence.gvma", "hlv.d", "hlvx.wu", "hsv.w", "sfence.vma", "wfi", "mret", "sret"]) {
+  for (const n of ["hfence.vvma", "hfence.gvma", "hlv.d", "hlvx.wu", "hsv.w", "sfence.vma", "wfi", "mret", "sret", "dret"]) {
     assert.ok(instructionByName(n), n);
   }
+  assert.deepEqual(findInstruction(0x7b200073), { name: "dret", match: 0x7b200073, mask: 0xffffffff, format: "NONE", ext: "Sdext" });
+  assert.equal(findInstruction(0x0100000f)?.ext, "Zihintpause");
+  assert.equal(findInstruction(0x0110000f)?.name, "fence"); // fence w,w is no pause
   assert.equal(findInstruction(0x0000_0000), undefined);
   assert.equal(findInstruction(0x0000_2007), undefined); // flw: no F here
 });
@@ -120,6 +123,42 @@ test("CSR table: numbers and names unique; privilege and read-only from the numb
   assert.equal(csrPrivilege(0xc00), 0);
   assert.ok(csrReadOnly(0xc00) && csrReadOnly(0xf14));
   assert.ok(!csrReadOnly(0x300));
+});
+
+test("CSR table: name-only CSRs are named for the disassembler but left out of CSRS and the lookups", () => {
+  const nums = new Set<number>();
+  for (const c of CSR_TABLE) {
+    assert.ok(!nums.has(c.num), c.name);
+    nums.add(c.num);
+  }
+  const nameOnly = CSR_TABLE.filter((c) => c.nameOnly);
+  assert.equal(nameOnly.length, 97 + 10); // objdump's extra names, and the N extension's under 1.11
+  assert.equal(CSRS.length + nameOnly.length, CSR_TABLE.length);
+  for (const c of nameOnly) {
+    assert.ok(!CSRS.includes(c), c.name);
+    assert.equal(csrByName(c.name), undefined, c.name);
+    assert.equal(csrByNumber(c.num), undefined, c.name);
+  }
+  for (const [num, name] of [[0x008, "vstart"], [0x14d, "stimecmp"], [0xfb0, "mtopi"], [0x73f, "mhpmevent31h"], [0x7aa, "mscontext"]] as const) {
+    assert.equal(csrByNumber(num), undefined, name);
+    assert.equal(csrNameUnder(num, "1.12"), name);
+    assert.equal(csrNameUnder(num, "1.11"), name);
+  }
+});
+
+test("CSR names follow the privileged-spec version: 1.12 added the env-config and H trap CSRs, dropped N", () => {
+  for (const name of ["menvcfg", "senvcfg", "mconfigptr", "mtinst", "mtval2", "mseccfg", "pmpcfg4", "pmpaddr16", "pmpaddr63"]) {
+    const num = csrByName(name)!.num;
+    assert.equal(csrNameUnder(num, "1.12"), name);
+    assert.equal(csrNameUnder(num, "1.11"), undefined, name);
+  }
+  for (const name of ["mstatus", "pmpcfg3", "pmpaddr15", "hstatus", "hgatp", "cycle"]) {
+    assert.equal(csrNameUnder(csrByName(name)!.num, "1.11"), name);
+  }
+  assert.equal(csrNameUnder(0x000, "1.11"), "ustatus");
+  assert.equal(csrNameUnder(0x000, "1.12"), undefined);
+  assert.equal(csrNameUnder(0x103, "1.11"), "sideleg");
+  assert.equal(csrNameUnder(0x7c0, "1.12"), undefined);
 });
 
 test("trap causes have names", () => {

@@ -1,8 +1,9 @@
-import { EXCEPTIONS, INTERRUPTS } from "../isa/causes";
+import { EXCEPTIONS, INTERRUPTS } from "./causes";
 
 /**
- * Bit fields of the CSRs the debugger decodes (privileged spec 1.12). These layouts belong in the
- * ISA table (src/isa/csrs.ts) beside the CSR numbers; they live here until that table grows them.
+ * Bit fields of the CSRs that have a layout worth decoding (privileged spec 1.12 and its H
+ * extension), by CSR name, and how a field's value reads. The debugger decodes CSR values with them.
+ * WARL choices are the hart's: a field listed here may read as a constant on a given hart.
  */
 export interface CsrField {
   name: string;
@@ -22,10 +23,11 @@ const XLEN_NAMES: Record<number, string> = { 1: "32", 2: "64", 3: "128" };
 const EXT_STATE: Record<number, string> = { 0: "Off", 1: "Initial", 2: "Clean", 3: "Dirty" };
 const TVEC_MODE: Record<number, string> = { 0: "Direct", 1: "Vectored" };
 const SATP_MODE: Record<number, string> = { 0: "Bare", 8: "Sv39", 9: "Sv48", 10: "Sv57" };
+const HGATP_MODE: Record<number, string> = { 0: "Bare", 8: "Sv39x4", 9: "Sv48x4", 10: "Sv57x4" };
 const PMP_A: Record<number, string> = { 0: "OFF", 1: "TOR", 2: "NA4", 3: "NAPOT" };
 
 const ALWAYS = new Set(["SPP", "MPP", "MODE"]);
-const QUIET = new Set(["UXL", "SXL", "MXL", "VS", "FS", "XS", "SD"]);
+const QUIET = new Set(["UXL", "SXL", "MXL", "VSXL", "VS", "FS", "XS", "SD"]);
 
 const f = (name: string, lsb: number, width: number, description: string, values?: Record<number, string>): CsrField => ({
   name, lsb, width, description,
@@ -64,15 +66,36 @@ const MSTATUS: CsrField[] = [
   f("SD", 63, 1, "Some extension state is dirty"),
 ].sort((a, b) => a.lsb - b.lsb);
 
-function interruptBits(levels: "m" | "s"): CsrField[] {
-  const wanted = levels === "m" ? [1, 3, 5, 7, 9, 11] : [1, 5, 9];
-  return INTERRUPTS.filter((i) => wanted.includes(i.code)).map((i) => f(i.name.toUpperCase(), i.code, 1, i.description));
+/** The hypervisor's view of its guest ("Hypervisor Status Register"). */
+const HSTATUS: CsrField[] = [
+  f("VSBE", 5, 1, "VS-mode data accesses are big-endian"),
+  f("GVA", 6, 1, "The last trap into HS-mode wrote a guest virtual address to stval"),
+  f("SPV", 7, 1, "The last trap into HS-mode came from a guest (V was 1)"),
+  f("SPVP", 8, 1, "Guest privilege before the last trap into HS-mode; hlv/hsv access with it", { 0: "VU", 1: "VS" }),
+  f("HU", 9, 1, "U-mode may use hlv, hlvx and hsv"),
+  f("VGEIN", 12, 6, "Guest external interrupt source for VS-level external interrupts"),
+  f("VTVM", 20, 1, "Trap VS-mode satp accesses and sfence.vma (virtual instruction)"),
+  f("VTW", 21, 1, "Trap wfi in VS-mode (virtual instruction)"),
+  f("VTSR", 22, 1, "Trap sret in VS-mode (virtual instruction)"),
+  f("VSXL", 32, 2, "VS-mode XLEN", XLEN_NAMES),
+];
+
+function interruptBits(codes: readonly number[], prefix = ""): CsrField[] {
+  return INTERRUPTS.filter((i) => codes.includes(i.code)).map((i) => f(i.name.toUpperCase(), i.code, 1, prefix + i.description));
 }
+
+const M_INTERRUPTS = [1, 3, 5, 7, 9, 11];
+const S_INTERRUPTS = [1, 5, 9];
+/** VSSI, VSTI, VSEI: the bits hideleg and hvip have ("Hypervisor Interrupt Registers"). */
+const VS_INTERRUPTS = [2, 6, 10];
+/** hip and hie add SGEI, the guest external interrupt at HS-level. */
+const H_INTERRUPTS = [...VS_INTERRUPTS, 12];
 
 const CAUSE: CsrField[] = [
   f("Code", 0, 63, "Exception code or interrupt number"),
   f("Interrupt", 63, 1, "The trap was an interrupt"),
 ];
+const CAUSE_CSRS = new Set(["mcause", "scause", "vscause"]);
 
 const TVEC: CsrField[] = [f("MODE", 0, 2, "Vector mode", TVEC_MODE), f("BASE", 2, 62, "Trap vector base address, in 4-byte units")];
 
@@ -82,6 +105,12 @@ const SATP: CsrField[] = [
   f("MODE", 60, 4, "Translation mode", SATP_MODE),
 ];
 
+const HGATP: CsrField[] = [
+  f("PPN", 0, 44, "Physical page number of the G-stage root table (16 KiB, so PPN[1:0] = 0)"),
+  f("VMID", 44, 14, "Virtual-machine identifier"),
+  f("MODE", 60, 4, "G-stage translation mode", HGATP_MODE),
+];
+
 const COUNTEREN: CsrField[] = [f("CY", 0, 1, "cycle readable"), f("TM", 1, 1, "time readable"), f("IR", 2, 1, "instret readable")];
 
 const MISA: CsrField[] = [
@@ -89,8 +118,12 @@ const MISA: CsrField[] = [
   f("MXL", 62, 2, "Machine XLEN", XLEN_NAMES),
 ];
 
-const DELEG_EXCEPTIONS: CsrField[] = EXCEPTIONS.filter((e) => e.code < 16).map((e) => f(e.name, e.code, 1, `Delegate: ${e.description}`));
-const DELEG_INTERRUPTS: CsrField[] = INTERRUPTS.filter((i) => [1, 5, 9].includes(i.code)).map((i) => f(i.name.toUpperCase(), i.code, 1, `Delegate: ${i.description}`));
+const delegatedExceptions = (codes: (code: number) => boolean, prefix: string): CsrField[] =>
+  EXCEPTIONS.filter((e) => codes(e.code)).map((e) => f(e.name, e.code, 1, prefix + e.description));
+
+const DELEG_EXCEPTIONS = delegatedExceptions((code) => code < 16, "Delegate: ");
+/** hedeleg: the ecalls from HS-, VS- and M-mode and the guest-page faults cannot go to VS-mode. */
+const HEDELEG = delegatedExceptions((code) => code < 16 && ![9, 10, 11].includes(code), "Delegate to VS-mode: ");
 
 function pmpcfg(): CsrField[] {
   const out: CsrField[] = [];
@@ -103,17 +136,17 @@ function pmpcfg(): CsrField[] {
   return out;
 }
 
-/** Decoded layouts by CSR name. */
+/** Decoded layouts by CSR name. The VS CSRs have the layouts of the S CSRs they stand in for. */
 export const CSR_FIELDS: ReadonlyMap<string, readonly CsrField[]> = new Map<string, readonly CsrField[]>([
   ["mstatus", MSTATUS],
   ["sstatus", SSTATUS],
   ["misa", MISA],
-  ["mie", interruptBits("m")],
-  ["mip", interruptBits("m")],
-  ["sie", interruptBits("s")],
-  ["sip", interruptBits("s")],
+  ["mie", interruptBits(M_INTERRUPTS)],
+  ["mip", interruptBits(M_INTERRUPTS)],
+  ["sie", interruptBits(S_INTERRUPTS)],
+  ["sip", interruptBits(S_INTERRUPTS)],
   ["medeleg", DELEG_EXCEPTIONS],
-  ["mideleg", DELEG_INTERRUPTS],
+  ["mideleg", interruptBits(S_INTERRUPTS, "Delegate: ")],
   ["mcause", CAUSE],
   ["scause", CAUSE],
   ["mtvec", TVEC],
@@ -123,6 +156,20 @@ export const CSR_FIELDS: ReadonlyMap<string, readonly CsrField[]> = new Map<stri
   ["scounteren", COUNTEREN],
   ["pmpcfg0", pmpcfg()],
   ["pmpcfg2", pmpcfg()],
+  ["hstatus", HSTATUS],
+  ["hedeleg", HEDELEG],
+  ["hideleg", interruptBits(VS_INTERRUPTS, "Delegate to VS-mode: ")],
+  ["hvip", interruptBits(VS_INTERRUPTS)],
+  ["hip", interruptBits(H_INTERRUPTS)],
+  ["hie", interruptBits(H_INTERRUPTS)],
+  ["hgatp", HGATP],
+  ["hcounteren", COUNTEREN],
+  ["vsstatus", SSTATUS],
+  ["vsie", interruptBits(S_INTERRUPTS)],
+  ["vsip", interruptBits(S_INTERRUPTS)],
+  ["vstvec", TVEC],
+  ["vscause", CAUSE],
+  ["vsatp", SATP],
 ]);
 
 export function fieldValue(value: bigint, field: CsrField): bigint {
@@ -139,7 +186,7 @@ export function formatField(csr: string, field: CsrField, value: bigint): string
   const v = fieldValue(value, field);
   const named = field.values?.[Number(v)];
   if (named !== undefined) return `${named} (${v})`;
-  if (field.name === "Code" && (csr === "mcause" || csr === "scause")) {
+  if (field.name === "Code" && CAUSE_CSRS.has(csr)) {
     const table = fieldValue(value, CAUSE[1]) === 1n ? INTERRUPTS : EXCEPTIONS;
     const spec = table.find((s) => BigInt(s.code) === v);
     return spec ? `${spec.name} (${v})` : `${v}`;
