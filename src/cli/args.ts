@@ -1,5 +1,6 @@
 import { parseMemorySize } from "../machine/memory_size";
 import { EXIT_USAGE } from "./help";
+import { GUEST_BOOTS, type GuestBoot } from "../hypervisor/vm";
 
 /** The commands that have options and a help page. */
 export const COMMANDS = ["run", "asm", "compare"] as const;
@@ -22,12 +23,14 @@ export interface RunCommand {
   timeoutSeconds?: number;
   traceTraps: boolean;
   technique: RunTechnique;
-  /** Print every VM exit and the exit summary (trap-and-emulate only). */
+  /** Where the guest starts under a VMM technique (vm.ts): M-mode, or S-mode behind the VMM's SBI. */
+  boot: GuestBoot;
+  /** Print every VM exit and the exit summary (VMM techniques only). */
   exits: boolean;
 }
 
 /** The techniques `hyperstep run` can use today. */
-export const RUN_TECHNIQUES = ["native", "trap-and-emulate"] as const;
+export const RUN_TECHNIQUES = ["native", "trap-and-emulate", "hardware-assisted"] as const;
 export type RunTechnique = (typeof RUN_TECHNIQUES)[number];
 
 /** `hyperstep asm <source> -o <elf>`: assemble to a real ELF executable. */
@@ -136,6 +139,7 @@ function parseRun(args: readonly string[]): RunCommand | { kind: "help"; topic: 
   let timeoutSeconds: number | undefined;
   let traceTraps = false;
   let technique: RunTechnique = "native";
+  let boot: GuestBoot = "machine";
   let exits = false;
   for (const { arg, flag, inline, value } of options(args, "run")) {
     switch (flag) {
@@ -163,6 +167,12 @@ function parseRun(args: readonly string[]): RunCommand | { kind: "help"; topic: 
         technique = t as RunTechnique;
         break;
       }
+      case "--boot": {
+        const b = value();
+        if (!(GUEST_BOOTS as readonly string[]).includes(b)) throw new UsageError(`--boot must be one of ${GUEST_BOOTS.join(", ")}, not '${b}'`, "run");
+        boot = b as GuestBoot;
+        break;
+      }
       case "--exits":
         if (inline) throw new UsageError(`${flag} takes no value`, "run");
         exits = true;
@@ -175,8 +185,9 @@ function parseRun(args: readonly string[]): RunCommand | { kind: "help"; topic: 
   }
   if (program === undefined) throw new UsageError("'run' needs a program: an ELF file or a .S file", "run");
   const memoryBytes = memorySize(memory, "run");
-  if (exits && technique === "native") throw new UsageError("--exits needs --technique trap-and-emulate: a native run has no VMM and no exits", "run");
-  return { kind: "run", program, memoryBytes, maxInstructions, timeoutSeconds, traceTraps, technique, exits };
+  if (exits && technique === "native") throw new UsageError("--exits needs a VMM --technique (trap-and-emulate or hardware-assisted): a native run has no VMM and no exits", "run");
+  if (boot === "supervisor" && technique === "native") throw new UsageError("--boot supervisor needs firmware (an SBI), which only a VMM --technique provides", "run");
+  return { kind: "run", program, memoryBytes, maxInstructions, timeoutSeconds, traceTraps, technique, boot, exits };
 }
 
 function parseCompare(args: readonly string[]): CompareCommand | { kind: "help"; topic: "compare" } {

@@ -9,18 +9,21 @@ export function exitLine(e: VmExit): string {
   return `exit #${e.seq} ${e.reason} pc 0x${e.pc.toString(16)} ${PRIV[e.priv]}${insn} (${e.cycles} cycles): ${e.action}`;
 }
 
-export function exitSummary(s: VmStats, seconds: number, native: { instructions: bigint; seconds: number }): string[] {
+/** `native` is absent when the guest cannot run natively (it boots behind the VMM's SBI). */
+export function exitSummary(s: VmStats, seconds: number, native: { instructions: bigint; seconds: number } | undefined): string[] {
   const rows = s.byReason.map((r) => `  ${r.reason.padEnd(18)} ${String(r.count).padStart(10)} ${String(r.cycles).padStart(14)}`);
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
-  const wall = native.seconds > 0 ? seconds / native.seconds : NaN;
+  const wall = native && native.seconds > 0 ? seconds / native.seconds : NaN;
   return [
     "exits by reason:      count  modelled cycles",
     ...rows,
     `  ${"total".padEnd(18)} ${String(s.exits).padStart(10)} ${String(s.exitCycles).padStart(14)}`,
     `modelled cost: ${s.virtualizedCycles} cycles virtualized vs ${s.nativeCycles} native ` +
       `(${s.slowdown.toFixed(2)}x, overhead ${pct(s.slowdown - 1)}); ${s.exitsPerMillionInstructions.toFixed(0)} exits per million instructions`,
-    `wall time: ${(seconds * 1000).toFixed(1)} ms virtualized vs ${(native.seconds * 1000).toFixed(1)} ms native ` +
-      `(${Number.isFinite(wall) ? wall.toFixed(2) + "x" : "n/a"}; native run of the same guest: ${native.instructions} instructions)`,
+    native
+      ? `wall time: ${(seconds * 1000).toFixed(1)} ms virtualized vs ${(native.seconds * 1000).toFixed(1)} ms native ` +
+        `(${Number.isFinite(wall) ? wall.toFixed(2) + "x" : "n/a"}; native run of the same guest: ${native.instructions} instructions)`
+      : `wall time: ${(seconds * 1000).toFixed(1)} ms virtualized (no native run: the guest boots behind the VMM's SBI)`,
     `shadow tables: ${s.shadow.roots} roots, ${s.shadow.entries} entries, ${s.shadow.pagesInUse} of ${s.shadow.poolPages} pool pages, ` +
       `${s.shadow.writeProtectedPages} write-protected guest page-table pages, ${s.shadow.evictions} root evictions`,
   ];

@@ -2,7 +2,7 @@ import { EXCEPTIONS, INTERRUPTS, INTERRUPT_BIT, causeName } from "../isa/causes"
 import { LoadError, type StopReason } from "../machine/board";
 import type { ByteSink, ByteSource } from "../machine/device";
 import { createVirtBoard, type VirtBoard } from "../machine/virt";
-import { Vm } from "../hypervisor/vm";
+import { Vm, type GuestBoot, type VmTechnique } from "../hypervisor/vm";
 import { VmTarget } from "../hypervisor/vm_target";
 import type { RunTechnique } from "./args";
 import { exitLine, exitSummary } from "./exits_report";
@@ -18,6 +18,7 @@ export interface RunSettings {
   timeoutSeconds?: number;
   traceTraps: boolean;
   technique?: RunTechnique;
+  boot?: GuestBoot;
   exits?: boolean;
 }
 
@@ -44,7 +45,7 @@ export interface RunIo {
 }
 
 export type RunEnd =
-  | { kind: "halt"; code: number; how: "finisher" | "htif"; reset: boolean }
+  | { kind: "halt"; code: number; how: "finisher" | "htif" | "sbi"; reset: boolean }
   | { kind: "limit" }
   | { kind: "timeout" }
   | { kind: "idle" }
@@ -63,7 +64,8 @@ export interface RunResult {
 
 /** Builds the virt board for a program and runs it to the end, as `hyperstep run` does. */
 export async function runProgram(program: GuestProgram, settings: RunSettings, io: RunIo): Promise<RunResult> {
-  if (settings.technique === "trap-and-emulate") return runVirtualized(program, settings, io);
+  const technique = settings.technique ?? "native";
+  if (technique !== "native") return runVirtualized(program, settings, technique, io);
   const board = createVirtBoard({
     memoryBytes: settings.memoryBytes, uartOut: io.out, uartIn: io.input, tohost: program.tohost, fromhost: program.fromhost,
   });
@@ -105,10 +107,10 @@ function vmRunnable(vm: Vm): Runnable {
   };
 }
 
-/** `--technique trap-and-emulate`: the guest under the VMM; with --exits, the exit log and the summary against a native run. */
-async function runVirtualized(program: GuestProgram, settings: RunSettings, io: RunIo): Promise<RunResult> {
+/** A VMM `--technique`: the guest under the VMM; with --exits, the exit log and the summary against a native run. */
+async function runVirtualized(program: GuestProgram, settings: RunSettings, technique: VmTechnique, io: RunIo): Promise<RunResult> {
   const vm = new Vm({
-    memoryBytes: settings.memoryBytes, uartOut: io.out, uartIn: io.input, tohost: program.tohost, fromhost: program.fromhost,
+    technique, boot: settings.boot, memoryBytes: settings.memoryBytes, uartOut: io.out, uartIn: io.input, tohost: program.tohost, fromhost: program.fromhost,
   });
   try {
     vm.load(program.image);
@@ -124,7 +126,7 @@ async function runVirtualized(program: GuestProgram, settings: RunSettings, io: 
   }
   const result = await runLoop(vmRunnable(vm), settings, io);
   if (settings.exits) {
-    const native = nativeBaseline(program, settings, result.instructions);
+    const native = settings.boot === "supervisor" ? undefined : nativeBaseline(program, settings, result.instructions);
     for (const line of exitSummary(new VmTarget(vm, program.image.symbols).stats(), result.seconds, native)) io.log(line);
   }
   return result;
@@ -218,7 +220,7 @@ function describe(end: RunEnd): [number, string] {
   switch (end.kind) {
     case "halt":
       if (end.reset) return [0, "the guest asked the SiFive test finisher for a reset (0x7777), which ends the run with code 0"];
-      return [end.code, `the guest exited with code ${end.code} through ${end.how === "htif" ? "HTIF (tohost)" : "the SiFive test finisher"}`];
+      return [end.code, `the guest exited with code ${end.code} through ${end.how === "htif" ? "HTIF (tohost)" : end.how === "sbi" ? "an SBI shutdown call" : "the SiFive test finisher"}`];
     case "limit":
       return [EXIT_NO_HALT, "stopped at the --max-instructions limit; the guest had not halted"];
     case "timeout":

@@ -1,6 +1,6 @@
 import { DEFAULT_MARCH, parseMarch } from "../asm/arch";
 import { AVAILABLE_TECHNIQUES, TECHNIQUES, type Technique } from "../hypervisor/target";
-import { NON_TRAPPING_SENSITIVE, type NonTrappingSensitive } from "../hypervisor/vm";
+import { GUEST_BOOTS, NON_TRAPPING_SENSITIVE, type GuestBoot, type NonTrappingSensitive } from "../hypervisor/vm";
 import { parseMemorySize } from "../machine/memory_size";
 
 /**
@@ -15,6 +15,8 @@ export interface LaunchConfig {
   stopOnEntry: boolean;
   memoryBytes: number;
   technique: Technique;
+  /** Where the guest starts under a VMM: M-mode as on the bare board, or S-mode behind the VMM's SBI. */
+  boot: GuestBoot;
   maxInstructions: number | undefined;
   cwd: string | undefined;
   args: string[];
@@ -89,6 +91,14 @@ export function parseLaunchConfig(raw: unknown = {}): LaunchConfig {
     throw new ConfigError("nonTrappingSensitive", `only applies under technique "trap-and-emulate" (the sensitive instructions must run deprivileged); technique is "${technique}"`);
   }
 
+  const boot = optional<string>(args, "boot", "string", "machine");
+  if (!(GUEST_BOOTS as readonly string[]).includes(boot)) {
+    throw new ConfigError("boot", `must be one of ${GUEST_BOOTS.map((b) => `"${b}"`).join(", ")}; got "${boot}"`);
+  }
+  if (boot === "supervisor" && technique === "native") {
+    throw new ConfigError("boot", `"supervisor" needs firmware (an SBI), which only a VMM provides: use technique "trap-and-emulate" or "hardware-assisted"`);
+  }
+
   const march = optional<string | undefined>(args, "march", "string", undefined);
   if (march !== undefined) {
     const parsed = parseMarch(march);
@@ -104,6 +114,7 @@ export function parseLaunchConfig(raw: unknown = {}): LaunchConfig {
     cwd: optional<string | undefined>(args, "cwd", "string", undefined),
     args: argv as string[],
     nonTrappingSensitive: [...new Set(nonTrapping as NonTrappingSensitive[])],
+    boot: boot as GuestBoot,
     march,
   };
 }

@@ -45,7 +45,7 @@ describe("hyperstep compare", () => {
   it("runs the shadow-paging guest under every available technique: exits only under the VMM, and equivalence", async () => {
     const { report } = await compare("sample-guests/shadow-paging/shadow_paging.S");
     assert.deepEqual(report.results.map((r) => r.technique), [...AVAILABLE_TECHNIQUES]);
-    const [native, tae] = report.results;
+    const [native, tae, hw] = report.results;
     assert.equal(native.technique, "native");
     assert.deepEqual(native.end, { kind: "halt", code: 0 });
     assert.equal(native.exits, 0);
@@ -64,19 +64,27 @@ describe("hyperstep compare", () => {
       .filter((e) => e.reason !== "hidden-page-fault" && e.reason !== "mmio-write").reduce((n, e) => n + e.cycles, 0));
     assert.equal(tae.overhead, tae.modelledCycles / native.modelledCycles - 1);
     assert.deepEqual(tae.equivalence, { output: true, end: true, registers: true, equal: true, differences: [] });
+    assert.equal(hw.technique, "hardware-assisted");
+    assert.equal(hw.instructions, native.instructions);
+    assert.deepEqual(hw.equivalence, { output: true, end: true, registers: true, equal: true, differences: [] });
+    const hwReasons = Object.fromEntries(hw.exitsByReason.map((e) => [e.reason, e.count]));
+    assert.ok(hw.exits < tae.exits, "the hart walks the guest's tables itself");
+    assert.equal(hwReasons["guest-pt-write"], undefined);
+    assert.equal(hwReasons["sfence"], undefined);
+    assert.ok(hwReasons["guest-page-fault"] > 0, "UART accesses from S-mode miss the G stage");
     assert.equal(compareStatus(report), 0);
 
     const text = formatCompare("shadow_paging.S", report);
     const lines = text.split("\n");
-    assert.match(lines[0], /^shadow_paging\.S: 2 techniques, 16 MiB of guest RAM$/);
+    assert.match(lines[0], /^shadow_paging\.S: 3 techniques, 16 MiB of guest RAM$/);
     assert.match(lines[2], /^technique +end +instructions +exits +modelled cycles +overhead +wall time +equivalent$/);
     assert.match(lines[3], new RegExp(`^native +exit code 0 +${native.instructions} +0 +${native.instructions} +baseline +[\\d.]+ ms +baseline$`));
     assert.match(lines[4], new RegExp(`^trap-and-emulate +exit code 0 +${tae.instructions} +${tae.exits} +${tae.modelledCycles} +\\+[\\d.]+% +[\\d.]+ ms \\([\\d.]+x\\) +yes$`));
     assert.equal(lines[3].indexOf("baseline") + "baseline".length, lines[4].search(/\+[\d.]+%/) + pct(tae.overhead!).length, "overhead column right-aligned");
-    assert.match(text, new RegExp(`\\nhidden-page-fault +0 +${byReason["hidden-page-fault"]} \\(${byReason["hidden-page-fault"] * 1500} cycles\\)\\n`));
+    assert.match(text, new RegExp(`\\nhidden-page-fault +0 +${byReason["hidden-page-fault"]} \\(${byReason["hidden-page-fault"] * 1500} cycles\\) +${hwReasons["hidden-page-fault"]} \\(`));
 
     const json = JSON.parse(JSON.stringify(compareJson("g.S", report)));
-    assert.equal(json.techniques.length, 2);
+    assert.equal(json.techniques.length, 3);
     assert.deepEqual(json.techniques[0].exitsByReason, {});
     assert.equal(json.techniques[1].exitsByReason["hidden-page-fault"].count, byReason["hidden-page-fault"]);
     assert.equal(json.techniques[1].equivalence.equal, true);
