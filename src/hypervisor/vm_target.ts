@@ -306,7 +306,10 @@ export class VmTarget implements Target {
 
   // ---- the panels (inspect.ts) ----
 
-  /** The guest's table (GVA → GPA), every shadow root (GVA → HPA), the p2m and the write-protected pages. */
+  /**
+   * The guest's table (GVA → GPA), every shadow root (GVA → HPA), under hardware assistance the
+   * G-stage table (GPA → HPA), the p2m and the write-protected pages.
+   */
   pageTableTrees(limit: number): PageTableSet {
     const vm = this.vm;
     const v = vm.vcpu.state;
@@ -322,11 +325,14 @@ export class VmTarget implements Target {
     for (const r of vm.shadow.allRoots()) {
       tree(`shadow:${r.key}`, "shadow", `shadow ${r.key}`, r.rootHpa, (a) => { const n = safe(a); return n === undefined || !pool.contains(n, 8) ? undefined : vm.shadow.readPte(n); }, r === current, "hpa");
     }
+    const hardware = vm.technique === "hardware-assisted";
+    if (hardware) trees.push(vm.gStage.tree(limit));
     return {
       trees,
       p2m: this.p2m().map((r) => ({ gpa: BigInt(r.gpa), hpa: BigInt(r.hpa), size: BigInt(r.size) })),
       writeProtected: vm.shadow.pageTablePages().map((p) => BigInt(p) * PAGE),
-      note: v.satpMode === 8 ? undefined : "satp is Bare: the guest does not translate (the shadows map its physical view)",
+      note: v.satpMode === 8 ? undefined
+        : `satp is Bare: the guest does not translate (${hardware ? "the G stage maps its physical view" : "the shadows map its physical view"})`,
     };
   }
 
