@@ -50,7 +50,8 @@ Exit status:
   1                          the program could not be read, parsed or loaded
   2                          bad command-line arguments
   124                        the guest did not halt: --max-instructions or --timeout was reached,
-                             or it sleeps in WFI with nothing left to wake it
+                             it sleeps in WFI with nothing left to wake it, or it is stuck in a
+                             trap loop (4,096 trap entries in a row without a retired instruction)
   130                        interrupted with Ctrl-C
 
 A one-line summary (how the run ended, instructions, MIPS) goes to stderr.

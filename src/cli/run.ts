@@ -48,6 +48,8 @@ export type RunEnd =
   | { kind: "halt"; code: number; how: "finisher" | "htif" | "sbi"; reset: boolean }
   | { kind: "limit" }
   | { kind: "timeout" }
+  /** A whole slice of trap entries without one retired instruction: the trap handler itself faults. */
+  | { kind: "trap-loop"; pc: bigint }
   | { kind: "idle" }
   | { kind: "interrupted" }
   | { kind: "load-error"; message: string }
@@ -144,6 +146,9 @@ function nativeBaseline(program: GuestProgram, settings: RunSettings, instructio
   return { instructions: board.instret, seconds: (performance.now() - started) / 1000 };
 }
 
+/** Steps in a row without a retired instruction after which a run is a trap loop. */
+const TRAP_LOOP_STEPS = 4096;
+
 /** Runs a loaded board in slices until the guest halts or a limit ends the run. */
 export async function runBoard(board: VirtBoard, settings: RunSettings, io: RunIo): Promise<RunResult> {
   return runLoop(boardRunnable(board), settings, io);
@@ -166,6 +171,10 @@ async function runLoop(board: Runnable, settings: RunSettings, io: RunIo): Promi
     });
   }
   let end: RunEnd | undefined;
+  // Budget counts trap entries too, so a handler that faults forever would never reach a limit:
+  // this many steps in a row without a retired instruction is a trap loop (a real handler retires
+  // instructions after at most a few nested traps).
+  let stuckSteps = 0;
   while (!end) {
     const executed = Number(board.instret - firstInstret);
     const remaining = settings.maxInstructions === undefined ? SLICE_INSTRUCTIONS : settings.maxInstructions - executed;
@@ -175,10 +184,14 @@ async function runLoop(board: Runnable, settings: RunSettings, io: RunIo): Promi
     if (end) break;
 
     board.uart.poll();
-    const stop = board.run(Math.min(SLICE_INSTRUCTIONS, remaining));
+    const sliceStart = board.instret;
+    const slice = Math.min(SLICE_INSTRUCTIONS, remaining);
+    const stop = board.run(slice);
     io.flush();
     switch (stop.kind) {
       case "budget":
+        stuckSteps = board.instret === sliceStart ? stuckSteps + slice : 0;
+        if (stuckSteps >= TRAP_LOOP_STEPS) end = { kind: "trap-loop", pc: board.pc };
         break;
       case "halt":
         end = { kind: "halt", code: stop.code, how: stop.how, reset: stop.how === "finisher" && board.finisher.outcome === "reset" };
@@ -225,6 +238,8 @@ function describe(end: RunEnd): [number, string] {
       return [EXIT_NO_HALT, "stopped at the --max-instructions limit; the guest had not halted"];
     case "timeout":
       return [EXIT_NO_HALT, "stopped at the --timeout limit; the guest had not halted"];
+    case "trap-loop":
+      return [EXIT_NO_HALT, `the guest is stuck in a trap loop at pc ${hex(end.pc)}: it takes trap after trap without retiring an instruction (its trap handler faults)`];
     case "idle":
       return [EXIT_NO_HALT, "stopped: the guest waits in WFI for an interrupt that nothing can raise any more"];
     case "interrupted":

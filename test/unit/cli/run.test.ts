@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { loadProgram, ProgramError, type GuestProgram } from "../../../src/cli/program";
 import { runProgram, type RunIo, type RunSettings } from "../../../src/cli/run";
@@ -77,6 +80,20 @@ describe("the CLI run loop on real guests (built with riscv64-unknown-elf-gcc)",
     assert.equal(r.exitCode, 124);
     assert.equal(r.instructions, 2_500_000n);
     assert.match(r.summary, /stopped at the --max-instructions limit; the guest had not halted; 2500000 instructions/);
+  });
+
+  it("ends a trap loop (a handler that faults forever retires nothing), with exit code 124", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "hyperstep-"));
+    const src = join(dir, "trap_loop.S");
+    writeFileSync(src, ".globl _start\n_start:\n  csrw mtvec, zero\n  ecall\n");
+    const p = await loadProgram(src);
+    if (p instanceof ProgramError) assert.fail(p.message);
+    const { io } = fakeIo();
+    const r = await runProgram(p, settings({ maxInstructions: 1000 }), io);
+    assert.deepEqual(r.end, { kind: "trap-loop", pc: 0n });
+    assert.equal(r.exitCode, 124);
+    assert.equal(r.instructions, 1n);
+    assert.match(r.summary, /stuck in a trap loop at pc 0x0/);
   });
 
   it("stops a guest that never halts at --timeout, with exit code 124", async () => {
