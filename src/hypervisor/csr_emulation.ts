@@ -26,6 +26,7 @@ export function emulateCsr(vm: Vm, d: DecodedInstruction, via?: ExitReason): num
   const writes = kind === "w" || d.rs1 !== 0;
   const csrName = csrByNumber(num)?.name ?? `0x${num.toString(16)}`;
   vm.syncTime();
+  const how = vm.trappedHow;
   if (!csrAccessible(v, num, writes)) {
     const priv = v.prv;
     return reflect(vm, "guest-exception", 2n, BigInt(d.bits), d, { csr: csrName, csrNumber: num },
@@ -63,7 +64,7 @@ export function emulateCsr(vm: Vm, d: DecodedInstruction, via?: ExitReason): num
   if (worldSwitch) details.worldSwitch = true;
   vm.record(via ?? (writes ? "csr-write" : "csr-read"), insn(d), details, () => {
     const steps: NarrativeStep[] = [
-      { phase: "decode", text: `${name} x${d.rd}, ${csrName}, ${imm ? d.rs1 : `x${d.rs1}`} trapped: ${csrName} is not accessible in host U-mode` },
+      { phase: "decode", text: `${name} x${d.rd}, ${csrName}, ${imm ? d.rs1 : `x${d.rs1}`} ${how}` },
       { phase: "check", text: `${csrName} exists and virtual ${PRIV[priv]}-mode may ${writes ? "write" : "read"} it` },
     ];
     if (writes) {

@@ -63,10 +63,8 @@ export class VmOptionsError extends Error {
 }
 
 const INTERRUPT = 1n << 63n;
-const MTIE = 1 << 7;
 const MTIP = 1 << 7;
 const MSIP = 1 << 3;
-const STIE = 1 << 5;
 const STIP = 1 << 5;
 
 /** Where the VMM's memory starts in the host: the shadow pool, below guest RAM. */
@@ -119,10 +117,15 @@ export class Vm implements GuestMemory {
   private timerKnown = false;
   private timerAt = -1;
   private mtipLevel = false;
-  /** The vCPU's mip bit the virtual timer drives: MTIP, or STIP when the VMM is the guest's firmware. */
-  private readonly timerBit: number;
+  /**
+   * The vCPU's mip bit the virtual timer drives: MTIP, or STIP when the VMM is the guest's firmware
+   * (mie's enable bit sits at the same position).
+   */
+  readonly timerBit: number;
   /** The last VM entry ran the guest in VS/VU-mode. */
   private virtualized = false;
+  /** The last run stopped on its budget, perhaps in the middle of a translated block. */
+  private resumeMidBlock = false;
   /** Each reason's modelled cost, looked up once (every exit needs it). */
   private readonly costOf: ReadonlyMap<ExitReason, number>;
 
@@ -244,6 +247,7 @@ export class Vm implements GuestMemory {
     this.hostSatp = -1n;
     this.oneShot = undefined;
     this.virtualized = false;
+    this.resumeMidBlock = false;
     this.syncClintLines();
   }
 
@@ -288,7 +292,7 @@ export class Vm implements GuestMemory {
       this.syncClintLines();
       if (v.waiting) {
         if (!wakeable(v)) {
-          if ((v.mie & (this.timerBit === MTIP ? MTIE : STIE)) === 0 || !this.devices.clint.canFire()) return { kind: "idle" };
+          if ((v.mie & this.timerBit) === 0 || !this.devices.clint.canFire()) return { kind: "idle" };
           this.devices.clint.warpToDeadline();
         }
         v.waiting = false;
@@ -302,8 +306,12 @@ export class Vm implements GuestMemory {
         continue;
       }
       if (hart.breakpoints.size > 0 && !first && hart.breakpoints.has(v.pc)) return { kind: "breakpoint", pc: v.pc };
+      // A run that resumes where the last one ran out of budget continues inside its block; told it
+      // was a jump target, the translator would seed new block entries in the middle of hot loops.
+      const midBlock = this.resumeMidBlock && hart.midBlock && hart.pcNum === v.pcNum && this.virtualized === hardware;
       if (hardware) enterVirtualized(this);
       else this.enterGuest();
+      hart.midBlock = midBlock;
       this.virtualized = hardware;
       let slice = left;
       const deadline = this.timerAt >= 0 && this.retired < this.timerAt ? this.timerAt : -1;
@@ -319,6 +327,7 @@ export class Vm implements GuestMemory {
       }
       left -= hart.retired - before;
       first = false;
+      this.resumeMidBlock = r.kind === "budget";
       if (hardware) {
         // Traps the hart delivered to VS-mode itself are guest steps too, as natively.
         left -= Math.max(0, hart.sliceTraps - trapsBefore - (r.kind === "trap" ? 1 : 0));
@@ -371,6 +380,12 @@ export class Vm implements GuestMemory {
     v.retired = this.retired;
     if (v.wildPc === undefined) v.pcNum += length;
     else v.pc = v.wildPc + BigInt(length);
+  }
+
+  /** How the instruction being emulated reached the VMM, for the narratives. */
+  get trappedHow(): string {
+    if (!this.virtualized) return "illegal in host U-mode";
+    return this.vcpu.state.prv === 1 ? "trapped out of VS-mode" : "trapped out of VU-mode";
   }
 
   /** Keeps the vCPU's counters on guest time before CSR emulation reads them. */
@@ -476,7 +491,6 @@ export class Vm implements GuestMemory {
     const v = this.vcpu.state;
     hart.pcNum = v.pcNum;
     hart.wildPc = v.wildPc;
-    hart.midBlock = false;
   }
 
   /**

@@ -19,7 +19,6 @@ import { PRIV, type Vm } from "../vm";
 const MSTATUS_TVM = 1 << 20;
 const MSTATUS_TW = 1 << 21;
 const MSTATUS_TSR = 1 << 22;
-const MTIE = 1 << 7;
 
 export function handleExit(vm: Vm, cause: bigint, tval: bigint, via?: ExitReason): number {
   switch (Number(cause)) {
@@ -105,7 +104,7 @@ function xret(vm: Vm, d: DecodedInstruction): number {
   const v = vm.vcpu.state;
   const isM = d.mnemonic === "mret";
   if (isM ? v.prv !== 3 : v.prv === 0 || (v.prv === 1 && (v.mstatus & MSTATUS_TSR) !== 0)) return illegal(vm, d);
-  const pc = v.pc, priv = v.prv;
+  const pc = v.pc, priv = v.prv, how = vm.trappedHow;
   const before = v.mstatus;
   vm.retire(0);
   if (isM) mret(v);
@@ -115,7 +114,7 @@ function xret(vm: Vm, d: DecodedInstruction): number {
   vm.record("xret", insn(d), { toPriv: to, toPc }, () => ({
     action: `emulated ${d.mnemonic}: virtual ${PRIV[priv]} → ${PRIV[to]} at 0x${toPc.toString(16)}${deliverable ? "; a pending interrupt is now enabled and is injected next" : ""}`,
     steps: [
-      { phase: "decode", text: `${d.mnemonic} (0x${d.bits.toString(16)}) trapped: illegal in host U-mode` },
+      { phase: "decode", text: `${d.mnemonic} (0x${d.bits.toString(16)}): ${how}` },
       { phase: "check", text: isM ? "virtual privilege is M" : "virtual privilege is S and mstatus.TSR = 0" },
       { phase: "vcpu", text: "mstatus: xIE ← xPIE, xPIE ← 1, xPP ← least mode", before: BigInt(before), after: BigInt(after) },
       { phase: "vcpu", text: `virtual privilege ${PRIV[priv]} → ${PRIV[to]}` },
@@ -134,7 +133,8 @@ function wfi(vm: Vm, d: DecodedInstruction): number {
   const clint = vm.devices.clint;
   const mip = v.mipSw | v.mipHw, mie = v.mie, toPc = v.pc, mtimecmp = clint.mtimecmp;
   const pending = wakeable(v);
-  const warpFrom = !pending && (v.mie & MTIE) !== 0 && clint.canFire() ? clint.mtime() : undefined;
+  const warpFrom = !pending && (v.mie & vm.timerBit) !== 0 && clint.canFire() ? clint.mtime() : undefined;
+  const how = vm.trappedHow;
   vm.record("wfi", insn(d), { device: "clint", value: mtimecmp }, () => {
     const what = pending
       ? "an enabled interrupt is already pending: the vCPU goes on at once"
@@ -144,7 +144,7 @@ function wfi(vm: Vm, d: DecodedInstruction): number {
     return {
     action: `emulated wfi: ${what}`,
     steps: [
-      { phase: "decode", text: "wfi trapped: illegal in host U-mode" },
+      { phase: "decode", text: `wfi: ${how}` },
       { phase: "check", text: `virtual mip 0x${mip.toString(16)} & mie 0x${mie.toString(16)}` },
       { phase: "vcpu", text: what },
         { phase: "resume", text: "pc ← pc + 4", before: pc, after: toPc },
