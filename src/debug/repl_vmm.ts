@@ -1,17 +1,22 @@
 import { disassemble } from "../asm/disasm";
 import { EXIT_REASON_IDS, type ExitReason, type VmExit } from "../hypervisor/exits";
 import type { PteView, Sv39Walk } from "../hypervisor/page_tables";
+import type { TechniqueComparison, TechniqueRun } from "../hypervisor/technique_comparison";
+import { formatWalk2 } from "../hypervisor/walk2";
 import { evaluate, ExprError, type ExprEnv } from "./expressions";
 import type { SymbolTable } from "./symbols";
 import type { Target } from "../hypervisor/target";
 import { NO_VMM, vmmOf } from "./vmm";
 
-/** The debug console's VMM commands: `exits [reason] [n]`, `stats`, `shadow <gva>`. */
+/** The debug console's VMM commands: `exits [reason] [n]`, `stats`, `shadow <gva>`, `walk2 <gva>`. */
 export const VMM_HELP = `  exits [REASON] [N]   the last N VM exits (default 20), newest last: seq, reason, pc, instruction, what the VMM did, cycles
-  stats                exits and modelled cycles by reason, exits per million instructions, slowdown against native
-  shadow GVA           the guest's walk, the p2m step and the shadow walk of one address, side by side
+  stats                exits and modelled cycles by reason, exits per million instructions, slowdown against native,
+                         and the same guest run afresh under the other techniques up to the same instruction count
+  shadow GVA           the guest's walk, the p2m step and the shadow walk of one address, side by side (trap-and-emulate)
+  walk2 GVA [r|w|x]    the two-stage walk of one address (hardware-assisted): every PTE fetched, VS and G stage,
+                         its address, the permission checks, A/D, and the count of memory references
 `;
-export const VMM_COMMANDS = ["exits", "stats", "shadow"];
+export const VMM_COMMANDS = ["exits", "stats", "shadow", "walk2"];
 
 interface VmmContext {
   target: Target;
@@ -59,7 +64,56 @@ export function statsCommand(ctx: VmmContext): string {
     `modelled cycles: ${s.virtualizedCycles} virtualized against ${s.nativeCycles} native (1 per instruction): slowdown ×${s.slowdown.toFixed(2)}`,
     `shadow tables: ${s.shadow.roots} roots, ${s.shadow.entries} entries (${s.shadow.stale} stale), ${s.shadow.writeProtectedPages} write-protected guest pages`,
   );
+  const c = vmm.compareTechniques();
+  if (c) lines.push("", ...comparisonLines(c));
   return lines.join("\n");
+}
+
+const perMillion = (r: TechniqueRun) => (r.instructions > 0n ? (r.exits * 1e6) / Number(r.instructions) : 0);
+const slowdown = (r: TechniqueRun) => (r.instructions > 0n ? r.modelledCycles / Number(r.instructions) : 1);
+
+/** The same guest under each technique up to the same instruction count: one row each, then exits by reason. */
+function comparisonLines(c: TechniqueComparison): string[] {
+  const name = (r: TechniqueRun) => `${r.technique}${r.current ? " (this VM)" : ""}`;
+  const lines = [c.capped
+    ? `compared over the first ${c.instructions} instructions only (capped; this VM has run further, so compare the rates, not the totals):`
+    : `compared over the same ${c.instructions} instructions, the same guest run afresh under each technique:`];
+  const rows = [["technique", "instructions", "exits", "exits/M instr", "exit cycles", "modelled cycles", "slowdown"],
+    ...c.runs.map((r) => [name(r), String(r.instructions), String(r.exits), perMillion(r).toFixed(1), String(r.exitCycles), String(r.modelledCycles), `×${slowdown(r).toFixed(2)}`])];
+  lines.push(...table(rows));
+  for (const r of c.runs) if (r.endedEarly) lines.push(`${r.technique} ${r.endedEarly} before reaching ${c.instructions} instructions`);
+  for (const u of c.unavailable) lines.push(`${u.technique}: not run: ${u.why}`);
+  const reasons = [...new Set(c.runs.flatMap((r) => r.byReason.map((b) => b.reason)))];
+  if (reasons.length > 0) {
+    const cell = (r: TechniqueRun, reason: string) => String(r.byReason.find((b) => b.reason === reason)?.count ?? 0);
+    lines.push("", ...table([["exits by reason", ...c.runs.map((r) => r.technique)], ...reasons.map((reason) => [reason, ...c.runs.map((r) => cell(r, reason))])]));
+  }
+  return lines;
+}
+
+/** Columns: the first left-aligned, the others right-aligned. */
+function table(rows: string[][]): string[] {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join("  ").trimEnd());
+}
+
+const WALK2_ACCESS = /^(.*?)(?:\s+([rwx]))?$/;
+
+/** `walk2 <gva> [r|w|x]`: the two-stage walk under hardware assistance; elsewhere, where to look instead. */
+export function walk2Command(rest: string, ctx: VmmContext): string {
+  const vmm = vmmOf(ctx.target);
+  if (!vmm) return "no VMM: the guest runs natively, with one stage of translation; use `walk <va>` for its page-table walk";
+  const m = WALK2_ACCESS.exec(rest.trim());
+  if (!m || !m[1]) throw new ExprError("walk2 needs a guest-virtual address, e.g. walk2 0x40000000 or walk2 sp w");
+  const view = vmm.twoStageWalk(evaluate(m[1], ctx.env), (m[2] ?? "r") as "r" | "w" | "x");
+  if (!view) {
+    return `walk2 shows the two-stage walk of hardware assistance, but this VM runs ${vmm.technique}: the hart walks the VMM's shadow table. ` +
+      "Use `shadow <gva>` for the guest's walk, the p2m step and the shadow walk side by side, or `walk <va>` for the guest's own walk.";
+  }
+  const note = view.fromMachineMode
+    ? "the vCPU is in virtual M-mode, which runs trap-and-emulated (on a shadow of its physical view), not in VS-mode: walking as its S-mode would, with the same vsatp\n"
+    : "";
+  return (note + formatWalk2(view.walk)).trimEnd();
 }
 
 function walkLines(w: Sv39Walk | undefined, space: string): string[] {

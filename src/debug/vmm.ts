@@ -6,4 +6,4 @@ export function vmmOf(target: Target): VmTarget | undefined {
   return target instanceof VmTarget ? target : undefined;
 }
 
-export const NO_VMM = "no VMM: the guest runs natively (launch with \"technique\": \"trap-and-emulate\" to see exits)";
+export const NO_VMM = "no VMM: the guest runs natively (launch with \"technique\": \"trap-and-emulate\" or \"hardware-assisted\" to see exits)";

@@ -40,7 +40,12 @@ export function createTarget(program: GuestProgram, opts: TargetOptions): Create
         nonTrappingSensitive: opts.nonTrappingSensitive,
       });
       vm.load(program);
-      return { ok: true, target: new VmTarget(vm, program.symbols, program.lineTable ?? []) };
+      // `stats` compares techniques by loading the same guest again, silently and without input.
+      const fresh = (technique: Technique) => {
+        const other = createTarget(program, { ...opts, technique, uartOut: undefined, uartIn: undefined });
+        return other.ok ? other.target : other.error;
+      };
+      return { ok: true, target: new VmTarget(vm, program.symbols, program.lineTable ?? [], fresh) };
     }
     if (opts.technique !== "native") return { ok: false, error: `technique "${opts.technique}" is not yet available` };
     if (opts.boot === "supervisor") {

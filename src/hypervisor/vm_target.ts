@@ -8,11 +8,16 @@ import { Acc } from "./guest_walk";
 import { sv39Tree, sv39Walk, type PageTableNode, type Sv39Walk } from "./page_tables";
 import type { P2mRegion } from "./p2m";
 import { contextKey, type ShadowStats } from "./shadow_paging";
-import type { AddressSpace, Target, TargetLine, TargetSymbol, TargetTlbEntry, TargetTranslation, WatchAccess } from "./target";
+import type { AddressSpace, Target, TargetLine, TargetSymbol, TargetTlbEntry, TargetTranslation, Technique, WatchAccess } from "./target";
+import { COMPARISON_CAP, compareTechniques, type FreshGuest, type TechniqueComparison } from "./technique_comparison";
 import { PRIV, type Vm } from "./vm";
+import { walk2, type Walk2Access, type Walk2Result } from "./walk2";
 
 const PAGE = 4096n;
 const ACC = { r: Acc.R, w: Acc.W, x: Acc.X } as const;
+const MSTATUS_SUM = 1 << 18;
+const MSTATUS_MXR = 1 << 19;
+const NO_NATIVE_RUN = "the guest boots in S-mode (boot \"supervisor\") and needs the VMM's SBI firmware";
 
 /** Exit statistics with the modelled overhead (cost_model.ts: one cycle per guest instruction). */
 export interface VmStats {
@@ -61,17 +66,37 @@ export interface ShadowWalkView {
   consistent: boolean;
 }
 
-/** A VM under trap-and-emulate, as the debugger drives it. Registers, CSRs and privilege are the guest's (virtual) ones. */
+/** `walk2 <gva>`: the two-stage walk the hart would do now for the guest's access. */
+export interface TwoStageWalkView {
+  /**
+   * The vCPU is in virtual M-mode, which runs trap-and-emulated, not in VS-mode: the walk is the
+   * one its S-mode would do with the same vsatp.
+   */
+  fromMachineMode: boolean;
+  walk: Walk2Result;
+}
+
+/**
+ * A VM under a VMM technique (trap-and-emulate or hardware-assisted), as the debugger drives it.
+ * Registers, CSRs and privilege are the guest's (virtual) ones.
+ */
 export class VmTarget implements Target {
-  readonly technique = "trap-and-emulate" as const;
   /** va = gva (the guest's current view) and pa = gpa; hpa is host-physical memory (read-only outside guest RAM). */
   readonly addressSpaces: readonly AddressSpace[] = ["va", "pa", "gva", "gpa", "hpa"];
+  /** The last comparison, and the instruction count, exit count and cap it was made at. */
+  private comparison: { key: string; result: TechniqueComparison } | undefined;
 
+  /** @param fresh the loaded guest afresh under another technique, for `stats`' comparison (none: no comparison) */
   constructor(
     readonly vm: Vm,
     readonly symbols: readonly TargetSymbol[],
     readonly lineTable: readonly TargetLine[] = [],
+    private readonly fresh?: FreshGuest,
   ) {}
+
+  get technique(): Technique {
+    return this.vm.technique;
+  }
 
   get instret(): bigint {
     return this.vm.instret;
@@ -260,6 +285,44 @@ export class VmTarget implements Target {
       slowdown: n > 0 ? (n + exitCycles) / n : 1, exitsPerMillionInstructions: n > 0 ? (exits * 1e6) / n : 0,
       costs: { ...this.vm.costs }, shadow: this.vm.shadow.stats(),
     };
+  }
+
+  /**
+   * This VM against the same guest run afresh under the other VMM technique and natively (not for a
+   * guest that boots in S-mode: it needs the VMM's firmware), up to this VM's instruction count, at
+   * most `cap`. Undefined when the target was made without a way to load the guest again. The
+   * result is kept until the guest runs on.
+   */
+  compareTechniques(cap = COMPARISON_CAP): TechniqueComparison | undefined {
+    const fresh = this.fresh;
+    if (!fresh) return undefined;
+    const key = `${this.instret}:${this.lastExitSeq}:${cap}`;
+    if (this.comparison?.key !== key) {
+      const other: Technique = this.vm.technique === "hardware-assisted" ? "trap-and-emulate" : "hardware-assisted";
+      const supervisor = this.vm.boot === "supervisor";
+      const guest: FreshGuest = (t) => (t === "native" && supervisor ? NO_NATIVE_RUN : fresh(t));
+      this.comparison = { key, result: compareTechniques(this, [other, "native"], guest, cap) };
+    }
+    return this.comparison.result;
+  }
+
+  /**
+   * Under hardware assistance, the two-stage walk of `gva` the hart would do now (walk2.ts): the
+   * vCPU's satp as vsatp, the VMM's G-stage table as hgatp, the vCPU's privilege, SUM and MXR, over
+   * host RAM. Undefined under trap-and-emulate, where the hart walks the shadow table instead.
+   */
+  twoStageWalk(gva: bigint, access: Walk2Access): TwoStageWalkView | undefined {
+    const vm = this.vm;
+    if (vm.technique !== "hardware-assisted") return undefined;
+    const v = vm.vcpu.state;
+    const ram = vm.board.ram;
+    const read = (hpa: number) => (ram.contains(hpa, 8) ? ram.view.getBigUint64(hpa - ram.base, true) : undefined);
+    const walk = walk2(read, {
+      gva, access, priv: v.prv === 0 ? 0 : 1, vsatp: v.satp, hgatp: vm.gStage.hgatp,
+      sum: (v.mstatus & MSTATUS_SUM) !== 0, vsMxr: (v.mstatus & MSTATUS_MXR) !== 0,
+      hsMxr: (vm.board.hart.mstatus & MSTATUS_MXR) !== 0,
+    });
+    return { fromMachineMode: v.prv === 3, walk };
   }
 
   p2m(): P2mRegion[] {
