@@ -80,13 +80,27 @@ export function dirOf(path: string): string {
   return i < 0 ? "" : path.slice(0, i + 1);
 }
 
+/**
+ * `a/b/../c/./d` → `a/c/d`: the included file's path as the editor names it, so that line tables,
+ * breakpoints and stack frames all agree on it (a leading `..` that cannot be resolved stays).
+ */
+export function withoutDotSegments(path: string): string {
+  const out: string[] = [];
+  for (const seg of path.split("/")) {
+    if (seg === ".") continue;
+    if (seg === ".." && out.length > 0 && out[out.length - 1] !== ".." && out[out.length - 1] !== "") out.pop();
+    else out.push(seg);
+  }
+  return out.join("/");
+}
+
 /** Resolves an include name the way cpp and as do: relative to the including file first, then as given. */
 export function resolveInclude(
   name: string,
   fromFile: string,
   readFile: (path: string) => string | undefined,
 ): { path: string; text: string } | undefined {
-  const candidates = name.startsWith("/") ? [name] : [dirOf(fromFile) + name, name];
+  const candidates = name.startsWith("/") ? [name] : [withoutDotSegments(dirOf(fromFile) + name), name];
   for (const path of candidates) {
     const text = readFile(path);
     if (text !== undefined) return { path, text };

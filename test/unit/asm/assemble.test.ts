@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { assemble } from "../../../src/asm/assemble";
 import { readGuestImage } from "../../../src/asm/guest_image";
+import { withoutDotSegments } from "../../../src/asm/source";
 
 const files = (map: Record<string, string>) => (p: string) => map[p];
 
@@ -58,6 +59,13 @@ test("#include keeps every line of the included file, its last one too", () => {
   const r = assemble("main.S", files({ "main.S": '#include "lib.S"\n', "lib.S": "_start: nop\nlast:" }));
   assert.deepEqual(r.errors, []);
   assert.ok(r.symbols.some((s) => s.name === "last"));
+});
+
+test("an included file is named by its plain path, without . or .. segments", () => {
+  const r = assemble("/w/lesson/main.S", files({ "/w/lesson/main.S": '#include "../shared/./lib.S"\n', "/w/shared/lib.S": "_start: nop\n" }));
+  assert.deepEqual(r.errors, []);
+  assert.deepEqual([...new Set(r.lineTable.map((l) => l.file))], ["/w/shared/lib.S"]);
+  assert.equal(withoutDotSegments("../a/./b/../c"), "../a/c");
 });
 
 test("runaway .rept, recursive macros and recursive includes end with a clear error", () => {
