@@ -55,10 +55,18 @@ function save(): void {
   api.setState(ui);
 }
 
+/**
+ * Under hardware assistance only the guest's M-mode code runs on shadow tables (it is trapped and
+ * emulated); the guest's own table is walked by the hart over the G stage. Those shadows are then shown
+ * only when picked, and never compared with the guest's table, which they do not shadow.
+ */
+const hardwareAssisted = (): boolean => trees.some((t) => t.kind === "gstage");
+
 function shownTrees(): PtTree[] {
   const guest = trees.filter((t) => t.kind === "guest");
   const shadows = trees.filter((t) => t.kind === "shadow");
-  const shadow = shadows.find((t) => t.id === ui.shadowId) ?? shadows.find((t) => t.active) ?? shadows[0];
+  const picked = shadows.find((t) => t.id === ui.shadowId);
+  const shadow = picked ?? (hardwareAssisted() ? undefined : shadows.find((t) => t.active) ?? shadows[0]);
   return [...guest, ...(shadow ? [shadow] : []), ...trees.filter((t) => t.kind === "gstage")];
 }
 
@@ -187,8 +195,16 @@ function walkElement(): HTMLElement | undefined {
   return el("div", `walk ${walk.fault ? "fault" : "ok"}`, ...lines.map((l) => el("div", "walk-step", l)));
 }
 
+/** The walk's outcome first (it stays in sight when a long two-stage walk scrolls), then its steps. */
 function walkLines(): string[] {
   if (!walk) return [];
+  const outcome: string[] = [];
+  if (walk.result) {
+    const via = walk.gpa !== undefined ? ` (gpa ${hex(walk.gpa)})` : walk.hpa !== undefined ? ` (hpa ${hex(walk.hpa)})` : "";
+    outcome.push(`result: ${walk.result.space}:${hex(walk.result.addr)}${via}`);
+  }
+  if (walk.fault) outcome.push(`fault: ${walk.fault}`);
+  if (walk.walks.length) outcome.push(`${walk.references} page-table read${walk.references === 1 ? "" : "s"} by the hardware`);
   const lines: string[] = [];
   // Under two stages every PTE read is numbered, so the n×m cost reads off the box.
   const twoStage = walk.walks.some((w) => w.stage === "G");
@@ -203,13 +219,7 @@ function walkLines(): string[] {
     if (w.walk.out !== undefined) lines.push(`   = ${hex(w.walk.out)}`);
     else if (w.walk.fault) lines.push(`   stops: ${w.walk.fault}`);
   }
-  if (walk.result) {
-    const via = walk.gpa !== undefined ? ` (gpa ${hex(walk.gpa)})` : walk.hpa !== undefined ? ` (hpa ${hex(walk.hpa)})` : "";
-    lines.push(`result: ${walk.result.space}:${hex(walk.result.addr)}${via}`);
-  }
-  if (walk.fault) lines.push(`fault: ${walk.fault}`);
-  if (walk.walks.length) lines.push(`${walk.references} page-table read${walk.references === 1 ? "" : "s"} by the hardware`);
-  return lines;
+  return [...outcome, ...lines];
 }
 
 function toolbar(): HTMLElement {
@@ -232,14 +242,17 @@ function toolbar(): HTMLElement {
   button.addEventListener("click", go);
   const bar = el("div", "toolbar", field, button);
   const shadows = trees.filter((t) => t.kind === "shadow");
-  if (shadows.length > 1) {
+  const hardware = hardwareAssisted();
+  if (shadows.length > (hardware ? 0 : 1)) {
     const select = document.createElement("vscode-single-select") as HTMLElement & { value: string };
-    select.setAttribute("aria-label", "shadow table to compare");
-    for (const s of shadows) {
+    select.setAttribute("aria-label", hardware ? "shadow table of the guest's M-mode code to show" : "shadow table to compare");
+    const shown = shownTrees().find((t) => t.kind === "shadow")?.id ?? "";
+    const options = [...(hardware ? [{ id: "", text: "no shadow (M-mode code only)" }] : []), ...shadows.map((t) => ({ id: t.id, text: `${t.label}${t.active ? " (active)" : ""}` }))];
+    for (const { id, text } of options) {
       const o = document.createElement("vscode-option") as HTMLElement & { value: string };
-      o.value = s.id;
-      o.textContent = `${s.label}${s.active ? " (active)" : ""}`;
-      if (s.id === (shownTrees().find((t) => t.kind === "shadow")?.id)) o.setAttribute("selected", "");
+      o.value = id;
+      o.textContent = text;
+      if (id === shown) o.setAttribute("selected", "");
       select.append(o);
     }
     select.addEventListener("change", () => {
@@ -267,7 +280,7 @@ function refreshDerived(): void {
   const shown = shownTrees();
   const guest = shown.find((t) => t.kind === "guest");
   const shadow = shown.find((t) => t.kind === "shadow");
-  diff = guest && shadow && body ? diffShadow(guest, shadow, body) : undefined;
+  diff = guest && shadow && body && !hardwareAssisted() ? diffShadow(guest, shadow, body) : undefined;
   computeWalk();
 }
 

@@ -7,7 +7,9 @@ import Mocha from "mocha";
 const RESULT_MARK = "[hyperstep-e2e] ";
 
 export function run(): Promise<void> {
-  const mocha = new Mocha({ ui: "bdd", timeout: 30_000, color: false });
+  // HYPERSTEP_E2E_GREP runs only the tests whose full title matches it, while working on one.
+  const grep = process.env.HYPERSTEP_E2E_GREP;
+  const mocha = new Mocha({ ui: "bdd", timeout: 30_000, color: false, ...(grep ? { grep } : {}) });
   for (const file of readdirSync(__dirname).filter((f) => f.endsWith(".test.js")).sort()) {
     mocha.addFile(path.join(__dirname, file));
   }

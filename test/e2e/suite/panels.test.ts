@@ -39,9 +39,15 @@ const find = (nodes: readonly MarkedNode[], key: string): MarkedNode | undefined
   return undefined;
 };
 
-async function startStoppedAt(program: string, functionName: string, extra: Record<string, unknown> = {}): Promise<vscode.DebugSession> {
-  vscode.debug.addBreakpoints([new vscode.FunctionBreakpoint(functionName)]);
-  const focused = nextEvent(vscode.debug.onDidChangeActiveStackItem, (item) => item !== undefined, EVENT_MS, `a stop at ${functionName}`);
+/** The breakpoints startStoppedAt set, which stop() removes again. */
+let ours: vscode.Breakpoint[] = [];
+
+/** Launches `program` and waits for its first stop at a function breakpoint (by name, or with its conditions). */
+async function startStoppedAt(program: string, at: string | vscode.FunctionBreakpoint, extra: Record<string, unknown> = {}): Promise<vscode.DebugSession> {
+  const breakpoint = typeof at === "string" ? new vscode.FunctionBreakpoint(at) : at;
+  ours.push(breakpoint);
+  vscode.debug.addBreakpoints([breakpoint]);
+  const focused = nextEvent(vscode.debug.onDidChangeActiveStackItem, (item) => item !== undefined, EVENT_MS, `a stop at ${breakpoint.functionName}`);
   const started = await within(EVENT_MS, vscode.debug.startDebugging(vscode.workspace.workspaceFolders![0], {
     type: "hyperstep", request: "launch", name: `panels: ${path.basename(program)}`, program, stopOnEntry: false, ...extra,
   }), "startDebugging");
@@ -49,12 +55,13 @@ async function startStoppedAt(program: string, functionName: string, extra: Reco
   return (await focused)!.session;
 }
 
-/** Ends the session and forgets the function breakpoints it stopped at. */
+/** Ends the session and forgets the breakpoints it stopped at. */
 async function stop(session: vscode.DebugSession): Promise<void> {
   const ended = nextEvent(vscode.debug.onDidTerminateDebugSession, (s) => s.id === session.id, EVENT_MS, "the session to end");
   await vscode.debug.stopDebugging(session);
   await ended;
-  vscode.debug.removeBreakpoints(vscode.debug.breakpoints.filter((b) => b instanceof vscode.FunctionBreakpoint));
+  vscode.debug.removeBreakpoints(ours);
+  ours = [];
 }
 
 describe("panels", () => {
@@ -226,5 +233,76 @@ describe("panels under the VMM (trap-and-emulate)", () => {
       assert.ok((exits.reasons.find((r) => r.id === id)?.count ?? 0) > 0, `some ${id} exits`);
     }
     await screenshot("panel-vm-exits");
+  });
+});
+
+describe("panels under the VMM (hardware-assisted)", () => {
+  let session: vscode.DebugSession;
+
+  before(async () => {
+    await vscode.commands.executeCommand("workbench.action.closeAllEditors");
+    const program = path.join(vscode.workspace.workspaceFolders![0].uri.fsPath, "nested-paging", "nested_paging.S");
+    // The third call of show: the guest runs in VS-mode on table A again, after `csrw satp` switched
+    // it to B and back, and has printed two lines through the UART, which the G stage leaves unmapped.
+    session = await startStoppedAt(program, new vscode.FunctionBreakpoint("show", true, undefined, "==3"), { technique: "hardware-assisted" });
+  });
+
+  after(async () => {
+    await stop(session);
+    await vscode.commands.executeCommand("workbench.action.closeAllEditors");
+  });
+
+  it("stops in the included file, in VS-mode on address space A", async () => {
+    const frame = vscode.debug.activeStackItem;
+    assert.ok(frame instanceof vscode.DebugStackFrame);
+    const top = (await session.customRequest("stackTrace", { threadId: frame.threadId, levels: 1 })).stackFrames[0];
+    assert.equal(path.basename(top.source.path), "shadow_paging.S", "nested_paging.S is one #include of it");
+    assert.equal(top.name, "show");
+    const satp = BigInt((await session.customRequest("evaluate", { expression: "satp", context: "watch" })).result);
+    assert.equal(satp >> 60n, 8n, "Sv39");
+    assert.equal((satp >> 44n) & 0xffffn, 1n, "ASID 1: address space A");
+  });
+
+  it("Page Tables shows the G-stage table beside the guest's, and walks an address in two stages", async () => {
+    await vscode.commands.executeCommand("workbench.action.closeSidebar");
+    await vscode.commands.executeCommand("workbench.action.closePanel");
+    await vscode.commands.executeCommand("hyperstep.showPageTables", "0x40000000");
+    const report = await until("the guest and G-stage columns with a walk", (s) =>
+      s.pageTables && s.pageTables.summary.columns.some((c) => c.id === "gstage") && s.pageTables.summary.walk.length ? s.pageTables : undefined);
+    const columns = report.summary.columns;
+    assert.deepEqual(columns.map((c) => c.id), ["guest", "gstage"]);
+    assert.equal(columns[0].entries, 5, "address space A, as natively");
+    assert.ok(columns[1].entries > 0 && columns[1].listRows > 0, `the G stage maps the guest's RAM: ${JSON.stringify(columns[1])}`);
+    assert.match(columns[1].label, /G-stage/);
+    assert.deepEqual(report.summary.diff, { missing: 0, stale: 0, permissions: 0 }, "no shadow to compare with");
+
+    const walk = report.summary.walk.join("\n");
+    assert.match(walk, /G-stage walk of gpa 0x[0-9a-f]+ \(where the guest's level-2 PTE lives\)/);
+    assert.match(walk, /guest level-0 PTE at gpa 0x[0-9a-f]+ = hpa 0x[0-9a-f]+/);
+    assert.match(walk, /G-stage walk of gpa 0x[0-9a-f]+ \(the access\)/);
+    assert.match(walk, /result: hpa:0x[0-9a-f]+ \(gpa 0x8[0-9a-f]{7}\)/);
+    assert.doesNotMatch(walk, /fault/);
+    // Sv39 over Sv39x4: each of the guest's 3 PTE reads needs a G-stage walk first, and so does the
+    // access. The G stage may map with superpages, so its walks take 1 to 3 reads each.
+    const reads = Number(/^(\d+) page-table reads by the hardware$/m.exec(walk)?.[1]);
+    assert.ok(reads > 3 && reads <= 15, `a two-stage walk reads more than the guest's 3 PTEs and at most 15: ${reads}`);
+    // The walk is long and both tables are wide: the picture gets the whole window.
+    await vscode.commands.executeCommand("workbench.action.focusSecondEditorGroup");
+    await vscode.commands.executeCommand("workbench.action.toggleMaximizeEditorGroup");
+    await screenshot("panel-page-tables-gstage");
+    await vscode.commands.executeCommand("workbench.action.toggleMaximizeEditorGroup");
+  });
+
+  it("VM Exits lists the hardware-assisted reasons: devices fault in the G stage", async () => {
+    await vscode.commands.executeCommand("workbench.view.debug");
+    await vscode.commands.executeCommand("hyperstep.exits.focus");
+    const report = await until("exits in the VM Exits view", (s) => (s.exits && s.exits.summary.columns[0]?.listRows > 0 ? s.exits : undefined));
+    assert.equal(report.summary.columns[0].label, "exits");
+    const exits = (await session.customRequest("hyperstep/exits", { count: 5 })) as { total: number; reasons: { id: string; count: number }[] };
+    assert.equal(report.summary.columns[0].entries, exits.total);
+    const count = (id: string) => exits.reasons.find((r) => r.id === id)?.count ?? 0;
+    // The two lines printed: S-mode's UART accesses reach the VMM as guest-page faults, not MMIO exits.
+    assert.ok(count("guest-page-fault") > 0, "the UART's accesses are guest-page faults");
+    assert.equal(count("mmio-read"), 0);
   });
 });
