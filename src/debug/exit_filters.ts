@@ -28,7 +28,7 @@ export function exitFilters(): DebugProtocol.ExceptionBreakpointsFilter[] {
   return EXIT_REASONS.map((r) => ({
     filter: EXIT_FILTER_PREFIX + r.id,
     label: `VM exit: ${r.label}`,
-    description: `Under a VMM technique (trap-and-emulate), stop after the VMM handles a '${r.id}' exit. ${r.description}`,
+    description: `Under a VMM technique (trap-and-emulate or hardware-assisted), stop after the VMM handles a '${r.id}' exit. ${r.description}`,
     default: false,
     supportsCondition: true,
     conditionDescription: EXIT_CONDITION_HELP,
