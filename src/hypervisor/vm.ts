@@ -98,8 +98,8 @@ export class Vm implements GuestMemory {
   readonly guestRamHpa: number;
   readonly technique: VmTechnique;
   readonly boot: GuestBoot;
-  /** The VMM's G-stage table (GPA → HPA); built and used under hardware assistance only. */
-  readonly gStage: GStageTable;
+  /** The VMM's G-stage table (GPA → HPA): under hardware assistance only. */
+  readonly gStage: GStageTable | undefined;
   /** The firmware calls of a guest that boots in S-mode (sbi.ts). */
   readonly sbiPlatform: SbiPlatform;
   /** Guest instructions the VMM retired by emulating them (the host hart retired the rest). */
@@ -126,6 +126,8 @@ export class Vm implements GuestMemory {
   private virtualized = false;
   /** The last run stopped on its budget, perhaps in the middle of a translated block. */
   private resumeMidBlock = false;
+  /** Traps the hart delivered to the guest's VS-mode handlers without an exit, since the VM was made. */
+  private trapsInGuest = 0;
   /** Each reason's modelled cost, looked up once (every exit needs it). */
   private readonly costOf: ReadonlyMap<ExitReason, number>;
 
@@ -156,8 +158,10 @@ export class Vm implements GuestMemory {
     this.log = new ExitLog(opts.exitLogCapacity);
     const hart = this.board.hart;
     this.shadow = new ShadowMmu(this.board.ram, VMM_BASE, pool / 4096, maxRoots, (vpn, asid) => hart.tlb.flush(vpn, asid));
-    this.gStage = new GStageTable(this.board.ram, VMM_BASE + pool, Math.max(gPool, 4 * 4096) / 4096);
-    if (hardware) this.gStage.build(this.p2m.regions());
+    if (hardware) {
+      this.gStage = new GStageTable(this.board.ram, VMM_BASE + pool, gPool / 4096);
+      this.gStage.build(this.p2m.regions());
+    }
     const window = guestRamWindow(this.board.ram, this.guestRamBase, this.guestRamHpa, memory);
     const v = this.vcpu.state;
     this.devices = new GuestDevices(window, {
@@ -191,8 +195,13 @@ export class Vm implements GuestMemory {
       },
       readGuest: (gpa, n) => this.readGuestPhysical(gpa, n),
     };
-    // Every trap the guest takes is an exit, except those the hart delivers to VS-mode itself.
-    hart.onTrap = () => !hart.virt;
+    // Every trap the guest takes is an exit, except those the hart delivers to VS-mode itself, which
+    // are guest steps like any other (Vm.run's budget counts them).
+    hart.onTrap = () => {
+      if (!hart.virt) return true;
+      this.trapsInGuest++;
+      return false;
+    };
   }
 
   /** Guest instructions retired: by the host hart (running the guest) plus by the VMM's emulation. */
@@ -319,7 +328,7 @@ export class Vm implements GuestMemory {
       const oneShot = this.oneShot;
       if (oneShot) slice = Math.min(slice, 1);
       const before = hart.retired;
-      const trapsBefore = hart.sliceTraps;
+      const trapsBefore = this.trapsInGuest;
       const r = this.board.run(slice);
       if (oneShot) {
         this.shadow.remove(oneShot);
@@ -328,11 +337,8 @@ export class Vm implements GuestMemory {
       left -= hart.retired - before;
       first = false;
       this.resumeMidBlock = r.kind === "budget";
-      if (hardware) {
-        // Traps the hart delivered to VS-mode itself are guest steps too, as natively.
-        left -= Math.max(0, hart.sliceTraps - trapsBefore - (r.kind === "trap" ? 1 : 0));
-        leaveVirtualized(this);
-      }
+      left -= this.trapsInGuest - trapsBefore;
+      if (hardware) leaveVirtualized(this);
       if (r.kind === "trap") {
         v.pc = r.pc;
         left -= hardware ? handleVirtualizedExit(this, r.cause, r.tval) : handleExit(this, r.cause, r.tval);
@@ -478,7 +484,7 @@ export class Vm implements GuestMemory {
       hart.writeCsr(CSR.satp, root.satp);
       this.hostSatp = root.satp;
     }
-    if (this.virtualized || hart.virt) {
+    if (this.virtualized) {
       // Back from VS/VU-mode: the mode change must drop the caches that depended on it.
       hart.setMode(0, false);
     } else {

@@ -313,12 +313,13 @@ export class VmTarget implements Target {
    */
   twoStageWalk(gva: bigint, access: Walk2Access): TwoStageWalkView | undefined {
     const vm = this.vm;
-    if (vm.technique !== "hardware-assisted") return undefined;
+    const g = vm.gStage;
+    if (!g) return undefined;
     const v = vm.vcpu.state;
     const ram = vm.board.ram;
     const read = (hpa: number) => (ram.contains(hpa, 8) ? ram.view.getBigUint64(hpa - ram.base, true) : undefined);
     const walk = walk2(read, {
-      gva, access, priv: v.prv === 0 ? 0 : 1, vsatp: v.satp, hgatp: vm.gStage.hgatp,
+      gva, access, priv: v.prv === 0 ? 0 : 1, vsatp: v.satp, hgatp: g.hgatp,
       sum: (v.mstatus & MSTATUS_SUM) !== 0, vsMxr: (v.mstatus & MSTATUS_MXR) !== 0,
       hsMxr: (vm.board.hart.mstatus & MSTATUS_MXR) !== 0,
     });
@@ -388,8 +389,8 @@ export class VmTarget implements Target {
     for (const r of vm.shadow.allRoots()) {
       tree(`shadow:${r.key}`, "shadow", `shadow ${r.key}`, r.rootHpa, (a) => { const n = safe(a); return n === undefined || !pool.contains(n, 8) ? undefined : vm.shadow.readPte(n); }, r === current, "hpa");
     }
-    const hardware = vm.technique === "hardware-assisted";
-    if (hardware) trees.push(vm.gStage.tree(limit));
+    const hardware = vm.gStage !== undefined;
+    if (vm.gStage) trees.push(vm.gStage.tree(limit));
     return {
       trees,
       p2m: this.p2m().map((r) => ({ gpa: BigInt(r.gpa), hpa: BigInt(r.hpa), size: BigInt(r.size) })),

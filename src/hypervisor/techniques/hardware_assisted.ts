@@ -33,6 +33,8 @@ const VS_INTERRUPTS = S_INTERRUPTS << 1;
 /** VM entry into VS/VU-mode: load the vCPU's supervisor state into the hart's VS CSRs. */
 export function enterVirtualized(vm: Vm): void {
   const hart = vm.board.hart;
+  const g = vm.gStage;
+  if (!g) throw new Error("a VM built for trap-and-emulate has no G-stage table to enter VS-mode with");
   const v = vm.vcpu.state;
   hart.vsstatus = v.mstatus & S_STATUS;
   hart.vstvec = v.stvec;
@@ -49,7 +51,7 @@ export function enterVirtualized(vm: Vm): void {
   hart.hvip = ((v.mipSw | v.mipHw) & S_INTERRUPTS) << 1;
   hart.hstatus = (hart.hstatus & ~TRAP_CONTROLS) | (v.mstatus & TRAP_CONTROLS & ~HSTATUS_VTW) | HSTATUS_VTW;
   hart.hcounteren = 0n;
-  hart.hgatp = vm.gStage.hgatp;
+  hart.hgatp = g.hgatp;
   hart.pc = v.pc;
   hart.setMode(v.prv, true);
 }
@@ -83,7 +85,7 @@ export function deliveredByHardware(v: Hart, irq: number): boolean {
 
 /** An exit from VS/VU-mode (a trap into host M-mode), after `leaveVirtualized`. Returns guest steps used. */
 export function handleVirtualizedExit(vm: Vm, cause: bigint, tval: bigint): number {
-  if (cause < 0n || cause >> 63n !== 0n) return 0; // an interrupt the guest did not delegate: Vm.run injects it
+  if (cause >> 63n !== 0n) return 0; // an interrupt the guest did not delegate: Vm.run injects it
   const code = Number(cause);
   switch (code) {
     case 8: case 10:

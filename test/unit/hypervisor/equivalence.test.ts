@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { Vm } from "../../../src/hypervisor/vm";
 import { ROOT, assertEquivalent, corpusElf, loadGuest, runVm, sampleSources } from "./equivalence";
 
 /**
@@ -59,5 +60,22 @@ describe("equivalence: the random-instruction corpus (build/guests/random, from 
   const elfs = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".elf")).sort() : [];
   it("every random guest built so far", () => {
     for (const f of elfs) assertEquivalent(join(dir, f));
+  });
+});
+
+describe("stepping under hardware assistance", () => {
+  it("counts a trap the hart delivers to VS-mode as one step, as trap-and-emulate counts its injected ones", () => {
+    const p = loadGuest(join(ROOT, "sample-guests/supervisor-boot/supervisor_boot.S"));
+    const steps = (technique: "trap-and-emulate" | "hardware-assisted") => {
+      const vm = new Vm({ memoryBytes: 16 << 20, technique, boot: "supervisor" });
+      vm.load(p);
+      let n = 0;
+      while (vm.step().kind === "budget") n++;
+      return { n, instret: vm.instret };
+    };
+    const te = steps("trap-and-emulate"), hw = steps("hardware-assisted");
+    assert.equal(hw.instret, te.instret);
+    assert.equal(hw.n, te.n, "the two timer interrupts are steps under both");
+    assert.ok(hw.n > Number(hw.instret), "traps count as steps beside the instructions");
   });
 });

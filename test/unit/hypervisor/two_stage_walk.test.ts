@@ -54,11 +54,11 @@ describe("VmTarget.twoStageWalk on the nested-paging guest", () => {
     const t = stoppedInShow(1);
     const hart = t.vm.board.hart;
     assert.equal(hart.vsatp, t.readCsr("satp"), "the vCPU's satp is what the hart walks as vsatp");
-    assert.equal(hart.hgatp, t.vm.gStage.hgatp);
+    assert.equal(hart.hgatp, t.vm.gStage!.hgatp);
     const w = t.twoStageWalk(0x4000_0000n, "r")!;
     assert.equal(w.fromMachineMode, false);
     assert.deepEqual(w.walk.vs, { mode: "sv39", asid: 1, rootGpa: Number(symbol("root_a")) });
-    assert.deepEqual(w.walk.g, { mode: "sv39x4", vmid: t.vm.gStage.vmid, rootHpa: t.vm.gStage.rootHpa });
+    assert.deepEqual(w.walk.g, { mode: "sv39x4", vmid: t.vm.gStage!.vmid, rootHpa: t.vm.gStage!.rootHpa });
   });
 
   it("matches the hart's walk in address space A: 15 references for 4 KiB pages, GPA and HPA", () => {
