@@ -71,6 +71,7 @@
  * trap, tinst (htinst/mtinst values), mmu (Sv39 and two-stage walks), tlb, pmp, mem (slow memory
  * path, software TLB fill, code invalidation), counters.
  */
+import { joinHalves, splitInto } from "../../isa/u64";
 import type { Bus } from "../bus";
 import { BreakpointSet } from "./breakpoints";
 import { Counter } from "./counters";
@@ -83,6 +84,9 @@ import { Tlb, type TlbEntry } from "./tlb";
 import type { Region } from "./translate";
 import { enterTrap, mret, sret } from "./trap";
 import { writeHgatp, writeVsatp } from "./csr_h";
+
+/** The pc setter's halves (one buffer for every hart: nothing is allocated per write). */
+const PC_HALVES = new Int32Array(2);
 
 export { BreakpointSet } from "./breakpoints";
 
@@ -179,12 +183,13 @@ export class Hart {
   faultTinst = 0;
 
   readonly pmp = new Pmp();
-  readonly tlb = new Tlb();
 
   // ---- software TLB of RAM pages (see mem.ts): tag = virtual page, add = RAM index − address ----
   readonly tagR = new Float64Array(FAST_SIZE).fill(NaN);
   readonly tagW = new Float64Array(FAST_SIZE).fill(NaN);
   readonly tagX = new Float64Array(FAST_SIZE).fill(NaN);
+  /** A software-TLB slot is indexed by the low bits of the page number, like the TLB set. */
+  readonly tlb = new Tlb([this.tagR, this.tagW, this.tagX]);
   readonly addR = new Float64Array(FAST_SIZE);
   readonly addW = new Float64Array(FAST_SIZE);
   readonly addX = new Float64Array(FAST_SIZE);
@@ -246,13 +251,6 @@ export class Hart {
     this.heat = new Float64Array(pages);
     this.invalidations = new Uint8Array(pages);
     this.cpBlk = new Int32Array(4096);
-    // A software-TLB slot is indexed by the low bits of the page number, like the TLB set.
-    this.tlb.onEvict = (vpn) => {
-      const slot = vpn & (FAST_SIZE - 1);
-      this.tagR[slot] = NaN;
-      this.tagW[slot] = NaN;
-      this.tagX[slot] = NaN;
-    };
     this.pmp.onChange = () => flushFast(this);
   }
 
@@ -296,13 +294,14 @@ export class Hart {
   // ---- public surface for the debugger, CLI and oracle (slow path; bigints are fine) ----
 
   get pc(): bigint {
-    return this.wildPc ?? BigInt.asUintN(64, BigInt(this.pcNum));
+    return this.wildPc ?? joinHalves(this.pcNum | 0, Math.floor(this.pcNum / 4294967296) | 0);
   }
   set pc(v: bigint) {
     this.midBlock = false;
-    const s = BigInt.asIntN(64, v);
-    if (s >= -(1n << 52n) && s < 1n << 52n) {
-      this.pcNum = Number(s);
+    splitInto(v, PC_HALVES, 0);
+    const hi = PC_HALVES[1];
+    if (hi >= -(1 << 20) && hi < 1 << 20) {
+      this.pcNum = hi * 4294967296 + (PC_HALVES[0] >>> 0);
       this.wildPc = undefined;
     } else {
       this.pcNum = NaN;
@@ -359,13 +358,12 @@ export class Hart {
 
   getReg(i: number): bigint {
     if (i === 0) return 0n;
-    return BigInt.asUintN(64, (BigInt(this.x[2 * i + 1]) << 32n) | BigInt(this.x[2 * i] >>> 0));
+    return joinHalves(this.x[2 * i], this.x[2 * i + 1]);
   }
 
   setReg(i: number, v: bigint): void {
     if (i === 0) return;
-    this.x[2 * i] = Number(BigInt.asIntN(32, v));
-    this.x[2 * i + 1] = Number(BigInt.asIntN(32, v >> 32n));
+    splitInto(v, this.x, 2 * i);
   }
 
   /** The CSR's value without side effects; undefined when this hart does not implement it. */

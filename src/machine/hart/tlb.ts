@@ -44,6 +44,14 @@ export interface TlbEntry {
 }
 
 export class Tlb {
+  /**
+   * @param derived caches of this TLB's translations, direct-mapped by the low bits of the virtual
+   *   page number (the hart's software TLB tags): an entry that goes away takes its slot with it.
+   *   Arrays, not a callback: optimized code that inlines a callback keeps that one hart's closure,
+   *   and is thrown away when the hart is.
+   */
+  constructor(private readonly derived: readonly Float64Array[] = []) {}
+
   readonly vpn = new Int32Array(TLB_SIZE).fill(-1);
   readonly asid = new Int32Array(TLB_SIZE);
   /** PTE flags in bits 7:0, level in bits 9:8. */
@@ -53,8 +61,12 @@ export class Tlb {
   readonly space = new Int32Array(TLB_SIZE);
   readonly gflags = new Int32Array(TLB_SIZE);
   private readonly victim = new Uint8Array(SETS);
-  /** Called with the VPN of every entry that goes away, so that derived caches drop it. */
-  onEvict: (vpn: number) => void = () => {};
+  /**
+   * Entries that are pieces of a superpage. While there are none, an entry for a page lives only in
+   * that page's set, so a fence for one address looks at four slots, not all of them: the VMM fences
+   * one shadow page at a time on every guest page-table update it applies.
+   */
+  private superpagePieces = 0;
 
   /** The slot holding vpn for asid in address space `space`, or −1. */
   lookup(vpn: number, asid: number, space = HOST): number {
@@ -77,7 +89,11 @@ export class Tlb {
         this.victim[set] = (this.victim[set] + 1) % WAYS;
       }
     }
-    if (this.vpn[i] !== -1) this.onEvict(this.vpn[i]);
+    if (this.vpn[i] !== -1) {
+      if (this.flags[i] >> 8 !== 0) this.superpagePieces--;
+      this.evicted(this.vpn[i]);
+    }
+    if (level !== 0) this.superpagePieces++;
     this.vpn[i] = vpn;
     this.asid[i] = asid;
     this.flags[i] = (pteFlags & 0xff) | (level << 8);
@@ -92,7 +108,10 @@ export class Tlb {
    * address; asid < 0: every ASID. With an ASID, global entries stay (privileged spec 1.12, 4.2.1).
    */
   flush(vpn: number, asid: number, space = HOST): void {
-    for (let i = 0; i < TLB_SIZE; i++) {
+    const oneSet = vpn >= 0 && this.superpagePieces === 0;
+    const from = oneSet ? (vpn & (SETS - 1)) * WAYS : 0;
+    const to = oneSet ? from + WAYS : TLB_SIZE;
+    for (let i = from; i < to; i++) {
       const v = this.vpn[i];
       if (v === -1) continue;
       const s = this.space[i];
@@ -104,8 +123,13 @@ export class Tlb {
         if (v >>> shift !== vpn >>> shift) continue;
       }
       this.vpn[i] = -1;
-      this.onEvict(v);
+      if (f >> 8 !== 0) this.superpagePieces--;
+      this.evicted(v);
     }
+  }
+
+  private evicted(vpn: number): void {
+    for (const tags of this.derived) tags[vpn & (tags.length - 1)] = NaN;
   }
 
   entries(): TlbEntry[] {
