@@ -86,7 +86,7 @@ export function emulateCsr(vm: Vm, d: DecodedInstruction, via?: ExitReason): num
         : `emulated ${name}: x${d.rd} ← virtual ${csrName} = 0x${old.toString(16)}`,
       steps,
     };
-  }, { pc, priv }, worldSwitch);
+  }, pc, priv, worldSwitch);
   return 1;
 }
 

@@ -119,13 +119,18 @@ export class ExitRecord implements VmExit {
     readonly vcpu: number,
     readonly pc: bigint,
     readonly priv: number,
-    readonly instret: bigint,
+    /** Guest instructions retired before the exit (a number: `instret` is its bigint, made on read). */
+    private readonly retired: number,
     readonly reason: ExitReason,
     readonly instruction: ExitInstruction | undefined,
     readonly details: ExitDetails,
     readonly cycles: number,
     private narrate: (() => ExitNarrative) | undefined,
   ) {}
+
+  get instret(): bigint {
+    return BigInt(this.retired);
+  }
 
   get action(): string {
     return this.narrative().action;

@@ -13,15 +13,23 @@ import { PmpAccess } from "../machine/hart/pmp";
 export { Acc };
 
 export interface GuestMemory {
-  /** The 8-byte PTE at guest-physical `gpa`, or undefined when it is not guest RAM. */
-  readPte(gpa: number): bigint | undefined;
+  /**
+   * Where the 8-byte PTE at guest-physical `gpa` lies in `ramView`, or −1 when it is not guest RAM.
+   * The walker reads PTEs as two 32-bit halves: bigint reads and shifts cost more than the rest of
+   * a walk, and the VMM walks on every hidden fault and page-table write.
+   */
+  pteOffset(gpa: number): number;
+  readonly ramView: DataView;
   writePte(gpa: number, pte: bigint): void;
 }
 
-export interface GuestWalkStep {
-  level: number;
-  pteGpa: number;
-  pte: bigint;
+/** One PTE a walk read: its level, guest-physical address and value (as halves; `pte` joins them). */
+export class GuestWalkStep {
+  constructor(readonly level: number, readonly pteGpa: number, readonly lo: number, readonly hi: number) {}
+
+  get pte(): bigint {
+    return (BigInt(this.hi) << 32n) | BigInt(this.lo);
+  }
 }
 
 export type GuestTranslation =
@@ -43,32 +51,30 @@ const SV39_LIMIT = 2 ** 38;
 /** Translates `va` for an access at guest privilege `priv`, with the vCPU's satp being Sv39. */
 export function walkGuest(v: Hart, mem: GuestMemory, va: number, acc: Acc, priv: number, setAccessed: boolean): GuestTranslation {
   const steps: GuestWalkStep[] = [];
-  const pf = { ok: false as const, cause: PAGE_FAULT[acc], steps };
-  if (!(va >= -SV39_LIMIT && va < SV39_LIMIT)) return pf;
+  if (!(va >= -SV39_LIMIT && va < SV39_LIMIT)) return { ok: false, cause: PAGE_FAULT[acc], steps };
   const vpn = Math.floor(va / 4096) & 0x7ffffff;
+  const view = mem.ramView;
   let a = v.satpRoot;
   for (let level = 2; level >= 0; level--) {
     const pteGpa = a + ((vpn >>> (9 * level)) & 511) * 8;
     if (!v.pmp.check(pteGpa, 8, PmpAccess.R, 1)) return { ok: false, cause: ACCESS_FAULT[acc], steps };
-    const pte = mem.readPte(pteGpa);
-    if (pte === undefined) return pf;
-    steps.push({ level, pteGpa, pte });
-    // The checks on two 32-bit halves: bigint operations cost more than the rest of the walk.
-    const lo = Number(pte & 0xffffffffn), hi = Number(pte >> 32n);
-    if ((lo & 1) === 0 || (lo & 6) === 4 || hi >>> 22 !== 0) return pf;
+    const at = mem.pteOffset(pteGpa);
+    if (at < 0) break;
+    const lo = view.getUint32(at, true), hi = view.getUint32(at + 4, true);
+    steps.push(new GuestWalkStep(level, pteGpa, lo, hi));
+    if ((lo & 1) === 0 || (lo & 6) === 4 || hi >>> 22 !== 0) break;
     const ppn = (lo >>> 10) + (hi & 0x3fffff) * 2 ** 22;
     if ((lo & 0xa) === 0) {
       a = ppn * 4096;
       continue;
     }
     const span = 2 ** (9 * level);
-    if (ppn % span !== 0) return pf;
-    if (!permitted(v, lo & 0xff, acc, priv)) return pf;
+    if (ppn % span !== 0 || !permitted(v, lo & 0xff, acc, priv)) break;
     const t: GuestTranslation = { ok: true, gpa: (ppn + (vpn % span)) * 4096 + (va & 4095), level, flags: lo & 0xff, steps };
     if (setAccessed) markAccessed(mem, t, acc);
     return t;
   }
-  return pf;
+  return { ok: false, cause: PAGE_FAULT[acc], steps };
 }
 
 /**

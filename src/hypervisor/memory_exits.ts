@@ -1,3 +1,4 @@
+import { signedNumber } from "../isa/u64";
 import { permitted } from "../machine/hart/mmu";
 import { PmpAccess } from "../machine/hart/pmp";
 import { accessOf, decodeBits, insn, type DecodedInstruction } from "./decode";
@@ -33,7 +34,7 @@ type Translated = Extract<GuestTranslation, { ok: true }>;
 export function memoryFault(vm: Vm, cause: number, tval: bigint): number {
   const acc = ACC_OF_CAUSE[cause];
   const v = vm.vcpu.state;
-  const va = Number(BigInt.asIntN(64, tval));
+  const va = signedNumber(tval);
   const t = vm.translate(va, acc, false);
   const details: ExitDetails = { gva: tval, access: ACCESS_NAMES[acc] };
   if (!t.ok) {
@@ -224,7 +225,7 @@ export function emulateAccess(vm: Vm, reason: ExitReason, tval: bigint, gpa: num
     }
     steps.push({ phase: "resume", text: `pc ← pc + ${d.length}`, before: pc, after: toPc });
     return { action, steps };
-  }, { pc, priv });
+  }, pc, priv);
   return 1;
 }
 

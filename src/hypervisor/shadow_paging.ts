@@ -1,5 +1,10 @@
 import type { Ram } from "../machine/memory";
 
+/** What the shadow tables need of the host hart's TLB: sfence.vma for (vpn or −1, host ASID or −1). */
+export interface HostTlb {
+  flush(vpn: number, asid: number): void;
+}
+
 /**
  * Shadow page tables: real Sv39 tables in host memory, mapping guest-virtual to host-physical, that
  * the hart walks while the guest runs (its satp points at one of these roots).
@@ -81,7 +86,10 @@ export class ShadowMmu {
   private readonly free: number[] = [];
   private readonly roots = new Map<string, ShadowRoot>();
   private readonly freeAsids: number[] = [];
-  /** Guest PTE slot (GPA) → the entries whose walk read it. */
+  /**
+   * Guest PTE slot → the entries whose walk read it. Keyed by GPA / 8, not the GPA: guest RAM sits
+   * above 2 GiB, where a GPA is no small integer and every map operation on it costs several times more.
+   */
   private readonly slotIndex = new Map<number, Set<ShadowEntry>>();
   /** Guest page number → how many entries' walks read a PTE in it: a page-table page while > 0. */
   private readonly ptRefs = new Map<number, number>();
@@ -94,14 +102,15 @@ export class ShadowMmu {
   /**
    * @param ram host RAM
    * @param poolBase, poolPages the VMM memory the tables are taken from
-   * @param flushHostTlb drop host TLB entries for (vpn or −1, host ASID or −1)
+   * @param hostTlb the host hart's TLB, whose entries for a shadow page go with the page (an object,
+   *   not a callback: optimized code would hold on to one VM's closure and be thrown away with it)
    */
   constructor(
     private readonly ram: Ram,
     readonly poolBase: number,
     readonly poolPages: number,
     readonly maxRoots: number,
-    private readonly flushHostTlb: (vpn: number, asid: number) => void,
+    private readonly hostTlb: HostTlb,
   ) {
     this.reset();
   }
@@ -118,7 +127,7 @@ export class ShadowMmu {
     for (let a = this.maxRoots; a >= 1; a--) this.freeAsids.push(a);
     this.current = undefined;
     this.evictions = 0;
-    this.flushHostTlb(-1, -1);
+    this.hostTlb.flush(-1, -1);
   }
 
   /** The root for a context, created (and an old one evicted) if needed; it becomes the most recent. */
@@ -136,7 +145,7 @@ export class ShadowMmu {
       const rootHpa = this.allocPage();
       root = { key, context, hostAsid, rootHpa, satp: (8n << 60n) | (BigInt(hostAsid) << 44n) | BigInt(rootHpa / 4096), pages: [rootHpa], entries: new Map() };
       this.roots.set(key, root);
-      this.flushHostTlb(-1, hostAsid);
+      this.hostTlb.flush(-1, hostAsid);
     }
     this.current = root;
     return root;
@@ -165,12 +174,12 @@ export class ShadowMmu {
       pteHpa = this.leafSlot(root, vpn);
     }
     const flags = V | U | A | (perms.r ? R : 0) | (w ? W | D : 0) | (perms.x ? X : 0);
-    this.writePte(pteHpa, BigInt(hpaPage) << 10n | BigInt(flags));
+    this.writePte(pteHpa, hpaPage, flags);
     const e: ShadowEntry = { root, vpn, pteHpa, gpaPage, hpaPage, r: perms.r, w, x: perms.x, slots, guestLevel, guestGlobal, stale: false };
     root.entries.set(vpn, e);
-    for (const s of slots) setOf(this.slotIndex, s).add(e);
+    for (const s of slots) setOf(this.slotIndex, s / 8).add(e);
     if (w) setOf(this.writers, gpaPage).add(e);
-    if (old) this.flushHostTlb(vpn, root.hostAsid);
+    if (old) this.hostTlb.flush(vpn, root.hostAsid);
     return e;
   }
 
@@ -183,7 +192,7 @@ export class ShadowMmu {
   guestPteWritten(gpa: number, size: number): number {
     let n = 0;
     for (let slot = gpa - (gpa % 8); slot < gpa + size; slot += 8) {
-      const set = this.slotIndex.get(slot);
+      const set = this.slotIndex.get(slot / 8);
       if (!set) continue;
       for (const e of set) {
         if (!e.stale) {
@@ -257,8 +266,18 @@ export class ShadowMmu {
     return hpa >= this.poolBase && hpa < this.poolBase + this.poolPages * 4096;
   }
 
-  private writePte(hpa: number, pte: bigint): void {
-    this.ram.view.setBigUint64(hpa - this.ram.base, pte, true);
+  /** Writes the PTE for physical page `ppn` with `flags` (in halves: no bigints on the exit path). */
+  private writePte(hpa: number, ppn: number, flags: number): void {
+    const at = hpa - this.ram.base;
+    this.ram.view.setUint32(at, ((ppn << 10) | flags) >>> 0, true);
+    this.ram.view.setUint32(at + 4, Math.floor(ppn / 2 ** 22), true);
+  }
+
+  /** The physical page a valid PTE points to, or −1 when it is not valid. */
+  private pteTarget(hpa: number): number {
+    const at = hpa - this.ram.base;
+    const lo = this.ram.view.getUint32(at, true);
+    return (lo & V) === 0 ? -1 : (lo >>> 10) + (this.ram.view.getUint32(at + 4, true) & 0x3fffff) * 2 ** 22;
   }
 
   /** The address of the level-0 PTE for vpn in root, creating intermediate tables; −1 if the pool is dry. */
@@ -266,15 +285,15 @@ export class ShadowMmu {
     let table = root.rootHpa;
     for (let level = 2; level > 0; level--) {
       const slot = table + ((vpn >>> (9 * level)) & 511) * 8;
-      const pte = this.readPte(slot);
-      if (pte & 1n) {
-        table = Number(pte >> 10n) * 4096;
+      const next = this.pteTarget(slot);
+      if (next >= 0) {
+        table = next * 4096;
         continue;
       }
       const page = this.allocPage(root);
       if (page < 0) return -1;
       root.pages.push(page);
-      this.writePte(slot, (BigInt(page / 4096) << 10n) | 1n);
+      this.writePte(slot, page / 4096, V);
       table = page;
     }
     return table + (vpn & 511) * 8;
@@ -305,7 +324,7 @@ export class ShadowMmu {
     for (const p of root.pages) this.free.push(p);
     this.roots.delete(root.key);
     this.freeAsids.push(root.hostAsid);
-    this.flushHostTlb(-1, root.hostAsid);
+    this.hostTlb.flush(-1, root.hostAsid);
   }
 
   /** Empties a root but keeps it (and its root page). */
@@ -314,21 +333,21 @@ export class ShadowMmu {
     for (const p of root.pages.slice(1)) this.free.push(p);
     root.pages.length = 1;
     this.ram.bytes.fill(0, root.rootHpa - this.ram.base, root.rootHpa - this.ram.base + 4096);
-    this.flushHostTlb(-1, root.hostAsid);
+    this.hostTlb.flush(-1, root.hostAsid);
   }
 
   private drop(e: ShadowEntry, clearPte: boolean): void {
     if (clearPte) {
-      this.writePte(e.pteHpa, 0n);
-      this.flushHostTlb(e.vpn, e.root.hostAsid);
+      this.writePte(e.pteHpa, 0, 0);
+      this.hostTlb.flush(e.vpn, e.root.hostAsid);
     }
     e.root.entries.delete(e.vpn);
     this.stale.delete(e);
     for (const s of e.slots) {
-      const set = this.slotIndex.get(s);
+      const set = this.slotIndex.get(s / 8);
       if (set) {
         set.delete(e);
-        if (set.size === 0) this.slotIndex.delete(s);
+        if (set.size === 0) this.slotIndex.delete(s / 8);
       }
       const page = Math.floor(s / 4096);
       const n = (this.ptRefs.get(page) ?? 1) - 1;
@@ -347,8 +366,9 @@ export class ShadowMmu {
     if (!writers || writers.size === 0) return;
     for (const e of writers) {
       e.w = false;
-      this.writePte(e.pteHpa, this.readPte(e.pteHpa) & ~BigInt(W | D));
-      this.flushHostTlb(e.vpn, e.root.hostAsid);
+      const at = e.pteHpa - this.ram.base;
+      this.ram.view.setUint32(at, this.ram.view.getUint32(at, true) & ~(W | D), true);
+      this.hostTlb.flush(e.vpn, e.root.hostAsid);
     }
     this.writers.delete(page);
   }

@@ -157,7 +157,7 @@ export class Vm implements GuestMemory {
     this.nonTrapping = new Set(opts.nonTrappingSensitive ?? []);
     this.log = new ExitLog(opts.exitLogCapacity);
     const hart = this.board.hart;
-    this.shadow = new ShadowMmu(this.board.ram, VMM_BASE, pool / 4096, maxRoots, (vpn, asid) => hart.tlb.flush(vpn, asid));
+    this.shadow = new ShadowMmu(this.board.ram, VMM_BASE, pool / 4096, maxRoots, hart.tlb);
     if (hardware) {
       this.gStage = new GStageTable(this.board.ram, VMM_BASE + pool, gPool / 4096);
       this.gStage.build(this.p2m.regions());
@@ -359,18 +359,18 @@ export class Vm implements GuestMemory {
   // ---- services for the technique ----
 
   /**
-   * Records an exit with its modelled cost (plus a world switch when the VMM switched worlds, see
-   * cost_model.ts); asks the exit filter whether to stop. `narrate` builds the exit's text from values
+   * Records an exit at `pc` and `priv` (default: the vCPU's) with its modelled cost (plus a world
+   * switch when the VMM switched worlds, see cost_model.ts); asks the exit filter whether to stop. `narrate` builds the exit's text from values
    * it captured at the exit, on first read only (exits.ts).
    */
   record(
     reason: ExitReason, instruction: ExitInstruction | undefined, details: ExitDetails, narrate: () => ExitNarrative,
-    at?: { pc: bigint; priv: number }, worldSwitch = false,
+    pc?: bigint, priv?: number, worldSwitch = false,
   ): VmExit {
     const v = this.vcpu.state;
     const cycles = (this.costOf.get(reason) ?? 0) + (worldSwitch ? this.costs.worldSwitch : 0);
     const exit = this.log.add(new ExitRecord(
-      this.vcpu.id, at?.pc ?? v.pc, at?.priv ?? v.prv, this.instret, reason, instruction, details, cycles, narrate,
+      this.vcpu.id, pc ?? v.pc, priv ?? v.prv, this.retired, reason, instruction, details, cycles, narrate,
     ));
     if (this.exitFilter?.(exit) && !this.pendingStop) {
       this.stoppedExit = exit;
@@ -460,8 +460,17 @@ export class Vm implements GuestMemory {
   }
 
   readPte(gpa: number): bigint | undefined {
+    const at = this.pteOffset(gpa);
+    return at < 0 ? undefined : this.ramView.getBigUint64(at, true);
+  }
+
+  get ramView(): DataView {
+    return this.board.ram.view;
+  }
+
+  pteOffset(gpa: number): number {
     const hpa = this.p2m.toHpa(gpa, 8);
-    return hpa < 0 ? undefined : this.board.ram.view.getBigUint64(hpa - this.board.ram.base, true);
+    return hpa < 0 ? -1 : hpa - this.board.ram.base;
   }
 
   /** The VMM's own write of a guest PTE (A/D emulation): through the guest bus, so decoded code is dropped. */
@@ -554,7 +563,7 @@ export class Vm implements GuestMemory {
         { phase: "vcpu", text: "mstatus (xPIE ← xIE, xIE ← 0, xPP ← old mode)", before: BigInt(mstatusBefore), after: BigInt(mstatusAfter) },
         { phase: "resume", text: `resume the guest at its handler in ${PRIV[to]}-mode`, after: toPc },
       ],
-    }), { pc, priv });
+    }), pc, priv);
   }
 }
 

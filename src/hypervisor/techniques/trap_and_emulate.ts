@@ -1,4 +1,5 @@
 import { causeName } from "../../isa/causes";
+import { joinHalves, low32 } from "../../isa/u64";
 import { mret, sret, enterTrap, pendingInterrupt, wakeable } from "../../machine/hart/trap";
 import { emulateCsr, emulateNonTrapping } from "../csr_emulation";
 import { decodeBits, insn, type DecodedInstruction } from "../decode";
@@ -23,7 +24,7 @@ const MSTATUS_TSR = 1 << 22;
 export function handleExit(vm: Vm, cause: bigint, tval: bigint, via?: ExitReason): number {
   switch (Number(cause)) {
     case 2:
-      return illegalInstruction(vm, Number(tval & 0xffffffffn), via);
+      return illegalInstruction(vm, low32(tval), via);
     case 8:
       return ecall(vm);
     case 12: case 13: case 15:
@@ -82,7 +83,7 @@ export function reflect(
       { phase: "vcpu", text: "mstatus: xPIE ← xIE, xIE ← 0, xPP ← old mode", before: BigInt(mstatusBefore), after: BigInt(mstatusAfter) },
       { phase: "resume", text: `resume at the handler in ${PRIV[to]}-mode`, after: toPc },
     ],
-  }), { pc, priv });
+  }), pc, priv);
   return 1;
 }
 
@@ -120,7 +121,7 @@ function xret(vm: Vm, d: DecodedInstruction): number {
       { phase: "vcpu", text: `virtual privilege ${PRIV[priv]} → ${PRIV[to]}` },
       { phase: "resume", text: `pc ← ${isM ? "mepc" : "sepc"}`, before: pc, after: toPc },
     ],
-  }), { pc, priv });
+  }), pc, priv);
   return 1;
 }
 
@@ -150,23 +151,23 @@ function wfi(vm: Vm, d: DecodedInstruction): number {
         { phase: "resume", text: "pc ← pc + 4", before: pc, after: toPc },
       ],
     };
-  }, { pc, priv });
+  }, pc, priv);
   return 1;
 }
 
 function sfence(vm: Vm, d: DecodedInstruction): number {
   const v = vm.vcpu.state;
   if (v.prv === 0 || (v.prv === 1 && (v.mstatus & MSTATUS_TVM) !== 0)) return illegal(vm, d);
-  const hart = vm.board.hart;
+  const x = vm.board.hart.x;
   const pc = v.pc, priv = v.prv;
-  const vaddr = d.rs1 === 0 ? undefined : hart.getReg(d.rs1);
-  const asid = d.rs2 === 0 ? undefined : Number(hart.getReg(d.rs2) & 0xffffn);
-  const vpn = vaddr === undefined ? -1 : Number((vaddr >> 12n) & 0x7ffffffn);
+  const vaddr = d.rs1 === 0 ? undefined : joinHalves(x[2 * d.rs1], x[2 * d.rs1 + 1]);
+  const asid = d.rs2 === 0 ? undefined : x[2 * d.rs2] & 0xffff;
+  // Bits 38:12 of the address, from its halves.
+  const vpn = d.rs1 === 0 ? -1 : ((x[2 * d.rs1] >>> 12) | ((x[2 * d.rs1 + 1] & 0x7f) << 20)) >>> 0;
   const staleBefore = vm.shadow.staleCount;
   const n = vm.shadow.sfence(vpn, asid ?? -1);
   const staleAfter = vm.shadow.staleCount;
   vm.retire(d.length);
-  const toPc = v.pc;
   vm.record("sfence", insn(d), { vaddr, asid, invalidated: n }, () => {
     const scope = `${vaddr === undefined ? "every address" : `address 0x${vaddr.toString(16)}`}, ${asid === undefined ? "every ASID" : `ASID ${asid}`}`;
     return {
@@ -175,10 +176,10 @@ function sfence(vm: Vm, d: DecodedInstruction): number {
         { phase: "decode", text: `sfence.vma ${d.rs1 === 0 ? "zero" : `x${d.rs1}`}, ${d.rs2 === 0 ? "zero" : `x${d.rs2}`}: ${scope}` },
         { phase: "check", text: "virtual privilege is M, or S with mstatus.TVM = 0" },
         { phase: "shadow", text: "drop the shadow entries the guest's page-table writes made stale, as selected", before: BigInt(staleBefore), after: BigInt(staleAfter) },
-        { phase: "resume", text: "pc ← pc + 4", before: pc, after: toPc },
+        { phase: "resume", text: "pc ← pc + 4", before: pc, after: BigInt.asUintN(64, pc + BigInt(d.length)) },
       ],
     };
-  }, { pc, priv });
+  }, pc, priv);
   return 1;
 }
 
@@ -200,6 +201,6 @@ function sbi(vm: Vm): number {
       { phase: "vcpu", text: "a0 ← error, a1 ← value", after: r.a0 },
       { phase: "resume", text: "pc ← pc + 4", before: pc, after: v.pc },
     ],
-  }), { pc, priv });
+  }), pc, priv);
   return 1;
 }

@@ -154,7 +154,7 @@ describe("world switches", () => {
 describe("the exit narrative", () => {
   it("is built on the first read of action or steps, once", () => {
     let built = 0;
-    const e = new ExitRecord(0, 0x8000_0000n, 3, 5n, "wfi", undefined, {}, 650, () => {
+    const e = new ExitRecord(0, 0x8000_0000n, 3, 5, "wfi", undefined, {}, 650, () => {
       built++;
       return { action: "emulated wfi", steps: [{ phase: "resume", text: "pc ← pc + 4" }] };
     });

@@ -120,7 +120,7 @@ describe("exit log and cost model", () => {
   it("pages and filters, and keeps statistics past its bound", () => {
     const log = new ExitLog(3);
     for (let i = 0; i < 5; i++) {
-      log.add(new ExitRecord(0, 0n, 3, 0n, i % 2 ? "wfi" : "ecall", undefined, {}, 10, () => ({ action: "", steps: [] })));
+      log.add(new ExitRecord(0, 0n, 3, 0, i % 2 ? "wfi" : "ecall", undefined, {}, 10, () => ({ action: "", steps: [] })));
     }
     const page = log.query({ reasons: ["ecall"] });
     assert.deepEqual(page.exits.map((e) => e.seq), [3, 5]);
