@@ -16,6 +16,8 @@ export interface DecodedInstruction extends ExitInstruction {
   rs2: number;
   /** I-type immediate for loads, S-type for stores, 0 for others. */
   imm: number;
+  /** What it accesses, for a load, store, LR/SC or AMO. */
+  access: MemoryAccess | undefined;
   /** What exit records keep of it. */
   record: ExitInstruction;
 }
@@ -47,24 +49,32 @@ function decode(raw: number): DecodedInstruction {
   return {
     bits, length, expanded, spec, mnemonic, imm,
     rd: (expanded >>> 7) & 31, rs1: (expanded >>> 15) & 31, rs2: (expanded >>> 20) & 31,
-    record: { bits, length, mnemonic },
+    access: accessOf(mnemonic), record: { bits, length, mnemonic },
   };
 }
 
-/** Bytes a load/store/AMO of this mnemonic accesses, and whether a load sign-extends. */
-export function accessOf(name: string): { size: 1 | 2 | 4 | 8; signed: boolean } | undefined {
-  switch (name) {
-    case "lb": return { size: 1, signed: true };
-    case "lbu": case "sb": return { size: 1, signed: false };
-    case "lh": return { size: 2, signed: true };
-    case "lhu": case "sh": return { size: 2, signed: false };
-    case "lw": return { size: 4, signed: true };
-    case "lwu": case "sw": return { size: 4, signed: false };
-    case "ld": case "sd": return { size: 8, signed: false };
-  }
-  if (/^(amo[a-z]+|lr|sc)\.w$/.test(name)) return { size: 4, signed: true };
-  if (/^(amo[a-z]+|lr|sc)\.d$/.test(name)) return { size: 8, signed: false };
-  return undefined;
+/** What a load, store, LR/SC or AMO accesses: its kind, bytes, and whether a load sign-extends. */
+export interface MemoryAccess {
+  kind: "load" | "store" | "lr" | "sc" | "amo";
+  size: 1 | 2 | 4 | 8;
+  signed: boolean;
+}
+
+const access = (kind: MemoryAccess["kind"], size: MemoryAccess["size"], signed: boolean): MemoryAccess => ({ kind, size, signed });
+const ACCESSES = new Map<string, MemoryAccess>([
+  ["lb", access("load", 1, true)], ["lbu", access("load", 1, false)], ["lh", access("load", 2, true)],
+  ["lhu", access("load", 2, false)], ["lw", access("load", 4, true)], ["lwu", access("load", 4, false)],
+  ["ld", access("load", 8, false)], ["sb", access("store", 1, false)], ["sh", access("store", 2, false)],
+  ["sw", access("store", 4, false)], ["sd", access("store", 8, false)],
+]);
+
+function accessOf(name: string): MemoryAccess | undefined {
+  const plain = ACCESSES.get(name);
+  if (plain) return plain;
+  const m = /^(amo[a-z]+|lr|sc)\.([wd])$/.exec(name);
+  if (!m) return undefined;
+  const kind = m[1] === "lr" || m[1] === "sc" ? m[1] : "amo";
+  return m[2] === "w" ? access(kind, 4, true) : access(kind, 8, false);
 }
 
 /** The part of a decoded instruction an exit record keeps (one object per decoding, shared by the records). */

@@ -1,10 +1,12 @@
 import { signedNumber } from "../isa/u64";
+import type { MmioDevice } from "../machine/device";
 import { permitted } from "../machine/hart/mmu";
 import { PmpAccess } from "../machine/hart/pmp";
-import { accessOf, decodeBits, insn, type DecodedInstruction } from "./decode";
+import { decodeBits, insn, type DecodedInstruction } from "./decode";
 import { registerName } from "./devices/register_names";
 import type { ExitDetails, ExitReason, NarrativeStep } from "./exits";
 import { Acc, guestDataPriv, markAccessed, type GuestTranslation } from "./guest_walk";
+import { PTE_R, PTE_W, PTE_X } from "./shadow_paging";
 import { reflect } from "./techniques/trap_and_emulate";
 import { PRIV, type Vm } from "./vm";
 
@@ -74,28 +76,20 @@ function shadowPage(vm: Vm, va: number, acc: Acc, priv: number, fetchOnly: boole
   markAccessed(vm, t, acc);
   const gpaPage = Math.floor(t.gpa / 4096);
   const pageBase = gpaPage * 4096;
-  const pmpOk = (a: Acc) => v.pmp.check(pageBase, 4096, PMP_OF[a], a === Acc.X ? v.prv : priv);
   // The MPRV root and one-shot fetch entries map fetches only: their loads and stores must exit.
   const data = !fetchOnly && !(root.context.kind === "bare" && root.context.mprv);
-  let perms: { r: boolean; w: boolean; x: boolean };
-  let slots: number[] = [];
-  let global = false;
-  if (t.level < 0) {
-    perms = { r: data && pmpOk(Acc.R), w: data && pmpOk(Acc.W), x: fetchOnly || pmpOk(Acc.X) };
-  } else {
-    const f = t.flags;
-    perms = {
-      r: data && permitted(v, f, Acc.R, priv) && pmpOk(Acc.R),
-      w: data && permitted(v, f, Acc.W, priv) && (f & D) !== 0 && pmpOk(Acc.W),
-      x: permitted(v, f, Acc.X, v.prv) && (fetchOnly || pmpOk(Acc.X)),
-    };
-    slots = t.steps.map((s) => s.pteGpa);
-    global = (f & 0x20) !== 0;
-  }
+  // Each permission needs the guest's leaf (when it translates) and its PMP, for the whole page.
+  const leaf = t.level >= 0, f = t.flags;
+  let perms = 0;
+  if (data && (!leaf || permitted(v, f, Acc.R, priv)) && v.pmp.check(pageBase, 4096, PmpAccess.R, priv)) perms |= PTE_R;
+  if (data && (!leaf || (permitted(v, f, Acc.W, priv) && (f & D) !== 0)) && v.pmp.check(pageBase, 4096, PmpAccess.W, priv)) perms |= PTE_W;
+  if ((!leaf || permitted(v, f, Acc.X, v.prv)) && (fetchOnly || v.pmp.check(pageBase, 4096, PmpAccess.X, v.prv))) perms |= PTE_X;
+  const slots: number[] = [];
+  for (const s of t.steps) slots.push(s.pteGpa);
   const vpn = Math.floor(va / 4096) & 0x7ffffff;
   const hpaPage = Math.floor(vm.p2m.toHpa(t.gpa) / 4096);
-  const e = vm.shadow.install(root, vpn, gpaPage, hpaPage, perms, slots, Math.max(t.level, 0), global);
-  return { root, t, e, vpn, hpaPage, protectedPt: perms.w && !e.w };
+  const e = vm.shadow.install(root, vpn, gpaPage, hpaPage, perms, slots, Math.max(t.level, 0), leaf && (f & 0x20) !== 0);
+  return { root, t, e, vpn, hpaPage, protectedPt: (perms & PTE_W) !== 0 && !e.w };
 }
 
 function hiddenFault(vm: Vm, va: number, acc: Acc, priv: number, details: ExitDetails, t: Translated): number {
@@ -151,14 +145,13 @@ export function emulateAccess(vm: Vm, reason: ExitReason, tval: bigint, gpa: num
   const hart = vm.board.hart;
   const raw = vm.trappedInstruction();
   const d: DecodedInstruction | undefined = raw === undefined ? undefined : decodeBits(raw);
-  const a = d && accessOf(d.mnemonic);
+  const a = d?.access;
   const acc = details.access === "write" ? Acc.W : Acc.R;
   if (!d || !a) return reflect(vm, "guest-exception", BigInt(ACCESS_FAULT[acc]), tval, d, details, () => "an access the VMM cannot decode");
   const name = d.mnemonic;
-  const isAmo = name.startsWith("amo");
   // A (and D for a store) in the guest's leaf, as its hardware sets them before the PMP check.
   if (t) markAccessed(vm, t, acc);
-  const pmpAccess = isAmo ? PmpAccess.R | PmpAccess.W : PMP_OF[acc];
+  const pmpAccess = a.kind === "amo" ? PmpAccess.R | PmpAccess.W : PMP_OF[acc];
   if (!v.pmp.check(gpa, a.size, pmpAccess, guestDataPriv(v, acc))) {
     return reflect(vm, "guest-exception", BigInt(ACCESS_FAULT[acc]), tval, d, details, () => "the guest's PMP forbids the access");
   }
@@ -170,22 +163,17 @@ export function emulateAccess(vm: Vm, reason: ExitReason, tval: bigint, gpa: num
   const before = reason === "guest-pt-write" ? vm.readPte(pteGpa) : undefined;
   let loaded: bigint | undefined;
   let stored: bigint | undefined;
-  if (acc === Acc.R || isAmo || name.startsWith("lr")) {
+  if (acc === Acc.R || a.kind === "amo") {
     loaded = bus.load(gpa, a.size);
     if (loaded === undefined) return reflect(vm, "guest-exception", 5n, tval, d, details, () => "nothing decodes that address");
   }
-  if (name.startsWith("sc")) {
-    stored = hart.getReg(d.rs2);
-  } else if (isAmo) {
-    stored = amo(name, loaded!, hart.getReg(d.rs2), a.size);
-  } else if (acc === Acc.W) {
-    stored = hart.getReg(d.rs2);
-  }
+  if (a.kind === "amo") stored = amo(name, loaded!, hart.getReg(d.rs2), a.size);
+  else if (acc === Acc.W) stored = hart.getReg(d.rs2);
   if (stored !== undefined) bus.store(gpa, a.size, BigInt.asUintN(a.size * 8, stored));
   if (loaded !== undefined) {
     const value = a.signed ? BigInt.asIntN(a.size * 8, loaded) : loaded;
     hart.setReg(d.rd, BigInt.asUintN(64, value));
-  } else if (name.startsWith("sc")) {
+  } else if (a.kind === "sc") {
     hart.setReg(d.rd, 0n); // the VMM performed it: success
   }
   // Any store the VMM performs into a guest page-table page stales the shadow entries derived from it.
@@ -196,16 +184,11 @@ export function emulateAccess(vm: Vm, reason: ExitReason, tval: bigint, gpa: num
   out.width = a.size;
   out.value = stored ?? loaded;
   if (invalidated !== undefined) out.invalidated = invalidated;
-  const reg = dev && registerName(dev.name, gpa - dev.base, stored !== undefined);
-  if (dev) {
-    out.device = dev.name;
-    out.register = reg;
-    out.offset = gpa - dev.base;
-  }
-  const toPc = v.pc, priv = v.prv, dataPriv = guestDataPriv(v, acc);
+  const reg = dev && describeDevice(out, dev, gpa, stored !== undefined);
+  const priv = v.prv, dataPriv = guestDataPriv(v, acc);
   vm.record(reason, insn(d), out, () => {
     const value = stored ?? loaded ?? 0n;
-    const steps: NarrativeStep[] = [{ phase: "decode", text: `${name}: ${a.size}-byte ${isAmo ? "atomic" : acc === Acc.W ? "store" : "load"} at GVA 0x${tval.toString(16)} → GPA 0x${gpa.toString(16)}` }];
+    const steps: NarrativeStep[] = [{ phase: "decode", text: `${name}: ${a.size}-byte ${a.kind === "amo" ? "atomic" : acc === Acc.W ? "store" : "load"} at GVA 0x${tval.toString(16)} → GPA 0x${gpa.toString(16)}` }];
     let action: string;
     const n = invalidated ?? 0;
     const staled = `${n} shadow entr${n === 1 ? "y" : "ies"}`;
@@ -223,10 +206,18 @@ export function emulateAccess(vm: Vm, reason: ExitReason, tval: bigint, gpa: num
       steps.push({ phase: "check", text: "the guest's PMP covers only part of this page: the VMM checked this access against the virtual PMP, and the page is not shadowed" });
       action = `emulated ${name} at GPA 0x${gpa.toString(16)} (PMP covers only part of the page)`;
     }
-    steps.push({ phase: "resume", text: `pc ← pc + ${d.length}`, before: pc, after: toPc });
+    steps.push({ phase: "resume", text: `pc ← pc + ${d.length}`, before: pc, after: BigInt.asUintN(64, pc + BigInt(d.length)) });
     return { action, steps };
   }, pc, priv);
   return 1;
+}
+
+/** Names the device register an MMIO access reached in the exit's details; returns the register. */
+function describeDevice(out: ExitDetails, dev: MmioDevice, gpa: number, write: boolean): string {
+  out.device = dev.name;
+  out.register = registerName(dev.name, gpa - dev.base, write);
+  out.offset = gpa - dev.base;
+  return out.register;
 }
 
 function amo(name: string, old: bigint, src: bigint, size: number): bigint {

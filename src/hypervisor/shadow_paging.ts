@@ -81,6 +81,8 @@ export interface ShadowStats {
 }
 
 const V = 1, R = 2, W = 4, X = 8, U = 16, A = 64, D = 128;
+/** The permissions a shadow entry may grant, as its PTE bits. */
+export const PTE_R = R, PTE_W = W, PTE_X = X;
 
 export class ShadowMmu {
   private readonly free: number[] = [];
@@ -156,26 +158,26 @@ export class ShadowMmu {
   }
 
   /**
-   * Installs GVA page `vpn` → host page `hpaPage` in `root`. W is dropped when the guest page is a
-   * page-table page. Returns the entry (replacing any previous one for that page).
+   * Installs GVA page `vpn` → host page `hpaPage` in `root` with `perms` (PTE_R | PTE_W | PTE_X). W is
+   * dropped when the guest page is a page-table page. Returns the entry (replacing any previous one for that page).
    */
   install(
-    root: ShadowRoot, vpn: number, gpaPage: number, hpaPage: number, perms: { r: boolean; w: boolean; x: boolean },
+    root: ShadowRoot, vpn: number, gpaPage: number, hpaPage: number, perms: number,
     slots: number[], guestLevel: number, guestGlobal: boolean,
   ): ShadowEntry {
     const old = root.entries.get(vpn);
     if (old) this.drop(old, false);
     for (const s of slots) this.addPtRef(Math.floor(s / 4096));
-    const w = perms.w && !this.ptRefs.has(gpaPage);
+    const w = (perms & W) !== 0 && !this.ptRefs.has(gpaPage);
     let pteHpa = this.leafSlot(root, vpn);
     if (pteHpa < 0) {
       // The pool is exhausted even after evicting other roots: start this root afresh.
       this.clearRoot(root);
       pteHpa = this.leafSlot(root, vpn);
     }
-    const flags = V | U | A | (perms.r ? R : 0) | (w ? W | D : 0) | (perms.x ? X : 0);
+    const flags = V | U | A | (perms & (R | X)) | (w ? W | D : 0);
     this.writePte(pteHpa, hpaPage, flags);
-    const e: ShadowEntry = { root, vpn, pteHpa, gpaPage, hpaPage, r: perms.r, w, x: perms.x, slots, guestLevel, guestGlobal, stale: false };
+    const e: ShadowEntry = { root, vpn, pteHpa, gpaPage, hpaPage, r: (perms & R) !== 0, w, x: (perms & X) !== 0, slots, guestLevel, guestGlobal, stale: false };
     root.entries.set(vpn, e);
     for (const s of slots) setOf(this.slotIndex, s / 8).add(e);
     if (w) setOf(this.writers, gpaPage).add(e);
