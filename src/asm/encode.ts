@@ -4,7 +4,7 @@
  * (`src/isa/instructions.ts`) by format; pseudo-instructions expand as GNU as expands them
  * (binutils opcodes/riscv-opc.c and gas/config/tc-riscv.c); compression follows `compressedForm`.
  */
-import { csrByName } from "../isa/csrs";
+import { csrByAnyName, csrByName } from "../isa/csrs";
 import { encB, encI, encJ, encR, encS, encU } from "../isa/fields";
 import { instructionByName, type Extension, type InstructionSpec } from "../isa/instructions";
 import { compressedForm, encodeCompressed, isCReg, type COperands } from "./compress";
@@ -146,7 +146,7 @@ function fenceSet(op: Op): number {
 function csrNumber(ctx: InsnContext, op: Op): number {
   const t = op.toks[0]!;
   if (op.toks.length === 2 && t.kind === "name") {
-    const spec = csrByName(t.text);
+    const spec = csrByAnyName(t.text);
     if (spec) {
       if (spec.rv32Only) fail(`CSR '${t.text}' exists only on RV32`, t);
       op.pos = 1;

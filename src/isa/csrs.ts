@@ -1,7 +1,8 @@
 /**
  * The standard CSRs of the unprivileged spec (Zicsr counters, F), the privileged spec 1.12 (M, S,
- * PMP, debug/trigger) and the H extension (HS and VS CSRs), followed by the CSRs that GNU objdump
- * 2.40 names but whose extensions Hyperstep does not model (marked `nameOnly`).
+ * PMP, debug/trigger) and the H extension (HS and VS CSRs), followed by the CSRs that GNU as and
+ * objdump 2.40 name but whose extensions Hyperstep does not model (marked `nameOnly`): the assembler
+ * and disassembler know them, the debugger and the editor do not.
  *
  * A CSR's lowest privilege and its read-only-ness are encoded in its number (bits 9:8 and 11:10);
  * `csrPrivilege` and `csrReadOnly` decode them. Which of these CSRs a hart implements is the hart's
@@ -254,6 +255,13 @@ export function csrByNumber(num: number): CsrSpec | undefined {
 
 export function csrByName(name: string): CsrSpec | undefined {
   return byName.get(name);
+}
+
+const byAnyName = new Map<string, CsrSpec>(CSR_TABLE.map((s) => [s.name, s]));
+
+/** A CSR by any name GNU as accepts, those of extensions Hyperstep does not model included: the assembler's view. */
+export function csrByAnyName(name: string): CsrSpec | undefined {
+  return byAnyName.get(name);
 }
 
 /** The name a CSR number has under a privileged-spec version, name-only CSRs included (as objdump names it). */
