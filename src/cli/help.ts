@@ -54,7 +54,8 @@ Exit status:
                              trap loop (4,096 trap entries in a row without a retired instruction)
   130                        interrupted with Ctrl-C
 
-A one-line summary (how the run ended, instructions, MIPS) goes to stderr.
+A one-line summary (how the run ended, instructions, time, and MIPS for runs of a million
+instructions or more) goes to stderr.
 `;
 
 export const COMPARE_HELP = `Usage: hyperstep compare <program.elf|program.S> [options]

@@ -221,10 +221,17 @@ async function wakeFromIdle(board: Runnable, io: RunIo, deadline: number): Promi
   }
 }
 
+/**
+ * The run's speed, once it is long enough to have one: below a million instructions the time is
+ * start-up (loading, the first translations), and "0.1 MIPS" would misreport the machine.
+ */
+export function speed(instructions: bigint, seconds: number): string {
+  return instructions >= 1_000_000n && seconds > 0 ? ` (${(Number(instructions) / seconds / 1e6).toFixed(1)} MIPS)` : "";
+}
+
 function finish(end: RunEnd, instructions: bigint, seconds: number): RunResult {
-  const mips = seconds > 0 ? Number(instructions) / seconds / 1e6 : 0;
   const time = seconds < 1 ? `${(seconds * 1000).toFixed(1)} ms` : `${seconds.toFixed(2)} s`;
-  const stats = `${instructions} instructions in ${time} (${mips.toFixed(1)} MIPS)`;
+  const stats = `${instructions} instructions in ${time}${speed(instructions, seconds)}`;
   const [exitCode, how] = describe(end);
   return { end, exitCode, instructions, seconds, summary: `hyperstep: ${how}; ${stats}` };
 }
