@@ -43,6 +43,10 @@ export function enterVirtualized(vm: Vm): void {
   hart.vstval = v.stval;
   hart.vsscratch = v.sscratch;
   hart.vsatp = v.satp;
+  // scounteren and senvcfg have no VS copies: VS-mode reaches the real ones, so they are the guest's
+  // while it runs (as KVM swaps them), and never while the host runs guest M-mode code in U-mode.
+  hart.scounteren = v.scounteren;
+  hart.senvcfg = v.senvcfg;
   hart.hedeleg = v.medeleg & HEDELEG_WRITABLE;
   hart.hideleg = (v.mideleg & S_INTERRUPTS) << 1;
   hart.mie = (hart.mie & ~VS_INTERRUPTS) | ((v.mie & S_INTERRUPTS) << 1);
@@ -72,6 +76,10 @@ export function leaveVirtualized(vm: Vm): void {
   v.stval = hart.vstval;
   v.sscratch = hart.vsscratch;
   if (hart.vsatp !== v.satp) csrWrite(v, CSR.satp, hart.vsatp);
+  v.scounteren = hart.scounteren;
+  v.senvcfg = hart.senvcfg;
+  hart.scounteren = 0n;
+  hart.senvcfg = 0n;
   const delegated = hart.hideleg >> 1;
   v.mie = (v.mie & ~delegated) | ((hart.mie & hart.hideleg) >> 1);
   // Only SSIP is the guest's to write (through sip); STIP and SEIP are driven from outside.
