@@ -45,7 +45,7 @@ export function emulateCsr(vm: Vm, d: DecodedInstruction, via?: ExitReason): num
     after = csrRead(v, num) as bigint;
     if (num >= 0x3a0 && num < 0x3c0) {
       // What the guest may reach changed: every shadow entry was derived under the old PMP.
-      vm.shadow.reset();
+      vm.guestPmpChanged();
       pmpChanged = true;
     }
     const contextAfter = vm.context();
@@ -69,7 +69,9 @@ export function emulateCsr(vm: Vm, d: DecodedInstruction, via?: ExitReason): num
     ];
     if (writes) {
       steps.push({ phase: "vcpu", text: `virtual ${csrName} ← ${kind === "w" ? "" : kind === "s" ? "old | " : "old & ~"}0x${src.toString(16)} (WARL)`, before: old, after });
-      if (pmpChanged) steps.push({ phase: "shadow", text: "guest PMP changed: all shadow tables dropped" });
+      if (pmpChanged) {
+        steps.push({ phase: "shadow", text: `guest PMP changed: all shadow tables dropped${vm.gStage ? "; the G stage follows the new PMP at the next entry into VS/VU-mode" : ""}` });
+      }
       if (switched) {
         steps.push({ phase: "shadow", text: `guest translation context → ${switched.key}: ${switched.cached ? "its cached shadow root is reused" : "a new shadow root is built lazily"}` });
       }

@@ -20,7 +20,7 @@ export const EXIT_REASONS = [
   { id: "mprv-access", label: "MPRV access", description: "A load or store of virtual M-mode with mstatus.MPRV set (MPP below M): its shadow root maps fetches only, so the VMM translates and checks it as MPP (guest table, A/D, PMP) and emulates it." },
   { id: "mmio-read", label: "MMIO read", description: "A load from an emulated device (UART, CLINT, PLIC, finisher): the VMM's device model answers." },
   { id: "mmio-write", label: "MMIO write", description: "A store to an emulated device: the VMM's device model performs it." },
-  { id: "guest-page-fault", label: "guest-page fault", description: "Hardware-assisted: an access to a guest-physical address the G-stage table leaves unmapped (a device): the VMM's device model performs it, or the guest gets the access fault it would get natively." },
+  { id: "guest-page-fault", label: "guest-page fault", description: "Hardware-assisted: an access to a guest-physical address the G-stage table leaves unmapped or read-only. A device: the VMM's device model performs it. A RAM page the guest's PMP covers only in part (or denies), or a guest page-table read there: the VMM runs the instruction once by trap-and-emulate, which checks the PMP per access. Nothing there: the guest gets the access fault it would get natively." },
   { id: "virtual-instruction", label: "virtual instruction", description: "Hardware-assisted: an instruction VS/VU-mode may not execute (the counters, which are the guest's, and supervisor instructions the guest's M-mode traps); the VMM emulates it." },
   { id: "sbi-call", label: "SBI call", description: "An ecall from a guest booted in S-mode: the VMM is its firmware and answers the SBI call (console, timer, shutdown)." },
 ] as const;

@@ -11,8 +11,8 @@ import { sv39Tree, type PageTableNode } from "./page_tables";
  *   16 KiB aligned; the levels below are ordinary 512-entry Sv39 pages.
  * - Every G-stage access counts as a U-mode access, so leaves carry U. They also carry A and D, so the
  *   hardware never has to set them (nor fault for them); G is left clear, as the spec asks.
- * - Only the ranges the VMM maps (guest RAM) are present. MMIO stays unmapped, so a device access
- *   becomes a guest-page fault, that is, an exit.
+ * - Only the ranges the VMM maps (guest RAM, as far as the guest's PMP allows: hardware_assisted.ts)
+ *   are present. MMIO stays unmapped, so a device access becomes a guest-page fault, that is, an exit.
  * - Table pages come from a pool in the VMM's own memory that no leaf ever maps. The pool is a
  *   free list like the shadow pool's (shadow_paging.ts), plus one 16 KiB-aligned run for the root.
  *

@@ -113,6 +113,10 @@ export class Vm implements GuestMemory {
   private hostSatp = -1n;
   /** A shadow entry mapped for the next VM entry's single instruction only (stepOnce). */
   private oneShot: ShadowEntry | undefined;
+  /** The next VM entry runs one instruction by trap-and-emulate, under hardware assistance too (emulateNext). */
+  private deprivilegeNext = false;
+  /** The G stage grants what the guest's PMP grants S/U-mode (hardware assistance; hardware_assisted.ts). */
+  gStageFollowsPmp = false;
   /** The virtual CLINT's deadline (retired count, −1: none) and MTIP level, recomputed when it changes. */
   private timerKnown = false;
   private timerAt = -1;
@@ -255,6 +259,8 @@ export class Vm implements GuestMemory {
     this.stoppedExit = undefined;
     this.hostSatp = -1n;
     this.oneShot = undefined;
+    this.deprivilegeNext = false;
+    this.gStageFollowsPmp = false;
     this.virtualized = false;
     this.resumeMidBlock = false;
     this.syncClintLines();
@@ -307,9 +313,10 @@ export class Vm implements GuestMemory {
         v.waiting = false;
       }
       const irq = pendingInterrupt(v);
-      const hardware = this.technique === "hardware-assisted" && v.prv !== 3;
+      const hardware = this.technique === "hardware-assisted" && v.prv !== 3 && !this.deprivilegeNext;
       if (irq >= 0 && !(hardware && deliveredByHardware(v, irq))) {
         this.injectInterrupt(irq);
+        if (this.deprivilegeNext) this.endDeprivileged();
         left--;
         first = false;
         continue;
@@ -326,7 +333,9 @@ export class Vm implements GuestMemory {
       const deadline = this.timerAt >= 0 && this.retired < this.timerAt ? this.timerAt : -1;
       if (deadline >= 0) slice = Math.min(slice, deadline - this.retired);
       const oneShot = this.oneShot;
-      if (oneShot) slice = Math.min(slice, 1);
+      const deprivileged = this.deprivilegeNext;
+      if (oneShot || deprivileged) slice = Math.min(slice, 1);
+      const leftBefore = left;
       const before = hart.retired;
       const trapsBefore = this.trapsInGuest;
       const r = this.board.run(slice);
@@ -342,17 +351,15 @@ export class Vm implements GuestMemory {
       if (r.kind === "trap") {
         v.pc = r.pc;
         left -= hardware ? handleVirtualizedExit(this, r.cause, r.tval) : handleExit(this, r.cause, r.tval);
-        continue;
-      }
-      v.pc = hart.pc;
-      if (r.kind === "budget") {
+      } else {
+        v.pc = hart.pc;
+        if (r.kind === "watchpoint") return { ...r, pc: v.pc, pa: r.pa - this.guestRamHpa + this.guestRamBase };
+        if (r.kind !== "budget") return r; // breakpoint: the pc is the guest's
         if (deadline >= 0 && this.retired >= deadline) this.timerExit();
-        continue;
       }
-      if (r.kind === "watchpoint") {
-        return { ...r, pc: v.pc, pa: r.pa - this.guestRamHpa + this.guestRamBase };
-      }
-      return r; // breakpoint: the pc is the guest's
+      // A trap-and-emulated instruction (emulateNext) lasts through its hidden faults, until it
+      // retires or traps.
+      if (deprivileged && left < leftBefore) this.endDeprivileged();
     }
   }
 
@@ -514,6 +521,31 @@ export class Vm implements GuestMemory {
    */
   stepOnce(e: ShadowEntry): void {
     this.oneShot = e;
+  }
+
+  /**
+   * Runs the next VM entry's one instruction by trap-and-emulate, whatever the technique: under
+   * hardware assistance, for an access the G stage cannot decide (the guest's PMP covers its page in
+   * part), as shadow paging checks the guest's PMP on every access.
+   */
+  emulateNext(): void {
+    this.deprivilegeNext = true;
+  }
+
+  /**
+   * Back to the technique's own way of running the guest. Under hardware assistance the guest's S/U
+   * code changes its page tables in VS/VU-mode, unseen: the shadow entries made for one instruction
+   * must not outlive it.
+   */
+  private endDeprivileged(): void {
+    this.deprivilegeNext = false;
+    this.shadow.reset();
+  }
+
+  /** The guest's PMP changed: shadow entries were derived under the old one, and the G stage follows it. */
+  guestPmpChanged(): void {
+    this.shadow.reset();
+    this.gStageFollowsPmp = false;
   }
 
   /** The shadow root the guest runs on now. */

@@ -1,6 +1,8 @@
 import { CSR } from "../../isa/csrs";
 import { csrWrite } from "../../machine/hart/csr";
 import type { Hart } from "../../machine/hart/hart";
+import { PmpAccess } from "../../machine/hart/pmp";
+import type { GStageRange, GStageRights, GStageTable } from "../g_stage";
 import { emulateAccess } from "../memory_exits";
 import type { Vm } from "../vm";
 import { handleExit, reflect } from "./trap_and_emulate";
@@ -14,7 +16,8 @@ import { handleExit, reflect } from "./trap_and_emulate";
  * delegation (its medeleg/mideleg) becomes hedeleg/hideleg: so its satp writes, sfence.vma, sret,
  * page-table stores, delegated exceptions and delegated interrupts all happen in hardware, with no
  * exit. What still reaches the VMM, through a trap into (host) M-mode that ends `board.run`:
- *  - guest-page faults: guest-physical addresses the G stage leaves unmapped, i.e. device MMIO;
+ *  - guest-page faults: guest-physical addresses the G stage leaves unmapped, i.e. device MMIO and
+ *    guest RAM pages its PMP covers in part or denies (followGuestPmp);
  *  - virtual-instruction exceptions: the counters (hcounteren = 0: time, cycle and instret are the
  *    guest's, not the host's) and wfi (hstatus.VTW = 1: the VMM advances virtual time);
  *  - whatever the guest sends to its own M-mode: ecall from S (an SBI call when it booted in S-mode,
@@ -29,6 +32,8 @@ const HEDELEG_WRITABLE = 0xb1ff;
 const TRAP_CONTROLS = 0x700000; // mstatus.TVM TW TSR = hstatus.VTVM VTW VTSR (same bit positions)
 const HSTATUS_VTW = 1 << 21;
 const VS_INTERRUPTS = S_INTERRUPTS << 1;
+/** htinst/mtinst of a guest-page fault on a VS-stage PTE read, or its A/D write (RV64). */
+const PSEUDO_PTE_READ = 0x3000n, PSEUDO_PTE_WRITE = 0x3020n;
 
 /** VM entry into VS/VU-mode: load the vCPU's supervisor state into the hart's VS CSRs. */
 export function enterVirtualized(vm: Vm): void {
@@ -36,6 +41,7 @@ export function enterVirtualized(vm: Vm): void {
   const g = vm.gStage;
   if (!g) throw new Error("a VM built for trap-and-emulate has no G-stage table to enter VS-mode with");
   const v = vm.vcpu.state;
+  if (!vm.gStageFollowsPmp) followGuestPmp(vm, g);
   hart.vsstatus = v.mstatus & S_STATUS;
   hart.vstvec = v.stvec;
   hart.vsepc = v.sepc;
@@ -113,10 +119,60 @@ const ACCESS = { 20: 2, 21: 0, 23: 1 } as const;
 const ACCESS_NAMES = ["read", "write", "execute"] as const;
 const ACCESS_FAULT = [5n, 7n, 1n];
 
-/** The G stage maps guest RAM only: a guest-page fault is a device access, or an access to nothing. */
+/**
+ * The guest's PMP, in the G stage: the hart checks PMP against the host's entries only, so the VMM
+ * grants each guest RAM page, in the G stage, what the guest's PMP grants S/U-mode on all of it.
+ * Rebuilt whenever the guest changes its PMP (at the next entry into VS/VU-mode), then fenced
+ * (hfence.gvma). A page the guest's PMP covers in part, or denies, is left out, or left without
+ * what it denies: an access there is a guest-page fault, and the VMM decides it (guestPageFault).
+ */
+function followGuestPmp(vm: Vm, g: GStageTable): void {
+  const pmp = vm.vcpu.state.pmp;
+  const ranges: GStageRange[] = [];
+  const limited: { gpa: number; rights: GStageRights }[] = [];
+  for (const region of vm.p2m.regions()) {
+    for (let off = 0; off < region.size; off += 4096) {
+      const gpa = region.gpa + off;
+      const r = pmp.check(gpa, 4096, PmpAccess.R, 1);
+      // W without R cannot be expressed in a PTE: such a page's stores are decided by the VMM too.
+      const rights = { r, w: r && pmp.check(gpa, 4096, PmpAccess.W, 1), x: pmp.check(gpa, 4096, PmpAccess.X, 1) };
+      if (!rights.r && !rights.x) continue;
+      const last = ranges[ranges.length - 1];
+      if (last && last.gpa + last.size === gpa && last.hpa + last.size === region.hpa + off) last.size += 4096;
+      else ranges.push({ gpa, hpa: region.hpa + off, size: 4096 });
+      if (!(rights.r && rights.w && rights.x)) limited.push({ gpa, rights });
+    }
+  }
+  g.build(ranges);
+  for (const { gpa, rights } of limited) g.protect(gpa, rights);
+  vm.board.hart.tlb.flush(-1, -1, g.vmid);
+  vm.gStageFollowsPmp = true;
+}
+
+/**
+ * A guest-page fault: the G stage maps guest RAM, as far as the guest's PMP allows S/U-mode all of
+ * a page. So it is a device access (emulated); an access to a RAM page the guest's PMP covers in part
+ * or denies, or a VS-stage page-table access there (htinst holds a pseudoinstruction): the VMM runs
+ * that one instruction by trap-and-emulate, whose shadow paging checks the guest's PMP per access,
+ * as the guest's hardware would; or an access to nothing (an access fault).
+ */
 function guestPageFault(vm: Vm, code: 20 | 21 | 23, tval: bigint, gpa: number): number {
   const acc = ACCESS[code];
   const details = { gva: tval, gpa: BigInt(gpa), access: ACCESS_NAMES[acc] };
+  const tinst = vm.board.hart.mtinst;
+  const implicit = tinst === PSEUDO_PTE_READ || tinst === PSEUDO_PTE_WRITE;
+  if (implicit || vm.p2m.toHpa(gpa) >= 0) {
+    vm.emulateNext();
+    vm.record("guest-page-fault", undefined, details, () => ({
+      action: `the G stage leaves out GPA 0x${gpa.toString(16)}: the guest's PMP does not grant S/U-mode all of its page; the VMM runs this instruction by trap-and-emulate, which checks the guest's PMP per access`,
+      steps: [
+        { phase: "decode", text: `guest-page fault (${ACCESS_NAMES[acc]}) at GVA 0x${tval.toString(16)}, GPA 0x${gpa.toString(16)}${implicit ? ": a VS-stage page-table access" : ""}` },
+        { phase: "check", text: "guest RAM: the guest's PMP covers this page in part, or denies S/U-mode access to it" },
+        { phase: "resume", text: "retry the instruction once in host U-mode on a shadow table (not retired, invisible to the guest)" },
+      ],
+    }));
+    return 0;
+  }
   if (acc !== 2 && vm.devices.deviceAt(gpa, 1)) return emulateAccess(vm, "guest-page-fault", tval, gpa, details);
   return reflect(vm, "guest-exception", ACCESS_FAULT[acc], tval, undefined, details,
     () => `guest-page fault at GPA 0x${gpa.toString(16)}: ${acc === 2 ? "a fetch from a device" : "nothing is at that guest-physical address"}`);

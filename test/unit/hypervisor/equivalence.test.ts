@@ -3,7 +3,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { Vm } from "../../../src/hypervisor/vm";
-import { ROOT, assertEquivalent, corpusElf, loadGuest, runVm, sampleSources } from "./equivalence";
+import { ROOT, asmGuest, assertEquivalent, corpusElf, loadGuest, runVm, sampleSources } from "./equivalence";
 
 /**
  * Popek and Goldberg's equivalence: natively and under each VMM technique, every guest prints the same,
@@ -11,15 +11,17 @@ import { ROOT, assertEquivalent, corpusElf, loadGuest, runVm, sampleSources } fr
  */
 const CORPUS = readdirSync(join(ROOT, "test/fixtures/guests")).filter((f) => f.endsWith(".S") && f !== "crt.S").map((f) => f.slice(0, -2));
 
-describe("equivalence: the differential corpus (test/fixtures/guests, built with gcc)", () => {
-  it("has guests", () => assert.ok(CORPUS.length >= 8));
-  for (const name of [...CORPUS, "bench-empty"]) {
-    it(name, () => {
-      const { vm } = assertEquivalent(name, loadGuest(corpusElf(name)));
-      assert.ok(vm.target.stats().exits > 0, "the guest ran under the VMM, with exits");
-    });
-  }
-});
+for (const technique of ["trap-and-emulate", "hardware-assisted"] as const) {
+  describe(`equivalence under ${technique}: the differential corpus (test/fixtures/guests, built with gcc)`, () => {
+    it("has guests", () => assert.ok(CORPUS.length >= 8));
+    for (const name of [...CORPUS, "bench-empty"]) {
+      it(name, () => {
+        const { vm } = assertEquivalent(name, loadGuest(corpusElf(name)), { technique });
+        assert.ok(vm.target.stats().exits > 0, "the guest ran under the VMM, with exits");
+      });
+    }
+  });
+}
 
 for (const technique of ["trap-and-emulate", "hardware-assisted"] as const) {
   describe(`equivalence under ${technique}: the sample guests (assembled by Hyperstep)`, () => {
@@ -77,5 +79,92 @@ describe("stepping under hardware assistance", () => {
     assert.equal(hw.instret, te.instret);
     assert.equal(hw.n, te.n, "the two timer interrupts are steps under both");
     assert.ok(hw.n > Number(hw.instret), "traps count as steps beside the instructions");
+  });
+});
+
+/**
+ * S-mode under Sv39 whose root table shares its page with a 4-byte PMP hole (an NA4 entry with no
+ * access, above an entry that grants everything). The walk for 0x80000000 reads root[2], which the
+ * PMP allows; the walk for 0xc0000000 reads root[3], which overlaps the hole: a load access fault
+ * natively, with mtval the virtual address. The M-mode handler keeps mcause and mtval in s2 and s3.
+ */
+const PT_HOLE_GUEST = `
+        .option norelax
+        .option norvc
+        .text
+        .globl _start
+_start:
+        la      t0, m_trap
+        csrw    mtvec, t0
+        la      t0, root
+        addi    t0, t0, 24              # root[3]: entry 0, NA4, no access
+        srli    t0, t0, 2
+        csrw    pmpaddr0, t0
+        li      t0, -1                  # entry 1: NAPOT over everything, RWX
+        csrw    pmpaddr1, t0
+        li      t0, (0x1f << 8) | 0x10
+        csrw    pmpcfg0, t0
+        la      s0, root
+        li      t1, (0x80000000 >> 12) << 10 | 0xcf
+        sd      t1, 16(s0)              # root[2]: RAM gigapage, RWX A D
+        li      t1, 0xc7
+        sd      t1, 0(s0)               # root[0]: devices, RW A D
+        srli    t0, s0, 12
+        li      t1, 8 << 60
+        or      t0, t0, t1
+        csrw    satp, t0
+        li      t0, 1 << 11
+        csrs    mstatus, t0             # MPP = S
+        la      t0, s_main
+        csrw    mepc, t0
+        mret
+s_main:
+        la      a0, counter
+        ld      a1, 0(a0)
+        addi    a1, a1, 1
+        sd      a1, 0(a0)
+        li      a2, 0xc0000000
+        ld      a3, 0(a2)               # the walk reads root[3], in the hole
+        ecall
+        .align  2
+m_trap:
+        csrr    t0, mcause
+        li      t1, 9
+        beq     t0, t1, done
+        csrr    s2, mcause
+        csrr    s3, mtval
+        csrr    t0, mepc
+        addi    t0, t0, 4
+        csrw    mepc, t0
+        mret
+done:
+        li      t0, 0x100000
+        li      t1, 0x5555
+        sw      t1, 0(t0)
+1:      j       1b
+        .data
+        .balign 4096
+root:   .space  4096
+counter: .dword 41
+`;
+
+describe("hardware assistance and the guest's PMP", () => {
+  it("a page table in a page the guest's PMP covers in part: walks through it are checked as natively", () => {
+    const { native, vm } = assertEquivalent("pt_hole.S", asmGuest(PT_HOLE_GUEST, "pt_hole.S"), { technique: "hardware-assisted" });
+    assert.equal(native.x[18], 5n, "natively, a load access fault");
+    assert.equal(native.x[19], 0xc0000000n, "at the virtual address");
+    const reasons = new Map(vm.target.stats().byReason.map((r) => [r.reason, r.count]));
+    assert.ok((reasons.get("guest-page-fault") ?? 0) > 0, "the G stage left the root table's page out");
+  });
+
+  it("the G stage grants a page what the guest's PMP grants all of it, and nothing where it grants part", () => {
+    const vm = new Vm({ memoryBytes: 16 << 20, technique: "hardware-assisted" });
+    vm.load(asmGuest(PT_HOLE_GUEST, "pt_hole.S"));
+    while (vm.run(1000).kind === "budget");
+    const root = Number(asmGuest(PT_HOLE_GUEST, "pt_hole.S").symbols.find((s) => s.name === "root")!.address);
+    const g = vm.gStage!;
+    assert.equal(g.lookup(root), undefined, "the root's page: the PMP hole covers part of it");
+    const leaf = g.lookup(root + 4096);
+    assert.ok(leaf && (leaf.pte & 0xen) === 0xen, "the next page: R, W and X");
   });
 });
