@@ -72,6 +72,8 @@ export class GStageTable {
   private readonly free: number[] = [];
   private readonly used = new Set<number>();
   private leafCount = 0;
+  /** The ranges the table maps as built, while no page of them has been protected since; else undefined. */
+  private built: string | undefined;
 
   /**
    * @param ram host RAM (the pool and the mapped host memory lie in it)
@@ -102,9 +104,13 @@ export class GStageTable {
 
   /**
    * Empties the table and maps `ranges` with leaves of `pageSize` (4 KiB by default, so the panel
-   * shows a real tree). Every range must be aligned to the page size on both sides.
+   * shows a real tree). Every range must be aligned to the page size on both sides. Building the
+   * table it already is does nothing: every VM entry after a guest's PMP change asks for a table, and
+   * it is usually the one there (a table over 64 MiB takes milliseconds to write).
    */
   build(ranges: readonly GStageRange[], pageSize: GStagePageSize = "4K"): void {
+    const key = `${pageSize} ${ranges.map((r) => `${r.gpa}:${r.hpa}:${r.size}`).join(" ")}`;
+    if (key === this.built) return;
     const level = LEVEL_OF[pageSize];
     const size = span(level);
     const sorted = [...ranges].sort((a, b) => a.gpa - b.gpa);
@@ -125,6 +131,7 @@ export class GStageTable {
         this.leafCount++;
       }
     }
+    this.built = key;
   }
 
   /** Where the hardware's G stage sends `gpa` now, or undefined where nothing is mapped. */
@@ -152,6 +159,7 @@ export class GStageTable {
   protect(gpa: number, rights: GStageRights): boolean {
     const slot = this.pageSlot(gpa);
     if (slot < 0) return false;
+    this.built = undefined;
     const pte = this.readPte(slot);
     const keep = pte & ~(R | W | X);
     if (!rights.r && !rights.w && !rights.x) {

@@ -25,6 +25,21 @@ describe("G-stage table (Sv39x4)", () => {
     assert.throws(() => new GStageTable(new Ram(BASE, MiB), BASE, 16, 1 << 14), /VMID has 14 bits/);
   });
 
+  it("builds the table it already is without writing it again, and afresh once a page was protected", () => {
+    const { ram, g } = setup();
+    g.build([GUEST]);
+    const slot = g.lookup(GUEST.gpa)!.pteHpa;
+    ram.view.setBigUint64(slot - BASE, 0n, true); // a mark: a rebuild would restore the leaf
+    g.build([GUEST]);
+    assert.equal(g.lookup(GUEST.gpa), undefined, "the same ranges: nothing written");
+    g.build([{ ...GUEST, size: MiB }]);
+    assert.ok(g.lookup(GUEST.gpa), "other ranges: built afresh");
+    assert.equal(g.lookup(GUEST.gpa + MiB), undefined);
+    g.protect(GUEST.gpa, { r: true, w: false, x: false });
+    g.build([{ ...GUEST, size: MiB }]);
+    assert.equal(Number(g.lookup(GUEST.gpa)!.pte & 0xen), 0xe, "after a protect, the same ranges are built again");
+  });
+
   it("maps guest RAM with 4 KiB leaves that carry U, R, W, X, A and D, and leaves MMIO unmapped", () => {
     const { g } = setup();
     g.build([GUEST]);
