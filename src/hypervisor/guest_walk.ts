@@ -1,3 +1,4 @@
+import { joinHalves } from "../isa/u64";
 import type { Hart } from "../machine/hart/hart";
 import { Acc, permitted } from "../machine/hart/mmu";
 import { PmpAccess } from "../machine/hart/pmp";
@@ -28,7 +29,7 @@ export class GuestWalkStep {
   constructor(readonly level: number, readonly pteGpa: number, readonly lo: number, readonly hi: number) {}
 
   get pte(): bigint {
-    return (BigInt(this.hi) << 32n) | BigInt(this.lo);
+    return joinHalves(this.lo, this.hi);
   }
 }
 

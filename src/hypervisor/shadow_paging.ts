@@ -90,7 +90,7 @@ export class ShadowMmu {
   private readonly freeAsids: number[] = [];
   /**
    * Guest PTE slot → the entries whose walk read it. Keyed by GPA / 8, not the GPA: guest RAM sits
-   * above 2 GiB, where a GPA is no small integer and every map operation on it costs several times more.
+   * above 2 GiB, where a GPA is no small integer and a map must hash it as a float.
    */
   private readonly slotIndex = new Map<number, Set<ShadowEntry>>();
   /** Guest page number → how many entries' walks read a PTE in it: a page-table page while > 0. */

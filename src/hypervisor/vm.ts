@@ -367,8 +367,8 @@ export class Vm implements GuestMemory {
 
   /**
    * Records an exit at `pc` and `priv` (default: the vCPU's) with its modelled cost (plus a world
-   * switch when the VMM switched worlds, see cost_model.ts); asks the exit filter whether to stop. `narrate` builds the exit's text from values
-   * it captured at the exit, on first read only (exits.ts).
+   * switch when the VMM switched worlds, see cost_model.ts); asks the exit filter whether to stop.
+   * `narrate` builds the exit's text from values it captured at the exit, on first read only (exits.ts).
    */
   record(
     reason: ExitReason, instruction: ExitInstruction | undefined, details: ExitDetails, narrate: () => ExitNarrative,
