@@ -1,6 +1,7 @@
 import { CSR } from "../../isa/csrs";
 import { csrWrite } from "../../machine/hart/csr";
 import type { Hart } from "../../machine/hart/hart";
+import { PSEUDO_READ, PSEUDO_WRITE } from "../../machine/hart/mmu";
 import { PmpAccess } from "../../machine/hart/pmp";
 import type { GStageRange, GStageRights, GStageTable } from "../g_stage";
 import { emulateAccess } from "../memory_exits";
@@ -32,8 +33,6 @@ const HEDELEG_WRITABLE = 0xb1ff;
 const TRAP_CONTROLS = 0x700000; // mstatus.TVM TW TSR = hstatus.VTVM VTW VTSR (same bit positions)
 const HSTATUS_VTW = 1 << 21;
 const VS_INTERRUPTS = S_INTERRUPTS << 1;
-/** htinst/mtinst of a guest-page fault on a VS-stage PTE read, or its A/D write (RV64). */
-const PSEUDO_PTE_READ = 0x3000n, PSEUDO_PTE_WRITE = 0x3020n;
 
 /** VM entry into VS/VU-mode: load the vCPU's supervisor state into the hart's VS CSRs. */
 export function enterVirtualized(vm: Vm): void {
@@ -159,8 +158,8 @@ function followGuestPmp(vm: Vm, g: GStageTable): void {
 function guestPageFault(vm: Vm, code: 20 | 21 | 23, tval: bigint, gpa: number): number {
   const acc = ACCESS[code];
   const details = { gva: tval, gpa: BigInt(gpa), access: ACCESS_NAMES[acc] };
-  const tinst = vm.board.hart.mtinst;
-  const implicit = tinst === PSEUDO_PTE_READ || tinst === PSEUDO_PTE_WRITE;
+  const tinst = Number(vm.board.hart.mtinst);
+  const implicit = tinst === PSEUDO_READ || tinst === PSEUDO_WRITE;
   if (implicit || vm.p2m.toHpa(gpa) >= 0) {
     vm.emulateNext();
     vm.record("guest-page-fault", undefined, details, () => ({

@@ -1,5 +1,5 @@
 import { causeName } from "../../isa/causes";
-import { joinHalves, low32 } from "../../isa/u64";
+import { low32 } from "../../isa/u64";
 import { mret, sret, enterTrap, pendingInterrupt, wakeable } from "../../machine/hart/trap";
 import { emulateCsr, emulateNonTrapping } from "../csr_emulation";
 import { decodeBits, insn, type DecodedInstruction } from "../decode";
@@ -158,9 +158,9 @@ function wfi(vm: Vm, d: DecodedInstruction): number {
 function sfence(vm: Vm, d: DecodedInstruction): number {
   const v = vm.vcpu.state;
   if (v.prv === 0 || (v.prv === 1 && (v.mstatus & MSTATUS_TVM) !== 0)) return illegal(vm, d);
-  const x = vm.board.hart.x;
+  const hart = vm.board.hart, x = hart.x;
   const pc = v.pc, priv = v.prv;
-  const vaddr = d.rs1 === 0 ? undefined : joinHalves(x[2 * d.rs1], x[2 * d.rs1 + 1]);
+  const vaddr = d.rs1 === 0 ? undefined : hart.getReg(d.rs1);
   const asid = d.rs2 === 0 ? undefined : x[2 * d.rs2] & 0xffff;
   // Bits 38:12 of the address, from its halves.
   const vpn = d.rs1 === 0 ? -1 : ((x[2 * d.rs1] >>> 12) | ((x[2 * d.rs1 + 1] & 0x7f) << 20)) >>> 0;

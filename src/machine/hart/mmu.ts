@@ -70,7 +70,7 @@ const MSTATUS_MXR = 1 << 19;
 /** G-stage flags of a Bare G stage: everything allowed (V R W X U A D). */
 const G_BARE = 0xdf;
 /** Pseudoinstructions for htinst/mtinst: 64-bit read / write for VS-stage translation. */
-const PSEUDO_READ = 0x3000, PSEUDO_WRITE = 0x3020;
+export const PSEUDO_READ = 0x3000, PSEUDO_WRITE = 0x3020;
 
 /** Whether a leaf with these flags permits the access at privilege `priv` (0 or 1) given SUM and MXR. */
 function leafOk(flags: number, acc: Access, priv: number, sum: boolean, mxr: boolean): boolean {
