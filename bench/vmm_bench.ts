@@ -28,15 +28,16 @@ import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { readGuestImage, type GuestProgram } from "../src/asm/guest_image";
 import type { ExitReason } from "../src/hypervisor/exits";
-import { Vm, type VmTechnique } from "../src/hypervisor/vm";
+import type { TechniqueSpec } from "../src/hypervisor/techniques/technique";
+import { Vm } from "../src/hypervisor/vm";
+import { AVAILABLE_TECHNIQUES, techniqueEntry, type Technique } from "../src/target/techniques";
 import { Board } from "../src/machine/board";
 import { createVirtBoard } from "../src/machine/virt";
 
 const ROOT = resolve(__dirname, "..");
 const SLICE = 1_000_000;
 const MEMORY = 64 << 20;
-const TECHNIQUES = ["native", "trap-and-emulate", "hardware-assisted"] as const;
-type Technique = (typeof TECHNIQUES)[number];
+const TECHNIQUES = AVAILABLE_TECHNIQUES;
 const MAX_SLOWDOWN = 1.5;
 const MIN_EXIT_RATIO = 10;
 /** Issue #6's target for the VMM's own time per exit, in µs (median). */
@@ -84,7 +85,7 @@ Board.prototype.run = function (this: Board, n: number) {
   return r;
 };
 
-function virtualized(p: GuestProgram, technique: VmTechnique): Run {
+function virtualized(p: GuestProgram, technique: TechniqueSpec): Run {
   // The default exit log, as the debugger keeps it (the last 100,000 records).
   const vm = new Vm({ technique, memoryBytes: MEMORY });
   vm.load(p);
@@ -99,7 +100,8 @@ function virtualized(p: GuestProgram, technique: VmTechnique): Run {
 }
 
 function runOnce(p: GuestProgram, t: Technique): Run {
-  return t === "native" ? native(p) : virtualized(p, t);
+  const runs = techniqueEntry(t).runs;
+  return typeof runs === "object" ? virtualized(p, runs) : native(p);
 }
 
 function median(xs: number[]): number {

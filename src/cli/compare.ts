@@ -1,8 +1,8 @@
 import type { GuestProgram as GuestImage } from "../asm/guest_image";
-import { createTarget } from "../hypervisor/create_target";
-import { AVAILABLE_TECHNIQUES, type Target, type Technique } from "../hypervisor/target";
+import { createTarget } from "../target/create_target";
+import { describeEnd, measureRun, runSlice, type RunEnd, type TechniqueRun } from "../target/technique_comparison";
+import { AVAILABLE_TECHNIQUES } from "../target/techniques";
 import { EXIT_NOT_EQUIVALENT } from "./help";
-import { SLICE_INSTRUCTIONS } from "./run";
 
 /**
  * `hyperstep compare <guest>`: the same guest under every technique that can run today
@@ -29,18 +29,6 @@ export interface CompareIo {
   breathe(): Promise<void>;
 }
 
-export type CompareEnd =
-  | { kind: "halt"; code: number }
-  | { kind: "limit" }
-  | { kind: "idle" }
-  | { kind: "stopped"; reason: string };
-
-export interface ReasonCount {
-  reason: string;
-  count: number;
-  cycles: number;
-}
-
 export interface Equivalence {
   output: boolean;
   end: boolean;
@@ -51,15 +39,7 @@ export interface Equivalence {
   differences: string[];
 }
 
-export interface TechniqueResult {
-  technique: Technique;
-  end: CompareEnd;
-  instructions: number;
-  exits: number;
-  exitsByReason: ReasonCount[];
-  exitCycles: number;
-  /** instructions + exitCycles. */
-  modelledCycles: number;
+export interface TechniqueResult extends TechniqueRun {
   /** modelledCycles / native's − 1; null for native itself. */
   overhead: number | null;
   wallSeconds: number;
@@ -85,13 +65,22 @@ export async function compareTechniques(program: GuestImage, settings: CompareSe
     const out: number[] = [];
     const input = settings.input ?? new Uint8Array();
     let read = 0;
-    const uartIn = { read: () => (read < input.length ? input[read++] : -1), get pending() { return read < input.length; } };
+    const uartIn = { read: () => (read < input.length ? input[read++] : -1) };
     const created = createTarget(program, { technique, memoryBytes: settings.memoryBytes, uartOut: { write: (b) => out.push(b) }, uartIn });
     if (!created.ok) return { error: `cannot run the guest under ${technique}: ${created.error}` };
+    const target = created.target;
     const started = io.now();
-    const end = await runToEnd(created.target, technique, settings.maxInstructions, () => uartIn.pending, io);
-    const wallSeconds = (io.now() - started) / 1000;
-    results.push(measure(created.target, technique, end, wallSeconds, Uint8Array.from(out)));
+    let lastReport = started;
+    let end: RunEnd | undefined;
+    while (!(end = runSlice(target, BigInt(settings.maxInstructions), () => read < input.length))) {
+      if (io.now() - lastReport >= PROGRESS_MS) {
+        lastReport = io.now();
+        io.log(`hyperstep compare: ${technique}: ${(Number(target.instret) / 1e6).toFixed(1)}M instructions so far`);
+      }
+      await io.breathe();
+    }
+    const registers = [...Array.from({ length: 31 }, (_, i) => target.getReg(i + 1)), target.pc];
+    results.push({ ...measureRun(target), current: false, end, overhead: null, wallSeconds: (io.now() - started) / 1000, output: Uint8Array.from(out), registers });
   }
   const native = results[0];
   for (const r of results.slice(1)) {
@@ -99,33 +88,6 @@ export async function compareTechniques(program: GuestImage, settings: CompareSe
     r.equivalence = equivalence(native, r);
   }
   return { memoryBytes: settings.memoryBytes, maxInstructions: settings.maxInstructions, results };
-}
-
-async function runToEnd(target: Target, technique: Technique, limit: number, inputPending: () => boolean, io: CompareIo): Promise<CompareEnd> {
-  let lastReport = io.now();
-  for (;;) {
-    const left = limit - Number(target.instret);
-    if (left <= 0) return { kind: "limit" };
-    const stop = target.run(Math.min(SLICE_INSTRUCTIONS, left));
-    if (stop.kind === "halt") return { kind: "halt", code: stop.code };
-    // Asleep in WFI: the next slice's input poll may wake it, unless the input is used up.
-    if (stop.kind === "idle" && !inputPending()) return { kind: "idle" };
-    if (stop.kind !== "budget" && stop.kind !== "idle") return { kind: "stopped", reason: stop.kind };
-    if (io.now() - lastReport >= PROGRESS_MS) {
-      lastReport = io.now();
-      io.log(`hyperstep compare: ${technique}: ${(Number(target.instret) / 1e6).toFixed(1)}M instructions so far`);
-    }
-    await io.breathe();
-  }
-}
-
-function measure(target: Target, technique: Technique, end: CompareEnd, wallSeconds: number, output: Uint8Array): TechniqueResult {
-  const exitsByReason = (target.exitLog?.()?.stats ?? []).map((s) => ({ reason: s.reason, count: s.count, cycles: s.cycles }));
-  const exits = exitsByReason.reduce((n, s) => n + s.count, 0);
-  const exitCycles = exitsByReason.reduce((n, s) => n + s.cycles, 0);
-  const instructions = Number(target.instret);
-  const registers = [...Array.from({ length: 31 }, (_, i) => target.getReg(i + 1)), target.pc];
-  return { technique, end, instructions, exits, exitsByReason, exitCycles, modelledCycles: instructions + exitCycles, overhead: null, wallSeconds, output, registers };
 }
 
 const REG_NAMES = [...Array.from({ length: 31 }, (_, i) => `x${i + 1}`), "pc"];
@@ -138,24 +100,16 @@ function equivalence(native: TechniqueResult, r: TechniqueResult): Equivalence {
     const at = firstDiff < 0 ? Math.min(native.output.length, r.output.length) : firstDiff;
     differences.push(`UART output differs from byte ${at} (${r.output.length} bytes vs ${native.output.length} natively)`);
   }
-  const end = describeEnd(native.end) === describeEnd(r.end);
-  if (!end) differences.push(`${describeEnd(r.end)} vs ${describeEnd(native.end)} natively`);
+  const end = endText(native.end) === endText(r.end);
+  if (!end) differences.push(`${endText(r.end)} vs ${endText(native.end)} natively`);
   const regs = REG_NAMES.filter((_, i) => native.registers[i] !== r.registers[i]);
   if (regs.length) differences.push(`final ${regs.join(", ")} differ${regs.length === 1 ? "s" : ""}`);
   return { output, end, registers: regs.length === 0, equal: differences.length === 0, differences };
 }
 
-function describeEnd(e: CompareEnd): string {
-  switch (e.kind) {
-    case "halt":
-      return `exit code ${e.code}`;
-    case "limit":
-      return "instruction limit reached";
-    case "idle":
-      return "asleep in WFI";
-    case "stopped":
-      return `stopped (${e.reason})`;
-  }
+/** How a run ended, in the table: the limit reached rather than "the count". */
+function endText(e: RunEnd): string {
+  return e.kind === "goal" ? "instruction limit reached" : describeEnd(e);
 }
 
 // ---- output ----
@@ -167,16 +121,16 @@ const ms = (s: number) => (s < 1 ? `${(s * 1000).toFixed(1)} ms` : `${s.toFixed(
 export function formatCompare(program: string, report: CompareReport): string {
   const native = report.results[0];
   const rows = report.results.map((r) => [
-    r.technique, describeEnd(r.end), String(r.instructions), String(r.exits), String(r.modelledCycles),
+    r.technique, endText(r.end), String(r.instructions), String(r.exits), String(r.modelledCycles),
     r.overhead === null ? "baseline" : pct(r.overhead),
     `${ms(r.wallSeconds)}${r === native || native.wallSeconds <= 0 ? "" : ` (${(r.wallSeconds / native.wallSeconds).toFixed(1)}x)`}`,
     r.equivalence === undefined ? "baseline" : r.equivalence.equal ? "yes" : "NO",
   ]);
   const lines = [`${program}: ${report.results.length} techniques, ${report.memoryBytes / (1 << 20)} MiB of guest RAM`, ""];
   lines.push(...table(["technique", "end", "instructions", "exits", "modelled cycles", "overhead", "wall time", "equivalent"], rows, [false, false, true, true, true, true, true, false]));
-  const reasons = [...new Set(report.results.flatMap((r) => r.exitsByReason.map((e) => e.reason)))];
+  const reasons = [...new Set(report.results.flatMap((r) => r.byReason.map((e) => e.reason)))];
   if (reasons.length) {
-    const count = (r: TechniqueResult, reason: string) => r.exitsByReason.find((e) => e.reason === reason);
+    const count = (r: TechniqueResult, reason: string) => r.byReason.find((e) => e.reason === reason);
     const reasonRows = reasons.map((reason) => [reason, ...report.results.map((r) => {
       const c = count(r, reason);
       return c ? `${c.count} (${c.cycles} cycles)` : "0";
@@ -203,10 +157,10 @@ export function compareJson(program: string, report: CompareReport): object {
     maxInstructions: report.maxInstructions,
     techniques: report.results.map((r) => ({
       technique: r.technique,
-      end: r.end,
-      instructions: r.instructions,
+      end: r.end.kind === "goal" ? { kind: "limit" } : r.end.kind === "trap-loop" ? { kind: r.end.kind, pc: `0x${r.end.pc.toString(16)}` } : r.end,
+      instructions: Number(r.instructions),
       exits: r.exits,
-      exitsByReason: Object.fromEntries(r.exitsByReason.map((e) => [e.reason, { count: e.count, cycles: e.cycles }])),
+      exitsByReason: Object.fromEntries(r.byReason.map((e) => [e.reason, { count: e.count, cycles: e.cycles }])),
       exitCycles: r.exitCycles,
       modelledCycles: r.modelledCycles,
       overhead: r.overhead,

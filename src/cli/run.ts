@@ -1,23 +1,22 @@
 import { EXCEPTIONS, INTERRUPTS, INTERRUPT_BIT, causeName } from "../isa/causes";
-import { LoadError, type StopReason } from "../machine/board";
-import type { ByteSink, ByteSource } from "../machine/device";
-import { createVirtBoard, type VirtBoard } from "../machine/virt";
-import { Vm, type GuestBoot, type VmTechnique } from "../hypervisor/vm";
-import { VmTarget } from "../hypervisor/vm_target";
-import type { RunTechnique } from "./args";
+import { PRIV_NAMES } from "../isa/privilege";
+import type { ByteSink, ByteSource, HaltHow } from "../machine/device";
+import type { StopReason } from "../machine/board";
+import type { GuestBoot } from "../hypervisor/vm";
+import { createTarget } from "../target/create_target";
+import type { Target } from "../target/target";
+import { runTo } from "../target/technique_comparison";
+import type { Technique } from "../target/techniques";
 import { exitLine, exitSummary } from "./exits_report";
 import { EXIT_INTERRUPTED, EXIT_LOAD_ERROR, EXIT_NO_HALT } from "./help";
 import type { GuestProgram } from "./program";
-
-/** Instructions per call into the hart: long enough to amortise the call, short enough (~20 ms) for Ctrl-C and --timeout. */
-export const SLICE_INSTRUCTIONS = 1_000_000;
 
 export interface RunSettings {
   memoryBytes: number;
   maxInstructions?: number;
   timeoutSeconds?: number;
   traceTraps: boolean;
-  technique?: RunTechnique;
+  technique?: Technique;
   boot?: GuestBoot;
   exits?: boolean;
 }
@@ -45,10 +44,10 @@ export interface RunIo {
 }
 
 export type RunEnd =
-  | { kind: "halt"; code: number; how: "finisher" | "htif" | "sbi"; reset: boolean }
+  | { kind: "halt"; code: number; how: HaltHow }
   | { kind: "limit" }
   | { kind: "timeout" }
-  /** A whole slice of trap entries without one retired instruction: the trap handler itself faults. */
+  /** Trap after trap without a retired instruction: the trap handler itself faults (board.ts). */
   | { kind: "trap-loop"; pc: bigint }
   | { kind: "idle" }
   | { kind: "interrupted" }
@@ -64,157 +63,96 @@ export interface RunResult {
   summary: string;
 }
 
-/** Builds the virt board for a program and runs it to the end, as `hyperstep run` does. */
+/** Loads the program under the chosen technique and runs it to the end, as `hyperstep run` does. */
 export async function runProgram(program: GuestProgram, settings: RunSettings, io: RunIo): Promise<RunResult> {
   const technique = settings.technique ?? "native";
-  if (technique !== "native") return runVirtualized(program, settings, technique, io);
-  const board = createVirtBoard({
-    memoryBytes: settings.memoryBytes, uartOut: io.out, uartIn: io.input, tohost: program.tohost, fromhost: program.fromhost,
-  });
-  try {
-    board.load(program.image);
-  } catch (e) {
-    if (!(e instanceof LoadError)) throw e;
-    return finish({ kind: "load-error", message: e.message }, 0n, 0);
-  }
-  return runBoard(board, settings, io);
-}
-
-/** What the run loop drives: the bare board, or a VM whose guest devices are the VMM's. */
-interface Runnable {
-  run(budget: number): StopReason;
-  readonly instret: bigint;
-  readonly uart: { poll(): void; readonly received: number };
-  readonly finisher: { readonly outcome: string | undefined };
-  /** Sets the guest-trap hook; `describe` tells the mode the trap came from and went to. */
-  setTrapHook(hook: ((cause: bigint, tval: bigint, pc: bigint) => boolean) | undefined): void;
-  readonly priv: number;
-  readCsr(num: number): bigint | undefined;
-  readonly pc: bigint;
-}
-
-function boardRunnable(board: VirtBoard): Runnable {
-  const hart = board.hart;
-  return {
-    run: (n) => board.run(n), get instret() { return board.instret; }, uart: board.uart, finisher: board.finisher,
-    setTrapHook: (h) => (hart.onTrap = h), get priv() { return hart.priv; }, readCsr: (n) => hart.readCsr(n), get pc() { return hart.pc; },
-  };
-}
-
-function vmRunnable(vm: Vm): Runnable {
-  const v = vm.vcpu.state;
-  return {
-    run: (n) => vm.run(n), get instret() { return vm.instret; }, uart: vm.devices.uart, finisher: vm.devices.finisher,
-    setTrapHook: (h) => (v.onTrap = h), get priv() { return v.prv; }, readCsr: (n) => v.readCsr(n), get pc() { return v.pc; },
-  };
-}
-
-/** A VMM `--technique`: the guest under the VMM; with --exits, the exit log and the summary against a native run. */
-async function runVirtualized(program: GuestProgram, settings: RunSettings, technique: VmTechnique, io: RunIo): Promise<RunResult> {
-  const vm = new Vm({
-    technique, boot: settings.boot, memoryBytes: settings.memoryBytes, uartOut: io.out, uartIn: io.input, tohost: program.tohost, fromhost: program.fromhost,
-  });
-  try {
-    vm.load(program.image);
-  } catch (e) {
-    if (!(e instanceof LoadError)) throw e;
-    return finish({ kind: "load-error", message: e.message }, 0n, 0);
-  }
-  if (settings.exits) {
-    vm.exitFilter = (exit) => {
+  const created = createTarget(program.image, { technique, boot: settings.boot, memoryBytes: settings.memoryBytes, uartOut: io.out, uartIn: io.input });
+  if (!created.ok) return finish({ kind: "load-error", message: created.error }, 0n, 0);
+  const target = created.target;
+  const vmm = target.vmm;
+  if (settings.exits && vmm) {
+    vmm.setExitFilter((exit) => {
+      io.flush(); // the guest's output so far comes before the exit that follows it
       io.log(exitLine(exit));
       return false;
-    };
+    });
   }
-  const result = await runLoop(vmRunnable(vm), settings, io);
-  if (settings.exits) {
-    const native = settings.boot === "supervisor" ? undefined : nativeBaseline(program, settings, result.instructions);
-    for (const line of exitSummary(new VmTarget(vm, program.image.symbols).stats(), result.seconds, native)) io.log(line);
+  const result = await runLoop(target, settings, io);
+  if (settings.exits && vmm) {
+    // The same guest natively, output discarded, for the overhead figures.
+    const native = createTarget(program.image, { technique: "native", boot: settings.boot, memoryBytes: settings.memoryBytes });
+    const baseline = native.ok ? runTo(native.target, result.instructions, Infinity) : undefined;
+    for (const line of exitSummary(vmm.stats(), result.seconds, baseline)) io.log(line);
   }
   return result;
 }
 
-/** The same guest run natively, output discarded, for the overhead figures. */
-function nativeBaseline(program: GuestProgram, settings: RunSettings, instructions: bigint): { instructions: bigint; seconds: number } {
-  const board = createVirtBoard({ memoryBytes: settings.memoryBytes, tohost: program.tohost, fromhost: program.fromhost });
-  board.load(program.image);
-  const started = performance.now();
-  while (board.instret < instructions) {
-    const stop = board.run(Math.min(SLICE_INSTRUCTIONS, Number(instructions - board.instret)));
-    if (stop.kind !== "budget") break;
-  }
-  return { instructions: board.instret, seconds: (performance.now() - started) / 1000 };
-}
+/** Steps per call into the target at first; the run loop adapts it to about SLICE_MS of wall time. */
+export const FIRST_SLICE = 100_000;
+/** Wall time per slice the run loop aims at: short enough for Ctrl-C and --timeout to act promptly. */
+const SLICE_MS = 20;
+const MAX_SLICE = 4_000_000;
 
-/** Steps in a row without a retired instruction after which a run is a trap loop. */
-const TRAP_LOOP_STEPS = 4096;
-
-/** Runs a loaded board in slices until the guest halts or a limit ends the run. */
-export async function runBoard(board: VirtBoard, settings: RunSettings, io: RunIo): Promise<RunResult> {
-  return runLoop(boardRunnable(board), settings, io);
-}
-
-async function runLoop(board: Runnable, settings: RunSettings, io: RunIo): Promise<RunResult> {
+async function runLoop(target: Target, settings: RunSettings, io: RunIo): Promise<RunResult> {
   const started = io.now();
-  const firstInstret = board.instret;
+  const firstInstret = target.instret;
   const deadline = settings.timeoutSeconds === undefined ? Infinity : started + settings.timeoutSeconds * 1000;
   if (settings.traceTraps) {
     // The hook runs once the trap is taken: the hart is in the handler's mode at the handler's pc,
     // and the mode it came from is in mstatus.MPP or SPP.
-    board.setTrapHook((cause, tval, pc) => {
-      const to = board.priv;
-      const mstatus = board.readCsr(MSTATUS) ?? 0n;
+    target.onTrap = (cause, tval, pc) => {
+      const to = target.priv;
+      const mstatus = target.readCsr(MSTATUS) ?? 0n;
       const from = to === 3 ? Number((mstatus >> 11n) & 3n) : Number((mstatus >> 8n) & 1n);
+      io.flush();
       io.log(`trap: ${describeCause(cause)}, tval ${hex(tval)}, pc ${hex(pc)}, ` +
-        `${PRIV_NAMES[from]} -> ${PRIV_NAMES[to]}, handler ${hex(board.pc)}`);
+        `${PRIV_NAMES[from]} -> ${PRIV_NAMES[to]}, handler ${hex(target.pc)}`);
       return false;
-    });
+    };
   }
   let end: RunEnd | undefined;
-  // Budget counts trap entries too, so a handler that faults forever would never reach a limit:
-  // this many steps in a row without a retired instruction is a trap loop (a real handler retires
-  // instructions after at most a few nested traps).
-  let stuckSteps = 0;
+  let slice = FIRST_SLICE;
   while (!end) {
-    const executed = Number(board.instret - firstInstret);
-    const remaining = settings.maxInstructions === undefined ? SLICE_INSTRUCTIONS : settings.maxInstructions - executed;
+    const executed = Number(target.instret - firstInstret);
+    const remaining = settings.maxInstructions === undefined ? Infinity : settings.maxInstructions - executed;
     if (io.interrupted()) end = { kind: "interrupted" };
     else if (io.now() >= deadline) end = { kind: "timeout" };
     else if (remaining <= 0) end = { kind: "limit" };
     if (end) break;
 
-    board.uart.poll();
-    const sliceStart = board.instret;
-    const slice = Math.min(SLICE_INSTRUCTIONS, remaining);
-    const stop = board.run(slice);
+    target.pollInput();
+    const sliceStarted = io.now();
+    const stop = target.run(Math.min(slice, remaining));
+    const took = io.now() - sliceStarted;
+    if (took < SLICE_MS / 2) slice = Math.min(slice * 2, MAX_SLICE);
+    else if (took > SLICE_MS * 2) slice = Math.max(Math.floor(slice / 2), 1000);
     io.flush();
     switch (stop.kind) {
       case "budget":
-        stuckSteps = board.instret === sliceStart ? stuckSteps + slice : 0;
-        if (stuckSteps >= TRAP_LOOP_STEPS) end = { kind: "trap-loop", pc: board.pc };
         break;
       case "halt":
-        end = { kind: "halt", code: stop.code, how: stop.how, reset: stop.how === "finisher" && board.finisher.outcome === "reset" };
+        end = { kind: "halt", code: stop.code, how: stop.how };
+        break;
+      case "trap-loop":
+        end = { kind: "trap-loop", pc: stop.pc };
         break;
       case "idle":
-        if (!(await wakeFromIdle(board, io, deadline))) end = { kind: "idle" };
+        if (!(await wakeFromIdle(target, io, deadline))) end = { kind: "idle" };
         break;
       default:
         end = { kind: "unexpected-stop", reason: stop };
     }
     if (!end) await io.breathe(); // let stdin data and signals in between slices
   }
-  board.setTrapHook(undefined);
+  target.onTrap = undefined;
   io.flush();
-  return finish(end, board.instret - firstInstret, (io.now() - started) / 1000);
+  return finish(end, target.instret - firstInstret, (io.now() - started) / 1000);
 }
 
 /** A hart asleep in WFI can only be woken by UART input: wait for some while stdin is open. */
-async function wakeFromIdle(board: Runnable, io: RunIo, deadline: number): Promise<boolean> {
+async function wakeFromIdle(target: Target, io: RunIo, deadline: number): Promise<boolean> {
   for (;;) {
-    const before = board.uart.received;
-    board.uart.poll();
-    if (board.uart.received !== before) return true;
+    if (target.pollInput()) return true;
     if (!io.inputOpen()) return false;
     if (io.interrupted() || io.now() >= deadline) return true; // the run loop reports why it stops
     await io.waitForInput(Math.min(50, deadline - io.now()));
@@ -239,7 +177,7 @@ function finish(end: RunEnd, instructions: bigint, seconds: number): RunResult {
 function describe(end: RunEnd): [number, string] {
   switch (end.kind) {
     case "halt":
-      if (end.reset) return [0, "the guest asked the SiFive test finisher for a reset (0x7777), which ends the run with code 0"];
+      if (end.how === "reset") return [0, "the guest asked the SiFive test finisher for a reset (0x7777), which ends the run with code 0"];
       return [end.code, `the guest exited with code ${end.code} through ${end.how === "htif" ? "HTIF (tohost)" : end.how === "sbi" ? "an SBI shutdown call" : "the SiFive test finisher"}`];
     case "limit":
       return [EXIT_NO_HALT, "stopped at the --max-instructions limit; the guest had not halted"];
@@ -267,4 +205,3 @@ function describeCause(cause: bigint): string {
 
 const hex = (v: bigint) => "0x" + v.toString(16);
 const MSTATUS = 0x300;
-const PRIV_NAMES: Record<number, string> = { 0: "U", 1: "S", 3: "M" };

@@ -1,5 +1,6 @@
-import type { DeviceNode, ExitLogSnapshot, ExitRecordView, PtTable } from "../hypervisor/inspect";
-import type { Target } from "../hypervisor/target";
+import { NO_VMM } from "./vmm";
+import type { DeviceNode, ExitLogSnapshot, ExitRecordView, PtTable } from "../target/inspect";
+import type { Target } from "../target/target";
 import { ExprError } from "./expressions";
 
 /**
@@ -99,7 +100,6 @@ export interface ExitsBody {
   timeline: { from: number; to: number; counts: number[] };
 }
 
-const NO_VMM = "no VMM: the native technique has no exits";
 
 export interface PageTablesUnchanged {
   technique: string;

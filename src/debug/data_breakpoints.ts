@@ -1,5 +1,5 @@
 import type { DebugProtocol } from "@vscode/debugprotocol";
-import type { Target } from "../hypervisor/target";
+import type { Target } from "../target/target";
 import { StopRule } from "./conditions";
 import type { ExprEnv } from "./expressions";
 import type { HitDecision } from "./breakpoints";

@@ -1,5 +1,5 @@
 import { formatRange, type DisasmLine } from "../asm/disasm";
-import type { AddressSpace, Target } from "../hypervisor/target";
+import type { AddressSpace, Target } from "../target/target";
 import type { LineMap } from "./line_table";
 import type { SymbolTable } from "./symbols";
 

@@ -1,4 +1,4 @@
-import type { Target } from "../hypervisor/target";
+import type { Target } from "../target/target";
 import { csrByName } from "../isa/csrs";
 import { CSR_FIELDS, fieldValue, parseFieldValue, withField, type CsrField } from "../isa/csr_fields";
 import { registerIndex } from "./registers";

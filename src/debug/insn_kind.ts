@@ -1,4 +1,4 @@
-import type { Target } from "../hypervisor/target";
+import type { Target } from "../target/target";
 
 /** What the run control needs to know about an instruction: its length and whether it calls or returns. */
 export interface InsnKind {

@@ -1,5 +1,5 @@
 import { DEFAULT_MARCH, parseMarch } from "../asm/arch";
-import { AVAILABLE_TECHNIQUES, TECHNIQUES, type Technique } from "../hypervisor/target";
+import { checkTechnique, type Technique } from "../target/techniques";
 import { GUEST_BOOTS, NON_TRAPPING_SENSITIVE, type GuestBoot, type NonTrappingSensitive } from "../hypervisor/vm";
 import { parseMemorySize } from "../machine/memory_size";
 
@@ -56,12 +56,8 @@ export function parseLaunchConfig(raw: unknown = {}): LaunchConfig {
   if (typeof program !== "string") throw new ConfigError("program", `must be a string path, not ${JSON.stringify(program)}`);
 
   const technique = optional<string>(args, "technique", "string", "native");
-  if (!(TECHNIQUES as readonly string[]).includes(technique)) {
-    throw new ConfigError("technique", `must be one of ${TECHNIQUES.join(", ")}; got "${technique}"`);
-  }
-  if (!AVAILABLE_TECHNIQUES.includes(technique as Technique)) {
-    throw new ConfigError("technique", `"${technique}" is not yet available in this version; use one of ${AVAILABLE_TECHNIQUES.join(", ")}`);
-  }
+  const unknown = checkTechnique(technique);
+  if (unknown) throw new ConfigError(unknown.option, unknown.message);
 
   const rawMemory = args.memory ?? DEFAULT_MEMORY_BYTES;
   if (typeof rawMemory !== "string" && typeof rawMemory !== "number") {
@@ -87,17 +83,12 @@ export function parseLaunchConfig(raw: unknown = {}): LaunchConfig {
   if (!Array.isArray(nonTrapping) || nonTrapping.some((x) => !allowed.includes(x))) {
     throw new ConfigError("nonTrappingSensitive", `must be an array of ${NON_TRAPPING_SENSITIVE.map((x) => `"${x}"`).join(" or ")}, not ${JSON.stringify(nonTrapping)}`);
   }
-  if (nonTrapping.length > 0 && technique !== "trap-and-emulate") {
-    throw new ConfigError("nonTrappingSensitive", `only applies under technique "trap-and-emulate" (the sensitive instructions must run deprivileged); technique is "${technique}"`);
-  }
-
   const boot = optional<string>(args, "boot", "string", "machine");
   if (!(GUEST_BOOTS as readonly string[]).includes(boot)) {
     throw new ConfigError("boot", `must be one of ${GUEST_BOOTS.map((b) => `"${b}"`).join(", ")}; got "${boot}"`);
   }
-  if (boot === "supervisor" && technique === "native") {
-    throw new ConfigError("boot", `"supervisor" needs firmware (an SBI), which only a VMM provides: use technique "trap-and-emulate" or "hardware-assisted"`);
-  }
+  const mismatch = checkTechnique(technique, { boot, nonTrappingSensitive: nonTrapping as string[] });
+  if (mismatch) throw new ConfigError(mismatch.option, mismatch.message);
 
   const march = optional<string | undefined>(args, "march", "string", undefined);
   if (march !== undefined) {

@@ -1,4 +1,4 @@
-import type { TargetLine } from "../hypervisor/target";
+import type { TargetLine } from "../target/target";
 
 export interface SourceLine {
   file: string;

@@ -3,8 +3,8 @@ import { readFile } from "node:fs/promises";
 import * as path from "node:path";
 import type { AsmDiagnostic } from "../asm/diagnostics";
 import { readGuestImage } from "../asm/guest_image";
-import { createTarget } from "../hypervisor/create_target";
-import type { Target } from "../hypervisor/target";
+import { createTarget } from "../target/create_target";
+import type { Target } from "../target/target";
 import type { ByteSink, ByteSource } from "../machine/device";
 import { ConfigError, type LaunchConfig } from "./launch_config";
 

@@ -1,4 +1,4 @@
-import type { AddressSpace } from "../hypervisor/target";
+import type { AddressSpace } from "../target/target";
 
 /**
  * Memory references carry their address space: `va:0x80001000` (the guest's current virtual view)

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import * as path from "node:path";
 import type { DebugProtocol } from "@vscode/debugprotocol";
-import type { Target } from "../hypervisor/target";
+import type { Target } from "../target/target";
 import type { CodeMap } from "./breakpoints";
 import { Disassembler } from "./disassembly";
 import type { ExprEnv } from "./expressions";

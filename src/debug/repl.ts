@@ -1,5 +1,5 @@
 import { EXIT_REASON_IDS } from "../hypervisor/exits";
-import type { Target } from "../hypervisor/target";
+import type { Target } from "../target/target";
 import { causeName } from "../isa/causes";
 import { CSRS } from "../isa/csrs";
 import { CSR_FIELDS, summarize } from "../isa/csr_fields";

@@ -1,12 +1,12 @@
 import { disassemble } from "../asm/disasm";
+import { NO_VMM } from "./vmm";
 import { EXIT_REASON_IDS, type ExitReason, type VmExit } from "../hypervisor/exits";
-import type { PteView, Sv39Walk } from "../hypervisor/page_tables";
-import type { TechniqueComparison, TechniqueRun } from "../hypervisor/technique_comparison";
+import type { PteView, Sv39Walk } from "../hypervisor/mm/page_tables";
+import { describeEnd, type TechniqueComparison, type TechniqueRun } from "../target/technique_comparison";
 import { formatWalk2 } from "../hypervisor/walk2";
 import { evaluate, ExprError, type ExprEnv } from "./expressions";
 import type { SymbolTable } from "./symbols";
-import type { Target } from "../hypervisor/target";
-import { NO_VMM, vmmOf } from "./vmm";
+import type { Target } from "../target/target";
 
 /** The debug console's VMM commands: `exits [reason] [n]`, `stats`, `shadow <gva>`, `walk2 <gva>`. */
 export const VMM_HELP = `  exits [REASON] [N]   the last N VM exits (default 20), newest last: seq, reason, pc, instruction, what the VMM did, cycles
@@ -31,7 +31,7 @@ function instructionText(e: VmExit): string {
 }
 
 export function exitsCommand(words: string[], ctx: VmmContext): string {
-  const vmm = vmmOf(ctx.target);
+  const vmm = ctx.target.vmm;
   if (!vmm) return NO_VMM;
   let reason: ExitReason | undefined;
   let n = 20;
@@ -52,7 +52,7 @@ export function exitsCommand(words: string[], ctx: VmmContext): string {
 }
 
 export function statsCommand(ctx: VmmContext): string {
-  const vmm = vmmOf(ctx.target);
+  const vmm = ctx.target.vmm;
   if (!vmm) return NO_VMM;
   const s = vmm.stats();
   const lines = [`${"reason".padEnd(18)}${"count".padStart(10)}${"cycles".padStart(14)}`];
@@ -81,7 +81,7 @@ function comparisonLines(c: TechniqueComparison): string[] {
   const rows = [["technique", "instructions", "exits", "exits/M instr", "exit cycles", "modelled cycles", "slowdown"],
     ...c.runs.map((r) => [name(r), String(r.instructions), String(r.exits), perMillion(r).toFixed(1), String(r.exitCycles), String(r.modelledCycles), `×${slowdown(r).toFixed(2)}`])];
   lines.push(...table(rows));
-  for (const r of c.runs) if (r.endedEarly) lines.push(`${r.technique} ${r.endedEarly} before reaching ${c.instructions} instructions`);
+  for (const r of c.runs) if (r.end.kind !== "goal") lines.push(`${r.technique} ended (${describeEnd(r.end)}) before reaching ${c.instructions} instructions`);
   for (const u of c.unavailable) lines.push(`${u.technique}: not run: ${u.why}`);
   const reasons = [...new Set(c.runs.flatMap((r) => r.byReason.map((b) => b.reason)))];
   if (reasons.length > 0) {
@@ -101,7 +101,7 @@ const WALK2_ACCESS = /^(.*?)(?:\s+([rwx]))?$/;
 
 /** `walk2 <gva> [r|w|x]`: the two-stage walk under hardware assistance; elsewhere, where to look instead. */
 export function walk2Command(rest: string, ctx: VmmContext): string {
-  const vmm = vmmOf(ctx.target);
+  const vmm = ctx.target.vmm;
   if (!vmm) return "no VMM: the guest runs natively, with one stage of translation; use `walk <va>` for its page-table walk";
   const m = WALK2_ACCESS.exec(rest.trim());
   if (!m || !m[1]) throw new ExprError("walk2 needs a guest-virtual address, e.g. walk2 0x40000000 or walk2 sp w");
@@ -122,7 +122,7 @@ function walkLines(w: Sv39Walk | undefined, space: string): string[] {
 }
 
 export function shadowCommand(rest: string, ctx: VmmContext): string {
-  const vmm = vmmOf(ctx.target);
+  const vmm = ctx.target.vmm;
   if (!vmm) return NO_VMM;
   if (!rest) throw new ExprError("shadow needs a guest-virtual address, e.g. shadow 0x80001000 or shadow sp");
   const v = vmm.shadowWalk(evaluate(rest, ctx.env));

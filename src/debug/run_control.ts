@@ -1,5 +1,5 @@
 import type { VmExit } from "../hypervisor/exits";
-import type { Target, TargetStop } from "../hypervisor/target";
+import type { Target, TargetStop } from "../target/target";
 import type { CodeBreakpoints, HitDecision } from "./breakpoints";
 import type { DataBreakpoints } from "./data_breakpoints";
 import type { ExceptionBreakpoints } from "./exception_filters";
@@ -8,7 +8,6 @@ import { insnAt } from "./insn_kind";
 import type { LineMap, SourceLine } from "./line_table";
 import { stackPointer, trapReturn, unwind } from "./stack";
 import type { SymbolTable } from "./symbols";
-import { vmmOf } from "./vmm";
 
 export type StepKind = "continue" | "stepIn" | "next" | "stepOut";
 export type Granularity = "instruction" | "line" | "statement";
@@ -101,7 +100,7 @@ export class RunControl {
     const { target } = this.host;
     const byLine = granularity !== "instruction" && !this.host.lines.empty;
     target.onTrap = (cause) => this.host.exceptions.wants(cause);
-    vmmOf(target)?.setExitFilter(this.host.exceptions.exits.predicate(() => this.host.env()));
+    target.vmm?.setExitFilter(this.host.exceptions.exits.predicate(() => this.host.env()));
     const plan = this.plan(kind, byLine);
     const started = now();
     const startInstret = target.instret;
@@ -213,7 +212,7 @@ export class RunControl {
           returnTo = { pc: pc + BigInt(insn.length), sp: stackPointer(target) };
           continue;
         }
-        const vmm = intoExits ? vmmOf(target) : undefined;
+        const vmm = intoExits ? target.vmm : undefined;
         const seqBefore = vmm?.lastExitSeq ?? 0;
         const r = target.step();
         const exited = vmm && vmm.lastExitSeq > seqBefore ? vmm.exits({ afterSeq: seqBefore }).exits.find((e) => e.pc === pc) : undefined;
@@ -256,7 +255,7 @@ export class RunControl {
         return { done: true, stop: { reason: "data breakpoint", description: `Data breakpoint: ${what}`, text: what, hitBreakpointIds: d.ids } };
       }
       case "trap": {
-        const exit = vmmOf(this.host.target)?.stoppedExit;
+        const exit = this.host.target.vmm?.stoppedExit;
         if (exit) {
           const d = this.host.exceptions.exits.takeHit();
           this.log(d);

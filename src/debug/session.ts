@@ -14,7 +14,7 @@ import {
   Thread,
 } from "@vscode/debugadapter";
 import type { DebugProtocol } from "@vscode/debugprotocol";
-import type { TargetStop } from "../hypervisor/target";
+import type { TargetStop } from "../target/target";
 import { causeName } from "../isa/causes";
 import { CodeBreakpoints } from "./breakpoints";
 import { DataBreakpoints } from "./data_breakpoints";
@@ -31,7 +31,6 @@ import { HELP, Repl, complete } from "./repl";
 import { RunControl, type Granularity, type RunHost, type StepKind, type Stop } from "./run_control";
 import { unwind } from "./stack";
 import { UartConsole } from "./uart_console";
-import { vmmOf } from "./vmm";
 import { disassemble } from "../asm/disasm";
 import type { VmExit } from "../hypervisor/exits";
 import { Variables, formatValue } from "./variables";
@@ -495,7 +494,7 @@ export class HyperstepSession extends LoggingDebugSession {
 
   /** The frame "inside the VMM" above the guest's: its source is the exit's narrative (a generated, read-only document). */
   private vmmFrame(program: Program, exit: VmExit): DebugProtocol.StackFrame {
-    const text = vmmOf(program.target)?.narrate(exit.seq) ?? `VM exit #${exit.seq}: no longer in the exit log\n`;
+    const text = program.target.vmm?.narrate(exit.seq) ?? `VM exit #${exit.seq}: no longer in the exit log\n`;
     const ref = program.generatedSource(`vm-exit-${exit.seq}.vmm`, text);
     const insn = exit.instruction ? disassemble(exit.instruction.bits, exit.pc).text.replace(/\t/g, " ") : exit.reason;
     return {

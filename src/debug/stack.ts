@@ -1,4 +1,4 @@
-import type { Target } from "../hypervisor/target";
+import type { Target } from "../target/target";
 import { isReturnSite } from "./insn_kind";
 import type { SymbolTable } from "./symbols";
 

@@ -1,4 +1,4 @@
-import type { TargetSymbol } from "../hypervisor/target";
+import type { TargetSymbol } from "../target/target";
 
 /**
  * The program's symbols, sorted for nearest-symbol lookups. ELF mapping symbols (`$x`, `$d`,

@@ -1,5 +1,5 @@
 import type { DebugProtocol } from "@vscode/debugprotocol";
-import type { Target } from "../hypervisor/target";
+import type { Target } from "../target/target";
 import { csrByName, CSRS } from "../isa/csrs";
 import { CSR_FIELDS, formatField, summarize } from "../isa/csr_fields";
 import { assignExpr, evaluateExpr, evaluateFieldValue, ExprError, parseExpression, type Assigned, type ExprEnv } from "./expressions";

@@ -1,9 +1,4 @@
-import type { Target } from "../hypervisor/target";
-import { VmTarget } from "../hypervisor/vm_target";
+import { VMM_TECHNIQUES } from "../target/techniques";
 
-/** The VMM behind a target, when its technique has one (trap-and-emulate); undefined under native. */
-export function vmmOf(target: Target): VmTarget | undefined {
-  return target instanceof VmTarget ? target : undefined;
-}
-
-export const NO_VMM = "no VMM: the guest runs natively (launch with \"technique\": \"trap-and-emulate\" or \"hardware-assisted\" to see exits)";
+/** What the VMM commands and panels say when the guest runs natively. */
+export const NO_VMM = `no VMM: the guest runs natively (launch with "technique" ${VMM_TECHNIQUES.map((t) => `"${t}"`).join(" or ")} to see exits)`;

@@ -1,7 +1,7 @@
 import type { Clint } from "../machine/devices/clint";
 import type { PlicState } from "../machine/devices/plic";
 import type { UartState } from "../machine/devices/uart16550";
-import type { DeviceNode, DeviceState } from "./inspect";
+import type { DeviceNode, DeviceState } from "../target/inspect";
 
 /**
  * The `virt` board's device models as the Devices view shows them: registers with their decoded

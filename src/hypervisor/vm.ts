@@ -1,19 +1,18 @@
 import { Board, LoadError, RAM_BASE, type LoadableProgram, type StopReason } from "../machine/board";
-import type { ByteSink, ByteSource } from "../machine/device";
-import { pendingInterrupt, wakeable, enterTrap } from "../machine/hart/trap";
+import type { ByteSink, ByteSource, HaltHow } from "../machine/device";
+import { pendingInterrupt, wakeable } from "../machine/hart/trap";
 import { CSR } from "../isa/csrs";
-import { causeName } from "../isa/causes";
 import { SEED_COSTS, exitCost, type CostModel } from "./cost_model";
 import { GuestDevices, guestRamWindow } from "./devices/guest_devices";
+import { injectInterrupt } from "./emulate/inject";
 import { EXIT_REASON_IDS, ExitLog, ExitRecord, type ExitDetails, type ExitInstruction, type ExitNarrative, type ExitReason, type VmExit } from "./exits";
-import { Acc, guestDataPriv, guestTranslates, walkGuest, type GuestMemory, type GuestTranslation } from "./guest_walk";
-import { GStageTable } from "./g_stage";
-import { P2m } from "./p2m";
+import { Acc, guestDataPriv, guestTranslates, walkGuest, type GuestMemory, type GuestTranslation } from "./mm/guest_walk";
+import { P2m } from "./mm/p2m";
+import { ShadowMmu, type ShadowContext, type ShadowRoot } from "./mm/shadow_paging";
 import type { SbiPlatform } from "./sbi";
-import { ShadowMmu, type ShadowContext, type ShadowEntry, type ShadowRoot } from "./shadow_paging";
-import { deliveredByHardware, enterVirtualized, handleVirtualizedExit, leaveVirtualized } from "./techniques/hardware_assisted";
-import { handleExit } from "./techniques/trap_and_emulate";
+import type { Technique, TechniqueSpec } from "./techniques/technique";
 import { Vcpu } from "./vcpu";
+import { VcpuTimer } from "./vcpu_timer";
 
 /**
  * Sensitive instructions that the simulated hardware may be told to execute in U-mode without
@@ -27,9 +26,6 @@ import { Vcpu } from "./vcpu";
 export type NonTrappingSensitive = "sstatus-read" | "sstatus-write";
 export const NON_TRAPPING_SENSITIVE: readonly NonTrappingSensitive[] = ["sstatus-read", "sstatus-write"];
 
-/** The techniques a `Vm` implements (native needs no VMM). */
-export type VmTechnique = "trap-and-emulate" | "hardware-assisted";
-
 /**
  * Where the guest starts: in M-mode at its entry, as on the bare `virt` board ("machine"), or in
  * S-mode with the VMM as its SBI firmware ("supervisor"), as a kernel starts behind OpenSBI.
@@ -38,8 +34,8 @@ export type GuestBoot = "machine" | "supervisor";
 export const GUEST_BOOTS: readonly GuestBoot[] = ["machine", "supervisor"];
 
 export interface VmOptions {
-  /** Default trap-and-emulate. */
-  technique?: VmTechnique;
+  /** How the VMM runs the guest (techniques/). */
+  technique: TechniqueSpec;
   boot?: GuestBoot;
   /** Guest RAM at GPA 0x8000_0000; default 128 MiB. */
   memoryBytes?: number;
@@ -62,24 +58,26 @@ export class VmOptionsError extends Error {
   override readonly name = "VmOptionsError";
 }
 
-const INTERRUPT = 1n << 63n;
 const MTIP = 1 << 7;
-const MSIP = 1 << 3;
 const STIP = 1 << 5;
+
+/**
+ * Guest steps in a row that deliver traps without retiring an instruction, after which a run stops
+ * as a trap loop: a guest whose trap handler itself faults (the machine's own watchdog, board.ts).
+ */
+const TRAP_LOOP_STEPS = 4096;
 
 /** Where the VMM's memory starts in the host: the shadow pool, below guest RAM. */
 export const VMM_BASE = RAM_BASE;
 
 /**
- * One virtual machine: the VMM's state for one guest, under trap-and-emulate (shadow page tables) or
- * hardware assistance (the H extension and a G-stage table).
+ * One virtual machine: the VMM's state for one guest, and the run loop that enters it.
  *
  * The host `Board` is the machine: one hart, RAM, nothing else. Host RAM holds the VMM's shadow-table
- * pool first, then (hardware-assisted) the G-stage pool, then guest RAM (GPA 0x8000_0000 → HPA
- * 0x8000_0000 + the pools). Under trap-and-emulate the guest runs in host U-mode with satp on a
- * shadow root; under hardware assistance its S- and U-mode run in VS/VU (techniques/hardware_assisted.ts)
- * and its M-mode as under trap-and-emulate. Every trap the VMM must see ends `board.run` through the
- * hart's trap hook, the technique handles it, and the next `board.run` is the VM entry.
+ * pool first, then the technique's own pool (hardware assistance: the G-stage table), then guest RAM
+ * (GPA 0x8000_0000 → HPA 0x8000_0000 + the pools). The technique (techniques/) decides how the guest
+ * runs on the hart; every trap the VMM must see ends `board.run` through the hart's trap hook, the
+ * technique handles it, and the next `board.run` is the VM entry.
  *
  * `run(budget)` counts what the guest sees: instructions it retires and traps it takes, exactly as
  * the native board counts them, so stepping is the same under every technique.
@@ -89,17 +87,16 @@ export class Vm implements GuestMemory {
   readonly vcpu: Vcpu;
   readonly p2m = new P2m();
   readonly devices: GuestDevices;
+  readonly timer: VcpuTimer;
   readonly shadow: ShadowMmu;
+  readonly technique: Technique;
   readonly log: ExitLog;
   readonly costs: CostModel;
   readonly nonTrapping: ReadonlySet<NonTrappingSensitive>;
   readonly guestRamBase = RAM_BASE;
   readonly guestRamSize: number;
   readonly guestRamHpa: number;
-  readonly technique: VmTechnique;
   readonly boot: GuestBoot;
-  /** The VMM's G-stage table (GPA → HPA): under hardware assistance only. */
-  readonly gStage: GStageTable | undefined;
   /** The firmware calls of a guest that boots in S-mode (sbi.ts). */
   readonly sbiPlatform: SbiPlatform;
   /** Guest instructions the VMM retired by emulating them (the host hart retired the rest). */
@@ -108,34 +105,20 @@ export class Vm implements GuestMemory {
   exitFilter: ((exit: VmExit) => boolean) | undefined;
   /** The exit that stopped the last run, when `exitFilter` asked to stop. */
   stoppedExit: VmExit | undefined;
-  private halted: { code: number; how: "finisher" | "htif" | "sbi" } | undefined;
+  private halted: { code: number; how: HaltHow } | undefined;
   private pendingStop: StopReason | undefined;
-  private hostSatp = -1n;
-  /** A shadow entry mapped for the next VM entry's single instruction only (stepOnce). */
-  private oneShot: ShadowEntry | undefined;
-  /** The next VM entry runs one instruction by trap-and-emulate, under hardware assistance too (emulateNext). */
-  private deprivilegeNext = false;
-  /** The G stage grants what the guest's PMP grants S/U-mode (hardware assistance; hardware_assisted.ts). */
-  gStageFollowsPmp = false;
-  /** The virtual CLINT's deadline (retired count, −1: none) and MTIP level, recomputed when it changes. */
-  private timerKnown = false;
-  private timerAt = -1;
-  private mtipLevel = false;
-  /**
-   * The vCPU's mip bit the virtual timer drives: MTIP, or STIP when the VMM is the guest's firmware
-   * (mie's enable bit sits at the same position).
-   */
-  readonly timerBit: number;
-  /** The last VM entry ran the guest in VS/VU-mode. */
-  private virtualized = false;
   /** The last run stopped on its budget, perhaps in the middle of a translated block. */
   private resumeMidBlock = false;
+  /** The hart's mode at the last VM entry (prv, plus 4 in VS/VU-mode). */
+  private entryMode = -1;
   /** Traps the hart delivered to the guest's VS-mode handlers without an exit, since the VM was made. */
   private trapsInGuest = 0;
+  /** Guest steps in a row that delivered traps without retiring an instruction (TRAP_LOOP_STEPS). */
+  private trapsInARow = 0;
   /** Each reason's modelled cost, looked up once (every exit needs it). */
   private readonly costOf: ReadonlyMap<ExitReason, number>;
 
-  constructor(opts: VmOptions = {}) {
+  constructor(opts: VmOptions) {
     const memory = opts.memoryBytes ?? 128 * 1024 * 1024;
     const pool = opts.shadowPoolBytes ?? 8 * 1024 * 1024;
     if (!Number.isSafeInteger(pool) || pool < 16 * 4096 || pool % 4096 !== 0) {
@@ -145,15 +128,12 @@ export class Vm implements GuestMemory {
     if (!Number.isSafeInteger(maxRoots) || maxRoots < 2 || maxRoots > 4096) {
       throw new VmOptionsError(`maxShadowRoots must be an integer from 2 to 4096, not ${maxRoots}`);
     }
-    this.technique = opts.technique ?? "trap-and-emulate";
+    const spec = opts.technique;
     this.boot = opts.boot ?? "machine";
-    const hardware = this.technique === "hardware-assisted";
-    // 4 KiB G-stage leaves: one table page per 2 MiB of guest RAM, plus the 16 KiB root (and its
-    // alignment) and the middle level.
-    const gPool = hardware ? (Math.ceil(memory / (2 << 20)) + 16) * 4096 : 0;
-    this.board = new Board({ memoryBytes: pool + gPool + memory, instructionsPerTick: opts.instructionsPerTick, hypervisorExtension: hardware });
+    const techniquePool = spec.poolBytes(memory);
+    this.board = new Board({ memoryBytes: pool + techniquePool + memory, instructionsPerTick: opts.instructionsPerTick, hypervisorExtension: spec.hypervisorExtension });
     this.guestRamSize = memory;
-    this.guestRamHpa = VMM_BASE + pool + gPool;
+    this.guestRamHpa = VMM_BASE + pool + techniquePool;
     this.p2m.add({ gpa: this.guestRamBase, hpa: this.guestRamHpa, size: memory, kind: "ram" });
     this.vcpu = new Vcpu(0);
     this.costs = opts.costs ?? { ...SEED_COSTS };
@@ -162,41 +142,38 @@ export class Vm implements GuestMemory {
     this.log = new ExitLog(opts.exitLogCapacity);
     const hart = this.board.hart;
     this.shadow = new ShadowMmu(this.board.ram, VMM_BASE, pool / 4096, maxRoots, hart.tlb);
-    if (hardware) {
-      this.gStage = new GStageTable(this.board.ram, VMM_BASE + pool, gPool / 4096);
-      this.gStage.build(this.p2m.regions());
-    }
     const window = guestRamWindow(this.board.ram, this.guestRamBase, this.guestRamHpa, memory);
     const v = this.vcpu.state;
+    const halt = (code: number, how: HaltHow) => {
+      this.halted = { code, how };
+      // HTIF halts on a store the hart itself performs: end the entry right after it, as natively.
+      this.board.halt(code, how);
+    };
     this.devices = new GuestDevices(window, {
       retired: () => this.retired,
       linesChanged: () => {
-        this.timerKnown = false;
-        this.syncClintLines();
+        this.timer.changed();
+        this.timer.sync();
       },
       setMipLine: (bit, level) => {
         v.mipHw = level ? v.mipHw | (1 << bit) : v.mipHw & ~(1 << bit);
       },
-      halt: (code, how) => {
-        this.halted = { code, how };
-      },
+      halt,
       watchGuestWrites: (gpa, len, cb) => this.board.watchWrites(gpa - this.guestRamBase + this.guestRamHpa, len,
         (hpa, value, width) => cb(hpa - this.guestRamHpa + this.guestRamBase, value, width)),
       ramWritten: (gpa, len) => this.board.bus.noteRamWrite(gpa - this.guestRamBase + this.guestRamHpa, len),
     }, { instructionsPerTick: opts.instructionsPerTick ?? 100, uartOut: opts.uartOut, uartIn: opts.uartIn, tohost: opts.tohost, fromhost: opts.fromhost });
     v.time = this.devices.clint;
-    this.timerBit = this.boot === "supervisor" ? STIP : MTIP;
+    this.timer = new VcpuTimer(this.devices.clint, v, this.boot === "supervisor" ? STIP : MTIP, () => this.retired);
     const out = opts.uartOut ?? { write: () => {} };
     this.sbiPlatform = {
       putchar: (b) => out.write(b),
       getchar: () => opts.uartIn?.read() ?? -1,
       setTimer: (t) => {
         this.devices.clint.mtimecmp = t;
-        this.timerKnown = false;
+        this.timer.changed();
       },
-      shutdown: (code) => {
-        this.halted = { code, how: "sbi" };
-      },
+      shutdown: (code) => halt(code, "sbi"),
       readGuest: (gpa, n) => this.readGuestPhysical(gpa, n),
     };
     // Every trap the guest takes is an exit, except those the hart delivers to VS-mode itself, which
@@ -206,6 +183,7 @@ export class Vm implements GuestMemory {
       this.trapsInGuest++;
       return false;
     };
+    this.technique = spec.create(this, VMM_BASE + pool, techniquePool);
   }
 
   /** Guest instructions retired: by the host hart (running the guest) plus by the VMM's emulation. */
@@ -242,28 +220,22 @@ export class Vm implements GuestMemory {
     // host RAM at all; which pages the guest reaches is then decided by the shadow tables alone.
     hart.writeCsr(CSR.pmpaddr0, -1n);
     hart.writeCsr(CSR.pmpcfg0, 0x1fn);
-    // The counters are the guest's (its retired instructions and virtual time), never the host's:
-    // mcounteren lets VS/VU-mode reach hcounteren, which is 0, so its counter reads are virtual-
-    // instruction exits; in host U-mode scounteren = 0 still traps them as illegal instructions.
-    if (this.technique === "hardware-assisted") hart.writeCsr(CSR.mcounteren, 7n);
     const v = this.vcpu.state;
     v.reset(program.entry);
     if (this.boot === "supervisor") this.bootSupervisor();
     this.devices.clint.reset();
-    this.timerKnown = false;
+    this.timer.changed();
     this.emulatedRetired = 0;
     this.shadow.reset();
+    this.technique.reset();
     this.log.clear();
     this.halted = undefined;
     this.pendingStop = undefined;
     this.stoppedExit = undefined;
-    this.hostSatp = -1n;
-    this.oneShot = undefined;
-    this.deprivilegeNext = false;
-    this.gStageFollowsPmp = false;
-    this.virtualized = false;
     this.resumeMidBlock = false;
-    this.syncClintLines();
+    this.entryMode = -1;
+    this.trapsInARow = 0;
+    this.timer.sync();
   }
 
   /**
@@ -291,6 +263,8 @@ export class Vm implements GuestMemory {
   run(budget: number): StopReason {
     const v = this.vcpu.state;
     const hart = this.board.hart;
+    const technique = this.technique;
+    const timer = this.timer;
     let left = budget;
     let first = true;
     this.stoppedExit = undefined;
@@ -303,20 +277,24 @@ export class Vm implements GuestMemory {
         return stop;
       }
       if (this.halted) return { kind: "halt", code: this.halted.code, how: this.halted.how };
+      if (this.trapsInARow >= TRAP_LOOP_STEPS) {
+        this.trapsInARow = 0;
+        return { kind: "trap-loop", pc: v.pc };
+      }
       if (left <= 0) return { kind: "budget" };
-      this.syncClintLines();
+      timer.sync();
       if (v.waiting) {
         if (!wakeable(v)) {
-          if ((v.mie & this.timerBit) === 0 || !this.devices.clint.canFire()) return { kind: "idle" };
+          if (!timer.canWake()) return { kind: "idle" };
           this.devices.clint.warpToDeadline();
         }
         v.waiting = false;
       }
       const irq = pendingInterrupt(v);
-      const hardware = this.technique === "hardware-assisted" && v.prv !== 3 && !this.deprivilegeNext;
-      if (irq >= 0 && !(hardware && deliveredByHardware(v, irq))) {
-        this.injectInterrupt(irq);
-        if (this.deprivilegeNext) this.endDeprivileged();
+      if (irq >= 0 && !technique.deliversInterrupt(irq)) {
+        injectInterrupt(this, irq);
+        technique.stepped(true);
+        this.trapsInARow++;
         left--;
         first = false;
         continue;
@@ -324,42 +302,37 @@ export class Vm implements GuestMemory {
       if (hart.breakpoints.size > 0 && !first && hart.breakpoints.has(v.pc)) return { kind: "breakpoint", pc: v.pc };
       // A run that resumes where the last one ran out of budget continues inside its block; told it
       // was a jump target, the translator would seed new block entries in the middle of hot loops.
-      const midBlock = this.resumeMidBlock && hart.midBlock && hart.pcNum === v.pcNum && this.virtualized === hardware;
-      if (hardware) enterVirtualized(this);
-      else this.enterGuest();
-      hart.midBlock = midBlock;
-      this.virtualized = hardware;
-      let slice = left;
-      const deadline = this.timerAt >= 0 && this.retired < this.timerAt ? this.timerAt : -1;
+      const resumable = this.resumeMidBlock && hart.midBlock && hart.pcNum === v.pcNum;
+      let slice = Math.min(left, technique.enter());
+      const mode = hart.prv + (hart.virt ? 4 : 0);
+      hart.midBlock = resumable && mode === this.entryMode;
+      this.entryMode = mode;
+      const deadline = timer.deadline();
       if (deadline >= 0) slice = Math.min(slice, deadline - this.retired);
-      const oneShot = this.oneShot;
-      const deprivileged = this.deprivilegeNext;
-      if (oneShot || deprivileged) slice = Math.min(slice, 1);
       const leftBefore = left;
-      const before = hart.retired;
+      const retiredBefore = this.retired;
       const trapsBefore = this.trapsInGuest;
       const r = this.board.run(slice);
-      if (oneShot) {
-        this.shadow.remove(oneShot);
-        this.oneShot = undefined;
-      }
-      left -= hart.retired - before;
+      left -= this.retired - retiredBefore + this.trapsInGuest - trapsBefore;
       first = false;
       this.resumeMidBlock = r.kind === "budget";
-      left -= this.trapsInGuest - trapsBefore;
-      if (hardware) leaveVirtualized(this);
+      technique.leave();
       if (r.kind === "trap") {
         v.pc = r.pc;
-        left -= hardware ? handleVirtualizedExit(this, r.cause, r.tval) : handleExit(this, r.cause, r.tval);
+        left -= technique.handleExit(r.cause, r.tval);
       } else {
         v.pc = hart.pc;
         if (r.kind === "watchpoint") return { ...r, pc: v.pc, pa: r.pa - this.guestRamHpa + this.guestRamBase };
-        if (r.kind !== "budget") return r; // breakpoint: the pc is the guest's
-        if (deadline >= 0 && this.retired >= deadline) this.timerExit();
+        // A halt (HTIF) comes round the loop; a breakpoint's or a trap loop's pc is the guest's.
+        if (r.kind === "breakpoint" || r.kind === "trap-loop") return r;
+        if (r.kind === "budget" && deadline >= 0 && this.retired >= deadline) timer.expired(this);
       }
-      // A trap-and-emulated instruction (emulateNext) lasts through its hidden faults, until it
-      // retires or traps.
-      if (deprivileged && left < leftBefore) this.endDeprivileged();
+      const steps = leftBefore - left;
+      if (steps > 0) {
+        technique.stepped(false);
+        const retired = this.retired - retiredBefore;
+        this.trapsInARow = retired > 0 ? steps - retired : this.trapsInARow + steps;
+      }
     }
   }
 
@@ -397,8 +370,7 @@ export class Vm implements GuestMemory {
 
   /** How the instruction being emulated reached the VMM, for the narratives. */
   get trappedHow(): string {
-    if (!this.virtualized) return "illegal in host U-mode";
-    return this.vcpu.state.prv === 1 ? "trapped out of VS-mode" : "trapped out of VU-mode";
+    return this.technique.trappedHow;
   }
 
   /** Keeps the vCPU's counters on guest time before CSR emulation reads them. */
@@ -430,25 +402,9 @@ export class Vm implements GuestMemory {
     return walkGuest(v, this, va, acc, priv, setAccessed);
   }
 
-  /**
-   * The bits of the instruction that trapped at the guest's pc. The hart's TLB still holds the
-   * shadow translation it fetched through, so this is one probe, not a guest walk, on every exit.
-   */
+  /** The bits of the instruction that trapped at the guest's pc. */
   trappedInstruction(): number | undefined {
-    const pc = this.vcpu.state.pcNum;
-    const off = pc & 4095;
-    const root = this.shadow.current;
-    if (root && !this.virtualized && !Number.isNaN(pc) && off <= 4092) {
-      const tlb = this.board.hart.tlb;
-      const slot = tlb.lookup(Math.floor(pc / 4096) & 0x7ffffff, root.hostAsid);
-      const at = slot < 0 ? -1 : tlb.ppn[slot] * 4096 + off;
-      if (at >= 0 && this.board.ram.contains(at, 4)) {
-        const view = this.board.ram.view;
-        const low = view.getUint16(at - this.board.ram.base, true);
-        return (low & 3) !== 3 ? low : view.getUint32(at - this.board.ram.base, true);
-      }
-    }
-    return this.fetchGuestInstruction(this.vcpu.state.pc);
+    return this.technique.trappedInstruction();
   }
 
   /** The guest's instruction bits at its pc (through its own translation), or undefined. */
@@ -490,113 +446,23 @@ export class Vm implements GuestMemory {
     return this.devices.bus.readBytes(gpa, length);
   }
 
-  // ---- entry and virtual interrupts ----
-
-  /** VM entry: host U-mode at the guest's pc, on the shadow root of the guest's current context. */
-  private enterGuest(): void {
-    const hart = this.board.hart;
-    const root = this.shadow.rootFor(this.context());
-    if (root.satp !== this.hostSatp) {
-      hart.writeCsr(CSR.satp, root.satp);
-      this.hostSatp = root.satp;
-    }
-    if (this.virtualized) {
-      // Back from VS/VU-mode: the mode change must drop the caches that depended on it.
-      hart.setMode(0, false);
-    } else {
-      // Not `hart.priv = 0`, which flushes the software TLB: the host hart leaves U-mode only by the
-      // trap that ended the last run (or a reset), and both flushed it; the VMM does not access memory
-      // through the hart, so nothing has filled it since.
-      hart.prv = 0;
-    }
-    // The pc setter's work without its bigint round trip (hart.ts keeps the pc as a number).
-    const v = this.vcpu.state;
-    hart.pcNum = v.pcNum;
-    hart.wildPc = v.wildPc;
+  /**
+   * The guest fenced its address translation (an emulated sfence.vma for this VPN and ASID, −1: all):
+   * the shadow entries its page-table writes made stale go, and whatever the technique caches.
+   */
+  fenceGuest(vpn: number, asid: number): { invalidated: number; hardware: string | undefined } {
+    return { invalidated: this.shadow.sfence(vpn, asid), hardware: this.technique.fenced(vpn, asid) };
   }
 
-  /**
-   * Runs the next VM entry for one instruction only, with `e` mapped; then takes `e` down again (a
-   * fetch from a page whose every fetch the VMM must check).
-   */
-  stepOnce(e: ShadowEntry): void {
-    this.oneShot = e;
-  }
-
-  /**
-   * Runs the next VM entry's one instruction by trap-and-emulate, whatever the technique: under
-   * hardware assistance, for an access the G stage cannot decide (the guest's PMP covers its page in
-   * part), as shadow paging checks the guest's PMP on every access.
-   */
-  emulateNext(): void {
-    this.deprivilegeNext = true;
-  }
-
-  /**
-   * Back to the technique's own way of running the guest. Under hardware assistance the guest's S/U
-   * code changes its page tables in VS/VU-mode, unseen: the shadow entries made for one instruction
-   * must not outlive it.
-   */
-  private endDeprivileged(): void {
-    this.deprivilegeNext = false;
+  /** The guest's PMP changed: shadow entries were derived under the old one. Returns what the VMM did. */
+  guestPmpChanged(): string {
     this.shadow.reset();
-  }
-
-  /** The guest's PMP changed: shadow entries were derived under the old one, and the G stage follows it. */
-  guestPmpChanged(): void {
-    this.shadow.reset();
-    this.gStageFollowsPmp = false;
+    const more = this.technique.pmpChanged();
+    return `all shadow tables dropped${more ? `; ${more}` : ""}`;
   }
 
   /** The shadow root the guest runs on now. */
   currentRoot(): ShadowRoot {
     return this.shadow.rootFor(this.context());
   }
-
-  private syncClintLines(): void {
-    const v = this.vcpu.state;
-    const c = this.devices.clint;
-    if (!this.timerKnown) {
-      this.timerAt = c.deadline();
-      this.mtipLevel = c.mtip();
-      this.timerKnown = true;
-    }
-    const timer = this.timerBit;
-    let hw = v.mipHw & ~(timer | MSIP);
-    if (this.timerAt >= 0 ? this.retired >= this.timerAt : this.mtipLevel) hw |= timer;
-    if (c.msip) hw |= MSIP;
-    v.mipHw = hw;
-  }
-
-  private timerExit(): void {
-    this.syncClintLines();
-    const deliverable = pendingInterrupt(this.vcpu.state) >= 0;
-    const mtimecmp = this.devices.clint.mtimecmp;
-    const line = this.timerBit === MTIP ? "MTIP" : "STIP";
-    this.record("timer", undefined, { device: "clint", register: "mtimecmp", value: mtimecmp }, () => ({
-      action: `mtime reached mtimecmp (0x${mtimecmp.toString(16)}): raised the guest's ${line}${deliverable ? "" : "; the guest has it masked, so nothing is delivered yet"}`,
-      steps: [{ phase: "device", text: `virtual CLINT: mtime ≥ mtimecmp, ${line} rises`, before: 0n, after: 1n }],
-    }));
-  }
-
-  private injectInterrupt(irq: number): void {
-    const v = this.vcpu.state;
-    const pc = v.pc, priv = v.prv;
-    const cause = INTERRUPT | BigInt(irq);
-    const mstatusBefore = v.mstatus, mip = v.mipSw | v.mipHw, mie = v.mie;
-    enterTrap(v, cause, 0n);
-    v.sliceTraps = 0;
-    const to = v.prv, toPc = v.pc, mstatusAfter = v.mstatus;
-    this.record("virtual-interrupt", undefined, { cause, causeName: causeName(cause), toPriv: to, toPc }, () => ({
-      action: `injected ${causeName(cause)} into the guest: ${PRIV[priv]} → ${PRIV[to]}, handler 0x${toPc.toString(16)}`,
-      steps: [
-        { phase: "check", text: `pending & enabled: mip 0x${mip.toString(16)}, mie 0x${mie.toString(16)}` },
-        { phase: "inject", text: `${to === 3 ? "mepc" : "sepc"} ← interrupted pc`, after: pc },
-        { phase: "vcpu", text: "mstatus (xPIE ← xIE, xIE ← 0, xPP ← old mode)", before: BigInt(mstatusBefore), after: BigInt(mstatusAfter) },
-        { phase: "resume", text: `resume the guest at its handler in ${PRIV[to]}-mode`, after: toPc },
-      ],
-    }), pc, priv);
-  }
 }
-
-export const PRIV: Record<number, string> = { 0: "U", 1: "S", 2: "?", 3: "M" };

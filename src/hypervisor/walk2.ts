@@ -1,4 +1,4 @@
-import { pteFlags } from "./page_tables";
+import { pteFlags } from "./mm/page_tables";
 
 /**
  * The two-stage walk of one guest-virtual address (REPL `walk2 <gva>`), as the H extension's hardware

@@ -1,5 +1,5 @@
 import { Bus } from "./bus";
-import type { HaltSink, IrqLine, MmioDevice } from "./device";
+import type { HaltHow, HaltSink, IrqLine, MmioDevice } from "./device";
 import { Clint } from "./devices/clint";
 import { Hart } from "./hart/hart";
 import { ramWritten } from "./hart/mem";
@@ -47,6 +47,13 @@ const MTIP = 1 << 7;
 const MSIP = 1 << 3;
 const MTIE = 1 << 7;
 const INTERRUPT = 1n << 63n;
+/**
+ * Trap entries in a row without a retired instruction after which a run stops as a trap loop: a
+ * real handler retires instructions after at most a few nested traps, so this many means the
+ * handler itself traps (no trap vector, a fetch fault at mtvec, an illegal first instruction), and
+ * the guest would spin forever without a step of progress.
+ */
+export const TRAP_LOOP_STEPS = 4096;
 
 /**
  * One hart, RAM and the CLINT, with the run loop that keeps time and interrupts exact.
@@ -76,7 +83,9 @@ export class Board implements HaltSink {
   readonly bus: Bus;
   readonly hart: Hart;
   readonly clint: Clint;
-  private halted: { code: number; how: "finisher" | "htif" } | undefined;
+  private halted: { code: number; how: HaltHow } | undefined;
+  /** Traps in a row the hart took and delivered without retiring an instruction (TRAP_LOOP_STEPS). */
+  private trapsInARow = 0;
   private dirty = false;
 
   constructor(opts: BoardOptions = {}) {
@@ -114,7 +123,7 @@ export class Board implements HaltSink {
     };
   }
 
-  halt(code: number, how: "finisher" | "htif"): void {
+  halt(code: number, how: HaltHow): void {
     this.halted = { code, how };
     this.hart.yieldReq = true;
   }
@@ -147,6 +156,7 @@ export class Board implements HaltSink {
     this.clint.reset();
     this.hart.reset(program.entry);
     this.halted = undefined;
+    this.trapsInARow = 0;
     this.dirty = true;
     this.syncClintLines();
   }
@@ -172,6 +182,10 @@ export class Board implements HaltSink {
         h.pendingStop = undefined;
         return stop;
       }
+      if (this.trapsInARow >= TRAP_LOOP_STEPS) {
+        this.trapsInARow = 0;
+        return { kind: "trap-loop", pc: h.pc };
+      }
       if (left <= 0) return { kind: "budget" };
       this.syncClintLines();
       if (h.waiting) {
@@ -185,6 +199,7 @@ export class Board implements HaltSink {
         const irq = pendingInterrupt(h);
         if (irq >= 0) {
           enterTrap(h, INTERRUPT | BigInt(irq), 0n);
+          this.trapsInARow++;
           left--;
           first = false;
           continue;
@@ -204,7 +219,12 @@ export class Board implements HaltSink {
       const before = h.retired;
       runFast(h, slice);
       h.bpIgnore = false;
-      left -= h.retired - before + h.sliceTraps;
+      const retired = h.retired - before;
+      // Traps that end the run (a hook asked to stop) are not delivered here: a VMM sees them.
+      const stop = h.pendingStop as StopReason | undefined; // set by the run, which TypeScript cannot see
+      const delivered = h.sliceTraps - (stop?.kind === "trap" ? 1 : 0);
+      this.trapsInARow = retired > 0 ? delivered : this.trapsInARow + delivered;
+      left -= retired + h.sliceTraps;
       first = false;
     }
   }

@@ -27,8 +27,14 @@ export interface IrqLine {
  * HTIF) report through this, and the hart's run loop returns at the next instruction boundary.
  */
 export interface HaltSink {
-  halt(exitCode: number, how: "finisher" | "htif"): void;
+  halt(exitCode: number, how: HaltHow): void;
 }
+
+/**
+ * How a guest ended itself: the SiFive test finisher (or its reset request, which ends the run too:
+ * the board cannot reset), HTIF's tohost, or (under a VMM) an SBI shutdown call.
+ */
+export type HaltHow = "finisher" | "reset" | "htif" | "sbi";
 
 /** Where a UART's transmitted bytes go, and where its received bytes come from. */
 export interface ByteSink {

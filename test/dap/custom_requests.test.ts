@@ -64,7 +64,7 @@ test("hyperstep/exits says plainly that native has no VMM, and checks its argume
     await atSDone(dc);
     const body = (await dc.customRequest("hyperstep/exits", { count: 10, bins: 8 })).body as ExitsBody;
     assert.equal(body.available, false);
-    assert.equal(body.message, "no VMM: the native technique has no exits");
+    assert.match(body.message ?? "", /^no VMM: the guest runs natively/);
     assert.deepEqual(body.exits, []);
     assert.deepEqual(body.timeline.counts, [0, 0, 0, 0, 0, 0, 0, 0]);
     assert.ok(body.instret > 10);

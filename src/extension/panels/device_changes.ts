@@ -1,4 +1,4 @@
-import type { DeviceNode } from "../../hypervisor/inspect";
+import type { DeviceNode } from "../../target/inspect";
 import type { WireDevice } from "../../debug/custom_requests";
 
 /** A device tree node with what changed since the previous stop. */

@@ -1,12 +1,17 @@
 import { CSR } from "../../isa/csrs";
 import { csrWrite } from "../../machine/hart/csr";
-import type { Hart } from "../../machine/hart/hart";
+import { flushFast } from "../../machine/hart/mem";
 import { PSEUDO_READ, PSEUDO_WRITE } from "../../machine/hart/mmu";
 import { PmpAccess } from "../../machine/hart/pmp";
-import type { GStageRange, GStageRights, GStageTable } from "../g_stage";
-import { emulateAccess } from "../memory_exits";
+import { low32 } from "../../isa/u64";
+import { emulateAccess } from "../emulate/access";
+import { emulateEcall, emulateInstruction } from "../emulate/insn";
+import { reflect } from "../emulate/inject";
+import { GStageTable, type GStageRange, type GStageRights } from "../mm/g_stage";
 import type { Vm } from "../vm";
-import { handleExit, reflect } from "./trap_and_emulate";
+import { walk2, type Walk2Access } from "../walk2";
+import type { Technique, TechniqueSpec, TwoStageWalk, VmmTable } from "./technique";
+import { TrapAndEmulate } from "./trap_and_emulate";
 
 /**
  * Hardware assistance: the H extension (privileged spec 1.12, chapter 8) runs the guest's S- and
@@ -22,7 +27,7 @@ import { handleExit, reflect } from "./trap_and_emulate";
  *  - virtual-instruction exceptions: the counters (hcounteren = 0: time, cycle and instret are the
  *    guest's, not the host's) and wfi (hstatus.VTW = 1: the VMM advances virtual time);
  *  - whatever the guest sends to its own M-mode: ecall from S (an SBI call when it booted in S-mode,
- *    trap_and_emulate.ts), M-mode CSRs, and exceptions and interrupts it did not delegate.
+ *    emulate/insn.ts), M-mode CSRs, and exceptions and interrupts it did not delegate.
  * Guest M-mode code cannot run in VS-mode; it runs deprivileged by trap-and-emulate, on the shadow
  * root of the bare M context (a GPA → HPA map), as under that technique.
  */
@@ -34,145 +39,270 @@ const TRAP_CONTROLS = 0x700000; // mstatus.TVM TW TSR = hstatus.VTVM VTW VTSR (s
 const HSTATUS_VTW = 1 << 21;
 const VS_INTERRUPTS = S_INTERRUPTS << 1;
 
-/** VM entry into VS/VU-mode: load the vCPU's supervisor state into the hart's VS CSRs. */
-export function enterVirtualized(vm: Vm): void {
-  const hart = vm.board.hart;
-  const g = vm.gStage;
-  if (!g) throw new Error("a VM built for trap-and-emulate has no G-stage table to enter VS-mode with");
-  const v = vm.vcpu.state;
-  if (!vm.gStageFollowsPmp) followGuestPmp(vm, g);
-  hart.vsstatus = v.mstatus & S_STATUS;
-  hart.vstvec = v.stvec;
-  hart.vsepc = v.sepc;
-  hart.vscause = v.scause;
-  hart.vstval = v.stval;
-  hart.vsscratch = v.sscratch;
-  hart.vsatp = v.satp;
-  // scounteren and senvcfg have no VS copies: VS-mode reaches the real ones, so they are the guest's
-  // while it runs (as KVM swaps them), and never while the host runs guest M-mode code in U-mode.
-  hart.scounteren = v.scounteren;
-  hart.senvcfg = v.senvcfg;
-  hart.hedeleg = v.medeleg & HEDELEG_WRITABLE;
-  hart.hideleg = (v.mideleg & S_INTERRUPTS) << 1;
-  hart.mie = (hart.mie & ~VS_INTERRUPTS) | ((v.mie & S_INTERRUPTS) << 1);
-  // Pending supervisor interrupts (the guest's own SSIP, the devices' SEIP, STIP its M-mode set) are
-  // injected through hvip; the hart delivers the delegated ones when the guest enables them.
-  hart.hvip = ((v.mipSw | v.mipHw) & S_INTERRUPTS) << 1;
-  hart.hstatus = (hart.hstatus & ~TRAP_CONTROLS) | (v.mstatus & TRAP_CONTROLS & ~HSTATUS_VTW) | HSTATUS_VTW;
-  hart.hcounteren = 0n;
-  hart.hgatp = g.hgatp;
-  hart.pc = v.pc;
-  hart.setMode(v.prv, true);
-}
-
-/**
- * After the hart stops, for whatever reason: copy the VS CSRs back into the vCPU, which is what the
- * debugger, the emulation and the next entry read. A trap into the VMM left the guest's mode in
- * mstatus.MPP (with MPV); otherwise the guest is still in VS/VU, perhaps after a delegated trap.
- */
-export function leaveVirtualized(vm: Vm): void {
-  const hart = vm.board.hart;
-  const v = vm.vcpu.state;
-  v.prv = hart.virt ? hart.prv : (hart.mstatus >> 11) & 3;
-  v.mstatus = (v.mstatus & ~S_STATUS) | (hart.vsstatus & S_STATUS);
-  v.stvec = hart.vstvec;
-  v.sepc = hart.vsepc;
-  v.scause = hart.vscause;
-  v.stval = hart.vstval;
-  v.sscratch = hart.vsscratch;
-  if (hart.vsatp !== v.satp) csrWrite(v, CSR.satp, hart.vsatp);
-  v.scounteren = hart.scounteren;
-  v.senvcfg = hart.senvcfg;
-  hart.scounteren = 0n;
-  hart.senvcfg = 0n;
-  const delegated = hart.hideleg >> 1;
-  v.mie = (v.mie & ~delegated) | ((hart.mie & hart.hideleg) >> 1);
-  // Only SSIP is the guest's to write (through sip); STIP and SEIP are driven from outside.
-  v.mipSw = (v.mipSw & ~2) | ((hart.hvip >> 1) & 2);
-}
-
-/** True when the hart, not the VMM, will deliver interrupt `irq`: a supervisor one the guest delegated. */
-export function deliveredByHardware(v: Hart, irq: number): boolean {
-  return v.prv <= 1 && ((S_INTERRUPTS & v.mideleg) >> irq & 1) !== 0;
-}
-
-/** An exit from VS/VU-mode (a trap into host M-mode), after `leaveVirtualized`. Returns guest steps used. */
-export function handleVirtualizedExit(vm: Vm, cause: bigint, tval: bigint): number {
-  if (cause >> 63n !== 0n) return 0; // an interrupt the guest did not delegate: Vm.run injects it
-  const code = Number(cause);
-  switch (code) {
-    case 8: case 10:
-      return handleExit(vm, 8n, 0n);
-    case 20: case 21: case 23:
-      return guestPageFault(vm, code, tval, Number((vm.board.hart.mtval2 << 2n) | (tval & 3n)));
-    case 22:
-      return handleExit(vm, 2n, tval, "virtual-instruction");
-    case 2:
-      return handleExit(vm, 2n, tval);
-  }
-  // The hart's VS-stage walk, its alignment and breakpoint checks already decided: the guest's own.
-  return reflect(vm, "guest-exception", cause, tval, undefined, {}, () => "an exception the guest did not delegate to its S-mode");
-}
-
+const MSTATUS_SUM = 1 << 18;
+const MSTATUS_MXR = 1 << 19;
 const ACCESS = { 20: 2, 21: 0, 23: 1 } as const;
 const ACCESS_NAMES = ["read", "write", "execute"] as const;
 const ACCESS_FAULT = [5n, 7n, 1n];
 
-/**
- * The guest's PMP, in the G stage: the hart checks PMP against the host's entries only, so the VMM
- * grants each guest RAM page, in the G stage, what the guest's PMP grants S/U-mode on all of it.
- * Rebuilt whenever the guest changes its PMP (at the next entry into VS/VU-mode), then fenced
- * (hfence.gvma). A page the guest's PMP covers in part, or denies, is left out, or left without
- * what it denies: an access there is a guest-page fault, and the VMM decides it (guestPageFault).
- */
-function followGuestPmp(vm: Vm, g: GStageTable): void {
-  const pmp = vm.vcpu.state.pmp;
-  const ranges: GStageRange[] = [];
-  const limited: { gpa: number; rights: GStageRights }[] = [];
-  for (const region of vm.p2m.regions()) {
-    for (let off = 0; off < region.size; off += 4096) {
-      const gpa = region.gpa + off;
-      const r = pmp.check(gpa, 4096, PmpAccess.R, 1);
-      // W without R cannot be expressed in a PTE: such a page's stores are decided by the VMM too.
-      const rights = { r, w: r && pmp.check(gpa, 4096, PmpAccess.W, 1), x: pmp.check(gpa, 4096, PmpAccess.X, 1) };
-      if (!rights.r && !rights.x) continue;
-      const last = ranges[ranges.length - 1];
-      if (last && last.gpa + last.size === gpa && last.hpa + last.size === region.hpa + off) last.size += 4096;
-      else ranges.push({ gpa, hpa: region.hpa + off, size: 4096 });
-      if (!(rights.r && rights.w && rights.x)) limited.push({ gpa, rights });
-    }
+export class HardwareAssisted implements Technique {
+  /** The VMM's G-stage table (GPA → HPA). */
+  readonly gStage: GStageTable;
+  /** Guest M-mode code, and single instructions the G stage cannot decide, run by trap-and-emulate. */
+  private readonly deprivileged: TrapAndEmulate;
+  /** The current (or last) entry ran the guest in VS/VU-mode, not deprivileged. */
+  private virtualized = false;
+  /** The G stage grants what the guest's PMP grants S/U-mode (followGuestPmp). */
+  private followsPmp = false;
+  /** The next entry runs one instruction by trap-and-emulate (guestPageFault). */
+  private emulateNext = false;
+
+  constructor(private readonly vm: Vm, poolBase: number, poolBytes: number) {
+    this.gStage = new GStageTable(vm.board.ram, poolBase, poolBytes / 4096);
+    this.gStage.build(vm.p2m.regions());
+    this.deprivileged = new TrapAndEmulate(vm);
   }
-  g.build(ranges);
-  for (const { gpa, rights } of limited) g.protect(gpa, rights);
-  vm.board.hart.tlb.flush(-1, -1, g.vmid);
-  vm.gStageFollowsPmp = true;
+
+  reset(): void {
+    // The counters are the guest's (its retired instructions and virtual time), never the host's:
+    // mcounteren lets VS/VU-mode reach hcounteren, which is 0, so its counter reads are virtual-
+    // instruction exits; in host U-mode scounteren = 0 still traps them as illegal instructions.
+    this.vm.board.hart.writeCsr(CSR.mcounteren, 7n);
+    this.deprivileged.reset();
+    this.virtualized = false;
+    this.followsPmp = false;
+    this.emulateNext = false;
+  }
+
+  enter(): number {
+    const wasVirtualized = this.virtualized;
+    this.virtualized = this.vm.vcpu.state.prv !== 3 && !this.emulateNext;
+    if (!this.virtualized) {
+      const steps = this.deprivileged.enterFrom(wasVirtualized);
+      return this.emulateNext ? 1 : steps;
+    }
+    this.enterVirtualized();
+    return Infinity;
+  }
+
+  leave(): void {
+    if (this.virtualized) this.leaveVirtualized();
+    else this.deprivileged.leave();
+  }
+
+  handleExit(cause: bigint, tval: bigint): number {
+    return this.virtualized ? this.virtualizedExit(cause, tval) : this.deprivileged.handleExit(cause, tval);
+  }
+
+  /**
+   * A trap-and-emulated instruction (guestPageFault) lasts through its hidden faults, until it
+   * retires or traps, or an interrupt comes first. Its shadow entries go with it, because the
+   * guest's S/U code changes its page tables in VS/VU-mode, unseen.
+   */
+  stepped(byInterrupt: boolean): void {
+    if (!this.emulateNext || (this.virtualized && !byInterrupt)) return;
+    this.emulateNext = false;
+    this.vm.shadow.reset();
+  }
+
+  /** A supervisor interrupt the guest delegated, while it runs in VS/VU-mode: the hart delivers it. */
+  deliversInterrupt(irq: number): boolean {
+    const v = this.vm.vcpu.state;
+    return v.prv <= 1 && !this.emulateNext && ((S_INTERRUPTS & v.mideleg) >> irq & 1) !== 0;
+  }
+
+  get trappedHow(): string {
+    if (!this.virtualized) return this.deprivileged.trappedHow;
+    return this.vm.vcpu.state.prv === 1 ? "trapped out of VS-mode" : "trapped out of VU-mode";
+  }
+
+  trappedInstruction(): number | undefined {
+    return this.virtualized ? this.vm.fetchGuestInstruction(this.vm.vcpu.state.pc) : this.deprivileged.trappedInstruction();
+  }
+
+  /**
+   * An emulated sfence.vma (from guest M-mode, or VS-mode with TVM): the hart caches the guest's
+   * VS-stage translations under this VM's VMID, and they must go as the guest's own TLB entries would.
+   */
+  fenced(vpn: number, asid: number): string {
+    const hart = this.vm.board.hart;
+    hart.tlb.flush(vpn, asid, this.gStage.vmid);
+    flushFast(hart);
+    return `dropped the hart's cached VS-stage translations of VMID ${this.gStage.vmid}, as selected (hfence.vvma)`;
+  }
+
+  pmpChanged(): string {
+    this.followsPmp = false;
+    return "the G stage follows the new PMP at the next entry into VS/VU-mode";
+  }
+
+  tables(): VmmTable[] {
+    const g = this.gStage;
+    return [{ id: "gstage", kind: "gstage", label: `G-stage (hgatp, VMID ${g.vmid})`, mode: "sv39x4", rootHpa: g.rootHpa }];
+  }
+
+  /**
+   * The two-stage walk of `gva` the hart would do now (walk2.ts): the vCPU's satp as vsatp, the
+   * G-stage table as hgatp, the vCPU's privilege, SUM and MXR, over host RAM.
+   */
+  twoStageWalk(gva: bigint, access: Walk2Access): TwoStageWalk {
+    const vm = this.vm;
+    const v = vm.vcpu.state;
+    const ram = vm.board.ram;
+    const read = (hpa: number) => (ram.contains(hpa, 8) ? ram.view.getBigUint64(hpa - ram.base, true) : undefined);
+    const walk = walk2(read, {
+      gva, access, priv: v.prv === 0 ? 0 : 1, vsatp: v.satp, hgatp: this.gStage.hgatp,
+      sum: (v.mstatus & MSTATUS_SUM) !== 0, vsMxr: (v.mstatus & MSTATUS_MXR) !== 0,
+      hsMxr: (vm.board.hart.mstatus & MSTATUS_MXR) !== 0,
+    });
+    return { fromMachineMode: v.prv === 3, walk };
+  }
+
+  /** VM entry into VS/VU-mode: load the vCPU's supervisor state into the hart's VS CSRs. */
+  private enterVirtualized(): void {
+    const vm = this.vm;
+    const hart = vm.board.hart;
+    const g = this.gStage;
+    const v = vm.vcpu.state;
+    if (!this.followsPmp) this.followGuestPmp();
+    hart.vsstatus = v.mstatus & S_STATUS;
+    hart.vstvec = v.stvec;
+    hart.vsepc = v.sepc;
+    hart.vscause = v.scause;
+    hart.vstval = v.stval;
+    hart.vsscratch = v.sscratch;
+    hart.vsatp = v.satp;
+    // scounteren and senvcfg have no VS copies: VS-mode reaches the real ones, so they are the guest's
+    // while it runs (as KVM swaps them), and never while the host runs guest M-mode code in U-mode.
+    hart.scounteren = v.scounteren;
+    hart.senvcfg = v.senvcfg;
+    hart.hedeleg = v.medeleg & HEDELEG_WRITABLE;
+    hart.hideleg = (v.mideleg & S_INTERRUPTS) << 1;
+    hart.mie = (hart.mie & ~VS_INTERRUPTS) | ((v.mie & S_INTERRUPTS) << 1);
+    // Pending supervisor interrupts (the guest's own SSIP, the devices' SEIP, STIP its M-mode set) are
+    // injected through hvip; the hart delivers the delegated ones when the guest enables them.
+    hart.hvip = ((v.mipSw | v.mipHw) & S_INTERRUPTS) << 1;
+    hart.hstatus = (hart.hstatus & ~TRAP_CONTROLS) | (v.mstatus & TRAP_CONTROLS & ~HSTATUS_VTW) | HSTATUS_VTW;
+    hart.hcounteren = 0n;
+    hart.hgatp = g.hgatp;
+    hart.pc = v.pc;
+    hart.setMode(v.prv, true);
+  }
+
+  /**
+   * After the hart stops, for whatever reason: copy the VS CSRs back into the vCPU, which is what the
+   * debugger, the emulation and the next entry read. A trap into the VMM left the guest's mode in
+   * mstatus.MPP (with MPV); otherwise the guest is still in VS/VU, perhaps after a delegated trap.
+   */
+  private leaveVirtualized(): void {
+    const hart = this.vm.board.hart;
+    const v = this.vm.vcpu.state;
+    v.prv = hart.virt ? hart.prv : (hart.mstatus >> 11) & 3;
+    v.mstatus = (v.mstatus & ~S_STATUS) | (hart.vsstatus & S_STATUS);
+    v.stvec = hart.vstvec;
+    v.sepc = hart.vsepc;
+    v.scause = hart.vscause;
+    v.stval = hart.vstval;
+    v.sscratch = hart.vsscratch;
+    if (hart.vsatp !== v.satp) csrWrite(v, CSR.satp, hart.vsatp);
+    v.scounteren = hart.scounteren;
+    v.senvcfg = hart.senvcfg;
+    hart.scounteren = 0n;
+    hart.senvcfg = 0n;
+    const delegated = hart.hideleg >> 1;
+    v.mie = (v.mie & ~delegated) | ((hart.mie & hart.hideleg) >> 1);
+    // Only SSIP is the guest's to write (through sip); STIP and SEIP are driven from outside.
+    v.mipSw = (v.mipSw & ~2) | ((hart.hvip >> 1) & 2);
+  }
+
+  /** An exit from VS/VU-mode (a trap into host M-mode), after leaveVirtualized. */
+  private virtualizedExit(cause: bigint, tval: bigint): number {
+    const vm = this.vm;
+    if (cause >> 63n !== 0n) return 0; // an interrupt the guest did not delegate: Vm.run injects it
+    const code = Number(cause);
+    switch (code) {
+      case 8: case 10:
+        return emulateEcall(vm);
+      case 20: case 21: case 23:
+        return this.guestPageFault(code, tval, Number((vm.board.hart.mtval2 << 2n) | (tval & 3n)));
+      case 22:
+        return emulateInstruction(vm, low32(tval), "virtual-instruction");
+      case 2:
+        return emulateInstruction(vm, low32(tval));
+    }
+    // The hart's VS-stage walk, its alignment and breakpoint checks already decided: the guest's own.
+    return reflect(vm, "guest-exception", cause, tval, undefined, {}, () => "an exception the guest did not delegate to its S-mode");
+  }
+
+  /**
+   * The guest's PMP, in the G stage: the hart checks PMP against the host's entries only, so the VMM
+   * grants each guest RAM page, in the G stage, what the guest's PMP grants S/U-mode on all of it.
+   * Rebuilt whenever the guest changes its PMP (at the next entry into VS/VU-mode), then fenced
+   * (hfence.gvma). A page the guest's PMP covers in part, or denies, is left out, or left without
+   * what it denies: an access there is a guest-page fault, and the VMM decides it (guestPageFault).
+   */
+  private followGuestPmp(): void {
+    const vm = this.vm;
+    const g = this.gStage;
+    const pmp = vm.vcpu.state.pmp;
+    const ranges: GStageRange[] = [];
+    const limited: { gpa: number; rights: GStageRights }[] = [];
+    for (const region of vm.p2m.regions()) {
+      for (let off = 0; off < region.size; off += 4096) {
+        const gpa = region.gpa + off;
+        const r = pmp.check(gpa, 4096, PmpAccess.R, 1);
+        // W without R cannot be expressed in a PTE: such a page's stores are decided by the VMM too.
+        const rights = { r, w: r && pmp.check(gpa, 4096, PmpAccess.W, 1), x: pmp.check(gpa, 4096, PmpAccess.X, 1) };
+        if (!rights.r && !rights.x) continue;
+        const last = ranges[ranges.length - 1];
+        if (last && last.gpa + last.size === gpa && last.hpa + last.size === region.hpa + off) last.size += 4096;
+        else ranges.push({ gpa, hpa: region.hpa + off, size: 4096 });
+        if (!(rights.r && rights.w && rights.x)) limited.push({ gpa, rights });
+      }
+    }
+    g.build(ranges);
+    for (const { gpa, rights } of limited) g.protect(gpa, rights);
+    vm.board.hart.tlb.flush(-1, -1, g.vmid);
+    this.followsPmp = true;
+  }
+
+  /**
+   * A guest-page fault: the G stage maps guest RAM, as far as the guest's PMP allows S/U-mode all of
+   * a page. So it is a device access (emulated); an access to a RAM page the guest's PMP covers in part
+   * or denies, or a VS-stage page-table access there (htinst holds a pseudoinstruction): the VMM runs
+   * that one instruction by trap-and-emulate, whose shadow paging checks the guest's PMP per access,
+   * as the guest's hardware would; or an access to nothing (an access fault).
+   */
+  private guestPageFault(code: 20 | 21 | 23, tval: bigint, gpa: number): number {
+    const vm = this.vm;
+    const acc = ACCESS[code];
+    const details = { gva: tval, gpa: BigInt(gpa), access: ACCESS_NAMES[acc] };
+    const tinst = Number(vm.board.hart.mtinst);
+    const implicit = tinst === PSEUDO_READ || tinst === PSEUDO_WRITE;
+    if (implicit || vm.p2m.toHpa(gpa) >= 0) {
+      this.emulateNext = true;
+      vm.record("guest-page-fault", undefined, details, () => ({
+        action: `the G stage leaves out GPA 0x${gpa.toString(16)}: the guest's PMP does not grant S/U-mode all of its page; the VMM runs this instruction by trap-and-emulate, which checks the guest's PMP per access`,
+        steps: [
+          { phase: "decode", text: `guest-page fault (${ACCESS_NAMES[acc]}) at GVA 0x${tval.toString(16)}, GPA 0x${gpa.toString(16)}${implicit ? ": a VS-stage page-table access" : ""}` },
+          { phase: "check", text: "guest RAM: the guest's PMP covers this page in part, or denies S/U-mode access to it" },
+          { phase: "resume", text: "retry the instruction once in host U-mode on a shadow table (not retired, invisible to the guest)" },
+        ],
+      }));
+      return 0;
+    }
+    if (acc !== 2 && vm.devices.deviceAt(gpa, 1)) return emulateAccess(vm, "guest-page-fault", tval, gpa, details);
+    return reflect(vm, "guest-exception", ACCESS_FAULT[acc], tval, undefined, details,
+      () => `guest-page fault at GPA 0x${gpa.toString(16)}: ${acc === 2 ? "a fetch from a device" : "nothing is at that guest-physical address"}`);
+  }
 }
 
-/**
- * A guest-page fault: the G stage maps guest RAM, as far as the guest's PMP allows S/U-mode all of
- * a page. So it is a device access (emulated); an access to a RAM page the guest's PMP covers in part
- * or denies, or a VS-stage page-table access there (htinst holds a pseudoinstruction): the VMM runs
- * that one instruction by trap-and-emulate, whose shadow paging checks the guest's PMP per access,
- * as the guest's hardware would; or an access to nothing (an access fault).
- */
-function guestPageFault(vm: Vm, code: 20 | 21 | 23, tval: bigint, gpa: number): number {
-  const acc = ACCESS[code];
-  const details = { gva: tval, gpa: BigInt(gpa), access: ACCESS_NAMES[acc] };
-  const tinst = Number(vm.board.hart.mtinst);
-  const implicit = tinst === PSEUDO_READ || tinst === PSEUDO_WRITE;
-  if (implicit || vm.p2m.toHpa(gpa) >= 0) {
-    vm.emulateNext();
-    vm.record("guest-page-fault", undefined, details, () => ({
-      action: `the G stage leaves out GPA 0x${gpa.toString(16)}: the guest's PMP does not grant S/U-mode all of its page; the VMM runs this instruction by trap-and-emulate, which checks the guest's PMP per access`,
-      steps: [
-        { phase: "decode", text: `guest-page fault (${ACCESS_NAMES[acc]}) at GVA 0x${tval.toString(16)}, GPA 0x${gpa.toString(16)}${implicit ? ": a VS-stage page-table access" : ""}` },
-        { phase: "check", text: "guest RAM: the guest's PMP covers this page in part, or denies S/U-mode access to it" },
-        { phase: "resume", text: "retry the instruction once in host U-mode on a shadow table (not retired, invisible to the guest)" },
-      ],
-    }));
-    return 0;
-  }
-  if (acc !== 2 && vm.devices.deviceAt(gpa, 1)) return emulateAccess(vm, "guest-page-fault", tval, gpa, details);
-  return reflect(vm, "guest-exception", ACCESS_FAULT[acc], tval, undefined, details,
-    () => `guest-page fault at GPA 0x${gpa.toString(16)}: ${acc === 2 ? "a fetch from a device" : "nothing is at that guest-physical address"}`);
-}
+export const HARDWARE_ASSISTED: TechniqueSpec = {
+  description: "The H extension: the guest's S- and U-mode run in VS/VU mode with two-stage (nested) translation through the VMM's G-stage table; its M-mode code is trap-and-emulated.",
+  nonTrappingSensitive: false,
+  hypervisorExtension: true,
+  // 4 KiB G-stage leaves: one table page per 2 MiB of guest RAM, plus the 16 KiB root (and its
+  // alignment) and the middle level.
+  poolBytes: (guestRam) => (Math.ceil(guestRam / (2 << 20)) + 16) * 4096,
+  create: (vm, poolBase, poolBytes) => new HardwareAssisted(vm, poolBase, poolBytes),
+};

@@ -4,7 +4,7 @@ import type { HaltSink, MmioDevice, Width } from "../device";
  * The SiFive test finisher of QEMU's `virt` board: a guest ends the run by storing a status word at
  * offset 0. The low 16 bits say what happened: 0x5555 pass (exit 0), 0x3333 fail with the exit code
  * in the upper 16 bits, 0x7777 reset. The board cannot reset, so a reset request ends the run with
- * code 0 and `outcome` says it was a reset. Other values are ignored, as on QEMU.
+ * code 0, reported as a "reset" halt. Other values are ignored, as on QEMU.
  */
 export const FINISHER_BASE = 0x10_0000;
 export const FINISHER_SIZE = 0x1000;
@@ -35,6 +35,6 @@ export class SifiveTest implements MmioDevice {
 
   private finish(outcome: FinisherOutcome, code: number): void {
     this.outcome = outcome;
-    this.sink.halt(code, "finisher");
+    this.sink.halt(code, outcome === "reset" ? "reset" : "finisher");
   }
 }

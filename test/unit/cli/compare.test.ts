@@ -7,7 +7,7 @@ import { describe, it } from "node:test";
 import { DEFAULT_COMPARE_LIMIT, parseArgs, UsageError } from "../../../src/cli/args";
 import { compareJson, compareStatus, compareTechniques, formatCompare, type CompareIo, type CompareReport } from "../../../src/cli/compare";
 import { loadProgram, ProgramError } from "../../../src/cli/program";
-import { AVAILABLE_TECHNIQUES } from "../../../src/hypervisor/target";
+import { AVAILABLE_TECHNIQUES } from "../../../src/target/techniques";
 
 const ROOT = join(__dirname, "../../..");
 
@@ -47,27 +47,27 @@ describe("hyperstep compare", () => {
     assert.deepEqual(report.results.map((r) => r.technique), [...AVAILABLE_TECHNIQUES]);
     const [native, tae, hw] = report.results;
     assert.equal(native.technique, "native");
-    assert.deepEqual(native.end, { kind: "halt", code: 0 });
+    assert.deepEqual(native.end, { kind: "halt", code: 0, how: "finisher" });
     assert.equal(native.exits, 0);
-    assert.equal(native.modelledCycles, native.instructions);
+    assert.equal(native.modelledCycles, Number(native.instructions));
     assert.equal(native.overhead, null);
     assert.ok(native.output.length > 0);
     assert.equal(tae.technique, "trap-and-emulate");
     assert.equal(tae.instructions, native.instructions, "the guest retires the same instructions");
     assert.ok(tae.exits > 0);
-    const byReason = Object.fromEntries(tae.exitsByReason.map((e) => [e.reason, e.count]));
+    const byReason = Object.fromEntries(tae.byReason.map((e) => [e.reason, e.count]));
     assert.ok(byReason["hidden-page-fault"] > 0, "shadow paging fills its table by hidden faults");
     assert.ok(byReason["mmio-write"] > 0, "every UART byte is emulated");
-    assert.equal(tae.exits, tae.exitsByReason.reduce((n, e) => n + e.count, 0));
-    assert.equal(tae.modelledCycles, tae.instructions + tae.exitCycles);
-    assert.equal(tae.exitCycles, byReason["hidden-page-fault"] * 1500 + byReason["mmio-write"] * 1040 + tae.exitsByReason
+    assert.equal(tae.exits, tae.byReason.reduce((n, e) => n + e.count, 0));
+    assert.equal(tae.modelledCycles, Number(tae.instructions) + tae.exitCycles);
+    assert.equal(tae.exitCycles, byReason["hidden-page-fault"] * 1500 + byReason["mmio-write"] * 1040 + tae.byReason
       .filter((e) => e.reason !== "hidden-page-fault" && e.reason !== "mmio-write").reduce((n, e) => n + e.cycles, 0));
     assert.equal(tae.overhead, tae.modelledCycles / native.modelledCycles - 1);
     assert.deepEqual(tae.equivalence, { output: true, end: true, registers: true, equal: true, differences: [] });
     assert.equal(hw.technique, "hardware-assisted");
     assert.equal(hw.instructions, native.instructions);
     assert.deepEqual(hw.equivalence, { output: true, end: true, registers: true, equal: true, differences: [] });
-    const hwReasons = Object.fromEntries(hw.exitsByReason.map((e) => [e.reason, e.count]));
+    const hwReasons = Object.fromEntries(hw.byReason.map((e) => [e.reason, e.count]));
     assert.ok(hw.exits < tae.exits, "the hart walks the guest's tables itself");
     assert.equal(hwReasons["guest-pt-write"], undefined);
     assert.equal(hwReasons["sfence"], undefined);
@@ -97,16 +97,17 @@ describe("hyperstep compare", () => {
     assert.ok(echo.report.results.every((r) => r.end.kind === "halt" && r.equivalence?.equal !== false));
     let t = 0;
     const { report, logs } = await compare("sample-guests/uart-echo/uart_echo.S", { maxInstructions: 200_000 }, () => (t += 2000));
-    assert.ok(report.results.every((r) => r.end.kind === "limit" && r.instructions === 200_000));
+    assert.ok(report.results.every((r) => r.end.kind === "goal" && r.instructions === 200_000n));
+    assert.ok(formatCompare("g", report).includes("instruction limit reached"));
     assert.ok(logs.some((l) => /^hyperstep compare: trap-and-emulate: [\d.]+M instructions so far$/.test(l)));
   });
 
   it("reports a technique that is not equivalent, with what differs, and exit status 3", () => {
-    const base = { instructions: 10, exits: 0, exitsByReason: [], exitCycles: 0, modelledCycles: 10, overhead: null, wallSeconds: 0.001 };
+    const base = { instructions: 10n, exits: 0, byReason: [], exitCycles: 0, modelledCycles: 10, overhead: null, wallSeconds: 0.001, current: false };
     const report: CompareReport = {
       memoryBytes: 1 << 20, maxInstructions: 100, results: [
-        { ...base, technique: "native", end: { kind: "halt", code: 0 }, output: new Uint8Array([65, 66]), registers: [1n, 2n] },
-        { ...base, technique: "trap-and-emulate", end: { kind: "halt", code: 0 }, output: new Uint8Array([65, 67]), registers: [1n, 2n], overhead: 0,
+        { ...base, technique: "native", end: { kind: "halt", code: 0, how: "finisher" } as const, output: new Uint8Array([65, 66]), registers: [1n, 2n] },
+        { ...base, technique: "trap-and-emulate", end: { kind: "halt", code: 0, how: "finisher" } as const, output: new Uint8Array([65, 67]), registers: [1n, 2n], overhead: 0,
           equivalence: { output: false, end: true, registers: true, equal: false, differences: ["UART output differs from byte 1 (2 bytes vs 2 natively)"] } },
       ],
     };

@@ -40,7 +40,7 @@ describe("the CLI run loop on real guests (built with riscv64-unknown-elf-gcc)",
     const r = await runProgram(await guest("hello_uart"), settings(), io);
     assert.equal(output(), "hello\n");
     assert.equal(r.exitCode, 3);
-    assert.deepEqual(r.end, { kind: "halt", code: 3, how: "finisher", reset: false });
+    assert.deepEqual(r.end, { kind: "halt", code: 3, how: "finisher" });
     assert.match(r.summary, /^hyperstep: the guest exited with code 3 through the SiFive test finisher; \d+ instructions in [\d.]+ m?s$/);
   });
 
@@ -69,7 +69,7 @@ describe("the CLI run loop on real guests (built with riscv64-unknown-elf-gcc)",
     const { io, output } = fakeIo();
     const r = await runProgram(await guest("htif_hello"), settings(), io);
     assert.equal(output(), "hi\n");
-    assert.deepEqual(r.end, { kind: "halt", code: 5, how: "htif", reset: false });
+    assert.deepEqual(r.end, { kind: "halt", code: 5, how: "htif" });
     assert.equal(r.exitCode, 5);
   });
 

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createVirtBoard } from "../../../src/machine/virt";
-import { NativeTarget } from "../../../src/hypervisor/native";
+import { NativeTarget } from "../../../src/target/native_target";
 import { assignExpr, evaluate, ExprError, memoryOf, parseExpression, type ExprEnv } from "../../../src/debug/expressions";
 import { SymbolTable } from "../../../src/debug/symbols";
 

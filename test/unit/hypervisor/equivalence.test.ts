@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { Vm } from "../../../src/hypervisor/vm";
-import { ROOT, asmGuest, assertEquivalent, corpusElf, loadGuest, runVm, sampleSources } from "./equivalence";
+import type { HardwareAssisted } from "../../../src/hypervisor/techniques/hardware_assisted";
+import { ROOT, asmGuest, assertEquivalent, corpusElf, loadGuest, makeVm, runVm, sampleSources } from "./equivalence";
 
 /**
  * Popek and Goldberg's equivalence: natively and under each VMM technique, every guest prints the same,
@@ -69,7 +69,7 @@ describe("stepping under hardware assistance", () => {
   it("counts a trap the hart delivers to VS-mode as one step, as trap-and-emulate counts its injected ones", () => {
     const p = loadGuest(join(ROOT, "sample-guests/supervisor-boot/supervisor_boot.S"));
     const steps = (technique: "trap-and-emulate" | "hardware-assisted") => {
-      const vm = new Vm({ memoryBytes: 16 << 20, technique, boot: "supervisor" });
+      const vm = makeVm({ technique, boot: "supervisor" });
       vm.load(p);
       let n = 0;
       while (vm.step().kind === "budget") n++;
@@ -158,11 +158,11 @@ describe("hardware assistance and the guest's PMP", () => {
   });
 
   it("the G stage grants a page what the guest's PMP grants all of it, and nothing where it grants part", () => {
-    const vm = new Vm({ memoryBytes: 16 << 20, technique: "hardware-assisted" });
+    const vm = makeVm({ technique: "hardware-assisted" });
     vm.load(asmGuest(PT_HOLE_GUEST, "pt_hole.S"));
     while (vm.run(1000).kind === "budget");
     const root = Number(asmGuest(PT_HOLE_GUEST, "pt_hole.S").symbols.find((s) => s.name === "root")!.address);
-    const g = vm.gStage!;
+    const g = (vm.technique as HardwareAssisted).gStage;
     assert.equal(g.lookup(root), undefined, "the root's page: the PMP hole covers part of it");
     const leaf = g.lookup(root + 4096);
     assert.ok(leaf && (leaf.pte & 0xen) === 0xen, "the next page: R, W and X");

@@ -11,8 +11,10 @@ import { readGuestImage, type GuestProgram } from "../../../src/asm/guest_image"
 import { CSR } from "../../../src/isa/csrs";
 import type { StopReason } from "../../../src/machine/board";
 import { createVirtBoard } from "../../../src/machine/virt";
+import type { TechniqueSpec } from "../../../src/hypervisor/techniques/technique";
 import { Vm, type VmOptions } from "../../../src/hypervisor/vm";
-import { VmTarget } from "../../../src/hypervisor/vm_target";
+import { techniqueEntry, type Technique } from "../../../src/target/techniques";
+import { VmTarget } from "../../../src/target/vm_target";
 
 export const ROOT = resolve(__dirname, "../../..");
 
@@ -85,11 +87,26 @@ export function runNative(p: GuestProgram, memoryBytes = 16 << 20, max = MAX): E
   return { stop, uart, instret: b.instret, pc: b.hart.pc, priv: b.hart.priv, x: Array.from({ length: 32 }, (_, i) => b.hart.getReg(i)), csrs };
 }
 
-export function runVm(p: GuestProgram, opts: VmOptions = {}, max = MAX): EndState & { target: VmTarget } {
+/** VM options as tests give them: the technique by name (default trap-and-emulate). */
+export type VmTestOptions = Omit<VmOptions, "technique"> & { technique?: Technique };
+
+/** The strategy of a VMM technique, by name. */
+export function vmmTechnique(t: Technique = "trap-and-emulate"): TechniqueSpec {
+  const runs = techniqueEntry(t).runs;
+  if (typeof runs !== "object") throw new Error(`${t} is not a VMM technique`);
+  return runs;
+}
+
+/** A VM of this technique (default trap-and-emulate), with a small RAM unless the options say otherwise. */
+export function makeVm(opts: VmTestOptions = {}): Vm {
+  return new Vm({ memoryBytes: 16 << 20, ...opts, technique: vmmTechnique(opts.technique) });
+}
+
+export function runVm(p: GuestProgram, opts: VmTestOptions = {}, max = MAX): EndState & { target: VmTarget } {
   let uart = "";
-  const vm = new Vm({ memoryBytes: 16 << 20, uartOut: { write: (c) => (uart += String.fromCharCode(c)) }, uartIn: input(INPUT), tohost: tohostOf(p), ...opts });
+  const vm = makeVm({ uartOut: { write: (c) => (uart += String.fromCharCode(c)) }, uartIn: input(INPUT), tohost: tohostOf(p), ...opts });
   vm.load(p);
-  const target = new VmTarget(vm, p.symbols);
+  const target = new VmTarget(vm, opts.technique ?? "trap-and-emulate", p.symbols);
   let stop: StopReason = { kind: "budget" };
   for (let slice = 0; slice < max / SLICE; slice++) {
     vm.devices.uart.poll();
@@ -105,7 +122,7 @@ function csrNum(name: string): number {
   return { sie: 0x104, sip: 0x144 }[name] ?? -1;
 }
 
-export function assertEquivalent(file: string, program = loadGuest(file), opts: VmOptions = {}): { native: EndState; vm: ReturnType<typeof runVm> } {
+export function assertEquivalent(file: string, program = loadGuest(file), opts: VmTestOptions = {}): { native: EndState; vm: ReturnType<typeof runVm> } {
   const native = runNative(program);
   const vm = runVm(program, opts);
   assert.deepEqual(vm.stop, native.stop, `${file}: how the run ended`);

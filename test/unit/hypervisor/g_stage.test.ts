@@ -1,12 +1,18 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { GStageError, GStageTable } from "../../../src/hypervisor/g_stage";
+import { GStageError, GStageTable } from "../../../src/hypervisor/mm/g_stage";
 import { walk2 } from "../../../src/hypervisor/walk2";
 import { Ram } from "../../../src/machine/memory";
+import { readPageTable } from "../../../src/target/inspect";
 
 const MiB = 1 << 20;
 const BASE = 0x8000_0000;
 /** Host RAM: a pool that starts 4 KiB past a 16 KiB boundary, then the host memory behind guest RAM. */
+/** The G-stage table as the panels read it: at most `limit` valid entries. */
+function tree(ram: Ram, g: GStageTable, limit: number) {
+  return readPageTable(BigInt(g.rootHpa), "sv39x4", (a) => (g.inPool(Number(a)) ? ram.view.getBigUint64(Number(a) - ram.base, true) : undefined), limit);
+}
+
 function setup(poolPages = 64, vmid = 3) {
   const ram = new Ram(BASE, 16 * MiB);
   const g = new GStageTable(ram, BASE + 0x1000, poolPages, vmid);
@@ -41,7 +47,7 @@ describe("G-stage table (Sv39x4)", () => {
   });
 
   it("maps guest RAM with 4 KiB leaves that carry U, R, W, X, A and D, and leaves MMIO unmapped", () => {
-    const { g } = setup();
+    const { ram, g } = setup();
     g.build([GUEST]);
     const hit = g.lookup(0x8000_0123 + 5 * 4096);
     assert.deepEqual(hit && { hpa: hit.hpa, level: hit.level, flags: Number(hit.pte & 0xffn) }, { hpa: GUEST.hpa + 5 * 4096 + 0x123, level: 0, flags: 0xdf });
@@ -50,28 +56,23 @@ describe("G-stage table (Sv39x4)", () => {
     assert.equal(g.lookup(2 ** 41), undefined, "beyond 41 bits");
     assert.deepEqual(g.stats(), { pagesInUse: 4 + 2, poolPages: 64, leaves: 512 });
 
-    const tree = g.tree(1 << 16);
-    assert.equal(tree.kind, "gstage");
-    assert.equal(tree.mode, "sv39x4");
-    assert.deepEqual([tree.input, tree.output, tree.tableSpace], ["gpa", "hpa", "hpa"]);
-    assert.equal(tree.root.addr, BigInt(g.rootHpa));
-    assert.deepEqual(tree.root.entries.map((e) => e.index), [2], "GPA 0x8000_0000 is root index 2");
-    const l0 = tree.root.entries[0].next!.entries[0].next!;
+    const t = tree(ram, g, 1 << 16);
+    assert.equal(t.root.addr, BigInt(g.rootHpa));
+    assert.deepEqual(t.root.entries.map((e) => e.index), [2], "GPA 0x8000_0000 is root index 2");
+    const l0 = t.root.entries[0].next!.entries[0].next!;
     assert.equal(l0.entries.length, 512);
-    assert.equal(tree.truncated, false);
-    assert.equal(g.tree(10).truncated, true);
+    assert.equal(t.truncated, false);
+    assert.equal(tree(ram, g, 10).truncated, true);
   });
 
   it("indexes the root with GPA bits 40:30, so addresses above 512 GiB use entries 512..2047", () => {
-    const { g } = setup();
+    const { ram, g } = setup();
     const high = 1500 * 2 ** 30;
     g.build([{ gpa: high, hpa: GUEST.hpa, size: 2 * MiB }], "2M");
     assert.equal(g.lookup(high + 0x1234)?.hpa, GUEST.hpa + 0x1234);
-    assert.deepEqual(g.tree(100).root.entries.map((e) => e.index), [1500]);
-    const nodes = g.nodes();
-    assert.equal(nodes[0].index, 1500);
-    assert.equal(nodes[0].va, BigInt(high), "a G-stage tree's addresses are GPAs, not sign-extended");
-    assert.equal(nodes[0].children?.[0].leaf, true);
+    const t = tree(ram, g, 100);
+    assert.deepEqual(t.root.entries.map((e) => e.index), [1500]);
+    assert.equal(t.root.entries[0].next!.entries[0].pte & 0xen, 0xen, "a 2 MiB leaf at level 1");
   });
 
   it("builds 2 MiB and 1 GiB leaves, and rejects misaligned, overlapping or out-of-range ranges", () => {

@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { join } from "node:path";
-import { createTarget } from "../../../src/hypervisor/create_target";
-import type { Technique } from "../../../src/hypervisor/target";
-import { runUpTo } from "../../../src/hypervisor/technique_comparison";
-import { VmTarget } from "../../../src/hypervisor/vm_target";
+import { createTarget } from "../../../src/target/create_target";
+import type { Technique } from "../../../src/target/target";
+import { runTo } from "../../../src/target/technique_comparison";
+import type { HardwareAssisted } from "../../../src/hypervisor/techniques/hardware_assisted";
+import { VmTarget } from "../../../src/target/vm_target";
 import type { Walk2Access, Walk2Fetch } from "../../../src/hypervisor/walk2";
 import { VIRT } from "../../../src/machine/hart/mmu";
 import { ROOT, loadGuest } from "./equivalence";
@@ -54,11 +55,11 @@ describe("VmTarget.twoStageWalk on the nested-paging guest", () => {
     const t = stoppedInShow(1);
     const hart = t.vm.board.hart;
     assert.equal(hart.vsatp, t.readCsr("satp"), "the vCPU's satp is what the hart walks as vsatp");
-    assert.equal(hart.hgatp, t.vm.gStage!.hgatp);
+    assert.equal(hart.hgatp, (t.vm.technique as HardwareAssisted).gStage.hgatp);
     const w = t.twoStageWalk(0x4000_0000n, "r")!;
     assert.equal(w.fromMachineMode, false);
     assert.deepEqual(w.walk.vs, { mode: "sv39", asid: 1, rootGpa: Number(symbol("root_a")) });
-    assert.deepEqual(w.walk.g, { mode: "sv39x4", vmid: t.vm.gStage!.vmid, rootHpa: t.vm.gStage!.rootHpa });
+    assert.deepEqual(w.walk.g, { mode: "sv39x4", vmid: (t.vm.technique as HardwareAssisted).gStage.vmid, rootHpa: (t.vm.technique as HardwareAssisted).gStage.rootHpa });
   });
 
   it("matches the hart's walk in address space A: 15 references for 4 KiB pages, GPA and HPA", () => {
@@ -94,15 +95,15 @@ describe("VmTarget.twoStageWalk on the nested-paging guest", () => {
 });
 
 describe("VmTarget.compareTechniques", () => {
-  it("runs the guest afresh under the other VMM technique and natively, up to the same instruction count", () => {
+  it("runs the guest afresh natively and under the other VMM technique, up to the same instruction count", () => {
     const t = stoppedInShow(1);
     assert.equal(t.technique, "hardware-assisted");
     const c = t.compareTechniques()!;
     assert.equal(c.instructions, t.instret);
     assert.equal(c.capped, false);
     assert.deepEqual(c.runs.map((r) => [r.technique, r.current, r.instructions]),
-      [["hardware-assisted", true, t.instret], ["trap-and-emulate", false, t.instret], ["native", false, t.instret]]);
-    const [hw, te, native] = c.runs;
+      [["hardware-assisted", true, t.instret], ["native", false, t.instret], ["trap-and-emulate", false, t.instret]]);
+    const [hw, native, te] = c.runs;
     assert.equal(hw.exits, t.stats().exits, "the current row is this VM's own statistics");
     assert.equal(te.modelledCycles, Number(t.instret) + te.exitCycles);
     assert.equal(native.exits, 0);
@@ -112,9 +113,9 @@ describe("VmTarget.compareTechniques", () => {
     const end = t.compareTechniques()!;
     assert.notEqual(end, c);
     const reasons = (r: (typeof end.runs)[number]) => new Set(r.byReason.map((b) => b.reason));
-    assert.ok(reasons(end.runs[1]).has("guest-pt-write"), "trap-and-emulate write-protects the guest's tables");
+    assert.ok(reasons(end.runs[2]).has("guest-pt-write"), "trap-and-emulate write-protects the guest's tables");
     assert.ok(!reasons(end.runs[0]).has("guest-pt-write"), "hardware assistance does not");
-    assert.ok(end.runs.every((r) => r.endedEarly === undefined), "every run reached the guest's halt, not earlier");
+    assert.ok(end.runs.every((r) => r.end.kind === "goal"), "every run reached the guest's halt, not earlier");
   });
 
   it("stops the fresh runs at the cap and says so", () => {
@@ -126,11 +127,11 @@ describe("VmTarget.compareTechniques", () => {
   });
 
   it("gives up on a fresh run when its time is up, and says how far it got", () => {
-    const r = runUpTo(vmTarget("trap-and-emulate"), 1000n, -1);
+    const r = runTo(vmTarget("trap-and-emulate"), 1000n, -1);
     assert.equal(r.instructions, 0n);
-    assert.match(r.endedEarly ?? "", /ran out of time/);
-    const done = runUpTo(vmTarget("trap-and-emulate"), 1_000_000n);
-    assert.match(done.endedEarly ?? "", /^halted with exit code 0$/, "the guest ends before a million instructions");
+    assert.deepEqual(r.end, { kind: "time", seconds: -1 });
+    const done = runTo(vmTarget("trap-and-emulate"), 1_000_000n);
+    assert.deepEqual(done.end, { kind: "halt", code: 0, how: "finisher" }, "the guest ends before a million instructions");
   });
 
   it("has no native run for a guest that boots in S-mode", () => {
@@ -139,6 +140,6 @@ describe("VmTarget.compareTechniques", () => {
     const c = t.compareTechniques()!;
     assert.deepEqual(c.runs.map((r) => r.technique), ["trap-and-emulate", "hardware-assisted"]);
     assert.deepEqual(c.unavailable.map((u) => u.technique), ["native"]);
-    assert.match(c.unavailable[0].why, /boots in S-mode/);
+    assert.match(c.unavailable[0].why, /"supervisor" \(the guest boots in S-mode\) needs firmware/);
   });
 });

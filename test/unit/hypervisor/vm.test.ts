@@ -3,10 +3,9 @@ import { describe, it } from "node:test";
 import { join } from "node:path";
 import { costModel, SEED_COSTS } from "../../../src/hypervisor/cost_model";
 import { ExitLog, ExitRecord, EXIT_REASON_IDS } from "../../../src/hypervisor/exits";
-import { Vm } from "../../../src/hypervisor/vm";
-import { VmTarget } from "../../../src/hypervisor/vm_target";
+import { VmTarget } from "../../../src/target/vm_target";
 import { createVirtBoard } from "../../../src/machine/virt";
-import { ROOT, loadGuest, runVm } from "./equivalence";
+import { ROOT, loadGuest, makeVm, runVm } from "./equivalence";
 
 const HELLO = join(ROOT, "sample-guests/hello/hello.S");
 const TAE = join(ROOT, "sample-guests/trap-and-emulate/trap_and_emulate.S");
@@ -14,15 +13,15 @@ const TAE = join(ROOT, "sample-guests/trap-and-emulate/trap_and_emulate.S");
 function vmOf(file: string, opts = {}) {
   const p = loadGuest(file);
   let out = "";
-  const vm = new Vm({ memoryBytes: 1 << 20, uartOut: { write: (b) => (out += String.fromCharCode(b)) }, ...opts });
+  const vm = makeVm({ memoryBytes: 1 << 20, uartOut: { write: (b) => (out += String.fromCharCode(b)) }, ...opts });
   vm.load(p);
-  return { vm, target: new VmTarget(vm, p.symbols), out: () => out, program: p };
+  return { vm, target: new VmTarget(vm, "trap-and-emulate", p.symbols), out: () => out, program: p };
 }
 
 describe("the VM", () => {
   it("backs guest RAM at another host-physical address, through an explicit p2m", () => {
     const { vm, target } = vmOf(HELLO);
-    assert.deepEqual(target.p2m(), [{ gpa: 0x8000_0000, hpa: 0x8080_0000, size: 1 << 20, kind: "ram" }]);
+    assert.deepEqual(vm.p2m.regions(), [{ gpa: 0x8000_0000, hpa: 0x8080_0000, size: 1 << 20, kind: "ram" }]);
     vm.run(1000);
     const code = target.readMemory("gpa", 0x8000_0000n, 8)!;
     assert.deepEqual(target.readMemory("hpa", 0x8080_0000n, 8), code);
@@ -95,7 +94,7 @@ describe("the VM", () => {
 
   it("stops after an exit the filter selects, with the record", () => {
     const { vm, target } = vmOf(TAE);
-    target.breakOnReasons(["ecall"]);
+    target.setExitFilter((e) => e.reason === "ecall");
     const stop = vm.run(100_000);
     assert.equal(stop.kind, "trap");
     assert.equal(target.stoppedExit?.reason, "ecall");

@@ -27,7 +27,7 @@ describe("SiFive test finisher", () => {
   it("0x7777 (reset) ends the run with code 0 and says it was a reset", () => {
     const { dev, halts } = finisher();
     dev.write(0, 4, 0x7777);
-    assert.deepEqual(halts, [[0, "finisher"]]);
+    assert.deepEqual(halts, [[0, "reset"]]);
     assert.equal(dev.outcome, "reset");
   });
   it("ignores other values, other offsets and byte stores; reads zero", () => {

@@ -1,86 +1,28 @@
 import type { StopReason } from "../machine/board";
 import { csrByName } from "../isa/csrs";
-import type { CostModel } from "./cost_model";
-import { clintView, plicView, uartView } from "./device_views";
-import { EXIT_REASONS, type ExitPage, type ExitQuery, type ExitReason, type ReasonStats, type VmExit } from "./exits";
+import { PRIV_NAMES } from "../isa/privilege";
+import { clintView, plicView, uartView } from "../hypervisor/device_views";
+import { EXIT_REASONS, type ExitPage, type ExitQuery, type VmExit } from "../hypervisor/exits";
+import { Acc } from "../hypervisor/mm/guest_walk";
+import { sv39Walk } from "../hypervisor/mm/page_tables";
+import { contextKey } from "../hypervisor/mm/shadow_paging";
+import type { TwoStageWalk } from "../hypervisor/techniques/technique";
+import type { Vm } from "../hypervisor/vm";
+import type { Walk2Access } from "../hypervisor/walk2";
 import { readPageTable, type DeviceState, type ExitLogSnapshot, type PageTableSet, type PageTableTree } from "./inspect";
-import { Acc } from "./guest_walk";
-import { sv39Tree, sv39Walk, type PageTableNode, type Sv39Walk } from "./page_tables";
-import type { P2mRegion } from "./p2m";
-import { contextKey, type ShadowStats } from "./shadow_paging";
-import type { AddressSpace, Target, TargetLine, TargetSymbol, TargetTlbEntry, TargetTranslation, Technique, WatchAccess } from "./target";
+import type { AddressSpace, Target, TargetLine, TargetSymbol, TargetTlbEntry, TargetTranslation, WatchAccess } from "./target";
 import { COMPARISON_CAP, compareTechniques, type FreshGuest, type TechniqueComparison } from "./technique_comparison";
-import { PRIV, type Vm } from "./vm";
-import { walk2, type Walk2Access, type Walk2Result } from "./walk2";
+import { AVAILABLE_TECHNIQUES, type Technique } from "./techniques";
+import type { ShadowWalkView, VmStats, VmmView } from "./vmm_view";
 
 const PAGE = 4096n;
 const ACC = { r: Acc.R, w: Acc.W, x: Acc.X } as const;
-const MSTATUS_SUM = 1 << 18;
-const MSTATUS_MXR = 1 << 19;
-const NO_NATIVE_RUN = "the guest boots in S-mode (boot \"supervisor\") and needs the VMM's SBI firmware";
-
-/** Exit statistics with the modelled overhead (cost_model.ts: one cycle per guest instruction). */
-export interface VmStats {
-  byReason: ReasonStats[];
-  exits: number;
-  exitCycles: number;
-  guestInstructions: bigint;
-  /** What the same guest costs natively: one cycle per instruction. */
-  nativeCycles: number;
-  /** nativeCycles + exitCycles. */
-  virtualizedCycles: number;
-  /** virtualizedCycles / nativeCycles (1 = no overhead). */
-  slowdown: number;
-  exitsPerMillionInstructions: number;
-  costs: CostModel;
-  shadow: ShadowStats;
-}
-
-export interface ShadowRootView {
-  key: string;
-  hostAsid: number;
-  rootHpa: number;
-  current: boolean;
-  entries: number;
-  stale: number;
-  tree: PageTableNode[];
-}
-
-export interface PageTablesView {
-  /** The guest's own table (GPAs), when its satp is Sv39. */
-  guest: { satp: bigint; rootGpa: number; tree: PageTableNode[] } | null;
-  shadows: ShadowRootView[];
-  /** Guest-physical pages that are write-protected because they hold guest page tables. */
-  writeProtected: number[];
-  p2m: P2mRegion[];
-}
-
-/** `shadow <gva>`: the guest's walk, the p2m step and the shadow walk of one address, side by side. */
-export interface ShadowWalkView {
-  gva: bigint;
-  context: string;
-  guest: { paging: boolean; walk?: Sv39Walk; gpa?: number; fault?: number };
-  hpaFromP2m?: number;
-  shadow: { rootKey: string; rootHpa: number; walk: Sv39Walk; present: boolean; stale: boolean };
-  /** The shadow maps the address where the guest's table and the p2m say it should. */
-  consistent: boolean;
-}
-
-/** `walk2 <gva>`: the two-stage walk the hart would do now for the guest's access. */
-export interface TwoStageWalkView {
-  /**
-   * The vCPU is in virtual M-mode, which runs trap-and-emulated, not in VS-mode: the walk is the
-   * one its S-mode would do with the same vsatp.
-   */
-  fromMachineMode: boolean;
-  walk: Walk2Result;
-}
 
 /**
  * A VM under a VMM technique (trap-and-emulate or hardware-assisted), as the debugger drives it.
  * Registers, CSRs and privilege are the guest's (virtual) ones.
  */
-export class VmTarget implements Target {
+export class VmTarget implements Target, VmmView {
   /** va = gva (the guest's current view) and pa = gpa; hpa is host-physical memory (read-only outside guest RAM). */
   readonly addressSpaces: readonly AddressSpace[] = ["va", "pa", "gva", "gpa", "hpa"];
   /** The last comparison, and the instruction count, exit count and cap it was made at. */
@@ -89,13 +31,14 @@ export class VmTarget implements Target {
   /** @param fresh the loaded guest afresh under another technique, for `stats`' comparison (none: no comparison) */
   constructor(
     readonly vm: Vm,
+    readonly technique: Technique,
     readonly symbols: readonly TargetSymbol[],
     readonly lineTable: readonly TargetLine[] = [],
     private readonly fresh?: FreshGuest,
   ) {}
 
-  get technique(): Technique {
-    return this.vm.technique;
+  get vmm(): VmmView {
+    return this;
   }
 
   get instret(): bigint {
@@ -123,8 +66,11 @@ export class VmTarget implements Target {
   step(): StopReason {
     return this.vm.step();
   }
-  pollInput(): void {
-    this.vm.devices.uart.poll();
+  pollInput(): boolean {
+    const uart = this.vm.devices.uart;
+    const before = uart.received;
+    uart.poll();
+    return uart.received !== before;
   }
 
   /** The guest's (virtual) CSR by number or name, as the guest would read it; undefined if none. */
@@ -265,12 +211,6 @@ export class VmTarget implements Target {
     this.vm.exitFilter = filter;
   }
 
-  /** Convenience filter: stop on these reasons. */
-  breakOnReasons(reasons: readonly ExitReason[]): void {
-    const set = new Set(reasons);
-    this.setExitFilter(set.size === 0 ? undefined : (e) => set.has(e.reason));
-  }
-
   get stoppedExit(): VmExit | undefined {
     return this.vm.stoppedExit;
   }
@@ -288,62 +228,23 @@ export class VmTarget implements Target {
   }
 
   /**
-   * This VM against the same guest run afresh under the other VMM technique and natively (not for a
-   * guest that boots in S-mode: it needs the VMM's firmware), up to this VM's instruction count, at
-   * most `cap`. Undefined when the target was made without a way to load the guest again. The
-   * result is kept until the guest runs on.
+   * This VM against the same guest run afresh under every other technique that can run it, up to
+   * this VM's instruction count, at most `cap`. The result is kept until the guest runs on.
    */
   compareTechniques(cap = COMPARISON_CAP): TechniqueComparison | undefined {
     const fresh = this.fresh;
     if (!fresh) return undefined;
     const key = `${this.instret}:${this.lastExitSeq}:${cap}`;
     if (this.comparison?.key !== key) {
-      const other: Technique = this.vm.technique === "hardware-assisted" ? "trap-and-emulate" : "hardware-assisted";
-      const supervisor = this.vm.boot === "supervisor";
-      const guest: FreshGuest = (t) => (t === "native" && supervisor ? NO_NATIVE_RUN : fresh(t));
-      this.comparison = { key, result: compareTechniques(this, [other, "native"], guest, cap) };
+      const others = AVAILABLE_TECHNIQUES.filter((t) => t !== this.technique);
+      this.comparison = { key, result: compareTechniques(this, others, fresh, cap) };
     }
     return this.comparison.result;
   }
 
-  /**
-   * Under hardware assistance, the two-stage walk of `gva` the hart would do now (walk2.ts): the
-   * vCPU's satp as vsatp, the VMM's G-stage table as hgatp, the vCPU's privilege, SUM and MXR, over
-   * host RAM. Undefined under trap-and-emulate, where the hart walks the shadow table instead.
-   */
-  twoStageWalk(gva: bigint, access: Walk2Access): TwoStageWalkView | undefined {
-    const vm = this.vm;
-    const g = vm.gStage;
-    if (!g) return undefined;
-    const v = vm.vcpu.state;
-    const ram = vm.board.ram;
-    const read = (hpa: number) => (ram.contains(hpa, 8) ? ram.view.getBigUint64(hpa - ram.base, true) : undefined);
-    const walk = walk2(read, {
-      gva, access, priv: v.prv === 0 ? 0 : 1, vsatp: v.satp, hgatp: g.hgatp,
-      sum: (v.mstatus & MSTATUS_SUM) !== 0, vsMxr: (v.mstatus & MSTATUS_MXR) !== 0,
-      hsMxr: (vm.board.hart.mstatus & MSTATUS_MXR) !== 0,
-    });
-    return { fromMachineMode: v.prv === 3, walk };
-  }
-
-  p2m(): P2mRegion[] {
-    return [...this.vm.p2m.regions()];
-  }
-
-  pageTables(leafLimit = 4096): PageTablesView {
-    const vm = this.vm;
-    const v = vm.vcpu.state;
-    const current = vm.shadow.current;
-    return {
-      guest: v.satpMode === 8 ? { satp: v.satp, rootGpa: v.satpRoot, tree: sv39Tree(v.satpRoot, (a) => vm.readPte(a), leafLimit) } : null,
-      shadows: vm.shadow.allRoots().map((r) => ({
-        key: r.key, hostAsid: r.hostAsid, rootHpa: r.rootHpa, current: r === current, entries: r.entries.size,
-        stale: [...r.entries.values()].filter((e) => e.stale).length,
-        tree: sv39Tree(r.rootHpa, (a) => vm.shadow.readPte(a), leafLimit),
-      })),
-      writeProtected: vm.shadow.pageTablePages().map((p) => p * 4096),
-      p2m: this.p2m(),
-    };
+  /** The two-stage walk of `gva` the hart would do now, when the technique translates in two stages. */
+  twoStageWalk(gva: bigint, access: Walk2Access): TwoStageWalk | undefined {
+    return this.vm.technique.twoStageWalk?.(gva, access);
   }
 
   /** The guest walk and the shadow walk of `gva` in the vCPU's current data context. */
@@ -377,26 +278,33 @@ export class VmTarget implements Target {
   pageTableTrees(limit: number): PageTableSet {
     const vm = this.vm;
     const v = vm.vcpu.state;
+    const ram = vm.board.ram;
     const trees: PageTableTree[] = [];
-    const tree = (id: string, kind: PageTableTree["kind"], label: string, root: number, readPte: (a: bigint) => bigint | undefined, active: boolean, space: "gpa" | "hpa") => {
-      const t = readPageTable(BigInt(root), "sv39", readPte, limit);
-      trees.push({ id, kind, label, mode: "sv39", input: "gva", output: space === "gpa" ? "gpa" : "hpa", tableSpace: space, root: t.root, active, truncated: t.truncated });
-    };
     const safe = (a: bigint) => (a > BigInt(Number.MAX_SAFE_INTEGER) ? undefined : Number(a));
-    if (v.satpMode === 8) tree("guest", "guest", `guest (satp, ASID ${v.satpAsid})`, v.satpRoot, (a) => { const n = safe(a); return n === undefined ? undefined : vm.readPte(n); }, true, "gpa");
-    const current = vm.shadow.current;
-    const pool = vm.board.ram;
-    for (const r of vm.shadow.allRoots()) {
-      tree(`shadow:${r.key}`, "shadow", `shadow ${r.key}`, r.rootHpa, (a) => { const n = safe(a); return n === undefined || !pool.contains(n, 8) ? undefined : vm.shadow.readPte(n); }, r === current, "hpa");
+    const hostPte = (a: bigint) => {
+      const n = safe(a);
+      return n === undefined || !ram.contains(n, 8) ? undefined : ram.view.getBigUint64(n - ram.base, true);
+    };
+    if (v.satpMode === 8) {
+      const t = readPageTable(BigInt(v.satpRoot), "sv39", (a) => { const n = safe(a); return n === undefined ? undefined : vm.readPte(n); }, limit);
+      trees.push({ id: "guest", kind: "guest", label: `guest (satp, ASID ${v.satpAsid})`, mode: "sv39", input: "gva", output: "gpa", tableSpace: "gpa", root: t.root, active: true, truncated: t.truncated });
     }
-    const hardware = vm.gStage !== undefined;
-    if (vm.gStage) trees.push(vm.gStage.tree(limit));
+    const current = vm.shadow.current;
+    for (const r of vm.shadow.allRoots()) {
+      const t = readPageTable(BigInt(r.rootHpa), "sv39", hostPte, limit);
+      trees.push({ id: `shadow:${r.key}`, kind: "shadow", label: `shadow ${r.key}`, mode: "sv39", input: "gva", output: "hpa", tableSpace: "hpa", root: t.root, active: r === current, truncated: t.truncated });
+    }
+    const own = vm.technique.tables();
+    for (const g of own) {
+      const t = readPageTable(BigInt(g.rootHpa), g.mode, hostPte, limit);
+      trees.push({ id: g.id, kind: g.kind, label: g.label, mode: g.mode, input: "gpa", output: "hpa", tableSpace: "hpa", root: t.root, active: true, truncated: t.truncated });
+    }
     return {
       trees,
-      p2m: this.p2m().map((r) => ({ gpa: BigInt(r.gpa), hpa: BigInt(r.hpa), size: BigInt(r.size) })),
+      p2m: vm.p2m.regions().map((r) => ({ gpa: BigInt(r.gpa), hpa: BigInt(r.hpa), size: BigInt(r.size) })),
       writeProtected: vm.shadow.pageTablePages().map((p) => BigInt(p) * PAGE),
       note: v.satpMode === 8 ? undefined
-        : `satp is Bare: the guest does not translate (${hardware ? "the G stage maps its physical view" : "the shadows map its physical view"})`,
+        : `satp is Bare: the guest does not translate (${own.length > 0 ? "the G stage maps its physical view" : "the shadows map its physical view"})`,
     };
   }
 
@@ -417,7 +325,7 @@ export class VmTarget implements Target {
     if (!e) return undefined;
     const hex = (x: bigint) => `0x${BigInt.asUintN(64, x).toString(16)}`;
     const lines = [
-      `VM exit #${e.seq}: ${e.reason}  (vCPU ${e.vcpu}, guest pc ${hex(e.pc)}, virtual ${PRIV[e.priv]}-mode, ${e.cycles} modelled cycles)`,
+      `VM exit #${e.seq}: ${e.reason}  (vCPU ${e.vcpu}, guest pc ${hex(e.pc)}, virtual ${PRIV_NAMES[e.priv]}-mode, ${e.cycles} modelled cycles)`,
       e.instruction ? `instruction: ${e.instruction.mnemonic} (0x${e.instruction.bits.toString(16).padStart(e.instruction.length * 2, "0")})` : "instruction: —",
       "",
       ...e.steps.map((s, i) => {

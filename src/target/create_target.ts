@@ -1,10 +1,11 @@
 import { LoadError, type LoadableProgram } from "../machine/board";
 import type { ByteSink, ByteSource } from "../machine/device";
 import { createVirtBoard } from "../machine/virt";
-import { NativeTarget } from "./native";
-import { Vm, VmOptionsError, type GuestBoot, type NonTrappingSensitive } from "./vm";
+import { NativeTarget } from "./native_target";
+import { Vm, VmOptionsError, type GuestBoot, type NonTrappingSensitive } from "../hypervisor/vm";
 import { VmTarget } from "./vm_target";
-import type { Target, TargetLine, TargetSymbol, Technique } from "./target";
+import type { Target, TargetLine, TargetSymbol } from "./target";
+import { checkTechnique, techniqueEntry, type Technique } from "./techniques";
 
 /** A guest ready to load: what the ELF reader or the assembler produced. */
 export interface GuestProgram extends LoadableProgram {
@@ -33,27 +34,26 @@ function symbolAddress(program: GuestProgram, name: string): number | undefined 
 /** Builds the board (or the VM), loads the guest and wraps it in the technique the user chose. */
 export function createTarget(program: GuestProgram, opts: TargetOptions): CreateResult {
   const htif = { tohost: symbolAddress(program, "tohost"), fromhost: symbolAddress(program, "fromhost") };
+  const invalid = checkTechnique(opts.technique, opts);
+  if (invalid) return { ok: false, error: `${invalid.option} ${invalid.message}` };
+  const runs = techniqueEntry(opts.technique).runs!;
   try {
-    if (opts.technique === "trap-and-emulate" || opts.technique === "hardware-assisted") {
-      const vm = new Vm({
-        technique: opts.technique, boot: opts.boot, memoryBytes: opts.memoryBytes, uartOut: opts.uartOut, uartIn: opts.uartIn, ...htif,
-        nonTrappingSensitive: opts.nonTrappingSensitive,
-      });
-      vm.load(program);
-      // `stats` compares techniques by loading the same guest again, silently and without input.
-      const fresh = (technique: Technique) => {
-        const other = createTarget(program, { ...opts, technique, uartOut: undefined, uartIn: undefined });
-        return other.ok ? other.target : other.error;
-      };
-      return { ok: true, target: new VmTarget(vm, program.symbols, program.lineTable ?? [], fresh) };
+    if (runs === "bare") {
+      const board = createVirtBoard({ memoryBytes: opts.memoryBytes, uartOut: opts.uartOut, uartIn: opts.uartIn, ...htif });
+      board.load(program);
+      return { ok: true, target: new NativeTarget(board, program.symbols, program.lineTable ?? []) };
     }
-    if (opts.technique !== "native") return { ok: false, error: `technique "${opts.technique}" is not yet available` };
-    if (opts.boot === "supervisor") {
-      return { ok: false, error: `boot "supervisor" needs firmware, which only a VMM provides: use technique "trap-and-emulate" or "hardware-assisted"` };
-    }
-    const board = createVirtBoard({ memoryBytes: opts.memoryBytes, uartOut: opts.uartOut, uartIn: opts.uartIn, ...htif });
-    board.load(program);
-    return { ok: true, target: new NativeTarget(board, program.symbols, program.lineTable ?? []) };
+    const vm = new Vm({
+      technique: runs, boot: opts.boot, memoryBytes: opts.memoryBytes, uartOut: opts.uartOut, uartIn: opts.uartIn, ...htif,
+      nonTrappingSensitive: opts.nonTrappingSensitive,
+    });
+    vm.load(program);
+    // `stats` compares techniques by loading the same guest again, silently and without input.
+    const fresh = (technique: Technique) => {
+      const other = createTarget(program, { ...opts, technique, uartOut: undefined, uartIn: undefined, nonTrappingSensitive: undefined });
+      return other.ok ? other.target : other.error;
+    };
+    return { ok: true, target: new VmTarget(vm, opts.technique, program.symbols, program.lineTable ?? [], fresh) };
   } catch (e) {
     if (e instanceof LoadError || e instanceof VmOptionsError) return { ok: false, error: e.message };
     throw e;

@@ -1,14 +1,12 @@
-import { signedNumber } from "../isa/u64";
-import type { MmioDevice } from "../machine/device";
-import { permitted } from "../machine/hart/mmu";
-import { PmpAccess } from "../machine/hart/pmp";
-import { decodeBits, insn, type DecodedInstruction } from "./decode";
-import { registerName } from "./devices/register_names";
-import type { ExitDetails, ExitReason, NarrativeStep } from "./exits";
-import { Acc, guestDataPriv, markAccessed, type GuestTranslation } from "./guest_walk";
+import { signedNumber } from "../../isa/u64";
+import { permitted } from "../../machine/hart/mmu";
+import { PmpAccess } from "../../machine/hart/pmp";
+import { emulateAccess } from "../emulate/access";
+import { reflect } from "../emulate/inject";
+import type { ExitDetails, NarrativeStep } from "../exits";
+import type { Vm } from "../vm";
+import { Acc, guestDataPriv, markAccessed, type GuestTranslated } from "./guest_walk";
 import { PTE_R, PTE_W, PTE_X } from "./shadow_paging";
-import { reflect } from "./techniques/trap_and_emulate";
-import { PRIV, type Vm } from "./vm";
 
 /**
  * Host page faults: the guest touched a guest-virtual page its shadow table does not map (as asked).
@@ -30,8 +28,6 @@ const ACCESS_NAMES = ["read", "write", "execute"] as const;
 const ACCESS_FAULT = [5, 7, 1];
 const PMP_OF = [PmpAccess.R, PmpAccess.W, PmpAccess.X];
 const D = 0x80;
-
-type Translated = Extract<GuestTranslation, { ok: true }>;
 
 export function memoryFault(vm: Vm, cause: number, tval: bigint): number {
   const acc = ACC_OF_CAUSE[cause];
@@ -65,12 +61,12 @@ export function memoryFault(vm: Vm, cause: number, tval: bigint): number {
     () => dev ? "a fetch from a device" : "nothing is at that guest-physical address");
 }
 
-function walkSteps(t: GuestTranslation): NarrativeStep[] {
+function walkSteps(t: { steps: readonly { level: number; pteGpa: number; pte: bigint }[] }): NarrativeStep[] {
   return t.steps.map((s) => ({ phase: "check" as const, text: `guest PTE level ${s.level} at GPA 0x${s.pteGpa.toString(16)}`, after: s.pte }));
 }
 
 /** The shadow entry a hidden fault installs for the guest's translation `t` (whose A/D it sets, as the guest's hardware would). */
-function shadowPage(vm: Vm, va: number, acc: Acc, priv: number, fetchOnly: boolean, t: Translated) {
+function shadowPage(vm: Vm, va: number, acc: Acc, priv: number, fetchOnly: boolean, t: GuestTranslated) {
   const v = vm.vcpu.state;
   const root = vm.currentRoot();
   markAccessed(vm, t, acc);
@@ -92,7 +88,7 @@ function shadowPage(vm: Vm, va: number, acc: Acc, priv: number, fetchOnly: boole
   return { root, t, e, vpn, hpaPage, protectedPt: (perms & PTE_W) !== 0 && !e.w };
 }
 
-function hiddenFault(vm: Vm, va: number, acc: Acc, priv: number, details: ExitDetails, t: Translated): number {
+function hiddenFault(vm: Vm, va: number, acc: Acc, priv: number, details: ExitDetails, t: GuestTranslated): number {
   const { root, e, vpn, hpaPage, protectedPt } = shadowPage(vm, va, acc, priv, false, t);
   const pteAfter = vm.shadow.readPte(e.pteHpa);
   const hpa = hpaPage * 4096 + (t.gpa & 4095);
@@ -119,9 +115,9 @@ function hiddenFault(vm: Vm, va: number, acc: Acc, priv: number, details: ExitDe
  * maps the page execute-only for exactly one instruction (Vm.run takes the entry down after it), so
  * every fetch from that page comes back here to be checked.
  */
-function stepFetch(vm: Vm, va: number, details: ExitDetails, t: Translated): number {
+function stepFetch(vm: Vm, va: number, details: ExitDetails, t: GuestTranslated): number {
   const { root, e, vpn, hpaPage } = shadowPage(vm, va, Acc.X, vm.vcpu.state.prv, true, t);
-  vm.stepOnce(e);
+  vm.shadow.oneShot = e;
   details.hpa = BigInt(hpaPage * 4096 + (va & 4095));
   details.shadowRoot = root.key;
   vm.record("pmp-access", undefined, details, () => ({
@@ -134,106 +130,5 @@ function stepFetch(vm: Vm, va: number, details: ExitDetails, t: Translated): num
     ],
   }));
   return 0;
-}
-
-/**
- * Emulates the load/store/AMO at the guest's pc against the guest-physical bus (RAM or a device).
- * `t` is the guest's translation of `tval` when the VMM walked its table (it sets A/D there).
- */
-export function emulateAccess(vm: Vm, reason: ExitReason, tval: bigint, gpa: number, details: ExitDetails, t?: Translated): number {
-  const v = vm.vcpu.state;
-  const hart = vm.board.hart;
-  const raw = vm.trappedInstruction();
-  const d: DecodedInstruction | undefined = raw === undefined ? undefined : decodeBits(raw);
-  const a = d?.access;
-  const acc = details.access === "write" ? Acc.W : Acc.R;
-  if (!d || !a) return reflect(vm, "guest-exception", BigInt(ACCESS_FAULT[acc]), tval, d, details, () => "an access the VMM cannot decode");
-  const name = d.mnemonic;
-  // A (and D for a store) in the guest's leaf, as its hardware sets them before the PMP check.
-  if (t) markAccessed(vm, t, acc);
-  const pmpAccess = a.kind === "amo" ? PmpAccess.R | PmpAccess.W : PMP_OF[acc];
-  if (!v.pmp.check(gpa, a.size, pmpAccess, guestDataPriv(v, acc))) {
-    return reflect(vm, "guest-exception", BigInt(ACCESS_FAULT[acc]), tval, d, details, () => "the guest's PMP forbids the access");
-  }
-  const bus = vm.devices.bus;
-  const dev = bus.deviceAt(gpa, a.size);
-  const pc = v.pc;
-  const pteGpa = gpa - (gpa % 8);
-  const page = Math.floor(gpa / 4096);
-  const before = reason === "guest-pt-write" ? vm.readPte(pteGpa) : undefined;
-  let loaded: bigint | undefined;
-  let stored: bigint | undefined;
-  if (acc === Acc.R || a.kind === "amo") {
-    loaded = bus.load(gpa, a.size);
-    if (loaded === undefined) return reflect(vm, "guest-exception", 5n, tval, d, details, () => "nothing decodes that address");
-  }
-  if (a.kind === "amo") stored = amo(name, loaded!, hart.getReg(d.rs2), a.size);
-  else if (acc === Acc.W) stored = hart.getReg(d.rs2);
-  if (stored !== undefined) bus.store(gpa, a.size, BigInt.asUintN(a.size * 8, stored));
-  if (loaded !== undefined) {
-    const value = a.signed ? BigInt.asIntN(a.size * 8, loaded) : loaded;
-    hart.setReg(d.rd, BigInt.asUintN(64, value));
-  } else if (a.kind === "sc") {
-    hart.setReg(d.rd, 0n); // the VMM performed it: success
-  }
-  // Any store the VMM performs into a guest page-table page stales the shadow entries derived from it.
-  const invalidated = stored !== undefined && !dev && vm.shadow.isPageTable(page) ? vm.shadow.guestPteWritten(gpa, a.size) : undefined;
-  const after = reason === "guest-pt-write" ? vm.readPte(pteGpa) : undefined;
-  vm.retire(d.length);
-  const out = details;
-  out.width = a.size;
-  out.value = stored ?? loaded;
-  if (invalidated !== undefined) out.invalidated = invalidated;
-  const reg = dev && describeDevice(out, dev, gpa, stored !== undefined);
-  const priv = v.prv, dataPriv = guestDataPriv(v, acc);
-  vm.record(reason, insn(d), out, () => {
-    const value = stored ?? loaded ?? 0n;
-    const steps: NarrativeStep[] = [{ phase: "decode", text: `${name}: ${a.size}-byte ${a.kind === "amo" ? "atomic" : acc === Acc.W ? "store" : "load"} at GVA 0x${tval.toString(16)} → GPA 0x${gpa.toString(16)}` }];
-    let action: string;
-    const n = invalidated ?? 0;
-    const staled = `${n} shadow entr${n === 1 ? "y" : "ies"}`;
-    if (dev) {
-      steps.push({ phase: "device", text: `${dev.name}.${reg} ${stored !== undefined ? "←" : "→"} 0x${value.toString(16)}`, after: stored ?? loaded });
-      action = `emulated ${name} ${stored !== undefined ? "to" : "from"} ${dev.name} ${reg} (0x${value.toString(16)})`;
-    } else if (reason === "guest-pt-write") {
-      steps.push({ phase: "vcpu", text: `guest PTE at GPA 0x${pteGpa.toString(16)} written by the VMM on the guest's behalf`, before, after });
-      steps.push({ phase: "shadow", text: `${staled} derived from it marked stale; they go at the guest's next matching sfence.vma, as a TLB entry would` });
-      action = `emulated the guest's store to its page table at GPA 0x${gpa.toString(16)}; ${staled} marked stale`;
-    } else if (reason === "mprv-access") {
-      steps.push({ phase: "check", text: `mstatus.MPRV: a virtual M-mode ${acc === Acc.W ? "store" : "load"} translated and checked (guest table, PMP) as ${PRIV[dataPriv]}-mode` });
-      action = `emulated ${name} at GPA 0x${gpa.toString(16)} as MPRV says (the MPRV shadow root maps fetches only)`;
-    } else {
-      steps.push({ phase: "check", text: "the guest's PMP covers only part of this page: the VMM checked this access against the virtual PMP, and the page is not shadowed" });
-      action = `emulated ${name} at GPA 0x${gpa.toString(16)} (PMP covers only part of the page)`;
-    }
-    steps.push({ phase: "resume", text: `pc ← pc + ${d.length}`, before: pc, after: BigInt.asUintN(64, pc + BigInt(d.length)) });
-    return { action, steps };
-  }, pc, priv);
-  return 1;
-}
-
-/** Names the device register an MMIO access reached in the exit's details; returns the register. */
-function describeDevice(out: ExitDetails, dev: MmioDevice, gpa: number, write: boolean): string {
-  out.device = dev.name;
-  out.register = registerName(dev.name, gpa - dev.base, write);
-  out.offset = gpa - dev.base;
-  return out.register;
-}
-
-function amo(name: string, old: bigint, src: bigint, size: number): bigint {
-  const n = size * 8;
-  const s = (x: bigint) => BigInt.asIntN(n, x);
-  const u = (x: bigint) => BigInt.asUintN(n, x);
-  switch (name.slice(3, name.length - 2)) {
-    case "swap": return src;
-    case "add": return old + src;
-    case "xor": return old ^ src;
-    case "and": return old & src;
-    case "or": return old | src;
-    case "min": return s(old) < s(src) ? old : src;
-    case "max": return s(old) > s(src) ? old : src;
-    case "minu": return u(old) < u(src) ? old : src;
-    default: return u(old) > u(src) ? old : src;
-  }
 }
 

@@ -1,7 +1,7 @@
-import { joinHalves } from "../isa/u64";
-import type { Hart } from "../machine/hart/hart";
-import { Acc, permitted } from "../machine/hart/mmu";
-import { PmpAccess } from "../machine/hart/pmp";
+import { joinHalves } from "../../isa/u64";
+import type { Hart } from "../../machine/hart/hart";
+import { Acc, permitted } from "../../machine/hart/mmu";
+import { PmpAccess } from "../../machine/hart/pmp";
 
 /**
  * The VMM's walk of the guest's own Sv39 table, in guest-physical memory: the same rules as the
@@ -45,6 +45,9 @@ export type GuestTranslation =
     }
   | { ok: false; cause: number; steps: GuestWalkStep[] };
 
+/** A walk that succeeded. */
+export type GuestTranslated = Extract<GuestTranslation, { ok: true }>;
+
 const PAGE_FAULT = [13, 15, 12];
 const ACCESS_FAULT = [5, 7, 1];
 const SV39_LIMIT = 2 ** 38;
@@ -82,7 +85,7 @@ export function walkGuest(v: Hart, mem: GuestMemory, va: number, acc: Acc, priv:
  * Sets A (and D for a store) in the leaf a successful walk found, as the hardware walker does, and
  * updates `t.flags`. Nothing to do when the guest does not translate (level < 0).
  */
-export function markAccessed(mem: GuestMemory, t: Extract<GuestTranslation, { ok: true }>, acc: Acc): void {
+export function markAccessed(mem: GuestMemory, t: GuestTranslated, acc: Acc): void {
   if (t.level < 0) return;
   const updated = t.flags | 0x40 | (acc === Acc.W ? 0x80 : 0);
   if (updated === t.flags) return;

@@ -1,4 +1,4 @@
-import type { Ram } from "../machine/memory";
+import type { Ram } from "../../machine/memory";
 
 /** What the shadow tables need of the host hart's TLB: sfence.vma for (vpn or −1, host ASID or −1). */
 export interface HostTlb {
@@ -100,6 +100,12 @@ export class ShadowMmu {
   private readonly stale = new Set<ShadowEntry>();
   evictions = 0;
   current: ShadowRoot | undefined;
+  /**
+   * An entry mapped for the next VM entry's single instruction only: a fetch from a page whose every
+   * fetch the VMM must check (shadow_faults.ts). The technique runs that entry for one step and then
+   * takes the entry down (`endOneShot`).
+   */
+  oneShot: ShadowEntry | undefined;
 
   /**
    * @param ram host RAM
@@ -128,8 +134,15 @@ export class ShadowMmu {
     this.freeAsids.length = 0;
     for (let a = this.maxRoots; a >= 1; a--) this.freeAsids.push(a);
     this.current = undefined;
+    this.oneShot = undefined;
     this.evictions = 0;
     this.hostTlb.flush(-1, -1);
+  }
+
+  /** Takes down the one-shot entry after the entry it was made for. */
+  endOneShot(): void {
+    if (this.oneShot) this.remove(this.oneShot);
+    this.oneShot = undefined;
   }
 
   /** The root for a context, created (and an old one evicted) if needed; it becomes the most recent. */

@@ -1,6 +1,4 @@
-import type { Ram } from "../machine/memory";
-import { readPageTable, type PageTableTree } from "./inspect";
-import { sv39Tree, type PageTableNode } from "./page_tables";
+import type { Ram } from "../../machine/memory";
 
 /**
  * The VMM's G-stage (nested) table for hardware-assisted virtualization: a real Sv39x4 table in host
@@ -178,20 +176,6 @@ export class GStageTable {
     return this.protect(gpa, { r: false, w: false, x: false });
   }
 
-  /** The tree for the panels (inspect.ts), at most `limit` valid entries. */
-  tree(limit: number): PageTableTree {
-    const t = readPageTable(BigInt(this.rootHpa), "sv39x4", (a) => this.readPteChecked(a), limit);
-    return {
-      id: "gstage", kind: "gstage", label: `G-stage (hgatp, VMID ${this.vmid})`, mode: "sv39x4", input: "gpa", output: "hpa", tableSpace: "hpa",
-      root: t.root, active: true, truncated: t.truncated,
-    };
-  }
-
-  /** The tree for the REPL's page-table dump (page_tables.ts), at most `limit` leaves. */
-  nodes(limit = 4096): PageTableNode[] {
-    return sv39Tree(this.rootHpa, (a) => this.readPteChecked(BigInt(a)), limit, "sv39x4");
-  }
-
   stats(): GStageStats {
     return { pagesInUse: this.used.size + ROOT_PAGES, poolPages: this.poolPages, leaves: this.leafCount };
   }
@@ -203,11 +187,6 @@ export class GStageTable {
 
   readPte(hpa: number): bigint {
     return this.ram.view.getBigUint64(hpa - this.ram.base, true);
-  }
-
-  private readPteChecked(a: bigint): bigint | undefined {
-    const n = Number(a);
-    return this.inPool(n) ? this.readPte(n) : undefined;
   }
 
   private writePte(hpa: number, pte: bigint): void {

@@ -1,6 +1,6 @@
 import type { StopReason } from "../machine/board";
 import type { VirtBoard } from "../machine/virt";
-import { clintView, plicView, uartView } from "./device_views";
+import { clintView, plicView, uartView } from "../hypervisor/device_views";
 import { readPageTable, type DeviceState, type PageTableSet } from "./inspect";
 import type { AddressSpace, Target, TargetLine, TargetSymbol, TargetTlbEntry, TargetTranslation, WatchAccess } from "./target";
 
@@ -49,8 +49,11 @@ export class NativeTarget implements Target {
   step(): StopReason {
     return this.board.step();
   }
-  pollInput(): void {
-    this.board.uart.poll();
+  pollInput(): boolean {
+    const uart = this.board.uart;
+    const before = uart.received;
+    uart.poll();
+    return uart.received !== before;
   }
 
   get onTrap(): ((cause: bigint, tval: bigint, pc: bigint) => boolean) | undefined {

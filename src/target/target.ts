@@ -1,12 +1,9 @@
 import type { StopReason } from "../machine/board";
 import type { TargetInspection } from "./inspect";
+import type { Technique } from "./techniques";
+import type { VmmView } from "./vmm_view";
 
-/** The virtualization techniques a launch configuration can name (DESIGN.md, "What is being simulated"). */
-export const TECHNIQUES = ["native", "trap-and-emulate", "hardware-assisted", "binary-translation", "paravirtual"] as const;
-export type Technique = (typeof TECHNIQUES)[number];
-
-/** Techniques that can run today; the others are accepted by the schema but not built yet. */
-export const AVAILABLE_TECHNIQUES: readonly Technique[] = ["native", "trap-and-emulate", "hardware-assisted"];
+export type { Technique } from "./techniques";
 
 /** A symbol of the loaded program, for the call stack, function breakpoints and disassembly. */
 export interface TargetSymbol {
@@ -63,13 +60,16 @@ export interface WatchAccess {
 }
 
 /**
- * What the debugger drives. A bare machine (`native`) and, later, a VM under the VMM both implement
- * it, so the debug adapter never knows which technique it is stepping. Everything here is in the
+ * What the debugger and the command-line runner drive. A bare machine (`native`) and a VM under the
+ * VMM both implement it, so neither knows which technique it is stepping. Everything here is in the
  * guest's terms: its registers, CSRs, privilege, memory by address space, translation and TLB.
- * What the panels show (page tables, devices, exits) comes through `TargetInspection` (inspect.ts).
+ * What the panels show (page tables, devices, exits) comes through `TargetInspection` (inspect.ts),
+ * and what only a VMM has (exits, its tables, its statistics) through the optional `vmm`.
  */
 export interface Target extends TargetInspection {
   readonly technique: Technique;
+  /** The VMM running this guest; undefined natively, where there is no VMM and no exit. */
+  readonly vmm?: VmmView;
   /** Instructions the guest has retired. */
   readonly instret: bigint;
   pc: bigint;
@@ -109,8 +109,11 @@ export interface Target extends TargetInspection {
    * run with a `trap` stop. Undefined: traps never stop a run.
    */
   onTrap: ((cause: bigint, tval: bigint, pc: bigint) => boolean) | undefined;
-  /** Lets devices take input that arrived while the guest did not look (e.g. UART RX with interrupts). */
-  pollInput(): void;
+  /**
+   * Lets devices take input that arrived while the guest did not look (e.g. UART RX with interrupts);
+   * true when some did.
+   */
+  pollInput(): boolean;
 
   readonly symbols: readonly TargetSymbol[];
   /** Address ↔ source line, sorted by address; empty when the program has no line information. */

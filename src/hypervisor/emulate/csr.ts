@@ -1,11 +1,12 @@
-import { csrByNumber } from "../isa/csrs";
-import { csrAccessible, csrRead, csrWrite } from "../machine/hart/csr";
-import { pendingInterrupt } from "../machine/hart/trap";
-import { insn, type DecodedInstruction } from "./decode";
-import type { ExitDetails, ExitReason, NarrativeStep } from "./exits";
-import { contextKey, sameContext } from "./shadow_paging";
-import { reflect } from "./techniques/trap_and_emulate";
-import { PRIV, type Vm } from "./vm";
+import { csrByNumber } from "../../isa/csrs";
+import { csrAccessible, csrRead, csrWrite } from "../../machine/hart/csr";
+import { pendingInterrupt } from "../../machine/hart/trap";
+import { insn, type DecodedInstruction } from "../decode";
+import type { ExitDetails, ExitReason, NarrativeStep } from "../exits";
+import { contextKey, sameContext } from "../mm/shadow_paging";
+import { PRIV_NAMES } from "../../isa/privilege";
+import type { Vm } from "../vm";
+import { reflect } from "./inject";
 
 /**
  * CSR instructions, emulated on the virtual CPU with the machine's own CSR rules (existence,
@@ -30,12 +31,13 @@ export function emulateCsr(vm: Vm, d: DecodedInstruction, via?: ExitReason): num
   if (!csrAccessible(v, num, writes)) {
     const priv = v.prv;
     return reflect(vm, "guest-exception", 2n, BigInt(d.bits), d, { csr: csrName, csrNumber: num },
-      () => `${name} ${csrName} is illegal in virtual ${PRIV[priv]}-mode`);
+      () => `${name} ${csrName} is illegal in virtual ${PRIV_NAMES[priv]}-mode`);
   }
   const pc = v.pc, priv = v.prv;
   const old = csrRead(v, num) as bigint;
   let after = old;
-  let pmpChanged = false;
+  /** What the VMM did about a change of the guest's PMP. */
+  let pmpChanged: string | undefined;
   /** When the write changed the guest's translation context: its key, and whether its shadow root was cached. */
   let switched: { key: string; cached: boolean } | undefined;
   if (writes) {
@@ -45,8 +47,7 @@ export function emulateCsr(vm: Vm, d: DecodedInstruction, via?: ExitReason): num
     after = csrRead(v, num) as bigint;
     if (num >= 0x3a0 && num < 0x3c0) {
       // What the guest may reach changed: every shadow entry was derived under the old PMP.
-      vm.guestPmpChanged();
-      pmpChanged = true;
+      pmpChanged = vm.guestPmpChanged();
     }
     const contextAfter = vm.context();
     if (!sameContext(contextAfter, contextBefore)) {
@@ -65,13 +66,11 @@ export function emulateCsr(vm: Vm, d: DecodedInstruction, via?: ExitReason): num
   vm.record(via ?? (writes ? "csr-write" : "csr-read"), insn(d), details, () => {
     const steps: NarrativeStep[] = [
       { phase: "decode", text: `${name} x${d.rd}, ${csrName}, ${imm ? d.rs1 : `x${d.rs1}`} ${how}` },
-      { phase: "check", text: `${csrName} exists and virtual ${PRIV[priv]}-mode may ${writes ? "write" : "read"} it` },
+      { phase: "check", text: `${csrName} exists and virtual ${PRIV_NAMES[priv]}-mode may ${writes ? "write" : "read"} it` },
     ];
     if (writes) {
       steps.push({ phase: "vcpu", text: `virtual ${csrName} ← ${kind === "w" ? "" : kind === "s" ? "old | " : "old & ~"}0x${src.toString(16)} (WARL)`, before: old, after });
-      if (pmpChanged) {
-        steps.push({ phase: "shadow", text: `guest PMP changed: all shadow tables dropped${vm.gStage ? "; the G stage follows the new PMP at the next entry into VS/VU-mode" : ""}` });
-      }
+      if (pmpChanged) steps.push({ phase: "shadow", text: `guest PMP changed: ${pmpChanged}` });
       if (switched) {
         steps.push({ phase: "shadow", text: `guest translation context → ${switched.key}: ${switched.cached ? "its cached shadow root is reused" : "a new shadow root is built lazily"}` });
       }

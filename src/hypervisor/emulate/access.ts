@@ -1,0 +1,120 @@
+import type { MmioDevice } from "../../machine/device";
+import { PmpAccess } from "../../machine/hart/pmp";
+import { PRIV_NAMES } from "../../isa/privilege";
+import { decodeBits, insn, type DecodedInstruction } from "../decode";
+import { registerName } from "../devices/register_names";
+import type { ExitDetails, ExitReason, NarrativeStep } from "../exits";
+import { Acc, guestDataPriv, markAccessed, type GuestTranslated } from "../mm/guest_walk";
+import type { Vm } from "../vm";
+import { reflect } from "./inject";
+
+/**
+ * Load, store and AMO emulation: the VMM performs, on the guest's behalf, an access the hardware
+ * could not let through (a device register, a write-protected guest page table, a page the guest's
+ * PMP decides only in part, an MPRV access), against the guest-physical bus, with the checks the
+ * guest's own hardware makes (A/D in its leaf, its PMP) in the same order.
+ */
+const ACCESS_FAULT = [5, 7, 1];
+const PMP_OF = [PmpAccess.R, PmpAccess.W, PmpAccess.X];
+
+/**
+ * Emulates the load/store/AMO at the guest's pc against the guest-physical bus (RAM or a device).
+ * `t` is the guest's translation of `tval` when the VMM walked its table (it sets A/D there).
+ */
+export function emulateAccess(vm: Vm, reason: ExitReason, tval: bigint, gpa: number, details: ExitDetails, t?: GuestTranslated): number {
+  const v = vm.vcpu.state;
+  const hart = vm.board.hart;
+  const raw = vm.trappedInstruction();
+  const d: DecodedInstruction | undefined = raw === undefined ? undefined : decodeBits(raw);
+  const a = d?.access;
+  const acc = details.access === "write" ? Acc.W : Acc.R;
+  if (!d || !a) return reflect(vm, "guest-exception", BigInt(ACCESS_FAULT[acc]), tval, d, details, () => "an access the VMM cannot decode");
+  const name = d.mnemonic;
+  // A (and D for a store) in the guest's leaf, as its hardware sets them before the PMP check.
+  if (t) markAccessed(vm, t, acc);
+  const pmpAccess = a.kind === "amo" ? PmpAccess.R | PmpAccess.W : PMP_OF[acc];
+  if (!v.pmp.check(gpa, a.size, pmpAccess, guestDataPriv(v, acc))) {
+    return reflect(vm, "guest-exception", BigInt(ACCESS_FAULT[acc]), tval, d, details, () => "the guest's PMP forbids the access");
+  }
+  const bus = vm.devices.bus;
+  const dev = bus.deviceAt(gpa, a.size);
+  const pc = v.pc;
+  const pteGpa = gpa - (gpa % 8);
+  const page = Math.floor(gpa / 4096);
+  const before = reason === "guest-pt-write" ? vm.readPte(pteGpa) : undefined;
+  let loaded: bigint | undefined;
+  let stored: bigint | undefined;
+  if (acc === Acc.R || a.kind === "amo") {
+    loaded = bus.load(gpa, a.size);
+    if (loaded === undefined) return reflect(vm, "guest-exception", 5n, tval, d, details, () => "nothing decodes that address");
+  }
+  if (a.kind === "amo") stored = amo(name, loaded!, hart.getReg(d.rs2), a.size);
+  else if (acc === Acc.W) stored = hart.getReg(d.rs2);
+  if (stored !== undefined) bus.store(gpa, a.size, BigInt.asUintN(a.size * 8, stored));
+  if (loaded !== undefined) {
+    const value = a.signed ? BigInt.asIntN(a.size * 8, loaded) : loaded;
+    hart.setReg(d.rd, BigInt.asUintN(64, value));
+  } else if (a.kind === "sc") {
+    hart.setReg(d.rd, 0n); // the VMM performed it: success
+  }
+  // Any store the VMM performs into a guest page-table page stales the shadow entries derived from it.
+  const invalidated = stored !== undefined && !dev && vm.shadow.isPageTable(page) ? vm.shadow.guestPteWritten(gpa, a.size) : undefined;
+  const after = reason === "guest-pt-write" ? vm.readPte(pteGpa) : undefined;
+  vm.retire(d.length);
+  const out = details;
+  out.width = a.size;
+  out.value = stored ?? loaded;
+  if (invalidated !== undefined) out.invalidated = invalidated;
+  const reg = dev && describeDevice(out, dev, gpa, stored !== undefined);
+  const priv = v.prv, dataPriv = guestDataPriv(v, acc);
+  vm.record(reason, insn(d), out, () => {
+    const value = stored ?? loaded ?? 0n;
+    const steps: NarrativeStep[] = [{ phase: "decode", text: `${name}: ${a.size}-byte ${a.kind === "amo" ? "atomic" : acc === Acc.W ? "store" : "load"} at GVA 0x${tval.toString(16)} → GPA 0x${gpa.toString(16)}` }];
+    let action: string;
+    const n = invalidated ?? 0;
+    const staled = `${n} shadow entr${n === 1 ? "y" : "ies"}`;
+    if (dev) {
+      steps.push({ phase: "device", text: `${dev.name}.${reg} ${stored !== undefined ? "←" : "→"} 0x${value.toString(16)}`, after: stored ?? loaded });
+      action = `emulated ${name} ${stored !== undefined ? "to" : "from"} ${dev.name} ${reg} (0x${value.toString(16)})`;
+    } else if (reason === "guest-pt-write") {
+      steps.push({ phase: "vcpu", text: `guest PTE at GPA 0x${pteGpa.toString(16)} written by the VMM on the guest's behalf`, before, after });
+      steps.push({ phase: "shadow", text: `${staled} derived from it marked stale; they go at the guest's next matching sfence.vma, as a TLB entry would` });
+      action = `emulated the guest's store to its page table at GPA 0x${gpa.toString(16)}; ${staled} marked stale`;
+    } else if (reason === "mprv-access") {
+      steps.push({ phase: "check", text: `mstatus.MPRV: a virtual M-mode ${acc === Acc.W ? "store" : "load"} translated and checked (guest table, PMP) as ${PRIV_NAMES[dataPriv]}-mode` });
+      action = `emulated ${name} at GPA 0x${gpa.toString(16)} as MPRV says (the MPRV shadow root maps fetches only)`;
+    } else {
+      steps.push({ phase: "check", text: "the guest's PMP covers only part of this page: the VMM checked this access against the virtual PMP, and the page is not shadowed" });
+      action = `emulated ${name} at GPA 0x${gpa.toString(16)} (PMP covers only part of the page)`;
+    }
+    steps.push({ phase: "resume", text: `pc ← pc + ${d.length}`, before: pc, after: BigInt.asUintN(64, pc + BigInt(d.length)) });
+    return { action, steps };
+  }, pc, priv);
+  return 1;
+}
+
+/** Names the device register an MMIO access reached in the exit's details; returns the register. */
+function describeDevice(out: ExitDetails, dev: MmioDevice, gpa: number, write: boolean): string {
+  out.device = dev.name;
+  out.register = registerName(dev.name, gpa - dev.base, write);
+  out.offset = gpa - dev.base;
+  return out.register;
+}
+
+function amo(name: string, old: bigint, src: bigint, size: number): bigint {
+  const n = size * 8;
+  const s = (x: bigint) => BigInt.asIntN(n, x);
+  const u = (x: bigint) => BigInt.asUintN(n, x);
+  switch (name.slice(3, name.length - 2)) {
+    case "swap": return src;
+    case "add": return old + src;
+    case "xor": return old ^ src;
+    case "and": return old & src;
+    case "or": return old | src;
+    case "min": return s(old) < s(src) ? old : src;
+    case "max": return s(old) > s(src) ? old : src;
+    case "minu": return u(old) < u(src) ? old : src;
+    default: return u(old) > u(src) ? old : src;
+  }
+}
+

@@ -1,0 +1,93 @@
+import type { Vm } from "../vm";
+import type { Walk2Access, Walk2Result } from "../walk2";
+
+/**
+ * A virtualization technique: how the VMM runs a guest on the host hart. The VM (vm.ts) owns what
+ * every technique shares — the vCPU, guest RAM and the p2m, the device models, the exit log, the
+ * virtual timer and the run loop — and calls its technique at the points where techniques differ:
+ * entering the guest, leaving it, handling what brought control back, delivering interrupts, and
+ * what it shows the panels. One class per technique implements this, in this folder; nothing else
+ * in the hypervisor knows which technique it runs under.
+ *
+ * The run loop, once per VM entry:
+ *   steps = technique.enter()       (at most this many guest steps in this entry)
+ *   board.run(min(steps, budget, timer deadline))
+ *   technique.leave()
+ *   if the run ended on a trap into the VMM: technique.handleExit(cause, tval)
+ */
+export interface Technique {
+  /** Forgets everything about the last guest: a new one was loaded. */
+  reset(): void;
+  /**
+   * VM entry: makes the hart run the guest from the vCPU's state (its mode, translation, the CSR
+   * state the hardware uses), and returns the most guest steps this entry may take (1 for an entry
+   * that must end after one instruction, else Infinity).
+   */
+  enter(): number;
+  /** The hart stopped, for whatever reason: brings what it changed back into the vCPU. */
+  leave(): void;
+  /** A trap into the VMM ended the entry: handles it; returns the guest steps it used (0 or 1). */
+  handleExit(cause: bigint, tval: bigint): number;
+  /**
+   * A guest step completed: the last entry retired an instruction or delivered a trap, or (`byInterrupt`)
+   * the VMM injected an interrupt before entering.
+   */
+  stepped(byInterrupt: boolean): void;
+  /** Whether the hart itself will deliver pending interrupt `irq` to the guest, so the VMM must not inject it. */
+  deliversInterrupt(irq: number): boolean;
+  /** How the instruction the VMM is emulating reached it, for the narratives ("illegal in host U-mode"). */
+  readonly trappedHow: string;
+  /** The bits of the instruction that trapped at the guest's pc, or undefined if it cannot be read. */
+  trappedInstruction(): number | undefined;
+  /**
+   * The guest executed sfence.vma (emulated) for this VPN and ASID (−1: all); the shadow tables have
+   * been fenced. Returns what else the technique fenced, for the narrative, if anything.
+   */
+  fenced(vpn: number, asid: number): string | undefined;
+  /** The guest changed its PMP and the shadow tables were dropped; returns what else the technique did. */
+  pmpChanged(): string | undefined;
+  /** The page tables this technique keeps besides the shadow tables, for the panels. */
+  tables(): VmmTable[];
+  /**
+   * The walk the hart would make now for a guest access to `gva` through two stages of
+   * translation, when this technique has them (no side effects); undefined otherwise.
+   */
+  twoStageWalk?(gva: bigint, access: Walk2Access): TwoStageWalk;
+}
+
+/** A technique's own page table, for the panels (its entries are read from host RAM). */
+export interface VmmTable {
+  /** Stable across stops, e.g. "gstage". */
+  id: string;
+  kind: "gstage";
+  label: string;
+  /** Sv39x4: the G stage's 2048-entry root over 41-bit guest-physical addresses. */
+  mode: "sv39x4";
+  rootHpa: number;
+}
+
+export interface TwoStageWalk {
+  /**
+   * The vCPU is in virtual M-mode, which runs trap-and-emulated, not in VS-mode: the walk is the
+   * one its S-mode would do with the same vsatp.
+   */
+  fromMachineMode: boolean;
+  walk: Walk2Result;
+}
+
+/** What a technique needs before the VM is built, and how to build it. */
+export interface TechniqueSpec {
+  /** What it does, in one sentence, for the user (launch.json IntelliSense, `hyperstep help`). */
+  readonly description: string;
+  /**
+   * Every sensitive instruction of the guest runs deprivileged and traps, so the non-standard
+   * `nonTrappingSensitive` teaching option (vm.ts) can make some of them not trap.
+   */
+  readonly nonTrappingSensitive: boolean;
+  /** The hart must have the H extension. */
+  readonly hypervisorExtension: boolean;
+  /** Host memory the technique keeps for its own tables when the guest has this much RAM. */
+  poolBytes(guestRamBytes: number): number;
+  /** The technique for `vm`, with its pool at host-physical `poolBase`. */
+  create(vm: Vm, poolBase: number, poolBytes: number): Technique;
+}
