@@ -1,6 +1,6 @@
-import type { Clint } from "../machine/devices/clint";
-import type { PlicState } from "../machine/devices/plic";
-import type { UartState } from "../machine/devices/uart16550";
+import type { Clint } from "../machine/devices/clint/model";
+import type { PlicState } from "../machine/devices/plic/model";
+import type { UartState } from "../machine/devices/uart16550/model";
 import type { DeviceNode, DeviceState } from "./inspect";
 
 /**

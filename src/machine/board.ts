@@ -1,6 +1,6 @@
 import { Bus } from "./bus";
 import type { HaltSink, IrqLine, MmioDevice } from "./device";
-import { Clint } from "./devices/clint";
+import { Clint } from "./devices/clint/model";
 import { Hart } from "./hart/hart";
 import { ramWritten } from "./hart/mem";
 import { runFast } from "./hart/run";

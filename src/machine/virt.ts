@@ -1,9 +1,9 @@
 import { Board, type BoardOptions } from "./board";
 import type { ByteSink, ByteSource } from "./device";
-import { Htif } from "./devices/htif";
-import { Plic } from "./devices/plic";
-import { SifiveTest } from "./devices/sifive_test";
-import { UART_IRQ, Uart16550 } from "./devices/uart16550";
+import { Htif } from "./devices/htif/model";
+import { Plic } from "./devices/plic/model";
+import { SifiveTest } from "./devices/sifive_test/model";
+import { UART_IRQ, Uart16550 } from "./devices/uart16550/model";
 
 export interface VirtOptions extends BoardOptions {
   /** Where the UART's (and HTIF console's) output goes; discarded when absent. */

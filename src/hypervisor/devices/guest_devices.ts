@@ -1,10 +1,10 @@
 import { Bus } from "../../machine/bus";
 import type { ByteSink, ByteSource, HaltSink, IrqLine } from "../../machine/device";
-import { Clint } from "../../machine/devices/clint";
-import { Htif } from "../../machine/devices/htif";
-import { Plic } from "../../machine/devices/plic";
-import { SifiveTest } from "../../machine/devices/sifive_test";
-import { UART_IRQ, Uart16550 } from "../../machine/devices/uart16550";
+import { Clint } from "../../machine/devices/clint/model";
+import { Htif } from "../../machine/devices/htif/model";
+import { Plic } from "../../machine/devices/plic/model";
+import { SifiveTest } from "../../machine/devices/sifive_test/model";
+import { UART_IRQ, Uart16550 } from "../../machine/devices/uart16550/model";
 import type { Ram } from "../../machine/memory";
 
 /**

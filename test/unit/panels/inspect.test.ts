@@ -4,9 +4,9 @@ import { pageTablesBody, type WireTable } from "../../../src/debug/custom_reques
 import { clintView, plicView, uartView } from "../../../src/hypervisor/device_views";
 import { readPageTable } from "../../../src/hypervisor/inspect";
 import type { Target } from "../../../src/hypervisor/target";
-import { Clint } from "../../../src/machine/devices/clint";
-import { Plic } from "../../../src/machine/devices/plic";
-import { Uart16550 } from "../../../src/machine/devices/uart16550";
+import { Clint } from "../../../src/machine/devices/clint/model";
+import { Plic } from "../../../src/machine/devices/plic/model";
+import { Uart16550 } from "../../../src/machine/devices/uart16550/model";
 
 test("readPageTable reads valid entries depth first, follows pointers, and stops at the limit", () => {
   const mem = new Map<bigint, bigint>([

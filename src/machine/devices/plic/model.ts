@@ -1,4 +1,4 @@
-import type { IrqLine, MmioDevice, Width } from "../device";
+import type { IrqLine, MmioDevice, Width } from "../../device";
 
 /**
  * The platform-level interrupt controller of QEMU's `virt` board (SiFive PLIC layout), for one hart

@@ -1,4 +1,4 @@
-import type { HaltSink, MmioDevice, Width } from "../device";
+import type { HaltSink, MmioDevice, Width } from "../../device";
 
 /**
  * The SiFive test finisher of QEMU's `virt` board: a guest ends the run by storing a status word at

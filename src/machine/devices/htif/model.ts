@@ -1,5 +1,5 @@
-import type { Bus } from "../bus";
-import type { ByteSink, HaltSink } from "../device";
+import type { Bus } from "../../bus";
+import type { ByteSink, HaltSink } from "../../device";
 
 /**
  * The host-target interface of Spike and riscv-tests: the guest stores a 64-bit command in the

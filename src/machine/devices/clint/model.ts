@@ -1,4 +1,4 @@
-import type { MmioDevice, Width } from "../device";
+import type { MmioDevice, Width } from "../../device";
 
 /**
  * The core-local interruptor of QEMU's `virt` board at 0x0200_0000, for one hart:

@@ -1,4 +1,4 @@
-import type { ByteSink, ByteSource, IrqLine, MmioDevice, Width } from "../device";
+import type { ByteSink, ByteSource, IrqLine, MmioDevice, Width } from "../../device";
 
 /**
  * The NS16550A UART of QEMU's `virt` board: byte registers at offsets 0..7, IRQ 10 on the PLIC.
