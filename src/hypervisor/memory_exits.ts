@@ -3,7 +3,6 @@ import type { MmioDevice } from "../machine/device";
 import { permitted } from "../machine/hart/mmu";
 import { PmpAccess } from "../machine/hart/pmp";
 import { decodeBits, insn, type DecodedInstruction } from "./decode";
-import { registerName } from "./devices/register_names";
 import type { ExitDetails, ExitReason, NarrativeStep } from "./exits";
 import { Acc, guestDataPriv, markAccessed, type GuestTranslation } from "./guest_walk";
 import { PTE_R, PTE_W, PTE_X } from "./shadow_paging";
@@ -215,7 +214,7 @@ export function emulateAccess(vm: Vm, reason: ExitReason, tval: bigint, gpa: num
 /** Names the device register an MMIO access reached in the exit's details; returns the register. */
 function describeDevice(out: ExitDetails, dev: MmioDevice, gpa: number, write: boolean): string {
   out.device = dev.name;
-  out.register = registerName(dev.name, gpa - dev.base, write);
+  out.register = dev.registerName(gpa - dev.base, write);
   out.offset = gpa - dev.base;
   return out.register;
 }

@@ -1,6 +1,5 @@
 import type { StopReason } from "../machine/board";
 import type { VirtBoard } from "../machine/virt";
-import { clintView, plicView, uartView } from "./device_views";
 import { readPageTable, type DeviceState, type PageTableSet } from "./inspect";
 import type { AddressSpace, Target, TargetLine, TargetSymbol, TargetTlbEntry, TargetTranslation, WatchAccess } from "./target";
 
@@ -134,7 +133,7 @@ export class NativeTarget implements Target {
 
   deviceStates(): DeviceState[] {
     const b = this.board;
-    return [uartView(b.uart.state(), b.uart.base), clintView(b.clint), plicView(b.plic.state(), b.plic.base)];
+    return [b.uart.view(), b.clint.view(), b.plic.view()];
   }
 
   private readPte(pa: bigint): bigint | undefined {

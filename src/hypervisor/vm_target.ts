@@ -1,7 +1,6 @@
 import type { StopReason } from "../machine/board";
 import { csrByName } from "../isa/csrs";
 import type { CostModel } from "./cost_model";
-import { clintView, plicView, uartView } from "./device_views";
 import { EXIT_REASONS, type ExitPage, type ExitQuery, type ExitReason, type ReasonStats, type VmExit } from "./exits";
 import { readPageTable, type DeviceState, type ExitLogSnapshot, type PageTableSet, type PageTableTree } from "./inspect";
 import { Acc } from "./guest_walk";
@@ -403,7 +402,7 @@ export class VmTarget implements Target {
   /** The VMM's device models, as the guest sees them. */
   deviceStates(): DeviceState[] {
     const d = this.vm.devices;
-    return [uartView(d.uart.state(), d.uart.base), clintView(d.clint), plicView(d.plic.state(), d.plic.base)];
+    return [d.uart.view(), d.clint.view(), d.plic.view()];
   }
 
   exitLog(): ExitLogSnapshot {
