@@ -132,8 +132,7 @@ export class NativeTarget implements Target {
   }
 
   deviceStates(): DeviceState[] {
-    const b = this.board;
-    return [b.uart.view(), b.clint.view(), b.plic.view()];
+    return this.board.devices.views();
   }
 
   private readPte(pa: bigint): bigint | undefined {

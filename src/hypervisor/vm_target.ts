@@ -401,8 +401,7 @@ export class VmTarget implements Target {
 
   /** The VMM's device models, as the guest sees them. */
   deviceStates(): DeviceState[] {
-    const d = this.vm.devices;
-    return [d.uart.view(), d.clint.view(), d.plic.view()];
+    return this.vm.devices.views();
   }
 
   exitLog(): ExitLogSnapshot {

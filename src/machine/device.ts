@@ -1,3 +1,5 @@
+import type { Bus } from "./bus";
+
 /**
  * The contract between the bus and the devices that sit on it.
  *
@@ -63,4 +65,21 @@ export interface ByteSink {
 export interface ByteSource {
   /** The next input byte, or -1 when none is available now. Must not block. */
   read(): number;
+}
+
+/**
+ * What a set of devices is wired to: natively the board, under the VMM the VM (with a guest-physical
+ * bus and the vCPU's mip). The devices cannot tell which.
+ */
+export interface DeviceHost extends HaltSink {
+  /** The bus the devices sit on; HTIF also reads and writes its RAM. */
+  readonly bus: Bus;
+  /** Instructions retired: the CLINT's mtime derives from it. */
+  retired(): number;
+  /** The CLINT's MSIP or MTIP level may have changed. */
+  timerChanged(): void;
+  /** A level line into mip bit `bit` (11 MEIP, 9 SEIP), for the PLIC's contexts. */
+  irqLine(bit: number): IrqLine;
+  /** Calls `cb` after every guest write that touches [pa, pa+len) of the bus's RAM. Returns the unsubscribe function. */
+  watchWrites(pa: number, len: number, cb: (pa: number, value: bigint, width: number) => void): () => void;
 }
