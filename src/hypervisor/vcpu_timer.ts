@@ -1,4 +1,4 @@
-import type { Clint } from "../machine/devices/clint";
+import type { Clint } from "../machine/devices/clint/model";
 import type { Hart } from "../machine/hart/hart";
 import { pendingInterrupt } from "../machine/hart/trap";
 import type { Vm } from "./vm";

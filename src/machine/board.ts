@@ -1,6 +1,6 @@
 import { Bus } from "./bus";
-import type { HaltHow, HaltSink, IrqLine, MmioDevice } from "./device";
-import { Clint } from "./devices/clint";
+import type { DeviceHost, HaltHow, HaltSink, IrqLine } from "./device";
+import { Clint } from "./devices/clint/model";
 import { Hart } from "./hart/hart";
 import { ramWritten } from "./hart/mem";
 import { runFast } from "./hart/run";
@@ -41,6 +41,18 @@ export class BoardOptionsError extends Error {
   override readonly name = "BoardOptionsError";
 }
 
+/** The devices a board is built with; its run loop keeps time with their CLINT. */
+export interface BoardDevices {
+  readonly clint: Clint;
+}
+
+/** A bare board's one device, the CLINT (the VMM's host board is bare: its VMs bring their own). */
+function clintOnly(host: DeviceHost, instructionsPerTick: number): BoardDevices {
+  const clint = new Clint(() => host.retired(), instructionsPerTick, () => host.timerChanged());
+  host.bus.attach(clint);
+  return { clint };
+}
+
 export const RAM_BASE = 0x8000_0000;
 const DEFAULT_MEMORY = 128 * 1024 * 1024;
 const MTIP = 1 << 7;
@@ -56,7 +68,8 @@ const INTERRUPT = 1n << 63n;
 export const TRAP_LOOP_STEPS = 4096;
 
 /**
- * One hart, RAM and the CLINT, with the run loop that keeps time and interrupts exact.
+ * One hart, RAM and the CLINT, with the run loop that keeps time and interrupts exact. Other devices
+ * come from the `devices` builder (virt.ts builds the `virt` board's).
  *
  * Boot follows QEMU's `virt` with `-bios none`: M-mode, pc = ELF entry, a0 = hartid (0). QEMU
  * also passes a1 = device-tree address and a2 = 0x1028 from its reset ROM; there is no device
@@ -82,13 +95,14 @@ export class Board implements HaltSink {
   readonly ram: Ram;
   readonly bus: Bus;
   readonly hart: Hart;
+  readonly devices: BoardDevices;
   readonly clint: Clint;
   private halted: { code: number; how: HaltHow } | undefined;
   /** Traps in a row the hart took and delivered without retiring an instruction (TRAP_LOOP_STEPS). */
   private trapsInARow = 0;
   private dirty = false;
 
-  constructor(opts: BoardOptions = {}) {
+  constructor(opts: BoardOptions = {}, devices: (host: DeviceHost, instructionsPerTick: number) => BoardDevices = clintOnly) {
     const size = opts.memoryBytes ?? DEFAULT_MEMORY;
     if (!Number.isSafeInteger(size) || size < 4096 || size % 4096 !== 0) {
       throw new BoardOptionsError(`memoryBytes must be a positive multiple of 4096, not ${size}`);
@@ -100,15 +114,18 @@ export class Board implements HaltSink {
     this.ram = new Ram(RAM_BASE, size);
     this.bus = new Bus(this.ram);
     this.hart = new Hart(this.bus, { hypervisor: opts.hypervisorExtension === true });
-    this.clint = new Clint(() => this.hart.retired, ipt, () => this.syncClintLines());
-    this.bus.attach(this.clint);
+    this.devices = devices({
+      bus: this.bus,
+      retired: () => this.hart.retired,
+      timerChanged: () => this.syncClintLines(),
+      irqLine: (bit) => this.irqLine(bit),
+      halt: (code, how) => this.halt(code, how),
+      watchWrites: (pa, len, cb) => this.watchWrites(pa, len, cb),
+    }, ipt);
+    this.clint = this.devices.clint;
     this.hart.time = this.clint;
     this.bus.ramWriteListener = (pa, len) => ramWritten(this.hart, pa, len);
     this.syncClintLines();
-  }
-
-  attach(dev: MmioDevice): void {
-    this.bus.attach(dev);
   }
 
   /** A level line into mip bit `mipBit` (11 = MEIP, 9 = SEIP), for the PLIC. */

@@ -1,20 +1,48 @@
+import type { Bus } from "./bus";
+
 /**
  * The contract between the bus and the devices that sit on it.
  *
  * Devices see offsets relative to their base and accesses of 1, 2 or 4 bytes. The bus splits an
  * 8-byte access into two 4-byte ones, low word first, which is what QEMU's `virt` devices accept
  * too. Devices never throw: an offset they do not decode reads as zero and ignores writes.
+ *
+ * Each device also names its registers and decodes its state itself (devices/<name>/registers.ts
+ * and view.ts), so that the VMM's exit records and the Devices panel describe a device the same way
+ * natively and virtualized, and a new device brings its descriptions along.
  */
 export type Width = 1 | 2 | 4;
 
 export interface MmioDevice {
-  /** Stable short name ("uart", "clint", "plic", "finisher", "htif"), used by traces and the debugger. */
+  /** Stable short name ("uart", "clint", "plic", "finisher"), used by traces and the debugger. */
   readonly name: string;
   readonly base: number;
   readonly size: number;
   /** Returns the unsigned value of the access (0 … 2^32-1). */
   read(offset: number, width: Width): number;
   write(offset: number, width: Width, value: number): void;
+  /** The register at `offset` as exit records and their filters spell it (`THR`, `mtimecmp+4`). */
+  registerName(offset: number, write: boolean): string;
+  /** The decoded state for the Devices panel; a device without one is not listed there. */
+  view?(): DeviceState;
+}
+
+/** One line of a device's state: a register, a decoded field, a FIFO, or a group of them. */
+export interface DeviceNode {
+  label: string;
+  value?: string;
+  /** A longer explanation (hover). */
+  tooltip?: string;
+  children?: DeviceNode[];
+}
+
+export interface DeviceState {
+  /** Stable: "uart", "clint", "plic", later "virtio0"… */
+  id: string;
+  label: string;
+  /** Base of its registers in the guest's physical address space. */
+  base: bigint;
+  nodes: DeviceNode[];
 }
 
 /** A level-triggered interrupt line into the interrupt controller (PLIC source) or the hart (mip bit). */
@@ -43,4 +71,21 @@ export interface ByteSink {
 export interface ByteSource {
   /** The next input byte, or -1 when none is available now. Must not block. */
   read(): number;
+}
+
+/**
+ * What a set of devices is wired to: natively the board, under the VMM the VM (with a guest-physical
+ * bus and the vCPU's mip). The devices cannot tell which.
+ */
+export interface DeviceHost extends HaltSink {
+  /** The bus the devices sit on; HTIF also reads and writes its RAM. */
+  readonly bus: Bus;
+  /** Instructions retired: the CLINT's mtime derives from it. */
+  retired(): number;
+  /** The CLINT's MSIP or MTIP level may have changed. */
+  timerChanged(): void;
+  /** A level line into mip bit `bit` (11 MEIP, 9 SEIP), for the PLIC's contexts. */
+  irqLine(bit: number): IrqLine;
+  /** Calls `cb` after every guest write that touches [pa, pa+len) of the bus's RAM. Returns the unsubscribe function. */
+  watchWrites(pa: number, len: number, cb: (pa: number, value: bigint, width: number) => void): () => void;
 }

@@ -1,11 +1,14 @@
 import { Board, type BoardOptions } from "./board";
-import type { ByteSink, ByteSource } from "./device";
-import { Htif } from "./devices/htif";
-import { Plic } from "./devices/plic";
-import { SifiveTest } from "./devices/sifive_test";
-import { UART_IRQ, Uart16550 } from "./devices/uart16550";
+import type { Bus } from "./bus";
+import type { ByteSink, ByteSource, DeviceHost, DeviceState, MmioDevice } from "./device";
+import { Clint } from "./devices/clint/model";
+import { Htif } from "./devices/htif/model";
+import { Plic } from "./devices/plic/model";
+import { SifiveTest } from "./devices/sifive_test/model";
+import { UART_IRQ, Uart16550 } from "./devices/uart16550/model";
 
-export interface VirtOptions extends BoardOptions {
+/** What the `virt` devices are connected to besides their host. */
+export interface VirtDeviceOptions {
   /** Where the UART's (and HTIF console's) output goes; discarded when absent. */
   uartOut?: ByteSink;
   /** Where the UART's input comes from; none when absent. */
@@ -16,30 +19,62 @@ export interface VirtOptions extends BoardOptions {
   fromhost?: number;
 }
 
+export interface VirtOptions extends BoardOptions, VirtDeviceOptions {}
+
 const MEIP = 11;
 const SEIP = 9;
 
 /**
- * QEMU's `virt` board with one hart: RAM and CLINT (from Board), the PLIC at 0x0c00_0000 with hart 0's
+ * The devices of QEMU's `virt` board with one hart: the CLINT, the PLIC at 0x0c00_0000 with hart 0's
  * M and S contexts, the NS16550A UART at 0x1000_0000 on PLIC source 10, the SiFive test finisher at
- * 0x10_0000, and HTIF when the program has a `tohost` symbol.
+ * 0x10_0000, and HTIF when the program has a `tohost` symbol. The native board builds them on its
+ * bus; the VMM builds them again for each VM on the VM's guest-physical bus, so that a guest meets
+ * the same devices natively and virtualized, and a new device is added here for both.
  */
+export class VirtDevices {
+  readonly bus: Bus;
+  readonly clint: Clint;
+  readonly plic: Plic;
+  readonly uart: Uart16550;
+  readonly finisher: SifiveTest;
+  readonly htif: Htif | undefined;
+  /** The devices on the bus, in the Devices panel's order. */
+  readonly mmio: readonly MmioDevice[];
+
+  constructor(host: DeviceHost, instructionsPerTick: number, opts: VirtDeviceOptions = {}) {
+    const out = opts.uartOut ?? { write: () => {} };
+    this.bus = host.bus;
+    this.clint = new Clint(() => host.retired(), instructionsPerTick, () => host.timerChanged());
+    this.plic = new Plic([host.irqLine(MEIP), host.irqLine(SEIP)]);
+    this.uart = new Uart16550(this.plic.source(UART_IRQ), out, opts.uartIn);
+    this.finisher = new SifiveTest(host);
+    this.mmio = [this.uart, this.clint, this.plic, this.finisher];
+    for (const d of this.mmio) this.bus.attach(d);
+    this.htif = opts.tohost === undefined ? undefined : new Htif(host, opts.tohost, opts.fromhost, out);
+  }
+
+  /** What the Devices panel shows of each device that has a view. */
+  views(): DeviceState[] {
+    return this.mmio.flatMap((d) => (d.view ? [d.view()] : []));
+  }
+
+  /** The device model at [pa, pa+len) of the bus, if any. */
+  deviceAt(pa: number, len: number): MmioDevice | undefined {
+    return this.bus.deviceAt(pa, len);
+  }
+}
+
+/** QEMU's `virt` board with one hart: RAM and the run loop (from Board) and the `virt` devices. */
 export class VirtBoard extends Board {
+  declare readonly devices: VirtDevices;
   readonly plic: Plic;
   readonly uart: Uart16550;
   readonly finisher: SifiveTest;
   readonly htif: Htif | undefined;
 
   constructor(opts: VirtOptions = {}) {
-    super(opts);
-    const out = opts.uartOut ?? { write: () => {} };
-    this.plic = new Plic([this.irqLine(MEIP), this.irqLine(SEIP)]);
-    this.uart = new Uart16550(this.plic.source(UART_IRQ), out, opts.uartIn);
-    this.finisher = new SifiveTest(this);
-    this.attach(this.plic);
-    this.attach(this.uart);
-    this.attach(this.finisher);
-    this.htif = opts.tohost === undefined ? undefined : new Htif(this, opts.tohost, opts.fromhost, out);
+    super(opts, (host, instructionsPerTick) => new VirtDevices(host, instructionsPerTick, opts));
+    ({ plic: this.plic, uart: this.uart, finisher: this.finisher, htif: this.htif } = this.devices);
   }
 }
 

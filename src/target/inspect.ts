@@ -1,3 +1,4 @@
+import type { DeviceState } from "../machine/device";
 import type { AddressSpace } from "./target";
 
 /**
@@ -111,23 +112,7 @@ export function readPageTable(
 
 // ---- devices ----
 
-/** One line of a device's state: a register, a decoded field, a FIFO, or a group of them. */
-export interface DeviceNode {
-  label: string;
-  value?: string;
-  /** A longer explanation (hover). */
-  tooltip?: string;
-  children?: DeviceNode[];
-}
-
-export interface DeviceState {
-  /** Stable: "uart", "clint", "plic", later "virtio0"… */
-  id: string;
-  label: string;
-  /** Base of its registers in the guest's physical address space. */
-  base: bigint;
-  nodes: DeviceNode[];
-}
+export type { DeviceNode, DeviceState } from "../machine/device";
 
 // ---- exits ----
 

@@ -1,6 +1,5 @@
 import type { StopReason } from "../machine/board";
 import type { VirtBoard } from "../machine/virt";
-import { clintView, plicView, uartView } from "../hypervisor/device_views";
 import { readPageTable, type DeviceState, type PageTableSet } from "./inspect";
 import type { AddressSpace, Target, TargetLine, TargetSymbol, TargetTlbEntry, TargetTranslation, WatchAccess } from "./target";
 
@@ -136,8 +135,7 @@ export class NativeTarget implements Target {
   }
 
   deviceStates(): DeviceState[] {
-    const b = this.board;
-    return [uartView(b.uart.state(), b.uart.base), clintView(b.clint), plicView(b.plic.state(), b.plic.base)];
+    return this.board.devices.views();
   }
 
   private readPte(pa: bigint): bigint | undefined {

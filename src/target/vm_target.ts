@@ -1,7 +1,6 @@
 import type { StopReason } from "../machine/board";
 import { csrByName } from "../isa/csrs";
 import { PRIV_NAMES } from "../isa/privilege";
-import { clintView, plicView, uartView } from "../hypervisor/device_views";
 import { EXIT_REASONS, type ExitPage, type ExitQuery, type VmExit } from "../hypervisor/exits";
 import { Acc } from "../hypervisor/mm/guest_walk";
 import { sv39Walk } from "../hypervisor/mm/page_tables";
@@ -310,8 +309,7 @@ export class VmTarget implements Target, VmmView {
 
   /** The VMM's device models, as the guest sees them. */
   deviceStates(): DeviceState[] {
-    const d = this.vm.devices;
-    return [uartView(d.uart.state(), d.uart.base), clintView(d.clint), plicView(d.plic.state(), d.plic.base)];
+    return this.vm.devices.views();
   }
 
   exitLog(): ExitLogSnapshot {

@@ -1,19 +1,15 @@
 import { Bus } from "../../machine/bus";
-import type { ByteSink, ByteSource, HaltSink, IrqLine } from "../../machine/device";
-import { Clint } from "../../machine/devices/clint";
-import { Htif } from "../../machine/devices/htif";
-import { Plic } from "../../machine/devices/plic";
-import { SifiveTest } from "../../machine/devices/sifive_test";
-import { UART_IRQ, Uart16550 } from "../../machine/devices/uart16550";
+import type { HaltSink } from "../../machine/device";
 import type { Ram } from "../../machine/memory";
+import { VirtDevices, type VirtDeviceOptions } from "../../machine/virt";
 
 /**
  * The VM's own `virt`-like board, as software in the VMM (the "hypervisor-direct" device model):
  * a guest-physical bus with guest RAM (a window onto host memory, through the p2m) and the device
  * models the guest's MMIO exits reach: CLINT, PLIC, NS16550A UART, SiFive test finisher, and HTIF
- * when the guest has a `tohost` word. They are the same models the machine uses, instantiated a
- * second time for the guest and driven by the VMM rather than by the host bus: the guest sees the
- * same registers natively and virtualized, and the host board has none of them.
+ * when the guest has a `tohost` word. They are the machine's own `virt` devices, built a second time
+ * for the guest and driven by the VMM rather than by the host bus: the guest sees the same registers
+ * natively and virtualized, and the host board has none of them.
  */
 export interface GuestDeviceHost extends HaltSink {
   /** Guest instructions retired (virtual time derives from it). */
@@ -28,43 +24,22 @@ export interface GuestDeviceHost extends HaltSink {
   ramWritten(gpa: number, len: number): void;
 }
 
-export interface GuestDeviceOptions {
+export interface GuestDeviceOptions extends VirtDeviceOptions {
   instructionsPerTick: number;
-  uartOut?: ByteSink;
-  uartIn?: ByteSource;
-  tohost?: number;
-  fromhost?: number;
 }
 
-const MEIP = 11;
-const SEIP = 9;
-
-export class GuestDevices {
-  readonly bus: Bus;
-  readonly clint: Clint;
-  readonly plic: Plic;
-  readonly uart: Uart16550;
-  readonly finisher: SifiveTest;
-  readonly htif: Htif | undefined;
-
+export class GuestDevices extends VirtDevices {
   constructor(guestRam: Ram, host: GuestDeviceHost, opts: GuestDeviceOptions) {
-    this.bus = new Bus(guestRam);
-    this.bus.ramWriteListener = (gpa, len) => host.ramWritten(gpa, len);
-    this.clint = new Clint(() => host.retired(), opts.instructionsPerTick, () => host.linesChanged());
-    const line = (bit: number): IrqLine => ({ set: (level) => host.setMipLine(bit, level) });
-    this.plic = new Plic([line(MEIP), line(SEIP)]);
-    this.uart = new Uart16550(this.plic.source(UART_IRQ), opts.uartOut ?? { write: () => {} }, opts.uartIn);
-    this.finisher = new SifiveTest(host);
-    for (const d of [this.clint, this.plic, this.uart, this.finisher]) this.bus.attach(d);
-    this.htif = opts.tohost === undefined
-      ? undefined
-      : new Htif({ bus: this.bus, halt: (c, h) => host.halt(c, h), watchWrites: (a, l, cb) => host.watchGuestWrites(a, l, cb) },
-        opts.tohost, opts.fromhost, opts.uartOut ?? { write: () => {} });
-  }
-
-  /** The device model at a guest-physical address, if any. */
-  deviceAt(gpa: number, len: number) {
-    return this.bus.deviceAt(gpa, len);
+    const bus = new Bus(guestRam);
+    bus.ramWriteListener = (gpa, len) => host.ramWritten(gpa, len);
+    super({
+      bus,
+      retired: () => host.retired(),
+      timerChanged: () => host.linesChanged(),
+      irqLine: (bit) => ({ set: (level) => host.setMipLine(bit, level) }),
+      halt: (code, how) => host.halt(code, how),
+      watchWrites: (gpa, len, cb) => host.watchGuestWrites(gpa, len, cb),
+    }, opts.instructionsPerTick, opts);
   }
 }
 

@@ -2,7 +2,6 @@ import type { MmioDevice } from "../../machine/device";
 import { PmpAccess } from "../../machine/hart/pmp";
 import { PRIV_NAMES } from "../../isa/privilege";
 import { decodeBits, insn, type DecodedInstruction } from "../decode";
-import { registerName } from "../devices/register_names";
 import type { ExitDetails, ExitReason, NarrativeStep } from "../exits";
 import { Acc, guestDataPriv, markAccessed, type GuestTranslated } from "../mm/guest_walk";
 import type { Vm } from "../vm";
@@ -96,7 +95,7 @@ export function emulateAccess(vm: Vm, reason: ExitReason, tval: bigint, gpa: num
 /** Names the device register an MMIO access reached in the exit's details; returns the register. */
 function describeDevice(out: ExitDetails, dev: MmioDevice, gpa: number, write: boolean): string {
   out.device = dev.name;
-  out.register = registerName(dev.name, gpa - dev.base, write);
+  out.register = dev.registerName(gpa - dev.base, write);
   out.offset = gpa - dev.base;
   return out.register;
 }

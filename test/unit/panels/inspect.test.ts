@@ -1,12 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { pageTablesBody, type WireTable } from "../../../src/debug/custom_requests";
-import { clintView, plicView, uartView } from "../../../src/hypervisor/device_views";
 import { readPageTable } from "../../../src/target/inspect";
 import type { Target } from "../../../src/target/target";
-import { Clint } from "../../../src/machine/devices/clint";
-import { Plic } from "../../../src/machine/devices/plic";
-import { Uart16550 } from "../../../src/machine/devices/uart16550";
+import { Clint } from "../../../src/machine/devices/clint/model";
+import { Plic } from "../../../src/machine/devices/plic/model";
+import { Uart16550 } from "../../../src/machine/devices/uart16550/model";
 
 test("readPageTable reads valid entries depth first, follows pointers, and stops at the limit", () => {
   const mem = new Map<bigint, bigint>([
@@ -49,17 +48,17 @@ test("device views decode the UART, CLINT and PLIC registers", () => {
   uart.write(1, 1, 0x01); // rx data interrupt
   plic.write(4 * 10, 4, 3);
   plic.write(0x2000, 4, 1 << 10);
-  const u = uartView(uart.state(), 0x10000000);
+  const u = uart.view();
   const regs = u.nodes[0].children!;
   assert.equal(regs.find((n) => n.label === "LCR")?.children?.[0].value, "8N1");
   assert.equal(regs.find((n) => n.label === "IER")?.children?.[0].value, "yes");
   let retired = 2500;
   const clint = new Clint(() => retired, 100, () => {});
   clint.mtimecmp = 30n;
-  assert.deepEqual(clintView(clint).nodes.map((n) => n.value), ["0x19 (25)", "0x1e (30)", "no", "0"]);
+  assert.deepEqual(clint.view().nodes.map((n) => n.value), ["0x19 (25)", "0x1e (30)", "no", "0"]);
   retired = 3000;
-  assert.equal(clintView(clint).nodes[2].value, "yes");
-  const p = plicView(plic.state(), 0x0c000000);
+  assert.equal(clint.view().nodes[2].value, "yes");
+  const p = plic.view();
   assert.equal(p.nodes[0].children?.[0].label, "source 10 (UART)");
   assert.equal(p.nodes[0].children?.[0].value, "priority 3");
   assert.equal(p.nodes[1].children?.find((n) => n.label === "enabled")?.value, "10");

@@ -14,10 +14,20 @@ function board(input: number[] = []) {
 describe("the virt board's wiring", () => {
   it("decodes the devices at QEMU's addresses", () => {
     const { b } = board();
+    assert.equal(b.bus.deviceAt(0x0200_0000, 4)?.name, "clint");
     assert.equal(b.bus.deviceAt(0x0c00_0000, 4)?.name, "plic");
     assert.equal(b.bus.deviceAt(0x1000_0000, 1)?.name, "uart");
     assert.equal(b.bus.deviceAt(0x10_0000, 4)?.name, "finisher");
     assert.equal(b.htif, undefined, "no HTIF without a tohost symbol");
+  });
+
+  it("lists its devices once: on the bus, in the Devices panel's order, and with their views", () => {
+    const { b } = board();
+    assert.deepEqual(b.devices.mmio.map((d) => d.name), ["uart", "clint", "plic", "finisher"]);
+    assert.deepEqual(b.bus.devices.map((d) => d.name), ["uart", "clint", "plic", "finisher"]);
+    assert.equal(b.devices.clint, b.clint, "the run loop keeps time with the set's CLINT");
+    assert.deepEqual(b.devices.views().map((v) => [v.id, v.base]), [["uart", 0x1000_0000n], ["clint", 0x0200_0000n], ["plic", 0x0c00_0000n]]);
+    assert.equal(b.devices.deviceAt(0x1000_0005, 1), b.uart);
   });
 
   it("routes UART interrupts through PLIC source 10 to MEIP (context 0) and SEIP (context 1)", () => {

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { beforeEach, describe, it } from "node:test";
-import { Htif, type HtifHost } from "../../../../src/machine/devices/htif";
-import { Bus } from "../../../../src/machine/bus";
-import { Ram } from "../../../../src/machine/memory";
+import { Htif, type HtifHost } from "../../../../../src/machine/devices/htif/model";
+import { Bus } from "../../../../../src/machine/bus";
+import { Ram } from "../../../../../src/machine/memory";
 
 const TOHOST = 0x8000_1000;
 const FROMHOST = 0x8000_1040;

@@ -1,4 +1,5 @@
-import type { HaltSink, MmioDevice, Width } from "../device";
+import type { HaltSink, MmioDevice, Width } from "../../device";
+import { finisherRegisterName, STATUS } from "./registers";
 
 /**
  * The SiFive test finisher of QEMU's `virt` board: a guest ends the run by storing a status word at
@@ -24,8 +25,12 @@ export class SifiveTest implements MmioDevice {
     return 0;
   }
 
+  registerName(offset: number, write: boolean): string {
+    return finisherRegisterName(offset, write);
+  }
+
   write(offset: number, width: Width, value: number): void {
-    if (offset !== 0 || width === 1) return;
+    if (offset !== STATUS || width === 1) return;
     const status = value & 0xffff;
     const code = value >>> 16;
     if (status === 0x5555) this.finish("pass", 0);

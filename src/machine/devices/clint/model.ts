@@ -1,4 +1,6 @@
-import type { MmioDevice, Width } from "../device";
+import type { DeviceState, MmioDevice, Width } from "../../device";
+import { clintRegisterName, MSIP, MTIME, MTIMECMP } from "./registers";
+import { clintView } from "./view";
 
 /**
  * The core-local interruptor of QEMU's `virt` board at 0x0200_0000, for one hart:
@@ -9,8 +11,6 @@ import type { MmioDevice, Width } from "../device";
  * 0, as in QEMU, so MTIP is pending from reset until the guest programs the timer.
  */
 export const CLINT_BASE = 0x0200_0000;
-const MTIMECMP = 0x4000;
-const MTIME = 0xbff8;
 const U64 = (1n << 64n) - 1n;
 
 export class Clint implements MmioDevice {
@@ -77,6 +77,14 @@ export class Clint implements MmioDevice {
     this.onChange();
   }
 
+  registerName(offset: number, write: boolean): string {
+    return clintRegisterName(offset, write);
+  }
+
+  view(): DeviceState {
+    return clintView(this);
+  }
+
   read(offset: number, width: Width): number {
     const reg = this.register(offset);
     if (!reg) return 0;
@@ -90,14 +98,14 @@ export class Clint implements MmioDevice {
     const shift = BigInt(8 * (offset - reg.at));
     const mask = ((1n << BigInt(8 * width)) - 1n) << shift;
     const next = (reg.value & ~mask) | ((BigInt(value >>> 0) << shift) & mask);
-    if (reg.at === 0) this.msip = (next & 1n) !== 0n;
+    if (reg.at === MSIP) this.msip = (next & 1n) !== 0n;
     else if (reg.at === MTIMECMP) this.mtimecmp = next & U64;
     else this.setMtime(next);
     this.onChange();
   }
 
   private register(offset: number): { at: number; value: bigint } | undefined {
-    if (offset >= 0 && offset < 4) return { at: 0, value: this.msip ? 1n : 0n };
+    if (offset >= MSIP && offset < MSIP + 4) return { at: MSIP, value: this.msip ? 1n : 0n };
     if (offset >= MTIMECMP && offset < MTIMECMP + 8) return { at: MTIMECMP, value: this.mtimecmp };
     if (offset >= MTIME && offset < MTIME + 8) return { at: MTIME, value: this.mtime() };
     return undefined;

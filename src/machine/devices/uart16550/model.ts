@@ -1,4 +1,6 @@
-import type { ByteSink, ByteSource, IrqLine, MmioDevice, Width } from "../device";
+import type { ByteSink, ByteSource, DeviceState, IrqLine, MmioDevice, Width } from "../../device";
+import { uartRegisterName } from "./registers";
+import { uartView } from "./view";
 
 /**
  * The NS16550A UART of QEMU's `virt` board: byte registers at offsets 0..7, IRQ 10 on the PLIC.
@@ -155,6 +157,14 @@ export class Uart16550 implements MmioDevice {
       case 7: this.scr = v; break;
       default: break; // LSR and MSR are read-only
     }
+  }
+
+  registerName(offset: number, write: boolean): string {
+    return uartRegisterName(offset, write);
+  }
+
+  view(): DeviceState {
+    return uartView(this.state(), this.base);
   }
 
   /** Pulls waiting input into the RX FIFO if the guest wants RX interrupts; the run loop calls this between slices. */

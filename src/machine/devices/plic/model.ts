@@ -1,13 +1,12 @@
-import type { IrqLine, MmioDevice, Width } from "../device";
+import type { DeviceState, IrqLine, MmioDevice, Width } from "../../device";
+import { CONTEXT, CONTEXT_STRIDE, ENABLE, ENABLE_STRIDE, PENDING, plicRegisterName } from "./registers";
+import { plicView } from "./view";
 
 /**
  * The platform-level interrupt controller of QEMU's `virt` board (SiFive PLIC layout), for one hart
  * with two contexts: context 0 is the hart's M-mode (drives MEIP), context 1 its S-mode (SEIP).
- *
- *   0x000000 + 4*src     source priority (0 = never interrupts, 1..7)
- *   0x001000 + 4*word    pending bits (read-only)
- *   0x002000 + 0x80*ctx  enable bits per context
- *   0x200000 + 0x1000*ctx  threshold; +4 claim (read) / complete (write)
+ * Priorities are 0 (never interrupts) to 7; pending bits are read-only; the register map is in
+ * registers.ts.
  *
  * Sources are level-triggered and pass through a gateway: while a source is claimed (between claim
  * and complete) its line is not forwarded, so it cannot become pending again; when it is completed
@@ -23,12 +22,6 @@ export const PLIC_SOURCES = 96;
 export const PLIC_CONTEXTS = 2;
 const PRIORITY_MASK = 7;
 const WORDS = PLIC_SOURCES / 32;
-
-const PENDING = 0x1000;
-const ENABLE = 0x2000;
-const ENABLE_STRIDE = 0x80;
-const CONTEXT = 0x20_0000;
-const CONTEXT_STRIDE = 0x1000;
 
 export interface PlicContextState {
   /** "M" or "S": the privilege mode of hart 0 this context interrupts. */
@@ -123,6 +116,14 @@ export class Plic implements MmioDevice {
       else return;
     }
     this.update();
+  }
+
+  registerName(offset: number, write: boolean): string {
+    return plicRegisterName(offset, write);
+  }
+
+  view(): DeviceState {
+    return plicView(this.state(), this.base);
   }
 
   state(): PlicState {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { SifiveTest } from "../../../../src/machine/devices/sifive_test";
+import { SifiveTest } from "../../../../../src/machine/devices/sifive_test/model";
 
 function finisher() {
   const halts: [number, string][] = [];

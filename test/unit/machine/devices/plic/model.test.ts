@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { beforeEach, describe, it } from "node:test";
-import { Plic } from "../../../../src/machine/devices/plic";
+import { Plic } from "../../../../../src/machine/devices/plic/model";
 
 const M = 0, S = 1;
 const priority = (src: number) => 4 * src;

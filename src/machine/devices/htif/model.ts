@@ -1,5 +1,4 @@
-import type { Bus } from "../bus";
-import type { ByteSink, HaltSink } from "../device";
+import type { ByteSink, DeviceHost } from "../../device";
 
 /**
  * The host-target interface of Spike and riscv-tests: the guest stores a 64-bit command in the
@@ -13,10 +12,7 @@ import type { ByteSink, HaltSink } from "../device";
  * of two 32-bit stores (riscv-tests store the low word first). A store to the low word alone waits.
  * Commands this host does not implement (the syscall proxy, console reads) are cleared and counted.
  */
-export interface HtifHost extends HaltSink {
-  readonly bus: Bus;
-  watchWrites(pa: number, len: number, cb: (pa: number, value: bigint, width: number) => void): () => void;
-}
+export type HtifHost = Pick<DeviceHost, "bus" | "halt" | "watchWrites">;
 
 export interface HtifState {
   tohost: number;

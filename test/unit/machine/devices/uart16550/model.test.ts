@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { beforeEach, describe, it } from "node:test";
-import { Uart16550 } from "../../../../src/machine/devices/uart16550";
+import { Uart16550 } from "../../../../../src/machine/devices/uart16550/model";
 
 const RBR = 0, THR = 0, DLL = 0, IER = 1, DLM = 1, IIR = 2, FCR = 2, LCR = 3, MCR = 4, LSR = 5, MSR = 6, SCR = 7;
 
