@@ -1,4 +1,5 @@
 import type { VmExit } from "../hypervisor/exits";
+import { CSR } from "../isa/csrs";
 import type { Target, TargetStop } from "../target/target";
 import type { CodeBreakpoints, HitDecision } from "./breakpoints";
 import type { DataBreakpoints } from "./data_breakpoints";
@@ -23,6 +24,8 @@ export interface Stop {
   exit?: VmExit;
   /** An instruction step stopped "inside the VMM", on the exit its instruction caused (already handled). */
   insideVmm?: VmExit;
+  /** The guest is stuck in a trap loop; `trap` is the last trap it took. */
+  trapLoop?: boolean;
 }
 
 /** What the run control reports to the session. */
@@ -271,6 +274,8 @@ export class RunControl {
         return { done: true, end: r };
       case "idle":
         return { done: false, idle: true };
+      case "trap-loop":
+        return { done: true, stop: { reason: "exception", trap: lastTrap(this.host.target), trapLoop: true } };
       default:
         return undefined;
     }
@@ -279,6 +284,12 @@ export class RunControl {
   private log(d: HitDecision): void {
     for (const line of d.output) this.host.output(line + "\n", "console");
   }
+}
+
+/** The trap the guest took last, from the cause registers of the mode that took it. */
+function lastTrap(t: Target): NonNullable<Stop["trap"]> {
+  const [cause, epc, tval] = t.priv === 3 ? [CSR.mcause, CSR.mepc, CSR.mtval] : [CSR.scause, CSR.sepc, CSR.stval];
+  return { cause: t.readCsr(cause) ?? 0n, tval: t.readCsr(tval) ?? 0n, pc: t.readCsr(epc) ?? 0n };
 }
 
 function sameLine(a: SourceLine, b: SourceLine): boolean {

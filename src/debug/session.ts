@@ -19,6 +19,7 @@ import { causeName } from "../isa/causes";
 import { CodeBreakpoints } from "./breakpoints";
 import { DataBreakpoints } from "./data_breakpoints";
 import { exceptionInfo, exitInfo, exitTitle } from "./exception_info";
+import { TRAP_LOOP_STEPS } from "../target/target";
 import { ExceptionBreakpoints, exceptionFilters } from "./exception_filters";
 import { assignExpr, evaluate, evaluateExpr, ExprError, memoryOf, parseExpression, type Assigned } from "./expressions";
 import { ConfigError, parseLaunchConfig, type LaunchConfig } from "./launch_config";
@@ -311,8 +312,8 @@ export class HyperstepSession extends LoggingDebugSession {
       program.lastTrap = stop.trap;
       const where = program.symbols.describe(stop.trap.pc);
       const text = `${causeName(stop.trap.cause)} at 0x${stop.trap.pc.toString(16)}${where ? ` <${where}>` : ""}`;
-      stop.description = `Exception: ${text}`;
-      stop.text = text;
+      stop.description = stop.trapLoop ? `Trap loop: ${TRAP_LOOP_STEPS} traps in a row without a retired instruction, the last ${text}` : `Exception: ${text}`;
+      stop.text = stop.trapLoop ? `Trap loop (${text})` : text;
     }
     const e = new StoppedEvent(stop.reason, THREAD_ID, stop.text) as DebugProtocol.StoppedEvent;
     e.body.description = stop.description;
@@ -447,7 +448,7 @@ export class HyperstepSession extends LoggingDebugSession {
     }
     const trap = this.lastStop?.trap;
     if (!this.program || !trap) return this.fail(response, Err.NotRunning, "the guest did not stop on an exception");
-    response.body = exceptionInfo(this.program, trap);
+    response.body = exceptionInfo(this.program, trap, this.lastStop?.trapLoop === true);
     this.sendResponse(response);
   }
 
