@@ -161,13 +161,19 @@ export class RunControl {
     const { target } = this.host;
     if (kind === "continue") return (budget) => this.runFree(budget, undefined);
     if (kind === "stepOut") {
+      // In a trap handler: out of it is its mret/sret.
+      if (trapReturn(target, this.host.symbols) !== undefined) return this.stepping(Infinity, (prev) => prev?.xret === true, false);
       const frames = unwind(target, this.host.symbols);
-      if (frames.length > 1 && trapReturn(target, this.host.symbols) === undefined) {
+      if (frames.length > 1) {
         const to = { pc: frames[1].pc, sp: stackPointer(target) };
         return (budget) => this.runFree(budget, to);
       }
-      // No caller to return to (e.g. a trap handler): run until an mret/sret retires.
-      return this.stepping(Infinity, (prev) => prev?.xret === true, false);
+      // The call stack shows no caller (the function keeps its return address where the debugger
+      // cannot see it, e.g. in a saved register after a nested call): stop after this function's
+      // next return, stepping over the calls it makes.
+      const fn = this.host.symbols.describe(target.pc)?.replace(/\+.*/, "") ?? "this code";
+      this.host.output(`Step Out: the caller of ${fn} is not known (no return address in ra or in a frame); stopping after its next return\n`, "console");
+      return this.stepping(Infinity, (prev) => prev?.ret === true, true);
     }
     if (!byLine) return this.stepping(1, () => true, kind === "next", true);
     const from = this.host.lines.lineOf(target.pc);
