@@ -207,13 +207,17 @@ export class HyperstepSession extends LoggingDebugSession {
   }
 
   private launchFailed(response: DebugProtocol.Response, e: unknown): void {
+    if (e instanceof AssemblyError) {
+      response.body = { diagnostics: e.diagnostics };
+      this.sendEvent(new OutputEvent(`${e.message}:\n${e.details}\n`, "stderr", { hyperstep: "assemblyErrors", diagnostics: e.diagnostics }));
+      // The dialog's button opens the Problems panel; with a command action VS Code offers no
+      // "Open launch.json", which would blame a configuration that is fine.
+      this.sendErrorResponse(response, { id: Err.Launch, format: e.message, showUser: true, url: "command:workbench.actions.view.problems", urlLabel: "Show Problems" });
+      return;
+    }
     if (!(e instanceof ConfigError)) {
       this.sendErrorResponse(response, { id: Err.Launch, format: `the guest could not be started: ${(e as Error).message}`, showUser: true });
       return;
-    }
-    if (e instanceof AssemblyError) {
-      response.body = { diagnostics: e.diagnostics };
-      this.sendEvent(new OutputEvent(e.message + "\n", "stderr", { hyperstep: "assemblyErrors", diagnostics: e.diagnostics }));
     }
     this.sendErrorResponse(response, { id: Err.Launch, format: e.message, showUser: true, variables: { field: e.field } });
   }

@@ -234,7 +234,7 @@ describe("the debugger in VS Code", () => {
       assert.equal(await tryStart(folder, { type: "hyperstep", request: "launch", name: "e2e: broken", program: uri.fsPath, stopOnEntry: true }), false);
       const launch = (await response).message as DebugProtocol.LaunchResponse;
       assert.equal(launch.success, false);
-      assert.match(launch.message ?? "", /does not assemble \(2 errors\)/);
+      assert.equal(launch.message, "broken.S does not assemble: 2 errors (see Problems)");
       await reported;
       assert.equal(vscode.debug.activeDebugSession, undefined, "a failed launch left a session behind");
       assert.ok(!vscode.window.terminals.some((t) => t.name === UART_TERMINAL), "a failed launch opened a UART terminal");
