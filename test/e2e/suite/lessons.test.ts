@@ -1,0 +1,26 @@
+import * as assert from "node:assert/strict";
+import * as vscode from "vscode";
+import { nextEvent, within } from "./wait";
+
+const EVENT_MS = 20_000;
+
+describe("the lessons in the default workspace (sample-guests/)", () => {
+  it("every lesson is in the Run and Debug dropdown, and starts by name with its technique", async () => {
+    const folder = vscode.workspace.workspaceFolders![0];
+    const configurations = vscode.workspace.getConfiguration("launch", folder).get<{ name: string; program: string }[]>("configurations") ?? [];
+    const lessons = (await vscode.workspace.fs.readDirectory(folder.uri)).filter(([name, type]) => type === vscode.FileType.Directory && !name.startsWith(".")).map(([name]) => name);
+    for (const lesson of lessons) {
+      assert.ok(configurations.some((c) => c.name.startsWith(`${lesson} (`)), `no configuration for ${lesson}: ${configurations.map((c) => c.name).join(", ")}`);
+    }
+    assert.equal(configurations[0].name, "hello (native)", "F5 starts the first lesson");
+    const stopped = nextEvent(vscode.debug.onDidChangeActiveStackItem, (item) => item !== undefined, EVENT_MS, "the lesson to stop on entry");
+    assert.equal(await within(EVENT_MS, vscode.debug.startDebugging(folder, "shadow-paging (trap-and-emulate)"), "startDebugging"), true);
+    const session = (await stopped)!.session;
+    assert.equal(session.configuration.technique, "trap-and-emulate");
+    const exits = (await session.customRequest("hyperstep/exits", { count: 1 })) as { available: boolean };
+    assert.equal(exits.available, true, "the guest runs under the VMM");
+    const ended = nextEvent(vscode.debug.onDidTerminateDebugSession, (s) => s.id === session.id, EVENT_MS, "the session to end");
+    await vscode.debug.stopDebugging(session);
+    await ended;
+  });
+});
