@@ -1,6 +1,5 @@
-import { parseMemorySize } from "../machine/memory_size";
 import { EXIT_USAGE } from "./help";
-import { GUEST_BOOTS, type GuestBoot } from "../hypervisor/vm";
+import { GUEST_BOOTS, parseMemorySize, type GuestBoot } from "../target/target_options";
 
 /** The commands that have options and a help page. */
 export const COMMANDS = ["run", "asm", "compare"] as const;

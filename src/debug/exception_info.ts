@@ -1,8 +1,8 @@
 import type { DebugProtocol } from "@vscode/debugprotocol";
 import { disassemble } from "../asm/disasm";
 import { EXCEPTIONS, INTERRUPTS, INTERRUPT_BIT, causeName } from "../isa/causes";
-import { EXIT_REASONS, type VmExit } from "../hypervisor/exits";
 import { TRAP_LOOP_STEPS } from "../target/target";
+import { EXIT_REASONS, type VmExit } from "../target/vmm_vocabulary";
 import { filterIdOf } from "./exception_filters";
 import { EXIT_FILTER_PREFIX } from "./exit_filters";
 import type { Program, TrapInfo } from "./program";

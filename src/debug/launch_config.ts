@@ -1,7 +1,6 @@
 import { DEFAULT_MARCH, parseMarch } from "../asm/arch";
 import { checkTechnique, type Technique } from "../target/techniques";
-import { GUEST_BOOTS, NON_TRAPPING_SENSITIVE, type GuestBoot, type NonTrappingSensitive } from "../hypervisor/vm";
-import { parseMemorySize } from "../machine/memory_size";
+import { GUEST_BOOTS, NON_TRAPPING_SENSITIVE, parseMemorySize, type GuestBoot, type NonTrappingSensitive } from "../target/target_options";
 
 /**
  * The launch configuration, checked field by field.
