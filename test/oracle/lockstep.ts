@@ -21,7 +21,12 @@
  *     instruction itself, its clock jumps ahead through WFI, and it counts ecall, ebreak and other
  *     instructions that trap as retired. QEMU deviates from the spec there: privileged spec 1.12, 3.3.1
  *     ("As ECALL and EBREAK cause synchronous exceptions, they are not considered to retire, and should not
- *     increment the minstret CSR"); our hart counts only retired instructions.
+ *     increment the minstret CSR"); our hart counts only retired instructions. QEMU 7.2 also increments
+ *     mcycle/minstret after a CSR instruction that wrote them, so the next read gives the written value + 1,
+ *     another deviation: "If a CSR access instruction writes such a CSR, the write is done instead of the
+ *     increment. In particular, a value written to instret by one instruction will be the value read by the
+ *     following instruction" (unprivileged spec 20191213, 9.1; privileged spec 1.12, 3.1.10); our hart reads
+ *     the written value (counters.ts). Both are covered by copying QEMU's value into the reading register.
  *  4. Interrupts: our hart runs with autoInterrupts = false and takes an interrupt (takeTrap) exactly
  *     where the trace shows QEMU taking one.
  *  5. AMO faults: QEMU 7.2 reports a misaligned or faulting AMO as a load fault (cause 4, 5 or 13). That

@@ -79,6 +79,14 @@ test("counters read inside a hot loop see the exact count", () => {
   assert.ok(r.x[7]! > 0n && r.x[9]! > r.x[7]!);
 });
 
+test("counter writes inside a hot loop replace the writer's increment, translated or not", () => {
+  // Each iteration: minstret = 0 (the write replaces the csrrw's increment), the addi retires: the read sees 1.
+  const loop: Item[] = [li(5, 5000n), /* L: */ ins("csrrw", 0, 0xb02, 0), ins("addi", 1, 1, 1), ins("csrrs", 6, 0xb02, 0),
+    ins("add", 7, 7, 6), ins("addi", 5, 5, -1), ins("bne", 5, 0, -20), EBREAK];
+  const r = twin(() => boot(loop));
+  assert.equal(r.x[7], 5000n);
+});
+
 test("a page fault in the middle of a translated block traps with the exact pc, tval and count", () => {
   const VA = 0x4000_0000, ROOT = RAM + 0x100000;
   // Walks a pointer page by page through VA; the 40th page is unmapped.
