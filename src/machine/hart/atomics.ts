@@ -71,6 +71,7 @@ export function loadReserved(h: Hart, rd: number, rs1: number, size: number): bo
 export function storeConditional(h: Hart, rd: number, rs1: number, rs2: number, size: number): boolean {
   const va = effectiveAddress(h, rs1, 0);
   const reserved = va === h.resAddr && size === h.resSize;
+  h.scHeldReservation = reserved;
   h.resAddr = NaN;
   if (misaligned(h, va, size)) {
     raiseException(h, 6, tval(h, va));

@@ -152,6 +152,11 @@ export class Hart {
   retired = 0;
   /** LR reservation: virtual address (NaN when none) and the value LR loaded, as QEMU compares it. */
   resAddr = NaN; resLo = 0; resHi = 0; resSize = 0;
+  /**
+   * Whether the last SC held its reservation. An SC that traps loses the reservation with the trap,
+   * so a VMM that performs it for the guest (a device, a write-protected page) reads this instead.
+   */
+  scHeldReservation = false;
   /** Waiting in WFI for an interrupt. */
   waiting = false;
 
