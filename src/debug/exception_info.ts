@@ -38,7 +38,7 @@ export function exceptionInfo(program: Program, trap: TrapInfo, loop = false): D
     );
   }
   return {
-    exceptionId: loop ? "trap-loop" : filterIdOf(trap.cause) ?? causeName(trap.cause),
+    exceptionId: loop ? "Trap loop" : filterIdOf(trap.cause) ?? causeName(trap.cause),
     description: lines.join("\n"),
     breakMode: "always",
     details: { message: lines.join("\n"), typeName: causeName(trap.cause), fullTypeName: `${interrupt ? "interrupt" : "exception"} ${code}: ${title}` },
@@ -86,7 +86,7 @@ export function exitInfo(program: Program, exit: VmExit): DebugProtocol.Exceptio
   const reason = EXIT_REASONS.find((r) => r.id === exit.reason);
   const details = Object.entries(exit.details).filter(([, v]) => v !== undefined).map(([k, v]) => `${k} = ${showDetail(v)}`);
   const lines = [
-    `VM exit #${exit.seq}: ${reason?.label ?? exit.reason} (${exit.reason})`,
+    `${exit.reason}: ${reason?.description ?? "an exit into the VMM"}`,
     `guest pc 0x${exit.pc.toString(16)}${program.symbols.describe(exit.pc) ? ` <${program.symbols.describe(exit.pc)}>` : ""} in virtual ${PRIV[exit.priv]}-mode, vCPU ${exit.vcpu}`,
     `instruction: ${exitInstruction(exit) ?? "—"}`,
     `details: ${details.length ? details.join(", ") : "—"}`,
@@ -94,9 +94,10 @@ export function exitInfo(program: Program, exit: VmExit): DebugProtocol.Exceptio
     `cost: ${exit.cycles} modelled cycles`,
   ];
   return {
-    exceptionId: EXIT_FILTER_PREFIX + exit.reason,
+    // The exception widget's title: what a first-timer can read (the filter id is in typeName).
+    exceptionId: `VM exit #${exit.seq}: ${reason?.label ?? exit.reason}`,
     description: lines.join("\n"),
     breakMode: "always",
-    details: { message: lines.join("\n"), typeName: `VM exit: ${exit.reason}`, fullTypeName: reason ? `VM exit ${exit.reason}: ${reason.description}` : `VM exit ${exit.reason}` },
+    details: { message: lines.join("\n"), typeName: EXIT_FILTER_PREFIX + exit.reason, fullTypeName: reason ? `VM exit ${exit.reason}: ${reason.description}` : `VM exit ${exit.reason}` },
   };
 }

@@ -311,7 +311,7 @@ export class HyperstepSession extends LoggingDebugSession {
     this.lastStop = stop;
     if (stop.exit) {
       stop.text = exitTitle(program, stop.exit);
-      stop.description = `VM exit: ${stop.text}`;
+      stop.description = `VM exit #${stop.exit.seq}: ${stop.text}`;
     } else if (stop.trap) {
       program.lastTrap = stop.trap;
       const where = program.symbols.describe(stop.trap.pc);

@@ -13,7 +13,7 @@ test("a guest stuck in a trap loop stops the run with a clear reason, not silent
     assert.equal(stop.body.reason, "exception");
     assert.match(stop.body.description ?? "", /^Trap loop: 4096 traps in a row without a retired instruction, the last fetch-access at 0x0$/);
     const info = await dc.exceptionInfoRequest({ threadId: 1 });
-    assert.equal(info.body.exceptionId, "trap-loop");
+    assert.equal(info.body.exceptionId, "Trap loop");
     assert.match(info.body.description ?? "", /^Trap loop: the guest took 4096 traps in a row/);
     assert.match(info.body.description ?? "", /Instruction access fault/);
   });

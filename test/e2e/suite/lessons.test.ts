@@ -24,3 +24,22 @@ describe("the lessons in the default workspace (sample-guests/)", () => {
     await ended;
   });
 });
+
+describe("the walkthrough's commands", () => {
+  it("Start a Lesson starts the named lesson, and the Glossary opens", async () => {
+    const stopped = nextEvent(vscode.debug.onDidChangeActiveStackItem, (item) => item !== undefined, EVENT_MS, "hello to stop on entry");
+    await vscode.commands.executeCommand("hyperstep.startLesson", "hello (native)");
+    const session = (await stopped)!.session;
+    assert.equal(session.configuration.name, "hello (native)");
+    const ended = nextEvent(vscode.debug.onDidTerminateDebugSession, (s) => s.id === session.id, EVENT_MS, "the session to end");
+    await vscode.debug.stopDebugging(session);
+    await ended;
+    await vscode.commands.executeCommand("hyperstep.showGlossary", "vm-exit");
+    await within(EVENT_MS, new Promise<void>((resolve) => {
+      const seen = () => vscode.window.tabGroups.all.some((g) => g.tabs.some((t) => /glossary/i.test(t.label)));
+      if (seen()) return resolve();
+      const sub = vscode.window.tabGroups.onDidChangeTabs(() => seen() && (sub.dispose(), resolve()));
+    }), "the glossary's tab");
+    await vscode.commands.executeCommand("workbench.action.closeAllEditors");
+  });
+});

@@ -47,3 +47,18 @@ test("a guest file's generated configurations are portable and name their techni
     { type: "hyperstep", request: "launch", name: "one.S (trap-and-emulate)", program: "${workspaceFolder}/labs/one.S", stopOnEntry: true, technique: "trap-and-emulate" },
   ]);
 });
+
+test("the walkthrough's steps start lessons that exist and show files that ship", () => {
+  const pkg = JSON.parse(readFileSync(path.join(GUESTS, "../package.json"), "utf8"));
+  const names = new Set(configurationsIn(readFileSync(PARENT_LAUNCH_JSON, "utf8")).map((c) => c.name));
+  const steps = pkg.contributes.walkthroughs[0].steps as { id: string; description: string; media: { markdown: string }; completionEvents: string[] }[];
+  const started = steps.flatMap((s) => [...s.description.matchAll(/command:hyperstep\.startLesson\?([^)]+)\)/g)].map((m) => JSON.parse(decodeURIComponent(m[1]))[0] as string));
+  assert.ok(started.length >= 8, started.join(", "));
+  for (const name of started) assert.ok(names.has(name), `a step starts '${name}', which no configuration is`);
+  for (const s of steps) {
+    assert.ok(existsSync(path.join(GUESTS, "..", s.media.markdown)), `${s.id}: ${s.media.markdown}`);
+    assert.ok(s.completionEvents.length > 0, `${s.id} can be completed`);
+  }
+  const commands = new Set((pkg.contributes.commands as { command: string }[]).map((c) => c.command));
+  for (const s of steps) for (const m of s.description.matchAll(/command:([\w.]+)/g)) assert.ok(commands.has(m[1]), `${s.id} links ${m[1]}`);
+});
