@@ -11,6 +11,8 @@ export interface InsnKind {
   xret: boolean;
   /** A jump through ra that does not link (ret, jr ra, c.jr ra): a return from a call. */
   ret: boolean;
+  /** The SYSTEM opcode: CSR accesses, ecall/ebreak, xRET, wfi, fences of the MMU. */
+  system: boolean;
 }
 
 const ECALL = 0x00000073;
@@ -24,7 +26,7 @@ export function classify(bits: number, length: number): InsnKind {
   if (length === 2) {
     const b = bits & 0xffff;
     const jalr = (b & 0xf07f) === 0x9002 && ((b >> 7) & 31) !== 0;
-    return { length, call: jalr, trap: b === 0x9002, xret: false, ret: b === C_JR_RA };
+    return { length, call: jalr, trap: b === 0x9002, xret: false, ret: b === C_JR_RA, system: b === 0x9002 };
   }
   const w = bits >>> 0;
   const op = w & 0x7f;
@@ -35,6 +37,7 @@ export function classify(bits: number, length: number): InsnKind {
     trap: w === ECALL || w === EBREAK,
     xret: w === MRET || w === SRET,
     ret: op === 0x67 && rd === 0 && ((w >>> 15) & 31) === RA,
+    system: op === 0x73,
   };
 }
 

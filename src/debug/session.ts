@@ -29,7 +29,8 @@ import { formatMemoryRef } from "./memory_refs";
 import { Program } from "./program";
 import { formatHex } from "./registers";
 import { HELP, Repl, complete } from "./repl";
-import { RunControl, type Granularity, type RunHost, type StepKind, type Stop } from "./run_control";
+import { RunControl, type Granularity, type RunHost, type StepKind, type StepTarget, type Stop } from "./run_control";
+import { stepTargetLabel, stepTargets } from "./step_targets";
 import { unwind } from "./stack";
 import { UartConsole } from "./uart_console";
 import { disassemble } from "../asm/disasm";
@@ -75,6 +76,8 @@ export class HyperstepSession extends LoggingDebugSession {
   private readonly repl = new Repl();
   private client: DebugProtocol.InitializeRequestArguments = { adapterID: "hyperstep" };
   private lastStop: Stop | undefined;
+  /** What the last stepInTargets request offered (their ids are index + 1); valid until the guest runs. */
+  private stepInTargets: StepTarget[] = [];
   private progressId = 0;
   private ended = false;
   private readonly configurationDone: Promise<void>;
@@ -128,6 +131,7 @@ export class HyperstepSession extends LoggingDebugSession {
       supportsCompletionsRequest: true,
       completionTriggerCharacters: [".", "$", "/"],
       supportsDelayedStackTraceLoading: true,
+      supportsStepInTargetsRequest: true,
     };
     this.sendResponse(response);
   }
@@ -236,7 +240,19 @@ export class HyperstepSession extends LoggingDebugSession {
   }
 
   protected override stepInRequest(response: DebugProtocol.StepInResponse, args: DebugProtocol.StepInArguments): void {
+    if (args.targetId !== undefined) {
+      const into = this.stepInTargets[args.targetId - 1];
+      if (!into) return this.fail(response, Err.NotRunning, `no step-in target ${args.targetId}: ask stepInTargets at this stop`);
+      return this.step(response, "stepIn", args.granularity, into);
+    }
     this.step(response, "stepIn", args.granularity);
+  }
+
+  protected override stepInTargetsRequest(response: DebugProtocol.StepInTargetsResponse, args: DebugProtocol.StepInTargetsArguments): void {
+    if (!this.ready(response)) return;
+    this.stepInTargets = args.frameId === 0 ? stepTargets(this.loaded()) : [];
+    response.body = { targets: this.stepInTargets.map((t, i) => ({ id: i + 1, label: stepTargetLabel(t) })) };
+    this.sendResponse(response);
   }
 
   protected override stepOutRequest(response: DebugProtocol.StepOutResponse, args: DebugProtocol.StepOutArguments): void {
@@ -255,18 +271,19 @@ export class HyperstepSession extends LoggingDebugSession {
     this.sendResponse(response);
   }
 
-  private step(response: DebugProtocol.Response, kind: StepKind, granularity: DebugProtocol.SteppingGranularity | undefined): void {
+  private step(response: DebugProtocol.Response, kind: StepKind, granularity: DebugProtocol.SteppingGranularity | undefined, into?: StepTarget): void {
     if (!this.ready(response)) return;
     this.sendResponse(response);
     // The VMM frame is a view of work already done: the next step leaves it for the guest.
     const inside = this.lastStop?.insideVmm;
     if (inside) return this.reportStop({ reason: "step", description: `Back in the guest after VM exit #${inside.seq}` });
-    this.resume(kind, granularity ?? "statement");
+    this.resume(kind, granularity ?? "statement", into);
   }
 
-  private resume(kind: StepKind, granularity: Granularity = "statement"): void {
+  private resume(kind: StepKind, granularity: Granularity = "statement", into?: StepTarget): void {
     this.variables.reset();
-    this.run.start(kind, granularity);
+    this.stepInTargets = [];
+    this.run.start(kind, granularity, into);
   }
 
   /** A guest that is loaded, not ended and not running; otherwise answers with the reason. */

@@ -241,19 +241,27 @@ function watchScreenshotRequests(page, shots) {
   }, 100).unref();
 }
 
-/** Clicks the first element matching `selector` in the workbench or any of its (webview) frames. */
+/**
+ * Clicks the first element matching `selector` in the workbench or any of its (webview) frames,
+ * waiting up to 5 s for it to appear (a menu the test has just asked for renders a moment later).
+ */
 async function clickInAnyFrame(page, shots, name, selector) {
-  for (const frame of page.frames()) {
-    const target = frame.locator(selector).first();
-    if ((await target.count().catch(() => 0)) === 0) continue;
-    try {
-      await target.click({ timeout: 5000 });
-      writeFileSync(path.join(shots, `click-${name}.done`), frame.url());
-      log(`clicked ${selector} (${name})`);
-    } catch (e) {
-      writeFileSync(path.join(shots, `click-${name}.failed`), e.message);
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    for (const frame of page.frames()) {
+      const target = frame.locator(selector).first();
+      if ((await target.count().catch(() => 0)) === 0) continue;
+      try {
+        await target.click({ timeout: 5000 });
+        writeFileSync(path.join(shots, `click-${name}.done`), frame.url());
+        log(`clicked ${selector} (${name})`);
+      } catch (e) {
+        writeFileSync(path.join(shots, `click-${name}.failed`), e.message);
+      }
+      return;
     }
-    return;
+    if (Date.now() > deadline) break;
+    await new Promise((r) => setTimeout(r, 100));
   }
   writeFileSync(path.join(shots, `click-${name}.failed`), `nothing matches ${selector} in ${page.frames().length} frames`);
 }
