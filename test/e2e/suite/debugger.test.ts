@@ -223,6 +223,8 @@ describe("the debugger in VS Code", () => {
   describe("launch errors and the UART terminal", () => {
     const BROKEN = "_start:\n  li a0, 1\n  addi a0, a0\n  lw a1, 0(a9)\n  csrr t0, mstatus\n";
     const errorsOf = (uri: vscode.Uri) => vscode.languages.getDiagnostics(uri).filter((d) => d.source === "hyperstep");
+    // Scratch files, removed so that later suites see only the lessons in the workspace.
+    after(() => vscode.workspace.fs.delete(vscode.Uri.joinPath(folder.uri, "zz-debugger"), { recursive: true, useTrash: false }));
 
     it("a launch that fails to assemble puts each error in the Problems panel, and a good launch clears them", async () => {
       // Not opened in an editor, so only the failed launch can report its errors.

@@ -8,7 +8,13 @@ describe("the lessons in the default workspace (sample-guests/)", () => {
   it("every lesson is in the Run and Debug dropdown, and starts by name with its technique", async () => {
     const folder = vscode.workspace.workspaceFolders![0];
     const configurations = vscode.workspace.getConfiguration("launch", folder).get<{ name: string; program: string }[]>("configurations") ?? [];
-    const lessons = (await vscode.workspace.fs.readDirectory(folder.uri)).filter(([name, type]) => type === vscode.FileType.Directory && !name.startsWith(".")).map(([name]) => name);
+    // A lesson is a folder with a README (other suites may leave scratch folders behind).
+    const folders = (await vscode.workspace.fs.readDirectory(folder.uri)).filter(([name, type]) => type === vscode.FileType.Directory && !name.startsWith(".")).map(([name]) => name);
+    const lessons = [];
+    for (const name of folders) {
+      if (await vscode.workspace.fs.stat(vscode.Uri.joinPath(folder.uri, name, "README.md")).then(() => true, () => false)) lessons.push(name);
+    }
+    assert.ok(lessons.length >= 9, `lessons found: ${lessons.join(", ")}`);
     for (const lesson of lessons) {
       assert.ok(configurations.some((c) => c.name.startsWith(`${lesson} (`)), `no configuration for ${lesson}: ${configurations.map((c) => c.name).join(", ")}`);
     }
