@@ -944,7 +944,7 @@ export class Assembler {
         }
         const s = sym === undefined ? undefined : this.syms.get(sym);
         if (!s || s.kind !== "label" || s.sec !== idx) return undefined;
-        return sec.offsetOf(s.pos!) + Number(add);
+        return { pos: s.pos!, add: Number(add) };
       });
     });
     const used = this.sections.filter((s, i) => s.size > 0 || s.lines.length > 0 || i === 0 || this.hasLabels(i));

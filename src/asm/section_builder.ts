@@ -130,43 +130,55 @@ export class SectionBuilder {
   }
 
   /**
-   * Chooses the variable parts' sizes: branches as GNU's relaxed_branch_length does and alignment padding
-   * for the addresses that result, repeating until nothing changes. `branchTarget` gives a branch target's
-   * section offset when it is a label defined in this section, else undefined.
+   * Chooses the variable parts' sizes as GNU as does (write.c relax_segment, tc-riscv.c
+   * relaxed_branch_length): a first estimate in address order, then passes until nothing changes.
+   * `branchTarget` gives a branch target's position when it is a label defined in this section.
    */
-  relax(branchTarget: (e: Expr) => number | undefined): void {
+  relax(branchTarget: (e: Expr) => { pos: Pos; add: number } | undefined): void {
     if (this.vars.length === 0) return;
+    this.sizeVars(branchTarget, true);
     for (let iter = 0; iter < 100; iter++) {
-      let changed = false;
-      let shift = 0;
-      for (const v of this.vars) {
-        const addr = v.raw + shift;
-        let size: number;
-        if (v.kind === "branch") {
-          const target = branchTarget(v.b.target);
-          size = v.b.jump ? 4 : 8;
-          if (target !== undefined) {
-            // Offsets of targets after this point still use the previous pass's sizes, as in GNU.
-            const val = target - addr;
-            const rvcRange = v.b.jump ? 2048 : 256;
-            if (v.b.rvc && val >= -rvcRange && val < rvcRange) size = 2;
-            else if (v.b.jump ? val >= -(1 << 20) && val < 1 << 20 : val >= -4096 && val < 4096) size = 4;
-            else if (!v.b.jump && v.b.rvc) size = 6;
-          }
-        } else {
-          const a = 1 << v.pow;
-          size = (a - (addr % a)) % a;
-          if (size > v.max) size = 0;
-        }
-        if (size !== v.size) {
-          v.size = size;
-          changed = true;
-          this.prefix = undefined;
-        }
-        shift += v.size;
-      }
-      if (!changed) return;
+      if (!this.sizeVars(branchTarget, false)) return;
     }
+  }
+
+  /**
+   * One pass over the variable parts; true when a size changed. In a pass, a target before the branch
+   * has its address from this pass and one after it from the previous pass, as GNU's frags do. In the
+   * first estimate a later frag has no address yet (GNU's is still 0), so a label after the branch counts
+   * from the start of its own frag: that guess decides between sizes that would both be consistent.
+   */
+  private sizeVars(branchTarget: (e: Expr) => { pos: Pos; add: number } | undefined, first: boolean): boolean {
+    let changed = false;
+    let shift = 0;
+    // Sizes before index i are this pass's, the rest the previous pass's: offsetOf reads them as they are.
+    const addressOf = (p: Pos, i: number): number => (first && p.v > i ? p.raw - this.vars[p.v - 1]!.raw : this.offsetOf(p));
+    this.vars.forEach((v, i) => {
+      const addr = v.raw + shift;
+      let size: number;
+      if (v.kind === "branch") {
+        const target = branchTarget(v.b.target);
+        size = v.b.jump ? 4 : 8;
+        if (target !== undefined) {
+          const val = addressOf(target.pos, i) + target.add - addr;
+          const rvcRange = v.b.jump ? 2048 : 256;
+          if (v.b.rvc && val >= -rvcRange && val < rvcRange) size = 2;
+          else if (v.b.jump ? val >= -(1 << 20) && val < 1 << 20 : val >= -4096 && val < 4096) size = 4;
+          else if (!v.b.jump && v.b.rvc) size = 6;
+        }
+      } else {
+        const a = 1 << v.pow;
+        size = (a - (addr % a)) % a;
+        if (size > v.max) size = 0;
+      }
+      if (size !== v.size) {
+        v.size = size;
+        changed = true;
+        this.prefix = undefined;
+      }
+      shift += v.size;
+    });
+    return changed;
   }
 
   /** The finished section: variable parts written out, fixups and lines at final offsets. */
