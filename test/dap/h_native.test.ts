@@ -8,28 +8,15 @@ import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import type { DebugClient } from "@vscode/debugadapter-testsupport";
-import type { DebugProtocol } from "@vscode/debugprotocol";
 import { ROOT } from "../support/guests";
-import { failing, launch, repl, stopAfter, value, withClient } from "../support/dap";
+import { csrGroup, failing, launch, repl, scope, stopAfter, value, withClient } from "../support/dap";
 
 const LESSON = path.join(ROOT, "sample-guests", "tiny-hypervisor", "tiny_hypervisor.S");
 const H = { cpu: "rv64,h=true" };
 const T = { threadId: 1 };
 
-async function scope(dc: DebugClient, name: string): Promise<DebugProtocol.Variable[]> {
-  const s = (await dc.scopesRequest({ frameId: 0 })).body.scopes.find((x) => x.name === name);
-  assert.ok(s, `scope ${name}`);
-  return (await dc.variablesRequest({ variablesReference: s.variablesReference })).body.variables;
-}
-
 async function privilege(dc: DebugClient): Promise<string> {
   return (await scope(dc, "Registers")).find((v) => v.name === "privilege")!.value;
-}
-
-async function csrGroup(dc: DebugClient, group: string): Promise<DebugProtocol.Variable[]> {
-  const g = (await scope(dc, "CSRs")).find((v) => v.name === group);
-  assert.ok(g, `group ${group}`);
-  return (await dc.variablesRequest({ variablesReference: g.variablesReference })).body.variables;
 }
 
 describe("a hypervisor of one's own, natively with cpu rv64,h=true", () => {
