@@ -1,7 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
 import { ConfigError, parseLaunchConfig } from "../../../src/debug/launch_config";
-import { CpuError, formatCpu, parseCpu } from "../../../src/target/cpu";
+import { CpuError, DEFAULT_CPU, formatCpu, parseCpu } from "../../../src/target/cpu";
 
 const h = (text: string): boolean => {
   const cpu = parseCpu(text);
@@ -66,5 +68,18 @@ test("cpu with h=true under a VMM technique says the guest's vCPU has no H exten
     const e = configError({ cpu: "rv64,h=true", technique });
     assert.equal(e.field, "cpu");
     assert.match(e.message, new RegExp(`needs technique "native": under "${technique}" the guest runs on the VMM's vCPU, which has no H extension .*nested virtualization`));
+  }
+});
+
+test("package.json documents cpu with the adapter's default, and examples the adapter accepts", () => {
+  const pkg = JSON.parse(readFileSync(path.resolve(import.meta.dirname, "../../../package.json"), "utf8"));
+  const cpu = pkg.contributes.debuggers[0].configurationAttributes.launch.properties.cpu;
+  assert.equal(cpu.type, "string");
+  assert.equal(cpu.default, DEFAULT_CPU);
+  assert.match(cpu.description, /h=true needs technique "native"/);
+  for (const example of cpu.examples as string[]) {
+    const model = parseCpu(example);
+    assert.ok(!(model instanceof CpuError), example);
+    assert.equal(formatCpu(model), example);
   }
 });
