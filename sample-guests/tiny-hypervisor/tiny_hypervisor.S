@@ -255,7 +255,7 @@ emulate_store:
         andi    t2, t0, 3
         li      t3, 3
         bne     t2, t3, unexpected        # a compressed store: not emulated here
-        addi    t1, t1, 2             # hlv and hlvx take no offset
+        addi    t1, t1, 2                 # hlv and hlvx take no offset
         hlvx.hu t2, (t1)
         slli    t2, t2, 16
         or      t0, t0, t2
