@@ -27,6 +27,15 @@ commit() { local dir=$1 version=$2; echo "$version" >"$dir.partial/$MARKER"; rm 
 # A failed run removes its half-done install (a cold code-server install is over 600 MB).
 trap 'rm -rf "$NODE_DIR.partial" "$CODE_SERVER_DIR.partial"' EXIT
 need_npm() { command -v npm >/dev/null || die "npm is not on PATH (install Node.js 20+ with npm first)"; }
+# While process $2 runs, says every 10 s how much has arrived in $1: a cold install is minutes of silence otherwise.
+progress() {
+  local dir=$1 pid=$2 what=$3 started=$SECONDS
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 10
+    kill -0 "$pid" 2>/dev/null || break
+    say "  $what: $(du -sm "$dir" 2>/dev/null | cut -f1) MB so far, $((SECONDS - started)) s"
+  done
+}
 mkdir -p "$CACHE"
 
 if installed "$NODE_DIR" "$NODE_VERSION"; then
@@ -58,7 +67,10 @@ else
     cd "$CODE_SERVER_DIR.partial"
     export PATH="$NODE_DIR/bin:$PATH" npm_config_nodedir="$NODE_DIR"
     echo '{"private":true}' >package.json
-    npm install --no-audit --no-fund --no-save --loglevel=error "code-server@$CODE_SERVER_VERSION"
+    npm install --no-audit --no-fund --no-save --loglevel=error "code-server@$CODE_SERVER_VERSION" &
+    installing=$!
+    progress "$CODE_SERVER_DIR.partial" "$installing" "code-server"
+    wait "$installing"
   ) >&2 || die "npm install code-server@$CODE_SERVER_VERSION failed (see above; building its native modules needs a C++ compiler, python3 and libkrb5-dev)"
   entry="$CODE_SERVER_DIR.partial/node_modules/code-server/out/node/entry.js"
   [[ -f "$entry" ]] || die "code-server installed but $entry is missing"

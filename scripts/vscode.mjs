@@ -7,16 +7,16 @@ import { URLSearchParams } from "node:url";
 
 const HELP = `usage: npm run vscode [-- --port N]
 
-Opens sample-guests/ in VS Code with the Hyperstep extension loaded from this repository
-(as an extension under development; rebuild with \`npm run build\` and reload the window).
+Opens sample-guests/ in VS Code with the Hyperstep extension built from this repository.
 
   - If a desktop VS Code (\`code\`) is on PATH, runs
       code --extensionDevelopmentPath=<repo> <repo>/sample-guests
-  - Otherwise starts code-server (installed by scripts/setup-vscode.sh into
-    \${XDG_CACHE_HOME:-~/.cache}/hyperstep/ on first use) on 127.0.0.1 and prints the URL to
-    open in a browser. Its settings persist in that folder. Ctrl+C stops it. To reach it from
-    another machine, forward the same port (ssh -L 8080:127.0.0.1:8080 ...) and open the URL as
-    printed: the extension is loaded through the address in the URL.
+    (an extension under development: rebuild with \`npm run build\` and reload the window).
+  - Otherwise packages the extension (npm run package), installs the VSIX into code-server
+    (installed by scripts/setup-vscode.sh into \${XDG_CACHE_HOME:-~/.cache}/hyperstep/ on first
+    use), starts it on 127.0.0.1 and prints the URL to open in a browser. Its settings persist in
+    that folder. Ctrl+C stops it; run this again after changing the extension. To reach it from
+    another machine, forward the same port (ssh -L 8080:127.0.0.1:8080 ...).
 
 options:
   --port N   port for code-server (default 8080)
@@ -51,6 +51,7 @@ function die(message) {
 const port = parsePort(process.argv.slice(2));
 
 if (spawnSync("sh", ["-c", "command -v code"], { stdio: "ignore" }).status === 0) {
+  if (spawnSync(process.execPath, [path.join(root, "scripts/build.mjs")], { stdio: "inherit" }).status !== 0) die("the build failed (see above)");
   const r = spawnSync("code", [`--extensionDevelopmentPath=${root}`, guests], { stdio: "inherit" });
   process.exit(r.status ?? 1);
 }
@@ -65,21 +66,25 @@ const config = path.join(home, "config.yaml");
 for (const d of ["user-data", "extensions", "tmp"]) mkdirSync(path.join(home, d), { recursive: true });
 writeFileSync(config, "auth: none\n");
 
+const profile = [
+  "--user-data-dir", path.join(home, "user-data"), "--extensions-dir", path.join(home, "extensions"), "--config", config,
+];
+const env = { ...process.env, TMPDIR: path.join(home, "tmp"), XDG_CONFIG_HOME: home, XDG_DATA_HOME: home };
+
+// Installed, not loaded as a development extension: that needs the smoke-test driver option, which
+// also hides every notification, so a student would never see the extension's messages.
+console.log("vscode: packaging the extension (npm run package) ...");
+if (spawnSync("npm", ["run", "--silent", "package"], { cwd: root, stdio: ["ignore", "ignore", "inherit"] }).status !== 0) die("npm run package failed (see above)");
+console.log("vscode: installing hyperstep.vsix into code-server ...");
+const install = spawnSync(installed("NODE"), [installed("CODE_SERVER"), ...profile, "--install-extension", path.join(root, "hyperstep.vsix"), "--force"], { env, encoding: "utf8" });
+if (install.status !== 0) die(`installing the VSIX into code-server failed:\n${install.stdout}${install.stderr}`);
+
 const server = spawn(installed("NODE"), [
   installed("CODE_SERVER"), "--auth", "none", "--bind-addr", `127.0.0.1:${port}`, "--disable-telemetry",
-  "--disable-update-check", "--disable-workspace-trust", "--config", config,
-  "--user-data-dir", path.join(home, "user-data"), "--extensions-dir", path.join(home, "extensions"),
-  // Without the smoke-test driver option the workbench ignores extensionDevelopmentPath in the URL.
-  "--vscode-option", "enable-smoke-test-driver",
-], {
-  env: { ...process.env, TMPDIR: path.join(home, "tmp"), XDG_CONFIG_HOME: home, XDG_DATA_HOME: home },
-  stdio: ["ignore", "pipe", "pipe"],
-  detached: true,
-});
+  "--disable-update-check", "--disable-workspace-trust", ...profile,
+], { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
 
-const authority = `127.0.0.1:${port}`;
-const payload = JSON.stringify([["extensionDevelopmentPath", `vscode-remote://${authority}${root}`]]);
-const url = `http://${authority}/?${new URLSearchParams({ folder: guests, payload })}`;
+const url = `http://127.0.0.1:${port}/?${new URLSearchParams({ folder: guests })}`;
 let output = "";
 const relay = (to) => (chunk) => {
   to.write(chunk);

@@ -1,7 +1,6 @@
-import { parseMemorySize } from "../machine/memory_size";
 import { EXIT_USAGE } from "./help";
-import { GUEST_BOOTS, type GuestBoot } from "../hypervisor/vm";
 import { checkCpuTechnique, CPU_RV64, CpuError, parseCpu, type CpuModel } from "../target/cpu";
+import { GUEST_BOOTS, parseMemorySize, type GuestBoot } from "../target/target_options";
 
 /** The commands that have options and a help page. */
 export const COMMANDS = ["run", "asm", "compare"] as const;

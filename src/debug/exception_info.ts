@@ -1,15 +1,19 @@
 import type { DebugProtocol } from "@vscode/debugprotocol";
 import { disassemble } from "../asm/disasm";
 import { EXCEPTIONS, INTERRUPTS, INTERRUPT_BIT, causeName } from "../isa/causes";
-import { EXIT_REASONS, type VmExit } from "../hypervisor/exits";
+import { TRAP_LOOP_STEPS } from "../target/target";
+import { EXIT_REASONS, type VmExit } from "../target/vmm_vocabulary";
 import { filterIdOf } from "./exception_filters";
 import { EXIT_FILTER_PREFIX } from "./exit_filters";
 import type { Program, TrapInfo } from "./program";
 
 const ILLEGAL_INSTRUCTION = 2n;
 
-/** The `exceptionInfo` body for a trap: the cause decoded, tval, and the instruction that trapped. */
-export function exceptionInfo(program: Program, trap: TrapInfo): DebugProtocol.ExceptionInfoResponse["body"] {
+/**
+ * The `exceptionInfo` body for a trap: the cause decoded, tval, and the instruction that trapped.
+ * `loop`: the run stopped because the guest takes trap after trap without retiring an instruction.
+ */
+export function exceptionInfo(program: Program, trap: TrapInfo, loop = false): DebugProtocol.ExceptionInfoResponse["body"] {
   const interrupt = (trap.cause & INTERRUPT_BIT) !== 0n;
   const code = trap.cause & ~INTERRUPT_BIT;
   const spec = (interrupt ? INTERRUPTS : EXCEPTIONS).find((s) => BigInt(s.code) === code);
@@ -27,8 +31,14 @@ export function exceptionInfo(program: Program, trap: TrapInfo): DebugProtocol.E
     `tval = 0x${trap.tval.toString(16)}`,
   ];
   if (insn) lines.push(`instruction: ${insn}`);
+  if (loop) {
+    lines.unshift(
+      `Trap loop: the guest took ${TRAP_LOOP_STEPS} traps in a row without retiring an instruction, so its trap handler itself traps ` +
+        "(no trap vector set, a handler that faults, or an instruction this machine does not have). The last one:",
+    );
+  }
   return {
-    exceptionId: filterIdOf(trap.cause) ?? causeName(trap.cause),
+    exceptionId: loop ? "Trap loop" : filterIdOf(trap.cause) ?? causeName(trap.cause),
     description: lines.join("\n"),
     breakMode: "always",
     details: { message: lines.join("\n"), typeName: causeName(trap.cause), fullTypeName: `${interrupt ? "interrupt" : "exception"} ${code}: ${title}` },
@@ -76,7 +86,7 @@ export function exitInfo(program: Program, exit: VmExit): DebugProtocol.Exceptio
   const reason = EXIT_REASONS.find((r) => r.id === exit.reason);
   const details = Object.entries(exit.details).filter(([, v]) => v !== undefined).map(([k, v]) => `${k} = ${showDetail(v)}`);
   const lines = [
-    `VM exit #${exit.seq}: ${reason?.label ?? exit.reason} (${exit.reason})`,
+    `${exit.reason}: ${reason?.description ?? "an exit into the VMM"}`,
     `guest pc 0x${exit.pc.toString(16)}${program.symbols.describe(exit.pc) ? ` <${program.symbols.describe(exit.pc)}>` : ""} in virtual ${PRIV[exit.priv]}-mode, vCPU ${exit.vcpu}`,
     `instruction: ${exitInstruction(exit) ?? "—"}`,
     `details: ${details.length ? details.join(", ") : "—"}`,
@@ -84,9 +94,10 @@ export function exitInfo(program: Program, exit: VmExit): DebugProtocol.Exceptio
     `cost: ${exit.cycles} modelled cycles`,
   ];
   return {
-    exceptionId: EXIT_FILTER_PREFIX + exit.reason,
+    // The exception widget's title: what a first-timer can read (the filter id is in typeName).
+    exceptionId: `VM exit #${exit.seq}: ${reason?.label ?? exit.reason}`,
     description: lines.join("\n"),
     breakMode: "always",
-    details: { message: lines.join("\n"), typeName: `VM exit: ${exit.reason}`, fullTypeName: reason ? `VM exit ${exit.reason}: ${reason.description}` : `VM exit ${exit.reason}` },
+    details: { message: lines.join("\n"), typeName: EXIT_FILTER_PREFIX + exit.reason, fullTypeName: reason ? `VM exit ${exit.reason}: ${reason.description}` : `VM exit ${exit.reason}` },
   };
 }

@@ -1,5 +1,5 @@
 import type { DebugProtocol } from "@vscode/debugprotocol";
-import { EXIT_REASONS, type ExitReason, type VmExit } from "../hypervisor/exits";
+import { EXIT_REASONS, type ExitReason, type VmExit } from "../target/vmm_vocabulary";
 import { newBreakpointId, type HitDecision } from "./breakpoints";
 import { StopRule } from "./conditions";
 import type { ExprEnv } from "./expressions";

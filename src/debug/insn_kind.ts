@@ -9,18 +9,24 @@ export interface InsnKind {
   trap: boolean;
   /** mret/sret: leaves a trap handler. */
   xret: boolean;
+  /** A jump through ra that does not link (ret, jr ra, c.jr ra): a return from a call. */
+  ret: boolean;
+  /** The SYSTEM opcode: CSR accesses, ecall/ebreak, xRET, wfi, fences of the MMU. */
+  system: boolean;
 }
 
 const ECALL = 0x00000073;
 const EBREAK = 0x00100073;
 const MRET = 0x30200073;
 const SRET = 0x10200073;
+const RA = 1;
+const C_JR_RA = 0x8082;
 
 export function classify(bits: number, length: number): InsnKind {
   if (length === 2) {
     const b = bits & 0xffff;
     const jalr = (b & 0xf07f) === 0x9002 && ((b >> 7) & 31) !== 0;
-    return { length, call: jalr, trap: b === 0x9002, xret: false };
+    return { length, call: jalr, trap: b === 0x9002, xret: false, ret: b === C_JR_RA, system: b === 0x9002 };
   }
   const w = bits >>> 0;
   const op = w & 0x7f;
@@ -30,6 +36,8 @@ export function classify(bits: number, length: number): InsnKind {
     call: (op === 0x6f || op === 0x67) && rd !== 0,
     trap: w === ECALL || w === EBREAK,
     xret: w === MRET || w === SRET,
+    ret: op === 0x67 && rd === 0 && ((w >>> 15) & 31) === RA,
+    system: op === 0x73,
   };
 }
 

@@ -1,8 +1,7 @@
 import { DEFAULT_MARCH, parseMarch } from "../asm/arch";
 import { checkCpuTechnique, CpuError, DEFAULT_CPU, parseCpu, type CpuModel } from "../target/cpu";
 import { checkTechnique, type Technique } from "../target/techniques";
-import { GUEST_BOOTS, NON_TRAPPING_SENSITIVE, type GuestBoot, type NonTrappingSensitive } from "../hypervisor/vm";
-import { parseMemorySize } from "../machine/memory_size";
+import { GUEST_BOOTS, NON_TRAPPING_SENSITIVE, parseMemorySize, type GuestBoot, type NonTrappingSensitive } from "../target/target_options";
 
 /**
  * The launch configuration, checked field by field.

@@ -8,14 +8,20 @@ import type { Target } from "../target/target";
 import type { ByteSink, ByteSource } from "../machine/device";
 import { ConfigError, type LaunchConfig } from "./launch_config";
 
-/** The program does not assemble: every error, located, for the Problems panel. */
-export class AssemblyError extends ConfigError {
+/**
+ * The program does not assemble. Not a mistake in the launch configuration: the message names the
+ * file and points at the Problems panel, which gets every error, located; `details` lists them.
+ */
+export class AssemblyError extends Error {
+  override readonly name = "AssemblyError";
+  readonly details: string;
+
   constructor(
-    file: string,
+    readonly file: string,
     readonly diagnostics: AsmDiagnostic[],
   ) {
-    super("program", `'${file}' does not assemble (${diagnostics.length} error${diagnostics.length === 1 ? "" : "s"}):\n` +
-      diagnostics.map((d) => `${d.file}:${d.line}:${d.column}: error: ${d.message}`).join("\n"));
+    super(`${path.basename(file)} does not assemble: ${diagnostics.length} error${diagnostics.length === 1 ? "" : "s"} (see Problems)`);
+    this.details = diagnostics.map((d) => `${d.file}:${d.line}:${d.column}: error: ${d.message}`).join("\n");
   }
 }
 

@@ -1,4 +1,4 @@
-import { EXIT_REASON_IDS } from "../hypervisor/exits";
+import { EXIT_REASON_IDS } from "../target/vmm_vocabulary";
 import type { Target } from "../target/target";
 import { causeName } from "../isa/causes";
 import { CSRS } from "../isa/csrs";

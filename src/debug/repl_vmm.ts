@@ -1,9 +1,8 @@
 import { disassemble } from "../asm/disasm";
 import { NO_VMM } from "./vmm";
-import { EXIT_REASON_IDS, type ExitReason, type VmExit } from "../hypervisor/exits";
+import { EXIT_REASON_IDS, formatWalk2, type ExitReason, type VmExit } from "../target/vmm_vocabulary";
 import type { PteView, Sv39Walk } from "../hypervisor/mm/page_tables";
 import { describeEnd, type TechniqueComparison, type TechniqueRun } from "../target/technique_comparison";
-import { formatWalk2 } from "../hypervisor/walk2";
 import { evaluate, ExprError, type ExprEnv } from "./expressions";
 import type { SymbolTable } from "./symbols";
 import type { Target } from "../target/target";

@@ -1,4 +1,5 @@
 import type { VmExit } from "../hypervisor/exits";
+import { CSR } from "../isa/csrs";
 import type { Target, TargetStop } from "../target/target";
 import type { CodeBreakpoints, HitDecision } from "./breakpoints";
 import type { DataBreakpoints } from "./data_breakpoints";
@@ -10,6 +11,15 @@ import { stackPointer, trapReturn, unwind } from "./stack";
 import type { SymbolTable } from "./symbols";
 
 export type StepKind = "continue" | "stepIn" | "next" | "stepOut";
+
+/** A Step Into Target choice (step_targets.ts): step to the instruction at `pc`, then into it. */
+export interface StepTarget {
+  pc: bigint;
+  /** "call": into the function it calls; "vmm": into the VMM, when the instruction exits. */
+  kind: "call" | "vmm";
+  /** The instruction, for the stop's description. */
+  text: string;
+}
 export type Granularity = "instruction" | "line" | "statement";
 
 /** Why the guest stopped, for the `stopped` event. */
@@ -23,6 +33,8 @@ export interface Stop {
   exit?: VmExit;
   /** An instruction step stopped "inside the VMM", on the exit its instruction caused (already handled). */
   insideVmm?: VmExit;
+  /** The guest is stuck in a trap loop; `trap` is the last trap it took. */
+  trapLoop?: boolean;
 }
 
 /** What the run control reports to the session. */
@@ -49,6 +61,8 @@ const SLICE_MS = 10;
 const PROGRESS_AFTER_MS = 1000;
 const PROGRESS_EVERY_MS = 250;
 const IDLE_POLL_MS = 10;
+/** A Step Into Target goes at most this far to reach its instruction (it lies on the current line). */
+const MAX_TARGET_STEPS = 64;
 
 interface ReturnPoint {
   pc: bigint;
@@ -88,20 +102,21 @@ export class RunControl {
     this.cancelled = true;
   }
 
-  start(kind: StepKind, granularity: Granularity = "statement"): void {
+  /** Starts a run; `into` makes a stepIn a Step Into Target. */
+  start(kind: StepKind, granularity: Granularity = "statement", into?: StepTarget): void {
     if (this.active) return;
     this.active = true;
     this.pauseRequested = false;
     this.cancelled = false;
-    void this.execute(kind, granularity);
+    void this.execute(kind, granularity, into);
   }
 
-  private async execute(kind: StepKind, granularity: Granularity): Promise<void> {
+  private async execute(kind: StepKind, granularity: Granularity, into: StepTarget | undefined): Promise<void> {
     const { target } = this.host;
     const byLine = granularity !== "instruction" && !this.host.lines.empty;
     target.onTrap = (cause) => this.host.exceptions.wants(cause);
     target.vmm?.setExitFilter(this.host.exceptions.exits.predicate(() => this.host.env()));
-    const plan = this.plan(kind, byLine);
+    const plan = into ? this.toTarget(into) : this.plan(kind, byLine);
     const started = now();
     const startInstret = target.instret;
     let progressShown = false;
@@ -158,15 +173,21 @@ export class RunControl {
     const { target } = this.host;
     if (kind === "continue") return (budget) => this.runFree(budget, undefined);
     if (kind === "stepOut") {
+      // In a trap handler: out of it is its mret/sret.
+      if (trapReturn(target, this.host.symbols) !== undefined) return this.stepping(Infinity, (prev) => prev?.xret === true, false);
       const frames = unwind(target, this.host.symbols);
-      if (frames.length > 1 && trapReturn(target, this.host.symbols) === undefined) {
+      if (frames.length > 1) {
         const to = { pc: frames[1].pc, sp: stackPointer(target) };
         return (budget) => this.runFree(budget, to);
       }
-      // No caller to return to (e.g. a trap handler): run until an mret/sret retires.
-      return this.stepping(Infinity, (prev) => prev?.xret === true, false);
+      // The call stack shows no caller (the function keeps its return address where the debugger
+      // cannot see it, e.g. in a saved register after a nested call): stop after this function's
+      // next return, stepping over the calls it makes.
+      const fn = this.host.symbols.describe(target.pc)?.replace(/\+.*/, "") ?? "this code";
+      this.host.output(`Step Out: the caller of ${fn} is not known (no return address in ra or in a frame); stopping after its next return\n`, "console");
+      return this.stepping(Infinity, (prev) => prev?.ret === true, true);
     }
-    if (!byLine) return this.stepping(1, () => true, kind === "next", true);
+    if (!byLine) return this.stepping(1, () => true, kind === "next", () => true);
     const from = this.host.lines.lineOf(target.pc);
     const leftLine = (pc: bigint): boolean => {
       const here = this.host.lines.lineOf(pc);
@@ -177,17 +198,36 @@ export class RunControl {
   }
 
   /**
-   * Single-steps until `done(previous instruction, pc)` holds after a step. With `overCalls`, a
-   * call or ecall/ebreak runs at full speed to its return point instead of being stepped into.
-   * Breakpoints met on the way stop the step.
+   * Step Into Target: single-steps to the target's instruction (on the current line), then steps it:
+   * into the function it calls, or into the VMM when it exits. An instruction that does not exit
+   * (hardware assistance runs many in VS-mode) stops after it, saying so.
+   */
+  private toTarget(into: StepTarget): (budget: number) => SliceResult {
+    const step = this.stepping(MAX_TARGET_STEPS, (_prev, _pc, from) => from === into.pc, false, (pc) => pc === into.pc);
+    return (budget) => {
+      const r = step(budget);
+      if (r.done && r.stop?.reason === "step" && !r.stop.insideVmm && into.kind === "vmm") {
+        r.stop.description = `${into.text} ran without a VM exit: the hardware executed it for the guest`;
+      }
+      return r;
+    };
+  }
+
+  /**
+   * Single-steps until `done(previous instruction, pc, pc it stepped from)` holds after a step. With
+   * `overCalls`, a call or ecall/ebreak runs at full speed to its return point instead of being
+   * stepped into. With `intoExits(pc)`, a step of the instruction at pc that exits stops inside the
+   * VMM. Breakpoints met on the way stop the step.
    */
   private stepping(
     maxSteps: number,
-    done: (prev: ReturnType<typeof insnAt>, pc: bigint) => boolean,
+    done: (prev: ReturnType<typeof insnAt>, pc: bigint, from: bigint) => boolean,
     overCalls: boolean,
-    intoExits = false,
+    intoExits: (pc: bigint) => boolean = () => false,
   ): (budget: number) => SliceResult {
     let returnTo: ReturnPoint | undefined;
+    /** The call (or ecall) that returnTo returns from. */
+    let returnPc = 0n;
     let stepsLeft = maxSteps;
     let first = true;
     return (budget) => {
@@ -197,7 +237,7 @@ export class RunControl {
           const r = this.runFree(budget - n, returnTo);
           if (!r.done || r.stop?.reason !== "step") return r;
           returnTo = undefined;
-          if (--stepsLeft <= 0 || done(undefined, target.pc)) return r;
+          if (--stepsLeft <= 0 || done(undefined, target.pc, returnPc)) return r;
           continue;
         }
         const pc = target.pc;
@@ -210,9 +250,10 @@ export class RunControl {
         const insn = insnAt(target, pc);
         if (overCalls && insn && (insn.call || insn.trap)) {
           returnTo = { pc: pc + BigInt(insn.length), sp: stackPointer(target) };
+          returnPc = pc;
           continue;
         }
-        const vmm = intoExits ? target.vmm : undefined;
+        const vmm = intoExits(pc) ? target.vmm : undefined;
         const seqBefore = vmm?.lastExitSeq ?? 0;
         const r = target.step();
         const exited = vmm && vmm.lastExitSeq > seqBefore ? vmm.exits({ afterSeq: seqBefore }).exits.find((e) => e.pc === pc) : undefined;
@@ -220,7 +261,7 @@ export class RunControl {
         if (r.kind === "idle") return { done: true, stop: { reason: "step", description: "The hart waits in wfi for an interrupt" } };
         const handled = this.handle(r);
         if (handled?.done) return handled;
-        if (--stepsLeft <= 0 || done(insn, target.pc)) return { done: true, stop: { reason: "step" } };
+        if (--stepsLeft <= 0 || done(insn, target.pc, pc)) return { done: true, stop: { reason: "step" } };
       }
       return { done: false };
     };
@@ -271,6 +312,8 @@ export class RunControl {
         return { done: true, end: r };
       case "idle":
         return { done: false, idle: true };
+      case "trap-loop":
+        return { done: true, stop: { reason: "exception", trap: lastTrap(this.host.target), trapLoop: true } };
       default:
         return undefined;
     }
@@ -279,6 +322,12 @@ export class RunControl {
   private log(d: HitDecision): void {
     for (const line of d.output) this.host.output(line + "\n", "console");
   }
+}
+
+/** The trap the guest took last, from the cause registers of the mode that took it. */
+function lastTrap(t: Target): NonNullable<Stop["trap"]> {
+  const [cause, epc, tval] = t.priv === 3 ? [CSR.mcause, CSR.mepc, CSR.mtval] : [CSR.scause, CSR.sepc, CSR.stval];
+  return { cause: t.readCsr(cause) ?? 0n, tval: t.readCsr(tval) ?? 0n, pc: t.readCsr(epc) ?? 0n };
 }
 
 function sameLine(a: SourceLine, b: SourceLine): boolean {

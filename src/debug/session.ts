@@ -19,6 +19,7 @@ import { causeName } from "../isa/causes";
 import { CodeBreakpoints } from "./breakpoints";
 import { DataBreakpoints } from "./data_breakpoints";
 import { exceptionInfo, exitInfo, exitTitle } from "./exception_info";
+import { TRAP_LOOP_STEPS } from "../target/target";
 import { ExceptionBreakpoints, exceptionFilters } from "./exception_filters";
 import { assignExpr, evaluate, evaluateExpr, ExprError, memoryOf, parseExpression, type Assigned } from "./expressions";
 import { ConfigError, parseLaunchConfig, type LaunchConfig } from "./launch_config";
@@ -28,7 +29,8 @@ import { formatMemoryRef } from "./memory_refs";
 import { Program } from "./program";
 import { formatHex } from "./registers";
 import { HELP, Repl, complete } from "./repl";
-import { RunControl, type Granularity, type RunHost, type StepKind, type Stop } from "./run_control";
+import { RunControl, type Granularity, type RunHost, type StepKind, type StepTarget, type Stop } from "./run_control";
+import { stepTargetLabel, stepTargets } from "./step_targets";
 import { unwind } from "./stack";
 import { UartConsole } from "./uart_console";
 import { disassemble } from "../asm/disasm";
@@ -74,6 +76,8 @@ export class HyperstepSession extends LoggingDebugSession {
   private readonly repl = new Repl();
   private client: DebugProtocol.InitializeRequestArguments = { adapterID: "hyperstep" };
   private lastStop: Stop | undefined;
+  /** What the last stepInTargets request offered (their ids are index + 1); valid until the guest runs. */
+  private stepInTargets: StepTarget[] = [];
   private progressId = 0;
   private ended = false;
   private readonly configurationDone: Promise<void>;
@@ -127,6 +131,7 @@ export class HyperstepSession extends LoggingDebugSession {
       supportsCompletionsRequest: true,
       completionTriggerCharacters: [".", "$", "/"],
       supportsDelayedStackTraceLoading: true,
+      supportsStepInTargetsRequest: true,
     };
     this.sendResponse(response);
   }
@@ -206,13 +211,17 @@ export class HyperstepSession extends LoggingDebugSession {
   }
 
   private launchFailed(response: DebugProtocol.Response, e: unknown): void {
+    if (e instanceof AssemblyError) {
+      response.body = { diagnostics: e.diagnostics };
+      this.sendEvent(new OutputEvent(`${e.message}:\n${e.details}\n`, "stderr", { hyperstep: "assemblyErrors", diagnostics: e.diagnostics }));
+      // The dialog's button opens the Problems panel; with a command action VS Code offers no
+      // "Open launch.json", which would blame a configuration that is fine.
+      this.sendErrorResponse(response, { id: Err.Launch, format: e.message, showUser: true, url: "command:workbench.actions.view.problems", urlLabel: "Show Problems" });
+      return;
+    }
     if (!(e instanceof ConfigError)) {
       this.sendErrorResponse(response, { id: Err.Launch, format: `the guest could not be started: ${(e as Error).message}`, showUser: true });
       return;
-    }
-    if (e instanceof AssemblyError) {
-      response.body = { diagnostics: e.diagnostics };
-      this.sendEvent(new OutputEvent(e.message + "\n", "stderr", { hyperstep: "assemblyErrors", diagnostics: e.diagnostics }));
     }
     this.sendErrorResponse(response, { id: Err.Launch, format: e.message, showUser: true, variables: { field: e.field } });
   }
@@ -231,7 +240,19 @@ export class HyperstepSession extends LoggingDebugSession {
   }
 
   protected override stepInRequest(response: DebugProtocol.StepInResponse, args: DebugProtocol.StepInArguments): void {
+    if (args.targetId !== undefined) {
+      const into = this.stepInTargets[args.targetId - 1];
+      if (!into) return this.fail(response, Err.NotRunning, `no step-in target ${args.targetId}: ask stepInTargets at this stop`);
+      return this.step(response, "stepIn", args.granularity, into);
+    }
     this.step(response, "stepIn", args.granularity);
+  }
+
+  protected override stepInTargetsRequest(response: DebugProtocol.StepInTargetsResponse, args: DebugProtocol.StepInTargetsArguments): void {
+    if (!this.ready(response)) return;
+    this.stepInTargets = args.frameId === 0 ? stepTargets(this.loaded()) : [];
+    response.body = { targets: this.stepInTargets.map((t, i) => ({ id: i + 1, label: stepTargetLabel(t) })) };
+    this.sendResponse(response);
   }
 
   protected override stepOutRequest(response: DebugProtocol.StepOutResponse, args: DebugProtocol.StepOutArguments): void {
@@ -250,18 +271,19 @@ export class HyperstepSession extends LoggingDebugSession {
     this.sendResponse(response);
   }
 
-  private step(response: DebugProtocol.Response, kind: StepKind, granularity: DebugProtocol.SteppingGranularity | undefined): void {
+  private step(response: DebugProtocol.Response, kind: StepKind, granularity: DebugProtocol.SteppingGranularity | undefined, into?: StepTarget): void {
     if (!this.ready(response)) return;
     this.sendResponse(response);
     // The VMM frame is a view of work already done: the next step leaves it for the guest.
     const inside = this.lastStop?.insideVmm;
     if (inside) return this.reportStop({ reason: "step", description: `Back in the guest after VM exit #${inside.seq}` });
-    this.resume(kind, granularity ?? "statement");
+    this.resume(kind, granularity ?? "statement", into);
   }
 
-  private resume(kind: StepKind, granularity: Granularity = "statement"): void {
+  private resume(kind: StepKind, granularity: Granularity = "statement", into?: StepTarget): void {
     this.variables.reset();
-    this.run.start(kind, granularity);
+    this.stepInTargets = [];
+    this.run.start(kind, granularity, into);
   }
 
   /** A guest that is loaded, not ended and not running; otherwise answers with the reason. */
@@ -306,13 +328,13 @@ export class HyperstepSession extends LoggingDebugSession {
     this.lastStop = stop;
     if (stop.exit) {
       stop.text = exitTitle(program, stop.exit);
-      stop.description = `VM exit: ${stop.text}`;
+      stop.description = `VM exit #${stop.exit.seq}: ${stop.text}`;
     } else if (stop.trap) {
       program.lastTrap = stop.trap;
       const where = program.symbols.describe(stop.trap.pc);
       const text = `${causeName(stop.trap.cause)} at 0x${stop.trap.pc.toString(16)}${where ? ` <${where}>` : ""}`;
-      stop.description = `Exception: ${text}`;
-      stop.text = text;
+      stop.description = stop.trapLoop ? `Trap loop: ${TRAP_LOOP_STEPS} traps in a row without a retired instruction, the last ${text}` : `Exception: ${text}`;
+      stop.text = stop.trapLoop ? `Trap loop (${text})` : text;
     }
     const e = new StoppedEvent(stop.reason, THREAD_ID, stop.text) as DebugProtocol.StoppedEvent;
     e.body.description = stop.description;
@@ -447,7 +469,7 @@ export class HyperstepSession extends LoggingDebugSession {
     }
     const trap = this.lastStop?.trap;
     if (!this.program || !trap) return this.fail(response, Err.NotRunning, "the guest did not stop on an exception");
-    response.body = exceptionInfo(this.program, trap);
+    response.body = exceptionInfo(this.program, trap, this.lastStop?.trapLoop === true);
     this.sendResponse(response);
   }
 

@@ -7,6 +7,7 @@ import { assembleForProblems } from "./diagnostics";
 import { hoverAt } from "./hover";
 import { registerPanels } from "./panels/register";
 import { registerLaunchProblems } from "./launch_problems";
+import { registerLessons } from "./lessons_commands";
 import { registerStatusBar } from "./status_bar";
 import { registerUartTerminals } from "./uart_terminal";
 
@@ -26,6 +27,7 @@ export function activate(context: vscode.ExtensionContext): void {
   registerStatusBar(context);
   registerAssemblyProblems(context);
   registerPanels(context);
+  registerLessons(context);
   context.subscriptions.push(
     vscode.languages.registerCompletionItemProvider(GUEST_LANGUAGE, { provideCompletionItems }, ".", " ", ","),
     vscode.languages.registerHoverProvider(GUEST_LANGUAGE, { provideHover }),

@@ -314,7 +314,6 @@ export class Vm implements GuestMemory {
       const trapsBefore = this.trapsInGuest;
       const r = this.board.run(slice);
       left -= this.retired - retiredBefore + this.trapsInGuest - trapsBefore;
-      first = false;
       this.resumeMidBlock = r.kind === "budget";
       technique.leave();
       if (r.kind === "trap") {
@@ -328,7 +327,10 @@ export class Vm implements GuestMemory {
         if (r.kind === "budget" && deadline >= 0 && this.retired >= deadline) timer.expired(this);
       }
       const steps = leftBefore - left;
+      // Until the guest has taken a step, it is still at the instruction the run began on (or a
+      // hidden fault's retry of it): a breakpoint there must not fire again.
       if (steps > 0) {
+        first = false;
         technique.stepped(false);
         const retired = this.retired - retiredBefore;
         this.trapsInARow = retired > 0 ? steps - retired : this.trapsInARow + steps;

@@ -4,6 +4,7 @@ import type { Technique } from "./techniques";
 import type { VmmView } from "./vmm_view";
 
 export type { Technique } from "./techniques";
+export { TRAP_LOOP_STEPS } from "../machine/board";
 
 /** A symbol of the loaded program, for the call stack, function breakpoints and disassembly. */
 export interface TargetSymbol {

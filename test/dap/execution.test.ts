@@ -1,11 +1,26 @@
+import { spawn } from "node:child_process";
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { DebugClient } from "@vscode/debugadapter-testsupport";
 import type { DebugProtocol } from "@vscode/debugprotocol";
-import { failing, guest, launch, lineOf, stopAfter, topFrame, value, withClient } from "../support/dap";
+import { ADAPTER, failing, guest, launch, lineOf, stopAfter, topFrame, value, withClient } from "../support/dap";
 
 const CALLS = guest("calls.S");
 const SPIN = guest("spin.S");
 const T = { threadId: 1 };
+
+/** A client of an adapter process the test starts itself, to see how that process ends. */
+class SpawnedAdapterClient extends DebugClient {
+  readonly adapter = spawn(process.execPath, [ADAPTER], { stdio: ["pipe", "pipe", "inherit"] });
+  readonly exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    this.adapter.on("exit", (code, signal) => resolve({ code, signal })));
+
+  constructor() {
+    super(process.execPath, ADAPTER, "hyperstep");
+    this.defaultTimeout = 10_000;
+    this.connect(this.adapter.stdout, this.adapter.stdin);
+  }
+}
 
 describe("stepping", () => {
   test("stepIn by instruction moves one instruction (2 or 4 bytes)", async () => {
@@ -215,11 +230,29 @@ describe("running", () => {
     });
   });
 
-  test("disconnect while running ends the adapter's work", async () => {
-    await withClient(async (dc) => {
+  test("disconnect while running: answered, the run ends with no stop after it, and the adapter exits cleanly", async () => {
+    const dc = new SpawnedAdapterClient();
+    try {
       await launch(dc, SPIN);
+      const running = dc.waitForEvent("progressStart", 5000);
       await dc.continueRequest(T);
-      await dc.disconnectRequest({});
-    });
+      await running;
+      const events: DebugProtocol.Event[] = [];
+      for (const name of ["stopped", "terminated", "exited", "output", "progressStart", "progressUpdate", "progressEnd"]) dc.on(name, (e) => events.push(e));
+      const runEnded = dc.waitForEvent("progressEnd");
+      const response = await dc.disconnectRequest({});
+      assert.equal(response.success, true);
+      await runEnded;
+      // Longer than the run's progress interval (250 ms): a guest still running would report again.
+      await new Promise((r) => setTimeout(r, 600));
+      const after = events.filter((e) => e.seq > response.seq).map((e) => e.event);
+      assert.deepEqual(after, ["progressEnd"], "after the disconnect the run only closes its progress: no stop, no output, no more progress");
+      // What a client does after disconnecting: close its end. The adapter exits, with status 0.
+      dc.adapter.stdin.end();
+      const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error("the adapter did not exit within 5 s")), 5000).unref());
+      assert.deepEqual(await Promise.race([dc.exited, timeout]), { code: 0, signal: null });
+    } finally {
+      if (dc.adapter.exitCode === null) dc.adapter.kill();
+    }
   });
 });

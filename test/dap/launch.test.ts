@@ -7,7 +7,7 @@ import type { DebugClient } from "@vscode/debugadapter-testsupport";
 import type { DebugProtocol } from "@vscode/debugprotocol";
 import { assemble } from "../../src/asm/assemble";
 import { ROOT, buildWithGcc } from "../support/guests";
-import { failing, guest, launch, lineOf, stopAfter, topFrame, value, withClient } from "../support/dap";
+import { failing, guest, launch, lineOf, stopAfter, topFrame, value, withClient, rawRequest } from "../support/dap";
 
 const HELLO_S = path.join(ROOT, "sample-guests/hello/hello.S");
 
@@ -142,20 +142,17 @@ describe("launch", () => {
       const bad = guest("bad.S");
       await dc.initializeRequest();
       const output = dc.waitForEvent("output");
-      let response: DebugProtocol.Response | undefined;
-      try {
-        await dc.launchRequest({ program: bad } as DebugProtocol.LaunchRequestArguments);
-      } catch (e) {
-        response = (e as { response?: DebugProtocol.Response }).response;
-        assert.match((e as Error).message, /does not assemble \(2 errors\)/);
-        assert.match((e as Error).message, new RegExp(`${bad}:5:9: error: 'addi' takes two registers`));
-        assert.match((e as Error).message, new RegExp(`${bad}:6:9: error: unknown instruction 'frobnicate'`));
-      }
+      const response = (await rawRequest(dc, "launch", { program: bad })) as DebugProtocol.ErrorResponse;
+      assert.equal(response.success, false);
+      assert.equal(response.message, "bad.S does not assemble: 2 errors (see Problems)", "the file, not the launch configuration, is at fault");
+      assert.equal(response.body.error?.url, "command:workbench.actions.view.problems", "the dialog's button shows the Problems panel");
       const event = (await output) as DebugProtocol.OutputEvent;
       assert.equal(event.body.category, "stderr");
+      assert.match(event.body.output, new RegExp(`${bad}:5:9: error: 'addi' takes two registers`));
+      assert.match(event.body.output, new RegExp(`${bad}:6:9: error: unknown instruction 'frobnicate'`));
       const diagnostics = (event.body.data as { diagnostics: { file: string; line: number; column: number }[] }).diagnostics;
       assert.deepEqual(diagnostics.map((d) => [d.file, d.line, d.column]), [[bad, 5, 9], [bad, 6, 9]]);
-      if (response) assert.equal((response.body as { diagnostics: unknown[] }).diagnostics.length, 2);
+      assert.equal((response.body as unknown as { diagnostics: unknown[] }).diagnostics.length, 2);
       assert.match((await failing(dc.stackTraceRequest({ threadId: 1 }))), /no program/, "no half-started session");
     });
   });

@@ -63,9 +63,11 @@ describe("exception breakpoints on VM exits", () => {
         dc.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: "vm-exit-csr-write", condition: 'csr == "satp"' }] }));
       const stop = await stopAfter(dc, () => dc.continueRequest({ threadId: 1 }));
       assert.equal(stop.body.reason, "exception");
-      assert.match(stop.body.description ?? "", /VM exit: CSR write at 0x[0-9a-f]+.*satp/);
+      assert.match(stop.body.description ?? "", /^VM exit #\d+: CSR write at 0x[0-9a-f]+.*satp/);
       const info = (await dc.exceptionInfoRequest({ threadId: 1 })).body;
-      assert.equal(info.exceptionId, "vm-exit-csr-write");
+      assert.match(info.exceptionId, /^VM exit #\d+: CSR write$/, "the widget's title, readable");
+      assert.equal(info.details?.typeName, "vm-exit-csr-write");
+      assert.match(info.description!, /^csr-write: A CSR instruction that writes a virtual CSR/, "what the exit is, for a first-timer");
       assert.match(info.description!, /csr = satp/);
       assert.match(info.description!, /VMM: /);
       assert.match(info.description!, /modelled cycles/);
@@ -84,7 +86,7 @@ describe("exception breakpoints on VM exits", () => {
       assert.equal(bps[1].verified, false, "a condition that does not parse is not verified");
       await stopAfter(dc, () => dc.continueRequest({ threadId: 1 }));
       const info = (await dc.exceptionInfoRequest({ threadId: 1 })).body;
-      assert.equal(info.exceptionId, "vm-exit-mmio-write");
+      assert.match(info.exceptionId, /^VM exit #\d+: MMIO write$/);
       assert.match(info.description!, /device = uart/);
       assert.match(info.description!, /register = SCR/);
     });

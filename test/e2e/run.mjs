@@ -11,9 +11,12 @@
 //       useInstallation.fromPath). VS Code flags it does not know are ignored.
 //
 // Tests ask for a screenshot by writing `<HYPERSTEP_E2E_SHOTS>/shot-<name>.request`; the runner saves
-// test-results/<name>.png and answers with `shot-<name>.done`.
+// test-results/<name>.png and answers with `shot-<name>.done`. They click in the workbench (webviews
+// included, which the extension host cannot reach) by writing `click-<name>.request` holding a CSS
+// selector; the runner clicks the first match in any frame and answers `click-<name>.done`, or
+// `click-<name>.failed` with the reason.
 import { spawn, spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, createWriteStream } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, createWriteStream } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { setInterval } from "node:timers";
@@ -211,6 +214,14 @@ function watchScreenshotRequests(page, shots) {
   const busy = new Set();
   setInterval(async () => {
     for (const file of readdirSync(shots)) {
+      const click = /^click-([\w.-]+)\.request$/.exec(file);
+      if (click && !busy.has(file)) {
+        busy.add(file);
+        await clickInAnyFrame(page, shots, click[1], readFileSync(path.join(shots, file), "utf8"));
+        rmSync(path.join(shots, file));
+        busy.delete(file);
+        continue;
+      }
       const m = /^shot-([\w.-]+)\.request$/.exec(file);
       if (!m || busy.has(m[1])) continue;
       busy.add(m[1]);
@@ -228,6 +239,31 @@ function watchScreenshotRequests(page, shots) {
       busy.delete(m[1]);
     }
   }, 100).unref();
+}
+
+/**
+ * Clicks the first element matching `selector` in the workbench or any of its (webview) frames,
+ * waiting up to 5 s for it to appear (a menu the test has just asked for renders a moment later).
+ */
+async function clickInAnyFrame(page, shots, name, selector) {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    for (const frame of page.frames()) {
+      const target = frame.locator(selector).first();
+      if ((await target.count().catch(() => 0)) === 0) continue;
+      try {
+        await target.click({ timeout: 5000 });
+        writeFileSync(path.join(shots, `click-${name}.done`), frame.url());
+        log(`clicked ${selector} (${name})`);
+      } catch (e) {
+        writeFileSync(path.join(shots, `click-${name}.failed`), e.message);
+      }
+      return;
+    }
+    if (Date.now() > deadline) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  writeFileSync(path.join(shots, `click-${name}.failed`), `nothing matches ${selector} in ${page.frames().length} frames`);
 }
 
 function secondsSince(t) {

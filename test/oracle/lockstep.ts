@@ -21,7 +21,12 @@
  *     instruction itself, its clock jumps ahead through WFI, and it counts ecall, ebreak and other
  *     instructions that trap as retired. QEMU deviates from the spec there: privileged spec 1.12, 3.3.1
  *     ("As ECALL and EBREAK cause synchronous exceptions, they are not considered to retire, and should not
- *     increment the minstret CSR"); our hart counts only retired instructions.
+ *     increment the minstret CSR"); our hart counts only retired instructions. QEMU 7.2 also increments
+ *     mcycle/minstret after a CSR instruction that wrote them, so the next read gives the written value + 1,
+ *     another deviation: "If a CSR access instruction writes such a CSR, the write is done instead of the
+ *     increment. In particular, a value written to instret by one instruction will be the value read by the
+ *     following instruction" (unprivileged spec 20191213, 9.1; privileged spec 1.12, 3.1.10); our hart reads
+ *     the written value (counters.ts). Both are covered by copying QEMU's value into the reading register.
  *  4. Interrupts: our hart runs with autoInterrupts = false and takes an interrupt (takeTrap) exactly
  *     where the trace shows QEMU taking one.
  *  5. AMO faults: QEMU 7.2 reports a misaligned or faulting AMO as a load fault (cause 4, 5 or 13). That
@@ -163,6 +168,14 @@
  *     guest-page fault (seen on traps from V=0 after an HLV/HSV's guest-page fault), a deviation: "For other
  *     traps, htval is set to zero" (8.2.8; mtval2 likewise, 8.4.4). When ours is 0 and QEMU's is not, QEMU's is
  *     copied into ours.
+ * 24. (With or without H.) An SC that holds no reservation: QEMU 7.2 fails it (rd = 1) before looking at its
+ *     address, so a misaligned one, or one to where a store would fault (page or guest-page fault, PMP,
+ *     nothing there), goes on without a trap. Our hart checks it as a store, as Spike does, which the spec
+ *     allows: "For the purposes of memory protection, a failed SC.W may be treated like a store" (unprivileged
+ *     spec 20240411, "Zalrsc"), since clarified to "No SC.W instruction shall retire unless it passes memory
+ *     permission checks", which makes QEMU 7.2's SC a deviation. Our hart must trap with the store's exception
+ *     (6, 7, 15, 23), which the comparator works out from the debugger's walk, the PMP and the bus; the trap is
+ *     then undone as in rule 10 and rd takes QEMU's value.
  * The H corpus steers clear of these QEMU 7.2 deviations instead of following them (QEMU traps where the spec
  * does not), so they are not checked in lockstep:
  * - an MRET with MPP = M and MPV = 1 sets V = 1 in QEMU, while the spec returns to M-mode with V = 0
@@ -179,6 +192,7 @@
 import type { Readable } from "node:stream";
 import { expandCompressed } from "../../src/isa/compressed";
 import type { StopReason } from "../../src/machine/board";
+import { PmpAccess } from "../../src/machine/hart/pmp";
 import { disassembleAt } from "./disasm";
 import { loadGuest, type LoadedGuest } from "./ours";
 import { runQemu } from "./qemu";
@@ -575,11 +589,12 @@ interface TrapState {
 const TRAP_CSRS = [0x300, 0x341, 0x342, 0x343, 0x141, 0x142, 0x143, 0x600, 0x643, 0x64a, 0x34a, 0x34b, 0x200, 0x241, 0x242, 0x243];
 
 /**
- * Rules 10 and 14: the instruction at q.pc is one QEMU executes without the trap the spec requires.
+ * Rules 10, 14, 21 and 24: the instruction at q.pc is one QEMU executes without the trap the spec requires.
  * Returns the spec's cause (0n for rule 10's csrrs/csrrc with rs1 ≠ x0 holding 0, on a read-only CSR).
  */
 function trapQemuSkips(g: LoadedGuest, p: Profile, q: TraceRecord): bigint | undefined {
   const insn = fetch(g, q.pc);
+  if (isSc(insn)) return unreservedScFault(g, insn, q);
   if ((insn & 3) !== 3 || (insn & 0x7f) !== 0x73) return undefined;
   const f3 = (insn >>> 12) & 7, rs1 = (insn >>> 15) & 31, csr = insn >>> 20;
   if ((f3 === 2 || f3 === 3) && rs1 !== 0 && q.x[rs1] === 0n && insn >>> 30 === 3) return 0n;
@@ -609,6 +624,27 @@ function hlvOnlyQemuReads(g: LoadedGuest, insn: number, q: TraceRecord): boolean
   return qemuReads;
 }
 
+/** SC.W or SC.D (AMO opcode, funct5 00011). */
+const isSc = (insn: number) => (insn & 0xf800607f) === 0x1800202f;
+
+/**
+ * Rule 24: the exception a store's checks raise for the SC `insn` at q.pc when it holds no reservation
+ * (QEMU 7.2 then fails it without them); undefined when it holds one or the checks pass.
+ */
+function unreservedScFault(g: LoadedGuest, insn: number, q: TraceRecord): bigint | undefined {
+  const { hart, bus } = g.board;
+  const size = ((insn >>> 12) & 7) === 3 ? 8 : 4;
+  const va = q.x[(insn >>> 15) & 31]!;
+  if (hart.resAddr === Number(BigInt.asIntN(64, va)) && hart.resSize === size) return undefined;
+  if (va % BigInt(size) !== 0n) return 6n;
+  const t = hart.translate(va, "w");
+  if ("fault" in t) return t.fault;
+  if (!bus.ram.contains(t.pa, size) && bus.deviceAt(t.pa, size) === undefined) return 7n;
+  const mstatus = hart.readCsr(0x300)!;
+  const priv = hart.priv === 3 && (mstatus >> 17n) & 1n ? Number((mstatus >> 11n) & 3n) : hart.priv; // MPRV
+  return hart.pmp.check(t.pa, size, PmpAccess.W, priv) ? undefined : 7n;
+}
+
 function saveTrapState(hart: LoadedGuest["board"]["hart"], cause: bigint): TrapState {
   const csrs = TRAP_CSRS.flatMap((n): [number, bigint][] => {
     const v = hart.readCsr(n);
@@ -617,24 +653,26 @@ function saveTrapState(hart: LoadedGuest["board"]["hart"], cause: bigint): TrapS
   return { priv: hart.priv, virt: hart.virt, pc: hart.pc, csrs, cause };
 }
 
-/** Rules 10 and 14: QEMU went on from the instruction at prev.pc to q; our hart must have trapped. */
+/** Rules 10, 14, 21 and 24: QEMU went on from the instruction at prev.pc to q; our hart must have trapped. */
 function undoTrap(g: LoadedGuest, saved: TrapState, prev: TraceRecord, q: TraceRecord, log: string[], n: number): string | undefined {
   const hart = g.board.hart;
   if (q.pc !== saved.pc + 4n) return undefined;
   if (hart.pc === q.pc) {
-    return saved.cause ? `the spec raises exception ${saved.cause} here; our hart went on, like QEMU 7.2 (rules 14, 21)` : undefined;
+    return saved.cause ? `the spec raises exception ${saved.cause} here; our hart went on, like QEMU 7.2 (rules 14, 21, 24)` : undefined;
   }
   if (saved.cause && hart.readCsr(0x342) !== saved.cause && hart.readCsr(0x142) !== saved.cause) {
-    return `the spec raises exception ${saved.cause} here; our hart trapped with another cause (rules 14, 21)`;
+    return `the spec raises exception ${saved.cause} here; our hart trapped with another cause (rules 14, 21, 24)`;
   }
   if (hart.virt !== saved.virt) hart.setMode(saved.priv, saved.virt);
   else hart.priv = saved.priv;
   for (const [num, v] of saved.csrs) hart.writeCsr(num, v);
   hart.pc = q.pc;
   hart.retired++;
-  const rd = (fetch(g, prev.pc) >>> 7) & 31;
+  const insn = fetch(g, prev.pc);
+  const rd = (insn >>> 7) & 31;
   hart.setReg(rd, q.x[rd]!);
-  log.push(`#${n} pc=0x${prev.pc.toString(16)}: QEMU went on without the trap the spec requires (rule ${saved.cause === 0n ? 10 : isHlvHsv(fetch(g, prev.pc)) ? 21 : 14})`);
+  const rule = saved.cause === 0n ? 10 : isHlvHsv(insn) ? 21 : isSc(insn) ? 24 : 14;
+  log.push(`#${n} pc=0x${prev.pc.toString(16)}: QEMU went on without the trap the spec requires (rule ${rule})`);
   return undefined;
 }
 

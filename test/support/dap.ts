@@ -108,3 +108,12 @@ export async function csrGroup(dc: DebugClient, group: string): Promise<DebugPro
   assert.ok(g, `group ${group}`);
   return (await dc.variablesRequest({ variablesReference: g.variablesReference })).body.variables;
 }
+
+/**
+ * Sends a request and resolves with the adapter's whole response, failed or not: DebugClient's own
+ * requests reject a failure with its message alone, which hides the error body.
+ */
+export function rawRequest(dc: DebugClient, command: string, args: object): Promise<DebugProtocol.Response> {
+  const client = dc as unknown as { doSend(command: string, args: object, done: (r: DebugProtocol.Response) => void): void };
+  return new Promise((resolve) => client.doSend(command, args, resolve));
+}

@@ -58,7 +58,7 @@ export class ExitsView implements vscode.WebviewViewProvider, vscode.Disposable 
       this.started.delete(m.seq);
       this.lastReport = { seq: m.seq, sinceStop: performance.now() - started.at, webview: m.ms, request: started.request, unchanged: false, summary: m.summary };
     } else if (m.type === "reveal") {
-      void this.reveal(m.pc);
+      this.reveal(m.pc).catch((e: unknown) => void vscode.window.showWarningMessage(`Cannot show the exit at guest pc ${m.pc}: ${e instanceof Error ? e.message : String(e)}`));
     }
   }
 
@@ -86,7 +86,7 @@ export class ExitsView implements vscode.WebviewViewProvider, vscode.Disposable 
     const insn = r.ok ? r.body.instructions?.[0] : undefined;
     if (insn?.location?.path && insn.line) {
       const position = new vscode.Position(insn.line - 1, 0);
-      await vscode.window.showTextDocument(vscode.Uri.file(insn.location.path), { selection: new vscode.Range(position, position), preview: true });
+      await vscode.window.showTextDocument(sourceUri(insn.location.path), { selection: new vscode.Range(position, position), preview: true });
       return;
     }
     await vscode.commands.executeCommand("debug.action.openDisassemblyView");
@@ -100,4 +100,12 @@ export class ExitsView implements vscode.WebviewViewProvider, vscode.Disposable 
   dispose(): void {
     this.disposables.forEach((d) => d.dispose());
   }
+}
+
+/**
+ * A DAP source path as a URI. VS Code hands a remote session's paths to the extension already as
+ * URIs (`vscode-remote://…`); a plain path is a file.
+ */
+export function sourceUri(path: string): vscode.Uri {
+  return /^[a-z][a-z0-9+.-]+:\/\//i.test(path) ? vscode.Uri.parse(path) : vscode.Uri.file(path);
 }

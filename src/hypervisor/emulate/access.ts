@@ -1,4 +1,6 @@
+import { joinHalves, signedNumber } from "../../isa/u64";
 import type { MmioDevice } from "../../machine/device";
+import type { Hart } from "../../machine/hart/hart";
 import { PmpAccess } from "../../machine/hart/pmp";
 import { PRIV_NAMES } from "../../isa/privilege";
 import { decodeBits, insn, type DecodedInstruction } from "../decode";
@@ -47,14 +49,19 @@ export function emulateAccess(vm: Vm, reason: ExitReason, tval: bigint, gpa: num
     loaded = bus.load(gpa, a.size);
     if (loaded === undefined) return reflect(vm, "guest-exception", 5n, tval, d, details, () => "nothing decodes that address");
   }
+  // An SC succeeds, as on the hart (atomics.ts), only if it held its reservation and the reserved
+  // bytes still hold the value LR read.
+  const scFails = a.kind === "sc" && !(hart.scHeldReservation && bus.load(gpa, a.size) === reservedValue(hart, a.size));
   if (a.kind === "amo") stored = amo(name, loaded!, hart.getReg(d.rs2), a.size);
-  else if (acc === Acc.W) stored = hart.getReg(d.rs2);
+  else if (acc === Acc.W && !scFails) stored = hart.getReg(d.rs2);
   if (stored !== undefined) bus.store(gpa, a.size, BigInt.asUintN(a.size * 8, stored));
   if (loaded !== undefined) {
     const value = a.signed ? BigInt.asIntN(a.size * 8, loaded) : loaded;
     hart.setReg(d.rd, BigInt.asUintN(64, value));
+    // An LR the VMM performs reserves, as the hart's own would: the guest's SC may run on the hart.
+    if (a.kind === "lr") reserve(hart, signedNumber(tval), a.size, value);
   } else if (a.kind === "sc") {
-    hart.setReg(d.rd, 0n); // the VMM performed it: success
+    hart.setReg(d.rd, scFails ? 1n : 0n);
   }
   // Any store the VMM performs into a guest page-table page stales the shadow entries derived from it.
   const invalidated = stored !== undefined && !dev && vm.shadow.isPageTable(page) ? vm.shadow.guestPteWritten(gpa, a.size) : undefined;
@@ -90,6 +97,18 @@ export function emulateAccess(vm: Vm, reason: ExitReason, tval: bigint, gpa: num
     return { action, steps };
   }, pc, priv);
   return 1;
+}
+
+/** The value the hart's reservation holds, as a `size`-byte unsigned value. */
+function reservedValue(hart: Hart, size: number): bigint {
+  return size === 4 ? BigInt(hart.resLo >>> 0) : joinHalves(hart.resLo, hart.resHi);
+}
+
+function reserve(hart: Hart, va: number, size: number, value: bigint): void {
+  hart.resAddr = va;
+  hart.resSize = size;
+  hart.resLo = Number(BigInt.asIntN(32, value));
+  hart.resHi = Number(BigInt.asIntN(32, value >> 32n));
 }
 
 /** Names the device register an MMIO access reached in the exit's details; returns the register. */

@@ -6,11 +6,22 @@ import { raiseException } from "./trap";
 
 /**
  * LR/SC and AMOs (aq/rl accepted and, on one hart, needing nothing more). As in QEMU 7.2:
- *  - misaligned LR raises load-address-misaligned (4), misaligned AMOs store/AMO-misaligned (6);
+ *  - misaligned LR raises load-address-misaligned (4), misaligned AMOs and SCs store/AMO-misaligned (6);
  *  - an AMO's faults are store/AMO faults (7, 15), PMP-checked for read and write;
  *  - SC succeeds when its address equals the reserved one and memory still holds the value LR
- *    loaded (QEMU's cmpxchg), so a misaligned SC simply fails, as no LR can reserve it;
+ *    loaded (QEMU's cmpxchg);
  *  - SC always clears the reservation, and so does every trap entry and xRET.
+ * Unlike QEMU 7.2, which fails an SC without a reservation before looking at its address, an SC is
+ * always checked as a store, as Spike does (mmu.h, check_load_reservation: misalignment, then
+ * translation and PMP for a store, whether or not the reservation holds): "For the purposes of memory
+ * protection, a failed SC.W may be treated like a store" (unprivileged spec 20240411, "Zalrsc"), since
+ * clarified to "No SC.W instruction shall retire unless it passes memory permission checks, but it is
+ * UNSPECIFIED whether any side effects of implicit address translation and protection memory
+ * accesses (such as setting a page-table entry D bit) occur on a failed SC.W". Here the walk of a
+ * failed SC sets A and D as a store's would. Spike also raises a store access fault for an SC to
+ * anything but memory, where its LR faults too; this hart's LR and SC reach devices, so only an
+ * address nothing decodes is an access fault. A failed SC writes nothing, so no write watch sees it.
+ * Where QEMU 7.2 goes on instead of trapping, test/oracle/lockstep.ts (rule 24) follows it.
  */
 
 const enum Amo { Swap, Add, Xor, And, Or, Min, Max, Minu, Maxu }
@@ -60,13 +71,23 @@ export function loadReserved(h: Hart, rd: number, rs1: number, size: number): bo
 export function storeConditional(h: Hart, rd: number, rs1: number, rs2: number, size: number): boolean {
   const va = effectiveAddress(h, rs1, 0);
   const reserved = va === h.resAddr && size === h.resSize;
+  h.scHeldReservation = reserved;
   h.resAddr = NaN;
+  if (misaligned(h, va, size)) {
+    raiseException(h, 6, tval(h, va));
+    return false;
+  }
+  // A reserved SC reads memory too (the comparison), so PMP must allow both.
+  const pa = resolve(h, va, size, Acc.W, reserved ? PmpAccess.R | PmpAccess.W : PmpAccess.W);
+  if (pa < 0) return false;
   if (!reserved) {
+    if (!h.bus.ram.contains(pa, size) && h.bus.deviceAt(pa, size) === undefined) {
+      raiseException(h, 7, tval(h, va));
+      return false;
+    }
     writeRd(h, rd, 1, 0);
     return true;
   }
-  const pa = resolve(h, va, size, Acc.W, PmpAccess.R | PmpAccess.W);
-  if (pa < 0) return false;
   if (!physRead(h, pa, size)) {
     raiseException(h, 7, tval(h, va));
     return false;

@@ -107,7 +107,11 @@ export function csrRead(h: Hart, num: number): bigint | undefined {
   return h.hasH ? hCsrRead(h, num) : undefined;
 }
 
-/** Writes a CSR with its WARL rules. `v` is the unsigned 64-bit value; the CSR must exist. */
+/**
+ * Writes a CSR with its WARL rules, as the CSR instruction being executed does (so a write to mcycle or
+ * minstret replaces that instruction's increment: counters.ts). `v` is the unsigned 64-bit value; the
+ * CSR must exist.
+ */
 export function csrWrite(h: Hart, num: number, v: bigint): void {
   const low = Number(v & 0xffffffffn);
   switch (num) {

@@ -71,6 +71,7 @@
  * trap, tinst (htinst/mtinst values), mmu (Sv39 and two-stage walks), tlb, pmp, mem (slow memory
  * path, software TLB fill, code invalidation), counters.
  */
+import { CSR } from "../../isa/csrs";
 import { joinHalves, splitInto } from "../../isa/u64";
 import type { Bus } from "../bus";
 import { BreakpointSet } from "./breakpoints";
@@ -151,6 +152,11 @@ export class Hart {
   retired = 0;
   /** LR reservation: virtual address (NaN when none) and the value LR loaded, as QEMU compares it. */
   resAddr = NaN; resLo = 0; resHi = 0; resSize = 0;
+  /**
+   * Whether the last SC held its reservation. An SC that traps loses the reservation with the trap,
+   * so a VMM that performs it for the guest (a device, a write-protected page) reads this instead.
+   */
+  scHeldReservation = false;
   /** Waiting in WFI for an interrupt. */
   waiting = false;
 
@@ -273,8 +279,8 @@ export class Hart {
     this.pmp.writeCfg(0, 0n); this.pmp.writeCfg(2, 0n);
     for (let i = 0; i < 16; i++) this.pmp.writeAddr(i, 0n);
     this.retired = 0;
-    this.cycle.inhibit(0, false); this.cycle.write(0, 0n);
-    this.instretCounter.inhibit(0, false); this.instretCounter.write(0, 0n);
+    this.cycle.inhibit(0, false); this.cycle.set(0, 0n);
+    this.instretCounter.inhibit(0, false); this.instretCounter.set(0, 0n);
     this.resAddr = NaN;
     this.waiting = false;
     this.tlb.flush(-1, -1);
@@ -371,10 +377,16 @@ export class Hart {
     return csrRead(this, num);
   }
 
-  /** Writes a CSR as an M-mode csrw would (WARL rules apply); false when not implemented or read-only. */
+  /**
+   * Writes a CSR as an M-mode csrw would (WARL rules apply), except that no instruction retires: mcycle
+   * and minstret read back the value itself. False when not implemented or read-only.
+   */
   writeCsr(num: number, v: bigint): boolean {
     if (((num >> 10) & 3) === 3 || csrRead(this, num) === undefined) return false;
-    csrWrite(this, num, BigInt.asUintN(64, v));
+    const value = BigInt.asUintN(64, v);
+    if (num === CSR.mcycle) this.cycle.set(this.retired, value);
+    else if (num === CSR.minstret) this.instretCounter.set(this.retired, value);
+    else csrWrite(this, num, value);
     return true;
   }
 

@@ -78,7 +78,7 @@ function render(): void {
   }
   if (!body.available) {
     list = undefined;
-    app.replaceChildren(el("p", "empty", body.message ?? "This technique has no exits."), el("p", "muted", "Launch the guest with \"technique\": \"trap-and-emulate\" or \"hardware-assisted\" to see the VMM at work."));
+    app.replaceChildren(el("p", "empty", body.message ?? "This technique has no exits."));
     return;
   }
   const total = body.reasons.reduce((s, r) => s + r.count, 0);
@@ -100,9 +100,23 @@ function render(): void {
     });
   }
   app.replaceChildren(
-    el("div", "summary", el("strong", undefined, `${grouped(total)} exits`), el("span", "muted", ` · ${grouped(cycles)} modelled cycles · ${grouped(body.instret)} instructions${filtered}${body.dropped ? ` · ${grouped(body.dropped)} oldest dropped` : ""}`)),
+    summaryLine(total, cycles, filtered),
     ...timeline(body), reasonsTable(body), ...(clear ? [clear] : []), list);
   drawList();
+}
+
+/**
+ * "20 exits · 31,605 cycles in the VMM · 104 instructions · 31,709 modelled cycles (×304.9 native)":
+ * the same totals as the console's `stats` (cost_model.ts: one cycle per instruction plus each exit's).
+ */
+function summaryLine(total: number, cycles: number, filtered: string): HTMLElement {
+  const b = body!;
+  const modelled = b.instret + cycles;
+  const slowdown = b.instret > 0 ? ` (×${(modelled / b.instret).toFixed(1)} native)` : "";
+  const line = el("div", "summary", el("strong", undefined, `${grouped(total)} exit${total === 1 ? "" : "s"}`),
+    el("span", "muted", ` · ${grouped(cycles)} cycles in the VMM · ${grouped(b.instret)} instructions · ${grouped(modelled)} modelled cycles${slowdown}${filtered}${b.dropped ? ` · ${grouped(b.dropped)} oldest dropped` : ""}`));
+  line.title = "Modelled cycles: one per guest instruction plus each exit's cost from the cost model (the Debug Console's `stats` shows the same totals).";
+  return line;
 }
 
 function summary(): RenderSummary {

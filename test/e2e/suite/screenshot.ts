@@ -23,3 +23,21 @@ export async function screenshot(name: string): Promise<string | undefined> {
   }
   return readFileSync(done, "utf8");
 }
+
+/**
+ * Asks test/e2e/run.mjs to click the first element matching `selector` anywhere in the workbench,
+ * webviews included (their DOM is out of the extension host's reach). Fails with the runner's reason.
+ */
+export async function click(name: string, selector: string): Promise<void> {
+  const dir = process.env.HYPERSTEP_E2E_SHOTS;
+  if (!dir) throw new Error(`click '${name}': not running under test/e2e/run.mjs, which does the clicking`);
+  const done = path.join(dir, `click-${name}.done`);
+  const failed = path.join(dir, `click-${name}.failed`);
+  writeFileSync(path.join(dir, `click-${name}.request`), selector);
+  const deadline = Date.now() + ANSWER_MS;
+  while (!existsSync(done)) {
+    if (existsSync(failed)) throw new Error(`click '${name}' failed: ${readFileSync(failed, "utf8")}`);
+    if (Date.now() > deadline) throw new Error(`the runner did not click '${name}' within ${ANSWER_MS} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -175,3 +175,28 @@ describe("the exit narrative", () => {
     assert.match(ecall.action, /^ecall from virtual S-mode: reflected/);
   });
 });
+
+describe("LR/SC the VMM performs for the guest", () => {
+  // The CLINT's msip is a device register: every access to it is emulated under both techniques.
+  const GUEST = `
+        .globl  _start
+_start: li      t0, 0x2000000
+        li      t1, 1
+        sc.w    a0, t1, (t0)          # no reservation: fails, msip stays 0
+        lw      a1, 0(t0)
+        lr.w    a2, (t0)              # reserves msip
+        sc.w    a3, t1, (t0)          # holds it: msip = 1
+        lw      a4, 0(t0)
+        sw      zero, 0(t0)
+        li      t0, 0x100000
+        li      t1, 0x5555
+        sw      t1, 0(t0)
+1:      j       1b
+`;
+  for (const technique of ["trap-and-emulate", "hardware-assisted"] as const) {
+    it(`${technique}: an SC without its reservation fails and stores nothing; after an LR it succeeds`, () => {
+      const { native } = assertEquivalent("lr_sc_mmio.S", asmGuest(GUEST, "lr_sc_mmio.S"), { technique });
+      assert.deepEqual([10, 11, 13, 14].map((r) => native.x[r]), [1n, 0n, 0n, 1n], "natively: fail, 0, success, 1");
+    });
+  }
+});

@@ -4,10 +4,11 @@
  * (and to whoever counts its steps) natively and under every VMM technique.
  */
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { TRAP_LOOP_STEPS } from "../../../src/machine/board";
 import { VMM_TECHNIQUES } from "../../../src/target/techniques";
-import { asmGuest, assertEquivalent, makeVm, runNative } from "./equivalence";
+import { ROOT, asmGuest, assertEquivalent, loadGuest, makeVm, runNative } from "./equivalence";
 
 /** Ends at once through HTIF: `tohost` ← 1 (exit code 0) after a few instructions. */
 const HTIF_GUEST = `
@@ -136,5 +137,27 @@ describe("the VM's run loop counts what the bare board counts", () => {
     assert.deepEqual([vm.x[9], vm.x[18]], [1n, 2n]);
     const fence = vm.target.exits({ reasons: ["sfence"] }).exits.at(-1)!;
     assert.match(fence.action, /dropped the hart's cached VS-stage translations/);
+  });
+});
+
+describe("breakpoints under the VMM", () => {
+  it("a breakpoint on an instruction that takes a hidden page fault fires once, not again on its retry", () => {
+    const p = loadGuest(join(ROOT, "sample-guests/shadow-paging/shadow_paging.S"));
+    const probe = makeVm();
+    probe.load(p);
+    while (probe.run(1_000_000).kind === "budget");
+    // A data access that faults: its retry is at the same pc and the same instruction count.
+    const fault = probe.log.query({ reasons: ["hidden-page-fault"], count: 1000 }).exits.find((e) => e.details.access !== "execute")!;
+    assert.ok(fault, "the lesson takes hidden faults on data");
+    const vm = makeVm();
+    vm.load(p);
+    vm.board.hart.breakpoints.add(fault.pc);
+    let stop = vm.run(10_000_000);
+    while (stop.kind === "breakpoint" && vm.instret < fault.instret) stop = vm.run(10_000_000);
+    assert.deepEqual([stop, vm.instret], [{ kind: "breakpoint", pc: fault.pc }, fault.instret], "stopped before the faulting instruction");
+    const before = vm.log.lastSeq;
+    const next = vm.run(10_000_000);
+    assert.ok(vm.log.query({ afterSeq: before }).exits.some((e) => e.reason === "hidden-page-fault" && e.pc === fault.pc), "the resumed instruction faulted and was retried");
+    assert.ok(vm.instret > fault.instret, `the run went on past the breakpoint (stopped by ${next.kind} at ${vm.instret})`);
   });
 });

@@ -64,11 +64,11 @@ test("sstatus is a view of mstatus: shared bits, UXL visible, M-only bits hidden
   assert.equal(b.hart.getReg(6), 0xa00000000n | 0x1808n);
 });
 
-test("counters: minstret/mcycle count retired instructions, writes (QEMU-style), time from the CLINT, mcountinhibit", () => {
+test("counters: minstret/mcycle count retired instructions, a write replaces the writer's own increment, time from the CLINT, mcountinhibit", () => {
   const code = [
     ins("addi", 0, 0, 0), ins("addi", 0, 0, 0),
     csrr(1, 0xb02), csrr(2, 0xc00), // 2 and 3 before them
-    ...li(3, 1000n), csrw(0xb02, 3), csrr(4, 0xb02), // QEMU: write then own retire → 1001
+    ...li(3, 1000n), csrw(0xb02, 3), csrr(4, 0xb02), // the spec: 1000 (QEMU 7.2: 1001, lockstep.ts rule 3)
     ...li(5, 5n), csrw(0x320, 5), ins("addi", 0, 0, 0), csrr(6, 0xb00), ins("addi", 0, 0, 0), csrr(7, 0xb00), // CY inhibited: frozen
     csrr(8, 0xc01),
     EBREAK,
@@ -77,10 +77,48 @@ test("counters: minstret/mcycle count retired instructions, writes (QEMU-style),
   runToEbreak(b);
   assert.equal(b.hart.getReg(1), 2n);
   assert.equal(b.hart.getReg(2), 3n);
-  assert.equal(b.hart.getReg(4), 1001n);
+  assert.equal(b.hart.getReg(4), 1000n);
   assert.equal(b.hart.getReg(6), b.hart.getReg(7));
   const at = b.hart.retired - 1; // csrr time is the instruction before ebreak
   assert.equal(b.hart.getReg(8), BigInt(Math.floor(at / 3)));
+});
+
+test("a CSR write to mcycle or minstret is what the next instruction reads, for every CSR instruction form", () => {
+  // Unprivileged spec 20191213, 9.1: "If a CSR access instruction writes such a CSR, the write is done
+  // instead of the increment. In particular, a value written to instret by one instruction will be the
+  // value read by the following instruction." mcycle counts instructions here, so it is such a CSR too.
+  const code = [
+    ...li(1, 1000n),
+    csrw(0xb00, 1), csrr(2, 0xb00), csrr(3, 0xc00), // 1000, then 1001 through the user alias
+    ins("csrrw", 4, 0xb02, 1), csrr(5, 0xb02), csrr(6, 0xc02), // the 4 instructions before it; 1000; 1001
+    ins("addi", 7, 0, 0x10), ins("csrrs", 0, 0xb02, 7), csrr(8, 0xb02), // 1003 | 0x10 = 1019
+    ins("csrrci", 0, 0xb00, 0x1f), csrr(9, 0xb00), // 1007 & ~0x1f = 992
+    ins("csrrwi", 0, 0xb02, 0), csrr(10, 0xb02), ins("addi", 0, 0, 0), csrr(11, 0xb02), // 0; 2
+    EBREAK,
+  ];
+  const b = boot(code);
+  runToEbreak(b);
+  const r = (i: number) => b.hart.getReg(i);
+  assert.deepEqual([r(2), r(3)], [1000n, 1001n], "mcycle");
+  assert.equal(r(4), 4n, "csrrw returns the count before the writing instruction");
+  assert.deepEqual([r(5), r(6)], [1000n, 1001n], "minstret");
+  assert.equal(r(8), 1019n, "csrrs: the written value replaces the increment");
+  assert.equal(r(9), 992n, "csrrci on mcycle");
+  assert.deepEqual([r(10), r(11)], [0n, 2n]);
+});
+
+test("writeCsr (the debugger's write, between instructions) sets mcycle/minstret to the value itself; inhibited counters keep it", () => {
+  const b = boot([ins("addi", 0, 0, 0), ins("addi", 0, 0, 0), EBREAK]);
+  b.step();
+  b.hart.writeCsr(0xb02, 500n);
+  b.hart.writeCsr(0xb00, 700n);
+  assert.deepEqual([b.hart.readCsr(0xb02), b.hart.readCsr(0xb00), b.hart.readCsr(0xc02)], [500n, 700n, 500n]);
+  b.step();
+  assert.deepEqual([b.hart.readCsr(0xb02), b.hart.readCsr(0xb00)], [501n, 701n]);
+  b.hart.writeCsr(0x320, 5n); // CY and IR inhibited
+  b.hart.writeCsr(0xb02, 9n);
+  runToEbreak(b);
+  assert.deepEqual([b.hart.readCsr(0xb02), b.hart.readCsr(0xb00)], [9n, 701n]);
 });
 
 test("user counters obey mcounteren (S) and mcounteren & scounteren (U)", () => {

@@ -95,6 +95,15 @@ test("a G-stage fault on the final GPA: htval = exact GPA >> 2, htinst = the tra
   assert.equal(w.b.hart.mtinst, 0x3481n, "ld x9, 0(x0) with bit 1 cleared");
 });
 
+test("an SC without a reservation at V=1 is translated as a store: a G-stage read-only page is a store guest-page fault", () => {
+  const sc = ins("sc.w", 7, 5, 6);
+  const w = world([...li(5, BigInt(VA + 4)), sc, EBREAK]);
+  w.g.write(w.gLeaf, pte(HPA_DATA, PTE.V | PTE.R | PTE.U));
+  const t = runToTrap(w.b);
+  assert.deepEqual([t.cause, t.tval, w.b.hart.mtval2], [23n, BigInt(VA + 4), BigInt(GPA_DATA + 4) >> 2n]);
+  assert.equal(w.b.hart.mtinst, BigInt(sc >>> 0) & ~0xf8000n, "the SC with rs1 cleared");
+});
+
 test("a VS-stage page fault from V=1: htval 0, GVA 1; VS-mode needs vsstatus.SUM for U pages", () => {
   const w = world(LOAD);
   w.vs.write(w.vsLeaf, pte(GPA_DATA, PTE.V | PTE.R | PTE.U));

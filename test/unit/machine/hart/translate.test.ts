@@ -79,6 +79,14 @@ test("counters read inside a hot loop see the exact count", () => {
   assert.ok(r.x[7]! > 0n && r.x[9]! > r.x[7]!);
 });
 
+test("counter writes inside a hot loop replace the writer's increment, translated or not", () => {
+  // Each iteration: minstret = 0 (the write replaces the csrrw's increment), the addi retires: the read sees 1.
+  const loop: Item[] = [li(5, 5000n), /* L: */ ins("csrrw", 0, 0xb02, 0), ins("addi", 1, 1, 1), ins("csrrs", 6, 0xb02, 0),
+    ins("add", 7, 7, 6), ins("addi", 5, 5, -1), ins("bne", 5, 0, -20), EBREAK];
+  const r = twin(() => boot(loop));
+  assert.equal(r.x[7], 5000n);
+});
+
 test("a page fault in the middle of a translated block traps with the exact pc, tval and count", () => {
   const VA = 0x4000_0000, ROOT = RAM + 0x100000;
   // Walks a pointer page by page through VA; the 40th page is unmapped.
@@ -99,6 +107,28 @@ test("a page fault in the middle of a translated block traps with the exact pc, 
   assert.equal(r.csrs[3], BigInt(VA + 39 * 4096 + 8));
   assert.equal(r.csrs[1], BigInt(RAM + at(loop, 3)));
   assert.equal(r.x[1], 40n);
+});
+
+test("SCs without a reservation in a hot loop: failed ones translate as stores, and the one to a read-only page faults exactly", () => {
+  const VA = 0x4000_0000, ROOT = RAM + 0x100000;
+  // sc.w on page after page of VA, each writable but the 40th; none holds a reservation.
+  const loop: Item[] = [li(7, BigInt(VA)), li(5, 1000n), /* L: */ ins("sc.w", 9, 7, 5), ins("add", 2, 2, 9),
+    ins("lui", 10, 1), ins("add", 7, 7, 10), ins("addi", 5, 5, -1), ins("bne", 5, 0, -20), EBREAK];
+  const setup = (): Board => {
+    const b = boot(loop);
+    openPmp(b);
+    const pt = new PageTables(b, ROOT);
+    pt.map(RAM, RAM, PTE.R | PTE.W | PTE.X | PTE.A | PTE.D, 2);
+    for (let i = 0; i < 39; i++) pt.map(VA + i * 4096, RAM + 0x200000 + i * 4096, PTE.R | PTE.W | PTE.A | PTE.D);
+    pt.map(VA + 39 * 4096, RAM + 0x200000 + 39 * 4096, PTE.R | PTE.A);
+    b.hart.writeCsr(0x180, pt.satp());
+    b.hart.priv = 1;
+    return b;
+  };
+  const r = twin(setup, (c) => c === 15n || c === 3n);
+  assert.deepEqual([r.csrs[2], r.csrs[3]], [15n, BigInt(VA + 39 * 4096)]);
+  assert.equal(r.csrs[1], BigInt(RAM + at(loop, 2)));
+  assert.equal(r.x[2], 39n, "39 failed SCs before it");
 });
 
 test("breakpoints set and cleared between runs stop translated code exactly, and re-setting the same set recompiles nothing", () => {

@@ -1,0 +1,7 @@
+/**
+ * The values TargetOptions accepts, for the launch configuration and the CLI's flags to check and to
+ * list in their errors. Each is defined where it takes effect (the VM, the board's RAM); the debugger
+ * and the CLI drive guests through src/target only (eslint.config.mjs), so they reach them here.
+ */
+export { GUEST_BOOTS, NON_TRAPPING_SENSITIVE, type GuestBoot, type NonTrappingSensitive } from "../hypervisor/vm";
+export { parseMemorySize } from "../machine/memory_size";

@@ -1,0 +1,63 @@
+import * as assert from "node:assert/strict";
+import * as path from "node:path";
+import * as vscode from "vscode";
+import type { RenderReport } from "../../../src/extension/panels/page_tables_panel";
+import { click, screenshot } from "./screenshot";
+import { nextEvent, within } from "./wait";
+
+const EVENT_MS = 20_000;
+
+/** Polls `probe` until it returns something. */
+async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = EVENT_MS): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const found = await probe();
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe("the VM Exits view", () => {
+  let session: vscode.DebugSession;
+  const breakpoint = new vscode.FunctionBreakpoint("show");
+
+  before(async () => {
+    await vscode.commands.executeCommand("workbench.action.closeAllEditors");
+    vscode.debug.addBreakpoints([breakpoint]);
+    const program = path.join(vscode.workspace.workspaceFolders![0].uri.fsPath, "shadow-paging", "shadow_paging.S");
+    const stopped = nextEvent(vscode.debug.onDidChangeActiveStackItem, (item) => item !== undefined, EVENT_MS, "a stop in show");
+    assert.equal(await within(EVENT_MS, vscode.debug.startDebugging(vscode.workspace.workspaceFolders![0], {
+      type: "hyperstep", request: "launch", name: "exits view", program, technique: "trap-and-emulate", stopOnEntry: false,
+    }), "startDebugging"), true);
+    session = (await stopped)!.session;
+  });
+
+  after(async () => {
+    const ended = nextEvent(vscode.debug.onDidTerminateDebugSession, (s) => s.id === session.id, EVENT_MS, "the session to end");
+    await vscode.debug.stopDebugging(session);
+    await ended;
+    vscode.debug.removeBreakpoints([breakpoint]);
+    await vscode.commands.executeCommand("workbench.action.closeAllEditors");
+  });
+
+  it("clicking an exit shows its guest pc's source line, in a remote VS Code too", async () => {
+    await vscode.commands.executeCommand("workbench.action.closeAllEditors");
+    await vscode.commands.executeCommand("workbench.view.debug");
+    await vscode.commands.executeCommand("hyperstep.exits.focus");
+    await until("exits in the VM Exits view", async () => {
+      const s = (await vscode.commands.executeCommand("hyperstep.panelState")) as { exits?: RenderReport };
+      return s.exits && s.exits.summary.columns[0]?.listRows > 0 ? s.exits : undefined;
+    });
+    const { exits } = (await session.customRequest("hyperstep/exits", { count: 1 })) as { exits: { pc: string }[] };
+    const { instructions } = (await session.customRequest("disassemble", { memoryReference: exits[0].pc, instructionCount: 1, resolveSymbols: true })) as { instructions: { line?: number }[] };
+    const line = instructions[0].line!;
+    assert.ok(line > 0, "the first exit's pc has a source line");
+    const opened = nextEvent(vscode.window.onDidChangeActiveTextEditor, (e) => e?.document.uri.path.endsWith("shadow_paging.S") === true, EVENT_MS, "the source to open");
+    await click("first-exit", ".exit");
+    const editor = (await opened)!;
+    assert.equal(editor.document.uri.scheme, vscode.workspace.workspaceFolders![0].uri.scheme, "the workspace's own URI, not a file: URI built from a remote one");
+    assert.equal(editor.selection.active.line + 1, line);
+    await screenshot("panel-vm-exits-reveal");
+  });
+});
