@@ -1,4 +1,5 @@
 import { EXIT_USAGE } from "./help";
+import { checkCpuTechnique, CPU_RV64, CpuError, parseCpu, type CpuModel } from "../target/cpu";
 import { GUEST_BOOTS, parseMemorySize, type GuestBoot } from "../target/target_options";
 
 /** The commands that have options and a help page. */
@@ -26,6 +27,8 @@ export interface RunCommand {
   boot: GuestBoot;
   /** Print every VM exit and the exit summary (VMM techniques only). */
   exits: boolean;
+  /** The hart of the bare board, in QEMU's `-cpu` syntax (cpu.ts). */
+  cpu: CpuModel;
 }
 
 /** The techniques `hyperstep run` can use today. */
@@ -140,6 +143,7 @@ function parseRun(args: readonly string[]): RunCommand | { kind: "help"; topic: 
   let technique: RunTechnique = "native";
   let boot: GuestBoot = "machine";
   let exits = false;
+  let cpu = CPU_RV64;
   for (const { arg, flag, inline, value } of options(args, "run")) {
     switch (flag) {
       case "--help":
@@ -176,6 +180,13 @@ function parseRun(args: readonly string[]): RunCommand | { kind: "help"; topic: 
         if (inline) throw new UsageError(`${flag} takes no value`, "run");
         exits = true;
         break;
+      case "--cpu": {
+        const text = value();
+        const parsed = parseCpu(text);
+        if (parsed instanceof CpuError) throw new UsageError(`--cpu ${text}: ${parsed.reason}`, "run");
+        cpu = parsed;
+        break;
+      }
       default:
         if (arg.startsWith("-") && arg !== "-") throw new UsageError(`unknown option '${flag}' for 'run'`, "run");
         if (program !== undefined) throw new UsageError(`'run' takes one program, but got '${program}' and '${arg}'`, "run");
@@ -186,7 +197,9 @@ function parseRun(args: readonly string[]): RunCommand | { kind: "help"; topic: 
   const memoryBytes = memorySize(memory, "run");
   if (exits && technique === "native") throw new UsageError("--exits needs a VMM --technique (trap-and-emulate or hardware-assisted): a native run has no VMM and no exits", "run");
   if (boot === "supervisor" && technique === "native") throw new UsageError("--boot supervisor needs firmware (an SBI), which only a VMM --technique provides", "run");
-  return { kind: "run", program, memoryBytes, maxInstructions, timeoutSeconds, traceTraps, technique, boot, exits };
+  const cpuMismatch = checkCpuTechnique(cpu, technique);
+  if (cpuMismatch) throw new UsageError(`--cpu: ${cpuMismatch.reason}`, "run");
+  return { kind: "run", program, memoryBytes, maxInstructions, timeoutSeconds, traceTraps, technique, boot, exits, cpu };
 }
 
 function parseCompare(args: readonly string[]): CompareCommand | { kind: "help"; topic: "compare" } {

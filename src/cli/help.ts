@@ -12,7 +12,8 @@ export const EXIT_INTERRUPTED = 130;
 
 export const GENERAL_HELP = `Usage: hyperstep <command> [options]
 
-Runs RISC-V guests on Hyperstep's simulated machine (QEMU's 'virt' board: RV64IMAC, M/S/U, Sv39).
+Runs RISC-V guests on Hyperstep's simulated machine (QEMU's 'virt' board: RV64IMAC, M/S/U, Sv39;
+the H extension with 'run --cpu rv64,h=true').
 
 Commands:
   run <program>     run a guest headless; see 'hyperstep help run'
@@ -43,6 +44,10 @@ Options:
                              guest runs deprivileged under Hyperstep's VMM with shadow page tables
   --exits                    with trap-and-emulate: print every VM exit to stderr, then counts and
                              modelled cycles by reason and the overhead against a native run
+  --cpu <model>              the hart, in QEMU's -cpu syntax: rv64 (default; RV64IMAC, M/S/U) or
+                             rv64,h=true (the H extension: HS, VS and VU modes, the H and VS
+                             CSRs, two-stage translation), to run a hypervisor of your own on the
+                             bare board; h=true needs --technique native
   --help, -h                 show this help
 
 Exit status:

@@ -4,6 +4,7 @@ import type { ByteSink, ByteSource, HaltHow } from "../machine/device";
 import type { StopReason } from "../machine/board";
 import type { GuestBoot } from "../hypervisor/vm";
 import { createTarget } from "../target/create_target";
+import type { CpuModel } from "../target/cpu";
 import type { Target } from "../target/target";
 import { runTo } from "../target/technique_comparison";
 import type { Technique } from "../target/techniques";
@@ -19,6 +20,8 @@ export interface RunSettings {
   technique?: Technique;
   boot?: GuestBoot;
   exits?: boolean;
+  /** The bare board's hart (cpu.ts); default rv64, without the H extension. */
+  cpu?: CpuModel;
 }
 
 /** What the run loop needs from the outside world; the CLI passes the process's, tests pass their own. */
@@ -66,7 +69,7 @@ export interface RunResult {
 /** Loads the program under the chosen technique and runs it to the end, as `hyperstep run` does. */
 export async function runProgram(program: GuestProgram, settings: RunSettings, io: RunIo): Promise<RunResult> {
   const technique = settings.technique ?? "native";
-  const created = createTarget(program.image, { technique, boot: settings.boot, memoryBytes: settings.memoryBytes, uartOut: io.out, uartIn: io.input });
+  const created = createTarget(program.image, { technique, boot: settings.boot, cpu: settings.cpu, memoryBytes: settings.memoryBytes, uartOut: io.out, uartIn: io.input });
   if (!created.ok) return finish({ kind: "load-error", message: created.error }, 0n, 0);
   const target = created.target;
   const vmm = target.vmm;

@@ -6,8 +6,14 @@ import { newBreakpointId } from "./breakpoints";
 import type { ExprEnv } from "./expressions";
 import { ExitBreakpoints, exitFilters, isExitFilter } from "./exit_filters";
 
-/** Causes this hart can raise (no H extension yet: no VS ecall or guest-page faults). */
+/** Causes every hart can raise. */
 const EXCEPTION_CODES = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 15];
+/**
+ * Causes only a hart with the H extension raises: the ecall from VS-mode, the guest-page faults and
+ * the virtual-instruction exception. The adapter learns the hart at launch, after `initialize` has
+ * listed the filters, so they are always offered and their labels say they need the H extension.
+ */
+const H_EXCEPTION_CODES = [10, 20, 21, 22, 23];
 const INTERRUPT_CODES = [1, 3, 5, 7, 9, 11];
 
 interface Filter {
@@ -17,7 +23,11 @@ interface Filter {
 }
 
 const FILTERS: readonly Filter[] = [
-  ...EXCEPTIONS.filter((e) => EXCEPTION_CODES.includes(e.code)).map((e) => ({ id: e.name, cause: BigInt(e.code), label: e.description })),
+  ...EXCEPTIONS.filter((e) => EXCEPTION_CODES.includes(e.code) || H_EXCEPTION_CODES.includes(e.code)).map((e) => ({
+    id: e.name,
+    cause: BigInt(e.code),
+    label: H_EXCEPTION_CODES.includes(e.code) ? `${e.description} (H extension)` : e.description,
+  })),
   ...INTERRUPTS.filter((i) => INTERRUPT_CODES.includes(i.code)).map((i) => ({ id: `interrupt-${i.name}`, cause: INTERRUPT_BIT | BigInt(i.code), label: i.description })),
 ];
 

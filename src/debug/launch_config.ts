@@ -1,4 +1,5 @@
 import { DEFAULT_MARCH, parseMarch } from "../asm/arch";
+import { checkCpuTechnique, CpuError, DEFAULT_CPU, parseCpu, type CpuModel } from "../target/cpu";
 import { checkTechnique, type Technique } from "../target/techniques";
 import { GUEST_BOOTS, NON_TRAPPING_SENSITIVE, parseMemorySize, type GuestBoot, type NonTrappingSensitive } from "../target/target_options";
 
@@ -23,6 +24,8 @@ export interface LaunchConfig {
   nonTrappingSensitive: NonTrappingSensitive[];
   /** The architecture `.S`/`.s` programs are assembled for; undefined means the assembler's default. */
   march: string | undefined;
+  /** The hart, in QEMU's `-cpu` syntax (cpu.ts): `rv64`, or `rv64,h=true` for the H extension. */
+  cpu: CpuModel;
 }
 
 export class ConfigError extends Error {
@@ -89,6 +92,12 @@ export function parseLaunchConfig(raw: unknown = {}): LaunchConfig {
   const mismatch = checkTechnique(technique, { boot, nonTrappingSensitive: nonTrapping as string[] });
   if (mismatch) throw new ConfigError(mismatch.option, mismatch.message);
 
+  const rawCpu = optional<string>(args, "cpu", "string", DEFAULT_CPU);
+  const cpu = parseCpu(rawCpu);
+  if (cpu instanceof CpuError) throw new ConfigError("cpu", `is "${rawCpu}": ${cpu.reason}`);
+  const cpuMismatch = checkCpuTechnique(cpu, technique as Technique);
+  if (cpuMismatch) throw new ConfigError("cpu", `is "${rawCpu}": ${cpuMismatch.reason}`);
+
   const march = optional<string | undefined>(args, "march", "string", undefined);
   if (march !== undefined) {
     const parsed = parseMarch(march);
@@ -106,5 +115,6 @@ export function parseLaunchConfig(raw: unknown = {}): LaunchConfig {
     nonTrappingSensitive: [...new Set(nonTrapping as NonTrappingSensitive[])],
     boot: boot as GuestBoot,
     march,
+    cpu,
   };
 }

@@ -65,6 +65,7 @@ export class Program {
   env(trap?: TrapInfo): ExprEnv {
     const t = this.target;
     const convenience = new Map<string, bigint>([["priv", BigInt(t.priv)], ["instret", t.instret]]);
+    if (t.virt !== undefined) convenience.set("virt", t.virt ? 1n : 0n);
     const last = trap ?? this.lastTrap;
     if (last) {
       convenience.set("cause", last.cause);

@@ -16,6 +16,24 @@ export function registerIndex(name: string): number | undefined {
 
 export const PRIVILEGE_NAMES: Readonly<Record<number, string>> = { 0: "U", 1: "S", 3: "M" };
 
+/** With the H extension S-mode is HS-mode, and V=1 makes S and U the guest's VS and VU. */
+const H_PRIVILEGE_NAMES: Readonly<Record<number, string>> = { ...PRIVILEGE_NAMES, 1: "HS" };
+const VIRTUAL_PRIVILEGE_NAMES: Readonly<Record<number, string>> = { 0: "VU", 1: "VS" };
+
+/**
+ * The privilege mode's name: U, S or M on a hart without the H extension (`virt` undefined);
+ * U, HS, M, VU or VS on one with it. "?" for an encoding that names no mode.
+ */
+export function privilegeName(priv: number, virt?: boolean): string {
+  const names = virt === undefined ? PRIVILEGE_NAMES : virt ? VIRTUAL_PRIVILEGE_NAMES : H_PRIVILEGE_NAMES;
+  return names[priv] ?? "?";
+}
+
+/** The privilege as the Variables view shows it: `S (1)`, and with the H extension `VS (1, V=1)`. */
+export function formatPrivilege(priv: number, virt?: boolean): string {
+  return `${privilegeName(priv, virt)} (${priv}${virt === undefined ? "" : `, V=${virt ? 1 : 0}`})`;
+}
+
 export function formatHex(v: bigint): string {
   return "0x" + BigInt.asUintN(64, v).toString(16).padStart(16, "0");
 }

@@ -6,7 +6,7 @@ import { CSR_FIELDS, summarize } from "../isa/csr_fields";
 import type { Disassembler } from "./disassembly";
 import { assignExpr, evaluate, evaluateExpr, ExprError, parseExpression, type Assigned, type ExprEnv } from "./expressions";
 import { formatMemoryRef, splitSpace } from "./memory_refs";
-import { PRIVILEGE_NAMES, REGISTER_NAMES, formatHex } from "./registers";
+import { PRIVILEGE_NAMES, REGISTER_NAMES, formatHex, formatPrivilege } from "./registers";
 import type { SymbolTable } from "./symbols";
 import { tlbFlags } from "./variables";
 import { VMM_COMMANDS, VMM_HELP, exitsCommand, shadowCommand, statsCommand, walk2Command } from "./repl_vmm";
@@ -30,6 +30,7 @@ Expressions are 64-bit integers:
   mstatus satp         CSRs by name; mstatus.MPP, satp.MODE … their fields
   _start buffer        symbols (a label's value is its address)
   $priv $instret $cause $tval $epc   privilege, instructions retired, and the last trap's cause, tval and pc
+  $virt                V on a hart with the H extension (1 in VS- and VU-mode)
   42 0x2a 0b101 'A'    numbers and characters
   *(u32*)(sp+8) *p     memory loads through the guest's translation (u8 … u64, i8 … i64; * alone is u64)
   (i32)a0              truncate and extend
@@ -193,7 +194,7 @@ function infoRegisters(names: string[], ctx: ReplContext): string {
   const t = ctx.target;
   const row = (name: string, v: bigint) => `${name.padEnd(10)}${formatHex(v)}  ${BigInt.asIntN(64, v)}`;
   if (names.length > 0) return names.map((n) => row(n, evaluate(n, ctx.env))).join("\n");
-  const lines = [row("pc", t.pc) + (ctx.symbols.describe(t.pc) ? `  <${ctx.symbols.describe(t.pc)}>` : ""), `${"privilege".padEnd(10)}${PRIVILEGE_NAMES[t.priv]} (${t.priv})`];
+  const lines = [row("pc", t.pc) + (ctx.symbols.describe(t.pc) ? `  <${ctx.symbols.describe(t.pc)}>` : ""), `${"privilege".padEnd(10)}${formatPrivilege(t.priv, t.virt)}`];
   for (let i = 1; i < 32; i++) lines.push(row(`${REGISTER_NAMES[i]}`.padEnd(4) + ` x${i}`, t.getReg(i)));
   return lines.join("\n");
 }

@@ -1,15 +1,24 @@
 import type { DebugProtocol } from "@vscode/debugprotocol";
 import type { Target } from "../target/target";
 import { csrByName, CSRS } from "../isa/csrs";
-import { CSR_FIELDS, formatField, summarize } from "../isa/csr_fields";
+import { CSR_FIELDS, formatField, summarize, type CsrField } from "../isa/csr_fields";
 import { assignExpr, evaluateExpr, evaluateFieldValue, ExprError, parseExpression, type Assigned, type ExprEnv } from "./expressions";
 import { formatMemoryRef } from "./memory_refs";
-import { PRIVILEGE_NAMES, REGISTER_NAMES, formatHex } from "./registers";
+import { REGISTER_NAMES, formatHex, formatPrivilege } from "./registers";
 
+/**
+ * The CSR groups, in the order of the privileged spec's tables. A CSR the hart does not implement
+ * is left out, and so is a group left empty: the H and VS CSRs (and mtval2, mtinst) appear only on a
+ * hart with the H extension.
+ */
 const CSR_GROUPS: readonly [string, readonly string[]][] = [
   ["Machine status and trap setup", ["mstatus", "misa", "medeleg", "mideleg", "mie", "mtvec", "mcounteren", "menvcfg"]],
-  ["Machine trap handling", ["mscratch", "mepc", "mcause", "mtval", "mip"]],
+  ["Machine trap handling", ["mscratch", "mepc", "mcause", "mtval", "mip", "mtinst", "mtval2"]],
   ["Supervisor", ["sstatus", "sie", "stvec", "scounteren", "senvcfg", "sscratch", "sepc", "scause", "stval", "sip", "satp"]],
+  ["Hypervisor (H extension)", [
+    "hstatus", "hedeleg", "hideleg", "hie", "hip", "hvip", "hgatp", "htval", "htinst", "hcounteren", "htimedelta", "hgeie", "hgeip", "henvcfg",
+  ]],
+  ["Virtual supervisor (H extension: the guest's S-mode CSRs)", ["vsstatus", "vsie", "vsip", "vstvec", "vsscratch", "vsepc", "vscause", "vstval", "vsatp"]],
   ["Counters and time", ["mcycle", "minstret", "cycle", "time", "instret", "mcountinhibit"]],
   ["Memory protection (PMP)", ["pmpcfg0", "pmpcfg2", ...Array.from({ length: 16 }, (_, i) => `pmpaddr${i}`)]],
   ["Machine information", ["mvendorid", "marchid", "mimpid", "mhartid", "mconfigptr"]],
@@ -54,7 +63,7 @@ export class Variables {
   scopes(): DebugProtocol.Scope[] {
     return [
       { name: "Registers", presentationHint: "registers", variablesReference: this.ref({ kind: "registers" }), namedVariables: 33, expensive: false },
-      { name: "CSRs", variablesReference: this.ref({ kind: "csrs" }), namedVariables: CSR_GROUPS.length, expensive: false },
+      { name: "CSRs", variablesReference: this.ref({ kind: "csrs" }), namedVariables: this.csrGroups().length, expensive: false },
       { name: "TLB", variablesReference: this.ref({ kind: "tlb" }), expensive: true },
     ];
   }
@@ -87,7 +96,7 @@ export class Variables {
     } else if (c.kind === "csrGroup" && c.names.includes(name)) {
       place = name;
     } else if (c.kind === "csrFields") {
-      const field = CSR_FIELDS.get(c.csr)?.find((f) => f.name === name);
+      const field = this.fieldsOf(c.csr).find((f) => f.name === name);
       if (!field) throw new ExprError(`${c.csr} has no field '${name}'`);
       const v = evaluateFieldValue(field, value, env);
       const assigned = assignExpr(parseExpression(`${c.csr}.${name}`).value, v, env);
@@ -113,21 +122,17 @@ export class Variables {
     switch (c.kind) {
       case "registers": {
         const out: DebugProtocol.Variable[] = [this.register("pc", t.pc, format, "pc")];
-        out.push({ name: "privilege", value: `${PRIVILEGE_NAMES[t.priv] ?? "?"} (${t.priv})`, variablesReference: 0, evaluateName: "$priv", presentationHint: { attributes: ["readOnly"] } });
+        out.push({ name: "privilege", value: formatPrivilege(t.priv, t.virt), variablesReference: 0, evaluateName: "$priv", presentationHint: { attributes: ["readOnly"] } });
         for (let i = 1; i < 32; i++) out.push(this.register(REGISTER_NAMES[i], t.getReg(i), format, `x${i}`));
         return out;
       }
       case "csrs":
-        return CSR_GROUPS.map(([name, names]) => ({
-          name,
-          value: "",
-          variablesReference: this.ref({ kind: "csrGroup", names: names.filter((n) => t.readCsr(csrByName(n)!.num) !== undefined) }),
-        }));
+        return this.csrGroups().map(([name, names]) => ({ name, value: "", variablesReference: this.ref({ kind: "csrGroup", names }) }));
       case "csrGroup":
         return c.names.map((n) => this.csr(n, t.readCsr(csrByName(n)!.num)!, format));
       case "csrFields": {
         const value = t.readCsr(csrByName(c.csr)!.num) ?? 0n;
-        return CSR_FIELDS.get(c.csr)!.map((f) => ({
+        return this.fieldsOf(c.csr).map((f) => ({
           name: f.name,
           value: formatField(c.csr, f, value),
           type: `bits ${f.lsb + f.width - 1}:${f.lsb}`,
@@ -147,6 +152,19 @@ export class Variables {
         }));
       }
     }
+  }
+
+  /** The groups with the CSRs this hart implements, empty groups left out. */
+  private csrGroups(): [string, string[]][] {
+    const t = this.target();
+    return CSR_GROUPS.map(([name, names]): [string, string[]] => [name, names.filter((n) => t.readCsr(csrByName(n)!.num) !== undefined)])
+      .filter(([, names]) => names.length > 0);
+  }
+
+  /** A CSR's fields on this hart: those of the H extension only when it has it. */
+  private fieldsOf(csr: string): readonly CsrField[] {
+    const hasH = this.target().virt !== undefined;
+    return CSR_FIELDS.get(csr)!.filter((f) => hasH || !f.h);
   }
 
   private register(name: string, value: bigint, format: DebugProtocol.ValueFormat | undefined, xname: string): DebugProtocol.Variable {

@@ -5,7 +5,7 @@ import { runningStatus, stoppedStatus, type StatusText } from "./status_text";
 
 /**
  * A status bar item while a hyperstep session is active: the technique, and at each stop the
- * privilege mode, the instructions retired and the VM exits, read with two `evaluate` requests (`$priv`, `$instret`) and `hyperstep/exits`
+ * privilege mode, the instructions retired and the VM exits, read with `evaluate` requests (`$priv`, `$instret`, and `$virt` where the hart has the H extension) and `hyperstep/exits`
  * that any DAP client could send.
  */
 export function registerStatusBar(context: vscode.ExtensionContext): void {
@@ -38,8 +38,10 @@ export function registerStatusBar(context: vscode.ExtensionContext): void {
         const r = (await session.customRequest("hyperstep/exits", { count: 0 })) as { available?: boolean; total?: number };
         return r.available && typeof r.total === "number" ? r.total : undefined;
       };
-      const [priv, instret, exits] = await Promise.all([evaluate("$priv"), evaluate("$instret"), exitCount()]);
-      if (mine === generation) show(session, stoppedStatus({ technique: techniqueOf(session), priv, instret, exits }));
+      // Only a hart with the H extension has $virt (VS/VU-mode); without it the evaluation fails.
+      const virt = evaluate("$virt").catch(() => undefined);
+      const [priv, instret, exits, v] = await Promise.all([evaluate("$priv"), evaluate("$instret"), exitCount(), virt]);
+      if (mine === generation) show(session, stoppedStatus({ technique: techniqueOf(session), priv, virt: v, instret, exits }));
     } catch {
       // The guest ran on or the session ended before the answer: the next event updates the item.
     }

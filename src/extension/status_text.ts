@@ -2,12 +2,14 @@
  * The status bar's words for a stopped hyperstep session. Pure (no `vscode` import) so it is
  * unit-tested; status_bar.ts fetches the values and shows the result.
  */
-import { PRIVILEGE_NAMES } from "../debug/registers";
+import { privilegeName } from "../debug/registers";
 
 export interface StopSummary {
   technique: string;
   /** `$priv` as the adapter evaluates it in decimal: "0", "1" or "3". */
   priv: string;
+  /** `$virt` in decimal ("0" or "1") on a hart with the H extension; undefined on one without. */
+  virt?: string;
   /** `$instret` in decimal: instructions retired since the guest started. */
   instret: string;
   /** VM exits so far; undefined when no VMM runs the guest (native). */
@@ -25,17 +27,17 @@ function grouped(decimal: string): string {
   return /^\d+$/.test(decimal) ? GROUPED.format(BigInt(decimal)) : decimal;
 }
 
-function mode(priv: string): string {
-  const name = /^\d+$/.test(priv) ? PRIVILEGE_NAMES[Number(priv)] : undefined;
-  return name ? `${name}-mode` : `privilege ${priv}`;
+function mode(priv: string, virt: string | undefined): string {
+  const name = /^\d+$/.test(priv) ? privilegeName(Number(priv), virt === undefined ? undefined : virt === "1") : "?";
+  return name === "?" ? `privilege ${priv}` : `${name}-mode`;
 }
 
 export function stoppedStatus(s: StopSummary): StatusText {
   const count = grouped(s.instret);
   const exits = s.exits === undefined ? undefined : GROUPED.format(s.exits);
   return {
-    text: `$(debug-pause) ${s.technique} · ${mode(s.priv)} · ${count} instr${exits === undefined ? "" : ` · ${exits} exits`}`,
-    tooltip: `Hyperstep: stopped. Technique ${s.technique}, ${mode(s.priv)}, ${count} instructions retired${exits === undefined ? "" : `, ${exits} VM exits`}.`,
+    text: `$(debug-pause) ${s.technique} · ${mode(s.priv, s.virt)} · ${count} instr${exits === undefined ? "" : ` · ${exits} exits`}`,
+    tooltip: `Hyperstep: stopped. Technique ${s.technique}, ${mode(s.priv, s.virt)}, ${count} instructions retired${exits === undefined ? "" : `, ${exits} VM exits`}.`,
   };
 }
 

@@ -16,6 +16,8 @@ export interface CsrField {
   always?: boolean;
   /** Never shown in one-line summaries (constant or unused state such as XLEN and FS). */
   quiet?: boolean;
+  /** The field exists only on a hart with the H extension (elsewhere the bits are read-only zero). */
+  h?: boolean;
 }
 
 const PRIV_NAMES: Record<number, string> = { 0: "U", 1: "S", 3: "M" };
@@ -36,6 +38,10 @@ const f = (name: string, lsb: number, width: number, description: string, values
   ...(QUIET.has(name) ? { quiet: true } : {}),
 });
 
+/** Fields that the H extension adds to a CSR that exists without it. */
+const hOnly = (fields: CsrField[]): CsrField[] => fields.map((x) => ({ ...x, h: true }));
+const byBit = (fields: CsrField[]): CsrField[] => fields.sort((a, b) => a.lsb - b.lsb);
+
 const SSTATUS: CsrField[] = [
   f("SIE", 1, 1, "S-mode interrupts enabled"),
   f("SPIE", 5, 1, "SIE before the last trap into S-mode"),
@@ -50,7 +56,7 @@ const SSTATUS: CsrField[] = [
   f("SD", 63, 1, "Some extension state is dirty"),
 ];
 
-const MSTATUS: CsrField[] = [
+const MSTATUS: CsrField[] = byBit([
   ...SSTATUS.filter((x) => x.lsb < 32),
   f("MIE", 3, 1, "M-mode interrupts enabled"),
   f("MPIE", 7, 1, "MIE before the last trap into M-mode"),
@@ -63,8 +69,12 @@ const MSTATUS: CsrField[] = [
   f("SXL", 34, 2, "S-mode XLEN", XLEN_NAMES),
   f("SBE", 36, 1, "S-mode data accesses are big-endian"),
   f("MBE", 37, 1, "M-mode data accesses are big-endian"),
+  ...hOnly([
+    f("GVA", 38, 1, "The last trap into M-mode wrote a guest virtual address to mtval"),
+    f("MPV", 39, 1, "The last trap into M-mode came from a guest (V was 1)"),
+  ]),
   f("SD", 63, 1, "Some extension state is dirty"),
-].sort((a, b) => a.lsb - b.lsb);
+]);
 
 /** The hypervisor's view of its guest ("Hypervisor Status Register"). */
 const HSTATUS: CsrField[] = [
@@ -90,6 +100,11 @@ const S_INTERRUPTS = [1, 5, 9];
 const VS_INTERRUPTS = [2, 6, 10];
 /** hip and hie add SGEI, the guest external interrupt at HS-level. */
 const H_INTERRUPTS = [...VS_INTERRUPTS, 12];
+
+/** mip and mie with the H extension: the VS-level interrupts and SGEI as well. */
+const M_INTERRUPT_BITS = byBit([...interruptBits(M_INTERRUPTS), ...hOnly(interruptBits(H_INTERRUPTS))]);
+/** With the H extension mideleg's VS-level bits are read-only ones: those interrupts always go to HS-mode or below. */
+const MIDELEG = byBit([...interruptBits(S_INTERRUPTS, "Delegate: "), ...hOnly(interruptBits(VS_INTERRUPTS, "Delegated (read-only 1): "))]);
 
 const CAUSE: CsrField[] = [
   f("Code", 0, 63, "Exception code or interrupt number"),
@@ -121,7 +136,12 @@ const MISA: CsrField[] = [
 const delegatedExceptions = (codes: (code: number) => boolean, prefix: string): CsrField[] =>
   EXCEPTIONS.filter((e) => codes(e.code)).map((e) => f(e.name, e.code, 1, prefix + e.description));
 
-const DELEG_EXCEPTIONS = delegatedExceptions((code) => code < 16, "Delegate: ");
+/** The guest ecall, the guest-page faults and the virtual-instruction exception exist only with the H extension. */
+const H_CAUSES = [10, 20, 21, 22, 23];
+const DELEG_EXCEPTIONS = byBit([
+  ...delegatedExceptions((code) => code < 16 && !H_CAUSES.includes(code), "Delegate: "),
+  ...hOnly(delegatedExceptions((code) => H_CAUSES.includes(code), "Delegate: ")),
+]);
 /** hedeleg: the ecalls from HS-, VS- and M-mode and the guest-page faults cannot go to VS-mode. */
 const HEDELEG = delegatedExceptions((code) => code < 16 && ![9, 10, 11].includes(code), "Delegate to VS-mode: ");
 
@@ -141,12 +161,12 @@ export const CSR_FIELDS: ReadonlyMap<string, readonly CsrField[]> = new Map<stri
   ["mstatus", MSTATUS],
   ["sstatus", SSTATUS],
   ["misa", MISA],
-  ["mie", interruptBits(M_INTERRUPTS)],
-  ["mip", interruptBits(M_INTERRUPTS)],
+  ["mie", M_INTERRUPT_BITS],
+  ["mip", M_INTERRUPT_BITS],
   ["sie", interruptBits(S_INTERRUPTS)],
   ["sip", interruptBits(S_INTERRUPTS)],
   ["medeleg", DELEG_EXCEPTIONS],
-  ["mideleg", interruptBits(S_INTERRUPTS, "Delegate: ")],
+  ["mideleg", MIDELEG],
   ["mcause", CAUSE],
   ["scause", CAUSE],
   ["mtvec", TVEC],

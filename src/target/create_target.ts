@@ -1,6 +1,7 @@
 import { LoadError, type LoadableProgram } from "../machine/board";
 import type { ByteSink, ByteSource } from "../machine/device";
 import { createVirtBoard } from "../machine/virt";
+import { checkCpuTechnique, type CpuModel } from "./cpu";
 import { NativeTarget } from "./native_target";
 import { Vm, VmOptionsError, type GuestBoot, type NonTrappingSensitive } from "../hypervisor/vm";
 import { VmTarget } from "./vm_target";
@@ -22,6 +23,8 @@ export interface TargetOptions {
   nonTrappingSensitive?: readonly NonTrappingSensitive[];
   /** Under a VMM technique: start in M-mode (default) or in S-mode with the VMM's SBI (vm.ts). */
   boot?: GuestBoot;
+  /** The hart of the bare board (cpu.ts); default rv64, without the H extension. */
+  cpu?: CpuModel;
 }
 
 export type CreateResult = { ok: true; target: Target } | { ok: false; error: string };
@@ -36,10 +39,14 @@ export function createTarget(program: GuestProgram, opts: TargetOptions): Create
   const htif = { tohost: symbolAddress(program, "tohost"), fromhost: symbolAddress(program, "fromhost") };
   const invalid = checkTechnique(opts.technique, opts);
   if (invalid) return { ok: false, error: `${invalid.option} ${invalid.message}` };
+  const cpuMismatch = opts.cpu && checkCpuTechnique(opts.cpu, opts.technique);
+  if (cpuMismatch) return { ok: false, error: cpuMismatch.message };
   const runs = techniqueEntry(opts.technique).runs!;
   try {
     if (runs === "bare") {
-      const board = createVirtBoard({ memoryBytes: opts.memoryBytes, uartOut: opts.uartOut, uartIn: opts.uartIn, ...htif });
+      const board = createVirtBoard({
+        memoryBytes: opts.memoryBytes, uartOut: opts.uartOut, uartIn: opts.uartIn, hypervisorExtension: opts.cpu?.h, ...htif,
+      });
       board.load(program);
       return { ok: true, target: new NativeTarget(board, program.symbols, program.lineTable ?? []) };
     }

@@ -28,6 +28,9 @@ export class NativeTarget implements Target {
   get priv(): number {
     return this.board.hart.priv;
   }
+  get virt(): boolean | undefined {
+    return this.board.hart.hasH ? this.board.hart.virt : undefined;
+  }
   getReg(i: number): bigint {
     return this.board.hart.getReg(i);
   }

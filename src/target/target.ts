@@ -78,6 +78,11 @@ export interface Target extends TargetInspection {
   setReg(i: number, value: bigint): void;
   /** Current (virtual) privilege mode of the guest: 0 = U, 1 = S, 3 = M. */
   readonly priv: number;
+  /**
+   * The virtualization mode V of a hart with the H extension (true in VS/VU-mode, where `priv` is
+   * the nominal 1 or 0); undefined when the guest's hart has no H extension.
+   */
+  readonly virt?: boolean;
   /** A CSR without side effects; undefined when the guest's hart does not implement it. */
   readCsr(num: number): bigint | undefined;
   /** Writes a CSR as an M-mode csrw would (WARL rules apply); false when not implemented or read-only. */

@@ -1,8 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type { DebugClient } from "@vscode/debugadapter-testsupport";
-import type { DebugProtocol } from "@vscode/debugprotocol";
-import { failing, guest, launch, lineOf, repl, stopAfter, value, withClient } from "../support/dap";
+import { csrGroup, failing, guest, launch, lineOf, repl, scope, stopAfter, value, withClient } from "../support/dap";
 
 const CALLS = guest("calls.S");
 const T = { threadId: 1 };
@@ -11,19 +10,6 @@ const T = { threadId: 1 };
 async function atStore(dc: DebugClient): Promise<void> {
   await launch(dc, CALLS, {}, () => dc.setBreakpointsRequest({ source: { path: CALLS }, breakpoints: [{ line: lineOf(CALLS, "store") }] }));
   await stopAfter(dc, () => dc.continueRequest(T));
-}
-
-async function scope(dc: DebugClient, name: string): Promise<DebugProtocol.Variable[]> {
-  const scopes = await dc.scopesRequest({ frameId: 0 });
-  const s = scopes.body.scopes.find((x) => x.name === name);
-  assert.ok(s, `scope ${name}`);
-  return (await dc.variablesRequest({ variablesReference: s.variablesReference })).body.variables;
-}
-
-async function csrGroup(dc: DebugClient, group: string): Promise<DebugProtocol.Variable[]> {
-  const g = (await scope(dc, "CSRs")).find((v) => v.name === group);
-  assert.ok(g, `group ${group}`);
-  return (await dc.variablesRequest({ variablesReference: g.variablesReference })).body.variables;
 }
 
 describe("threads and stack", () => {

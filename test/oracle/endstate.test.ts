@@ -56,3 +56,16 @@ describe("sample guests end as on QEMU (UART output, exit code, final GPRs)", ()
     });
   }
 });
+
+/** Sample guests for a hart with the H extension (launch attribute cpu "rv64,h=true"; QEMU's -cpu rv64,h=true). */
+const H_SAMPLES = ["tiny-hypervisor/tiny_hypervisor.S"];
+
+describe("sample guests for the H extension end as on QEMU with -cpu rv64,h=true", () => {
+  for (const name of H_SAMPLES) {
+    test(name, async () => {
+      const elf = buildWithGcc(join(ROOT, "sample-guests", name), `sample-${name.replace(/[/.]/g, "-")}`);
+      const diffs = await compareEndStates(elf, { registers: true, hypervisor: true, timeoutMs: 120_000 });
+      assert.deepEqual(diffs, []);
+    });
+  }
+});

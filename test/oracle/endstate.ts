@@ -38,6 +38,10 @@ export interface EndStateOptions {
   timeoutMs?: number;
   /** What to type into the guest's UART (both machines get the same bytes). */
   input?: string;
+  /** The hart has the H extension (QEMU's `-cpu rv64,h=true`). */
+  hypervisor?: boolean;
+  /** RAM in bytes, a whole number of MiB (QEMU's `-m`); default 128 MiB. */
+  memoryBytes?: number;
 }
 
 /** Rule 1's registers: the ones QEMU's reset ROM leaves at the entry (t0, a1, a2). */
@@ -55,6 +59,8 @@ export async function qemuEndState(elf: string, opts: EndStateOptions = {}): Pro
   const entry = loadGuest(elf).entry;
   const run = await runQemu(elf, {
     machine: hasTohost(elf) ? "spike" : "virt",
+    hypervisor: opts.hypervisor,
+    memory: opts.memoryBytes === undefined ? undefined : `${opts.memoryBytes / (1 << 20)}M`,
     timeoutMs: opts.timeoutMs,
     input: opts.input,
     onTrace: opts.registers
@@ -73,7 +79,7 @@ export async function qemuEndState(elf: string, opts: EndStateOptions = {}): Pro
 
 /** Runs our board to its halt; `entryX` (QEMU's registers at the entry) supplies rule 1's values. */
 export function ourEndState(elf: string, opts: EndStateOptions = {}, entryX?: bigint[]): EndState {
-  const g = loadGuest(elf, opts.input);
+  const g = loadGuest(elf, opts.input, opts.hypervisor, opts.memoryBytes);
   if (entryX) for (const i of ROM_REGISTERS) g.board.hart.setReg(i, entryX[i]!);
   const max = opts.maxInstructions ?? 500_000_000;
   for (;;) {

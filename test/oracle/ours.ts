@@ -12,9 +12,10 @@ export interface LoadedGuest {
 
 /**
  * `input` feeds the guest's UART, one byte per read, all of it available from the start; `hypervisor`
- * gives the hart the H extension (as QEMU_CPU_H does QEMU's).
+ * gives the hart the H extension (as QEMU_CPU_H does QEMU's); `memoryBytes` is the RAM size (as
+ * QEMU's `-m`; default the board's 128 MiB).
  */
-export function loadGuest(elfPath: string, input = "", hypervisor = false): LoadedGuest {
+export function loadGuest(elfPath: string, input = "", hypervisor = false, memoryBytes?: number): LoadedGuest {
   const image = parseElf(readFileSync(elfPath));
   if (image instanceof ElfError) throw new Error(`${elfPath}: ${image.message}`);
   let out = "";
@@ -25,6 +26,7 @@ export function loadGuest(elfPath: string, input = "", hypervisor = false): Load
     uartIn: { read: () => (next < input.length ? input.charCodeAt(next++) & 0xff : -1) },
     tohost: tohost === undefined ? undefined : Number(tohost.value),
     hypervisorExtension: hypervisor,
+    memoryBytes,
   });
   board.load(image);
   return { board, entry: image.entry, uart: () => out };

@@ -31,6 +31,8 @@ export interface QemuOptions {
   machine?: "virt" | "spike";
   /** The hart has the H extension (QEMU_CPU_H). */
   hypervisor?: boolean;
+  /** RAM size as `-m` takes it, e.g. "256M"; default QEMU's 128M. */
+  memory?: string;
   /** Deterministic time (mtime = instructions / 100); on for comparisons, off for speed measurements. */
   icount?: boolean;
   /** Write the per-instruction state trace to `onTrace` (implies single-stepping). */
@@ -54,6 +56,7 @@ export interface QemuRun {
 
 export function qemuArgs(elf: string, opts: QemuOptions, tracePath?: string): string[] {
   const args = ["-machine", opts.machine ?? "virt", "-cpu", opts.hypervisor ? QEMU_CPU_H : QEMU_CPU, "-nographic", "-bios", "none", "-kernel", elf];
+  if (opts.memory) args.push("-m", opts.memory);
   if (tracePath) args.push("-singlestep", "-d", "cpu,nochain", "-D", tracePath);
   if (opts.icount ?? true) args.push("-icount", "shift=0,sleep=off");
   return args;

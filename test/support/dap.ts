@@ -94,6 +94,21 @@ export async function value(dc: DebugClient, expression: string): Promise<bigint
   return BigInt((await dc.evaluateRequest({ expression, context: "watch" })).body.result);
 }
 
+/** The variables of the top frame's scope `name` (Registers, CSRs, TLB). */
+export async function scope(dc: DebugClient, name: string): Promise<DebugProtocol.Variable[]> {
+  const scopes = await dc.scopesRequest({ frameId: 0 });
+  const s = scopes.body.scopes.find((x) => x.name === name);
+  assert.ok(s, `scope ${name}`);
+  return (await dc.variablesRequest({ variablesReference: s.variablesReference })).body.variables;
+}
+
+/** The CSRs of one group of the CSRs scope. */
+export async function csrGroup(dc: DebugClient, group: string): Promise<DebugProtocol.Variable[]> {
+  const g = (await scope(dc, "CSRs")).find((v) => v.name === group);
+  assert.ok(g, `group ${group}`);
+  return (await dc.variablesRequest({ variablesReference: g.variablesReference })).body.variables;
+}
+
 /**
  * Sends a request and resolves with the adapter's whole response, failed or not: DebugClient's own
  * requests reject a failure with its message alone, which hides the error body.

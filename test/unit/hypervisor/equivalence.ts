@@ -142,12 +142,15 @@ export function asmGuest(source: string, name = "inline.S"): GuestProgram {
   return r.program;
 }
 
-/** Every sample-guests/<lesson>/<name>.S that boots as on the bare board (supervisor-boot needs firmware). */
+/**
+ * Every sample-guests/<lesson>/<name>.S that boots as on the bare board (supervisor-boot needs
+ * firmware, tiny-hypervisor a hart with the H extension, which no VMM's vCPU has).
+ */
 export function sampleSources(): string[] {
   const dir = join(ROOT, "sample-guests");
   return readdirSync(dir, { withFileTypes: true })
     .filter((d) => d.isDirectory())
-    .filter((d) => d.name !== "supervisor-boot")
+    .filter((d) => d.name !== "supervisor-boot" && d.name !== "tiny-hypervisor")
     .flatMap((d) => readdirSync(join(dir, d.name)).filter((f) => f.endsWith(".S")).map((f) => join(dir, d.name, f)))
     .sort();
 }
