@@ -1,3 +1,4 @@
+import { Exc } from "../../isa/causes";
 import type { Hart } from "./hart";
 import { effectiveAddress, physRead, physWrite, resolve } from "./mem";
 import { Acc } from "./mmu";
@@ -49,13 +50,13 @@ function writeRd(h: Hart, rd: number, lo: number, hi: number): void {
 export function loadReserved(h: Hart, rd: number, rs1: number, size: number): boolean {
   const va = effectiveAddress(h, rs1, 0);
   if (misaligned(h, va, size)) {
-    raiseException(h, 4, tval(h, va));
+    raiseException(h, Exc.misalignedLoad, tval(h, va));
     return false;
   }
   const pa = resolve(h, va, size, Acc.R, PmpAccess.R);
   if (pa < 0) return false;
   if (!physRead(h, pa, size)) {
-    raiseException(h, 5, tval(h, va));
+    raiseException(h, Exc.loadAccess, tval(h, va));
     return false;
   }
   if (size === 4) h.vhi = h.vlo >> 31;
@@ -74,7 +75,7 @@ export function storeConditional(h: Hart, rd: number, rs1: number, rs2: number, 
   h.scHeldReservation = reserved;
   h.resAddr = NaN;
   if (misaligned(h, va, size)) {
-    raiseException(h, 6, tval(h, va));
+    raiseException(h, Exc.misalignedStore, tval(h, va));
     return false;
   }
   // A reserved SC reads memory too (the comparison), so PMP must allow both.
@@ -82,21 +83,21 @@ export function storeConditional(h: Hart, rd: number, rs1: number, rs2: number, 
   if (pa < 0) return false;
   if (!reserved) {
     if (!h.bus.ram.contains(pa, size) && h.bus.deviceAt(pa, size) === undefined) {
-      raiseException(h, 7, tval(h, va));
+      raiseException(h, Exc.storeAccess, tval(h, va));
       return false;
     }
     writeRd(h, rd, 1, 0);
     return true;
   }
   if (!physRead(h, pa, size)) {
-    raiseException(h, 7, tval(h, va));
+    raiseException(h, Exc.storeAccess, tval(h, va));
     return false;
   }
   const same = size === 4 ? h.vlo === h.resLo : h.vlo === h.resLo && h.vhi === h.resHi;
   if (same) {
     const lo = h.x[rs2], hi = h.x[rs2 + 1];
     if (!physWrite(h, pa, size, lo, hi)) {
-      raiseException(h, 7, tval(h, va));
+      raiseException(h, Exc.storeAccess, tval(h, va));
       return false;
     }
   }
@@ -109,13 +110,13 @@ export function amo(h: Hart, funct5: number, rd: number, rs1: number, rs2: numbe
   const op = AMO_BY_FUNCT5[funct5];
   const va = effectiveAddress(h, rs1, 0);
   if (misaligned(h, va, size)) {
-    raiseException(h, 6, tval(h, va));
+    raiseException(h, Exc.misalignedStore, tval(h, va));
     return false;
   }
   const pa = resolve(h, va, size, Acc.W, PmpAccess.R | PmpAccess.W);
   if (pa < 0) return false;
   if (!physRead(h, pa, size)) {
-    raiseException(h, 7, tval(h, va));
+    raiseException(h, Exc.storeAccess, tval(h, va));
     return false;
   }
   let alo = h.vlo, ahi = size === 4 ? h.vlo >> 31 : h.vhi;
@@ -142,7 +143,7 @@ export function amo(h: Hart, funct5: number, rd: number, rs1: number, rs2: numbe
     }
   }
   if (!physWrite(h, pa, size, alo, ahi)) {
-    raiseException(h, 7, tval(h, va));
+    raiseException(h, Exc.storeAccess, tval(h, va));
     return false;
   }
   writeRd(h, rd, oldLo, oldHi);

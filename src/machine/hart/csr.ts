@@ -1,5 +1,10 @@
-import { csrPrivilege, csrReadOnly } from "../../isa/csrs";
-import { hCsrRead, hCsrWrite, VS_INTERRUPTS } from "./csr_h";
+import { Exc } from "../../isa/causes";
+import {
+  HSTATUS_VTVM, M_INTERRUPTS, MSTATUS_GVA, MSTATUS_MIE, MSTATUS_MPIE, MSTATUS_MPP, MSTATUS_MPP_SHIFT, MSTATUS_MPRV, MSTATUS_MPV, MSTATUS_TSR, MSTATUS_TVM, MSTATUS_TW,
+  S_INTERRUPTS, SSTATUS_VIEW, SSTATUS_WRITABLE, VS_INTERRUPTS,
+} from "../../isa/csr_bits";
+import { CSR, csrPrivilege, csrReadOnly } from "../../isa/csrs";
+import { hCsrRead, hCsrWrite } from "./csr_h";
 import type { Hart } from "./hart";
 import { flushFast } from "./mem";
 import { mipValue } from "./trap";
@@ -36,21 +41,16 @@ import { mipValue } from "./trap";
  * spec's "Virtual-Instruction Exceptions" lists.
  */
 
-const MSTATUS_WRITABLE = 0x7e19aa; // SIE MIE SPIE MPIE SPP MPP MPRV SUM MXR TVM TW TSR
-const SSTATUS_VIEW = 0x000de762; // SIE SPIE UBE SPP VS FS XS SUM MXR
-const SSTATUS_WRITABLE = 0x000c0122; // SIE SPIE SPP SUM MXR
+const MSTATUS_WRITABLE = SSTATUS_WRITABLE | MSTATUS_MIE | MSTATUS_MPIE | MSTATUS_MPP | MSTATUS_MPRV | MSTATUS_TVM | MSTATUS_TW | MSTATUS_TSR;
 const XL64 = (2n << 32n) | (2n << 34n); // UXL = SXL = 2
 const MISA = 0x8000000000141105n; // MXL=2, A C I M S U
 const MISA_H = 1n << 7n;
 const MEDELEG_WRITABLE = 0xb3ff;
 const MEDELEG_WRITABLE_H = 0xf0b7ff;
-const MIDELEG_WRITABLE = 0x222;
-const MIDELEG_ONES_H = 0x444;
-const MIE_WRITABLE = 0xaaa;
-const MIP_WRITABLE = 0x222;
-const MSTATUS_MPV = 1n << 39n;
-const MSTATUS_GVA = 1n << 38n;
-const S_INTERRUPTS = 0x222;
+const MIDELEG_WRITABLE = S_INTERRUPTS;
+const MIDELEG_ONES_H = VS_INTERRUPTS;
+const MIE_WRITABLE = S_INTERRUPTS | M_INTERRUPTS;
+const MIP_WRITABLE = S_INTERRUPTS;
 const MENVCFG_WRITABLE = 0xc0000000000000f1n;
 const SENVCFG_WRITABLE = 0xf1n;
 
@@ -61,7 +61,7 @@ function mstatusValue(h: Hart): bigint {
 /** When V=1, the VS CSR that an s* CSR number stands for. */
 export function redirectVs(num: number): number {
   switch (num) {
-    case 0x100: case 0x104: case 0x105: case 0x140: case 0x141: case 0x142: case 0x143: case 0x144: case 0x180:
+    case CSR.sstatus: case CSR.sie: case CSR.stvec: case CSR.sscratch: case CSR.sepc: case CSR.scause: case CSR.stval: case CSR.sip: case CSR.satp:
       return num + 0x100;
   }
   return num;
@@ -70,39 +70,39 @@ export function redirectVs(num: number): number {
 /** The CSR's current value, or undefined when not implemented. No side effects. */
 export function csrRead(h: Hart, num: number): bigint | undefined {
   switch (num) {
-    case 0x100: return BigInt(h.mstatus & SSTATUS_VIEW) | (2n << 32n);
-    case 0x104: return BigInt(h.mie & h.mideleg & S_INTERRUPTS);
-    case 0x105: return h.stvec;
-    case 0x106: return h.scounteren;
-    case 0x10a: return h.senvcfg;
-    case 0x140: return h.sscratch;
-    case 0x141: return h.sepc;
-    case 0x142: return h.scause;
-    case 0x143: return h.stval;
-    case 0x144: return BigInt(mipValue(h) & h.mideleg & S_INTERRUPTS);
-    case 0x180: return h.satp;
-    case 0x300: return mstatusValue(h);
-    case 0x301: return h.hasH ? MISA | MISA_H : MISA;
-    case 0x302: return BigInt(h.medeleg);
-    case 0x303: return BigInt(h.hasH ? h.mideleg | MIDELEG_ONES_H : h.mideleg);
-    case 0x304: return BigInt(h.mie);
-    case 0x305: return h.mtvec;
-    case 0x306: return h.mcounteren;
-    case 0x30a: return h.menvcfg;
-    case 0x320: return h.mcountinhibit;
-    case 0x340: return h.mscratch;
-    case 0x341: return h.mepc;
-    case 0x342: return h.mcause;
-    case 0x343: return h.mtval;
-    case 0x344: return BigInt(mipValue(h));
-    case 0x3a0: return h.pmp.readCfg(0);
-    case 0x3a2: return h.pmp.readCfg(2);
-    case 0xb00: case 0xc00: return h.cycle.read(h.retired);
-    case 0xb02: case 0xc02: return h.instretCounter.read(h.retired);
-    case 0xc01: return h.virt ? BigInt.asUintN(64, h.time.mtime() + h.htimedelta) : h.time.mtime();
-    case 0xf11: case 0xf12: case 0xf13: case 0xf14: case 0xf15: return 0n;
+    case CSR.sstatus: return BigInt(h.mstatus & SSTATUS_VIEW) | (2n << 32n);
+    case CSR.sie: return BigInt(h.mie & h.mideleg & S_INTERRUPTS);
+    case CSR.stvec: return h.stvec;
+    case CSR.scounteren: return h.scounteren;
+    case CSR.senvcfg: return h.senvcfg;
+    case CSR.sscratch: return h.sscratch;
+    case CSR.sepc: return h.sepc;
+    case CSR.scause: return h.scause;
+    case CSR.stval: return h.stval;
+    case CSR.sip: return BigInt(mipValue(h) & h.mideleg & S_INTERRUPTS);
+    case CSR.satp: return h.satp;
+    case CSR.mstatus: return mstatusValue(h);
+    case CSR.misa: return h.hasH ? MISA | MISA_H : MISA;
+    case CSR.medeleg: return BigInt(h.medeleg);
+    case CSR.mideleg: return BigInt(h.hasH ? h.mideleg | MIDELEG_ONES_H : h.mideleg);
+    case CSR.mie: return BigInt(h.mie);
+    case CSR.mtvec: return h.mtvec;
+    case CSR.mcounteren: return h.mcounteren;
+    case CSR.menvcfg: return h.menvcfg;
+    case CSR.mcountinhibit: return h.mcountinhibit;
+    case CSR.mscratch: return h.mscratch;
+    case CSR.mepc: return h.mepc;
+    case CSR.mcause: return h.mcause;
+    case CSR.mtval: return h.mtval;
+    case CSR.mip: return BigInt(mipValue(h));
+    case CSR.pmpcfg0: return h.pmp.readCfg(0);
+    case CSR.pmpcfg0 + 2: return h.pmp.readCfg(2);
+    case CSR.mcycle: case CSR.cycle: return h.cycle.read(h.retired);
+    case CSR.minstret: case CSR.instret: return h.instretCounter.read(h.retired);
+    case CSR.time: return h.virt ? BigInt.asUintN(64, h.time.mtime() + h.htimedelta) : h.time.mtime();
+    case CSR.mvendorid: case CSR.marchid: case CSR.mimpid: case CSR.mhartid: case CSR.mconfigptr: return 0n;
   }
-  if (num >= 0x3b0 && num < 0x3c0) return h.pmp.addr[num - 0x3b0];
+  if (num >= CSR.pmpaddr0 && num < CSR.pmpaddr0 + 16) return h.pmp.addr[num - CSR.pmpaddr0];
   if ((num >= 0xb03 && num <= 0xb1f) || (num >= 0xc03 && num <= 0xc1f) || (num >= 0x323 && num <= 0x33f)) return 0n;
   return h.hasH ? hCsrRead(h, num) : undefined;
 }
@@ -115,9 +115,9 @@ export function csrRead(h: Hart, num: number): bigint | undefined {
 export function csrWrite(h: Hart, num: number, v: bigint): void {
   const low = Number(v & 0xffffffffn);
   switch (num) {
-    case 0x300: {
+    case CSR.mstatus: {
       let next = (h.mstatus & ~MSTATUS_WRITABLE) | (low & MSTATUS_WRITABLE);
-      if (((next >> 11) & 3) === 2) next = (next & ~(3 << 11)) | (h.mstatus & (3 << 11));
+      if ((next & MSTATUS_MPP) >> MSTATUS_MPP_SHIFT === 2) next = (next & ~MSTATUS_MPP) | (h.mstatus & MSTATUS_MPP);
       h.mstatus = next;
       if (h.hasH) {
         h.mpv = (v & MSTATUS_MPV) !== 0n;
@@ -126,53 +126,53 @@ export function csrWrite(h: Hart, num: number, v: bigint): void {
       flushFast(h);
       break;
     }
-    case 0x100:
+    case CSR.sstatus:
       h.mstatus = (h.mstatus & ~SSTATUS_WRITABLE) | (low & SSTATUS_WRITABLE);
       flushFast(h);
       break;
-    case 0x302: h.medeleg = low & (h.hasH ? MEDELEG_WRITABLE_H : MEDELEG_WRITABLE); break;
-    case 0x303: h.mideleg = low & MIDELEG_WRITABLE; break;
-    case 0x304: h.mie = low & (h.hasH ? MIE_WRITABLE | VS_INTERRUPTS : MIE_WRITABLE); break;
-    case 0x104: {
+    case CSR.medeleg: h.medeleg = low & (h.hasH ? MEDELEG_WRITABLE_H : MEDELEG_WRITABLE); break;
+    case CSR.mideleg: h.mideleg = low & MIDELEG_WRITABLE; break;
+    case CSR.mie: h.mie = low & (h.hasH ? MIE_WRITABLE | VS_INTERRUPTS : MIE_WRITABLE); break;
+    case CSR.sie: {
       const mask = h.mideleg & S_INTERRUPTS;
       h.mie = (h.mie & ~mask) | (low & mask);
       break;
     }
-    case 0x344:
+    case CSR.mip:
       h.mipSw = low & MIP_WRITABLE;
       if (h.hasH) h.hvip = (h.hvip & ~4) | (low & 4); // VSSIP
       break;
-    case 0x144: {
+    case CSR.sip: {
       const mask = h.mideleg & 2; // only SSIP is writable through sip
       h.mipSw = (h.mipSw & ~mask) | (low & mask);
       break;
     }
-    case 0x305: if ((v & 3n) < 2n) h.mtvec = v; break;
-    case 0x105: if ((v & 3n) < 2n) h.stvec = v; break;
-    case 0x341: h.mepc = v & ~1n; break;
-    case 0x141: h.sepc = v & ~1n; break;
-    case 0x342: h.mcause = v; break;
-    case 0x142: h.scause = v; break;
-    case 0x343: h.mtval = v; break;
-    case 0x143: h.stval = v; break;
-    case 0x340: h.mscratch = v; break;
-    case 0x140: h.sscratch = v; break;
-    case 0x306: h.mcounteren = v; break;
-    case 0x106: h.scounteren = v; break;
-    case 0x30a: h.menvcfg = v & MENVCFG_WRITABLE; break;
-    case 0x10a: h.senvcfg = v & SENVCFG_WRITABLE; break;
-    case 0x320:
+    case CSR.mtvec: if ((v & 3n) < 2n) h.mtvec = v; break;
+    case CSR.stvec: if ((v & 3n) < 2n) h.stvec = v; break;
+    case CSR.mepc: h.mepc = v & ~1n; break;
+    case CSR.sepc: h.sepc = v & ~1n; break;
+    case CSR.mcause: h.mcause = v; break;
+    case CSR.scause: h.scause = v; break;
+    case CSR.mtval: h.mtval = v; break;
+    case CSR.stval: h.stval = v; break;
+    case CSR.mscratch: h.mscratch = v; break;
+    case CSR.sscratch: h.sscratch = v; break;
+    case CSR.mcounteren: h.mcounteren = v; break;
+    case CSR.scounteren: h.scounteren = v; break;
+    case CSR.menvcfg: h.menvcfg = v & MENVCFG_WRITABLE; break;
+    case CSR.senvcfg: h.senvcfg = v & SENVCFG_WRITABLE; break;
+    case CSR.mcountinhibit:
       h.mcountinhibit = v;
       h.cycle.inhibit(h.retired, (v & 1n) !== 0n);
       h.instretCounter.inhibit(h.retired, (v & 4n) !== 0n);
       break;
-    case 0xb00: h.cycle.write(h.retired, v); break;
-    case 0xb02: h.instretCounter.write(h.retired, v); break;
-    case 0x3a0: h.pmp.writeCfg(0, v); break;
-    case 0x3a2: h.pmp.writeCfg(2, v); break;
-    case 0x180: writeSatp(h, v); break;
+    case CSR.mcycle: h.cycle.write(h.retired, v); break;
+    case CSR.minstret: h.instretCounter.write(h.retired, v); break;
+    case CSR.pmpcfg0: h.pmp.writeCfg(0, v); break;
+    case CSR.pmpcfg0 + 2: h.pmp.writeCfg(2, v); break;
+    case CSR.satp: writeSatp(h, v); break;
     default:
-      if (num >= 0x3b0 && num < 0x3c0) h.pmp.writeAddr(num - 0x3b0, v);
+      if (num >= CSR.pmpaddr0 && num < CSR.pmpaddr0 + 16) h.pmp.writeAddr(num - CSR.pmpaddr0, v);
       else if (h.hasH) hCsrWrite(h, num, v);
       // everything else implemented is read-only zero or read-only by number
   }
@@ -198,25 +198,25 @@ function writeSatp(h: Hart, v: bigint): void {
  * instruction; to an M CSR it is illegal.
  */
 export function csrCheck(h: Hart, num: number, write: boolean): number {
-  if (csrRead(h, num) === undefined) return 2;
-  if (write && csrReadOnly(num)) return 2;
+  if (csrRead(h, num) === undefined) return Exc.illegalInstruction;
+  if (write && csrReadOnly(num)) return Exc.illegalInstruction;
   const need = csrPrivilege(num);
   const prv = h.prv;
   if (!h.virt) {
-    if ((prv === 1 ? 2 : prv) < need) return 2;
-    if ((num === 0x180 || num === 0x680) && prv === 1 && (h.mstatus & (1 << 20)) !== 0) return 2;
+    if ((prv === 1 ? 2 : prv) < need) return Exc.illegalInstruction;
+    if ((num === CSR.satp || num === CSR.hgatp) && prv === 1 && (h.mstatus & MSTATUS_TVM) !== 0) return Exc.illegalInstruction;
   } else {
-    if (need === 3) return 2;
-    if (need === 2 || (need === 1 && prv === 0)) return 22;
-    if (num === 0x180 && (h.hstatus & (1 << 20)) !== 0) return 22;
+    if (need === 3) return Exc.illegalInstruction;
+    if (need === 2 || (need === 1 && prv === 0)) return Exc.virtualInstruction;
+    if (num === CSR.satp && (h.hstatus & HSTATUS_VTVM) !== 0) return Exc.virtualInstruction;
   }
-  if (num >= 0xc00 && num <= 0xc1f && prv < 3) {
-    const bit = BigInt(num - 0xc00);
-    if (((h.mcounteren >> bit) & 1n) === 0n) return 2;
+  if (num >= CSR.cycle && num <= 0xc1f && prv < 3) {
+    const bit = BigInt(num - CSR.cycle);
+    if (((h.mcounteren >> bit) & 1n) === 0n) return Exc.illegalInstruction;
     if (h.virt) {
-      if (((h.hcounteren >> bit) & 1n) === 0n || (prv === 0 && ((h.scounteren >> bit) & 1n) === 0n)) return 22;
+      if (((h.hcounteren >> bit) & 1n) === 0n || (prv === 0 && ((h.scounteren >> bit) & 1n) === 0n)) return Exc.virtualInstruction;
     } else if (prv === 0 && ((h.scounteren >> bit) & 1n) === 0n) {
-      return 2;
+      return Exc.illegalInstruction;
     }
   }
   return 0;

@@ -1,3 +1,7 @@
+import {
+  HSTATUS_GVA, HSTATUS_HU, HSTATUS_SPV, HSTATUS_SPVP, HSTATUS_VGEIN, HSTATUS_VTSR, HSTATUS_VTVM, HSTATUS_VTW, SSTATUS_WRITABLE, VS_INTERRUPTS,
+} from "../../isa/csr_bits";
+import { CSR } from "../../isa/csrs";
 import type { Hart } from "./hart";
 import { flushFast } from "./mem";
 import { mipValue } from "./trap";
@@ -26,10 +30,9 @@ import { mipValue } from "./trap";
  *     writable through mip, hip and vsip. QEMU lets mip writes set all three.
  */
 
-const HSTATUS_WRITABLE = 0x73f3c0; // GVA SPV SPVP HU VGEIN VTVM VTW VTSR
-const VSSTATUS_WRITABLE = 0x000c0122; // SIE SPIE SPP SUM MXR
+const HSTATUS_WRITABLE = HSTATUS_GVA | HSTATUS_SPV | HSTATUS_SPVP | HSTATUS_HU | HSTATUS_VGEIN | HSTATUS_VTVM | HSTATUS_VTW | HSTATUS_VTSR;
+const VSSTATUS_WRITABLE = SSTATUS_WRITABLE;
 const XL = 2n << 32n; // hstatus.VSXL, vsstatus.UXL
-export const VS_INTERRUPTS = 0x444;
 const HEDELEG_WRITABLE = 0xb1ff;
 const HENVCFG_WRITABLE = 0xf1n;
 const HENVCFG_FROM_MENVCFG = 3n << 62n; // PBMTE, STCE
@@ -41,30 +44,30 @@ function henvcfgMask(h: Hart): bigint {
 /** The H CSR's value, or undefined when it is not one. No side effects. */
 export function hCsrRead(h: Hart, num: number): bigint | undefined {
   switch (num) {
-    case 0x600: return BigInt(h.hstatus) | XL;
-    case 0x602: return BigInt(h.hedeleg);
-    case 0x603: return BigInt(h.hideleg);
-    case 0x604: return BigInt(h.mie & VS_INTERRUPTS);
-    case 0x605: return h.htimedelta;
-    case 0x606: return h.hcounteren;
-    case 0x607: case 0xe12: return 0n;
-    case 0x60a: return h.henvcfg & henvcfgMask(h);
-    case 0x643: return h.htval;
-    case 0x644: return BigInt(mipValue(h) & VS_INTERRUPTS);
-    case 0x645: return BigInt(h.hvip);
-    case 0x64a: return h.htinst;
-    case 0x680: return h.hgatp;
-    case 0x200: return BigInt(h.vsstatus) | XL;
-    case 0x204: return BigInt((h.mie & h.hideleg & VS_INTERRUPTS) >> 1);
-    case 0x205: return h.vstvec;
-    case 0x240: return h.vsscratch;
-    case 0x241: return h.vsepc;
-    case 0x242: return h.vscause;
-    case 0x243: return h.vstval;
-    case 0x244: return BigInt((mipValue(h) & h.hideleg & VS_INTERRUPTS) >> 1);
-    case 0x280: return h.vsatp;
-    case 0x34a: return h.mtinst;
-    case 0x34b: return h.mtval2;
+    case CSR.hstatus: return BigInt(h.hstatus) | XL;
+    case CSR.hedeleg: return BigInt(h.hedeleg);
+    case CSR.hideleg: return BigInt(h.hideleg);
+    case CSR.hie: return BigInt(h.mie & VS_INTERRUPTS);
+    case CSR.htimedelta: return h.htimedelta;
+    case CSR.hcounteren: return h.hcounteren;
+    case CSR.hgeie: case CSR.hgeip: return 0n;
+    case CSR.henvcfg: return h.henvcfg & henvcfgMask(h);
+    case CSR.htval: return h.htval;
+    case CSR.hip: return BigInt(mipValue(h) & VS_INTERRUPTS);
+    case CSR.hvip: return BigInt(h.hvip);
+    case CSR.htinst: return h.htinst;
+    case CSR.hgatp: return h.hgatp;
+    case CSR.vsstatus: return BigInt(h.vsstatus) | XL;
+    case CSR.vsie: return BigInt((h.mie & h.hideleg & VS_INTERRUPTS) >> 1);
+    case CSR.vstvec: return h.vstvec;
+    case CSR.vsscratch: return h.vsscratch;
+    case CSR.vsepc: return h.vsepc;
+    case CSR.vscause: return h.vscause;
+    case CSR.vstval: return h.vstval;
+    case CSR.vsip: return BigInt((mipValue(h) & h.hideleg & VS_INTERRUPTS) >> 1);
+    case CSR.vsatp: return h.vsatp;
+    case CSR.mtinst: return h.mtinst;
+    case CSR.mtval2: return h.mtval2;
   }
   return undefined;
 }
@@ -73,39 +76,39 @@ export function hCsrRead(h: Hart, num: number): bigint | undefined {
 export function hCsrWrite(h: Hart, num: number, v: bigint): void {
   const low = Number(v & 0xffffffffn);
   switch (num) {
-    case 0x600: h.hstatus = low & HSTATUS_WRITABLE; break;
-    case 0x602: h.hedeleg = low & HEDELEG_WRITABLE; break;
-    case 0x603: h.hideleg = low & VS_INTERRUPTS; break;
-    case 0x604: h.mie = (h.mie & ~VS_INTERRUPTS) | (low & VS_INTERRUPTS); break;
-    case 0x605: h.htimedelta = v; break;
-    case 0x606: h.hcounteren = v; break;
-    case 0x60a: h.henvcfg = v & henvcfgMask(h); break;
-    case 0x643: h.htval = v; break;
-    case 0x644: h.hvip = (h.hvip & ~4) | (low & 4); break;
-    case 0x645: h.hvip = low & VS_INTERRUPTS; break;
-    case 0x680: h.hgatp = v; break;
-    case 0x200:
+    case CSR.hstatus: h.hstatus = low & HSTATUS_WRITABLE; break;
+    case CSR.hedeleg: h.hedeleg = low & HEDELEG_WRITABLE; break;
+    case CSR.hideleg: h.hideleg = low & VS_INTERRUPTS; break;
+    case CSR.hie: h.mie = (h.mie & ~VS_INTERRUPTS) | (low & VS_INTERRUPTS); break;
+    case CSR.htimedelta: h.htimedelta = v; break;
+    case CSR.hcounteren: h.hcounteren = v; break;
+    case CSR.henvcfg: h.henvcfg = v & henvcfgMask(h); break;
+    case CSR.htval: h.htval = v; break;
+    case CSR.hip: h.hvip = (h.hvip & ~4) | (low & 4); break;
+    case CSR.hvip: h.hvip = low & VS_INTERRUPTS; break;
+    case CSR.hgatp: h.hgatp = v; break;
+    case CSR.vsstatus:
       h.vsstatus = (h.vsstatus & ~VSSTATUS_WRITABLE) | (low & VSSTATUS_WRITABLE);
       flushFast(h);
       break;
-    case 0x204: {
+    case CSR.vsie: {
       const mask = h.hideleg & VS_INTERRUPTS;
       h.mie = (h.mie & ~mask) | ((low << 1) & mask);
       break;
     }
-    case 0x205: if ((v & 3n) < 2n) h.vstvec = v; break;
-    case 0x240: h.vsscratch = v; break;
-    case 0x241: h.vsepc = v & ~1n; break;
-    case 0x242: h.vscause = v; break;
-    case 0x243: h.vstval = v; break;
-    case 0x244: {
+    case CSR.vstvec: if ((v & 3n) < 2n) h.vstvec = v; break;
+    case CSR.vsscratch: h.vsscratch = v; break;
+    case CSR.vsepc: h.vsepc = v & ~1n; break;
+    case CSR.vscause: h.vscause = v; break;
+    case CSR.vstval: h.vstval = v; break;
+    case CSR.vsip: {
       const mask = h.hideleg & 4; // only SSIP (hvip.VSSIP) is writable through vsip
       h.hvip = (h.hvip & ~mask) | ((low << 1) & mask);
       break;
     }
-    case 0x280: h.vsatp = v; break;
-    case 0x34a: h.mtinst = v; break;
-    case 0x34b: h.mtval2 = v; break;
+    case CSR.vsatp: h.vsatp = v; break;
+    case CSR.mtinst: h.mtinst = v; break;
+    case CSR.mtval2: h.mtval2 = v; break;
     // htinst (0x64a) ignores writes; hgeie, hgeip: GEILEN = 0
   }
 }

@@ -1,3 +1,5 @@
+import { Exc } from "../../isa/causes";
+import { MSTATUS_MXR, MSTATUS_SUM } from "../../isa/csr_bits";
 import type { Hart } from "./hart";
 import { PmpAccess } from "./pmp";
 
@@ -58,15 +60,13 @@ export interface Walk {
 }
 
 // Indexed by Acc; RX (HLVX: execute permission) faults as a load.
-const PAGE_FAULT = [13, 15, 12, 13];
-const ACCESS_FAULT = [5, 7, 1, 5];
-const GUEST_PAGE_FAULT = [21, 23, 20, 21];
+const PAGE_FAULT = [Exc.loadPageFault, Exc.storePageFault, Exc.fetchPageFault, Exc.loadPageFault];
+const ACCESS_FAULT = [Exc.loadAccess, Exc.storeAccess, Exc.fetchAccess, Exc.loadAccess];
+const GUEST_PAGE_FAULT = [Exc.loadGuestPageFault, Exc.storeGuestPageFault, Exc.fetchGuestPageFault, Exc.loadGuestPageFault];
 export const accessFaultCause = (acc: Access): number => ACCESS_FAULT[acc];
 
 const SV39_LIMIT = 2 ** 38;
 const GPA_LIMIT = 2 ** 41;
-const MSTATUS_SUM = 1 << 18;
-const MSTATUS_MXR = 1 << 19;
 /** G-stage flags of a Bare G stage: everything allowed (V R W X U A D). */
 const G_BARE = 0xdf;
 /** Pseudoinstructions for htinst/mtinst: 64-bit read / write for VS-stage translation. */

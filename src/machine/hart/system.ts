@@ -1,3 +1,5 @@
+import { Exc } from "../../isa/causes";
+import { HSTATUS_HU, HSTATUS_VTSR, HSTATUS_VTVM, HSTATUS_VTW, MSTATUS_TSR, MSTATUS_TVM, MSTATUS_TW } from "../../isa/csr_bits";
 import { findInstruction } from "../../isa/instructions";
 import { amo, loadReserved, storeConditional } from "./atomics";
 import { csrCheck, csrRead, csrWrite, redirectVs } from "./csr";
@@ -21,32 +23,24 @@ import { mret, raiseException, sret } from "./trap";
  * as in QEMU 7.2).
  */
 
-const MSTATUS_TVM = 1 << 20;
-const MSTATUS_TW = 1 << 21;
-const MSTATUS_TSR = 1 << 22;
-const HSTATUS_HU = 1 << 9;
-const HSTATUS_VTVM = 1 << 20;
-const HSTATUS_VTW = 1 << 21;
-const HSTATUS_VTSR = 1 << 22;
-
 function retire(h: Hart, len: number): void {
   h.pcNum += len;
   h.retired++;
 }
 
 function illegal(h: Hart, raw: number): void {
-  raiseException(h, 2, BigInt(raw >>> 0));
+  raiseException(h, Exc.illegalInstruction, BigInt(raw >>> 0));
 }
 
 function virtualInstruction(h: Hart, raw: number): void {
-  raiseException(h, 22, BigInt(raw >>> 0));
+  raiseException(h, Exc.virtualInstruction, BigInt(raw >>> 0));
 }
 
-/** The exception (2 or 22) an H instruction (HLV, HLVX, HSV, HFENCE) raises in the current mode, or 0. */
+/** The exception (illegal or virtual instruction) an H instruction (HLV, HLVX, HSV, HFENCE) raises in the current mode, or 0. */
 function hypervisorInstructionFault(h: Hart, userOk: boolean): number {
-  if (!h.hasH) return 2;
-  if (h.virt) return 22;
-  return h.prv === 0 && !userOk ? 2 : 0;
+  if (!h.hasH) return Exc.illegalInstruction;
+  if (h.virt) return Exc.virtualInstruction;
+  return h.prv === 0 && !userOk ? Exc.illegalInstruction : 0;
 }
 
 export function execSlow(h: Hart): void {
@@ -59,9 +53,9 @@ export function execSlow(h: Hart): void {
   const rdPair = rd === 0 ? 64 : 2 * rd;
   switch (spec.name) {
     case "ecall":
-      return raiseException(h, h.virt && h.prv === 1 ? 10 : [8, 9, 9, 11][h.prv], 0n);
+      return raiseException(h, h.virt && h.prv === 1 ? Exc.ecallVS : [Exc.ecallU, Exc.ecallS, Exc.ecallS, Exc.ecallM][h.prv], 0n);
     case "ebreak":
-      return raiseException(h, 3, 0n);
+      return raiseException(h, Exc.breakpoint, 0n);
     case "fence.i":
       // Stores already drop decoded code precisely, as QEMU detects self-modifying code.
       return retire(h, len);

@@ -1,4 +1,9 @@
-import { INTERRUPT_PRIORITY } from "../../isa/causes";
+import { Exc, INTERRUPT_BIT, INTERRUPT_PRIORITY } from "../../isa/causes";
+import {
+  HSTATUS_GVA, HSTATUS_SPV, HSTATUS_SPVP, MSTATUS_MIE, MSTATUS_MPIE, MSTATUS_MPP, MSTATUS_MPP_SHIFT, MSTATUS_MPRV, MSTATUS_SIE,
+  MSTATUS_SPIE, MSTATUS_SPP,
+  VS_INTERRUPTS,
+} from "../../isa/csr_bits";
 import type { Hart } from "./hart";
 import { flushFast } from "./mem";
 import { dataMode, VIRT } from "./mmu";
@@ -22,24 +27,15 @@ import { transformedInstruction } from "./tinst";
  * instruction for other load/store/AMO/HLV/HSV faults (tinst.ts), else 0.
  */
 
-const MSTATUS_SIE = 1 << 1;
-const MSTATUS_MIE = 1 << 3;
-const MSTATUS_SPIE = 1 << 5;
-const MSTATUS_MPIE = 1 << 7;
-const MSTATUS_SPP = 1 << 8;
-const MSTATUS_MPP = 3 << 11;
-const MSTATUS_MPRV = 1 << 17;
-const HSTATUS_GVA = 1 << 6;
-const HSTATUS_SPV = 1 << 7;
-const HSTATUS_SPVP = 1 << 8;
-const INTERRUPT = 1n << 63n;
 /** mideleg bits that read as one with H: VSSI, VSTI, VSEI (GEILEN = 0: no SGEI). */
-const MIDELEG_H = 0x444;
+const MIDELEG_H = VS_INTERRUPTS;
 
 /** Exception codes whose tval is the faulting address; the first four are instruction fetches. */
-const FETCH_FAULTS = (1 << 0) | (1 << 1) | (1 << 12) | (1 << 20);
-const DATA_FAULTS = (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 13) | (1 << 15) | (1 << 21) | (1 << 23);
-const GUEST_PAGE_FAULTS = (1 << 20) | (1 << 21) | (1 << 23);
+const causeSet = (codes: number[]): number => codes.reduce((set, c) => set | (1 << c), 0);
+const FETCH_FAULTS = causeSet([Exc.misalignedFetch, Exc.fetchAccess, Exc.fetchPageFault, Exc.fetchGuestPageFault]);
+const DATA_FAULTS = causeSet([Exc.misalignedLoad, Exc.loadAccess, Exc.misalignedStore, Exc.storeAccess,
+  Exc.loadPageFault, Exc.storePageFault, Exc.loadGuestPageFault, Exc.storeGuestPageFault]);
+const GUEST_PAGE_FAULTS = causeSet([Exc.fetchGuestPageFault, Exc.loadGuestPageFault, Exc.storeGuestPageFault]);
 
 /** Raises synchronous exception `code` at the current pc (h.pcNum / h.wildPc). */
 export function raiseException(h: Hart, code: number, tval: bigint): void {
@@ -60,7 +56,7 @@ function writesGuestVa(h: Hart, code: number): boolean {
 /** Enters the trap handler for `cause` (bit 63 set for interrupts) taken at the current pc. */
 export function enterTrap(h: Hart, cause: bigint, tval: bigint): void {
   const pc = h.pc;
-  const isInterrupt = (cause & INTERRUPT) !== 0n;
+  const isInterrupt = (cause & INTERRUPT_BIT) !== 0n;
   const code = Number(cause & 0x3fn);
   const deleg = isInterrupt ? midelegOf(h) : h.medeleg;
   const toS = h.prv <= 1 && code < 32 && ((deleg >>> code) & 1) !== 0;
@@ -103,7 +99,7 @@ export function enterTrap(h: Hart, cause: bigint, tval: bigint): void {
     h.mepc = pc & ~1n;
     h.mcause = cause;
     h.mtval = tval;
-    ms = (ms & ~(MSTATUS_MPIE | MSTATUS_MIE | MSTATUS_MPP)) | ((ms & MSTATUS_MIE) << 4) | (h.prv << 11);
+    ms = (ms & ~(MSTATUS_MPIE | MSTATUS_MIE | MSTATUS_MPP)) | ((ms & MSTATUS_MIE) << 4) | (h.prv << MSTATUS_MPP_SHIFT);
     h.prv = 3;
     tvec = h.mtvec;
   }
@@ -135,7 +131,7 @@ function trapInstruction(h: Hart, code: number, tval: bigint): bigint {
 /** mret (the caller has checked that the hart is in M-mode). */
 export function mret(h: Hart): void {
   const ms = h.mstatus;
-  const mpp = (ms >> 11) & 3;
+  const mpp = (ms & MSTATUS_MPP) >> MSTATUS_MPP_SHIFT;
   let next = (ms & ~(MSTATUS_MIE | MSTATUS_MPP)) | ((ms & MSTATUS_MPIE) >> 4) | MSTATUS_MPIE;
   if (mpp !== 3) next &= ~MSTATUS_MPRV;
   h.mstatus = next;
