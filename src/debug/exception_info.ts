@@ -1,6 +1,7 @@
 import type { DebugProtocol } from "@vscode/debugprotocol";
 import { disassemble } from "../asm/disasm";
 import { EXCEPTIONS, INTERRUPTS, INTERRUPT_BIT, causeName } from "../isa/causes";
+import { CSR } from "../isa/csrs";
 import { TRAP_LOOP_STEPS } from "../target/target";
 import { EXIT_REASONS, type VmExit } from "../target/vmm_vocabulary";
 import { filterIdOf } from "./exception_filters";
@@ -20,7 +21,7 @@ export function exceptionInfo(program: Program, trap: TrapInfo, loop = false): D
   const title = spec?.description ?? `cause ${code}`;
   const t = program.target;
   const handlerPriv = t.priv;
-  const mstatus = t.readCsr(0x300) ?? 0n;
+  const mstatus = t.readCsr(CSR.mstatus) ?? 0n;
   const from = handlerPriv === 3 ? Number((mstatus >> 11n) & 3n) : Number((mstatus >> 8n) & 1n);
   const modes = ["U", "S", "?", "M"];
   const insn = interrupt ? undefined : faultingInstruction(program, trap, from);

@@ -1,3 +1,4 @@
+import { CSR } from "../isa/csrs";
 import type { Target } from "../target/target";
 import { isReturnSite } from "./insn_kind";
 import type { SymbolTable } from "./symbols";
@@ -57,17 +58,12 @@ function unwindPcs(target: Target, symbols: SymbolTable): bigint[] {
   return frames;
 }
 
-const MTVEC = 0x305;
-const STVEC = 0x105;
-const MEPC = 0x341;
-const SEPC = 0x141;
-
 /**
  * When pc lies in the current mode's trap handler (the function holding xtvec's base), the pc the
  * trap was taken at (mepc or sepc); otherwise undefined.
  */
 export function trapReturn(target: Target, symbols: SymbolTable): bigint | undefined {
-  const [tvec, epc] = target.priv === 3 ? [MTVEC, MEPC] : target.priv === 1 ? [STVEC, SEPC] : [];
+  const [tvec, epc] = target.priv === 3 ? [CSR.mtvec, CSR.mepc] : target.priv === 1 ? [CSR.stvec, CSR.sepc] : [];
   if (tvec === undefined) return undefined;
   const base = (target.readCsr(tvec) ?? 0n) & ~3n;
   const handler = symbols.at(base);

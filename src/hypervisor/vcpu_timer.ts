@@ -1,10 +1,8 @@
+import { MIP_MSIP, MIP_STIP } from "../isa/csr_bits";
 import type { Clint } from "../machine/devices/clint/model";
 import type { Hart } from "../machine/hart/hart";
 import { pendingInterrupt } from "../machine/hart/trap";
 import type { Vm } from "./vm";
-
-const MSIP = 1 << 3;
-const STIP = 1 << 5;
 
 /**
  * The vCPU's timer (KVM's vcpu_timer.c): the guest's virtual CLINT drives one bit of the vCPU's mip,
@@ -43,9 +41,9 @@ export class VcpuTimer {
       this.level = c.mtip();
       this.known = true;
     }
-    let hw = v.mipHw & ~(this.bit | MSIP);
+    let hw = v.mipHw & ~(this.bit | MIP_MSIP);
     if (this.at >= 0 ? this.retired() >= this.at : this.level) hw |= this.bit;
-    if (c.msip) hw |= MSIP;
+    if (c.msip) hw |= MIP_MSIP;
     v.mipHw = hw;
   }
 
@@ -64,7 +62,7 @@ export class VcpuTimer {
     this.sync();
     const deliverable = pendingInterrupt(this.vcpu) >= 0;
     const mtimecmp = this.clint.mtimecmp;
-    const line = this.bit === STIP ? "STIP" : "MTIP";
+    const line = this.bit === MIP_STIP ? "STIP" : "MTIP";
     vm.record("timer", undefined, { device: "clint", register: "mtimecmp", value: mtimecmp }, () => ({
       action: `mtime reached mtimecmp (0x${mtimecmp.toString(16)}): raised the guest's ${line}${deliverable ? "" : "; the guest has it masked, so nothing is delivered yet"}`,
       steps: [{ phase: "device", text: `virtual CLINT: mtime ≥ mtimecmp, ${line} rises`, before: 0n, after: 1n }],

@@ -1,3 +1,4 @@
+import { MIP_MTIP, MIP_STIP } from "../isa/csr_bits";
 import { Board, LoadError, RAM_BASE, type LoadableProgram, type StopReason } from "../machine/board";
 import type { ByteSink, ByteSource, HaltHow } from "../machine/device";
 import { pendingInterrupt, wakeable } from "../machine/hart/trap";
@@ -57,9 +58,6 @@ export interface VmOptions {
 export class VmOptionsError extends Error {
   override readonly name = "VmOptionsError";
 }
-
-const MTIP = 1 << 7;
-const STIP = 1 << 5;
 
 /**
  * Guest steps in a row that deliver traps without retiring an instruction, after which a run stops
@@ -164,7 +162,7 @@ export class Vm implements GuestMemory {
       ramWritten: (gpa, len) => this.board.bus.noteRamWrite(gpa - this.guestRamBase + this.guestRamHpa, len),
     }, { instructionsPerTick: opts.instructionsPerTick ?? 100, uartOut: opts.uartOut, uartIn: opts.uartIn, tohost: opts.tohost, fromhost: opts.fromhost });
     v.time = this.devices.clint;
-    this.timer = new VcpuTimer(this.devices.clint, v, this.boot === "supervisor" ? STIP : MTIP, () => this.retired);
+    this.timer = new VcpuTimer(this.devices.clint, v, this.boot === "supervisor" ? MIP_STIP : MIP_MTIP, () => this.retired);
     const out = opts.uartOut ?? { write: () => {} };
     this.sbiPlatform = {
       putchar: (b) => out.write(b),

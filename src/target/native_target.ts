@@ -1,3 +1,4 @@
+import { CSR } from "../isa/csrs";
 import type { StopReason } from "../machine/board";
 import type { VirtBoard } from "../machine/virt";
 import { readPageTable, type DeviceState, type PageTableSet } from "./inspect";
@@ -126,7 +127,7 @@ export class NativeTarget implements Target {
 
   /** The guest's Sv39 table, when its satp turns translation on; no VMM tables, no p2m. */
   pageTableTrees(limit: number): PageTableSet {
-    const satp = this.board.hart.readCsr(0x180) ?? 0n;
+    const satp = this.board.hart.readCsr(CSR.satp) ?? 0n;
     if (satp >> 60n !== 8n) return { trees: [], p2m: [], writeProtected: [], note: "satp is Bare: the guest does not translate addresses" };
     const asid = Number((satp >> 44n) & 0xffffn);
     const { root, truncated } = readPageTable((satp & ((1n << 44n) - 1n)) << 12n, "sv39", (a) => this.readPte(a), limit);

@@ -1,3 +1,5 @@
+import { Exc } from "../../isa/causes";
+import { HSTATUS_VTW, MSTATUS_MXR, MSTATUS_SUM, MSTATUS_TSR, MSTATUS_TVM, MSTATUS_TW, S_INTERRUPTS, SSTATUS_WRITABLE, VS_INTERRUPTS } from "../../isa/csr_bits";
 import { CSR } from "../../isa/csrs";
 import { csrWrite } from "../../machine/hart/csr";
 import { flushFast } from "../../machine/hart/mem";
@@ -32,18 +34,16 @@ import { TrapAndEmulate } from "./trap_and_emulate";
  * root of the bare M context (a GPA → HPA map), as under that technique.
  */
 
-const S_STATUS = 0x000c0122; // SIE SPIE SPP SUM MXR: the sstatus view of mstatus
-const S_INTERRUPTS = 0x222; // SSI STI SEI; their VS counterparts are one bit higher
+/** The sstatus bits of the guest's mstatus that vsstatus holds while the guest runs in VS-mode. */
+const S_STATUS = SSTATUS_WRITABLE;
 const HEDELEG_WRITABLE = 0xb1ff;
-const TRAP_CONTROLS = 0x700000; // mstatus.TVM TW TSR = hstatus.VTVM VTW VTSR (same bit positions)
-const HSTATUS_VTW = 1 << 21;
-const VS_INTERRUPTS = S_INTERRUPTS << 1;
+/** mstatus.TVM TW TSR and hstatus.VTVM VTW VTSR sit at the same bit positions. */
+const TRAP_CONTROLS = MSTATUS_TVM | MSTATUS_TW | MSTATUS_TSR;
 
-const MSTATUS_SUM = 1 << 18;
-const MSTATUS_MXR = 1 << 19;
-const ACCESS = { 20: 2, 21: 0, 23: 1 } as const;
+type GuestPageFault = typeof Exc.fetchGuestPageFault | typeof Exc.loadGuestPageFault | typeof Exc.storeGuestPageFault;
+const ACCESS = { [Exc.fetchGuestPageFault]: 2, [Exc.loadGuestPageFault]: 0, [Exc.storeGuestPageFault]: 1 } as const;
 const ACCESS_NAMES = ["read", "write", "execute"] as const;
-const ACCESS_FAULT = [5n, 7n, 1n];
+const ACCESS_FAULT = [BigInt(Exc.loadAccess), BigInt(Exc.storeAccess), BigInt(Exc.fetchAccess)];
 
 export class HardwareAssisted implements Technique {
   /** The VMM's G-stage table (GPA → HPA). */
@@ -221,13 +221,13 @@ export class HardwareAssisted implements Technique {
     if (cause >> 63n !== 0n) return 0; // an interrupt the guest did not delegate: Vm.run injects it
     const code = Number(cause);
     switch (code) {
-      case 8: case 10:
+      case Exc.ecallU: case Exc.ecallVS:
         return emulateEcall(vm);
-      case 20: case 21: case 23:
+      case Exc.fetchGuestPageFault: case Exc.loadGuestPageFault: case Exc.storeGuestPageFault:
         return this.guestPageFault(code, tval, Number((vm.board.hart.mtval2 << 2n) | (tval & 3n)));
-      case 22:
+      case Exc.virtualInstruction:
         return emulateInstruction(vm, low32(tval), "virtual-instruction");
-      case 2:
+      case Exc.illegalInstruction:
         return emulateInstruction(vm, low32(tval));
     }
     // The hart's VS-stage walk, its alignment and breakpoint checks already decided: the guest's own.
@@ -273,7 +273,7 @@ export class HardwareAssisted implements Technique {
    * that one instruction by trap-and-emulate, whose shadow paging checks the guest's PMP per access,
    * as the guest's hardware would; or an access to nothing (an access fault).
    */
-  private guestPageFault(code: 20 | 21 | 23, tval: bigint, gpa: number): number {
+  private guestPageFault(code: GuestPageFault, tval: bigint, gpa: number): number {
     const vm = this.vm;
     const acc = ACCESS[code];
     const details = { gva: tval, gpa: BigInt(gpa), access: ACCESS_NAMES[acc] };
