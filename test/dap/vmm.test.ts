@@ -63,9 +63,9 @@ describe("exception breakpoints on VM exits", () => {
         dc.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: "vm-exit-csr-write", condition: 'csr == "satp"' }] }));
       const stop = await stopAfter(dc, () => dc.continueRequest({ threadId: 1 }));
       assert.equal(stop.body.reason, "exception");
-      assert.match(stop.body.description ?? "", /^VM exit #\d+: CSR write at 0x[0-9a-f]+.*satp/);
+      assert.match(stop.body.description ?? "", /^VM exit \d+: CSR write at 0x[0-9a-f]+.*satp/);
       const info = (await dc.exceptionInfoRequest({ threadId: 1 })).body;
-      assert.match(info.exceptionId, /^VM exit #\d+: CSR write$/, "the widget's title, readable");
+      assert.match(info.exceptionId, /^VM exit \d+: CSR write$/, "the widget's title, readable");
       assert.equal(info.details?.typeName, "vm-exit-csr-write");
       assert.match(info.description!, /^csr-write: A CSR instruction that writes a virtual CSR/, "what the exit is, for a first-timer");
       assert.match(info.description!, /csr = satp/);
@@ -86,7 +86,7 @@ describe("exception breakpoints on VM exits", () => {
       assert.equal(bps[1].verified, false, "a condition that does not parse is not verified");
       await stopAfter(dc, () => dc.continueRequest({ threadId: 1 }));
       const info = (await dc.exceptionInfoRequest({ threadId: 1 })).body;
-      assert.match(info.exceptionId, /^VM exit #\d+: MMIO write$/);
+      assert.match(info.exceptionId, /^VM exit \d+: MMIO write$/);
       assert.match(info.description!, /device = uart/);
       assert.match(info.description!, /register = SCR/);
     });
@@ -190,7 +190,7 @@ describe("stepping into an exit", () => {
       assert.ok(vmm.source?.sourceReference, "a generated document");
       assert.ok(!guest.name.startsWith("vmm:"), "the guest frame is below");
       const doc = (await dc.sourceRequest({ sourceReference: vmm.source!.sourceReference!, source: vmm.source })).body.content;
-      assert.match(doc, /^VM exit #\d+: \S+/);
+      assert.match(doc, /^VM exit \d+: \S+/);
       assert.match(doc, /^1\. decode/m);
       assert.match(doc, /^VMM: /m);
       const pcInside = guest.instructionPointerReference;
@@ -198,6 +198,45 @@ describe("stepping into an exit", () => {
       const back = (await dc.stackTraceRequest({ threadId: 1 })).body.stackFrames;
       assert.ok(!back[0].name.startsWith("vmm:"), "back in the guest");
       assert.equal(back[0].instructionPointerReference, pcInside, "leaving the VMM frame runs nothing");
+    });
+  });
+});
+
+describe("text that VS Code shows", () => {
+  /** VS Code draws a colour swatch before what looks like a CSS colour, e.g. the "#233" of "exit #233". */
+  const COLOUR = /#[0-9a-fA-F]{3,8}\b/;
+
+  test("names exits without '#<digits>' (stop, exception widget, console, the VMM's narrative)", async () => {
+    await withClient(async (dc) => {
+      // The shadow-paging guest's sfence.vma is past its 200th exit: numbers of three digits.
+      await launch(dc, SHADOW, { technique: "trap-and-emulate" }, () =>
+        dc.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: "vm-exit-sfence" }] }));
+      const stop = await stopAfter(dc, () => dc.continueRequest({ threadId: 1 }));
+      const info = (await dc.exceptionInfoRequest({ threadId: 1 })).body;
+      const shown: [string, string][] = [
+        ["stop description", stop.body.description ?? ""],
+        ["exception widget title", info.exceptionId],
+        ["exception widget text", info.description ?? ""],
+        ["exits", await repl(dc, "exits 20")],
+        ["stats", await repl(dc, "stats")],
+      ];
+      assert.match(stop.body.description ?? "", /^VM exit \d{3}: /, "the test reaches an exit with a three-digit number");
+      let frames: DebugProtocol.StackFrame[] = [];
+      for (let i = 0; i < 50 && !frames[0]?.name.startsWith("vmm:"); i++) {
+        await stopAfter(dc, () => dc.stepInRequest({ threadId: 1, granularity: "instruction" }));
+        frames = (await dc.stackTraceRequest({ threadId: 1 })).body.stackFrames;
+      }
+      const vmm = frames[0];
+      assert.ok(vmm?.name.startsWith("vmm:"), "an instruction step went into the VMM");
+      shown.push(["narrative tab", vmm.source!.name!]);
+      shown.push(["narrative", (await dc.sourceRequest({ sourceReference: vmm.source!.sourceReference!, source: vmm.source })).body.content]);
+      const back = await stopAfter(dc, () => dc.stepInRequest({ threadId: 1, granularity: "instruction" }));
+      shown.push(["back in the guest", back.body.description ?? ""]);
+      for (const [where, text] of shown) {
+        assert.ok(text.length > 0, `${where}: some text`);
+        assert.doesNotMatch(text, COLOUR, `${where} has a number VS Code reads as a colour`);
+      }
+      assert.match(shown.find(([w]) => w === "narrative")![1], /^VM exit \d{3}: /);
     });
   });
 });
