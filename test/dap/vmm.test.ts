@@ -9,6 +9,8 @@ import { failing, launch, repl, stopAfter, withClient } from "../support/dap";
 const SAMPLE = (name: string, file: string) => path.join(ROOT, "sample-guests", name, file);
 const UART_MMIO = SAMPLE("uart-mmio", "uart_mmio.S");
 const SHADOW = SAMPLE("shadow-paging", "shadow_paging.S");
+/** A row of the `exits` command: its number, its reason and the guest pc. */
+const EXIT_ROW = /^\s*(\d+)\s+[a-z-]+\s+0x/;
 
 /** Launches stopped on entry, continues to the end, and returns the guest's UART output. */
 async function runToEnd(dc: DebugClient, program: string, technique: string): Promise<string> {
@@ -99,17 +101,26 @@ describe("VMM console commands", () => {
       await launch(dc, SHADOW, { technique: "trap-and-emulate" }, () =>
         dc.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: "vm-exit-sfence" }] }));
       await stopAfter(dc, () => dc.continueRequest({ threadId: 1 }));
-      const exits = (await repl(dc, "exits 5")).split("\n").filter((l) => l.startsWith("#"));
+      const exitsText = await repl(dc, "exits 5");
+      const exits = exitsText.split("\n").filter((l) => EXIT_ROW.test(l));
       assert.equal(exits.length, 5);
-      const seqs = exits.map((l) => Number(/^#(\d+)/.exec(l)![1]));
+      const seqs = exits.map((l) => Number(EXIT_ROW.exec(l)![1]));
       assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), "newest last");
-      assert.match(exits[4], /^#\d+\s+sfence\s+0x[0-9a-f]+.*sfence\.vma.*\(\d+ cycles\)$/);
+      assert.match(exits[4], /^\s*\d+\s+sfence\s+0x[0-9a-f]+.*sfence\.vma/);
+      const below = exitsText.slice(exitsText.lastIndexOf(exits[4]) + exits[4].length);
+      assert.match(below, /^\n\s+emulated sfence\.vma[\s\S]*\(\d+ cycles\)$/, "what the VMM did, below");
       const csr = await repl(dc, "exits csr-write 2");
-      assert.ok(csr.split("\n").filter((l) => l.startsWith("#")).every((l) => /csr-write/.test(l)));
+      assert.ok(csr.split("\n").filter((l) => EXIT_ROW.test(l)).every((l) => /csr-write/.test(l)));
       assert.match(await failing(repl(dc, "exits bogus")), /neither a count nor an exit reason/);
       const stats = await repl(dc, "stats");
       assert.match(stats, /^csr-write\s+\d+\s+\d+$/m);
       assert.match(stats, /^total\s+\d+\s+\d+$/m);
+      assert.match(stats, /^\s+trap-and-emulate\s+native\s+hardware-assisted$/m, "one column per technique");
+      assert.match(stats, /^slowdown\s+×\d+\.\d\d\s+×1\.00\s+×\d+\.\d\d$/m);
+      for (const [command, text] of [["exits 5", exitsText], ["stats", stats]]) {
+        const widest = Math.max(...text.split("\n").map((l) => l.length));
+        assert.ok(widest <= 80, `${command}: a line of ${widest} characters wraps in the Debug Console`);
+      }
       assert.match(stats, /exits per million instructions: \d+/);
       assert.match(stats, /slowdown ×\d+\.\d\d/);
       const shadow = await repl(dc, "shadow pc");
