@@ -50,6 +50,13 @@ describe("folding ranges", () => {
     assert.deepEqual(ranges(".endm\n.macro M\nnop"), []);
   });
 
+  it("leave the language's folding markers to #region alone: VS Code labels the minimap with every line they match", () => {
+    const config = JSON.parse(readFileSync(new URL("../../../syntaxes/language-configuration.json", import.meta.url), "utf8"));
+    const start = new RegExp(config.folding.markers.start);
+    assert.ok(start.test("# region Boot code") && start.test("#region"));
+    for (const line of [".macro SAVE_ALL frame", "  .rept 4", ".ifdef X", "#ifdef UART", "#if 1"]) assert.ok(!start.test(line), line);
+  });
+
   it("fold every .macro of a lesson", () => {
     const text = readFileSync(new URL("../../../sample-guests/shadow-paging/shadow_paging.S", import.meta.url), "utf8");
     const macros = lines(text).flatMap((l, i) => (/^\s*\.macro\b/.test(l) ? [i] : []));
