@@ -9,7 +9,8 @@
 import { DEFAULT_MARCH } from "./arch";
 import { assembleObject } from "./assembler";
 import { Diagnostics, type AsmDiagnostic } from "./diagnostics";
-import { link, type LinkedSection, type LinkedSymbol } from "./link";
+import { link, type LinkedSection, type LinkedSymbol, type SourceName } from "./link";
+import type { CppDefine } from "./preprocess";
 
 export interface AssembleOptions {
   /** Architecture string, as gcc's -march; default rv64imac_zicsr_zifencei. */
@@ -41,6 +42,10 @@ export interface AssembleResult {
   linkedSymbols: LinkedSymbol[];
   /** Symbols the default linker script defines (`__global_pointer$`, `__DATA_BEGIN__`, …). */
   scriptSymbols: ReadonlyMap<string, bigint>;
+  /** Every label and `.equ` of the source, `.L` ones included, with its value and definition: for the editor. */
+  names: SourceName[];
+  /** The `#define`s the preprocessor obeyed, even when assembly failed later: for the editor. */
+  defines: CppDefine[];
 }
 
 export function assemble(
@@ -48,7 +53,7 @@ export function assemble(
   readFile: (path: string) => string | undefined,
   opts: AssembleOptions = {},
 ): AssembleResult {
-  const empty: AssembleResult = { errors: [], symbols: [], lineTable: [], sections: [], linkedSymbols: [], scriptSymbols: new Map() };
+  const empty: AssembleResult = { errors: [], symbols: [], lineTable: [], sections: [], linkedSymbols: [], scriptSymbols: new Map(), names: [], defines: [] };
   const diags = new Diagnostics();
   const text = readFile(mainFile);
   if (text === undefined) {
@@ -56,9 +61,9 @@ export function assemble(
     return { ...empty, errors: diags.errors };
   }
   const obj = assembleObject(mainFile, text, readFile, opts.march ?? DEFAULT_MARCH, diags);
-  if (diags.errors.length > 0) return { ...empty, errors: sortErrors(diags.errors) };
+  if (diags.errors.length > 0) return { ...empty, errors: sortErrors(diags.errors), defines: obj.defines };
   const linked = link(obj);
-  if (linked.errors.length > 0) return { ...empty, errors: sortErrors(linked.errors) };
+  if (linked.errors.length > 0) return { ...empty, errors: sortErrors(linked.errors), defines: obj.defines };
   return {
     errors: [],
     program: {
@@ -70,6 +75,8 @@ export function assemble(
     sections: linked.sections,
     linkedSymbols: linked.symbols,
     scriptSymbols: linked.scriptSymbols,
+    names: linked.names,
+    defines: obj.defines,
   };
 }
 

@@ -100,11 +100,11 @@ export class Assembler {
   }
 
   assembleFile(file: string, text: string): ObjectFile {
-    const lines = /\.S$/.test(file) ? preprocess(file, text, this.readFile, this.diags) : splitSourceLines(text, file, true);
-    this.frames.push({ lines, i: 0, macroDepth: 0, includeDepth: 0, isMacro: false });
+    const pre = /\.S$/.test(file) ? preprocess(file, text, this.readFile, this.diags) : { lines: splitSourceLines(text, file, true), defines: [] };
+    this.frames.push({ lines: pre.lines, i: 0, macroDepth: 0, includeDepth: 0, isMacro: false });
     this.run();
     if (this.conds.length > 0) this.err(this.line ?? { file, line: 1, text: "" }, 0, "'.if' without '.endif'; expected .endif before the end of the file");
-    return this.finish();
+    return { ...this.finish(), defines: pre.defines };
   }
 
   // ---- statement loop ------------------------------------------------------------------------
@@ -189,20 +189,23 @@ export class Assembler {
     try {
       fn();
     } catch (e) {
-      if (e instanceof ExprError) this.err(this.line, e.col, e.message, e.end);
+      if (e instanceof ExprError) this.err(this.line, e.col, e.message, e.end, e.suggestion);
       else if (e instanceof LexError) this.err(this.line, e.col, e.message);
       else throw e;
     }
   }
 
-  private err(l: SourceLine, col: number, message: string, end?: number): void {
+  private err(l: SourceLine, col: number, message: string, end?: number, suggestion?: string): void {
     const inMacro = this.frames.length > 0 && this.frames[this.frames.length - 1]!.isMacro;
     const at = inMacro ? this.lineAt : l;
+    // In a macro expansion the error points at the invocation, where the suggested text is not.
     this.diags.error(
       { file: at.file, line: at.line, column: inMacro ? 1 : col + 1, endColumn: !inMacro && end !== undefined ? end + 1 : undefined },
       inMacro ? `in macro expansion (line ${l.line} of ${l.file}): ${message}` : message,
+      inMacro ? undefined : suggestion,
     );
   }
+
 
   private active(): boolean {
     return this.conds.length === 0 || this.conds[this.conds.length - 1]!.active;
@@ -920,7 +923,7 @@ export class Assembler {
 
   // ---- the object file ------------------------------------------------------------------------
 
-  private finish(): ObjectFile {
+  private finish(): Omit<ObjectFile, "defines"> {
     const sectionOf = new Map<number, number>();
     // GNU as pads code sections to their alignment at the end (write.c, subsegs_finish_section): with
     // zeros when relaxing (the alignment frag gets no NOPs then), with NOPs otherwise.

@@ -9,6 +9,8 @@ export interface SourceLoc {
 /** One problem found in the source. Every message says what was expected. */
 export interface AsmDiagnostic extends SourceLoc {
   message: string;
+  /** Text that fixes the error in place of the columns it points at (the editor offers it as a quick fix). */
+  suggestion?: string;
 }
 
 /** Enough for any real file; past it the assembler stops collecting so a garbage input stays cheap. */
@@ -18,7 +20,7 @@ export class Diagnostics {
   readonly errors: AsmDiagnostic[] = [];
   private truncated = false;
 
-  error(loc: SourceLoc, message: string): void {
+  error(loc: SourceLoc, message: string, suggestion?: string): void {
     if (this.errors.length >= MAX_ERRORS) {
       if (!this.truncated) {
         this.truncated = true;
@@ -26,7 +28,7 @@ export class Diagnostics {
       }
       return;
     }
-    this.errors.push({ file: loc.file, line: loc.line, column: loc.column, endColumn: loc.endColumn, message });
+    this.errors.push({ file: loc.file, line: loc.line, column: loc.column, endColumn: loc.endColumn, message, ...(suggestion !== undefined && { suggestion }) });
   }
 
   get full(): boolean {

@@ -5,6 +5,7 @@
  * (binutils opcodes/riscv-opc.c and gas/config/tc-riscv.c); compression follows `compressedForm`.
  */
 import { csrByAnyName, csrByName } from "../isa/csrs";
+import { suggestCsr } from "../isa/csr_suggestion";
 import { encB, encI, encJ, encR, encS, encU } from "../isa/fields";
 import { instructionByName, type Extension, type InstructionSpec } from "../isa/instructions";
 import { compressedForm, encodeCompressed, isCReg, type COperands } from "./compress";
@@ -155,8 +156,11 @@ function csrNumber(ctx: InsnContext, op: Op): number {
   }
   const e = wholeExpr(ctx, op);
   const v = ctx.constant(e);
-  if (v === undefined) fail(`expected a CSR name or number, found '${t.text}'`, t);
-  return inRange(v!, 0n, 4095n, "CSR number", op);
+  if (v === undefined) {
+    const meant = op.toks.length === 2 && t.kind === "name" ? suggestCsr(t.text) : undefined;
+    throw new ExprError(`expected a CSR name or number, found '${t.text}'${meant ? `; did you mean '${meant}'?` : ""}`, t.col, t.end, meant);
+  }
+  return inRange(v, 0n, 4095n, "CSR number", op);
 }
 
 const EXT_NAMES: Record<string, string> = { M: "m", A: "a", C: "c", Zicsr: "zicsr", Zifencei: "zifencei", Zihintpause: "zihintpause", H: "h" };

@@ -21,6 +21,8 @@ export class ExprError {
     readonly message: string,
     readonly col: number,
     readonly end?: number,
+    /** What to put in place of the text at [col, end) to fix it, when that is clear (a misspelt name). */
+    readonly suggestion?: string,
   ) {}
 }
 

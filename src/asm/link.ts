@@ -71,10 +71,20 @@ export interface LinkedSymbol {
   section?: string;
 }
 
+/** A name the source defines (a label, `.L` ones included, or an `.equ`), with its final value and where. */
+export interface SourceName {
+  name: string;
+  value: bigint;
+  /** An `.equ`/`.set` value rather than an address. */
+  absolute: boolean;
+  loc: SourceLoc;
+}
+
 export interface LinkResult {
   entry: bigint;
   sections: LinkedSection[];
   symbols: LinkedSymbol[];
+  names: SourceName[];
   lineTable: { address: bigint; file: string; line: number }[];
   errors: AsmDiagnostic[];
   /** The linker script's symbols (__global_pointer$, _end, …) with their values. */
@@ -653,11 +663,18 @@ export function link(obj: ObjectFile): LinkResult {
     const sec = symSec.get(s.name);
     symbols.push({ name: s.name, address, size, isFunction: s.type === "func", global: s.global, section: sec ? sec.out : undefined });
   }
+  const names: SourceName[] = [];
+  for (const s of obj.symbols) {
+    // Numeric local labels (`1:`) and the assembler's own have no name the source could hover.
+    if (s.name.includes("\u0001") || s.name.includes("\u0002")) continue;
+    const value = lookupAddr(s.name);
+    if (value !== undefined) names.push({ name: s.name, value, absolute: s.section < 0, loc: s.loc });
+  }
   const lineTable: { address: bigint; file: string; line: number }[] = [];
   for (const s of ins) for (const l of s.lines) if (l.offset < s.size || s.size === 0) lineTable.push({ address: s.addr + BigInt(l.offset), file: l.file, line: l.line });
   lineTable.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
   const entry = lookupAddr("_start") ?? outAddr.get(".text")!;
-  return { entry, sections, symbols, lineTable, errors, scriptSymbols: new Map(script) };
+  return { entry, sections, symbols, names, lineTable, errors, scriptSymbols: new Map(script) };
 }
 
 function maxAlign(list: InSection[]): number {

@@ -4,6 +4,7 @@
  * kinds, so that the linker can relax exactly as `ld` does.
  */
 import type { SourceLoc } from "./diagnostics";
+import type { CppDefine } from "./preprocess";
 import type { Expr } from "./expr";
 
 /**
@@ -87,4 +88,6 @@ export interface ObjectFile {
   undefined: Map<string, SourceLoc>;
   /** The C extension was on at the start (e_flags EF_RISCV_RVC): the linker may relax to compressed forms. */
   rvc: boolean;
+  /** The preprocessor's `#define`s (for the editor; they leave nothing in the object). */
+  defines: CppDefine[];
 }

@@ -7,7 +7,7 @@
  * Every output line keeps the file and line it came from. Includes and macro expansion are bounded so a
  * recursive include or a self-feeding macro gives an error, not a hang.
  */
-import type { Diagnostics } from "./diagnostics";
+import type { Diagnostics, SourceLoc } from "./diagnostics";
 import { resolveInclude, splitSourceLines, type SourceLine } from "./source";
 
 interface Macro {
@@ -23,14 +23,31 @@ const MAX_LINE_LENGTH = 1 << 20;
 
 type Cond = { active: boolean; taken: boolean; sawElse: boolean; loc: SourceLine };
 
+/** A `#define` the preprocessor obeyed (in a branch that was taken), for the editor's hovers. */
+export interface CppDefine {
+  name: string;
+  /** Present for a function-like macro. */
+  params?: string[];
+  body: string;
+  /** An object-like macro's body expanded with the macros of that moment, when it is a constant. */
+  value?: bigint;
+  loc: SourceLoc;
+}
+
+export interface Preprocessed {
+  lines: SourceLine[];
+  defines: CppDefine[];
+}
+
 export function preprocess(
   file: string,
   text: string,
   readFile: (path: string) => string | undefined,
   diags: Diagnostics,
   predefined: ReadonlyMap<string, string> = new Map(),
-): SourceLine[] {
+): Preprocessed {
   const macros = new Map<string, Macro>();
+  const defines: CppDefine[] = [];
   for (const [k, v] of predefined) macros.set(k, { body: v });
   const out: SourceLine[] = [];
   const conds: Cond[] = [];
@@ -160,8 +177,10 @@ export function preprocess(
     }
     const name = m[1]!;
     let body = rest.slice(m[0].length).trim();
+    const loc = { file: l.file, line: l.line, column: col + /^\s*/.exec(rest)![0].length + 1, endColumn: col + m[0].length + 1 };
     if (m[2] === undefined) {
       macros.set(name, { body });
+      defines.push({ name, body, value: constantValue(expand(body, l, col, false)), loc });
       return;
     }
     const params = m[3]!.split(",").map((p) => p.trim()).filter((p) => p !== "");
@@ -179,10 +198,15 @@ export function preprocess(
     }
     body = body.replace(/\s*##\s*/g, "##");
     macros.set(name, { params, variadic, body });
+    defines.push({ name, params: m[3]!.split(",").map((p) => p.trim()).filter((p) => p !== ""), body, loc });
   };
 
-  /** Replaces macros in `text` until nothing changes; `hide` holds the macros being expanded (no self-recursion). */
-  const expand = (text: string, l: SourceLine, col: number): string => {
+  /**
+   * Replaces macros in `text` until nothing changes; `hide` holds the macros being expanded (no
+   * self-recursion). `report` is false for an expansion cpp itself would not do (a hover's value).
+   */
+  const expand = (text: string, l: SourceLine, col: number, report = true): string => {
+    const fail = report ? err : () => {};
     let steps = 0;
     const go = (s: string, hide: ReadonlySet<string>): string => {
       let res = "";
@@ -217,7 +241,7 @@ export function preprocess(
           continue;
         }
         if (++steps > MAX_EXPANSIONS || res.length > MAX_LINE_LENGTH) {
-          if (steps === MAX_EXPANSIONS + 1) err(l, col, `macro expansion of '${id}' does not end (more than ${MAX_EXPANSIONS} steps)`);
+          if (steps === MAX_EXPANSIONS + 1) fail(l, col, `macro expansion of '${id}' does not end (more than ${MAX_EXPANSIONS} steps)`);
           return res + id + s.slice(i);
         }
         const inner = new Set(hide).add(id);
@@ -234,7 +258,7 @@ export function preprocess(
         }
         const args = splitArgs(s, j);
         if (!args) {
-          err(l, col, `macro '${id}': unterminated argument list; expected ')'`);
+          fail(l, col, `macro '${id}': unterminated argument list; expected ')'`);
           return res + id + s.slice(i);
         }
         i = args.end;
@@ -246,7 +270,7 @@ export function preprocess(
         }
         if (mac.variadic && values.length === mac.params.length - 1) values.push("");
         if (values.length !== mac.params.length) {
-          err(l, col, `macro '${id}' takes ${mac.params.length} argument(s), but ${values.length} were given`);
+          fail(l, col, `macro '${id}' takes ${mac.params.length} argument(s), but ${values.length} were given`);
           res += id;
           continue;
         }
@@ -273,7 +297,7 @@ export function preprocess(
 
   run(file, text, 0);
   for (const c of conds) err(c.loc, 0, "#if without #endif; expected #endif before the end of the file");
-  return out;
+  return { lines: out, defines };
 }
 
 /** Splits `name(a, (b, c), d)` starting at the '('; returns the raw arguments and the index after ')'. */
@@ -318,6 +342,13 @@ function substitute(mac: Macro, args: string[], expandArg: (v: string) => string
     const pasted = mac.body[offset + whole.length] === "#" || (offset >= 2 && mac.body.slice(offset - 2, offset) === "##");
     return (hash ?? "") + (pasted ? args[k]! : expandArg(args[k]!));
   }).replace(/##/g, "");
+}
+
+/** The value of an expanded macro body made of numbers and operators only (names left would count as 0). */
+function constantValue(expanded: string): bigint | undefined {
+  if (expanded === "" || /(?<![\w$'])[A-Za-z_$]/.test(expanded)) return undefined;
+  const v = evalCppExpr(expanded);
+  return typeof v === "bigint" ? v : undefined;
 }
 
 /** Evaluates a cpp `#if` expression after expansion: C operators on 64-bit integers; names left over are 0. */

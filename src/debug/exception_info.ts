@@ -3,7 +3,7 @@ import { disassemble } from "../asm/disasm";
 import { EXCEPTIONS, INTERRUPTS, INTERRUPT_BIT, causeName } from "../isa/causes";
 import { CSR } from "../isa/csrs";
 import { TRAP_LOOP_STEPS } from "../target/target";
-import { EXIT_REASONS, type VmExit } from "../target/vmm_vocabulary";
+import { EXIT_REASONS, exitName, type VmExit } from "../target/vmm_vocabulary";
 import { filterIdOf } from "./exception_filters";
 import { EXIT_FILTER_PREFIX } from "./exit_filters";
 import type { Program, TrapInfo } from "./program";
@@ -96,7 +96,7 @@ export function exitInfo(program: Program, exit: VmExit): DebugProtocol.Exceptio
   ];
   return {
     // The exception widget's title: what a first-timer can read (the filter id is in typeName).
-    exceptionId: `VM exit #${exit.seq}: ${reason?.label ?? exit.reason}`,
+    exceptionId: `${exitName(exit.seq)}: ${reason?.label ?? exit.reason}`,
     description: lines.join("\n"),
     breakMode: "always",
     details: { message: lines.join("\n"), typeName: EXIT_FILTER_PREFIX + exit.reason, fullTypeName: reason ? `VM exit ${exit.reason}: ${reason.description}` : `VM exit ${exit.reason}` },

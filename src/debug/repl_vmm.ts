@@ -6,9 +6,11 @@ import { describeEnd, type TechniqueComparison, type TechniqueRun } from "../tar
 import { evaluate, ExprError, type ExprEnv } from "./expressions";
 import type { SymbolTable } from "./symbols";
 import type { Target } from "../target/target";
+import { table, wrap } from "./console_text";
 
 /** The debug console's VMM commands: `exits [reason] [n]`, `stats`, `shadow <gva>`, `walk2 <gva>`. */
-export const VMM_HELP = `  exits [REASON] [N]   the last N VM exits (default 20), newest last: seq, reason, pc, instruction, what the VMM did, cycles
+export const VMM_HELP = `  exits [REASON] [N]   the last N VM exits (default 20), newest last: number, reason, pc, instruction,
+                         then what the VMM did and its modelled cycles
   stats                exits and modelled cycles by reason, exits per million instructions, slowdown against native,
                          and the same guest run afresh under the other techniques up to the same instruction count
   shadow GVA           the guest's walk, the p2m step and the shadow walk of one address, side by side (trap-and-emulate)
@@ -22,6 +24,9 @@ interface VmmContext {
   env: ExprEnv;
   symbols: SymbolTable;
 }
+
+const EXIT_HEAD = "exit";
+const REASON_WIDTH = Math.max(...EXIT_REASON_IDS.map((r) => r.length));
 
 const hex = (v: bigint | number) => `0x${BigInt.asUintN(64, BigInt(v)).toString(16)}`;
 
@@ -42,10 +47,15 @@ export function exitsCommand(words: string[], ctx: VmmContext): string {
   const total = vmm.exits({ reasons: reason ? [reason] : undefined, count: 0 }).total;
   const page = vmm.exits({ reasons: reason ? [reason] : undefined, start: Math.max(0, total - n), count: n });
   if (page.exits.length === 0) return reason ? `no '${reason}' exits yet` : "no VM exits yet";
-  const lines = page.exits.map((e) => {
+  // Two lines an exit, so that a row fits the console: where it happened, then what the VMM did.
+  const seqWidth = Math.max(EXIT_HEAD.length, ...page.exits.map((e) => String(e.seq).length));
+  const below = " ".repeat(seqWidth + 2);
+  const lines = [`${EXIT_HEAD.padStart(seqWidth)}  ${"reason".padEnd(REASON_WIDTH)}  guest pc and instruction, then what the VMM did`];
+  for (const e of page.exits) {
     const sym = ctx.symbols.describe(e.pc);
-    return `#${String(e.seq).padEnd(6)} ${e.reason.padEnd(17)} ${hex(e.pc)}${sym ? ` <${sym}>` : ""}  ${instructionText(e).padEnd(22)} ${e.action}  (${e.cycles} cycles)`;
-  });
+    const where = `${String(e.seq).padStart(seqWidth)}  ${e.reason.padEnd(REASON_WIDTH)}  ${hex(e.pc)}${sym ? ` <${sym}>` : ""}  ${instructionText(e)}`;
+    lines.push(...wrap(where, below + " ".repeat(REASON_WIDTH + 2)), ...wrap(`${below}${e.action}  (${e.cycles} cycles)`, below));
+  }
   if (total > page.exits.length) lines.unshift(`(the last ${page.exits.length} of ${total}${page.dropped ? `; ${page.dropped} dropped from the log` : ""})`);
   return lines.join("\n");
 }
@@ -54,10 +64,13 @@ export function statsCommand(ctx: VmmContext): string {
   const vmm = ctx.target.vmm;
   if (!vmm) return NO_VMM;
   const s = vmm.stats();
-  const lines = [`${"reason".padEnd(18)}${"count".padStart(10)}${"cycles".padStart(14)}`];
-  for (const r of s.byReason) lines.push(`${r.reason.padEnd(18)}${String(r.count).padStart(10)}${String(r.cycles).padStart(14)}`);
-  lines.push(`${"total".padEnd(18)}${String(s.exits).padStart(10)}${String(s.exitCycles).padStart(14)}`);
+  const lines = table([
+    ["reason", "count", "cycles"],
+    ...s.byReason.map((r) => [r.reason, String(r.count), String(r.cycles)]),
+    ["total", String(s.exits), String(s.exitCycles)],
+  ]);
   lines.push(
+    "",
     `guest instructions: ${s.guestInstructions}`,
     `exits per million instructions: ${s.exitsPerMillionInstructions.toFixed(1)}`,
     `modelled cycles: ${s.virtualizedCycles} virtualized against ${s.nativeCycles} native (1 per instruction): slowdown ×${s.slowdown.toFixed(2)}`,
@@ -65,35 +78,38 @@ export function statsCommand(ctx: VmmContext): string {
   );
   const c = vmm.compareTechniques();
   if (c) lines.push("", ...comparisonLines(c));
-  return lines.join("\n");
+  return lines.flatMap((l) => wrap(l, "  ")).join("\n");
 }
 
 const perMillion = (r: TechniqueRun) => (r.instructions > 0n ? (r.exits * 1e6) / Number(r.instructions) : 0);
 const slowdown = (r: TechniqueRun) => (r.instructions > 0n ? r.modelledCycles / Number(r.instructions) : 1);
 
-/** The same guest under each technique up to the same instruction count: one row each, then exits by reason. */
+/**
+ * The same guest under each technique up to the same instruction count. One column per technique
+ * (at most three run), one row per measure, then the exits by reason: a row per technique would be
+ * seven numbers wide, too wide for the console.
+ */
 function comparisonLines(c: TechniqueComparison): string[] {
-  const name = (r: TechniqueRun) => `${r.technique}${r.current ? " (this VM)" : ""}`;
   const lines = [c.capped
     ? `compared over the first ${c.instructions} instructions only (capped; this VM has run further, so compare the rates, not the totals):`
     : `compared over the same ${c.instructions} instructions, the same guest run afresh under each technique:`];
-  const rows = [["technique", "instructions", "exits", "exits/M instr", "exit cycles", "modelled cycles", "slowdown"],
-    ...c.runs.map((r) => [name(r), String(r.instructions), String(r.exits), perMillion(r).toFixed(1), String(r.exitCycles), String(r.modelledCycles), `×${slowdown(r).toFixed(2)}`])];
-  lines.push(...table(rows));
+  const row = (label: string, cell: (r: TechniqueRun) => string) => [label, ...c.runs.map(cell)];
+  const reasons = [...new Set(c.runs.flatMap((r) => r.byReason.map((b) => b.reason)))];
+  lines.push(...table([
+    row("", (r) => r.technique),
+    row("", (r) => (r.current ? "(this VM)" : "")),
+    row("instructions", (r) => String(r.instructions)),
+    row("exits", (r) => String(r.exits)),
+    row("exits/M instr", (r) => perMillion(r).toFixed(1)),
+    row("exit cycles", (r) => String(r.exitCycles)),
+    row("modelled cycles", (r) => String(r.modelledCycles)),
+    row("slowdown", (r) => `×${slowdown(r).toFixed(2)}`),
+    ...(reasons.length > 0 ? [[], row("exits by reason", () => ""), ...reasons.map((reason) =>
+      row(reason, (r) => String(r.byReason.find((b) => b.reason === reason)?.count ?? 0)))] : []),
+  ]));
   for (const r of c.runs) if (r.end.kind !== "goal") lines.push(`${r.technique} ended (${describeEnd(r.end)}) before reaching ${c.instructions} instructions`);
   for (const u of c.unavailable) lines.push(`${u.technique}: not run: ${u.why}`);
-  const reasons = [...new Set(c.runs.flatMap((r) => r.byReason.map((b) => b.reason)))];
-  if (reasons.length > 0) {
-    const cell = (r: TechniqueRun, reason: string) => String(r.byReason.find((b) => b.reason === reason)?.count ?? 0);
-    lines.push("", ...table([["exits by reason", ...c.runs.map((r) => r.technique)], ...reasons.map((reason) => [reason, ...c.runs.map((r) => cell(r, reason))])]));
-  }
   return lines;
-}
-
-/** Columns: the first left-aligned, the others right-aligned. */
-function table(rows: string[][]): string[] {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join("  ").trimEnd());
 }
 
 const WALK2_ACCESS = /^(.*?)(?:\s+([rwx]))?$/;

@@ -1,12 +1,15 @@
 /**
- * Turns the assembler's errors into editor problems: 0-based ranges per file, for the Problems panel.
- * Pure (no `vscode` import) so it is unit-tested; extension.ts wraps the result in vscode.Diagnostic.
+ * Assembles an open guest for the editor: the assembler's errors as problems with 0-based ranges per
+ * file (for the Problems panel, with a fix where the assembler has one), and the names it defined
+ * (for hovers). Pure (no `vscode` import) so it is unit-tested; language.ts wraps the results.
  *
  * The assembler gives 1-based columns with an exclusive 1-based end. An error without an end column
  * is widened to the word it points at, so the squiggle is visible.
  */
 import { assemble, type AssembleOptions } from "../asm/assemble";
 import type { AsmDiagnostic } from "../asm/diagnostics";
+import type { SourceName } from "../asm/link";
+import type { CppDefine } from "../asm/preprocess";
 
 export interface ProblemRange {
   line: number;
@@ -19,15 +22,24 @@ export interface AsmProblem {
   file: string;
   range: ProblemRange;
   message: string;
+  /** Text that fixes the problem in place of the range (a quick fix). */
+  replacement?: string;
+}
+
+export interface EditorAssembly {
+  problems: AsmProblem[];
+  /** Labels and `.equ`s with their values: none when the file does not assemble. */
+  names: SourceName[];
+  defines: CppDefine[];
 }
 
 /** Assembles `text` (the open document, maybe unsaved) as `fileName`; included files come from `readFile`. */
-export function assembleForProblems(
+export function assembleForEditor(
   fileName: string,
   text: string,
   readFile: (path: string) => string | undefined,
   opts: AssembleOptions = {},
-): AsmProblem[] {
+): EditorAssembly {
   const read = (p: string) => (p === fileName ? text : readFile(p));
   const result = assemble(fileName, read, opts);
   const lines = new Map<string, string[]>();
@@ -35,7 +47,13 @@ export function assembleForProblems(
     if (!lines.has(file)) lines.set(file, (read(file) ?? "").split(/\r?\n/));
     return lines.get(file)![line - 1] ?? "";
   };
-  return result.errors.map((e) => ({ file: e.file, range: problemRange(e, lineOf(e.file, e.line)), message: e.message }));
+  const problems = result.errors.map((e): AsmProblem => ({
+    file: e.file,
+    range: problemRange(e, lineOf(e.file, e.line)),
+    message: e.message,
+    ...(e.suggestion !== undefined && { replacement: e.suggestion }),
+  }));
+  return { problems, names: result.names, defines: result.defines };
 }
 
 /** The 0-based range of an error on its line (whose text is `lineText`). */

@@ -101,6 +101,14 @@ export interface VmExit {
 }
 
 /** The text of an exit: built only when someone reads it (debugger, CLI, panels). */
+/**
+ * How every view names an exit: "VM exit 233", never "#233", which VS Code reads as a colour and
+ * decorates with a swatch in the generated narrative.
+ */
+export function exitName(seq: number): string {
+  return `VM exit ${seq}`;
+}
+
 export interface ExitNarrative {
   action: string;
   steps: NarrativeStep[];

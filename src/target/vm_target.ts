@@ -1,7 +1,7 @@
 import type { StopReason } from "../machine/board";
 import { csrByName } from "../isa/csrs";
 import { PRIV_NAMES } from "../isa/privilege";
-import { EXIT_REASONS, type ExitPage, type ExitQuery, type VmExit } from "../hypervisor/exits";
+import { EXIT_REASONS, exitName, type ExitPage, type ExitQuery, type VmExit } from "../hypervisor/exits";
 import { Acc } from "../hypervisor/mm/guest_walk";
 import { sv39Walk } from "../hypervisor/mm/page_tables";
 import { contextKey } from "../hypervisor/mm/shadow_paging";
@@ -323,7 +323,7 @@ export class VmTarget implements Target, VmmView {
     if (!e) return undefined;
     const hex = (x: bigint) => `0x${BigInt.asUintN(64, x).toString(16)}`;
     const lines = [
-      `VM exit #${e.seq}: ${e.reason}  (vCPU ${e.vcpu}, guest pc ${hex(e.pc)}, virtual ${PRIV_NAMES[e.priv]}-mode, ${e.cycles} modelled cycles)`,
+      `${exitName(e.seq)}: ${e.reason}  (vCPU ${e.vcpu}, guest pc ${hex(e.pc)}, virtual ${PRIV_NAMES[e.priv]}-mode, ${e.cycles} modelled cycles)`,
       e.instruction ? `instruction: ${e.instruction.mnemonic} (0x${e.instruction.bits.toString(16).padStart(e.instruction.length * 2, "0")})` : "instruction: —",
       "",
       ...e.steps.map((s, i) => {

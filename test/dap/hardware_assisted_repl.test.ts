@@ -41,10 +41,13 @@ describe("console commands under hardware-assisted", () => {
       const same = /compared over the same (\d+) instructions/.exec(stats);
       assert.ok(same, stats);
       const n = same[1];
-      assert.match(stats, new RegExp(`^hardware-assisted \\(this VM\\)\\s+${n}\\s+\\d+`, "m"));
-      assert.match(stats, new RegExp(`^trap-and-emulate\\s+${n}\\s+\\d+\\s+[\\d.]+\\s+\\d+\\s+\\d+\\s+×\\d+\\.\\d\\d$`, "m"));
-      assert.match(stats, new RegExp(`^native\\s+${n}\\s+0\\s+0\\.0\\s+0\\s+${n}\\s+×1\\.00$`, "m"));
-      assert.match(stats, /^exits by reason\s+hardware-assisted\s+native\s+trap-and-emulate$/m);
+      assert.match(stats, /^\s+hardware-assisted\s+native\s+trap-and-emulate\n\s+\(this VM\)$/m, "a column per technique, this VM's first");
+      assert.match(stats, new RegExp(`^instructions\\s+${n}\\s+${n}\\s+${n}$`, "m"));
+      assert.match(stats, /^exits\s+\d+\s+0\s+\d+$/m, "native has no exits");
+      assert.match(stats, /^exits\/M instr\s+[\d.]+\s+0\.0\s+[\d.]+$/m);
+      assert.match(stats, new RegExp(`^modelled cycles\\s+\\d+\\s+${n}\\s+\\d+$`, "m"), "native: one cycle per instruction");
+      assert.match(stats, /^slowdown\s+×\d+\.\d\d\s+×1\.00\s+×\d+\.\d\d$/m);
+      assert.match(stats, /^exits by reason\n\S+\s+\d+\s+0\s+\d+$/m, "then the exits by reason, in the same columns");
     });
   });
 });
@@ -56,7 +59,8 @@ describe("walk2 and stats elsewhere", () => {
       await stopAfter(dc, () => dc.stepInRequest({ threadId: 1, granularity: "instruction" }));
       assert.match(await repl(dc, "walk2 pc"), /this VM runs trap-and-emulate.*`shadow <gva>`.*`walk <va>`/);
       const stats = await repl(dc, "stats");
-      assert.match(stats, /^hardware-assisted\s+1\s+/m);
+      assert.match(stats, /^\s+trap-and-emulate\s+hardware-assisted$/m);
+      assert.match(stats, /^instructions\s+1\s+1$/m);
       assert.match(stats, /^native: not run: boot "supervisor" \(the guest boots in S-mode\) needs firmware/m);
     });
   });

@@ -9,6 +9,8 @@ import { failing, launch, repl, stopAfter, withClient } from "../support/dap";
 const SAMPLE = (name: string, file: string) => path.join(ROOT, "sample-guests", name, file);
 const UART_MMIO = SAMPLE("uart-mmio", "uart_mmio.S");
 const SHADOW = SAMPLE("shadow-paging", "shadow_paging.S");
+/** A row of the `exits` command: its number, its reason and the guest pc. */
+const EXIT_ROW = /^\s*(\d+)\s+[a-z-]+\s+0x/;
 
 /** Launches stopped on entry, continues to the end, and returns the guest's UART output. */
 async function runToEnd(dc: DebugClient, program: string, technique: string): Promise<string> {
@@ -63,9 +65,9 @@ describe("exception breakpoints on VM exits", () => {
         dc.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: "vm-exit-csr-write", condition: 'csr == "satp"' }] }));
       const stop = await stopAfter(dc, () => dc.continueRequest({ threadId: 1 }));
       assert.equal(stop.body.reason, "exception");
-      assert.match(stop.body.description ?? "", /^VM exit #\d+: CSR write at 0x[0-9a-f]+.*satp/);
+      assert.match(stop.body.description ?? "", /^VM exit \d+: CSR write at 0x[0-9a-f]+.*satp/);
       const info = (await dc.exceptionInfoRequest({ threadId: 1 })).body;
-      assert.match(info.exceptionId, /^VM exit #\d+: CSR write$/, "the widget's title, readable");
+      assert.match(info.exceptionId, /^VM exit \d+: CSR write$/, "the widget's title, readable");
       assert.equal(info.details?.typeName, "vm-exit-csr-write");
       assert.match(info.description!, /^csr-write: A CSR instruction that writes a virtual CSR/, "what the exit is, for a first-timer");
       assert.match(info.description!, /csr = satp/);
@@ -86,7 +88,7 @@ describe("exception breakpoints on VM exits", () => {
       assert.equal(bps[1].verified, false, "a condition that does not parse is not verified");
       await stopAfter(dc, () => dc.continueRequest({ threadId: 1 }));
       const info = (await dc.exceptionInfoRequest({ threadId: 1 })).body;
-      assert.match(info.exceptionId, /^VM exit #\d+: MMIO write$/);
+      assert.match(info.exceptionId, /^VM exit \d+: MMIO write$/);
       assert.match(info.description!, /device = uart/);
       assert.match(info.description!, /register = SCR/);
     });
@@ -99,17 +101,26 @@ describe("VMM console commands", () => {
       await launch(dc, SHADOW, { technique: "trap-and-emulate" }, () =>
         dc.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: "vm-exit-sfence" }] }));
       await stopAfter(dc, () => dc.continueRequest({ threadId: 1 }));
-      const exits = (await repl(dc, "exits 5")).split("\n").filter((l) => l.startsWith("#"));
+      const exitsText = await repl(dc, "exits 5");
+      const exits = exitsText.split("\n").filter((l) => EXIT_ROW.test(l));
       assert.equal(exits.length, 5);
-      const seqs = exits.map((l) => Number(/^#(\d+)/.exec(l)![1]));
+      const seqs = exits.map((l) => Number(EXIT_ROW.exec(l)![1]));
       assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), "newest last");
-      assert.match(exits[4], /^#\d+\s+sfence\s+0x[0-9a-f]+.*sfence\.vma.*\(\d+ cycles\)$/);
+      assert.match(exits[4], /^\s*\d+\s+sfence\s+0x[0-9a-f]+.*sfence\.vma/);
+      const below = exitsText.slice(exitsText.lastIndexOf(exits[4]) + exits[4].length);
+      assert.match(below, /^\n\s+emulated sfence\.vma[\s\S]*\(\d+ cycles\)$/, "what the VMM did, below");
       const csr = await repl(dc, "exits csr-write 2");
-      assert.ok(csr.split("\n").filter((l) => l.startsWith("#")).every((l) => /csr-write/.test(l)));
+      assert.ok(csr.split("\n").filter((l) => EXIT_ROW.test(l)).every((l) => /csr-write/.test(l)));
       assert.match(await failing(repl(dc, "exits bogus")), /neither a count nor an exit reason/);
       const stats = await repl(dc, "stats");
       assert.match(stats, /^csr-write\s+\d+\s+\d+$/m);
       assert.match(stats, /^total\s+\d+\s+\d+$/m);
+      assert.match(stats, /^\s+trap-and-emulate\s+native\s+hardware-assisted$/m, "one column per technique");
+      assert.match(stats, /^slowdown\s+×\d+\.\d\d\s+×1\.00\s+×\d+\.\d\d$/m);
+      for (const [command, text] of [["exits 5", exitsText], ["stats", stats]]) {
+        const widest = Math.max(...text.split("\n").map((l) => l.length));
+        assert.ok(widest <= 80, `${command}: a line of ${widest} characters wraps in the Debug Console`);
+      }
       assert.match(stats, /exits per million instructions: \d+/);
       assert.match(stats, /slowdown ×\d+\.\d\d/);
       const shadow = await repl(dc, "shadow pc");
@@ -190,7 +201,7 @@ describe("stepping into an exit", () => {
       assert.ok(vmm.source?.sourceReference, "a generated document");
       assert.ok(!guest.name.startsWith("vmm:"), "the guest frame is below");
       const doc = (await dc.sourceRequest({ sourceReference: vmm.source!.sourceReference!, source: vmm.source })).body.content;
-      assert.match(doc, /^VM exit #\d+: \S+/);
+      assert.match(doc, /^VM exit \d+: \S+/);
       assert.match(doc, /^1\. decode/m);
       assert.match(doc, /^VMM: /m);
       const pcInside = guest.instructionPointerReference;
@@ -198,6 +209,45 @@ describe("stepping into an exit", () => {
       const back = (await dc.stackTraceRequest({ threadId: 1 })).body.stackFrames;
       assert.ok(!back[0].name.startsWith("vmm:"), "back in the guest");
       assert.equal(back[0].instructionPointerReference, pcInside, "leaving the VMM frame runs nothing");
+    });
+  });
+});
+
+describe("text that VS Code shows", () => {
+  /** VS Code draws a colour swatch before what looks like a CSS colour, e.g. the "#233" of "exit #233". */
+  const COLOUR = /#[0-9a-fA-F]{3,8}\b/;
+
+  test("names exits without '#<digits>' (stop, exception widget, console, the VMM's narrative)", async () => {
+    await withClient(async (dc) => {
+      // The shadow-paging guest's sfence.vma is past its 200th exit: numbers of three digits.
+      await launch(dc, SHADOW, { technique: "trap-and-emulate" }, () =>
+        dc.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: "vm-exit-sfence" }] }));
+      const stop = await stopAfter(dc, () => dc.continueRequest({ threadId: 1 }));
+      const info = (await dc.exceptionInfoRequest({ threadId: 1 })).body;
+      const shown: [string, string][] = [
+        ["stop description", stop.body.description ?? ""],
+        ["exception widget title", info.exceptionId],
+        ["exception widget text", info.description ?? ""],
+        ["exits", await repl(dc, "exits 20")],
+        ["stats", await repl(dc, "stats")],
+      ];
+      assert.match(stop.body.description ?? "", /^VM exit \d{3}: /, "the test reaches an exit with a three-digit number");
+      let frames: DebugProtocol.StackFrame[] = [];
+      for (let i = 0; i < 50 && !frames[0]?.name.startsWith("vmm:"); i++) {
+        await stopAfter(dc, () => dc.stepInRequest({ threadId: 1, granularity: "instruction" }));
+        frames = (await dc.stackTraceRequest({ threadId: 1 })).body.stackFrames;
+      }
+      const vmm = frames[0];
+      assert.ok(vmm?.name.startsWith("vmm:"), "an instruction step went into the VMM");
+      shown.push(["narrative tab", vmm.source!.name!]);
+      shown.push(["narrative", (await dc.sourceRequest({ sourceReference: vmm.source!.sourceReference!, source: vmm.source })).body.content]);
+      const back = await stopAfter(dc, () => dc.stepInRequest({ threadId: 1, granularity: "instruction" }));
+      shown.push(["back in the guest", back.body.description ?? ""]);
+      for (const [where, text] of shown) {
+        assert.ok(text.length > 0, `${where}: some text`);
+        assert.doesNotMatch(text, COLOUR, `${where} has a number VS Code reads as a colour`);
+      }
+      assert.match(shown.find(([w]) => w === "narrative")![1], /^VM exit \d{3}: /);
     });
   });
 });

@@ -4,13 +4,13 @@ import { CSRS } from "../../../src/isa/csrs";
 import { mnemonicDoc, PSEUDO_INSTRUCTIONS } from "../../../src/isa/docs";
 import { COMPRESSED, INSTRUCTIONS } from "../../../src/isa/instructions";
 import { completionsAt, csrMarkdown, mnemonicMarkdown, registerMarkdown } from "../../../src/extension/completion";
-import { assembleForProblems, problemRange } from "../../../src/extension/diagnostics";
+import { assembleForEditor, problemRange } from "../../../src/extension/diagnostics";
 import { hoverAt } from "../../../src/extension/hover";
 
 describe("assembly problems", () => {
   it("lists every error with its exact 0-based range", () => {
     const text = "_start:\n  addi a0, a0\n  lw a1, 0(a9)\n  frob x1\n  .word 1,\n";
-    const problems = assembleForProblems("/w/t.S", text, () => undefined);
+    const { problems } = assembleForEditor("/w/t.S", text, () => undefined);
     assert.deepEqual(problems.map((p) => [p.file, p.range.line, p.range.start, p.range.end]), [
       ["/w/t.S", 1, 2, 6], // addi
       ["/w/t.S", 2, 11, 13], // a9
@@ -22,11 +22,19 @@ describe("assembly problems", () => {
 
   it("uses the document's unsaved text and reads includes through readFile, reporting errors where they are", () => {
     const files: Record<string, string> = { "/w/inc/bad.s": "  nop\n  addi t0\n" };
-    const problems = assembleForProblems("/w/main.S", '  .include "inc/bad.s"\n  nop\n', (p) => files[p]);
+    const { problems } = assembleForEditor("/w/main.S", '  .include "inc/bad.s"\n  nop\n', (p) => files[p]);
     assert.equal(problems.length, 1);
     assert.equal(problems[0]!.file, "/w/inc/bad.s");
     assert.deepEqual(problems[0]!.range, { line: 1, start: 2, end: 6 });
-    assert.deepEqual(assembleForProblems("/w/ok.S", "_start: nop\n", () => undefined), []);
+    assert.deepEqual(assembleForEditor("/w/ok.S", "_start: nop\n", () => undefined).problems, []);
+  });
+
+  it("carries the assembler's fix for a misspelt CSR, on exactly the misspelt word", () => {
+    const { problems } = assembleForEditor("/w/t.S", "_start:\n  csrr t0, mtvek\n  csrw mstatus, t0\n", () => undefined);
+    assert.equal(problems.length, 1);
+    assert.deepEqual(problems[0]!.range, { line: 1, start: 11, end: 16 });
+    assert.equal(problems[0]!.replacement, "mtvec");
+    assert.match(problems[0]!.message, /found 'mtvek'; did you mean 'mtvec'\?$/);
   });
 
   it("widens an error without an end column to its word, and never leaves the line", () => {
@@ -87,5 +95,20 @@ describe("hover", () => {
     assert.match(csrMarkdown("cycle")!, /read-only/);
     assert.match(registerMarkdown("fp")!, /^`x8` \/ `s0`/);
     assert.equal(hoverAt("  add a0, a1, a2", 30), undefined);
+  });
+  it("asks for the guest's own names where no instruction, CSR or register has the word", () => {
+    const asked: string[] = [];
+    const describe = (word: string) => (asked.push(word), word === "puts" || word === "UART" ? `about ${word}` : undefined);
+    const hover = (line: string, word: string) => hoverAt(line, line.indexOf(word) + 1, describe)?.markdown;
+    assert.equal(hover("  call puts", "puts"), "about puts");
+    assert.equal(hover("puts:", "puts"), "about puts", "the label's definition");
+    assert.equal(hover("  li t0, UART", "UART"), "about UART");
+    assert.equal(hover("#define UART 0x10000000", "UART"), "about UART", "a #define line");
+    assert.equal(hover("#ifdef UART", "UART"), "about UART");
+    assert.equal(hover("#define UART 0x10000000", "define"), undefined, "the directive itself");
+    assert.equal(hover("  call puts  # puts", "# puts".slice(2)), "about puts", "the first 'puts' is code");
+    assert.equal(hoverAt("  nop  # puts", 10, describe), undefined, "a comment");
+    assert.match(hover("  csrr t0, mstatus", "mstatus")!, /Machine status/, "a CSR stays a CSR");
+    assert.ok(!asked.includes("mstatus") && !asked.includes("csrr"));
   });
 });
