@@ -2,7 +2,7 @@ import type { GuestProgram as GuestImage } from "../asm/guest_image";
 import { createTarget } from "../target/create_target";
 import { describeEnd, measureRun, runSlice, type RunEnd, type TechniqueRun } from "../target/technique_comparison";
 import { AVAILABLE_TECHNIQUES } from "../target/techniques";
-import { EXIT_NOT_EQUIVALENT } from "./help";
+import { EXIT_NOT_EQUIVALENT } from "./exit_status";
 
 /**
  * `hyperstep compare <guest>`: the same guest under every technique that can run today

@@ -28,9 +28,9 @@ async function compare(guest: string, settings: { maxInstructions?: number; inpu
 
 describe("hyperstep compare", () => {
   it("parses its options and rejects bad ones", () => {
-    assert.deepEqual(parseArgs(["compare", "g.S"]), { kind: "compare", program: "g.S", memoryBytes: 128 << 20, maxInstructions: DEFAULT_COMPARE_LIMIT, json: false, input: undefined });
+    assert.deepEqual(parseArgs(["compare", "g.S"]), { kind: "compare", program: "g.S", memoryBytes: 128 << 20, maxInstructions: DEFAULT_COMPARE_LIMIT, json: false, boot: "machine", input: undefined });
     assert.deepEqual(parseArgs(["compare", "--json", "g.S", "--memory=16M", "--max-instructions", "500", "--input", "in.txt"]),
-      { kind: "compare", program: "g.S", memoryBytes: 16 << 20, maxInstructions: 500, json: true, input: "in.txt" });
+      { kind: "compare", program: "g.S", memoryBytes: 16 << 20, maxInstructions: 500, json: true, boot: "machine", input: "in.txt" });
     assert.deepEqual(parseArgs(["compare", "-h"]), { kind: "help", topic: "compare" });
     assert.deepEqual(parseArgs(["help", "compare"]), { kind: "help", topic: "compare" });
     const usage = (args: string[], message: RegExp) => assert.throws(() => parseArgs(args), (e: unknown) => e instanceof UsageError && e.command === "compare" && message.test(e.message));
@@ -139,7 +139,7 @@ describe("hyperstep compare", () => {
     assert.equal(usage.status, 2);
     assert.match(usage.stderr, /unknown option '--frob' for 'compare'\nTry 'hyperstep help compare'\.\n/);
     assert.match(run(["help", "compare"]).stdout, /^Usage: hyperstep compare <program\.elf\|program\.S>/);
-    assert.match(run(["--help"]).stdout, /compare <program> +run a guest under every technique/);
+    assert.match(run(["--help"]).stdout, /compare <program\.elf\|program\.S> +run a guest under every technique/);
   });
 });
 
