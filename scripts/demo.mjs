@@ -4,6 +4,6 @@ import * as path from "node:path";
 
 const root = path.resolve(import.meta.dirname, "..");
 const guest = "sample-guests/hello/hello.S";
-console.log(`$ hyperstep run ${guest} --trace-traps\n`);
+console.log(`$ npx hyperstep run ${guest} --trace-traps\n`);
 const r = spawnSync(process.execPath, ["dist/hyperstep.js", "run", guest, "--trace-traps"], { cwd: root, stdio: "inherit" });
 process.exit(r.status ?? 1);

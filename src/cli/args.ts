@@ -1,10 +1,10 @@
-import { EXIT_USAGE } from "./help";
 import { checkCpuTechnique, CPU_RV64, CpuError, parseCpu, type CpuModel } from "../target/cpu";
-import { GUEST_BOOTS, parseMemorySize, type GuestBoot } from "../target/target_options";
+import { parseMemorySize, type GuestBoot } from "../target/target_options";
+import { VMM_TECHNIQUES, type Technique } from "../target/techniques";
+import { COMMANDS, COMMAND_SPECS, DEFAULT_COMPARE_LIMIT, type CommandName, type CommandSpec } from "./commands";
+import { EXIT_USAGE } from "./exit_status";
 
-/** The commands that have options and a help page. */
-export const COMMANDS = ["run", "asm", "compare"] as const;
-export type CommandName = (typeof COMMANDS)[number];
+export { COMMANDS, DEFAULT_COMPARE_LIMIT, type CommandName };
 
 /** A command-line mistake; main prints it with a pointer to the help and exits with status 2. */
 export class UsageError extends Error {
@@ -22,7 +22,7 @@ export interface RunCommand {
   maxInstructions?: number;
   timeoutSeconds?: number;
   traceTraps: boolean;
-  technique: RunTechnique;
+  technique: Technique;
   /** Where the guest starts under a VMM technique (vm.ts): M-mode, or S-mode behind the VMM's SBI. */
   boot: GuestBoot;
   /** Print every VM exit and the exit summary (VMM techniques only). */
@@ -30,10 +30,6 @@ export interface RunCommand {
   /** The hart of the bare board, in QEMU's `-cpu` syntax (cpu.ts). */
   cpu: CpuModel;
 }
-
-/** The techniques `hyperstep run` can use today. */
-export const RUN_TECHNIQUES = ["native", "trap-and-emulate", "hardware-assisted"] as const;
-export type RunTechnique = (typeof RUN_TECHNIQUES)[number];
 
 /** `hyperstep asm <source> -o <elf>`: assemble to a real ELF executable. */
 export interface AsmCommand {
@@ -50,14 +46,14 @@ export interface CompareCommand {
   memoryBytes: number;
   maxInstructions: number;
   json: boolean;
+  /** Where the guest starts, under every technique. */
+  boot: GuestBoot;
   /** A file whose bytes every run receives on its UART. */
   input?: string;
 }
 
-/** A guest that never halts must still end: every technique stops after this many instructions. */
-export const DEFAULT_COMPARE_LIMIT = 10_000_000;
-
-export type Command = RunCommand | AsmCommand | CompareCommand | { kind: "help"; topic?: CommandName } | { kind: "version" };
+export type HelpCommand = { kind: "help"; topic?: CommandName };
+export type Command = RunCommand | AsmCommand | CompareCommand | HelpCommand | { kind: "version" };
 
 export const DEFAULT_MEMORY = "128M";
 
@@ -68,188 +64,155 @@ export function parseArgs(argv: readonly string[]): Command {
   if (first === "--version") return { kind: "version" };
   if (first === "help") {
     if (rest.length === 0) return { kind: "help" };
-    if ((COMMANDS as readonly string[]).includes(rest[0]) && rest.length === 1) return { kind: "help", topic: rest[0] as CommandName };
+    if (isCommand(rest[0]) && rest.length === 1) return { kind: "help", topic: rest[0] };
     throw new UsageError(`no help for '${rest.join(" ")}'; the commands are: ${COMMANDS.join(", ")}`);
   }
-  if (first === "run") return parseRun(rest);
-  if (first === "asm") return parseAsm(rest);
-  if (first === "compare") return parseCompare(rest);
+  if (isCommand(first)) {
+    const given = parseOptions(COMMAND_SPECS[first], rest);
+    if (given === "help") return { kind: "help", topic: first };
+    return BUILDERS[first](given);
+  }
   if (first.startsWith("-")) throw new UsageError(`unknown option '${first}'`);
   throw new UsageError(`unknown command '${first}'; the commands are: ${COMMANDS.join(", ")}`);
 }
 
-interface Option {
-  arg: string;
-  flag: string;
-  /** Written as `--flag=value`. */
-  inline: boolean;
-  /** The flag's value: after its `=`, or the next argument (which it then consumes). */
-  value(): string;
+function isCommand(word: string): word is CommandName {
+  return (COMMANDS as readonly string[]).includes(word);
 }
 
-/** Walks a command's arguments: `--flag=value`, `--flag value`, `-f value` and plain words. */
-function* options(args: readonly string[], command: CommandName): Generator<Option> {
+/** A command's arguments as given: its one operand, and each option by its long name. */
+class Given {
+  constructor(readonly spec: CommandSpec, readonly operand: string | undefined, private readonly values: ReadonlyMap<string, string | true>) {}
+
+  /** An option's value, undefined when absent. */
+  value(name: string): string | undefined {
+    const v = this.values.get(this.known(name));
+    return v === true ? undefined : v;
+  }
+
+  /** Whether a switch was given. */
+  has(name: string): boolean {
+    return this.values.has(this.known(name));
+  }
+
+  usage(message: string): UsageError {
+    return new UsageError(message, this.spec.name);
+  }
+
+  /** The builders read only options of the table, so none can be parsed yet missing from the help. */
+  private known(name: string): string {
+    if (!this.spec.options.some((o) => o.names.at(-1) === name)) throw new Error(`'${this.spec.name}' has no option ${name} in commands.ts`);
+    return name;
+  }
+}
+
+/**
+ * Walks a command's arguments (`--flag=value`, `--flag value`, `-f value` and plain words) against
+ * its options in the table. "help" when -h/--help is among them.
+ */
+function parseOptions(spec: CommandSpec, args: readonly string[]): Given | "help" {
+  const values = new Map<string, string | true>();
+  let operand: string | undefined;
+  const noun = spec.name === "asm" ? "source" : "program";
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
     const flag = eq >= 0 ? arg.slice(0, eq) : arg;
-    yield {
-      arg,
-      flag,
-      inline: eq >= 0,
-      value: () => {
-        if (eq >= 0) return arg.slice(eq + 1);
-        const v = args[++i];
-        if (v === undefined) throw new UsageError(`${flag} needs a value`, command);
-        return v;
-      },
+    const option = spec.options.find((o) => o.names.includes(flag));
+    if (option === undefined) {
+      if (arg.startsWith("-") && arg !== "-") throw new UsageError(`unknown option '${flag}' for '${spec.name}'`, spec.name);
+      if (operand !== undefined) throw new UsageError(`'${spec.name}' takes one ${noun}, but got '${operand}' and '${arg}'`, spec.name);
+      operand = arg;
+      continue;
+    }
+    const name = option.names.at(-1)!;
+    if (name === "--help") return "help";
+    if (option.value === undefined) {
+      if (eq >= 0) throw new UsageError(`${flag} takes no value`, spec.name);
+      values.set(name, true);
+      continue;
+    }
+    const value = eq >= 0 ? arg.slice(eq + 1) : args[++i];
+    if (value === undefined) throw new UsageError(`${flag} needs a value`, spec.name);
+    if (option.choices && !option.choices.some((c) => c.id === value)) {
+      throw new UsageError(`${flag} must be one of ${option.choices.map((c) => c.id).join(", ")}, not '${value}'`, spec.name);
+    }
+    values.set(name, value);
+  }
+  return new Given(spec, operand, values);
+}
+
+const BUILDERS: { [C in CommandName]: (given: Given) => Command } = {
+  run(given) {
+    if (given.operand === undefined) throw given.usage("'run' needs a program: an ELF file or a .S file");
+    const technique = (given.value("--technique") ?? "native") as Technique;
+    const boot = (given.value("--boot") ?? "machine") as GuestBoot;
+    const exits = given.has("--exits");
+    const vmm = VMM_TECHNIQUES.join(" or ");
+    if (exits && technique === "native") throw given.usage(`--exits needs a VMM --technique (${vmm}): a native run has no VMM and no exits`);
+    if (boot === "supervisor" && technique === "native") throw given.usage(`--boot supervisor needs firmware (an SBI), which only a VMM --technique (${vmm}) provides`);
+    const cpu = optional(given, "--cpu", cpuModel) ?? CPU_RV64;
+    const cpuMismatch = checkCpuTechnique(cpu, technique);
+    if (cpuMismatch) throw given.usage(`--cpu: ${cpuMismatch.reason}`);
+    return {
+      kind: "run",
+      program: given.operand,
+      memoryBytes: memorySize(given),
+      maxInstructions: optional(given, "--max-instructions", positiveInteger),
+      timeoutSeconds: optional(given, "--timeout", seconds),
+      traceTraps: given.has("--trace-traps"),
+      technique,
+      boot,
+      exits,
+      cpu,
     };
-  }
+  },
+  asm(given) {
+    if (given.operand === undefined) throw given.usage("'asm' needs a source file (.S or .s)");
+    const output = given.value("--output");
+    if (output === undefined) throw given.usage("'asm' needs an output file: -o out.elf");
+    return { kind: "asm", source: given.operand, output, march: given.value("--march") };
+  },
+  compare(given) {
+    if (given.operand === undefined) throw given.usage("'compare' needs a program: an ELF file or a .S file");
+    return {
+      kind: "compare",
+      program: given.operand,
+      memoryBytes: memorySize(given),
+      maxInstructions: optional(given, "--max-instructions", positiveInteger) ?? DEFAULT_COMPARE_LIMIT,
+      json: given.has("--json"),
+      boot: (given.value("--boot") ?? "machine") as GuestBoot,
+      input: given.value("--input"),
+    };
+  },
+};
+
+function cpuModel(given: Given, flag: string, text: string): CpuModel {
+  const parsed = parseCpu(text);
+  if (parsed instanceof CpuError) throw given.usage(`${flag} ${text}: ${parsed.reason}`);
+  return parsed;
 }
 
-function parseAsm(args: readonly string[]): AsmCommand | { kind: "help"; topic: "asm" } {
-  let source: string | undefined;
-  let output: string | undefined;
-  let march: string | undefined;
-  for (const { arg, flag, value } of options(args, "asm")) {
-    switch (flag) {
-      case "--help":
-      case "-h":
-        return { kind: "help", topic: "asm" };
-      case "-o":
-      case "--output":
-        output = value();
-        break;
-      case "--march":
-        march = value();
-        break;
-      default:
-        if (arg.startsWith("-")) throw new UsageError(`unknown option '${arg}' for 'asm'`, "asm");
-        if (source !== undefined) throw new UsageError(`'asm' takes one source, but got '${source}' and '${arg}'`, "asm");
-        source = arg;
-    }
-  }
-  if (source === undefined) throw new UsageError("'asm' needs a source file (.S or .s)", "asm");
-  if (output === undefined) throw new UsageError("'asm' needs an output file: -o out.elf", "asm");
-  return { kind: "asm", source, output, march };
+function optional<T>(given: Given, name: string, parse: (given: Given, flag: string, text: string) => T): T | undefined {
+  const text = given.value(name);
+  return text === undefined ? undefined : parse(given, name, text);
 }
 
-function parseRun(args: readonly string[]): RunCommand | { kind: "help"; topic: "run" } {
-  let program: string | undefined;
-  let memory = DEFAULT_MEMORY;
-  let maxInstructions: number | undefined;
-  let timeoutSeconds: number | undefined;
-  let traceTraps = false;
-  let technique: RunTechnique = "native";
-  let boot: GuestBoot = "machine";
-  let exits = false;
-  let cpu = CPU_RV64;
-  for (const { arg, flag, inline, value } of options(args, "run")) {
-    switch (flag) {
-      case "--help":
-      case "-h":
-        return { kind: "help", topic: "run" };
-      case "--memory":
-        memory = value();
-        break;
-      case "--max-instructions":
-        maxInstructions = positiveInteger(flag, value(), "run");
-        break;
-      case "--timeout":
-        timeoutSeconds = seconds(flag, value());
-        break;
-      case "--trace-traps":
-        if (inline) throw new UsageError(`${flag} takes no value`, "run");
-        traceTraps = true;
-        break;
-      case "--technique": {
-        const t = value();
-        if (!(RUN_TECHNIQUES as readonly string[]).includes(t)) {
-          throw new UsageError(`--technique must be one of ${RUN_TECHNIQUES.join(", ")}, not '${t}'`, "run");
-        }
-        technique = t as RunTechnique;
-        break;
-      }
-      case "--boot": {
-        const b = value();
-        if (!(GUEST_BOOTS as readonly string[]).includes(b)) throw new UsageError(`--boot must be one of ${GUEST_BOOTS.join(", ")}, not '${b}'`, "run");
-        boot = b as GuestBoot;
-        break;
-      }
-      case "--exits":
-        if (inline) throw new UsageError(`${flag} takes no value`, "run");
-        exits = true;
-        break;
-      case "--cpu": {
-        const text = value();
-        const parsed = parseCpu(text);
-        if (parsed instanceof CpuError) throw new UsageError(`--cpu ${text}: ${parsed.reason}`, "run");
-        cpu = parsed;
-        break;
-      }
-      default:
-        if (arg.startsWith("-") && arg !== "-") throw new UsageError(`unknown option '${flag}' for 'run'`, "run");
-        if (program !== undefined) throw new UsageError(`'run' takes one program, but got '${program}' and '${arg}'`, "run");
-        program = arg;
-    }
-  }
-  if (program === undefined) throw new UsageError("'run' needs a program: an ELF file or a .S file", "run");
-  const memoryBytes = memorySize(memory, "run");
-  if (exits && technique === "native") throw new UsageError("--exits needs a VMM --technique (trap-and-emulate or hardware-assisted): a native run has no VMM and no exits", "run");
-  if (boot === "supervisor" && technique === "native") throw new UsageError("--boot supervisor needs firmware (an SBI), which only a VMM --technique provides", "run");
-  const cpuMismatch = checkCpuTechnique(cpu, technique);
-  if (cpuMismatch) throw new UsageError(`--cpu: ${cpuMismatch.reason}`, "run");
-  return { kind: "run", program, memoryBytes, maxInstructions, timeoutSeconds, traceTraps, technique, boot, exits, cpu };
-}
-
-function parseCompare(args: readonly string[]): CompareCommand | { kind: "help"; topic: "compare" } {
-  let program: string | undefined;
-  let memory = DEFAULT_MEMORY;
-  let maxInstructions = DEFAULT_COMPARE_LIMIT;
-  let json = false;
-  let input: string | undefined;
-  for (const { arg, flag, inline, value } of options(args, "compare")) {
-    switch (flag) {
-      case "--help":
-      case "-h":
-        return { kind: "help", topic: "compare" };
-      case "--memory":
-        memory = value();
-        break;
-      case "--max-instructions":
-        maxInstructions = positiveInteger(flag, value(), "compare");
-        break;
-      case "--json":
-        if (inline) throw new UsageError(`${flag} takes no value`, "compare");
-        json = true;
-        break;
-      case "--input":
-        input = value();
-        break;
-      default:
-        if (arg.startsWith("-")) throw new UsageError(`unknown option '${flag}' for 'compare'`, "compare");
-        if (program !== undefined) throw new UsageError(`'compare' takes one program, but got '${program}' and '${arg}'`, "compare");
-        program = arg;
-    }
-  }
-  if (program === undefined) throw new UsageError("'compare' needs a program: an ELF file or a .S file", "compare");
-  return { kind: "compare", program, memoryBytes: memorySize(memory, "compare"), maxInstructions, json, input };
-}
-
-function memorySize(text: string, command: CommandName): number {
+function memorySize(given: Given): number {
+  const text = given.value("--memory") ?? DEFAULT_MEMORY;
   const bytes = parseMemorySize(text);
-  if (bytes === undefined) throw new UsageError(`--memory must be a size such as 128M, 64K or 1G (whole 4 KiB pages, 4K to 4G), not '${text}'`, command);
+  if (bytes === undefined) throw given.usage(`--memory must be a size such as 128M, 64K or 1G (whole 4 KiB pages, 4K to 4G), not '${text}'`);
   return bytes;
 }
 
-function positiveInteger(flag: string, text: string, command: CommandName): number {
+function positiveInteger(given: Given, flag: string, text: string): number {
   const n = /^\d+$/.test(text) ? Number(text) : NaN;
-  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`${flag} needs a whole number of instructions (1 or more), not '${text}'`, command);
+  if (!Number.isSafeInteger(n) || n < 1) throw given.usage(`${flag} needs a whole number of instructions (1 or more), not '${text}'`);
   return n;
 }
 
-function seconds(flag: string, text: string): number {
+function seconds(given: Given, flag: string, text: string): number {
   const n = /^\d+(\.\d+)?$|^\.\d+$/.test(text) ? Number(text) : NaN;
-  if (!(n > 0) || !Number.isFinite(n)) throw new UsageError(`${flag} needs a number of seconds greater than 0, such as 5 or 0.5, not '${text}'`, "run");
+  if (!(n > 0) || !Number.isFinite(n)) throw given.usage(`${flag} needs a number of seconds greater than 0, such as 5 or 0.5, not '${text}'`);
   return n;
 }

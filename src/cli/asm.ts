@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { assemble } from "../asm/assemble";
 import { ElfWriteError, elfFromAssembly } from "../asm/elf_writer";
 import type { AsmCommand } from "./args";
-import { EXIT_LOAD_ERROR } from "./help";
+import { EXIT_LOAD_ERROR } from "./exit_status";
 import { readSourceFile } from "./program";
 
 /** `hyperstep asm`: assembles and writes the ELF; returns the exit status, messages through `log`. */

@@ -1,21 +1,28 @@
 import type { GuestProgram as GuestImage } from "../asm/guest_image";
 import { createTarget } from "../target/create_target";
-import { describeEnd, measureRun, runSlice, type RunEnd, type TechniqueRun } from "../target/technique_comparison";
-import { AVAILABLE_TECHNIQUES } from "../target/techniques";
-import { EXIT_NOT_EQUIVALENT } from "./help";
+import type { Target } from "../target/target";
+import type { GuestBoot } from "../target/target_options";
+import { describeEnd, measureRun, runSlice, type RunEnd, type TechniqueComparison, type TechniqueRun } from "../target/technique_comparison";
+import { AVAILABLE_TECHNIQUES, type Technique } from "../target/techniques";
+import { NO_PROGRESS_SECONDS } from "./commands";
+import { EXIT_NOT_EQUIVALENT } from "./exit_status";
+import { wrap } from "./wrap";
 
 /**
  * `hyperstep compare <guest>`: the same guest under every technique that can run today
- * (target.ts `AVAILABLE_TECHNIQUES`), each on a fresh machine, and what each costs against native:
- * instructions, exits by reason, modelled cycles (one per guest instruction plus each exit's modelled
- * cost, cost_model.ts), wall time, and whether the guest could tell the difference (Popek and
- * Goldberg's equivalence: the same UART output, exit code and final registers as natively).
+ * (techniques.ts `AVAILABLE_TECHNIQUES`), each on a fresh machine, and what each costs against the
+ * baseline (native, unless the guest cannot run natively): instructions, exits by reason, modelled
+ * cycles (one per guest instruction plus each exit's modelled cost, cost_model.ts), wall time, and
+ * whether the guest could tell the difference (Popek and Goldberg's equivalence: the same UART
+ * output, exit code and final registers as under the baseline).
  */
 
 export interface CompareSettings {
   memoryBytes: number;
   /** Every technique stops after this many guest instructions if the guest has not halted. */
   maxInstructions: number;
+  /** Where the guest starts, under every technique; a technique that cannot start it so is listed as unavailable. */
+  boot?: GuestBoot;
   /** UART input: every run receives these same bytes. */
   input?: Uint8Array;
 }
@@ -39,94 +46,167 @@ export interface Equivalence {
   differences: string[];
 }
 
-export interface TechniqueResult extends TechniqueRun {
-  /** modelledCycles / native's − 1; null for native itself. */
+/** How a compare run ended: as any comparison run, or stopped for retiring nothing for `seconds`. */
+export type CompareEnd = RunEnd | { kind: "no-progress"; seconds: number; pc: bigint };
+
+export interface TechniqueResult extends Omit<TechniqueRun, "end"> {
+  end: CompareEnd;
+  /** modelledCycles / the baseline's − 1; null for the baseline itself. */
   overhead: number | null;
   wallSeconds: number;
   output: Uint8Array;
   /** x1..x31 and pc when the run ended. */
   registers: bigint[];
-  /** Against native; undefined for native itself. */
+  /** Against the baseline; undefined for the baseline itself. */
   equivalence?: Equivalence;
 }
 
 export interface CompareReport {
   memoryBytes: number;
   maxInstructions: number;
+  boot: GuestBoot;
+  /** The runs, the baseline first. */
   results: TechniqueResult[];
+  /** Techniques that cannot run the guest, and why. */
+  unavailable: TechniqueComparison["unavailable"];
+  /** What the reader should know about the runs, beyond the table. */
+  notes: string[];
 }
 
 const PROGRESS_MS = 1000;
 
-/** Runs the guest under every available technique; native first, as the baseline. */
-export async function compareTechniques(program: GuestImage, settings: CompareSettings, io: CompareIo): Promise<CompareReport | { error: string }> {
+/** Makes a target for one technique's run; tests pass their own. */
+export type MakeTarget = typeof createTarget;
+
+/** Runs the guest under every available technique; the first that can run it is the baseline. */
+export async function compareTechniques(program: GuestImage, settings: CompareSettings, io: CompareIo, make: MakeTarget = createTarget): Promise<CompareReport | { error: string }> {
+  const boot = settings.boot ?? "machine";
   const results: TechniqueResult[] = [];
+  const unavailable: CompareReport["unavailable"] = [];
+  /** Techniques whose run ended in a trap loop that an unanswered ecall began. */
+  const unansweredEcall: Technique[] = [];
   for (const technique of AVAILABLE_TECHNIQUES) {
     const out: number[] = [];
     const input = settings.input ?? new Uint8Array();
     let read = 0;
     const uartIn = { read: () => (read < input.length ? input[read++] : -1) };
-    const created = createTarget(program, { technique, memoryBytes: settings.memoryBytes, uartOut: { write: (b) => out.push(b) }, uartIn });
-    if (!created.ok) return { error: `cannot run the guest under ${technique}: ${created.error}` };
-    const target = created.target;
-    const started = io.now();
-    let lastReport = started;
-    let end: RunEnd | undefined;
-    while (!(end = runSlice(target, BigInt(settings.maxInstructions), () => read < input.length))) {
-      if (io.now() - lastReport >= PROGRESS_MS) {
-        lastReport = io.now();
-        io.log(`hyperstep compare: ${technique}: ${(Number(target.instret) / 1e6).toFixed(1)}M instructions so far`);
-      }
-      await io.breathe();
+    const created = make(program, { technique, boot, memoryBytes: settings.memoryBytes, uartOut: { write: (b) => out.push(b) }, uartIn });
+    if (!created.ok) {
+      unavailable.push({ technique, why: created.error });
+      continue;
     }
+    const target = created.target;
+    const loopStart = watchTrapLoopStart(target);
+    const started = io.now();
+    const end = await runToEnd(target, technique, settings.maxInstructions, () => read < input.length, io);
+    if (end.kind === "trap-loop" && ECALLS.has(loopStart())) unansweredEcall.push(technique);
     const registers = [...Array.from({ length: 31 }, (_, i) => target.getReg(i + 1)), target.pc];
     results.push({ ...measureRun(target), current: false, end, overhead: null, wallSeconds: (io.now() - started) / 1000, output: Uint8Array.from(out), registers });
   }
-  const native = results[0];
+  if (results.length === 0) return { error: `no technique can run the guest: ${unavailable.map((u) => `${u.technique}: ${u.why}`).join("; ")}` };
+  const baseline = results[0];
   for (const r of results.slice(1)) {
-    r.overhead = native.modelledCycles > 0 ? r.modelledCycles / native.modelledCycles - 1 : 0;
-    r.equivalence = equivalence(native, r);
+    r.overhead = baseline.modelledCycles > 0 ? r.modelledCycles / baseline.modelledCycles - 1 : 0;
+    r.equivalence = equivalence(baseline, r);
   }
-  return { memoryBytes: settings.memoryBytes, maxInstructions: settings.maxInstructions, results };
+  const notes = unansweredEcall.length > 0 && boot === "machine"
+    ? [`The trap loop under ${unansweredEcall.join(", ")} began with an ecall that nothing handles: a kernel that calls SBI firmware, as one written for OpenSBI does, needs --boot supervisor.`]
+    : [];
+  return { memoryBytes: settings.memoryBytes, maxInstructions: settings.maxInstructions, boot, results, unavailable, notes };
+}
+
+/**
+ * Runs one technique to the guest's end, the instruction limit, or until it retires nothing for
+ * NO_PROGRESS_SECONDS: the guards that keep `compare` from hanging on a guest that cannot run.
+ */
+async function runToEnd(target: Target, technique: Technique, limit: number, inputPending: () => boolean, io: CompareIo): Promise<CompareEnd> {
+  let lastReport = io.now();
+  let progressAt = lastReport;
+  let retired = target.instret;
+  for (;;) {
+    const end = runSlice(target, BigInt(limit), inputPending);
+    if (end) return end;
+    const now = io.now();
+    if (target.instret !== retired) {
+      retired = target.instret;
+      progressAt = now;
+    } else if (now - progressAt >= NO_PROGRESS_SECONDS * 1000) {
+      return { kind: "no-progress", seconds: NO_PROGRESS_SECONDS, pc: target.pc };
+    }
+    if (now - lastReport >= PROGRESS_MS) {
+      lastReport = now;
+      io.log(`hyperstep compare: ${technique}: ${(Number(target.instret) / 1e6).toFixed(1)}M instructions so far`);
+    }
+    await io.breathe();
+  }
+}
+
+/** ecall from U-, S- and M-mode. */
+const ECALLS: ReadonlySet<bigint | undefined> = new Set([8n, 9n, 11n]);
+
+/** Watches a run's traps: the cause of the first trap since the last retired instruction. */
+function watchTrapLoopStart(target: Target): () => bigint | undefined {
+  let first: bigint | undefined;
+  let at = -1n;
+  target.onTrap = (cause) => {
+    if (target.instret !== at) {
+      first = cause;
+      at = target.instret;
+    }
+    return false;
+  };
+  return () => first;
 }
 
 const REG_NAMES = [...Array.from({ length: 31 }, (_, i) => `x${i + 1}`), "pc"];
 
-function equivalence(native: TechniqueResult, r: TechniqueResult): Equivalence {
+function equivalence(baseline: TechniqueResult, r: TechniqueResult): Equivalence {
   const differences: string[] = [];
-  const firstDiff = native.output.findIndex((b, i) => r.output[i] !== b);
-  const output = native.output.length === r.output.length && firstDiff < 0;
+  const there = baseline.technique === "native" ? "natively" : `under ${baseline.technique}`;
+  const firstDiff = baseline.output.findIndex((b, i) => r.output[i] !== b);
+  const output = baseline.output.length === r.output.length && firstDiff < 0;
   if (!output) {
-    const at = firstDiff < 0 ? Math.min(native.output.length, r.output.length) : firstDiff;
-    differences.push(`UART output differs from byte ${at} (${r.output.length} bytes vs ${native.output.length} natively)`);
+    const at = firstDiff < 0 ? Math.min(baseline.output.length, r.output.length) : firstDiff;
+    differences.push(`UART output differs from byte ${at} (${r.output.length} bytes vs ${baseline.output.length} ${there})`);
   }
-  const end = endText(native.end) === endText(r.end);
-  if (!end) differences.push(`${endText(r.end)} vs ${endText(native.end)} natively`);
-  const regs = REG_NAMES.filter((_, i) => native.registers[i] !== r.registers[i]);
+  const end = endText(baseline.end) === endText(r.end);
+  if (!end) differences.push(`${endText(r.end)} vs ${endText(baseline.end)} ${there}`);
+  const regs = REG_NAMES.filter((_, i) => baseline.registers[i] !== r.registers[i]);
   if (regs.length) differences.push(`final ${regs.join(", ")} differ${regs.length === 1 ? "s" : ""}`);
   return { output, end, registers: regs.length === 0, equal: differences.length === 0, differences };
 }
 
 /** How a run ended, in the table: the limit reached rather than "the count". */
-function endText(e: RunEnd): string {
-  return e.kind === "goal" ? "instruction limit reached" : describeEnd(e);
+function endText(e: CompareEnd): string {
+  if (e.kind === "goal") return "instruction limit reached";
+  if (e.kind === "no-progress") return `no progress: nothing retired for ${e.seconds} s at pc ${hex(e.pc)}`;
+  return describeEnd(e);
 }
 
 // ---- output ----
 
+const hex = (v: bigint) => `0x${v.toString(16)}`;
 const pct = (x: number) => `${x >= 0 ? "+" : ""}${(x * 100).toFixed(1)}%`;
 const ms = (s: number) => (s < 1 ? `${(s * 1000).toFixed(1)} ms` : `${s.toFixed(2)} s`);
 
-/** The human table: one row per technique, then exits by reason with one column per technique. */
+/**
+ * The human table: one row per technique (those that cannot run the guest say so), then exits by
+ * reason with one column per run, then why the missing ones cannot run.
+ */
 export function formatCompare(program: string, report: CompareReport): string {
-  const native = report.results[0];
-  const rows = report.results.map((r) => [
-    r.technique, endText(r.end), String(r.instructions), String(r.exits), String(r.modelledCycles),
-    r.overhead === null ? "baseline" : pct(r.overhead),
-    `${ms(r.wallSeconds)}${r === native || native.wallSeconds <= 0 ? "" : ` (${(r.wallSeconds / native.wallSeconds).toFixed(1)}x)`}`,
-    r.equivalence === undefined ? "baseline" : r.equivalence.equal ? "yes" : "NO",
-  ]);
-  const lines = [`${program}: ${report.results.length} techniques, ${report.memoryBytes / (1 << 20)} MiB of guest RAM`, ""];
+  const baseline = report.results[0];
+  const rows = AVAILABLE_TECHNIQUES.flatMap((technique) => {
+    const r = report.results.find((x) => x.technique === technique);
+    if (!r) return report.unavailable.some((u) => u.technique === technique) ? [[technique, "cannot run this guest (below)", "", "", "", "", "", ""]] : [];
+    return [[
+      r.technique, endText(r.end), String(r.instructions), String(r.exits), String(r.modelledCycles),
+      r.overhead === null ? "baseline" : pct(r.overhead),
+      `${ms(r.wallSeconds)}${r === baseline || baseline.wallSeconds <= 0 ? "" : ` (${(r.wallSeconds / baseline.wallSeconds).toFixed(1)}x)`}`,
+      r.equivalence === undefined ? "baseline" : r.equivalence.equal ? "yes" : "NO",
+    ]];
+  });
+  const boot = report.boot === "supervisor" ? ", booted in S-mode behind the VMM's SBI" : "";
+  const lines = [`${program}: ${report.results.length} techniques ran, ${report.memoryBytes / (1 << 20)} MiB of guest RAM${boot}`, ""];
   lines.push(...table(["technique", "end", "instructions", "exits", "modelled cycles", "overhead", "wall time", "equivalent"], rows, [false, false, true, true, true, true, true, false]));
   const reasons = [...new Set(report.results.flatMap((r) => r.byReason.map((e) => e.reason)))];
   if (reasons.length) {
@@ -137,9 +217,12 @@ export function formatCompare(program: string, report: CompareReport): string {
     })]);
     lines.push("", ...table(["exits by reason", ...report.results.map((r) => r.technique)], reasonRows, [false, ...report.results.map(() => true)]));
   }
-  for (const r of report.results) {
-    for (const d of r.equivalence?.differences ?? []) lines.push(`${r.technique} is not equivalent: ${d}`);
-  }
+  const notes = [
+    ...report.unavailable.map((u) => `${u.technique} cannot run this guest: ${u.why}`),
+    ...report.results.flatMap((r) => (r.equivalence?.differences ?? []).map((d) => `${r.technique} is not equivalent: ${d}`)),
+    ...report.notes,
+  ];
+  if (notes.length) lines.push("", ...notes.flatMap((n) => wrap(n, 100)));
   return lines.join("\n") + "\n";
 }
 
@@ -155,9 +238,10 @@ export function compareJson(program: string, report: CompareReport): object {
     program,
     memoryBytes: report.memoryBytes,
     maxInstructions: report.maxInstructions,
+    boot: report.boot,
     techniques: report.results.map((r) => ({
       technique: r.technique,
-      end: r.end.kind === "goal" ? { kind: "limit" } : r.end.kind === "trap-loop" ? { kind: r.end.kind, pc: `0x${r.end.pc.toString(16)}` } : r.end,
+      end: r.end.kind === "goal" ? { kind: "limit" } : "pc" in r.end ? { ...r.end, pc: hex(r.end.pc) } : r.end,
       instructions: Number(r.instructions),
       exits: r.exits,
       exitsByReason: Object.fromEntries(r.byReason.map((e) => [e.reason, { count: e.count, cycles: e.cycles }])),
@@ -168,10 +252,12 @@ export function compareJson(program: string, report: CompareReport): object {
       outputBytes: r.output.length,
       equivalence: r.equivalence ?? null,
     })),
+    unavailable: report.unavailable,
+    notes: report.notes,
   };
 }
 
-/** 0 when every technique matched native, 3 when one did not (after the table is printed). */
+/** 0 when every technique matched the baseline, 3 when one did not (after the table is printed). */
 export function compareStatus(report: CompareReport): number {
   return report.results.every((r) => r.equivalence?.equal !== false) ? 0 : EXIT_NOT_EQUIVALENT;
 }

@@ -1,108 +1,81 @@
-/** The texts of `hyperstep --help` and `hyperstep help run`. */
+import { wrap } from "./wrap";
+import { COMMANDS, COMMAND_SPECS, GENERAL_OPTIONS, type CommandName, type HelpBlock, type OptionSpec } from "./commands";
 
-export const EXIT_USAGE = 2;
-/** The program could not be read, parsed or loaded. */
-export const EXIT_LOAD_ERROR = 1;
-/** The guest did not halt: instruction limit, timeout, or asleep in WFI with nothing left to wake it. Same as timeout(1). */
-export const EXIT_NO_HALT = 124;
-/** `compare`: a technique's run differed from the native one (output, exit code or final registers). */
-export const EXIT_NOT_EQUIVALENT = 3;
-/** Stopped by Ctrl-C: 128 + SIGINT, as shells report it. */
-export const EXIT_INTERRUPTED = 130;
+/** The help pages, written from the command table (commands.ts) that the argument parser reads. */
 
-export const GENERAL_HELP = `Usage: hyperstep <command> [options]
+const WIDTH = 100;
+/** Where an option's or a term's meaning starts. */
+const MEANING_COLUMN = 29;
 
-Runs RISC-V guests on Hyperstep's simulated machine (QEMU's 'virt' board: RV64IMAC, M/S/U, Sv39;
-the H extension with 'run --cpu rv64,h=true').
+/** `hyperstep --help`, or `hyperstep help <command>`. */
+export function helpText(topic?: CommandName): string {
+  return (topic === undefined ? generalHelp() : commandHelp(topic)).join("\n") + "\n";
+}
 
-Commands:
-  run <program>     run a guest headless; see 'hyperstep help run'
-  asm <source>      assemble a .S/.s file into an ELF executable; see 'hyperstep help asm'
-  compare <program> run a guest under every technique and compare their costs; see
-                    'hyperstep help compare'
-  help [command]    show help
+function generalHelp(): string[] {
+  const commands: [string, string][] = [
+    ...COMMANDS.map((name): [string, string] => [`${name} ${COMMAND_SPECS[name].usage.split(" ")[0]}`, `${COMMAND_SPECS[name].summary}; see 'hyperstep help ${name}'`]),
+    ["help [command]", "show help"],
+  ];
+  const column = Math.max(...commands.map(([term]) => term.length)) + 4;
+  return [
+    "Usage: hyperstep <command> [options]",
+    "",
+    ...wrap("Runs RISC-V guests on Hyperstep's simulated machine (QEMU's 'virt' board: RV64IMAC, M/S/U, Sv39; the H extension with 'run --cpu rv64,h=true'). From a clone of the repository, after 'npm ci' and 'npm run build', run it as 'npx hyperstep'.", WIDTH),
+    "",
+    "Commands:",
+    ...terms(commands, column),
+    "",
+    "Options:",
+    ...options(GENERAL_OPTIONS, column),
+  ];
+}
 
-Options:
-  --help, -h        show this help
-  --version         print the version
-`;
+function commandHelp(name: CommandName): string[] {
+  const spec = COMMAND_SPECS[name];
+  return [
+    `Usage: hyperstep ${name} ${spec.usage}`,
+    "",
+    ...blocks(spec.about),
+    "",
+    "Options:",
+    ...options(spec.options, MEANING_COLUMN),
+    "",
+    "Exit status:",
+    ...block(spec.exitStatus),
+    ...(spec.after ? ["", ...blocks(spec.after)] : []),
+  ];
+}
 
-export const RUN_HELP = `Usage: hyperstep run <program.elf|program.S> [options]
+function blocks(list: readonly HelpBlock[]): string[] {
+  return list.flatMap((b, i) => [...(i > 0 ? [""] : []), ...block(b)]);
+}
 
-Runs a guest on the 'virt' board, as 'qemu-system-riscv64 -machine virt -bios none -kernel <program>'
-would: the hart starts in M-mode at the ELF entry with a0 = 0. The guest's UART (NS16550A at
-0x10000000) writes to stdout and reads from stdin. The guest ends the run through the SiFive test
-finisher at 0x100000, or through HTIF when the ELF defines 'tohost'.
+function block(b: HelpBlock): string[] {
+  return typeof b === "string" ? wrap(b, WIDTH) : terms(b, MEANING_COLUMN);
+}
 
-Options:
-  --memory <size>            RAM at 0x80000000: bytes, or with a K/M/G suffix (default 128M;
-                             whole 4 KiB pages, 4K to 4G)
-  --max-instructions <n>     stop after n instructions if the guest has not halted
-  --timeout <seconds>        stop after this much wall-clock time if the guest has not halted
-  --trace-traps              print every trap (cause, tval, pc, mode change) to stderr
-  --technique <t>            native (default): the guest owns the board; trap-and-emulate: the
-                             guest runs deprivileged under Hyperstep's VMM with shadow page tables
-  --exits                    with trap-and-emulate: print every VM exit to stderr, then counts and
-                             modelled cycles by reason and the overhead against a native run
-  --cpu <model>              the hart, in QEMU's -cpu syntax: rv64 (default; RV64IMAC, M/S/U) or
-                             rv64,h=true (the H extension: HS, VS and VU modes, the H and VS
-                             CSRs, two-stage translation), to run a hypervisor of your own on the
-                             bare board; h=true needs --technique native
-  --help, -h                 show this help
+/** Each option with its names and value, its meaning beside it, then the values it accepts. */
+function options(list: readonly OptionSpec[], column: number): string[] {
+  return list.flatMap((o) => [
+    ...terms([[`${o.names.join(", ")}${o.value ? ` ${o.value}` : ""}`, o.help]], column),
+    ...choices(o, column + 2),
+  ]);
+}
 
-Exit status:
-  the guest's exit code      from the finisher or HTIF (a finisher reset request counts as 0)
-  1                          the program could not be read, parsed or loaded
-  2                          bad command-line arguments
-  124                        the guest did not halt: --max-instructions or --timeout was reached,
-                             it sleeps in WFI with nothing left to wake it, or it is stuck in a
-                             trap loop (4,096 trap entries in a row without a retired instruction)
-  130                        interrupted with Ctrl-C
+/** An option's values, indented under it, their meanings aligned beside the longest. */
+function choices(o: OptionSpec, indent: number): string[] {
+  const list = o.choices ?? [];
+  const column = indent + Math.max(0, ...list.map((c) => c.id.length)) + 2;
+  return terms(list.map((c) => [c.id, c.description]), column, indent);
+}
 
-A one-line summary (how the run ended, instructions, time, and MIPS for runs of a million
-instructions or more) goes to stderr.
-`;
-
-export const COMPARE_HELP = `Usage: hyperstep compare <program.elf|program.S> [options]
-
-Runs the guest once under each virtualization technique Hyperstep can run (native, trap-and-emulate,
-and hardware-assisted once it exists), each on a fresh machine with no UART input, and prints one
-row per technique:
-  end              how the run ended (exit code, instruction limit, asleep in WFI)
-  instructions     guest instructions retired
-  exits            VM exits (native has no VMM, hence none); by reason in a second table
-  modelled cycles  one per guest instruction plus each exit's modelled cost (Heiser's
-                   COMP9242 "Overheads (Estimated)" table)
-  overhead         modelled cycles against native's
-  wall time        this simulator's time for the run (and its ratio to native's)
-  equivalent       whether the guest could tell: the same UART output, exit code and final
-                   registers as natively (Popek and Goldberg's equivalence)
-Progress goes to stderr on long runs.
-
-Options:
-  --json                     print the same as one JSON object
-  --memory <size>            guest RAM at 0x80000000 (default 128M; as for 'run')
-  --max-instructions <n>     stop each run after n instructions if the guest has not halted
-                             (default 10000000)
-  --input <file>             the bytes every run receives on its UART (default: none)
-  --help, -h                 show this help
-
-Exit status: 0 when every technique matched native; 3 when one did not; 1 when the program could
-not be read or loaded; 2 for bad arguments.
-`;
-
-export const ASM_HELP = `Usage: hyperstep asm <source.S|source.s> -o <output.elf> [--march <arch>]
-
-Assembles a guest with Hyperstep's assembler (GNU as syntax; .S files go through the C preprocessor)
-and links it as 'riscv64-unknown-elf-ld -Ttext=0x80000000' would: .text at 0x80000000, entry _start.
-The ELF carries the symbols, so objdump, gdb and QEMU accept it.
-
-Options:
-  -o, --output <file>        the ELF file to write
-  --march <arch>             the architecture (default rv64imac_zicsr_zifencei); '.option arch'
-                             inside the file changes it from there on
-  --help, -h                 show this help
-
-Exit status: 0 when the ELF was written; 1 when the source has errors (each printed as
-file:line:column: error: message) or the file cannot be written; 2 for bad arguments.
-`;
+/** A term at `indent`, its meaning from `column` (on the next line when the term is too long). */
+function terms(list: readonly (readonly [string, string])[], column: number, indent = 2): string[] {
+  return list.flatMap(([term, meaning]) => {
+    const head = " ".repeat(indent) + term;
+    const body = wrap(meaning, WIDTH - column).map((l) => " ".repeat(column) + l);
+    if (head.length < column - 1 && body.length > 0) return [head + body[0].slice(head.length), ...body.slice(1)];
+    return [head, ...body];
+  });
+}

@@ -3,7 +3,8 @@ import { version } from "../../package.json";
 import { UsageError, parseArgs, type CompareCommand, type RunCommand } from "./args";
 import { assembleToElf } from "./asm";
 import { compareJson, compareStatus, compareTechniques, formatCompare } from "./compare";
-import { ASM_HELP, COMPARE_HELP, EXIT_LOAD_ERROR, GENERAL_HELP, RUN_HELP } from "./help";
+import { EXIT_LOAD_ERROR } from "./exit_status";
+import { helpText } from "./help";
 import { ProgramError, loadProgram, type GuestProgram } from "./program";
 import { runProgram } from "./run";
 import { StdinSource, StdoutSink } from "./stdio";
@@ -20,7 +21,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   switch (command.kind) {
     case "help":
-      process.stdout.write(command.topic === "run" ? RUN_HELP : command.topic === "asm" ? ASM_HELP : command.topic === "compare" ? COMPARE_HELP : GENERAL_HELP);
+      process.stdout.write(helpText(command.topic));
       return 0;
     case "version":
       process.stdout.write(`hyperstep ${version}\n`);

@@ -9,7 +9,7 @@ import type { Target } from "../target/target";
 import { runTo } from "../target/technique_comparison";
 import type { Technique } from "../target/techniques";
 import { exitLine, exitSummary } from "./exits_report";
-import { EXIT_INTERRUPTED, EXIT_LOAD_ERROR, EXIT_NO_HALT } from "./help";
+import { EXIT_INTERRUPTED, EXIT_LOAD_ERROR, EXIT_NO_HALT } from "./exit_status";
 import type { GuestProgram } from "./program";
 
 export interface RunSettings {

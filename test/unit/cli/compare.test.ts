@@ -5,7 +5,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { DEFAULT_COMPARE_LIMIT, parseArgs, UsageError } from "../../../src/cli/args";
-import { compareJson, compareStatus, compareTechniques, formatCompare, type CompareIo, type CompareReport } from "../../../src/cli/compare";
+import { compareJson, compareStatus, compareTechniques, formatCompare, type CompareIo, type CompareReport, type MakeTarget } from "../../../src/cli/compare";
+import { NO_PROGRESS_SECONDS } from "../../../src/cli/commands";
+import { createTarget } from "../../../src/target/create_target";
+import type { Target } from "../../../src/target/target";
+import type { GuestBoot } from "../../../src/target/target_options";
 import { loadProgram, ProgramError } from "../../../src/cli/program";
 import { AVAILABLE_TECHNIQUES } from "../../../src/target/techniques";
 
@@ -17,20 +21,20 @@ function io(clock?: () => number) {
   return { value, logs };
 }
 
-async function compare(guest: string, settings: { maxInstructions?: number; input?: Uint8Array } = {}, clock?: () => number) {
+async function compare(guest: string, settings: { maxInstructions?: number; input?: Uint8Array; boot?: GuestBoot } = {}, clock?: () => number, make?: MakeTarget) {
   const program = await loadProgram(join(ROOT, guest));
   if (program instanceof ProgramError) assert.fail(program.message);
   const { value, logs } = io(clock);
-  const report = await compareTechniques(program.image, { memoryBytes: 1 << 24, maxInstructions: settings.maxInstructions ?? DEFAULT_COMPARE_LIMIT, input: settings.input }, value);
+  const report = await compareTechniques(program.image, { memoryBytes: 1 << 24, maxInstructions: settings.maxInstructions ?? DEFAULT_COMPARE_LIMIT, input: settings.input, boot: settings.boot }, value, make);
   if ("error" in report) assert.fail(report.error);
   return { report, logs };
 }
 
 describe("hyperstep compare", () => {
   it("parses its options and rejects bad ones", () => {
-    assert.deepEqual(parseArgs(["compare", "g.S"]), { kind: "compare", program: "g.S", memoryBytes: 128 << 20, maxInstructions: DEFAULT_COMPARE_LIMIT, json: false, input: undefined });
-    assert.deepEqual(parseArgs(["compare", "--json", "g.S", "--memory=16M", "--max-instructions", "500", "--input", "in.txt"]),
-      { kind: "compare", program: "g.S", memoryBytes: 16 << 20, maxInstructions: 500, json: true, input: "in.txt" });
+    assert.deepEqual(parseArgs(["compare", "g.S"]), { kind: "compare", program: "g.S", memoryBytes: 128 << 20, maxInstructions: DEFAULT_COMPARE_LIMIT, json: false, boot: "machine", input: undefined });
+    assert.deepEqual(parseArgs(["compare", "--json", "g.S", "--memory=16M", "--max-instructions", "500", "--input", "in.txt", "--boot", "supervisor"]),
+      { kind: "compare", program: "g.S", memoryBytes: 16 << 20, maxInstructions: 500, json: true, boot: "supervisor", input: "in.txt" });
     assert.deepEqual(parseArgs(["compare", "-h"]), { kind: "help", topic: "compare" });
     assert.deepEqual(parseArgs(["help", "compare"]), { kind: "help", topic: "compare" });
     const usage = (args: string[], message: RegExp) => assert.throws(() => parseArgs(args), (e: unknown) => e instanceof UsageError && e.command === "compare" && message.test(e.message));
@@ -40,6 +44,7 @@ describe("hyperstep compare", () => {
     usage(["compare", "a.S", "--json=yes"], /--json takes no value/);
     usage(["compare", "a.S", "--memory", "12Q"], /--memory must be a size/);
     usage(["compare", "a.S", "--max-instructions", "0"], /whole number of instructions/);
+    usage(["compare", "a.S", "--boot", "hypervisor"], /--boot must be one of machine, supervisor, not 'hypervisor'/);
   });
 
   it("runs the shadow-paging guest under every available technique: exits only under the VMM, and equivalence", async () => {
@@ -76,7 +81,7 @@ describe("hyperstep compare", () => {
 
     const text = formatCompare("shadow_paging.S", report);
     const lines = text.split("\n");
-    assert.match(lines[0], /^shadow_paging\.S: 3 techniques, 16 MiB of guest RAM$/);
+    assert.match(lines[0], /^shadow_paging\.S: 3 techniques ran, 16 MiB of guest RAM$/);
     assert.match(lines[2], /^technique +end +instructions +exits +modelled cycles +overhead +wall time +equivalent$/);
     assert.match(lines[3], new RegExp(`^native +exit code 0 +${native.instructions} +0 +${native.instructions} +baseline +[\\d.]+ ms +baseline$`));
     assert.match(lines[4], new RegExp(`^trap-and-emulate +exit code 0 +${tae.instructions} +${tae.exits} +${tae.modelledCycles} +\\+[\\d.]+% +[\\d.]+ ms \\([\\d.]+x\\) +yes$`));
@@ -102,10 +107,53 @@ describe("hyperstep compare", () => {
     assert.ok(logs.some((l) => /^hyperstep compare: trap-and-emulate: [\d.]+M instructions so far$/.test(l)));
   });
 
+  it("a kernel that calls the SBI: without --boot, why every run loops; with --boot supervisor, native cannot run it and says why", async () => {
+    const guest = "sample-guests/supervisor-boot/supervisor_boot.S";
+    const machine = await compare(guest);
+    assert.ok(machine.report.results.every((r) => r.end.kind === "trap-loop"));
+    assert.match(formatCompare("k.S", machine.report), /\nThe trap loop under native, trap-and-emulate, hardware-assisted began with an ecall that nothing\nhandles: .* needs --boot supervisor\.\n$/);
+
+    const { report } = await compare(guest, { boot: "supervisor" });
+    assert.deepEqual(report.unavailable.map((u) => u.technique), ["native"]);
+    assert.match(report.unavailable[0].why, /needs firmware \(an SBI\), which only a VMM provides/);
+    assert.deepEqual(report.results.map((r) => r.technique), AVAILABLE_TECHNIQUES.filter((t) => t !== "native"));
+    assert.ok(report.results.every((r) => r.end.kind === "halt" && r.end.how === "sbi" && r.end.code === 0));
+    assert.equal(report.results[0].overhead, null, "the first technique that ran is the baseline");
+    assert.equal(report.results[1].equivalence?.equal, true);
+    assert.deepEqual(report.notes, []);
+    const text = formatCompare("k.S", report);
+    assert.match(text, /^k\.S: 2 techniques ran, 16 MiB of guest RAM, booted in S-mode behind the VMM's SBI\n/);
+    assert.match(text, /\nnative +cannot run this guest \(below\)\n/);
+    assert.match(text, /\nnative cannot run this guest: boot "supervisor" \(the guest boots in S-mode\) needs firmware/);
+    const json = JSON.parse(JSON.stringify(compareJson("k.S", report)));
+    assert.equal(json.boot, "supervisor");
+    assert.equal(json.unavailable[0].technique, "native");
+  });
+
+  it("stops a run that retires nothing for a while, saying so, and goes on to the next technique", { timeout: 20_000 }, async () => {
+    // A machine that never retires (as a VMM stuck in its own loop would): the board's trap-loop
+    // and WFI checks cannot see it, the clock must.
+    const stuck: MakeTarget = (program, opts) => {
+      const made = createTarget(program, opts);
+      if (!made.ok || opts.technique !== "trap-and-emulate") return made;
+      const target = made.target;
+      return { ok: true, target: new Proxy(target, { get: (t, key) => (key === "run" ? () => ({ kind: "budget" }) : Reflect.get(t, key, t)) }) as Target };
+    };
+    let t = 0;
+    const { report } = await compare("sample-guests/hello/hello.S", {}, () => (t += 1000), stuck);
+    const [native, tae, hw] = report.results;
+    assert.equal(native.end.kind, "halt");
+    assert.deepEqual(tae.end, { kind: "no-progress", seconds: NO_PROGRESS_SECONDS, pc: 0x80000000n });
+    assert.equal(tae.instructions, 0n);
+    assert.equal(hw.end.kind, "halt");
+    assert.match(formatCompare("g", report), new RegExp(`\\ntrap-and-emulate +no progress: nothing retired for ${NO_PROGRESS_SECONDS} s at pc 0x80000000 .* NO\\n`));
+    assert.equal(compareStatus(report), 3);
+  });
+
   it("reports a technique that is not equivalent, with what differs, and exit status 3", () => {
     const base = { instructions: 10n, exits: 0, byReason: [], exitCycles: 0, modelledCycles: 10, overhead: null, wallSeconds: 0.001, current: false };
     const report: CompareReport = {
-      memoryBytes: 1 << 20, maxInstructions: 100, results: [
+      memoryBytes: 1 << 20, maxInstructions: 100, boot: "machine", unavailable: [], notes: [], results: [
         { ...base, technique: "native", end: { kind: "halt", code: 0, how: "finisher" } as const, output: new Uint8Array([65, 66]), registers: [1n, 2n] },
         { ...base, technique: "trap-and-emulate", end: { kind: "halt", code: 0, how: "finisher" } as const, output: new Uint8Array([65, 67]), registers: [1n, 2n], overhead: 0,
           equivalence: { output: false, end: true, registers: true, equal: false, differences: ["UART output differs from byte 1 (2 bytes vs 2 natively)"] } },
@@ -123,6 +171,9 @@ describe("hyperstep compare", () => {
     assert.deepEqual(json.techniques.map((t: { technique: string }) => t.technique), [...AVAILABLE_TECHNIQUES]);
     assert.ok(json.techniques[1].exits > 0);
     assert.equal(json.techniques[1].equivalence.equal, true);
+    const kernel = run(["compare", join(ROOT, "sample-guests/supervisor-boot/supervisor_boot.S"), "--boot", "supervisor"]);
+    assert.equal(kernel.status, 0, kernel.stderr);
+    assert.match(kernel.stdout, /\nnative +cannot run this guest \(below\)\ntrap-and-emulate +exit code 0 /);
     const missing = run(["compare", "no/such/guest.S"]);
     assert.equal(missing.status, 1);
     assert.match(missing.stderr, /^hyperstep: cannot read no\/such\/guest\.S: no such file\n$/);
@@ -139,7 +190,7 @@ describe("hyperstep compare", () => {
     assert.equal(usage.status, 2);
     assert.match(usage.stderr, /unknown option '--frob' for 'compare'\nTry 'hyperstep help compare'\.\n/);
     assert.match(run(["help", "compare"]).stdout, /^Usage: hyperstep compare <program\.elf\|program\.S>/);
-    assert.match(run(["--help"]).stdout, /compare <program> +run a guest under every technique/);
+    assert.match(run(["--help"]).stdout, /compare <program\.elf\|program\.S> +run a guest under every technique/);
   });
 });
 

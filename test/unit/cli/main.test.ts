@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
@@ -14,7 +14,43 @@ function hyperstep(args: string[], input = "") {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** Runs `hyperstep …` with stdout and stderr into one file, as a terminal shows them: the order they were written in. */
+function interleaved(args: string[]): string {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), "hyperstep-order-")), "out.txt");
+  const fd = openSync(file, "w");
+  try {
+    spawnSync(process.execPath, ["--import", "tsx", path.join(repo, "src/cli/main.ts"), ...args], { stdio: ["ignore", fd, fd], timeout: 60_000 });
+  } finally {
+    closeSync(fd);
+  }
+  return readFileSync(file, "latin1");
+}
+
 describe("hyperstep command line (spawned)", () => {
+  it("run --trace-traps: the guest's output and the trap lines come out in the order the guest made them", () => {
+    // hello.S prints a line, takes an ecall into its handler, then prints another.
+    const text = interleaved(["run", path.join(repo, "sample-guests/hello/hello.S"), "--trace-traps"]);
+    assert.match(text, /^Hello from a RISC-V guest!\ntrap: ecall-m [^\n]*\nBack from the trap handler\. Goodbye\.\nhyperstep: the guest exited with code 0/);
+  });
+
+  it("run --exits: each UART byte is out before the exit line of the store that sent it, and none of the next", () => {
+    const text = interleaved(["run", path.join(repo, "sample-guests/uart-mmio/uart_mmio.S"), "--technique", "trap-and-emulate", "--exits"]);
+    const exitLine = /exit #\d+ [^\n]*\n/g;
+    let sent = "";
+    let checked = 0;
+    let divisorLatch = false; // LCR bit 7: offset 0 is then the divisor, not THR
+    for (const m of text.matchAll(exitLine)) {
+      const store = / to uart (THR|LCR) \(0x([0-9a-f]+)\)$/.exec(m[0].trimEnd());
+      const value = store ? parseInt(store[2], 16) : 0;
+      if (store?.[1] === "LCR") divisorLatch = (value & 0x80) !== 0;
+      if (store?.[1] === "THR" && !divisorLatch) sent += String.fromCharCode(value);
+      const printed = text.slice(0, m.index).replace(exitLine, "");
+      assert.equal(printed, sent, `before ${m[0].trimEnd()}`);
+      checked++;
+    }
+    assert.ok(sent.length > 10 && checked > sent.length, `${checked} exits, ${sent.length} bytes`);
+  });
+
   it("run: guest UART output on stdout, the finisher code as exit status, a summary on stderr", () => {
     const r = hyperstep(["run", buildGuest("hello_uart")]);
     assert.equal(r.stdout, "hello\n");

@@ -39,7 +39,14 @@ test("npm run package builds a lean VSIX with only what users need", { timeout: 
   for (const webview of ["page_tables.js", "page_tables.css", "exits.js", "exits.css"]) {
     assert.ok(files.includes(`dist/webview/${webview}`), `VSIX lacks the panels' dist/webview/${webview}`);
   }
-  const allowed = /^(package\.json|readme\.md|license(\.txt)?|images\/(icon\.png|vm-exits\.svg)|media\/[a-z_]+\.md|dist\/(extension|hyperstep-dap|hyperstep)\.js|dist\/webview\/[a-z_]+\.(js|css)|syntaxes\/[^/]+\.json|sample-guests\/.+)$/i;
+  // The extension's page in VS Code shows readme.md from the installed folder: every picture it links must ship.
+  const pictures = [...readFileSync(path.join(root, "README.md"), "utf8").matchAll(/!\[[^\]]*\]\(([^)\s]+)\)/g)].map((m) => m[1]);
+  assert.ok(pictures.length > 0, "the README shows pictures");
+  for (const picture of pictures) {
+    assert.ok(!/^[a-z]+:/i.test(picture), `${picture}: a picture from the web does not show offline; ship it`);
+    assert.ok(files.includes(picture), `VSIX lacks ${picture}, which its README shows`);
+  }
+  const allowed = /^(package\.json|readme\.md|license(\.txt)?|images\/(icon\.png|vm-exits\.svg)|docs\/[a-z0-9_-]+\.png|media\/[a-z_]+\.md|dist\/(extension|hyperstep-dap|hyperstep)\.js|dist\/webview\/[a-z_]+\.(js|css)|syntaxes\/[^/]+\.json|sample-guests\/.+)$/i;
   const unexpected = files.filter((f) => !allowed.test(f));
   assert.deepEqual(unexpected, [], "VSIX contains files that should stay out (sources, tests, node_modules, maps)");
 });

@@ -1,0 +1,160 @@
+import { GUEST_BOOTS, type GuestBoot } from "../target/target_options";
+import { AVAILABLE_TECHNIQUES, techniqueEntry } from "../target/techniques";
+import { EXIT_INTERRUPTED, EXIT_LOAD_ERROR, EXIT_NO_HALT, EXIT_NOT_EQUIVALENT, EXIT_USAGE } from "./exit_status";
+
+/**
+ * Every command of `hyperstep`, its options and what they mean, once: the argument parser (args.ts)
+ * accepts exactly these options and the help (help.ts) is written from them, so the two cannot
+ * disagree. The techniques are those of src/target/techniques.ts that run today.
+ */
+
+export const COMMANDS = ["run", "asm", "compare"] as const;
+export type CommandName = (typeof COMMANDS)[number];
+
+/** A value an option accepts, and what it means. */
+export interface Choice {
+  readonly id: string;
+  readonly description: string;
+}
+
+export interface OptionSpec {
+  /** Its names, the long one last: the parser reports its value under that name. */
+  readonly names: readonly string[];
+  /** The value's placeholder, as in `--memory <size>`; a switch has none. */
+  readonly value?: string;
+  readonly help: string;
+  /** The only values it accepts. */
+  readonly choices?: readonly Choice[];
+}
+
+/** A paragraph of help text, or a list of terms with their meanings. */
+export type HelpBlock = string | readonly (readonly [term: string, meaning: string])[];
+
+export interface CommandSpec {
+  readonly name: CommandName;
+  /** What follows the command name in its usage line. */
+  readonly usage: string;
+  /** One line for `hyperstep --help`. */
+  readonly summary: string;
+  readonly about: readonly HelpBlock[];
+  readonly options: readonly OptionSpec[];
+  readonly exitStatus: HelpBlock;
+  readonly after?: readonly HelpBlock[];
+}
+
+export const HELP_OPTION: OptionSpec = { names: ["-h", "--help"], help: "show this help" };
+
+const TECHNIQUE_CHOICES: readonly Choice[] = AVAILABLE_TECHNIQUES.map((id) => ({ id, description: techniqueEntry(id).description }));
+
+const BOOT_DESCRIPTIONS: Readonly<Record<GuestBoot, string>> = {
+  machine: "(default) start in M-mode at the entry, as on the bare virt board (QEMU -bios none)",
+  supervisor: "start in S-mode at the entry with the VMM as SBI firmware (console, timer, shutdown), as a kernel starts behind OpenSBI; needs a VMM technique",
+};
+const BOOT_CHOICES: readonly Choice[] = GUEST_BOOTS.map((id) => ({ id, description: BOOT_DESCRIPTIONS[id] }));
+
+const MEMORY: OptionSpec = {
+  names: ["--memory"], value: "<size>",
+  help: "RAM at 0x80000000: bytes, or with a K/M/G suffix (default 128M; whole 4 KiB pages, 4K to 4G)",
+};
+
+/** A guest that never halts must still end: `compare` stops every technique after this many instructions. */
+export const DEFAULT_COMPARE_LIMIT = 10_000_000;
+/** `compare` stops a run that retires no instruction for this long. */
+export const NO_PROGRESS_SECONDS = 5;
+
+const RUN: CommandSpec = {
+  name: "run",
+  usage: "<program.elf|program.S> [options]",
+  summary: "run a guest headless",
+  about: [
+    "Runs a guest on the 'virt' board, as 'qemu-system-riscv64 -machine virt -bios none -kernel <program>' would: the hart starts in M-mode at the ELF entry with a0 = 0. The guest's UART (NS16550A at 0x10000000) writes to stdout and reads from stdin. The guest ends the run through the SiFive test finisher at 0x100000, through HTIF when the ELF defines 'tohost', or (with --boot supervisor) through an SBI shutdown call.",
+  ],
+  options: [
+    MEMORY,
+    { names: ["--max-instructions"], value: "<n>", help: "stop after n instructions if the guest has not halted" },
+    { names: ["--timeout"], value: "<seconds>", help: "stop after this much wall-clock time if the guest has not halted" },
+    { names: ["--trace-traps"], help: "print every trap (cause, tval, pc, mode change) to stderr, in order with the guest's output" },
+    { names: ["--technique"], value: "<technique>", help: "how the guest is virtualized (default native):", choices: TECHNIQUE_CHOICES },
+    { names: ["--boot"], value: "<boot>", help: "where the guest starts:", choices: BOOT_CHOICES },
+    {
+      names: ["--exits"],
+      help: "with a VMM technique: print every VM exit to stderr, in order with the guest's output, then counts and modelled cycles by reason and the overhead against a native run",
+    },
+    {
+      names: ["--cpu"], value: "<model>",
+      help: "the hart, in QEMU's -cpu syntax: rv64 (default; RV64IMAC, M/S/U) or rv64,h=true (the H extension: HS, VS and VU modes, the H and VS CSRs, two-stage translation), to run a hypervisor of your own on the bare board; h=true needs --technique native",
+    },
+    HELP_OPTION,
+  ],
+  exitStatus: [
+    ["the guest's exit code", "from the finisher, HTIF or an SBI shutdown (a finisher reset request counts as 0)"],
+    [String(EXIT_LOAD_ERROR), "the program could not be read, parsed or loaded"],
+    [String(EXIT_USAGE), "bad command-line arguments"],
+    [String(EXIT_NO_HALT), "the guest did not halt: --max-instructions or --timeout was reached, it sleeps in WFI with nothing left to wake it, or it is stuck in a trap loop (4,096 trap entries in a row without a retired instruction)"],
+    [String(EXIT_INTERRUPTED), "interrupted with Ctrl-C"],
+  ],
+  after: [
+    "A one-line summary (how the run ended, instructions, time, and MIPS for runs of a million instructions or more) goes to stderr.",
+  ],
+};
+
+const ASM: CommandSpec = {
+  name: "asm",
+  usage: "<source.S|source.s> -o <output.elf> [--march <arch>]",
+  summary: "assemble a .S/.s file into an ELF executable",
+  about: [
+    "Assembles a guest with Hyperstep's assembler (GNU as syntax; .S files go through the C preprocessor) and links it as 'riscv64-unknown-elf-ld -Ttext=0x80000000' would: .text at 0x80000000, entry _start. The ELF carries the symbols, so objdump, gdb and QEMU accept it.",
+  ],
+  options: [
+    { names: ["-o", "--output"], value: "<file>", help: "the ELF file to write" },
+    { names: ["--march"], value: "<arch>", help: "the architecture (default rv64imac_zicsr_zifencei); '.option arch' inside the file changes it from there on" },
+    HELP_OPTION,
+  ],
+  exitStatus: [
+    ["0", "the ELF was written"],
+    [String(EXIT_LOAD_ERROR), "the source has errors (each printed as file:line:column: error: message) or the file cannot be written"],
+    [String(EXIT_USAGE), "bad command-line arguments"],
+  ],
+};
+
+const COMPARE: CommandSpec = {
+  name: "compare",
+  usage: "<program.elf|program.S> [options]",
+  summary: "run a guest under every technique and compare their costs",
+  about: [
+    `Runs the guest once under each technique Hyperstep can run (${AVAILABLE_TECHNIQUES.join(", ")}), each on a fresh machine with the same UART input, and prints one row per technique:`,
+    [
+      ["end", "how the run ended (exit code, instruction limit, asleep in WFI, trap loop, no progress)"],
+      ["instructions", "guest instructions retired"],
+      ["exits", "VM exits (native has no VMM, hence none); by reason in a second table"],
+      ["modelled cycles", "one per guest instruction plus each exit's modelled cost (Heiser's COMP9242 \"Overheads (Estimated)\" table)"],
+      ["overhead", "modelled cycles against the baseline's"],
+      ["wall time", "this simulator's time for the run (and its ratio to the baseline's)"],
+      ["equivalent", "whether the guest could tell: the same UART output, exit code and final registers as under the baseline (Popek and Goldberg's equivalence)"],
+    ],
+    "The baseline is native, or the first technique that can run the guest. A technique that cannot run it gets a row saying why: a guest that boots in S-mode (--boot supervisor) has no native run, since only a VMM provides its SBI firmware.",
+    `Every run stops at --max-instructions, and a run that retires no instruction for ${NO_PROGRESS_SECONDS} s is stopped as making no progress. Progress goes to stderr on long runs.`,
+  ],
+  options: [
+    { names: ["--json"], help: "print the same as one JSON object" },
+    MEMORY,
+    { names: ["--max-instructions"], value: "<n>", help: `stop each run after n instructions if the guest has not halted (default ${DEFAULT_COMPARE_LIMIT})` },
+    { names: ["--boot"], value: "<boot>", help: "where the guest starts, under every technique:", choices: BOOT_CHOICES },
+    { names: ["--input"], value: "<file>", help: "the bytes every run receives on its UART (default: none)" },
+    HELP_OPTION,
+  ],
+  exitStatus: [
+    ["0", "every technique that ran matched the baseline"],
+    [String(EXIT_LOAD_ERROR), "the program could not be read or loaded, or no technique can run it"],
+    [String(EXIT_USAGE), "bad command-line arguments"],
+    [String(EXIT_NOT_EQUIVALENT), "a technique's run differed from the baseline's"],
+  ],
+};
+
+export const COMMAND_SPECS: Readonly<Record<CommandName, CommandSpec>> = { run: RUN, asm: ASM, compare: COMPARE };
+
+/** `hyperstep` with no command: its own options. */
+export const GENERAL_OPTIONS: readonly OptionSpec[] = [
+  { names: ["-h", "--help"], help: "show this help" },
+  { names: ["--version"], help: "print the version" },
+];
