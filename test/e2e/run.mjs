@@ -14,7 +14,8 @@
 // test-results/<name>.png and answers with `shot-<name>.done`. They click in the workbench (webviews
 // included, which the extension host cannot reach) by writing `click-<name>.request` holding a CSS
 // selector; the runner clicks the first match in any frame and answers `click-<name>.done`, or
-// `click-<name>.failed` with the reason.
+// `click-<name>.failed` with the reason. They type into whatever has the focus (a webview's input
+// after a click) by writing `type-<name>.request` holding the text ("\n" presses Enter).
 import { spawn, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, createWriteStream } from "node:fs";
 import { tmpdir } from "node:os";
@@ -218,6 +219,17 @@ function watchScreenshotRequests(page, shots) {
       if (click && !busy.has(file)) {
         busy.add(file);
         await clickInAnyFrame(page, shots, click[1], readFileSync(path.join(shots, file), "utf8"));
+        rmSync(path.join(shots, file));
+        busy.delete(file);
+        continue;
+      }
+      const type = /^type-([\w.-]+)\.request$/.exec(file);
+      if (type && !busy.has(file)) {
+        busy.add(file);
+        const text = readFileSync(path.join(shots, file), "utf8");
+        await page.keyboard.type(text, { delay: 20 })
+          .then(() => writeFileSync(path.join(shots, `type-${type[1]}.done`), ""), (e) => writeFileSync(path.join(shots, `type-${type[1]}.failed`), e.message));
+        log(`typed ${JSON.stringify(text)} (${type[1]})`);
         rmSync(path.join(shots, file));
         busy.delete(file);
         continue;
