@@ -4,7 +4,7 @@ import "@vscode-elements/elements/dist/vscode-single-select/index.js";
 import "@vscode-elements/elements/dist/vscode-option/index.js";
 import { parseHostMessage, type HostMessage, type MemorySummary } from "../model/messages";
 import {
-  BLOCK_BYTES, ROW_BYTES, blocksFor, decodeBytes, encodeBytes, parseEdit, parseEvaluated, parseTarget, recentre, rowAddress,
+  BLOCK_BYTES, ROW_BYTES, addressDigits, blocksFor, decodeBytes, encodeBytes, parseEdit, parseEvaluated, parseTarget, recentre, rowAddress,
   rowCells, spaceId, windowAround, type MemoryWindow, type Space,
 } from "../model/memory";
 import { renderWindow } from "../model/page_tables";
@@ -51,6 +51,7 @@ let editor: { input: HTMLInputElement; address: bigint } | undefined;
 const app = document.getElementById("app")!;
 const status = el("div", "status muted");
 const header = el("div", "mrow header", el("span", "addr", "address"), el("span", "hex", ...Array.from({ length: ROW_BYTES }, (_, i) => el("span", "b", i.toString(16).padStart(2, "0")))), el("span", "ascii", "ASCII"));
+const grid = el("div", "grid");
 const spacer = el("div", "spacer");
 spacer.style.height = `${win.rows * ROW_HEIGHT}px`;
 const scroller = el("div", "scroller", spacer);
@@ -132,7 +133,7 @@ function rowElement(row: number): HTMLElement {
     hexes.append(h);
     chars.append(a);
   });
-  const e = el("div", "mrow", el("span", "addr", hex(addr, 16)), hexes, chars);
+  const e = el("div", "mrow", el("span", "addr", hex(addr, addressDigits(win))), hexes, chars);
   e.style.top = `${row * ROW_HEIGHT}px`;
   e.dataset.row = String(row);
   e.dataset.addr = hex(addr);
@@ -144,7 +145,10 @@ function draw(): void {
   const rows: HTMLElement[] = [];
   for (let r = w.start; r < w.end; r++) rows.push(rowElement(r));
   spacer.replaceChildren(...rows);
-  const where = base === undefined ? "" : `${expression()} = ${hex(base)} in ${space()} · re-evaluated at every stop`;
+  grid.style.setProperty("--address-width", `${addressDigits(win) + 2}ch`);
+  const expr = expression();
+  const literal = base !== undefined && parseEvaluated(expr) === base;
+  const where = base === undefined ? "" : literal ? `${space()} ${hex(base)}` : `${expr} = ${hex(base)} in ${space()} · re-evaluated at every stop`;
   status.textContent = [evalError ?? where, writeError].filter(Boolean).join(" · ");
   status.classList.toggle("error", evalError !== undefined || writeError !== undefined);
   scheduleReport();
@@ -292,7 +296,8 @@ function layout(): void {
     app.replaceChildren(el("p", "empty", message));
     return;
   }
-  app.replaceChildren(el("div", "heading", el("strong", undefined, "Memory"), el("span", "muted", ` ${heading}`)), toolbar(), status, el("div", "grid", header, scroller));
+  app.replaceChildren(el("div", "heading", el("strong", undefined, "Memory"), el("span", "muted", ` ${heading}`)), toolbar(), status, grid);
+  grid.replaceChildren(header, scroller);
   showSpaces();
 }
 

@@ -60,6 +60,11 @@ export function rowAddress(w: MemoryWindow, row: number): bigint {
   return w.start + BigInt(row * ROW_BYTES);
 }
 
+/** Hex digits an address of the window takes: 8 while it stays below 4 GiB, so rows stay narrow beside the source. */
+export function addressDigits(w: MemoryWindow): number {
+  return w.start + BigInt(w.rows * ROW_BYTES) <= 1n << 32n ? 8 : 16;
+}
+
 /**
  * When the first visible row is within `margin` rows of an end of the window, and the space goes on
  * beyond it, the window moved so that row is in the middle again; `shift` is how many rows every row

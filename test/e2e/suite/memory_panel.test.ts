@@ -111,4 +111,13 @@ describe("the Memory panel (supervisor-boot, hardware-assisted)", () => {
     assert.ok(s.rows.every((r) => r.changed.length === 0));
     await screenshot("panel-memory-unreadable");
   });
+
+  it("opens from a register's memory reference in the Variables view, in the space it names", async () => {
+    const sp = await value("sp");
+    // What the Variables view's context menu passes: its item, whose reference is the guest's `va:` view.
+    await vscode.commands.executeCommand("hyperstep.showMemory", { sessionId: session.id, variable: { name: "sp", memoryReference: `va:0x${sp.toString(16)}` } });
+    const s = await until("sp's reference in a panel", (r) => r.expression === `0x${sp.toString(16)}` && fetched(r));
+    assert.equal(s.space, "gva", "under a VMM, va is the guest-virtual space");
+    assert.equal(BigInt(s.rows[0].address), sp & ~15n);
+  });
 });

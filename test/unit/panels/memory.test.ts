@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  BLOCK_BYTES, ROW_BYTES, UNREADABLE, blocksFor, byteAt, decodeBytes, encodeBytes, parseEdit, parseEvaluated, parseTarget,
+  BLOCK_BYTES, ROW_BYTES, UNREADABLE, addressDigits, blocksFor, byteAt, decodeBytes, encodeBytes, parseEdit, parseEvaluated, parseTarget,
   recentre, rowAddress, rowCells, windowAround, type Space,
 } from "../../../src/webview/model/memory";
 
@@ -108,4 +108,10 @@ test("an evaluated address is read from the adapter's hex or decimal result", ()
   assert.equal(parseEvaluated("4096"), 4096n);
   assert.equal(parseEvaluated("0x1" + "0".repeat(16)), undefined, "beyond 64 bits");
   assert.equal(parseEvaluated("'x'"), undefined);
+});
+
+test("addresses take 8 hex digits while the window stays below 4 GiB, 16 above", () => {
+  assert.equal(addressDigits(windowAround(0x80001000n, 1024).window), 8);
+  assert.equal(addressDigits(windowAround(0xffffffc000000000n, 1024).window), 16);
+  assert.equal(addressDigits({ start: (1n << 32n) - 1024n * 16n, rows: 1024 }), 8, "the last row ends at 4 GiB");
 });
