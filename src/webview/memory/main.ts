@@ -74,10 +74,6 @@ function expression(): string {
   return "expression" in t ? t.expression : "";
 }
 
-function send(m: Parameters<typeof api.postMessage>[0]): void {
-  api.postMessage(m);
-}
-
 /** Forgets what was read, for a new stop (keeping it as the comparison) or a new space (dropping it too). */
 function startOver(kind: "stop" | "change" | "space"): void {
   if (kind === "stop") before = now;
@@ -92,7 +88,7 @@ function evaluate(): void {
   if (!expr) return;
   const id = nextId++;
   pending.set(id, { epoch });
-  send({ type: "memoryEvaluate", id, expression: expr });
+  api.postMessage({ type: "memoryEvaluate", id, expression: expr });
 }
 
 /** Puts `addr` on the first visible row. */
@@ -115,7 +111,7 @@ function fetchVisible(): void {
     if (now.has(block) || asked.has(block)) continue;
     const id = nextId++;
     pending.set(id, { epoch, block });
-    send({ type: "memoryRead", id, space: space(), address: hex(block), count: BLOCK_BYTES });
+    api.postMessage({ type: "memoryRead", id, space: space(), address: hex(block), count: BLOCK_BYTES });
   }
 }
 
@@ -203,7 +199,7 @@ function openEditor(cell: HTMLElement, row: number, off: number, column: "hex" |
       return;
     }
     const id = nextId++;
-    send({ type: "memoryWrite", id, space: space(), address: hex(address), data: encodeBytes(edit.bytes) });
+    api.postMessage({ type: "memoryWrite", id, space: space(), address: hex(address), data: encodeBytes(edit.bytes) });
     closeEditor();
   });
   input.addEventListener("blur", () => closeEditor());
@@ -287,7 +283,7 @@ function scheduleReport(): void {
   reportPending = true;
   requestAnimationFrame(() => setTimeout(() => {
     reportPending = false;
-    send({ type: "memoryRendered", summary: summary() });
+    api.postMessage({ type: "memoryRendered", summary: summary() });
   }, 0));
 }
 
@@ -371,4 +367,4 @@ window.addEventListener("message", (event) => {
 });
 
 layout();
-send({ type: "ready" });
+api.postMessage({ type: "ready" });

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as vscode from "vscode";
 import type { MemorySummary } from "../../../src/webview/model/messages";
-import { click, screenshot, type } from "./screenshot";
+import { click, screenshot, typeText, wheel } from "./screenshot";
 import { nextEvent, within } from "./wait";
 
 const EVENT_MS = 20_000;
@@ -90,7 +90,7 @@ describe("the Memory panel (supervisor-boot, hardware-assisted)", () => {
     const edited = (low + 6) & 0xff;
     const wanted = (a1 & ~0xffn) | BigInt(edited);
     await click("memory-byte", `.mrow[data-addr="0x${sp.toString(16)}"] .b[data-off="8"]`);
-    await type("memory-byte", `${edited.toString(16).padStart(2, "0")}\n`);
+    await typeText("memory-byte", `${edited.toString(16).padStart(2, "0")}\n`);
     s = await until("the edited byte", (r) => byteOf(r, sp, 8) === edited.toString(16).padStart(2, "0"));
     assert.ok(s.rows[0].changed.includes(8), "an edit differs from the last stop too");
     await screenshot("panel-memory-edited");
@@ -102,6 +102,22 @@ describe("the Memory panel (supervisor-boot, hardware-assisted)", () => {
     vscode.debug.addBreakpoints([there]);
     await stopAfter("workbench.action.debug.continue");
     assert.equal(await value("a0"), wanted, "the guest loaded the byte written through the panel");
+  });
+
+  it("pages far past its first window, reading only the rows in sight", async () => {
+    await vscode.commands.executeCommand("hyperstep.showMemory", "gva:sp");
+    const sp = await value("sp");
+    const start = await until("the panel at sp", (r) => r.expression === "sp" && fetched(r));
+    // The list holds 65536 rows at a time, sp's row in the middle: 512 KiB further is past its end, so
+    // the list must have moved under the wheel (a turn that overshoots the end stops there).
+    await wheel("memory-far", ".scroller", 400_000, 5);
+    const far = await until("rows 640 KiB further", (r) => r.expression === "sp" && BigInt(r.rows[0].address) > sp + 0xa0000n && fetched(r));
+    const at = BigInt(far.rows[0].address);
+    const ram = await session.customRequest("readMemory", { memoryReference: `gva:0x${at.toString(16)}`, count: 16 });
+    assert.equal(far.rows[0].bytes, Buffer.from(ram.data, "base64").toString("hex"));
+    assert.ok(far.domRows < 80, `only the rows in sight are in the DOM, not ${far.domRows}`);
+    assert.ok(far.fetched - start.fetched < 64 * 1024, `only what was scrolled past on screen was read, not ${far.fetched - start.fetched} bytes`);
+    await screenshot("panel-memory-far");
   });
 
   it("shows bytes it cannot read as ??, in any space the session offers", async () => {

@@ -33,13 +33,18 @@ export function click(name: string, selector: string): Promise<void> {
 }
 
 /** Asks test/e2e/run.mjs to type `text` into whatever has the focus ("\n" presses Enter). */
-export function type(name: string, text: string): Promise<void> {
+export function typeText(name: string, text: string): Promise<void> {
   return ask("type", name, text);
 }
 
-async function ask(kind: "click" | "type", name: string, payload: string): Promise<void> {
+/** Asks test/e2e/run.mjs to turn the mouse wheel `times` times by `deltaY` pixels over the first element matching `selector`. */
+export function wheel(name: string, selector: string, deltaY: number, times: number): Promise<void> {
+  return ask("wheel", name, JSON.stringify({ selector, deltaY, times }));
+}
+
+async function ask(kind: "click" | "type" | "wheel", name: string, payload: string): Promise<void> {
   const dir = process.env.HYPERSTEP_E2E_SHOTS;
-  if (!dir) throw new Error(`${kind} '${name}': not running under test/e2e/run.mjs, which does the ${kind === "click" ? "clicking" : "typing"}`);
+  if (!dir) throw new Error(`${kind} '${name}': not running under test/e2e/run.mjs, which does it`);
   const done = path.join(dir, `${kind}-${name}.done`);
   const failed = path.join(dir, `${kind}-${name}.failed`);
   writeFileSync(path.join(dir, `${kind}-${name}.request`), payload);
