@@ -32,6 +32,8 @@ const builds = [
       { in: "src/webview/page_tables/page_tables.css", out: "page_tables" },
       { in: "src/webview/exits/main.ts", out: "exits" },
       { in: "src/webview/exits/exits.css", out: "exits" },
+      { in: "src/webview/memory/main.ts", out: "memory" },
+      { in: "src/webview/memory/memory.css", out: "memory" },
     ],
     outdir: "dist/webview",
     minify: true,

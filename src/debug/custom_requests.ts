@@ -1,6 +1,6 @@
 import { NO_VMM } from "./vmm";
 import type { DeviceNode, ExitLogSnapshot, ExitRecordView, PtTable } from "../target/inspect";
-import type { Target } from "../target/target";
+import type { AddressSpace, Target } from "../target/target";
 import { ExprError } from "./expressions";
 
 /**
@@ -12,7 +12,8 @@ import { ExprError } from "./expressions";
 export const PAGE_TABLES_REQUEST = "hyperstep/pageTables";
 export const DEVICES_REQUEST = "hyperstep/devices";
 export const EXITS_REQUEST = "hyperstep/exits";
-export const PANEL_REQUESTS: readonly string[] = [PAGE_TABLES_REQUEST, DEVICES_REQUEST, EXITS_REQUEST];
+export const ADDRESS_SPACES_REQUEST = "hyperstep/addressSpaces";
+export const PANEL_REQUESTS: readonly string[] = [PAGE_TABLES_REQUEST, DEVICES_REQUEST, EXITS_REQUEST, ADDRESS_SPACES_REQUEST];
 
 /**
  * [index, pte], [index, pte, next-level table] for a valid pointer, or [index, pte, run]: `run`
@@ -100,6 +101,15 @@ export interface ExitsBody {
   timeline: { from: number; to: number; counts: number[] };
 }
 
+/**
+ * `hyperstep/addressSpaces` {}: the spaces a memory view offers, in the technique's own words. Under
+ * a VMM `va` and `pa` are other names of `gva` and `gpa` (memory_refs.ts); they are given as aliases,
+ * so a reference such as a register's `va:0x…` opens in the right space.
+ */
+export interface AddressSpacesBody {
+  technique: string;
+  spaces: { id: AddressSpace; label: string; alias?: AddressSpace }[];
+}
 
 export interface PageTablesUnchanged {
   technique: string;
@@ -164,6 +174,27 @@ export function exitsBody(target: Target, args: unknown): ExitsBody {
     instret,
     priv: target.priv,
     timeline: { from: 0, to: instret, counts: timeline(matching, instret, bins) },
+  };
+}
+
+const SPACE_LABELS: Record<AddressSpace, string> = {
+  va: "virtual (what the guest's code sees)",
+  pa: "physical",
+  gva: "guest-virtual (what the guest's code sees)",
+  gpa: "guest-physical",
+  hpa: "host-physical (the machine's RAM)",
+};
+
+export function addressSpacesBody(target: Target): AddressSpacesBody {
+  const has = (s: AddressSpace) => target.addressSpaces.includes(s);
+  const aliases: Partial<Record<AddressSpace, AddressSpace>> = has("gva") && has("gpa") ? { gva: "va", gpa: "pa" } : {};
+  const shadowed = new Set(Object.values(aliases));
+  return {
+    technique: target.technique,
+    spaces: target.addressSpaces.filter((s) => !shadowed.has(s)).map((id) => {
+      const alias = aliases[id];
+      return alias ? { id, label: SPACE_LABELS[id], alias } : { id, label: SPACE_LABELS[id] };
+    }),
   };
 }
 

@@ -38,7 +38,7 @@ import { disassemble } from "../asm/disasm";
 import type { VmExit } from "../hypervisor/exits";
 import { Variables, formatValue } from "./variables";
 import { CSR_FIELDS } from "../isa/csr_fields";
-import { DEVICES_REQUEST, PAGE_TABLES_REQUEST, PANEL_REQUESTS, devicesBody, exitsBody, pageTablesBody } from "./custom_requests";
+import { ADDRESS_SPACES_REQUEST, DEVICES_REQUEST, PAGE_TABLES_REQUEST, PANEL_REQUESTS, addressSpacesBody, devicesBody, exitsBody, pageTablesBody } from "./custom_requests";
 
 const THREAD_ID = 1;
 /** The id of the VMM frame (guest frames are numbered from 0). */
@@ -655,7 +655,10 @@ export class HyperstepSession extends LoggingDebugSession {
     if (!this.ready(response)) return;
     this.guard(response, Err.Arguments, () => {
       const target = this.loaded().target;
-      response.body = command === PAGE_TABLES_REQUEST ? pageTablesBody(target, args) : command === DEVICES_REQUEST ? devicesBody(target) : exitsBody(target, args);
+      response.body = command === PAGE_TABLES_REQUEST ? pageTablesBody(target, args)
+        : command === DEVICES_REQUEST ? devicesBody(target)
+        : command === ADDRESS_SPACES_REQUEST ? addressSpacesBody(target)
+        : exitsBody(target, args);
       this.sendResponse(response);
     });
   }

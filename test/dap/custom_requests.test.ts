@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { DebugClient } from "@vscode/debugadapter-testsupport";
-import type { DevicesBody, ExitsBody, PageTablesBody } from "../../src/debug/custom_requests";
+import type { AddressSpacesBody, DevicesBody, ExitsBody, PageTablesBody } from "../../src/debug/custom_requests";
 import { failing, guest, launch, stopAfter, withClient } from "../support/dap";
 
 const PAGING = guest("paging.S");
@@ -82,5 +82,24 @@ test("the panel requests fail while the guest runs", async () => {
     await stopAfter(dc, () => dc.pauseRequest({ threadId: 1 }));
     const body = (await dc.customRequest("hyperstep/devices")).body as DevicesBody;
     assert.equal(body.devices.length, 3);
+  });
+});
+
+test("hyperstep/addressSpaces offers what the technique has: no gpa natively, and va/pa as aliases under a VMM", async () => {
+  await withClient(async (dc) => {
+    await launch(dc, PAGING);
+    const native = (await dc.customRequest("hyperstep/addressSpaces")).body as AddressSpacesBody;
+    assert.equal(native.technique, "native");
+    assert.deepEqual(native.spaces.map((s) => [s.id, s.alias]), [["va", undefined], ["pa", undefined]]);
+  });
+  await withClient(async (dc) => {
+    await launch(dc, PAGING, { technique: "trap-and-emulate" });
+    const vmm = (await dc.customRequest("hyperstep/addressSpaces")).body as AddressSpacesBody;
+    assert.deepEqual(vmm.spaces.map((s) => [s.id, s.alias]), [["gva", "va"], ["gpa", "pa"], ["hpa", undefined]]);
+    assert.match(vmm.spaces[2].label, /host-physical/);
+    // Each alias reads what its space reads.
+    const read = async (ref: string) => (await dc.customRequest("readMemory", { memoryReference: ref, count: 16 })).body.data as string;
+    assert.equal(await read("va:0x80000000"), await read("gva:0x80000000"));
+    assert.equal(await read("pa:0x80000000"), await read("gpa:0x80000000"));
   });
 });

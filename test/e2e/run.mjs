@@ -14,7 +14,9 @@
 // test-results/<name>.png and answers with `shot-<name>.done`. They click in the workbench (webviews
 // included, which the extension host cannot reach) by writing `click-<name>.request` holding a CSS
 // selector; the runner clicks the first match in any frame and answers `click-<name>.done`, or
-// `click-<name>.failed` with the reason.
+// `click-<name>.failed` with the reason. They type into whatever has the focus (a webview's input
+// after a click) by writing `type-<name>.request` holding the text ("\n" presses Enter), and turn the
+// mouse wheel over an element by writing `wheel-<name>.request` holding {"selector", "deltaY", "times"}.
 import { spawn, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, createWriteStream } from "node:fs";
 import { tmpdir } from "node:os";
@@ -222,6 +224,28 @@ function watchScreenshotRequests(page, shots) {
         busy.delete(file);
         continue;
       }
+      const wheel = /^wheel-([\w.-]+)\.request$/.exec(file);
+      if (wheel && !busy.has(file)) {
+        busy.add(file);
+        const { selector, deltaY, times } = JSON.parse(readFileSync(path.join(shots, file), "utf8"));
+        await wheelInAnyFrame(page, selector, deltaY, times)
+          .then(() => writeFileSync(path.join(shots, `wheel-${wheel[1]}.done`), ""), (e) => writeFileSync(path.join(shots, `wheel-${wheel[1]}.failed`), e.message));
+        log(`turned the wheel ${times} × ${deltaY} px over ${selector} (${wheel[1]})`);
+        rmSync(path.join(shots, file));
+        busy.delete(file);
+        continue;
+      }
+      const type = /^type-([\w.-]+)\.request$/.exec(file);
+      if (type && !busy.has(file)) {
+        busy.add(file);
+        const text = readFileSync(path.join(shots, file), "utf8");
+        await page.keyboard.type(text, { delay: 20 })
+          .then(() => writeFileSync(path.join(shots, `type-${type[1]}.done`), ""), (e) => writeFileSync(path.join(shots, `type-${type[1]}.failed`), e.message));
+        log(`typed ${JSON.stringify(text)} (${type[1]})`);
+        rmSync(path.join(shots, file));
+        busy.delete(file);
+        continue;
+      }
       const m = /^shot-([\w.-]+)\.request$/.exec(file);
       if (!m || busy.has(m[1])) continue;
       busy.add(m[1]);
@@ -264,6 +288,21 @@ async function clickInAnyFrame(page, shots, name, selector) {
     await new Promise((r) => setTimeout(r, 100));
   }
   writeFileSync(path.join(shots, `click-${name}.failed`), `nothing matches ${selector} in ${page.frames().length} frames`);
+}
+
+/** Hovers the first element matching `selector` in any frame and turns the wheel over it `times` times. */
+async function wheelInAnyFrame(page, selector, deltaY, times) {
+  for (const frame of page.frames()) {
+    const target = frame.locator(selector).first();
+    if ((await target.count().catch(() => 0)) === 0) continue;
+    await target.hover({ timeout: 5000 });
+    for (let i = 0; i < times; i++) {
+      await page.mouse.wheel(0, deltaY);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return;
+  }
+  throw new Error(`nothing matches ${selector} in ${page.frames().length} frames`);
 }
 
 function secondsSince(t) {

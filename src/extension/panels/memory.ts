@@ -1,5 +1,6 @@
 import * as vscode from "vscode";
 import { memoryUriParts, parseMemoryAddress } from "./memory_address";
+import type { MemoryPanels } from "./memory_panel";
 import type { SessionWatch } from "./session_watch";
 
 const HEX_EDITOR = "ms-vscode.hexeditor";
@@ -8,36 +9,39 @@ export function memoryUri(session: vscode.DebugSession, memoryReference: string,
   return vscode.Uri.from(memoryUriParts(session.id, memoryReference, range));
 }
 
+/** Where a memory reference was opened: VS Code's hex editor over the memory URI, or our Memory panel. */
+export type OpenedMemory = { in: "hexEditor"; uri: vscode.Uri } | { in: "memoryPanel"; memoryReference: string };
+
 /**
- * Opens VS Code's memory view (the hex editor over the session's memory file system) at a reference.
- * The adapter is asked for one byte first, so a wrong address space or an unmapped address is
- * reported in its own words instead of as an empty editor.
+ * Opens a memory reference in the Hex Editor extension when it is installed (VS Code's own memory
+ * view), else in our Memory panel. The adapter is asked for one byte first, so a wrong address space
+ * is reported in its own words instead of as an empty editor.
  */
-export async function openMemory(session: vscode.DebugSession, memoryReference: string): Promise<vscode.Uri | undefined> {
+export async function openMemory(session: vscode.DebugSession, memoryReference: string, panels: MemoryPanels): Promise<OpenedMemory | undefined> {
+  let readable: boolean;
   try {
     const probe = (await session.customRequest("readMemory", { memoryReference, count: 1 })) as { data?: string };
-    if (!probe?.data) {
-      void vscode.window.showWarningMessage(`Nothing readable is mapped at ${memoryReference}.`);
-      return undefined;
-    }
+    readable = Boolean(probe?.data);
   } catch (e) {
     void vscode.window.showErrorMessage(`Cannot open memory at ${memoryReference}: ${e instanceof Error ? e.message : String(e)}`);
     return undefined;
   }
-  const uri = memoryUri(session, memoryReference);
-  if (vscode.extensions.getExtension(HEX_EDITOR)) {
-    await vscode.commands.executeCommand("vscode.openWith", uri, "hexEditor.hexedit");
-  } else {
-    const install = "Show Hex Editor extension";
-    void vscode.window.showInformationMessage(`VS Code shows memory in the Hex Editor extension (${HEX_EDITOR}), which is not installed.`, install).then((choice) => {
-      if (choice === install) void vscode.commands.executeCommand("workbench.extensions.search", HEX_EDITOR);
-    });
+  if (!vscode.extensions.getExtension(HEX_EDITOR)) {
+    // Our panel shows unreadable bytes as such, so an unmapped address opens too.
+    panels.show(memoryReference);
+    return { in: "memoryPanel", memoryReference };
   }
-  return uri;
+  if (!readable) {
+    void vscode.window.showWarningMessage(`Nothing readable is mapped at ${memoryReference}.`);
+    return undefined;
+  }
+  const uri = memoryUri(session, memoryReference);
+  await vscode.commands.executeCommand("vscode.openWith", uri, "hexEditor.hexedit");
+  return { in: "hexEditor", uri };
 }
 
 /** The "Hyperstep: Open Memory at Address…" command. */
-export async function openMemoryCommand(watch: SessionWatch, initial?: string): Promise<vscode.Uri | undefined> {
+export async function openMemoryCommand(watch: SessionWatch, panels: MemoryPanels, initial?: string): Promise<OpenedMemory | undefined> {
   const session = watch.session;
   if (!session) {
     void vscode.window.showWarningMessage("Open Memory needs a stopped Hyperstep debug session.");
@@ -45,8 +49,8 @@ export async function openMemoryCommand(watch: SessionWatch, initial?: string): 
   }
   const text = initial ?? (await vscode.window.showInputBox({
     title: "Hyperstep: Open Memory at Address",
-    prompt: "An address space and an address: gva:, gpa:, hpa: (under a VMM) or va:, pa:",
-    placeHolder: "gpa:0x80000000",
+    prompt: "An address space and an address: gva:, gpa:, hpa: (under a VMM) or va:, pa: (natively)",
+    placeHolder: "pa:0x80000000",
     validateInput: (t) => (t.trim() === "" ? undefined : parseMemoryAddress(t).ok ? undefined : (parseMemoryAddress(t) as { message: string }).message),
   }));
   if (text === undefined || text.trim() === "") return undefined;
@@ -55,5 +59,5 @@ export async function openMemoryCommand(watch: SessionWatch, initial?: string): 
     void vscode.window.showErrorMessage(parsed.message);
     return undefined;
   }
-  return openMemory(session, parsed.memoryReference);
+  return openMemory(session, parsed.memoryReference, panels);
 }

@@ -1,7 +1,6 @@
 import * as vscode from "vscode";
 import { PAGE_TABLES_REQUEST, type PageTablesBody, type PageTablesUnchanged } from "../../debug/custom_requests";
 import { parseViewMessage, type HostMessage, type RenderSummary } from "../../webview/model/messages";
-import { openMemory } from "./memory";
 import { request, type SessionWatch } from "./session_watch";
 import { webviewHtml, webviewOptions } from "./webview_html";
 
@@ -104,8 +103,7 @@ export class PageTablesPanel implements vscode.Disposable {
       }
       this.reported.fire(this.lastReport);
     } else if (m.type === "openMemory") {
-      const session = this.watch.session;
-      if (session) void openMemory(session, m.memoryReference);
+      void vscode.commands.executeCommand("hyperstep.openMemory", m.memoryReference);
     }
   }
 

@@ -2,12 +2,13 @@ import * as vscode from "vscode";
 import { DevicesView } from "./devices_view";
 import { ExitsView } from "./exits_view";
 import { openMemoryCommand } from "./memory";
+import { MemoryPanels } from "./memory_panel";
 import { PageTablesPanel } from "./page_tables_panel";
 import { SessionWatch } from "./session_watch";
 
 /**
  * The panels of issue 8: Page Tables (webview panel), Devices (tree) and VM Exits (webview view) in the
- * Run and Debug side bar, and "Open Memory at Address…". All of them are fed by
+ * Run and Debug side bar, Memory (webview panels) and "Open Memory at Address…". All of them are fed by
  * the adapter's `hyperstep/…` custom requests and refresh on every stop.
  */
 export function registerPanels(context: vscode.ExtensionContext): void {
@@ -15,20 +16,30 @@ export function registerPanels(context: vscode.ExtensionContext): void {
   const pageTables = new PageTablesPanel(context.extensionUri, watch);
   const exits = new ExitsView(context.extensionUri, watch);
   const devices = new DevicesView(watch);
+  const memory = new MemoryPanels(context.extensionUri, watch);
   context.subscriptions.push(
-    watch, pageTables, exits, devices,
+    watch, pageTables, exits, devices, memory,
     vscode.commands.registerCommand("hyperstep.showPageTables", (address?: unknown) => pageTables.show(typeof address === "string" ? address : undefined)),
     vscode.commands.registerCommand("hyperstep.walkAddress", async () => {
       const address = await vscode.window.showInputBox({ title: "Hyperstep: Walk an Address", prompt: "A guest-virtual address to walk through the page tables", placeHolder: "0x40000000" });
       if (address) pageTables.show(address);
     }),
-    vscode.commands.registerCommand("hyperstep.openMemory", (address?: unknown) => openMemoryCommand(watch, typeof address === "string" ? address : undefined)),
+    vscode.commands.registerCommand("hyperstep.openMemory", (address?: unknown) => openMemoryCommand(watch, memory, typeof address === "string" ? address : undefined)),
+    vscode.commands.registerCommand("hyperstep.showMemory", (target?: unknown) => memory.show(memoryTarget(target))),
     vscode.commands.registerCommand("hyperstep.refreshPanels", () => Promise.all([pageTables.refresh(), exits.refresh(), devices.refresh()])),
     // Not in the palette: what the panels show now, for the real-VS-Code tests and the benchmark.
     vscode.commands.registerCommand("hyperstep.panelState", () => ({
       pageTables: pageTables.lastReport,
       exits: exits.lastReport,
       devices: devices.current,
+      memory: memory.reports,
     })),
   );
+}
+
+/** "Show Memory"'s argument: an address box text, or the Variables view's item (its memory reference). */
+function memoryTarget(arg: unknown): string | undefined {
+  if (typeof arg === "string") return arg;
+  const ref = (arg as { variable?: { memoryReference?: unknown } } | undefined)?.variable?.memoryReference;
+  return typeof ref === "string" ? ref : undefined;
 }

@@ -14,17 +14,21 @@ export interface StopInfo {
 export class SessionWatch implements vscode.Disposable {
   private readonly stoppedEmitter = new vscode.EventEmitter<StopInfo>();
   private readonly changedEmitter = new vscode.EventEmitter<vscode.DebugSession | undefined>();
+  private readonly invalidatedEmitter = new vscode.EventEmitter<vscode.DebugSession>();
   private readonly stopped = new Map<string, number>();
   private readonly disposables: vscode.Disposable[];
   /** Fires on every stop of a Hyperstep session. */
   readonly onStopped = this.stoppedEmitter.event;
   /** Fires when the focused Hyperstep session changes, resumes or ends (undefined: none now). */
   readonly onChanged = this.changedEmitter.event;
+  /** Fires when the adapter says guest state changed while stopped (it sends `invalidated` after every write to memory or a register). */
+  readonly onInvalidated = this.invalidatedEmitter.event;
 
   constructor() {
     this.disposables = [
       this.stoppedEmitter,
       this.changedEmitter,
+      this.invalidatedEmitter,
       vscode.debug.registerDebugAdapterTrackerFactory("hyperstep", {
         createDebugAdapterTracker: (session) => ({
           onDidSendMessage: (m: { type?: string; event?: string }) => {
@@ -35,6 +39,8 @@ export class SessionWatch implements vscode.Disposable {
               this.stoppedEmitter.fire({ session, at });
             } else if (m.event === "continued") {
               this.stopped.delete(session.id);
+            } else if (m.event === "invalidated") {
+              this.invalidatedEmitter.fire(session);
             }
           },
           onWillReceiveMessage: (m: { type?: string; command?: string }) => {

@@ -1,4 +1,4 @@
-import type { ExitsBody, PageTablesBody, WireTable } from "../../debug/custom_requests";
+import type { AddressSpacesBody, ExitsBody, PageTablesBody, WireTable } from "../../debug/custom_requests";
 
 /**
  * The messages between the extension and its webviews, and their checks. Each side checks every
@@ -16,19 +16,50 @@ export interface RenderSummary {
   walk: string[];
 }
 
+/** What the Memory panel reports after drawing, for tests. */
+export interface MemorySummary {
+  space: string;
+  expression: string;
+  /** The expression's value at this stop ("0x…"), or why there is none. */
+  address?: string;
+  error?: string;
+  /** The spaces the session offers. */
+  spaces: string[];
+  /** The rows on screen, top first: their 16 bytes as the wire has them ("??" unreadable, "  " not fetched yet) and the offsets marked changed since the last stop. */
+  rows: { address: string; bytes: string; changed: number[] }[];
+  /** Rows in the DOM, and bytes fetched since the panel opened. */
+  domRows: number;
+  fetched: number;
+}
+
 export type HostMessage =
   | { type: "pageTables"; seq: number; session: string; body: PageTablesBody }
   | { type: "exits"; seq: number; session: string; body: ExitsBody }
   | { type: "unchanged"; seq: number }
   | { type: "empty"; seq: number; message: string }
-  | { type: "walk"; address: string };
+  | { type: "walk"; address: string }
+  /** The focused session's spaces: the Memory panel starts over. */
+  | { type: "memorySession"; session: string; technique: string; spaces: AddressSpacesBody["spaces"] }
+  /** A new stop: evaluate the address again, read again, and compare with the stop before. */
+  | { type: "memoryStopped" }
+  /** Memory changed while stopped (a write): read again, comparing still with the last stop. */
+  | { type: "memoryInvalidated" }
+  /** Show this address box text ("sp", "gpa:0x80001000"). */
+  | { type: "memoryShow"; target: string }
+  | { type: "memoryData"; id: number; bytes: string }
+  | { type: "memoryValue"; id: number; address?: string; error?: string }
+  | { type: "memoryWritten"; id: number; error?: string };
 
 export type ViewMessage =
   | { type: "ready" }
   | { type: "rendered"; seq: number; ms: number; summary: RenderSummary }
   | { type: "openMemory"; memoryReference: string }
   | { type: "filter"; reasons: string[] }
-  | { type: "reveal"; pc: string };
+  | { type: "reveal"; pc: string }
+  | { type: "memoryRead"; id: number; space: string; address: string; count: number }
+  | { type: "memoryEvaluate"; id: number; expression: string }
+  | { type: "memoryWrite"; id: number; space: string; address: string; data: string }
+  | { type: "memoryRendered"; summary: MemorySummary };
 
 type Obj = Record<string, unknown>;
 const isObj = (x: unknown): x is Obj => typeof x === "object" && x !== null && !Array.isArray(x);
@@ -40,6 +71,11 @@ const isArrayOf = <T>(x: unknown, f: (y: unknown) => y is T): x is T[] => Array.
 
 /** A memory reference the adapter accepts: an address space and a hex address. */
 export const MEMORY_REFERENCE = /^(va|pa|gva|gpa|hpa):0x[0-9a-f]{1,16}$/i;
+const isSpace = (x: unknown): x is string => typeof x === "string" && /^(va|pa|gva|gpa|hpa)$/.test(x);
+/** The most the Memory panel reads or writes in one message (a read is a few blocks, a write one edit). */
+export const MEMORY_MAX_READ = 1 << 16;
+const MEMORY_MAX_WRITE = 256;
+const isOptStr = (x: unknown): boolean => x === undefined || (typeof x === "string" && x.length < 1000);
 
 function isTable(x: unknown, depth = 0): x is WireTable {
   if (!isObj(x) || !isHex(x.addr) || !Array.isArray(x.entries) || depth > 2) return false;
@@ -79,6 +115,22 @@ export function parseHostMessage(x: unknown): HostMessage | undefined {
       return isInt(x.seq) && isStr(x.message) ? { type: "empty", seq: x.seq, message: x.message } : undefined;
     case "walk":
       return isStr(x.address) && x.address.length < 100 ? { type: "walk", address: x.address } : undefined;
+    case "memorySession":
+      return isStr(x.session) && isStr(x.technique)
+        && isArrayOf(x.spaces, (s): s is AddressSpacesBody["spaces"][number] => isObj(s) && isSpace(s.id) && isStr(s.label) && (s.alias === undefined || isSpace(s.alias)))
+        ? { type: "memorySession", session: x.session, technique: x.technique, spaces: x.spaces } : undefined;
+    case "memoryStopped":
+      return { type: "memoryStopped" };
+    case "memoryInvalidated":
+      return { type: "memoryInvalidated" };
+    case "memoryShow":
+      return isStr(x.target) && x.target.length < 200 ? { type: "memoryShow", target: x.target } : undefined;
+    case "memoryData":
+      return isInt(x.id) && isStr(x.bytes) && x.bytes.length <= 2 * MEMORY_MAX_READ && /^(?:[0-9a-f]{2}|\?\?)*$/i.test(x.bytes) ? { type: "memoryData", id: x.id, bytes: x.bytes } : undefined;
+    case "memoryValue":
+      return isInt(x.id) && (x.address === undefined || isHex(x.address)) && isOptStr(x.error) ? (x as HostMessage) : undefined;
+    case "memoryWritten":
+      return isInt(x.id) && isOptStr(x.error) ? (x as HostMessage) : undefined;
     default:
       return undefined;
   }
@@ -89,6 +141,13 @@ function isSummary(x: unknown): x is RenderSummary {
     && isArrayOf(x.columns, (c): c is RenderSummary["columns"][number] => isObj(c) && isStr(c.id) && isStr(c.label) && isInt(c.domRows) && isInt(c.listRows) && isInt(c.entries))
     && isObj(x.diff) && isInt(x.diff.missing) && isInt(x.diff.stale) && isInt(x.diff.permissions)
     && isArrayOf(x.walk, isStr);
+}
+
+function isMemorySummary(x: unknown): x is MemorySummary {
+  return isObj(x) && isStr(x.space) && isStr(x.expression) && (x.address === undefined || isHex(x.address)) && isOptStr(x.error)
+    && isArrayOf(x.spaces, isSpace) && isInt(x.domRows) && isInt(x.fetched)
+    && isArrayOf(x.rows, (r): r is MemorySummary["rows"][number] => isObj(r) && isHex(r.address) && isStr(r.bytes) && /^(?:[0-9a-f]{2}|\?\?| {2}){0,16}$/i.test(r.bytes)
+      && isArrayOf(r.changed, (o): o is number => isInt(o) && o >= 0 && o < 16));
 }
 
 /** A message from a webview, checked; undefined when malformed or asking for something not allowed. */
@@ -105,6 +164,16 @@ export function parseViewMessage(x: unknown): ViewMessage | undefined {
       return isArrayOf(x.reasons, isStr) && x.reasons.length <= 64 && x.reasons.every((r) => /^[a-z0-9-]{1,40}$/.test(r)) ? { type: "filter", reasons: x.reasons } : undefined;
     case "reveal":
       return isHex(x.pc) ? { type: "reveal", pc: x.pc } : undefined;
+    case "memoryRead":
+      return isInt(x.id) && isSpace(x.space) && isHex(x.address) && isInt(x.count) && x.count > 0 && x.count <= MEMORY_MAX_READ
+        ? { type: "memoryRead", id: x.id, space: x.space, address: x.address, count: x.count } : undefined;
+    case "memoryEvaluate":
+      return isInt(x.id) && isStr(x.expression) && x.expression.length > 0 && x.expression.length < 200 ? { type: "memoryEvaluate", id: x.id, expression: x.expression } : undefined;
+    case "memoryWrite":
+      return isInt(x.id) && isSpace(x.space) && isHex(x.address) && isStr(x.data) && x.data.length > 0 && x.data.length <= 2 * MEMORY_MAX_WRITE && /^(?:[0-9a-f]{2})+$/i.test(x.data)
+        ? { type: "memoryWrite", id: x.id, space: x.space, address: x.address, data: x.data } : undefined;
+    case "memoryRendered":
+      return isMemorySummary(x.summary) ? { type: "memoryRendered", summary: x.summary } : undefined;
     default:
       return undefined;
   }

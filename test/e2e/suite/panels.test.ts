@@ -4,6 +4,7 @@ import * as vscode from "vscode";
 import { memoryUriParts } from "../../../src/extension/panels/memory_address";
 import type { MarkedNode } from "../../../src/extension/panels/device_changes";
 import type { RenderReport } from "../../../src/extension/panels/page_tables_panel";
+import type { MemorySummary } from "../../../src/webview/model/messages";
 import { screenshot } from "./screenshot";
 import { nextEvent, within } from "./wait";
 
@@ -15,6 +16,7 @@ interface PanelState {
   pageTables?: RenderReport;
   exits?: RenderReport;
   devices: MarkedNode[];
+  memory: MemorySummary[];
 }
 
 const state = async () => (await vscode.commands.executeCommand("hyperstep.panelState")) as PanelState;
@@ -111,9 +113,15 @@ describe("panels", () => {
     assert.equal(BigInt(back), 0x1234n);
 
     assert.equal(await vscode.commands.executeCommand("hyperstep.openMemory", "gva:0x80000000"), undefined, "native has no gva space");
-    const opened = (await vscode.commands.executeCommand("hyperstep.openMemory", "pa:0x80000000")) as vscode.Uri | undefined;
-    assert.equal(opened?.scheme, "vscode-debug-memory");
-    assert.equal(decodeURIComponent(opened!.path.split("/")[1]), "pa:0x80000000");
+    // Without the Hex Editor extension (as here), memory opens in Hyperstep's own Memory panel.
+    assert.equal(vscode.extensions.getExtension("ms-vscode.hexeditor"), undefined);
+    const opened = await vscode.commands.executeCommand("hyperstep.openMemory", "pa:0x80000000");
+    assert.deepEqual(opened, { in: "memoryPanel", memoryReference: "pa:0x80000000" });
+    const ram = Buffer.from((await session.customRequest("readMemory", { memoryReference: "pa:0x80000000", count: 16 })).data, "base64").toString("hex");
+    const shown = await until("the Memory panel at pa:0x80000000", (s) => s.memory.find((m) => m.address === "0x80000000" && m.rows[0]?.bytes === ram));
+    assert.equal(shown.space, "pa");
+    assert.deepEqual(shown.spaces, ["va", "pa"], "natively there is no gpa (nor gva, hpa) to offer");
+    await screenshot("panel-memory-native");
   });
 
   it("Devices shows the UART, CLINT and PLIC, and marks what changed since the last stop", async () => {

@@ -28,16 +28,30 @@ export async function screenshot(name: string): Promise<string | undefined> {
  * Asks test/e2e/run.mjs to click the first element matching `selector` anywhere in the workbench,
  * webviews included (their DOM is out of the extension host's reach). Fails with the runner's reason.
  */
-export async function click(name: string, selector: string): Promise<void> {
+export function click(name: string, selector: string): Promise<void> {
+  return ask("click", name, selector);
+}
+
+/** Asks test/e2e/run.mjs to type `text` into whatever has the focus ("\n" presses Enter). */
+export function typeText(name: string, text: string): Promise<void> {
+  return ask("type", name, text);
+}
+
+/** Asks test/e2e/run.mjs to turn the mouse wheel `times` times by `deltaY` pixels over the first element matching `selector`. */
+export function wheel(name: string, selector: string, deltaY: number, times: number): Promise<void> {
+  return ask("wheel", name, JSON.stringify({ selector, deltaY, times }));
+}
+
+async function ask(kind: "click" | "type" | "wheel", name: string, payload: string): Promise<void> {
   const dir = process.env.HYPERSTEP_E2E_SHOTS;
-  if (!dir) throw new Error(`click '${name}': not running under test/e2e/run.mjs, which does the clicking`);
-  const done = path.join(dir, `click-${name}.done`);
-  const failed = path.join(dir, `click-${name}.failed`);
-  writeFileSync(path.join(dir, `click-${name}.request`), selector);
+  if (!dir) throw new Error(`${kind} '${name}': not running under test/e2e/run.mjs, which does it`);
+  const done = path.join(dir, `${kind}-${name}.done`);
+  const failed = path.join(dir, `${kind}-${name}.failed`);
+  writeFileSync(path.join(dir, `${kind}-${name}.request`), payload);
   const deadline = Date.now() + ANSWER_MS;
   while (!existsSync(done)) {
-    if (existsSync(failed)) throw new Error(`click '${name}' failed: ${readFileSync(failed, "utf8")}`);
-    if (Date.now() > deadline) throw new Error(`the runner did not click '${name}' within ${ANSWER_MS} ms`);
+    if (existsSync(failed)) throw new Error(`${kind} '${name}' failed: ${readFileSync(failed, "utf8")}`);
+    if (Date.now() > deadline) throw new Error(`the runner did not ${kind} '${name}' within ${ANSWER_MS} ms`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }

@@ -47,3 +47,24 @@ test("the extension acts only on well-formed webview messages, and opens memory 
   assert.deepEqual(parseViewMessage({ type: "ready", extra: 1 }), { type: "ready" });
   assert.equal(parseViewMessage({ type: "runCommand", command: "workbench.action.quit" }), undefined);
 });
+
+test("the Memory panel's messages: reads and writes only in real spaces and within bounds", () => {
+  assert.deepEqual(parseViewMessage({ type: "memoryRead", id: 1, space: "gva", address: "0x80001000", count: 512 }), { type: "memoryRead", id: 1, space: "gva", address: "0x80001000", count: 512 });
+  assert.equal(parseViewMessage({ type: "memoryRead", id: 1, space: "file", address: "0x0", count: 512 }), undefined);
+  assert.equal(parseViewMessage({ type: "memoryRead", id: 1, space: "pa", address: "0x0", count: 1 << 20 }), undefined, "larger than a screenful of blocks");
+  assert.equal(parseViewMessage({ type: "memoryRead", id: 1, space: "pa", address: "0x0", count: 0 }), undefined);
+  assert.deepEqual(parseViewMessage({ type: "memoryWrite", id: 2, space: "hpa", address: "0x88000000", data: "5aff" }), { type: "memoryWrite", id: 2, space: "hpa", address: "0x88000000", data: "5aff" });
+  assert.equal(parseViewMessage({ type: "memoryWrite", id: 2, space: "hpa", address: "0x88000000", data: "5" }), undefined);
+  assert.equal(parseViewMessage({ type: "memoryWrite", id: 2, space: "hpa", address: "0x88000000", data: "??" }), undefined, "an unreadable byte is never written");
+  assert.equal(parseViewMessage({ type: "memoryEvaluate", id: 3, expression: "x".repeat(300) }), undefined);
+  const summary = { space: "va", expression: "sp", address: "0x80001000", spaces: ["va", "pa"], rows: [{ address: "0x80001000", bytes: "00??  ", changed: [0] }], domRows: 30, fetched: 1024 };
+  assert.equal(parseViewMessage({ type: "memoryRendered", summary })?.type, "memoryRendered");
+  assert.equal(parseViewMessage({ type: "memoryRendered", summary: { ...summary, rows: [{ ...summary.rows[0], changed: [16] }] } }), undefined);
+
+  assert.deepEqual(parseHostMessage({ type: "memoryData", id: 1, bytes: "00ff??" }), { type: "memoryData", id: 1, bytes: "00ff??" });
+  assert.equal(parseHostMessage({ type: "memoryData", id: 1, bytes: "<img>" }), undefined);
+  assert.equal(parseHostMessage({ type: "memorySession", session: "s", technique: "native", spaces: [{ id: "va", label: "virtual" }] })?.type, "memorySession");
+  assert.equal(parseHostMessage({ type: "memorySession", session: "s", technique: "native", spaces: [{ id: "io", label: "ports" }] }), undefined);
+  assert.deepEqual(parseHostMessage({ type: "memoryValue", id: 4, address: "0x80001000" }), { type: "memoryValue", id: 4, address: "0x80001000" });
+  assert.equal(parseHostMessage({ type: "memoryValue", id: 4, address: "sp" }), undefined);
+});
