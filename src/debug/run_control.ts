@@ -85,8 +85,14 @@ export class RunControl {
   private pauseRequested = false;
   private cancelled = false;
   private budget = 100_000;
+  private current: Promise<void> = Promise.resolve();
 
   constructor(private readonly host: RunHost) {}
+
+  /** Settles when the current run (if any) has ended and said so. */
+  get settled(): Promise<void> {
+    return this.current;
+  }
 
   get running(): boolean {
     return this.active;
@@ -108,7 +114,7 @@ export class RunControl {
     this.active = true;
     this.pauseRequested = false;
     this.cancelled = false;
-    void this.execute(kind, granularity, into);
+    this.current = this.execute(kind, granularity, into);
   }
 
   private async execute(kind: StepKind, granularity: Granularity, into: StepTarget | undefined): Promise<void> {

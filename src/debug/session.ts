@@ -11,6 +11,7 @@ import {
   ProgressUpdateEvent,
   StoppedEvent,
   TerminatedEvent,
+  Response,
   Thread,
 } from "@vscode/debugadapter";
 import type { DebugProtocol } from "@vscode/debugprotocol";
@@ -29,6 +30,7 @@ import { disassembleRequest, readMemory, writeMemory } from "./memory_requests";
 import { formatMemoryRef } from "./memory_refs";
 import { Program } from "./program";
 import { formatHex } from "./registers";
+import { checkRequestArgs } from "./request_args";
 import { HELP, Repl, complete } from "./repl";
 import { RunControl, type Granularity, type RunHost, type StepKind, type StepTarget, type Stop } from "./run_control";
 import { stepTargetLabel, stepTargets } from "./step_targets";
@@ -93,10 +95,39 @@ export class HyperstepSession extends LoggingDebugSession {
     this.variables = new Variables(() => this.loaded().target, () => this.loaded().env());
   }
 
-  /** Stops the guest at once (SIGTERM to the standalone adapter). */
+  private readonly shutdownListeners: (() => void)[] = [];
+
+  /** Stops the guest at once (SIGTERM, the client's disconnect or its stream closing) and tells the transport. */
   override shutdown(): void {
     this.run.cancel();
     super.shutdown();
+    for (const listener of this.shutdownListeners.splice(0)) listener();
+  }
+
+  /** Calls `listener` once, when the session shuts down. */
+  onShutdown(listener: () => void): void {
+    this.shutdownListeners.push(listener);
+  }
+
+  /** Every request enters here: its arguments are checked (request_args.ts) before a handler sees them. */
+  protected override dispatchRequest(request: DebugProtocol.Request): void {
+    const problem = checkRequestArgs(request.command, request.arguments);
+    if (problem) return this.fail(new Response(request), Err.Arguments, problem);
+    super.dispatchRequest(request);
+  }
+
+  /**
+   * The library answers a handler's exception with its stack as the message (error 1104); a client
+   * gets one line naming the request instead (the stack is a bug report, not something to act on).
+   */
+  protected override sendErrorResponse(response: DebugProtocol.Response, codeOrMessage: number | DebugProtocol.Message, format?: string, variables?: unknown, dest?: number): void {
+    if (codeOrMessage === 1104) {
+      const exception = (variables as { _exception?: unknown } | undefined)?._exception;
+      codeOrMessage = { id: 1104, format: `internal error in '${response.command}': ${String(exception)}`, showUser: false };
+      format = undefined;
+      variables = undefined;
+    }
+    super.sendErrorResponse(response, codeOrMessage as DebugProtocol.Message, format, variables as never, dest);
   }
 
   // ---- lifecycle ----
@@ -189,6 +220,8 @@ export class HyperstepSession extends LoggingDebugSession {
     this.data?.clear();
     this.ended = true;
     this.sendResponse(response);
+    // After the cancelled run has closed its progress, so the client sees the run end.
+    void this.run.settled.then(() => this.shutdown(), () => this.shutdown());
   }
 
   private async load(config: LaunchConfig): Promise<Program> {

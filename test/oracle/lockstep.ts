@@ -176,6 +176,16 @@
  *     permission checks", which makes QEMU 7.2's SC a deviation. Our hart must trap with the store's exception
  *     (6, 7, 15, 23), which the comparator works out from the debugger's walk, the PMP and the bus; the trap is
  *     then undone as in rule 10 and rd takes QEMU's value.
+ * The corpus (crosspage.S, pmp.S) steers clear of these QEMU 7.2 deviations in memory accesses, which our hart
+ * does not follow:
+ * - PMP on a misaligned access: QEMU checks only the first and last byte against each entry, so an access whose
+ *   middle bytes a higher-priority entry covers goes through, while "the matching PMP entry must match all bytes
+ *   of an access" (3.7.1.1); and it checks a page-crossing access as physically contiguous from the first page's
+ *   address, bytes the access does not touch. Our hart splits a page-crossing access at the page, as the spec
+ *   allows a misaligned access to be split (and Spike does), and checks each page's part whole (mem.ts).
+ * - A page-table walk that reads a PTE outside RAM: QEMU 7.2 raises a page fault, or reads the PTE from a device;
+ *   the spec raises an access fault (4.3.2, step 2: the PTE access violates a PMA), as our hart and the VMM do
+ *   (test/unit/hypervisor/walk_outside_ram.test.ts).
  * The H corpus steers clear of these QEMU 7.2 deviations instead of following them (QEMU traps where the spec
  * does not), so they are not checked in lockstep:
  * - an MRET with MPP = M and MPV = 1 sets V = 1 in QEMU, while the spec returns to M-mode with V = 0

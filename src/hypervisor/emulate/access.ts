@@ -5,8 +5,9 @@ import { PmpAccess } from "../../machine/hart/pmp";
 import { PRIV_NAMES } from "../../isa/privilege";
 import { decodeBits, insn, type DecodedInstruction } from "../decode";
 import type { ExitDetails, ExitReason, NarrativeStep } from "../exits";
-import { Acc, guestDataPriv, markAccessed, type GuestTranslated } from "../mm/guest_walk";
+import { Acc, guestDataPriv, type GuestTranslated } from "../mm/guest_walk";
 import type { Vm } from "../vm";
+import { accessParts, effectiveVa, loadParts, storeParts } from "./access_parts";
 import { reflect } from "./inject";
 
 /**
@@ -22,7 +23,7 @@ const PMP_OF = [PmpAccess.R, PmpAccess.W, PmpAccess.X];
  * Emulates the load/store/AMO at the guest's pc against the guest-physical bus (RAM or a device).
  * `t` is the guest's translation of `tval` when the VMM walked its table (it sets A/D there).
  */
-export function emulateAccess(vm: Vm, reason: ExitReason, tval: bigint, gpa: number, details: ExitDetails, t?: GuestTranslated): number {
+export function emulateAccess(vm: Vm, reason: ExitReason, tval: bigint, gpaIn: number, details: ExitDetails, t?: GuestTranslated): number {
   const v = vm.vcpu.state;
   const hart = vm.board.hart;
   const raw = vm.trappedInstruction();
@@ -31,30 +32,36 @@ export function emulateAccess(vm: Vm, reason: ExitReason, tval: bigint, gpa: num
   const acc = details.access === "write" ? Acc.W : Acc.R;
   if (!d || !a) return reflect(vm, "guest-exception", BigInt(ACCESS_FAULT[acc]), tval, d, details, () => "an access the VMM cannot decode");
   const name = d.mnemonic;
-  // A (and D for a store) in the guest's leaf, as its hardware sets them before the PMP check.
-  if (t) markAccessed(vm, t, acc);
   const pmpAccess = a.kind === "amo" ? PmpAccess.R | PmpAccess.W : PMP_OF[acc];
-  if (!v.pmp.check(gpa, a.size, pmpAccess, guestDataPriv(v, acc))) {
-    return reflect(vm, "guest-exception", BigInt(ACCESS_FAULT[acc]), tval, d, details, () => "the guest's PMP forbids the access");
-  }
+  const dataPriv = guestDataPriv(v, acc);
+  // tval is where the hardware stopped, perhaps the second page's part: the access starts at rs1 + imm.
+  const va = a.kind === "load" || a.kind === "store" ? effectiveVa(hart.getReg(d.rs1), d.imm) : signedNumber(tval);
+  const split = accessParts(vm, va, a.size, acc, { va: signedNumber(tval), gpa: gpaIn, t }, (gpa, size) => v.pmp.check(gpa, size, pmpAccess, dataPriv));
+  if (!split.ok) return reflect(vm, "guest-exception", BigInt(split.cause), BigInt.asUintN(64, BigInt(split.va)), d, details, () => split.why);
+  const parts = split.parts;
+  const gpa = parts[0].gpa;
   const bus = vm.devices.bus;
-  const dev = bus.deviceAt(gpa, a.size);
+  const devPart = parts.find((p) => bus.deviceAt(p.gpa, p.size));
+  const dev = devPart && bus.deviceAt(devPart.gpa, devPart.size);
   const pc = v.pc;
   const pteGpa = gpa - (gpa % 8);
-  const page = Math.floor(gpa / 4096);
   const before = reason === "guest-pt-write" ? vm.readPte(pteGpa) : undefined;
   let loaded: bigint | undefined;
   let stored: bigint | undefined;
   if (acc === Acc.R || a.kind === "amo") {
-    loaded = bus.load(gpa, a.size);
-    if (loaded === undefined) return reflect(vm, "guest-exception", 5n, tval, d, details, () => "nothing decodes that address");
+    const r = loadParts(bus, parts);
+    if ("failedVa" in r) return reflect(vm, "guest-exception", 5n, BigInt.asUintN(64, BigInt(r.failedVa)), d, details, () => "nothing decodes that address");
+    loaded = r.value;
   }
   // An SC succeeds, as on the hart (atomics.ts), only if it held its reservation and the reserved
   // bytes still hold the value LR read.
   const scFails = a.kind === "sc" && !(hart.scHeldReservation && bus.load(gpa, a.size) === reservedValue(hart, a.size));
   if (a.kind === "amo") stored = amo(name, loaded!, hart.getReg(d.rs2), a.size);
   else if (acc === Acc.W && !scFails) stored = hart.getReg(d.rs2);
-  if (stored !== undefined) bus.store(gpa, a.size, BigInt.asUintN(a.size * 8, stored));
+  if (stored !== undefined) {
+    const failedVa = storeParts(bus, parts, stored);
+    if (failedVa !== undefined) return reflect(vm, "guest-exception", 7n, BigInt.asUintN(64, BigInt(failedVa)), d, details, () => "nothing decodes that address");
+  }
   if (loaded !== undefined) {
     const value = a.signed ? BigInt.asIntN(a.size * 8, loaded) : loaded;
     hart.setReg(d.rd, BigInt.asUintN(64, value));
@@ -64,15 +71,18 @@ export function emulateAccess(vm: Vm, reason: ExitReason, tval: bigint, gpa: num
     hart.setReg(d.rd, scFails ? 1n : 0n);
   }
   // Any store the VMM performs into a guest page-table page stales the shadow entries derived from it.
-  const invalidated = stored !== undefined && !dev && vm.shadow.isPageTable(page) ? vm.shadow.guestPteWritten(gpa, a.size) : undefined;
+  let invalidated: number | undefined;
+  for (const p of stored === undefined ? [] : parts) {
+    if (!bus.deviceAt(p.gpa, p.size) && vm.shadow.isPageTable(Math.floor(p.gpa / 4096))) invalidated = (invalidated ?? 0) + vm.shadow.guestPteWritten(p.gpa, p.size);
+  }
   const after = reason === "guest-pt-write" ? vm.readPte(pteGpa) : undefined;
   vm.retire(d.length);
   const out = details;
   out.width = a.size;
   out.value = stored ?? loaded;
   if (invalidated !== undefined) out.invalidated = invalidated;
-  const reg = dev && describeDevice(out, dev, gpa, stored !== undefined);
-  const priv = v.prv, dataPriv = guestDataPriv(v, acc);
+  const reg = dev && describeDevice(out, dev, devPart.gpa, stored !== undefined);
+  const priv = v.prv;
   vm.record(reason, insn(d), out, () => {
     const value = stored ?? loaded ?? 0n;
     const steps: NarrativeStep[] = [{ phase: "decode", text: `${name}: ${a.size}-byte ${a.kind === "amo" ? "atomic" : acc === Acc.W ? "store" : "load"} at GVA 0x${tval.toString(16)} → GPA 0x${gpa.toString(16)}` }];

@@ -63,7 +63,8 @@ export function walkGuest(v: Hart, mem: GuestMemory, va: number, acc: Acc, priv:
     const pteGpa = a + ((vpn >>> (9 * level)) & 511) * 8;
     if (!v.pmp.check(pteGpa, 8, PmpAccess.R, 1)) return { ok: false, cause: ACCESS_FAULT[acc], steps };
     const at = mem.pteOffset(pteGpa);
-    if (at < 0) break;
+    // As the hart's walker: a PTE outside RAM is an access fault (mmu.ts).
+    if (at < 0) return { ok: false, cause: ACCESS_FAULT[acc], steps };
     const lo = view.getUint32(at, true), hi = view.getUint32(at + 4, true);
     steps.push(new GuestWalkStep(level, pteGpa, lo, hi));
     if ((lo & 1) === 0 || (lo & 6) === 4 || hi >>> 22 !== 0) break;

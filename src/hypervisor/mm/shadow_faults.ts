@@ -38,7 +38,7 @@ export function memoryFault(vm: Vm, cause: number, tval: bigint): number {
   if (!t.ok) {
     return reflect(vm, "guest-exception", BigInt(t.cause), tval, undefined, details,
       () => t.cause === cause ? "a true guest page fault (the guest's own table forbids it)"
-        : t.steps.length === 0 ? "nothing is at that guest-physical address" : "the guest's PMP forbids the page-table walk",
+        : "the guest's page-table walk reads a PTE outside guest RAM, or one its PMP forbids",
       () => walkSteps(t));
   }
   const gpa = t.gpa;

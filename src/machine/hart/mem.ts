@@ -17,9 +17,10 @@ import { raiseException } from "./trap";
  * change. HLV/HSV never fill it (they run in another mode than the current one).
  *
  * Misaligned loads and stores are performed, not trapped: QEMU 7.2 TCG on `virt` does so (checked
- * with a guest: `lw` at an odd address returns the bytes, no trap). One that crosses a page is done
- * byte by byte after translating every byte, so a fault on the second page (tval = the first
- * faulting byte's address) leaves memory unchanged. Misaligned LR/SC/AMOs trap (atomics.ts).
+ * with a guest: `lw` at an odd address returns the bytes, no trap). One that crosses a page is split
+ * there: each page's part is translated and PMP-checked on its own (resolveParts), both before any
+ * byte moves, so a fault on the second page (tval = that part's first address) leaves memory
+ * unchanged. Misaligned LR/SC/AMOs trap (atomics.ts).
  */
 export const FAST_SIZE = 256;
 
@@ -235,18 +236,23 @@ export function storeSlow(h: Hart, rs1: number, imm: number, size: number, lo: n
 
 const crossPa = new Float64Array(8);
 
-/** Translates each byte of a page-crossing access; false after raising the first byte's fault. */
-function resolveBytes(h: Hart, va: number, size: number, acc: Access): boolean {
-  for (let k = 0; k < size; k++) {
-    const pa = resolve(h, va + k, 1, acc, PMP_OF[acc]);
-    if (pa < 0) return false;
-    crossPa[k] = pa;
-  }
+/**
+ * Translates and PMP-checks each page's part of a page-crossing access as an access of its own (as
+ * Spike does: the spec lets a misaligned access be split, and one PMP entry must match all the bytes of
+ * each part), and notes each byte's physical address; false after raising the first part's fault.
+ */
+function resolveParts(h: Hart, va: number, size: number, acc: Access): boolean {
+  const first = 4096 - (va & 4095);
+  const pa0 = resolve(h, va, first, acc, PMP_OF[acc]);
+  if (pa0 < 0) return false;
+  const pa1 = resolve(h, va + first, size - first, acc, PMP_OF[acc]);
+  if (pa1 < 0) return false;
+  for (let k = 0; k < size; k++) crossPa[k] = k < first ? pa0 + k : pa1 + k - first;
   return true;
 }
 
 function crossLoad(h: Hart, va: number, size: number, signed: boolean, acc: Access): boolean {
-  if (!resolveBytes(h, va, size, acc)) return false;
+  if (!resolveParts(h, va, size, acc)) return false;
   let lo = 0, hi = 0;
   for (let k = 0; k < size; k++) {
     if (!physRead(h, crossPa[k], 1)) {
@@ -263,7 +269,7 @@ function crossLoad(h: Hart, va: number, size: number, signed: boolean, acc: Acce
 }
 
 function crossStore(h: Hart, va: number, size: number, lo: number, hi: number): boolean {
-  if (!resolveBytes(h, va, size, Acc.W)) return false;
+  if (!resolveParts(h, va, size, Acc.W)) return false;
   for (let k = 0; k < size; k++) {
     const byte = k < 4 ? (lo >>> (8 * k)) & 0xff : (hi >>> (8 * (k - 4))) & 0xff;
     if (!physWrite(h, crossPa[k], 1, byte, 0)) {

@@ -229,17 +229,11 @@ function walk(h: Hart, stage: Stage, root: number, vpn: number, acc: Access, ori
       if (pteAddr < 0) return pteAddr;
     }
     if (!h.pmp.check(pteAddr, 8, PmpAccess.R, 1)) return -1 - ACCESS_FAULT[origAcc];
-    let lo: number, hi: number;
-    const inRam = ram.contains(pteAddr, 8);
-    if (inRam) {
-      lo = ram.view.getInt32(pteAddr - ram.base, true);
-      hi = ram.view.getInt32(pteAddr - ram.base + 4, true);
-    } else {
-      const v = h.bus.load(pteAddr, 8);
-      if (v === undefined) return pf;
-      lo = Number(BigInt.asIntN(32, v));
-      hi = Number(BigInt.asIntN(32, v >> 32n));
-    }
+    // Page tables live in RAM: a device or nothing does not support page-table walks (its PMA), so
+    // reading a PTE there is an access fault (privileged spec, 4.3.2 step 2, "violates a PMA or PMP check").
+    if (!ram.contains(pteAddr, 8)) return -1 - ACCESS_FAULT[origAcc];
+    const lo = ram.view.getInt32(pteAddr - ram.base, true);
+    const hi = ram.view.getInt32(pteAddr - ram.base + 4, true);
     if (steps) {
       const step: WalkStep = { stage: STAGE_NAME[stage], level, pteAddr, pte: (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0) };
       if (stage === Stage.VS) step.gpa = tableAddr;
@@ -264,7 +258,6 @@ function walk(h: Hart, stage: Stage, root: number, vpn: number, acc: Access, ori
           const w = gTranslate(h, tableAddr, Acc.W, origAcc, true, null);
           if (w < 0) return w;
         }
-        if (!inRam) return pf;
         ram.view.setInt32(pteAddr - ram.base, updated, true);
         h.bus.noteRamWrite(pteAddr, 4);
         flags = updated & 0xff;
