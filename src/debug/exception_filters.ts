@@ -1,5 +1,5 @@
 import type { DebugProtocol } from "@vscode/debugprotocol";
-import { EXCEPTIONS, INTERRUPTS, INTERRUPT_BIT } from "../isa/causes";
+import { EXCEPTIONS, Exc, INTERRUPTS, INTERRUPT_BIT } from "../isa/causes";
 import { StopRule } from "./conditions";
 import type { HitDecision } from "./breakpoints";
 import { newBreakpointId } from "./breakpoints";
@@ -13,7 +13,7 @@ const EXCEPTION_CODES = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 15];
  * the virtual-instruction exception. The adapter learns the hart at launch, after `initialize` has
  * listed the filters, so they are always offered and their labels say they need the H extension.
  */
-const H_EXCEPTION_CODES = [10, 20, 21, 22, 23];
+const H_EXCEPTION_CODES: readonly number[] = [Exc.ecallVS, Exc.fetchGuestPageFault, Exc.loadGuestPageFault, Exc.virtualInstruction, Exc.storeGuestPageFault];
 const INTERRUPT_CODES = [1, 3, 5, 7, 9, 11];
 
 interface Filter {

@@ -1,7 +1,7 @@
 import { EXIT_REASON_IDS } from "../target/vmm_vocabulary";
 import type { Target } from "../target/target";
 import { causeName } from "../isa/causes";
-import { CSRS } from "../isa/csrs";
+import { CSR, CSRS } from "../isa/csrs";
 import { CSR_FIELDS, summarize } from "../isa/csr_fields";
 import type { Disassembler } from "./disassembly";
 import { assignExpr, evaluate, evaluateExpr, ExprError, parseExpression, type Assigned, type ExprEnv } from "./expressions";
@@ -231,7 +231,7 @@ function walk(rest: string, ctx: ReplContext): string {
   const access = (m[2] ?? "r") as "r" | "w" | "x";
   const va = evaluate(m[1], ctx.env);
   const t = ctx.target;
-  const satp = t.readCsr(0x180) ?? 0n;
+  const satp = t.readCsr(CSR.satp) ?? 0n;
   const lines = [`walk of va 0x${va.toString(16)} for a ${ACCESS_NAMES[access]} at ${PRIVILEGE_NAMES[t.priv]}-mode; satp = ${formatHex(satp)} (${summarize("satp", satp)})`];
   const r = t.translate(va, access);
   for (const s of r.steps) {

@@ -1,3 +1,4 @@
+import { MIP_MSIP, MIP_MTIP } from "../isa/csr_bits";
 import { Bus } from "./bus";
 import type { DeviceHost, HaltHow, HaltSink, IrqLine } from "./device";
 import { Clint } from "./devices/clint/model";
@@ -55,9 +56,6 @@ function clintOnly(host: DeviceHost, instructionsPerTick: number): BoardDevices 
 
 export const RAM_BASE = 0x8000_0000;
 const DEFAULT_MEMORY = 128 * 1024 * 1024;
-const MTIP = 1 << 7;
-const MSIP = 1 << 3;
-const MTIE = 1 << 7;
 const INTERRUPT = 1n << 63n;
 /**
  * Trap entries in a row without a retired instruction after which a run stops as a trap loop: a
@@ -207,7 +205,8 @@ export class Board implements HaltSink {
       this.syncClintLines();
       if (h.waiting) {
         if (!wakeable(h)) {
-          if ((h.mie & MTIE) === 0 || !this.clint.canFire()) return { kind: "idle" };
+          // mie.MTIE sits where mip.MTIP does.
+          if ((h.mie & MIP_MTIP) === 0 || !this.clint.canFire()) return { kind: "idle" };
           this.clint.warpToDeadline();
         }
         h.waiting = false;
@@ -249,9 +248,9 @@ export class Board implements HaltSink {
   /** Drives MSIP and MTIP from the CLINT's state. */
   private syncClintLines(): void {
     const h = this.hart;
-    let hw = h.mipHw & ~(MTIP | MSIP);
-    if (this.clint.mtip()) hw |= MTIP;
-    if (this.clint.msip) hw |= MSIP;
+    let hw = h.mipHw & ~(MIP_MTIP | MIP_MSIP);
+    if (this.clint.mtip()) hw |= MIP_MTIP;
+    if (this.clint.msip) hw |= MIP_MSIP;
     h.mipHw = hw;
   }
 }

@@ -1,3 +1,4 @@
+import { Exc } from "../../isa/causes";
 import { joinHalves, signedNumber } from "../../isa/u64";
 import type { MmioDevice } from "../../machine/device";
 import type { Hart } from "../../machine/hart/hart";
@@ -50,7 +51,7 @@ export function emulateAccess(vm: Vm, reason: ExitReason, tval: bigint, gpaIn: n
   let stored: bigint | undefined;
   if (acc === Acc.R || a.kind === "amo") {
     const r = loadParts(bus, parts);
-    if ("failedVa" in r) return reflect(vm, "guest-exception", 5n, BigInt.asUintN(64, BigInt(r.failedVa)), d, details, () => "nothing decodes that address");
+    if ("failedVa" in r) return reflect(vm, "guest-exception", BigInt(Exc.loadAccess), BigInt.asUintN(64, BigInt(r.failedVa)), d, details, () => "nothing decodes that address");
     loaded = r.value;
   }
   // An SC succeeds, as on the hart (atomics.ts), only if it held its reservation and the reserved
@@ -60,7 +61,7 @@ export function emulateAccess(vm: Vm, reason: ExitReason, tval: bigint, gpaIn: n
   else if (acc === Acc.W && !scFails) stored = hart.getReg(d.rs2);
   if (stored !== undefined) {
     const failedVa = storeParts(bus, parts, stored);
-    if (failedVa !== undefined) return reflect(vm, "guest-exception", 7n, BigInt.asUintN(64, BigInt(failedVa)), d, details, () => "nothing decodes that address");
+    if (failedVa !== undefined) return reflect(vm, "guest-exception", BigInt(Exc.storeAccess), BigInt.asUintN(64, BigInt(failedVa)), d, details, () => "nothing decodes that address");
   }
   if (loaded !== undefined) {
     const value = a.signed ? BigInt.asIntN(a.size * 8, loaded) : loaded;

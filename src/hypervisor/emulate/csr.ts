@@ -1,4 +1,5 @@
-import { csrByNumber } from "../../isa/csrs";
+import { Exc } from "../../isa/causes";
+import { CSR, csrByNumber } from "../../isa/csrs";
 import { csrAccessible, csrRead, csrWrite } from "../../machine/hart/csr";
 import { pendingInterrupt } from "../../machine/hart/trap";
 import { insn, type DecodedInstruction } from "../decode";
@@ -13,8 +14,6 @@ import { reflect } from "./inject";
  * privilege in the number, read-only numbers, counter enables, TVM, WARL masks), so that the guest
  * reads back exactly what the real hart would give it.
  */
-const SSTATUS = 0x100;
-const SATP = 0x180;
 
 export function emulateCsr(vm: Vm, d: DecodedInstruction, via?: ExitReason): number {
   const v = vm.vcpu.state;
@@ -30,7 +29,7 @@ export function emulateCsr(vm: Vm, d: DecodedInstruction, via?: ExitReason): num
   const how = vm.trappedHow;
   if (!csrAccessible(v, num, writes)) {
     const priv = v.prv;
-    return reflect(vm, "guest-exception", 2n, BigInt(d.bits), d, { csr: csrName, csrNumber: num },
+    return reflect(vm, "guest-exception", BigInt(Exc.illegalInstruction), BigInt(d.bits), d, { csr: csrName, csrNumber: num },
       () => `${name} ${csrName} is illegal in virtual ${PRIV_NAMES[priv]}-mode`);
   }
   const pc = v.pc, priv = v.prv;
@@ -60,7 +59,7 @@ export function emulateCsr(vm: Vm, d: DecodedInstruction, via?: ExitReason): num
   const deliverable = writes && pendingInterrupt(v) >= 0;
   const toPc = v.pc;
   // A new guest address space (root, ASID or mode): the VMM switches worlds (cost_model.ts).
-  const worldSwitch = num === SATP && after !== old;
+  const worldSwitch = num === CSR.satp && after !== old;
   const details: ExitDetails = { csr: csrName, csrNumber: num, oldValue: old, newValue: after };
   if (worldSwitch) details.worldSwitch = true;
   vm.record(via ?? (writes ? "csr-write" : "csr-read"), insn(d), details, () => {
@@ -83,7 +82,7 @@ export function emulateCsr(vm: Vm, d: DecodedInstruction, via?: ExitReason): num
     steps.push({ phase: "resume", text: "pc ← pc + 4", before: pc, after: toPc });
     return {
       action: writes
-        ? `emulated ${name}: virtual ${csrName} 0x${old.toString(16)} → 0x${after.toString(16)}${num === SATP ? " (guest address-space switch)" : ""}${deliverable ? "; a pending interrupt became deliverable" : ""}`
+        ? `emulated ${name}: virtual ${csrName} 0x${old.toString(16)} → 0x${after.toString(16)}${num === CSR.satp ? " (guest address-space switch)" : ""}${deliverable ? "; a pending interrupt became deliverable" : ""}`
         : `emulated ${name}: x${d.rd} ← virtual ${csrName} = 0x${old.toString(16)}`,
       steps,
     };
@@ -97,12 +96,12 @@ export function emulateCsr(vm: Vm, d: DecodedInstruction, via?: ExitReason): num
  * exactly what x86's pushf/popf did, and why the VMM never learns about them.
  */
 export function emulateNonTrapping(vm: Vm, d: DecodedInstruction): boolean {
-  if (vm.nonTrapping.size === 0 || !d.mnemonic.startsWith("csrr") || d.expanded >>> 20 !== SSTATUS) return false;
+  if (vm.nonTrapping.size === 0 || !d.mnemonic.startsWith("csrr") || d.expanded >>> 20 !== CSR.sstatus) return false;
   const writes = d.mnemonic[4] === "w" || d.rs1 !== 0;
   if (!vm.nonTrapping.has(writes ? "sstatus-write" : "sstatus-read")) return false;
   const hart = vm.board.hart;
   // Writes are silently dropped, as popf drops IF in ring 3; reads see the host's real register.
-  hart.setReg(d.rd, hart.readCsr(SSTATUS) ?? 0n);
+  hart.setReg(d.rd, hart.readCsr(CSR.sstatus) ?? 0n);
   vm.retire(4);
   return true;
 }

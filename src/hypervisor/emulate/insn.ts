@@ -1,3 +1,5 @@
+import { Exc } from "../../isa/causes";
+import { MSTATUS_TSR, MSTATUS_TVM, MSTATUS_TW } from "../../isa/csr_bits";
 import { PRIV_NAMES } from "../../isa/privilege";
 import { mret, pendingInterrupt, sret, wakeable } from "../../machine/hart/trap";
 import { decodeBits, insn, type DecodedInstruction } from "../decode";
@@ -14,9 +16,6 @@ import { reflect } from "./inject";
  * what its hardware would do. Each returns the guest steps it used (one: it retired the instruction
  * or delivered a trap).
  */
-const MSTATUS_TVM = 1 << 20;
-const MSTATUS_TW = 1 << 21;
-const MSTATUS_TSR = 1 << 22;
 
 /**
  * An instruction the hart refused to run for the guest (`raw`, its bits). `via` names the exit a CSR
@@ -24,7 +23,7 @@ const MSTATUS_TSR = 1 << 22;
  */
 export function emulateInstruction(vm: Vm, raw: number, via?: ExitReason): number {
   const d = decodeBits(raw);
-  if (raw === 0) return reflect(vm, "guest-exception", 2n, 0n, d, {}, () => "an illegal instruction");
+  if (raw === 0) return reflect(vm, "guest-exception", BigInt(Exc.illegalInstruction), 0n, d, {}, () => "an illegal instruction");
   if (emulateNonTrapping(vm, d)) return 1;
   switch (d.mnemonic) {
     case "csrrw": case "csrrs": case "csrrc": case "csrrwi": case "csrrsi": case "csrrci":
@@ -36,7 +35,7 @@ export function emulateInstruction(vm: Vm, raw: number, via?: ExitReason): numbe
     case "sfence.vma":
       return sfence(vm, d);
   }
-  return reflect(vm, "guest-exception", 2n, BigInt(d.bits), d, {}, () => "an instruction that is illegal for the guest too");
+  return reflect(vm, "guest-exception", BigInt(Exc.illegalInstruction), BigInt(d.bits), d, {}, () => "an instruction that is illegal for the guest too");
 }
 
 const ECALL = decodeBits(0x73);
@@ -50,7 +49,7 @@ export function emulateEcall(vm: Vm): number {
 
 function illegal(vm: Vm, d: DecodedInstruction): number {
   const priv = vm.vcpu.state.prv;
-  return reflect(vm, "guest-exception", 2n, BigInt(d.bits), d, {}, () => `${d.mnemonic} in virtual ${PRIV_NAMES[priv]}-mode is illegal`);
+  return reflect(vm, "guest-exception", BigInt(Exc.illegalInstruction), BigInt(d.bits), d, {}, () => `${d.mnemonic} in virtual ${PRIV_NAMES[priv]}-mode is illegal`);
 }
 
 function xret(vm: Vm, d: DecodedInstruction): number {

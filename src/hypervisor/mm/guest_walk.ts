@@ -1,3 +1,4 @@
+import { Exc } from "../../isa/causes";
 import { joinHalves } from "../../isa/u64";
 import type { Hart } from "../../machine/hart/hart";
 import { Acc, permitted } from "../../machine/hart/mmu";
@@ -48,7 +49,7 @@ export type GuestTranslation =
 /** A walk that succeeded. */
 export type GuestTranslated = Extract<GuestTranslation, { ok: true }>;
 
-const PAGE_FAULT = [13, 15, 12];
+const PAGE_FAULT = [Exc.loadPageFault, Exc.storePageFault, Exc.fetchPageFault];
 const ACCESS_FAULT = [5, 7, 1];
 const SV39_LIMIT = 2 ** 38;
 

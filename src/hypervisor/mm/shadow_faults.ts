@@ -1,3 +1,4 @@
+import { Exc } from "../../isa/causes";
 import { signedNumber } from "../../isa/u64";
 import { permitted } from "../../machine/hart/mmu";
 import { PmpAccess } from "../../machine/hart/pmp";
@@ -51,7 +52,7 @@ export function memoryFault(vm: Vm, cause: number, tval: bigint): number {
     if (v.pmp.check(page * 4096, 4096, PMP_OF[acc], priv)) return hiddenFault(vm, va, acc, priv, details, t);
     if (acc !== Acc.X) return emulateAccess(vm, "pmp-access", tval, gpa, details, t);
     if (!v.pmp.check(gpa, 2, PmpAccess.X, priv)) {
-      return reflect(vm, "guest-exception", 1n, tval, undefined, details, () => "the guest's PMP forbids the fetch");
+      return reflect(vm, "guest-exception", BigInt(Exc.fetchAccess), tval, undefined, details, () => "the guest's PMP forbids the fetch");
     }
     return stepFetch(vm, va, details, t);
   }

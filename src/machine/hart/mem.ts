@@ -1,3 +1,4 @@
+import { Exc } from "../../isa/causes";
 import { decodeInto } from "./decode";
 import type { Hart } from "./hart";
 import { Acc, type Access, accessFaultCause, dataMode, fetchMode, translate, wildFaultCause } from "./mmu";
@@ -212,7 +213,7 @@ export function loadSlow(h: Hart, rs1: number, imm: number, size: number, signed
   const pa = resolve(h, va, size, acc, PMP_OF[acc]);
   if (pa < 0) return false;
   if (!physRead(h, pa, size)) {
-    raiseException(h, 5, tvalOf(h, va));
+    raiseException(h, Exc.loadAccess, tvalOf(h, va));
     return false;
   }
   fill(h, va, pa, Acc.R);
@@ -227,7 +228,7 @@ export function storeSlow(h: Hart, rs1: number, imm: number, size: number, lo: n
   const pa = resolve(h, va, size, Acc.W, PmpAccess.W);
   if (pa < 0) return false;
   if (!physWrite(h, pa, size, lo, hi)) {
-    raiseException(h, 7, tvalOf(h, va));
+    raiseException(h, Exc.storeAccess, tvalOf(h, va));
     return false;
   }
   fill(h, va, pa, Acc.W);
@@ -256,7 +257,7 @@ function crossLoad(h: Hart, va: number, size: number, signed: boolean, acc: Acce
   let lo = 0, hi = 0;
   for (let k = 0; k < size; k++) {
     if (!physRead(h, crossPa[k], 1)) {
-      raiseException(h, 5, tvalOf(h, va + k));
+      raiseException(h, Exc.loadAccess, tvalOf(h, va + k));
       return false;
     }
     if (k < 4) lo |= h.vlo << (8 * k);
@@ -273,7 +274,7 @@ function crossStore(h: Hart, va: number, size: number, lo: number, hi: number): 
   for (let k = 0; k < size; k++) {
     const byte = k < 4 ? (lo >>> (8 * k)) & 0xff : (hi >>> (8 * (k - 4))) & 0xff;
     if (!physWrite(h, crossPa[k], 1, byte, 0)) {
-      raiseException(h, 7, tvalOf(h, va + k));
+      raiseException(h, Exc.storeAccess, tvalOf(h, va + k));
       return false;
     }
   }
@@ -299,7 +300,7 @@ export function enterCodePage(h: Hart, pc: number): boolean {
   if (pa < 0) return false;
   const ram = h.bus.ram;
   if (!ram.contains(pa, 2)) {
-    raiseException(h, 1, BigInt.asUintN(64, BigInt(pc)));
+    raiseException(h, Exc.fetchAccess, BigInt.asUintN(64, BigInt(pc)));
     return false;
   }
   fill(h, pc, pa, Acc.X);
@@ -349,7 +350,7 @@ export function fillSlot(h: Hart, pc: number, off: number): boolean {
     const pa = resolve(h, pc + 2, 2, Acc.X, PmpAccess.X);
     if (pa < 0) return false;
     if (!h.bus.ram.contains(pa, 2)) {
-      raiseException(h, 1, BigInt.asUintN(64, BigInt(pc + 2)));
+      raiseException(h, Exc.fetchAccess, BigInt.asUintN(64, BigInt(pc + 2)));
       return false;
     }
     decodeInto(low | (view.getUint16(pa - h.bus.ram.base, true) << 16), 4, scratch, 0);
@@ -383,7 +384,7 @@ export function fetchRaw(h: Hart): boolean {
     const pa = resolve(h, pc + 2, 2, Acc.X, PmpAccess.X);
     if (pa < 0) return false;
     if (!h.bus.ram.contains(pa, 2)) {
-      raiseException(h, 1, BigInt.asUintN(64, BigInt(pc + 2)));
+      raiseException(h, Exc.fetchAccess, BigInt.asUintN(64, BigInt(pc + 2)));
       return false;
     }
     high = view.getUint16(pa - h.bus.ram.base, true);
