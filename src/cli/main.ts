@@ -7,7 +7,7 @@ import { EXIT_LOAD_ERROR } from "./exit_status";
 import { helpText } from "./help";
 import { ProgramError, loadProgram, type GuestProgram } from "./program";
 import { runProgram } from "./run";
-import { StdinSource, StdoutSink } from "./stdio";
+import { sameDestination, StdinSource, StdoutSink } from "./stdio";
 
 /** `hyperstep …`: returns the process exit status. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -76,11 +76,14 @@ async function run(command: RunCommand): Promise<number> {
   let interrupted = false;
   // The first Ctrl-C ends the run at the next slice with a summary; a second one kills at once.
   process.once("SIGINT", () => (interrupted = true));
+  // Where stdout and stderr interleave, a log line starts on a line of its own, not after the
+  // guest's unfinished one.
+  const shared = sameDestination();
   try {
     const result = await runProgram(program, command, {
       out,
       input,
-      log: (line) => process.stderr.write(line + "\n"),
+      log: (line) => process.stderr.write((shared && out.breakLine() ? "\n" : "") + line + "\n"),
       flush: () => out.flush(),
       inputOpen: () => input.open,
       waitForInput: (ms) => input.waitForInput(ms),

@@ -5,12 +5,25 @@ import type { ByteSink, ByteSource } from "../machine/device";
 export class StdoutSink implements ByteSink {
   private buf = new Uint8Array(4096);
   private len = 0;
+  /** The last byte written, or a newline before the first. */
+  private last = 0x0a;
 
   constructor(private readonly stream: NodeJS.WritableStream = process.stdout) {}
 
   write(byte: number): void {
     if (this.len === this.buf.length) this.flush();
     this.buf[this.len++] = byte;
+    this.last = byte;
+  }
+
+  /**
+   * Whether the guest's output so far ends in the middle of a line, for a caller about to end that
+   * line on the same terminal: from then on it counts as ended.
+   */
+  breakLine(): boolean {
+    const mid = this.last !== 0x0a;
+    this.last = 0x0a;
+    return mid;
   }
 
   flush(): void {
@@ -96,6 +109,16 @@ function isRegularFile(stream: NodeJS.ReadStream): boolean {
   if (stream !== process.stdin) return false;
   try {
     return fstatSync(0).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Whether stdout and stderr go to the same file, pipe or terminal (as with `2>&1`). */
+export function sameDestination(): boolean {
+  try {
+    const [out, err] = [fstatSync(1), fstatSync(2)];
+    return out.dev === err.dev && out.ino === err.ino;
   } catch {
     return false;
   }
