@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { GStageError, GStageTable } from "../../../src/hypervisor/mm/g_stage";
-import { walk2 } from "../../../src/hypervisor/walk2";
+import { walkGuestAccess } from "../../../src/machine/hart/mmu";
 import { Ram } from "../../../src/machine/memory";
+import { createVirtBoard } from "../../../src/machine/virt";
 import { readPageTable } from "../../../src/target/inspect";
 
 const MiB = 1 << 20;
@@ -116,14 +117,19 @@ describe("G-stage table (Sv39x4)", () => {
     assert.equal(Number(g.lookup(page)!.pte & 0x0en), 0x6, "W without R is reserved: R stays");
   });
 
-  it("is the table the two-stage walk follows", () => {
-    const { ram, g } = setup();
+  it("is the table the hart's two-stage walk follows", () => {
+    const board = createVirtBoard({ memoryBytes: 16 * MiB, hypervisorExtension: true });
+    const g = new GStageTable(board.ram, BASE + 0x1000, 64, 3);
     g.build([GUEST]);
-    const read = (hpa: number) => (ram.contains(hpa, 8) ? ram.view.getBigUint64(hpa - BASE, true) : undefined);
-    const w = walk2(read, { gva: 0x8000_5678n, access: "w", priv: 1, vsatp: 0n, hgatp: g.hgatp });
-    assert.equal(w.hpa, GUEST.hpa + 0x5678);
-    assert.equal(w.memoryReferences, 3);
-    const mmio = walk2(read, { gva: 0x1000_0000n, access: "r", priv: 1, vsatp: 0n, hgatp: g.hgatp });
-    assert.deepEqual(mmio.fault && { cause: mmio.fault.cause, gpa: mmio.fault.gpa }, { cause: 21, gpa: 0x1000_0000 });
+    const hart = board.hart;
+    hart.writeCsr(0x3b0, (1n << 54n) - 1n);
+    hart.writeCsr(0x3a0, 0x1fn);
+    const w = walkGuestAccess(hart, 0x8000_5678n, "w", 1, { vsatp: 0n, hgatp: g.hgatp }).walk;
+    assert.deepEqual([w.pa, w.steps.length], [GUEST.hpa + 0x5678, 3]);
+    assert.equal(w.steps[0].pteAddr, g.rootHpa + 2 * 8, "the root entry of GPA 0x8000_0000..: index 2");
+    assert.equal(w.steps.at(-1)?.pteAddr, g.lookup(0x8000_5678)!.pteHpa, "the leaf the table holds for that page");
+    const mmio = walkGuestAccess(hart, 0x1000_0000n, "r", 1, { vsatp: 0n, hgatp: g.hgatp }).walk;
+    assert.deepEqual([mmio.fault, mmio.stop?.why, mmio.steps.at(-1)?.gpaWalked], [21n, "invalid", 0x1000_0000]);
+    assert.equal(hart.hgatp, 0n, "the hart's own hgatp is back");
   });
 });
