@@ -1,5 +1,5 @@
 import * as vscode from "vscode";
-import { PAGE_TABLES_REQUEST, type PageTablesBody, type PageTablesUnchanged } from "../../debug/custom_requests";
+import { PAGE_TABLES_REQUEST, WALK_REQUEST, type PageTablesBody, type PageTablesUnchanged, type WalkBody } from "../../debug/custom_requests";
 import { parseViewMessage, type HostMessage, type RenderSummary } from "../../webview/model/messages";
 import { openMemory } from "./memory";
 import { request, type SessionWatch } from "./session_watch";
@@ -24,7 +24,8 @@ export interface RenderReport {
 /**
  * The Page Tables panel: one webview panel showing the focused session's guest table beside the
  * VMM's shadow or G-stage table. It asks the adapter for `hyperstep/pageTables` on every stop while
- * it is visible, and restores itself after a reload (the webview keeps its own UI state).
+ * it is visible, and `hyperstep/walk` whenever the webview asks for a walk, and restores itself
+ * after a reload (the webview keeps its own UI state).
  */
 export class PageTablesPanel implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
@@ -106,7 +107,17 @@ export class PageTablesPanel implements vscode.Disposable {
     } else if (m.type === "openMemory") {
       const session = this.watch.session;
       if (session) void openMemory(session, m.memoryReference);
+    } else if (m.type === "walk") {
+      void this.walk(m.id, { address: m.address, access: m.access, space: m.space });
     }
+  }
+
+  /** The adapter's walk the webview asked for, or why there is none. */
+  private async walk(id: number, args: { address: string; access: string; space: string }): Promise<void> {
+    const session = this.watch.session;
+    if (!session) return void this.post({ type: "walked", id, error: "no Hyperstep session is stopped" });
+    const r = await request<WalkBody>(session, WALK_REQUEST, args);
+    await this.post(r.ok ? { type: "walked", id, body: r.body } : { type: "walked", id, error: r.message });
   }
 
   private postWalk(): void {

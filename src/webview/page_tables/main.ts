@@ -2,25 +2,28 @@ import "@vscode-elements/elements/dist/vscode-button/index.js";
 import "@vscode-elements/elements/dist/vscode-textfield/index.js";
 import "@vscode-elements/elements/dist/vscode-single-select/index.js";
 import "@vscode-elements/elements/dist/vscode-option/index.js";
-import type { PageTablesBody } from "../../debug/custom_requests";
-import { parseHostMessage, type RenderSummary } from "../model/messages";
+import type { PageTablesBody, WalkBody } from "../../debug/custom_requests";
+import { parseHostMessage, type RenderSummary, type WalkAccess, type WalkSpaceName } from "../model/messages";
 import {
-  FLAG_NAMES, buildTrees, diffShadow, renderWindow, visibleRows, walkAddress,
-  type AddressWalk, type PtRow, type PtTree, type ShadowDiff,
+  FLAG_NAMES, applyMarks, buildTrees, renderWindow, visibleRows, walkLines, walkRows,
+  type PtRow, type PtTree, type ShadowDiff,
 } from "../model/page_tables";
 import { el, hex, host } from "../shared/host";
 
 /**
  * The Page Tables panel: the guest's table and, beside it, the VMM's shadow or G-stage table, each a
- * tree of rows drawn only where the scrolled list is visible. An address box walks one GVA through
- * them. Everything shown is derived from the last `pageTables` message; the UI state (expanded rows,
- * the address, the chosen shadow) survives hiding and reloads through setState.
+ * tree of rows drawn only where the scrolled list is visible, marked with the adapter's comparison.
+ * An address box asks the adapter for the walk the hardware makes (`hyperstep/walk`) and shows it,
+ * its PTEs outlined in the trees. The UI state (expanded rows, the address and access, the chosen
+ * shadow) survives hiding and reloads through setState.
  */
 
 interface UiState {
   expanded: string[];
   walk: string;
-  shadowId?: string;
+  access?: WalkAccess;
+  /** A shadow the user chose, and the active shadow then: the choice holds until another root becomes active. */
+  shadowPick?: { id: string; active: string };
   initialized: boolean;
 }
 
@@ -32,7 +35,10 @@ const expanded = new Set(ui.expanded);
 let body: PageTablesBody | undefined;
 let trees: PtTree[] = [];
 let diff: ShadowDiff | undefined;
-let walk: AddressWalk | undefined;
+let walk: WalkBody | undefined;
+let walkError: string | undefined;
+/** The last walk asked for: answers to older ones are dropped. */
+let walkId = 0;
 let onPath = new Set<string>();
 let columns: Column[] = [];
 let emptyMessage = "Waiting for a stopped Hyperstep session…";
@@ -62,35 +68,44 @@ function save(): void {
  */
 const hardwareAssisted = (): boolean => trees.some((t) => t.kind === "gstage");
 
-function shownTrees(): PtTree[] {
-  const guest = trees.filter((t) => t.kind === "guest");
+/** The shadow shown: the one the user picked while the same root stays active, else the active one. */
+function shownShadow(): PtTree | undefined {
   const shadows = trees.filter((t) => t.kind === "shadow");
-  const picked = shadows.find((t) => t.id === ui.shadowId);
-  const shadow = picked ?? (hardwareAssisted() ? undefined : shadows.find((t) => t.active) ?? shadows[0]);
-  return [...guest, ...(shadow ? [shadow] : []), ...trees.filter((t) => t.kind === "gstage")];
+  const active = shadows.find((t) => t.active);
+  const pick = ui.shadowPick;
+  const picked = pick && pick.active === (active?.id ?? "") ? shadows.find((t) => t.id === pick.id) : undefined;
+  if (pick && !picked && pick.id === "") return undefined;
+  return picked ?? active ?? (hardwareAssisted() ? undefined : shadows[0]);
 }
 
-function computeWalk(): void {
-  walk = undefined;
-  onPath = new Set();
+function shownTrees(): PtTree[] {
+  const shadow = shownShadow();
+  return [...trees.filter((t) => t.kind === "guest"), ...(shadow ? [shadow] : []), ...trees.filter((t) => t.kind === "gstage")];
+}
+
+/** Asks the adapter for the walk in the address box (an expression, with an optional space prefix). */
+function requestWalk(): void {
   const text = ui.walk.trim();
-  if (!text || !body) return;
-  let addr: bigint;
-  try {
-    addr = BigInt(text.replace(/^(gva|va):/i, "").replace(/_/g, ""));
-  } catch {
-    walk = { walks: [], references: 0, fault: `'${text}' is not an address` };
+  const id = ++walkId;
+  if (!text) {
+    walk = undefined;
+    walkError = undefined;
+    placeWalk();
     return;
   }
-  const shadow = shownTrees().find((t) => t.kind === "shadow");
-  walk = walkAddress(trees, body, addr, shadow?.id);
-  for (const w of walk.walks) {
-    w.walk.path.forEach((r, i) => {
-      onPath.add(r.key);
-      // Open the way down to the rows on the path.
-      if (i < w.walk.path.length - 1) expanded.add(r.key);
-    });
-  }
+  const m = /^(va|gva|gpa):\s*/i.exec(text);
+  const space = (m ? m[1].toLowerCase() : "va") as WalkSpaceName;
+  api.postMessage({ type: "walk", id, address: text.slice(m ? m[0].length : 0), access: ui.access ?? "r", space });
+}
+
+/** Outlines the walk's PTEs in the trees, and opens the way down to them. */
+function placeWalk(): void {
+  onPath = new Set();
+  if (!walk) return;
+  const placed = walkRows(shownTrees(), walk);
+  onPath = placed.onPath;
+  for (const k of placed.expand) expanded.add(k);
+  save();
 }
 
 function flagCells(row: PtRow): HTMLElement[] {
@@ -189,79 +204,67 @@ function onRowClick(ev: MouseEvent, col: Column): void {
   render();
 }
 
-function walkElement(): HTMLElement | undefined {
-  if (!walk) return undefined;
-  const lines = walkLines();
-  return el("div", `walk ${walk.fault ? "fault" : "ok"}`, ...lines.map((l) => el("div", "walk-step", l)));
+/** What the walk box shows: the adapter's walk, or why there is none. */
+function shownWalkLines(): string[] {
+  if (walk) return walkLines(walk);
+  return walkError ? [`cannot walk ${ui.walk.trim()}: ${walkError}`] : [];
 }
 
-/** The walk's outcome first (it stays in sight when a long two-stage walk scrolls), then its steps. */
-function walkLines(): string[] {
-  if (!walk) return [];
-  const outcome: string[] = [];
-  if (walk.result) {
-    const via = walk.gpa !== undefined ? ` (gpa ${hex(walk.gpa)})` : walk.hpa !== undefined ? ` (hpa ${hex(walk.hpa)})` : "";
-    outcome.push(`result: ${walk.result.space}:${hex(walk.result.addr)}${via}`);
+function walkElement(): HTMLElement | undefined {
+  const lines = shownWalkLines();
+  if (lines.length === 0) return undefined;
+  const kind = walk ? `result-${walk.result.kind}` : "result-error";
+  return el("div", `walk ${kind}`, ...lines.map((l) => el("div", "walk-step", l)));
+}
+
+function select<T extends string>(cls: string, label: string, options: { id: T; text: string }[], chosen: T, onChange: (value: T) => void): HTMLElement {
+  const box = document.createElement("vscode-single-select") as HTMLElement & { value: string };
+  box.className = cls;
+  box.setAttribute("aria-label", label);
+  for (const { id, text } of options) {
+    const o = document.createElement("vscode-option") as HTMLElement & { value: string };
+    o.value = id;
+    o.textContent = text;
+    if (id === chosen) o.setAttribute("selected", "");
+    box.append(o);
   }
-  if (walk.fault) outcome.push(`fault: ${walk.fault}`);
-  if (walk.walks.length) outcome.push(`${walk.references} page-table read${walk.references === 1 ? "" : "s"} by the hardware`);
-  const lines: string[] = [];
-  // Under two stages every PTE read is numbered, so the n×m cost reads off the box.
-  const twoStage = walk.walks.some((w) => w.stage === "G");
-  let ref = 0;
-  for (const w of walk.walks) {
-    lines.push(`${w.purpose}:`);
-    for (const r of w.walk.path) {
-      const n = twoStage ? `#${String(++ref).padStart(2)} ` : "";
-      lines.push(`   ${n}level ${r.level} [${r.index}] PTE ${hex(r.pte, 16)} ${FLAG_NAMES.map((f, i) => ((r.flags >> i) & 1 ? f : "-")).join("")} ${r.leaf ? "leaf →" : "→ table"} ${hex(r.target)}`);
-    }
-    if (w.walk.missing) lines.push(`   ${twoStage ? `#${String(++ref).padStart(2)} ` : ""}level ${w.walk.missing.level} [${w.walk.missing.index}] invalid`);
-    if (w.walk.out !== undefined) lines.push(`   = ${hex(w.walk.out)}`);
-    else if (w.walk.fault) lines.push(`   stops: ${w.walk.fault}`);
-  }
-  return [...outcome, ...lines];
+  box.addEventListener("change", () => onChange(box.value as T));
+  return box;
 }
 
 function toolbar(): HTMLElement {
   const field = document.createElement("vscode-textfield") as HTMLElement & { value: string };
-  field.setAttribute("placeholder", "GVA to walk, e.g. 0x40000000");
-  field.setAttribute("aria-label", "guest-virtual address to walk");
+  field.setAttribute("placeholder", "address to walk, e.g. 0x40000000, sp, gpa:0x80001000");
+  field.setAttribute("aria-label", "address to walk: an expression; gva: or gpa: names its address space");
   field.value = ui.walk;
   const go = () => {
     ui.walk = field.value;
     save();
-    computeWalk();
-    render();
-    reportRendered(shownSeq, performance.now());
+    requestWalk();
   };
   field.addEventListener("keydown", (e) => {
     if ((e as KeyboardEvent).key === "Enter") go();
   });
+  const access = select<WalkAccess>("access", "access to walk for", [{ id: "r", text: "read" }, { id: "w", text: "write" }, { id: "x", text: "execute" }], ui.access ?? "r", (a) => {
+    ui.access = a;
+    save();
+    requestWalk();
+  });
   const button = document.createElement("vscode-button");
   button.textContent = "Walk";
   button.addEventListener("click", go);
-  const bar = el("div", "toolbar", field, button);
+  const bar = el("div", "toolbar", field, access, button);
   const shadows = trees.filter((t) => t.kind === "shadow");
   const hardware = hardwareAssisted();
   if (shadows.length > (hardware ? 0 : 1)) {
-    const select = document.createElement("vscode-single-select") as HTMLElement & { value: string };
-    select.setAttribute("aria-label", hardware ? "shadow table of the guest's M-mode code to show" : "shadow table to compare");
-    const shown = shownTrees().find((t) => t.kind === "shadow")?.id ?? "";
+    const shown = shownShadow()?.id ?? "";
     const options = [...(hardware ? [{ id: "", text: "no shadow (M-mode code only)" }] : []), ...shadows.map((t) => ({ id: t.id, text: `${t.label}${t.active ? " (active)" : ""}` }))];
-    for (const { id, text } of options) {
-      const o = document.createElement("vscode-option") as HTMLElement & { value: string };
-      o.value = id;
-      o.textContent = text;
-      if (id === shown) o.setAttribute("selected", "");
-      select.append(o);
-    }
-    select.addEventListener("change", () => {
-      ui.shadowId = select.value;
+    bar.append(select("shadow-pick", hardware ? "shadow table of the guest's M-mode code to show" : "shadow table to compare", options, shown, (id) => {
+      ui.shadowPick = { id, active: shadows.find((t) => t.active)?.id ?? "" };
       save();
       refreshDerived();
       render();
-    });
-    bar.append(select);
+    }));
   }
   return bar;
 }
@@ -273,22 +276,26 @@ function legend(): HTMLElement | undefined {
     el("span", "badge missing", `${c.missing} missing`), " not yet in the shadow · ",
     el("span", "badge stale", `${c.stale} stale`), " shadow disagrees with the guest · ",
     el("span", "badge permissions", `${c.permissions} permissions`), " same page, other rights · ",
+    el("span", "badge device", `${c.device} device`), " never shadowed, every access exits · ",
     el("span", "muted", `${c.same} shadow entries agree`));
 }
 
+/**
+ * The adapter's marks on the shown shadow, and on the guest's leaves when that shadow is the active
+ * one (they say how the guest's table compares with the active root).
+ */
 function refreshDerived(): void {
-  const shown = shownTrees();
-  const guest = shown.find((t) => t.kind === "guest");
-  const shadow = shown.find((t) => t.kind === "shadow");
-  diff = guest && shadow && body && !hardwareAssisted() ? diffShadow(guest, shadow, body) : undefined;
-  computeWalk();
+  const shadow = shownShadow();
+  const guest = shadow?.active ? trees.filter((t) => t.kind === "guest") : [];
+  diff = shadow && body ? applyMarks([...guest, shadow], body.marks) : undefined;
+  placeWalk();
 }
 
 function summary(): RenderSummary {
   return {
     columns: columns.map((c) => ({ id: c.tree.id, label: c.tree.label, domRows: c.spacer.childElementCount, listRows: c.rows.length, entries: c.tree.size })),
-    diff: { missing: diff?.counts.missing ?? 0, stale: diff?.counts.stale ?? 0, permissions: diff?.counts.permissions ?? 0 },
-    walk: walkLines(),
+    diff: { missing: diff?.counts.missing ?? 0, stale: diff?.counts.stale ?? 0, permissions: diff?.counts.permissions ?? 0, device: diff?.counts.device ?? 0 },
+    walk: shownWalkLines(),
   };
 }
 
@@ -314,20 +321,32 @@ window.addEventListener("message", (event) => {
   if (m.type === "walk") {
     ui.walk = m.address;
     save();
-    computeWalk();
+    render();
+    requestWalk();
+    return;
+  }
+  if (m.type === "walked") {
+    if (m.id !== walkId) return; // an answer to an older question
+    walk = m.body;
+    walkError = m.error;
+    placeWalk();
     render();
     reportRendered(shownSeq, t0);
     return;
   }
   if (m.type === "unchanged") {
-    // The same tables as on screen: nothing to redraw, but the stop is accounted for.
+    // The same tables as on screen: nothing to redraw, but the stop is accounted for, and the walk
+    // asked again (the privilege or a CSR may have changed).
     shownSeq = m.seq;
     reportRendered(m.seq, t0);
+    requestWalk();
     return;
   }
   if (m.type === "empty") {
     body = undefined;
     trees = [];
+    walk = undefined;
+    walkError = undefined;
     emptyMessage = m.message;
     render();
   } else if (m.type === "pageTables") {
@@ -345,6 +364,7 @@ window.addEventListener("message", (event) => {
     }
     refreshDerived();
     render();
+    requestWalk();
   } else {
     return;
   }
