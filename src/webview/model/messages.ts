@@ -8,8 +8,14 @@ import type { ExitsBody, PageTablesBody, WalkBody, WireTable } from "../../debug
 
 /** What a webview reports after drawing, for tests and the benchmark. */
 export interface RenderSummary {
-  /** Rows in the DOM / rows the scrolled list holds, per column. */
-  columns: { id: string; label: string; domRows: number; listRows: number; entries: number }[];
+  /**
+   * Rows in the DOM / rows the scrolled list holds, per column, and the rows drawn first, top down:
+   * each an entry's key, or "" where the column has a gap on a line another column fills.
+   */
+  columns: { id: string; label: string; domRows: number; listRows: number; entries: number; rows: string[] }[];
+  /** What the panel says above its lists (heading, legend), a line each, and the explanations its tooltips give. */
+  header: string[];
+  hints: string[];
   /** The adapter's comparison marks on the shown trees, counted (zero without a shadow). */
   diff: { missing: number; stale: number; permissions: number; device: number };
   /** The walk shown, if any: one line per step. */
@@ -121,7 +127,8 @@ export function parseHostMessage(x: unknown): HostMessage | undefined {
 
 function isSummary(x: unknown): x is RenderSummary {
   return isObj(x)
-    && isArrayOf(x.columns, (c): c is RenderSummary["columns"][number] => isObj(c) && isStr(c.id) && isStr(c.label) && isInt(c.domRows) && isInt(c.listRows) && isInt(c.entries))
+    && isArrayOf(x.columns, (c): c is RenderSummary["columns"][number] => isObj(c) && isStr(c.id) && isStr(c.label) && isInt(c.domRows) && isInt(c.listRows) && isInt(c.entries) && isArrayOf(c.rows, isStr))
+    && isArrayOf(x.header, isStr) && isArrayOf(x.hints, isStr)
     && isObj(x.diff) && isInt(x.diff.missing) && isInt(x.diff.stale) && isInt(x.diff.permissions) && isInt(x.diff.device)
     && isArrayOf(x.walk, isStr);
 }

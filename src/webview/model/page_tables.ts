@@ -2,14 +2,17 @@ import type { PageTablesBody, WalkBody, WireTable, WireTree } from "../../debug/
 
 /**
  * The Page Tables panel's data shaping, pure (no DOM, no VS Code): trees of rows from the
- * `hyperstep/pageTables` body, the rows a set of expanded nodes makes visible, the adapter's
+ * `hyperstep/pageTables` body (the G stage's long runs of leaves grouped), the adapter's
  * comparison marks placed on those rows, and the adapter's walk of one address (`hyperstep/walk`)
  * placed on them and told line by line. Nothing here walks a table: the adapter does, with the
  * hart's own walker.
  */
 
 export interface PtRow {
-  /** `<tree id>/<index>.<index>…`: stable across refreshes, so expansion and selection survive them. */
+  /**
+   * `<tree id>/<index>.<index>…` (a group's last part `<first>-<last>`): stable across refreshes, so
+   * expansion and selection survive them.
+   */
   key: string;
   level: number;
   index: number;
@@ -21,8 +24,10 @@ export interface PtRow {
   /** The input range the entry covers: [start, end). Sv39 addresses are sign-extended from bit 38. */
   start: bigint;
   end: bigint;
-  /** The physical address it points at: a leaf's page, or the next table. */
+  /** The physical address it points at: a leaf's page (a group's first), or the next table. */
   target: bigint;
+  /** A group of contiguous leaves (its children): how many. Its PTE and flags are the first leaf's. */
+  group?: number;
   children?: PtRow[];
 }
 
@@ -49,7 +54,15 @@ export function signExtend39(a: bigint): bigint {
   return BigInt.asIntN(39, a);
 }
 
-export function buildTree(t: WireTree): PtTree {
+/**
+ * The G stage maps guest RAM page by page: tens of thousands of leaves, in whole tables of contiguous
+ * pages. A run of at least this many leaves becomes one collapsible row (the leaves below it), so the
+ * table reads as the ranges it maps.
+ */
+const GROUP_MIN = 16;
+
+/** The rows of a tree; with `groupRuns` (the G stage's default), long runs of leaves as one row each. */
+export function buildTree(t: WireTree, groupRuns = t.kind === "gstage"): PtTree {
   let size = 0;
   const sv39 = t.mode === "sv39";
   const visit = (table: WireTable, level: number, base: bigint, prefix: string): PtRow[] => {
@@ -57,25 +70,33 @@ export function buildTree(t: WireTree): PtTree {
     const span = 1n << BigInt(12 + 9 * level);
     const tableAddr = BigInt(table.addr);
     const sep = prefix.endsWith("/") ? "" : ".";
+    const row = (index: number, pte: bigint): PtRow => {
+      const raw = base + BigInt(index) * span;
+      const start = sv39 ? signExtend39(raw) : raw;
+      return {
+        key: `${prefix}${sep}${index}`, level, index, pte, pteAddr: tableAddr + BigInt(index * 8), flags: Number(pte & 0xffn),
+        leaf: (pte & 0xen) !== 0n, start, end: start + span, target: ((pte >> 10n) & PPN_MASK) << 12n,
+      };
+    };
     for (const [first, pteText, extra] of table.entries) {
-      // A run is `extra` consecutive leaves whose PTEs step by one page.
-      const count = typeof extra === "number" ? extra : 1;
       const firstPte = BigInt(pteText);
-      for (let k = 0; k < count; k++) {
-        const index = first + k;
-        const pte = firstPte + (BigInt(k) << 10n);
-        const raw = base + BigInt(index) * span;
-        const start = sv39 ? signExtend39(raw) : raw;
-        const key = `${prefix}${sep}${index}`;
-        const row: PtRow = {
-          key, level, index, pte, pteAddr: tableAddr + BigInt(index * 8), flags: Number(pte & 0xffn),
-          leaf: (pte & 0xen) !== 0n, start, end: start + span, target: ((pte >> 10n) & PPN_MASK) << 12n,
-        };
-        if (typeof extra === "object") row.children = visit(extra, level - 1, raw, key);
-        rows.push(row);
+      if (typeof extra === "object") {
+        const pointer = row(first, firstPte);
+        pointer.children = visit(extra, level - 1, base + BigInt(first) * span, pointer.key);
+        rows.push(pointer);
+        size++;
+        continue;
       }
+      // A run is `extra` consecutive leaves whose PTEs step by one page.
+      const run = Array.from({ length: extra ?? 1 }, (_, k) => row(first + k, firstPte + (BigInt(k) << 10n)));
+      if (groupRuns && run.length >= GROUP_MIN) {
+        const last = run[run.length - 1];
+        rows.push({ ...run[0], key: `${prefix}${sep}${first}-${last.index}`, leaf: false, end: last.end, group: run.length, children: run });
+      } else {
+        rows.push(...run);
+      }
+      size += run.length;
     }
-    size += rows.length;
     return rows;
   };
   const rows = visit(t.root, 2, 0n, `${t.id}/`);
@@ -86,21 +107,23 @@ export function buildTree(t: WireTree): PtTree {
 }
 
 export function buildTrees(body: PageTablesBody): PtTree[] {
-  return body.trees.map(buildTree);
+  return body.trees.map((t) => buildTree(t));
 }
 
-/** Depth-first rows, descending only into expanded ones: what a scrolled list shows. */
-export function visibleRows(rows: readonly PtRow[], expanded: ReadonlySet<string>): PtRow[] {
-  const out: PtRow[] = [];
-  const visit = (list: readonly PtRow[]) => {
-    for (const r of list) {
-      out.push(r);
-      if (r.children && expanded.has(r.key)) visit(r.children);
-    }
-  };
-  visit(rows);
-  return out;
+/** A size in bytes as people say it: 128 MiB, 4 KiB, 1 GiB (or in bytes, when not a whole unit). */
+export function sizeText(bytes: bigint): string {
+  for (const [unit, shift] of [["GiB", 30n], ["MiB", 20n], ["KiB", 10n]] as const) {
+    if (bytes >= 1n << shift && bytes % (1n << shift) === 0n) return `${bytes >> shift} ${unit}`;
+  }
+  return `${bytes} bytes`;
 }
+
+/** The p2m, one region a line: where the guest's physical memory lives in the host's, and how much of it. */
+export function p2mLines(body: Pick<PageTablesBody, "p2m">): string[] {
+  return body.p2m.map((r) => `gpa ${r.gpa}…${hexEnd(r.gpa, r.size)} → hpa ${r.hpa}…${hexEnd(r.hpa, r.size)} (${sizeText(BigInt(r.size))} of guest RAM)`);
+}
+
+const hexEnd = (base: string, size: string) => `0x${(BigInt(base) + BigInt(size) - 1n).toString(16)}`;
 
 /** The range of rows to put in the DOM for a scroll position, with `overscan` rows either side. */
 export function renderWindow(total: number, scrollTop: number, viewportHeight: number, rowHeight: number, overscan = 8): { start: number; end: number } {
@@ -180,31 +203,30 @@ export interface WalkOnTrees {
 export function walkRows(trees: readonly PtTree[], walk: WalkBody): WalkOnTrees {
   const onPath = new Set<string>();
   const expand = new Set<string>();
-  const index = new Map<string, Map<string, PtRow>>();
+  /** Per tree: each PTE's row by its address, with the rows above it (a group holds no PTE of its own). */
+  const index = new Map<string, Map<string, { row: PtRow; above: string[] }>>();
   const rowsOf = (tree: PtTree) => {
     let m = index.get(tree.id);
     if (!m) {
-      m = new Map();
-      const visit = (list: readonly PtRow[]) => {
+      const byPte = new Map<string, { row: PtRow; above: string[] }>();
+      const visit = (list: readonly PtRow[], above: string[]) => {
         for (const r of list) {
-          m!.set(`${tree.tableSpace}:0x${r.pteAddr.toString(16)}`, r);
-          if (r.children) visit(r.children);
+          if (r.group === undefined) byPte.set(`${tree.tableSpace}:0x${r.pteAddr.toString(16)}`, { row: r, above });
+          if (r.children) visit(r.children, [...above, r.key]);
         }
       };
-      visit(tree.rows);
-      index.set(tree.id, m);
+      visit(tree.rows, []);
+      index.set(tree.id, (m = byPte));
     }
     return m;
   };
   for (const w of walk.walks) {
     for (const step of w.steps) {
       const tree = trees.find((t) => t.id === step.tree);
-      const row = tree && rowsOf(tree).get(step.pteAddr);
-      if (!row) continue;
-      onPath.add(row.key);
-      const [prefix, path] = row.key.split("/");
-      const parts = path.split(".");
-      for (let i = 1; i < parts.length; i++) expand.add(`${prefix}/${parts.slice(0, i).join(".")}`);
+      const found = tree && rowsOf(tree).get(step.pteAddr);
+      if (!found) continue;
+      onPath.add(found.row.key);
+      for (const k of found.above) expand.add(k);
     }
   }
   return { onPath, expand };

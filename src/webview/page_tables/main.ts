@@ -4,15 +4,20 @@ import "@vscode-elements/elements/dist/vscode-single-select/index.js";
 import "@vscode-elements/elements/dist/vscode-option/index.js";
 import type { PageTablesBody, WalkBody } from "../../debug/custom_requests";
 import { parseHostMessage, type RenderSummary, type WalkAccess, type WalkSpaceName } from "../model/messages";
+import { alignedLines, lineKeys, lineOpen, type Line } from "../model/page_table_lines";
 import {
-  FLAG_NAMES, applyMarks, buildTrees, renderWindow, visibleRows, walkLines, walkRows,
-  type PtRow, type PtTree, type ShadowDiff,
+  applyMarks, buildTrees, p2mLines, renderWindow, walkLines, walkRows,
+  type PtTree, type ShadowDiff,
 } from "../model/page_tables";
+import { SPLIT_NOTE, U_NOTE } from "../model/shadow_notes";
 import { el, hex, host } from "../shared/host";
+import { headerRow, lineElement } from "./rows";
 
 /**
  * The Page Tables panel: the guest's table and, beside it, the VMM's shadow or G-stage table, each a
  * tree of rows drawn only where the scrolled list is visible, marked with the adapter's comparison.
+ * The guest's table and its shadow translate the same addresses: their rows line up by address and
+ * scroll together.
  * An address box asks the adapter for the walk the hardware makes (`hyperstep/walk`) and shows it,
  * its PTEs outlined in the trees. The UI state (expanded rows, the address and access, the chosen
  * shadow) survives hiding and reloads through setState.
@@ -48,9 +53,18 @@ let shownSeq = -1;
 
 const app = document.getElementById("app")!;
 
+/** Columns that show the same lines: the guest's table and its shadow, or a table alone. */
+interface ColumnGroup {
+  trees: PtTree[];
+  lines: Line[];
+  columns: Column[];
+}
+
 interface Column {
   tree: PtTree;
-  rows: PtRow[];
+  group: ColumnGroup;
+  /** Which cell of each line is this column's. */
+  side: number;
   scroller: HTMLDivElement;
   spacer: HTMLDivElement;
   window: { start: number; end: number };
@@ -83,6 +97,15 @@ function shownTrees(): PtTree[] {
   return [...trees.filter((t) => t.kind === "guest"), ...(shadow ? [shadow] : []), ...trees.filter((t) => t.kind === "gstage")];
 }
 
+/** The shown trees in groups of the same lines: the guest's table with the shadow shown, each other alone. */
+function treeGroups(): PtTree[][] {
+  const shown = shownTrees();
+  const shadow = shown.find((t) => t.kind === "shadow");
+  const guest = shown.find((t) => t.kind === "guest");
+  if (!shadow || !guest) return shown.map((t) => [t]);
+  return shown.filter((t) => t !== shadow).map((t) => (t === guest ? [guest, shadow] : [t]));
+}
+
 /** Asks the adapter for the walk in the address box (an expression, with an optional space prefix). */
 function requestWalk(): void {
   const text = ui.walk.trim();
@@ -108,60 +131,39 @@ function placeWalk(): void {
   save();
 }
 
-function flagCells(row: PtRow): HTMLElement[] {
-  return FLAG_NAMES.map((n, i) => el("span", `flag ${(row.flags >> i) & 1 ? "on" : "off"}`, (row.flags >> i) & 1 ? n : "·"));
-}
-
-function rowElement(col: Column, row: PtRow, i: number): HTMLElement {
-  const d = diff?.rows.get(row.key);
-  const below = diff?.below.get(row.key);
-  const cls = ["row", `level${row.level}`, row.leaf ? "leaf" : "pointer", d ? `diff-${d.status}` : "", onPath.has(row.key) ? "on-path" : ""].join(" ");
-  const twisty = el("span", "twisty", row.children ? (expanded.has(row.key) ? "▾" : "▸") : "");
-  const pteLink = el("a", "pte", hex(row.pte, 16));
-  pteLink.title = `Open memory at ${col.tree.tableSpace}:${hex(row.pteAddr)} (this PTE)`;
-  pteLink.href = "#";
-  pteLink.dataset.ref = `${col.tree.tableSpace}:${hex(row.pteAddr)}`;
-  const targetSpace = row.leaf ? col.tree.output : col.tree.tableSpace;
-  const target = el("a", "target", `${row.leaf ? "→" : "⤷"} ${hex(row.target)}`);
-  target.href = "#";
-  target.dataset.ref = `${targetSpace}:${hex(row.target)}`;
-  target.title = row.leaf ? `Open memory at ${targetSpace}:${hex(row.target)} (the page it maps)` : `Next table at ${targetSpace}:${hex(row.target)}`;
-  const badge = d && d.status !== "same" && d.status !== "shadowed" ? el("span", `badge ${d.status}`, d.status) : below && below.missing + below.stale + below.permissions > 0
-    ? el("span", "badge summary", [below.missing && `${below.missing} missing`, below.stale && `${below.stale} stale`, below.permissions && `${below.permissions} perm`].filter(Boolean).join(" · "))
-    : undefined;
-  // Depth shows inside the first cell only, so every other column lines up across levels.
-  const tree = el("span", "tree", twisty, el("span", "index", `[${row.index}]`));
-  tree.style.paddingLeft = `${(2 - row.level) * 14}px`;
-  const e = el("div", cls, tree, pteLink,
-    el("span", "ppn", hex(row.pte >> 10n & ((1n << 44n) - 1n))),
-    el("span", "flags", ...flagCells(row)), target,
-    el("span", "range", `${hex(BigInt.asUintN(64, row.start))}…${hex(BigInt.asUintN(64, row.end - 1n))}`), badge);
-  e.style.top = `${i * ROW_HEIGHT}px`;
-  e.dataset.key = row.key;
-  e.title = [`level ${row.level}, index ${row.index}, PTE at ${col.tree.tableSpace}:${hex(row.pteAddr)}`, d?.note].filter(Boolean).join("\n");
-  return e;
-}
-
 function drawWindow(col: Column, force = false): void {
-  const w = renderWindow(col.rows.length, col.scroller.scrollTop, col.scroller.clientHeight || 600, ROW_HEIGHT);
+  const { lines } = col.group;
+  const w = renderWindow(lines.length, col.scroller.scrollTop, col.scroller.clientHeight || 600, ROW_HEIGHT);
   if (!force && w.start === col.window.start && w.end === col.window.end) return;
   col.window = w;
+  const guestSide = col.tree.kind === "shadow" ? col.group.trees.findIndex((t) => t.kind === "guest") : -1;
   const nodes: HTMLElement[] = [];
-  for (let i = w.start; i < w.end; i++) nodes.push(rowElement(col, col.rows[i], i));
+  for (let i = w.start; i < w.end; i++) {
+    const line = lines[i];
+    const e = lineElement(line, {
+      tree: col.tree, side: col.side, guestSide: guestSide >= 0 ? guestSide : undefined, rangeElsewhere: col.side > 0,
+      diff, onPath, open: lineOpen(line, expanded),
+    });
+    e.style.top = `${i * ROW_HEIGHT}px`;
+    e.dataset.line = String(i);
+    nodes.push(e);
+  }
   col.spacer.replaceChildren(...nodes);
 }
 
-function columnElement(tree: PtTree, scrollTop: number): { element: HTMLElement; column: Column } {
-  const rows = visibleRows(tree.rows, expanded);
+function columnElement(group: ColumnGroup, side: number, scrollTop: number): { element: HTMLElement; column: Column } {
+  const tree = group.trees[side];
   const spacer = el("div", "spacer");
-  spacer.style.height = `${rows.length * ROW_HEIGHT}px`;
+  spacer.style.height = `${group.lines.length * ROW_HEIGHT}px`;
   const scroller = el("div", "scroller", spacer);
   scroller.tabIndex = 0;
   scroller.setAttribute("role", "tree");
   scroller.setAttribute("aria-label", tree.label);
-  const column: Column = { tree, rows, scroller, spacer, window: { start: -1, end: -1 } };
+  const column: Column = { tree, group, side, scroller, spacer, window: { start: -1, end: -1 } };
   let pending = false;
   scroller.addEventListener("scroll", () => {
+    // Aligned columns scroll together, so each line stays beside its counterpart.
+    for (const other of group.columns) if (other !== column && other.scroller.scrollTop !== scroller.scrollTop) other.scroller.scrollTop = scroller.scrollTop;
     if (pending) return;
     pending = true;
     requestAnimationFrame(() => {
@@ -177,10 +179,8 @@ function columnElement(tree: PtTree, scrollTop: number): { element: HTMLElement;
     el("div", "title-main", el("span", `kind ${tree.kind}`, tree.kind === "gstage" ? "G-stage" : tree.kind), ` ${tree.label}`),
     el("div", "title-detail muted", detail));
   title.title = `${tree.label}\n${detail}`;
-  const header = el("div", "row header", el("span", "tree", "level · index"), el("span", "pte", "PTE"),
-    el("span", "ppn", "PPN"), el("span", "flags", ...FLAG_NAMES.map((n) => el("span", "flag", n))), el("span", "target", "maps / next"), el("span", "range", "range"));
-  scroller.prepend(header);
-  const element = el("section", "column", title, scroller);
+  scroller.prepend(headerRow(side > 0));
+  const element = el("section", `column ${side > 0 ? "beside" : ""}`, title, scroller);
   requestAnimationFrame(() => {
     scroller.scrollTop = scrollTop;
   });
@@ -195,11 +195,14 @@ function onRowClick(ev: MouseEvent, col: Column): void {
     api.postMessage({ type: "openMemory", memoryReference: link.dataset.ref });
     return;
   }
-  const rowEl = target.closest<HTMLElement>(".row");
-  const row = col.rows.find((r) => r.key === rowEl?.dataset.key);
-  if (!row?.children) return;
-  if (expanded.has(row.key)) expanded.delete(row.key);
-  else expanded.add(row.key);
+  const line = col.group.lines[Number(target.closest<HTMLElement>(".row")?.dataset.line)];
+  const keys = line ? lineKeys(line) : [];
+  if (keys.length === 0) return;
+  const open = lineOpen(line, expanded);
+  for (const k of keys) {
+    if (open) expanded.delete(k);
+    else expanded.add(k);
+  }
   save();
   render();
 }
@@ -277,7 +280,15 @@ function legend(): HTMLElement | undefined {
     el("span", "badge stale", `${c.stale} stale`), " shadow disagrees with the guest · ",
     el("span", "badge permissions", `${c.permissions} permissions`), " same page, other rights · ",
     el("span", "badge device", `${c.device} device`), " never shadowed, every access exits · ",
-    el("span", "muted", `${c.same} shadow entries agree`));
+    el("span", "muted", `${c.same} shadow entries agree`),
+    el("div", "by-design", "By design, not differences: ", explained("U on every shadow page", U_NOTE), " · ", explained("guest superpages in 4 KiB pieces", SPLIT_NOTE), " (hover a row's ", el("span", "hint-mark", "?"), ")"));
+}
+
+/** A phrase whose explanation is its tooltip. */
+function explained(text: string, why: string): HTMLElement {
+  const e = el("span", "explained", text);
+  e.title = why;
+  return e;
 }
 
 /**
@@ -293,9 +304,14 @@ function refreshDerived(): void {
 
 function summary(): RenderSummary {
   return {
-    columns: columns.map((c) => ({ id: c.tree.id, label: c.tree.label, domRows: c.spacer.childElementCount, listRows: c.rows.length, entries: c.tree.size })),
+    columns: columns.map((c) => ({
+      id: c.tree.id, label: c.tree.label, domRows: c.spacer.childElementCount, listRows: c.group.lines.length, entries: c.tree.size,
+      rows: Array.from(c.spacer.children).slice(0, 40).map((r) => (r as HTMLElement).dataset.key ?? ""),
+    })),
     diff: { missing: diff?.counts.missing ?? 0, stale: diff?.counts.stale ?? 0, permissions: diff?.counts.permissions ?? 0, device: diff?.counts.device ?? 0 },
     walk: shownWalkLines(),
+    header: Array.from(app.querySelectorAll<HTMLElement>(".heading, .heading > div, .legend, .legend > div")).map((e) => e.innerText.split("\n")[0]),
+    hints: [...new Set(Array.from(app.querySelectorAll<HTMLElement>(".explained")).map((e) => e.closest<HTMLElement>("[title]")?.title ?? ""))],
   };
 }
 
@@ -306,10 +322,17 @@ function render(): void {
     app.replaceChildren(el("p", "empty", emptyMessage));
     return;
   }
-  const head = el("div", "heading", el("strong", undefined, "Page tables"), el("span", "muted", ` ${sessionName} · ${body.technique}${body.p2m.length ? ` · p2m ${body.p2m.map((r) => `gpa ${r.gpa} → hpa ${r.hpa} (${r.size})`).join(", ")}` : ""}`));
-  const built = shownTrees().map((t) => columnElement(t, scrolls.get(t.id) ?? 0));
+  const p2m = p2mLines(body);
+  const head = el("div", "heading", el("strong", undefined, "Page tables"), el("span", "muted", ` ${sessionName} · ${body.technique}`),
+    ...(p2m.length ? [el("div", "p2m muted", `p2m: ${p2m.join("; ")}`)] : []));
+  const built = treeGroups().flatMap((trees) => {
+    const group: ColumnGroup = { trees, lines: alignedLines(trees, expanded), columns: [] };
+    const made = trees.map((t, side) => columnElement(group, side, scrolls.get(t.id) ?? 0));
+    group.columns = made.map((m) => m.column);
+    return made;
+  });
   columns = built.map((b) => b.column);
-  const grid = el("div", `columns n${built.length}`, ...built.map((b) => b.element));
+  const grid = el("div", `columns n${built.length}${built.some((b) => b.column.side > 0) ? " aligned" : ""}`, ...built.map((b) => b.element));
   app.replaceChildren(head, toolbar(), ...(body.note ? [el("p", "note", body.note)] : []), ...[legend(), walkElement()].filter((x): x is HTMLElement => x !== undefined), grid);
   for (const c of columns) drawWindow(c, true);
 }

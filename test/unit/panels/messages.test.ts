@@ -53,10 +53,12 @@ test("the extension acts only on well-formed webview messages, and opens memory 
   assert.equal(parseViewMessage({ type: "filter", reasons: "wfi" }), undefined);
   assert.deepEqual(parseViewMessage({ type: "reveal", pc: "0x80000010" }), { type: "reveal", pc: "0x80000010" });
   assert.equal(parseViewMessage({ type: "reveal", pc: 0x80000010 }), undefined);
-  const summary = { columns: [{ id: "guest", label: "g", domRows: 40, listRows: 16000, entries: 16417 }], diff: { missing: 0, stale: 0, permissions: 0, device: 1 }, walk: [] };
+  const summary = { columns: [{ id: "guest", label: "g", domRows: 40, listRows: 16000, entries: 16417, rows: ["guest/1", ""] }], diff: { missing: 0, stale: 0, permissions: 0, device: 1 }, walk: [], header: ["Page tables"], hints: [] };
   assert.equal(parseViewMessage({ type: "rendered", seq: 4, ms: 12.5, summary })?.type, "rendered");
   assert.equal(parseViewMessage({ type: "rendered", seq: 4, ms: Infinity, summary }), undefined);
   assert.equal(parseViewMessage({ type: "rendered", seq: 4, ms: 1, summary: { ...summary, walk: [1] } }), undefined);
+  assert.equal(parseViewMessage({ type: "rendered", seq: 4, ms: 1, summary: { ...summary, hints: undefined } }), undefined);
+  assert.equal(parseViewMessage({ type: "rendered", seq: 4, ms: 1, summary: { ...summary, columns: [{ ...summary.columns[0], rows: [7] }] } }), undefined);
   assert.deepEqual(parseViewMessage({ type: "walk", id: 2, address: "sp + 8", access: "w", space: "gva" }), { type: "walk", id: 2, address: "sp + 8", access: "w", space: "gva" });
   assert.equal(parseViewMessage({ type: "walk", id: 2, address: "sp", access: "rw", space: "va" }), undefined);
   assert.equal(parseViewMessage({ type: "walk", id: 2, address: "sp", access: "r", space: "hpa" }), undefined, "the hart walks no host-physical address");

@@ -1,7 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { PageTablesBody, WalkBody, WireEntry, WireTable, WireTree } from "../../../src/debug/custom_requests";
-import { applyMarks, buildTree, renderWindow, visibleRows, walkLines, walkRows } from "../../../src/webview/model/page_tables";
+import { alignedLines, lineKeys, lineOpen, type Line } from "../../../src/webview/model/page_table_lines";
+import { applyMarks, buildTree, p2mLines, renderWindow, sizeText, walkLines, walkRows } from "../../../src/webview/model/page_tables";
+import { SPLIT_NOTE, U_NOTE, coverText, shadowNotes } from "../../../src/webview/model/shadow_notes";
 
 const V = 1n, R = 2n, W = 4n, X = 8n, U = 16n, A = 64n, D = 128n;
 const pte = (pa: bigint, flags: bigint) => `0x${(((pa >> 12n) << 10n) | flags).toString(16)}`;
@@ -13,10 +15,9 @@ const tree = (id: string, kind: WireTree["kind"], root: WireTable, mode: WireTre
   tableSpace: kind === "guest" ? "gpa" : "hpa", active: true, truncated: false, root,
 });
 
-/** VA 0x4000_0000 + n·4 KiB, n = 0..5, through root[1] → l1[0] → l0[n]. */
+/** VA 0x4000_0000 + n·4 KiB, n = 0..5, through root[1] → l1[0] → l0[n]; VA 0x8000_0000.. a gigapage. In index order, as the adapter reads tables. */
 function guestTree(): WireTree {
   return tree("guest", "guest", table(0x80010000n, [
-    leaf(2, 0x80000000n, V | R | W | X | A | D),
     ptr(1, table(0x80011000n, [ptr(0, table(0x80012000n, [
       leaf(0, 0x80000000n, V | R | W | A | D),
       leaf(1, 0x80001000n, V | R | W | A | D),
@@ -24,6 +25,7 @@ function guestTree(): WireTree {
       leaf(3, 0x80003000n, V | R | W | A),
       leaf(4, 0x80004000n, V | R | W | A | D),
     ]))])),
+    leaf(2, 0x80000000n, V | R | W | X | A | D),
   ]));
 }
 
@@ -82,16 +84,79 @@ test("addresses at or above 2^38 are sign-extended, as Sv39 requires", () => {
   assert.deepEqual(marked.rows.get("guest/256"), { status: "device", note: "the UART" }, "a mark names the leaf by its sign-extended address");
 });
 
-test("visibleRows descends into expanded rows only, and renderWindow bounds what goes into the DOM", () => {
+/** A line as text: each cell's row key, or `(key of the leaf covering it)`, or `-`. */
+const lineText = (l: Line) => l.cells.map((c) => c.row?.key ?? (c.cover ? `(${c.cover.key})` : "-")).join(" | ");
+
+test("alignedLines descends into expanded rows only, and renderWindow bounds what goes into the DOM", () => {
   const t = buildTree(guestTree());
-  assert.deepEqual(visibleRows(t.rows, new Set()).map((r) => r.key), ["guest/2", "guest/1"]);
-  assert.deepEqual(visibleRows(t.rows, new Set(["guest/1", "guest/1.0"])).map((r) => r.key),
-    ["guest/2", "guest/1", "guest/1.0", "guest/1.0.0", "guest/1.0.1", "guest/1.0.2", "guest/1.0.3", "guest/1.0.4"]);
+  assert.deepEqual(alignedLines([t], new Set()).map(lineText), ["guest/1", "guest/2"], "by index, as the table holds them");
+  assert.deepEqual(alignedLines([t], new Set(["guest/1", "guest/1.0"])).map(lineText),
+    ["guest/1", "guest/1.0", "guest/1.0.0", "guest/1.0.1", "guest/1.0.2", "guest/1.0.3", "guest/1.0.4", "guest/2"]);
   // A full level (512 rows of 22 px) in a 440 px viewport scrolled to row 100: rows 92..128 only.
   assert.deepEqual(renderWindow(512, 2200, 440, 22), { start: 92, end: 128 });
   assert.deepEqual(renderWindow(512, 0, 440, 22), { start: 0, end: 28 });
   assert.deepEqual(renderWindow(10, 0, 440, 22), { start: 0, end: 10 });
   assert.deepEqual(renderWindow(512, 1e9, 440, 22), { start: 512, end: 512 });
+});
+
+test("alignedLines puts the guest's entry and the shadow's for the same addresses on one line, gaps where one has none", () => {
+  // The guest maps gva 0x8000_0000.. with a gigapage (root[2]); the shadow maps two 4 KiB pieces of it.
+  const guest = buildTree(guestTree());
+  const shadow = buildTree(tree("shadow:A", "shadow", table(0x90100000n, [
+    ptr(1, table(0x90101000n, [ptr(0, table(0x90102000n, [leaf(0, 0x90000000n, V | R | W | U | A | D), leaf(7, 0x90007000n, V | R | U | A)]))])),
+    ptr(2, table(0x90103000n, [ptr(0, table(0x90104000n, [leaf(3, 0x90003000n, V | R | W | X | U | A | D), leaf(4, 0x90004000n, V | R | X | U | A)]))])),
+  ])));
+  const lines = alignedLines([guest, shadow], new Set(["guest/1", "guest/1.0", "shadow:A/2", "shadow:A/2.0"]));
+  assert.deepEqual(lines.map(lineText), [
+    "guest/1 | shadow:A/1",
+    "guest/1.0 | shadow:A/1.0", "guest/1.0.0 | shadow:A/1.0.0", "guest/1.0.1 | -", "guest/1.0.2 | -", "guest/1.0.3 | -", "guest/1.0.4 | -",
+    "- | shadow:A/1.0.7",
+    "guest/2 | shadow:A/2",
+    "(guest/2) | shadow:A/2.0", "(guest/2) | shadow:A/2.0.3", "(guest/2) | shadow:A/2.0.4",
+  ], "either side's expansion opens the line; a guest gigapage covers the shadow's pieces of it");
+  assert.deepEqual(lines.map((l) => l.level), [2, 1, 0, 0, 0, 0, 0, 0, 2, 1, 0, 0]);
+  assert.deepEqual(lineKeys(lines[8]), ["shadow:A/2"], "the guest's leaf has nothing to open");
+  assert.equal(lineOpen(lines[8], new Set(["shadow:A/2"])), true);
+  assert.equal(lineOpen(lines[0], new Set(["shadow:A/2"])), false);
+  assert.equal(coverText(lines[10].cells[0].cover!), "⋮ in guest 1 GiB page [2]");
+
+  const pieceNotes = shadowNotes(lines[10].cells[0], lines[10].cells[1].row!);
+  assert.deepEqual(pieceNotes, [`Part of the guest's 1 GiB page [2]. ${SPLIT_NOTE}`, `U set where the guest's PTE has U clear. ${U_NOTE}`]);
+  assert.deepEqual(shadowNotes(lines[2].cells[0], lines[2].cells[1].row!), [`U set where the guest's PTE has U clear. ${U_NOTE}`], "a 4 KiB guest page: no split");
+  assert.deepEqual(shadowNotes(lines[1].cells[0], lines[1].cells[1].row!), [], "a pointer has nothing to explain");
+  const userPage = buildTree(tree("guest", "guest", table(0x1000n, [leaf(0, 0x80000000n, V | R | U | A)])));
+  assert.deepEqual(shadowNotes({ row: userPage.rows[0] }, { ...userPage.rows[0], key: "shadow/0" }), [], "the guest's own user page has U already");
+});
+
+test("the G stage's runs of contiguous leaves are one row each, open to the leaves, and a walk opens the way to its leaf", () => {
+  // Sv39x4: gpa 0x8000_0000.. is root[2]; one full table of 512 contiguous 4 KiB leaves, and a 4-leaf run.
+  const l0 = table(0x90203000n, [[0, pte(0x90800000n, V | R | W | X | U | A | D), 512]]);
+  const l0b = table(0x90204000n, [[0, pte(0x90a00000n, V | R | W | X | U | A | D), 4]]);
+  const g = buildTree(tree("gstage", "gstage", table(0x90200000n, [ptr(2, table(0x90202000n, [ptr(0, l0), ptr(1, l0b)]))]), "sv39x4"));
+  assert.equal(g.size, 1 + 2 + 512 + 4, "every entry counts, grouped or not");
+  const [first, second] = g.rows[0].children!;
+  assert.deepEqual(first.children!.map((r) => [r.key, r.group, r.start, r.end, r.target]), [["gstage/2.0.0-511", 512, 0x80000000n, 0x80200000n, 0x90800000n]]);
+  assert.equal(first.children![0].children!.length, 512);
+  assert.deepEqual(first.children![0].children![511].target, 0x909ff000n);
+  assert.deepEqual(second.children!.map((r) => r.key), ["gstage/2.1.0", "gstage/2.1.1", "gstage/2.1.2", "gstage/2.1.3"], "a short run stays as its leaves");
+  assert.equal(buildTree(tree("guest", "guest", l0)).rows.length, 512, "only the G stage groups by default");
+
+  const lines = alignedLines([g], new Set(["gstage/2", "gstage/2.0"]));
+  assert.deepEqual(lines.map(lineText), ["gstage/2", "gstage/2.0", "gstage/2.0.0-511", "gstage/2.1"], "the group is closed: one line for 512 leaves");
+  const walk: WalkBody = { technique: "hardware-assisted", address: "0x80005000", access: "r", space: "gpa", title: "t", references: 3,
+    result: { kind: "translated", text: "hpa 0x90805000" }, walks: [{ by: "hart", title: "t", ok: true, end: "hpa 0x90805000", steps: [
+      { stage: "g", level: 2, index: 2, tree: "gstage", pteAddr: "hpa:0x90200010", pte: "0x0", notes: [] },
+      { stage: "g", level: 1, index: 0, tree: "gstage", pteAddr: "hpa:0x90202000", pte: "0x0", notes: [] },
+      { stage: "g", level: 0, index: 5, tree: "gstage", pteAddr: "hpa:0x90203028", pte: "0x0", notes: [] },
+    ] }] };
+  const placed = walkRows([g], walk);
+  assert.deepEqual([...placed.onPath], ["gstage/2", "gstage/2.0", "gstage/2.0.5"], "the leaf itself, not its group");
+  assert.deepEqual([...placed.expand].sort(), ["gstage/2", "gstage/2.0", "gstage/2.0.0-511"], "the group opens to show it");
+});
+
+test("the p2m says where guest RAM lives in the host's, and how much of it", () => {
+  assert.deepEqual(p2mLines({ p2m: [{ gpa: "0x80000000", hpa: "0x80800000", size: "0x8000000" }] }), ["gpa 0x80000000…0x87ffffff → hpa 0x80800000…0x887fffff (128 MiB of guest RAM)"]);
+  assert.deepEqual([sizeText(0x1000n), sizeText(0x40000000n), sizeText(0x300000n), sizeText(0x1800n), sizeText(100n)], ["4 KiB", "1 GiB", "3 MiB", "6 KiB", "100 bytes"]);
 });
 
 test("applyMarks puts the adapter's marks on the leaves they name, counts them, and sums the problems below each pointer", () => {
