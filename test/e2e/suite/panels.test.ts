@@ -14,20 +14,21 @@ const ROOT = path.resolve(__dirname, "../..");
 
 interface PanelState {
   pageTables?: RenderReport;
+  pageTablesOpen: boolean;
   exits?: RenderReport;
   devices: MarkedNode[];
 }
 
 const state = async () => (await vscode.commands.executeCommand("hyperstep.panelState")) as PanelState;
 
-/** Polls the panels' state until `test` accepts it. */
-async function until<T>(what: string, test: (s: PanelState) => T | undefined, ms = EVENT_MS): Promise<T> {
+/** Polls the panels' state (every `pollMs`) until `test` accepts it. */
+async function until<T>(what: string, test: (s: PanelState) => T | undefined, ms = EVENT_MS, pollMs = 50): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const found = test(await state());
     if (found !== undefined && found !== false) return found;
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}; the panels show ${JSON.stringify(await state(), (_, v) => (typeof v === "bigint" ? String(v) : v)).slice(0, 600)}`);
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, pollMs));
   }
 }
 
@@ -41,7 +42,7 @@ const find = (nodes: readonly MarkedNode[], key: string): MarkedNode | undefined
 };
 
 /** Waits for the Page Tables panel to show a column `column` accepts, and a walk. */
-function untilColumnAndWalk(what: string, column: (c: { id: string }) => boolean): Promise<RenderReport> {
+function untilColumnAndWalk(what: string, column: (c: RenderReport["summary"]["columns"][number]) => boolean): Promise<RenderReport> {
   return until(what, (s) => (s.pageTables && s.pageTables.summary.columns.some(column) && s.pageTables.summary.walk.length ? s.pageTables : undefined));
 }
 
@@ -237,6 +238,28 @@ describe("panels under the VMM (trap-and-emulate)", () => {
     await screenshot("panel-page-tables-shadow");
   });
 
+  it("lines the shadow's entries up with the guest's by address, and explains what the shadow does by design", async () => {
+    const report = await untilColumnAndWalk("the aligned columns", (c) => c.id.startsWith("shadow:") && c.rows.some((r) => r !== ""));
+    const [guest, shadow] = report.summary.columns;
+    assert.equal(guest.listRows, shadow.listRows, "one list of lines for both columns");
+    const path = (key: string) => key.slice(key.indexOf("/") + 1);
+    const pairs = guest.rows.map((g, i) => [g, shadow.rows[i]] as const);
+    for (const [g, s] of pairs) if (g && s) assert.equal(path(s), path(g), `line ${g} | ${s}: the same addresses side by side`);
+    // The guest maps its kernel (gva 0x8000_0000..) with the gigapage root[2]; the shadow maps the
+    // pages the guest touched there in 4 KiB pieces, each on a line the gigapage covers.
+    assert.ok(pairs.some(([g, s]) => g === "" && /\/2\.\d+\.\d+$/.test(s)), `a shadow piece of the guest's gigapage: ${JSON.stringify(pairs)}`);
+    assert.ok(pairs.some(([g, s]) => g !== "" && s === ""), "a guest entry the shadow lacks (not faulted in yet) faces a gap");
+    assert.ok(report.summary.header.some((l) => /^p2m: gpa 0x80000000…0x87ffffff → hpa 0x[0-9a-f]+…0x[0-9a-f]+ \(128 MiB of guest RAM\)$/.test(l)), report.summary.header.join("\n"));
+    assert.ok(report.summary.header.some((l) => l.startsWith("By design, not differences: U on every shadow page · guest superpages in 4 KiB pieces")));
+    const hints = report.summary.hints.join("\n");
+    assert.match(hints, /the guest's kernel runs deprivileged, in host U-mode/, "the legend says why the shadow sets U");
+    assert.match(hints, /one 4 KiB page per hidden page fault/, "and why it splits a guest superpage");
+    assert.match(hints, /Part of the guest's 1 GiB page \[2\]/, "a shadow piece's own tooltip names the guest page it comes from");
+    // An editor column beside the source on a 1440-pixel screen: the panel must read there.
+    await vscode.commands.executeCommand("workbench.action.closeSidebar");
+    await screenshot("panel-page-tables-1440", { width: 1440, height: 900 });
+  });
+
   it("says the UART's region is an emulated device, never shadowed, rather than promising a hidden page fault", async () => {
     await vscode.commands.executeCommand("hyperstep.showPageTables", "0x10000000");
     const report = await until("the walk of the UART's address", (s) =>
@@ -365,6 +388,12 @@ describe("panels under the VMM (hardware-assisted)", () => {
     assert.ok(columns[1].entries > 0 && columns[1].listRows > 0, `the G stage maps the guest's RAM: ${JSON.stringify(columns[1])}`);
     assert.match(columns[1].label, /G-stage/);
     assert.deepEqual(report.summary.diff, { missing: 0, stale: 0, permissions: 0, device: 0 }, "no shadow to compare with");
+    // Tens of thousands of 4 KiB leaves, in whole tables of contiguous pages: each table one line,
+    // except the one the walk opened to show its leaf.
+    assert.ok(columns[1].entries > 30_000, `the G stage maps 128 MiB page by page: ${columns[1].entries} entries`);
+    assert.ok(columns[1].listRows < 700, `grouped into ranges: ${columns[1].listRows} lines`);
+    assert.ok(columns[1].rows.some((r) => /\.0-511$/.test(r)), `a closed group of 512 leaves: ${columns[1].rows.join(" ")}`);
+    assert.ok(report.summary.header.some((l) => /\(128 MiB of guest RAM\)$/.test(l)), "the p2m's size");
 
     const walk = report.summary.walk.join("\n");
     assert.match(walk, /G-stage walk of gpa 0x[0-9a-f]+ \(where the VS level-2 PTE lives\)/);
@@ -380,6 +409,30 @@ describe("panels under the VMM (hardware-assisted)", () => {
     await vscode.commands.executeCommand("workbench.action.toggleMaximizeEditorGroup");
     await screenshot("panel-page-tables-gstage");
     await vscode.commands.executeCommand("workbench.action.toggleMaximizeEditorGroup");
+  });
+
+  it("opens the Page Tables panel, 32,833 G-stage entries beside the guest's table, in under 300 ms", async () => {
+    const times: number[] = [];
+    const parts: { request: number; webview: number }[] = [];
+    for (let i = 0; i < 5; i++) {
+      await vscode.commands.executeCommand("workbench.action.closeAllEditors");
+      await until("the panel to close", (s) => (s.pageTablesOpen ? undefined : s));
+      const before = (await state()).pageTables?.seq ?? -1;
+      const t0 = performance.now();
+      await vscode.commands.executeCommand("hyperstep.showPageTables");
+      const report = await until("the opened panel's tables", (s) =>
+        s.pageTables && s.pageTables.seq > before && s.pageTables.summary.columns.some((c) => c.id === "gstage") ? s.pageTables : undefined, EVENT_MS, 5);
+      times.push(performance.now() - t0);
+      parts.push(report);
+      assert.ok(report.summary.columns[1].domRows > 0, "drawn");
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    console.log(`panels: Page Tables opens, command to tables drawn, guest table + G stage (hardware-assisted): median ${median(times).toFixed(1)} ms ` +
+      `(n=${times.length}, min ${Math.min(...times).toFixed(1)} ms, max ${Math.max(...times).toFixed(1)} ms; of which the tables' request ` +
+      `${median(parts.map((p) => p.request)).toFixed(1)} ms and the webview's own drawing ${median(parts.map((p) => p.webview)).toFixed(1)} ms); target < 300 ms`);
+    // As for the refresh: a loaded two-core machine adds the workbench's own latency, so the guard is
+    // looser than the target, and the figure is printed.
+    assert.ok(median(times) < 1500, `the panel took ${median(times).toFixed(1)} ms to open`);
   });
 
   it("VM Exits lists the hardware-assisted reasons: devices fault in the G stage", async () => {
