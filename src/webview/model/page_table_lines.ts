@@ -17,6 +17,8 @@ export interface Cell {
 export interface Line {
   level: number;
   index: number;
+  /** How many lines it is below: its level's, one more inside a group of leaves. */
+  depth: number;
   cells: Cell[];
 }
 
@@ -28,7 +30,7 @@ export interface Line {
 export function alignedLines(trees: readonly PtTree[], expanded: ReadonlySet<string>): Line[] {
   const out: Line[] = [];
   const n = trees.length;
-  const visit = (lists: (readonly PtRow[] | undefined)[], covers: (PtRow | undefined)[]): void => {
+  const visit = (lists: (readonly PtRow[] | undefined)[], covers: (PtRow | undefined)[], depth: number): void => {
     const at = new Array<number>(n).fill(0);
     for (;;) {
       let index = Infinity;
@@ -51,11 +53,11 @@ export function alignedLines(trees: readonly PtTree[], expanded: ReadonlySet<str
           cells[i] = { cover: covers[i] };
         }
       }
-      out.push({ level, index, cells });
-      if (open) visit(cells.map((c) => c.row?.children), cells.map((c) => (c.row ? (c.row.leaf ? c.row : undefined) : c.cover)));
+      out.push({ level, index, depth, cells });
+      if (open) visit(cells.map((c) => c.row?.children), cells.map((c) => (c.row ? (c.row.leaf ? c.row : undefined) : c.cover)), depth + 1);
     }
   };
-  visit(trees.map((t) => t.rows), new Array<PtRow | undefined>(n).fill(undefined));
+  visit(trees.map((t) => t.rows), new Array<PtRow | undefined>(n).fill(undefined), 0);
   return out;
 }
 

@@ -88,14 +88,15 @@ export function buildTree(t: WireTree, groupRuns = t.kind === "gstage"): PtTree 
         continue;
       }
       // A run is `extra` consecutive leaves whose PTEs step by one page.
-      const run = Array.from({ length: extra ?? 1 }, (_, k) => row(first + k, firstPte + (BigInt(k) << 10n)));
-      if (groupRuns && run.length >= GROUP_MIN) {
-        const last = run[run.length - 1];
-        rows.push({ ...run[0], key: `${prefix}${sep}${first}-${last.index}`, leaf: false, end: last.end, group: run.length, children: run });
-      } else {
-        rows.push(...run);
+      const count = extra ?? 1;
+      const grouped = groupRuns && count >= GROUP_MIN;
+      const into = grouped ? [] : rows;
+      for (let k = 0; k < count; k++) into.push(row(first + k, firstPte + (BigInt(k) << 10n)));
+      if (grouped) {
+        const last = into[count - 1];
+        rows.push({ ...into[0], key: `${prefix}${sep}${first}-${last.index}`, leaf: false, end: last.end, group: count, children: into });
       }
-      size += run.length;
+      size += count;
     }
     return rows;
   };

@@ -310,9 +310,14 @@ function summary(): RenderSummary {
     })),
     diff: { missing: diff?.counts.missing ?? 0, stale: diff?.counts.stale ?? 0, permissions: diff?.counts.permissions ?? 0, device: diff?.counts.device ?? 0 },
     walk: shownWalkLines(),
-    header: Array.from(app.querySelectorAll<HTMLElement>(".heading, .heading > div, .legend, .legend > div")).map((e) => e.innerText.split("\n")[0]),
+    header: Array.from(app.querySelectorAll<HTMLElement>(".heading, .heading > div, .legend, .legend > div")).map(ownLine),
     hints: [...new Set(Array.from(app.querySelectorAll<HTMLElement>(".explained")).map((e) => e.closest<HTMLElement>("[title]")?.title ?? ""))],
   };
+}
+
+/** An element's own line of text: without the lines its <div> children make (textContent needs no layout, as innerText would). */
+function ownLine(e: HTMLElement): string {
+  return Array.from(e.childNodes).filter((n) => !(n instanceof HTMLDivElement)).map((n) => n.textContent).join("");
 }
 
 function render(): void {

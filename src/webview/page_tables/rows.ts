@@ -50,15 +50,15 @@ export function lineElement(line: Line, ctx: RowContext): HTMLElement {
   return cell.row ? entryElement(cell.row, line, ctx) : gapElement(line, cell, ctx);
 }
 
-function indent(e: HTMLElement, level: number): HTMLElement {
+function indent(e: HTMLElement, depth: number): HTMLElement {
   // Depth shows inside the first cell only, so every other column lines up across levels.
-  e.style.paddingLeft = `${(2 - level) * 14}px`;
+  e.style.setProperty("--depth", String(depth));
   return e;
 }
 
 function gapElement(line: Line, cell: Cell, ctx: RowContext): HTMLElement {
   // No index: the line's index belongs to the other column's entry, not to this table.
-  const e = el("div", "row gap", indent(el("span", "gap-text", cell.cover ? coverText(cell.cover) : ""), line.level));
+  const e = el("div", "row gap", indent(el("span", "gap-text", cell.cover ? coverText(cell.cover) : ""), line.depth));
   e.title = cell.cover ? coverNote(cell.cover) : `No valid entry in ${ctx.tree.label} for these addresses.`;
   return e;
 }
@@ -82,7 +82,7 @@ function entryElement(row: PtRow, line: Line, ctx: RowContext): HTMLElement {
     ? el("span", "badge summary", [below.missing && `${below.missing} missing`, below.stale && `${below.stale} stale`, below.permissions && `${below.permissions} perm`].filter(Boolean).join(" · "))
     : undefined;
   const notes = ctx.guestSide === undefined ? [] : shadowNotes(line.cells[ctx.guestSide], row);
-  const e = el("div", cls, indent(el("span", "tree", twisty, index), row.level), pte,
+  const e = el("div", cls, indent(el("span", "tree", twisty, index), line.depth), pte,
     el("span", "ppn", hex(row.pte >> 10n & ((1n << 44n) - 1n))),
     el("span", "flags", ...flagCells(row)), target,
     ctx.rangeElsewhere ? undefined : rangeCell(row.start, row.end), notes.length ? el("span", "explained hint-mark", "?") : undefined, badge);

@@ -115,6 +115,7 @@ test("alignedLines puts the guest's entry and the shadow's for the same addresse
     "(guest/2) | shadow:A/2.0", "(guest/2) | shadow:A/2.0.3", "(guest/2) | shadow:A/2.0.4",
   ], "either side's expansion opens the line; a guest gigapage covers the shadow's pieces of it");
   assert.deepEqual(lines.map((l) => l.level), [2, 1, 0, 0, 0, 0, 0, 0, 2, 1, 0, 0]);
+  assert.deepEqual(lines.map((l) => l.depth), [0, 1, 2, 2, 2, 2, 2, 2, 0, 1, 2, 2]);
   assert.deepEqual(lineKeys(lines[8]), ["shadow:A/2"], "the guest's leaf has nothing to open");
   assert.equal(lineOpen(lines[8], new Set(["shadow:A/2"])), true);
   assert.equal(lineOpen(lines[0], new Set(["shadow:A/2"])), false);
@@ -143,6 +144,8 @@ test("the G stage's runs of contiguous leaves are one row each, open to the leav
 
   const lines = alignedLines([g], new Set(["gstage/2", "gstage/2.0"]));
   assert.deepEqual(lines.map(lineText), ["gstage/2", "gstage/2.0", "gstage/2.0.0-511", "gstage/2.1"], "the group is closed: one line for 512 leaves");
+  const opened = alignedLines([g], new Set(["gstage/2", "gstage/2.0", "gstage/2.0.0-511"]));
+  assert.deepEqual(opened.slice(2, 4).map((l) => [lineText(l), l.level, l.depth]), [["gstage/2.0.0-511", 0, 2], ["gstage/2.0.0", 0, 3]], "a group's leaves sit one step inside it");
   const walk: WalkBody = { technique: "hardware-assisted", address: "0x80005000", access: "r", space: "gpa", title: "t", references: 3,
     result: { kind: "translated", text: "hpa 0x90805000" }, walks: [{ by: "hart", title: "t", ok: true, end: "hpa 0x90805000", steps: [
       { stage: "g", level: 2, index: 2, tree: "gstage", pteAddr: "hpa:0x90200010", pte: "0x0", notes: [] },
