@@ -89,14 +89,22 @@ export function buildTree(t: WireTree, groupRuns = t.kind === "gstage"): PtTree 
       }
       // A run is `extra` consecutive leaves whose PTEs step by one page.
       const count = extra ?? 1;
-      const grouped = groupRuns && count >= GROUP_MIN;
-      const into = grouped ? [] : rows;
-      for (let k = 0; k < count; k++) into.push(row(first + k, firstPte + (BigInt(k) << 10n)));
-      if (grouped) {
-        const last = into[count - 1];
-        rows.push({ ...into[0], key: `${prefix}${sep}${first}-${last.index}`, leaf: false, end: last.end, group: count, children: into });
-      }
+      const leaf = (k: number) => row(first + k, firstPte + (BigInt(k) << 10n));
       size += count;
+      if (!groupRuns || count < GROUP_MIN) {
+        for (let k = 0; k < count; k++) rows.push(leaf(k));
+        continue;
+      }
+      const head = leaf(0);
+      let leaves: PtRow[] | undefined;
+      rows.push({
+        ...head, key: `${prefix}${sep}${first}-${first + count - 1}`, leaf: false, end: head.start + BigInt(count) * span, group: count,
+        // Made when first asked for (the group opened, or a walk through it): the G stage has tens of
+        // thousands of leaves, and the panel opens with its groups closed.
+        get children() {
+          return (leaves ??= Array.from({ length: count }, (_, k) => leaf(k)));
+        },
+      });
     }
     return rows;
   };
@@ -204,33 +212,53 @@ export interface WalkOnTrees {
 export function walkRows(trees: readonly PtTree[], walk: WalkBody): WalkOnTrees {
   const onPath = new Set<string>();
   const expand = new Set<string>();
-  /** Per tree: each PTE's row by its address, with the rows above it (a group holds no PTE of its own). */
-  const index = new Map<string, Map<string, { row: PtRow; above: string[] }>>();
-  const rowsOf = (tree: PtTree) => {
-    let m = index.get(tree.id);
-    if (!m) {
-      const byPte = new Map<string, { row: PtRow; above: string[] }>();
-      const visit = (list: readonly PtRow[], above: string[]) => {
-        for (const r of list) {
-          if (r.group === undefined) byPte.set(`${tree.tableSpace}:0x${r.pteAddr.toString(16)}`, { row: r, above });
-          if (r.children) visit(r.children, [...above, r.key]);
-        }
-      };
-      visit(tree.rows, []);
-      index.set(tree.id, (m = byPte));
-    }
-    return m;
-  };
+  const finders = new Map<string, (pteAddr: bigint) => Placed | undefined>();
   for (const w of walk.walks) {
     for (const step of w.steps) {
       const tree = trees.find((t) => t.id === step.tree);
-      const found = tree && rowsOf(tree).get(step.pteAddr);
+      const [space, addr] = step.pteAddr.split(":");
+      if (!tree || space !== tree.tableSpace) continue;
+      let find = finders.get(tree.id);
+      if (!find) finders.set(tree.id, (find = pteFinder(tree)));
+      const found = find(BigInt(addr));
       if (!found) continue;
       onPath.add(found.row.key);
       for (const k of found.above) expand.add(k);
     }
   }
   return { onPath, expand };
+}
+
+/** A PTE's row, with the rows above it. */
+interface Placed {
+  row: PtRow;
+  above: string[];
+}
+
+/**
+ * Finds a tree's rows by the address of their PTE. A group holds no PTE of its own, and its leaves
+ * are found by their place in it, so a walk makes only the group it passes through list its leaves.
+ */
+function pteFinder(tree: PtTree): (pteAddr: bigint) => Placed | undefined {
+  const byPte = new Map<bigint, Placed>();
+  const groups: Placed[] = [];
+  const visit = (list: readonly PtRow[], above: string[]) => {
+    for (const r of list) {
+      if (r.group !== undefined) {
+        groups.push({ row: r, above });
+        continue;
+      }
+      byPte.set(r.pteAddr, { row: r, above });
+      if (r.children) visit(r.children, [...above, r.key]);
+    }
+  };
+  visit(tree.rows, []);
+  return (pteAddr) => {
+    const found = byPte.get(pteAddr);
+    if (found) return found;
+    const g = groups.find(({ row }) => pteAddr >= row.pteAddr && pteAddr < row.pteAddr + BigInt(row.group! * 8));
+    return g && { row: g.row.children![Number(pteAddr - g.row.pteAddr) / 8], above: [...g.above, g.row.key] };
+  };
 }
 
 function flagText(pte: bigint): string {
