@@ -18,6 +18,8 @@ export interface RenderReport {
   request: number;
   /** The tables had not changed since the last refresh, so only their version travelled. */
   unchanged: boolean;
+  /** Page Tables: from creating the webview to its script's `ready`, in ms (what opening costs before any data). */
+  startup?: number;
   summary: RenderSummary;
 }
 
@@ -35,6 +37,9 @@ export class PageTablesPanel implements vscode.Disposable {
   /** The session and version of the tables the webview holds. */
   private shown: { session: string; version: string } | undefined;
   private ready = false;
+  /** When the webview was created, and how long it took to say it was ready. */
+  private createdAt = 0;
+  private startup = 0;
   private pendingWalk: string | undefined;
   lastReport: RenderReport | undefined;
   private readonly reported = new vscode.EventEmitter<RenderReport>();
@@ -70,6 +75,7 @@ export class PageTablesPanel implements vscode.Disposable {
   private adopt(panel: vscode.WebviewPanel): void {
     this.panel = panel;
     this.ready = false;
+    this.createdAt = performance.now();
     panel.webview.options = webviewOptions(this.extensionUri);
     panel.webview.html = webviewHtml(panel.webview, this.extensionUri, "page_tables", "Page Tables");
     this.panelDisposables = [
@@ -89,6 +95,7 @@ export class PageTablesPanel implements vscode.Disposable {
     if (!m) return; // a malformed message is dropped, never acted on
     if (m.type === "ready") {
       this.ready = true;
+      this.startup = performance.now() - this.createdAt;
       this.shown = undefined;
       this.postWalk();
       void this.refresh();
@@ -96,7 +103,7 @@ export class PageTablesPanel implements vscode.Disposable {
       const started = this.started.get(m.seq);
       if (started !== undefined) {
         this.started.delete(m.seq);
-        this.lastReport = { seq: m.seq, sinceStop: performance.now() - started.at, webview: m.ms, request: started.request, unchanged: started.unchanged, summary: m.summary };
+        this.lastReport = { seq: m.seq, sinceStop: performance.now() - started.at, webview: m.ms, request: started.request, unchanged: started.unchanged, startup: this.startup, summary: m.summary };
       } else if (m.seq === this.lastReport?.seq) {
         // A redraw of the same data (a walk, a click): what it shows changed, not how long the refresh took.
         this.lastReport = { ...this.lastReport, summary: m.summary };

@@ -413,7 +413,7 @@ describe("panels under the VMM (hardware-assisted)", () => {
 
   it("opens the Page Tables panel, 32,833 G-stage entries beside the guest's table, in under 300 ms", async () => {
     const times: number[] = [];
-    const parts: { request: number; webview: number }[] = [];
+    const parts: RenderReport[] = [];
     for (let i = 0; i < 5; i++) {
       await vscode.commands.executeCommand("workbench.action.closeAllEditors");
       await until("the panel to close", (s) => (s.pageTablesOpen ? undefined : s));
@@ -428,7 +428,7 @@ describe("panels under the VMM (hardware-assisted)", () => {
     }
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     console.log(`panels: Page Tables opens, command to tables drawn, guest table + G stage (hardware-assisted): median ${median(times).toFixed(1)} ms ` +
-      `(n=${times.length}, min ${Math.min(...times).toFixed(1)} ms, max ${Math.max(...times).toFixed(1)} ms; of which the tables' request ` +
+      `(n=${times.length}, min ${Math.min(...times).toFixed(1)} ms, max ${Math.max(...times).toFixed(1)} ms; of which the webview's start, created to ready, ${median(parts.map((p) => p.startup ?? NaN)).toFixed(1)} ms, the tables' request ` +
       `${median(parts.map((p) => p.request)).toFixed(1)} ms and the webview's own drawing ${median(parts.map((p) => p.webview)).toFixed(1)} ms); target < 300 ms`);
     // As for the refresh: a loaded two-core machine adds the workbench's own latency, so the guard is
     // looser than the target, and the figure is printed.
