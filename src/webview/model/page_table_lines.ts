@@ -61,6 +61,18 @@ export function alignedLines(trees: readonly PtTree[], expanded: ReadonlySet<str
   return out;
 }
 
+/**
+ * The shown trees in groups that share their lines: the guest's table with a shadow of it, each other
+ * tree alone. With a G stage (hardware assistance) a shadow serves the guest's M-mode code, which does
+ * not use the guest's table: nothing lines up there.
+ */
+export function lineGroups(shown: readonly PtTree[]): PtTree[][] {
+  const shadow = shown.find((t) => t.kind === "shadow");
+  const guest = shown.find((t) => t.kind === "guest");
+  if (!shadow || !guest || shown.some((t) => t.kind === "gstage")) return shown.map((t) => [t]);
+  return shown.filter((t) => t !== shadow).map((t) => (t === guest ? [guest, shadow] : [t]));
+}
+
 /** Whether a line's entries are open: any of them expanded. */
 export function lineOpen(line: Line, expanded: ReadonlySet<string>): boolean {
   return line.cells.some((c) => c.row?.children && expanded.has(c.row.key));

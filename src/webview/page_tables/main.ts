@@ -4,7 +4,7 @@ import "@vscode-elements/elements/dist/vscode-single-select/index.js";
 import "@vscode-elements/elements/dist/vscode-option/index.js";
 import type { PageTablesBody, WalkBody } from "../../debug/custom_requests";
 import { parseHostMessage, type RenderSummary, type WalkAccess, type WalkSpaceName } from "../model/messages";
-import { alignedLines, lineKeys, lineOpen, type Line } from "../model/page_table_lines";
+import { alignedLines, lineGroups, lineKeys, lineOpen, type Line } from "../model/page_table_lines";
 import {
   applyMarks, buildTrees, p2mLines, renderWindow, walkLines, walkRows,
   type PtTree, type ShadowDiff,
@@ -95,15 +95,6 @@ function shownShadow(): PtTree | undefined {
 function shownTrees(): PtTree[] {
   const shadow = shownShadow();
   return [...trees.filter((t) => t.kind === "guest"), ...(shadow ? [shadow] : []), ...trees.filter((t) => t.kind === "gstage")];
-}
-
-/** The shown trees in groups of the same lines: the guest's table with the shadow shown, each other alone. */
-function treeGroups(): PtTree[][] {
-  const shown = shownTrees();
-  const shadow = shown.find((t) => t.kind === "shadow");
-  const guest = shown.find((t) => t.kind === "guest");
-  if (!shadow || !guest) return shown.map((t) => [t]);
-  return shown.filter((t) => t !== shadow).map((t) => (t === guest ? [guest, shadow] : [t]));
 }
 
 /** Asks the adapter for the walk in the address box (an expression, with an optional space prefix). */
@@ -330,7 +321,7 @@ function render(): void {
   const p2m = p2mLines(body);
   const head = el("div", "heading", el("strong", undefined, "Page tables"), el("span", "muted", ` ${sessionName} · ${body.technique}`),
     ...(p2m.length ? [el("div", "p2m muted", `p2m: ${p2m.join("; ")}`)] : []));
-  const built = treeGroups().flatMap((trees) => {
+  const built = lineGroups(shownTrees()).flatMap((trees) => {
     const group: ColumnGroup = { trees, lines: alignedLines(trees, expanded), columns: [] };
     const made = trees.map((t, side) => columnElement(group, side, scrolls.get(t.id) ?? 0));
     group.columns = made.map((m) => m.column);

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { PageTablesBody, WalkBody, WireEntry, WireTable, WireTree } from "../../../src/debug/custom_requests";
-import { alignedLines, lineKeys, lineOpen, type Line } from "../../../src/webview/model/page_table_lines";
+import { alignedLines, lineGroups, lineKeys, lineOpen, type Line } from "../../../src/webview/model/page_table_lines";
 import { applyMarks, buildTree, p2mLines, renderWindow, sizeText, walkLines, walkRows } from "../../../src/webview/model/page_tables";
 import { SPLIT_NOTE, U_NOTE, coverText, shadowNotes } from "../../../src/webview/model/shadow_notes";
 
@@ -127,6 +127,16 @@ test("alignedLines puts the guest's entry and the shadow's for the same addresse
   assert.deepEqual(shadowNotes(lines[1].cells[0], lines[1].cells[1].row!), [], "a pointer has nothing to explain");
   const userPage = buildTree(tree("guest", "guest", table(0x1000n, [leaf(0, 0x80000000n, V | R | U | A)])));
   assert.deepEqual(shadowNotes({ row: userPage.rows[0] }, { ...userPage.rows[0], key: "shadow/0" }), [], "the guest's own user page has U already");
+});
+
+test("lineGroups lines the guest's table up with its shadow, and nothing with a shadow of M-mode code beside a G stage", () => {
+  const guest = buildTree(guestTree());
+  const shadow = buildTree(shadowTree());
+  const gstage = buildTree(tree("gstage", "gstage", table(0x90200000n, []), "sv39x4"));
+  const ids = (groups: { id: string }[][]) => groups.map((g) => g.map((t) => t.id));
+  assert.deepEqual(ids(lineGroups([guest, shadow])), [["guest", "shadow:A"]]);
+  assert.deepEqual(ids(lineGroups([guest])), [["guest"]]);
+  assert.deepEqual(ids(lineGroups([guest, shadow, gstage])), [["guest"], ["shadow:A"], ["gstage"]]);
 });
 
 test("the G stage's runs of contiguous leaves are one row each, open to the leaves, and a walk opens the way to its leaf", () => {
