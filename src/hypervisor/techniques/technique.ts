@@ -1,5 +1,5 @@
+import type { GuestWalk, MmuAccess } from "../../machine/hart/mmu";
 import type { Vm } from "../vm";
-import type { Walk2Access, Walk2Result } from "../walk2";
 
 /**
  * A virtualization technique: how the VMM runs a guest on the host hart. The VM (vm.ts) owns what
@@ -50,9 +50,10 @@ export interface Technique {
   tables(): VmmTable[];
   /**
    * The walk the hart would make now for a guest access to `gva` through two stages of
-   * translation, when this technique has them (no side effects); undefined otherwise.
+   * translation, when this technique has them (no side effects); `vsatp` stands in for the
+   * guest's (0n: the G stage alone).
    */
-  twoStageWalk?(gva: bigint, access: Walk2Access): TwoStageWalk;
+  twoStageWalk?(gva: bigint, access: MmuAccess, vsatp?: bigint): TwoStageWalk;
 }
 
 /** A technique's own page table, for the panels (its entries are read from host RAM). */
@@ -66,13 +67,13 @@ export interface VmmTable {
   rootHpa: number;
 }
 
-export interface TwoStageWalk {
+/** The hart's own two-stage walk of a guest access (mmu.ts), with the state it walked under. */
+export interface TwoStageWalk extends GuestWalk {
   /**
-   * The vCPU is in virtual M-mode, which runs trap-and-emulated, not in VS-mode: the walk is the
-   * one its S-mode would do with the same vsatp.
+   * Why it walks from `priv` when the guest does not run in VS/VU-mode now: the vCPU in virtual
+   * M-mode (trap-and-emulated), or a hypervisor on the bare hart in HS-mode.
    */
-  fromMachineMode: boolean;
-  walk: Walk2Result;
+  note?: string;
 }
 
 /** What a technique needs before the VM is built, and how to build it. */
