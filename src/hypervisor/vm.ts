@@ -1,5 +1,6 @@
 import { MIP_MTIP, MIP_STIP } from "../isa/csr_bits";
 import { Board, LoadError, RAM_BASE, type LoadableProgram, type StopReason } from "../machine/board";
+import { YieldCheck } from "../machine/yield_check";
 import { formatMiB } from "../machine/memory_size";
 import type { ByteSink, ByteSource, HaltHow } from "../machine/device";
 import { pendingInterrupt, wakeable } from "../machine/hart/trap";
@@ -263,14 +264,18 @@ export class Vm implements GuestMemory {
     return this.run(1);
   }
 
-  /** Runs at most `budget` guest steps (instructions retired plus traps taken), like Board.run. */
-  run(budget: number): StopReason {
+  /** Runs at most `budget` guest steps (instructions retired plus traps taken), like Board.run, yieldNow too. */
+  run(budget: number, yieldNow?: () => boolean): StopReason {
     const v = this.vcpu.state;
     const hart = this.board.hart;
     const technique = this.technique;
     const timer = this.timer;
     let left = budget;
     let first = true;
+    // The board's run looks at yieldNow too; once either look said yes, this loop returns at its top.
+    let yielded = false;
+    const ask = yieldNow && (() => (yielded = yieldNow()));
+    const yieldCheck = new YieldCheck(ask, budget);
     this.stoppedExit = undefined;
     for (;;) {
       // A stop the exit filter or the trap hook asked for comes before the halt it may precede.
@@ -285,7 +290,7 @@ export class Vm implements GuestMemory {
         this.trapsInARow = 0;
         return { kind: "trap-loop", pc: v.pc };
       }
-      if (left <= 0) return { kind: "budget" };
+      if (left <= 0 || yielded || yieldCheck.due(left)) return { kind: "budget" };
       timer.sync();
       if (v.waiting) {
         if (!wakeable(v)) {
@@ -316,7 +321,7 @@ export class Vm implements GuestMemory {
       const leftBefore = left;
       const retiredBefore = this.retired;
       const trapsBefore = this.trapsInGuest;
-      const r = this.board.run(slice);
+      const r = this.board.run(slice, ask);
       left -= this.retired - retiredBefore + this.trapsInGuest - trapsBefore;
       this.resumeMidBlock = r.kind === "budget";
       technique.leave();
