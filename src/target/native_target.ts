@@ -49,9 +49,9 @@ export class NativeTarget implements Target {
     return this.board.hart.writeCsr(num, value);
   }
 
-  run(budget: number): StopReason {
+  run(budget: number, yieldNow?: () => boolean): StopReason {
     this.board.uart.poll();
-    return this.board.run(budget);
+    return this.board.run(budget, yieldNow);
   }
   step(): StopReason {
     return this.board.step();

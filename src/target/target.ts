@@ -150,8 +150,11 @@ export interface Target extends TargetInspection {
   /** Writes a CSR as an M-mode csrw would (WARL rules apply); false when not implemented or read-only. */
   writeCsr(num: number, value: bigint): boolean;
 
-  /** Runs at most `budget` instructions (trap entries count as one). */
-  run(budget: number): TargetStop;
+  /**
+   * Runs at most `budget` instructions (trap entries count as one). Returns "budget" early when
+   * `yieldNow` (looked at every few hundred traps or device accesses) says the caller's time is up.
+   */
+  run(budget: number, yieldNow?: () => boolean): TargetStop;
   step(): TargetStop;
 
   /** The address spaces this target's memory references may name. */

@@ -1,4 +1,6 @@
+import { largestGuestRam } from "../hypervisor/host_memory";
 import { HARDWARE_ASSISTED } from "../hypervisor/techniques/hardware_assisted";
+import { MAX_MEMORY_BYTES } from "../machine/memory_size";
 import type { TechniqueSpec } from "../hypervisor/techniques/technique";
 import { TRAP_AND_EMULATE } from "../hypervisor/techniques/trap_and_emulate";
 
@@ -38,6 +40,12 @@ export const VMM_TECHNIQUES: readonly Technique[] = TECHNIQUES.filter((t) => typ
 
 export function techniqueEntry(id: Technique): TechniqueEntry {
   return TECHNIQUES.find((t) => t.id === id)!;
+}
+
+/** The most guest RAM `id` can give: the board's 4 GiB natively, less the VMM's own memory under a VMM. */
+export function largestMemory(id: Technique): number {
+  const runs = techniqueEntry(id).runs;
+  return typeof runs === "object" ? largestGuestRam(runs) : MAX_MEMORY_BYTES;
 }
 
 /** Whether `id` names a technique (of the list, available or not). */

@@ -59,9 +59,9 @@ export class VmTarget implements Target, VmmView {
   setReg(i: number, value: bigint): void {
     this.vm.board.hart.setReg(i, value);
   }
-  run(budget: number): StopReason {
+  run(budget: number, yieldNow?: () => boolean): StopReason {
     this.vm.devices.uart.poll();
-    return this.vm.run(budget);
+    return this.vm.run(budget, yieldNow);
   }
   step(): StopReason {
     return this.vm.step();
