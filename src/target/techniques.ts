@@ -1,3 +1,4 @@
+import { BINARY_TRANSLATION } from "../hypervisor/techniques/binary_translation";
 import { HARDWARE_ASSISTED } from "../hypervisor/techniques/hardware_assisted";
 import type { TechniqueSpec } from "../hypervisor/techniques/technique";
 import { TRAP_AND_EMULATE } from "../hypervisor/techniques/trap_and_emulate";
@@ -22,7 +23,7 @@ export const TECHNIQUES = [
   { id: "native", description: "No VMM: the guest runs on the bare simulated machine (the baseline).", runs: "bare" },
   { id: "trap-and-emulate", description: TRAP_AND_EMULATE.description, runs: TRAP_AND_EMULATE },
   { id: "hardware-assisted", description: HARDWARE_ASSISTED.description, runs: HARDWARE_ASSISTED },
-  { id: "binary-translation", description: "Sensitive instructions rewritten in a translation cache. (Not yet available.)", runs: undefined },
+  { id: "binary-translation", description: BINARY_TRANSLATION.description, runs: BINARY_TRANSLATION },
   { id: "paravirtual", description: "Hypercalls and batched page-table updates. (Not yet available.)", runs: undefined },
 ] as const satisfies readonly TechniqueEntry[];
 
