@@ -136,9 +136,12 @@ export class BinaryTranslation implements Technique {
       return 0;
     }
     const callout = c === 8 ? this.callouts.get(word) : undefined;
+    if (callout) return this.callout(callout);
     // Anything else is the guest instruction's own fault (a hidden page fault, MMIO, a true fault),
-    // handled as under trap-and-emulate at the guest pc.
-    return callout ? this.callout(callout) : this.direct.handleExit(cause, tval);
+    // handled as under trap-and-emulate at the guest pc, with what the guest's hart would put in
+    // tval: an illegal instruction's own bits, not the TC's expansion of them.
+    const guestTval = c === 2 ? BigInt(vm.fetchGuestInstruction(v.pc) ?? 0) : tval;
+    return this.direct.handleExit(cause, guestTval);
   }
 
   stepped(): void {}
@@ -281,6 +284,20 @@ export class BinaryTranslation implements Technique {
 
   /** A callout from the TC: emulates the guest instruction it stands for; returns the guest steps used. */
   private callout(c: Callout): number {
+    const hart = this.vm.board.hart;
+    const v = this.vm.vcpu.state;
+    const reservation = hart.resAddrBeforeTrap;
+    // The vCPU's trap entry and xRET clear its (otherwise unused) reservation: that tells whether
+    // the emulation entered a guest trap or returned from one.
+    v.resAddr = 0;
+    const steps = this.calloutBody(c);
+    // The callout is no trap for the guest: its LR reservation, which the hart's ecall took away,
+    // survives it, unless the guest's own hart would have trapped or returned here too.
+    if (!Number.isNaN(v.resAddr)) hart.resAddr = reservation;
+    return steps;
+  }
+
+  private calloutBody(c: Callout): number {
     const vm = this.vm;
     switch (c.kind) {
       case "fallthrough": case "taken":
