@@ -128,7 +128,7 @@ describe("hyperstep compare", () => {
     assert.equal(report.results[1].equivalence?.equal, true);
     assert.deepEqual(report.notes, []);
     const text = formatCompare("k.S", report);
-    assert.match(text, /^k\.S: 2 techniques ran, 16 MiB of guest RAM, booted in S-mode behind the VMM's SBI\n/);
+    assert.match(text, /^k\.S: 3 techniques ran, 16 MiB of guest RAM, booted in S-mode behind the VMM's SBI\n/);
     assert.match(text, /\nnative +cannot run this guest \(below\)\n/);
     assert.match(text, /\nnative cannot run this guest: boot "supervisor" \(the guest boots in S-mode\) needs firmware/);
     const json = JSON.parse(JSON.stringify(compareJson("k.S", report)));
