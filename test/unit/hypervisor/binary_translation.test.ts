@@ -5,6 +5,7 @@ import { encB, encJ, immB, rs1Of, rs2Of } from "../../../src/isa/fields";
 import { SEED_COSTS } from "../../../src/hypervisor/cost_model";
 import { BinaryTranslation } from "../../../src/hypervisor/techniques/binary_translation";
 import { MAX_BLOCK, translateBlock } from "../../../src/hypervisor/techniques/bt_translator";
+import { VmTarget } from "../../../src/target/vm_target";
 import { ROOT, loadGuest, makeVm } from "./equivalence";
 
 const PC = 0x8000_0100;
@@ -96,5 +97,20 @@ describe("binary translation in a VM", () => {
     for (const e of callouts) assert.equal(e.cycles, SEED_COSTS.callout);
     assert.ok(callouts.some((e) => e.details.callout === "fallthrough" || e.details.callout === "taken"), "block ends dispatch through the VMM");
     assert.equal(vm.log.query({ reasons: ["csr-read", "csr-write", "xret"] }).total, 0, "the kernel's sensitive instructions never trapped");
+  });
+
+  it("maps the TC for the hart in the guest's privileged shadow root, but never shows it as a guest translation", () => {
+    const vm = makeVm({ technique: "binary-translation" });
+    const p = loadGuest(join(ROOT, "sample-guests/popek-goldberg/popek_goldberg.S"));
+    vm.load(p);
+    assert.equal(vm.run(3).kind, "budget");
+    assert.equal(vm.vcpu.state.prv, 3, "still in the guest's M-mode start-up code");
+    const tcEntries = [...vm.shadow.current!.entries.values()].filter((e) => e.gpaPage < 0);
+    assert.equal(tcEntries.length, 1, "the TC page the hart ran from");
+    assert.ok(tcEntries[0].x && !tcEntries[0].r && !tcEntries[0].w, "execute-only");
+    assert.ok(tcEntries[0].hpaPage * 4096 < vm.guestRamHpa, "host memory outside guest RAM");
+    const tlb = new VmTarget(vm, "binary-translation", p.symbols).tlbEntries();
+    assert.ok(tlb.every((e) => e.pa >= 0n));
+    assert.equal(tlb.length, vm.shadow.current!.entries.size - 1);
   });
 });
