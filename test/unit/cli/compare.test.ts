@@ -147,7 +147,7 @@ describe("hyperstep compare", () => {
     };
     let t = 0;
     const { report } = await compare("sample-guests/hello/hello.S", {}, () => (t += 1000), stuck);
-    const [native, tae, hw, bt] = report.results;
+    const [native, tae, hw] = report.results;
     assert.equal(native.end.kind, "halt");
     assert.deepEqual(tae.end, { kind: "no-progress", seconds: NO_PROGRESS_SECONDS, pc: 0x80000000n });
     assert.equal(tae.instructions, 0n);
