@@ -5,6 +5,7 @@ import { encB, encJ, immB, rs1Of, rs2Of } from "../../../src/isa/fields";
 import { SEED_COSTS } from "../../../src/hypervisor/cost_model";
 import { BinaryTranslation } from "../../../src/hypervisor/techniques/binary_translation";
 import { MAX_BLOCK, translateBlock } from "../../../src/hypervisor/techniques/bt_translator";
+import { createVirtBoard } from "../../../src/machine/virt";
 import { VmTarget } from "../../../src/target/vm_target";
 import { ROOT, loadGuest, makeVm } from "./equivalence";
 
@@ -112,5 +113,37 @@ describe("binary translation in a VM", () => {
     const tlb = new VmTarget(vm, "binary-translation", p.symbols).tlbEntries();
     assert.ok(tlb.every((e) => e.pa >= 0n));
     assert.equal(tlb.length, vm.shadow.current!.entries.size - 1);
+  });
+
+  it("steps the guest's instructions, never the TC's: one step at a time it visits the pcs the native hart visits", () => {
+    const p = loadGuest(join(ROOT, "sample-guests/popek-goldberg/popek_goldberg.S"));
+    const native = createVirtBoard({ memoryBytes: 16 << 20 });
+    native.load(p);
+    const vm = makeVm({ technique: "binary-translation" });
+    vm.load(p);
+    let steps = 0;
+    for (; steps < 5000; steps++) {
+      assert.equal(vm.pc, native.hart.pc, `step ${steps}`);
+      assert.equal(vm.vcpu.state.prv, native.hart.priv, `step ${steps}: privilege`);
+      const a = native.run(1), b = vm.step();
+      assert.equal(b.kind, a.kind, `step ${steps}: how it stopped`);
+      if (a.kind !== "budget") break;
+    }
+    assert.ok(steps > 100 && vm.instret === native.instret);
+  });
+
+  it("stops at a breakpoint inside an already translated block", () => {
+    const p = loadGuest(join(ROOT, "sample-guests/popek-goldberg/popek_goldberg.S"));
+    const vm = makeVm({ technique: "binary-translation" });
+    vm.load(p);
+    // The first step translates the start-up block (la, la, csrw: up to the csrw); then a breakpoint
+    // on its second `la` must stop the guest there, in the block already translated.
+    vm.run(1);
+    const inside = p.entry + 8n;
+    vm.board.hart.breakpoints.add(inside);
+    const stop = vm.run(1000);
+    assert.deepEqual(stop, { kind: "breakpoint", pc: inside });
+    assert.equal(vm.instret, 2n);
+    assert.equal((vm.technique as BinaryTranslation).stats().translated, 1, "no new translation was needed");
   });
 });
