@@ -102,6 +102,11 @@ export class Vm implements GuestMemory {
   readonly sbiPlatform: SbiPlatform;
   /** Guest instructions the VMM retired by emulating them (the host hart retired the rest). */
   emulatedRetired = 0;
+  /**
+   * Set while binary translation runs a callout: the emulation's exits are recorded as `bt-callout`
+   * (at the callout cost), with the reason a trap would have had in their details.
+   */
+  inCallout = false;
   /** Called on every exit; return true to stop the run after it (exception breakpoints on exits). */
   exitFilter: ((exit: VmExit) => boolean) | undefined;
   /** The exit that stopped the last run, when `exitFilter` asked to stop. */
@@ -359,6 +364,10 @@ export class Vm implements GuestMemory {
     pc?: bigint, priv?: number, worldSwitch = false,
   ): VmExit {
     const v = this.vcpu.state;
+    if (this.inCallout) {
+      details.callout = reason;
+      reason = "bt-callout";
+    }
     const cycles = (this.costOf.get(reason) ?? 0) + (worldSwitch ? this.costs.worldSwitch : 0);
     const exit = this.log.add(new ExitRecord(
       this.vcpu.id, pc ?? v.pc, priv ?? v.prv, this.retired, reason, instruction, details, cycles, narrate,

@@ -1,4 +1,5 @@
 import { largestGuestRam } from "../hypervisor/host_memory";
+import { BINARY_TRANSLATION } from "../hypervisor/techniques/binary_translation";
 import { HARDWARE_ASSISTED } from "../hypervisor/techniques/hardware_assisted";
 import { MAX_MEMORY_BYTES } from "../machine/memory_size";
 import type { TechniqueSpec } from "../hypervisor/techniques/technique";
@@ -24,7 +25,7 @@ export const TECHNIQUES = [
   { id: "native", description: "No VMM: the guest runs on the bare simulated machine (the baseline).", runs: "bare" },
   { id: "trap-and-emulate", description: TRAP_AND_EMULATE.description, runs: TRAP_AND_EMULATE },
   { id: "hardware-assisted", description: HARDWARE_ASSISTED.description, runs: HARDWARE_ASSISTED },
-  { id: "binary-translation", description: "Sensitive instructions rewritten in a translation cache. (Not yet available.)", runs: undefined },
+  { id: "binary-translation", description: BINARY_TRANSLATION.description, runs: BINARY_TRANSLATION },
   { id: "paravirtual", description: "Hypercalls and batched page-table updates. (Not yet available.)", runs: undefined },
 ] as const satisfies readonly TechniqueEntry[];
 

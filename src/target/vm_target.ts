@@ -156,13 +156,14 @@ export class VmTarget implements Target, VmmView {
 
   /**
    * Under shadow paging the guest's TLB is the shadow table: the current root's entries, as guest
-   * translations (GVA page → GPA page), stale ones included.
+   * translations (GVA page → GPA page), stale ones included; not the VMM's own mappings (binary
+   * translation's translation cache), which have no guest-physical page.
    */
   tlbEntries(): TargetTlbEntry[] {
     const root = this.vm.shadow.current;
     if (!root) return [];
     const asid = root.context.kind === "sv39" ? root.context.guestAsid : 0;
-    return [...root.entries.values()].map((e) => ({
+    return [...root.entries.values()].filter((e) => e.gpaPage >= 0).map((e) => ({
       va: BigInt.asUintN(64, BigInt.asIntN(39, BigInt(e.vpn) << 12n)),
       pa: BigInt(e.gpaPage) * PAGE,
       asid,

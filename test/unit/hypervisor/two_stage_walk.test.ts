@@ -104,7 +104,7 @@ describe("VmTarget.compareTechniques", () => {
     assert.equal(c.instructions, t.instret);
     assert.equal(c.capped, false);
     assert.deepEqual(c.runs.map((r) => [r.technique, r.current, r.instructions]),
-      [["hardware-assisted", true, t.instret], ["native", false, t.instret], ["trap-and-emulate", false, t.instret]]);
+      [["hardware-assisted", true, t.instret], ["native", false, t.instret], ["trap-and-emulate", false, t.instret], ["binary-translation", false, t.instret]]);
     const [hw, native, te] = c.runs;
     assert.equal(hw.exits, t.stats().exits, "the current row is this VM's own statistics");
     assert.equal(te.modelledCycles, Number(t.instret) + te.exitCycles);
@@ -125,7 +125,7 @@ describe("VmTarget.compareTechniques", () => {
     const c = t.compareTechniques(50)!;
     assert.equal(c.capped, true);
     assert.equal(c.instructions, 50n);
-    assert.deepEqual(c.runs.slice(1).map((r) => r.instructions), [50n, 50n]);
+    assert.deepEqual(c.runs.slice(1).map((r) => r.instructions), [50n, 50n, 50n]);
   });
 
   it("gives up on a fresh run when its time is up, and says how far it got", () => {
@@ -140,7 +140,7 @@ describe("VmTarget.compareTechniques", () => {
     const t = vmTarget("trap-and-emulate", loadGuest(SUPERVISOR), "supervisor");
     t.run(200);
     const c = t.compareTechniques()!;
-    assert.deepEqual(c.runs.map((r) => r.technique), ["trap-and-emulate", "hardware-assisted"]);
+    assert.deepEqual(c.runs.map((r) => r.technique), ["trap-and-emulate", "hardware-assisted", "binary-translation"]);
     assert.deepEqual(c.unavailable.map((u) => u.technique), ["native"]);
     assert.match(c.unavailable[0].why, /"supervisor" \(the guest boots in S-mode\) needs firmware/);
   });
