@@ -4,9 +4,17 @@
  *
  * The assembler gives 1-based columns with an exclusive 1-based end. An error without an end column
  * is widened to the word it points at, so the squiggle is visible.
+ *
+ * This runs in the extension host on every pause in typing, where a long assembly would freeze the
+ * editor: it stops at a time limit, with a problem at the line it reached that says so. A newer
+ * keystroke's check can only start once this one has returned, so the limit also bounds how long an
+ * older check delays a newer one.
  */
 import { assemble, type AssembleOptions } from "../asm/assemble";
 import type { AsmDiagnostic } from "../asm/diagnostics";
+
+/** Long enough for any real guest (the 100,000-line benchmark takes about half of it), short enough not to be felt. */
+export const EDITOR_TIME_LIMIT_MS = 1000;
 
 export interface ProblemRange {
   line: number;
@@ -29,7 +37,7 @@ export function assembleForProblems(
   opts: AssembleOptions = {},
 ): AsmProblem[] {
   const read = (p: string) => (p === fileName ? text : readFile(p));
-  const result = assemble(fileName, read, opts);
+  const result = assemble(fileName, read, { timeLimitMs: EDITOR_TIME_LIMIT_MS, ...opts });
   const lines = new Map<string, string[]>();
   const lineOf = (file: string, line: number) => {
     if (!lines.has(file)) lines.set(file, (read(file) ?? "").split(/\r?\n/));
