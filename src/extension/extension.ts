@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import * as vscode from "vscode";
 import { completionsAt, type AsmItemKind } from "./completion";
 import { HyperstepConfigurationProvider } from "./debug_configuration";
@@ -9,6 +8,7 @@ import { registerPanels } from "./panels/register";
 import { registerLaunchProblems } from "./launch_problems";
 import { registerStatusBar } from "./status_bar";
 import { registerUartTerminals } from "./uart_terminal";
+import { readSourceFile } from "../target/program_file";
 
 const GUEST_LANGUAGE = "riscv-asm";
 /** Re-assemble this long after the last keystroke: quick enough to feel live, rare enough to stay cheap. */
@@ -90,11 +90,8 @@ function registerAssemblyProblems(context: vscode.ExtensionContext): void {
 function readSource(path: string): string | undefined {
   const open = vscode.workspace.textDocuments.find((d) => d.uri.scheme === "file" && d.uri.fsPath === path);
   if (open) return open.getText();
-  try {
-    return readFileSync(path, "utf8");
-  } catch {
-    return undefined;
-  }
+  // Not readFileSync: `#include "/dev/zero"` or a FIFO would freeze the extension host.
+  return readSourceFile(path);
 }
 
 const ITEM_KINDS: Record<AsmItemKind, vscode.CompletionItemKind> = {
