@@ -55,6 +55,12 @@ interface SymDef {
   loc: SourceLoc;
   /** Guards against `.equ a, b` / `.equ b, a` loops while evaluating. */
   evaluating?: boolean;
+  /**
+   * An `.equ` symbol's value once it had one, while no symbol was redefined since (`gen`), with how
+   * deep its evaluation went: without it, `.equ b, a+a` / `.equ c, b+b` / … takes exponential time
+   * and a chain of symbols quadratic time.
+   */
+  known?: { value: Value | undefined; error?: ExprError; height: number; gen: number };
 }
 
 interface Options {
@@ -83,6 +89,14 @@ export class Assembler {
   private macroCounter = 0;
   /** How deep the symbol expressions being evaluated now nest, together (MAX_SYMBOL_EXPR_DEPTH). */
   private evalDepth = 0;
+  /** The deepest evalDepth reached inside the symbol being evaluated now. */
+  private evalPeak = 0;
+  /**
+   * Counts the definitions that can change a known value: of a symbol that had a value (`.set` again),
+   * or of a name an evaluation found undefined (`missing`).
+   */
+  private symGen = 0;
+  private readonly missing = new Set<string>();
   private everRvc: boolean;
   private ended = false;
   /** The statement being assembled, for diagnostics and the line table. */
@@ -249,7 +263,16 @@ export class Assembler {
     return { file: this.lineAt.file, line: this.lineAt.line, column: 1 };
   }
 
+  /** Before `name` is (re)defined: the values known so far may have used its old value, or its absence. */
+  private defining(name: string): void {
+    if (this.syms.get(name)?.kind === "equ" || this.missing.has(name)) {
+      this.symGen++;
+      this.missing.clear();
+    }
+  }
+
   private defineLabel(name: string, t: Token): void {
+    this.defining(name);
     const old = this.syms.get(name);
     if (old && old.kind !== "undef") {
       this.err(this.line, t.col, `symbol '${name}' is already defined (at ${old.loc.file}:${old.loc.line})`, t.end);
@@ -309,6 +332,7 @@ export class Assembler {
     const old = this.syms.get(name);
     if (old && old.kind === "label") throw new ExprError(`symbol '${name}' is already defined as a label`, t.col, t.end);
     if (once && old && old.kind === "equ") throw new ExprError(`symbol '${name}' is already defined`, t.col, t.end);
+    this.defining(name);
     // `x = x + 1` must see the old value, so fold what is constant now.
     const v = this.tryConst(e);
     const expr: Expr = v !== undefined ? { k: "num", v } : e;
@@ -340,21 +364,40 @@ export class Assembler {
    */
   private lookupNow = (name: string): Value | undefined => {
     const s = this.syms.get(name);
+    if (!s || s.kind === "undef") this.missing.add(name);
     if (!s) return undefined;
     if (s.kind === "equ") {
       if (s.evaluating) throw new ExprError(`symbol '${name}' is defined in terms of itself`, 0);
-      // Each symbol's expression is evaluated by recursion inside the one naming it: bounded together.
-      const depth = exprHeight(s.expr!) + 1;
+      // Each symbol's expression is evaluated by recursion inside the one naming it: bounded together,
+      // and a known value counts as deep as its evaluation went.
+      const known = s.known?.gen === this.symGen ? s.known : undefined;
+      const depth = known?.height ?? exprHeight(s.expr!) + 1;
       if (this.evalDepth + depth > MAX_SYMBOL_EXPR_DEPTH) {
-        throw new ExprError(`symbol '${name}' is defined through expressions nested more than ${MAX_SYMBOL_EXPR_DEPTH} deep (symbols defined by symbols), the limit`, 0);
+        throw new TooDeep(`symbol '${name}' is defined through expressions nested more than ${MAX_SYMBOL_EXPR_DEPTH} deep (symbols defined by symbols), the limit`, 0);
       }
+      if (known) {
+        this.evalPeak = Math.max(this.evalPeak, this.evalDepth + known.height);
+        if (known.error) throw known.error;
+        return known.value;
+      }
+      const start = this.evalDepth;
+      const outerPeak = this.evalPeak;
       s.evaluating = true;
       this.evalDepth += depth;
+      this.evalPeak = this.evalDepth;
       try {
-        return evaluate(s.expr!, this.lookupNow);
+        const value = evaluate(s.expr!, this.lookupNow);
+        s.known = { value, height: this.evalPeak - start, gen: this.symGen };
+        return value;
+      } catch (e) {
+        // Too deep is the symbol's own when its evaluation started at the top; else it depends on where.
+        if (e instanceof TooDeep && start === 0) s.known = { value: undefined, error: e, height: MAX_SYMBOL_EXPR_DEPTH + 1, gen: this.symGen };
+        else if (e instanceof ExprError && !(e instanceof TooDeep)) s.known = { value: undefined, error: e, height: this.evalPeak - start, gen: this.symGen };
+        throw e;
       } finally {
         s.evaluating = false;
-        this.evalDepth -= depth;
+        this.evalDepth = start;
+        this.evalPeak = Math.max(outerPeak, this.evalPeak);
       }
     }
     if (s.kind === "label") {
@@ -1136,6 +1179,9 @@ export function assembleObject(
 ): ObjectFile {
   return new Assembler(readFile, march, diags, budget).assembleFile(file, text);
 }
+
+/** A symbol's expressions nest past MAX_SYMBOL_EXPR_DEPTH from where its evaluation started. */
+class TooDeep extends ExprError {}
 
 /** One `.fill` element of `size` bytes: GNU writes at most the value's low 4 bytes, little-endian, and zeros above. */
 function fillElement(size: number, value: bigint): Uint8Array {

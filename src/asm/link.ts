@@ -184,6 +184,7 @@ export function link(obj: ObjectFile, opts: LinkOptions): LinkResult {
   const outSize = new Map<string, bigint>();
 
   const layout = () => {
+    equValues.clear();
     let dot = TEXT_BASE;
     for (const name of outNames) {
       if (name === "|data") {
@@ -232,16 +233,21 @@ export function link(obj: ObjectFile, opts: LinkOptions): LinkResult {
   const scriptAliases: Record<string, string> = { edata: "_edata", end: "_end", __etext: ".text", _etext: ".text", etext: ".text" };
   // `depth`: how deep the symbol expressions being evaluated nest together; the assembler reported
   // deeper ones (and loops), so this only keeps the recursion bounded.
+  // Values of `.equ` symbols until addresses move (layout, relaxation): without them a chain of
+  // symbols defined by symbols costs exponential time.
+  const equValues = new Map<string, bigint | undefined>();
   const lookupAddr = (name: string, depth = 0): bigint | undefined => {
     if (symSec.has(name)) {
       const sec = symSec.get(name);
       if (sec) return sec.addr + symOff.get(name)!;
+      if (equValues.has(name)) return equValues.get(name);
       const e = symExpr.get(name);
       if (!e || depth > MAX_SYMBOL_EXPR_DEPTH) return undefined;
       const v = evaluate(e, (n) => {
         const x = lookupAddr(n, depth + exprHeight(e) + 1);
         return x === undefined ? undefined : { sec: null, off: x };
       });
+      equValues.set(name, v?.off);
       return v?.off;
     }
     if (script.has(name)) return script.get(name);
@@ -318,6 +324,7 @@ export function link(obj: ObjectFile, opts: LinkOptions): LinkResult {
     for (const l of s.lines) l.offset = shift(l.offset);
     s.bytes = out;
     s.size -= total;
+    equValues.clear();
   };
 
   const read32 = (b: Uint8Array, at: number) => (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
