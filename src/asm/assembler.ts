@@ -60,7 +60,9 @@ interface SymDef {
    * deep its evaluation went: without it, `.equ b, a+a` / `.equ c, b+b` / … takes exponential time
    * and a chain of symbols quadratic time.
    */
-  known?: { value: Value | undefined; error?: ExprError; height: number; gen: number };
+  known?: { value: Value | undefined; error?: ExprError; height: number };
+  /** The symbols whose known values were computed from this one's: forgotten when it changes. */
+  dependents?: Set<SymDef>;
 }
 
 interface Options {
@@ -91,12 +93,10 @@ export class Assembler {
   private evalDepth = 0;
   /** The deepest evalDepth reached inside the symbol being evaluated now. */
   private evalPeak = 0;
-  /**
-   * Counts the definitions that can change a known value: of a symbol that had a value (`.set` again),
-   * or of a name an evaluation found undefined (`missing`).
-   */
-  private symGen = 0;
-  private readonly missing = new Set<string>();
+  /** The `.equ` symbols being evaluated now, innermost last: whatever they read, their values depend on. */
+  private readonly evaluating: SymDef[] = [];
+  /** Symbols whose known values were computed while a name they read was undefined, by that name. */
+  private readonly waitingFor = new Map<string, Set<SymDef>>();
   private everRvc: boolean;
   private ended = false;
   /** The statement being assembled, for diagnostics and the line table. */
@@ -265,9 +265,12 @@ export class Assembler {
 
   /** Before `name` is (re)defined: the values known so far may have used its old value, or its absence. */
   private defining(name: string): void {
-    if (this.syms.get(name)?.kind === "equ" || this.missing.has(name)) {
-      this.symGen++;
-      this.missing.clear();
+    const old = this.syms.get(name);
+    if (old) forget(old);
+    const waiting = this.waitingFor.get(name);
+    if (waiting) {
+      this.waitingFor.delete(name);
+      waiting.forEach(forget);
     }
   }
 
@@ -364,13 +367,18 @@ export class Assembler {
    */
   private lookupNow = (name: string): Value | undefined => {
     const s = this.syms.get(name);
-    if (!s || s.kind === "undef") this.missing.add(name);
+    const user = this.evaluating.at(-1);
+    if (user && (!s || s.kind === "undef")) {
+      const waiting = this.waitingFor.get(name) ?? new Set<SymDef>();
+      this.waitingFor.set(name, waiting.add(user));
+    }
     if (!s) return undefined;
+    if (user) (s.dependents ??= new Set()).add(user);
     if (s.kind === "equ") {
       if (s.evaluating) throw new ExprError(`symbol '${name}' is defined in terms of itself`, 0);
       // Each symbol's expression is evaluated by recursion inside the one naming it: bounded together,
       // and a known value counts as deep as its evaluation went.
-      const known = s.known?.gen === this.symGen ? s.known : undefined;
+      const known = s.known;
       const depth = known?.height ?? exprHeight(s.expr!) + 1;
       if (this.evalDepth + depth > MAX_SYMBOL_EXPR_DEPTH) {
         throw new TooDeep(`symbol '${name}' is defined through expressions nested more than ${MAX_SYMBOL_EXPR_DEPTH} deep (symbols defined by symbols), the limit`, 0);
@@ -383,19 +391,21 @@ export class Assembler {
       const start = this.evalDepth;
       const outerPeak = this.evalPeak;
       s.evaluating = true;
+      this.evaluating.push(s);
       this.evalDepth += depth;
       this.evalPeak = this.evalDepth;
       try {
         const value = evaluate(s.expr!, this.lookupNow);
-        s.known = { value, height: this.evalPeak - start, gen: this.symGen };
+        s.known = { value, height: this.evalPeak - start };
         return value;
       } catch (e) {
         // Too deep is the symbol's own when its evaluation started at the top; else it depends on where.
-        if (e instanceof TooDeep && start === 0) s.known = { value: undefined, error: e, height: MAX_SYMBOL_EXPR_DEPTH + 1, gen: this.symGen };
-        else if (e instanceof ExprError && !(e instanceof TooDeep)) s.known = { value: undefined, error: e, height: this.evalPeak - start, gen: this.symGen };
+        if (e instanceof TooDeep && start === 0) s.known = { value: undefined, error: e, height: MAX_SYMBOL_EXPR_DEPTH + 1 };
+        else if (e instanceof ExprError && !(e instanceof TooDeep)) s.known = { value: undefined, error: e, height: this.evalPeak - start };
         throw e;
       } finally {
         s.evaluating = false;
+        this.evaluating.pop();
         this.evalDepth = start;
         this.evalPeak = Math.max(outerPeak, this.evalPeak);
       }
@@ -1078,6 +1088,20 @@ export class Assembler {
   private hasLabels(idx: number): boolean {
     for (const s of this.syms.values()) if (s.kind === "label" && s.sec === idx) return true;
     return false;
+  }
+}
+
+/**
+ * Forgets a symbol's known value and, transitively, the values computed from it. Each symbol is
+ * visited once per change: forgetting clears what would lead back to it.
+ */
+function forget(s: SymDef): void {
+  const todo = [s];
+  for (let t = todo.pop(); t; t = todo.pop()) {
+    const dependents = t.dependents;
+    t.known = undefined;
+    t.dependents = undefined;
+    dependents?.forEach((d) => (d.known || d.dependents) && todo.push(d));
   }
 }
 

@@ -10,6 +10,7 @@ import { after, describe, it } from "node:test";
 import type { AsmReport } from "../../fuzz/asm_target";
 import { Isolate, type CaseOutcome } from "../../fuzz/isolate";
 import { assembleForProblems } from "../../../src/extension/diagnostics";
+import { compareWithGnu } from "./compare";
 
 const MiB = 1 << 20;
 const LIMITS = { timeoutMs: 30_000, memoryBytes: 1536 * MiB };
@@ -131,6 +132,23 @@ describe("the assembler's limits (issue #22)", () => {
     const long = await assembleIsolated("chain.s", [...chain, ".word fz3999"].join("\n"));
     assert.match(firstError(long.report), /symbol 'fz\d+' is defined through expressions nested more than 1024 deep/);
     assert.ok(long.outcome.ms < 5000, `the long chain took ${long.outcome.ms} ms`);
+  });
+
+  it("a chain of symbols redefined by a macro used twice forgets only what each redefinition changes", async () => {
+    // The second expansion redefines every link of the chain: forgetting every known value at each
+    // redefinition made this quadratic in the chain (about a minute, found by the fuzzer).
+    const body = ["fz0:"];
+    for (let i = 1; i < 2000; i++) body.push(`  .equ fz${i}, fz${i - 1} + ${i % 2 ? "fz0 - fz0" : "(fz0 - fz0) * 2"}`);
+    const text = ["_start: nop", ".macro CHAIN", ...body, ".endm", "CHAIN", "CHAIN", ".word fz1999"].join("\n");
+    const twice = await assembleIsolated("twice.s", text);
+    assert.match(firstError(twice.report), /nested more than 1024 deep|already defined/);
+    assert.ok(twice.outcome.ms < 10_000, `the redefined chain took ${twice.outcome.ms} ms`);
+  });
+
+  it("a redefinition reaches the values computed from the old one, as in GNU as", () => {
+    const src = [".text", ".globl _start", "_start:", ".equ a, 1", ".equ b, a + 1", ".equ c, b * 2", ".word c", ".equ a, 10", ".word c", ".word b",
+      ".set d, later + 1", ".word d", ".equ later, 5", ".word d", "nop", ""].join("\n");
+    assert.deepEqual(compareWithGnu("redefine.s", src), []);
   });
 
   it("a constant wider than 64 bits is a located error, as in GNU as, not silently truncated", async () => {
