@@ -4,13 +4,15 @@
 //   oracle  differential tests against the reference toolchain and QEMU (test/oracle)
 //   dap     the debug adapter driven over stdio by DebugClient (test/dap), against the built bundle
 //   e2e     the extension inside a real VS Code (code-server + headless Chromium; test/e2e)
+//   fuzz    every fuzz target of test/fuzz for a short fixed budget (a fixed seed and case count);
+//           `npm run fuzz` runs them at length
 //
 // Each suite prints its own runner's summary; the last line is the total as "N passed, N failed".
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from "node:fs";
 import * as path from "node:path";
 
-const ALL = ["unit", "oracle", "dap", "e2e"];
+const ALL = ["unit", "oracle", "dap", "e2e", "fuzz"];
 const asked = process.argv.slice(2);
 for (const s of asked) {
   if (!ALL.includes(s)) {
@@ -57,6 +59,24 @@ function nodeTests(name, files) {
   return [passed, failed];
 }
 
+/**
+ * The fuzz stage: the same cases on every run (seed and count fixed), under a minute in all. Each case
+ * counts as a test; a case that crashes, hangs, throws or breaks a promise fails. A hang is 30 s here,
+ * not the 10 s of `npm run fuzz`: the largest cases take a few seconds, and CI machines are shared.
+ */
+const FUZZ_SEED = 22;
+const FUZZ_CASES = 250;
+const FUZZ_TIMEOUT_S = 30;
+
+function fuzzTests() {
+  const r = spawnSync(process.execPath, ["--import", "tsx", "test/fuzz/cli.ts", "--seed", String(FUZZ_SEED), "--cases", String(FUZZ_CASES), "--timeout", String(FUZZ_TIMEOUT_S)], { cwd: root, stdio: ["ignore", "pipe", "inherit"], encoding: "utf8" });
+  process.stdout.write(r.stdout ?? "");
+  const runs = [...(r.stdout ?? "").matchAll(/^\S+: (\d+) cases in .*?, (\d+) failed;/gm)];
+  const cases = runs.reduce((n, m) => n + Number(m[1]), 0);
+  const failures = runs.reduce((n, m) => n + Number(m[2]), 0);
+  return [cases - failures, failures + (r.status !== 0 && failures === 0 ? 1 : 0)];
+}
+
 let passed = 0;
 let failed = 0;
 const add = ([p, f]) => { passed += p; failed += f; };
@@ -72,6 +92,7 @@ for (const suite of suites) {
     else add(nodeTests("oracle", findTests(path.join(root, "test/oracle"))));
   }
   if (suite === "dap") add(nodeTests("dap", findTests(path.join(root, "test/dap"))));
+  if (suite === "fuzz") add(fuzzTests());
   if (suite === "e2e") {
     const r = spawnSync(process.execPath, ["test/e2e/run.mjs"], { cwd: root, stdio: ["ignore", "pipe", "inherit"], encoding: "utf8" });
     process.stdout.write(r.stdout ?? "");

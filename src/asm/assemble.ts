@@ -5,16 +5,22 @@
  * No file system access: files are read through `readFile`, so this runs in a browser too. The default
  * architecture is rv64imac_zicsr_zifencei (what Hyperstep's hart implements); `opts.march` changes it,
  * and a source file can change it with `.option arch`.
+ *
+ * The work is bounded (limits.ts): however hostile the source, assembly ends, within `timeLimitMs`
+ * when one is given, with the errors found so far.
  */
 import { DEFAULT_MARCH } from "./arch";
 import { assembleObject } from "./assembler";
 import { Diagnostics, type AsmDiagnostic } from "./diagnostics";
-import { link, type LinkedSection, type LinkedSymbol, type SourceName } from "./link";
+import { LimitError, WorkBudget } from "./limits";
+import { link, type LinkedSection, type LinkedSymbol, type LinkResult, type SourceName } from "./link";
 import type { CppDefine } from "./preprocess";
 
 export interface AssembleOptions {
   /** Architecture string, as gcc's -march; default rv64imac_zicsr_zifencei. */
   march?: string;
+  /** Stop with an error at the line reached after this long (the editor's limit, for every keystroke). */
+  timeLimitMs?: number;
 }
 
 export interface AssembledProgram {
@@ -60,9 +66,19 @@ export function assemble(
     diags.error({ file: mainFile, line: 1, column: 1 }, `cannot read '${mainFile}'`);
     return { ...empty, errors: diags.errors };
   }
-  const obj = assembleObject(mainFile, text, readFile, opts.march ?? DEFAULT_MARCH, diags);
+  const budget = new WorkBudget(opts.timeLimitMs);
+  const obj = assembleObject(mainFile, text, readFile, opts.march ?? DEFAULT_MARCH, diags, budget);
   if (diags.errors.length > 0) return { ...empty, errors: sortErrors(diags.errors), defines: obj.defines };
-  const linked = link(obj);
+  const origin = { file: mainFile, line: 1, column: 1 };
+  let linked: LinkResult;
+  try {
+    linked = link(obj, { origin, step: () => {
+      if (budget.expired(1)) throw budget.timeUp(origin);
+    } });
+  } catch (e) {
+    if (!(e instanceof LimitError)) throw e;
+    return { ...empty, errors: [{ ...e.loc, message: e.message }], defines: obj.defines };
+  }
   if (linked.errors.length > 0) return { ...empty, errors: sortErrors(linked.errors), defines: obj.defines };
   return {
     errors: [],

@@ -4,23 +4,26 @@
  * ObjectFile, which the linker lays out.
  *
  * Bad input never throws out of here: every statement's problems become diagnostics with file, line and
- * column, and assembly continues with the next statement. Macro recursion, `.rept` bombs and include
- * loops hit fixed limits with an error that says so.
+ * column, and assembly continues with the next statement. Macro recursion, `.rept` bombs, include
+ * loops and images too large to hold hit the fixed limits of limits.ts, with an error that names the
+ * limit; the work budget stops the whole assembly there.
  */
 import { applyArchOption, parseMarch, type Ext } from "./arch";
 import { Diagnostics, type SourceLoc } from "./diagnostics";
 import { assembleInstruction, type BranchVar, type InsnContext } from "./encode";
-import { evaluate, ExprError, parseExpr, TokenStream, type Expr, type ParseHooks, type Value } from "./expr";
+import { evaluate, ExprError, exprHeight, parseExpr, TokenStream, type Expr, type ParseHooks, type Value } from "./expr";
 import { LexError, tokenize, type Token } from "./lexer";
+import { imageTooLarge, includeTooDeep, LimitError, MAX_IMAGE_BYTES, MAX_INCLUDE_DEPTH, MAX_SYMBOL_EXPR_DEPTH, type WorkBudget } from "./limits";
 import type { FixKind, ObjectFile, ObjSymbol, SymbolType } from "./object";
-import { preprocess } from "./preprocess";
+import { preprocess, type Preprocessed } from "./preprocess";
 import { SectionBuilder, type Pos } from "./section_builder";
-import { resolveInclude, splitSourceLines, type SourceLine } from "./source";
+import { cachedReader, latin1, resolveInclude, splitSourceLines, type SourceLine } from "./source";
 
 const MAX_MACRO_DEPTH = 100;
-/** Lines produced by macros, .rept and .irp together; a real program stays far below. */
-const MAX_EXPANDED_LINES = 2_000_000;
-const MAX_INCLUDE_DEPTH = 40;
+/** The largest alignment, 1 GiB: GNU as accepts more, but the padding could not fit in an image. */
+const MAX_ALIGN_POW = 30;
+/** The widest .fill element GNU as writes (it clamps larger sizes to 8 with a warning). */
+const MAX_FILL_SIZE = 8;
 
 interface Macro {
   name: string;
@@ -52,6 +55,14 @@ interface SymDef {
   loc: SourceLoc;
   /** Guards against `.equ a, b` / `.equ b, a` loops while evaluating. */
   evaluating?: boolean;
+  /**
+   * An `.equ` symbol's value once it had one, while no symbol was redefined since (`gen`), with how
+   * deep its evaluation went: without it, `.equ b, a+a` / `.equ c, b+b` / … takes exponential time
+   * and a chain of symbols quadratic time.
+   */
+  known?: { value: Value | undefined; error?: ExprError; height: number };
+  /** The symbols whose known values were computed from this one's: forgotten when it changes. */
+  dependents?: Set<SymDef>;
 }
 
 interface Options {
@@ -77,19 +88,31 @@ export class Assembler {
   private readonly macros = new Map<string, Macro>();
   private readonly conds: Cond[] = [];
   private readonly frames: Frame[] = [];
-  private expanded = 0;
   private macroCounter = 0;
+  /** How deep the symbol expressions being evaluated now nest, together (MAX_SYMBOL_EXPR_DEPTH). */
+  private evalDepth = 0;
+  /** The deepest evalDepth reached inside the symbol being evaluated now. */
+  private evalPeak = 0;
+  /** The `.equ` symbols being evaluated now, innermost last: whatever they read, their values depend on. */
+  private readonly evaluating: SymDef[] = [];
+  /** Symbols whose known values were computed while a name they read was undefined, by that name. */
+  private readonly waitingFor = new Map<string, Set<SymDef>>();
   private everRvc: boolean;
   private ended = false;
   /** The statement being assembled, for diagnostics and the line table. */
   private line!: SourceLine;
   private lineAt!: SourceLine;
 
+  private readonly readFile: (path: string) => string | undefined;
+
   constructor(
-    private readonly readFile: (path: string) => string | undefined,
+    readFile: (path: string) => string | undefined,
     march: string,
     diags: Diagnostics,
+    private readonly budget: WorkBudget,
   ) {
+    // A file included over and over is read once.
+    this.readFile = cachedReader(readFile);
     this.diags = diags;
     const exts = parseMarch(march);
     const set = typeof exts === "string" ? (parseMarch("rv64imac_zicsr_zifencei") as Set<Ext>) : exts;
@@ -100,7 +123,14 @@ export class Assembler {
   }
 
   assembleFile(file: string, text: string): ObjectFile {
-    const pre = /\.S$/.test(file) ? preprocess(file, text, this.readFile, this.diags) : { lines: splitSourceLines(text, file, true), defines: [] };
+    let pre: Preprocessed;
+    try {
+      pre = /\.S$/.test(file) ? preprocess(file, text, this.readFile, this.diags, this.budget) : { lines: this.readLines(text, file, { file, line: 1, column: 1 }), defines: [] };
+    } catch (e) {
+      if (!(e instanceof LimitError)) throw e;
+      this.diags.error(e.loc, e.message);
+      return { ...this.finish(), defines: [] };
+    }
     this.frames.push({ lines: pre.lines, i: 0, macroDepth: 0, includeDepth: 0, isMacro: false });
     this.run();
     if (this.conds.length > 0) this.err(this.line ?? { file, line: 1, text: "" }, 0, "'.if' without '.endif'; expected .endif before the end of the file");
@@ -110,17 +140,36 @@ export class Assembler {
   // ---- statement loop ------------------------------------------------------------------------
 
   private run(): void {
-    while (this.frames.length > 0 && !this.ended && !this.diags.full) {
-      const f = this.frames[this.frames.length - 1]!;
-      if (f.i >= f.lines.length) {
-        this.frames.pop();
-        continue;
+    try {
+      while (this.frames.length > 0 && !this.ended && !this.diags.full) {
+        const f = this.frames[this.frames.length - 1]!;
+        if (f.i >= f.lines.length) {
+          this.frames.pop();
+          continue;
+        }
+        const l = f.lines[f.i++]!;
+        this.line = l;
+        this.lineAt = f.at ?? l;
+        if (this.budget.expired()) throw this.budget.timeUp(this.locAt(0));
+        this.statementLine(l.text);
       }
-      const l = f.lines[f.i++]!;
-      this.line = l;
-      this.lineAt = f.at ?? l;
-      this.statementLine(l.text);
+    } catch (e) {
+      if (!(e instanceof LimitError)) throw e;
+      this.err(this.line, e.loc.column - 1, e.message);
+      this.ended = true;
     }
+  }
+
+  /** A file's lines (no preprocessor), charged to the work budget at `at`. */
+  private readLines(text: string, file: string, at: SourceLoc): SourceLine[] {
+    const lines = splitSourceLines(text, file, true);
+    this.budget.charge(lines.length, text.length, at);
+    return lines;
+  }
+
+  /** The current statement's location at a column, for a LimitError (err() maps it into macros). */
+  private locAt(col: number): SourceLoc {
+    return { file: this.line.file, line: this.line.line, column: col + 1 };
   }
 
   /** A line may hold several statements separated by ';'. */
@@ -217,7 +266,19 @@ export class Assembler {
     return { file: this.lineAt.file, line: this.lineAt.line, column: 1 };
   }
 
+  /** Before `name` is (re)defined: the values known so far may have used its old value, or its absence. */
+  private defining(name: string): void {
+    const old = this.syms.get(name);
+    if (old) forget(old);
+    const waiting = this.waitingFor.get(name);
+    if (waiting) {
+      this.waitingFor.delete(name);
+      waiting.forEach(forget);
+    }
+  }
+
   private defineLabel(name: string, t: Token): void {
+    this.defining(name);
     const old = this.syms.get(name);
     if (old && old.kind !== "undef") {
       this.err(this.line, t.col, `symbol '${name}' is already defined (at ${old.loc.file}:${old.loc.line})`, t.end);
@@ -277,6 +338,7 @@ export class Assembler {
     const old = this.syms.get(name);
     if (old && old.kind === "label") throw new ExprError(`symbol '${name}' is already defined as a label`, t.col, t.end);
     if (once && old && old.kind === "equ") throw new ExprError(`symbol '${name}' is already defined`, t.col, t.end);
+    this.defining(name);
     // `x = x + 1` must see the old value, so fold what is constant now.
     const v = this.tryConst(e);
     const expr: Expr = v !== undefined ? { k: "num", v } : e;
@@ -308,14 +370,47 @@ export class Assembler {
    */
   private lookupNow = (name: string): Value | undefined => {
     const s = this.syms.get(name);
+    const user = this.evaluating.at(-1);
+    if (user && (!s || s.kind === "undef")) {
+      const waiting = this.waitingFor.get(name) ?? new Set<SymDef>();
+      this.waitingFor.set(name, waiting.add(user));
+    }
     if (!s) return undefined;
+    if (user) (s.dependents ??= new Set()).add(user);
     if (s.kind === "equ") {
       if (s.evaluating) throw new ExprError(`symbol '${name}' is defined in terms of itself`, 0);
+      // Each symbol's expression is evaluated by recursion inside the one naming it: bounded together,
+      // and a known value counts as deep as its evaluation went.
+      const known = s.known;
+      const depth = known?.height ?? exprHeight(s.expr!) + 1;
+      if (this.evalDepth + depth > MAX_SYMBOL_EXPR_DEPTH) {
+        throw new TooDeep(`symbol '${name}' is defined through expressions nested more than ${MAX_SYMBOL_EXPR_DEPTH} deep (symbols defined by symbols), the limit`, 0);
+      }
+      if (known) {
+        this.evalPeak = Math.max(this.evalPeak, this.evalDepth + known.height);
+        if (known.error) throw known.error;
+        return known.value;
+      }
+      const start = this.evalDepth;
+      const outerPeak = this.evalPeak;
       s.evaluating = true;
+      this.evaluating.push(s);
+      this.evalDepth += depth;
+      this.evalPeak = this.evalDepth;
       try {
-        return evaluate(s.expr!, this.lookupNow);
+        const value = evaluate(s.expr!, this.lookupNow);
+        s.known = { value, height: this.evalPeak - start };
+        return value;
+      } catch (e) {
+        // Too deep is the symbol's own when its evaluation started at the top; else it depends on where.
+        if (e instanceof TooDeep && start === 0) s.known = { value: undefined, error: e, height: MAX_SYMBOL_EXPR_DEPTH + 1 };
+        else if (e instanceof ExprError && !(e instanceof TooDeep)) s.known = { value: undefined, error: e, height: this.evalPeak - start };
+        throw e;
       } finally {
         s.evaluating = false;
+        this.evaluating.pop();
+        this.evalDepth = start;
+        this.evalPeak = Math.max(outerPeak, this.evalPeak);
       }
     }
     if (s.kind === "label") {
@@ -476,7 +571,7 @@ export class Assembler {
         let secName = "";
         while (!first.atEnd) secName += first.next().text;
         if (!/^[\w.$]+$/.test(secName)) throw new ExprError(`'${secName}' is not a section name`, first.toks[0]!.col);
-        const flags = o[1]?.peek.kind === "str" ? String.fromCharCode(...o[1].peek.bytes!) : undefined;
+        const flags = o[1]?.peek.kind === "str" ? latin1(o[1].peek.bytes!) : undefined;
         let type: string | undefined;
         if (o[2]) type = o[2].toks.slice(0, -1).map((t) => t.text).join("");
         if (name === ".pushsection") this.sectionStack.push(this.curIndex);
@@ -561,29 +656,23 @@ export class Assembler {
         const n = this.count(this.exprOf(o[0]!), o[0]!.toks[0]!, "a byte count");
         const fill = o[1] ? this.needConst(this.exprOf(o[1]), o[1].toks[0]!, "a fill byte") : 0n;
         if (this.cur.nobits && fill !== 0n) throw new ExprError(`a non-zero fill in ${this.cur.name}`, head.col);
+        this.checkImage(n, head);
         this.markData();
-        this.cur.fill(n, 1, fill);
+        this.cur.fill(n, fill);
         return;
       }
       case ".fill": {
         const o = ops();
         if (o.length === 0) throw new ExprError(".fill expects repeat[, size[, value]]", head.end);
         const n = this.count(this.exprOf(o[0]!), o[0]!.toks[0]!, "a repeat count");
-        const size = o[1] ? Number(this.needConst(this.exprOf(o[1]), o[1].toks[0]!, "a size")) : 1;
+        const sizeTok = o[1]?.toks[0];
+        const size = o[1] ? this.needConst(this.exprOf(o[1]), sizeTok!, "a size") : 1n;
         const value = o[2] ? this.needConst(this.exprOf(o[2]), o[2].toks[0]!, "a value") : 0n;
-        if (size < 0) throw new ExprError(".fill size must not be negative", o[1]!.toks[0]!.col);
+        if (size < 0n) throw new ExprError(".fill size must not be negative", sizeTok!.col);
+        if (size > MAX_FILL_SIZE) throw new ExprError(`.fill size ${size} is too large; the size is at most ${MAX_FILL_SIZE} bytes`, sizeTok!.col, sizeTok!.end);
+        this.checkImage(n * Number(size), head);
         this.markData();
-        // GNU writes values wider than 4 bytes as 4 bytes and zeros above.
-        const width = Math.min(size, 8);
-        for (let i = 0; i < n; i++) {
-          if (width > 4) {
-            this.cur.put(BigInt.asUintN(32, value), 4);
-            this.cur.fill(size - 4, 1, 0n);
-          } else {
-            this.cur.put(value, width);
-            if (size > width) this.cur.fill(size - width, 1, 0n);
-          }
-        }
+        this.cur.repeat(fillElement(Number(size), value), n);
         return;
       }
       case ".align":
@@ -596,11 +685,12 @@ export class Assembler {
         const t = rest[0];
         if (!t || t.kind !== "str") throw new ExprError('.include expects a file name in double quotes', head.end);
         const frame = this.frames[this.frames.length - 1]!;
-        if (frame.includeDepth >= MAX_INCLUDE_DEPTH) throw new ExprError(`.include nested more than ${MAX_INCLUDE_DEPTH} deep (a file that includes itself?)`, t.col, t.end);
-        const wanted = String.fromCharCode(...t.bytes!);
+        if (frame.includeDepth >= MAX_INCLUDE_DEPTH) throw includeTooDeep(".include", this.locAt(t.col));
+        const wanted = latin1(t.bytes!);
         const found = resolveInclude(wanted, this.line.file, this.readFile);
         if (!found) throw new ExprError(`cannot find include file "${wanted}"`, t.col, t.end);
-        this.frames.push({ lines: splitSourceLines(found.text, found.path, true), i: 0, macroDepth: frame.macroDepth, includeDepth: frame.includeDepth + 1, isMacro: false });
+        const lines = this.readLines(found.text, found.path, this.locAt(t.col));
+        this.frames.push({ lines, i: 0, macroDepth: frame.macroDepth, includeDepth: frame.includeDepth + 1, isMacro: false });
         return;
       }
       case ".macro":
@@ -623,8 +713,10 @@ export class Assembler {
         if (o.length !== 1) throw new ExprError(".rept expects a count", head.end);
         const n = this.count(this.exprOf(o[0]!), o[0]!.toks[0]!, "a repeat count");
         const body = this.collectBody(head, /^\s*\.(rept|irpc?)\b/i, /^\s*\.endr\b/i, ".endr");
+        this.chargeExpansion(body, n, head);
         const lines: SourceLine[] = [];
-        for (let i = 0; i < n && this.budget(body.length, head); i++) lines.push(...body);
+        // An empty body repeated 2^28 times is nothing, at once.
+        for (let i = 0; i < n && body.length > 0; i++) for (const l of body) lines.push(l);
         return this.pushExpansion(lines, false);
       }
       case ".irp":
@@ -634,9 +726,10 @@ export class Assembler {
         if (!m) throw new ExprError(`${name} expects a symbol and values`, head.end);
         const body = this.collectBody(head, /^\s*\.(rept|irpc?)\b/i, /^\s*\.endr\b/i, ".endr");
         const values = name === ".irp" ? splitMacroArgs(m[2]!) : [...m[2]!.trim()];
+        if (values.length === 0) values.push("");
+        this.chargeExpansion(body, values.length, head);
         const lines: SourceLine[] = [];
-        for (const v of values.length ? values : [""]) {
-          if (!this.budget(body.length, head)) break;
+        for (const v of values) {
           for (const l of body) lines.push({ ...l, text: substituteParams(l.text, new Map([[m[1]!, v]]), "") });
         }
         return this.pushExpansion(lines, false);
@@ -649,7 +742,7 @@ export class Assembler {
       case ".error":
       case ".err": {
         const t = rest[0];
-        throw new ExprError(t?.kind === "str" ? String.fromCharCode(...t.bytes!) : ".error directive", head.col, head.end);
+        throw new ExprError(t?.kind === "str" ? latin1(t.bytes!) : ".error directive", head.col, head.end);
       }
       case ".file":
       case ".ident":
@@ -685,14 +778,18 @@ export class Assembler {
     return Number(v);
   }
 
-  private budget(n: number, t: Token): boolean {
-    this.expanded += n;
-    if (this.expanded > MAX_EXPANDED_LINES) {
-      this.err(this.line, t.col, `macro, .rept and .irp expansion produced more than ${MAX_EXPANDED_LINES} lines; stopping (a runaway repetition?)`, t.end);
-      this.ended = true;
-      return false;
-    }
-    return true;
+  /** Charges `times` copies of `body` to the work budget, before they are made. */
+  private chargeExpansion(body: SourceLine[], times: number, t: Token): void {
+    let chars = 0;
+    for (const l of body) chars += l.text.length;
+    this.budget.charge(body.length * times, chars * times, this.locAt(t.col));
+  }
+
+  /** Refuses `bytes` more in the current section when the image would grow past its limit. */
+  private checkImage(bytes: number, t: Token): void {
+    let total = bytes;
+    for (const s of this.sections) if (s.alloc) total += s.size;
+    if (total > MAX_IMAGE_BYTES) throw new ExprError(imageTooLarge(t.text, total), t.col, t.end);
   }
 
   private data(name: string, rest: Token[], head: Token): void {
@@ -725,11 +822,13 @@ export class Assembler {
     if (o.length === 0) throw new ExprError(`${name} expects an alignment`, head.end);
     const a = this.needConst(this.exprOf(o[0]!), o[0]!.toks[0]!, "an alignment");
     let pow: number;
+    const at = o[0]!.toks[0]!;
     if (name === ".balign") {
-      if (a <= 0n || (a & (a - 1n)) !== 0n) throw new ExprError(`.balign needs a power of two, not ${a}`, o[0]!.toks[0]!.col);
+      if (a <= 0n || (a & (a - 1n)) !== 0n) throw new ExprError(`.balign needs a power of two, not ${a}`, at.col);
       pow = a.toString(2).length - 1;
+      if (pow > MAX_ALIGN_POW) throw new ExprError(`.balign ${a} is too large; alignments are at most 2^${MAX_ALIGN_POW} (1 GiB)`, at.col, at.end);
     } else {
-      if (a < 0n || a > 30n) throw new ExprError(`${name} needs a power between 0 and 30, not ${a}`, o[0]!.toks[0]!.col);
+      if (a < 0n || a > BigInt(MAX_ALIGN_POW)) throw new ExprError(`${name} needs a power between 0 and ${MAX_ALIGN_POW}, not ${a}`, at.col);
       pow = Number(a);
     }
     const fillTok = o[1] && !o[1].atEnd ? o[1] : undefined;
@@ -743,10 +842,12 @@ export class Assembler {
       const insnAlign = this.opts.rvc ? 2 : 4;
       if (bytes <= insnAlign) return;
       const worst = bytes - insnAlign;
+      this.checkImage(worst, head);
       this.cur.addFixup(this.cur.pos, "align", { k: "num", v: BigInt(worst) }, true, this.loc, worst);
       this.cur.putNops(worst);
       return;
     }
+    this.checkImage((bytes - (this.cur.size % bytes)) % bytes, head);
     this.cur.addVar({ kind: "align", raw: this.cur.len, pow, fill, max, code, rvc: this.opts.rvc, size: 0 });
   }
 
@@ -912,7 +1013,7 @@ export class Assembler {
     }
     const counter = String(this.macroCounter++);
     const lines = mac.body.map((l) => ({ ...l, text: substituteParams(l.text, values, counter) }));
-    if (!this.budget(lines.length, head)) return;
+    this.chargeExpansion(lines, 1, head);
     this.frames.push({ lines, i: 0, at: frame.at ?? this.line, macroDepth: frame.macroDepth + 1, includeDepth: frame.includeDepth, isMacro: true });
   }
 
@@ -925,6 +1026,7 @@ export class Assembler {
 
   private finish(): Omit<ObjectFile, "defines"> {
     const sectionOf = new Map<number, number>();
+    const none: Omit<ObjectFile, "defines"> = { sections: [], symbols: [], undefined: new Map(), rvc: this.everRvc };
     // GNU as pads code sections to their alignment at the end (write.c, subsegs_finish_section): with
     // zeros when relaxing (the alignment frag gets no NOPs then), with NOPs otherwise.
     for (const sec of this.sections) {
@@ -950,6 +1052,23 @@ export class Assembler {
         return { pos: s.pos!, add: Number(add) };
       });
     });
+    // Relaxation settles the alignment padding, which the directives could only estimate.
+    let total = 0;
+    for (const s of this.sections) if (s.alloc) total += s.size;
+    if (total > MAX_IMAGE_BYTES) {
+      this.err(this.line, 0, imageTooLarge("alignment padding", total));
+      return none;
+    }
+    // A symbol defined before the symbols it names was not evaluated then; a loop or a chain too deep shows now.
+    for (const s of this.syms.values()) {
+      if (s.kind !== "equ") continue;
+      try {
+        this.lookupNow(s.name);
+      } catch (e) {
+        if (!(e instanceof ExprError)) throw e;
+        if (e.col === 0) this.diags.error(s.loc, e.message);
+      }
+    }
     const used = this.sections.filter((s, i) => s.size > 0 || s.lines.length > 0 || i === 0 || this.hasLabels(i));
     used.forEach((s) => sectionOf.set(this.sections.indexOf(s), sectionOf.size));
     const undef = new Map<string, SourceLoc>();
@@ -972,6 +1091,20 @@ export class Assembler {
   private hasLabels(idx: number): boolean {
     for (const s of this.syms.values()) if (s.kind === "label" && s.sec === idx) return true;
     return false;
+  }
+}
+
+/**
+ * Forgets a symbol's known value and, transitively, the values computed from it. Each symbol is
+ * visited once per change: forgetting clears what would lead back to it.
+ */
+function forget(s: SymDef): void {
+  const todo = [s];
+  for (let t = todo.pop(); t; t = todo.pop()) {
+    const dependents = t.dependents;
+    t.known = undefined;
+    t.dependents = undefined;
+    dependents?.forEach((d) => (d.known || d.dependents) && todo.push(d));
   }
 }
 
@@ -1069,6 +1202,19 @@ export function assembleObject(
   readFile: (path: string) => string | undefined,
   march: string,
   diags: Diagnostics,
+  budget: WorkBudget,
 ): ObjectFile {
-  return new Assembler(readFile, march, diags).assembleFile(file, text);
+  return new Assembler(readFile, march, diags, budget).assembleFile(file, text);
+}
+
+/** A symbol's expressions nest past MAX_SYMBOL_EXPR_DEPTH from where its evaluation started. */
+class TooDeep extends ExprError {}
+
+/** One `.fill` element of `size` bytes: GNU writes at most the value's low 4 bytes, little-endian, and zeros above. */
+function fillElement(size: number, value: bigint): Uint8Array {
+  const out = new Uint8Array(size);
+  const n = Math.min(size, 4);
+  let v = BigInt.asUintN(n * 8, value);
+  for (let i = 0; i < n; i++, v >>= 8n) out[i] = Number(v & 0xffn);
+  return out;
 }

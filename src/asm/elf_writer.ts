@@ -15,6 +15,7 @@
 import type { AssembleResult } from "./assemble";
 import { DEFAULT_MARCH, parseMarch, type Ext } from "./arch";
 import type { LinkedSection, LinkedSymbol } from "./link";
+import { nothingToRunInSections } from "./runnable";
 
 export interface ElfWriterInput {
   entry: bigint;
@@ -176,12 +177,17 @@ export function writeElf(input: ElfWriterInput): Uint8Array | ElfWriteError {
   return out;
 }
 
-/** The ELF of an assembler result (the `hyperstep asm` path); undefined when the assembly had errors. */
+/**
+ * The ELF of an assembler result (the `hyperstep asm` path); undefined when the assembly had errors,
+ * an ElfWriteError when the program has nothing to run (it could not be loaded).
+ */
 export function elfFromAssembly(
   result: AssembleResult,
   march?: string,
 ): Uint8Array | ElfWriteError | undefined {
   if (!result.program) return undefined;
+  const empty = nothingToRunInSections(result.program.entry, result.sections);
+  if (empty) return new ElfWriteError(empty);
   return writeElf({ entry: result.program.entry, sections: result.sections, symbols: result.linkedSymbols, scriptSymbols: result.scriptSymbols, march });
 }
 

@@ -6,15 +6,24 @@
  * Values are 64-bit two's complement.
  */
 import type { Token } from "./lexer";
+import { MAX_EXPR_DEPTH } from "./limits";
 
 export type RelocOp = "hi" | "lo" | "pcrel_hi" | "pcrel_lo";
 
 export type Expr =
   | { k: "num"; v: bigint }
   | { k: "sym"; name: string; col: number; end: number }
-  | { k: "un"; op: string; a: Expr }
-  | { k: "bin"; op: string; a: Expr; b: Expr }
-  | { k: "reloc"; op: RelocOp; a: Expr; col: number };
+  | { k: "un"; op: string; a: Expr; h: number }
+  | { k: "bin"; op: string; a: Expr; b: Expr; h: number }
+  | { k: "reloc"; op: RelocOp; a: Expr; col: number; h: number };
+
+/**
+ * The height of an expression tree (0 for a number or a symbol): how deep evaluating it recurses.
+ * The parser keeps it at most MAX_EXPR_DEPTH, so that no expression can overflow the stack.
+ */
+export function exprHeight(e: Expr): number {
+  return e.k === "num" || e.k === "sym" ? 0 : e.h;
+}
 
 export class ExprError {
   constructor(
@@ -75,23 +84,31 @@ export class TokenStream {
 }
 
 export function parseExpr(ts: TokenStream, hooks: ParseHooks): Expr {
-  return parseBinary(ts, hooks, 1);
+  return parseBinary(ts, hooks, 1, 0);
 }
 
-function parseBinary(ts: TokenStream, hooks: ParseHooks, minRank: number): Expr {
-  let left = parseUnary(ts, hooks);
+/** The error for an expression deeper than the limit, at the token where it got too deep. */
+function tooDeep(t: Token): ExprError {
+  return new ExprError(`expression nested more than ${MAX_EXPR_DEPTH} deep (parentheses, unary operators and chained operators count), the limit`, t.col, t.end);
+}
+
+/** `depth`: how many parentheses and unary operators enclose this operand. */
+function parseBinary(ts: TokenStream, hooks: ParseHooks, minRank: number, depth: number): Expr {
+  let left = parseUnary(ts, hooks, depth);
   for (;;) {
     const t = ts.peek;
     if (t.kind !== "op") return left;
     const rank = RANK[t.text];
     if (rank === undefined || rank < minRank) return left;
     ts.next();
-    const right = parseBinary(ts, hooks, rank + 1);
-    left = { k: "bin", op: t.text, a: left, b: right };
+    const right = parseBinary(ts, hooks, rank + 1, depth);
+    const h = Math.max(exprHeight(left), exprHeight(right)) + 1;
+    if (h + depth > MAX_EXPR_DEPTH) throw tooDeep(t);
+    left = { k: "bin", op: t.text, a: left, b: right, h };
   }
 }
 
-function parseUnary(ts: TokenStream, hooks: ParseHooks): Expr {
+function parseUnary(ts: TokenStream, hooks: ParseHooks, depth: number): Expr {
   const t = ts.next();
   switch (t.kind) {
     case "num":
@@ -105,26 +122,29 @@ function parseUnary(ts: TokenStream, hooks: ParseHooks): Expr {
     case "end":
       throw new ExprError("expected an expression", t.col);
   }
+  if (depth >= MAX_EXPR_DEPTH && (t.text === "(" || t.text === "-" || t.text === "~" || t.text === "!" || t.text === "+" || t.text === "%")) throw tooDeep(t);
   switch (t.text) {
     case "(": {
-      const e = parseExpr(ts, hooks);
+      const e = parseBinary(ts, hooks, 1, depth + 1);
       if (!ts.eat(")")) throw new ExprError("expected ')'", ts.peek.col);
       return e;
     }
     case "-":
     case "~":
-    case "!":
-      return { k: "un", op: t.text, a: parseUnary(ts, hooks) };
+    case "!": {
+      const a = parseUnary(ts, hooks, depth + 1);
+      return { k: "un", op: t.text, a, h: exprHeight(a) + 1 };
+    }
     case "+":
-      return parseUnary(ts, hooks);
+      return parseUnary(ts, hooks, depth + 1);
     case "%": {
       const name = ts.peek;
       if (name.kind === "name" && RELOC_OPS.has(name.text)) {
         ts.next();
         if (!ts.eat("(")) throw new ExprError(`expected '(' after %${name.text}`, ts.peek.col);
-        const a = parseExpr(ts, hooks);
+        const a = parseBinary(ts, hooks, 1, depth + 1);
         if (!ts.eat(")")) throw new ExprError("expected ')'", ts.peek.col);
-        return { k: "reloc", op: name.text as RelocOp, a, col: t.col };
+        return { k: "reloc", op: name.text as RelocOp, a, col: t.col, h: exprHeight(a) + 1 };
       }
       throw new ExprError(
         `unknown relocation operator '%${name.text}'; expected %hi, %lo, %pcrel_hi or %pcrel_lo`,

@@ -7,6 +7,7 @@ import { assemble, type LineEntry } from "./assemble";
 import type { AsmDiagnostic } from "./diagnostics";
 import { DwarfError, dwarfSectionsOf, lineEntriesOf, readDebugLine } from "./dwarf_line";
 import { parseElf, type ElfImage } from "./elf";
+import { nothingToRun, nothingToRunInSections } from "./runnable";
 
 export interface GuestSymbol {
   name: string;
@@ -31,6 +32,7 @@ export type GuestImageResult =
   | { ok: false; error: string; diagnostics?: AsmDiagnostic[] };
 
 const ELF_MAGIC = [0x7f, 0x45, 0x4c, 0x46];
+const PF_X = 1;
 
 export function readGuestImage(
   fileName: string,
@@ -41,6 +43,8 @@ export function readGuestImage(
   if (ELF_MAGIC.every((b, i) => bytes[i] === b)) {
     const image = parseElf(bytes);
     if (image instanceof Error) return { ok: false, error: image.message };
+    const empty = nothingToRun(image.entry, image.segments.map((s) => ({ addr: s.vaddr, bytes: s.data.length, exec: (s.flags & PF_X) !== 0 })));
+    if (empty) return { ok: false, error: empty };
     return {
       ok: true,
       program: {
@@ -65,6 +69,8 @@ export function readGuestImage(
     const more = r.errors.length > 1 ? ` (and ${r.errors.length - 1} more error${r.errors.length > 2 ? "s" : ""})` : "";
     return { ok: false, error: where + more, diagnostics: r.errors };
   }
+  const empty = nothingToRunInSections(r.program.entry, r.sections);
+  if (empty) return { ok: false, error: `${fileName}:1:1: ${empty}`, diagnostics: [{ file: fileName, line: 1, column: 1, message: empty }] };
   return { ok: true, program: { ...r.program, symbols: r.symbols, lineTable: r.lineTable } };
 }
 

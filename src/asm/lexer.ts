@@ -2,6 +2,8 @@
  * Tokens of one assembler statement. Columns are 0-based offsets into the line text (diagnostics add 1).
  * A numeric local label reference (`1b`, `2f`) is a `num` token with `local` set; `.` alone is a name.
  */
+import { MAX_CONSTANT_BITS } from "./limits";
+
 export type TokKind = "name" | "num" | "str" | "op" | "end";
 
 export interface Token {
@@ -105,6 +107,8 @@ function lexNumber(text: string, i: number, stop: number, toks: Token[]): number
   } catch {
     throw new LexError(`'${word}' is not a number; expected decimal, 0x hex, 0b binary or 0 octal digits`, s);
   }
+  // GNU as refuses these too ("unsupported large constant"); truncating would change the program silently.
+  if (value >> BigInt(MAX_CONSTANT_BITS) !== 0n) throw new LexError(`constant ${word} is wider than ${MAX_CONSTANT_BITS} bits, the limit`, s);
   toks.push({ kind: "num", text: word, col: s, end: j, value });
   return j;
 }

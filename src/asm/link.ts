@@ -17,7 +17,8 @@ import { encI, encJ } from "../isa/fields";
 import { setCBOffset, setCJOffset, setCLuiImm } from "./compress";
 import type { AsmDiagnostic, SourceLoc } from "./diagnostics";
 import { withBranchOffset, withJalOffset } from "./encode";
-import { evaluate, ExprError, type Expr } from "./expr";
+import { evaluate, ExprError, exprHeight, type Expr } from "./expr";
+import { imageTooLarge, MAX_IMAGE_BYTES, MAX_SYMBOL_EXPR_DEPTH } from "./limits";
 import type { FixKind, Fixup, ObjectFile, ObjSection } from "./object";
 
 export const TEXT_BASE = 0x8000_0000n;
@@ -125,7 +126,14 @@ function orphanAnchor(s: ObjSection): string {
   return s.nobits ? ".bss" : ".data";
 }
 
-export function link(obj: ObjectFile): LinkResult {
+export interface LinkOptions {
+  /** Where errors that belong to no line go (the main file's start). */
+  origin: SourceLoc;
+  /** Called before each relaxation pass; it may throw to stop the link (the editor's time limit). */
+  step?: () => void;
+}
+
+export function link(obj: ObjectFile, opts: LinkOptions): LinkResult {
   const errors: AsmDiagnostic[] = [];
   const error = (loc: SourceLoc, message: string) => {
     if (errors.length < 500) errors.push({ ...loc, message });
@@ -138,7 +146,8 @@ export function link(obj: ObjectFile): LinkResult {
     ins.push({
       src: s,
       index,
-      bytes: s.bytes.slice(),
+      // Relaxation and relocation rewrite the bytes in place: the object file is not used again.
+      bytes: s.bytes,
       size: s.size,
       relocs: s.fixups.map((f: Fixup) => ({ ...f })),
       lines: s.lines.map((l) => ({ ...l })),
@@ -185,6 +194,7 @@ export function link(obj: ObjectFile): LinkResult {
   const outSize = new Map<string, bigint>();
 
   const layout = () => {
+    equValues.clear();
     let dot = TEXT_BASE;
     for (const name of outNames) {
       if (name === "|data") {
@@ -231,16 +241,23 @@ export function link(obj: ObjectFile): LinkResult {
   };
 
   const scriptAliases: Record<string, string> = { edata: "_edata", end: "_end", __etext: ".text", _etext: ".text", etext: ".text" };
+  // `depth`: how deep the symbol expressions being evaluated nest together; the assembler reported
+  // deeper ones (and loops), so this only keeps the recursion bounded.
+  // Values of `.equ` symbols until addresses move (layout, relaxation): without them a chain of
+  // symbols defined by symbols costs exponential time.
+  const equValues = new Map<string, bigint | undefined>();
   const lookupAddr = (name: string, depth = 0): bigint | undefined => {
     if (symSec.has(name)) {
       const sec = symSec.get(name);
       if (sec) return sec.addr + symOff.get(name)!;
+      if (equValues.has(name)) return equValues.get(name);
       const e = symExpr.get(name);
-      if (!e || depth > 100) return undefined;
+      if (!e || depth > MAX_SYMBOL_EXPR_DEPTH) return undefined;
       const v = evaluate(e, (n) => {
-        const x = lookupAddr(n, depth + 1);
+        const x = lookupAddr(n, depth + exprHeight(e) + 1);
         return x === undefined ? undefined : { sec: null, off: x };
       });
+      equValues.set(name, v?.off);
       return v?.off;
     }
     if (script.has(name)) return script.get(name);
@@ -317,6 +334,7 @@ export function link(obj: ObjectFile): LinkResult {
     for (const l of s.lines) l.offset = shift(l.offset);
     s.bytes = out;
     s.size -= total;
+    equValues.clear();
   };
 
   const read32 = (b: Uint8Array, at: number) => (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
@@ -489,6 +507,7 @@ export function link(obj: ObjectFile): LinkResult {
   for (let trip = 0; trip < 1000; trip++) {
     let again = false;
     for (const s of relaxable) {
+      opts.step?.();
       layout();
       if (relaxPass0(s)) again = true;
     }
@@ -626,6 +645,13 @@ export function link(obj: ObjectFile): LinkResult {
   }
 
   // ---- output ----------------------------------------------------------------------------------
+  // Sections placed at a large alignment leave gaps inside an output section, which are stored.
+  let imageBytes = 0;
+  for (const size of outSize.values()) imageBytes += Number(size);
+  if (imageBytes > MAX_IMAGE_BYTES) {
+    error(opts.origin, imageTooLarge("placing the sections at their alignment", imageBytes));
+    return { entry: TEXT_BASE, sections: [], symbols: [], lineTable: [], names: [], errors, scriptSymbols: new Map(script) };
+  }
   const sections: LinkedSection[] = [];
   for (const name of outNames) {
     const list = members.get(name);
@@ -634,8 +660,10 @@ export function link(obj: ObjectFile): LinkResult {
     if (size === 0) continue;
     const start = outAddr.get(name)!;
     const nobits = list.every((s) => s.src.nobits);
-    const data = new Uint8Array(nobits ? 0 : size);
-    if (!nobits) for (const s of list) if (!s.src.nobits) data.set(s.bytes.subarray(0, s.size), Number(s.addr - start));
+    const only = list.length === 1 && list[0]!.size === size ? list[0]! : undefined;
+    // One input section is the output section (the usual case): its bytes, not a copy.
+    const data = nobits ? new Uint8Array(0) : only ? only.bytes.subarray(0, size) : new Uint8Array(size);
+    if (!nobits && !only) for (const s of list) if (!s.src.nobits) data.set(s.bytes.subarray(0, s.size), Number(s.addr - start));
     sections.push({
       name,
       addr: start,

@@ -5,9 +5,11 @@
  * the assembler they are comments, as they are for cpp in assembler mode.
  *
  * Every output line keeps the file and line it came from. Includes and macro expansion are bounded so a
- * recursive include or a self-feeding macro gives an error, not a hang.
+ * recursive include or a self-feeding macro gives an error, not a hang: in depth, in steps per line,
+ * and in total through the assembly's WorkBudget (every included line and every expanded character).
  */
 import type { Diagnostics, SourceLoc } from "./diagnostics";
+import { includeTooDeep, MAX_CONSTANT_BITS, MAX_EXPR_DEPTH, MAX_INCLUDE_DEPTH, type WorkBudget } from "./limits";
 import { resolveInclude, splitSourceLines, type SourceLine } from "./source";
 
 interface Macro {
@@ -16,10 +18,11 @@ interface Macro {
   body: string;
 }
 
-const MAX_INCLUDE_DEPTH = 40;
 /** Expansion steps per line; a legitimate line needs a handful. */
 const MAX_EXPANSIONS = 10_000;
 const MAX_LINE_LENGTH = 1 << 20;
+/** Macros expanding inside macros: each level is a recursion, so it is bounded like an expression's nesting. */
+const MAX_NESTING = MAX_EXPR_DEPTH;
 
 type Cond = { active: boolean; taken: boolean; sawElse: boolean; loc: SourceLine };
 
@@ -44,6 +47,7 @@ export function preprocess(
   text: string,
   readFile: (path: string) => string | undefined,
   diags: Diagnostics,
+  budget: WorkBudget,
   predefined: ReadonlyMap<string, string> = new Map(),
 ): Preprocessed {
   const macros = new Map<string, Macro>();
@@ -55,10 +59,15 @@ export function preprocess(
 
   const err = (l: SourceLine, col: number, msg: string) => diags.error({ file: l.file, line: l.line, column: col + 1 }, msg);
 
-  const run = (path: string, source: string, depth: number): void => {
+  const locOf = (l: SourceLine, col = 0) => ({ file: l.file, line: l.line, column: col + 1 });
+
+  /** Preprocesses a file's text; `at` is where it was included (the file's start for the main file). */
+  const run = (path: string, source: string, depth: number, at: SourceLine, atCol: number): void => {
     const lines = splitSourceLines(source, path, false);
+    budget.charge(lines.length, source.length, locOf(at, atCol));
     for (let i = 0; i < lines.length; i++) {
       let l = lines[i]!;
+      if (budget.expired()) throw budget.timeUp(locOf(l));
       // Backslash-newline joins lines (mostly in multi-line #defines).
       while (l.text.endsWith("\\") && i + 1 < lines.length) {
         const next = lines[++i]!;
@@ -79,7 +88,9 @@ export function preprocess(
         out.push(l);
         continue;
       }
-      out.push({ text: expand(l.text, l, l.text.search(/\S/)), file: l.file, line: l.line });
+      const text = expand(l.text, l, l.text.search(/\S/));
+      if (text.length > l.text.length) budget.charge(0, text.length - l.text.length, locOf(l));
+      out.push({ text, file: l.file, line: l.line });
     }
   };
 
@@ -144,16 +155,14 @@ export function preprocess(
           return true;
         }
         const wanted = inc[1] ?? inc[2]!;
-        if (depth >= MAX_INCLUDE_DEPTH) {
-          err(l, restCol, `#include nested more than ${MAX_INCLUDE_DEPTH} deep (a file that includes itself?)`);
-          return true;
-        }
+        const nameCol = restCol + rest.length - rest.trimStart().length;
+        if (depth >= MAX_INCLUDE_DEPTH) throw includeTooDeep("#include", locOf(l, nameCol));
         const found = resolveInclude(wanted, l.file, readFile);
         if (!found) {
-          err(l, restCol, `cannot find include file "${wanted}"`);
+          err(l, nameCol, `cannot find include file "${wanted}"`);
           return true;
         }
-        run(found.path, found.text, depth + 1);
+        run(found.path, found.text, depth + 1, l, restCol);
         return true;
       }
       case "error":
@@ -208,6 +217,7 @@ export function preprocess(
   const expand = (text: string, l: SourceLine, col: number, report = true): string => {
     const fail = report ? err : () => {};
     let steps = 0;
+    let stopped = false;
     const go = (s: string, hide: ReadonlySet<string>): string => {
       let res = "";
       let i = 0;
@@ -240,8 +250,12 @@ export function preprocess(
           res += id;
           continue;
         }
-        if (++steps > MAX_EXPANSIONS || res.length > MAX_LINE_LENGTH) {
-          if (steps === MAX_EXPANSIONS + 1) fail(l, col, `macro expansion of '${id}' does not end (more than ${MAX_EXPANSIONS} steps)`);
+        const why = ++steps > MAX_EXPANSIONS ? `more than ${MAX_EXPANSIONS} steps`
+          : res.length > MAX_LINE_LENGTH ? `the line grows past ${MAX_LINE_LENGTH.toLocaleString("en-US")} characters`
+          : hide.size >= MAX_NESTING ? `more than ${MAX_NESTING} macros deep` : undefined;
+        if (why !== undefined) {
+          if (!stopped) fail(l, col, `macro expansion of '${id}' does not end (${why})`);
+          stopped = true;
           return res + id + s.slice(i);
         }
         const inner = new Set(hide).add(id);
@@ -295,7 +309,7 @@ export function preprocess(
     return value !== 0n;
   };
 
-  run(file, text, 0);
+  run(file, text, 0, { text: "", file, line: 1 }, 0);
   for (const c of conds) err(c.loc, 0, "#if without #endif; expected #endif before the end of the file");
   return { lines: out, defines };
 }
@@ -382,19 +396,31 @@ export function evalCppExpr(text: string): bigint | string {
       default: if (b === 0n) throw new Error("division by zero"); return a % b;
     }
   };
+  // Parentheses, unary operators and '?:' nest by recursion: bounded, so the stack cannot run out.
+  let depth = 0;
+  const nested = <T>(f: () => T): T => {
+    if (++depth > MAX_EXPR_DEPTH) throw new Error(`expression nested more than ${MAX_EXPR_DEPTH} deep, the limit`);
+    const v = f();
+    depth--;
+    return v;
+  };
   const unary = (): bigint => {
     const t = toks[p++];
     if (t === undefined) throw new Error("expression ends early; expected a value");
     if (t === "(") {
-      const v = cond();
+      const v = nested(cond);
       if (toks[p++] !== ")") throw new Error("expected ')'");
       return v;
     }
-    if (t === "-") return wrap(-unary());
-    if (t === "+") return unary();
-    if (t === "~") return ~unary();
-    if (t === "!") return unary() === 0n ? 1n : 0n;
-    if (/^\d/.test(t)) return wrap(BigInt(t.replace(/[uUlL]+$/, "").replace(/^0(?=[0-7]+$)/, "0o")));
+    if (t === "-") return wrap(-nested(unary));
+    if (t === "+") return nested(unary);
+    if (t === "~") return ~nested(unary);
+    if (t === "!") return nested(unary) === 0n ? 1n : 0n;
+    if (/^\d/.test(t)) {
+      const v = BigInt(t.replace(/[uUlL]+$/, "").replace(/^0(?=[0-7]+$)/, "0o"));
+      if (v >> BigInt(MAX_CONSTANT_BITS) !== 0n) throw new Error(`constant ${t} is wider than ${MAX_CONSTANT_BITS} bits, the limit`);
+      return wrap(v);
+    }
     if (/^[A-Za-z_$]/.test(t)) return 0n;
     if (t.startsWith("'")) return BigInt(t.length === 3 ? t.charCodeAt(1) : 0);
     throw new Error(`unexpected '${t}'; expected a value`);
@@ -413,9 +439,9 @@ export function evalCppExpr(text: string): bigint | string {
     const c = binary(0);
     if (peek() !== "?") return c;
     p++;
-    const a = cond();
+    const a = nested(cond);
     if (toks[p++] !== ":") throw new Error("expected ':' in '?:'");
-    const b = cond();
+    const b = nested(cond);
     return c !== 0n ? a : b;
   };
   try {

@@ -3,12 +3,16 @@
  * size is chosen once addresses are known (GNU's relaxable frags): branches that may be compressed or
  * expanded, and alignment padding. Everything recorded in the section (symbols, fixups, line entries)
  * holds a position `{ raw, v }`: the offset in the fixed bytes and how many variable parts precede it.
+ *
+ * A NOBITS section (.bss) counts its bytes but never stores them: its buffer stays empty, and writes
+ * past a typed array's end are no-ops, so the same code serves both kinds.
  */
 import { encB, encJ } from "../isa/fields";
 import { encodeCompressed } from "./compress";
 import type { SourceLoc } from "./diagnostics";
 import type { BranchVar } from "./encode";
-import type { Expr } from "./expr";
+import { ExprError, type Expr } from "./expr";
+import { imageTooLarge, MAX_IMAGE_BYTES } from "./limits";
 import type { FixKind, Fixup, ObjSection } from "./object";
 
 export interface Pos {
@@ -53,10 +57,11 @@ export class SectionBuilder {
   }
 
   private grow(n: number): void {
-    if (this.len + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.len + n) size *= 2;
-    const b = new Uint8Array(size);
+    if (this.len + n <= this.buf.length || this.nobits) return;
+    // The directives that add many bytes check the whole image first; this bounds the rest.
+    if (this.len + n > MAX_IMAGE_BYTES) throw new ExprError(imageTooLarge(`section ${this.name}`, this.len + n), 0);
+    // Doubling amortizes small appends; one large directive gets what it needs, not the next power of two.
+    const b = new Uint8Array(Math.max(this.buf.length * 2, this.len + n));
     b.set(this.buf.subarray(0, this.len));
     this.buf = b;
   }
@@ -78,28 +83,30 @@ export class SectionBuilder {
     for (let i = 0; i < bytes.length; i++) this.buf[this.len++] = bytes[i]!;
   }
 
-  fill(count: number, size: number, value: bigint): void {
-    if (size === 1) {
-      this.grow(count);
-      this.buf.fill(Number(BigInt.asUintN(8, value)), this.len, this.len + count);
-      this.len += count;
-      return;
+  /** Appends `count` bytes of `value`. */
+  fill(count: number, value: bigint): void {
+    this.grow(count);
+    this.buf.fill(Number(BigInt.asUintN(8, value)), this.len, this.len + count);
+    this.len += count;
+  }
+
+  /** Appends `pattern` `count` times, by doubling copies rather than element by element. */
+  repeat(pattern: Uint8Array, count: number): void {
+    const total = pattern.length * count;
+    this.grow(total);
+    if (!this.nobits && total > 0) {
+      const start = this.len;
+      this.buf.set(pattern, start);
+      for (let done = pattern.length; done < total; done *= 2) this.buf.copyWithin(start + done, start, start + Math.min(done, total - done));
     }
-    for (let i = 0; i < count; i++) this.put(value, size);
+    this.len += total;
   }
 
   /** Inserts `n` bytes of RISC-V NOPs the way GNU does (riscv_make_nops): a 0, one c.nop, then nops. */
   putNops(n: number): void {
-    let i = 0;
-    if (n % 2 === 1) {
-      this.put(0, 1);
-      i++;
-    }
-    if ((n - i) % 4 === 2) {
-      this.put(0x0001, 2);
-      i += 2;
-    }
-    for (; i < n; i += 4) this.put(0x00000013, 4);
+    this.grow(n);
+    writeNops(this.buf, this.len, n);
+    this.len += n;
   }
 
   addFixup(pos: Pos, kind: FixKind, expr: Expr, relax: boolean, loc: SourceLoc, alignBytes?: number): void {

@@ -107,3 +107,20 @@ export function resolveInclude(
   }
   return undefined;
 }
+
+/** `readFile` with each path read once: an include bomb must not become a disk-read bomb. */
+export function cachedReader(readFile: (path: string) => string | undefined): (path: string) => string | undefined {
+  const texts = new Map<string, string | undefined>();
+  return (path) => {
+    if (!texts.has(path)) texts.set(path, readFile(path));
+    return texts.get(path);
+  };
+}
+
+/** Bytes as a string of the characters 0–255 (file names and messages in directives). */
+export function latin1(bytes: readonly number[]): string {
+  let s = "";
+  // In slices: String.fromCharCode(...bytes) overflows the stack for a long string.
+  for (let i = 0; i < bytes.length; i += 4096) s += String.fromCharCode(...bytes.slice(i, i + 4096));
+  return s;
+}

@@ -1,7 +1,9 @@
-import { readFile } from "node:fs/promises";
 import * as path from "node:path";
-import { readFileSync } from "node:fs";
 import { readGuestImage, type GuestProgram as GuestImage } from "../asm/guest_image";
+import { readProgramFile, readSourceFile } from "../target/program_file";
+
+// `hyperstep asm` reads included files the same way.
+export { readSourceFile };
 
 /** A guest ready for the board, with the HTIF words it declares. */
 export interface GuestProgram {
@@ -17,14 +19,8 @@ export class ProgramError extends Error {
 
 /** Reads an ELF executable, or assembles a .S/.s source, into a GuestProgram. */
 export async function loadProgram(file: string): Promise<GuestProgram | ProgramError> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(file);
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    const why = err.code === "ENOENT" ? "no such file" : err.code === "EISDIR" ? "it is a directory" : err.code === "EACCES" ? "permission denied" : err.message;
-    return new ProgramError(`cannot read ${file}: ${why}`);
-  }
+  const bytes = readProgramFile(file);
+  if (typeof bytes === "string") return new ProgramError(`cannot read ${file}: ${bytes}`);
   const result = readGuestImage(path.resolve(file), bytes, readSourceFile);
   if (!result.ok) {
     // Assembly errors already carry file:line:col; list them all, as a compiler would.
@@ -35,15 +31,6 @@ export async function loadProgram(file: string): Promise<GuestProgram | ProgramE
   }
   const image = result.program;
   return { image, tohost: htifWord(image, "tohost"), fromhost: htifWord(image, "fromhost") };
-}
-
-/** Included files of an assembly source; undefined when they cannot be read. */
-export function readSourceFile(p: string): string | undefined {
-  try {
-    return readFileSync(p, "utf8");
-  } catch {
-    return undefined;
-  }
 }
 
 function htifWord(image: GuestImage, name: string): number | undefined {

@@ -1,9 +1,8 @@
-import { readFileSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import * as path from "node:path";
 import type { AsmDiagnostic } from "../asm/diagnostics";
 import { readGuestImage } from "../asm/guest_image";
 import { createTarget } from "../target/create_target";
+import { readProgramFile, readSourceFile } from "../target/program_file";
 import type { Target } from "../target/target";
 import type { ByteSink, ByteSource } from "../machine/device";
 import { ConfigError, type LaunchConfig } from "./launch_config";
@@ -42,23 +41,14 @@ export interface LoadedTarget {
  */
 export async function loadTarget(config: LaunchConfig, uart: { out: ByteSink; in: ByteSource }): Promise<LoadedTarget> {
   const file = path.resolve(config.cwd ?? process.cwd(), config.program);
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(file);
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    const why = err.code === "ENOENT" ? `no such file '${file}'` : err.code === "EISDIR" ? `'${file}' is a directory` : err.message;
-    throw new ConfigError("program", `cannot be read: ${why}`);
-  }
+  // Only a regular file, of a bounded size: a launch of /dev/zero or of a FIFO fails at once.
+  const bytes = readProgramFile(file);
+  if (typeof bytes === "string") throw new ConfigError("program", `cannot be read: ${bytes} ('${file}')`);
   const sources = new Map<string, string>();
   const readSource = (p: string): string | undefined => {
-    try {
-      const text = readFileSync(p, "utf8");
-      sources.set(p, text);
-      return text;
-    } catch {
-      return undefined;
-    }
+    const text = readSourceFile(p);
+    if (text !== undefined) sources.set(p, text);
+    return text;
   };
   const image = readGuestImage(file, bytes, readSource, { march: config.march });
   if (!image.ok) {

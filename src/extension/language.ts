@@ -4,7 +4,6 @@
  * (instructions, CSRs, registers, and the guest's own labels and #defines) and folding. The logic
  * is in the pure modules beside this one; this file keeps the last assembly of each open document.
  */
-import { readFileSync } from "node:fs";
 import * as vscode from "vscode";
 import { completionsAt, type AsmItemKind } from "./completion";
 import { assembleForEditor, type AsmProblem, type EditorAssembly } from "./diagnostics";
@@ -12,6 +11,7 @@ import { clearOnDelete } from "./deleted_files";
 import { foldingRanges } from "./folding";
 import { hoverAt } from "./hover";
 import { nameMarkdown, type NameTable } from "./names";
+import { readSourceFile } from "../target/program_file";
 
 const GUEST_LANGUAGE = "riscv-asm";
 /** Re-assemble this long after the last keystroke: quick enough to feel live, rare enough to stay cheap. */
@@ -108,11 +108,8 @@ function registerAssemblyProblems(context: vscode.ExtensionContext): Assemblies 
 function readSource(path: string): string | undefined {
   const open = vscode.workspace.textDocuments.find((d) => d.uri.scheme === "file" && d.uri.fsPath === path);
   if (open) return open.getText();
-  try {
-    return readFileSync(path, "utf8");
-  } catch {
-    return undefined;
-  }
+  // Not readFileSync: `#include "/dev/zero"` or a FIFO would freeze the extension host.
+  return readSourceFile(path);
 }
 
 const ITEM_KINDS: Record<AsmItemKind, vscode.CompletionItemKind> = {
