@@ -439,20 +439,28 @@ class Gen {
     this.emit(`${l} = ta; ${h} = tb;`);
   }
 
-  /** The effective address into `ea` and the software-TLB probe; bails when the page is not there. */
-  private probe(i: Insn, pc: number, undo: number, size: number, tag: string, add: string): void {
-    const a = rs1Of(i.w);
-    this.emit(a === 0 ? `ea = ${lit(i.imm)};` : `ea = ${this.H(a)} * 4294967296 + (${this.L(a)} >>> 0) + ${lit(i.imm)};`);
-    this.emit(`vp = Math.floor(ea * 0.000244140625); si = vp & 255;`);
+  /**
+   * The software-TLB probe for rs1 + imm; bails when the page is not there, else leaves the RAM index
+   * in `ri`. The address stays in int32 halves (ea: low word, eh: high word), so the page number
+   * eh · 2^20 + (ea >>> 12) is exact and, for every Sv39 or bare RAM address, a small integer, and
+   * the RAM index is int32 arithmetic: doubles here (the address as one number, Math.floor, a double
+   * index) cost more than half of a memory-heavy loop's time.
+   */
+  private probe(i: Insn, pc: number, undo: number, size: number, tag: string, page: string): void {
+    const a = rs1Of(i.w), imm = i.imm;
+    if (a === 0) this.emit(`ea = ${lit(imm)}; eh = ${lit(imm >> 31)};`);
+    else if (imm === 0) this.emit(`ea = ${this.L(a)}; eh = ${this.H(a)};`);
+    else this.emit(`ea = (${this.L(a)} + ${lit(imm)}) | 0; eh = (${this.H(a)} + ${lit(imm >> 31)} + ((ea >>> 0) < (${this.L(a)} >>> 0) ? 1 : 0)) | 0;`);
+    this.emit(`si = (ea >>> 12) & 255;`);
     const cross = size > 1 ? ` || (ea & 4095) > ${4096 - size}` : "";
-    this.emit(`if (${tag}[si] !== vp${cross}) ${this.bail(pc, undo)}`);
-    this.emit(`ri = ea + ${add}[si];`);
+    this.emit(`if (${tag}[si] !== eh * 1048576 + (ea >>> 12)${cross}) ${this.bail(pc, undo)}`);
+    this.emit(`ri = (ea & 4095) + ${page}[si];`);
   }
 
   private load(i: Insn, pc: number, undo: number): void {
     const op = i.w & 127;
     const size = op === Op.Lb || op === Op.Lbu ? 1 : op === Op.Lh || op === Op.Lhu ? 2 : op === Op.Ld ? 8 : 4;
-    this.probe(i, pc, undo, size, "tagR", "addR");
+    this.probe(i, pc, undo, size, "tagR", "pageR");
     const rd = rdOf(i.w);
     if (rd === 0) return;
     const [l, h] = this.W(rd);
@@ -470,7 +478,7 @@ class Gen {
   private store(i: Insn, pc: number, undo: number): void {
     const op = i.w & 127;
     const size = op === Op.Sb ? 1 : op === Op.Sh ? 2 : op === Op.Sw ? 4 : 8;
-    this.probe(i, pc, undo, size, "tagW", "addW");
+    this.probe(i, pc, undo, size, "tagW", "pageW");
     const b = rs2Of(i.w);
     const bl = this.L(b);
     switch (op) {
@@ -562,7 +570,7 @@ function functionSource(vbase: number, group: number, gen: Gen, body: string): s
   const load = regs.map((r) => `l${r} = x[${2 * r}], h${r} = x[${2 * r + 1}]`).join(", ");
   const store = [...gen.written].sort((a, b) => a - b).map((r) => `x[${2 * r}] = l${r}; x[${2 * r + 1}] = h${r};`).join(" ");
   return `function region_${Math.abs(vbase).toString(16)}_${group}(h, end, b) {
-  let ret = h.retired, pc = 0, code = 0, undo = 0, ea = 0, vp = 0, si = 0, ri = 0, ta = 0, tb = 0, tc = 0, td = 0, e = 0, s = 0;
+  let ret = h.retired, pc = 0, code = 0, undo = 0, ea = 0, eh = 0, si = 0, ri = 0, ta = 0, tb = 0, tc = 0, td = 0, e = 0, s = 0;
   ${load ? `let ${load};` : ""}
   dispatch: for (;;) {
     switch (b) {
@@ -595,10 +603,10 @@ export function translatePage(h: Hart, page: number, vbase: number, seeds: Set<n
     sources.push(functionSource(vbase, g, gen, gen.source()));
   }
   const ram = h.bus.ram;
-  const factory = new Function("x", "u8", "dv", "tagR", "addR", "tagW", "addW", "ENT", "R",
+  const factory = new Function("x", "u8", "dv", "tagR", "pageR", "tagW", "pageW", "ENT", "R",
     "mul64", "mulhSigned", "mulhu64", "div64", "div32", `"use strict";\nreturn [\n${sources.join(",\n")}];`) as
     (...args: unknown[]) => RegionFn[];
-  const fns = factory(h.x, ram.bytes, ram.view, h.tagR, h.addR, h.tagW, h.addW, entries, R,
+  const fns = factory(h.x, ram.bytes, ram.view, h.tagR, h.pageR, h.tagW, h.pageW, entries, R,
     mul64, mulhSigned, mulhu64, div64, div32);
   // Run each function's exit a few times (with no budget, its first block leaves at once and changes
   // nothing but the pc): a function that V8 optimizes while still inside its first call (on-stack

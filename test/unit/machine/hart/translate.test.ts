@@ -131,6 +131,46 @@ test("SCs without a reservation in a hot loop: failed ones translate as stores, 
   assert.equal(r.x[2], 39n, "39 failed SCs before it");
 });
 
+test("translated loads and stores whose offset carries into or borrows from the address's high word, at the top of the address space and across a page, reach the right bytes", () => {
+  const ROOT = RAM + 0x100000, LOW = 0xffff_f000, HIGH = 0x1_0000_0000, TOP = -4096;
+  const items: Item[] = [li(11, 0xffff_fff0n), li(13, 0x1_0000_0030n), li(15, 0x1_0000_0000n), li(17, -16n), li(5, 3000n),
+    /* L: */ ins("addi", 1, 1, 1),
+    ins("sd", 1, 11, 32), // 0xffff_fff0 + 32: the low word carries into the high one
+    ins("sd", 0, 0, 8), // page 0 takes the software-TLB slot of 0x1_0000_0000: a lost carry would hit it
+    ins("ld", 12, 13, -32), // 0x1_0000_0030 − 32: reads it back
+    ins("add", 2, 2, 12),
+    ins("sd", 12, 15, -16), // 0x1_0000_0000 − 16: borrows from the high word
+    ins("lw", 16, 11, 0), // 0xffff_fff0: the low half of it
+    ins("add", 3, 3, 16),
+    ins("sd", 2, 17, 8), // −16 + 8: the last doubleword of the address space
+    ins("ld", 18, 17, 8),
+    ins("add", 4, 4, 18),
+    ins("lw", 19, 15, -2), // 0xffff_fffe: crosses into 0x1_0000_0000
+    ins("add", 6, 6, 19),
+    ins("addi", 5, 5, -1), 0, EBREAK];
+  const loopAt = at(items, 5), bne = items.length - 2;
+  items[bne] = ins("bne", 5, 0, loopAt - at(items, bne));
+  const setup = (): Board => {
+    const b = boot(items);
+    openPmp(b);
+    const pt = new PageTables(b, ROOT);
+    pt.map(RAM, RAM, PTE.R | PTE.W | PTE.X | PTE.A | PTE.D, 2);
+    const data = PTE.R | PTE.W | PTE.A | PTE.D;
+    pt.map(LOW, RAM + 0x200000, data);
+    pt.map(HIGH, RAM + 0x201000, data);
+    pt.map(TOP, RAM + 0x202000, data);
+    pt.map(0, RAM + 0x203000, data);
+    b.hart.writeCsr(0x180, pt.satp());
+    b.hart.priv = 1;
+    return b;
+  };
+  const r = twin(setup);
+  const n = 3000n;
+  assert.equal(r.x[2], (n * (n + 1n)) / 2n, "each ld read the sd before it");
+  assert.equal(r.x[3], (n * (n + 1n)) / 2n, "each lw read the low half the borrowing sd wrote");
+  assert.equal(r.x[4], (n * (n + 1n) * (n + 2n)) / 6n, "each ld at the top of the address space read the running sum stored there");
+});
+
 test("breakpoints set and cleared between runs stop translated code exactly, and re-setting the same set recompiles nothing", () => {
   const loop: Item[] = [li(5, 100_000n), /* L: */ ins("addi", 1, 1, 1), ins("addi", 2, 2, 3), ins("addi", 5, 5, -1), ins("bne", 5, 0, -12), EBREAK];
   const b = boot(loop);
