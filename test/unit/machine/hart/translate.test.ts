@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Board, StopReason } from "../../../../src/machine/board";
 import { ins, type Item, li, RAM } from "./encode";
-import { boot, csrr, EBREAK, openPmp, PageTables, PTE } from "./harness";
+import { boot, csrr, EBREAK, openPmp, PageTables, pte, PTE } from "./harness";
 
 const INT = 1n << 63n;
 const CSRS = [0x300, 0x341, 0x342, 0x343, 0x344, 0x304, 0xb00, 0xb02, 0xc01];
@@ -169,6 +169,35 @@ test("translated loads and stores whose offset carries into or borrows from the 
   assert.equal(r.x[2], (n * (n + 1n)) / 2n, "each ld read the sd before it");
   assert.equal(r.x[3], (n * (n + 1n)) / 2n, "each lw read the low half the borrowing sd wrote");
   assert.equal(r.x[4], (n * (n + 1n) * (n + 2n)) / 6n, "each ld at the top of the address space read the running sum stored there");
+});
+
+test("a load through a register the loop never writes sees each remapping of its page after the sfence.vma that ends the translated call", () => {
+  const ROOT = RAM + 0x100000, VA = 0x4000_0000, A = RAM + 0x200000, B = RAM + 0x201000;
+  const flags = PTE.V | PTE.R | PTE.W | PTE.A | PTE.D;
+  const ptes = [pte(A, flags), pte(B, flags)];
+  const items: Item[] = [li(2, BigInt(VA)), li(10, ptes[0]!), li(11, ptes[0]! ^ ptes[1]!), li(5, 1000n),
+    /* L: */ ins("ld", 9, 2, 0), // x2 is never written in the loop: its probe is kept for a whole call
+    ins("add", 3, 3, 9),
+    ins("xor", 10, 10, 11),
+    ins("sd", 10, 12, 0), // VA's PTE now maps the other page
+    ins("sfence.vma", 0, 0),
+    ins("addi", 5, 5, -1), 0, EBREAK];
+  const loopAt = at(items, 4), bne = items.length - 2;
+  items[bne] = ins("bne", 5, 0, loopAt - at(items, bne));
+  const setup = (): Board => {
+    const data = (v: bigint): Uint8Array => new Uint8Array(new BigUint64Array([v]).buffer);
+    const b = boot(items, {}, [{ paddr: A, data: data(1n) }, { paddr: B, data: data(100n) }]);
+    openPmp(b);
+    const pt = new PageTables(b, ROOT);
+    pt.map(RAM, RAM, PTE.R | PTE.W | PTE.X | PTE.A | PTE.D, 2);
+    const slot = pt.map(VA, A, flags);
+    b.hart.setReg(12, BigInt(slot)); // the PTE's address: RAM is mapped at itself
+    b.hart.writeCsr(0x180, pt.satp());
+    b.hart.priv = 1;
+    return b;
+  };
+  const r = twin(setup);
+  assert.equal(r.x[3], 500n * 1n + 500n * 100n);
 });
 
 test("breakpoints set and cleared between runs stop translated code exactly, and re-setting the same set recompiles nothing", () => {
