@@ -3,8 +3,8 @@
  * qemu-system-riscv64, checks both print the same checksum, and reports guest MIPS for both.
  *
  *  - Ours: createVirtBoard, run in slices of SLICE instructions (re-entering the run loop, as the
- *    debugger does), timed wall-clock around the runs only; the median of RUNS runs. Instructions =
- *    our board's instret.
+ *    debugger does), timed wall-clock around the runs only; the median of RUNS runs, each right
+ *    after one of QEMU's. Instructions = our board's instret.
  *  - QEMU: TCG without -icount, wall-clock of the whole process minus the median of an empty guest's
  *    runs (its start-up cost); the median of RUNS runs. QEMU runs the benchmark about 1,500 MIPS, so
  *    the unscaled guest would take ~70 ms, no more than the noise in its start-up. Its copy of the
@@ -122,18 +122,20 @@ async function main(): Promise<void> {
 
   const startups: number[] = [];
   const qemuTimes: number[] = [];
+  const runs: ReturnType<typeof runOurs>[] = [];
   let qemuUart = "";
   try {
-    for (let i = 0; i < RUNS; i++) startups.push((await runQemuTimed(EMPTY)).seconds);
+    // Alternating, so that a machine whose load changes during the run weighs on both sides alike.
     for (let i = 0; i < RUNS; i++) {
+      startups.push((await runQemuTimed(EMPTY)).seconds);
       const r = await runQemuTimed(scaled);
       qemuTimes.push(r.seconds);
       qemuUart = r.uart;
+      runs.push(runOurs(image));
     }
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
-  const runs = Array.from({ length: RUNS }, () => runOurs(image));
   const ours = { ...runs[0]!, seconds: median(runs.map((r) => r.seconds)) };
   const fixedCost = runOurs(parseElf(withScale(bytes, image, 0)) as ElfImage).instructions;
   const qemuInstructions = fixedCost + QEMU_SCALE * (ours.instructions - fixedCost);
