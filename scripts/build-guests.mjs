@@ -1,6 +1,6 @@
 // Builds the differential-test corpus (test/fixtures/guests/*.S, each linked with crt.S), the H-extension
 // corpus (test/fixtures/guests-h/*.S, each linked with crt_h.S, into build/guests-h/) and the
-// benchmark guests (bench/guest/, bench/guest-empty.S) into build/guests/*.elf with Debian's riscv64-unknown-elf-gcc.
+// benchmark guests (bench/guest/, bench/guest-empty.S, bench/guest-touch-ram.S) into build/guests/*.elf with Debian's riscv64-unknown-elf-gcc.
 // Only outputs older than one of their inputs are rebuilt.
 //
 //   node scripts/build-guests.mjs                 build everything that changed
@@ -71,11 +71,11 @@ function jobs() {
     inputs: [...benchSources, ...readdirSync(BENCH).filter((f) => f.endsWith(".h")).map((f) => join(BENCH, f)), LINK],
     args: [...FLAGS, "-O2", "-ffreestanding", "-fno-builtin", "-T", LINK, ...benchSources, "-o", join(OUT, "bench.elf")],
   });
-  list.push({
-    out: join(OUT, "bench-empty.elf"),
-    inputs: [join(ROOT, "bench/guest-empty.S"), LINK],
-    args: [...FLAGS, "-T", LINK, join(ROOT, "bench/guest-empty.S"), "-o", join(OUT, "bench-empty.elf")],
-  });
+  for (const name of ["empty", "touch-ram"]) {
+    const src = join(ROOT, `bench/guest-${name}.S`);
+    const out = join(OUT, `bench-${name}.elf`);
+    list.push({ out, inputs: [src, LINK], args: [...FLAGS, "-T", LINK, src, "-o", out] });
+  }
   return list;
 }
 

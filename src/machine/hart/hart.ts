@@ -204,6 +204,9 @@ export class Hart {
   readonly addR = new Float64Array(FAST_SIZE);
   readonly addW = new Float64Array(FAST_SIZE);
   readonly addX = new Float64Array(FAST_SIZE);
+  /** The RAM index where the slot's page starts (= tag · 4096 + add), as an int32 for translated code. */
+  readonly pageR = new Int32Array(FAST_SIZE);
+  readonly pageW = new Int32Array(FAST_SIZE);
 
   // ---- decoded-instruction cache: one block per physical RAM page holding executed code ----
   readonly codeBlocks: (Int32Array | undefined)[];

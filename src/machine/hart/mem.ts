@@ -139,6 +139,7 @@ function fill(h: Hart, va: number, pa: number, acc: Acc): void {
   const add = acc === Acc.R ? h.addR : acc === Acc.W ? h.addW : h.addX;
   tag[i] = vp;
   add[i] = pa - ram.base - va;
+  if (acc !== Acc.X) (acc === Acc.R ? h.pageR : h.pageW)[i] = pagePa - ram.base;
 }
 
 function notifyWatches(h: Hart, pa: number, size: number, lo: number, hi: number, write: boolean): void {

@@ -199,11 +199,17 @@ class Gen {
   private readonly out: string[] = [];
   readonly used = new Set<number>();
   readonly written = new Set<number>();
+  /** Access sites whose probe is done once per call (`ri<k>`, −1 until then). */
+  probesKept = 0;
   private blockIndex = new Map<number, number>();
+  /** Registers that no instruction of this function writes (the rd field of every one counts). */
+  private readonly unwritten = new Set<number>();
 
   /** `blocks`: this function's blocks, ascending; `group`: its index among the region's functions. */
   constructor(private readonly vbase: number, private readonly blocks: Block[], private readonly group: number) {
     blocks.forEach((b, i) => this.blockIndex.set(b.start, i));
+    for (let r = 1; r < 32; r++) this.unwritten.add(r);
+    for (const b of blocks) for (const i of b.last ? [...b.insns, b.last] : b.insns) this.unwritten.delete(rdOf(i.w));
   }
 
   private L(r: number): string { if (r === 0) return "0"; this.used.add(r); return `l${r}`; }
@@ -344,7 +350,7 @@ class Gen {
       case Op.Addi:
         if (imm === 0) return this.copy(rd, a);
         if (a === 0) return this.setConst(rd, imm);
-        return this.add(rd, a, `${imm >>> 0}`, ih);
+        return this.add(rd, a, il, ih);
       case Op.Slti: return this.set(rd, `${ah()} < ${ih} || (${ah()} === ${ih} && (${al()} >>> 0) < ${imm >>> 0}) ? 1 : 0`, "0");
       case Op.Sltiu: return this.set(rd, `(${ah()} >>> 0) < ${(imm >> 31) >>> 0} || (${ah()} === ${ih} && (${al()} >>> 0) < ${imm >>> 0}) ? 1 : 0`, "0");
       case Op.Xori: return this.set(rd, `${al()} ^ ${il}`, `${ah()} ^ ${ih}`);
@@ -356,7 +362,7 @@ class Gen {
       case Op.Add:
         if (a === 0) return this.copy(rd, b);
         if (b === 0) return this.copy(rd, a);
-        return this.add(rd, a, `(${bl()} >>> 0)`, bh());
+        return this.add(rd, a, bl(), bh());
       case Op.Sub:
         return this.set(rd, `(${al()} - ${bl()}) | 0`, `(${ah()} - ${bh()} - ((${al()} >>> 0) < (${bl()} >>> 0) ? 1 : 0)) | 0`);
       case Op.Sll: return this.shiftVar(rd, a, b, "l");
@@ -394,12 +400,16 @@ class Gen {
     throw new Error(`translator: op ${w & 127} is not straight-line`);
   }
 
-  /** rd = a + b, given b's low half as an unsigned expression and its high half. */
-  private add(rd: number, a: number, bLowUnsigned: string, bHigh: string): void {
+  /**
+   * rd = a + b, given b's halves. All int32: the carry is the low sum wrapping below a's low half
+   * (unsigned). A low sum held as a double (above 2^32 on a carry) made every pointer increment a
+   * floating-point add and a truncation.
+   */
+  private add(rd: number, a: number, bLow: string, bHigh: string): void {
     if (rd === 0) return;
     const al = this.L(a), ah = this.H(a);
     const [l, h] = this.W(rd);
-    this.emit(`tc = (${al} >>> 0) + ${bLowUnsigned}; ${h} = (${ah} + ${bHigh} + (tc > 4294967295 ? 1 : 0)) | 0; ${l} = tc | 0;`);
+    this.emit(`ta = (${al} + ${bLow}) | 0; ${h} = (${ah} + ${bHigh} + ((ta >>> 0) < (${al} >>> 0) ? 1 : 0)) | 0; ${l} = ta;`);
   }
 
   private helper(rd: number, call: string): void {
@@ -439,20 +449,40 @@ class Gen {
     this.emit(`${l} = ta; ${h} = tb;`);
   }
 
-  /** The effective address into `ea` and the software-TLB probe; bails when the page is not there. */
-  private probe(i: Insn, pc: number, undo: number, size: number, tag: string, add: string): void {
+  /**
+   * The software-TLB probe for rs1 + imm; bails when the page is not there, else leaves the RAM index
+   * in `ri`. The address stays in int32 halves (ea: low word, eh: high word), so the page number
+   * eh · 2^20 + (ea >>> 12) is exact and, for every Sv39 or bare RAM address, a small integer, and
+   * the RAM index is int32 arithmetic: doubles here (the address as one number, Math.floor, a double
+   * index) cost more than half of a memory-heavy loop's time.
+   */
+  private probe(i: Insn, pc: number, undo: number, size: number, tag: string, page: string): void {
     const a = rs1Of(i.w);
-    this.emit(a === 0 ? `ea = ${lit(i.imm)};` : `ea = ${this.H(a)} * 4294967296 + (${this.L(a)} >>> 0) + ${lit(i.imm)};`);
-    this.emit(`vp = Math.floor(ea * 0.000244140625); si = vp & 255;`);
+    // Nothing inside a call changes the software TLB (fills and flushes are out of line), so an
+    // address made from a register the function never writes (sp, a global pointer) is probed at the
+    // first access of a call and the RAM index kept for the rest of it.
+    if (a !== 0 && !this.unwritten.has(a)) return this.fullProbe(i, pc, undo, size, tag, page);
+    const k = this.probesKept++;
+    this.emit(`if (ri${k} < 0) {`);
+    this.fullProbe(i, pc, undo, size, tag, page);
+    this.emit(`ri${k} = ri; } else ri = ri${k};`);
+  }
+
+  private fullProbe(i: Insn, pc: number, undo: number, size: number, tag: string, page: string): void {
+    const a = rs1Of(i.w), imm = i.imm;
+    if (a === 0) this.emit(`ea = ${lit(imm)}; eh = ${lit(imm >> 31)};`);
+    else if (imm === 0) this.emit(`ea = ${this.L(a)}; eh = ${this.H(a)};`);
+    else this.emit(`ea = (${this.L(a)} + ${lit(imm)}) | 0; eh = (${this.H(a)} + ${lit(imm >> 31)} + ((ea >>> 0) < (${this.L(a)} >>> 0) ? 1 : 0)) | 0;`);
+    this.emit(`si = (ea >>> 12) & 255;`);
     const cross = size > 1 ? ` || (ea & 4095) > ${4096 - size}` : "";
-    this.emit(`if (${tag}[si] !== vp${cross}) ${this.bail(pc, undo)}`);
-    this.emit(`ri = ea + ${add}[si];`);
+    this.emit(`if (${tag}[si] !== eh * 1048576 + (ea >>> 12)${cross}) ${this.bail(pc, undo)}`);
+    this.emit(`ri = (ea & 4095) + ${page}[si];`);
   }
 
   private load(i: Insn, pc: number, undo: number): void {
     const op = i.w & 127;
     const size = op === Op.Lb || op === Op.Lbu ? 1 : op === Op.Lh || op === Op.Lhu ? 2 : op === Op.Ld ? 8 : 4;
-    this.probe(i, pc, undo, size, "tagR", "addR");
+    this.probe(i, pc, undo, size, "tagR", "pageR");
     const rd = rdOf(i.w);
     if (rd === 0) return;
     const [l, h] = this.W(rd);
@@ -470,7 +500,7 @@ class Gen {
   private store(i: Insn, pc: number, undo: number): void {
     const op = i.w & 127;
     const size = op === Op.Sb ? 1 : op === Op.Sh ? 2 : op === Op.Sw ? 4 : 8;
-    this.probe(i, pc, undo, size, "tagW", "addW");
+    this.probe(i, pc, undo, size, "tagW", "pageW");
     const b = rs2Of(i.w);
     const bl = this.L(b);
     switch (op) {
@@ -560,10 +590,12 @@ function components(members: number[], succ: number[][]): number[][] {
 function functionSource(vbase: number, group: number, gen: Gen, body: string): string {
   const regs = [...gen.used].sort((a, b) => a - b);
   const load = regs.map((r) => `l${r} = x[${2 * r}], h${r} = x[${2 * r + 1}]`).join(", ");
+  const kept = Array.from({ length: gen.probesKept }, (_, k) => `ri${k} = -1`).join(", ");
   const store = [...gen.written].sort((a, b) => a - b).map((r) => `x[${2 * r}] = l${r}; x[${2 * r + 1}] = h${r};`).join(" ");
   return `function region_${Math.abs(vbase).toString(16)}_${group}(h, end, b) {
-  let ret = h.retired, pc = 0, code = 0, undo = 0, ea = 0, vp = 0, si = 0, ri = 0, ta = 0, tb = 0, tc = 0, td = 0, e = 0, s = 0;
+  let ret = h.retired, pc = 0, code = 0, undo = 0, ea = 0, eh = 0, si = 0, ri = 0, ta = 0, tb = 0, tc = 0, td = 0, e = 0, s = 0;
   ${load ? `let ${load};` : ""}
+  ${kept ? `let ${kept};` : ""}
   dispatch: for (;;) {
     switch (b) {
 ${body}
@@ -595,10 +627,10 @@ export function translatePage(h: Hart, page: number, vbase: number, seeds: Set<n
     sources.push(functionSource(vbase, g, gen, gen.source()));
   }
   const ram = h.bus.ram;
-  const factory = new Function("x", "u8", "dv", "tagR", "addR", "tagW", "addW", "ENT", "R",
+  const factory = new Function("x", "u8", "dv", "tagR", "pageR", "tagW", "pageW", "ENT", "R",
     "mul64", "mulhSigned", "mulhu64", "div64", "div32", `"use strict";\nreturn [\n${sources.join(",\n")}];`) as
     (...args: unknown[]) => RegionFn[];
-  const fns = factory(h.x, ram.bytes, ram.view, h.tagR, h.addR, h.tagW, h.addW, entries, R,
+  const fns = factory(h.x, ram.bytes, ram.view, h.tagR, h.pageR, h.tagW, h.pageW, entries, R,
     mul64, mulhSigned, mulhu64, div64, div32);
   // Run each function's exit a few times (with no budget, its first block leaves at once and changes
   // nothing but the pc): a function that V8 optimizes while still inside its first call (on-stack

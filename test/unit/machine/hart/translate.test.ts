@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Board, StopReason } from "../../../../src/machine/board";
 import { ins, type Item, li, RAM } from "./encode";
-import { boot, csrr, EBREAK, openPmp, PageTables, PTE } from "./harness";
+import { boot, csrr, EBREAK, openPmp, PageTables, pte, PTE } from "./harness";
 
 const INT = 1n << 63n;
 const CSRS = [0x300, 0x341, 0x342, 0x343, 0x344, 0x304, 0xb00, 0xb02, 0xc01];
@@ -129,6 +129,75 @@ test("SCs without a reservation in a hot loop: failed ones translate as stores, 
   assert.deepEqual([r.csrs[2], r.csrs[3]], [15n, BigInt(VA + 39 * 4096)]);
   assert.equal(r.csrs[1], BigInt(RAM + at(loop, 2)));
   assert.equal(r.x[2], 39n, "39 failed SCs before it");
+});
+
+test("translated loads and stores whose offset carries into or borrows from the address's high word, at the top of the address space and across a page, reach the right bytes", () => {
+  const ROOT = RAM + 0x100000, LOW = 0xffff_f000, HIGH = 0x1_0000_0000, TOP = -4096;
+  const items: Item[] = [li(11, 0xffff_fff0n), li(13, 0x1_0000_0030n), li(15, 0x1_0000_0000n), li(17, -16n), li(5, 3000n),
+    /* L: */ ins("addi", 1, 1, 1),
+    ins("sd", 1, 11, 32), // 0xffff_fff0 + 32: the low word carries into the high one
+    ins("sd", 0, 0, 8), // page 0 takes the software-TLB slot of 0x1_0000_0000: a lost carry would hit it
+    ins("ld", 12, 13, -32), // 0x1_0000_0030 − 32: reads it back
+    ins("add", 2, 2, 12),
+    ins("sd", 12, 15, -16), // 0x1_0000_0000 − 16: borrows from the high word
+    ins("lw", 16, 11, 0), // 0xffff_fff0: the low half of it
+    ins("add", 3, 3, 16),
+    ins("sd", 2, 17, 8), // −16 + 8: the last doubleword of the address space
+    ins("ld", 18, 17, 8),
+    ins("add", 4, 4, 18),
+    ins("lw", 19, 15, -2), // 0xffff_fffe: crosses into 0x1_0000_0000
+    ins("add", 6, 6, 19),
+    ins("addi", 5, 5, -1), 0, EBREAK];
+  const loopAt = at(items, 5), bne = items.length - 2;
+  items[bne] = ins("bne", 5, 0, loopAt - at(items, bne));
+  const setup = (): Board => {
+    const b = boot(items);
+    openPmp(b);
+    const pt = new PageTables(b, ROOT);
+    pt.map(RAM, RAM, PTE.R | PTE.W | PTE.X | PTE.A | PTE.D, 2);
+    const data = PTE.R | PTE.W | PTE.A | PTE.D;
+    pt.map(LOW, RAM + 0x200000, data);
+    pt.map(HIGH, RAM + 0x201000, data);
+    pt.map(TOP, RAM + 0x202000, data);
+    pt.map(0, RAM + 0x203000, data);
+    b.hart.writeCsr(0x180, pt.satp());
+    b.hart.priv = 1;
+    return b;
+  };
+  const r = twin(setup);
+  const n = 3000n;
+  assert.equal(r.x[2], (n * (n + 1n)) / 2n, "each ld read the sd before it");
+  assert.equal(r.x[3], (n * (n + 1n)) / 2n, "each lw read the low half the borrowing sd wrote");
+  assert.equal(r.x[4], (n * (n + 1n) * (n + 2n)) / 6n, "each ld at the top of the address space read the running sum stored there");
+});
+
+test("a load through a register the loop never writes sees each remapping of its page after the sfence.vma that ends the translated call", () => {
+  const ROOT = RAM + 0x100000, VA = 0x4000_0000, A = RAM + 0x200000, B = RAM + 0x201000;
+  const flags = PTE.V | PTE.R | PTE.W | PTE.A | PTE.D;
+  const ptes = [pte(A, flags), pte(B, flags)];
+  const items: Item[] = [li(2, BigInt(VA)), li(10, ptes[0]!), li(11, ptes[0]! ^ ptes[1]!), li(5, 1000n),
+    /* L: */ ins("ld", 9, 2, 0), // x2 is never written in the loop: its probe is kept for a whole call
+    ins("add", 3, 3, 9),
+    ins("xor", 10, 10, 11),
+    ins("sd", 10, 12, 0), // VA's PTE now maps the other page
+    ins("sfence.vma", 0, 0),
+    ins("addi", 5, 5, -1), 0, EBREAK];
+  const loopAt = at(items, 4), bne = items.length - 2;
+  items[bne] = ins("bne", 5, 0, loopAt - at(items, bne));
+  const setup = (): Board => {
+    const data = (v: bigint): Uint8Array => new Uint8Array(new BigUint64Array([v]).buffer);
+    const b = boot(items, {}, [{ paddr: A, data: data(1n) }, { paddr: B, data: data(100n) }]);
+    openPmp(b);
+    const pt = new PageTables(b, ROOT);
+    pt.map(RAM, RAM, PTE.R | PTE.W | PTE.X | PTE.A | PTE.D, 2);
+    const slot = pt.map(VA, A, flags);
+    b.hart.setReg(12, BigInt(slot)); // the PTE's address: RAM is mapped at itself
+    b.hart.writeCsr(0x180, pt.satp());
+    b.hart.priv = 1;
+    return b;
+  };
+  const r = twin(setup);
+  assert.equal(r.x[3], 500n * 1n + 500n * 100n);
 });
 
 test("breakpoints set and cleared between runs stop translated code exactly, and re-setting the same set recompiles nothing", () => {

@@ -1,0 +1,52 @@
+/**
+ * F5 to the entry stop, for every lesson configuration in sample-guests/.vscode/launch.json, driven
+ * over stdio by DebugClient as the DAP tests drive the adapter (build first: `node scripts/build.mjs`;
+ * run: `npx tsx bench/entry_bench.ts`). Measured from the `initialize` request to the `stopped`
+ * event at the entry (the adapter process already started: VS Code runs the adapter inline); the
+ * median of RUNS sessions each (`npx tsx bench/entry_bench.ts "hello (native)"` runs one). Target: under
+ * 500 ms for every lesson and technique.
+ */
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { DebugClient } from "@vscode/debugadapter-testsupport";
+import type { DebugProtocol } from "@vscode/debugprotocol";
+import { ADAPTER, CLIENT_CAPABILITIES } from "../test/support/dap";
+import { ROOT } from "../test/support/guests";
+
+const RUNS = 3;
+const LESSONS = path.join(ROOT, "sample-guests");
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+interface Configuration { name: string; program: string; [key: string]: unknown }
+
+async function entryStop(config: Configuration): Promise<number> {
+  const dc = new DebugClient("node", ADAPTER, "hyperstep");
+  dc.defaultTimeout = 60_000;
+  await dc.start();
+  try {
+    const t0 = performance.now();
+    await dc.initializeRequest(CLIENT_CAPABILITIES);
+    const stopped = dc.waitForEvent("stopped");
+    await Promise.all([
+      dc.waitForEvent("initialized").then(() => dc.configurationDoneRequest()),
+      dc.launchRequest({ ...config, stopOnEntry: true, program: config.program.replace("${workspaceFolder}", LESSONS) } as DebugProtocol.LaunchRequestArguments),
+    ]);
+    await stopped;
+    return performance.now() - t0;
+  } finally {
+    await dc.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const { configurations } = JSON.parse(readFileSync(path.join(LESSONS, ".vscode/launch.json"), "utf8")) as { configurations: Configuration[] };
+  const only = process.argv[2];
+  for (const config of configurations.filter((c) => !only || c.name === only)) {
+    const times: number[] = [];
+    for (let i = 0; i < RUNS; i++) times.push(await entryStop(config));
+    const ms = median(times);
+    console.log(`${config.name.padEnd(44)} ${ms.toFixed(0).padStart(6)} ms   target < 500 ms   ${ms < 500 ? "ok" : "MISSED"}`);
+  }
+}
+
+void main();
