@@ -93,7 +93,7 @@ const RUN: CommandSpec = {
   ],
   exitStatus: [
     ["the guest's exit code", "from the finisher, HTIF or an SBI shutdown (a finisher reset request counts as 0)"],
-    [String(EXIT_LOAD_ERROR), "the program could not be read, parsed or loaded"],
+    [String(EXIT_LOAD_ERROR), "the program could not be read, parsed or loaded, or the --gdb port could not be opened"],
     [String(EXIT_USAGE), "bad command-line arguments"],
     [String(EXIT_NO_HALT), "the guest did not halt: --max-instructions or --timeout was reached, it sleeps in WFI with nothing left to wake it, or it is stuck in a trap loop (4,096 trap entries in a row without a retired instruction)"],
     [String(EXIT_INTERRUPTED), "interrupted with Ctrl-C, or killed from GDB"],

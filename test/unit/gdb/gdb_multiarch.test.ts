@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
@@ -139,5 +140,19 @@ describe("gdb-multiarch against hyperstep run --gdb", { timeout: 120_000 }, () =
     assert.match(g.stdout, /^\$1 = 1$/m, "a0 counted on while the guest ran");
     assert.match(g.stdout, /^\$2 = \(void \(\*\)\(\)\) 0x8000000[0-9a-f] <_start(\+\d+)?>$/m);
     assert.equal((await run.done).status, EXIT_INTERRUPTED);
+  });
+
+  it("a --gdb port in use ends the run before it starts, with status 1 and why", async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      const r = spawnSync(process.execPath, [...CLI, "run", elf(TIMER), "--gdb", `tcp::${port}`], { encoding: "utf8" });
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, new RegExp(`cannot serve GDB: port ${port} on 127\\.0\\.0\\.1 is in use`));
+      assert.equal(r.stdout, "", "the guest never ran");
+    } finally {
+      taken.close();
+    }
   });
 });
