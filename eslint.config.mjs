@@ -101,6 +101,17 @@ export default tseslint.config(
     typesOnly: [["hypervisor", THROUGH_TARGET("debug")], ["machine", THROUGH_TARGET("debug")]],
     instead: "src/debug imports src/target, src/asm and src/isa: src/cli sits beside it and src/extension and the panels above it. Move shared code down into src/target.",
   }),
+  {
+    // The standalone adapter's entry point, like the extension's adapter factory, hands the session
+    // its GDB server (launch attribute gdbServer); nothing in src/debug imports it.
+    ...layer("debug", {
+      may: ["gdb", "target", "asm", "isa"],
+      typesOnly: [["hypervisor", THROUGH_TARGET("debug")], ["machine", THROUGH_TARGET("debug")]],
+      instead: "src/debug/main.ts wires the adapter up: it may import src/gdb besides what src/debug imports.",
+    }),
+    name: "layers/debug-entry",
+    files: ["src/debug/main.ts"],
+  },
   layer("gdb", {
     may: ["debug", "target", "asm", "isa"],
     typesOnly: [["hypervisor", THROUGH_TARGET("the GDB stub")], ["machine", THROUGH_TARGET("the GDB stub")]],

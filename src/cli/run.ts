@@ -89,7 +89,7 @@ export async function runProgram(program: GuestProgram, settings: RunSettings, i
   }
   let gdb: GdbServer | undefined;
   if (settings.gdb) {
-    const listening = await GdbServer.listen(target, settings.gdb.address, settings.gdb.wait);
+    const listening = await GdbServer.listen(target, settings.gdb.address, { wait: settings.gdb.wait });
     if (typeof listening === "string") return finish({ kind: "gdb-error", message: listening }, 0n, 0);
     gdb = listening;
     io.log(`hyperstep: GDB server on 127.0.0.1:${gdb.port}${settings.gdb.wait ? ", the guest held at its entry until GDB continues it" : ""}; attach with: gdb-multiarch -ex 'target remote :${gdb.port}' PROGRAM.elf`);

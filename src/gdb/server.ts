@@ -1,7 +1,11 @@
 import * as net from "node:net";
+import type { ServeGdb } from "../debug/gdb_server";
 import type { Target, TargetStop } from "../target/target";
 import type { GdbAddress } from "./address";
 import { GdbSession, type RunControl } from "./session";
+
+/** Who runs the machine: the server's client (the CLI), or someone else (VS Code), the client only looking on. */
+export type GdbControl = { wait: boolean } | "read-only";
 
 /**
  * A GDB remote-serial-protocol server for one target, on TCP, one client at a time (a second one is
@@ -14,23 +18,29 @@ export class GdbServer implements RunControl {
   /** The client sent `k`: the run should end. */
   killed = false;
 
+  private readonly sockets = new Set<net.Socket>();
+  /** Before the first client continues the guest (`--wait`), it does not run. */
+  private waitForClient: boolean;
+  private readonly readOnly: boolean;
+
   private constructor(
     private readonly target: Target,
     private readonly server: net.Server,
-    /** Before the first client continues the guest (`--wait`), it does not run. */
-    private waitForClient: boolean,
+    control: GdbControl,
   ) {
+    this.readOnly = control === "read-only";
+    this.waitForClient = control !== "read-only" && control.wait;
     server.on("connection", (socket) => this.accept(socket));
   }
 
   /** Listens at the address; resolves with the server, or with why it cannot listen. */
-  static listen(target: Target, address: GdbAddress, wait: boolean): Promise<GdbServer | string> {
+  static listen(target: Target, address: GdbAddress, control: GdbControl): Promise<GdbServer | string> {
     return new Promise((resolve) => {
       const server = net.createServer();
       server.once("error", (e: NodeJS.ErrnoException) => {
         resolve(e.code === "EADDRINUSE" ? `port ${address.port} on ${address.host} is in use; choose another, or 0 for any free port` : `cannot listen on ${address.host}:${address.port}: ${e.message}`);
       });
-      server.listen(address.port, address.host, () => resolve(new GdbServer(target, server, wait)));
+      server.listen(address.port, address.host, () => resolve(new GdbServer(target, server, control)));
     });
   }
 
@@ -69,6 +79,12 @@ export class GdbServer implements RunControl {
     this.server.close();
   }
 
+  /** Drops the client and stops listening; resolves once the port is free again. */
+  close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
   resumed(): void {
     this.waitForClient = false;
     this.wake?.();
@@ -85,14 +101,23 @@ export class GdbServer implements RunControl {
       return;
     }
     socket.setNoDelay(true);
-    const session = new GdbSession(this.target, { send: (wire) => socket.write(wire, "latin1"), close: () => socket.end() }, this);
+    const session = new GdbSession(this.target, { send: (wire) => socket.write(wire, "latin1"), close: () => socket.end() }, this, this.readOnly);
     this.session = session;
+    this.sockets.add(socket);
     socket.on("data", (chunk) => session.receive(chunk));
     socket.on("error", () => socket.destroy());
     socket.on("close", () => {
+      this.sockets.delete(socket);
       if (this.session !== session) return;
       this.session = undefined;
       session.disconnected();
     });
   }
 }
+
+/**
+ * The `gdbServer` launch attribute's server: beside VS Code, which keeps control of the guest, a GDB
+ * client reads registers, memory and the target description and runs `monitor` commands, and is
+ * refused anything that would change the guest or run it.
+ */
+export const serveReadOnly: ServeGdb = (target, port) => GdbServer.listen(target, { host: "127.0.0.1", port }, "read-only");

@@ -26,9 +26,17 @@ const SIGINT = "02";
 const SIGTRAP = "05";
 
 /**
+ * What a read-only client may not send: register and memory writes, breakpoints and watchpoints,
+ * and anything that runs or ends the guest.
+ */
+const CHANGES_THE_GUEST = /^(?:[GPMXZzcsk]|vCont;)/;
+
+/**
  * One GDB client on one target: the packets of the remote serial protocol turned into target
  * operations. There is one thread (the hart, thread 1). A `c` leaves the machine to whoever runs it
  * (the CLI's run loop), which reports the stop with `stopped`; a step runs here, at once.
+ * A read-only session (beside a VS Code session, which keeps control) only reads: registers,
+ * memory, the target description and `monitor`.
  */
 export class GdbSession {
   private readonly reader = new PacketReader();
@@ -45,6 +53,7 @@ export class GdbSession {
     private readonly target: Target,
     private readonly link: SessionLink,
     private readonly control: RunControl,
+    private readonly readOnly = false,
   ) {
     this.points = new StopPoints(target);
     this.monitor = new Monitor(target);
@@ -87,12 +96,13 @@ export class GdbSession {
 
   /** The client went away without detaching: the guest runs on without it. */
   disconnected(): void {
+    if (this.readOnly) return;
     this.points.clear();
     this.resume();
   }
 
   private handle(payload: string): void {
-    const reply = this.dispatch(payload);
+    const reply = this.readOnly && CHANGES_THE_GUEST.test(payload) ? "E01" : this.dispatch(payload);
     if (reply !== undefined) this.reply(reply);
     // Both sides stop acknowledging once the reply to QStartNoAckMode is out.
     if (payload === "QStartNoAckMode") this.acks = false;
@@ -133,8 +143,7 @@ export class GdbSession {
       case "T":
         return "OK";
       case "D":
-        this.points.clear();
-        this.resume();
+        this.disconnected();
         this.reply("OK");
         this.link.close();
         return undefined;
@@ -165,7 +174,7 @@ export class GdbSession {
   }
 
   private vPacket(p: string): string | undefined {
-    if (p === "vCont?") return "vCont;c;C;s;S";
+    if (p === "vCont?") return this.readOnly ? "" : "vCont;c;C;s;S";
     if (!p.startsWith("vCont;")) return "";
     // One thread: the first action that names it (or every thread) is what it does.
     const action = p.slice(6).split(";").map((a) => a.split(":")).find(([, thread]) => thread === undefined || thread === "1" || thread === "01" || thread === "-1");

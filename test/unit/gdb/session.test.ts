@@ -17,7 +17,7 @@ const symbol = (name: string) => program.symbols.find((s) => s.name === name)!.a
 const bytes = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
 const le64 = (v: bigint) => toHex(Uint8Array.from({ length: 8 }, (_, i) => Number((v >> BigInt(8 * i)) & 0xffn)));
 
-function connect(opts: { technique?: Technique; cpu?: CpuModel } = {}) {
+function connect(opts: { technique?: Technique; cpu?: CpuModel; readOnly?: boolean } = {}) {
   const created = createTarget(program, { technique: opts.technique ?? "native", memoryBytes: 16 << 20, cpu: opts.cpu });
   if (!created.ok) assert.fail(created.error);
   const target: Target = created.target;
@@ -26,7 +26,7 @@ function connect(opts: { technique?: Technique; cpu?: CpuModel } = {}) {
   const session = new GdbSession(target, { send: (w) => (wire += w), close: () => (link.closed = true) }, {
     resumed: () => link.resumed++,
     kill: () => (link.killed = true),
-  });
+  }, opts.readOnly);
   /** Everything the session sent since the last call, decoded (checksums checked). */
   const out = () => {
     const events = new PacketReader().push(bytes(wire));
@@ -251,6 +251,34 @@ describe("GDB stub: running", () => {
     const { request, link } = connect();
     assert.deepEqual(request("k"), []);
     assert.ok(link.killed);
+  });
+});
+
+describe("GDB stub: read-only, beside VS Code (launch attribute gdbServer)", () => {
+  it("reads registers, memory, the description and monitor, and refuses whatever would change or run the guest", () => {
+    const { target, session, request, reply, link } = connect({ readOnly: true });
+    target.step();
+    const pc = target.pc;
+    const ra = target.getReg(1);
+    const memory = target.readMemory("va", symbol("msg_tick"), 4);
+    assert.equal(reply("?"), "T05thread:01;");
+    assert.equal(reply("g").slice(32 * 16), le64(pc));
+    assert.equal(textFromHex(reply(`m${symbol("msg_tick").toString(16)},4`)), "tick");
+    assert.match(reply("qXfer:features:read:target.xml:0,40"), /^m<\?xml/);
+    assert.match(textFromHex(reply(`qRcmd,${hexText("info registers pc")}`)), /^pc\s/);
+    assert.equal(reply("vCont?"), "", "no vCont to offer");
+    for (const p of ["P1=0500000000000000", "G" + "00".repeat(33 * 8), `M${symbol("msg_tick").toString(16)},1:41`, `X${symbol("msg_tick").toString(16)},1:A`, "Z0,80000000,2", "Z2,80001000,8", "z0,80000000,2", "c", "s", "vCont;c", "vCont;s:1", "k"]) {
+      assert.equal(reply(p), "E01", p);
+    }
+    session.receive(Uint8Array.of(0x03));
+    assert.equal(target.pc, pc);
+    assert.equal(target.getReg(1), ra);
+    assert.deepEqual(target.readMemory("va", symbol("msg_tick"), 4), memory);
+    assert.equal(link.resumed, 0);
+    assert.equal(link.killed, false);
+    assert.deepEqual(request("D"), ["OK"]);
+    assert.ok(link.closed);
+    assert.equal(link.resumed, 0, "detaching does not run a guest that VS Code holds");
   });
 });
 
