@@ -64,6 +64,21 @@ describe("launch attribute gdbServer", { timeout: 120_000 }, () => {
     });
   });
 
+  it("a restart serves the new guest on the same port", async () => {
+    const program = timerElf();
+    const free = createServer();
+    await new Promise<void>((resolve) => free.listen(0, "127.0.0.1", resolve));
+    const port = (free.address() as AddressInfo).port;
+    await new Promise((resolve) => free.close(resolve));
+    await withClient(async (dc) => {
+      await launch(dc, program, { gdbServer: port }, () => dc.customRequest("setInstructionBreakpoints", { breakpoints: [{ instructionReference: "0x80000074" }] }));
+      await stopAfter(dc, () => dc.continueRequest({ threadId: 1 }));
+      assert.match(gdb(program, port, ["p $pc"]).stdout, /^\$1 = .* <timer_handler>$/m);
+      await stopAfter(dc, () => dc.restartRequest({}));
+      assert.match(gdb(program, port, ["p $pc"]).stdout, /^\$1 = .* <_start>$/m);
+    });
+  });
+
   it("a port in use fails the launch, naming gdbServer", async () => {
     const taken = createServer();
     await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
