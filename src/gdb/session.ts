@@ -46,8 +46,7 @@ export class GdbSession {
   private acks = true;
   private lastSent = "";
   private lastStop = `T${SIGTRAP}${THREAD}`;
-  /** The machine is the run loop's until it stops: the client is owed a stop reply. */
-  running = false;
+  private runs = false;
 
   constructor(
     private readonly target: Target,
@@ -58,6 +57,11 @@ export class GdbSession {
     this.points = new StopPoints(target);
     this.monitor = new Monitor(target);
     this.xml = targetXml(targetRegisters(target));
+  }
+
+  /** The machine is the run loop's until it stops: the client is owed a stop reply. */
+  get running(): boolean {
+    return this.runs;
   }
 
   receive(chunk: Uint8Array): void {
@@ -74,7 +78,7 @@ export class GdbSession {
           if (this.lastSent) this.link.send(this.lastSent);
           break;
         case "interrupt":
-          if (this.running) this.report(`T${SIGINT}${THREAD}`);
+          if (this.runs) this.report(`T${SIGINT}${THREAD}`);
           break;
         case "ack":
           break;
@@ -84,17 +88,17 @@ export class GdbSession {
 
   /** The run stopped while the client waited for it (a breakpoint, a watchpoint, a sleeping or stuck guest). */
   stopped(stop: TargetStop): void {
-    if (this.running) this.report(this.stopReply(stop));
+    if (this.runs) this.report(this.stopReply(stop));
   }
 
   /** The run is over: the guest halted, or the runner stopped it; `code` is the process's exit status. */
   ended(code: number): void {
     this.reply(`W${(code & 0xff).toString(16).padStart(2, "0")}`);
-    this.running = false;
+    this.runs = false;
     this.link.close();
   }
 
-  /** The client went away without detaching: the guest runs on without it. */
+  /** The client detached or went away: its stop points go, and the guest runs on without it. */
   disconnected(): void {
     if (this.readOnly) return;
     this.points.clear();
@@ -193,7 +197,7 @@ export class GdbSession {
   }
 
   private resume(): undefined {
-    this.running = true;
+    this.runs = true;
     this.control.resumed();
     return undefined;
   }
@@ -202,7 +206,8 @@ export class GdbSession {
     const stop = this.target.step();
     // A guest that halts in this step ends the run: the run loop finds it halted and reports the exit.
     if (stop.kind === "halt") return this.resume();
-    return this.stopReply(stop);
+    this.lastStop = this.stopReply(stop);
+    return this.lastStop;
   }
 
   private stopReply(stop: TargetStop): string {
@@ -260,7 +265,7 @@ export class GdbSession {
   }
 
   private report(stopReply: string): void {
-    this.running = false;
+    this.runs = false;
     this.lastStop = stopReply;
     this.reply(stopReply);
   }
