@@ -9,6 +9,7 @@ import tseslint from "typescript-eslint";
  *   extension ──► debug ──► target ──► hypervisor ──► machine ──► isa
  *       │         cli ──┘ (beside debug)                            ▲
  *       │         debug, cli ──► asm ───────────────────────────────┘
+ *       │         cli ──► gdb ──► debug, target (the GDB stub: its monitor is the debug console)
  *       └───────► webview ──► isa, and the types of debug's custom requests
  *
  * - debug and cli drive guests through target only: they may import types from hypervisor and
@@ -17,7 +18,7 @@ import tseslint from "typescript-eslint";
  * - isa, asm, machine, hypervisor and the panels also run in a browser: no Node built-ins.
  * Tests, bench and scripts stand outside the layers.
  */
-const LAYERS = ["extension", "webview", "debug", "cli", "target", "hypervisor", "machine", "asm", "isa"];
+const LAYERS = ["extension", "webview", "cli", "gdb", "debug", "target", "hypervisor", "machine", "asm", "isa"];
 
 /**
  * An import that climbs out of its folder into one of `targets` (a layer, or one module of a layer),
@@ -100,10 +101,26 @@ export default tseslint.config(
     typesOnly: [["hypervisor", THROUGH_TARGET("debug")], ["machine", THROUGH_TARGET("debug")]],
     instead: "src/debug imports src/target, src/asm and src/isa: src/cli sits beside it and src/extension and the panels above it. Move shared code down into src/target.",
   }),
+  {
+    // The standalone adapter's entry point, like the extension's adapter factory, hands the session
+    // its GDB server (launch attribute gdbServer); nothing in src/debug imports it.
+    ...layer("debug", {
+      may: ["gdb", "target", "asm", "isa"],
+      typesOnly: [["hypervisor", THROUGH_TARGET("debug")], ["machine", THROUGH_TARGET("debug")]],
+      instead: "src/debug/main.ts wires the adapter up: it may import src/gdb besides what src/debug imports.",
+    }),
+    name: "layers/debug-entry",
+    files: ["src/debug/main.ts"],
+  },
+  layer("gdb", {
+    may: ["debug", "target", "asm", "isa"],
+    typesOnly: [["hypervisor", THROUGH_TARGET("the GDB stub")], ["machine", THROUGH_TARGET("the GDB stub")]],
+    instead: "src/gdb imports src/debug (for the console's commands), src/target, src/asm and src/isa: src/cli starts it. Move shared code down into src/target.",
+  }),
   layer("cli", {
-    may: ["target", "asm", "isa"],
+    may: ["gdb", "target", "asm", "isa"],
     typesOnly: [["hypervisor", THROUGH_TARGET("the CLI")], ["machine", THROUGH_TARGET("the CLI")]],
-    instead: "src/cli imports src/target, src/asm and src/isa: src/debug sits beside it and src/extension and the panels above it. Move shared code down into src/target.",
+    instead: "src/cli imports src/gdb, src/target, src/asm and src/isa: src/debug sits beside it and src/extension and the panels above it. Move shared code down into src/target.",
   }),
   layer("webview", {
     may: ["isa"],

@@ -3,6 +3,7 @@ import { parseMemorySize, type GuestBoot } from "../target/target_options";
 import { VMM_TECHNIQUES, type Technique } from "../target/techniques";
 import { COMMANDS, COMMAND_SPECS, DEFAULT_COMPARE_LIMIT, type CommandName, type CommandSpec } from "./commands";
 import { EXIT_USAGE } from "./exit_status";
+import { parseGdbAddress, type GdbAddress } from "../gdb/address";
 
 export { COMMANDS, DEFAULT_COMPARE_LIMIT, type CommandName };
 
@@ -29,6 +30,8 @@ export interface RunCommand {
   exits: boolean;
   /** The hart of the bare board, in QEMU's `-cpu` syntax (cpu.ts). */
   cpu: CpuModel;
+  /** Serve GDB's remote protocol there (--gdb), holding the guest until a client continues (--wait). */
+  gdb?: { address: GdbAddress; wait: boolean };
 }
 
 /** `hyperstep asm <source> -o <elf>`: assemble to a real ELF executable. */
@@ -152,6 +155,9 @@ const BUILDERS: { [C in CommandName]: (given: Given) => Command } = {
     if (exits && technique === "native") throw given.usage(`--exits needs a VMM --technique (${vmm}): a native run has no VMM and no exits`);
     if (boot === "supervisor" && technique === "native") throw given.usage(`--boot supervisor needs firmware (an SBI), which only a VMM --technique (${vmm}) provides`);
     const cpu = optional(given, "--cpu", cpuModel) ?? CPU_RV64;
+    const gdb = optional(given, "--gdb", gdbAddress);
+    if (given.has("--wait") && !gdb) throw given.usage("--wait holds the guest for a GDB client: it needs --gdb tcp::PORT");
+    if (gdb && given.has("--timeout")) throw given.usage("--timeout cannot be combined with --gdb: the time the guest spends stopped in GDB would count against it");
     const cpuMismatch = checkCpuTechnique(cpu, technique);
     if (cpuMismatch) throw given.usage(`--cpu: ${cpuMismatch.reason}`);
     return {
@@ -165,6 +171,7 @@ const BUILDERS: { [C in CommandName]: (given: Given) => Command } = {
       boot,
       exits,
       cpu,
+      gdb: gdb && { address: gdb, wait: given.has("--wait") },
     };
   },
   asm(given) {
@@ -190,6 +197,12 @@ const BUILDERS: { [C in CommandName]: (given: Given) => Command } = {
 function cpuModel(given: Given, flag: string, text: string): CpuModel {
   const parsed = parseCpu(text);
   if (parsed instanceof CpuError) throw given.usage(`${flag} ${text}: ${parsed.reason}`);
+  return parsed;
+}
+
+function gdbAddress(given: Given, flag: string, text: string): GdbAddress {
+  const parsed = parseGdbAddress(text);
+  if (typeof parsed === "string") throw given.usage(`${flag}: ${parsed}`);
   return parsed;
 }
 

@@ -85,14 +85,19 @@ const RUN: CommandSpec = {
       names: ["--cpu"], value: "<model>",
       help: "the hart, in QEMU's -cpu syntax: rv64 (default; RV64IMAC, M/S/U) or rv64,h=true (the H extension: HS, VS and VU modes, the H and VS CSRs, two-stage translation), to run a hypervisor of your own on the bare board; h=true needs --technique native",
     },
+    {
+      names: ["--gdb"], value: "<tcp::port>",
+      help: "serve GDB's remote protocol on 127.0.0.1:port (as QEMU's -gdb tcp::port; port 0 picks a free one): gdb-multiarch attaches with 'target remote :port' and may stop, step, set breakpoints and watchpoints, and run 'monitor' with any Debug Console command",
+    },
+    { names: ["--wait"], help: "with --gdb: hold the guest at its first instruction until GDB attaches and continues (as QEMU's -S)" },
     HELP_OPTION,
   ],
   exitStatus: [
     ["the guest's exit code", "from the finisher, HTIF or an SBI shutdown (a finisher reset request counts as 0)"],
-    [String(EXIT_LOAD_ERROR), "the program could not be read, parsed or loaded"],
+    [String(EXIT_LOAD_ERROR), "the program could not be read, parsed or loaded, or the --gdb port could not be opened"],
     [String(EXIT_USAGE), "bad command-line arguments"],
     [String(EXIT_NO_HALT), "the guest did not halt: --max-instructions or --timeout was reached, it sleeps in WFI with nothing left to wake it, or it is stuck in a trap loop (4,096 trap entries in a row without a retired instruction)"],
-    [String(EXIT_INTERRUPTED), "interrupted with Ctrl-C"],
+    [String(EXIT_INTERRUPTED), "interrupted with Ctrl-C, or killed from GDB"],
   ],
   after: [
     "A one-line summary (how the run ended, instructions, time, and MIPS for runs of a million instructions or more) goes to stderr.",

@@ -11,6 +11,8 @@ import type { Technique } from "../target/techniques";
 import { exitLine, exitSummary } from "./exits_report";
 import { EXIT_INTERRUPTED, EXIT_LOAD_ERROR, EXIT_NO_HALT } from "./exit_status";
 import type { GuestProgram } from "./program";
+import type { GdbAddress } from "../gdb/address";
+import { GdbServer } from "../gdb/server";
 
 export interface RunSettings {
   memoryBytes: number;
@@ -22,6 +24,8 @@ export interface RunSettings {
   exits?: boolean;
   /** The bare board's hart (cpu.ts); default rv64, without the H extension. */
   cpu?: CpuModel;
+  /** Serve GDB's remote protocol (--gdb), and hold the guest until a client continues (--wait). */
+  gdb?: { address: GdbAddress; wait: boolean };
 }
 
 /** What the run loop needs from the outside world; the CLI passes the process's, tests pass their own. */
@@ -54,7 +58,10 @@ export type RunEnd =
   | { kind: "trap-loop"; pc: bigint }
   | { kind: "idle" }
   | { kind: "interrupted" }
+  /** The GDB client sent `kill`. */
+  | { kind: "killed" }
   | { kind: "load-error"; message: string }
+  | { kind: "gdb-error"; message: string }
   | { kind: "unexpected-stop"; reason: StopReason };
 
 export interface RunResult {
@@ -80,7 +87,15 @@ export async function runProgram(program: GuestProgram, settings: RunSettings, i
       return false;
     });
   }
-  const result = await runLoop(target, settings, io);
+  let gdb: GdbServer | undefined;
+  if (settings.gdb) {
+    const listening = await GdbServer.listen(target, settings.gdb.address, { wait: settings.gdb.wait });
+    if (typeof listening === "string") return finish({ kind: "gdb-error", message: listening }, 0n, 0);
+    gdb = listening;
+    io.log(`hyperstep: GDB server on 127.0.0.1:${gdb.port}${settings.gdb.wait ? ", the guest held at its entry until GDB continues it" : ""}; attach with: gdb-multiarch -ex 'target remote :${gdb.port}' PROGRAM.elf`);
+  }
+  const result = await runLoop(target, settings, io, gdb);
+  gdb?.ended(result.exitCode);
   if (settings.exits && vmm) {
     // The same guest natively, output discarded, for the overhead figures.
     const native = createTarget(program.image, { technique: "native", boot: settings.boot, memoryBytes: settings.memoryBytes });
@@ -96,7 +111,12 @@ export const FIRST_SLICE = 100_000;
 const SLICE_MS = 20;
 const MAX_SLICE = 4_000_000;
 
-async function runLoop(target: Target, settings: RunSettings, io: RunIo): Promise<RunResult> {
+/**
+ * Runs the guest in slices until it ends. With a GDB server, a client may hold the machine between
+ * slices; the stops it set up (breakpoints, watchpoints) and the stops it should see (a sleeping or
+ * stuck guest) go to it instead of ending the run.
+ */
+async function runLoop(target: Target, settings: RunSettings, io: RunIo, gdb: GdbServer | undefined): Promise<RunResult> {
   const started = io.now();
   const firstInstret = target.instret;
   const deadline = settings.timeoutSeconds === undefined ? Infinity : started + settings.timeoutSeconds * 1000;
@@ -119,9 +139,15 @@ async function runLoop(target: Target, settings: RunSettings, io: RunIo): Promis
     const executed = Number(target.instret - firstInstret);
     const remaining = settings.maxInstructions === undefined ? Infinity : settings.maxInstructions - executed;
     if (io.interrupted()) end = { kind: "interrupted" };
+    else if (gdb?.killed) end = { kind: "killed" };
     else if (io.now() >= deadline) end = { kind: "timeout" };
     else if (remaining <= 0) end = { kind: "limit" };
     if (end) break;
+    if (gdb?.held()) {
+      io.flush();
+      await gdb.released(50); // then look again at Ctrl-C and kill
+      continue;
+    }
 
     target.pollInput();
     const sliceStarted = io.now();
@@ -137,10 +163,14 @@ async function runLoop(target: Target, settings: RunSettings, io: RunIo): Promis
         end = { kind: "halt", code: stop.code, how: stop.how };
         break;
       case "trap-loop":
-        end = { kind: "trap-loop", pc: stop.pc };
+        if (!gdb?.stopped(stop)) end = { kind: "trap-loop", pc: stop.pc };
         break;
       case "idle":
-        if (!(await wakeFromIdle(target, io, deadline))) end = { kind: "idle" };
+        if (!(await wakeFromIdle(target, io, deadline, gdb)) && !gdb?.stopped(stop)) end = { kind: "idle" };
+        break;
+      case "breakpoint":
+      case "watchpoint":
+        if (!gdb?.stopped(stop)) end = { kind: "unexpected-stop", reason: stop };
         break;
       default:
         end = { kind: "unexpected-stop", reason: stop };
@@ -152,12 +182,15 @@ async function runLoop(target: Target, settings: RunSettings, io: RunIo): Promis
   return finish(end, target.instret - firstInstret, (io.now() - started) / 1000);
 }
 
-/** A hart asleep in WFI can only be woken by UART input: wait for some while stdin is open. */
-async function wakeFromIdle(target: Target, io: RunIo, deadline: number): Promise<boolean> {
+/**
+ * A hart asleep in WFI can only be woken by UART input: wait for some while stdin is open (or until
+ * a GDB client interrupts).
+ */
+async function wakeFromIdle(target: Target, io: RunIo, deadline: number, gdb: GdbServer | undefined): Promise<boolean> {
   for (;;) {
     if (target.pollInput()) return true;
     if (!io.inputOpen()) return false;
-    if (io.interrupted() || io.now() >= deadline) return true; // the run loop reports why it stops
+    if (io.interrupted() || io.now() >= deadline || gdb?.held() || gdb?.killed) return true; // the run loop says why it stops
     await io.waitForInput(Math.min(50, deadline - io.now()));
   }
 }
@@ -192,6 +225,10 @@ function describe(end: RunEnd): [number, string] {
       return [EXIT_NO_HALT, "stopped: the guest waits in WFI for an interrupt that nothing can raise any more"];
     case "interrupted":
       return [EXIT_INTERRUPTED, "interrupted (Ctrl-C)"];
+    case "killed":
+      return [EXIT_INTERRUPTED, "killed by the GDB client"];
+    case "gdb-error":
+      return [EXIT_LOAD_ERROR, `cannot serve GDB: ${end.message}`];
     case "load-error":
       return [EXIT_LOAD_ERROR, `cannot load the program: ${end.message}`];
     case "unexpected-stop":

@@ -5,22 +5,17 @@ import type { ExprEnv } from "./expressions";
 import type { HitDecision } from "./breakpoints";
 import { newBreakpointId } from "./breakpoints";
 import { formatMemoryRef, parseMemoryRef, type MemoryRef } from "./memory_refs";
+import { watchCovers, watchRange, type PlacedWatch } from "../target/watch_range";
 
 /** Watched bytes are capped: the machine checks every access against every watch. */
 export const MAX_WATCH_BYTES = 4096;
-
-interface Piece {
-  pa: bigint;
-  length: number;
-  remove: () => void;
-}
 
 interface DataBreakpoint {
   id: number;
   read: boolean;
   write: boolean;
   rule?: StopRule;
-  pieces: Piece[];
+  watch: PlacedWatch;
 }
 
 /** Parses `va:0x80001000/8`: what `dataBreakpointInfo` hands out and `setDataBreakpoints` gets back. */
@@ -31,11 +26,7 @@ export function parseDataId(id: string): { ref: MemoryRef; length: number } | un
   return ref && length > 0 ? { ref, length } : undefined;
 }
 
-/**
- * Data breakpoints: watches on guest memory. A virtual range is translated when the breakpoint is
- * set, and the watch stays on those physical bytes (as a hardware watchpoint on a physical address
- * would) even if the guest later remaps the page.
- */
+/** Data breakpoints: watches on guest memory (watch_range.ts: on the physical bytes a range maps to when set). */
 export class DataBreakpoints {
   private bps: DataBreakpoint[] = [];
 
@@ -51,17 +42,18 @@ export class DataBreakpoints {
       const rule = StopRule.create(r.condition, r.hitCondition);
       if (typeof rule === "string") return { id, verified: false, message: rule };
       const access = r.accessType ?? "write";
-      const bp: DataBreakpoint = { id, read: access !== "write", write: access !== "read", pieces: [], rule: rule.condition || rule.hit ? rule : undefined };
-      const placed = this.place(bp, parsed.ref, parsed.length);
-      if (placed !== undefined) return { id, verified: false, message: placed };
-      this.bps.push(bp);
-      const where = bp.pieces.map((p) => `pa 0x${p.pa.toString(16)}`).join(", ");
+      const read = access !== "write";
+      const write = access !== "read";
+      const watch = watchRange(this.target, parsed.ref.space, parsed.ref.addr, parsed.length, { read, write });
+      if (typeof watch === "string") return { id, verified: false, message: watch };
+      this.bps.push({ id, read, write, watch, rule: rule.condition || rule.hit ? rule : undefined });
+      const where = watch.pieces.map((p) => `pa 0x${p.pa.toString(16)}`).join(", ");
       return { id, verified: true, message: `${access} of ${parsed.length} byte${parsed.length > 1 ? "s" : ""} at ${formatMemoryRef(parsed.ref)} (${where})` };
     });
   }
 
   clear(): void {
-    for (const bp of this.bps) for (const p of bp.pieces) p.remove();
+    for (const bp of this.bps) bp.watch.remove();
     this.bps = [];
   }
 
@@ -70,7 +62,7 @@ export class DataBreakpoints {
     const pa = BigInt(stop.pa);
     for (const bp of this.bps) {
       if (stop.write ? !bp.write : !bp.read) continue;
-      if (!bp.pieces.some((p) => pa < p.pa + BigInt(p.length) && p.pa < pa + BigInt(stop.size))) continue;
+      if (!watchCovers(bp.watch, pa, stop.size)) continue;
       const verdict = bp.rule ? bp.rule.check(env) : { stop: true };
       if (verdict.error) out.output.push(`data breakpoint ${bp.id}: ${verdict.error}`);
       if (verdict.stop) {
@@ -79,28 +71,5 @@ export class DataBreakpoints {
       }
     }
     return out;
-  }
-
-  /** Installs the watches; returns why it cannot, or undefined. */
-  private place(bp: DataBreakpoint, ref: MemoryRef, length: number): string | undefined {
-    for (let done = 0; done < length; ) {
-      const a = ref.addr + BigInt(done);
-      const n = Math.min(length - done, 4096 - Number(a % 4096n));
-      let pa: bigint;
-      if (ref.space === "pa") pa = a;
-      else if (ref.space === "va") {
-        const t = this.target.translate(a, bp.write ? "w" : "r");
-        if (!t.ok) {
-          for (const p of bp.pieces) p.remove();
-          return `0x${a.toString(16)} is not mapped for ${bp.write ? "writing" : "reading"} now (the page walk faults)`;
-        }
-        pa = t.pa;
-      } else {
-        return `the ${ref.space} address space does not exist under the ${this.target.technique} technique`;
-      }
-      bp.pieces.push({ pa, length: n, remove: this.target.watchPhysical(pa, n, { read: bp.read, write: bp.write }) });
-      done += n;
-    }
-    return undefined;
   }
 }

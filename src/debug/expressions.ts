@@ -30,6 +30,13 @@ export interface ExprEnv {
   readonly convenience: ReadonlyMap<string, bigint>;
 }
 
+/** The `$` values every stop has: `$priv`, `$instret`, and `$virt` on a hart with the H extension. */
+export function stateValues(t: Target): Map<string, bigint> {
+  const values = new Map<string, bigint>([["priv", BigInt(t.priv)], ["instret", t.instret]]);
+  if (t.virt !== undefined) values.set("virt", t.virt ? 1n : 0n);
+  return values;
+}
+
 interface MemType {
   bytes: number;
   signed: boolean;

@@ -26,6 +26,8 @@ export interface LaunchConfig {
   march: string | undefined;
   /** The hart, in QEMU's `-cpu` syntax (cpu.ts): `rv64`, or `rv64,h=true` for the H extension. */
   cpu: CpuModel;
+  /** A read-only GDB server on 127.0.0.1 at this port (0: any free one); undefined: none. */
+  gdbServer: number | undefined;
 }
 
 export class ConfigError extends Error {
@@ -104,6 +106,11 @@ export function parseLaunchConfig(raw: unknown = {}): LaunchConfig {
     if (typeof parsed === "string") throw new ConfigError("march", `${parsed}; the default is "${DEFAULT_MARCH}"`);
   }
 
+  const gdbServer = args.gdbServer;
+  if (gdbServer !== undefined && gdbServer !== null && (typeof gdbServer !== "number" || !Number.isInteger(gdbServer) || gdbServer < 0 || gdbServer > 65535)) {
+    throw new ConfigError("gdbServer", `must be a TCP port number from 0 (any free port) to 65535, not ${JSON.stringify(gdbServer)}`);
+  }
+
   return {
     program,
     stopOnEntry: optional(args, "stopOnEntry", "boolean", false),
@@ -116,5 +123,6 @@ export function parseLaunchConfig(raw: unknown = {}): LaunchConfig {
     boot: boot as GuestBoot,
     march,
     cpu,
+    gdbServer: (gdbServer as number | undefined) ?? undefined,
   };
 }

@@ -8,6 +8,7 @@
  */
 import { randomBytes } from "node:crypto";
 import * as net from "node:net";
+import { serveReadOnly } from "../gdb/server";
 import { HyperstepSession } from "./session";
 import { serve } from "./transport";
 
@@ -22,7 +23,7 @@ function main(argv: string[]): void {
   const i = argv.findIndex((a) => a === "--port" || a.startsWith("--port="));
   if (i < 0) {
     if (argv.length > 0) fail(`unknown argument '${argv[0]}'`);
-    const session = new HyperstepSession();
+    const session = new HyperstepSession(serveReadOnly);
     process.on("SIGTERM", () => process.exit(0));
     serve(session, process.stdin, process.stdout, { log, closed: () => process.stdout.end(() => process.exit(0)) });
     return;
@@ -32,7 +33,7 @@ function main(argv: string[]): void {
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port needs a port number 0-65535, got '${text ?? ""}'`);
   const token = randomBytes(16).toString("hex");
   const server = net.createServer((socket) => {
-    serve(new HyperstepSession(), socket, socket, { log, token, closed: () => socket.destroySoon() });
+    serve(new HyperstepSession(serveReadOnly), socket, socket, { log, token, closed: () => socket.destroySoon() });
   });
   server.on("error", (e: NodeJS.ErrnoException) => {
     fail(e.code === "EADDRINUSE" ? `port ${port} on 127.0.0.1 is in use; choose another, or 0 for any free port` : `cannot listen on 127.0.0.1:${port}: ${e.message}`, 1);

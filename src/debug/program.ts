@@ -4,7 +4,7 @@ import type { DebugProtocol } from "@vscode/debugprotocol";
 import type { Target } from "../target/target";
 import type { CodeMap } from "./breakpoints";
 import { Disassembler } from "./disassembly";
-import type { ExprEnv } from "./expressions";
+import { stateValues, type ExprEnv } from "./expressions";
 import { LineMap } from "./line_table";
 import type { LoadedTarget } from "./load_target";
 import { SymbolTable } from "./symbols";
@@ -64,8 +64,7 @@ export class Program {
 
   env(trap?: TrapInfo): ExprEnv {
     const t = this.target;
-    const convenience = new Map<string, bigint>([["priv", BigInt(t.priv)], ["instret", t.instret]]);
-    if (t.virt !== undefined) convenience.set("virt", t.virt ? 1n : 0n);
+    const convenience = stateValues(t);
     const last = trap ?? this.lastTrap;
     if (last) {
       convenience.set("cause", last.cause);

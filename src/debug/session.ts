@@ -24,6 +24,7 @@ import { TRAP_LOOP_STEPS } from "../target/target";
 import { exitName } from "../target/vmm_vocabulary";
 import { ExceptionBreakpoints, exceptionFilters } from "./exception_filters";
 import { assignExpr, evaluate, evaluateExpr, ExprError, memoryOf, parseExpression, type Assigned } from "./expressions";
+import type { GdbListener, ServeGdb } from "./gdb_server";
 import { ConfigError, parseLaunchConfig, type LaunchConfig } from "./launch_config";
 import { AssemblyError, loadTarget } from "./load_target";
 import { disassembleRequest, readMemory, writeMemory } from "./memory_requests";
@@ -86,7 +87,11 @@ export class HyperstepSession extends LoggingDebugSession {
   private readonly configurationDone: Promise<void>;
   private signalConfigurationDone!: () => void;
 
-  constructor() {
+  /** The read-only GDB server of the launch attribute `gdbServer`, while there is one. */
+  private gdb: GdbListener | undefined;
+
+  /** `serveGdb` starts the GDB server the launch attribute `gdbServer` asks for. */
+  constructor(private readonly serveGdb?: ServeGdb) {
     super();
     this.setDebuggerLinesStartAt1(true);
     this.setDebuggerColumnsStartAt1(true);
@@ -100,6 +105,7 @@ export class HyperstepSession extends LoggingDebugSession {
   /** Stops the guest at once (SIGTERM, the client's disconnect or its stream closing) and tells the transport. */
   override shutdown(): void {
     this.run.cancel();
+    void this.gdb?.close();
     super.shutdown();
     for (const listener of this.shutdownListeners.splice(0)) listener();
   }
@@ -177,6 +183,7 @@ export class HyperstepSession extends LoggingDebugSession {
     try {
       this.config = parseLaunchConfig(args);
       this.install(await this.load(this.config));
+      await this.startGdbServer();
     } catch (e) {
       return this.launchFailed(response, e);
     }
@@ -205,6 +212,14 @@ export class HyperstepSession extends LoggingDebugSession {
     this.config = config;
     this.install(program);
     for (const bp of this.code.rebind(program.codeMap())) this.sendEvent(new Event("breakpoint", { reason: "changed", breakpoint: bp }));
+    // The GDB server follows the new guest, on the same port.
+    await this.gdb?.close();
+    this.gdb = undefined;
+    try {
+      await this.startGdbServer();
+    } catch (e) {
+      this.sendEvent(new OutputEvent(`hyperstep: ${(e as Error).message}\n`, "stderr"));
+    }
     this.sendResponse(response);
     this.begin();
   }
@@ -226,6 +241,21 @@ export class HyperstepSession extends LoggingDebugSession {
 
   private async load(config: LaunchConfig): Promise<Program> {
     return new Program(await loadTarget(config, { out: this.uart.sink, in: this.uart.source }));
+  }
+
+  /**
+   * The launch attribute `gdbServer`: GDB may attach read-only while VS Code keeps control of the
+   * guest (README, "Debugging with GDB").
+   */
+  private async startGdbServer(): Promise<void> {
+    const port = this.config?.gdbServer;
+    if (port === undefined) return;
+    if (!this.serveGdb) throw new ConfigError("gdbServer", "is not served by this adapter");
+    const program = this.loaded();
+    const listening = await this.serveGdb(program.target, port);
+    if (typeof listening === "string") throw new ConfigError("gdbServer", listening);
+    this.gdb = listening;
+    this.sendEvent(new OutputEvent(`hyperstep: GDB server (read-only) on 127.0.0.1:${listening.port}: gdb-multiarch -ex 'target remote :${listening.port}' ${program.file}\n`, "console"));
   }
 
   private install(program: Program): void {

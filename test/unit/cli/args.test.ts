@@ -16,16 +16,25 @@ function usageError(argv: string[]): UsageError {
 describe("hyperstep argument parsing", () => {
   it("parses run with defaults", () => {
     assert.deepEqual(parseArgs(["run", "guest.elf"]), {
-      kind: "run", program: "guest.elf", memoryBytes: 128 * 1024 * 1024, maxInstructions: undefined, timeoutSeconds: undefined, traceTraps: false, technique: "native", boot: "machine", exits: false, cpu: { model: "rv64", h: false },
+      kind: "run", program: "guest.elf", memoryBytes: 128 * 1024 * 1024, maxInstructions: undefined, timeoutSeconds: undefined, traceTraps: false, technique: "native", boot: "machine", exits: false, cpu: { model: "rv64", h: false }, gdb: undefined,
     });
   });
 
   it("parses every run option, in both --flag value and --flag=value forms", () => {
     assert.deepEqual(parseArgs(["run", "--memory", "64K", "g.elf", "--max-instructions=1000", "--timeout", "2.5", "--trace-traps"]), {
-      kind: "run", program: "g.elf", memoryBytes: 65536, maxInstructions: 1000, timeoutSeconds: 2.5, traceTraps: true, technique: "native", boot: "machine", exits: false, cpu: { model: "rv64", h: false },
+      kind: "run", program: "g.elf", memoryBytes: 65536, maxInstructions: 1000, timeoutSeconds: 2.5, traceTraps: true, technique: "native", boot: "machine", exits: false, cpu: { model: "rv64", h: false }, gdb: undefined,
     });
     assert.equal((parseArgs(["run", "g.elf", "--memory=1G"]) as { memoryBytes: number }).memoryBytes, 2 ** 30);
     assert.equal((parseArgs(["run", "g.elf", "--memory", "8MiB"]) as { memoryBytes: number }).memoryBytes, 8 * 2 ** 20);
+  });
+
+  it("--gdb takes QEMU's tcp::PORT; --wait holds the guest for it", () => {
+    const run = (argv: string[]) => parseArgs(argv) as { gdb?: unknown };
+    assert.deepEqual(run(["run", "g.elf", "--gdb", "tcp::1234", "--wait"]).gdb, { address: { host: "127.0.0.1", port: 1234 }, wait: true });
+    assert.deepEqual(run(["run", "g.elf", "--gdb=1234"]).gdb, { address: { host: "127.0.0.1", port: 1234 }, wait: false });
+    assert.match(usageError(["run", "g.elf", "--gdb", "tcp:0.0.0.0:1234"]).message, /^--gdb: the GDB server listens on 127\.0\.0\.1 only/);
+    assert.match(usageError(["run", "g.elf", "--wait"]).message, /--wait .* needs --gdb/);
+    assert.match(usageError(["run", "g.elf", "--gdb", "tcp::1234", "--timeout", "5"]).message, /--timeout cannot be combined with --gdb/);
   });
 
   it("recognises help and version", () => {

@@ -16,7 +16,13 @@ function fieldOf(raw: unknown): string {
 
 test("a minimal configuration gets the documented defaults", () => {
   const c = parseLaunchConfig({ program: "guest.S" });
-  assert.deepEqual(c, { program: "guest.S", stopOnEntry: false, memoryBytes: DEFAULT_MEMORY_BYTES, technique: "native", maxInstructions: undefined, cwd: undefined, args: [], nonTrappingSensitive: [], boot: "machine", march: undefined, cpu: { model: "rv64", h: false } });
+  assert.deepEqual(c, { program: "guest.S", stopOnEntry: false, memoryBytes: DEFAULT_MEMORY_BYTES, technique: "native", maxInstructions: undefined, cwd: undefined, args: [], nonTrappingSensitive: [], boot: "machine", march: undefined, cpu: { model: "rv64", h: false }, gdbServer: undefined });
+});
+
+test("gdbServer is a TCP port, 0 for any free one", () => {
+  assert.equal(parseLaunchConfig({ program: "g.S", gdbServer: 1234 }).gdbServer, 1234);
+  assert.equal(parseLaunchConfig({ program: "g.S", gdbServer: 0 }).gdbServer, 0);
+  for (const bad of [-1, 65536, 1.5, "1234", true]) assert.equal(fieldOf({ program: "g.S", gdbServer: bad }), "gdbServer", String(bad));
 });
 
 test("every field is read", () => {
