@@ -4,9 +4,8 @@
  * at once with a message, never read forever.
  */
 import { loadProgram, ProgramError } from "../../src/cli/program";
-import { DEFAULT_MEMORY_BYTES, ConfigError } from "../../src/debug/launch_config";
+import { ConfigError, parseLaunchConfig } from "../../src/debug/launch_config";
 import { loadTarget } from "../../src/debug/load_target";
-import { CPU_RV64 } from "../../src/target/cpu";
 import type { FuzzTarget, Verdict } from "./target";
 import { badMessage } from "./verdicts";
 
@@ -37,7 +36,7 @@ async function viaCli(path: string): Promise<ProgramReport> {
 async function viaLaunch(path: string): Promise<ProgramReport> {
   try {
     await loadTarget(
-      { program: path, stopOnEntry: false, memoryBytes: DEFAULT_MEMORY_BYTES, technique: "native", boot: "machine", maxInstructions: undefined, cwd: undefined, args: [], nonTrappingSensitive: [], march: undefined, cpu: CPU_RV64 },
+      parseLaunchConfig({ program: path }),
       { out: { write: () => {} }, in: { read: () => -1 } },
     );
     return { ok: true };
