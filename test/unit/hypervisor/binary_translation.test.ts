@@ -39,7 +39,7 @@ describe("the binary translator: what a guest block becomes in the translation c
     assert.equal(b.guestBytes, 10);
   });
 
-  it("points a branch at a callout stub with the guest target, and falls through by another callout", () => {
+  it("points a branch at a callout stub with the guest target (naming the branch, to chain it), and falls through by another callout", () => {
     const b = translateBlock(PC, code([ADDI, C_ADDI, BEQ_8]))!;
     assert.equal(b.words.length, 5);
     const branch = b.words[2];
@@ -47,10 +47,17 @@ describe("the binary translator: what a guest block becomes in the translation c
     assert.deepEqual([rs1Of(branch), rs2Of(branch)], [10, 11]);
     assert.equal(immB(branch), (4 - 2) * 4, "to the stub at TC word 4");
     assert.deepEqual(b.callouts.get(3), { kind: "fallthrough", guestPc: PC + 10, bits: 0, length: 0 });
-    assert.deepEqual(b.callouts.get(4), { kind: "taken", guestPc: PC + 6 + 8, bits: 0, length: 0 });
+    assert.deepEqual(b.callouts.get(4), { kind: "taken", guestPc: PC + 6 + 8, bits: 0, length: 0, branchAt: 2 });
     assert.equal(b.words[3], ECALL);
     assert.equal(b.words[4], ECALL);
     assert.equal(b.rewritten, 1);
+  });
+
+  it("goes on past a conditional branch: its not-taken path is inside the block", () => {
+    const b = translateBlock(PC, code([BEQ_8, ADDI, JAL_16]))!;
+    assert.equal(b.instructions, 3);
+    assert.deepEqual(b.words.slice(0, 2), [b.words[0], ADDI]);
+    assert.deepEqual([...b.callouts.values()].map((c) => c.kind), ["jal", "taken"], "no fallthrough stub");
   });
 
   it("rewrites a sensitive instruction into a callout and ends the block there", () => {
@@ -98,6 +105,30 @@ describe("binary translation in a VM", () => {
     for (const e of callouts) assert.equal(e.cycles, SEED_COSTS.callout);
     assert.ok(callouts.some((e) => e.details.callout === "fallthrough" || e.details.callout === "taken"), "block ends dispatch through the VMM");
     assert.equal(vm.log.query({ reasons: ["csr-read", "csr-write", "xret"] }).total, 0, "the kernel's sensitive instructions never trapped");
+  });
+
+  it("chains direct transfers to translated code and looks indirect ones up: only a transfer to untranslated code exits", () => {
+    const vm = makeVm({ technique: "binary-translation" });
+    vm.load(loadGuest(join(ROOT, "sample-guests/shadow-paging/shadow_paging.S")));
+    assert.equal(vm.run(1_000_000).kind, "halt");
+    const bt = vm.technique as BinaryTranslation;
+    const stats = bt.stats();
+    assert.ok(stats.chains > 0, "TC words patched to jump straight to their targets");
+    assert.ok(stats.hits > 0 && stats.hits <= stats.lookups);
+    const dispatches = vm.log.query({ reasons: ["bt-callout", "bt-lookup-miss"], count: 1e6 }).exits
+      .filter((e) => ["fallthrough", "taken", "jal", "jalr", "auipc"].includes(String(e.details.callout ?? "jalr")));
+    assert.ok(vm.log.query({ reasons: ["bt-lookup-miss"] }).total > 0, "a return's first visit to its target misses");
+    const perTarget = new Map<string, number>();
+    for (const e of dispatches) {
+      const k = `${e.pc}→${String(e.details.toPc)}`;
+      perTarget.set(k, (perTarget.get(k) ?? 0) + 1);
+    }
+    // The lesson's sfence.vma flushes the TC, after which each transfer misses once more.
+    for (const [k, n] of perTarget) assert.ok(n <= stats.flushes + 1, `${k}: ${n} exits; once its target is translated, the transfer is chained`);
+    assert.ok(dispatches.length <= stats.translated, "each of these exits found its target untranslated");
+    // Invalidation undoes the chains: the TC is flushed, and the guest still runs to the same end.
+    assert.match(bt.fenced() ?? "", /flushed the translation cache/);
+    assert.equal(bt.stats().chains, 0);
   });
 
   it("maps the TC for the hart in the guest's privileged shadow root, but never shows it as a guest translation", () => {
