@@ -1,6 +1,6 @@
 import { PRIV_NAMES } from "../../isa/privilege";
 import { PmpAccess } from "../../machine/hart/pmp";
-import { encB, encJ, rs1Of, rs2Of } from "../../isa/fields";
+import { encB, encJ, immB, immJ, rs1Of, rs2Of } from "../../isa/fields";
 import { decodeBits, insn } from "../decode";
 import { emulateCsr } from "../emulate/csr";
 import { emulateEcall, emulateInstruction } from "../emulate/insn";
@@ -8,6 +8,7 @@ import { Acc } from "../mm/guest_walk";
 import { PTE_X } from "../mm/shadow_paging";
 import type { Vm } from "../vm";
 import { pcRelative, translateBlock, type Callout, type TranslatedBlock } from "./bt_translator";
+import type { TcBlockView, TcRow, TcStats } from "./tc_view";
 import type { Technique, TechniqueSpec, VmmTable } from "./technique";
 import { TrapAndEmulate } from "./trap_and_emulate";
 
@@ -51,6 +52,7 @@ const TC_BYTES = 256 * 1024;
 
 interface Block {
   rootKey: string;
+  guestPc: number;
   /** Where the guest code came from (host-physical) and a copy of it, to detect writes to it. */
   hpa: number;
   code: Uint8Array;
@@ -59,20 +61,6 @@ interface Block {
   tc: number[];
   /** The guest pcs of the block's instructions (its entry points). */
   entries: number[];
-}
-
-export interface TcStats {
-  blocks: number;
-  bytesUsed: number;
-  bytes: number;
-  translated: number;
-  flushes: number;
-  retranslated: number;
-  /** TC words patched to jump straight to another block, now. */
-  chains: number;
-  /** Lookups of a guest pc in the TC (dispatches, chains followed, indirect jumps), and how many found a translation. */
-  lookups: number;
-  hits: number;
 }
 
 export class BinaryTranslation implements Technique {
@@ -95,6 +83,8 @@ export class BinaryTranslation implements Technique {
   private hits = 0;
   /** Patched TC words, by the block they jump to: undone when that block goes. */
   private chains = new Map<number, { word: number; original: number }[]>();
+  /** Where the last callout's lookup found the guest's next pc, so that the entry after it need not look again. */
+  private found: { key: string; pc: number; at: number } | undefined;
 
   constructor(private readonly vm: Vm, private readonly tcHpa: number, tcBytes: number) {
     this.direct = new TrapAndEmulate(vm);
@@ -125,7 +115,9 @@ export class BinaryTranslation implements Technique {
     const v = vm.vcpu.state;
     this.inTc = false;
     if (v.prv === 0 || v.wildPc !== undefined) return this.direct.enter();
-    const at = this.entryFor(v.pcNum);
+    const found = this.found;
+    this.found = undefined;
+    const at = found?.pc === v.pcNum && found.key === vm.currentRoot().key ? found.at : this.entryFor(v.pcNum);
     if (at < 0) {
       this.direct.enter();
       return 1;
@@ -191,12 +183,39 @@ export class BinaryTranslation implements Technique {
     return [];
   }
 
-  stats(): TcStats {
+  tcStats(): TcStats {
     return {
       blocks: this.blocks.filter((b) => b !== undefined).length, bytesUsed: this.used * 4, bytes: this.words * 4,
       translated: this.translated, flushes: this.flushes, retranslated: this.retranslated,
       chains: [...this.chains.values()].reduce((n, c) => n + c.length, 0), lookups: this.lookups, hits: this.hits,
     };
+  }
+
+  /** The block whose translation covers guest `pc`, in the current context or, failing that, any. */
+  tcBlock(pc: number): TcBlockView | undefined {
+    const key = this.vm.currentRoot().key;
+    const covers = (b: Block | undefined): b is Block => b !== undefined && pc >= b.guestPc && pc < b.guestPc + b.code.length;
+    const b = this.blocks.find((x) => covers(x) && x.rootKey === key) ?? this.blocks.find(covers);
+    if (!b) return undefined;
+    const patched = new Map<number, number>();
+    for (const list of this.chains.values()) for (const c of list) patched.set(c.word, c.original);
+    const rows = b.tc.map((bits, i): TcRow => {
+      const word = b.first + i;
+      const callout = this.callouts.get(word);
+      const now = patched.has(word) ? this.chainedBits(word, bits) : bits;
+      const off = this.guestPcAt[word] - b.guestPc;
+      const stub = callout?.kind === "fallthrough" || callout?.kind === "taken";
+      const low = stub ? 0 : b.code[off] | (b.code[off + 1] << 8);
+      const length: 2 | 4 = (low & 3) === 3 ? 4 : 2;
+      const guestBits = length === 4 ? (low | (b.code[off + 2] << 16) | (b.code[off + 3] << 24)) >>> 0 : low;
+      return {
+        tcVa: TC_VA + word * 4, tcBits: now, guestPc: this.guestPcAt[word],
+        guest: stub ? undefined : { bits: guestBits, length },
+        how: callout?.kind ?? ((bits & 0x7f) === 0x63 ? "branch" : "copied"),
+        chainedTo: patched.has(word) ? TC_VA + word * 4 + jumpOffset(now) : undefined,
+      };
+    });
+    return { guestPc: b.guestPc, context: b.rootKey, rows };
   }
 
   // ---- the translation cache ----
@@ -210,6 +229,7 @@ export class BinaryTranslation implements Technique {
   /** The TC word of guest instruction `pc` in the current context if it has a current translation, else −1. */
   private lookup(pc: number): number {
     this.lookups++;
+    this.found = undefined;
     const at = this.entries.get(this.vm.currentRoot().key)?.get(pc);
     if (at === undefined) return -1;
     const id = this.blockAt[at];
@@ -219,6 +239,7 @@ export class BinaryTranslation implements Technique {
       return -1;
     }
     this.hits++;
+    this.found = { key: this.vm.currentRoot().key, pc, at };
     return at;
   }
 
@@ -264,7 +285,7 @@ export class BinaryTranslation implements Technique {
     // Through the bus, so that the hart drops any decoded code it held for these TC bytes.
     this.vm.board.bus.writeBytes(this.tcHpa + first * 4, bytes);
     const code = ram.bytes.slice(hpa - ram.base, hpa - ram.base + block.guestBytes);
-    this.blocks.push({ rootKey: key, hpa, code, first, tc: block.words, entries });
+    this.blocks.push({ rootKey: key, guestPc: block.guestPc, hpa, code, first, tc: block.words, entries });
     this.used += n;
     return first;
   }
@@ -289,6 +310,7 @@ export class BinaryTranslation implements Technique {
 
   private flush(): void {
     if (this.used > 0) this.flushes++;
+    this.found = undefined;
     this.callouts.clear();
     this.entries.clear();
     this.chains.clear();
@@ -313,6 +335,12 @@ export class BinaryTranslation implements Technique {
     this.chains.set(target, list);
     list.push({ word, original: b.tc[word - b.first] });
     this.writeWord(word, patched);
+  }
+
+  /** The bits of patched TC word `word` as they are in the TC now. */
+  private chainedBits(word: number, fallback: number): number {
+    const bytes = this.vm.board.bus.readBytes(this.tcHpa + word * 4, 4);
+    return bytes ? new DataView(bytes.buffer, bytes.byteOffset).getUint32(0, true) : fallback;
   }
 
   /** Through the bus, so that the hart drops any decoded code it held for these TC bytes. */
@@ -447,6 +475,11 @@ export class BinaryTranslation implements Technique {
   private hex(pc: number): string {
     return BigInt.asUintN(64, BigInt(pc)).toString(16);
   }
+}
+
+/** The offset a patched jump (jal) or branch goes to. */
+function jumpOffset(bits: number): number {
+  return (bits & 0x7f) === 0x6f ? immJ(bits | 0) : immB(bits | 0);
 }
 
 export const BINARY_TRANSLATION: TechniqueSpec = {

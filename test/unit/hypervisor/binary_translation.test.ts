@@ -97,7 +97,7 @@ describe("binary translation in a VM", () => {
     vm.load(loadGuest(join(ROOT, "sample-guests/popek-goldberg/popek_goldberg.S")));
     assert.equal(vm.run(1_000_000).kind, "halt");
     const bt = vm.technique as BinaryTranslation;
-    const stats = bt.stats();
+    const stats = bt.tcStats();
     assert.ok(stats.blocks > 0 && stats.translated >= stats.blocks);
     assert.ok(stats.bytesUsed > 0 && stats.bytesUsed <= stats.bytes);
     const callouts = vm.log.query({ reasons: ["bt-callout"], count: 1e6 }).exits;
@@ -112,7 +112,7 @@ describe("binary translation in a VM", () => {
     vm.load(loadGuest(join(ROOT, "sample-guests/shadow-paging/shadow_paging.S")));
     assert.equal(vm.run(1_000_000).kind, "halt");
     const bt = vm.technique as BinaryTranslation;
-    const stats = bt.stats();
+    const stats = bt.tcStats();
     assert.ok(stats.chains > 0, "TC words patched to jump straight to their targets");
     assert.ok(stats.hits > 0 && stats.hits <= stats.lookups);
     const dispatches = vm.log.query({ reasons: ["bt-callout", "bt-lookup-miss"], count: 1e6 }).exits
@@ -128,7 +128,31 @@ describe("binary translation in a VM", () => {
     assert.ok(dispatches.length <= stats.translated, "each of these exits found its target untranslated");
     // Invalidation undoes the chains: the TC is flushed, and the guest still runs to the same end.
     assert.match(bt.fenced() ?? "", /flushed the translation cache/);
-    assert.equal(bt.stats().chains, 0);
+    assert.equal(bt.tcStats().chains, 0);
+  });
+
+  it("shows a block beside its guest code, each rewrite named and each chain with where it now goes", () => {
+    const vm = makeVm({ technique: "binary-translation" });
+    vm.load(loadGuest(join(ROOT, "sample-guests/shadow-paging/shadow_paging.S")));
+    assert.equal(vm.run(1_000_000).kind, "halt");
+    const bt = vm.technique as BinaryTranslation;
+    const views = [];
+    for (let pc = 0x8000_0000; pc < 0x8000_1000; pc += 2) {
+      const v = bt.tcBlock(pc);
+      if (v && v.guestPc === pc) views.push(v);
+    }
+    assert.equal(views.length, bt.tcStats().blocks, "every block, found by its first guest pc");
+    const rows = views.flatMap((v) => v.rows);
+    const chained = rows.filter((r) => r.chainedTo !== undefined);
+    assert.equal(chained.length, bt.tcStats().chains);
+    for (const r of chained) {
+      const to = rows.find((x) => x.tcVa === r.chainedTo);
+      assert.ok(to?.guest, "a chain goes to a translated guest instruction");
+      assert.notEqual(r.tcBits & 0x7f, 0x73, "no longer an ecall");
+    }
+    const copied = rows.find((r) => r.how === "copied")!;
+    assert.equal(copied.tcBits, copied.guest!.length === 4 ? copied.guest!.bits : copied.tcBits, "copied as it is (or as its expansion)");
+    assert.equal(bt.tcBlock(0x1000), undefined);
   });
 
   it("maps the TC for the hart in the guest's privileged shadow root, but never shows it as a guest translation", () => {
@@ -175,6 +199,6 @@ describe("binary translation in a VM", () => {
     const stop = vm.run(1000);
     assert.deepEqual(stop, { kind: "breakpoint", pc: inside });
     assert.equal(vm.instret, 2n);
-    assert.equal((vm.technique as BinaryTranslation).stats().translated, 1, "no new translation was needed");
+    assert.equal((vm.technique as BinaryTranslation).tcStats().translated, 1, "no new translation was needed");
   });
 });
