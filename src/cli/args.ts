@@ -1,6 +1,6 @@
 import { checkCpuTechnique, CPU_RV64, CpuError, parseCpu, type CpuModel } from "../target/cpu";
-import { parseMemorySize, type GuestBoot } from "../target/target_options";
-import { VMM_TECHNIQUES, type Technique } from "../target/techniques";
+import { NON_TRAPPING_SENSITIVE, parseMemorySize, type GuestBoot, type NonTrappingSensitive } from "../target/target_options";
+import { checkTechnique, VMM_TECHNIQUES, type Technique } from "../target/techniques";
 import { COMMANDS, COMMAND_SPECS, DEFAULT_COMPARE_LIMIT, type CommandName, type CommandSpec } from "./commands";
 import { EXIT_USAGE } from "./exit_status";
 
@@ -29,6 +29,8 @@ export interface RunCommand {
   exits: boolean;
   /** The hart of the bare board, in QEMU's `-cpu` syntax (cpu.ts). */
   cpu: CpuModel;
+  /** The Popek–Goldberg option: sensitive instructions that run deprivileged without trapping (vm.ts). */
+  nonTrappingSensitive: NonTrappingSensitive[];
 }
 
 /** `hyperstep asm <source> -o <elf>`: assemble to a real ELF executable. */
@@ -154,6 +156,9 @@ const BUILDERS: { [C in CommandName]: (given: Given) => Command } = {
     const cpu = optional(given, "--cpu", cpuModel) ?? CPU_RV64;
     const cpuMismatch = checkCpuTechnique(cpu, technique);
     if (cpuMismatch) throw given.usage(`--cpu: ${cpuMismatch.reason}`);
+    const nonTrappingSensitive = optional(given, "--non-trapping-sensitive", nonTrappingList) ?? [];
+    const mismatch = checkTechnique(technique, { nonTrappingSensitive });
+    if (mismatch) throw given.usage(`--non-trapping-sensitive ${mismatch.message}`);
     return {
       kind: "run",
       program: given.operand,
@@ -165,6 +170,7 @@ const BUILDERS: { [C in CommandName]: (given: Given) => Command } = {
       boot,
       exits,
       cpu,
+      nonTrappingSensitive,
     };
   },
   asm(given) {
@@ -191,6 +197,13 @@ function cpuModel(given: Given, flag: string, text: string): CpuModel {
   const parsed = parseCpu(text);
   if (parsed instanceof CpuError) throw given.usage(`${flag} ${text}: ${parsed.reason}`);
   return parsed;
+}
+
+function nonTrappingList(given: Given, flag: string, text: string): NonTrappingSensitive[] {
+  const items = text.split(",");
+  const wrong = items.find((i) => !(NON_TRAPPING_SENSITIVE as readonly string[]).includes(i));
+  if (wrong !== undefined) throw given.usage(`${flag} takes a comma-separated list of ${NON_TRAPPING_SENSITIVE.join(", ")}, not '${wrong}'`);
+  return [...new Set(items as NonTrappingSensitive[])];
 }
 
 function optional<T>(given: Given, name: string, parse: (given: Given, flag: string, text: string) => T): T | undefined {
