@@ -7,7 +7,8 @@ import { BinaryTranslation } from "../../../src/hypervisor/techniques/binary_tra
 import { MAX_BLOCK, translateBlock } from "../../../src/hypervisor/techniques/bt_translator";
 import { createVirtBoard } from "../../../src/machine/virt";
 import { VmTarget } from "../../../src/target/vm_target";
-import { ROOT, loadGuest, makeVm } from "./equivalence";
+import type { ExitReason } from "../../../src/hypervisor/exits";
+import { ROOT, assertEquivalent, loadGuest, makeVm, runVm } from "./equivalence";
 
 const PC = 0x8000_0100;
 const ADDI = 0x00150513; // addi a0, a0, 1
@@ -153,6 +154,22 @@ describe("binary translation in a VM", () => {
     const copied = rows.find((r) => r.how === "copied")!;
     assert.equal(copied.tcBits, copied.guest!.length === 4 ? copied.guest!.bits : copied.tcBits, "copied as it is (or as its expansion)");
     assert.equal(bt.tcBlock(0x1000), undefined);
+  });
+
+  it("the binary-translation lesson: its CSR accesses are callouts, not traps, and the rest stays in the TC", () => {
+    const lesson = join(ROOT, "sample-guests/binary-translation/binary_translation.S");
+    const { native, vm } = assertEquivalent(lesson, loadGuest(lesson), { technique: "binary-translation" });
+    assert.equal(native.uart, "5050\n");
+    const te = runVm(loadGuest(lesson), { technique: "trap-and-emulate" });
+    const count = (t: VmTarget, reason: ExitReason) => t.exits({ reasons: [reason], count: 0 }).total;
+    const csrTraps = count(te.target, "csr-read") + count(te.target, "csr-write");
+    assert.ok(csrTraps >= 200, "two CSR accesses a round trap under trap-and-emulate");
+    assert.equal(count(vm.target, "csr-read") + count(vm.target, "csr-write"), 0);
+    const csrCallouts = vm.target.exits({ reasons: ["bt-callout"], count: 1e6 }).exits.filter((e) => e.details.callout === "csr-read" || e.details.callout === "csr-write");
+    assert.equal(csrCallouts.length, csrTraps, "each becomes a callout instead");
+    const dispatches = count(vm.target, "bt-callout") - csrCallouts.length + count(vm.target, "bt-lookup-miss");
+    assert.ok(dispatches < 20, `100 rounds of loop, call and return exit ${dispatches} times: only on their first visits`);
+    assert.ok(vm.target.stats().exitCycles * 3 < te.target.stats().exitCycles, "callouts cost less than traps");
   });
 
   it("maps the TC for the hart in the guest's privileged shadow root, but never shows it as a guest translation", () => {
