@@ -176,7 +176,7 @@ export function tcCommand(rest: string, ctx: VmmContext): string {
   const text = (bits: number, pc: number) => disassemble(bits, BigInt(pc)).text.replace(/\t/g, " ");
   const rows = block.rows.map((r) => [
     r.guest ? hex(r.guestPc) : "", r.guest ? text(r.guest.bits, r.guestPc) : `(→ ${hex(r.guestPc)})`,
-    text(r.tcBits, r.tcVa), HOW[r.how] + (r.chainedTo !== undefined ? ", chained" : ""),
+    text(r.tcBits, r.tcVa), r.chainedTo === undefined ? HOW[r.how] : `chained: ${r.how === "jal" ? "jumps" : "branches"} to the target's translation`,
   ]);
   return [
     ...wrap(head, "  "), "",

@@ -1,10 +1,11 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import type { DebugClient } from "@vscode/debugadapter-testsupport";
 import type { DebugProtocol } from "@vscode/debugprotocol";
 import { ROOT } from "../support/guests";
-import { failing, launch, repl, stopAfter, withClient } from "../support/dap";
+import { failing, launch, repl, stopAfter, topFrame, value, withClient } from "../support/dap";
 
 const SAMPLE = (name: string, file: string) => path.join(ROOT, "sample-guests", name, file);
 const UART_MMIO = SAMPLE("uart-mmio", "uart_mmio.S");
@@ -170,6 +171,26 @@ describe("VMM console commands", () => {
       assert.ok(widest <= 80, `tc: a line of ${widest} characters wraps in the Debug Console`);
       assert.match(await repl(dc, "tc 0x1000"), /no translated block covers 0x1000/);
       assert.match(await repl(dc, "help"), /tc \[GVA\]/);
+    });
+  });
+
+  test("tc shows a loop's back edge chained to its own translation, and a breakpoint stops in translated code", async () => {
+    const lesson = SAMPLE("binary-translation", "binary_translation.S");
+    const line = readFileSync(lesson, "utf8").split("\n").findIndex((l) => /^\s+addi\s+s0, s0, 1/.test(l)) + 1;
+    await withClient(async (dc) => {
+      await launch(dc, lesson, { technique: "binary-translation" }, () =>
+        dc.setBreakpointsRequest({ source: { path: lesson }, breakpoints: [{ line }] }));
+      await stopAfter(dc, () => dc.continueRequest({ threadId: 1 }));
+      assert.equal((await topFrame(dc)).line, line, "stopped at the breakpoint, in translated code");
+      const pc = await value(dc, "pc");
+      // Breakpoints make the VMM enter the TC one instruction at a time, which never chains: run the
+      // loop out without them, to the kernel's first UART write after it.
+      await dc.setBreakpointsRequest({ source: { path: lesson }, breakpoints: [] });
+      await dc.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: "vm-exit-mmio-write" }] });
+      await stopAfter(dc, () => dc.continueRequest({ threadId: 1 }));
+      const tc = await repl(dc, `tc 0x${pc.toString(16)}`);
+      assert.match(tc, /^0x[0-9a-f]+ +addi? s0,s0,1 +addi? s0,s0,1 +copied$/m);
+      assert.match(tc, /^0x[0-9a-f]+ +bge s1,s0,[0-9a-f]+ +bge s1,s0,20000[0-9a-f]+ +chained: branches to the target's translation$/m);
     });
   });
 
