@@ -1,6 +1,6 @@
 import { checkCpuTechnique, CPU_RV64, CpuError, parseCpu, type CpuModel } from "../target/cpu";
-import { parseMemorySize, type GuestBoot } from "../target/target_options";
-import { VMM_TECHNIQUES, type Technique } from "../target/techniques";
+import { NON_TRAPPING_SENSITIVE, parseMemorySize, type GuestBoot, type NonTrappingSensitive } from "../target/target_options";
+import { checkTechnique, VMM_TECHNIQUES, type Technique } from "../target/techniques";
 import { COMMANDS, COMMAND_SPECS, DEFAULT_COMPARE_LIMIT, type CommandName, type CommandSpec } from "./commands";
 import { EXIT_USAGE } from "./exit_status";
 import { parseGdbAddress, type GdbAddress } from "../gdb/address";
@@ -32,6 +32,8 @@ export interface RunCommand {
   cpu: CpuModel;
   /** Serve GDB's remote protocol there (--gdb), holding the guest until a client continues (--wait). */
   gdb?: { address: GdbAddress; wait: boolean };
+  /** The Popek–Goldberg option: sensitive instructions that run deprivileged without trapping (vm.ts). */
+  nonTrappingSensitive: NonTrappingSensitive[];
 }
 
 /** `hyperstep asm <source> -o <elf>`: assemble to a real ELF executable. */
@@ -160,6 +162,9 @@ const BUILDERS: { [C in CommandName]: (given: Given) => Command } = {
     if (gdb && given.has("--timeout")) throw given.usage("--timeout cannot be combined with --gdb: the time the guest spends stopped in GDB would count against it");
     const cpuMismatch = checkCpuTechnique(cpu, technique);
     if (cpuMismatch) throw given.usage(`--cpu: ${cpuMismatch.reason}`);
+    const nonTrappingSensitive = optional(given, "--non-trapping-sensitive", nonTrappingList) ?? [];
+    const mismatch = checkTechnique(technique, { nonTrappingSensitive });
+    if (mismatch) throw given.usage(`--non-trapping-sensitive ${mismatch.message}`);
     return {
       kind: "run",
       program: given.operand,
@@ -172,6 +177,7 @@ const BUILDERS: { [C in CommandName]: (given: Given) => Command } = {
       exits,
       cpu,
       gdb: gdb && { address: gdb, wait: given.has("--wait") },
+      nonTrappingSensitive,
     };
   },
   asm(given) {
@@ -204,6 +210,13 @@ function gdbAddress(given: Given, flag: string, text: string): GdbAddress {
   const parsed = parseGdbAddress(text);
   if (typeof parsed === "string") throw given.usage(`${flag}: ${parsed}`);
   return parsed;
+}
+
+function nonTrappingList(given: Given, flag: string, text: string): NonTrappingSensitive[] {
+  const items = text.split(",");
+  const wrong = items.find((i) => !(NON_TRAPPING_SENSITIVE as readonly string[]).includes(i));
+  if (wrong !== undefined) throw given.usage(`${flag} takes a comma-separated list of ${NON_TRAPPING_SENSITIVE.join(", ")}, not '${wrong}'`);
+  return [...new Set(items as NonTrappingSensitive[])];
 }
 
 function optional<T>(given: Given, name: string, parse: (given: Given, flag: string, text: string) => T): T | undefined {

@@ -1,5 +1,5 @@
-import { formatMiB, GUEST_BOOTS, type GuestBoot } from "../target/target_options";
-import { AVAILABLE_TECHNIQUES, largestMemory, techniqueEntry, VMM_TECHNIQUES } from "../target/techniques";
+import { formatMiB, GUEST_BOOTS, NON_TRAPPING_SENSITIVE, type GuestBoot } from "../target/target_options";
+import { AVAILABLE_TECHNIQUES, largestMemory, NON_TRAPPING_TECHNIQUES, techniqueEntry, VMM_TECHNIQUES } from "../target/techniques";
 import { EXIT_INTERRUPTED, EXIT_LOAD_ERROR, EXIT_NO_HALT, EXIT_NOT_EQUIVALENT, EXIT_USAGE } from "./exit_status";
 
 /**
@@ -80,6 +80,12 @@ const RUN: CommandSpec = {
     {
       names: ["--exits"],
       help: "with a VMM technique: print every VM exit to stderr, in order with the guest's output, then counts and modelled cycles by reason and the overhead against a native run",
+    },
+    {
+      names: ["--non-trapping-sensitive"], value: "<list>",
+      help: `deliberately non-standard, for the Popek–Goldberg lesson: a comma-separated list of ${NON_TRAPPING_SENSITIVE.join(", ")}; ` +
+        "those instructions run in U-mode without trapping, as x86 pushf/popf did, so trap-and-emulate cannot see them while binary translation still rewrites them; " +
+        `needs --technique ${NON_TRAPPING_TECHNIQUES.join(" or ")}`,
     },
     {
       names: ["--cpu"], value: "<model>",

@@ -1,6 +1,7 @@
 import type { GuestProgram as GuestImage } from "../asm/guest_image";
 import { createTarget } from "../target/create_target";
 import type { Target } from "../target/target";
+import { tcStatsText } from "../target/tc_text";
 import type { GuestBoot } from "../target/target_options";
 import { describeEnd, measureRun, runSlice, type RunEnd, type TechniqueComparison, type TechniqueRun } from "../target/technique_comparison";
 import { AVAILABLE_TECHNIQUES, type Technique } from "../target/techniques";
@@ -217,6 +218,8 @@ export function formatCompare(program: string, report: CompareReport): string {
     })]);
     lines.push("", ...table(["exits by reason", ...report.results.map((r) => r.technique)], reasonRows, [false, ...report.results.map(() => true)]));
   }
+  const caches = report.results.flatMap((r) => (r.tc ? [`${r.technique}: ${tcStatsText(r.tc)}`] : []));
+  if (caches.length) lines.push("", ...caches.flatMap((c) => wrap(c, 100)));
   const notes = [
     ...report.unavailable.map((u) => `${u.technique} cannot run this guest: ${u.why}`),
     ...report.results.flatMap((r) => (r.equivalence?.differences ?? []).map((d) => `${r.technique} is not equivalent: ${d}`)),
@@ -251,6 +254,7 @@ export function compareJson(program: string, report: CompareReport): object {
       wallSeconds: r.wallSeconds,
       outputBytes: r.output.length,
       equivalence: r.equivalence ?? null,
+      translationCache: r.tc ?? null,
     })),
     unavailable: report.unavailable,
     notes: report.notes,

@@ -2,7 +2,7 @@ import { EXCEPTIONS, INTERRUPTS, INTERRUPT_BIT, causeName } from "../isa/causes"
 import { PRIV_NAMES } from "../isa/privilege";
 import type { ByteSink, ByteSource, HaltHow } from "../machine/device";
 import type { StopReason } from "../machine/board";
-import type { GuestBoot } from "../hypervisor/vm";
+import type { GuestBoot, NonTrappingSensitive } from "../hypervisor/vm";
 import { createTarget } from "../target/create_target";
 import type { CpuModel } from "../target/cpu";
 import type { Target } from "../target/target";
@@ -26,6 +26,8 @@ export interface RunSettings {
   cpu?: CpuModel;
   /** Serve GDB's remote protocol (--gdb), and hold the guest until a client continues (--wait). */
   gdb?: { address: GdbAddress; wait: boolean };
+  /** The Popek–Goldberg option (vm.ts). */
+  nonTrappingSensitive?: readonly NonTrappingSensitive[];
 }
 
 /** What the run loop needs from the outside world; the CLI passes the process's, tests pass their own. */
@@ -76,7 +78,10 @@ export interface RunResult {
 /** Loads the program under the chosen technique and runs it to the end, as `hyperstep run` does. */
 export async function runProgram(program: GuestProgram, settings: RunSettings, io: RunIo): Promise<RunResult> {
   const technique = settings.technique ?? "native";
-  const created = createTarget(program.image, { technique, boot: settings.boot, cpu: settings.cpu, memoryBytes: settings.memoryBytes, uartOut: io.out, uartIn: io.input });
+  const created = createTarget(program.image, {
+    technique, boot: settings.boot, cpu: settings.cpu, memoryBytes: settings.memoryBytes, uartOut: io.out, uartIn: io.input,
+    nonTrappingSensitive: settings.nonTrappingSensitive,
+  });
   if (!created.ok) return finish({ kind: "load-error", message: created.error }, 0n, 0);
   const target = created.target;
   const vmm = target.vmm;

@@ -6,11 +6,11 @@
  */
 export const CONSOLE_WIDTH = 80;
 
-/** Columns two spaces apart: the first left-aligned (labels), the others right-aligned (numbers). */
-export function table(rows: readonly (readonly string[])[]): string[] {
+/** Columns two spaces apart: the first `left` left-aligned (labels, code), the others right-aligned (numbers). */
+export function table(rows: readonly (readonly string[])[], left = 1): string[] {
   const columns = Math.max(...rows.map((r) => r.length));
   const widths = Array.from({ length: columns }, (_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
-  return rows.map((r) => widths.map((w, i) => (i === 0 ? (r[i] ?? "").padEnd(w) : (r[i] ?? "").padStart(w))).join("  ").trimEnd());
+  return rows.map((r) => widths.map((w, i) => (i < left ? (r[i] ?? "").padEnd(w) : (r[i] ?? "").padStart(w))).join("  ").trimEnd());
 }
 
 /**

@@ -3,6 +3,7 @@ import { NO_VMM } from "./vmm";
 import { EXIT_REASON_IDS, type ExitReason, type VmExit } from "../target/vmm_vocabulary";
 import { describeEnd, type TechniqueComparison, type TechniqueRun } from "../target/technique_comparison";
 import { shadowAddressWalk } from "../target/shadow_walk";
+import { tcStatsText } from "../target/tc_text";
 import { twoStageAddressWalk } from "../target/walk_view";
 import { evaluate, ExprError, type ExprEnv } from "./expressions";
 import type { SymbolTable } from "./symbols";
@@ -10,7 +11,7 @@ import type { MmuAccess, Target } from "../target/target";
 import { table, wrap } from "./console_text";
 import { shadowText, twoStageText } from "./walk_text";
 
-/** The debug console's VMM commands: `exits [reason] [n]`, `stats`, `shadow <gva>`, `walk2 <gva>`. */
+/** The debug console's VMM commands: `exits [reason] [n]`, `stats`, `shadow <gva>`, `walk2 <gva>`, `tc [gva]`. */
 export const VMM_HELP = `  exits [REASON] [N]   the last N VM exits (default 20), newest last: number, reason, pc, instruction,
                          then what the VMM did and its modelled cycles
   stats                exits and modelled cycles by reason, exits per million instructions, slowdown against native,
@@ -19,8 +20,10 @@ export const VMM_HELP = `  exits [REASON] [N]   the last N VM exits (default 20)
                          access comes to: an address, a stale entry, a hidden page fault, an emulated device (trap-and-emulate)
   walk2 GVA [r|w|x]    the two-stage walk of one address (hardware-assisted, or the H extension natively): every PTE
                          the hart reads, VS and G stage, its address, what it checked, A/D, and the count of memory references
+  tc [GVA]             binary translation: the translation cache's statistics, and the translated block that covers
+                         GVA (default: the pc), guest code beside its translation, each rewrite and chain named
 `;
-export const VMM_COMMANDS = ["exits", "stats", "shadow", "walk2"];
+export const VMM_COMMANDS = ["exits", "stats", "shadow", "walk2", "tc"];
 
 interface VmmContext {
   target: Target;
@@ -79,6 +82,7 @@ export function statsCommand(ctx: VmmContext): string {
     `modelled cycles: ${s.virtualizedCycles} virtualized against ${s.nativeCycles} native (1 per instruction): slowdown ×${s.slowdown.toFixed(2)}`,
     `shadow tables: ${s.shadow.roots} roots, ${s.shadow.entries} entries (${s.shadow.stale} stale), ${s.shadow.writeProtectedPages} write-protected guest pages`,
   );
+  if (s.tc) lines.push(tcStatsText(s.tc));
   const c = vmm.compareTechniques();
   if (c) lines.push("", ...comparisonLines(c));
   return lines.flatMap((l) => wrap(l, "  ")).join("\n");
@@ -144,4 +148,39 @@ export function shadowCommand(rest: string, ctx: VmmContext): string {
   if (two && !two.note) return "the guest runs in VS/VU-mode, on no shadow: the hart walks its own table over the G stage. Use `walk2 <gva>`.";
   const view = target.vmm.shadowWalk(gva, access);
   return shadowText(view, shadowAddressWalk(view));
+}
+
+const HOW: Record<string, string> = {
+  copied: "copied",
+  branch: "branch to its stub below",
+  sensitive: "callout: emulated by the VMM",
+  "fence.i": "callout: flushes the TC",
+  auipc: "callout: the guest pc's value",
+  jal: "callout: jump with guest addresses",
+  jalr: "callout: looked up in the TC",
+  fallthrough: "stub: the block's end",
+  taken: "stub: the branch taken",
+};
+
+/** `tc [gva]`: the TC's statistics and the translated block that covers `gva` (default: the pc), beside its guest code. */
+export function tcCommand(rest: string, ctx: VmmContext): string {
+  const vmm = ctx.target.vmm;
+  if (!vmm) return NO_VMM;
+  const tc = vmm.stats().tc;
+  if (!tc) return `tc shows binary translation's translation cache, but this VM runs ${vmm.technique}`;
+  const pc = rest === "" ? ctx.target.pc : evaluate(rest, ctx.env);
+  const block = vmm.tcBlock(pc);
+  const head = tcStatsText(tc);
+  if (!block) return `${wrap(head, "  ").join("\n")}\nno translated block covers ${hex(pc)} (guest user code runs directly; kernel code is translated when it first runs)`;
+  const sym = ctx.symbols.describe(BigInt(block.guestPc));
+  const text = (bits: number, pc: number) => disassemble(bits, BigInt(pc)).text.replace(/\t/g, " ");
+  const rows = block.rows.map((r) => [
+    r.guest ? hex(r.guestPc) : "", r.guest ? text(r.guest.bits, r.guestPc) : `(→ ${hex(r.guestPc)})`,
+    text(r.tcBits, r.tcVa), r.chainedTo === undefined ? HOW[r.how] : `chained: ${r.how === "jal" ? "jumps" : "branches"} to the target's translation`,
+  ]);
+  return [
+    ...wrap(head, "  "), "",
+    ...wrap(`block at guest ${hex(block.guestPc)}${sym ? ` <${sym}>` : ""}, in the TC at ${hex(block.rows[0].tcVa)} (shadow context ${block.context}):`, "  "),
+    ...table([["guest", "", "TC instruction", "how"], ...rows], 4),
+  ].join("\n");
 }

@@ -71,6 +71,7 @@ export const REASON_OPERATION: Readonly<Record<ExitReason, keyof CostModel>> = O
   "virtual-instruction": "hypervisorEntryExit",
   "sbi-call": "hypervisorEntryExit",
   "bt-callout": "callout",
+  "bt-lookup-miss": "callout",
 });
 
 /** A cost model from user settings: unknown keys and non-numbers are errors, missing keys take the seed value. */

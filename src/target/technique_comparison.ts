@@ -1,6 +1,7 @@
 import type { ByteSink, ByteSource } from "../machine/device";
 import type { Target, TargetStop } from "./target";
 import type { Technique } from "./techniques";
+import type { TcStats } from "../hypervisor/techniques/tc_view";
 
 /**
  * Comparing techniques: the same guest run from its start under several techniques, and what each
@@ -31,6 +32,8 @@ export interface RunCost {
   exitCycles: number;
   /** instructions + exitCycles. */
   modelledCycles: number;
+  /** Binary translation's translation cache. */
+  tc?: TcStats;
 }
 
 /** How a run ended: it reached the count it was run to, or the guest stopped first. */
@@ -76,7 +79,10 @@ export function measureRun(target: Target): RunCost {
   const byReason = (target.exitLog?.()?.stats ?? []).filter((s) => s.count > 0).map((s) => ({ reason: s.reason, count: s.count, cycles: s.cycles }));
   const exits = byReason.reduce((n, s) => n + s.count, 0);
   const exitCycles = byReason.reduce((n, s) => n + s.cycles, 0);
-  return { technique: target.technique, instructions: target.instret, byReason, exits, exitCycles, modelledCycles: Number(target.instret) + exitCycles };
+  return {
+    technique: target.technique, instructions: target.instret, byReason, exits, exitCycles, modelledCycles: Number(target.instret) + exitCycles,
+    tc: target.vmm?.stats().tc,
+  };
 }
 
 /** What a stop means for a run toward a goal: undefined while it should go on. */

@@ -38,6 +38,8 @@ export const AVAILABLE_TECHNIQUES: readonly Technique[] = TECHNIQUES.filter((t) 
 
 /** The VMM techniques: every available one but native. */
 export const VMM_TECHNIQUES: readonly Technique[] = TECHNIQUES.filter((t) => typeof t.runs === "object").map((t) => t.id);
+/** The techniques that accept the Popek–Goldberg option (their sensitive instructions run deprivileged). */
+export const NON_TRAPPING_TECHNIQUES: readonly Technique[] = TECHNIQUES.filter((t) => typeof t.runs === "object" && t.runs.nonTrappingSensitive).map((t) => t.id);
 
 export function techniqueEntry(id: Technique): TechniqueEntry {
   return TECHNIQUES.find((t) => t.id === id)!;
@@ -75,8 +77,8 @@ export function checkTechnique(technique: string, opts: { boot?: string; nonTrap
   if (opts.boot === "supervisor" && runs === "bare") {
     return { option: "boot", message: `"supervisor" (the guest boots in S-mode) needs firmware (an SBI), which only a VMM provides: use one of the techniques ${VMM_TECHNIQUES.join(", ")}` };
   }
-  if ((opts.nonTrappingSensitive?.length ?? 0) > 0 && (runs === "bare" || !runs.nonTrappingSensitive)) {
-    const fit = TECHNIQUES.filter((t) => typeof t.runs === "object" && t.runs.nonTrappingSensitive).map((t) => `"${t.id}"`).join(" or ");
+  if ((opts.nonTrappingSensitive?.length ?? 0) > 0 && !NON_TRAPPING_TECHNIQUES.includes(technique)) {
+    const fit = NON_TRAPPING_TECHNIQUES.map((t) => `"${t}"`).join(" or ");
     return { option: "nonTrappingSensitive", message: `only applies under technique ${fit} (the sensitive instructions must run deprivileged); technique is "${technique}"` };
   }
   return undefined;

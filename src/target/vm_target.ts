@@ -5,6 +5,7 @@ import { EXIT_REASONS, exitName, type ExitPage, type ExitQuery, type VmExit } fr
 import { Acc } from "../hypervisor/mm/guest_walk";
 import type { ShadowRoot } from "../hypervisor/mm/shadow_paging";
 import type { Vm } from "../hypervisor/vm";
+import type { TcBlockView } from "../hypervisor/techniques/tc_view";
 import type { MmuAccess } from "../machine/hart/mmu";
 import { readPageTable, type DeviceState, type ExitLogSnapshot, type PageTableSet, type PageTableTree } from "./inspect";
 import { shadowMarks } from "./shadow_marks";
@@ -224,8 +225,12 @@ export class VmTarget implements Target, VmmView {
     return {
       byReason, exits, exitCycles, guestInstructions: this.vm.instret, nativeCycles: n, virtualizedCycles: n + exitCycles,
       slowdown: n > 0 ? (n + exitCycles) / n : 1, exitsPerMillionInstructions: n > 0 ? (exits * 1e6) / n : 0,
-      costs: { ...this.vm.costs }, shadow: this.vm.shadow.stats(),
+      costs: { ...this.vm.costs }, shadow: this.vm.shadow.stats(), tc: this.vm.technique.tcStats?.(),
     };
+  }
+
+  tcBlock(gva: bigint): TcBlockView | undefined {
+    return this.vm.technique.tcBlock?.(Number(BigInt.asIntN(64, gva)));
   }
 
   /**

@@ -2,6 +2,7 @@ import type { MmuAccess, Walk } from "../machine/hart/mmu";
 import type { CostModel } from "../hypervisor/cost_model";
 import type { ExitPage, ExitQuery, ExitReason, ReasonStats, VmExit } from "../hypervisor/exits";
 import type { ShadowStats } from "../hypervisor/mm/shadow_paging";
+import type { TcBlockView, TcStats } from "../hypervisor/techniques/tc_view";
 import type { PageTableTree } from "./inspect";
 import type { WalkResultKind } from "./target";
 import type { TechniqueComparison } from "./technique_comparison";
@@ -40,6 +41,8 @@ export interface VmmView {
    * guest PTE it was made from, each leaf of the guest's table against the active shadow.
    */
   shadowMarks(trees: readonly PageTableTree[]): ShadowMark[];
+  /** `tc <gva>`: under binary translation, the translated block that covers guest pc `gva`, beside its guest code. */
+  tcBlock(gva: bigint): TcBlockView | undefined;
   /** The read-only document that narrates one exit's emulation, step by step with before/after values. */
   narrate(seq: number): string | undefined;
 }
@@ -59,6 +62,8 @@ export interface VmStats {
   exitsPerMillionInstructions: number;
   costs: CostModel;
   shadow: ShadowStats;
+  /** Binary translation's translation cache. */
+  tc?: TcStats;
 }
 
 /** `shadow <gva>`: the guest's walk, the p2m step and the shadow walk of one address, side by side. */

@@ -1,10 +1,11 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import type { DebugClient } from "@vscode/debugadapter-testsupport";
 import type { DebugProtocol } from "@vscode/debugprotocol";
 import { ROOT } from "../support/guests";
-import { failing, launch, repl, stopAfter, withClient } from "../support/dap";
+import { failing, launch, repl, stopAfter, topFrame, value, withClient } from "../support/dap";
 
 const SAMPLE = (name: string, file: string) => path.join(ROOT, "sample-guests", name, file);
 const UART_MMIO = SAMPLE("uart-mmio", "uart_mmio.S");
@@ -147,10 +148,56 @@ describe("VMM console commands", () => {
     });
   });
 
+  test("stats and tc show binary translation's translation cache, a block beside its guest code", async () => {
+    await withClient(async (dc) => {
+      await launch(dc, SHADOW, { technique: "binary-translation" }, () =>
+        dc.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: "vm-exit-bt-lookup-miss" }] }));
+      // Returns miss until the kernel has printed through putc once.
+      let tc = "";
+      for (let i = 0; i < 10 && !/^block at guest/m.test(tc); i++) {
+        await stopAfter(dc, () => dc.continueRequest({ threadId: 1 }));
+        tc = await repl(dc, "tc putc");
+      }
+      const stats = await repl(dc, "stats");
+      assert.match(stats, /translation cache: \d+ blocks? in [\d.]+ KiB of 256 KiB, \d+ chains?;/);
+      assert.match(stats, /lookups \d+, hit rate \d+\.\d%; \d+ flush/);
+      assert.match(tc, /^translation cache: /);
+      assert.match(tc, /^block at guest 0x[0-9a-f]+ <putc>, in the TC at 0x20000[0-9a-f]+/m);
+      assert.match(tc, /^0x[0-9a-f]+ +lbu t1,5\(t0\) +lbu t1,5\(t0\) +copied$/m, "an ordinary instruction is copied");
+      assert.match(tc, /^0x[0-9a-f]+ +beqz t1,8000[0-9a-f]+ +beqz t1,20000[0-9a-f]+ +branch to its stub below/m, "a branch goes to the TC");
+      assert.match(tc, /^0x[0-9a-f]+ +ret +ecall +callout: looked up in the TC$/m, "a return becomes a lookup");
+      assert.match(tc, /^ +\(→ 0x8000[0-9a-f]+\) +ecall +stub: the branch taken/m);
+      const widest = Math.max(...tc.split("\n").map((l) => l.length));
+      assert.ok(widest <= 80, `tc: a line of ${widest} characters wraps in the Debug Console`);
+      assert.match(await repl(dc, "tc 0x1000"), /no translated block covers 0x1000/);
+      assert.match(await repl(dc, "help"), /tc \[GVA\]/);
+    });
+  });
+
+  test("tc shows a loop's back edge chained to its own translation, and a breakpoint stops in translated code", async () => {
+    const lesson = SAMPLE("binary-translation", "binary_translation.S");
+    const line = readFileSync(lesson, "utf8").split("\n").findIndex((l) => /^\s+addi\s+s0, s0, 1/.test(l)) + 1;
+    await withClient(async (dc) => {
+      await launch(dc, lesson, { technique: "binary-translation" }, () =>
+        dc.setBreakpointsRequest({ source: { path: lesson }, breakpoints: [{ line }] }));
+      await stopAfter(dc, () => dc.continueRequest({ threadId: 1 }));
+      assert.equal((await topFrame(dc)).line, line, "stopped at the breakpoint, in translated code");
+      const pc = await value(dc, "pc");
+      // Breakpoints make the VMM enter the TC one instruction at a time, which never chains: run the
+      // loop out without them, to the kernel's first UART write after it.
+      await dc.setBreakpointsRequest({ source: { path: lesson }, breakpoints: [] });
+      await dc.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: "vm-exit-mmio-write" }] });
+      await stopAfter(dc, () => dc.continueRequest({ threadId: 1 }));
+      const tc = await repl(dc, `tc 0x${pc.toString(16)}`);
+      assert.match(tc, /^0x[0-9a-f]+ +addi? s0,s0,1 +addi? s0,s0,1 +copied$/m);
+      assert.match(tc, /^0x[0-9a-f]+ +bge s1,s0,[0-9a-f]+ +bge s1,s0,20000[0-9a-f]+ +chained: branches to the target's translation$/m);
+    });
+  });
+
   test("under native they say there is no VMM", async () => {
     await withClient(async (dc) => {
       await launch(dc, UART_MMIO, { technique: "native" });
-      for (const cmd of ["exits", "stats", "shadow 0x80000000"]) assert.match(await repl(dc, cmd), /^no VMM/);
+      for (const cmd of ["exits", "stats", "shadow 0x80000000", "tc"]) assert.match(await repl(dc, cmd), /^no VMM/);
     });
   });
 });

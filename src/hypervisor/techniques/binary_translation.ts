@@ -1,5 +1,6 @@
 import { PRIV_NAMES } from "../../isa/privilege";
 import { PmpAccess } from "../../machine/hart/pmp";
+import { encB, encJ, immB, immJ, rs1Of, rs2Of } from "../../isa/fields";
 import { decodeBits, insn } from "../decode";
 import { emulateCsr } from "../emulate/csr";
 import { emulateEcall, emulateInstruction } from "../emulate/insn";
@@ -7,6 +8,7 @@ import { Acc } from "../mm/guest_walk";
 import { PTE_X } from "../mm/shadow_paging";
 import type { Vm } from "../vm";
 import { pcRelative, translateBlock, type Callout, type TranslatedBlock } from "./bt_translator";
+import type { TcBlockView, TcRow, TcStats } from "./tc_view";
 import type { Technique, TechniqueSpec, VmmTable } from "./technique";
 import { TrapAndEmulate } from "./trap_and_emulate";
 
@@ -27,9 +29,22 @@ import { TrapAndEmulate } from "./trap_and_emulate";
  * The TC is mapped for the hart at guest-virtual TC_VA, execute-only, in the shadow roots of the
  * guest's privileged contexts only (installed on the hart's first fetch fault there), so guest
  * U-mode cannot reach it and guest loads and stores there fault like any unmapped address.
+ * Chaining: once the target of a direct transfer has a translation, the transfer goes straight to
+ * it without an exit. Where one TC instruction can do that, the TC is patched: a `jal x0` callout
+ * becomes a host `jal` to the target's TC word and a branch to a `taken` stub is pointed at the
+ * target's TC word (within a branch's ±4 KiB), so the hart never leaves the TC. Where it cannot (a
+ * call's link register must get a guest address, a stub's jump would retire a host instruction the
+ * guest never ran and make minstret wrong), the ecall stays and the VMM follows the chain at it
+ * without recording an exit, standing in for the few inline instructions a real TC holds there; so
+ * does `auipc`, whose guest value a real TC loads as a constant. An indirect jump (`jalr`) looks its
+ * guest target up in the TC's guest pc → TC word table, and only a miss is an exit
+ * (`bt-lookup-miss`).
+ *
  * Coherence: each block keeps a copy of the guest bytes it was made from and is checked against
- * guest memory each time the VMM dispatches to it (self-modifying code is retranslated); `fence.i`,
- * an emulated `sfence.vma` and a change of the guest's PMP flush the whole TC, and so does a full
+ * guest memory each time the VMM dispatches to it (self-modifying code is retranslated, and the
+ * chains into the old translation are undone); code reached through a chain is not checked, which
+ * RISC-V allows: a hart need not see its own code stores before a `fence.i`. `fence.i`, an emulated
+ * `sfence.vma` and a change of the guest's PMP flush the whole TC with its chains, and so does a full
  * TC (the eviction policy is flush-all).
  */
 const TC_VA = 0x20_0000_0000;
@@ -37,22 +52,15 @@ const TC_BYTES = 256 * 1024;
 
 interface Block {
   rootKey: string;
+  guestPc: number;
   /** Where the guest code came from (host-physical) and a copy of it, to detect writes to it. */
   hpa: number;
   code: Uint8Array;
   first: number;
-  words: number;
+  /** The TC words as translated (before any chaining patched them). */
+  tc: number[];
   /** The guest pcs of the block's instructions (its entry points). */
   entries: number[];
-}
-
-export interface TcStats {
-  blocks: number;
-  bytesUsed: number;
-  bytes: number;
-  translated: number;
-  flushes: number;
-  retranslated: number;
 }
 
 export class BinaryTranslation implements Technique {
@@ -71,6 +79,12 @@ export class BinaryTranslation implements Technique {
   private translated = 0;
   private flushes = 0;
   private retranslated = 0;
+  private lookups = 0;
+  private hits = 0;
+  /** Patched TC words, by the block they jump to: undone when that block goes. */
+  private chains = new Map<number, { word: number; original: number }[]>();
+  /** Where the last callout's lookup found the guest's next pc, so that the entry after it need not look again. */
+  private found: { key: string; pc: number; at: number } | undefined;
 
   constructor(private readonly vm: Vm, private readonly tcHpa: number, tcBytes: number) {
     this.direct = new TrapAndEmulate(vm);
@@ -87,7 +101,7 @@ export class BinaryTranslation implements Technique {
     this.direct.reset();
     this.inTc = false;
     this.flush();
-    this.translated = this.flushes = this.retranslated = 0;
+    this.translated = this.flushes = this.retranslated = this.lookups = this.hits = 0;
   }
 
   /**
@@ -101,7 +115,9 @@ export class BinaryTranslation implements Technique {
     const v = vm.vcpu.state;
     this.inTc = false;
     if (v.prv === 0 || v.wildPc !== undefined) return this.direct.enter();
-    const at = this.entryFor(v.pcNum);
+    const found = this.found;
+    this.found = undefined;
+    const at = found?.pc === v.pcNum && found.key === vm.currentRoot().key ? found.at : this.entryFor(v.pcNum);
     if (at < 0) {
       this.direct.enter();
       return 1;
@@ -136,7 +152,7 @@ export class BinaryTranslation implements Technique {
       return 0;
     }
     const callout = c === 8 ? this.callouts.get(word) : undefined;
-    if (callout) return this.callout(callout);
+    if (callout) return this.callout(callout, word);
     // Anything else is the guest instruction's own fault (a hidden page fault, MMIO, a true fault),
     // handled as under trap-and-emulate at the guest pc, with what the guest's hart would put in
     // tval: an illegal instruction's own bits, not the TC's expansion of them.
@@ -167,27 +183,64 @@ export class BinaryTranslation implements Technique {
     return [];
   }
 
-  stats(): TcStats {
+  tcStats(): TcStats {
     return {
       blocks: this.blocks.filter((b) => b !== undefined).length, bytesUsed: this.used * 4, bytes: this.words * 4,
       translated: this.translated, flushes: this.flushes, retranslated: this.retranslated,
+      chains: [...this.chains.values()].reduce((n, c) => n + c.length, 0), lookups: this.lookups, hits: this.hits,
     };
+  }
+
+  /** The block whose translation covers guest `pc`, in the current context or, failing that, any. */
+  tcBlock(pc: number): TcBlockView | undefined {
+    const key = this.vm.currentRoot().key;
+    const covers = (b: Block | undefined): b is Block => b !== undefined && pc >= b.guestPc && pc < b.guestPc + b.code.length;
+    const b = this.blocks.find((x) => covers(x) && x.rootKey === key) ?? this.blocks.find(covers);
+    if (!b) return undefined;
+    const patched = new Map<number, number>();
+    for (const list of this.chains.values()) for (const c of list) patched.set(c.word, c.original);
+    const rows = b.tc.map((bits, i): TcRow => {
+      const word = b.first + i;
+      const callout = this.callouts.get(word);
+      const now = patched.has(word) ? this.chainedBits(word, bits) : bits;
+      const off = this.guestPcAt[word] - b.guestPc;
+      const stub = callout?.kind === "fallthrough" || callout?.kind === "taken";
+      const low = stub ? 0 : b.code[off] | (b.code[off + 1] << 8);
+      const length: 2 | 4 = (low & 3) === 3 ? 4 : 2;
+      const guestBits = length === 4 ? (low | (b.code[off + 2] << 16) | (b.code[off + 3] << 24)) >>> 0 : low;
+      return {
+        tcVa: TC_VA + word * 4, tcBits: now, guestPc: this.guestPcAt[word],
+        guest: stub ? undefined : { bits: guestBits, length },
+        how: callout?.kind ?? ((bits & 0x7f) === 0x63 ? "branch" : "copied"),
+        chainedTo: patched.has(word) ? TC_VA + word * 4 + jumpOffset(now) : undefined,
+      };
+    });
+    return { guestPc: b.guestPc, context: b.rootKey, rows };
   }
 
   // ---- the translation cache ----
 
   /** The TC word of guest instruction `pc` in the current context, translating its block if needed; −1 if it cannot be. */
   private entryFor(pc: number): number {
-    const vm = this.vm;
-    const key = vm.currentRoot().key;
-    const at = this.entries.get(key)?.get(pc);
-    if (at !== undefined) {
-      const b = this.blocks[this.blockAt[at]]!;
-      if (this.unchanged(b)) return at;
+    const at = this.lookup(pc);
+    return at >= 0 ? at : this.translate(this.vm.currentRoot().key, pc);
+  }
+
+  /** The TC word of guest instruction `pc` in the current context if it has a current translation, else −1. */
+  private lookup(pc: number): number {
+    this.lookups++;
+    this.found = undefined;
+    const at = this.entries.get(this.vm.currentRoot().key)?.get(pc);
+    if (at === undefined) return -1;
+    const id = this.blockAt[at];
+    if (!this.unchanged(this.blocks[id]!)) {
       this.retranslated++;
-      this.drop(this.blockAt[at]);
+      this.drop(id);
+      return -1;
     }
-    return this.translate(key, pc);
+    this.hits++;
+    this.found = { key: this.vm.currentRoot().key, pc, at };
+    return at;
   }
 
   private translate(key: string, pc: number): number {
@@ -232,7 +285,7 @@ export class BinaryTranslation implements Technique {
     // Through the bus, so that the hart drops any decoded code it held for these TC bytes.
     this.vm.board.bus.writeBytes(this.tcHpa + first * 4, bytes);
     const code = ram.bytes.slice(hpa - ram.base, hpa - ram.base + block.guestBytes);
-    this.blocks.push({ rootKey: key, hpa, code, first, words: n, entries });
+    this.blocks.push({ rootKey: key, guestPc: block.guestPc, hpa, code, first, tc: block.words, entries });
     this.used += n;
     return first;
   }
@@ -244,10 +297,12 @@ export class BinaryTranslation implements Technique {
     return true;
   }
 
-  /** Forgets block `id`: its entry points lead nowhere any more (its TC words stay until the next flush). */
+  /** Forgets block `id`: its entry points lead nowhere any more and the chains into it are undone (its TC words stay until the next flush). */
   private drop(id: number): void {
     const b = this.blocks[id];
     if (!b) return;
+    for (const c of this.chains.get(id) ?? []) this.writeWord(c.word, c.original);
+    this.chains.delete(id);
     const map = this.entries.get(b.rootKey);
     for (const pc of b.entries) if (map?.get(pc) !== undefined && this.blockAt[map.get(pc)!] === id) map.delete(pc);
     this.blocks[id] = undefined;
@@ -255,8 +310,10 @@ export class BinaryTranslation implements Technique {
 
   private flush(): void {
     if (this.used > 0) this.flushes++;
+    this.found = undefined;
     this.callouts.clear();
     this.entries.clear();
+    this.chains.clear();
     this.blocks = [];
     this.used = 0;
   }
@@ -265,6 +322,32 @@ export class BinaryTranslation implements Technique {
     const n = this.blocks.filter((b) => b !== undefined).length;
     this.flush();
     return n > 0 ? `${why}: flushed the translation cache (${n} block${n === 1 ? "" : "s"})` : undefined;
+  }
+
+  /**
+   * Patches TC word `word` into `patched`, a jump to TC word `to` (of another block or its own), and
+   * remembers how to undo it.
+   */
+  private chain(word: number, to: number, patched: number): void {
+    const target = this.blockAt[to];
+    const b = this.blocks[this.blockAt[word]]!;
+    const list = this.chains.get(target) ?? [];
+    this.chains.set(target, list);
+    list.push({ word, original: b.tc[word - b.first] });
+    this.writeWord(word, patched);
+  }
+
+  /** The bits of patched TC word `word` as they are in the TC now. */
+  private chainedBits(word: number, fallback: number): number {
+    const bytes = this.vm.board.bus.readBytes(this.tcHpa + word * 4, 4);
+    return bytes ? new DataView(bytes.buffer, bytes.byteOffset).getUint32(0, true) : fallback;
+  }
+
+  /** Through the bus, so that the hart drops any decoded code it held for these TC bytes. */
+  private writeWord(word: number, bits: number): void {
+    const bytes = new Uint8Array(4);
+    new DataView(bytes.buffer).setUint32(0, bits, true);
+    this.vm.board.bus.writeBytes(this.tcHpa + word * 4, bytes);
   }
 
   /** The TC word at host-virtual `va`, or −1 outside the TC's used part. */
@@ -283,25 +366,25 @@ export class BinaryTranslation implements Technique {
   // ---- callouts ----
 
   /** A callout from the TC: emulates the guest instruction it stands for; returns the guest steps used. */
-  private callout(c: Callout): number {
+  private callout(c: Callout, word: number): number {
     const hart = this.vm.board.hart;
     const v = this.vm.vcpu.state;
     const reservation = hart.resAddrBeforeTrap;
     // The vCPU's trap entry and xRET clear its (otherwise unused) reservation: that tells whether
     // the emulation entered a guest trap or returned from one.
     v.resAddr = 0;
-    const steps = this.calloutBody(c);
+    const steps = this.calloutBody(c, word);
     // The callout is no trap for the guest: its LR reservation, which the hart's ecall took away,
     // survives it, unless the guest's own hart would have trapped or returned here too.
     if (!Number.isNaN(v.resAddr)) hart.resAddr = reservation;
     return steps;
   }
 
-  private calloutBody(c: Callout): number {
+  private calloutBody(c: Callout, word: number): number {
     const vm = this.vm;
     switch (c.kind) {
       case "fallthrough": case "taken":
-        this.record(c, `dispatch: the block ended; the guest goes on at 0x${this.hex(c.guestPc)}`);
+        this.dispatch(c, word);
         return 0;
       case "sensitive":
         return this.emulated(c);
@@ -312,8 +395,24 @@ export class BinaryTranslation implements Technique {
         return 1;
       }
       default:
-        return this.pcRelativeCallout(c);
+        return this.pcRelativeCallout(c, word);
     }
+  }
+
+  /** A block's end: chained if the guest's next pc has a translation, else the VMM's dispatcher translates it. */
+  private dispatch(c: Callout, word: number): void {
+    const to = this.lookup(c.guestPc);
+    if (to < 0) {
+      this.record(c, `dispatch: the block ended; the guest goes on at 0x${this.hex(c.guestPc)}, which has no translation yet`);
+      return;
+    }
+    if (c.kind !== "taken") return;
+    // The branch that came here can go to the target itself, if it reaches that far.
+    const b = this.blocks[this.blockAt[word]]!;
+    const branch = b.first + c.branchAt!;
+    const original = b.tc[c.branchAt!];
+    const offset = (to - branch) * 4;
+    if (offset >= -4096 && offset < 4096) this.chain(branch, to, encB(original & 0x707f, rs1Of(original), rs2Of(original), offset));
   }
 
   /** A sensitive instruction: the VMM's emulation, as trap-and-emulate's, records it as a callout. */
@@ -330,8 +429,12 @@ export class BinaryTranslation implements Technique {
     }
   }
 
-  /** auipc, jal, jalr: what they compute, with the guest's pc (the TC's would be wrong). */
-  private pcRelativeCallout(c: Callout): number {
+  /**
+   * auipc, jal, jalr: what they compute, with the guest's pc (the TC's would be wrong). `auipc` and a
+   * jump whose target has a translation record no exit (see the class comment); a `jal x0` to one is
+   * chained for good.
+   */
+  private pcRelativeCallout(c: Callout, word: number): number {
     const vm = this.vm;
     const v = vm.vcpu.state;
     const hart = vm.board.hart;
@@ -343,21 +446,24 @@ export class BinaryTranslation implements Technique {
       : BigInt.asUintN(64, hart.getReg(rs1) + BigInt(imm)) & ~1n;
     vm.retire(c.length);
     if (rd !== 0) hart.setReg(rd, c.kind === "auipc" ? BigInt.asUintN(64, pc + BigInt(imm)) : link);
-    if (target !== undefined) v.pc = target;
-    this.record(c, c.kind === "auipc"
-      ? `emulated auipc with the guest pc: x${rd} ← 0x${hart.getReg(rd).toString(16)}`
-      : `emulated ${c.kind} with guest addresses: ${rd !== 0 ? `x${rd} ← 0x${link.toString(16)}, ` : ""}the guest goes on at 0x${v.pc.toString(16)}`);
+    if (target === undefined) return 1;
+    v.pc = target;
+    const to = this.lookup(v.pcNum);
+    if (to >= 0 && c.kind === "jal" && rd === 0) this.chain(word, to, encJ(0x6f, 0, (to - word) * 4));
+    if (to >= 0) return 1;
+    const action = `emulated ${c.kind} with guest addresses: ${rd !== 0 ? `x${rd} ← 0x${link.toString(16)}, ` : ""}the guest goes on at 0x${v.pc.toString(16)}, which has no translation yet`;
+    this.record(c, action, c.kind === "jalr" ? "bt-lookup-miss" : "bt-callout");
     return 1;
   }
 
-  private record(c: Callout, action: string): void {
+  private record(c: Callout, action: string, reason: "bt-callout" | "bt-lookup-miss" = "bt-callout"): void {
     const vm = this.vm;
     const v = vm.vcpu.state;
     const priv = v.prv;
     const d = c.length === 0 ? undefined : decodeBits(c.bits);
     const pc = BigInt.asUintN(64, BigInt(c.guestPc));
     const toPc = v.pc;
-    vm.record("bt-callout", d && insn(d), { callout: c.kind, toPc }, () => ({
+    vm.record(reason, d && insn(d), { callout: c.kind, toPc }, () => ({
       action,
       steps: [
         { phase: "decode", text: `a callout from the translation cache (${c.kind}) in virtual ${PRIV_NAMES[priv]}-mode, no guest trap` },
@@ -369,6 +475,11 @@ export class BinaryTranslation implements Technique {
   private hex(pc: number): string {
     return BigInt.asUintN(64, BigInt(pc)).toString(16);
   }
+}
+
+/** The offset a patched jump (jal) or branch goes to. */
+function jumpOffset(bits: number): number {
+  return (bits & 0x7f) === 0x6f ? immJ(bits | 0) : immB(bits | 0);
 }
 
 export const BINARY_TRANSLATION: TechniqueSpec = {

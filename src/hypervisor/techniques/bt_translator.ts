@@ -11,13 +11,14 @@ import { encB, immB, immI, immJ, immU, rdOf, rs1Of, rs2Of } from "../../isa/fiel
  *  - ordinary instructions are copied as they are (compressed ones in their 32-bit expansion,
  *    which does the same);
  *  - a conditional branch stays a branch with the same operands, but to a stub at the block's end
- *    that calls out to the VMM with the guest target;
+ *    that calls out to the VMM with the guest target (binary_translation.ts chains it to the target's
+ *    translation once that exists); its not-taken path goes on inside the block;
  *  - the pc-relative `auipc`, `jal` and `jalr` (whose link register must hold a guest address) and the
  *    sensitive instructions (every SYSTEM instruction but `ebreak`: CSR accesses, `ecall`, `mret`,
  *    `sret`, `wfi`, `sfence.vma`) and `fence.i` become a callout: an `ecall` in the TC, which the VMM
  *    recognises by its TC address and answers by emulating the guest instruction, with no guest trap.
- * A block ends at a control transfer or a sensitive instruction, at the end of the guest page, or
- * after MAX_BLOCK instructions; a block that does not end in a transfer falls through by a callout.
+ * A block ends at a jump or a sensitive instruction, at the end of the guest page, or after MAX_BLOCK
+ * instructions; a block that does not end in a jump falls through by a callout.
  */
 export const MAX_BLOCK = 64;
 
@@ -30,6 +31,8 @@ export interface Callout {
   /** The guest instruction's bits (16 or 32 of them); 0 for fallthrough/taken. */
   bits: number;
   length: 2 | 4 | 0;
+  /** For taken: the block's TC index of the branch that goes to this stub (the one to chain). */
+  branchAt?: number;
 }
 
 export interface TranslatedBlock {
@@ -105,19 +108,18 @@ export function translateBlock(pc: number, halfword: (offset: number) => number 
       branches.push({ at: words.length, target: gpc + immB(e) });
       words.push(e >>> 0);
       guestPcs.push(gpc);
-      ended = true;
     } else {
       words.push(e >>> 0);
       guestPcs.push(gpc);
     }
   }
   if (instructions === 0) return undefined;
-  if (!ended || branches.length > 0) {
+  if (!ended) {
     callout({ kind: "fallthrough", guestPc: pc + off, bits: 0, length: 0 }, pc + off);
   }
   for (const b of branches) {
     const stub = words.length;
-    callout({ kind: "taken", guestPc: b.target, bits: 0, length: 0 }, b.target);
+    callout({ kind: "taken", guestPc: b.target, bits: 0, length: 0, branchAt: b.at }, b.target);
     words[b.at] = encB(words[b.at] & 0x707f, rs1Of(words[b.at]), rs2Of(words[b.at]), (stub - b.at) * 4);
   }
   return { guestPc: pc, guestBytes: off, words, guestPcs, callouts, instructions, rewritten };

@@ -1,3 +1,4 @@
+import type { TcBlockView, TcStats } from "./tc_view";
 import type { GuestWalk, MmuAccess } from "../../machine/hart/mmu";
 import type { Vm } from "../vm";
 
@@ -54,6 +55,9 @@ export interface Technique {
    * guest's (0n: the G stage alone).
    */
   twoStageWalk?(gva: bigint, access: MmuAccess, vsatp?: bigint): TwoStageWalk;
+  /** Binary translation's translation cache: its statistics, and the block whose translation covers a guest pc. */
+  tcStats?(): TcStats;
+  tcBlock?(pc: number): TcBlockView | undefined;
 }
 
 /** A technique's own page table, for the panels (its entries are read from host RAM). */

@@ -16,13 +16,13 @@ function usageError(argv: string[]): UsageError {
 describe("hyperstep argument parsing", () => {
   it("parses run with defaults", () => {
     assert.deepEqual(parseArgs(["run", "guest.elf"]), {
-      kind: "run", program: "guest.elf", memoryBytes: 128 * 1024 * 1024, maxInstructions: undefined, timeoutSeconds: undefined, traceTraps: false, technique: "native", boot: "machine", exits: false, cpu: { model: "rv64", h: false }, gdb: undefined,
+      kind: "run", program: "guest.elf", memoryBytes: 128 * 1024 * 1024, maxInstructions: undefined, timeoutSeconds: undefined, traceTraps: false, technique: "native", boot: "machine", exits: false, cpu: { model: "rv64", h: false }, gdb: undefined, nonTrappingSensitive: [],
     });
   });
 
   it("parses every run option, in both --flag value and --flag=value forms", () => {
     assert.deepEqual(parseArgs(["run", "--memory", "64K", "g.elf", "--max-instructions=1000", "--timeout", "2.5", "--trace-traps"]), {
-      kind: "run", program: "g.elf", memoryBytes: 65536, maxInstructions: 1000, timeoutSeconds: 2.5, traceTraps: true, technique: "native", boot: "machine", exits: false, cpu: { model: "rv64", h: false }, gdb: undefined,
+      kind: "run", program: "g.elf", memoryBytes: 65536, maxInstructions: 1000, timeoutSeconds: 2.5, traceTraps: true, technique: "native", boot: "machine", exits: false, cpu: { model: "rv64", h: false }, gdb: undefined, nonTrappingSensitive: [],
     });
     assert.equal((parseArgs(["run", "g.elf", "--memory=1G"]) as { memoryBytes: number }).memoryBytes, 2 ** 30);
     assert.equal((parseArgs(["run", "g.elf", "--memory", "8MiB"]) as { memoryBytes: number }).memoryBytes, 8 * 2 ** 20);
@@ -35,6 +35,19 @@ describe("hyperstep argument parsing", () => {
     assert.match(usageError(["run", "g.elf", "--gdb", "tcp:0.0.0.0:1234"]).message, /^--gdb: the GDB server listens on 127\.0\.0\.1 only/);
     assert.match(usageError(["run", "g.elf", "--wait"]).message, /--wait .* needs --gdb/);
     assert.match(usageError(["run", "g.elf", "--gdb", "tcp::1234", "--timeout", "5"]).message, /--timeout cannot be combined with --gdb/);
+  });
+
+  it("parses --non-trapping-sensitive as a list, only with a technique it applies to", () => {
+    const run = (...more: string[]) => parseArgs(["run", "g.S", "--technique", "binary-translation", ...more]) as { nonTrappingSensitive: string[] };
+    assert.deepEqual(run("--non-trapping-sensitive", "sstatus-read,sstatus-write").nonTrappingSensitive, ["sstatus-read", "sstatus-write"]);
+    assert.deepEqual(run("--non-trapping-sensitive=sstatus-write,sstatus-write").nonTrappingSensitive, ["sstatus-write"]);
+    assert.deepEqual(run().nonTrappingSensitive, []);
+    assert.equal(usageError(["run", "g.S", "--technique", "trap-and-emulate", "--non-trapping-sensitive", "sstatus-read,popf"]).message,
+      "--non-trapping-sensitive takes a comma-separated list of sstatus-read, sstatus-write, not 'popf'");
+    for (const t of ["native", "hardware-assisted"]) {
+      assert.match(usageError(["run", "g.S", "--technique", t, "--non-trapping-sensitive", "sstatus-read"]).message,
+        new RegExp(`^--non-trapping-sensitive only applies under technique "trap-and-emulate" or "binary-translation".*technique is "${t}"$`));
+    }
   });
 
   it("recognises help and version", () => {

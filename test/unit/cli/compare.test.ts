@@ -83,6 +83,8 @@ describe("hyperstep compare", () => {
     const btReasons = Object.fromEntries(bt.byReason.map((e) => [e.reason, e.count]));
     assert.ok(btReasons["bt-callout"] > 0, "the kernel's sensitive instructions are callouts");
     assert.equal(btReasons["csr-write"], undefined, "none of them traps");
+    assert.ok(bt.tc && bt.tc.translated >= bt.tc.blocks && bt.tc.blocks > 0 && bt.tc.hits <= bt.tc.lookups, "its translation cache's statistics");
+    assert.equal(tae.tc, undefined);
     assert.equal(compareStatus(report), 0);
 
     const text = formatCompare("shadow_paging.S", report);
@@ -94,7 +96,11 @@ describe("hyperstep compare", () => {
     assert.equal(lines[3].indexOf("baseline") + "baseline".length, lines[4].search(/\+[\d.]+%/) + pct(tae.overhead!).length, "overhead column right-aligned");
     assert.match(text, new RegExp(`\\nhidden-page-fault +0 +${byReason["hidden-page-fault"]} \\(${byReason["hidden-page-fault"] * 1500} cycles\\) +${hwReasons["hidden-page-fault"]} \\(`));
 
+    const cache = text.slice(text.indexOf("\nbinary-translation: translation cache:")).replace(/\n(?!\n)/g, " ");
+    assert.match(cache, new RegExp(`^ binary-translation: translation cache: ${bt.tc!.blocks} blocks? in [\\d.]+ KiB of 256 KiB, ${bt.tc!.chains} chains?; ${bt.tc!.translated} translated .* lookups ${bt.tc!.lookups}, hit rate [\\d.]+%; ${bt.tc!.flushes} flush`));
+
     const json = JSON.parse(JSON.stringify(compareJson("g.S", report)));
+    assert.deepEqual(json.techniques[3].translationCache, bt.tc);
     assert.equal(json.techniques.length, 4);
     assert.deepEqual(json.techniques[0].exitsByReason, {});
     assert.equal(json.techniques[1].exitsByReason["hidden-page-fault"].count, byReason["hidden-page-fault"]);

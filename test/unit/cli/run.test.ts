@@ -6,6 +6,7 @@ import { describe, it } from "node:test";
 import { loadProgram, ProgramError, type GuestProgram } from "../../../src/cli/program";
 import { runProgram, speed, type RunIo, type RunSettings } from "../../../src/cli/run";
 import { buildGuest } from "../../fixtures/elf/build";
+import { ROOT } from "../../support/guests";
 
 async function guest(name: string): Promise<GuestProgram> {
   const p = await loadProgram(buildGuest(name));
@@ -135,5 +136,25 @@ describe("the run summary's speed", () => {
     assert.equal(speed(1_000_000n, 2), " (0.5 MIPS)");
     assert.equal(speed(999_999n, 0.001), "");
     assert.equal(speed(5_000_000n, 0), "");
+  });
+});
+
+describe("the Popek–Goldberg option on the command line", () => {
+  const lesson = join(ROOT, "sample-guests/popek-goldberg/popek_goldberg.S");
+
+  it("hides sstatus from trap-and-emulate, which then diverges, but not from binary translation", async () => {
+    const p = await loadProgram(lesson);
+    if (p instanceof ProgramError) assert.fail(p.message);
+    const outputs = new Map<string, string>();
+    for (const technique of ["native", "trap-and-emulate", "binary-translation"] as const) {
+      const { io, output } = fakeIo();
+      const nonTrappingSensitive = technique === "native" ? [] : (["sstatus-read", "sstatus-write"] as const);
+      const r = await runProgram(p, settings({ memoryBytes: 16 << 20, technique, nonTrappingSensitive }), io);
+      assert.equal(r.exitCode, 0, technique);
+      outputs.set(technique, output());
+    }
+    assert.match(outputs.get("native")!, /interrupts are enabled as I asked/);
+    assert.equal(outputs.get("binary-translation"), outputs.get("native"), "the translator still rewrites them");
+    assert.notEqual(outputs.get("trap-and-emulate"), outputs.get("native"), "the VMM never sees them");
   });
 });

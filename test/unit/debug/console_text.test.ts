@@ -12,6 +12,13 @@ describe("console text", () => {
     ]);
   });
 
+  test("a table can pad more leading columns left (code beside code)", () => {
+    assert.deepEqual(table([["0x10", "ret", "ecall", "2"], ["0x1000", "j 10", "jal 20", "10"]], 3), [
+      "0x10    ret   ecall    2",
+      "0x1000  j 10  jal 20  10",
+    ]);
+  });
+
   test("a short line is left alone", () => {
     assert.deepEqual(wrap("  slowdown ×1.00", "    "), ["  slowdown ×1.00"]);
   });

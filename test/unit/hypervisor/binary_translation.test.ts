@@ -7,7 +7,8 @@ import { BinaryTranslation } from "../../../src/hypervisor/techniques/binary_tra
 import { MAX_BLOCK, translateBlock } from "../../../src/hypervisor/techniques/bt_translator";
 import { createVirtBoard } from "../../../src/machine/virt";
 import { VmTarget } from "../../../src/target/vm_target";
-import { ROOT, loadGuest, makeVm } from "./equivalence";
+import type { ExitReason } from "../../../src/hypervisor/exits";
+import { ROOT, assertEquivalent, loadGuest, makeVm, runVm } from "./equivalence";
 
 const PC = 0x8000_0100;
 const ADDI = 0x00150513; // addi a0, a0, 1
@@ -39,7 +40,7 @@ describe("the binary translator: what a guest block becomes in the translation c
     assert.equal(b.guestBytes, 10);
   });
 
-  it("points a branch at a callout stub with the guest target, and falls through by another callout", () => {
+  it("points a branch at a callout stub with the guest target (naming the branch, to chain it), and falls through by another callout", () => {
     const b = translateBlock(PC, code([ADDI, C_ADDI, BEQ_8]))!;
     assert.equal(b.words.length, 5);
     const branch = b.words[2];
@@ -47,10 +48,17 @@ describe("the binary translator: what a guest block becomes in the translation c
     assert.deepEqual([rs1Of(branch), rs2Of(branch)], [10, 11]);
     assert.equal(immB(branch), (4 - 2) * 4, "to the stub at TC word 4");
     assert.deepEqual(b.callouts.get(3), { kind: "fallthrough", guestPc: PC + 10, bits: 0, length: 0 });
-    assert.deepEqual(b.callouts.get(4), { kind: "taken", guestPc: PC + 6 + 8, bits: 0, length: 0 });
+    assert.deepEqual(b.callouts.get(4), { kind: "taken", guestPc: PC + 6 + 8, bits: 0, length: 0, branchAt: 2 });
     assert.equal(b.words[3], ECALL);
     assert.equal(b.words[4], ECALL);
     assert.equal(b.rewritten, 1);
+  });
+
+  it("goes on past a conditional branch: its not-taken path is inside the block", () => {
+    const b = translateBlock(PC, code([BEQ_8, ADDI, JAL_16]))!;
+    assert.equal(b.instructions, 3);
+    assert.deepEqual(b.words.slice(0, 2), [b.words[0], ADDI]);
+    assert.deepEqual([...b.callouts.values()].map((c) => c.kind), ["jal", "taken"], "no fallthrough stub");
   });
 
   it("rewrites a sensitive instruction into a callout and ends the block there", () => {
@@ -90,7 +98,7 @@ describe("binary translation in a VM", () => {
     vm.load(loadGuest(join(ROOT, "sample-guests/popek-goldberg/popek_goldberg.S")));
     assert.equal(vm.run(1_000_000).kind, "halt");
     const bt = vm.technique as BinaryTranslation;
-    const stats = bt.stats();
+    const stats = bt.tcStats();
     assert.ok(stats.blocks > 0 && stats.translated >= stats.blocks);
     assert.ok(stats.bytesUsed > 0 && stats.bytesUsed <= stats.bytes);
     const callouts = vm.log.query({ reasons: ["bt-callout"], count: 1e6 }).exits;
@@ -98,6 +106,70 @@ describe("binary translation in a VM", () => {
     for (const e of callouts) assert.equal(e.cycles, SEED_COSTS.callout);
     assert.ok(callouts.some((e) => e.details.callout === "fallthrough" || e.details.callout === "taken"), "block ends dispatch through the VMM");
     assert.equal(vm.log.query({ reasons: ["csr-read", "csr-write", "xret"] }).total, 0, "the kernel's sensitive instructions never trapped");
+  });
+
+  it("chains direct transfers to translated code and looks indirect ones up: only a transfer to untranslated code exits", () => {
+    const vm = makeVm({ technique: "binary-translation" });
+    vm.load(loadGuest(join(ROOT, "sample-guests/shadow-paging/shadow_paging.S")));
+    assert.equal(vm.run(1_000_000).kind, "halt");
+    const bt = vm.technique as BinaryTranslation;
+    const stats = bt.tcStats();
+    assert.ok(stats.chains > 0, "TC words patched to jump straight to their targets");
+    assert.ok(stats.hits > 0 && stats.hits <= stats.lookups);
+    const dispatches = vm.log.query({ reasons: ["bt-callout", "bt-lookup-miss"], count: 1e6 }).exits
+      .filter((e) => ["fallthrough", "taken", "jal", "jalr", "auipc"].includes(String(e.details.callout ?? "jalr")));
+    assert.ok(vm.log.query({ reasons: ["bt-lookup-miss"] }).total > 0, "a return's first visit to its target misses");
+    const perTarget = new Map<string, number>();
+    for (const e of dispatches) {
+      const k = `${e.pc}→${String(e.details.toPc)}`;
+      perTarget.set(k, (perTarget.get(k) ?? 0) + 1);
+    }
+    // The lesson's sfence.vma flushes the TC, after which each transfer misses once more.
+    for (const [k, n] of perTarget) assert.ok(n <= stats.flushes + 1, `${k}: ${n} exits; once its target is translated, the transfer is chained`);
+    assert.ok(dispatches.length <= stats.translated, "each of these exits found its target untranslated");
+    // Invalidation undoes the chains: the TC is flushed, and the guest still runs to the same end.
+    assert.match(bt.fenced() ?? "", /flushed the translation cache/);
+    assert.equal(bt.tcStats().chains, 0);
+  });
+
+  it("shows a block beside its guest code, each rewrite named and each chain with where it now goes", () => {
+    const vm = makeVm({ technique: "binary-translation" });
+    vm.load(loadGuest(join(ROOT, "sample-guests/shadow-paging/shadow_paging.S")));
+    assert.equal(vm.run(1_000_000).kind, "halt");
+    const bt = vm.technique as BinaryTranslation;
+    const views = [];
+    for (let pc = 0x8000_0000; pc < 0x8000_1000; pc += 2) {
+      const v = bt.tcBlock(pc);
+      if (v && v.guestPc === pc) views.push(v);
+    }
+    assert.equal(views.length, bt.tcStats().blocks, "every block, found by its first guest pc");
+    const rows = views.flatMap((v) => v.rows);
+    const chained = rows.filter((r) => r.chainedTo !== undefined);
+    assert.equal(chained.length, bt.tcStats().chains);
+    for (const r of chained) {
+      const to = rows.find((x) => x.tcVa === r.chainedTo);
+      assert.ok(to?.guest, "a chain goes to a translated guest instruction");
+      assert.notEqual(r.tcBits & 0x7f, 0x73, "no longer an ecall");
+    }
+    const copied = rows.find((r) => r.how === "copied")!;
+    assert.equal(copied.tcBits, copied.guest!.length === 4 ? copied.guest!.bits : copied.tcBits, "copied as it is (or as its expansion)");
+    assert.equal(bt.tcBlock(0x1000), undefined);
+  });
+
+  it("the binary-translation lesson: its CSR accesses are callouts, not traps, and the rest stays in the TC", () => {
+    const lesson = join(ROOT, "sample-guests/binary-translation/binary_translation.S");
+    const { native, vm } = assertEquivalent(lesson, loadGuest(lesson), { technique: "binary-translation" });
+    assert.equal(native.uart, "5050\n");
+    const te = runVm(loadGuest(lesson), { technique: "trap-and-emulate" });
+    const count = (t: VmTarget, reason: ExitReason) => t.exits({ reasons: [reason], count: 0 }).total;
+    const csrTraps = count(te.target, "csr-read") + count(te.target, "csr-write");
+    assert.ok(csrTraps >= 200, "two CSR accesses a round trap under trap-and-emulate");
+    assert.equal(count(vm.target, "csr-read") + count(vm.target, "csr-write"), 0);
+    const csrCallouts = vm.target.exits({ reasons: ["bt-callout"], count: 1e6 }).exits.filter((e) => e.details.callout === "csr-read" || e.details.callout === "csr-write");
+    assert.equal(csrCallouts.length, csrTraps, "each becomes a callout instead");
+    const dispatches = count(vm.target, "bt-callout") - csrCallouts.length + count(vm.target, "bt-lookup-miss");
+    assert.ok(dispatches < 20, `100 rounds of loop, call and return exit ${dispatches} times: only on their first visits`);
+    assert.ok(vm.target.stats().exitCycles * 3 < te.target.stats().exitCycles, "callouts cost less than traps");
   });
 
   it("maps the TC for the hart in the guest's privileged shadow root, but never shows it as a guest translation", () => {
@@ -144,6 +216,6 @@ describe("binary translation in a VM", () => {
     const stop = vm.run(1000);
     assert.deepEqual(stop, { kind: "breakpoint", pc: inside });
     assert.equal(vm.instret, 2n);
-    assert.equal((vm.technique as BinaryTranslation).stats().translated, 1, "no new translation was needed");
+    assert.equal((vm.technique as BinaryTranslation).tcStats().translated, 1, "no new translation was needed");
   });
 });

@@ -142,7 +142,7 @@ describe("exit log and cost model", () => {
     assert.deepEqual([...EXIT_REASON_IDS], [
       "csr-read", "csr-write", "xret", "wfi", "sfence", "ecall", "guest-exception", "virtual-interrupt", "timer",
       "hidden-page-fault", "guest-pt-write", "pmp-access", "mprv-access", "mmio-read", "mmio-write",
-      "guest-page-fault", "virtual-instruction", "sbi-call", "bt-callout",
+      "guest-page-fault", "virtual-instruction", "sbi-call", "bt-callout", "bt-lookup-miss",
     ]);
   });
 

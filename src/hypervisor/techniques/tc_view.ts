@@ -1,0 +1,39 @@
+import type { CalloutKind } from "./bt_translator";
+
+/** Binary translation's translation cache as the debugger and the CLI see it (binary_translation.ts). */
+
+export interface TcStats {
+  blocks: number;
+  bytesUsed: number;
+  bytes: number;
+  translated: number;
+  flushes: number;
+  retranslated: number;
+  /** TC words patched to jump straight to another block, now. */
+  chains: number;
+  /** Lookups of a guest pc in the TC (dispatches, chains followed, indirect jumps), and how many found a translation. */
+  lookups: number;
+  hits: number;
+}
+
+/** One TC instruction of a block beside the guest instruction it stands for. */
+export interface TcRow {
+  /** Its host-virtual address in the TC, and its bits now (a chain patches them). */
+  tcVa: number;
+  tcBits: number;
+  /** The guest pc the guest is at when the hart is about to run it. */
+  guestPc: number;
+  /** The guest instruction it translates (absent for a block-end stub). */
+  guest?: { bits: number; length: 2 | 4 };
+  /** copied, a callout (its kind), a branch to a stub, or a chain: a jump straight to another translation. */
+  how: "copied" | "branch" | CalloutKind;
+  /** Where a chained word or a chained branch now goes (a TC address), if it was patched. */
+  chainedTo?: number;
+}
+
+export interface TcBlockView {
+  guestPc: number;
+  /** The shadow context it was translated in. */
+  context: string;
+  rows: TcRow[];
+}

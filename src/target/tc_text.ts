@@ -1,0 +1,12 @@
+import type { TcStats } from "../hypervisor/techniques/tc_view";
+
+const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+const kib = (n: number) => `${(n / 1024).toFixed(1).replace(/\.0$/, "")} KiB`;
+
+/** Binary translation's translation-cache statistics in one line, for `stats`, `tc` and `hyperstep compare`. */
+export function tcStatsText(tc: TcStats): string {
+  const rate = tc.lookups > 0 ? `${((tc.hits * 100) / tc.lookups).toFixed(1)}%` : "—";
+  return `translation cache: ${count(tc.blocks, "block", "blocks")} in ${kib(tc.bytesUsed)} of ${kib(tc.bytes)}, ` +
+    `${count(tc.chains, "chain", "chains")}; ${tc.translated} translated (${tc.retranslated} again after a code change); ` +
+    `lookups ${tc.lookups}, hit rate ${rate}; ${count(tc.flushes, "flush", "flushes")}`;
+}
