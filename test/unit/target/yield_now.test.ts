@@ -30,11 +30,12 @@ describe("a run returns when its caller's time is up, however slow each step is"
       const took = performance.now() - started;
       assert.equal(stop.kind, "budget");
       assert.ok(t.instret < 50_000_000n, "the budget was not spent");
-      assert.ok(took < 250, `returned after ${took.toFixed(0)} ms`);
+      // Without the check this ran for more than a minute; the margin is for a loaded CI machine.
+      assert.ok(took < 1000, `returned after ${took.toFixed(0)} ms`);
 
       const run = runTo(target(technique), 1n << 40n, 0.2);
       assert.equal(run.end.kind, "time");
-      assert.ok(run.wallSeconds! < 0.45, `a 0.2 s run took ${run.wallSeconds} s`);
+      assert.ok(run.wallSeconds! < 1.5, `a 0.2 s run took ${run.wallSeconds} s`);
     });
   }
 });
