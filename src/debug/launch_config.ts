@@ -26,7 +26,12 @@ export interface LaunchConfig {
   march: string | undefined;
   /** The hart, in QEMU's `-cpu` syntax (cpu.ts): `rv64`, or `rv64,h=true` for the H extension. */
   cpu: CpuModel;
+  /** How much the guest's history (time travel) may keep, in MiB; 0 turns recording off. */
+  historyMiB: number;
 }
+
+/** The history budget when the launch configuration names none. */
+export const DEFAULT_HISTORY_MIB = 512;
 
 export class ConfigError extends Error {
   constructor(
@@ -75,6 +80,11 @@ export function parseLaunchConfig(raw: unknown = {}): LaunchConfig {
     throw new ConfigError("maxInstructions", `must be a positive integer, not ${JSON.stringify(maxInstructions)}`);
   }
 
+  const historyMiB = optional<number>(args, "historyMiB", "number", DEFAULT_HISTORY_MIB);
+  if (!Number.isSafeInteger(historyMiB) || historyMiB < 0 || historyMiB > 65536) {
+    throw new ConfigError("historyMiB", `must be a whole number of MiB from 0 (no time travel) to 65536, not ${JSON.stringify(historyMiB)}`);
+  }
+
   const argv = args.args ?? [];
   if (!Array.isArray(argv) || argv.some((a) => typeof a !== "string")) {
     throw new ConfigError("args", "must be an array of strings");
@@ -116,5 +126,6 @@ export function parseLaunchConfig(raw: unknown = {}): LaunchConfig {
     boot: boot as GuestBoot,
     march,
     cpu,
+    historyMiB,
   };
 }

@@ -70,6 +70,8 @@ export class History {
   private snapshots: Snapshot[] = [];
   private furthest = 0;
   private runMsSinceSnapshot = 0;
+  /** The last write in the past: where the timeline forked and how many steps of future went. */
+  lastFork: { at: number; discarded: number } | undefined;
   private lastSnapshotMs = 0;
 
   constructor(
@@ -115,9 +117,9 @@ export class History {
       // In the past: stop where the present is, and wherever recorded input was read (so that it
       // is read by a call that begins at the same position).
       allowed = Math.min(budget, this.furthest - start);
-      const next = this.console.nextInputAt;
-      if (next === start) this.call(() => m.pollInput());
-      else if (next !== undefined && next > start) allowed = Math.min(allowed, next - start);
+      if (this.console.inputAt(start)) this.call(() => m.pollInput());
+      const next = this.console.nextInputAfter(start);
+      if (next !== undefined) allowed = Math.min(allowed, next - start);
     }
     this.console.muted = start < this.furthest;
     const t0 = performance.now();
@@ -143,6 +145,7 @@ export class History {
     const lost = this.future;
     const here = this.position;
     if (lost > 0) {
+      this.lastFork = { at: here, discarded: lost };
       this.snapshots = this.snapshots.filter((s) => s.position < here || (s.position === here && s.pinned));
       this.console.truncate();
       this.furthest = here;
@@ -180,7 +183,9 @@ export class History {
     // Exit `seq` happened with `instret` instructions retired: run to there, then step to it.
     this.restore(this.latest((s) => s.exits < seq));
     this.replay(() => (m.exits >= seq ? 0 : instret - m.instret));
-    while (m.exits < seq && this.position < this.newest) {
+    // A run's last step may have taken the exit (the VMM handles it within the step): back off.
+    while (m.exits >= seq) if (this.position <= this.oldest || !this.travelTo(this.position - 1)) return false;
+    while (this.position < this.newest) {
       const before = this.position;
       this.replay(() => (this.position === before ? 1 : 0));
       if (this.position === before) return false;
@@ -191,27 +196,28 @@ export class History {
 
   /**
    * Reverse continue: runs each stretch of the past between snapshots with `run` (the debugger's
-   * forward run, its stops on; true when it stopped where the debugger would), newest stretch
-   * first, and travels to the last position before now where it stopped. Returns that position, or
-   * undefined when nothing stopped it (the guest is then at the oldest position).
+   * forward run, its stops on; it returns what stopped it where the debugger would stop, else
+   * undefined), newest stretch first, and travels to the last position before now where it
+   * stopped. Returns that stop and position, or undefined when nothing stopped it (the guest is then
+   * at the oldest position).
    */
-  searchBack(run: (budget: number) => boolean): number | undefined {
+  searchBack<T>(run: (budget: number) => T | undefined): { stop: T; position: number } | undefined {
     if (!this.enabled) return undefined;
     const end = this.position;
     for (let k = this.snapshots.length - 1; k >= 0; k--) {
       const s = this.snapshots[k];
       if (s.position >= end) continue;
-      const stop = Math.min(end, this.snapshots[k + 1]?.position ?? end);
+      const until = Math.min(end, this.snapshots[k + 1]?.position ?? end);
       this.restore(s);
-      let found: number | undefined;
-      while (this.position < stop) {
+      let found: { stop: T; position: number } | undefined;
+      while (this.position < until) {
         const before = this.position;
-        const hit = run(stop - before);
-        if (hit && this.position < end) found = this.position;
-        else if (this.position === before) break;
+        const stop = run(until - before);
+        if (stop !== undefined && this.position < end) found = { stop, position: this.position };
+        if (this.position === before) break;
       }
-      if (found !== undefined) {
-        this.travelTo(found);
+      if (found) {
+        this.travelTo(found.position);
         return found;
       }
     }

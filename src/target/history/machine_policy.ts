@@ -21,6 +21,7 @@ export function machinePolicy(harts: readonly Hart[], outside: readonly object[]
   for (const h of harts) {
     for (const o of h.derivedObjects()) opaque.add(o);
     opaque.add(h.bus.ram.bytes);
+    opaque.add(h.bus.ram.bytes.buffer);
   }
   return { opaque, ignoredKeys: IGNORED_KEYS, immutable: (o) => o instanceof ExitRecord };
 }

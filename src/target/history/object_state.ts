@@ -52,6 +52,8 @@ export function captureState(root: object, policy: StatePolicy): ObjectState {
     seen.add(o);
     if (policy.opaque.has(o) || o instanceof ArrayBuffer || o instanceof DataView || policy.immutable(o)) continue;
     if (ArrayBuffer.isView(o)) {
+      // A view into opaque memory (a window onto RAM) is no more state than the memory.
+      if (policy.opaque.has(o.buffer)) continue;
       const t = o as TypedArray;
       saved.push({ kind: 4, obj: t, copy: t.slice() });
       bytes += t.byteLength;

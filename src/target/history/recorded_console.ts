@@ -29,9 +29,15 @@ export class RecordedConsole {
 
   constructor(private readonly live: ByteSource | undefined, private readonly out: ByteSink | undefined) {}
 
-  /** The position of the next recorded input still to replay, if any. */
-  get nextInputAt(): number | undefined {
-    return this.events[this.cursor]?.at;
+  /** Whether recorded input still to replay was read by a call that began at `position`. */
+  inputAt(position: number): boolean {
+    return this.events[this.cursor]?.at === position;
+  }
+
+  /** Where the first call began that read recorded input still to replay, after `position`. */
+  nextInputAfter(position: number): number | undefined {
+    for (let i = this.cursor; i < this.events.length; i++) if (this.events[i].at > position) return this.events[i].at;
+    return undefined;
   }
 
   /** Forgets the recorded input after the cursor: the timeline forks here. */
