@@ -39,8 +39,14 @@ interface Snapshot {
 
 /** Default history budget: 512 MiB of snapshots. */
 export const DEFAULT_HISTORY_BYTES = 512 * 1024 * 1024;
-/** A snapshot is taken once the guest has run this many times as long as the last snapshot took (≤ 1/4 overhead). */
+/**
+ * A snapshot is taken once the guest has run this many times as long as the last snapshot took
+ * (at most 1/4 overhead), but after at most MAX_RUN_MS of running (Step Back re-executes from the
+ * snapshot before, which must stay quick) and no sooner than MIN_RUN_MS.
+ */
 const RUN_PER_SNAPSHOT_COST = 4;
+const MAX_RUN_MS = 60;
+const MIN_RUN_MS = 10;
 /** Nor more often than this many steps apart. */
 const MIN_SNAPSHOT_STEPS = 10_000;
 
@@ -252,7 +258,8 @@ export class History {
 
   private snapshotDue(): boolean {
     const last = this.snapshots[this.snapshots.length - 1];
-    return this.position - (last?.position ?? 0) >= MIN_SNAPSHOT_STEPS && this.runMsSinceSnapshot >= RUN_PER_SNAPSHOT_COST * this.lastSnapshotMs;
+    const wait = Math.min(MAX_RUN_MS, Math.max(MIN_RUN_MS, RUN_PER_SNAPSHOT_COST * this.lastSnapshotMs));
+    return this.position - (last?.position ?? 0) >= MIN_SNAPSHOT_STEPS && this.runMsSinceSnapshot >= wait;
   }
 
   private snapshot(pinned: boolean): void {
