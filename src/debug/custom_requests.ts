@@ -13,7 +13,8 @@ export const PAGE_TABLES_REQUEST = "hyperstep/pageTables";
 export const DEVICES_REQUEST = "hyperstep/devices";
 export const EXITS_REQUEST = "hyperstep/exits";
 export const ADDRESS_SPACES_REQUEST = "hyperstep/addressSpaces";
-export const PANEL_REQUESTS: readonly string[] = [PAGE_TABLES_REQUEST, DEVICES_REQUEST, EXITS_REQUEST, ADDRESS_SPACES_REQUEST];
+export const HISTORY_REQUEST = "hyperstep/history";
+export const PANEL_REQUESTS: readonly string[] = [PAGE_TABLES_REQUEST, DEVICES_REQUEST, EXITS_REQUEST, ADDRESS_SPACES_REQUEST, HISTORY_REQUEST];
 
 /**
  * [index, pte], [index, pte, next-level table] for a valid pointer, or [index, pte, run]: `run`
@@ -184,6 +185,16 @@ const SPACE_LABELS: Record<AddressSpace, string> = {
   gpa: "guest-physical",
   hpa: "host-physical (the machine's RAM)",
 };
+
+/**
+ * `hyperstep/history` {}: how far back the guest can travel. Positions count steps (instructions
+ * and trap entries); `position < newest` means the guest is in its past.
+ */
+export type HistoryBody = ReturnType<Target["history"]["stats"]>;
+
+export function historyBody(target: Target): HistoryBody {
+  return target.history.stats();
+}
 
 export function addressSpacesBody(target: Target): AddressSpacesBody {
   const has = (s: AddressSpace) => target.addressSpaces.includes(s);

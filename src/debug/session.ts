@@ -42,7 +42,7 @@ import { disassemble } from "../asm/disasm";
 import type { VmExit } from "../hypervisor/exits";
 import { Variables, formatValue } from "./variables";
 import { CSR_FIELDS } from "../isa/csr_fields";
-import { ADDRESS_SPACES_REQUEST, DEVICES_REQUEST, PAGE_TABLES_REQUEST, PANEL_REQUESTS, addressSpacesBody, devicesBody, exitsBody, pageTablesBody } from "./custom_requests";
+import { ADDRESS_SPACES_REQUEST, DEVICES_REQUEST, HISTORY_REQUEST, PAGE_TABLES_REQUEST, PANEL_REQUESTS, addressSpacesBody, devicesBody, exitsBody, historyBody, pageTablesBody } from "./custom_requests";
 
 const THREAD_ID = 1;
 /** The id of the VMM frame (guest frames are numbered from 0). */
@@ -729,6 +729,7 @@ export class HyperstepSession extends LoggingDebugSession {
       response.body = command === PAGE_TABLES_REQUEST ? pageTablesBody(target, args)
         : command === DEVICES_REQUEST ? devicesBody(target)
         : command === ADDRESS_SPACES_REQUEST ? addressSpacesBody(target)
+        : command === HISTORY_REQUEST ? historyBody(target)
         : exitsBody(target, args);
       this.sendResponse(response);
     });

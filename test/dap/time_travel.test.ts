@@ -186,6 +186,20 @@ describe("time travel: the debug console", () => {
     });
   });
 
+  test("hyperstep/history says how far back one can go and where the guest is", async () => {
+    await withClient(async (dc) => {
+      await atFinish(dc);
+      const now = (await dc.customRequest("hyperstep/history")).body as { enabled: boolean; oldest: number; position: number; newest: number; bytes: number };
+      assert.equal(now.enabled, true);
+      assert.equal(now.oldest, 0);
+      assert.ok(now.position > 0 && now.position === now.newest);
+      assert.ok(now.bytes > 0);
+      await stopAfter(dc, stepBack(dc, "instruction"));
+      const past = (await dc.customRequest("hyperstep/history")).body as typeof now;
+      assert.deepEqual([past.position, past.newest], [now.position - 1, now.newest]);
+    });
+  });
+
   test("with historyMiB 0 there is no time travel", async () => {
     await withClient(async (dc) => {
       await launch(dc, CALLS, { historyMiB: 0 });
