@@ -31,10 +31,10 @@ interface Typed {
   output: number[];
 }
 
-function start(technique: Technique, historyBytes?: number): Typed {
+function start(technique: Technique, historyBytes?: number, memoryBytes = RAM): Typed {
   const typed: number[] = [];
   const output: number[] = [];
-  const r = createTarget(program(), { technique, memoryBytes: RAM, uartIn: { read: () => typed.shift() ?? -1 }, uartOut: { write: (b) => void output.push(b) }, historyBytes });
+  const r = createTarget(program(), { technique, memoryBytes, uartIn: { read: () => typed.shift() ?? -1 }, uartOut: { write: (b) => void output.push(b) }, historyBytes });
   if (!r.ok) assert.fail(r.error);
   return { target: r.target, typed, output };
 }
@@ -120,6 +120,15 @@ for (const technique of ["native", "trap-and-emulate", "hardware-assisted"] as c
 }
 
 describe("history budget", () => {
+  it("grows with the pages the guest writes, not with the size of its RAM", () => {
+    const { target } = start("native", undefined, 64 * 1024 * 1024);
+    for (let i = 0; i < 20; i++) target.run(30_000);
+    const s = target.history.stats();
+    assert.ok(s.snapshots > 1);
+    // The guest writes 64 data pages and its page table: each snapshot holds at most those, and shares the rest.
+    assert.ok(s.bytes < s.snapshots * 70 * 4096 + 1024 * 1024, `${s.bytes} bytes in ${s.snapshots} snapshots of 64 MiB of RAM`);
+  });
+
   it("thins snapshots to stay within its budget", () => {
     const { target } = start("native", 600 * 1024);
     for (let i = 0; i < 60; i++) target.run(30_000);
