@@ -761,7 +761,7 @@ export class HyperstepSession extends LoggingDebugSession {
     const fork = this.program?.target.history.lastFork;
     if (fork && fork !== this.reportedFork) {
       this.reportedFork = fork;
-      this.sendEvent(new OutputEvent(`hyperstep: written in the past (step ${fork.at.toLocaleString("en-US")}): the timeline forks here and its recorded future (${fork.discarded.toLocaleString("en-US")} steps) is discarded\n`, "console"));
+      this.sendEvent(new OutputEvent(`hyperstep: written in the past (step ${fork.at.toLocaleString("en-US")}): the timeline forks here and its recorded future (${fork.discarded.toLocaleString("en-US")} step${fork.discarded === 1 ? "" : "s"}) is discarded\n`, "console"));
     }
     if (this.client.supportsInvalidatedEvent) {
       this.sendEvent(new InvalidatedEvent(what.kind === "pc" ? ["all"] : ["variables"], THREAD_ID));

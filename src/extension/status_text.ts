@@ -46,8 +46,8 @@ export function stoppedStatus(s: StopSummary): StatusText {
 /** In the past: how far ahead the present is; in the present: how far back one can go. */
 function historyText(h: StopSummary["history"]): string {
   if (!h) return "";
-  if (h.position < h.newest) return ` · $(history) past: ${GROUPED.format(h.newest - h.position)} steps ahead`;
-  return ` · $(history) ${GROUPED.format(h.position - h.oldest)} steps back`;
+  if (h.position < h.newest) return ` · $(history) past: ${steps(h.newest - h.position)} ahead`;
+  return ` · $(history) ${steps(h.position - h.oldest)} back`;
 }
 
 function historyTooltip(h: StopSummary["history"]): string {
@@ -55,7 +55,11 @@ function historyTooltip(h: StopSummary["history"]): string {
   const span = `Time travel reaches back to step ${GROUPED.format(h.oldest)}`;
   return h.position < h.newest
     ? ` ${span}; the guest is at step ${GROUPED.format(h.position)}, in its past (the present is step ${GROUPED.format(h.newest)}).`
-    : ` ${span}, ${GROUPED.format(h.position - h.oldest)} steps back from here.`;
+    : ` ${span}, ${steps(h.position - h.oldest)} back from here.`;
+}
+
+function steps(n: number): string {
+  return `${GROUPED.format(n)} step${n === 1 ? "" : "s"}`;
 }
 
 export function runningStatus(technique: string): StatusText {

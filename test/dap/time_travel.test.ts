@@ -179,7 +179,7 @@ describe("time travel: the debug console", () => {
       dc.on("output", (e: DebugProtocol.OutputEvent) => said.push(e.body.output));
       await repl(dc, "s1 = 7");
       await value(dc, "s1");
-      assert.ok(said.some((o) => /timeline forks here and its recorded future \(1 steps\) is discarded/.test(o)), said.join(""));
+      assert.ok(said.some((o) => /timeline forks here and its recorded future \(1 step\) is discarded/.test(o)), said.join(""));
       assert.match(await repl(dc, "history"), /now at step ([\d,]+)/);
       const h = /steps 0 … ([\d,]+) recorded; now at step ([\d,]+)/.exec(await repl(dc, "history"))!;
       assert.equal(h[1], h[2], "no future is left");

@@ -26,6 +26,7 @@ describe("the session's status bar text", () => {
     assert.equal(past.text, "$(debug-pause) native · M-mode · 5 instr · $(history) past: 2,000 steps ahead");
     assert.match(past.tooltip, /reaches back to step 100; the guest is at step 300, in its past \(the present is step 2,300\)\./);
     assert.doesNotMatch(stoppedStatus({ technique: "native", priv: "3", instret: "5" }).text, /history/);
+    assert.match(stoppedStatus({ technique: "native", priv: "3", instret: "5", history: { oldest: 0, position: 9, newest: 10 } }).text, /past: 1 step ahead$/);
   });
 
   it("shows values it cannot decode as they came", () => {
