@@ -75,6 +75,8 @@ export interface HistoryStats {
 export class History {
   private snapshots: Snapshot[] = [];
   private furthest = 0;
+  /** Instructions retired at `furthest`. */
+  private furthestInstret = 0;
   private runMsSinceSnapshot = 0;
   /** The last write in the past: where the timeline forked and how many steps of future went. */
   lastFork: { at: number; discarded: number } | undefined;
@@ -134,7 +136,10 @@ export class History {
     } finally {
       this.console.muted = false;
       if (start >= this.furthest) this.runMsSinceSnapshot += performance.now() - t0;
-      this.furthest = Math.max(this.furthest, this.position);
+      if (this.position >= this.furthest) {
+        this.furthest = this.position;
+        this.furthestInstret = m.instret;
+      }
     }
   }
 
@@ -155,6 +160,7 @@ export class History {
       this.snapshots = this.snapshots.filter((s) => s.position < here || (s.position === here && s.pinned));
       this.console.truncate();
       this.furthest = here;
+      this.furthestInstret = this.machine.instret;
     }
     this.snapshots = this.snapshots.filter((s) => s.position !== here);
     this.snapshot(true);
@@ -232,13 +238,13 @@ export class History {
   }
 
   private newestInstret(): number {
-    return this.position === this.newest ? this.machine.instret : Number.MAX_SAFE_INTEGER;
+    return this.position >= this.furthest ? this.machine.instret : this.furthestInstret;
   }
 
-  /** Re-executes with the debugger's hooks off, `budget()` steps at a time, until it says 0. */
+  /** Re-executes with the debugger's hooks off, `budget()` steps at a time, until it says 0 or the present is reached. */
   private replay(budget: () => number): void {
     this.machine.withoutHooks(() => {
-      for (let b = budget(); b > 0; b = budget()) {
+      for (let b = budget(); b > 0 && this.position < this.furthest; b = budget()) {
         const before = this.position;
         this.run(b);
         if (this.position === before) return;

@@ -86,6 +86,19 @@ for (const technique of ["native", "trap-and-emulate", "hardware-assisted"] as c
       assert.deepEqual([...target.readMemory("pa", inbuf, 3)!], [0x41, 0x42, 0x43]);
     });
 
+    it("goes to an instruction count in the past or the recorded future, and never past the present", () => {
+      const { target } = start(technique);
+      target.run(40_000);
+      const present = target.history.newest;
+      const retired = Number(target.instret);
+      assert.ok(target.history.travelToInstret(1_000));
+      assert.equal(target.instret, 1_000n);
+      assert.equal(target.history.travelToInstret(retired + 1), false, "beyond the present");
+      assert.equal(target.history.newest, present, "nothing ran on into a new future");
+      assert.ok(target.history.travelToInstret(retired - 5));
+      assert.equal(target.instret, BigInt(retired - 5));
+    });
+
     it("steps back one step at a time to the state each step left", () => {
       const { target } = start(technique);
       target.run(20_000);
