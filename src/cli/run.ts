@@ -80,7 +80,7 @@ export async function runProgram(program: GuestProgram, settings: RunSettings, i
   const technique = settings.technique ?? "native";
   const created = createTarget(program.image, {
     technique, boot: settings.boot, cpu: settings.cpu, memoryBytes: settings.memoryBytes, uartOut: io.out, uartIn: io.input,
-    nonTrappingSensitive: settings.nonTrappingSensitive,
+    nonTrappingSensitive: settings.nonTrappingSensitive, historyBytes: 0,
   });
   if (!created.ok) return finish({ kind: "load-error", message: created.error }, 0n, 0);
   const target = created.target;
@@ -103,7 +103,7 @@ export async function runProgram(program: GuestProgram, settings: RunSettings, i
   gdb?.ended(result.exitCode);
   if (settings.exits && vmm) {
     // The same guest natively, output discarded, for the overhead figures.
-    const native = createTarget(program.image, { technique: "native", boot: settings.boot, memoryBytes: settings.memoryBytes });
+    const native = createTarget(program.image, { technique: "native", boot: settings.boot, memoryBytes: settings.memoryBytes, historyBytes: 0 });
     const baseline = native.ok ? runTo(native.target, result.instructions, Infinity) : undefined;
     for (const line of exitSummary(vmm.stats(), result.seconds, baseline)) io.log(line);
   }

@@ -93,11 +93,11 @@ export class CodeBreakpoints {
     return this.index.has(pc);
   }
 
-  /** Evaluates the breakpoints at `pc`: logpoints log, conditions and hit counts decide. */
-  decide(pc: bigint, env: ExprEnv): HitDecision {
+  /** Evaluates the breakpoints at `pc`: logpoints log, conditions and hit counts (when counted) decide. */
+  decide(pc: bigint, env: ExprEnv, count = true): HitDecision {
     const out: HitDecision = { stop: false, ids: [], output: [] };
     for (const b of this.index.get(pc) ?? []) {
-      const verdict = b.rule ? b.rule.check(env) : { stop: true };
+      const verdict = b.rule ? b.rule.check(env, count) : { stop: true };
       if (verdict.error) out.output.push(`breakpoint ${b.id}: ${verdict.error}`);
       if (!verdict.stop) continue;
       if (b.logMessage !== undefined && !verdict.error) {

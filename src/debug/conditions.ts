@@ -58,9 +58,10 @@ export class StopRule {
 
   /**
    * Whether to stop now. A condition that cannot be evaluated (e.g. it reads unmapped memory)
-   * stops, with the reason in `error`, as GDB does.
+   * stops, with the reason in `error`, as GDB does. Without `count` (searching the past) the hit
+   * is not counted and the hit condition not asked.
    */
-  check(env: ExprEnv): { stop: boolean; error?: string } {
+  check(env: ExprEnv, count = true): { stop: boolean; error?: string } {
     if (this.condition) {
       try {
         if (evaluate(this.condition, env) === 0n) return { stop: false };
@@ -69,6 +70,7 @@ export class StopRule {
         throw e;
       }
     }
+    if (!count) return { stop: true };
     this.hits++;
     return { stop: this.hit ? hitMatches(this.hit, this.hits) : true };
   }

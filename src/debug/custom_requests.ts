@@ -15,7 +15,8 @@ export const DEVICES_REQUEST = "hyperstep/devices";
 export const EXITS_REQUEST = "hyperstep/exits";
 export const ADDRESS_SPACES_REQUEST = "hyperstep/addressSpaces";
 export const WALK_REQUEST = "hyperstep/walk";
-export const PANEL_REQUESTS: readonly string[] = [PAGE_TABLES_REQUEST, DEVICES_REQUEST, EXITS_REQUEST, ADDRESS_SPACES_REQUEST, WALK_REQUEST];
+export const HISTORY_REQUEST = "hyperstep/history";
+export const PANEL_REQUESTS: readonly string[] = [PAGE_TABLES_REQUEST, DEVICES_REQUEST, EXITS_REQUEST, ADDRESS_SPACES_REQUEST, WALK_REQUEST, HISTORY_REQUEST];
 
 /**
  * [index, pte], [index, pte, next-level table] for a valid pointer, or [index, pte, run]: `run`
@@ -249,6 +250,7 @@ export function panelBody(command: string, target: Target, args: unknown, env: (
     case DEVICES_REQUEST: return devicesBody(target);
     case WALK_REQUEST: return walkBody(target, args, env);
     case ADDRESS_SPACES_REQUEST: return addressSpacesBody(target);
+    case HISTORY_REQUEST: return historyBody(target);
     default: return exitsBody(target, args);
   }
 }
@@ -294,6 +296,16 @@ const SPACE_LABELS: Record<AddressSpace, string> = {
   gpa: "guest-physical",
   hpa: "host-physical (the machine's RAM)",
 };
+
+/**
+ * `hyperstep/history` {}: how far back the guest can travel. Positions count steps (instructions
+ * and trap entries); `position < newest` means the guest is in its past.
+ */
+export type HistoryBody = ReturnType<Target["history"]["stats"]>;
+
+export function historyBody(target: Target): HistoryBody {
+  return target.history.stats();
+}
 
 export function addressSpacesBody(target: Target): AddressSpacesBody {
   const has = (s: AddressSpace) => target.addressSpaces.includes(s);

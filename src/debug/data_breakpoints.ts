@@ -57,13 +57,13 @@ export class DataBreakpoints {
     this.bps = [];
   }
 
-  decide(stop: { pa: number; size: number; write: boolean }, env: ExprEnv): HitDecision {
+  decide(stop: { pa: number; size: number; write: boolean }, env: ExprEnv, count = true): HitDecision {
     const out: HitDecision = { stop: false, ids: [], output: [] };
     const pa = BigInt(stop.pa);
     for (const bp of this.bps) {
       if (stop.write ? !bp.write : !bp.read) continue;
       if (!watchCovers(bp.watch, pa, stop.size)) continue;
-      const verdict = bp.rule ? bp.rule.check(env) : { stop: true };
+      const verdict = bp.rule ? bp.rule.check(env, count) : { stop: true };
       if (verdict.error) out.output.push(`data breakpoint ${bp.id}: ${verdict.error}`);
       if (verdict.stop) {
         out.stop = true;

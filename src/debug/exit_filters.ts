@@ -102,9 +102,10 @@ export class ExitBreakpoints {
 
   /**
    * The VMM's exit filter: true (stop after this exit) when an enabled breakpoint's condition holds.
-   * `env` is the guest's expression environment; the decision is kept for `takeHit`.
+   * `env` is the guest's expression environment; the decision is kept for `takeHit`. Without
+   * `count` (searching the past) hits are not counted.
    */
-  predicate(env: () => ExprEnv): ((exit: VmExit) => boolean) | undefined {
+  predicate(env: () => ExprEnv, count = true): ((exit: VmExit) => boolean) | undefined {
     if (this.empty) return undefined;
     return (exit) => {
       const list = this.active.get(exit.reason);
@@ -113,7 +114,7 @@ export class ExitBreakpoints {
       const e: ExprEnv = { ...base, convenience: new Map([...base.convenience, ...exitValues(exit)]) };
       const d: HitDecision = { stop: false, ids: [], output: [] };
       for (const a of list) {
-        const verdict = a.rule ? a.rule.check(e) : { stop: true };
+        const verdict = a.rule ? a.rule.check(e, count) : { stop: true };
         if (verdict.error) d.output.push(`exception breakpoint VM exit ${exit.reason}: ${verdict.error}`);
         if (verdict.stop) {
           d.stop = true;

@@ -28,7 +28,12 @@ export interface LaunchConfig {
   cpu: CpuModel;
   /** A read-only GDB server on 127.0.0.1 at this port (0: any free one); undefined: none. */
   gdbServer: number | undefined;
+  /** How much the guest's history (time travel) may keep, in MiB; 0 turns recording off. */
+  historyMiB: number;
 }
+
+/** The history budget when the launch configuration names none. */
+export const DEFAULT_HISTORY_MIB = 512;
 
 export class ConfigError extends Error {
   constructor(
@@ -75,6 +80,11 @@ export function parseLaunchConfig(raw: unknown = {}): LaunchConfig {
   const maxInstructions = args.maxInstructions;
   if (maxInstructions !== undefined && maxInstructions !== null && (typeof maxInstructions !== "number" || !Number.isSafeInteger(maxInstructions) || maxInstructions <= 0)) {
     throw new ConfigError("maxInstructions", `must be a positive integer, not ${JSON.stringify(maxInstructions)}`);
+  }
+
+  const historyMiB = optional<number>(args, "historyMiB", "number", DEFAULT_HISTORY_MIB);
+  if (!Number.isSafeInteger(historyMiB) || historyMiB < 0 || historyMiB > 65536) {
+    throw new ConfigError("historyMiB", `must be a whole number of MiB from 0 (no time travel) to 65536, not ${JSON.stringify(historyMiB)}`);
   }
 
   const argv = args.args ?? [];
@@ -124,5 +134,6 @@ export function parseLaunchConfig(raw: unknown = {}): LaunchConfig {
     march,
     cpu,
     gdbServer: (gdbServer as number | undefined) ?? undefined,
+    historyMiB,
   };
 }

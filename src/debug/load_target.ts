@@ -56,7 +56,7 @@ export async function loadTarget(config: LaunchConfig, uart: { out: ByteSink; in
     throw new ConfigError("program", `'${file}': ${image.error}`);
   }
   if (!sources.has(file) && /\.[sS]$/.test(file)) sources.set(file, new TextDecoder().decode(bytes));
-  const created = createTarget(image.program, { technique: config.technique, memoryBytes: config.memoryBytes, uartOut: uart.out, uartIn: uart.in, nonTrappingSensitive: config.nonTrappingSensitive, boot: config.boot, cpu: config.cpu });
+  const created = createTarget(image.program, { technique: config.technique, memoryBytes: config.memoryBytes, uartOut: uart.out, uartIn: uart.in, nonTrappingSensitive: config.nonTrappingSensitive, boot: config.boot, cpu: config.cpu, historyBytes: config.historyMiB * 1024 * 1024 });
   if (!created.ok) throw new ConfigError("program", `'${file}': ${created.error}`);
   const warnings = image.program.lineTableError ? [`${file}: no source lines: ${image.program.lineTableError}`] : [];
   return { target: created.target, file, sources, warnings };

@@ -9,6 +9,7 @@ import { formatMemoryRef, splitSpace } from "./memory_refs";
 import { PRIVILEGE_NAMES, REGISTER_NAMES, formatHex, formatPrivilege } from "./registers";
 import type { SymbolTable } from "./symbols";
 import { tlbFlags } from "./variables";
+import { HISTORY_HELP } from "./repl_history";
 import { VMM_COMMANDS, VMM_HELP, exitsCommand, shadowCommand, statsCommand, tcCommand, walk2Command } from "./repl_vmm";
 
 export const HELP = `Hyperstep debug console. Commands:
@@ -23,7 +24,7 @@ export const HELP = `Hyperstep debug console. Commands:
   info tlb             the TLB's cached translations (which may be stale until sfence.vma)
   walk VA [r|w|x]      walk the page tables for VA the way the hart would now, level by level
   disas [ADDR] [N]     disassemble N instructions (default 12) from ADDR (default pc)
-${VMM_HELP}  help                 this text
+${VMM_HELP}${HISTORY_HELP}  help                 this text
 
 Expressions are 64-bit integers:
   a0 x10 fp pc         registers by ABI or x-name

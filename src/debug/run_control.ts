@@ -24,7 +24,7 @@ export type Granularity = "instruction" | "line" | "statement";
 
 /** Why the guest stopped, for the `stopped` event. */
 export interface Stop {
-  reason: "entry" | "step" | "breakpoint" | "function breakpoint" | "instruction breakpoint" | "data breakpoint" | "exception" | "pause";
+  reason: "entry" | "step" | "breakpoint" | "function breakpoint" | "instruction breakpoint" | "data breakpoint" | "exception" | "pause" | "goto";
   description?: string;
   text?: string;
   hitBreakpointIds?: number[];
@@ -298,8 +298,7 @@ export class RunControl {
         const d = this.host.data.decide(r, this.host.env());
         this.log(d);
         if (!d.stop) return { done: false };
-        const what = `${r.write ? "write" : "read"} of ${r.size} byte${r.size > 1 ? "s" : ""} at pa 0x${r.pa.toString(16)} by the instruction at 0x${r.pc.toString(16)}`;
-        return { done: true, stop: { reason: "data breakpoint", description: `Data breakpoint: ${what}`, text: what, hitBreakpointIds: d.ids } };
+        return { done: true, stop: dataStop(r, d.ids) };
       }
       case "trap": {
         const exit = this.host.target.vmm?.stoppedExit;
@@ -328,6 +327,12 @@ export class RunControl {
   private log(d: HitDecision): void {
     for (const line of d.output) this.host.output(line + "\n", "console");
   }
+}
+
+/** The stop a data breakpoint makes, saying which access hit it. */
+export function dataStop(r: Extract<TargetStop, { kind: "watchpoint" }>, ids: number[]): Stop {
+  const what = `${r.write ? "write" : "read"} of ${r.size} byte${r.size > 1 ? "s" : ""} at pa 0x${r.pa.toString(16)} by the instruction at 0x${r.pc.toString(16)}`;
+  return { reason: "data breakpoint", description: `Data breakpoint: ${what}`, text: what, hitBreakpointIds: ids };
 }
 
 /** The trap the guest took last, from the cause registers of the mode that took it. */

@@ -33,6 +33,8 @@ import { Program } from "./program";
 import { formatHex } from "./registers";
 import { checkRequestArgs } from "./request_args";
 import { HELP, Repl, complete } from "./repl";
+import { historyCommand } from "./repl_history";
+import { ReverseControl } from "./reverse";
 import { RunControl, type Granularity, type RunHost, type StepKind, type StepTarget, type Stop } from "./run_control";
 import { stepTargetLabel, stepTargets } from "./step_targets";
 import { unwind } from "./stack";
@@ -76,6 +78,9 @@ export class HyperstepSession extends LoggingDebugSession {
   private dataRequests: DebugProtocol.DataBreakpoint[] = [];
   private readonly exceptions = new ExceptionBreakpoints();
   private readonly run: RunControl;
+  private readonly reverse: ReverseControl;
+  /** The last timeline fork reported, so that each is reported once. */
+  private reportedFork: unknown;
   private readonly variables: Variables;
   private readonly repl = new Repl();
   private client: DebugProtocol.InitializeRequestArguments = { adapterID: "hyperstep" };
@@ -96,7 +101,9 @@ export class HyperstepSession extends LoggingDebugSession {
     this.setDebuggerLinesStartAt1(true);
     this.setDebuggerColumnsStartAt1(true);
     this.configurationDone = new Promise((resolve) => (this.signalConfigurationDone = resolve));
-    this.run = new RunControl(this.runHost());
+    const host = this.runHost();
+    this.run = new RunControl(host);
+    this.reverse = new ReverseControl(host);
     this.variables = new Variables(() => this.loaded().target, () => this.loaded().env());
   }
 
@@ -170,6 +177,7 @@ export class HyperstepSession extends LoggingDebugSession {
       completionTriggerCharacters: [".", "$", "/"],
       supportsDelayedStackTraceLoading: true,
       supportsStepInTargetsRequest: true,
+      supportsStepBack: true,
     };
     this.sendResponse(response);
   }
@@ -321,6 +329,29 @@ export class HyperstepSession extends LoggingDebugSession {
 
   protected override stepOutRequest(response: DebugProtocol.StepOutResponse, args: DebugProtocol.StepOutArguments): void {
     this.step(response, "stepOut", args.granularity);
+  }
+
+  protected override stepBackRequest(response: DebugProtocol.StepBackResponse, args: DebugProtocol.StepBackArguments): void {
+    this.backwards(response, () => (args.granularity === "instruction" || this.loaded().lines.empty ? this.reverse.stepBackInstruction() : this.reverse.stepBackLine()));
+  }
+
+  protected override reverseContinueRequest(response: DebugProtocol.ReverseContinueResponse): void {
+    this.backwards(response, () => this.reverse.reverseContinue());
+  }
+
+  /** Moves the guest back in time (synchronously: the past is re-executed from a snapshot) and reports where it stopped. */
+  private backwards(response: DebugProtocol.Response, go: () => Stop): void {
+    if (!this.ready(response)) return;
+    if (!this.loaded().target.history.enabled) return this.fail(response, Err.NotRunning, "time travel is off: historyMiB is 0 in the launch configuration");
+    this.sendResponse(response);
+    this.travelled(go());
+  }
+
+  /** The guest is at another point of its history: what the client shows is stale. */
+  private travelled(stop: Stop): void {
+    this.variables.reset();
+    this.stepInTargets = [];
+    this.reportStop(stop);
   }
 
   protected override pauseRequest(response: DebugProtocol.PauseResponse): void {
@@ -638,6 +669,13 @@ export class HyperstepSession extends LoggingDebugSession {
     const program = this.loaded();
     this.guard(response, Err.Evaluate, () => {
       if (repl) {
+        const travel = historyCommand(args.expression, program.target, this.reverse, program.env());
+        if (travel) {
+          response.body = { result: travel.result, variablesReference: 0 };
+          this.sendResponse(response);
+          if (travel.travelled) this.travelled({ reason: "goto", description: travel.result });
+          return;
+        }
         const r = this.repl.run(args.expression, { target: program.target, env: program.env(), symbols: program.symbols, disasm: program.disasm });
         response.body = { result: r.result, variablesReference: r.csr ? this.variables.fieldsRef(r.csr) : 0, memoryReference: r.memoryReference };
         this.sendResponse(response);
@@ -745,6 +783,11 @@ export class HyperstepSession extends LoggingDebugSession {
 
   /** Tells the client that guest state changed under it (setVariable, setExpression, writes). */
   private changed(what: Assigned, space: "va" | "pa" | "gva" | "gpa" | "hpa" = "va"): void {
+    const fork = this.program?.target.history.lastFork;
+    if (fork && fork !== this.reportedFork) {
+      this.reportedFork = fork;
+      this.sendEvent(new OutputEvent(`hyperstep: written in the past (step ${fork.at.toLocaleString("en-US")}): the timeline forks here and its recorded future (${fork.discarded.toLocaleString("en-US")} step${fork.discarded === 1 ? "" : "s"}) is discarded\n`, "console"));
+    }
     if (this.client.supportsInvalidatedEvent) {
       this.sendEvent(new InvalidatedEvent(what.kind === "pc" ? ["all"] : ["variables"], THREAD_ID));
     }

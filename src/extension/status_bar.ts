@@ -5,8 +5,9 @@ import { runningStatus, stoppedStatus, type StatusText } from "./status_text";
 
 /**
  * A status bar item while a hyperstep session is active: the technique, and at each stop the
- * privilege mode, the instructions retired and the VM exits, read with `evaluate` requests (`$priv`, `$instret`, and `$virt` where the hart has the H extension) and `hyperstep/exits`
- * that any DAP client could send.
+ * privilege mode, the instructions retired, the VM exits and how far back time travel reaches,
+ * read with `evaluate` requests (`$priv`, `$instret`, and `$virt` where the hart has the H
+ * extension), `hyperstep/exits` and `hyperstep/history` that any DAP client could send.
  */
 export function registerStatusBar(context: vscode.ExtensionContext): void {
   const item = vscode.window.createStatusBarItem("hyperstep.session", vscode.StatusBarAlignment.Left, 50);
@@ -40,8 +41,12 @@ export function registerStatusBar(context: vscode.ExtensionContext): void {
       };
       // Only a hart with the H extension has $virt (VS/VU-mode); without it the evaluation fails.
       const virt = evaluate("$virt").catch(() => undefined);
-      const [priv, instret, exits, v] = await Promise.all([evaluate("$priv"), evaluate("$instret"), exitCount(), virt]);
-      if (mine === generation) show(session, stoppedStatus({ technique: techniqueOf(session), priv, virt: v, instret, exits }));
+      const history = async () => {
+        const r = (await session.customRequest("hyperstep/history", {})) as { enabled: boolean; oldest: number; position: number; newest: number };
+        return r.enabled ? r : undefined;
+      };
+      const [priv, instret, exits, v, h] = await Promise.all([evaluate("$priv"), evaluate("$instret"), exitCount(), virt, history()]);
+      if (mine === generation) show(session, stoppedStatus({ technique: techniqueOf(session), priv, virt: v, instret, exits, history: h }));
     } catch {
       // The guest ran on or the session ended before the answer: the next event updates the item.
     }

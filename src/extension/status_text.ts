@@ -14,6 +14,8 @@ export interface StopSummary {
   instret: string;
   /** VM exits so far; undefined when no VMM runs the guest (native). */
   exits?: number;
+  /** What `hyperstep/history` says: undefined when time travel is off. */
+  history?: { oldest: number; position: number; newest: number };
 }
 
 export interface StatusText {
@@ -36,9 +38,28 @@ export function stoppedStatus(s: StopSummary): StatusText {
   const count = grouped(s.instret);
   const exits = s.exits === undefined ? undefined : GROUPED.format(s.exits);
   return {
-    text: `$(debug-pause) ${s.technique} · ${mode(s.priv, s.virt)} · ${count} instr${exits === undefined ? "" : ` · ${exits} exits`}`,
-    tooltip: `Hyperstep: stopped. Technique ${s.technique}, ${mode(s.priv, s.virt)}, ${count} instructions retired${exits === undefined ? "" : `, ${exits} VM exits`}.`,
+    text: `$(debug-pause) ${s.technique} · ${mode(s.priv, s.virt)} · ${count} instr${exits === undefined ? "" : ` · ${exits} exits`}${historyText(s.history)}`,
+    tooltip: `Hyperstep: stopped. Technique ${s.technique}, ${mode(s.priv, s.virt)}, ${count} instructions retired${exits === undefined ? "" : `, ${exits} VM exits`}.${historyTooltip(s.history)}`,
   };
+}
+
+/** In the past: how far ahead the present is; in the present: how far back one can go. */
+function historyText(h: StopSummary["history"]): string {
+  if (!h) return "";
+  if (h.position < h.newest) return ` · $(history) past: ${steps(h.newest - h.position)} ahead`;
+  return ` · $(history) ${steps(h.position - h.oldest)} back`;
+}
+
+function historyTooltip(h: StopSummary["history"]): string {
+  if (!h) return "";
+  const span = `Time travel reaches back to step ${GROUPED.format(h.oldest)}`;
+  return h.position < h.newest
+    ? ` ${span}; the guest is at step ${GROUPED.format(h.position)}, in its past (the present is step ${GROUPED.format(h.newest)}).`
+    : ` ${span}, ${steps(h.position - h.oldest)} back from here.`;
+}
+
+function steps(n: number): string {
+  return `${GROUPED.format(n)} step${n === 1 ? "" : "s"}`;
 }
 
 export function runningStatus(technique: string): StatusText {

@@ -121,6 +121,8 @@ export class Vm implements GuestMemory {
   private trapsInGuest = 0;
   /** Guest steps in a row that delivered traps without retiring an instruction (TRAP_LOOP_STEPS). */
   private trapsInARow = 0;
+  /** Guest steps (what `run`'s budget counts) since load: a position in the guest's history. */
+  steps = 0;
   /** Each reason's modelled cost, looked up once (every exit needs it). */
   private readonly costOf: ReadonlyMap<ExitReason, number>;
 
@@ -245,6 +247,7 @@ export class Vm implements GuestMemory {
     this.resumeMidBlock = false;
     this.entryMode = -1;
     this.trapsInARow = 0;
+    this.steps = 0;
     this.timer.sync();
   }
 
@@ -310,6 +313,7 @@ export class Vm implements GuestMemory {
         technique.stepped(true);
         this.trapsInARow++;
         left--;
+        this.steps++;
         first = false;
         continue;
       }
@@ -327,12 +331,16 @@ export class Vm implements GuestMemory {
       const retiredBefore = this.retired;
       const trapsBefore = this.trapsInGuest;
       const r = this.board.run(slice, ask);
-      left -= this.retired - retiredBefore + this.trapsInGuest - trapsBefore;
+      const ran = this.retired - retiredBefore + this.trapsInGuest - trapsBefore;
+      left -= ran;
+      this.steps += ran;
       this.resumeMidBlock = r.kind === "budget";
       technique.leave();
       if (r.kind === "trap") {
         v.pc = r.pc;
-        left -= technique.handleExit(r.cause, r.tval);
+        const handled = technique.handleExit(r.cause, r.tval);
+        left -= handled;
+        this.steps += handled;
       } else {
         v.pc = hart.pc;
         if (r.kind === "watchpoint") return { ...r, pc: v.pc, pa: r.pa - this.guestRamHpa + this.guestRamBase };

@@ -100,6 +100,8 @@ export class Board implements HaltSink {
   /** Traps in a row the hart took and delivered without retiring an instruction (TRAP_LOOP_STEPS). */
   private trapsInARow = 0;
   private dirty = false;
+  /** Steps (instructions retired plus trap and interrupt entries) since load: a run's budget units. */
+  steps = 0;
 
   constructor(opts: BoardOptions = {}, devices: (host: DeviceHost, instructionsPerTick: number) => BoardDevices = clintOnly) {
     const size = opts.memoryBytes ?? DEFAULT_MEMORY;
@@ -173,6 +175,7 @@ export class Board implements HaltSink {
     this.hart.reset(program.entry);
     this.halted = undefined;
     this.trapsInARow = 0;
+    this.steps = 0;
     this.dirty = true;
     this.syncClintLines();
   }
@@ -222,6 +225,7 @@ export class Board implements HaltSink {
           enterTrap(h, INTERRUPT | BigInt(irq), 0n);
           this.trapsInARow++;
           left--;
+          this.steps++;
           first = false;
           continue;
         }
@@ -246,6 +250,7 @@ export class Board implements HaltSink {
       const delivered = h.sliceTraps - (stop?.kind === "trap" ? 1 : 0);
       this.trapsInARow = retired > 0 ? delivered : this.trapsInARow + delivered;
       left -= retired + h.sliceTraps;
+      this.steps += retired + h.sliceTraps;
       first = false;
     }
   }

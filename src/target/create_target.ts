@@ -2,6 +2,7 @@ import { LoadError, type LoadableProgram } from "../machine/board";
 import type { ByteSink, ByteSource } from "../machine/device";
 import { createVirtBoard } from "../machine/virt";
 import { checkCpuTechnique, type CpuModel } from "./cpu";
+import { RecordedConsole } from "./history/recorded_console";
 import { NativeTarget } from "./native_target";
 import { Vm, VmOptionsError, type GuestBoot, type NonTrappingSensitive } from "../hypervisor/vm";
 import { VmTarget } from "./vm_target";
@@ -25,6 +26,8 @@ export interface TargetOptions {
   boot?: GuestBoot;
   /** The hart of the bare board (cpu.ts); default rv64, without the H extension. */
   cpu?: CpuModel;
+  /** How much the guest's history may keep, in bytes (history/history.ts); 0 records none. Default 512 MiB. */
+  historyBytes?: number;
 }
 
 export type CreateResult = { ok: true; target: Target } | { ok: false; error: string };
@@ -42,25 +45,27 @@ export function createTarget(program: GuestProgram, opts: TargetOptions): Create
   const cpuMismatch = opts.cpu && checkCpuTechnique(opts.cpu, opts.technique);
   if (cpuMismatch) return { ok: false, error: cpuMismatch.message };
   const runs = techniqueEntry(opts.technique).runs!;
+  const console = new RecordedConsole(opts.uartIn, opts.uartOut);
+  const recording = { console, budgetBytes: opts.historyBytes };
   try {
     if (runs === "bare") {
       const board = createVirtBoard({
-        memoryBytes: opts.memoryBytes, uartOut: opts.uartOut, uartIn: opts.uartIn, hypervisorExtension: opts.cpu?.h, ...htif,
+        memoryBytes: opts.memoryBytes, uartOut: console.sink, uartIn: console.source, hypervisorExtension: opts.cpu?.h, ...htif,
       });
       board.load(program);
-      return { ok: true, target: new NativeTarget(board, program.symbols, program.lineTable ?? []) };
+      return { ok: true, target: new NativeTarget(board, program.symbols, program.lineTable ?? [], recording) };
     }
     const vm = new Vm({
-      technique: runs, boot: opts.boot, memoryBytes: opts.memoryBytes, uartOut: opts.uartOut, uartIn: opts.uartIn, ...htif,
+      technique: runs, boot: opts.boot, memoryBytes: opts.memoryBytes, uartOut: console.sink, uartIn: console.source, ...htif,
       nonTrappingSensitive: opts.nonTrappingSensitive,
     });
     vm.load(program);
     // `stats` compares techniques by loading the same guest again, silently and without input.
     const fresh = (technique: Technique) => {
-      const other = createTarget(program, { ...opts, technique, uartOut: undefined, uartIn: undefined, nonTrappingSensitive: undefined });
+      const other = createTarget(program, { ...opts, technique, uartOut: undefined, uartIn: undefined, nonTrappingSensitive: undefined, historyBytes: 0 });
       return other.ok ? other.target : other.error;
     };
-    return { ok: true, target: new VmTarget(vm, opts.technique, program.symbols, program.lineTable ?? [], fresh) };
+    return { ok: true, target: new VmTarget(vm, opts.technique, program.symbols, program.lineTable ?? [], fresh, recording) };
   } catch (e) {
     if (e instanceof LoadError || e instanceof VmOptionsError) return { ok: false, error: e.message };
     throw e;

@@ -2,6 +2,9 @@ import { HSTATUS_SPVP, MSTATUS_MXR, MSTATUS_SUM } from "../isa/csr_bits";
 import type { StopReason } from "../machine/board";
 import { dataMode, fetchMode, VIRT, walkGuestAccess, type MmuAccess } from "../machine/hart/mmu";
 import type { VirtBoard } from "../machine/virt";
+import { History } from "./history/history";
+import { machinePolicy } from "./history/machine_policy";
+import { RecordedConsole } from "./history/recorded_console";
 import { readPageTable, type DeviceState, type PageTableSet, type PageTableTree } from "./inspect";
 import type { AddressSpace, AddressWalk, Target, TargetLine, TargetSymbol, TargetTlbEntry, TargetTranslation, TwoStageWalk, WalkSpace, WatchAccess } from "./target";
 import { faultText, hartPart, modeName, rootText, twoStageAddressWalk, type HartWalkContext } from "./walk_view";
@@ -14,12 +17,44 @@ const TREES: HartWalkContext["trees"] = { s: "guest", vs: "vsatp", g: "gstage" }
 export class NativeTarget implements Target {
   readonly technique = "native" as const;
   readonly addressSpaces: readonly AddressSpace[] = ["va", "pa"];
+  readonly history: History;
 
+  /** @param recording the console the board's UART was built with, and the history budget (0: none) */
   constructor(
     readonly board: VirtBoard,
     readonly symbols: readonly TargetSymbol[],
     readonly lineTable: readonly TargetLine[],
-  ) {}
+    recording: { console: RecordedConsole; budgetBytes?: number } = { console: new RecordedConsole(undefined, undefined) },
+  ) {
+    const hart = board.hart;
+    this.history = new History({
+      root: board,
+      policy: machinePolicy([hart], [recording.console.source, recording.console.sink]),
+      ram: board.ram.bytes,
+      get steps() { return board.steps; },
+      get instret() { return hart.retired; },
+      exits: 0,
+      run: (budget, yieldNow) => {
+        board.uart.poll();
+        return board.run(budget, yieldNow);
+      },
+      pollInput: () => {
+        const before = board.uart.received;
+        board.uart.poll();
+        return board.uart.received !== before;
+      },
+      restored: () => hart.dropCaches(),
+      withoutHooks: (fn) => {
+        const hook = hart.onTrap;
+        hart.onTrap = undefined;
+        try {
+          return fn();
+        } finally {
+          hart.onTrap = hook;
+        }
+      },
+    }, recording.console, recording.budgetBytes);
+  }
 
   get instret(): bigint {
     return this.board.instret;
@@ -29,6 +64,7 @@ export class NativeTarget implements Target {
   }
   set pc(v: bigint) {
     this.board.hart.pc = v;
+    this.history.written();
   }
   get priv(): number {
     return this.board.hart.priv;
@@ -41,26 +77,25 @@ export class NativeTarget implements Target {
   }
   setReg(i: number, value: bigint): void {
     this.board.hart.setReg(i, value);
+    this.history.written();
   }
   readCsr(num: number): bigint | undefined {
     return this.board.hart.readCsr(num);
   }
   writeCsr(num: number, value: bigint): boolean {
-    return this.board.hart.writeCsr(num, value);
+    const ok = this.board.hart.writeCsr(num, value);
+    if (ok) this.history.written();
+    return ok;
   }
 
   run(budget: number, yieldNow?: () => boolean): StopReason {
-    this.board.uart.poll();
-    return this.board.run(budget, yieldNow);
+    return this.history.run(budget, yieldNow);
   }
   step(): StopReason {
-    return this.board.step();
+    return this.history.run(1);
   }
   pollInput(): boolean {
-    const uart = this.board.uart;
-    const before = uart.received;
-    uart.poll();
-    return uart.received !== before;
+    return this.history.pollInput();
   }
 
   get onTrap(): ((cause: bigint, tval: bigint, pc: bigint) => boolean) | undefined {
@@ -107,6 +142,7 @@ export class NativeTarget implements Target {
       done += n;
     }
     for (const [pa, bytes] of pieces) this.board.bus.writeBytes(pa, bytes);
+    this.history.written();
     return true;
   }
 

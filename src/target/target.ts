@@ -1,6 +1,7 @@
 import type { StopReason } from "../machine/board";
 import type { MmuAccess } from "../machine/hart/mmu";
 import type { TwoStageWalk } from "../hypervisor/techniques/technique";
+import type { History } from "./history/history";
 import type { TargetInspection } from "./inspect";
 import type { Technique } from "./techniques";
 import type { VmmView } from "./vmm_view";
@@ -135,6 +136,12 @@ export interface Target extends TargetInspection {
   readonly vmm?: VmmView;
   /** Instructions the guest has retired. */
   readonly instret: bigint;
+  /**
+   * The guest's past (history/history.ts): where it can travel back to, and how. Runs go through it,
+   * and every write below (registers, CSRs, memory, pc) tells it, since a write in the past forks
+   * the timeline.
+   */
+  readonly history: History;
   pc: bigint;
   getReg(i: number): bigint;
   setReg(i: number, value: bigint): void;

@@ -7,6 +7,9 @@ import type { ShadowRoot } from "../hypervisor/mm/shadow_paging";
 import type { Vm } from "../hypervisor/vm";
 import type { TcBlockView } from "../hypervisor/techniques/tc_view";
 import type { MmuAccess } from "../machine/hart/mmu";
+import { History } from "./history/history";
+import { machinePolicy } from "./history/machine_policy";
+import { RecordedConsole } from "./history/recorded_console";
 import { readPageTable, type DeviceState, type ExitLogSnapshot, type PageTableSet, type PageTableTree } from "./inspect";
 import { shadowMarks } from "./shadow_marks";
 import { shadowAddressWalk, shadowWalk } from "./shadow_walk";
@@ -29,14 +32,56 @@ export class VmTarget implements Target, VmmView {
   /** The last comparison, and the instruction count, exit count and cap it was made at. */
   private comparison: { key: string; result: TechniqueComparison } | undefined;
 
-  /** @param fresh the loaded guest afresh under another technique, for `stats`' comparison (none: no comparison) */
+  readonly history: History;
+
+  /**
+   * @param fresh the loaded guest afresh under another technique, for `stats`' comparison (none: no comparison)
+   * @param recording the console the VM's UART was built with, and the history budget (0: none)
+   */
   constructor(
     readonly vm: Vm,
     readonly technique: Technique,
     readonly symbols: readonly TargetSymbol[],
     readonly lineTable: readonly TargetLine[] = [],
     private readonly fresh?: FreshGuest,
-  ) {}
+    recording: { console: RecordedConsole; budgetBytes?: number } = { console: new RecordedConsole(undefined, undefined) },
+  ) {
+    const v = vm.vcpu.state;
+    this.history = new History({
+      root: vm,
+      policy: machinePolicy([vm.board.hart, v], [recording.console.source, recording.console.sink]),
+      ram: vm.board.ram.bytes,
+      get steps() { return vm.steps; },
+      get instret() { return vm.retired; },
+      get exits() { return vm.log.lastSeq; },
+      run: (budget, yieldNow) => {
+        vm.devices.uart.poll();
+        return vm.run(budget, yieldNow);
+      },
+      pollInput: () => {
+        const uart = vm.devices.uart;
+        const before = uart.received;
+        uart.poll();
+        return uart.received !== before;
+      },
+      restored: () => {
+        vm.board.hart.dropCaches();
+        v.dropCaches();
+      },
+      withoutHooks: (fn) => {
+        const hook = v.onTrap;
+        const filter = vm.exitFilter;
+        v.onTrap = undefined;
+        vm.exitFilter = undefined;
+        try {
+          return fn();
+        } finally {
+          v.onTrap = hook;
+          vm.exitFilter = filter;
+        }
+      },
+    }, recording.console, recording.budgetBytes);
+  }
 
   get vmm(): VmmView {
     return this;
@@ -50,6 +95,7 @@ export class VmTarget implements Target, VmmView {
   }
   set pc(value: bigint) {
     this.vm.vcpu.state.pc = value;
+    this.history.written();
   }
   get priv(): number {
     return this.vm.vcpu.priv;
@@ -59,19 +105,16 @@ export class VmTarget implements Target, VmmView {
   }
   setReg(i: number, value: bigint): void {
     this.vm.board.hart.setReg(i, value);
+    this.history.written();
   }
   run(budget: number, yieldNow?: () => boolean): StopReason {
-    this.vm.devices.uart.poll();
-    return this.vm.run(budget, yieldNow);
+    return this.history.run(budget, yieldNow);
   }
   step(): StopReason {
-    return this.vm.step();
+    return this.history.run(1);
   }
   pollInput(): boolean {
-    const uart = this.vm.devices.uart;
-    const before = uart.received;
-    uart.poll();
-    return uart.received !== before;
+    return this.history.pollInput();
   }
 
   /** The guest's (virtual) CSR by number or name, as the guest would read it; undefined if none. */
@@ -86,6 +129,7 @@ export class VmTarget implements Target, VmmView {
     this.vm.syncTime();
     const ok = this.vm.vcpu.state.writeCsr(num, value);
     if (ok && num >= 0x3a0 && num < 0x3c0) this.vm.shadow.reset();
+    if (ok) this.history.written();
     return ok;
   }
 
@@ -138,6 +182,7 @@ export class VmTarget implements Target, VmmView {
       this.vm.devices.bus.writeBytes(gpa, data.subarray(at, end));
       this.vm.shadow.guestPteWritten(gpa, end - at);
     });
+    this.history.written();
     return true;
   }
 

@@ -12,7 +12,8 @@ const PAGE = 500;
 /**
  * The VM Exits view in the Run and Debug side bar: the exit log newest first, filtered by reason,
  * with counts and modelled cycles per reason and a timeline of exits against retired instructions.
- * Clicking an exit reveals its guest pc in the source, else in the Disassembly view.
+ * Clicking an exit reveals its guest pc in the source, else in the Disassembly view; its ⟲ travels
+ * back in time to just before it.
  */
 export class ExitsView implements vscode.WebviewViewProvider, vscode.Disposable {
   private view: vscode.WebviewView | undefined;
@@ -59,6 +60,8 @@ export class ExitsView implements vscode.WebviewViewProvider, vscode.Disposable 
       this.lastReport = { seq: m.seq, sinceStop: performance.now() - started.at, webview: m.ms, request: started.request, unchanged: false, summary: m.summary };
     } else if (m.type === "reveal") {
       this.reveal(m.pc).catch((e: unknown) => void vscode.window.showWarningMessage(`Cannot show the exit at guest pc ${m.pc}: ${e instanceof Error ? e.message : String(e)}`));
+    } else if (m.type === "goto") {
+      this.travel(m.seq).catch((e: unknown) => void vscode.window.showWarningMessage(`Cannot travel to exit #${m.seq}: ${e instanceof Error ? e.message : String(e)}`));
     }
   }
 
@@ -76,6 +79,12 @@ export class ExitsView implements vscode.WebviewViewProvider, vscode.Disposable 
     if (seq !== this.seq) return;
     if (!r.ok) return void this.post({ type: "empty", seq, message: `The exit log is not available now: ${r.message}` });
     await this.post({ type: "exits", seq, session: session.name, body: r.body });
+  }
+
+  /** Time travel to just before an exit: the Debug Console's `goto exit N`, whose stop refreshes every view. */
+  private async travel(seq: number): Promise<void> {
+    const session = this.watch.session;
+    if (session) await session.customRequest("evaluate", { expression: `goto exit ${seq}`, context: "repl" });
   }
 
   /** Shows a guest pc: its source line when the program has one, else the Disassembly view. */

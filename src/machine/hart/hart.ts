@@ -292,6 +292,29 @@ export class Hart {
     this.resAddr = NaN;
     this.waiting = false;
     this.tlb.flush(-1, -1);
+    this.dropCaches();
+    this.translatorStats.compiled = 0;
+    this.translatorStats.translatedInstructions = 0;
+    this.pc = entry;
+  }
+
+  /**
+   * What derives from the architectural state and RAM (decoded and translated code, the software
+   * TLB) or belongs to the debugger (breakpoints, watches), as opposed to the state itself.
+   */
+  derivedObjects(): object[] {
+    return [
+      this.tagR, this.tagW, this.tagX, this.addR, this.addW, this.addX, this.codeBlocks, this.codeLo, this.codeHi,
+      this.regions, this.heat, this.invalidations, this.pageSeeds, this.translator, this.translatorStats,
+      this.breakpoints, this.watches, this.watchPages,
+    ];
+  }
+
+  /**
+   * Forgets decoded and translated code and the software TLB: what derives from RAM and the
+   * architectural state, after those were put back to an earlier moment (time travel).
+   */
+  dropCaches(): void {
     this.codeBlocks.fill(undefined);
     this.codeLo.fill(4096);
     this.codeHi.fill(0);
@@ -299,10 +322,8 @@ export class Hart {
     this.heat.fill(0);
     this.invalidations.fill(0);
     this.pageSeeds.clear();
-    this.translatorStats.compiled = 0;
-    this.translatorStats.translatedInstructions = 0;
+    this.midBlock = false;
     flushFast(this);
-    this.pc = entry;
   }
 
   // ---- public surface for the debugger, CLI and oracle (slow path; bigints are fine) ----

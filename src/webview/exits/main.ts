@@ -61,9 +61,15 @@ function drawList(): void {
   const rows: HTMLElement[] = [];
   for (let i = w.start; i < w.end; i++) {
     const e = body.exits[i];
-    const row = el("div", "exit", el("span", "seq", `#${e.seq}`), el("span", "reason", e.reason), el("span", "pc", e.pc), el("span", "cycles", `${e.cycles}c`), el("span", "action", `${e.mnemonic ? `${e.mnemonic}: ` : ""}${e.action}`));
+    const goto = el("span", "goto", "⟲");
+    goto.title = `Travel back to just before exit #${e.seq} (time travel)`;
+    goto.addEventListener("click", (ev) => {
+      ev.stopPropagation();
+      api.postMessage({ type: "goto", seq: e.seq });
+    });
+    const row = el("div", "exit", goto, el("span", "seq", `#${e.seq}`), el("span", "reason", e.reason), el("span", "pc", e.pc), el("span", "cycles", `${e.cycles}c`), el("span", "action", `${e.mnemonic ? `${e.mnemonic}: ` : ""}${e.action}`));
     row.style.top = `${i * ROW_HEIGHT}px`;
-    row.title = [`exit #${e.seq} on vCPU ${e.vcpu} after ${grouped(e.instret)} instructions, ${"USXM"[e.priv] ?? "?"}-mode`, ...Object.entries(e.details).map(([k, v]) => `${k}: ${v}`), "Click to show the guest pc."].join("\n");
+    row.title = [`exit #${e.seq} on vCPU ${e.vcpu} after ${grouped(e.instret)} instructions, ${"USXM"[e.priv] ?? "?"}-mode`, ...Object.entries(e.details).map(([k, v]) => `${k}: ${v}`), "Click to show the guest pc; ⟲ travels back to just before the exit."].join("\n");
     row.addEventListener("click", () => api.postMessage({ type: "reveal", pc: e.pc }));
     rows.push(row);
   }

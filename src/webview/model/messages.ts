@@ -70,6 +70,7 @@ export type ViewMessage =
   | { type: "openMemory"; memoryReference: string }
   | { type: "filter"; reasons: string[] }
   | { type: "reveal"; pc: string }
+  | { type: "goto"; seq: number }
   | { type: "memoryRead"; id: number; space: string; address: string; count: number }
   | { type: "memoryEvaluate"; id: number; expression: string }
   | { type: "memoryWrite"; id: number; space: string; address: string; data: string }
@@ -209,6 +210,8 @@ export function parseViewMessage(x: unknown): ViewMessage | undefined {
       return isArrayOf(x.reasons, isStr) && x.reasons.length <= 64 && x.reasons.every((r) => /^[a-z0-9-]{1,40}$/.test(r)) ? { type: "filter", reasons: x.reasons } : undefined;
     case "reveal":
       return isHex(x.pc) ? { type: "reveal", pc: x.pc } : undefined;
+    case "goto":
+      return isInt(x.seq) && x.seq > 0 ? { type: "goto", seq: x.seq } : undefined;
     case "memoryRead":
       return isInt(x.id) && isSpace(x.space) && isHex(x.address) && isInt(x.count) && x.count > 0 && x.count <= MEMORY_MAX_READ
         ? { type: "memoryRead", id: x.id, space: x.space, address: x.address, count: x.count } : undefined;

@@ -60,4 +60,19 @@ describe("the VM Exits view", () => {
     assert.equal(editor.selection.active.line + 1, line);
     await screenshot("panel-vm-exits-reveal");
   });
+
+  it("an exit's ⟲ travels back to just before it, and every view shows that moment", async () => {
+    await vscode.commands.executeCommand("hyperstep.exits.focus");
+    const { exits } = (await session.customRequest("hyperstep/exits", { count: 1 })) as { exits: { seq: number; pc: string; instret: string }[] };
+    const stopped = nextEvent(vscode.debug.onDidChangeActiveStackItem, (i) => i instanceof vscode.DebugStackFrame, EVENT_MS, "the stop before the exit");
+    await click("first-exit-goto", ".exit .goto");
+    await stopped;
+    const pc = (await session.customRequest("evaluate", { expression: "pc", context: "watch" })) as { result: string };
+    assert.equal(BigInt(pc.result), BigInt(exits[0].pc));
+    const h = (await session.customRequest("hyperstep/history", {})) as { position: number; newest: number };
+    assert.ok(h.position < h.newest, "the guest is in its past");
+    const after = (await session.customRequest("hyperstep/exits", { count: 0 })) as { total: number };
+    assert.equal(after.total, exits[0].seq - 1, "the exit log is that of the moment before the exit");
+    await screenshot("panel-vm-exits-goto");
+  });
 });

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ConfigError, DEFAULT_MEMORY_BYTES, parseLaunchConfig } from "../../../src/debug/launch_config";
+import { ConfigError, DEFAULT_HISTORY_MIB, DEFAULT_MEMORY_BYTES, parseLaunchConfig } from "../../../src/debug/launch_config";
 import { parseMemorySize } from "../../../src/machine/memory_size";
 
 function fieldOf(raw: unknown): string {
@@ -16,7 +16,8 @@ function fieldOf(raw: unknown): string {
 
 test("a minimal configuration gets the documented defaults", () => {
   const c = parseLaunchConfig({ program: "guest.S" });
-  assert.deepEqual(c, { program: "guest.S", stopOnEntry: false, memoryBytes: DEFAULT_MEMORY_BYTES, technique: "native", maxInstructions: undefined, cwd: undefined, args: [], nonTrappingSensitive: [], boot: "machine", march: undefined, cpu: { model: "rv64", h: false }, gdbServer: undefined });
+  assert.deepEqual(c, { program: "guest.S", stopOnEntry: false, memoryBytes: DEFAULT_MEMORY_BYTES, technique: "native", maxInstructions: undefined, cwd: undefined, args: [], nonTrappingSensitive: [], boot: "machine", march: undefined, cpu: { model: "rv64", h: false }, gdbServer: undefined, historyMiB: DEFAULT_HISTORY_MIB });
+  assert.equal(DEFAULT_HISTORY_MIB, 512);
 });
 
 test("gdbServer is a TCP port, 0 for any free one", () => {
@@ -26,7 +27,8 @@ test("gdbServer is a TCP port, 0 for any free one", () => {
 });
 
 test("every field is read", () => {
-  const c = parseLaunchConfig({ program: "g.elf", stopOnEntry: true, memory: "64M", technique: "native", maxInstructions: 1000, cwd: "/w", args: ["x"] });
+  const c = parseLaunchConfig({ program: "g.elf", stopOnEntry: true, memory: "64M", technique: "native", maxInstructions: 1000, cwd: "/w", args: ["x"], historyMiB: 0 });
+  assert.equal(c.historyMiB, 0);
   assert.equal(c.memoryBytes, 64 * 1024 * 1024);
   assert.equal(c.stopOnEntry, true);
   assert.equal(c.maxInstructions, 1000);
@@ -48,6 +50,9 @@ test("bad fields are rejected with the field named", () => {
   assert.equal(fieldOf({ program: "a.S", maxInstructions: 1.5 }), "maxInstructions");
   assert.equal(fieldOf({ program: "a.S", args: "x" }), "args");
   assert.equal(fieldOf({ program: "a.S", cwd: 7 }), "cwd");
+  assert.equal(fieldOf({ program: "a.S", historyMiB: -1 }), "historyMiB");
+  assert.equal(fieldOf({ program: "a.S", historyMiB: 1.5 }), "historyMiB");
+  assert.equal(fieldOf({ program: "a.S", historyMiB: "512M" }), "historyMiB");
 });
 
 test("techniques that are not built yet say so", () => {

@@ -49,6 +49,9 @@ test("the extension acts only on well-formed webview messages, and opens memory 
   assert.equal(parseViewMessage({ type: "openMemory", memoryReference: "file:///etc/passwd" }), undefined);
   assert.equal(parseViewMessage({ type: "openMemory", memoryReference: "pa:0x80000000;rm" }), undefined);
   assert.deepEqual(parseViewMessage({ type: "filter", reasons: ["csr-write", "wfi"] }), { type: "filter", reasons: ["csr-write", "wfi"] });
+  assert.deepEqual(parseViewMessage({ type: "goto", seq: 12 }), { type: "goto", seq: 12 });
+  assert.equal(parseViewMessage({ type: "goto", seq: 0 }), undefined);
+  assert.equal(parseViewMessage({ type: "goto", seq: "12; rm" }), undefined);
   assert.equal(parseViewMessage({ type: "filter", reasons: ["CSR WRITE"] }), undefined);
   assert.equal(parseViewMessage({ type: "filter", reasons: "wfi" }), undefined);
   assert.deepEqual(parseViewMessage({ type: "reveal", pc: "0x80000010" }), { type: "reveal", pc: "0x80000010" });
