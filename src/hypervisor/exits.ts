@@ -23,6 +23,18 @@ export const EXIT_REASONS = [
   { id: "guest-page-fault", label: "guest-page fault", description: "Hardware-assisted: an access to a guest-physical address the G-stage table leaves unmapped or read-only. A device: the VMM's device model performs it. A RAM page the guest's PMP covers only in part (or denies), or a guest page-table read there: the VMM runs the instruction once by trap-and-emulate, which checks the PMP per access. Nothing there: the guest gets the access fault it would get natively." },
   { id: "virtual-instruction", label: "virtual instruction", description: "Hardware-assisted: an instruction VS/VU-mode may not execute (the counters, which are the guest's, and supervisor instructions the guest's M-mode traps); the VMM emulates it." },
   { id: "sbi-call", label: "SBI call", description: "An ecall from a guest booted in S-mode: the VMM is its firmware and answers the SBI call (console, timer, shutdown)." },
+  { id: "hypercall-set-trap-table", label: "hypercall set_trap_table", description: "Paravirtual: the guest kernel tells the VMM where its traps and system calls go (stvec) and where event upcalls go." },
+  { id: "hypercall-mmu-update", label: "hypercall mmu_update", description: "Paravirtual: a batch of page-table writes, each validated (its own frames only, page-table pages never writable) and written by the VMM." },
+  { id: "hypercall-update-va-mapping", label: "hypercall update_va_mapping", description: "Paravirtual: one page-table write, found by the virtual address it maps, validated and written (the unbatched update)." },
+  { id: "hypercall-mmuext", label: "hypercall mmuext_op", description: "Paravirtual: pin or unpin a page table, switch the address space (new_baseptr), flush the TLB." },
+  { id: "hypercall-multicall", label: "hypercall multicall", description: "Paravirtual: several hypercalls in one exit." },
+  { id: "hypercall-timer", label: "hypercall set_timer_op", description: "Paravirtual: the guest kernel programs its one-shot timer event." },
+  { id: "hypercall-event-channel", label: "hypercall event_channel_op", description: "Paravirtual: the guest kernel binds a virtual IRQ (the timer) to an event port." },
+  { id: "hypercall-sched", label: "hypercall sched_op", description: "Paravirtual: yield, block until an event, or shut down." },
+  { id: "hypercall-console", label: "hypercall console_io", description: "Paravirtual: the guest kernel writes to the console (Xen's HYPERVISOR_console_io)." },
+  { id: "hypercall-iret", label: "hypercall iret", description: "Paravirtual: the guest kernel returns from a trap or an upcall (sret is privileged for it)." },
+  { id: "event-upcall", label: "event upcall", description: "Paravirtual: an unmasked event is pending: the VMM enters the guest kernel's event callback." },
+  { id: "pv-violation", label: "PV violation", description: "Paravirtual: the VMM refused a page-table update that would break isolation, or the guest kernel executed an instruction it must not (it gets an illegal-instruction trap)." },
 ] as const;
 
 export type ExitReason = (typeof EXIT_REASONS)[number]["id"];
@@ -67,6 +79,12 @@ export interface ExitDetails {
   invalidated?: number;
   /** The SBI call a guest booted in S-mode made, e.g. "TIME.set_timer(0x1234)". */
   sbi?: string;
+  /** A paravirtual hypercall with its arguments, e.g. "mmu_update(0x80013000, 3)", and its result ("ok", "EPERM"). */
+  hypercall?: string;
+  error?: string;
+  /** A hypercall's operation(s) ("new_baseptr", "block") and how many requests a batch carried. */
+  op?: string;
+  count?: number;
   /** sfence.vma operands (undefined = all). */
   vaddr?: bigint;
   asid?: number;

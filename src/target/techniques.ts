@@ -1,4 +1,5 @@
 import { HARDWARE_ASSISTED } from "../hypervisor/techniques/hardware_assisted";
+import { PARAVIRTUAL } from "../hypervisor/techniques/paravirtual";
 import type { TechniqueSpec } from "../hypervisor/techniques/technique";
 import { TRAP_AND_EMULATE } from "../hypervisor/techniques/trap_and_emulate";
 
@@ -23,7 +24,7 @@ export const TECHNIQUES = [
   { id: "trap-and-emulate", description: TRAP_AND_EMULATE.description, runs: TRAP_AND_EMULATE },
   { id: "hardware-assisted", description: HARDWARE_ASSISTED.description, runs: HARDWARE_ASSISTED },
   { id: "binary-translation", description: "Sensitive instructions rewritten in a translation cache. (Not yet available.)", runs: undefined },
-  { id: "paravirtual", description: "Hypercalls and batched page-table updates. (Not yet available.)", runs: undefined },
+  { id: "paravirtual", description: PARAVIRTUAL.description, runs: PARAVIRTUAL },
 ] as const satisfies readonly TechniqueEntry[];
 
 export type Technique = (typeof TECHNIQUES)[number]["id"];

@@ -1,4 +1,5 @@
-import type { Vm } from "../vm";
+import type { Acc, GuestTranslation } from "../mm/guest_walk";
+import type { GuestBoot, Vm } from "../vm";
 import type { Walk2Access, Walk2Result } from "../walk2";
 
 /**
@@ -35,6 +36,16 @@ export interface Technique {
   stepped(byInterrupt: boolean): void;
   /** Whether the hart itself will deliver pending interrupt `irq` to the guest, so the VMM must not inject it. */
   deliversInterrupt(irq: number): boolean;
+  /**
+   * Delivers pending, enabled interrupt `irq` the technique's own way (paravirtualization: as an
+   * event upcall); without it the VMM injects the trap the guest's hardware would take (inject.ts).
+   */
+  injectInterrupt?(irq: number): void;
+  /**
+   * The guest's translation of `va`, when its page tables are not in guest-physical memory
+   * (paravirtualization: they hold machine frames); without it the VMM walks them as the guest's.
+   */
+  translate?(va: number, acc: Acc, setAccessed: boolean): GuestTranslation;
   /** How the instruction the VMM is emulating reached it, for the narratives ("illegal in host U-mode"). */
   readonly trappedHow: string;
   /** The bits of the instruction that trapped at the guest's pc, or undefined if it cannot be read. */
@@ -86,6 +97,8 @@ export interface TechniqueSpec {
   readonly nonTrappingSensitive: boolean;
   /** The hart must have the H extension. */
   readonly hypervisorExtension: boolean;
+  /** The one way its guest boots, whatever the launch configuration says (unset: the configuration chooses). */
+  readonly boot?: GuestBoot;
   /** Host memory the technique keeps for its own tables when the guest has this much RAM. */
   poolBytes(guestRamBytes: number): number;
   /** The technique for `vm`, with its pool at host-physical `poolBase`. */
