@@ -373,3 +373,7 @@ batch:   .space 16 * 8
         .balign 16
 kstack:  .space 1024
 kstack_top:
+
+# Says "written for the Hyperstep PV ABI, version 1": only technique "paravirtual" runs this guest.
+        .globl  hyperstep_pv_abi
+hyperstep_pv_abi: .dword 1

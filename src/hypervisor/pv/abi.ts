@@ -9,6 +9,12 @@
  * negative errno) and a value in a1. Any other a7 is a standard SBI call (console, timer, reset).
  */
 
+/**
+ * The symbol a PV kernel defines to say it is written for this ABI (Xen's kernels carry an ELF note
+ * for the same purpose): such a guest runs only under paravirtualization, and only such a guest does.
+ */
+export const PV_GUEST_SYMBOL = "hyperstep_pv_abi";
+
 /** a7 of a Hyperstep hypercall: in the SBI's firmware-specific range, "PV" in its middle bytes. */
 export const PV_EID = 0x0a505600n;
 

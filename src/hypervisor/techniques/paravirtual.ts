@@ -12,7 +12,7 @@ import { reflect } from "../emulate/inject";
 import { sbiCall } from "../sbi";
 import { DirectPaging } from "../mm/direct_paging";
 import { Acc, walkGuest, type GuestMemory, type GuestTranslation } from "../mm/guest_walk";
-import { PT_POOL_FRAMES, PV_EID, SHARED_INFO, START_INFO, START_INFO_MAGIC } from "../pv/abi";
+import { PT_POOL_FRAMES, PV_EID, PV_GUEST_SYMBOL, SHARED_INFO, START_INFO, START_INFO_MAGIC } from "../pv/abi";
 import { GuestVirtual } from "../pv/guest_virtual";
 import { Hypercalls, type PvPlatform } from "../pv/hypercalls";
 import type { Vm } from "../vm";
@@ -343,6 +343,7 @@ export const PARAVIRTUAL: TechniqueSpec = {
   nonTrappingSensitive: false,
   hypervisorExtension: false,
   boot: "supervisor",
+  guestSymbol: PV_GUEST_SYMBOL,
   poolBytes: () => 0,
   create: (vm) => new Paravirtual(vm),
 };

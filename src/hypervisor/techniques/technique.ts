@@ -97,6 +97,11 @@ export interface TechniqueSpec {
   readonly nonTrappingSensitive: boolean;
   /** The hart must have the H extension. */
   readonly hypervisorExtension: boolean;
+  /**
+   * The symbol a guest defines to say it is written for this technique (paravirtualization); such a
+   * guest runs under this technique only, and this technique runs only such guests.
+   */
+  readonly guestSymbol?: string;
   /** The one way its guest boots, whatever the launch configuration says (unset: the configuration chooses). */
   readonly boot?: GuestBoot;
   /** Host memory the technique keeps for its own tables when the guest has this much RAM. */
