@@ -7,7 +7,7 @@ import { PT_POOL_FRAMES, PV_ERR } from "../../../src/hypervisor/pv/abi";
 const RAM_BASE = 0x8000_0000;
 const FIRST = RAM_BASE / 4096 + 512;
 const PAGES = 1024;
-const V = 1n, R = 2n, W = 4n, X = 8n;
+const V = 1n, R = 2n, W = 4n;
 const leaf = (mfn: number, flags = V | R | W) => (BigInt(mfn) << 10n) | flags;
 const table = (mfn: number) => (BigInt(mfn) << 10n) | V;
 
