@@ -6,7 +6,7 @@ import { csrWrite } from "../../machine/hart/csr";
 import { flushFast } from "../../machine/hart/mem";
 import { enterTrap, sret } from "../../machine/hart/trap";
 import { LoadError } from "../../machine/board";
-import { decodeBits } from "../decode";
+import { decodeBits, insn } from "../decode";
 import { emulateInstruction } from "../emulate/insn";
 import { reflect } from "../emulate/inject";
 import { sbiCall } from "../sbi";
@@ -49,6 +49,7 @@ const GUEST_MEDELEG = 0xb1ff;
 const TRAP_CONTROLS = MSTATUS_TVM | MSTATUS_TSR | MSTATUS_TW;
 const COUNTERS = { first: 0xc00, last: 0xc1f };
 const VIRT_BASE = 0x8000_0000;
+const ECALL = insn(decodeBits(0x73));
 /** mtimecmp that never fires: the one-shot timer disarmed. */
 const NEVER = (1n << 64n) - 1n;
 
@@ -222,7 +223,7 @@ export class Paravirtual implements Technique {
       hart.setReg(10, r.a0);
       if (r.a1 !== undefined) hart.setReg(11, r.a1);
       vm.retire(4);
-      vm.record("sbi-call", undefined, { sbi: r.call }, () => ({ action: `answered the SBI call ${r.call}`, steps: [] }), pc, 1);
+      vm.record("sbi-call", ECALL, { sbi: r.call }, () => ({ action: `answered the SBI call ${r.call}`, steps: [] }), pc, 1);
       return 1;
     }
     const out = this.hypercalls.call(Number(fid), args);
@@ -233,7 +234,7 @@ export class Paravirtual implements Technique {
     } else {
       vm.retire(0);
     }
-    vm.record(out.reason, undefined, out.details, () => ({ action: out.action, steps: out.steps }), pc, 1);
+    vm.record(out.reason, ECALL, out.details, () => ({ action: out.action, steps: out.steps }), pc, 1);
     this.eventLine();
     return 1;
   }
