@@ -4,6 +4,7 @@ import { describe, it } from "node:test";
 import { asmGuest, loadGuest, ROOT, runVm } from "./equivalence";
 
 const LESSON = join(ROOT, "sample-guests/paravirtual/pv_kernel.S");
+const TWIN = join(ROOT, "sample-guests/paravirtual/twin_kernel.S");
 
 /** How many exits of each reason a run took. */
 function counts(r: ReturnType<typeof runVm>): Record<string, number> {
@@ -70,6 +71,16 @@ describe("paravirtualization: the lesson's PV kernel", () => {
       assert.equal(u.priv, 0, "the process was running");
       assert.equal(u.details.toPc, r.target.symbols.find((s) => s.name === "event_callback")!.address);
     }
+  });
+
+  it("takes fewer exits and modelled cycles than trap-and-emulate on its twin, the same workload as an ordinary kernel", () => {
+    const twin = runVm(loadGuest(TWIN), { technique: "trap-and-emulate", boot: "supervisor" });
+    assert.deepEqual(twin.stop, { kind: "halt", code: 0, how: "sbi" });
+    assert.match(twin.uart, /user: hello from the process[\s\S]*timer interrupt\n[\s\S]*timer interrupt\n[\s\S]*the process exited/);
+    const cycles = (x: ReturnType<typeof runVm>) => x.target.stats().byReason.reduce((n, s) => n + s.cycles, 0);
+    assert.deepEqual([r.target.stats().exits, twin.target.stats().exits], [35, 62]);
+    assert.deepEqual([cycles(r), cycles(twin)], [23_750, 65_760]);
+    assert.ok((counts(twin)["hidden-page-fault"] ?? 0) > 0 && (counts(twin).xret ?? 0) > 0, "shadow paging and emulated sret, which PV does not need");
   });
 
   it("switches address spaces only through mmuext_op", () => {
