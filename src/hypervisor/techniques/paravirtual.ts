@@ -62,6 +62,8 @@ export class Paravirtual implements Technique {
   private hostSatp = -1n;
   private readonly platform: PvPlatform;
   private sharedInfoHpa = 0;
+  /** The kernel blocked (sched_op) and has not run since: only a deliverable event wakes it. */
+  private blocked = false;
   startInfoVa = 0;
   sharedInfoVa = 0;
 
@@ -111,6 +113,7 @@ export class Paravirtual implements Technique {
       block: () => {
         v.mstatus |= MSTATUS_SIE;
         v.waiting = true;
+        this.blocked = true;
       },
       iret: () => {
         sret(v);
@@ -149,6 +152,7 @@ export class Paravirtual implements Technique {
     vm.board.hart.setReg(10, BigInt(this.startInfoVa));
     this.hypercalls.reset();
     this.hostSatp = -1n;
+    this.blocked = false;
     const hart = vm.board.hart;
     hart.medeleg = HOST_MEDELEG;
     hart.mideleg = 0;
@@ -172,6 +176,7 @@ export class Paravirtual implements Technique {
     hart.sscratch = v.sscratch;
     hart.scounteren = v.scounteren;
     hart.setMode(v.prv, false);
+    this.blocked = false;
     hart.pcNum = v.pcNum;
     hart.wildPc = v.wildPc;
     return Infinity;
@@ -256,7 +261,12 @@ export class Paravirtual implements Technique {
       this.vm.timer.sync();
       if (this.hypercalls.timerPort !== undefined) this.setShared(SHARED_INFO.pending, this.shared(SHARED_INFO.pending) | (1n << BigInt(this.hypercalls.timerPort)));
       this.eventLine();
-      if ((this.vm.vcpu.state.mipHw & MIP_SEIP) === 0) return;
+      const v = this.vm.vcpu.state;
+      if ((v.mipHw & MIP_SEIP) === 0) {
+        // A masked event does not end sched_op(block), as in Xen.
+        if (this.blocked) v.waiting = true;
+        return;
+      }
     }
     this.upcall();
   }

@@ -207,3 +207,85 @@ describe("paravirtualization: what a PV kernel may not do, and the other hyperca
     assert.equal(BigInt.asIntN(64, r.x[22]), -14n);
   });
 });
+
+/** A PV kernel that binds the timer, masks its port or not, arms the timer, yields, and blocks. */
+function eventsGuest(masked: boolean): string {
+  return `
+#define PV_EID 0x0A505600
+.macro HYPERCALL nr
+        li      a7, PV_EID
+        li      a6, \\nr
+        ecall
+.endm
+        .option norvc
+        .option norelax
+        .section .text
+        .globl _start
+_start:
+        mv      s0, a0
+        la      a0, _start + 2
+        li      a1, 0
+        HYPERCALL 0
+        mv      s1, a0                # EINVAL: a misaligned trap vector
+        la      a0, _start
+        la      a1, callback
+        HYPERCALL 0
+        li      a0, 0
+        li      a1, 0
+        HYPERCALL 32                  # bind the timer's VIRQ: port 0
+        mv      s2, a1
+        li      a0, 0
+        li      a1, 0
+        HYPERCALL 32
+        mv      s3, a0                # EBUSY: bound already
+        ld      t0, 24(s0)            # shared info
+        li      t1, ${masked ? 1 : 0}
+        sd      t1, 8(t0)             # its mask word
+        li      a0, 0
+        HYPERCALL 29                  # yield
+        mv      s4, a0
+        rdtime  a0
+        addi    a0, a0, 10
+        HYPERCALL 15
+        li      a0, 1
+        HYPERCALL 29                  # block until the event
+        li      a0, 2
+        li      a1, 7
+        HYPERCALL 29
+callback:
+        ld      t0, 24(s0)
+        ld      s5, 0(t0)             # pending, as the upcall found it
+        sd      zero, 0(t0)
+        ld      s6, 16(t0)            # the time the VMM wrote
+        HYPERCALL 23
+        .section .data
+        .globl hyperstep_pv_abi
+hyperstep_pv_abi: .dword 1
+`;
+}
+
+describe("paravirtualization: events, the trap table and the scheduler", () => {
+  it("an unmasked timer event wakes a blocked kernel with an upcall into its callback", () => {
+    const r = runVm(asmGuest(eventsGuest(false), "pv_events.S"), { technique: "paravirtual" });
+    assert.deepEqual(r.stop, { kind: "halt", code: 7, how: "sbi" });
+    assert.equal(BigInt.asIntN(64, r.x[9]), -22n, "set_trap_table: EINVAL for a misaligned vector");
+    assert.equal(r.x[18], 0n, "the timer is on port 0");
+    assert.equal(BigInt.asIntN(64, r.x[19]), -16n, "binding it again: EBUSY");
+    assert.equal(r.x[20], 0n, "yield: ok");
+    assert.equal(r.x[21], 1n, "port 0 was pending at the upcall");
+    assert.ok(r.x[22] >= 10n, "shared info carries the virtual time of the upcall");
+    const [up] = r.target.exits({ reasons: ["event-upcall"] }).exits;
+    assert.equal(up.details.toPc, r.target.symbols.find((s) => s.name === "callback")!.address);
+    assert.equal(up.priv, 1, "delivered in the kernel, which block let take events (SIE)");
+    assert.deepEqual(r.target.exits({ reasons: ["hypercall-sched"] }).exits.map((e) => e.details.op), ["yield", "block", "shutdown"]);
+  });
+
+  it("a masked port stays pending and nothing is delivered: the blocked vCPU idles", () => {
+    const r = runVm(asmGuest(eventsGuest(true), "pv_events_masked.S"), { technique: "paravirtual" });
+    assert.equal(r.stop.kind, "idle");
+    assert.equal(r.target.exits({ reasons: ["event-upcall"] }).total, 0);
+    const word = (addr: bigint) => new DataView(r.target.readMemory("gpa", addr, 8)!.buffer).getBigUint64(0, true);
+    const shared = word(r.x[8] + 24n);
+    assert.deepEqual([word(shared), word(shared + 8n)], [1n, 1n], "port 0 pending and masked");
+  });
+});
