@@ -5,7 +5,7 @@ import { EXIT_REASONS, exitName, type ExitPage, type ExitQuery, type VmExit } fr
 import { Acc } from "../hypervisor/mm/guest_walk";
 import { sv39Walk } from "../hypervisor/mm/page_tables";
 import { contextKey } from "../hypervisor/mm/shadow_paging";
-import type { TwoStageWalk } from "../hypervisor/techniques/technique";
+import type { PvState, TwoStageWalk } from "../hypervisor/techniques/technique";
 import type { Vm } from "../hypervisor/vm";
 import type { Walk2Access } from "../hypervisor/walk2";
 import { readPageTable, type DeviceState, type ExitLogSnapshot, type PageTableSet, type PageTableTree } from "./inspect";
@@ -242,6 +242,10 @@ export class VmTarget implements Target, VmmView {
   }
 
   /** The two-stage walk of `gva` the hart would do now, when the technique translates in two stages. */
+  paravirtualState(): PvState | undefined {
+    return this.vm.technique.paravirtualState?.();
+  }
+
   twoStageWalk(gva: bigint, access: Walk2Access): TwoStageWalk | undefined {
     return this.vm.technique.twoStageWalk?.(gva, access);
   }

@@ -2,7 +2,7 @@ import type { CostModel } from "../hypervisor/cost_model";
 import type { ExitPage, ExitQuery, ExitReason, ReasonStats, VmExit } from "../hypervisor/exits";
 import type { Sv39Walk } from "../hypervisor/mm/page_tables";
 import type { ShadowStats } from "../hypervisor/mm/shadow_paging";
-import type { TwoStageWalk } from "../hypervisor/techniques/technique";
+import type { PvState, TwoStageWalk } from "../hypervisor/techniques/technique";
 import type { Walk2Access } from "../hypervisor/walk2";
 import type { TechniqueComparison } from "./technique_comparison";
 import type { Technique } from "./techniques";
@@ -34,6 +34,8 @@ export interface VmmView {
   shadowWalk(gva: bigint): ShadowWalkView;
   /** `walk2 <gva>`: the two-stage walk the hart would do now; undefined unless the technique translates in two stages. */
   twoStageWalk(gva: bigint, access: Walk2Access): TwoStageWalk | undefined;
+  /** `pv`: what a paravirtualized guest shares with the VMM; undefined under the other techniques. */
+  paravirtualState(): PvState | undefined;
   /** The read-only document that narrates one exit's emulation, step by step with before/after values. */
   narrate(seq: number): string | undefined;
 }
@@ -66,4 +68,4 @@ export interface ShadowWalkView {
   consistent: boolean;
 }
 
-export type { ExitReason };
+export type { ExitReason, PvState };

@@ -37,6 +37,14 @@ describe("the paravirtual lesson under technique \"paravirtual\"", () => {
       const exits = (await repl(dc, "exits 3")).replace(/\s+/g, " ");
       assert.match(exits, /hypercall-mmuext 0x[0-9a-f]+ <_start\+0x[0-9a-f]+> ecall mmuext_op\(0x[0-9a-f]+, 0x3\) → ok: pin_table, pin_table, pin_table/);
       assert.match(exits, /hypercall-mmu-update 0x[0-9a-f]+ <_start\+0x[0-9a-f]+> ecall mmu_update\(0x[0-9a-f]+, 0x5\) → ok: validated and wrote 5 page-table entries in one exit/);
+      const pv = await repl(dc, "pv");
+      assert.match(pv, /^start info at 0x[0-9a-f]+: \d+ frames from machine frame 0x[0-9a-f]+/);
+      assert.match(pv, /pinned roots \(level 2\): 0x[0-9a-f]+ 0x[0-9a-f]+\n/, "the boot root and the process's");
+      assert.match(pv, /timer on port 0/);
+      const calls = (await repl(dc, "hypercalls mmu_update")).replace(/\s+/g, " ");
+      assert.match(calls, /^exit reason guest pc and instruction, then what the VMM did \d+ hypercall-mmu-update .*mmu_update\(0x[0-9a-f]+, 0x5\)/);
+      assert.doesNotMatch(calls, /console_io/);
+      assert.match(await repl(dc, "hypercalls 2"), /mmuext_op[\s\S]*mmu_update/);
       // The refused update that follows has count 1: the filter does not stop there, and the run ends.
       await Promise.all([dc.continueRequest({ threadId: 1 }), dc.waitForEvent("terminated")]);
     });

@@ -16,7 +16,7 @@ import { PT_POOL_FRAMES, PV_EID, PV_GUEST_SYMBOL, SHARED_INFO, START_INFO, START
 import { GuestVirtual } from "../pv/guest_virtual";
 import { Hypercalls, type PvPlatform } from "../pv/hypercalls";
 import type { Vm } from "../vm";
-import type { Technique, TechniqueSpec, VmmTable } from "./technique";
+import type { PvState, Technique, TechniqueSpec, VmmTable } from "./technique";
 
 /**
  * Paravirtualization (Xen, SOSP 2003): the guest kernel is written for the VMM and asks it, by
@@ -321,6 +321,17 @@ export class Paravirtual implements Technique {
     const t = walkGuest(v, this.memory.machine, va, acc, v.prv, setAccessed);
     if (!t.ok) return t;
     return { ...t, gpa: t.gpa - vm.guestRamHpa + vm.guestRamBase };
+  }
+
+  paravirtualState(): PvState {
+    const v = this.vm.vcpu.state;
+    return {
+      startInfoVa: this.startInfoVa, sharedInfoVa: this.sharedInfoVa, firstMfn: this.paging.firstMfn, nrPages: this.paging.nrPages,
+      rootMfn: v.satpRoot / 4096, asid: v.satpAsid,
+      tables: [...this.paging.tables].map(([mfn, level]) => ({ mfn, level })).sort((a, b) => a.mfn - b.mfn),
+      trapVector: v.stvec, callback: this.hypercalls.callback, timerPort: this.hypercalls.timerPort,
+      pending: this.shared(SHARED_INFO.pending), mask: this.shared(SHARED_INFO.mask), time: this.shared(SHARED_INFO.time),
+    };
   }
 
   trappedInstruction(): number | undefined {

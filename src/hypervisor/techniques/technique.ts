@@ -46,6 +46,8 @@ export interface Technique {
    * (paravirtualization: they hold machine frames); without it the VMM walks them as the guest's.
    */
   translate?(va: number, acc: Acc, setAccessed: boolean): GuestTranslation;
+  /** What a paravirtualized guest and the VMM share (start info, shared info, pinned tables), for `pv`. */
+  paravirtualState?(): PvState;
   /** How the instruction the VMM is emulating reached it, for the narratives ("illegal in host U-mode"). */
   readonly trappedHow: string;
   /** The bits of the instruction that trapped at the guest's pc, or undefined if it cannot be read. */
@@ -64,6 +66,26 @@ export interface Technique {
    * translation, when this technique has them (no side effects); undefined otherwise.
    */
   twoStageWalk?(gva: bigint, access: Walk2Access): TwoStageWalk;
+}
+
+/** The paravirtual interface's state, as the REPL's `pv` shows it. */
+export interface PvState {
+  startInfoVa: number;
+  sharedInfoVa: number;
+  /** Machine frame of pseudo-physical frame 0, and how many frames the guest has. */
+  firstMfn: number;
+  nrPages: number;
+  /** The root in use (machine frame) and its ASID. */
+  rootMfn: number;
+  asid: number;
+  /** Pinned tables by machine frame and level (−1: a spare page-table frame). */
+  tables: { mfn: number; level: number }[];
+  trapVector: bigint;
+  callback: bigint;
+  timerPort: number | undefined;
+  pending: bigint;
+  mask: bigint;
+  time: bigint;
 }
 
 /** A technique's own page table, for the panels (its entries are read from host RAM). */
