@@ -288,7 +288,13 @@ export class VmTarget implements Target, VmmView {
       const n = safe(a);
       return n === undefined || !ram.contains(n, 8) ? undefined : ram.view.getBigUint64(n - ram.base, true);
     };
-    if (v.satpMode === 8) {
+    // A technique that translates the guest itself keeps the guest's tables in machine memory
+    // (paravirtualization's direct paging): the hart walks them as they are.
+    const direct = vm.technique.translate !== undefined;
+    if (v.satpMode === 8 && direct) {
+      const t = readPageTable(BigInt(v.satpRoot), "sv39", hostPte, limit);
+      trees.push({ id: "guest", kind: "guest", label: `guest (satp, ASID ${v.satpAsid}): machine frames, walked by the hart`, mode: "sv39", input: "gva", output: "hpa", tableSpace: "hpa", root: t.root, active: true, truncated: t.truncated });
+    } else if (v.satpMode === 8) {
       const t = readPageTable(BigInt(v.satpRoot), "sv39", (a) => { const n = safe(a); return n === undefined ? undefined : vm.readPte(n); }, limit);
       trees.push({ id: "guest", kind: "guest", label: `guest (satp, ASID ${v.satpAsid})`, mode: "sv39", input: "gva", output: "gpa", tableSpace: "gpa", root: t.root, active: true, truncated: t.truncated });
     }

@@ -83,6 +83,16 @@ describe("paravirtualization: the lesson's PV kernel", () => {
     assert.ok((counts(twin)["hidden-page-fault"] ?? 0) > 0 && (counts(twin).xret ?? 0) > 0, "shadow paging and emulated sret, which PV does not need");
   });
 
+  it("shows the guest's tables as the hart walks them: in machine memory", () => {
+    const set = r.target.pageTableTrees(10_000);
+    const guest = set.trees.find((t) => t.kind === "guest")!;
+    assert.equal(guest.tableSpace, "hpa");
+    assert.match(guest.label, /machine frames, walked by the hart/);
+    const pv = r.target.paravirtualState()!;
+    assert.equal(guest.root.addr, BigInt(pv.rootMfn * 4096), "the root in use, by its machine address");
+    assert.ok(guest.root.entries.length > 0, "with its entries");
+  });
+
   it("switches address spaces only through mmuext_op", () => {
     const ops = r.target.exits({ reasons: ["hypercall-mmuext"] }).exits.map((e) => e.details.op);
     assert.deepEqual(ops, ["pin_table,pin_table,pin_table", "new_baseptr,tlb_flush_all", "new_baseptr,tlb_flush_all"]);
