@@ -7,9 +7,8 @@ import { flushFast } from "../../machine/hart/mem";
 import { enterTrap, sret } from "../../machine/hart/trap";
 import { LoadError } from "../../machine/board";
 import { decodeBits, insn } from "../decode";
-import { emulateInstruction } from "../emulate/insn";
+import { emulateEcall, emulateInstruction } from "../emulate/insn";
 import { reflect } from "../emulate/inject";
-import { sbiCall } from "../sbi";
 import { DirectPaging } from "../mm/direct_paging";
 import { Acc, walkGuest, type GuestMemory, type GuestTranslation } from "../mm/guest_walk";
 import { PT_POOL_FRAMES, PV_EID, PV_GUEST_SYMBOL, SHARED_INFO, START_INFO, START_INFO_MAGIC } from "../pv/abi";
@@ -220,18 +219,11 @@ export class Paravirtual implements Technique {
   private ecall(): number {
     const vm = this.vm;
     const hart = vm.board.hart;
-    const args = [10, 11, 12, 13, 14, 15].map((r) => hart.getReg(r));
     const eid = hart.getReg(17), fid = hart.getReg(16);
+    // The VMM is also the kernel's SBI firmware (it boots in S-mode).
+    if (eid !== PV_EID) return emulateEcall(vm);
     const pc = vm.vcpu.state.pc;
-    if (eid !== PV_EID) {
-      const r = sbiCall({ eid, fid, args }, vm.sbiPlatform);
-      hart.setReg(10, r.a0);
-      if (r.a1 !== undefined) hart.setReg(11, r.a1);
-      vm.retire(4);
-      vm.record("sbi-call", ECALL, { sbi: r.call }, () => ({ action: `answered the SBI call ${r.call}`, steps: [] }), pc, 1);
-      return 1;
-    }
-    const out = this.hypercalls.call(Number(fid), args);
+    const out = this.hypercalls.call(Number(fid), [10, 11, 12, 13, 14, 15].map((r) => hart.getReg(r)));
     if (!out.jumped) {
       hart.setReg(10, BigInt.asUintN(64, BigInt(out.error)));
       hart.setReg(11, out.value);

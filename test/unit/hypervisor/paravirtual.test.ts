@@ -156,6 +156,10 @@ _start:
         li      a1, 1
         HYPERCALL 1
         mv      s6, a0                # EFAULT: the requests are not mapped
+        li      a7, 0x10              # a standard SBI call: BASE get_spec_version
+        li      a6, 0
+        ecall
+        mv      s7, a1
         li      a0, 2
         li      a1, 0
         HYPERCALL 29
@@ -215,6 +219,11 @@ describe("paravirtualization: what a PV kernel may not do, and the other hyperca
   it("answers an unknown hypercall ENOSYS and unreadable requests EFAULT", () => {
     assert.equal(BigInt.asIntN(64, r.x[21]), -38n);
     assert.equal(BigInt.asIntN(64, r.x[22]), -14n);
+  });
+
+  it("answers a standard SBI call too: any a7 but the PV extension's", () => {
+    assert.equal(r.x[23], 2n << 24n, "SBI 2.0");
+    assert.deepEqual(r.target.exits({ reasons: ["sbi-call"] }).exits.map((e) => e.details.sbi), ["BASE.get_spec_version"]);
   });
 });
 
