@@ -30,7 +30,6 @@ interface VmmContext {
 }
 
 const EXIT_HEAD = "exit";
-const REASON_WIDTH = Math.max(...EXIT_REASON_IDS.map((r) => r.length));
 
 const hex = (v: bigint | number) => `0x${BigInt.asUintN(64, BigInt(v)).toString(16)}`;
 
@@ -58,12 +57,14 @@ export function exitsCommand(words: string[], ctx: VmmContext): string {
 function exitRows(exits: readonly VmExit[], total: number, dropped: number, ctx: VmmContext): string {
   // Where it happened, then what the VMM did.
   const seqWidth = Math.max(EXIT_HEAD.length, ...exits.map((e) => String(e.seq).length));
+  // As wide as the reasons shown, not the longest there is: a row must fit an 80-column console.
+  const reasonWidth = Math.max("reason".length, ...exits.map((e) => e.reason.length));
   const below = " ".repeat(seqWidth + 2);
-  const lines = [`${EXIT_HEAD.padStart(seqWidth)}  ${"reason".padEnd(REASON_WIDTH)}  guest pc and instruction, then what the VMM did`];
+  const lines = wrap(`${EXIT_HEAD.padStart(seqWidth)}  ${"reason".padEnd(reasonWidth)}  guest pc and instruction, then what the VMM did`, below + " ".repeat(reasonWidth + 2));
   for (const e of exits) {
     const sym = ctx.symbols.describe(e.pc);
-    const where = `${String(e.seq).padStart(seqWidth)}  ${e.reason.padEnd(REASON_WIDTH)}  ${hex(e.pc)}${sym ? ` <${sym}>` : ""}  ${instructionText(e)}`;
-    lines.push(...wrap(where, below + " ".repeat(REASON_WIDTH + 2)), ...wrap(`${below}${e.action}  (${e.cycles} cycles)`, below));
+    const where = `${String(e.seq).padStart(seqWidth)}  ${e.reason.padEnd(reasonWidth)}  ${hex(e.pc)}${sym ? ` <${sym}>` : ""}  ${instructionText(e)}`;
+    lines.push(...wrap(where, below + " ".repeat(reasonWidth + 2)), ...wrap(`${below}${e.action}  (${e.cycles} cycles)`, below));
   }
   if (total > exits.length) lines.unshift(`(the last ${exits.length} of ${total}${dropped ? `; ${dropped} dropped from the log` : ""})`);
   return lines.join("\n");

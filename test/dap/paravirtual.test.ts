@@ -34,7 +34,9 @@ describe("the paravirtual lesson under technique \"paravirtual\"", () => {
       assert.match(info.exceptionId, /^VM exit \d+: hypercall mmu_update$/);
       assert.match(info.description!, /hypercall = mmu_update\(0x[0-9a-f]+, 0x5\)/);
       assert.match(info.description!, /count = 5/);
-      const exits = (await repl(dc, "exits 3")).replace(/\s+/g, " ");
+      const raw = await repl(dc, "exits 3");
+      for (const line of raw.split("\n")) assert.ok(line.length <= 80, `a line of ${line.length} characters wraps in the Debug Console: ${line}`);
+      const exits = raw.replace(/\s+/g, " ");
       assert.match(exits, /hypercall-mmuext 0x[0-9a-f]+ <_start\+0x[0-9a-f]+> ecall mmuext_op\(0x[0-9a-f]+, 0x3\) → ok: pin_table, pin_table, pin_table/);
       assert.match(exits, /hypercall-mmu-update 0x[0-9a-f]+ <_start\+0x[0-9a-f]+> ecall mmu_update\(0x[0-9a-f]+, 0x5\) → ok: validated and wrote 5 page-table entries in one exit/);
       const pv = await repl(dc, "pv");
