@@ -12,7 +12,8 @@ import { DebugClient } from "@vscode/debugadapter-testsupport";
 import type { DebugProtocol } from "@vscode/debugprotocol";
 import type { PageTablesBody } from "../src/debug/custom_requests";
 import { parseHostMessage } from "../src/webview/model/messages";
-import { buildTrees, renderWindow, visibleRows } from "../src/webview/model/page_tables";
+import { alignedLines } from "../src/webview/model/page_table_lines";
+import { buildTrees, renderWindow } from "../src/webview/model/page_tables";
 import { ADAPTER, CLIENT_CAPABILITIES } from "../test/support/dap";
 import { ROOT } from "../test/support/guests";
 
@@ -54,8 +55,8 @@ async function main(): Promise<void> {
       if (!message || message.type !== "pageTables") throw new Error("the adapter's answer does not pass the webview's check");
       const trees = buildTrees(message.body);
       const expanded = new Set(trees.flatMap((t) => t.rows.flatMap((r) => [r.key, ...(r.children ?? []).map((c) => c.key)])));
-      const rows = visibleRows(trees[0].rows, expanded);
-      renderWindow(rows.length, 0, 800, 22);
+      const lines = alignedLines(trees, expanded);
+      renderWindow(lines.length, 0, 800, 22);
       const t2 = performance.now();
       await dc.customRequest("hyperstep/pageTables", { unlessVersion: body.version });
       const t3 = performance.now();

@@ -1,5 +1,5 @@
-import { GUEST_BOOTS, type GuestBoot } from "../target/target_options";
-import { AVAILABLE_TECHNIQUES, techniqueEntry } from "../target/techniques";
+import { formatMiB, GUEST_BOOTS, type GuestBoot } from "../target/target_options";
+import { AVAILABLE_TECHNIQUES, largestMemory, techniqueEntry, VMM_TECHNIQUES } from "../target/techniques";
 import { EXIT_INTERRUPTED, EXIT_LOAD_ERROR, EXIT_NO_HALT, EXIT_NOT_EQUIVALENT, EXIT_USAGE } from "./exit_status";
 
 /**
@@ -54,7 +54,8 @@ const BOOT_CHOICES: readonly Choice[] = GUEST_BOOTS.map((id) => ({ id, descripti
 
 const MEMORY: OptionSpec = {
   names: ["--memory"], value: "<size>",
-  help: "RAM at 0x80000000: bytes, or with a K/M/G suffix (default 128M; whole 4 KiB pages, 4K to 4G)",
+  help: "RAM at 0x80000000: bytes, or with a K/M/G suffix (default 128M; whole 4 KiB pages, 4K to 4G; " +
+    `a VMM's own memory shares those 4 GiB, so at most ${VMM_TECHNIQUES.map((id) => `${formatMiB(largestMemory(id))} under ${id}`).join(", ")})`,
 };
 
 /** A guest that never halts must still end: `compare` stops every technique after this many instructions. */

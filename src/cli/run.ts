@@ -125,7 +125,7 @@ async function runLoop(target: Target, settings: RunSettings, io: RunIo): Promis
 
     target.pollInput();
     const sliceStarted = io.now();
-    const stop = target.run(Math.min(slice, remaining));
+    const stop = target.run(Math.min(slice, remaining), () => io.now() - sliceStarted >= SLICE_MS);
     const took = io.now() - sliceStarted;
     if (took < SLICE_MS / 2) slice = Math.min(slice * 2, MAX_SLICE);
     else if (took > SLICE_MS * 2) slice = Math.max(Math.floor(slice / 2), 1000);

@@ -1,7 +1,8 @@
 import { NO_VMM } from "./vmm";
 import type { DeviceNode, ExitLogSnapshot, ExitRecordView, PtTable } from "../target/inspect";
-import type { AddressSpace, Target } from "../target/target";
-import { ExprError } from "./expressions";
+import type { AddressSpace, AddressWalk, MmuAccess, Target, WalkResultKind, WalkSpace } from "../target/target";
+import type { ShadowMarkStatus } from "../target/vmm_view";
+import { evaluate, ExprError, type ExprEnv } from "./expressions";
 
 /**
  * The custom requests that feed the panels (DESIGN.md: panels never reach into the adapter). Any DAP
@@ -13,7 +14,8 @@ export const PAGE_TABLES_REQUEST = "hyperstep/pageTables";
 export const DEVICES_REQUEST = "hyperstep/devices";
 export const EXITS_REQUEST = "hyperstep/exits";
 export const ADDRESS_SPACES_REQUEST = "hyperstep/addressSpaces";
-export const PANEL_REQUESTS: readonly string[] = [PAGE_TABLES_REQUEST, DEVICES_REQUEST, EXITS_REQUEST, ADDRESS_SPACES_REQUEST];
+export const WALK_REQUEST = "hyperstep/walk";
+export const PANEL_REQUESTS: readonly string[] = [PAGE_TABLES_REQUEST, DEVICES_REQUEST, EXITS_REQUEST, ADDRESS_SPACES_REQUEST, WALK_REQUEST];
 
 /**
  * [index, pte], [index, pte, next-level table] for a valid pointer, or [index, pte, run]: `run`
@@ -39,11 +41,15 @@ export interface WireTree {
   root: WireTable;
 }
 
+/** [va of the leaf's first byte, status, what it means]: how a leaf compares (vmm_view.ts's ShadowMark). */
+export type WireMark = [string, ShadowMarkStatus, string];
+
 /**
  * `hyperstep/pageTables` { maxEntries?: number (1..262144, default 65536), unlessVersion?: string }.
  * Every answer carries `version`, a digest of its content; when the caller's `unlessVersion` still
  * matches, the answer is only { technique, version, unchanged: true } (a step rarely changes a table,
- * and a 64 MiB table is some 300 KB of JSON).
+ * and a 64 MiB table is some 300 KB of JSON). Under a VMM, `marks` (by tree id) say how the guest's
+ * leaves and the shadow entries compare, from what the VMM knows of each.
  */
 export interface PageTablesBody {
   technique: string;
@@ -51,7 +57,57 @@ export interface PageTablesBody {
   trees: WireTree[];
   p2m: { gpa: string; hpa: string; size: string }[];
   writeProtected: string[];
+  marks: Record<string, WireMark[]>;
   note?: string;
+}
+
+/** One PTE of a walk; addresses are memory references in their address space ("gpa:0x80001008"). */
+export interface WireWalkStep {
+  stage: "s" | "vs" | "g" | "guest";
+  level: number;
+  index: number;
+  /** The tree (of hyperstep/pageTables) that holds the PTE, when one does. */
+  tree?: string;
+  pteAddr: string;
+  /** Where a guest PTE lies in host memory. */
+  hpa?: string;
+  pte: string;
+  /** The hart's memory reference number. */
+  ref?: number;
+  /** The first PTE of a G-stage walk: the GPA it translates, and what for. */
+  begins?: { gpa: string; purpose: string };
+  notes: string[];
+}
+
+export interface WireWalk {
+  /** "hart": the walk the hardware makes; "guest": what the guest's table says (the VMM's walk). */
+  by: "hart" | "guest";
+  title: string;
+  ok: boolean;
+  end: string;
+  steps: WireWalkStep[];
+}
+
+/**
+ * `hyperstep/walk` { address: string (an expression) | number, access?: "r" | "w" | "x" (default "r"),
+ * space?: "va" (default: as the hart translates it now) | "gva" (a guest access, two stages) | "gpa"
+ * (the G stage alone) }: the walks the hardware would make now, computed by the target, and what the
+ * access comes to (`result`): natively the hart's own walk; under trap-and-emulate the guest's walk
+ * and the shadow walk the hart makes, with a result that says what the hart would do (an address, a
+ * stale entry, a hidden page fault, an emulated device, another exit); under hardware assistance the
+ * two-stage walk, up to 15 PTE reads.
+ */
+export interface WalkBody {
+  technique: string;
+  address: string;
+  access: MmuAccess;
+  space: WalkSpace;
+  title: string;
+  note?: string;
+  walks: WireWalk[];
+  /** The PTEs the hart reads. */
+  references: number;
+  result: { kind: WalkResultKind; text: string; memoryReference?: string };
 }
 
 export interface WireDevice {
@@ -128,7 +184,9 @@ export function pageTablesBody(target: Target, args: unknown): PageTablesBody | 
 
 function pageTables(target: Target, maxEntries: number): PageTablesBody {
   const set = target.pageTableTrees?.(maxEntries);
-  if (!set) return { technique: target.technique, version: "", trees: [], p2m: [], writeProtected: [], note: `the ${target.technique} technique provides no page tables` };
+  if (!set) return { technique: target.technique, version: "", trees: [], p2m: [], writeProtected: [], marks: {}, note: `the ${target.technique} technique provides no page tables` };
+  const marks: Record<string, WireMark[]> = {};
+  for (const m of target.vmm?.shadowMarks(set.trees) ?? []) (marks[m.tree] ??= []).push([hex(m.va), m.status, m.note]);
   const body: PageTablesBody = {
     technique: target.technique,
     version: "",
@@ -138,9 +196,61 @@ function pageTables(target: Target, maxEntries: number): PageTablesBody {
     })),
     p2m: set.p2m.map((r) => ({ gpa: hex(r.gpa), hpa: hex(r.hpa), size: hex(r.size) })),
     writeProtected: set.writeProtected.map(hex),
+    marks,
   };
   if (set.note) body.note = set.note;
   return body;
+}
+
+const ACCESSES: readonly string[] = ["r", "w", "x"];
+const SPACES: readonly string[] = ["va", "gva", "gpa"];
+
+export function walkBody(target: Target, args: unknown, env: () => ExprEnv): WalkBody {
+  const address = field(args, "address");
+  const access = field(args, "access") ?? "r";
+  const space = field(args, "space") ?? "va";
+  if (typeof access !== "string" || !ACCESSES.includes(access)) throw new ExprError(`'access' must be "r", "w" or "x", not ${JSON.stringify(access)}`);
+  if (typeof space !== "string" || !SPACES.includes(space)) throw new ExprError(`'space' must be "va", "gva" or "gpa", not ${JSON.stringify(space)}`);
+  let addr: bigint;
+  if (typeof address === "number" && Number.isSafeInteger(address) && address >= 0) addr = BigInt(address);
+  else if (typeof address === "string" && address.trim() !== "") addr = evaluate(address, env());
+  else throw new ExprError("'address' must be an expression (a string) or a non-negative integer");
+  const w = target.walkAddress?.(addr, access as MmuAccess, space as WalkSpace) ?? `the ${target.technique} technique cannot walk addresses`;
+  if (typeof w === "string") throw new ExprError(w);
+  return wireWalk(target.technique, space as WalkSpace, w);
+}
+
+function wireWalk(technique: string, space: WalkSpace, w: AddressWalk): WalkBody {
+  const body: WalkBody = {
+    technique, address: hex(w.va), access: w.access, space, title: w.title,
+    walks: w.parts.map((p) => ({
+      by: p.by, title: p.title, ok: p.ok, end: p.end,
+      steps: p.steps.map((s) => {
+        const step: WireWalkStep = { stage: s.stage, level: s.level, index: s.index, pteAddr: `${s.space}:${hex(s.pteAddr)}`, pte: hex(s.pte), notes: s.notes };
+        if (s.tree !== undefined) step.tree = s.tree;
+        if (s.hpa !== undefined) step.hpa = `hpa:${hex(s.hpa)}`;
+        if (s.ref !== undefined) step.ref = s.ref;
+        if (s.begins) step.begins = { gpa: hex(s.begins.gpa), purpose: s.begins.purpose };
+        return step;
+      }),
+    })),
+    references: w.references,
+    result: { kind: w.result.kind, text: w.result.text },
+  };
+  if (w.note) body.note = w.note;
+  if (w.result.addr !== undefined && w.result.space) body.result.memoryReference = `${w.result.space}:${hex(w.result.addr)}`;
+  return body;
+}
+
+/** The body of one of the PANEL_REQUESTS; `env` evaluates the expressions a request may carry. */
+export function panelBody(command: string, target: Target, args: unknown, env: () => ExprEnv): object {
+  switch (command) {
+    case PAGE_TABLES_REQUEST: return pageTablesBody(target, args);
+    case DEVICES_REQUEST: return devicesBody(target);
+    case WALK_REQUEST: return walkBody(target, args, env);
+    case ADDRESS_SPACES_REQUEST: return addressSpacesBody(target);
+    default: return exitsBody(target, args);
+  }
 }
 
 export function devicesBody(target: Target): DevicesBody {

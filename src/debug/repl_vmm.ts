@@ -1,21 +1,24 @@
 import { disassemble } from "../asm/disasm";
 import { NO_VMM } from "./vmm";
-import { EXIT_REASON_IDS, formatWalk2, type ExitReason, type VmExit } from "../target/vmm_vocabulary";
-import type { PteView, Sv39Walk } from "../hypervisor/mm/page_tables";
+import { EXIT_REASON_IDS, type ExitReason, type VmExit } from "../target/vmm_vocabulary";
 import { describeEnd, type TechniqueComparison, type TechniqueRun } from "../target/technique_comparison";
+import { shadowAddressWalk } from "../target/shadow_walk";
+import { twoStageAddressWalk } from "../target/walk_view";
 import { evaluate, ExprError, type ExprEnv } from "./expressions";
 import type { SymbolTable } from "./symbols";
-import type { Target } from "../target/target";
+import type { MmuAccess, Target } from "../target/target";
 import { table, wrap } from "./console_text";
+import { shadowText, twoStageText } from "./walk_text";
 
 /** The debug console's VMM commands: `exits [reason] [n]`, `stats`, `shadow <gva>`, `walk2 <gva>`. */
 export const VMM_HELP = `  exits [REASON] [N]   the last N VM exits (default 20), newest last: number, reason, pc, instruction,
                          then what the VMM did and its modelled cycles
   stats                exits and modelled cycles by reason, exits per million instructions, slowdown against native,
                          and the same guest run afresh under the other techniques up to the same instruction count
-  shadow GVA           the guest's walk, the p2m step and the shadow walk of one address, side by side (trap-and-emulate)
-  walk2 GVA [r|w|x]    the two-stage walk of one address (hardware-assisted): every PTE fetched, VS and G stage,
-                         its address, the permission checks, A/D, and the count of memory references
+  shadow GVA [r|w|x]   the guest's walk and the walk the hart makes through the shadow, side by side, and what the
+                         access comes to: an address, a stale entry, a hidden page fault, an emulated device (trap-and-emulate)
+  walk2 GVA [r|w|x]    the two-stage walk of one address (hardware-assisted, or the H extension natively): every PTE
+                         the hart reads, VS and G stage, its address, what it checked, A/D, and the count of memory references
   hypercalls [NAME] [N] the last N hypercalls (paravirtual) with their arguments and results, or those of
                          one NAME (mmu_update, mmuext_op, console_io, …)
   pv                   the paravirtual interface: start info, shared info (pending and masked events),
@@ -159,43 +162,33 @@ function comparisonLines(c: TechniqueComparison): string[] {
   return lines;
 }
 
-const WALK2_ACCESS = /^(.*?)(?:\s+([rwx]))?$/;
+const WITH_ACCESS = /^(.*?)(?:\s+([rwx]))?$/;
 
-/** `walk2 <gva> [r|w|x]`: the two-stage walk under hardware assistance; elsewhere, where to look instead. */
+/** An address and an optional access (r, w, x; default r) from a command's arguments. */
+function addressAndAccess(rest: string, ctx: VmmContext, usage: string): [bigint, MmuAccess] {
+  const m = WITH_ACCESS.exec(rest.trim());
+  if (!m || !m[1]) throw new ExprError(usage);
+  return [evaluate(m[1], ctx.env), (m[2] ?? "r") as MmuAccess];
+}
+
+/** `walk2 <gva> [r|w|x]`: the hart's two-stage walk (the H extension); elsewhere, where to look instead. */
 export function walk2Command(rest: string, ctx: VmmContext): string {
-  const vmm = ctx.target.vmm;
-  if (!vmm) return "no VMM: the guest runs natively, with one stage of translation; use `walk <va>` for its page-table walk";
-  const m = WALK2_ACCESS.exec(rest.trim());
-  if (!m || !m[1]) throw new ExprError("walk2 needs a guest-virtual address, e.g. walk2 0x40000000 or walk2 sp w");
-  const view = vmm.twoStageWalk(evaluate(m[1], ctx.env), (m[2] ?? "r") as "r" | "w" | "x");
-  if (!view) {
-    return `walk2 shows the two-stage walk of hardware assistance, but this VM runs ${vmm.technique}: the hart walks the VMM's shadow table. ` +
-      "Use `shadow <gva>` for the guest's walk, the p2m step and the shadow walk side by side, or `walk <va>` for the guest's own walk.";
-  }
-  const note = view.fromMachineMode
-    ? "the vCPU is in virtual M-mode, which runs trap-and-emulated (on a shadow of its physical view), not in VS-mode: walking as its S-mode would, with the same vsatp\n"
-    : "";
-  return (note + formatWalk2(view.walk)).trimEnd();
+  const [gva, access] = addressAndAccess(rest, ctx, "walk2 needs a guest-virtual address, e.g. walk2 0x40000000 or walk2 sp w");
+  const target = ctx.target;
+  const walk = target.twoStageWalk?.(gva, access);
+  if (walk) return twoStageText(twoStageAddressWalk(walk, {}, target.vmm ? "hpa" : "pa"));
+  if (!target.vmm) return "the hart has no H extension, so one stage of translation: use `walk <va>` for its page-table walk";
+  return `walk2 shows the two-stage walk of hardware assistance, but this VM runs ${target.technique}: the hart walks the VMM's shadow table. ` +
+    "Use `shadow <gva>` for the guest's walk and the shadow walk side by side, or `walk <va>` for the guest's own walk.";
 }
 
-function walkLines(w: Sv39Walk | undefined, space: string): string[] {
-  if (!w) return [];
-  return w.steps.map((p: PteView) => `L${p.level}[${p.index}] ${space}:${hex(p.pteAddr)} = ${hex(p.pte)} ${p.flags}`);
-}
-
+/** `shadow <gva> [r|w|x]`: the guest's walk and the shadow walk the hart makes, and what comes of the access. */
 export function shadowCommand(rest: string, ctx: VmmContext): string {
-  const vmm = ctx.target.vmm;
-  if (!vmm) return NO_VMM;
-  if (!rest) throw new ExprError("shadow needs a guest-virtual address, e.g. shadow 0x80001000 or shadow sp");
-  const v = vmm.shadowWalk(evaluate(rest, ctx.env));
-  const guestHead = v.guest.paging ? "guest table (GVA → GPA)" : "guest: no translation (satp Bare or M-mode): GPA = GVA";
-  const left = [guestHead, ...walkLines(v.guest.walk, "gpa")];
-  left.push(v.guest.gpa !== undefined ? `→ gpa ${hex(v.guest.gpa)}` : `→ guest fault (cause ${v.guest.fault})`);
-  const right = [`shadow (${v.shadow.rootKey}) at hpa ${hex(v.shadow.rootHpa)} (GVA → HPA)`, ...walkLines(v.shadow.walk, "hpa")];
-  right.push(v.shadow.present ? `→ hpa ${hex(v.shadow.walk.pa!)}${v.shadow.stale ? " (STALE until sfence.vma)" : ""}` : "→ not filled (the next access is a hidden page fault)");
-  const width = Math.max(...left.map((l) => l.length)) + 3;
-  const rows = Array.from({ length: Math.max(left.length, right.length) }, (_, i) => `${(left[i] ?? "").padEnd(width)}${right[i] ?? ""}`.trimEnd());
-  const p2m = v.guest.gpa === undefined ? "p2m: —" : v.hpaFromP2m !== undefined ? `p2m: gpa ${hex(v.guest.gpa)} → hpa ${hex(v.hpaFromP2m)}` : `p2m: gpa ${hex(v.guest.gpa)} has no host memory (emulated device or nothing)`;
-  return [`gva ${hex(v.gva)} in context ${v.context}`, ...rows, p2m,
-    v.consistent ? "consistent: the shadow maps what the guest table and the p2m say (or nothing yet)" : "INCONSISTENT: the shadow maps elsewhere than the guest table and the p2m say"].join("\n");
+  const target = ctx.target;
+  if (!target.vmm) return NO_VMM;
+  const [gva, access] = addressAndAccess(rest, ctx, "shadow needs a guest-virtual address, e.g. shadow 0x80001000 or shadow sp w");
+  const two = target.twoStageWalk?.(gva, access);
+  if (two && !two.note) return "the guest runs in VS/VU-mode, on no shadow: the hart walks its own table over the G stage. Use `walk2 <gva>`.";
+  const view = target.vmm.shadowWalk(gva, access);
+  return shadowText(view, shadowAddressWalk(view));
 }

@@ -40,7 +40,7 @@ import { disassemble } from "../asm/disasm";
 import type { VmExit } from "../hypervisor/exits";
 import { Variables, formatValue } from "./variables";
 import { CSR_FIELDS } from "../isa/csr_fields";
-import { ADDRESS_SPACES_REQUEST, DEVICES_REQUEST, PAGE_TABLES_REQUEST, PANEL_REQUESTS, addressSpacesBody, devicesBody, exitsBody, pageTablesBody } from "./custom_requests";
+import { PANEL_REQUESTS, panelBody } from "./custom_requests";
 
 const THREAD_ID = 1;
 /** The id of the VMM frame (guest frames are numbered from 0). */
@@ -687,11 +687,7 @@ export class HyperstepSession extends LoggingDebugSession {
   private panelRequest(command: string, response: DebugProtocol.Response, args: unknown): void {
     if (!this.ready(response)) return;
     this.guard(response, Err.Arguments, () => {
-      const target = this.loaded().target;
-      response.body = command === PAGE_TABLES_REQUEST ? pageTablesBody(target, args)
-        : command === DEVICES_REQUEST ? devicesBody(target)
-        : command === ADDRESS_SPACES_REQUEST ? addressSpacesBody(target)
-        : exitsBody(target, args);
+      response.body = panelBody(command, this.loaded().target, args, () => this.loaded().env());
       this.sendResponse(response);
     });
   }

@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import * as vscode from "vscode";
 import { completionsAt, type AsmItemKind } from "./completion";
 import { assembleForEditor, type AsmProblem, type EditorAssembly } from "./diagnostics";
+import { clearOnDelete } from "./deleted_files";
 import { foldingRanges } from "./folding";
 import { hoverAt } from "./hover";
 import { nameMarkdown, type NameTable } from "./names";
@@ -90,6 +91,8 @@ function registerAssemblyProblems(context: vscode.ExtensionContext): Assemblies 
     }),
     { dispose: () => timers.forEach((t) => clearTimeout(t)) },
   );
+  // A deleted file takes its problems with it, even while its (closed) document lingers in memory.
+  context.subscriptions.push(clearOnDelete(collection));
   vscode.workspace.textDocuments.forEach(check);
   return {
     names: (document) => {

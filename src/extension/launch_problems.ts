@@ -3,6 +3,7 @@ import type { DebugProtocol } from "@vscode/debugprotocol";
 import * as vscode from "vscode";
 import type { AsmDiagnostic } from "../asm/diagnostics";
 import { assemblyErrorsIn, launchProblems, launchSucceeded } from "./adapter_messages";
+import { clearOnDelete } from "./deleted_files";
 
 /**
  * A launch that fails on assembly errors puts them in the Problems panel, so F5 on a broken guest
@@ -51,6 +52,7 @@ export function registerLaunchProblems(context: vscode.ExtensionContext): void {
         };
       },
     }),
+    clearOnDelete(collection),
     vscode.workspace.onDidOpenTextDocument(handBack),
     vscode.workspace.onDidChangeTextDocument((e) => {
       if (e.contentChanges.length > 0) handBack(e.document);

@@ -26,6 +26,11 @@ import type { ExitReason } from "./exits";
  * the trap or xRET they are), SUM/MXR changes, and entering a device model (Hyperstep's device
  * models live in the VMM itself, "hypervisor-direct", so an MMIO exit is device emulation, 1,040).
  * Between several VMs, when they come, each switch is one as well.
+ *
+ * A binary-translation callout (techniques/binary_translation.ts) is a call from translated guest
+ * code into the VMM in the same address space, with no trap and no privilege change: what the
+ * lecture's para-virtualization column charges for a hypervisor entry + exit, a hypercall, 150
+ * cycles (the same table).
  */
 export interface CostModel {
   hypervisorEntryExit: number;
@@ -33,6 +38,7 @@ export interface CostModel {
   pageFault: number;
   deviceEmulation: number;
   worldSwitch: number;
+  callout: number;
 }
 
 export const SEED_COSTS: Readonly<CostModel> = Object.freeze({
@@ -41,6 +47,7 @@ export const SEED_COSTS: Readonly<CostModel> = Object.freeze({
   pageFault: 1500,
   deviceEmulation: 1040,
   worldSwitch: 7555,
+  callout: 150,
 });
 
 /** Which operation of the table each exit reason is. */
@@ -63,6 +70,7 @@ export const REASON_OPERATION: Readonly<Record<ExitReason, keyof CostModel>> = O
   "guest-page-fault": "deviceEmulation",
   "virtual-instruction": "hypervisorEntryExit",
   "sbi-call": "hypervisorEntryExit",
+  "bt-callout": "callout",
   "hypercall-set-trap-table": "hypervisorEntryExit",
   "hypercall-mmu-update": "hypervisorEntryExit",
   "hypercall-update-va-mapping": "hypervisorEntryExit",

@@ -23,6 +23,7 @@ export const EXIT_REASONS = [
   { id: "guest-page-fault", label: "guest-page fault", description: "Hardware-assisted: an access to a guest-physical address the G-stage table leaves unmapped or read-only. A device: the VMM's device model performs it. A RAM page the guest's PMP covers only in part (or denies), or a guest page-table read there: the VMM runs the instruction once by trap-and-emulate, which checks the PMP per access. Nothing there: the guest gets the access fault it would get natively." },
   { id: "virtual-instruction", label: "virtual instruction", description: "Hardware-assisted: an instruction VS/VU-mode may not execute (the counters, which are the guest's, and supervisor instructions the guest's M-mode traps); the VMM emulates it." },
   { id: "sbi-call", label: "SBI call", description: "An ecall from a guest booted in S-mode: the VMM is its firmware and answers the SBI call (console, timer, shutdown)." },
+  { id: "bt-callout", label: "BT callout", description: "Binary translation: translated guest kernel code called into the VMM, without a trap: a sensitive instruction (its details name the exit it would have been), auipc/jal/jalr computed with guest addresses, fence.i, or the end of a translated block (\"fallthrough\"/\"taken\": the VMM dispatches to the next block)." },
   { id: "hypercall-set-trap-table", label: "hypercall set_trap_table", description: "Paravirtual: the guest kernel tells the VMM where its traps and system calls go (stvec) and where event upcalls go." },
   { id: "hypercall-mmu-update", label: "hypercall mmu_update", description: "Paravirtual: a batch of page-table writes, each validated (its own frames only, page-table pages never writable) and written by the VMM." },
   { id: "hypercall-update-va-mapping", label: "hypercall update_va_mapping", description: "Paravirtual: one page-table write, found by the virtual address it maps, validated and written (the unbatched update)." },
@@ -79,6 +80,8 @@ export interface ExitDetails {
   invalidated?: number;
   /** The SBI call a guest booted in S-mode made, e.g. "TIME.set_timer(0x1234)". */
   sbi?: string;
+  /** Binary translation: what the callout did ("fallthrough", "jal", …, or the exit reason of the sensitive instruction it emulated). */
+  callout?: string;
   /** A paravirtual hypercall with its arguments, e.g. "mmu_update(0x80013000, 3)", and its result ("ok", "EPERM"). */
   hypercall?: string;
   error?: string;

@@ -1,10 +1,13 @@
 import { MIP_MTIP, MIP_STIP } from "../isa/csr_bits";
 import { Board, LoadError, RAM_BASE, type LoadableProgram, type StopReason } from "../machine/board";
+import { YieldCheck } from "../machine/yield_check";
+import { formatMiB } from "../machine/memory_size";
 import type { ByteSink, ByteSource, HaltHow } from "../machine/device";
 import { pendingInterrupt, wakeable } from "../machine/hart/trap";
 import { CSR } from "../isa/csrs";
 import { SEED_COSTS, exitCost, type CostModel } from "./cost_model";
 import { GuestDevices, guestRamWindow } from "./devices/guest_devices";
+import { DEFAULT_SHADOW_POOL_BYTES, largestGuestRam } from "./host_memory";
 import { injectInterrupt } from "./emulate/inject";
 import { EXIT_REASON_IDS, ExitLog, ExitRecord, type ExitDetails, type ExitInstruction, type ExitNarrative, type ExitReason, type VmExit } from "./exits";
 import { Acc, guestDataPriv, guestTranslates, walkGuest, type GuestMemory, type GuestTranslation } from "./mm/guest_walk";
@@ -99,6 +102,11 @@ export class Vm implements GuestMemory {
   readonly sbiPlatform: SbiPlatform;
   /** Guest instructions the VMM retired by emulating them (the host hart retired the rest). */
   emulatedRetired = 0;
+  /**
+   * Set while binary translation runs a callout: the emulation's exits are recorded as `bt-callout`
+   * (at the callout cost), with the reason a trap would have had in their details.
+   */
+  inCallout = false;
   /** Called on every exit; return true to stop the run after it (exception breakpoints on exits). */
   exitFilter: ((exit: VmExit) => boolean) | undefined;
   /** The exit that stopped the last run, when `exitFilter` asked to stop. */
@@ -118,15 +126,19 @@ export class Vm implements GuestMemory {
 
   constructor(opts: VmOptions) {
     const memory = opts.memoryBytes ?? 128 * 1024 * 1024;
-    const pool = opts.shadowPoolBytes ?? 8 * 1024 * 1024;
+    const pool = opts.shadowPoolBytes ?? DEFAULT_SHADOW_POOL_BYTES;
     if (!Number.isSafeInteger(pool) || pool < 16 * 4096 || pool % 4096 !== 0) {
       throw new VmOptionsError(`shadowPoolBytes must be a multiple of 4096 of at least 64 KiB, not ${pool}`);
+    }
+    const spec = opts.technique;
+    const largest = largestGuestRam(spec, pool);
+    if (memory > largest) {
+      throw new VmOptionsError(`memory ${formatMiB(memory)} is too large for this technique: the VMM's own memory takes room beside the guest's RAM in the host's 4 GiB, so the guest can have at most ${formatMiB(largest)}`);
     }
     const maxRoots = opts.maxShadowRoots ?? 8;
     if (!Number.isSafeInteger(maxRoots) || maxRoots < 2 || maxRoots > 4096) {
       throw new VmOptionsError(`maxShadowRoots must be an integer from 2 to 4096, not ${maxRoots}`);
     }
-    const spec = opts.technique;
     this.boot = spec.boot ?? opts.boot ?? "machine";
     const techniquePool = spec.poolBytes(memory);
     this.board = new Board({ memoryBytes: pool + techniquePool + memory, instructionsPerTick: opts.instructionsPerTick, hypervisorExtension: spec.hypervisorExtension });
@@ -258,14 +270,18 @@ export class Vm implements GuestMemory {
     return this.run(1);
   }
 
-  /** Runs at most `budget` guest steps (instructions retired plus traps taken), like Board.run. */
-  run(budget: number): StopReason {
+  /** Runs at most `budget` guest steps (instructions retired plus traps taken), like Board.run, yieldNow too. */
+  run(budget: number, yieldNow?: () => boolean): StopReason {
     const v = this.vcpu.state;
     const hart = this.board.hart;
     const technique = this.technique;
     const timer = this.timer;
     let left = budget;
     let first = true;
+    // The board's run looks at yieldNow too; once either look said yes, this loop returns at its top.
+    let yielded = false;
+    const ask = yieldNow && (() => (yielded = yieldNow()));
+    const yieldCheck = new YieldCheck(ask, budget);
     this.stoppedExit = undefined;
     for (;;) {
       // A stop the exit filter or the trap hook asked for comes before the halt it may precede.
@@ -280,7 +296,7 @@ export class Vm implements GuestMemory {
         this.trapsInARow = 0;
         return { kind: "trap-loop", pc: v.pc };
       }
-      if (left <= 0) return { kind: "budget" };
+      if (left <= 0 || yielded || yieldCheck.due(left)) return { kind: "budget" };
       timer.sync();
       if (v.waiting) {
         if (!wakeable(v)) {
@@ -312,7 +328,7 @@ export class Vm implements GuestMemory {
       const leftBefore = left;
       const retiredBefore = this.retired;
       const trapsBefore = this.trapsInGuest;
-      const r = this.board.run(slice);
+      const r = this.board.run(slice, ask);
       left -= this.retired - retiredBefore + this.trapsInGuest - trapsBefore;
       this.resumeMidBlock = r.kind === "budget";
       technique.leave();
@@ -350,6 +366,10 @@ export class Vm implements GuestMemory {
     pc?: bigint, priv?: number, worldSwitch = false,
   ): VmExit {
     const v = this.vcpu.state;
+    if (this.inCallout) {
+      details.callout = reason;
+      reason = "bt-callout";
+    }
     const cycles = (this.costOf.get(reason) ?? 0) + (worldSwitch ? this.costs.worldSwitch : 0);
     const exit = this.log.add(new ExitRecord(
       this.vcpu.id, pc ?? v.pc, priv ?? v.prv, this.retired, reason, instruction, details, cycles, narrate,
@@ -396,7 +416,7 @@ export class Vm implements GuestMemory {
 
   /** The guest's translation of `va` for access `acc` (no A/D update unless asked). */
   translate(va: number, acc: Acc, setAccessed: boolean): GuestTranslation {
-    if (this.technique.translate) return this.technique.translate(va, acc, setAccessed);
+    if (this.technique.translateGuest) return this.technique.translateGuest(va, acc, setAccessed);
     const v = this.vcpu.state;
     const priv = acc === Acc.X ? v.prv : guestDataPriv(v, acc);
     if (!guestTranslates(v, priv)) {

@@ -1,5 +1,6 @@
 import { MIP_MSIP, MIP_MTIP } from "../isa/csr_bits";
 import { Bus } from "./bus";
+import { YieldCheck } from "./yield_check";
 import type { DeviceHost, HaltHow, HaltSink, IrqLine } from "./device";
 import { Clint } from "./devices/clint/model";
 import { Hart } from "./hart/hart";
@@ -185,11 +186,15 @@ export class Board implements HaltSink {
     return this.run(1);
   }
 
-  /** Runs at most `budget` steps (instructions retired plus trap entries). */
-  run(budget: number): StopReason {
+  /**
+   * Runs at most `budget` steps (instructions retired plus trap entries), or returns early ("budget")
+   * when `yieldNow`, looked at now and then (yield_check.ts), says the caller's time is up.
+   */
+  run(budget: number, yieldNow?: () => boolean): StopReason {
     const h = this.hart;
     let left = budget;
     let first = true;
+    const yieldCheck = new YieldCheck(yieldNow, budget);
     for (;;) {
       if (this.halted) return { kind: "halt", code: this.halted.code, how: this.halted.how };
       if (h.pendingStop) {
@@ -201,7 +206,7 @@ export class Board implements HaltSink {
         this.trapsInARow = 0;
         return { kind: "trap-loop", pc: h.pc };
       }
-      if (left <= 0) return { kind: "budget" };
+      if (left <= 0 || yieldCheck.due(left)) return { kind: "budget" };
       this.syncClintLines();
       if (h.waiting) {
         if (!wakeable(h)) {

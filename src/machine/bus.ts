@@ -1,4 +1,4 @@
-import type { MmioDevice, Width } from "./device";
+import type { AccessWidth, MmioDevice, Width } from "./device";
 import { Ram } from "./memory";
 
 /**
@@ -7,8 +7,9 @@ import { Ram } from "./memory";
  * Physical addresses are JavaScript numbers. Every address the `virt` board decodes is far below
  * 2^53; anything larger is simply unmapped.
  *
- * `load`/`store` return false for an address nothing decodes, and the hart turns that into an
- * access fault. An 8-byte MMIO access is split into two 4-byte device accesses, low word first.
+ * `load`/`store` return false for an address nothing decodes, or an access its device does not
+ * answer at that width, and the hart (or the VMM) turns that into an access fault. An 8-byte MMIO
+ * access is split into two 4-byte device accesses, low word first, unless the device takes it whole.
  */
 export class Bus {
   readonly devices: MmioDevice[] = [];
@@ -44,7 +45,13 @@ export class Bus {
     return undefined;
   }
 
-  /** Loads `width` bytes at `pa`; undefined when nothing decodes the address. */
+  /** The device that answers a `width`-byte access at `pa`, if one does. */
+  private answering(pa: number, width: AccessWidth): MmioDevice | undefined {
+    const dev = this.deviceAt(pa, width);
+    return dev?.accepts(pa - dev.base, width) ? dev : undefined;
+  }
+
+  /** Loads `width` bytes at `pa`; undefined when nothing answers the access. */
   load(pa: number, width: 1 | 2 | 4 | 8): bigint | undefined {
     if (this.ram.contains(pa, width)) {
       const v = this.ram.view;
@@ -56,17 +63,17 @@ export class Bus {
         case 8: return v.getBigUint64(o, true);
       }
     }
-    const dev = this.deviceAt(pa, width);
+    const dev = this.answering(pa, width);
     if (!dev) return undefined;
     const off = pa - dev.base;
-    const value = width === 8
+    const value = width === 8 && dev.wideAccess === undefined
       ? BigInt(dev.read(off, 4)) | (BigInt(dev.read(off + 4, 4)) << 32n)
-      : BigInt(dev.read(off, width as Width));
+      : BigInt(dev.read(off, narrow(width)));
     this.onMmio?.(dev, off, width, false, value);
     return value;
   }
 
-  /** Stores the low `width` bytes of `value` at `pa`; false when nothing decodes the address. */
+  /** Stores the low `width` bytes of `value` at `pa`; false when nothing answers the access. */
   store(pa: number, width: 1 | 2 | 4 | 8, value: bigint): boolean {
     if (this.ram.contains(pa, width)) {
       const v = this.ram.view;
@@ -80,15 +87,15 @@ export class Bus {
       this.noteRamWrite(pa, width);
       return true;
     }
-    const dev = this.deviceAt(pa, width);
+    const dev = this.answering(pa, width);
     if (!dev) return false;
     const off = pa - dev.base;
     this.onMmio?.(dev, off, width, true, value);
-    if (width === 8) {
+    if (width === 8 && dev.wideAccess === undefined) {
       dev.write(off, 4, Number(value & 0xffffffffn));
       dev.write(off + 4, 4, Number((value >> 32n) & 0xffffffffn));
     } else {
-      dev.write(off, width, Number(BigInt.asUintN(width * 8, value)));
+      dev.write(off, narrow(width), Number(BigInt.asUintN(Math.min(width, 4) * 8, value)));
     }
     return true;
   }
@@ -106,4 +113,9 @@ export class Bus {
     this.noteRamWrite(pa, data.length);
     return true;
   }
+}
+
+/** The device-side width of an access: a whole 8-byte access to a one-register device is a 4-byte one. */
+function narrow(width: AccessWidth): Width {
+  return width === 8 ? 4 : width;
 }

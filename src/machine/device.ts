@@ -3,21 +3,33 @@ import type { Bus } from "./bus";
 /**
  * The contract between the bus and the devices that sit on it.
  *
- * Devices see offsets relative to their base and accesses of 1, 2 or 4 bytes. The bus splits an
- * 8-byte access into two 4-byte ones, low word first, which is what QEMU's `virt` devices accept
- * too. Devices never throw: an offset they do not decode reads as zero and ignores writes.
+ * Devices see offsets relative to their base and accesses of 1, 2 or 4 bytes. Each says which widths
+ * it answers where (`accepts`), as QEMU 7.2's models declare them, and the bus turns any other access
+ * into an access fault, for the hart and the VMM alike. The bus splits an 8-byte access a device
+ * accepts into two 4-byte ones, low word first, unless the device takes it as one register access
+ * (`wideAccess`). Devices never throw: an offset they accept but do not decode reads as zero and
+ * ignores writes.
  *
  * Each device also names its registers and decodes its state itself (devices/<name>/registers.ts
  * and view.ts), so that the VMM's exit records and the Devices panel describe a device the same way
  * natively and virtualized, and a new device brings its descriptions along.
  */
 export type Width = 1 | 2 | 4;
+/** The widths of the hart's loads and stores. */
+export type AccessWidth = Width | 8;
 
 export interface MmioDevice {
   /** Stable short name ("uart", "clint", "plic", "finisher"), used by traces and the debugger. */
   readonly name: string;
   readonly base: number;
   readonly size: number;
+  /** Whether the device answers a `width`-byte access at `offset`; the bus raises an access fault otherwise. */
+  accepts(offset: number, width: AccessWidth): boolean;
+  /**
+   * "one-register": an 8-byte access reaches the device as one access to the register at its offset
+   * (QEMU's serial_mm hands the whole access to one byte-wide register). Unset, it is two 4-byte halves.
+   */
+  readonly wideAccess?: "one-register";
   /** Returns the unsigned value of the access (0 … 2^32-1). */
   read(offset: number, width: Width): number;
   write(offset: number, width: Width, value: number): void;

@@ -1,5 +1,7 @@
 const UNITS: Record<string, number> = { "": 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 };
 
+export const MIB = 1024 ** 2;
+
 /** The largest RAM a board accepts; one ArrayBuffer holds it. */
 export const MAX_MEMORY_BYTES = 4 * 1024 ** 3;
 
@@ -14,4 +16,9 @@ export function parseMemorySize(text: string | number): number | undefined {
   const bytes = Number(m[1]) * UNITS[m[2].toUpperCase()];
   if (!Number.isSafeInteger(bytes) || bytes < 4096 || bytes % 4096 !== 0 || bytes > MAX_MEMORY_BYTES) return undefined;
   return bytes;
+}
+
+/** Whole MiB of `bytes` as a size parseMemorySize reads (`4079M`). */
+export function formatMiB(bytes: number): string {
+  return `${Math.floor(bytes / MIB)}M`;
 }

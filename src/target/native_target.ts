@@ -1,10 +1,14 @@
-import { CSR } from "../isa/csrs";
+import { HSTATUS_SPVP, MSTATUS_MXR, MSTATUS_SUM } from "../isa/csr_bits";
 import type { StopReason } from "../machine/board";
+import { dataMode, fetchMode, VIRT, walkGuestAccess, type MmuAccess } from "../machine/hart/mmu";
 import type { VirtBoard } from "../machine/virt";
-import { readPageTable, type DeviceState, type PageTableSet } from "./inspect";
-import type { AddressSpace, Target, TargetLine, TargetSymbol, TargetTlbEntry, TargetTranslation, WatchAccess } from "./target";
+import { readPageTable, type DeviceState, type PageTableSet, type PageTableTree } from "./inspect";
+import type { AddressSpace, AddressWalk, Target, TargetLine, TargetSymbol, TargetTlbEntry, TargetTranslation, TwoStageWalk, WalkSpace, WatchAccess } from "./target";
+import { faultText, hartPart, modeName, rootText, twoStageAddressWalk, type HartWalkContext } from "./walk_view";
 
 const PAGE = 4096n;
+/** The trees pageTableTrees shows, by the stage whose tables they hold. */
+const TREES: HartWalkContext["trees"] = { s: "guest", vs: "vsatp", g: "gstage" };
 
 /** The `native` technique: no VMM at all, the guest owns the bare board. The baseline. */
 export class NativeTarget implements Target {
@@ -45,9 +49,9 @@ export class NativeTarget implements Target {
     return this.board.hart.writeCsr(num, value);
   }
 
-  run(budget: number): StopReason {
+  run(budget: number, yieldNow?: () => boolean): StopReason {
     this.board.uart.poll();
-    return this.board.run(budget);
+    return this.board.run(budget, yieldNow);
   }
   step(): StopReason {
     return this.board.step();
@@ -125,17 +129,74 @@ export class NativeTarget implements Target {
     }));
   }
 
-  /** The guest's Sv39 table, when its satp turns translation on; no VMM tables, no p2m. */
+  /**
+   * The walk the hart makes now for an access to `addr`: the one its current mode makes (two stages
+   * with V=1), or with the H extension a guest access through both stages (`gva`) or the G stage
+   * alone (`gpa`), as HLV would make it.
+   */
+  walkAddress(addr: bigint, access: MmuAccess, space: WalkSpace = "va"): AddressWalk | string {
+    const h = this.board.hart;
+    if (space !== "va") {
+      const two = this.twoStageWalk(addr, access, space === "gpa" ? 0n : undefined);
+      return two ? twoStageAddressWalk(two, TREES, "pa") : `the hart has no H extension: there is no ${space === "gpa" ? "G stage" : "guest-virtual address space"} to walk`;
+    }
+    const mode = access === "x" ? fetchMode(h) : dataMode(h);
+    if (mode & VIRT) return twoStageAddressWalk(walkGuestAccess(h, addr, access, (mode & 1) as 0 | 1), TREES, "pa");
+    const priv = mode & 3;
+    const satp = h.satp;
+    const translates = priv !== 3 && satp >> 60n === 8n;
+    const title = `${access === "r" ? "read" : access === "w" ? "write" : "execute"} from ${modeName(priv, false)}; ${translates ? rootText("satp", satp, "pa") : "no translation"}`;
+    const w = h.walk(addr, access, mode);
+    const ctx: HartWalkContext = { access, priv, virt: false, sum: (h.mstatus & MSTATUS_SUM) !== 0, mxr: (h.mstatus & MSTATUS_MXR) !== 0, trees: TREES, space: "pa" };
+    const result: AddressWalk["result"] = w.fault === undefined
+      ? { kind: "translated", text: `pa 0x${w.pa!.toString(16)}`, addr: BigInt(w.pa!), space: "pa" }
+      : { kind: "fault", text: faultText(w, ctx) };
+    return { va: addr, access, title, parts: translates ? [hartPart(w, ctx, `the hart's walk of va 0x${BigInt.asUintN(64, addr).toString(16)}`)] : [], references: w.steps.length, result };
+  }
+
+  /**
+   * With the H extension, the two-stage walk of a guest access from the hart's own vsatp and hgatp:
+   * from its current mode when it runs with V=1, else from the mode hstatus.SPVP names, as HLV
+   * walks. `vsatp` stands in for the hart's (0n: the G stage alone).
+   */
+  twoStageWalk(gva: bigint, access: MmuAccess, vsatp?: bigint): TwoStageWalk | undefined {
+    const h = this.board.hart;
+    if (!h.hasH) return undefined;
+    const csrs = vsatp === undefined ? {} : { vsatp };
+    if (h.virt) return walkGuestAccess(h, gva, access, h.prv === 0 ? 0 : 1, csrs);
+    const spvp = ((h.hstatus & HSTATUS_SPVP) !== 0 ? 1 : 0) as 0 | 1;
+    const note = `the hart runs in ${h.prv === 1 ? "HS" : modeName(h.prv, false).slice(0, 1)}-mode, not with V=1: walking as HLV does, from ${modeName(spvp, true)} (hstatus.SPVP = ${spvp})`;
+    return { ...walkGuestAccess(h, gva, access, spvp, csrs), note };
+  }
+
+  /**
+   * The tables the hart translates through: satp's (Sv39), and with the H extension vsatp's (the
+   * VS stage, whose table pages are guest-physical) and hgatp's (the G stage, Sv39x4). The one the
+   * code now running uses is `active`: satp's with V=0, the guest's two with V=1.
+   */
   pageTableTrees(limit: number): PageTableSet {
-    const satp = this.board.hart.readCsr(CSR.satp) ?? 0n;
-    if (satp >> 60n !== 8n) return { trees: [], p2m: [], writeProtected: [], note: "satp is Bare: the guest does not translate addresses" };
-    const asid = Number((satp >> 44n) & 0xffffn);
-    const { root, truncated } = readPageTable((satp & ((1n << 44n) - 1n)) << 12n, "sv39", (a) => this.readPte(a), limit);
-    return {
-      trees: [{ id: "guest", kind: "guest", label: `guest (satp, ASID ${asid})`, mode: "sv39", input: "va", output: "pa", tableSpace: "pa", root, active: true, truncated }],
-      p2m: [],
-      writeProtected: [],
-    };
+    const h = this.board.hart;
+    const trees: PageTableTree[] = [];
+    const physical = (a: bigint) => this.readPte(a);
+    const satp = h.satp;
+    if (satp >> 60n === 8n) {
+      const asid = Number((satp >> 44n) & 0xffffn);
+      const t = readPageTable((satp & ((1n << 44n) - 1n)) << 12n, "sv39", physical, limit);
+      const label = h.hasH ? `host (satp, ASID ${asid})` : `guest (satp, ASID ${asid})`;
+      trees.push({ id: TREES.s!, kind: "guest", label, mode: "sv39", input: "va", output: "pa", tableSpace: "pa", root: t.root, active: !h.virt, truncated: t.truncated });
+    }
+    if (h.hasH && h.vsatp >> 60n === 8n) {
+      const asid = Number((h.vsatp >> 44n) & 0xffffn);
+      const t = readPageTable((h.vsatp & ((1n << 44n) - 1n)) << 12n, "sv39", this.guestPteReader(), limit);
+      trees.push({ id: TREES.vs!, kind: "guest", label: `VS stage (vsatp, ASID ${asid})`, mode: "sv39", input: "gva", output: "gpa", tableSpace: "gpa", root: t.root, active: h.virt, truncated: t.truncated });
+    }
+    if (h.hasH && h.hgatp >> 60n === 8n) {
+      const vmid = Number((h.hgatp >> 44n) & 0x3fffn);
+      const t = readPageTable((h.hgatp & 0xffffffffffcn) << 12n, "sv39x4", physical, limit);
+      trees.push({ id: TREES.g!, kind: "gstage", label: `G stage (hgatp, VMID ${vmid})`, mode: "sv39x4", input: "gpa", output: "pa", tableSpace: "pa", root: t.root, active: h.virt, truncated: t.truncated });
+    }
+    const note = trees.length > 0 ? undefined : `satp is Bare: the ${h.hasH ? "hart" : "guest"} does not translate addresses${h.hasH ? ", and vsatp and hgatp are Bare too" : ""}`;
+    return { trees, p2m: [], writeProtected: [], note };
   }
 
   deviceStates(): DeviceState[] {
@@ -145,6 +206,23 @@ export class NativeTarget implements Target {
   private readPte(pa: bigint): bigint | undefined {
     if (pa > BigInt(Number.MAX_SAFE_INTEGER) || !this.board.ram.contains(Number(pa), 8)) return undefined;
     return this.board.ram.view.getBigUint64(Number(pa) - this.board.ram.base, true);
+  }
+
+  /**
+   * Reads VS-stage PTEs at guest-physical addresses, each table page translated by the G stage as the
+   * hart's implicit read would translate it (once per page: a table is read entry by entry).
+   */
+  private guestPteReader(): (gpa: bigint) => bigint | undefined {
+    let page = -1n;
+    let base: bigint | undefined;
+    return (gpa) => {
+      if ((gpa & ~0xfffn) !== page) {
+        page = gpa & ~0xfffn;
+        const pa = walkGuestAccess(this.board.hart, page, "r", 1, { vsatp: 0n }).walk.pa;
+        base = pa === undefined ? undefined : BigInt(pa);
+      }
+      return base === undefined ? undefined : this.readPte(base + (gpa & 0xfffn));
+    };
   }
 
   private physical(space: AddressSpace, addr: bigint, access: "r" | "w"): bigint | undefined {

@@ -1,10 +1,14 @@
 import type { StopReason } from "../machine/board";
+import type { MmuAccess } from "../machine/hart/mmu";
+import type { TwoStageWalk } from "../hypervisor/techniques/technique";
 import type { TargetInspection } from "./inspect";
 import type { Technique } from "./techniques";
 import type { VmmView } from "./vmm_view";
 
 export type { Technique } from "./techniques";
 export { TRAP_LOOP_STEPS } from "../machine/board";
+export type { MmuAccess } from "../machine/hart/mmu";
+export type { TwoStageWalk } from "../hypervisor/techniques/technique";
 
 /** A symbol of the loaded program, for the call stack, function breakpoints and disassembly. */
 export interface TargetSymbol {
@@ -38,6 +42,64 @@ export interface WalkStep {
 export type TargetTranslation =
   | { ok: true; pa: bigint; steps: WalkStep[]; translated: boolean }
   | { ok: false; cause: bigint; steps: WalkStep[] };
+
+/**
+ * What `walkAddress` may be asked to walk: `va` the address as the hart translates it now (two
+ * stages when it runs with V=1), `gva` a guest-virtual address through both stages, `gpa` a
+ * guest-physical one through the G stage alone.
+ */
+export type WalkSpace = "va" | "gva" | "gpa";
+
+/** One PTE a walk read, annotated for the debugger's views. */
+export interface WalkPartStep {
+  /** The hart's stages ("s", "vs", "g"), or "guest": the guest's own table, as the VMM walks it. */
+  stage: "s" | "vs" | "g" | "guest";
+  level: number;
+  index: number;
+  /** The `PageTableTree` (its id) that holds this PTE, when one does. */
+  tree?: string;
+  /** The PTE's address in its table's address space, and where it lies in host memory when that differs. */
+  pteAddr: bigint;
+  space: AddressSpace;
+  hpa?: bigint;
+  pte: bigint;
+  /** The hart's memory reference number, 1, 2, …; undefined for the VMM's walk of the guest's table. */
+  ref?: number;
+  /** The first PTE of a G-stage walk: the guest-physical address it translates, and what for. */
+  begins?: { gpa: bigint; purpose: string };
+  /** What the walker found at this PTE: "ok  …", "FAIL …", "A/D …". */
+  notes: string[];
+}
+
+/** One table's walk: the hart's (the hardware's), or the guest's (what its table says). */
+export interface WalkPart {
+  by: "hart" | "guest";
+  title: string;
+  steps: WalkPartStep[];
+  /** Where it ends: the address it reaches, or why it stops. */
+  end: string;
+  ok: boolean;
+}
+
+/**
+ * What the hart would do with the access: reach an address (`translated`), take a fault the guest
+ * sees (`fault`), or, under a VMM, exit to it: a hidden page fault, an emulated device, another exit;
+ * or use a stale shadow entry the guest's table no longer agrees with.
+ */
+export type WalkResultKind = "translated" | "fault" | "hidden-fault" | "stale" | "device" | "exit";
+
+/** `hyperstep/walk`: the walks the hardware (and the VMM) would make now for one access. */
+export interface AddressWalk {
+  va: bigint;
+  access: MmuAccess;
+  /** What is walked, e.g. "the hart's walk from S-mode (satp Sv39, ASID 1)". */
+  title: string;
+  note?: string;
+  parts: WalkPart[];
+  /** The PTEs the hart reads: at most 3 through one Sv39 stage, 15 through two. */
+  references: number;
+  result: { kind: WalkResultKind; text: string; addr?: bigint; space?: AddressSpace };
+}
 
 /** A cached translation in the guest's TLB. */
 export interface TargetTlbEntry {
@@ -88,8 +150,11 @@ export interface Target extends TargetInspection {
   /** Writes a CSR as an M-mode csrw would (WARL rules apply); false when not implemented or read-only. */
   writeCsr(num: number, value: bigint): boolean;
 
-  /** Runs at most `budget` instructions (trap entries count as one). */
-  run(budget: number): TargetStop;
+  /**
+   * Runs at most `budget` instructions (trap entries count as one). Returns "budget" early when
+   * `yieldNow` (looked at every few hundred traps or device accesses) says the caller's time is up.
+   */
+  run(budget: number, yieldNow?: () => boolean): TargetStop;
   step(): TargetStop;
 
   /** The address spaces this target's memory references may name. */
@@ -105,6 +170,17 @@ export interface Target extends TargetInspection {
   translate(va: bigint, access: "r" | "w" | "x", priv?: number): TargetTranslation;
   /** The guest TLB's valid entries (which may be stale with respect to the tables). */
   tlbEntries(): TargetTlbEntry[];
+  /**
+   * The walks the hardware would make now for an access to `addr` (in `space`, default `va`), and
+   * what comes of it; or why this target cannot walk that space.
+   */
+  walkAddress?(addr: bigint, access: MmuAccess, space?: WalkSpace): AddressWalk | string;
+  /**
+   * The two-stage walk the hart would make now for a guest access to `gva` (REPL `walk2`), from the
+   * guest's VS/VU-mode; undefined without two stages of translation (no H extension, or a technique
+   * that does not use them).
+   */
+  twoStageWalk?(gva: bigint, access: MmuAccess): TwoStageWalk | undefined;
 
   /** Replaces the set of pcs at which a run stops before executing the instruction. */
   setBreakpoints(pcs: Iterable<bigint>): void;

@@ -4,4 +4,4 @@
  * and the CLI drive guests through src/target only (eslint.config.mjs), so they reach them here.
  */
 export { GUEST_BOOTS, NON_TRAPPING_SENSITIVE, type GuestBoot, type NonTrappingSensitive } from "../hypervisor/vm";
-export { parseMemorySize } from "../machine/memory_size";
+export { formatMiB, parseMemorySize } from "../machine/memory_size";

@@ -117,12 +117,12 @@ export function describeEnd(end: RunEnd): string {
  * Runs `target` one slice toward `goal` retired instructions. Returns how the run ended, or undefined
  * when it should go on. `inputPending` says whether console input may still wake a guest in WFI.
  */
-export function runSlice(target: Target, goal: bigint, inputPending: () => boolean = () => false): RunEnd | undefined {
+export function runSlice(target: Target, goal: bigint, inputPending: () => boolean = () => false, yieldNow?: () => boolean): RunEnd | undefined {
   if (target.instret >= goal) return { kind: "goal" };
   target.pollInput();
   // Budgets count trap entries too, so a slice never retires past the goal.
   const left = goal - target.instret;
-  const end = runEnd(target.run(left < BigInt(SLICE) ? Number(left) : SLICE));
+  const end = runEnd(target.run(left < BigInt(SLICE) ? Number(left) : SLICE, yieldNow));
   // A guest that halts on the goal's last instruction reached it.
   if (target.instret >= goal) return { kind: "goal" };
   if (end?.kind === "idle" && inputPending()) return undefined;
@@ -134,7 +134,8 @@ export function runTo(target: Target, goal: bigint, seconds = COMPARISON_SECONDS
   const started = now();
   const deadline = started + seconds * 1000;
   let end: RunEnd | undefined;
-  while (!end) end = now() > deadline ? { kind: "time", seconds } : runSlice(target, goal);
+  const late = () => now() > deadline;
+  while (!end) end = late() ? { kind: "time", seconds } : runSlice(target, goal, undefined, late);
   return { ...measureRun(target), current: false, end, wallSeconds: (now() - started) / 1000 };
 }
 

@@ -1,5 +1,8 @@
+import { largestGuestRam } from "../hypervisor/host_memory";
+import { BINARY_TRANSLATION } from "../hypervisor/techniques/binary_translation";
 import { HARDWARE_ASSISTED } from "../hypervisor/techniques/hardware_assisted";
 import { PARAVIRTUAL } from "../hypervisor/techniques/paravirtual";
+import { MAX_MEMORY_BYTES } from "../machine/memory_size";
 import type { TechniqueSpec } from "../hypervisor/techniques/technique";
 import { TRAP_AND_EMULATE } from "../hypervisor/techniques/trap_and_emulate";
 
@@ -23,7 +26,7 @@ export const TECHNIQUES = [
   { id: "native", description: "No VMM: the guest runs on the bare simulated machine (the baseline).", runs: "bare" },
   { id: "trap-and-emulate", description: TRAP_AND_EMULATE.description, runs: TRAP_AND_EMULATE },
   { id: "hardware-assisted", description: HARDWARE_ASSISTED.description, runs: HARDWARE_ASSISTED },
-  { id: "binary-translation", description: "Sensitive instructions rewritten in a translation cache. (Not yet available.)", runs: undefined },
+  { id: "binary-translation", description: BINARY_TRANSLATION.description, runs: BINARY_TRANSLATION },
   { id: "paravirtual", description: PARAVIRTUAL.description, runs: PARAVIRTUAL },
 ] as const satisfies readonly TechniqueEntry[];
 
@@ -39,6 +42,12 @@ export const VMM_TECHNIQUES: readonly Technique[] = TECHNIQUES.filter((t) => typ
 
 export function techniqueEntry(id: Technique): TechniqueEntry {
   return TECHNIQUES.find((t) => t.id === id)!;
+}
+
+/** The most guest RAM `id` can give: the board's 4 GiB natively, less the VMM's own memory under a VMM. */
+export function largestMemory(id: Technique): number {
+  const runs = techniqueEntry(id).runs;
+  return typeof runs === "object" ? largestGuestRam(runs) : MAX_MEMORY_BYTES;
 }
 
 /** Whether `id` names a technique (of the list, available or not). */

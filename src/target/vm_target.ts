@@ -3,16 +3,18 @@ import { csrByName } from "../isa/csrs";
 import { PRIV_NAMES } from "../isa/privilege";
 import { EXIT_REASONS, exitName, type ExitPage, type ExitQuery, type VmExit } from "../hypervisor/exits";
 import { Acc } from "../hypervisor/mm/guest_walk";
-import { sv39Walk } from "../hypervisor/mm/page_tables";
-import { contextKey } from "../hypervisor/mm/shadow_paging";
-import type { PvState, TwoStageWalk } from "../hypervisor/techniques/technique";
+import type { ShadowRoot } from "../hypervisor/mm/shadow_paging";
+import type { PvState } from "../hypervisor/techniques/technique";
 import type { Vm } from "../hypervisor/vm";
-import type { Walk2Access } from "../hypervisor/walk2";
+import type { MmuAccess } from "../machine/hart/mmu";
 import { readPageTable, type DeviceState, type ExitLogSnapshot, type PageTableSet, type PageTableTree } from "./inspect";
-import type { AddressSpace, Target, TargetLine, TargetSymbol, TargetTlbEntry, TargetTranslation, WatchAccess } from "./target";
+import { shadowMarks } from "./shadow_marks";
+import { shadowAddressWalk, shadowWalk } from "./shadow_walk";
+import type { AddressSpace, AddressWalk, Target, TargetLine, TargetSymbol, TargetTlbEntry, TargetTranslation, TwoStageWalk, WalkSpace, WatchAccess } from "./target";
 import { COMPARISON_CAP, compareTechniques, type FreshGuest, type TechniqueComparison } from "./technique_comparison";
 import { AVAILABLE_TECHNIQUES, type Technique } from "./techniques";
-import type { ShadowWalkView, VmStats, VmmView } from "./vmm_view";
+import type { ShadowMark, ShadowWalkView, VmStats, VmmView } from "./vmm_view";
+import { causeText, twoStageAddressWalk } from "./walk_view";
 
 const PAGE = 4096n;
 const ACC = { r: Acc.R, w: Acc.W, x: Acc.X } as const;
@@ -58,9 +60,9 @@ export class VmTarget implements Target, VmmView {
   setReg(i: number, value: bigint): void {
     this.vm.board.hart.setReg(i, value);
   }
-  run(budget: number): StopReason {
+  run(budget: number, yieldNow?: () => boolean): StopReason {
     this.vm.devices.uart.poll();
-    return this.vm.run(budget);
+    return this.vm.run(budget, yieldNow);
   }
   step(): StopReason {
     return this.vm.step();
@@ -155,13 +157,14 @@ export class VmTarget implements Target, VmmView {
 
   /**
    * Under shadow paging the guest's TLB is the shadow table: the current root's entries, as guest
-   * translations (GVA page → GPA page), stale ones included.
+   * translations (GVA page → GPA page), stale ones included; not the VMM's own mappings (binary
+   * translation's translation cache), which have no guest-physical page.
    */
   tlbEntries(): TargetTlbEntry[] {
     const root = this.vm.shadow.current;
     if (!root) return [];
     const asid = root.context.kind === "sv39" ? root.context.guestAsid : 0;
-    return [...root.entries.values()].map((e) => ({
+    return [...root.entries.values()].filter((e) => e.gpaPage >= 0).map((e) => ({
       va: BigInt.asUintN(64, BigInt.asIntN(39, BigInt(e.vpn) << 12n)),
       pa: BigInt(e.gpaPage) * PAGE,
       asid,
@@ -246,30 +249,60 @@ export class VmTarget implements Target, VmmView {
     return this.vm.technique.paravirtualState?.();
   }
 
-  twoStageWalk(gva: bigint, access: Walk2Access): TwoStageWalk | undefined {
+  twoStageWalk(gva: bigint, access: MmuAccess): TwoStageWalk | undefined {
     return this.vm.technique.twoStageWalk?.(gva, access);
   }
 
-  /** The guest walk and the shadow walk of `gva` in the vCPU's current data context. */
-  shadowWalk(gva: bigint): ShadowWalkView {
-    const vm = this.vm;
-    const v = vm.vcpu.state;
-    const ctx = vm.context();
-    const root = vm.currentRoot();
-    const paging = ctx.kind === "sv39";
-    const guest: ShadowWalkView["guest"] = { paging };
-    if (paging) guest.walk = sv39Walk(v.satpRoot, gva, (a) => vm.readPte(a));
-    const t = vm.translate(Number(BigInt.asIntN(64, gva)), Acc.R, false);
-    if (t.ok) guest.gpa = t.gpa;
-    else guest.fault = t.cause;
-    const hpaFromP2m = guest.gpa === undefined ? undefined : vm.p2m.toHpa(guest.gpa);
-    const walk = sv39Walk(root.rootHpa, gva, (a) => vm.shadow.readPte(a));
-    const e = vm.shadow.entry(root, Number((BigInt.asUintN(64, gva) >> 12n) & 0x7ffffffn));
-    return {
-      gva, context: contextKey(ctx), guest, hpaFromP2m: hpaFromP2m !== undefined && hpaFromP2m >= 0 ? hpaFromP2m : undefined,
-      shadow: { rootKey: root.key, rootHpa: root.rootHpa, walk, present: walk.pa !== undefined, stale: e?.stale ?? false },
-      consistent: walk.pa === undefined || walk.pa === hpaFromP2m,
-    };
+  /**
+   * The shadow root the hart runs the guest on at the next entry: the root of the guest's context
+   * now (made, empty, if the guest has just switched to a new one, as that entry would make it), not
+   * the last entry's. None while hardware assistance runs the guest in VS/VU-mode.
+   */
+  private activeShadow(): ShadowRoot | undefined {
+    if (this.vm.technique.twoStageWalk && this.vm.vcpu.state.prv !== 3) return undefined;
+    return this.vm.currentRoot();
+  }
+
+  /** The guest walk and the walk the hart makes through the shadow of `gva` in the vCPU's current context. */
+  shadowWalk(gva: bigint, access: MmuAccess = "r"): ShadowWalkView {
+    return shadowWalk(this.vm, this.vm.currentRoot(), gva, access);
+  }
+
+  shadowMarks(trees: readonly PageTableTree[]): ShadowMark[] {
+    return shadowMarks(this.vm, trees, this.activeShadow());
+  }
+
+  /**
+   * What the hardware does now with a guest access to `addr`: under hardware assistance the two-stage
+   * walk (the G stage alone for `gpa`), where a G-stage fault on a device or on RAM the guest's PMP
+   * limits is an exit to the VMM; under shadow paging (and guest M-mode code under hardware
+   * assistance) the guest's walk and the shadow's.
+   */
+  walkAddress(addr: bigint, access: MmuAccess, space: WalkSpace = "va"): AddressWalk | string {
+    const technique = this.vm.technique;
+    const shadow = this.activeShadow();
+    if (space === "gpa") {
+      const g = technique.twoStageWalk?.(addr, access, 0n);
+      return g ? this.twoStage(g) : `${this.technique} has no G stage: the p2m maps guest-physical to host-physical memory`;
+    }
+    const two = shadow && space === "va" ? undefined : technique.twoStageWalk?.(addr, access);
+    return two ? this.twoStage(two) : shadowAddressWalk(shadowWalk(this.vm, shadow ?? this.vm.currentRoot(), addr, access));
+  }
+
+  /** A two-stage walk, and what the VMM does when the G stage leaves the address out. */
+  private twoStage(t: TwoStageWalk): AddressWalk {
+    const w = twoStageAddressWalk(t, { vs: "guest", g: "gstage" }, "hpa");
+    if (t.walk.stop?.stage !== "g") return w;
+    const gpa = t.walk.steps.filter((s) => s.stage === "g").at(-1)?.gpaWalked ?? t.walk.gpa;
+    if (gpa === undefined) return w;
+    const hex = `0x${gpa.toString(16)}`;
+    const dev = this.vm.devices.deviceAt(gpa, 1);
+    const result: AddressWalk["result"] = this.vm.p2m.toHpa(gpa) >= 0
+      ? { kind: "exit", text: `guest-page-fault exit: gpa ${hex} is RAM the guest's PMP limits, which the G stage leaves out; the VMM runs the access by trap-and-emulate` }
+      : dev && t.access !== "x"
+        ? { kind: "device", text: `emulated device (${dev.name}): not in the G stage, every access exits (guest-page-fault)` }
+        : { kind: "fault", text: `nothing at gpa ${hex}: the guest-page fault exits to the VMM, which reflects a ${causeText(t.access === "r" ? 5 : t.access === "w" ? 7 : 1)} to the guest` };
+    return { ...w, result };
   }
 
   // ---- the panels (inspect.ts) ----
@@ -290,7 +323,7 @@ export class VmTarget implements Target, VmmView {
     };
     // A technique that translates the guest itself keeps the guest's tables in machine memory
     // (paravirtualization's direct paging): the hart walks them as they are.
-    const direct = vm.technique.translate !== undefined;
+    const direct = vm.technique.translateGuest !== undefined;
     if (v.satpMode === 8 && direct) {
       const t = readPageTable(BigInt(v.satpRoot), "sv39", hostPte, limit);
       trees.push({ id: "guest", kind: "guest", label: `guest (satp, ASID ${v.satpAsid}): machine frames, walked by the hart`, mode: "sv39", input: "gva", output: "hpa", tableSpace: "hpa", root: t.root, active: true, truncated: t.truncated });
@@ -298,10 +331,10 @@ export class VmTarget implements Target, VmmView {
       const t = readPageTable(BigInt(v.satpRoot), "sv39", (a) => { const n = safe(a); return n === undefined ? undefined : vm.readPte(n); }, limit);
       trees.push({ id: "guest", kind: "guest", label: `guest (satp, ASID ${v.satpAsid})`, mode: "sv39", input: "gva", output: "gpa", tableSpace: "gpa", root: t.root, active: true, truncated: t.truncated });
     }
-    const current = vm.shadow.current;
+    const active = this.activeShadow();
     for (const r of vm.shadow.allRoots()) {
       const t = readPageTable(BigInt(r.rootHpa), "sv39", hostPte, limit);
-      trees.push({ id: `shadow:${r.key}`, kind: "shadow", label: `shadow ${r.key}`, mode: "sv39", input: "gva", output: "hpa", tableSpace: "hpa", root: t.root, active: r === current, truncated: t.truncated });
+      trees.push({ id: `shadow:${r.key}`, kind: "shadow", label: `shadow ${r.key}`, mode: "sv39", input: "gva", output: "hpa", tableSpace: "hpa", root: t.root, active: r === active, truncated: t.truncated });
     }
     const own = vm.technique.tables();
     for (const g of own) {

@@ -1,9 +1,10 @@
+import type { MmuAccess, Walk } from "../machine/hart/mmu";
 import type { CostModel } from "../hypervisor/cost_model";
 import type { ExitPage, ExitQuery, ExitReason, ReasonStats, VmExit } from "../hypervisor/exits";
-import type { Sv39Walk } from "../hypervisor/mm/page_tables";
 import type { ShadowStats } from "../hypervisor/mm/shadow_paging";
-import type { PvState, TwoStageWalk } from "../hypervisor/techniques/technique";
-import type { Walk2Access } from "../hypervisor/walk2";
+import type { PageTableTree } from "./inspect";
+import type { WalkResultKind } from "./target";
+import type { PvState } from "../hypervisor/techniques/technique";
 import type { TechniqueComparison } from "./technique_comparison";
 import type { Technique } from "./techniques";
 
@@ -30,10 +31,16 @@ export interface VmmView {
    * without a way to load the guest again.
    */
   compareTechniques(cap?: number): TechniqueComparison | undefined;
-  /** `shadow <gva>`: the guest's walk, the p2m step and the shadow walk of one address. */
-  shadowWalk(gva: bigint): ShadowWalkView;
-  /** `walk2 <gva>`: the two-stage walk the hart would do now; undefined unless the technique translates in two stages. */
-  twoStageWalk(gva: bigint, access: Walk2Access): TwoStageWalk | undefined;
+  /**
+   * `shadow <gva>`: the guest's walk, the p2m step and the walk the hart makes through the shadow
+   * table the next entry into the guest runs on, and what the access comes to.
+   */
+  shadowWalk(gva: bigint, access?: MmuAccess): ShadowWalkView;
+  /**
+   * What the VMM knows of the leaves of `trees` (pageTableTrees'): each shadow entry against the
+   * guest PTE it was made from, each leaf of the guest's table against the active shadow.
+   */
+  shadowMarks(trees: readonly PageTableTree[]): ShadowMark[];
   /** `pv`: what a paravirtualized guest shares with the VMM; undefined under the other techniques. */
   paravirtualState(): PvState | undefined;
   /** The read-only document that narrates one exit's emulation, step by step with before/after values. */
@@ -60,12 +67,36 @@ export interface VmStats {
 /** `shadow <gva>`: the guest's walk, the p2m step and the shadow walk of one address, side by side. */
 export interface ShadowWalkView {
   gva: bigint;
+  access: MmuAccess;
+  /** The vCPU's (virtual) privilege, and its shadow context. */
+  priv: number;
   context: string;
-  guest: { paging: boolean; walk?: Sv39Walk; gpa?: number; fault?: number };
+  /** What the guest's table says (the VMM's walk of it): each PTE read (and where it lies in host memory), and the GPA or the fault. */
+  guest: { paging: boolean; steps: { level: number; index: number; pteGpa: number; hpa?: number; pte: bigint }[]; gpa?: number; fault?: number };
   hpaFromP2m?: number;
-  shadow: { rootKey: string; rootHpa: number; walk: Sv39Walk; present: boolean; stale: boolean };
-  /** The shadow maps the address where the guest's table and the p2m say it should. */
+  /** The hart's own walk through the shadow root; `stale`: the entry it reaches is stale. */
+  shadow: { rootKey: string; rootHpa: number; walk: Walk; stale: boolean };
+  /** The shadow maps the address where the guest's table and the p2m say it should (or maps nothing). */
   consistent: boolean;
+  /** What the hart would do with the access, and the VMM after it. */
+  result: { kind: WalkResultKind; text: string; hpa?: number };
+}
+
+/**
+ * How a leaf compares, for the Page Tables panel:
+ * - a guest leaf: `missing` (RAM the active shadow has no entry for yet: the first access is a hidden
+ *   page fault), `shadowed`, or `device` (no RAM behind it: never shadowed, every access exits);
+ * - a shadow entry: `same`, `stale` (the guest changed a PTE it was made from; it translates until the
+ *   guest's sfence.vma), or `permissions` (other rights than the guest's PTE, e.g. W held back).
+ */
+export type ShadowMarkStatus = "missing" | "shadowed" | "device" | "same" | "stale" | "permissions";
+
+export interface ShadowMark {
+  /** The tree and the virtual address of the leaf's first byte. */
+  tree: string;
+  va: bigint;
+  status: ShadowMarkStatus;
+  note: string;
 }
 
 export type { ExitReason, PvState };

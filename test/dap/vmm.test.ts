@@ -34,6 +34,19 @@ describe("trap-and-emulate launches", () => {
       assert.equal(vmm, native);
     });
   }
+});
+
+describe("binary-translation launches", () => {
+  for (const [name, program] of [["uart-mmio", UART_MMIO], ["shadow-paging", SHADOW]] as const) {
+    test(`${name}: the same UART output as native`, async () => {
+      let native = "";
+      let bt = "";
+      await withClient(async (dc) => { native = await runToEnd(dc, program, "native"); });
+      await withClient(async (dc) => { bt = await runToEnd(dc, program, "binary-translation"); });
+      assert.ok(native.length > 0, "the guest prints something natively");
+      assert.equal(bt, native);
+    });
+  }
 
   test("nonTrappingSensitive is checked, naming the field", async () => {
     await withClient(async (dc) => {
@@ -115,8 +128,8 @@ describe("VMM console commands", () => {
       const stats = await repl(dc, "stats");
       assert.match(stats, /^csr-write\s+\d+\s+\d+$/m);
       assert.match(stats, /^total\s+\d+\s+\d+$/m);
-      assert.match(stats, /^\s+trap-and-emulate\s+native\s+hardware-assisted$/m, "one column per technique");
-      assert.match(stats, /^slowdown\s+×\d+\.\d\d\s+×1\.00\s+×\d+\.\d\d$/m);
+      assert.match(stats, /^\s+trap-and-emulate\s+native\s+hardware-assisted\s+binary-translation$/m, "one column per technique");
+      assert.match(stats, /^slowdown\s+×\d+\.\d\d\s+×1\.00\s+×\d+\.\d\d\s+×\d+\.\d\d$/m);
       for (const [command, text] of [["exits 5", exitsText], ["stats", stats]]) {
         const widest = Math.max(...text.split("\n").map((l) => l.length));
         assert.ok(widest <= 80, `${command}: a line of ${widest} characters wraps in the Debug Console`);

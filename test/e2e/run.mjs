@@ -28,6 +28,8 @@ import { format } from "node:util";
 const root = path.resolve(import.meta.dirname, "../..");
 const results = path.join(root, "test-results");
 const RESULT_MARK = "[hyperstep-e2e] ";
+/** The browser window the workbench runs in; a screenshot may ask for another size for itself. */
+const VIEWPORT = { width: 1280, height: 800 };
 /** Workbench chatter that says nothing about the tests, some of it from hosts an offline machine cannot reach. */
 const NOISE = new RegExp([
   "^\\[(AgentHost|ChatModelSelection|AccountPolicyGate|Service Worker|reconnection-grace-time)",
@@ -49,11 +51,13 @@ process.on("SIGINT", () => finish(130, { error: "interrupted" }));
 process.on("SIGTERM", () => finish(143, { error: "terminated" }));
 process.on("exit", killCodeServer);
 
+// A guard against a hung VS Code, not a speed target: the suite takes about 2 minutes on a quiet
+// machine, and much longer on a loaded one; each test has its own (mocha) timeout.
 const timer = setTimeout(() => finish(1, { error: `timed out after ${options.timeoutSeconds} s`, screenshot: "timeout" }), options.timeoutSeconds * 1000);
 main().catch((e) => finish(1, { error: e instanceof Error ? e.message : String(e) }));
 
 function parseArgs(argv) {
-  const o = { timeoutSeconds: 150, keep: false, extensionDevelopmentPath: undefined, extensionTestsPath: undefined, folder: undefined };
+  const o = { timeoutSeconds: 600, keep: false, extensionDevelopmentPath: undefined, extensionTestsPath: undefined, folder: undefined };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split(/=(.*)/s);
     const value = () => inline ?? argv[++i];
@@ -107,7 +111,7 @@ async function main() {
   browser = await playwright.launch({
     executablePath: chromium, headless: true, args: CHROMIUM_FLAGS, handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false,
   });
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const page = await browser.newPage({ viewport: VIEWPORT });
   const counts = { passed: 0, failed: 0 };
   // Both the workbench and the extension host (so the tests) log through here, console-style.
   const workbenchLog = createWriteStream(path.join(results, "e2e-workbench.log"));
@@ -251,9 +255,14 @@ function watchScreenshotRequests(page, shots) {
       busy.add(m[1]);
       const png = path.join(results, `${m[1]}.png`);
       try {
+        // A request may name a window size to show (`{ "width": 1440, "height": 900 }`): the workbench
+        // lays out again at that size for the picture, and returns to the default after it.
+        const size = readFileSync(path.join(shots, file), "utf8").trim();
+        if (size) await page.setViewportSize(JSON.parse(size));
         // The workbench renders a moment after the extension host sees an event; let it settle.
-        await new Promise((r) => setTimeout(r, 500));
+        await new Promise((r) => setTimeout(r, size ? 1500 : 500));
         await page.screenshot({ path: png });
+        if (size) await page.setViewportSize(VIEWPORT);
         rmSync(path.join(shots, file));
         writeFileSync(path.join(shots, `shot-${m[1]}.done`), png);
         log(`screenshot ${path.relative(root, png)}`);

@@ -186,6 +186,11 @@
  * - A page-table walk that reads a PTE outside RAM: QEMU 7.2 raises a page fault, or reads the PTE from a device;
  *   the spec raises an access fault (4.3.2, step 2: the PTE access violates a PMA), as our hart and the VMM do
  *   (test/unit/hypervisor/walk_outside_ram.test.ts).
+ * - Device access widths are not a deviation: they are the platform's physical memory attributes (3.6.1,
+ *   "access width"), so the devices follow QEMU 7.2's models (each MmioDevice's `accepts`): the UART answers
+ *   every width at its 8 registers and nothing beyond them, the PLIC and the CLINT's msip 32-bit accesses only,
+ *   mtimecmp/mtime 32 and 64 bits, the finisher 16 and 32 (devwidth.S checks each in lockstep). Misaligned
+ *   device accesses were not measured and are not in the corpus.
  * The H corpus steers clear of these QEMU 7.2 deviations instead of following them (QEMU traps where the spec
  * does not), so they are not checked in lockstep:
  * - an MRET with MPP = M and MPV = 1 sets V = 1 in QEMU, while the spec returns to M-mode with V = 0

@@ -1,5 +1,5 @@
 import * as vscode from "vscode";
-import { PAGE_TABLES_REQUEST, type PageTablesBody, type PageTablesUnchanged } from "../../debug/custom_requests";
+import { PAGE_TABLES_REQUEST, WALK_REQUEST, type PageTablesBody, type PageTablesUnchanged, type WalkBody } from "../../debug/custom_requests";
 import { parseViewMessage, type HostMessage, type RenderSummary } from "../../webview/model/messages";
 import { request, type SessionWatch } from "./session_watch";
 import { webviewHtml, webviewOptions } from "./webview_html";
@@ -17,13 +17,16 @@ export interface RenderReport {
   request: number;
   /** The tables had not changed since the last refresh, so only their version travelled. */
   unchanged: boolean;
+  /** Page Tables: from creating the webview to its script's `ready`, in ms (what opening costs before any data). */
+  startup?: number;
   summary: RenderSummary;
 }
 
 /**
  * The Page Tables panel: one webview panel showing the focused session's guest table beside the
  * VMM's shadow or G-stage table. It asks the adapter for `hyperstep/pageTables` on every stop while
- * it is visible, and restores itself after a reload (the webview keeps its own UI state).
+ * it is visible, and `hyperstep/walk` whenever the webview asks for a walk, and restores itself
+ * after a reload (the webview keeps its own UI state).
  */
 export class PageTablesPanel implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
@@ -33,6 +36,9 @@ export class PageTablesPanel implements vscode.Disposable {
   /** The session and version of the tables the webview holds. */
   private shown: { session: string; version: string } | undefined;
   private ready = false;
+  /** When the webview was created, and how long it took to say it was ready. */
+  private createdAt = 0;
+  private startup = 0;
   private pendingWalk: string | undefined;
   lastReport: RenderReport | undefined;
   private readonly reported = new vscode.EventEmitter<RenderReport>();
@@ -68,6 +74,7 @@ export class PageTablesPanel implements vscode.Disposable {
   private adopt(panel: vscode.WebviewPanel): void {
     this.panel = panel;
     this.ready = false;
+    this.createdAt = performance.now();
     panel.webview.options = webviewOptions(this.extensionUri);
     panel.webview.html = webviewHtml(panel.webview, this.extensionUri, "page_tables", "Page Tables");
     this.panelDisposables = [
@@ -87,6 +94,7 @@ export class PageTablesPanel implements vscode.Disposable {
     if (!m) return; // a malformed message is dropped, never acted on
     if (m.type === "ready") {
       this.ready = true;
+      this.startup = performance.now() - this.createdAt;
       this.shown = undefined;
       this.postWalk();
       void this.refresh();
@@ -94,7 +102,7 @@ export class PageTablesPanel implements vscode.Disposable {
       const started = this.started.get(m.seq);
       if (started !== undefined) {
         this.started.delete(m.seq);
-        this.lastReport = { seq: m.seq, sinceStop: performance.now() - started.at, webview: m.ms, request: started.request, unchanged: started.unchanged, summary: m.summary };
+        this.lastReport = { seq: m.seq, sinceStop: performance.now() - started.at, webview: m.ms, request: started.request, unchanged: started.unchanged, startup: this.startup, summary: m.summary };
       } else if (m.seq === this.lastReport?.seq) {
         // A redraw of the same data (a walk, a click): what it shows changed, not how long the refresh took.
         this.lastReport = { ...this.lastReport, summary: m.summary };
@@ -104,7 +112,17 @@ export class PageTablesPanel implements vscode.Disposable {
       this.reported.fire(this.lastReport);
     } else if (m.type === "openMemory") {
       void vscode.commands.executeCommand("hyperstep.openMemory", m.memoryReference);
+    } else if (m.type === "walk") {
+      void this.walk(m.id, { address: m.address, access: m.access, space: m.space });
     }
+  }
+
+  /** The adapter's walk the webview asked for, or why there is none. */
+  private async walk(id: number, args: { address: string; access: string; space: string }): Promise<void> {
+    const session = this.watch.session;
+    if (!session) return void this.post({ type: "walked", id, error: "no Hyperstep session is stopped" });
+    const r = await request<WalkBody>(session, WALK_REQUEST, args);
+    await this.post(r.ok ? { type: "walked", id, body: r.body } : { type: "walked", id, error: r.message });
   }
 
   private postWalk(): void {

@@ -30,6 +30,7 @@ export function registerPanels(context: vscode.ExtensionContext): void {
     // Not in the palette: what the panels show now, for the real-VS-Code tests and the benchmark.
     vscode.commands.registerCommand("hyperstep.panelState", () => ({
       pageTables: pageTables.lastReport,
+      pageTablesOpen: pageTables.isOpen,
       exits: exits.lastReport,
       devices: devices.current,
       memory: memory.reports,

@@ -14,8 +14,9 @@ import type { Ram } from "../../machine/memory";
  * - Table pages come from a pool in the VMM's own memory that no leaf ever maps. The pool is a
  *   free list like the shadow pool's (shadow_paging.ts), plus one 16 KiB-aligned run for the root.
  *
- * Changing a mapping (protect, unmap) changes the table only: the caller flushes the hart's G-stage
- * TLB entries for that address (hfence.gvma), as a hypervisor must after editing its table.
+ * Changing a mapping (protect) changes the table only: the caller flushes the hart's G-stage TLB
+ * entries for that address (hfence.gvma), as a hypervisor must after editing its table. Nothing here
+ * walks the table: the hart does (mmu.ts), and so do the debugger's views, through it.
  */
 
 export type GStagePageSize = "4K" | "2M" | "1G";
@@ -31,15 +32,6 @@ export interface GStageRights {
   r: boolean;
   w: boolean;
   x: boolean;
-}
-
-export interface GStageLookup {
-  hpa: number;
-  /** 0 = 4 KiB, 1 = 2 MiB, 2 = 1 GiB leaf. */
-  level: number;
-  /** Host-physical address of the leaf PTE. */
-  pteHpa: number;
-  pte: bigint;
 }
 
 export interface GStageStats {
@@ -132,24 +124,6 @@ export class GStageTable {
     this.built = key;
   }
 
-  /** Where the hardware's G stage sends `gpa` now, or undefined where nothing is mapped. */
-  lookup(gpa: number): GStageLookup | undefined {
-    if (!(gpa >= 0 && gpa < GPA_LIMIT)) return undefined;
-    let table = this.rootHpa;
-    for (let level = 2; level >= 0; level--) {
-      const pteHpa = table + indexAt(gpa, level) * 8;
-      const pte = this.readPte(pteHpa);
-      if ((pte & V) === 0n) return undefined;
-      const target = Number(pte >> 10n) * PAGE;
-      if ((pte & (R | X)) === 0n) {
-        table = target;
-        continue;
-      }
-      return { hpa: target + (gpa % span(level)), level, pteHpa, pte };
-    }
-    return undefined;
-  }
-
   /**
    * Sets the rights of the 4 KiB guest page holding `gpa` (a superpage around it is split first).
    * All three false unmaps it. Returns false when the page is not mapped or the pool is dry.
@@ -169,11 +143,6 @@ export class GStageTable {
     const r = rights.r || rights.w;
     this.writePte(slot, keep | (r ? R : 0n) | (rights.w ? W : 0n) | (rights.x ? X : 0n));
     return true;
-  }
-
-  /** Removes the 4 KiB guest page holding `gpa` (ballooning): the next access is a guest-page fault. */
-  unmap(gpa: number): boolean {
-    return this.protect(gpa, { r: false, w: false, x: false });
   }
 
   stats(): GStageStats {

@@ -173,6 +173,7 @@ export class ShadowMmu {
   /**
    * Installs GVA page `vpn` → host page `hpaPage` in `root` with `perms` (PTE_R | PTE_W | PTE_X). W is
    * dropped when the guest page is a page-table page. Returns the entry (replacing any previous one for that page).
+   * `gpaPage` −1: a page of the VMM's own, not guest memory (binary translation's translation cache).
    */
   install(
     root: ShadowRoot, vpn: number, gpaPage: number, hpaPage: number, perms: number,

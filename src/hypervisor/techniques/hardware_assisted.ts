@@ -1,9 +1,9 @@
 import { Exc } from "../../isa/causes";
-import { HSTATUS_VTW, MSTATUS_MXR, MSTATUS_SUM, MSTATUS_TSR, MSTATUS_TVM, MSTATUS_TW, S_INTERRUPTS, SSTATUS_WRITABLE, VS_INTERRUPTS } from "../../isa/csr_bits";
+import { HSTATUS_VTW, MSTATUS_TSR, MSTATUS_TVM, MSTATUS_TW, S_INTERRUPTS, SSTATUS_WRITABLE, VS_INTERRUPTS } from "../../isa/csr_bits";
 import { CSR } from "../../isa/csrs";
 import { csrWrite } from "../../machine/hart/csr";
 import { flushFast } from "../../machine/hart/mem";
-import { PSEUDO_READ, PSEUDO_WRITE } from "../../machine/hart/mmu";
+import { PSEUDO_READ, PSEUDO_WRITE, walkGuestAccess, type MmuAccess } from "../../machine/hart/mmu";
 import { PmpAccess } from "../../machine/hart/pmp";
 import { low32 } from "../../isa/u64";
 import { emulateAccess } from "../emulate/access";
@@ -11,7 +11,6 @@ import { emulateEcall, emulateInstruction } from "../emulate/insn";
 import { reflect } from "../emulate/inject";
 import { GStageTable, type GStageRange, type GStageRights } from "../mm/g_stage";
 import type { Vm } from "../vm";
-import { walk2, type Walk2Access } from "../walk2";
 import type { Technique, TechniqueSpec, TwoStageWalk, VmmTable } from "./technique";
 import { TrapAndEmulate } from "./trap_and_emulate";
 
@@ -142,20 +141,17 @@ export class HardwareAssisted implements Technique {
   }
 
   /**
-   * The two-stage walk of `gva` the hart would do now (walk2.ts): the vCPU's satp as vsatp, the
-   * G-stage table as hgatp, the vCPU's privilege, SUM and MXR, over host RAM.
+   * The two-stage walk of `gva` the hart would do now: its own walker (mmu.ts), with what the next
+   * entry into VS/VU-mode loads (enterVirtualized): the vCPU's satp as vsatp, its SUM and MXR as
+   * vsstatus', the G-stage table as hgatp, at the vCPU's privilege; `vsatp` in place of the satp.
    */
-  twoStageWalk(gva: bigint, access: Walk2Access): TwoStageWalk {
-    const vm = this.vm;
-    const v = vm.vcpu.state;
-    const ram = vm.board.ram;
-    const read = (hpa: number) => (ram.contains(hpa, 8) ? ram.view.getBigUint64(hpa - ram.base, true) : undefined);
-    const walk = walk2(read, {
-      gva, access, priv: v.prv === 0 ? 0 : 1, vsatp: v.satp, hgatp: this.gStage.hgatp,
-      sum: (v.mstatus & MSTATUS_SUM) !== 0, vsMxr: (v.mstatus & MSTATUS_MXR) !== 0,
-      hsMxr: (vm.board.hart.mstatus & MSTATUS_MXR) !== 0,
+  twoStageWalk(gva: bigint, access: MmuAccess, vsatp = this.vm.vcpu.state.satp): TwoStageWalk {
+    const v = this.vm.vcpu.state;
+    const walk = walkGuestAccess(this.vm.board.hart, gva, access, v.prv === 0 ? 0 : 1, {
+      vsatp, hgatp: this.gStage.hgatp, vsstatus: v.mstatus & S_STATUS,
     });
-    return { fromMachineMode: v.prv === 3, walk };
+    if (v.prv !== 3) return walk;
+    return { ...walk, note: "the vCPU is in virtual M-mode, which runs trap-and-emulated (on a shadow of its physical view), not in VS-mode: walking as its S-mode would, with the same vsatp" };
   }
 
   /** VM entry into VS/VU-mode: load the vCPU's supervisor state into the hart's VS CSRs. */

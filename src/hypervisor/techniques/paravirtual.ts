@@ -307,7 +307,7 @@ export class Paravirtual implements Technique {
   }
 
   /** The debugger's view of guest memory: the guest's own table, machine addresses back to pseudo-physical. */
-  translate(va: number, acc: Acc, setAccessed: boolean): GuestTranslation {
+  translateGuest(va: number, acc: Acc, setAccessed: boolean): GuestTranslation {
     const vm = this.vm;
     const v = vm.vcpu.state;
     const t = walkGuest(v, this.memory.machine, va, acc, v.prv, setAccessed);

@@ -1,6 +1,6 @@
+import type { GuestWalk, MmuAccess } from "../../machine/hart/mmu";
 import type { Acc, GuestTranslation } from "../mm/guest_walk";
 import type { GuestBoot, Vm } from "../vm";
-import type { Walk2Access, Walk2Result } from "../walk2";
 
 /**
  * A virtualization technique: how the VMM runs a guest on the host hart. The VM (vm.ts) owns what
@@ -45,7 +45,7 @@ export interface Technique {
    * The guest's translation of `va`, when its page tables are not in guest-physical memory
    * (paravirtualization: they hold machine frames); without it the VMM walks them as the guest's.
    */
-  translate?(va: number, acc: Acc, setAccessed: boolean): GuestTranslation;
+  translateGuest?(va: number, acc: Acc, setAccessed: boolean): GuestTranslation;
   /** What a paravirtualized guest and the VMM share (start info, shared info, pinned tables), for `pv`. */
   paravirtualState?(): PvState;
   /** How the instruction the VMM is emulating reached it, for the narratives ("illegal in host U-mode"). */
@@ -63,9 +63,10 @@ export interface Technique {
   tables(): VmmTable[];
   /**
    * The walk the hart would make now for a guest access to `gva` through two stages of
-   * translation, when this technique has them (no side effects); undefined otherwise.
+   * translation, when this technique has them (no side effects); `vsatp` stands in for the
+   * guest's (0n: the G stage alone).
    */
-  twoStageWalk?(gva: bigint, access: Walk2Access): TwoStageWalk;
+  twoStageWalk?(gva: bigint, access: MmuAccess, vsatp?: bigint): TwoStageWalk;
 }
 
 /** The paravirtual interface's state, as the REPL's `pv` shows it. */
@@ -99,13 +100,13 @@ export interface VmmTable {
   rootHpa: number;
 }
 
-export interface TwoStageWalk {
+/** The hart's own two-stage walk of a guest access (mmu.ts), with the state it walked under. */
+export interface TwoStageWalk extends GuestWalk {
   /**
-   * The vCPU is in virtual M-mode, which runs trap-and-emulated, not in VS-mode: the walk is the
-   * one its S-mode would do with the same vsatp.
+   * Why it walks from `priv` when the guest does not run in VS/VU-mode now: the vCPU in virtual
+   * M-mode (trap-and-emulated), or a hypervisor on the bare hart in HS-mode.
    */
-  fromMachineMode: boolean;
-  walk: Walk2Result;
+  note?: string;
 }
 
 /** What a technique needs before the VM is built, and how to build it. */

@@ -153,6 +153,11 @@ export class Hart {
   /** LR reservation: virtual address (NaN when none) and the value LR loaded, as QEMU compares it. */
   resAddr = NaN; resLo = 0; resHi = 0; resSize = 0;
   /**
+   * The reservation the last trap entry cleared: software that takes the trap as something that is
+   * not one (a binary translator's call into its runtime) puts it back.
+   */
+  resAddrBeforeTrap = NaN;
+  /**
    * Whether the last SC held its reservation. An SC that traps loses the reservation with the trap,
    * so a VMM that performs it for the guest (a device, a write-protected page) reads this instead.
    */

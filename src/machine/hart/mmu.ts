@@ -43,13 +43,42 @@ export type MmuAccess = "r" | "w" | "x";
 export interface WalkStep {
   stage: "s" | "vs" | "g";
   level: number;
+  /** The PTE's index in its table (0..2047 at the root of a G-stage table). */
+  index: number;
   pteAddr: number;
   /** VS-stage PTEs only: the guest-physical address the G stage translated into pteAddr. */
   gpa?: number;
+  /** G-stage PTEs only: the guest-physical address the G-stage walk they belong to translates. */
+  gpaWalked?: number;
   pte: bigint;
+  /** A leaf: whether it permits the access at its stage (U, SUM and MXR rules included). */
+  permits?: boolean;
+  /** A leaf that permits the access: the A and D bits (0x40, 0x80) the walker sets in it. */
+  sets?: number;
 }
 
 export type Translation = { pa: number; steps: WalkStep[] } | { fault: bigint };
+
+/** Why a walk stopped short of an address, in the walker's own terms. */
+export type WalkStopReason =
+  | "va-range" // the virtual address is not sign-extended from bit 38 (or beyond ±2^52)
+  | "pa-range" // untranslated, the address is not a physical one
+  | "gpa-range" // the guest-physical address has bits set above bit 40
+  | "pmp" // PMP denies reading the PTE: an access fault
+  | "no-memory" // the PTE's address is not RAM: an access fault
+  | "invalid" // V = 0
+  | "reserved" // reserved bits 63:54 set, or W without R
+  | "no-leaf" // a pointer at level 0
+  | "misaligned" // a superpage whose PPN is not aligned to its size
+  | "permission"; // the leaf does not permit the access
+
+export interface WalkStop {
+  why: WalkStopReason;
+  stage: "s" | "vs" | "g";
+  /** The level and PTE address where it stopped (undefined for the range checks before any read). */
+  level?: number;
+  pteAddr?: number;
+}
 
 /** A debugger walk: every PTE read, and where it ended (pa, or fault; gpa when a VS stage completed). */
 export interface Walk {
@@ -57,6 +86,8 @@ export interface Walk {
   pa?: number;
   gpa?: number;
   fault?: bigint;
+  /** Why it faulted. */
+  stop?: WalkStop;
 }
 
 // Indexed by Acc; RX (HLVX: execute permission) faults as a load.
@@ -202,55 +233,68 @@ function guestFault(h: Hart, gpa: number, origAcc: Access, tinst: number): numbe
  * G-stage translation of `gpa` for permission `acc`, faults reported as `origAcc`; `implicit` when the
  * access reads or writes a VS-stage PTE. Returns the physical address or −1 − cause.
  */
-function gTranslate(h: Hart, gpa: number, acc: Access, origAcc: Access, implicit: boolean, steps: WalkStep[] | null): number {
+function gTranslate(h: Hart, gpa: number, acc: Access, origAcc: Access, implicit: boolean, rec: Walk | null): number {
   const tinst = implicit ? (acc === Acc.W ? PSEUDO_WRITE : PSEUDO_READ) : 0;
-  if (gpa < 0 || gpa >= GPA_LIMIT) return guestFault(h, gpa, origAcc, tinst);
-  const r = walk(h, Stage.G, h.hgatpRoot, Math.floor(gpa / 4096), acc, origAcc, 0, steps, gLeaf);
+  if (gpa < 0 || gpa >= GPA_LIMIT) {
+    if (rec) rec.stop = { why: "gpa-range", stage: "g" };
+    return guestFault(h, gpa, origAcc, tinst);
+  }
+  const first = rec ? rec.steps.length : 0;
+  const r = walk(h, Stage.G, h.hgatpRoot, Math.floor(gpa / 4096), acc, origAcc, 0, rec, gLeaf);
+  if (rec) for (let i = first; i < rec.steps.length; i++) rec.steps[i].gpaWalked = gpa;
   if (r === -1 - GUEST_PAGE_FAULT[origAcc]) return guestFault(h, gpa, origAcc, tinst);
   return r < 0 ? r : r + (gpa % 4096);
 }
 
 /**
  * One stage's page-table walk from `root` for page number `vpn`. For the VS stage each PTE address
- * goes through the G stage first. With `steps`, it records each PTE and changes nothing (debugger
- * use); without, it sets A/D. Returns the (guest-)physical address of the 4 KiB page or −1 − cause.
+ * goes through the G stage first. With `rec`, it records each PTE and why it stops, and changes
+ * nothing (debugger use); without, it sets A/D. Returns the (guest-)physical address of the 4 KiB
+ * page or −1 − cause.
  */
-function walk(h: Hart, stage: Stage, root: number, vpn: number, acc: Access, origAcc: Access, mode: number, steps: WalkStep[] | null, out: Leaf): number {
+function walk(h: Hart, stage: Stage, root: number, vpn: number, acc: Access, origAcc: Access, mode: number, rec: Walk | null, out: Leaf): number {
   const ram = h.bus.ram;
   const pf = -1 - (stage === Stage.G ? GUEST_PAGE_FAULT[origAcc] : PAGE_FAULT[origAcc]);
   const twoStage = stage === Stage.VS && h.hgatpMode === 8;
   let a = root;
-  for (let level = 2; level >= 0; level--) {
+  for (let level = 2; ; level--) {
     const index = level === 2 && stage === Stage.G ? (vpn >>> 18) & 0x7ff : (vpn >>> (9 * level)) & 511;
     const tableAddr = a + index * 8;
     let pteAddr = tableAddr;
     if (twoStage) {
-      pteAddr = gTranslate(h, tableAddr, Acc.R, origAcc, true, steps);
+      pteAddr = gTranslate(h, tableAddr, Acc.R, origAcc, true, rec);
       if (pteAddr < 0) return pteAddr;
     }
-    if (!h.pmp.check(pteAddr, 8, PmpAccess.R, 1)) return -1 - ACCESS_FAULT[origAcc];
+    if (!h.pmp.check(pteAddr, 8, PmpAccess.R, 1)) return stopped(rec, "pmp", stage, level, pteAddr, -1 - ACCESS_FAULT[origAcc]);
     // Page tables live in RAM: a device or nothing does not support page-table walks (its PMA), so
     // reading a PTE there is an access fault (privileged spec, 4.3.2 step 2, "violates a PMA or PMP check").
-    if (!ram.contains(pteAddr, 8)) return -1 - ACCESS_FAULT[origAcc];
+    if (!ram.contains(pteAddr, 8)) return stopped(rec, "no-memory", stage, level, pteAddr, -1 - ACCESS_FAULT[origAcc]);
     const lo = ram.view.getInt32(pteAddr - ram.base, true);
     const hi = ram.view.getInt32(pteAddr - ram.base + 4, true);
-    if (steps) {
-      const step: WalkStep = { stage: STAGE_NAME[stage], level, pteAddr, pte: (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0) };
+    let step: WalkStep | undefined;
+    if (rec) {
+      step = { stage: STAGE_NAME[stage], level, index, pteAddr, pte: (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0) };
       if (stage === Stage.VS) step.gpa = tableAddr;
-      steps.push(step);
+      rec.steps.push(step);
     }
-    if ((lo & 1) === 0 || (lo & 6) === 4 || hi >>> 22 !== 0) return pf;
+    if ((lo & 1) === 0) return stopped(rec, "invalid", stage, level, pteAddr, pf);
+    if ((lo & 6) === 4 || hi >>> 22 !== 0) return stopped(rec, "reserved", stage, level, pteAddr, pf);
     const ppn = (hi & 0x3fffff) * 4194304 + (lo >>> 10);
     if ((lo & 0xa) === 0) {
+      if (level === 0) return stopped(rec, "no-leaf", stage, level, pteAddr, pf);
       a = ppn * 4096;
       continue;
     }
     const span = 2 ** (9 * level);
-    if (ppn % span !== 0) return pf; // misaligned superpage
+    if (ppn % span !== 0) return stopped(rec, "misaligned", stage, level, pteAddr, pf);
     const ok = stage === Stage.S ? permitted(h, lo & 0xff, acc, mode) : stage === Stage.VS ? vsOk(h, lo & 0xff, acc, mode) : gOk(h, lo & 0xff, acc);
-    if (!ok) return pf;
+    if (step) {
+      step.permits = ok;
+      if (ok) step.sets = (0x40 | (acc === Acc.W ? 0x80 : 0)) & ~lo;
+    }
+    if (!ok) return stopped(rec, "permission", stage, level, pteAddr, pf);
     let flags = lo & 0xff;
-    if (!steps) {
+    if (!rec) {
       const updated = lo | 0x40 | (acc === Acc.W ? 0x80 : 0);
       if (updated !== lo) {
         // Setting A/D in a VS-level table is an implicit store through the G stage.
@@ -268,10 +312,15 @@ function walk(h: Hart, stage: Stage, root: number, vpn: number, acc: Access, ori
     out.ppn = ppn + (vpn % span);
     return out.ppn * 4096;
   }
-  return pf;
 }
 
 const STAGE_NAME = ["s", "vs", "g"] as const;
+
+/** Records in a debugger walk why it stopped; returns `result`. */
+function stopped(rec: Walk | null, why: WalkStopReason, stage: Stage, level: number, pteAddr: number, result: number): number {
+  if (rec) rec.stop = { why, stage: STAGE_NAME[stage], level, pteAddr };
+  return result;
+}
 
 const ACC_OF: Record<MmuAccess, Acc> = { r: Acc.R, w: Acc.W, x: Acc.X };
 
@@ -283,31 +332,104 @@ const ACC_OF: Record<MmuAccess, Acc> = { r: Acc.R, w: Acc.W, x: Acc.X };
 export function walkForDebugger(h: Hart, vaIn: bigint, access: MmuAccess, mode: number): Walk {
   const acc = ACC_OF[access];
   const va = BigInt.asIntN(64, vaIn);
-  const steps: WalkStep[] = [];
+  const w: Walk = { steps: [] };
   const faultGpa = h.faultGpa, faultTinst = h.faultTinst;
+  const fault = (cause: number, why?: WalkStopReason, stage: WalkStop["stage"] = "s"): Walk => {
+    w.fault = BigInt(cause);
+    if (why) w.stop = { why, stage };
+    return w;
+  };
   try {
     if (!translating(h, mode)) {
-      return va >= 0n && va < 1n << 53n ? { steps, pa: Number(va) } : { steps, fault: BigInt(ACCESS_FAULT[acc]) };
+      if (va >= 0n && va < 1n << 53n) w.pa = Number(va);
+      else fault(ACCESS_FAULT[acc], "pa-range");
+      return w;
     }
-    if (va < -(1n << 52n) || va >= 1n << 52n) return { steps, fault: BigInt(wildFaultCause(h, mode, acc)) };
-    const v = Number(va);
     const virt = (mode & VIRT) !== 0;
     const vsOn = virt ? h.vsatpMode === 8 : true;
+    if (va < -(1n << 52n) || va >= 1n << 52n) return fault(wildFaultCause(h, mode, acc), "va-range", virt && !vsOn ? "g" : virt ? "vs" : "s");
+    const v = Number(va);
     let gpa = v;
     if (vsOn) {
-      if (v < -SV39_LIMIT || v >= SV39_LIMIT) return { steps, fault: BigInt(PAGE_FAULT[acc]) };
-      const page = walk(h, virt ? Stage.VS : Stage.S, virt ? h.vsatpRoot : h.satpRoot, Math.floor(v / 4096) & 0x7ffffff, acc, acc, mode, steps, sLeaf);
-      if (page < 0) return { steps, fault: BigInt(-1 - page) };
+      if (v < -SV39_LIMIT || v >= SV39_LIMIT) return fault(PAGE_FAULT[acc], "va-range", virt ? "vs" : "s");
+      const page = walk(h, virt ? Stage.VS : Stage.S, virt ? h.vsatpRoot : h.satpRoot, Math.floor(v / 4096) & 0x7ffffff, acc, acc, mode, w, sLeaf);
+      if (page < 0) return fault(-1 - page);
       gpa = page + (v & 4095);
-      if (!virt) return { steps, pa: gpa };
+      if (!virt) {
+        w.pa = gpa;
+        return w;
+      }
     }
-    if (h.hgatpMode !== 8) return { steps, gpa, pa: gpa };
-    const pa = gTranslate(h, gpa, acc, acc, false, steps);
-    return pa < 0 ? { steps, gpa, fault: BigInt(-1 - pa) } : { steps, gpa, pa };
+    w.gpa = gpa;
+    if (h.hgatpMode !== 8) {
+      w.pa = gpa;
+      return w;
+    }
+    const pa = gTranslate(h, gpa, acc, acc, false, w);
+    if (pa < 0) return fault(-1 - pa);
+    w.pa = pa;
+    return w;
   } finally {
     h.faultGpa = faultGpa;
     h.faultTinst = faultTinst;
   }
+}
+
+/** Translation CSRs a debugger walk may assume in place of the hart's own. */
+export interface AssumedCsrs {
+  satp?: bigint;
+  vsatp?: bigint;
+  hgatp?: bigint;
+  /** vsstatus bits 31:0: its SUM and MXR apply to the VS stage. */
+  vsstatus?: number;
+}
+
+/**
+ * walkForDebugger as if the hart's translation CSRs held `csrs`: the walk the hart will make once
+ * software has written them (a hypervisor, at its next entry into a guest). They are written as a
+ * CSR write would write them, only where they differ, and the hart's own are put back: nothing the
+ * hart holds changes but its software TLB of RAM pages, which refills itself.
+ */
+export function walkAssuming(h: Hart, csrs: AssumedCsrs, va: bigint, access: MmuAccess, mode: number): Walk {
+  const own: AssumedCsrs = { satp: h.satp, vsatp: h.vsatp, hgatp: h.hgatp, vsstatus: h.vsstatus };
+  loadCsrs(h, csrs);
+  try {
+    return walkForDebugger(h, va, access, mode);
+  } finally {
+    loadCsrs(h, own);
+  }
+}
+
+function loadCsrs(h: Hart, c: AssumedCsrs): void {
+  if (c.satp !== undefined && c.satp !== h.satp) h.writeCsr(0x180, c.satp);
+  if (c.vsatp !== undefined && c.vsatp !== h.vsatp) h.vsatp = c.vsatp;
+  if (c.hgatp !== undefined && c.hgatp !== h.hgatp) h.hgatp = c.hgatp;
+  if (c.vsstatus !== undefined) h.vsstatus = c.vsstatus;
+}
+
+/** A two-stage walk of a guest access (V = 1) for the debugger, with the state it applied. */
+export interface GuestWalk {
+  gva: bigint;
+  access: MmuAccess;
+  /** The guest privilege it walks at: 1 VS-mode, 0 VU-mode. */
+  priv: 0 | 1;
+  vsatp: bigint;
+  hgatp: bigint;
+  /** vsstatus.SUM and vsstatus.MXR (the VS stage), mstatus.MXR (both stages). */
+  sum: boolean;
+  vsMxr: boolean;
+  hsMxr: boolean;
+  walk: Walk;
+}
+
+/** The walk of a guest access to `gva` from VS- or VU-mode, assuming `csrs` (walkAssuming). */
+export function walkGuestAccess(h: Hart, gva: bigint, access: MmuAccess, priv: 0 | 1, csrs: AssumedCsrs = {}): GuestWalk {
+  const walk = walkAssuming(h, csrs, gva, access, priv | VIRT);
+  const vsstatus = csrs.vsstatus ?? h.vsstatus;
+  return {
+    gva, access, priv, vsatp: csrs.vsatp ?? h.vsatp, hgatp: csrs.hgatp ?? h.hgatp,
+    sum: (vsstatus & MSTATUS_SUM) !== 0, vsMxr: (vsstatus & MSTATUS_MXR) !== 0, hsMxr: (h.mstatus & MSTATUS_MXR) !== 0, walk,
+  };
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { HaltHow } from "../device";
 /** Why a run returned. Defined with the hart because hart hooks produce some of them; board.ts re-exports it. */
 export type StopReason =
+  /** The budget is spent, or the caller's `yieldNow` asked the run to return early. */
   | { kind: "budget" }
   | { kind: "halt"; code: number; how: HaltHow }
   | { kind: "breakpoint"; pc: bigint }

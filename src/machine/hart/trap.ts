@@ -107,6 +107,7 @@ export function enterTrap(h: Hart, cause: bigint, tval: bigint): void {
   h.hlvMode = -1;
   const base = tvec & ~3n;
   h.pc = isInterrupt && (tvec & 3n) === 1n ? base + 4n * BigInt(Number(written & 0x3fn)) : base;
+  h.resAddrBeforeTrap = h.resAddr;
   h.resAddr = NaN;
   h.waiting = false;
   h.sliceTraps++;

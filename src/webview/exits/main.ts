@@ -121,8 +121,10 @@ function summaryLine(total: number, cycles: number, filtered: string): HTMLEleme
 
 function summary(): RenderSummary {
   return {
-    columns: [{ id: "exits", label: body?.available ? "exits" : (body?.message ?? message), domRows: list?.firstElementChild?.childElementCount ?? 0, listRows: body?.exits.length ?? 0, entries: body?.total ?? 0 }],
-    diff: { missing: 0, stale: 0, permissions: 0 },
+    columns: [{ id: "exits", label: body?.available ? "exits" : (body?.message ?? message), domRows: list?.firstElementChild?.childElementCount ?? 0, listRows: body?.exits.length ?? 0, entries: body?.total ?? 0, rows: [] }],
+    header: [],
+    hints: [],
+    diff: { missing: 0, stale: 0, permissions: 0, device: 0 },
     walk: [],
   };
 }

@@ -1,4 +1,4 @@
-import type { AddressSpacesBody, ExitsBody, PageTablesBody, WireTable } from "../../debug/custom_requests";
+import type { AddressSpacesBody, ExitsBody, PageTablesBody, WalkBody, WireTable } from "../../debug/custom_requests";
 
 /**
  * The messages between the extension and its webviews, and their checks. Each side checks every
@@ -8,10 +8,16 @@ import type { AddressSpacesBody, ExitsBody, PageTablesBody, WireTable } from "..
 
 /** What a webview reports after drawing, for tests and the benchmark. */
 export interface RenderSummary {
-  /** Rows in the DOM / rows the scrolled list holds, per column. */
-  columns: { id: string; label: string; domRows: number; listRows: number; entries: number }[];
-  /** Difference counts between guest and shadow (zero without a shadow). */
-  diff: { missing: number; stale: number; permissions: number };
+  /**
+   * Rows in the DOM / rows the scrolled list holds, per column, and the rows drawn first, top down:
+   * each an entry's key, or "" where the column has a gap on a line another column fills.
+   */
+  columns: { id: string; label: string; domRows: number; listRows: number; entries: number; rows: string[] }[];
+  /** What the panel says above its lists (heading, legend), a line each, and the explanations its tooltips give. */
+  header: string[];
+  hints: string[];
+  /** The adapter's comparison marks on the shown trees, counted (zero without a shadow). */
+  diff: { missing: number; stale: number; permissions: number; device: number };
   /** The walk shown, if any: one line per step. */
   walk: string[];
 }
@@ -37,7 +43,10 @@ export type HostMessage =
   | { type: "exits"; seq: number; session: string; body: ExitsBody }
   | { type: "unchanged"; seq: number }
   | { type: "empty"; seq: number; message: string }
+  /** Show the walk of this address (the webview then asks for it). */
   | { type: "walk"; address: string }
+  /** The answer to the webview's walk request `id`: the adapter's walk, or why there is none. */
+  | { type: "walked"; id: number; body?: WalkBody; error?: string }
   /** The focused session's spaces: the Memory panel starts over. */
   | { type: "memorySession"; session: string; technique: string; spaces: AddressSpacesBody["spaces"] }
   /** A new stop: evaluate the address again, read again, and compare with the stop before. */
@@ -50,8 +59,13 @@ export type HostMessage =
   | { type: "memoryValue"; id: number; address?: string; error?: string }
   | { type: "memoryWritten"; id: number; error?: string };
 
+export type WalkAccess = "r" | "w" | "x";
+export type WalkSpaceName = "va" | "gva" | "gpa";
+
 export type ViewMessage =
   | { type: "ready" }
+  /** Walk `address` (an expression) for `access` in `space` (`hyperstep/walk`); answered by `walked` with `id`. */
+  | { type: "walk"; id: number; address: string; access: WalkAccess; space: WalkSpaceName }
   | { type: "rendered"; seq: number; ms: number; summary: RenderSummary }
   | { type: "openMemory"; memoryReference: string }
   | { type: "filter"; reasons: string[] }
@@ -83,9 +97,16 @@ function isTable(x: unknown, depth = 0): x is WireTable {
     && (e.length === 2 || (isInt(e[2]) ? e[2] >= 2 && e[0] + e[2] <= 2048 : isTable(e[2], depth + 1))));
 }
 
+const MARK_STATUSES = ["missing", "shadowed", "device", "same", "stale", "permissions"];
+
+function isMarks(x: unknown): x is PageTablesBody["marks"] {
+  return isObj(x) && Object.values(x).every((list) => isArrayOf(list, (m): m is PageTablesBody["marks"][string][number] =>
+    Array.isArray(m) && m.length === 3 && isHex(m[0]) && MARK_STATUSES.includes(m[1] as string) && isStr(m[2])));
+}
+
 export function isPageTablesBody(x: unknown): x is PageTablesBody {
   return isObj(x) && isStr(x.technique) && isStr(x.version) && (x.note === undefined || isStr(x.note))
-    && isArrayOf(x.writeProtected, isHex)
+    && isMarks(x.marks) && isArrayOf(x.writeProtected, isHex)
     && isArrayOf(x.p2m, (r): r is PageTablesBody["p2m"][number] => isObj(r) && isHex(r.gpa) && isHex(r.hpa) && isHex(r.size))
     && isArrayOf(x.trees, (t): t is PageTablesBody["trees"][number] => isObj(t) && isStr(t.id) && ["guest", "shadow", "gstage"].includes(t.kind as string)
       && isStr(t.label) && (t.mode === "sv39" || t.mode === "sv39x4") && isStr(t.input) && isStr(t.output) && isStr(t.tableSpace)
@@ -99,6 +120,24 @@ export function isExitsBody(x: unknown): x is ExitsBody {
       && isInt(e.instret) && isStr(e.reason) && isStr(e.action) && isInt(e.cycles) && isObj(e.details) && (e.mnemonic === undefined || isStr(e.mnemonic)))
     && isArrayOf(x.reasons, (r): r is ExitsBody["reasons"][number] => isObj(r) && isStr(r.id) && isStr(r.label) && isStr(r.description) && isInt(r.count) && isInt(r.cycles))
     && isObj(x.timeline) && isInt(x.timeline.from) && isInt(x.timeline.to) && isArrayOf(x.timeline.counts, isInt);
+}
+
+const isRef = (x: unknown): x is string => isStr(x) && MEMORY_REFERENCE.test(x);
+const WALK_KINDS = ["translated", "fault", "hidden-fault", "stale", "device", "exit"];
+
+function isWalkStep(s: unknown): s is WalkBody["walks"][number]["steps"][number] {
+  return isObj(s) && ["s", "vs", "g", "guest"].includes(s.stage as string) && isInt(s.level) && isInt(s.index)
+    && (s.tree === undefined || isStr(s.tree)) && isRef(s.pteAddr) && (s.hpa === undefined || isRef(s.hpa)) && isHex(s.pte)
+    && (s.ref === undefined || isInt(s.ref)) && (s.begins === undefined || (isObj(s.begins) && isHex(s.begins.gpa) && isStr(s.begins.purpose)))
+    && isArrayOf(s.notes, isStr);
+}
+
+export function isWalkBody(x: unknown): x is WalkBody {
+  return isObj(x) && isStr(x.technique) && isHex(x.address) && ["r", "w", "x"].includes(x.access as string) && isStr(x.title)
+    && (x.note === undefined || isStr(x.note)) && isInt(x.references)
+    && isObj(x.result) && WALK_KINDS.includes(x.result.kind as string) && isStr(x.result.text) && (x.result.memoryReference === undefined || isRef(x.result.memoryReference))
+    && isArrayOf(x.walks, (w): w is WalkBody["walks"][number] => isObj(w) && (w.by === "hart" || w.by === "guest") && isStr(w.title) && isBool(w.ok) && isStr(w.end)
+      && isArrayOf(w.steps, isWalkStep));
 }
 
 /** A message from the extension, checked; undefined when malformed. */
@@ -131,6 +170,8 @@ export function parseHostMessage(x: unknown): HostMessage | undefined {
       return isInt(x.id) && (x.address === undefined || isHex(x.address)) && isOptStr(x.error) ? (x as HostMessage) : undefined;
     case "memoryWritten":
       return isInt(x.id) && isOptStr(x.error) ? (x as HostMessage) : undefined;
+    case "walked":
+      return isInt(x.id) && (x.body === undefined ? isStr(x.error) : isWalkBody(x.body)) ? (x as HostMessage) : undefined;
     default:
       return undefined;
   }
@@ -138,8 +179,9 @@ export function parseHostMessage(x: unknown): HostMessage | undefined {
 
 function isSummary(x: unknown): x is RenderSummary {
   return isObj(x)
-    && isArrayOf(x.columns, (c): c is RenderSummary["columns"][number] => isObj(c) && isStr(c.id) && isStr(c.label) && isInt(c.domRows) && isInt(c.listRows) && isInt(c.entries))
-    && isObj(x.diff) && isInt(x.diff.missing) && isInt(x.diff.stale) && isInt(x.diff.permissions)
+    && isArrayOf(x.columns, (c): c is RenderSummary["columns"][number] => isObj(c) && isStr(c.id) && isStr(c.label) && isInt(c.domRows) && isInt(c.listRows) && isInt(c.entries) && isArrayOf(c.rows, isStr))
+    && isArrayOf(x.header, isStr) && isArrayOf(x.hints, isStr)
+    && isObj(x.diff) && isInt(x.diff.missing) && isInt(x.diff.stale) && isInt(x.diff.permissions) && isInt(x.diff.device)
     && isArrayOf(x.walk, isStr);
 }
 
@@ -158,6 +200,9 @@ export function parseViewMessage(x: unknown): ViewMessage | undefined {
       return { type: "ready" };
     case "rendered":
       return isInt(x.seq) && typeof x.ms === "number" && Number.isFinite(x.ms) && isSummary(x.summary) ? { type: "rendered", seq: x.seq, ms: x.ms, summary: x.summary } : undefined;
+    case "walk":
+      return isInt(x.id) && isStr(x.address) && x.address.length < 100 && ["r", "w", "x"].includes(x.access as string) && ["va", "gva", "gpa"].includes(x.space as string)
+        ? { type: "walk", id: x.id, address: x.address, access: x.access as WalkAccess, space: x.space as WalkSpaceName } : undefined;
     case "openMemory":
       return isStr(x.memoryReference) && MEMORY_REFERENCE.test(x.memoryReference) ? { type: "openMemory", memoryReference: x.memoryReference } : undefined;
     case "filter":

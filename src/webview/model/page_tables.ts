@@ -1,13 +1,18 @@
-import type { PageTablesBody, WireTable, WireTree } from "../../debug/custom_requests";
+import type { PageTablesBody, WalkBody, WireTable, WireTree } from "../../debug/custom_requests";
 
 /**
  * The Page Tables panel's data shaping, pure (no DOM, no VS Code): trees of rows from the
- * `hyperstep/pageTables` body, the rows a set of expanded nodes makes visible, the walk of one address
- * through a tree, and the comparison of the guest's table with a shadow table.
+ * `hyperstep/pageTables` body (the G stage's long runs of leaves grouped), the adapter's
+ * comparison marks placed on those rows, and the adapter's walk of one address (`hyperstep/walk`)
+ * placed on them and told line by line. Nothing here walks a table: the adapter does, with the
+ * hart's own walker.
  */
 
 export interface PtRow {
-  /** `<tree id>/<index>.<index>…`: stable across refreshes, so expansion and selection survive them. */
+  /**
+   * `<tree id>/<index>.<index>…` (a group's last part `<first>-<last>`): stable across refreshes, so
+   * expansion and selection survive them.
+   */
   key: string;
   level: number;
   index: number;
@@ -19,8 +24,10 @@ export interface PtRow {
   /** The input range the entry covers: [start, end). Sv39 addresses are sign-extended from bit 38. */
   start: bigint;
   end: bigint;
-  /** The physical address it points at: a leaf's page, or the next table. */
+  /** The physical address it points at: a leaf's page (a group's first), or the next table. */
   target: bigint;
+  /** A group of contiguous leaves (its children): how many. Its PTE and flags are the first leaf's. */
+  group?: number;
   children?: PtRow[];
 }
 
@@ -47,7 +54,15 @@ export function signExtend39(a: bigint): bigint {
   return BigInt.asIntN(39, a);
 }
 
-export function buildTree(t: WireTree): PtTree {
+/**
+ * The G stage maps guest RAM page by page: tens of thousands of leaves, in whole tables of contiguous
+ * pages. A run of at least this many leaves becomes one collapsible row (the leaves below it), so the
+ * table reads as the ranges it maps.
+ */
+const GROUP_MIN = 16;
+
+/** The rows of a tree; with `groupRuns` (the G stage's default), long runs of leaves as one row each. */
+export function buildTree(t: WireTree, groupRuns = t.kind === "gstage"): PtTree {
   let size = 0;
   const sv39 = t.mode === "sv39";
   const visit = (table: WireTable, level: number, base: bigint, prefix: string): PtRow[] => {
@@ -55,25 +70,42 @@ export function buildTree(t: WireTree): PtTree {
     const span = 1n << BigInt(12 + 9 * level);
     const tableAddr = BigInt(table.addr);
     const sep = prefix.endsWith("/") ? "" : ".";
+    const row = (index: number, pte: bigint): PtRow => {
+      const raw = base + BigInt(index) * span;
+      const start = sv39 ? signExtend39(raw) : raw;
+      return {
+        key: `${prefix}${sep}${index}`, level, index, pte, pteAddr: tableAddr + BigInt(index * 8), flags: Number(pte & 0xffn),
+        leaf: (pte & 0xen) !== 0n, start, end: start + span, target: ((pte >> 10n) & PPN_MASK) << 12n,
+      };
+    };
     for (const [first, pteText, extra] of table.entries) {
-      // A run is `extra` consecutive leaves whose PTEs step by one page.
-      const count = typeof extra === "number" ? extra : 1;
       const firstPte = BigInt(pteText);
-      for (let k = 0; k < count; k++) {
-        const index = first + k;
-        const pte = firstPte + (BigInt(k) << 10n);
-        const raw = base + BigInt(index) * span;
-        const start = sv39 ? signExtend39(raw) : raw;
-        const key = `${prefix}${sep}${index}`;
-        const row: PtRow = {
-          key, level, index, pte, pteAddr: tableAddr + BigInt(index * 8), flags: Number(pte & 0xffn),
-          leaf: (pte & 0xen) !== 0n, start, end: start + span, target: ((pte >> 10n) & PPN_MASK) << 12n,
-        };
-        if (typeof extra === "object") row.children = visit(extra, level - 1, raw, key);
-        rows.push(row);
+      if (typeof extra === "object") {
+        const pointer = row(first, firstPte);
+        pointer.children = visit(extra, level - 1, base + BigInt(first) * span, pointer.key);
+        rows.push(pointer);
+        size++;
+        continue;
       }
+      // A run is `extra` consecutive leaves whose PTEs step by one page.
+      const count = extra ?? 1;
+      const leaf = (k: number) => row(first + k, firstPte + (BigInt(k) << 10n));
+      size += count;
+      if (!groupRuns || count < GROUP_MIN) {
+        for (let k = 0; k < count; k++) rows.push(leaf(k));
+        continue;
+      }
+      const head = leaf(0);
+      let leaves: PtRow[] | undefined;
+      rows.push({
+        ...head, key: `${prefix}${sep}${first}-${first + count - 1}`, leaf: false, end: head.start + BigInt(count) * span, group: count,
+        // Made when first asked for (the group opened, or a walk through it): the G stage has tens of
+        // thousands of leaves, and the panel opens with its groups closed.
+        get children() {
+          return (leaves ??= Array.from({ length: count }, (_, k) => leaf(k)));
+        },
+      });
     }
-    size += rows.length;
     return rows;
   };
   const rows = visit(t.root, 2, 0n, `${t.id}/`);
@@ -84,21 +116,23 @@ export function buildTree(t: WireTree): PtTree {
 }
 
 export function buildTrees(body: PageTablesBody): PtTree[] {
-  return body.trees.map(buildTree);
+  return body.trees.map((t) => buildTree(t));
 }
 
-/** Depth-first rows, descending only into expanded ones: what a scrolled list shows. */
-export function visibleRows(rows: readonly PtRow[], expanded: ReadonlySet<string>): PtRow[] {
-  const out: PtRow[] = [];
-  const visit = (list: readonly PtRow[]) => {
-    for (const r of list) {
-      out.push(r);
-      if (r.children && expanded.has(r.key)) visit(r.children);
-    }
-  };
-  visit(rows);
-  return out;
+/** A size in bytes as people say it: 128 MiB, 4 KiB, 1 GiB (or in bytes, when not a whole unit). */
+export function sizeText(bytes: bigint): string {
+  for (const [unit, shift] of [["GiB", 30n], ["MiB", 20n], ["KiB", 10n]] as const) {
+    if (bytes >= 1n << shift && bytes % (1n << shift) === 0n) return `${bytes >> shift} ${unit}`;
+  }
+  return `${bytes} bytes`;
 }
+
+/** The p2m, one region a line: where the guest's physical memory lives in the host's, and how much of it. */
+export function p2mLines(body: Pick<PageTablesBody, "p2m">): string[] {
+  return body.p2m.map((r) => `gpa ${r.gpa}…${hexEnd(r.gpa, r.size)} → hpa ${r.hpa}…${hexEnd(r.hpa, r.size)} (${sizeText(BigInt(r.size))} of guest RAM)`);
+}
+
+const hexEnd = (base: string, size: string) => `0x${(BigInt(base) + BigInt(size) - 1n).toString(16)}`;
 
 /** The range of rows to put in the DOM for a scroll position, with `overscan` rows either side. */
 export function renderWindow(total: number, scrollTop: number, viewportHeight: number, rowHeight: number, overscan = 8): { start: number; end: number } {
@@ -107,79 +141,22 @@ export function renderWindow(total: number, scrollTop: number, viewportHeight: n
   return { start: Math.max(0, Math.min(total, first - overscan)), end: Math.min(total, first + count + overscan) };
 }
 
-export interface TreeWalk {
-  /** The rows the walk reads, from the root down. */
-  path: PtRow[];
-  /** The invalid entry the walk read last, when it stopped at one (the tree holds valid entries only). */
-  missing?: { level: number; index: number; pteAddr: bigint };
-  /** PTEs the hardware reads for this walk: the path, plus the invalid entry it stopped at. */
-  reads: number;
-  /** Where the address leads, when the walk reaches a leaf. */
-  out?: bigint;
-  /** Why it stops otherwise. */
-  fault?: string;
-}
-
-/** Walks `addr` through a tree's rows by its index bits (no permission checks), as the hardware would. */
-export function walkTree(tree: PtTree, addr: bigint): TreeWalk {
-  const path: PtRow[] = [];
-  if (tree.mode === "sv39" ? signExtend39(addr) !== BigInt.asIntN(64, addr) : addr >> 41n !== 0n) {
-    return { path, reads: 0, fault: `0x${BigInt.asUintN(64, addr).toString(16)} is outside ${tree.mode}'s ${tree.mode === "sv39" ? "39-bit" : "41-bit"} range` };
-  }
-  let rows: readonly PtRow[] | undefined = tree.rows;
-  let table = tree.rootAddr;
-  for (let level = 2; level >= 0; level--) {
-    const width = level === 2 && tree.mode === "sv39x4" ? 2047n : 511n;
-    const index = Number((addr >> BigInt(12 + 9 * level)) & width);
-    const row: PtRow | undefined = rows?.find((r) => r.index === index);
-    if (!row) return { path, missing: { level, index, pteAddr: table + BigInt(index * 8) }, reads: path.length + 1, fault: `no valid entry at index ${index} of level ${level}` };
-    path.push(row);
-    if (row.leaf) {
-      const offset = BigInt.asUintN(64, addr) & ((1n << BigInt(12 + 9 * level)) - 1n);
-      if (row.target & ((1n << BigInt(12 + 9 * level)) - 1n)) return { path, reads: path.length, fault: `misaligned superpage at level ${level}` };
-      return { path, reads: path.length, out: row.target + offset };
-    }
-    rows = row.children;
-    table = row.target;
-  }
-  return { path, reads: path.length, fault: "a pointer at level 0" };
-}
-
-/** Guest-physical → host-physical through the p2m (identity under native). */
-export function p2mTranslate(body: Pick<PageTablesBody, "p2m">, gpa: bigint): bigint | undefined {
-  if (body.p2m.length === 0) return gpa;
-  for (const r of body.p2m) {
-    const base = BigInt(r.gpa);
-    if (gpa >= base && gpa < base + BigInt(r.size)) return BigInt(r.hpa) + (gpa - base);
-  }
-  return undefined;
-}
-
-/**
- * How a row compares with the other table:
- * - guest leaves: `missing` (no shadow entry yet: the next access is a hidden page fault) or `shadowed`;
- * - shadow leaves: `same`, `stale` (the guest's table now says otherwise, or nothing), or `permissions`
- *   (same page, other rights: typically W removed from a write-protected guest page-table page).
- */
-export type DiffStatus = "missing" | "shadowed" | "same" | "stale" | "permissions";
+/** How a row compares (vmm_view.ts's ShadowMark): the adapter says, from what the VMM knows. */
+export type DiffStatus = PageTablesBody["marks"][string][number][1];
 
 export interface RowDiff {
   status: DiffStatus;
   note: string;
 }
 
+type Problems = { missing: number; stale: number; permissions: number };
+
 export interface ShadowDiff {
   rows: Map<string, RowDiff>;
   /** Per non-leaf row: how many leaves below it are missing, stale or differ in permissions. */
-  below: Map<string, { missing: number; stale: number; permissions: number }>;
+  below: Map<string, Problems>;
   counts: Record<DiffStatus, number>;
 }
-
-/**
- * R W X. U is left out: a shadow sets it on the guest kernel's pages too, because the deprivileged
- * guest runs in host U-mode; that is the VMM's doing, not a difference from the guest's table.
- */
-const RIGHTS = 0x0e;
 
 function leaves(rows: readonly PtRow[], out: PtRow[] = []): PtRow[] {
   for (const r of rows) {
@@ -189,156 +166,126 @@ function leaves(rows: readonly PtRow[], out: PtRow[] = []): PtRow[] {
   return out;
 }
 
-function flagText(f: number): string {
-  return FLAG_NAMES.map((n, i) => ((f >> i) & 1 ? n : "-")).join("");
-}
-
-/** Compares the guest's table (GVA→GPA) with a shadow table (GVA→HPA) through the p2m. */
-export function diffShadow(guest: PtTree, shadow: PtTree, body: Pick<PageTablesBody, "p2m" | "writeProtected">): ShadowDiff {
+/** Places the adapter's marks on the leaves of `trees` (by the address of each leaf's first byte). */
+export function applyMarks(trees: readonly PtTree[], marks: PageTablesBody["marks"]): ShadowDiff {
   const rows = new Map<string, RowDiff>();
-  const counts: Record<DiffStatus, number> = { missing: 0, shadowed: 0, same: 0, stale: 0, permissions: 0 };
-  const protectedPages = new Set(body.writeProtected.map((a) => BigInt(a) >> 12n));
-  const set = (row: PtRow, d: RowDiff) => {
-    rows.set(row.key, d);
-    counts[d.status]++;
-  };
-  const shadowLeaves = leaves(shadow.rows).sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
-  for (const s of shadowLeaves) {
-    const g = walkTree(guest, s.start);
-    const guestLeaf = g.path[g.path.length - 1];
-    if (g.out === undefined || !guestLeaf) {
-      set(s, { status: "stale", note: "the guest's table no longer maps this address" });
-      continue;
+  const counts: Record<DiffStatus, number> = { missing: 0, shadowed: 0, device: 0, same: 0, stale: 0, permissions: 0 };
+  const below = new Map<string, Problems>();
+  for (const tree of trees) {
+    const list = marks[tree.id];
+    if (!list) continue;
+    const byStart = new Map(leaves(tree.rows).map((r) => [BigInt.asUintN(64, r.start), r]));
+    for (const [va, status, note] of list) {
+      const row = byStart.get(BigInt(va));
+      if (!row) continue;
+      rows.set(row.key, { status, note });
+      counts[status]++;
     }
-    const expected = p2mTranslate(body, g.out);
-    if (expected !== s.target) {
-      set(s, { status: "stale", note: `the guest now maps it to gpa 0x${g.out.toString(16)}${expected === undefined ? " (no host memory)" : ` = hpa 0x${expected.toString(16)}`}` });
-      continue;
-    }
-    const wantRights = guestLeaf.flags & RIGHTS;
-    if ((s.flags & RIGHTS) !== wantRights) {
-      const why = protectedPages.has(g.out >> 12n) ? "a write-protected guest page-table page" : (guestLeaf.flags & 0x80) === 0 ? "W held back until the guest's D bit is set" : "rights differ";
-      set(s, { status: "permissions", note: `guest ${flagText(guestLeaf.flags)}, shadow ${flagText(s.flags)}: ${why}` });
-      continue;
-    }
-    set(s, { status: "same", note: `matches the guest's entry through the p2m` });
-  }
-  for (const g of leaves(guest.rows)) {
-    const n = countInRange(shadowLeaves, g.start, g.end);
-    if (n === 0) set(g, { status: "missing", note: "not in the shadow yet: the first access is a hidden page fault" });
-    else set(g, { status: "shadowed", note: `${n} shadow entr${n === 1 ? "y" : "ies"} cover${n === 1 ? "s" : ""} it` });
-  }
-  const below = new Map<string, { missing: number; stale: number; permissions: number }>();
-  const sum = (list: readonly PtRow[]): { missing: number; stale: number; permissions: number } => {
-    const total = { missing: 0, stale: 0, permissions: 0 };
-    for (const r of list) {
-      if (r.children) {
-        const t = sum(r.children);
-        below.set(r.key, t);
-        total.missing += t.missing;
-        total.stale += t.stale;
-        total.permissions += t.permissions;
-      } else {
-        const s = rows.get(r.key)?.status;
-        if (s === "missing" || s === "stale" || s === "permissions") total[s]++;
+    const sum = (list: readonly PtRow[]): Problems => {
+      const total = { missing: 0, stale: 0, permissions: 0 };
+      for (const r of list) {
+        if (r.children) {
+          const t = sum(r.children);
+          below.set(r.key, t);
+          total.missing += t.missing;
+          total.stale += t.stale;
+          total.permissions += t.permissions;
+        } else {
+          const st = rows.get(r.key)?.status;
+          if (st === "missing" || st === "stale" || st === "permissions") total[st]++;
+        }
       }
-    }
-    return total;
-  };
-  sum(guest.rows);
-  sum(shadow.rows);
+      return total;
+    };
+    sum(tree.rows);
+  }
   return { rows, below, counts };
 }
 
-function countInRange(sorted: readonly PtRow[], start: bigint, end: bigint): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (sorted[mid].start < start) lo = mid + 1;
-    else hi = mid;
+/** A walk placed on the trees: the rows whose PTEs it reads, and the rows to open to show them. */
+export interface WalkOnTrees {
+  onPath: Set<string>;
+  expand: Set<string>;
+}
+
+/** The rows of `trees` whose PTE each walk step read: the step's PTE address in its tree's table space. */
+export function walkRows(trees: readonly PtTree[], walk: WalkBody): WalkOnTrees {
+  const onPath = new Set<string>();
+  const expand = new Set<string>();
+  const finders = new Map<string, (pteAddr: bigint) => Placed | undefined>();
+  for (const w of walk.walks) {
+    for (const step of w.steps) {
+      const tree = trees.find((t) => t.id === step.tree);
+      const [space, addr] = step.pteAddr.split(":");
+      if (!tree || space !== tree.tableSpace) continue;
+      let find = finders.get(tree.id);
+      if (!find) finders.set(tree.id, (find = pteFinder(tree)));
+      const found = find(BigInt(addr));
+      if (!found) continue;
+      onPath.add(found.row.key);
+      for (const k of found.above) expand.add(k);
+    }
   }
-  let n = 0;
-  for (let i = lo; i < sorted.length && sorted[i].start < end; i++) n++;
-  return n;
+  return { onPath, expand };
 }
 
-export interface AddressWalk {
-  /**
-   * The walks in the order the hardware makes them. Under two-stage translation each guest PTE read
-   * is its own one-row walk, preceded by the G-stage walk that locates it.
-   */
-  walks: { tree: string; stage: "guest" | "shadow" | "G"; purpose: string; walk: TreeWalk }[];
-  /** PTEs the hardware reads: the shadow walk under shadow paging; both stages, up to 15, under two-stage translation. */
-  references: number;
-  /** Two-stage translation: the guest-physical address between the stages. */
-  gpa?: bigint;
-  /** The final address, in the last tree's output space. */
-  result?: { space: string; addr: bigint };
-  /** Under a VMM without a G stage: where the p2m puts the guest-physical result. */
-  hpa?: bigint;
-  fault?: string;
+/** A PTE's row, with the rows above it. */
+interface Placed {
+  row: PtRow;
+  above: string[];
 }
-
-const hexAddr = (a: bigint) => `0x${BigInt.asUintN(64, a).toString(16)}`;
 
 /**
- * The full walk of one guest-virtual address: through the guest's table; then, under shadow paging,
- * the shadow table's own walk of it (the one the hart makes); under two-stage translation, the G-stage
- * walk of every guest PTE before it is read, then of the final guest-physical address (up to 15
- * memory references for Sv39 over Sv39x4). Without a guest table (satp or vsatp Bare), the address
- * is guest-physical: only the G stage, if any, translates it.
+ * Finds a tree's rows by the address of their PTE. A group holds no PTE of its own, and its leaves
+ * are found by their place in it, so a walk makes only the group it passes through list its leaves.
  */
-export function walkAddress(trees: readonly PtTree[], body: Pick<PageTablesBody, "p2m">, gva: bigint, shadowId?: string): AddressWalk {
-  const guest = trees.find((t) => t.kind === "guest");
-  const gstage = trees.find((t) => t.kind === "gstage");
-  if (gstage) return twoStageWalk(guest, gstage, gva);
-  const shadow = trees.find((t) => t.id === shadowId) ?? trees.find((t) => t.kind === "shadow" && t.active);
-  const out: AddressWalk = { walks: [], references: 0 };
-  if (!guest) return { ...out, fault: "the guest does not translate (satp is Bare)" };
-  const g = walkTree(guest, gva);
-  out.walks.push({ tree: guest.id, stage: "guest", purpose: `guest walk of gva ${hexAddr(gva)}`, walk: g });
-  out.references = g.reads;
-  if (g.out === undefined) return { ...out, fault: `guest: ${g.fault}` };
-  if (shadow) {
-    const s = walkTree(shadow, gva);
-    out.walks.push({ tree: shadow.id, stage: "shadow", purpose: "the shadow table's walk, which the hart actually does", walk: s });
-    out.references = s.reads;
-  }
-  out.result = { space: guest.output, addr: g.out };
-  if (body.p2m.length) {
-    const hpa = p2mTranslate(body, g.out);
-    if (hpa === undefined) out.fault = `gpa ${hexAddr(g.out)} has no host memory`;
-    else out.hpa = hpa;
-  }
-  return out;
+function pteFinder(tree: PtTree): (pteAddr: bigint) => Placed | undefined {
+  const byPte = new Map<bigint, Placed>();
+  const groups: Placed[] = [];
+  const visit = (list: readonly PtRow[], above: string[]) => {
+    for (const r of list) {
+      if (r.group !== undefined) {
+        groups.push({ row: r, above });
+        continue;
+      }
+      byPte.set(r.pteAddr, { row: r, above });
+      if (r.children) visit(r.children, [...above, r.key]);
+    }
+  };
+  visit(tree.rows, []);
+  return (pteAddr) => {
+    const found = byPte.get(pteAddr);
+    if (found) return found;
+    const g = groups.find(({ row }) => pteAddr >= row.pteAddr && pteAddr < row.pteAddr + BigInt(row.group! * 8));
+    return g && { row: g.row.children![Number(pteAddr - g.row.pteAddr) / 8], above: [...g.above, g.row.key] };
+  };
 }
 
-function twoStageWalk(guest: PtTree | undefined, gstage: PtTree, gva: bigint): AddressWalk {
-  const out: AddressWalk = { walks: [], references: 0 };
-  const gWalk = (gpa: bigint, purpose: string): TreeWalk => {
-    const w = walkTree(gstage, gpa);
-    out.walks.push({ tree: gstage.id, stage: "G", purpose: `G-stage walk of gpa ${hexAddr(gpa)} (${purpose})`, walk: w });
-    out.references += w.reads;
-    return w;
-  };
-  let gpa = gva;
-  if (guest) {
-    const g = walkTree(guest, gva);
-    const reads = [...g.path.map((row) => ({ level: row.level, pteAddr: row.pteAddr, row })), ...(g.missing ? [{ ...g.missing, row: undefined }] : [])];
-    for (const [i, step] of reads.entries()) {
-      const located = gWalk(step.pteAddr, `where the guest's level-${step.level} PTE lives`);
-      if (located.out === undefined) return { ...out, fault: `G stage: the guest's level-${step.level} PTE at gpa ${hexAddr(step.pteAddr)}: ${located.fault}` };
-      const last = i === reads.length - 1;
-      const walk: TreeWalk = { path: step.row ? [step.row] : [], reads: 1, ...(last ? { out: g.out, fault: g.fault } : {}) };
-      out.walks.push({ tree: guest.id, stage: "guest", purpose: `guest level-${step.level} PTE at gpa ${hexAddr(step.pteAddr)} = hpa ${hexAddr(located.out)}`, walk });
-      out.references++;
+function flagText(pte: bigint): string {
+  return FLAG_NAMES.map((n, i) => ((Number(pte & 0xffn) >> i) & 1 ? n : "-")).join("");
+}
+
+/**
+ * The walk as the panel shows it: what comes of the access first (it stays in sight when a long
+ * two-stage walk scrolls), then each walk: every PTE the hardware reads, numbered in its order, each
+ * G-stage walk headed by what it locates, and what the walker found.
+ */
+export function walkLines(walk: WalkBody): string[] {
+  const lines = [`result: ${walk.result.text}`, `${walk.references} page-table read${walk.references === 1 ? "" : "s"} by the hardware`];
+  if (walk.note) lines.push(`(${walk.note})`);
+  for (const w of walk.walks) {
+    lines.push(`${w.title}:`);
+    for (const s of w.steps) {
+      if (s.begins) lines.push(`  G-stage walk of gpa ${s.begins.gpa} (${s.begins.purpose}):`);
+      const pte = BigInt(s.pte);
+      const target = `0x${(((pte >> 10n) & ((1n << 44n) - 1n)) << 12n).toString(16)}`;
+      const leads = (pte & 1n) === 0n ? "invalid" : (pte & 0xen) === 0n ? `→ table ${target}` : `leaf → ${target}`;
+      const n = s.ref === undefined ? "" : `#${String(s.ref).padStart(2)} `;
+      const where = `${s.pteAddr}${s.hpa ? ` = ${s.hpa}` : ""}`;
+      lines.push(`   ${n}${s.stage === "guest" ? "" : `${s.stage.toUpperCase()} `}level ${s.level} [${s.index}] PTE ${`0x${pte.toString(16).padStart(16, "0")}`} ${flagText(pte)} ${leads}  (at ${where})`);
+      for (const note of s.notes) lines.push(`        ${note}`);
     }
-    if (g.out === undefined) return { ...out, fault: `guest: ${g.fault}` };
-    gpa = g.out;
+    lines.push(w.ok ? `   = ${w.end}` : `   stops: ${w.end}`);
   }
-  out.gpa = gpa;
-  const final = gWalk(gpa, guest ? "the access" : "vsatp is Bare: gpa = gva");
-  if (final.out === undefined) return { ...out, fault: `G stage: ${final.fault}` };
-  return { ...out, result: { space: gstage.output, addr: final.out } };
+  return lines;
 }

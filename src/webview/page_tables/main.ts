@@ -2,25 +2,33 @@ import "@vscode-elements/elements/dist/vscode-button/index.js";
 import "@vscode-elements/elements/dist/vscode-textfield/index.js";
 import "@vscode-elements/elements/dist/vscode-single-select/index.js";
 import "@vscode-elements/elements/dist/vscode-option/index.js";
-import type { PageTablesBody } from "../../debug/custom_requests";
-import { parseHostMessage, type RenderSummary } from "../model/messages";
+import type { PageTablesBody, WalkBody } from "../../debug/custom_requests";
+import { parseHostMessage, type RenderSummary, type WalkAccess, type WalkSpaceName } from "../model/messages";
+import { alignedLines, lineGroups, lineKeys, lineOpen, type Line } from "../model/page_table_lines";
 import {
-  FLAG_NAMES, buildTrees, diffShadow, renderWindow, visibleRows, walkAddress,
-  type AddressWalk, type PtRow, type PtTree, type ShadowDiff,
+  applyMarks, buildTrees, p2mLines, renderWindow, walkLines, walkRows,
+  type PtTree, type ShadowDiff,
 } from "../model/page_tables";
+import { SPLIT_NOTE, U_NOTE } from "../model/shadow_notes";
 import { el, hex, host } from "../shared/host";
+import { headerRow, lineElement } from "./rows";
 
 /**
  * The Page Tables panel: the guest's table and, beside it, the VMM's shadow or G-stage table, each a
- * tree of rows drawn only where the scrolled list is visible. An address box walks one GVA through
- * them. Everything shown is derived from the last `pageTables` message; the UI state (expanded rows,
- * the address, the chosen shadow) survives hiding and reloads through setState.
+ * tree of rows drawn only where the scrolled list is visible, marked with the adapter's comparison.
+ * The guest's table and its shadow translate the same addresses: their rows line up by address and
+ * scroll together.
+ * An address box asks the adapter for the walk the hardware makes (`hyperstep/walk`) and shows it,
+ * its PTEs outlined in the trees. The UI state (expanded rows, the address and access, the chosen
+ * shadow) survives hiding and reloads through setState.
  */
 
 interface UiState {
   expanded: string[];
   walk: string;
-  shadowId?: string;
+  access?: WalkAccess;
+  /** A shadow the user chose, and the active shadow then: the choice holds until another root becomes active. */
+  shadowPick?: { id: string; active: string };
   initialized: boolean;
 }
 
@@ -32,7 +40,10 @@ const expanded = new Set(ui.expanded);
 let body: PageTablesBody | undefined;
 let trees: PtTree[] = [];
 let diff: ShadowDiff | undefined;
-let walk: AddressWalk | undefined;
+let walk: WalkBody | undefined;
+let walkError: string | undefined;
+/** The last walk asked for: answers to older ones are dropped. */
+let walkId = 0;
 let onPath = new Set<string>();
 let columns: Column[] = [];
 let emptyMessage = "Waiting for a stopped Hyperstep session…";
@@ -42,9 +53,18 @@ let shownSeq = -1;
 
 const app = document.getElementById("app")!;
 
+/** Columns that show the same lines: the guest's table and its shadow, or a table alone. */
+interface ColumnGroup {
+  trees: PtTree[];
+  lines: Line[];
+  columns: Column[];
+}
+
 interface Column {
   tree: PtTree;
-  rows: PtRow[];
+  group: ColumnGroup;
+  /** Which cell of each line is this column's. */
+  side: number;
   scroller: HTMLDivElement;
   spacer: HTMLDivElement;
   window: { start: number; end: number };
@@ -62,91 +82,79 @@ function save(): void {
  */
 const hardwareAssisted = (): boolean => trees.some((t) => t.kind === "gstage");
 
-function shownTrees(): PtTree[] {
-  const guest = trees.filter((t) => t.kind === "guest");
+/** The shadow shown: the one the user picked while the same root stays active, else the active one. */
+function shownShadow(): PtTree | undefined {
   const shadows = trees.filter((t) => t.kind === "shadow");
-  const picked = shadows.find((t) => t.id === ui.shadowId);
-  const shadow = picked ?? (hardwareAssisted() ? undefined : shadows.find((t) => t.active) ?? shadows[0]);
-  return [...guest, ...(shadow ? [shadow] : []), ...trees.filter((t) => t.kind === "gstage")];
+  const active = shadows.find((t) => t.active);
+  const pick = ui.shadowPick;
+  const picked = pick && pick.active === (active?.id ?? "") ? shadows.find((t) => t.id === pick.id) : undefined;
+  if (pick && !picked && pick.id === "") return undefined;
+  return picked ?? active ?? (hardwareAssisted() ? undefined : shadows[0]);
 }
 
-function computeWalk(): void {
-  walk = undefined;
-  onPath = new Set();
+function shownTrees(): PtTree[] {
+  const shadow = shownShadow();
+  return [...trees.filter((t) => t.kind === "guest"), ...(shadow ? [shadow] : []), ...trees.filter((t) => t.kind === "gstage")];
+}
+
+/** Asks the adapter for the walk in the address box (an expression, with an optional space prefix). */
+function requestWalk(): void {
   const text = ui.walk.trim();
-  if (!text || !body) return;
-  let addr: bigint;
-  try {
-    addr = BigInt(text.replace(/^(gva|va):/i, "").replace(/_/g, ""));
-  } catch {
-    walk = { walks: [], references: 0, fault: `'${text}' is not an address` };
+  const id = ++walkId;
+  if (!text) {
+    walk = undefined;
+    walkError = undefined;
+    placeWalk();
     return;
   }
-  const shadow = shownTrees().find((t) => t.kind === "shadow");
-  walk = walkAddress(trees, body, addr, shadow?.id);
-  for (const w of walk.walks) {
-    w.walk.path.forEach((r, i) => {
-      onPath.add(r.key);
-      // Open the way down to the rows on the path.
-      if (i < w.walk.path.length - 1) expanded.add(r.key);
-    });
-  }
+  const m = /^(va|gva|gpa):\s*/i.exec(text);
+  const space = (m ? m[1].toLowerCase() : "va") as WalkSpaceName;
+  api.postMessage({ type: "walk", id, address: text.slice(m ? m[0].length : 0), access: ui.access ?? "r", space });
 }
 
-function flagCells(row: PtRow): HTMLElement[] {
-  return FLAG_NAMES.map((n, i) => el("span", `flag ${(row.flags >> i) & 1 ? "on" : "off"}`, (row.flags >> i) & 1 ? n : "·"));
-}
-
-function rowElement(col: Column, row: PtRow, i: number): HTMLElement {
-  const d = diff?.rows.get(row.key);
-  const below = diff?.below.get(row.key);
-  const cls = ["row", `level${row.level}`, row.leaf ? "leaf" : "pointer", d ? `diff-${d.status}` : "", onPath.has(row.key) ? "on-path" : ""].join(" ");
-  const twisty = el("span", "twisty", row.children ? (expanded.has(row.key) ? "▾" : "▸") : "");
-  const pteLink = el("a", "pte", hex(row.pte, 16));
-  pteLink.title = `Open memory at ${col.tree.tableSpace}:${hex(row.pteAddr)} (this PTE)`;
-  pteLink.href = "#";
-  pteLink.dataset.ref = `${col.tree.tableSpace}:${hex(row.pteAddr)}`;
-  const targetSpace = row.leaf ? col.tree.output : col.tree.tableSpace;
-  const target = el("a", "target", `${row.leaf ? "→" : "⤷"} ${hex(row.target)}`);
-  target.href = "#";
-  target.dataset.ref = `${targetSpace}:${hex(row.target)}`;
-  target.title = row.leaf ? `Open memory at ${targetSpace}:${hex(row.target)} (the page it maps)` : `Next table at ${targetSpace}:${hex(row.target)}`;
-  const badge = d && d.status !== "same" && d.status !== "shadowed" ? el("span", `badge ${d.status}`, d.status) : below && below.missing + below.stale + below.permissions > 0
-    ? el("span", "badge summary", [below.missing && `${below.missing} missing`, below.stale && `${below.stale} stale`, below.permissions && `${below.permissions} perm`].filter(Boolean).join(" · "))
-    : undefined;
-  // Depth shows inside the first cell only, so every other column lines up across levels.
-  const tree = el("span", "tree", twisty, el("span", "index", `[${row.index}]`));
-  tree.style.paddingLeft = `${(2 - row.level) * 14}px`;
-  const e = el("div", cls, tree, pteLink,
-    el("span", "ppn", hex(row.pte >> 10n & ((1n << 44n) - 1n))),
-    el("span", "flags", ...flagCells(row)), target,
-    el("span", "range", `${hex(BigInt.asUintN(64, row.start))}…${hex(BigInt.asUintN(64, row.end - 1n))}`), badge);
-  e.style.top = `${i * ROW_HEIGHT}px`;
-  e.dataset.key = row.key;
-  e.title = [`level ${row.level}, index ${row.index}, PTE at ${col.tree.tableSpace}:${hex(row.pteAddr)}`, d?.note].filter(Boolean).join("\n");
-  return e;
+/** Outlines the walk's PTEs in the trees, and opens the way down to them. */
+function placeWalk(): void {
+  onPath = new Set();
+  if (!walk) return;
+  const placed = walkRows(shownTrees(), walk);
+  onPath = placed.onPath;
+  for (const k of placed.expand) expanded.add(k);
+  save();
 }
 
 function drawWindow(col: Column, force = false): void {
-  const w = renderWindow(col.rows.length, col.scroller.scrollTop, col.scroller.clientHeight || 600, ROW_HEIGHT);
+  const { lines } = col.group;
+  const w = renderWindow(lines.length, col.scroller.scrollTop, col.scroller.clientHeight || 600, ROW_HEIGHT);
   if (!force && w.start === col.window.start && w.end === col.window.end) return;
   col.window = w;
+  const guestSide = col.tree.kind === "shadow" ? col.group.trees.findIndex((t) => t.kind === "guest") : -1;
   const nodes: HTMLElement[] = [];
-  for (let i = w.start; i < w.end; i++) nodes.push(rowElement(col, col.rows[i], i));
+  for (let i = w.start; i < w.end; i++) {
+    const line = lines[i];
+    const e = lineElement(line, {
+      tree: col.tree, side: col.side, guestSide: guestSide >= 0 ? guestSide : undefined, rangeElsewhere: col.side > 0,
+      diff, onPath, open: lineOpen(line, expanded),
+    });
+    e.style.top = `${i * ROW_HEIGHT}px`;
+    e.dataset.line = String(i);
+    nodes.push(e);
+  }
   col.spacer.replaceChildren(...nodes);
 }
 
-function columnElement(tree: PtTree, scrollTop: number): { element: HTMLElement; column: Column } {
-  const rows = visibleRows(tree.rows, expanded);
+function columnElement(group: ColumnGroup, side: number, scrollTop: number): { element: HTMLElement; column: Column } {
+  const tree = group.trees[side];
   const spacer = el("div", "spacer");
-  spacer.style.height = `${rows.length * ROW_HEIGHT}px`;
+  spacer.style.height = `${group.lines.length * ROW_HEIGHT}px`;
   const scroller = el("div", "scroller", spacer);
   scroller.tabIndex = 0;
   scroller.setAttribute("role", "tree");
   scroller.setAttribute("aria-label", tree.label);
-  const column: Column = { tree, rows, scroller, spacer, window: { start: -1, end: -1 } };
+  const column: Column = { tree, group, side, scroller, spacer, window: { start: -1, end: -1 } };
   let pending = false;
   scroller.addEventListener("scroll", () => {
+    // Aligned columns scroll together, so each line stays beside its counterpart.
+    for (const other of group.columns) if (other !== column && other.scroller.scrollTop !== scroller.scrollTop) other.scroller.scrollTop = scroller.scrollTop;
     if (pending) return;
     pending = true;
     requestAnimationFrame(() => {
@@ -162,10 +170,8 @@ function columnElement(tree: PtTree, scrollTop: number): { element: HTMLElement;
     el("div", "title-main", el("span", `kind ${tree.kind}`, tree.kind === "gstage" ? "G-stage" : tree.kind), ` ${tree.label}`),
     el("div", "title-detail muted", detail));
   title.title = `${tree.label}\n${detail}`;
-  const header = el("div", "row header", el("span", "tree", "level · index"), el("span", "pte", "PTE"),
-    el("span", "ppn", "PPN"), el("span", "flags", ...FLAG_NAMES.map((n) => el("span", "flag", n))), el("span", "target", "maps / next"), el("span", "range", "range"));
-  scroller.prepend(header);
-  const element = el("section", "column", title, scroller);
+  scroller.prepend(headerRow(side > 0));
+  const element = el("section", `column ${side > 0 ? "beside" : ""}`, title, scroller);
   requestAnimationFrame(() => {
     scroller.scrollTop = scrollTop;
   });
@@ -180,88 +186,79 @@ function onRowClick(ev: MouseEvent, col: Column): void {
     api.postMessage({ type: "openMemory", memoryReference: link.dataset.ref });
     return;
   }
-  const rowEl = target.closest<HTMLElement>(".row");
-  const row = col.rows.find((r) => r.key === rowEl?.dataset.key);
-  if (!row?.children) return;
-  if (expanded.has(row.key)) expanded.delete(row.key);
-  else expanded.add(row.key);
+  const line = col.group.lines[Number(target.closest<HTMLElement>(".row")?.dataset.line)];
+  const keys = line ? lineKeys(line) : [];
+  if (keys.length === 0) return;
+  const open = lineOpen(line, expanded);
+  for (const k of keys) {
+    if (open) expanded.delete(k);
+    else expanded.add(k);
+  }
   save();
   render();
 }
 
-function walkElement(): HTMLElement | undefined {
-  if (!walk) return undefined;
-  const lines = walkLines();
-  return el("div", `walk ${walk.fault ? "fault" : "ok"}`, ...lines.map((l) => el("div", "walk-step", l)));
+/** What the walk box shows: the adapter's walk, or why there is none. */
+function shownWalkLines(): string[] {
+  if (walk) return walkLines(walk);
+  return walkError ? [`cannot walk ${ui.walk.trim()}: ${walkError}`] : [];
 }
 
-/** The walk's outcome first (it stays in sight when a long two-stage walk scrolls), then its steps. */
-function walkLines(): string[] {
-  if (!walk) return [];
-  const outcome: string[] = [];
-  if (walk.result) {
-    const via = walk.gpa !== undefined ? ` (gpa ${hex(walk.gpa)})` : walk.hpa !== undefined ? ` (hpa ${hex(walk.hpa)})` : "";
-    outcome.push(`result: ${walk.result.space}:${hex(walk.result.addr)}${via}`);
+function walkElement(): HTMLElement | undefined {
+  const lines = shownWalkLines();
+  if (lines.length === 0) return undefined;
+  const kind = walk ? `result-${walk.result.kind}` : "result-error";
+  return el("div", `walk ${kind}`, ...lines.map((l) => el("div", "walk-step", l)));
+}
+
+function select<T extends string>(cls: string, label: string, options: { id: T; text: string }[], chosen: T, onChange: (value: T) => void): HTMLElement {
+  const box = document.createElement("vscode-single-select") as HTMLElement & { value: string };
+  box.className = cls;
+  box.setAttribute("aria-label", label);
+  for (const { id, text } of options) {
+    const o = document.createElement("vscode-option") as HTMLElement & { value: string };
+    o.value = id;
+    o.textContent = text;
+    if (id === chosen) o.setAttribute("selected", "");
+    box.append(o);
   }
-  if (walk.fault) outcome.push(`fault: ${walk.fault}`);
-  if (walk.walks.length) outcome.push(`${walk.references} page-table read${walk.references === 1 ? "" : "s"} by the hardware`);
-  const lines: string[] = [];
-  // Under two stages every PTE read is numbered, so the n×m cost reads off the box.
-  const twoStage = walk.walks.some((w) => w.stage === "G");
-  let ref = 0;
-  for (const w of walk.walks) {
-    lines.push(`${w.purpose}:`);
-    for (const r of w.walk.path) {
-      const n = twoStage ? `#${String(++ref).padStart(2)} ` : "";
-      lines.push(`   ${n}level ${r.level} [${r.index}] PTE ${hex(r.pte, 16)} ${FLAG_NAMES.map((f, i) => ((r.flags >> i) & 1 ? f : "-")).join("")} ${r.leaf ? "leaf →" : "→ table"} ${hex(r.target)}`);
-    }
-    if (w.walk.missing) lines.push(`   ${twoStage ? `#${String(++ref).padStart(2)} ` : ""}level ${w.walk.missing.level} [${w.walk.missing.index}] invalid`);
-    if (w.walk.out !== undefined) lines.push(`   = ${hex(w.walk.out)}`);
-    else if (w.walk.fault) lines.push(`   stops: ${w.walk.fault}`);
-  }
-  return [...outcome, ...lines];
+  box.addEventListener("change", () => onChange(box.value as T));
+  return box;
 }
 
 function toolbar(): HTMLElement {
   const field = document.createElement("vscode-textfield") as HTMLElement & { value: string };
-  field.setAttribute("placeholder", "GVA to walk, e.g. 0x40000000");
-  field.setAttribute("aria-label", "guest-virtual address to walk");
+  field.setAttribute("placeholder", "address to walk, e.g. 0x40000000, sp, gpa:0x80001000");
+  field.setAttribute("aria-label", "address to walk: an expression; gva: or gpa: names its address space");
   field.value = ui.walk;
   const go = () => {
     ui.walk = field.value;
     save();
-    computeWalk();
-    render();
-    reportRendered(shownSeq, performance.now());
+    requestWalk();
   };
   field.addEventListener("keydown", (e) => {
     if ((e as KeyboardEvent).key === "Enter") go();
   });
+  const access = select<WalkAccess>("access", "access to walk for", [{ id: "r", text: "read" }, { id: "w", text: "write" }, { id: "x", text: "execute" }], ui.access ?? "r", (a) => {
+    ui.access = a;
+    save();
+    requestWalk();
+  });
   const button = document.createElement("vscode-button");
   button.textContent = "Walk";
   button.addEventListener("click", go);
-  const bar = el("div", "toolbar", field, button);
+  const bar = el("div", "toolbar", field, access, button);
   const shadows = trees.filter((t) => t.kind === "shadow");
   const hardware = hardwareAssisted();
   if (shadows.length > (hardware ? 0 : 1)) {
-    const select = document.createElement("vscode-single-select") as HTMLElement & { value: string };
-    select.setAttribute("aria-label", hardware ? "shadow table of the guest's M-mode code to show" : "shadow table to compare");
-    const shown = shownTrees().find((t) => t.kind === "shadow")?.id ?? "";
+    const shown = shownShadow()?.id ?? "";
     const options = [...(hardware ? [{ id: "", text: "no shadow (M-mode code only)" }] : []), ...shadows.map((t) => ({ id: t.id, text: `${t.label}${t.active ? " (active)" : ""}` }))];
-    for (const { id, text } of options) {
-      const o = document.createElement("vscode-option") as HTMLElement & { value: string };
-      o.value = id;
-      o.textContent = text;
-      if (id === shown) o.setAttribute("selected", "");
-      select.append(o);
-    }
-    select.addEventListener("change", () => {
-      ui.shadowId = select.value;
+    bar.append(select("shadow-pick", hardware ? "shadow table of the guest's M-mode code to show" : "shadow table to compare", options, shown, (id) => {
+      ui.shadowPick = { id, active: shadows.find((t) => t.active)?.id ?? "" };
       save();
       refreshDerived();
       render();
-    });
-    bar.append(select);
+    }));
   }
   return bar;
 }
@@ -273,23 +270,45 @@ function legend(): HTMLElement | undefined {
     el("span", "badge missing", `${c.missing} missing`), " not yet in the shadow · ",
     el("span", "badge stale", `${c.stale} stale`), " shadow disagrees with the guest · ",
     el("span", "badge permissions", `${c.permissions} permissions`), " same page, other rights · ",
-    el("span", "muted", `${c.same} shadow entries agree`));
+    el("span", "badge device", `${c.device} device`), " never shadowed, every access exits · ",
+    el("span", "muted", `${c.same} shadow entries agree`),
+    el("div", "by-design", "By design, not differences: ", explained("U on every shadow page", U_NOTE), " · ", explained("guest superpages in 4 KiB pieces", SPLIT_NOTE), " (hover a row's ", el("span", "hint-mark", "?"), ")"));
 }
 
+/** A phrase whose explanation is its tooltip. */
+function explained(text: string, why: string): HTMLElement {
+  const e = el("span", "explained", text);
+  e.title = why;
+  return e;
+}
+
+/**
+ * The adapter's marks on the shown shadow, and on the guest's leaves when that shadow is the active
+ * one (they say how the guest's table compares with the active root).
+ */
 function refreshDerived(): void {
-  const shown = shownTrees();
-  const guest = shown.find((t) => t.kind === "guest");
-  const shadow = shown.find((t) => t.kind === "shadow");
-  diff = guest && shadow && body && !hardwareAssisted() ? diffShadow(guest, shadow, body) : undefined;
-  computeWalk();
+  const shadow = shownShadow();
+  const guest = shadow?.active ? trees.filter((t) => t.kind === "guest") : [];
+  diff = shadow && body ? applyMarks([...guest, shadow], body.marks) : undefined;
+  placeWalk();
 }
 
 function summary(): RenderSummary {
   return {
-    columns: columns.map((c) => ({ id: c.tree.id, label: c.tree.label, domRows: c.spacer.childElementCount, listRows: c.rows.length, entries: c.tree.size })),
-    diff: { missing: diff?.counts.missing ?? 0, stale: diff?.counts.stale ?? 0, permissions: diff?.counts.permissions ?? 0 },
-    walk: walkLines(),
+    columns: columns.map((c) => ({
+      id: c.tree.id, label: c.tree.label, domRows: c.spacer.childElementCount, listRows: c.group.lines.length, entries: c.tree.size,
+      rows: Array.from(c.spacer.children).slice(0, 40).map((r) => (r as HTMLElement).dataset.key ?? ""),
+    })),
+    diff: { missing: diff?.counts.missing ?? 0, stale: diff?.counts.stale ?? 0, permissions: diff?.counts.permissions ?? 0, device: diff?.counts.device ?? 0 },
+    walk: shownWalkLines(),
+    header: Array.from(app.querySelectorAll<HTMLElement>(".heading, .heading > div, .legend, .legend > div")).map(ownLine),
+    hints: [...new Set(Array.from(app.querySelectorAll<HTMLElement>(".explained")).map((e) => e.closest<HTMLElement>("[title]")?.title ?? ""))],
   };
+}
+
+/** An element's own line of text: without the lines its <div> children make (textContent needs no layout, as innerText would). */
+function ownLine(e: HTMLElement): string {
+  return Array.from(e.childNodes).filter((n) => !(n instanceof HTMLDivElement)).map((n) => n.textContent).join("");
 }
 
 function render(): void {
@@ -299,10 +318,17 @@ function render(): void {
     app.replaceChildren(el("p", "empty", emptyMessage));
     return;
   }
-  const head = el("div", "heading", el("strong", undefined, "Page tables"), el("span", "muted", ` ${sessionName} · ${body.technique}${body.p2m.length ? ` · p2m ${body.p2m.map((r) => `gpa ${r.gpa} → hpa ${r.hpa} (${r.size})`).join(", ")}` : ""}`));
-  const built = shownTrees().map((t) => columnElement(t, scrolls.get(t.id) ?? 0));
+  const p2m = p2mLines(body);
+  const head = el("div", "heading", el("strong", undefined, "Page tables"), el("span", "muted", ` ${sessionName} · ${body.technique}`),
+    ...(p2m.length ? [el("div", "p2m muted", `p2m: ${p2m.join("; ")}`)] : []));
+  const built = lineGroups(shownTrees()).flatMap((trees) => {
+    const group: ColumnGroup = { trees, lines: alignedLines(trees, expanded), columns: [] };
+    const made = trees.map((t, side) => columnElement(group, side, scrolls.get(t.id) ?? 0));
+    group.columns = made.map((m) => m.column);
+    return made;
+  });
   columns = built.map((b) => b.column);
-  const grid = el("div", `columns n${built.length}`, ...built.map((b) => b.element));
+  const grid = el("div", `columns n${built.length}${built.some((b) => b.column.side > 0) ? " aligned" : ""}`, ...built.map((b) => b.element));
   app.replaceChildren(head, toolbar(), ...(body.note ? [el("p", "note", body.note)] : []), ...[legend(), walkElement()].filter((x): x is HTMLElement => x !== undefined), grid);
   for (const c of columns) drawWindow(c, true);
 }
@@ -314,20 +340,32 @@ window.addEventListener("message", (event) => {
   if (m.type === "walk") {
     ui.walk = m.address;
     save();
-    computeWalk();
+    render();
+    requestWalk();
+    return;
+  }
+  if (m.type === "walked") {
+    if (m.id !== walkId) return; // an answer to an older question
+    walk = m.body;
+    walkError = m.error;
+    placeWalk();
     render();
     reportRendered(shownSeq, t0);
     return;
   }
   if (m.type === "unchanged") {
-    // The same tables as on screen: nothing to redraw, but the stop is accounted for.
+    // The same tables as on screen: nothing to redraw, but the stop is accounted for, and the walk
+    // asked again (the privilege or a CSR may have changed).
     shownSeq = m.seq;
     reportRendered(m.seq, t0);
+    requestWalk();
     return;
   }
   if (m.type === "empty") {
     body = undefined;
     trees = [];
+    walk = undefined;
+    walkError = undefined;
     emptyMessage = m.message;
     render();
   } else if (m.type === "pageTables") {
@@ -345,6 +383,7 @@ window.addEventListener("message", (event) => {
     }
     refreshDerived();
     render();
+    requestWalk();
   } else {
     return;
   }

@@ -223,8 +223,17 @@ describe("the debugger in VS Code", () => {
   describe("launch errors and the UART terminal", () => {
     const BROKEN = "_start:\n  li a0, 1\n  addi a0, a0\n  lw a1, 0(a9)\n  csrr t0, mstatus\n";
     const errorsOf = (uri: vscode.Uri) => vscode.languages.getDiagnostics(uri).filter((d) => d.source === "hyperstep");
-    // Scratch files, removed so that later suites see only the lessons in the workspace.
-    after(() => vscode.workspace.fs.delete(vscode.Uri.joinPath(folder.uri, "zz-debugger"), { recursive: true, useTrash: false }));
+    // Scratch files, removed so that later suites see only the lessons in the workspace; their
+    // problems go with them (the closed editor's document may linger, but the file is gone).
+    after(async () => {
+      const scratch = vscode.Uri.joinPath(folder.uri, "zz-debugger");
+      const files = ["broken.S", "open-broken.S"].map((f) => vscode.Uri.joinPath(scratch, f));
+      const cleared = files.some((f) => errorsOf(f).length > 0)
+        ? nextEvent(vscode.languages.onDidChangeDiagnostics, () => files.every((f) => errorsOf(f).length === 0), EVENT_MS, "the deleted files' problems to clear")
+        : Promise.resolve();
+      await vscode.workspace.fs.delete(scratch, { recursive: true, useTrash: false });
+      await cleared;
+    });
 
     it("a launch that fails to assemble puts each error in the Problems panel, and a good launch clears them", async () => {
       // Not opened in an editor, so only the failed launch can report its errors.

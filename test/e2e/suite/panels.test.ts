@@ -1,4 +1,5 @@
 import * as assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as vscode from "vscode";
 import { memoryUriParts } from "../../../src/extension/panels/memory_address";
@@ -14,6 +15,7 @@ const ROOT = path.resolve(__dirname, "../..");
 
 interface PanelState {
   pageTables?: RenderReport;
+  pageTablesOpen: boolean;
   exits?: RenderReport;
   devices: MarkedNode[];
   memory: MemorySummary[];
@@ -21,14 +23,14 @@ interface PanelState {
 
 const state = async () => (await vscode.commands.executeCommand("hyperstep.panelState")) as PanelState;
 
-/** Polls the panels' state until `test` accepts it. */
-async function until<T>(what: string, test: (s: PanelState) => T | undefined, ms = EVENT_MS): Promise<T> {
+/** Polls the panels' state (every `pollMs`) until `test` accepts it. */
+async function until<T>(what: string, test: (s: PanelState) => T | undefined, ms = EVENT_MS, pollMs = 50): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const found = test(await state());
     if (found !== undefined && found !== false) return found;
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}; the panels show ${JSON.stringify(await state(), (_, v) => (typeof v === "bigint" ? String(v) : v)).slice(0, 600)}`);
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, pollMs));
   }
 }
 
@@ -41,15 +43,34 @@ const find = (nodes: readonly MarkedNode[], key: string): MarkedNode | undefined
   return undefined;
 };
 
+/** Waits for the Page Tables panel to show a column `column` accepts, and a walk. */
+function untilColumnAndWalk(what: string, column: (c: RenderReport["summary"]["columns"][number]) => boolean): Promise<RenderReport> {
+  return until(what, (s) => (s.pageTables && s.pageTables.summary.columns.some(column) && s.pageTables.summary.walk.length ? s.pageTables : undefined));
+}
+
+/** Ends the session, and closes what it opened. */
+async function stopAndClose(session: vscode.DebugSession): Promise<void> {
+  await stop(session);
+  await vscode.commands.executeCommand("workbench.action.closeAllEditors");
+}
+
+/** Opens the Page Tables panel walking `address`, with room for the picture: the panel beside the source, nothing else. */
+async function showPageTablesWalking(address: string): Promise<void> {
+  await vscode.commands.executeCommand("workbench.action.closeSidebar");
+  await vscode.commands.executeCommand("workbench.action.closePanel");
+  await vscode.commands.executeCommand("hyperstep.showPageTables", address);
+}
+
 /** The breakpoints startStoppedAt set, which stop() removes again. */
 let ours: vscode.Breakpoint[] = [];
 
-/** Launches `program` and waits for its first stop at a function breakpoint (by name, or with its conditions). */
-async function startStoppedAt(program: string, at: string | vscode.FunctionBreakpoint, extra: Record<string, unknown> = {}): Promise<vscode.DebugSession> {
+/** Launches `program` and waits for its first stop at a breakpoint (a function's name, or a breakpoint with its conditions). */
+async function startStoppedAt(program: string, at: string | vscode.Breakpoint, extra: Record<string, unknown> = {}): Promise<vscode.DebugSession> {
   const breakpoint = typeof at === "string" ? new vscode.FunctionBreakpoint(at) : at;
   ours.push(breakpoint);
   vscode.debug.addBreakpoints([breakpoint]);
-  const focused = nextEvent(vscode.debug.onDidChangeActiveStackItem, (item) => item !== undefined, EVENT_MS, `a stop at ${breakpoint.functionName}`);
+  const where = breakpoint instanceof vscode.FunctionBreakpoint ? breakpoint.functionName : breakpoint instanceof vscode.SourceBreakpoint ? `line ${breakpoint.location.range.start.line + 1}` : "a breakpoint";
+  const focused = nextEvent(vscode.debug.onDidChangeActiveStackItem, (item) => item !== undefined, EVENT_MS, `a stop at ${where}`);
   const started = await within(EVENT_MS, vscode.debug.startDebugging(vscode.workspace.workspaceFolders![0], {
     type: "hyperstep", request: "launch", name: `panels: ${path.basename(program)}`, program, stopOnEntry: false, ...extra,
   }), "startDebugging");
@@ -85,15 +106,16 @@ describe("panels", () => {
     const report = await until("the Page Tables panel to render", (s) => s.pageTables);
     // shadow_paging.S, address space A: root[0] and root[2] gigapages, root[1] → l1[0] → l0[0].
     assert.deepEqual(report.summary.columns.map((c) => [c.id, c.entries, c.listRows]), [["guest", 5, 5]]);
-    assert.deepEqual(report.summary.diff, { missing: 0, stale: 0, permissions: 0 }, "native has no shadow to compare with");
+    assert.deepEqual(report.summary.diff, { missing: 0, stale: 0, permissions: 0, device: 0 }, "native has no shadow to compare with");
 
     await vscode.commands.executeCommand("hyperstep.showPageTables", "0x40000000");
     const walked = await until("the walk of 0x40000000", (s) => (s.pageTables?.summary.walk.length ? s.pageTables : undefined));
     const walk = walked.summary.walk.join("\n");
-    assert.match(walk, /guest walk of gva 0x40000000:/);
-    assert.match(walk, /level 2 \[1\] PTE 0x[0-9a-f]{16} V------- → table/);
-    assert.match(walk, /level 0 \[0\] PTE 0x[0-9a-f]{16} VRW---AD leaf →/);
-    assert.match(walk, /result: pa:0x8[0-9a-f]{7}/);
+    assert.match(walk, /^the hart's walk of va 0x40000000:$/m);
+    assert.match(walk, /# 1 S level 2 \[1\] PTE 0x[0-9a-f]{16} V------- → table 0x[0-9a-f]+ {2}\(at pa:0x[0-9a-f]+\)/);
+    assert.match(walk, /# 3 S level 0 \[0\] PTE 0x[0-9a-f]{16} VRW---AD leaf → 0x[0-9a-f]+/);
+    assert.match(walk, /^ +ok {3}S: the leaf permits a read from S-mode$/m);
+    assert.match(walk, /^result: pa 0x8[0-9a-f]{7}$/m);
     // Room for the picture: the panel beside the guest's source, nothing else.
     await vscode.commands.executeCommand("workbench.action.closeSidebar");
     await vscode.commands.executeCommand("workbench.action.closePanel");
@@ -155,7 +177,7 @@ describe("panels", () => {
     await vscode.commands.executeCommand("hyperstep.exits.focus");
     // The view may still show what it said for an earlier session: wait for this one's answer.
     const report = await until("the VM Exits view to say there is no VMM", (s) => (s.exits && /^no VMM/.test(s.exits.summary.columns[0].label) ? s.exits : undefined));
-    assert.match(report.summary.columns[0].label, /^no VMM: the guest runs natively \(launch with "technique" "trap-and-emulate" or "hardware-assisted" to see exits\)$/);
+    assert.match(report.summary.columns[0].label, /^no VMM: the guest runs natively \(launch with "technique" "trap-and-emulate", "hardware-assisted" or "binary-translation" to see exits\)$/);
     assert.equal(report.summary.columns[0].listRows, 0);
     await screenshot("panel-exits");
   });
@@ -209,17 +231,11 @@ describe("panels under the VMM (trap-and-emulate)", () => {
     session = await startStoppedAt(program, "show", { technique: "trap-and-emulate" });
   });
 
-  after(async () => {
-    await stop(session);
-    await vscode.commands.executeCommand("workbench.action.closeAllEditors");
-  });
+  after(() => stopAndClose(session));
 
   it("Page Tables shows the VMM's shadow table beside the guest's, and how they differ", async () => {
-    await vscode.commands.executeCommand("workbench.action.closeSidebar");
-    await vscode.commands.executeCommand("workbench.action.closePanel");
-    await vscode.commands.executeCommand("hyperstep.showPageTables", "0x40000000");
-    const report = await until("the guest and shadow columns", (s) =>
-      s.pageTables && s.pageTables.summary.columns.some((c) => c.id.startsWith("shadow:")) && s.pageTables.summary.walk.length ? s.pageTables : undefined);
+    await showPageTablesWalking("0x40000000");
+    const report = await untilColumnAndWalk("the guest and shadow columns", (c) => c.id.startsWith("shadow:"));
     const columns = report.summary.columns;
     assert.equal(columns[0].id, "guest");
     assert.equal(columns[0].entries, 5, "address space A, as natively");
@@ -229,6 +245,38 @@ describe("panels under the VMM (trap-and-emulate)", () => {
     assert.ok(report.summary.diff.missing > 0, `missing ${report.summary.diff.missing}`);
     assert.match(report.summary.walk.join("\n"), /shadow/i, "the walk goes through the shadow too");
     await screenshot("panel-page-tables-shadow");
+  });
+
+  it("lines the shadow's entries up with the guest's by address, and explains what the shadow does by design", async () => {
+    const report = await untilColumnAndWalk("the aligned columns", (c) => c.id.startsWith("shadow:") && c.rows.some((r) => r !== ""));
+    const [guest, shadow] = report.summary.columns;
+    assert.equal(guest.listRows, shadow.listRows, "one list of lines for both columns");
+    const path = (key: string) => key.slice(key.indexOf("/") + 1);
+    const pairs = guest.rows.map((g, i) => [g, shadow.rows[i]] as const);
+    for (const [g, s] of pairs) if (g && s) assert.equal(path(s), path(g), `line ${g} | ${s}: the same addresses side by side`);
+    // The guest maps its kernel (gva 0x8000_0000..) with the gigapage root[2]; the shadow maps the
+    // pages the guest touched there in 4 KiB pieces, each on a line the gigapage covers.
+    assert.ok(pairs.some(([g, s]) => g === "" && /\/2\.\d+\.\d+$/.test(s)), `a shadow piece of the guest's gigapage: ${JSON.stringify(pairs)}`);
+    assert.ok(pairs.some(([g, s]) => g !== "" && s === ""), "a guest entry the shadow lacks (not faulted in yet) faces a gap");
+    assert.ok(report.summary.header.some((l) => /^p2m: gpa 0x80000000…0x87ffffff → hpa 0x[0-9a-f]+…0x[0-9a-f]+ \(128 MiB of guest RAM\)$/.test(l)), report.summary.header.join("\n"));
+    assert.ok(report.summary.header.some((l) => l.startsWith("By design, not differences: U on every shadow page · guest superpages in 4 KiB pieces")));
+    const hints = report.summary.hints.join("\n");
+    assert.match(hints, /the guest's kernel runs deprivileged, in host U-mode/, "the legend says why the shadow sets U");
+    assert.match(hints, /one 4 KiB page per hidden page fault/, "and why it splits a guest superpage");
+    assert.match(hints, /Part of the guest's 1 GiB page \[2\]/, "a shadow piece's own tooltip names the guest page it comes from");
+    // An editor column beside the source on a 1440-pixel screen: the panel must read there.
+    await vscode.commands.executeCommand("workbench.action.closeSidebar");
+    await screenshot("panel-page-tables-1440", { width: 1440, height: 900 });
+  });
+
+  it("says the UART's region is an emulated device, never shadowed, rather than promising a hidden page fault", async () => {
+    await vscode.commands.executeCommand("hyperstep.showPageTables", "0x10000000");
+    const report = await until("the walk of the UART's address", (s) =>
+      s.pageTables?.summary.walk.some((l) => l.startsWith("result: emulated device")) ? s.pageTables : undefined);
+    const walk = report.summary.walk.join("\n");
+    assert.match(walk, /^result: emulated device \(uart\): never shadowed, every access exits \(mmio-read\)$/m);
+    assert.doesNotMatch(walk, /hidden page fault/);
+    assert.ok(report.summary.diff.device >= 1, "the guest's gigapage over the devices is marked a device, not missing");
   });
 
   it("VM Exits lists the exits with their reasons and costs", async () => {
@@ -245,6 +293,76 @@ describe("panels under the VMM (trap-and-emulate)", () => {
   });
 });
 
+/** A breakpoint on the line after the first line of the shadow-paging lesson that contains `text`. */
+function afterLine(file: string, text: string): vscode.SourceBreakpoint {
+  const line = readFileSync(file, "utf8").split("\n").findIndex((l) => l.includes(text));
+  assert.ok(line >= 0, `no line with '${text}' in ${file}`);
+  return new vscode.SourceBreakpoint(new vscode.Location(vscode.Uri.file(file), new vscode.Position(line + 1, 0)));
+}
+
+/**
+ * Continues until the guest stops on source line `line`. Continuing from a breakpoint whose
+ * instruction takes a hidden page fault stops on it once more under trap-and-emulate (the VM's run
+ * loop checks breakpoints again after the exit), so one continue may not be enough.
+ */
+async function continueToLine(session: vscode.DebugSession, line: number): Promise<void> {
+  for (let tries = 0; tries < 3; tries++) {
+    const stopped = nextEvent(vscode.debug.onDidChangeActiveStackItem, (item) => item !== undefined, EVENT_MS, `a stop on line ${line}`);
+    await vscode.commands.executeCommand("workbench.action.debug.continue");
+    const item = await stopped;
+    const top = (await session.customRequest("stackTrace", { threadId: (item as vscode.DebugStackFrame).threadId, levels: 1 })).stackFrames[0];
+    if (top.line === line) return;
+  }
+  assert.fail(`the guest did not stop on line ${line}`);
+}
+
+describe("Page Tables follows what the hart does (trap-and-emulate)", () => {
+  let session: vscode.DebugSession;
+  const program = () => path.join(vscode.workspace.workspaceFolders![0].uri.fsPath, "shadow-paging", "shadow_paging.S");
+
+  let later: vscode.SourceBreakpoint;
+
+  before(async () => {
+    await vscode.commands.executeCommand("workbench.action.closeAllEditors");
+    // The second stop: just after the `sd` that edits A's PTE (a guest-pt-write exit), before sfence.vma.
+    later = afterLine(program(), "a guest-pt-write exit under the VMM");
+    ours.push(later);
+    vscode.debug.addBreakpoints([later]);
+    // The first: just after `csrw satp, s3`; the guest is in address space B, whose shadow the hart has not run on yet.
+    session = await startStoppedAt(program(), afterLine(program(), "csrw    satp, s3"), { technique: "trap-and-emulate" });
+  });
+
+  after(() => stopAndClose(session));
+
+  it("after a satp switch, the shadow side is the new address space's root, empty, with nothing falsely stale", async () => {
+    await showPageTablesWalking("0x40000000");
+    const report = await untilColumnAndWalk("B's shadow beside B's table, with a walk", (c) => c.id.includes("asid=2"));
+    const [guest, shadow] = report.summary.columns;
+    assert.match(guest.label, /ASID 2/, "the guest side is address space B");
+    assert.match(shadow.id, /^shadow:sv39 root=0x[0-9a-f]+ asid=2 S$/, "the shadow side follows the active root");
+    assert.equal(shadow.entries, 0, "which the hart has not filled yet");
+    assert.equal(report.summary.diff.stale, 0);
+    assert.equal(report.summary.diff.missing, 2, "B's two RAM leaves are not in its shadow yet");
+    const walk = report.summary.walk.join("\n");
+    assert.match(walk, /^result: hidden page fault: the shadow has no entry yet; the VMM fills it from the guest's table/m);
+    await screenshot("panel-page-tables-satp-switch");
+  });
+
+  it("at the guest page-table write, the result is the stale page the hart still uses, not the guest's new target", async () => {
+    await continueToLine(session, later.location.range.start.line + 1);
+    const report = await until("the stale walk at the page-table write", (s) =>
+      s.pageTables?.summary.walk.some((l) => l.startsWith("result: stale")) ? s.pageTables : undefined);
+    const walk = report.summary.walk.join("\n");
+    const guest = /^ {3}= gpa (0x[0-9a-f]+) = hpa (0x[0-9a-f]+) \(p2m\)$/m.exec(walk);
+    const hart = /^ {3}= hpa (0x[0-9a-f]+)$/m.exec(walk);
+    assert.ok(guest && hart, walk);
+    assert.notEqual(hart[1], guest[2]);
+    assert.match(walk, new RegExp(`^result: stale: the hart still uses hpa ${hart[1]}, although the guest's table now says gpa ${guest[1]} = hpa ${guest[2]}, until the guest's sfence\\.vma$`, "m"));
+    assert.equal(report.summary.diff.stale, 1, "the one entry the edit made stale");
+    await screenshot("panel-page-tables-stale");
+  });
+});
+
 describe("panels under the VMM (hardware-assisted)", () => {
   let session: vscode.DebugSession;
 
@@ -256,10 +374,7 @@ describe("panels under the VMM (hardware-assisted)", () => {
     session = await startStoppedAt(program, new vscode.FunctionBreakpoint("show", true, undefined, "==3"), { technique: "hardware-assisted" });
   });
 
-  after(async () => {
-    await stop(session);
-    await vscode.commands.executeCommand("workbench.action.closeAllEditors");
-  });
+  after(() => stopAndClose(session));
 
   it("stops in the included file, in VS-mode on address space A", async () => {
     const frame = vscode.debug.activeStackItem;
@@ -273,9 +388,7 @@ describe("panels under the VMM (hardware-assisted)", () => {
   });
 
   it("Page Tables shows the G-stage table beside the guest's, and walks an address in two stages", async () => {
-    await vscode.commands.executeCommand("workbench.action.closeSidebar");
-    await vscode.commands.executeCommand("workbench.action.closePanel");
-    await vscode.commands.executeCommand("hyperstep.showPageTables", "0x40000000");
+    await showPageTablesWalking("0x40000000");
     const report = await until("the guest and G-stage columns with a walk", (s) =>
       s.pageTables && s.pageTables.summary.columns.some((c) => c.id === "gstage") && s.pageTables.summary.walk.length ? s.pageTables : undefined);
     const columns = report.summary.columns;
@@ -283,23 +396,52 @@ describe("panels under the VMM (hardware-assisted)", () => {
     assert.equal(columns[0].entries, 5, "address space A, as natively");
     assert.ok(columns[1].entries > 0 && columns[1].listRows > 0, `the G stage maps the guest's RAM: ${JSON.stringify(columns[1])}`);
     assert.match(columns[1].label, /G-stage/);
-    assert.deepEqual(report.summary.diff, { missing: 0, stale: 0, permissions: 0 }, "no shadow to compare with");
+    assert.deepEqual(report.summary.diff, { missing: 0, stale: 0, permissions: 0, device: 0 }, "no shadow to compare with");
+    // Tens of thousands of 4 KiB leaves, in whole tables of contiguous pages: each table one line,
+    // except the one the walk opened to show its leaf.
+    assert.ok(columns[1].entries > 30_000, `the G stage maps 128 MiB page by page: ${columns[1].entries} entries`);
+    assert.ok(columns[1].listRows < 700, `grouped into ranges: ${columns[1].listRows} lines`);
+    assert.ok(columns[1].rows.some((r) => /\.0-511$/.test(r)), `a closed group of 512 leaves: ${columns[1].rows.join(" ")}`);
+    assert.ok(report.summary.header.some((l) => /\(128 MiB of guest RAM\)$/.test(l)), "the p2m's size");
 
     const walk = report.summary.walk.join("\n");
-    assert.match(walk, /G-stage walk of gpa 0x[0-9a-f]+ \(where the guest's level-2 PTE lives\)/);
-    assert.match(walk, /guest level-0 PTE at gpa 0x[0-9a-f]+ = hpa 0x[0-9a-f]+/);
-    assert.match(walk, /G-stage walk of gpa 0x[0-9a-f]+ \(the access\)/);
-    assert.match(walk, /result: hpa:0x[0-9a-f]+ \(gpa 0x8[0-9a-f]{7}\)/);
-    assert.doesNotMatch(walk, /fault/);
-    // Sv39 over Sv39x4: each of the guest's 3 PTE reads needs a G-stage walk first, and so does the
-    // access. The G stage may map with superpages, so its walks take 1 to 3 reads each.
-    const reads = Number(/^(\d+) page-table reads by the hardware$/m.exec(walk)?.[1]);
-    assert.ok(reads > 3 && reads <= 15, `a two-stage walk reads more than the guest's 3 PTEs and at most 15: ${reads}`);
+    assert.match(walk, /G-stage walk of gpa 0x[0-9a-f]+ \(where the VS level-2 PTE lives\)/);
+    assert.match(walk, /#12 VS level 0 \[0\] PTE 0x[0-9a-f]{16} VRW---AD leaf → 0x[0-9a-f]+ {2}\(at gpa:0x[0-9a-f]+ = hpa:0x[0-9a-f]+\)/);
+    assert.match(walk, /G-stage walk of gpa 0x[0-9a-f]+ \(the access's guest-physical address\)/);
+    assert.match(walk, /^result: hpa 0x[0-9a-f]+ \(gpa 0x8[0-9a-f]{7}\)$/m);
+    assert.doesNotMatch(walk, /fault|FAIL/);
+    // Sv39 over Sv39x4 with 4 KiB pages: each of the guest's 3 PTE reads needs a G-stage walk of 3
+    // reads first, and so does the access: the hart's own walk.
+    assert.match(walk, /^15 page-table reads by the hardware$/m);
     // The walk is long and both tables are wide: the picture gets the whole window.
     await vscode.commands.executeCommand("workbench.action.focusSecondEditorGroup");
     await vscode.commands.executeCommand("workbench.action.toggleMaximizeEditorGroup");
     await screenshot("panel-page-tables-gstage");
     await vscode.commands.executeCommand("workbench.action.toggleMaximizeEditorGroup");
+  });
+
+  it("opens the Page Tables panel, 32,833 G-stage entries beside the guest's table, in under 300 ms", async () => {
+    const times: number[] = [];
+    const parts: RenderReport[] = [];
+    for (let i = 0; i < 5; i++) {
+      await vscode.commands.executeCommand("workbench.action.closeAllEditors");
+      await until("the panel to close", (s) => (s.pageTablesOpen ? undefined : s));
+      const before = (await state()).pageTables?.seq ?? -1;
+      const t0 = performance.now();
+      await vscode.commands.executeCommand("hyperstep.showPageTables");
+      const report = await until("the opened panel's tables", (s) =>
+        s.pageTables && s.pageTables.seq > before && s.pageTables.summary.columns.some((c) => c.id === "gstage") ? s.pageTables : undefined, EVENT_MS, 5);
+      times.push(performance.now() - t0);
+      parts.push(report);
+      assert.ok(report.summary.columns[1].domRows > 0, "drawn");
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    console.log(`panels: Page Tables opens, command to tables drawn, guest table + G stage (hardware-assisted): median ${median(times).toFixed(1)} ms ` +
+      `(n=${times.length}, min ${Math.min(...times).toFixed(1)} ms, max ${Math.max(...times).toFixed(1)} ms; of which the webview's start, created to ready, ${median(parts.map((p) => p.startup ?? NaN)).toFixed(1)} ms, the tables' request ` +
+      `${median(parts.map((p) => p.request)).toFixed(1)} ms and the webview's own drawing ${median(parts.map((p) => p.webview)).toFixed(1)} ms); target < 300 ms`);
+    // As for the refresh: a loaded two-core machine adds the workbench's own latency, so the guard is
+    // looser than the target, and the figure is printed.
+    assert.ok(median(times) < 1500, `the panel took ${median(times).toFixed(1)} ms to open`);
   });
 
   it("VM Exits lists the hardware-assisted reasons: devices fault in the G stage", async () => {

@@ -6,16 +6,17 @@ const ANSWER_MS = 20_000;
 /**
  * Asks test/e2e/run.mjs for a screenshot of the workbench as it is now, and waits until it is saved.
  * The runner names the folder it watches in HYPERSTEP_E2E_SHOTS. Returns the PNG's path, or undefined
- * under another runner (a desktop VS Code has no page to photograph).
+ * under another runner (a desktop VS Code has no page to photograph). With `size`, the workbench is laid
+ * out at that window size for the picture (then returns to the runner's default).
  */
-export async function screenshot(name: string): Promise<string | undefined> {
+export async function screenshot(name: string, size?: { width: number; height: number }): Promise<string | undefined> {
   const dir = process.env.HYPERSTEP_E2E_SHOTS;
   if (!dir) {
     console.log(`screenshot '${name}' not taken: not running under test/e2e/run.mjs`);
     return undefined;
   }
   const done = path.join(dir, `shot-${name}.done`);
-  writeFileSync(path.join(dir, `shot-${name}.request`), "");
+  writeFileSync(path.join(dir, `shot-${name}.request`), size ? JSON.stringify(size) : "");
   const deadline = Date.now() + ANSWER_MS;
   while (!existsSync(done)) {
     if (Date.now() > deadline) throw new Error(`the runner did not take screenshot '${name}' within ${ANSWER_MS} ms`);

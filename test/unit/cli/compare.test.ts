@@ -52,7 +52,7 @@ describe("hyperstep compare", () => {
     assert.deepEqual(report.results.map((r) => r.technique), AVAILABLE_TECHNIQUES.filter((t) => t !== "paravirtual"));
     assert.deepEqual(report.unavailable.map((u) => u.technique), ["paravirtual"], "it runs only kernels written for it");
     assert.match(report.unavailable[0].why, /runs only a kernel written for the VMM/);
-    const [native, tae, hw] = report.results;
+    const [native, tae, hw, bt] = report.results;
     assert.equal(native.technique, "native");
     assert.deepEqual(native.end, { kind: "halt", code: 0, how: "finisher" });
     assert.equal(native.exits, 0);
@@ -79,11 +79,17 @@ describe("hyperstep compare", () => {
     assert.equal(hwReasons["guest-pt-write"], undefined);
     assert.equal(hwReasons["sfence"], undefined);
     assert.ok(hwReasons["guest-page-fault"] > 0, "UART accesses from S-mode miss the G stage");
+    assert.equal(bt.technique, "binary-translation");
+    assert.equal(bt.instructions, native.instructions);
+    assert.deepEqual(bt.equivalence, { output: true, end: true, registers: true, equal: true, differences: [] });
+    const btReasons = Object.fromEntries(bt.byReason.map((e) => [e.reason, e.count]));
+    assert.ok(btReasons["bt-callout"] > 0, "the kernel's sensitive instructions are callouts");
+    assert.equal(btReasons["csr-write"], undefined, "none of them traps");
     assert.equal(compareStatus(report), 0);
 
     const text = formatCompare("shadow_paging.S", report);
     const lines = text.split("\n");
-    assert.match(lines[0], /^shadow_paging\.S: 3 techniques ran, 16 MiB of guest RAM$/);
+    assert.match(lines[0], /^shadow_paging\.S: 4 techniques ran, 16 MiB of guest RAM$/);
     assert.match(lines[2], /^technique +end +instructions +exits +modelled cycles +overhead +wall time +equivalent$/);
     assert.match(lines[3], new RegExp(`^native +exit code 0 +${native.instructions} +0 +${native.instructions} +baseline +[\\d.]+ ms +baseline$`));
     assert.match(lines[4], new RegExp(`^trap-and-emulate +exit code 0 +${tae.instructions} +${tae.exits} +${tae.modelledCycles} +\\+[\\d.]+% +[\\d.]+ ms \\([\\d.]+x\\) +yes$`));
@@ -91,7 +97,7 @@ describe("hyperstep compare", () => {
     assert.match(text, new RegExp(`\\nhidden-page-fault +0 +${byReason["hidden-page-fault"]} \\(${byReason["hidden-page-fault"] * 1500} cycles\\) +${hwReasons["hidden-page-fault"]} \\(`));
 
     const json = JSON.parse(JSON.stringify(compareJson("g.S", report)));
-    assert.equal(json.techniques.length, 3);
+    assert.equal(json.techniques.length, 4);
     assert.deepEqual(json.techniques[0].exitsByReason, {});
     assert.equal(json.techniques[1].exitsByReason["hidden-page-fault"].count, byReason["hidden-page-fault"]);
     assert.equal(json.techniques[1].equivalence.equal, true);
@@ -113,7 +119,7 @@ describe("hyperstep compare", () => {
     const guest = "sample-guests/supervisor-boot/supervisor_boot.S";
     const machine = await compare(guest);
     assert.ok(machine.report.results.every((r) => r.end.kind === "trap-loop"));
-    assert.match(formatCompare("k.S", machine.report), /\nThe trap loop under native, trap-and-emulate, hardware-assisted began with an ecall that nothing\nhandles: .* needs --boot supervisor\.\n$/);
+    assert.match(formatCompare("k.S", machine.report), /\nThe trap loop under native, trap-and-emulate, hardware-assisted, binary-translation began with an\necall that nothing handles: [^]* needs\s--boot supervisor\.\n$/);
 
     const { report } = await compare(guest, { boot: "supervisor" });
     assert.deepEqual(report.unavailable.map((u) => u.technique), ["native", "paravirtual"]);
@@ -124,7 +130,7 @@ describe("hyperstep compare", () => {
     assert.equal(report.results[1].equivalence?.equal, true);
     assert.deepEqual(report.notes, []);
     const text = formatCompare("k.S", report);
-    assert.match(text, /^k\.S: 2 techniques ran, 16 MiB of guest RAM, booted in S-mode behind the VMM's SBI\n/);
+    assert.match(text, /^k\.S: 3 techniques ran, 16 MiB of guest RAM, booted in S-mode behind the VMM's SBI\n/);
     assert.match(text, /\nnative +cannot run this guest \(below\)\n/);
     assert.match(text, /\nnative cannot run this guest: boot "supervisor" \(the guest boots in S-mode\) needs firmware/);
     const json = JSON.parse(JSON.stringify(compareJson("k.S", report)));

@@ -3,7 +3,9 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import type { HardwareAssisted } from "../../../src/hypervisor/techniques/hardware_assisted";
+import { VMM_TECHNIQUES } from "../../../src/target/techniques";
 import { buildRandomGuest } from "../../oracle/guests";
+import { gStageLeaf } from "./g_stage_leaf";
 import { ROOT, asmGuest, assertEquivalent, corpusElf, loadGuest, makeVm, runVm, sampleSources } from "./equivalence";
 
 /**
@@ -12,7 +14,7 @@ import { ROOT, asmGuest, assertEquivalent, corpusElf, loadGuest, makeVm, runVm, 
  */
 const CORPUS = readdirSync(join(ROOT, "test/fixtures/guests")).filter((f) => f.endsWith(".S") && f !== "crt.S").map((f) => f.slice(0, -2));
 
-for (const technique of ["trap-and-emulate", "hardware-assisted"] as const) {
+for (const technique of VMM_TECHNIQUES) {
   describe(`equivalence under ${technique}: the differential corpus (test/fixtures/guests, built with gcc)`, () => {
     it("has guests", () => assert.ok(CORPUS.length >= 8));
     for (const name of [...CORPUS, "bench-empty"]) {
@@ -24,7 +26,7 @@ for (const technique of ["trap-and-emulate", "hardware-assisted"] as const) {
   });
 }
 
-for (const technique of ["trap-and-emulate", "hardware-assisted"] as const) {
+for (const technique of VMM_TECHNIQUES) {
   describe(`equivalence under ${technique}: the sample guests (assembled by Hyperstep)`, () => {
     const samples = sampleSources();
     it("has the lessons", () => assert.ok(samples.length >= 6));
@@ -41,9 +43,9 @@ for (const technique of ["trap-and-emulate", "hardware-assisted"] as const) {
 describe("equivalence: a guest that boots in S-mode on the VMM's SBI", () => {
   // No native run: on the bare board there is no firmware. test/oracle/sbi_guest.test.ts checks the
   // same output on QEMU behind OpenSBI.
-  it("prints and ends the same under both VMM techniques, through SBI calls", () => {
+  it("prints and ends the same under every VMM technique, through SBI calls", () => {
     const p = loadGuest(join(ROOT, "sample-guests/supervisor-boot/supervisor_boot.S"));
-    const [te, hw] = (["trap-and-emulate", "hardware-assisted"] as const).map((technique) => runVm(p, { technique, boot: "supervisor" }));
+    const [te, hw, bt] = (["trap-and-emulate", "hardware-assisted", "binary-translation"] as const).map((technique) => runVm(p, { technique, boot: "supervisor" }));
     assert.deepEqual(hw.stop, { kind: "halt", code: 0, how: "sbi" });
     assert.deepEqual(te.stop, hw.stop);
     assert.match(hw.uart, /^supervisor-boot: hello from S-mode\n[^]*supervisor timer interrupt 2\nshutting down through SRST\n$/);
@@ -51,6 +53,7 @@ describe("equivalence: a guest that boots in S-mode on the VMM's SBI", () => {
     assert.equal(te.instret, hw.instret);
     assert.deepEqual(te.x, hw.x);
     assert.deepEqual(te.csrs, hw.csrs);
+    assert.deepEqual([bt.stop, bt.uart, bt.instret, bt.x, bt.csrs], [te.stop, te.uart, te.instret, te.x, te.csrs]);
     const reasons = (r: typeof te) => new Map(r.target.stats().byReason.map((x) => [x.reason, x.count]));
     assert.ok((reasons(hw).get("sbi-call") ?? 0) > 0);
     assert.equal(reasons(hw).get("sbi-call"), reasons(te).get("sbi-call"));
@@ -65,7 +68,6 @@ describe("equivalence: a guest that boots in S-mode on the VMM's SBI", () => {
  */
 const RANDOM_SEEDS = Array.from({ length: 12 }, (_, i) => i + 1);
 const RANDOM_LENGTH = 2000;
-const VMM_TECHNIQUES = ["trap-and-emulate", "hardware-assisted"] as const;
 
 describe("equivalence: random instruction streams", () => {
   it(`${RANDOM_SEEDS.length} seeded streams of ${RANDOM_LENGTH} instructions end the same natively and under each VMM technique`, () => {
@@ -182,8 +184,8 @@ describe("hardware assistance and the guest's PMP", () => {
     while (vm.run(1000).kind === "budget");
     const root = Number(asmGuest(PT_HOLE_GUEST, "pt_hole.S").symbols.find((s) => s.name === "root")!.address);
     const g = (vm.technique as HardwareAssisted).gStage;
-    assert.equal(g.lookup(root), undefined, "the root's page: the PMP hole covers part of it");
-    const leaf = g.lookup(root + 4096);
+    assert.equal(gStageLeaf(vm.board.hart, g.hgatp, root), undefined, "the root's page: the PMP hole covers part of it");
+    const leaf = gStageLeaf(vm.board.hart, g.hgatp, root + 4096);
     assert.ok(leaf && (leaf.pte & 0xen) === 0xen, "the next page: R, W and X");
   });
 });

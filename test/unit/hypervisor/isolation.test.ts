@@ -132,4 +132,15 @@ describe("the Popek–Goldberg option", () => {
     assert.equal(reads(plain), 1);
     assert.equal(reads(pg), 0, "the VMM never saw the read");
   });
+  it("binary translation fixes it: the translator rewrites the non-trapping read into a callout, so the guest reads its own sstatus", () => {
+    const p = loadGuest(PG);
+    const native = runNative(p);
+    const bt = runVm(p, { technique: "binary-translation", nonTrappingSensitive: ["sstatus-read", "sstatus-write"] });
+    assert.equal(bt.uart, native.uart);
+    assert.equal(bt.instret, native.instret);
+    assert.deepEqual(bt.x, native.x);
+    const callouts = bt.target.exits({ reasons: ["bt-callout"] }).exits.filter((e) => e.details.csr === "sstatus");
+    assert.deepEqual(callouts.map((e) => e.details.callout), ["csr-write", "csr-read"], "the write and the read, each a callout");
+    assert.equal(bt.target.exits({ reasons: ["csr-read", "csr-write"] }).total, 0, "no CSR access of the kernel trapped");
+  });
 });

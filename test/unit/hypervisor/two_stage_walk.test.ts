@@ -6,7 +6,6 @@ import type { Technique } from "../../../src/target/target";
 import { runTo } from "../../../src/target/technique_comparison";
 import type { HardwareAssisted } from "../../../src/hypervisor/techniques/hardware_assisted";
 import { VmTarget } from "../../../src/target/vm_target";
-import type { Walk2Access, Walk2Fetch } from "../../../src/hypervisor/walk2";
 import { VIRT } from "../../../src/machine/hart/mmu";
 import { ROOT, loadGuest } from "./equivalence";
 
@@ -32,65 +31,68 @@ function stoppedInShow(n: number): VmTarget {
   return t;
 }
 
-/** walk2's walk against the hart's own two-stage walk (mmu.ts) of the same address in VS-mode. */
-function assertSameAsHart(t: VmTarget, gva: bigint, access: Walk2Access) {
-  const view = t.twoStageWalk(gva, access)!;
-  const ours = view.walk;
-  const hart = t.vm.board.hart.walk(gva, access, 1 | VIRT);
-  const fetches = ours.steps.filter((s): s is Walk2Fetch => s.type === "fetch");
-  assert.deepEqual(
-    fetches.map((f) => [f.stage, f.level, f.pteHpa, f.pteGpa, f.pte]),
-    hart.steps.map((s) => [s.stage.toUpperCase(), s.level, s.pteAddr, s.gpa, s.pte]),
-    `the same PTEs in the same order for ${access} of 0x${gva.toString(16)}`,
-  );
-  assert.equal(ours.memoryReferences, hart.steps.length);
-  assert.equal(ours.hpa, hart.pa);
-  if (hart.fault === undefined) assert.equal(ours.gpa, hart.gpa);
-  assert.equal(ours.fault === undefined ? undefined : BigInt(ours.fault.cause), hart.fault);
-  return ours;
-}
-
 describe("VmTarget.twoStageWalk on the nested-paging guest", () => {
-  it("reads vsatp from the vCPU and hgatp from the VMM's G-stage table, as the hart does", () => {
+  it("is the hart's own walk with what the next entry loads: the vCPU's satp as vsatp, the G-stage table as hgatp", () => {
+    const t = stoppedInShow(1);
+    const hw = t.vm.technique as HardwareAssisted;
+    const w = t.twoStageWalk(0x4000_0000n, "r")!;
+    assert.deepEqual([w.note, w.priv, w.vsatp, w.hgatp], [undefined, 1, t.readCsr("satp"), hw.gStage.hgatp]);
+    const hart = t.vm.board.hart;
+    for (const [gva, access] of [[0x4000_0000n, "r"], [0x4000_0008n, "w"], [t.pc, "x"], [0x8000_0000n, "r"], [0x1000_0000n, "w"]] as const) {
+      assert.deepEqual(t.twoStageWalk(gva, access)!.walk, hart.walk(gva, access, 1 | VIRT), `the hart's walk of 0x${gva.toString(16)} for ${access}, as it stands loaded`);
+    }
+    assert.equal(w.walk.steps.length, 15, "4 KiB pages at both stages");
+    assert.equal(w.walk.gpa, Number(symbol("page_a")));
+    assert.equal(w.walk.pa, t.vm.p2m.toHpa(Number(symbol("page_a"))));
+  });
+
+  it("follows the vCPU's satp before the next entry loads it into the hart, and leaves the hart as it was", () => {
     const t = stoppedInShow(1);
     const hart = t.vm.board.hart;
-    assert.equal(hart.vsatp, t.readCsr("satp"), "the vCPU's satp is what the hart walks as vsatp");
-    assert.equal(hart.hgatp, (t.vm.technique as HardwareAssisted).gStage.hgatp);
+    const spaceA = hart.vsatp;
+    const spaceB = (8n << 60n) | (2n << 44n) | (symbol("root_b") >> 12n);
+    assert.equal(t.writeCsr(0x180, spaceB), true, "the debugger switches the guest to address space B");
     const w = t.twoStageWalk(0x4000_0000n, "r")!;
-    assert.equal(w.fromMachineMode, false);
-    assert.deepEqual(w.walk.vs, { mode: "sv39", asid: 1, rootGpa: Number(symbol("root_a")) });
-    assert.deepEqual(w.walk.g, { mode: "sv39x4", vmid: (t.vm.technique as HardwareAssisted).gStage.vmid, rootHpa: (t.vm.technique as HardwareAssisted).gStage.rootHpa });
+    assert.equal(w.walk.gpa, Number(symbol("page_b")));
+    assert.equal(hart.vsatp, spaceA, "the hart still holds A until the next entry");
+    assert.equal(hart.walk(0x4000_0000n, "r", 1 | VIRT).gpa, Number(symbol("page_a")));
   });
 
-  it("matches the hart's walk in address space A: 15 references for 4 KiB pages, GPA and HPA", () => {
-    const t = stoppedInShow(1);
-    const w = assertSameAsHart(t, 0x4000_0000n, "r");
-    assert.equal(w.memoryReferences, 15);
-    assert.equal(w.gpa, Number(symbol("page_a")));
-    assert.equal(w.hpa, t.vm.p2m.toHpa(Number(symbol("page_a"))));
-    for (const [gva, access] of [[0x4000_0008n, "w"], [t.pc, "x"], [0x8000_0000n, "r"]] as const) assertSameAsHart(t, gva, access);
-  });
-
-  it("matches the hart's walk in address space B, and on faults at either stage", () => {
+  it("tells what the access comes to: an address, a page fault, an emulated device that exits", () => {
     const t = stoppedInShow(2);
-    const w = assertSameAsHart(t, 0x4000_0000n, "r");
-    assert.equal(w.gpa, Number(symbol("page_b")));
-    const vsFault = assertSameAsHart(t, 0x4000_1000n, "r");
-    assert.deepEqual([vsFault.fault?.stage, vsFault.fault?.cause], ["VS", 13]);
+    const told = (gva: bigint, access: "r" | "w") => {
+      const w = t.walkAddress(gva, access);
+      assert.ok(typeof w !== "string");
+      return w;
+    };
+    const b = told(0x4000_0000n, "r");
+    assert.deepEqual([b.result.kind, b.result.addr, b.references], ["translated", BigInt(t.vm.p2m.toHpa(Number(symbol("page_b")))), 15]);
+    assert.ok(b.parts[0].steps.every((s) => s.tree === (s.stage === "vs" ? "guest" : "gstage")), "each PTE names the panel's tree that holds it");
+    const vsFault = told(0x4000_1000n, "r");
+    assert.equal(vsFault.result.kind, "fault");
+    assert.match(vsFault.result.text, /^load page fault \(cause 13\) at the VS stage: the level-0 PTE at hpa 0x[0-9a-f]+ is not valid \(V = 0\)$/);
     // The UART: the guest maps it, the G stage does not (device accesses exit).
-    const gFault = assertSameAsHart(t, 0x1000_0000n, "w");
-    assert.deepEqual([gFault.fault?.stage, gFault.fault?.cause, gFault.fault?.gpa], ["G", 23, 0x1000_0000]);
+    const uart = told(0x1000_0000n, "w");
+    assert.deepEqual(uart.result, { kind: "device", text: "emulated device (uart): not in the G stage, every access exits (guest-page-fault)" });
+    const g = t.walkAddress(BigInt(symbol("page_b")), "r", "gpa");
+    assert.ok(typeof g !== "string");
+    assert.deepEqual([g.references, g.result.addr], [3, BigInt(t.vm.p2m.toHpa(Number(symbol("page_b"))))]);
   });
 
   it("says when the vCPU is in virtual M-mode, and is undefined under trap-and-emulate", () => {
     const t = vmTarget("hardware-assisted");
     assert.equal(t.priv, 3);
     const w = t.twoStageWalk(0x8000_0000n, "x")!;
-    assert.equal(w.fromMachineMode, true);
-    assert.equal(w.walk.priv, 1, "walked as S-mode");
-    assert.deepEqual(w.walk.vs, { mode: "bare" });
-    assert.equal(w.walk.memoryReferences, 3, "a G-stage walk alone");
-    assert.equal(vmTarget("trap-and-emulate").twoStageWalk(0x8000_0000n, "r"), undefined);
+    assert.match(w.note ?? "", /virtual M-mode, which runs trap-and-emulated/);
+    assert.equal(w.priv, 1, "walked as S-mode");
+    assert.equal(w.vsatp, 0n);
+    assert.equal(w.walk.steps.length, 3, "a G-stage walk alone");
+    const here = t.walkAddress(0x8000_0000n, "x");
+    assert.ok(typeof here !== "string");
+    assert.deepEqual(here.parts.map((p) => p.by), ["guest", "hart"], "what the hart does now: the shadow of guest M-mode's physical view");
+    const te = vmTarget("trap-and-emulate");
+    assert.equal(te.twoStageWalk(0x8000_0000n, "r"), undefined);
+    assert.equal(te.walkAddress(0x8000_0000n, "r", "gpa"), "trap-and-emulate has no G stage: the p2m maps guest-physical to host-physical memory");
   });
 });
 
@@ -102,7 +104,7 @@ describe("VmTarget.compareTechniques", () => {
     assert.equal(c.instructions, t.instret);
     assert.equal(c.capped, false);
     assert.deepEqual(c.runs.map((r) => [r.technique, r.current, r.instructions]),
-      [["hardware-assisted", true, t.instret], ["native", false, t.instret], ["trap-and-emulate", false, t.instret]]);
+      [["hardware-assisted", true, t.instret], ["native", false, t.instret], ["trap-and-emulate", false, t.instret], ["binary-translation", false, t.instret]]);
     const [hw, native, te] = c.runs;
     assert.equal(hw.exits, t.stats().exits, "the current row is this VM's own statistics");
     assert.equal(te.modelledCycles, Number(t.instret) + te.exitCycles);
@@ -123,7 +125,7 @@ describe("VmTarget.compareTechniques", () => {
     const c = t.compareTechniques(50)!;
     assert.equal(c.capped, true);
     assert.equal(c.instructions, 50n);
-    assert.deepEqual(c.runs.slice(1).map((r) => r.instructions), [50n, 50n]);
+    assert.deepEqual(c.runs.slice(1).map((r) => r.instructions), [50n, 50n, 50n]);
   });
 
   it("gives up on a fresh run when its time is up, and says how far it got", () => {
@@ -138,7 +140,7 @@ describe("VmTarget.compareTechniques", () => {
     const t = vmTarget("trap-and-emulate", loadGuest(SUPERVISOR), "supervisor");
     t.run(200);
     const c = t.compareTechniques()!;
-    assert.deepEqual(c.runs.map((r) => r.technique), ["trap-and-emulate", "hardware-assisted"]);
+    assert.deepEqual(c.runs.map((r) => r.technique), ["trap-and-emulate", "hardware-assisted", "binary-translation"]);
     assert.deepEqual(c.unavailable.map((u) => u.technique), ["native", "paravirtual"]);
     assert.match(c.unavailable[0].why, /"supervisor" \(the guest boots in S-mode\) needs firmware/);
     assert.match(c.unavailable[1].why, /runs only a kernel written for the VMM/);

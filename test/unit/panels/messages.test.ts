@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { parseHostMessage, parseViewMessage } from "../../../src/webview/model/messages";
 
 const tables = {
-  technique: "native", version: "0123abcd", p2m: [], writeProtected: [],
+  technique: "trap-and-emulate", version: "0123abcd", p2m: [], writeProtected: [], marks: { guest: [["0x40000000", "device", "the UART"]] },
   trees: [{ id: "guest", kind: "guest", label: "guest", mode: "sv39", input: "va", output: "pa", tableSpace: "pa", active: true, truncated: false,
     root: { addr: "0x80002000", entries: [[1, "0x20000c01", { addr: "0x80003000", entries: [[0, "0x200800c7"]] }]] } }],
 };
@@ -16,6 +16,9 @@ test("the webview accepts well-formed data and drops anything else", () => {
   assert.equal(bad({ ...tables, trees: [{ ...tables.trees[0], root: { addr: "0x1000", entries: [[4096, "0x1"]] } }] }), undefined, "index beyond a table");
   assert.equal(bad({ ...tables, trees: [{ ...tables.trees[0], root: { addr: "<script>", entries: [] } }] }), undefined);
   assert.equal(bad({ ...tables, version: 7 }), undefined);
+  assert.equal(bad({ ...tables, marks: undefined }), undefined);
+  assert.equal(bad({ ...tables, marks: { guest: [["0x40000000", "broken", "?"]] } }), undefined, "a mark of an unknown status");
+  assert.equal(bad({ ...tables, marks: { guest: [["<b>", "device", "?"]] } }), undefined);
   const run = (entry: unknown[]) => bad({ ...tables, trees: [{ ...tables.trees[0], root: { addr: "0x1000", entries: [entry] } }] });
   assert.notEqual(run([0, "0x200000c7", 512]), undefined, "a run of a whole table");
   assert.equal(run([0, "0x200000c7", 1]), undefined, "a run is at least two entries");
@@ -23,6 +26,16 @@ test("the webview accepts well-formed data and drops anything else", () => {
   assert.deepEqual(parseHostMessage({ type: "unchanged", seq: 5 }), { type: "unchanged", seq: 5 });
   assert.equal(parseHostMessage({ type: "empty", seq: 2, message: "no session" })?.type, "empty");
   assert.equal(parseHostMessage({ type: "walk", address: "x".repeat(200) }), undefined);
+  const walk = {
+    technique: "hardware-assisted", address: "0x40000000", access: "r", space: "va", title: "read from VS-mode", references: 1,
+    result: { kind: "device", text: "emulated device (uart): not in the G stage, every access exits (guest-page-fault)" },
+    walks: [{ by: "hart", title: "t", ok: false, end: "…", steps: [{ stage: "g", level: 2, index: 0, tree: "gstage", pteAddr: "hpa:0x80800000", pte: "0x0", ref: 1, notes: ["FAIL G: …"] }] }],
+  };
+  assert.equal(parseHostMessage({ type: "walked", id: 3, body: walk })?.type, "walked");
+  assert.deepEqual(parseHostMessage({ type: "walked", id: 3, error: "no H extension" }), { type: "walked", id: 3, error: "no H extension" });
+  assert.equal(parseHostMessage({ type: "walked", id: 3 }), undefined, "neither a walk nor an error");
+  assert.equal(parseHostMessage({ type: "walked", id: 3, body: { ...walk, result: { kind: "teleported", text: "" } } }), undefined);
+  assert.equal(parseHostMessage({ type: "walked", id: 3, body: { ...walk, walks: [{ ...walk.walks[0], steps: [{ ...walk.walks[0].steps[0], pteAddr: "javascript:1" }] }] } }), undefined);
   assert.equal(parseHostMessage({ type: "eval", code: "alert(1)" }), undefined);
   assert.equal(parseHostMessage("pageTables"), undefined);
   assert.equal(parseHostMessage(null), undefined);
@@ -40,10 +53,15 @@ test("the extension acts only on well-formed webview messages, and opens memory 
   assert.equal(parseViewMessage({ type: "filter", reasons: "wfi" }), undefined);
   assert.deepEqual(parseViewMessage({ type: "reveal", pc: "0x80000010" }), { type: "reveal", pc: "0x80000010" });
   assert.equal(parseViewMessage({ type: "reveal", pc: 0x80000010 }), undefined);
-  const summary = { columns: [{ id: "guest", label: "g", domRows: 40, listRows: 16000, entries: 16417 }], diff: { missing: 0, stale: 0, permissions: 0 }, walk: [] };
+  const summary = { columns: [{ id: "guest", label: "g", domRows: 40, listRows: 16000, entries: 16417, rows: ["guest/1", ""] }], diff: { missing: 0, stale: 0, permissions: 0, device: 1 }, walk: [], header: ["Page tables"], hints: [] };
   assert.equal(parseViewMessage({ type: "rendered", seq: 4, ms: 12.5, summary })?.type, "rendered");
   assert.equal(parseViewMessage({ type: "rendered", seq: 4, ms: Infinity, summary }), undefined);
   assert.equal(parseViewMessage({ type: "rendered", seq: 4, ms: 1, summary: { ...summary, walk: [1] } }), undefined);
+  assert.equal(parseViewMessage({ type: "rendered", seq: 4, ms: 1, summary: { ...summary, hints: undefined } }), undefined);
+  assert.equal(parseViewMessage({ type: "rendered", seq: 4, ms: 1, summary: { ...summary, columns: [{ ...summary.columns[0], rows: [7] }] } }), undefined);
+  assert.deepEqual(parseViewMessage({ type: "walk", id: 2, address: "sp + 8", access: "w", space: "gva" }), { type: "walk", id: 2, address: "sp + 8", access: "w", space: "gva" });
+  assert.equal(parseViewMessage({ type: "walk", id: 2, address: "sp", access: "rw", space: "va" }), undefined);
+  assert.equal(parseViewMessage({ type: "walk", id: 2, address: "sp", access: "r", space: "hpa" }), undefined, "the hart walks no host-physical address");
   assert.deepEqual(parseViewMessage({ type: "ready", extra: 1 }), { type: "ready" });
   assert.equal(parseViewMessage({ type: "runCommand", command: "workbench.action.quit" }), undefined);
 });

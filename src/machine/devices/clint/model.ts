@@ -1,4 +1,4 @@
-import type { DeviceState, MmioDevice, Width } from "../../device";
+import type { AccessWidth, DeviceState, MmioDevice, Width } from "../../device";
 import { clintRegisterName, MSIP, MTIME, MTIMECMP } from "./registers";
 import { clintView } from "./view";
 
@@ -83,6 +83,15 @@ export class Clint implements MmioDevice {
 
   view(): DeviceState {
     return clintView(this);
+  }
+
+  /**
+   * As QEMU's ACLINT: the software-interrupt half (below mtimecmp) answers 32-bit accesses only, the
+   * timer half (mtimecmp up to the end of mtime) 32- and 64-bit ones, and nothing past mtime answers.
+   */
+  accepts(offset: number, width: AccessWidth): boolean {
+    if (offset < MTIMECMP) return width === 4;
+    return offset + width <= MTIME + 8 && (width === 4 || width === 8);
   }
 
   read(offset: number, width: Width): number {

@@ -1,4 +1,4 @@
-import type { DeviceState, IrqLine, MmioDevice, Width } from "../../device";
+import type { AccessWidth, DeviceState, IrqLine, MmioDevice, Width } from "../../device";
 import { CONTEXT, CONTEXT_STRIDE, ENABLE, ENABLE_STRIDE, PENDING, plicRegisterName } from "./registers";
 import { plicView } from "./view";
 
@@ -11,8 +11,8 @@ import { plicView } from "./view";
  * Sources are level-triggered and pass through a gateway: while a source is claimed (between claim
  * and complete) its line is not forwarded, so it cannot become pending again; when it is completed
  * with its line still high, it is pending again at once. A line that drops before it is claimed
- * withdraws its request, as on QEMU. Registers are 32 bits wide; other widths read 0 and ignore
- * writes.
+ * withdraws its request, as on QEMU. Registers are 32 bits wide and answer only 32-bit accesses
+ * (QEMU's valid sizes): other widths are access faults.
  */
 export const PLIC_BASE = 0x0c00_0000;
 /** The region the virt board's device tree gives the PLIC. */
@@ -71,8 +71,12 @@ export class Plic implements MmioDevice {
     return line;
   }
 
-  read(offset: number, width: Width): number {
-    if (width !== 4 || offset % 4 !== 0) return 0;
+  accepts(_offset: number, width: AccessWidth): boolean {
+    return width === 4;
+  }
+
+  read(offset: number, _width: Width): number {
+    if (offset % 4 !== 0) return 0;
     if (offset < PENDING) {
       const src = offset >> 2;
       return src < PLIC_SOURCES ? this.priority[src] : 0;
@@ -94,8 +98,8 @@ export class Plic implements MmioDevice {
     return 0;
   }
 
-  write(offset: number, width: Width, value: number): void {
-    if (width !== 4 || offset % 4 !== 0) return;
+  write(offset: number, _width: Width, value: number): void {
+    if (offset % 4 !== 0) return;
     if (offset < PENDING) {
       const src = offset >> 2;
       if (src > 0 && src < PLIC_SOURCES) this.priority[src] = value & PRIORITY_MASK;

@@ -1,4 +1,4 @@
-import type { ByteSink, ByteSource, DeviceState, IrqLine, MmioDevice, Width } from "../../device";
+import type { AccessWidth, ByteSink, ByteSource, DeviceState, IrqLine, MmioDevice, Width } from "../../device";
 import { uartRegisterName } from "./registers";
 import { uartView } from "./view";
 
@@ -18,6 +18,7 @@ import { uartView } from "./view";
  */
 export const UART_BASE = 0x1000_0000;
 export const UART_SIZE = 0x100;
+const UART_REGISTERS = 8;
 export const UART_IRQ = 10;
 const FIFO_DEPTH = 16;
 
@@ -41,6 +42,7 @@ const LSR_TEMT = 0x40;
 const LSR_ERRORS = 0x1e;
 // MCR / MSR
 const MCR_LOOP = 0x10;
+const MCR_OUT2 = 0x08;
 /** With no modem attached QEMU reports carrier, data-set-ready and clear-to-send. */
 const MSR_IDLE = 0xb0;
 const LCR_DLAB = 0x80;
@@ -71,11 +73,14 @@ export interface UartState {
 export class Uart16550 implements MmioDevice {
   readonly name = "uart";
   readonly size = UART_SIZE;
+  /** QEMU's serial_mm takes any access, even 8 bytes, as one access to the byte register at its offset. */
+  readonly wideAccess = "one-register";
 
   private ier = 0;
   private fcr = 0;
   private lcr = 0;
-  private mcr = 0;
+  /** OUT2 set, as QEMU's serial_reset leaves it (PC firmware expects the interrupt gate open). */
+  private mcr = MCR_OUT2;
   private lsrErrors = 0;
   private scr = 0;
   private divisor = 0;
@@ -91,6 +96,11 @@ export class Uart16550 implements MmioDevice {
     private readonly input: ByteSource = { read: () => -1 },
     readonly base: number = UART_BASE,
   ) {}
+
+  /** Its eight registers answer every width; the rest of its region, nothing (QEMU maps only 8 bytes). */
+  accepts(offset: number, width: AccessWidth): boolean {
+    return offset + width <= UART_REGISTERS;
+  }
 
   read(offset: number, _width: Width): number {
     switch (offset) {

@@ -1,0 +1,40 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { createTarget } from "../../../src/target/create_target";
+import { runTo } from "../../../src/target/technique_comparison";
+import { AVAILABLE_TECHNIQUES, type Technique } from "../../../src/target/techniques";
+import { asmGuest } from "../hypervisor/equivalence";
+
+/** Every instruction but the jump is a CLINT access: a device access natively, a VM exit under a VMM. */
+const SLOW = asmGuest(`
+  .text
+  .globl _start
+_start:
+  li t0, 0x200bff8
+1: ld t1, 0(t0)
+  j 1b
+`);
+
+function target(technique: Technique) {
+  const c = createTarget(SLOW, { technique, memoryBytes: 1 << 20 });
+  assert.ok(c.ok);
+  return c.target;
+}
+
+describe("a run returns when its caller's time is up, however slow each step is", () => {
+  for (const technique of AVAILABLE_TECHNIQUES) {
+    it(`${technique}: a 50 ms yield cuts a large budget short, and a time-limited run ends on time`, () => {
+      const t = target(technique);
+      const started = performance.now();
+      const stop = t.run(50_000_000, () => performance.now() - started >= 50);
+      const took = performance.now() - started;
+      assert.equal(stop.kind, "budget");
+      assert.ok(t.instret < 50_000_000n, "the budget was not spent");
+      assert.ok(took < 250, `returned after ${took.toFixed(0)} ms`);
+
+      const run = runTo(target(technique), 1n << 40n, 0.2);
+      assert.equal(run.end.kind, "time");
+      assert.ok(run.wallSeconds! < 0.45, `a 0.2 s run took ${run.wallSeconds} s`);
+    });
+  }
+});
