@@ -50,6 +50,15 @@ export function largestMemory(id: Technique): number {
   return typeof runs === "object" ? largestGuestRam(runs) : MAX_MEMORY_BYTES;
 }
 
+/**
+ * The techniques that run any guest: native and the VMMs that keep equivalence. Not those that run
+ * only kernels written for them (paravirtualization).
+ */
+export const EQUIVALENT_TECHNIQUES: readonly Technique[] = AVAILABLE_TECHNIQUES.filter((t) => {
+  const runs = techniqueEntry(t).runs;
+  return typeof runs !== "object" || runs.guestSymbol === undefined;
+});
+
 /** Whether `id` names a technique (of the list, available or not). */
 export function isTechnique(id: string): id is Technique {
   return (TECHNIQUE_IDS as readonly string[]).includes(id);

@@ -68,8 +68,8 @@ export class Paravirtual implements Technique {
 
   constructor(private readonly vm: Vm) {
     const pages = vm.guestRamSize / 4096;
-    if (vm.guestRamHpa % (2 << 20) !== 0 || pages % 512 !== 0 || pages < 1024 || pages > 262144) {
-      throw new LoadError("paravirtual: guest RAM must be 4 MiB to 1 GiB, in whole 2 MiB");
+    if (vm.guestRamHpa % (2 << 20) !== 0 || pages % 512 !== 0 || pages < 1024) {
+      throw new LoadError("paravirtual: guest RAM must be at least 4 MiB, in whole 2 MiB");
     }
     const ram = vm.board.ram;
     const written = (hpa: number, len: number) => vm.board.bus.noteRamWrite(hpa, len);
@@ -358,6 +358,8 @@ export const PARAVIRTUAL: TechniqueSpec = {
   hypervisorExtension: false,
   boot: "supervisor",
   guestSymbol: PV_GUEST_SYMBOL,
+  // The boot address space maps guest RAM through one root entry: 1 GiB.
+  maxGuestRam: 1 << 30,
   poolBytes: () => 0,
   create: (vm) => new Paravirtual(vm),
 };

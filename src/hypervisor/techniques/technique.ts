@@ -125,6 +125,8 @@ export interface TechniqueSpec {
    * guest runs under this technique only, and this technique runs only such guests.
    */
   readonly guestSymbol?: string;
+  /** The most guest RAM the technique itself can give a guest, in bytes (unset: as much as fits). */
+  readonly maxGuestRam?: number;
   /** The one way its guest boots, whatever the launch configuration says (unset: the configuration chooses). */
   readonly boot?: GuestBoot;
   /** Host memory the technique keeps for its own tables when the guest has this much RAM. */
