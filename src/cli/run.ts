@@ -104,7 +104,7 @@ export async function runProgram(program: GuestProgram, settings: RunSettings, i
   if (settings.exits && vmm) {
     // The same guest natively, output discarded, for the overhead figures.
     const native = createTarget(program.image, { technique: "native", boot: settings.boot, memoryBytes: settings.memoryBytes, historyBytes: 0 });
-    const baseline = native.ok ? runTo(native.target, result.instructions, Infinity) : undefined;
+    const baseline = native.ok ? runTo(native.target, result.instructions, Infinity) : native.error;
     for (const line of exitSummary(vmm.stats(), result.seconds, baseline)) io.log(line);
   }
   return result;

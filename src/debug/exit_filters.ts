@@ -16,6 +16,7 @@ export const EXIT_FILTER_PREFIX = "vm-exit-";
 const DETAIL_FIELDS = [
   "csr", "csrNumber", "oldValue", "newValue", "gva", "gpa", "hpa", "access", "device", "register", "offset", "width", "value",
   "cause", "causeName", "tval", "toPriv", "toPc", "shadowRoot", "invalidated", "vaddr", "asid",
+  "hypercall", "error", "op", "count",
 ] as const;
 const RECORD_FIELDS = ["reason", "instruction", "seq", "priv", "cycles", "epc"] as const;
 const FIELDS: readonly string[] = [...DETAIL_FIELDS, ...RECORD_FIELDS];
@@ -28,7 +29,7 @@ export function exitFilters(): DebugProtocol.ExceptionBreakpointsFilter[] {
   return EXIT_REASONS.map((r) => ({
     filter: EXIT_FILTER_PREFIX + r.id,
     label: `VM exit: ${r.label}`,
-    description: `Under a VMM technique (trap-and-emulate or hardware-assisted), stop after the VMM handles a '${r.id}' exit. ${r.description}`,
+    description: `Under a VMM technique, stop after the VMM handles a '${r.id}' exit. ${r.description}`,
     default: false,
     supportsCondition: true,
     conditionDescription: EXIT_CONDITION_HELP,

@@ -10,7 +10,7 @@ import { PRIVILEGE_NAMES, REGISTER_NAMES, formatHex, formatPrivilege } from "./r
 import type { SymbolTable } from "./symbols";
 import { tlbFlags } from "./variables";
 import { HISTORY_HELP } from "./repl_history";
-import { VMM_COMMANDS, VMM_HELP, exitsCommand, shadowCommand, statsCommand, tcCommand, walk2Command } from "./repl_vmm";
+import { VMM_COMMANDS, VMM_HELP, exitsCommand, hypercallsCommand, pvCommand, shadowCommand, statsCommand, tcCommand, walk2Command } from "./repl_vmm";
 
 export const HELP = `Hyperstep debug console. Commands:
   EXPR                 evaluate an expression (see below); also p EXPR, p/x, p/d, p/u, p/t, p/c
@@ -76,6 +76,8 @@ export class Repl {
     if (cmd === "shadow") return { result: shadowCommand(rest, ctx) };
     if (cmd === "walk2") return { result: walk2Command(rest, ctx) };
     if (cmd === "tc") return { result: tcCommand(rest, ctx) };
+    if (cmd === "hypercalls") return { result: hypercallsCommand(restWords, ctx) };
+    if (cmd === "pv" && rest === "") return { result: pvCommand(ctx) };
     if (cmd === "p" || cmd === "print" || /^p(rint)?\/[xdutc]$/.test(cmd)) return this.print(rest, cmd.split("/")[1] ?? "", ctx);
     return this.print(text, "", ctx);
   }

@@ -22,8 +22,12 @@ export const VMM_HELP = `  exits [REASON] [N]   the last N VM exits (default 20)
                          the hart reads, VS and G stage, its address, what it checked, A/D, and the count of memory references
   tc [GVA]             binary translation: the translation cache's statistics, and the translated block that covers
                          GVA (default: the pc), guest code beside its translation, each rewrite and chain named
+  hypercalls [NAME] [N] the last N hypercalls (paravirtual) with their arguments and results, or those of
+                         one NAME (mmu_update, mmuext_op, console_io, …)
+  pv                   the paravirtual interface: start info, shared info (pending and masked events),
+                         the address space, the pinned page tables, the trap vector and event callback
 `;
-export const VMM_COMMANDS = ["exits", "stats", "shadow", "walk2", "tc"];
+export const VMM_COMMANDS = ["exits", "stats", "shadow", "walk2", "tc", "hypercalls", "pv"];
 
 interface VmmContext {
   target: Target;
@@ -32,7 +36,6 @@ interface VmmContext {
 }
 
 const EXIT_HEAD = "exit";
-const REASON_WIDTH = Math.max(...EXIT_REASON_IDS.map((r) => r.length));
 
 const hex = (v: bigint | number) => `0x${BigInt.asUintN(64, BigInt(v)).toString(16)}`;
 
@@ -53,17 +56,61 @@ export function exitsCommand(words: string[], ctx: VmmContext): string {
   const total = vmm.exits({ reasons: reason ? [reason] : undefined, count: 0 }).total;
   const page = vmm.exits({ reasons: reason ? [reason] : undefined, start: Math.max(0, total - n), count: n });
   if (page.exits.length === 0) return reason ? `no '${reason}' exits yet` : "no VM exits yet";
-  // Two lines an exit, so that a row fits the console: where it happened, then what the VMM did.
-  const seqWidth = Math.max(EXIT_HEAD.length, ...page.exits.map((e) => String(e.seq).length));
+  return exitRows(page.exits, total, page.dropped, ctx);
+}
+
+/** Exits as the console shows them: two lines an exit, so that a row fits. */
+function exitRows(exits: readonly VmExit[], total: number, dropped: number, ctx: VmmContext): string {
+  // Where it happened, then what the VMM did.
+  const seqWidth = Math.max(EXIT_HEAD.length, ...exits.map((e) => String(e.seq).length));
+  // As wide as the reasons shown, not the longest there is: a row must fit an 80-column console.
+  const reasonWidth = Math.max("reason".length, ...exits.map((e) => e.reason.length));
   const below = " ".repeat(seqWidth + 2);
-  const lines = [`${EXIT_HEAD.padStart(seqWidth)}  ${"reason".padEnd(REASON_WIDTH)}  guest pc and instruction, then what the VMM did`];
-  for (const e of page.exits) {
+  const lines = wrap(`${EXIT_HEAD.padStart(seqWidth)}  ${"reason".padEnd(reasonWidth)}  guest pc and instruction, then what the VMM did`, below + " ".repeat(reasonWidth + 2));
+  for (const e of exits) {
     const sym = ctx.symbols.describe(e.pc);
-    const where = `${String(e.seq).padStart(seqWidth)}  ${e.reason.padEnd(REASON_WIDTH)}  ${hex(e.pc)}${sym ? ` <${sym}>` : ""}  ${instructionText(e)}`;
-    lines.push(...wrap(where, below + " ".repeat(REASON_WIDTH + 2)), ...wrap(`${below}${e.action}  (${e.cycles} cycles)`, below));
+    const where = `${String(e.seq).padStart(seqWidth)}  ${e.reason.padEnd(reasonWidth)}  ${hex(e.pc)}${sym ? ` <${sym}>` : ""}  ${instructionText(e)}`;
+    lines.push(...wrap(where, below + " ".repeat(reasonWidth + 2)), ...wrap(`${below}${e.action}  (${e.cycles} cycles)`, below));
   }
-  if (total > page.exits.length) lines.unshift(`(the last ${page.exits.length} of ${total}${page.dropped ? `; ${page.dropped} dropped from the log` : ""})`);
+  if (total > exits.length) lines.unshift(`(the last ${exits.length} of ${total}${dropped ? `; ${dropped} dropped from the log` : ""})`);
   return lines.join("\n");
+}
+
+/** `hypercalls [NAME] [N]`: the last N hypercalls (paravirtual), or those of one name, e.g. mmu_update. */
+export function hypercallsCommand(words: string[], ctx: VmmContext): string {
+  const vmm = ctx.target.vmm;
+  if (!vmm) return NO_VMM;
+  let name: string | undefined;
+  let n = 20;
+  for (const w of words) {
+    if (/^\d+$/.test(w)) n = Number(w);
+    else name = w;
+  }
+  const reasons = EXIT_REASON_IDS.filter((r) => r.startsWith("hypercall-") || r === "pv-violation");
+  const all = vmm.exits({ reasons, count: Number.MAX_SAFE_INTEGER });
+  const calls = all.exits.filter((e) => e.details.hypercall !== undefined && (name === undefined || e.details.hypercall.startsWith(`${name}(`)));
+  if (calls.length === 0) return name ? `no ${name} hypercalls yet` : `no hypercalls yet (the guest runs under ${vmm.technique})`;
+  return exitRows(calls.slice(-n), calls.length, all.dropped, ctx);
+}
+
+/** `pv`: what a paravirtualized guest shares with the VMM. */
+export function pvCommand(ctx: VmmContext): string {
+  const vmm = ctx.target.vmm;
+  if (!vmm) return NO_VMM;
+  const pv = vmm.paravirtualState();
+  if (!pv) return `pv shows the paravirtual interface, but this VM runs ${vmm.technique}`;
+  const tables = (level: number) => pv.tables.filter((t) => t.level === level).map((t) => hex(t.mfn)).join(" ") || "—";
+  const ports = (bits: bigint) => (bits === 0n ? "none" : [...bits.toString(2)].reverse().flatMap((b, i) => (b === "1" ? [String(i)] : [])).join(" "));
+  return [
+    `start info at ${hex(pv.startInfoVa)}: ${pv.nrPages} frames from machine frame ${hex(pv.firstMfn)} (mfn = ${hex(pv.firstMfn)} + pfn)`,
+    `shared info at ${hex(pv.sharedInfoVa)}: pending ports ${ports(pv.pending)}, masked ${ports(pv.mask)}, time ${hex(pv.time)}`,
+    `address space: root ${hex(pv.rootMfn)}, ASID ${pv.asid}`,
+    `pinned roots (level 2): ${tables(2)}`,
+    `pinned level-1 tables:  ${tables(1)}`,
+    `pinned level-0 tables:  ${tables(0)}`,
+    `spare page-table frames: ${tables(-1)}`,
+    `trap vector ${hex(pv.trapVector)}, event callback ${hex(pv.callback)}, timer ${pv.timerPort === undefined ? "not bound" : `on port ${pv.timerPort}`}`,
+  ].join("\n");
 }
 
 export function statsCommand(ctx: VmmContext): string {

@@ -72,6 +72,18 @@ export const REASON_OPERATION: Readonly<Record<ExitReason, keyof CostModel>> = O
   "sbi-call": "hypervisorEntryExit",
   "bt-callout": "callout",
   "bt-lookup-miss": "callout",
+  "hypercall-set-trap-table": "hypervisorEntryExit",
+  "hypercall-mmu-update": "hypervisorEntryExit",
+  "hypercall-update-va-mapping": "hypervisorEntryExit",
+  "hypercall-mmuext": "hypervisorEntryExit",
+  "hypercall-multicall": "hypervisorEntryExit",
+  "hypercall-timer": "hypervisorEntryExit",
+  "hypercall-event-channel": "hypervisorEntryExit",
+  "hypercall-sched": "hypervisorEntryExit",
+  "hypercall-console": "hypervisorEntryExit",
+  "hypercall-iret": "hypervisorEntryExit",
+  "event-upcall": "irq",
+  "pv-violation": "hypervisorEntryExit",
 });
 
 /** A cost model from user settings: unknown keys and non-numbers are errors, missing keys take the seed value. */

@@ -25,6 +25,18 @@ export const EXIT_REASONS = [
   { id: "sbi-call", label: "SBI call", description: "An ecall from a guest booted in S-mode: the VMM is its firmware and answers the SBI call (console, timer, shutdown)." },
   { id: "bt-callout", label: "BT callout", description: "Binary translation: translated guest kernel code called into the VMM, without a trap: a sensitive instruction (its details name the exit it would have been), fence.i, a direct jump (jal) to guest code with no translation yet, or the end of a translated block whose successor has none (\"fallthrough\"/\"taken\": the VMM translates it). Transfers to translated code are chained and make no exit." },
   { id: "bt-lookup-miss", label: "BT lookup miss", description: "Binary translation: an indirect jump (jalr, ret) in translated code went to a guest pc that the translation cache's lookup table has no translation for; the VMM translates the target's block." },
+  { id: "hypercall-set-trap-table", label: "hypercall set_trap_table", description: "Paravirtual: the guest kernel tells the VMM where its traps and system calls go (stvec) and where event upcalls go." },
+  { id: "hypercall-mmu-update", label: "hypercall mmu_update", description: "Paravirtual: a batch of page-table writes, each validated (its own frames only, page-table pages never writable) and written by the VMM." },
+  { id: "hypercall-update-va-mapping", label: "hypercall update_va_mapping", description: "Paravirtual: one page-table write, found by the virtual address it maps, validated and written (the unbatched update)." },
+  { id: "hypercall-mmuext", label: "hypercall mmuext_op", description: "Paravirtual: pin or unpin a page table, switch the address space (new_baseptr), flush the TLB." },
+  { id: "hypercall-multicall", label: "hypercall multicall", description: "Paravirtual: several hypercalls in one exit." },
+  { id: "hypercall-timer", label: "hypercall set_timer_op", description: "Paravirtual: the guest kernel programs its one-shot timer event." },
+  { id: "hypercall-event-channel", label: "hypercall event_channel_op", description: "Paravirtual: the guest kernel binds a virtual IRQ (the timer) to an event port." },
+  { id: "hypercall-sched", label: "hypercall sched_op", description: "Paravirtual: yield, block until an event, or shut down." },
+  { id: "hypercall-console", label: "hypercall console_io", description: "Paravirtual: the guest kernel writes to the console (Xen's HYPERVISOR_console_io)." },
+  { id: "hypercall-iret", label: "hypercall iret", description: "Paravirtual: the guest kernel returns from a trap or an upcall (sret is privileged for it)." },
+  { id: "event-upcall", label: "event upcall", description: "Paravirtual: an unmasked event is pending: the VMM enters the guest kernel's event callback." },
+  { id: "pv-violation", label: "PV violation", description: "Paravirtual: the VMM refused a page-table update that would break isolation, or the guest kernel executed an instruction it must not (it gets an illegal-instruction trap)." },
 ] as const;
 
 export type ExitReason = (typeof EXIT_REASONS)[number]["id"];
@@ -71,6 +83,12 @@ export interface ExitDetails {
   sbi?: string;
   /** Binary translation: what the callout did ("fallthrough", "jal", …, or the exit reason of the sensitive instruction it emulated). */
   callout?: string;
+  /** A paravirtual hypercall with its arguments, e.g. "mmu_update(0x80013000, 3)", and its result ("ok", "EPERM"). */
+  hypercall?: string;
+  error?: string;
+  /** A hypercall's operation(s) ("new_baseptr", "block") and how many requests a batch carried. */
+  op?: string;
+  count?: number;
   /** sfence.vma operands (undefined = all). */
   vaddr?: bigint;
   asid?: number;

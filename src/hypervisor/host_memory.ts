@@ -12,5 +12,6 @@ export const DEFAULT_SHADOW_POOL_BYTES = 8 * 1024 * 1024;
  * MiB so that it is a size the user can type.
  */
 export function largestGuestRam(spec: TechniqueSpec, shadowPool = DEFAULT_SHADOW_POOL_BYTES): number {
-  return Math.floor((MAX_MEMORY_BYTES - shadowPool - spec.poolBytes(MAX_MEMORY_BYTES)) / MIB) * MIB;
+  const room = Math.floor((MAX_MEMORY_BYTES - shadowPool - spec.poolBytes(MAX_MEMORY_BYTES)) / MIB) * MIB;
+  return Math.min(room, spec.maxGuestRam ?? room);
 }

@@ -141,7 +141,7 @@ export class Vm implements GuestMemory {
     if (!Number.isSafeInteger(maxRoots) || maxRoots < 2 || maxRoots > 4096) {
       throw new VmOptionsError(`maxShadowRoots must be an integer from 2 to 4096, not ${maxRoots}`);
     }
-    this.boot = opts.boot ?? "machine";
+    this.boot = spec.boot ?? opts.boot ?? "machine";
     const techniquePool = spec.poolBytes(memory);
     this.board = new Board({ memoryBytes: pool + techniquePool + memory, instructionsPerTick: opts.instructionsPerTick, hypervisorExtension: spec.hypervisorExtension });
     this.guestRamSize = memory;
@@ -188,10 +188,11 @@ export class Vm implements GuestMemory {
       shutdown: (code) => halt(code, "sbi"),
       readGuest: (gpa, n) => this.readGuestPhysical(gpa, n),
     };
-    // Every trap the guest takes is an exit, except those the hart delivers to VS-mode itself, which
-    // are guest steps like any other (Vm.run's budget counts them).
+    // Every trap the guest takes is an exit, except those the hart delivers to the guest's own
+    // handlers (VS-mode under hardware assistance, host S-mode under paravirtualization), which are
+    // guest steps like any other (Vm.run's budget counts them).
     hart.onTrap = () => {
-      if (!hart.virt) return true;
+      if (hart.prv === 3) return true;
       this.trapsInGuest++;
       return false;
     };
@@ -309,7 +310,8 @@ export class Vm implements GuestMemory {
       }
       const irq = pendingInterrupt(v);
       if (irq >= 0 && !technique.deliversInterrupt(irq)) {
-        injectInterrupt(this, irq);
+        if (technique.injectInterrupt) technique.injectInterrupt(irq);
+        else injectInterrupt(this, irq);
         technique.stepped(true);
         this.trapsInARow++;
         left--;
@@ -422,6 +424,7 @@ export class Vm implements GuestMemory {
 
   /** The guest's translation of `va` for access `acc` (no A/D update unless asked). */
   translate(va: number, acc: Acc, setAccessed: boolean): GuestTranslation {
+    if (this.technique.translateGuest) return this.technique.translateGuest(va, acc, setAccessed);
     const v = this.vcpu.state;
     const priv = acc === Acc.X ? v.prv : guestDataPriv(v, acc);
     if (!guestTranslates(v, priv)) {

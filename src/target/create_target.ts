@@ -7,7 +7,7 @@ import { NativeTarget } from "./native_target";
 import { Vm, VmOptionsError, type GuestBoot, type NonTrappingSensitive } from "../hypervisor/vm";
 import { VmTarget } from "./vm_target";
 import type { Target, TargetLine, TargetSymbol } from "./target";
-import { checkTechnique, techniqueEntry, type Technique } from "./techniques";
+import { checkTechnique, techniqueEntry, TECHNIQUES, type Technique } from "./techniques";
 
 /** A guest ready to load: what the ELF reader or the assembler produced. */
 export interface GuestProgram extends LoadableProgram {
@@ -37,6 +37,22 @@ function symbolAddress(program: GuestProgram, name: string): number | undefined 
   return a === undefined || a > BigInt(Number.MAX_SAFE_INTEGER) ? undefined : Number(a);
 }
 
+/**
+ * Why `program` cannot run under `technique` because one of them is written for the other (a
+ * paravirtual kernel and its technique), or undefined.
+ */
+function writtenFor(program: GuestProgram, technique: Technique): string | undefined {
+  const runs = techniqueEntry(technique).runs;
+  for (const t of TECHNIQUES) {
+    const symbol = typeof t.runs === "object" ? t.runs.guestSymbol : undefined;
+    if (symbol === undefined) continue;
+    const defines = program.symbols.some((s) => s.name === symbol);
+    if (defines && t.id !== technique) return `this guest is written for the VMM (it defines ${symbol}): it runs only under technique "${t.id}"`;
+    if (!defines && runs === t.runs) return `technique "${t.id}" runs only a kernel written for the VMM, one that defines the symbol ${symbol} (sample-guests/paravirtual)`;
+  }
+  return undefined;
+}
+
 /** Builds the board (or the VM), loads the guest and wraps it in the technique the user chose. */
 export function createTarget(program: GuestProgram, opts: TargetOptions): CreateResult {
   const htif = { tohost: symbolAddress(program, "tohost"), fromhost: symbolAddress(program, "fromhost") };
@@ -45,6 +61,8 @@ export function createTarget(program: GuestProgram, opts: TargetOptions): Create
   const cpuMismatch = opts.cpu && checkCpuTechnique(opts.cpu, opts.technique);
   if (cpuMismatch) return { ok: false, error: cpuMismatch.message };
   const runs = techniqueEntry(opts.technique).runs!;
+  const written = writtenFor(program, opts.technique);
+  if (written) return { ok: false, error: written };
   const console = new RecordedConsole(opts.uartIn, opts.uartOut);
   const recording = { console, budgetBytes: opts.historyBytes };
   try {

@@ -1,6 +1,7 @@
 import { largestGuestRam } from "../hypervisor/host_memory";
 import { BINARY_TRANSLATION } from "../hypervisor/techniques/binary_translation";
 import { HARDWARE_ASSISTED } from "../hypervisor/techniques/hardware_assisted";
+import { PARAVIRTUAL } from "../hypervisor/techniques/paravirtual";
 import { MAX_MEMORY_BYTES } from "../machine/memory_size";
 import type { TechniqueSpec } from "../hypervisor/techniques/technique";
 import { TRAP_AND_EMULATE } from "../hypervisor/techniques/trap_and_emulate";
@@ -26,7 +27,7 @@ export const TECHNIQUES = [
   { id: "trap-and-emulate", description: TRAP_AND_EMULATE.description, runs: TRAP_AND_EMULATE },
   { id: "hardware-assisted", description: HARDWARE_ASSISTED.description, runs: HARDWARE_ASSISTED },
   { id: "binary-translation", description: BINARY_TRANSLATION.description, runs: BINARY_TRANSLATION },
-  { id: "paravirtual", description: "Hypercalls and batched page-table updates. (Not yet available.)", runs: undefined },
+  { id: "paravirtual", description: PARAVIRTUAL.description, runs: PARAVIRTUAL },
 ] as const satisfies readonly TechniqueEntry[];
 
 export type Technique = (typeof TECHNIQUES)[number]["id"];
@@ -50,6 +51,15 @@ export function largestMemory(id: Technique): number {
   const runs = techniqueEntry(id).runs;
   return typeof runs === "object" ? largestGuestRam(runs) : MAX_MEMORY_BYTES;
 }
+
+/**
+ * The techniques that run any guest: native and the VMMs that keep equivalence. Not those that run
+ * only kernels written for them (paravirtualization).
+ */
+export const EQUIVALENT_TECHNIQUES: readonly Technique[] = AVAILABLE_TECHNIQUES.filter((t) => {
+  const runs = techniqueEntry(t).runs;
+  return typeof runs !== "object" || runs.guestSymbol === undefined;
+});
 
 /** Whether `id` names a technique (of the list, available or not). */
 export function isTechnique(id: string): id is Technique {

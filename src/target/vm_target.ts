@@ -4,6 +4,7 @@ import { PRIV_NAMES } from "../isa/privilege";
 import { EXIT_REASONS, exitName, type ExitPage, type ExitQuery, type VmExit } from "../hypervisor/exits";
 import { Acc } from "../hypervisor/mm/guest_walk";
 import type { ShadowRoot } from "../hypervisor/mm/shadow_paging";
+import type { PvState } from "../hypervisor/techniques/technique";
 import type { Vm } from "../hypervisor/vm";
 import type { TcBlockView } from "../hypervisor/techniques/tc_view";
 import type { MmuAccess } from "../machine/hart/mmu";
@@ -294,6 +295,10 @@ export class VmTarget implements Target, VmmView {
   }
 
   /** The two-stage walk of `gva` the hart would do now, when the technique translates in two stages. */
+  paravirtualState(): PvState | undefined {
+    return this.vm.technique.paravirtualState?.();
+  }
+
   twoStageWalk(gva: bigint, access: MmuAccess): TwoStageWalk | undefined {
     return this.vm.technique.twoStageWalk?.(gva, access);
   }
@@ -366,7 +371,13 @@ export class VmTarget implements Target, VmmView {
       const n = safe(a);
       return n === undefined || !ram.contains(n, 8) ? undefined : ram.view.getBigUint64(n - ram.base, true);
     };
-    if (v.satpMode === 8) {
+    // A technique that translates the guest itself keeps the guest's tables in machine memory
+    // (paravirtualization's direct paging): the hart walks them as they are.
+    const direct = vm.technique.translateGuest !== undefined;
+    if (v.satpMode === 8 && direct) {
+      const t = readPageTable(BigInt(v.satpRoot), "sv39", hostPte, limit);
+      trees.push({ id: "guest", kind: "guest", label: `guest (satp, ASID ${v.satpAsid}): machine frames, walked by the hart`, mode: "sv39", input: "gva", output: "hpa", tableSpace: "hpa", root: t.root, active: true, truncated: t.truncated });
+    } else if (v.satpMode === 8) {
       const t = readPageTable(BigInt(v.satpRoot), "sv39", (a) => { const n = safe(a); return n === undefined ? undefined : vm.readPte(n); }, limit);
       trees.push({ id: "guest", kind: "guest", label: `guest (satp, ASID ${v.satpAsid})`, mode: "sv39", input: "gva", output: "gpa", tableSpace: "gpa", root: t.root, active: true, truncated: t.truncated });
     }

@@ -5,6 +5,7 @@ import type { ShadowStats } from "../hypervisor/mm/shadow_paging";
 import type { TcBlockView, TcStats } from "../hypervisor/techniques/tc_view";
 import type { PageTableTree } from "./inspect";
 import type { WalkResultKind } from "./target";
+import type { PvState } from "../hypervisor/techniques/technique";
 import type { TechniqueComparison } from "./technique_comparison";
 import type { Technique } from "./techniques";
 
@@ -43,6 +44,8 @@ export interface VmmView {
   shadowMarks(trees: readonly PageTableTree[]): ShadowMark[];
   /** `tc <gva>`: under binary translation, the translated block that covers guest pc `gva`, beside its guest code. */
   tcBlock(gva: bigint): TcBlockView | undefined;
+  /** `pv`: what a paravirtualized guest shares with the VMM; undefined under the other techniques. */
+  paravirtualState(): PvState | undefined;
   /** The read-only document that narrates one exit's emulation, step by step with before/after values. */
   narrate(seq: number): string | undefined;
 }
@@ -101,4 +104,4 @@ export interface ShadowMark {
   note: string;
 }
 
-export type { ExitReason };
+export type { ExitReason, PvState };

@@ -75,7 +75,7 @@ describe("launch", () => {
     ["an unreadable program", { program: "/nonexistent/guest.S" }, /'program' cannot be read: no such file/],
     ["a program that is not a guest", { program: path.join(ROOT, "package.json") }, /'program'/],
     ["an unknown technique", { program: HELLO_S, technique: "teleport" }, /'technique' must be one of native, trap-and-emulate/],
-    ["a technique not built yet", { program: HELLO_S, technique: "paravirtual" }, /'technique' "paravirtual" is not yet available/],
+    ["a paravirtual kernel's technique for an ordinary guest", { program: HELLO_S, technique: "paravirtual" }, /technique "paravirtual" runs only a kernel written for the VMM/],
     ["a wrongly typed stopOnEntry", { program: HELLO_S, stopOnEntry: "yes" }, /'stopOnEntry' must be a boolean/],
     ["a bad memory size", { program: HELLO_S, memory: "lots" }, /'memory'/],
   ];

@@ -1,6 +1,7 @@
 import type { TcBlockView, TcStats } from "./tc_view";
 import type { GuestWalk, MmuAccess } from "../../machine/hart/mmu";
-import type { Vm } from "../vm";
+import type { Acc, GuestTranslation } from "../mm/guest_walk";
+import type { GuestBoot, Vm } from "../vm";
 
 /**
  * A virtualization technique: how the VMM runs a guest on the host hart. The VM (vm.ts) owns what
@@ -36,6 +37,18 @@ export interface Technique {
   stepped(byInterrupt: boolean): void;
   /** Whether the hart itself will deliver pending interrupt `irq` to the guest, so the VMM must not inject it. */
   deliversInterrupt(irq: number): boolean;
+  /**
+   * Delivers pending, enabled interrupt `irq` the technique's own way (paravirtualization: as an
+   * event upcall); without it the VMM injects the trap the guest's hardware would take (inject.ts).
+   */
+  injectInterrupt?(irq: number): void;
+  /**
+   * The guest's translation of `va`, when its page tables are not in guest-physical memory
+   * (paravirtualization: they hold machine frames); without it the VMM walks them as the guest's.
+   */
+  translateGuest?(va: number, acc: Acc, setAccessed: boolean): GuestTranslation;
+  /** What a paravirtualized guest and the VMM share (start info, shared info, pinned tables), for `pv`. */
+  paravirtualState?(): PvState;
   /** How the instruction the VMM is emulating reached it, for the narratives ("illegal in host U-mode"). */
   readonly trappedHow: string;
   /** The bits of the instruction that trapped at the guest's pc, or undefined if it cannot be read. */
@@ -58,6 +71,26 @@ export interface Technique {
   /** Binary translation's translation cache: its statistics, and the block whose translation covers a guest pc. */
   tcStats?(): TcStats;
   tcBlock?(pc: number): TcBlockView | undefined;
+}
+
+/** The paravirtual interface's state, as the REPL's `pv` shows it. */
+export interface PvState {
+  startInfoVa: number;
+  sharedInfoVa: number;
+  /** Machine frame of pseudo-physical frame 0, and how many frames the guest has. */
+  firstMfn: number;
+  nrPages: number;
+  /** The root in use (machine frame) and its ASID. */
+  rootMfn: number;
+  asid: number;
+  /** Pinned tables by machine frame and level (−1: a spare page-table frame). */
+  tables: { mfn: number; level: number }[];
+  trapVector: bigint;
+  callback: bigint;
+  timerPort: number | undefined;
+  pending: bigint;
+  mask: bigint;
+  time: bigint;
 }
 
 /** A technique's own page table, for the panels (its entries are read from host RAM). */
@@ -91,6 +124,15 @@ export interface TechniqueSpec {
   readonly nonTrappingSensitive: boolean;
   /** The hart must have the H extension. */
   readonly hypervisorExtension: boolean;
+  /**
+   * The symbol a guest defines to say it is written for this technique (paravirtualization); such a
+   * guest runs under this technique only, and this technique runs only such guests.
+   */
+  readonly guestSymbol?: string;
+  /** The most guest RAM the technique itself can give a guest, in bytes (unset: as much as fits). */
+  readonly maxGuestRam?: number;
+  /** The one way its guest boots, whatever the launch configuration says (unset: the configuration chooses). */
+  readonly boot?: GuestBoot;
   /** Host memory the technique keeps for its own tables when the guest has this much RAM. */
   poolBytes(guestRamBytes: number): number;
   /** The technique for `vm`, with its pool at host-physical `poolBase`. */

@@ -177,7 +177,7 @@ describe("panels", () => {
     await vscode.commands.executeCommand("hyperstep.exits.focus");
     // The view may still show what it said for an earlier session: wait for this one's answer.
     const report = await until("the VM Exits view to say there is no VMM", (s) => (s.exits && /^no VMM/.test(s.exits.summary.columns[0].label) ? s.exits : undefined));
-    assert.match(report.summary.columns[0].label, /^no VMM: the guest runs natively \(launch with "technique" "trap-and-emulate", "hardware-assisted" or "binary-translation" to see exits\)$/);
+    assert.match(report.summary.columns[0].label, /^no VMM: the guest runs natively \(launch with "technique" "trap-and-emulate", "hardware-assisted", "binary-translation" or "paravirtual" to see exits\)$/);
     assert.equal(report.summary.columns[0].listRows, 0);
     await screenshot("panel-exits");
   });

@@ -49,7 +49,9 @@ describe("hyperstep compare", () => {
 
   it("runs the shadow-paging guest under every available technique: exits only under the VMM, and equivalence", async () => {
     const { report } = await compare("sample-guests/shadow-paging/shadow_paging.S");
-    assert.deepEqual(report.results.map((r) => r.technique), [...AVAILABLE_TECHNIQUES]);
+    assert.deepEqual(report.results.map((r) => r.technique), AVAILABLE_TECHNIQUES.filter((t) => t !== "paravirtual"));
+    assert.deepEqual(report.unavailable.map((u) => u.technique), ["paravirtual"], "it runs only kernels written for it");
+    assert.match(report.unavailable[0].why, /runs only a kernel written for the VMM/);
     const [native, tae, hw, bt] = report.results;
     assert.equal(native.technique, "native");
     assert.deepEqual(native.end, { kind: "halt", code: 0, how: "finisher" });
@@ -126,9 +128,9 @@ describe("hyperstep compare", () => {
     assert.match(formatCompare("k.S", machine.report), /\nThe trap loop under native, trap-and-emulate, hardware-assisted, binary-translation began with an\necall that nothing handles: [^]* needs\s--boot supervisor\.\n$/);
 
     const { report } = await compare(guest, { boot: "supervisor" });
-    assert.deepEqual(report.unavailable.map((u) => u.technique), ["native"]);
+    assert.deepEqual(report.unavailable.map((u) => u.technique), ["native", "paravirtual"]);
     assert.match(report.unavailable[0].why, /needs firmware \(an SBI\), which only a VMM provides/);
-    assert.deepEqual(report.results.map((r) => r.technique), AVAILABLE_TECHNIQUES.filter((t) => t !== "native"));
+    assert.deepEqual(report.results.map((r) => r.technique), AVAILABLE_TECHNIQUES.filter((t) => t !== "native" && t !== "paravirtual"));
     assert.ok(report.results.every((r) => r.end.kind === "halt" && r.end.how === "sbi" && r.end.code === 0));
     assert.equal(report.results[0].overhead, null, "the first technique that ran is the baseline");
     assert.equal(report.results[1].equivalence?.equal, true);
@@ -180,7 +182,7 @@ describe("hyperstep compare", () => {
     const ok = run(["compare", join(ROOT, "sample-guests/hello/hello.S"), "--json"]);
     assert.equal(ok.status, 0, ok.stderr);
     const json = JSON.parse(ok.stdout);
-    assert.deepEqual(json.techniques.map((t: { technique: string }) => t.technique), [...AVAILABLE_TECHNIQUES]);
+    assert.deepEqual(json.techniques.map((t: { technique: string }) => t.technique), AVAILABLE_TECHNIQUES.filter((t) => t !== "paravirtual"));
     assert.ok(json.techniques[1].exits > 0);
     assert.equal(json.techniques[1].equivalence.equal, true);
     const kernel = run(["compare", join(ROOT, "sample-guests/supervisor-boot/supervisor_boot.S"), "--boot", "supervisor"]);

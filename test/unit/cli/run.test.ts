@@ -158,3 +158,17 @@ describe("the Popek–Goldberg option on the command line", () => {
     assert.notEqual(outputs.get("trap-and-emulate"), outputs.get("native"), "the VMM never sees them");
   });
 });
+
+describe("hyperstep run --exits on the paravirtual lesson", () => {
+  it("lines up the long hypercall reasons and says why there is no native run", async () => {
+    const p = await loadProgram(join(__dirname, "../../../sample-guests/paravirtual/pv_kernel.S"));
+    if (p instanceof ProgramError) assert.fail(p.message);
+    const { io, logs, output } = fakeIo();
+    await runProgram(p, settings({ technique: "paravirtual", exits: true, memoryBytes: 16 << 20 }), io);
+    assert.match(output(), /the process exited; back on the boot tables; shutting down\n$/);
+    const table = logs.slice(logs.findIndex((l) => l.startsWith("exits by reason:")), logs.findIndex((l) => l.startsWith("  total")) + 1);
+    assert.ok(table.some((l) => l.includes("hypercall-set-trap-table")));
+    assert.equal(new Set(table.map((l) => l.indexOf("count") >= 0 ? l.indexOf("count") + 5 : l.trimEnd().length - 15)).size, 1, `one count column:\n${table.join("\n")}`);
+    assert.ok(logs.some((l) => /no native run: this guest is written for the VMM \(it defines hyperstep_pv_abi\)/.test(l)));
+  });
+});

@@ -144,13 +144,14 @@ export function asmGuest(source: string, name = "inline.S"): GuestProgram {
 
 /**
  * Every sample-guests/<lesson>/<name>.S that boots as on the bare board (supervisor-boot needs
- * firmware, tiny-hypervisor a hart with the H extension, which no VMM's vCPU has).
+ * firmware, tiny-hypervisor a hart with the H extension, which no VMM's vCPU has, and paravirtual
+ * is a kernel written for the VMM, which no bare board runs).
  */
 export function sampleSources(): string[] {
   const dir = join(ROOT, "sample-guests");
   return readdirSync(dir, { withFileTypes: true })
     .filter((d) => d.isDirectory())
-    .filter((d) => d.name !== "supervisor-boot" && d.name !== "tiny-hypervisor")
+    .filter((d) => !["supervisor-boot", "tiny-hypervisor", "paravirtual"].includes(d.name))
     .flatMap((d) => readdirSync(join(dir, d.name)).filter((f) => f.endsWith(".S")).map((f) => join(dir, d.name, f)))
     .sort();
 }

@@ -141,7 +141,8 @@ describe("VmTarget.compareTechniques", () => {
     t.run(200);
     const c = t.compareTechniques()!;
     assert.deepEqual(c.runs.map((r) => r.technique), ["trap-and-emulate", "hardware-assisted", "binary-translation"]);
-    assert.deepEqual(c.unavailable.map((u) => u.technique), ["native"]);
+    assert.deepEqual(c.unavailable.map((u) => u.technique), ["native", "paravirtual"]);
     assert.match(c.unavailable[0].why, /"supervisor" \(the guest boots in S-mode\) needs firmware/);
+    assert.match(c.unavailable[1].why, /runs only a kernel written for the VMM/);
   });
 });

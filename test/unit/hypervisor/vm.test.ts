@@ -143,6 +143,8 @@ describe("exit log and cost model", () => {
       "csr-read", "csr-write", "xret", "wfi", "sfence", "ecall", "guest-exception", "virtual-interrupt", "timer",
       "hidden-page-fault", "guest-pt-write", "pmp-access", "mprv-access", "mmio-read", "mmio-write",
       "guest-page-fault", "virtual-instruction", "sbi-call", "bt-callout", "bt-lookup-miss",
+      "hypercall-set-trap-table", "hypercall-mmu-update", "hypercall-update-va-mapping", "hypercall-mmuext", "hypercall-multicall",
+      "hypercall-timer", "hypercall-event-channel", "hypercall-sched", "hypercall-console", "hypercall-iret", "event-upcall", "pv-violation",
     ]);
   });
 

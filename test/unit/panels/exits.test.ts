@@ -41,7 +41,7 @@ test("hyperstep/exits pages the log newest first, filters by reason, and keeps t
 test("without a VMM the answer says so, and nothing else is invented", () => {
   const body = exitsBody(vmTarget(undefined, "native"), {});
   assert.equal(body.available, false);
-  assert.match(body.message ?? "", /^no VMM: the guest runs natively \(launch with "technique" "trap-and-emulate", "hardware-assisted" or "binary-translation" to see exits\)$/);
+  assert.match(body.message ?? "", /^no VMM: the guest runs natively \(launch with "technique" "trap-and-emulate", "hardware-assisted", "binary-translation" or "paravirtual" to see exits\)$/);
   assert.equal(body.timeline.counts.length, 120);
   assert.equal(body.priv, 1);
 });

@@ -1,0 +1,73 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import * as path from "node:path";
+import { ROOT } from "../support/guests";
+import { failing, launch, repl, stopAfter, withClient } from "../support/dap";
+
+const LESSON = path.join(ROOT, "sample-guests", "paravirtual", "pv_kernel.S");
+const SHADOW = path.join(ROOT, "sample-guests", "shadow-paging", "shadow_paging.S");
+
+describe("the paravirtual lesson under technique \"paravirtual\"", () => {
+  test("runs to its end with its output", async () => {
+    await withClient(async (dc) => {
+      const out: string[] = [];
+      dc.on("output", (e) => {
+        if (e.body.category === "stdout") out.push(e.body.output);
+      });
+      await launch(dc, LESSON, { technique: "paravirtual" });
+      await Promise.all([dc.continueRequest({ threadId: 1 }), dc.waitForEvent("terminated")]);
+      const text = out.join("");
+      assert.match(text, /^pv-kernel: booted under the Hyperstep PV ABI v1/);
+      assert.match(text, /refused \(EPERM\): mapping a page-table page writable\n.*refused \(EPERM\): mapping a frame that is not ours\n/);
+      assert.match(text, /user: hello from the process/);
+      assert.match(text, /the process exited; back on the boot tables; shutting down\n$/);
+    });
+  });
+
+  test("a hypercall filter with count > 1 stops on the batched mmu_update, and the console names hypercalls with their arguments", async () => {
+    await withClient(async (dc) => {
+      await launch(dc, LESSON, { technique: "paravirtual" }, () =>
+        dc.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: "vm-exit-hypercall-mmu-update", condition: "count > 1" }] }));
+      const stop = await stopAfter(dc, () => dc.continueRequest({ threadId: 1 }));
+      assert.equal(stop.body.reason, "exception");
+      const info = (await dc.exceptionInfoRequest({ threadId: 1 })).body;
+      assert.match(info.exceptionId, /^VM exit \d+: hypercall mmu_update$/);
+      assert.match(info.description!, /hypercall = mmu_update\(0x[0-9a-f]+, 0x5\)/);
+      assert.match(info.description!, /count = 5/);
+      const raw = await repl(dc, "exits 3");
+      for (const line of raw.split("\n")) assert.ok(line.length <= 80, `a line of ${line.length} characters wraps in the Debug Console: ${line}`);
+      const exits = raw.replace(/\s+/g, " ");
+      assert.match(exits, /hypercall-mmuext 0x[0-9a-f]+ <_start\+0x[0-9a-f]+> ecall mmuext_op\(0x[0-9a-f]+, 0x3\) → ok: pin_table, pin_table, pin_table/);
+      assert.match(exits, /hypercall-mmu-update 0x[0-9a-f]+ <_start\+0x[0-9a-f]+> ecall mmu_update\(0x[0-9a-f]+, 0x5\) → ok: validated and wrote 5 page-table entries in one exit/);
+      const pv = await repl(dc, "pv");
+      assert.match(pv, /^start info at 0x[0-9a-f]+: \d+ frames from machine frame 0x[0-9a-f]+/);
+      assert.match(pv, /pinned roots \(level 2\): 0x[0-9a-f]+ 0x[0-9a-f]+\n/, "the boot root and the process's");
+      assert.match(pv, /timer on port 0/);
+      const calls = (await repl(dc, "hypercalls mmu_update")).replace(/\s+/g, " ");
+      assert.match(calls, /^exit reason guest pc and instruction, then what the VMM did \d+ hypercall-mmu-update .*mmu_update\(0x[0-9a-f]+, 0x5\)/);
+      assert.doesNotMatch(calls, /console_io/);
+      assert.match(await repl(dc, "hypercalls 2"), /mmuext_op[\s\S]*mmu_update/);
+      // The refused update that follows has count 1: the filter does not stop there, and the run ends.
+      await Promise.all([dc.continueRequest({ threadId: 1 }), dc.waitForEvent("terminated")]);
+    });
+  });
+
+  test("a pv-violation filter stops on the kernel's satp write", async () => {
+    await withClient(async (dc) => {
+      await launch(dc, LESSON, { technique: "paravirtual" }, () =>
+        dc.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: "vm-exit-pv-violation" }] }));
+      await stopAfter(dc, () => dc.continueRequest({ threadId: 1 }));
+      const info = (await dc.exceptionInfoRequest({ threadId: 1 })).body;
+      assert.match(info.exceptionId, /^VM exit \d+: PV violation$/);
+      assert.match(info.description!, /privileged for a paravirtual kernel/);
+    });
+  });
+
+  test("an ordinary guest is refused, saying why", async () => {
+    await withClient(async (dc) => {
+      await dc.initializeRequest();
+      const msg = await failing(dc.launch({ program: SHADOW, technique: "paravirtual" } as never));
+      assert.match(msg, /runs only a kernel written for the VMM, one that defines the symbol hyperstep_pv_abi/);
+    });
+  });
+});
