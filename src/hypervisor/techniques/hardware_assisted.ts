@@ -172,7 +172,11 @@ export class HardwareAssisted implements Technique {
     // while it runs (as KVM swaps them), and never while the host runs guest M-mode code in U-mode.
     hart.scounteren = v.scounteren;
     hart.senvcfg = v.senvcfg;
+    // The hart consults hedeleg only for the exceptions medeleg has sent to HS-mode (H chapter,
+    // "Trap Delegation"): with the host's medeleg at 0 every guest exception would trap into the VMM.
+    // The VMM has no HS-mode code, so it delegates to HS exactly what hedeleg sends on to VS.
     hart.hedeleg = v.medeleg & HEDELEG_WRITABLE;
+    hart.medeleg = hart.hedeleg;
     hart.hideleg = (v.mideleg & S_INTERRUPTS) << 1;
     hart.mie = (hart.mie & ~VS_INTERRUPTS) | ((v.mie & S_INTERRUPTS) << 1);
     // Pending supervisor interrupts (the guest's own SSIP, the devices' SEIP, STIP its M-mode set) are
@@ -205,6 +209,8 @@ export class HardwareAssisted implements Technique {
     v.senvcfg = hart.senvcfg;
     hart.scounteren = 0n;
     hart.senvcfg = 0n;
+    // Guest M-mode code runs in host U-mode (deprivileged), whose every trap must reach the VMM.
+    hart.medeleg = 0;
     const delegated = hart.hideleg >> 1;
     v.mie = (v.mie & ~delegated) | ((hart.mie & hart.hideleg) >> 1);
     // Only SSIP is the guest's to write (through sip); STIP and SEIP are driven from outside.
