@@ -5,6 +5,7 @@
  * negative and fractional numbers, deep or long values, or arguments that are not an object at all.
  * Requests that run the guest (continue, step) are mixed in, so later ones meet it running or stopped.
  */
+import * as path from "node:path";
 import type { Technique } from "../../src/target/techniques";
 import { EQUIVALENT_TECHNIQUES } from "../../src/target/techniques";
 import type { DapInput, DapRequest } from "./dap_target";
@@ -18,13 +19,14 @@ const T = 1; // the one thread
 type Plausible = (rng: Rng) => unknown;
 const addr = (rng: Rng) => pick(rng, ["0x80000000", "pc", "sp", "_start", "0x0", "0xffffffffffffffff", "mepc+4", "*sp", "guest:0x80000000", "", "0x10000000"]);
 const ref = (rng: Rng) => pick(rng, [0, 1, 2, 3, 1000, 1001, 2 ** 31, below(rng, 64)]);
-const src = () => ({ path: "test/dap/guests/calls.S", name: "calls.S" });
+const CALLS = path.resolve(__dirname, "../dap/guests/calls.S");
+const src = () => ({ path: CALLS, name: "calls.S" });
 
 /** For each command, arguments a client would plausibly send (the mutations start from these). */
 const COMMANDS: Record<string, Plausible> = {
   initialize: () => ({ adapterID: "hyperstep", linesStartAt1: true, columnsStartAt1: true }),
   configurationDone: () => ({}),
-  launch: (rng) => ({ program: "test/dap/guests/calls.S", stopOnEntry: rng() < 0.5 }),
+  launch: (rng) => ({ program: CALLS, stopOnEntry: rng() < 0.5 }),
   attach: () => ({}),
   restart: () => ({ arguments: {} }),
   terminate: () => ({}),
