@@ -1,0 +1,23 @@
+/**
+ * The request sequences that once broke the debug adapter's promises under the DAP fuzzer
+ * (test/fuzz/dap_target.ts): each is sent to a session in-process after a guest is launched, and
+ * every request must get exactly one response, in time, with no internal error.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { dapTarget, type DapInput } from "../../fuzz/dap_target";
+
+async function assertKeepsPromises(input: DapInput): Promise<(true | string)[]> {
+  const { report, problems } = await dapTarget.run(input);
+  assert.deepEqual(problems, []);
+  assert.equal(report.answers.length, input.requests.length, "every request was answered");
+  return report.answers;
+}
+
+describe("DAP requests found by the DAP fuzzer (issue 22)", () => {
+  it("a request without arguments is answered as one with empty arguments (seed 7, case 25)", async () => {
+    const answers = await assertKeepsPromises({ guest: "spin.S", technique: "trap-and-emulate", requests: [{ command: "source", arguments: undefined }, { command: "threads", arguments: undefined }] });
+    assert.equal(answers[0], "source needs 'sourceReference', or 'source' with a path or a sourceReference");
+    assert.equal(answers[1], true);
+  });
+});
