@@ -39,7 +39,7 @@ const GUESTS = path.resolve(__dirname, "../dap/guests");
 
 export const dapTarget: FuzzTarget<DapInput, DapReport> = {
   run: runDap,
-  ciCases: 40,
+  ciCases: 60,
   cases: () => dapCase,
   save(input, base) {
     writeFileSync(`${base}.json`, JSON.stringify(input, null, 1));

@@ -36,7 +36,7 @@ const GUEST_RAM = 2 << 20;
 
 export const guestTarget: FuzzTarget<GuestInput, GuestReport> = {
   run: runGuest,
-  ciCases: 40,
+  ciCases: 100,
   cases: () => guestCase,
   save(input, base) {
     writeFileSync(`${base}.S`, guestSource(input));
