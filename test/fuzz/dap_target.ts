@@ -69,14 +69,18 @@ class Client {
     });
   }
 
-  /** Sends a request; resolves to its first response, or undefined when none came in time. */
-  async send(command: string, args: unknown): Promise<{ seq: number; response?: DebugProtocol.Response }> {
+  /**
+   * Sends a request; resolves to its first response, or undefined when none came in time, and how
+   * long the answer took: measured, since a handler that blocks the event loop delays the timeout too.
+   */
+  async send(command: string, args: unknown): Promise<{ response?: DebugProtocol.Response; ms: number }> {
     const seq = this.seq++;
     const answered = new Promise<void>((resolve) => this.waiting.set(seq, resolve));
+    const started = performance.now();
     this.session.handleMessage({ seq, type: "request", command, arguments: args } as DebugProtocol.Request);
     await within(answered, RESPONSE_MS);
     this.waiting.delete(seq);
-    return { seq, response: this.responses.get(seq)?.[0] };
+    return { response: this.responses.get(seq)?.[0], ms: performance.now() - started };
   }
 
   event(name: string): Promise<void> {
@@ -111,20 +115,25 @@ async function runDap(input: DapInput): Promise<Verdict<DapReport>> {
     const launched = (await launch).response;
     if (!launched?.success) return { report: { answers }, problems: [`the guest did not launch: ${launched?.message ?? "no answer"}`] };
     if (!(await within(stopped, RESPONSE_MS))) problems.push("the guest did not stop at its entry");
+    const late = (what: string, ms: number) => ms > RESPONSE_MS && problems.push(`${what} was answered after ${Math.round(ms)} ms`);
     for (const [i, r] of input.requests.entries()) {
-      const { response } = await client.send(r.command, r.arguments);
+      const { response, ms } = await client.send(r.command, r.arguments);
       const what = `request ${i} '${r.command}'`;
       if (!response) {
         problems.push(`${what} got no response within ${RESPONSE_MS} ms`);
         break;
       }
+      late(what, ms);
       answers.push(response.success || (response.message ?? ""));
       if (!response.success) {
         const bad = badMessage(response.message ?? "", `${what}'s error`) ?? internal(response, what);
         if (bad) problems.push(bad);
       }
     }
-    await client.send("disconnect", { terminateDebuggee: true });
+    const disconnect = await client.send("disconnect", { terminateDebuggee: true });
+    // The guest may still be running: a slice that blocks the event loop shows here.
+    if (!disconnect.response) problems.push(`disconnect got no response within ${RESPONSE_MS} ms`);
+    late("disconnect", disconnect.ms);
   } finally {
     client.session.shutdown();
     // Late answers and late exceptions surface on the next turns of the event loop.

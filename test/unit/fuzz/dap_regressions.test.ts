@@ -20,4 +20,11 @@ describe("DAP requests found by the DAP fuzzer (issue 22)", () => {
     assert.equal(answers[0], "source needs 'sourceReference', or 'source' with a path or a sourceReference");
     assert.equal(answers[1], true);
   });
+
+  it("stepping after fast steps does not block the event loop: step slices keep their measured size (seed 1390110834, case 736)", async () => {
+    // Each `next` ended within its first slice, which used to double the slice budget; the stepOut
+    // (single-stepping: echo.S shows no caller) then ran one slice of millions of steps, 15 s and 1.4 GB.
+    const next = { command: "next", arguments: { threadId: 1, granularity: "statement" } };
+    await assertKeepsPromises({ guest: "echo.S", technique: "trap-and-emulate", requests: [next, next, next, { command: "stepOut", arguments: { threadId: 1 } }] });
+  });
 });
