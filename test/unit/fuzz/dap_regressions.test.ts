@@ -27,4 +27,13 @@ describe("DAP requests found by the DAP fuzzer (issue 22)", () => {
     const next = { command: "next", arguments: { threadId: 1, granularity: "statement" } };
     await assertKeepsPromises({ guest: "echo.S", technique: "trap-and-emulate", requests: [next, next, next, { command: "stepOut", arguments: { threadId: 1 } }] });
   });
+
+  it("setDataBreakpoints refuses more than 1024 breakpoints at once instead of spending minutes on them (seed 1529689900, case 409)", async () => {
+    const watch = { dataId: "0x80001000/8", accessType: "readWrite" };
+    const answers = await assertKeepsPromises({ guest: "echo.S", technique: "native", requests: [
+      { command: "setDataBreakpoints", arguments: { breakpoints: new Array(95_576).fill(watch) } },
+      { command: "setDataBreakpoints", arguments: { breakpoints: new Array(1024).fill(watch) } },
+    ] });
+    assert.deepEqual(answers, ["setDataBreakpoints: 'breakpoints' may have at most 1024 elements, not 95576", true]);
+  });
 });
