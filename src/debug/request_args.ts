@@ -29,6 +29,8 @@ const opt = (shape: Shape) => ({ shape });
 
 /** The most instructions a `disassemble` request may return, or skip from its reference. */
 export const MAX_DISASSEMBLE = 100_000;
+/** The most data breakpoints one request may set: each is a watch the hart checks, and setting them costs their number squared. */
+export const MAX_DATA_BREAKPOINTS = 1024;
 
 const id = int(0);
 const source = record({ name: opt(str), path: opt(str), sourceReference: opt(int()) });
@@ -62,7 +64,7 @@ const REQUESTS: Record<string, Fields> = {
     exceptionOptions: opt(array(obj)),
   },
   dataBreakpointInfo: { name: req(str), variablesReference: opt(id), frameId: opt(id), bytes: opt(int(1, 1 << 20)), asAddress: opt(bool), mode: opt(str) },
-  setDataBreakpoints: { breakpoints: req(array(record({ dataId: req(str), accessType: opt(str), ...conditions }))) },
+  setDataBreakpoints: { breakpoints: req(array(record({ dataId: req(str), accessType: opt(str), ...conditions }), MAX_DATA_BREAKPOINTS)) },
   breakpointLocations: { source: req(source), line: req(int(0)), column: opt(int(0)), endLine: opt(int(0)), endColumn: opt(int(0)) },
   continue: { threadId: req(id), singleThread: opt(bool) },
   next: step,

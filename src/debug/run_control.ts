@@ -153,8 +153,13 @@ export class RunControl {
           await sleep(IDLE_POLL_MS);
           continue;
         }
-        if (spent > 0.5) this.budget = Math.max(1_000, Math.min(20_000_000, Math.round((this.budget * SLICE_MS) / spent)));
-        else this.budget = Math.min(20_000_000, this.budget * 2);
+        // Only a slice that used its whole budget measures it: a step that ended early in a fast slice
+        // would otherwise double it, request after request, until one slice of single-stepping (far
+        // slower per instruction than a free run) blocked the event loop for seconds.
+        if (!result.done) {
+          if (spent > 0.5) this.budget = Math.max(1_000, Math.min(20_000_000, Math.round((this.budget * SLICE_MS) / spent)));
+          else this.budget = Math.min(20_000_000, this.budget * 2);
+        }
         const elapsed = now() - started;
         if (!result.done && elapsed > PROGRESS_AFTER_MS && now() - lastProgress > PROGRESS_EVERY_MS) {
           const done = target.instret - startInstret;

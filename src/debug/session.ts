@@ -126,7 +126,8 @@ export class HyperstepSession extends LoggingDebugSession {
   protected override dispatchRequest(request: DebugProtocol.Request): void {
     const problem = checkRequestArgs(request.command, request.arguments);
     if (problem) return this.fail(new Response(request), Err.Arguments, problem);
-    super.dispatchRequest(request);
+    // A client may leave out empty arguments (checkRequestArgs allows it); the handlers read fields of them.
+    super.dispatchRequest(request.arguments === undefined ? { ...request, arguments: {} } : request);
   }
 
   /**
@@ -735,6 +736,7 @@ export class HyperstepSession extends LoggingDebugSession {
 
   protected override sourceRequest(response: DebugProtocol.SourceResponse, args: DebugProtocol.SourceArguments): void {
     const ref = args.source?.sourceReference ?? args.sourceReference;
+    if (ref === undefined && args.source?.path === undefined) return this.fail(response, Err.Arguments, "source needs 'sourceReference', or 'source' with a path or a sourceReference");
     const program = this.program;
     const text = program?.sourceText(ref, args.source?.path);
     if (text === undefined) return this.fail(response, Err.UnknownReference, `no source content for ${args.source?.path ?? `reference ${ref}`}`);

@@ -4,6 +4,7 @@
  *   --only NAME        one target of targets.ts (default: every one with cases, one after the other)
  *   --seconds N        time budget per target (default 300, or none when --cases is given)
  *   --cases N          case budget per target
+ *   --ci               each target's CI budget: its ciCases, or 250 (the CI stage, `npm test -- fuzz`)
  *   --seed N           the run's seed (default: a fresh one, printed)
  *   --index I          run only case I of the seed: reproduces a failure
  *   --timeout S        a case running longer is a hang (default 10)
@@ -15,14 +16,21 @@
 import * as path from "node:path";
 import { freshSeed } from "./prng";
 import { fuzz } from "./fuzz";
-import { fuzzedTargets, type TargetName } from "./targets";
+import type { FuzzTarget } from "./target";
+import { fuzzedTargets, TARGETS, type TargetName } from "./targets";
 
-const USAGE = `usage: npm run fuzz -- [--only ${fuzzedTargets().join("|")}] [--seconds N | --cases N] [--seed N] [--index I] [--timeout S] [--memory MiB] [--out DIR]`;
+const CI_CASES = 250;
+
+const USAGE = `usage: npm run fuzz -- [--only ${fuzzedTargets().join("|")}] [--seconds N | --cases N | --ci] [--seed N] [--index I] [--timeout S] [--memory MiB] [--out DIR]`;
 
 function parse(argv: string[]) {
-  const opts = { only: fuzzedTargets(), seconds: undefined as number | undefined, cases: undefined as number | undefined, seed: freshSeed(), index: undefined as number | undefined, timeout: 10, memory: 1536, out: path.resolve(__dirname, "../../test-results/fuzz") };
+  const opts = { only: fuzzedTargets(), seconds: undefined as number | undefined, cases: undefined as number | undefined, ci: false, seed: freshSeed(), index: undefined as number | undefined, timeout: 10, memory: 1536, out: path.resolve(__dirname, "../../test-results/fuzz") };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
+    if (flag === "--ci") {
+      opts.ci = true;
+      continue;
+    }
     const value = argv[++i];
     const count = (min: number) => {
       const n = Number(value);
@@ -48,7 +56,7 @@ function parse(argv: string[]) {
         throw new Error(`unknown option '${flag}'`);
     }
   }
-  if (opts.seconds === undefined && opts.cases === undefined) opts.seconds = 300;
+  if (opts.seconds === undefined && opts.cases === undefined && !opts.ci) opts.seconds = 300;
   return opts;
 }
 
@@ -62,10 +70,11 @@ async function main(): Promise<number> {
   }
   let failed = 0;
   for (const name of opts.only) {
-    const budget = opts.index !== undefined ? `case ${opts.index}` : [opts.cases && `${opts.cases} cases`, opts.seconds && `${opts.seconds} s`].filter(Boolean).join(" or ");
+    const cases = opts.ci ? ((TARGETS[name] as FuzzTarget<unknown, unknown>).ciCases ?? CI_CASES) : opts.cases;
+    const budget = opts.index !== undefined ? `case ${opts.index}` : [cases && `${cases} cases`, opts.seconds && `${opts.seconds} s`].filter(Boolean).join(" or ");
     console.log(`${name}: seed ${opts.seed}, ${budget}, ${opts.timeout} s and ${opts.memory} MiB per case`);
     const s = await fuzz(name, {
-      seed: opts.seed, cases: opts.cases, seconds: opts.seconds, index: opts.index,
+      seed: opts.seed, cases, seconds: opts.seconds, index: opts.index,
       timeoutMs: opts.timeout * 1000, memoryBytes: opts.memory * 2 ** 20, outDir: opts.out, log: (l) => console.log(l),
     });
     failed += s.failures.length;

@@ -19,6 +19,8 @@ export interface FuzzTarget<I, R> {
   run(input: I): Verdict<R> | Promise<Verdict<R>>;
   /** For a fuzzed target: loads or builds what cases are made from (once per run) and returns the generator. */
   cases?(): (rng: Rng) => I;
+  /** How many cases the CI stage (`npm test -- fuzz`) runs, where the default of cli.ts would take too long. */
+  ciCases?: number;
   /** Writes a failing input where a person can open it (`base` is a path without extension); returns the paths. */
   save?(input: I, base: string): string[];
 }

@@ -4,11 +4,13 @@
  * (target.ts), added here.
  */
 import { asmTarget } from "./asm_target";
+import { dapTarget } from "./dap_target";
 import { elfTarget } from "./elf_target";
+import { guestTarget } from "./guest_target";
 import { programTarget } from "./program_target";
 import type { FuzzTarget } from "./target";
 
-export const TARGETS = { asm: asmTarget, elf: elfTarget, program: programTarget };
+export const TARGETS = { asm: asmTarget, elf: elfTarget, dap: dapTarget, guest: guestTarget, program: programTarget };
 
 export type TargetName = keyof typeof TARGETS;
 type TargetOf<T extends TargetName> = (typeof TARGETS)[T];

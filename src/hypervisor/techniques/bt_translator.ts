@@ -100,7 +100,8 @@ export function translateBlock(pc: number, halfword: (offset: number) => number 
       ended = true;
     } else if (op === OP_AUIPC) {
       rewrite("auipc");
-    } else if (op === OP_JAL || op === OP_JALR) {
+    } else if (op === OP_JAL || (op === OP_JALR && ((e >>> 12) & 7) === 0)) {
+      // A jalr with another funct3 is an illegal instruction: left as it is, the hart traps on it.
       rewrite(op === OP_JAL ? "jal" : "jalr");
       ended = true;
     } else if (op === OP_BRANCH) {
