@@ -6,7 +6,8 @@
  * client may carry anything. One table here says what every request the adapter answers may carry,
  * so a wrong argument is answered with a message that names it, never with an exception from deep
  * inside a handler. Fields not listed are ignored, as the protocol allows. `launch` is checked field
- * by field by launch_config.ts; custom requests by custom_requests.ts.
+ * by field by launch_config.ts; custom requests by custom_requests.ts, once they are known to carry
+ * an object.
  *
  * Numbers are bounded here too, so that no request makes the adapter do work out of proportion to
  * its answer: see the caps in README.md ("Debug adapter limits").
@@ -67,6 +68,10 @@ const REQUESTS: Record<string, Fields> = {
   setDataBreakpoints: { breakpoints: req(array(record({ dataId: req(str), accessType: opt(str), ...conditions }), MAX_DATA_BREAKPOINTS)) },
   breakpointLocations: { source: req(source), line: req(int(0)), column: opt(int(0)), endLine: opt(int(0)), endColumn: opt(int(0)) },
   continue: { threadId: req(id), singleThread: opt(bool) },
+  reverseContinue: { threadId: req(id), singleThread: opt(bool) },
+  stepBack: step,
+  goto: { threadId: req(id), targetId: req(id) },
+  gotoTargets: { source: req(source), line: req(int(0)), column: opt(int(0)) },
   next: step,
   stepIn: { ...step, targetId: opt(id) },
   stepOut: step,
@@ -95,7 +100,9 @@ const REQUESTS: Record<string, Fields> = {
 /** What is wrong with a request's arguments, naming the argument; undefined when they fit. */
 export function checkRequestArgs(command: string, args: unknown): string | undefined {
   const fields = REQUESTS[command];
-  if (!fields || command === "launch") return undefined;
+  // The custom requests (hyperstep/…) read their fields themselves, from an object.
+  if (!fields) return args === undefined || isRecord(args) ? undefined : `${command}: 'arguments' must be an object, not ${describe(args)}`;
+  if (command === "launch") return undefined;
   // A client may leave out empty arguments; then every required field is missing.
   return checkShape(record(fields), args === undefined ? {} : args, "arguments", command);
 }

@@ -10,10 +10,20 @@ describe("checkRequestArgs", () => {
     assert.equal(checkRequestArgs("scopes", undefined), "scopes: 'frameId' is required");
   });
 
-  it("checks nested fields and leaves unknown requests and launch to their own checks", () => {
+  it("checks nested fields, and leaves launch and the custom requests' fields to their own checks", () => {
     assert.equal(checkRequestArgs("setBreakpoints", { source: { path: "a.S" }, breakpoints: [{ line: 3 }, { line: "4" }] }), "setBreakpoints: 'breakpoints[1].line' must be an integer, not \"4\"");
     assert.equal(checkRequestArgs("setBreakpoints", { source: { path: "a.S" }, breakpoints: [{ line: 3, extra: {} }] }), undefined);
     assert.equal(checkRequestArgs("launch", 5), undefined);
-    assert.equal(checkRequestArgs("hyperstep/devices", 5), undefined);
+    assert.equal(checkRequestArgs("hyperstep/devices", undefined), undefined);
+    assert.equal(checkRequestArgs("hyperstep/exits", { count: 5 }), undefined);
+  });
+
+  it("a custom request's arguments must be an object, and the time-travel requests are checked too", () => {
+    assert.equal(checkRequestArgs("hyperstep/exits", -1), "hyperstep/exits: 'arguments' must be an object, not number -1");
+    assert.equal(checkRequestArgs("hyperstep/devices", 5), "hyperstep/devices: 'arguments' must be an object, not number 5");
+    assert.equal(checkRequestArgs("goto", { threadId: 1, targetId: true }), "goto: 'targetId' must be an integer, not boolean true");
+    assert.equal(checkRequestArgs("stepBack", {}), "stepBack: 'threadId' is required");
+    assert.equal(checkRequestArgs("reverseContinue", { threadId: 1.5 }), "reverseContinue: 'threadId' must be an integer, not number 1.5");
+    assert.equal(checkRequestArgs("gotoTargets", { source: {}, line: -1 }), "gotoTargets: 'line' must be between 0 and 9007199254740991, not -1");
   });
 });
