@@ -482,13 +482,13 @@ export class Vm implements GuestMemory {
    * the shadow entries its page-table writes made stale go, and whatever the technique caches.
    */
   fenceGuest(vpn: number, asid: number): { invalidated: number; hardware: string | undefined } {
-    return { invalidated: this.shadow.sfence(vpn, asid), hardware: this.technique.fenced(vpn, asid) };
+    return { invalidated: this.shadow.sfence(vpn, asid), hardware: this.technique.fenced?.(vpn, asid) };
   }
 
   /** The guest's PMP changed: shadow entries were derived under the old one. Returns what the VMM did. */
   guestPmpChanged(): string {
     this.shadow.reset();
-    const more = this.technique.pmpChanged();
+    const more = this.technique.pmpChanged?.();
     return `all shadow tables dropped${more ? `; ${more}` : ""}`;
   }
 

@@ -386,7 +386,7 @@ export class VmTarget implements Target, VmmView {
       const t = readPageTable(BigInt(r.rootHpa), "sv39", hostPte, limit);
       trees.push({ id: `shadow:${r.key}`, kind: "shadow", label: `shadow ${r.key}`, mode: "sv39", input: "gva", output: "hpa", tableSpace: "hpa", root: t.root, active: r === active, truncated: t.truncated });
     }
-    const own = vm.technique.tables();
+    const own = vm.technique.tables?.() ?? [];
     for (const g of own) {
       const t = readPageTable(BigInt(g.rootHpa), g.mode, hostPte, limit);
       trees.push({ id: g.id, kind: g.kind, label: g.label, mode: g.mode, input: "gpa", output: "hpa", tableSpace: "hpa", root: t.root, active: true, truncated: t.truncated });

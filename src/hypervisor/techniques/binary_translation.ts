@@ -9,7 +9,7 @@ import { PTE_X } from "../mm/shadow_paging";
 import type { Vm } from "../vm";
 import { pcRelative, translateBlock, type Callout, type TranslatedBlock } from "./bt_translator";
 import type { TcBlockView, TcRow, TcStats } from "./tc_view";
-import type { Technique, TechniqueSpec, VmmTable } from "./technique";
+import type { Technique, TechniqueSpec } from "./technique";
 import { TrapAndEmulate } from "./trap_and_emulate";
 
 /**
@@ -177,10 +177,6 @@ export class BinaryTranslation implements Technique {
 
   pmpChanged(): string | undefined {
     return this.flushFor("the guest's PMP changed");
-  }
-
-  tables(): VmmTable[] {
-    return [];
   }
 
   tcStats(): TcStats {

@@ -15,7 +15,7 @@ import { PT_POOL_FRAMES, PV_EID, PV_GUEST_SYMBOL, SHARED_INFO, START_INFO, START
 import { GuestVirtual } from "../pv/guest_virtual";
 import { Hypercalls, type PvPlatform } from "../pv/hypercalls";
 import type { Vm } from "../vm";
-import type { PvState, Technique, TechniqueSpec, VmmTable } from "./technique";
+import type { PvState, Technique, TechniqueSpec } from "./technique";
 
 /**
  * Paravirtualization (Xen, SOSP 2003): the guest kernel is written for the VMM and asks it, by
@@ -328,18 +328,6 @@ export class Paravirtual implements Technique {
 
   trappedInstruction(): number | undefined {
     return this.vm.fetchGuestInstruction(this.vm.vcpu.state.pc);
-  }
-
-  fenced(): string | undefined {
-    return undefined;
-  }
-
-  pmpChanged(): string | undefined {
-    return undefined;
-  }
-
-  tables(): VmmTable[] {
-    return [];
   }
 }
 

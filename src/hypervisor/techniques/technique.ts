@@ -55,13 +55,13 @@ export interface Technique {
   trappedInstruction(): number | undefined;
   /**
    * The guest executed sfence.vma (emulated) for this VPN and ASID (−1: all); the shadow tables have
-   * been fenced. Returns what else the technique fenced, for the narrative, if anything.
+   * been fenced. Returns what else the technique fenced, for the narrative; absent when nothing.
    */
-  fenced(vpn: number, asid: number): string | undefined;
+  fenced?(vpn: number, asid: number): string | undefined;
   /** The guest changed its PMP and the shadow tables were dropped; returns what else the technique did. */
-  pmpChanged(): string | undefined;
-  /** The page tables this technique keeps besides the shadow tables, for the panels. */
-  tables(): VmmTable[];
+  pmpChanged?(): string | undefined;
+  /** The page tables this technique keeps besides the shadow tables, for the panels; absent when none. */
+  tables?(): VmmTable[];
   /**
    * The walk the hart would make now for a guest access to `gva` through two stages of
    * translation, when this technique has them (no side effects); `vsatp` stands in for the

@@ -4,7 +4,7 @@ import { emulateEcall, emulateInstruction } from "../emulate/insn";
 import { reflect } from "../emulate/inject";
 import { memoryFault } from "../mm/shadow_faults";
 import type { Vm } from "../vm";
-import type { Technique, TechniqueSpec, VmmTable } from "./technique";
+import type { Technique, TechniqueSpec } from "./technique";
 
 /**
  * Trap-and-emulate (Popek and Goldberg): all guest code, its M- and S-mode code included, runs in
@@ -109,18 +109,6 @@ export class TrapAndEmulate implements Technique {
       }
     }
     return vm.fetchGuestInstruction(vm.vcpu.state.pc);
-  }
-
-  fenced(): string | undefined {
-    return undefined;
-  }
-
-  pmpChanged(): string | undefined {
-    return undefined;
-  }
-
-  tables(): VmmTable[] {
-    return [];
   }
 }
 
