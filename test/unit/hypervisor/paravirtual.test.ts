@@ -99,8 +99,8 @@ describe("paravirtualization: the lesson's PV kernel", () => {
   });
 });
 
-// A PV kernel that tries what it must not, and the hypercalls the lesson does not make.
-const PROBE = `
+/** The start of the test kernels: the hypercall macro, and the start-info address kept in s0. */
+const PV_START = `
 #define PV_EID 0x0A505600
 .macro HYPERCALL nr
         li      a7, PV_EID
@@ -113,7 +113,10 @@ const PROBE = `
         .globl _start
 _start:
         mv      s0, a0
-        la      a0, trap
+`;
+
+// A PV kernel that tries what it must not, and the hypercalls the lesson does not make.
+const PROBE = `${PV_START}        la      a0, trap
         li      a1, 0
         HYPERCALL 0
         ld      t0, 32(s0)            # the boot root's machine address, to its virtual address
@@ -229,20 +232,7 @@ describe("paravirtualization: what a PV kernel may not do, and the other hyperca
 
 /** A PV kernel that binds the timer, masks its port or not, arms the timer, yields, and blocks. */
 function eventsGuest(masked: boolean): string {
-  return `
-#define PV_EID 0x0A505600
-.macro HYPERCALL nr
-        li      a7, PV_EID
-        li      a6, \\nr
-        ecall
-.endm
-        .option norvc
-        .option norelax
-        .section .text
-        .globl _start
-_start:
-        mv      s0, a0
-        la      a0, _start + 2
+  return `${PV_START}        la      a0, _start + 2
         li      a1, 0
         HYPERCALL 0
         mv      s1, a0                # EINVAL: a misaligned trap vector
