@@ -289,6 +289,31 @@ export function exitsBody(target: Target, args: unknown): ExitsBody {
   };
 }
 
+/**
+ * The `hyperstep/ended` event, sent once as a session's guest ends: the exit log as it was then, so
+ * the VM Exits view can keep showing the run after the adapter is gone. `body` is unfiltered (the
+ * newest ENDED_EXITS exits); `timelines` holds each reason's timeline, so the view can still filter
+ * by reason exactly.
+ */
+export const ENDED_EVENT = "hyperstep/ended";
+const ENDED_EXITS = 1000;
+export interface EndedBody {
+  body: ExitsBody;
+  timelines: Record<string, number[]>;
+}
+
+export function endedBody(target: Target): EndedBody | undefined {
+  const log = target.exitLog?.();
+  if (!log) return undefined;
+  const body = exitsBody(target, { count: ENDED_EXITS });
+  const bins = body.timeline.counts.length;
+  const timelines: Record<string, number[]> = {};
+  for (const r of body.reasons) {
+    if (r.count > 0) timelines[r.id] = timeline(log.records.filter((x) => x.reason === r.id), body.instret, bins);
+  }
+  return { body, timelines };
+}
+
 const SPACE_LABELS: Record<AddressSpace, string> = {
   va: "virtual (what the guest's code sees)",
   pa: "physical",

@@ -4,6 +4,7 @@ import { EXIT_REASON_IDS, type ExitReason, type VmExit } from "../target/vmm_voc
 import { describeEnd, type TechniqueComparison, type TechniqueRun } from "../target/technique_comparison";
 import { shadowAddressWalk } from "../target/shadow_walk";
 import { tcStatsText } from "../target/tc_text";
+import type { VmStats } from "../target/vmm_view";
 import { twoStageAddressWalk } from "../target/walk_view";
 import { evaluate, ExprError, type ExprEnv } from "./expressions";
 import type { SymbolTable } from "./symbols";
@@ -111,6 +112,14 @@ export function pvCommand(ctx: VmmContext): string {
     `spare page-table frames: ${tables(-1)}`,
     `trap vector ${hex(pv.trapVector)}, event callback ${hex(pv.callback)}, timer ${pv.timerPort === undefined ? "not bound" : `on port ${pv.timerPort}`}`,
   ].join("\n");
+}
+
+/** The end of a run in the console: what virtualizing it cost, since `stats` cannot be asked any more. */
+export function endOfRunCost(s: VmStats): string {
+  const top = [...s.byReason].filter((r) => r.count > 0).sort((a, b) => b.count - a.count);
+  const reasons = top.slice(0, 3).map((r) => `${r.reason} ${r.count}`).join(", ") + (top.length > 3 ? `, ${top.length - 3} more reasons` : "");
+  return `after ${s.guestInstructions} instructions: ${s.exits} exits${reasons ? ` (${reasons})` : ""}, ${s.exitCycles} cycles in the VMM, ` +
+    `×${s.slowdown.toFixed(2)} the native cost. The VM Exits view keeps this run's exits until the next session starts.`;
 }
 
 export function statsCommand(ctx: VmmContext): string {

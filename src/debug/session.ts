@@ -43,7 +43,8 @@ import { disassemble } from "../asm/disasm";
 import type { VmExit } from "../hypervisor/exits";
 import { Variables, formatValue } from "./variables";
 import { CSR_FIELDS } from "../isa/csr_fields";
-import { PANEL_REQUESTS, panelBody } from "./custom_requests";
+import { ENDED_EVENT, endedBody, PANEL_REQUESTS, panelBody } from "./custom_requests";
+import { endOfRunCost } from "./repl_vmm";
 
 const THREAD_ID = 1;
 /** The id of the VMM frame (guest frames are numbered from 0). */
@@ -441,10 +442,14 @@ export class HyperstepSession extends LoggingDebugSession {
 
   private reportEnd(stop: TargetStop): void {
     this.flushUart();
+    const target = this.program?.target;
     if (stop.kind === "halt") {
-      this.sendEvent(new OutputEvent(`hyperstep: guest exited with code ${stop.code} (${stop.how})\n`, "console"));
+      const cost = target?.vmm ? ` ${endOfRunCost(target.vmm.stats())}` : "";
+      this.sendEvent(new OutputEvent(`hyperstep: guest exited with code ${stop.code} (${stop.how})${cost}\n`, "console"));
       this.sendEvent(new ExitedEvent(stop.code));
     }
+    const ended = target && endedBody(target);
+    if (ended) this.sendEvent(new Event(ENDED_EVENT, ended));
     this.end();
   }
 

@@ -37,6 +37,40 @@ describe("trap-and-emulate launches", () => {
   }
 });
 
+describe("the end of a run under a VMM", () => {
+  test("the console says what virtualizing it cost, and the exit log outlives the adapter in a hyperstep/ended event", async () => {
+    await withClient(async (dc) => {
+      const console: string[] = [];
+      dc.on("output", (e) => {
+        if (e.body.category === "console") console.push(e.body.output);
+      });
+      await launch(dc, SHADOW, { technique: "trap-and-emulate" });
+      const ended = dc.waitForEvent("hyperstep/ended");
+      await Promise.all([dc.continueRequest({ threadId: 1 }), dc.waitForEvent("terminated")]);
+      const { body } = (await ended) as unknown as { body: { body: { total: number; exits: { seq: number }[]; reasons: { id: string; count: number }[] }; timelines: Record<string, number[]> } };
+      const exits = body.body.reasons.reduce((s, r) => s + r.count, 0);
+      assert.ok(exits > 100, `the shadow-paging guest exits often (${exits})`);
+      assert.equal(body.body.total, exits, "every exit is in the log");
+      assert.equal(body.body.exits[0].seq, exits, "newest first");
+      for (const r of body.body.reasons.filter((x) => x.count > 0)) assert.equal(body.timelines[r.id].reduce((s, c) => s + c, 0), r.count, `${r.id}'s timeline`);
+      const end = console.join("").match(/guest exited with code 0 \(finisher\) after (\d+) instructions: (\d+) exits \(([^)]*)\), (\d+) cycles in the VMM/);
+      assert.ok(end, console.join(""));
+      assert.equal(Number(end[2]), exits);
+      assert.match(end[3], /^[a-z-]+ \d+, [a-z-]+ \d+, [a-z-]+ \d+/, "the three commonest reasons");
+    });
+  });
+
+  test("a native run has no exits to keep", async () => {
+    await withClient(async (dc) => {
+      const events: string[] = [];
+      dc.on("hyperstep/ended", () => events.push("ended"));
+      await launch(dc, SHADOW, { technique: "native" });
+      await Promise.all([dc.continueRequest({ threadId: 1 }), dc.waitForEvent("terminated")]);
+      assert.deepEqual(events, []);
+    });
+  });
+});
+
 describe("binary-translation launches", () => {
   for (const [name, program] of [["uart-mmio", UART_MMIO], ["shadow-paging", SHADOW]] as const) {
     test(`${name}: the same UART output as native`, async () => {

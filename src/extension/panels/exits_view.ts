@@ -1,5 +1,6 @@
 import * as vscode from "vscode";
-import { EXITS_REQUEST, type ExitsBody } from "../../debug/custom_requests";
+import { ENDED_EVENT, EXITS_REQUEST, type EndedBody, type ExitsBody } from "../../debug/custom_requests";
+import { endedExits } from "../../webview/model/exits";
 import { parseViewMessage, type HostMessage } from "../../webview/model/messages";
 import type { RenderReport } from "./page_tables_panel";
 import { request, type SessionWatch } from "./session_watch";
@@ -21,6 +22,8 @@ export class ExitsView implements vscode.WebviewViewProvider, vscode.Disposable 
   private seq = 0;
   private started = new Map<number, { at: number; request: number }>();
   private reasons: string[] = [];
+  /** The last session's exits as its guest ended, shown until another Hyperstep session starts. */
+  private ended: { session: string; body: EndedBody } | undefined;
   lastReport: RenderReport | undefined;
   private readonly disposables: vscode.Disposable[];
 
@@ -31,6 +34,18 @@ export class ExitsView implements vscode.WebviewViewProvider, vscode.Disposable 
         if (s.session.id === watch.session?.id) void this.refresh(s.at);
       }),
       watch.onChanged(() => void this.refresh()),
+      vscode.debug.onDidReceiveDebugSessionCustomEvent((e) => {
+        if (e.session.type !== "hyperstep" || e.event !== ENDED_EVENT) return;
+        this.ended = { session: e.session.name, body: e.body as EndedBody };
+        void this.refresh();
+      }),
+      // The ended event and the session's end reach the extension in either order.
+      vscode.debug.onDidTerminateDebugSession((s) => {
+        if (s.type === "hyperstep") void this.refresh();
+      }),
+      vscode.debug.onDidStartDebugSession((s) => {
+        if (s.type === "hyperstep") this.ended = undefined;
+      }),
     ];
   }
 
@@ -72,6 +87,7 @@ export class ExitsView implements vscode.WebviewViewProvider, vscode.Disposable 
     this.started.clear();
     this.started.set(seq, started);
     const session = this.watch.session;
+    if (!session && this.ended) return void this.post({ type: "exits", seq, session: this.ended.session, ended: true, body: endedExits(this.ended.body, this.reasons) });
     if (!session) return void this.post({ type: "empty", seq, message: "Start a Hyperstep debug session to see its VM exits." });
     const t0 = performance.now();
     const r = await request<ExitsBody>(session, EXITS_REQUEST, { reasons: this.reasons, count: PAGE });

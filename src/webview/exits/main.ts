@@ -21,6 +21,8 @@ const api = host<UiState>();
 const ui: UiState = api.getState() ?? { reasons: [] };
 const app = document.getElementById("app")!;
 let body: ExitsBody | undefined;
+/** The session that `body` came from has ended: its exits stay to read, but nothing can travel or reveal. */
+let ended: string | undefined;
 let message = "Waiting for a stopped Hyperstep session…";
 let list: HTMLDivElement | undefined;
 
@@ -61,16 +63,19 @@ function drawList(): void {
   const rows: HTMLElement[] = [];
   for (let i = w.start; i < w.end; i++) {
     const e = body.exits[i];
-    const goto = el("span", "goto", "⟲");
-    goto.title = `Travel back to just before exit #${e.seq} (time travel)`;
-    goto.addEventListener("click", (ev) => {
-      ev.stopPropagation();
-      api.postMessage({ type: "goto", seq: e.seq });
-    });
+    const goto = el("span", "goto", ended ? "" : "⟲");
+    if (!ended) {
+      goto.title = `Travel back to just before exit #${e.seq} (time travel)`;
+      goto.addEventListener("click", (ev) => {
+        ev.stopPropagation();
+        api.postMessage({ type: "goto", seq: e.seq });
+      });
+    }
     const row = el("div", "exit", goto, el("span", "seq", `#${e.seq}`), el("span", "reason", e.reason), el("span", "pc", e.pc), el("span", "cycles", `${e.cycles}c`), el("span", "action", `${e.mnemonic ? `${e.mnemonic}: ` : ""}${e.action}`));
     row.style.top = `${i * ROW_HEIGHT}px`;
-    row.title = [`exit #${e.seq} on vCPU ${e.vcpu} after ${grouped(e.instret)} instructions, ${"USXM"[e.priv] ?? "?"}-mode`, ...Object.entries(e.details).map(([k, v]) => `${k}: ${v}`), "Click to show the guest pc; ⟲ travels back to just before the exit."].join("\n");
-    row.addEventListener("click", () => api.postMessage({ type: "reveal", pc: e.pc }));
+    const hint = ended ? "The session has ended: start it again to travel to this exit." : "Click to show the guest pc; ⟲ travels back to just before the exit.";
+    row.title = [`exit #${e.seq} on vCPU ${e.vcpu} after ${grouped(e.instret)} instructions, ${"USXM"[e.priv] ?? "?"}-mode`, ...Object.entries(e.details).map(([k, v]) => `${k}: ${v}`), hint].join("\n");
+    if (!ended) row.addEventListener("click", () => api.postMessage({ type: "reveal", pc: e.pc }));
     rows.push(row);
   }
   list.firstElementChild?.replaceChildren(...rows);
@@ -119,7 +124,7 @@ function summaryLine(total: number, cycles: number, filtered: string): HTMLEleme
   const b = body!;
   const modelled = b.instret + cycles;
   const slowdown = b.instret > 0 ? ` (×${(modelled / b.instret).toFixed(1)} native)` : "";
-  const line = el("div", "summary", el("strong", undefined, `${grouped(total)} exit${total === 1 ? "" : "s"}`),
+  const line = el("div", "summary", ...(ended ? [el("span", "muted", `${ended} has ended · `)] : []), el("strong", undefined, `${grouped(total)} exit${total === 1 ? "" : "s"}`),
     el("span", "muted", ` · ${grouped(cycles)} cycles in the VMM · ${grouped(b.instret)} instructions · ${grouped(modelled)} modelled cycles${slowdown}${filtered}${b.dropped ? ` · ${grouped(b.dropped)} oldest dropped` : ""}`));
   line.title = "Modelled cycles: one per guest instruction plus each exit's cost from the cost model (the Debug Console's `stats` shows the same totals).";
   return line;
@@ -127,7 +132,7 @@ function summaryLine(total: number, cycles: number, filtered: string): HTMLEleme
 
 function summary(): RenderSummary {
   return {
-    columns: [{ id: "exits", label: body?.available ? "exits" : (body?.message ?? message), domRows: list?.firstElementChild?.childElementCount ?? 0, listRows: body?.exits.length ?? 0, entries: body?.total ?? 0, rows: [] }],
+    columns: [{ id: "exits", label: body?.available ? (ended ? `exits of ${ended}, which has ended` : "exits") : (body?.message ?? message), domRows: list?.firstElementChild?.childElementCount ?? 0, listRows: body?.exits.length ?? 0, entries: body?.total ?? 0, rows: [] }],
     header: [],
     hints: [],
     diff: { missing: 0, stale: 0, permissions: 0, device: 0 },
@@ -139,8 +144,10 @@ window.addEventListener("message", (event) => {
   const m = parseHostMessage(event.data);
   if (!m || (m.type !== "exits" && m.type !== "empty")) return;
   const t0 = performance.now();
-  if (m.type === "exits") body = m.body;
-  else {
+  if (m.type === "exits") {
+    body = m.body;
+    ended = m.ended ? m.session : undefined;
+  } else {
     body = undefined;
     message = m.message;
   }

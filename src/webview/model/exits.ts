@@ -1,4 +1,4 @@
-import type { ExitsBody } from "../../debug/custom_requests";
+import type { EndedBody, ExitsBody } from "../../debug/custom_requests";
 
 /** The VM Exits view's data shaping, pure: the per-reason table and the timeline's bars. */
 
@@ -30,4 +30,18 @@ export function timelineBars(counts: readonly number[], height: number): number[
 /** "12,345" style, without relying on the webview's locale. */
 export function grouped(n: number): string {
   return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+}
+
+/** An ended session's exits as the view shows them under a reason filter (none: every reason). */
+export function endedExits(ended: EndedBody, reasons: readonly string[]): ExitsBody {
+  const b = ended.body;
+  if (reasons.length === 0) return b;
+  const wanted = new Set(reasons);
+  const counts = b.timeline.counts.map((_, i) => reasons.reduce((sum, r) => sum + (ended.timelines[r]?.[i] ?? 0), 0));
+  return {
+    ...b,
+    exits: b.exits.filter((e) => wanted.has(e.reason)),
+    total: counts.reduce((sum, c) => sum + c, 0),
+    timeline: { ...b.timeline, counts },
+  };
 }

@@ -40,7 +40,8 @@ export interface MemorySummary {
 
 export type HostMessage =
   | { type: "pageTables"; seq: number; session: string; body: PageTablesBody }
-  | { type: "exits"; seq: number; session: string; body: ExitsBody }
+  /** `ended`: the session is over; this is its log as its guest ended (no time travel, no source to reveal). */
+  | { type: "exits"; seq: number; session: string; ended?: boolean; body: ExitsBody }
   | { type: "unchanged"; seq: number }
   | { type: "empty"; seq: number; message: string }
   /** Show the walk of this address (the webview then asks for it). */
@@ -148,7 +149,7 @@ export function parseHostMessage(x: unknown): HostMessage | undefined {
     case "pageTables":
       return isInt(x.seq) && isStr(x.session) && isPageTablesBody(x.body) ? (x as HostMessage) : undefined;
     case "exits":
-      return isInt(x.seq) && isStr(x.session) && isExitsBody(x.body) ? (x as HostMessage) : undefined;
+      return isInt(x.seq) && isStr(x.session) && (x.ended === undefined || isBool(x.ended)) && isExitsBody(x.body) ? (x as HostMessage) : undefined;
     case "unchanged":
       return isInt(x.seq) ? { type: "unchanged", seq: x.seq } : undefined;
     case "empty":

@@ -76,3 +76,24 @@ describe("the VM Exits view", () => {
     await screenshot("panel-vm-exits-goto");
   });
 });
+
+describe("the VM Exits view after the guest ends", () => {
+  it("keeps the ended run's exits until the next session starts", async () => {
+    const program = path.join(vscode.workspace.workspaceFolders![0].uri.fsPath, "uart-mmio", "uart_mmio.S");
+    const ended = nextEvent(vscode.debug.onDidTerminateDebugSession, (s) => s.name === "exits after the end", EVENT_MS, "the guest to end");
+    assert.equal(await within(EVENT_MS, vscode.debug.startDebugging(vscode.workspace.workspaceFolders![0], {
+      type: "hyperstep", request: "launch", name: "exits after the end", program, technique: "trap-and-emulate", stopOnEntry: false,
+    }), "startDebugging"), true);
+    await ended;
+    assert.equal(vscode.debug.activeDebugSession, undefined, "no session is left");
+    // As a student would: the Debug Console had the panel while the guest ran.
+    await vscode.commands.executeCommand("hyperstep.exits.focus");
+    const report = await until("the ended run's exits in the VM Exits view", async () => {
+      const s = (await vscode.commands.executeCommand("hyperstep.panelState")) as { exits?: RenderReport };
+      return s.exits?.summary.columns[0]?.label === "exits of exits after the end, which has ended" ? s.exits : undefined;
+    });
+    assert.ok(report.summary.columns[0].listRows > 10, "the list shows them");
+    assert.ok(report.summary.columns[0].entries > 10, `the UART guest's register accesses (${report.summary.columns[0].entries})`);
+    await screenshot("panel-vm-exits-ended");
+  });
+});

@@ -1,9 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { exitsBody, timeline } from "../../../src/debug/custom_requests";
+import { endedBody, exitsBody, timeline } from "../../../src/debug/custom_requests";
 import type { ExitLogSnapshot, ExitRecordView } from "../../../src/target/inspect";
 import type { Target } from "../../../src/target/target";
-import { grouped, reasonRows, timelineBars } from "../../../src/webview/model/exits";
+import { endedExits, grouped, reasonRows, timelineBars } from "../../../src/webview/model/exits";
 
 const record = (seq: number, reason: string, instret: number): ExitRecordView => ({
   seq, vcpu: 0, pc: 0x80000000n + BigInt(seq * 4), priv: 1, instret: BigInt(instret), reason, instruction: { mnemonic: "csrrw" },
@@ -56,4 +56,15 @@ test("reason rows put the most frequent first, with their share", () => {
   const rows = reasonRows({ reasons: [{ id: "a", label: "A", description: "", count: 1, cycles: 650 }, { id: "b", label: "B", description: "", count: 3, cycles: 4500 }, { id: "c", label: "C", description: "", count: 0, cycles: 0 }] });
   assert.deepEqual(rows.map((r) => [r.id, r.share]), [["b", 0.75], ["a", 0.25], ["c", 0]]);
   assert.equal(grouped(1234567), "1,234,567");
+});
+
+test("an ended session's exits, filtered in the extension, are what the adapter would have answered", () => {
+  const target = vmTarget(log);
+  const ended = endedBody(target)!;
+  assert.deepEqual(Object.keys(ended.timelines).sort(), ["csr-write", "hidden-page-fault"], "a timeline for each reason that occurred");
+  for (const reasons of [[], ["csr-write"], ["hidden-page-fault"], ["csr-write", "hidden-page-fault"], ["wfi"]]) {
+    const live = exitsBody(target, { reasons, count: 1000 });
+    assert.deepEqual(endedExits(ended, reasons), live, `filter ${reasons.join(",") || "none"}`);
+  }
+  assert.equal(endedBody(vmTarget(undefined, "native")), undefined, "no VMM, no exit log to keep");
 });
