@@ -19,7 +19,9 @@ const common = {
 const builds = [
   { ...common, entryPoints: ["src/extension/extension.ts"], outfile: "dist/extension.js", external: ["vscode"] },
   { ...common, entryPoints: ["src/debug/main.ts"], outfile: "dist/hyperstep-dap.js", banner: { js: "#!/usr/bin/env node" } },
-  { ...common, entryPoints: ["src/cli/main.ts"], outfile: "dist/hyperstep.js", banner: { js: "#!/usr/bin/env node" } },
+  // `hyperstep` is a small launcher that runs the CLI bundle through V8's code cache (src/cli/launcher.ts).
+  { ...common, entryPoints: ["src/cli/main.ts"], outfile: "dist/hyperstep-cli.js" },
+  { ...common, entryPoints: ["src/cli/launcher.ts"], outfile: "dist/hyperstep.js", banner: { js: "#!/usr/bin/env node" }, sourcemap: false },
   // The panels' webviews run in the browser: one script and one stylesheet each, no source maps in the VSIX.
   {
     ...common,

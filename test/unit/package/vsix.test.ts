@@ -32,7 +32,7 @@ test("npm run package builds a lean VSIX with only what users need", { timeout: 
   assert.ok(zip.length < 2 * 1024 * 1024, `VSIX is ${zip.length} bytes; the budget is 2 MB`);
 
   const files = zipEntries(zip).filter((n) => n.startsWith("extension/")).map((n) => n.slice("extension/".length));
-  for (const required of ["package.json", "readme.md", "LICENSE.txt", "images/icon.png", "images/vm-exits.svg", "media/glossary.md", "dist/extension.js", "dist/hyperstep-dap.js", "dist/hyperstep.js", "syntaxes/riscv-asm.tmLanguage.json", "syntaxes/language-configuration.json"]) {
+  for (const required of ["package.json", "readme.md", "LICENSE.txt", "images/icon.png", "images/vm-exits.svg", "media/glossary.md", "dist/extension.js", "dist/hyperstep-dap.js", "dist/hyperstep.js", "dist/hyperstep-cli.js", "syntaxes/riscv-asm.tmLanguage.json", "syntaxes/language-configuration.json"]) {
     assert.ok(files.some((f) => f.toLowerCase() === required.toLowerCase()), `VSIX lacks ${required}; it has ${files.join(", ")}`);
   }
   assert.ok(files.some((f) => f.startsWith("sample-guests/")), "VSIX lacks the sample guests");
