@@ -1,6 +1,6 @@
 // Builds the differential-test corpus (test/fixtures/guests/*.S, each linked with crt.S), the H-extension
 // corpus (test/fixtures/guests-h/*.S, each linked with crt_h.S, into build/guests-h/) and the
-// benchmark guests (bench/guest/, bench/guest-empty.S, bench/guest-touch-ram.S) into build/guests/*.elf with Debian's riscv64-unknown-elf-gcc.
+// benchmark guests (bench/guest/, bench/mixed/, bench/guest-empty.S, bench/guest-touch-ram.S) into build/guests/*.elf with Debian's riscv64-unknown-elf-gcc.
 // Only outputs older than one of their inputs are rebuilt.
 //
 //   node scripts/build-guests.mjs                 build everything that changed
@@ -70,6 +70,13 @@ function jobs() {
     out: join(OUT, "bench.elf"),
     inputs: [...benchSources, ...readdirSync(BENCH).filter((f) => f.endsWith(".h")).map((f) => join(BENCH, f)), LINK],
     args: [...FLAGS, "-O2", "-ffreestanding", "-fno-builtin", "-T", LINK, ...benchSources, "-o", join(OUT, "bench.elf")],
+  });
+  // The mixed compiled-C guest shares the CPU-bound guest's start-up.
+  const mixed = join(ROOT, "bench/mixed/mixed.c");
+  list.push({
+    out: join(OUT, "bench-mixed.elf"),
+    inputs: [mixed, join(BENCH, "start.S"), LINK],
+    args: [...FLAGS, "-O2", "-ffreestanding", "-fno-builtin", "-T", LINK, join(BENCH, "start.S"), mixed, "-o", join(OUT, "bench-mixed.elf")],
   });
   for (const name of ["empty", "touch-ram"]) {
     const src = join(ROOT, `bench/guest-${name}.S`);
