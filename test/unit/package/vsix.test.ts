@@ -46,7 +46,7 @@ test("npm run package builds a lean VSIX with only what users need", { timeout: 
     assert.ok(!/^[a-z]+:/i.test(picture), `${picture}: a picture from the web does not show offline; ship it`);
     assert.ok(files.includes(picture), `VSIX lacks ${picture}, which its README shows`);
   }
-  const allowed = /^(package\.json|readme\.md|license(\.txt)?|images\/(icon\.png|vm-exits\.svg)|docs\/[a-z0-9_-]+\.png|media\/[a-z_]+\.md|dist\/(extension|hyperstep-dap|hyperstep)\.js|dist\/webview\/[a-z_]+\.(js|css)|syntaxes\/[^/]+\.json|sample-guests\/.+)$/i;
+  const allowed = /^(package\.json|readme\.md|license(\.txt)?|images\/(icon\.png|vm-exits\.svg)|docs\/[a-z0-9_-]+\.png|media\/[a-z_]+\.md|dist\/(extension|hyperstep-dap|hyperstep|hyperstep-cli)\.js|dist\/webview\/[a-z_]+\.(js|css)|syntaxes\/[^/]+\.json|sample-guests\/.+)$/i;
   const unexpected = files.filter((f) => !allowed.test(f));
   assert.deepEqual(unexpected, [], "VSIX contains files that should stay out (sources, tests, node_modules, maps)");
 });
