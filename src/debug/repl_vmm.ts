@@ -93,6 +93,8 @@ export function hypercallsCommand(words: string[], ctx: VmmContext): string {
   return exitRows(calls.slice(-n), calls.length, all.dropped, ctx);
 }
 
+const bound = (port: number | undefined) => (port === undefined ? "not bound" : `on port ${port}`);
+
 /** `pv`: what a paravirtualized guest shares with the VMM. */
 export function pvCommand(ctx: VmmContext): string {
   const vmm = ctx.target.vmm;
@@ -109,7 +111,7 @@ export function pvCommand(ctx: VmmContext): string {
     `pinned level-1 tables:  ${tables(1)}`,
     `pinned level-0 tables:  ${tables(0)}`,
     `spare page-table frames: ${tables(-1)}`,
-    `trap vector ${hex(pv.trapVector)}, event callback ${hex(pv.callback)}, timer ${pv.timerPort === undefined ? "not bound" : `on port ${pv.timerPort}`}`,
+    `trap vector ${hex(pv.trapVector)}, event callback ${hex(pv.callback)}, timer ${bound(pv.timerPort)}, console ${bound(pv.consolePort)}`,
   ].join("\n");
 }
 

@@ -56,15 +56,10 @@ export class VmTarget implements Target, VmmView {
       get instret() { return vm.retired; },
       get exits() { return vm.log.lastSeq; },
       run: (budget, yieldNow) => {
-        vm.devices.uart.poll();
+        vm.pollInput();
         return vm.run(budget, yieldNow);
       },
-      pollInput: () => {
-        const uart = vm.devices.uart;
-        const before = uart.received;
-        uart.poll();
-        return uart.received !== before;
-      },
+      pollInput: () => vm.pollInput(),
       restored: () => {
         vm.board.hart.dropCaches();
         v.dropCaches();

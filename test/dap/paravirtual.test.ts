@@ -5,6 +5,7 @@ import { ROOT } from "../support/guests";
 import { failing, launch, repl, stopAfter, withClient } from "../support/dap";
 
 const LESSON = path.join(ROOT, "sample-guests", "paravirtual", "pv_kernel.S");
+const ECHO = path.join(ROOT, "sample-guests", "paravirtual", "pv_echo.S");
 const SHADOW = path.join(ROOT, "sample-guests", "shadow-paging", "shadow_paging.S");
 
 describe("the paravirtual lesson under technique \"paravirtual\"", () => {
@@ -60,6 +61,23 @@ describe("the paravirtual lesson under technique \"paravirtual\"", () => {
       const info = (await dc.exceptionInfoRequest({ threadId: 1 })).body;
       assert.match(info.exceptionId, /^VM exit \d+: PV violation$/);
       assert.match(info.description!, /privileged for a paravirtual kernel/);
+    });
+  });
+
+  test("typed input (hyperstep/uartInput) reaches the echo kernel as console events, read with console_io", async () => {
+    await withClient(async (dc) => {
+      const out: string[] = [];
+      dc.on("output", (e) => {
+        if (e.body.category === "stdout") out.push(e.body.output);
+      });
+      await launch(dc, ECHO, { technique: "paravirtual" });
+      await dc.continueRequest({ threadId: 1 });
+      await dc.customRequest("hyperstep/uartInput", { text: "hi" });
+      await new Promise((res) => setTimeout(res, 200));
+      const exited = dc.waitForEvent("exited");
+      await dc.customRequest("hyperstep/uartInput", { text: " pv\r" });
+      assert.equal((await exited).body.exitCode, 0);
+      assert.match(out.join(""), /type a line; each event's input comes back\nhi pv\npv-echo: end of the line; shutting down\n$/);
     });
   });
 

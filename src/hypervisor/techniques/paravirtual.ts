@@ -84,10 +84,12 @@ export class Paravirtual implements Technique {
       },
     };
     const v = vm.vcpu.state;
-    this.memory = new GuestVirtual(v, machine, owns);
+    this.memory = new GuestVirtual(v, machine, owns, written);
     const hart = vm.board.hart;
     this.platform = {
       putchar: (b) => vm.sbiPlatform.putchar(b),
+      // The UART is the VMM's console backend here: the kernel cannot map its registers.
+      readConsole: (max) => vm.devices.uart.take(max),
       setTimer: (t) => {
         vm.sbiPlatform.setTimer(t ?? NEVER);
         this.writeTime();
@@ -263,6 +265,18 @@ export class Paravirtual implements Technique {
     this.upcall();
   }
 
+  /**
+   * Console input is an event (Xen's VIRQ_CONSOLE): once the kernel has bound the console, input
+   * that waits makes its port pending; the kernel reads it with console_io(read). Before that, input
+   * stays with the UART, unread.
+   */
+  pollInput(): void {
+    const port = this.hypercalls.consolePort;
+    if (port === undefined || this.vm.devices.uart.pull() === 0) return;
+    this.setShared(SHARED_INFO.pending, this.shared(SHARED_INFO.pending) | (1n << BigInt(port)));
+    this.eventLine();
+  }
+
   private upcall(): void {
     const vm = this.vm;
     const v = vm.vcpu.state;
@@ -321,7 +335,7 @@ export class Paravirtual implements Technique {
       startInfoVa: this.startInfoVa, sharedInfoVa: this.sharedInfoVa, firstMfn: this.paging.firstMfn, nrPages: this.paging.nrPages,
       rootMfn: v.satpRoot / 4096, asid: v.satpAsid,
       tables: [...this.paging.tables].map(([mfn, level]) => ({ mfn, level })).sort((a, b) => a.mfn - b.mfn),
-      trapVector: v.stvec, callback: this.hypercalls.callback, timerPort: this.hypercalls.timerPort,
+      trapVector: v.stvec, callback: this.hypercalls.callback, timerPort: this.hypercalls.timerPort, consolePort: this.hypercalls.consolePort,
       pending: this.shared(SHARED_INFO.pending), mask: this.shared(SHARED_INFO.mask), time: this.shared(SHARED_INFO.time),
     };
   }
