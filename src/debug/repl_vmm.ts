@@ -195,6 +195,7 @@ export function shadowCommand(rest: string, ctx: VmmContext): string {
   const [gva, access] = addressAndAccess(rest, ctx, "shadow needs a guest-virtual address, e.g. shadow 0x80001000 or shadow sp w");
   const two = target.twoStageWalk?.(gva, access);
   if (two && !two.note) return "the guest runs in VS/VU-mode, on no shadow: the hart walks its own table over the G stage. Use `walk2 <gva>`.";
+  if (target.vmm.paravirtualState()) return "direct paging: no shadow, the hart walks the guest's own tables of machine frames. Use `walk <va>`, and `pv` for the pinned tables.";
   const view = target.vmm.shadowWalk(gva, access);
   return shadowText(view, shadowAddressWalk(view));
 }

@@ -302,10 +302,13 @@ export class VmTarget implements Target, VmmView {
   /**
    * The shadow root the hart runs the guest on at the next entry: the root of the guest's context
    * now (made, empty, if the guest has just switched to a new one, as that entry would make it), not
-   * the last entry's. None while hardware assistance runs the guest in VS/VU-mode.
+   * the last entry's. None while hardware assistance runs the guest in VS/VU-mode, nor under
+   * paravirtualization.
    */
   private activeShadow(): ShadowRoot | undefined {
     if (this.vm.technique.twoStageWalk && this.vm.vcpu.state.prv !== 3) return undefined;
+    // Direct paging has no shadows: asking for one would make an empty root the hart never uses.
+    if (this.vm.technique.paravirtualState) return undefined;
     return this.vm.currentRoot();
   }
 

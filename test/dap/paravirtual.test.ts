@@ -73,6 +73,8 @@ describe("the paravirtual lesson under technique \"paravirtual\"", () => {
       assert.match(walk.walks[0].steps[0].notes[0], /^table: machine frame 0x[0-9a-f]+ = pseudo-physical frame 0x[0-9a-f]+ \(gpa 0x[0-9a-f]+\), pinned as a level-2 table$/);
       assert.match(walk.walks[0].steps[1].notes[0], /pinned as a level-1 table$/, "the kernel's level-1 table, shared with the boot address space");
       assert.match(walk.result.text, /^hpa 0x[0-9a-f]+ = pseudo-physical 0x80000000 \(frame 0x0\)$/);
+      assert.match(await repl(dc, "shadow _start"), /^direct paging: no shadow/);
+      assert.equal((await dc.customRequest("hyperstep/pageTables", {})).body.trees.length, 1, "asking for a shadow made none");
     });
   });
 

@@ -11,7 +11,8 @@ export interface RenderSummary {
   /**
    * Rows in the DOM / rows the scrolled list holds, per column, and the rows drawn first, top down:
    * each an entry's key, or "" where the column has a gap on a line another column fills; under
-   * paravirtualization (`pseudo`), the same rows' pseudo-physical frames and pinned marks.
+   * paravirtualization (`pseudo`), the same rows' pseudo-physical frames and pinned marks. The VM
+   * Exits view's rows are each exit drawn: its row's text, a newline, and its tooltip.
    */
   columns: { id: string; label: string; domRows: number; listRows: number; entries: number; rows: string[]; pseudo?: string[] }[];
   /** What the panel says above its lists (heading, legend), a line each, and the explanations its tooltips give. */

@@ -30,8 +30,9 @@ describe("the Page Tables panel under paravirtualization: machine frames, pseudo
   });
 
   it("shows each entry's machine frame as the guest numbers it, and marks the pinned tables it points to or maps", () => {
-    const [guest] = buildTrees(body);
+    const [guest, ...others] = buildTrees(body);
     assert.equal(guest.tableSpace, "hpa");
+    assert.deepEqual(others, [], "direct paging: no shadow (none is made by looking), no G stage");
     const all = rows(guest.rows);
     const pointer = all.find((x) => !x.leaf && x.group === undefined)!;
     const note = frameNote(dp, pointer);
