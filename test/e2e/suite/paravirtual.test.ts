@@ -3,7 +3,7 @@ import * as path from "node:path";
 import * as vscode from "vscode";
 import type { RenderReport } from "../../../src/extension/panels/page_tables_panel";
 import { click, screenshot } from "./screenshot";
-import { nextEvent, within } from "./wait";
+import { endSession, startStopped } from "./session";
 
 const EVENT_MS = 20_000;
 
@@ -30,23 +30,11 @@ describe("panels under paravirtualization", () => {
   const breakpoint = new vscode.FunctionBreakpoint("sys_exit");
 
   before(async () => {
-    await vscode.commands.executeCommand("workbench.action.closeAllEditors");
-    vscode.debug.addBreakpoints([breakpoint]);
     const program = path.join(vscode.workspace.workspaceFolders![0].uri.fsPath, "paravirtual", "pv_kernel.S");
-    const stopped = nextEvent(vscode.debug.onDidChangeActiveStackItem, (item) => item !== undefined, EVENT_MS, "a stop at sys_exit");
-    assert.equal(await within(EVENT_MS, vscode.debug.startDebugging(vscode.workspace.workspaceFolders![0], {
-      type: "hyperstep", request: "launch", name: "paravirtual panels", program, technique: "paravirtual", stopOnEntry: false,
-    }), "startDebugging"), true);
-    session = (await stopped)!.session;
+    session = await startStopped({ type: "hyperstep", request: "launch", name: "paravirtual panels", program, technique: "paravirtual", stopOnEntry: false }, [breakpoint], "a stop at sys_exit");
   });
 
-  after(async () => {
-    const ended = nextEvent(vscode.debug.onDidTerminateDebugSession, (s) => s.id === session.id, EVENT_MS, "the session to end");
-    await vscode.debug.stopDebugging(session);
-    await ended;
-    vscode.debug.removeBreakpoints([breakpoint]);
-    await vscode.commands.executeCommand("workbench.action.closeAllEditors");
-  });
+  after(() => endSession(session, [breakpoint]));
 
   it("Page Tables shows the guest's machine frames, each beside its pseudo-physical frame, pinned tables marked, and walks them", async () => {
     await vscode.commands.executeCommand("workbench.action.closeSidebar");
