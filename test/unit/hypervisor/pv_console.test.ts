@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import type { StopReason } from "../../../src/machine/board";
 import type { VmExit } from "../../../src/hypervisor/exits";
+import { createTarget } from "../../../src/target/create_target";
 import { asmGuest, INPUT, loadGuest, makeVm, ROOT, runVm } from "./equivalence";
 import { PV_START } from "./pv_start";
 
@@ -107,5 +108,32 @@ hyperstep_pv_abi: .dword 1
     assert.equal(r.x[22], 5n);
     const bytes = Array.from({ length: 5 }, (_, i) => Number((r.x[24] >> BigInt(8 * i)) & 0xffn));
     assert.equal(String.fromCharCode(...bytes), INPUT.slice(0, 5), "the first five bytes typed: the refused read took none");
+  });
+
+  it("time travel: back to before a line's end arrived, the run reads the recorded input again and ends the same", () => {
+    const waiting: number[] = [];
+    let out = "";
+    const made = createTarget(loadGuest(ECHO), {
+      technique: "paravirtual", boot: "machine", memoryBytes: 16 << 20,
+      uartOut: { write: (b) => (out += String.fromCharCode(b)) }, uartIn: { read: () => waiting.shift() ?? -1 },
+    });
+    if (!made.ok) assert.fail(made.error);
+    const t = made.target;
+    const run = (): StopReason => {
+      t.pollInput();
+      return t.run(1_000_000);
+    };
+    assert.equal(run().kind, "idle");
+    waiting.push(...new TextEncoder().encode("ab"));
+    assert.equal(run().kind, "idle");
+    const before = t.history.position;
+    waiting.push(...new TextEncoder().encode("c\r"));
+    assert.deepEqual(run(), { kind: "halt", code: 0, how: "sbi" });
+    const end = { position: t.history.position, instret: t.instret, exits: t.vmm!.stats().exits };
+    const printed = out;
+    assert.ok(t.history.travelTo(before));
+    assert.deepEqual(run(), { kind: "halt", code: 0, how: "sbi" }, "the input typed then is read again from the recording");
+    assert.deepEqual({ position: t.history.position, instret: t.instret, exits: t.vmm!.stats().exits }, end);
+    assert.equal(out, printed, "the past is replayed silently");
   });
 });
