@@ -37,8 +37,9 @@ import type { PvState, Technique, TechniqueSpec } from "./technique";
  * hypercall when a7 is the PV extension, else a standard SBI call), and an illegal instruction —
  * a counter read (emulated on virtual time), an instruction the PV kernel must not execute (a
  * `pv-violation`: it gets an illegal-instruction trap), or its processes' own (reflected to it).
- * Events (the timer) are not interrupts: the VMM sets a pending bit in the shared-info page and, when
- * the port is unmasked and sstatus.SIE allows, enters the kernel's event callback (an upcall).
+ * Events (the timer, console input) are not interrupts: the VMM sets a pending bit in the
+ * shared-info page and, when the port is unmasked and sstatus.SIE allows, enters the kernel's event
+ * callback (an upcall).
  */
 
 /** Exceptions the hart gives the guest kernel directly: everything but its own ecalls (hypercalls) and illegal instructions (which the VMM must tell apart). */
