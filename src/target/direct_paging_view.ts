@@ -27,7 +27,7 @@ export function directPagingView(vm: Vm, pv: PvState): DirectPagingView {
 }
 
 /** Machine address → pseudo-physical frame and guest-physical address, through the table; undefined: not the guest's. */
-export function pseudoPhysical(view: DirectPagingView, hpa: bigint): { pfn: bigint; gpa: bigint } | undefined {
+function pseudoPhysical(view: DirectPagingView, hpa: bigint): { pfn: bigint; gpa: bigint } | undefined {
   const r = view.m2p.find((m) => hpa >= m.hpa && hpa < m.hpa + m.size);
   return r && { pfn: r.pfn + (hpa - r.hpa) / PAGE, gpa: r.gpa + (hpa - r.hpa) };
 }
