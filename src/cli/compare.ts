@@ -1,3 +1,4 @@
+import { basename } from "node:path";
 import type { GuestProgram as GuestImage } from "../asm/guest_image";
 import { createTarget } from "../target/create_target";
 import type { Target } from "../target/target";
@@ -58,8 +59,10 @@ export interface TechniqueResult extends Omit<TechniqueRun, "end"> {
   output: Uint8Array;
   /** x1..x31 and pc when the run ended. */
   registers: bigint[];
-  /** Against the baseline; undefined for the baseline itself. */
+  /** Against the baseline; undefined for the baseline itself, and for another kernel's run. */
   equivalence?: Equivalence;
+  /** The program this technique ran, when the report has two (a PV kernel and its twin: compare_twin.ts). */
+  guest?: string;
 }
 
 export interface CompareReport {
@@ -72,6 +75,8 @@ export interface CompareReport {
   unavailable: TechniqueComparison["unavailable"];
   /** What the reader should know about the runs, beyond the table. */
   notes: string[];
+  /** The twin whose runs fill the techniques the program cannot run (compare_twin.ts). */
+  twin?: { program: string; boot: GuestBoot };
 }
 
 const PROGRESS_MS = 1000;
@@ -198,17 +203,20 @@ export function formatCompare(program: string, report: CompareReport): string {
   const baseline = report.results[0];
   const rows = AVAILABLE_TECHNIQUES.flatMap((technique) => {
     const r = report.results.find((x) => x.technique === technique);
-    if (!r) return report.unavailable.some((u) => u.technique === technique) ? [[technique, "cannot run this guest (below)", "", "", "", "", "", ""]] : [];
+    if (!r) return report.unavailable.some((u) => u.technique === technique) ? [[technique, ...(report.twin ? [""] : []), "cannot run this guest (below)", "", "", "", "", "", ""]] : [];
     return [[
-      r.technique, endText(r.end), String(r.instructions), String(r.exits), String(r.modelledCycles),
+      r.technique, ...(report.twin ? [basename(r.guest ?? program)] : []), endText(r.end), String(r.instructions), String(r.exits), String(r.modelledCycles),
       r.overhead === null ? "baseline" : pct(r.overhead),
       `${ms(r.wallSeconds)}${r === baseline || baseline.wallSeconds <= 0 ? "" : ` (${(r.wallSeconds / baseline.wallSeconds).toFixed(1)}x)`}`,
-      r.equivalence === undefined ? "baseline" : r.equivalence.equal ? "yes" : "NO",
+      r.equivalence !== undefined ? (r.equivalence.equal ? "yes" : "NO") : r === baseline ? "baseline" : "other kernel",
     ]];
   });
-  const boot = report.boot === "supervisor" ? ", booted in S-mode behind the VMM's SBI" : "";
-  const lines = [`${program}: ${report.results.length} techniques ran, ${report.memoryBytes / (1 << 20)} MiB of guest RAM${boot}`, ""];
-  lines.push(...table(["technique", "end", "instructions", "exits", "modelled cycles", "overhead", "wall time", "equivalent"], rows, [false, false, true, true, true, true, true, false]));
+  const boot = (b: GuestBoot) => (b === "supervisor" ? ", booted in S-mode behind the VMM's SBI" : "");
+  const twin = report.twin;
+  const lines = [`${program}: ${report.results.length} techniques ran, ${report.memoryBytes / (1 << 20)} MiB of guest RAM${twin ? "" : boot(report.boot)}`];
+  if (twin) lines.push(`beside its twin ${twin.program}${boot(twin.boot)}: the same workload as an ordinary kernel, for the techniques that cannot run ${basename(program)}`);
+  const head = ["technique", ...(twin ? ["guest"] : []), "end", "instructions", "exits", "modelled cycles", "overhead", "wall time", "equivalent"];
+  lines.push("", ...table(head, rows, head.map((h) => ["instructions", "exits", "modelled cycles", "overhead", "wall time"].includes(h))));
   const reasons = [...new Set(report.results.flatMap((r) => r.byReason.map((e) => e.reason)))];
   if (reasons.length) {
     const count = (r: TechniqueResult, reason: string) => r.byReason.find((e) => e.reason === reason);
@@ -242,8 +250,10 @@ export function compareJson(program: string, report: CompareReport): object {
     memoryBytes: report.memoryBytes,
     maxInstructions: report.maxInstructions,
     boot: report.boot,
+    twin: report.twin ?? null,
     techniques: report.results.map((r) => ({
       technique: r.technique,
+      ...(r.guest === undefined ? {} : { guest: r.guest }),
       end: r.end.kind === "goal" ? { kind: "limit" } : "pc" in r.end ? { ...r.end, pc: hex(r.end.pc) } : r.end,
       instructions: Number(r.instructions),
       exits: r.exits,

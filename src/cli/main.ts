@@ -1,13 +1,29 @@
+import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { version } from "../../package.json";
 import { UsageError, parseArgs, type CompareCommand, type RunCommand } from "./args";
 import { assembleToElf } from "./asm";
 import { compareJson, compareStatus, compareTechniques, formatCompare } from "./compare";
+import { twinFromLaunchJson, withTwin } from "./compare_twin";
 import { EXIT_LOAD_ERROR } from "./exit_status";
 import { helpText } from "./help";
 import { ProgramError, loadProgram, type GuestProgram } from "./program";
 import { runProgram } from "./run";
 import { sameDestination, StdinSource, StdoutSink } from "./stdio";
+
+function failed(message: string): number {
+  process.stderr.write(`hyperstep: ${message}\n`);
+  return EXIT_LOAD_ERROR;
+}
+
+/** A file's text, or undefined when it cannot be read. */
+function readText(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return undefined;
+  }
+}
 
 /** `hyperstep …`: returns the process exit status. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -55,14 +71,23 @@ async function compare(command: CompareCommand): Promise<number> {
       return EXIT_LOAD_ERROR;
     }
   }
-  const report = await compareTechniques(program.image, { ...command, input }, {
-    log: (line) => process.stderr.write(line + "\n"),
+  const io = {
+    log: (line: string) => process.stderr.write(line + "\n"),
     now: () => performance.now(),
-    breathe: () => new Promise((resolve) => setImmediate(resolve)),
-  });
-  if ("error" in report) {
-    process.stderr.write(`hyperstep: ${report.error}\n`);
-    return EXIT_LOAD_ERROR;
+    breathe: () => new Promise<void>((resolve) => setImmediate(resolve)),
+  };
+  const twin = command.twin !== undefined ? { program: command.twin, boot: command.boot, from: "--twin" } : twinFromLaunchJson(command.program, readText);
+  if (twin && "error" in twin) return failed(twin.error);
+  const own = await compareTechniques(program.image, { ...command, input }, io);
+  if ("error" in own) return failed(own.error);
+  let report = own;
+  if (twin) {
+    const twinProgram = await loadOrReport(twin.program);
+    if (!twinProgram) return EXIT_LOAD_ERROR;
+    io.log(`hyperstep compare: the twin ${twin.program} (named by ${twin.from}) runs under the techniques that cannot run ${command.program}`);
+    const twinReport = await compareTechniques(twinProgram.image, { ...command, boot: twin.boot, input }, io);
+    if ("error" in twinReport) return failed(twinReport.error);
+    report = withTwin(command.program, own, twin.program, twinReport);
   }
   process.stdout.write(command.json ? JSON.stringify(compareJson(command.program, report), null, 2) + "\n" : formatCompare(command.program, report));
   return compareStatus(report);

@@ -59,12 +59,15 @@ export class StopRule {
   /**
    * Whether to stop now. A condition that cannot be evaluated (e.g. it reads unmapped memory)
    * stops, with the reason in `error`, as GDB does. Without `count` (searching the past) the hit
-   * is not counted and the hit condition not asked.
+   * is not counted and the hit condition not asked. Given several environments (the operations of
+   * a batched exit), the condition holds when it holds in any of them, and counts one hit.
    */
-  check(env: ExprEnv, count = true): { stop: boolean; error?: string } {
+  check(env: ExprEnv | readonly ExprEnv[], count = true): { stop: boolean; error?: string } {
     if (this.condition) {
+      const condition = this.condition;
       try {
-        if (evaluate(this.condition, env) === 0n) return { stop: false };
+        const envs = Array.isArray(env) ? env : [env as ExprEnv];
+        if (envs.every((e) => evaluate(condition, e) === 0n)) return { stop: false };
       } catch (e) {
         if (e instanceof ExprError) return { stop: true, error: `cannot evaluate the condition '${this.condition}': ${e.message}` };
         throw e;

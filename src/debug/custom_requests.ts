@@ -60,6 +60,12 @@ export interface PageTablesBody {
   writeProtected: string[];
   marks: Record<string, WireMark[]>;
   note?: string;
+  /**
+   * Under paravirtualization (direct paging: the guest's tables hold machine frames): the
+   * machine-to-phys table, machine ranges to pseudo-physical frames (and their guest-physical
+   * addresses), and the frames pinned as page tables, [machine address, level] (−1: a spare frame).
+   */
+  directPaging?: { m2p: { hpa: string; gpa: string; pfn: string; size: string }[]; pinned: [string, number][] };
 }
 
 /** One PTE of a walk; addresses are memory references in their address space ("gpa:0x80001008"). */
@@ -200,6 +206,12 @@ function pageTables(target: Target, maxEntries: number): PageTablesBody {
     marks,
   };
   if (set.note) body.note = set.note;
+  if (set.directPaging) {
+    body.directPaging = {
+      m2p: set.directPaging.m2p.map((r) => ({ hpa: hex(r.hpa), gpa: hex(r.gpa), pfn: hex(r.pfn), size: hex(r.size) })),
+      pinned: set.directPaging.pinned.map((t) => [hex(t.hpa), t.level]),
+    };
+  }
   return body;
 }
 

@@ -9,6 +9,11 @@ import type { ExprEnv } from "./expressions";
  * fields by bare name (`csr == "satp"`, `gpa >= 0x10000000`, `device == "uart"`): the condition is
  * rewritten into the expression language, names becoming convenience values and string literals
  * interned numbers, so equality between strings works and nothing else about expressions changes.
+ *
+ * A batch (a paravirtual mmuext_op or multicall) carries several operations: `op` then means "any
+ * of them" (the condition is tried once per operation, and holds if it holds for one: `op ==
+ * "new_baseptr"` stops on a batch that switches address spaces among other things), and `ops` is
+ * the whole list as written in the exit ("new_baseptr,tlb_flush_all"), for an exact match.
  */
 export const EXIT_FILTER_PREFIX = "vm-exit-";
 
@@ -18,11 +23,11 @@ const DETAIL_FIELDS = [
   "cause", "causeName", "tval", "toPriv", "toPc", "shadowRoot", "invalidated", "vaddr", "asid",
   "hypercall", "error", "op", "count",
 ] as const;
-const RECORD_FIELDS = ["reason", "instruction", "seq", "priv", "cycles", "epc"] as const;
+const RECORD_FIELDS = ["reason", "instruction", "seq", "priv", "cycles", "epc", "ops"] as const;
 const FIELDS: readonly string[] = [...DETAIL_FIELDS, ...RECORD_FIELDS];
 
 export const EXIT_CONDITION_HELP =
-  `An expression over the exit's fields, stopping when non-zero: ${FIELDS.join(", ")} (absent ones read as 0; strings compare with ==, e.g. csr == "satp", device == "uart", gpa >= 0x10000000 && gpa < 0x10000100).`;
+  `An expression over the exit's fields, stopping when non-zero: ${FIELDS.join(", ")} (absent ones read as 0; strings compare with ==, e.g. csr == "satp", device == "uart", gpa >= 0x10000000 && gpa < 0x10000100; in a batch, op is any one of its operations, e.g. op == "new_baseptr", and ops all of them).`;
 
 /** The filters for the `initialize` response, after the trap-cause ones (VS Code keeps the order). */
 export function exitFilters(): DebugProtocol.ExceptionBreakpointsFilter[] {
@@ -56,8 +61,19 @@ export function rewriteExitCondition(text: string): string {
   });
 }
 
-/** The exit's fields as convenience values (strings interned). */
-export function exitValues(exit: VmExit): Map<string, bigint> {
+/**
+ * The exit's fields as convenience values (strings interned): one set per operation of a batch,
+ * each with `op` that operation, so a condition on `op` holds when it holds for any of them.
+ */
+export function exitValueSets(exit: VmExit): Map<string, bigint>[] {
+  const values = exitValues(exit);
+  const ops = typeof exit.details.op === "string" ? exit.details.op.split(",") : [];
+  if (ops.length < 2) return [values];
+  return ops.map((op) => new Map(values).set("op", intern(op)));
+}
+
+/** The exit's fields as convenience values (strings interned); `op` and `ops` as the exit says them. */
+function exitValues(exit: VmExit): Map<string, bigint> {
   const out = new Map<string, bigint>(FIELDS.map((f) => [f, 0n]));
   const put = (k: string, v: unknown) => {
     if (typeof v === "bigint") out.set(k, v);
@@ -71,6 +87,7 @@ export function exitValues(exit: VmExit): Map<string, bigint> {
   put("priv", exit.priv);
   put("cycles", exit.cycles);
   put("epc", exit.pc);
+  put("ops", exit.details.op);
   return out;
 }
 
@@ -112,10 +129,10 @@ export class ExitBreakpoints {
       const list = this.active.get(exit.reason);
       if (!list) return false;
       const base = env();
-      const e: ExprEnv = { ...base, convenience: new Map([...base.convenience, ...exitValues(exit)]) };
+      const envs: ExprEnv[] = exitValueSets(exit).map((values) => ({ ...base, convenience: new Map([...base.convenience, ...values]) }));
       const d: HitDecision = { stop: false, ids: [], output: [] };
       for (const a of list) {
-        const verdict = a.rule ? a.rule.check(e, count) : { stop: true };
+        const verdict = a.rule ? a.rule.check(envs, count) : { stop: true };
         if (verdict.error) d.output.push(`exception breakpoint VM exit ${exit.reason}: ${verdict.error}`);
         if (verdict.stop) {
           d.stop = true;

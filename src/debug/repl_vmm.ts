@@ -94,6 +94,8 @@ export function hypercallsCommand(words: string[], ctx: VmmContext): string {
   return exitRows(calls.slice(-n), calls.length, all.dropped, ctx);
 }
 
+const bound = (port: number | undefined) => (port === undefined ? "not bound" : `on port ${port}`);
+
 /** `pv`: what a paravirtualized guest shares with the VMM. */
 export function pvCommand(ctx: VmmContext): string {
   const vmm = ctx.target.vmm;
@@ -110,7 +112,7 @@ export function pvCommand(ctx: VmmContext): string {
     `pinned level-1 tables:  ${tables(1)}`,
     `pinned level-0 tables:  ${tables(0)}`,
     `spare page-table frames: ${tables(-1)}`,
-    `trap vector ${hex(pv.trapVector)}, event callback ${hex(pv.callback)}, timer ${pv.timerPort === undefined ? "not bound" : `on port ${pv.timerPort}`}`,
+    `trap vector ${hex(pv.trapVector)}, event callback ${hex(pv.callback)}, timer ${bound(pv.timerPort)}, console ${bound(pv.consolePort)}`,
   ].join("\n");
 }
 
@@ -202,6 +204,7 @@ export function shadowCommand(rest: string, ctx: VmmContext): string {
   const [gva, access] = addressAndAccess(rest, ctx, "shadow needs a guest-virtual address, e.g. shadow 0x80001000 or shadow sp w");
   const two = target.twoStageWalk?.(gva, access);
   if (two && !two.note) return "the guest runs in VS/VU-mode, on no shadow: the hart walks its own table over the G stage. Use `walk2 <gva>`.";
+  if (target.vmm.paravirtualState()) return "direct paging: no shadow, the hart walks the guest's own tables of machine frames. Use `walk <va>`, and `pv` for the pinned tables.";
   const view = target.vmm.shadowWalk(gva, access);
   return shadowText(view, shadowAddressWalk(view));
 }

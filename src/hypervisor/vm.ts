@@ -273,6 +273,15 @@ export class Vm implements GuestMemory {
     return this.run(1);
   }
 
+  /** Takes waiting UART input where the guest wants it (its RX FIFO, or the technique's console); true if any byte was taken. */
+  pollInput(): boolean {
+    const uart = this.devices.uart;
+    const before = uart.received;
+    uart.poll();
+    this.technique.pollInput?.();
+    return uart.received !== before;
+  }
+
   /** Runs at most `budget` guest steps (instructions retired plus traps taken), like Board.run, yieldNow too. */
   run(budget: number, yieldNow?: () => boolean): StopReason {
     const v = this.vcpu.state;

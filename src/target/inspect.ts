@@ -66,6 +66,15 @@ export interface PageTableSet {
   writeProtected: bigint[];
   /** Why a tree is absent, e.g. "satp is Bare: the guest does not translate". */
   note?: string;
+  /** Under paravirtualization, whose guest tables hold machine frames: how to read them as the guest numbers its frames. */
+  directPaging?: DirectPagingView;
+}
+
+/** The machine-to-phys table (machine ranges → pseudo-physical frames and guest-physical addresses) and the pinned page-table frames. */
+export interface DirectPagingView {
+  m2p: { hpa: bigint; gpa: bigint; pfn: bigint; size: bigint }[];
+  /** Machine addresses of the frames the guest pinned as page tables, with their level (−1: a spare page-table frame). */
+  pinned: { hpa: bigint; level: number }[];
 }
 
 const PPN_MASK = (1n << 44n) - 1n;

@@ -19,6 +19,7 @@ import { COMPARISON_CAP, compareTechniques, type FreshGuest, type TechniqueCompa
 import { AVAILABLE_TECHNIQUES, type Technique } from "./techniques";
 import type { ShadowMark, ShadowWalkView, VmStats, VmmView } from "./vmm_view";
 import { causeText, twoStageAddressWalk } from "./walk_view";
+import { directPagingView, directPagingWalk } from "./direct_paging_view";
 
 const PAGE = 4096n;
 const ACC = { r: Acc.R, w: Acc.W, x: Acc.X } as const;
@@ -56,15 +57,10 @@ export class VmTarget implements Target, VmmView {
       get instret() { return vm.retired; },
       get exits() { return vm.log.lastSeq; },
       run: (budget, yieldNow) => {
-        vm.devices.uart.poll();
+        vm.pollInput();
         return vm.run(budget, yieldNow);
       },
-      pollInput: () => {
-        const uart = vm.devices.uart;
-        const before = uart.received;
-        uart.poll();
-        return uart.received !== before;
-      },
+      pollInput: () => vm.pollInput(),
       restored: () => {
         vm.board.hart.dropCaches();
         v.dropCaches();
@@ -306,10 +302,13 @@ export class VmTarget implements Target, VmmView {
   /**
    * The shadow root the hart runs the guest on at the next entry: the root of the guest's context
    * now (made, empty, if the guest has just switched to a new one, as that entry would make it), not
-   * the last entry's. None while hardware assistance runs the guest in VS/VU-mode.
+   * the last entry's. None while hardware assistance runs the guest in VS/VU-mode, nor under
+   * paravirtualization.
    */
   private activeShadow(): ShadowRoot | undefined {
     if (this.vm.technique.twoStageWalk && this.vm.vcpu.state.prv !== 3) return undefined;
+    // Direct paging has no shadows: asking for one would make an empty root the hart never uses.
+    if (this.vm.technique.paravirtualState) return undefined;
     return this.vm.currentRoot();
   }
 
@@ -326,11 +325,18 @@ export class VmTarget implements Target, VmmView {
    * What the hardware does now with a guest access to `addr`: under hardware assistance the two-stage
    * walk (the G stage alone for `gpa`), where a G-stage fault on a device or on RAM the guest's PMP
    * limits is an exit to the VMM; under shadow paging (and guest M-mode code under hardware
-   * assistance) the guest's walk and the shadow's.
+   * assistance) the guest's walk and the shadow's; under paravirtualization the hart's walk of the
+   * guest's own tables, machine frames told by their pseudo-physical frames.
    */
   walkAddress(addr: bigint, access: MmuAccess, space: WalkSpace = "va"): AddressWalk | string {
     const technique = this.vm.technique;
     const shadow = this.activeShadow();
+    const pv = technique.paravirtualState?.();
+    if (pv) {
+      // One stage: the guest's own virtual addresses are the hart's, straight to machine frames.
+      if (space === "gpa") return `${this.technique} has one stage: the guest's tables map its virtual addresses straight to machine frames`;
+      return directPagingWalk(this.vm, directPagingView(this.vm, pv), addr, access);
+    }
     if (space === "gpa") {
       const g = technique.twoStageWalk?.(addr, access, 0n);
       return g ? this.twoStage(g) : `${this.technique} has no G stage: the p2m maps guest-physical to host-physical memory`;
@@ -371,10 +377,10 @@ export class VmTarget implements Target, VmmView {
       const n = safe(a);
       return n === undefined || !ram.contains(n, 8) ? undefined : ram.view.getBigUint64(n - ram.base, true);
     };
-    // A technique that translates the guest itself keeps the guest's tables in machine memory
-    // (paravirtualization's direct paging): the hart walks them as they are.
-    const direct = vm.technique.translateGuest !== undefined;
-    if (v.satpMode === 8 && direct) {
+    // Paravirtualization's direct paging keeps the guest's tables in machine memory: the hart walks
+    // them as they are.
+    const pv = vm.technique.paravirtualState?.();
+    if (v.satpMode === 8 && pv) {
       const t = readPageTable(BigInt(v.satpRoot), "sv39", hostPte, limit);
       trees.push({ id: "guest", kind: "guest", label: `guest (satp, ASID ${v.satpAsid}): machine frames, walked by the hart`, mode: "sv39", input: "gva", output: "hpa", tableSpace: "hpa", root: t.root, active: true, truncated: t.truncated });
     } else if (v.satpMode === 8) {
@@ -395,6 +401,7 @@ export class VmTarget implements Target, VmmView {
       trees,
       p2m: vm.p2m.regions().map((r) => ({ gpa: BigInt(r.gpa), hpa: BigInt(r.hpa), size: BigInt(r.size) })),
       writeProtected: vm.shadow.pageTablePages().map((p) => BigInt(p) * PAGE),
+      directPaging: pv && directPagingView(vm, pv),
       note: v.satpMode === 8 ? undefined
         : `satp is Bare: the guest does not translate (${own.length > 0 ? "the G stage maps its physical view" : "the shadows map its physical view"})`,
     };

@@ -64,12 +64,16 @@ export const UVM_FLUSH = { none: 0, invlpg: 1, all: 2 } as const;
 export const SCHED = { yield: 0, block: 1, shutdown: 2 } as const;
 export const SCHED_NAMES: Readonly<Record<number, string>> = { 0: "yield", 1: "block", 2: "shutdown" };
 
-/** console_io commands (a0). */
+/** console_io commands (a0): Xen's CONSOLEIO_write and CONSOLEIO_read (the read added in v1, compatibly). */
 export const CONSOLEIO_WRITE = 0;
+export const CONSOLEIO_READ = 1;
+/** The most bytes one console_io moves. */
+export const CONSOLEIO_MAX = 4096;
 
-/** event_channel_op commands (a0), and the virtual IRQs bind_virq binds (a1). */
+/** event_channel_op commands (a0), and the virtual IRQs bind_virq binds (a1), numbered as Xen's VIRQ_*. */
 export const EVTCHN_BIND_VIRQ = 0;
-export const VIRQ = { timer: 0 } as const;
+export const VIRQ = { timer: 0, console: 2 } as const;
+export const VIRQ_NAMES: Readonly<Record<number, string>> = { [VIRQ.timer]: "timer", [VIRQ.console]: "console" };
 
 /** Sizes of the records the batched calls read from guest memory (little-endian u64 words). */
 export const MMU_UPDATE_BYTES = 16; // { ptr: machine address of the PTE, val: the new PTE }

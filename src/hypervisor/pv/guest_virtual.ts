@@ -15,6 +15,8 @@ export class GuestVirtual {
     readonly machine: GuestMemory,
     /** The guest's machine frames. */
     private readonly owns: (hpa: number, len: number) => boolean,
+    /** Tells the machine that the VMM wrote guest RAM (watchpoints, history). */
+    private readonly written: (hpa: number, len: number) => void,
   ) {}
 
   /** The machine address of `va` for the kernel's access `acc`, or undefined. */
@@ -33,6 +35,23 @@ export class GuestVirtual {
     if (hpa === undefined) return false;
     this.machine.writePte(hpa, value);
     return true;
+  }
+
+  /** Whether the kernel could write all of [va, va + n) itself. */
+  writable(va: number, n: number): boolean {
+    for (let i = 0; i < n; i += 4096 - ((va + i) & 4095)) if (this.translate(va + i, Acc.W) === undefined) return false;
+    return true;
+  }
+
+  /** Writes `bytes` at `va`, which must be writable(va, bytes.length). */
+  writeBytes(va: number, bytes: Uint8Array): void {
+    for (let i = 0; i < bytes.length;) {
+      const hpa = this.translate(va + i, Acc.W)!;
+      const chunk = Math.min(bytes.length - i, 4096 - ((va + i) & 4095));
+      new Uint8Array(this.machine.ramView.buffer, this.machine.ramView.byteOffset + this.machine.pteOffset(hpa), chunk).set(bytes.subarray(i, i + chunk));
+      this.written(hpa, chunk);
+      i += chunk;
+    }
   }
 
   readBytes(va: number, n: number): Uint8Array | undefined {

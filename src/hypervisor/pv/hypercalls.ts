@@ -1,8 +1,8 @@
 import type { ExitDetails, ExitReason, NarrativeStep } from "../exits";
 import type { DirectPaging, Refusal } from "../mm/direct_paging";
 import {
-  CONSOLEIO_WRITE, EVTCHN_BIND_VIRQ, HC, HYPERCALL_NAMES, MAX_BATCH, MMU_UPDATE_BYTES, MMUEXT, MMUEXT_NAMES, MMUEXT_OP_BYTES,
-  MULTICALL_BYTES, PV_ERR, PV_ERROR_NAMES, SCHED, SCHED_NAMES, UVM_FLUSH, VIRQ,
+  CONSOLEIO_MAX, CONSOLEIO_READ, CONSOLEIO_WRITE, EVTCHN_BIND_VIRQ, HC, HYPERCALL_NAMES, MAX_BATCH, MMU_UPDATE_BYTES, MMUEXT, MMUEXT_NAMES, MMUEXT_OP_BYTES,
+  MULTICALL_BYTES, PV_ERR, PV_ERROR_NAMES, SCHED, SCHED_NAMES, UVM_FLUSH, VIRQ, VIRQ_NAMES,
 } from "./abi";
 import type { GuestVirtual } from "./guest_virtual";
 
@@ -15,6 +15,8 @@ import type { GuestVirtual } from "./guest_virtual";
 
 export interface PvPlatform {
   putchar(byte: number): void;
+  /** Up to `max` bytes of console input that have arrived (none: an empty list; never waits). */
+  readConsole(max: number): number[];
   /** Programs the one-shot timer (absolute virtual time; undefined: cancel). */
   setTimer(deadline: bigint | undefined): void;
   shutdown(code: number): void;
@@ -69,10 +71,20 @@ interface Done {
 export class Hypercalls {
   /** The upcall entry point set_trap_table gave (0: none yet; events then go to the trap vector). */
   callback = 0n;
-  /** The port the timer's virtual IRQ is bound to, once bound. */
-  timerPort: number | undefined;
+  /** The event port each bound virtual IRQ raises (VIRQ → port). */
+  readonly virqPorts = new Map<number, number>();
   /** Event ports bound so far: port p is bit p of shared info's pending and mask words. */
   private ports = 0;
+
+  /** The port the timer's virtual IRQ is bound to, once bound. */
+  get timerPort(): number | undefined {
+    return this.virqPorts.get(VIRQ.timer);
+  }
+
+  /** The port console input raises, once bound. */
+  get consolePort(): number | undefined {
+    return this.virqPorts.get(VIRQ.console);
+  }
 
   constructor(
     private readonly paging: DirectPaging,
@@ -82,7 +94,7 @@ export class Hypercalls {
 
   reset(): void {
     this.callback = 0n;
-    this.timerPort = undefined;
+    this.virqPorts.clear();
     this.ports = 0;
   }
 
@@ -240,12 +252,29 @@ export class Hypercalls {
   }
 
   private consoleIo(cmd: number, count: number, buffer: number): Done {
-    if (cmd !== CONSOLEIO_WRITE) return { error: PV_ERR.ENOSYS, action: `console_io command ${cmd} is not in ABI v1 (only write, 0)` };
-    if (count < 0 || count > 4096) return invalid(`count ${count} is not 0–4096`);
+    if (cmd !== CONSOLEIO_WRITE && cmd !== CONSOLEIO_READ) return { error: PV_ERR.ENOSYS, action: `console_io command ${cmd} is not in ABI v1 (write, 0; read, 1)` };
+    if (count < 0 || count > CONSOLEIO_MAX) return invalid(`count ${count} is not 0–${CONSOLEIO_MAX}`);
+    return cmd === CONSOLEIO_WRITE ? this.consoleWrite(count, buffer) : this.consoleRead(count, buffer);
+  }
+
+  private consoleWrite(count: number, buffer: number): Done {
     const bytes = this.mem.readBytes(buffer, count);
-    if (!bytes) return { error: PV_ERR.EFAULT, action: `the buffer at ${hex(buffer)} is not readable by the kernel` };
+    if (!bytes) return { error: PV_ERR.EFAULT, op: "write", action: `the buffer at ${hex(buffer)} is not readable by the kernel` };
     bytes.forEach((b) => this.p.putchar(b));
-    return { error: 0, value: BigInt(count), count, action: `wrote ${count} byte${count === 1 ? "" : "s"} to the console: ${JSON.stringify(new TextDecoder().decode(bytes))}` };
+    return { error: 0, value: BigInt(count), op: "write", count, action: `wrote ${count} byte${count === 1 ? "" : "s"} to the console: ${JSON.stringify(new TextDecoder().decode(bytes))}` };
+  }
+
+  /** Xen's CONSOLEIO_read: what input has arrived, up to count bytes; never waits (the console's event says when to read). */
+  private consoleRead(count: number, buffer: number): Done {
+    // Checked before any byte is taken, so a bad buffer loses no input.
+    if (!this.mem.writable(buffer, count)) return { error: PV_ERR.EFAULT, op: "read", action: `the buffer at ${hex(buffer)} is not writable by the kernel` };
+    const bytes = Uint8Array.from(this.p.readConsole(count));
+    this.mem.writeBytes(buffer, bytes);
+    return {
+      error: 0, value: BigInt(bytes.length), op: "read", count,
+      action: bytes.length === 0 ? "no console input waiting: read 0 bytes" : `read ${bytes.length} byte${bytes.length === 1 ? "" : "s"} of console input: ${JSON.stringify(new TextDecoder().decode(bytes))}`,
+      steps: [{ phase: "device", text: `${bytes.length} byte${bytes.length === 1 ? "" : "s"} from the UART's receive FIFO (the VMM's console backend) into the kernel's buffer at ${hex(buffer)}` }],
+    };
   }
 
   private iret(): Done {
@@ -269,12 +298,14 @@ export class Hypercalls {
 
   private eventChannelOp(cmd: number, virq: number): Done {
     if (cmd !== EVTCHN_BIND_VIRQ) return invalid(`no event_channel_op command ${cmd} in ABI v1 (only bind_virq, 0)`);
-    if (virq !== VIRQ.timer) return invalid(`no virtual IRQ ${virq} in ABI v1 (only the timer, 0)`);
-    if (this.timerPort !== undefined) return { error: PV_ERR.EBUSY, action: `the timer is already bound to port ${this.timerPort}` };
+    const name = VIRQ_NAMES[virq];
+    if (name === undefined) return invalid(`no virtual IRQ ${virq} in ABI v1 (the timer, 0; the console, 2)`);
+    const bound = this.virqPorts.get(virq);
+    if (bound !== undefined) return { error: PV_ERR.EBUSY, action: `the ${name} is already bound to port ${bound}` };
     if (this.ports >= 64) return { error: PV_ERR.EBUSY, action: "all 64 ports are bound" };
     const port = this.ports++;
-    this.timerPort = port;
-    return { error: 0, value: BigInt(port), op: "bind_virq", action: `the timer's events arrive on port ${port}` };
+    this.virqPorts.set(virq, port);
+    return { error: 0, value: BigInt(port), op: "bind_virq", action: `the ${name}'s events arrive on port ${port}` };
   }
 }
 

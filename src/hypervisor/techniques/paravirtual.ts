@@ -37,8 +37,9 @@ import type { PvState, Technique, TechniqueSpec } from "./technique";
  * hypercall when a7 is the PV extension, else a standard SBI call), and an illegal instruction —
  * a counter read (emulated on virtual time), an instruction the PV kernel must not execute (a
  * `pv-violation`: it gets an illegal-instruction trap), or its processes' own (reflected to it).
- * Events (the timer) are not interrupts: the VMM sets a pending bit in the shared-info page and, when
- * the port is unmasked and sstatus.SIE allows, enters the kernel's event callback (an upcall).
+ * Events (the timer, console input) are not interrupts: the VMM sets a pending bit in the
+ * shared-info page and, when the port is unmasked and sstatus.SIE allows, enters the kernel's event
+ * callback (an upcall).
  */
 
 /** Exceptions the hart gives the guest kernel directly: everything but its own ecalls (hypercalls) and illegal instructions (which the VMM must tell apart). */
@@ -84,10 +85,12 @@ export class Paravirtual implements Technique {
       },
     };
     const v = vm.vcpu.state;
-    this.memory = new GuestVirtual(v, machine, owns);
+    this.memory = new GuestVirtual(v, machine, owns, written);
     const hart = vm.board.hart;
     this.platform = {
       putchar: (b) => vm.sbiPlatform.putchar(b),
+      // The UART is the VMM's console backend here: the kernel cannot map its registers.
+      readConsole: (max) => vm.devices.uart.take(max),
       setTimer: (t) => {
         vm.sbiPlatform.setTimer(t ?? NEVER);
         this.writeTime();
@@ -263,6 +266,18 @@ export class Paravirtual implements Technique {
     this.upcall();
   }
 
+  /**
+   * Console input is an event (Xen's VIRQ_CONSOLE): once the kernel has bound the console, input
+   * that waits makes its port pending; the kernel reads it with console_io(read). Before that, input
+   * stays with the UART, unread.
+   */
+  pollInput(): void {
+    const port = this.hypercalls.consolePort;
+    if (port === undefined || this.vm.devices.uart.pull() === 0) return;
+    this.setShared(SHARED_INFO.pending, this.shared(SHARED_INFO.pending) | (1n << BigInt(port)));
+    this.eventLine();
+  }
+
   private upcall(): void {
     const vm = this.vm;
     const v = vm.vcpu.state;
@@ -321,7 +336,7 @@ export class Paravirtual implements Technique {
       startInfoVa: this.startInfoVa, sharedInfoVa: this.sharedInfoVa, firstMfn: this.paging.firstMfn, nrPages: this.paging.nrPages,
       rootMfn: v.satpRoot / 4096, asid: v.satpAsid,
       tables: [...this.paging.tables].map(([mfn, level]) => ({ mfn, level })).sort((a, b) => a.mfn - b.mfn),
-      trapVector: v.stvec, callback: this.hypercalls.callback, timerPort: this.hypercalls.timerPort,
+      trapVector: v.stvec, callback: this.hypercalls.callback, timerPort: this.hypercalls.timerPort, consolePort: this.hypercalls.consolePort,
       pending: this.shared(SHARED_INFO.pending), mask: this.shared(SHARED_INFO.mask), time: this.shared(SHARED_INFO.time),
     };
   }

@@ -43,6 +43,12 @@ export interface Technique {
    */
   injectInterrupt?(irq: number): void;
   /**
+   * The run loop looks for console input (between slices, and when the user types): a technique
+   * whose guest does not read the UART's registers takes it its own way (paravirtualization: the
+   * console's event).
+   */
+  pollInput?(): void;
+  /**
    * The guest's translation of `va`, when its page tables are not in guest-physical memory
    * (paravirtualization: they hold machine frames); without it the VMM walks them as the guest's.
    */
@@ -88,6 +94,7 @@ export interface PvState {
   trapVector: bigint;
   callback: bigint;
   timerPort: number | undefined;
+  consolePort: number | undefined;
   pending: bigint;
   mask: bigint;
   time: bigint;

@@ -132,7 +132,12 @@ function summaryLine(total: number, cycles: number, filtered: string): HTMLEleme
 
 function summary(): RenderSummary {
   return {
-    columns: [{ id: "exits", label: body?.available ? (ended ? `exits of ${ended}, which has ended` : "exits") : (body?.message ?? message), domRows: list?.firstElementChild?.childElementCount ?? 0, listRows: body?.exits.length ?? 0, entries: body?.total ?? 0, rows: [] }],
+    columns: [{
+      id: "exits", label: body?.available ? (ended ? `exits of ${ended}, which has ended` : "exits") : (body?.message ?? message),
+      domRows: list?.firstElementChild?.childElementCount ?? 0, listRows: body?.exits.length ?? 0, entries: body?.total ?? 0,
+      // Each exit drawn: what its row says, then its tooltip (the exit's details).
+      rows: Array.from(list?.firstElementChild?.children ?? []).slice(0, 40).map((r) => `${r.textContent}\n${(r as HTMLElement).title}`),
+    }],
     header: [],
     hints: [],
     diff: { missing: 0, stale: 0, permissions: 0, device: 0 },

@@ -10,9 +10,11 @@ import type { AddressSpacesBody, ExitsBody, PageTablesBody, WalkBody, WireTable 
 export interface RenderSummary {
   /**
    * Rows in the DOM / rows the scrolled list holds, per column, and the rows drawn first, top down:
-   * each an entry's key, or "" where the column has a gap on a line another column fills.
+   * each an entry's key, or "" where the column has a gap on a line another column fills; under
+   * paravirtualization (`pseudo`), the same rows' pseudo-physical frames and pinned marks. The VM
+   * Exits view's rows are each exit drawn: its row's text, a newline, and its tooltip.
    */
-  columns: { id: string; label: string; domRows: number; listRows: number; entries: number; rows: string[] }[];
+  columns: { id: string; label: string; domRows: number; listRows: number; entries: number; rows: string[]; pseudo?: string[] }[];
   /** What the panel says above its lists (heading, legend), a line each, and the explanations its tooltips give. */
   header: string[];
   hints: string[];
@@ -106,8 +108,14 @@ function isMarks(x: unknown): x is PageTablesBody["marks"] {
     Array.isArray(m) && m.length === 3 && isHex(m[0]) && MARK_STATUSES.includes(m[1] as string) && isStr(m[2])));
 }
 
+function isDirectPaging(x: unknown): x is PageTablesBody["directPaging"] {
+  return x === undefined || (isObj(x)
+    && isArrayOf(x.m2p, (r): r is NonNullable<PageTablesBody["directPaging"]>["m2p"][number] => isObj(r) && isHex(r.hpa) && isHex(r.gpa) && isHex(r.pfn) && isHex(r.size))
+    && isArrayOf(x.pinned, (t): t is [string, number] => Array.isArray(t) && t.length === 2 && isHex(t[0]) && isInt(t[1]) && t[1] >= -1 && t[1] <= 2));
+}
+
 export function isPageTablesBody(x: unknown): x is PageTablesBody {
-  return isObj(x) && isStr(x.technique) && isStr(x.version) && (x.note === undefined || isStr(x.note))
+  return isObj(x) && isStr(x.technique) && isStr(x.version) && (x.note === undefined || isStr(x.note)) && isDirectPaging(x.directPaging)
     && isMarks(x.marks) && isArrayOf(x.writeProtected, isHex)
     && isArrayOf(x.p2m, (r): r is PageTablesBody["p2m"][number] => isObj(r) && isHex(r.gpa) && isHex(r.hpa) && isHex(r.size))
     && isArrayOf(x.trees, (t): t is PageTablesBody["trees"][number] => isObj(t) && isStr(t.id) && ["guest", "shadow", "gstage"].includes(t.kind as string)

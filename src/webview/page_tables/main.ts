@@ -10,6 +10,7 @@ import {
   type PtTree, type ShadowDiff,
 } from "../model/page_tables";
 import { SPLIT_NOTE, U_NOTE } from "../model/shadow_notes";
+import { directPagingLines, type DirectPagingBody } from "../model/direct_paging";
 import { el, hex, host } from "../shared/host";
 import { headerRow, lineElement } from "./rows";
 
@@ -122,6 +123,11 @@ function placeWalk(): void {
   save();
 }
 
+/** Under paravirtualization, the guest's tables hold machine frames: its column shows them as the guest numbers them. */
+function directPagingOf(tree: PtTree): DirectPagingBody | undefined {
+  return tree.kind === "guest" ? body?.directPaging : undefined;
+}
+
 function drawWindow(col: Column, force = false): void {
   const { lines } = col.group;
   const w = renderWindow(lines.length, col.scroller.scrollTop, col.scroller.clientHeight || 600, ROW_HEIGHT);
@@ -133,7 +139,7 @@ function drawWindow(col: Column, force = false): void {
     const line = lines[i];
     const e = lineElement(line, {
       tree: col.tree, side: col.side, guestSide: guestSide >= 0 ? guestSide : undefined, rangeElsewhere: col.side > 0,
-      diff, onPath, open: lineOpen(line, expanded),
+      diff, onPath, open: lineOpen(line, expanded), directPaging: directPagingOf(col.tree),
     });
     e.style.top = `${i * ROW_HEIGHT}px`;
     e.dataset.line = String(i);
@@ -170,7 +176,7 @@ function columnElement(group: ColumnGroup, side: number, scrollTop: number): { e
     el("div", "title-main", el("span", `kind ${tree.kind}`, tree.kind === "gstage" ? "G-stage" : tree.kind), ` ${tree.label}`),
     el("div", "title-detail muted", detail));
   title.title = `${tree.label}\n${detail}`;
-  scroller.prepend(headerRow(side > 0));
+  scroller.prepend(headerRow(side > 0, directPagingOf(tree) !== undefined));
   const element = el("section", `column ${side > 0 ? "beside" : ""}`, title, scroller);
   requestAnimationFrame(() => {
     scroller.scrollTop = scrollTop;
@@ -298,12 +304,18 @@ function summary(): RenderSummary {
     columns: columns.map((c) => ({
       id: c.tree.id, label: c.tree.label, domRows: c.spacer.childElementCount, listRows: c.group.lines.length, entries: c.tree.size,
       rows: Array.from(c.spacer.children).slice(0, 40).map((r) => (r as HTMLElement).dataset.key ?? ""),
+      ...(directPagingOf(c.tree) ? { pseudo: Array.from(c.spacer.children).slice(0, 40).map(pseudoText) } : {}),
     })),
     diff: { missing: diff?.counts.missing ?? 0, stale: diff?.counts.stale ?? 0, permissions: diff?.counts.permissions ?? 0, device: diff?.counts.device ?? 0 },
     walk: shownWalkLines(),
     header: Array.from(app.querySelectorAll<HTMLElement>(".heading, .heading > div, .legend, .legend > div")).map(ownLine),
     hints: [...new Set(Array.from(app.querySelectorAll<HTMLElement>(".explained")).map((e) => e.closest<HTMLElement>("[title]")?.title ?? ""))],
   };
+}
+
+/** A row's pseudo-physical cell and pinned mark, as shown ("pfn 0x3 pinned L1"). */
+function pseudoText(row: Element): string {
+  return [row.querySelector(".pseudo")?.textContent, row.querySelector(".badge.pinned")?.textContent].filter(Boolean).join(" ");
 }
 
 /** An element's own line of text: without the lines its <div> children make (textContent needs no layout, as innerText would). */
@@ -320,7 +332,8 @@ function render(): void {
   }
   const p2m = p2mLines(body);
   const head = el("div", "heading", el("strong", undefined, "Page tables"), el("span", "muted", ` ${sessionName} · ${body.technique}`),
-    ...(p2m.length ? [el("div", "p2m muted", `p2m: ${p2m.join("; ")}`)] : []));
+    ...(p2m.length ? [el("div", "p2m muted", `p2m: ${p2m.join("; ")}`)] : []),
+    ...(body.directPaging ? directPagingLines(body.directPaging).map((l) => el("div", "p2m muted", l)) : []));
   const built = lineGroups(shownTrees()).flatMap((trees) => {
     const group: ColumnGroup = { trees, lines: alignedLines(trees, expanded), columns: [] };
     const made = trees.map((t, side) => columnElement(group, side, scrolls.get(t.id) ?? 0));

@@ -1,6 +1,7 @@
 import type { Cell, Line } from "../model/page_table_lines";
 import { FLAG_NAMES, type PtRow, type PtTree, type ShadowDiff } from "../model/page_tables";
 import { coverNote, coverText, shadowNotes } from "../model/shadow_notes";
+import { frameNote, type DirectPagingBody } from "../model/direct_paging";
 import { el, hex } from "../shared/host";
 
 /**
@@ -20,6 +21,8 @@ export interface RowContext {
   diff?: ShadowDiff;
   onPath: ReadonlySet<string>;
   open: boolean;
+  /** Under paravirtualization, for the guest's column: its machine frames as the guest numbers them. */
+  directPaging?: DirectPagingBody;
 }
 
 function flagCells(row: PtRow): HTMLElement[] {
@@ -39,10 +42,21 @@ function rangeCell(start: bigint, end: bigint): HTMLElement {
 }
 
 /** The header row: what each cell of the rows below holds. */
-export function headerRow(rangeElsewhere: boolean): HTMLElement {
+export function headerRow(rangeElsewhere: boolean, pseudoPhysical = false): HTMLElement {
   return el("div", "row header", el("span", "tree", "index"), el("span", "pte", "PTE"),
     el("span", "ppn", "PPN"), el("span", "flags", ...FLAG_NAMES.map((n) => el("span", "flag", n))), el("span", "target", "maps / next"),
+    pseudoPhysical ? el("span", "pseudo", "pseudo-physical") : undefined,
     rangeElsewhere ? undefined : el("span", "range", "range"));
+}
+
+/** The cell beside an entry's machine frame: its pseudo-physical frame (the tooltip says how), and a mark for a pinned table. */
+function pseudoCell(dp: DirectPagingBody, row: PtRow): { cell: HTMLElement; mark?: HTMLElement; title: string } {
+  const note = frameNote(dp, row);
+  const cell = el("span", "pseudo", note.text);
+  cell.title = note.title;
+  const mark = note.pinned ? el("span", "badge pinned", note.pinned.text) : undefined;
+  if (mark) mark.title = note.pinned!.title;
+  return { cell, mark, title: [note.title, note.pinned?.title].filter(Boolean).join("\n") };
 }
 
 export function lineElement(line: Line, ctx: RowContext): HTMLElement {
@@ -82,15 +96,16 @@ function entryElement(row: PtRow, line: Line, ctx: RowContext): HTMLElement {
     ? el("span", "badge summary", [below.missing && `${below.missing} missing`, below.stale && `${below.stale} stale`, below.permissions && `${below.permissions} perm`].filter(Boolean).join(" · "))
     : undefined;
   const notes = ctx.guestSide === undefined ? [] : shadowNotes(line.cells[ctx.guestSide], row);
+  const pseudo = ctx.directPaging && pseudoCell(ctx.directPaging, row);
   const e = el("div", cls, indent(el("span", "tree", twisty, index), line.depth), pte,
     el("span", "ppn", hex(row.pte >> 10n & ((1n << 44n) - 1n))),
-    el("span", "flags", ...flagCells(row)), target,
-    ctx.rangeElsewhere ? undefined : rangeCell(row.start, row.end), notes.length ? el("span", "explained hint-mark", "?") : undefined, badge);
+    el("span", "flags", ...flagCells(row)), target, pseudo?.cell,
+    ctx.rangeElsewhere ? undefined : rangeCell(row.start, row.end), notes.length ? el("span", "explained hint-mark", "?") : undefined, badge, pseudo?.mark);
   e.dataset.key = row.key;
   e.title = [
     lastLeaf ? `${row.group} leaves, indices ${row.index}…${lastLeaf.index}, each a page further on: click to list them` : `level ${row.level}, index ${row.index}, PTE ${hex(row.pte, 16)} at ${tree.tableSpace}:${hex(row.pteAddr)}`,
     `${tree.input} ${hex(BigInt.asUintN(64, row.start))}…${hex(BigInt.asUintN(64, row.end - 1n))}`,
-    d?.note, ...notes,
+    d?.note, ...notes, pseudo?.title,
   ].filter(Boolean).join("\n");
   return e;
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { describe, it } from "node:test";
 import { DEFAULT_COMPARE_LIMIT } from "../../../src/cli/commands";
 import { compareTechniques, formatCompare } from "../../../src/cli/compare";
@@ -17,16 +17,20 @@ interface LaunchConfiguration {
   boot?: GuestBoot;
 }
 
-/** Every lesson (a folder with a README), its guest, and the techniques and boot its launch.json names. */
+/** Every lesson (a folder with a README): each of its guests with the boot and techniques its launch.json names for it. */
 const lessons = readdirSync(GUESTS, { withFileTypes: true })
   .filter((d) => d.isDirectory() && existsSync(join(GUESTS, d.name, "README.md")))
-  .map((d) => {
+  .flatMap((d) => {
     const configs = (JSON.parse(readFileSync(join(GUESTS, d.name, ".vscode/launch.json"), "utf8")) as { configurations: LaunchConfiguration[] }).configurations;
-    const programs = new Set(configs.map((c) => c.program.replace("${workspaceFolder}", join(GUESTS, d.name))));
-    const boots = new Set(configs.map((c) => c.boot ?? "machine"));
-    assert.equal(programs.size, 1, `${d.name}: one guest`);
-    assert.equal(boots.size, 1, `${d.name}: one boot`);
-    return { name: d.name, program: [...programs][0], boot: [...boots][0], techniques: configs.map((c) => c.technique ?? "native") };
+    const guests = new Map<string, { name: string; program: string; boot: GuestBoot; techniques: string[] }>();
+    for (const c of configs) {
+      const program = c.program.replace("${workspaceFolder}", join(GUESTS, d.name));
+      const boot = c.boot ?? "machine";
+      const key = `${program} ${boot}`;
+      if (!guests.has(key)) guests.set(key, { name: guests.size === 0 ? d.name : `${d.name}/${basename(program)}`, program, boot, techniques: [] });
+      guests.get(key)!.techniques.push(c.technique ?? "native");
+    }
+    return [...guests.values()];
   });
 
 describe("hyperstep compare on every lesson", () => {

@@ -83,6 +83,14 @@ describe("hyperstep command line (spawned)", () => {
     assert.equal(r.status, 0);
   });
 
+  it("run: stdin reaches a paravirtual kernel as console events, which it reads with console_io", () => {
+    const r = hyperstep(["run", path.join(repo, "sample-guests/paravirtual/pv_echo.S"), "--technique", "paravirtual", "--exits"], "hello, pv\r");
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^pv-echo: type a line; each event's input comes back\nhello, pv\npv-echo: end of the line; shutting down\n$/);
+    assert.match(r.stderr, /exit #\d+ event-upcall .*events pending on ports 0b1: entered the kernel's event callback/);
+    assert.match(r.stderr, /hypercall-console .*console_io\(0x1, 0x40, 0x[0-9a-f]+\) .+ ok: read 10 bytes of console input: "hello, pv\\r"/);
+  });
+
   it("run: --max-instructions ends a guest that never halts with status 124", () => {
     const r = hyperstep(["run", buildGuest("loop"), "--max-instructions", "300000"]);
     assert.equal(r.status, 124);

@@ -4,6 +4,7 @@ import type { VmExit } from "../../../src/hypervisor/exits";
 import { EXIT_REASONS } from "../../../src/hypervisor/exits";
 import { ExitBreakpoints, exitFilters, rewriteExitCondition } from "../../../src/debug/exit_filters";
 import type { ExprEnv } from "../../../src/debug/expressions";
+import { StopRule } from "../../../src/debug/conditions";
 
 const exit = (reason: VmExit["reason"], details: VmExit["details"]): VmExit =>
   ({ seq: 1, vcpu: 0, pc: 0x80000000n, priv: 3, instret: 0n, reason, details, action: "", steps: [], cycles: 10 });
@@ -33,4 +34,30 @@ test("the predicate stops on matching exits only, absent fields reading 0", () =
   assert.equal(p(exit("ecall", {})), false, "no breakpoint on this reason");
   assert.equal(new ExitBreakpoints().predicate(() => env), undefined, "nothing enabled: no filter at all");
   assert.equal(bps.set([{ filterId: "vm-exit-nope" }])[0].verified, false);
+});
+
+test("in a batch, op matches any of its operations, ops the whole list, and a batch counts one hit", () => {
+  const bps = new ExitBreakpoints();
+  const [any, exact, not] = bps.set([
+    { filterId: "vm-exit-hypercall-mmuext", condition: 'op == "new_baseptr"' },
+    { filterId: "vm-exit-hypercall-mmuext", condition: 'ops == "pin_table,pin_table"' },
+    { filterId: "vm-exit-hypercall-mmuext", condition: 'op == "invlpg"' },
+  ]);
+  const p = bps.predicate(() => env)!;
+  const batch = exit("hypercall-mmuext", { op: "new_baseptr,tlb_flush_all", count: 2 });
+  assert.equal(p(batch), true, "new_baseptr is one of the batch's operations");
+  assert.deepEqual(bps.takeHit().ids, [any.id]);
+  assert.equal(p(exit("hypercall-mmuext", { op: "new_baseptr", count: 1 })), true, "a batch of one");
+  assert.equal(p(exit("hypercall-mmuext", { op: "tlb_flush_all,invlpg", count: 2 })), true);
+  assert.deepEqual(bps.takeHit().ids, [not.id]);
+  assert.equal(p(exit("hypercall-mmuext", { op: "pin_table,pin_table", count: 2 })), true);
+  assert.deepEqual(bps.takeHit().ids, [exact.id]);
+  assert.equal(p(exit("hypercall-mmuext", { op: "pin_table,pin_table,pin_table", count: 3 })), false, "ops is the exact list");
+
+
+  // Every operation satisfies this rule, yet a batch is one hit: the second batch reaches "2".
+  const rule = StopRule.create("$x == 1", "2") as StopRule;
+  const ones = [1n, 1n].map((x) => ({ convenience: new Map([["x", x]]) }) as unknown as ExprEnv);
+  assert.deepEqual([rule.check(ones).stop, rule.check(ones).stop], [false, true]);
+  assert.equal(rule.hits, 2);
 });

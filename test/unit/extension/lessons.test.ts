@@ -19,7 +19,7 @@ test("every lesson has launch configurations that name its guest and a technique
       const program = String(c.program).replace("${workspaceFolder}", path.join(GUESTS, lesson));
       assert.ok(existsSync(program), `${lesson}: '${c.name}' names ${c.program}, which does not exist`);
       assert.equal(checkTechnique(String(c.technique), { boot: c.boot as string | undefined, nonTrappingSensitive: c.nonTrappingSensitive as string[] | undefined }), undefined, `${lesson}: '${c.name}'`);
-      assert.match(c.name, new RegExp(`^${lesson} \\(${c.technique}\\)$`), "named for the lesson and its technique");
+      assert.match(c.name, new RegExp(`^${lesson}(: [^()]+)? \\(${c.technique}\\)$`), "named for the lesson (and which of its guests) and its technique");
     }
   }
 });

@@ -109,7 +109,7 @@ export function runVm(p: GuestProgram, opts: VmTestOptions = {}, max = MAX): End
   const target = new VmTarget(vm, opts.technique ?? "trap-and-emulate", p.symbols);
   let stop: StopReason = { kind: "budget" };
   for (let slice = 0; slice < max / SLICE; slice++) {
-    vm.devices.uart.poll();
+    vm.pollInput();
     stop = vm.run(SLICE);
     if (stop.kind !== "budget") break;
   }

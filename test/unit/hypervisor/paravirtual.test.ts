@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { asmGuest, loadGuest, ROOT, runVm } from "./equivalence";
+import { PV_START } from "./pv_start";
 
 const LESSON = join(ROOT, "sample-guests/paravirtual/pv_kernel.S");
 const TWIN = join(ROOT, "sample-guests/paravirtual/twin_kernel.S");
@@ -98,22 +99,6 @@ describe("paravirtualization: the lesson's PV kernel", () => {
     assert.deepEqual(ops, ["pin_table,pin_table,pin_table", "new_baseptr,tlb_flush_all", "new_baseptr,tlb_flush_all"]);
   });
 });
-
-/** The start of the test kernels: the hypercall macro, and the start-info address kept in s0. */
-const PV_START = `
-#define PV_EID 0x0A505600
-.macro HYPERCALL nr
-        li      a7, PV_EID
-        li      a6, \\nr
-        ecall
-.endm
-        .option norvc
-        .option norelax
-        .section .text
-        .globl _start
-_start:
-        mv      s0, a0
-`;
 
 // A PV kernel that tries what it must not, and the hypercalls the lesson does not make.
 const PROBE = `${PV_START}        la      a0, trap

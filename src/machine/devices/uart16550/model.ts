@@ -182,6 +182,29 @@ export class Uart16550 implements MmioDevice {
     if (this.ier & IER_RDI) this.fill();
   }
 
+  /**
+   * For a reader that does not use the registers (a VMM's console backend, reading the line for a
+   * paravirtual guest): pulls waiting input into the RX FIFO whatever IER says, and says how many
+   * bytes wait there.
+   */
+  pull(): number {
+    this.fill();
+    return this.rx.length;
+  }
+
+  /** For the same reader: up to `max` received bytes, taken as reads of RBR would take them. */
+  take(max: number): number[] {
+    const out: number[] = [];
+    while (out.length < max) {
+      if (this.rx.length === 0) this.fill();
+      const b = this.rx.shift();
+      if (b === undefined) break;
+      out.push(b);
+    }
+    this.update();
+    return out;
+  }
+
   private fill(): void {
     if (this.loopback) return;
     let got = false;

@@ -136,4 +136,19 @@ describe("NS16550A UART", () => {
     assert.equal(uart.read(LSR, 1), 0x60);
     assert.equal(uart.read(0x40, 1), 0);
   });
+
+  it("lets a reader that does not use the registers pull input whatever IER says, and take it as RBR reads would", () => {
+    feed("abc");
+    uart.poll();
+    assert.deepEqual(input, [97, 98, 99], "IER is 0: poll leaves the input where it is");
+    assert.equal(uart.pull(), 1, "pull takes what the receiver holds (FIFOs off: one byte)");
+    assert.deepEqual(input, [98, 99]);
+    assert.deepEqual(uart.take(2), [97, 98]);
+    assert.equal(uart.received, 2);
+    feed("d");
+    assert.deepEqual(uart.take(8), [99, 100], "the FIFO first, then what waits in the source");
+    assert.deepEqual(uart.take(8), []);
+    assert.equal(uart.read(LSR, 1) & 1, 0, "no data left");
+    assert.equal(irq, false, "no interrupt: RX interrupts are off");
+  });
 });
