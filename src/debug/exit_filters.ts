@@ -103,10 +103,10 @@ export class ExitBreakpoints {
 
   /**
    * The VMM's exit filter: true (stop after this exit) when an enabled breakpoint's condition holds.
-   * `env` is the guest's expression environment; the decision is kept for `takeHit`. Without
-   * `count` (searching the past) hits are not counted.
+   * `env` is the guest's expression environment; the decision is kept for `takeHit`. (Exit filters
+   * have conditions, no hit conditions: nothing is counted.)
    */
-  predicate(env: () => ExprEnv, count = true): ((exit: VmExit) => boolean) | undefined {
+  predicate(env: () => ExprEnv): ((exit: VmExit) => boolean) | undefined {
     if (this.empty) return undefined;
     return (exit) => {
       const list = this.active.get(exit.reason);
@@ -115,7 +115,7 @@ export class ExitBreakpoints {
       const e: ExprEnv = { ...base, convenience: new Map([...base.convenience, ...exitValues(exit)]) };
       const d: HitDecision = { stop: false, ids: [], output: [] };
       for (const a of list) {
-        const verdict = a.rule ? a.rule.check(e, count) : { stop: true };
+        const verdict = a.rule ? a.rule.check(e) : { stop: true };
         if (verdict.error) d.output.push(`exception breakpoint VM exit ${exit.reason}: ${verdict.error}`);
         if (verdict.stop) {
           d.stop = true;

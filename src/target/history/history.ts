@@ -238,6 +238,27 @@ export class History {
     return undefined;
   }
 
+  /**
+   * Reverse continue for stops that depend on everything before them (hit counts): runs the whole
+   * recorded past with `run`, from the oldest snapshot up to now and in order, and travels to the
+   * last position before now where it stopped. Slower than searchBack, which runs only the stretches
+   * it needs. Returns that stop and position, or undefined (the guest is then at the oldest position).
+   */
+  searchBackInOrder<T>(run: (budget: number) => T | undefined): { stop: T; position: number } | undefined {
+    if (!this.enabled) return undefined;
+    const end = this.position;
+    this.restore(this.snapshots[0]);
+    let found: { stop: T; position: number } | undefined;
+    while (this.position < end) {
+      const before = this.position;
+      const stop = run(end - before);
+      if (stop !== undefined && this.position < end) found = { stop, position: this.position };
+      if (this.position === before) break;
+    }
+    this.travelTo(found?.position ?? this.oldest);
+    return found;
+  }
+
   private newestInstret(): number {
     return this.position >= this.furthest ? this.machine.instret : this.furthestInstret;
   }
