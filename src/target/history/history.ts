@@ -1,7 +1,7 @@
 import type { StopReason } from "../../machine/board";
 import { captureState, restoreState, type ObjectState, type StatePolicy } from "./object_state";
 import { captureRam, ownPages, PAGE_BYTES, restoreRam, type RamImage } from "./ram_pages";
-import type { RecordedConsole } from "./recorded_console";
+import type { InputEvent, RecordedConsole } from "./recorded_console";
 
 /** What a target gives its history: its state, its raw run, and how to drop what derives from state. */
 export interface HistoryMachine {
@@ -119,17 +119,15 @@ export class History {
   run(budget: number, yieldNow?: () => boolean): StopReason {
     const m = this.machine;
     const start = this.position;
-    if (!this.enabled) return this.call(() => m.run(budget, yieldNow));
+    // In the past, stop where the present is. Where recorded input is still to replay (the past's,
+    // or a replayed run's), stop wherever it was read, so that it is read by a call that begins at
+    // the same position.
+    let allowed = start < this.furthest ? Math.min(budget, this.furthest - start) : budget;
+    if (this.console.inputAt(start)) this.call(() => m.pollInput());
+    const next = this.console.nextInputAfter(start);
+    if (next !== undefined) allowed = Math.min(allowed, next - start);
+    if (!this.enabled) return this.call(() => m.run(allowed, yieldNow));
     if (start >= this.furthest && this.snapshotDue()) this.snapshot(false);
-    let allowed = budget;
-    if (start < this.furthest) {
-      // In the past: stop where the present is, and wherever recorded input was read (so that it
-      // is read by a call that begins at the same position).
-      allowed = Math.min(budget, this.furthest - start);
-      if (this.console.inputAt(start)) this.call(() => m.pollInput());
-      const next = this.console.nextInputAfter(start);
-      if (next !== undefined) allowed = Math.min(allowed, next - start);
-    }
     this.console.muted = start < this.furthest;
     const t0 = performance.now();
     try {
@@ -274,8 +272,14 @@ export class History {
     });
   }
 
+  /** The input the guest read so far on this timeline (with a replayed run's still to come). */
+  get input(): readonly InputEvent[] {
+    return this.console.input;
+  }
+
   private call<T>(fn: () => T): T {
     this.console.callStart = this.position;
+    this.console.callInstret = this.machine.instret;
     return fn();
   }
 
