@@ -65,6 +65,7 @@ export class VmTarget implements Target, VmmView {
         uart.poll();
         return uart.received !== before;
       },
+      breakpointHere: () => (vm.board.hart.breakpoints.has(vm.pc) ? vm.pc : undefined),
       restored: () => {
         vm.board.hart.dropCaches();
         v.dropCaches();

@@ -95,6 +95,17 @@ describe("time travel: Step Back and Reverse Continue", () => {
     });
   });
 
+  test("Continue from the past stops at the breakpoint where the present is", async () => {
+    await withClient(async (dc) => {
+      await atFinish(dc);
+      const finish = await value(dc, "pc");
+      await stopAfter(dc, stepBack(dc, "instruction"));
+      const stop = await stopAfter(dc, cont(dc));
+      assert.equal(stop.body.reason, "breakpoint", "the run the history cut at the present goes on as one run");
+      assert.equal(await value(dc, "pc"), finish);
+    });
+  });
+
   test("Reverse Continue honours hit conditions: a hit's count is its number in forward order, and re-executing it does not count it again", async () => {
     await withClient(async (dc) => {
       await atFinish(dc);

@@ -18,6 +18,8 @@ export interface HistoryMachine {
   /** Runs the guest; `yieldNow` says when the caller's time is up (Target.run). */
   run(budget: number, yieldNow?: () => boolean): StopReason;
   pollInput(): boolean;
+  /** The pc when the debugger has a breakpoint there, else undefined. */
+  breakpointHere(): bigint | undefined;
   /** The state was put back to an earlier moment: decoded code and software TLBs are stale. */
   restored(): void;
   /** Runs `fn` with the debugger's trap hook and exit filter off (replay must not count their hits). */
@@ -115,8 +117,26 @@ export class History {
     };
   }
 
-  /** Runs forward (the target's run): records in the present, re-executes silently in the past. */
+  /**
+   * Runs forward (the target's run): records in the present, re-executes silently in the past.
+   * Where the past ends, or where recorded input was read, a run is cut into two calls of the
+   * machine; it goes on as one run, so that a breakpoint where it was cut fires as it would have
+   * (a call of the machine never stops at the breakpoint it starts on: that is resuming from it).
+   */
   run(budget: number, yieldNow?: () => boolean): StopReason {
+    for (let left = budget; ;) {
+      const start = this.position;
+      const { stop, allowed } = this.runSlice(left, yieldNow);
+      const ran = this.position - start;
+      left -= ran;
+      if (allowed === undefined || ran !== allowed || stop.kind !== "budget" || left <= 0 || yieldNow?.()) return stop;
+      const pc = this.machine.breakpointHere();
+      if (pc !== undefined) return { kind: "breakpoint", pc };
+    }
+  }
+
+  /** One call of the machine, cut short (to `allowed` steps) where the past ends or recorded input was read. */
+  private runSlice(budget: number, yieldNow?: () => boolean): { stop: StopReason; allowed?: number } {
     const m = this.machine;
     const start = this.position;
     // In the past, stop where the present is. Where recorded input is still to replay (the past's,
@@ -126,12 +146,13 @@ export class History {
     if (this.console.inputAt(start)) this.call(() => m.pollInput());
     const next = this.console.nextInputAfter(start);
     if (next !== undefined) allowed = Math.min(allowed, next - start);
-    if (!this.enabled) return this.call(() => m.run(allowed, yieldNow));
+    const cut = allowed < budget ? allowed : undefined;
+    if (!this.enabled) return { stop: this.call(() => m.run(allowed, yieldNow)), allowed: cut };
     if (start >= this.furthest && this.snapshotDue()) this.snapshot(false);
     this.console.muted = start < this.furthest;
     const t0 = performance.now();
     try {
-      return this.call(() => m.run(allowed, yieldNow));
+      return { stop: this.call(() => m.run(allowed, yieldNow)), allowed: cut };
     } finally {
       this.console.muted = false;
       if (start >= this.furthest) this.runMsSinceSnapshot += performance.now() - t0;
