@@ -118,10 +118,11 @@ export class History {
   }
 
   /**
-   * Runs forward (the target's run): records in the present, re-executes silently in the past.
-   * Where the past ends, or where recorded input was read, a run is cut into two calls of the
-   * machine; it goes on as one run, so that a breakpoint where it was cut fires as it would have
-   * (a call of the machine never stops at the breakpoint it starts on: that is resuming from it).
+   * Runs forward (the target's run): records in the present, re-executes silently in the past, and
+   * a run from the past ends where the present is. Where recorded input was read, the history cuts
+   * a run into two calls of the machine and goes on as one run. A breakpoint where it cut a run
+   * (there, or at the present) fires as it would have in one run: a call of the machine never stops
+   * at the breakpoint it starts on, since that is resuming from it.
    */
   run(budget: number, yieldNow?: () => boolean): StopReason {
     for (let left = budget; ;) {
@@ -129,9 +130,10 @@ export class History {
       const { stop, allowed } = this.runSlice(left, yieldNow);
       const ran = this.position - start;
       left -= ran;
-      if (allowed === undefined || ran !== allowed || stop.kind !== "budget" || left <= 0 || yieldNow?.()) return stop;
+      if (allowed === undefined || ran !== allowed || stop.kind !== "budget" || left <= 0) return stop;
       const pc = this.machine.breakpointHere();
       if (pc !== undefined) return { kind: "breakpoint", pc };
+      if (this.position >= this.furthest || yieldNow?.()) return stop;
     }
   }
 
