@@ -241,15 +241,8 @@ export class History {
     for (let k = this.snapshots.length - 1; k >= 0; k--) {
       const s = this.snapshots[k];
       if (s.position >= end) continue;
-      const until = Math.min(end, this.snapshots[k + 1]?.position ?? end);
       this.restore(s);
-      let found: { stop: T; position: number } | undefined;
-      while (this.position < until) {
-        const before = this.position;
-        const stop = run(until - before);
-        if (stop !== undefined && this.position < end) found = { stop, position: this.position };
-        if (this.position === before) break;
-      }
+      const found = this.lastStop(run, Math.min(end, this.snapshots[k + 1]?.position ?? end), end);
       if (found) {
         this.travelTo(found.position);
         return found;
@@ -269,14 +262,20 @@ export class History {
     if (!this.enabled) return undefined;
     const end = this.position;
     this.restore(this.snapshots[0]);
+    const found = this.lastStop(run, end, end);
+    this.travelTo(found?.position ?? this.oldest);
+    return found;
+  }
+
+  /** Runs from here to `until` with `run`; the last stop before `end`, and where. */
+  private lastStop<T>(run: (budget: number) => T | undefined, until: number, end: number): { stop: T; position: number } | undefined {
     let found: { stop: T; position: number } | undefined;
-    while (this.position < end) {
+    while (this.position < until) {
       const before = this.position;
-      const stop = run(end - before);
+      const stop = run(until - before);
       if (stop !== undefined && this.position < end) found = { stop, position: this.position };
       if (this.position === before) break;
     }
-    this.travelTo(found?.position ?? this.oldest);
     return found;
   }
 
