@@ -26,6 +26,8 @@ async function until(what: string, test: (s: PanelState) => boolean): Promise<vo
 /** The item of VS Code's context menu with this title (the workbench draws it, in a shadow root Playwright's CSS reaches). */
 const menuItem = (title: string) => `.monaco-menu .action-item .action-label:has-text("${title}")`;
 
+// Runs after panels.test.ts (the files run in name order): the panels keep their last report, which
+// that file reads as its own session's.
 describe("Go to Last Write in the panels' context menus (shadow-paging, trap-and-emulate)", () => {
   let session: vscode.DebugSession;
   const breakpoints: vscode.Breakpoint[] = [new vscode.FunctionBreakpoint("m_trap")];
