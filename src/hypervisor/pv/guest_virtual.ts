@@ -15,6 +15,8 @@ export class GuestVirtual {
     readonly machine: GuestMemory,
     /** The guest's machine frames. */
     private readonly owns: (hpa: number, len: number) => boolean,
+    /** A store made for the kernel (a hypercall's result): data breakpoints see it as the kernel's (Vm.storedForGuest). */
+    private readonly stored: (hpa: number, len: number) => void,
   ) {}
 
   /** The machine address of `va` for the kernel's access `acc`, or undefined. */
@@ -32,6 +34,7 @@ export class GuestVirtual {
     const hpa = va % 8 === 0 ? this.translate(va, Acc.W) : undefined;
     if (hpa === undefined) return false;
     this.machine.writePte(hpa, value);
+    this.stored(hpa, 8);
     return true;
   }
 

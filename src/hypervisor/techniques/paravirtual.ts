@@ -74,7 +74,7 @@ export class Paravirtual implements Technique {
       throw new LoadError("paravirtual: guest RAM must be at least 4 MiB, in whole 2 MiB");
     }
     const ram = vm.board.ram;
-    // What the VMM writes into the guest's frames (validated PTEs, hypercall results, shared info):
+    // What the VMM writes into the guest's frames (validated PTEs, shared info; hypercall results go through this.memory):
     // decoded code there goes, and data breakpoints and `lastwrite` see a store of the guest's.
     const written = (hpa: number, len: number) => {
       vm.board.bus.noteRamWrite(hpa, len);
@@ -83,16 +83,17 @@ export class Paravirtual implements Technique {
     this.written = written;
     this.paging = new DirectPaging(ram.view, ram.base, vm.guestRamHpa / 4096, pages, written);
     const owns = (hpa: number, len: number) => hpa >= vm.guestRamHpa && hpa + len <= vm.guestRamHpa + vm.guestRamSize;
+    // The walker's writes (A/D bits) are not stores of the guest's, as a hardware walker's are not.
     const machine: GuestMemory = {
       ramView: ram.view,
       pteOffset: (hpa) => (owns(hpa, 8) ? hpa - ram.base : -1),
       writePte: (hpa, pte) => {
         ram.view.setBigUint64(hpa - ram.base, pte, true);
-        written(hpa, 8);
+        vm.board.bus.noteRamWrite(hpa, 8);
       },
     };
     const v = vm.vcpu.state;
-    this.memory = new GuestVirtual(v, machine, owns);
+    this.memory = new GuestVirtual(v, machine, owns, (hpa, len) => vm.storedForGuest(hpa, len));
     const hart = vm.board.hart;
     this.platform = {
       putchar: (b) => vm.sbiPlatform.putchar(b),
