@@ -34,6 +34,18 @@ export interface RunCommand {
   gdb?: { address: GdbAddress; wait: boolean };
   /** The Popek–Goldberg option: sensitive instructions that run deprivileged without trapping (vm.ts). */
   nonTrappingSensitive: NonTrappingSensitive[];
+  /** Write what replays the run to this file (record_file.ts). */
+  record?: string;
+}
+
+/** `hyperstep replay <record>`: a recorded run again, compared with its recording. */
+export interface ReplayCommand {
+  kind: "replay";
+  record: string;
+  /** Where the program is now, when not at the recorded path. */
+  program?: string;
+  traceTraps: boolean;
+  exits: boolean;
 }
 
 /** `hyperstep asm <source> -o <elf>`: assemble to a real ELF executable. */
@@ -60,7 +72,7 @@ export interface CompareCommand {
 }
 
 export type HelpCommand = { kind: "help"; topic?: CommandName };
-export type Command = RunCommand | AsmCommand | CompareCommand | HelpCommand | { kind: "version" };
+export type Command = RunCommand | ReplayCommand | AsmCommand | CompareCommand | HelpCommand | { kind: "version" };
 
 export const DEFAULT_MEMORY = "128M";
 
@@ -120,7 +132,7 @@ class Given {
 function parseOptions(spec: CommandSpec, args: readonly string[]): Given | "help" {
   const values = new Map<string, string | true>();
   let operand: string | undefined;
-  const noun = spec.name === "asm" ? "source" : "program";
+  const noun = spec.name === "asm" ? "source" : spec.name === "replay" ? "record" : "program";
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
@@ -167,6 +179,8 @@ const BUILDERS: { [C in CommandName]: (given: Given) => Command } = {
     const nonTrappingSensitive = optional(given, "--non-trapping-sensitive", nonTrappingList) ?? [];
     const mismatch = checkTechnique(technique, { nonTrappingSensitive });
     if (mismatch) throw given.usage(`--non-trapping-sensitive ${mismatch.message}`);
+    const record = given.value("--record");
+    if (record !== undefined && gdb) throw given.usage("--record cannot be combined with --gdb: GDB may change registers and memory, which a replay would not do");
     return {
       kind: "run",
       program: given.operand,
@@ -180,7 +194,12 @@ const BUILDERS: { [C in CommandName]: (given: Given) => Command } = {
       cpu,
       gdb: gdb && { address: gdb, wait: given.has("--wait") },
       nonTrappingSensitive,
+      record,
     };
+  },
+  replay(given) {
+    if (given.operand === undefined) throw given.usage("'replay' needs a record: a file that 'hyperstep run --record' wrote");
+    return { kind: "replay", record: given.operand, program: given.value("--program"), traceTraps: given.has("--trace-traps"), exits: given.has("--exits") };
   },
   asm(given) {
     if (given.operand === undefined) throw given.usage("'asm' needs a source file (.S or .s)");

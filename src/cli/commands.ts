@@ -1,5 +1,6 @@
 import { formatMiB, GUEST_BOOTS, NON_TRAPPING_SENSITIVE, type GuestBoot } from "../target/target_options";
 import { AVAILABLE_TECHNIQUES, largestMemory, NON_TRAPPING_TECHNIQUES, techniqueEntry, VMM_TECHNIQUES } from "../target/techniques";
+import { RECORD_VERSION } from "./record_file";
 import { EXIT_INTERRUPTED, EXIT_LOAD_ERROR, EXIT_NO_HALT, EXIT_NOT_EQUIVALENT, EXIT_USAGE } from "./exit_status";
 
 /**
@@ -8,7 +9,7 @@ import { EXIT_INTERRUPTED, EXIT_LOAD_ERROR, EXIT_NO_HALT, EXIT_NOT_EQUIVALENT, E
  * disagree. The techniques are those of src/target/techniques.ts that run today.
  */
 
-export const COMMANDS = ["run", "asm", "compare"] as const;
+export const COMMANDS = ["run", "replay", "asm", "compare"] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 /** A value an option accepts, and what it means. */
@@ -96,6 +97,10 @@ const RUN: CommandSpec = {
       help: "serve GDB's remote protocol on 127.0.0.1:port (as QEMU's -gdb tcp::port; port 0 picks a free one): gdb-multiarch attaches with 'target remote :port' and may stop, step, set breakpoints and watchpoints, and run 'monitor' with any Debug Console command",
     },
     { names: ["--wait"], help: "with --gdb: hold the guest at its first instruction until GDB attaches and continues (as QEMU's -S)" },
+    {
+      names: ["--record"], value: "<file>",
+      help: `write what replays this run to file (JSON, format version ${RECORD_VERSION}): the program's path and the SHA-256 of its image, these options, every byte the guest read from stdin with the step and instruction count at which it reached the guest, and the end state (instructions, pc, a hash of the registers, exit code, output); 'hyperstep replay file' runs it again; not with --gdb`,
+    },
     HELP_OPTION,
   ],
   exitStatus: [
@@ -107,6 +112,31 @@ const RUN: CommandSpec = {
   ],
   after: [
     "A one-line summary (how the run ended, instructions, time, and MIPS for runs of a million instructions or more) goes to stderr.",
+  ],
+};
+
+/** The exit trace options `replay` shares with `run`. */
+const TRACE_TRAPS = RUN.options.find((o) => o.names.includes("--trace-traps"))!;
+const EXITS = RUN.options.find((o) => o.names.includes("--exits"))!;
+
+const REPLAY: CommandSpec = {
+  name: "replay",
+  usage: "<record.json> [options]",
+  summary: "run a recorded run again, to the same end",
+  about: [
+    "Runs again a run that 'hyperstep run --record' recorded: the same program (its image must hash as recorded), the same options, and the recorded UART input, each byte reaching the guest at the step it reached it then. The guest's output goes to stdout as it did; the recorded run's own stdin is not read. The machine is deterministic (time is the instruction count), so the replay ends in the same state, which it then compares with the recording: a last line on stderr says whether the instruction count, pc, registers, exit code and output match. A run the recording stopped from outside (--max-instructions, --timeout, Ctrl-C) stops at the same step.",
+  ],
+  options: [
+    { names: ["--program"], value: "<file>", help: "the program, where it is now (default: the path in the record); its image must still hash as recorded" },
+    TRACE_TRAPS,
+    EXITS,
+    HELP_OPTION,
+  ],
+  exitStatus: [
+    ["the recorded exit status", "the end state matched the recording"],
+    [String(EXIT_LOAD_ERROR), "the record is missing, not a Hyperstep record, of another format version, or damaged; or the program cannot be read, or it changed since the run was recorded"],
+    [String(EXIT_USAGE), "bad command-line arguments"],
+    [String(EXIT_NOT_EQUIVALENT), "the replay ended in another state than the recorded run (the differences go to stderr)"],
   ],
 };
 
@@ -164,7 +194,7 @@ const COMPARE: CommandSpec = {
   ],
 };
 
-export const COMMAND_SPECS: Readonly<Record<CommandName, CommandSpec>> = { run: RUN, asm: ASM, compare: COMPARE };
+export const COMMAND_SPECS: Readonly<Record<CommandName, CommandSpec>> = { run: RUN, replay: REPLAY, asm: ASM, compare: COMPARE };
 
 /** `hyperstep` with no command: its own options. */
 export const GENERAL_OPTIONS: readonly OptionSpec[] = [

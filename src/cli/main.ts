@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { version } from "../../package.json";
 import { UsageError, parseArgs, type CompareCommand, type RunCommand } from "./args";
@@ -8,8 +8,10 @@ import { twinFromLaunchJson, withTwin } from "./compare_twin";
 import { EXIT_LOAD_ERROR } from "./exit_status";
 import { helpText } from "./help";
 import { ProgramError, loadProgram, type GuestProgram } from "./program";
-import { runProgram } from "./run";
-import { sameDestination, StdinSource, StdoutSink } from "./stdio";
+import { makeRecord, replay } from "./replay";
+import type { RunRecord } from "./record_file";
+import { runOnStdio } from "./run_stdio";
+import { StdinSource } from "./stdio";
 
 function failed(message: string): number {
   process.stderr.write(`hyperstep: ${message}\n`);
@@ -48,6 +50,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return assembleToElf(command, (line) => process.stderr.write(line + "\n"));
     case "compare":
       return compare(command);
+    case "replay":
+      return replay(command);
   }
 }
 
@@ -96,31 +100,24 @@ async function compare(command: CompareCommand): Promise<number> {
 async function run(command: RunCommand): Promise<number> {
   const program = await loadOrReport(command.program);
   if (!program) return EXIT_LOAD_ERROR;
-  const out = new StdoutSink();
   const input = new StdinSource();
-  let interrupted = false;
-  // The first Ctrl-C ends the run at the next slice with a summary; a second one kills at once.
-  process.once("SIGINT", () => (interrupted = true));
-  // Where stdout and stderr interleave, a log line starts on a line of its own, not after the
-  // guest's unfinished one.
-  const shared = sameDestination();
   try {
-    const result = await runProgram(program, command, {
-      out,
-      input,
-      log: (line) => process.stderr.write((shared && out.breakLine() ? "\n" : "") + line + "\n"),
-      flush: () => out.flush(),
-      inputOpen: () => input.open,
-      waitForInput: (ms) => input.waitForInput(ms),
-      breathe: () => new Promise((resolve) => setImmediate(resolve)),
-      interrupted: () => interrupted,
-      now: () => performance.now(),
-    });
-    await out.drain();
-    process.stderr.write(result.summary + "\n");
-    return result.exitCode;
+    const { result, output } = await runOnStdio(program, command, input);
+    if (command.record === undefined || !result.final) return result.exitCode;
+    return writeRecord(command.record, makeRecord(command, program, result, result.final, output)) ?? result.exitCode;
   } finally {
     input.close();
+  }
+}
+
+/** Writes the record; undefined once written, else the exit status after saying why on stderr. */
+function writeRecord(file: string, record: RunRecord): number | undefined {
+  try {
+    writeFileSync(file, JSON.stringify(record, null, 1) + "\n");
+    return undefined;
+  } catch (e) {
+    process.stderr.write(`hyperstep: cannot write the record ${file}: ${(e as Error).message}\n`);
+    return EXIT_LOAD_ERROR;
   }
 }
 

@@ -6,6 +6,7 @@ import type { GuestBoot, NonTrappingSensitive } from "../hypervisor/vm";
 import { createTarget } from "../target/create_target";
 import type { CpuModel } from "../target/cpu";
 import type { Target } from "../target/target";
+import type { InputEvent } from "../target/history/recorded_console";
 import { runTo } from "../target/technique_comparison";
 import type { Technique } from "../target/techniques";
 import { exitLine, exitSummary } from "./exits_report";
@@ -28,6 +29,11 @@ export interface RunSettings {
   gdb?: { address: GdbAddress; wait: boolean };
   /** The Popek–Goldberg option (vm.ts). */
   nonTrappingSensitive?: readonly NonTrappingSensitive[];
+  /**
+   * A replay (replay.ts): the recorded UART input, read where it was read (instead of io.input), and
+   * the step at which the recorded run ended, where a run stopped from outside stops again.
+   */
+  replay?: { input: readonly InputEvent[]; endStep: number };
 }
 
 /** What the run loop needs from the outside world; the CLI passes the process's, tests pass their own. */
@@ -64,7 +70,22 @@ export type RunEnd =
   | { kind: "killed" }
   | { kind: "load-error"; message: string }
   | { kind: "gdb-error"; message: string }
-  | { kind: "unexpected-stop"; reason: StopReason };
+  | { kind: "unexpected-stop"; reason: StopReason }
+  /** A replay reached the step at which the recorded run was stopped from outside (limit, timeout, Ctrl-C). */
+  | { kind: "replay-end" };
+
+/** Where a run ended: what a record keeps of it and its replay compares. */
+export interface FinalState {
+  /** Steps (instructions retired plus traps taken) since load: the history position. */
+  steps: number;
+  instret: bigint;
+  pc: bigint;
+  priv: number;
+  /** x1 … x31. */
+  registers: bigint[];
+  /** The UART input the guest read, where it read it. */
+  input: readonly InputEvent[];
+}
 
 export interface RunResult {
   end: RunEnd;
@@ -73,6 +94,8 @@ export interface RunResult {
   seconds: number;
   /** The one-line summary for stderr. */
   summary: string;
+  /** The guest's state at the end; undefined when it never ran. */
+  final?: FinalState;
 }
 
 /** Loads the program under the chosen technique and runs it to the end, as `hyperstep run` does. */
@@ -80,7 +103,7 @@ export async function runProgram(program: GuestProgram, settings: RunSettings, i
   const technique = settings.technique ?? "native";
   const created = createTarget(program.image, {
     technique, boot: settings.boot, cpu: settings.cpu, memoryBytes: settings.memoryBytes, uartOut: io.out, uartIn: io.input,
-    nonTrappingSensitive: settings.nonTrappingSensitive, historyBytes: 0,
+    nonTrappingSensitive: settings.nonTrappingSensitive, historyBytes: 0, replayInput: settings.replay?.input,
   });
   if (!created.ok) return finish({ kind: "load-error", message: created.error }, 0n, 0);
   const target = created.target;
@@ -99,7 +122,7 @@ export async function runProgram(program: GuestProgram, settings: RunSettings, i
     gdb = listening;
     io.log(`hyperstep: GDB server on 127.0.0.1:${gdb.port}${settings.gdb.wait ? ", the guest held at its entry until GDB continues it" : ""}; attach with: gdb-multiarch -ex 'target remote :${gdb.port}' PROGRAM.elf`);
   }
-  const result = await runLoop(target, settings, io, gdb);
+  const result: RunResult = { ...await runLoop(target, settings, io, gdb), final: finalState(target) };
   gdb?.ended(result.exitCode);
   if (settings.exits && vmm) {
     // The same guest natively, output discarded, for the overhead figures.
@@ -140,10 +163,12 @@ async function runLoop(target: Target, settings: RunSettings, io: RunIo, gdb: Gd
   }
   let end: RunEnd | undefined;
   let slice = FIRST_SLICE;
+  const endStep = settings.replay?.endStep ?? Infinity;
   while (!end) {
     const executed = Number(target.instret - firstInstret);
-    const remaining = settings.maxInstructions === undefined ? Infinity : settings.maxInstructions - executed;
-    if (io.interrupted()) end = { kind: "interrupted" };
+    const remaining = Math.min(settings.maxInstructions === undefined ? Infinity : settings.maxInstructions - executed, endStep - target.history.position);
+    if (target.history.position >= endStep) end = { kind: "replay-end" };
+    else if (io.interrupted()) end = { kind: "interrupted" };
     else if (gdb?.killed) end = { kind: "killed" };
     else if (io.now() >= deadline) end = { kind: "timeout" };
     else if (remaining <= 0) end = { kind: "limit" };
@@ -238,7 +263,14 @@ function describe(end: RunEnd): [number, string] {
       return [EXIT_LOAD_ERROR, `cannot load the program: ${end.message}`];
     case "unexpected-stop":
       return [EXIT_LOAD_ERROR, `the machine stopped unexpectedly (${end.reason.kind})`];
+    case "replay-end":
+      return [EXIT_NO_HALT, "stopped at the step where the recorded run was stopped; the guest had not halted"];
   }
+}
+
+function finalState(target: Target): FinalState {
+  const registers = Array.from({ length: 31 }, (_, i) => target.getReg(i + 1));
+  return { steps: target.history.position, instret: target.instret, pc: target.pc, priv: target.priv, registers, input: target.history.input };
 }
 
 /** "ecall-u (Environment call from U-mode), cause 0x8" */

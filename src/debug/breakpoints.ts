@@ -73,12 +73,12 @@ export class CodeBreakpoints {
   /** Resolves every breakpoint again against a new program (after a restart); returns the DAP views. */
   rebind(code: CodeMap): DebugProtocol.Breakpoint[] {
     this.code = code;
-    const all = [...[...this.bySource.values()].flat(), ...this.functions, ...this.instructions];
+    const all = this.all();
     for (const b of all) {
       const { address, message } = this.resolve(b.kind, b.request);
       b.address = address;
       b.message = message;
-      if (b.rule) b.rule.hits = 0;
+      b.rule?.resetHits();
     }
     this.reindex();
     return all.map((b) => this.toDap(b));
@@ -93,11 +93,24 @@ export class CodeBreakpoints {
     return this.index.has(pc);
   }
 
-  /** Evaluates the breakpoints at `pc`: logpoints log, conditions and hit counts (when counted) decide. */
-  decide(pc: bigint, env: ExprEnv, count = true): HitDecision {
+  /** Whether some breakpoint has a hit condition (Reverse Continue must then count the hits of the past). */
+  hasHitConditions(): boolean {
+    return this.all().some((b) => b.rule?.hit !== undefined);
+  }
+
+  /** The timeline forked at `position`: hits after it never happened. */
+  forgetHitsAfter(position: number): void {
+    for (const b of this.all()) b.rule?.forgetHitsAfter(position);
+  }
+
+  /**
+   * Evaluates the breakpoints at `pc`: logpoints log, conditions and hit counts decide. `at` is the
+   * history position, which counts the hit (conditions.ts); without it no hit is counted.
+   */
+  decide(pc: bigint, env: ExprEnv, at?: number): HitDecision {
     const out: HitDecision = { stop: false, ids: [], output: [] };
     for (const b of this.index.get(pc) ?? []) {
-      const verdict = b.rule ? b.rule.check(env, count) : { stop: true };
+      const verdict = b.rule ? b.rule.check(env, at) : { stop: true };
       if (verdict.error) out.output.push(`breakpoint ${b.id}: ${verdict.error}`);
       if (!verdict.stop) continue;
       if (b.logMessage !== undefined && !verdict.error) {
@@ -108,6 +121,10 @@ export class CodeBreakpoints {
       out.ids.push(b.id);
     }
     return out;
+  }
+
+  private all(): CodeBreakpoint[] {
+    return [...[...this.bySource.values()].flat(), ...this.functions, ...this.instructions];
   }
 
   private make(kind: Kind, request: CodeBreakpoint["request"], condition?: string, hitCondition?: string, logMessage?: string): CodeBreakpoint {

@@ -31,7 +31,12 @@ function hitMatches(h: HitCondition, hits: number): boolean {
 }
 
 export class StopRule {
-  hits = 0;
+  /**
+   * Where the condition held and the hit was counted, as history positions in order. A hit's count
+   * is its place here, so that re-executing the past (Continue after Step Back) counts no hit twice
+   * and the hits of the past keep the counts they had.
+   */
+  private counted: number[] = [];
   private constructor(
     readonly condition: string | undefined,
     readonly hit: HitCondition | undefined,
@@ -58,11 +63,12 @@ export class StopRule {
 
   /**
    * Whether to stop now. A condition that cannot be evaluated (e.g. it reads unmapped memory)
-   * stops, with the reason in `error`, as GDB does. Without `count` (searching the past) the hit
-   * is not counted and the hit condition not asked. Given several environments (the operations of
-   * a batched exit), the condition holds when it holds in any of them, and counts one hit.
+   * stops, with the reason in `error`, as GDB does. `at` is the history position of the hit, which
+   * counts it (once per position) and asks the hit condition with its count; without it (searching
+   * the past for a condition alone) nothing is counted. Given several environments (the operations
+   * of a batched exit), the condition holds when it holds in any of them, and counts one hit.
    */
-  check(env: ExprEnv | readonly ExprEnv[], count = true): { stop: boolean; error?: string } {
+  check(env: ExprEnv | readonly ExprEnv[], at?: number): { stop: boolean; error?: string } {
     if (this.condition) {
       const condition = this.condition;
       try {
@@ -73,9 +79,28 @@ export class StopRule {
         throw e;
       }
     }
-    if (!count) return { stop: true };
-    this.hits++;
-    return { stop: this.hit ? hitMatches(this.hit, this.hits) : true };
+    if (at === undefined) return { stop: true };
+    const hits = this.count(at);
+    return { stop: this.hit ? hitMatches(this.hit, hits) : true };
+  }
+
+  /** Forgets every hit (a restart). */
+  resetHits(): void {
+    this.counted = [];
+  }
+
+  /** Forgets the hits after `position`: the timeline forked there and their future is gone. */
+  forgetHitsAfter(position: number): void {
+    while (this.counted.length > 0 && this.counted[this.counted.length - 1] > position) this.counted.pop();
+  }
+
+  /** Counts the hit at `at` unless it was counted already; returns the hits up to and including it. */
+  private count(at: number): number {
+    let i = this.counted.length;
+    while (i > 0 && this.counted[i - 1] > at) i--;
+    if (i > 0 && this.counted[i - 1] === at) return i;
+    this.counted.splice(i, 0, at);
+    return i + 1;
   }
 }
 

@@ -57,13 +57,24 @@ export class DataBreakpoints {
     this.bps = [];
   }
 
-  decide(stop: { pa: number; size: number; write: boolean }, env: ExprEnv, count = true): HitDecision {
+  /** Whether some data breakpoint has a hit condition (Reverse Continue must then count the hits of the past). */
+  hasHitConditions(): boolean {
+    return this.bps.some((bp) => bp.rule?.hit !== undefined);
+  }
+
+  /** The timeline forked at `position`: hits after it never happened. */
+  forgetHitsAfter(position: number): void {
+    for (const bp of this.bps) bp.rule?.forgetHitsAfter(position);
+  }
+
+  /** As CodeBreakpoints.decide: `at`, the history position, counts the hit. */
+  decide(stop: { pa: number; size: number; write: boolean }, env: ExprEnv, at?: number): HitDecision {
     const out: HitDecision = { stop: false, ids: [], output: [] };
     const pa = BigInt(stop.pa);
     for (const bp of this.bps) {
       if (stop.write ? !bp.write : !bp.read) continue;
       if (!watchCovers(bp.watch, pa, stop.size)) continue;
-      const verdict = bp.rule ? bp.rule.check(env, count) : { stop: true };
+      const verdict = bp.rule ? bp.rule.check(env, at) : { stop: true };
       if (verdict.error) out.output.push(`data breakpoint ${bp.id}: ${verdict.error}`);
       if (verdict.stop) {
         out.stop = true;

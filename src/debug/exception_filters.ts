@@ -85,10 +85,10 @@ export class ExceptionBreakpoints {
     });
   }
 
-  decide(cause: bigint, env: ExprEnv, count = true): HitDecision {
+  decide(cause: bigint, env: ExprEnv): HitDecision {
     const out: HitDecision = { stop: false, ids: [], output: [] };
     for (const a of this.active.get(cause) ?? []) {
-      const verdict = a.rule ? a.rule.check(env, count) : { stop: true };
+      const verdict = a.rule ? a.rule.check(env) : { stop: true };
       if (verdict.error) out.output.push(`exception breakpoint ${filterIdOf(cause)}: ${verdict.error}`);
       if (verdict.stop) {
         out.stop = true;

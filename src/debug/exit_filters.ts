@@ -120,10 +120,10 @@ export class ExitBreakpoints {
 
   /**
    * The VMM's exit filter: true (stop after this exit) when an enabled breakpoint's condition holds.
-   * `env` is the guest's expression environment; the decision is kept for `takeHit`. Without
-   * `count` (searching the past) hits are not counted.
+   * `env` is the guest's expression environment; the decision is kept for `takeHit`. (Exit filters
+   * have conditions, no hit conditions: nothing is counted.)
    */
-  predicate(env: () => ExprEnv, count = true): ((exit: VmExit) => boolean) | undefined {
+  predicate(env: () => ExprEnv): ((exit: VmExit) => boolean) | undefined {
     if (this.empty) return undefined;
     return (exit) => {
       const list = this.active.get(exit.reason);
@@ -132,7 +132,7 @@ export class ExitBreakpoints {
       const envs: ExprEnv[] = exitValueSets(exit).map((values) => ({ ...base, convenience: new Map([...base.convenience, ...values]) }));
       const d: HitDecision = { stop: false, ids: [], output: [] };
       for (const a of list) {
-        const verdict = a.rule ? a.rule.check(envs, count) : { stop: true };
+        const verdict = a.rule ? a.rule.check(envs) : { stop: true };
         if (verdict.error) d.output.push(`exception breakpoint VM exit ${exit.reason}: ${verdict.error}`);
         if (verdict.stop) {
           d.stop = true;

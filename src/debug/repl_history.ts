@@ -1,12 +1,13 @@
 import { evaluate, ExprError, type ExprEnv } from "./expressions";
 import { splitSpace } from "./memory_refs";
 import type { ReverseControl } from "./reverse";
-import type { Target } from "../target/target";
+import type { AddressSpace, Target } from "../target/target";
 
 export const HISTORY_HELP = `  goto instr N         travel to the point where N instructions had retired (time travel)
   goto exit N          travel to just before VM exit #N
   lastwrite ADDR [LEN] travel to just before the most recent store to LEN bytes (default 8) at ADDR
-                         (va: by today's page tables, or pa:); the storing instruction is then at pc
+                         (va: by today's page tables, pa:, or hpa: of guest RAM); the storing
+                         instruction is then at pc
   history              how far back one can travel, and what the history holds
 `;
 
@@ -44,9 +45,15 @@ export function historyCommand(text: string, target: Target, reverse: ReverseCon
   return undefined;
 }
 
-function physical(target: Target, space: string, addr: bigint): bigint {
+function physical(target: Target, space: AddressSpace, addr: bigint): bigint {
+  if (!target.addressSpaces.includes(space)) throw new ExprError(`this target has no ${space}: address space (it has ${target.addressSpaces.join(", ")})`);
   if (space === "pa" || space === "gpa") return addr;
-  if (space === "hpa") throw new ExprError("lastwrite watches the guest's memory: give a va: or pa: address");
+  if (space === "hpa") {
+    // The guest's RAM seen from the host, as a paravirtual guest's PTEs name it (machine addresses).
+    const gpa = target.vmm?.guestPhysicalOf(addr);
+    if (gpa === undefined) throw new ExprError(`lastwrite watches the guest's memory: hpa 0x${addr.toString(16)} is not the guest's RAM`);
+    return gpa;
+  }
   const t = target.translate(addr, "w");
   if (!t.ok) throw new ExprError(`0x${addr.toString(16)} is not mapped for writing now: give its pa:`);
   return t.pa;

@@ -7,7 +7,8 @@ const START_OF_HISTORY = "At the start of the recorded history: nothing earlier 
 /**
  * Step Back, Reverse Continue and the travels of the debug console, over `target.history`. Each
  * answers synchronously with the stop to report; the state is that of the point reached. Searching
- * the past evaluates breakpoint conditions but counts no hits and writes no logpoints.
+ * the past evaluates breakpoint conditions, counts hits only where hit conditions ask for it, and
+ * writes no logpoints.
  */
 export class ReverseControl {
   constructor(private readonly host: RunHost) {}
@@ -38,16 +39,23 @@ export class ReverseControl {
     return found ? { reason: "step", description: "Stepped back a line" } : { reason: "step", description: START_OF_HISTORY };
   }
 
-  /** Runs backwards to the last point where continuing would have stopped: breakpoints of every kind. */
+  /**
+   * Runs backwards to the last point where continuing would have stopped: breakpoints of every kind.
+   * A hit condition asks the count each hit had running forward, which depends on every hit before
+   * it: then the whole past is re-executed in order, counting (a hit is counted once per position,
+   * conditions.ts), rather than only the stretches before now.
+   */
   reverseContinue(): Stop {
     const t = this.target;
-    const { code, exceptions } = this.host;
-    const found = t.history.searchBack((budget) => {
+    const { code, data, exceptions } = this.host;
+    const counted = code.hasHitConditions() || data.hasHitConditions();
+    const search = (budget: number) => {
       t.setBreakpoints(code.addresses());
       t.onTrap = (cause) => exceptions.wants(cause);
-      t.vmm?.setExitFilter(exceptions.exits.predicate(() => this.host.env(), false));
-      return this.wouldStop(t.run(budget));
-    });
+      t.vmm?.setExitFilter(exceptions.exits.predicate(() => this.host.env()));
+      return this.wouldStop(t.run(budget), counted ? t.history.position : undefined);
+    };
+    const found = counted ? t.history.searchBackInOrder(search) : t.history.searchBack(search);
     if (found) return found.stop;
     return { reason: "step", description: START_OF_HISTORY };
   }
@@ -102,23 +110,26 @@ export class ReverseControl {
     }
   }
 
-  /** What a forward run would have reported for this stop, without counting hits; undefined: it would run on. */
-  private wouldStop(r: TargetStop): Stop | undefined {
+  /**
+   * What a forward run would have reported for this stop; undefined: it would run on. `at`, the
+   * position, counts code and data breakpoint hits; without it hit conditions are not asked.
+   */
+  private wouldStop(r: TargetStop, at?: number): Stop | undefined {
     const { code, data, exceptions } = this.host;
     switch (r.kind) {
       case "breakpoint": {
-        const d = code.has(r.pc) ? code.decide(r.pc, this.host.env(), false) : undefined;
+        const d = code.has(r.pc) ? code.decide(r.pc, this.host.env(), at) : undefined;
         return d?.stop ? { reason: "breakpoint", hitBreakpointIds: d.ids } : undefined;
       }
       case "watchpoint": {
-        const d = data.decide(r, this.host.env(), false);
+        const d = data.decide(r, this.host.env(), at);
         return d.stop ? dataStop(r, d.ids) : undefined;
       }
       case "trap": {
         const exit = this.target.vmm?.stoppedExit;
         if (exit) return { reason: "exception", hitBreakpointIds: exceptions.exits.takeHit().ids, exit };
         const trap = { cause: r.cause, tval: r.tval, pc: r.pc };
-        const d = exceptions.decide(r.cause, this.host.env(trap), false);
+        const d = exceptions.decide(r.cause, this.host.env(trap));
         return d.stop ? { reason: "exception", hitBreakpointIds: d.ids, trap } : undefined;
       }
       default:

@@ -253,7 +253,7 @@ export class RunControl {
         }
         const pc = target.pc;
         if (!first && this.host.code.has(pc)) {
-          const d = this.host.code.decide(pc, this.host.env());
+          const d = this.host.code.decide(pc, this.host.env(), target.history.position);
           this.log(d);
           if (d.stop) return { done: true, stop: { reason: "breakpoint", hitBreakpointIds: d.ids } };
         }
@@ -289,7 +289,7 @@ export class RunControl {
     if (r.kind === "breakpoint") {
       if (to && r.pc === to.pc && stackPointer(target) >= to.sp) return { done: true, stop: { reason: "step" } };
       if (!code.has(r.pc)) return { done: false };
-      const d = code.decide(r.pc, this.host.env());
+      const d = code.decide(r.pc, this.host.env(), target.history.position);
       this.log(d);
       return d.stop ? { done: true, stop: { reason: "breakpoint", hitBreakpointIds: d.ids } } : { done: false };
     }
@@ -300,7 +300,7 @@ export class RunControl {
   private handle(r: TargetStop): (SliceResult) | undefined {
     switch (r.kind) {
       case "watchpoint": {
-        const d = this.host.data.decide(r, this.host.env());
+        const d = this.host.data.decide(r, this.host.env(), this.host.target.history.position);
         this.log(d);
         if (!d.stop) return { done: false };
         return { done: true, stop: dataStop(r, d.ids) };

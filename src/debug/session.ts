@@ -793,6 +793,8 @@ export class HyperstepSession extends LoggingDebugSession {
     const fork = this.program?.target.history.lastFork;
     if (fork && fork !== this.reportedFork) {
       this.reportedFork = fork;
+      this.code.forgetHitsAfter(fork.at);
+      this.data?.forgetHitsAfter(fork.at);
       this.sendEvent(new OutputEvent(`hyperstep: written in the past (step ${fork.at.toLocaleString("en-US")}): the timeline forks here and its recorded future (${fork.discarded.toLocaleString("en-US")} step${fork.discarded === 1 ? "" : "s"}) is discarded\n`, "console"));
     }
     if (this.client.supportsInvalidatedEvent) {

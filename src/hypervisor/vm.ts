@@ -398,6 +398,17 @@ export class Vm implements GuestMemory {
     return exit;
   }
 
+  /**
+   * The VMM stored `size` bytes (at most 8) to guest RAM at host-physical `hpa` on the guest's
+   * behalf: an emulated store, a validated page-table update, a hypercall's result. Data breakpoints,
+   * `lastwrite` and HTIF see it as the guest's own store, by the instruction whose exit made it
+   * (the vCPU's pc until the exit retires it), and a run that a watch asks to stop ends after the exit.
+   */
+  storedForGuest(hpa: number, size: number): void {
+    if (!this.board.storeMadeFor(hpa, size) || this.pendingStop) return;
+    this.pendingStop = { kind: "watchpoint", pc: this.vcpu.state.pc, pa: hpa - this.guestRamHpa + this.guestRamBase, size, write: true };
+  }
+
   /** Counts one instruction the VMM emulated as retired by the guest. */
   retire(length: number): void {
     const v = this.vcpu.state;

@@ -4,7 +4,7 @@ import { YieldCheck } from "./yield_check";
 import type { DeviceHost, HaltHow, HaltSink, IrqLine } from "./device";
 import { Clint } from "./devices/clint/model";
 import { Hart } from "./hart/hart";
-import { ramWritten } from "./hart/mem";
+import { ramWritten, storeMadeFor } from "./hart/mem";
 import { runFast } from "./hart/run";
 import type { StopReason } from "./hart/stop";
 import { enterTrap, pendingInterrupt, wakeable } from "./hart/trap";
@@ -154,6 +154,15 @@ export class Board implements HaltSink {
   /** A data breakpoint: the run stops with { kind: "watchpoint" } after an instruction accesses [pa, pa+len). */
   watchData(pa: number, len: number, access: { read?: boolean; write?: boolean }): () => void {
     return this.hart.addWatch({ pa, len, read: !!access.read, write: !!access.write, onHit: () => true });
+  }
+
+  /**
+   * A store that software beside the hart (a VMM) made to RAM on behalf of the code it runs, `size`
+   * bytes at `pa` (at most 8): watches see it as a store of the hart's. True when a data breakpoint
+   * asks to stop; the caller, which made the store outside any run of the hart, stops its own run.
+   */
+  storeMadeFor(pa: number, size: number): boolean {
+    return storeMadeFor(this.hart, pa, size);
   }
 
   /** Places the program's segments in RAM and resets the hart: M-mode, pc = entry, a0 = 0. */

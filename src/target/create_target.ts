@@ -2,7 +2,7 @@ import { LoadError, type LoadableProgram } from "../machine/board";
 import type { ByteSink, ByteSource } from "../machine/device";
 import { createVirtBoard } from "../machine/virt";
 import { checkCpuTechnique, type CpuModel } from "./cpu";
-import { RecordedConsole } from "./history/recorded_console";
+import { RecordedConsole, type InputEvent } from "./history/recorded_console";
 import { NativeTarget } from "./native_target";
 import { Vm, VmOptionsError, type GuestBoot, type NonTrappingSensitive } from "../hypervisor/vm";
 import { VmTarget } from "./vm_target";
@@ -28,6 +28,8 @@ export interface TargetOptions {
   cpu?: CpuModel;
   /** How much the guest's history may keep, in bytes (history/history.ts); 0 records none. Default 512 MiB. */
   historyBytes?: number;
+  /** UART input of an earlier run (its `history.input`), read again where it was read then: a replay. */
+  replayInput?: readonly InputEvent[];
 }
 
 export type CreateResult = { ok: true; target: Target } | { ok: false; error: string };
@@ -63,7 +65,7 @@ export function createTarget(program: GuestProgram, opts: TargetOptions): Create
   const runs = techniqueEntry(opts.technique).runs!;
   const written = writtenFor(program, opts.technique);
   if (written) return { ok: false, error: written };
-  const console = new RecordedConsole(opts.uartIn, opts.uartOut);
+  const console = new RecordedConsole(opts.uartIn, opts.uartOut, opts.replayInput);
   const recording = { console, budgetBytes: opts.historyBytes };
   try {
     if (runs === "bare") {
@@ -80,7 +82,7 @@ export function createTarget(program: GuestProgram, opts: TargetOptions): Create
     vm.load(program);
     // `stats` compares techniques by loading the same guest again, silently and without input.
     const fresh = (technique: Technique) => {
-      const other = createTarget(program, { ...opts, technique, uartOut: undefined, uartIn: undefined, nonTrappingSensitive: undefined, historyBytes: 0 });
+      const other = createTarget(program, { ...opts, technique, uartOut: undefined, uartIn: undefined, replayInput: undefined, nonTrappingSensitive: undefined, historyBytes: 0 });
       return other.ok ? other.target : other.error;
     };
     return { ok: true, target: new VmTarget(vm, opts.technique, program.symbols, program.lineTable ?? [], fresh, recording) };

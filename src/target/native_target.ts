@@ -43,6 +43,7 @@ export class NativeTarget implements Target {
         board.uart.poll();
         return board.uart.received !== before;
       },
+      breakpointHere: () => (hart.breakpoints.has(hart.pc) ? hart.pc : undefined),
       restored: () => hart.dropCaches(),
       withoutHooks: (fn) => {
         const hook = hart.onTrap;

@@ -61,6 +61,7 @@ export class VmTarget implements Target, VmmView {
         return vm.run(budget, yieldNow);
       },
       pollInput: () => vm.pollInput(),
+      breakpointHere: () => (vm.board.hart.breakpoints.has(vm.pc) ? vm.pc : undefined),
       restored: () => {
         vm.board.hart.dropCaches();
         v.dropCaches();
@@ -145,6 +146,11 @@ export class VmTarget implements Target, VmmView {
   }
 
   /** Watches the guest's own accesses to guest-physical [pa, pa+length) (the VMM's emulated accesses are not watched). */
+  guestPhysicalOf(hpa: bigint): bigint | undefined {
+    const gpa = hpa > BigInt(Number.MAX_SAFE_INTEGER) ? -1 : this.vm.p2m.toGpa(Number(hpa));
+    return gpa < 0 ? undefined : BigInt(gpa);
+  }
+
   watchPhysical(pa: bigint, length: number, access: WatchAccess): () => void {
     const hpa = this.vm.p2m.toHpa(Number(pa), length);
     if (hpa < 0) return () => {};

@@ -25,6 +25,8 @@ export interface VmmView {
    */
   setExitFilter(filter: ((exit: VmExit) => boolean) | undefined): void;
   readonly stoppedExit: VmExit | undefined;
+  /** The guest-physical address of host-physical `hpa` when it is guest RAM (a paravirtual PTE's machine address); else undefined. */
+  guestPhysicalOf(hpa: bigint): bigint | undefined;
   stats(): VmStats;
   /**
    * This VM against the same guest run afresh under every other technique that can run it, up to

@@ -95,6 +95,41 @@ describe("time travel: Step Back and Reverse Continue", () => {
     });
   });
 
+  test("Continue from the past stops at the breakpoint where the present is", async () => {
+    await withClient(async (dc) => {
+      await atFinish(dc);
+      const finish = await value(dc, "pc");
+      await stopAfter(dc, stepBack(dc, "instruction"));
+      const stop = await stopAfter(dc, cont(dc));
+      assert.equal(stop.body.reason, "breakpoint", "the run the history cut at the present goes on as one run");
+      assert.equal(await value(dc, "pc"), finish);
+    });
+  });
+
+  test("Reverse Continue honours hit conditions: a hit's count is its number in forward order, and re-executing it does not count it again", async () => {
+    await withClient(async (dc) => {
+      await atFinish(dc);
+      const store = lineOf(CALLS, "store");
+      await dc.setBreakpointsRequest({ source: { path: CALLS }, breakpoints: [{ line: store, hitCondition: ">=2" }] });
+      for (const expected of [3n, 2n]) {
+        await stopAfter(dc, back(dc));
+        assert.equal(await value(dc, "a0"), expected, `the hit counted ${expected} running forward`);
+      }
+      const start = await stopAfter(dc, back(dc));
+      assert.match(start.body.description ?? "", /start of the recorded history/, "the first hit counts 1: not >= 2");
+      await dc.setBreakpointsRequest({ source: { path: CALLS }, breakpoints: [{ line: store, hitCondition: "==2" }] });
+      await stopAfter(dc, cont(dc));
+      assert.equal(await value(dc, "a0"), 2n, "forward, the second hit");
+      await stopAfter(dc, stepBack(dc, "instruction"));
+      const again = await stopAfter(dc, cont(dc));
+      assert.equal(again.body.reason, "breakpoint", "the same hit re-executed keeps its count, 2");
+      assert.equal(await value(dc, "a0"), 2n);
+      await dc.setBreakpointsRequest({ source: { path: CALLS }, breakpoints: [{ line: store, hitCondition: "==1" }] });
+      await stopAfter(dc, back(dc));
+      assert.equal(await value(dc, "a0"), 1n, "a breakpoint set just now counts the hits of the past from the start of the history");
+    });
+  });
+
   test("Reverse Continue stops at the previous exception of a filter, and at the previous write of a data breakpoint", async () => {
     await withClient(async (dc) => {
       await atFinish(dc);

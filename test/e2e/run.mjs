@@ -14,7 +14,8 @@
 // test-results/<name>.png and answers with `shot-<name>.done`. They click in the workbench (webviews
 // included, which the extension host cannot reach) by writing `click-<name>.request` holding a CSS
 // selector; the runner clicks the first match in any frame and answers `click-<name>.done`, or
-// `click-<name>.failed` with the reason. They type into whatever has the focus (a webview's input
+// `click-<name>.failed` with the reason; `rightclick-<name>.request` right-clicks the same way (a
+// context menu). They type into whatever has the focus (a webview's input
 // after a click) by writing `type-<name>.request` holding the text ("\n" presses Enter), and turn the
 // mouse wheel over an element by writing `wheel-<name>.request` holding {"selector", "deltaY", "times"}.
 import { spawn, spawnSync } from "node:child_process";
@@ -220,10 +221,10 @@ function watchScreenshotRequests(page, shots) {
   const busy = new Set();
   setInterval(async () => {
     for (const file of readdirSync(shots)) {
-      const click = /^click-([\w.-]+)\.request$/.exec(file);
+      const click = /^(click|rightclick)-([\w.-]+)\.request$/.exec(file);
       if (click && !busy.has(file)) {
         busy.add(file);
-        await clickInAnyFrame(page, shots, click[1], readFileSync(path.join(shots, file), "utf8"));
+        await clickInAnyFrame(page, shots, click[1], click[2], readFileSync(path.join(shots, file), "utf8"));
         rmSync(path.join(shots, file));
         busy.delete(file);
         continue;
@@ -275,28 +276,29 @@ function watchScreenshotRequests(page, shots) {
 }
 
 /**
- * Clicks the first element matching `selector` in the workbench or any of its (webview) frames,
- * waiting up to 5 s for it to appear (a menu the test has just asked for renders a moment later).
+ * Clicks (`kind` "click", or "rightclick" for the context menu) the first element matching `selector`
+ * in the workbench or any of its (webview) frames, waiting up to 5 s for it to appear (a menu the test
+ * has just asked for renders a moment later).
  */
-async function clickInAnyFrame(page, shots, name, selector) {
+async function clickInAnyFrame(page, shots, kind, name, selector) {
   const deadline = Date.now() + 5000;
   for (;;) {
     for (const frame of page.frames()) {
       const target = frame.locator(selector).first();
       if ((await target.count().catch(() => 0)) === 0) continue;
       try {
-        await target.click({ timeout: 5000 });
-        writeFileSync(path.join(shots, `click-${name}.done`), frame.url());
-        log(`clicked ${selector} (${name})`);
+        await target.click({ timeout: 5000, button: kind === "rightclick" ? "right" : "left" });
+        writeFileSync(path.join(shots, `${kind}-${name}.done`), frame.url());
+        log(`${kind === "rightclick" ? "right-clicked" : "clicked"} ${selector} (${name})`);
       } catch (e) {
-        writeFileSync(path.join(shots, `click-${name}.failed`), e.message);
+        writeFileSync(path.join(shots, `${kind}-${name}.failed`), e.message);
       }
       return;
     }
     if (Date.now() > deadline) break;
     await new Promise((r) => setTimeout(r, 100));
   }
-  writeFileSync(path.join(shots, `click-${name}.failed`), `nothing matches ${selector} in ${page.frames().length} frames`);
+  writeFileSync(path.join(shots, `${kind}-${name}.failed`), `nothing matches ${selector} in ${page.frames().length} frames`);
 }
 
 /** Hovers the first element matching `selector` in any frame and turns the wheel over it `times` times. */

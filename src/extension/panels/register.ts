@@ -1,6 +1,7 @@
 import * as vscode from "vscode";
 import { DevicesView } from "./devices_view";
 import { ExitsView } from "./exits_view";
+import { registerLastWrite } from "./last_write";
 import { openMemoryCommand } from "./memory";
 import { MemoryPanels } from "./memory_panel";
 import { PageTablesPanel } from "./page_tables_panel";
@@ -26,6 +27,7 @@ export function registerPanels(context: vscode.ExtensionContext): void {
     }),
     vscode.commands.registerCommand("hyperstep.openMemory", (address?: unknown) => openMemoryCommand(watch, memory, typeof address === "string" ? address : undefined)),
     vscode.commands.registerCommand("hyperstep.showMemory", (target?: unknown) => memory.show(memoryTarget(target))),
+    ...registerLastWrite(watch),
     vscode.commands.registerCommand("hyperstep.refreshPanels", () => Promise.all([pageTables.refresh(), exits.refresh(), devices.refresh()])),
     // Not in the palette: what the panels show now, for the real-VS-Code tests and the benchmark.
     vscode.commands.registerCommand("hyperstep.panelState", () => ({

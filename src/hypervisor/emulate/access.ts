@@ -60,7 +60,7 @@ export function emulateAccess(vm: Vm, reason: ExitReason, tval: bigint, gpaIn: n
   if (a.kind === "amo") stored = amo(name, loaded!, hart.getReg(d.rs2), a.size);
   else if (acc === Acc.W && !scFails) stored = hart.getReg(d.rs2);
   if (stored !== undefined) {
-    const failedVa = storeParts(bus, parts, stored);
+    const failedVa = storeParts(vm, parts, stored);
     if (failedVa !== undefined) return reflect(vm, "guest-exception", BigInt(Exc.storeAccess), BigInt.asUintN(64, BigInt(failedVa)), d, details, () => "nothing decodes that address");
   }
   if (loaded !== undefined) {

@@ -74,17 +74,23 @@ export function loadParts(bus: Bus, parts: AccessPart[]): { value: bigint } | { 
   return { value };
 }
 
-/** Stores `value` into the parts (a split access byte by byte); the va of the byte nothing took, or undefined. */
-export function storeParts(bus: Bus, parts: AccessPart[], value: bigint): number | undefined {
-  if (parts.length === 1) {
-    const p = parts[0];
-    return bus.store(p.gpa, p.size as 1 | 2 | 4 | 8, BigInt.asUintN(p.size * 8, value)) ? undefined : p.va;
-  }
+/**
+ * Stores `value` into the parts (a split access byte by byte); the va of the byte nothing took, or
+ * undefined. Each part that reached RAM is the guest's store for data breakpoints and `lastwrite`.
+ */
+export function storeParts(vm: Vm, parts: AccessPart[], value: bigint): number | undefined {
+  const bus = vm.devices.bus;
   let shift = 0n;
   for (const p of parts) {
-    for (let k = 0; k < p.size; k++, shift += 8n) {
-      if (!bus.store(p.gpa + k, 1, (value >> shift) & 0xffn)) return p.va + k;
+    if (parts.length === 1) {
+      if (!bus.store(p.gpa, p.size as 1 | 2 | 4 | 8, BigInt.asUintN(p.size * 8, value))) return p.va;
+    } else {
+      for (let k = 0; k < p.size; k++, shift += 8n) {
+        if (!bus.store(p.gpa + k, 1, (value >> shift) & 0xffn)) return p.va + k;
+      }
     }
+    const hpa = vm.p2m.toHpa(p.gpa, p.size);
+    if (hpa >= 0) vm.storedForGuest(hpa, p.size);
   }
   return undefined;
 }

@@ -15,7 +15,7 @@ export class GuestVirtual {
     readonly machine: GuestMemory,
     /** The guest's machine frames. */
     private readonly owns: (hpa: number, len: number) => boolean,
-    /** Tells the machine that the VMM wrote guest RAM (watchpoints, history). */
+    /** Tells the machine that the VMM wrote guest RAM for the kernel: decoded code there goes, and data breakpoints and `lastwrite` see the kernel's store (Vm.storedForGuest). */
     private readonly written: (hpa: number, len: number) => void,
   ) {}
 
@@ -33,7 +33,8 @@ export class GuestVirtual {
   writeU64(va: number, value: bigint): boolean {
     const hpa = va % 8 === 0 ? this.translate(va, Acc.W) : undefined;
     if (hpa === undefined) return false;
-    this.machine.writePte(hpa, value);
+    this.machine.ramView.setBigUint64(this.machine.pteOffset(hpa), value, true);
+    this.written(hpa, 8);
     return true;
   }
 

@@ -62,6 +62,8 @@ export class Paravirtual implements Technique {
   private hostSatp = -1n;
   private readonly platform: PvPlatform;
   private sharedInfoHpa = 0;
+  /** The VMM wrote `len` bytes of the guest's frames at `hpa`. */
+  private readonly written: (hpa: number, len: number) => void;
   /** The kernel blocked (sched_op) and has not run since: only a deliverable event wakes it. */
   private blocked = false;
   startInfoVa = 0;
@@ -73,15 +75,22 @@ export class Paravirtual implements Technique {
       throw new LoadError("paravirtual: guest RAM must be at least 4 MiB, in whole 2 MiB");
     }
     const ram = vm.board.ram;
-    const written = (hpa: number, len: number) => vm.board.bus.noteRamWrite(hpa, len);
+    // What the VMM writes into the guest's frames (validated PTEs, shared info; hypercall results go through this.memory):
+    // decoded code there goes, and data breakpoints and `lastwrite` see a store of the guest's.
+    const written = (hpa: number, len: number) => {
+      vm.board.bus.noteRamWrite(hpa, len);
+      if (len <= 8) vm.storedForGuest(hpa, len);
+    };
+    this.written = written;
     this.paging = new DirectPaging(ram.view, ram.base, vm.guestRamHpa / 4096, pages, written);
     const owns = (hpa: number, len: number) => hpa >= vm.guestRamHpa && hpa + len <= vm.guestRamHpa + vm.guestRamSize;
+    // The walker's writes (A/D bits) are not stores of the guest's, as a hardware walker's are not.
     const machine: GuestMemory = {
       ramView: ram.view,
       pteOffset: (hpa) => (owns(hpa, 8) ? hpa - ram.base : -1),
       writePte: (hpa, pte) => {
         ram.view.setBigUint64(hpa - ram.base, pte, true);
-        written(hpa, 8);
+        vm.board.bus.noteRamWrite(hpa, 8);
       },
     };
     const v = vm.vcpu.state;
@@ -314,7 +323,7 @@ export class Paravirtual implements Technique {
   private setShared(offset: number, value: bigint): void {
     const ram = this.vm.board.ram;
     ram.view.setBigUint64(this.sharedInfoHpa + offset - ram.base, value, true);
-    this.vm.board.bus.noteRamWrite(this.sharedInfoHpa + offset, 8);
+    this.written(this.sharedInfoHpa + offset, 8);
   }
 
   private writeTime(): void {

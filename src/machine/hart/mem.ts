@@ -143,14 +143,37 @@ function fill(h: Hart, va: number, pa: number, acc: Acc): void {
 }
 
 function notifyWatches(h: Hart, pa: number, size: number, lo: number, hi: number, write: boolean): void {
+  if (watchesAskToStop(h, pa, size, lo, hi, write) && !h.pendingStop) {
+    h.pendingStop = { kind: "watchpoint", pc: h.pc, pa, size, write };
+    h.yieldReq = true;
+  }
+}
+
+/** Tells every watch the access concerns; true when one of them asks to stop. */
+function watchesAskToStop(h: Hart, pa: number, size: number, lo: number, hi: number, write: boolean): boolean {
+  let stop = false;
   for (const w of h.watches) {
     if ((write ? !w.write : !w.read) || pa + size <= w.pa || pa >= w.pa + w.len) continue;
     const value = BigInt.asUintN(size * 8, (BigInt(hi) << 32n) | BigInt(lo >>> 0));
-    if (w.onHit(pa, value, size, write) && !h.pendingStop) {
-      h.pendingStop = { kind: "watchpoint", pc: h.pc, pa, size, write };
-      h.yieldReq = true;
-    }
+    if (w.onHit(pa, value, size, write)) stop = true;
   }
+  return stop;
+}
+
+/**
+ * A store of `size` (at most 8) bytes that software outside the hart made to RAM at `pa` for the
+ * code the hart runs (a VMM emulating a guest's store): the watches see it as they see the hart's
+ * own stores, with the value now in RAM. True when one asks to stop; the caller stops its run.
+ */
+export function storeMadeFor(h: Hart, pa: number, size: number): boolean {
+  if (h.watches.length === 0 || !h.bus.ram.contains(pa, size)) return false;
+  const o = pa - h.bus.ram.base, v = h.bus.ram.view;
+  let lo = 0, hi = 0;
+  for (let k = size - 1; k >= 0; k--) {
+    if (k >= 4) hi = (hi << 8) | v.getUint8(o + k);
+    else lo = (lo << 8) | v.getUint8(o + k);
+  }
+  return watchesAskToStop(h, pa, size, lo, hi, true);
 }
 
 /** Reads `size` bytes at physical `pa` into h.vlo/h.vhi (zero-extended). False if nothing is there. */

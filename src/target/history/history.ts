@@ -1,7 +1,7 @@
 import type { StopReason } from "../../machine/board";
 import { captureState, restoreState, type ObjectState, type StatePolicy } from "./object_state";
 import { captureRam, ownPages, PAGE_BYTES, restoreRam, type RamImage } from "./ram_pages";
-import type { RecordedConsole } from "./recorded_console";
+import type { InputEvent, RecordedConsole } from "./recorded_console";
 
 /** What a target gives its history: its state, its raw run, and how to drop what derives from state. */
 export interface HistoryMachine {
@@ -18,6 +18,8 @@ export interface HistoryMachine {
   /** Runs the guest; `yieldNow` says when the caller's time is up (Target.run). */
   run(budget: number, yieldNow?: () => boolean): StopReason;
   pollInput(): boolean;
+  /** The pc when the debugger has a breakpoint there, else undefined. */
+  breakpointHere(): bigint | undefined;
   /** The state was put back to an earlier moment: decoded code and software TLBs are stale. */
   restored(): void;
   /** Runs `fn` with the debugger's trap hook and exit filter off (replay must not count their hits). */
@@ -115,25 +117,44 @@ export class History {
     };
   }
 
-  /** Runs forward (the target's run): records in the present, re-executes silently in the past. */
+  /**
+   * Runs forward (the target's run): records in the present, re-executes silently in the past, and
+   * a run from the past ends where the present is. Where recorded input was read, the history cuts
+   * a run into two calls of the machine and goes on as one run. A breakpoint where it cut a run
+   * (there, or at the present) fires as it would have in one run: a call of the machine never stops
+   * at the breakpoint it starts on, since that is resuming from it.
+   */
   run(budget: number, yieldNow?: () => boolean): StopReason {
+    for (let left = budget; ;) {
+      const start = this.position;
+      const { stop, allowed } = this.runSlice(left, yieldNow);
+      const ran = this.position - start;
+      left -= ran;
+      if (allowed === undefined || ran !== allowed || stop.kind !== "budget" || left <= 0) return stop;
+      const pc = this.machine.breakpointHere();
+      if (pc !== undefined) return { kind: "breakpoint", pc };
+      if (this.position >= this.furthest || yieldNow?.()) return stop;
+    }
+  }
+
+  /** One call of the machine, cut short (to `allowed` steps) where the past ends or recorded input was read. */
+  private runSlice(budget: number, yieldNow?: () => boolean): { stop: StopReason; allowed?: number } {
     const m = this.machine;
     const start = this.position;
-    if (!this.enabled) return this.call(() => m.run(budget, yieldNow));
+    // In the past, stop where the present is. Where recorded input is still to replay (the past's,
+    // or a replayed run's), stop wherever it was read, so that it is read by a call that begins at
+    // the same position.
+    let allowed = start < this.furthest ? Math.min(budget, this.furthest - start) : budget;
+    if (this.console.inputAt(start)) this.call(() => m.pollInput());
+    const next = this.console.nextInputAfter(start);
+    if (next !== undefined) allowed = Math.min(allowed, next - start);
+    const cut = allowed < budget ? allowed : undefined;
+    if (!this.enabled) return { stop: this.call(() => m.run(allowed, yieldNow)), allowed: cut };
     if (start >= this.furthest && this.snapshotDue()) this.snapshot(false);
-    let allowed = budget;
-    if (start < this.furthest) {
-      // In the past: stop where the present is, and wherever recorded input was read (so that it
-      // is read by a call that begins at the same position).
-      allowed = Math.min(budget, this.furthest - start);
-      if (this.console.inputAt(start)) this.call(() => m.pollInput());
-      const next = this.console.nextInputAfter(start);
-      if (next !== undefined) allowed = Math.min(allowed, next - start);
-    }
     this.console.muted = start < this.furthest;
     const t0 = performance.now();
     try {
-      return this.call(() => m.run(allowed, yieldNow));
+      return { stop: this.call(() => m.run(allowed, yieldNow)), allowed: cut };
     } finally {
       this.console.muted = false;
       if (start >= this.furthest) this.runMsSinceSnapshot += performance.now() - t0;
@@ -220,15 +241,8 @@ export class History {
     for (let k = this.snapshots.length - 1; k >= 0; k--) {
       const s = this.snapshots[k];
       if (s.position >= end) continue;
-      const until = Math.min(end, this.snapshots[k + 1]?.position ?? end);
       this.restore(s);
-      let found: { stop: T; position: number } | undefined;
-      while (this.position < until) {
-        const before = this.position;
-        const stop = run(until - before);
-        if (stop !== undefined && this.position < end) found = { stop, position: this.position };
-        if (this.position === before) break;
-      }
+      const found = this.lastStop(run, Math.min(end, this.snapshots[k + 1]?.position ?? end), end);
       if (found) {
         this.travelTo(found.position);
         return found;
@@ -236,6 +250,33 @@ export class History {
     }
     this.travelTo(this.oldest);
     return undefined;
+  }
+
+  /**
+   * Reverse continue for stops that depend on everything before them (hit counts): runs the whole
+   * recorded past with `run`, from the oldest snapshot up to now and in order, and travels to the
+   * last position before now where it stopped. Slower than searchBack, which runs only the stretches
+   * it needs. Returns that stop and position, or undefined (the guest is then at the oldest position).
+   */
+  searchBackInOrder<T>(run: (budget: number) => T | undefined): { stop: T; position: number } | undefined {
+    if (!this.enabled) return undefined;
+    const end = this.position;
+    this.restore(this.snapshots[0]);
+    const found = this.lastStop(run, end, end);
+    this.travelTo(found?.position ?? this.oldest);
+    return found;
+  }
+
+  /** Runs from here to `until` with `run`; the last stop before `end`, and where. */
+  private lastStop<T>(run: (budget: number) => T | undefined, until: number, end: number): { stop: T; position: number } | undefined {
+    let found: { stop: T; position: number } | undefined;
+    while (this.position < until) {
+      const before = this.position;
+      const stop = run(until - before);
+      if (stop !== undefined && this.position < end) found = { stop, position: this.position };
+      if (this.position === before) break;
+    }
+    return found;
   }
 
   private newestInstret(): number {
@@ -253,8 +294,14 @@ export class History {
     });
   }
 
+  /** The input the guest read so far on this timeline (with a replayed run's still to come). */
+  get input(): readonly InputEvent[] {
+    return this.console.input;
+  }
+
   private call<T>(fn: () => T): T {
     this.console.callStart = this.position;
+    this.console.callInstret = this.machine.instret;
     return fn();
   }
 

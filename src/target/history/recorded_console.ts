@@ -1,8 +1,12 @@
 import type { ByteSink, ByteSource } from "../../machine/device";
 
-/** One input byte and the history position at which the call that read it (a run, a poll) began. */
-interface InputEvent {
+/**
+ * One input byte, the history position at which the call that read it (a run, a poll) began, and
+ * the instructions retired then: where the byte reached the guest.
+ */
+export interface InputEvent {
   at: number;
+  instret: number;
   byte: number;
 }
 
@@ -16,18 +20,27 @@ interface InputEvent {
  * live source. Output already shown is not shown again while the guest re-executes its past.
  */
 export class RecordedConsole {
-  private events: InputEvent[] = [];
+  private events: InputEvent[];
   /** Events consumed so far on this timeline (part of each snapshot). */
   cursor = 0;
-  /** Where the current call began. */
+  /** Where the current call began, and the instructions retired then. */
   callStart = 0;
+  callInstret = 0;
   /** True while the guest re-executes what it has already done: its output was shown the first time. */
   muted = false;
 
   readonly source: ByteSource = { read: () => this.read() };
   readonly sink: ByteSink = { write: (b) => { if (!this.muted) this.out?.write(b); } };
 
-  constructor(private readonly live: ByteSource | undefined, private readonly out: ByteSink | undefined) {}
+  /** @param recorded input of an earlier run to hand back first, as the past's is (a replayed run) */
+  constructor(private readonly live: ByteSource | undefined, private readonly out: ByteSink | undefined, recorded: readonly InputEvent[] = []) {
+    this.events = [...recorded];
+  }
+
+  /** The input read so far on this timeline, and any recorded input still to replay. */
+  get input(): readonly InputEvent[] {
+    return this.events;
+  }
 
   /** Whether recorded input still to replay was read by a call that began at `position`. */
   inputAt(position: number): boolean {
@@ -54,7 +67,7 @@ export class RecordedConsole {
     }
     const b = this.live?.read() ?? -1;
     if (b >= 0) {
-      this.events.push({ at: this.callStart, byte: b });
+      this.events.push({ at: this.callStart, instret: this.callInstret, byte: b });
       this.cursor++;
     }
     return b;

@@ -126,6 +126,8 @@ function rowElement(row: number): HTMLElement {
     const a = el("span", `c ${cls}`, c.ascii);
     h.dataset.off = a.dataset.off = String(i);
     if (c.changed) h.title = a.title = "changed since the last stop";
+    // The right-click menu's "Go to Last Write" items (package.json, webview/context) act on this byte.
+    if (!c.unreadable) h.dataset.vscodeContext = a.dataset.vscodeContext = JSON.stringify({ webviewSection: "memoryByte", ref: `${space()}:${hex(addr + BigInt(i))}` });
     hexes.append(h);
     chars.append(a);
   });

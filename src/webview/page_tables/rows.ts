@@ -102,6 +102,8 @@ function entryElement(row: PtRow, line: Line, ctx: RowContext): HTMLElement {
     el("span", "flags", ...flagCells(row)), target, pseudo?.cell,
     ctx.rangeElsewhere ? undefined : rangeCell(row.start, row.end), notes.length ? el("span", "explained hint-mark", "?") : undefined, badge, pseudo?.mark);
   e.dataset.key = row.key;
+  // The right-click menu's "Go to Last Write" (package.json, webview/context) on a guest table's PTE.
+  if (!lastLeaf && tree.kind === "guest") e.dataset.vscodeContext = JSON.stringify({ webviewSection: "pte", ref: `${tree.tableSpace}:${hex(row.pteAddr)}` });
   e.title = [
     lastLeaf ? `${row.group} leaves, indices ${row.index}…${lastLeaf.index}, each a page further on: click to list them` : `level ${row.level}, index ${row.index}, PTE ${hex(row.pte, 16)} at ${tree.tableSpace}:${hex(row.pteAddr)}`,
     `${tree.input} ${hex(BigInt.asUintN(64, row.start))}…${hex(BigInt.asUintN(64, row.end - 1n))}`,

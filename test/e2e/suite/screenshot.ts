@@ -33,6 +33,11 @@ export function click(name: string, selector: string): Promise<void> {
   return ask("click", name, selector);
 }
 
+/** As `click`, with the right button: the element's context menu opens. */
+export function rightClick(name: string, selector: string): Promise<void> {
+  return ask("rightclick", name, selector);
+}
+
 /** Asks test/e2e/run.mjs to type `text` into whatever has the focus ("\n" presses Enter). */
 export function typeText(name: string, text: string): Promise<void> {
   return ask("type", name, text);
@@ -43,7 +48,7 @@ export function wheel(name: string, selector: string, deltaY: number, times: num
   return ask("wheel", name, JSON.stringify({ selector, deltaY, times }));
 }
 
-async function ask(kind: "click" | "type" | "wheel", name: string, payload: string): Promise<void> {
+async function ask(kind: "click" | "rightclick" | "type" | "wheel", name: string, payload: string): Promise<void> {
   const dir = process.env.HYPERSTEP_E2E_SHOTS;
   if (!dir) throw new Error(`${kind} '${name}': not running under test/e2e/run.mjs, which does it`);
   const done = path.join(dir, `${kind}-${name}.done`);

@@ -16,13 +16,13 @@ function usageError(argv: string[]): UsageError {
 describe("hyperstep argument parsing", () => {
   it("parses run with defaults", () => {
     assert.deepEqual(parseArgs(["run", "guest.elf"]), {
-      kind: "run", program: "guest.elf", memoryBytes: 128 * 1024 * 1024, maxInstructions: undefined, timeoutSeconds: undefined, traceTraps: false, technique: "native", boot: "machine", exits: false, cpu: { model: "rv64", h: false }, gdb: undefined, nonTrappingSensitive: [],
+      kind: "run", program: "guest.elf", memoryBytes: 128 * 1024 * 1024, maxInstructions: undefined, timeoutSeconds: undefined, traceTraps: false, technique: "native", boot: "machine", exits: false, cpu: { model: "rv64", h: false }, gdb: undefined, nonTrappingSensitive: [], record: undefined,
     });
   });
 
   it("parses every run option, in both --flag value and --flag=value forms", () => {
     assert.deepEqual(parseArgs(["run", "--memory", "64K", "g.elf", "--max-instructions=1000", "--timeout", "2.5", "--trace-traps"]), {
-      kind: "run", program: "g.elf", memoryBytes: 65536, maxInstructions: 1000, timeoutSeconds: 2.5, traceTraps: true, technique: "native", boot: "machine", exits: false, cpu: { model: "rv64", h: false }, gdb: undefined, nonTrappingSensitive: [],
+      kind: "run", program: "g.elf", memoryBytes: 65536, maxInstructions: 1000, timeoutSeconds: 2.5, traceTraps: true, technique: "native", boot: "machine", exits: false, cpu: { model: "rv64", h: false }, gdb: undefined, nonTrappingSensitive: [], record: undefined,
     });
     assert.equal((parseArgs(["run", "g.elf", "--memory=1G"]) as { memoryBytes: number }).memoryBytes, 2 ** 30);
     assert.equal((parseArgs(["run", "g.elf", "--memory", "8MiB"]) as { memoryBytes: number }).memoryBytes, 8 * 2 ** 20);
@@ -48,6 +48,15 @@ describe("hyperstep argument parsing", () => {
       assert.match(usageError(["run", "g.S", "--technique", t, "--non-trapping-sensitive", "sstatus-read"]).message,
         new RegExp(`^--non-trapping-sensitive only applies under technique "trap-and-emulate" or "binary-translation".*technique is "${t}"$`));
     }
+  });
+
+  it("parses --record and replay; --record does not go with --gdb", () => {
+    assert.equal((parseArgs(["run", "g.S", "--record", "r.json"]) as { record?: string }).record, "r.json");
+    assert.match(usageError(["run", "g.S", "--record", "r.json", "--gdb", "tcp::1234"]).message, /^--record cannot be combined with --gdb/);
+    assert.deepEqual(parseArgs(["replay", "r.json", "--program=g.elf", "--exits"]), { kind: "replay", record: "r.json", program: "g.elf", traceTraps: false, exits: true });
+    assert.equal(usageError(["replay"]).message, "'replay' needs a record: a file that 'hyperstep run --record' wrote");
+    assert.equal(usageError(["replay", "a.json", "b.json"]).message, "'replay' takes one record, but got 'a.json' and 'b.json'");
+    assert.equal(usageError(["replay", "a.json", "--technique", "native"]).message, "unknown option '--technique' for 'replay'");
   });
 
   it("recognises help and version", () => {
@@ -78,7 +87,7 @@ describe("hyperstep argument parsing", () => {
     assert.equal(usageError(["run", "a.elf", "b.elf"]).message, "'run' takes one program, but got 'a.elf' and 'b.elf'");
     assert.equal(usageError(["run"]).message, "'run' needs a program: an ELF file or a .S file");
     assert.equal(usageError(["run", "g.elf", "--trace-traps=yes"]).message, "--trace-traps takes no value");
-    assert.equal(usageError(["fly"]).message, "unknown command 'fly'; the commands are: run, asm, compare");
+    assert.equal(usageError(["fly"]).message, "unknown command 'fly'; the commands are: run, replay, asm, compare");
     assert.equal(usageError(["--verbose"]).message, "unknown option '--verbose'");
     assert.equal(usageError(["run", "g.elf", "--fast"]).command, "run");
   });

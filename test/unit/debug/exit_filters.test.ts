@@ -55,9 +55,8 @@ test("in a batch, op matches any of its operations, ops the whole list, and a ba
   assert.equal(p(exit("hypercall-mmuext", { op: "pin_table,pin_table,pin_table", count: 3 })), false, "ops is the exact list");
 
 
-  // Every operation satisfies this rule, yet a batch is one hit: the second batch reaches "2".
-  const rule = StopRule.create("$x == 1", "2") as StopRule;
+  // Every operation satisfies this rule, yet a batch is one hit: the second batch (history position 1) reaches "2".
+  const rule = StopRule.create("$x == 1", "==2") as StopRule;
   const ones = [1n, 1n].map((x) => ({ convenience: new Map([["x", x]]) }) as unknown as ExprEnv);
-  assert.deepEqual([rule.check(ones).stop, rule.check(ones).stop], [false, true]);
-  assert.equal(rule.hits, 2);
+  assert.deepEqual([0, 1, 1, 2].map((at) => rule.check(ones, at).stop), [false, true, true, false], "position 1 is the second hit, however often it is asked");
 });

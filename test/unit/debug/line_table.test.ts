@@ -37,7 +37,14 @@ test("hit conditions, stop rules and logpoint interpolation", () => {
   assert.match(parseHitCondition("lots") as string, /not understood/);
   const rule = StopRule.create(undefined, "%2") as StopRule;
   const env = { convenience: new Map([["x", 5n]]) } as never;
-  assert.deepEqual([1, 2, 3, 4].map(() => rule.check(env).stop), [false, true, false, true]);
+  assert.deepEqual([10, 20, 30, 40].map((at) => rule.check(env, at).stop), [false, true, false, true]);
+  assert.equal(rule.check(env, 20).stop, true, "the hit at position 20 again (re-executed after a step back) keeps its count, 2");
+  assert.equal(rule.check(env, 15).stop, true, "a hit found between two counted ones takes its place: now the 2nd");
+  assert.equal(rule.check(env, 40).stop, false, "and the one at 40 the 5th");
+  rule.forgetHitsAfter(20);
+  assert.equal(rule.check(env, 25).stop, true, "after a fork at 20, the hits of the discarded future (30, 40) are gone: 25 is the 4th");
+  assert.equal(rule.check(env, 26).stop, false, "and 26 the 5th");
+  assert.equal(rule.check(env).stop, true, "without a position (searching for a condition alone) nothing is counted or asked");
   assert.match(StopRule.create("a0 ==", undefined) as string, /incomplete/);
   assert.equal(interpolate("x={$x:d} hex={$x} {{ok}} {$nope}", env), "x=5 hex=0x5 {ok} <no convenience value '$nope'; there are $x>");
 });

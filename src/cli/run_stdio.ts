@@ -1,0 +1,40 @@
+import type { ByteSource } from "../machine/device";
+import { OutputDigest } from "./record_file";
+import type { GuestProgram } from "./program";
+import { runProgram, type RunResult, type RunSettings } from "./run";
+import { sameDestination, StdoutSink } from "./stdio";
+
+/** The guest's UART input as the run loop takes it: bytes, whether more may come, and a wait for them. */
+export interface StdioInput extends ByteSource {
+  readonly open: boolean;
+  waitForInput(ms: number): Promise<void>;
+}
+
+/**
+ * Runs the guest on the process's stdout, stderr and signals (`run` and `replay`): the guest's output
+ * to stdout (its length and hash kept), traces and the summary to stderr.
+ */
+export async function runOnStdio(program: GuestProgram, settings: RunSettings, input: StdioInput): Promise<{ result: RunResult; output: OutputDigest }> {
+  const out = new StdoutSink();
+  const output = new OutputDigest(out);
+  let interrupted = false;
+  // The first Ctrl-C ends the run at the next slice with a summary; a second one kills at once.
+  process.once("SIGINT", () => (interrupted = true));
+  // Where stdout and stderr interleave, a log line starts on a line of its own, not after the
+  // guest's unfinished one.
+  const shared = sameDestination();
+  const result = await runProgram(program, settings, {
+    out: output,
+    input,
+    log: (line) => process.stderr.write((shared && out.breakLine() ? "\n" : "") + line + "\n"),
+    flush: () => out.flush(),
+    inputOpen: () => input.open,
+    waitForInput: (ms) => input.waitForInput(ms),
+    breathe: () => new Promise((resolve) => setImmediate(resolve)),
+    interrupted: () => interrupted,
+    now: () => performance.now(),
+  });
+  await out.drain();
+  process.stderr.write(result.summary + "\n");
+  return { result, output };
+}
