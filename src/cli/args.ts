@@ -1,6 +1,7 @@
 import { checkCpuTechnique, CPU_RV64, CpuError, parseCpu, type CpuModel } from "../target/cpu";
 import { NON_TRAPPING_SENSITIVE, parseMemorySize, type GuestBoot, type NonTrappingSensitive } from "../target/target_options";
 import { checkTechnique, VMM_TECHNIQUES, type Technique } from "../target/techniques";
+import { parseDiskOption, type DiskSpec } from "../target/disk_image";
 import { COMMANDS, COMMAND_SPECS, DEFAULT_COMPARE_LIMIT, type CommandName, type CommandSpec } from "./commands";
 import { EXIT_USAGE } from "./exit_status";
 import { parseGdbAddress, type GdbAddress } from "../gdb/address";
@@ -34,6 +35,8 @@ export interface RunCommand {
   gdb?: { address: GdbAddress; wait: boolean };
   /** The Popek–Goldberg option: sensitive instructions that run deprivileged without trapping (vm.ts). */
   nonTrappingSensitive: NonTrappingSensitive[];
+  /** The virtio-blk disk image (--disk), opened at launch. */
+  diskSpec?: DiskSpec;
 }
 
 /** `hyperstep asm <source> -o <elf>`: assemble to a real ELF executable. */
@@ -178,6 +181,7 @@ const BUILDERS: { [C in CommandName]: (given: Given) => Command } = {
       cpu,
       gdb: gdb && { address: gdb, wait: given.has("--wait") },
       nonTrappingSensitive,
+      diskSpec: optional(given, "--disk", diskSpec),
     };
   },
   asm(given) {
@@ -203,6 +207,12 @@ const BUILDERS: { [C in CommandName]: (given: Given) => Command } = {
 function cpuModel(given: Given, flag: string, text: string): CpuModel {
   const parsed = parseCpu(text);
   if (parsed instanceof CpuError) throw given.usage(`${flag} ${text}: ${parsed.reason}`);
+  return parsed;
+}
+
+function diskSpec(given: Given, flag: string, text: string): DiskSpec {
+  const parsed = parseDiskOption(text);
+  if (typeof parsed === "string") throw given.usage(`${flag} ${parsed}`);
   return parsed;
 }
 

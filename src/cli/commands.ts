@@ -96,6 +96,11 @@ const RUN: CommandSpec = {
       help: "serve GDB's remote protocol on 127.0.0.1:port (as QEMU's -gdb tcp::port; port 0 picks a free one): gdb-multiarch attaches with 'target remote :port' and may stop, step, set breakpoints and watchpoints, and run 'monitor' with any Debug Console command",
     },
     { names: ["--wait"], help: "with --gdb: hold the guest at its first instruction until GDB attaches and continues (as QEMU's -S)" },
+    {
+      names: ["--disk"], value: "<file[,readonly][,snapshot]>",
+      help: "a raw disk image as the virtio-blk device in virtio-mmio slot 0 (0x10001000, PLIC IRQ 1), as QEMU's -drive file=FILE,format=raw with -device virtio-blk-device,bus=virtio-mmio-bus.0; " +
+        "writes go through to the file before the guest sees them done (flush also fsyncs it); readonly: the guest may not write; snapshot: writes stay in memory and the file is untouched",
+    },
     HELP_OPTION,
   ],
   exitStatus: [

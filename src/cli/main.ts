@@ -7,6 +7,7 @@ import { EXIT_LOAD_ERROR } from "./exit_status";
 import { helpText } from "./help";
 import { ProgramError, loadProgram, type GuestProgram } from "./program";
 import { runProgram } from "./run";
+import { openDisk } from "../target/disk_image";
 import { sameDestination, StdinSource, StdoutSink } from "./stdio";
 
 /** `hyperstep …`: returns the process exit status. */
@@ -71,6 +72,11 @@ async function compare(command: CompareCommand): Promise<number> {
 async function run(command: RunCommand): Promise<number> {
   const program = await loadOrReport(command.program);
   if (!program) return EXIT_LOAD_ERROR;
+  const disk = command.diskSpec && openDisk(command.diskSpec, process.cwd());
+  if (typeof disk === "string") {
+    process.stderr.write(`hyperstep: --disk: ${disk}\n`);
+    return EXIT_LOAD_ERROR;
+  }
   const out = new StdoutSink();
   const input = new StdinSource();
   let interrupted = false;
@@ -80,7 +86,7 @@ async function run(command: RunCommand): Promise<number> {
   // guest's unfinished one.
   const shared = sameDestination();
   try {
-    const result = await runProgram(program, command, {
+    const result = await runProgram(program, { ...command, disk }, {
       out,
       input,
       log: (line) => process.stderr.write((shared && out.breakLine() ? "\n" : "") + line + "\n"),
