@@ -16,13 +16,13 @@ function usageError(argv: string[]): UsageError {
 describe("hyperstep argument parsing", () => {
   it("parses run with defaults", () => {
     assert.deepEqual(parseArgs(["run", "guest.elf"]), {
-      kind: "run", program: "guest.elf", memoryBytes: 128 * 1024 * 1024, maxInstructions: undefined, timeoutSeconds: undefined, traceTraps: false, technique: "native", boot: "machine", exits: false, cpu: { model: "rv64", h: false }, gdb: undefined, nonTrappingSensitive: [],
+      kind: "run", program: "guest.elf", memoryBytes: 128 * 1024 * 1024, maxInstructions: undefined, timeoutSeconds: undefined, traceTraps: false, technique: "native", boot: "machine", exits: false, cpu: { model: "rv64", h: false }, gdb: undefined, nonTrappingSensitive: [], diskSpec: undefined,
     });
   });
 
   it("parses every run option, in both --flag value and --flag=value forms", () => {
     assert.deepEqual(parseArgs(["run", "--memory", "64K", "g.elf", "--max-instructions=1000", "--timeout", "2.5", "--trace-traps"]), {
-      kind: "run", program: "g.elf", memoryBytes: 65536, maxInstructions: 1000, timeoutSeconds: 2.5, traceTraps: true, technique: "native", boot: "machine", exits: false, cpu: { model: "rv64", h: false }, gdb: undefined, nonTrappingSensitive: [],
+      kind: "run", program: "g.elf", memoryBytes: 65536, maxInstructions: 1000, timeoutSeconds: 2.5, traceTraps: true, technique: "native", boot: "machine", exits: false, cpu: { model: "rv64", h: false }, gdb: undefined, nonTrappingSensitive: [], diskSpec: undefined,
     });
     assert.equal((parseArgs(["run", "g.elf", "--memory=1G"]) as { memoryBytes: number }).memoryBytes, 2 ** 30);
     assert.equal((parseArgs(["run", "g.elf", "--memory", "8MiB"]) as { memoryBytes: number }).memoryBytes, 8 * 2 ** 20);
@@ -35,6 +35,14 @@ describe("hyperstep argument parsing", () => {
     assert.match(usageError(["run", "g.elf", "--gdb", "tcp:0.0.0.0:1234"]).message, /^--gdb: the GDB server listens on 127\.0\.0\.1 only/);
     assert.match(usageError(["run", "g.elf", "--wait"]).message, /--wait .* needs --gdb/);
     assert.match(usageError(["run", "g.elf", "--gdb", "tcp::1234", "--timeout", "5"]).message, /--timeout cannot be combined with --gdb/);
+  });
+
+  it("parses --disk FILE[,readonly][,snapshot]", () => {
+    const disk = (text: string) => (parseArgs(["run", "k.elf", "--disk", text]) as { diskSpec: unknown }).diskSpec;
+    assert.deepEqual(disk("fs.img"), { path: "fs.img", readOnly: false, snapshot: false });
+    assert.deepEqual(disk("fs.img,snapshot"), { path: "fs.img", readOnly: false, snapshot: true });
+    assert.deepEqual(disk("fs.img,readonly"), { path: "fs.img", readOnly: true, snapshot: false });
+    assert.equal(usageError(["run", "k.elf", "--disk", "fs.img,rw"]).message, "--disk has an unknown flag 'rw': the flags are readonly and snapshot");
   });
 
   it("parses --non-trapping-sensitive as a list, only with a technique it applies to", () => {
