@@ -61,6 +61,8 @@ export class SplitQueue {
   lastAvail = 0;
   /** The used index the device will write next (what it last published in used.idx). */
   usedIdx = 0;
+  /** Chains returned since the queue was set up (usedIdx without the wrap). */
+  pushed = 0;
   private signalledUsed = 0;
   private signalledValid = false;
   /** Features in force: set by the transport when the driver's FEATURES_OK is accepted. */
@@ -83,12 +85,13 @@ export class SplitQueue {
     this.used = Number(a.used);
     this.lastAvail = 0;
     this.usedIdx = 0;
+    this.pushed = 0;
     this.signalledValid = false;
   }
 
   reset(): void {
     this.size = this.desc = this.avail = this.used = 0;
-    this.lastAvail = this.usedIdx = this.signalledUsed = 0;
+    this.lastAvail = this.usedIdx = this.signalledUsed = this.pushed = 0;
     this.signalledValid = false;
   }
 
@@ -106,7 +109,7 @@ export class SplitQueue {
     const head = this.dma.u16(this.avail + 4 + 2 * (this.lastAvail % this.size));
     this.lastAvail = (this.lastAvail + 1) & 0xffff;
     if (this.eventIdx) this.dma.setU16(this.used + 4 + 8 * this.size, this.lastAvail);
-    return this.walk(head);
+    return this.chainAt(head);
   }
 
   /** Returns a chain to the driver, with the number of bytes the device wrote into its buffers. */
@@ -115,7 +118,14 @@ export class SplitQueue {
     this.dma.setU32(this.used + 4 + 8 * slot, head);
     this.dma.setU32(this.used + 8 + 8 * slot, written);
     this.usedIdx = (this.usedIdx + 1) & 0xffff;
+    this.pushed++;
     this.dma.setU16(this.used + 2, this.usedIdx);
+  }
+
+  /** The used ring's entry for used index `idx`: the chain's head and the bytes written. */
+  usedEntry(idx: number): { id: number; len: number } {
+    const at = this.used + 4 + 8 * (idx % this.size);
+    return { id: this.dma.u32(at), len: this.dma.u32(at + 4) };
   }
 
   /** Whether the driver wants an interrupt for what was pushed since the last decision. */
@@ -128,8 +138,8 @@ export class SplitQueue {
     return !valid || needEvent(this.dma.u16(this.avail + 4 + 2 * this.size), this.usedIdx, old);
   }
 
-  /** Follows a chain from `head`, through an indirect table if it names one. */
-  private walk(head: number): Chain {
+  /** Follows the chain from descriptor `head`, through an indirect table if it names one; reads only. */
+  chainAt(head: number): Chain {
     const chain: Chain = { head, readable: [], writable: [], indirect: false };
     let table = this.desc;
     let count = this.size;

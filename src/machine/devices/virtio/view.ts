@@ -3,6 +3,7 @@ import { hex, yes } from "../format";
 import type { VirtioDevice } from "./device";
 import type { VirtioMmioState } from "./mmio_transport";
 import * as R from "./registers";
+import type { Chain, Segment, SplitQueue } from "./split_queue";
 
 const STATUS_BITS: [number, string][] = [
   [R.S_ACKNOWLEDGE, "ACKNOWLEDGE"], [R.S_DRIVER, "DRIVER"], [R.S_FEATURES_OK, "FEATURES_OK"],
@@ -26,18 +27,59 @@ function status(s: number): string {
   return `${hex(s)}${set.length ? ` (${set.join(" | ")})` : " (reset)"}`;
 }
 
+/** How many of a queue's latest used chains the view decodes. */
+const RECENT = 8;
+
+function buffers(c: Chain): string {
+  const b = (dir: string) => (g: Segment) => `${hex(g.addr, 8)} ${g.len} B ${dir}`;
+  return [...c.readable.map(b("→dev")), ...c.writable.map(b("←dev"))].join(", ");
+}
+
+/** The latest chains the device returned, newest first, decoded from the rings as they are in memory now. */
+function recentChains(q: SplitQueue): DeviceNode[] {
+  const n = Math.min(RECENT, q.size, q.pushed);
+  const out: DeviceNode[] = [];
+  for (let k = 1; k <= n; k++) {
+    const idx = (q.usedIdx - k) & 0xffff;
+    const e = q.usedEntry(idx);
+    let value: string;
+    try {
+      const c = q.chainAt(e.id);
+      value = `${c.indirect ? "indirect: " : ""}${buffers(c)}`;
+    } catch (err) {
+      value = (err as Error).message;
+    }
+    out.push({ label: `used[${idx}] head ${e.id}, ${e.len} B written`, value, tooltip: "the descriptors as the driver has them now (it may have reused them)" });
+  }
+  return out;
+}
+
+function queueNode(q: SplitQueue, i: number): DeviceNode {
+  if (!q.ready) return { label: `queue ${i}`, value: "not ready" };
+  let avail: string;
+  try {
+    avail = String(q.availIdx());
+  } catch (err) {
+    avail = (err as Error).message;
+  }
+  return {
+    label: `queue ${i}`,
+    value: `${q.size} entries, available index ${avail}, used index ${q.usedIdx}`,
+    children: [
+      { label: "descriptor table", value: hex(q.desc, 8) },
+      { label: "available ring", value: hex(q.avail, 8), children: [
+        { label: "index (driver)", value: avail },
+        { label: "read up to (device)", value: String(q.lastAvail) },
+      ] },
+      { label: "used ring", value: hex(q.used, 8), children: [{ label: "index (device)", value: String(q.usedIdx) }] },
+      { label: "latest used chains", value: q.pushed === 0 ? "none yet" : undefined, children: recentChains(q) },
+    ],
+  };
+}
+
 /** A virtio-mmio slot with its device: transport registers, negotiation, queues, then the device's own lines. */
 export function virtioView(s: VirtioMmioState, device: VirtioDevice): DeviceState {
-  const queues: DeviceNode[] = s.queues.map((q, i) => ({
-    label: `queue ${i}`,
-    value: q.ready ? `${q.size} entries, used index ${q.usedIdx}` : "not ready",
-    children: q.ready ? [
-      { label: "descriptor table", value: hex(q.desc, 8) },
-      { label: "available ring", value: hex(q.avail, 8) },
-      { label: "used ring", value: hex(q.used, 8) },
-      { label: "next available index", value: String(q.lastAvail), tooltip: "how far the device has read the available ring" },
-    ] : [],
-  }));
+  const queues = s.queues.map(queueNode);
   return {
     id: `virtio${s.slot}`,
     label: `virtio-mmio ${s.slot}: ${device.kind}`,

@@ -191,6 +191,28 @@ describe("virtio-blk over virtio-mmio", () => {
   });
 });
 
+describe("the Devices view of a virtio-blk slot", () => {
+  it("decodes status, features, the queue's rings and latest chains, and the request log", () => {
+    const d = new Driver(new MemoryBackend(image()), F_VERSION_1 | F_INDIRECT_DESC);
+    d.request(T_IN, 3n, { len: 512 });
+    d.request(T_OUT, 1n, { len: 1024 }, { indirect: true });
+    const v = d.dev.view!();
+    assert.equal(v.id, "virtio0");
+    assert.equal(v.base, 0x1000_1000n);
+    const node = (label: string) => v.nodes.find((n) => n.label === label)!;
+    assert.equal(node("Status").value, "0x0f (ACKNOWLEDGE | DRIVER | FEATURES_OK | DRIVER_OK)");
+    assert.equal(node("features negotiated").value, "INDIRECT_DESC, VERSION_1");
+    const q = node("queue 0");
+    assert.equal(q.value, "8 entries, available index 2, used index 2");
+    const chains = q.children!.find((n) => n.label === "latest used chains")!.children!;
+    assert.deepEqual(chains.map((c) => c.label), ["used[1] head 3, 1 B written", "used[0] head 0, 513 B written"]);
+    assert.match(chains[0].value!, /^indirect: 0x8\w{7} 16 B →dev, 0x8\w{7} 1024 B →dev, 0x8\w{7} 1 B ←dev$/);
+    assert.match(chains[1].value!, /^0x8\w{7} 16 B →dev, 0x8\w{7} 512 B ←dev, 0x8\w{7} 1 B ←dev$/);
+    const requests = node("requests");
+    assert.deepEqual(requests.children!.map((r) => `${r.label}: ${r.value}`), ["#2 write: sector 1, 1024 bytes, OK", "#1 read: sector 3, 512 bytes, OK"]);
+  });
+});
+
 describe("an empty virtio-mmio slot", () => {
   it("answers like QEMU's: magic, version 2, QEMU's vendor id, device id 0, zeros; ignores writes", () => {
     const r = new Rings(8);
