@@ -245,7 +245,10 @@ describe("debug console", () => {
     try {
       writeFileSync(path.join(dir, "disk.img"), new Uint8Array(4096));
       await withClient(async (dc) => {
+        const output: string[] = [];
+        dc.on("output", (e) => output.push(e.body.output));
         await launch(dc, CALLS, { disk: { path: path.join(dir, "disk.img"), readOnly: true } });
+        assert.ok(!output.join("").includes("time travel does not undo"), "a read-only disk needs no warning");
         const all = await repl(dc, "info devices");
         assert.match(all, /^UART \(NS16550A\) \(uart\) at 0x10000000$/m);
         const blk = await repl(dc, "info devices virtio0");
@@ -254,6 +257,13 @@ describe("debug console", () => {
         assert.match(blk, /^ {2}disk: .*disk\.img, read-only\n {4}capacity: 8 sectors \(4096 bytes\)/m);
         assert.match(blk, /^ {2}requests: none yet$/m);
         assert.match(await failing(dc.evaluateRequest({ expression: "info devices virtio5", context: "repl" })), /no device virtio5; the devices are uart, clint, plic, virtio0/);
+      });
+      await withClient(async (dc) => {
+        const output: string[] = [];
+        dc.on("output", (e) => output.push(e.body.output));
+        await launch(dc, CALLS, { disk: path.join(dir, "disk.img") });
+        assert.match(output.join(""), /hyperstep: disk: writes go through to .*disk\.img, and time travel does not undo them/);
+        assert.match(await repl(dc, "info devices virtio0"), /disk: .*disk\.img, write-through/);
       });
     } finally {
       rmSync(dir, { recursive: true, force: true });
