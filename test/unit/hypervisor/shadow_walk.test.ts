@@ -100,7 +100,7 @@ describe("the Page Tables under trap-and-emulate", () => {
     assert.deepEqual(of(keyA), [[0x8000_0000n, "same"], [0x4000_0000n, "stale"]]);
     assert.match(marks.find((m) => m.tree === keyA && m.status === "stale")!.note, new RegExp(`the hart still uses hpa 0x${hpaOf(t, "page_a").toString(16)} until the guest's sfence.vma`));
     assert.deepEqual(of("guest"), [[0n, "device"], [0x4000_0000n, "shadowed"], [0x8000_0000n, "shadowed"]]);
-    assert.equal(marks.find((m) => m.tree === "guest" && m.va === 0n)!.note, "emulated devices (uart, clint, plic, finisher): never shadowed, every access exits");
+    assert.equal(marks.find((m) => m.tree === "guest" && m.va === 0n)!.note, "emulated devices (uart, clint, plic, finisher, virtio0–7): never shadowed, every access exits");
   });
 
   it("marks an entry without the W its guest PTE grants: a write-protected page-table page", () => {
