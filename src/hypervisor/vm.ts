@@ -177,6 +177,9 @@ export class Vm implements GuestMemory {
       watchGuestWrites: (gpa, len, cb) => this.board.watchWrites(gpa - this.guestRamBase + this.guestRamHpa, len,
         (hpa, value, width) => cb(hpa - this.guestRamHpa + this.guestRamBase, value, width)),
       ramWritten: (gpa, len) => this.board.bus.noteRamWrite(gpa - this.guestRamBase + this.guestRamHpa, len),
+      // A device's write into a guest page table stales the shadow entries derived from it, as the
+      // guest's own store would (emulate/access.ts); they go at the guest's next sfence.vma.
+      dmaWritten: (gpa, len) => void this.shadow.guestPteWritten(gpa, len),
     }, { instructionsPerTick: opts.instructionsPerTick ?? 100, uartOut: opts.uartOut, uartIn: opts.uartIn, tohost: opts.tohost, fromhost: opts.fromhost, disk: opts.disk });
     v.time = this.devices.clint;
     this.timer = new VcpuTimer(this.devices.clint, v, this.boot === "supervisor" ? MIP_STIP : MIP_MTIP, () => this.retired);

@@ -47,6 +47,8 @@ export class VirtDevices {
   readonly finisher: SifiveTest;
   readonly htif: Htif | undefined;
   readonly virtio: readonly VirtioMmio[];
+  /** The virtio devices' access to RAM. */
+  readonly dma: Dma;
   /** The devices on the bus, in the Devices panel's order. */
   readonly mmio: readonly MmioDevice[];
 
@@ -57,7 +59,8 @@ export class VirtDevices {
     this.plic = new Plic([host.irqLine(MEIP), host.irqLine(SEIP)]);
     this.uart = new Uart16550(this.plic.source(UART_IRQ), out, opts.uartIn);
     this.finisher = new SifiveTest(host);
-    const dma = new Dma(this.bus);
+    const dma = new Dma(this.bus, host.dmaWritten && ((pa, len) => host.dmaWritten!(pa, len)));
+    this.dma = dma;
     this.virtio = Array.from({ length: VIRTIO_SLOTS }, (_, i) =>
       new VirtioMmio(i, this.plic.source(VIRTIO_IRQ + i), dma, i === 0 && opts.disk ? new VirtioBlk(opts.disk) : undefined));
     this.mmio = [this.uart, this.clint, this.plic, this.finisher, ...this.virtio];

@@ -8,10 +8,14 @@ export class DmaError extends Error {
 /**
  * A device's direct access to the RAM of the bus it sits on (natively the board's RAM, under the VMM
  * the guest's RAM window, so guest-physical addresses). Every write is reported to the bus, so that
- * the hart drops decoded code for the bytes a device overwrote.
+ * the hart drops decoded code for the bytes a device overwrote, and to the device host (a VMM marks
+ * the shadow entries derived from those bytes stale).
  */
 export class Dma {
-  constructor(private readonly bus: Bus) {}
+  constructor(
+    private readonly bus: Bus,
+    private readonly written: (pa: number, len: number) => void = () => {},
+  ) {}
 
   /** The RAM offset of [pa, pa+len), or a DmaError naming the access. */
   private offset(pa: bigint | number, len: number): number {
@@ -35,12 +39,12 @@ export class Dma {
 
   setU16(pa: number, v: number): void {
     this.bus.ram.view.setUint16(this.offset(pa, 2), v, true);
-    this.bus.noteRamWrite(pa, 2);
+    this.noteWrite(pa, 2);
   }
 
   setU32(pa: number, v: number): void {
     this.bus.ram.view.setUint32(this.offset(pa, 4), v, true);
-    this.bus.noteRamWrite(pa, 4);
+    this.noteWrite(pa, 4);
   }
 
   /** A view (not a copy) of [pa, pa+len) of RAM, for the device to read. */
@@ -52,6 +56,11 @@ export class Dma {
   write(pa: bigint | number, data: Uint8Array): void {
     const o = this.offset(pa, data.length);
     this.bus.ram.bytes.set(data, o);
-    this.bus.noteRamWrite(o + this.bus.ram.base, data.length);
+    this.noteWrite(o + this.bus.ram.base, data.length);
+  }
+
+  private noteWrite(pa: number, len: number): void {
+    this.bus.noteRamWrite(pa, len);
+    this.written(pa, len);
   }
 }
