@@ -1,6 +1,7 @@
 import { checkCpuTechnique, CPU_RV64, CpuError, parseCpu, type CpuModel } from "../target/cpu";
 import { NON_TRAPPING_SENSITIVE, parseMemorySize, type GuestBoot, type NonTrappingSensitive } from "../target/target_options";
 import { checkTechnique, VMM_TECHNIQUES, type Technique } from "../target/techniques";
+import { parseDiskOption, type DiskSpec } from "../target/disk_image";
 import { COMMANDS, COMMAND_SPECS, DEFAULT_COMPARE_LIMIT, type CommandName, type CommandSpec } from "./commands";
 import { EXIT_USAGE } from "./exit_status";
 import { parseGdbAddress, type GdbAddress } from "../gdb/address";
@@ -36,6 +37,8 @@ export interface RunCommand {
   nonTrappingSensitive: NonTrappingSensitive[];
   /** Write what replays the run to this file (record_file.ts). */
   record?: string;
+  /** The virtio-blk disk image (--disk), opened at launch. */
+  diskSpec?: DiskSpec;
 }
 
 /** `hyperstep replay <record>`: a recorded run again, compared with its recording. */
@@ -181,6 +184,7 @@ const BUILDERS: { [C in CommandName]: (given: Given) => Command } = {
     if (mismatch) throw given.usage(`--non-trapping-sensitive ${mismatch.message}`);
     const record = given.value("--record");
     if (record !== undefined && gdb) throw given.usage("--record cannot be combined with --gdb: GDB may change registers and memory, which a replay would not do");
+    if (record !== undefined && given.has("--disk")) throw given.usage("--record cannot be combined with --disk yet: a record does not hold the disk's contents, which a replay would need");
     return {
       kind: "run",
       program: given.operand,
@@ -195,6 +199,7 @@ const BUILDERS: { [C in CommandName]: (given: Given) => Command } = {
       gdb: gdb && { address: gdb, wait: given.has("--wait") },
       nonTrappingSensitive,
       record,
+      diskSpec: optional(given, "--disk", diskSpec),
     };
   },
   replay(given) {
@@ -225,6 +230,12 @@ const BUILDERS: { [C in CommandName]: (given: Given) => Command } = {
 function cpuModel(given: Given, flag: string, text: string): CpuModel {
   const parsed = parseCpu(text);
   if (parsed instanceof CpuError) throw given.usage(`${flag} ${text}: ${parsed.reason}`);
+  return parsed;
+}
+
+function diskSpec(given: Given, flag: string, text: string): DiskSpec {
+  const parsed = parseDiskOption(text);
+  if (typeof parsed === "string") throw given.usage(`${flag} ${parsed}`);
   return parsed;
 }
 

@@ -99,7 +99,12 @@ const RUN: CommandSpec = {
     { names: ["--wait"], help: "with --gdb: hold the guest at its first instruction until GDB attaches and continues (as QEMU's -S)" },
     {
       names: ["--record"], value: "<file>",
-      help: `write what replays this run to file (JSON, format version ${RECORD_VERSION}): the program's path and the SHA-256 of its image, these options, every byte the guest read from stdin with the step and instruction count at which it reached the guest, and the end state (instructions, pc, a hash of the registers, exit code, output); 'hyperstep replay file' runs it again; not with --gdb`,
+      help: `write what replays this run to file (JSON, format version ${RECORD_VERSION}): the program's path and the SHA-256 of its image, these options, every byte the guest read from stdin with the step and instruction count at which it reached the guest, and the end state (instructions, pc, a hash of the registers, exit code, output); 'hyperstep replay file' runs it again; not with --gdb or --disk`,
+    },
+    {
+      names: ["--disk"], value: "<file[,readonly][,snapshot]>",
+      help: "a raw disk image as the virtio-blk device in virtio-mmio slot 0 (0x10001000, PLIC IRQ 1), as QEMU's -drive file=FILE,format=raw with -device virtio-blk-device,bus=virtio-mmio-bus.0; " +
+        "writes go through to the file before the guest sees them done (flush also fsyncs it); readonly: the guest may not write; snapshot: writes stay in memory and the file is untouched",
     },
     HELP_OPTION,
   ],

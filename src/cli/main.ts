@@ -12,6 +12,7 @@ import { makeRecord, replay } from "./replay";
 import type { RunRecord } from "./record_file";
 import { runOnStdio } from "./run_stdio";
 import { StdinSource } from "./stdio";
+import { openDisk } from "../target/disk_image";
 
 function failed(message: string): number {
   process.stderr.write(`hyperstep: ${message}\n`);
@@ -100,9 +101,11 @@ async function compare(command: CompareCommand): Promise<number> {
 async function run(command: RunCommand): Promise<number> {
   const program = await loadOrReport(command.program);
   if (!program) return EXIT_LOAD_ERROR;
+  const disk = command.diskSpec && openDisk(command.diskSpec, process.cwd());
+  if (typeof disk === "string") return failed(`--disk: ${disk}`);
   const input = new StdinSource();
   try {
-    const { result, output } = await runOnStdio(program, command, input);
+    const { result, output } = await runOnStdio(program, { ...command, disk }, input);
     if (command.record === undefined || !result.final) return result.exitCode;
     return writeRecord(command.record, makeRecord(command, program, result, result.final, output)) ?? result.exitCode;
   } finally {

@@ -2,8 +2,10 @@ import { EXCEPTIONS, INTERRUPTS, INTERRUPT_BIT, causeName } from "../isa/causes"
 import { PRIV_NAMES } from "../isa/privilege";
 import type { ByteSink, ByteSource, HaltHow } from "../machine/device";
 import type { StopReason } from "../machine/board";
+import type { BlockBackend } from "../machine/devices/virtio/block_backend";
 import type { GuestBoot, NonTrappingSensitive } from "../hypervisor/vm";
 import { createTarget } from "../target/create_target";
+import { snapshotOf } from "../target/disk_image";
 import type { CpuModel } from "../target/cpu";
 import type { Target } from "../target/target";
 import type { InputEvent } from "../target/history/recorded_console";
@@ -34,6 +36,8 @@ export interface RunSettings {
    * the step at which the recorded run ended, where a run stopped from outside stops again.
    */
   replay?: { input: readonly InputEvent[]; endStep: number };
+  /** The virtio-blk disk, already opened (target/disk_image.ts). */
+  disk?: BlockBackend;
 }
 
 /** What the run loop needs from the outside world; the CLI passes the process's, tests pass their own. */
@@ -103,7 +107,7 @@ export async function runProgram(program: GuestProgram, settings: RunSettings, i
   const technique = settings.technique ?? "native";
   const created = createTarget(program.image, {
     technique, boot: settings.boot, cpu: settings.cpu, memoryBytes: settings.memoryBytes, uartOut: io.out, uartIn: io.input,
-    nonTrappingSensitive: settings.nonTrappingSensitive, historyBytes: 0, replayInput: settings.replay?.input,
+    nonTrappingSensitive: settings.nonTrappingSensitive, historyBytes: 0, replayInput: settings.replay?.input, disk: settings.disk,
   });
   if (!created.ok) return finish({ kind: "load-error", message: created.error }, 0n, 0);
   const target = created.target;
@@ -126,7 +130,7 @@ export async function runProgram(program: GuestProgram, settings: RunSettings, i
   gdb?.ended(result.exitCode);
   if (settings.exits && vmm) {
     // The same guest natively, output discarded, for the overhead figures.
-    const native = createTarget(program.image, { technique: "native", boot: settings.boot, memoryBytes: settings.memoryBytes, historyBytes: 0 });
+    const native = createTarget(program.image, { technique: "native", boot: settings.boot, memoryBytes: settings.memoryBytes, historyBytes: 0, disk: settings.disk && snapshotOf(settings.disk) });
     const baseline = native.ok ? runTo(native.target, result.instructions, Infinity) : native.error;
     for (const line of exitSummary(vmm.stats(), result.seconds, baseline)) io.log(line);
   }

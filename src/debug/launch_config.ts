@@ -1,6 +1,7 @@
 import { DEFAULT_MARCH, parseMarch } from "../asm/arch";
 import { checkCpuTechnique, CpuError, DEFAULT_CPU, parseCpu, type CpuModel } from "../target/cpu";
 import { checkTechnique, type Technique } from "../target/techniques";
+import type { DiskSpec } from "../target/disk_image";
 import { GUEST_BOOTS, NON_TRAPPING_SENSITIVE, parseMemorySize, type GuestBoot, type NonTrappingSensitive } from "../target/target_options";
 
 /**
@@ -30,6 +31,8 @@ export interface LaunchConfig {
   gdbServer: number | undefined;
   /** How much the guest's history (time travel) may keep, in MiB; 0 turns recording off. */
   historyMiB: number;
+  /** The virtio-blk disk image, opened at launch (relative to cwd); none when undefined. */
+  disk: DiskSpec | undefined;
 }
 
 /** The history budget when the launch configuration names none. */
@@ -122,6 +125,7 @@ export function parseLaunchConfig(raw: unknown = {}): LaunchConfig {
   }
 
   return {
+    disk: parseDisk(args.disk),
     program,
     stopOnEntry: optional(args, "stopOnEntry", "boolean", false),
     memoryBytes,
@@ -136,4 +140,25 @@ export function parseLaunchConfig(raw: unknown = {}): LaunchConfig {
     gdbServer: (gdbServer as number | undefined) ?? undefined,
     historyMiB,
   };
+}
+
+/** `disk`: a path, or `{ path, readOnly?, snapshot? }`. */
+function parseDisk(raw: unknown): DiskSpec | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  const shape = `must be the path of a raw disk image, or { "path": …, "readOnly": true|false, "snapshot": true|false }, not ${JSON.stringify(raw)}`;
+  if (typeof raw === "string") {
+    if (raw === "") throw new ConfigError("disk", shape);
+    return { path: raw, readOnly: false, snapshot: false };
+  }
+  if (typeof raw !== "object" || Array.isArray(raw)) throw new ConfigError("disk", shape);
+  const d = raw as Record<string, unknown>;
+  const unknown = Object.keys(d).find((k) => !["path", "readOnly", "snapshot"].includes(k));
+  if (unknown !== undefined) throw new ConfigError("disk", `has an unknown field '${unknown}': the fields are path, readOnly and snapshot`);
+  if (typeof d.path !== "string" || d.path === "") throw new ConfigError("disk", `needs 'path', the image file: ${shape}`);
+  const flag = (name: string) => {
+    const v = d[name];
+    if (v !== undefined && typeof v !== "boolean") throw new ConfigError("disk", `'${name}' must be true or false, not ${JSON.stringify(v)}`);
+    return v === true;
+  };
+  return { path: d.path, readOnly: flag("readOnly"), snapshot: flag("snapshot") };
 }

@@ -1,5 +1,6 @@
 import { EXIT_REASON_IDS } from "../target/vmm_vocabulary";
 import type { Target } from "../target/target";
+import type { DeviceNode } from "../target/inspect";
 import { causeName } from "../isa/causes";
 import { CSR, CSRS } from "../isa/csrs";
 import { CSR_FIELDS, summarize } from "../isa/csr_fields";
@@ -22,6 +23,7 @@ export const HELP = `Hyperstep debug console. Commands:
   info registers [R…]  general registers (or the named ones), pc and the privilege mode
   info csrs            every implemented CSR, with decoded fields
   info tlb             the TLB's cached translations (which may be stale until sfence.vma)
+  info devices [ID]    the devices' state as the Devices view shows it (e.g. info devices virtio0: its queues and requests)
   walk VA [r|w|x]      walk the page tables for VA the way the hart would now, level by level
   disas [ADDR] [N]     disassemble N instructions (default 12) from ADDR (default pc)
 ${VMM_HELP}${HISTORY_HELP}  help                 this text
@@ -141,8 +143,28 @@ export class Repl {
     if ("registers".startsWith(what) && what.length >= 1) return infoRegisters(words.slice(1), ctx);
     if (what === "csrs" || what === "csr") return infoCsrs(ctx);
     if (what === "tlb") return infoTlb(ctx);
-    throw new ExprError(`info ${what}: choose registers, csrs or tlb`);
+    if (what === "devices") return infoDevices(words.slice(1), ctx);
+    throw new ExprError(`info ${what}: choose registers, csrs, tlb or devices`);
   }
+}
+
+/** The Devices view as indented text: every device, or the one whose id is given. */
+function infoDevices(words: string[], ctx: ReplContext): string {
+  const all = ctx.target.deviceStates?.() ?? [];
+  const chosen = words.length ? all.filter((d) => words.includes(d.id)) : all;
+  if (chosen.length === 0) throw new ExprError(`info devices: no device ${words.join(", ")}; the devices are ${all.map((d) => d.id).join(", ")}`);
+  const lines: string[] = [];
+  const walk = (nodes: readonly DeviceNode[], depth: number) => {
+    for (const n of nodes) {
+      lines.push(`${"  ".repeat(depth)}${n.label}${n.value === undefined ? "" : `: ${n.value}`}`);
+      if (n.children) walk(n.children, depth + 1);
+    }
+  };
+  for (const d of chosen) {
+    lines.push(`${d.label} (${d.id}) at 0x${d.base.toString(16)}`);
+    walk(d.nodes, 1);
+  }
+  return lines.join("\n");
 }
 
 function describe(v: bigint, fmt: string, ctx: ReplContext): string {
@@ -287,7 +309,7 @@ function disasLines(addr: bigint, count: number, ctx: ReplContext): string {
   return out.join("\n");
 }
 
-const COMMANDS = ["help", "print", "x/", "info registers", "info csrs", "info tlb", "walk", "disas", ...VMM_COMMANDS];
+const COMMANDS = ["help", "print", "x/", "info registers", "info csrs", "info tlb", "info devices", "walk", "disas", ...VMM_COMMANDS];
 
 /** Completion candidates for the text before the cursor. */
 export function complete(text: string, column: number, ctx: { symbols: SymbolTable; convenience: Iterable<string> }): { label: string; start: number; length: number; type: string }[] {

@@ -3,6 +3,7 @@ import { Board, LoadError, RAM_BASE, type LoadableProgram, type StopReason } fro
 import { YieldCheck } from "../machine/yield_check";
 import { formatMiB } from "../machine/memory_size";
 import type { ByteSink, ByteSource, HaltHow } from "../machine/device";
+import type { BlockBackend } from "../machine/devices/virtio/block_backend";
 import { pendingInterrupt, wakeable } from "../machine/hart/trap";
 import { CSR } from "../isa/csrs";
 import { SEED_COSTS, exitCost, type CostModel } from "./cost_model";
@@ -46,6 +47,8 @@ export interface VmOptions {
   instructionsPerTick?: number;
   uartOut?: ByteSink;
   uartIn?: ByteSource;
+  /** The disk of the guest's virtio-blk device (virtio-mmio slot 0). */
+  disk?: BlockBackend;
   /** Guest-physical address of the guest's `tohost` word (HTIF), and `fromhost`. */
   tohost?: number;
   fromhost?: number;
@@ -174,7 +177,10 @@ export class Vm implements GuestMemory {
       watchGuestWrites: (gpa, len, cb) => this.board.watchWrites(gpa - this.guestRamBase + this.guestRamHpa, len,
         (hpa, value, width) => cb(hpa - this.guestRamHpa + this.guestRamBase, value, width)),
       ramWritten: (gpa, len) => this.board.bus.noteRamWrite(gpa - this.guestRamBase + this.guestRamHpa, len),
-    }, { instructionsPerTick: opts.instructionsPerTick ?? 100, uartOut: opts.uartOut, uartIn: opts.uartIn, tohost: opts.tohost, fromhost: opts.fromhost });
+      // A device's write into a guest page table stales the shadow entries derived from it, as the
+      // guest's own store would (emulate/access.ts); they go at the guest's next sfence.vma.
+      dmaWritten: (gpa, len) => void this.shadow.guestPteWritten(gpa, len),
+    }, { instructionsPerTick: opts.instructionsPerTick ?? 100, uartOut: opts.uartOut, uartIn: opts.uartIn, tohost: opts.tohost, fromhost: opts.fromhost, disk: opts.disk });
     v.time = this.devices.clint;
     this.timer = new VcpuTimer(this.devices.clint, v, this.boot === "supervisor" ? MIP_STIP : MIP_MTIP, () => this.retired);
     const out = opts.uartOut ?? { write: () => {} };

@@ -100,4 +100,9 @@ export interface DeviceHost extends HaltSink {
   irqLine(bit: number): IrqLine;
   /** Calls `cb` after every guest write that touches [pa, pa+len) of the bus's RAM. Returns the unsubscribe function. */
   watchWrites(pa: number, len: number, cb: (pa: number, value: bigint, width: number) => void): () => void;
+  /**
+   * A device wrote [pa, pa+len) of RAM itself (DMA). Under a VMM, shadow page-table entries derived
+   * from those bytes go stale; the bare board needs nothing (its TLB is the guest's to flush).
+   */
+  dmaWritten?(pa: number, len: number): void;
 }

@@ -6,6 +6,10 @@ import { Htif } from "./devices/htif/model";
 import { Plic } from "./devices/plic/model";
 import { SifiveTest } from "./devices/sifive_test/model";
 import { UART_IRQ, Uart16550 } from "./devices/uart16550/model";
+import { VirtioBlk } from "./devices/virtio/blk";
+import type { BlockBackend } from "./devices/virtio/block_backend";
+import { Dma } from "./devices/virtio/dma";
+import { VIRTIO_IRQ, VIRTIO_SLOTS, VirtioMmio } from "./devices/virtio/mmio_transport";
 
 /** What the `virt` devices are connected to besides their host. */
 export interface VirtDeviceOptions {
@@ -17,6 +21,8 @@ export interface VirtDeviceOptions {
   tohost?: number;
   /** Physical address of the ELF's `fromhost` symbol, where HTIF acknowledges console writes. */
   fromhost?: number;
+  /** The disk image of the virtio-blk device in virtio-mmio slot 0; the slot is empty without one. */
+  disk?: BlockBackend;
 }
 
 export interface VirtOptions extends BoardOptions, VirtDeviceOptions {}
@@ -27,7 +33,9 @@ const SEIP = 9;
 /**
  * The devices of QEMU's `virt` board with one hart: the CLINT, the PLIC at 0x0c00_0000 with hart 0's
  * M and S contexts, the NS16550A UART at 0x1000_0000 on PLIC source 10, the SiFive test finisher at
- * 0x10_0000, and HTIF when the program has a `tohost` symbol. The native board builds them on its
+ * 0x10_0000, eight virtio-mmio slots at 0x1000_1000 on PLIC sources 1–8 (slot 0 holds virtio-blk when
+ * there is a disk, as `-device virtio-blk-device,bus=virtio-mmio-bus.0` puts it), and HTIF when the
+ * program has a `tohost` symbol. The native board builds them on its
  * bus; the VMM builds them again for each VM on the VM's guest-physical bus, so that a guest meets
  * the same devices natively and virtualized, and a new device is added here for both.
  */
@@ -38,6 +46,9 @@ export class VirtDevices {
   readonly uart: Uart16550;
   readonly finisher: SifiveTest;
   readonly htif: Htif | undefined;
+  readonly virtio: readonly VirtioMmio[];
+  /** The virtio devices' access to RAM. */
+  readonly dma: Dma;
   /** The devices on the bus, in the Devices panel's order. */
   readonly mmio: readonly MmioDevice[];
 
@@ -48,7 +59,11 @@ export class VirtDevices {
     this.plic = new Plic([host.irqLine(MEIP), host.irqLine(SEIP)]);
     this.uart = new Uart16550(this.plic.source(UART_IRQ), out, opts.uartIn);
     this.finisher = new SifiveTest(host);
-    this.mmio = [this.uart, this.clint, this.plic, this.finisher];
+    const dma = new Dma(this.bus, host.dmaWritten && ((pa, len) => host.dmaWritten!(pa, len)));
+    this.dma = dma;
+    this.virtio = Array.from({ length: VIRTIO_SLOTS }, (_, i) =>
+      new VirtioMmio(i, this.plic.source(VIRTIO_IRQ + i), dma, i === 0 && opts.disk ? new VirtioBlk(opts.disk) : undefined));
+    this.mmio = [this.uart, this.clint, this.plic, this.finisher, ...this.virtio];
     for (const d of this.mmio) this.bus.attach(d);
     this.htif = opts.tohost === undefined ? undefined : new Htif(host, opts.tohost, opts.fromhost, out);
   }

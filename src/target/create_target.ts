@@ -1,5 +1,6 @@
 import { LoadError, type LoadableProgram } from "../machine/board";
 import type { ByteSink, ByteSource } from "../machine/device";
+import { SnapshotBackend, type BlockBackend } from "../machine/devices/virtio/block_backend";
 import { createVirtBoard } from "../machine/virt";
 import { checkCpuTechnique, type CpuModel } from "./cpu";
 import { RecordedConsole, type InputEvent } from "./history/recorded_console";
@@ -30,6 +31,8 @@ export interface TargetOptions {
   historyBytes?: number;
   /** UART input of an earlier run (its `history.input`), read again where it was read then: a replay. */
   replayInput?: readonly InputEvent[];
+  /** The virtio-blk disk in virtio-mmio slot 0 (disk_image.ts opens one); none when absent. */
+  disk?: BlockBackend;
 }
 
 export type CreateResult = { ok: true; target: Target } | { ok: false; error: string };
@@ -70,19 +73,21 @@ export function createTarget(program: GuestProgram, opts: TargetOptions): Create
   try {
     if (runs === "bare") {
       const board = createVirtBoard({
-        memoryBytes: opts.memoryBytes, uartOut: console.sink, uartIn: console.source, hypervisorExtension: opts.cpu?.h, ...htif,
+        memoryBytes: opts.memoryBytes, uartOut: console.sink, uartIn: console.source, hypervisorExtension: opts.cpu?.h, disk: opts.disk, ...htif,
       });
       board.load(program);
       return { ok: true, target: new NativeTarget(board, program.symbols, program.lineTable ?? [], recording) };
     }
     const vm = new Vm({
-      technique: runs, boot: opts.boot, memoryBytes: opts.memoryBytes, uartOut: console.sink, uartIn: console.source, ...htif,
+      technique: runs, boot: opts.boot, memoryBytes: opts.memoryBytes, uartOut: console.sink, uartIn: console.source, disk: opts.disk, ...htif,
       nonTrappingSensitive: opts.nonTrappingSensitive,
     });
     vm.load(program);
-    // `stats` compares techniques by loading the same guest again, silently and without input.
+    // `stats` compares techniques by loading the same guest again, silently, without input, and
+    // with the disk as a snapshot, so that the comparison runs never write to the image.
     const fresh = (technique: Technique) => {
-      const other = createTarget(program, { ...opts, technique, uartOut: undefined, uartIn: undefined, replayInput: undefined, nonTrappingSensitive: undefined, historyBytes: 0 });
+      const disk = opts.disk && new SnapshotBackend(opts.disk);
+      const other = createTarget(program, { ...opts, technique, uartOut: undefined, uartIn: undefined, replayInput: undefined, nonTrappingSensitive: undefined, historyBytes: 0, disk });
       return other.ok ? other.target : other.error;
     };
     return { ok: true, target: new VmTarget(vm, opts.technique, program.symbols, program.lineTable ?? [], fresh, recording) };

@@ -60,7 +60,7 @@ function guestMarks(vm: Vm, guest: PageTableTree, active: ShadowRoot): ShadowMar
       const gpa = Number(ptePhysical(e.pte));
       const end = gpa + pages * 4096;
       const mark = (status: ShadowMark["status"], note: string) => marks.push({ tree: guest.id, va: BigInt.asUintN(64, BigInt.asIntN(39, raw)), status, note });
-      const names = devices.filter((d) => d.base < end && gpa < d.base + d.size).map((d) => d.name);
+      const names = collapseSlots(devices.filter((d) => d.base < end && gpa < d.base + d.size).map((d) => d.name));
       if (!ram.some((r) => r.gpa < end && gpa < r.gpa + r.size)) {
         mark("device", names.length ? `emulated device${names.length > 1 ? "s" : ""} (${names.join(", ")}): never shadowed, every access exits` : `nothing at gpa ${hex(gpa)}: an access is an access fault the VMM reflects`);
         continue;
@@ -88,4 +88,17 @@ function countIn(sorted: readonly number[], from: number, to: number): number {
     return lo;
   };
   return at(to) - at(from);
+}
+
+/** Device names with numbered runs written once: virtio0 … virtio7 become "virtio0–7". */
+function collapseSlots(names: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < names.length;) {
+    const m = /^(.*?)(\d+)$/.exec(names[i]);
+    let j = i + 1;
+    while (m && j < names.length && names[j] === `${m[1]}${Number(m[2]) + (j - i)}`) j++;
+    out.push(j - i > 1 ? `${names[i]}–${Number(m![2]) + (j - i - 1)}` : names[i]);
+    i = j;
+  }
+  return out;
 }

@@ -1,5 +1,8 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
 import type { DebugClient } from "@vscode/debugadapter-testsupport";
 import { csrGroup, failing, guest, launch, lineOf, repl, scope, stopAfter, value, withClient } from "../support/dap";
 
@@ -233,8 +236,38 @@ describe("debug console", () => {
       assert.match(dis, /<inner>:\n/);
       assert.match(dis, /=> 0x80000068 <inner\+0x8>:/);
       assert.match(await repl(dc, "walk sp"), /no translation at this privilege/);
-      assert.match(await failing(dc.evaluateRequest({ expression: "info frobs", context: "repl" })), /choose registers, csrs or tlb/);
+      assert.match(await failing(dc.evaluateRequest({ expression: "info frobs", context: "repl" })), /choose registers, csrs, tlb or devices/);
     });
+  });
+
+  test("info devices shows the Devices view as text; a disk puts virtio-blk in slot 0 with its request log", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "hyperstep-dap-disk-"));
+    try {
+      writeFileSync(path.join(dir, "disk.img"), new Uint8Array(4096));
+      await withClient(async (dc) => {
+        const output: string[] = [];
+        dc.on("output", (e) => output.push(e.body.output));
+        await launch(dc, CALLS, { disk: { path: path.join(dir, "disk.img"), readOnly: true } });
+        assert.ok(!output.join("").includes("time travel does not undo"), "a read-only disk needs no warning");
+        const all = await repl(dc, "info devices");
+        assert.match(all, /^UART \(NS16550A\) \(uart\) at 0x10000000$/m);
+        const blk = await repl(dc, "info devices virtio0");
+        assert.match(blk, /^virtio-mmio 0: blk \(virtio0\) at 0x10001000\n {2}Status: 0x00 \(reset\)$/m);
+        assert.match(blk, /^ {2}features offered: BLK_SEG_MAX, BLK_RO, BLK_BLK_SIZE, BLK_FLUSH, BLK_TOPOLOGY, INDIRECT_DESC, EVENT_IDX, VERSION_1$/m);
+        assert.match(blk, /^ {2}disk: .*disk\.img, read-only\n {4}capacity: 8 sectors \(4096 bytes\)/m);
+        assert.match(blk, /^ {2}requests: none yet$/m);
+        assert.match(await failing(dc.evaluateRequest({ expression: "info devices virtio5", context: "repl" })), /no device virtio5; the devices are uart, clint, plic, virtio0/);
+      });
+      await withClient(async (dc) => {
+        const output: string[] = [];
+        dc.on("output", (e) => output.push(e.body.output));
+        await launch(dc, CALLS, { disk: path.join(dir, "disk.img") });
+        assert.match(output.join(""), /hyperstep: disk: writes go through to .*disk\.img, and time travel does not undo them/);
+        assert.match(await repl(dc, "info devices virtio0"), /disk: .*disk\.img, write-through/);
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("assignments in the console change state and tell the client", async () => {

@@ -78,6 +78,8 @@ describe("launch", () => {
     ["a paravirtual kernel's technique for an ordinary guest", { program: HELLO_S, technique: "paravirtual" }, /technique "paravirtual" runs only a kernel written for the VMM/],
     ["a wrongly typed stopOnEntry", { program: HELLO_S, stopOnEntry: "yes" }, /'stopOnEntry' must be a boolean/],
     ["a bad memory size", { program: HELLO_S, memory: "lots" }, /'memory'/],
+    ["a missing disk image", { program: HELLO_S, disk: "/nonexistent/fs.img" }, /'disk' cannot open '\/nonexistent\/fs.img' for reading and writing: no such file/],
+    ["a disk image that is not whole sectors", { program: HELLO_S, disk: { path: path.join(ROOT, "package.json"), snapshot: true } }, /'disk' .* bytes, not a whole number of 512-byte sectors/],
   ];
   for (const [what, args, expected] of bad) {
     test(`rejects ${what} with an error naming the field`, async () => {

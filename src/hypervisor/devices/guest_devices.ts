@@ -22,6 +22,8 @@ export interface GuestDeviceHost extends HaltSink {
   watchGuestWrites(gpa: number, len: number, cb: (gpa: number, value: bigint, width: number) => void): () => void;
   /** Guest RAM bytes changed behind the hart's back (decoded-code cache). */
   ramWritten(gpa: number, len: number): void;
+  /** A device wrote guest RAM (DMA): shadow entries derived from it go stale. */
+  dmaWritten(gpa: number, len: number): void;
 }
 
 export interface GuestDeviceOptions extends VirtDeviceOptions {
@@ -39,6 +41,7 @@ export class GuestDevices extends VirtDevices {
       irqLine: (bit) => ({ set: (level) => host.setMipLine(bit, level) }),
       halt: (code, how) => host.halt(code, how),
       watchWrites: (gpa, len, cb) => host.watchGuestWrites(gpa, len, cb),
+      dmaWritten: (gpa, len) => host.dmaWritten(gpa, len),
     }, opts.instructionsPerTick, opts);
   }
 }

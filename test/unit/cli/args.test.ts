@@ -16,13 +16,13 @@ function usageError(argv: string[]): UsageError {
 describe("hyperstep argument parsing", () => {
   it("parses run with defaults", () => {
     assert.deepEqual(parseArgs(["run", "guest.elf"]), {
-      kind: "run", program: "guest.elf", memoryBytes: 128 * 1024 * 1024, maxInstructions: undefined, timeoutSeconds: undefined, traceTraps: false, technique: "native", boot: "machine", exits: false, cpu: { model: "rv64", h: false }, gdb: undefined, nonTrappingSensitive: [], record: undefined,
+      kind: "run", program: "guest.elf", memoryBytes: 128 * 1024 * 1024, maxInstructions: undefined, timeoutSeconds: undefined, traceTraps: false, technique: "native", boot: "machine", exits: false, cpu: { model: "rv64", h: false }, gdb: undefined, nonTrappingSensitive: [], record: undefined, diskSpec: undefined,
     });
   });
 
   it("parses every run option, in both --flag value and --flag=value forms", () => {
     assert.deepEqual(parseArgs(["run", "--memory", "64K", "g.elf", "--max-instructions=1000", "--timeout", "2.5", "--trace-traps"]), {
-      kind: "run", program: "g.elf", memoryBytes: 65536, maxInstructions: 1000, timeoutSeconds: 2.5, traceTraps: true, technique: "native", boot: "machine", exits: false, cpu: { model: "rv64", h: false }, gdb: undefined, nonTrappingSensitive: [], record: undefined,
+      kind: "run", program: "g.elf", memoryBytes: 65536, maxInstructions: 1000, timeoutSeconds: 2.5, traceTraps: true, technique: "native", boot: "machine", exits: false, cpu: { model: "rv64", h: false }, gdb: undefined, nonTrappingSensitive: [], record: undefined, diskSpec: undefined,
     });
     assert.equal((parseArgs(["run", "g.elf", "--memory=1G"]) as { memoryBytes: number }).memoryBytes, 2 ** 30);
     assert.equal((parseArgs(["run", "g.elf", "--memory", "8MiB"]) as { memoryBytes: number }).memoryBytes, 8 * 2 ** 20);
@@ -35,6 +35,14 @@ describe("hyperstep argument parsing", () => {
     assert.match(usageError(["run", "g.elf", "--gdb", "tcp:0.0.0.0:1234"]).message, /^--gdb: the GDB server listens on 127\.0\.0\.1 only/);
     assert.match(usageError(["run", "g.elf", "--wait"]).message, /--wait .* needs --gdb/);
     assert.match(usageError(["run", "g.elf", "--gdb", "tcp::1234", "--timeout", "5"]).message, /--timeout cannot be combined with --gdb/);
+  });
+
+  it("parses --disk FILE[,readonly][,snapshot]", () => {
+    const disk = (text: string) => (parseArgs(["run", "k.elf", "--disk", text]) as { diskSpec: unknown }).diskSpec;
+    assert.deepEqual(disk("fs.img"), { path: "fs.img", readOnly: false, snapshot: false });
+    assert.deepEqual(disk("fs.img,snapshot"), { path: "fs.img", readOnly: false, snapshot: true });
+    assert.deepEqual(disk("fs.img,readonly"), { path: "fs.img", readOnly: true, snapshot: false });
+    assert.equal(usageError(["run", "k.elf", "--disk", "fs.img,rw"]).message, "--disk has an unknown flag 'rw': the flags are readonly and snapshot");
   });
 
   it("parses --non-trapping-sensitive as a list, only with a technique it applies to", () => {
@@ -53,6 +61,7 @@ describe("hyperstep argument parsing", () => {
   it("parses --record and replay; --record does not go with --gdb", () => {
     assert.equal((parseArgs(["run", "g.S", "--record", "r.json"]) as { record?: string }).record, "r.json");
     assert.match(usageError(["run", "g.S", "--record", "r.json", "--gdb", "tcp::1234"]).message, /^--record cannot be combined with --gdb/);
+    assert.match(usageError(["run", "g.S", "--record", "r.json", "--disk", "fs.img,snapshot"]).message, /^--record cannot be combined with --disk yet/);
     assert.deepEqual(parseArgs(["replay", "r.json", "--program=g.elf", "--exits"]), { kind: "replay", record: "r.json", program: "g.elf", traceTraps: false, exits: true });
     assert.equal(usageError(["replay"]).message, "'replay' needs a record: a file that 'hyperstep run --record' wrote");
     assert.equal(usageError(["replay", "a.json", "b.json"]).message, "'replay' takes one record, but got 'a.json' and 'b.json'");

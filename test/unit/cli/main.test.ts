@@ -27,6 +27,15 @@ function interleaved(args: string[]): string {
 }
 
 describe("hyperstep command line (spawned)", () => {
+  it("run --disk: an image that is not whole sectors is a load error that says why, before the guest runs", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "hyperstep-disk-"));
+    writeFileSync(path.join(dir, "short.img"), new Uint8Array(700));
+    const r = hyperstep(["run", path.join(repo, "sample-guests/hello/hello.S"), "--disk", path.join(dir, "short.img")]);
+    assert.equal(r.status, 1, "the load-error status");
+    assert.equal(r.stdout, "", "the guest never ran");
+    assert.match(r.stderr, /^hyperstep: --disk: '.*short\.img' is 700 bytes, not a whole number of 512-byte sectors/);
+  });
+
   it("run --trace-traps: the guest's output and the trap lines come out in the order the guest made them", () => {
     // hello.S prints a line, takes an ecall into its handler, then prints another.
     const text = interleaved(["run", path.join(repo, "sample-guests/hello/hello.S"), "--trace-traps"]);

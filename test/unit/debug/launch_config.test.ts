@@ -16,7 +16,7 @@ function fieldOf(raw: unknown): string {
 
 test("a minimal configuration gets the documented defaults", () => {
   const c = parseLaunchConfig({ program: "guest.S" });
-  assert.deepEqual(c, { program: "guest.S", stopOnEntry: false, memoryBytes: DEFAULT_MEMORY_BYTES, technique: "native", maxInstructions: undefined, cwd: undefined, args: [], nonTrappingSensitive: [], boot: "machine", march: undefined, cpu: { model: "rv64", h: false }, gdbServer: undefined, historyMiB: DEFAULT_HISTORY_MIB });
+  assert.deepEqual(c, { program: "guest.S", stopOnEntry: false, memoryBytes: DEFAULT_MEMORY_BYTES, technique: "native", maxInstructions: undefined, cwd: undefined, args: [], nonTrappingSensitive: [], boot: "machine", march: undefined, cpu: { model: "rv64", h: false }, gdbServer: undefined, historyMiB: DEFAULT_HISTORY_MIB, disk: undefined });
   assert.equal(DEFAULT_HISTORY_MIB, 512);
 });
 
@@ -87,4 +87,14 @@ test("march picks the architecture for assembly, and a bad one is named", () => 
   assert.equal(fieldOf({ program: "a.S", march: "banana" }), "march");
   assert.throws(() => parseLaunchConfig({ program: "a.S", march: "banana" }), /'march' architecture 'banana' is not understood.*the default is "rv64imac_zicsr_zifencei"/);
   assert.equal(fieldOf({ program: "a.S", march: 64 }), "march");
+});
+
+test("disk is a path or { path, readOnly, snapshot }, checked field by field", () => {
+  assert.deepEqual(parseLaunchConfig({ program: "a.S", disk: "fs.img" }).disk, { path: "fs.img", readOnly: false, snapshot: false });
+  assert.deepEqual(parseLaunchConfig({ program: "a.S", disk: { path: "fs.img", snapshot: true } }).disk, { path: "fs.img", readOnly: false, snapshot: true });
+  assert.deepEqual(parseLaunchConfig({ program: "a.S", disk: { path: "fs.img", readOnly: true } }).disk, { path: "fs.img", readOnly: true, snapshot: false });
+  for (const disk of ["", 3, [], { readOnly: true }, { path: "" }, { path: "a", readOnly: "yes" }, { path: "a", ro: true }]) {
+    assert.equal(fieldOf({ program: "a.S", disk }), "disk", JSON.stringify(disk));
+  }
+  assert.throws(() => parseLaunchConfig({ program: "a.S", disk: { path: "a", ro: true } }), /unknown field 'ro'/);
 });

@@ -16,8 +16,10 @@ function guest() {
     halt: () => {},
     watchGuestWrites: () => () => {},
     ramWritten: () => {},
+    dmaWritten: (gpa, len) => dma.push([gpa, len]),
   }, { instructionsPerTick: 100 });
-  return { devices, lines, timerChanges: () => changed };
+  const dma: [number, number][] = [];
+  return { devices, lines, timerChanges: () => changed, dma };
 }
 
 describe("a VM's own devices", () => {
@@ -28,6 +30,13 @@ describe("a VM's own devices", () => {
     assert.deepEqual(layout(devices.mmio), layout(native.devices.mmio));
     assert.deepEqual(devices.views(), native.devices.views());
     assert.equal(devices.deviceAt(0x0c20_0004, 4), devices.plic);
+  });
+
+  it("report a device's writes into guest RAM (DMA) to the VMM", () => {
+    const { devices, dma } = guest();
+    devices.dma.write(0x8000_1000, new Uint8Array(16));
+    devices.dma.setU16(0x8000_2002, 7);
+    assert.deepEqual(dma, [[0x8000_1000, 16], [0x8000_2002, 2]]);
   });
 
   it("drive the vCPU's lines through the VMM's hooks", () => {

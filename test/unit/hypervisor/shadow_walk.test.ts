@@ -76,6 +76,22 @@ describe("the walk under trap-and-emulate says what the hart would do", () => {
   });
 });
 
+describe("a device's write into a guest page table (DMA) under trap-and-emulate", () => {
+  it("stales the shadow entries derived from it, as the guest's own store would, until its sfence.vma", () => {
+    const t = atExit("guest-pt-write");
+    const before = t.translate(0x8000_0000n, "r");
+    assert.ok(before.ok);
+    const leaf = before.steps.at(-1)!;
+    const keyA = `shadow:sv39 root=0x${symbol("root_a").toString(16)} asid=1 S`;
+    const status = () => t.shadowMarks(t.pageTableTrees(1 << 16).trees).find((m) => m.tree === keyA && m.va === 0x8000_0000n)!.status;
+    assert.equal(status(), "same");
+    const pte = new Uint8Array(8);
+    new DataView(pte.buffer).setBigUint64(0, leaf.pte, true);
+    t.vm.devices.dma.write(Number(leaf.pteAddr), pte);
+    assert.equal(status(), "stale", "the same bytes, but the VMM cannot know: the entry waits for the guest's sfence.vma");
+  });
+});
+
 describe("the Page Tables under trap-and-emulate", () => {
   it("after `csrw satp` to B: the shadow side is B's root, made empty and active, and nothing is falsely stale", () => {
     const t = atExit("csr-write", 2, (d) => d.csr === "satp");
@@ -100,7 +116,7 @@ describe("the Page Tables under trap-and-emulate", () => {
     assert.deepEqual(of(keyA), [[0x8000_0000n, "same"], [0x4000_0000n, "stale"]]);
     assert.match(marks.find((m) => m.tree === keyA && m.status === "stale")!.note, new RegExp(`the hart still uses hpa 0x${hpaOf(t, "page_a").toString(16)} until the guest's sfence.vma`));
     assert.deepEqual(of("guest"), [[0n, "device"], [0x4000_0000n, "shadowed"], [0x8000_0000n, "shadowed"]]);
-    assert.equal(marks.find((m) => m.tree === "guest" && m.va === 0n)!.note, "emulated devices (uart, clint, plic, finisher): never shadowed, every access exits");
+    assert.equal(marks.find((m) => m.tree === "guest" && m.va === 0n)!.note, "emulated devices (uart, clint, plic, finisher, virtio0–7): never shadowed, every access exits");
   });
 
   it("marks an entry without the W its guest PTE grants: a write-protected page-table page", () => {

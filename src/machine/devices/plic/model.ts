@@ -8,10 +8,14 @@ import { plicView } from "./view";
  * Priorities are 0 (never interrupts) to 7; pending bits are read-only; the register map is in
  * registers.ts.
  *
- * Sources are level-triggered and pass through a gateway: while a source is claimed (between claim
- * and complete) its line is not forwarded, so it cannot become pending again; when it is completed
- * with its line still high, it is pending again at once. A line that drops before it is claimed
- * withdraws its request, as on QEMU. Registers are 32 bits wide and answer only 32-bit accesses
+ * Requests follow QEMU 7.2's sifive_plic, not the PLIC specification's level gateway: every time a
+ * device raises its line (IrqLine.set(true), even while it is already high) the source becomes
+ * pending, and lowering the line withdraws the request. A claim clears the pending bit; a source
+ * raised again while claimed is pending but not claimable until it is completed; completing a
+ * source whose line stayed high does not make it pending again. Devices therefore raise their line
+ * at each new event, as QEMU's do. This is what lets xv6, which never reads the UART's IIR, run
+ * with the THR-empty interrupt left asserted: on a level gateway that interrupt would fire forever.
+ * Registers are 32 bits wide and answer only 32-bit accesses
  * (QEMU's valid sizes): other widths are access faults.
  */
 export const PLIC_BASE = 0x0c00_0000;
@@ -154,19 +158,17 @@ export class Plic implements MmioDevice {
   }
 
   private setLevel(src: number, high: boolean): void {
-    if (testBit(this.level, src) === high) return;
     setBit(this.level, src, high);
-    // A claimed source's gateway holds the request back until completion.
-    if (!testBit(this.claimed, src)) setBit(this.pending, src, high);
+    setBit(this.pending, src, high);
     this.update();
   }
 
-  /** The highest-priority pending, enabled source above the context's threshold; ties go to the lower id. */
+  /** The highest-priority pending, unclaimed, enabled source above the context's threshold; ties go to the lower id. */
   private best(ctx: number): number {
     let best = 0;
     let bestPriority = this.threshold[ctx];
     for (let w = 0; w < WORDS; w++) {
-      let bits = this.pending[w] & this.enable[ctx * WORDS + w];
+      let bits = this.pending[w] & ~this.claimed[w] & this.enable[ctx * WORDS + w];
       while (bits !== 0) {
         const b = 31 - Math.clz32(bits & -bits);
         bits &= bits - 1;
@@ -194,7 +196,6 @@ export class Plic implements MmioDevice {
     // Completing a source that is not enabled for this context is ignored, as the spec says.
     if (src <= 0 || src >= PLIC_SOURCES || !testBit(this.enable, src, ctx * WORDS) || !testBit(this.claimed, src)) return;
     setBit(this.claimed, src, false);
-    if (testBit(this.level, src)) setBit(this.pending, src, true);
   }
 
   private update(): void {

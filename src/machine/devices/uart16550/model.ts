@@ -303,12 +303,13 @@ export class Uart16550 implements MmioDevice {
     return IIR_NONE;
   }
 
+  /**
+   * Drives the line at every event that may change it, raised or not, as QEMU's serial_update_irq
+   * does: its PLIC takes each raise as a new request (plic/model.ts).
+   */
   private update(): void {
-    const level = this.identify() !== IIR_NONE;
-    if (level !== this.irqLevel) {
-      this.irqLevel = level;
-      this.irq.set(level);
-    }
+    this.irqLevel = this.identify() !== IIR_NONE;
+    this.irq.set(this.irqLevel);
   }
 }
 

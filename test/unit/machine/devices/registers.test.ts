@@ -4,6 +4,7 @@ import { Clint } from "../../../../src/machine/devices/clint/model";
 import { Plic } from "../../../../src/machine/devices/plic/model";
 import { SifiveTest } from "../../../../src/machine/devices/sifive_test/model";
 import { Uart16550 } from "../../../../src/machine/devices/uart16550/model";
+import { virtioRegisterName } from "../../../../src/machine/devices/virtio/registers";
 
 // Exit records and their filters (`register == "THR"`) spell registers this way; changing a name breaks saved filters.
 describe("device register names", () => {
@@ -25,6 +26,11 @@ describe("device register names", () => {
   it("PLIC: priority, pending and enable words, and each context's threshold and claim/complete", () => {
     assert.deepEqual([40, 0x1004, 0x2080, 0x20_1000, 0x20_1004].map((o) => plic.registerName(o, false)),
       ["priority[10]", "pending[1]", "enable[ctx 1]", "threshold[ctx 1]", "claim/complete[ctx 1]"]);
+  });
+
+  it("virtio-mmio: the spec's register names, and offsets into the configuration space", () => {
+    assert.deepEqual([0, 0x10, 0x44, 0x50, 0x64, 0x70, 0x90, 0x100, 0x114, 0x0c0].map((o) => virtioRegisterName(o, false)),
+      ["MagicValue", "DeviceFeatures", "QueueReady", "QueueNotify", "InterruptACK", "Status", "QueueDriverLow", "config+0x0", "config+0x14", "+0xc0"]);
   });
 
   it("finisher: its status word", () => {

@@ -65,23 +65,25 @@ describe("PLIC (QEMU virt layout, hart 0 M and S contexts)", () => {
     assert.equal(plic.read(0x1000, 4), 0);
   });
 
-  it("gateway: a claimed level source is not pending again until completed, then is if still high", () => {
+  it("as QEMU 7.2: each raise is a request; a claimed source raised again waits for completion; completion does not re-forward a high line", () => {
     plic.write(priority(10), 4, 1);
     plic.write(enable(M), 4, 1 << 10);
     plic.source(10).set(true);
     assert.equal(plic.read(claim(M), 4), 10);
     assert.equal(lines[M], false);
-    plic.source(10).set(false);
-    plic.source(10).set(true);
-    assert.equal(plic.read(0x1000, 4), 0, "held back while claimed");
+    plic.write(claim(M), 4, 10);
+    assert.equal(plic.read(0x1000, 4), 0, "still high after completion, but not raised again: not pending");
     assert.equal(lines[M], false);
-    plic.write(claim(M), 4, 10);
-    assert.equal(plic.read(0x1000, 4), 1 << 10, "still high after completion: pending again");
-    assert.equal(lines[M], true);
+    plic.source(10).set(true);
+    assert.equal(plic.read(0x1000, 4), 1 << 10, "raised again while high: a new request");
     assert.equal(plic.read(claim(M), 4), 10);
-    plic.source(10).set(false);
+    plic.source(10).set(true);
+    assert.equal(plic.read(0x1000, 4), 1 << 10, "raised while claimed: pending");
+    assert.equal(lines[M], false, "but not claimable until completed");
     plic.write(claim(M), 4, 10);
-    assert.equal(plic.read(0x1000, 4), 0, "low at completion: not pending");
+    assert.equal(lines[M], true, "completed: the request made meanwhile is claimable");
+    plic.source(10).set(false);
+    assert.equal(plic.read(0x1000, 4), 0, "lowering the line withdraws the request");
     assert.equal(lines[M], false);
   });
 

@@ -1,0 +1,32 @@
+import type { DeviceNode } from "../../device";
+import type { Dma } from "./dma";
+import type { SplitQueue } from "./split_queue";
+
+/**
+ * What a virtio device (blk, …) gives its transport: its identity, the features it offers, its
+ * configuration space, and the work it does when the driver notifies one of its queues. The
+ * transport (mmio_transport.ts) owns the registers, feature negotiation, the queues' addresses and
+ * the interrupt; the device only consumes chains and pushes them back used.
+ */
+export interface VirtioDevice {
+  /** The virtio device id (§5): 2 for a block device. */
+  readonly deviceId: number;
+  /** Short name for the Devices view and exit records ("blk"). */
+  readonly kind: string;
+  /** Device-specific feature bits it offers (the transport adds the ring features and VERSION_1). */
+  readonly features: bigint;
+  readonly queueCount: number;
+  /** The device-specific configuration space, little-endian, as the driver reads it at 0x100. */
+  config(): Uint8Array;
+  /** The driver's FEATURES_OK was accepted with these features (transport and device bits). */
+  negotiated(features: bigint): void;
+  /**
+   * The driver notified `queue`: take what it made available and push it back used. Returns true if
+   * anything was pushed. May throw VirtqueueError or DmaError for a malformed ring.
+   */
+  process(queue: number, q: SplitQueue, dma: Dma): boolean;
+  /** The driver reset the device (Status ← 0). */
+  reset(): void;
+  /** Device-specific lines for the Devices view (its configuration, its request log). */
+  viewNodes(): DeviceNode[];
+}

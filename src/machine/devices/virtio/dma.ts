@@ -1,0 +1,66 @@
+import type { Bus } from "../../bus";
+
+/** A device access to memory that is not RAM: the device cannot perform it (QEMU marks the device broken). */
+export class DmaError extends Error {
+  override readonly name = "DmaError";
+}
+
+/**
+ * A device's direct access to the RAM of the bus it sits on (natively the board's RAM, under the VMM
+ * the guest's RAM window, so guest-physical addresses). Every write is reported to the bus, so that
+ * the hart drops decoded code for the bytes a device overwrote, and to the device host (a VMM marks
+ * the shadow entries derived from those bytes stale).
+ */
+export class Dma {
+  constructor(
+    private readonly bus: Bus,
+    private readonly written: (pa: number, len: number) => void = () => {},
+  ) {}
+
+  /** The RAM offset of [pa, pa+len), or a DmaError naming the access. */
+  private offset(pa: bigint | number, len: number): number {
+    const ram = this.bus.ram;
+    const n = typeof pa === "bigint" ? (pa > BigInt(Number.MAX_SAFE_INTEGER) ? -1 : Number(pa)) : pa;
+    if (n < 0 || !ram.contains(n, len)) throw new DmaError(`${len} bytes at 0x${pa.toString(16)} are not RAM`);
+    return n - ram.base;
+  }
+
+  u16(pa: number): number {
+    return this.bus.ram.view.getUint16(this.offset(pa, 2), true);
+  }
+
+  u32(pa: number): number {
+    return this.bus.ram.view.getUint32(this.offset(pa, 4), true);
+  }
+
+  u64(pa: number): bigint {
+    return this.bus.ram.view.getBigUint64(this.offset(pa, 8), true);
+  }
+
+  setU16(pa: number, v: number): void {
+    this.bus.ram.view.setUint16(this.offset(pa, 2), v, true);
+    this.noteWrite(pa, 2);
+  }
+
+  setU32(pa: number, v: number): void {
+    this.bus.ram.view.setUint32(this.offset(pa, 4), v, true);
+    this.noteWrite(pa, 4);
+  }
+
+  /** A view (not a copy) of [pa, pa+len) of RAM, for the device to read. */
+  bytes(pa: bigint | number, len: number): Uint8Array {
+    const o = this.offset(pa, len);
+    return this.bus.ram.bytes.subarray(o, o + len);
+  }
+
+  write(pa: bigint | number, data: Uint8Array): void {
+    const o = this.offset(pa, data.length);
+    this.bus.ram.bytes.set(data, o);
+    this.noteWrite(o + this.bus.ram.base, data.length);
+  }
+
+  private noteWrite(pa: number, len: number): void {
+    this.bus.noteRamWrite(pa, len);
+    this.written(pa, len);
+  }
+}
