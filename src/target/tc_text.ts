@@ -7,6 +7,7 @@ const kib = (n: number) => `${(n / 1024).toFixed(1).replace(/\.0$/, "")} KiB`;
 export function tcStatsText(tc: TcStats): string {
   const rate = tc.lookups > 0 ? `${((tc.hits * 100) / tc.lookups).toFixed(1)}%` : "—";
   return `translation cache: ${count(tc.blocks, "block", "blocks")} in ${kib(tc.bytesUsed)} of ${kib(tc.bytes)}, ` +
-    `${count(tc.chains, "chain", "chains")}; ${tc.translated} translated (${tc.retranslated} again after a code change); ` +
-    `lookups ${tc.lookups}, hit rate ${rate}; ${count(tc.flushes, "flush", "flushes")}`;
+    `${count(tc.chains, "chain", "chains")}, ${count(tc.protectedPages, "write-protected code page", "write-protected code pages")}; ` +
+    `${tc.translated} translated, dropped ${tc.invalidated} on code writes, ${tc.evicted} by LRU eviction, ${tc.fenced} by sfence.vma; ` +
+    `${count(tc.flushes, "flush", "flushes")}; lookups ${tc.lookups}, hit rate ${rate}`;
 }

@@ -6,9 +6,17 @@ export interface TcStats {
   blocks: number;
   bytesUsed: number;
   bytes: number;
+  /**
+   * Blocks translated, whole-TC flushes (a change of the guest's PMP), and blocks dropped one by one:
+   * invalidated by writes to their guest code, evicted (LRU) to make room, dropped by an sfence.vma.
+   */
   translated: number;
   flushes: number;
-  retranslated: number;
+  invalidated: number;
+  evicted: number;
+  fenced: number;
+  /** Guest pages write-protected because code was translated from them. */
+  protectedPages: number;
   /** TC words patched to jump straight to another block, now. */
   chains: number;
   /** Lookups of a guest pc in the TC (dispatches, chains followed, indirect jumps), and how many found a translation. */

@@ -1,0 +1,161 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { SEED_COSTS } from "../../../src/hypervisor/cost_model";
+import { binaryTranslation } from "../../../src/hypervisor/techniques/binary_translation";
+import { VmTarget } from "../../../src/target/vm_target";
+import type { VmExit } from "../../../src/hypervisor/exits";
+import { asmGuest, assertEquivalent, corpusElf, loadGuest, makeVm, runVm } from "./equivalence";
+
+/** Halts through the SiFive test finisher with "pass". */
+const HALT = `
+  li t0, 0x100000
+  li t1, 0x5555
+  sw t1, 0(t0)
+1: j 1b
+`;
+
+/**
+ * Self-modifying code: `bump` runs (and is translated), the guest rewrites its first instruction
+ * (addi a0, a0, 1 → addi a0, a0, 100), executes fence.i, and calls it again.
+ */
+const SMC = asmGuest(`
+  .text
+  .globl _start
+_start:
+  li a0, 0
+  call bump
+  call bump
+  la t0, bump
+  lw t1, new_insn
+  sw t1, 0(t0)
+  fence.i
+  call bump
+${HALT}
+bump:
+  .word 0x00150513
+  ret
+  .align 2
+new_insn:
+  .word 0x06450513
+`, "bt_smc.S");
+
+/** A counter kept in the same page as the loop that increments it: every store hits a code page, no block. */
+const SHARED_PAGE = asmGuest(`
+  .text
+  .globl _start
+_start:
+  li s0, 0
+  li s1, 50
+loop:
+  la t0, counter
+  ld t1, 0(t0)
+  addi t1, t1, 1
+  sd t1, 0(t0)
+  addi s0, s0, 1
+  blt s0, s1, loop
+  ld a0, counter
+${HALT}
+  .align 3
+counter:
+  .dword 0
+`, "bt_shared_page.S");
+
+/** A store that rewrites the next instruction of its own block, with no fence.i between. */
+const OWN_BLOCK = asmGuest(`
+  .text
+  .globl _start
+_start:
+  li a0, 0
+  la t0, patched
+  lw t1, new_insn
+  sw t1, 0(t0)
+patched:
+  .word 0x00150513
+${HALT}
+  .align 2
+new_insn:
+  .word 0x06450513
+`, "bt_own_block.S");
+
+function symbol(p: typeof SMC, name: string): bigint {
+  return p.symbols.find((s) => s.name === name)!.address;
+}
+
+function exitsOf(r: ReturnType<typeof runVm>, reason: VmExit["reason"]): VmExit[] {
+  return r.target.exits({ reasons: [reason], count: 1e6 }).exits;
+}
+
+describe("binary translation: writes to translated code", () => {
+  it("a guest that rewrites an instruction of a translated block and executes fence.i runs the new instruction, as natively", () => {
+    const { native, vm } = assertEquivalent("bt_smc.S", SMC, { technique: "binary-translation" });
+    assert.equal(native.x[10], 102n, "1 + 1 + 100");
+    const bump = Number(symbol(SMC, "bump"));
+    const writes = exitsOf(vm, "bt-invalidate");
+    assert.equal(writes.length, 1, "the one store to the code page exits");
+    const w = writes[0];
+    assert.equal(w.details.gva, BigInt(bump));
+    assert.equal(w.details.count, 1, "only the block holding bump");
+    assert.equal(w.details.blocks, `0x${bump.toString(16)}`);
+    assert.equal(w.instruction?.mnemonic, "sw");
+    assert.equal(w.cycles, SEED_COSTS.pageFault);
+    const translations = exitsOf(vm, "bt-translate").filter((e) => e.pc === BigInt(bump));
+    assert.equal(translations.length, 2, "bump translated, invalidated, and translated again from its new bytes");
+    const stats = vm.target.stats().tc!;
+    assert.equal(stats.invalidated, 1);
+    assert.equal(stats.flushes, 0, "nothing else was thrown away");
+    const fence = exitsOf(vm, "bt-callout").find((e) => e.details.callout === "fence.i");
+    assert.match(fence?.action ?? "", /nothing to drop/);
+  });
+
+  it("a store into the block that is running shows its effect on the next instruction, as natively", () => {
+    const { native, vm } = assertEquivalent("bt_own_block.S", OWN_BLOCK, { technique: "binary-translation" });
+    assert.equal(native.x[10], 100n);
+    assert.equal(exitsOf(vm, "bt-invalidate")[0]?.details.count, 1);
+  });
+
+  it("data in a page of code: each store exits, emulated, but invalidates no block and nothing is translated again", () => {
+    const { native, vm } = assertEquivalent("bt_shared_page.S", SHARED_PAGE, { technique: "binary-translation" });
+    assert.equal(native.x[10], 50n);
+    const writes = exitsOf(vm, "bt-invalidate");
+    assert.equal(writes.length, 50);
+    for (const w of writes) {
+      assert.equal(w.details.count, 0);
+      assert.equal(w.details.gpa, symbol(SHARED_PAGE, "counter"));
+    }
+    const stats = vm.target.stats().tc!;
+    assert.equal(stats.invalidated, 0);
+    assert.equal(stats.translated, stats.blocks, "every block was translated once");
+    assert.equal(stats.protectedPages, 1);
+  });
+
+  it("a write the VMM did not trap (the debugger's) invalidates the block too", () => {
+    const vm = makeVm({ technique: "binary-translation" });
+    vm.load(SMC);
+    const target = new VmTarget(vm, "binary-translation", SMC.symbols);
+    const bump = symbol(SMC, "bump");
+    target.run(3);
+    const before = target.stats().tc!;
+    assert.ok(target.tcBlock(bump), "bump has been translated");
+    assert.ok(target.writeMemory("gva", bump, new Uint8Array([0x13, 0x05, 0x45, 0x06])));
+    assert.equal(target.tcBlock(bump), undefined);
+    assert.equal(target.stats().tc!.invalidated, before.invalidated + 1);
+    assert.equal(target.stats().tc!.protectedPages, before.protectedPages, "the page still holds the caller's block");
+  });
+});
+
+describe("binary translation: a bounded translation cache", () => {
+  for (const name of ["devwidth", "priv"]) {
+    it(`${name}: evicts the least recently used blocks when full, and the guest still ends as natively`, () => {
+      const program = loadGuest(corpusElf(name));
+      const { vm } = assertEquivalent(name, program, { spec: binaryTranslation(1024) });
+      const s = vm.target.stats().tc!;
+      const full = runVm(program, { technique: "binary-translation" }).target.stats().tc!;
+      assert.equal(s.bytes, 1024);
+      assert.ok(s.bytesUsed <= s.bytes);
+      assert.ok(full.bytesUsed > s.bytes, "the guest's translations do not all fit in 1 KiB");
+      assert.ok(s.evicted > 0);
+      assert.ok(s.translated > full.translated && s.translated <= full.translated + s.evicted, "only evicted blocks are translated again");
+      assert.equal(s.flushes, full.flushes, "eviction is by block, never a flush");
+    });
+  }
+});
