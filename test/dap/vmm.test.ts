@@ -159,8 +159,9 @@ describe("VMM console commands", () => {
         tc = await repl(dc, "tc putc");
       }
       const stats = await repl(dc, "stats");
-      assert.match(stats, /translation cache: \d+ blocks? in [\d.]+ KiB of 256 KiB, \d+ chains?;/);
-      assert.match(stats, /lookups \d+, hit rate \d+\.\d%; \d+ flush/);
+      const cache = stats.replace(/\n +/g, " ");
+      assert.match(cache, /translation cache: \d+ blocks? in [\d.]+ KiB of 256 KiB, \d+ chains?, \d+ write-protected code pages?;/);
+      assert.match(cache, /\d+ translated, dropped \d+ on code writes, \d+ by LRU eviction, \d+ by sfence\.vma; \d+ flush(es)?; lookups \d+, hit rate \d+\.\d%/);
       assert.match(tc, /^translation cache: /);
       assert.match(tc, /^block at guest 0x[0-9a-f]+ <putc>, in the TC at 0x20000[0-9a-f]+/m);
       assert.match(tc, /^0x[0-9a-f]+ +lbu t1,5\(t0\) +lbu t1,5\(t0\) +copied$/m, "an ordinary instruction is copied");
