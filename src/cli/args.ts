@@ -55,6 +55,8 @@ export interface CompareCommand {
   boot: GuestBoot;
   /** A file whose bytes every run receives on its UART. */
   input?: string;
+  /** The non-standard teaching machine, for the techniques that run sensitive instructions deprivileged. */
+  nonTrappingSensitive: NonTrappingSensitive[];
 }
 
 export type HelpCommand = { kind: "help"; topic?: CommandName };
@@ -196,6 +198,7 @@ const BUILDERS: { [C in CommandName]: (given: Given) => Command } = {
       json: given.has("--json"),
       boot: (given.value("--boot") ?? "machine") as GuestBoot,
       input: given.value("--input"),
+      nonTrappingSensitive: optional(given, "--non-trapping-sensitive", nonTrappingList) ?? [],
     };
   },
 };

@@ -153,6 +153,10 @@ const COMPARE: CommandSpec = {
     { names: ["--max-instructions"], value: "<n>", help: `stop each run after n instructions if the guest has not halted (default ${DEFAULT_COMPARE_LIMIT})` },
     { names: ["--boot"], value: "<boot>", help: "where the guest starts, under every technique:", choices: BOOT_CHOICES },
     { names: ["--input"], value: "<file>", help: "the bytes every run receives on its UART (default: none)" },
+    {
+      names: ["--non-trapping-sensitive"], value: "<list>",
+      help: `deliberately non-standard, for the Popek–Goldberg lesson: as for 'run', under ${NON_TRAPPING_TECHNIQUES.join(" and ")} only; the baseline and the other techniques run on standard hardware, so the equivalent column shows which technique the non-trapping instructions break`,
+    },
     HELP_OPTION,
   ],
   exitStatus: [

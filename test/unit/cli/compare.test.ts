@@ -32,9 +32,10 @@ async function compare(guest: string, settings: { maxInstructions?: number; inpu
 
 describe("hyperstep compare", () => {
   it("parses its options and rejects bad ones", () => {
-    assert.deepEqual(parseArgs(["compare", "g.S"]), { kind: "compare", program: "g.S", memoryBytes: 128 << 20, maxInstructions: DEFAULT_COMPARE_LIMIT, json: false, boot: "machine", input: undefined });
+    assert.deepEqual(parseArgs(["compare", "g.S"]), { kind: "compare", program: "g.S", memoryBytes: 128 << 20, maxInstructions: DEFAULT_COMPARE_LIMIT, json: false, boot: "machine", input: undefined, nonTrappingSensitive: [] });
     assert.deepEqual(parseArgs(["compare", "--json", "g.S", "--memory=16M", "--max-instructions", "500", "--input", "in.txt", "--boot", "supervisor"]),
-      { kind: "compare", program: "g.S", memoryBytes: 16 << 20, maxInstructions: 500, json: true, boot: "supervisor", input: "in.txt" });
+      { kind: "compare", program: "g.S", memoryBytes: 16 << 20, maxInstructions: 500, json: true, boot: "supervisor", input: "in.txt", nonTrappingSensitive: [] });
+    assert.deepEqual((parseArgs(["compare", "g.S", "--non-trapping-sensitive", "sstatus-read,sstatus-write"]) as { nonTrappingSensitive: string[] }).nonTrappingSensitive, ["sstatus-read", "sstatus-write"]);
     assert.deepEqual(parseArgs(["compare", "-h"]), { kind: "help", topic: "compare" });
     assert.deepEqual(parseArgs(["help", "compare"]), { kind: "help", topic: "compare" });
     const usage = (args: string[], message: RegExp) => assert.throws(() => parseArgs(args), (e: unknown) => e instanceof UsageError && e.command === "compare" && message.test(e.message));
@@ -45,6 +46,24 @@ describe("hyperstep compare", () => {
     usage(["compare", "a.S", "--memory", "12Q"], /--memory must be a size/);
     usage(["compare", "a.S", "--max-instructions", "0"], /whole number of instructions/);
     usage(["compare", "a.S", "--boot", "hypervisor"], /--boot must be one of machine, supervisor, not 'hypervisor'/);
+    usage(["compare", "a.S", "--non-trapping-sensitive", "popf"], /comma-separated list of sstatus-read, sstatus-write, not 'popf'/);
+  });
+
+  it("--non-trapping-sensitive: on the popek-goldberg lesson trap-and-emulate diverges, binary translation does not", async () => {
+    const program = await loadProgram(join(ROOT, "sample-guests/popek-goldberg/popek_goldberg.S"));
+    if (program instanceof ProgramError) assert.fail(program.message);
+    const settings = { memoryBytes: 1 << 24, maxInstructions: DEFAULT_COMPARE_LIMIT, nonTrappingSensitive: ["sstatus-read", "sstatus-write"] as const };
+    const report = await compareTechniques(program.image, settings, io().value);
+    if ("error" in report) assert.fail(report.error);
+    const equal = Object.fromEntries(report.results.slice(1).map((r) => [r.technique, r.equivalence!.equal]));
+    assert.deepEqual(equal, { "trap-and-emulate": false, "hardware-assisted": true, "binary-translation": true });
+    assert.equal(compareStatus(report), 3);
+    const text = formatCompare("popek_goldberg.S", report);
+    assert.match(text, /trap-and-emulate is not equivalent: UART output differs/);
+    assert.match(text.replace(/\n/g, " "), /Non-standard hardware \(--non-trapping-sensitive sstatus-read,sstatus-write\) under trap-and-emulate and binary-translation/);
+    const plain = await compareTechniques(program.image, { ...settings, nonTrappingSensitive: [] }, io().value);
+    if ("error" in plain) assert.fail(plain.error);
+    assert.equal(compareStatus(plain), 0, "on standard hardware every technique is equivalent");
   });
 
   it("runs the shadow-paging guest under every available technique: exits only under the VMM, and equivalence", async () => {
