@@ -6,7 +6,8 @@ const kib = (n: number) => `${(n / 1024).toFixed(1).replace(/\.0$/, "")} KiB`;
 /** Binary translation's translation-cache statistics in one line, for `stats`, `tc` and `hyperstep compare`. */
 export function tcStatsText(tc: TcStats): string {
   const rate = tc.lookups > 0 ? `${((tc.hits * 100) / tc.lookups).toFixed(1)}%` : "—";
-  return `translation cache: ${count(tc.blocks, "block", "blocks")} in ${kib(tc.bytesUsed)} of ${kib(tc.bytes)}, ` +
+  const moved = tc.relocations > 0 ? `, relocated ${count(tc.relocations, "time", "times")} (the guest mapped its range)` : "";
+  return `translation cache at 0x${tc.va.toString(16)}${moved}: ${count(tc.blocks, "block", "blocks")} in ${kib(tc.bytesUsed)} of ${kib(tc.bytes)}, ` +
     `${count(tc.chains, "chain", "chains")}, ${count(tc.protectedPages, "write-protected code page", "write-protected code pages")}; ` +
     `${tc.translated} translated, dropped ${tc.invalidated} on code writes, ${tc.evicted} by LRU eviction, ${tc.fenced} by sfence.vma; ` +
     `${count(tc.flushes, "flush", "flushes")}; lookups ${tc.lookups}, hit rate ${rate}`;

@@ -160,9 +160,9 @@ describe("VMM console commands", () => {
       }
       const stats = await repl(dc, "stats");
       const cache = stats.replace(/\n +/g, " ");
-      assert.match(cache, /translation cache: \d+ blocks? in [\d.]+ KiB of 256 KiB, \d+ chains?, \d+ write-protected code pages?;/);
+      assert.match(cache, /translation cache at 0x2000000000: \d+ blocks? in [\d.]+ KiB of 256 KiB, \d+ chains?, \d+ write-protected code pages?;/);
       assert.match(cache, /\d+ translated, dropped \d+ on code writes, \d+ by LRU eviction, \d+ by sfence\.vma; \d+ flush(es)?; lookups \d+, hit rate \d+\.\d%/);
-      assert.match(tc, /^translation cache: /);
+      assert.match(tc, /^translation cache at 0x[0-9a-f]+: /);
       assert.match(tc, /^block at guest 0x[0-9a-f]+ <putc>, in the TC at 0x20000[0-9a-f]+/m);
       assert.match(tc, /^0x[0-9a-f]+ +lbu t1,5\(t0\) +lbu t1,5\(t0\) +copied$/m, "an ordinary instruction is copied");
       assert.match(tc, /^0x[0-9a-f]+ +beqz t1,8000[0-9a-f]+ +beqz t1,20000[0-9a-f]+ +branch to its stub below/m, "a branch goes to the TC");

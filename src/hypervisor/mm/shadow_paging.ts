@@ -213,6 +213,13 @@ export class ShadowMmu {
     return e;
   }
 
+  /** Takes every entry that maps the VMM's own memory (`gpaPage` −1) out of every root; returns how many. */
+  removeOwnPages(): number {
+    const own = [...this.roots.values()].flatMap((r) => [...r.entries.values()].filter((e) => e.gpaPage < 0));
+    for (const e of own) this.drop(e, true);
+    return own.length;
+  }
+
   /** Takes one entry out of its root (a one-shot entry after its instruction); nothing if it is gone already. */
   remove(e: ShadowEntry): void {
     if (this.roots.get(e.root.key) === e.root && e.root.entries.get(e.vpn) === e) this.drop(e, true);

@@ -30,9 +30,13 @@ import { TrapAndEmulate } from "./trap_and_emulate";
  * `nonTrappingSensitive` option (vm.ts) cannot hide one from it: a non-trapping `csrr sstatus` in
  * the guest kernel is still rewritten into a callout, and the guest reads its virtual sstatus.
  *
- * The TC is mapped for the hart at guest-virtual TC_VA, execute-only, in the shadow roots of the
- * guest's privileged contexts only (installed on the hart's first fetch fault there), so guest
- * U-mode cannot reach it and guest loads and stores there fault like any unmapped address.
+ * The TC is mapped for the hart at a guest-virtual range (TC_PLACES[0] to begin with), execute-only,
+ * in the shadow roots of the guest's privileged contexts only (installed on the hart's first fetch
+ * fault there), so guest U-mode cannot reach it and guest loads and stores there fault like any
+ * unmapped address. When such a fault shows that the guest's own table maps that range, the VMM
+ * relocates the TC to the next place the guest's current context leaves unmapped: TC code jumps
+ * only by pc-relative offsets, so moving it means taking its shadow entries down and fetching from
+ * the new range; the guest then gets its own mapping of the old range, as natively.
  * Chaining: once the target of a direct transfer has a translation, the transfer goes straight to
  * it without an exit. Where one TC instruction can do that, the TC is patched: a `jal x0` callout
  * becomes a host `jal` to the target's TC word and a branch to a `taken` stub is pointed at the
@@ -60,7 +64,8 @@ import { TrapAndEmulate } from "./trap_and_emulate";
  * the VMM translates it, dispatches to it or follows a chain to it; code that runs from chain to
  * chain without the VMM ages, and is translated again if it was evicted.
  */
-const TC_VA = 0x20_0000_0000;
+/** Where the TC may sit in the guest-virtual space, in order: in Sv39's positive half, above where kernels map RAM. */
+const TC_PLACES = [0x20_0000_0000, 0x30_0000_0000, 0x10_0000_0000, 0x38_0000_0000, 0x08_0000_0000];
 const TC_BYTES = 256 * 1024;
 
 interface Block {
@@ -99,6 +104,9 @@ export class BinaryTranslation implements Technique {
   private readonly codePages = new Map<number, Set<number>>();
   /** The last entry ran translated code (else guest U-mode, or one instruction directly). */
   private inTc = false;
+  /** Where the TC is mapped for the hart now (guest-virtual), and how many times the guest's own mappings moved it. */
+  private tcVa = TC_PLACES[0];
+  private relocations = 0;
   private translated = 0;
   private flushes = 0;
   private invalidated = 0;
@@ -136,6 +144,8 @@ export class BinaryTranslation implements Technique {
     this.direct.reset();
     this.inTc = false;
     this.flush();
+    this.tcVa = TC_PLACES[0];
+    this.relocations = 0;
     this.translated = this.flushes = this.invalidated = this.evicted = this.fencedOut = this.lookups = this.hits = 0;
   }
 
@@ -159,7 +169,7 @@ export class BinaryTranslation implements Technique {
     }
     const steps = this.direct.enter();
     const hart = vm.board.hart;
-    hart.pcNum = TC_VA + at * 4;
+    hart.pcNum = this.tcVa + at * 4;
     hart.wildPc = undefined;
     this.inTc = true;
     // A bt-translate exit the debugger stops at: the guest has not run the block yet.
@@ -187,6 +197,8 @@ export class BinaryTranslation implements Technique {
       const steps = this.codeWrite(tval);
       if (steps >= 0) return steps;
     }
+    const va = signedNumber(tval);
+    if ((c === 13 || c === 15) && va >= this.tcVa && va < this.tcVa + this.space.words * 4) this.relocateFrom(va);
     if (word < 0) return this.direct.handleExit(cause, tval);
     if (c === 12 && this.wordAt(Number(BigInt.asIntN(64, tval))) >= 0) {
       this.mapTcPage(Number(BigInt.asIntN(64, tval)));
@@ -235,7 +247,7 @@ export class BinaryTranslation implements Technique {
     return {
       blocks: this.blocks.size, bytesUsed: this.space.used * 4, bytes: this.space.words * 4,
       translated: this.translated, flushes: this.flushes, invalidated: this.invalidated, evicted: this.evicted, fenced: this.fencedOut,
-      protectedPages: this.codePages.size,
+      protectedPages: this.codePages.size, va: this.tcVa, relocations: this.relocations,
       chains: [...this.chains.values()].reduce((n, c) => n + c.length, 0), lookups: this.lookups, hits: this.hits,
     };
   }
@@ -267,10 +279,10 @@ export class BinaryTranslation implements Technique {
       const length: 2 | 4 = (low & 3) === 3 ? 4 : 2;
       const guestBits = length === 4 ? (low | (b.code[off + 2] << 16) | (b.code[off + 3] << 24)) >>> 0 : low;
       return {
-        tcVa: TC_VA + word * 4, tcBits: now, guestPc: this.guestPcAt[word],
+        tcVa: this.tcVa + word * 4, tcBits: now, guestPc: this.guestPcAt[word],
         guest: stub ? undefined : { bits: guestBits, length },
         how: callout?.kind ?? ((bits & 0x7f) === 0x63 ? "branch" : "copied"),
-        chainedTo: patched.has(word) ? TC_VA + word * 4 + jumpOffset(now) : undefined,
+        chainedTo: patched.has(word) ? this.tcVa + word * 4 + jumpOffset(now) : undefined,
       };
     });
     return { guestPc: b.guestPc, context: b.rootKey, rows };
@@ -499,15 +511,37 @@ export class BinaryTranslation implements Technique {
 
   /** The TC word at host-virtual `va`, or −1 where no block is. */
   private wordAt(va: number): number {
-    const off = va - TC_VA;
+    const off = va - this.tcVa;
     if (!(off >= 0 && off < this.space.words * 4 && off % 4 === 0)) return -1;
     return this.blockAt[off / 4] >= 0 ? off / 4 : -1;
+  }
+
+  /**
+   * A guest load or store faulted in the TC's range: if the guest's own table maps `va`, the TC
+   * moves to the first place the guest's current context leaves unmapped. If every place is
+   * mapped, it stays, and the guest's mapping and the TC contend for the range (not handled: a
+   * limit the README names).
+   */
+  private relocateFrom(va: number): void {
+    const vm = this.vm;
+    const mapped = (at: number) => vm.translate(at, Acc.R, false).ok || vm.translate(at, Acc.W, false).ok || vm.translate(at, Acc.X, false).ok;
+    if (vm.currentRoot().context.kind !== "sv39" || !mapped(va)) return;
+    const bytes = this.space.words * 4;
+    const free = (base: number) => {
+      for (let at = base; at < base + bytes; at += 4096) if (mapped(at)) return false;
+      return true;
+    };
+    const place = TC_PLACES.find((p) => p !== this.tcVa && free(p));
+    if (place === undefined) return;
+    vm.shadow.removeOwnPages();
+    this.tcVa = place;
+    this.relocations++;
   }
 
   /** The hart's first fetch from a TC page in this shadow root: map it there, execute-only. */
   private mapTcPage(va: number): void {
     const vm = this.vm;
-    const page = Math.floor((va - TC_VA) / 4096);
+    const page = Math.floor((va - this.tcVa) / 4096);
     vm.shadow.install(vm.currentRoot(), Math.floor(va / 4096) & 0x7ffffff, -1, Math.floor(this.tcHpa / 4096) + page, PTE_X, [], 0, false);
   }
 

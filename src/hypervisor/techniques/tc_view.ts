@@ -3,6 +3,9 @@ import type { CalloutKind } from "./bt_translator";
 /** Binary translation's translation cache as the debugger and the CLI see it (binary_translation.ts). */
 
 export interface TcStats {
+  /** Where the TC is mapped for the hart (guest-virtual), and how many times the guest's own mappings moved it there. */
+  va: number;
+  relocations: number;
   blocks: number;
   bytesUsed: number;
   bytes: number;

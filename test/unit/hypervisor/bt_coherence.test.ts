@@ -159,3 +159,65 @@ describe("binary translation: a bounded translation cache", () => {
     });
   }
 });
+
+/**
+ * A kernel that maps the TC's first place for itself: Sv39 with three global gigapages, 0 → 0 (the
+ * finisher), 0x8000_0000 → 0x8000_0000 (itself) and 0x20_0000_0000 → 0x8000_0000 (RWX), through
+ * which it stores and loads a word 64 KiB into RAM and reads its own first instruction, in the TC's
+ * first page: were the TC left there, the guest's mapping would replace it under the hart's fetches.
+ */
+const MAPS_TC_RANGE = asmGuest(`
+  .option norelax
+  .text
+  .globl _start
+_start:
+  li t0, -1
+  csrw pmpaddr0, t0
+  li t0, 0x1f
+  csrw pmpcfg0, t0
+  la t0, root
+  srli t0, t0, 12
+  li t1, 8 << 60
+  or t0, t0, t1
+  csrw satp, t0
+  li t0, 1 << 11
+  csrs mstatus, t0
+  la t0, kernel
+  csrw mepc, t0
+  mret
+kernel:
+  li t0, 0x2000010000
+  li t1, 0x1234
+  sd t1, 0(t0)
+  ld a0, 0(t0)
+  li t2, 0x80010000
+  ld a1, 0(t2)
+  li t0, 0x2000000000
+  lw a2, 0(t0)
+  addi a3, a2, 1
+${HALT}
+  .data
+  .align 12
+root:
+  .dword 0x000000ef
+  .dword 0
+  .dword 0x200000ef
+  .zero 8 * 125
+  .dword 0x200000ef
+  .zero 8 * 383
+`, "bt_maps_tc_range.S");
+
+describe("binary translation: the TC's place in the guest-virtual space", () => {
+  it("moves when the guest maps its range, and the guest reads and writes its own memory there, as natively", () => {
+    const { native, vm } = assertEquivalent("bt_maps_tc_range.S", MAPS_TC_RANGE, { technique: "binary-translation" });
+    assert.deepEqual([native.x[10], native.x[11]], [0x1234n, 0x1234n], "the store went to RAM at 0x8001_0000");
+    const text = MAPS_TC_RANGE.segments.find((g) => g.paddr === 0x8000_0000)!.data;
+    const first = BigInt.asUintN(64, BigInt(new DataView(text.buffer, text.byteOffset).getInt32(0, true)));
+    assert.equal(native.x[12], first, "_start's first word, read through the TC's old place");
+    const s = vm.target.stats().tc!;
+    assert.equal(s.relocations, 1);
+    assert.notEqual(s.va, 0x20_0000_0000);
+    const block = vm.target.tcBlock(symbol(MAPS_TC_RANGE, "kernel"))!;
+    assert.ok(block.rows.every((r) => r.tcVa >= s.va && r.tcVa < s.va + s.bytes), "the translations are shown at the TC's new place");
+  });
+});
