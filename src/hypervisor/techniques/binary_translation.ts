@@ -55,7 +55,12 @@ import { TrapAndEmulate } from "./trap_and_emulate";
  * alone: their entry points go and the chains into them are undone, so the next transfer there
  * exits and translates the new code. The TC is thus always coherent with guest memory, which is
  * more than RISC-V asks (a hart need see its own code stores only after a `fence.i`), and `fence.i`
- * has nothing left to do. An emulated `sfence.vma` drops the blocks whose guest translation it
+ * has nothing left to do. A page that is also data, which takes HOT_PAGE_WRITES stores that invalidate
+ * no block, costs an exit per store: the VMM stops protecting it and checks its blocks against guest
+ * memory instead, each time it dispatches to one, and all of them at a `fence.i`. That is as
+ * coherent as RISC-V asks of code there (a hart need see its own code stores only after a
+ * `fence.i`), not more: a transfer through a chain, or the rest of the block running, may still
+ * run the old code before the guest's `fence.i`. An emulated `sfence.vma` drops the blocks whose guest translation it
  * fences (as it would their TLB entries: by page and ASID, global pages kept for an ASID fence), and
  * a change of the guest's PMP flushes the whole TC.
  *
@@ -67,6 +72,8 @@ import { TrapAndEmulate } from "./trap_and_emulate";
 /** Where the TC may sit in the guest-virtual space, in order: in Sv39's positive half, above where kernels map RAM. */
 const TC_PLACES = [0x20_0000_0000, 0x30_0000_0000, 0x10_0000_0000, 0x38_0000_0000, 0x08_0000_0000];
 const TC_BYTES = 256 * 1024;
+/** Stores to a page of translated code that invalidate nothing, after which its blocks are checked on entry instead. */
+export const HOT_PAGE_WRITES = 32;
 
 interface Block {
   id: number;
@@ -102,6 +109,9 @@ export class BinaryTranslation implements Technique {
   private readonly entries = new Map<string, Map<number, number>>();
   /** Host page of guest RAM → the blocks translated from it (the page is write-protected while any are). */
   private readonly codePages = new Map<number, Set<number>>();
+  /** Host pages of guest RAM whose stores invalidated nothing (how many), and those whose blocks are checked on entry instead of protected. */
+  private readonly idleWrites = new Map<number, number>();
+  private readonly checkedPages = new Set<number>();
   /** The last entry ran translated code (else guest U-mode, or one instruction directly). */
   private inTc = false;
   /** Where the TC is mapped for the hart now (guest-virtual), and how many times the guest's own mappings moved it. */
@@ -247,7 +257,8 @@ export class BinaryTranslation implements Technique {
     return {
       blocks: this.blocks.size, bytesUsed: this.space.used * 4, bytes: this.space.words * 4,
       translated: this.translated, flushes: this.flushes, invalidated: this.invalidated, evicted: this.evicted, fenced: this.fencedOut,
-      protectedPages: this.codePages.size, va: this.tcVa, relocations: this.relocations,
+      protectedPages: [...this.codePages.keys()].filter((p) => !this.checkedPages.has(p)).length,
+      checkedPages: [...this.codePages.keys()].filter((p) => this.checkedPages.has(p)).length, va: this.tcVa, relocations: this.relocations,
       chains: [...this.chains.values()].reduce((n, c) => n + c.length, 0), lookups: this.lookups, hits: this.hits,
     };
   }
@@ -304,6 +315,11 @@ export class BinaryTranslation implements Technique {
     const at = this.entries.get(key)?.get(pc);
     if (at === undefined) return -1;
     const b = this.blocks.get(this.blockAt[at])!;
+    if (this.checkedPages.size > 0 && this.checkedPages.has(Math.floor(b.hpa / 4096)) && !this.unchanged(b)) {
+      this.invalidated++;
+      this.remove(b);
+      return -1;
+    }
     this.blocks.delete(b.id);
     this.blocks.set(b.id, b);
     this.hits++;
@@ -364,7 +380,7 @@ export class BinaryTranslation implements Technique {
     let onPage = this.codePages.get(page);
     if (!onPage) {
       this.codePages.set(page, (onPage = new Set()));
-      this.vm.shadow.protect(b.gpaPage);
+      if (!this.checkedPages.has(page)) this.vm.shadow.protect(b.gpaPage);
     }
     onPage.add(id);
     return first;
@@ -407,16 +423,35 @@ export class BinaryTranslation implements Technique {
     const t = vm.translate(signedNumber(tval), Acc.W, false);
     if (!t.ok || guestDataPriv(v, Acc.W) !== v.prv) return -1;
     const page = Math.floor(t.gpa / 4096);
-    const hpa = vm.p2m.toHpa(t.gpa);
-    if (hpa < 0 || !this.codePages.has(Math.floor(hpa / 4096)) || vm.shadow.isPageTable(page)) return -1;
+    const hpaPage = Math.floor(vm.p2m.toHpa(t.gpa) / 4096);
+    if (hpaPage < 0 || !this.codePages.has(hpaPage) || this.checkedPages.has(hpaPage) || vm.shadow.isPageTable(page)) return -1;
     if (!v.pmp.check(page * 4096, 4096, PmpAccess.W, v.prv)) return -1;
     const details: ExitDetails = { gva: tval, gpa: BigInt(t.gpa), access: "write", count: 0 };
     this.invalidating = details;
+    let steps: number;
     try {
-      return emulateAccess(vm, "bt-invalidate", tval, t.gpa, details, t);
+      steps = emulateAccess(vm, "bt-invalidate", tval, t.gpa, details, t);
     } finally {
       this.invalidating = undefined;
     }
+    const idle = details.count === 0 ? (this.idleWrites.get(hpaPage) ?? 0) + 1 : 0;
+    this.idleWrites.set(hpaPage, idle);
+    if (idle >= HOT_PAGE_WRITES) this.checkOnEntry(hpaPage, page);
+    return steps;
+  }
+
+  /** Host page `hpaPage` (guest page `gpaPage`) is also busy data: its blocks are checked on dispatch and at fence.i from now on, instead of protected. */
+  private checkOnEntry(hpaPage: number, gpaPage: number): void {
+    this.checkedPages.add(hpaPage);
+    this.vm.shadow.unprotect(gpaPage);
+  }
+
+  /** Whether block `b`'s guest bytes are still what it was translated from. */
+  private unchanged(b: Block): boolean {
+    const bytes = this.vm.board.ram.bytes;
+    const at = b.hpa - this.vm.board.ram.base;
+    for (let i = 0; i < b.code.length; i++) if (bytes[at + i] !== b.code[i]) return false;
+    return true;
   }
 
   /** Guest RAM at host-physical [pa, pa + len) was written: the blocks translated from those bytes go. */
@@ -479,6 +514,8 @@ export class BinaryTranslation implements Technique {
     this.chains.clear();
     this.blocks.clear();
     this.codePages.clear();
+    this.idleWrites.clear();
+    this.checkedPages.clear();
     this.space.reset();
     this.blockAt.fill(-1);
   }
@@ -570,10 +607,16 @@ export class BinaryTranslation implements Technique {
         return 0;
       case "sensitive":
         return this.emulated(c);
-      case "fence.i":
+      case "fence.i": {
         vm.retire(c.length);
-        this.record(c, "fence.i: nothing to drop, since write protection keeps the translation cache coherent with guest memory");
+        const changed = [...this.blocks.values()].filter((b) => this.checkedPages.has(Math.floor(b.hpa / 4096)) && !this.unchanged(b));
+        for (const b of changed) this.remove(b);
+        this.invalidated += changed.length;
+        this.record(c, changed.length > 0
+          ? `fence.i: dropped ${plural(changed.length, "block")} whose guest code changed, on pages that are checked instead of write-protected`
+          : "fence.i: nothing to drop, since write protection (or checks on entry) keeps the translation cache coherent with guest memory");
         return 1;
+      }
       default:
         return this.pcRelativeCallout(c, word);
     }
