@@ -9,7 +9,7 @@ export function tcStatsText(tc: TcStats): string {
   const moved = tc.relocations > 0 ? `, relocated ${count(tc.relocations, "time", "times")} (the guest mapped its range)` : "";
   return `translation cache at 0x${tc.va.toString(16)}${moved}: ${count(tc.blocks, "block", "blocks")} in ${kib(tc.bytesUsed)} of ${kib(tc.bytes)}, ` +
     `${count(tc.chains, "chain", "chains")}, ${count(tc.protectedPages, "write-protected code page", "write-protected code pages")}` +
-    `${tc.checkedPages > 0 ? ` and ${tc.checkedPages} checked on entry (also data)` : ""}; ` +
+    `${tc.directPages > 0 ? `, ${tc.directPages} run directly (also busy data)` : ""}; ` +
     `${tc.translated} translated, dropped ${tc.invalidated} on code writes, ${tc.evicted} by LRU eviction, ${tc.fenced} by sfence.vma; ` +
     `${count(tc.flushes, "flush", "flushes")}; lookups ${tc.lookups}, hit rate ${rate}`;
 }

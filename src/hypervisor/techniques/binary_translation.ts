@@ -55,12 +55,10 @@ import { TrapAndEmulate } from "./trap_and_emulate";
  * alone: their entry points go and the chains into them are undone, so the next transfer there
  * exits and translates the new code. The TC is thus always coherent with guest memory, which is
  * more than RISC-V asks (a hart need see its own code stores only after a `fence.i`), and `fence.i`
- * has nothing left to do. A page that is also data, which takes HOT_PAGE_WRITES stores that invalidate
- * no block, costs an exit per store: the VMM stops protecting it and checks its blocks against guest
- * memory instead, each time it dispatches to one, and all of them at a `fence.i`. That is as
- * coherent as RISC-V asks of code there (a hart need see its own code stores only after a
- * `fence.i`), not more: a transfer through a chain, or the rest of the block running, may still
- * run the old code before the guest's `fence.i`. An emulated `sfence.vma` drops the blocks whose guest translation it
+ * has nothing left to do. A page that is also busy data, which takes HOT_PAGE_WRITES stores in a
+ * row that invalidate no block, would cost an exit per store: the VMM drops its blocks, stops
+ * protecting it and runs the guest's code there directly from then on, as trap-and-emulate does
+ * (its sensitive instructions trap; the hart sees its stores at once). An emulated `sfence.vma` drops the blocks whose guest translation it
  * fences (as it would their TLB entries: by page and ASID, global pages kept for an ASID fence), and
  * a change of the guest's PMP flushes the whole TC.
  *
@@ -72,8 +70,10 @@ import { TrapAndEmulate } from "./trap_and_emulate";
 /** Where the TC may sit in the guest-virtual space, in order: in Sv39's positive half, above where kernels map RAM. */
 const TC_PLACES = [0x20_0000_0000, 0x30_0000_0000, 0x10_0000_0000, 0x38_0000_0000, 0x08_0000_0000];
 const TC_BYTES = 256 * 1024;
-/** Stores to a page of translated code that invalidate nothing, after which its blocks are checked on entry instead. */
+/** Stores in a row to a page of translated code that invalidate nothing, after which its code runs directly instead. */
 export const HOT_PAGE_WRITES = 32;
+/** entryFor: the guest pc is on such a page, and runs directly. */
+const DIRECT = -2;
 
 interface Block {
   id: number;
@@ -109,9 +109,9 @@ export class BinaryTranslation implements Technique {
   private readonly entries = new Map<string, Map<number, number>>();
   /** Host page of guest RAM → the blocks translated from it (the page is write-protected while any are). */
   private readonly codePages = new Map<number, Set<number>>();
-  /** Host pages of guest RAM whose stores invalidated nothing (how many), and those whose blocks are checked on entry instead of protected. */
+  /** Host pages of guest RAM: stores in a row there that invalidated nothing, and the pages whose code runs directly since. */
   private readonly idleWrites = new Map<number, number>();
-  private readonly checkedPages = new Set<number>();
+  private readonly directPages = new Set<number>();
   /** The last entry ran translated code (else guest U-mode, or one instruction directly). */
   private inTc = false;
   /** Where the TC is mapped for the hart now (guest-virtual), and how many times the guest's own mappings moved it. */
@@ -173,6 +173,7 @@ export class BinaryTranslation implements Technique {
     const found = this.found;
     this.found = undefined;
     const at = found?.pc === v.pcNum && found.key === vm.currentRoot().key ? found.at : this.entryFor(v.pcNum);
+    if (at === DIRECT) return this.direct.enter();
     if (at < 0) {
       this.direct.enter();
       return 1;
@@ -257,8 +258,7 @@ export class BinaryTranslation implements Technique {
     return {
       blocks: this.blocks.size, bytesUsed: this.space.used * 4, bytes: this.space.words * 4,
       translated: this.translated, flushes: this.flushes, invalidated: this.invalidated, evicted: this.evicted, fenced: this.fencedOut,
-      protectedPages: [...this.codePages.keys()].filter((p) => !this.checkedPages.has(p)).length,
-      checkedPages: [...this.codePages.keys()].filter((p) => this.checkedPages.has(p)).length, va: this.tcVa, relocations: this.relocations,
+      protectedPages: this.codePages.size, directPages: this.directPages.size, va: this.tcVa, relocations: this.relocations,
       chains: [...this.chains.values()].reduce((n, c) => n + c.length, 0), lookups: this.lookups, hits: this.hits,
     };
   }
@@ -301,7 +301,10 @@ export class BinaryTranslation implements Technique {
 
   // ---- the translation cache ----
 
-  /** The TC word of guest instruction `pc` in the current context, translating its block if needed; −1 if it cannot be. */
+  /**
+   * The TC word of guest instruction `pc` in the current context, translating its block if needed;
+   * −1 if it cannot be (it runs directly for one instruction), DIRECT on a page whose code runs directly.
+   */
   private entryFor(pc: number): number {
     const at = this.lookup(pc);
     return at >= 0 ? at : this.translate(this.vm.currentRoot().key, pc);
@@ -315,11 +318,6 @@ export class BinaryTranslation implements Technique {
     const at = this.entries.get(key)?.get(pc);
     if (at === undefined) return -1;
     const b = this.blocks.get(this.blockAt[at])!;
-    if (this.checkedPages.size > 0 && this.checkedPages.has(Math.floor(b.hpa / 4096)) && !this.unchanged(b)) {
-      this.invalidated++;
-      this.remove(b);
-      return -1;
-    }
     this.blocks.delete(b.id);
     this.blocks.set(b.id, b);
     this.hits++;
@@ -336,6 +334,7 @@ export class BinaryTranslation implements Technique {
     const hpa = vm.p2m.toHpa(t.gpa, 2);
     const pageOffset = t.gpa & 4095;
     if (hpa < 0 || !v.pmp.check(t.gpa - pageOffset, 4096, PmpAccess.X, v.prv)) return -1;
+    if (this.directPages.has(Math.floor(hpa / 4096))) return DIRECT;
     const ram = vm.board.ram;
     const left = 4096 - pageOffset;
     const block = translateBlock(pc, (off) => (off + 2 <= left ? ram.view.getUint16(hpa - ram.base + off, true) : undefined));
@@ -380,7 +379,7 @@ export class BinaryTranslation implements Technique {
     let onPage = this.codePages.get(page);
     if (!onPage) {
       this.codePages.set(page, (onPage = new Set()));
-      if (!this.checkedPages.has(page)) this.vm.shadow.protect(b.gpaPage);
+      this.vm.shadow.protect(b.gpaPage);
     }
     onPage.add(id);
     return first;
@@ -424,7 +423,7 @@ export class BinaryTranslation implements Technique {
     if (!t.ok || guestDataPriv(v, Acc.W) !== v.prv) return -1;
     const page = Math.floor(t.gpa / 4096);
     const hpaPage = Math.floor(vm.p2m.toHpa(t.gpa) / 4096);
-    if (hpaPage < 0 || !this.codePages.has(hpaPage) || this.checkedPages.has(hpaPage) || vm.shadow.isPageTable(page)) return -1;
+    if (hpaPage < 0 || !this.codePages.has(hpaPage) || vm.shadow.isPageTable(page)) return -1;
     if (!v.pmp.check(page * 4096, 4096, PmpAccess.W, v.prv)) return -1;
     const details: ExitDetails = { gva: tval, gpa: BigInt(t.gpa), access: "write", count: 0 };
     this.invalidating = details;
@@ -436,22 +435,15 @@ export class BinaryTranslation implements Technique {
     }
     const idle = details.count === 0 ? (this.idleWrites.get(hpaPage) ?? 0) + 1 : 0;
     this.idleWrites.set(hpaPage, idle);
-    if (idle >= HOT_PAGE_WRITES) this.checkOnEntry(hpaPage, page);
+    if (idle >= HOT_PAGE_WRITES) this.runDirectly(hpaPage, page);
     return steps;
   }
 
-  /** Host page `hpaPage` (guest page `gpaPage`) is also busy data: its blocks are checked on dispatch and at fence.i from now on, instead of protected. */
-  private checkOnEntry(hpaPage: number, gpaPage: number): void {
-    this.checkedPages.add(hpaPage);
+  /** Host page `hpaPage` (guest page `gpaPage`) is also busy data: its blocks go, and its code runs directly from now on. */
+  private runDirectly(hpaPage: number, gpaPage: number): void {
+    this.directPages.add(hpaPage);
+    for (const id of [...this.codePages.get(hpaPage) ?? []]) this.remove(this.blocks.get(id)!);
     this.vm.shadow.unprotect(gpaPage);
-  }
-
-  /** Whether block `b`'s guest bytes are still what it was translated from. */
-  private unchanged(b: Block): boolean {
-    const bytes = this.vm.board.ram.bytes;
-    const at = b.hpa - this.vm.board.ram.base;
-    for (let i = 0; i < b.code.length; i++) if (bytes[at + i] !== b.code[i]) return false;
-    return true;
   }
 
   /** Guest RAM at host-physical [pa, pa + len) was written: the blocks translated from those bytes go. */
@@ -515,7 +507,7 @@ export class BinaryTranslation implements Technique {
     this.blocks.clear();
     this.codePages.clear();
     this.idleWrites.clear();
-    this.checkedPages.clear();
+    this.directPages.clear();
     this.space.reset();
     this.blockAt.fill(-1);
   }
@@ -607,16 +599,10 @@ export class BinaryTranslation implements Technique {
         return 0;
       case "sensitive":
         return this.emulated(c);
-      case "fence.i": {
+      case "fence.i":
         vm.retire(c.length);
-        const changed = [...this.blocks.values()].filter((b) => this.checkedPages.has(Math.floor(b.hpa / 4096)) && !this.unchanged(b));
-        for (const b of changed) this.remove(b);
-        this.invalidated += changed.length;
-        this.record(c, changed.length > 0
-          ? `fence.i: dropped ${plural(changed.length, "block")} whose guest code changed, on pages that are checked instead of write-protected`
-          : "fence.i: nothing to drop, since write protection (or checks on entry) keeps the translation cache coherent with guest memory");
+        this.record(c, "fence.i: nothing to drop, since write protection keeps the translation cache coherent with guest memory");
         return 1;
-      }
       default:
         return this.pcRelativeCallout(c, word);
     }

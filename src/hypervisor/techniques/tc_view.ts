@@ -18,9 +18,9 @@ export interface TcStats {
   invalidated: number;
   evicted: number;
   fenced: number;
-  /** Guest pages write-protected because code was translated from them, and code pages whose blocks are checked on entry instead (they are also busy data). */
+  /** Guest pages write-protected because code was translated from them, and code pages whose code runs directly instead (they are also busy data). */
   protectedPages: number;
-  checkedPages: number;
+  directPages: number;
   /** TC words patched to jump straight to another block, now. */
   chains: number;
   /** Lookups of a guest pc in the TC (dispatches, chains followed, indirect jumps), and how many found a translation. */
