@@ -5,14 +5,7 @@ import { HOT_PAGE_WRITES, binaryTranslation } from "../../../src/hypervisor/tech
 import { VmTarget } from "../../../src/target/vm_target";
 import type { VmExit } from "../../../src/hypervisor/exits";
 import { asmGuest, assertEquivalent, makeVm, runVm } from "./equivalence";
-
-/** Halts through the SiFive test finisher with "pass". */
-const HALT = `
-  li t0, 0x100000
-  li t1, 0x5555
-  sw t1, 0(t0)
-1: j 1b
-`;
+import { BUMP, HALT, sv39Kernel } from "./small_guests";
 
 /**
  * Self-modifying code: `bump` runs (and is translated), the guest rewrites its first instruction
@@ -31,12 +24,7 @@ _start:
   fence.i
   call bump
 ${HALT}
-bump:
-  .word 0x00150513
-  ret
-  .align 2
-new_insn:
-  .word 0x06450513
+${BUMP}
 `, "bt_smc.S");
 
 /**
@@ -65,12 +53,7 @@ loop:
   call bump
   ld a1, counter
 ${HALT}
-bump:
-  .word 0x00150513
-  ret
-  .align 2
-new_insn:
-  .word 0x06450513
+${BUMP}
   .align 3
 counter:
   .dword 0
@@ -194,26 +177,7 @@ describe("binary translation: a bounded translation cache", () => {
  * which it stores and loads a word 64 KiB into RAM and reads its own first instruction, in the TC's
  * first page: were the TC left there, the guest's mapping would replace it under the hart's fetches.
  */
-const MAPS_TC_RANGE = asmGuest(`
-  .option norelax
-  .text
-  .globl _start
-_start:
-  li t0, -1
-  csrw pmpaddr0, t0
-  li t0, 0x1f
-  csrw pmpcfg0, t0
-  la t0, root
-  srli t0, t0, 12
-  li t1, 8 << 60
-  or t0, t0, t1
-  csrw satp, t0
-  li t0, 1 << 11
-  csrs mstatus, t0
-  la t0, kernel
-  csrw mepc, t0
-  mret
-kernel:
+const MAPS_TC_RANGE = sv39Kernel("bt_maps_tc_range.S", `
   li t0, 0x2000010000
   li t1, 0x1234
   sd t1, 0(t0)
@@ -223,17 +187,7 @@ kernel:
   li t0, 0x2000000000
   lw a2, 0(t0)
   addi a3, a2, 1
-${HALT}
-  .data
-  .align 12
-root:
-  .dword 0x000000ef
-  .dword 0
-  .dword 0x200000ef
-  .zero 8 * 125
-  .dword 0x200000ef
-  .zero 8 * 383
-`, "bt_maps_tc_range.S");
+${HALT}`, [0xef, 0, 0x200000ef, ...Array(125).fill(0), 0x200000ef]);
 
 describe("binary translation: the TC's place in the guest-virtual space", () => {
   it("moves when the guest maps its range, and the guest reads and writes its own memory there, as natively", () => {
