@@ -58,9 +58,9 @@ import { TrapAndEmulate } from "./trap_and_emulate";
  * has nothing left to do. A page that is also busy data, which takes HOT_PAGE_WRITES stores in a
  * row that invalidate no block, would cost an exit per store: the VMM drops its blocks, stops
  * protecting it and runs the guest's code there directly from then on, as trap-and-emulate does
- * (its sensitive instructions trap; the hart sees its stores at once). An emulated `sfence.vma` drops the blocks whose guest translation it
- * fences (as it would their TLB entries: by page and ASID, global pages kept for an ASID fence), and
- * a change of the guest's PMP flushes the whole TC.
+ * (its sensitive instructions trap; the hart sees its stores at once). An emulated `sfence.vma`
+ * drops the blocks whose guest translation it fences (as it would their TLB entries: by page and
+ * ASID, global pages kept for an ASID fence), and a change of the guest's PMP flushes the whole TC.
  *
  * The TC is bounded: when a new block does not fit, the least recently used blocks are evicted one
  * at a time (their space freed, the chains into them undone) until it does. A block is used when
