@@ -117,7 +117,7 @@ describe("hyperstep compare", () => {
     assert.equal(lines[3].indexOf("baseline") + "baseline".length, lines[4].search(/\+[\d.]+%/) + pct(tae.overhead!).length, "overhead column right-aligned");
     assert.match(text, new RegExp(`\\nhidden-page-fault +0 +${byReason["hidden-page-fault"]} \\(${byReason["hidden-page-fault"] * 1500} cycles\\) +${hwReasons["hidden-page-fault"]} \\(`));
 
-    const cache = text.slice(text.indexOf("\nbinary-translation: translation cache:")).replace(/\n(?!\n)/g, " ");
+    const cache = text.slice(text.indexOf("\nbinary-translation: translation cache")).replace(/\n(?!\n)/g, " ");
     assert.match(cache, new RegExp(`^ binary-translation: translation cache at 0x2000000000: ${bt.tc!.blocks} blocks? in [\\d.]+ KiB of 256 KiB, ${bt.tc!.chains} chains?, .*; ${bt.tc!.translated} translated, .*; ${bt.tc!.flushes} flush.*; lookups ${bt.tc!.lookups}, hit rate [\\d.]+%`));
 
     const json = JSON.parse(JSON.stringify(compareJson("g.S", report)));
