@@ -8,6 +8,11 @@
 # and chains the loop, the call and the return to their translations, so the hart stays in the
 # translation cache between callouts. Compare the two in `stats`, and look at the translation with
 # `tc kernel` and `tc add_round` in the Debug Console.
+#
+# Then the kernel runs a user process that makes the same 100 additions as system calls: each
+# `ecall` from U-mode enters the kernel's handler, which reads and writes its CSRs and returns with
+# `sret`. The user process is never translated, under binary translation as under trap-and-emulate
+# it runs directly; only the handler's CSR accesses and `sret` differ (traps against callouts).
 
 #define UART_BASE     0x10000000
 #define UART_LSR      5
@@ -15,7 +20,11 @@
 #define FINISHER      0x100000
 #define FINISHER_PASS 0x5555
 #define MPP_S         (1 << 11)
+#define SPP           (1 << 8)
+#define ECALL_FROM_U  (1 << 8)
 #define ROUNDS        100
+#define SYS_EXIT      0
+#define SYS_ADD       1
 
         # No linker relaxation: nothing here sets up gp, so `la` must not become gp-relative.
         .option norelax
@@ -29,6 +38,8 @@ _start:
         csrw    pmpaddr0, t0
         li      t0, 0x1f
         csrw    pmpcfg0, t0
+        li      t0, ECALL_FROM_U          # the user process's system calls go to the kernel
+        csrw    medeleg, t0
         li      t0, MPP_S
         csrs    mstatus, t0
         la      t0, kernel
@@ -48,6 +59,41 @@ round:
         ble     s0, s1, round             # the loop's back edge: chained to its own translation
         csrr    a0, sscratch
         call    print_decimal             # prints 5050
+        # Start the user process: system calls trap to s_trap, and sret drops to U-mode at `user`.
+        csrw    sscratch, zero
+        la      t0, s_trap
+        csrw    stvec, t0
+        la      t0, user
+        csrw    sepc, t0
+        li      t0, SPP
+        csrc    sstatus, t0
+        sret
+
+# The user process: ROUNDS system calls, each asking the kernel to add the round number to its sum.
+user:
+        li      s0, 1
+1:      mv      a0, s0
+        li      a7, SYS_ADD
+        ecall                             # U → S: an exit under both techniques (the VMM reflects it)
+        addi    s0, s0, 1
+        ble     s0, s1, 1b
+        li      a7, SYS_EXIT
+        ecall
+
+# The kernel's system-call handler: CSR accesses and sret, traps or callouts.
+        .align  2
+s_trap:
+        csrr    t1, sepc
+        addi    t1, t1, 4                 # return past the ecall
+        csrw    sepc, t1
+        beqz    a7, s_exit
+        csrr    t2, sscratch
+        add     t2, t2, a0
+        csrw    sscratch, t2
+        sret
+s_exit:
+        csrr    a0, sscratch
+        call    print_decimal             # prints 5050 again
         ecall                             # to M-mode, which ends the run
 
 # a0 + a1, the way a kernel helper would compute it: a few ordinary instructions, copied as they are.

@@ -72,6 +72,8 @@ export interface CompareCommand {
   input?: string;
   /** The program's twin (compare_twin.ts): the same workload for the techniques that cannot run the program. */
   twin?: string;
+  /** The non-standard teaching machine, for the techniques that run sensitive instructions deprivileged. */
+  nonTrappingSensitive: NonTrappingSensitive[];
 }
 
 export type HelpCommand = { kind: "help"; topic?: CommandName };
@@ -223,6 +225,7 @@ const BUILDERS: { [C in CommandName]: (given: Given) => Command } = {
       boot: (given.value("--boot") ?? "machine") as GuestBoot,
       input: given.value("--input"),
       twin: given.value("--twin"),
+      nonTrappingSensitive: optional(given, "--non-trapping-sensitive", nonTrappingList) ?? [],
     };
   },
 };

@@ -189,6 +189,10 @@ const COMPARE: CommandSpec = {
     { names: ["--boot"], value: "<boot>", help: "where the guest starts, under every technique:", choices: BOOT_CHOICES },
     { names: ["--input"], value: "<file>", help: "the bytes every run receives on its UART (default: none)" },
     { names: ["--twin"], value: "<file>", help: "the same workload for the techniques that cannot run the program (a paravirtual kernel's twin, an ordinary kernel), booted as --boot says; its runs fill the table beside the program's. Without it, the twin that the program's launch configuration names (\"twin\") in the .vscode/launch.json beside it" },
+    {
+      names: ["--non-trapping-sensitive"], value: "<list>",
+      help: `deliberately non-standard, for the Popek–Goldberg lesson: as for 'run', under ${NON_TRAPPING_TECHNIQUES.join(" and ")} only; the baseline and the other techniques run on standard hardware, so the equivalent column shows which technique the non-trapping instructions break`,
+    },
     HELP_OPTION,
   ],
   exitStatus: [

@@ -3,9 +3,9 @@ import type { GuestProgram as GuestImage } from "../asm/guest_image";
 import { createTarget } from "../target/create_target";
 import type { Target } from "../target/target";
 import { tcStatsText } from "../target/tc_text";
-import type { GuestBoot } from "../target/target_options";
+import type { GuestBoot, NonTrappingSensitive } from "../target/target_options";
 import { describeEnd, measureRun, runSlice, type RunEnd, type TechniqueComparison, type TechniqueRun } from "../target/technique_comparison";
-import { AVAILABLE_TECHNIQUES, type Technique } from "../target/techniques";
+import { AVAILABLE_TECHNIQUES, NON_TRAPPING_TECHNIQUES, type Technique } from "../target/techniques";
 import { NO_PROGRESS_SECONDS } from "./commands";
 import { EXIT_NOT_EQUIVALENT } from "./exit_status";
 import { wrap } from "./wrap";
@@ -27,6 +27,8 @@ export interface CompareSettings {
   boot?: GuestBoot;
   /** UART input: every run receives these same bytes. */
   input?: Uint8Array;
+  /** The non-standard teaching machine (vm.ts), under the techniques it applies to; the others run standard hardware. */
+  nonTrappingSensitive?: readonly NonTrappingSensitive[];
 }
 
 export interface CompareIo {
@@ -96,7 +98,8 @@ export async function compareTechniques(program: GuestImage, settings: CompareSe
     const input = settings.input ?? new Uint8Array();
     let read = 0;
     const uartIn = { read: () => (read < input.length ? input[read++] : -1) };
-    const created = make(program, { technique, boot, memoryBytes: settings.memoryBytes, uartOut: { write: (b) => out.push(b) }, uartIn });
+    const nonTrappingSensitive = NON_TRAPPING_TECHNIQUES.includes(technique) ? settings.nonTrappingSensitive : undefined;
+    const created = make(program, { technique, boot, memoryBytes: settings.memoryBytes, uartOut: { write: (b) => out.push(b) }, uartIn, nonTrappingSensitive });
     if (!created.ok) {
       unavailable.push({ technique, why: created.error });
       continue;
@@ -118,6 +121,10 @@ export async function compareTechniques(program: GuestImage, settings: CompareSe
   const notes = unansweredEcall.length > 0 && boot === "machine"
     ? [`The trap loop under ${unansweredEcall.join(", ")} began with an ecall that nothing handles: a kernel that calls SBI firmware, as one written for OpenSBI does, needs --boot supervisor.`]
     : [];
+  const nonTrapping = settings.nonTrappingSensitive ?? [];
+  if (nonTrapping.length > 0) {
+    notes.push(`Non-standard hardware (--non-trapping-sensitive ${nonTrapping.join(",")}) under ${NON_TRAPPING_TECHNIQUES.join(" and ")}: ${nonTrapping.join(" and ")} run in U-mode without trapping, as x86 pushf/popf did; the other techniques run standard hardware.`);
+  }
   return { memoryBytes: settings.memoryBytes, maxInstructions: settings.maxInstructions, boot, results, unavailable, notes };
 }
 

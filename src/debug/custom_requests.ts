@@ -3,6 +3,8 @@ import type { DeviceNode, ExitLogSnapshot, ExitRecordView, PtTable } from "../ta
 import type { AddressSpace, AddressWalk, MmuAccess, Target, WalkResultKind, WalkSpace } from "../target/target";
 import type { ShadowMarkStatus } from "../target/vmm_view";
 import { evaluate, ExprError, type ExprEnv } from "./expressions";
+import { field, hex, intArg } from "./request_fields";
+import { translationCacheBody } from "./tc_request";
 
 /**
  * The custom requests that feed the panels (DESIGN.md: panels never reach into the adapter). Any DAP
@@ -16,7 +18,8 @@ export const EXITS_REQUEST = "hyperstep/exits";
 export const ADDRESS_SPACES_REQUEST = "hyperstep/addressSpaces";
 export const WALK_REQUEST = "hyperstep/walk";
 export const HISTORY_REQUEST = "hyperstep/history";
-export const PANEL_REQUESTS: readonly string[] = [PAGE_TABLES_REQUEST, DEVICES_REQUEST, EXITS_REQUEST, ADDRESS_SPACES_REQUEST, WALK_REQUEST, HISTORY_REQUEST];
+export const TRANSLATION_CACHE_REQUEST = "hyperstep/translationCache";
+export const PANEL_REQUESTS: readonly string[] = [PAGE_TABLES_REQUEST, DEVICES_REQUEST, EXITS_REQUEST, ADDRESS_SPACES_REQUEST, WALK_REQUEST, HISTORY_REQUEST, TRANSLATION_CACHE_REQUEST];
 
 /**
  * [index, pte], [index, pte, next-level table] for a valid pointer, or [index, pte, run]: `run`
@@ -263,6 +266,7 @@ export function panelBody(command: string, target: Target, args: unknown, env: (
     case WALK_REQUEST: return walkBody(target, args, env);
     case ADDRESS_SPACES_REQUEST: return addressSpacesBody(target);
     case HISTORY_REQUEST: return historyBody(target);
+    case TRANSLATION_CACHE_REQUEST: return translationCacheBody(target, args, env);
     default: return exitsBody(target, args);
   }
 }
@@ -406,21 +410,6 @@ function digest(text: string): string {
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
   return (h >>> 0).toString(16).padStart(8, "0");
-}
-
-function hex(v: bigint): string {
-  return `0x${BigInt.asUintN(64, v).toString(16)}`;
-}
-
-function field(args: unknown, name: string): unknown {
-  return args !== null && typeof args === "object" ? (args as Record<string, unknown>)[name] : undefined;
-}
-
-function intArg(args: unknown, name: string, min: number, max: number, fallback: number): number {
-  const v = field(args, name);
-  if (v === undefined) return fallback;
-  if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) throw new ExprError(`'${name}' must be an integer from ${min} to ${max}, not ${JSON.stringify(v)}`);
-  return v;
 }
 
 function stringsArg(args: unknown, name: string): string[] {

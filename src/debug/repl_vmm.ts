@@ -3,7 +3,7 @@ import { NO_VMM } from "./vmm";
 import { EXIT_REASON_IDS, type ExitReason, type VmExit } from "../target/vmm_vocabulary";
 import { describeEnd, type TechniqueComparison, type TechniqueRun } from "../target/technique_comparison";
 import { shadowAddressWalk } from "../target/shadow_walk";
-import { tcStatsText } from "../target/tc_text";
+import { tcRowWhy, tcStatsText } from "../target/tc_text";
 import type { VmStats } from "../target/vmm_view";
 import { twoStageAddressWalk } from "../target/walk_view";
 import { evaluate, ExprError, type ExprEnv } from "./expressions";
@@ -209,18 +209,6 @@ export function shadowCommand(rest: string, ctx: VmmContext): string {
   return shadowText(view, shadowAddressWalk(view));
 }
 
-const HOW: Record<string, string> = {
-  copied: "copied",
-  branch: "branch to its stub below",
-  sensitive: "callout: emulated by the VMM",
-  "fence.i": "callout: flushes the TC",
-  auipc: "callout: the guest pc's value",
-  jal: "callout: jump with guest addresses",
-  jalr: "callout: looked up in the TC",
-  fallthrough: "stub: the block's end",
-  taken: "stub: the branch taken",
-};
-
 /** `tc [gva]`: the TC's statistics and the translated block that covers `gva` (default: the pc), beside its guest code. */
 export function tcCommand(rest: string, ctx: VmmContext): string {
   const vmm = ctx.target.vmm;
@@ -235,7 +223,7 @@ export function tcCommand(rest: string, ctx: VmmContext): string {
   const text = (bits: number, pc: number) => disassemble(bits, BigInt(pc)).text.replace(/\t/g, " ");
   const rows = block.rows.map((r) => [
     r.guest ? hex(r.guestPc) : "", r.guest ? text(r.guest.bits, r.guestPc) : `(→ ${hex(r.guestPc)})`,
-    text(r.tcBits, r.tcVa), r.chainedTo === undefined ? HOW[r.how] : `chained: ${r.how === "jal" ? "jumps" : "branches"} to the target's translation`,
+    text(r.tcBits, r.tcVa), tcRowWhy(r),
   ]);
   return [
     ...wrap(head, "  "), "",

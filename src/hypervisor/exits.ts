@@ -37,6 +37,8 @@ export const EXIT_REASONS = [
   { id: "hypercall-iret", label: "hypercall iret", description: "Paravirtual: the guest kernel returns from a trap or an upcall (sret is privileged for it)." },
   { id: "event-upcall", label: "event upcall", description: "Paravirtual: an unmasked event is pending: the VMM enters the guest kernel's event callback." },
   { id: "pv-violation", label: "PV violation", description: "Paravirtual: the VMM refused a page-table update that would break isolation, or the guest kernel executed an instruction it must not (it gets an illegal-instruction trap)." },
+  { id: "bt-translate", label: "BT translate", description: "Binary translation: the VMM translated a guest block it had no translation for into the translation cache (details: length in bytes, count of instructions, how many were rewritten); it costs the translation cost per instruction." },
+  { id: "bt-invalidate", label: "BT invalidate", description: "Binary translation: the guest wrote to a page holding code the VMM translated (such pages are write-protected); the VMM invalidated the blocks the write touched (details: blocks, count), undid the chains into them, and emulated the store." },
 ] as const;
 
 export type ExitReason = (typeof EXIT_REASONS)[number]["id"];
@@ -83,6 +85,11 @@ export interface ExitDetails {
   sbi?: string;
   /** Binary translation: what the callout did ("fallthrough", "jal", …, or the exit reason of the sensitive instruction it emulated). */
   callout?: string;
+  /** Binary translation: a translated block's guest bytes and how many of its instructions were rewritten. */
+  length?: number;
+  rewritten?: number;
+  /** Binary translation: the guest pcs of the blocks a code write invalidated. */
+  blocks?: string;
   /** A paravirtual hypercall with its arguments, e.g. "mmu_update(0x80013000, 3)", and its result ("ok", "EPERM"). */
   hypercall?: string;
   error?: string;

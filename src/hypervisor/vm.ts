@@ -380,20 +380,21 @@ export class Vm implements GuestMemory {
   // ---- services for the technique ----
 
   /**
-   * Records an exit at `pc` and `priv` (default: the vCPU's) with its modelled cost (plus a world
-   * switch when the VMM switched worlds, see cost_model.ts); asks the exit filter whether to stop.
+   * Records an exit at `pc` and `priv` (default: the vCPU's) with its modelled cost, `times` its
+   * operation's (the instructions a translation took), plus a world switch when the VMM switched
+   * worlds (cost_model.ts); asks the exit filter whether to stop.
    * `narrate` builds the exit's text from values it captured at the exit, on first read only (exits.ts).
    */
   record(
     reason: ExitReason, instruction: ExitInstruction | undefined, details: ExitDetails, narrate: () => ExitNarrative,
-    pc?: bigint, priv?: number, worldSwitch = false,
+    pc?: bigint, priv?: number, worldSwitch = false, times = 1,
   ): VmExit {
     const v = this.vcpu.state;
     if (this.inCallout) {
       details.callout = reason;
       reason = "bt-callout";
     }
-    const cycles = (this.costOf.get(reason) ?? 0) + (worldSwitch ? this.costs.worldSwitch : 0);
+    const cycles = (this.costOf.get(reason) ?? 0) * times + (worldSwitch ? this.costs.worldSwitch : 0);
     const exit = this.log.add(new ExitRecord(
       this.vcpu.id, pc ?? v.pc, priv ?? v.prv, this.retired, reason, instruction, details, cycles, narrate,
     ));

@@ -281,6 +281,10 @@ export class VmTarget implements Target, VmmView {
     return this.vm.technique.tcBlock?.(Number(BigInt.asIntN(64, gva)));
   }
 
+  tcBlocks(): TcBlockView[] {
+    return this.vm.technique.tcBlocks?.() ?? [];
+  }
+
   /**
    * This VM against the same guest run afresh under every other technique that can run it, up to
    * this VM's instruction count, at most `cap`. The result is kept until the guest runs on.

@@ -3,6 +3,8 @@ import type { CostModel } from "../hypervisor/cost_model";
 import type { ExitPage, ExitQuery, ExitReason, ReasonStats, VmExit } from "../hypervisor/exits";
 import type { ShadowStats } from "../hypervisor/mm/shadow_paging";
 import type { TcBlockView, TcStats } from "../hypervisor/techniques/tc_view";
+
+export type { TcBlockView, TcStats };
 import type { PageTableTree } from "./inspect";
 import type { WalkResultKind } from "./target";
 import type { PvState } from "../hypervisor/techniques/technique";
@@ -46,6 +48,8 @@ export interface VmmView {
   shadowMarks(trees: readonly PageTableTree[]): ShadowMark[];
   /** `tc <gva>`: under binary translation, the translated block that covers guest pc `gva`, beside its guest code. */
   tcBlock(gva: bigint): TcBlockView | undefined;
+  /** Under binary translation, every block in the translation cache, least recently used first; [] otherwise. */
+  tcBlocks(): TcBlockView[];
   /** `pv`: what a paravirtualized guest shares with the VMM; undefined under the other techniques. */
   paravirtualState(): PvState | undefined;
   /** The read-only document that narrates one exit's emulation, step by step with before/after values. */

@@ -6,6 +6,7 @@ import type { DebugClient } from "@vscode/debugadapter-testsupport";
 import type { DebugProtocol } from "@vscode/debugprotocol";
 import { ROOT } from "../support/guests";
 import { failing, launch, repl, stopAfter, topFrame, value, withClient } from "../support/dap";
+import type { TranslationCacheBody } from "../../src/debug/tc_request";
 
 const SAMPLE = (name: string, file: string) => path.join(ROOT, "sample-guests", name, file);
 const UART_MMIO = SAMPLE("uart-mmio", "uart_mmio.S");
@@ -193,9 +194,10 @@ describe("VMM console commands", () => {
         tc = await repl(dc, "tc putc");
       }
       const stats = await repl(dc, "stats");
-      assert.match(stats, /translation cache: \d+ blocks? in [\d.]+ KiB of 256 KiB, \d+ chains?;/);
-      assert.match(stats, /lookups \d+, hit rate \d+\.\d%; \d+ flush/);
-      assert.match(tc, /^translation cache: /);
+      const cache = stats.replace(/\n +/g, " ");
+      assert.match(cache, /translation cache at 0x2000000000: \d+ blocks? in [\d.]+ KiB of 256 KiB, \d+ chains?, \d+ write-protected code pages?;/);
+      assert.match(cache, /\d+ translated, dropped \d+ on code writes, \d+ by LRU eviction, \d+ by sfence\.vma; \d+ flush(es)?; lookups \d+, hit rate \d+\.\d%/);
+      assert.match(tc, /^translation cache at 0x[0-9a-f]+: /);
       assert.match(tc, /^block at guest 0x[0-9a-f]+ <putc>, in the TC at 0x20000[0-9a-f]+/m);
       assert.match(tc, /^0x[0-9a-f]+ +lbu t1,5\(t0\) +lbu t1,5\(t0\) +copied$/m, "an ordinary instruction is copied");
       assert.match(tc, /^0x[0-9a-f]+ +beqz t1,8000[0-9a-f]+ +beqz t1,20000[0-9a-f]+ +branch to its stub below/m, "a branch goes to the TC");
@@ -205,6 +207,38 @@ describe("VMM console commands", () => {
       assert.ok(widest <= 80, `tc: a line of ${widest} characters wraps in the Debug Console`);
       assert.match(await repl(dc, "tc 0x1000"), /no translated block covers 0x1000/);
       assert.match(await repl(dc, "help"), /tc \[GVA\]/);
+    });
+  });
+
+  test("hyperstep/translationCache gives a panel the blocks beside their guest code, with why each word is what it is", async () => {
+    await withClient(async (dc) => {
+      await launch(dc, SHADOW, { technique: "binary-translation" }, () =>
+        dc.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: "vm-exit-mmio-write" }] }));
+      await stopAfter(dc, () => dc.continueRequest({ threadId: 1 }));
+      const all = (await dc.customRequest("hyperstep/translationCache", {})).body as TranslationCacheBody;
+      assert.equal(all.available, true);
+      assert.equal(all.blocks.length, all.stats!.blocks);
+      assert.equal(all.stats!.va, "0x2000000000");
+      const putc = all.blocks.find((b) => b.symbol === "putc")!;
+      assert.ok(putc, "the block the kernel is printing through");
+      const one = (await dc.customRequest("hyperstep/translationCache", { gva: "putc" })).body as TranslationCacheBody;
+      assert.deepEqual(one.blocks, [putc], "one block, found by an expression");
+      const lbu = putc.rows.find((r) => r.guest?.startsWith("lbu"))!;
+      assert.deepEqual([lbu.how, lbu.why, lbu.tc], ["copied", "copied", lbu.guest]);
+      const ret = putc.rows.find((r) => r.guest === "ret")!;
+      assert.deepEqual([ret.how, ret.tc, ret.why], ["jalr", "ecall", "callout: looked up in the TC"]);
+      assert.ok(putc.rows.some((r) => r.guest === null && r.how === "taken"), "the branch's stub, which stands for no guest instruction");
+      const first = (await dc.customRequest("hyperstep/translationCache", { maxBlocks: 1 })).body as TranslationCacheBody;
+      assert.deepEqual([first.blocks.length, first.more], [1, all.blocks.length - 1]);
+      assert.match(await failing(dc.customRequest("hyperstep/translationCache", { gva: [] })), /'gva' must be an expression/);
+    });
+  });
+
+  test("hyperstep/translationCache says there is none under another technique", async () => {
+    await withClient(async (dc) => {
+      await launch(dc, SHADOW, { technique: "trap-and-emulate" });
+      const body = (await dc.customRequest("hyperstep/translationCache", {})).body as TranslationCacheBody;
+      assert.deepEqual([body.available, body.blocks, body.message], [false, [], "the trap-and-emulate technique has no translation cache"]);
     });
   });
 

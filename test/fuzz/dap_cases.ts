@@ -69,6 +69,7 @@ const COMMANDS: Record<string, Plausible> = {
   "hyperstep/addressSpaces": () => ({}),
   "hyperstep/walk": (rng) => ({ address: addr(rng), access: pick(rng, ["r", "w", "x"]) }),
   "hyperstep/history": () => ({}),
+  "hyperstep/translationCache": (rng) => (rng() < 0.5 ? { maxBlocks: below(rng, 2000) } : { gva: addr(rng) }),
   "hyperstep/uartInput": (rng) => ({ text: pick(rng, ["a", "hello\n", ""]) }),
 };
 const KNOWN = Object.keys(COMMANDS);

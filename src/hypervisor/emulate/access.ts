@@ -13,8 +13,8 @@ import { reflect } from "./inject";
 
 /**
  * Load, store and AMO emulation: the VMM performs, on the guest's behalf, an access the hardware
- * could not let through (a device register, a write-protected guest page table, a page the guest's
- * PMP decides only in part, an MPRV access), against the guest-physical bus, with the checks the
+ * could not let through (a device register, a write-protected guest page table or page of translated
+ * code, a page the guest's PMP decides only in part, an MPRV access), against the guest-physical bus, with the checks the
  * guest's own hardware makes (A/D in its leaf, its PMP) in the same order.
  */
 const ACCESS_FAULT = [5, 7, 1];
@@ -97,6 +97,12 @@ export function emulateAccess(vm: Vm, reason: ExitReason, tval: bigint, gpaIn: n
       steps.push({ phase: "vcpu", text: `guest PTE at GPA 0x${pteGpa.toString(16)} written by the VMM on the guest's behalf`, before, after });
       steps.push({ phase: "shadow", text: `${staled} derived from it marked stale; they go at the guest's next matching sfence.vma, as a TLB entry would` });
       action = `emulated the guest's store to its page table at GPA 0x${gpa.toString(16)}; ${staled} marked stale`;
+    } else if (reason === "bt-invalidate") {
+      const blocks = out.count ?? 0;
+      steps.push({ phase: "shadow", text: blocks === 0
+        ? "the page holds translated code, but no block covers these bytes: nothing to invalidate (the page stays write-protected)"
+        : `${blocks} translated block${blocks === 1 ? "" : "s"} covering these bytes invalidated (at guest ${out.blocks}), and the chains into them undone` });
+      action = `emulated ${name} to GPA 0x${gpa.toString(16)}, a page holding translated code; ${blocks} block${blocks === 1 ? "" : "s"} invalidated`;
     } else if (reason === "mprv-access") {
       steps.push({ phase: "check", text: `mstatus.MPRV: a virtual M-mode ${acc === Acc.W ? "store" : "load"} translated and checked (guest table, PMP) as ${PRIV_NAMES[dataPriv]}-mode` });
       action = `emulated ${name} at GPA 0x${gpa.toString(16)} as MPRV says (the MPRV shadow root maps fetches only)`;

@@ -2,6 +2,7 @@ import { Exc } from "../../isa/causes";
 import { signedNumber } from "../../isa/u64";
 import { permitted } from "../../machine/hart/mmu";
 import { PmpAccess } from "../../machine/hart/pmp";
+import { decodeBits } from "../decode";
 import { emulateAccess } from "../emulate/access";
 import { reflect } from "../emulate/inject";
 import type { ExitDetails, NarrativeStep } from "../exits";
@@ -91,6 +92,7 @@ function shadowPage(vm: Vm, va: number, acc: Acc, priv: number, fetchOnly: boole
 
 function hiddenFault(vm: Vm, va: number, acc: Acc, priv: number, details: ExitDetails, t: GuestTranslated): number {
   const { root, e, vpn, hpaPage, protectedPt } = shadowPage(vm, va, acc, priv, false, t);
+  keepReservation(vm, va, acc);
   const pteAfter = vm.shadow.readPte(e.pteHpa);
   const hpa = hpaPage * 4096 + (t.gpa & 4095);
   details.hpa = BigInt(hpa);
@@ -109,6 +111,17 @@ function hiddenFault(vm: Vm, va: number, acc: Acc, priv: number, details: ExitDe
     ],
   }));
   return 0;
+}
+
+/**
+ * The guest never took a hidden fault: its LR reservation, which the hart's trap took away, holds
+ * for the retry. An SC that faulted had already taken it (and said whether it held it), so an SC
+ * on a shadow entry not yet writable succeeds on the retry, as it does natively.
+ */
+function keepReservation(vm: Vm, va: number, acc: Acc): void {
+  const hart = vm.board.hart;
+  const sc = acc === Acc.W && hart.scHeldReservation && Number.isNaN(hart.resAddrBeforeTrap) && decodeBits(vm.trappedInstruction() ?? 0).mnemonic.startsWith("sc.");
+  hart.resAddr = sc ? va : hart.resAddrBeforeTrap;
 }
 
 /**

@@ -98,6 +98,8 @@ export class ShadowMmu {
   /** Guest page number → entries mapping it writable (to write-protect it when it becomes a page table). */
   private readonly writers = new Map<number, Set<ShadowEntry>>();
   private readonly stale = new Set<ShadowEntry>();
+  /** Guest pages the technique write-protects for itself (binary translation: pages it translated code from). */
+  private readonly protectedPages = new Set<number>();
   evictions = 0;
   current: ShadowRoot | undefined;
   /**
@@ -129,6 +131,7 @@ export class ShadowMmu {
     this.ptRefs.clear();
     this.writers.clear();
     this.stale.clear();
+    this.protectedPages.clear();
     this.free.length = 0;
     for (let i = this.poolPages - 1; i >= 0; i--) this.free.push(this.poolBase + i * 4096);
     this.freeAsids.length = 0;
@@ -170,6 +173,17 @@ export class ShadowMmu {
     return this.ptRefs.has(gpaPage);
   }
 
+  /** Write-protects guest page `gpaPage` for the technique: no entry maps it writable until `unprotect`. */
+  protect(gpaPage: number): void {
+    this.protectedPages.add(gpaPage);
+    this.revokeWrites(gpaPage);
+  }
+
+  /** Ends `protect`: entries map the page writable again as their hidden faults install them. */
+  unprotect(gpaPage: number): void {
+    this.protectedPages.delete(gpaPage);
+  }
+
   /**
    * Installs GVA page `vpn` → host page `hpaPage` in `root` with `perms` (PTE_R | PTE_W | PTE_X). W is
    * dropped when the guest page is a page-table page. Returns the entry (replacing any previous one for that page).
@@ -182,7 +196,7 @@ export class ShadowMmu {
     const old = root.entries.get(vpn);
     if (old) this.drop(old, false);
     for (const s of slots) this.addPtRef(Math.floor(s / 4096));
-    const w = (perms & W) !== 0 && !this.ptRefs.has(gpaPage);
+    const w = (perms & W) !== 0 && !this.ptRefs.has(gpaPage) && !this.protectedPages.has(gpaPage);
     let pteHpa = this.leafSlot(root, vpn);
     if (pteHpa < 0) {
       // The pool is exhausted even after evicting other roots: start this root afresh.
@@ -197,6 +211,13 @@ export class ShadowMmu {
     if (w) setOf(this.writers, gpaPage).add(e);
     if (old) this.hostTlb.flush(vpn, root.hostAsid);
     return e;
+  }
+
+  /** Takes every entry that maps the VMM's own memory (`gpaPage` −1) out of every root; returns how many. */
+  removeOwnPages(): number {
+    const own = [...this.roots.values()].flatMap((r) => [...r.entries.values()].filter((e) => e.gpaPage < 0));
+    for (const e of own) this.drop(e, true);
+    return own.length;
   }
 
   /** Takes one entry out of its root (a one-shot entry after its instruction); nothing if it is gone already. */
@@ -377,7 +398,11 @@ export class ShadowMmu {
   private addPtRef(page: number): void {
     const n = this.ptRefs.get(page) ?? 0;
     this.ptRefs.set(page, n + 1);
-    if (n > 0) return;
+    if (n === 0) this.revokeWrites(page);
+  }
+
+  /** Takes W away from every entry that maps guest page `page` writable. */
+  private revokeWrites(page: number): void {
     const writers = this.writers.get(page);
     if (!writers || writers.size === 0) return;
     for (const e of writers) {

@@ -1,13 +1,17 @@
 import { PRIV_NAMES } from "../../isa/privilege";
+import { signedNumber } from "../../isa/u64";
 import { PmpAccess } from "../../machine/hart/pmp";
 import { encB, encJ, immB, immJ, rs1Of, rs2Of } from "../../isa/fields";
 import { decodeBits, insn } from "../decode";
+import { emulateAccess } from "../emulate/access";
 import { emulateCsr } from "../emulate/csr";
 import { emulateEcall, emulateInstruction } from "../emulate/insn";
-import { Acc } from "../mm/guest_walk";
+import type { ExitDetails } from "../exits";
+import { Acc, guestDataPriv } from "../mm/guest_walk";
 import { PTE_X } from "../mm/shadow_paging";
 import type { Vm } from "../vm";
-import { pcRelative, translateBlock, type Callout, type TranslatedBlock } from "./bt_translator";
+import { MAX_BLOCK, pcRelative, translateBlock, type Callout, type TranslatedBlock } from "./bt_translator";
+import { TcSpace } from "./tc_space";
 import type { TcBlockView, TcRow, TcStats } from "./tc_view";
 import type { Technique, TechniqueSpec } from "./technique";
 import { TrapAndEmulate } from "./trap_and_emulate";
@@ -26,9 +30,13 @@ import { TrapAndEmulate } from "./trap_and_emulate";
  * `nonTrappingSensitive` option (vm.ts) cannot hide one from it: a non-trapping `csrr sstatus` in
  * the guest kernel is still rewritten into a callout, and the guest reads its virtual sstatus.
  *
- * The TC is mapped for the hart at guest-virtual TC_VA, execute-only, in the shadow roots of the
- * guest's privileged contexts only (installed on the hart's first fetch fault there), so guest
- * U-mode cannot reach it and guest loads and stores there fault like any unmapped address.
+ * The TC is mapped for the hart at a guest-virtual range (TC_PLACES[0] to begin with), execute-only,
+ * in the shadow roots of the guest's privileged contexts only (installed on the hart's first fetch
+ * fault there), so guest U-mode cannot reach it and guest loads and stores there fault like any
+ * unmapped address. When such a fault shows that the guest's own table maps that range, the VMM
+ * relocates the TC to the next place the guest's current context leaves unmapped: TC code jumps
+ * only by pc-relative offsets, so moving it means taking its shadow entries down and fetching from
+ * the new range; the guest then gets its own mapping of the old range, as natively.
  * Chaining: once the target of a direct transfer has a translation, the transfer goes straight to
  * it without an exit. Where one TC instruction can do that, the TC is patched: a `jal x0` callout
  * becomes a host `jal` to the target's TC word and a branch to a `taken` stub is pointed at the
@@ -40,57 +48,102 @@ import { TrapAndEmulate } from "./trap_and_emulate";
  * guest target up in the TC's guest pc → TC word table, and only a miss is an exit
  * (`bt-lookup-miss`).
  *
- * Coherence: each block keeps a copy of the guest bytes it was made from and is checked against
- * guest memory each time the VMM dispatches to it (self-modifying code is retranslated, and the
- * chains into the old translation are undone); code reached through a chain is not checked, which
- * RISC-V allows: a hart need not see its own code stores before a `fence.i`. `fence.i`, an emulated
- * `sfence.vma` and a change of the guest's PMP flush the whole TC with its chains, and so does a full
- * TC (the eviction policy is flush-all).
+ * Coherence: the guest pages the VMM translated code from are write-protected in every shadow root
+ * (ShadowMmu.protect), so a guest store to one exits (`bt-invalidate`); the VMM emulates it and
+ * every write that reaches guest RAM another way (its own emulated stores, the debugger, device DMA)
+ * is seen on the board's bus. Either way the blocks whose guest bytes it touched are invalidated,
+ * alone: their entry points go and the chains into them are undone, so the next transfer there
+ * exits and translates the new code. The TC is thus always coherent with guest memory, which is
+ * more than RISC-V asks (a hart need see its own code stores only after a `fence.i`), and `fence.i`
+ * has nothing left to do. A page that is also busy data, which takes HOT_PAGE_WRITES stores in a
+ * row that invalidate no block, would cost an exit per store: the VMM drops its blocks, stops
+ * protecting it and runs the guest's code there directly from then on, as trap-and-emulate does
+ * (its sensitive instructions trap; the hart sees its stores at once). An emulated `sfence.vma`
+ * drops the blocks whose guest translation it fences (as it would their TLB entries: by page and
+ * ASID, global pages kept for an ASID fence), and a change of the guest's PMP flushes the whole TC.
+ *
+ * The TC is bounded: when a new block does not fit, the least recently used blocks are evicted one
+ * at a time (their space freed, the chains into them undone) until it does. A block is used when
+ * the VMM translates it, dispatches to it or follows a chain to it; code that runs from chain to
+ * chain without the VMM ages, and is translated again if it was evicted.
  */
-const TC_VA = 0x20_0000_0000;
+/** Where the TC may sit in the guest-virtual space, in order: in Sv39's positive half, above where kernels map RAM. */
+const TC_PLACES = [0x20_0000_0000, 0x30_0000_0000, 0x10_0000_0000, 0x38_0000_0000, 0x08_0000_0000];
 const TC_BYTES = 256 * 1024;
+/** Stores in a row to a page of translated code that invalidate nothing, after which its code runs directly instead. */
+export const HOT_PAGE_WRITES = 32;
+/** entryFor: the guest pc is on such a page, and runs directly. */
+const DIRECT = -2;
 
 interface Block {
+  id: number;
   rootKey: string;
   guestPc: number;
-  /** Where the guest code came from (host-physical) and a copy of it, to detect writes to it. */
+  /** Where the guest code came from (host-physical), and a copy of it for the views. */
   hpa: number;
+  gpaPage: number;
   code: Uint8Array;
   first: number;
   /** The TC words as translated (before any chaining patched them). */
   tc: number[];
   /** The guest pcs of the block's instructions (its entry points). */
   entries: number[];
+  /** The guest translation it was read through, for sfence.vma: its VPN, leaf level (−1: none), ASID and G bit. */
+  vpn: number;
+  level: number;
+  asid: number;
+  global: boolean;
 }
 
 export class BinaryTranslation implements Technique {
   private readonly direct: TrapAndEmulate;
-  private readonly words: number;
-  /** Per TC word: the guest pc the guest is at when the hart is about to run it; its block. */
+  private readonly space: TcSpace;
+  /** Per TC word: the guest pc the guest is at when the hart is about to run it; its block (−1: free). */
   private readonly guestPcAt: Float64Array;
   private readonly blockAt: Int32Array;
   private readonly callouts = new Map<number, Callout>();
-  private blocks: (Block | undefined)[] = [];
+  /** The blocks by id, least recently used first. */
+  private readonly blocks = new Map<number, Block>();
+  private nextId = 0;
   /** Per shadow root key: guest pc → TC word of that guest instruction. */
   private readonly entries = new Map<string, Map<number, number>>();
-  private used = 0;
+  /** Host page of guest RAM → the blocks translated from it (the page is write-protected while any are). */
+  private readonly codePages = new Map<number, Set<number>>();
+  /** Host pages of guest RAM: stores in a row there that invalidated nothing, and the pages whose code runs directly since. */
+  private readonly idleWrites = new Map<number, number>();
+  private readonly directPages = new Set<number>();
   /** The last entry ran translated code (else guest U-mode, or one instruction directly). */
   private inTc = false;
+  /** Where the TC is mapped for the hart now (guest-virtual), and how many times the guest's own mappings moved it. */
+  private tcVa = TC_PLACES[0];
+  private relocations = 0;
   private translated = 0;
   private flushes = 0;
-  private retranslated = 0;
+  private invalidated = 0;
+  private evicted = 0;
+  private fencedOut = 0;
   private lookups = 0;
   private hits = 0;
   /** Patched TC words, by the block they jump to: undone when that block goes. */
   private chains = new Map<number, { word: number; original: number }[]>();
   /** Where the last callout's lookup found the guest's next pc, so that the entry after it need not look again. */
   private found: { key: string; pc: number; at: number } | undefined;
+  /** While the VMM emulates a guest store to a code page: that exit's details, to name the blocks it invalidates. */
+  private invalidating: ExitDetails | undefined;
 
   constructor(private readonly vm: Vm, private readonly tcHpa: number, tcBytes: number) {
     this.direct = new TrapAndEmulate(vm);
-    this.words = tcBytes / 4;
-    this.guestPcAt = new Float64Array(this.words);
-    this.blockAt = new Int32Array(this.words);
+    this.space = new TcSpace(tcBytes / 4);
+    this.guestPcAt = new Float64Array(this.space.words);
+    this.blockAt = new Int32Array(this.space.words).fill(-1);
+    // Every write to RAM that is not the hart's own store comes past the board's bus (the hart's own
+    // stores to translated code fault on the write protection and are emulated, so they come past too).
+    const bus = vm.board.bus;
+    const hart = bus.ramWriteListener;
+    bus.ramWriteListener = (pa, len) => {
+      hart?.(pa, len);
+      if (this.codePages.size > 0) this.ramWritten(pa, len);
+    };
   }
 
   get trappedHow(): string {
@@ -101,7 +154,9 @@ export class BinaryTranslation implements Technique {
     this.direct.reset();
     this.inTc = false;
     this.flush();
-    this.translated = this.flushes = this.retranslated = this.lookups = this.hits = 0;
+    this.tcVa = TC_PLACES[0];
+    this.relocations = 0;
+    this.translated = this.flushes = this.invalidated = this.evicted = this.fencedOut = this.lookups = this.hits = 0;
   }
 
   /**
@@ -118,15 +173,18 @@ export class BinaryTranslation implements Technique {
     const found = this.found;
     this.found = undefined;
     const at = found?.pc === v.pcNum && found.key === vm.currentRoot().key ? found.at : this.entryFor(v.pcNum);
+    if (at === DIRECT) return this.direct.enter();
     if (at < 0) {
       this.direct.enter();
       return 1;
     }
     const steps = this.direct.enter();
     const hart = vm.board.hart;
-    hart.pcNum = TC_VA + at * 4;
+    hart.pcNum = this.tcVa + at * 4;
     hart.wildPc = undefined;
     this.inTc = true;
+    // A bt-translate exit the debugger stops at: the guest has not run the block yet.
+    if (vm.stoppedExit) return 0;
     // Breakpoints are on guest pcs, which the hart never runs here: one guest step per entry lets
     // the run loop check each one.
     return hart.breakpoints.size > 0 ? 1 : steps;
@@ -144,9 +202,15 @@ export class BinaryTranslation implements Technique {
     const vm = this.vm;
     const v = vm.vcpu.state;
     const word = this.inTc ? this.wordAt(v.pcNum) : -1;
-    if (word < 0) return this.direct.handleExit(cause, tval);
-    v.pcNum = this.guestPcAt[word];
+    if (word >= 0) v.pcNum = this.guestPcAt[word];
     const c = Number(cause);
+    if (c === 15 && this.codePages.size > 0) {
+      const steps = this.codeWrite(tval);
+      if (steps >= 0) return steps;
+    }
+    const va = signedNumber(tval);
+    if ((c === 13 || c === 15) && va >= this.tcVa && va < this.tcVa + this.space.words * 4) this.relocateFrom(va);
+    if (word < 0) return this.direct.handleExit(cause, tval);
     if (c === 12 && this.wordAt(Number(BigInt.asIntN(64, tval))) >= 0) {
       this.mapTcPage(Number(BigInt.asIntN(64, tval)));
       return 0;
@@ -170,19 +234,31 @@ export class BinaryTranslation implements Technique {
     return this.inTc ? this.vm.fetchGuestInstruction(this.vm.vcpu.state.pc) : this.direct.trappedInstruction();
   }
 
-  /** The guest's mappings may have changed: translations were made through the old ones. */
-  fenced(): string | undefined {
-    return this.flushFor("sfence.vma");
+  /**
+   * The guest fenced its address translation: the blocks read through a translation the fence
+   * selects go, as their TLB entries would (a translation of the guest's M-mode or Bare mode is no
+   * translation, and stays).
+   */
+  fenced(vpn: number, asid: number): string | undefined {
+    const gone = [...this.blocks.values()].filter((b) => b.level >= 0 &&
+      (asid < 0 || (!b.global && b.asid === asid)) &&
+      (vpn < 0 || b.vpn >>> (9 * b.level) === vpn >>> (9 * b.level)));
+    for (const b of gone) this.remove(b);
+    this.fencedOut += gone.length;
+    return gone.length > 0 ? `sfence.vma: ${plural(gone.length, "translated block")} read through the fenced translations dropped` : undefined;
   }
 
   pmpChanged(): string | undefined {
-    return this.flushFor("the guest's PMP changed");
+    const n = this.blocks.size;
+    this.flush();
+    return n > 0 ? `the guest's PMP changed: flushed the translation cache (${plural(n, "block")})` : undefined;
   }
 
   tcStats(): TcStats {
     return {
-      blocks: this.blocks.filter((b) => b !== undefined).length, bytesUsed: this.used * 4, bytes: this.words * 4,
-      translated: this.translated, flushes: this.flushes, retranslated: this.retranslated,
+      blocks: this.blocks.size, bytesUsed: this.space.used * 4, bytes: this.space.words * 4,
+      translated: this.translated, flushes: this.flushes, invalidated: this.invalidated, evicted: this.evicted, fenced: this.fencedOut,
+      protectedPages: this.codePages.size, directPages: this.directPages.size, va: this.tcVa, relocations: this.relocations,
       chains: [...this.chains.values()].reduce((n, c) => n + c.length, 0), lookups: this.lookups, hits: this.hits,
     };
   }
@@ -190,9 +266,18 @@ export class BinaryTranslation implements Technique {
   /** The block whose translation covers guest `pc`, in the current context or, failing that, any. */
   tcBlock(pc: number): TcBlockView | undefined {
     const key = this.vm.currentRoot().key;
-    const covers = (b: Block | undefined): b is Block => b !== undefined && pc >= b.guestPc && pc < b.guestPc + b.code.length;
-    const b = this.blocks.find((x) => covers(x) && x.rootKey === key) ?? this.blocks.find(covers);
-    if (!b) return undefined;
+    const all = [...this.blocks.values()];
+    const covers = (b: Block) => pc >= b.guestPc && pc < b.guestPc + b.code.length;
+    const b = all.find((x) => covers(x) && x.rootKey === key) ?? all.find(covers);
+    return b && this.view(b);
+  }
+
+  /** Every block in the TC, least recently used first. */
+  tcBlocks(): TcBlockView[] {
+    return [...this.blocks.values()].map((b) => this.view(b));
+  }
+
+  private view(b: Block): TcBlockView {
     const patched = new Map<number, number>();
     for (const list of this.chains.values()) for (const c of list) patched.set(c.word, c.original);
     const rows = b.tc.map((bits, i): TcRow => {
@@ -205,10 +290,10 @@ export class BinaryTranslation implements Technique {
       const length: 2 | 4 = (low & 3) === 3 ? 4 : 2;
       const guestBits = length === 4 ? (low | (b.code[off + 2] << 16) | (b.code[off + 3] << 24)) >>> 0 : low;
       return {
-        tcVa: TC_VA + word * 4, tcBits: now, guestPc: this.guestPcAt[word],
+        tcVa: this.tcVa + word * 4, tcBits: now, guestPc: this.guestPcAt[word],
         guest: stub ? undefined : { bits: guestBits, length },
         how: callout?.kind ?? ((bits & 0x7f) === 0x63 ? "branch" : "copied"),
-        chainedTo: patched.has(word) ? TC_VA + word * 4 + jumpOffset(now) : undefined,
+        chainedTo: patched.has(word) ? this.tcVa + word * 4 + jumpOffset(now) : undefined,
       };
     });
     return { guestPc: b.guestPc, context: b.rootKey, rows };
@@ -216,26 +301,27 @@ export class BinaryTranslation implements Technique {
 
   // ---- the translation cache ----
 
-  /** The TC word of guest instruction `pc` in the current context, translating its block if needed; −1 if it cannot be. */
+  /**
+   * The TC word of guest instruction `pc` in the current context, translating its block if needed;
+   * −1 if it cannot be (it runs directly for one instruction), DIRECT on a page whose code runs directly.
+   */
   private entryFor(pc: number): number {
     const at = this.lookup(pc);
     return at >= 0 ? at : this.translate(this.vm.currentRoot().key, pc);
   }
 
-  /** The TC word of guest instruction `pc` in the current context if it has a current translation, else −1. */
+  /** The TC word of guest instruction `pc` in the current context if it has a translation, else −1; a hit makes its block the most recently used. */
   private lookup(pc: number): number {
     this.lookups++;
     this.found = undefined;
-    const at = this.entries.get(this.vm.currentRoot().key)?.get(pc);
+    const key = this.vm.currentRoot().key;
+    const at = this.entries.get(key)?.get(pc);
     if (at === undefined) return -1;
-    const id = this.blockAt[at];
-    if (!this.unchanged(this.blocks[id]!)) {
-      this.retranslated++;
-      this.drop(id);
-      return -1;
-    }
+    const b = this.blocks.get(this.blockAt[at])!;
+    this.blocks.delete(b.id);
+    this.blocks.set(b.id, b);
     this.hits++;
-    this.found = { key: this.vm.currentRoot().key, pc, at };
+    this.found = { key, pc, at };
     return at;
   }
 
@@ -248,19 +334,25 @@ export class BinaryTranslation implements Technique {
     const hpa = vm.p2m.toHpa(t.gpa, 2);
     const pageOffset = t.gpa & 4095;
     if (hpa < 0 || !v.pmp.check(t.gpa - pageOffset, 4096, PmpAccess.X, v.prv)) return -1;
+    if (this.directPages.has(Math.floor(hpa / 4096))) return DIRECT;
     const ram = vm.board.ram;
     const left = 4096 - pageOffset;
     const block = translateBlock(pc, (off) => (off + 2 <= left ? ram.view.getUint16(hpa - ram.base + off, true) : undefined));
     if (!block) return -1;
-    if (this.used + block.words.length > this.words) this.flush();
     this.translated++;
-    return this.place(key, block, hpa);
+    const context = vm.currentRoot().context;
+    const first = this.place(key, block, hpa, t.gpa, {
+      vpn: Math.floor(pc / 4096) & 0x7ffffff, level: t.level,
+      asid: context.kind === "sv39" ? context.guestAsid : -1, global: t.level >= 0 && (t.flags & 0x20) !== 0,
+    });
+    this.recordTranslation(block);
+    return first;
   }
 
-  private place(key: string, block: TranslatedBlock, hpa: number): number {
-    const first = this.used;
-    const id = this.blocks.length;
+  private place(key: string, block: TranslatedBlock, hpa: number, gpa: number, through: Pick<Block, "vpn" | "level" | "asid" | "global">): number {
     const n = block.words.length;
+    const first = this.allocate(n);
+    const id = this.nextId++;
     const bytes = new Uint8Array(n * 4);
     const view = new DataView(bytes.buffer);
     const ram = this.vm.board.ram;
@@ -281,43 +373,143 @@ export class BinaryTranslation implements Technique {
     // Through the bus, so that the hart drops any decoded code it held for these TC bytes.
     this.vm.board.bus.writeBytes(this.tcHpa + first * 4, bytes);
     const code = ram.bytes.slice(hpa - ram.base, hpa - ram.base + block.guestBytes);
-    this.blocks.push({ rootKey: key, guestPc: block.guestPc, hpa, code, first, tc: block.words, entries });
-    this.used += n;
+    const b: Block = { id, rootKey: key, guestPc: block.guestPc, hpa, gpaPage: Math.floor(gpa / 4096), code, first, tc: block.words, entries, ...through };
+    this.blocks.set(id, b);
+    const page = Math.floor(hpa / 4096);
+    let onPage = this.codePages.get(page);
+    if (!onPage) {
+      this.codePages.set(page, (onPage = new Set()));
+      this.vm.shadow.protect(b.gpaPage);
+    }
+    onPage.add(id);
     return first;
   }
 
-  private unchanged(b: Block): boolean {
-    const bytes = this.vm.board.ram.bytes;
-    const at = b.hpa - this.vm.board.ram.base;
-    for (let i = 0; i < b.code.length; i++) if (bytes[at + i] !== b.code[i]) return false;
-    return true;
+  /** `n` TC words for a new block, evicting the least recently used blocks until they fit. */
+  private allocate(n: number): number {
+    for (;;) {
+      const first = this.space.alloc(n);
+      if (first >= 0) return first;
+      const oldest = this.blocks.values().next().value!;
+      this.evicted++;
+      this.remove(oldest);
+    }
   }
 
-  /** Forgets block `id`: its entry points lead nowhere any more and the chains into it are undone (its TC words stay until the next flush). */
-  private drop(id: number): void {
-    const b = this.blocks[id];
-    if (!b) return;
-    for (const c of this.chains.get(id) ?? []) this.writeWord(c.word, c.original);
-    this.chains.delete(id);
+  private recordTranslation(block: TranslatedBlock): void {
+    const vm = this.vm;
+    const n = block.instructions;
+    const details: ExitDetails = { length: block.guestBytes, count: n, rewritten: block.rewritten };
+    vm.record("bt-translate", undefined, details, () => ({
+      action: `translated ${plural(n, "guest instruction")} (${block.guestBytes} bytes) into the translation cache: ${n - block.rewritten} copied as they are, ${block.rewritten} rewritten`,
+      steps: [
+        { phase: "decode", text: `scanned the guest block at 0x${this.hex(block.guestPc)} up to its end (a jump, a sensitive instruction, the page's end or ${MAX_BLOCK} instructions)` },
+        { phase: "shadow", text: "its guest page is write-protected, so that a write to this code exits (bt-invalidate)" },
+        { phase: "resume", text: "the hart runs the translation", after: BigInt.asUintN(64, BigInt(block.guestPc)) },
+      ],
+    }), BigInt.asUintN(64, BigInt(block.guestPc)), vm.vcpu.state.prv, false, n);
+  }
+
+  /**
+   * A guest store that faulted on the write protection of a page of translated code (`tval` where):
+   * emulated, invalidating the blocks it touches (ramWritten). −1 when the store is no such write
+   * (the guest's own table or PMP forbids it, or another emulation owns it), for the shadow fault
+   * handling to take.
+   */
+  private codeWrite(tval: bigint): number {
+    const vm = this.vm;
+    const v = vm.vcpu.state;
+    const t = vm.translate(signedNumber(tval), Acc.W, false);
+    if (!t.ok || guestDataPriv(v, Acc.W) !== v.prv) return -1;
+    const page = Math.floor(t.gpa / 4096);
+    const hpaPage = Math.floor(vm.p2m.toHpa(t.gpa) / 4096);
+    if (hpaPage < 0 || !this.codePages.has(hpaPage) || vm.shadow.isPageTable(page)) return -1;
+    if (!v.pmp.check(page * 4096, 4096, PmpAccess.W, v.prv)) return -1;
+    const details: ExitDetails = { gva: tval, gpa: BigInt(t.gpa), access: "write", count: 0 };
+    this.invalidating = details;
+    let steps: number;
+    try {
+      steps = emulateAccess(vm, "bt-invalidate", tval, t.gpa, details, t);
+    } finally {
+      this.invalidating = undefined;
+    }
+    const idle = details.count === 0 ? (this.idleWrites.get(hpaPage) ?? 0) + 1 : 0;
+    this.idleWrites.set(hpaPage, idle);
+    if (idle >= HOT_PAGE_WRITES) this.runDirectly(hpaPage, page);
+    return steps;
+  }
+
+  /** Host page `hpaPage` (guest page `gpaPage`) is also busy data: its blocks go, and its code runs directly from now on. */
+  private runDirectly(hpaPage: number, gpaPage: number): void {
+    this.directPages.add(hpaPage);
+    for (const id of [...this.codePages.get(hpaPage) ?? []]) this.remove(this.blocks.get(id)!);
+    this.vm.shadow.unprotect(gpaPage);
+  }
+
+  /** Guest RAM at host-physical [pa, pa + len) was written: the blocks translated from those bytes go. */
+  private ramWritten(pa: number, len: number): void {
+    const end = pa + len;
+    for (let page = Math.floor(pa / 4096); page * 4096 < end; page++) {
+      const ids = this.codePages.get(page);
+      if (!ids) continue;
+      for (const id of [...ids]) {
+        const b = this.blocks.get(id)!;
+        if (b.hpa >= end || pa >= b.hpa + b.code.length) continue;
+        this.invalidated++;
+        const d = this.invalidating;
+        if (d) {
+          d.count = (d.count ?? 0) + 1;
+          d.blocks = `${d.blocks ? `${d.blocks} ` : ""}0x${this.hex(b.guestPc)}`;
+        }
+        this.remove(b);
+      }
+    }
+  }
+
+  /**
+   * Forgets block `b`: its entry points lead nowhere any more, the chains into it are undone, its
+   * chains out of it forgotten, its TC words freed, and its guest page unprotected if it was the last there.
+   */
+  private remove(b: Block): void {
+    for (const c of this.chains.get(b.id) ?? []) this.writeWord(c.word, c.original);
+    this.chains.delete(b.id);
+    const n = b.tc.length;
+    for (const [target, list] of this.chains) {
+      const kept = list.filter((c) => c.word < b.first || c.word >= b.first + n);
+      if (kept.length === 0) this.chains.delete(target);
+      else if (kept.length < list.length) this.chains.set(target, kept);
+    }
     const map = this.entries.get(b.rootKey);
-    for (const pc of b.entries) if (map?.get(pc) !== undefined && this.blockAt[map.get(pc)!] === id) map.delete(pc);
-    this.blocks[id] = undefined;
+    for (const pc of b.entries) if (map?.get(pc) !== undefined && this.blockAt[map.get(pc)!] === b.id) map.delete(pc);
+    for (let w = b.first; w < b.first + n; w++) {
+      this.blockAt[w] = -1;
+      this.callouts.delete(w);
+    }
+    this.space.release(b.first, n);
+    this.blocks.delete(b.id);
+    const page = Math.floor(b.hpa / 4096);
+    const onPage = this.codePages.get(page);
+    onPage?.delete(b.id);
+    if (onPage?.size === 0) {
+      this.codePages.delete(page);
+      this.vm.shadow.unprotect(b.gpaPage);
+    }
+    this.found = undefined;
   }
 
   private flush(): void {
-    if (this.used > 0) this.flushes++;
+    if (this.blocks.size > 0) this.flushes++;
+    for (const b of this.blocks.values()) this.vm.shadow.unprotect(b.gpaPage);
     this.found = undefined;
     this.callouts.clear();
     this.entries.clear();
     this.chains.clear();
-    this.blocks = [];
-    this.used = 0;
-  }
-
-  private flushFor(why: string): string | undefined {
-    const n = this.blocks.filter((b) => b !== undefined).length;
-    this.flush();
-    return n > 0 ? `${why}: flushed the translation cache (${n} block${n === 1 ? "" : "s"})` : undefined;
+    this.blocks.clear();
+    this.codePages.clear();
+    this.idleWrites.clear();
+    this.directPages.clear();
+    this.space.reset();
+    this.blockAt.fill(-1);
   }
 
   /**
@@ -326,7 +518,7 @@ export class BinaryTranslation implements Technique {
    */
   private chain(word: number, to: number, patched: number): void {
     const target = this.blockAt[to];
-    const b = this.blocks[this.blockAt[word]]!;
+    const b = this.blocks.get(this.blockAt[word])!;
     const list = this.chains.get(target) ?? [];
     this.chains.set(target, list);
     list.push({ word, original: b.tc[word - b.first] });
@@ -346,16 +538,39 @@ export class BinaryTranslation implements Technique {
     this.vm.board.bus.writeBytes(this.tcHpa + word * 4, bytes);
   }
 
-  /** The TC word at host-virtual `va`, or −1 outside the TC's used part. */
+  /** The TC word at host-virtual `va`, or −1 where no block is. */
   private wordAt(va: number): number {
-    const off = va - TC_VA;
-    return off >= 0 && off < this.used * 4 && off % 4 === 0 ? off / 4 : -1;
+    const off = va - this.tcVa;
+    if (!(off >= 0 && off < this.space.words * 4 && off % 4 === 0)) return -1;
+    return this.blockAt[off / 4] >= 0 ? off / 4 : -1;
+  }
+
+  /**
+   * A guest load or store faulted in the TC's range: if the guest's own table maps `va`, the TC
+   * moves to the first place the guest's current context leaves unmapped. If every place is
+   * mapped, it stays, and the guest's mapping and the TC contend for the range (not handled: a
+   * limit the README names).
+   */
+  private relocateFrom(va: number): void {
+    const vm = this.vm;
+    const mapped = (at: number) => vm.translate(at, Acc.R, false).ok || vm.translate(at, Acc.W, false).ok || vm.translate(at, Acc.X, false).ok;
+    if (vm.currentRoot().context.kind !== "sv39" || !mapped(va)) return;
+    const bytes = this.space.words * 4;
+    const free = (base: number) => {
+      for (let at = base; at < base + bytes; at += 4096) if (mapped(at)) return false;
+      return true;
+    };
+    const place = TC_PLACES.find((p) => p !== this.tcVa && free(p));
+    if (place === undefined) return;
+    vm.shadow.removeOwnPages();
+    this.tcVa = place;
+    this.relocations++;
   }
 
   /** The hart's first fetch from a TC page in this shadow root: map it there, execute-only. */
   private mapTcPage(va: number): void {
     const vm = this.vm;
-    const page = Math.floor((va - TC_VA) / 4096);
+    const page = Math.floor((va - this.tcVa) / 4096);
     vm.shadow.install(vm.currentRoot(), Math.floor(va / 4096) & 0x7ffffff, -1, Math.floor(this.tcHpa / 4096) + page, PTE_X, [], 0, false);
   }
 
@@ -384,12 +599,10 @@ export class BinaryTranslation implements Technique {
         return 0;
       case "sensitive":
         return this.emulated(c);
-      case "fence.i": {
-        const how = this.flushFor("fence.i") ?? "fence.i: the translation cache was empty";
+      case "fence.i":
         vm.retire(c.length);
-        this.record(c, how);
+        this.record(c, "fence.i: nothing to drop, since write protection keeps the translation cache coherent with guest memory");
         return 1;
-      }
       default:
         return this.pcRelativeCallout(c, word);
     }
@@ -404,7 +617,7 @@ export class BinaryTranslation implements Technique {
     }
     if (c.kind !== "taken") return;
     // The branch that came here can go to the target itself, if it reaches that far.
-    const b = this.blocks[this.blockAt[word]]!;
+    const b = this.blocks.get(this.blockAt[word])!;
     const branch = b.first + c.branchAt!;
     const original = b.tc[c.branchAt!];
     const offset = (to - branch) * 4;
@@ -473,15 +686,27 @@ export class BinaryTranslation implements Technique {
   }
 }
 
+function plural(n: number, what: string): string {
+  return `${n} ${what}${n === 1 ? "" : "s"}`;
+}
+
 /** The offset a patched jump (jal) or branch goes to. */
 function jumpOffset(bits: number): number {
   return (bits & 0x7f) === 0x6f ? immJ(bits | 0) : immB(bits | 0);
 }
 
-export const BINARY_TRANSLATION: TechniqueSpec = {
-  description: "Guest kernel code is translated into a translation cache with its sensitive instructions rewritten into VMM callouts; user code runs directly; shadow page tables.",
-  nonTrappingSensitive: true,
-  hypervisorExtension: false,
-  poolBytes: () => TC_BYTES,
-  create: (vm, poolBase, poolBytes) => new BinaryTranslation(vm, poolBase, poolBytes),
-};
+/**
+ * Binary translation with a translation cache of `tcBytes`, a multiple of 4 no smaller than a
+ * block's largest translation (2 × MAX_BLOCK + 1 words: each instruction, a stub per branch, a fall-through).
+ */
+export function binaryTranslation(tcBytes: number): TechniqueSpec {
+  return {
+    description: "Guest kernel code is translated into a translation cache with its sensitive instructions rewritten into VMM callouts; user code runs directly; shadow page tables.",
+    nonTrappingSensitive: true,
+    hypervisorExtension: false,
+    poolBytes: () => Math.ceil(tcBytes / 4096) * 4096,
+    create: (vm, poolBase) => new BinaryTranslation(vm, poolBase, tcBytes),
+  };
+}
+
+export const BINARY_TRANSLATION: TechniqueSpec = binaryTranslation(TC_BYTES);

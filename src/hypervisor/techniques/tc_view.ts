@@ -3,12 +3,24 @@ import type { CalloutKind } from "./bt_translator";
 /** Binary translation's translation cache as the debugger and the CLI see it (binary_translation.ts). */
 
 export interface TcStats {
+  /** Where the TC is mapped for the hart (guest-virtual), and how many times the guest's own mappings moved it there. */
+  va: number;
+  relocations: number;
   blocks: number;
   bytesUsed: number;
   bytes: number;
+  /**
+   * Blocks translated, whole-TC flushes (a change of the guest's PMP), and blocks dropped one by one:
+   * invalidated by writes to their guest code, evicted (LRU) to make room, dropped by an sfence.vma.
+   */
   translated: number;
   flushes: number;
-  retranslated: number;
+  invalidated: number;
+  evicted: number;
+  fenced: number;
+  /** Guest pages write-protected because code was translated from them, and code pages whose code runs directly instead (they are also busy data). */
+  protectedPages: number;
+  directPages: number;
   /** TC words patched to jump straight to another block, now. */
   chains: number;
   /** Lookups of a guest pc in the TC (dispatches, chains followed, indirect jumps), and how many found a translation. */

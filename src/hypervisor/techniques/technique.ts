@@ -74,9 +74,10 @@ export interface Technique {
    * guest's (0n: the G stage alone).
    */
   twoStageWalk?(gva: bigint, access: MmuAccess, vsatp?: bigint): TwoStageWalk;
-  /** Binary translation's translation cache: its statistics, and the block whose translation covers a guest pc. */
+  /** Binary translation's translation cache: its statistics, the block whose translation covers a guest pc, and every block. */
   tcStats?(): TcStats;
   tcBlock?(pc: number): TcBlockView | undefined;
+  tcBlocks?(): TcBlockView[];
 }
 
 /** The paravirtual interface's state, as the REPL's `pv` shows it. */

@@ -32,9 +32,10 @@ async function compare(guest: string, settings: { maxInstructions?: number; inpu
 
 describe("hyperstep compare", () => {
   it("parses its options and rejects bad ones", () => {
-    assert.deepEqual(parseArgs(["compare", "g.S"]), { kind: "compare", program: "g.S", memoryBytes: 128 << 20, maxInstructions: DEFAULT_COMPARE_LIMIT, json: false, boot: "machine", input: undefined, twin: undefined });
+    assert.deepEqual(parseArgs(["compare", "g.S"]), { kind: "compare", program: "g.S", memoryBytes: 128 << 20, maxInstructions: DEFAULT_COMPARE_LIMIT, json: false, boot: "machine", input: undefined, twin: undefined, nonTrappingSensitive: [] });
     assert.deepEqual(parseArgs(["compare", "--json", "g.S", "--memory=16M", "--max-instructions", "500", "--input", "in.txt", "--boot", "supervisor", "--twin", "t.S"]),
-      { kind: "compare", program: "g.S", memoryBytes: 16 << 20, maxInstructions: 500, json: true, boot: "supervisor", input: "in.txt", twin: "t.S" });
+      { kind: "compare", program: "g.S", memoryBytes: 16 << 20, maxInstructions: 500, json: true, boot: "supervisor", input: "in.txt", twin: "t.S", nonTrappingSensitive: [] });
+    assert.deepEqual((parseArgs(["compare", "g.S", "--non-trapping-sensitive", "sstatus-read,sstatus-write"]) as { nonTrappingSensitive: string[] }).nonTrappingSensitive, ["sstatus-read", "sstatus-write"]);
     assert.deepEqual(parseArgs(["compare", "-h"]), { kind: "help", topic: "compare" });
     assert.deepEqual(parseArgs(["help", "compare"]), { kind: "help", topic: "compare" });
     const usage = (args: string[], message: RegExp) => assert.throws(() => parseArgs(args), (e: unknown) => e instanceof UsageError && e.command === "compare" && message.test(e.message));
@@ -45,6 +46,24 @@ describe("hyperstep compare", () => {
     usage(["compare", "a.S", "--memory", "12Q"], /--memory must be a size/);
     usage(["compare", "a.S", "--max-instructions", "0"], /whole number of instructions/);
     usage(["compare", "a.S", "--boot", "hypervisor"], /--boot must be one of machine, supervisor, not 'hypervisor'/);
+    usage(["compare", "a.S", "--non-trapping-sensitive", "popf"], /comma-separated list of sstatus-read, sstatus-write, not 'popf'/);
+  });
+
+  it("--non-trapping-sensitive: on the popek-goldberg lesson trap-and-emulate diverges, binary translation does not", async () => {
+    const program = await loadProgram(join(ROOT, "sample-guests/popek-goldberg/popek_goldberg.S"));
+    if (program instanceof ProgramError) assert.fail(program.message);
+    const settings = { memoryBytes: 1 << 24, maxInstructions: DEFAULT_COMPARE_LIMIT, nonTrappingSensitive: ["sstatus-read", "sstatus-write"] as const };
+    const report = await compareTechniques(program.image, settings, io().value);
+    if ("error" in report) assert.fail(report.error);
+    const equal = Object.fromEntries(report.results.slice(1).map((r) => [r.technique, r.equivalence!.equal]));
+    assert.deepEqual(equal, { "trap-and-emulate": false, "hardware-assisted": true, "binary-translation": true });
+    assert.equal(compareStatus(report), 3);
+    const text = formatCompare("popek_goldberg.S", report);
+    assert.match(text, /trap-and-emulate is not equivalent: UART output differs/);
+    assert.match(text.replace(/\n/g, " "), /Non-standard hardware \(--non-trapping-sensitive sstatus-read,sstatus-write\) under trap-and-emulate and binary-translation/);
+    const plain = await compareTechniques(program.image, { ...settings, nonTrappingSensitive: [] }, io().value);
+    if ("error" in plain) assert.fail(plain.error);
+    assert.equal(compareStatus(plain), 0, "on standard hardware every technique is equivalent");
   });
 
   it("runs the shadow-paging guest under every available technique: exits only under the VMM, and equivalence", async () => {
@@ -98,8 +117,8 @@ describe("hyperstep compare", () => {
     assert.equal(lines[3].indexOf("baseline") + "baseline".length, lines[4].search(/\+[\d.]+%/) + pct(tae.overhead!).length, "overhead column right-aligned");
     assert.match(text, new RegExp(`\\nhidden-page-fault +0 +${byReason["hidden-page-fault"]} \\(${byReason["hidden-page-fault"] * 1500} cycles\\) +${hwReasons["hidden-page-fault"]} \\(`));
 
-    const cache = text.slice(text.indexOf("\nbinary-translation: translation cache:")).replace(/\n(?!\n)/g, " ");
-    assert.match(cache, new RegExp(`^ binary-translation: translation cache: ${bt.tc!.blocks} blocks? in [\\d.]+ KiB of 256 KiB, ${bt.tc!.chains} chains?; ${bt.tc!.translated} translated .* lookups ${bt.tc!.lookups}, hit rate [\\d.]+%; ${bt.tc!.flushes} flush`));
+    const cache = text.slice(text.indexOf("\nbinary-translation: translation cache")).replace(/\n(?!\n)/g, " ");
+    assert.match(cache, new RegExp(`^ binary-translation: translation cache at 0x2000000000: ${bt.tc!.blocks} blocks? in [\\d.]+ KiB of 256 KiB, ${bt.tc!.chains} chains?, .*; ${bt.tc!.translated} translated, .*; ${bt.tc!.flushes} flush.*; lookups ${bt.tc!.lookups}, hit rate [\\d.]+%`));
 
     const json = JSON.parse(JSON.stringify(compareJson("g.S", report)));
     assert.deepEqual(json.techniques[3].translationCache, bt.tc);

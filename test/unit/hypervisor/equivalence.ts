@@ -87,8 +87,8 @@ export function runNative(p: GuestProgram, memoryBytes = 16 << 20, max = MAX): E
   return { stop, uart, instret: b.instret, pc: b.hart.pc, priv: b.hart.priv, x: Array.from({ length: 32 }, (_, i) => b.hart.getReg(i)), csrs };
 }
 
-/** VM options as tests give them: the technique by name (default trap-and-emulate). */
-export type VmTestOptions = Omit<VmOptions, "technique"> & { technique?: Technique };
+/** VM options as tests give them: the technique by name (default trap-and-emulate), or its strategy itself (`spec`). */
+export type VmTestOptions = Omit<VmOptions, "technique"> & { technique?: Technique; spec?: TechniqueSpec };
 
 /** The strategy of a VMM technique, by name. */
 export function vmmTechnique(t: Technique = "trap-and-emulate"): TechniqueSpec {
@@ -99,7 +99,7 @@ export function vmmTechnique(t: Technique = "trap-and-emulate"): TechniqueSpec {
 
 /** A VM of this technique (default trap-and-emulate), with a small RAM unless the options say otherwise. */
 export function makeVm(opts: VmTestOptions = {}): Vm {
-  return new Vm({ memoryBytes: 16 << 20, ...opts, technique: vmmTechnique(opts.technique) });
+  return new Vm({ memoryBytes: 16 << 20, ...opts, technique: opts.spec ?? vmmTechnique(opts.technique) });
 }
 
 export function runVm(p: GuestProgram, opts: VmTestOptions = {}, max = MAX): EndState & { target: VmTarget } {
