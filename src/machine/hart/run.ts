@@ -71,7 +71,7 @@ export function runFast(h: Hart, budget: number): void {
     }
     if (fresh) noteSeed(h, page, off);
     if (h.heat[page] >= h.translator.threshold * 2 ** h.invalidations[page]) {
-      translate(h, page, vbase, h.pageSeeds.get(page) ?? new Set([off]), 0);
+      translate(h, page, vbase, h.pageSeeds.get(page) ?? new Set([off]), new Set(), undefined);
       h.pageSeeds.delete(page);
       continue;
     }
@@ -116,12 +116,12 @@ function noteMiss(h: Hart, page: number, r: Region, off: number): boolean {
   if (r.generation >= MAX_GENERATIONS) return false;
   if (r.missed.size < MAX_SEEDS) r.missed.add(off);
   if (++r.misses < MISSES_TO_REBUILD) return false;
-  translate(h, page, r.vbase, new Set([...r.seeds, ...r.missed]), r.generation + 1);
+  translate(h, page, r.vbase, new Set([...r.seeds, ...r.missed]), new Set([...r.jumpTargets, ...r.missed]), r);
   return true;
 }
 
-function translate(h: Hart, page: number, vbase: number, seeds: Set<number>, generation: number): void {
+function translate(h: Hart, page: number, vbase: number, seeds: Set<number>, jumpTargets: Set<number>, previous: Region | undefined): void {
   const bps = h.breakpoints.size === 0 ? undefined : h.breakpoints.pageMap(vbase);
-  h.regions[page] = translatePage(h, page, vbase, seeds, bps, bps ? h.breakpoints.pageKey(vbase) : "", generation);
+  h.regions[page] = translatePage(h, page, vbase, seeds, jumpTargets, bps, bps ? h.breakpoints.pageKey(vbase) : "", previous);
   h.translatorStats.compiled++;
 }
