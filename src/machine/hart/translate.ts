@@ -524,8 +524,14 @@ class Gen {
 /** Entries encode (function, block) as function · GROUP_SPAN + block. */
 const GROUP_SPAN = 2048;
 
-/** Loop nests bigger than this (instructions) are split below their header. */
-const MAX_NEST = 256;
+/**
+ * Loop nests bigger than this (instructions) are split below their header: one function per small
+ * nest ran the CRC guest twice as fast as its whole outer loop in one (fewer locals live at the
+ * dispatch loop). A nest that holds an indirect jump to learned targets (a switch) may reach
+ * MAX_SWITCH_NEST: split, each case would return to the dispatcher.
+ */
+const MAX_NEST = 32;
+const MAX_SWITCH_NEST = 256;
 
 /**
  * Splits the blocks into functions: one per loop nest (a strongly connected component of the
@@ -540,14 +546,18 @@ const MAX_NEST = 256;
 function groupBlocks(blocks: Block[], jumpTargets: Set<number>): number[] {
   const at = new Map<number, number>();
   blocks.forEach((b, i) => at.set(b.start, i));
-  const succ = blocks.map((b) => {
+  const switches = new Set<number>();
+  const succ = blocks.map((b, j) => {
     const out: number[] = [];
     const t = b.last;
     const to = (off: number): void => { const j = at.get(off); if (j !== undefined) out.push(j); };
     if (!t) to(b.fall);
     else if (t.kind === Kind.Branch) { to(t.off + t.imm); to(t.off + len(t)); }
     else if (t.kind === Kind.Jal) to(t.off + t.imm);
-    else if (t.kind === Kind.Jalr && rdOf(t.w) === 0 && rs1Of(t.w) !== 1 && rs1Of(t.w) !== 5) for (const off of jumpTargets) to(off);
+    else if (t.kind === Kind.Jalr && rdOf(t.w) === 0 && rs1Of(t.w) !== 1 && rs1Of(t.w) !== 5 && jumpTargets.size > 0) {
+      switches.add(j);
+      for (const off of jumpTargets) to(off);
+    }
     return out;
   });
   const size = (m: number[]): number => m.reduce((n, j) => n + blocks[j].insns.length + 1, 0);
@@ -556,7 +566,7 @@ function groupBlocks(blocks: Block[], jumpTargets: Set<number>): number[] {
   const split = (members: number[]): void => {
     for (const scc of components(members, succ)) {
       if (scc.length === 1 && !succ[scc[0]].includes(scc[0])) continue;
-      if (size(scc) <= MAX_NEST) {
+      if (size(scc) <= (scc.some((m) => switches.has(m)) ? MAX_SWITCH_NEST : MAX_NEST)) {
         for (const m of scc) group[m] = groups;
         groups++;
         continue;
