@@ -28,9 +28,10 @@
  * decoded-instruction cache (one block per physical code page) with a software TLB of RAM pages per
  * access kind and no allocation per instruction; everything rare (CSRs, traps, atomics, MMIO, page
  * walks, PMP) is out of line. A page that has run `translator.threshold` instructions (20,000) is
- * translated by `translate.ts` into JavaScript with `new Function`: one function per loop nest in the
- * page (plus one for its other blocks), registers in JS locals, loops that branch back kept inside the
- * function, numeric literals, an inline software-TLB probe per load/store. Translated code handles the
+ * translated by `translate.ts` into JavaScript with `new Function`: all of the page's code reachable
+ * from where control entered it and from the targets its indirect jumps were seen to take, one function
+ * per loop nest (a switch's nest with its cases) and the other blocks in functions of bounded size,
+ * registers in JS locals, loops that branch back kept inside the function, numeric literals, an inline software-TLB probe per load/store. Translated code handles the
  * common case only and otherwise stops before the instruction with exact state ("bails") and lets the
  * interpreter do it: TLB misses, MMIO, watched pages, stores to code, CSR access, xRET, fences, WFI,
  * traps, breakpoints, and blocks that do not fit the remaining budget (so timer deadlines stay exact).

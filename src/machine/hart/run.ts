@@ -16,8 +16,10 @@ import { type Region, translatePage } from "./translate";
  *    stays interpreted.
  *  - In a page with a valid region (same virtual page, breakpoints unchanged), a pc that starts one
  *    of its blocks enters it. Otherwise (a jump into the middle of code the region never saw, or
- *    right after the region bailed), the interpreter runs to the end of that block; pcs missed often
- *    enough are added as seeds and the region is rebuilt, a bounded number of times.
+ *    right after the region bailed), the interpreter runs to the end of that block; once
+ *    MISSES_TO_REBUILD misses have been seen, the pcs missed are added as seeds and as the targets of
+ *    the page's indirect jumps (that is how a switch's cases are learned) and the region is rebuilt,
+ *    keeping its unchanged functions, at most MAX_GENERATIONS times.
  *
  * Runs of one instruction (step) and the first instruction of a run that starts on a breakpoint
  * use the interpreter alone.

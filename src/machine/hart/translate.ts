@@ -78,8 +78,11 @@ export interface Region {
   readonly generation: number;
 }
 
-/** An upper bound on instructions per function: V8 does not optimize functions beyond 60 KB of bytecode. */
-const MAX_FN_INSNS = 600;
+/**
+ * Instructions per block at most (a longer run is cut into blocks): with MAX_SWITCH_NEST, the bound on
+ * a function's size, since V8 does not optimize a function beyond 60 KB of bytecode.
+ */
+const MAX_BLOCK = 256;
 
 const enum Kind { Plain, Branch, Jal, Jalr, Bail }
 
@@ -150,7 +153,8 @@ function findLeaders(code: PageCode, seeds: Iterable<number>): Set<number> {
   const walked = new Set<number>();
   while (work.length > 0) {
     let off = work.pop()!;
-    while (off < 4096 && !walked.has(off)) {
+    for (let n = 0; off < 4096 && !walked.has(off); n++) {
+      if (n === MAX_BLOCK) { add(off); break; }
       walked.add(off);
       const i = code.at(off);
       const next = off + len(i);
@@ -536,7 +540,9 @@ const MAX_SWITCH_NEST = 256;
 /**
  * Splits the blocks into functions: one per loop nest (a strongly connected component of the
  * in-page control-flow graph, or a block that branches to itself), and the rest cut into functions
- * of at most MAX_FN_INSNS instructions.
+ * of at most MAX_NEST instructions (or one longer block): a function that takes in more of the page
+ * than it runs is compiled again by V8 each time a new path through it first runs (the mixed guest
+ * ran 72 MIPS with the rest of its page in 600-instruction functions, 96 in 24-instruction ones).
  * A nest bigger than MAX_NEST is split: its header goes to the rest and what remains is split again,
  * so a program's outermost loop does not swallow all of its inner loops.
  * A function only deoptimizes and recompiles for its own code, and V8 compiles a small one in a
@@ -583,7 +589,7 @@ function groupBlocks(blocks: Block[], jumpTargets: Set<number>): number[] {
   let room = 0;
   blocks.forEach((b, j) => {
     if (group[j] >= 0) return;
-    if (room < b.insns.length + 1) { groups++; room = MAX_FN_INSNS; }
+    if (room < b.insns.length + 1) { groups++; room = MAX_NEST; }
     group[j] = groups - 1;
     room -= b.insns.length + 1;
   });
