@@ -48,7 +48,7 @@ interface Guest {
 
 const GUESTS: Guest[] = [
   { elf: GUEST, label: "CRC32 + matrix multiply guest", oursScale: 1 },
-  { elf: join(ROOT, "build/guests/bench-mixed.elf"), label: "mixed compiled-C guest (strings, hash table, sort, bytecode interpreter, integer math; Hyperstep repeats it 4 times)", oursScale: 4 },
+  { elf: join(ROOT, "build/guests/bench-mixed.elf"), label: "mixed compiled-C guest (Hyperstep runs it 4 times)", oursScale: 4 },
 ];
 const EMPTY = join(ROOT, "build/guests/bench-empty.elf");
 const TOUCH_RAM = join(ROOT, "build/guests/bench-touch-ram.elf");
