@@ -218,8 +218,11 @@ export class Hart {
   readonly regions: (Region | undefined)[];
   readonly heat: Float64Array;
   readonly invalidations: Uint8Array;
-  /** Per RAM page not yet translated: the page offsets where control entered it. */
-  readonly pageSeeds = new Map<number, Set<number>>();
+  /**
+   * Per RAM page not yet translated: the page offsets where control entered it, and where its indirect
+   * jumps went (kept from a translation dropped for a change of breakpoints).
+   */
+  readonly pageSeeds = new Map<number, { seeds: Set<number>; jumpTargets: Set<number> }>();
   readonly translator: TranslatorOptions = { enabled: true, threshold: 20_000 };
   readonly translatorStats: TranslatorStats = { compiled: 0, translatedInstructions: 0 };
   /** Virtual base of the code page being executed (NaN: none) and its block. */

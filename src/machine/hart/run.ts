@@ -73,7 +73,8 @@ export function runFast(h: Hart, budget: number): void {
     }
     if (fresh) noteSeed(h, page, off);
     if (h.heat[page] >= h.translator.threshold * 2 ** h.invalidations[page]) {
-      translate(h, page, vbase, h.pageSeeds.get(page) ?? new Set([off]), new Set(), undefined);
+      const known = h.pageSeeds.get(page);
+      translate(h, page, vbase, known?.seeds ?? new Set([off]), known?.jumpTargets ?? new Set(), undefined);
       h.pageSeeds.delete(page);
       continue;
     }
@@ -103,14 +104,14 @@ function validRegion(h: Hart, page: number, vbase: number): Region | undefined {
     return r;
   }
   h.regions[page] = undefined;
-  h.pageSeeds.set(page, r.seeds);
+  h.pageSeeds.set(page, { seeds: r.seeds, jumpTargets: r.jumpTargets });
   return undefined;
 }
 
 function noteSeed(h: Hart, page: number, off: number): void {
-  let seeds = h.pageSeeds.get(page);
-  if (!seeds) h.pageSeeds.set(page, (seeds = new Set()));
-  if (seeds.size < MAX_SEEDS) seeds.add(off);
+  let known = h.pageSeeds.get(page);
+  if (!known) h.pageSeeds.set(page, (known = { seeds: new Set(), jumpTargets: new Set() }));
+  if (known.seeds.size < MAX_SEEDS) known.seeds.add(off);
 }
 
 /** Records a miss; true when the region was rebuilt to include the pcs missed so far. */

@@ -50,14 +50,15 @@ const CASES = 8, CASE_INSNS = 101;
 
 /**
  * A switch in a loop, as compiled C has it: x5 counts down, and a computed jump (a jalr through a
- * register, as a jump table's) goes to case x5 & 7 of 8, each 100 instructions and a jump back: more
- * than 800 instructions in the first page, its cases reached only through the indirect jump. With
+ * register, as a jump table's) goes to case x5 & 7 of 8, each `caseInsns` − 1 instructions and a jump
+ * back: by default more than 800 instructions in the first page, its cases reached only through the
+ * indirect jump. With
  * `selfModifying`, case 0 first rewrites case 1's first instruction (an addi x1 by 2 or by 3, in turn)
  * while x5 is above `selfModifying`.
  */
-function switchLoop(iterations: bigint, selfModifying?: bigint): Item[] {
+function switchLoop(iterations: bigint, selfModifying?: bigint, caseInsns = CASE_INSNS): Item[] {
   const addi2 = ins("addi", 1, 1, 2), addi3 = ins("addi", 1, 1, 3);
-  const items: Item[] = [li(5, iterations), li(8, BigInt(CASE_INSNS * 4)), li(9, BigInt(addi2)), li(11, BigInt(addi2 ^ addi3)), li(13, selfModifying ?? 0n),
+  const items: Item[] = [li(5, iterations), li(8, BigInt(caseInsns * 4)), li(9, BigInt(addi2)), li(11, BigInt(addi2 ^ addi3)), li(13, selfModifying ?? 0n),
     ins("auipc", 7, 0), 0, ins("add", 10, 7, 8),
     /* L: */ ins("addi", 5, 5, -1), 0, ins("andi", 6, 5, CASES - 1), ins("mul", 6, 6, 8), ins("add", 6, 6, 7), ins("jalr", 0, 6, 0),
     /* END: */ EBREAK];
@@ -66,7 +67,7 @@ function switchLoop(iterations: bigint, selfModifying?: bigint): Item[] {
   items[beq] = ins("beq", 5, 0, at(items, end) - at(items, beq));
   for (let c = 0; c < CASES; c++) {
     const body: number[] = [];
-    for (let i = 0; i < (CASE_INSNS - 1) / 2; i++) body.push(ins("addi", 1, 1, c + 1), ins("xor", 2, 2, 1));
+    for (let i = 0; i < (caseInsns - 1) / 2; i++) body.push(ins("addi", 1, 1, c + 1), ins("xor", 2, 2, 1));
     if (c === 0 && selfModifying !== undefined) body.splice(0, 3, ins("xor", 9, 9, 11), ins("blt", 5, 13, 8), ins("sw", 9, 10, 0));
     items.push(...body, 0);
     items[items.length - 1] = ins("jal", 0, at(items, loop) - at(items, items.length - 1));
@@ -79,6 +80,21 @@ test("a page of more than 700 instructions whose cases are reached by an indirec
   const r = twin(() => boot(switchLoop(4000n)));
   assert.ok(r.translated / Number(r.instret) > 0.97, `translated ${r.translated} of ${r.instret}`);
   assert.ok(r.compiled <= 4, `${r.compiled} translations`);
+});
+
+test("a page translated again for new breakpoints keeps its switch's cases in the function of the jump to them", () => {
+  const items = switchLoop(100_000n, undefined, 21); // small enough to be one function
+  const jump = at(items, 10), case0 = at(items, 15);
+  const b = boot(items);
+  b.hart.translator.threshold = 0;
+  const fnOf = (off: number): number => b.hart.regions[0]!.entries[off >> 1]! >> 11;
+  assert.equal(b.run(200_000).kind, "budget");
+  assert.equal(fnOf(case0), fnOf(jump), "learned: one function");
+  const compiled = b.hart.translatorStats.compiled;
+  b.hart.breakpoints.add(BigInt(RAM)); // the first instruction, which does not run again
+  assert.equal(b.run(200_000).kind, "budget");
+  assert.ok(b.hart.translatorStats.compiled > compiled, "translated again");
+  assert.equal(fnOf(case0), fnOf(jump), "still one function");
 });
 
 test("a large page whose code rewrites itself every few hundred instructions stays exact and interpreted, and is translated once it stops", () => {
