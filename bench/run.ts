@@ -1,6 +1,7 @@
 /**
- * `npm run bench`: runs the CPU-bound benchmark guest (bench/guest/) on Hyperstep's machine and on
- * qemu-system-riscv64, checks both print the same checksum, and reports guest MIPS for both.
+ * `npm run bench`: runs the benchmark guests (GUESTS: the CPU-bound bench/guest/ and the mixed
+ * compiled-C bench/mixed/) on Hyperstep's machine and on qemu-system-riscv64, checks both print the
+ * same checksum, and reports guest MIPS for both, a row per guest.
  *
  *  - Ours: createVirtBoard, run in slices of SLICE instructions (re-entering the run loop, as the
  *    debugger does), timed wall-clock around the runs only; the median of RUNS runs, each right
@@ -11,6 +12,8 @@
  *    guest is patched to repeat the workload QEMU_SCALE times. Each repetition retires the same
  *    instructions, so QEMU's count is exactly I(0) + QEMU_SCALE * (I(1) - I(0)), from two runs of
  *    ours at scale 0 and 1 (plus QEMU's 6-instruction reset ROM, which is noise at this size).
+ *    Ours runs a guest at its `oursScale`: the mixed guest's one repetition is 21 M instructions, and
+ *    at that size a run measures mostly how soon V8 has compiled its code, so ours repeats it too.
  *
  *  - Peak RSS: each side runs the guest once more alone in a process of its own (ours: this script
  *    with `--once`), measured as the kernel's maximum resident set size (peak_rss.ts). Also for
@@ -34,6 +37,19 @@ import { replaceMarkedBlock } from "./readme_table";
 /** bench/ under tsx, build/ when bundled: the repository root is one up either way. */
 const ROOT = resolve(__dirname, "..");
 const GUEST = join(ROOT, "build/guests/bench.elf");
+
+interface Guest {
+  elf: string;
+  /** Its row in the tables. */
+  label: string;
+  /** The repetitions (bench_scale) our machine runs. */
+  oursScale: number;
+}
+
+const GUESTS: Guest[] = [
+  { elf: GUEST, label: "CRC32 + matrix multiply guest", oursScale: 1 },
+  { elf: join(ROOT, "build/guests/bench-mixed.elf"), label: "mixed compiled-C guest (Hyperstep runs it 4 times)", oursScale: 4 },
+];
 const EMPTY = join(ROOT, "build/guests/bench-empty.elf");
 const TOUCH_RAM = join(ROOT, "build/guests/bench-touch-ram.elf");
 const README = join(ROOT, "README.md");
@@ -43,10 +59,11 @@ const RUNS = 5;
 const QEMU_SCALE = 16;
 
 interface Figures {
+  guest: string;
   instructions: number;
   checksum: string;
-  ours: { seconds: number; mips: number; loader: "bundle" | "tsx"; peakRss?: number; touchRamPeakRss?: number };
-  qemu: { instructions: number; seconds: number; startupSeconds: number; mips: number; peakRss?: number; touchRamPeakRss?: number };
+  ours: { seconds: number; mips: number; loader: "bundle" | "tsx"; peakRss?: number };
+  qemu: { instructions: number; seconds: number; startupSeconds: number; mips: number; peakRss?: number };
   /** Ours over QEMU's MIPS: the issue's targets are written as this fraction. */
   fractionOfQemu: number;
 }
@@ -69,8 +86,8 @@ function loadGuest(path: string): ElfImage {
 function withScale(bytes: Uint8Array, image: ElfImage, scale: number): Uint8Array {
   const sym = findSymbol(image, "bench_scale");
   const sec = sym && image.sections[sym.section];
-  if (!sym || !sec) die(`${GUEST} has no bench_scale variable`);
-  const copy = bytes.slice();
+  if (!sym || !sec) die(`a guest has no bench_scale variable`);
+  const copy = new Uint8Array(bytes); // a copy: a Buffer's slice() shares its bytes
   new DataView(copy.buffer).setUint32(sec.offset + Number(sym.value - sec.addr), scale, true);
   return copy;
 }
@@ -105,17 +122,11 @@ function oursPeakRss(elf: string): number | undefined {
 
 const qemuPeakRss = (elf: string) => peakRssBytes(QEMU, qemuArgs(elf, { icount: false }));
 
-async function main(): Promise<void> {
-  const once = process.argv.indexOf("--once");
-  if (once >= 0) {
-    runOurs(loadGuest(process.argv[once + 1]!));
-    return;
-  }
-  const build = spawnSync(process.execPath, [join(ROOT, "scripts/build-guests.mjs")], { encoding: "utf8" });
-  if (build.status !== 0) die(`building the guests failed:\n${build.stdout}${build.stderr}`);
-
-  const bytes = readFileSync(GUEST);
-  const image = loadGuest(GUEST);
+/** Both sides on one guest, alternating run by run. */
+async function benchGuest(guest: Guest): Promise<Figures> {
+  const bytes = readFileSync(guest.elf);
+  const image = loadGuest(guest.elf);
+  const oursImage = guest.oursScale === 1 ? image : parseElf(withScale(bytes, image, guest.oursScale)) as ElfImage;
   const tmp = mkdtempSync(join(tmpdir(), "hyperstep-bench-"));
   const scaled = join(tmp, "bench-scaled.elf");
   writeFileSync(scaled, withScale(bytes, image, QEMU_SCALE));
@@ -131,64 +142,72 @@ async function main(): Promise<void> {
       const r = await runQemuTimed(scaled);
       qemuTimes.push(r.seconds);
       qemuUart = r.uart;
-      runs.push(runOurs(image));
+      runs.push(runOurs(oursImage));
     }
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
   const ours = { ...runs[0]!, seconds: median(runs.map((r) => r.seconds)) };
   const fixedCost = runOurs(parseElf(withScale(bytes, image, 0)) as ElfImage).instructions;
-  const qemuInstructions = fixedCost + QEMU_SCALE * (ours.instructions - fixedCost);
+  const oneRepetition = (ours.instructions - fixedCost) / guest.oursScale;
+  const qemuInstructions = fixedCost + QEMU_SCALE * oneRepetition;
 
   const checksum = checksumOf(ours.uart);
   const qemuChecksum = checksumOf(qemuUart);
   if (!checksum || checksum !== qemuChecksum) {
-    die(`checksums differ: ours ${JSON.stringify(ours.uart)}, QEMU ${JSON.stringify(qemuUart)}`);
+    die(`${guest.elf}: checksums differ: ours ${JSON.stringify(ours.uart)}, QEMU ${JSON.stringify(qemuUart)}`);
   }
   const startup = median(startups);
   const qemuSeconds = Math.max(median(qemuTimes) - startup, 1e-6);
-  const figures: Figures = {
+  const oursMips = ours.instructions / ours.seconds / 1e6;
+  const qemuMips = qemuInstructions / qemuSeconds / 1e6;
+  return {
+    guest: guest.label,
     instructions: ours.instructions,
     checksum,
-    ours: {
-      seconds: ours.seconds,
-      mips: ours.instructions / ours.seconds / 1e6,
-      loader: __filename.endsWith(".ts") ? "tsx" : "bundle",
-      peakRss: oursPeakRss(GUEST),
-      touchRamPeakRss: oursPeakRss(TOUCH_RAM),
-    },
-    qemu: {
-      instructions: qemuInstructions,
-      seconds: qemuSeconds,
-      startupSeconds: startup,
-      mips: qemuInstructions / qemuSeconds / 1e6,
-      peakRss: qemuPeakRss(GUEST),
-      touchRamPeakRss: qemuPeakRss(TOUCH_RAM),
-    },
-    fractionOfQemu: 0,
+    ours: { seconds: ours.seconds, mips: oursMips, loader: __filename.endsWith(".ts") ? "tsx" : "bundle", peakRss: oursPeakRss(guest.elf) },
+    qemu: { instructions: qemuInstructions, seconds: qemuSeconds, startupSeconds: startup, mips: qemuMips, peakRss: qemuPeakRss(guest.elf) },
+    fractionOfQemu: oursMips / qemuMips,
   };
-  figures.fractionOfQemu = figures.ours.mips / figures.qemu.mips;
+}
+
+async function main(): Promise<void> {
+  const once = process.argv.indexOf("--once");
+  if (once >= 0) {
+    runOurs(loadGuest(process.argv[once + 1]!));
+    return;
+  }
+  const build = spawnSync(process.execPath, [join(ROOT, "scripts/build-guests.mjs")], { encoding: "utf8" });
+  if (build.status !== 0) die(`building the guests failed:\n${build.stdout}${build.stderr}`);
+
+  const guests: Figures[] = [];
+  for (const guest of GUESTS) guests.push(await benchGuest(guest));
+  const touchRam = { ours: oursPeakRss(TOUCH_RAM), qemu: qemuPeakRss(TOUCH_RAM) };
 
   if (process.argv.includes("--json")) {
-    console.log(JSON.stringify(figures, null, 2));
+    console.log(JSON.stringify({ guests, touchRamPeakRss: touchRam }, null, 2));
     return;
   }
   const f = (x: number, d = 1) => x.toFixed(d).padStart(10);
   const n = (x: number) => x.toLocaleString("en").padStart(16);
   const mb = (bytes: number | undefined) => (bytes === undefined ? "?" : `${Math.round(bytes / 2 ** 20)} MB`);
-  console.log(`benchmark guest: CRC32 + integer matrix multiply, checksum ${checksum} (both agree); medians of ${RUNS} runs`);
-  console.log(`${"".padEnd(32)}${"instructions".padStart(16)}${"seconds".padStart(10)}${"MIPS".padStart(10)}${"peak RSS".padStart(10)}`);
-  console.log(`${`Hyperstep (${figures.ours.loader})`.padEnd(32)}${n(ours.instructions)}${f(ours.seconds, 3)}${f(figures.ours.mips)}${mb(figures.ours.peakRss).padStart(10)}`);
-  console.log(`${`QEMU TCG (x${QEMU_SCALE}, minus start-up)`.padEnd(32)}${n(qemuInstructions)}${f(qemuSeconds, 3)}${f(figures.qemu.mips)}${mb(figures.qemu.peakRss).padStart(10)}`);
-  console.log(`QEMU start-up ${(startup * 1000).toFixed(0)} ms; Hyperstep runs at ${figures.fractionOfQemu.toFixed(2)}x QEMU's speed`);
-  console.log(`a guest that writes all 128 MiB of its RAM: peak RSS ${mb(figures.ours.touchRamPeakRss)} (Hyperstep), ${mb(figures.qemu.touchRamPeakRss)} (QEMU)`);
+  for (const g of guests) {
+    console.log(`${g.guest}: checksum ${g.checksum} (both agree); medians of ${RUNS} runs`);
+    console.log(`${"".padEnd(32)}${"instructions".padStart(16)}${"seconds".padStart(10)}${"MIPS".padStart(10)}${"peak RSS".padStart(10)}`);
+    console.log(`${`Hyperstep (${g.ours.loader})`.padEnd(32)}${n(g.instructions)}${f(g.ours.seconds, 3)}${f(g.ours.mips)}${mb(g.ours.peakRss).padStart(10)}`);
+    console.log(`${`QEMU TCG (x${QEMU_SCALE}, minus start-up)`.padEnd(32)}${n(g.qemu.instructions)}${f(g.qemu.seconds, 3)}${f(g.qemu.mips)}${mb(g.qemu.peakRss).padStart(10)}`);
+    console.log(`QEMU start-up ${(g.qemu.startupSeconds * 1000).toFixed(0)} ms; Hyperstep runs at ${g.fractionOfQemu.toFixed(2)}x QEMU's speed\n`);
+  }
+  console.log(`a guest that writes all 128 MiB of its RAM: peak RSS ${mb(touchRam.ours)} (Hyperstep), ${mb(touchRam.qemu)} (QEMU)`);
   if (process.argv.includes("--readme")) {
     const table = [
       `| measured by \`npm run bench\` (${new Date().toISOString().slice(0, 10)}, Node ${process.versions.node}, ${cpus().length} CPUs) | Hyperstep | QEMU 7.2 TCG | Hyperstep ÷ QEMU |`,
       "|---|---|---|---|",
-      `| CRC32 + matrix multiply guest, MIPS (median of ${RUNS}) | ${Math.round(figures.ours.mips).toLocaleString("en")} | ${Math.round(figures.qemu.mips).toLocaleString("en")} | ${figures.fractionOfQemu.toFixed(2)}× |`,
-      `| … peak resident memory of the whole process | ${mb(figures.ours.peakRss)} | ${mb(figures.qemu.peakRss)} | |`,
-      `| a guest that writes all 128 MiB of its RAM: peak resident memory | ${mb(figures.ours.touchRamPeakRss)} | ${mb(figures.qemu.touchRamPeakRss)} | |`,
+      ...guests.flatMap((g) => [
+        `| ${g.guest}, MIPS (median of ${RUNS}) | ${Math.round(g.ours.mips).toLocaleString("en")} | ${Math.round(g.qemu.mips).toLocaleString("en")} | ${g.fractionOfQemu.toFixed(2)}× |`,
+        `| … peak resident memory of the whole process | ${mb(g.ours.peakRss)} | ${mb(g.qemu.peakRss)} | |`,
+      ]),
+      `| a guest that writes all 128 MiB of its RAM: peak resident memory | ${mb(touchRam.ours)} | ${mb(touchRam.qemu)} | |`,
     ].join("\n");
     writeFileSync(README, replaceMarkedBlock(readFileSync(README, "utf8"), table));
     console.log(`README.md: benchmark table rewritten`);

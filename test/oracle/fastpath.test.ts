@@ -9,9 +9,10 @@
  *    (endstate.ts: QEMU's last trace record, with rule 1's reset registers).
  */
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { before, describe, test } from "node:test";
 import { qemuEndState } from "./endstate";
-import { buildGuests, buildRandomGuest, corpusNames, elfPath } from "./guests";
+import { buildGuests, buildRandomGuest, corpusNames, elfPath, GUEST_BUILD } from "./guests";
 import { TRACED_CSRS } from "./lockstep";
 import { loadGuest } from "./ours";
 
@@ -107,4 +108,15 @@ describe("random streams: translated runs end as step() runs and as QEMU", () =>
       sameAsStepped(elf, fast);
     });
   }
+});
+
+test("the mixed compiled-C benchmark guest (one page of >1,000 instructions, a switch): translated, it ends as step() runs and as QEMU", async () => {
+  const elf = join(GUEST_BUILD, "bench-mixed.elf");
+  const q = await qemuEndState(elf, { registers: false, timeoutMs: 60_000 });
+  const fast = runOurs(elf, "translated");
+  assert.ok(fast.translated / Number(fast.instret) > 0.95, `translated ${fast.translated} of ${fast.instret}`);
+  assert.equal(fast.kind, "halt");
+  assert.equal(fast.code & 0xff, q.exitCode);
+  assert.equal(fast.uart, q.uart);
+  sameAsStepped(elf, fast);
 });

@@ -92,6 +92,10 @@ export function div64(alo: number, ahi: number, blo: number, bhi: number, signed
     setNum(rem ? r : (a - r) / b);
     return;
   }
+  if (bhi === 0 && (!signed || ahi >= 0)) {
+    divByWord(alo, ahi, blo >>> 0, rem);
+    return;
+  }
   const a = signed ? toBig(alo, ahi) : BigInt.asUintN(64, toBig(alo, ahi));
   const b = signed ? toBig(blo, bhi) : BigInt.asUintN(64, toBig(blo, bhi));
   if (signed && b === -1n) {
@@ -103,6 +107,29 @@ export function div64(alo: number, ahi: number, blo: number, bhi: number, signed
 }
 
 /** 32-bit division (divw/divuw/remw/remuw): the result sign-extended into R. */
+/**
+ * A dividend from 0 to 2^64 over a divisor below 2^32 (a modulus, say), without BigInt, which
+ * allocates: long division in 16-bit digits, each step exact in doubles (the remainder is below
+ * 2^32, so remainder · 2^16 + digit is below 2^48), each quotient digit below 2^16.
+ */
+function divByWord(alo: number, ahi: number, b: number, rem: boolean): void {
+  let x = ahi >>> 16;
+  const q3 = Math.floor(x / b);
+  x = (x - q3 * b) * 65536 + (ahi & 0xffff);
+  const q2 = Math.floor(x / b);
+  x = (x - q2 * b) * 65536 + (alo >>> 16);
+  const q1 = Math.floor(x / b);
+  x = (x - q1 * b) * 65536 + (alo & 0xffff);
+  const q0 = Math.floor(x / b);
+  if (rem) {
+    R[0] = (x - q0 * b) | 0;
+    R[1] = 0;
+  } else {
+    R[0] = (q1 << 16) | q0;
+    R[1] = (q3 << 16) | q2;
+  }
+}
+
 export function div32(a: number, b: number, signed: boolean, rem: boolean): void {
   let r: number;
   if (b === 0) r = rem ? a : -1;

@@ -28,9 +28,10 @@
  * decoded-instruction cache (one block per physical code page) with a software TLB of RAM pages per
  * access kind and no allocation per instruction; everything rare (CSRs, traps, atomics, MMIO, page
  * walks, PMP) is out of line. A page that has run `translator.threshold` instructions (20,000) is
- * translated by `translate.ts` into JavaScript with `new Function`: one function per loop nest in the
- * page (plus one for its other blocks), registers in JS locals, loops that branch back kept inside the
- * function, numeric literals, an inline software-TLB probe per load/store. Translated code handles the
+ * translated by `translate.ts` into JavaScript with `new Function`: all of the page's code reachable
+ * from where control entered it and from the targets its indirect jumps were seen to take, one function
+ * per loop nest (a switch's nest with its cases) and the other blocks in functions of bounded size,
+ * registers in JS locals, loops that branch back kept inside the function, numeric literals, an inline software-TLB probe per load/store. Translated code handles the
  * common case only and otherwise stops before the instruction with exact state ("bails") and lets the
  * interpreter do it: TLB misses, MMIO, watched pages, stores to code, CSR access, xRET, fences, WFI,
  * traps, breakpoints, and blocks that do not fit the remaining budget (so timer deadlines stay exact).
@@ -217,8 +218,11 @@ export class Hart {
   readonly regions: (Region | undefined)[];
   readonly heat: Float64Array;
   readonly invalidations: Uint8Array;
-  /** Per RAM page not yet translated: the page offsets where control entered it. */
-  readonly pageSeeds = new Map<number, Set<number>>();
+  /**
+   * Per RAM page not yet translated: the page offsets where control entered it, and where its indirect
+   * jumps went (kept from a translation dropped for a change of breakpoints).
+   */
+  readonly pageSeeds = new Map<number, { seeds: Set<number>; jumpTargets: Set<number> }>();
   readonly translator: TranslatorOptions = { enabled: true, threshold: 20_000 };
   readonly translatorStats: TranslatorStats = { compiled: 0, translatedInstructions: 0 };
   /** Virtual base of the code page being executed (NaN: none) and its block. */

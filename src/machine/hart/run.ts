@@ -16,8 +16,10 @@ import { type Region, translatePage } from "./translate";
  *    stays interpreted.
  *  - In a page with a valid region (same virtual page, breakpoints unchanged), a pc that starts one
  *    of its blocks enters it. Otherwise (a jump into the middle of code the region never saw, or
- *    right after the region bailed), the interpreter runs to the end of that block; pcs missed often
- *    enough are added as seeds and the region is rebuilt, a bounded number of times.
+ *    right after the region bailed), the interpreter runs to the end of that block; once
+ *    MISSES_TO_REBUILD misses have been seen, the pcs missed are added as seeds and as the targets of
+ *    the page's indirect jumps (that is how a switch's cases are learned) and the region is rebuilt,
+ *    keeping its unchanged functions, at most MAX_GENERATIONS times.
  *
  * Runs of one instruction (step) and the first instruction of a run that starts on a breakpoint
  * use the interpreter alone.
@@ -71,7 +73,8 @@ export function runFast(h: Hart, budget: number): void {
     }
     if (fresh) noteSeed(h, page, off);
     if (h.heat[page] >= h.translator.threshold * 2 ** h.invalidations[page]) {
-      translate(h, page, vbase, h.pageSeeds.get(page) ?? new Set([off]), 0);
+      const known = h.pageSeeds.get(page);
+      translate(h, page, vbase, known?.seeds ?? new Set([off]), known?.jumpTargets ?? new Set(), undefined);
       h.pageSeeds.delete(page);
       continue;
     }
@@ -101,14 +104,14 @@ function validRegion(h: Hart, page: number, vbase: number): Region | undefined {
     return r;
   }
   h.regions[page] = undefined;
-  h.pageSeeds.set(page, r.seeds);
+  h.pageSeeds.set(page, { seeds: r.seeds, jumpTargets: r.jumpTargets });
   return undefined;
 }
 
 function noteSeed(h: Hart, page: number, off: number): void {
-  let seeds = h.pageSeeds.get(page);
-  if (!seeds) h.pageSeeds.set(page, (seeds = new Set()));
-  if (seeds.size < MAX_SEEDS) seeds.add(off);
+  let known = h.pageSeeds.get(page);
+  if (!known) h.pageSeeds.set(page, (known = { seeds: new Set(), jumpTargets: new Set() }));
+  if (known.seeds.size < MAX_SEEDS) known.seeds.add(off);
 }
 
 /** Records a miss; true when the region was rebuilt to include the pcs missed so far. */
@@ -116,12 +119,12 @@ function noteMiss(h: Hart, page: number, r: Region, off: number): boolean {
   if (r.generation >= MAX_GENERATIONS) return false;
   if (r.missed.size < MAX_SEEDS) r.missed.add(off);
   if (++r.misses < MISSES_TO_REBUILD) return false;
-  translate(h, page, r.vbase, new Set([...r.seeds, ...r.missed]), r.generation + 1);
+  translate(h, page, r.vbase, new Set([...r.seeds, ...r.missed]), new Set([...r.jumpTargets, ...r.missed]), r);
   return true;
 }
 
-function translate(h: Hart, page: number, vbase: number, seeds: Set<number>, generation: number): void {
+function translate(h: Hart, page: number, vbase: number, seeds: Set<number>, jumpTargets: Set<number>, previous: Region | undefined): void {
   const bps = h.breakpoints.size === 0 ? undefined : h.breakpoints.pageMap(vbase);
-  h.regions[page] = translatePage(h, page, vbase, seeds, bps, bps ? h.breakpoints.pageKey(vbase) : "", generation);
+  h.regions[page] = translatePage(h, page, vbase, seeds, jumpTargets, bps, bps ? h.breakpoints.pageKey(vbase) : "", previous);
   h.translatorStats.compiled++;
 }

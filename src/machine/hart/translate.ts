@@ -4,7 +4,7 @@ import { decodedWord } from "./mem";
 import { Op } from "./ops";
 
 /**
- * The translator: one JavaScript function per hot 4 KiB code page (a region), made with
+ * The translator: JavaScript functions for each hot 4 KiB code page (a region), made with
  * `new Function`. PERFORMANCE-NOTES.md measured why this shape: dispatch, not decoding, is the cost;
  * one function per page with registers in JS locals and loops kept inside it ran ~700 MIPS where the
  * interpreter runs ~80.
@@ -14,8 +14,11 @@ import { Op } from "./ops";
  * compiled in as numbers: auipc, link values, branch targets). Its blocks start at the page's
  * leaders: the entry pcs the dispatcher saw (run.ts), every in-page branch/jump target, the
  * instruction after a call or an out-of-line instruction, found by following the code statically
- * from those entries. A block runs to the next control transfer, leader, breakpoint or instruction
- * it does not handle. The function is
+ * from those entries (the whole reachable code of the page), and the pcs where its indirect jumps
+ * were seen to go (run.ts learns them from misses). A block runs to the next control transfer,
+ * leader, breakpoint or instruction it does not handle. The blocks are split into functions (one per
+ * loop nest, the rest cut in address order), each small enough for V8 to optimize, compiled once per
+ * page with `new Function`; a rebuilt region keeps the functions whose source is unchanged. Each is
  *
  *     let l5 = x[10], h5 = x[11], …                    // the registers the page uses, in locals
  *     dispatch: for (;;) switch (b) {                   // b: the block to run (a jump table)
@@ -42,7 +45,8 @@ import { Op } from "./ops";
  * the board's slices, stay exact to the instruction). Nothing in a region can raise a trap, change
  * privilege or mstatus, or touch a device, so no interrupt can become pending inside one, and the
  * counters, which derive from h.retired, are only ever read out of line, where h.retired is exact.
- * A jump out of the page, or to an in-page pc that is not a leader, returns 0 with the pc.
+ * A jump out of the function (out of the page, to another function, or to an in-page pc that is not
+ * a leader) returns 0 with the pc.
  *
  * Validity: a region is dropped when its page's decoded code is (a write to the code bytes: mem.ts,
  * ramWritten), when the breakpoints of its virtual page change, and on reset. The dispatcher enters
@@ -55,12 +59,16 @@ export type RegionFn = (h: Hart, end: number, entry: number) => number;
 
 export interface Region {
   readonly vbase: number;
-  /** Its functions: one per loop nest, and one for the other blocks. */
+  /** Its functions: one per loop nest, and the other blocks in functions of bounded size. */
   readonly fns: RegionFn[];
   /** Per halfword slot of the page, where a block starts: function · 2048 + block; else −1. */
-  readonly entries: Int16Array;
+  readonly entries: Int32Array;
+  /** Its functions by their source, for a rebuild to keep the unchanged ones. */
+  readonly bySource: Map<string, RegionFn>;
   /** The entry offsets it was built from (kept to rebuild it with more). */
   readonly seeds: Set<number>;
+  /** The in-page pcs it missed before (where indirect jumps went: a switch's jump table), kept the same way. */
+  readonly jumpTargets: Set<number>;
   /** The breakpoints compiled in (BreakpointSet.pageKey) and the set's version they were checked at. */
   readonly bpKey: string;
   bpVersion: number;
@@ -70,8 +78,11 @@ export interface Region {
   readonly generation: number;
 }
 
-/** An upper bound on instructions per region: V8 does not optimize functions beyond 60 KB of bytecode. */
-const MAX_INSNS = 700;
+/**
+ * Instructions per block at most (a longer run is cut into blocks): with MAX_SWITCH_NEST, the bound on
+ * a function's size, since V8 does not optimize a function beyond 60 KB of bytecode.
+ */
+const MAX_BLOCK = 256;
 
 const enum Kind { Plain, Branch, Jal, Jalr, Bail }
 
@@ -128,7 +139,7 @@ const rdOf = (w: number): number => { const r = ((w >>> 7) & 127) >> 1; return r
 const rs1Of = (w: number): number => ((w >>> 14) & 127) >> 1;
 const rs2Of = (w: number): number => ((w >>> 21) & 127) >> 1;
 
-/** The leaders reachable from the seeds, following the code within the page (at most MAX_INSNS walked). */
+/** The leaders reachable from the seeds, following the code within the page. */
 function findLeaders(code: PageCode, seeds: Iterable<number>): Set<number> {
   const leaders = new Set<number>();
   const work: number[] = [];
@@ -140,9 +151,10 @@ function findLeaders(code: PageCode, seeds: Iterable<number>): Set<number> {
   };
   for (const s of seeds) add(s);
   const walked = new Set<number>();
-  while (work.length > 0 && walked.size < MAX_INSNS) {
-    let off = work.shift()!;
-    while (off < 4096 && !walked.has(off)) {
+  while (work.length > 0) {
+    let off = work.pop()!;
+    for (let n = 0; off < 4096 && !walked.has(off); n++) {
+      if (n === MAX_BLOCK) { add(off); break; }
       walked.add(off);
       const i = code.at(off);
       const next = off + len(i);
@@ -159,8 +171,6 @@ function findLeaders(code: PageCode, seeds: Iterable<number>): Set<number> {
       off = next;
     }
   }
-  // Leaders found but never walked (the cap) are left to the interpreter.
-  for (const l of leaders) if (!walked.has(l)) leaders.delete(l);
   return leaders;
 }
 
@@ -205,8 +215,11 @@ class Gen {
   /** Registers that no instruction of this function writes (the rd field of every one counts). */
   private readonly unwritten = new Set<number>();
 
-  /** `blocks`: this function's blocks, ascending; `group`: its index among the region's functions. */
-  constructor(private readonly vbase: number, private readonly blocks: Block[], private readonly group: number) {
+  /** Whether it has a jalr that looks its target up in `ENT`, its own table of blocks by page offset. */
+  jumpsIndirectly = false;
+
+  /** `blocks`: this function's blocks, ascending. */
+  constructor(private readonly vbase: number, private readonly blocks: Block[]) {
     blocks.forEach((b, i) => this.blockIndex.set(b.start, i));
     for (let r = 1; r < 32; r++) this.unwritten.add(r);
     for (const b of blocks) for (const i of b.last ? [...b.insns, b.last] : b.insns) this.unwritten.delete(rdOf(i.w));
@@ -315,8 +328,8 @@ class Gen {
     this.emit(`tc = tb * 4294967296 + (${this.L(rs1)} >>> 0) + ${lit(t.imm)}; tc = tc - (tc & 1);`);
     this.setConst(rdOf(t.w), next);
     this.emit(`td = tc - ${lit(this.vbase)};`);
-    const first = this.group * GROUP_SPAN;
-    this.emit(`if (td >= 0 && td < 4096) { e = ENT[td >> 1]; if (e >= ${first} && e < ${first + GROUP_SPAN}) { b = e - ${first}; continue dispatch; } }`);
+    this.jumpsIndirectly = true;
+    this.emit(`if (td >= 0 && td < 4096) { e = ENT[td >> 1]; if (e >= 0) { b = e; continue dispatch; } }`);
     this.emit(`pc = tc; break dispatch;`);
   }
 
@@ -515,37 +528,51 @@ class Gen {
 /** Entries encode (function, block) as function · GROUP_SPAN + block. */
 const GROUP_SPAN = 2048;
 
-/** Loop nests bigger than this (instructions) are split below their header. */
+/**
+ * Loop nests bigger than this (instructions) are split below their header: one function per small
+ * nest ran the CRC guest twice as fast as its whole outer loop in one (fewer locals live at the
+ * dispatch loop). A nest that holds an indirect jump to learned targets (a switch) may reach
+ * MAX_SWITCH_NEST: split, each case would return to the dispatcher.
+ */
 const MAX_NEST = 32;
+const MAX_SWITCH_NEST = 256;
 
 /**
  * Splits the blocks into functions: one per loop nest (a strongly connected component of the
- * in-page control-flow graph, or a block that branches to itself), and one (index 0) for the rest.
+ * in-page control-flow graph, or a block that branches to itself), and the rest cut into functions
+ * of at most MAX_NEST instructions (or one longer block): a function that takes in more of the page
+ * than it runs is compiled again by V8 each time a new path through it first runs (the mixed guest
+ * ran 72 MIPS with the rest of its page in 600-instruction functions, 96 in 24-instruction ones).
  * A nest bigger than MAX_NEST is split: its header goes to the rest and what remains is split again,
  * so a program's outermost loop does not swallow all of its inner loops.
  * A function only deoptimizes and recompiles for its own code, and V8 compiles a small one in a
  * millisecond or two: with one function per page, the first run of each new path (a loop's exit,
  * the next phase of the program) threw the whole page back to V8's interpreter for tens of ms.
  */
-function groupBlocks(blocks: Block[]): number[] {
+function groupBlocks(blocks: Block[], jumpTargets: Set<number>): number[] {
   const at = new Map<number, number>();
   blocks.forEach((b, i) => at.set(b.start, i));
-  const succ = blocks.map((b) => {
+  const switches = new Set<number>();
+  const succ = blocks.map((b, j) => {
     const out: number[] = [];
     const t = b.last;
     const to = (off: number): void => { const j = at.get(off); if (j !== undefined) out.push(j); };
     if (!t) to(b.fall);
     else if (t.kind === Kind.Branch) { to(t.off + t.imm); to(t.off + len(t)); }
     else if (t.kind === Kind.Jal) to(t.off + t.imm);
+    else if (t.kind === Kind.Jalr && rdOf(t.w) === 0 && rs1Of(t.w) !== 1 && rs1Of(t.w) !== 5 && jumpTargets.size > 0) {
+      switches.add(j);
+      for (const off of jumpTargets) to(off);
+    }
     return out;
   });
   const size = (m: number[]): number => m.reduce((n, j) => n + blocks[j].insns.length + 1, 0);
-  const group = new Array<number>(blocks.length).fill(0);
-  let groups = 1;
+  const group = new Array<number>(blocks.length).fill(-1);
+  let groups = 0;
   const split = (members: number[]): void => {
     for (const scc of components(members, succ)) {
       if (scc.length === 1 && !succ[scc[0]].includes(scc[0])) continue;
-      if (size(scc) <= MAX_NEST) {
+      if (size(scc) <= (scc.some((m) => switches.has(m)) ? MAX_SWITCH_NEST : MAX_NEST)) {
         for (const m of scc) group[m] = groups;
         groups++;
         continue;
@@ -558,6 +585,14 @@ function groupBlocks(blocks: Block[]): number[] {
     }
   };
   split(blocks.map((_, i) => i));
+  // The rest in address order, so that most fall-throughs stay inside one function.
+  let room = 0;
+  blocks.forEach((b, j) => {
+    if (group[j] >= 0) return;
+    if (room < b.insns.length + 1) { groups++; room = MAX_NEST; }
+    group[j] = groups - 1;
+    room -= b.insns.length + 1;
+  });
   return group;
 }
 
@@ -587,12 +622,13 @@ function components(members: number[], succ: number[][]): number[][] {
   return out;
 }
 
-function functionSource(vbase: number, group: number, gen: Gen, body: string): string {
+/** The function's source: only its blocks go into it, so an unchanged function reads the same in a rebuilt region. */
+function functionSource(vbase: number, first: number, gen: Gen, body: string): string {
   const regs = [...gen.used].sort((a, b) => a - b);
   const load = regs.map((r) => `l${r} = x[${2 * r}], h${r} = x[${2 * r + 1}]`).join(", ");
   const kept = Array.from({ length: gen.probesKept }, (_, k) => `ri${k} = -1`).join(", ");
   const store = [...gen.written].sort((a, b) => a - b).map((r) => `x[${2 * r}] = l${r}; x[${2 * r + 1}] = h${r};`).join(" ");
-  return `function region_${Math.abs(vbase).toString(16)}_${group}(h, end, b) {
+  return `function region_${Math.abs(vbase).toString(16)}_${first.toString(16)}(h, end, b) {
   let ret = h.retired, pc = 0, code = 0, undo = 0, ea = 0, eh = 0, si = 0, ri = 0, ta = 0, tb = 0, tc = 0, td = 0, e = 0, s = 0;
   ${load ? `let ${load};` : ""}
   ${kept ? `let ${kept};` : ""}
@@ -610,35 +646,60 @@ ${body}
 
 /**
  * Translates the code page `page` (RAM page number) fetched at `vbase`, starting from `seeds`
- * (page offsets where control entered it). `bps` holds the page's breakpoint slots, compiled in as bails.
+ * (page offsets where control entered it); `jumpTargets` (some of the seeds) are where its indirect
+ * jumps that are not returns were seen to go, so that a switch stays in one function with its cases.
+ * `bps` holds the page's breakpoint slots, compiled in as bails. `previous`: the region this one
+ * replaces (built for the same code and breakpoints), whose functions are kept where the source is
+ * the same, with the type feedback and optimized code V8 has for them.
  */
-export function translatePage(h: Hart, page: number, vbase: number, seeds: Set<number>, bps: Uint8Array | undefined,
-  bpKey: string, generation: number): Region {
+export function translatePage(h: Hart, page: number, vbase: number, seeds: Set<number>, jumpTargets: Set<number>,
+  bps: Uint8Array | undefined, bpKey: string, previous: Region | undefined): Region {
   const code = new PageCode(h, page, bps);
   const blocks = buildBlocks(code, findLeaders(code, seeds));
-  const group = groupBlocks(blocks);
+  const group = groupBlocks(blocks, jumpTargets);
   const groups = Math.max(0, ...group) + 1;
-  const entries = new Int16Array(2048).fill(-1);
-  const sources: string[] = [];
+  const entries = new Int32Array(2048).fill(-1);
+  const bySource = new Map<string, RegionFn>();
+  const fns: RegionFn[] = [];
+  const fresh: { g: number; source: string; table: Int16Array | undefined }[] = [];
   for (let g = 0; g < groups; g++) {
     const mine = blocks.filter((_, j) => group[j] === g);
     mine.forEach((b, k) => (entries[b.start >> 1] = g * GROUP_SPAN + k));
-    const gen = new Gen(vbase, mine, g);
-    sources.push(functionSource(vbase, g, gen, gen.source()));
+    const gen = new Gen(vbase, mine);
+    const source = functionSource(vbase, mine[0]!.start, gen, gen.source());
+    const kept = previous?.bySource.get(source);
+    if (kept) {
+      fns[g] = kept;
+      bySource.set(source, kept);
+      continue;
+    }
+    let table: Int16Array | undefined;
+    if (gen.jumpsIndirectly) {
+      table = new Int16Array(2048).fill(-1);
+      mine.forEach((b, k) => (table![b.start >> 1] = k));
+    }
+    fresh.push({ g, source, table });
   }
-  const ram = h.bus.ram;
-  const factory = new Function("x", "u8", "dv", "tagR", "pageR", "tagW", "pageW", "ENT", "R",
-    "mul64", "mulhSigned", "mulhu64", "div64", "div32", `"use strict";\nreturn [\n${sources.join(",\n")}];`) as
-    (...args: unknown[]) => RegionFn[];
-  const fns = factory(h.x, ram.bytes, ram.view, h.tagR, h.pageR, h.tagW, h.pageW, entries, R,
-    mul64, mulhSigned, mulhu64, div64, div32);
-  // Run each function's exit a few times (with no budget, its first block leaves at once and changes
-  // nothing but the pc): a function that V8 optimizes while still inside its first call (on-stack
-  // replacement) would otherwise carry an exit without type feedback, and deoptimize at every later
-  // return. V8 starts collecting feedback only after a function's first 8 calls.
-  const pc = h.pcNum;
-  for (const f of fns) for (let i = 0; i < 10; i++) f(h, -1, 0);
-  h.pcNum = pc;
-  return { vbase, fns, entries, seeds: new Set(blocks.map((b) => b.start).filter((s) => seeds.has(s))), bpKey,
-    bpVersion: h.breakpoints.version, missed: new Set(), misses: 0, generation };
+  if (fresh.length > 0) {
+    const ram = h.bus.ram;
+    const factory = new Function("x", "u8", "dv", "tagR", "pageR", "tagW", "pageW", "TABLES", "R",
+      "mul64", "mulhSigned", "mulhu64", "div64", "div32",
+      `"use strict";\nreturn [\n${fresh.map((f, i) => `((ENT) => ${f.source})(TABLES[${i}])`).join(",\n")}];`) as
+      (...args: unknown[]) => RegionFn[];
+    const made = factory(h.x, ram.bytes, ram.view, h.tagR, h.pageR, h.tagW, h.pageW, fresh.map((f) => f.table), R,
+      mul64, mulhSigned, mulhu64, div64, div32);
+    // Run each new function's exit a few times (with no budget, its first block leaves at once and
+    // changes nothing but the pc): a function that V8 optimizes while still inside its first call
+    // (on-stack replacement) would otherwise carry an exit without type feedback, and deoptimize at
+    // every later return. V8 starts collecting feedback only after a function's first 8 calls.
+    const pc = h.pcNum;
+    made.forEach((f, i) => {
+      fns[fresh[i]!.g] = f;
+      bySource.set(fresh[i]!.source, f);
+      for (let n = 0; n < 10; n++) f(h, -1, 0);
+    });
+    h.pcNum = pc;
+  }
+  return { vbase, fns, entries, bySource, seeds, jumpTargets, bpKey,
+    bpVersion: h.breakpoints.version, missed: new Set(), misses: 0, generation: previous ? previous.generation + 1 : 0 };
 }

@@ -27,8 +27,8 @@ function snapshot(b: Board, stop: StopReason): Run {
 }
 
 /** Runs to the first trap the hook accepts (default: ebreak), translated or stepped. */
-function runTo(b: Board, translated: boolean, stopOn: (cause: bigint) => boolean = (c) => c === 3n, max = 2_000_000): Run {
-  b.hart.translator.threshold = 0;
+function runTo(b: Board, translated: boolean, stopOn: (cause: bigint) => boolean = (c) => c === 3n, threshold = 0, max = 2_000_000): Run {
+  b.hart.translator.threshold = threshold;
   b.hart.onTrap = stopOn;
   let r: StopReason = { kind: "budget" };
   for (let n = 0; n < max && r.kind === "budget"; n++) r = translated ? b.run(max) : b.step();
@@ -36,14 +36,73 @@ function runTo(b: Board, translated: boolean, stopOn: (cause: bigint) => boolean
 }
 
 /** Both ways from identical boards; asserts they agree and that translated code ran. */
-function twin(setup: () => Board, stopOn?: (cause: bigint) => boolean): Run {
-  const fast = runTo(setup(), true, stopOn);
-  const slow = runTo(setup(), false, stopOn);
+function twin(setup: () => Board, stopOn?: (cause: bigint) => boolean, threshold = 0): Run & { compiled: number } {
+  const board = setup();
+  const fast = runTo(board, true, stopOn, threshold);
+  const slow = runTo(setup(), false, stopOn, threshold);
   assert.ok(fast.translated > 0, "the loop ran translated");
   assert.equal(slow.translated, 0);
   assert.deepEqual({ ...fast, translated: 0 }, { ...slow, translated: 0 });
-  return fast;
+  return { ...fast, compiled: board.hart.translatorStats.compiled };
 }
+
+const CASES = 8, CASE_INSNS = 101;
+
+/**
+ * A switch in a loop, as compiled C has it: x5 counts down, and a computed jump (a jalr through a
+ * register, as a jump table's) goes to case x5 & 7 of 8, each `caseInsns` − 1 instructions and a jump
+ * back: by default more than 800 instructions in the first page, its cases reached only through the
+ * indirect jump. With
+ * `selfModifying`, case 0 first rewrites case 1's first instruction (an addi x1 by 2 or by 3, in turn)
+ * while x5 is above `selfModifying`.
+ */
+function switchLoop(iterations: bigint, selfModifying?: bigint, caseInsns = CASE_INSNS): Item[] {
+  const addi2 = ins("addi", 1, 1, 2), addi3 = ins("addi", 1, 1, 3);
+  const items: Item[] = [li(5, iterations), li(8, BigInt(caseInsns * 4)), li(9, BigInt(addi2)), li(11, BigInt(addi2 ^ addi3)), li(13, selfModifying ?? 0n),
+    ins("auipc", 7, 0), 0, ins("add", 10, 7, 8),
+    /* L: */ ins("addi", 5, 5, -1), 0, ins("andi", 6, 5, CASES - 1), ins("mul", 6, 6, 8), ins("add", 6, 6, 7), ins("jalr", 0, 6, 0),
+    /* END: */ EBREAK];
+  const auipc = 5, loop = 8, beq = 9, end = 14;
+  items[auipc + 1] = ins("addi", 7, 7, at(items, end + 1) - at(items, auipc));
+  items[beq] = ins("beq", 5, 0, at(items, end) - at(items, beq));
+  for (let c = 0; c < CASES; c++) {
+    const body: number[] = [];
+    for (let i = 0; i < (caseInsns - 1) / 2; i++) body.push(ins("addi", 1, 1, c + 1), ins("xor", 2, 2, 1));
+    if (c === 0 && selfModifying !== undefined) body.splice(0, 3, ins("xor", 9, 9, 11), ins("blt", 5, 13, 8), ins("sw", 9, 10, 0));
+    items.push(...body, 0);
+    items[items.length - 1] = ins("jal", 0, at(items, loop) - at(items, items.length - 1));
+  }
+  assert.ok(at(items, items.length) <= 4096, "one page");
+  return items;
+}
+
+test("a page of more than 700 instructions whose cases are reached by an indirect jump runs translated once its targets are learned", () => {
+  const r = twin(() => boot(switchLoop(4000n)));
+  assert.ok(r.translated / Number(r.instret) > 0.97, `translated ${r.translated} of ${r.instret}`);
+  assert.ok(r.compiled <= 4, `${r.compiled} translations`);
+});
+
+test("a page translated again for new breakpoints keeps its switch's cases in the function of the jump to them", () => {
+  const items = switchLoop(100_000n, undefined, 21); // small enough to be one function
+  const jump = at(items, 10), case0 = at(items, 15);
+  const b = boot(items);
+  b.hart.translator.threshold = 0;
+  const fnOf = (off: number): number => b.hart.regions[0]!.entries[off >> 1]! >> 11;
+  assert.equal(b.run(200_000).kind, "budget");
+  assert.equal(fnOf(case0), fnOf(jump), "learned: one function");
+  const compiled = b.hart.translatorStats.compiled;
+  b.hart.breakpoints.add(BigInt(RAM)); // the first instruction, which does not run again
+  assert.equal(b.run(200_000).kind, "budget");
+  assert.ok(b.hart.translatorStats.compiled > compiled, "translated again");
+  assert.equal(fnOf(case0), fnOf(jump), "still one function");
+});
+
+test("a large page whose code rewrites itself every few hundred instructions stays exact and interpreted, and is translated once it stops", () => {
+  // 4000 iterations of about 106 instructions; case 1 is rewritten in the first 1000 (125 times).
+  const r = twin(() => boot(switchLoop(4000n, 3000n)), undefined, 2000);
+  assert.ok(r.compiled <= 4, `${r.compiled} translations`);
+  assert.ok(r.translated / Number(r.instret) > 0.5, `translated ${r.translated} of ${r.instret}`);
+});
 
 test("self-modifying code: a store to the running page's code takes effect at the next fetch", () => {
   const newInsn = ins("addi", 1, 1, 7);
