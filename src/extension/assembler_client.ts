@@ -18,6 +18,13 @@ import { EDITOR_TIME_LIMIT_MS, problemRange, type EditorAssembly } from "./diagn
 /** How long one assembly may take in the worker before the worker is stopped. */
 export const WORKER_TIME_LIMIT_MS = 2 * EDITOR_TIME_LIMIT_MS;
 
+export interface AssemblyLimits {
+  /** When the assembler stops itself, at the line it reached. */
+  assemblerMs: number;
+  /** When the worker is stopped, wherever it is. */
+  workerMs: number;
+}
+
 export interface AssemblyRequest {
   /** The document's path and its (maybe unsaved) text. */
   fileName: string;
@@ -27,7 +34,7 @@ export interface AssemblyRequest {
 }
 
 /** What goes to the worker, and what comes back: the `ready` message once it has loaded, then one answer per request. */
-export type WorkerRequest = AssemblyRequest & { id: number };
+export type WorkerRequest = AssemblyRequest & { id: number; timeLimitMs: number };
 export type WorkerAnswer = { ready: true } | { id: number; assembly: EditorAssembly };
 
 interface Job {
@@ -49,7 +56,7 @@ export class AssemblerClient {
   /** `workerFile`: the worker's bundled script, dist/assembler_worker.js (a worker thread loads JavaScript only). */
   constructor(
     private readonly workerFile: string | URL,
-    private readonly timeLimitMs = WORKER_TIME_LIMIT_MS,
+    private readonly limits: AssemblyLimits = { assemblerMs: EDITOR_TIME_LIMIT_MS, workerMs: WORKER_TIME_LIMIT_MS },
   ) {}
 
   /** Assembles a document, identified by `key`; undefined once a newer request for `key` or cancel(key) came. */
@@ -82,7 +89,7 @@ export class AssemblerClient {
     this.queue.delete(job.key);
     this.running = job;
     const worker = this.worker ?? this.startWorker();
-    worker.postMessage({ id: job.id, ...job.request } satisfies WorkerRequest);
+    worker.postMessage({ id: job.id, timeLimitMs: this.limits.assemblerMs, ...job.request } satisfies WorkerRequest);
     if (this.ready) this.armWatchdog();
   }
 
@@ -114,8 +121,8 @@ export class AssemblerClient {
     clearTimeout(this.watchdog);
     this.watchdog = setTimeout(() => {
       const job = this.running;
-      if (job) this.finish(tooLong(job.request, this.timeLimitMs), true);
-    }, this.timeLimitMs);
+      if (job) this.finish(tooLong(job.request, this.limits.workerMs), true);
+    }, this.limits.workerMs);
   }
 
   /** Ends the running job with `assembly`; `stop`: the worker is still busy with it, so it is terminated. */
