@@ -1,5 +1,5 @@
-// Bundles the three programs Hyperstep ships: the extension, the standalone debug adapter and the CLI,
-// and the panels' webview scripts and styles.
+// Bundles the three programs Hyperstep ships: the extension (with the worker thread its editor's
+// assemblies run in), the standalone debug adapter and the CLI, and the panels' webview scripts and styles.
 // `--watch` rebuilds on change; `--minify` is used for the VSIX.
 import * as esbuild from "esbuild";
 
@@ -18,6 +18,7 @@ const common = {
 
 const builds = [
   { ...common, entryPoints: ["src/extension/extension.ts"], outfile: "dist/extension.js", external: ["vscode"] },
+  { ...common, entryPoints: ["src/extension/assembler_worker.ts"], outfile: "dist/assembler_worker.js" },
   { ...common, entryPoints: ["src/debug/main.ts"], outfile: "dist/hyperstep-dap.js", banner: { js: "#!/usr/bin/env node" } },
   // `hyperstep` is a small launcher that runs the CLI bundle through V8's code cache (src/cli/launcher.ts).
   { ...common, entryPoints: ["src/cli/main.ts"], outfile: "dist/hyperstep-cli.js" },

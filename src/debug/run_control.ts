@@ -284,7 +284,10 @@ export class RunControl {
     const pcs = new Set(code.addresses());
     if (to) pcs.add(to.pc);
     target.setBreakpoints(pcs);
-    const r = target.run(budget);
+    // A budget sized on fast code can take seconds once every step is a VM exit or a CSR access:
+    // the run returns when the slice's time is up, so that pause is not kept waiting.
+    const started = now();
+    const r = target.run(budget, () => now() - started >= SLICE_MS);
     if (r.kind === "budget") return { done: false };
     if (r.kind === "breakpoint") {
       if (to && r.pc === to.pc && stackPointer(target) >= to.sp) return { done: true, stop: { reason: "step" } };

@@ -128,7 +128,10 @@ export class HyperstepSession extends LoggingDebugSession {
     const problem = checkRequestArgs(request.command, request.arguments);
     if (problem) return this.fail(new Response(request), Err.Arguments, problem);
     // A client may leave out empty arguments (checkRequestArgs allows it); the handlers read fields of them.
-    super.dispatchRequest(request.arguments === undefined ? { ...request, arguments: {} } : request);
+    let args = request.arguments ?? {};
+    // DAP's pathFormat is "path" when left out, but the library refuses an initialize without it.
+    if (request.command === "initialize" && args.pathFormat === undefined) args = { ...args, pathFormat: "path" };
+    super.dispatchRequest(args === request.arguments ? request : { ...request, arguments: args });
   }
 
   /**

@@ -6,17 +6,16 @@
  * The assembler gives 1-based columns with an exclusive 1-based end. An error without an end column
  * is widened to the word it points at, so the squiggle is visible.
  *
- * This runs in the extension host on every pause in typing, where a long assembly would freeze the
- * editor: it stops at a time limit, with a problem at the line it reached that says so. A newer
- * keystroke's check can only start once this one has returned, so the limit also bounds how long an
- * older check delays a newer one.
+ * This runs on every pause in typing, in a worker thread (assembler_client.ts): it stops at a time
+ * limit, with a problem at the line it reached that says so, so that the Problems panel is never long
+ * out of date.
  */
 import { assemble, type AssembleOptions } from "../asm/assemble";
 import type { AsmDiagnostic } from "../asm/diagnostics";
 import type { SourceName } from "../asm/link";
 import type { CppDefine } from "../asm/preprocess";
 
-/** Long enough for any real guest (the 100,000-line benchmark takes about half of it), short enough not to be felt. */
+/** Long enough for any real guest (the 100,000-line benchmark takes about half of it), short enough for problems to feel live. */
 export const EDITOR_TIME_LIMIT_MS = 1000;
 
 export interface ProblemRange {

@@ -3,15 +3,16 @@
  * Problems panel as you type (with a quick fix where the assembler suggests one), completion, hovers
  * (instructions, CSRs, registers, and the guest's own labels and #defines) and folding. The logic
  * is in the pure modules beside this one; this file keeps the last assembly of each open document.
+ * The assemblies run in a worker thread (assembler_client.ts), so a slow one never blocks the editor.
  */
 import * as vscode from "vscode";
 import { completionsAt, type AsmItemKind } from "./completion";
-import { assembleForEditor, type AsmProblem, type EditorAssembly } from "./diagnostics";
+import { AssemblerClient } from "./assembler_client";
+import type { AsmProblem, EditorAssembly } from "./diagnostics";
 import { clearOnDelete } from "./deleted_files";
 import { foldingRanges } from "./folding";
 import { hoverAt } from "./hover";
 import { nameMarkdown, type NameTable } from "./names";
-import { readSourceFile } from "../target/program_file";
 
 const GUEST_LANGUAGE = "riscv-asm";
 /** Re-assemble this long after the last keystroke: quick enough to feel live, rare enough to stay cheap. */
@@ -38,6 +39,7 @@ interface Assemblies {
 /** Assembles open guest files on open, save and (debounced) change; every error goes to the Problems panel. */
 function registerAssemblyProblems(context: vscode.ExtensionContext): Assemblies {
   const collection = vscode.languages.createDiagnosticCollection("hyperstep-asm");
+  const assembler = new AssemblerClient(context.asAbsolutePath("dist/assembler_worker.js"));
   /** The files (the document and what it includes) each document last put problems on. */
   const reported = new Map<string, vscode.Uri[]>();
   const timers = new Map<string, ReturnType<typeof setTimeout>>();
@@ -45,11 +47,12 @@ function registerAssemblyProblems(context: vscode.ExtensionContext): Assemblies 
   /** The labels of the last assembly without errors: while the file is being edited, addresses stay shown. */
   const lastNames = new Map<string, EditorAssembly["names"]>();
 
-  const check = (document: vscode.TextDocument) => {
+  const check = async (document: vscode.TextDocument) => {
     if (document.languageId !== GUEST_LANGUAGE) return;
     const key = document.uri.toString();
+    const assembly = await assembler.assemble(key, { fileName: document.uri.fsPath, text: document.getText(), unsaved: unsavedTexts(document) });
+    if (!assembly) return; // a newer check of the document, or its closing, came first
     for (const uri of reported.get(key) ?? []) collection.delete(uri);
-    const assembly = assembleForEditor(document.uri.fsPath, document.getText(), readSource);
     last.set(key, assembly);
     if (assembly.problems.length === 0) lastNames.set(key, assembly.names);
     const byFile = new Map<string, vscode.Diagnostic[]>([[document.uri.fsPath, []]]);
@@ -72,18 +75,20 @@ function registerAssemblyProblems(context: vscode.ExtensionContext): Assemblies 
     clearTimeout(timers.get(key));
     timers.set(key, setTimeout(() => {
       timers.delete(key);
-      check(document);
+      void check(document);
     }, CHANGE_DELAY_MS));
   };
 
   context.subscriptions.push(
     collection,
-    vscode.workspace.onDidOpenTextDocument(check),
-    vscode.workspace.onDidSaveTextDocument(check),
+    assembler,
+    vscode.workspace.onDidOpenTextDocument((document) => void check(document)),
+    vscode.workspace.onDidSaveTextDocument((document) => void check(document)),
     vscode.workspace.onDidChangeTextDocument((e) => later(e.document)),
     vscode.workspace.onDidCloseTextDocument((document) => {
       const key = document.uri.toString();
       clearTimeout(timers.get(key));
+      assembler.cancel(key);
       for (const uri of reported.get(key) ?? []) collection.delete(uri);
       reported.delete(key);
       last.delete(key);
@@ -93,7 +98,7 @@ function registerAssemblyProblems(context: vscode.ExtensionContext): Assemblies 
   );
   // A deleted file takes its problems with it, even while its (closed) document lingers in memory.
   context.subscriptions.push(clearOnDelete(collection));
-  vscode.workspace.textDocuments.forEach(check);
+  for (const document of vscode.workspace.textDocuments) void check(document);
   return {
     names: (document) => {
       const key = document.uri.toString();
@@ -104,12 +109,11 @@ function registerAssemblyProblems(context: vscode.ExtensionContext): Assemblies 
   };
 }
 
-/** An included file's text: the open editor's (maybe unsaved) text, else the file on disk. */
-function readSource(path: string): string | undefined {
-  const open = vscode.workspace.textDocuments.find((d) => d.uri.scheme === "file" && d.uri.fsPath === path);
-  if (open) return open.getText();
-  // Not readFileSync: `#include "/dev/zero"` or a FIFO would freeze the extension host.
-  return readSourceFile(path);
+/** The other files open with unsaved changes: what `document` includes is read from these, the rest from disk. */
+function unsavedTexts(document: vscode.TextDocument): Map<string, string> {
+  return new Map(vscode.workspace.textDocuments
+    .filter((d) => d !== document && d.isDirty && d.uri.scheme === "file")
+    .map((d) => [d.uri.fsPath, d.getText()]));
 }
 
 const ITEM_KINDS: Record<AsmItemKind, vscode.CompletionItemKind> = {

@@ -2,7 +2,9 @@
  * When a run loop looks at its caller's `yieldNow` (a clock read): every ROUNDS rounds of the loop or
  * every STEPS steps, whichever comes first. A budget sized for fast code can take seconds when every
  * step traps (a VM exit, a device access), and the caller's timeout and Ctrl-C must not wait for it.
- * Rounds of the hart's fast path are not cut shorter for it: that would cost the fast path speed.
+ * Rounds of the hart's fast path are not cut shorter for it: that would cost the fast path speed. A
+ * loop that leaves translated code at every turn (a CSR access) returns here often anyway: the hart's
+ * run comes back after a bounded number of interpreted rounds (SLOW_ROUNDS in hart/run.ts).
  */
 const ROUNDS = 256;
 const STEPS = 1 << 16;

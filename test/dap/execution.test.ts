@@ -7,6 +7,7 @@ import { ADAPTER, failing, guest, launch, lineOf, stopAfter, topFrame, value, wi
 
 const CALLS = guest("calls.S");
 const SPIN = guest("spin.S");
+const SLOWS_DOWN = guest("slows_down.S");
 const T = { threadId: 1 };
 
 /** A client of an adapter process the test starts itself, to see how that process ends. */
@@ -155,6 +156,33 @@ describe("running", () => {
       assert.ok((await value(dc, "$instret")) > 100_000n);
     });
   });
+
+  for (const technique of ["native", "trap-and-emulate"]) {
+    test(`${technique}: pause stays prompt when the guest slows down after fast code (a CSR access per turn)`, { timeout: 60_000 }, async () => {
+      await withClient(async (dc) => {
+        await launch(dc, SLOWS_DOWN, { technique });
+        let uart = "";
+        const slow = new Promise<number>((resolve) => dc.on("output", (e) => {
+          uart += (e as DebugProtocol.OutputEvent).body.output;
+          if (uart.includes("slow")) resolve(performance.now());
+        }));
+        const t0 = performance.now();
+        await dc.continueRequest(T);
+        // UART output reaches the client after the slice that wrote it: a slice sized on the fast
+        // code went on for seconds of VM exits (9 s under trap-and-emulate) before it arrived.
+        const slowAt = await slow;
+        await new Promise((r) => setTimeout(r, 200));
+        const t1 = performance.now();
+        const stop = await stopAfter(dc, () => dc.pauseRequest(T));
+        const pauseMs = performance.now() - t1;
+        assert.equal(stop.body.reason, "pause");
+        assert.ok([lineOf(SLOWS_DOWN, "slow"), lineOf(SLOWS_DOWN, "slow-back")].includes((await topFrame(dc)).line), "paused in the slow loop");
+        // Generous margins, for a loaded CI machine: the fast part takes about 0.3 s.
+        assert.ok(slowAt - t0 < 4000, `"slow" arrived after ${(slowAt - t0).toFixed(0)} ms`);
+        assert.ok(pauseMs < 1000, `pause took ${pauseMs.toFixed(0)} ms`);
+      });
+    });
+  }
 
   test("a hart waiting in wfi keeps the session alive, says so, and can be paused", async () => {
     await withClient(async (dc) => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { describe, test } from "node:test";
-import { launch, withClient } from "../support/dap";
+import { launch, rawRequest, withClient } from "../support/dap";
 import { ROOT } from "../support/guests";
 
 const HELLO = path.join(ROOT, "sample-guests/hello/hello.S");
@@ -41,6 +41,14 @@ describe("request arguments are checked where requests enter", () => {
       }
       const ok = await dc.customRequest("disassemble", { memoryReference: "0x80000000", instructionOffset: 100_000, instructionCount: 10 });
       assert.equal(ok.body.instructions.length, 10, "the largest offset allowed is still answered");
+    });
+  });
+
+  test("an initialize without pathFormat is answered as DAP's default, \"path\"", async () => {
+    await withClient(async (dc) => {
+      const r = await rawRequest(dc, "initialize", { adapterID: "hyperstep" });
+      assert.equal(r.success, true, r.message);
+      assert.equal((await rawRequest(dc, "initialize", { adapterID: "hyperstep", pathFormat: "uri" })).success, false, "other formats stay refused");
     });
   });
 });

@@ -26,6 +26,16 @@ import { type Region, translatePage } from "./translate";
  */
 
 const CHUNK = 8192;
+/**
+ * Rounds in which the interpreter ran (after a bail, a miss, or in a page without a region) per call;
+ * a CHUNK counts as CHUNK_ROUNDS of them. The board looks at its caller's clock only between calls
+ * (yield_check.ts), and a loop whose every round leaves translated code (a CSR access each time) runs
+ * 20 times slower than the fast path: without this cap a slice sized for fast code takes it seconds,
+ * and --timeout and Ctrl-C wait. Rounds of translated code are not counted, so the fast path is never
+ * cut short.
+ */
+const SLOW_ROUNDS = 4096;
+const CHUNK_ROUNDS = 64;
 /** Misses before a region is rebuilt with the missed pcs, and how many rebuilds a page gets. */
 const MISSES_TO_REBUILD = 32;
 const MAX_GENERATIONS = 8;
@@ -41,7 +51,8 @@ export function runFast(h: Hart, budget: number): void {
   const stats = h.translatorStats;
   /** Whether control reached the pc by a transfer (a candidate leader) rather than by a bail or budget. */
   let fresh = !h.midBlock;
-  while (h.retired < end && !h.yieldReq) {
+  let slow = SLOW_ROUNDS;
+  while (h.retired < end && !h.yieldReq && slow > 0) {
     const pc = h.pcNum;
     let off = pc - h.cpBase;
     if (!(off >= 0 && off <= 4094)) {
@@ -52,6 +63,7 @@ export function runFast(h: Hart, budget: number): void {
     if (vbase !== vbase) {
       // Part of this page may not be fetched from: instruction by instruction, as the interpreter does.
       fresh = interpret(h, Math.min(end, h.retired + CHUNK), Mode.Run);
+      slow -= CHUNK_ROUNDS;
       continue;
     }
     const page = h.cpRam / 4096;
@@ -63,12 +75,15 @@ export function runFast(h: Hart, budget: number): void {
         const bailed = region.fns[entry >> 11](h, end, entry & 2047) !== 0;
         stats.translatedInstructions += h.retired - before;
         // After a bail the interpreter does the instruction the region left (and its block's rest).
-        if (bailed && h.retired < end) fresh = interpret(h, end, Mode.BlockEnd);
-        else fresh = true;
+        if (bailed && h.retired < end) {
+          fresh = interpret(h, end, Mode.BlockEnd);
+          slow--;
+        } else fresh = true;
         continue;
       }
       if (fresh && noteMiss(h, page, region, off)) continue;
       fresh = interpret(h, end, Mode.BlockEnd);
+      slow--;
       continue;
     }
     if (fresh) noteSeed(h, page, off);
@@ -81,6 +96,7 @@ export function runFast(h: Hart, budget: number): void {
     const before = h.retired;
     fresh = interpret(h, Math.min(end, before + CHUNK), Mode.LeavePage);
     h.heat[page] += h.retired - before;
+    slow -= CHUNK_ROUNDS;
   }
   h.midBlock = !fresh;
 }

@@ -32,7 +32,7 @@ test("npm run package builds a lean VSIX with only what users need", { timeout: 
   assert.ok(zip.length < 2 * 1024 * 1024, `VSIX is ${zip.length} bytes; the budget is 2 MB`);
 
   const files = zipEntries(zip).filter((n) => n.startsWith("extension/")).map((n) => n.slice("extension/".length));
-  for (const required of ["package.json", "readme.md", "LICENSE.txt", "images/icon.png", "images/vm-exits.svg", "media/glossary.md", "dist/extension.js", "dist/hyperstep-dap.js", "dist/hyperstep.js", "dist/hyperstep-cli.js", "syntaxes/riscv-asm.tmLanguage.json", "syntaxes/language-configuration.json"]) {
+  for (const required of ["package.json", "readme.md", "LICENSE.txt", "images/icon.png", "images/vm-exits.svg", "media/glossary.md", "dist/extension.js", "dist/assembler_worker.js", "dist/hyperstep-dap.js", "dist/hyperstep.js", "dist/hyperstep-cli.js", "syntaxes/riscv-asm.tmLanguage.json", "syntaxes/language-configuration.json"]) {
     assert.ok(files.some((f) => f.toLowerCase() === required.toLowerCase()), `VSIX lacks ${required}; it has ${files.join(", ")}`);
   }
   assert.ok(files.some((f) => f.startsWith("sample-guests/")), "VSIX lacks the sample guests");
@@ -46,7 +46,7 @@ test("npm run package builds a lean VSIX with only what users need", { timeout: 
     assert.ok(!/^[a-z]+:/i.test(picture), `${picture}: a picture from the web does not show offline; ship it`);
     assert.ok(files.includes(picture), `VSIX lacks ${picture}, which its README shows`);
   }
-  const allowed = /^(package\.json|readme\.md|license(\.txt)?|images\/(icon\.png|vm-exits\.svg)|docs\/[a-z0-9_-]+\.png|media\/[a-z_]+\.md|dist\/(extension|hyperstep-dap|hyperstep|hyperstep-cli)\.js|dist\/webview\/[a-z_]+\.(js|css)|syntaxes\/[^/]+\.json|sample-guests\/.+)$/i;
+  const allowed = /^(package\.json|readme\.md|license(\.txt)?|images\/(icon\.png|vm-exits\.svg)|docs\/[a-z0-9_-]+\.png|media\/[a-z_]+\.md|dist\/(extension|assembler_worker|hyperstep-dap|hyperstep|hyperstep-cli)\.js|dist\/webview\/[a-z_]+\.(js|css)|syntaxes\/[^/]+\.json|sample-guests\/.+)$/i;
   const unexpected = files.filter((f) => !allowed.test(f));
   assert.deepEqual(unexpected, [], "VSIX contains files that should stay out (sources, tests, node_modules, maps)");
 });
