@@ -75,7 +75,7 @@ function jobs() {
   const mixed = join(ROOT, "bench/mixed/mixed.c");
   list.push({
     out: join(OUT, "bench-mixed.elf"),
-    inputs: [mixed, join(BENCH, "start.S"), LINK],
+    inputs: [mixed, join(BENCH, "start.S"), join(BENCH, "console.h"), LINK],
     args: [...FLAGS, "-O2", "-ffreestanding", "-fno-builtin", "-T", LINK, join(BENCH, "start.S"), mixed, "-o", join(OUT, "bench-mixed.elf")],
   });
   for (const name of ["empty", "touch-ram"]) {

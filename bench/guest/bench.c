@@ -8,6 +8,7 @@
  * many instructions it ran.
  */
 #include <stdint.h>
+#include "console.h"
 
 #define BUF_BYTES (192 * 1024)
 #define CRC_PASSES 4
@@ -18,21 +19,6 @@ static uint8_t buf[BUF_BYTES];
 static int32_t a[N][N], b[N][N], c[N][N];
 
 volatile uint32_t bench_scale = 1;
-
-static volatile uint8_t *const uart = (volatile uint8_t *)0x10000000;
-
-static void putc_(char ch) {
-  while ((uart[5] & 0x20) == 0) {}  /* LSR.THRE */
-  uart[0] = (uint8_t)ch;
-}
-
-static void puts_(const char *s) {
-  while (*s) putc_(*s++);
-}
-
-static void puthex(uint64_t v, int digits) {
-  for (int i = digits - 1; i >= 0; i--) putc_("0123456789abcdef"[(v >> (4 * i)) & 15]);
-}
 
 static uint32_t crc32(const uint8_t *p, uint32_t n, uint32_t crc) {
   crc = ~crc;

@@ -14,23 +14,9 @@
  */
 #include <stddef.h>
 #include <stdint.h>
+#include "../guest/console.h"
 
 volatile uint32_t bench_scale = 1;
-
-static volatile uint8_t *const uart = (volatile uint8_t *)0x10000000;
-
-static void putc_(char ch) {
-  while ((uart[5] & 0x20) == 0) {}  /* LSR.THRE */
-  uart[0] = (uint8_t)ch;
-}
-
-static void puts_(const char *s) {
-  while (*s) putc_(*s++);
-}
-
-static void puthex(uint64_t v, int digits) {
-  for (int i = digits - 1; i >= 0; i--) putc_("0123456789abcdef"[(v >> (4 * i)) & 15]);
-}
 
 static uint32_t mix(uint32_t h, uint32_t v) {
   return (h ^ v) * 16777619u;
