@@ -56,7 +56,7 @@ export function encodedLength(low16: number): EncodedLength {
  * under base I, and pause's word is a fence in base I (its rule needs Zihintpause for the name).
  */
 const EXT_OF: Record<Extension, string> = {
-  I: "i", M: "m", A: "a", C: "c", Zicsr: "zicsr", Zifencei: "zifencei", Zihintpause: "i", Priv: "i", H: "h", Sdext: "i",
+  I: "i", M: "m", A: "a", F: "f", D: "d", C: "c", Zicsr: "zicsr", Zifencei: "zifencei", Zihintpause: "i", Priv: "i", H: "h", Sdext: "i",
 };
 
 /** The extensions an ISA string names, e.g. `rv64i2p1_m2p0_zicsr2p0` or `rv64gc_h`. */

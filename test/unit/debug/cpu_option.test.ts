@@ -24,8 +24,8 @@ test("cpu takes QEMU's -cpu syntax: rv64 without H, h=true with it, in every boo
   for (const no of ["false", "off", "no", "n"]) assert.equal(h(`rv64,h=${no}`), false, no);
   assert.equal(h("rv64,h=true,h=false"), false, "the last setting wins, as on QEMU");
   assert.equal(h("rv64,,h=on"), true, "empty items are skipped, as on QEMU");
-  assert.equal(formatCpu({ model: "rv64", h: true }), "rv64,h=true");
-  assert.equal(formatCpu({ model: "rv64", h: false }), "rv64");
+  assert.equal(formatCpu({ model: "rv64", h: true, f: true, d: true }), "rv64,h=true");
+  assert.equal(formatCpu({ model: "rv64", h: false, f: true, d: true }), "rv64");
 });
 
 test("a bad cpu names the model or the property that is wrong", () => {
@@ -49,9 +49,9 @@ function configError(raw: Record<string, unknown>): ConfigError {
 }
 
 test("the launch attribute cpu defaults to rv64 and turns the H extension on", () => {
-  assert.deepEqual(parseLaunchConfig({ program: "a.S" }).cpu, { model: "rv64", h: false });
-  assert.deepEqual(parseLaunchConfig({ program: "a.S", cpu: "rv64,h=true" }).cpu, { model: "rv64", h: true });
-  assert.deepEqual(parseLaunchConfig({ program: "a.S", cpu: "rv64,h=false", technique: "trap-and-emulate" }).cpu, { model: "rv64", h: false });
+  assert.deepEqual(parseLaunchConfig({ program: "a.S" }).cpu, { model: "rv64", h: false, f: true, d: true });
+  assert.deepEqual(parseLaunchConfig({ program: "a.S", cpu: "rv64,h=true" }).cpu, { model: "rv64", h: true, f: true, d: true });
+  assert.deepEqual(parseLaunchConfig({ program: "a.S", cpu: "rv64,h=false", technique: "trap-and-emulate" }).cpu, { model: "rv64", h: false, f: true, d: true });
 });
 
 test("a bad launch attribute cpu fails the launch naming 'cpu' and what is wrong", () => {

@@ -16,7 +16,7 @@ import type { Target } from "../../../src/target/target";
 import { loadGuest, ROOT } from "../hypervisor/equivalence";
 
 const LESSON = join(ROOT, "sample-guests/tiny-hypervisor/tiny_hypervisor.S");
-const H: CpuModel = { model: "rv64", h: true };
+const H: CpuModel = { model: "rv64", h: true, f: true, d: true };
 
 function target(cpu: CpuModel): Target {
   const program = loadGuest(LESSON);

@@ -99,7 +99,7 @@ describe("GDB stub: queries and the target description", () => {
   });
 
   it("on a hart with the H extension the description lists the H and VS CSRs", () => {
-    const { reply } = connect({ cpu: { model: "rv64", h: true } });
+    const { reply } = connect({ cpu: { model: "rv64", h: true, f: true, d: true } });
     const xml = readXml(reply);
     assert.match(xml, new RegExp(`<reg name="hgatp" bitsize="64" regnum="${65 + 0x680}"`));
     assert.match(xml, new RegExp(`<reg name="vsatp" bitsize="64" regnum="${65 + 0x280}"`));
