@@ -16,20 +16,15 @@ export function fclass(u: Unpacked): number {
 
 /** −1, 0 or 1 for two non-NaN values (−0 equals +0). */
 function order(a: Unpacked, b: Unpacked): number {
-  const key = (u: Unpacked): [number, bigint, number] => {
-    if (u.cls === Cls.Zero) return [0, 0n, 0];
-    if (u.cls === Cls.Inf) return [u.negative ? -1 : 1, 1n, 1 << 30];
-    return [u.negative ? -1 : 1, u.sig, u.exp];
-  };
-  const [sa, ma, ea] = key(a);
-  const [sb, mb, eb] = key(b);
-  if (sa !== sb) return sa < sb ? -1 : 1;
-  if (sa === 0) return 0;
-  // Compare magnitudes exactly: ma · 2^ea against mb · 2^eb.
-  const e = Math.min(ea, eb);
-  const va = ma << BigInt(ea - e), vb = mb << BigInt(eb - e);
-  const mag = va === vb ? 0 : va < vb ? -1 : 1;
-  return sa * mag;
+  // Rank: −∞ < negative finite < zero < positive finite < +∞; finite values of one sign by magnitude.
+  const rank = (u: Unpacked) => (u.cls === Cls.Zero ? 0 : (u.negative ? -1 : 1) * (u.cls === Cls.Inf ? 2 : 1));
+  const ra = rank(a), rb = rank(b);
+  if (ra !== rb) return ra < rb ? -1 : 1;
+  if (ra === 0 || ra === 2 || ra === -2) return 0;
+  // Compare magnitudes exactly: a.sig · 2^a.exp against b.sig · 2^b.exp.
+  const e = Math.min(a.exp, b.exp);
+  const va = a.sig << BigInt(a.exp - e), vb = b.sig << BigInt(b.exp - e);
+  return va === vb ? 0 : (va < vb ? -1 : 1) * ra;
 }
 
 /** feq (quiet: NV only for signalling NaNs), flt and fle (signalling: NV for any NaN). */
