@@ -79,6 +79,10 @@ export class NativeTarget implements Target {
     this.board.hart.setReg(i, value);
     this.history.written();
   }
+  getFpReg(i: number): bigint | undefined {
+    const hart = this.board.hart;
+    return hart.hasF ? hart.f[i] : undefined;
+  }
   readCsr(num: number): bigint | undefined {
     return this.board.hart.readCsr(num);
   }
