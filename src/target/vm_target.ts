@@ -112,6 +112,12 @@ export class VmTarget implements Target, VmmView {
   getFpReg(i: number): bigint | undefined {
     return this.vm.vcpu.state.hasF ? this.vm.board.hart.f[i] : undefined;
   }
+  setFpReg(i: number, value: bigint): boolean {
+    if (!this.vm.vcpu.state.hasF) return false;
+    this.vm.board.hart.f[i] = BigInt.asUintN(64, value);
+    this.history.written();
+    return true;
+  }
   run(budget: number, yieldNow?: () => boolean): StopReason {
     return this.history.run(budget, yieldNow);
   }
