@@ -33,7 +33,9 @@ function stepUntil(t: Target, done: () => boolean): void {
 
 function view(t: Target) {
   const vars = new Variables(() => t, () => ({ target: t, symbols: new SymbolTable(t.symbols), convenience: new Map() }));
-  const [registers, csrs] = vars.scopes();
+  const scopes = vars.scopes();
+  const registers = scopes.find((s) => s.name === "Registers");
+  const csrs = scopes.find((s) => s.name === "CSRs");
   const list = (ref: number): DebugProtocol.Variable[] => vars.variables(ref)!;
   const groups = list(csrs!.variablesReference);
   const group = (name: RegExp) => list(groups.find((g) => name.test(g.name))!.variablesReference);
