@@ -83,7 +83,9 @@ export function roundPack(negative: boolean, sig: bigint, exp: number, sticky: b
   const emin = 1 - f.bias;
   const top = bitLength(sig) - 1 + exp; // the exponent of the leading bit
   let q = Math.max(top, emin) - f.fracBits;
-  let { m, inexact } = roundToQuantum(sig, exp, sticky, q, negative, rm);
+  const rounded = roundToQuantum(sig, exp, sticky, q, negative, rm);
+  const inexact = rounded.inexact;
+  let m = rounded.m;
   const one = 1n << BigInt(f.fracBits);
   if (m === one << 1n) { m = one; q++; }
   if (inexact) {
