@@ -40,3 +40,13 @@ describe("a hart without F and D (cpu rv64,f=false,d=false)", () => {
   });
 });
 
+describe("a C guest built with gcc's defaults (rv64gc, lp64d)", () => {
+  test("c_float prints what it prints on QEMU, in lockstep", async () => {
+    const q = await runQemu(elfPath("c_float"), { timeoutMs: 20_000 });
+    assert.equal(q.exitCode, 0);
+    assert.match(q.uart, /^pi\*1e9=\d+ f\*1e6=\d+\n$/);
+    const r = await lockstep(elfPath("c_float"));
+    assert.equal(r.uart, q.uart);
+  });
+});
+

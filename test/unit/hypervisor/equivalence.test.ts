@@ -20,7 +20,7 @@ const CORPUS = readdirSync(join(ROOT, "test/fixtures/guests")).filter((f) => f.e
 for (const technique of VMM_TECHNIQUES) {
   describe(`equivalence under ${technique}: the differential corpus (test/fixtures/guests, built with gcc)`, () => {
     it("has guests", () => assert.ok(CORPUS.length >= 8));
-    for (const name of [...CORPUS, "bench-empty"]) {
+    for (const name of [...CORPUS, "bench-empty", "c_float"]) {
       it(name, () => {
         const { vm } = assertEquivalent(name, loadGuest(corpusElf(name)), { technique });
         assert.ok(vm.target.stats().exits > 0, "the guest ran under the VMM, with exits");
