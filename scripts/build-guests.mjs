@@ -1,6 +1,5 @@
 // Builds the differential-test corpus (test/fixtures/guests/*.S, each linked with crt.S), the H-extension
-// corpus (test/fixtures/guests-h/*.S, each linked with crt_h.S, into build/guests-h/), the C guests
-// (test/fixtures/guests-c/*.c, rv64gc with crt_c.S, into build/guests/c_*.elf) and the
+// corpus (test/fixtures/guests-h/*.S, each linked with crt_h.S, into build/guests-h/) and the
 // benchmark guests (bench/guest/, bench/guest-empty.S, bench/guest-touch-ram.S) into build/guests/*.elf with Debian's riscv64-unknown-elf-gcc.
 // Only outputs older than one of their inputs are rebuilt.
 //
@@ -17,6 +16,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const GCC = "riscv64-unknown-elf-gcc";
 const GUESTS = join(ROOT, "test/fixtures/guests");
 const H_GUESTS = join(ROOT, "test/fixtures/guests-h");
+/** The C guests (*.c, each linked with crt_c.S) into build/guests/c_*.elf, with gcc's defaults (rv64gc). */
 const C_GUESTS = join(ROOT, "test/fixtures/guests-c");
 const BENCH = join(ROOT, "bench/guest");
 const OUT = join(ROOT, "build/guests");
