@@ -7,7 +7,7 @@ import type { Extension } from "../isa/instructions";
 export type Ext = Extension | "C";
 export const DEFAULT_MARCH = "rv64imafdc_zicsr_zifencei";
 
-/** Parses `rv64imac_zicsr_zifencei` (also `rv64gc`, `rv64i_h`); returns the extensions or an error. */
+/** Parses `rv64imafdc_zicsr_zifencei` (also `rv64gc`, `rv64i_h`); returns the extensions or an error. */
 export function parseMarch(march: string): Set<Ext> | string {
   const m = /^rv64([a-z]*)((?:_[a-z0-9]+)*)$/.exec(march.toLowerCase());
   if (!m) return `architecture '${march}' is not understood; expected rv64 followed by extensions, e.g. ${DEFAULT_MARCH}`;

@@ -13,7 +13,7 @@ import { fpEnabled, markFpDirty, sdBit, sstatusWritable } from "./fpu/status";
 /**
  * The CSRs this hart implements, their WARL rules and access checks.
  *
- * Where the spec leaves room, this hart follows QEMU 7.2 (`-cpu rv64` without H, F, D: the oracle's
+ * Where the spec leaves room, this hart follows QEMU 7.2 (`-cpu rv64` without H: the oracle's
  * model), so that a guest reads back what it would read on QEMU: menvcfg writable bits
  * 0xc0000000000000f1, senvcfg 0xf1, mcounteren/scounteren/mcountinhibit all 64 bits, satp ASID
  * 16 bits, mtvec writes with mode ≥ 2 ignored, mcause any value.
@@ -22,7 +22,8 @@ import { fpEnabled, markFpDirty, sdBit, sstatusWritable } from "./fpu/status";
  * mideleg 0x222 and mie 0xaaa (the VS*, SGEI and LCOFI bits are read-only zero without H and
  * Sscofpmf; QEMU 7.2 keeps them writable), pmpcfg bits 6:5 zero, pmpaddr bits 63:54 zero.
  * Where they differ, by design:
- *   - misa is RV64 ACIMSU (QEMU reports F and D too; this hart has no FPU). misa is read-only, as
+ *   - misa is RV64 ACDFIMSU (ACIMSU with cpu f=false,d=false; fflags/frm/fcsr exist only with F and
+ *     need mstatus.FS ≠ Off, fpu/status.ts). misa is read-only, as
  *     in QEMU (misa_w off), so C cannot be turned off.
  *   - satp writes with modes other than Bare and Sv39 are ignored (QEMU's default CPU also takes
  *     Sv48/Sv57: run QEMU with `-cpu rv64,sv48=off,sv57=off` to compare). A satp write does not
