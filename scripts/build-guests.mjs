@@ -16,6 +16,8 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const GCC = "riscv64-unknown-elf-gcc";
 const GUESTS = join(ROOT, "test/fixtures/guests");
 const H_GUESTS = join(ROOT, "test/fixtures/guests-h");
+/** The C guests (*.c, each linked with crt_c.S) into build/guests/c_*.elf, with gcc's defaults (rv64gc). */
+const C_GUESTS = join(ROOT, "test/fixtures/guests-c");
 const BENCH = join(ROOT, "bench/guest");
 const OUT = join(ROOT, "build/guests");
 const H_OUT = join(ROOT, "build/guests-h");
@@ -64,6 +66,17 @@ function jobs() {
     .map((f) => corpusJob(join(GUESTS, f), join(OUT, basename(f, ".S") + ".elf")));
   for (const f of readdirSync(H_GUESTS).filter((f) => f.endsWith(".S") && f !== "crt_h.S")) {
     list.push(hJob(join(H_GUESTS, f), join(H_OUT, basename(f, ".S") + ".elf")));
+  }
+  // C guests with gcc's own defaults (rv64gc, lp64d): floating point in registers, as students' C uses it.
+  for (const f of readdirSync(C_GUESTS).filter((f) => f.endsWith(".c"))) {
+    const src = join(C_GUESTS, f);
+    const crt = join(C_GUESTS, "crt_c.S");
+    const out = join(OUT, `c_${basename(f, ".c")}.elf`);
+    list.push({
+      out, inputs: [src, crt, LINK],
+      args: ["-march=rv64gc", "-mabi=lp64d", "-O2", "-ffreestanding", "-nostdlib", "-nostartfiles", "-g", "-mcmodel=medany",
+        "-Wl,--no-warn-rwx-segments", "-T", LINK, crt, src, "-o", out],
+    });
   }
   const benchSources = readdirSync(BENCH).filter((f) => f.endsWith(".c") || f.endsWith(".S")).map((f) => join(BENCH, f));
   list.push({

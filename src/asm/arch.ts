@@ -1,13 +1,13 @@
 /**
  * Architecture strings (`-march`, `.option arch`): which extensions the assembler accepts.
- * The default, rv64imac_zicsr_zifencei, is what Hyperstep's hart implements.
+ * The default, rv64imafdc_zicsr_zifencei, is what Hyperstep's hart implements.
  */
 import type { Extension } from "../isa/instructions";
 
 export type Ext = Extension | "C";
-export const DEFAULT_MARCH = "rv64imac_zicsr_zifencei";
+export const DEFAULT_MARCH = "rv64imafdc_zicsr_zifencei";
 
-/** Parses `rv64imac_zicsr_zifencei` (also `rv64gc`, `rv64i_h`); returns the extensions or an error. */
+/** Parses `rv64imafdc_zicsr_zifencei` (also `rv64gc`, `rv64i_h`); returns the extensions or an error. */
 export function parseMarch(march: string): Set<Ext> | string {
   const m = /^rv64([a-z]*)((?:_[a-z0-9]+)*)$/.exec(march.toLowerCase());
   if (!m) return `architecture '${march}' is not understood; expected rv64 followed by extensions, e.g. ${DEFAULT_MARCH}`;
@@ -18,19 +18,28 @@ export function parseMarch(march: string): Set<Ext> | string {
   for (let k = 0; k < single.length; k++) {
     const c = single[k]!;
     // Version numbers such as 2p0 are not used by guests; single letters are.
-    if (c === "g") ["M", "A", "Zicsr", "Zifencei"].forEach((e) => exts.add(e as Ext));
+    if (c === "g") ["M", "A", "F", "D", "Zicsr", "Zifencei"].forEach((e) => exts.add(e as Ext));
     else if (c === "m") exts.add("M");
     else if (c === "a") exts.add("A");
+    else if (c === "f") exts.add("F");
+    else if (c === "d") exts.add("D");
     else if (c === "c") exts.add("C");
     else if (c === "h") exts.add("H");
     else if (c === "z" || c === "s" || c === "x") return `put multi-letter extensions after an underscore in '${march}'`;
-    // i, e, f, d, q, v and friends are accepted; the instructions Hyperstep has do not depend on them.
+    // i, e, q, v and friends are accepted; the instructions Hyperstep has do not depend on them.
   }
   for (const part of m[2]!.split("_").filter((p) => p)) {
     const ext = multiLetter(part);
     if (ext === undefined) continue;
     exts.add(ext);
   }
+  return withImplied(exts);
+}
+
+/** What GNU as adds on its own: D needs F, and F needs Zicsr. */
+function withImplied(exts: Set<Ext>): Set<Ext> {
+  if (exts.has("D")) exts.add("F");
+  if (exts.has("F")) exts.add("Zicsr");
   return exts;
 }
 
@@ -43,6 +52,8 @@ function multiLetter(name: string): Ext | undefined {
     case "m": return "M";
     case "a": return "A";
     case "c": return "C";
+    case "f": return "F";
+    case "d": return "D";
     default: return undefined;
   }
 }
@@ -62,11 +73,11 @@ export function applyArchOption(current: ReadonlySet<Ext>, args: string[]): Set<
     const ext = m ? (m[2]!.length === 1 ? multiLetter(m[2]!) : multiLetter(m[2]!)) : undefined;
     if (!m) return `'.option arch' expects +ext, -ext or an rv64… string, found '${raw.trim()}'`;
     if (ext === undefined) {
-      if (/^[ifdqegv]$|^z/.test(m[2]!)) continue;
+      if (/^[iqegv]$|^z/.test(m[2]!)) continue;
       return `unknown extension '${m[2]}' in '.option arch'`;
     }
     if (m[1] === "+") exts.add(ext);
     else exts.delete(ext);
   }
-  return exts;
+  return withImplied(exts);
 }

@@ -3,7 +3,7 @@
  * `riscv64-unknown-elf-as` followed by `riscv64-unknown-elf-ld -Ttext=0x80000000` (Debian's binutils 2.40).
  *
  * No file system access: files are read through `readFile`, so this runs in a browser too. The default
- * architecture is rv64imac_zicsr_zifencei (what Hyperstep's hart implements); `opts.march` changes it,
+ * architecture is rv64imafdc_zicsr_zifencei (what Hyperstep's hart implements); `opts.march` changes it,
  * and a source file can change it with `.option arch`.
  *
  * The work is bounded (limits.ts): however hostile the source, assembly ends, within `timeLimitMs`
@@ -17,7 +17,7 @@ import { link, type LinkedSection, type LinkedSymbol, type LinkResult, type Sour
 import type { CppDefine } from "./preprocess";
 
 export interface AssembleOptions {
-  /** Architecture string, as gcc's -march; default rv64imac_zicsr_zifencei. */
+  /** Architecture string, as gcc's -march; default rv64imafdc_zicsr_zifencei. */
   march?: string;
   /** Stop with an error at the line reached after this long (the editor's limit, for every keystroke). */
   timeLimitMs?: number;

@@ -8,7 +8,7 @@
  * loops and images too large to hold hit the fixed limits of limits.ts, with an error that names the
  * limit; the work budget stops the whole assembly there.
  */
-import { applyArchOption, parseMarch, type Ext } from "./arch";
+import { applyArchOption, DEFAULT_MARCH, parseMarch, type Ext } from "./arch";
 import { Diagnostics, type SourceLoc } from "./diagnostics";
 import { assembleInstruction, type BranchVar, type InsnContext } from "./encode";
 import { evaluate, ExprError, exprHeight, parseExpr, TokenStream, type Expr, type ParseHooks, type Value } from "./expr";
@@ -115,7 +115,7 @@ export class Assembler {
     this.readFile = cachedReader(readFile);
     this.diags = diags;
     const exts = parseMarch(march);
-    const set = typeof exts === "string" ? (parseMarch("rv64imac_zicsr_zifencei") as Set<Ext>) : exts;
+    const set = typeof exts === "string" ? (parseMarch(DEFAULT_MARCH) as Set<Ext>) : exts;
     if (typeof exts === "string") diags.error({ file: "", line: 0, column: 0 }, exts);
     this.opts = { rvc: set.has("C"), relax: true, exts: set };
     this.everRvc = this.opts.rvc;

@@ -55,8 +55,10 @@ export function encodeCompressed(name: string, o: COperands): CResult {
       return ok(m(name) | (((imm >> 3) & 7) << 10) | (p(rs1) << 7) | (bit(imm, 2) << 6) | (bit(imm, 6) << 5) | (p(r) << 2));
     }
     case "c.ld":
-    case "c.sd": {
-      const r = name === "c.ld" ? rd : rs2;
+    case "c.sd":
+    case "c.fld":
+    case "c.fsd": {
+      const r = name.endsWith("ld") ? rd : rs2;
       if (!isCReg(r) || !isCReg(rs1)) return bad(`${name} needs registers in x8..x15`);
       if (imm < 0 || imm > 248 || imm % 8) return bad(`${name} needs an offset that is a multiple of 8 in 0..248`);
       return ok(m(name) | (((imm >> 3) & 7) << 10) | (p(rs1) << 7) | (((imm >> 6) & 3) << 5) | (p(r) << 2));
@@ -117,14 +119,16 @@ export function encodeCompressed(name: string, o: COperands): CResult {
       if (imm < 0 || imm > 252 || imm % 4) return bad("c.lwsp needs an offset that is a multiple of 4 in 0..252");
       return ok(m(name) | (bit(imm, 5) << 12) | (rd << 7) | (((imm >> 2) & 7) << 4) | (((imm >> 6) & 3) << 2));
     case "c.ldsp":
-      if (rd === 0) return bad("c.ldsp needs a destination other than x0");
-      if (imm < 0 || imm > 504 || imm % 8) return bad("c.ldsp needs an offset that is a multiple of 8 in 0..504");
+    case "c.fldsp":
+      if (rd === 0 && name === "c.ldsp") return bad("c.ldsp needs a destination other than x0");
+      if (imm < 0 || imm > 504 || imm % 8) return bad(`${name} needs an offset that is a multiple of 8 in 0..504`);
       return ok(m(name) | (bit(imm, 5) << 12) | (rd << 7) | (((imm >> 3) & 3) << 5) | (((imm >> 6) & 7) << 2));
     case "c.swsp":
       if (imm < 0 || imm > 252 || imm % 4) return bad("c.swsp needs an offset that is a multiple of 4 in 0..252");
       return ok(m(name) | (((imm >> 2) & 15) << 9) | (((imm >> 6) & 3) << 7) | (rs2 << 2));
     case "c.sdsp":
-      if (imm < 0 || imm > 504 || imm % 8) return bad("c.sdsp needs an offset that is a multiple of 8 in 0..504");
+    case "c.fsdsp":
+      if (imm < 0 || imm > 504 || imm % 8) return bad(`${name} needs an offset that is a multiple of 8 in 0..504`);
       return ok(m(name) | (((imm >> 3) & 7) << 10) | (((imm >> 6) & 7) << 7) | (rs2 << 2));
     case "c.jr":
     case "c.jalr":
@@ -221,8 +225,13 @@ export function compressedForm(name: string, o: COperands, form?: "short"): numb
       return pick(`c.${name}`, { rd, rs1, imm });
     case "sw":
     case "sd":
+    case "fsd":
       if (rs1 === 2) return pick(`c.${name}sp`, { rs2, imm });
       return pick(`c.${name}`, { rs1, rs2, imm });
+    case "fld":
+      // f0 may be c.fldsp's destination (x0 may not be c.ldsp's).
+      if (rs1 === 2) return pick("c.fldsp", { rd, imm });
+      return pick("c.fld", { rd, rs1, imm });
     case "jalr":
       // Only `jr rs`, `jalr rs` and `ret` (GNU lists C forms for the short syntaxes alone).
       if (form !== "short" || imm !== 0 || rs1 === 0) return undefined;

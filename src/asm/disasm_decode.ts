@@ -10,7 +10,7 @@ import { AddressTracker, printOperands, type OperandContext } from "./disasm_ope
 import { PRINT_RULES, type PrintRule } from "./disasm_rules";
 
 /** The architecture Hyperstep's hart implements, and the default for disassembly. */
-export const DEFAULT_MARCH = "rv64imac_zicsr_zifencei_h";
+export const DEFAULT_MARCH = "rv64imafdc_zicsr_zifencei_h";
 
 export interface DisasmOptions {
   /** Text for `<…>` after an address (e.g. `main+0x10`); see `createSymbolizer`. */
@@ -56,7 +56,7 @@ export function encodedLength(low16: number): EncodedLength {
  * under base I, and pause's word is a fence in base I (its rule needs Zihintpause for the name).
  */
 const EXT_OF: Record<Extension, string> = {
-  I: "i", M: "m", A: "a", C: "c", Zicsr: "zicsr", Zifencei: "zifencei", Zihintpause: "i", Priv: "i", H: "h", Sdext: "i",
+  I: "i", M: "m", A: "a", F: "f", D: "d", C: "c", Zicsr: "zicsr", Zifencei: "zifencei", Zihintpause: "i", Priv: "i", H: "h", Sdext: "i",
 };
 
 /** The extensions an ISA string names, e.g. `rv64i2p1_m2p0_zicsr2p0` or `rv64gc_h`. */
@@ -81,10 +81,12 @@ function rulesFor(march: string): RuleIndex {
   const extOf = new Map<string, string>();
   for (const s of INSTRUCTIONS) extOf.set(s.name, EXT_OF[s.ext]);
   for (const s of COMPRESSED) extOf.set(s.name, EXT_OF[s.ext]);
+  const needsD = new Set(COMPRESSED.filter((s) => s.needs === "D").map((s) => s.name));
   const built = new Map<string, PrintRule[]>();
   for (const rule of PRINT_RULES) {
     const ext = extOf.get(rule.base);
     if (ext === undefined || !exts.has(ext) || (rule.needs !== undefined && !exts.has(rule.needs))) continue;
+    if (needsD.has(rule.base) && !exts.has("d")) continue;
     const list = built.get(rule.base) ?? [];
     list.push(rule);
     built.set(rule.base, list);

@@ -1,13 +1,13 @@
 /**
  * Operand printing for the disassembler: a port of binutils' `print_insn_args` for the operand
- * letters that RV64IMAC + Zicsr + Zifencei + H use, including objdump's habit of appending
+ * letters that RV64IMAFDC + Zicsr + Zifencei + H use, including objdump's habit of appending
  * `# <address>` when an instruction completes an address that an earlier `lui`/`auipc` started
  * (or that is relative to `zero`, `tp`, or `gp` when `__global_pointer$` is known).
  */
 import { expandCompressed } from "../isa/compressed";
 import { immB, immI, immJ, immS } from "../isa/fields";
 
-import { ABI_NAMES } from "../isa/registers";
+import { ABI_NAMES, FP_ABI_NAMES, ROUNDING_MODES } from "../isa/registers";
 
 const FENCE_SETS: readonly string[] = [
   "unknown", "w", "r", "rw", "o", "ow", "or", "orw", "i", "iw", "ir", "irw", "io", "iow", "ior", "iorw",
@@ -77,7 +77,7 @@ export function printOperands(args: string, w: number, ctx: OperandContext): Pri
   const isJalr = (w & 0x707f) === 0x67;
   const isCAddi = compressed && (w & 0xe003) === 0x0001;
   const isCAddiw = compressed && (w & 0xe003) === 0x2001;
-  const cStore = (x & 0x7f) === 0x23;
+  const cStore = (x & 0x7f) === 0x23 || (x & 0x7f) === 0x27;
 
   for (let k = 0; k < args.length; k++) {
     const c = args[k];
@@ -92,6 +92,12 @@ export function printOperands(args: string, w: number, ctx: OperandContext): Pri
           case "t":
           case "x":
             out += ABI_NAMES[8 + ((w >>> 2) & 7)];
+            break;
+          case "D":
+            out += FP_ABI_NAMES[8 + ((w >>> 2) & 7)];
+            break;
+          case "T":
+            out += FP_ABI_NAMES[(w >>> 2) & 31];
             break;
           case "U":
             out += ABI_NAMES[rd];
@@ -147,6 +153,22 @@ export function printOperands(args: string, w: number, ctx: OperandContext): Pri
         break;
       case "0":
         if (k === args.length - 1) out += "0";
+        break;
+      case "D":
+        out += FP_ABI_NAMES[rd];
+        break;
+      case "S":
+      case "U":
+        out += FP_ABI_NAMES[rs1];
+        break;
+      case "T":
+        out += FP_ABI_NAMES[(w >>> 20) & 31];
+        break;
+      case "R":
+        out += FP_ABI_NAMES[w >>> 27];
+        break;
+      case "m":
+        out += ROUNDING_MODES[(w >>> 12) & 7] ?? "unknown";
         break;
       case "s":
         if (isJalr) maybeAddress(rs1, immI(w), false);

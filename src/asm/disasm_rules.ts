@@ -7,7 +7,8 @@
  * A word whose base has no rule that applies prints as `.4byte`/`.2byte`, as objdump does.
  *
  * Operand templates use binutils' letters (see `disasm_operands.ts`): d rd, s rs1, t rs2, j/o I-imm,
- * q S-imm, u U-imm, a/p jump/branch target, >/< shift amounts, E CSR, Z 5-bit uimm, P/Q fence sets;
+ * q S-imm, u U-imm, a/p jump/branch target, >/< shift amounts, E CSR, Z 5-bit uimm, P/Q fence sets,
+ * D/S/T/R f registers in rd/rs1/rs2/rs3 (U: rs1 standing for rs1 = rs2), m the rounding mode;
  * the C-prefixed letters are the compressed fields.
  */
 
@@ -46,6 +47,9 @@ const rs2Is = (n: number) => (w: number) => rs2(w) === n;
 const immIs = (n: number) => (w: number) => imm12(w) === n;
 const ciImmIs0 = (w: number): boolean => ciImm(w) === 0;
 const ciImmNot0 = (w: number): boolean => ciImm(w) !== 0;
+const csrIs = (n: number) => (w: number) => csr(w) === n;
+const rmIs = (n: number) => (w: number) => ((w >>> 12) & 7) === n;
+const rs1IsRs2 = (w: number): boolean => rs1(w) === rs2(w);
 /** fence/fence.i/fence.tso: objdump also requires rd = rs1 = 0 (and fm = 0 where it masks it). */
 const fenceRegs0 = and(rdIs(0), rs1Is(0));
 
@@ -55,6 +59,51 @@ function r(name: string, base: string, args: string, when?: (w: number) => boole
 /** One rule printing the base instruction under its own name. */
 const same = (base: string, args: string, when?: (w: number) => boolean): PrintRule => r(base, base, args, when);
 const amo = (base: string, args: string): PrintRule => ({ name: base, base, args, aqrl: true });
+
+/** The CSR aliases of F (fcsr 3, frm 2, fflags 1), which binutils lists before the general CSR forms. */
+function fpCsrAliases(): PrintRule[] {
+  return ([["csr", 3], ["rm", 2], ["flags", 1]] as const).flatMap(([suffix, num]) => {
+    const read = suffix === "csr" ? "frcsr" : `fr${suffix}`;
+    const write = suffix === "csr" ? "fscsr" : `fs${suffix}`;
+    const rules = [
+      r(read, "csrrs", "d", and(rs1Is(0), csrIs(num)), "f"),
+      r(write, "csrrw", "s", and(rdIs(0), csrIs(num)), "f"),
+      r(write, "csrrw", "d,s", csrIs(num), "f"),
+    ];
+    return suffix === "csr" ? rules : [...rules, r(`${write}i`, "csrrwi", "d,Z", csrIs(num), "f")];
+  });
+}
+
+/** One precision's instructions: operations with a rounding mode print it unless it is dyn (7). */
+function fpRules(p: "s" | "d"): PrintRule[] {
+  const dyn = rmIs(7);
+  const withRm = (base: string, args: string) => [same(base, args, dyn), same(base, `${args},m`)];
+  const xw = p === "s" ? "w" : "d";
+  // binutils 2.40 knows fcvt.d.s, fcvt.d.w and fcvt.d.wu (always exact) only with rm = 0, printed without it.
+  const exact = (base: string, args: string) => [same(base, args, rmIs(0))];
+  return [
+    same(p === "s" ? "flw" : "fld", "D,o(s)"),
+    same(p === "s" ? "fsw" : "fsd", "T,q(s)"),
+    ...["fmadd", "fmsub", "fnmsub", "fnmadd"].flatMap((op) => withRm(`${op}.${p}`, "D,S,T,R")),
+    ...["fadd", "fsub", "fmul", "fdiv"].flatMap((op) => withRm(`${op}.${p}`, "D,S,T")),
+    ...withRm(`fsqrt.${p}`, "D,S"),
+    r(`fmv.${p}`, `fsgnj.${p}`, "D,U", rs1IsRs2),
+    same(`fsgnj.${p}`, "D,S,T"),
+    r(`fneg.${p}`, `fsgnjn.${p}`, "D,U", rs1IsRs2),
+    same(`fsgnjn.${p}`, "D,S,T"),
+    r(`fabs.${p}`, `fsgnjx.${p}`, "D,U", rs1IsRs2),
+    same(`fsgnjx.${p}`, "D,S,T"),
+    same(`fmin.${p}`, "D,S,T"),
+    same(`fmax.${p}`, "D,S,T"),
+    ...["w", "wu", "l", "lu"].flatMap((i) => withRm(`fcvt.${i}.${p}`, "d,S")),
+    same(`fmv.x.${xw}`, "d,S"),
+    same(`fclass.${p}`, "d,S"),
+    ...["feq", "flt", "fle"].map((op) => same(`${op}.${p}`, "d,S,T")),
+    ...["w", "wu"].flatMap((i) => (p === "d" ? exact(`fcvt.d.${i}`, "D,s") : withRm(`fcvt.s.${i}`, "D,s"))),
+    ...["l", "lu"].flatMap((i) => withRm(`fcvt.${p}.${i}`, "D,s")),
+    same(`fmv.${xw}.x`, "D,s"),
+  ];
+}
 
 export const PRINT_RULES: readonly PrintRule[] = [
   // RV64I
@@ -128,6 +177,13 @@ export const PRINT_RULES: readonly PrintRule[] = [
   same("ebreak", ""),
   // Zifencei
   r("fence.i", "fence.i", "", and(fenceRegs0, immIs(0))),
+  // F and D
+  ...fpRules("s"),
+  ...fpRules("d"),
+  same("fcvt.s.d", "D,S", rmIs(7)),
+  same("fcvt.s.d", "D,S,m"),
+  same("fcvt.d.s", "D,S", rmIs(0)),
+  ...fpCsrAliases(),
   // Zicsr
   r("unimp", "csrrw", "", (w) => w >>> 0 === 0xc0001073),
   r("csrw", "csrrw", "E,s", rdIs(0)),
@@ -175,8 +231,10 @@ export const PRINT_RULES: readonly PrintRule[] = [
   // the shapes with no 32-bit spelling keep a `c.` name.
   r("unimp", "c.addi4spn", "", (w) => w === 0),
   r("add", "c.addi4spn", "Ct,Cc,CK", (w) => ((w >>> 5) & 0xff) !== 0),
+  r("fld", "c.fld", "CD,Cl(Cs)"),
   r("lw", "c.lw", "Ct,Ck(Cs)"),
   r("ld", "c.ld", "Ct,Cl(Cs)"),
+  r("fsd", "c.fsd", "CD,Cl(Cs)"),
   r("sw", "c.sw", "Ct,Ck(Cs)"),
   r("sd", "c.sd", "Ct,Cl(Cs)"),
   r("nop", "c.nop", "", ciImmIs0),
@@ -206,6 +264,7 @@ export const PRINT_RULES: readonly PrintRule[] = [
   r("sll", "c.slli", "d,CU,C>", and(rdNot0, ciImmNot0)),
   r("c.slli", "c.slli", "d,C>", ciImmNot0),
   r("c.slli64", "c.slli", "d"),
+  r("fld", "c.fldsp", "D,Cn(Cc)"),
   r("lw", "c.lwsp", "d,Cm(Cc)", rdNot0),
   r("ld", "c.ldsp", "d,Cn(Cc)", rdNot0),
   r("ret", "c.jr", "", rdIs(1)),
@@ -216,6 +275,7 @@ export const PRINT_RULES: readonly PrintRule[] = [
   r("jalr", "c.jalr", "d", rdNot0),
   r("add", "c.add", "d,CU,CV", rdNot0),
   r("c.add", "c.add", "d,CV"),
+  r("fsd", "c.fsdsp", "CT,CN(Cc)"),
   r("sw", "c.swsp", "CV,CM(Cc)"),
   r("sd", "c.sdsp", "CV,CN(Cc)"),
 ];

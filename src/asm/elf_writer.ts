@@ -23,7 +23,7 @@ export interface ElfWriterInput {
   symbols: readonly LinkedSymbol[];
   /** Symbols the linker script defines (`__global_pointer$`, `_end`, …); global, as ld writes them. */
   scriptSymbols?: ReadonlyMap<string, bigint>;
-  /** The architecture to record (as gcc's -march); default rv64imac_zicsr_zifencei. */
+  /** The architecture to record (as gcc's -march); default rv64imafdc_zicsr_zifencei. */
   march?: string;
 }
 
@@ -51,7 +51,7 @@ const STT_NOTYPE = 0, STT_FUNC = 2, STT_SECTION = 3;
 
 /** The ISA versions binutils 2.40 records (ISA spec 20191213), in its canonical order. */
 const ISA_VERSIONS: [Ext | "Zmmul", string][] = [
-  ["I", "i2p1"], ["M", "m2p0"], ["A", "a2p1"], ["C", "c2p0"], ["H", "h1p0"],
+  ["I", "i2p1"], ["M", "m2p0"], ["A", "a2p1"], ["F", "f2p2"], ["D", "d2p2"], ["C", "c2p0"], ["H", "h1p0"],
   ["Zicsr", "zicsr2p0"], ["Zifencei", "zifencei2p0"], ["Zmmul", "zmmul1p0"],
 ];
 

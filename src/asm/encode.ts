@@ -9,10 +9,13 @@ import { suggestCsr } from "../isa/csr_suggestion";
 import { encB, encI, encJ, encR, encS, encU } from "../isa/fields";
 import { instructionByName, type Extension, type InstructionSpec } from "../isa/instructions";
 import { compressedForm, encodeCompressed, isCReg, type COperands } from "./compress";
+import { fpInstruction, fpPseudo } from "./encode_fp";
 import { ExprError, TokenStream, type Expr } from "./expr";
 import type { Token } from "./lexer";
 import type { FixKind } from "./object";
-import { registerNumber } from "./registers";
+import {
+  expectCount, fail, freg, imm12, inRange, isReg, mem, needConst, reg, splitOperands, uimm5, wholeExpr, type Op,
+} from "./operands";
 
 /** A branch or jump whose length the assembler chooses once addresses are known (GNU's relaxable frag). */
 export interface BranchVar {
@@ -38,100 +41,6 @@ export interface InsnContext {
   emitBranch(b: BranchVar): void;
   /** Defines an assembler-internal label at the current location and returns its name. */
   hereLabel(): string;
-}
-
-type Op = TokenStream;
-
-const fail = (msg: string, t: Token | { col: number; end?: number }): never => {
-  throw new ExprError(msg, t.col, t.end);
-};
-
-/** Splits the operand tokens at top-level commas; each part ends with an `end` token. */
-function splitOperands(toks: Token[], endCol: number): Op[] {
-  const ops: Op[] = [];
-  if (toks.length === 0) return ops;
-  let depth = 0;
-  let cur: Token[] = [];
-  for (const t of toks) {
-    if (t.kind === "op" && t.text === "(") depth++;
-    if (t.kind === "op" && t.text === ")") depth--;
-    if (depth === 0 && t.kind === "op" && t.text === ",") {
-      if (cur.length === 0) fail("expected an operand before ','", t);
-      cur.push({ kind: "end", text: "", col: t.col, end: t.col });
-      ops.push(new TokenStream(cur));
-      cur = [];
-      continue;
-    }
-    cur.push(t);
-  }
-  if (cur.length === 0) fail("expected an operand after ','", { col: endCol });
-  cur.push({ kind: "end", text: "", col: endCol, end: endCol });
-  ops.push(new TokenStream(cur));
-  return ops;
-}
-
-function reg(op: Op): number {
-  const t = op.next();
-  const r = t.kind === "name" ? registerNumber(t.text) : undefined;
-  if (r === undefined) fail(`expected a register (x0-x31 or an ABI name such as a0), found '${t.text || "nothing"}'`, t);
-  if (!op.atEnd) fail(`unexpected '${op.peek.text}' after register`, op.peek);
-  return r!;
-}
-
-function isReg(op: Op): boolean {
-  const t = op.toks[0]!;
-  return op.toks.length === 2 && t.kind === "name" && registerNumber(t.text) !== undefined;
-}
-
-function wholeExpr(ctx: InsnContext, op: Op): Expr {
-  const e = ctx.expr(op);
-  if (!op.atEnd) fail(`unexpected '${op.peek.text}' after the expression`, op.peek);
-  return e;
-}
-
-function needConst(ctx: InsnContext, e: Expr, op: Op, what: string): bigint {
-  const v = ctx.constant(e);
-  if (v === undefined) fail(`expected ${what}, a constant expression`, op.toks[0]!);
-  return v!;
-}
-
-function inRange(v: bigint, lo: bigint, hi: bigint, what: string, op: Op): number {
-  if (v < lo || v > hi) fail(`${what} ${v} is out of range; expected ${lo}..${hi}`, op.toks[0]!);
-  return Number(v);
-}
-
-/** A memory operand: `imm(rs)`, `(rs)` or `imm` alone (then `base` is undefined). */
-function mem(ctx: InsnContext, op: Op): { off: Expr; base?: number } {
-  if (op.isOp("(") && op.toks[1]?.kind === "name" && registerNumber(op.toks[1].text) !== undefined && op.toks[2]?.text === ")") {
-    op.pos = 3;
-    if (!op.atEnd) fail(`unexpected '${op.peek.text}' after the memory operand`, op.peek);
-    return { off: { k: "num", v: 0n }, base: registerNumber(op.toks[1].text)! };
-  }
-  const off = ctx.expr(op);
-  if (op.atEnd) return { off };
-  if (!op.eat("(")) fail(`expected '(' and a base register after the offset`, op.peek);
-  const t = op.next();
-  const base = t.kind === "name" ? registerNumber(t.text) : undefined;
-  if (base === undefined) fail(`expected a base register inside '( )', found '${t.text}'`, t);
-  if (!op.eat(")")) fail("expected ')' after the base register", op.peek);
-  if (!op.atEnd) fail(`unexpected '${op.peek.text}' after the memory operand`, op.peek);
-  return { off, base };
-}
-
-/** A 12-bit immediate operand that may be `%lo(x)` / `%pcrel_lo(l)`: the constant, or a fixup to emit. */
-function imm12(ctx: InsnContext, e: Expr, op: Op, store: boolean): { value: number; fix?: { kind: FixKind; expr: Expr }; noC?: boolean } {
-  if (e.k === "reloc") {
-    if (e.op === "lo") {
-      // A folded %lo still keeps the 32-bit form: GNU's compressed alternatives do not parse %lo.
-      const c = ctx.constant(e.a);
-      if (c !== undefined) return { value: Number(BigInt.asIntN(12, c)), noC: true };
-      return { value: 0, fix: { kind: store ? "lo12_s" : "lo12_i", expr: e.a } };
-    }
-    if (e.op === "pcrel_lo") return { value: 0, fix: { kind: store ? "pcrel_lo12_s" : "pcrel_lo12_i", expr: e.a } };
-    fail(`%${e.op} does not fit a 12-bit immediate; expected %lo or %pcrel_lo`, e);
-  }
-  const v = needConst(ctx, e, op, "a 12-bit immediate");
-  return { value: inRange(v, -2048n, 2047n, "immediate", op) };
 }
 
 function fenceSet(op: Op): number {
@@ -163,17 +72,12 @@ function csrNumber(ctx: InsnContext, op: Op): number {
   return inRange(v, 0n, 4095n, "CSR number", op);
 }
 
-const EXT_NAMES: Record<string, string> = { M: "m", A: "a", C: "c", Zicsr: "zicsr", Zifencei: "zifencei", Zihintpause: "zihintpause", H: "h" };
+const EXT_NAMES: Record<string, string> = { M: "m", A: "a", F: "f", D: "d", C: "c", Zicsr: "zicsr", Zifencei: "zifencei", Zihintpause: "zihintpause", H: "h" };
 
 function requireExt(ctx: InsnContext, ext: Extension, mnemonic: Token): void {
   // GNU as 2.40 accepts dret (Sdext) under any architecture, as part of base I.
   if (ext === "I" || ext === "Priv" || ext === "Sdext" || ctx.hasExt(ext)) return;
   fail(`'${mnemonic.text}' needs the ${EXT_NAMES[ext] ?? ext} extension (add it to the architecture or use .option arch, +${EXT_NAMES[ext] ?? ext})`, mnemonic);
-}
-
-function expectCount(ops: Op[], n: number | number[], mn: Token, usage: string): void {
-  const ok = typeof n === "number" ? ops.length === n : n.includes(ops.length);
-  if (!ok) fail(`'${mn.text}' takes ${usage}; found ${ops.length} operand${ops.length === 1 ? "" : "s"}`, mn);
 }
 
 /** Emits a 32-bit instruction, or its compressed form when C is on and GNU would compress it. */
@@ -404,6 +308,8 @@ export function assembleInstruction(ctx: InsnContext, mn: Token, operandToks: To
     return where === "rs2" ? branch(ctx, base, r, 0, t) : branch(ctx, base, 0, r, t);
   }
 
+  if (fpPseudo(ctx, name, mn, ops)) return;
+
   const m = AQRL.exec(name)!;
   const s = instructionByName(m[1]!);
   if (!s || (m[2] && s.format !== "AMO" && s.format !== "LR")) {
@@ -411,10 +317,6 @@ export function assembleInstruction(ctx: InsnContext, mn: Token, operandToks: To
   }
   requireExt(ctx, s!.ext, mn);
   return base(ctx, s!, mn, ops, m[2]);
-}
-
-function uimm5(ctx: InsnContext, op: Op): number {
-  return inRange(needConst(ctx, wholeExpr(ctx, op), op, "a 5-bit immediate"), 0n, 31n, "immediate", op);
 }
 
 function csr(ctx: InsnContext, name: string, rd: number, num: number, rs1: number): void {
@@ -475,26 +377,33 @@ function base(ctx: InsnContext, s: InstructionSpec, mn: Token, ops: Op[], aqrl: 
     }
     case "JALR":
       return jalr(ctx, mn, ops);
+    case "FP":
+      return fpInstruction(ctx, s, mn, ops);
     case "LOAD":
-    case "STORE": {
-      expectCount(ops, [2, 3], mn, s.format === "LOAD" ? "a register and imm(base)" : "a register and imm(base)");
-      const r = reg(ops[0]!);
+    case "STORE":
+    case "FLOAD":
+    case "FSTORE": {
+      expectCount(ops, [2, 3], mn, "a register and imm(base)");
+      const load = s.format === "LOAD" || s.format === "FLOAD";
+      const r = s.format === "LOAD" || s.format === "STORE" ? reg(ops[0]!) : freg(ops[0]!);
       const { off, base } = mem(ctx, ops[1]!);
       if (base === undefined) {
-        // `lw rd, symbol` / `sw rs, symbol, rt`: a pc-relative access through a temporary.
-        if (s.format === "STORE") expectCount(ops, 3, mn, "a register, a symbol and a temporary register");
+        // `lw rd, symbol` / `sw rs, symbol, rt`: a pc-relative access through a temporary (an x
+        // register: an FP load names one too).
+        const viaTemp = s.format !== "LOAD";
+        if (viaTemp) expectCount(ops, 3, mn, "a register, a symbol and a temporary register");
         else expectCount(ops, 2, mn, "a register and a symbol");
-        const tmp = s.format === "STORE" ? reg(ops[2]!) : r;
+        const tmp = viaTemp ? reg(ops[2]!) : r;
         return pcrelPair(ctx, tmp, off, (lo) =>
-          ctx.emit(s.format === "LOAD" ? encI(s.match, r, tmp, 0) : encS(s.match, tmp, r, 0), 4, {
-            kind: s.format === "LOAD" ? "pcrel_lo12_i" : "pcrel_lo12_s",
+          ctx.emit(load ? encI(s.match, r, tmp, 0) : encS(s.match, tmp, r, 0), 4, {
+            kind: load ? "pcrel_lo12_i" : "pcrel_lo12_s",
             expr: lo,
           }),
         );
       }
       expectCount(ops, 2, mn, "a register and imm(base)");
-      const imm = imm12(ctx, off, ops[1]!, s.format === "STORE");
-      if (s.format === "LOAD") {
+      const imm = imm12(ctx, off, ops[1]!, !load);
+      if (load) {
         if (imm.fix || imm.noC) return ctx.emit(encI(s.match, r, base, imm.value), 4, imm.fix);
         return emitMaybeC(ctx, name, encI(s.match, r, base, imm.value), { rd: r, rs1: base, imm: imm.value });
       }
@@ -577,6 +486,7 @@ function base(ctx: InsnContext, s: InstructionSpec, mn: Token, ops: Op[], aqrl: 
 /** Explicit `c.` mnemonics: operands as GNU writes them, ranges checked by the encoder. */
 function compressed(ctx: InsnContext, name: string, mn: Token, ops: Op[]): void {
   if (!ctx.hasExt("C")) fail(`'${mn.text}' needs the C extension (add c to the architecture or use .option rvc)`, mn);
+  if (name.startsWith("c.f") && !ctx.hasExt("D")) fail(`'${mn.text}' needs the d extension (add it to the architecture)`, mn);
   const constOf = (op: Op, what: string) => {
     const v = needConst(ctx, wholeExpr(ctx, op), op, what);
     return inRange(v, -(1n << 31n), (1n << 32n) - 1n, what, op);
@@ -631,8 +541,10 @@ function compressed(ctx: InsnContext, name: string, mn: Token, ops: Op[]): void 
     case "c.ld":
     case "c.lwsp":
     case "c.ldsp":
+    case "c.fld":
+    case "c.fldsp":
       expectCount(ops, 2, mn, "a register and imm(base)");
-      o.rd = reg(ops[0]!);
+      o.rd = name.startsWith("c.f") ? freg(ops[0]!) : reg(ops[0]!);
       memOp(ops[1]!);
       if (name.endsWith("sp") && o.rs1 !== 2) fail(`${name} addresses through sp`, ops[1]!.toks[0]!);
       break;
@@ -640,8 +552,10 @@ function compressed(ctx: InsnContext, name: string, mn: Token, ops: Op[]): void 
     case "c.sd":
     case "c.swsp":
     case "c.sdsp":
+    case "c.fsd":
+    case "c.fsdsp":
       expectCount(ops, 2, mn, "a register and imm(base)");
-      o.rs2 = reg(ops[0]!);
+      o.rs2 = name.startsWith("c.f") ? freg(ops[0]!) : reg(ops[0]!);
       memOp(ops[1]!);
       if (name.endsWith("sp") && o.rs1 !== 2) fail(`${name} addresses through sp`, ops[1]!.toks[0]!);
       break;

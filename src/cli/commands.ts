@@ -90,7 +90,7 @@ const RUN: CommandSpec = {
     },
     {
       names: ["--cpu"], value: "<model>",
-      help: "the hart, in QEMU's -cpu syntax: rv64 (default; RV64IMAC, M/S/U) or rv64,h=true (the H extension: HS, VS and VU modes, the H and VS CSRs, two-stage translation), to run a hypervisor of your own on the bare board; h=true needs --technique native",
+      help: "the hart, in QEMU's -cpu syntax: rv64 (default; RV64IMAFDC, M/S/U), rv64,h=true (the H extension: HS, VS and VU modes, the H and VS CSRs, two-stage translation), to run a hypervisor of your own on the bare board, or rv64,f=false,d=false (no floating point); h=true needs --technique native",
     },
     {
       names: ["--gdb"], value: "<tcp::port>",
@@ -154,7 +154,7 @@ const ASM: CommandSpec = {
   ],
   options: [
     { names: ["-o", "--output"], value: "<file>", help: "the ELF file to write" },
-    { names: ["--march"], value: "<arch>", help: "the architecture (default rv64imac_zicsr_zifencei); '.option arch' inside the file changes it from there on" },
+    { names: ["--march"], value: "<arch>", help: "the architecture (default rv64imafdc_zicsr_zifencei); '.option arch' inside the file changes it from there on" },
     HELP_OPTION,
   ],
   exitStatus: [

@@ -21,7 +21,7 @@ function generalHelp(): string[] {
   return [
     "Usage: hyperstep <command> [options]",
     "",
-    ...wrap("Runs RISC-V guests on Hyperstep's simulated machine (QEMU's 'virt' board: RV64IMAC, M/S/U, Sv39; the H extension with 'run --cpu rv64,h=true'). From a clone of the repository, after 'npm ci' and 'npm run build', run it as 'npx hyperstep'.", WIDTH),
+    ...wrap("Runs RISC-V guests on Hyperstep's simulated machine (QEMU's 'virt' board: RV64IMAFDC, M/S/U, Sv39; the H extension with 'run --cpu rv64,h=true', no floating point with 'run --cpu rv64,f=false,d=false'). From a clone of the repository, after 'npm ci' and 'npm run build', run it as 'npx hyperstep'.", WIDTH),
     "",
     "Commands:",
     ...terms(commands, column),

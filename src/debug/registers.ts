@@ -37,3 +37,23 @@ export function formatPrivilege(priv: number, virt?: boolean): string {
 export function formatHex(v: bigint): string {
   return "0x" + BigInt.asUintN(64, v).toString(16).padStart(16, "0");
 }
+
+const fpView = new DataView(new ArrayBuffer(8));
+
+/**
+ * An f register as the Variables view shows it: a NaN-boxed single as a float (`1.5f`), anything else
+ * as a double, then the raw 64 bits. NaNs show their payload through the bits.
+ */
+export function formatFpRegister(bits: bigint): string {
+  const raw = BigInt.asUintN(64, bits);
+  if (raw >> 32n === 0xffffffffn) {
+    fpView.setUint32(0, Number(raw & 0xffffffffn));
+    return `${numberText(fpView.getFloat32(0))}f (single) ${formatHex(raw)}`;
+  }
+  fpView.setBigUint64(0, raw);
+  return `${numberText(fpView.getFloat64(0))} ${formatHex(raw)}`;
+}
+
+function numberText(v: number): string {
+  return Object.is(v, -0) ? "-0" : String(v);
+}

@@ -4,7 +4,8 @@ import { csrByName, CSRS } from "../isa/csrs";
 import { CSR_FIELDS, formatField, summarize, type CsrField } from "../isa/csr_fields";
 import { assignExpr, evaluateExpr, evaluateFieldValue, ExprError, parseExpression, type Assigned, type ExprEnv } from "./expressions";
 import { formatMemoryRef } from "./memory_refs";
-import { REGISTER_NAMES, formatHex, formatPrivilege } from "./registers";
+import { FP_ABI_NAMES } from "../isa/registers";
+import { REGISTER_NAMES, formatFpRegister, formatHex, formatPrivilege } from "./registers";
 
 /**
  * The CSR groups, in the order of the privileged spec's tables. A CSR the hart does not implement
@@ -26,6 +27,7 @@ const CSR_GROUPS: readonly [string, readonly string[]][] = [
 
 type Container =
   | { kind: "registers" }
+  | { kind: "fp" }
   | { kind: "csrs" }
   | { kind: "csrGroup"; names: readonly string[] }
   | { kind: "csrFields"; csr: string }
@@ -44,8 +46,9 @@ export function tlbFlags(flags: number): string {
 }
 
 /**
- * The Variables view: scopes for registers (with pc and the privilege mode), CSRs grouped with
- * their decoded fields, and the TLB. References live until the guest runs again.
+ * The Variables view: scopes for registers (with pc and the privilege mode), the floating-point
+ * registers and fcsr (on a hart with F), CSRs grouped with their decoded fields, and the TLB.
+ * References live until the guest runs again.
  */
 export class Variables {
   private refs: Container[] = [];
@@ -61,8 +64,11 @@ export class Variables {
   }
 
   scopes(): DebugProtocol.Scope[] {
+    const fp: DebugProtocol.Scope[] = this.target().getFpReg(0) === undefined ? []
+      : [{ name: "Floating point", variablesReference: this.ref({ kind: "fp" }), namedVariables: 33, expensive: false }];
     return [
       { name: "Registers", presentationHint: "registers", variablesReference: this.ref({ kind: "registers" }), namedVariables: 33, expensive: false },
+      ...fp,
       { name: "CSRs", variablesReference: this.ref({ kind: "csrs" }), namedVariables: this.csrGroups().length, expensive: false },
       { name: "TLB", variablesReference: this.ref({ kind: "tlb" }), expensive: true },
     ];
@@ -125,6 +131,13 @@ export class Variables {
         out.push({ name: "privilege", value: formatPrivilege(t.priv, t.virt), variablesReference: 0, evaluateName: "$priv", presentationHint: { attributes: ["readOnly"] } });
         for (let i = 1; i < 32; i++) out.push(this.register(REGISTER_NAMES[i], t.getReg(i), format, `x${i}`));
         return out;
+      }
+      case "fp": {
+        const out = FP_ABI_NAMES.map((name, i): DebugProtocol.Variable => ({
+          name, value: formatFpRegister(t.getFpReg(i)!), type: `f${i}`, variablesReference: 0,
+          presentationHint: { attributes: ["readOnly"] },
+        }));
+        return [...out, this.csr("fcsr", t.readCsr(csrByName("fcsr")!.num)!, format)];
       }
       case "csrs":
         return this.csrGroups().map(([name, names]) => ({ name, value: "", variablesReference: this.ref({ kind: "csrGroup", names }) }));

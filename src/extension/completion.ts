@@ -5,7 +5,7 @@
  * What is offered depends on where the cursor is: at the start of a statement, mnemonics (and
  * directives after a '.'); in the operands, registers, plus CSR names for the CSR instructions.
  */
-import { ABI_NAMES } from "../isa/registers";
+import { ABI_NAMES, FP_ABI_NAMES } from "../isa/registers";
 import { CSRS } from "../isa/csrs";
 import { mnemonicDoc, PSEUDO_INSTRUCTIONS } from "../isa/docs";
 import { COMPRESSED, INSTRUCTIONS } from "../isa/instructions";
@@ -69,9 +69,23 @@ const REGISTER_ROLES: Record<string, string> = {
   t: "temporary (caller-saved)", s: "saved register (callee-saved)", a: "function argument / return value",
 };
 
+const FP_ROLES: Record<string, string> = {
+  ft: "floating-point temporary (caller-saved)", fs: "floating-point saved register (callee-saved)",
+  fa: "floating-point argument / return value",
+};
+
+/** The hover and completion text of an f register (f0–f31 or an ABI name), or undefined. */
+function fpRegisterMarkdown(n: string): string | undefined {
+  const index = /^f([0-9]|[12][0-9]|3[01])$/.test(n) ? Number(n.slice(1)) : FP_ABI_NAMES.indexOf(n);
+  if (index < 0) return undefined;
+  const abi = FP_ABI_NAMES[index]!;
+  return `\`f${index}\` / \`${abi}\` — ${FP_ROLES[abi.slice(0, 2)]} (F and D)`;
+}
+
 /** The hover and completion text of a register name, or undefined when it is not one. */
 export function registerMarkdown(name: string): string | undefined {
   const n = name.toLowerCase();
+  if (n.startsWith("f") && n !== "fp") return fpRegisterMarkdown(n);
   const index = n === "fp" ? 8 : /^x([0-9]|[12][0-9]|3[01])$/.test(n) ? Number(n.slice(1)) : ABI_NAMES.indexOf(n);
   if (index < 0) return undefined;
   const abi = ABI_NAMES[index]!;
@@ -81,7 +95,9 @@ export function registerMarkdown(name: string): string | undefined {
 }
 
 const MNEMONICS = mnemonicItems();
-const REGISTERS: AsmCompletion[] = [...ABI_NAMES, "fp", ...ABI_NAMES.map((_, i) => `x${i}`)].map((label) => ({
+const REGISTERS: AsmCompletion[] = [
+  ...ABI_NAMES, "fp", ...ABI_NAMES.map((_, i) => `x${i}`), ...FP_ABI_NAMES, ...FP_ABI_NAMES.map((_, i) => `f${i}`),
+].map((label) => ({
   label, kind: "register" as const, detail: registerMarkdown(label)!.replace(/`/g, ""), documentation: registerMarkdown(label)!,
 }));
 const CSR_ITEMS: AsmCompletion[] = CSRS.filter((c) => !c.rv32Only).map((c) => ({

@@ -1,13 +1,14 @@
-import { ABI_NAMES } from "../isa/registers";
+import { ABI_NAMES, FP_ABI_NAMES } from "../isa/registers";
 import { CSRS } from "../isa/csrs";
 import type { Target } from "../target/target";
 
 /**
  * GDB's RISC-V register numbers (gdb/riscv-tdep.h, and QEMU's gdbstub): x0–x31 are 0–31, pc is 32,
- * f0–f31 would be 33–64, CSR n is 65 + n, and the virtual register `priv` (the privilege mode) comes
+ * f0–f31 are 33–64 (when the hart has F), CSR n is 65 + n, and the virtual register `priv` (the privilege mode) comes
  * after the 4,096 CSR numbers. The target description (target_xml.ts) names the same numbers.
  */
 export const PC_REGNUM = 32;
+export const FP_REGNUM_BASE = 33;
 export const CSR_REGNUM_BASE = 65;
 export const PRIV_REGNUM = CSR_REGNUM_BASE + 4096;
 
@@ -15,21 +16,26 @@ export const PRIV_REGNUM = CSR_REGNUM_BASE + 4096;
 export interface GdbRegister {
   name: string;
   regnum: number;
-  feature: "cpu" | "csr" | "virtual";
+  feature: "cpu" | "fpu" | "csr" | "virtual";
 }
 
-/** The registers this target has: the GPRs, pc, every CSR its hart implements, and priv. */
+/** fflags, frm and fcsr: GDB's fpu feature holds them, beside f0–f31. */
+const isFpCsr = (num: number) => num >= 1 && num <= 3;
+
+/** The registers this target has: the GPRs, pc, f0–f31 with F, every CSR its hart implements, and priv. */
 export function targetRegisters(target: Target): GdbRegister[] {
   const gprs = ABI_NAMES.map((name, regnum): GdbRegister => ({ name, regnum, feature: "cpu" }));
+  const fprs = target.getFpReg(0) === undefined ? [] : FP_ABI_NAMES.map((name, i): GdbRegister => ({ name, regnum: FP_REGNUM_BASE + i, feature: "fpu" }));
   const csrs = CSRS.filter((c) => !c.rv32Only && target.readCsr(c.num) !== undefined)
-    .map((c): GdbRegister => ({ name: c.name, regnum: CSR_REGNUM_BASE + c.num, feature: "csr" }));
-  return [...gprs, { name: "pc", regnum: PC_REGNUM, feature: "cpu" }, ...csrs, { name: "priv", regnum: PRIV_REGNUM, feature: "virtual" }];
+    .map((c): GdbRegister => ({ name: c.name, regnum: CSR_REGNUM_BASE + c.num, feature: isFpCsr(c.num) ? "fpu" : "csr" }));
+  return [...gprs, { name: "pc", regnum: PC_REGNUM, feature: "cpu" }, ...fprs, ...csrs, { name: "priv", regnum: PRIV_REGNUM, feature: "virtual" }];
 }
 
 /** A register's value; undefined for a number this target does not have. */
 export function readRegister(target: Target, regnum: number): bigint | undefined {
   if (regnum >= 0 && regnum < 32) return target.getReg(regnum);
   if (regnum === PC_REGNUM) return target.pc;
+  if (regnum >= FP_REGNUM_BASE && regnum < FP_REGNUM_BASE + 32) return target.getFpReg(regnum - FP_REGNUM_BASE);
   if (regnum === PRIV_REGNUM) return BigInt(target.priv);
   if (regnum >= CSR_REGNUM_BASE && regnum < PRIV_REGNUM) return target.readCsr(regnum - CSR_REGNUM_BASE);
   return undefined;
@@ -45,6 +51,7 @@ export function writeRegister(target: Target, regnum: number, value: bigint): bo
     target.pc = value;
     return true;
   }
+  if (regnum >= FP_REGNUM_BASE && regnum < FP_REGNUM_BASE + 32) return target.setFpReg(regnum - FP_REGNUM_BASE, value);
   if (regnum >= CSR_REGNUM_BASE && regnum < PRIV_REGNUM) return target.writeCsr(regnum - CSR_REGNUM_BASE, value);
   return false;
 }

@@ -59,6 +59,9 @@ export interface VmOptions {
   maxShadowRoots?: number;
   /** Exit records kept (statistics count all); default 100,000. */
   exitLogCapacity?: number;
+  /** The F and D extensions of the machine and the guest's vCPU (default on; cpu.ts). */
+  f?: boolean;
+  d?: boolean;
 }
 
 export class VmOptionsError extends Error {
@@ -146,11 +149,11 @@ export class Vm implements GuestMemory {
     }
     this.boot = spec.boot ?? opts.boot ?? "machine";
     const techniquePool = spec.poolBytes(memory);
-    this.board = new Board({ memoryBytes: pool + techniquePool + memory, instructionsPerTick: opts.instructionsPerTick, hypervisorExtension: spec.hypervisorExtension });
+    this.board = new Board({ memoryBytes: pool + techniquePool + memory, instructionsPerTick: opts.instructionsPerTick, hypervisorExtension: spec.hypervisorExtension, f: opts.f, d: opts.d });
     this.guestRamSize = memory;
     this.guestRamHpa = VMM_BASE + pool + techniquePool;
     this.p2m.add({ gpa: this.guestRamBase, hpa: this.guestRamHpa, size: memory, kind: "ram" });
-    this.vcpu = new Vcpu(0);
+    this.vcpu = new Vcpu(0, { f: opts.f, d: opts.d });
     this.costs = opts.costs ?? { ...SEED_COSTS };
     this.costOf = new Map(EXIT_REASON_IDS.map((r) => [r, exitCost(this.costs, r)]));
     this.nonTrapping = new Set(opts.nonTrappingSensitive ?? []);

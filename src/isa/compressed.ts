@@ -2,8 +2,8 @@ import { encB, encI, encJ, encR, encS, encU } from "./fields";
 
 /**
  * RV64C expansion: every compressed instruction is an abbreviation of one 32-bit instruction, and
- * this returns that instruction's encoding. Returns 0 (an illegal 32-bit encoding) for reserved
- * encodings and for the F/D forms, which this ISA does not have. HINT encodings expand to the
+ * this returns that instruction's encoding (the D forms expand to fld/fsd, which a hart without D
+ * rejects). Returns 0 (an illegal 32-bit encoding) for reserved encodings. HINT encodings expand to the
  * no-op they are (for example c.li x0, 5 → addi x0, x0, 5).
  */
 export function expandCompressed(h: number): number {
@@ -26,13 +26,17 @@ export function expandCompressed(h: number): number {
       }
       case 2: // c.lw: uimm[5:3] bits 12:10, uimm[2] bit 6, uimm[6] bit 5
         return encI(0x2003, rdP, rs1P, clwOffset(h));
+      case 1: // c.fld: as c.ld
+        return encI(0x3007, rdP, rs1P, cldOffset(h));
       case 3: // c.ld: uimm[5:3] bits 12:10, uimm[7:6] bits 6:5
         return encI(0x3003, rdP, rs1P, cldOffset(h));
+      case 5: // c.fsd
+        return encS(0x3027, rs1P, rdP, cldOffset(h));
       case 6:
         return encS(0x2023, rs1P, rdP, clwOffset(h));
       case 7:
         return encS(0x3023, rs1P, rdP, cldOffset(h));
-      default: // 1 c.fld, 4 reserved, 5 c.fsd
+      default: // 4 reserved
         return 0;
     }
   }
@@ -91,11 +95,10 @@ export function expandCompressed(h: number): number {
         const imm = (((h >>> 12) & 1) << 5) | (((h >>> 4) & 7) << 2) | (((h >>> 2) & 3) << 6);
         return rdFull === 0 ? 0 : encI(0x2003, rdFull, 2, imm);
       }
-      case 3: {
-        // c.ldsp: uimm[5] bit 12, uimm[4:3|8:6] bits 6:2
-        const imm = (((h >>> 12) & 1) << 5) | (((h >>> 5) & 3) << 3) | (((h >>> 2) & 7) << 6);
-        return rdFull === 0 ? 0 : encI(0x3003, rdFull, 2, imm);
-      }
+      case 1: // c.fldsp: as c.ldsp, and f0 is a valid destination
+        return encI(0x3007, rdFull, 2, ldspOffset(h));
+      case 3: // c.ldsp
+        return rdFull === 0 ? 0 : encI(0x3003, rdFull, 2, ldspOffset(h));
       case 4: {
         if (((h >>> 12) & 1) === 0) {
           if (rs2Full === 0) return rdFull === 0 ? 0 : encI(0x67, 0, rdFull, 0); // c.jr
@@ -109,16 +112,23 @@ export function expandCompressed(h: number): number {
         const imm = (((h >>> 9) & 15) << 2) | (((h >>> 7) & 3) << 6);
         return encS(0x2023, 2, rs2Full, imm);
       }
-      case 7: {
-        // c.sdsp: uimm[5:3|8:6] bits 12:7
-        const imm = (((h >>> 10) & 7) << 3) | (((h >>> 7) & 7) << 6);
-        return encS(0x3023, 2, rs2Full, imm);
-      }
-      default: // 1 c.fldsp, 5 c.fsdsp
-        return 0;
+      case 5: // c.fsdsp: as c.sdsp
+        return encS(0x3027, 2, rs2Full, sdspOffset(h));
+      default: // 7 c.sdsp
+        return encS(0x3023, 2, rs2Full, sdspOffset(h));
     }
   }
   return 0; // op === 3 is a 32-bit instruction, not a compressed one
+}
+
+/** c.ldsp/c.fldsp: uimm[5] bit 12, uimm[4:3|8:6] bits 6:2. */
+function ldspOffset(h: number): number {
+  return (((h >>> 12) & 1) << 5) | (((h >>> 5) & 3) << 3) | (((h >>> 2) & 7) << 6);
+}
+
+/** c.sdsp/c.fsdsp: uimm[5:3|8:6] bits 12:7. */
+function sdspOffset(h: number): number {
+  return (((h >>> 10) & 7) << 3) | (((h >>> 7) & 7) << 6);
 }
 
 function clwOffset(h: number): number {

@@ -32,6 +32,7 @@ export const MSTATUS_MXR = mask("mstatus", "MXR");
 export const MSTATUS_TVM = mask("mstatus", "TVM");
 export const MSTATUS_TW = mask("mstatus", "TW");
 export const MSTATUS_TSR = mask("mstatus", "TSR");
+export const MSTATUS_FS = mask("mstatus", "FS");
 export const MSTATUS_GVA = mask64("mstatus", "GVA");
 export const MSTATUS_MPV = mask64("mstatus", "MPV");
 /** mstatus.MPP's shift: the field holds a privilege level. */

@@ -14,7 +14,7 @@ export interface CsrField {
   description: string;
   /** Shown in one-line summaries even when zero (a privilege or a mode, where 0 means something). */
   always?: boolean;
-  /** Never shown in one-line summaries (constant or unused state such as XLEN and FS). */
+  /** Never shown in one-line summaries (constant or unused state such as XLEN and VS). */
   quiet?: boolean;
   /** The field exists only on a hart with the H extension (elsewhere the bits are read-only zero). */
   h?: boolean;
@@ -28,8 +28,8 @@ const SATP_MODE: Record<number, string> = { 0: "Bare", 8: "Sv39", 9: "Sv48", 10:
 const HGATP_MODE: Record<number, string> = { 0: "Bare", 8: "Sv39x4", 9: "Sv48x4", 10: "Sv57x4" };
 const PMP_A: Record<number, string> = { 0: "OFF", 1: "TOR", 2: "NA4", 3: "NAPOT" };
 
-const ALWAYS = new Set(["SPP", "MPP", "MODE"]);
-const QUIET = new Set(["UXL", "SXL", "MXL", "VSXL", "VS", "FS", "XS", "SD"]);
+const ALWAYS = new Set(["SPP", "MPP", "MODE", "FRM"]);
+const QUIET = new Set(["UXL", "SXL", "MXL", "VSXL", "VS", "XS"]);
 
 const f = (name: string, lsb: number, width: number, description: string, values?: Record<number, string>): CsrField => ({
   name, lsb, width, description,
@@ -128,6 +128,15 @@ const HGATP: CsrField[] = [
 
 const COUNTEREN: CsrField[] = [f("CY", 0, 1, "cycle readable"), f("TM", 1, 1, "time readable"), f("IR", 2, 1, "instret readable")];
 
+/** fflags: the accrued IEEE 754 exception flags. */
+const FFLAGS: CsrField[] = [
+  f("NX", 0, 1, "Inexact"), f("UF", 1, 1, "Underflow"), f("OF", 2, 1, "Overflow"), f("DZ", 3, 1, "Divide by zero"),
+  f("NV", 4, 1, "Invalid operation"),
+];
+const ROUNDING_NAMES = { 0: "RNE", 1: "RTZ", 2: "RDN", 3: "RUP", 4: "RMM", 5: "reserved", 6: "reserved", 7: "reserved" };
+const FRM: CsrField[] = [f("FRM", 0, 3, "Dynamic rounding mode (what rm = dyn uses)", ROUNDING_NAMES)];
+const FCSR: CsrField[] = [...FFLAGS, { ...FRM[0]!, lsb: 5 }];
+
 const MISA: CsrField[] = [
   ...Array.from({ length: 26 }, (_, i) => f(String.fromCharCode(65 + i), i, 1, `Extension ${String.fromCharCode(65 + i)}`)),
   f("MXL", 62, 2, "Machine XLEN", XLEN_NAMES),
@@ -161,6 +170,9 @@ export const CSR_FIELDS: ReadonlyMap<string, readonly CsrField[]> = new Map<stri
   ["mstatus", MSTATUS],
   ["sstatus", SSTATUS],
   ["misa", MISA],
+  ["fflags", FFLAGS],
+  ["frm", FRM],
+  ["fcsr", FCSR],
   ["mie", M_INTERRUPT_BITS],
   ["mip", M_INTERRUPT_BITS],
   ["sie", interruptBits(S_INTERRUPTS)],

@@ -281,6 +281,7 @@ export function csrReadOnly(num: number): boolean {
 
 /** Well-known CSR numbers used by code (the hart, the CLI), named to read better than literals. */
 export const CSR = {
+  fflags: 0x001, frm: 0x002, fcsr: 0x003,
   sstatus: 0x100, sie: 0x104, stvec: 0x105, scounteren: 0x106, senvcfg: 0x10a, sscratch: 0x140,
   sepc: 0x141, scause: 0x142, stval: 0x143, sip: 0x144, satp: 0x180,
   mstatus: 0x300, misa: 0x301, medeleg: 0x302, mideleg: 0x303, mie: 0x304, mtvec: 0x305,

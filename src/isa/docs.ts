@@ -3,8 +3,10 @@
  * instruction does, for every mnemonic the assembler accepts (the ISA table's instructions and
  * compressed forms, and GNU's pseudo-instructions). CSR descriptions live in the CSR table itself.
  *
- * A unit test checks that every entry of `INSTRUCTIONS` and `COMPRESSED` has an entry here.
+ * A unit test checks that every entry of `INSTRUCTIONS` and `COMPRESSED` has an entry here. The F and D
+ * extensions' entries are in docs_fp.ts.
  */
+import { FP_DOCS, FP_PSEUDO } from "./docs_fp";
 
 export interface MnemonicDoc {
   /** Operand syntax as GNU `as` writes it, e.g. `rd, rs1, imm`. Empty for no operands. */
@@ -212,14 +214,14 @@ const PSEUDO: Record<string, PseudoRow> = {
 };
 
 const docs = new Map<string, MnemonicDoc>();
-for (const [name, [syntax, summary]] of Object.entries({ ...BASE, ...COMPRESSED_DOCS })) docs.set(name, { syntax, summary });
-for (const [name, [syntax, summary, expands]] of Object.entries(PSEUDO)) {
+for (const [name, [syntax, summary]] of Object.entries({ ...BASE, ...COMPRESSED_DOCS, ...FP_DOCS })) docs.set(name, { syntax, summary });
+for (const [name, [syntax, summary, expands]] of Object.entries({ ...PSEUDO, ...FP_PSEUDO })) {
   // `fence`, `jal` and `jalr` are real instructions with shorter pseudo forms; keep the real entry.
   if (!docs.has(name)) docs.set(name, { syntax, summary, expands });
 }
 
 /** The names of GNU's pseudo-instructions the assembler accepts. */
-export const PSEUDO_INSTRUCTIONS: readonly string[] = Object.keys(PSEUDO);
+export const PSEUDO_INSTRUCTIONS: readonly string[] = [...Object.keys(PSEUDO), ...Object.keys(FP_PSEUDO)];
 
 /** Documentation for a mnemonic (case-insensitive; `.aq`/`.rl`/`.aqrl` suffixes of atomics are ignored). */
 export function mnemonicDoc(name: string): MnemonicDoc | undefined {

@@ -1,6 +1,6 @@
 /**
- * The RISC-V instruction encodings Hyperstep knows: RV64I, M, A, Zicsr, Zifencei, Zihintpause, the
- * privileged instructions, the H extension's and the debug spec's dret, plus the compressed (C) forms.
+ * The RISC-V instruction encodings Hyperstep knows: RV64I, M, A, F, D (instructions_fp.ts), Zicsr,
+ * Zifencei, Zihintpause, the privileged instructions, the H extension's and the debug spec's dret, plus the compressed (C) forms.
  * An entry is not a promise that the hart executes it: the hart decides by extension (dret, for one,
  * is illegal outside debug mode, which this hart never enters).
  *
@@ -8,6 +8,7 @@
  * disassembler and the editor's hover all read these tables, so they cannot disagree. The tables are
  * data; the few helpers below only index them.
  */
+import { FP_INSTRUCTIONS } from "./instructions_fp";
 
 /** Operand layout of a 32-bit instruction, i.e. which fields it has and how the assembler writes them. */
 export type Format =
@@ -29,9 +30,12 @@ export type Format =
   | "NONE" // no operands
   | "SFENCE" // rs1, rs2 (sfence.vma, hfence.*)
   | "HLV" // rd, (rs1)
-  | "HSV"; // rs2, (rs1)
+  | "HSV" // rs2, (rs1)
+  | "FLOAD" // fd, imm(rs1)
+  | "FSTORE" // fs2, imm(rs1)
+  | "FP"; // the operands its `operands` template names (F and D)
 
-export type Extension = "I" | "M" | "A" | "C" | "Zicsr" | "Zifencei" | "Zihintpause" | "Priv" | "H" | "Sdext";
+export type Extension = "I" | "M" | "A" | "F" | "D" | "C" | "Zicsr" | "Zifencei" | "Zihintpause" | "Priv" | "H" | "Sdext";
 
 export interface InstructionSpec {
   readonly name: string;
@@ -41,6 +45,8 @@ export interface InstructionSpec {
   readonly ext: Extension;
   /** True for instructions that exist only in RV64 (the W forms, ld/sd, lwu, the .d atomics). */
   readonly rv64?: boolean;
+  /** Format "FP": the operands in binutils' letters (instructions_fp.ts). */
+  readonly operands?: string;
 }
 
 /** Masks of the fixed fields of each layout. */
@@ -184,6 +190,7 @@ export const INSTRUCTIONS: readonly InstructionSpec[] = [
   i("hsv.h", 0x66004073, RS2F7, "HSV", "H"),
   i("hsv.w", 0x6a004073, RS2F7, "HSV", "H"),
   i("hsv.d", 0x6e004073, RS2F7, "HSV", "H", true),
+  ...FP_INSTRUCTIONS,
 ];
 
 /** Operand layout of a compressed instruction (the C extension's formats). */
@@ -195,22 +202,27 @@ export interface CompressedSpec {
   readonly mask: number;
   readonly format: CompressedFormat;
   readonly ext: "C";
+  /** The D extension's forms (c.fld, c.fsd, c.fldsp, c.fsdsp) also need D. */
+  readonly needs?: "D";
 }
 
-function c(name: string, match: number, mask: number, format: CompressedFormat): CompressedSpec {
-  return { name, match, mask, format, ext: "C" };
+function c(name: string, match: number, mask: number, format: CompressedFormat, needs?: "D"): CompressedSpec {
+  return needs ? { name, match, mask, format, ext: "C", needs } : { name, match, mask, format, ext: "C" };
 }
 
 /**
  * RV64C. Entries are in match order: an earlier entry with more mask bits (c.nop, c.addi16sp, c.jr,
  * c.ebreak) shadows the general one after it. Field constraints that make an encoding reserved (for
  * example c.addi4spn with a zero immediate) are checked by `expandCompressed`, not by the mask.
- * The D-extension forms (c.fld, c.fsd, c.fldsp, c.fsdsp) are absent: this hart has no F or D.
+ * The D-extension forms (c.fld, c.fsd, c.fldsp, c.fsdsp) need D as well (RV64 has no c.flw/c.fsw:
+ * those encodings are c.ld/c.sd).
  */
 export const COMPRESSED: readonly CompressedSpec[] = [
   c("c.addi4spn", 0x0000, 0xe003, "CIW"),
+  c("c.fld", 0x2000, 0xe003, "CL", "D"),
   c("c.lw", 0x4000, 0xe003, "CL"),
   c("c.ld", 0x6000, 0xe003, "CL"),
+  c("c.fsd", 0xa000, 0xe003, "CS", "D"),
   c("c.sw", 0xc000, 0xe003, "CS"),
   c("c.sd", 0xe000, 0xe003, "CS"),
   c("c.nop", 0x0001, 0xef83, "NONE"),
@@ -232,6 +244,7 @@ export const COMPRESSED: readonly CompressedSpec[] = [
   c("c.beqz", 0xc001, 0xe003, "CB"),
   c("c.bnez", 0xe001, 0xe003, "CB"),
   c("c.slli", 0x0002, 0xe003, "CI"),
+  c("c.fldsp", 0x2002, 0xe003, "CI", "D"),
   c("c.lwsp", 0x4002, 0xe003, "CI"),
   c("c.ldsp", 0x6002, 0xe003, "CI"),
   c("c.jr", 0x8002, 0xf07f, "CR"),
@@ -239,6 +252,7 @@ export const COMPRESSED: readonly CompressedSpec[] = [
   c("c.ebreak", 0x9002, 0xffff, "NONE"),
   c("c.jalr", 0x9002, 0xf07f, "CR"),
   c("c.add", 0x9002, 0xf003, "CR"),
+  c("c.fsdsp", 0xa002, 0xe003, "CSS", "D"),
   c("c.swsp", 0xc002, 0xe003, "CSS"),
   c("c.sdsp", 0xe002, 0xe003, "CSS"),
 ];

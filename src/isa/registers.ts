@@ -1,4 +1,13 @@
 /** ABI names of x0–x31, as GNU as accepts them and GDB and objdump print them (`fp` is also s0). */
+/** ABI names of f0–f31, as GNU as accepts them and objdump prints them. */
+export const FP_ABI_NAMES: readonly string[] = [
+  "ft0", "ft1", "ft2", "ft3", "ft4", "ft5", "ft6", "ft7", "fs0", "fs1", "fa0", "fa1", "fa2", "fa3", "fa4", "fa5",
+  "fa6", "fa7", "fs2", "fs3", "fs4", "fs5", "fs6", "fs7", "fs8", "fs9", "fs10", "fs11", "ft8", "ft9", "ft10", "ft11",
+];
+
+/** The rounding modes by their rm encoding, as the assembler takes them and objdump prints them (5, 6 reserved). */
+export const ROUNDING_MODES: readonly (string | undefined)[] = ["rne", "rtz", "rdn", "rup", "rmm", undefined, undefined, "dyn"];
+
 export const ABI_NAMES: readonly string[] = [
   "zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "s0", "s1", "a0", "a1", "a2", "a3", "a4", "a5",
   "a6", "a7", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "t3", "t4", "t5", "t6",

@@ -25,6 +25,9 @@ export interface BoardOptions {
    * translation; hart.ts), as QEMU's `-cpu rv64,h=true`. Default false: the hart of `-cpu rv64,h=false`.
    */
   hypervisorExtension?: boolean;
+  /** The F and D extensions (single and double precision), as QEMU's `f` and `d`; default true. D needs F. */
+  f?: boolean;
+  d?: boolean;
 }
 
 export interface LoadableProgram {
@@ -114,7 +117,7 @@ export class Board implements HaltSink {
     }
     this.ram = new Ram(RAM_BASE, size);
     this.bus = new Bus(this.ram);
-    this.hart = new Hart(this.bus, { hypervisor: opts.hypervisorExtension === true });
+    this.hart = new Hart(this.bus, { hypervisor: opts.hypervisorExtension === true, f: opts.f, d: opts.d });
     this.devices = devices({
       bus: this.bus,
       retired: () => this.hart.retired,

@@ -80,6 +80,17 @@ export class NativeTarget implements Target {
     this.board.hart.setReg(i, value);
     this.history.written();
   }
+  getFpReg(i: number): bigint | undefined {
+    const hart = this.board.hart;
+    return hart.hasF ? hart.f[i] : undefined;
+  }
+  setFpReg(i: number, value: bigint): boolean {
+    const hart = this.board.hart;
+    if (!hart.hasF) return false;
+    hart.f[i] = BigInt.asUintN(64, value);
+    this.history.written();
+    return true;
+  }
   readCsr(num: number): bigint | undefined {
     return this.board.hart.readCsr(num);
   }

@@ -145,6 +145,10 @@ export interface Target extends TargetInspection {
   pc: bigint;
   getReg(i: number): bigint;
   setReg(i: number, value: bigint): void;
+  /** f register i as its raw 64 bits (a single NaN-boxed); undefined when the guest's hart has no F. */
+  getFpReg(i: number): bigint | undefined;
+  /** Writes f register i (raw bits); false when the guest's hart has no F. */
+  setFpReg(i: number, value: bigint): boolean;
   /** Current (virtual) privilege mode of the guest: 0 = U, 1 = S, 3 = M. */
   readonly priv: number;
   /**

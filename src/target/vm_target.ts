@@ -105,6 +105,16 @@ export class VmTarget implements Target, VmmView {
     this.vm.board.hart.setReg(i, value);
     this.history.written();
   }
+  /** The guest's f registers live on the host hart, as its GPRs do (vcpu.ts). */
+  getFpReg(i: number): bigint | undefined {
+    return this.vm.vcpu.state.hasF ? this.vm.board.hart.f[i] : undefined;
+  }
+  setFpReg(i: number, value: bigint): boolean {
+    if (!this.vm.vcpu.state.hasF) return false;
+    this.vm.board.hart.f[i] = BigInt.asUintN(64, value);
+    this.history.written();
+    return true;
+  }
   run(budget: number, yieldNow?: () => boolean): StopReason {
     return this.history.run(budget, yieldNow);
   }
@@ -120,11 +130,14 @@ export class VmTarget implements Target, VmmView {
     const num = typeof csr === "number" ? csr : csrByName(csr)?.num;
     if (num === undefined) return undefined;
     this.vm.syncTime();
-    return this.vm.vcpu.state.readCsr(num);
+    const v = this.vm.vcpu.state;
+    return isFpCsr(num) && v.hasF ? this.vm.board.hart.readCsr(num) : v.readCsr(num);
   }
 
   writeCsr(num: number, value: bigint): boolean {
     this.vm.syncTime();
+    // fcsr lives on the host hart; the vCPU's copy of the write marks the guest's FS Dirty.
+    if (isFpCsr(num) && this.vm.vcpu.state.hasF) this.vm.board.hart.writeCsr(num, value);
     const ok = this.vm.vcpu.state.writeCsr(num, value);
     if (ok && num >= 0x3a0 && num < 0x3c0) this.vm.shadow.reset();
     if (ok) this.history.written();
@@ -447,4 +460,9 @@ export class VmTarget implements Target, VmmView {
     ];
     return lines.join("\n") + "\n";
   }
+}
+
+/** fflags, frm, fcsr: the guest's FP CSRs, which the host hart holds while the VM runs. */
+function isFpCsr(num: number): boolean {
+  return num >= 0x001 && num <= 0x003;
 }

@@ -48,7 +48,7 @@ describe("scopes and variables", () => {
     await withClient(async (dc) => {
       await atStore(dc);
       const scopes = (await dc.scopesRequest({ frameId: 0 })).body.scopes.map((s) => s.name);
-      assert.deepEqual(scopes, ["Registers", "CSRs", "TLB"]);
+      assert.deepEqual(scopes, ["Registers", "Floating point", "CSRs", "TLB"]);
       const regs = await scope(dc, "Registers");
       assert.equal(regs.length, 33);
       assert.deepEqual(regs.slice(0, 4).map((r) => r.name), ["pc", "privilege", "ra", "sp"]);

@@ -29,3 +29,24 @@ describe("corpus guests run in lockstep with QEMU", () => {
     });
   }
 });
+
+describe("a hart without F and D (cpu rv64,f=false,d=false)", () => {
+  test("fp_status runs in lockstep with QEMU's f=false,d=false: FP opcodes illegal, FS read-only 0", async () => {
+    const q = await runQemu(elfPath("fp_status"), { timeoutMs: 20_000, noFp: true });
+    assert.equal(q.exitCode, 0);
+    const r = await lockstep(elfPath("fp_status"), { noFp: true });
+    assert.equal(r.exitCode, 0);
+    assert.ok(r.instructions > 50, `fp_status ran only ${r.instructions} instructions`);
+  });
+});
+
+describe("a C guest built with gcc's defaults (rv64gc, lp64d)", () => {
+  test("c_float prints what it prints on QEMU, in lockstep", async () => {
+    const q = await runQemu(elfPath("c_float"), { timeoutMs: 20_000 });
+    assert.equal(q.exitCode, 0);
+    assert.match(q.uart, /^pi\*1e9=\d+ f\*1e6=\d+\n$/);
+    const r = await lockstep(elfPath("c_float"));
+    assert.equal(r.uart, q.uart);
+  });
+});
+

@@ -2,6 +2,7 @@
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { generateFpStream } from "./random_fp_stream";
 import { generateStream } from "./random_stream";
 
 export const ROOT = resolve(__dirname, "../..");
@@ -35,13 +36,14 @@ export function hCorpusNames(): string[] {
 
 export const hElfPath = (name: string) => join(H_GUEST_BUILD, `${name}.elf`);
 
-/** Generates, assembles and links the random stream for `seed`; returns the ELF's path. */
-export function buildRandomGuest(seed: number, length: number): string {
+/** Generates, assembles and links the random stream (`fp`: the F/D stream) for `seed`; returns the ELF's path. */
+export function buildRandomGuest(seed: number, length: number, fp = false): string {
   const dir = join(GUEST_BUILD, "random");
   mkdirSync(dir, { recursive: true });
-  const src = join(dir, `seed-${seed}-${length}.S`);
-  const elf = join(dir, `seed-${seed}-${length}.elf`);
-  writeFileSync(src, generateStream(seed, { length }));
+  const name = `${fp ? "fp-" : ""}seed-${seed}-${length}`;
+  const src = join(dir, `${name}.S`);
+  const elf = join(dir, `${name}.elf`);
+  writeFileSync(src, (fp ? generateFpStream : generateStream)(seed, { length }));
   buildScript(["--one", src, elf]);
   return elf;
 }

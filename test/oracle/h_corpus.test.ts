@@ -44,24 +44,25 @@ test("the trace parser gives each record the V of the line before its pc, and re
   assert.throws(() => parseTrace(rec("2", "0000000080000000")), TraceFormatError);
 });
 
-test("QEMU's H trace: V on every record, the H CSRs, and misa with H but still no F or D", async () => {
+test("QEMU's H trace: V on every record, the H CSRs and the f registers, and misa with H, F and D", async () => {
   const recs: TraceRecord[] = [];
   const run = await runQemu(hElfPath("h_csrs"), {
     hypervisor: true,
     onTrace: async (t) => {
-      for await (const r of readTrace(t)) recs.push(r);
+      for await (const r of readTrace(t, true)) recs.push(r);
     },
   });
   assert.equal(run.exitCode, 0);
   assert.ok(recs.every((r) => r.v === 0 || r.v === 1));
+  assert.ok(recs.every((r) => r.f?.length === 32), "f0–f31 on every record (-d fpu)");
   assert.ok(recs.some((r) => r.v === 1), "h_csrs runs in VS-mode, so some records have V=1");
   for (const name of ["hstatus", "vsstatus", "hideleg", "hedeleg", "vstvec", "vsepc", "vscause", "htval", "mtval2"]) {
     assert.ok(recs.every((r) => r.csr.has(name)), `${name} on every record`);
   }
-  // The first instruction of h_csrs's main reads misa into a0: RV64 with A C H I M S U.
+  // The first instruction of h_csrs's main reads misa into a0: RV64 with A C D F H I M S U.
   const entry = recs.findIndex((r) => r.pc === 0x80000000n);
   const misa = recs.slice(entry).map((r) => r.x[10]!).find((a0) => a0 >> 62n === 2n);
-  assert.equal(misa, 0x8000000000141185n);
+  assert.equal(misa, 0x80000000001411adn);
 });
 
 // In lockstep our hart takes interrupts only where QEMU did (rule 4); alone it decides for itself.

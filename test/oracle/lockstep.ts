@@ -176,6 +176,14 @@
  *     permission checks", which makes QEMU 7.2's SC a deviation. Our hart must trap with the store's exception
  *     (6, 7, 15, 23), which the comparator works out from the debugger's walk, the PMP and the bus; the trap is
  *     then undone as in rule 10 and rd takes QEMU's value.
+ * 25. (With or without H.) mstatus.FS after an F/D instruction that writes only an x register (fcvt to an
+ *     integer, feq/flt/fle, fclass, fmv.x) and accrues an exception flag while FS is Initial or Clean: QEMU 7.2
+ *     leaves FS as it was, a deviation: FS is set to Dirty when any floating-point state changes, and fflags
+ *     is such state (privileged spec 1.12, 3.1.6.6: "the FS field … set to Dirty … when the extension's state
+ *     is modified"; fflags is part of fcsr, the F extension's state). Our hart must set Dirty; when QEMU's FS
+ *     stayed where it was, QEMU's FS is copied into ours.
+ * With `-d fpu` the records carry f0..f31, which are compared like the GPRs (fcsr is not printed: the FP
+ * corpus reads it into GPRs).
  * The corpus (crosspage.S, pmp.S) steers clear of these QEMU 7.2 deviations in memory accesses, which our hart
  * does not follow:
  * - PMP on a misaligned access: QEMU checks only the first and last byte against each entry, so an access whose
@@ -291,6 +299,8 @@ export interface LockstepOptions {
   context?: string;
   /** Both harts have the H extension (rules 11–23). */
   hypervisor?: boolean;
+  /** Neither hart has F and D (cpu rv64,f=false,d=false). */
+  noFp?: boolean;
 }
 
 export interface LockstepResult {
@@ -302,10 +312,11 @@ export interface LockstepResult {
 }
 
 export async function lockstep(elfPath: string, opts: LockstepOptions = {}): Promise<LockstepResult> {
-  const guest = loadGuest(elfPath, "", opts.hypervisor);
+  const guest = loadGuest(elfPath, "", opts.hypervisor, undefined, !opts.noFp);
   let result: Awaited<ReturnType<typeof compare>> | undefined;
   const qemu = await runQemu(elfPath, {
     hypervisor: opts.hypervisor,
+    noFp: opts.noFp,
     timeoutMs: opts.timeoutMs ?? 120_000,
     onTrace: async (trace) => {
       result = await compare(elfPath, guest, trace, opts);
@@ -349,7 +360,7 @@ async function compare(elfPath: string, guest: LoadedGuest, trace: Readable, opt
   let prevMode = { priv: 3, virt: false };
   let n = 0;
   let halted: (StopReason & { kind: "halt" }) | undefined;
-  for await (const q of readTrace(trace)) {
+  for await (const q of readTrace(trace, true)) {
     if (!prev && q.pc !== entry) continue; // rule 1: QEMU's reset ROM
     if (prev && sameRecord(prev, q) && !hartIs(hart, q)) continue; // rule 6
     if (!prev) {
@@ -419,6 +430,13 @@ function followQemu(g: LoadedGuest, p: Profile, prev: TraceRecord, before: Mode,
     copyRd(`CSR 0x${csr.toString(16)} read: bits QEMU keeps (rules 2, 9, 12, 13)`);
   }
   if (mtimeRead) copyRd("mtime read");
+  // Rule 25: QEMU 7.2 leaves FS alone for an FP instruction that writes only an x register.
+  const fsOf = (v: bigint | undefined) => ((v ?? 0n) >> 13n) & 3n;
+  const qFs = fsOf(q.csr.get("mstatus")), ourFs = fsOf(hart.readCsr(0x300));
+  if (fpToInteger(insn) && !hart.virt && ourFs === 3n && qFs !== 3n && qFs === fsOf(prev.csr.get("mstatus"))) {
+    log.push(`${at}: mstatus.FS = QEMU's ${qFs} (ours Dirty after a flag: rule 25)`);
+    hart.writeCsr(0x300, (hart.readCsr(0x300)! & ~(3n << 13n)) | (qFs << 13n));
+  }
 
   // Rule 7: QEMU's record is already the handler of a fault on fetching our next instruction.
   if (hart.pc !== q.pc) {
@@ -471,6 +489,12 @@ function followQemu(g: LoadedGuest, p: Profile, prev: TraceRecord, before: Mode,
 interface Mode {
   priv: number;
   virt: boolean;
+}
+
+/** Rule 25: an OP-FP instruction whose destination is an x register (fcvt.{w,l}[u], compares, fclass, fmv.x). */
+function fpToInteger(insn: number): boolean {
+  const f5 = insn >>> 27;
+  return (insn & 0x7f) === 0x53 && (f5 === 0x18 || f5 === 0x14 || f5 === 0x1c);
 }
 
 /** Rule 15: the spec's cause and QEMU 7.2's for the instruction `insn` executed in mode `m`, if they differ. */
@@ -728,6 +752,9 @@ function differences(g: LoadedGuest, p: Profile, q: TraceRecord): string[] {
   if (hart.pc !== q.pc) out.push("pc");
   if (q.v !== undefined && ourV(g) !== q.v) out.push("V");
   for (let i = 1; i < 32; i++) if (hart.getReg(i) !== q.x[i]) out.push(ABI[i]!);
+  q.f?.forEach((v, i) => {
+    if (hart.f[i] !== v) out.push(`f${i}`);
+  });
   for (const [name, num] of p.csrs) {
     const theirs = q.csr.get(name);
     const ours = ourCsr(g, q, name, num);
@@ -774,6 +801,8 @@ function report(elf: string, g: LoadedGuest, p: Profile, msg: string, q: TraceRe
   if (p.hypervisor) row("V", q?.v === undefined ? undefined : BigInt(q.v), BigInt(ourV(g)));
   row("pc", q?.pc, hart.pc);
   for (let i = 1; i < 32; i++) row(ABI[i]!, q?.x[i], hart.getReg(i));
+  q?.f?.forEach((v, i) => row(`f${i}`, v, hart.f[i]));
+  lines.push(`  ${"fcsr".padEnd(9)}${"(not traced)".padEnd(20)}0x${hart.readCsr(0x003)?.toString(16) ?? "-"}`);
   for (const [name, num] of p.csrs) {
     const theirs = q?.csr.get(name);
     const ours = q ? ourCsr(g, q, name, num) : hart.readCsr(num);

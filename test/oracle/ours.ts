@@ -13,9 +13,9 @@ export interface LoadedGuest {
 /**
  * `input` feeds the guest's UART, one byte per read, all of it available from the start; `hypervisor`
  * gives the hart the H extension (as QEMU_CPU_H does QEMU's); `memoryBytes` is the RAM size (as
- * QEMU's `-m`; default the board's 128 MiB).
+ * QEMU's `-m`; default the board's 128 MiB); `fpu` false takes F and D away (as QEMU_CPU_NOFP does).
  */
-export function loadGuest(elfPath: string, input = "", hypervisor = false, memoryBytes?: number): LoadedGuest {
+export function loadGuest(elfPath: string, input = "", hypervisor = false, memoryBytes?: number, fpu = true): LoadedGuest {
   const image = parseElf(readFileSync(elfPath));
   if (image instanceof ElfError) throw new Error(`${elfPath}: ${image.message}`);
   let out = "";
@@ -26,6 +26,8 @@ export function loadGuest(elfPath: string, input = "", hypervisor = false, memor
     uartIn: { read: () => (next < input.length ? input.charCodeAt(next++) & 0xff : -1) },
     tohost: tohost === undefined ? undefined : Number(tohost.value),
     hypervisorExtension: hypervisor,
+    f: fpu,
+    d: fpu,
     memoryBytes,
   });
   board.load(image);

@@ -1,10 +1,10 @@
 /**
  * Runs a guest ELF on qemu-system-riscv64's `virt` board, the reference Hyperstep's machine is checked against.
  *
- * The CPU model is trimmed to what Hyperstep's hart implements (RV64IMAC + Zicsr/Zifencei, M/S/U, Sv39, PMP):
- * QEMU 7.2's default `rv64` also has H, F, D, the B subsets, Sstc, Sscofpmf, the Sdtrig trigger CSRs
- * (`debug`) and a few page-table extensions, which would show up in misa, mideleg, mstatus.FS and in what
- * counts as an illegal instruction. `pmu-num=29` makes all of mhpmcounter3–31 exist, as the spec says they
+ * The CPU model is trimmed to what Hyperstep's hart implements (RV64IMAFDC + Zicsr/Zifencei, M/S/U, Sv39, PMP):
+ * QEMU 7.2's default `rv64` also has H, the B subsets, Sstc, Sscofpmf, the Sdtrig trigger CSRs (`debug`)
+ * and a few page-table extensions, which would show up in misa, mideleg and in what counts as an illegal
+ * instruction. QEMU_CPU_NOFP is the hart of `cpu: "rv64,f=false,d=false"`. `pmu-num=29` makes all of mhpmcounter3–31 exist, as the spec says they
  * should (privileged spec 1.12, 3.1.10); QEMU's default 16 makes 19–31 illegal.
  * QEMU_CPU_H is the same model with the hypervisor extension, for the H corpus (test/fixtures/guests-h).
  */
@@ -16,9 +16,10 @@ import type { Readable } from "node:stream";
 
 export const QEMU = "qemu-system-riscv64";
 export const QEMU_CPU =
-  "rv64,h=false,f=false,d=false,zba=false,zbb=false,zbc=false,zbs=false,sstc=false,svpbmt=false,svinval=false,svnapot=false," +
+  "rv64,h=false,zba=false,zbb=false,zbc=false,zbs=false,sstc=false,svpbmt=false,svinval=false,svnapot=false," +
   "sscofpmf=false,debug=false,pmu-num=29";
 export const QEMU_CPU_H = QEMU_CPU.replace("h=false", "h=true");
+export const QEMU_CPU_NOFP = QEMU_CPU.replace("h=false", "h=false,f=false,d=false");
 
 export class OracleMissingError extends Error {
   constructor(tool: string, pkg: string) {
@@ -31,6 +32,8 @@ export interface QemuOptions {
   machine?: "virt" | "spike";
   /** The hart has the H extension (QEMU_CPU_H). */
   hypervisor?: boolean;
+  /** The hart has no F and D (QEMU_CPU_NOFP). */
+  noFp?: boolean;
   /** RAM size as `-m` takes it, e.g. "256M"; default QEMU's 128M. */
   memory?: string;
   /** Deterministic time (mtime = instructions / 100); on for comparisons, off for speed measurements. */
@@ -55,9 +58,10 @@ export interface QemuRun {
 }
 
 export function qemuArgs(elf: string, opts: QemuOptions, tracePath?: string): string[] {
-  const args = ["-machine", opts.machine ?? "virt", "-cpu", opts.hypervisor ? QEMU_CPU_H : QEMU_CPU, "-nographic", "-bios", "none", "-kernel", elf];
+  const cpu = opts.hypervisor ? QEMU_CPU_H : opts.noFp ? QEMU_CPU_NOFP : QEMU_CPU;
+  const args = ["-machine", opts.machine ?? "virt", "-cpu", cpu, "-nographic", "-bios", "none", "-kernel", elf];
   if (opts.memory) args.push("-m", opts.memory);
-  if (tracePath) args.push("-singlestep", "-d", "cpu,nochain", "-D", tracePath);
+  if (tracePath) args.push("-singlestep", "-d", "cpu,fpu,nochain", "-D", tracePath);
   if (opts.icount ?? true) args.push("-icount", "shift=0,sleep=off");
   return args;
 }

@@ -40,8 +40,8 @@ const CSR_READ = [0x001, 0x002, 0x003, 0x100, 0x104, 0x105, 0x106, 0x10a, 0x140,
   0xf13, 0xf14, 0xf15];
 
 /** Registers a random instruction may write: all but x0-as-source-only, sp, gp, tp, s0, s1, t5, t6. */
-const WRITABLE = [1, 5, 6, 7, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29];
-const READABLE = [0, 1, 2, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29];
+export const WRITABLE = [1, 5, 6, 7, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29];
+export const READABLE = [0, 1, 2, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29];
 /** The compressed register file x8..x15 minus the pinned s0/s1. */
 const C_WRITABLE = [10, 11, 12, 13, 14, 15];
 const C_READABLE = [8, 9, 10, 11, 12, 13, 14, 15];
@@ -81,8 +81,8 @@ export class Rng {
   }
 }
 
-const reg = (i: number) => `x${i}`;
-const hex64 = (v: bigint) => "0x" + BigInt.asUintN(64, v).toString(16);
+export const reg = (i: number) => `x${i}`;
+export const hex64 = (v: bigint) => "0x" + BigInt.asUintN(64, v).toString(16);
 
 export interface StreamOptions {
   length?: number;
@@ -134,7 +134,7 @@ export function generateStream(seed: number, opts: StreamOptions = {}): string {
   return out.join("\n") + "\n";
 }
 
-function interesting(rng: Rng): bigint {
+export function interesting(rng: Rng): bigint {
   switch (rng.int(3)) {
     case 0: return rng.pick(INTERESTING);
     case 1: return BigInt.asIntN(32, BigInt(rng.next()));

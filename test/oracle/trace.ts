@@ -5,7 +5,8 @@
  * (mhartid mstatus mip mie mideleg medeleg mtvec stvec mepc sepc mcause scause mtval stval mscratch
  * sscratch satp), then x0..x31 four to a line. For a hart with H (QEMU_CPU_H) the record starts with
  * `V = n`, the virtualization mode, and has the H CSRs QEMU prints among the others (see
- * lockstep.ts, H_TRACED_CSRS). QEMU does not print the privilege level.
+ * lockstep.ts, H_TRACED_CSRS). QEMU does not print the privilege level. With `-d fpu` (qemu.ts asks
+ * for it) f0..f31 follow x31; a parser told `fpu` ends each record there (fcsr is not printed).
  */
 import type { Readable } from "node:stream";
 
@@ -15,23 +16,25 @@ export interface TraceRecord {
   pc: bigint;
   csr: Map<string, bigint>;
   x: bigint[];
+  /** f0..f31, when the trace has them. */
+  f?: bigint[];
 }
 
 export class TraceFormatError extends Error {}
 
-/** Parses a whole trace held in memory. */
-export function parseTrace(text: string): TraceRecord[] {
+/** Parses a whole trace held in memory (`fpu`: its records end with f0..f31). */
+export function parseTrace(text: string, fpu = false): TraceRecord[] {
   const out: TraceRecord[] = [];
-  const p = new TraceParser((r) => out.push(r));
+  const p = new TraceParser((r) => out.push(r), fpu);
   p.push(text);
   p.end();
   return out;
 }
 
 /** Yields the records of a streamed trace as they arrive. */
-export async function* readTrace(stream: Readable): AsyncGenerator<TraceRecord> {
+export async function* readTrace(stream: Readable, fpu = false): AsyncGenerator<TraceRecord> {
   const queue: TraceRecord[] = [];
-  const p = new TraceParser((r) => queue.push(r));
+  const p = new TraceParser((r) => queue.push(r), fpu);
   stream.setEncoding("latin1");
   for await (const chunk of stream) {
     p.push(chunk as string);
@@ -41,14 +44,14 @@ export async function* readTrace(stream: Readable): AsyncGenerator<TraceRecord> 
   while (queue.length) yield queue.shift()!;
 }
 
-/** Incremental line parser; a record ends with x31. */
+/** Incremental line parser; a record ends with x31, or with f31 for an `fpu` trace. */
 export class TraceParser {
   private rest = "";
   private cur: TraceRecord | undefined;
   private line = 0;
   private v: number | undefined;
 
-  constructor(private readonly emit: (r: TraceRecord) => void) {}
+  constructor(private readonly emit: (r: TraceRecord) => void, private readonly fpu = false) {}
 
   push(text: string): void {
     const data = this.rest + text;
@@ -96,7 +99,20 @@ export class TraceParser {
         if (n !== cur.x.length) throw new TraceFormatError(`trace line ${this.line}: expected x${cur.x.length}, got ${t[i]}`);
         cur.x.push(hex(t[i + 1]!, this.line));
       }
-      if (cur.x.length === 32) {
+      if (cur.x.length === 32 && !this.fpu) {
+        this.emit(cur);
+        this.cur = undefined;
+      }
+      return;
+    }
+    if (/^f\d+\//.test(t[0]!)) {
+      const f = (cur.f ??= []);
+      for (let i = 0; i + 1 < t.length; i += 2) {
+        const n = Number(t[i]!.slice(1, t[i]!.indexOf("/")));
+        if (n !== f.length || cur.x.length !== 32) throw new TraceFormatError(`trace line ${this.line}: expected ${cur.x.length === 32 ? `f${f.length}` : "x registers"}, got ${t[i]}`);
+        f.push(hex(t[i + 1]!, this.line));
+      }
+      if (f.length === 32) {
         this.emit(cur);
         this.cur = undefined;
       }

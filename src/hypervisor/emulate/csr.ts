@@ -1,6 +1,7 @@
 import { Exc } from "../../isa/causes";
 import { CSR, csrByNumber } from "../../isa/csrs";
 import { csrAccessible, csrRead, csrWrite } from "../../machine/hart/csr";
+import { markFpDirty } from "../../machine/hart/fpu/status";
 import { pendingInterrupt } from "../../machine/hart/trap";
 import { insn, type DecodedInstruction } from "../decode";
 import type { ExitDetails, ExitReason, NarrativeStep } from "../exits";
@@ -33,7 +34,10 @@ export function emulateCsr(vm: Vm, d: DecodedInstruction, via?: ExitReason): num
       () => `${name} ${csrName} is illegal in virtual ${PRIV_NAMES[priv]}-mode`);
   }
   const pc = v.pc, priv = v.prv;
-  const old = csrRead(v, num) as bigint;
+  // The guest's fcsr lives on the host hart with its f registers (vcpu.ts); a write dirties its FS.
+  const fp = num >= CSR.fflags && num <= CSR.fcsr;
+  const holder = fp ? hart : v;
+  const old = csrRead(holder, num) as bigint;
   let after = old;
   /** What the VMM did about a change of the guest's PMP. */
   let pmpChanged: string | undefined;
@@ -42,8 +46,9 @@ export function emulateCsr(vm: Vm, d: DecodedInstruction, via?: ExitReason): num
   if (writes) {
     const contextBefore = vm.context();
     const value = kind === "w" ? src : kind === "s" ? old | src : old & ~src;
-    csrWrite(v, num, BigInt.asUintN(64, value));
-    after = csrRead(v, num) as bigint;
+    csrWrite(holder, num, BigInt.asUintN(64, value));
+    if (fp) markFpDirty(v);
+    after = csrRead(holder, num) as bigint;
     if (num >= 0x3a0 && num < 0x3c0) {
       // What the guest may reach changed: every shadow entry was derived under the old PMP.
       pmpChanged = vm.guestPmpChanged();

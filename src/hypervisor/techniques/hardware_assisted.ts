@@ -1,5 +1,5 @@
 import { Exc } from "../../isa/causes";
-import { HSTATUS_VTW, MSTATUS_TSR, MSTATUS_TVM, MSTATUS_TW, S_INTERRUPTS, SSTATUS_WRITABLE, VS_INTERRUPTS } from "../../isa/csr_bits";
+import { HSTATUS_VTW, MSTATUS_TSR, MSTATUS_TVM, MSTATUS_TW, MSTATUS_FS, S_INTERRUPTS, SSTATUS_WRITABLE, VS_INTERRUPTS } from "../../isa/csr_bits";
 import { CSR } from "../../isa/csrs";
 import { csrWrite } from "../../machine/hart/csr";
 import { flushFast } from "../../machine/hart/mem";
@@ -33,8 +33,12 @@ import { TrapAndEmulate } from "./trap_and_emulate";
  * root of the bare M context (a GPA → HPA map), as under that technique.
  */
 
-/** The sstatus bits of the guest's mstatus that vsstatus holds while the guest runs in VS-mode. */
-const S_STATUS = SSTATUS_WRITABLE;
+/**
+ * The sstatus bits of the guest's mstatus that vsstatus holds while the guest runs in VS-mode, FS
+ * among them: the hart checks and dirties vsstatus.FS for the guest, while the host's own mstatus.FS
+ * stays Dirty (the VMM keeps the guest's f registers on the hart; lazy switching is a later lesson).
+ */
+const S_STATUS = SSTATUS_WRITABLE | MSTATUS_FS;
 const HEDELEG_WRITABLE = 0xb1ff;
 /** mstatus.TVM TW TSR and hstatus.VTVM VTW VTSR sit at the same bit positions. */
 const TRAP_CONTROLS = MSTATUS_TVM | MSTATUS_TW | MSTATUS_TSR;
@@ -162,6 +166,7 @@ export class HardwareAssisted implements Technique {
     const v = vm.vcpu.state;
     if (!this.followsPmp) this.followGuestPmp();
     hart.vsstatus = v.mstatus & S_STATUS;
+    if (hart.hasF) hart.mstatus |= MSTATUS_FS;
     hart.vstvec = v.stvec;
     hart.vsepc = v.sepc;
     hart.vscause = v.scause;

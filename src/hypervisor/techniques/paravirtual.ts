@@ -1,5 +1,5 @@
 import { Exc, INTERRUPT_BIT, Irq } from "../../isa/causes";
-import { MIP_SEIP, MIP_STIP, MSTATUS_SIE, MSTATUS_TSR, MSTATUS_TVM, MSTATUS_TW, SSTATUS_WRITABLE } from "../../isa/csr_bits";
+import { MIP_SEIP, MIP_STIP, MSTATUS_SIE, MSTATUS_TSR, MSTATUS_TVM, MSTATUS_TW, SSTATUS_WRITABLE, MSTATUS_FS } from "../../isa/csr_bits";
 import { CSR } from "../../isa/csrs";
 import { low32 } from "../../isa/u64";
 import { csrWrite } from "../../machine/hart/csr";
@@ -47,6 +47,8 @@ const HOST_MEDELEG = 0xb1ff & ~(1 << Exc.illegalInstruction);
 /** What the guest sees delegated, so that the VMM's reflections reach its stvec. */
 const GUEST_MEDELEG = 0xb1ff;
 const TRAP_CONTROLS = MSTATUS_TVM | MSTATUS_TSR | MSTATUS_TW;
+/** The kernel's status bits that live on the hart while it runs (it runs in host S-mode): sstatus's, and FS. */
+const KERNEL_STATUS = SSTATUS_WRITABLE | MSTATUS_FS;
 const COUNTERS = { first: 0xc00, last: 0xc1f };
 const VIRT_BASE = 0x8000_0000;
 const ECALL = insn(decodeBits(0x73));
@@ -179,7 +181,7 @@ export class Paravirtual implements Technique {
       hart.writeCsr(CSR.satp, v.satp);
       this.hostSatp = v.satp;
     }
-    hart.mstatus = (hart.mstatus & ~(SSTATUS_WRITABLE | TRAP_CONTROLS)) | (v.mstatus & SSTATUS_WRITABLE) | TRAP_CONTROLS;
+    hart.mstatus = (hart.mstatus & ~(KERNEL_STATUS | TRAP_CONTROLS)) | (v.mstatus & KERNEL_STATUS) | TRAP_CONTROLS;
     hart.stvec = v.stvec;
     hart.sepc = v.sepc;
     hart.scause = v.scause;
@@ -199,7 +201,7 @@ export class Paravirtual implements Technique {
     const v = vm.vcpu.state;
     const hart = vm.board.hart;
     v.prv = hart.prv === 3 ? (hart.mstatus >> 11) & 3 : hart.prv;
-    v.mstatus = (v.mstatus & ~SSTATUS_WRITABLE) | (hart.mstatus & SSTATUS_WRITABLE);
+    v.mstatus = (v.mstatus & ~KERNEL_STATUS) | (hart.mstatus & KERNEL_STATUS);
     v.stvec = hart.stvec;
     v.sepc = hart.sepc;
     v.scause = hart.scause;

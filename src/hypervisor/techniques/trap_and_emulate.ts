@@ -1,3 +1,4 @@
+import { MSTATUS_FS } from "../../isa/csr_bits";
 import { CSR } from "../../isa/csrs";
 import { low32 } from "../../isa/u64";
 import { emulateEcall, emulateInstruction } from "../emulate/insn";
@@ -56,6 +57,9 @@ export class TrapAndEmulate implements Technique {
     }
     // The pc setter's work without its bigint round trip (hart.ts keeps the pc as a number).
     const v = vm.vcpu.state;
+    // The guest's FS on the hart: FS = Off traps its FP instructions (illegal, reflected to it), and
+    // the hart marks Dirty for it (leave() brings FS back).
+    hart.mstatus = (hart.mstatus & ~MSTATUS_FS) | (v.mstatus & MSTATUS_FS);
     hart.pcNum = v.pcNum;
     hart.wildPc = v.wildPc;
     this.oneShot = vm.shadow.oneShot !== undefined;
@@ -63,6 +67,8 @@ export class TrapAndEmulate implements Technique {
   }
 
   leave(): void {
+    const v = this.vm.vcpu.state;
+    v.mstatus = (v.mstatus & ~MSTATUS_FS) | (this.vm.board.hart.mstatus & MSTATUS_FS);
     if (this.oneShot) this.vm.shadow.endOneShot();
     this.oneShot = false;
   }

@@ -1,18 +1,19 @@
 import { Exc } from "../../isa/causes";
 import {
   HSTATUS_VTVM, M_INTERRUPTS, MSTATUS_GVA, MSTATUS_MIE, MSTATUS_MPIE, MSTATUS_MPP, MSTATUS_MPP_SHIFT, MSTATUS_MPRV, MSTATUS_MPV, MSTATUS_TSR, MSTATUS_TVM, MSTATUS_TW,
-  S_INTERRUPTS, SSTATUS_VIEW, SSTATUS_WRITABLE, VS_INTERRUPTS,
+  S_INTERRUPTS, SSTATUS_VIEW, VS_INTERRUPTS,
 } from "../../isa/csr_bits";
 import { CSR, csrPrivilege, csrReadOnly } from "../../isa/csrs";
 import { hCsrRead, hCsrWrite } from "./csr_h";
 import type { Hart } from "./hart";
 import { flushFast } from "./mem";
 import { mipValue } from "./trap";
+import { fpEnabled, markFpDirty, sdBit, sstatusWritable } from "./fpu/status";
 
 /**
  * The CSRs this hart implements, their WARL rules and access checks.
  *
- * Where the spec leaves room, this hart follows QEMU 7.2 (`-cpu rv64` without H, F, D: the oracle's
+ * Where the spec leaves room, this hart follows QEMU 7.2 (`-cpu rv64` without H: the oracle's
  * model), so that a guest reads back what it would read on QEMU: menvcfg writable bits
  * 0xc0000000000000f1, senvcfg 0xf1, mcounteren/scounteren/mcountinhibit all 64 bits, satp ASID
  * 16 bits, mtvec writes with mode ≥ 2 ignored, mcause any value.
@@ -21,7 +22,8 @@ import { mipValue } from "./trap";
  * mideleg 0x222 and mie 0xaaa (the VS*, SGEI and LCOFI bits are read-only zero without H and
  * Sscofpmf; QEMU 7.2 keeps them writable), pmpcfg bits 6:5 zero, pmpaddr bits 63:54 zero.
  * Where they differ, by design:
- *   - misa is RV64 ACIMSU (QEMU reports F and D too; this hart has no FPU). misa is read-only, as
+ *   - misa is RV64 ACDFIMSU (ACIMSU with cpu f=false,d=false; fflags/frm/fcsr exist only with F and
+ *     need mstatus.FS ≠ Off, fpu/status.ts). misa is read-only, as
  *     in QEMU (misa_w off), so C cannot be turned off.
  *   - satp writes with modes other than Bare and Sv39 are ignored (QEMU's default CPU also takes
  *     Sv48/Sv57: run QEMU with `-cpu rv64,sv48=off,sv57=off` to compare). A satp write does not
@@ -41,9 +43,11 @@ import { mipValue } from "./trap";
  * spec's "Virtual-Instruction Exceptions" lists.
  */
 
-const MSTATUS_WRITABLE = SSTATUS_WRITABLE | MSTATUS_MIE | MSTATUS_MPIE | MSTATUS_MPP | MSTATUS_MPRV | MSTATUS_TVM | MSTATUS_TW | MSTATUS_TSR;
+const MSTATUS_WRITABLE = MSTATUS_MIE | MSTATUS_MPIE | MSTATUS_MPP | MSTATUS_MPRV | MSTATUS_TVM | MSTATUS_TW | MSTATUS_TSR;
 const XL64 = (2n << 32n) | (2n << 34n); // UXL = SXL = 2
 const MISA = 0x8000000000141105n; // MXL=2, A C I M S U
+const MISA_F = 1n << 5n;
+const MISA_D = 1n << 3n;
 const MISA_H = 1n << 7n;
 const MEDELEG_WRITABLE = 0xb3ff;
 const MEDELEG_WRITABLE_H = 0xf0b7ff;
@@ -55,7 +59,11 @@ const MENVCFG_WRITABLE = 0xc0000000000000f1n;
 const SENVCFG_WRITABLE = 0xf1n;
 
 function mstatusValue(h: Hart): bigint {
-  return BigInt(h.mstatus) | XL64 | (h.mpv ? MSTATUS_MPV : 0n) | (h.gva ? MSTATUS_GVA : 0n);
+  return BigInt(h.mstatus) | XL64 | sdBit(h.mstatus) | (h.mpv ? MSTATUS_MPV : 0n) | (h.gva ? MSTATUS_GVA : 0n);
+}
+
+function misaValue(h: Hart): bigint {
+  return MISA | (h.hasH ? MISA_H : 0n) | (h.hasF ? MISA_F : 0n) | (h.hasD ? MISA_D : 0n);
 }
 
 /** When V=1, the VS CSR that an s* CSR number stands for. */
@@ -70,7 +78,10 @@ export function redirectVs(num: number): number {
 /** The CSR's current value, or undefined when not implemented. No side effects. */
 export function csrRead(h: Hart, num: number): bigint | undefined {
   switch (num) {
-    case CSR.sstatus: return BigInt(h.mstatus & SSTATUS_VIEW) | (2n << 32n);
+    case CSR.sstatus: return BigInt(h.mstatus & SSTATUS_VIEW) | (2n << 32n) | sdBit(h.mstatus);
+    case CSR.fflags: return h.hasF ? BigInt(h.fflags) : undefined;
+    case CSR.frm: return h.hasF ? BigInt(h.frm) : undefined;
+    case CSR.fcsr: return h.hasF ? BigInt((h.frm << 5) | h.fflags) : undefined;
     case CSR.sie: return BigInt(h.mie & h.mideleg & S_INTERRUPTS);
     case CSR.stvec: return h.stvec;
     case CSR.scounteren: return h.scounteren;
@@ -82,7 +93,7 @@ export function csrRead(h: Hart, num: number): bigint | undefined {
     case CSR.sip: return BigInt(mipValue(h) & h.mideleg & S_INTERRUPTS);
     case CSR.satp: return h.satp;
     case CSR.mstatus: return mstatusValue(h);
-    case CSR.misa: return h.hasH ? MISA | MISA_H : MISA;
+    case CSR.misa: return misaValue(h);
     case CSR.medeleg: return BigInt(h.medeleg);
     case CSR.mideleg: return BigInt(h.hasH ? h.mideleg | MIDELEG_ONES_H : h.mideleg);
     case CSR.mie: return BigInt(h.mie);
@@ -116,7 +127,8 @@ export function csrWrite(h: Hart, num: number, v: bigint): void {
   const low = Number(v & 0xffffffffn);
   switch (num) {
     case CSR.mstatus: {
-      let next = (h.mstatus & ~MSTATUS_WRITABLE) | (low & MSTATUS_WRITABLE);
+      const writable = MSTATUS_WRITABLE | sstatusWritable(h);
+      let next = (h.mstatus & ~writable) | (low & writable);
       if ((next & MSTATUS_MPP) >> MSTATUS_MPP_SHIFT === 2) next = (next & ~MSTATUS_MPP) | (h.mstatus & MSTATUS_MPP);
       h.mstatus = next;
       if (h.hasH) {
@@ -127,9 +139,12 @@ export function csrWrite(h: Hart, num: number, v: bigint): void {
       break;
     }
     case CSR.sstatus:
-      h.mstatus = (h.mstatus & ~SSTATUS_WRITABLE) | (low & SSTATUS_WRITABLE);
+      h.mstatus = (h.mstatus & ~sstatusWritable(h)) | (low & sstatusWritable(h));
       flushFast(h);
       break;
+    case CSR.fflags: h.fflags = low & 31; markFpDirty(h); break;
+    case CSR.frm: h.frm = low & 7; markFpDirty(h); break;
+    case CSR.fcsr: h.fflags = low & 31; h.frm = (low >> 5) & 7; markFpDirty(h); break;
     case CSR.medeleg: h.medeleg = low & (h.hasH ? MEDELEG_WRITABLE_H : MEDELEG_WRITABLE); break;
     case CSR.mideleg: h.mideleg = low & MIDELEG_WRITABLE; break;
     case CSR.mie: h.mie = low & (h.hasH ? MIE_WRITABLE | VS_INTERRUPTS : MIE_WRITABLE); break;
@@ -200,6 +215,7 @@ function writeSatp(h: Hart, v: bigint): void {
 export function csrCheck(h: Hart, num: number, write: boolean): number {
   if (csrRead(h, num) === undefined) return Exc.illegalInstruction;
   if (write && csrReadOnly(num)) return Exc.illegalInstruction;
+  if (num >= CSR.fflags && num <= CSR.fcsr && !fpEnabled(h)) return Exc.illegalInstruction;
   const need = csrPrivilege(num);
   const prv = h.prv;
   if (!h.virt) {

@@ -1,10 +1,11 @@
 import {
-  HSTATUS_GVA, HSTATUS_HU, HSTATUS_SPV, HSTATUS_SPVP, HSTATUS_VGEIN, HSTATUS_VTSR, HSTATUS_VTVM, HSTATUS_VTW, SSTATUS_WRITABLE, VS_INTERRUPTS,
+  HSTATUS_GVA, HSTATUS_HU, HSTATUS_SPV, HSTATUS_SPVP, HSTATUS_VGEIN, HSTATUS_VTSR, HSTATUS_VTVM, HSTATUS_VTW, VS_INTERRUPTS,
 } from "../../isa/csr_bits";
 import { CSR } from "../../isa/csrs";
 import type { Hart } from "./hart";
 import { flushFast } from "./mem";
 import { mipValue } from "./trap";
+import { sdBit, sstatusWritable } from "./fpu/status";
 
 /**
  * The H extension's CSRs (privileged spec 1.12, "Hypervisor Extension"): the HS-level h* CSRs, the
@@ -31,7 +32,6 @@ import { mipValue } from "./trap";
  */
 
 const HSTATUS_WRITABLE = HSTATUS_GVA | HSTATUS_SPV | HSTATUS_SPVP | HSTATUS_HU | HSTATUS_VGEIN | HSTATUS_VTVM | HSTATUS_VTW | HSTATUS_VTSR;
-const VSSTATUS_WRITABLE = SSTATUS_WRITABLE;
 const XL = 2n << 32n; // hstatus.VSXL, vsstatus.UXL
 const HEDELEG_WRITABLE = 0xb1ff;
 const HENVCFG_WRITABLE = 0xf1n;
@@ -57,7 +57,7 @@ export function hCsrRead(h: Hart, num: number): bigint | undefined {
     case CSR.hvip: return BigInt(h.hvip);
     case CSR.htinst: return h.htinst;
     case CSR.hgatp: return h.hgatp;
-    case CSR.vsstatus: return BigInt(h.vsstatus) | XL;
+    case CSR.vsstatus: return BigInt(h.vsstatus) | XL | sdBit(h.vsstatus);
     case CSR.vsie: return BigInt((h.mie & h.hideleg & VS_INTERRUPTS) >> 1);
     case CSR.vstvec: return h.vstvec;
     case CSR.vsscratch: return h.vsscratch;
@@ -88,7 +88,7 @@ export function hCsrWrite(h: Hart, num: number, v: bigint): void {
     case CSR.hvip: h.hvip = low & VS_INTERRUPTS; break;
     case CSR.hgatp: h.hgatp = v; break;
     case CSR.vsstatus:
-      h.vsstatus = (h.vsstatus & ~VSSTATUS_WRITABLE) | (low & VSSTATUS_WRITABLE);
+      h.vsstatus = (h.vsstatus & ~sstatusWritable(h)) | (low & sstatusWritable(h));
       flushFast(h);
       break;
     case CSR.vsie: {

@@ -35,10 +35,10 @@ const OP_BY_NAME: Record<string, Op> = {
 
 /**
  * Extensions whose instructions this hart executes out of line; everything else is illegal. Decoding
- * does not depend on the hart, so H instructions are out of line always and system.ts raises illegal
- * instruction for them on a hart without H.
+ * does not depend on the hart, so H, F and D instructions are out of line always and system.ts raises
+ * illegal instruction for them on a hart without the extension.
  */
-const SLOW_EXTENSIONS = new Set(["A", "Zicsr", "Zifencei", "Priv", "I", "H"]);
+const SLOW_EXTENSIONS = new Set(["A", "F", "D", "Zicsr", "Zifencei", "Priv", "I", "H"]);
 
 /** The operation for a table entry: fast ops by name, the rest out of line. */
 function opFor(spec: InstructionSpec): Op {

@@ -1,5 +1,5 @@
 /**
- * One RV64IMAC hart (Zicsr, Zifencei; M/S/U privilege per privileged spec 1.12; Sv39; PMP), with the
+ * One RV64IMAFDC hart (F and D unless constructed with `{ f: false }` or `{ d: false }`: fpu/; Zicsr, Zifencei; M/S/U privilege per privileged spec 1.12; Sv39; PMP), with the
  * H extension (hypervisor: V, HS/VS/VU modes, two-stage translation) when constructed with
  * `{ hypervisor: true }`. Without it every H CSR, instruction and mode is absent and nothing on the
  * hot path changes: h_*.ts and the `virt`-aware branches of csr/trap/mmu only run when `hasH`.
@@ -116,9 +116,11 @@ export interface Watch {
   onHit: (pa: number, value: bigint, width: number, write: boolean) => boolean;
 }
 
-/** Construction options: the H extension is opt-in. */
+/** Construction options: the H extension is opt-in; F and D are on unless turned off (D needs F). */
 export interface HartOptions {
   hypervisor?: boolean;
+  f?: boolean;
+  d?: boolean;
 }
 
 /** Time as the CLINT keeps it; the board connects it. */
@@ -132,7 +134,7 @@ export class Hart {
   pcNum = 0;
   wildPc: bigint | undefined = undefined;
   prv = 3;
-  /** mstatus bits 22:0 (SIE … TSR); UXL/SXL are the constant 2 and FS/VS/XS/SD are 0. */
+  /** mstatus bits 22:0 (SIE … TSR, FS with F); UXL/SXL are the constant 2, VS/XS are 0 and SD follows FS. */
   mstatus = 0;
   medeleg = 0;
   mideleg = 0;
@@ -165,6 +167,15 @@ export class Hart {
   scHeldReservation = false;
   /** Waiting in WFI for an interrupt. */
   waiting = false;
+
+  // ---- F and D (fpu/; inert without them) ----
+  readonly hasF: boolean;
+  readonly hasD: boolean;
+  /** f0–f31 as raw 64-bit patterns (a single is NaN-boxed: its upper 32 bits are ones). */
+  readonly f = new BigUint64Array(32);
+  /** fcsr's fields: the accrued exception flags (NV DZ OF UF NX) and the dynamic rounding mode. */
+  fflags = 0;
+  frm = 0;
 
   // ---- H extension (all inert when !hasH) ----
   readonly hasH: boolean;
@@ -261,6 +272,8 @@ export class Hart {
 
   constructor(readonly bus: Bus, opts: HartOptions = {}) {
     this.hasH = opts.hypervisor === true;
+    this.hasF = opts.f !== false;
+    this.hasD = this.hasF && opts.d !== false;
     const pages = Math.ceil(bus.ram.size / 4096);
     this.codeBlocks = new Array<Int32Array | undefined>(pages);
     this.codeLo = new Int16Array(pages).fill(4096);
@@ -275,6 +288,7 @@ export class Hart {
   /** Back to the reset state: M-mode, all CSRs at reset values, pc = entry, a0 = hartid (0). */
   reset(entry: bigint): void {
     this.x.fill(0);
+    this.f.fill(0n); this.fflags = 0; this.frm = 0;
     this.prv = 3;
     this.mstatus = 0; this.medeleg = 0; this.mideleg = 0; this.mie = 0; this.mipSw = 0;
     this.mtvec = 0n; this.stvec = 0n; this.mepc = 0n; this.sepc = 0n; this.mcause = 0n; this.scause = 0n;

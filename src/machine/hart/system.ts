@@ -4,6 +4,7 @@ import { findInstruction } from "../../isa/instructions";
 import { amo, loadReserved, storeConditional } from "./atomics";
 import { csrCheck, csrRead, csrWrite, redirectVs } from "./csr";
 import { expandedBits } from "./decode";
+import { fpExecute } from "./fpu/execute";
 import type { Hart } from "./hart";
 import { fetchRaw, flushFast, loadSlow, storeSlow } from "./mem";
 import { Acc, RX, VIRT } from "./mmu";
@@ -118,6 +119,10 @@ export function execSlow(h: Hart): void {
     case "sc.w": case "sc.d":
       if (storeConditional(h, rdPair, 2 * rs1, 2 * rs2, spec.name === "sc.w" ? 4 : 8)) retire(h, len);
       return;
+  }
+  if (spec.ext === "F" || spec.ext === "D") {
+    if (fpExecute(h, spec, b, raw)) retire(h, len);
+    return;
   }
   if (spec.ext === "A") {
     if (amo(h, b >>> 27, rdPair, 2 * rs1, 2 * rs2, spec.name.endsWith(".w") ? 4 : 8)) retire(h, len);

@@ -29,7 +29,8 @@ test("prints objdump's aliases and operand spelling", () => {
 
 test("unknown encodings print as data and never throw", () => {
   assert.deepEqual(disassemble(0x0000007b, PC), { length: 4, text: ".4byte\t0x7b" });
-  assert.deepEqual(disassemble(0x2000, PC), { length: 2, text: ".2byte\t0x2000" });
+  assert.deepEqual(disassemble(0x2000, PC, { march: "rv64imac" }), { length: 2, text: ".2byte\t0x2000" }, "c.fld needs D");
+  assert.deepEqual(disassemble(0x2000, PC), { length: 2, text: "fld\tfs0,0(s0)" });
   assert.deepEqual(disassemble(0x1fn, PC), { length: 6, text: ".byte\t0x1f, 0x00, 0x00, 0x00, 0x00, 0x00" });
   assert.deepEqual(disassemble(0x3fn, PC), { length: 8, text: ".8byte\t0x3f" });
   assert.deepEqual(disassemble(0x707f, PC), { length: 2, text: ".2byte\t0x707f" });

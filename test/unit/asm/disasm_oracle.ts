@@ -16,7 +16,7 @@ import {
   type DisasmSymbol,
 } from "../../../src/asm/disasm";
 
-export const ORACLE_MARCH = "rv64imac_zicsr_zifencei_h";
+export const ORACLE_MARCH = "rv64imafdc_zicsr_zifencei_h";
 const TEXT_BASE = 0x80000000n;
 
 export interface ObjdumpRun {

@@ -12,7 +12,7 @@ import { runProgram, type RunIo } from "../../../src/cli/run";
 
 const root = path.join(__dirname, "../../..");
 const FIXTURES = path.join(root, "test/fixtures/asm");
-const DEFAULT_MARCH = "rv64imac_zicsr_zifencei";
+const DEFAULT_MARCH = "rv64imafdc_zicsr_zifencei";
 /** hext.S turns H on with `.option arch, +h`; GNU records that in the ELF, AssembleResult does not say it. */
 const MARCH: Record<string, string> = { "hext.S": "rv64imac_zicsr_zifencei_h" };
 
@@ -154,6 +154,8 @@ describe("the ELF writer", () => {
     assert.equal(attributeArch("rv64imac_zicsr_zifencei"), "rv64i2p1_m2p0_a2p1_c2p0_zicsr2p0_zifencei2p0_zmmul1p0");
     assert.equal(attributeArch("rv64imac_zicsr_zifencei_h"), "rv64i2p1_m2p0_a2p1_c2p0_h1p0_zicsr2p0_zifencei2p0_zmmul1p0");
     assert.equal(attributeArch("rv64i"), "rv64i2p1");
+    assert.equal(attributeArch("rv64gc"), "rv64i2p1_m2p0_a2p1_f2p2_d2p2_c2p0_zicsr2p0_zifencei2p0_zmmul1p0");
+    assert.equal(attributeArch("rv64imadc"), "rv64i2p1_m2p0_a2p1_f2p2_d2p2_c2p0_zicsr2p0_zmmul1p0", "D implies F, F implies Zicsr");
     assert.ok(attributeArch("x86") instanceof ElfWriteError);
     assert.ok(writeElf({ entry: 0n, sections: [], symbols: [], march: "rv32" }) instanceof ElfWriteError);
   });

@@ -28,7 +28,7 @@ export interface GnuResult {
 const SHF_ALLOC = 2n;
 
 /** Assembles `source` (as file `name`, `.S` goes through cpp) with GNU; extra files are written beside it. */
-export function gnuAssemble(name: string, source: string, march = "rv64imac_zicsr_zifencei", extra: Record<string, string> = {}): GnuResult {
+export function gnuAssemble(name: string, source: string, march = "rv64imafdc_zicsr_zifencei", extra: Record<string, string> = {}): GnuResult {
   const dir = mkdtempSync(path.join(tmpdir(), "hs-gnu-"));
   try {
     const src = path.join(dir, name);

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { INSTRUCTIONS } from "../../../src/isa/instructions";
-import { ABI_NAMES } from "../../../src/isa/registers";
+import { ABI_NAMES, FP_ABI_NAMES } from "../../../src/isa/registers";
 import { compareWithGnu } from "./compare";
 
 function rng(seed: number): () => number {
@@ -33,6 +33,9 @@ export function randomProgram(seed: number, count: number, rvc = true): string {
   const fence = () => pick(["rw", "r", "w", "iorw", "io", "i", "o", "rw"]);
   const csr = () => pick(["mstatus", "mepc", "sstatus", "satp", "cycle", "mscratch", "0x7c0", "hstatus", "vsatp", "pmpcfg0", "pmpaddr3", "mhartid"]);
   const label = () => pick(["1b", "1f", "back", "fwd", "_start"]);
+  const freg = () => (r() < 0.5 ? pick(FP_ABI_NAMES) : pick(["fa0", "fs0", "fs1", "ft0", "f0", "f31", "f8", "f15"]));
+  const rm = () => pick(["", "", "", ", rne", ", rtz", ", rdn", ", rup", ", rmm", ", dyn"]);
+  const fpOperand = (l: string) => (l === "D" || l === "S" || l === "T" || l === "R" ? freg() : reg());
   const lines: string[] = [];
   const specs = INSTRUCTIONS.filter((s) => s.name !== "pause");
   for (let i = 0; i < count; i++) {
@@ -61,6 +64,12 @@ export function randomProgram(seed: number, count: number, rvc = true): string {
           () => `${pick(["csrwi", "csrsi", "csrci"])} ${csr()}, ${uimm(5)}`,
           () => `${pick(["rdcycle", "rdtime", "rdinstret"])} ${reg()}`,
           () => `fence ${fence()}, ${fence()}`,
+          () => `${pick(["fmv", "fneg", "fabs"])}.${pick(["s", "d"])} ${freg()}, ${freg()}`,
+          () => `${pick(["fgt", "fge"])}.${pick(["s", "d"])} ${reg()}, ${freg()}, ${freg()}`,
+          () => `${pick(["fmv.x.s", "fmv.s.x"]) === "fmv.x.s" ? `fmv.x.s ${reg()}, ${freg()}` : `fmv.s.x ${freg()}, ${reg()}`}`,
+          () => `${pick(["frcsr", "frrm", "frflags", "frsr"])} ${reg()}`,
+          () => `${pick(["fscsr", "fsrm", "fsflags", "fssr"])} ${pick([`${reg()}, `, ""])}${reg()}`,
+          () => `${pick(["fsrmi", "fsflagsi"])} ${pick([`${reg()}, `, ""])}${uimm(5)}`,
         ])(),
       );
       continue;
@@ -88,6 +97,13 @@ export function randomProgram(seed: number, count: number, rvc = true): string {
       case "SFENCE": lines.push(`${n} ${pick(["", reg(), `${reg()}, ${reg()}`])}`); break;
       case "HLV": lines.push(`${n} ${reg()}, (${reg()})`); break;
       case "HSV": lines.push(`${n} ${reg()}, (${reg()})`); break;
+      case "FLOAD": case "FSTORE": lines.push(`${n} ${freg()}, ${pick([imm(12), uimm(9) & ~7, uimm(8) & ~3])}(${reg()})`); break;
+      case "FP": {
+        const ls = s.operands!.split(",").filter((l) => l !== "m");
+        const exact = ["fcvt.d.s", "fcvt.d.w", "fcvt.d.wu"].includes(n);
+        lines.push(`${n} ${ls.map(fpOperand).join(", ")}${s.operands!.endsWith("m") && !exact ? rm() : ""}`);
+        break;
+      }
     }
     if (r() < 0.1) lines.push(`1:`);
     if (rvc && r() < 0.02) lines.push(pick([".align 2", ".align 3", ".balign 16"]));

@@ -21,9 +21,9 @@ function usage(args: string[]): string {
 
 describe("hyperstep run --cpu", () => {
   it("takes QEMU's -cpu syntax, rv64 by default", () => {
-    assert.deepEqual((parseArgs(["run", "g.S"]) as RunCommand).cpu, { model: "rv64", h: false });
-    assert.deepEqual((parseArgs(["run", "g.S", "--cpu", "rv64,h=true"]) as RunCommand).cpu, { model: "rv64", h: true });
-    assert.deepEqual((parseArgs(["run", "--cpu=rv64,h=on", "g.S"]) as RunCommand).cpu, { model: "rv64", h: true });
+    assert.deepEqual((parseArgs(["run", "g.S"]) as RunCommand).cpu, { model: "rv64", h: false, f: true, d: true });
+    assert.deepEqual((parseArgs(["run", "g.S", "--cpu", "rv64,h=true"]) as RunCommand).cpu, { model: "rv64", h: true, f: true, d: true });
+    assert.deepEqual((parseArgs(["run", "--cpu=rv64,h=on", "g.S"]) as RunCommand).cpu, { model: "rv64", h: true, f: true, d: true });
   });
 
   it("names what is wrong with a bad --cpu", () => {

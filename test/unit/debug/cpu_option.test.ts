@@ -24,14 +24,29 @@ test("cpu takes QEMU's -cpu syntax: rv64 without H, h=true with it, in every boo
   for (const no of ["false", "off", "no", "n"]) assert.equal(h(`rv64,h=${no}`), false, no);
   assert.equal(h("rv64,h=true,h=false"), false, "the last setting wins, as on QEMU");
   assert.equal(h("rv64,,h=on"), true, "empty items are skipped, as on QEMU");
-  assert.equal(formatCpu({ model: "rv64", h: true }), "rv64,h=true");
-  assert.equal(formatCpu({ model: "rv64", h: false }), "rv64");
+  assert.equal(formatCpu({ model: "rv64", h: true, f: true, d: true }), "rv64,h=true");
+  assert.equal(formatCpu({ model: "rv64", h: false, f: true, d: true }), "rv64");
+});
+
+test("cpu f and d: on by default as in QEMU's rv64, off together for RV64IMAC; D needs F", () => {
+  const parsed = (text: string) => {
+    const cpu = parseCpu(text);
+    if (cpu instanceof CpuError) assert.fail(`${text}: ${cpu.message}`);
+    return [cpu.f, cpu.d];
+  };
+  assert.deepEqual(parsed("rv64"), [true, true]);
+  assert.deepEqual(parsed("rv64,f=false,d=false"), [false, false]);
+  assert.deepEqual(parsed("rv64,d=off"), [true, false]);
+  assert.match(error("rv64,f=false"), /^cpu: d=true needs f=true/);
+  assert.match(error("rv64,f=maybe"), /^cpu: 'f' must be true or false/);
+  assert.equal(formatCpu({ model: "rv64", h: true, f: false, d: false }), "rv64,h=true,f=false,d=false");
+  assert.equal(formatCpu({ model: "rv64", h: false, f: true, d: false }), "rv64,d=false");
 });
 
 test("a bad cpu names the model or the property that is wrong", () => {
   assert.match(error("rv32"), /^cpu: unknown model 'rv32'/);
   assert.match(error("RV64"), /^cpu: unknown model 'RV64'/);
-  assert.match(error("rv64,x=true"), /^cpu: unknown property 'x'; .*h \(the H extension\)/);
+  assert.match(error("rv64,x=true"), /^cpu: unknown property 'x'; .*h \(the H extension\), f and d \(floating point\)/);
   assert.match(error("rv64,H=true"), /^cpu: unknown property 'H'/, "QEMU's property names are case-sensitive");
   assert.match(error("rv64,h=maybe"), /^cpu: 'h' must be true or false .*not 'maybe'/);
   assert.match(error("rv64,h=TRUE"), /^cpu: 'h' must be true or false/, "QEMU's boolean spellings are case-sensitive");
@@ -49,9 +64,9 @@ function configError(raw: Record<string, unknown>): ConfigError {
 }
 
 test("the launch attribute cpu defaults to rv64 and turns the H extension on", () => {
-  assert.deepEqual(parseLaunchConfig({ program: "a.S" }).cpu, { model: "rv64", h: false });
-  assert.deepEqual(parseLaunchConfig({ program: "a.S", cpu: "rv64,h=true" }).cpu, { model: "rv64", h: true });
-  assert.deepEqual(parseLaunchConfig({ program: "a.S", cpu: "rv64,h=false", technique: "trap-and-emulate" }).cpu, { model: "rv64", h: false });
+  assert.deepEqual(parseLaunchConfig({ program: "a.S" }).cpu, { model: "rv64", h: false, f: true, d: true });
+  assert.deepEqual(parseLaunchConfig({ program: "a.S", cpu: "rv64,h=true" }).cpu, { model: "rv64", h: true, f: true, d: true });
+  assert.deepEqual(parseLaunchConfig({ program: "a.S", cpu: "rv64,h=false", technique: "trap-and-emulate" }).cpu, { model: "rv64", h: false, f: true, d: true });
 });
 
 test("a bad launch attribute cpu fails the launch naming 'cpu' and what is wrong", () => {

@@ -16,7 +16,7 @@ function fieldOf(raw: unknown): string {
 
 test("a minimal configuration gets the documented defaults", () => {
   const c = parseLaunchConfig({ program: "guest.S" });
-  assert.deepEqual(c, { program: "guest.S", stopOnEntry: false, memoryBytes: DEFAULT_MEMORY_BYTES, technique: "native", maxInstructions: undefined, cwd: undefined, args: [], nonTrappingSensitive: [], boot: "machine", march: undefined, cpu: { model: "rv64", h: false }, gdbServer: undefined, historyMiB: DEFAULT_HISTORY_MIB, disk: undefined });
+  assert.deepEqual(c, { program: "guest.S", stopOnEntry: false, memoryBytes: DEFAULT_MEMORY_BYTES, technique: "native", maxInstructions: undefined, cwd: undefined, args: [], nonTrappingSensitive: [], boot: "machine", march: undefined, cpu: { model: "rv64", h: false, f: true, d: true }, gdbServer: undefined, historyMiB: DEFAULT_HISTORY_MIB, disk: undefined });
   assert.equal(DEFAULT_HISTORY_MIB, 512);
 });
 
@@ -85,7 +85,7 @@ test("memory sizes", () => {
 test("march picks the architecture for assembly, and a bad one is named", () => {
   assert.equal(parseLaunchConfig({ program: "a.S", march: "rv64ima_zicsr_zifencei" }).march, "rv64ima_zicsr_zifencei");
   assert.equal(fieldOf({ program: "a.S", march: "banana" }), "march");
-  assert.throws(() => parseLaunchConfig({ program: "a.S", march: "banana" }), /'march' architecture 'banana' is not understood.*the default is "rv64imac_zicsr_zifencei"/);
+  assert.throws(() => parseLaunchConfig({ program: "a.S", march: "banana" }), /'march' architecture 'banana' is not understood.*the default is "rv64imafdc_zicsr_zifencei"/);
   assert.equal(fieldOf({ program: "a.S", march: 64 }), "march");
 });
 

@@ -16,7 +16,7 @@ import type { Target } from "../../../src/target/target";
 import { loadGuest, ROOT } from "../hypervisor/equivalence";
 
 const LESSON = join(ROOT, "sample-guests/tiny-hypervisor/tiny_hypervisor.S");
-const H: CpuModel = { model: "rv64", h: true };
+const H: CpuModel = { model: "rv64", h: true, f: true, d: true };
 
 function target(cpu: CpuModel): Target {
   const program = loadGuest(LESSON);
@@ -33,7 +33,9 @@ function stepUntil(t: Target, done: () => boolean): void {
 
 function view(t: Target) {
   const vars = new Variables(() => t, () => ({ target: t, symbols: new SymbolTable(t.symbols), convenience: new Map() }));
-  const [registers, csrs] = vars.scopes();
+  const scopes = vars.scopes();
+  const registers = scopes.find((s) => s.name === "Registers");
+  const csrs = scopes.find((s) => s.name === "CSRs");
   const list = (ref: number): DebugProtocol.Variable[] => vars.variables(ref)!;
   const groups = list(csrs!.variablesReference);
   const group = (name: RegExp) => list(groups.find((g) => name.test(g.name))!.variablesReference);

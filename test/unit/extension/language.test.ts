@@ -96,6 +96,17 @@ describe("hover", () => {
     assert.match(registerMarkdown("fp")!, /^`x8` \/ `s0`/);
     assert.equal(hoverAt("  add a0, a1, a2", 30), undefined);
   });
+  it("knows the F and D instructions, their pseudo-instructions and the f registers", () => {
+    const line = "  fmadd.d fa0, fs1, f31, ft2, rtz";
+    const at = (word: string) => hoverAt(line, line.indexOf(word) + 1);
+    assert.match(at("fmadd.d")!.markdown, /^`fmadd.d fd, fs1, fs2, fs3\[, rm\]` — D instruction\n\nFused multiply-add/);
+    assert.match(at("fa0")!.markdown, /^`f10` \/ `fa0` — floating-point argument/);
+    assert.match(at("f31")!.markdown, /^`f31` \/ `ft11` — floating-point temporary/);
+    assert.match(hoverAt("  fsflags a0", 4)!.markdown, /pseudo-instruction[\s\S]*Expands to `csrrw rd, fflags, rs1`/);
+    assert.match(hoverAt("  c.fldsp ft0, 8(sp)", 4)!.markdown, /fld fd, offset\(sp\)/);
+    assert.ok(completionsAt("  fadd.s ").some((c) => c.label === "fs11"));
+    assert.ok(completionsAt("  ").some((c) => c.label === "fcvt.lu.d"));
+  });
   it("asks for the guest's own names where no instruction, CSR or register has the word", () => {
     const asked: string[] = [];
     const describe = (word: string) => (asked.push(word), word === "puts" || word === "UART" ? `about ${word}` : undefined);

@@ -101,7 +101,7 @@ describe("gdb-multiarch against hyperstep run --gdb", { timeout: 120_000 }, () =
     assert.match(r.stderr, /the guest exited with code 0 through the SiFive test finisher/);
   });
 
-  it("monitor runs the Debug Console's VMM views; info all-registers lists the hart's CSRs", async () => {
+  it("monitor runs the Debug Console's VMM views; info all-registers lists the hart's CSRs and f registers", async () => {
     const program = elf(TIMER);
     const run = await hyperstep(program, ["--technique", "trap-and-emulate"]);
     const g = await gdb(program, run.port, [
@@ -111,6 +111,8 @@ describe("gdb-multiarch against hyperstep run --gdb", { timeout: 120_000 }, () =
       "monitor stats",
       "monitor shadow tick_digit",
       "info all-registers",
+      "set $fa1 = 2.5",
+      "p $fa1",
       "kill",
     ]).done;
     // GDB prints what the stub sends for `monitor` on stderr.
@@ -120,6 +122,10 @@ describe("gdb-multiarch against hyperstep run --gdb", { timeout: 120_000 }, () =
     assert.match(g.stderr, /^gva 0x[0-9a-f]+ in context /m);
     for (const csr of ["mstatus", "mtvec", "mepc", "satp", "priv"]) assert.match(g.stdout, new RegExp(`^${csr}\\s+0x[0-9a-f]+`, "m"), csr);
     assert.doesNotMatch(g.stdout, /^hgatp\s/m, "no H extension on this hart");
+    // F and D: the fpu feature's f registers (as float and double) and fcsr, writable from GDB.
+    assert.match(g.stdout, /^ft0\s+\{float = 0, double = 0\}/m);
+    assert.match(g.stdout, /^fcsr\s+0x0/m);
+    assert.match(g.stdout, /^\$1 = \{float = [^,]+, double = 2\.5\}$/m);
     const r = await run.done;
     assert.equal(r.status, EXIT_INTERRUPTED);
     assert.match(r.stderr, /killed by the GDB client/);

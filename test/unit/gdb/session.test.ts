@@ -98,8 +98,23 @@ describe("GDB stub: queries and the target description", () => {
     assert.equal(reply("qXfer:features:read:other.xml:0,100"), "E00");
   });
 
+  it("with F and D the fpu feature lists f0–f31 at 33–64 and fflags, frm, fcsr; without them it is absent", () => {
+    const { reply, reg, target } = connect();
+    const xml = readXml(reply);
+    assert.match(xml, /<feature name="org\.gnu\.gdb\.riscv\.fpu">\n {4}<union id="riscv_double">/);
+    assert.match(xml, /<reg name="ft0" bitsize="64" regnum="33" type="riscv_double" group="float"\/>/);
+    assert.match(xml, /<reg name="ft11" bitsize="64" regnum="64" type="riscv_double" group="float"\/>/);
+    assert.match(xml, /<reg name="fcsr" bitsize="64" regnum="68" type="int" group="float"\/>/);
+    assert.equal(xml.match(/name="fflags"/g)?.length, 1, "fflags only in the fpu feature");
+    assert.equal(reply(`P${(33 + 10).toString(16)}=000000000000f83f`), "OK");
+    assert.equal(target.getFpReg(10), 0x3ff8000000000000n, "P writes fa0");
+    assert.equal(reg(33 + 10), 0x3ff8000000000000n);
+    const none = connect({ cpu: { model: "rv64", h: false, f: false, d: false } });
+    assert.doesNotMatch(readXml(none.reply), /riscv\.fpu|name="ft0"|name="fcsr"/);
+  });
+
   it("on a hart with the H extension the description lists the H and VS CSRs", () => {
-    const { reply } = connect({ cpu: { model: "rv64", h: true } });
+    const { reply } = connect({ cpu: { model: "rv64", h: true, f: true, d: true } });
     const xml = readXml(reply);
     assert.match(xml, new RegExp(`<reg name="hgatp" bitsize="64" regnum="${65 + 0x680}"`));
     assert.match(xml, new RegExp(`<reg name="vsatp" bitsize="64" regnum="${65 + 0x280}"`));

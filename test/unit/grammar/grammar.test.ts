@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { ABI_NAMES } from "../../../src/isa/registers";
+import { ABI_NAMES, FP_ABI_NAMES } from "../../../src/isa/registers";
 import { CSRS } from "../../../src/isa/csrs";
 import { PSEUDO_INSTRUCTIONS } from "../../../src/isa/docs";
 import { COMPRESSED, INSTRUCTIONS } from "../../../src/isa/instructions";
@@ -47,9 +47,9 @@ describe("the riscv-asm TextMate grammar", () => {
     for (const m of mnemonics) lines.push(`  ${m} a0`, mark(2, m, "keyword.mnemonic.riscv-asm"), mark(3 + m.length, "a0", "variable.language.register.riscv-asm"));
     for (const m of ["ADDI", "Lw"]) lines.push(`lbl: ${m} t0`, mark(5, m, "keyword.mnemonic.riscv-asm"));
     for (const c of CSRS) lines.push(`  csrr t0, ${c.name}`, mark(11, c.name, "variable.language.csr.riscv-asm"));
-    for (const r of [...ABI_NAMES, "fp", ...ABI_NAMES.map((_, i) => `x${i}`)]) lines.push(`  mv ${r}, a1`, mark(5, r, "variable.language.register.riscv-asm"));
+    for (const r of [...ABI_NAMES, "fp", ...ABI_NAMES.map((_, i) => `x${i}`), ...FP_ABI_NAMES, ...FP_ABI_NAMES.map((_, i) => `f${i}`)]) lines.push(`  mv ${r}, a1`, mark(5, r, "variable.language.register.riscv-asm"));
     // Near misses stay plain symbols.
-    for (const w of ["pmpcfg16", "pmpaddr64", "x32", "a8", "s12", "mhpmcounter2", "hpmcounter32", "a0_end"]) {
+    for (const w of ["pmpcfg16", "pmpaddr64", "x32", "a8", "s12", "f32", "fa8", "ft12", "mhpmcounter2", "hpmcounter32", "a0_end"]) {
       lines.push(`  la t0, ${w}`, mark(9, w, "entity.name.label.reference.riscv-asm"));
     }
     // Unknown words where a mnemonic goes are macro calls, not instructions.

@@ -20,7 +20,7 @@ const CORPUS = readdirSync(join(ROOT, "test/fixtures/guests")).filter((f) => f.e
 for (const technique of VMM_TECHNIQUES) {
   describe(`equivalence under ${technique}: the differential corpus (test/fixtures/guests, built with gcc)`, () => {
     it("has guests", () => assert.ok(CORPUS.length >= 8));
-    for (const name of [...CORPUS, "bench-empty"]) {
+    for (const name of [...CORPUS, "bench-empty", "c_float"]) {
       it(name, () => {
         const { vm } = assertEquivalent(name, loadGuest(corpusElf(name)), { technique });
         assert.ok(vm.target.stats().exits > 0, "the guest ran under the VMM, with exits");
@@ -71,22 +71,27 @@ describe("equivalence: a guest that boots in S-mode on the VMM's SBI", () => {
  */
 const RANDOM_SEEDS = Array.from({ length: 12 }, (_, i) => i + 1);
 const RANDOM_LENGTH = 2000;
+/** The F/D streams (test/oracle/random_fp_stream.ts): FP state lives on the host hart under every technique. */
+const RANDOM_FP_SEEDS = Array.from({ length: 4 }, (_, i) => i + 1);
 
 describe("equivalence: random instruction streams", () => {
-  it(`${RANDOM_SEEDS.length} seeded streams of ${RANDOM_LENGTH} instructions end the same natively and under each VMM technique`, () => {
-    let compared = 0;
-    for (const seed of RANDOM_SEEDS) {
-      const elf = buildRandomGuest(seed, RANDOM_LENGTH);
-      const program = loadGuest(elf);
-      for (const technique of VMM_TECHNIQUES) {
-        const { native, vm } = assertEquivalent(elf, program, { technique });
-        assert.deepEqual(native.stop, { kind: "halt", code: 0, how: "finisher" }, `seed ${seed}: the stream ran to its end and passed`);
-        assert.ok(vm.target.stats().exits > 0, `seed ${seed}: the guest ran under ${technique}, with exits`);
-        compared++;
+  for (const fp of [false, true]) {
+    const seeds = fp ? RANDOM_FP_SEEDS : RANDOM_SEEDS;
+    it(`${seeds.length} seeded ${fp ? "F/D " : ""}streams of ${RANDOM_LENGTH} instructions end the same natively and under each VMM technique`, () => {
+      let compared = 0;
+      for (const seed of seeds) {
+        const elf = buildRandomGuest(seed, RANDOM_LENGTH, fp);
+        const program = loadGuest(elf);
+        for (const technique of VMM_TECHNIQUES) {
+          const { native, vm } = assertEquivalent(elf, program, { technique });
+          assert.deepEqual(native.stop, { kind: "halt", code: 0, how: "finisher" }, `seed ${seed}: the stream ran to its end and passed`);
+          assert.ok(vm.target.stats().exits > 0, `seed ${seed}: the guest ran under ${technique}, with exits`);
+          compared++;
+        }
       }
-    }
-    assert.equal(compared, RANDOM_SEEDS.length * VMM_TECHNIQUES.length);
-  });
+      assert.equal(compared, seeds.length * VMM_TECHNIQUES.length);
+    });
+  }
 });
 
 describe("stepping under hardware assistance", () => {

@@ -43,7 +43,7 @@ export function loadGuest(file: string): GuestProgram {
 export const COMPARED_CSRS = [
   "mstatus", "misa", "medeleg", "mideleg", "mie", "mip", "mtvec", "mscratch", "mepc", "mcause", "mtval", "mcounteren",
   "menvcfg", "mcountinhibit", "stvec", "sscratch", "sepc", "scause", "stval", "satp", "scounteren", "senvcfg",
-  "sstatus", "sie", "sip", "pmpcfg0", "pmpaddr0", "mcycle", "minstret", "time",
+  "sstatus", "sie", "sip", "pmpcfg0", "pmpaddr0", "mcycle", "minstret", "time", "fcsr",
 ] as const;
 
 export interface EndState {
@@ -53,6 +53,8 @@ export interface EndState {
   pc: bigint;
   priv: number;
   x: bigint[];
+  /** f0–f31 (F and D). */
+  f: (bigint | undefined)[];
   csrs: Record<string, bigint | undefined>;
 }
 
@@ -84,7 +86,8 @@ export function runNative(p: GuestProgram, memoryBytes = 16 << 20, max = MAX): E
   }
   const csrs: Record<string, bigint | undefined> = {};
   for (const c of COMPARED_CSRS) csrs[c] = b.hart.readCsr(CSR[c as keyof typeof CSR] ?? csrNum(c));
-  return { stop, uart, instret: b.instret, pc: b.hart.pc, priv: b.hart.priv, x: Array.from({ length: 32 }, (_, i) => b.hart.getReg(i)), csrs };
+  const f = Array.from(b.hart.f);
+  return { stop, uart, instret: b.instret, pc: b.hart.pc, priv: b.hart.priv, x: Array.from({ length: 32 }, (_, i) => b.hart.getReg(i)), f, csrs };
 }
 
 /** VM options as tests give them: the technique by name (default trap-and-emulate), or its strategy itself (`spec`). */
@@ -115,7 +118,8 @@ export function runVm(p: GuestProgram, opts: VmTestOptions = {}, max = MAX): End
   }
   const csrs: Record<string, bigint | undefined> = {};
   for (const c of COMPARED_CSRS) csrs[c] = target.readCsr(c);
-  return { stop, uart, instret: vm.instret, pc: target.pc, priv: target.priv, x: Array.from({ length: 32 }, (_, i) => target.getReg(i)), csrs, target };
+  const f = Array.from({ length: 32 }, (_, i) => target.getFpReg(i));
+  return { stop, uart, instret: vm.instret, pc: target.pc, priv: target.priv, x: Array.from({ length: 32 }, (_, i) => target.getReg(i)), f, csrs, target };
 }
 
 function csrNum(name: string): number {
@@ -131,6 +135,7 @@ export function assertEquivalent(file: string, program = loadGuest(file), opts: 
   assert.equal(vm.pc, native.pc, `${file}: pc`);
   assert.equal(vm.priv, native.priv, `${file}: privilege`);
   assert.deepEqual(vm.x, native.x, `${file}: GPRs`);
+  assert.deepEqual(vm.f, native.f, `${file}: f registers`);
   assert.deepEqual(vm.csrs, native.csrs, `${file}: CSRs`);
   return { native, vm };
 }

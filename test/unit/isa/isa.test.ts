@@ -57,11 +57,9 @@ test("every compressed instruction expands to what binutils assembles for its 32
   }
 });
 
-test("reserved and F/D compressed encodings expand to 0 (illegal)", () => {
+test("reserved compressed encodings expand to 0 (illegal)", () => {
   for (const c of [
     0x0000, // c.addi4spn with zero immediate (the all-zero halfword)
-    0x2000, // c.fld
-    0xa000, // c.fsd
     0x8000, // quadrant 0 funct3 100
     0x2001, // c.addiw x0
     0x6101, // c.addi16sp 0
@@ -70,11 +68,18 @@ test("reserved and F/D compressed encodings expand to 0 (illegal)", () => {
     0x6002, // c.ldsp x0
     0x8002, // c.jr x0
     0x9c41, // CA reserved (funct 10 with bit 12)
-    0x2002, // c.fldsp
-    0xa002, // c.fsdsp
   ]) {
     assert.equal(expandCompressed(c), 0, c.toString(16));
   }
+});
+
+test("the D extension's compressed forms expand to fld/fsd (f0 is a valid c.fldsp destination)", () => {
+  assert.equal(expandCompressed(0x2000), 0x00043407, "c.fld fs0, 0(s0)");
+  assert.equal(expandCompressed(0xa000), 0x00843027, "c.fsd fs0, 0(s0)");
+  assert.equal(expandCompressed(0x2002), 0x00013007, "c.fldsp f0, 0(sp)");
+  assert.equal(expandCompressed(0xa006), 0x00113027, "c.fsdsp ft1, 0(sp)");
+  assert.equal(expandCompressed(0x3ffe), encI(0x3007, 31, 2, 0x1f8), "c.fldsp ft11, 504(sp)");
+  for (const c of [0x2000, 0xa000, 0x2002, 0xa002]) assert.equal(findCompressed(c)?.needs, "D");
 });
 
 test("instruction table: masks cover matches, names unique, every encoding decodes to itself", () => {
@@ -93,7 +98,12 @@ test("instruction table: masks cover matches, names unique, every encoding decod
   assert.equal(findInstruction(0x0100000f)?.ext, "Zihintpause");
   assert.equal(findInstruction(0x0110000f)?.name, "fence"); // fence w,w is no pause
   assert.equal(findInstruction(0x0000_0000), undefined);
-  assert.equal(findInstruction(0x0000_2007), undefined); // flw: no F here
+  assert.equal(findInstruction(0x0000_2007)?.name, "flw");
+  assert.equal(findInstruction(0x0000_2007)?.ext, "F");
+  assert.equal(findInstruction(0x0200_7053)?.name, "fadd.d", "rm is free in fadd.d");
+  assert.equal(findInstruction(0x0200_5053)?.name, "fadd.d", "a reserved rm still decodes; executing it is illegal");
+  assert.equal(findInstruction(0xe000_1053)?.name, "fclass.s");
+  assert.equal(findInstruction(0xe000_2053), undefined, "fmv.x.w and fclass.s fix funct3");
 });
 
 test("immediates round-trip through the encoders at their extremes", () => {

@@ -51,7 +51,7 @@ test("H CSRs exist with their WARL rules", () => {
   assert.equal(rw(CSR.hgatp, (9n << 60n) | 0x1230n), 0x1230n, "unsupported mode: Bare (WARL, not ignored)");
   assert.equal(rw(CSR.vsatp, (8n << 60n) | 0x80000n), (8n << 60n) | 0x80000n);
   assert.equal(rw(CSR.vsatp, 9n << 60n), (8n << 60n) | 0x80000n, "unsupported vsatp mode ignored, as for satp");
-  assert.equal(rw(CSR.vsstatus, -1n), (2n << 32n) | 0xc0122n, "SIE SPIE SPP SUM MXR; UXL = 2");
+  assert.equal(rw(CSR.vsstatus, -1n), (1n << 63n) | (2n << 32n) | 0xc6122n, "SIE SPIE SPP FS SUM MXR; UXL = 2; SD as FS is Dirty");
   assert.equal(rw(CSR.henvcfg, -1n), 0xf1n, "PBMTE/STCE only where menvcfg has them");
   h.writeCsr(CSR.menvcfg, 1n << 63n);
   assert.equal(rw(CSR.henvcfg, -1n), (1n << 63n) | 0xf1n);
