@@ -14,7 +14,7 @@ export interface DecodedInstruction extends ExitInstruction {
   rd: number;
   rs1: number;
   rs2: number;
-  /** I-type immediate for loads, S-type for stores, 0 for others. */
+  /** I-type immediate for loads (integer and FP), S-type for stores, 0 for others. */
   imm: number;
   /** What it accesses, for a load, store, LR/SC or AMO. */
   access: MemoryAccess | undefined;
@@ -44,7 +44,8 @@ function decode(raw: number): DecodedInstruction {
   const bits = length === 2 ? raw & 0xffff : raw >>> 0;
   const expanded = length === 2 ? expandCompressed(bits) : bits | 0;
   const spec = expanded === 0 ? undefined : findInstruction(expanded);
-  const imm = spec?.format === "LOAD" ? immI(expanded) : spec?.format === "STORE" ? immS(expanded) : 0;
+  const format = spec?.format;
+  const imm = format === "LOAD" || format === "FLOAD" ? immI(expanded) : format === "STORE" || format === "FSTORE" ? immS(expanded) : 0;
   const mnemonic = spec?.name ?? "unknown";
   return {
     bits, length, expanded, spec, mnemonic, imm,
@@ -58,14 +59,18 @@ export interface MemoryAccess {
   kind: "load" | "store" | "lr" | "sc" | "amo";
   size: 1 | 2 | 4 | 8;
   signed: boolean;
+  /** Its data register is an f register (flw/fld/fsw/fsd and their compressed forms). */
+  fp: boolean;
 }
 
-const access = (kind: MemoryAccess["kind"], size: MemoryAccess["size"], signed: boolean): MemoryAccess => ({ kind, size, signed });
+const access = (kind: MemoryAccess["kind"], size: MemoryAccess["size"], signed: boolean, fp = false): MemoryAccess => ({ kind, size, signed, fp });
 const ACCESSES = new Map<string, MemoryAccess>([
   ["lb", access("load", 1, true)], ["lbu", access("load", 1, false)], ["lh", access("load", 2, true)],
   ["lhu", access("load", 2, false)], ["lw", access("load", 4, true)], ["lwu", access("load", 4, false)],
   ["ld", access("load", 8, false)], ["sb", access("store", 1, false)], ["sh", access("store", 2, false)],
   ["sw", access("store", 4, false)], ["sd", access("store", 8, false)],
+  ["flw", access("load", 4, false, true)], ["fld", access("load", 8, false, true)],
+  ["fsw", access("store", 4, false, true)], ["fsd", access("store", 8, false, true)],
 ]);
 
 function accessOf(name: string): MemoryAccess | undefined {

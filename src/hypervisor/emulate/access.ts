@@ -1,6 +1,8 @@
 import { Exc } from "../../isa/causes";
 import { joinHalves, signedNumber } from "../../isa/u64";
 import type { MmioDevice } from "../../machine/device";
+import { NAN_BOX } from "../../machine/hart/fpu/execute";
+import { markFpDirty } from "../../machine/hart/fpu/status";
 import type { Hart } from "../../machine/hart/hart";
 import { PmpAccess } from "../../machine/hart/pmp";
 import { PRIV_NAMES } from "../../isa/privilege";
@@ -58,12 +60,16 @@ export function emulateAccess(vm: Vm, reason: ExitReason, tval: bigint, gpaIn: n
   // bytes still hold the value LR read.
   const scFails = a.kind === "sc" && !(hart.scHeldReservation && bus.load(gpa, a.size) === reservedValue(hart, a.size));
   if (a.kind === "amo") stored = amo(name, loaded!, hart.getReg(d.rs2), a.size);
-  else if (acc === Acc.W && !scFails) stored = hart.getReg(d.rs2);
+  else if (acc === Acc.W && !scFails) stored = a.fp ? BigInt.asUintN(a.size * 8, hart.f[d.rs2]) : hart.getReg(d.rs2);
   if (stored !== undefined) {
     const failedVa = storeParts(vm, parts, stored);
     if (failedVa !== undefined) return reflect(vm, "guest-exception", BigInt(Exc.storeAccess), BigInt.asUintN(64, BigInt(failedVa)), d, details, () => "nothing decodes that address");
   }
-  if (loaded !== undefined) {
+  if (loaded !== undefined && a.fp) {
+    // As the hart's own flw/fld: a single is NaN-boxed, and the guest's FP state is now Dirty.
+    hart.f[d.rd] = a.size === 4 ? NAN_BOX | loaded : loaded;
+    markFpDirty(v);
+  } else if (loaded !== undefined) {
     const value = a.signed ? BigInt.asIntN(a.size * 8, loaded) : loaded;
     hart.setReg(d.rd, BigInt.asUintN(64, value));
     // An LR the VMM performs reserves, as the hart's own would: the guest's SC may run on the hart.

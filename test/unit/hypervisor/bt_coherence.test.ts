@@ -84,7 +84,38 @@ function exitsOf(r: ReturnType<typeof runVm>, reason: VmExit["reason"]): VmExit[
   return r.target.exits({ reasons: [reason], count: 1e6 }).exits;
 }
 
+/** Floating-point stores and loads to a page of translated code: the VMM emulates them as the hart would. */
+const FP_SHARED_PAGE = asmGuest(`
+  .text
+  .globl _start
+_start:
+  li t0, 1 << 13
+  csrs mstatus, t0
+  li t2, 0x400921fb54442d18
+  fmv.d.x fa0, t2
+  la t1, slot
+  fsd fa0, 0(t1)
+  fld fa1, 0(t1)
+  fmv.x.d a0, fa1
+  fsw fa0, 8(t1)
+  flw fa2, 8(t1)
+  fmv.x.d a1, fa2
+  csrr a2, mstatus
+${HALT}
+  .align 3
+slot:
+  .dword 0, 0
+`, "bt_fp_shared_page.S");
+
 describe("binary translation: writes to translated code", () => {
+  it("an fsd/fsw into a page of translated code and the fld/flw back are emulated as the hart does them (NaN-boxing, FS dirty)", () => {
+    const { native, vm } = assertEquivalent("bt_fp_shared_page.S", FP_SHARED_PAGE, { technique: "binary-translation" });
+    assert.equal(native.x[10], 0x400921fb54442d18n, "fld reads back what fsd wrote");
+    assert.equal(native.x[11], 0xffffffff54442d18n, "flw NaN-boxes the low word fsw wrote");
+    assert.equal((native.x[12] >> 13n) & 3n, 3n, "FS is Dirty");
+    assert.deepEqual(exitsOf(vm, "bt-invalidate").map((e) => e.instruction?.mnemonic), ["fsd", "fsw"], "both stores exited and were emulated");
+  });
+
   it("a guest that rewrites an instruction of a translated block and executes fence.i runs the new instruction, as natively", () => {
     const { native, vm } = assertEquivalent("bt_smc.S", SMC, { technique: "binary-translation" });
     assert.equal(native.x[10], 102n, "1 + 1 + 100");

@@ -21,16 +21,17 @@ import { add, div, fma, mul, negate, sqrt } from "./softfloat";
 import { fpEnabled, markFpDirty } from "./status";
 import { unpack } from "./unpack";
 
-const BOX = 0xffffffff00000000n;
+/** The upper half of an f register that holds a single (NaN-boxing). */
+export const NAN_BOX = 0xffffffff00000000n;
 
 /** A single's bits from an f register: a value not NaN-boxed reads as the canonical NaN. */
 function readSingle(h: Hart, i: number): bigint {
   const v = h.f[i];
-  return (v & BOX) === BOX ? v & 0xffffffffn : F32.canonicalNaN;
+  return (v & NAN_BOX) === NAN_BOX ? v & 0xffffffffn : F32.canonicalNaN;
 }
 
 function writeF(h: Hart, rd: number, bits: bigint, f: FloatFormat): void {
-  h.f[rd] = f === F32 ? BOX | bits : bits;
+  h.f[rd] = f === F32 ? NAN_BOX | bits : bits;
   markFpDirty(h);
 }
 
