@@ -62,8 +62,5 @@ export async function loadTarget(config: LaunchConfig, uart: { out: ByteSink; in
   const created = createTarget(image.program, { technique: config.technique, memoryBytes: config.memoryBytes, uartOut: uart.out, uartIn: uart.in, nonTrappingSensitive: config.nonTrappingSensitive, boot: config.boot, cpu: config.cpu, historyBytes: config.historyMiB * 1024 * 1024, disk });
   if (!created.ok) throw new ConfigError("program", `'${file}': ${created.error}`);
   const warnings = image.program.lineTableError ? [`${file}: no source lines: ${image.program.lineTableError}`] : [];
-  if (disk && !disk.readOnly && !config.disk!.snapshot && config.historyMiB > 0) {
-    warnings.push(`disk: writes go through to ${disk.description.replace(/, write-through$/, "")}, and time travel does not undo them: after a step back, the guest re-reads the file as it is now, so its past may replay differently. Set "snapshot": true in 'disk' to travel in time over the disk.`);
-  }
   return { target: created.target, file, sources, warnings };
 }

@@ -3,7 +3,8 @@ import type { ByteSink, ByteSource } from "../machine/device";
 import { SnapshotBackend, type BlockBackend } from "../machine/devices/virtio/block_backend";
 import { createVirtBoard } from "../machine/virt";
 import { checkCpuTechnique, type CpuModel } from "./cpu";
-import { RecordedConsole, type InputEvent } from "./history/recorded_console";
+import { RecordedConsole, type InputEvent, type Recording } from "./history/recorded_console";
+import { diskForHistory } from "./disk_image";
 import { NativeTarget } from "./native_target";
 import { Vm, VmOptionsError, type GuestBoot, type NonTrappingSensitive } from "../hypervisor/vm";
 import { VmTarget } from "./vm_target";
@@ -69,17 +70,18 @@ export function createTarget(program: GuestProgram, opts: TargetOptions): Create
   const written = writtenFor(program, opts.technique);
   if (written) return { ok: false, error: written };
   const console = new RecordedConsole(opts.uartIn, opts.uartOut, opts.replayInput);
-  const recording = { console, budgetBytes: opts.historyBytes };
+  const { disk, host } = opts.disk && opts.historyBytes !== 0 ? diskForHistory(opts.disk) : { disk: opts.disk, host: [] };
+  const recording: Recording = { console, budgetBytes: opts.historyBytes, outside: host };
   try {
     if (runs === "bare") {
       const board = createVirtBoard({
-        memoryBytes: opts.memoryBytes, uartOut: console.sink, uartIn: console.source, hypervisorExtension: opts.cpu?.h, f: opts.cpu?.f, d: opts.cpu?.d, disk: opts.disk, ...htif,
+        memoryBytes: opts.memoryBytes, uartOut: console.sink, uartIn: console.source, hypervisorExtension: opts.cpu?.h, f: opts.cpu?.f, d: opts.cpu?.d, disk, ...htif,
       });
       board.load(program);
       return { ok: true, target: new NativeTarget(board, program.symbols, program.lineTable ?? [], recording) };
     }
     const vm = new Vm({
-      technique: runs, boot: opts.boot, memoryBytes: opts.memoryBytes, uartOut: console.sink, uartIn: console.source, disk: opts.disk, ...htif,
+      technique: runs, boot: opts.boot, memoryBytes: opts.memoryBytes, uartOut: console.sink, uartIn: console.source, disk, ...htif,
       nonTrappingSensitive: opts.nonTrappingSensitive, f: opts.cpu?.f, d: opts.cpu?.d,
     });
     vm.load(program);

@@ -10,7 +10,7 @@
  */
 import { closeSync, constants, fstatSync, fsyncSync, openSync, readSync, writeSync } from "node:fs";
 import * as path from "node:path";
-import { SECTOR, SnapshotBackend, type BlockBackend } from "../machine/devices/virtio/block_backend";
+import { SECTOR, SectorMap, SnapshotBackend, TimelineBackend, type BlockBackend } from "../machine/devices/virtio/block_backend";
 
 export interface DiskSpec {
   path: string;
@@ -33,6 +33,9 @@ export function parseDiskOption(text: string): DiskSpec | string {
 
 class FileBackend implements BlockBackend {
   readonly description: string;
+  /** Each written sector's bytes from before its first write, kept once `remembers` (time travel needs them). */
+  private readonly atOpen = new SectorMap();
+  remembers = false;
 
   constructor(
     private readonly file: string,
@@ -54,10 +57,30 @@ class FileBackend implements BlockBackend {
   }
 
   write(offset: number, data: Uint8Array): boolean {
-    return !this.readOnly && this.withFile(constants.O_WRONLY, (fd) => {
+    if (this.readOnly || !this.keepAtOpen(offset, data.length)) return false;
+    return this.withFile(constants.O_WRONLY, (fd) => {
       for (let at = 0; at < data.length;) at += writeSync(fd, data, at, data.length - at, offset + at);
       return true;
     });
+  }
+
+  readAtOpen(offset: number, into: Uint8Array): boolean {
+    if (!this.read(offset, into)) return false;
+    this.atOpen.patch(offset, into);
+    return true;
+  }
+
+  /** Saves the sectors of [offset, offset + length) that are about to be written for the first time. */
+  private keepAtOpen(offset: number, length: number): boolean {
+    if (!this.remembers) return true;
+    for (let o = 0; o < length; o += SECTOR) {
+      const sector = (offset + o) / SECTOR;
+      if (this.atOpen.has(sector)) continue;
+      const old = new Uint8Array(SECTOR);
+      if (!this.read(sector * SECTOR, old)) return false;
+      this.atOpen.put(sector * SECTOR, old);
+    }
+    return true;
   }
 
   flush(): boolean {
@@ -114,4 +137,15 @@ export function openDisk(spec: DiskSpec, cwd: string): BlockBackend | string {
 /** The same disk with writes kept in memory: for runs that must not touch the image (comparisons, baselines). */
 export function snapshotOf(disk: BlockBackend): BlockBackend {
   return new SnapshotBackend(disk);
+}
+
+/**
+ * The disk a target with a history runs on: a write-through image becomes a TimelineBackend, so
+ * time travel rewinds what the guest reads; `host` is the image file, which is outside the machine
+ * (its memory of the sectors as opened must survive every rewind).
+ */
+export function diskForHistory(disk: BlockBackend): { disk: BlockBackend; host: object[] } {
+  if (disk.readOnly || !(disk instanceof FileBackend)) return { disk, host: [] };
+  disk.remembers = true;
+  return { disk: new TimelineBackend(disk), host: [disk] };
 }

@@ -4,7 +4,7 @@ import { dataMode, fetchMode, VIRT, walkGuestAccess, type MmuAccess } from "../m
 import type { VirtBoard } from "../machine/virt";
 import { History } from "./history/history";
 import { machinePolicy } from "./history/machine_policy";
-import { RecordedConsole } from "./history/recorded_console";
+import { RecordedConsole, type Recording } from "./history/recorded_console";
 import { readPageTable, type DeviceState, type PageTableSet, type PageTableTree } from "./inspect";
 import type { AddressSpace, AddressWalk, Target, TargetLine, TargetSymbol, TargetTlbEntry, TargetTranslation, TwoStageWalk, WalkSpace, WatchAccess } from "./target";
 import { faultText, hartPart, modeName, rootText, twoStageAddressWalk, type HartWalkContext } from "./walk_view";
@@ -24,12 +24,12 @@ export class NativeTarget implements Target {
     readonly board: VirtBoard,
     readonly symbols: readonly TargetSymbol[],
     readonly lineTable: readonly TargetLine[],
-    recording: { console: RecordedConsole; budgetBytes?: number } = { console: new RecordedConsole(undefined, undefined) },
+    recording: Recording = { console: new RecordedConsole(undefined, undefined) },
   ) {
     const hart = board.hart;
     this.history = new History({
       root: board,
-      policy: machinePolicy([hart], [recording.console.source, recording.console.sink]),
+      policy: machinePolicy([hart], [recording.console.source, recording.console.sink, ...(recording.outside ?? [])]),
       ram: board.ram.bytes,
       get steps() { return board.steps; },
       get instret() { return hart.retired; },

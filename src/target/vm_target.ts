@@ -10,7 +10,7 @@ import type { TcBlockView } from "../hypervisor/techniques/tc_view";
 import type { MmuAccess } from "../machine/hart/mmu";
 import { History } from "./history/history";
 import { machinePolicy } from "./history/machine_policy";
-import { RecordedConsole } from "./history/recorded_console";
+import { RecordedConsole, type Recording } from "./history/recorded_console";
 import { readPageTable, type DeviceState, type ExitLogSnapshot, type PageTableSet, type PageTableTree } from "./inspect";
 import { shadowMarks } from "./shadow_marks";
 import { shadowAddressWalk, shadowWalk } from "./shadow_walk";
@@ -46,12 +46,12 @@ export class VmTarget implements Target, VmmView {
     readonly symbols: readonly TargetSymbol[],
     readonly lineTable: readonly TargetLine[] = [],
     private readonly fresh?: FreshGuest,
-    recording: { console: RecordedConsole; budgetBytes?: number } = { console: new RecordedConsole(undefined, undefined) },
+    recording: Recording = { console: new RecordedConsole(undefined, undefined) },
   ) {
     const v = vm.vcpu.state;
     this.history = new History({
       root: vm,
-      policy: machinePolicy([vm.board.hart, v], [recording.console.source, recording.console.sink]),
+      policy: machinePolicy([vm.board.hart, v], [recording.console.source, recording.console.sink, ...(recording.outside ?? [])]),
       ram: vm.board.ram.bytes,
       get steps() { return vm.steps; },
       get instret() { return vm.retired; },

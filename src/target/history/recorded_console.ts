@@ -19,6 +19,15 @@ export interface InputEvent {
  * position and hands the bytes back in order, to the same reads. Reads beyond the record take the
  * live source. Output already shown is not shown again while the guest re-executes its past.
  */
+/** What a target's history is given besides the machine: its console, its budget, and host objects the machine reaches that are not state. */
+export interface Recording {
+  console: RecordedConsole;
+  /** The history's budget in bytes (0: none; absent: the default). */
+  budgetBytes?: number;
+  /** The host's ends of devices (an image file): kept by identity, never rewound. */
+  outside?: readonly object[];
+}
+
 export class RecordedConsole {
   private events: InputEvent[];
   /** Events consumed so far on this timeline (part of each snapshot). */

@@ -3,7 +3,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
-import { openDisk, parseDiskOption, type DiskSpec } from "../../../src/target/disk_image";
+import { diskForHistory, openDisk, parseDiskOption, type DiskSpec } from "../../../src/target/disk_image";
+import { machinePolicy } from "../../../src/target/history/machine_policy";
+import { captureState, restoreState } from "../../../src/target/history/object_state";
 import type { BlockBackend } from "../../../src/machine/devices/virtio/block_backend";
 
 const dir = mkdtempSync(path.join(tmpdir(), "hyperstep-disk-"));
@@ -82,5 +84,49 @@ describe("disk images (--disk, launch attribute disk)", () => {
     const d = open(spec("gone.img"));
     rmSync(p);
     assert.equal(d.read(0, new Uint8Array(512)), false);
+  });
+});
+
+describe("a write-through disk under time travel", () => {
+  const sector = (fill: number) => new Uint8Array(512).fill(fill);
+  const readSector = (d: BlockBackend, n: number) => {
+    const into = new Uint8Array(512);
+    assert.ok(d.read(n * 512, into));
+    return into[0];
+  };
+  const inFile = (p: string, n: number) => readFileSync(p)[n * 512];
+
+  it("rewinds what the guest reads with the machine, while the file keeps every write", () => {
+    const p = file("timeline.img", new Uint8Array(8 * 512).fill(0xaa));
+    const { disk, host } = diskForHistory(open(spec(p)));
+    assert.equal(host.length, 1, "the image file is the host's end, outside the machine's state");
+    const machine = { disk };
+    const policy = machinePolicy([], host);
+    const atLaunch = captureState(machine, policy);
+
+    assert.ok(disk.write(2 * 512, sector(0x11)));
+    assert.equal(readSector(disk, 2), 0x11, "the guest reads its write");
+    assert.equal(inFile(p, 2), 0x11, "write-through");
+    const afterWrite = captureState(machine, policy);
+
+    restoreState(atLaunch);
+    assert.equal(readSector(disk, 2), 0xaa, "back before the write, the guest reads what it read then");
+    assert.equal(inFile(p, 2), 0x11, "the file is not rewound");
+
+    assert.ok(disk.write(2 * 512, sector(0x22)), "a write on a new timeline");
+    assert.equal(readSector(disk, 2), 0x22);
+    assert.equal(inFile(p, 2), 0x22);
+    restoreState(afterWrite);
+    assert.equal(readSector(disk, 2), 0x11, "forward again, the first timeline's write");
+    restoreState(atLaunch);
+    assert.equal(readSector(disk, 2), 0xaa, "the sector as launched, after two writes");
+    assert.equal(readSector(disk, 3), 0xaa, "an unwritten sector reads from the file");
+  });
+
+  it("leaves read-only and snapshot disks as they are", () => {
+    for (const flags of [{ readOnly: true }, { snapshot: true }]) {
+      const d = open(spec(file("plain.img", new Uint8Array(512)), flags));
+      assert.deepEqual(diskForHistory(d), { disk: d, host: [] });
+    }
   });
 });
