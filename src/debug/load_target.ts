@@ -1,5 +1,6 @@
 import * as path from "node:path";
 import type { AsmDiagnostic } from "../asm/diagnostics";
+import type { DwarfSections } from "../asm/dwarf_line";
 import { readGuestImage } from "../asm/guest_image";
 import { createTarget } from "../target/create_target";
 import { openDisk } from "../target/disk_image";
@@ -33,6 +34,8 @@ export interface LoadedTarget {
   sources: Map<string, string>;
   /** Problems that do not stop the launch (e.g. an unreadable DWARF line table), for the console. */
   warnings: string[];
+  /** An ELF's DWARF sections (C variables are read from them on first use). */
+  dwarf?: DwarfSections;
 }
 
 /**
@@ -65,5 +68,5 @@ export async function loadTarget(config: LaunchConfig, uart: { out: ByteSink; in
   if (disk && !disk.readOnly && !config.disk!.snapshot && config.historyMiB > 0) {
     warnings.push(`disk: writes go through to ${disk.description.replace(/, write-through$/, "")}, and time travel does not undo them: after a step back, the guest re-reads the file as it is now, so its past may replay differently. Set "snapshot": true in 'disk' to travel in time over the disk.`);
   }
-  return { target: created.target, file, sources, warnings };
+  return { target: created.target, file, sources, warnings, dwarf: image.program.dwarf };
 }

@@ -29,7 +29,8 @@ type Container =
   | { kind: "csrs" }
   | { kind: "csrGroup"; names: readonly string[] }
   | { kind: "csrFields"; csr: string }
-  | { kind: "tlb" };
+  | { kind: "tlb" }
+  | { kind: "children"; list: () => DebugProtocol.Variable[] };
 
 /** Formats a 64-bit value: hex (padded) unless the client asked for decimal. */
 export function formatValue(v: bigint, format?: DebugProtocol.ValueFormat): string {
@@ -60,12 +61,19 @@ export class Variables {
     this.refs = [];
   }
 
-  scopes(): DebugProtocol.Scope[] {
+  /** The register scopes, after `first` (a C frame's Locals and Globals). */
+  scopes(first: readonly DebugProtocol.Scope[] = []): DebugProtocol.Scope[] {
     return [
+      ...first,
       { name: "Registers", presentationHint: "registers", variablesReference: this.ref({ kind: "registers" }), namedVariables: 33, expensive: false },
       { name: "CSRs", variablesReference: this.ref({ kind: "csrs" }), namedVariables: this.csrGroups().length, expensive: false },
       { name: "TLB", variablesReference: this.ref({ kind: "tlb" }), expensive: true },
     ];
+  }
+
+  /** A reference whose variables `list` gives when the client asks (C values' children). */
+  childrenRef(list: () => DebugProtocol.Variable[]): number {
+    return this.ref({ kind: "children", list });
   }
 
   /** The reference for a CSR's fields (evaluate uses it for CSR results), or 0 when it has none. */
@@ -141,6 +149,8 @@ export class Variables {
           presentationHint: { kind: "property" },
         }));
       }
+      case "children":
+        return c.list();
       case "tlb": {
         const entries = t.tlbEntries().sort((a, b) => (a.va < b.va ? -1 : a.va > b.va ? 1 : a.asid - b.asid));
         if (entries.length === 0) return [{ name: "(empty)", value: "no cached translations", variablesReference: 0 }];

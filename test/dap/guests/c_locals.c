@@ -8,8 +8,13 @@ struct node { struct point pos; struct node *next; const char *name; short score
 volatile int ticks = 7;
 struct node head = { { 1, 2, 'h' }, 0, "head", { 10, 20, 30 }, BLUE };
 
+int add(int a, int b) {
+  return a + b;
+}
+
 int twice(int v) {
-  return v * 2;
+  int r = add(v, v);
+  return r; /* in twice */
 }
 
 int walk(struct node *n, int limit) {
@@ -32,7 +37,11 @@ int walk(struct node *n, int limit) {
   return sum + local.pos.x;
 }
 
-void _start(void) {
+static char stack[4096] __attribute__((aligned(16)));
+
+void boot(void) {
   walk(&head, 4);
   for (;;) ;
 }
+
+__asm__(".globl _start\n_start:\n  la sp, stack + 4096\n  call boot\n");

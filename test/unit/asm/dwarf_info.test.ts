@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { readCProgram, type CProgram, type CVariable } from "../../../src/asm/dwarf/c_program";
-import { resolved, typeName } from "../../../src/asm/dwarf/types";
+import { resolved, typeName, type CType } from "../../../src/asm/dwarf/types";
 import { dwarfSectionsOf, DwarfError } from "../../../src/asm/dwarf_line";
 import { parseElf } from "../../../src/asm/elf";
 import { buildWithGcc, ROOT } from "../../support/guests";
@@ -90,7 +90,7 @@ for (const dwarf of [5, 4] as const) {
       assert.equal(node.kind, "struct");
       const pos = node.members[0].type;
       for (const { d, i } of structs) {
-        const ours = nameOf(d) === "node" ? node : resolved(pos);
+        const ours: CType = nameOf(d) === "node" ? node : resolved(pos);
         assert.ok(ours.kind === "struct");
         assert.equal(typeName(ours), `struct ${nameOf(d)}`);
         assert.equal(ours.size, Number(d.attrs.get("DW_AT_byte_size")));
@@ -110,7 +110,7 @@ for (const dwarf of [5, 4] as const) {
       const nm = execFileSync("riscv64-unknown-elf-nm", [elf], { encoding: "utf8" });
       const symbol = (name: string) => BigInt(`0x${new RegExp(`^([0-9a-f]+) \\w ${name}$`, "m").exec(nm)![1]}`);
       const globals = program.units[0].globals;
-      assert.deepEqual(globals.map((g) => `${g.name}: ${typeName(g.type)}`), ["ticks: volatile int", "head: struct node"]);
+      assert.deepEqual(globals.map((g) => `${g.name}: ${typeName(g.type)}`), ["ticks: volatile int", "head: struct node", "stack: char [4096]"]);
       for (const g of globals) assert.deepEqual(g.location, { kind: "address", address: symbol(g.name) });
       const walk = program.units[0].functions.find((f) => f.name === "walk")!;
       assert.deepEqual(walk.params.map((p) => `${p.name}: ${typeName(p.type)}`), ["n: struct node *", "limit: int"]);
