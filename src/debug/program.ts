@@ -1,8 +1,8 @@
 import { existsSync } from "node:fs";
 import * as path from "node:path";
 import type { DebugProtocol } from "@vscode/debugprotocol";
-import { readCProgram, type CProgram } from "../asm/dwarf/c_program";
-import type { DwarfError, DwarfSections } from "../asm/dwarf_line";
+import { CProgram, readCProgram } from "../asm/dwarf/c_program";
+import { DwarfError, type DwarfSections } from "../asm/dwarf_line";
 import type { Target } from "../target/target";
 import type { CodeMap } from "./breakpoints";
 import { Disassembler } from "./disassembly";
@@ -81,11 +81,14 @@ export class Program {
 
   /**
    * The program's C functions and variables from DWARF, read on first use (an assembly guest has
-   * none); a DwarfError when the sections are malformed.
+   * none). Malformed sections cost only the C variables: `warn` hears why, once.
    */
-  cProgram(): CProgram | DwarfError | undefined {
-    if (this.dwarf?.debugInfo && !this.c) this.c = readCProgram(this.dwarf);
-    return this.c;
+  cProgram(warn: (message: string) => void): CProgram | undefined {
+    if (this.dwarf?.debugInfo && !this.c) {
+      this.c = readCProgram(this.dwarf);
+      if (this.c instanceof DwarfError) warn(`${this.file}: no C variables: ${this.c.message}`);
+    }
+    return this.c instanceof CProgram ? this.c : undefined;
   }
 
   codeMap(): CodeMap {

@@ -39,7 +39,6 @@ import { RunControl, type Granularity, type RunHost, type StepKind, type StepTar
 import { stepTargetLabel, stepTargets } from "./step_targets";
 import { unwind } from "./stack";
 import { cScopes } from "./c_scopes";
-import { CProgram } from "../asm/dwarf/c_program";
 import { UartConsole } from "./uart_console";
 import { disassemble } from "../asm/disasm";
 import type { VmExit } from "../hypervisor/exits";
@@ -639,8 +638,8 @@ export class HyperstepSession extends LoggingDebugSession {
     if (!this.ready(response)) return;
     const program = this.loaded();
     const frame = unwind(program.target, program.symbols)[args.frameId];
-    const c = program.cProgram();
-    const first = frame && c instanceof CProgram ? cScopes(program.target, c, frame, (list) => this.variables.childrenRef(list)) : [];
+    const c = program.cProgram((w) => this.sendEvent(new OutputEvent(`hyperstep: ${w}\n`, "console")));
+    const first = frame && c ? cScopes(program.target, c, frame, (list) => this.variables.childrenRef(list)) : [];
     response.body = { scopes: this.variables.scopes(first) };
     this.sendResponse(response);
   }

@@ -22,9 +22,15 @@ function lineOf(marker: string): number {
   return i + 1;
 }
 
+/** A symbol's address and size, as nm prints them. */
 function symbol(name: string): bigint {
-  const nm = execFileSync("riscv64-unknown-elf-nm", [elf], { encoding: "utf8" });
-  return BigInt(`0x${new RegExp(`^([0-9a-f]+) \\w ${name}$`, "m").exec(nm)![1]}`);
+  return symbolExtent(name).address;
+}
+
+function symbolExtent(name: string): { address: bigint; size: bigint } {
+  const nm = execFileSync("riscv64-unknown-elf-nm", ["-S", elf], { encoding: "utf8" });
+  const m = new RegExp(`^([0-9a-f]+) ([0-9a-f]+) \\w ${name}$`, "m").exec(nm)!;
+  return { address: BigInt(`0x${m[1]}`), size: BigInt(`0x${m[2]}`) };
 }
 
 async function stopAt(dc: DebugClient, marker: string): Promise<void> {
@@ -102,13 +108,20 @@ describe("C variables from DWARF (gcc -g -O0)", () => {
     });
   });
 
-  test("at a function's first instruction the frame is not set up: locals say so instead of showing garbage", async () => {
+  test("in the prologue and the epilogue s0 is not the frame base: locals say so instead of showing garbage", async () => {
     await withClient(async (dc) => {
-      await launch(dc, elf, {}, () => dc.customRequest("setInstructionBreakpoints", { breakpoints: [{ instructionReference: `0x${symbol("walk").toString(16)}` }] }));
+      const walk = symbolExtent("walk");
+      // The first instruction, and the last (`ret`, after the caller's s0 is reloaded).
+      const at = [walk.address, walk.address + walk.size - 2n].map((a) => ({ instructionReference: `0x${a.toString(16)}` }));
+      await launch(dc, elf, {}, () => dc.customRequest("setInstructionBreakpoints", { breakpoints: at }));
       await stopAfter(dc, () => dc.continueRequest(T));
-      const locals = await scopeOf(dc, 0, "Locals");
-      assert.equal(locals[0].name, "n");
-      assert.equal(locals[0].value, "<the frame is not set up yet (pc is in the prologue)>");
+      const entry = await scopeOf(dc, 0, "Locals");
+      assert.equal(entry[0].name, "n");
+      assert.equal(entry[0].value, "<the frame is not set up yet (pc is in the prologue)>");
+      await stopAfter(dc, () => dc.continueRequest(T));
+      const exit = await scopeOf(dc, 0, "Locals");
+      assert.equal(exit[0].value, "<the frame is being torn down (pc is in the epilogue)>");
+      assert.equal((await scopeOf(dc, 0, "Globals"))[0].value, "149", "globals do not depend on the frame");
     });
   });
 });
