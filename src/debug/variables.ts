@@ -46,7 +46,8 @@ export function tlbFlags(flags: number): string {
 
 /**
  * The Variables view: scopes for registers (with pc and the privilege mode), CSRs grouped with
- * their decoded fields, and the TLB. References live until the guest runs again.
+ * their decoded fields, and the TLB, after any scopes the caller puts first (a C frame's, from
+ * c_scopes.ts, whose children it keeps by reference). References live until the guest runs again.
  */
 export class Variables {
   private refs: Container[] = [];

@@ -120,6 +120,25 @@ for (const dwarf of [5, 4] as const) {
 }
 
 describe(".debug_info that is malformed", () => {
+  it("every single-byte corruption of a real .debug_info reads or gives a DwarfError, never an exception", () => {
+    const { elf } = build(5);
+    const image = parseElf(new Uint8Array(readFileSync(elf)));
+    if (image instanceof Error) throw image;
+    const sections = dwarfSectionsOf(image)!;
+    const info = sections.debugInfo!;
+    let errors = 0;
+    for (let i = 0; i < info.length; i++) {
+      for (const b of [0x00, 0xff]) {
+        const bad = info.slice();
+        bad[i] = b;
+        const r = readCProgram({ ...sections, debugInfo: bad });
+        if (r instanceof DwarfError) errors++;
+        else for (const u of r.units) for (const g of u.globals) typeName(g.type);
+      }
+    }
+    assert.ok(errors > 0, "some corruptions are detected");
+  });
+
   it("gives a DwarfError, not an exception", () => {
     const bad = readCProgram({ debugLine: new Uint8Array(), debugInfo: new Uint8Array([0x20, 0, 0, 0, 5, 0]), debugAbbrev: new Uint8Array([0]) });
     assert.ok(bad instanceof DwarfError, String(bad));
