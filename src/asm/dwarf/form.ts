@@ -65,28 +65,23 @@ export class Cursor {
     this.skip(n, what);
     return { kind: "block", value: this.bytes.subarray(at, this.pos) };
   }
-  uleb(what: string): bigint {
-    let result = 0n;
+  /** The bits of a LEB128 (beyond 64 dropped), how many it spans, and its last byte (for the sign). */
+  private leb(what: string): { bits: bigint; shift: bigint; last: number } {
+    let bits = 0n;
     let shift = 0n;
     for (;;) {
       const b = this.u8(what);
-      if (shift < 64n) result |= BigInt(b & 0x7f) << shift;
+      if (shift < 64n) bits |= BigInt(b & 0x7f) << shift;
       shift += 7n;
-      if ((b & 0x80) === 0) return BigInt.asUintN(64, result);
+      if ((b & 0x80) === 0) return { bits, shift, last: b };
     }
   }
+  uleb(what: string): bigint {
+    return BigInt.asUintN(64, this.leb(what).bits);
+  }
   sleb(what: string): bigint {
-    let result = 0n;
-    let shift = 0n;
-    for (;;) {
-      const b = this.u8(what);
-      if (shift < 64n) result |= BigInt(b & 0x7f) << shift;
-      shift += 7n;
-      if ((b & 0x80) === 0) {
-        if (b & 0x40 && shift < 64n) result |= -1n << shift;
-        return BigInt.asIntN(64, result);
-      }
-    }
+    const { bits, shift, last } = this.leb(what);
+    return BigInt.asIntN(64, last & 0x40 && shift < 64n ? bits | (-1n << shift) : bits);
   }
   /** A ULEB128 that must fit a JavaScript number (counts, indices, lengths). */
   count(what: string): number {
