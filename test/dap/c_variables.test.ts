@@ -108,6 +108,15 @@ describe("C variables from DWARF (gcc -g -O0)", () => {
     });
   });
 
+  test("above a leaf function (which saves no frame record) a caller's locals say why they are not shown", async () => {
+    await withClient(async (dc) => {
+      await stopAt(dc, "in add");
+      assert.deepEqual(summary(await scopeOf(dc, 0, "Locals")), ["a: int = 4", "b: int = 4"]);
+      const twice = await scopeOf(dc, 1, "Locals");
+      assert.deepEqual(summary(twice), ["v: int = <the frame-pointer chain does not reach this frame>", "r: int = <the frame-pointer chain does not reach this frame>"]);
+    });
+  });
+
   test("in the prologue and the epilogue s0 is not the frame base: locals say so instead of showing garbage", async () => {
     await withClient(async (dc) => {
       const walk = symbolExtent("walk");

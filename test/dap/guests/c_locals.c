@@ -9,7 +9,7 @@ volatile int ticks = 7;
 struct node head = { { 1, 2, 'h' }, 0, "head", { 10, 20, 30 }, BLUE };
 
 int add(int a, int b) {
-  return a + b;
+  return a + b; /* in add */
 }
 
 int twice(int v) {
