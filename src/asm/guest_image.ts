@@ -5,7 +5,7 @@
  */
 import { assemble, type LineEntry } from "./assemble";
 import type { AsmDiagnostic } from "./diagnostics";
-import { DwarfError, dwarfSectionsOf, lineEntriesOf, readDebugLine } from "./dwarf_line";
+import { DwarfError, dwarfSectionsOf, lineEntriesOf, readDebugLine, type DwarfSections } from "./dwarf_line";
 import { parseElf, type ElfImage } from "./elf";
 import { nothingToRun, nothingToRunInSections } from "./runnable";
 
@@ -25,6 +25,8 @@ export interface GuestProgram {
   lineTable?: LineEntry[];
   /** Why an ELF's line table could not be read (the program still loads, without source lines). */
   lineTableError?: string;
+  /** An ELF's DWARF sections, for the debugger to read C variables from when it needs them. */
+  dwarf?: DwarfSections;
 }
 
 export type GuestImageResult =
@@ -54,6 +56,7 @@ export function readGuestImage(
           .filter((s) => s.name !== "" && !s.name.startsWith("$") && (s.type === "func" || s.type === "object" || s.type === "notype") && s.section !== 0 && s.section !== 0xfff1)
           .map((s) => ({ name: s.name, address: s.value, size: s.size, isFunction: s.type === "func" })),
         ...elfLineTable(image),
+        dwarf: dwarfSectionsOf(image),
       },
     };
   }

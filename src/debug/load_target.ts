@@ -1,5 +1,6 @@
 import * as path from "node:path";
 import type { AsmDiagnostic } from "../asm/diagnostics";
+import type { DwarfSections } from "../asm/dwarf_line";
 import { readGuestImage } from "../asm/guest_image";
 import { createTarget } from "../target/create_target";
 import { openDisk } from "../target/disk_image";
@@ -33,6 +34,8 @@ export interface LoadedTarget {
   sources: Map<string, string>;
   /** Problems that do not stop the launch (e.g. an unreadable DWARF line table), for the console. */
   warnings: string[];
+  /** An ELF's DWARF sections (C variables are read from them on first use). */
+  dwarf?: DwarfSections;
 }
 
 /**
@@ -62,5 +65,5 @@ export async function loadTarget(config: LaunchConfig, uart: { out: ByteSink; in
   const created = createTarget(image.program, { technique: config.technique, memoryBytes: config.memoryBytes, uartOut: uart.out, uartIn: uart.in, nonTrappingSensitive: config.nonTrappingSensitive, boot: config.boot, cpu: config.cpu, historyBytes: config.historyMiB * 1024 * 1024, disk });
   if (!created.ok) throw new ConfigError("program", `'${file}': ${created.error}`);
   const warnings = image.program.lineTableError ? [`${file}: no source lines: ${image.program.lineTableError}`] : [];
-  return { target: created.target, file, sources, warnings };
+  return { target: created.target, file, sources, warnings, dwarf: image.program.dwarf };
 }

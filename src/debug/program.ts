@@ -1,6 +1,8 @@
 import { existsSync } from "node:fs";
 import * as path from "node:path";
 import type { DebugProtocol } from "@vscode/debugprotocol";
+import { CProgram, readCProgram } from "../asm/dwarf/c_program";
+import { DwarfError, type DwarfSections } from "../asm/dwarf_line";
 import type { Target } from "../target/target";
 import type { CodeMap } from "./breakpoints";
 import { Disassembler } from "./disassembly";
@@ -49,12 +51,15 @@ export class Program {
   private readonly generated = new Map<number, string>();
   lastTrap: TrapInfo | undefined;
   readonly warnings: readonly string[];
+  private readonly dwarf: DwarfSections | undefined;
+  private c: CProgram | DwarfError | undefined;
 
   constructor(loaded: LoadedTarget) {
     this.target = loaded.target;
     this.file = loaded.file;
     this.texts = loaded.sources;
     this.warnings = loaded.warnings;
+    this.dwarf = loaded.dwarf;
     this.symbols = new SymbolTable(loaded.target.symbols);
     const split = new Map<string, string[]>();
     const linesOf = (f: string) => split.get(f) ?? split.set(f, this.texts.get(f)?.split("\n") ?? []).get(f)!;
@@ -72,6 +77,18 @@ export class Program {
       convenience.set("epc", last.pc);
     }
     return { target: t, symbols: this.symbols, convenience };
+  }
+
+  /**
+   * The program's C functions and variables from DWARF, read on first use (an assembly guest has
+   * none). Malformed sections cost only the C variables: `warn` hears why, once.
+   */
+  cProgram(warn: (message: string) => void): CProgram | undefined {
+    if (this.dwarf?.debugInfo && !this.c) {
+      this.c = readCProgram(this.dwarf);
+      if (this.c instanceof DwarfError) warn(`${this.file}: no C variables: ${this.c.message}`);
+    }
+    return this.c instanceof CProgram ? this.c : undefined;
   }
 
   codeMap(): CodeMap {

@@ -38,6 +38,7 @@ import { ReverseControl } from "./reverse";
 import { RunControl, type Granularity, type RunHost, type StepKind, type StepTarget, type Stop } from "./run_control";
 import { stepTargetLabel, stepTargets } from "./step_targets";
 import { unwind } from "./stack";
+import { cScopes } from "./c_scopes";
 import { UartConsole } from "./uart_console";
 import { disassemble } from "../asm/disasm";
 import type { VmExit } from "../hypervisor/exits";
@@ -633,9 +634,13 @@ export class HyperstepSession extends LoggingDebugSession {
     };
   }
 
-  protected override scopesRequest(response: DebugProtocol.ScopesResponse): void {
+  protected override scopesRequest(response: DebugProtocol.ScopesResponse, args: DebugProtocol.ScopesArguments): void {
     if (!this.ready(response)) return;
-    response.body = { scopes: this.variables.scopes() };
+    const program = this.loaded();
+    const frame = unwind(program.target, program.symbols)[args.frameId];
+    const c = program.cProgram((w) => this.sendEvent(new OutputEvent(`hyperstep: ${w}\n`, "console")));
+    const first = frame && c ? cScopes(program.target, c, frame, (list) => this.variables.childrenRef(list)) : [];
+    response.body = { scopes: this.variables.scopes(first) };
     this.sendResponse(response);
   }
 

@@ -20,38 +20,44 @@ const MAX_FRAMES = 64;
 export interface Frame {
   pc: bigint;
   kind: "current" | "return" | "trapped";
+  /**
+   * A caller's frame pointer as its callee saved it, when the chain gives it: for a function built
+   * with a frame pointer (gcc -O0), that is its canonical frame address, the base of its C locals.
+   */
+  fp?: bigint;
 }
 
 export function unwind(target: Target, symbols: SymbolTable): Frame[] {
   const frames = unwindPcs(target, symbols);
   const trapped = trapReturn(target, symbols) !== undefined;
-  return frames.map((pc, i) => ({ pc, kind: i === 0 ? "current" : i === 1 && trapped ? "trapped" : "return" }));
+  return frames.map((f, i) => ({ ...f, kind: i === 0 ? "current" : i === 1 && trapped ? "trapped" : "return" }));
 }
 
-function unwindPcs(target: Target, symbols: SymbolTable): bigint[] {
+function unwindPcs(target: Target, symbols: SymbolTable): { pc: bigint; fp?: bigint }[] {
   const pc = target.pc;
-  const frames = [pc];
+  const frames: { pc: bigint; fp?: bigint }[] = [{ pc }];
   const ra = target.getReg(RA);
   let fp = target.getReg(FP);
   const epc = trapReturn(target, symbols);
   if (epc !== undefined) {
     // In a trap handler ra belongs to the interrupted code, not to a call: the caller is the trapped pc.
-    frames.push(epc);
+    frames.push({ pc: epc });
     return frames;
   }
   const inOtherFunction = (a: bigint) => symbols.at(a) === undefined || symbols.at(a) !== symbols.at(pc);
   if (isReturnSite(target, ra) && inOtherFunction(ra)) {
-    frames.push(ra);
     const link = readLink(target, fp);
     // The function may have saved ra already: then the chain's first link is this same frame.
-    if (link && link.ra === ra) fp = link.fp;
+    const saved = link && link.ra === ra;
+    frames.push(saved ? { pc: ra, fp: link.fp } : { pc: ra });
+    if (saved) fp = link.fp;
   }
   const seen = new Set<bigint>();
   while (frames.length < MAX_FRAMES) {
     const link = readLink(target, fp);
     if (!link || seen.has(fp) || !isReturnSite(target, link.ra)) break;
     seen.add(fp);
-    frames.push(link.ra);
+    frames.push({ pc: link.ra, fp: link.fp });
     if (link.fp <= fp) break; // frames lie at increasing addresses; anything else is not a chain
     fp = link.fp;
   }

@@ -31,7 +31,8 @@ type Container =
   | { kind: "csrs" }
   | { kind: "csrGroup"; names: readonly string[] }
   | { kind: "csrFields"; csr: string }
-  | { kind: "tlb" };
+  | { kind: "tlb" }
+  | { kind: "children"; list: () => DebugProtocol.Variable[] };
 
 /** Formats a 64-bit value: hex (padded) unless the client asked for decimal. */
 export function formatValue(v: bigint, format?: DebugProtocol.ValueFormat): string {
@@ -47,8 +48,9 @@ export function tlbFlags(flags: number): string {
 
 /**
  * The Variables view: scopes for registers (with pc and the privilege mode), the floating-point
- * registers and fcsr (on a hart with F), CSRs grouped with their decoded fields, and the TLB.
- * References live until the guest runs again.
+ * registers and fcsr (on a hart with F), CSRs grouped with their decoded fields, and the TLB, after
+ * any scopes the caller puts first (a C frame's, from c_scopes.ts, whose children it keeps by
+ * reference). References live until the guest runs again.
  */
 export class Variables {
   private refs: Container[] = [];
@@ -63,15 +65,22 @@ export class Variables {
     this.refs = [];
   }
 
-  scopes(): DebugProtocol.Scope[] {
+  /** The register scopes, after `first` (a C frame's Locals and Globals). */
+  scopes(first: readonly DebugProtocol.Scope[] = []): DebugProtocol.Scope[] {
     const fp: DebugProtocol.Scope[] = this.target().getFpReg(0) === undefined ? []
       : [{ name: "Floating point", variablesReference: this.ref({ kind: "fp" }), namedVariables: 33, expensive: false }];
     return [
+      ...first,
       { name: "Registers", presentationHint: "registers", variablesReference: this.ref({ kind: "registers" }), namedVariables: 33, expensive: false },
       ...fp,
       { name: "CSRs", variablesReference: this.ref({ kind: "csrs" }), namedVariables: this.csrGroups().length, expensive: false },
       { name: "TLB", variablesReference: this.ref({ kind: "tlb" }), expensive: true },
     ];
+  }
+
+  /** A reference whose variables `list` gives when the client asks (C values' children). */
+  childrenRef(list: () => DebugProtocol.Variable[]): number {
+    return this.ref({ kind: "children", list });
   }
 
   /** The reference for a CSR's fields (evaluate uses it for CSR results), or 0 when it has none. */
@@ -154,6 +163,8 @@ export class Variables {
           presentationHint: { kind: "property" },
         }));
       }
+      case "children":
+        return c.list();
       case "tlb": {
         const entries = t.tlbEntries().sort((a, b) => (a.va < b.va ? -1 : a.va > b.va ? 1 : a.asid - b.asid));
         if (entries.length === 0) return [{ name: "(empty)", value: "no cached translations", variablesReference: 0 }];

@@ -12,7 +12,7 @@ SECTIONS { . = 0x80000000; .text : { *(.text*) } .rodata : { *(.rodata*) } .data
  * Builds a guest source with Debian's riscv64-unknown-elf-gcc, the reference toolchain, into
  * build/test-guests/. Throws (failing the test) when the toolchain is missing: oracles never skip.
  */
-export function buildWithGcc(source: string, name = path.basename(source).replace(/\.[^.]+$/, "")): string {
+export function buildWithGcc(source: string, name = path.basename(source).replace(/\.[^.]+$/, ""), flags: readonly string[] = []): string {
   const dir = path.join(ROOT, "build/test-guests");
   mkdirSync(dir, { recursive: true });
   const ld = path.join(dir, "link.ld");
@@ -20,7 +20,7 @@ export function buildWithGcc(source: string, name = path.basename(source).replac
   const out = path.join(dir, `${name}.elf`);
   execFileSync("riscv64-unknown-elf-gcc", [
     "-march=rv64imac_zicsr_zifencei", "-mabi=lp64", "-nostdlib", "-nostartfiles", "-g",
-    "-Wl,--no-warn-rwx-segments", "-T", ld, "-o", out, source,
+    "-Wl,--no-warn-rwx-segments", "-T", ld, ...flags, "-o", out, source,
   ], { stdio: "pipe" });
   return out;
 }

@@ -1,0 +1,113 @@
+import type { DebugProtocol } from "@vscode/debugprotocol";
+import { ATE, resolved, sizeOf, typeName, type CType } from "../asm/dwarf/types";
+import { formatMemoryRef } from "./memory_refs";
+
+/** What showing a C value needs: guest memory, and a reference for children shown on expansion. */
+export interface CValueContext {
+  read(addr: bigint, size: number): Uint8Array | null;
+  ref(children: () => DebugProtocol.Variable[]): number;
+}
+
+/** Where a value lives: an address, or why it cannot be shown. */
+export type Place = bigint | string;
+
+/** Arrays longer than this show their first elements only. */
+const MAX_ELEMENTS = 1000;
+/** The most of a `char *` string shown next to the pointer. */
+const MAX_STRING = 64;
+
+function littleEndian(bytes: Uint8Array): bigint {
+  let v = 0n;
+  for (let i = bytes.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[i]);
+  return v;
+}
+
+function charText(code: bigint): string {
+  const c = Number(code);
+  if (c >= 0x20 && c < 0x7f) return c === 0x27 || c === 0x5c ? `'\\${String.fromCharCode(c)}'` : `'${String.fromCharCode(c)}'`;
+  return `'\\${(c & 0xff).toString(8).padStart(3, "0")}'`;
+}
+
+const hex = (v: bigint) => `0x${v.toString(16)}`;
+
+/** A NUL-terminated string at `addr`, as gdb shows it after a `char *`, or undefined when unreadable. */
+function cString(ctx: CValueContext, addr: bigint): string | undefined {
+  let s = "";
+  for (let i = 0; i < MAX_STRING; i++) {
+    const b = ctx.read(addr + BigInt(i), 1);
+    if (!b) return i === 0 ? undefined : `"${s}"...`;
+    if (b[0] === 0) return `"${s}"`;
+    s += b[0] >= 0x20 && b[0] < 0x7f && b[0] !== 0x22 && b[0] !== 0x5c ? String.fromCharCode(b[0]) : `\\${b[0].toString(8).padStart(3, "0")}`;
+  }
+  return `"${s}"...`;
+}
+
+/**
+ * One C variable (or member, element, pointee) for the Variables view. No evaluateName: Watch does
+ * not take C expressions yet, and a name it would read as a symbol would show something else.
+ */
+export function cVariable(name: string, type: CType, place: Place, ctx: CValueContext): DebugProtocol.Variable {
+  const v: DebugProtocol.Variable = { name, type: typeName(type), value: "", variablesReference: 0 };
+  if (typeof place === "string") return { ...v, value: `<${place}>` };
+  v.memoryReference = formatMemoryRef({ space: "va", addr: place });
+  const t = resolved(type);
+  const size = sizeOf(type);
+  const scalar = (): bigint | undefined => {
+    const bytes = size !== undefined && size > 0 && size <= 8 ? ctx.read(place, size) : null;
+    return bytes ? littleEndian(bytes) : undefined;
+  };
+  const unreadable = `<cannot read ${size ?? "?"} bytes at ${hex(place)}>`;
+  switch (t.kind) {
+    case "base": {
+      const raw = scalar();
+      if (raw === undefined) return { ...v, value: unreadable };
+      const bits = t.size * 8;
+      if (t.encoding === ATE.boolean) return { ...v, value: raw === 0n ? "false" : "true" };
+      if (t.encoding === ATE.float) return { ...v, value: `<floating point not shown yet: raw ${hex(raw)}>` };
+      const signed = t.encoding === ATE.signed || t.encoding === ATE.signedChar;
+      const n = signed ? BigInt.asIntN(bits, raw) : raw;
+      const isChar = t.size === 1 && (t.encoding === ATE.signedChar || t.encoding === ATE.unsignedChar);
+      return { ...v, value: isChar ? `${n} ${charText(raw)}` : n.toString() };
+    }
+    case "enum": {
+      const raw = scalar();
+      if (raw === undefined) return { ...v, value: unreadable };
+      const n = t.signed ? BigInt.asIntN(t.size * 8, raw) : raw;
+      return { ...v, value: t.values.get(n) ?? n.toString() };
+    }
+    case "pointer": {
+      const p = scalar();
+      if (p === undefined) return { ...v, value: unreadable };
+      const target = resolved(t.target);
+      const isString = target.kind === "base" && target.size === 1 && (target.encoding === ATE.signedChar || target.encoding === ATE.unsignedChar);
+      const text = isString && p !== 0n ? cString(ctx, p) : undefined;
+      v.value = text ? `${hex(p)} ${text}` : hex(p);
+      // The pointee is a child, read when expanded; void and function pointers have none.
+      if (p !== 0n && sizeOf(t.target) !== undefined) {
+        v.variablesReference = ctx.ref(() => [cVariable(`*${name}`, t.target, p, ctx)]);
+      }
+      return v;
+    }
+    case "array": {
+      const elemSize = sizeOf(t.element);
+      if (elemSize === undefined || t.count === undefined) return { ...v, value: "<array of unknown size>" };
+      const shown = Math.min(t.count, MAX_ELEMENTS);
+      v.value = `[${t.count}]`;
+      v.indexedVariables = shown;
+      v.variablesReference = ctx.ref(() =>
+        Array.from({ length: shown }, (_, i) => cVariable(`[${i}]`, t.element, place + BigInt(i * elemSize), ctx)));
+      return v;
+    }
+    case "struct": {
+      v.value = "{...}";
+      v.namedVariables = t.members.length;
+      v.variablesReference = ctx.ref(() =>
+        t.members.map((m) => (m.bitField
+          ? { name: m.name, type: typeName(m.type), value: "<bit-fields not supported yet>", variablesReference: 0 }
+          : cVariable(m.name, m.type, place + BigInt(m.offset), ctx))));
+      return v;
+    }
+    default:
+      return { ...v, value: `<values of type ${typeName(type)} not supported yet>` };
+  }
+}
