@@ -57,7 +57,7 @@ describe("C variables from DWARF (gcc -g -O0)", () => {
     await withClient(async (dc) => {
       await stopAt(dc, "stop here");
       const scopes = (await dc.scopesRequest({ frameId: 0 })).body.scopes.map((s) => s.name);
-      assert.deepEqual(scopes, ["Locals", "Globals", "Registers", "CSRs", "TLB"]);
+      assert.deepEqual(scopes, ["Locals", "Globals", "Registers", "Floating point", "CSRs", "TLB"]);
       const locals = await scopeOf(dc, 0, "Locals");
       const head = symbol("head");
       // sum = 10 + 20 + 30 (head's scores) + twice(4) + 'Q' (81); the loop's `i` is out of scope here.
@@ -104,7 +104,7 @@ describe("C variables from DWARF (gcc -g -O0)", () => {
       assert.deepEqual(summary(walk).filter((s) => /^(limit|sum|letter)/.test(s)), ["limit: int = 4", "sum: int = 60", "letter: char = 81 'Q'"]);
       assert.deepEqual(summary(await scopeOf(dc, 2, "Locals")), []);
       // _start is assembly: no DWARF function, so only the machine's scopes.
-      assert.deepEqual((await dc.scopesRequest({ frameId: 3 })).body.scopes.map((s) => s.name), ["Registers", "CSRs", "TLB"]);
+      assert.deepEqual((await dc.scopesRequest({ frameId: 3 })).body.scopes.map((s) => s.name), ["Registers", "Floating point", "CSRs", "TLB"]);
     });
   });
 
