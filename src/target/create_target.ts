@@ -33,6 +33,8 @@ export interface TargetOptions {
   replayInput?: readonly InputEvent[];
   /** The virtio-blk disk in virtio-mmio slot 0 (disk_image.ts opens one); none when absent. */
   disk?: BlockBackend;
+  /** The seed of a virtio-rng device in virtio-mmio slot 7; none when absent. */
+  rngSeed?: number;
 }
 
 export type CreateResult = { ok: true; target: Target } | { ok: false; error: string };
@@ -73,13 +75,13 @@ export function createTarget(program: GuestProgram, opts: TargetOptions): Create
   try {
     if (runs === "bare") {
       const board = createVirtBoard({
-        memoryBytes: opts.memoryBytes, uartOut: console.sink, uartIn: console.source, hypervisorExtension: opts.cpu?.h, disk: opts.disk, ...htif,
+        memoryBytes: opts.memoryBytes, uartOut: console.sink, uartIn: console.source, hypervisorExtension: opts.cpu?.h, disk: opts.disk, rngSeed: opts.rngSeed, ...htif,
       });
       board.load(program);
       return { ok: true, target: new NativeTarget(board, program.symbols, program.lineTable ?? [], recording) };
     }
     const vm = new Vm({
-      technique: runs, boot: opts.boot, memoryBytes: opts.memoryBytes, uartOut: console.sink, uartIn: console.source, disk: opts.disk, ...htif,
+      technique: runs, boot: opts.boot, memoryBytes: opts.memoryBytes, uartOut: console.sink, uartIn: console.source, disk: opts.disk, rngSeed: opts.rngSeed, ...htif,
       nonTrappingSensitive: opts.nonTrappingSensitive,
     });
     vm.load(program);
