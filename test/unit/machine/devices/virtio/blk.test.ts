@@ -182,6 +182,11 @@ describe("the Devices view of a virtio-blk slot", () => {
     assert.deepEqual(chains.map((c) => c.label), ["used[1] head 3, 1 B written", "used[0] head 0, 513 B written"]);
     assert.match(chains[0].value!, /^indirect: 0x8\w{7} 16 B →dev, 0x8\w{7} 1024 B →dev, 0x8\w{7} 1 B ←dev$/);
     assert.match(chains[1].value!, /^0x8\w{7} 16 B →dev, 0x8\w{7} 512 B ←dev, 0x8\w{7} 1 B ←dev$/);
+    const bufs = chains[1].children!;
+    assert.deepEqual(bufs.map((b) => b.label), ["buffer 0", "buffer 1", "buffer 2"]);
+    assert.deepEqual(bufs.map((b) => b.value), chains[1].value!.split(", "), "each buffer below its chain");
+    assert.deepEqual(bufs.map((b) => b.address), bufs.map((b) => Number(b.value!.split(" ")[0])), "each with its address as a link");
+    assert.deepEqual([...d.r.bytes(bufs[1].address!, 512)], [...image().subarray(3 * 512, 4 * 512)], "the read's data buffer is where the sector went");
     const requests = node("requests");
     assert.deepEqual(requests.children!.map((r) => `${r.label}: ${r.value}`), ["#2 write: sector 1, 1024 bytes, OK", "#1 read: sector 3, 512 bytes, OK"]);
   });
