@@ -1,6 +1,7 @@
 import { checkCpuTechnique, CPU_RV64, CpuError, parseCpu, type CpuModel } from "../target/cpu";
 import { NON_TRAPPING_SENSITIVE, parseMemorySize, type GuestBoot, type NonTrappingSensitive } from "../target/target_options";
 import { checkTechnique, VMM_TECHNIQUES, type Technique } from "../target/techniques";
+import { DEFAULT_RNG_SEED } from "../target/target_options";
 import { parseDiskOption, type DiskSpec } from "../target/disk_image";
 import { COMMANDS, COMMAND_SPECS, DEFAULT_COMPARE_LIMIT, type CommandName, type CommandSpec } from "./commands";
 import { EXIT_USAGE } from "./exit_status";
@@ -39,6 +40,8 @@ export interface RunCommand {
   record?: string;
   /** The virtio-blk disk image (--disk), opened at launch. */
   diskSpec?: DiskSpec;
+  /** The seed of the virtio-rng device (--rng); none when absent. */
+  rngSeed?: number;
 }
 
 /** `hyperstep replay <record>`: a recorded run again, compared with its recording. */
@@ -186,6 +189,7 @@ const BUILDERS: { [C in CommandName]: (given: Given) => Command } = {
     if (mismatch) throw given.usage(`--non-trapping-sensitive ${mismatch.message}`);
     const record = given.value("--record");
     if (record !== undefined && gdb) throw given.usage("--record cannot be combined with --gdb: GDB may change registers and memory, which a replay would not do");
+    if (record !== undefined && given.has("--rng")) throw given.usage("--record cannot be combined with --rng yet: a record does not name the devices, which a replay would need");
     if (record !== undefined && given.has("--disk")) throw given.usage("--record cannot be combined with --disk yet: a record does not hold the disk's contents, which a replay would need");
     return {
       kind: "run",
@@ -202,6 +206,7 @@ const BUILDERS: { [C in CommandName]: (given: Given) => Command } = {
       nonTrappingSensitive,
       record,
       diskSpec: optional(given, "--disk", diskSpec),
+      rngSeed: given.has("--rng") ? DEFAULT_RNG_SEED : undefined,
     };
   },
   replay(given) {

@@ -120,11 +120,20 @@ export interface WalkBody {
   result: { kind: WalkResultKind; text: string; memoryReference?: string };
 }
 
+/** A device's line on the wire: an address it is about becomes a memory reference the Memory panel opens ("gpa:0x80001000"). */
+export interface WireDeviceNode {
+  label: string;
+  value?: string;
+  tooltip?: string;
+  memoryReference?: string;
+  children?: WireDeviceNode[];
+}
+
 export interface WireDevice {
   id: string;
   label: string;
   base: string;
-  nodes: DeviceNode[];
+  nodes: WireDeviceNode[];
 }
 
 /** `hyperstep/devices` {} */
@@ -272,9 +281,16 @@ export function panelBody(command: string, target: Target, args: unknown, env: (
 }
 
 export function devicesBody(target: Target): DevicesBody {
+  // Devices address the guest's physical memory: "gpa" under a VMM, "pa" on the bare board.
+  const space = target.addressSpaces.includes("gpa") ? "gpa" : "pa";
+  const wire = ({ address, children, ...rest }: DeviceNode): WireDeviceNode => ({
+    ...rest,
+    ...(address === undefined ? {} : { memoryReference: `${space}:${hex(BigInt(address))}` }),
+    ...(children ? { children: children.map(wire) } : {}),
+  });
   return {
     technique: target.technique,
-    devices: (target.deviceStates?.() ?? []).map((d) => ({ id: d.id, label: d.label, base: hex(d.base), nodes: d.nodes })),
+    devices: (target.deviceStates?.() ?? []).map((d) => ({ id: d.id, label: d.label, base: hex(d.base), nodes: d.nodes.map(wire) })),
   };
 }
 

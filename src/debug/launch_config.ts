@@ -2,6 +2,7 @@ import { DEFAULT_MARCH, parseMarch } from "../asm/arch";
 import { checkCpuTechnique, CpuError, DEFAULT_CPU, parseCpu, type CpuModel } from "../target/cpu";
 import { checkTechnique, type Technique } from "../target/techniques";
 import type { DiskSpec } from "../target/disk_image";
+import { DEFAULT_RNG_SEED } from "../target/target_options";
 import { GUEST_BOOTS, NON_TRAPPING_SENSITIVE, parseMemorySize, type GuestBoot, type NonTrappingSensitive } from "../target/target_options";
 
 /**
@@ -33,6 +34,8 @@ export interface LaunchConfig {
   historyMiB: number;
   /** The virtio-blk disk image, opened at launch (relative to cwd); none when undefined. */
   disk: DiskSpec | undefined;
+  /** The seed of the virtio-rng device in virtio-mmio slot 7; no such device when undefined. */
+  rngSeed: number | undefined;
 }
 
 /** The history budget when the launch configuration names none. */
@@ -126,6 +129,7 @@ export function parseLaunchConfig(raw: unknown = {}): LaunchConfig {
 
   return {
     disk: parseDisk(args.disk),
+    rngSeed: parseRng(args.rng),
     program,
     stopOnEntry: optional(args, "stopOnEntry", "boolean", false),
     memoryBytes,
@@ -140,6 +144,14 @@ export function parseLaunchConfig(raw: unknown = {}): LaunchConfig {
     gdbServer: (gdbServer as number | undefined) ?? undefined,
     historyMiB,
   };
+}
+
+/** `rng`: true for the default seed, or the seed itself (a 32-bit unsigned integer). */
+function parseRng(raw: unknown): number | undefined {
+  if (raw === undefined || raw === null || raw === false) return undefined;
+  if (raw === true) return DEFAULT_RNG_SEED;
+  if (typeof raw === "number" && Number.isInteger(raw) && raw >= 0 && raw <= 0xffff_ffff) return raw;
+  throw new ConfigError("rng", `must be true (a virtio-rng device with the default seed) or its seed, an integer from 0 to 4294967295, not ${JSON.stringify(raw)}`);
 }
 
 /** `disk`: a path, or `{ path, readOnly?, snapshot? }`. */

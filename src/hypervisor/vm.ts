@@ -49,6 +49,8 @@ export interface VmOptions {
   uartIn?: ByteSource;
   /** The disk of the guest's virtio-blk device (virtio-mmio slot 0). */
   disk?: BlockBackend;
+  /** The seed of the guest's virtio-rng device (the last virtio-mmio slot); none when absent. */
+  rngSeed?: number;
   /** Guest-physical address of the guest's `tohost` word (HTIF), and `fromhost`. */
   tohost?: number;
   fromhost?: number;
@@ -183,7 +185,7 @@ export class Vm implements GuestMemory {
       // A device's write into a guest page table stales the shadow entries derived from it, as the
       // guest's own store would (emulate/access.ts); they go at the guest's next sfence.vma.
       dmaWritten: (gpa, len) => void this.shadow.guestPteWritten(gpa, len),
-    }, { instructionsPerTick: opts.instructionsPerTick ?? 100, uartOut: opts.uartOut, uartIn: opts.uartIn, tohost: opts.tohost, fromhost: opts.fromhost, disk: opts.disk });
+    }, { instructionsPerTick: opts.instructionsPerTick ?? 100, uartOut: opts.uartOut, uartIn: opts.uartIn, tohost: opts.tohost, fromhost: opts.fromhost, disk: opts.disk, rngSeed: opts.rngSeed });
     v.time = this.devices.clint;
     this.timer = new VcpuTimer(this.devices.clint, v, this.boot === "supervisor" ? MIP_STIP : MIP_MTIP, () => this.retired);
     const out = opts.uartOut ?? { write: () => {} };

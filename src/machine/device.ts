@@ -45,6 +45,8 @@ export interface DeviceNode {
   value?: string;
   /** A longer explanation (hover). */
   tooltip?: string;
+  /** The guest-physical address of the RAM this line is about (a buffer a descriptor names): a link to memory. */
+  address?: number;
   children?: DeviceNode[];
 }
 

@@ -8,8 +8,10 @@ import { SifiveTest } from "./devices/sifive_test/model";
 import { UART_IRQ, Uart16550 } from "./devices/uart16550/model";
 import { VirtioBlk } from "./devices/virtio/blk";
 import type { BlockBackend } from "./devices/virtio/block_backend";
+import type { VirtioDevice } from "./devices/virtio/device";
 import { Dma } from "./devices/virtio/dma";
 import { VIRTIO_IRQ, VIRTIO_SLOTS, VirtioMmio } from "./devices/virtio/mmio_transport";
+import { VirtioRng } from "./devices/virtio/rng";
 
 /** What the `virt` devices are connected to besides their host. */
 export interface VirtDeviceOptions {
@@ -23,6 +25,8 @@ export interface VirtDeviceOptions {
   fromhost?: number;
   /** The disk image of the virtio-blk device in virtio-mmio slot 0; the slot is empty without one. */
   disk?: BlockBackend;
+  /** The seed of a virtio-rng device in the last virtio-mmio slot; no such device when absent. */
+  rngSeed?: number;
 }
 
 export interface VirtOptions extends BoardOptions, VirtDeviceOptions {}
@@ -33,8 +37,8 @@ const SEIP = 9;
 /**
  * The devices of QEMU's `virt` board with one hart: the CLINT, the PLIC at 0x0c00_0000 with hart 0's
  * M and S contexts, the NS16550A UART at 0x1000_0000 on PLIC source 10, the SiFive test finisher at
- * 0x10_0000, eight virtio-mmio slots at 0x1000_1000 on PLIC sources 1–8 (slot 0 holds virtio-blk when
- * there is a disk, as `-device virtio-blk-device,bus=virtio-mmio-bus.0` puts it), and HTIF when the
+ * 0x10_0000, eight virtio-mmio slots at 0x1000_1000 on PLIC sources 1–8 (virtioSlots says which
+ * devices they hold), and HTIF when the
  * program has a `tohost` symbol. The native board builds them on its
  * bus; the VMM builds them again for each VM on the VM's guest-physical bus, so that a guest meets
  * the same devices natively and virtualized, and a new device is added here for both.
@@ -61,8 +65,9 @@ export class VirtDevices {
     this.finisher = new SifiveTest(host);
     const dma = new Dma(this.bus, host.dmaWritten && ((pa, len) => host.dmaWritten!(pa, len)));
     this.dma = dma;
+    const slots = virtioSlots(opts);
     this.virtio = Array.from({ length: VIRTIO_SLOTS }, (_, i) =>
-      new VirtioMmio(i, this.plic.source(VIRTIO_IRQ + i), dma, i === 0 && opts.disk ? new VirtioBlk(opts.disk) : undefined));
+      new VirtioMmio(i, this.plic.source(VIRTIO_IRQ + i), dma, slots[i]));
     this.mmio = [this.uart, this.clint, this.plic, this.finisher, ...this.virtio];
     for (const d of this.mmio) this.bus.attach(d);
     this.htif = opts.tohost === undefined ? undefined : new Htif(host, opts.tohost, opts.fromhost, out);
@@ -77,6 +82,19 @@ export class VirtDevices {
   deviceAt(pa: number, len: number): MmioDevice | undefined {
     return this.bus.deviceAt(pa, len);
   }
+}
+
+/**
+ * The device in each virtio-mmio slot, as QEMU places them for the command line the README gives:
+ * virtio-blk in slot 0 when there is a disk (`-device virtio-blk-device,bus=virtio-mmio-bus.0`), and
+ * virtio-rng in slot 7 (`-device virtio-rng-device`, no bus: QEMU's virt board lists its virtio-mmio
+ * buses from the highest address down and takes the first free one, virtio-mmio-bus.7).
+ */
+export function virtioSlots(opts: VirtDeviceOptions): (VirtioDevice | undefined)[] {
+  const slots: (VirtioDevice | undefined)[] = new Array(VIRTIO_SLOTS).fill(undefined);
+  if (opts.disk) slots[0] = new VirtioBlk(opts.disk);
+  if (opts.rngSeed !== undefined) slots[VIRTIO_SLOTS - 1] = new VirtioRng(opts.rngSeed);
+  return slots;
 }
 
 /** QEMU's `virt` board with one hart: RAM and the run loop (from Board) and the `virt` devices. */

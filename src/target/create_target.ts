@@ -34,6 +34,8 @@ export interface TargetOptions {
   replayInput?: readonly InputEvent[];
   /** The virtio-blk disk in virtio-mmio slot 0 (disk_image.ts opens one); none when absent. */
   disk?: BlockBackend;
+  /** The seed of a virtio-rng device in virtio-mmio slot 7; none when absent. */
+  rngSeed?: number;
 }
 
 export type CreateResult = { ok: true; target: Target } | { ok: false; error: string };
@@ -75,13 +77,13 @@ export function createTarget(program: GuestProgram, opts: TargetOptions): Create
   try {
     if (runs === "bare") {
       const board = createVirtBoard({
-        memoryBytes: opts.memoryBytes, uartOut: console.sink, uartIn: console.source, hypervisorExtension: opts.cpu?.h, f: opts.cpu?.f, d: opts.cpu?.d, disk, ...htif,
+        memoryBytes: opts.memoryBytes, uartOut: console.sink, uartIn: console.source, hypervisorExtension: opts.cpu?.h, f: opts.cpu?.f, d: opts.cpu?.d, disk, rngSeed: opts.rngSeed, ...htif,
       });
       board.load(program);
       return { ok: true, target: new NativeTarget(board, program.symbols, program.lineTable ?? [], recording) };
     }
     const vm = new Vm({
-      technique: runs, boot: opts.boot, memoryBytes: opts.memoryBytes, uartOut: console.sink, uartIn: console.source, disk, ...htif,
+      technique: runs, boot: opts.boot, memoryBytes: opts.memoryBytes, uartOut: console.sink, uartIn: console.source, disk, rngSeed: opts.rngSeed, ...htif,
       nonTrappingSensitive: opts.nonTrappingSensitive, f: opts.cpu?.f, d: opts.cpu?.d,
     });
     vm.load(program);

@@ -5,3 +5,4 @@
  */
 export { GUEST_BOOTS, NON_TRAPPING_SENSITIVE, type GuestBoot, type NonTrappingSensitive } from "../hypervisor/vm";
 export { formatMiB, parseMemorySize } from "../machine/memory_size";
+export { DEFAULT_RNG_SEED } from "../machine/devices/virtio/rng";

@@ -103,3 +103,27 @@ test("hyperstep/addressSpaces offers what the technique has: no gpa natively, an
     assert.equal(await read("pa:0x80000000"), await read("gpa:0x80000000"));
   });
 });
+
+for (const technique of ["native", "trap-and-emulate"]) {
+  test(`hyperstep/devices (${technique}): a virtio buffer is a memory reference to the bytes the device wrote`, async () => {
+    await withClient(async (dc) => {
+      await launch(dc, guest("virtio_rng.S"), { rng: true, technique });
+      await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: "got_bytes" }] });
+      await stopAfter(dc, () => dc.continueRequest({ threadId: 1 }));
+      const body = (await dc.customRequest("hyperstep/devices")).body as DevicesBody;
+      const rng = body.devices.find((d) => d.id === "virtio7");
+      assert.ok(rng, `the rng in slot 7: ${body.devices.map((d) => d.id).join(", ")}`);
+      assert.equal(rng.base, "0x10008000");
+      const chains = rng.nodes.find((n) => n.label === "queue 0")?.children?.find((n) => n.label === "latest used chains")?.children ?? [];
+      assert.deepEqual(chains.map((c) => c.label), ["used[0] head 0, 16 B written"]);
+      const [buffer] = chains[0].children ?? [];
+      const space = technique === "native" ? "pa" : "gpa";
+      assert.match(buffer.memoryReference ?? "", new RegExp(`^${space}:0x8[0-9a-f]{7}$`));
+      assert.equal(buffer.value, `${buffer.memoryReference!.slice(space.length + 1)} 16 B ←dev`);
+      const read = await dc.customRequest("readMemory", { memoryReference: buffer.memoryReference, count: 16 });
+      const bytes = Buffer.from(read.body.data, "base64");
+      assert.equal(bytes.length, 16);
+      assert.notDeepEqual(bytes, Buffer.alloc(16, 0xee), "the device's bytes, not the guest's fill");
+    });
+  });
+}

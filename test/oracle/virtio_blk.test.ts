@@ -8,21 +8,16 @@
  * (the README gives the xv6 recipe).
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { ElfError, parseElf } from "../../src/asm/elf";
 import { createTarget } from "../../src/target/create_target";
 import { openDisk } from "../../src/target/disk_image";
 import { EQUIVALENT_TECHNIQUES } from "../../src/target/techniques";
-import { ROOT } from "./guests";
-import { OracleMissingError, QEMU, QEMU_CPU } from "./qemu";
+import { buildVirtioGuest, loadVirtioGuest, runOnQemu } from "./virtio_guest";
 
-const SOURCES = join(ROOT, "test/fixtures/guests-virtio");
-const ELF = join(ROOT, "build/test-guests/virtio-blk.elf");
-const GCC = "riscv64-unknown-elf-gcc";
+let ELF = "";
 const SECTORS = 16;
 const dir = mkdtempSync(join(tmpdir(), "hyperstep-virtio-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -36,33 +31,12 @@ function freshImage(name: string): string {
   return file;
 }
 
-function buildGuest(): void {
-  mkdirSync(join(ROOT, "build/test-guests"), { recursive: true });
-  const r = spawnSync(GCC, [
-    "-march=rv64imac_zicsr_zifencei", "-mabi=lp64", "-mcmodel=medany", "-nostdlib", "-nostartfiles", "-ffreestanding", "-O1", "-g", "-Wall", "-Werror",
-    "-Wl,-Ttext=0x80000000,-n,--no-warn-rwx-segments", "-o", ELF, join(SOURCES, "start.S"), join(SOURCES, "virtio_blk.c"),
-  ], { encoding: "utf8" });
-  if ((r.error as NodeJS.ErrnoException | undefined)?.code === "ENOENT") throw new OracleMissingError(GCC, "gcc-riscv64-unknown-elf");
-  if (r.status !== 0) throw new Error(`${GCC} failed:\n${r.stderr}`);
-}
-
 let qemu: { uart: string; image: Buffer };
 
 before(() => {
-  buildGuest();
+  ELF = buildVirtioGuest("virtio_blk");
   const image = freshImage("qemu.img");
-  // The UART to a file: a pipe that fills under load makes QEMU's serial drop bytes after a few retries.
-  const uartFile = join(dir, "qemu-uart.txt");
-  const r = spawnSync(QEMU, [
-    "-machine", "virt", "-cpu", QEMU_CPU, "-display", "none", "-monitor", "none", "-serial", `file:${uartFile}`,
-    "-bios", "none", "-kernel", ELF, "-icount", "shift=0,sleep=off",
-    "-global", "virtio-mmio.force-legacy=false",
-    "-drive", `file=${image},if=none,format=raw,id=x0`, "-device", "virtio-blk-device,drive=x0,bus=virtio-mmio-bus.0",
-  ], { encoding: "latin1", timeout: 60_000, stdio: ["ignore", "pipe", "pipe"] });
-  if ((r.error as NodeJS.ErrnoException | undefined)?.code === "ENOENT") throw new OracleMissingError(QEMU, "qemu-system-misc");
-  assert.equal(r.error, undefined, `QEMU did not finish: ${String(r.error)}`);
-  const uart = readFileSync(uartFile, "latin1");
-  assert.equal(r.status, 0, `the guest failed on QEMU:\n${uart}\n${r.stderr}`);
+  const uart = runOnQemu(ELF, dir, ["-drive", `file=${image},if=none,format=raw,id=x0`, "-device", "virtio-blk-device,drive=x0,bus=virtio-mmio-bus.0"]);
   qemu = { uart, image: readFileSync(image) };
 });
 
@@ -74,13 +48,11 @@ test("on QEMU the guest finds the block device in slot 0, seven empty slots, and
 
 for (const technique of EQUIVALENT_TECHNIQUES) {
   test(`${technique}: the same output as QEMU, and the same disk image afterwards`, () => {
-    const elf = parseElf(readFileSync(ELF));
-    if (elf instanceof ElfError) throw elf;
     const file = freshImage(`${technique}.img`);
     const disk = openDisk({ path: file, readOnly: false, snapshot: false }, dir);
     if (typeof disk === "string") assert.fail(disk);
     let uart = "";
-    const created = createTarget({ ...elf, symbols: [] }, { technique, memoryBytes: 128 << 20, uartOut: { write: (b) => (uart += String.fromCharCode(b)) }, historyBytes: 0, disk });
+    const created = createTarget(loadVirtioGuest(ELF), { technique, memoryBytes: 128 << 20, uartOut: { write: (b) => (uart += String.fromCharCode(b)) }, historyBytes: 0, disk });
     if (!created.ok) assert.fail(created.error);
     const stop = created.target.run(50_000_000);
     assert.deepEqual(stop, { kind: "halt", code: 0, how: "finisher" }, uart);

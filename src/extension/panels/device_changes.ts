@@ -1,5 +1,4 @@
-import type { DeviceNode } from "../../target/inspect";
-import type { WireDevice } from "../../debug/custom_requests";
+import type { WireDevice, WireDeviceNode } from "../../debug/custom_requests";
 
 /** A device tree node with what changed since the previous stop. */
 export interface MarkedNode {
@@ -8,6 +7,8 @@ export interface MarkedNode {
   label: string;
   value?: string;
   tooltip?: string;
+  /** The memory it points to (a buffer): clicking the node opens the Memory panel there. */
+  memoryReference?: string;
   /** Its value differs from the last stop's, or it is new under a device that existed then. */
   changed: boolean;
   /** Something below it changed (a collapsed group still shows it). */
@@ -25,7 +26,7 @@ export type DeviceSnapshot = ReadonlyMap<string, string>;
 export function markChanges(devices: readonly WireDevice[], previous: DeviceSnapshot | undefined): { roots: MarkedNode[]; snapshot: Map<string, string> } {
   const snapshot = new Map<string, string>();
   const known = (key: string) => previous !== undefined && [...previous.keys()].some((k) => k === key || k.startsWith(`${key}/`));
-  const mark = (node: DeviceNode, parent: string, deviceKnown: boolean): MarkedNode => {
+  const mark = (node: WireDeviceNode, parent: string, deviceKnown: boolean): MarkedNode => {
     const key = `${parent}/${node.label}`;
     const value = node.value ?? "";
     snapshot.set(key, value);
@@ -35,6 +36,7 @@ export function markChanges(devices: readonly WireDevice[], previous: DeviceSnap
     const out: MarkedNode = { key, label: node.label, changed, changedBelow: children.some((c) => c.changed || c.changedBelow), children };
     if (node.value !== undefined) out.value = node.value;
     if (node.tooltip !== undefined) out.tooltip = node.tooltip;
+    if (node.memoryReference !== undefined) out.memoryReference = node.memoryReference;
     return out;
   };
   const roots = devices.map((d) => {

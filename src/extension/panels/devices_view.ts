@@ -1,6 +1,7 @@
 import * as vscode from "vscode";
 import { DEVICES_REQUEST, type DevicesBody } from "../../debug/custom_requests";
 import { markChanges, type DeviceSnapshot, type MarkedNode } from "./device_changes";
+import { deviceNodeCommand } from "./device_links";
 import { request, type SessionWatch } from "./session_watch";
 
 export const DEVICES_VIEW_ID = "hyperstep.devices";
@@ -80,6 +81,7 @@ export class DevicesView implements vscode.TreeDataProvider<MarkedNode>, vscode.
     const tip = [node.tooltip, node.changed ? "Changed since the last stop." : node.changedBelow ? "Something below changed since the last stop." : undefined].filter(Boolean).join("\n");
     if (tip) item.tooltip = tip;
     item.contextValue = node.changed ? "changed" : "device";
+    item.command = deviceNodeCommand(node);
     return item;
   }
 

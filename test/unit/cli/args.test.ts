@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { UsageError, parseArgs } from "../../../src/cli/args";
+import { DEFAULT_RNG_SEED } from "../../../src/machine/devices/virtio/rng";
 
 function usageError(argv: string[]): UsageError {
   try {
@@ -16,13 +17,13 @@ function usageError(argv: string[]): UsageError {
 describe("hyperstep argument parsing", () => {
   it("parses run with defaults", () => {
     assert.deepEqual(parseArgs(["run", "guest.elf"]), {
-      kind: "run", program: "guest.elf", memoryBytes: 128 * 1024 * 1024, maxInstructions: undefined, timeoutSeconds: undefined, traceTraps: false, technique: "native", boot: "machine", exits: false, cpu: { model: "rv64", h: false, f: true, d: true }, gdb: undefined, nonTrappingSensitive: [], record: undefined, diskSpec: undefined,
+      kind: "run", program: "guest.elf", memoryBytes: 128 * 1024 * 1024, maxInstructions: undefined, timeoutSeconds: undefined, traceTraps: false, technique: "native", boot: "machine", exits: false, cpu: { model: "rv64", h: false, f: true, d: true }, gdb: undefined, nonTrappingSensitive: [], record: undefined, diskSpec: undefined, rngSeed: undefined,
     });
   });
 
   it("parses every run option, in both --flag value and --flag=value forms", () => {
     assert.deepEqual(parseArgs(["run", "--memory", "64K", "g.elf", "--max-instructions=1000", "--timeout", "2.5", "--trace-traps"]), {
-      kind: "run", program: "g.elf", memoryBytes: 65536, maxInstructions: 1000, timeoutSeconds: 2.5, traceTraps: true, technique: "native", boot: "machine", exits: false, cpu: { model: "rv64", h: false, f: true, d: true }, gdb: undefined, nonTrappingSensitive: [], record: undefined, diskSpec: undefined,
+      kind: "run", program: "g.elf", memoryBytes: 65536, maxInstructions: 1000, timeoutSeconds: 2.5, traceTraps: true, technique: "native", boot: "machine", exits: false, cpu: { model: "rv64", h: false, f: true, d: true }, gdb: undefined, nonTrappingSensitive: [], record: undefined, diskSpec: undefined, rngSeed: undefined,
     });
     assert.equal((parseArgs(["run", "g.elf", "--memory=1G"]) as { memoryBytes: number }).memoryBytes, 2 ** 30);
     assert.equal((parseArgs(["run", "g.elf", "--memory", "8MiB"]) as { memoryBytes: number }).memoryBytes, 8 * 2 ** 20);
@@ -43,6 +44,12 @@ describe("hyperstep argument parsing", () => {
     assert.deepEqual(disk("fs.img,snapshot"), { path: "fs.img", readOnly: false, snapshot: true });
     assert.deepEqual(disk("fs.img,readonly"), { path: "fs.img", readOnly: true, snapshot: false });
     assert.equal(usageError(["run", "k.elf", "--disk", "fs.img,rw"]).message, "--disk has an unknown flag 'rw': the flags are readonly and snapshot");
+  });
+
+  it("parses --rng: a virtio-rng device with the default seed; not with --record", () => {
+    assert.equal((parseArgs(["run", "k.elf", "--rng"]) as { rngSeed?: number }).rngSeed, DEFAULT_RNG_SEED);
+    assert.match(usageError(["run", "k.elf", "--rng=1"]).message, /--rng takes no value/);
+    assert.match(usageError(["run", "k.elf", "--rng", "--record", "r.json"]).message, /^--record cannot be combined with --rng/);
   });
 
   it("parses --non-trapping-sensitive as a list, only with a technique it applies to", () => {

@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ConfigError, DEFAULT_HISTORY_MIB, DEFAULT_MEMORY_BYTES, parseLaunchConfig } from "../../../src/debug/launch_config";
 import { parseMemorySize } from "../../../src/machine/memory_size";
+import { DEFAULT_RNG_SEED } from "../../../src/machine/devices/virtio/rng";
 
 function fieldOf(raw: unknown): string {
   try {
@@ -16,7 +17,7 @@ function fieldOf(raw: unknown): string {
 
 test("a minimal configuration gets the documented defaults", () => {
   const c = parseLaunchConfig({ program: "guest.S" });
-  assert.deepEqual(c, { program: "guest.S", stopOnEntry: false, memoryBytes: DEFAULT_MEMORY_BYTES, technique: "native", maxInstructions: undefined, cwd: undefined, args: [], nonTrappingSensitive: [], boot: "machine", march: undefined, cpu: { model: "rv64", h: false, f: true, d: true }, gdbServer: undefined, historyMiB: DEFAULT_HISTORY_MIB, disk: undefined });
+  assert.deepEqual(c, { program: "guest.S", stopOnEntry: false, memoryBytes: DEFAULT_MEMORY_BYTES, technique: "native", maxInstructions: undefined, cwd: undefined, args: [], nonTrappingSensitive: [], boot: "machine", march: undefined, cpu: { model: "rv64", h: false, f: true, d: true }, gdbServer: undefined, historyMiB: DEFAULT_HISTORY_MIB, disk: undefined, rngSeed: undefined });
   assert.equal(DEFAULT_HISTORY_MIB, 512);
 });
 
@@ -87,6 +88,14 @@ test("march picks the architecture for assembly, and a bad one is named", () => 
   assert.equal(fieldOf({ program: "a.S", march: "banana" }), "march");
   assert.throws(() => parseLaunchConfig({ program: "a.S", march: "banana" }), /'march' architecture 'banana' is not understood.*the default is "rv64imafdc_zicsr_zifencei"/);
   assert.equal(fieldOf({ program: "a.S", march: 64 }), "march");
+});
+
+test("rng is true (the default seed), false, or a 32-bit seed", () => {
+  assert.equal(parseLaunchConfig({ program: "a.S", rng: true }).rngSeed, DEFAULT_RNG_SEED);
+  assert.equal(parseLaunchConfig({ program: "a.S", rng: false }).rngSeed, undefined);
+  assert.equal(parseLaunchConfig({ program: "a.S", rng: 0 }).rngSeed, 0);
+  assert.equal(parseLaunchConfig({ program: "a.S", rng: 0xffff_ffff }).rngSeed, 0xffff_ffff);
+  for (const rng of [-1, 1.5, 2 ** 32, "yes", {}]) assert.equal(fieldOf({ program: "a.S", rng }), "rng", JSON.stringify(rng));
 });
 
 test("disk is a path or { path, readOnly, snapshot }, checked field by field", () => {

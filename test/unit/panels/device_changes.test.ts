@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { WireDevice } from "../../../src/debug/custom_requests";
 import { markChanges } from "../../../src/extension/panels/device_changes";
+import { deviceNodeCommand, OPEN_MEMORY_COMMAND } from "../../../src/extension/panels/device_links";
 
 const uart = (lsr: string, fifo: string[]): WireDevice => ({
   id: "uart", label: "UART", base: "0x10000000",
@@ -28,4 +29,18 @@ test("a device that appears later is not all marked as changed", () => {
   const second = markChanges([uart("0x60", []), virtio], first.snapshot);
   assert.equal(second.roots[1].changedBelow, false);
   assert.equal(second.roots[0].value, "@ 0x10000000");
+});
+
+test("a line about memory keeps its reference, and clicking it opens the Memory panel there; other lines run nothing", () => {
+  const virtio: WireDevice = {
+    id: "virtio7", label: "virtio-mmio 7: rng", base: "0x10008000",
+    nodes: [{ label: "used[0] head 0, 32 B written", value: "0x80001000 32 B ←dev", children: [{ label: "buffer 0", value: "0x80001000 32 B ←dev", memoryReference: "gpa:0x80001000" }] }],
+  };
+  const [root] = markChanges([virtio], undefined).roots;
+  const chain = root.children[0];
+  const buffer = chain.children[0];
+  assert.equal(buffer.memoryReference, "gpa:0x80001000");
+  assert.deepEqual(deviceNodeCommand(buffer), { command: OPEN_MEMORY_COMMAND, title: "Open Memory at gpa:0x80001000", arguments: ["gpa:0x80001000"] });
+  assert.equal(deviceNodeCommand(chain), undefined);
+  assert.equal(deviceNodeCommand(root), undefined);
 });

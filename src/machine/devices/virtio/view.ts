@@ -30,9 +30,21 @@ function status(s: number): string {
 /** How many of a queue's latest used chains the view decodes. */
 const RECENT = 8;
 
-function buffers(c: Chain): string {
-  const b = (dir: string) => (g: Segment) => `${hex(g.addr, 8)} ${g.len} B ${dir}`;
-  return [...c.readable.map(b("→dev")), ...c.writable.map(b("←dev"))].join(", ");
+/** A chain's buffers in chain order, each with the way its bytes go: to the device (→dev) or from it (←dev). */
+function buffers(c: Chain): { seg: Segment; text: string }[] {
+  const b = (dir: string) => (seg: Segment) => ({ seg, text: `${hex(seg.addr, 8)} ${seg.len} B ${dir}` });
+  return [...c.readable.map(b("→dev")), ...c.writable.map(b("←dev"))];
+}
+
+/** A chain's line: its buffers in one value, and each buffer below it as a link to its memory. */
+function chainNode(label: string, c: Chain): DeviceNode {
+  const bufs = buffers(c);
+  return {
+    label,
+    value: `${c.indirect ? "indirect: " : ""}${bufs.map((b) => b.text).join(", ")}`,
+    tooltip: "the descriptors as the driver has them now (it may have reused them)",
+    children: bufs.map((b, k) => ({ label: `buffer ${k}`, value: b.text, address: b.seg.addr, tooltip: "open the Memory panel at this buffer" })),
+  };
 }
 
 /** The latest chains the device returned, newest first, decoded from the rings as they are in memory now. */
@@ -42,14 +54,12 @@ function recentChains(q: SplitQueue): DeviceNode[] {
   for (let k = 1; k <= n; k++) {
     const idx = (q.usedIdx - k) & 0xffff;
     const e = q.usedEntry(idx);
-    let value: string;
+    const label = `used[${idx}] head ${e.id}, ${e.len} B written`;
     try {
-      const c = q.chainAt(e.id);
-      value = `${c.indirect ? "indirect: " : ""}${buffers(c)}`;
+      out.push(chainNode(label, q.chainAt(e.id)));
     } catch (err) {
-      value = (err as Error).message;
+      out.push({ label, value: (err as Error).message });
     }
-    out.push({ label: `used[${idx}] head ${e.id}, ${e.len} B written`, value, tooltip: "the descriptors as the driver has them now (it may have reused them)" });
   }
   return out;
 }

@@ -4,7 +4,8 @@ import { MemoryBackend, SnapshotBackend, type BlockBackend } from "../../../../.
 import { BLK_F_FLUSH, BLK_F_RO, S_IOERR, S_OK, S_UNSUPP, T_FLUSH, T_GET_ID, T_IN, T_OUT, VirtioBlk } from "../../../../../src/machine/devices/virtio/blk";
 import { F_EVENT_IDX, F_INDIRECT_DESC, F_VERSION_1, VirtioMmio } from "../../../../../src/machine/devices/virtio/mmio_transport";
 import * as R from "../../../../../src/machine/devices/virtio/registers";
-import { AVAIL, DESC, Rings, USED, type Buf } from "./rings";
+import { Rings, type Buf } from "./rings";
+import { TransportDriver } from "./transport_driver";
 
 const SECTORS = 16;
 
@@ -16,36 +17,9 @@ function image(): Uint8Array {
 }
 
 /** A virtio-blk device on a transport, driven the way a driver does: negotiation, queue setup, notify. */
-class Driver {
-  readonly r = new Rings(8);
-  irq = false;
-  raises = 0;
-  readonly dev: VirtioMmio;
-
+class Driver extends TransportDriver {
   constructor(readonly backend: BlockBackend, features = F_VERSION_1 | BLK_F_FLUSH) {
-    this.dev = new VirtioMmio(0, { set: (l) => ((this.irq = l), l && this.raises++) }, this.r.dma, new VirtioBlk(backend));
-    this.w(R.STATUS, 0);
-    this.w(R.STATUS, R.S_ACKNOWLEDGE | R.S_DRIVER);
-    this.w(R.DRIVER_FEATURES_SEL, 0);
-    this.w(R.DRIVER_FEATURES, Number(features & 0xffff_ffffn));
-    this.w(R.DRIVER_FEATURES_SEL, 1);
-    this.w(R.DRIVER_FEATURES, Number(features >> 32n));
-    this.w(R.STATUS, R.S_ACKNOWLEDGE | R.S_DRIVER | R.S_FEATURES_OK);
-    this.w(R.QUEUE_SEL, 0);
-    this.w(R.QUEUE_NUM, 8);
-    this.w(R.QUEUE_DESC_LOW, DESC);
-    this.w(R.QUEUE_DRIVER_LOW, AVAIL);
-    this.w(R.QUEUE_DEVICE_LOW, USED);
-    this.w(R.QUEUE_READY, 1);
-    this.w(R.STATUS, R.S_ACKNOWLEDGE | R.S_DRIVER | R.S_FEATURES_OK | R.S_DRIVER_OK);
-  }
-
-  w(offset: number, value: number): void {
-    this.dev.write(offset, 4, value);
-  }
-
-  rd(offset: number): number {
-    return this.dev.read(offset, 4);
+    super(new VirtioBlk(backend), features);
   }
 
   /** One request: header, data buffers, status byte; returns the status, the used entry and the data. */
@@ -208,6 +182,11 @@ describe("the Devices view of a virtio-blk slot", () => {
     assert.deepEqual(chains.map((c) => c.label), ["used[1] head 3, 1 B written", "used[0] head 0, 513 B written"]);
     assert.match(chains[0].value!, /^indirect: 0x8\w{7} 16 B →dev, 0x8\w{7} 1024 B →dev, 0x8\w{7} 1 B ←dev$/);
     assert.match(chains[1].value!, /^0x8\w{7} 16 B →dev, 0x8\w{7} 512 B ←dev, 0x8\w{7} 1 B ←dev$/);
+    const bufs = chains[1].children!;
+    assert.deepEqual(bufs.map((b) => b.label), ["buffer 0", "buffer 1", "buffer 2"]);
+    assert.deepEqual(bufs.map((b) => b.value), chains[1].value!.split(", "), "each buffer below its chain");
+    assert.deepEqual(bufs.map((b) => b.address), bufs.map((b) => Number(b.value!.split(" ")[0])), "each with its address as a link");
+    assert.deepEqual([...d.r.bytes(bufs[1].address!, 512)], [...image().subarray(3 * 512, 4 * 512)], "the read's data buffer is where the sector went");
     const requests = node("requests");
     assert.deepEqual(requests.children!.map((r) => `${r.label}: ${r.value}`), ["#2 write: sector 1, 1024 bytes, OK", "#1 read: sector 3, 512 bytes, OK"]);
   });
