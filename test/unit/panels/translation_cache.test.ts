@@ -35,7 +35,8 @@ const stats: TcStats = {
 /** The adapter's request body for these blocks (most recently used last, as the VMM lists them). */
 function body(technique: Target["technique"] = "binary-translation") {
   const vmm = technique === "binary-translation" ? { stats: () => ({ tc: stats }), tcBlocks: () => [helper, loop] } : { stats: () => ({}) };
-  const symbols = { describe: (pc: bigint) => ({ 0x80000040n: "round", 0x80000100n: "add_round" })[pc.toString()] };
+  const names = new Map([[0x80000040n, "round"], [0x80000100n, "add_round"]]);
+  const symbols = { describe: (pc: bigint) => names.get(pc) };
   return translationCacheBody({ technique, vmm } as unknown as Target, {}, () => ({ symbols }) as unknown as ExprEnv);
 }
 
