@@ -37,17 +37,23 @@ export interface BlockRow {
   length: number;
   /** Guest instructions the translator did not copy as they are. */
   rewritten: number;
-  /** The blocks its chained words jump to, by guest pc (and symbol), in the block's order. */
+  /** Where its chained words jump, by guest pc and the block translating it, in the block's order. */
   chainedTo: string[];
 }
 
-/** A TC address as the block it starts or lies in, by its guest pc; the TC address itself when no block has it. */
+/**
+ * A TC address as the guest pc its word stands for, in its block (a chain may enter a block past its
+ * start, where the guest code a branch targets was translated inside a longer block); the TC address
+ * itself when no block listed has it.
+ */
 function blockAt(blocks: readonly WireTcBlock[]): (tcVa: string) => string {
-  const owner = new Map<bigint, WireTcBlock>();
-  for (const b of blocks) for (const r of b.rows) owner.set(BigInt(r.tcVa), b);
+  const owner = new Map<bigint, { block: WireTcBlock; guestPc: string }>();
+  for (const block of blocks) for (const r of block.rows) owner.set(BigInt(r.tcVa), { block, guestPc: r.guestPc });
   return (tcVa) => {
-    const b = owner.get(BigInt(tcVa));
-    return b ? `${b.guestPc}${b.symbol ? ` ${b.symbol}` : ""}` : `TC ${tcVa}`;
+    const o = owner.get(BigInt(tcVa));
+    if (!o) return `TC ${tcVa}`;
+    const block = `${o.block.guestPc}${o.block.symbol ? ` ${o.block.symbol}` : ""}`;
+    return o.guestPc === o.block.guestPc ? block : `${o.guestPc} in ${block}`;
   };
 }
 

@@ -78,3 +78,10 @@ test("a block's lines put each guest instruction beside its translation, rewritt
   assert.equal(selectedBlock(b.blocks, "0x80000100")?.symbol, "add_round", "the user's choice while it is cached");
   assert.equal(selectedBlock(b.blocks, "0x80000999")?.guestPc, "0x80000040", "else the most recently used");
 });
+
+test("a chain into the middle of a block names the guest pc it enters, and a chain to no listed block its TC address", () => {
+  const b = body();
+  const into = (chainedTo: string) => blockRows({ blocks: [{ ...b.blocks[0], rows: b.blocks[0].rows.map((r) => (r.chainedTo ? { ...r, chainedTo } : r)) }, b.blocks[1]] })[0].chainedTo;
+  assert.deepEqual(into("0x2000000104"), ["0x80000104 in 0x80000100 add_round"]);
+  assert.deepEqual(into("0x2000000800"), ["TC 0x2000000800"]);
+});
