@@ -4,7 +4,7 @@ import { parseViewMessage, type HostMessage } from "../../webview/model/messages
 import type { RenderReport } from "./page_tables_panel";
 import { revealGuestPc } from "./reveal_pc";
 import { request, type SessionWatch } from "./session_watch";
-import { webviewHtml, webviewOptions } from "./webview_html";
+import { webviewOptions, wirePanel } from "./webview_html";
 
 export const TRANSLATION_CACHE_VIEW_TYPE = "hyperstep.translationCache";
 
@@ -15,7 +15,6 @@ export const TRANSLATION_CACHE_VIEW_TYPE = "hyperstep.translationCache";
  */
 export class TranslationCachePanel implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
-  private panelDisposables: vscode.Disposable[] = [];
   private ready = false;
   private seq = 0;
   private started = new Map<number, { at: number; request: number }>();
@@ -43,18 +42,11 @@ export class TranslationCachePanel implements vscode.Disposable {
   private adopt(panel: vscode.WebviewPanel): void {
     this.panel = panel;
     this.ready = false;
-    panel.webview.options = webviewOptions(this.extensionUri);
-    panel.webview.html = webviewHtml(panel.webview, this.extensionUri, "translation_cache", "Translation Cache");
-    this.panelDisposables = [
-      panel.webview.onDidReceiveMessage((m) => this.receive(m)),
-      panel.onDidChangeViewState((e) => {
-        if (e.webviewPanel.visible) void this.refresh();
-      }),
-      panel.onDidDispose(() => {
-        this.panelDisposables.forEach((d) => d.dispose());
-        this.panel = undefined;
-      }),
-    ];
+    wirePanel(panel, this.extensionUri, { name: "translation_cache", title: "Translation Cache" }, {
+      receive: (m) => this.receive(m),
+      visible: () => void this.refresh(),
+      disposed: () => (this.panel = undefined),
+    });
   }
 
   private receive(raw: unknown): void {
