@@ -66,7 +66,8 @@ export class TranslationCachePanel implements vscode.Disposable {
       }
     } else if (m.type === "reveal") {
       const session = this.watch.session;
-      if (session) revealGuestPc(session, m.pc, "Translated code").catch((e: unknown) => void vscode.window.showWarningMessage(`Cannot show guest pc ${m.pc}: ${e instanceof Error ? e.message : String(e)}`));
+      const column = this.panel?.viewColumn === vscode.ViewColumn.One ? vscode.ViewColumn.Two : vscode.ViewColumn.One;
+      if (session) revealGuestPc(session, m.pc, "Translated code", column).catch((e: unknown) => void vscode.window.showWarningMessage(`Cannot show guest pc ${m.pc}: ${e instanceof Error ? e.message : String(e)}`));
     }
   }
 

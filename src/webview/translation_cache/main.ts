@@ -67,13 +67,14 @@ function blockList(b: TranslationCacheBody, selected: string | undefined): HTMLE
 function translation(b: TranslationCacheBody, selected: string | undefined): HTMLElement[] {
   const block = selectedBlock(b.blocks, selected);
   if (!block) return [];
-  const head = el("tr", undefined, el("th", "side", "guest pc"), el("th", "side", "guest instruction"), el("th", "side", "TC address"), el("th", "side", "TC instruction"), el("th", undefined, "what the translator did"));
+  const head = el("tr", undefined, el("th", undefined, "guest pc"), el("th", undefined, "guest instruction"), el("th", undefined, "TC address"), el("th", "tc", "TC instruction, and why it was rewritten"));
   const table = el("table", "translation", head);
   for (const l of translationLines(block, b.blocks)) {
+    // The reason sits under the TC instruction, so that it wraps within a narrow panel instead of being cut off.
+    const tc = el("td", "tc", el("span", "code", l.tc), ...(l.rewritten ? [el("div", "why", `rewritten — ${l.why}`)] : []));
     table.append(el("tr", l.rewritten ? "rewritten" : undefined,
       el("td", "code", l.guestPc ? pcLink(l.guestPc) : ""), el("td", "code", l.guest || "(no guest instruction)"),
-      el("td", "code muted", l.tcVa), el("td", "code", l.tc),
-      el("td", l.rewritten ? "why" : "why muted", `${l.rewritten ? "rewritten — " : ""}${l.why}`)));
+      el("td", "code muted", l.tcVa), tc));
   }
   const title = el("h3", undefined, `Block ${block.guestPc}${block.symbol ? ` (${block.symbol})` : ""}: guest code beside its translation`);
   title.title = `Translated in shadow context ${block.context}`;

@@ -5,7 +5,7 @@ import type { TranslationCacheBody } from "../../../src/debug/custom_requests";
 import type { RenderReport } from "../../../src/extension/panels/page_tables_panel";
 import { click, screenshot } from "./screenshot";
 import { endSession, startStopped } from "./session";
-import { until } from "./wait";
+import { nextEvent, until } from "./wait";
 
 /** Polls the Translation Cache panel's render report until `test` accepts it. */
 function untilReport(what: string, test: (r: RenderReport) => boolean): Promise<RenderReport> {
@@ -17,12 +17,18 @@ function untilReport(what: string, test: (r: RenderReport) => boolean): Promise<
 
 describe("the Translation Cache panel", () => {
   const program = () => path.join(vscode.workspace.workspaceFolders![0].uri.fsPath, "binary-translation", "binary_translation.S");
-  // After the kernel's 100 rounds: the loop, its helper and the calls between them are translated.
-  const breakpoint = new vscode.FunctionBreakpoint("print_decimal");
+  const atPrint = new vscode.FunctionBreakpoint("print_decimal");
 
-  it("lists the blocks, shows one beside its translation, and reveals a guest pc in the source", async () => {
-    const session = await startStopped({ type: "hyperstep", request: "launch", name: "tc panel", program: program(), technique: "binary-translation", stopOnEntry: false }, [breakpoint], "a stop in print_decimal");
+  it("lists the blocks and their chains, shows one beside its translation, and reveals a guest pc in the source", async function () {
+    this.timeout(60_000);
+    // A breakpoint keeps the VMM stepping through the TC, which chains nothing: stop instead at the
+    // kernel's first UART write (a VM exit), after its 100 rounds ran chained.
+    const session = await startStopped({ type: "hyperstep", request: "launch", name: "tc panel", program: program(), technique: "binary-translation", stopOnEntry: true }, [], "the stop on entry");
     try {
+      await session.customRequest("setExceptionBreakpoints", { filters: [], filterOptions: [{ filterId: "vm-exit-mmio-write" }] });
+      const stopped = nextEvent(vscode.debug.onDidChangeActiveStackItem, (i) => i instanceof vscode.DebugStackFrame, 20_000, "the first UART write");
+      await vscode.commands.executeCommand("workbench.action.debug.continue");
+      await stopped;
       await vscode.commands.executeCommand("workbench.action.closeSidebar");
       await vscode.commands.executeCommand("workbench.action.closePanel");
       await vscode.commands.executeCommand("hyperstep.showTranslationCache");
@@ -37,6 +43,9 @@ describe("the Translation Cache panel", () => {
       assert.equal(lines.label.startsWith(`Block ${tc.blocks[0].guestPc}`), true, "the most recently used block is shown");
       assert.equal(lines.listRows, tc.blocks[0].rows.length, "a line per TC word");
       assert.ok(lines.rows.some((r) => /rewritten — (callout|stub|branch|chained)/.test(r)), `a rewritten word says why: ${lines.rows.join(" / ")}`);
+      assert.ok(tc.stats!.chains > 0, "the loop ran chained");
+      assert.ok(report.summary.header.includes(`${tc.stats!.chains}chains`), `the chain count on top: ${report.summary.header.join(" / ")}`);
+      assert.ok(blocks.rows.some((r) => /^0x[0-9a-f]+ (in 0x[0-9a-f]+ )?[a-z_]/.test(r.split(" | ").at(-1) ?? "")), `a block names where its chain goes: ${blocks.rows.join(" / ")}`);
       await screenshot("panel-translation-cache");
 
       const { instructions } = (await session.customRequest("disassemble", { memoryReference: tc.blocks[0].guestPc, instructionCount: 1, resolveSymbols: true })) as { instructions: { line?: number }[] };
@@ -50,18 +59,23 @@ describe("the Translation Cache panel", () => {
         const e = vscode.window.activeTextEditor;
         return e?.document.uri.path.endsWith("binary_translation.S") && e.selection.active.line + 1 === line ? e : undefined;
       });
+      await screenshot("panel-translation-cache-reveal");
+      // Another block, chosen in the list, is shown beside its translation.
+      await click("tc-second-block", "table.blocks tr.block:nth-of-type(3)");
+      await untilReport("the second block", (r) => r.summary.columns[1].label.startsWith(`Block ${tc.blocks[1].guestPc}`));
     } finally {
-      await endSession(session, [breakpoint]);
+      await endSession(session, []);
     }
   });
 
   it("says the cache exists under binary-translation only", async () => {
-    const session = await startStopped({ type: "hyperstep", request: "launch", name: "tc panel native", program: program(), technique: "native", stopOnEntry: false }, [breakpoint], "a stop in print_decimal");
+    const session = await startStopped({ type: "hyperstep", request: "launch", name: "tc panel native", program: program(), technique: "native", stopOnEntry: false }, [atPrint], "a stop in print_decimal");
     try {
       await vscode.commands.executeCommand("hyperstep.showTranslationCache");
       await untilReport("the message", (r) => r.summary.header.some((h) => h.includes("exists under binary-translation only")));
+      await screenshot("panel-translation-cache-native");
     } finally {
-      await endSession(session, [breakpoint]);
+      await endSession(session, [atPrint]);
     }
   });
 });
