@@ -37,6 +37,8 @@ const builds = [
       { in: "src/webview/exits/exits.css", out: "exits" },
       { in: "src/webview/memory/main.ts", out: "memory" },
       { in: "src/webview/memory/memory.css", out: "memory" },
+      { in: "src/webview/translation_cache/main.ts", out: "translation_cache" },
+      { in: "src/webview/translation_cache/translation_cache.css", out: "translation_cache" },
     ],
     outdir: "dist/webview",
     minify: true,

@@ -5,6 +5,7 @@ import type { ShadowMarkStatus } from "../target/vmm_view";
 import { evaluate, ExprError, type ExprEnv } from "./expressions";
 import { field, hex, intArg } from "./request_fields";
 import { translationCacheBody } from "./tc_request";
+export type { TranslationCacheBody, WireTcBlock, WireTcRow } from "./tc_request";
 
 /**
  * The custom requests that feed the panels (DESIGN.md: panels never reach into the adapter). Any DAP

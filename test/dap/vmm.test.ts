@@ -7,6 +7,7 @@ import type { DebugProtocol } from "@vscode/debugprotocol";
 import { ROOT } from "../support/guests";
 import { failing, launch, repl, stopAfter, topFrame, value, withClient } from "../support/dap";
 import type { TranslationCacheBody } from "../../src/debug/tc_request";
+import { blockRows } from "../../src/webview/model/translation_cache";
 
 const SAMPLE = (name: string, file: string) => path.join(ROOT, "sample-guests", name, file);
 const UART_MMIO = SAMPLE("uart-mmio", "uart_mmio.S");
@@ -259,6 +260,12 @@ describe("VMM console commands", () => {
       const tc = await repl(dc, `tc 0x${pc.toString(16)}`);
       assert.match(tc, /^0x[0-9a-f]+ +addi? s0,s0,1 +addi? s0,s0,1 +copied$/m);
       assert.match(tc, /^0x[0-9a-f]+ +bge s1,s0,[0-9a-f]+ +bge s1,s0,20000[0-9a-f]+ +chained: branches to the target's translation$/m);
+      // The Translation Cache panel's list names where the back edge goes by guest pc: the loop's head, `round`.
+      const body = (await dc.customRequest("hyperstep/translationCache", {})).body as TranslationCacheBody;
+      const rows = blockRows(body);
+      const loop = rows.find((r) => body.blocks.find((b) => b.guestPc === r.guestPc)!.rows.some((w) => BigInt(w.guestPc) === pc))!;
+      assert.equal(loop.chainedTo.length, 1, `one chain: ${loop.chainedTo.join(", ")}`);
+      assert.ok(loop.chainedTo[0].startsWith(`0x${(await value(dc, "round")).toString(16)} `), `the chain names round's guest pc: ${loop.chainedTo[0]}`);
     });
   });
 

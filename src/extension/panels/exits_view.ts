@@ -3,6 +3,7 @@ import { ENDED_EVENT, EXITS_REQUEST, type EndedBody, type ExitsBody } from "../.
 import { endedExits } from "../../webview/model/exits";
 import { parseViewMessage, type HostMessage } from "../../webview/model/messages";
 import type { RenderReport } from "./page_tables_panel";
+import { revealGuestPc } from "./reveal_pc";
 import { request, type SessionWatch } from "./session_watch";
 import { webviewHtml, webviewOptions } from "./webview_html";
 
@@ -74,7 +75,8 @@ export class ExitsView implements vscode.WebviewViewProvider, vscode.Disposable 
       this.started.delete(m.seq);
       this.lastReport = { seq: m.seq, sinceStop: performance.now() - started.at, webview: m.ms, request: started.request, unchanged: false, summary: m.summary };
     } else if (m.type === "reveal") {
-      this.reveal(m.pc).catch((e: unknown) => void vscode.window.showWarningMessage(`Cannot show the exit at guest pc ${m.pc}: ${e instanceof Error ? e.message : String(e)}`));
+      const session = this.watch.session;
+      if (session) revealGuestPc(session, m.pc, "Exit").catch((e: unknown) => void vscode.window.showWarningMessage(`Cannot show the exit at guest pc ${m.pc}: ${e instanceof Error ? e.message : String(e)}`));
     } else if (m.type === "goto") {
       this.travel(m.seq).catch((e: unknown) => void vscode.window.showWarningMessage(`Cannot travel to exit #${m.seq}: ${e instanceof Error ? e.message : String(e)}`));
     }
@@ -103,21 +105,6 @@ export class ExitsView implements vscode.WebviewViewProvider, vscode.Disposable 
     if (session) await session.customRequest("evaluate", { expression: `goto exit ${seq}`, context: "repl" });
   }
 
-  /** Shows a guest pc: its source line when the program has one, else the Disassembly view. */
-  private async reveal(pc: string): Promise<void> {
-    const session = this.watch.session;
-    if (!session) return;
-    const r = await request<{ instructions?: { location?: { path?: string }; line?: number; instruction?: string }[] }>(session, "disassemble", { memoryReference: pc, instructionCount: 1, resolveSymbols: true });
-    const insn = r.ok ? r.body.instructions?.[0] : undefined;
-    if (insn?.location?.path && insn.line) {
-      const position = new vscode.Position(insn.line - 1, 0);
-      await vscode.window.showTextDocument(sourceUri(insn.location.path), { selection: new vscode.Range(position, position), preview: true });
-      return;
-    }
-    await vscode.commands.executeCommand("debug.action.openDisassemblyView");
-    void vscode.window.showInformationMessage(`Exit at guest pc ${pc}${insn?.instruction ? `: ${insn.instruction}` : ""} (no source line for it).`);
-  }
-
   private post(m: HostMessage): Thenable<boolean> {
     return this.view ? this.view.webview.postMessage(m) : Promise.resolve(false);
   }
@@ -125,12 +112,4 @@ export class ExitsView implements vscode.WebviewViewProvider, vscode.Disposable 
   dispose(): void {
     this.disposables.forEach((d) => d.dispose());
   }
-}
-
-/**
- * A DAP source path as a URI. VS Code hands a remote session's paths to the extension already as
- * URIs (`vscode-remote://…`); a plain path is a file.
- */
-export function sourceUri(path: string): vscode.Uri {
-  return /^[a-z][a-z0-9+.-]+:\/\//i.test(path) ? vscode.Uri.parse(path) : vscode.Uri.file(path);
 }

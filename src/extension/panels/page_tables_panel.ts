@@ -2,7 +2,7 @@ import * as vscode from "vscode";
 import { PAGE_TABLES_REQUEST, WALK_REQUEST, type PageTablesBody, type PageTablesUnchanged, type WalkBody } from "../../debug/custom_requests";
 import { parseViewMessage, type HostMessage, type RenderSummary } from "../../webview/model/messages";
 import { request, type SessionWatch } from "./session_watch";
-import { webviewHtml, webviewOptions } from "./webview_html";
+import { webviewOptions, wirePanel } from "./webview_html";
 
 export const PAGE_TABLES_VIEW_TYPE = "hyperstep.pageTables";
 
@@ -30,7 +30,6 @@ export interface RenderReport {
  */
 export class PageTablesPanel implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
-  private panelDisposables: vscode.Disposable[] = [];
   private seq = 0;
   private started = new Map<number, { at: number; request: number; unchanged: boolean }>();
   /** The session and version of the tables the webview holds. */
@@ -75,18 +74,11 @@ export class PageTablesPanel implements vscode.Disposable {
     this.panel = panel;
     this.ready = false;
     this.createdAt = performance.now();
-    panel.webview.options = webviewOptions(this.extensionUri);
-    panel.webview.html = webviewHtml(panel.webview, this.extensionUri, "page_tables", "Page Tables");
-    this.panelDisposables = [
-      panel.webview.onDidReceiveMessage((m) => this.receive(m)),
-      panel.onDidChangeViewState((e) => {
-        if (e.webviewPanel.visible) void this.refresh();
-      }),
-      panel.onDidDispose(() => {
-        this.panelDisposables.forEach((d) => d.dispose());
-        this.panel = undefined;
-      }),
-    ];
+    wirePanel(panel, this.extensionUri, { name: "page_tables", title: "Page Tables" }, {
+      receive: (m) => this.receive(m),
+      visible: () => void this.refresh(),
+      disposed: () => (this.panel = undefined),
+    });
   }
 
   private receive(raw: unknown): void {

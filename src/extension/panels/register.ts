@@ -6,10 +6,12 @@ import { openMemoryCommand } from "./memory";
 import { MemoryPanels } from "./memory_panel";
 import { PageTablesPanel } from "./page_tables_panel";
 import { SessionWatch } from "./session_watch";
+import { TranslationCachePanel } from "./translation_cache_panel";
 
 /**
  * The panels of issue 8: Page Tables (webview panel), Devices (tree) and VM Exits (webview view) in the
- * Run and Debug side bar, Memory (webview panels) and "Open Memory at Address…". All of them are fed by
+ * Run and Debug side bar, Memory (webview panels) and "Open Memory at Address…"; and issue 14's
+ * Translation Cache (webview panel) under binary translation. All of them are fed by
  * the adapter's `hyperstep/…` custom requests and refresh on every stop.
  */
 export function registerPanels(context: vscode.ExtensionContext): void {
@@ -18,8 +20,12 @@ export function registerPanels(context: vscode.ExtensionContext): void {
   const exits = new ExitsView(context.extensionUri, watch);
   const devices = new DevicesView(watch);
   const memory = new MemoryPanels(context.extensionUri, watch);
+  const translationCache = new TranslationCachePanel(context.extensionUri, watch);
   context.subscriptions.push(
-    watch, pageTables, exits, devices, memory,
+    watch, pageTables, exits, devices, memory, translationCache,
+    // The focused session's technique, for menus that belong to one technique (the Translation Cache).
+    vscode.debug.onDidChangeActiveDebugSession((s) => void vscode.commands.executeCommand("setContext", "hyperstep.technique", s?.type === "hyperstep" ? (s.configuration.technique as string | undefined) ?? "native" : undefined)),
+    vscode.commands.registerCommand("hyperstep.showTranslationCache", () => translationCache.show()),
     vscode.commands.registerCommand("hyperstep.showPageTables", (address?: unknown) => pageTables.show(typeof address === "string" ? address : undefined)),
     vscode.commands.registerCommand("hyperstep.walkAddress", async () => {
       const address = await vscode.window.showInputBox({ title: "Hyperstep: Walk an Address", prompt: "A guest-virtual address to walk through the page tables", placeHolder: "0x40000000" });
@@ -36,6 +42,7 @@ export function registerPanels(context: vscode.ExtensionContext): void {
       exits: exits.lastReport,
       devices: devices.current,
       memory: memory.reports,
+      translationCache: translationCache.lastReport,
     })),
   );
 }

@@ -40,3 +40,23 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, n
 </body>
 </html>`;
 }
+
+/**
+ * Gives a webview panel (new, or restored after a reload) its page, and wires it: messages to
+ * `receive`, `visible` each time it comes into sight, `disposed` once when it closes.
+ */
+export function wirePanel(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, page: { name: string; title: string },
+  on: { receive(m: unknown): void; visible(): void; disposed(): void }): void {
+  panel.webview.options = webviewOptions(extensionUri);
+  panel.webview.html = webviewHtml(panel.webview, extensionUri, page.name, page.title);
+  const disposables = [
+    panel.webview.onDidReceiveMessage((m) => on.receive(m)),
+    panel.onDidChangeViewState((e) => {
+      if (e.webviewPanel.visible) on.visible();
+    }),
+    panel.onDidDispose(() => {
+      disposables.forEach((d) => d.dispose());
+      on.disposed();
+    }),
+  ];
+}

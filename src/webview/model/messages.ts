@@ -1,4 +1,4 @@
-import type { AddressSpacesBody, ExitsBody, PageTablesBody, WalkBody, WireTable } from "../../debug/custom_requests";
+import type { AddressSpacesBody, ExitsBody, PageTablesBody, TranslationCacheBody, WalkBody, WireTable, WireTcRow } from "../../debug/custom_requests";
 
 /**
  * The messages between the extension and its webviews, and their checks. Each side checks every
@@ -44,6 +44,7 @@ export type HostMessage =
   | { type: "pageTables"; seq: number; session: string; body: PageTablesBody }
   /** `ended`: the session is over; this is its log as its guest ended (no time travel, no source to reveal). */
   | { type: "exits"; seq: number; session: string; ended?: boolean; body: ExitsBody }
+  | { type: "translationCache"; seq: number; session: string; body: TranslationCacheBody }
   | { type: "unchanged"; seq: number }
   | { type: "empty"; seq: number; message: string }
   /** Show the walk of this address (the webview then asks for it). */
@@ -132,6 +133,19 @@ export function isExitsBody(x: unknown): x is ExitsBody {
     && isObj(x.timeline) && isInt(x.timeline.from) && isInt(x.timeline.to) && isArrayOf(x.timeline.counts, isInt);
 }
 
+const TC_STATS = ["relocations", "blocks", "bytesUsed", "bytes", "translated", "flushes", "invalidated", "evicted", "fenced", "protectedPages", "directPages", "chains", "lookups", "hits"];
+const isNullableHex = (x: unknown): boolean => x === null || isHex(x);
+
+function isTcRow(r: unknown): r is WireTcRow {
+  return isObj(r) && isHex(r.guestPc) && (r.guest === null || isStr(r.guest)) && isHex(r.tcVa) && isStr(r.tc) && isStr(r.how) && isStr(r.why) && isNullableHex(r.chainedTo);
+}
+
+export function isTranslationCacheBody(x: unknown): x is TranslationCacheBody {
+  return isObj(x) && isStr(x.technique) && isBool(x.available) && isOptStr(x.message) && isInt(x.more)
+    && (x.stats === undefined || (isObj(x.stats) && isHex(x.stats.va) && TC_STATS.every((k) => isInt((x.stats as Obj)[k]))))
+    && isArrayOf(x.blocks, (b): b is TranslationCacheBody["blocks"][number] => isObj(b) && isHex(b.guestPc) && isOptStr(b.symbol) && isStr(b.context) && isArrayOf(b.rows, isTcRow));
+}
+
 const isRef = (x: unknown): x is string => isStr(x) && MEMORY_REFERENCE.test(x);
 const WALK_KINDS = ["translated", "fault", "hidden-fault", "stale", "device", "exit"];
 
@@ -158,6 +172,8 @@ export function parseHostMessage(x: unknown): HostMessage | undefined {
       return isInt(x.seq) && isStr(x.session) && isPageTablesBody(x.body) ? (x as HostMessage) : undefined;
     case "exits":
       return isInt(x.seq) && isStr(x.session) && (x.ended === undefined || isBool(x.ended)) && isExitsBody(x.body) ? (x as HostMessage) : undefined;
+    case "translationCache":
+      return isInt(x.seq) && isStr(x.session) && isTranslationCacheBody(x.body) ? (x as HostMessage) : undefined;
     case "unchanged":
       return isInt(x.seq) ? { type: "unchanged", seq: x.seq } : undefined;
     case "empty":

@@ -3,20 +3,9 @@ import * as path from "node:path";
 import * as vscode from "vscode";
 import type { RenderReport } from "../../../src/extension/panels/page_tables_panel";
 import { click, screenshot } from "./screenshot";
-import { nextEvent, within } from "./wait";
+import { nextEvent, until, within } from "./wait";
 
 const EVENT_MS = 20_000;
-
-/** Polls `probe` until it returns something. */
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = EVENT_MS): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const found = await probe();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe("the VM Exits view", () => {
   let session: vscode.DebugSession;

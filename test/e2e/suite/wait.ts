@@ -23,3 +23,14 @@ export function nextEvent<T>(event: vscode.Event<T>, test: (value: T) => boolean
   void result.finally(() => subscription?.dispose()).catch(() => {});
   return result;
 }
+
+/** Polls `probe` until it returns something; fails naming `what` after `ms`. */
+export async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 20_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const found = await probe();
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
