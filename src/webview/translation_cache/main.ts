@@ -78,7 +78,8 @@ function translation(b: TranslationCacheBody, selected: string | undefined): HTM
   }
   const title = el("h3", undefined, `Block ${block.guestPc}${block.symbol ? ` (${block.symbol})` : ""}: guest code beside its translation`);
   title.title = `Translated in shadow context ${block.context}`;
-  return [title, table];
+  // In a panel narrower than the table, the table scrolls sideways in its own box.
+  return [title, el("div", "scroll", table)];
 }
 
 function draw(): void {
