@@ -1,5 +1,6 @@
 import { basename } from "node:path";
 import type { GuestProgram as GuestImage } from "../asm/guest_image";
+import { HOST_TRIP_CYCLES, hostedCycles } from "../target/hosting";
 import { createTarget } from "../target/create_target";
 import type { Target } from "../target/target";
 import { tcStatsText } from "../target/tc_text";
@@ -29,6 +30,8 @@ export interface CompareSettings {
   input?: Uint8Array;
   /** The non-standard teaching machine (vm.ts), under the techniques it applies to; the others run standard hardware. */
   nonTrappingSensitive?: readonly NonTrappingSensitive[];
+  /** Also cost each run as a hosted (type 2) VMM would. */
+  hosting?: boolean;
 }
 
 export interface CompareIo {
@@ -65,6 +68,8 @@ export interface TechniqueResult extends Omit<TechniqueRun, "end"> {
   equivalence?: Equivalence;
   /** The program this technique ran, when the report has two (a PV kernel and its twin: compare_twin.ts). */
   guest?: string;
+  /** With --hosting: the modelled cycles as a hosted VMM, and their overhead against the baseline's (native) cycles. */
+  hosted?: { cycles: number; overhead: number | null };
 }
 
 export interface CompareReport {
@@ -117,6 +122,12 @@ export async function compareTechniques(program: GuestImage, settings: CompareSe
   for (const r of results.slice(1)) {
     r.overhead = baseline.modelledCycles > 0 ? r.modelledCycles / baseline.modelledCycles - 1 : 0;
     r.equivalence = equivalence(baseline, r);
+  }
+  if (settings.hosting) {
+    for (const r of results) {
+      const cycles = hostedCycles(r);
+      r.hosted = { cycles, overhead: r === baseline ? null : baseline.modelledCycles > 0 ? cycles / baseline.modelledCycles - 1 : 0 };
+    }
   }
   const notes = unansweredEcall.length > 0 && boot === "machine"
     ? [`The trap loop under ${unansweredEcall.join(", ")} began with an ecall that nothing handles: a kernel that calls SBI firmware, as one written for OpenSBI does, needs --boot supervisor.`]
@@ -208,12 +219,14 @@ const ms = (s: number) => (s < 1 ? `${(s * 1000).toFixed(1)} ms` : `${s.toFixed(
  */
 export function formatCompare(program: string, report: CompareReport): string {
   const baseline = report.results[0];
+  const hosted = report.results.some((r) => r.hosted);
   const rows = AVAILABLE_TECHNIQUES.flatMap((technique) => {
     const r = report.results.find((x) => x.technique === technique);
-    if (!r) return report.unavailable.some((u) => u.technique === technique) ? [[technique, ...(report.twin ? [""] : []), "cannot run this guest (below)", "", "", "", "", "", ""]] : [];
+    if (!r) return report.unavailable.some((u) => u.technique === technique) ? [[technique, ...(report.twin ? [""] : []), "cannot run this guest (below)", "", "", "", "", ...(hosted ? ["", ""] : []), "", ""]] : [];
     return [[
       r.technique, ...(report.twin ? [basename(r.guest ?? program)] : []), endText(r.end), String(r.instructions), String(r.exits), String(r.modelledCycles),
       r.overhead === null ? "baseline" : pct(r.overhead),
+      ...(r.hosted ? [String(r.hosted.cycles), r.hosted.overhead === null ? "baseline" : pct(r.hosted.overhead)] : []),
       `${ms(r.wallSeconds)}${r === baseline || baseline.wallSeconds <= 0 ? "" : ` (${(r.wallSeconds / baseline.wallSeconds).toFixed(1)}x)`}`,
       r.equivalence !== undefined ? (r.equivalence.equal ? "yes" : "NO") : r === baseline ? "baseline" : "other kernel",
     ]];
@@ -222,8 +235,11 @@ export function formatCompare(program: string, report: CompareReport): string {
   const twin = report.twin;
   const lines = [`${program}: ${report.results.length} techniques ran, ${report.memoryBytes / (1 << 20)} MiB of guest RAM${twin ? "" : boot(report.boot)}`];
   if (twin) lines.push(`beside its twin ${twin.program}${boot(twin.boot)}: the same workload as an ordinary kernel, for the techniques that cannot run ${basename(program)}`);
-  const head = ["technique", ...(twin ? ["guest"] : []), "end", "instructions", "exits", "modelled cycles", "overhead", "wall time", "equivalent"];
-  lines.push("", ...table(head, rows, head.map((h) => ["instructions", "exits", "modelled cycles", "overhead", "wall time"].includes(h))));
+  const head = ["technique", ...(twin ? ["guest"] : []), "end", "instructions", "exits", "modelled cycles", "overhead", ...(hosted ? ["hosted cycles", "hosted overhead"] : []), "wall time", "equivalent"];
+  lines.push("", ...table(head, rows, head.map((h) => ["instructions", "exits", "modelled cycles", "overhead", "hosted cycles", "hosted overhead", "wall time"].includes(h))));
+  if (hosted) {
+    lines.push("", ...wrap(`Hosted: the same runs as a type 2 VMM beside a host OS, which performs the I/O; each exit the cost model charges as device emulation costs two world switches more (${HOST_TRIP_CYCLES} cycles), to the host OS and back (${report.results.map((r) => `${r.technique} ${r.hostTrips}`).join(", ")}).`, 100));
+  }
   const reasons = [...new Set(report.results.flatMap((r) => r.byReason.map((e) => e.reason)))];
   if (reasons.length) {
     const count = (r: TechniqueResult, reason: string) => r.byReason.find((e) => e.reason === reason);
@@ -272,6 +288,7 @@ export function compareJson(program: string, report: CompareReport): object {
       outputBytes: r.output.length,
       equivalence: r.equivalence ?? null,
       translationCache: r.tc ?? null,
+      ...(r.hosted ? { hostTrips: r.hostTrips, hosted: r.hosted } : {}),
     })),
     unavailable: report.unavailable,
     notes: report.notes,

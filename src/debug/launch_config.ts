@@ -3,7 +3,7 @@ import { checkCpuTechnique, CpuError, DEFAULT_CPU, parseCpu, type CpuModel } fro
 import { checkTechnique, type Technique } from "../target/techniques";
 import type { DiskSpec } from "../target/disk_image";
 import { DEFAULT_RNG_SEED } from "../target/target_options";
-import { GUEST_BOOTS, NON_TRAPPING_SENSITIVE, parseMemorySize, type GuestBoot, type NonTrappingSensitive } from "../target/target_options";
+import { GUEST_BOOTS, HOSTINGS, NON_TRAPPING_SENSITIVE, parseMemorySize, type GuestBoot, type Hosting, type NonTrappingSensitive } from "../target/target_options";
 
 /**
  * The launch configuration, checked field by field.
@@ -36,6 +36,8 @@ export interface LaunchConfig {
   disk: DiskSpec | undefined;
   /** The seed of the virtio-rng device in virtio-mmio slot 7; no such device when undefined. */
   rngSeed: number | undefined;
+  /** A type 1 or type 2 VMM (cost_model.ts): it changes only the modelled costs. */
+  hosting: Hosting;
 }
 
 /** The history budget when the launch configuration names none. */
@@ -109,6 +111,13 @@ export function parseLaunchConfig(raw: unknown = {}): LaunchConfig {
   }
   const mismatch = checkTechnique(technique, { boot, nonTrappingSensitive: nonTrapping as string[] });
   if (mismatch) throw new ConfigError(mismatch.option, mismatch.message);
+  const hosting = optional<string>(args, "hosting", "string", "native");
+  if (!(HOSTINGS as readonly string[]).includes(hosting)) {
+    throw new ConfigError("hosting", `must be one of ${HOSTINGS.map((h) => `"${h}"`).join(", ")}; got "${hosting}"`);
+  }
+  if (hosting === "hosted" && technique === "native") {
+    throw new ConfigError("hosting", `"hosted" needs a VMM technique: technique "native" has no VMM to host`);
+  }
 
   const rawCpu = optional<string>(args, "cpu", "string", DEFAULT_CPU);
   const cpu = parseCpu(rawCpu);
@@ -143,6 +152,7 @@ export function parseLaunchConfig(raw: unknown = {}): LaunchConfig {
     cpu,
     gdbServer: (gdbServer as number | undefined) ?? undefined,
     historyMiB,
+    hosting: hosting as Hosting,
   };
 }
 

@@ -1,4 +1,4 @@
-import type { ExitReason } from "./exits";
+import type { ExitNarrative, ExitReason } from "./exits";
 
 /**
  * The modelled cost of exits, in cycles. The defaults are the "pure virtualization" column of the
@@ -41,6 +41,16 @@ import type { ExitReason } from "./exits";
  * estimate: the translator decodes, classifies and emits each instruction, the decode-and-dispatch
  * work of one callout. A write to a page of translated code is a page fault into the VMM, which
  * emulates the store (as for a guest page-table write: 1,500).
+ *
+ * Hosting. The costs above are a native (type 1) VMM's, which owns the hardware and its device
+ * models. A hosted (type 2) VMM runs beside a host OS that owns the devices, as VMware Workstation
+ * does (Sugerman, Venkitachalam and Lim, "Virtualizing I/O Devices on VMware Workstation's Hosted
+ * Virtual Machine Monitor", USENIX ATC 2001): an exit that needs the host OS makes the VMM switch
+ * from its own world to the host's and back (the "VMX world switch"), which the lecture names the
+ * hosted VMM's price, "double mode switches" (shared/seeds/003_…, "Native vs. Hosted VMM"). Under
+ * `hosting: "hosted"` those exits cost two world switches more. The exits that need the host are
+ * device I/O, which the host OS performs: those the table charges as device emulation, and a
+ * paravirtual kernel's console hypercall.
  */
 export interface CostModel {
   hypervisorEntryExit: number;
@@ -111,6 +121,36 @@ export function costModel(overrides: Partial<Record<string, unknown>> = {}): Cos
   return out;
 }
 
+/** Where the VMM runs: alone on the hardware (type 1), or beside a host OS that owns the devices (type 2). */
+export type Hosting = "native" | "hosted";
+export const HOSTINGS: readonly Hosting[] = ["native", "hosted"];
+
+/** Whether a hosted VMM leaves its world for the host OS's on this exit: device I/O, which the host OS performs. */
+export function needsHost(reason: ExitReason): boolean {
+  return REASON_OPERATION[reason] === "deviceEmulation" || reason === "hypercall-console";
+}
+
+/** What `trips` exits that need the host OS cost a hosted VMM on top of a native one: a world switch to the host OS and one back, each. */
+export function hostTripCycles(model: CostModel, trips: number): number {
+  return trips * 2 * model.worldSwitch;
+}
+
+/** An exit's cost to a native VMM; a hosted one adds `hostTripCycles` where the exit `needsHost`. */
 export function exitCost(model: CostModel, reason: ExitReason): number {
   return model[REASON_OPERATION[reason]];
+}
+
+/** An exit's narrative as a hosted VMM tells it: the device work happens in the host OS's world. */
+export function hostedNarrative(narrate: () => ExitNarrative, worldSwitch: number): () => ExitNarrative {
+  return () => {
+    const told = narrate();
+    return {
+      action: told.action,
+      steps: [
+        ...told.steps.filter((s) => s.phase !== "resume"),
+        { phase: "device", text: `hosted VMM: a world switch to the host OS, which performs the I/O, and one back (2 × ${worldSwitch} cycles)` },
+        ...told.steps.filter((s) => s.phase === "resume"),
+      ],
+    };
+  };
 }

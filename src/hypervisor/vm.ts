@@ -6,7 +6,7 @@ import type { ByteSink, ByteSource, HaltHow } from "../machine/device";
 import type { BlockBackend } from "../machine/devices/virtio/block_backend";
 import { pendingInterrupt, wakeable } from "../machine/hart/trap";
 import { CSR } from "../isa/csrs";
-import { SEED_COSTS, exitCost, type CostModel } from "./cost_model";
+import { SEED_COSTS, exitCost, hostedNarrative, hostTripCycles, needsHost, type CostModel, type Hosting } from "./cost_model";
 import { GuestDevices, guestRamWindow } from "./devices/guest_devices";
 import { DEFAULT_SHADOW_POOL_BYTES, largestGuestRam } from "./host_memory";
 import { injectInterrupt } from "./emulate/inject";
@@ -55,6 +55,8 @@ export interface VmOptions {
   tohost?: number;
   fromhost?: number;
   costs?: CostModel;
+  /** A native (type 1) or hosted (type 2) VMM: hosted pays world switches to the host OS (cost_model.ts). */
+  hosting?: Hosting;
   nonTrappingSensitive?: readonly NonTrappingSensitive[];
   /** VMM memory for shadow tables (default 8 MiB), and how many shadow roots are cached (default 8). */
   shadowPoolBytes?: number;
@@ -101,6 +103,9 @@ export class Vm implements GuestMemory {
   readonly technique: Technique;
   readonly log: ExitLog;
   readonly costs: CostModel;
+  readonly hosting: Hosting;
+  /** Exits so far that a hosted VMM would serve in the host OS (cost_model.ts `needsHost`), hosted or not. */
+  hostTrips = 0;
   readonly nonTrapping: ReadonlySet<NonTrappingSensitive>;
   readonly guestRamBase = RAM_BASE;
   readonly guestRamSize: number;
@@ -157,6 +162,7 @@ export class Vm implements GuestMemory {
     this.p2m.add({ gpa: this.guestRamBase, hpa: this.guestRamHpa, size: memory, kind: "ram" });
     this.vcpu = new Vcpu(0, { f: opts.f, d: opts.d });
     this.costs = opts.costs ?? { ...SEED_COSTS };
+    this.hosting = opts.hosting ?? "native";
     this.costOf = new Map(EXIT_REASON_IDS.map((r) => [r, exitCost(this.costs, r)]));
     this.nonTrapping = new Set(opts.nonTrappingSensitive ?? []);
     this.log = new ExitLog(opts.exitLogCapacity);
@@ -395,13 +401,18 @@ export class Vm implements GuestMemory {
     pc?: bigint, priv?: number, worldSwitch = false, times = 1,
   ): VmExit {
     const v = this.vcpu.state;
+    // What the exit asks of the VMM decides whether it needs the host OS, even inside a callout.
+    const hostTrip = needsHost(reason);
+    if (hostTrip) this.hostTrips++;
     if (this.inCallout) {
       details.callout = reason;
       reason = "bt-callout";
     }
-    const cycles = (this.costOf.get(reason) ?? 0) * times + (worldSwitch ? this.costs.worldSwitch : 0);
+    const hosted = hostTrip && this.hosting === "hosted";
+    const cycles = (this.costOf.get(reason) ?? 0) * times + (worldSwitch ? this.costs.worldSwitch : 0) + (hosted ? hostTripCycles(this.costs, 1) : 0);
+    const told = hosted ? hostedNarrative(narrate, this.costs.worldSwitch) : narrate;
     const exit = this.log.add(new ExitRecord(
-      this.vcpu.id, pc ?? v.pc, priv ?? v.prv, this.retired, reason, instruction, details, cycles, narrate,
+      this.vcpu.id, pc ?? v.pc, priv ?? v.prv, this.retired, reason, instruction, details, cycles, told,
     ));
     if (this.exitFilter?.(exit) && !this.pendingStop) {
       this.stoppedExit = exit;

@@ -34,6 +34,8 @@ export interface RunCost {
   modelledCycles: number;
   /** Binary translation's translation cache. */
   tc?: TcStats;
+  /** Exits a hosted (type 2) VMM serves in the host OS (cost_model.ts `needsHost`); 0 without a VMM. */
+  hostTrips: number;
 }
 
 /** How a run ended: it reached the count it was run to, or the guest stopped first. */
@@ -79,9 +81,10 @@ export function measureRun(target: Target): RunCost {
   const byReason = (target.exitLog?.()?.stats ?? []).filter((s) => s.count > 0).map((s) => ({ reason: s.reason, count: s.count, cycles: s.cycles }));
   const exits = byReason.reduce((n, s) => n + s.count, 0);
   const exitCycles = byReason.reduce((n, s) => n + s.cycles, 0);
+  const vmm = target.vmm?.stats();
   return {
     technique: target.technique, instructions: target.instret, byReason, exits, exitCycles, modelledCycles: Number(target.instret) + exitCycles,
-    tc: target.vmm?.stats().tc,
+    tc: vmm?.tc, hostTrips: vmm?.hostTrips ?? 0,
   };
 }
 

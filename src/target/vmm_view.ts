@@ -1,5 +1,5 @@
 import type { MmuAccess, Walk } from "../machine/hart/mmu";
-import type { CostModel } from "../hypervisor/cost_model";
+import type { CostModel, Hosting } from "../hypervisor/cost_model";
 import type { ExitPage, ExitQuery, ExitReason, ReasonStats, VmExit } from "../hypervisor/exits";
 import type { ShadowStats } from "../hypervisor/mm/shadow_paging";
 import type { TcBlockView, TcStats } from "../hypervisor/techniques/tc_view";
@@ -70,6 +70,9 @@ export interface VmStats {
   slowdown: number;
   exitsPerMillionInstructions: number;
   costs: CostModel;
+  /** A type 1 or type 2 VMM, and the exits that needed (or, hosted, would need) the host OS (cost_model.ts). */
+  hosting: Hosting;
+  hostTrips: number;
   shadow: ShadowStats;
   /** Binary translation's translation cache. */
   tc?: TcStats;

@@ -32,9 +32,9 @@ async function compare(guest: string, settings: { maxInstructions?: number; inpu
 
 describe("hyperstep compare", () => {
   it("parses its options and rejects bad ones", () => {
-    assert.deepEqual(parseArgs(["compare", "g.S"]), { kind: "compare", program: "g.S", memoryBytes: 128 << 20, maxInstructions: DEFAULT_COMPARE_LIMIT, json: false, boot: "machine", input: undefined, twin: undefined, nonTrappingSensitive: [] });
-    assert.deepEqual(parseArgs(["compare", "--json", "g.S", "--memory=16M", "--max-instructions", "500", "--input", "in.txt", "--boot", "supervisor", "--twin", "t.S"]),
-      { kind: "compare", program: "g.S", memoryBytes: 16 << 20, maxInstructions: 500, json: true, boot: "supervisor", input: "in.txt", twin: "t.S", nonTrappingSensitive: [] });
+    assert.deepEqual(parseArgs(["compare", "g.S"]), { kind: "compare", program: "g.S", memoryBytes: 128 << 20, maxInstructions: DEFAULT_COMPARE_LIMIT, json: false, boot: "machine", input: undefined, twin: undefined, nonTrappingSensitive: [], hosting: false });
+    assert.deepEqual(parseArgs(["compare", "--json", "g.S", "--memory=16M", "--max-instructions", "500", "--input", "in.txt", "--boot", "supervisor", "--twin", "t.S", "--hosting"]),
+      { kind: "compare", program: "g.S", memoryBytes: 16 << 20, maxInstructions: 500, json: true, boot: "supervisor", input: "in.txt", twin: "t.S", nonTrappingSensitive: [], hosting: true });
     assert.deepEqual((parseArgs(["compare", "g.S", "--non-trapping-sensitive", "sstatus-read,sstatus-write"]) as { nonTrappingSensitive: string[] }).nonTrappingSensitive, ["sstatus-read", "sstatus-write"]);
     assert.deepEqual(parseArgs(["compare", "-h"]), { kind: "help", topic: "compare" });
     assert.deepEqual(parseArgs(["help", "compare"]), { kind: "help", topic: "compare" });
@@ -184,7 +184,7 @@ describe("hyperstep compare", () => {
   });
 
   it("reports a technique that is not equivalent, with what differs, and exit status 3", () => {
-    const base = { instructions: 10n, exits: 0, byReason: [], exitCycles: 0, modelledCycles: 10, overhead: null, wallSeconds: 0.001, current: false };
+    const base = { instructions: 10n, exits: 0, byReason: [], exitCycles: 0, modelledCycles: 10, hostTrips: 0, overhead: null, wallSeconds: 0.001, current: false };
     const report: CompareReport = {
       memoryBytes: 1 << 20, maxInstructions: 100, boot: "machine", unavailable: [], notes: [], results: [
         { ...base, technique: "native", end: { kind: "halt", code: 0, how: "finisher" } as const, output: new Uint8Array([65, 66]), registers: [1n, 2n] },
