@@ -1,5 +1,5 @@
 import { checkCpuTechnique, CPU_RV64, CpuError, parseCpu, type CpuModel } from "../target/cpu";
-import { NON_TRAPPING_SENSITIVE, parseMemorySize, type GuestBoot, type NonTrappingSensitive } from "../target/target_options";
+import { NON_TRAPPING_SENSITIVE, parseMemorySize, type FpuSwitchPolicy, type GuestBoot, type NonTrappingSensitive } from "../target/target_options";
 import { checkTechnique, VMM_TECHNIQUES, type Technique } from "../target/techniques";
 import { DEFAULT_RNG_SEED } from "../target/target_options";
 import { parseDiskOption, type DiskSpec } from "../target/disk_image";
@@ -42,6 +42,8 @@ export interface RunCommand {
   diskSpec?: DiskSpec;
   /** The seed of the virtio-rng device (--rng); none when absent. */
   rngSeed?: number;
+  /** How the VMM switches the guest's FP state at world switches (--fpu-switch). */
+  fpuSwitch: FpuSwitchPolicy;
 }
 
 /** `hyperstep replay <record>`: a recorded run again, compared with its recording. */
@@ -77,6 +79,8 @@ export interface CompareCommand {
   twin?: string;
   /** The non-standard teaching machine, for the techniques that run sensitive instructions deprivileged. */
   nonTrappingSensitive: NonTrappingSensitive[];
+  /** How every VMM technique switches the guest's FP state at world switches (--fpu-switch). */
+  fpuSwitch: FpuSwitchPolicy;
 }
 
 export type HelpCommand = { kind: "help"; topic?: CommandName };
@@ -178,6 +182,7 @@ const BUILDERS: { [C in CommandName]: (given: Given) => Command } = {
     const vmm = VMM_TECHNIQUES.join(" or ");
     if (exits && technique === "native") throw given.usage(`--exits needs a VMM --technique (${vmm}): a native run has no VMM and no exits`);
     if (boot === "supervisor" && technique === "native") throw given.usage(`--boot supervisor needs firmware (an SBI), which only a VMM --technique (${vmm}) provides`);
+    if (given.has("--fpu-switch") && technique === "native") throw given.usage(`--fpu-switch is how a VMM switches the guest's floating-point state: it needs a VMM --technique (${vmm})`);
     const cpu = optional(given, "--cpu", cpuModel) ?? CPU_RV64;
     const gdb = optional(given, "--gdb", gdbAddress);
     if (given.has("--wait") && !gdb) throw given.usage("--wait holds the guest for a GDB client: it needs --gdb tcp::PORT");
@@ -207,6 +212,7 @@ const BUILDERS: { [C in CommandName]: (given: Given) => Command } = {
       record,
       diskSpec: optional(given, "--disk", diskSpec),
       rngSeed: given.has("--rng") ? DEFAULT_RNG_SEED : undefined,
+      fpuSwitch: (given.value("--fpu-switch") ?? "lazy") as FpuSwitchPolicy,
     };
   },
   replay(given) {
@@ -231,6 +237,7 @@ const BUILDERS: { [C in CommandName]: (given: Given) => Command } = {
       input: given.value("--input"),
       twin: given.value("--twin"),
       nonTrappingSensitive: optional(given, "--non-trapping-sensitive", nonTrappingList) ?? [],
+      fpuSwitch: (given.value("--fpu-switch") ?? "lazy") as FpuSwitchPolicy,
     };
   },
 };

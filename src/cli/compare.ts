@@ -3,7 +3,7 @@ import type { GuestProgram as GuestImage } from "../asm/guest_image";
 import { createTarget } from "../target/create_target";
 import type { Target } from "../target/target";
 import { tcStatsText } from "../target/tc_text";
-import type { GuestBoot, NonTrappingSensitive } from "../target/target_options";
+import type { FpuSwitchPolicy, FpuSwitchStats, GuestBoot, NonTrappingSensitive } from "../target/target_options";
 import { describeEnd, measureRun, runSlice, type RunEnd, type TechniqueComparison, type TechniqueRun } from "../target/technique_comparison";
 import { AVAILABLE_TECHNIQUES, NON_TRAPPING_TECHNIQUES, type Technique } from "../target/techniques";
 import { NO_PROGRESS_SECONDS } from "./commands";
@@ -29,6 +29,8 @@ export interface CompareSettings {
   input?: Uint8Array;
   /** The non-standard teaching machine (vm.ts), under the techniques it applies to; the others run standard hardware. */
   nonTrappingSensitive?: readonly NonTrappingSensitive[];
+  /** How every VMM technique switches the guest's FP state at world switches (default lazy). */
+  fpuSwitch?: FpuSwitchPolicy;
 }
 
 export interface CompareIo {
@@ -71,6 +73,7 @@ export interface CompareReport {
   memoryBytes: number;
   maxInstructions: number;
   boot: GuestBoot;
+  fpuSwitch: FpuSwitchPolicy;
   /** The runs, the baseline first. */
   results: TechniqueResult[];
   /** Techniques that cannot run the guest, and why. */
@@ -99,7 +102,7 @@ export async function compareTechniques(program: GuestImage, settings: CompareSe
     let read = 0;
     const uartIn = { read: () => (read < input.length ? input[read++] : -1) };
     const nonTrappingSensitive = NON_TRAPPING_TECHNIQUES.includes(technique) ? settings.nonTrappingSensitive : undefined;
-    const created = make(program, { technique, boot, memoryBytes: settings.memoryBytes, uartOut: { write: (b) => out.push(b) }, uartIn, nonTrappingSensitive });
+    const created = make(program, { technique, boot, memoryBytes: settings.memoryBytes, uartOut: { write: (b) => out.push(b) }, uartIn, nonTrappingSensitive, fpuSwitch: settings.fpuSwitch });
     if (!created.ok) {
       unavailable.push({ technique, why: created.error });
       continue;
@@ -125,7 +128,7 @@ export async function compareTechniques(program: GuestImage, settings: CompareSe
   if (nonTrapping.length > 0) {
     notes.push(`Non-standard hardware (--non-trapping-sensitive ${nonTrapping.join(",")}) under ${NON_TRAPPING_TECHNIQUES.join(" and ")}: ${nonTrapping.join(" and ")} run in U-mode without trapping, as x86 pushf/popf did; the other techniques run standard hardware.`);
   }
-  return { memoryBytes: settings.memoryBytes, maxInstructions: settings.maxInstructions, boot, results, unavailable, notes };
+  return { memoryBytes: settings.memoryBytes, maxInstructions: settings.maxInstructions, boot, fpuSwitch: settings.fpuSwitch ?? "lazy", results, unavailable, notes };
 }
 
 /**
@@ -208,12 +211,15 @@ const ms = (s: number) => (s < 1 ? `${(s * 1000).toFixed(1)} ms` : `${s.toFixed(
  */
 export function formatCompare(program: string, report: CompareReport): string {
   const baseline = report.results[0];
+  // The FPU switching column, once a VMM switched worlds on a hart with floating point.
+  const fpu = report.results.some((r) => (r.fpu?.worldSwitches ?? 0) > 0);
   const rows = AVAILABLE_TECHNIQUES.flatMap((technique) => {
     const r = report.results.find((x) => x.technique === technique);
-    if (!r) return report.unavailable.some((u) => u.technique === technique) ? [[technique, ...(report.twin ? [""] : []), "cannot run this guest (below)", "", "", "", "", "", ""]] : [];
+    if (!r) return report.unavailable.some((u) => u.technique === technique) ? [[technique, ...(report.twin ? [""] : []), "cannot run this guest (below)", "", "", "", "", ...(fpu ? [""] : []), "", ""]] : [];
     return [[
       r.technique, ...(report.twin ? [basename(r.guest ?? program)] : []), endText(r.end), String(r.instructions), String(r.exits), String(r.modelledCycles),
       r.overhead === null ? "baseline" : pct(r.overhead),
+      ...(fpu ? [r.fpu ? fpuText(r.fpu) : ""] : []),
       `${ms(r.wallSeconds)}${r === baseline || baseline.wallSeconds <= 0 ? "" : ` (${(r.wallSeconds / baseline.wallSeconds).toFixed(1)}x)`}`,
       r.equivalence !== undefined ? (r.equivalence.equal ? "yes" : "NO") : r === baseline ? "baseline" : "other kernel",
     ]];
@@ -222,7 +228,7 @@ export function formatCompare(program: string, report: CompareReport): string {
   const twin = report.twin;
   const lines = [`${program}: ${report.results.length} techniques ran, ${report.memoryBytes / (1 << 20)} MiB of guest RAM${twin ? "" : boot(report.boot)}`];
   if (twin) lines.push(`beside its twin ${twin.program}${boot(twin.boot)}: the same workload as an ordinary kernel, for the techniques that cannot run ${basename(program)}`);
-  const head = ["technique", ...(twin ? ["guest"] : []), "end", "instructions", "exits", "modelled cycles", "overhead", "wall time", "equivalent"];
+  const head = ["technique", ...(twin ? ["guest"] : []), "end", "instructions", "exits", "modelled cycles", "overhead", ...(fpu ? [`FPU switching (${report.fpuSwitch})`] : []), "wall time", "equivalent"];
   lines.push("", ...table(head, rows, head.map((h) => ["instructions", "exits", "modelled cycles", "overhead", "wall time"].includes(h))));
   const reasons = [...new Set(report.results.flatMap((r) => r.byReason.map((e) => e.reason)))];
   if (reasons.length) {
@@ -244,6 +250,13 @@ export function formatCompare(program: string, report: CompareReport): string {
   return lines.join("\n") + "\n";
 }
 
+/** "16 world switches, 8 fpu-traps: 5464 cycles": what a run's FP switching cost. */
+function fpuText(s: FpuSwitchStats): string {
+  const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+  const what = s.policy === "eager" ? `${count(s.saves, "save", "saves")} + ${count(s.restores, "restore", "restores")}` : count(s.traps, "fpu-trap", "fpu-traps");
+  return `${count(s.worldSwitches, "world switch", "world switches")}, ${what}: ${s.cycles} cycles`;
+}
+
 function table(head: string[], rows: string[][], right: boolean[]): string[] {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (right[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ").trimEnd();
@@ -257,6 +270,7 @@ export function compareJson(program: string, report: CompareReport): object {
     memoryBytes: report.memoryBytes,
     maxInstructions: report.maxInstructions,
     boot: report.boot,
+    fpuSwitch: report.fpuSwitch,
     twin: report.twin ?? null,
     techniques: report.results.map((r) => ({
       technique: r.technique,
@@ -272,6 +286,7 @@ export function compareJson(program: string, report: CompareReport): object {
       outputBytes: r.output.length,
       equivalence: r.equivalence ?? null,
       translationCache: r.tc ?? null,
+      fpuSwitching: r.fpu ?? null,
     })),
     unavailable: report.unavailable,
     notes: report.notes,

@@ -4,6 +4,7 @@ import type { ByteSink, ByteSource, HaltHow } from "../machine/device";
 import type { StopReason } from "../machine/board";
 import type { BlockBackend } from "../machine/devices/virtio/block_backend";
 import type { GuestBoot, NonTrappingSensitive } from "../hypervisor/vm";
+import type { FpuSwitchPolicy } from "../target/target_options";
 import { createTarget } from "../target/create_target";
 import { snapshotOf } from "../target/disk_image";
 import type { CpuModel } from "../target/cpu";
@@ -40,6 +41,8 @@ export interface RunSettings {
   disk?: BlockBackend;
   /** The seed of the virtio-rng device (--rng); none when absent. */
   rngSeed?: number;
+  /** How the VMM switches the guest's FP state at world switches; default lazy. */
+  fpuSwitch?: FpuSwitchPolicy;
 }
 
 /** What the run loop needs from the outside world; the CLI passes the process's, tests pass their own. */
@@ -109,7 +112,7 @@ export async function runProgram(program: GuestProgram, settings: RunSettings, i
   const technique = settings.technique ?? "native";
   const created = createTarget(program.image, {
     technique, boot: settings.boot, cpu: settings.cpu, memoryBytes: settings.memoryBytes, uartOut: io.out, uartIn: io.input,
-    nonTrappingSensitive: settings.nonTrappingSensitive, historyBytes: 0, replayInput: settings.replay?.input, disk: settings.disk, rngSeed: settings.rngSeed,
+    nonTrappingSensitive: settings.nonTrappingSensitive, historyBytes: 0, replayInput: settings.replay?.input, disk: settings.disk, rngSeed: settings.rngSeed, fpuSwitch: settings.fpuSwitch,
   });
   if (!created.ok) return finish({ kind: "load-error", message: created.error }, 0n, 0);
   const target = created.target;

@@ -3,7 +3,7 @@ import { checkCpuTechnique, CpuError, DEFAULT_CPU, parseCpu, type CpuModel } fro
 import { checkTechnique, type Technique } from "../target/techniques";
 import type { DiskSpec } from "../target/disk_image";
 import { DEFAULT_RNG_SEED } from "../target/target_options";
-import { GUEST_BOOTS, NON_TRAPPING_SENSITIVE, parseMemorySize, type GuestBoot, type NonTrappingSensitive } from "../target/target_options";
+import { FPU_SWITCH_POLICIES, GUEST_BOOTS, NON_TRAPPING_SENSITIVE, parseMemorySize, type FpuSwitchPolicy, type GuestBoot, type NonTrappingSensitive } from "../target/target_options";
 
 /**
  * The launch configuration, checked field by field.
@@ -36,6 +36,8 @@ export interface LaunchConfig {
   disk: DiskSpec | undefined;
   /** The seed of the virtio-rng device in virtio-mmio slot 7; no such device when undefined. */
   rngSeed: number | undefined;
+  /** How the VMM switches the guest's FP state at world switches (hypervisor/fpu_switch.ts). */
+  fpuSwitch: FpuSwitchPolicy;
 }
 
 /** The history budget when the launch configuration names none. */
@@ -110,6 +112,14 @@ export function parseLaunchConfig(raw: unknown = {}): LaunchConfig {
   const mismatch = checkTechnique(technique, { boot, nonTrappingSensitive: nonTrapping as string[] });
   if (mismatch) throw new ConfigError(mismatch.option, mismatch.message);
 
+  const fpuSwitch = optional<string>(args, "fpuSwitch", "string", "lazy");
+  if (!(FPU_SWITCH_POLICIES as readonly string[]).includes(fpuSwitch)) {
+    throw new ConfigError("fpuSwitch", `must be one of ${FPU_SWITCH_POLICIES.map((p) => `"${p}"`).join(", ")}; got "${fpuSwitch}"`);
+  }
+  if (args.fpuSwitch !== undefined && args.fpuSwitch !== null && technique === "native") {
+    throw new ConfigError("fpuSwitch", "is how a VMM switches the guest's floating-point state: it needs a VMM technique, not \"native\"");
+  }
+
   const rawCpu = optional<string>(args, "cpu", "string", DEFAULT_CPU);
   const cpu = parseCpu(rawCpu);
   if (cpu instanceof CpuError) throw new ConfigError("cpu", `is "${rawCpu}": ${cpu.reason}`);
@@ -143,6 +153,7 @@ export function parseLaunchConfig(raw: unknown = {}): LaunchConfig {
     cpu,
     gdbServer: (gdbServer as number | undefined) ?? undefined,
     historyMiB,
+    fpuSwitch: fpuSwitch as FpuSwitchPolicy,
   };
 }
 

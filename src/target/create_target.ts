@@ -7,6 +7,7 @@ import { RecordedConsole, type InputEvent, type Recording } from "./history/reco
 import { diskForHistory } from "./disk_image";
 import { NativeTarget } from "./native_target";
 import { Vm, VmOptionsError, type GuestBoot, type NonTrappingSensitive } from "../hypervisor/vm";
+import type { FpuSwitchPolicy } from "../hypervisor/fpu_switch";
 import { VmTarget } from "./vm_target";
 import type { Target, TargetLine, TargetSymbol } from "./target";
 import { checkTechnique, techniqueEntry, TECHNIQUES, type Technique } from "./techniques";
@@ -36,6 +37,8 @@ export interface TargetOptions {
   disk?: BlockBackend;
   /** The seed of a virtio-rng device in virtio-mmio slot 7; none when absent. */
   rngSeed?: number;
+  /** Under a VMM technique: how it switches the guest's FP state at world switches (fpu_switch.ts); default lazy. */
+  fpuSwitch?: FpuSwitchPolicy;
 }
 
 export type CreateResult = { ok: true; target: Target } | { ok: false; error: string };
@@ -84,7 +87,7 @@ export function createTarget(program: GuestProgram, opts: TargetOptions): Create
     }
     const vm = new Vm({
       technique: runs, boot: opts.boot, memoryBytes: opts.memoryBytes, uartOut: console.sink, uartIn: console.source, disk, rngSeed: opts.rngSeed, ...htif,
-      nonTrappingSensitive: opts.nonTrappingSensitive, f: opts.cpu?.f, d: opts.cpu?.d,
+      nonTrappingSensitive: opts.nonTrappingSensitive, f: opts.cpu?.f, d: opts.cpu?.d, fpuSwitch: opts.fpuSwitch,
     });
     vm.load(program);
     // `stats` compares techniques by loading the same guest again, silently, without input, and

@@ -2,6 +2,7 @@ import type { ByteSink, ByteSource } from "../machine/device";
 import type { Target, TargetStop } from "./target";
 import type { Technique } from "./techniques";
 import type { TcStats } from "../hypervisor/techniques/tc_view";
+import type { FpuSwitchStats } from "../hypervisor/fpu_switch";
 
 /**
  * Comparing techniques: the same guest run from its start under several techniques, and what each
@@ -34,6 +35,8 @@ export interface RunCost {
   modelledCycles: number;
   /** Binary translation's translation cache. */
   tc?: TcStats;
+  /** What switching the guest's FP state cost (a VMM's runs only). */
+  fpu?: FpuSwitchStats;
 }
 
 /** How a run ended: it reached the count it was run to, or the guest stopped first. */
@@ -76,12 +79,13 @@ export const SLICE = 100_000;
 
 /** The cost of a target as it stands. */
 export function measureRun(target: Target): RunCost {
+  const stats = target.vmm?.stats();
   const byReason = (target.exitLog?.()?.stats ?? []).filter((s) => s.count > 0).map((s) => ({ reason: s.reason, count: s.count, cycles: s.cycles }));
   const exits = byReason.reduce((n, s) => n + s.count, 0);
   const exitCycles = byReason.reduce((n, s) => n + s.cycles, 0);
   return {
     technique: target.technique, instructions: target.instret, byReason, exits, exitCycles, modelledCycles: Number(target.instret) + exitCycles,
-    tc: target.vmm?.stats().tc,
+    tc: stats?.tc, fpu: stats?.fpu,
   };
 }
 

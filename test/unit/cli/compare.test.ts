@@ -186,7 +186,7 @@ describe("hyperstep compare", () => {
   it("reports a technique that is not equivalent, with what differs, and exit status 3", () => {
     const base = { instructions: 10n, exits: 0, byReason: [], exitCycles: 0, modelledCycles: 10, overhead: null, wallSeconds: 0.001, current: false };
     const report: CompareReport = {
-      memoryBytes: 1 << 20, maxInstructions: 100, boot: "machine", unavailable: [], notes: [], results: [
+      memoryBytes: 1 << 20, maxInstructions: 100, boot: "machine", fpuSwitch: "lazy", unavailable: [], notes: [], results: [
         { ...base, technique: "native", end: { kind: "halt", code: 0, how: "finisher" } as const, output: new Uint8Array([65, 66]), registers: [1n, 2n] },
         { ...base, technique: "trap-and-emulate", end: { kind: "halt", code: 0, how: "finisher" } as const, output: new Uint8Array([65, 67]), registers: [1n, 2n], overhead: 0,
           equivalence: { output: false, end: true, registers: true, equal: false, differences: ["UART output differs from byte 1 (2 bytes vs 2 natively)"] } },
