@@ -211,8 +211,8 @@ const ms = (s: number) => (s < 1 ? `${(s * 1000).toFixed(1)} ms` : `${s.toFixed(
  */
 export function formatCompare(program: string, report: CompareReport): string {
   const baseline = report.results[0];
-  // The FPU switching column, once a VMM switched worlds on a hart with floating point.
-  const fpu = report.results.some((r) => (r.fpu?.worldSwitches ?? 0) > 0);
+  // The FPU switching column, once switching the guest's FP state cost a VMM anything.
+  const fpu = report.results.some((r) => (r.fpu?.cycles ?? 0) > 0);
   const rows = AVAILABLE_TECHNIQUES.flatMap((technique) => {
     const r = report.results.find((x) => x.technique === technique);
     if (!r) return report.unavailable.some((u) => u.technique === technique) ? [[technique, ...(report.twin ? [""] : []), "cannot run this guest (below)", "", "", "", "", ...(fpu ? [""] : []), "", ""]] : [];
