@@ -3,7 +3,8 @@ import type { GuestProgram as GuestImage } from "../asm/guest_image";
 import { createTarget } from "../target/create_target";
 import type { Target } from "../target/target";
 import { tcStatsText } from "../target/tc_text";
-import type { FpuSwitchPolicy, FpuSwitchStats, GuestBoot, NonTrappingSensitive } from "../target/target_options";
+import { fpuSwitchText } from "../target/fpu_text";
+import type { FpuSwitchPolicy, GuestBoot, NonTrappingSensitive } from "../target/target_options";
 import { describeEnd, measureRun, runSlice, type RunEnd, type TechniqueComparison, type TechniqueRun } from "../target/technique_comparison";
 import { AVAILABLE_TECHNIQUES, NON_TRAPPING_TECHNIQUES, type Technique } from "../target/techniques";
 import { NO_PROGRESS_SECONDS } from "./commands";
@@ -219,7 +220,7 @@ export function formatCompare(program: string, report: CompareReport): string {
     return [[
       r.technique, ...(report.twin ? [basename(r.guest ?? program)] : []), endText(r.end), String(r.instructions), String(r.exits), String(r.modelledCycles),
       r.overhead === null ? "baseline" : pct(r.overhead),
-      ...(fpu ? [r.fpu ? fpuText(r.fpu) : ""] : []),
+      ...(fpu ? [r.fpu ? fpuSwitchText(r.fpu) : ""] : []),
       `${ms(r.wallSeconds)}${r === baseline || baseline.wallSeconds <= 0 ? "" : ` (${(r.wallSeconds / baseline.wallSeconds).toFixed(1)}x)`}`,
       r.equivalence !== undefined ? (r.equivalence.equal ? "yes" : "NO") : r === baseline ? "baseline" : "other kernel",
     ]];
@@ -248,13 +249,6 @@ export function formatCompare(program: string, report: CompareReport): string {
   ];
   if (notes.length) lines.push("", ...notes.flatMap((n) => wrap(n, 100)));
   return lines.join("\n") + "\n";
-}
-
-/** "16 world switches, 8 fpu-traps: 5464 cycles": what a run's FP switching cost. */
-function fpuText(s: FpuSwitchStats): string {
-  const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
-  const what = s.policy === "eager" ? `${count(s.saves, "save", "saves")} + ${count(s.restores, "restore", "restores")}` : count(s.traps, "fpu-trap", "fpu-traps");
-  return `${count(s.worldSwitches, "world switch", "world switches")}, ${what}: ${s.cycles} cycles`;
 }
 
 function table(head: string[], rows: string[][], right: boolean[]): string[] {

@@ -4,6 +4,6 @@
  * and the CLI drive guests through src/target only (eslint.config.mjs), so they reach them here.
  */
 export { GUEST_BOOTS, NON_TRAPPING_SENSITIVE, type GuestBoot, type NonTrappingSensitive } from "../hypervisor/vm";
-export { FPU_SWITCH_POLICIES, type FpuSwitchPolicy, type FpuSwitchStats } from "../hypervisor/fpu_switch";
+export { FPU_SWITCH_POLICIES, type FpuSwitchPolicy } from "../hypervisor/fpu_switch";
 export { formatMiB, parseMemorySize } from "../machine/memory_size";
 export { DEFAULT_RNG_SEED } from "../machine/devices/virtio/rng";

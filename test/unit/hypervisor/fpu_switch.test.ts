@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { statsCommand } from "../../../src/debug/repl_vmm";
 import { SEED_COSTS } from "../../../src/hypervisor/cost_model";
 import type { VmExit } from "../../../src/hypervisor/exits";
 import { FPU_SWITCH_POLICIES } from "../../../src/hypervisor/fpu_switch";
@@ -159,10 +160,14 @@ describe("the lazy-fpu lesson under every technique and both policies", () => {
         assert.deepEqual(native.x.slice(10, 17), [4n, 1n, 0x4010aaaaaaaaaaabn, 24n, 30n, 0x50f42c5e382n, 10n], "a0–a6: results, FS/SD checksum, the kernel's own FP traps");
         const fpu = vm.target.stats().fpu;
         assert.equal(fpu.worldSwitches, 18);
+        // The Debug Console's `stats` reads the same figures (statsCommand uses only the target).
+        const stats = statsCommand({ target: vm.target, env: undefined as never, symbols: undefined as never }).replace(/\s+/g, " ");
         if (fpuSwitch === "lazy") {
+          assert.match(stats, / FPU switching \(lazy\): 18 world switches, 10 fpu-traps: 6830 cycles$/);
           assert.deepEqual(fpu, { policy: "lazy", worldSwitches: 18, saves: 0, restores: 10, traps: 10, cycles: 10 * FPU_TRAP });
           assert.equal(fpuTraps(vm.target).length, 10);
         } else {
+          assert.match(stats, / FPU switching \(eager\): 18 world switches, 18 saves \+ 18 restores: 1188 cycles$/);
           assert.deepEqual(fpu, { policy: "eager", worldSwitches: 18, saves: 18, restores: 18, traps: 0, cycles: 18 * SWITCH });
           assert.equal(fpuTraps(vm.target).length, 0);
         }
