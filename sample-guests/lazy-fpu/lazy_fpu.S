@@ -36,6 +36,7 @@
 #define FPRS 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
 
         .option norelax
+        .option arch, +d                  # F and D, also when built for rv64imac
         .section .text
         .globl  _start
 _start:
