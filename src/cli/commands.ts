@@ -198,7 +198,7 @@ const COMPARE: CommandSpec = {
     MEMORY,
     { names: ["--max-instructions"], value: "<n>", help: `stop each run after n instructions if the guest has not halted (default ${DEFAULT_COMPARE_LIMIT})` },
     { names: ["--boot"], value: "<boot>", help: "where the guest starts, under every technique:", choices: BOOT_CHOICES },
-    { names: ["--fpu-switch"], value: "<policy>", help: "how every VMM technique switches the guest's floating-point state at world switches (run compare once with each to set eager against lazy; the FPU switching column shows what it cost):", choices: FPU_SWITCH_CHOICES },
+    { names: ["--fpu-switch"], value: "<policy>", help: "how every VMM technique switches the guest's floating-point state at world switches (the FPU switching column shows what it cost; a lazy run also prices eager switching, since the guest switches worlds the same under both):", choices: FPU_SWITCH_CHOICES },
     { names: ["--input"], value: "<file>", help: "the bytes every run receives on its UART (default: none)" },
     { names: ["--twin"], value: "<file>", help: "the same workload for the techniques that cannot run the program (a paravirtual kernel's twin, an ordinary kernel), booted as --boot says; its runs fill the table beside the program's. Without it, the twin that the program's launch configuration names (\"twin\") in the .vscode/launch.json beside it" },
     {

@@ -27,6 +27,11 @@ export interface FpuSwitchStats {
   traps: number;
   /** The cycles FP switching added: saves, restores and the fpu-trap exits, whole. */
   cycles: number;
+  /**
+   * What the eager policy costs over the same run: a save and a restore per world switch. The guest
+   * switches worlds the same under either policy, so a lazy run prices both (`compare`).
+   */
+  eagerCycles: number;
 }
 
 /** Bits of sstatus.FS that say Off. */
@@ -136,7 +141,11 @@ export class FpuSwitch {
   }
 
   stats(): FpuSwitchStats {
-    return { policy: this.policy, worldSwitches: this.worldSwitches, saves: this.saves, restores: this.restores, traps: this.traps, cycles: this.cycles };
+    const { fpSave, fpRestore } = this.vm.costs;
+    return {
+      policy: this.policy, worldSwitches: this.worldSwitches, saves: this.saves, restores: this.restores, traps: this.traps, cycles: this.cycles,
+      eagerCycles: this.worldSwitches * (fpSave + fpRestore),
+    };
   }
 }
 

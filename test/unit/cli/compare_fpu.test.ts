@@ -51,16 +51,17 @@ describe("hyperstep compare --fpu-switch on the lazy-fpu lesson", () => {
     for (const r of eager.results.slice(1)) {
       const l = lazy.results.find((x) => x.technique === r.technique)!;
       assert.equal(l.modelledCycles - r.modelledCycles, 6830 - 1188, `${r.technique}: the policies differ by their FP switching alone`);
+      assert.equal(l.modelledCycles - l.fpu!.cycles + l.fpu!.eagerCycles, r.modelledCycles, `${r.technique}: so the lazy run prices the eager one exactly`);
     }
     assert.equal(lazy.results[0].fpu, undefined, "native has no VMM");
     const text = formatCompare("lazy_fpu.S", lazy);
     assert.match(text, /FPU switching \(lazy\)/);
-    assert.match(text, /\ntrap-and-emulate +exit code 0 .* 18 world switches, 10 fpu-traps: 6830 cycles /);
+    assert.match(text, /\ntrap-and-emulate +exit code 0 .* 18 world switches, 10 fpu-traps: 6830 cycles \(eager: 1188\) /, "a lazy run prices eager too");
     assert.match(text, /\nfpu-trap +0 +10 \(6830 cycles\) +10 \(6830 cycles\) +10 \(6830 cycles\)\n/);
     assert.match(formatCompare("lazy_fpu.S", eager), /\nhardware-assisted +exit code 0 .* 18 world switches, 18 saves \+ 18 restores: 1188 cycles /);
     const json = compareJson("lazy_fpu.S", eager) as { fpuSwitch: string; techniques: { technique: string; fpuSwitching: unknown }[] };
     assert.equal(json.fpuSwitch, "eager");
-    assert.deepEqual(json.techniques.find((t) => t.technique === "trap-and-emulate")!.fpuSwitching, { policy: "eager", worldSwitches: 18, saves: 18, restores: 18, traps: 0, cycles: 1188 });
+    assert.deepEqual(json.techniques.find((t) => t.technique === "trap-and-emulate")!.fpuSwitching, { policy: "eager", worldSwitches: 18, saves: 18, restores: 18, traps: 0, cycles: 1188, eagerCycles: 1188 });
     assert.equal(json.techniques.find((t) => t.technique === "native")!.fpuSwitching, null);
   });
 

@@ -105,7 +105,7 @@ describe("lazy FPU switching: the guest's FS, virtualized", () => {
       assert.equal(traps[0].cycles, FPU_TRAP, "entry + exit and the restore");
       assert.match(traps[0].steps.map((s) => s.text).join("\n"), /the guest's own FS is Initial, not Off: the trap is the VMM's/);
       const fpu = vm.target.stats().fpu;
-      assert.deepEqual(fpu, { policy: "lazy", worldSwitches: 1, saves: 0, restores: 1, traps: 1, cycles: FPU_TRAP });
+      assert.deepEqual(fpu, { policy: "lazy", worldSwitches: 1, saves: 0, restores: 1, traps: 1, cycles: FPU_TRAP, eagerCycles: SWITCH });
     });
 
     it(`${technique}: eager switching saves and restores at the world switch, and never traps`, () => {
@@ -118,7 +118,7 @@ describe("lazy FPU switching: the guest's FS, virtualized", () => {
       assert.equal(ws[0].cycles, entry + SEED_COSTS.worldSwitch + SWITCH);
       assert.match(ws[0].details.fpu!, /^eager: saved f0–f31 and fcsr/);
       assert.ok(ws[0].steps.some((s) => s.text.startsWith("floating-point state, eager")), "the narrative says so");
-      assert.deepEqual(vm.target.stats().fpu, { policy: "eager", worldSwitches: 1, saves: 1, restores: 1, traps: 0, cycles: SWITCH });
+      assert.deepEqual(vm.target.stats().fpu, { policy: "eager", worldSwitches: 1, saves: 1, restores: 1, traps: 0, cycles: SWITCH, eagerCycles: SWITCH });
     });
   }
 
@@ -163,12 +163,12 @@ describe("the lazy-fpu lesson under every technique and both policies", () => {
         // The Debug Console's `stats` reads the same figures (statsCommand uses only the target).
         const stats = statsCommand({ target: vm.target, env: undefined as never, symbols: undefined as never }).replace(/\s+/g, " ");
         if (fpuSwitch === "lazy") {
-          assert.match(stats, / FPU switching \(lazy\): 18 world switches, 10 fpu-traps: 6830 cycles$/);
-          assert.deepEqual(fpu, { policy: "lazy", worldSwitches: 18, saves: 0, restores: 10, traps: 10, cycles: 10 * FPU_TRAP });
+          assert.match(stats, / FPU switching \(lazy\): 18 world switches, 10 fpu-traps: 6830 cycles \(eager: 1188\)$/);
+          assert.deepEqual(fpu, { policy: "lazy", worldSwitches: 18, saves: 0, restores: 10, traps: 10, cycles: 10 * FPU_TRAP, eagerCycles: 18 * SWITCH });
           assert.equal(fpuTraps(vm.target).length, 10);
         } else {
           assert.match(stats, / FPU switching \(eager\): 18 world switches, 18 saves \+ 18 restores: 1188 cycles$/);
-          assert.deepEqual(fpu, { policy: "eager", worldSwitches: 18, saves: 18, restores: 18, traps: 0, cycles: 18 * SWITCH });
+          assert.deepEqual(fpu, { policy: "eager", worldSwitches: 18, saves: 18, restores: 18, traps: 0, cycles: 18 * SWITCH, eagerCycles: 18 * SWITCH });
           assert.equal(fpuTraps(vm.target).length, 0);
         }
       });
