@@ -2,10 +2,15 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { statsCommand } from "../../../src/debug/repl_vmm";
+import { SymbolTable } from "../../../src/debug/symbols";
+import { Variables } from "../../../src/debug/variables";
+import { createTarget } from "../../../src/target/create_target";
+import type { Target } from "../../../src/target/target";
 import { SEED_COSTS } from "../../../src/hypervisor/cost_model";
 import type { VmExit } from "../../../src/hypervisor/exits";
 import { FPU_SWITCH_POLICIES } from "../../../src/hypervisor/fpu_switch";
 import { MSTATUS_FS } from "../../../src/isa/csr_bits";
+import { CSR } from "../../../src/isa/csrs";
 import { EQUIVALENT_TECHNIQUES } from "../../../src/target/techniques";
 import { VmTarget } from "../../../src/target/vm_target";
 import { ROOT, asmGuest, assertEquivalent, loadGuest, makeVm } from "./equivalence";
@@ -138,6 +143,35 @@ describe("lazy FPU switching: the guest's FS, virtualized", () => {
     assert.equal(target.run(10_000).kind, "trap");
     assert.equal(target.readCsr("mstatus")! & BigInt(MSTATUS_FS), 1n << 13n, "the guest's FS: Initial, as its handler set it");
     assert.equal(vm.fpu.isLoaded, true);
+  });
+
+  it("the Variables view shows the guest's f registers, fcsr and mstatus while its FP state is not loaded, as natively", () => {
+    const program = loadGuest(LESSON);
+    const make = (technique: "native" | "trap-and-emulate") => {
+      const r = createTarget(program, { technique, memoryBytes: 16 << 20, historyBytes: 0, fpuSwitch: technique === "native" ? undefined : "lazy" });
+      if (!r.ok) assert.fail(r.error);
+      return r.target;
+    };
+    const view = (t: Target) => {
+      const vars = new Variables(() => t, () => ({ target: t, symbols: new SymbolTable(t.symbols), convenience: new Map() }));
+      const scopes = vars.scopes();
+      const fp = vars.variables(scopes.find((s) => s.name === "Floating point")!.variablesReference)!;
+      return { fp: fp.map((v) => [v.name, v.value]), mstatus: t.readCsr(CSR.mstatus) };
+    };
+    const vm = make("trap-and-emulate");
+    // The fifth world switch: the FP task has run (f0 holds its sum, fflags NX) and the integer task is next.
+    let switches = 0;
+    vm.vmm!.setExitFilter((e) => e.details.worldSwitch === true && ++switches === 5);
+    assert.equal(vm.run(1_000_000).kind, "trap");
+    assert.match(vm.vmm!.stoppedExit!.details.fpu!, /^lazy: .* the hart's FS goes Off/, "the guest's FP state is not loaded now");
+    const steps = vm.history.position;
+    const native = make("native");
+    assert.equal(native.run(steps).kind, "budget");
+    assert.equal(native.pc, vm.pc, "both at the same point of the guest's history");
+    const seen = view(vm);
+    assert.equal(seen.mstatus! & BigInt(MSTATUS_FS), 0n, "the guest's FS: Off, as its kernel just set it");
+    assert.deepEqual(seen, view(native));
+    assert.notEqual(seen.fp.find(([name]) => name === "ft0")![1], "0 0x0000000000000000", "f0 holds the FP task's sum");
   });
 
   it("without F, neither policy has anything to switch", () => {
