@@ -1,5 +1,5 @@
 import { checkCpuTechnique, CPU_RV64, CpuError, parseCpu, type CpuModel } from "../target/cpu";
-import { NON_TRAPPING_SENSITIVE, parseMemorySize, type GuestBoot, type Hosting, type NonTrappingSensitive } from "../target/target_options";
+import { NON_TRAPPING_SENSITIVE, parseMemorySize, type FpuSwitchPolicy, type GuestBoot, type Hosting, type NonTrappingSensitive } from "../target/target_options";
 import { checkTechnique, VMM_TECHNIQUES, type Technique } from "../target/techniques";
 import { DEFAULT_RNG_SEED } from "../target/target_options";
 import { parseDiskOption, type DiskSpec } from "../target/disk_image";
@@ -44,6 +44,8 @@ export interface RunCommand {
   rngSeed?: number;
   /** A type 1 or type 2 VMM (cost_model.ts): hosted changes only the modelled costs. */
   hosting: Hosting;
+  /** How the VMM switches the guest's FP state at world switches (--fpu-switch). */
+  fpuSwitch: FpuSwitchPolicy;
 }
 
 /** `hyperstep replay <record>`: a recorded run again, compared with its recording. */
@@ -81,6 +83,8 @@ export interface CompareCommand {
   nonTrappingSensitive: NonTrappingSensitive[];
   /** Also show each technique's modelled cost as a hosted (type 2) VMM. */
   hosting: boolean;
+  /** How every VMM technique switches the guest's FP state at world switches (--fpu-switch). */
+  fpuSwitch: FpuSwitchPolicy;
 }
 
 export type HelpCommand = { kind: "help"; topic?: CommandName };
@@ -184,6 +188,7 @@ const BUILDERS: { [C in CommandName]: (given: Given) => Command } = {
     if (boot === "supervisor" && technique === "native") throw given.usage(`--boot supervisor needs firmware (an SBI), which only a VMM --technique (${vmm}) provides`);
     const hosting = (given.value("--hosting") ?? "native") as Hosting;
     if (hosting === "hosted" && technique === "native") throw given.usage(`--hosting hosted needs a VMM --technique (${vmm}): a native run has no VMM to host`);
+    if (given.has("--fpu-switch") && technique === "native") throw given.usage(`--fpu-switch is how a VMM switches the guest's floating-point state: it needs a VMM --technique (${vmm})`);
     const cpu = optional(given, "--cpu", cpuModel) ?? CPU_RV64;
     const gdb = optional(given, "--gdb", gdbAddress);
     if (given.has("--wait") && !gdb) throw given.usage("--wait holds the guest for a GDB client: it needs --gdb tcp::PORT");
@@ -214,6 +219,7 @@ const BUILDERS: { [C in CommandName]: (given: Given) => Command } = {
       diskSpec: optional(given, "--disk", diskSpec),
       rngSeed: given.has("--rng") ? DEFAULT_RNG_SEED : undefined,
       hosting,
+      fpuSwitch: (given.value("--fpu-switch") ?? "lazy") as FpuSwitchPolicy,
     };
   },
   replay(given) {
@@ -239,6 +245,7 @@ const BUILDERS: { [C in CommandName]: (given: Given) => Command } = {
       twin: given.value("--twin"),
       nonTrappingSensitive: optional(given, "--non-trapping-sensitive", nonTrappingList) ?? [],
       hosting: given.has("--hosting"),
+      fpuSwitch: (given.value("--fpu-switch") ?? "lazy") as FpuSwitchPolicy,
     };
   },
 };

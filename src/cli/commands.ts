@@ -1,4 +1,4 @@
-import { formatMiB, GUEST_BOOTS, HOSTINGS, NON_TRAPPING_SENSITIVE, type GuestBoot, type Hosting } from "../target/target_options";
+import { formatMiB, FPU_SWITCH_POLICIES, GUEST_BOOTS, HOSTINGS, NON_TRAPPING_SENSITIVE, type FpuSwitchPolicy, type GuestBoot, type Hosting } from "../target/target_options";
 import { AVAILABLE_TECHNIQUES, largestMemory, NON_TRAPPING_TECHNIQUES, techniqueEntry, VMM_TECHNIQUES } from "../target/techniques";
 import { RECORD_VERSION } from "./record_file";
 import { EXIT_INTERRUPTED, EXIT_LOAD_ERROR, EXIT_NO_HALT, EXIT_NOT_EQUIVALENT, EXIT_USAGE } from "./exit_status";
@@ -58,6 +58,11 @@ const HOSTING_DESCRIPTIONS: Readonly<Record<Hosting, string>> = {
   hosted: "a type 2 VMM beside a host OS that owns the devices, as VMware Workstation: every exit the cost model charges as device emulation also costs a world switch to the host OS and one back",
 };
 const HOSTING_CHOICES: readonly Choice[] = HOSTINGS.map((id) => ({ id, description: HOSTING_DESCRIPTIONS[id] }));
+const FPU_SWITCH_DESCRIPTIONS: Readonly<Record<FpuSwitchPolicy, string>> = {
+  lazy: "(default) at a world switch the hart's FS goes Off; the guest's next FP instruction is an fpu-trap exit, where the VMM loads its FP state",
+  eager: "the VMM saves and restores the FP registers and fcsr at every world switch, used or not",
+};
+const FPU_SWITCH_CHOICES: readonly Choice[] = FPU_SWITCH_POLICIES.map((id) => ({ id, description: FPU_SWITCH_DESCRIPTIONS[id] }));
 
 const MEMORY: OptionSpec = {
   names: ["--memory"], value: "<size>",
@@ -85,6 +90,7 @@ const RUN: CommandSpec = {
     { names: ["--technique"], value: "<technique>", help: "how the guest is virtualized (default native):", choices: TECHNIQUE_CHOICES },
     { names: ["--boot"], value: "<boot>", help: "where the guest starts:", choices: BOOT_CHOICES },
     { names: ["--hosting"], value: "<hosting>", help: "with a VMM technique, where the VMM runs (it changes only the modelled costs):", choices: HOSTING_CHOICES },
+    { names: ["--fpu-switch"], value: "<policy>", help: "with a VMM technique: how the VMM switches the guest's floating-point state at world switches:", choices: FPU_SWITCH_CHOICES },
     {
       names: ["--exits"],
       help: "with a VMM technique: print every VM exit to stderr, in order with the guest's output, then counts and modelled cycles by reason and the overhead against a native run",
@@ -198,6 +204,7 @@ const COMPARE: CommandSpec = {
     MEMORY,
     { names: ["--max-instructions"], value: "<n>", help: `stop each run after n instructions if the guest has not halted (default ${DEFAULT_COMPARE_LIMIT})` },
     { names: ["--boot"], value: "<boot>", help: "where the guest starts, under every technique:", choices: BOOT_CHOICES },
+    { names: ["--fpu-switch"], value: "<policy>", help: "how every VMM technique switches the guest's floating-point state at world switches (the FPU switching column shows what it cost; a lazy run also prices eager switching, since the guest switches worlds the same under both):", choices: FPU_SWITCH_CHOICES },
     { names: ["--input"], value: "<file>", help: "the bytes every run receives on its UART (default: none)" },
     { names: ["--hosting"], help: "add two columns: the modelled cycles and overhead of each technique as a hosted (type 2) VMM, whose device-emulation exits each cost two more world switches, to the host OS and back" },
     { names: ["--twin"], value: "<file>", help: "the same workload for the techniques that cannot run the program (a paravirtual kernel's twin, an ordinary kernel), booted as --boot says; its runs fill the table beside the program's. Without it, the twin that the program's launch configuration names (\"twin\") in the .vscode/launch.json beside it" },

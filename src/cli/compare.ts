@@ -4,7 +4,8 @@ import { HOST_TRIP_CYCLES, hostedCycles } from "../target/hosting";
 import { createTarget } from "../target/create_target";
 import type { Target } from "../target/target";
 import { tcStatsText } from "../target/tc_text";
-import type { GuestBoot, NonTrappingSensitive } from "../target/target_options";
+import { fpuSwitchText } from "../target/fpu_text";
+import type { FpuSwitchPolicy, GuestBoot, NonTrappingSensitive } from "../target/target_options";
 import { describeEnd, measureRun, runSlice, type RunEnd, type TechniqueComparison, type TechniqueRun } from "../target/technique_comparison";
 import { AVAILABLE_TECHNIQUES, NON_TRAPPING_TECHNIQUES, type Technique } from "../target/techniques";
 import { NO_PROGRESS_SECONDS } from "./commands";
@@ -32,6 +33,8 @@ export interface CompareSettings {
   nonTrappingSensitive?: readonly NonTrappingSensitive[];
   /** Also cost each run as a hosted (type 2) VMM would. */
   hosting?: boolean;
+  /** How every VMM technique switches the guest's FP state at world switches (default lazy). */
+  fpuSwitch?: FpuSwitchPolicy;
 }
 
 export interface CompareIo {
@@ -76,6 +79,7 @@ export interface CompareReport {
   memoryBytes: number;
   maxInstructions: number;
   boot: GuestBoot;
+  fpuSwitch: FpuSwitchPolicy;
   /** The runs, the baseline first. */
   results: TechniqueResult[];
   /** Techniques that cannot run the guest, and why. */
@@ -104,7 +108,7 @@ export async function compareTechniques(program: GuestImage, settings: CompareSe
     let read = 0;
     const uartIn = { read: () => (read < input.length ? input[read++] : -1) };
     const nonTrappingSensitive = NON_TRAPPING_TECHNIQUES.includes(technique) ? settings.nonTrappingSensitive : undefined;
-    const created = make(program, { technique, boot, memoryBytes: settings.memoryBytes, uartOut: { write: (b) => out.push(b) }, uartIn, nonTrappingSensitive });
+    const created = make(program, { technique, boot, memoryBytes: settings.memoryBytes, uartOut: { write: (b) => out.push(b) }, uartIn, nonTrappingSensitive, fpuSwitch: settings.fpuSwitch });
     if (!created.ok) {
       unavailable.push({ technique, why: created.error });
       continue;
@@ -136,7 +140,7 @@ export async function compareTechniques(program: GuestImage, settings: CompareSe
   if (nonTrapping.length > 0) {
     notes.push(`Non-standard hardware (--non-trapping-sensitive ${nonTrapping.join(",")}) under ${NON_TRAPPING_TECHNIQUES.join(" and ")}: ${nonTrapping.join(" and ")} run in U-mode without trapping, as x86 pushf/popf did; the other techniques run standard hardware.`);
   }
-  return { memoryBytes: settings.memoryBytes, maxInstructions: settings.maxInstructions, boot, results, unavailable, notes };
+  return { memoryBytes: settings.memoryBytes, maxInstructions: settings.maxInstructions, boot, fpuSwitch: settings.fpuSwitch ?? "lazy", results, unavailable, notes };
 }
 
 /**
@@ -219,25 +223,37 @@ const ms = (s: number) => (s < 1 ? `${(s * 1000).toFixed(1)} ms` : `${s.toFixed(
  */
 export function formatCompare(program: string, report: CompareReport): string {
   const baseline = report.results[0];
-  const hosted = report.results.some((r) => r.hosted);
+  const twin = report.twin;
+  // Optional columns, shown only when a run has something in them: each a heading, its cells, and right-aligned or not.
+  const optional: { head: string; cell: (r: TechniqueResult) => string; right: boolean }[] = [];
+  if (report.results.some((r) => r.hosted)) {
+    optional.push(
+      { head: "hosted cycles", cell: (r) => String(r.hosted?.cycles ?? ""), right: true },
+      { head: "hosted overhead", cell: (r) => (r.hosted ? (r.hosted.overhead === null ? "baseline" : pct(r.hosted.overhead)) : ""), right: true },
+    );
+  }
+  // The FPU switching column, once switching the guest's FP state cost a VMM anything.
+  if (report.results.some((r) => (r.fpu?.cycles ?? 0) > 0)) {
+    optional.push({ head: `FPU switching (${report.fpuSwitch})`, cell: (r) => (r.fpu ? fpuSwitchText(r.fpu) : ""), right: false });
+  }
   const rows = AVAILABLE_TECHNIQUES.flatMap((technique) => {
     const r = report.results.find((x) => x.technique === technique);
-    if (!r) return report.unavailable.some((u) => u.technique === technique) ? [[technique, ...(report.twin ? [""] : []), "cannot run this guest (below)", "", "", "", "", ...(hosted ? ["", ""] : []), "", ""]] : [];
+    if (!r) return report.unavailable.some((u) => u.technique === technique) ? [[technique, ...(twin ? [""] : []), "cannot run this guest (below)", "", "", "", "", ...optional.map(() => ""), "", ""]] : [];
     return [[
-      r.technique, ...(report.twin ? [basename(r.guest ?? program)] : []), endText(r.end), String(r.instructions), String(r.exits), String(r.modelledCycles),
+      r.technique, ...(twin ? [basename(r.guest ?? program)] : []), endText(r.end), String(r.instructions), String(r.exits), String(r.modelledCycles),
       r.overhead === null ? "baseline" : pct(r.overhead),
-      ...(r.hosted ? [String(r.hosted.cycles), r.hosted.overhead === null ? "baseline" : pct(r.hosted.overhead)] : []),
+      ...optional.map((c) => c.cell(r)),
       `${ms(r.wallSeconds)}${r === baseline || baseline.wallSeconds <= 0 ? "" : ` (${(r.wallSeconds / baseline.wallSeconds).toFixed(1)}x)`}`,
       r.equivalence !== undefined ? (r.equivalence.equal ? "yes" : "NO") : r === baseline ? "baseline" : "other kernel",
     ]];
   });
   const boot = (b: GuestBoot) => (b === "supervisor" ? ", booted in S-mode behind the VMM's SBI" : "");
-  const twin = report.twin;
   const lines = [`${program}: ${report.results.length} techniques ran, ${report.memoryBytes / (1 << 20)} MiB of guest RAM${twin ? "" : boot(report.boot)}`];
   if (twin) lines.push(`beside its twin ${twin.program}${boot(twin.boot)}: the same workload as an ordinary kernel, for the techniques that cannot run ${basename(program)}`);
-  const head = ["technique", ...(twin ? ["guest"] : []), "end", "instructions", "exits", "modelled cycles", "overhead", ...(hosted ? ["hosted cycles", "hosted overhead"] : []), "wall time", "equivalent"];
-  lines.push("", ...table(head, rows, head.map((h) => ["instructions", "exits", "modelled cycles", "overhead", "hosted cycles", "hosted overhead", "wall time"].includes(h))));
-  if (hosted) {
+  const head = ["technique", ...(twin ? ["guest"] : []), "end", "instructions", "exits", "modelled cycles", "overhead", ...optional.map((c) => c.head), "wall time", "equivalent"];
+  const right = [false, ...(twin ? [false] : []), false, true, true, true, true, ...optional.map((c) => c.right), true, false];
+  lines.push("", ...table(head, rows, right));
+  if (report.results.some((r) => r.hosted)) {
     lines.push("", ...wrap(`Hosted: the same runs as a type 2 VMM beside a host OS, which performs the I/O; each exit the cost model charges as device emulation costs two world switches more (${HOST_TRIP_CYCLES} cycles), to the host OS and back (${report.results.map((r) => `${r.technique} ${r.hostTrips}`).join(", ")}).`, 100));
   }
   const reasons = [...new Set(report.results.flatMap((r) => r.byReason.map((e) => e.reason)))];
@@ -273,6 +289,7 @@ export function compareJson(program: string, report: CompareReport): object {
     memoryBytes: report.memoryBytes,
     maxInstructions: report.maxInstructions,
     boot: report.boot,
+    fpuSwitch: report.fpuSwitch,
     twin: report.twin ?? null,
     techniques: report.results.map((r) => ({
       technique: r.technique,
@@ -289,6 +306,7 @@ export function compareJson(program: string, report: CompareReport): object {
       equivalence: r.equivalence ?? null,
       translationCache: r.tc ?? null,
       ...(r.hosted ? { hostTrips: r.hostTrips, hosted: r.hosted } : {}),
+      fpuSwitching: r.fpu ?? null,
     })),
     unavailable: report.unavailable,
     notes: report.notes,

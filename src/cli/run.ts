@@ -5,6 +5,7 @@ import type { StopReason } from "../machine/board";
 import type { BlockBackend } from "../machine/devices/virtio/block_backend";
 import type { GuestBoot, NonTrappingSensitive } from "../hypervisor/vm";
 import type { Hosting } from "../hypervisor/cost_model";
+import type { FpuSwitchPolicy } from "../target/target_options";
 import { createTarget } from "../target/create_target";
 import { snapshotOf } from "../target/disk_image";
 import type { CpuModel } from "../target/cpu";
@@ -43,6 +44,8 @@ export interface RunSettings {
   rngSeed?: number;
   /** A type 1 (default) or type 2 VMM: the modelled costs (cost_model.ts). */
   hosting?: Hosting;
+  /** How the VMM switches the guest's FP state at world switches; default lazy. */
+  fpuSwitch?: FpuSwitchPolicy;
 }
 
 /** What the run loop needs from the outside world; the CLI passes the process's, tests pass their own. */
@@ -113,7 +116,7 @@ export async function runProgram(program: GuestProgram, settings: RunSettings, i
   const created = createTarget(program.image, {
     technique, boot: settings.boot, cpu: settings.cpu, memoryBytes: settings.memoryBytes, uartOut: io.out, uartIn: io.input,
     nonTrappingSensitive: settings.nonTrappingSensitive, historyBytes: 0, replayInput: settings.replay?.input, disk: settings.disk, rngSeed: settings.rngSeed,
-    hosting: settings.hosting,
+    hosting: settings.hosting, fpuSwitch: settings.fpuSwitch,
   });
   if (!created.ok) return finish({ kind: "load-error", message: created.error }, 0n, 0);
   const target = created.target;

@@ -3,7 +3,7 @@ import { checkCpuTechnique, CpuError, DEFAULT_CPU, parseCpu, type CpuModel } fro
 import { checkTechnique, type Technique } from "../target/techniques";
 import type { DiskSpec } from "../target/disk_image";
 import { DEFAULT_RNG_SEED } from "../target/target_options";
-import { GUEST_BOOTS, HOSTINGS, NON_TRAPPING_SENSITIVE, parseMemorySize, type GuestBoot, type Hosting, type NonTrappingSensitive } from "../target/target_options";
+import { FPU_SWITCH_POLICIES, GUEST_BOOTS, HOSTINGS, NON_TRAPPING_SENSITIVE, parseMemorySize, type FpuSwitchPolicy, type GuestBoot, type Hosting, type NonTrappingSensitive } from "../target/target_options";
 
 /**
  * The launch configuration, checked field by field.
@@ -38,6 +38,8 @@ export interface LaunchConfig {
   rngSeed: number | undefined;
   /** A type 1 or type 2 VMM (cost_model.ts): it changes only the modelled costs. */
   hosting: Hosting;
+  /** How the VMM switches the guest's FP state at world switches (hypervisor/fpu_switch.ts). */
+  fpuSwitch: FpuSwitchPolicy;
 }
 
 /** The history budget when the launch configuration names none. */
@@ -119,6 +121,14 @@ export function parseLaunchConfig(raw: unknown = {}): LaunchConfig {
     throw new ConfigError("hosting", `"hosted" needs a VMM technique: technique "native" has no VMM to host`);
   }
 
+  const fpuSwitch = optional<string>(args, "fpuSwitch", "string", "lazy");
+  if (!(FPU_SWITCH_POLICIES as readonly string[]).includes(fpuSwitch)) {
+    throw new ConfigError("fpuSwitch", `must be one of ${FPU_SWITCH_POLICIES.map((p) => `"${p}"`).join(", ")}; got "${fpuSwitch}"`);
+  }
+  if (args.fpuSwitch !== undefined && args.fpuSwitch !== null && technique === "native") {
+    throw new ConfigError("fpuSwitch", "is how a VMM switches the guest's floating-point state: it needs a VMM technique, not \"native\"");
+  }
+
   const rawCpu = optional<string>(args, "cpu", "string", DEFAULT_CPU);
   const cpu = parseCpu(rawCpu);
   if (cpu instanceof CpuError) throw new ConfigError("cpu", `is "${rawCpu}": ${cpu.reason}`);
@@ -153,6 +163,7 @@ export function parseLaunchConfig(raw: unknown = {}): LaunchConfig {
     gdbServer: (gdbServer as number | undefined) ?? undefined,
     historyMiB,
     hosting: hosting as Hosting,
+    fpuSwitch: fpuSwitch as FpuSwitchPolicy,
   };
 }
 

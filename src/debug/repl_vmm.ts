@@ -4,6 +4,7 @@ import { EXIT_REASON_IDS, type ExitReason, type VmExit } from "../target/vmm_voc
 import { describeEnd, type TechniqueComparison, type TechniqueRun } from "../target/technique_comparison";
 import { shadowAddressWalk } from "../target/shadow_walk";
 import { tcRowWhy, tcStatsText } from "../target/tc_text";
+import { fpuSwitchText } from "../target/fpu_text";
 import type { VmStats } from "../target/vmm_view";
 import { twoStageAddressWalk } from "../target/walk_view";
 import { evaluate, ExprError, type ExprEnv } from "./expressions";
@@ -143,6 +144,7 @@ export function statsCommand(ctx: VmmContext): string {
     `shadow tables: ${s.shadow.roots} roots, ${s.shadow.entries} entries (${s.shadow.stale} stale), ${s.shadow.writeProtectedPages} write-protected guest pages`,
   );
   if (s.tc) lines.push(tcStatsText(s.tc));
+  lines.push(`FPU switching (${s.fpu.policy}): ${fpuSwitchText(s.fpu)}`);
   const c = vmm.compareTechniques();
   if (c) lines.push("", ...comparisonLines(c));
   return lines.flatMap((l) => wrap(l, "  ")).join("\n");

@@ -51,6 +51,14 @@ import type { ExitNarrative, ExitReason } from "./exits";
  * `hosting: "hosted"` those exits cost two world switches more. The exits that need the host are
  * device I/O, which the host OS performs: those the table charges as device emulation, and a
  * paravirtual kernel's console hypercall.
+ * Floating-point state (fpu_switch.ts): saving it is 32 `fsd` and one `frcsr`, restoring it 32
+ * `fld` and one `fscsr`, so `fpSave` and `fpRestore` are 33 cycles each at the model's one cycle per
+ * instruction (the sequence Linux's `__fstate_save`/`__fstate_restore` run on RISC-V). The eager
+ * policy pays both at every world switch; the lazy one pays an `fpu-trap` (a hypervisor entry +
+ * exit, 650) plus the restore, and only when the guest touches the FPU after a world switch. That
+ * is the trade Linux and KVM weighed on x86: lazy switching until a save became cheap beside the
+ * trap that lazy switching takes (and until LazyFP, CVE-2018-3665, showed the state it leaves behind
+ * can leak), when both went eager.
  */
 export interface CostModel {
   hypervisorEntryExit: number;
@@ -60,6 +68,8 @@ export interface CostModel {
   worldSwitch: number;
   callout: number;
   translation: number;
+  fpSave: number;
+  fpRestore: number;
 }
 
 export const SEED_COSTS: Readonly<CostModel> = Object.freeze({
@@ -70,6 +80,8 @@ export const SEED_COSTS: Readonly<CostModel> = Object.freeze({
   worldSwitch: 7555,
   callout: 150,
   translation: 150,
+  fpSave: 33,
+  fpRestore: 33,
 });
 
 /** Which operation of the table each exit reason is. */
@@ -108,6 +120,7 @@ export const REASON_OPERATION: Readonly<Record<ExitReason, keyof CostModel>> = O
   "pv-violation": "hypervisorEntryExit",
   "bt-translate": "translation",
   "bt-invalidate": "pageFault",
+  "fpu-trap": "hypervisorEntryExit",
 });
 
 /** A cost model from user settings: unknown keys and non-numbers are errors, missing keys take the seed value. */

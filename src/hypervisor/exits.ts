@@ -39,6 +39,7 @@ export const EXIT_REASONS = [
   { id: "pv-violation", label: "PV violation", description: "Paravirtual: the VMM refused a page-table update that would break isolation, or the guest kernel executed an instruction it must not (it gets an illegal-instruction trap)." },
   { id: "bt-translate", label: "BT translate", description: "Binary translation: the VMM translated a guest block it had no translation for into the translation cache (details: length in bytes, count of instructions, how many were rewritten); it costs the translation cost per instruction." },
   { id: "bt-invalidate", label: "BT invalidate", description: "Binary translation: the guest wrote to a page holding code the VMM translated (such pages are write-protected); the VMM invalidated the blocks the write touched (details: blocks, count), undid the chains into them, and emulated the store." },
+  { id: "fpu-trap", label: "FPU trap", description: "Lazy FPU switching: the guest touched the FPU (an F/D instruction or fcsr) after a world switch, while the VMM kept the hart's FS Off because the guest's floating-point state was not loaded. The VMM loads it, turns FS on and retries the instruction; the guest never sees it (its own FS, its own Off traps and SD are unchanged)." },
 ] as const;
 
 export type ExitReason = (typeof EXIT_REASONS)[number]["id"];
@@ -78,6 +79,8 @@ export interface ExitDetails {
   toPc?: bigint;
   /** The VMM switched worlds handling this exit (a new guest address space); its cost is in `cycles`. */
   worldSwitch?: boolean;
+  /** What the VMM did with the guest's floating-point state (a world switch, an fpu-trap): fpu_switch.ts. */
+  fpu?: string;
   /** Shadow bookkeeping: the root used, entries installed/invalidated. */
   shadowRoot?: string;
   invalidated?: number;

@@ -10,6 +10,7 @@ import { SEED_COSTS, exitCost, hostedNarrative, hostTripCycles, needsHost, type 
 import { GuestDevices, guestRamWindow } from "./devices/guest_devices";
 import { DEFAULT_SHADOW_POOL_BYTES, largestGuestRam } from "./host_memory";
 import { injectInterrupt } from "./emulate/inject";
+import { FpuSwitch, type FpuSwitchPolicy } from "./fpu_switch";
 import { EXIT_REASON_IDS, ExitLog, ExitRecord, type ExitDetails, type ExitInstruction, type ExitNarrative, type ExitReason, type VmExit } from "./exits";
 import { Acc, guestDataPriv, guestTranslates, walkGuest, type GuestMemory, type GuestTranslation } from "./mm/guest_walk";
 import { P2m } from "./mm/p2m";
@@ -66,6 +67,8 @@ export interface VmOptions {
   /** The F and D extensions of the machine and the guest's vCPU (default on; cpu.ts). */
   f?: boolean;
   d?: boolean;
+  /** How the VMM switches the guest's FP state at a world switch (fpu_switch.ts); default lazy. */
+  fpuSwitch?: FpuSwitchPolicy;
 }
 
 export class VmOptionsError extends Error {
@@ -107,6 +110,8 @@ export class Vm implements GuestMemory {
   /** Exits so far that a hosted VMM would serve in the host OS (cost_model.ts `needsHost`), hosted or not. */
   hostTrips = 0;
   readonly nonTrapping: ReadonlySet<NonTrappingSensitive>;
+  /** The guest's FS, virtualized, and the FP switching policy (fpu_switch.ts). */
+  readonly fpu: FpuSwitch;
   readonly guestRamBase = RAM_BASE;
   readonly guestRamSize: number;
   readonly guestRamHpa: number;
@@ -165,6 +170,7 @@ export class Vm implements GuestMemory {
     this.hosting = opts.hosting ?? "native";
     this.costOf = new Map(EXIT_REASON_IDS.map((r) => [r, exitCost(this.costs, r)]));
     this.nonTrapping = new Set(opts.nonTrappingSensitive ?? []);
+    this.fpu = new FpuSwitch(this, opts.fpuSwitch ?? "lazy");
     this.log = new ExitLog(opts.exitLogCapacity);
     const hart = this.board.hart;
     this.shadow = new ShadowMmu(this.board.ram, VMM_BASE, pool / 4096, maxRoots, hart.tlb);
@@ -257,6 +263,7 @@ export class Vm implements GuestMemory {
     this.timer.changed();
     this.emulatedRetired = 0;
     this.shadow.reset();
+    this.fpu.reset();
     this.technique.reset();
     this.log.clear();
     this.halted = undefined;
@@ -393,12 +400,13 @@ export class Vm implements GuestMemory {
   /**
    * Records an exit at `pc` and `priv` (default: the vCPU's) with its modelled cost, `times` its
    * operation's (the instructions a translation took), plus a world switch when the VMM switched
-   * worlds (cost_model.ts); asks the exit filter whether to stop.
+   * worlds (cost_model.ts) and what the FP switching policy adds there (fpu_switch.ts), plus `extraCycles`;
+   * asks the exit filter whether to stop.
    * `narrate` builds the exit's text from values it captured at the exit, on first read only (exits.ts).
    */
   record(
     reason: ExitReason, instruction: ExitInstruction | undefined, details: ExitDetails, narrate: () => ExitNarrative,
-    pc?: bigint, priv?: number, worldSwitch = false, times = 1,
+    pc?: bigint, priv?: number, worldSwitch = false, times = 1, extraCycles = 0,
   ): VmExit {
     const v = this.vcpu.state;
     // What the exit asks of the VMM decides whether it needs the host OS, even inside a callout.
@@ -409,7 +417,8 @@ export class Vm implements GuestMemory {
       reason = "bt-callout";
     }
     const hosted = hostTrip && this.hosting === "hosted";
-    const cycles = (this.costOf.get(reason) ?? 0) * times + (worldSwitch ? this.costs.worldSwitch : 0) + (hosted ? hostTripCycles(this.costs, 1) : 0);
+    const cycles = (this.costOf.get(reason) ?? 0) * times + (worldSwitch ? this.costs.worldSwitch + this.fpu.worldSwitch(details) : 0) + extraCycles +
+      (hosted ? hostTripCycles(this.costs, 1) : 0);
     const told = hosted ? hostedNarrative(narrate, this.costs.worldSwitch) : narrate;
     const exit = this.log.add(new ExitRecord(
       this.vcpu.id, pc ?? v.pc, priv ?? v.prv, this.retired, reason, instruction, details, cycles, told,

@@ -8,6 +8,7 @@ import { diskForHistory } from "./disk_image";
 import { NativeTarget } from "./native_target";
 import { Vm, VmOptionsError, type GuestBoot, type NonTrappingSensitive } from "../hypervisor/vm";
 import type { Hosting } from "../hypervisor/cost_model";
+import type { FpuSwitchPolicy } from "../hypervisor/fpu_switch";
 import { VmTarget } from "./vm_target";
 import type { Target, TargetLine, TargetSymbol } from "./target";
 import { checkTechnique, techniqueEntry, TECHNIQUES, type Technique } from "./techniques";
@@ -39,6 +40,8 @@ export interface TargetOptions {
   rngSeed?: number;
   /** Under a VMM technique: a type 1 (default) or type 2 VMM, which changes only the modelled costs. */
   hosting?: Hosting;
+  /** Under a VMM technique: how it switches the guest's FP state at world switches (fpu_switch.ts); default lazy. */
+  fpuSwitch?: FpuSwitchPolicy;
 }
 
 export type CreateResult = { ok: true; target: Target } | { ok: false; error: string };
@@ -87,7 +90,7 @@ export function createTarget(program: GuestProgram, opts: TargetOptions): Create
     }
     const vm = new Vm({
       technique: runs, boot: opts.boot, memoryBytes: opts.memoryBytes, uartOut: console.sink, uartIn: console.source, disk, rngSeed: opts.rngSeed, ...htif,
-      nonTrappingSensitive: opts.nonTrappingSensitive, f: opts.cpu?.f, d: opts.cpu?.d, hosting: opts.hosting,
+      nonTrappingSensitive: opts.nonTrappingSensitive, f: opts.cpu?.f, d: opts.cpu?.d, hosting: opts.hosting, fpuSwitch: opts.fpuSwitch,
     });
     vm.load(program);
     // `stats` compares techniques by loading the same guest again, silently, without input, and

@@ -5,5 +5,6 @@
  */
 export { GUEST_BOOTS, NON_TRAPPING_SENSITIVE, type GuestBoot, type NonTrappingSensitive } from "../hypervisor/vm";
 export { HOSTINGS, type Hosting } from "../hypervisor/cost_model";
+export { FPU_SWITCH_POLICIES, type FpuSwitchPolicy } from "../hypervisor/fpu_switch";
 export { formatMiB, parseMemorySize } from "../machine/memory_size";
 export { DEFAULT_RNG_SEED } from "../machine/devices/virtio/rng";

@@ -2,6 +2,7 @@ import type { ByteSink, ByteSource } from "../machine/device";
 import type { Target, TargetStop } from "./target";
 import type { Technique } from "./techniques";
 import type { TcStats } from "../hypervisor/techniques/tc_view";
+import type { FpuSwitchStats } from "../hypervisor/fpu_switch";
 
 /**
  * Comparing techniques: the same guest run from its start under several techniques, and what each
@@ -36,6 +37,8 @@ export interface RunCost {
   tc?: TcStats;
   /** Exits a hosted (type 2) VMM serves in the host OS (cost_model.ts `needsHost`); 0 without a VMM. */
   hostTrips: number;
+  /** What switching the guest's FP state cost (a VMM's runs only). */
+  fpu?: FpuSwitchStats;
 }
 
 /** How a run ended: it reached the count it was run to, or the guest stopped first. */
@@ -84,7 +87,7 @@ export function measureRun(target: Target): RunCost {
   const vmm = target.vmm?.stats();
   return {
     technique: target.technique, instructions: target.instret, byReason, exits, exitCycles, modelledCycles: Number(target.instret) + exitCycles,
-    tc: vmm?.tc, hostTrips: vmm?.hostTrips ?? 0,
+    tc: vmm?.tc, hostTrips: vmm?.hostTrips ?? 0, fpu: vmm?.fpu,
   };
 }
 

@@ -287,6 +287,7 @@ export class VmTarget implements Target, VmmView {
       byReason, exits, exitCycles, guestInstructions: this.vm.instret, nativeCycles: n, virtualizedCycles: n + exitCycles,
       slowdown: n > 0 ? (n + exitCycles) / n : 1, exitsPerMillionInstructions: n > 0 ? (exits * 1e6) / n : 0,
       costs: { ...this.vm.costs }, hosting: this.vm.hosting, hostTrips: this.vm.hostTrips, shadow: this.vm.shadow.stats(), tc: this.vm.technique.tcStats?.(),
+      fpu: this.vm.fpu.stats(),
     };
   }
 

@@ -1,5 +1,6 @@
 import type { MmuAccess, Walk } from "../machine/hart/mmu";
 import type { CostModel, Hosting } from "../hypervisor/cost_model";
+import type { FpuSwitchStats } from "../hypervisor/fpu_switch";
 import type { ExitPage, ExitQuery, ExitReason, ReasonStats, VmExit } from "../hypervisor/exits";
 import type { ShadowStats } from "../hypervisor/mm/shadow_paging";
 import type { TcBlockView, TcStats } from "../hypervisor/techniques/tc_view";
@@ -76,6 +77,8 @@ export interface VmStats {
   shadow: ShadowStats;
   /** Binary translation's translation cache. */
   tc?: TcStats;
+  /** What switching the guest's FP state at world switches cost (fpu_switch.ts). */
+  fpu: FpuSwitchStats;
 }
 
 /** `shadow <gva>`: the guest's walk, the p2m step and the shadow walk of one address, side by side. */

@@ -79,6 +79,7 @@ export function emulateCsr(vm: Vm, d: DecodedInstruction, via?: ExitReason): num
         steps.push({ phase: "shadow", text: `guest translation context → ${switched.key}: ${switched.cached ? "its cached shadow root is reused" : "a new shadow root is built lazily"}` });
       }
       if (worldSwitch) steps.push({ phase: "shadow", text: "world switch: the VMM moves the hardware to the new address space's shadow world (root table, host ASID)" });
+      if (details.fpu) steps.push({ phase: "vcpu", text: `floating-point state, ${details.fpu}` });
     } else {
       steps.push({ phase: "vcpu", text: `read virtual ${csrName}`, after: old });
     }

@@ -36,7 +36,7 @@ import { TrapAndEmulate } from "./trap_and_emulate";
 /**
  * The sstatus bits of the guest's mstatus that vsstatus holds while the guest runs in VS-mode, FS
  * among them: the hart checks and dirties vsstatus.FS for the guest, while the host's own mstatus.FS
- * stays Dirty (the VMM keeps the guest's f registers on the hart; lazy switching is a later lesson).
+ * is Dirty while the guest's FP state is loaded and Off while it is not (lazy switching, fpu_switch.ts).
  */
 const S_STATUS = SSTATUS_WRITABLE | MSTATUS_FS;
 const HEDELEG_WRITABLE = 0xb1ff;
@@ -166,7 +166,7 @@ export class HardwareAssisted implements Technique {
     const v = vm.vcpu.state;
     if (!this.followsPmp) this.followGuestPmp();
     hart.vsstatus = v.mstatus & S_STATUS;
-    if (hart.hasF) hart.mstatus |= MSTATUS_FS;
+    if (hart.hasF) hart.mstatus = vm.fpu.isLoaded ? hart.mstatus | MSTATUS_FS : hart.mstatus & ~MSTATUS_FS;
     hart.vstvec = v.stvec;
     hart.vsepc = v.sepc;
     hart.vscause = v.scause;
@@ -180,7 +180,9 @@ export class HardwareAssisted implements Technique {
     // The hart consults hedeleg only for the exceptions medeleg has sent to HS-mode (H chapter,
     // "Trap Delegation"): with the host's medeleg at 0 every guest exception would trap into the VMM.
     // The VMM has no HS-mode code, so it delegates to HS exactly what hedeleg sends on to VS.
-    hart.hedeleg = v.medeleg & HEDELEG_WRITABLE;
+    // While the guest's FP state is not loaded, its illegal instructions come to the VMM, which tells
+    // an fpu-trap from the guest's own (and reflects that one to the guest's handler).
+    hart.hedeleg = v.medeleg & HEDELEG_WRITABLE & ~vm.fpu.withheld;
     hart.medeleg = hart.hedeleg;
     hart.hideleg = (v.mideleg & S_INTERRUPTS) << 1;
     hart.mie = (hart.mie & ~VS_INTERRUPTS) | ((v.mie & S_INTERRUPTS) << 1);
@@ -235,7 +237,7 @@ export class HardwareAssisted implements Technique {
       case Exc.virtualInstruction:
         return emulateInstruction(vm, low32(tval), "virtual-instruction");
       case Exc.illegalInstruction:
-        return emulateInstruction(vm, low32(tval));
+        return vm.fpu.trap(low32(tval)) ? 0 : emulateInstruction(vm, low32(tval));
     }
     // The hart's VS-stage walk, its alignment and breakpoint checks already decided: the guest's own.
     return reflect(vm, "guest-exception", cause, tval, undefined, {}, () => "an exception the guest did not delegate to its S-mode");

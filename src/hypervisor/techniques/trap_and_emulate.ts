@@ -57,9 +57,10 @@ export class TrapAndEmulate implements Technique {
     }
     // The pc setter's work without its bigint round trip (hart.ts keeps the pc as a number).
     const v = vm.vcpu.state;
-    // The guest's FS on the hart: FS = Off traps its FP instructions (illegal, reflected to it), and
-    // the hart marks Dirty for it (leave() brings FS back).
-    hart.mstatus = (hart.mstatus & ~MSTATUS_FS) | (v.mstatus & MSTATUS_FS);
+    // The guest's FS on the hart, or Off while its FP state is not loaded (fpu_switch.ts): FS = Off
+    // traps its FP instructions (illegal: the guest's own or an fpu-trap), and the hart marks Dirty
+    // for it (leave() brings FS back).
+    hart.mstatus = (hart.mstatus & ~MSTATUS_FS) | vm.fpu.realFs(v.mstatus & MSTATUS_FS);
     hart.pcNum = v.pcNum;
     hart.wildPc = v.wildPc;
     this.oneShot = vm.shadow.oneShot !== undefined;
@@ -68,7 +69,7 @@ export class TrapAndEmulate implements Technique {
 
   leave(): void {
     const v = this.vm.vcpu.state;
-    v.mstatus = (v.mstatus & ~MSTATUS_FS) | (this.vm.board.hart.mstatus & MSTATUS_FS);
+    if (this.vm.fpu.isLoaded) v.mstatus = (v.mstatus & ~MSTATUS_FS) | (this.vm.board.hart.mstatus & MSTATUS_FS);
     if (this.oneShot) this.vm.shadow.endOneShot();
     this.oneShot = false;
   }
@@ -78,7 +79,7 @@ export class TrapAndEmulate implements Technique {
     const vm = this.vm;
     switch (Number(cause)) {
       case 2:
-        return emulateInstruction(vm, low32(tval));
+        return vm.fpu.trap(low32(tval)) ? 0 : emulateInstruction(vm, low32(tval));
       case 8:
         return emulateEcall(vm);
       case 12: case 13: case 15:

@@ -32,9 +32,9 @@ async function compare(guest: string, settings: { maxInstructions?: number; inpu
 
 describe("hyperstep compare", () => {
   it("parses its options and rejects bad ones", () => {
-    assert.deepEqual(parseArgs(["compare", "g.S"]), { kind: "compare", program: "g.S", memoryBytes: 128 << 20, maxInstructions: DEFAULT_COMPARE_LIMIT, json: false, boot: "machine", input: undefined, twin: undefined, nonTrappingSensitive: [], hosting: false });
+    assert.deepEqual(parseArgs(["compare", "g.S"]), { kind: "compare", program: "g.S", memoryBytes: 128 << 20, maxInstructions: DEFAULT_COMPARE_LIMIT, json: false, boot: "machine", input: undefined, twin: undefined, nonTrappingSensitive: [], hosting: false, fpuSwitch: "lazy" });
     assert.deepEqual(parseArgs(["compare", "--json", "g.S", "--memory=16M", "--max-instructions", "500", "--input", "in.txt", "--boot", "supervisor", "--twin", "t.S", "--hosting"]),
-      { kind: "compare", program: "g.S", memoryBytes: 16 << 20, maxInstructions: 500, json: true, boot: "supervisor", input: "in.txt", twin: "t.S", nonTrappingSensitive: [], hosting: true });
+      { kind: "compare", program: "g.S", memoryBytes: 16 << 20, maxInstructions: 500, json: true, boot: "supervisor", input: "in.txt", twin: "t.S", nonTrappingSensitive: [], hosting: true, fpuSwitch: "lazy" });
     assert.deepEqual((parseArgs(["compare", "g.S", "--non-trapping-sensitive", "sstatus-read,sstatus-write"]) as { nonTrappingSensitive: string[] }).nonTrappingSensitive, ["sstatus-read", "sstatus-write"]);
     assert.deepEqual(parseArgs(["compare", "-h"]), { kind: "help", topic: "compare" });
     assert.deepEqual(parseArgs(["help", "compare"]), { kind: "help", topic: "compare" });
@@ -186,7 +186,7 @@ describe("hyperstep compare", () => {
   it("reports a technique that is not equivalent, with what differs, and exit status 3", () => {
     const base = { instructions: 10n, exits: 0, byReason: [], exitCycles: 0, modelledCycles: 10, hostTrips: 0, overhead: null, wallSeconds: 0.001, current: false };
     const report: CompareReport = {
-      memoryBytes: 1 << 20, maxInstructions: 100, boot: "machine", unavailable: [], notes: [], results: [
+      memoryBytes: 1 << 20, maxInstructions: 100, boot: "machine", fpuSwitch: "lazy", unavailable: [], notes: [], results: [
         { ...base, technique: "native", end: { kind: "halt", code: 0, how: "finisher" } as const, output: new Uint8Array([65, 66]), registers: [1n, 2n] },
         { ...base, technique: "trap-and-emulate", end: { kind: "halt", code: 0, how: "finisher" } as const, output: new Uint8Array([65, 67]), registers: [1n, 2n], overhead: 0,
           equivalence: { output: false, end: true, registers: true, equal: false, differences: ["UART output differs from byte 1 (2 bytes vs 2 natively)"] } },

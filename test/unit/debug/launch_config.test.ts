@@ -17,7 +17,7 @@ function fieldOf(raw: unknown): string {
 
 test("a minimal configuration gets the documented defaults", () => {
   const c = parseLaunchConfig({ program: "guest.S" });
-  assert.deepEqual(c, { program: "guest.S", stopOnEntry: false, memoryBytes: DEFAULT_MEMORY_BYTES, technique: "native", maxInstructions: undefined, cwd: undefined, args: [], nonTrappingSensitive: [], boot: "machine", march: undefined, cpu: { model: "rv64", h: false, f: true, d: true }, gdbServer: undefined, historyMiB: DEFAULT_HISTORY_MIB, disk: undefined, rngSeed: undefined, hosting: "native" });
+  assert.deepEqual(c, { program: "guest.S", stopOnEntry: false, memoryBytes: DEFAULT_MEMORY_BYTES, technique: "native", maxInstructions: undefined, cwd: undefined, args: [], nonTrappingSensitive: [], boot: "machine", march: undefined, cpu: { model: "rv64", h: false, f: true, d: true }, gdbServer: undefined, historyMiB: DEFAULT_HISTORY_MIB, disk: undefined, rngSeed: undefined, hosting: "native", fpuSwitch: "lazy" });
   assert.equal(DEFAULT_HISTORY_MIB, 512);
 });
 
@@ -54,6 +54,14 @@ test("bad fields are rejected with the field named", () => {
   assert.equal(fieldOf({ program: "a.S", historyMiB: -1 }), "historyMiB");
   assert.equal(fieldOf({ program: "a.S", historyMiB: 1.5 }), "historyMiB");
   assert.equal(fieldOf({ program: "a.S", historyMiB: "512M" }), "historyMiB");
+});
+
+test("fpuSwitch: lazy by default, eager when asked, and only under a VMM", () => {
+  assert.equal(parseLaunchConfig({ program: "g.S", technique: "trap-and-emulate" }).fpuSwitch, "lazy");
+  assert.equal(parseLaunchConfig({ program: "g.S", technique: "hardware-assisted", fpuSwitch: "eager" }).fpuSwitch, "eager");
+  assert.throws(() => parseLaunchConfig({ program: "g.S", technique: "trap-and-emulate", fpuSwitch: "sometimes" }), /'fpuSwitch' must be one of "lazy", "eager"; got "sometimes"/);
+  assert.equal(fieldOf({ program: "g.S", technique: "trap-and-emulate", fpuSwitch: 1 }), "fpuSwitch");
+  assert.throws(() => parseLaunchConfig({ program: "g.S", fpuSwitch: "lazy" }), /'fpuSwitch' is how a VMM switches the guest's floating-point state: it needs a VMM technique, not "native"/);
 });
 
 test("every technique of the catalog is built and accepted", () => {
