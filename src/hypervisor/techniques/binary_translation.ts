@@ -10,6 +10,7 @@ import type { ExitDetails } from "../exits";
 import { Acc, guestDataPriv } from "../mm/guest_walk";
 import { PTE_X } from "../mm/shadow_paging";
 import type { Vm } from "../vm";
+import { runInlineCsr } from "./bt_inline_csr";
 import { MAX_BLOCK, pcRelative, translateBlock, type Callout, type TranslatedBlock } from "./bt_translator";
 import { TcSpace } from "./tc_space";
 import type { TcBlockView, TcRow, TcStats } from "./tc_view";
@@ -124,6 +125,8 @@ export class BinaryTranslation implements Technique {
   private fencedOut = 0;
   private lookups = 0;
   private hits = 0;
+  /** Inline CSR accesses run (bt_inline_csr.ts): no exit each. */
+  private inlined = 0;
   /** Patched TC words, by the block they jump to: undone when that block goes. */
   private chains = new Map<number, { word: number; original: number }[]>();
   /** Where the last callout's lookup found the guest's next pc, so that the entry after it need not look again. */
@@ -156,7 +159,7 @@ export class BinaryTranslation implements Technique {
     this.flush();
     this.tcVa = TC_PLACES[0];
     this.relocations = 0;
-    this.translated = this.flushes = this.invalidated = this.evicted = this.fencedOut = this.lookups = this.hits = 0;
+    this.translated = this.flushes = this.invalidated = this.evicted = this.fencedOut = this.lookups = this.hits = this.inlined = 0;
   }
 
   /**
@@ -259,7 +262,7 @@ export class BinaryTranslation implements Technique {
       blocks: this.blocks.size, bytesUsed: this.space.used * 4, bytes: this.space.words * 4,
       translated: this.translated, flushes: this.flushes, invalidated: this.invalidated, evicted: this.evicted, fenced: this.fencedOut,
       protectedPages: this.codePages.size, directPages: this.directPages.size, va: this.tcVa, relocations: this.relocations,
-      chains: [...this.chains.values()].reduce((n, c) => n + c.length, 0), lookups: this.lookups, hits: this.hits,
+      chains: [...this.chains.values()].reduce((n, c) => n + c.length, 0), lookups: this.lookups, hits: this.hits, inlineCsr: this.inlined,
     };
   }
 
@@ -597,6 +600,8 @@ export class BinaryTranslation implements Technique {
       case "fallthrough": case "taken":
         this.dispatch(c, word);
         return 0;
+      case "csr":
+        return this.inlineCsr(c, word);
       case "sensitive":
         return this.emulated(c);
       case "fence.i":
@@ -622,6 +627,18 @@ export class BinaryTranslation implements Technique {
     const original = b.tc[c.branchAt!];
     const offset = (to - branch) * 4;
     if (offset >= -4096 && offset < 4096) this.chain(branch, to, encB(original & 0x707f, rs1Of(original), rs2Of(original), offset));
+  }
+
+  /**
+   * An inline CSR access: done on the vCPU with no exit, and the hart goes on at the next TC word
+   * (the next guest instruction, or the block's fall-through stub). One the guest's privilege
+   * forbids here is the callout it would otherwise be.
+   */
+  private inlineCsr(c: Callout, word: number): number {
+    if (!runInlineCsr(this.vm, c.bits)) return this.emulated(c);
+    this.inlined++;
+    this.found = { key: this.vm.currentRoot().key, pc: this.vm.vcpu.state.pcNum, at: word + 1 };
+    return 1;
   }
 
   /** A sensitive instruction: the VMM's emulation, as trap-and-emulate's, records it as a callout. */

@@ -14,6 +14,12 @@ const PC = 0x8000_0100;
 const ADDI = 0x00150513; // addi a0, a0, 1
 const C_ADDI = 0x0505; // c.addi a0, 1 (expands to ADDI)
 const CSRR_SSTATUS = 0x100025f3; // csrrs a1, sstatus, zero
+const CSRW_SSTATUS = 0x10059073; // csrrw zero, sstatus, a1
+const CSRS_SSTATUS = 0x1005a5f3; // csrrs a1, sstatus, a1 (a write)
+const CSRR_SIP = 0x144025f3; // csrrs a1, sip, zero
+const CSRRW_SSCRATCH = 0x14011173; // csrrw sp, sscratch, sp
+const CSRWI_SEPC = 0x1412d073; // csrrwi zero, sepc, 5
+const CSRR_MSCRATCH = 0x340025f3; // csrrs a1, mscratch, zero
 const AUIPC = 0x00000297; // auipc t0, 0
 const FENCE_I = 0x0000100f;
 const EBREAK = 0x00100073;
@@ -62,10 +68,21 @@ describe("the binary translator: what a guest block becomes in the translation c
   });
 
   it("rewrites a sensitive instruction into a callout and ends the block there", () => {
-    const b = translateBlock(PC, code([ADDI, CSRR_SSTATUS, ADDI]))!;
+    const b = translateBlock(PC, code([ADDI, CSRW_SSTATUS, ADDI]))!;
     assert.deepEqual(b.words, [ADDI, ECALL]);
-    assert.deepEqual(b.callouts.get(1), { kind: "sensitive", guestPc: PC + 4, bits: CSRR_SSTATUS, length: 4 });
+    assert.deepEqual(b.callouts.get(1), { kind: "sensitive", guestPc: PC + 4, bits: CSRW_SSTATUS, length: 4 });
     assert.equal(b.instructions, 2);
+  });
+
+  it("makes side-effect-free CSR accesses inline (the block goes on) and keeps the rest callouts", () => {
+    const b = translateBlock(PC, code([CSRR_SSTATUS, CSRRW_SSCRATCH, CSRWI_SEPC, CSRR_MSCRATCH, ADDI, CSRR_SIP]))!;
+    assert.deepEqual([...b.callouts.entries()].map(([at, c]) => [at, c.kind]), [[0, "csr"], [1, "csr"], [2, "csr"], [3, "csr"], [5, "sensitive"]],
+      "reads of sstatus, reads and writes of the trap CSRs inline; a read of sip (devices set it) a callout");
+    assert.deepEqual(b.words, [ECALL, ECALL, ECALL, ECALL, ADDI, ECALL], "one TC word per guest instruction");
+    assert.equal(b.instructions, 6);
+    assert.equal(b.rewritten, 5);
+    const write = translateBlock(PC, code([CSRS_SSTATUS, ADDI]))!;
+    assert.deepEqual([...write.callouts.values()].map((c) => c.kind), ["sensitive"], "a write to sstatus may unmask an interrupt: a callout");
   });
 
   it("rewrites auipc (the block goes on), jal (the block ends) and fence.i into callouts; ebreak is copied", () => {
