@@ -24,12 +24,14 @@ import { TrapAndEmulate } from "./trap_and_emulate";
  * rewrites what is sensitive or pc-relative into callouts, and runs the copy on the host hart in
  * host U-mode on the shadow page tables, as trap-and-emulate runs its guest. A callout is a call
  * into the VMM's emulation (emulate/), not a guest trap, and is recorded as a `bt-callout` exit at
- * the callout cost (cost_model.ts). Guest U-mode code runs directly, exactly as under
- * trap-and-emulate (an instance of that class does it).
+ * the callout cost (cost_model.ts). A CSR access whose only effect is the value it moves is
+ * *inline* instead (bt_inline_csr.ts: why its TC word is still an ecall): the VMM does it on the
+ * vCPU's CSR file with no exit and the hart goes on at the next TC word. Guest U-mode code runs
+ * directly, exactly as under trap-and-emulate (an instance of that class does it).
  *
  * Because the translator sees every sensitive instruction before it runs, the non-standard
  * `nonTrappingSensitive` option (vm.ts) cannot hide one from it: a non-trapping `csrr sstatus` in
- * the guest kernel is still rewritten into a callout, and the guest reads its virtual sstatus.
+ * the guest kernel is still rewritten (into an inline read), and the guest reads its virtual sstatus.
  *
  * The TC is mapped for the hart at a guest-virtual range (TC_PLACES[0] to begin with), execute-only,
  * in the shadow roots of the guest's privileged contexts only (installed on the hart's first fetch
