@@ -1,6 +1,7 @@
 import { CSR } from "../../isa/csrs";
 import { rdOf, rs1Of } from "../../isa/fields";
 import { csrAccessible, csrRead, csrWrite } from "../../machine/hart/csr";
+import { pendingInterrupt } from "../../machine/hart/trap";
 import type { Vm } from "../vm";
 
 /**
@@ -27,18 +28,26 @@ import type { Vm } from "../vm";
  *    (both callouts or VMM work), so a write changes nothing before one of those (WARL masks such as
  *    sepc's bit 0 are applied as the hart applies them).
  *  - Reads of sstatus, sie, satp, mstatus, mie, medeleg and mideleg: their value changes only through
- *    the VMM (a write to them is a callout: it may unmask a pending interrupt, switch the address
- *    space or change delegation), never behind its back.
+ *    the VMM or the guest's own writes, never behind their back.
+ *  - Writes to sstatus and sie that change only interrupt enables (sstatus SIE, SPIE, SPP; any sie
+ *    bit) and leave no interrupt deliverable: a kernel's interrupts off/on around a critical section,
+ *    x86's cli/sti, which VMware's translator also inlined with a check for a pending virtual
+ *    interrupt. The check is made here after the write: if the write changed anything else (SUM or
+ *    MXR change the translation context) or unmasked a pending interrupt, it is undone and the
+ *    access becomes the callout, whose emulation does the rest and after which the interrupt is
+ *    delivered before the next guest instruction.
  * Not inline: sip/mip (devices and the timer set their bits), the counters (the guest's time), the
- * floating-point CSRs (on the host hart), PMP (flushes the TC), and every write with a side effect
- * (satp, sstatus, sie, mstatus, mie, delegation, counter enables). An inline access the guest's
- * privilege forbids at run time (an S-mode read of mscratch, satp under TVM) becomes the callout it
- * would otherwise be, which delivers the guest's illegal-instruction trap.
+ * floating-point CSRs (on the host hart), PMP (flushes the TC), and the other writes with a side
+ * effect (satp, mstatus, mie, delegation, counter enables). An inline access the guest's privilege
+ * forbids at run time (an S-mode read of mscratch, satp under TVM) becomes the callout it would
+ * otherwise be, which delivers the guest's illegal-instruction trap.
  */
 const READ_WRITE: ReadonlySet<number> = new Set([
   CSR.stvec, CSR.sscratch, CSR.sepc, CSR.scause, CSR.stval, CSR.mtvec, CSR.mscratch, CSR.mepc, CSR.mcause, CSR.mtval,
 ]);
 const READ_ONLY: ReadonlySet<number> = new Set([CSR.sstatus, CSR.sie, CSR.satp, CSR.mstatus, CSR.mie, CSR.medeleg, CSR.mideleg]);
+/** Interrupt-enable CSRs, by the bits an inline write may change (sstatus: SIE, SPIE, SPP). */
+const ENABLES = new Map<number, bigint>([[CSR.sstatus, 0x122n], [CSR.sie, ~0n]]);
 
 const OP_SYSTEM = 0x73;
 
@@ -54,13 +63,14 @@ function csrFields(e: number): { num: number; rd: number; rs1: number; kind: num
 /** Whether the translator makes guest instruction `e` (32 bits) an inline CSR access. */
 export function isInlineCsr(e: number): boolean {
   const f = csrFields(e);
-  return f !== undefined && (READ_WRITE.has(f.num) || (!f.writes && READ_ONLY.has(f.num)));
+  return f !== undefined && (READ_WRITE.has(f.num) || ENABLES.has(f.num) || (!f.writes && READ_ONLY.has(f.num)));
 }
 
 /**
  * Runs inline CSR access `e` on the vCPU: the old value to rd, the new one (with the CSR's WARL
  * rules) to the virtual CSR, the instruction retired. False, with nothing done, when the guest's
- * current privilege may not make this access: the caller then emulates it as a callout.
+ * current privilege may not make this access, or when a write to an interrupt enable does more than
+ * enable or disable without unmasking a pending interrupt: the caller then emulates it as a callout.
  */
 export function runInlineCsr(vm: Vm, e: number): boolean {
   const f = csrFields(e)!;
@@ -70,7 +80,14 @@ export function runInlineCsr(vm: Vm, e: number): boolean {
   const old = csrRead(v, f.num)!;
   if (f.writes) {
     const src = f.imm ? BigInt(f.rs1) : hart.getReg(f.rs1);
+    const { mstatus, mie } = v;
     csrWrite(v, f.num, BigInt.asUintN(64, f.kind === 1 ? src : f.kind === 2 ? old | src : old & ~src));
+    const enables = ENABLES.get(f.num);
+    if (enables !== undefined && (((csrRead(v, f.num)! ^ old) & ~enables) !== 0n || pendingInterrupt(v) >= 0)) {
+      v.mstatus = mstatus;
+      v.mie = mie;
+      return false;
+    }
   }
   hart.setReg(f.rd, old);
   vm.retire(4);

@@ -14,8 +14,9 @@ const PC = 0x8000_0100;
 const ADDI = 0x00150513; // addi a0, a0, 1
 const C_ADDI = 0x0505; // c.addi a0, 1 (expands to ADDI)
 const CSRR_SSTATUS = 0x100025f3; // csrrs a1, sstatus, zero
-const CSRW_SSTATUS = 0x10059073; // csrrw zero, sstatus, a1
+const CSRW_SATP = 0x18059073; // csrrw zero, satp, a1
 const CSRS_SSTATUS = 0x1005a5f3; // csrrs a1, sstatus, a1 (a write)
+const CSRS_MSTATUS = 0x3005a5f3; // csrrs a1, mstatus, a1
 const CSRR_SIP = 0x144025f3; // csrrs a1, sip, zero
 const CSRRW_SSCRATCH = 0x14011173; // csrrw sp, sscratch, sp
 const CSRWI_SEPC = 0x1412d073; // csrrwi zero, sepc, 5
@@ -68,9 +69,9 @@ describe("the binary translator: what a guest block becomes in the translation c
   });
 
   it("rewrites a sensitive instruction into a callout and ends the block there", () => {
-    const b = translateBlock(PC, code([ADDI, CSRW_SSTATUS, ADDI]))!;
+    const b = translateBlock(PC, code([ADDI, CSRW_SATP, ADDI]))!;
     assert.deepEqual(b.words, [ADDI, ECALL]);
-    assert.deepEqual(b.callouts.get(1), { kind: "sensitive", guestPc: PC + 4, bits: CSRW_SSTATUS, length: 4 });
+    assert.deepEqual(b.callouts.get(1), { kind: "sensitive", guestPc: PC + 4, bits: CSRW_SATP, length: 4 });
     assert.equal(b.instructions, 2);
   });
 
@@ -81,8 +82,9 @@ describe("the binary translator: what a guest block becomes in the translation c
     assert.deepEqual(b.words, [ECALL, ECALL, ECALL, ECALL, ADDI, ECALL], "one TC word per guest instruction");
     assert.equal(b.instructions, 6);
     assert.equal(b.rewritten, 5);
-    const write = translateBlock(PC, code([CSRS_SSTATUS, ADDI]))!;
-    assert.deepEqual([...write.callouts.values()].map((c) => c.kind), ["sensitive"], "a write to sstatus may unmask an interrupt: a callout");
+    const enable = translateBlock(PC, code([CSRS_SSTATUS, ADDI, CSRS_MSTATUS, ADDI]))!;
+    assert.deepEqual([...enable.callouts.values()].map((c) => c.kind), ["csr", "sensitive"],
+      "a write to sstatus inline (checked when it runs), one to mstatus a callout that ends the block");
   });
 
   it("rewrites auipc (the block goes on), jal (the block ends) and fence.i into callouts; ebreak is copied", () => {
@@ -199,10 +201,9 @@ describe("binary translation in a VM", () => {
     assert.equal(count(vm.target, "csr-read") + count(vm.target, "csr-write"), 0);
     const callouts = vm.target.exits({ reasons: ["bt-callout"], count: 1e6 }).exits;
     const csrCallouts = callouts.filter((e) => e.details.callout === "csr-read" || e.details.callout === "csr-write");
-    // What stays a callout: the M-mode start-up's PMP, delegation and mstatus writes, and the
-    // kernel's `csrc sstatus` before its sret (a write that may unmask an interrupt).
-    assert.equal(csrCallouts.length, 5);
-    assert.deepEqual(csrCallouts.map((e) => e.details.csr), ["pmpaddr0", "pmpcfg0", "medeleg", "mstatus", "sstatus"]);
+    // What stays a callout: the M-mode start-up's PMP, delegation and mstatus writes. The kernel's
+    // `csrc sstatus` (SPP) before its sret changes an interrupt enable only, and runs inline.
+    assert.deepEqual(csrCallouts.map((e) => e.details.csr), ["pmpaddr0", "pmpcfg0", "medeleg", "mstatus"]);
     const tc = vm.target.stats().tc!;
     assert.equal(tc.inlineCsr + csrCallouts.length, csrTraps, "every other CSR access ran inline");
     const transfers = callouts.filter((e) => ["fallthrough", "taken", "jal", "jalr"].includes(e.details.callout!));

@@ -59,6 +59,49 @@ m_trap:
   mret
 `, "bt_inline_csr.S");
 
+/**
+ * Interrupt enables in S-mode: SIE on and off with nothing pending, SSIE enabled while SIE is off,
+ * then a software interrupt made pending, a SUM write (it changes the translation context), and the
+ * SIE write that unmasks the pending interrupt, which is taken before `after`.
+ */
+const ENABLES = asmGuest(`
+  .option norelax
+  .text
+  .globl _start
+_start:
+  li t0, -1
+  csrw pmpaddr0, t0
+  li t0, 0x1f
+  csrw pmpcfg0, t0
+  li t0, 2
+  csrw mideleg, t0
+  li t0, 1 << 11
+  csrs mstatus, t0
+  la t0, kernel
+  csrw mepc, t0
+  mret
+kernel:
+  la t0, s_trap
+  csrw stvec, t0
+  csrsi sstatus, 2
+  csrci sstatus, 2
+  li t0, 2
+  csrs sie, t0
+  csrs sip, t0
+  li t0, 1 << 18
+  csrs sstatus, t0
+  csrsi sstatus, 2
+after:
+  addi s2, s2, 1
+${HALT}
+s_trap:
+  csrr s3, scause
+  csrr s4, sepc
+  li t0, 2
+  csrc sip, t0
+  sret
+`, "bt_inline_enables.S");
+
 describe("binary translation: inline CSR accesses", () => {
   it("inlines only accesses whose effect is the value moved", () => {
     const csr = (num: number, f3: number, rs1: number, rd = 10) => ((num << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | 0x73) >>> 0;
@@ -66,9 +109,11 @@ describe("binary translation: inline CSR accesses", () => {
     assert.equal(isInlineCsr(csr(0x341, 6, 3)), true, "csrsi mepc, 3");
     assert.equal(isInlineCsr(csr(0x100, 2, 0)), true, "csrr sstatus");
     assert.equal(isInlineCsr(csr(0x100, 6, 0)), true, "csrrsi a0, sstatus, 0 reads only");
-    assert.equal(isInlineCsr(csr(0x100, 2, 11)), false, "csrrs a0, sstatus, a1 may unmask an interrupt");
+    assert.equal(isInlineCsr(csr(0x100, 2, 11)), true, "csrrs a0, sstatus, a1: an interrupt enable, checked when it runs");
+    assert.equal(isInlineCsr(csr(0x104, 7, 2)), true, "csrci sie, 2 likewise");
+    assert.equal(isInlineCsr(csr(0x300, 6, 8)), false, "csrsi mstatus, MIE: mstatus also holds MPRV and MPP");
+    assert.equal(isInlineCsr(csr(0x304, 1, 11)), false, "csrw mie");
     assert.equal(isInlineCsr(csr(0x180, 1, 11)), false, "csrw satp switches the address space");
-    assert.equal(isInlineCsr(csr(0x104, 7, 2)), false, "csrci sie writes");
     assert.equal(isInlineCsr(csr(0x144, 2, 0)), false, "sip: devices and the timer set it");
     assert.equal(isInlineCsr(csr(0xc01, 2, 0)), false, "time: the guest's clock");
     assert.equal(isInlineCsr(csr(0x003, 2, 0)), false, "fcsr lives on the host hart");
@@ -133,5 +178,16 @@ word:
     assert.deepEqual(vm.run(10_000), { kind: "breakpoint", pc: checkpoint });
     assert.equal(vm.board.hart.getReg(18), 0x36n, "s2 read sscratch inline");
     assert.equal(bt.tcStats().translated, translated, "no new translation was needed");
+  });
+
+  it("inlines interrupt-enable writes that unmask nothing, and calls out for one that unmasks a pending interrupt, taken where the guest's hart takes it", () => {
+    const { native, vm } = assertEquivalent("bt_inline_enables.S", ENABLES, { technique: "binary-translation" });
+    const after = ENABLES.symbols.find((s) => s.name === "after")!.address;
+    assert.deepEqual([native.x[18], native.x[19], native.x[20]], [1n, (1n << 63n) | 1n, after], "s2, scause, sepc: the interrupt came before `after`");
+    const callouts = vm.target.exits({ reasons: ["bt-callout"], count: 1e6 }).exits.filter((e) => e.details.csr === "sstatus" || e.details.csr === "sie");
+    assert.deepEqual(callouts.map((e) => [e.details.callout, e.details.csr, e.details.newValue]), [
+      ["csr-write", "sstatus", 0x200040000n], ["csr-write", "sstatus", 0x200040002n],
+    ], "the SUM write and the unmasking write; the other three enables ran inline");
+    assert.equal(vm.target.exits({ reasons: ["virtual-interrupt"], count: 0 }).total, 1);
   });
 });
