@@ -4,15 +4,16 @@
 # 100 rounds reads sscratch, calls a helper that adds the round number, and writes sscratch back.
 # Natively the CSR accesses are ordinary S-mode instructions. Under trap-and-emulate each one traps
 # into the VMM (csr-read, csr-write exits). Under binary translation the kernel never runs as it
-# is: the VMM copies it into its translation cache, turns each CSR access into a callout (no trap),
-# and chains the loop, the call and the return to their translations, so the hart stays in the
-# translation cache between callouts. Compare the two in `stats`, and look at the translation with
-# `tc kernel` and `tc add_round` in the Debug Console.
+# is: the VMM copies it into its translation cache, where each of these CSR accesses runs inline on
+# the vCPU's virtual CSR file (no trap, no exit), and chains the loop, the call and the return to
+# their translations. Compare the two in `stats`, and look at the translation with `tc kernel` and
+# `tc add_round` in the Debug Console.
 #
 # Then the kernel runs a user process that makes the same 100 additions as system calls: each
 # `ecall` from U-mode enters the kernel's handler, which reads and writes its CSRs and returns with
 # `sret`. The user process is never translated, under binary translation as under trap-and-emulate
-# it runs directly; only the handler's CSR accesses and `sret` differ (traps against callouts).
+# it runs directly, and its ecall exits under both; the handler's CSR accesses are traps against
+# inline accesses, its `sret` a trap against a callout.
 
 #define UART_BASE     0x10000000
 #define UART_LSR      5
@@ -51,10 +52,10 @@ kernel:
         li      s0, 1                     # round number
         li      s1, ROUNDS
 round:
-        csrr    a0, sscratch              # sensitive: traps under trap-and-emulate, a callout under BT
+        csrr    a0, sscratch              # sensitive: traps under trap-and-emulate, inline under BT
         mv      a1, s0
         call    add_round                 # a call and a return: chained / looked up under BT
-        csrw    sscratch, a0              # sensitive again
+        csrw    sscratch, a0              # sensitive again: a write with no side effect, inline too
         addi    s0, s0, 1
         ble     s0, s1, round             # the loop's back edge: chained to its own translation
         csrr    a0, sscratch
@@ -80,7 +81,7 @@ user:
         li      a7, SYS_EXIT
         ecall
 
-# The kernel's system-call handler: CSR accesses and sret, traps or callouts.
+# The kernel's system-call handler: CSR accesses (traps, or inline under BT) and sret (a trap, or a callout).
         .align  2
 s_trap:
         csrr    t1, sepc

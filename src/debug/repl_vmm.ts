@@ -25,6 +25,7 @@ export const VMM_HELP = `  exits [REASON] [N]   the last N VM exits (default 20)
                          the hart reads, VS and G stage, its address, what it checked, A/D, and the count of memory references
   tc [GVA]             binary translation: the translation cache's statistics, and the translated block that covers
                          GVA (default: the pc), guest code beside its translation, each rewrite and chain named
+  tc stats             binary translation: the translation cache's statistics alone
   hypercalls [NAME] [N] the last N hypercalls (paravirtual) with their arguments and results, or those of
                          one NAME (mmu_update, mmuext_op, console_io, …)
   pv                   the paravirtual interface: start info, shared info (pending and masked events),
@@ -213,15 +214,16 @@ export function shadowCommand(rest: string, ctx: VmmContext): string {
   return shadowText(view, shadowAddressWalk(view));
 }
 
-/** `tc [gva]`: the TC's statistics and the translated block that covers `gva` (default: the pc), beside its guest code. */
+/** `tc [gva]`: the TC's statistics and the translated block that covers `gva` (default: the pc), beside its guest code; `tc stats`: the statistics alone. */
 export function tcCommand(rest: string, ctx: VmmContext): string {
   const vmm = ctx.target.vmm;
   if (!vmm) return NO_VMM;
   const tc = vmm.stats().tc;
   if (!tc) return `tc shows binary translation's translation cache, but this VM runs ${vmm.technique}`;
+  const head = tcStatsText(tc);
+  if (rest === "stats") return wrap(head, "  ").join("\n");
   const pc = rest === "" ? ctx.target.pc : evaluate(rest, ctx.env);
   const block = vmm.tcBlock(pc);
-  const head = tcStatsText(tc);
   if (!block) return `${wrap(head, "  ").join("\n")}\nno translated block covers ${hex(pc)} (guest user code runs directly; kernel code is translated when it first runs)`;
   const sym = ctx.symbols.describe(BigInt(block.guestPc));
   const text = (bits: number, pc: number) => disassemble(bits, BigInt(pc)).text.replace(/\t/g, " ");

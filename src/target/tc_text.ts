@@ -11,12 +11,13 @@ export function tcStatsText(tc: TcStats): string {
     `${count(tc.chains, "chain", "chains")}, ${count(tc.protectedPages, "write-protected code page", "write-protected code pages")}` +
     `${tc.directPages > 0 ? `, ${tc.directPages} run directly (also busy data)` : ""}; ` +
     `${tc.translated} translated, dropped ${tc.invalidated} on code writes, ${tc.evicted} by LRU eviction, ${tc.fenced} by sfence.vma; ` +
-    `${count(tc.flushes, "flush", "flushes")}; lookups ${tc.lookups}, hit rate ${rate}`;
+    `${count(tc.flushes, "flush", "flushes")}; lookups ${tc.lookups}, hit rate ${rate}; ${tc.inlineCsr} CSR accesses inline`;
 }
 
 const HOW: Record<TcRow["how"], string> = {
   copied: "copied",
   branch: "branch to its stub below",
+  csr: "inline: the vCPU's CSR file, no exit",
   sensitive: "callout: emulated by the VMM",
   "fence.i": "callout: nothing to drop (the TC stays coherent)",
   auipc: "callout: the guest pc's value",

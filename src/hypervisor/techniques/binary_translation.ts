@@ -10,6 +10,7 @@ import type { ExitDetails } from "../exits";
 import { Acc, guestDataPriv } from "../mm/guest_walk";
 import { PTE_X } from "../mm/shadow_paging";
 import type { Vm } from "../vm";
+import { runInlineCsr } from "./bt_inline_csr";
 import { MAX_BLOCK, pcRelative, translateBlock, type Callout, type TranslatedBlock } from "./bt_translator";
 import { TcSpace } from "./tc_space";
 import type { TcBlockView, TcRow, TcStats } from "./tc_view";
@@ -23,12 +24,14 @@ import { TrapAndEmulate } from "./trap_and_emulate";
  * rewrites what is sensitive or pc-relative into callouts, and runs the copy on the host hart in
  * host U-mode on the shadow page tables, as trap-and-emulate runs its guest. A callout is a call
  * into the VMM's emulation (emulate/), not a guest trap, and is recorded as a `bt-callout` exit at
- * the callout cost (cost_model.ts). Guest U-mode code runs directly, exactly as under
- * trap-and-emulate (an instance of that class does it).
+ * the callout cost (cost_model.ts). A CSR access whose only effect is the value it moves is
+ * *inline* instead (bt_inline_csr.ts: why its TC word is still an ecall): the VMM does it on the
+ * vCPU's CSR file with no exit and the hart goes on at the next TC word. Guest U-mode code runs
+ * directly, exactly as under trap-and-emulate (an instance of that class does it).
  *
  * Because the translator sees every sensitive instruction before it runs, the non-standard
  * `nonTrappingSensitive` option (vm.ts) cannot hide one from it: a non-trapping `csrr sstatus` in
- * the guest kernel is still rewritten into a callout, and the guest reads its virtual sstatus.
+ * the guest kernel is still rewritten (into an inline read), and the guest reads its virtual sstatus.
  *
  * The TC is mapped for the hart at a guest-virtual range (TC_PLACES[0] to begin with), execute-only,
  * in the shadow roots of the guest's privileged contexts only (installed on the hart's first fetch
@@ -69,7 +72,7 @@ import { TrapAndEmulate } from "./trap_and_emulate";
  */
 /** Where the TC may sit in the guest-virtual space, in order: in Sv39's positive half, above where kernels map RAM. */
 const TC_PLACES = [0x20_0000_0000, 0x30_0000_0000, 0x10_0000_0000, 0x38_0000_0000, 0x08_0000_0000];
-const TC_BYTES = 256 * 1024;
+export const TC_BYTES = 256 * 1024;
 /** Stores in a row to a page of translated code that invalidate nothing, after which its code runs directly instead. */
 export const HOT_PAGE_WRITES = 32;
 /** entryFor: the guest pc is on such a page, and runs directly. */
@@ -124,6 +127,8 @@ export class BinaryTranslation implements Technique {
   private fencedOut = 0;
   private lookups = 0;
   private hits = 0;
+  /** Inline CSR accesses run (bt_inline_csr.ts): no exit each. */
+  private inlined = 0;
   /** Patched TC words, by the block they jump to: undone when that block goes. */
   private chains = new Map<number, { word: number; original: number }[]>();
   /** Where the last callout's lookup found the guest's next pc, so that the entry after it need not look again. */
@@ -131,7 +136,7 @@ export class BinaryTranslation implements Technique {
   /** While the VMM emulates a guest store to a code page: that exit's details, to name the blocks it invalidates. */
   private invalidating: ExitDetails | undefined;
 
-  constructor(private readonly vm: Vm, private readonly tcHpa: number, tcBytes: number) {
+  constructor(private readonly vm: Vm, private readonly tcHpa: number, tcBytes: number, private readonly hotPageWrites = HOT_PAGE_WRITES) {
     this.direct = new TrapAndEmulate(vm);
     this.space = new TcSpace(tcBytes / 4);
     this.guestPcAt = new Float64Array(this.space.words);
@@ -156,7 +161,7 @@ export class BinaryTranslation implements Technique {
     this.flush();
     this.tcVa = TC_PLACES[0];
     this.relocations = 0;
-    this.translated = this.flushes = this.invalidated = this.evicted = this.fencedOut = this.lookups = this.hits = 0;
+    this.translated = this.flushes = this.invalidated = this.evicted = this.fencedOut = this.lookups = this.hits = this.inlined = 0;
   }
 
   /**
@@ -259,7 +264,7 @@ export class BinaryTranslation implements Technique {
       blocks: this.blocks.size, bytesUsed: this.space.used * 4, bytes: this.space.words * 4,
       translated: this.translated, flushes: this.flushes, invalidated: this.invalidated, evicted: this.evicted, fenced: this.fencedOut,
       protectedPages: this.codePages.size, directPages: this.directPages.size, va: this.tcVa, relocations: this.relocations,
-      chains: [...this.chains.values()].reduce((n, c) => n + c.length, 0), lookups: this.lookups, hits: this.hits,
+      chains: [...this.chains.values()].reduce((n, c) => n + c.length, 0), lookups: this.lookups, hits: this.hits, inlineCsr: this.inlined,
     };
   }
 
@@ -370,8 +375,7 @@ export class BinaryTranslation implements Technique {
         entries.push(block.guestPcs[i]);
       }
     });
-    // Through the bus, so that the hart drops any decoded code it held for these TC bytes.
-    this.vm.board.bus.writeBytes(this.tcHpa + first * 4, bytes);
+    this.writeTc(first, bytes);
     const code = ram.bytes.slice(hpa - ram.base, hpa - ram.base + block.guestBytes);
     const b: Block = { id, rootKey: key, guestPc: block.guestPc, hpa, gpaPage: Math.floor(gpa / 4096), code, first, tc: block.words, entries, ...through };
     this.blocks.set(id, b);
@@ -435,7 +439,7 @@ export class BinaryTranslation implements Technique {
     }
     const idle = details.count === 0 ? (this.idleWrites.get(hpaPage) ?? 0) + 1 : 0;
     this.idleWrites.set(hpaPage, idle);
-    if (idle >= HOT_PAGE_WRITES) this.runDirectly(hpaPage, page);
+    if (idle >= this.hotPageWrites) this.runDirectly(hpaPage, page);
     return steps;
   }
 
@@ -535,7 +539,23 @@ export class BinaryTranslation implements Technique {
   private writeWord(word: number, bits: number): void {
     const bytes = new Uint8Array(4);
     new DataView(bytes.buffer).setUint32(0, bits, true);
-    this.vm.board.bus.writeBytes(this.tcHpa + word * 4, bytes);
+    this.writeTc(word, bytes);
+  }
+
+  /**
+   * Writes TC words from `word` through the bus, so that the hart drops any decoded or compiled code
+   * it held for them. The hart backs off from compiling a page whose code keeps being written
+   * (run.ts: its threshold doubles each time), which is right for self-modifying guest code but not
+   * for the TC, whose writes are new translations and chains, few once the guest's code is warm:
+   * so its count of such writes is kept at zero for the TC's pages, and translated code is compiled
+   * again once it is hot, as the guest's own code would be natively.
+   */
+  private writeTc(word: number, bytes: Uint8Array): void {
+    const hart = this.vm.board.hart;
+    const at = this.tcHpa + word * 4;
+    this.vm.board.bus.writeBytes(at, bytes);
+    const base = this.vm.board.bus.ram.base;
+    for (let p = Math.floor((at - base) / 4096); p <= Math.floor((at + bytes.length - 1 - base) / 4096); p++) hart.invalidations[p] = 0;
   }
 
   /** The TC word at host-virtual `va`, or −1 where no block is. */
@@ -597,6 +617,8 @@ export class BinaryTranslation implements Technique {
       case "fallthrough": case "taken":
         this.dispatch(c, word);
         return 0;
+      case "csr":
+        return this.inlineCsr(c, word);
       case "sensitive":
         return this.emulated(c);
       case "fence.i":
@@ -622,6 +644,18 @@ export class BinaryTranslation implements Technique {
     const original = b.tc[c.branchAt!];
     const offset = (to - branch) * 4;
     if (offset >= -4096 && offset < 4096) this.chain(branch, to, encB(original & 0x707f, rs1Of(original), rs2Of(original), offset));
+  }
+
+  /**
+   * An inline CSR access: done on the vCPU with no exit, and the hart goes on at the next TC word
+   * (the next guest instruction, or the block's fall-through stub). One the guest's privilege
+   * forbids here is the callout it would otherwise be.
+   */
+  private inlineCsr(c: Callout, word: number): number {
+    if (!runInlineCsr(this.vm, c.bits)) return this.emulated(c);
+    this.inlined++;
+    this.found = { key: this.vm.currentRoot().key, pc: this.vm.vcpu.state.pcNum, at: word + 1 };
+    return 1;
   }
 
   /** A sensitive instruction: the VMM's emulation, as trap-and-emulate's, records it as a callout. */
@@ -697,15 +731,18 @@ function jumpOffset(bits: number): number {
 
 /**
  * Binary translation with a translation cache of `tcBytes`, a multiple of 4 no smaller than a
- * block's largest translation (2 × MAX_BLOCK + 1 words: each instruction, a stub per branch, a fall-through).
+ * block's largest translation (2 × MAX_BLOCK + 1 words: each instruction, a stub per branch, a
+ * fall-through). `hotPageWrites` (default HOT_PAGE_WRITES; Infinity: never) is the hot-page policy's
+ * threshold: the benchmark turns it off to measure a guest whose code shares its page with busy data
+ * running from the TC all the same.
  */
-export function binaryTranslation(tcBytes: number): TechniqueSpec {
+export function binaryTranslation(tcBytes: number, hotPageWrites = HOT_PAGE_WRITES): TechniqueSpec {
   return {
     description: "Guest kernel code is translated into a translation cache with its sensitive instructions rewritten into VMM callouts; user code runs directly; shadow page tables.",
     nonTrappingSensitive: true,
     hypervisorExtension: false,
     poolBytes: () => Math.ceil(tcBytes / 4096) * 4096,
-    create: (vm, poolBase) => new BinaryTranslation(vm, poolBase, tcBytes),
+    create: (vm, poolBase) => new BinaryTranslation(vm, poolBase, tcBytes, hotPageWrites),
   };
 }
 

@@ -1,5 +1,6 @@
 import { expandCompressed } from "../../isa/compressed";
 import { encB, immB, immI, immJ, immU, rdOf, rs1Of, rs2Of } from "../../isa/fields";
+import { isInlineCsr } from "./bt_inline_csr";
 
 /**
  * The binary translator's scanner (VMware's technique, binary_translation.ts): one guest basic block
@@ -16,13 +17,16 @@ import { encB, immB, immI, immJ, immU, rdOf, rs1Of, rs2Of } from "../../isa/fiel
  *  - the pc-relative `auipc`, `jal` and `jalr` (whose link register must hold a guest address) and the
  *    sensitive instructions (every SYSTEM instruction but `ebreak`: CSR accesses, `ecall`, `mret`,
  *    `sret`, `wfi`, `sfence.vma`) and `fence.i` become a callout: an `ecall` in the TC, which the VMM
- *    recognises by its TC address and answers by emulating the guest instruction, with no guest trap.
- * A block ends at a jump or a sensitive instruction, at the end of the guest page, or after MAX_BLOCK
+ *    recognises by its TC address and answers by emulating the guest instruction, with no guest trap;
+ *  - but a CSR access whose only effect is the value it moves (bt_inline_csr.ts) is *inline*: its TC
+ *    word is an `ecall` too, which the VMM answers without an exit, standing for the load or store of
+ *    the vCPU's CSR file a TC with a guarded data window would hold there; it does not end the block.
+ * A block ends at a jump or another sensitive instruction, at the end of the guest page, or after MAX_BLOCK
  * instructions; a block that does not end in a jump falls through by a callout.
  */
 export const MAX_BLOCK = 64;
 
-export type CalloutKind = "sensitive" | "fence.i" | "auipc" | "jal" | "jalr" | "fallthrough" | "taken";
+export type CalloutKind = "csr" | "sensitive" | "fence.i" | "auipc" | "jal" | "jalr" | "fallthrough" | "taken";
 
 export interface Callout {
   kind: CalloutKind;
@@ -92,7 +96,9 @@ export function translateBlock(pc: number, halfword: (offset: number) => number 
       rewritten++;
       callout({ kind, guestPc: gpc, bits, length }, gpc);
     };
-    if (op === OP_SYSTEM && e !== EBREAK) {
+    if (op === OP_SYSTEM && isInlineCsr(e)) {
+      rewrite("csr");
+    } else if (op === OP_SYSTEM && e !== EBREAK) {
       rewrite("sensitive");
       ended = true;
     } else if (op === OP_MISC_MEM && ((e >>> 12) & 7) === 1) {

@@ -26,6 +26,8 @@ export interface TcStats {
   /** Lookups of a guest pc in the TC (dispatches, chains followed, indirect jumps), and how many found a translation. */
   lookups: number;
   hits: number;
+  /** CSR accesses run inline (no exit: bt_inline_csr.ts). */
+  inlineCsr: number;
 }
 
 /** One TC instruction of a block beside the guest instruction it stands for. */

@@ -25,6 +25,7 @@ export function statItems(s: Stats): StatItem[] {
     { label: "hit rate", value: s.lookups > 0 ? `${((s.hits * 100) / s.lookups).toFixed(1)}%` : "—", title: `${s.hits} of ${s.lookups} lookups of a guest pc found a translation` },
     { label: "invalidations", value: String(s.invalidated), title: "Blocks dropped because the guest wrote to their code (write-protected code pages)" },
     { label: "evictions", value: String(s.evicted), title: "Blocks dropped, least recently used first, to make room" },
+    { label: "inline CSR", value: String(s.inlineCsr), title: "CSR accesses the translated code ran inline on the vCPU's CSR file, with no exit" },
     { label: "chains", value: String(s.chains), title: "TC words patched to jump straight to another block's translation" },
     { label: "flushes", value: String(s.flushes + s.fenced), title: `${s.flushes} whole-TC flushes (the guest's PMP changed), ${s.fenced} blocks dropped by sfence.vma` },
   ];

@@ -29,7 +29,7 @@ const loop: TcBlockView = {
 };
 const stats: TcStats = {
   va: 0x2000000000, relocations: 0, blocks: 2, bytesUsed: 6 * 4, bytes: 64 * 1024, translated: 3, flushes: 0, invalidated: 1, evicted: 0,
-  fenced: 0, protectedPages: 1, directPages: 0, chains: 1, lookups: 8, hits: 6,
+  fenced: 0, protectedPages: 1, directPages: 0, chains: 1, lookups: 8, hits: 6, inlineCsr: 4,
 };
 
 /** The adapter's request body for these blocks (most recently used last, as the VMM lists them). */
@@ -50,7 +50,7 @@ test("the request body passes the webview's checks, and a tampered one does not"
 
 test("the statistics read as blocks, size, hit rate, invalidations and evictions", () => {
   const items = Object.fromEntries(statItems(body().stats!).map((s) => [s.label, s.value]));
-  assert.deepEqual(items, { blocks: "2", size: "24 B of 64 KiB", "hit rate": "75.0%", invalidations: "1", evictions: "0", chains: "1", flushes: "0" });
+  assert.deepEqual(items, { blocks: "2", size: "24 B of 64 KiB", "hit rate": "75.0%", invalidations: "1", evictions: "0", "inline CSR": "4", chains: "1", flushes: "0" });
 });
 
 test("each block is a row: guest pc, length in guest instructions, how many were rewritten, and the blocks it chains to", () => {
