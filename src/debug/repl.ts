@@ -11,6 +11,7 @@ import { PRIVILEGE_NAMES, REGISTER_NAMES, formatHex, formatPrivilege } from "./r
 import type { SymbolTable } from "./symbols";
 import { tlbFlags } from "./variables";
 import { HISTORY_HELP } from "./repl_history";
+import { cFirst, type ParsedC } from "./c_expr/in_frame";
 import { VMM_COMMANDS, VMM_HELP, exitsCommand, hypercallsCommand, pvCommand, shadowCommand, statsCommand, tcCommand, walk2Command } from "./repl_vmm";
 
 export const HELP = `Hyperstep debug console. Commands:
@@ -38,6 +39,10 @@ Expressions are 64-bit integers:
   *(u32*)(sp+8) *p     memory loads through the guest's translation (u8 … u64, i8 … i64; * alone is u64)
   (i32)a0              truncate and extend
   + - * / % << >> & | ^ ~ ! == != < <= > >= && ||  with C precedence; / % and comparisons are signed
+
+In a C function (an ELF built with -g), expressions are C first, on the frame's variables:
+  p->state  s.pos.x  buf[3]  *p  &x  (struct trapframe *)p->trapframe  sizeof(struct proc)  n + 1 < limit
+What is not C (sp + 8, mstatus.MPP, p/x …) is read as above.
 `;
 
 export interface ReplResult {
@@ -48,6 +53,8 @@ export interface ReplResult {
   csr?: string;
   /** For a value that is a readable address. */
   memoryReference?: string;
+  /** For a C value with children (a struct, an array, a pointer's pointee). */
+  variablesReference?: number;
 }
 
 export interface ReplContext {
@@ -55,6 +62,8 @@ export interface ReplContext {
   env: ExprEnv;
   symbols: SymbolTable;
   disasm: Disassembler;
+  /** In a C frame, C expressions (c_expr/in_frame.ts), read before the machine's language. */
+  c?: (text: string) => ParsedC;
 }
 
 const UNIT_BYTES: Record<string, number> = { b: 1, h: 2, w: 4, g: 8 };
@@ -85,6 +94,11 @@ export class Repl {
   }
 
   private print(text: string, fmt: string, ctx: ReplContext): ReplResult {
+    if (fmt !== "") return this.machinePrint(text, fmt, ctx);
+    return cFirst(ctx.c, text, (v) => ({ result: v.value, variablesReference: v.variablesReference, memoryReference: v.memoryReference }), () => this.machinePrint(text, fmt, ctx));
+  }
+
+  private machinePrint(text: string, fmt: string, ctx: ReplContext): ReplResult {
     const { target, value } = parseExpression(text);
     const v = evaluateExpr(value, ctx.env);
     if (target) {

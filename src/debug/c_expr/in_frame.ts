@@ -1,0 +1,80 @@
+import type { DebugProtocol } from "@vscode/debugprotocol";
+import type { CProgram } from "../../asm/dwarf/c_program";
+import { resolved } from "../../asm/dwarf/types";
+import type { Target } from "../../target/target";
+import { cFrameView, cValueContext } from "../c_scopes";
+import { cRvalue, cVariable, type CValueContext } from "../c_values";
+import { ExprError } from "../expressions";
+import type { Frame } from "../stack";
+import type { SymbolTable } from "../symbols";
+import { evaluateC, type CScope } from "./evaluate";
+import { valueText } from "./format";
+import { parseC, type CExpr } from "./parse";
+
+/** A C expression read in a frame, ready to evaluate: `evaluate` gives its value as a DAP variable. */
+export interface ParsedC {
+  evaluate(): DebugProtocol.Variable;
+}
+
+/**
+ * C expressions in a C frame (one whose pc lies in a function with DWARF); undefined for any other
+ * frame. Names are looked up as C does: the frame's locals (an inner block's first) and arguments,
+ * then the globals of its file, then those of the program's other files.
+ */
+export function cExpressions(target: Target, c: CProgram, frame: Frame, symbols: SymbolTable, ref: CValueContext["ref"]): ((text: string) => ParsedC) | undefined {
+  const view = cFrameView(target, c, frame);
+  if (!view) return undefined;
+  const ctx = cValueContext(target, symbols, ref);
+  const scope: CScope = {
+    variable(name) {
+      const v = [...view.locals].reverse().find((l) => l.name === name) ?? view.globals.find((g) => g.name === name)
+        ?? c.units.flatMap((u) => u.globals).find((g) => g.name === name);
+      return v && { type: v.type, place: view.place(v) };
+    },
+    typeNamed: (spelling) => c.typeNamed(spelling),
+    read: ctx.read,
+  };
+  const isTypedef = (name: string) => c.typeNamed(name)?.kind === "typedef";
+  return (text) => {
+    const e: CExpr = parseC(text, isTypedef);
+    return { evaluate: () => variableOf(text.trim(), evaluateC(e, scope), ctx) };
+  };
+}
+
+function variableOf(text: string, v: ReturnType<typeof evaluateC>, ctx: CValueContext): DebugProtocol.Variable {
+  if ("raw" in v) return cRvalue(text, v.type, v.raw, ctx);
+  const variable = cVariable(text, v.type, v.addr, ctx, text);
+  const kind = resolved(v.type).kind;
+  // A struct or an array reads at a glance as gdb prints it; its children stay expandable.
+  if (kind === "struct" || kind === "array") variable.value = valueText(v.type, v.addr, ctx);
+  return variable;
+}
+
+/**
+ * The rule for an expression in a C frame: it is C first. The debugger's own expression language
+ * (registers, CSRs, `*(u32*)addr`, assignments) answers what is not C: an expression that does not
+ * parse as C, or whose C evaluation fails where the machine's succeeds (`sp + 8`, `mstatus.MPP`).
+ * When both fail, the C error is the one reported, unless the text was not C at all.
+ */
+export function cFirst<T>(parse: ((text: string) => ParsedC) | undefined, text: string, c: (v: DebugProtocol.Variable) => T, machine: () => T): T {
+  if (!parse) return machine();
+  let parsed: ParsedC;
+  try {
+    parsed = parse(text);
+  } catch (e) {
+    if (e instanceof ExprError) return machine();
+    throw e;
+  }
+  let variable: DebugProtocol.Variable;
+  try {
+    variable = parsed.evaluate();
+  } catch (cError) {
+    if (!(cError instanceof ExprError)) throw cError;
+    try {
+      return machine();
+    } catch (machineError) {
+      throw machineError instanceof ExprError ? cError : machineError;
+    }
+  }
+  return c(variable);
+}
