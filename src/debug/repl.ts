@@ -12,6 +12,7 @@ import type { SymbolTable } from "./symbols";
 import { tlbFlags } from "./variables";
 import { HISTORY_HELP } from "./repl_history";
 import { cFirst, type ParsedC } from "./c_expr/in_frame";
+import { formatScalar } from "./c_expr/format";
 import { VMM_COMMANDS, VMM_HELP, exitsCommand, hypercallsCommand, pvCommand, shadowCommand, statsCommand, tcCommand, walk2Command } from "./repl_vmm";
 
 export const HELP = `Hyperstep debug console. Commands:
@@ -94,8 +95,15 @@ export class Repl {
   }
 
   private print(text: string, fmt: string, ctx: ReplContext): ReplResult {
-    if (fmt !== "") return this.machinePrint(text, fmt, ctx);
-    return cFirst(ctx.c, text, (v) => ({ result: v.value, variablesReference: v.variablesReference, memoryReference: v.memoryReference }), () => this.machinePrint(text, fmt, ctx));
+    return cFirst(ctx.c, text, (c): ReplResult => {
+      if (fmt === "") {
+        const v = c.evaluate();
+        return { result: v.value, variablesReference: v.variablesReference, memoryReference: v.memoryReference };
+      }
+      const scalar = c.scalar();
+      if (!scalar) throw new ExprError(`p/${fmt} formats integers and pointers only`);
+      return { result: formatScalar(scalar.bits, scalar.size, fmt) };
+    }, () => this.machinePrint(text, fmt, ctx));
   }
 
   private machinePrint(text: string, fmt: string, ctx: ReplContext): ReplResult {

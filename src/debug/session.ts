@@ -698,9 +698,10 @@ export class HyperstepSession extends LoggingDebugSession {
         if (r.changed) this.changed(r.changed);
         return;
       }
-      response.body = cFirst(this.cExpressions(args.frameId), args.expression, (v): DebugProtocol.EvaluateResponse["body"] => ({
-        result: v.value, type: v.type, variablesReference: v.variablesReference, namedVariables: v.namedVariables, indexedVariables: v.indexedVariables, memoryReference: v.memoryReference,
-      }), () => {
+      response.body = cFirst(this.cExpressions(args.frameId), args.expression, (c): DebugProtocol.EvaluateResponse["body"] => {
+        const v = c.evaluate();
+        return { result: v.value, type: v.type, variablesReference: v.variablesReference, namedVariables: v.namedVariables, indexedVariables: v.indexedVariables, memoryReference: v.memoryReference };
+      }, () => {
         const { target, value } = parseExpression(args.expression);
         if (target) throw new ExprError("assignments are allowed in the debug console only");
         const v = evaluateExpr(value, program.env());

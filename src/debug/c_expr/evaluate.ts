@@ -43,7 +43,8 @@ export function evaluateC(e: CExpr, scope: CScope): CValue {
       const t = "k" in e.of ? evaluateC(e.of, scope).type : typeOf(e.of, (s) => scope.typeNamed(s));
       const size = sizeOf(t);
       if (size === undefined) throw new ExprError("Attempt to take the size of an incomplete type.");
-      return { type: ULONG, raw: BigInt(size) };
+      // gdb types sizeof as int (C says size_t); its answers are the oracle.
+      return { type: INT, raw: BigInt(size) };
     }
     case "binary":
       return binary(e.op, e, scope);

@@ -1,5 +1,6 @@
 import { ATE, resolved, sizeOf, type CType } from "../../asm/dwarf/types";
 import { escapeChar, littleEndian, scalarText, type CValueContext } from "../c_values";
+import { ExprError } from "../expressions";
 
 /**
  * A value in memory as one line, the way gdb's `print` writes it: `{pid = 1, state = RUNNING,
@@ -85,4 +86,16 @@ function charArrayText(bytes: Uint8Array): string {
     else joined.push(p);
   }
   return joined.join(", ").replace(/, \.\.\.$/, "...");
+}
+
+/** An integer of `size` bytes (its bits zero-extended) in `p/FMT`'s format, as gdb prints it. */
+export function formatScalar(bits: bigint, size: number, fmt: string): string {
+  switch (fmt) {
+    case "x": return hex(bits);
+    case "d": return BigInt.asIntN(size * 8, bits).toString();
+    case "u": return bits.toString();
+    case "t": return bits.toString(2);
+    case "c": return `${BigInt.asIntN(8, bits)} '${escapeChar(Number(bits & 0xffn), "'")}'`;
+    default: throw new ExprError(`unknown format '${fmt}'`);
+  }
 }

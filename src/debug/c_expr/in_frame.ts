@@ -1,19 +1,22 @@
 import type { DebugProtocol } from "@vscode/debugprotocol";
 import type { CProgram } from "../../asm/dwarf/c_program";
-import { resolved } from "../../asm/dwarf/types";
+import { resolved, sizeOf } from "../../asm/dwarf/types";
 import type { Target } from "../../target/target";
 import { cFrameView, cValueContext } from "../c_scopes";
 import { cRvalue, cVariable, type CValueContext } from "../c_values";
-import { ExprError } from "../expressions";
+import { ExprError, parseExpression } from "../expressions";
 import type { Frame } from "../stack";
 import type { SymbolTable } from "../symbols";
-import { evaluateC, type CScope } from "./evaluate";
+import { integerOf } from "./c_types";
+import { bitsOf, evaluateC, type CScope } from "./evaluate";
 import { valueText } from "./format";
 import { parseC, type CExpr } from "./parse";
 
 /** A C expression read in a frame, ready to evaluate: `evaluate` gives its value as a DAP variable. */
 export interface ParsedC {
   evaluate(): DebugProtocol.Variable;
+  /** The value's bits and size when it is an integer, enum or pointer (for `p/x`), or undefined. */
+  scalar(): { bits: bigint; size: number } | undefined;
 }
 
 /**
@@ -37,7 +40,16 @@ export function cExpressions(target: Target, c: CProgram, frame: Frame, symbols:
   const isTypedef = (name: string) => c.typeNamed(name)?.kind === "typedef";
   return (text) => {
     const e: CExpr = parseC(text, isTypedef);
-    return { evaluate: () => variableOf(text.trim(), evaluateC(e, scope), ctx) };
+    return {
+      evaluate: () => variableOf(text.trim(), evaluateC(e, scope), ctx),
+      scalar: () => {
+        const v = evaluateC(e, scope);
+        const t = resolved(v.type);
+        const size = sizeOf(v.type);
+        if (t.kind !== "pointer" && !integerOf(v.type)) return undefined;
+        return { bits: BigInt.asUintN(size! * 8, bitsOf(v, scope)), size: size! };
+      },
+    };
   };
 }
 
@@ -52,22 +64,22 @@ function variableOf(text: string, v: ReturnType<typeof evaluateC>, ctx: CValueCo
 
 /**
  * The rule for an expression in a C frame: it is C first. The debugger's own expression language
- * (registers, CSRs, `*(u32*)addr`, assignments) answers what is not C: an expression that does not
- * parse as C, or whose C evaluation fails where the machine's succeeds (`sp + 8`, `mstatus.MPP`).
- * When both fail, the C error is the one reported, unless the text was not C at all.
+ * (registers, CSRs, `*(u32*)addr`, `$priv`, assignments) answers what C does not: an expression
+ * that is not C but is the machine's (`a0 = 5`), or whose C evaluation fails where the machine's
+ * succeeds (`sp + 8`, `mstatus.MPP`). When both fail, the C error is the one reported, unless the
+ * text is the machine language's and not C.
  */
-export function cFirst<T>(parse: ((text: string) => ParsedC) | undefined, text: string, c: (v: DebugProtocol.Variable) => T, machine: () => T): T {
+export function cFirst<T>(parse: ((text: string) => ParsedC) | undefined, text: string, c: (parsed: ParsedC) => T, machine: () => T): T {
   if (!parse) return machine();
   let parsed: ParsedC;
   try {
     parsed = parse(text);
   } catch (e) {
-    if (e instanceof ExprError) return machine();
+    if (e instanceof ExprError && machineParses(text)) return machine();
     throw e;
   }
-  let variable: DebugProtocol.Variable;
   try {
-    variable = parsed.evaluate();
+    return c(parsed);
   } catch (cError) {
     if (!(cError instanceof ExprError)) throw cError;
     try {
@@ -76,5 +88,14 @@ export function cFirst<T>(parse: ((text: string) => ParsedC) | undefined, text: 
       throw machineError instanceof ExprError ? cError : machineError;
     }
   }
-  return c(variable);
+}
+
+function machineParses(text: string): boolean {
+  try {
+    parseExpression(text);
+    return true;
+  } catch (e) {
+    if (e instanceof ExprError) return false;
+    throw e;
+  }
 }
