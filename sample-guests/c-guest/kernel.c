@@ -66,7 +66,7 @@ struct proc *allocproc(const char *name) {
       tf->sp = 0x80020000 - 0x1000 * p->pid;
       tf->a0 = 0;
       p->trapframe = (uint64)tf;
-      return p; /* @allocated */
+      return p;
     }
   }
   return 0;

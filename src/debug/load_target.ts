@@ -7,7 +7,7 @@ import { openDisk } from "../target/disk_image";
 import { readProgramFile, readSourceFile } from "../target/program_file";
 import type { Target } from "../target/target";
 import type { ByteSink, ByteSource } from "../machine/device";
-import { buildC } from "./c_build";
+import { buildC } from "../target/c_build";
 import { ConfigError, type LaunchConfig } from "./launch_config";
 
 /**
