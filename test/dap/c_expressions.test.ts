@@ -5,12 +5,13 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { describe, test } from "node:test";
 import type { DebugClient } from "@vscode/debugadapter-testsupport";
 import type { DebugProtocol } from "@vscode/debugprotocol";
-import { launch, stopAfter, withClient } from "../support/dap";
+import { CLIENT_CAPABILITIES, launch, stopAfter, withClient } from "../support/dap";
 import { ROOT } from "../support/guests";
 
 const KERNEL = path.join(ROOT, "sample-guests/c-guest/kernel.c");
@@ -109,7 +110,7 @@ describe("C expressions in a C frame (the lesson c-guest)", { timeout: 120_000 }
   test("errors say what is wrong, in gdb's words", async () => {
     await withClient(async (dc) => {
       const server = await stopAt(dc, "run");
-      const bad = ["nosuch", "p->nosuch", "slice[1]", "&5", "1/0", "slice->x", "(struct nosuch *)p", "p->"];
+      const bad = ["nosuch", "p->nosuch", "slice[1]", "&5", "1/0", "slice->x", "(struct nosuch *)p", "*(int *)0", "p->"];
       const ours: string[] = [];
       for (const e of bad) ours.push(await failure(dc, e));
       assert.deepEqual(ours, [
@@ -120,6 +121,7 @@ describe("C expressions in a C frame (the lesson c-guest)", { timeout: 120_000 }
         "Division by zero",
         "Attempt to extract a component of a value that is not a structure pointer.",
         "No struct type named nosuch.",
+        "Cannot access memory at address 0x0",
         "A syntax error in expression, near the end (expected a member name).",
       ]);
       const g = gdb(server, bad.map((e) => `print ${e}`));
@@ -225,6 +227,21 @@ describe("the Variables view on the lesson c-guest", { timeout: 120_000 }, () =>
       const zombie = (await dc.evaluateRequest({ expression: "proc[2].state", context: "watch", frameId: 0 })).body.result;
       assert.equal(zombie, "ZOMBIE");
       assert.deepEqual(printed(gdb(server, ["print load", "print proc[2].state"]).stdout), ["23.333333333333332", "ZOMBIE"]);
+    });
+  });
+});
+
+describe("a .c program", { timeout: 60_000 }, () => {
+  test("that does not compile fails to launch with gcc's errors, located, for the Problems panel", async () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), "hyperstep-c-error-")), "broken.c");
+    writeFileSync(file, "void _start(void) {\n  int x = ;\n}\n");
+    await withClient(async (dc) => {
+      const reported = new Promise<unknown>((resolve) => dc.on("output", (e: DebugProtocol.OutputEvent) => e.body.data && resolve(e.body.data)));
+      await dc.initializeRequest(CLIENT_CAPABILITIES);
+      const response = await dc.launchRequest({ program: file } as DebugProtocol.LaunchRequestArguments).catch((e: Error) => e);
+      assert.ok(response instanceof Error);
+      assert.equal(response.message, "broken.c does not compile: 1 error (see Problems)");
+      assert.deepEqual(await reported, { hyperstep: "assemblyErrors", diagnostics: [{ file, line: 2, column: 11, message: "expected expression before ';' token" }] });
     });
   });
 });

@@ -55,6 +55,8 @@ export function cExpressions(target: Target, c: CProgram, frame: Frame, symbols:
 
 function variableOf(text: string, v: ReturnType<typeof evaluateC>, ctx: CValueContext): DebugProtocol.Variable {
   if ("raw" in v) return cRvalue(text, v.type, v.raw, ctx);
+  // As gdb, an object that is not in memory at all is an error, not a value.
+  if (!ctx.read(v.addr, 1)) throw new ExprError(`Cannot access memory at address 0x${v.addr.toString(16)}`);
   const variable = cVariable(text, v.type, v.addr, ctx, text);
   const kind = resolved(v.type).kind;
   // A struct or an array reads at a glance as gdb prints it; its children stay expandable.
