@@ -206,6 +206,29 @@ describe("C expressions in a C frame (the lesson c-guest)", { timeout: 120_000 }
   });
 });
 
+describe("conditions and logpoints in C", { timeout: 60_000 }, () => {
+  test("a breakpoint's condition and a logpoint's {expressions} read C in a C frame", async () => {
+    await withClient(async (dc) => {
+      const logged: string[] = [];
+      dc.on("output", (e: DebugProtocol.OutputEvent) => {
+        if (e.body.category !== "telemetry" && /ran/.test(e.body.output)) logged.push(e.body.output.trim());
+      });
+      const run = lineOf("run");
+      await launch(dc, KERNEL, {}, () => dc.setBreakpointsRequest({
+        source: { path: KERNEL },
+        breakpoints: [{ line: run - 1, logMessage: "{p->name} ran {slice} ticks, pid {p->pid:x}" }, { line: run, condition: "p->pid == 3 && runq->pid == 1" }],
+      }));
+      await stopAfter(dc, () => dc.continueRequest(T));
+      assert.equal((await evaluate(dc, "p->name")).result, "\"cat\", '\\000' <repeats 12 times>", "the condition held for cat");
+      assert.deepEqual(logged, [
+        "\"init\", '\\000' <repeats 11 times> ran 10 ticks, pid 0x1",
+        "\"sh\", '\\000' <repeats 13 times> ran 10 ticks, pid 0x2",
+        "\"cat\", '\\000' <repeats 12 times> ran 10 ticks, pid 0x3",
+      ]);
+    });
+  });
+});
+
 describe("the Variables view on the lesson c-guest", { timeout: 120_000 }, () => {
   test("globals of every kind show their C types and values, a double as gdb prints it, each with the expression that names it", async () => {
     await withClient(async (dc) => {
