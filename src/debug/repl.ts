@@ -134,7 +134,7 @@ export class Repl {
     this.lastFormat = format;
     if (format !== "i" && format !== "s") this.lastUnit = unit;
     const { space, rest: addrText } = splitSpace(rest);
-    const addr = evaluate(addrText, ctx.env);
+    const addr = address(addrText, ctx);
     if (format === "i") {
       if (space !== "va") throw new ExprError("x/i disassembles virtual addresses; use va: or no prefix");
       return disasLines(addr, count, ctx);
@@ -187,6 +187,11 @@ function infoDevices(words: string[], ctx: ReplContext): string {
     walk(d.nodes, 1);
   }
   return lines.join("\n");
+}
+
+/** An address operand (`x`, `walk`, `disas`): in a C frame C first (`x/s p->name`), else the machine's expression. */
+function address(text: string, ctx: ReplContext): bigint {
+  return cFirst(ctx.c, text, (c) => c.address(), () => evaluate(text, ctx.env));
 }
 
 function describe(v: bigint, fmt: string, ctx: ReplContext): string {
@@ -277,7 +282,7 @@ function walk(rest: string, ctx: ReplContext): string {
   const m = /^(.*?)(?:\s+([rwx]))?$/.exec(rest.trim());
   if (!m || !m[1]) throw new ExprError("walk needs a virtual address, e.g. walk 0x80001000 or walk sp w");
   const access = (m[2] ?? "r") as "r" | "w" | "x";
-  const va = evaluate(m[1], ctx.env);
+  const va = address(m[1], ctx);
   const t = ctx.target;
   const satp = t.readCsr(CSR.satp) ?? 0n;
   const lines = [`walk of va 0x${va.toString(16)} for a ${ACCESS_NAMES[access]} at ${PRIVILEGE_NAMES[t.priv]}-mode; satp = ${formatHex(satp)} (${summarize("satp", satp)})`];
@@ -315,7 +320,7 @@ function disas(words: string[], ctx: ReplContext): string {
     count = Number(last);
     addrText = words.slice(0, -1).join(" ");
   }
-  const addr = addrText ? evaluate(addrText, ctx.env) : ctx.target.pc;
+  const addr = addrText ? address(addrText, ctx) : ctx.target.pc;
   return disasLines(addr, Math.min(count, 1000), ctx);
 }
 

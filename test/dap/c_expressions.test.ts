@@ -174,6 +174,12 @@ describe("C expressions in a C frame (the lesson c-guest)", { timeout: 120_000 }
       assert.equal((await evaluate(dc, "p/x p->trapframe", "repl")).result, hex(address(server, "trapframes")));
       assert.equal((await evaluate(dc, "p/x -slice", "repl")).result, "0xfffffff6");
       assert.equal((await evaluate(dc, "p/c proc[1].name[1]", "repl")).result, "104 'h'");
+      // x, walk and disas take C addresses: an array is where it is, a pointer where it points.
+      assert.equal((await evaluate(dc, "x/s p->name", "repl")).result, `${hex(address(server, "proc") + 8n)}:\t"init"`);
+      const trapframes = address(server, "trapframes");
+      assert.equal((await evaluate(dc, "x/3xg tf", "repl")).result,
+        `${hex(trapframes)} <trapframes>:\t0x0000000000001000\t0x000000008001f000\n${hex(trapframes + 16n)} <trapframes+0x10>:\t0x0000000000000000`);
+      assert.match((await evaluate(dc, "x/i kmain", "repl")).result, /^0x0*([0-9a-f]+) <kmain>:\n {3}0x\1 <kmain>:\t/, "kmain is no C variable: the machine's symbol");
       // Registers, CSRs and the machine's loads are not C: they keep working.
       const sp = BigInt((await evaluate(dc, "sp")).result);
       assert.equal(BigInt((await evaluate(dc, "sp + 8")).result), sp + 8n);

@@ -17,6 +17,8 @@ export interface ParsedC {
   evaluate(): DebugProtocol.Variable;
   /** The value's bits and size when it is an integer, enum or pointer (for `p/x`), or undefined. */
   scalar(): { bits: bigint; size: number } | undefined;
+  /** The value as an address (for `x`, `walk`, `disas`): a pointer's, an integer's, or where an array is. */
+  address(): bigint;
 }
 
 /**
@@ -48,6 +50,12 @@ export function cExpressions(target: Target, c: CProgram, frame: Frame, symbols:
         const size = sizeOf(v.type);
         if (t.kind !== "pointer" && !integerOf(v.type)) return undefined;
         return { bits: BigInt.asUintN(size! * 8, bitsOf(v, scope)), size: size! };
+      },
+      address: () => {
+        const v = evaluateC(e, scope);
+        const kind = resolved(v.type).kind;
+        if (kind !== "pointer" && kind !== "array" && !integerOf(v.type)) throw new ExprError("Value can't be converted to integer.");
+        return bitsOf(v, scope);
       },
     };
   };

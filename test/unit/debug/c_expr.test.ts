@@ -146,6 +146,7 @@ describe("which language reads an expression in a C frame", () => {
         throw new ExprError(`No symbol "${text}" in current context.`);
       },
       scalar: () => undefined,
+      address: () => 0n,
     };
   };
   const read = (text: string, machine: () => string) => cFirst(parse, text, (c) => c.evaluate().value, machine);
