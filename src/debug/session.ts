@@ -544,11 +544,18 @@ export class HyperstepSession extends LoggingDebugSession {
         const ref = { space, addr };
         response.body = { dataId: `${formatMemoryRef(ref)}/${bytes}`, description: `${bytes} byte${bytes > 1 ? "s" : ""} at ${formatMemoryRef(ref)}`, accessTypes, canPersist: false };
       } else if (args.variablesReference) {
-        response.body = this.variables.has(args.variablesReference)
-          ? none(`'${args.name}' is a register or CSR: the machine can watch memory only; watch what it points to with an expression such as *(u64*)${args.name}`)
-          : none(`unknown variables reference ${args.variablesReference}`);
+        // A C variable (or member, element) names itself with its evaluateName.
+        const c = this.variables.variables(args.variablesReference)?.find((v) => v.name === args.name)?.evaluateName;
+        const mem = c === undefined ? undefined : this.cObject(c, args.frameId);
+        if (mem) {
+          response.body = { dataId: `${formatMemoryRef({ space: "va", addr: mem.addr })}/${mem.bytes}`, description: `${c}: ${mem.bytes} bytes at va:0x${mem.addr.toString(16)}`, accessTypes, canPersist: false };
+        } else {
+          response.body = this.variables.has(args.variablesReference)
+            ? none(`'${args.name}' is a register or CSR: the machine can watch memory only; watch what it points to with an expression such as *(u64*)${args.name}`)
+            : none(`unknown variables reference ${args.variablesReference}`);
+        }
       } else {
-        const mem = memoryOf(args.name, program.env());
+        const mem = this.cObject(args.name, args.frameId) ?? memoryOf(args.name, program.env());
         response.body = mem
           ? { dataId: `${formatMemoryRef({ space: "va", addr: mem.addr })}/${mem.bytes}`, description: `${args.name}: ${mem.bytes} bytes at va:0x${mem.addr.toString(16)}`, accessTypes, canPersist: false }
           : none(`'${args.name}' is not a memory location; use a symbol or a load such as *(u32*)(sp+8)`);
@@ -711,6 +718,11 @@ export class HyperstepSession extends LoggingDebugSession {
       });
       this.sendResponse(response);
     });
+  }
+
+  /** The memory a C expression's object is (`p->state`, `proc[1]`), in a C frame; undefined otherwise. */
+  private cObject(text: string, frameId: number | undefined): { addr: bigint; bytes: number } | undefined {
+    return cFirst(this.cExpressions(frameId), text, (c) => c.object(), () => undefined);
   }
 
   /** C expressions in the frame `frameId` (the top one when none), when it is a C frame. */

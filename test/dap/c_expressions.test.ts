@@ -235,6 +235,25 @@ describe("conditions and logpoints in C", { timeout: 60_000 }, () => {
   });
 });
 
+describe("data breakpoints on C objects", { timeout: 60_000 }, () => {
+  test("a C variable in the Variables view, or a C expression, is the memory of its object, its size", async () => {
+    await withClient(async (dc) => {
+      const server = await stopAt(dc, "run");
+      const scope = (await dc.scopesRequest({ frameId: 0 })).body.scopes.find((s) => s.name === "Globals")!;
+      const fromView = await dc.dataBreakpointInfoRequest({ variablesReference: scope.variablesReference, name: "total_ticks", frameId: 0 });
+      assert.equal(fromView.body.dataId, `va:${hex(address(server, "total_ticks"))}/4`);
+      const fromExpression = await dc.dataBreakpointInfoRequest({ name: "proc[1].ticks", frameId: 0 });
+      assert.equal(fromExpression.body.dataId, `va:${hex(address(server, "proc") + 48n + 40n)}/4`);
+      assert.equal((await dc.dataBreakpointInfoRequest({ name: "slice + 1", frameId: 0 })).body.dataId, null, "a computed value is no memory");
+      await dc.setDataBreakpointsRequest({ breakpoints: [{ dataId: fromExpression.body.dataId!, accessType: "write" }] });
+      const stop = await stopAfter(dc, () => dc.continueRequest(T));
+      assert.equal(stop.body.reason, "data breakpoint");
+      assert.equal((await dc.stackTraceRequest(T)).body.stackFrames[0].name.replace(/\+.*/, ""), "charge", "sh is charged");
+      assert.equal((await evaluate(dc, "p->ticks")).result, "20");
+    });
+  });
+});
+
 describe("the Variables view on the lesson c-guest", { timeout: 120_000 }, () => {
   test("globals of every kind show their C types and values, a double as gdb prints it, each with the expression that names it", async () => {
     await withClient(async (dc) => {

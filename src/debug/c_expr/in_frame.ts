@@ -19,6 +19,8 @@ export interface ParsedC {
   scalar(): { bits: bigint; size: number } | undefined;
   /** The value as an address (for `x`, `walk`, `disas`): a pointer's, an integer's, or where an array is. */
   address(): bigint;
+  /** The memory the value is, for a data breakpoint: undefined for a computed value. */
+  object(): { addr: bigint; bytes: number } | undefined;
 }
 
 /**
@@ -56,6 +58,11 @@ export function cExpressions(target: Target, c: CProgram, frame: Frame, symbols:
         const kind = resolved(v.type).kind;
         if (kind !== "pointer" && kind !== "array" && !integerOf(v.type)) throw new ExprError("Value can't be converted to integer.");
         return bitsOf(v, scope);
+      },
+      object: () => {
+        const v = evaluateC(e, scope);
+        const bytes = sizeOf(v.type);
+        return "addr" in v && bytes ? { addr: v.addr, bytes } : undefined;
       },
     };
   };

@@ -147,6 +147,7 @@ describe("which language reads an expression in a C frame", () => {
       },
       scalar: () => undefined,
       address: () => 0n,
+      object: () => undefined,
     };
   };
   const read = (text: string, machine: () => string) => cFirst(parse, text, (c) => c.evaluate().value, machine);
