@@ -43,7 +43,8 @@ Expressions are 64-bit integers:
 
 In a C function (an ELF built with -g), expressions are C first, on the frame's variables:
   p->state  s.pos.x  buf[3]  *p  &x  (struct trapframe *)p->trapframe  sizeof(struct proc)  n + 1 < limit
-What is not C (sp + 8, mstatus.MPP, p/x …) is read as above.
+  x/s p->name  x/3xg tf    x, walk and disas take C addresses too
+What is not C (sp + 8, mstatus.MPP, $priv, a0 = 5) is read as above.
 `;
 
 export interface ReplResult {
