@@ -77,10 +77,11 @@ export const NO_PROGRESS_SECONDS = 5;
 
 const RUN: CommandSpec = {
   name: "run",
-  usage: "<program.elf|program.S> [options]",
+  usage: "<program.elf|program.S|program.c> [options]",
   summary: "run a guest headless",
   about: [
     "Runs a guest on the 'virt' board, as 'qemu-system-riscv64 -machine virt -bios none -kernel <program>' would: the hart starts in M-mode at the ELF entry with a0 = 0. The guest's UART (NS16550A at 0x10000000) writes to stdout and reads from stdin. The guest ends the run through the SiFive test finisher at 0x100000, through HTIF when the ELF defines 'tohost', or (with --boot supervisor) through an SBI shutdown call.",
+    "A .S/.s program is assembled by Hyperstep; a .c program is built first with riscv64-unknown-elf-gcc -g -O0 (one freestanding file that defines _start, linked at 0x80000000).",
   ],
   options: [
     MEMORY,
@@ -183,7 +184,7 @@ const ASM: CommandSpec = {
 
 const COMPARE: CommandSpec = {
   name: "compare",
-  usage: "<program.elf|program.S> [options]",
+  usage: "<program.elf|program.S|program.c> [options]",
   summary: "run a guest under every technique and compare their costs",
   about: [
     `Runs the guest once under each technique Hyperstep can run (${AVAILABLE_TECHNIQUES.join(", ")}), each on a fresh machine with the same UART input, and prints one row per technique:`,

@@ -1,5 +1,6 @@
 import * as path from "node:path";
 import { readGuestImage, type GuestProgram as GuestImage } from "../asm/guest_image";
+import { buildC } from "../target/c_build";
 import { readProgramFile, readSourceFile } from "../target/program_file";
 
 // `hyperstep asm` reads included files the same way.
@@ -17,8 +18,16 @@ export class ProgramError extends Error {
   override readonly name = "ProgramError";
 }
 
-/** Reads an ELF executable, or assembles a .S/.s source, into a GuestProgram. */
-export async function loadProgram(file: string): Promise<GuestProgram | ProgramError> {
+/** Reads an ELF executable, assembles a .S/.s source, or has gcc build a .c source, into a GuestProgram. */
+export async function loadProgram(source: string): Promise<GuestProgram | ProgramError> {
+  let file = source;
+  if (source.endsWith(".c")) {
+    const built = await buildC(path.resolve(source));
+    if (!built.ok) {
+      return new ProgramError(built.diagnostics.length ? built.diagnostics.map((d) => `${d.file}:${d.line}:${d.column}: error: ${d.message}`).join("\n") : `${source} ${built.error}`);
+    }
+    file = built.elf;
+  }
   const bytes = readProgramFile(file);
   if (typeof bytes === "string") return new ProgramError(`cannot read ${file}: ${bytes}`);
   const result = readGuestImage(path.resolve(file), bytes, readSourceFile);

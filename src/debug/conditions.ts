@@ -1,4 +1,40 @@
+import { cFirst } from "./c_expr/in_frame";
+import { parseC } from "./c_expr/parse";
 import { evaluate, ExprError, parseExpression, type ExprEnv } from "./expressions";
+
+/** A condition's or a logpoint's expression as an integer: C first in a C frame, as Watch reads it (c_expr/in_frame.ts). */
+function evaluateIn(env: ExprEnv, text: string): bigint {
+  return cFirst(env.c?.(), text, (c) => {
+    const s = c.scalar();
+    if (!s) throw new ExprError(`'${text}' is not an integer or a pointer`);
+    return s.bits;
+  }, () => evaluate(text, env));
+}
+
+/**
+ * What is wrong with a condition's text, or undefined: it must read as an expression in either
+ * language (which names are C typedefs is known only when it runs, so C is tried both ways).
+ */
+function conditionProblem(text: string): string | undefined {
+  let machine: ReturnType<typeof parseExpression>;
+  try {
+    machine = parseExpression(text);
+  } catch (e) {
+    if (!(e instanceof ExprError)) throw e;
+    return [false, true].some((typedefs) => parsesAsC(text, typedefs)) ? undefined : `: ${e.message}`;
+  }
+  return machine.target ? " assigns; use '==' to compare" : undefined;
+}
+
+function parsesAsC(text: string, typedefs: boolean): boolean {
+  try {
+    parseC(text, () => typedefs);
+    return true;
+  } catch (e) {
+    if (e instanceof ExprError) return false;
+    throw e;
+  }
+}
 
 /**
  * A breakpoint's stop rule: an optional condition (an expression, true when non-zero), then an
@@ -45,13 +81,8 @@ export class StopRule {
   /** Checks the texts; returns the rule, or the message saying what is wrong with them. */
   static create(condition: string | undefined, hitCondition: string | undefined): StopRule | string {
     const cond = condition?.trim() ? condition.trim() : undefined;
-    if (cond) {
-      try {
-        if (parseExpression(cond).target) return `condition '${cond}' assigns; use '==' to compare`;
-      } catch (e) {
-        return `condition '${cond}': ${(e as Error).message}`;
-      }
-    }
+    const problem = cond === undefined ? undefined : conditionProblem(cond);
+    if (problem) return `condition '${cond}'${problem}`;
     let hit: HitCondition | undefined;
     if (hitCondition?.trim()) {
       const h = parseHitCondition(hitCondition);
@@ -73,7 +104,7 @@ export class StopRule {
       const condition = this.condition;
       try {
         const envs = Array.isArray(env) ? env : [env as ExprEnv];
-        if (envs.every((e) => evaluate(condition, e) === 0n)) return { stop: false };
+        if (envs.every((e) => evaluateIn(e, condition) === 0n)) return { stop: false };
       } catch (e) {
         if (e instanceof ExprError) return { stop: true, error: `cannot evaluate the condition '${this.condition}': ${e.message}` };
         throw e;
@@ -104,14 +135,21 @@ export class StopRule {
   }
 }
 
-/** Expands `{expr}` (hex) and `{expr:d}` (decimal) in a logpoint message; `{{` and `}}` are braces. */
+/**
+ * Expands `{expr}` (hex) and `{expr:d}` (decimal) in a logpoint message; `{{` and `}}` are braces.
+ * In a C frame a C expression without a format shows as Watch shows it (`{p->name}`, `{*p}`).
+ */
 export function interpolate(message: string, env: ExprEnv): string {
   return message.replace(/\{\{|\}\}|\{([^{}]*)\}/g, (whole, inner: string | undefined) => {
     if (whole === "{{") return "{";
     if (whole === "}}") return "}";
     const m = /^(.*?)(?::([dx]))?$/.exec(inner ?? "")!;
     try {
-      const v = evaluate(m[1], env);
+      if (!m[2]) {
+        const c = cFirst(env.c?.(), m[1], (parsed) => parsed.evaluate().value, () => undefined);
+        if (c !== undefined) return c;
+      }
+      const v = evaluateIn(env, m[1]);
       return m[2] === "d" ? BigInt.asIntN(64, v).toString() : "0x" + v.toString(16);
     } catch (e) {
       return `<${(e as Error).message}>`;

@@ -3,6 +3,7 @@ import { csrByName } from "../isa/csrs";
 import { CSR_FIELDS, fieldValue, parseFieldValue, withField, type CsrField } from "../isa/csr_fields";
 import { registerIndex } from "./registers";
 import type { SymbolTable } from "./symbols";
+import type { ParsedC } from "./c_expr/in_frame";
 
 /**
  * The debugger's expression language (what `help` documents): 64-bit integer arithmetic over
@@ -28,6 +29,8 @@ export interface ExprEnv {
   readonly symbols: SymbolTable;
   /** `$name` values (without the `$`). */
   readonly convenience: ReadonlyMap<string, bigint>;
+  /** C expressions in the current frame, when it is a C frame (conditions and logpoints read them first). */
+  readonly c?: () => ((text: string) => ParsedC) | undefined;
 }
 
 /** The `$` values every stop has: `$priv`, `$instret`, and `$virt` on a hart with the H extension. */

@@ -70,7 +70,7 @@ export function parseLaunchConfig(raw: unknown = {}): LaunchConfig {
 
   const program = args.program;
   if (program === undefined || program === null || program === "") {
-    throw new ConfigError("program", "is required: the path of a guest .S/.s file or an ELF executable");
+    throw new ConfigError("program", "is required: the path of a guest .S/.s file, a .c file or an ELF executable");
   }
   if (typeof program !== "string") throw new ConfigError("program", `must be a string path, not ${JSON.stringify(program)}`);
 

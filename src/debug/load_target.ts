@@ -7,6 +7,7 @@ import { openDisk } from "../target/disk_image";
 import { readProgramFile, readSourceFile } from "../target/program_file";
 import type { Target } from "../target/target";
 import type { ByteSink, ByteSource } from "../machine/device";
+import { buildC } from "../target/c_build";
 import { ConfigError, type LaunchConfig } from "./launch_config";
 
 /**
@@ -20,15 +21,16 @@ export class AssemblyError extends Error {
   constructor(
     readonly file: string,
     readonly diagnostics: AsmDiagnostic[],
+    verb = "assemble",
   ) {
-    super(`${path.basename(file)} does not assemble: ${diagnostics.length} error${diagnostics.length === 1 ? "" : "s"} (see Problems)`);
+    super(`${path.basename(file)} does not ${verb}: ${diagnostics.length} error${diagnostics.length === 1 ? "" : "s"} (see Problems)`);
     this.details = diagnostics.map((d) => `${d.file}:${d.line}:${d.column}: error: ${d.message}`).join("\n");
   }
 }
 
 export interface LoadedTarget {
   target: Target;
-  /** The absolute path of the program. */
+  /** The absolute path of the program loaded: the ELF gcc built, for a `.c` program. */
   file: string;
   /** Source texts the assembler read, by path: the `source` request serves them when the file is gone. */
   sources: Map<string, string>;
@@ -44,7 +46,17 @@ export interface LoadedTarget {
  * wrong and why, and nothing is left half-started.
  */
 export async function loadTarget(config: LaunchConfig, uart: { out: ByteSink; in: ByteSource }): Promise<LoadedTarget> {
-  const file = path.resolve(config.cwd ?? process.cwd(), config.program);
+  const source = path.resolve(config.cwd ?? process.cwd(), config.program);
+  // A C program is built by the reference gcc first (c_build.ts); its DWARF then names the .c file.
+  let file = source;
+  if (source.endsWith(".c")) {
+    const built = await buildC(source);
+    if (!built.ok) {
+      if (built.diagnostics.length) throw new AssemblyError(source, built.diagnostics, "compile");
+      throw new ConfigError("program", `'${source}' ${built.error}`);
+    }
+    file = built.elf;
+  }
   // Only a regular file, of a bounded size: a launch of /dev/zero or of a FIFO fails at once.
   const bytes = readProgramFile(file);
   if (typeof bytes === "string") throw new ConfigError("program", `cannot be read: ${bytes} ('${file}')`);

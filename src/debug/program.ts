@@ -7,6 +7,7 @@ import type { Target } from "../target/target";
 import type { CodeMap } from "./breakpoints";
 import { Disassembler } from "./disassembly";
 import { stateValues, type ExprEnv } from "./expressions";
+import { cExpressions } from "./c_expr/in_frame";
 import { LineMap } from "./line_table";
 import type { LoadedTarget } from "./load_target";
 import { SymbolTable } from "./symbols";
@@ -76,7 +77,12 @@ export class Program {
       convenience.set("tval", last.tval);
       convenience.set("epc", last.pc);
     }
-    return { target: t, symbols: this.symbols, convenience };
+    // The current frame's C view is made when an expression asks for it: the pc moves between stops.
+    const c = () => {
+      const program = this.cProgram(() => {});
+      return program && cExpressions(t, program, { pc: t.pc, kind: "current" }, this.symbols, () => 0);
+    };
+    return { target: t, symbols: this.symbols, convenience, c };
   }
 
   /**

@@ -11,6 +11,8 @@ import { PRIVILEGE_NAMES, REGISTER_NAMES, formatHex, formatPrivilege } from "./r
 import type { SymbolTable } from "./symbols";
 import { tlbFlags } from "./variables";
 import { HISTORY_HELP } from "./repl_history";
+import { cFirst, type ParsedC } from "./c_expr/in_frame";
+import { formatScalar } from "./c_expr/format";
 import { VMM_COMMANDS, VMM_HELP, exitsCommand, hypercallsCommand, pvCommand, shadowCommand, statsCommand, tcCommand, walk2Command } from "./repl_vmm";
 
 export const HELP = `Hyperstep debug console. Commands:
@@ -38,6 +40,11 @@ Expressions are 64-bit integers:
   *(u32*)(sp+8) *p     memory loads through the guest's translation (u8 … u64, i8 … i64; * alone is u64)
   (i32)a0              truncate and extend
   + - * / % << >> & | ^ ~ ! == != < <= > >= && ||  with C precedence; / % and comparisons are signed
+
+In a C function (an ELF built with -g), expressions are C first, on the frame's variables:
+  p->state  s.pos.x  buf[3]  *p  &x  (struct trapframe *)p->trapframe  sizeof(struct proc)  n + 1 < limit
+  x/s p->name  x/3xg tf    x, walk and disas take C addresses too
+What is not C (sp + 8, mstatus.MPP, $priv, a0 = 5) is read as above.
 `;
 
 export interface ReplResult {
@@ -48,6 +55,8 @@ export interface ReplResult {
   csr?: string;
   /** For a value that is a readable address. */
   memoryReference?: string;
+  /** For a C value with children (a struct, an array, a pointer's pointee). */
+  variablesReference?: number;
 }
 
 export interface ReplContext {
@@ -55,6 +64,8 @@ export interface ReplContext {
   env: ExprEnv;
   symbols: SymbolTable;
   disasm: Disassembler;
+  /** In a C frame, C expressions (c_expr/in_frame.ts), read before the machine's language. */
+  c?: (text: string) => ParsedC;
 }
 
 const UNIT_BYTES: Record<string, number> = { b: 1, h: 2, w: 4, g: 8 };
@@ -85,6 +96,18 @@ export class Repl {
   }
 
   private print(text: string, fmt: string, ctx: ReplContext): ReplResult {
+    return cFirst(ctx.c, text, (c): ReplResult => {
+      if (fmt === "") {
+        const v = c.evaluate();
+        return { result: v.value, variablesReference: v.variablesReference, memoryReference: v.memoryReference };
+      }
+      const scalar = c.scalar();
+      if (!scalar) throw new ExprError(`p/${fmt} formats integers and pointers only`);
+      return { result: formatScalar(scalar.bits, scalar.size, fmt) };
+    }, () => this.machinePrint(text, fmt, ctx));
+  }
+
+  private machinePrint(text: string, fmt: string, ctx: ReplContext): ReplResult {
     const { target, value } = parseExpression(text);
     const v = evaluateExpr(value, ctx.env);
     if (target) {
@@ -112,7 +135,7 @@ export class Repl {
     this.lastFormat = format;
     if (format !== "i" && format !== "s") this.lastUnit = unit;
     const { space, rest: addrText } = splitSpace(rest);
-    const addr = evaluate(addrText, ctx.env);
+    const addr = address(addrText, ctx);
     if (format === "i") {
       if (space !== "va") throw new ExprError("x/i disassembles virtual addresses; use va: or no prefix");
       return disasLines(addr, count, ctx);
@@ -165,6 +188,11 @@ function infoDevices(words: string[], ctx: ReplContext): string {
     walk(d.nodes, 1);
   }
   return lines.join("\n");
+}
+
+/** An address operand (`x`, `walk`, `disas`): in a C frame C first (`x/s p->name`), else the machine's expression. */
+function address(text: string, ctx: ReplContext): bigint {
+  return cFirst(ctx.c, text, (c) => c.address(), () => evaluate(text, ctx.env));
 }
 
 function describe(v: bigint, fmt: string, ctx: ReplContext): string {
@@ -255,7 +283,7 @@ function walk(rest: string, ctx: ReplContext): string {
   const m = /^(.*?)(?:\s+([rwx]))?$/.exec(rest.trim());
   if (!m || !m[1]) throw new ExprError("walk needs a virtual address, e.g. walk 0x80001000 or walk sp w");
   const access = (m[2] ?? "r") as "r" | "w" | "x";
-  const va = evaluate(m[1], ctx.env);
+  const va = address(m[1], ctx);
   const t = ctx.target;
   const satp = t.readCsr(CSR.satp) ?? 0n;
   const lines = [`walk of va 0x${va.toString(16)} for a ${ACCESS_NAMES[access]} at ${PRIVILEGE_NAMES[t.priv]}-mode; satp = ${formatHex(satp)} (${summarize("satp", satp)})`];
@@ -293,7 +321,7 @@ function disas(words: string[], ctx: ReplContext): string {
     count = Number(last);
     addrText = words.slice(0, -1).join(" ");
   }
-  const addr = addrText ? evaluate(addrText, ctx.env) : ctx.target.pc;
+  const addr = addrText ? address(addrText, ctx) : ctx.target.pc;
   return disasLines(addr, Math.min(count, 1000), ctx);
 }
 

@@ -39,6 +39,7 @@ import { RunControl, type Granularity, type RunHost, type StepKind, type StepTar
 import { stepTargetLabel, stepTargets } from "./step_targets";
 import { unwind } from "./stack";
 import { cScopes } from "./c_scopes";
+import { cExpressions, cFirst, type ParsedC } from "./c_expr/in_frame";
 import { UartConsole } from "./uart_console";
 import { disassemble } from "../asm/disasm";
 import type { VmExit } from "../hypervisor/exits";
@@ -543,11 +544,18 @@ export class HyperstepSession extends LoggingDebugSession {
         const ref = { space, addr };
         response.body = { dataId: `${formatMemoryRef(ref)}/${bytes}`, description: `${bytes} byte${bytes > 1 ? "s" : ""} at ${formatMemoryRef(ref)}`, accessTypes, canPersist: false };
       } else if (args.variablesReference) {
-        response.body = this.variables.has(args.variablesReference)
-          ? none(`'${args.name}' is a register or CSR: the machine can watch memory only; watch what it points to with an expression such as *(u64*)${args.name}`)
-          : none(`unknown variables reference ${args.variablesReference}`);
+        // A C variable (or member, element) names itself with its evaluateName.
+        const c = this.variables.variables(args.variablesReference)?.find((v) => v.name === args.name)?.evaluateName;
+        const mem = c === undefined ? undefined : this.cObject(c, args.frameId);
+        if (mem) {
+          response.body = { dataId: `${formatMemoryRef({ space: "va", addr: mem.addr })}/${mem.bytes}`, description: `${c}: ${mem.bytes} bytes at va:0x${mem.addr.toString(16)}`, accessTypes, canPersist: false };
+        } else {
+          response.body = this.variables.has(args.variablesReference)
+            ? none(`'${args.name}' is a register or CSR: the machine can watch memory only; watch what it points to with an expression such as *(u64*)${args.name}`)
+            : none(`unknown variables reference ${args.variablesReference}`);
+        }
       } else {
-        const mem = memoryOf(args.name, program.env());
+        const mem = this.cObject(args.name, args.frameId) ?? memoryOf(args.name, program.env());
         response.body = mem
           ? { dataId: `${formatMemoryRef({ space: "va", addr: mem.addr })}/${mem.bytes}`, description: `${args.name}: ${mem.bytes} bytes at va:0x${mem.addr.toString(16)}`, accessTypes, canPersist: false }
           : none(`'${args.name}' is not a memory location; use a symbol or a load such as *(u32*)(sp+8)`);
@@ -639,7 +647,7 @@ export class HyperstepSession extends LoggingDebugSession {
     const program = this.loaded();
     const frame = unwind(program.target, program.symbols)[args.frameId];
     const c = program.cProgram((w) => this.sendEvent(new OutputEvent(`hyperstep: ${w}\n`, "console")));
-    const first = frame && c ? cScopes(program.target, c, frame, (list) => this.variables.childrenRef(list)) : [];
+    const first = frame && c ? cScopes(program.target, c, frame, program.symbols, (list) => this.variables.childrenRef(list)) : [];
     response.body = { scopes: this.variables.scopes(first) };
     this.sendResponse(response);
   }
@@ -690,19 +698,39 @@ export class HyperstepSession extends LoggingDebugSession {
           if (travel.travelled) this.travelled({ reason: "goto", description: travel.result });
           return;
         }
-        const r = this.repl.run(args.expression, { target: program.target, env: program.env(), symbols: program.symbols, disasm: program.disasm });
-        response.body = { result: r.result, variablesReference: r.csr ? this.variables.fieldsRef(r.csr) : 0, memoryReference: r.memoryReference };
+        const c = this.cExpressions(args.frameId);
+        const r = this.repl.run(args.expression, { target: program.target, env: program.env(), symbols: program.symbols, disasm: program.disasm, c });
+        response.body = { result: r.result, variablesReference: r.variablesReference ?? (r.csr ? this.variables.fieldsRef(r.csr) : 0), memoryReference: r.memoryReference };
         this.sendResponse(response);
         if (r.changed) this.changed(r.changed);
         return;
       }
-      const { target, value } = parseExpression(args.expression);
-      if (target) throw new ExprError("assignments are allowed in the debug console only");
-      const v = evaluateExpr(value, program.env());
-      response.body = { result: formatValue(v, args.format), variablesReference: value.k === "csr" && CSR_FIELDS.has(value.name) ? this.variables.fieldsRef(value.name) : 0 };
-      if (program.target.readMemory("va", v, 1)) response.body.memoryReference = formatMemoryRef({ space: "va", addr: v });
+      response.body = cFirst(this.cExpressions(args.frameId), args.expression, (c): DebugProtocol.EvaluateResponse["body"] => {
+        const v = c.evaluate();
+        return { result: v.value, type: v.type, variablesReference: v.variablesReference, namedVariables: v.namedVariables, indexedVariables: v.indexedVariables, memoryReference: v.memoryReference };
+      }, () => {
+        const { target, value } = parseExpression(args.expression);
+        if (target) throw new ExprError("assignments are allowed in the debug console only");
+        const v = evaluateExpr(value, program.env());
+        const body: DebugProtocol.EvaluateResponse["body"] = { result: formatValue(v, args.format), variablesReference: value.k === "csr" && CSR_FIELDS.has(value.name) ? this.variables.fieldsRef(value.name) : 0 };
+        if (program.target.readMemory("va", v, 1)) body.memoryReference = formatMemoryRef({ space: "va", addr: v });
+        return body;
+      });
       this.sendResponse(response);
     });
+  }
+
+  /** The memory a C expression's object is (`p->state`, `proc[1]`), in a C frame; undefined otherwise. */
+  private cObject(text: string, frameId: number | undefined): { addr: bigint; bytes: number } | undefined {
+    return cFirst(this.cExpressions(frameId), text, (c) => c.object(), () => undefined);
+  }
+
+  /** C expressions in the frame `frameId` (the top one when none), when it is a C frame. */
+  private cExpressions(frameId: number | undefined): ((text: string) => ParsedC) | undefined {
+    const program = this.loaded();
+    const frame = unwind(program.target, program.symbols)[frameId ?? 0];
+    const c = frame && program.cProgram((w) => this.sendEvent(new OutputEvent(`hyperstep: ${w}\n`, "console")));
+    return c ? cExpressions(program.target, c, frame, program.symbols, (list) => this.variables.childrenRef(list)) : undefined;
   }
 
   protected override completionsRequest(response: DebugProtocol.CompletionsResponse, args: DebugProtocol.CompletionsArguments): void {

@@ -62,7 +62,7 @@ describe("C variables from DWARF (gcc -g -O0)", () => {
       const head = symbol("head");
       // sum = 10 + 20 + 30 (head's scores) + twice(4) + 'Q' (81); the loop's `i` is out of scope here.
       assert.deepEqual(summary(locals), [
-        `n: struct node * = 0x${head.toString(16)}`,
+        `n: struct node * = 0x${head.toString(16)} <head>`,
         "limit: int = 4",
         "local: struct node = {...}",
         "sum: int = 149",
@@ -71,7 +71,7 @@ describe("C variables from DWARF (gcc -g -O0)", () => {
       ]);
       const local = await children(dc, locals[2]);
       assert.deepEqual(summary(await children(dc, local.get("pos"))), ["x: int = 42", "y: long int = -9", "tag: unsigned char = 200 '\\310'"]);
-      assert.equal(local.get("next")!.value, `0x${head.toString(16)}`);
+      assert.equal(local.get("next")!.value, `0x${head.toString(16)} <head>`, "a pointer names the symbol it points into, as gdb does");
       assert.match(local.get("name")!.value, /^0x[0-9a-f]+ "local"$/);
       assert.deepEqual(summary(await children(dc, local.get("scores"))), ["[0]: short int = -1", "[1]: short int = 2", "[2]: short int = 300"]);
       assert.equal(local.get("c")!.value, "GREEN");

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
 import { buildWithGcc } from "../support/guests";
+import { buildC } from "../../src/target/c_build";
 import { compareEndStates, qemuEndState } from "./endstate";
 import { buildGuests, elfPath, ROOT } from "./guests";
 import { sampleSources } from "../unit/hypervisor/equivalence";
@@ -55,6 +56,12 @@ describe("sample guests end as on QEMU (UART output, exit code, final GPRs)", ()
       assert.deepEqual(diffs, []);
     });
   }
+});
+
+test("the C sample guest (c-guest/kernel.c, built as the debugger builds it) ends as on QEMU", async () => {
+  const built = await buildC(join(ROOT, "sample-guests/c-guest/kernel.c"));
+  assert.ok(built.ok, built.ok ? "" : built.error);
+  assert.deepEqual(await compareEndStates(built.elf, { registers: true, timeoutMs: 120_000 }), []);
 });
 
 /** Sample guests for a hart with the H extension (launch attribute cpu "rv64,h=true"; QEMU's -cpu rv64,h=true). */

@@ -36,7 +36,18 @@ const DW_AT_abstract_origin = 0x31;
 
 /** The C view of a program's .debug_info: its units' functions, their parameters and locals, and globals. */
 export class CProgram {
-  constructor(readonly units: readonly CUnit[]) {}
+  constructor(
+    readonly units: readonly CUnit[],
+    private readonly named: ReadonlyMap<string, () => CType> = new Map(),
+  ) {}
+
+  /**
+   * A type the program names, spelled as in C: `struct proc`, `union u`, `enum state`, or a typedef
+   * or base type's name (`uint64`, `long unsigned int`). A complete definition wins over a declaration.
+   */
+  typeNamed(spelling: string): CType | undefined {
+    return this.named.get(spelling)?.();
+  }
 
   /** The function whose code holds `pc`. */
   functionAt(pc: bigint): CFunction | undefined {
@@ -56,11 +67,31 @@ export function readCProgram(sections: DwarfSections): CProgram | DwarfError {
     };
     units.forEach((u) => index(u.root));
     const types = new TypeTable(dies);
-    return new CProgram(units.filter((u) => u.root.tag === TAG.compileUnit).map((u) => readUnit(u.root, u.header.addressSize, dies, types)));
+    const cUnits = units.filter((u) => u.root.tag === TAG.compileUnit).map((u) => readUnit(u.root, u.header.addressSize, dies, types));
+    return new CProgram(cUnits, namedTypes(dies, types));
   } catch (e) {
     if (e instanceof Malformed) return new DwarfError(`malformed DWARF: ${e.message}`);
     return new DwarfError(`malformed DWARF: ${e instanceof Error ? e.message : String(e)}`);
   }
+}
+
+const KEYWORD = new Map<number, string>([[TAG.structure, "struct "], [TAG.union, "union "], [TAG.enumeration, "enum "], [TAG.typedef, ""], [TAG.baseType, ""]]);
+
+/** The program's named types by C spelling, each built on first use. */
+function namedTypes(dies: ReadonlyMap<number, Die>, types: TypeTable): Map<string, () => CType> {
+  const named = new Map<string, () => CType>();
+  const complete = new Set<string>();
+  for (const d of dies.values()) {
+    const keyword = KEYWORD.get(d.tag);
+    const name = str(d.attrs.get(AT.name));
+    if (keyword === undefined || name === undefined) continue;
+    const spelling = keyword + name;
+    const declaration = d.attrs.has(AT.declaration);
+    if (complete.has(spelling) || (declaration && named.has(spelling))) continue;
+    named.set(spelling, () => types.at(d.offset));
+    if (!declaration) complete.add(spelling);
+  }
+  return named;
 }
 
 function readUnit(root: Die, addressSize: number, dies: ReadonlyMap<number, Die>, types: TypeTable): CUnit {
