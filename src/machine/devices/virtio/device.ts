@@ -25,6 +25,11 @@ export interface VirtioDevice {
    * anything was pushed. May throw VirtqueueError or DmaError for a malformed ring.
    */
   process(queue: number, q: SplitQueue, dma: Dma): boolean;
+  /**
+   * Work that arrives from outside rather than from a notification (console input): the run loop
+   * calls it between slices. Returns the queues it pushed chains to, as a bit mask.
+   */
+  poll?(queues: readonly SplitQueue[], dma: Dma): number;
   /** The driver reset the device (Status ← 0). */
   reset(): void;
   /** Device-specific lines for the Devices view (its configuration, its request log). */
