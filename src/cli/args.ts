@@ -1,7 +1,7 @@
 import { checkCpuTechnique, CPU_RV64, CpuError, parseCpu, type CpuModel } from "../target/cpu";
 import { NON_TRAPPING_SENSITIVE, parseMemorySize, type GuestBoot, type NonTrappingSensitive } from "../target/target_options";
 import { checkTechnique, VMM_TECHNIQUES, type Technique } from "../target/techniques";
-import { DEFAULT_RNG_SEED } from "../target/target_options";
+import { DEFAULT_RNG_SEED, EMULATED_DEVICES, parseDeviceModelOption, type DeviceModels } from "../target/target_options";
 import { parseDiskOption, type DiskSpec } from "../target/disk_image";
 import { COMMANDS, COMMAND_SPECS, DEFAULT_COMPARE_LIMIT, type CommandName, type CommandSpec } from "./commands";
 import { EXIT_USAGE } from "./exit_status";
@@ -42,6 +42,10 @@ export interface RunCommand {
   diskSpec?: DiskSpec;
   /** The seed of the virtio-rng device (--rng); none when absent. */
   rngSeed?: number;
+  /** A virtio-console on stdout and stdin (--virtio-console). */
+  virtioConsole: boolean;
+  /** How the VMM gives the guest its virtio devices (--device-model). */
+  deviceModels: DeviceModels;
 }
 
 /** `hyperstep replay <record>`: a recorded run again, compared with its recording. */
@@ -189,6 +193,7 @@ const BUILDERS: { [C in CommandName]: (given: Given) => Command } = {
     if (mismatch) throw given.usage(`--non-trapping-sensitive ${mismatch.message}`);
     const record = given.value("--record");
     if (record !== undefined && gdb) throw given.usage("--record cannot be combined with --gdb: GDB may change registers and memory, which a replay would not do");
+    if (record !== undefined && given.has("--virtio-console")) throw given.usage("--record cannot be combined with --virtio-console yet: a record does not name the devices, which a replay would need");
     if (record !== undefined && given.has("--rng")) throw given.usage("--record cannot be combined with --rng yet: a record does not name the devices, which a replay would need");
     if (record !== undefined && given.has("--disk")) throw given.usage("--record cannot be combined with --disk yet: a record does not hold the disk's contents, which a replay would need");
     return {
@@ -207,6 +212,8 @@ const BUILDERS: { [C in CommandName]: (given: Given) => Command } = {
       record,
       diskSpec: optional(given, "--disk", diskSpec),
       rngSeed: given.has("--rng") ? DEFAULT_RNG_SEED : undefined,
+      virtioConsole: given.has("--virtio-console"),
+      deviceModels: optional(given, "--device-model", deviceModels) ?? EMULATED_DEVICES,
     };
   },
   replay(given) {
@@ -238,6 +245,12 @@ const BUILDERS: { [C in CommandName]: (given: Given) => Command } = {
 function cpuModel(given: Given, flag: string, text: string): CpuModel {
   const parsed = parseCpu(text);
   if (parsed instanceof CpuError) throw given.usage(`${flag} ${text}: ${parsed.reason}`);
+  return parsed;
+}
+
+function deviceModels(given: Given, flag: string, text: string): DeviceModels {
+  const parsed = parseDeviceModelOption(text);
+  if (typeof parsed === "string") throw given.usage(`${flag} ${text}: ${parsed}`);
   return parsed;
 }
 

@@ -4,6 +4,7 @@ import type { ByteSink, ByteSource, HaltHow } from "../machine/device";
 import type { StopReason } from "../machine/board";
 import type { BlockBackend } from "../machine/devices/virtio/block_backend";
 import type { GuestBoot, NonTrappingSensitive } from "../hypervisor/vm";
+import type { DeviceModels } from "../target/target_options";
 import { createTarget } from "../target/create_target";
 import { snapshotOf } from "../target/disk_image";
 import type { CpuModel } from "../target/cpu";
@@ -40,6 +41,10 @@ export interface RunSettings {
   disk?: BlockBackend;
   /** The seed of the virtio-rng device (--rng); none when absent. */
   rngSeed?: number;
+  /** A virtio-console on the same output and input as the UART (--virtio-console). */
+  virtioConsole?: boolean;
+  /** How the VMM gives the guest its virtio devices (--device-model). */
+  deviceModels?: DeviceModels;
 }
 
 /** What the run loop needs from the outside world; the CLI passes the process's, tests pass their own. */
@@ -110,6 +115,7 @@ export async function runProgram(program: GuestProgram, settings: RunSettings, i
   const created = createTarget(program.image, {
     technique, boot: settings.boot, cpu: settings.cpu, memoryBytes: settings.memoryBytes, uartOut: io.out, uartIn: io.input,
     nonTrappingSensitive: settings.nonTrappingSensitive, historyBytes: 0, replayInput: settings.replay?.input, disk: settings.disk, rngSeed: settings.rngSeed,
+    virtioConsole: settings.virtioConsole, deviceModels: settings.deviceModels,
   });
   if (!created.ok) return finish({ kind: "load-error", message: created.error }, 0n, 0);
   const target = created.target;
@@ -132,7 +138,7 @@ export async function runProgram(program: GuestProgram, settings: RunSettings, i
   gdb?.ended(result.exitCode);
   if (settings.exits && vmm) {
     // The same guest natively, output discarded, for the overhead figures.
-    const native = createTarget(program.image, { technique: "native", boot: settings.boot, memoryBytes: settings.memoryBytes, historyBytes: 0, disk: settings.disk && snapshotOf(settings.disk), rngSeed: settings.rngSeed });
+    const native = createTarget(program.image, { technique: "native", boot: settings.boot, memoryBytes: settings.memoryBytes, historyBytes: 0, disk: settings.disk && snapshotOf(settings.disk), rngSeed: settings.rngSeed, virtioConsole: settings.virtioConsole });
     const baseline = native.ok ? runTo(native.target, result.instructions, Infinity) : native.error;
     for (const line of exitSummary(vmm.stats(), result.seconds, baseline)) io.log(line);
   }

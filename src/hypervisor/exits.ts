@@ -39,6 +39,8 @@ export const EXIT_REASONS = [
   { id: "pv-violation", label: "PV violation", description: "Paravirtual: the VMM refused a page-table update that would break isolation, or the guest kernel executed an instruction it must not (it gets an illegal-instruction trap)." },
   { id: "bt-translate", label: "BT translate", description: "Binary translation: the VMM translated a guest block it had no translation for into the translation cache (details: length in bytes, count of instructions, how many were rewritten); it costs the translation cost per instruction." },
   { id: "bt-invalidate", label: "BT invalidate", description: "Binary translation: the guest wrote to a page holding code the VMM translated (such pages are write-protected); the VMM invalidated the blocks the write touched (details: blocks, count), undid the chains into them, and emulated the store." },
+  // ---- device models (hypervisor/io/) ----
+  { id: "virtio-notify", label: "virtio notify", description: "Split device model: the guest's driver wrote QueueNotify, the one register access that exits (reads hit a read-only register image, and the rings are shared in guest memory); the VMM's backend processed the batch the driver made available (details: queue, chains, descriptors) and raised the used-buffer interrupt, which is injected as a virtual interrupt." },
 ] as const;
 
 export type ExitReason = (typeof EXIT_REASONS)[number]["id"];
@@ -96,6 +98,10 @@ export interface ExitDetails {
   /** A hypercall's operation(s) ("new_baseptr", "block") and how many requests a batch carried. */
   op?: string;
   count?: number;
+  /** A virtio notification (split model): the queue, and the chains and buffer descriptors the backend processed in that batch. */
+  queue?: number;
+  chains?: number;
+  descriptors?: number;
   /** sfence.vma operands (undefined = all). */
   vaddr?: bigint;
   asid?: number;

@@ -6,3 +6,6 @@
 export { GUEST_BOOTS, NON_TRAPPING_SENSITIVE, type GuestBoot, type NonTrappingSensitive } from "../hypervisor/vm";
 export { formatMiB, parseMemorySize } from "../machine/memory_size";
 export { DEFAULT_RNG_SEED } from "../machine/devices/virtio/rng";
+export {
+  DEVICE_MODELS, VIRTIO_DEVICE_NAMES, EMULATED_DEVICES, describeModels, parseDeviceModelOption, parseDeviceModels, type DeviceModel, type DeviceModels,
+} from "../hypervisor/io/device_model";
