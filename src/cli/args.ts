@@ -1,7 +1,7 @@
 import { checkCpuTechnique, CPU_RV64, CpuError, parseCpu, type CpuModel } from "../target/cpu";
 import { NON_TRAPPING_SENSITIVE, parseMemorySize, type GuestBoot, type NonTrappingSensitive } from "../target/target_options";
 import { checkTechnique, VMM_TECHNIQUES, type Technique } from "../target/techniques";
-import { DEFAULT_RNG_SEED, EMULATED_DEVICES, parseDeviceModelOption, type DeviceModels } from "../target/target_options";
+import { DEFAULT_RNG_SEED, EMULATED_DEVICES, parseDeviceModelOption, parseDeviceModels, type DeviceModel, type DeviceModels } from "../target/target_options";
 import { parseDiskOption, type DiskSpec } from "../target/disk_image";
 import { COMMANDS, COMMAND_SPECS, DEFAULT_COMPARE_LIMIT, type CommandName, type CommandSpec } from "./commands";
 import { EXIT_USAGE } from "./exit_status";
@@ -81,6 +81,12 @@ export interface CompareCommand {
   twin?: string;
   /** The non-standard teaching machine, for the techniques that run sensitive instructions deprivileged. */
   nonTrappingSensitive: NonTrappingSensitive[];
+  /** The virtio-blk disk every run gets a snapshot of (--disk). */
+  diskSpec?: DiskSpec;
+  /** A virtio-console in every run (--virtio-console). */
+  virtioConsole: boolean;
+  /** Each VMM technique runs once per model (--device-model emulated,split). */
+  deviceModels?: DeviceModel[];
 }
 
 export type HelpCommand = { kind: "help"; topic?: CommandName };
@@ -238,6 +244,9 @@ const BUILDERS: { [C in CommandName]: (given: Given) => Command } = {
       input: given.value("--input"),
       twin: given.value("--twin"),
       nonTrappingSensitive: optional(given, "--non-trapping-sensitive", nonTrappingList) ?? [],
+      diskSpec: optional(given, "--disk", diskSpec),
+      virtioConsole: given.has("--virtio-console"),
+      deviceModels: optional(given, "--device-model", modelList),
     };
   },
 };
@@ -252,6 +261,16 @@ function deviceModels(given: Given, flag: string, text: string): DeviceModels {
   const parsed = parseDeviceModelOption(text);
   if (typeof parsed === "string") throw given.usage(`${flag} ${text}: ${parsed}`);
   return parsed;
+}
+
+/** compare's `--device-model`: models to run each VMM technique under, in order, without repeats. */
+function modelList(given: Given, flag: string, text: string): DeviceModel[] {
+  const models = text.split(",").map((m) => {
+    const parsed = parseDeviceModels(m);
+    if (typeof parsed === "string") throw given.usage(`${flag} ${text}: ${parsed}`);
+    return parsed.vm;
+  });
+  return [...new Set(models)];
 }
 
 function diskSpec(given: Given, flag: string, text: string): DiskSpec {

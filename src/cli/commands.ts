@@ -209,6 +209,12 @@ const COMPARE: CommandSpec = {
       names: ["--non-trapping-sensitive"], value: "<list>",
       help: `deliberately non-standard, for the Popek–Goldberg lesson: as for 'run', under ${NON_TRAPPING_TECHNIQUES.join(" and ")} only; the baseline and the other techniques run on standard hardware, so the equivalent column shows which technique the non-trapping instructions break`,
     },
+    { names: ["--disk"], value: "<file>", help: "a raw disk image as the virtio-blk device, as for 'run'; every run gets its own snapshot of it, so all start from the same bytes and the file is never written" },
+    VIRTIO_CONSOLE_OPTION,
+    {
+      names: ["--device-model"], value: "<list>",
+      help: "run each VMM technique once per device model in the list (emulated, split), one row each, for the same I/O workload's exits and modelled cycles under each model; native runs once",
+    },
     HELP_OPTION,
   ],
   exitStatus: [

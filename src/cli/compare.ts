@@ -7,6 +7,10 @@ import type { GuestBoot, NonTrappingSensitive } from "../target/target_options";
 import { describeEnd, measureRun, runSlice, type RunEnd, type TechniqueComparison, type TechniqueRun } from "../target/technique_comparison";
 import { AVAILABLE_TECHNIQUES, NON_TRAPPING_TECHNIQUES, type Technique } from "../target/techniques";
 import { NO_PROGRESS_SECONDS } from "./commands";
+import { runLabel, techniqueRuns } from "./compare_models";
+import type { BlockBackend } from "../machine/devices/virtio/block_backend";
+import { snapshotOf } from "../target/disk_image";
+import type { DeviceModel } from "../target/target_options";
 import { EXIT_NOT_EQUIVALENT } from "./exit_status";
 import { wrap } from "./wrap";
 
@@ -29,6 +33,12 @@ export interface CompareSettings {
   input?: Uint8Array;
   /** The non-standard teaching machine (vm.ts), under the techniques it applies to; the others run standard hardware. */
   nonTrappingSensitive?: readonly NonTrappingSensitive[];
+  /** The virtio-blk disk; every run gets a snapshot of it, so that all start from the same bytes and the file is never written. */
+  disk?: BlockBackend;
+  /** A virtio-console in every run. */
+  virtioConsole?: boolean;
+  /** Each VMM technique runs once per model here (compare_models.ts); once with the default when absent. */
+  deviceModels?: readonly DeviceModel[];
 }
 
 export interface CompareIo {
@@ -65,6 +75,8 @@ export interface TechniqueResult extends Omit<TechniqueRun, "end"> {
   equivalence?: Equivalence;
   /** The program this technique ran, when the report has two (a PV kernel and its twin: compare_twin.ts). */
   guest?: string;
+  /** The device model of this run, when the report compares several (compare_models.ts). */
+  deviceModel?: DeviceModel;
 }
 
 export interface CompareReport {
@@ -93,15 +105,18 @@ export async function compareTechniques(program: GuestImage, settings: CompareSe
   const unavailable: CompareReport["unavailable"] = [];
   /** Techniques whose run ended in a trap loop that an unanswered ecall began. */
   const unansweredEcall: Technique[] = [];
-  for (const technique of AVAILABLE_TECHNIQUES) {
+  for (const { technique, deviceModel } of techniqueRuns(settings.deviceModels)) {
     const out: number[] = [];
     const input = settings.input ?? new Uint8Array();
     let read = 0;
     const uartIn = { read: () => (read < input.length ? input[read++] : -1) };
     const nonTrappingSensitive = NON_TRAPPING_TECHNIQUES.includes(technique) ? settings.nonTrappingSensitive : undefined;
-    const created = make(program, { technique, boot, memoryBytes: settings.memoryBytes, uartOut: { write: (b) => out.push(b) }, uartIn, nonTrappingSensitive });
+    const created = make(program, {
+      technique, boot, memoryBytes: settings.memoryBytes, uartOut: { write: (b) => out.push(b) }, uartIn, nonTrappingSensitive,
+      disk: settings.disk && snapshotOf(settings.disk), virtioConsole: settings.virtioConsole, deviceModels: deviceModel && { vm: deviceModel, perDevice: {} },
+    });
     if (!created.ok) {
-      unavailable.push({ technique, why: created.error });
+      if (!unavailable.some((u) => u.technique === technique)) unavailable.push({ technique, why: created.error });
       continue;
     }
     const target = created.target;
@@ -110,7 +125,7 @@ export async function compareTechniques(program: GuestImage, settings: CompareSe
     const end = await runToEnd(target, technique, settings.maxInstructions, () => read < input.length, io);
     if (end.kind === "trap-loop" && ECALLS.has(loopStart())) unansweredEcall.push(technique);
     const registers = [...Array.from({ length: 31 }, (_, i) => target.getReg(i + 1)), target.pc];
-    results.push({ ...measureRun(target), current: false, end, overhead: null, wallSeconds: (io.now() - started) / 1000, output: Uint8Array.from(out), registers });
+    results.push({ ...measureRun(target), current: false, end, overhead: null, wallSeconds: (io.now() - started) / 1000, output: Uint8Array.from(out), registers, deviceModel });
   }
   if (results.length === 0) return { error: `no technique can run the guest: ${unavailable.map((u) => `${u.technique}: ${u.why}`).join("; ")}` };
   const baseline = results[0];
@@ -209,14 +224,14 @@ const ms = (s: number) => (s < 1 ? `${(s * 1000).toFixed(1)} ms` : `${s.toFixed(
 export function formatCompare(program: string, report: CompareReport): string {
   const baseline = report.results[0];
   const rows = AVAILABLE_TECHNIQUES.flatMap((technique) => {
-    const r = report.results.find((x) => x.technique === technique);
-    if (!r) return report.unavailable.some((u) => u.technique === technique) ? [[technique, ...(report.twin ? [""] : []), "cannot run this guest (below)", "", "", "", "", "", ""]] : [];
-    return [[
-      r.technique, ...(report.twin ? [basename(r.guest ?? program)] : []), endText(r.end), String(r.instructions), String(r.exits), String(r.modelledCycles),
+    const runs = report.results.filter((x) => x.technique === technique);
+    if (runs.length === 0) return report.unavailable.some((u) => u.technique === technique) ? [[technique, ...(report.twin ? [""] : []), "cannot run this guest (below)", "", "", "", "", "", ""]] : [];
+    return runs.map((r) => [
+      runLabel(r), ...(report.twin ? [basename(r.guest ?? program)] : []), endText(r.end), String(r.instructions), String(r.exits), String(r.modelledCycles),
       r.overhead === null ? "baseline" : pct(r.overhead),
       `${ms(r.wallSeconds)}${r === baseline || baseline.wallSeconds <= 0 ? "" : ` (${(r.wallSeconds / baseline.wallSeconds).toFixed(1)}x)`}`,
       r.equivalence !== undefined ? (r.equivalence.equal ? "yes" : "NO") : r === baseline ? "baseline" : "other kernel",
-    ]];
+    ]);
   });
   const boot = (b: GuestBoot) => (b === "supervisor" ? ", booted in S-mode behind the VMM's SBI" : "");
   const twin = report.twin;
@@ -231,13 +246,13 @@ export function formatCompare(program: string, report: CompareReport): string {
       const c = count(r, reason);
       return c ? `${c.count} (${c.cycles} cycles)` : "0";
     })]);
-    lines.push("", ...table(["exits by reason", ...report.results.map((r) => r.technique)], reasonRows, [false, ...report.results.map(() => true)]));
+    lines.push("", ...table(["exits by reason", ...report.results.map(runLabel)], reasonRows, [false, ...report.results.map(() => true)]));
   }
-  const caches = report.results.flatMap((r) => (r.tc ? [`${r.technique}: ${tcStatsText(r.tc)}`] : []));
+  const caches = report.results.flatMap((r) => (r.tc ? [`${runLabel(r)}: ${tcStatsText(r.tc)}`] : []));
   if (caches.length) lines.push("", ...caches.flatMap((c) => wrap(c, 100)));
   const notes = [
     ...report.unavailable.map((u) => `${u.technique} cannot run this guest: ${u.why}`),
-    ...report.results.flatMap((r) => (r.equivalence?.differences ?? []).map((d) => `${r.technique} is not equivalent: ${d}`)),
+    ...report.results.flatMap((r) => (r.equivalence?.differences ?? []).map((d) => `${runLabel(r)} is not equivalent: ${d}`)),
     ...report.notes,
   ];
   if (notes.length) lines.push("", ...notes.flatMap((n) => wrap(n, 100)));
@@ -260,6 +275,7 @@ export function compareJson(program: string, report: CompareReport): object {
     twin: report.twin ?? null,
     techniques: report.results.map((r) => ({
       technique: r.technique,
+      ...(r.deviceModel === undefined ? {} : { deviceModel: r.deviceModel }),
       ...(r.guest === undefined ? {} : { guest: r.guest }),
       end: r.end.kind === "goal" ? { kind: "limit" } : "pc" in r.end ? { ...r.end, pc: hex(r.end.pc) } : r.end,
       instructions: Number(r.instructions),
