@@ -23,10 +23,13 @@ export const RECEIVEQ = 0;
 export const TRANSMITQ = 1;
 const CONFIG_BYTES = 12;
 
+const bytesIn = (bytes: number, chains: number) => `${bytes} byte${bytes === 1 ? "" : "s"} in ${chains} chain${chains === 1 ? "" : "s"}`;
+
 export class VirtioConsole implements VirtioDevice {
   readonly deviceId = CONSOLE_DEVICE_ID;
   readonly kind = "console";
   readonly queueCount = 2;
+  readonly queueNames = ["receiveq", "transmitq"] as const;
   readonly features = 0n;
   private readonly configSpace = new Uint8Array(CONFIG_BYTES);
   private sent = 0;
@@ -65,8 +68,8 @@ export class VirtioConsole implements VirtioDevice {
   viewNodes(): DeviceNode[] {
     return [
       { label: "port 0", value: "the Hyperstep UART terminal (the same output and input as the UART)" },
-      { label: "transmitted", value: `${this.sent} bytes in ${this.transmits} chains`, tooltip: "transmitq (queue 1): the driver's output" },
-      { label: "received", value: `${this.received} bytes in ${this.receives} chains`, tooltip: "receiveq (queue 0): input put into the driver's buffers" },
+      { label: "transmitted", value: bytesIn(this.sent, this.transmits), tooltip: "transmitq (queue 1): the driver's output" },
+      { label: "received", value: bytesIn(this.received, this.receives), tooltip: "receiveq (queue 0): input put into the driver's buffers" },
     ];
   }
 

@@ -16,6 +16,8 @@ export interface VirtioDevice {
   /** Device-specific feature bits it offers (the transport adds the ring features and VERSION_1). */
   readonly features: bigint;
   readonly queueCount: number;
+  /** The spec's names of its queues, for the Devices view, when it has several ("receiveq", "transmitq"). */
+  readonly queueNames?: readonly string[];
   /** The device-specific configuration space, little-endian, as the driver reads it at 0x100. */
   config(): Uint8Array;
   /** The driver's FEATURES_OK was accepted with these features (transport and device bits). */

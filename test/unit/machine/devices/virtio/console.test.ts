@@ -94,3 +94,19 @@ describe("virtio-console over virtio-mmio", () => {
     assert.deepEqual(d.r.used(0), { id: 0, len: 0 });
   });
 });
+
+describe("virtio-console in the Devices view", () => {
+  it("names its queues and counts the bytes each way", () => {
+    const { d } = consoleWith("hi");
+    const a = d.r.alloc(8, 0);
+    d.r.offer(d.r.chain([{ addr: a, len: 8, write: true }]));
+    d.w(R.QUEUE_NOTIFY, 0);
+    const view = d.dev.view!();
+    assert.equal(view.label, "virtio-mmio 0: console");
+    assert.deepEqual(view.nodes.filter((n) => n.label.startsWith("queue")).map((n) => [n.label, n.value]), [
+      ["queue 0 (receiveq)", "8 entries, available index 1, used index 1"],
+      ["queue 1 (transmitq)", "not ready"],
+    ]);
+    assert.deepEqual(view.nodes.slice(-2).map((n) => n.value), ["0 bytes in 0 chains", "2 bytes in 1 chain"]);
+  });
+});
