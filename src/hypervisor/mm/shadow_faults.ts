@@ -61,7 +61,10 @@ export function memoryFault(vm: Vm, cause: number, tval: bigint): number {
   }
   const dev = vm.devices.deviceAt(gpa, 1);
   const image = dev && acc !== Acc.X ? vm.split.imageAt(gpa) : undefined;
-  if (image) return acc === Acc.W ? splitStore(vm, image, "mmio-write", tval, gpa, details, t) : imageFault(vm, va, priv, image, details, t);
+  if (image && acc === Acc.W) return splitStore(vm, image, "mmio-write", tval, gpa, details, t);
+  // The image is mapped only where a whole page of reads is allowed: not for an MPRV access (whose
+  // root maps fetches only), nor where the guest's PMP decides the page in part; those reads exit.
+  if (image && priv === v.prv && v.pmp.check(gpa - (gpa % 4096), 4096, PmpAccess.R, priv)) return imageFault(vm, va, priv, image, details, t);
   if (dev && acc !== Acc.X) return emulateAccess(vm, acc === Acc.W ? "mmio-write" : "mmio-read", tval, gpa, details, t);
   return reflect(vm, "guest-exception", BigInt(ACCESS_FAULT[acc]), tval, undefined, details,
     () => dev ? "a fetch from a device" : "nothing is at that guest-physical address");

@@ -302,7 +302,9 @@ export class HardwareAssisted implements Technique {
       return 0;
     }
     const image = acc !== 2 ? vm.split.imageAt(gpa) : undefined;
-    if (image) return acc === 1 ? splitStore(vm, image, "guest-page-fault", tval, gpa, details) : mapImageInGStage(vm, this.gStage, image, gpa, details);
+    if (image && acc === 1) return splitStore(vm, image, "guest-page-fault", tval, gpa, details);
+    // As for RAM, the G stage grants a page only what the guest's PMP grants S/U-mode on all of it.
+    if (image && vm.vcpu.state.pmp.check(image.transport.base, 4096, PmpAccess.R, 1)) return mapImageInGStage(vm, this.gStage, image, gpa, details);
     if (acc !== 2 && vm.devices.deviceAt(gpa, 1)) return emulateAccess(vm, "guest-page-fault", tval, gpa, details);
     return reflect(vm, "guest-exception", ACCESS_FAULT[acc], tval, undefined, details,
       () => `guest-page fault at GPA 0x${gpa.toString(16)}: ${acc === 2 ? "a fetch from a device" : "nothing is at that guest-physical address"}`);
