@@ -1,8 +1,8 @@
 # io_models.S: a small virtio-blk and virtio-console driver, for the device-model lesson.
 #
 # It writes four sectors of the disk in one batch (four chains, twelve descriptors, one
-# notification), reads them back in a second batch and checks every byte, then prints the same
-# line twice: through the UART's registers, and through the virtio-console's transmit ring.
+# notification), reads them back in a second batch and checks every byte, then prints the
+# same text twice: through the UART's registers, and through the virtio-console's transmit ring.
 #
 # Natively the devices are the board's. Under a VMM, with deviceModel "emulated", every register
 # access below is an exit (mmio-read/mmio-write); with "split", register reads hit a read-only
