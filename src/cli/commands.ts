@@ -67,13 +67,13 @@ export const NO_PROGRESS_SECONDS = 5;
 /** The virtio-console and the device models: options of 'run' and of 'compare'. */
 const VIRTIO_CONSOLE_OPTION: OptionSpec = {
   names: ["--virtio-console"],
-  help: "a virtio-console in virtio-mmio slot 1 (0x10002000, PLIC IRQ 2): its transmit queue writes to stdout and its receive queue reads stdin, as the UART's registers do, so the same text can go through a ring; not with --record",
+  help: "a virtio-console in virtio-mmio slot 1 (0x10002000, PLIC IRQ 2): its transmit queue writes to stdout and its receive queue reads stdin, as the UART's registers do, so the same text can go through a ring",
 };
 const DEVICE_MODEL_OPTION: OptionSpec = {
   names: ["--device-model"], value: "<model|device=model,…>",
   help: "under a VMM technique, how the VMM gives the guest its virtio devices (default emulated): emulated: every register access exits; split: the rings are shared with the VMM's backend, register reads do not exit and only QueueNotify does (virtio-notify); passthrough: not available yet. Per device: virtio-blk=split,virtio-console=emulated",
 };
-const IO_OPTIONS: readonly OptionSpec[] = [VIRTIO_CONSOLE_OPTION, DEVICE_MODEL_OPTION];
+const IO_OPTIONS: readonly OptionSpec[] = [{ ...VIRTIO_CONSOLE_OPTION, help: `${VIRTIO_CONSOLE_OPTION.help}; not with --record` }, DEVICE_MODEL_OPTION];
 
 const RUN: CommandSpec = {
   name: "run",
