@@ -13,7 +13,8 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { MemoryBackend } from "../../src/machine/devices/virtio/block_backend";
 import { createTarget } from "../../src/target/create_target";
-import { EQUIVALENT_TECHNIQUES } from "../../src/target/techniques";
+import type { DeviceModel } from "../../src/target/target_options";
+import { EQUIVALENT_TECHNIQUES, type Technique } from "../../src/target/techniques";
 import { buildWithGcc, ROOT } from "../support/guests";
 import { loadVirtioGuest, runOnQemu } from "./virtio_guest";
 
@@ -42,8 +43,8 @@ test("QEMU: the line on the UART and on the console, and the four sectors in the
   assert.equal(qemu.image[512], 7, "sector 1 starts with 1 * 7");
 });
 
-const runs = EQUIVALENT_TECHNIQUES.flatMap((technique) =>
-  technique === "native" ? [{ technique, model: undefined }] : (["emulated", "split"] as const).map((model) => ({ technique, model })));
+const runs = EQUIVALENT_TECHNIQUES.flatMap((technique): { technique: Technique; model?: DeviceModel }[] =>
+  technique === "native" ? [{ technique }] : (["emulated", "split"] as const).map((model) => ({ technique, model })));
 
 for (const { technique, model } of runs) {
   test(`Hyperstep ${technique}${model ? `, ${model}` : ""}: the same output and the same image as QEMU`, () => {
