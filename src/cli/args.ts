@@ -1,7 +1,7 @@
 import { checkCpuTechnique, CPU_RV64, CpuError, parseCpu, type CpuModel } from "../target/cpu";
 import { NON_TRAPPING_SENSITIVE, parseMemorySize, type FpuSwitchPolicy, type GuestBoot, type Hosting, type NonTrappingSensitive } from "../target/target_options";
 import { checkTechnique, VMM_TECHNIQUES, type Technique } from "../target/techniques";
-import { DEFAULT_RNG_SEED } from "../target/target_options";
+import { DEFAULT_RNG_SEED, EMULATED_DEVICES, parseDeviceModelOption, parseDeviceModels, type DeviceModel, type DeviceModels } from "../target/target_options";
 import { parseDiskOption, type DiskSpec } from "../target/disk_image";
 import { COMMANDS, COMMAND_SPECS, DEFAULT_COMPARE_LIMIT, type CommandName, type CommandSpec } from "./commands";
 import { EXIT_USAGE } from "./exit_status";
@@ -46,6 +46,10 @@ export interface RunCommand {
   hosting: Hosting;
   /** How the VMM switches the guest's FP state at world switches (--fpu-switch). */
   fpuSwitch: FpuSwitchPolicy;
+  /** A virtio-console on stdout and stdin (--virtio-console). */
+  virtioConsole: boolean;
+  /** How the VMM gives the guest its virtio devices (--device-model). */
+  deviceModels: DeviceModels;
 }
 
 /** `hyperstep replay <record>`: a recorded run again, compared with its recording. */
@@ -85,6 +89,12 @@ export interface CompareCommand {
   hosting: boolean;
   /** How every VMM technique switches the guest's FP state at world switches (--fpu-switch). */
   fpuSwitch: FpuSwitchPolicy;
+  /** The virtio-blk disk every run gets a snapshot of (--disk). */
+  diskSpec?: DiskSpec;
+  /** A virtio-console in every run (--virtio-console). */
+  virtioConsole: boolean;
+  /** Each VMM technique runs once per model (--device-model emulated,split). */
+  deviceModels?: DeviceModel[];
 }
 
 export type HelpCommand = { kind: "help"; topic?: CommandName };
@@ -200,6 +210,7 @@ const BUILDERS: { [C in CommandName]: (given: Given) => Command } = {
     if (mismatch) throw given.usage(`--non-trapping-sensitive ${mismatch.message}`);
     const record = given.value("--record");
     if (record !== undefined && gdb) throw given.usage("--record cannot be combined with --gdb: GDB may change registers and memory, which a replay would not do");
+    if (record !== undefined && given.has("--virtio-console")) throw given.usage("--record cannot be combined with --virtio-console yet: a record does not name the devices, which a replay would need");
     if (record !== undefined && given.has("--rng")) throw given.usage("--record cannot be combined with --rng yet: a record does not name the devices, which a replay would need");
     if (record !== undefined && given.has("--disk")) throw given.usage("--record cannot be combined with --disk yet: a record does not hold the disk's contents, which a replay would need");
     return {
@@ -220,6 +231,8 @@ const BUILDERS: { [C in CommandName]: (given: Given) => Command } = {
       rngSeed: given.has("--rng") ? DEFAULT_RNG_SEED : undefined,
       hosting,
       fpuSwitch: (given.value("--fpu-switch") ?? "lazy") as FpuSwitchPolicy,
+      virtioConsole: given.has("--virtio-console"),
+      deviceModels: optional(given, "--device-model", deviceModels) ?? EMULATED_DEVICES,
     };
   },
   replay(given) {
@@ -246,6 +259,9 @@ const BUILDERS: { [C in CommandName]: (given: Given) => Command } = {
       nonTrappingSensitive: optional(given, "--non-trapping-sensitive", nonTrappingList) ?? [],
       hosting: given.has("--hosting"),
       fpuSwitch: (given.value("--fpu-switch") ?? "lazy") as FpuSwitchPolicy,
+      diskSpec: optional(given, "--disk", diskSpec),
+      virtioConsole: given.has("--virtio-console"),
+      deviceModels: optional(given, "--device-model", modelList),
     };
   },
 };
@@ -254,6 +270,22 @@ function cpuModel(given: Given, flag: string, text: string): CpuModel {
   const parsed = parseCpu(text);
   if (parsed instanceof CpuError) throw given.usage(`${flag} ${text}: ${parsed.reason}`);
   return parsed;
+}
+
+function deviceModels(given: Given, flag: string, text: string): DeviceModels {
+  const parsed = parseDeviceModelOption(text);
+  if (typeof parsed === "string") throw given.usage(`${flag} ${text}: ${parsed}`);
+  return parsed;
+}
+
+/** compare's `--device-model`: models to run each VMM technique under, in order, without repeats. */
+function modelList(given: Given, flag: string, text: string): DeviceModel[] {
+  const models = text.split(",").map((m) => {
+    const parsed = parseDeviceModels(m);
+    if (typeof parsed === "string") throw given.usage(`${flag} ${text}: ${parsed}`);
+    return parsed.vm;
+  });
+  return [...new Set(models)];
 }
 
 function diskSpec(given: Given, flag: string, text: string): DiskSpec {

@@ -75,6 +75,17 @@ export const DEFAULT_COMPARE_LIMIT = 10_000_000;
 /** `compare` stops a run that retires no instruction for this long. */
 export const NO_PROGRESS_SECONDS = 5;
 
+/** The virtio-console and the device models: options of 'run' and of 'compare'. */
+const VIRTIO_CONSOLE_OPTION: OptionSpec = {
+  names: ["--virtio-console"],
+  help: "a virtio-console in virtio-mmio slot 1 (0x10002000, PLIC IRQ 2): its transmit queue writes to stdout and its receive queue reads stdin, as the UART's registers do, so the same text can go through a ring",
+};
+const DEVICE_MODEL_OPTION: OptionSpec = {
+  names: ["--device-model"], value: "<model|device=model,…>",
+  help: "under a VMM technique, how the VMM gives the guest its virtio devices (default emulated): emulated: every register access exits; split: the rings are shared with the VMM's backend, register reads do not exit and only QueueNotify does (virtio-notify); passthrough: not available yet. Per device: virtio-blk=split,virtio-console=emulated",
+};
+const IO_OPTIONS: readonly OptionSpec[] = [{ ...VIRTIO_CONSOLE_OPTION, help: `${VIRTIO_CONSOLE_OPTION.help}; not with --record` }, DEVICE_MODEL_OPTION];
+
 const RUN: CommandSpec = {
   name: "run",
   usage: "<program.elf|program.S|program.c> [options]",
@@ -124,6 +135,7 @@ const RUN: CommandSpec = {
       names: ["--rng"],
       help: "a virtio-rng device in virtio-mmio slot 7 (0x10008000, PLIC IRQ 8), where QEMU's -device virtio-rng-device goes; its bytes come from a generator with a fixed seed (0x48797053), so every run gives the guest the same bytes; not with --record",
     },
+    ...IO_OPTIONS,
     HELP_OPTION,
   ],
   exitStatus: [
@@ -212,6 +224,12 @@ const COMPARE: CommandSpec = {
     {
       names: ["--non-trapping-sensitive"], value: "<list>",
       help: `deliberately non-standard, for the Popek–Goldberg lesson: as for 'run', under ${NON_TRAPPING_TECHNIQUES.join(" and ")} only; the baseline and the other techniques run on standard hardware, so the equivalent column shows which technique the non-trapping instructions break`,
+    },
+    { names: ["--disk"], value: "<file>", help: "a raw disk image as the virtio-blk device, as for 'run'; every run gets its own snapshot of it, so all start from the same bytes and the file is never written" },
+    VIRTIO_CONSOLE_OPTION,
+    {
+      names: ["--device-model"], value: "<list>",
+      help: "run each VMM technique once per device model in the list (emulated, split), one row each, for the same I/O workload's exits and modelled cycles under each model; native runs once",
     },
     HELP_OPTION,
   ],

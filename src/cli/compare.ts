@@ -9,6 +9,10 @@ import type { FpuSwitchPolicy, GuestBoot, NonTrappingSensitive } from "../target
 import { describeEnd, measureRun, runSlice, type RunEnd, type TechniqueComparison, type TechniqueRun } from "../target/technique_comparison";
 import { AVAILABLE_TECHNIQUES, NON_TRAPPING_TECHNIQUES, type Technique } from "../target/techniques";
 import { NO_PROGRESS_SECONDS } from "./commands";
+import { runLabel, techniqueRuns } from "./compare_models";
+import type { BlockBackend } from "../machine/devices/virtio/block_backend";
+import { snapshotOf } from "../target/disk_image";
+import type { DeviceModel } from "../target/target_options";
 import { EXIT_NOT_EQUIVALENT } from "./exit_status";
 import { wrap } from "./wrap";
 
@@ -35,6 +39,12 @@ export interface CompareSettings {
   hosting?: boolean;
   /** How every VMM technique switches the guest's FP state at world switches (default lazy). */
   fpuSwitch?: FpuSwitchPolicy;
+  /** The virtio-blk disk; every run gets a snapshot of it, so that all start from the same bytes and the file is never written. */
+  disk?: BlockBackend;
+  /** A virtio-console in every run. */
+  virtioConsole?: boolean;
+  /** Each VMM technique runs once per model here (compare_models.ts); once with the default when absent. */
+  deviceModels?: readonly DeviceModel[];
 }
 
 export interface CompareIo {
@@ -73,6 +83,8 @@ export interface TechniqueResult extends Omit<TechniqueRun, "end"> {
   guest?: string;
   /** With --hosting: the modelled cycles as a hosted VMM, and their overhead against the baseline's (native) cycles. */
   hosted?: { cycles: number; overhead: number | null };
+  /** The device model of this run, when the report compares several (compare_models.ts). */
+  deviceModel?: DeviceModel;
 }
 
 export interface CompareReport {
@@ -102,15 +114,18 @@ export async function compareTechniques(program: GuestImage, settings: CompareSe
   const unavailable: CompareReport["unavailable"] = [];
   /** Techniques whose run ended in a trap loop that an unanswered ecall began. */
   const unansweredEcall: Technique[] = [];
-  for (const technique of AVAILABLE_TECHNIQUES) {
+  for (const { technique, deviceModel } of techniqueRuns(settings.deviceModels)) {
     const out: number[] = [];
     const input = settings.input ?? new Uint8Array();
     let read = 0;
     const uartIn = { read: () => (read < input.length ? input[read++] : -1) };
     const nonTrappingSensitive = NON_TRAPPING_TECHNIQUES.includes(technique) ? settings.nonTrappingSensitive : undefined;
-    const created = make(program, { technique, boot, memoryBytes: settings.memoryBytes, uartOut: { write: (b) => out.push(b) }, uartIn, nonTrappingSensitive, fpuSwitch: settings.fpuSwitch });
+    const created = make(program, {
+      technique, boot, memoryBytes: settings.memoryBytes, uartOut: { write: (b) => out.push(b) }, uartIn, nonTrappingSensitive, fpuSwitch: settings.fpuSwitch,
+      disk: settings.disk && snapshotOf(settings.disk), virtioConsole: settings.virtioConsole, deviceModels: deviceModel && { vm: deviceModel, perDevice: {} },
+    });
     if (!created.ok) {
-      unavailable.push({ technique, why: created.error });
+      if (!unavailable.some((u) => u.technique === technique)) unavailable.push({ technique, why: created.error });
       continue;
     }
     const target = created.target;
@@ -119,7 +134,7 @@ export async function compareTechniques(program: GuestImage, settings: CompareSe
     const end = await runToEnd(target, technique, settings.maxInstructions, () => read < input.length, io);
     if (end.kind === "trap-loop" && ECALLS.has(loopStart())) unansweredEcall.push(technique);
     const registers = [...Array.from({ length: 31 }, (_, i) => target.getReg(i + 1)), target.pc];
-    results.push({ ...measureRun(target), current: false, end, overhead: null, wallSeconds: (io.now() - started) / 1000, output: Uint8Array.from(out), registers });
+    results.push({ ...measureRun(target), current: false, end, overhead: null, wallSeconds: (io.now() - started) / 1000, output: Uint8Array.from(out), registers, deviceModel });
   }
   if (results.length === 0) return { error: `no technique can run the guest: ${unavailable.map((u) => `${u.technique}: ${u.why}`).join("; ")}` };
   const baseline = results[0];
@@ -237,15 +252,15 @@ export function formatCompare(program: string, report: CompareReport): string {
     optional.push({ head: `FPU switching (${report.fpuSwitch})`, cell: (r) => (r.fpu ? fpuSwitchText(r.fpu) : ""), right: false });
   }
   const rows = AVAILABLE_TECHNIQUES.flatMap((technique) => {
-    const r = report.results.find((x) => x.technique === technique);
-    if (!r) return report.unavailable.some((u) => u.technique === technique) ? [[technique, ...(twin ? [""] : []), "cannot run this guest (below)", "", "", "", "", ...optional.map(() => ""), "", ""]] : [];
-    return [[
-      r.technique, ...(twin ? [basename(r.guest ?? program)] : []), endText(r.end), String(r.instructions), String(r.exits), String(r.modelledCycles),
+    const runs = report.results.filter((x) => x.technique === technique);
+    if (runs.length === 0) return report.unavailable.some((u) => u.technique === technique) ? [[technique, ...(twin ? [""] : []), "cannot run this guest (below)", "", "", "", "", ...optional.map(() => ""), "", ""]] : [];
+    return runs.map((r) => [
+      runLabel(r), ...(twin ? [basename(r.guest ?? program)] : []), endText(r.end), String(r.instructions), String(r.exits), String(r.modelledCycles),
       r.overhead === null ? "baseline" : pct(r.overhead),
       ...optional.map((c) => c.cell(r)),
       `${ms(r.wallSeconds)}${r === baseline || baseline.wallSeconds <= 0 ? "" : ` (${(r.wallSeconds / baseline.wallSeconds).toFixed(1)}x)`}`,
       r.equivalence !== undefined ? (r.equivalence.equal ? "yes" : "NO") : r === baseline ? "baseline" : "other kernel",
-    ]];
+    ]);
   });
   const boot = (b: GuestBoot) => (b === "supervisor" ? ", booted in S-mode behind the VMM's SBI" : "");
   const lines = [`${program}: ${report.results.length} techniques ran, ${report.memoryBytes / (1 << 20)} MiB of guest RAM${twin ? "" : boot(report.boot)}`];
@@ -263,13 +278,13 @@ export function formatCompare(program: string, report: CompareReport): string {
       const c = count(r, reason);
       return c ? `${c.count} (${c.cycles} cycles)` : "0";
     })]);
-    lines.push("", ...table(["exits by reason", ...report.results.map((r) => r.technique)], reasonRows, [false, ...report.results.map(() => true)]));
+    lines.push("", ...table(["exits by reason", ...report.results.map(runLabel)], reasonRows, [false, ...report.results.map(() => true)]));
   }
-  const caches = report.results.flatMap((r) => (r.tc ? [`${r.technique}: ${tcStatsText(r.tc)}`] : []));
+  const caches = report.results.flatMap((r) => (r.tc ? [`${runLabel(r)}: ${tcStatsText(r.tc)}`] : []));
   if (caches.length) lines.push("", ...caches.flatMap((c) => wrap(c, 100)));
   const notes = [
     ...report.unavailable.map((u) => `${u.technique} cannot run this guest: ${u.why}`),
-    ...report.results.flatMap((r) => (r.equivalence?.differences ?? []).map((d) => `${r.technique} is not equivalent: ${d}`)),
+    ...report.results.flatMap((r) => (r.equivalence?.differences ?? []).map((d) => `${runLabel(r)} is not equivalent: ${d}`)),
     ...report.notes,
   ];
   if (notes.length) lines.push("", ...notes.flatMap((n) => wrap(n, 100)));
@@ -293,6 +308,7 @@ export function compareJson(program: string, report: CompareReport): object {
     twin: report.twin ?? null,
     techniques: report.results.map((r) => ({
       technique: r.technique,
+      ...(r.deviceModel === undefined ? {} : { deviceModel: r.deviceModel }),
       ...(r.guest === undefined ? {} : { guest: r.guest }),
       end: r.end.kind === "goal" ? { kind: "limit" } : "pc" in r.end ? { ...r.end, pc: hex(r.end.pc) } : r.end,
       instructions: Number(r.instructions),

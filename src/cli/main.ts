@@ -76,6 +76,8 @@ async function compare(command: CompareCommand): Promise<number> {
       return EXIT_LOAD_ERROR;
     }
   }
+  const disk = command.diskSpec && openDisk({ ...command.diskSpec, snapshot: true }, process.cwd());
+  if (typeof disk === "string") return failed(`--disk: ${disk}`);
   const io = {
     log: (line: string) => process.stderr.write(line + "\n"),
     now: () => performance.now(),
@@ -83,14 +85,14 @@ async function compare(command: CompareCommand): Promise<number> {
   };
   const twin = command.twin !== undefined ? { program: command.twin, boot: command.boot, from: "--twin" } : twinFromLaunchJson(command.program, readText);
   if (twin && "error" in twin) return failed(twin.error);
-  const own = await compareTechniques(program.image, { ...command, input }, io);
+  const own = await compareTechniques(program.image, { ...command, input, disk }, io);
   if ("error" in own) return failed(own.error);
   let report = own;
   if (twin) {
     const twinProgram = await loadOrReport(twin.program);
     if (!twinProgram) return EXIT_LOAD_ERROR;
     io.log(`hyperstep compare: the twin ${twin.program} (named by ${twin.from}) runs under the techniques that cannot run ${command.program}`);
-    const twinReport = await compareTechniques(twinProgram.image, { ...command, boot: twin.boot, input }, io);
+    const twinReport = await compareTechniques(twinProgram.image, { ...command, boot: twin.boot, input, disk }, io);
     if ("error" in twinReport) return failed(twinReport.error);
     report = withTwin(command.program, own, twin.program, twinReport);
   }

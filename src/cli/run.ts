@@ -6,6 +6,7 @@ import type { BlockBackend } from "../machine/devices/virtio/block_backend";
 import type { GuestBoot, NonTrappingSensitive } from "../hypervisor/vm";
 import type { Hosting } from "../hypervisor/cost_model";
 import type { FpuSwitchPolicy } from "../target/target_options";
+import type { DeviceModels } from "../target/target_options";
 import { createTarget } from "../target/create_target";
 import { snapshotOf } from "../target/disk_image";
 import type { CpuModel } from "../target/cpu";
@@ -46,6 +47,10 @@ export interface RunSettings {
   hosting?: Hosting;
   /** How the VMM switches the guest's FP state at world switches; default lazy. */
   fpuSwitch?: FpuSwitchPolicy;
+  /** A virtio-console on the same output and input as the UART (--virtio-console). */
+  virtioConsole?: boolean;
+  /** How the VMM gives the guest its virtio devices (--device-model). */
+  deviceModels?: DeviceModels;
 }
 
 /** What the run loop needs from the outside world; the CLI passes the process's, tests pass their own. */
@@ -117,6 +122,7 @@ export async function runProgram(program: GuestProgram, settings: RunSettings, i
     technique, boot: settings.boot, cpu: settings.cpu, memoryBytes: settings.memoryBytes, uartOut: io.out, uartIn: io.input,
     nonTrappingSensitive: settings.nonTrappingSensitive, historyBytes: 0, replayInput: settings.replay?.input, disk: settings.disk, rngSeed: settings.rngSeed,
     hosting: settings.hosting, fpuSwitch: settings.fpuSwitch,
+    virtioConsole: settings.virtioConsole, deviceModels: settings.deviceModels,
   });
   if (!created.ok) return finish({ kind: "load-error", message: created.error }, 0n, 0);
   const target = created.target;
@@ -139,7 +145,7 @@ export async function runProgram(program: GuestProgram, settings: RunSettings, i
   gdb?.ended(result.exitCode);
   if (settings.exits && vmm) {
     // The same guest natively, output discarded, for the overhead figures.
-    const native = createTarget(program.image, { technique: "native", boot: settings.boot, memoryBytes: settings.memoryBytes, historyBytes: 0, disk: settings.disk && snapshotOf(settings.disk), rngSeed: settings.rngSeed });
+    const native = createTarget(program.image, { technique: "native", boot: settings.boot, memoryBytes: settings.memoryBytes, historyBytes: 0, disk: settings.disk && snapshotOf(settings.disk), rngSeed: settings.rngSeed, virtioConsole: settings.virtioConsole });
     const baseline = native.ok ? runTo(native.target, result.instructions, Infinity) : native.error;
     for (const line of exitSummary(vmm.stats(), result.seconds, baseline)) io.log(line);
   }

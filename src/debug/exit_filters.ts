@@ -21,7 +21,7 @@ export const EXIT_FILTER_PREFIX = "vm-exit-";
 const DETAIL_FIELDS = [
   "csr", "csrNumber", "oldValue", "newValue", "gva", "gpa", "hpa", "access", "device", "register", "offset", "width", "value",
   "cause", "causeName", "tval", "toPriv", "toPc", "shadowRoot", "invalidated", "vaddr", "asid",
-  "hypercall", "error", "op", "count", "callout", "length", "rewritten", "blocks",
+  "hypercall", "error", "op", "count", "callout", "length", "rewritten", "blocks", "queue", "chains", "descriptors",
 ] as const;
 const RECORD_FIELDS = ["reason", "instruction", "seq", "priv", "cycles", "epc", "ops"] as const;
 const FIELDS: readonly string[] = [...DETAIL_FIELDS, ...RECORD_FIELDS];

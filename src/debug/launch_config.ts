@@ -2,7 +2,7 @@ import { DEFAULT_MARCH, parseMarch } from "../asm/arch";
 import { checkCpuTechnique, CpuError, DEFAULT_CPU, parseCpu, type CpuModel } from "../target/cpu";
 import { checkTechnique, type Technique } from "../target/techniques";
 import type { DiskSpec } from "../target/disk_image";
-import { DEFAULT_RNG_SEED } from "../target/target_options";
+import { DEFAULT_RNG_SEED, parseDeviceModels, type DeviceModels } from "../target/target_options";
 import { FPU_SWITCH_POLICIES, GUEST_BOOTS, HOSTINGS, NON_TRAPPING_SENSITIVE, parseMemorySize, type FpuSwitchPolicy, type GuestBoot, type Hosting, type NonTrappingSensitive } from "../target/target_options";
 
 /**
@@ -40,6 +40,10 @@ export interface LaunchConfig {
   hosting: Hosting;
   /** How the VMM switches the guest's FP state at world switches (hypervisor/fpu_switch.ts). */
   fpuSwitch: FpuSwitchPolicy;
+  /** A virtio-console in virtio-mmio slot 1, on the UART terminal's output and input. */
+  virtioConsole: boolean;
+  /** Under a VMM technique: how the VMM gives the guest each virtio device. */
+  deviceModels: DeviceModels;
 }
 
 /** The history budget when the launch configuration names none. */
@@ -149,6 +153,8 @@ export function parseLaunchConfig(raw: unknown = {}): LaunchConfig {
   return {
     disk: parseDisk(args.disk),
     rngSeed: parseRng(args.rng),
+    virtioConsole: optional(args, "virtioConsole", "boolean", false),
+    deviceModels: parseDeviceModel(args.deviceModel),
     program,
     stopOnEntry: optional(args, "stopOnEntry", "boolean", false),
     memoryBytes,
@@ -165,6 +171,13 @@ export function parseLaunchConfig(raw: unknown = {}): LaunchConfig {
     hosting: hosting as Hosting,
     fpuSwitch: fpuSwitch as FpuSwitchPolicy,
   };
+}
+
+/** `deviceModel`: "emulated" (the default), "split", or an object of device names and models. */
+function parseDeviceModel(raw: unknown): DeviceModels {
+  const parsed = parseDeviceModels(raw);
+  if (typeof parsed === "string") throw new ConfigError("deviceModel", parsed);
+  return parsed;
 }
 
 /** `rng`: true for the default seed, or the seed itself (a 32-bit unsigned integer). */

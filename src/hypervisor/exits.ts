@@ -40,6 +40,8 @@ export const EXIT_REASONS = [
   { id: "bt-translate", label: "BT translate", description: "Binary translation: the VMM translated a guest block it had no translation for into the translation cache (details: length in bytes, count of instructions, how many were rewritten); it costs the translation cost per instruction." },
   { id: "bt-invalidate", label: "BT invalidate", description: "Binary translation: the guest wrote to a page holding code the VMM translated (such pages are write-protected); the VMM invalidated the blocks the write touched (details: blocks, count), undid the chains into them, and emulated the store." },
   { id: "fpu-trap", label: "FPU trap", description: "Lazy FPU switching: the guest touched the FPU (an F/D instruction or fcsr) after a world switch, while the VMM kept the hart's FS Off because the guest's floating-point state was not loaded. The VMM loads it, turns FS on and retries the instruction; the guest never sees it (its own FS, its own Off traps and SD are unchanged)." },
+  // ---- device models (hypervisor/io/) ----
+  { id: "virtio-notify", label: "virtio notify", description: "Split device model: the guest's driver wrote QueueNotify, the one register access that exits (reads hit a read-only register image, and the rings are shared in guest memory); the VMM's backend processed the batch the driver made available (details: queue, chains, descriptors) and raised the used-buffer interrupt, which is injected as a virtual interrupt." },
 ] as const;
 
 export type ExitReason = (typeof EXIT_REASONS)[number]["id"];
@@ -99,6 +101,10 @@ export interface ExitDetails {
   /** A hypercall's operation(s) ("new_baseptr", "block") and how many requests a batch carried. */
   op?: string;
   count?: number;
+  /** A virtio notification (split model): the queue, and the chains and buffer descriptors the backend processed in that batch. */
+  queue?: number;
+  chains?: number;
+  descriptors?: number;
   /** sfence.vma operands (undefined = all). */
   vaddr?: bigint;
   asid?: number;

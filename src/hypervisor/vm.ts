@@ -8,6 +8,8 @@ import { pendingInterrupt, wakeable } from "../machine/hart/trap";
 import { CSR } from "../isa/csrs";
 import { SEED_COSTS, exitCost, hostedNarrative, hostTripCycles, needsHost, type CostModel, type Hosting } from "./cost_model";
 import { GuestDevices, guestRamWindow } from "./devices/guest_devices";
+import { EMULATED_DEVICES, type DeviceModels } from "./io/device_model";
+import { SplitDevices } from "./io/split_devices";
 import { DEFAULT_SHADOW_POOL_BYTES, largestGuestRam } from "./host_memory";
 import { injectInterrupt } from "./emulate/inject";
 import { FpuSwitch, type FpuSwitchPolicy } from "./fpu_switch";
@@ -52,6 +54,10 @@ export interface VmOptions {
   disk?: BlockBackend;
   /** The seed of the guest's virtio-rng device (the last virtio-mmio slot); none when absent. */
   rngSeed?: number;
+  /** A virtio-console for the guest (virtio-mmio slot 1) on the UART's output and input. */
+  virtioConsole?: boolean;
+  /** How the VMM gives the guest each virtio device (io/device_model.ts); all "emulated" when absent. */
+  deviceModels?: DeviceModels;
   /** Guest-physical address of the guest's `tohost` word (HTIF), and `fromhost`. */
   tohost?: number;
   fromhost?: number;
@@ -101,6 +107,8 @@ export class Vm implements GuestMemory {
   readonly vcpu: Vcpu;
   readonly p2m = new P2m();
   readonly devices: GuestDevices;
+  /** The virtio devices under the split model, and their register images (io/split_devices.ts). */
+  readonly split: SplitDevices;
   readonly timer: VcpuTimer;
   readonly shadow: ShadowMmu;
   readonly technique: Technique;
@@ -197,7 +205,8 @@ export class Vm implements GuestMemory {
       // A device's write into a guest page table stales the shadow entries derived from it, as the
       // guest's own store would (emulate/access.ts); they go at the guest's next sfence.vma.
       dmaWritten: (gpa, len) => void this.shadow.guestPteWritten(gpa, len),
-    }, { instructionsPerTick: opts.instructionsPerTick ?? 100, uartOut: opts.uartOut, uartIn: opts.uartIn, tohost: opts.tohost, fromhost: opts.fromhost, disk: opts.disk, rngSeed: opts.rngSeed });
+    }, { instructionsPerTick: opts.instructionsPerTick ?? 100, uartOut: opts.uartOut, uartIn: opts.uartIn, tohost: opts.tohost, fromhost: opts.fromhost, disk: opts.disk, rngSeed: opts.rngSeed, virtioConsole: opts.virtioConsole });
+    this.split = new SplitDevices(this.board.bus, this.devices.virtio, opts.deviceModels ?? EMULATED_DEVICES);
     v.time = this.devices.clint;
     this.timer = new VcpuTimer(this.devices.clint, v, this.boot === "supervisor" ? MIP_STIP : MIP_MTIP, () => this.retired);
     const out = opts.uartOut ?? { write: () => {} };
@@ -297,13 +306,13 @@ export class Vm implements GuestMemory {
     return this.run(1);
   }
 
-  /** Takes waiting UART input where the guest wants it (its RX FIFO, or the technique's console); true if any byte was taken. */
+  /** Takes waiting input where the guest wants it (its UART RX FIFO, its virtio-console, or the technique's console); true if any byte was taken. */
   pollInput(): boolean {
     const uart = this.devices.uart;
     const before = uart.received;
-    uart.poll();
+    const taken = this.devices.pollInput();
     this.technique.pollInput?.();
-    return uart.received !== before;
+    return taken || uart.received !== before;
   }
 
   /** Runs at most `budget` guest steps (instructions retired plus traps taken), like Board.run, yieldNow too. */

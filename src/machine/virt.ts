@@ -11,6 +11,7 @@ import type { BlockBackend } from "./devices/virtio/block_backend";
 import type { VirtioDevice } from "./devices/virtio/device";
 import { Dma } from "./devices/virtio/dma";
 import { VIRTIO_IRQ, VIRTIO_SLOTS, VirtioMmio } from "./devices/virtio/mmio_transport";
+import { VirtioConsole } from "./devices/virtio/console";
 import { VirtioRng } from "./devices/virtio/rng";
 
 /** What the `virt` devices are connected to besides their host. */
@@ -27,11 +28,15 @@ export interface VirtDeviceOptions {
   disk?: BlockBackend;
   /** The seed of a virtio-rng device in the last virtio-mmio slot; no such device when absent. */
   rngSeed?: number;
+  /** A virtio-console in virtio-mmio slot 1, on the UART's output and input. */
+  virtioConsole?: boolean;
 }
 
 export interface VirtOptions extends BoardOptions, VirtDeviceOptions {}
 
 const MEIP = 11;
+/** The virtio-mmio slot of the virtio-console (0x1000_2000, PLIC source 2). */
+export const CONSOLE_SLOT = 1;
 const SEIP = 9;
 
 /**
@@ -73,6 +78,22 @@ export class VirtDevices {
     this.htif = opts.tohost === undefined ? undefined : new Htif(host, opts.tohost, opts.fromhost, out);
   }
 
+  /**
+   * Takes waiting input where the guest wants it: the UART's RX FIFO (if it asked for RX
+   * interrupts) and the virtio-console's receive buffers. The run loop calls it between slices;
+   * true if any byte was taken.
+   */
+  pollInput(): boolean {
+    const before = this.inputTaken();
+    this.uart.poll();
+    for (const v of this.virtio) v.poll();
+    return this.inputTaken() !== before;
+  }
+
+  private inputTaken(): number {
+    return this.uart.received + this.virtio.reduce((n, v) => n + (v.device instanceof VirtioConsole ? v.device.bytesReceived : 0), 0);
+  }
+
   /** What the Devices panel shows of each device that has a view. */
   views(): DeviceState[] {
     return this.mmio.flatMap((d) => (d.view ? [d.view()] : []));
@@ -88,11 +109,14 @@ export class VirtDevices {
  * The device in each virtio-mmio slot, as QEMU places them for the command line the README gives:
  * virtio-blk in slot 0 when there is a disk (`-device virtio-blk-device,bus=virtio-mmio-bus.0`), and
  * virtio-rng in slot 7 (`-device virtio-rng-device`, no bus: QEMU's virt board lists its virtio-mmio
- * buses from the highest address down and takes the first free one, virtio-mmio-bus.7).
+ * buses from the highest address down and takes the first free one, virtio-mmio-bus.7), and
+ * virtio-console in slot 1 (`-device virtio-serial-device,bus=virtio-mmio-bus.1,max_ports=1
+ * -device virtconsole`), on the UART's output and input.
  */
 export function virtioSlots(opts: VirtDeviceOptions): (VirtioDevice | undefined)[] {
   const slots: (VirtioDevice | undefined)[] = new Array(VIRTIO_SLOTS).fill(undefined);
   if (opts.disk) slots[0] = new VirtioBlk(opts.disk);
+  if (opts.virtioConsole) slots[CONSOLE_SLOT] = new VirtioConsole(opts.uartOut ?? { write: () => {} }, opts.uartIn);
   if (opts.rngSeed !== undefined) slots[VIRTIO_SLOTS - 1] = new VirtioRng(opts.rngSeed);
   return slots;
 }

@@ -10,6 +10,7 @@ import { Vm, VmOptionsError, type GuestBoot, type NonTrappingSensitive } from ".
 import type { Hosting } from "../hypervisor/cost_model";
 import type { FpuSwitchPolicy } from "../hypervisor/fpu_switch";
 import { VmTarget } from "./vm_target";
+import { anyNonEmulated, describeModels, type DeviceModels } from "../hypervisor/io/device_model";
 import type { Target, TargetLine, TargetSymbol } from "./target";
 import { checkTechnique, techniqueEntry, TECHNIQUES, type Technique } from "./techniques";
 
@@ -42,6 +43,10 @@ export interface TargetOptions {
   hosting?: Hosting;
   /** Under a VMM technique: how it switches the guest's FP state at world switches (fpu_switch.ts); default lazy. */
   fpuSwitch?: FpuSwitchPolicy;
+  /** A virtio-console in virtio-mmio slot 1, on the UART's output and input. */
+  virtioConsole?: boolean;
+  /** Under a VMM technique: how the VMM gives the guest each virtio device (hypervisor/io/device_model.ts). */
+  deviceModels?: DeviceModels;
 }
 
 export type CreateResult = { ok: true; target: Target } | { ok: false; error: string };
@@ -77,19 +82,22 @@ export function createTarget(program: GuestProgram, opts: TargetOptions): Create
   const runs = techniqueEntry(opts.technique).runs!;
   const written = writtenFor(program, opts.technique);
   if (written) return { ok: false, error: written };
+  const models = opts.deviceModels && anyNonEmulated(opts.deviceModels) ? describeModels(opts.deviceModels) : undefined;
+  if (models && runs === "bare") return { ok: false, error: `deviceModel ${models} needs a VMM technique: natively the guest drives the devices itself` };
+  if (models && typeof runs === "object" && runs.guestSymbol !== undefined) return { ok: false, error: `deviceModel ${models} is not available under technique "${opts.technique}": its kernel reaches the console through hypercalls, not virtio` };
   const console = new RecordedConsole(opts.uartIn, opts.uartOut, opts.replayInput);
   const { disk, host } = opts.disk && opts.historyBytes !== 0 ? diskForHistory(opts.disk) : { disk: opts.disk, host: [] };
   const recording: Recording = { console, budgetBytes: opts.historyBytes, outside: host };
   try {
     if (runs === "bare") {
       const board = createVirtBoard({
-        memoryBytes: opts.memoryBytes, uartOut: console.sink, uartIn: console.source, hypervisorExtension: opts.cpu?.h, f: opts.cpu?.f, d: opts.cpu?.d, disk, rngSeed: opts.rngSeed, ...htif,
+        memoryBytes: opts.memoryBytes, uartOut: console.sink, uartIn: console.source, hypervisorExtension: opts.cpu?.h, f: opts.cpu?.f, d: opts.cpu?.d, disk, rngSeed: opts.rngSeed, virtioConsole: opts.virtioConsole, ...htif,
       });
       board.load(program);
       return { ok: true, target: new NativeTarget(board, program.symbols, program.lineTable ?? [], recording) };
     }
     const vm = new Vm({
-      technique: runs, boot: opts.boot, memoryBytes: opts.memoryBytes, uartOut: console.sink, uartIn: console.source, disk, rngSeed: opts.rngSeed, ...htif,
+      technique: runs, boot: opts.boot, memoryBytes: opts.memoryBytes, uartOut: console.sink, uartIn: console.source, disk, rngSeed: opts.rngSeed, virtioConsole: opts.virtioConsole, deviceModels: opts.deviceModels, ...htif,
       nonTrappingSensitive: opts.nonTrappingSensitive, f: opts.cpu?.f, d: opts.cpu?.d, hosting: opts.hosting, fpuSwitch: opts.fpuSwitch,
     });
     vm.load(program);
@@ -97,7 +105,8 @@ export function createTarget(program: GuestProgram, opts: TargetOptions): Create
     // with the disk as a snapshot, so that the comparison runs never write to the image.
     const fresh = (technique: Technique) => {
       const disk = opts.disk && new SnapshotBackend(opts.disk);
-      const other = createTarget(program, { ...opts, technique, uartOut: undefined, uartIn: undefined, replayInput: undefined, nonTrappingSensitive: undefined, historyBytes: 0, disk });
+      const deviceModels = techniqueEntry(technique).runs === "bare" ? undefined : opts.deviceModels;
+      const other = createTarget(program, { ...opts, technique, uartOut: undefined, uartIn: undefined, replayInput: undefined, nonTrappingSensitive: undefined, historyBytes: 0, disk, deviceModels });
       return other.ok ? other.target : other.error;
     };
     return { ok: true, target: new VmTarget(vm, opts.technique, program.symbols, program.lineTable ?? [], fresh, recording) };

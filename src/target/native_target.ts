@@ -35,14 +35,10 @@ export class NativeTarget implements Target {
       get instret() { return hart.retired; },
       exits: 0,
       run: (budget, yieldNow) => {
-        board.uart.poll();
+        board.devices.pollInput();
         return board.run(budget, yieldNow);
       },
-      pollInput: () => {
-        const before = board.uart.received;
-        board.uart.poll();
-        return board.uart.received !== before;
-      },
+      pollInput: () => board.devices.pollInput(),
       breakpointHere: () => (hart.breakpoints.has(hart.pc) ? hart.pc : undefined),
       restored: () => hart.dropCaches(),
       withoutHooks: (fn) => {

@@ -8,3 +8,6 @@ export { HOSTINGS, type Hosting } from "../hypervisor/cost_model";
 export { FPU_SWITCH_POLICIES, type FpuSwitchPolicy } from "../hypervisor/fpu_switch";
 export { formatMiB, parseMemorySize } from "../machine/memory_size";
 export { DEFAULT_RNG_SEED } from "../machine/devices/virtio/rng";
+export {
+  DEVICE_MODELS, VIRTIO_DEVICE_NAMES, EMULATED_DEVICES, describeModels, parseDeviceModelOption, parseDeviceModels, type DeviceModel, type DeviceModels,
+} from "../hypervisor/io/device_model";

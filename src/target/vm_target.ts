@@ -1,4 +1,5 @@
 import type { StopReason } from "../machine/board";
+import { withDeviceModels } from "../hypervisor/io/model_view";
 import { csrByName } from "../isa/csrs";
 import { PRIV_NAMES } from "../isa/privilege";
 import { EXIT_REASONS, exitName, type ExitPage, type ExitQuery, type VmExit } from "../hypervisor/exits";
@@ -431,9 +432,9 @@ export class VmTarget implements Target, VmmView {
     };
   }
 
-  /** The VMM's device models, as the guest sees them. */
+  /** The VMM's device models, as the guest sees them, each with the model it is given by (emulated, split). */
   deviceStates(): DeviceState[] {
-    return this.vm.devices.views();
+    return withDeviceModels(this.vm.devices.views(), this.vm.devices.virtio, this.vm.split);
   }
 
   exitLog(): ExitLogSnapshot {

@@ -7,7 +7,7 @@ import type { Hart } from "../../machine/hart/hart";
 import { PmpAccess } from "../../machine/hart/pmp";
 import { PRIV_NAMES } from "../../isa/privilege";
 import { decodeBits, insn, type DecodedInstruction } from "../decode";
-import type { ExitDetails, ExitReason, NarrativeStep } from "../exits";
+import type { ExitDetails, ExitNarrative, ExitReason, NarrativeStep } from "../exits";
 import { Acc, guestDataPriv, type GuestTranslated } from "../mm/guest_walk";
 import type { Vm } from "../vm";
 import { accessParts, effectiveVa, loadParts, storeParts } from "./access_parts";
@@ -23,10 +23,17 @@ const ACCESS_FAULT = [5, 7, 1];
 const PMP_OF = [PmpAccess.R, PmpAccess.W, PmpAccess.X];
 
 /**
+ * A device's own account of an access the VMM performed on it (the split model's notification: what
+ * the backend did with the batch). Called after the access, before the exit is recorded, so that it
+ * can fill the details filters test; its narrative replaces the register access's.
+ */
+export type DeviceAccount = (out: ExitDetails) => () => ExitNarrative;
+
+/**
  * Emulates the load/store/AMO at the guest's pc against the guest-physical bus (RAM or a device).
  * `t` is the guest's translation of `tval` when the VMM walked its table (it sets A/D there).
  */
-export function emulateAccess(vm: Vm, reason: ExitReason, tval: bigint, gpaIn: number, details: ExitDetails, t?: GuestTranslated): number {
+export function emulateAccess(vm: Vm, reason: ExitReason, tval: bigint, gpaIn: number, details: ExitDetails, t?: GuestTranslated, account?: DeviceAccount): number {
   const v = vm.vcpu.state;
   const hart = vm.board.hart;
   const raw = vm.trappedInstruction();
@@ -89,6 +96,7 @@ export function emulateAccess(vm: Vm, reason: ExitReason, tval: bigint, gpaIn: n
   out.value = stored ?? loaded;
   if (invalidated !== undefined) out.invalidated = invalidated;
   const reg = dev && describeDevice(out, dev, devPart.gpa, stored !== undefined);
+  const told = dev && account?.(out);
   const priv = v.prv;
   vm.record(reason, insn(d), out, () => {
     const value = stored ?? loaded ?? 0n;
@@ -96,7 +104,11 @@ export function emulateAccess(vm: Vm, reason: ExitReason, tval: bigint, gpaIn: n
     let action: string;
     const n = invalidated ?? 0;
     const staled = `${n} shadow entr${n === 1 ? "y" : "ies"}`;
-    if (dev) {
+    if (told) {
+      const own = told();
+      steps.push(...own.steps);
+      action = own.action;
+    } else if (dev) {
       steps.push({ phase: "device", text: `${dev.name}.${reg} ${stored !== undefined ? "←" : "→"} 0x${value.toString(16)}`, after: stored ?? loaded });
       action = `emulated ${name} ${stored !== undefined ? "to" : "from"} ${dev.name} ${reg} (0x${value.toString(16)})`;
     } else if (reason === "guest-pt-write") {

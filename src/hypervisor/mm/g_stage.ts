@@ -145,6 +145,17 @@ export class GStageTable {
     return true;
   }
 
+  /**
+   * Maps the 4 KiB guest page at `gpa` read-only onto host page `hpa` (a split device's register
+   * image, io/register_image.ts). The next build() drops it, as it drops every mapping it did not make.
+   */
+  mapReadOnly(gpa: number, hpa: number): void {
+    const slot = this.slotFor(gpa, 0);
+    if ((this.readPte(slot) & V) === 0n) this.leafCount++;
+    this.writePte(slot, (BigInt(hpa / PAGE) << 10n) | V | R | U | A);
+    this.built = undefined;
+  }
+
   stats(): GStageStats {
     return { pagesInUse: this.used.size + ROOT_PAGES, poolPages: this.poolPages, leaves: this.leafCount };
   }

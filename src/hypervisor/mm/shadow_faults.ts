@@ -4,6 +4,8 @@ import { permitted } from "../../machine/hart/mmu";
 import { PmpAccess } from "../../machine/hart/pmp";
 import { decodeBits } from "../decode";
 import { emulateAccess } from "../emulate/access";
+import type { RegisterImage } from "../io/register_image";
+import { splitStore } from "../io/split_access";
 import { reflect } from "../emulate/inject";
 import type { ExitDetails, NarrativeStep } from "../exits";
 import type { Vm } from "../vm";
@@ -58,6 +60,11 @@ export function memoryFault(vm: Vm, cause: number, tval: bigint): number {
     return stepFetch(vm, va, details, t);
   }
   const dev = vm.devices.deviceAt(gpa, 1);
+  const image = dev && acc !== Acc.X ? vm.split.imageAt(gpa) : undefined;
+  if (image && acc === Acc.W) return splitStore(vm, image, "mmio-write", tval, gpa, details, t);
+  // The image is mapped only where a whole page of reads is allowed: not for an MPRV access (whose
+  // root maps fetches only), nor where the guest's PMP decides the page in part; those reads exit.
+  if (image && priv === v.prv && v.pmp.check(gpa - (gpa % 4096), 4096, PmpAccess.R, priv)) return imageFault(vm, va, priv, image, details, t);
   if (dev && acc !== Acc.X) return emulateAccess(vm, acc === Acc.W ? "mmio-write" : "mmio-read", tval, gpa, details, t);
   return reflect(vm, "guest-exception", BigInt(ACCESS_FAULT[acc]), tval, undefined, details,
     () => dev ? "a fetch from a device" : "nothing is at that guest-physical address");
@@ -67,8 +74,11 @@ function walkSteps(t: { steps: readonly { level: number; pteGpa: number; pte: bi
   return t.steps.map((s) => ({ phase: "check" as const, text: `guest PTE level ${s.level} at GPA 0x${s.pteGpa.toString(16)}`, after: s.pte }));
 }
 
-/** The shadow entry a hidden fault installs for the guest's translation `t` (whose A/D it sets, as the guest's hardware would). */
-function shadowPage(vm: Vm, va: number, acc: Acc, priv: number, fetchOnly: boolean, t: GuestTranslated) {
+/**
+ * The shadow entry a hidden fault installs for the guest's translation `t` (whose A/D it sets, as the
+ * guest's hardware would), onto the guest page's host page or onto `hpaPage` with at most `allow`.
+ */
+function shadowPage(vm: Vm, va: number, acc: Acc, priv: number, fetchOnly: boolean, t: GuestTranslated, hpaPage = Math.floor(vm.p2m.toHpa(t.gpa) / 4096), allow = PTE_R | PTE_W | PTE_X) {
   const v = vm.vcpu.state;
   const root = vm.currentRoot();
   markAccessed(vm, t, acc);
@@ -85,8 +95,7 @@ function shadowPage(vm: Vm, va: number, acc: Acc, priv: number, fetchOnly: boole
   const slots: number[] = [];
   for (const s of t.steps) slots.push(s.pteGpa);
   const vpn = Math.floor(va / 4096) & 0x7ffffff;
-  const hpaPage = Math.floor(vm.p2m.toHpa(t.gpa) / 4096);
-  const e = vm.shadow.install(root, vpn, gpaPage, hpaPage, perms, slots, Math.max(t.level, 0), leaf && (f & 0x20) !== 0);
+  const e = vm.shadow.install(root, vpn, gpaPage, hpaPage, perms & allow, slots, Math.max(t.level, 0), leaf && (f & 0x20) !== 0);
   return { root, t, e, vpn, hpaPage, protectedPt: (perms & PTE_W) !== 0 && !e.w };
 }
 
@@ -107,6 +116,29 @@ function hiddenFault(vm: Vm, va: number, acc: Acc, priv: number, details: ExitDe
         : [...walkSteps(t), { phase: "check" as const, text: `guest leaf permits ${ACCESS_NAMES[acc]} in virtual mode ${priv}; A${acc === Acc.W ? "/D" : ""} set in the guest PTE` }]),
       { phase: "check", text: `p2m: GPA 0x${t.gpa.toString(16)} → HPA 0x${hpa.toString(16)}` },
       { phase: "shadow", text: `shadow PTE at HPA 0x${e.pteHpa.toString(16)} (root ${root.key}, host ASID ${root.hostAsid})`, before: 0n, after: pteAfter },
+      { phase: "resume", text: "retry the same instruction (not retired, invisible to the guest)" },
+    ],
+  }));
+  return 0;
+}
+
+/**
+ * A load from a split device's registers (io/device_model.ts): the VMM maps the device's register
+ * image (io/register_image.ts) read-only at the guest's virtual page, as a hidden fault maps RAM, so
+ * this and every later register read of the page run without an exit. Stores still fault.
+ */
+function imageFault(vm: Vm, va: number, priv: number, image: RegisterImage, details: ExitDetails, t: GuestTranslated): number {
+  const hpaPage = image.base / 4096;
+  const { root, e, vpn } = shadowPage(vm, va, Acc.R, priv, false, t, hpaPage, PTE_R);
+  details.hpa = BigInt(image.base + (t.gpa & 4095));
+  details.shadowRoot = root.key;
+  details.device = image.transport.name;
+  vm.record("hidden-page-fault", undefined, details, () => ({
+    action: `mapped ${image.transport.name}'s register image (split model) at GVA 0x${(vpn * 4096).toString(16)} → HPA 0x${image.base.toString(16)} [${e.r ? "R" : "-"}---] in root ${root.key}: its register reads no longer exit, its stores still do`,
+    steps: [
+      { phase: "decode", text: `host read page fault at GVA 0x${va.toString(16)}: no shadow entry` },
+      { phase: "check", text: `GPA 0x${t.gpa.toString(16)} is ${image.transport.name}'s registers, a device under the split model` },
+      { phase: "shadow", text: `shadow PTE at HPA 0x${e.pteHpa.toString(16)}: read-only onto the VMM's register image at HPA 0x${image.base.toString(16)}` },
       { phase: "resume", text: "retry the same instruction (not retired, invisible to the guest)" },
     ],
   }));

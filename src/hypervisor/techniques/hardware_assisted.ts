@@ -7,6 +7,9 @@ import { PSEUDO_READ, PSEUDO_WRITE, walkGuestAccess, type MmuAccess } from "../.
 import { PmpAccess } from "../../machine/hart/pmp";
 import { low32 } from "../../isa/u64";
 import { emulateAccess } from "../emulate/access";
+import type { ExitDetails } from "../exits";
+import type { RegisterImage } from "../io/register_image";
+import { splitStore } from "../io/split_access";
 import { emulateEcall, emulateInstruction } from "../emulate/insn";
 import { reflect } from "../emulate/inject";
 import { GStageTable, type GStageRange, type GStageRights } from "../mm/g_stage";
@@ -300,10 +303,30 @@ export class HardwareAssisted implements Technique {
       }));
       return 0;
     }
+    const image = acc !== 2 ? vm.split.imageAt(gpa) : undefined;
+    if (image && acc === 1) return splitStore(vm, image, "guest-page-fault", tval, gpa, details);
+    // As for RAM, the G stage grants a page only what the guest's PMP grants S/U-mode on all of it.
+    if (image && vm.vcpu.state.pmp.check(image.transport.base, 4096, PmpAccess.R, 1)) return mapImageInGStage(vm, this.gStage, image, gpa, details);
     if (acc !== 2 && vm.devices.deviceAt(gpa, 1)) return emulateAccess(vm, "guest-page-fault", tval, gpa, details);
     return reflect(vm, "guest-exception", ACCESS_FAULT[acc], tval, undefined, details,
       () => `guest-page fault at GPA 0x${gpa.toString(16)}: ${acc === 2 ? "a fetch from a device" : "nothing is at that guest-physical address"}`);
   }
+}
+
+/** The split model's register image, mapped read-only in the G stage where the device's registers are: later reads do not exit. */
+function mapImageInGStage(vm: Vm, g: GStageTable, image: RegisterImage, gpa: number, details: ExitDetails): number {
+  g.mapReadOnly(image.transport.base, image.base);
+  details.hpa = BigInt(image.base + (gpa - image.transport.base));
+  details.device = image.transport.name;
+  vm.record("guest-page-fault", undefined, details, () => ({
+    action: `mapped ${image.transport.name}'s register image (split model) in the G stage: GPA 0x${image.transport.base.toString(16)} → HPA 0x${image.base.toString(16)}, read-only; its register reads no longer exit, its stores still do`,
+    steps: [
+      { phase: "decode", text: `guest-page fault (read) at GPA 0x${gpa.toString(16)}: ${image.transport.name}'s registers, a device under the split model` },
+      { phase: "shadow", text: `G-stage leaf for GPA 0x${image.transport.base.toString(16)}: read-only onto the VMM's register image at HPA 0x${image.base.toString(16)}` },
+      { phase: "resume", text: "retry the same instruction (not retired, invisible to the guest)" },
+    ],
+  }));
+  return 0;
 }
 
 export const HARDWARE_ASSISTED: TechniqueSpec = {

@@ -17,13 +17,13 @@ function usageError(argv: string[]): UsageError {
 describe("hyperstep argument parsing", () => {
   it("parses run with defaults", () => {
     assert.deepEqual(parseArgs(["run", "guest.elf"]), {
-      kind: "run", program: "guest.elf", memoryBytes: 128 * 1024 * 1024, maxInstructions: undefined, timeoutSeconds: undefined, traceTraps: false, technique: "native", boot: "machine", exits: false, cpu: { model: "rv64", h: false, f: true, d: true }, gdb: undefined, nonTrappingSensitive: [], record: undefined, diskSpec: undefined, rngSeed: undefined, hosting: "native", fpuSwitch: "lazy",
+      kind: "run", program: "guest.elf", memoryBytes: 128 * 1024 * 1024, maxInstructions: undefined, timeoutSeconds: undefined, traceTraps: false, technique: "native", boot: "machine", exits: false, cpu: { model: "rv64", h: false, f: true, d: true }, gdb: undefined, nonTrappingSensitive: [], record: undefined, diskSpec: undefined, rngSeed: undefined, hosting: "native", fpuSwitch: "lazy", virtioConsole: false, deviceModels: { vm: "emulated", perDevice: {} },
     });
   });
 
   it("parses every run option, in both --flag value and --flag=value forms", () => {
     assert.deepEqual(parseArgs(["run", "--memory", "64K", "g.elf", "--max-instructions=1000", "--timeout", "2.5", "--trace-traps"]), {
-      kind: "run", program: "g.elf", memoryBytes: 65536, maxInstructions: 1000, timeoutSeconds: 2.5, traceTraps: true, technique: "native", boot: "machine", exits: false, cpu: { model: "rv64", h: false, f: true, d: true }, gdb: undefined, nonTrappingSensitive: [], record: undefined, diskSpec: undefined, rngSeed: undefined, hosting: "native", fpuSwitch: "lazy",
+      kind: "run", program: "g.elf", memoryBytes: 65536, maxInstructions: 1000, timeoutSeconds: 2.5, traceTraps: true, technique: "native", boot: "machine", exits: false, cpu: { model: "rv64", h: false, f: true, d: true }, gdb: undefined, nonTrappingSensitive: [], record: undefined, diskSpec: undefined, rngSeed: undefined, hosting: "native", fpuSwitch: "lazy", virtioConsole: false, deviceModels: { vm: "emulated", perDevice: {} },
     });
     assert.equal((parseArgs(["run", "g.elf", "--memory=1G"]) as { memoryBytes: number }).memoryBytes, 2 ** 30);
     assert.equal((parseArgs(["run", "g.elf", "--memory", "8MiB"]) as { memoryBytes: number }).memoryBytes, 8 * 2 ** 20);
@@ -50,6 +50,16 @@ describe("hyperstep argument parsing", () => {
     assert.equal((parseArgs(["run", "k.elf", "--rng"]) as { rngSeed?: number }).rngSeed, DEFAULT_RNG_SEED);
     assert.match(usageError(["run", "k.elf", "--rng=1"]).message, /--rng takes no value/);
     assert.match(usageError(["run", "k.elf", "--rng", "--record", "r.json"]).message, /^--record cannot be combined with --rng/);
+  });
+
+  it("parses --virtio-console and --device-model (a model, or device=model pairs); passthrough is not available yet", () => {
+    const run = (...a: string[]) => parseArgs(["run", "k.elf", ...a]) as { virtioConsole: boolean; deviceModels: object };
+    assert.equal(run("--virtio-console").virtioConsole, true);
+    assert.deepEqual(run("--device-model", "split").deviceModels, { vm: "split", perDevice: {} });
+    assert.deepEqual(run("--device-model", "virtio-blk=split").deviceModels, { vm: "emulated", perDevice: { "virtio-blk": "split" } });
+    assert.equal(usageError(["run", "k.elf", "--device-model", "passthrough"]).message,
+      "--device-model passthrough: the model is \"passthrough\" (a device assigned to the guest behind an IOMMU) is not available yet; use \"emulated\" or \"split\"");
+    assert.match(usageError(["run", "k.elf", "--virtio-console", "--record", "r.json"]).message, /^--record cannot be combined with --virtio-console/);
   });
 
   it("parses --non-trapping-sensitive as a list, only with a technique it applies to", () => {

@@ -32,9 +32,9 @@ async function compare(guest: string, settings: { maxInstructions?: number; inpu
 
 describe("hyperstep compare", () => {
   it("parses its options and rejects bad ones", () => {
-    assert.deepEqual(parseArgs(["compare", "g.S"]), { kind: "compare", program: "g.S", memoryBytes: 128 << 20, maxInstructions: DEFAULT_COMPARE_LIMIT, json: false, boot: "machine", input: undefined, twin: undefined, nonTrappingSensitive: [], hosting: false, fpuSwitch: "lazy" });
+    assert.deepEqual(parseArgs(["compare", "g.S"]), { kind: "compare", program: "g.S", memoryBytes: 128 << 20, maxInstructions: DEFAULT_COMPARE_LIMIT, json: false, boot: "machine", input: undefined, twin: undefined, nonTrappingSensitive: [], hosting: false, fpuSwitch: "lazy", diskSpec: undefined, virtioConsole: false, deviceModels: undefined });
     assert.deepEqual(parseArgs(["compare", "--json", "g.S", "--memory=16M", "--max-instructions", "500", "--input", "in.txt", "--boot", "supervisor", "--twin", "t.S", "--hosting"]),
-      { kind: "compare", program: "g.S", memoryBytes: 16 << 20, maxInstructions: 500, json: true, boot: "supervisor", input: "in.txt", twin: "t.S", nonTrappingSensitive: [], hosting: true, fpuSwitch: "lazy" });
+      { kind: "compare", program: "g.S", memoryBytes: 16 << 20, maxInstructions: 500, json: true, boot: "supervisor", input: "in.txt", twin: "t.S", nonTrappingSensitive: [], hosting: true, fpuSwitch: "lazy", diskSpec: undefined, virtioConsole: false, deviceModels: undefined });
     assert.deepEqual((parseArgs(["compare", "g.S", "--non-trapping-sensitive", "sstatus-read,sstatus-write"]) as { nonTrappingSensitive: string[] }).nonTrappingSensitive, ["sstatus-read", "sstatus-write"]);
     assert.deepEqual(parseArgs(["compare", "-h"]), { kind: "help", topic: "compare" });
     assert.deepEqual(parseArgs(["help", "compare"]), { kind: "help", topic: "compare" });
@@ -222,7 +222,7 @@ describe("hyperstep compare", () => {
     const usage = run(["compare", "--frob"]);
     assert.equal(usage.status, 2);
     assert.match(usage.stderr, /unknown option '--frob' for 'compare'\nTry 'hyperstep help compare'\.\n/);
-    assert.match(run(["help", "compare"]).stdout, /^Usage: hyperstep compare <program\.elf\|program\.S>/);
+    assert.match(run(["help", "compare"]).stdout, /^Usage: hyperstep compare <program\.elf\|program\.S\|program\.c>/);
     assert.match(run(["--help"]).stdout, /compare <program\.elf\|program\.S> +run a guest under every technique/);
   });
 });

@@ -41,12 +41,12 @@ describe("hyperstep compare --fpu-switch on the lazy-fpu lesson", () => {
     assert.deepEqual(figures(lazy), {
       "trap-and-emulate": { exits: 830, fpuTraps: 10, cycles: 867630, fpu: 6830, equal: true },
       "hardware-assisted": { exits: 826, fpuTraps: 10, cycles: 861630, fpu: 6830, equal: true },
-      "binary-translation": { exits: 893, fpuTraps: 10, cycles: 759930, fpu: 6830, equal: true },
+      "binary-translation": { exits: 639, fpuTraps: 10, cycles: 723480, fpu: 6830, equal: true },
     });
     assert.deepEqual(figures(eager), {
       "trap-and-emulate": { exits: 820, fpuTraps: 0, cycles: 861988, fpu: 1188, equal: true },
       "hardware-assisted": { exits: 816, fpuTraps: 0, cycles: 855988, fpu: 1188, equal: true },
-      "binary-translation": { exits: 883, fpuTraps: 0, cycles: 754288, fpu: 1188, equal: true },
+      "binary-translation": { exits: 629, fpuTraps: 0, cycles: 717838, fpu: 1188, equal: true },
     });
     for (const r of eager.results.slice(1)) {
       const l = lazy.results.find((x) => x.technique === r.technique)!;

@@ -60,3 +60,12 @@ test("in a batch, op matches any of its operations, ops the whole list, and a ba
   const ones = [1n, 1n].map((x) => ({ convenience: new Map([["x", x]]) }) as unknown as ExprEnv);
   assert.deepEqual([0, 1, 1, 2].map((at) => rule.check(ones, at).stop), [false, true, true, false], "position 1 is the second hit, however often it is asked");
 });
+
+test("a virtio-notify breakpoint can stop on one queue, or on a batch of some size", () => {
+  const bps = new ExitBreakpoints();
+  bps.set([{ filterId: "vm-exit-virtio-notify", condition: "queue == 1 || chains >= 4" }]);
+  const p = bps.predicate(() => env)!;
+  assert.equal(p(exit("virtio-notify", { device: "virtio1", queue: 1, chains: 1, descriptors: 1 })), true);
+  assert.equal(p(exit("virtio-notify", { device: "virtio0", queue: 0, chains: 4, descriptors: 12 })), true);
+  assert.equal(p(exit("virtio-notify", { device: "virtio0", queue: 0, chains: 2, descriptors: 6 })), false);
+});

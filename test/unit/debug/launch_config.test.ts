@@ -17,7 +17,7 @@ function fieldOf(raw: unknown): string {
 
 test("a minimal configuration gets the documented defaults", () => {
   const c = parseLaunchConfig({ program: "guest.S" });
-  assert.deepEqual(c, { program: "guest.S", stopOnEntry: false, memoryBytes: DEFAULT_MEMORY_BYTES, technique: "native", maxInstructions: undefined, cwd: undefined, args: [], nonTrappingSensitive: [], boot: "machine", march: undefined, cpu: { model: "rv64", h: false, f: true, d: true }, gdbServer: undefined, historyMiB: DEFAULT_HISTORY_MIB, disk: undefined, rngSeed: undefined, hosting: "native", fpuSwitch: "lazy" });
+  assert.deepEqual(c, { program: "guest.S", stopOnEntry: false, memoryBytes: DEFAULT_MEMORY_BYTES, technique: "native", maxInstructions: undefined, cwd: undefined, args: [], nonTrappingSensitive: [], boot: "machine", march: undefined, cpu: { model: "rv64", h: false, f: true, d: true }, gdbServer: undefined, historyMiB: DEFAULT_HISTORY_MIB, disk: undefined, rngSeed: undefined, hosting: "native", fpuSwitch: "lazy", virtioConsole: false, deviceModels: { vm: "emulated", perDevice: {} } });
   assert.equal(DEFAULT_HISTORY_MIB, 512);
 });
 
@@ -96,6 +96,14 @@ test("march picks the architecture for assembly, and a bad one is named", () => 
   assert.equal(fieldOf({ program: "a.S", march: "banana" }), "march");
   assert.throws(() => parseLaunchConfig({ program: "a.S", march: "banana" }), /'march' architecture 'banana' is not understood.*the default is "rv64imafdc_zicsr_zifencei"/);
   assert.equal(fieldOf({ program: "a.S", march: 64 }), "march");
+});
+
+test("virtioConsole is a boolean; deviceModel a model or an object of device models, and passthrough is not available yet", () => {
+  assert.equal(parseLaunchConfig({ program: "a.S", virtioConsole: true }).virtioConsole, true);
+  assert.equal(fieldOf({ program: "a.S", virtioConsole: "yes" }), "virtioConsole");
+  assert.deepEqual(parseLaunchConfig({ program: "a.S", deviceModel: "split" }).deviceModels, { vm: "split", perDevice: {} });
+  assert.deepEqual(parseLaunchConfig({ program: "a.S", deviceModel: { "virtio-console": "split" } }).deviceModels, { vm: "emulated", perDevice: { "virtio-console": "split" } });
+  for (const deviceModel of ["passthrough", "fast", 3, ["split"], { "virtio-net": "split" }]) assert.equal(fieldOf({ program: "a.S", deviceModel }), "deviceModel", JSON.stringify(deviceModel));
 });
 
 test("rng is true (the default seed), false, or a 32-bit seed", () => {

@@ -55,7 +55,7 @@ test("the walkthrough's steps start lessons that exist and show files that ship"
   const started = steps.flatMap((s) => [...s.description.matchAll(/command:hyperstep\.startLesson\?([^)]+)\)/g)].map((m) => JSON.parse(decodeURIComponent(m[1]))[0] as string));
   assert.ok(started.length >= 8, started.join(", "));
   for (const name of started) assert.ok(names.has(name), `a step starts '${name}', which no configuration is`);
-  const stepped = new Set(started.map((name) => name.split(" ")[0]));
+  const stepped = new Set(started.map((name) => name.split(/[ :]/)[0]));
   for (const lesson of lessons) assert.ok(stepped.has(lesson), `the walkthrough has no step for the lesson '${lesson}'`);
   for (const s of steps) {
     assert.ok(existsSync(path.join(GUESTS, "..", s.media.markdown)), `${s.id}: ${s.media.markdown}`);

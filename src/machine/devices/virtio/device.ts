@@ -16,6 +16,8 @@ export interface VirtioDevice {
   /** Device-specific feature bits it offers (the transport adds the ring features and VERSION_1). */
   readonly features: bigint;
   readonly queueCount: number;
+  /** The spec's names of its queues, for the Devices view, when it has several ("receiveq", "transmitq"). */
+  readonly queueNames?: readonly string[];
   /** The device-specific configuration space, little-endian, as the driver reads it at 0x100. */
   config(): Uint8Array;
   /** The driver's FEATURES_OK was accepted with these features (transport and device bits). */
@@ -25,6 +27,11 @@ export interface VirtioDevice {
    * anything was pushed. May throw VirtqueueError or DmaError for a malformed ring.
    */
   process(queue: number, q: SplitQueue, dma: Dma): boolean;
+  /**
+   * Work that arrives from outside rather than from a notification (console input): the run loop
+   * calls it between slices. Returns the queues it pushed chains to, as a bit mask.
+   */
+  poll?(queues: readonly SplitQueue[], dma: Dma): number;
   /** The driver reset the device (Status ← 0). */
   reset(): void;
   /** Device-specific lines for the Devices view (its configuration, its request log). */

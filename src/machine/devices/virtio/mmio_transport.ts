@@ -230,11 +230,27 @@ export class VirtioMmio implements MmioDevice {
     const q = this.queues[index];
     if (!q?.ready || this.error !== undefined) return;
     this.guard(() => {
-      if (this.device!.process(index, q, this.dma) && q.shouldInterrupt()) {
-        this.isr |= R.ISR_USED;
-        this.updateIrq();
-      }
+      if (this.device!.process(index, q, this.dma)) this.usedBuffers(q);
     });
+  }
+
+  /** Lets the device do work that came from outside (console input); raises the used-buffer interrupt as a notification would. */
+  poll(): void {
+    const device = this.device;
+    if (!device?.poll || this.error !== undefined || !(this.status & R.S_DRIVER_OK)) return;
+    this.guard(() => {
+      const pushed = device.poll!(this.queues, this.dma);
+      this.queues.forEach((q, i) => {
+        if (pushed & (1 << i)) this.usedBuffers(q);
+      });
+    });
+  }
+
+  /** The device pushed chains to `q`: the used-buffer interrupt, if the driver's suppression allows. */
+  private usedBuffers(q: SplitQueue): void {
+    if (!q.shouldInterrupt()) return;
+    this.isr |= R.ISR_USED;
+    this.updateIrq();
   }
 
   /** Runs `fn`; a malformed ring makes the device need a reset instead of stopping the machine. */

@@ -63,6 +63,8 @@ export class SplitQueue {
   usedIdx = 0;
   /** Chains returned since the queue was set up (usedIdx without the wrap). */
   pushed = 0;
+  /** Buffer descriptors the device has taken since the queue was set up (an indirect table's own descriptor not counted). */
+  descriptors = 0;
   private signalledUsed = 0;
   private signalledValid = false;
   /** Features in force: set by the transport when the driver's FEATURES_OK is accepted. */
@@ -85,13 +87,13 @@ export class SplitQueue {
     this.used = Number(a.used);
     this.lastAvail = 0;
     this.usedIdx = 0;
-    this.pushed = 0;
+    this.pushed = this.descriptors = 0;
     this.signalledValid = false;
   }
 
   reset(): void {
     this.size = this.desc = this.avail = this.used = 0;
-    this.lastAvail = this.usedIdx = this.signalledUsed = this.pushed = 0;
+    this.lastAvail = this.usedIdx = this.signalledUsed = this.pushed = this.descriptors = 0;
     this.signalledValid = false;
   }
 
@@ -109,7 +111,9 @@ export class SplitQueue {
     const head = this.dma.u16(this.avail + 4 + 2 * (this.lastAvail % this.size));
     this.lastAvail = (this.lastAvail + 1) & 0xffff;
     if (this.eventIdx) this.dma.setU16(this.used + 4 + 8 * this.size, this.lastAvail);
-    return this.chainAt(head);
+    const chain = this.chainAt(head);
+    this.descriptors += chain.readable.length + chain.writable.length;
+    return chain;
   }
 
   /** Returns a chain to the driver, with the number of bytes the device wrote into its buffers. */

@@ -64,8 +64,9 @@ function recentChains(q: SplitQueue): DeviceNode[] {
   return out;
 }
 
-function queueNode(q: SplitQueue, i: number): DeviceNode {
-  if (!q.ready) return { label: `queue ${i}`, value: "not ready" };
+function queueNode(q: SplitQueue, i: number, name: string | undefined): DeviceNode {
+  const label = name ? `queue ${i} (${name})` : `queue ${i}`;
+  if (!q.ready) return { label, value: "not ready" };
   let avail: string;
   try {
     avail = String(q.availIdx());
@@ -73,7 +74,7 @@ function queueNode(q: SplitQueue, i: number): DeviceNode {
     avail = (err as Error).message;
   }
   return {
-    label: `queue ${i}`,
+    label,
     value: `${q.size} entries, available index ${avail}, used index ${q.usedIdx}`,
     children: [
       { label: "descriptor table", value: hex(q.desc, 8) },
@@ -89,7 +90,7 @@ function queueNode(q: SplitQueue, i: number): DeviceNode {
 
 /** A virtio-mmio slot with its device: transport registers, negotiation, queues, then the device's own lines. */
 export function virtioView(s: VirtioMmioState, device: VirtioDevice): DeviceState {
-  const queues = s.queues.map(queueNode);
+  const queues = s.queues.map((q, i) => queueNode(q, i, device.queueNames?.[i]));
   return {
     id: `virtio${s.slot}`,
     label: `virtio-mmio ${s.slot}: ${device.kind}`,
