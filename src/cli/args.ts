@@ -3,6 +3,7 @@ import { NON_TRAPPING_SENSITIVE, parseMemorySize, type GuestBoot, type NonTrappi
 import { checkTechnique, VMM_TECHNIQUES, type Technique } from "../target/techniques";
 import { DEFAULT_RNG_SEED } from "../target/target_options";
 import { parseDiskOption, type DiskSpec } from "../target/disk_image";
+import { deviceModelProblem, type DeviceModel } from "../target/device_model";
 import { COMMANDS, COMMAND_SPECS, DEFAULT_COMPARE_LIMIT, type CommandName, type CommandSpec } from "./commands";
 import { EXIT_USAGE } from "./exit_status";
 import { parseGdbAddress, type GdbAddress } from "../gdb/address";
@@ -42,6 +43,8 @@ export interface RunCommand {
   diskSpec?: DiskSpec;
   /** The seed of the virtio-rng device (--rng); none when absent. */
   rngSeed?: number;
+  /** How a VMM virtualizes the virtio-blk device (--device-model). */
+  deviceModel?: DeviceModel;
 }
 
 /** `hyperstep replay <record>`: a recorded run again, compared with its recording. */
@@ -207,6 +210,7 @@ const BUILDERS: { [C in CommandName]: (given: Given) => Command } = {
       record,
       diskSpec: optional(given, "--disk", diskSpec),
       rngSeed: given.has("--rng") ? DEFAULT_RNG_SEED : undefined,
+      deviceModel: deviceModelOption(given, technique),
     };
   },
   replay(given) {
@@ -245,6 +249,14 @@ function diskSpec(given: Given, flag: string, text: string): DiskSpec {
   const parsed = parseDiskOption(text);
   if (typeof parsed === "string") throw given.usage(`${flag} ${parsed}`);
   return parsed;
+}
+
+function deviceModelOption(given: Given, technique: Technique): DeviceModel | undefined {
+  const model = given.value("--device-model");
+  if (model === undefined) return undefined;
+  const problem = deviceModelProblem(model, technique, given.has("--disk"));
+  if (problem) throw given.usage(`--device-model ${problem}`);
+  return model as DeviceModel;
 }
 
 function gdbAddress(given: Given, flag: string, text: string): GdbAddress {

@@ -107,6 +107,10 @@ const RUN: CommandSpec = {
         "writes go through to the file before the guest sees them done (flush also fsyncs it); readonly: the guest may not write; snapshot: writes stay in memory and the file is untouched",
     },
     {
+      names: ["--device-model"], value: "<emulated|split|passthrough>",
+      help: "how a VMM --technique virtualizes the virtio-blk device: emulated (default), the VMM's device model behind MMIO exits; passthrough, the host's device driven by the guest directly, its DMA through an IOMMU at 0x3010000 (needs --disk; not natively, not under paravirtual)",
+    },
+    {
       names: ["--rng"],
       help: "a virtio-rng device in virtio-mmio slot 7 (0x10008000, PLIC IRQ 8), where QEMU's -device virtio-rng-device goes; its bytes come from a generator with a fixed seed (0x48797053), so every run gives the guest the same bytes; not with --record",
     },

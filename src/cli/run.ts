@@ -7,6 +7,7 @@ import type { GuestBoot, NonTrappingSensitive } from "../hypervisor/vm";
 import { createTarget } from "../target/create_target";
 import { snapshotOf } from "../target/disk_image";
 import type { CpuModel } from "../target/cpu";
+import type { DeviceModel } from "../target/device_model";
 import type { Target } from "../target/target";
 import type { InputEvent } from "../target/history/recorded_console";
 import { runTo } from "../target/technique_comparison";
@@ -40,6 +41,8 @@ export interface RunSettings {
   disk?: BlockBackend;
   /** The seed of the virtio-rng device (--rng); none when absent. */
   rngSeed?: number;
+  /** How a VMM virtualizes the virtio-blk device (--device-model). */
+  deviceModel?: DeviceModel;
 }
 
 /** What the run loop needs from the outside world; the CLI passes the process's, tests pass their own. */
@@ -109,7 +112,7 @@ export async function runProgram(program: GuestProgram, settings: RunSettings, i
   const technique = settings.technique ?? "native";
   const created = createTarget(program.image, {
     technique, boot: settings.boot, cpu: settings.cpu, memoryBytes: settings.memoryBytes, uartOut: io.out, uartIn: io.input,
-    nonTrappingSensitive: settings.nonTrappingSensitive, historyBytes: 0, replayInput: settings.replay?.input, disk: settings.disk, rngSeed: settings.rngSeed,
+    nonTrappingSensitive: settings.nonTrappingSensitive, historyBytes: 0, replayInput: settings.replay?.input, disk: settings.disk, rngSeed: settings.rngSeed, deviceModel: settings.deviceModel,
   });
   if (!created.ok) return finish({ kind: "load-error", message: created.error }, 0n, 0);
   const target = created.target;

@@ -2,6 +2,7 @@ import { DEFAULT_MARCH, parseMarch } from "../asm/arch";
 import { checkCpuTechnique, CpuError, DEFAULT_CPU, parseCpu, type CpuModel } from "../target/cpu";
 import { checkTechnique, type Technique } from "../target/techniques";
 import type { DiskSpec } from "../target/disk_image";
+import { DEFAULT_DEVICE_MODEL, deviceModelProblem, type DeviceModel } from "../target/device_model";
 import { DEFAULT_RNG_SEED } from "../target/target_options";
 import { GUEST_BOOTS, NON_TRAPPING_SENSITIVE, parseMemorySize, type GuestBoot, type NonTrappingSensitive } from "../target/target_options";
 
@@ -36,6 +37,8 @@ export interface LaunchConfig {
   disk: DiskSpec | undefined;
   /** The seed of the virtio-rng device in virtio-mmio slot 7; no such device when undefined. */
   rngSeed: number | undefined;
+  /** How a VMM virtualizes the virtio-blk device (device_model.ts). */
+  deviceModel: DeviceModel;
 }
 
 /** The history budget when the launch configuration names none. */
@@ -127,8 +130,14 @@ export function parseLaunchConfig(raw: unknown = {}): LaunchConfig {
     throw new ConfigError("gdbServer", `must be a TCP port number from 0 (any free port) to 65535, not ${JSON.stringify(gdbServer)}`);
   }
 
+  const disk = parseDisk(args.disk);
+  const deviceModel = optional<string>(args, "deviceModel", "string", DEFAULT_DEVICE_MODEL);
+  const modelProblem = deviceModelProblem(deviceModel, technique, disk !== undefined);
+  if (modelProblem) throw new ConfigError("deviceModel", modelProblem);
+
   return {
-    disk: parseDisk(args.disk),
+    disk,
+    deviceModel: deviceModel as DeviceModel,
     rngSeed: parseRng(args.rng),
     program,
     stopOnEntry: optional(args, "stopOnEntry", "boolean", false),

@@ -98,6 +98,8 @@ export const REASON_OPERATION: Readonly<Record<ExitReason, keyof CostModel>> = O
   "pv-violation": "hypervisorEntryExit",
   "bt-translate": "translation",
   "bt-invalidate": "pageFault",
+  "iommu-fault": "irq",
+  "device-interrupt": "irq",
 });
 
 /** A cost model from user settings: unknown keys and non-numbers are errors, missing keys take the seed value. */

@@ -39,6 +39,8 @@ export const EXIT_REASONS = [
   { id: "pv-violation", label: "PV violation", description: "Paravirtual: the VMM refused a page-table update that would break isolation, or the guest kernel executed an instruction it must not (it gets an illegal-instruction trap)." },
   { id: "bt-translate", label: "BT translate", description: "Binary translation: the VMM translated a guest block it had no translation for into the translation cache (details: length in bytes, count of instructions, how many were rewritten); it costs the translation cost per instruction." },
   { id: "bt-invalidate", label: "BT invalidate", description: "Binary translation: the guest wrote to a page holding code the VMM translated (such pages are write-protected); the VMM invalidated the blocks the write touched (details: blocks, count), undid the chains into them, and emulated the store." },
+  { id: "iommu-fault", label: "IOMMU fault", description: "Pass-through: the IOMMU refused a DMA of the guest's device (a buffer outside the guest's RAM) and recorded it in its fault queue; its interrupt brought the VMM, which read the record (details: device, gpa = the IOVA, access, causeName). Nothing was written." },
+  { id: "device-interrupt", label: "device interrupt", description: "Pass-through: the device the guest owns raised its interrupt line, which the VMM holds on the host; the VMM forwarded it to the guest's virtual PLIC (details: device), which interrupts the vCPU." },
 ] as const;
 
 export type ExitReason = (typeof EXIT_REASONS)[number]["id"];

@@ -10,6 +10,7 @@ import { SEED_COSTS, exitCost, type CostModel } from "./cost_model";
 import { GuestDevices, guestRamWindow } from "./devices/guest_devices";
 import { DEFAULT_SHADOW_POOL_BYTES, largestGuestRam } from "./host_memory";
 import { injectInterrupt } from "./emulate/inject";
+import { Passthrough, passthroughPoolBytes } from "./io/passthrough";
 import { EXIT_REASON_IDS, ExitLog, ExitRecord, type ExitDetails, type ExitInstruction, type ExitNarrative, type ExitReason, type VmExit } from "./exits";
 import { Acc, guestDataPriv, guestTranslates, walkGuest, type GuestMemory, type GuestTranslation } from "./mm/guest_walk";
 import { P2m } from "./mm/p2m";
@@ -51,6 +52,12 @@ export interface VmOptions {
   disk?: BlockBackend;
   /** The seed of the guest's virtio-rng device (the last virtio-mmio slot); none when absent. */
   rngSeed?: number;
+  /**
+   * How the guest's virtio-blk device is virtualized: "emulated" (default), the VMM's own model
+   * behind MMIO exits; "passthrough", a host device the guest drives directly, its DMA through an
+   * IOMMU (io/passthrough.ts). Pass-through needs a disk.
+   */
+  deviceModel?: "emulated" | "passthrough";
   /** Guest-physical address of the guest's `tohost` word (HTIF), and `fromhost`. */
   tohost?: number;
   fromhost?: number;
@@ -96,6 +103,8 @@ export class Vm implements GuestMemory {
   readonly vcpu: Vcpu;
   readonly p2m = new P2m();
   readonly devices: GuestDevices;
+  /** The host device passed through to the guest, with its IOMMU (deviceModel "passthrough"). */
+  readonly passthrough: Passthrough | undefined;
   readonly timer: VcpuTimer;
   readonly shadow: ShadowMmu;
   readonly technique: Technique;
@@ -141,7 +150,10 @@ export class Vm implements GuestMemory {
       throw new VmOptionsError(`shadowPoolBytes must be a multiple of 4096 of at least 64 KiB, not ${pool}`);
     }
     const spec = opts.technique;
-    const largest = largestGuestRam(spec, pool);
+    const passthrough = opts.deviceModel === "passthrough";
+    if (passthrough && !opts.disk) throw new VmOptionsError("deviceModel \"passthrough\" passes the guest's virtio-blk device through: it needs a disk");
+    const ioPool = passthrough ? passthroughPoolBytes(memory) : 0;
+    const largest = largestGuestRam(spec, pool + ioPool);
     if (memory > largest) {
       throw new VmOptionsError(`memory ${formatMiB(memory)} is too large for this technique: the VMM's own memory takes room beside the guest's RAM in the host's 4 GiB, so the guest can have at most ${formatMiB(largest)}`);
     }
@@ -151,9 +163,9 @@ export class Vm implements GuestMemory {
     }
     this.boot = spec.boot ?? opts.boot ?? "machine";
     const techniquePool = spec.poolBytes(memory);
-    this.board = new Board({ memoryBytes: pool + techniquePool + memory, instructionsPerTick: opts.instructionsPerTick, hypervisorExtension: spec.hypervisorExtension, f: opts.f, d: opts.d });
+    this.board = new Board({ memoryBytes: pool + techniquePool + ioPool + memory, instructionsPerTick: opts.instructionsPerTick, hypervisorExtension: spec.hypervisorExtension, f: opts.f, d: opts.d });
     this.guestRamSize = memory;
-    this.guestRamHpa = VMM_BASE + pool + techniquePool;
+    this.guestRamHpa = VMM_BASE + pool + techniquePool + ioPool;
     this.p2m.add({ gpa: this.guestRamBase, hpa: this.guestRamHpa, size: memory, kind: "ram" });
     this.vcpu = new Vcpu(0, { f: opts.f, d: opts.d });
     this.costs = opts.costs ?? { ...SEED_COSTS };
@@ -185,7 +197,8 @@ export class Vm implements GuestMemory {
       // A device's write into a guest page table stales the shadow entries derived from it, as the
       // guest's own store would (emulate/access.ts); they go at the guest's next sfence.vma.
       dmaWritten: (gpa, len) => void this.shadow.guestPteWritten(gpa, len),
-    }, { instructionsPerTick: opts.instructionsPerTick ?? 100, uartOut: opts.uartOut, uartIn: opts.uartIn, tohost: opts.tohost, fromhost: opts.fromhost, disk: opts.disk, rngSeed: opts.rngSeed });
+    }, { instructionsPerTick: opts.instructionsPerTick ?? 100, uartOut: opts.uartOut, uartIn: opts.uartIn, tohost: opts.tohost, fromhost: opts.fromhost, disk: passthrough ? undefined : opts.disk, rngSeed: opts.rngSeed });
+    this.passthrough = passthrough ? new Passthrough(this, VMM_BASE + pool + techniquePool, ioPool, opts.disk!) : undefined;
     v.time = this.devices.clint;
     this.timer = new VcpuTimer(this.devices.clint, v, this.boot === "supervisor" ? MIP_STIP : MIP_MTIP, () => this.retired);
     const out = opts.uartOut ?? { write: () => {} };
@@ -252,6 +265,7 @@ export class Vm implements GuestMemory {
     this.emulatedRetired = 0;
     this.shadow.reset();
     this.technique.reset();
+    this.passthrough?.reset();
     this.log.clear();
     this.halted = undefined;
     this.pendingStop = undefined;
@@ -307,6 +321,7 @@ export class Vm implements GuestMemory {
     const yieldCheck = new YieldCheck(ask, budget);
     this.stoppedExit = undefined;
     for (;;) {
+      this.passthrough?.service();
       // A stop the exit filter or the trap hook asked for comes before the halt it may precede.
       const stop = this.pendingStop ?? v.pendingStop;
       if (stop) {
@@ -483,6 +498,12 @@ export class Vm implements GuestMemory {
     if (low === undefined || (low & 3) !== 3) return low;
     const high = read16(va + 2);
     return high === undefined ? undefined : (low | (high << 16)) >>> 0;
+  }
+
+  /** The host-physical address behind guest-physical `gpa`: guest RAM, or a passed-through device's registers; −1 if none. */
+  hpaOf(gpa: number): number {
+    const hpa = this.p2m.toHpa(gpa);
+    return hpa >= 0 || !this.passthrough ? hpa : this.passthrough.hpaOf(gpa);
   }
 
   readPte(gpa: number): bigint | undefined {

@@ -10,6 +10,7 @@ import { Vm, VmOptionsError, type GuestBoot, type NonTrappingSensitive } from ".
 import { VmTarget } from "./vm_target";
 import type { Target, TargetLine, TargetSymbol } from "./target";
 import { checkTechnique, techniqueEntry, TECHNIQUES, type Technique } from "./techniques";
+import { deviceModelProblem, type DeviceModel } from "./device_model";
 
 /** A guest ready to load: what the ELF reader or the assembler produced. */
 export interface GuestProgram extends LoadableProgram {
@@ -36,6 +37,8 @@ export interface TargetOptions {
   disk?: BlockBackend;
   /** The seed of a virtio-rng device in virtio-mmio slot 7; none when absent. */
   rngSeed?: number;
+  /** How a VMM virtualizes the virtio-blk device (device_model.ts); default "emulated". */
+  deviceModel?: DeviceModel;
 }
 
 export type CreateResult = { ok: true; target: Target } | { ok: false; error: string };
@@ -71,6 +74,8 @@ export function createTarget(program: GuestProgram, opts: TargetOptions): Create
   const runs = techniqueEntry(opts.technique).runs!;
   const written = writtenFor(program, opts.technique);
   if (written) return { ok: false, error: written };
+  const modelProblem = opts.deviceModel && deviceModelProblem(opts.deviceModel, opts.technique, opts.disk !== undefined);
+  if (modelProblem) return { ok: false, error: `deviceModel ${modelProblem}` };
   const console = new RecordedConsole(opts.uartIn, opts.uartOut, opts.replayInput);
   const { disk, host } = opts.disk && opts.historyBytes !== 0 ? diskForHistory(opts.disk) : { disk: opts.disk, host: [] };
   const recording: Recording = { console, budgetBytes: opts.historyBytes, outside: host };
@@ -85,13 +90,16 @@ export function createTarget(program: GuestProgram, opts: TargetOptions): Create
     const vm = new Vm({
       technique: runs, boot: opts.boot, memoryBytes: opts.memoryBytes, uartOut: console.sink, uartIn: console.source, disk, rngSeed: opts.rngSeed, ...htif,
       nonTrappingSensitive: opts.nonTrappingSensitive, f: opts.cpu?.f, d: opts.cpu?.d,
+      deviceModel: opts.deviceModel === "passthrough" ? "passthrough" : undefined,
     });
     vm.load(program);
     // `stats` compares techniques by loading the same guest again, silently, without input, and
     // with the disk as a snapshot, so that the comparison runs never write to the image.
     const fresh = (technique: Technique) => {
       const disk = opts.disk && new SnapshotBackend(opts.disk);
-      const other = createTarget(program, { ...opts, technique, uartOut: undefined, uartIn: undefined, replayInput: undefined, nonTrappingSensitive: undefined, historyBytes: 0, disk });
+      // The device model where the technique has it (pass-through has no meaning natively).
+      const deviceModel = opts.deviceModel && !deviceModelProblem(opts.deviceModel, technique, true) ? opts.deviceModel : undefined;
+      const other = createTarget(program, { ...opts, technique, uartOut: undefined, uartIn: undefined, replayInput: undefined, nonTrappingSensitive: undefined, historyBytes: 0, disk, deviceModel });
       return other.ok ? other.target : other.error;
     };
     return { ok: true, target: new VmTarget(vm, opts.technique, program.symbols, program.lineTable ?? [], fresh, recording) };

@@ -432,7 +432,7 @@ export class VmTarget implements Target, VmmView {
 
   /** The VMM's device models, as the guest sees them. */
   deviceStates(): DeviceState[] {
-    return this.vm.devices.views();
+    return [...this.vm.devices.views(), ...(this.vm.passthrough?.views() ?? [])];
   }
 
   exitLog(): ExitLogSnapshot {

@@ -22,6 +22,8 @@ import { PTE_R, PTE_W, PTE_X } from "./shadow_paging";
  *    execute-only entry ("pmp-access");
  *  - a load/store of virtual M-mode with mstatus.MPRV (MPP below M): the "bare M MPRV" shadow root
  *    maps fetches only, so the VMM translates and checks it as MPP and emulates it ("mprv-access");
+ *  - a device passed through to the guest (deviceModel "passthrough") → a hidden fault: the shadow
+ *    entry maps its registers (host page = guest page), and the guest's accesses reach it directly;
  *  - an emulated device → decode the load/store, run the device model, step over it;
  *  - nothing there → the access fault the guest would get natively.
  */
@@ -57,6 +59,7 @@ export function memoryFault(vm: Vm, cause: number, tval: bigint): number {
     }
     return stepFetch(vm, va, details, t);
   }
+  if (acc !== Acc.X && vm.passthrough && vm.passthrough.hpaOf(gpa) >= 0) return hiddenFault(vm, va, acc, priv, details, t);
   const dev = vm.devices.deviceAt(gpa, 1);
   if (dev && acc !== Acc.X) return emulateAccess(vm, acc === Acc.W ? "mmio-write" : "mmio-read", tval, gpa, details, t);
   return reflect(vm, "guest-exception", BigInt(ACCESS_FAULT[acc]), tval, undefined, details,
@@ -81,11 +84,13 @@ function shadowPage(vm: Vm, va: number, acc: Acc, priv: number, fetchOnly: boole
   let perms = 0;
   if (data && (!leaf || permitted(v, f, Acc.R, priv)) && v.pmp.check(pageBase, 4096, PmpAccess.R, priv)) perms |= PTE_R;
   if (data && (!leaf || (permitted(v, f, Acc.W, priv) && (f & D) !== 0)) && v.pmp.check(pageBase, 4096, PmpAccess.W, priv)) perms |= PTE_W;
-  if ((!leaf || permitted(v, f, Acc.X, v.prv)) && (fetchOnly || v.pmp.check(pageBase, 4096, PmpAccess.X, v.prv))) perms |= PTE_X;
+  // A passed-through device's registers are never executable, whatever the guest's leaf says.
+  const ram = vm.p2m.toHpa(t.gpa) >= 0;
+  if (ram && (!leaf || permitted(v, f, Acc.X, v.prv)) && (fetchOnly || v.pmp.check(pageBase, 4096, PmpAccess.X, v.prv))) perms |= PTE_X;
   const slots: number[] = [];
   for (const s of t.steps) slots.push(s.pteGpa);
   const vpn = Math.floor(va / 4096) & 0x7ffffff;
-  const hpaPage = Math.floor(vm.p2m.toHpa(t.gpa) / 4096);
+  const hpaPage = Math.floor(vm.hpaOf(t.gpa) / 4096);
   const e = vm.shadow.install(root, vpn, gpaPage, hpaPage, perms, slots, Math.max(t.level, 0), leaf && (f & 0x20) !== 0);
   return { root, t, e, vpn, hpaPage, protectedPt: (perms & PTE_W) !== 0 && !e.w };
 }
@@ -105,7 +110,7 @@ function hiddenFault(vm: Vm, va: number, acc: Acc, priv: number, details: ExitDe
       ...(t.level < 0
         ? [{ phase: "check" as const, text: "guest paging is off (Bare or virtual M-mode): GVA = GPA" }]
         : [...walkSteps(t), { phase: "check" as const, text: `guest leaf permits ${ACCESS_NAMES[acc]} in virtual mode ${priv}; A${acc === Acc.W ? "/D" : ""} set in the guest PTE` }]),
-      { phase: "check", text: `p2m: GPA 0x${t.gpa.toString(16)} → HPA 0x${hpa.toString(16)}` },
+      { phase: "check", text: `${vm.p2m.toHpa(t.gpa) >= 0 ? "p2m" : "passed-through device"}: GPA 0x${t.gpa.toString(16)} → HPA 0x${hpa.toString(16)}` },
       { phase: "shadow", text: `shadow PTE at HPA 0x${e.pteHpa.toString(16)} (root ${root.key}, host ASID ${root.hostAsid})`, before: 0n, after: pteAfter },
       { phase: "resume", text: "retry the same instruction (not retired, invisible to the guest)" },
     ],
