@@ -72,10 +72,10 @@ export function createTarget(program: GuestProgram, opts: TargetOptions): Create
   const cpuMismatch = opts.cpu && checkCpuTechnique(opts.cpu, opts.technique);
   if (cpuMismatch) return { ok: false, error: cpuMismatch.message };
   const runs = techniqueEntry(opts.technique).runs!;
-  const written = writtenFor(program, opts.technique);
-  if (written) return { ok: false, error: written };
   const modelProblem = opts.deviceModel && deviceModelProblem(opts.deviceModel, opts.technique, opts.disk !== undefined);
   if (modelProblem) return { ok: false, error: `deviceModel ${modelProblem}` };
+  const written = writtenFor(program, opts.technique);
+  if (written) return { ok: false, error: written };
   const console = new RecordedConsole(opts.uartIn, opts.uartOut, opts.replayInput);
   const { disk, host } = opts.disk && opts.historyBytes !== 0 ? diskForHistory(opts.disk) : { disk: opts.disk, host: [] };
   const recording: Recording = { console, budgetBytes: opts.historyBytes, outside: host };
