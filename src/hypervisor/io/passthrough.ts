@@ -114,7 +114,8 @@ export class Passthrough {
 
   /** What the Devices view shows of the host devices the guest owns. */
   views(): DeviceState[] {
-    const d = this.device.view!();
+    // The device's view walks its rings through the IOMMU: a look must not fault or leave traces.
+    const d = this.iommu.inspect(() => this.device.view!());
     return [{ ...d, label: `${d.label} (passed through)` }, this.iommu.view()];
   }
 

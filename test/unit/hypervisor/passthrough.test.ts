@@ -7,6 +7,7 @@ import { MemoryBackend } from "../../../src/machine/devices/virtio/block_backend
 import * as IR from "../../../src/machine/devices/iommu/registers";
 import { Vm, VmOptionsError } from "../../../src/hypervisor/vm";
 import { createTarget } from "../../../src/target/create_target";
+import type { VmTarget } from "../../../src/target/vm_target";
 import type { Technique } from "../../../src/target/techniques";
 import { techniqueEntry } from "../../../src/target/techniques";
 import { ROOT, loadGuest } from "./equivalence";
@@ -48,11 +49,14 @@ describe("pass-through with an IOMMU", () => {
       assert.equal(vmm.exits({ reasons: ["device-interrupt"] }).total, 2, "the completed read, then the configuration change");
       const deviceExits = vmm.exits({ count: 100_000 }).exits.filter((e) => e.details.device === "virtio0" && e.reason !== "iommu-fault" && e.reason !== "device-interrupt");
       assert.deepEqual(deviceExits, [], "no register access of the passed-through device exits");
-      const views = target.deviceStates();
+      const views = target.deviceStates!();
       assert.equal(views.find((d) => d.id === "virtio0")?.label.endsWith("(passed through)"), true);
       const iommu = views.find((d) => d.id === "iommu")!;
       assert.equal(iommu.base, 0x0301_0000n);
       assert.equal(iommu.nodes.find((n) => n.label === "faults")!.children![0].value, "write/AMO guest-page fault (23), device 0, IOVA 0x88000000");
+      const io = (target as VmTarget).vm.passthrough!.iommu.state();
+      assert.equal(io.faults.length, 1, "the view of the device's rings, which walks them through the IOMMU, left no fault");
+      assert.equal(io.fqt, 1);
     });
   }
 

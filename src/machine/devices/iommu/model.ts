@@ -85,6 +85,8 @@ export class Iommu implements MmioDevice {
   private readonly translations: IommuTranslation[] = [];
   private readonly faults: IommuFaultRecord[] = [];
   private faultCount = 0;
+  /** Set while a debugger's view walks a device's rings: translations then leave no trace. */
+  private inspecting = false;
 
   constructor(
     private readonly bus: Bus,
@@ -144,6 +146,19 @@ export class Iommu implements MmioDevice {
     };
   }
 
+  /**
+   * Runs `fn` (a view of a device behind this IOMMU, reading guest memory as the device would)
+   * without side effects: a fault is thrown as a DmaError but not recorded, and no translation is kept.
+   */
+  inspect<T>(fn: () => T): T {
+    this.inspecting = true;
+    try {
+      return fn();
+    } finally {
+      this.inspecting = false;
+    }
+  }
+
   /** The DMA path of the device with this device_id: its accesses through this IOMMU. */
   forDevice(deviceId: number): DmaTranslator {
     return { translate: (iova, length, write) => this.translate(deviceId, iova, length, write) };
@@ -162,13 +177,14 @@ export class Iommu implements MmioDevice {
       if (next !== hpa - (hpa % PAGE) + PAGE) throw new DmaError(`IOVA 0x${iova.toString(16)} (${length} bytes) maps to discontiguous host pages`);
       hpa = next;
     }
-    this.keep(this.translations, { deviceId, iova, hpa: first, length, write });
+    if (!this.inspecting) this.keep(this.translations, { deviceId, iova, hpa: first, length, write });
     return first;
   }
 
   private page(deviceId: number, iova: number, write: boolean): number {
     const r = this.translatePage(deviceId, iova, write);
     if ("hpa" in r) return r.hpa;
+    if (this.inspecting) throw new DmaError(`IOVA 0x${iova.toString(16)} has no translation for device ${deviceId}`);
     throw new IommuFault(this.report(r.cause, write ? R.TTYP_WRITE : R.TTYP_READ, deviceId, BigInt(iova), r.iotval2));
   }
 
