@@ -17,7 +17,7 @@ function fieldOf(raw: unknown): string {
 
 test("a minimal configuration gets the documented defaults", () => {
   const c = parseLaunchConfig({ program: "guest.S" });
-  assert.deepEqual(c, { program: "guest.S", stopOnEntry: false, memoryBytes: DEFAULT_MEMORY_BYTES, technique: "native", maxInstructions: undefined, cwd: undefined, args: [], nonTrappingSensitive: [], boot: "machine", march: undefined, cpu: { model: "rv64", h: false, f: true, d: true }, gdbServer: undefined, historyMiB: DEFAULT_HISTORY_MIB, disk: undefined, rngSeed: undefined });
+  assert.deepEqual(c, { program: "guest.S", stopOnEntry: false, memoryBytes: DEFAULT_MEMORY_BYTES, technique: "native", maxInstructions: undefined, cwd: undefined, args: [], nonTrappingSensitive: [], boot: "machine", march: undefined, cpu: { model: "rv64", h: false, f: true, d: true }, gdbServer: undefined, historyMiB: DEFAULT_HISTORY_MIB, disk: undefined, rngSeed: undefined, deviceModel: "emulated" });
   assert.equal(DEFAULT_HISTORY_MIB, 512);
 });
 
