@@ -182,7 +182,9 @@ export class Passthrough {
       steps: [
         { phase: "device", text: `${device} (device_id ${did}) started an untranslated DMA ${access} at IOVA 0x${iotval.toString(16)}, an address from the guest's descriptor` },
         { phase: "check", text: `IOMMU: the device context at HPA 0x${(this.ddt + did * IR.DC_BYTES).toString(16)} gives iohgatp Sv39x4, GSCID ${GSCID}, root HPA 0x${this.gStage.rootHpa.toString(16)}` },
-        { phase: "check", text: `IOMMU: the second-stage walk finds no leaf for GPA 0x${iotval.toString(16)}: only the guest's RAM is mapped` },
+        { phase: "check", text: cause === IR.CAUSE.readGuestPage || cause === IR.CAUSE.writeGuestPage
+          ? `IOMMU: the second-stage walk finds no leaf for GPA 0x${iotval.toString(16)}: only the guest's RAM is mapped`
+          : `IOMMU: ${causeName}` },
         { phase: "device", text: `fault record at HPA 0x${at.toString(16)}: CAUSE ${cause}, TTYP ${ttyp}, DID ${did}, iotval 0x${iotval.toString(16)}, iotval2 0x${iotval2.toString(16)}`, after: hdr },
         { phase: "device", text: "the device saw its access fail: DEVICE_NEEDS_RESET, configuration-change interrupt" },
         { phase: "resume", text: "the VMM advanced the fault queue's head and cleared ipsr.FIP; the guest continues" },
