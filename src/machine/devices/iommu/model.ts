@@ -14,7 +14,8 @@ import { iommuView } from "./view";
  *    base-format device contexts (32 bytes: tc, iohgatp, ta, fsc), indexed by device_id[6:0];
  *  - second-stage translation (§2.3): iohgatp in Bare or Sv39x4 mode, a table of the same format
  *    as the hart's G stage (hgatp): a 16 KiB root over 41-bit guest-physical addresses, leaves that
- *    need V, U, A, R for a read and W and D for a write (the model sets no A/D bits: GADE is 0);
+ *    need V and U, R for a read and W for a write; A and D are neither checked nor set, as the
+ *    specification has it for an IOMMU without capabilities.AMO_HWAD;
  *    first-stage translation is not offered (fsc must be Bare), so the IOVA is a guest-physical
  *    address;
  *  - the fault queue (§3.2): 32-byte records (hdr = CAUSE | TTYP << 34 | DID << 40, iotval = the
@@ -58,7 +59,7 @@ type PageResult = { hpa: number } | { cause: number; iotval2: bigint };
 const KEEP = 16;
 const PAGE = 4096;
 const PPN_MASK = (1n << 44n) - 1n;
-const V = 1n, R_ = 2n, W = 4n, X = 8n, U = 16n, A = 64n, D = 128n;
+const V = 1n, R_ = 2n, W = 4n, X = 8n, U = 16n;
 const GPA_BITS = 41;
 
 export interface IommuState {
@@ -225,8 +226,8 @@ export class Iommu implements MmioDevice {
         continue;
       }
       const misaligned = ppn % 2 ** (9 * level) !== 0;
-      const allowed = write ? (pte & W) && (pte & D) : pte & R_;
-      if (misaligned || !(pte & U) || !(pte & A) || !allowed) return guestPage;
+      const allowed = write ? pte & W : pte & R_;
+      if (misaligned || !(pte & U) || !allowed) return guestPage;
       return { hpa: ppn * PAGE + (gpa % span) };
     }
     return guestPage;

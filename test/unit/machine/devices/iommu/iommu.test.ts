@@ -121,6 +121,9 @@ describe("the RISC-V IOMMU", () => {
     assert.equal(h.faultOf(200, GUEST_GPA, false), 260, "a device_id beyond a one-level table");
     h.context(4, IR.DC_TC_V, 0n);
     assert.equal(h.iommu.translate(4, 0x8004_0000, 4, true), 0x8004_0000, "iohgatp Bare: untranslated");
+    h.u64(L0, (BigInt(GUEST_HPA / 4096) << 10n) | V | R_ | W | U);
+    assert.equal(h.iommu.translate(DEVICE, GUEST_GPA, 4, true), GUEST_HPA, "A and D are not looked at (no AMO_HWAD)");
+    assert.equal(h.r64(L0) & (A | D), 0n, "nor set");
     h.u64(L0, (BigInt(GUEST_HPA / 4096) << 10n) | V | R_ | W | A | D);
     assert.equal(h.faultOf(DEVICE, GUEST_GPA, false), 21, "a leaf without U");
     h.u64(L0, (BigInt(GUEST_HPA / 4096) << 10n) | V | R_ | U | A | D);
