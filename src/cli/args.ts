@@ -3,6 +3,7 @@ import { NON_TRAPPING_SENSITIVE, parseMemorySize, type FpuSwitchPolicy, type Gue
 import { checkTechnique, VMM_TECHNIQUES, type Technique } from "../target/techniques";
 import { DEFAULT_RNG_SEED, EMULATED_DEVICES, parseDeviceModelOption, parseDeviceModels, type DeviceModel, type DeviceModels } from "../target/target_options";
 import { parseDiskOption, type DiskSpec } from "../target/disk_image";
+import { deviceModelsProblem } from "../target/device_model";
 import { COMMANDS, COMMAND_SPECS, DEFAULT_COMPARE_LIMIT, type CommandName, type CommandSpec } from "./commands";
 import { EXIT_USAGE } from "./exit_status";
 import { parseGdbAddress, type GdbAddress } from "../gdb/address";
@@ -208,6 +209,9 @@ const BUILDERS: { [C in CommandName]: (given: Given) => Command } = {
     const nonTrappingSensitive = optional(given, "--non-trapping-sensitive", nonTrappingList) ?? [];
     const mismatch = checkTechnique(technique, { nonTrappingSensitive });
     if (mismatch) throw given.usage(`--non-trapping-sensitive ${mismatch.message}`);
+    const runModels = optional(given, "--device-model", deviceModels) ?? EMULATED_DEVICES;
+    const modelProblem = deviceModelsProblem(runModels, technique, given.has("--disk"));
+    if (modelProblem) throw given.usage(`--device-model ${modelProblem}`);
     const record = given.value("--record");
     if (record !== undefined && gdb) throw given.usage("--record cannot be combined with --gdb: GDB may change registers and memory, which a replay would not do");
     if (record !== undefined && given.has("--virtio-console")) throw given.usage("--record cannot be combined with --virtio-console yet: a record does not name the devices, which a replay would need");
@@ -232,7 +236,7 @@ const BUILDERS: { [C in CommandName]: (given: Given) => Command } = {
       hosting,
       fpuSwitch: (given.value("--fpu-switch") ?? "lazy") as FpuSwitchPolicy,
       virtioConsole: given.has("--virtio-console"),
-      deviceModels: optional(given, "--device-model", deviceModels) ?? EMULATED_DEVICES,
+      deviceModels: runModels,
     };
   },
   replay(given) {

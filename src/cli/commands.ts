@@ -82,7 +82,7 @@ const VIRTIO_CONSOLE_OPTION: OptionSpec = {
 };
 const DEVICE_MODEL_OPTION: OptionSpec = {
   names: ["--device-model"], value: "<model|device=model,…>",
-  help: "under a VMM technique, how the VMM gives the guest its virtio devices (default emulated): emulated: every register access exits; split: the rings are shared with the VMM's backend, register reads do not exit and only QueueNotify does (virtio-notify); passthrough: not available yet. Per device: virtio-blk=split,virtio-console=emulated",
+  help: "under a VMM technique, how the VMM gives the guest its virtio devices (default emulated): emulated: every register access exits; split: the rings are shared with the VMM's backend, register reads do not exit and only QueueNotify does (virtio-notify); passthrough (virtio-blk only, needs --disk, not under paravirtual): the guest drives the host's device itself, its DMA through an IOMMU at 0x3010000, and the other devices stay emulated. Per device: virtio-blk=split,virtio-console=emulated",
 };
 const IO_OPTIONS: readonly OptionSpec[] = [{ ...VIRTIO_CONSOLE_OPTION, help: `${VIRTIO_CONSOLE_OPTION.help}; not with --record` }, DEVICE_MODEL_OPTION];
 

@@ -4,6 +4,7 @@ import { checkTechnique, type Technique } from "../target/techniques";
 import type { DiskSpec } from "../target/disk_image";
 import { DEFAULT_RNG_SEED, parseDeviceModels, type DeviceModels } from "../target/target_options";
 import { FPU_SWITCH_POLICIES, GUEST_BOOTS, HOSTINGS, NON_TRAPPING_SENSITIVE, parseMemorySize, type FpuSwitchPolicy, type GuestBoot, type Hosting, type NonTrappingSensitive } from "../target/target_options";
+import { deviceModelsProblem } from "../target/device_model";
 
 /**
  * The launch configuration, checked field by field.
@@ -150,11 +151,16 @@ export function parseLaunchConfig(raw: unknown = {}): LaunchConfig {
     throw new ConfigError("gdbServer", `must be a TCP port number from 0 (any free port) to 65535, not ${JSON.stringify(gdbServer)}`);
   }
 
+  const disk = parseDisk(args.disk);
+  const deviceModels = parseDeviceModel(args.deviceModel);
+  const modelProblem = deviceModelsProblem(deviceModels, technique as Technique, disk !== undefined);
+  if (modelProblem) throw new ConfigError("deviceModel", modelProblem);
+
   return {
-    disk: parseDisk(args.disk),
+    disk,
     rngSeed: parseRng(args.rng),
     virtioConsole: optional(args, "virtioConsole", "boolean", false),
-    deviceModels: parseDeviceModel(args.deviceModel),
+    deviceModels,
     program,
     stopOnEntry: optional(args, "stopOnEntry", "boolean", false),
     memoryBytes,

@@ -91,6 +91,7 @@ export class Repl {
     if (cmd === "tc") return { result: tcCommand(rest, ctx) };
     if (cmd === "hypercalls") return { result: hypercallsCommand(restWords, ctx) };
     if (cmd === "pv" && rest === "") return { result: pvCommand(ctx) };
+    if (cmd === "iommu" && rest === "") return { result: iommuCommand(ctx) };
     if (cmd === "p" || cmd === "print" || /^p(rint)?\/[xdutc]$/.test(cmd)) return this.print(rest, cmd.split("/")[1] ?? "", ctx);
     return this.print(text, "", ctx);
   }
@@ -169,6 +170,12 @@ export class Repl {
     if (what === "devices") return infoDevices(words.slice(1), ctx);
     throw new ExprError(`info ${what}: choose registers, csrs, tlb or devices`);
   }
+}
+
+/** The IOMMU of a device passed through to the guest, as the Devices view shows it. */
+function iommuCommand(ctx: ReplContext): string {
+  if (!ctx.target.deviceStates?.().some((d) => d.id === "iommu")) return 'iommu shows the IOMMU of a device passed through to the guest (deviceModel "passthrough"); this run has none';
+  return infoDevices(["iommu"], ctx);
 }
 
 /** The Devices view as indented text: every device, or the one whose id is given. */

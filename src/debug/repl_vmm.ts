@@ -30,8 +30,9 @@ export const VMM_HELP = `  exits [REASON] [N]   the last N VM exits (default 20)
                          one NAME (mmu_update, mmuext_op, console_io, …)
   pv                   the paravirtual interface: start info, shared info (pending and masked events),
                          the address space, the pinned page tables, the trap vector and event callback
+  iommu                pass-through: the IOMMU's registers, its latest faults and translations (IOVA → HPA)
 `;
-export const VMM_COMMANDS = ["exits", "stats", "shadow", "walk2", "tc", "hypercalls", "pv"];
+export const VMM_COMMANDS = ["exits", "stats", "shadow", "walk2", "tc", "hypercalls", "pv", "iommu"];
 
 interface VmmContext {
   target: Target;

@@ -133,6 +133,8 @@ export const REASON_OPERATION: Readonly<Record<ExitReason, keyof CostModel>> = O
   "fpu-trap": "hypervisorEntryExit",
   // Split device model (hypervisor/io/split_access.ts): a kick, not a register to emulate.
   "virtio-notify": "hypervisorEntryExit",
+  "iommu-fault": "irq",
+  "device-interrupt": "irq",
 });
 
 /** A cost model from user settings: unknown keys and non-numbers are errors, missing keys take the seed value. */

@@ -42,6 +42,8 @@ export const EXIT_REASONS = [
   { id: "fpu-trap", label: "FPU trap", description: "Lazy FPU switching: the guest touched the FPU (an F/D instruction or fcsr) after a world switch, while the VMM kept the hart's FS Off because the guest's floating-point state was not loaded. The VMM loads it, turns FS on and retries the instruction; the guest never sees it (its own FS, its own Off traps and SD are unchanged)." },
   // ---- device models (hypervisor/io/) ----
   { id: "virtio-notify", label: "virtio notify", description: "Split device model: the guest's driver wrote QueueNotify, the one register access that exits (reads hit a read-only register image, and the rings are shared in guest memory); the VMM's backend processed the batch the driver made available (details: queue, chains, descriptors) and raised the used-buffer interrupt, which is injected as a virtual interrupt." },
+  { id: "iommu-fault", label: "IOMMU fault", description: "Pass-through: the IOMMU refused a DMA of the guest's device (a buffer outside the guest's RAM) and recorded it in its fault queue; its interrupt brought the VMM, which read the record (details: device, gpa = the IOVA, access, causeName). Nothing was written." },
+  { id: "device-interrupt", label: "device interrupt", description: "Pass-through: the device the guest owns raised its interrupt line, which the VMM holds on the host; the VMM forwarded it to the guest's virtual PLIC (details: device), which interrupts the vCPU." },
 ] as const;
 
 export type ExitReason = (typeof EXIT_REASONS)[number]["id"];

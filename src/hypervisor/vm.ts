@@ -8,11 +8,12 @@ import { pendingInterrupt, wakeable } from "../machine/hart/trap";
 import { CSR } from "../isa/csrs";
 import { SEED_COSTS, exitCost, hostedNarrative, hostTripCycles, needsHost, type CostModel, type Hosting } from "./cost_model";
 import { GuestDevices, guestRamWindow } from "./devices/guest_devices";
-import { EMULATED_DEVICES, type DeviceModels } from "./io/device_model";
+import { EMULATED_DEVICES, modelOf, type DeviceModels } from "./io/device_model";
 import { SplitDevices } from "./io/split_devices";
 import { DEFAULT_SHADOW_POOL_BYTES, largestGuestRam } from "./host_memory";
 import { injectInterrupt } from "./emulate/inject";
 import { FpuSwitch, type FpuSwitchPolicy } from "./fpu_switch";
+import { Passthrough, passthroughPoolBytes } from "./io/passthrough";
 import { EXIT_REASON_IDS, ExitLog, ExitRecord, type ExitDetails, type ExitInstruction, type ExitNarrative, type ExitReason, type VmExit } from "./exits";
 import { Acc, guestDataPriv, guestTranslates, walkGuest, type GuestMemory, type GuestTranslation } from "./mm/guest_walk";
 import { P2m } from "./mm/p2m";
@@ -56,7 +57,11 @@ export interface VmOptions {
   rngSeed?: number;
   /** A virtio-console for the guest (virtio-mmio slot 1) on the UART's output and input. */
   virtioConsole?: boolean;
-  /** How the VMM gives the guest each virtio device (io/device_model.ts); all "emulated" when absent. */
+  /**
+   * How the VMM gives the guest each virtio device (io/device_model.ts); all "emulated" when absent.
+   * virtio-blk "passthrough" is a host device the guest drives directly, its DMA through an IOMMU
+   * (io/passthrough.ts); it needs a disk.
+   */
   deviceModels?: DeviceModels;
   /** Guest-physical address of the guest's `tohost` word (HTIF), and `fromhost`. */
   tohost?: number;
@@ -109,6 +114,8 @@ export class Vm implements GuestMemory {
   readonly devices: GuestDevices;
   /** The virtio devices under the split model, and their register images (io/split_devices.ts). */
   readonly split: SplitDevices;
+  /** The host device passed through to the guest, with its IOMMU (deviceModel "passthrough"). */
+  readonly passthrough: Passthrough | undefined;
   readonly timer: VcpuTimer;
   readonly shadow: ShadowMmu;
   readonly technique: Technique;
@@ -159,7 +166,11 @@ export class Vm implements GuestMemory {
       throw new VmOptionsError(`shadowPoolBytes must be a multiple of 4096 of at least 64 KiB, not ${pool}`);
     }
     const spec = opts.technique;
-    const largest = largestGuestRam(spec, pool);
+    // Pass-through is virtio-blk's alone (target/device_model.ts refuses it for the others).
+    const passthrough = modelOf(opts.deviceModels ?? EMULATED_DEVICES, "blk") === "passthrough";
+    if (passthrough && !opts.disk) throw new VmOptionsError("deviceModel \"passthrough\" passes the guest's virtio-blk device through: it needs a disk");
+    const ioPool = passthrough ? passthroughPoolBytes(memory) : 0;
+    const largest = largestGuestRam(spec, pool + ioPool);
     if (memory > largest) {
       throw new VmOptionsError(`memory ${formatMiB(memory)} is too large for this technique: the VMM's own memory takes room beside the guest's RAM in the host's 4 GiB, so the guest can have at most ${formatMiB(largest)}`);
     }
@@ -169,9 +180,9 @@ export class Vm implements GuestMemory {
     }
     this.boot = spec.boot ?? opts.boot ?? "machine";
     const techniquePool = spec.poolBytes(memory);
-    this.board = new Board({ memoryBytes: pool + techniquePool + memory, instructionsPerTick: opts.instructionsPerTick, hypervisorExtension: spec.hypervisorExtension, f: opts.f, d: opts.d });
+    this.board = new Board({ memoryBytes: pool + techniquePool + ioPool + memory, instructionsPerTick: opts.instructionsPerTick, hypervisorExtension: spec.hypervisorExtension, f: opts.f, d: opts.d });
     this.guestRamSize = memory;
-    this.guestRamHpa = VMM_BASE + pool + techniquePool;
+    this.guestRamHpa = VMM_BASE + pool + techniquePool + ioPool;
     this.p2m.add({ gpa: this.guestRamBase, hpa: this.guestRamHpa, size: memory, kind: "ram" });
     this.vcpu = new Vcpu(0, { f: opts.f, d: opts.d });
     this.costs = opts.costs ?? { ...SEED_COSTS };
@@ -205,8 +216,9 @@ export class Vm implements GuestMemory {
       // A device's write into a guest page table stales the shadow entries derived from it, as the
       // guest's own store would (emulate/access.ts); they go at the guest's next sfence.vma.
       dmaWritten: (gpa, len) => void this.shadow.guestPteWritten(gpa, len),
-    }, { instructionsPerTick: opts.instructionsPerTick ?? 100, uartOut: opts.uartOut, uartIn: opts.uartIn, tohost: opts.tohost, fromhost: opts.fromhost, disk: opts.disk, rngSeed: opts.rngSeed, virtioConsole: opts.virtioConsole });
+    }, { instructionsPerTick: opts.instructionsPerTick ?? 100, uartOut: opts.uartOut, uartIn: opts.uartIn, tohost: opts.tohost, fromhost: opts.fromhost, disk: passthrough ? undefined : opts.disk, rngSeed: opts.rngSeed, virtioConsole: opts.virtioConsole });
     this.split = new SplitDevices(this.board.bus, this.devices.virtio, opts.deviceModels ?? EMULATED_DEVICES);
+    this.passthrough = passthrough ? new Passthrough(this, VMM_BASE + pool + techniquePool, ioPool, opts.disk!) : undefined;
     v.time = this.devices.clint;
     this.timer = new VcpuTimer(this.devices.clint, v, this.boot === "supervisor" ? MIP_STIP : MIP_MTIP, () => this.retired);
     const out = opts.uartOut ?? { write: () => {} };
@@ -274,6 +286,7 @@ export class Vm implements GuestMemory {
     this.shadow.reset();
     this.fpu.reset();
     this.technique.reset();
+    this.passthrough?.reset();
     this.log.clear();
     this.halted = undefined;
     this.pendingStop = undefined;
@@ -329,6 +342,7 @@ export class Vm implements GuestMemory {
     const yieldCheck = new YieldCheck(ask, budget);
     this.stoppedExit = undefined;
     for (;;) {
+      this.passthrough?.service();
       // A stop the exit filter or the trap hook asked for comes before the halt it may precede.
       const stop = this.pendingStop ?? v.pendingStop;
       if (stop) {
@@ -512,6 +526,12 @@ export class Vm implements GuestMemory {
     if (low === undefined || (low & 3) !== 3) return low;
     const high = read16(va + 2);
     return high === undefined ? undefined : (low | (high << 16)) >>> 0;
+  }
+
+  /** The host-physical address behind guest-physical `gpa`: guest RAM, or a passed-through device's registers; −1 if none. */
+  hpaOf(gpa: number): number {
+    const hpa = this.p2m.toHpa(gpa);
+    return hpa >= 0 || !this.passthrough ? hpa : this.passthrough.hpaOf(gpa);
   }
 
   readPte(gpa: number): bigint | undefined {

@@ -10,9 +10,10 @@ import { Vm, VmOptionsError, type GuestBoot, type NonTrappingSensitive } from ".
 import type { Hosting } from "../hypervisor/cost_model";
 import type { FpuSwitchPolicy } from "../hypervisor/fpu_switch";
 import { VmTarget } from "./vm_target";
-import { anyNonEmulated, describeModels, type DeviceModels } from "../hypervisor/io/device_model";
+import type { DeviceModels } from "../hypervisor/io/device_model";
 import type { Target, TargetLine, TargetSymbol } from "./target";
 import { checkTechnique, techniqueEntry, TECHNIQUES, type Technique } from "./techniques";
+import { deviceModelsProblem } from "./device_model";
 
 /** A guest ready to load: what the ELF reader or the assembler produced. */
 export interface GuestProgram extends LoadableProgram {
@@ -80,11 +81,10 @@ export function createTarget(program: GuestProgram, opts: TargetOptions): Create
   const cpuMismatch = opts.cpu && checkCpuTechnique(opts.cpu, opts.technique);
   if (cpuMismatch) return { ok: false, error: cpuMismatch.message };
   const runs = techniqueEntry(opts.technique).runs!;
+  const modelProblem = opts.deviceModels && deviceModelsProblem(opts.deviceModels, opts.technique, opts.disk !== undefined);
+  if (modelProblem) return { ok: false, error: `deviceModel ${modelProblem}` };
   const written = writtenFor(program, opts.technique);
   if (written) return { ok: false, error: written };
-  const models = opts.deviceModels && anyNonEmulated(opts.deviceModels) ? describeModels(opts.deviceModels) : undefined;
-  if (models && runs === "bare") return { ok: false, error: `deviceModel ${models} needs a VMM technique: natively the guest drives the devices itself` };
-  if (models && typeof runs === "object" && runs.guestSymbol !== undefined) return { ok: false, error: `deviceModel ${models} is not available under technique "${opts.technique}": its kernel reaches the console through hypercalls, not virtio` };
   const console = new RecordedConsole(opts.uartIn, opts.uartOut, opts.replayInput);
   const { disk, host } = opts.disk && opts.historyBytes !== 0 ? diskForHistory(opts.disk) : { disk: opts.disk, host: [] };
   const recording: Recording = { console, budgetBytes: opts.historyBytes, outside: host };
@@ -105,7 +105,8 @@ export function createTarget(program: GuestProgram, opts: TargetOptions): Create
     // with the disk as a snapshot, so that the comparison runs never write to the image.
     const fresh = (technique: Technique) => {
       const disk = opts.disk && new SnapshotBackend(opts.disk);
-      const deviceModels = techniqueEntry(technique).runs === "bare" ? undefined : opts.deviceModels;
+      // The device models where the technique has them (none natively).
+      const deviceModels = opts.deviceModels && !deviceModelsProblem(opts.deviceModels, technique, true) ? opts.deviceModels : undefined;
       const other = createTarget(program, { ...opts, technique, uartOut: undefined, uartIn: undefined, replayInput: undefined, nonTrappingSensitive: undefined, historyBytes: 0, disk, deviceModels });
       return other.ok ? other.target : other.error;
     };

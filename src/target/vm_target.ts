@@ -434,7 +434,7 @@ export class VmTarget implements Target, VmmView {
 
   /** The VMM's device models, as the guest sees them, each with the model it is given by (emulated, split). */
   deviceStates(): DeviceState[] {
-    return withDeviceModels(this.vm.devices.views(), this.vm.devices.virtio, this.vm.split);
+    return [...withDeviceModels(this.vm.devices.views(), this.vm.devices.virtio, this.vm.split), ...(this.vm.passthrough?.views() ?? [])];
   }
 
   exitLog(): ExitLogSnapshot {

@@ -25,10 +25,10 @@ test("io-models, split: a virtio-notify breakpoint stops on the disk batch, and 
   });
 });
 
-test("io-models: deviceModel passthrough fails the launch, naming the attribute", async () => {
+test("io-models: deviceModel passthrough of the console fails the launch, naming the attribute", async () => {
   await withClient(async (dc) => {
     await dc.initializeRequest();
-    const message = await failing(dc.launchRequest({ program: PROGRAM, ...DEVICES, technique: "trap-and-emulate", deviceModel: "passthrough" } as never));
-    assert.match(message, /deviceModel.*"passthrough" \(a device assigned to the guest behind an IOMMU\) is not available yet/);
+    const message = await failing(dc.launchRequest({ program: PROGRAM, ...DEVICES, technique: "trap-and-emulate", deviceModel: { "virtio-console": "passthrough" } } as never));
+    assert.match(message, /'deviceModel' "passthrough" is for virtio-blk only .*not virtio-console/);
   });
 });

@@ -7,7 +7,8 @@
  *    backend share the rings in guest memory; register reads hit a read-only register image and do
  *    not exit, writes still exit, and the notification is its own exit, `virtio-notify`, after which
  *    the backend processes the whole batch (split_access.ts);
- *  - "passthrough": the device belongs to the guest, its DMA through an IOMMU (not available yet).
+ *  - "passthrough" (virtio-blk only): the device belongs to the guest, its registers mapped into it,
+ *    its DMA through an IOMMU (passthrough.ts); under a VM-wide "passthrough" the others stay emulated.
  */
 export const DEVICE_MODELS = ["emulated", "split", "passthrough"] as const;
 export type DeviceModel = (typeof DEVICE_MODELS)[number];
@@ -35,18 +36,12 @@ export function anyNonEmulated(models: DeviceModels): boolean {
   return models.vm !== "emulated" || Object.values(models.perDevice).some((m) => m !== "emulated");
 }
 
-/** Why a model cannot be used yet, or undefined: the one place a model becomes available. */
-export function unavailableModel(model: DeviceModel): string | undefined {
-  return model === "passthrough" ? "\"passthrough\" (a device assigned to the guest behind an IOMMU) is not available yet; use \"emulated\" or \"split\"" : undefined;
-}
-
 const modelList = DEVICE_MODELS.map((m) => `"${m}"`).join(", ");
 
 /** One model, or what is wrong with it. */
 function oneModel(raw: unknown, what: string): { model: DeviceModel } | { error: string } {
   if (typeof raw !== "string" || !(DEVICE_MODELS as readonly string[]).includes(raw)) return { error: `${what} must be one of ${modelList}, not ${JSON.stringify(raw)}` };
-  const why = unavailableModel(raw as DeviceModel);
-  return why ? { error: `${what} is ${why}` } : { model: raw as DeviceModel };
+  return { model: raw as DeviceModel };
 }
 
 /**

@@ -24,6 +24,8 @@ import { PTE_R, PTE_W, PTE_X } from "./shadow_paging";
  *    execute-only entry ("pmp-access");
  *  - a load/store of virtual M-mode with mstatus.MPRV (MPP below M): the "bare M MPRV" shadow root
  *    maps fetches only, so the VMM translates and checks it as MPP and emulates it ("mprv-access");
+ *  - a device passed through to the guest (deviceModel "passthrough") → a hidden fault: the shadow
+ *    entry maps its registers (host page = guest page), and the guest's accesses reach it directly;
  *  - an emulated device → decode the load/store, run the device model, step over it;
  *  - nothing there → the access fault the guest would get natively.
  */
@@ -59,6 +61,7 @@ export function memoryFault(vm: Vm, cause: number, tval: bigint): number {
     }
     return stepFetch(vm, va, details, t);
   }
+  if (acc !== Acc.X && vm.passthrough && vm.passthrough.hpaOf(gpa) >= 0) return hiddenFault(vm, va, acc, priv, details, t);
   const dev = vm.devices.deviceAt(gpa, 1);
   const image = dev && acc !== Acc.X ? vm.split.imageAt(gpa) : undefined;
   if (image && acc === Acc.W) return splitStore(vm, image, "mmio-write", tval, gpa, details, t);
@@ -78,7 +81,7 @@ function walkSteps(t: { steps: readonly { level: number; pteGpa: number; pte: bi
  * The shadow entry a hidden fault installs for the guest's translation `t` (whose A/D it sets, as the
  * guest's hardware would), onto the guest page's host page or onto `hpaPage` with at most `allow`.
  */
-function shadowPage(vm: Vm, va: number, acc: Acc, priv: number, fetchOnly: boolean, t: GuestTranslated, hpaPage = Math.floor(vm.p2m.toHpa(t.gpa) / 4096), allow = PTE_R | PTE_W | PTE_X) {
+function shadowPage(vm: Vm, va: number, acc: Acc, priv: number, fetchOnly: boolean, t: GuestTranslated, hpaPage = Math.floor(vm.hpaOf(t.gpa) / 4096), allow = PTE_R | PTE_W | PTE_X) {
   const v = vm.vcpu.state;
   const root = vm.currentRoot();
   markAccessed(vm, t, acc);
@@ -91,7 +94,9 @@ function shadowPage(vm: Vm, va: number, acc: Acc, priv: number, fetchOnly: boole
   let perms = 0;
   if (data && (!leaf || permitted(v, f, Acc.R, priv)) && v.pmp.check(pageBase, 4096, PmpAccess.R, priv)) perms |= PTE_R;
   if (data && (!leaf || (permitted(v, f, Acc.W, priv) && (f & D) !== 0)) && v.pmp.check(pageBase, 4096, PmpAccess.W, priv)) perms |= PTE_W;
-  if ((!leaf || permitted(v, f, Acc.X, v.prv)) && (fetchOnly || v.pmp.check(pageBase, 4096, PmpAccess.X, v.prv))) perms |= PTE_X;
+  // A passed-through device's registers are never executable, whatever the guest's leaf says.
+  const ram = vm.p2m.toHpa(t.gpa) >= 0;
+  if (ram && (!leaf || permitted(v, f, Acc.X, v.prv)) && (fetchOnly || v.pmp.check(pageBase, 4096, PmpAccess.X, v.prv))) perms |= PTE_X;
   const slots: number[] = [];
   for (const s of t.steps) slots.push(s.pteGpa);
   const vpn = Math.floor(va / 4096) & 0x7ffffff;
@@ -114,7 +119,7 @@ function hiddenFault(vm: Vm, va: number, acc: Acc, priv: number, details: ExitDe
       ...(t.level < 0
         ? [{ phase: "check" as const, text: "guest paging is off (Bare or virtual M-mode): GVA = GPA" }]
         : [...walkSteps(t), { phase: "check" as const, text: `guest leaf permits ${ACCESS_NAMES[acc]} in virtual mode ${priv}; A${acc === Acc.W ? "/D" : ""} set in the guest PTE` }]),
-      { phase: "check", text: `p2m: GPA 0x${t.gpa.toString(16)} → HPA 0x${hpa.toString(16)}` },
+      { phase: "check", text: `${vm.p2m.toHpa(t.gpa) >= 0 ? "p2m" : "passed-through device"}: GPA 0x${t.gpa.toString(16)} → HPA 0x${hpa.toString(16)}` },
       { phase: "shadow", text: `shadow PTE at HPA 0x${e.pteHpa.toString(16)} (root ${root.key}, host ASID ${root.hostAsid})`, before: 0n, after: pteAfter },
       { phase: "resume", text: "retry the same instruction (not retired, invisible to the guest)" },
     ],

@@ -272,6 +272,12 @@ export class HardwareAssisted implements Technique {
         if (!(rights.r && rights.w && rights.x)) limited.push({ gpa, rights });
       }
     }
+    // A device passed through to the guest: its registers' page, read/write, never executable.
+    const device = vm.passthrough?.mmio;
+    if (device) {
+      ranges.push(device);
+      limited.push({ gpa: device.gpa, rights: { r: true, w: true, x: false } });
+    }
     g.build(ranges);
     for (const { gpa, rights } of limited) g.protect(gpa, rights);
     vm.board.hart.tlb.flush(-1, -1, g.vmid);

@@ -52,13 +52,15 @@ describe("hyperstep argument parsing", () => {
     assert.match(usageError(["run", "k.elf", "--rng", "--record", "r.json"]).message, /^--record cannot be combined with --rng/);
   });
 
-  it("parses --virtio-console and --device-model (a model, or device=model pairs); passthrough is not available yet", () => {
-    const run = (...a: string[]) => parseArgs(["run", "k.elf", ...a]) as { virtioConsole: boolean; deviceModels: object };
+  it("parses --virtio-console and --device-model (a model, or device=model pairs); passthrough needs a VMM and a disk, and is virtio-blk's only", () => {
+    const run = (...a: string[]) => parseArgs(["run", "k.elf", "--technique", "trap-and-emulate", ...a]) as { virtioConsole: boolean; deviceModels: object };
     assert.equal(run("--virtio-console").virtioConsole, true);
     assert.deepEqual(run("--device-model", "split").deviceModels, { vm: "split", perDevice: {} });
     assert.deepEqual(run("--device-model", "virtio-blk=split").deviceModels, { vm: "emulated", perDevice: { "virtio-blk": "split" } });
-    assert.equal(usageError(["run", "k.elf", "--device-model", "passthrough"]).message,
-      "--device-model passthrough: the model is \"passthrough\" (a device assigned to the guest behind an IOMMU) is not available yet; use \"emulated\" or \"split\"");
+    assert.match(usageError(["run", "k.elf", "--device-model", "passthrough"]).message, /^--device-model "passthrough" needs a VMM technique/);
+    assert.match(usageError(["run", "k.elf", "--technique", "trap-and-emulate", "--device-model", "passthrough"]).message, /^--device-model "passthrough" passes the virtio-blk device through: it needs a disk/);
+    assert.match(usageError(["run", "k.elf", "--technique", "trap-and-emulate", "--disk", "d.img", "--device-model", "virtio-rng=passthrough"]).message, /^--device-model "passthrough" is for virtio-blk only/);
+    assert.deepEqual(run("--disk", "d.img", "--device-model", "passthrough").deviceModels, { vm: "passthrough", perDevice: {} });
     assert.match(usageError(["run", "k.elf", "--virtio-console", "--record", "r.json"]).message, /^--record cannot be combined with --virtio-console/);
   });
 

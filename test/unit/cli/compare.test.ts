@@ -223,7 +223,7 @@ describe("hyperstep compare", () => {
     assert.equal(usage.status, 2);
     assert.match(usage.stderr, /unknown option '--frob' for 'compare'\nTry 'hyperstep help compare'\.\n/);
     assert.match(run(["help", "compare"]).stdout, /^Usage: hyperstep compare <program\.elf\|program\.S\|program\.c>/);
-    assert.match(run(["--help"]).stdout, /compare <program\.elf\|program\.S> +run a guest under every technique/);
+    assert.match(run(["--help"]).stdout, /compare <program\.elf\|program\.S\|program\.c> +run a guest under every technique/);
   });
 });
 

@@ -98,12 +98,12 @@ test("march picks the architecture for assembly, and a bad one is named", () => 
   assert.equal(fieldOf({ program: "a.S", march: 64 }), "march");
 });
 
-test("virtioConsole is a boolean; deviceModel a model or an object of device models, and passthrough is not available yet", () => {
+test("virtioConsole is a boolean; deviceModel a model or an object of device models", () => {
   assert.equal(parseLaunchConfig({ program: "a.S", virtioConsole: true }).virtioConsole, true);
   assert.equal(fieldOf({ program: "a.S", virtioConsole: "yes" }), "virtioConsole");
-  assert.deepEqual(parseLaunchConfig({ program: "a.S", deviceModel: "split" }).deviceModels, { vm: "split", perDevice: {} });
-  assert.deepEqual(parseLaunchConfig({ program: "a.S", deviceModel: { "virtio-console": "split" } }).deviceModels, { vm: "emulated", perDevice: { "virtio-console": "split" } });
-  for (const deviceModel of ["passthrough", "fast", 3, ["split"], { "virtio-net": "split" }]) assert.equal(fieldOf({ program: "a.S", deviceModel }), "deviceModel", JSON.stringify(deviceModel));
+  assert.deepEqual(parseLaunchConfig({ program: "a.S", technique: "trap-and-emulate", deviceModel: "split" }).deviceModels, { vm: "split", perDevice: {} });
+  assert.deepEqual(parseLaunchConfig({ program: "a.S", technique: "trap-and-emulate", deviceModel: { "virtio-console": "split" } }).deviceModels, { vm: "emulated", perDevice: { "virtio-console": "split" } });
+  for (const deviceModel of ["passthrough", "fast", 3, ["split"], { "virtio-net": "split" }]) assert.equal(fieldOf({ program: "a.S", technique: "trap-and-emulate", deviceModel }), "deviceModel", JSON.stringify(deviceModel));
 });
 
 test("rng is true (the default seed), false, or a 32-bit seed", () => {

@@ -6,23 +6,39 @@ export class DmaError extends Error {
 }
 
 /**
+ * An IOMMU on a device's path to memory: the bus address of [iova, iova+len), or a DmaError (the
+ * IOMMU refused the access and recorded why).
+ */
+export interface DmaTranslator {
+  translate(iova: number, len: number, write: boolean): number;
+}
+
+/**
  * A device's direct access to the RAM of the bus it sits on (natively the board's RAM, under the VMM
  * the guest's RAM window, so guest-physical addresses). Every write is reported to the bus, so that
  * the hart drops decoded code for the bytes a device overwrote, and to the device host (a VMM marks
- * the shadow entries derived from those bytes stale).
+ * the shadow entries derived from those bytes stale). A device passed through to a guest reaches
+ * host RAM through an IOMMU (`translator`): its addresses are the guest's, translated per access.
  */
 export class Dma {
   constructor(
     private readonly bus: Bus,
     private readonly written: (pa: number, len: number) => void = () => {},
+    private readonly translator?: DmaTranslator,
   ) {}
 
   /** The RAM offset of [pa, pa+len), or a DmaError naming the access. */
-  private offset(pa: bigint | number, len: number): number {
+  private offset(pa: bigint | number, len: number, write = false): number {
     const ram = this.bus.ram;
-    const n = typeof pa === "bigint" ? (pa > BigInt(Number.MAX_SAFE_INTEGER) ? -1 : Number(pa)) : pa;
+    let n = typeof pa === "bigint" ? (pa > BigInt(Number.MAX_SAFE_INTEGER) ? -1 : Number(pa)) : pa;
+    if (n >= 0 && this.translator) n = this.translator.translate(n, len, write);
     if (n < 0 || !ram.contains(n, len)) throw new DmaError(`${len} bytes at 0x${pa.toString(16)} are not RAM`);
     return n - ram.base;
+  }
+
+  /** Throws the DmaError an access of `len` bytes at `pa` would (the device checks a buffer before using it). */
+  check(pa: bigint | number, len: number, write: boolean): void {
+    this.offset(pa, len, write);
   }
 
   u16(pa: number): number {
@@ -38,13 +54,15 @@ export class Dma {
   }
 
   setU16(pa: number, v: number): void {
-    this.bus.ram.view.setUint16(this.offset(pa, 2), v, true);
-    this.noteWrite(pa, 2);
+    const o = this.offset(pa, 2, true);
+    this.bus.ram.view.setUint16(o, v, true);
+    this.noteWrite(o, pa, 2);
   }
 
   setU32(pa: number, v: number): void {
-    this.bus.ram.view.setUint32(this.offset(pa, 4), v, true);
-    this.noteWrite(pa, 4);
+    const o = this.offset(pa, 4, true);
+    this.bus.ram.view.setUint32(o, v, true);
+    this.noteWrite(o, pa, 4);
   }
 
   /** A view (not a copy) of [pa, pa+len) of RAM, for the device to read. */
@@ -54,13 +72,14 @@ export class Dma {
   }
 
   write(pa: bigint | number, data: Uint8Array): void {
-    const o = this.offset(pa, data.length);
+    const o = this.offset(pa, data.length, true);
     this.bus.ram.bytes.set(data, o);
-    this.noteWrite(o + this.bus.ram.base, data.length);
+    this.noteWrite(o, Number(pa), data.length);
   }
 
-  private noteWrite(pa: number, len: number): void {
-    this.bus.noteRamWrite(pa, len);
+  /** A write at RAM offset `o`, which the device addressed as `pa`. */
+  private noteWrite(o: number, pa: number, len: number): void {
+    this.bus.noteRamWrite(o + this.bus.ram.base, len);
     this.written(pa, len);
   }
 }

@@ -161,7 +161,7 @@ export class SplitQueue {
         if (chain.indirect) throw new VirtqueueError("an indirect descriptor inside an indirect table");
         if (flags & DESC_F_NEXT) throw new VirtqueueError("an indirect descriptor with NEXT set");
         if (len === 0 || len % DESC_BYTES !== 0) throw new VirtqueueError(`an indirect table of ${len} bytes, not a whole number of descriptors`);
-        this.segment(addr, len);
+        this.segment(addr, len, false);
         chain.indirect = true;
         table = Number(addr);
         count = len / DESC_BYTES;
@@ -169,7 +169,7 @@ export class SplitQueue {
         seen = -1;
         continue;
       }
-      const seg = this.segment(addr, len);
+      const seg = this.segment(addr, len, (flags & DESC_F_WRITE) !== 0);
       if (flags & DESC_F_WRITE) chain.writable.push(seg);
       else if (chain.writable.length > 0) throw new VirtqueueError("a device-readable buffer after a device-writable one");
       else chain.readable.push(seg);
@@ -178,9 +178,9 @@ export class SplitQueue {
     }
   }
 
-  private segment(addr: bigint, len: number): Segment {
+  private segment(addr: bigint, len: number, write: boolean): Segment {
     try {
-      this.dma.bytes(addr, len);
+      this.dma.check(addr, len, write);
     } catch (e) {
       if (e instanceof DmaError) throw new VirtqueueError(`a buffer of ${e.message}`);
       throw e;
