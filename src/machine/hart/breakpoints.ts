@@ -55,6 +55,11 @@ export class BreakpointSet {
     return this.pcs.size;
   }
 
+  /** Internal: the pcs in the hart's number form. */
+  numbers(): IterableIterator<number> {
+    return this.pcs.values();
+  }
+
   /** Internal: membership of a pc in the hart's number form. */
   hasNum(pc: number): boolean {
     return this.pcs.has(pc);

@@ -258,6 +258,18 @@ describe("binary translation in a VM", () => {
     assert.ok(steps > 100 && vm.instret === native.instret);
   });
 
+  it("runs translated code freely while no breakpoint lies in it: no more TC lookups than with no breakpoint", () => {
+    const p = loadGuest(join(ROOT, "sample-guests/popek-goldberg/popek_goldberg.S"));
+    const lookups = (breakpoint?: bigint) => {
+      const vm = makeVm({ technique: "binary-translation" });
+      vm.load(p);
+      if (breakpoint !== undefined) vm.board.hart.breakpoints.add(breakpoint);
+      assert.equal(vm.run(1_000_000).kind, "halt");
+      return (vm.technique as BinaryTranslation).tcStats().lookups;
+    };
+    assert.equal(lookups(0x3ffffff000n), lookups());
+  });
+
   it("stops at a breakpoint inside an already translated block", () => {
     const p = loadGuest(join(ROOT, "sample-guests/popek-goldberg/popek_goldberg.S"));
     const vm = makeVm({ technique: "binary-translation" });

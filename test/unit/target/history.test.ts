@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { readGuestImage } from "../../../src/asm/guest_image";
 import { createTarget } from "../../../src/target/create_target";
+import { snapshotWaitMs } from "../../../src/target/history/history";
 import type { Target, Technique } from "../../../src/target/target";
 import { machineGraph, visibleState } from "../../support/target_state";
 
@@ -132,6 +133,12 @@ for (const technique of ["native", "trap-and-emulate", "hardware-assisted"] as c
     });
   });
 }
+
+describe("snapshot spacing", () => {
+  it("runs four times as long as a snapshot takes, between 10 and 60 ms, and never less than a snapshot takes", () => {
+    assert.deepEqual([0.5, 2, 5, 15, 40, 60, 300, 1700].map(snapshotWaitMs), [10, 10, 20, 60, 60, 60, 300, 1700]);
+  });
+});
 
 describe("history budget", () => {
   it("grows with the pages the guest writes, not with the size of its RAM", () => {
