@@ -1,3 +1,4 @@
+import { MAX_HARTS, QUANTUM } from "../target/target";
 import { formatMiB, GUEST_BOOTS, NON_TRAPPING_SENSITIVE, type GuestBoot } from "../target/target_options";
 import { AVAILABLE_TECHNIQUES, largestMemory, NON_TRAPPING_TECHNIQUES, techniqueEntry, VMM_TECHNIQUES } from "../target/techniques";
 import { RECORD_VERSION } from "./record_file";
@@ -105,6 +106,10 @@ const RUN: CommandSpec = {
       names: ["--disk"], value: "<file[,readonly][,snapshot]>",
       help: "a raw disk image as the virtio-blk device in virtio-mmio slot 0 (0x10001000, PLIC IRQ 1), as QEMU's -drive file=FILE,format=raw with -device virtio-blk-device,bus=virtio-mmio-bus.0; " +
         "writes go through to the file before the guest sees them done (flush also fsyncs it); readonly: the guest may not write; snapshot: writes stay in memory and the file is untouched",
+    },
+    {
+      names: ["--smp"], value: "<n>",
+      help: `harts on the board, 1 to ${MAX_HARTS} (default 1), as QEMU's -smp n: every hart starts at the ELF entry with a0 = its mhartid; they run one at a time, ${QUANTUM} instructions each in turn, so runs stay deterministic; native only, not with --record`,
     },
     {
       names: ["--rng"],

@@ -40,6 +40,8 @@ export interface RunSettings {
   disk?: BlockBackend;
   /** The seed of the virtio-rng device (--rng); none when absent. */
   rngSeed?: number;
+  /** Harts on the board (--smp); default 1. */
+  smp?: number;
 }
 
 /** What the run loop needs from the outside world; the CLI passes the process's, tests pass their own. */
@@ -110,6 +112,7 @@ export async function runProgram(program: GuestProgram, settings: RunSettings, i
   const created = createTarget(program.image, {
     technique, boot: settings.boot, cpu: settings.cpu, memoryBytes: settings.memoryBytes, uartOut: io.out, uartIn: io.input,
     nonTrappingSensitive: settings.nonTrappingSensitive, historyBytes: 0, replayInput: settings.replay?.input, disk: settings.disk, rngSeed: settings.rngSeed,
+    smp: settings.smp,
   });
   if (!created.ok) return finish({ kind: "load-error", message: created.error }, 0n, 0);
   const target = created.target;

@@ -3,6 +3,8 @@ import { checkCpuTechnique, CpuError, DEFAULT_CPU, parseCpu, type CpuModel } fro
 import { checkTechnique, type Technique } from "../target/techniques";
 import type { DiskSpec } from "../target/disk_image";
 import { DEFAULT_RNG_SEED } from "../target/target_options";
+import { SMP_NEEDS_NATIVE } from "../target/create_target";
+import { MAX_HARTS } from "../target/target";
 import { GUEST_BOOTS, NON_TRAPPING_SENSITIVE, parseMemorySize, type GuestBoot, type NonTrappingSensitive } from "../target/target_options";
 
 /**
@@ -36,6 +38,8 @@ export interface LaunchConfig {
   disk: DiskSpec | undefined;
   /** The seed of the virtio-rng device in virtio-mmio slot 7; no such device when undefined. */
   rngSeed: number | undefined;
+  /** Harts on the board (QEMU's -smp); 1 unless given. Several need technique native. */
+  smp: number;
 }
 
 /** The history budget when the launch configuration names none. */
@@ -127,7 +131,14 @@ export function parseLaunchConfig(raw: unknown = {}): LaunchConfig {
     throw new ConfigError("gdbServer", `must be a TCP port number from 0 (any free port) to 65535, not ${JSON.stringify(gdbServer)}`);
   }
 
+  const smp = optional<number>(args, "smp", "number", 1);
+  if (!Number.isSafeInteger(smp) || smp < 1 || smp > MAX_HARTS) {
+    throw new ConfigError("smp", `must be a whole number of harts from 1 to ${MAX_HARTS}, not ${JSON.stringify(smp)}`);
+  }
+  if (smp > 1 && technique !== "native") throw new ConfigError("smp", `is ${smp}: ${SMP_NEEDS_NATIVE}`);
+
   return {
+    smp,
     disk: parseDisk(args.disk),
     rngSeed: parseRng(args.rng),
     program,

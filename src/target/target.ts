@@ -7,7 +7,7 @@ import type { Technique } from "./techniques";
 import type { VmmView } from "./vmm_view";
 
 export type { Technique } from "./techniques";
-export { TRAP_LOOP_STEPS } from "../machine/board";
+export { MAX_HARTS, QUANTUM, TRAP_LOOP_STEPS } from "../machine/board";
 export type { MmuAccess } from "../machine/hart/mmu";
 export type { TwoStageWalk } from "../hypervisor/techniques/technique";
 
