@@ -70,7 +70,7 @@ const RUN: CommandSpec = {
   usage: "<program.elf|program.S> [options]",
   summary: "run a guest headless",
   about: [
-    "Runs a guest on the 'virt' board, as 'qemu-system-riscv64 -machine virt -bios none -kernel <program>' would: the hart starts in M-mode at the ELF entry with a0 = 0. The guest's UART (NS16550A at 0x10000000) writes to stdout and reads from stdin. The guest ends the run through the SiFive test finisher at 0x100000, through HTIF when the ELF defines 'tohost', or (with --boot supervisor) through an SBI shutdown call.",
+    "Runs a guest on the 'virt' board, as 'qemu-system-riscv64 -machine virt -bios none -kernel <program>' would: the hart (each hart, with --smp) starts in M-mode at the ELF entry with a0 = its mhartid. The guest's UART (NS16550A at 0x10000000) writes to stdout and reads from stdin. The guest ends the run through the SiFive test finisher at 0x100000, through HTIF when the ELF defines 'tohost', or (with --boot supervisor) through an SBI shutdown call.",
   ],
   options: [
     MEMORY,

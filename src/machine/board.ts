@@ -138,7 +138,10 @@ export class Board implements HaltSink {
   private quantumLeft: number;
   /** The hart the last stop of a run concerns (the one that hit the breakpoint, trapped, …). */
   stopHart = 0;
-  /** Per hart: the removers of the reservation watches it runs with (syncReservationWatches). */
+  /**
+   * Per hart: the removers of the reservation watches it runs with (syncReservationWatches). Not
+   * state (the history leaves it out): it says what is installed now, whatever moment is restored.
+   */
   private readonly reservationWatches: (() => void)[][];
 
   constructor(opts: BoardOptions = {}, devices: (host: DeviceHost, instructionsPerTick: number) => BoardDevices = clintOnly) {
@@ -348,6 +351,18 @@ export class Board implements HaltSink {
     if (first < 0) return false;
     this.clint.warpToDeadline(first);
     return true;
+  }
+
+  /**
+   * The harts' state was put back to an earlier moment (time travel): the reservation watches
+   * installed since go, and the running hart gets those the restored reservations need.
+   */
+  reservationsRestored(): void {
+    this.reservationWatches.forEach((removers, n) => {
+      for (const remove of removers) remove();
+      this.reservationWatches[n] = [];
+    });
+    this.syncReservationWatches(this.current);
   }
 
   /**

@@ -50,7 +50,10 @@ export class NativeTarget implements Target {
         const hart = harts[board.current];
         return hart.breakpoints.has(hart.pc) ? hart.pc : undefined;
       },
-      restored: () => harts.forEach((h) => h.dropCaches()),
+      restored: () => {
+        harts.forEach((h) => h.dropCaches());
+        board.reservationsRestored();
+      },
       withoutHooks: (fn) => {
         const hook = this.onTrap;
         this.onTrap = undefined;
