@@ -237,7 +237,7 @@ export class Board implements HaltSink {
     return storeMadeFor(this.hart, pa, size);
   }
 
-  /** Places the program's segments in RAM and resets the hart: M-mode, pc = entry, a0 = 0. */
+  /** Places the program's segments in RAM and resets every hart: M-mode, pc = entry, a0 = mhartid. */
   load(program: LoadableProgram): void {
     program.segments.forEach((s, i) => {
       if (s.memsz < s.data.length) {
