@@ -1,3 +1,5 @@
+import { MAX_HARTS } from "../target/target";
+import { SMP_NEEDS_NATIVE } from "../target/create_target";
 import { checkCpuTechnique, CPU_RV64, CpuError, parseCpu, type CpuModel } from "../target/cpu";
 import { NON_TRAPPING_SENSITIVE, parseMemorySize, type FpuSwitchPolicy, type GuestBoot, type Hosting, type NonTrappingSensitive } from "../target/target_options";
 import { checkTechnique, VMM_TECHNIQUES, type Technique } from "../target/techniques";
@@ -51,6 +53,8 @@ export interface RunCommand {
   virtioConsole: boolean;
   /** How the VMM gives the guest its virtio devices (--device-model). */
   deviceModels: DeviceModels;
+  /** Harts on the board (--smp); default 1. */
+  smp?: number;
 }
 
 /** `hyperstep replay <record>`: a recorded run again, compared with its recording. */
@@ -216,6 +220,9 @@ const BUILDERS: { [C in CommandName]: (given: Given) => Command } = {
     if (record !== undefined && gdb) throw given.usage("--record cannot be combined with --gdb: GDB may change registers and memory, which a replay would not do");
     if (record !== undefined && given.has("--virtio-console")) throw given.usage("--record cannot be combined with --virtio-console yet: a record does not name the devices, which a replay would need");
     if (record !== undefined && given.has("--rng")) throw given.usage("--record cannot be combined with --rng yet: a record does not name the devices, which a replay would need");
+    const smp = optional(given, "--smp", hartCount);
+    if (smp !== undefined && smp > 1 && technique !== "native") throw given.usage(`--smp ${smp}: ${SMP_NEEDS_NATIVE}`);
+    if (record !== undefined && smp !== undefined && smp > 1) throw given.usage("--record cannot be combined with --smp yet: a record does not name the harts, which a replay would need");
     if (record !== undefined && given.has("--disk")) throw given.usage("--record cannot be combined with --disk yet: a record does not hold the disk's contents, which a replay would need");
     return {
       kind: "run",
@@ -237,6 +244,7 @@ const BUILDERS: { [C in CommandName]: (given: Given) => Command } = {
       fpuSwitch: (given.value("--fpu-switch") ?? "lazy") as FpuSwitchPolicy,
       virtioConsole: given.has("--virtio-console"),
       deviceModels: runModels,
+      smp,
     };
   },
   replay(given) {
@@ -326,6 +334,12 @@ function memorySize(given: Given): number {
 function positiveInteger(given: Given, flag: string, text: string): number {
   const n = /^\d+$/.test(text) ? Number(text) : NaN;
   if (!Number.isSafeInteger(n) || n < 1) throw given.usage(`${flag} needs a whole number of instructions (1 or more), not '${text}'`);
+  return n;
+}
+
+function hartCount(given: Given, flag: string, text: string): number {
+  const n = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!(n >= 1 && n <= MAX_HARTS)) throw given.usage(`${flag} needs a whole number of harts from 1 to ${MAX_HARTS}, not '${text}'`);
   return n;
 }
 

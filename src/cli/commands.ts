@@ -1,4 +1,5 @@
 import { formatMiB, FPU_SWITCH_POLICIES, GUEST_BOOTS, HOSTINGS, NON_TRAPPING_SENSITIVE, type FpuSwitchPolicy, type GuestBoot, type Hosting } from "../target/target_options";
+import { MAX_HARTS, QUANTUM } from "../target/target";
 import { AVAILABLE_TECHNIQUES, largestMemory, NON_TRAPPING_TECHNIQUES, techniqueEntry, VMM_TECHNIQUES } from "../target/techniques";
 import { RECORD_VERSION } from "./record_file";
 import { EXIT_INTERRUPTED, EXIT_LOAD_ERROR, EXIT_NO_HALT, EXIT_NOT_EQUIVALENT, EXIT_USAGE } from "./exit_status";
@@ -91,7 +92,7 @@ const RUN: CommandSpec = {
   usage: "<program.elf|program.S|program.c> [options]",
   summary: "run a guest headless",
   about: [
-    "Runs a guest on the 'virt' board, as 'qemu-system-riscv64 -machine virt -bios none -kernel <program>' would: the hart starts in M-mode at the ELF entry with a0 = 0. The guest's UART (NS16550A at 0x10000000) writes to stdout and reads from stdin. The guest ends the run through the SiFive test finisher at 0x100000, through HTIF when the ELF defines 'tohost', or (with --boot supervisor) through an SBI shutdown call.",
+    "Runs a guest on the 'virt' board, as 'qemu-system-riscv64 -machine virt -bios none -kernel <program>' would: the hart (each hart, with --smp) starts in M-mode at the ELF entry with a0 = its mhartid. The guest's UART (NS16550A at 0x10000000) writes to stdout and reads from stdin. The guest ends the run through the SiFive test finisher at 0x100000, through HTIF when the ELF defines 'tohost', or (with --boot supervisor) through an SBI shutdown call.",
     "A .S/.s program is assembled by Hyperstep; a .c program is built first with riscv64-unknown-elf-gcc -g -O0 (one freestanding file that defines _start, linked at 0x80000000).",
   ],
   options: [
@@ -130,6 +131,10 @@ const RUN: CommandSpec = {
       names: ["--disk"], value: "<file[,readonly][,snapshot]>",
       help: "a raw disk image as the virtio-blk device in virtio-mmio slot 0 (0x10001000, PLIC IRQ 1), as QEMU's -drive file=FILE,format=raw with -device virtio-blk-device,bus=virtio-mmio-bus.0; " +
         "writes go through to the file before the guest sees them done (flush also fsyncs it); readonly: the guest may not write; snapshot: writes stay in memory and the file is untouched",
+    },
+    {
+      names: ["--smp"], value: "<n>",
+      help: `harts on the board, 1 to ${MAX_HARTS} (default 1), as QEMU's -smp n: every hart starts at the ELF entry with a0 = its mhartid; they run one at a time, ${QUANTUM} instructions each in turn, so runs stay deterministic; native only, not with --record`,
     },
     {
       names: ["--rng"],

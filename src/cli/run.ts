@@ -51,6 +51,8 @@ export interface RunSettings {
   virtioConsole?: boolean;
   /** How the VMM gives the guest its virtio devices (--device-model). */
   deviceModels?: DeviceModels;
+  /** Harts on the board (--smp); default 1. */
+  smp?: number;
 }
 
 /** What the run loop needs from the outside world; the CLI passes the process's, tests pass their own. */
@@ -123,6 +125,7 @@ export async function runProgram(program: GuestProgram, settings: RunSettings, i
     nonTrappingSensitive: settings.nonTrappingSensitive, historyBytes: 0, replayInput: settings.replay?.input, disk: settings.disk, rngSeed: settings.rngSeed,
     hosting: settings.hosting, fpuSwitch: settings.fpuSwitch,
     virtioConsole: settings.virtioConsole, deviceModels: settings.deviceModels,
+    smp: settings.smp,
   });
   if (!created.ok) return finish({ kind: "load-error", message: created.error }, 0n, 0);
   const target = created.target;

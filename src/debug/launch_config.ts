@@ -5,6 +5,8 @@ import type { DiskSpec } from "../target/disk_image";
 import { DEFAULT_RNG_SEED, parseDeviceModels, type DeviceModels } from "../target/target_options";
 import { FPU_SWITCH_POLICIES, GUEST_BOOTS, HOSTINGS, NON_TRAPPING_SENSITIVE, parseMemorySize, type FpuSwitchPolicy, type GuestBoot, type Hosting, type NonTrappingSensitive } from "../target/target_options";
 import { deviceModelsProblem } from "../target/device_model";
+import { SMP_NEEDS_NATIVE } from "../target/create_target";
+import { MAX_HARTS } from "../target/target";
 
 /**
  * The launch configuration, checked field by field.
@@ -45,6 +47,8 @@ export interface LaunchConfig {
   virtioConsole: boolean;
   /** Under a VMM technique: how the VMM gives the guest each virtio device. */
   deviceModels: DeviceModels;
+  /** Harts on the board (QEMU's -smp); 1 unless given. Several need technique native. */
+  smp: number;
 }
 
 /** The history budget when the launch configuration names none. */
@@ -156,7 +160,14 @@ export function parseLaunchConfig(raw: unknown = {}): LaunchConfig {
   const modelProblem = deviceModelsProblem(deviceModels, technique as Technique, disk !== undefined);
   if (modelProblem) throw new ConfigError("deviceModel", modelProblem);
 
+  const smp = optional<number>(args, "smp", "number", 1);
+  if (!Number.isSafeInteger(smp) || smp < 1 || smp > MAX_HARTS) {
+    throw new ConfigError("smp", `must be a whole number of harts from 1 to ${MAX_HARTS}, not ${JSON.stringify(smp)}`);
+  }
+  if (smp > 1 && technique !== "native") throw new ConfigError("smp", `is ${smp}: ${SMP_NEEDS_NATIVE}`);
+
   return {
+    smp,
     disk,
     rngSeed: parseRng(args.rng),
     virtioConsole: optional(args, "virtioConsole", "boolean", false),

@@ -278,19 +278,31 @@ export class RunControl {
     };
   }
 
-  /** Runs at full speed; with `to`, stops (reason `step`) on reaching to.pc with sp ≥ to.sp. */
+  /**
+   * Runs at full speed (every hart); with `to`, stops (reason `step`) when the hart being stepped
+   * reaches to.pc with sp ≥ to.sp. A stop selects the hart it concerns (its thread is reported);
+   * when the run goes on instead, the stepped hart is selected again.
+   */
   private runFree(budget: number, to: ReturnPoint | undefined): SliceResult {
     const { target, code } = this.host;
     const pcs = new Set(code.addresses());
     if (to) pcs.add(to.pc);
     target.setBreakpoints(pcs);
+    const stepped = target.selectedHart;
     // A budget sized on fast code can take seconds once every step is a VM exit or a CSR access:
     // the run returns when the slice's time is up, so that pause is not kept waiting.
     const started = now();
     const r = target.run(budget, () => now() - started >= SLICE_MS);
+    const result = this.afterFreeRun(r, to, stepped);
+    if (!result.done) target.selectedHart = stepped;
+    return result;
+  }
+
+  private afterFreeRun(r: TargetStop, to: ReturnPoint | undefined, stepped: number): SliceResult {
+    const { target, code } = this.host;
     if (r.kind === "budget") return { done: false };
     if (r.kind === "breakpoint") {
-      if (to && r.pc === to.pc && stackPointer(target) >= to.sp) return { done: true, stop: { reason: "step" } };
+      if (to && r.pc === to.pc && target.selectedHart === stepped && stackPointer(target) >= to.sp) return { done: true, stop: { reason: "step" } };
       if (!code.has(r.pc)) return { done: false };
       const d = code.decide(r.pc, this.host.env(), target.history.position);
       this.log(d);

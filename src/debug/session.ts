@@ -12,7 +12,6 @@ import {
   StoppedEvent,
   TerminatedEvent,
   Response,
-  Thread,
 } from "@vscode/debugadapter";
 import type { DebugProtocol } from "@vscode/debugprotocol";
 import type { TargetStop } from "../target/target";
@@ -38,6 +37,7 @@ import { ReverseControl } from "./reverse";
 import { RunControl, type Granularity, type RunHost, type StepKind, type StepTarget, type Stop } from "./run_control";
 import { stepTargetLabel, stepTargets } from "./step_targets";
 import { unwind } from "./stack";
+import { frameId, selectedThread, selectFrame, selectThread, threads } from "./threads";
 import { cScopes } from "./c_scopes";
 import { cExpressions, cFirst, type ParsedC } from "./c_expr/in_frame";
 import { UartConsole } from "./uart_console";
@@ -48,8 +48,7 @@ import { CSR_FIELDS } from "../isa/csr_fields";
 import { ENDED_EVENT, endedBody, PANEL_REQUESTS, panelBody } from "./custom_requests";
 import { endOfRunCost } from "./repl_vmm";
 
-const THREAD_ID = 1;
-/** The id of the VMM frame (guest frames are numbered from 0). */
+/** The id of the VMM frame (guest frames are numbered from 0, per hart: threads.ts). */
 const VMM_FRAME_ID = 1_000_000;
 
 /** Error ids in responses: what kind of failure, for clients that act on them. */
@@ -315,27 +314,27 @@ export class HyperstepSession extends LoggingDebugSession {
   }
 
   protected override nextRequest(response: DebugProtocol.NextResponse, args: DebugProtocol.NextArguments): void {
-    this.step(response, "next", args.granularity);
+    this.step(response, args.threadId, "next", args.granularity);
   }
 
   protected override stepInRequest(response: DebugProtocol.StepInResponse, args: DebugProtocol.StepInArguments): void {
     if (args.targetId !== undefined) {
       const into = this.stepInTargets[args.targetId - 1];
       if (!into) return this.fail(response, Err.NotRunning, `no step-in target ${args.targetId}: ask stepInTargets at this stop`);
-      return this.step(response, "stepIn", args.granularity, into);
+      return this.step(response, args.threadId, "stepIn", args.granularity, into);
     }
-    this.step(response, "stepIn", args.granularity);
+    this.step(response, args.threadId, "stepIn", args.granularity);
   }
 
   protected override stepInTargetsRequest(response: DebugProtocol.StepInTargetsResponse, args: DebugProtocol.StepInTargetsArguments): void {
     if (!this.ready(response)) return;
-    this.stepInTargets = args.frameId === 0 ? stepTargets(this.loaded()) : [];
+    this.stepInTargets = selectFrame(this.loaded().target, args.frameId) === 0 ? stepTargets(this.loaded()) : [];
     response.body = { targets: this.stepInTargets.map((t, i) => ({ id: i + 1, label: stepTargetLabel(t) })) };
     this.sendResponse(response);
   }
 
   protected override stepOutRequest(response: DebugProtocol.StepOutResponse, args: DebugProtocol.StepOutArguments): void {
-    this.step(response, "stepOut", args.granularity);
+    this.step(response, args.threadId, "stepOut", args.granularity);
   }
 
   protected override stepBackRequest(response: DebugProtocol.StepBackResponse, args: DebugProtocol.StepBackArguments): void {
@@ -373,8 +372,10 @@ export class HyperstepSession extends LoggingDebugSession {
     this.sendResponse(response);
   }
 
-  private step(response: DebugProtocol.Response, kind: StepKind, granularity: DebugProtocol.SteppingGranularity | undefined, into?: StepTarget): void {
+  /** Steps the hart of thread `threadId`; the other harts stay where they are (target.step). */
+  private step(response: DebugProtocol.Response, threadId: number, kind: StepKind, granularity: DebugProtocol.SteppingGranularity | undefined, into?: StepTarget): void {
     if (!this.ready(response)) return;
+    if (!selectThread(this.loaded().target, threadId)) return this.fail(response, Err.UnknownReference, `unknown thread ${threadId}`);
     this.sendResponse(response);
     // The VMM frame is a view of work already done: the next step leaves it for the guest.
     const inside = this.lastStop?.insideVmm;
@@ -438,7 +439,7 @@ export class HyperstepSession extends LoggingDebugSession {
       stop.description = stop.trapLoop ? `Trap loop: ${TRAP_LOOP_STEPS} traps in a row without a retired instruction, the last ${text}` : `Exception: ${text}`;
       stop.text = stop.trapLoop ? `Trap loop (${text})` : text;
     }
-    const e = new StoppedEvent(stop.reason, THREAD_ID, stop.text) as DebugProtocol.StoppedEvent;
+    const e = new StoppedEvent(stop.reason, selectedThread(program.target), stop.text) as DebugProtocol.StoppedEvent;
     e.body.description = stop.description;
     e.body.allThreadsStopped = true;
     if (stop.hitBreakpointIds?.length) e.body.hitBreakpointIds = stop.hitBreakpointIds;
@@ -595,13 +596,15 @@ export class HyperstepSession extends LoggingDebugSession {
   // ---- inspection ----
 
   protected override threadsRequest(response: DebugProtocol.ThreadsResponse): void {
-    response.body = { threads: [new Thread(THREAD_ID, "hart 0")] };
+    response.body = { threads: threads(this.program?.target) };
     this.sendResponse(response);
   }
 
   protected override stackTraceRequest(response: DebugProtocol.StackTraceResponse, args: DebugProtocol.StackTraceArguments): void {
     if (!this.ready(response)) return;
     const program = this.loaded();
+    if (!selectThread(program.target, args.threadId)) return this.fail(response, Err.UnknownReference, `unknown thread ${args.threadId}`);
+    const hart = program.target.selectedHart;
     const inside = this.lastStop?.insideVmm;
     const vmmFrame = inside ? [this.vmmFrame(program, inside)] : [];
     const all = unwind(program.target, program.symbols);
@@ -612,7 +615,7 @@ export class HyperstepSession extends LoggingDebugSession {
       const where = program.lines.lineOf(kind === "return" ? pc - 1n : pc);
       const name = program.symbols.describe(pc) ?? formatHex(pc);
       const frame: DebugProtocol.StackFrame = {
-        id: i,
+        id: frameId(hart, i),
         name: kind === "trapped" ? `${name} (trap taken here)` : name,
         line: where ? this.convertDebuggerLineToClient(where.line) : 0,
         column: where ? this.convertDebuggerColumnToClient(1) : 0,
@@ -645,7 +648,8 @@ export class HyperstepSession extends LoggingDebugSession {
   protected override scopesRequest(response: DebugProtocol.ScopesResponse, args: DebugProtocol.ScopesArguments): void {
     if (!this.ready(response)) return;
     const program = this.loaded();
-    const frame = unwind(program.target, program.symbols)[args.frameId];
+    const index = selectFrame(program.target, args.frameId);
+    const frame = index === undefined ? undefined : unwind(program.target, program.symbols)[index];
     const c = program.cProgram((w) => this.sendEvent(new OutputEvent(`hyperstep: ${w}\n`, "console")));
     const first = frame && c ? cScopes(program.target, c, frame, program.symbols, (list) => this.variables.childrenRef(list)) : [];
     response.body = { scopes: this.variables.scopes(first) };
@@ -671,6 +675,7 @@ export class HyperstepSession extends LoggingDebugSession {
 
   protected override setExpressionRequest(response: DebugProtocol.SetExpressionResponse, args: DebugProtocol.SetExpressionArguments): void {
     if (!this.ready(response)) return;
+    if (args.frameId !== undefined) selectFrame(this.loaded().target, args.frameId);
     this.guard(response, Err.Evaluate, () => {
       const env = this.loaded().env();
       const place = parseExpression(args.expression).value;
@@ -689,6 +694,7 @@ export class HyperstepSession extends LoggingDebugSession {
     }
     if (!this.ready(response)) return;
     const program = this.loaded();
+    if (args.frameId !== undefined) selectFrame(program.target, args.frameId);
     this.guard(response, Err.Evaluate, () => {
       if (repl) {
         const travel = historyCommand(args.expression, program.target, this.reverse, program.env());
@@ -834,7 +840,7 @@ export class HyperstepSession extends LoggingDebugSession {
       this.sendEvent(new OutputEvent(`hyperstep: written in the past (step ${fork.at.toLocaleString("en-US")}): the timeline forks here and its recorded future (${fork.discarded.toLocaleString("en-US")} step${fork.discarded === 1 ? "" : "s"}) is discarded\n`, "console"));
     }
     if (this.client.supportsInvalidatedEvent) {
-      this.sendEvent(new InvalidatedEvent(what.kind === "pc" ? ["all"] : ["variables"], THREAD_ID));
+      this.sendEvent(new InvalidatedEvent(what.kind === "pc" ? ["all"] : ["variables"], this.program && selectedThread(this.program.target)));
     }
     if (what.kind === "memory" && this.client.supportsMemoryEvent) {
       this.sendEvent(new MemoryEvent(formatMemoryRef({ space, addr: what.addr }), 0, what.bytes));

@@ -50,10 +50,12 @@ export function tlbFlags(flags: number): string {
  * The Variables view: scopes for registers (with pc and the privilege mode), the floating-point
  * registers and fcsr (on a hart with F), CSRs grouped with their decoded fields, and the TLB, after
  * any scopes the caller puts first (a C frame's, from c_scopes.ts, whose children it keeps by
- * reference). References live until the guest runs again.
+ * reference). References live until the guest runs again. Each belongs to the hart selected when it
+ * was made (its thread's), which is selected again when the client reads or sets it.
  */
 export class Variables {
   private refs: Container[] = [];
+  private harts: number[] = [];
 
   constructor(
     private readonly target: () => Target,
@@ -63,6 +65,7 @@ export class Variables {
   /** Forgets every reference (the guest is about to run). */
   reset(): void {
     this.refs = [];
+    this.harts = [];
   }
 
   /** The register scopes, after `first` (a C frame's Locals and Globals). */
@@ -95,6 +98,7 @@ export class Variables {
   variables(ref: number, format?: DebugProtocol.ValueFormat, start = 0, count = 0): DebugProtocol.Variable[] | undefined {
     const c = this.refs[ref - 1];
     if (!c) return undefined;
+    this.target().selectedHart = this.harts[ref - 1];
     const all = this.list(c, format);
     return count > 0 ? all.slice(start, start + count) : all.slice(start);
   }
@@ -103,6 +107,7 @@ export class Variables {
   set(ref: number, name: string, value: string, format?: DebugProtocol.ValueFormat): { variable: DebugProtocol.Variable; assigned: Assigned } {
     const c = this.refs[ref - 1];
     if (!c) throw new ExprError(`unknown variables reference ${ref}`);
+    this.target().selectedHart = this.harts[ref - 1];
     const env = this.env();
     let place: string;
     if (c.kind === "registers") {
@@ -129,6 +134,7 @@ export class Variables {
 
   private ref(c: Container): number {
     this.refs.push(c);
+    this.harts.push(this.target().selectedHart);
     return this.refs.length;
   }
 

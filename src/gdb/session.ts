@@ -21,8 +21,9 @@ export interface SessionLink {
 
 /** What we accept in one packet; GDB sizes its `M`/`X` packets and `m` requests by it. */
 export const PACKET_SIZE = 0x4000;
-const THREAD = "thread:01;";
 const SIGINT = "02";
+/** Hart n is thread n + 1 (GDB's thread ids start at 1), in hex. */
+const threadId = (hart: number) => (hart + 1).toString(16).padStart(2, "0");
 const SIGTRAP = "05";
 
 /**
@@ -33,7 +34,9 @@ const CHANGES_THE_GUEST = /^(?:[GPMXZzcsk]|vCont;)/;
 
 /**
  * One GDB client on one target: the packets of the remote serial protocol turned into target
- * operations. There is one thread (the hart, thread 1). A `c` leaves the machine to whoever runs it
+ * operations. Each hart is a thread (hart n is thread n + 1); `Hg`/`Hc` select the one whose
+ * registers are read and that `s` steps (the others stay where they are), and a stop reply names
+ * the hart the stop concerns. A `c` leaves the machine to whoever runs it
  * (the CLI's run loop), which reports the stop with `stopped`; a step runs here, at once.
  * A read-only session (beside a VS Code session, which keeps control) only reads: registers,
  * memory, the target description and `monitor`.
@@ -45,7 +48,7 @@ export class GdbSession {
   private readonly xml: string;
   private acks = true;
   private lastSent = "";
-  private lastStop = `T${SIGTRAP}${THREAD}`;
+  private lastStop = `T${SIGTRAP}thread:01;`;
   private runs = false;
 
   constructor(
@@ -78,7 +81,7 @@ export class GdbSession {
           if (this.lastSent) this.link.send(this.lastSent);
           break;
         case "interrupt":
-          if (this.runs) this.report(`T${SIGINT}${THREAD}`);
+          if (this.runs) this.report(`T${SIGINT}${this.thread()}`);
           break;
         case "ack":
           break;
@@ -144,8 +147,9 @@ export class GdbSession {
       case "z":
         return this.stopPoint(p);
       case "H":
+        return this.selectThread(p.slice(2));
       case "T":
-        return "OK";
+        return this.hartOf(p.slice(1)) === undefined ? "E01" : "OK";
       case "D":
         this.disconnected();
         this.reply("OK");
@@ -170,8 +174,12 @@ export class GdbSession {
     if (p === "QStartNoAckMode") return "OK";
     if (p.startsWith("qXfer:features:read:")) return this.features(p.slice("qXfer:features:read:".length));
     if (p.startsWith("qRcmd,")) return hexText(this.monitor.run(textFromHex(p.slice(6))));
-    if (p === "qC") return "QC01";
-    if (p === "qfThreadInfo") return "m01";
+    if (p === "qC") return `QC${threadId(this.target.selectedHart)}`;
+    if (p === "qfThreadInfo") return `m${Array.from({ length: this.target.harts }, (_, n) => threadId(n)).join(",")}`;
+    if (p.startsWith("qThreadExtraInfo,")) {
+      const n = this.hartOf(p.slice("qThreadExtraInfo,".length));
+      return n === undefined ? "E01" : hexText(`hart ${n}`);
+    }
     if (p === "qsThreadInfo") return "l";
     if (p === "qAttached") return "1";
     return "";
@@ -180,11 +188,18 @@ export class GdbSession {
   private vPacket(p: string): string | undefined {
     if (p === "vCont?") return this.readOnly ? "" : "vCont;c;C;s;S";
     if (!p.startsWith("vCont;")) return "";
-    // One thread: the first action that names it (or every thread) is what it does.
-    const action = p.slice(6).split(";").map((a) => a.split(":")).find(([, thread]) => thread === undefined || thread === "1" || thread === "01" || thread === "-1");
-    const verb = action?.[0][0];
-    if (verb === "c" || verb === "C") return this.resume();
-    if (verb === "s" || verb === "S") return this.step();
+    // A step of one thread (or of the selected one) is a step of that hart alone; otherwise a continue runs them all.
+    const actions = p.slice(6).split(";").map((a) => a.split(":"));
+    const step = actions.find(([verb]) => verb[0] === "s" || verb[0] === "S");
+    if (step) {
+      if (step[1] !== undefined && step[1] !== "-1") {
+        const n = this.hartOf(step[1]);
+        if (n === undefined) return "E01";
+        this.target.selectedHart = n;
+      }
+      return this.step();
+    }
+    if (actions.some(([verb]) => verb[0] === "c" || verb[0] === "C")) return this.resume();
     return "E01";
   }
 
@@ -213,7 +228,7 @@ export class GdbSession {
   private stopReply(stop: TargetStop): string {
     switch (stop.kind) {
       case "watchpoint":
-        return `T${SIGTRAP}${this.points.watchHit(stop)}${THREAD}`;
+        return `T${SIGTRAP}${this.points.watchHit(stop)}${this.thread()}`;
       case "idle":
         this.console("hyperstep: the guest sleeps in WFI and nothing is left that could wake it\n");
         break;
@@ -221,7 +236,27 @@ export class GdbSession {
         this.console(`hyperstep: the guest is stuck in a trap loop at pc 0x${stop.pc.toString(16)}: its trap handler faults\n`);
         break;
     }
-    return `T${SIGTRAP}${THREAD}`;
+    return `T${SIGTRAP}${this.thread()}`;
+  }
+
+  /** The stop reply's thread: the hart the stop concerns, which the target has selected. */
+  private thread(): string {
+    return `thread:${threadId(this.target.selectedHart)};`;
+  }
+
+  /** The hart of a thread id in hex, or undefined when there is none. */
+  private hartOf(id: string): number | undefined {
+    const n = /^[0-9a-fA-F]+$/.test(id) ? parseInt(id, 16) - 1 : -1;
+    return n >= 0 && n < this.target.harts ? n : undefined;
+  }
+
+  /** `Hg`/`Hc` with a thread: that hart is the one registers and steps concern; 0 and -1 (any, all) keep it. */
+  private selectThread(id: string): string {
+    if (id === "0" || id === "-1") return "OK";
+    const n = this.hartOf(id);
+    if (n === undefined) return "E01";
+    this.target.selectedHart = n;
+    return "OK";
   }
 
   private stopPoint(p: string): string {

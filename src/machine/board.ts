@@ -3,7 +3,7 @@ import { Bus } from "./bus";
 import { YieldCheck } from "./yield_check";
 import type { DeviceHost, HaltHow, HaltSink, IrqLine } from "./device";
 import { Clint } from "./devices/clint/model";
-import { Hart } from "./hart/hart";
+import { Hart, type Watch } from "./hart/hart";
 import { ramWritten, storeMadeFor } from "./hart/mem";
 import { runFast } from "./hart/run";
 import type { StopReason } from "./hart/stop";
@@ -28,6 +28,10 @@ export interface BoardOptions {
   /** The F and D extensions (single and double precision), as QEMU's `f` and `d`; default true. D needs F. */
   f?: boolean;
   d?: boolean;
+  /** How many harts (QEMU's `-smp`), 1 to MAX_HARTS; default 1. */
+  smp?: number;
+  /** With several harts, the steps each runs before the next takes over; default QUANTUM. */
+  quantum?: number;
 }
 
 export interface LoadableProgram {
@@ -53,7 +57,7 @@ export interface BoardDevices {
 
 /** A bare board's one device, the CLINT (the VMM's host board is bare: its VMs bring their own). */
 function clintOnly(host: DeviceHost, instructionsPerTick: number): BoardDevices {
-  const clint = new Clint(() => host.retired(), instructionsPerTick, () => host.timerChanged());
+  const clint = new Clint(() => host.retired(), instructionsPerTick, () => host.timerChanged(), host.harts);
   host.bus.attach(clint);
   return { clint };
 }
@@ -68,14 +72,34 @@ const INTERRUPT = 1n << 63n;
  * the guest would spin forever without a step of progress.
  */
 export const TRAP_LOOP_STEPS = 4096;
+/** The most harts a board takes (QEMU's virt takes 512; this simulator runs them one after another). */
+export const MAX_HARTS = 8;
+/**
+ * With several harts, the steps (instructions retired plus trap entries) each hart runs before the
+ * next takes over, round-robin from hart 0: short enough that harts meet in spinlocks and IPIs
+ * within a few thousand instructions, long enough that switching costs nothing measurable.
+ */
+export const QUANTUM = 1000;
 
 /**
- * One hart, RAM and the CLINT, with the run loop that keeps time and interrupts exact. Other devices
- * come from the `devices` builder (virt.ts builds the `virt` board's).
+ * One or more harts, RAM and the CLINT, with the run loop that keeps time and interrupts exact.
+ * Other devices come from the `devices` builder (virt.ts builds the `virt` board's).
  *
- * Boot follows QEMU's `virt` with `-bios none`: M-mode, pc = ELF entry, a0 = hartid (0). QEMU
- * also passes a1 = device-tree address and a2 = 0x1028 from its reset ROM; there is no device
+ * Boot follows QEMU's `virt` with `-bios none`: every hart starts in M-mode at the ELF entry with
+ * a0 = its mhartid (QEMU's reset ROM does `csrr a0, mhartid` and jumps to the kernel on every hart).
+ * QEMU also passes a1 = device-tree address and a2 = 0x1028 from its reset ROM; there is no device
  * tree here, so a1 and a2 start at 0 (the QEMU oracle must skip or mirror them).
+ *
+ * Several harts (`smp`) run one at a time, round-robin from hart 0, each for QUANTUM steps, or until
+ * it waits in WFI with nothing to wake it, or until it stops the run (a breakpoint, a watchpoint, a
+ * trap hook): the interleaving depends on nothing but the guest, so runs are deterministic, and a
+ * run that returns resumes the same hart with the rest of its quantum. Each hart has its own
+ * registers, CSRs (mhartid), TLB (so sfence.vma is hart-local) and decoded code; RAM, devices and
+ * mtime (which counts the instructions of all harts, as QEMU's icount does) are shared. An
+ * instruction runs whole before another hart runs, so AMOs are atomic across harts. An LR's
+ * reservation is broken by any store of another hart to its address (an SC or AMO included): while
+ * a hart holds one, the others run with a write watch on it (syncReservationWatches). Only when
+ * every hart waits in WFI does time warp, to the earliest timer that can wake one.
  *
  * The run loop runs the hart in slices that end where mtime reaches mtimecmp, so MTIP rises and a
  * timer interrupt is taken right after the instruction at which mtime reaches mtimecmp.
@@ -96,15 +120,29 @@ export const TRAP_LOOP_STEPS = 4096;
 export class Board implements HaltSink {
   readonly ram: Ram;
   readonly bus: Bus;
+  /** Hart 0: the one hart of a one-hart board. */
   readonly hart: Hart;
+  /** Every hart, indexed by mhartid. */
+  readonly harts: readonly Hart[];
   readonly devices: BoardDevices;
   readonly clint: Clint;
+  readonly quantum: number;
   private halted: { code: number; how: HaltHow } | undefined;
-  /** Traps in a row the hart took and delivered without retiring an instruction (TRAP_LOOP_STEPS). */
-  private trapsInARow = 0;
+  /** Per hart: traps in a row it took and delivered without retiring an instruction (TRAP_LOOP_STEPS). */
+  private readonly trapsInARow: number[];
   private dirty = false;
   /** Steps (instructions retired plus trap and interrupt entries) since load: a run's budget units. */
   steps = 0;
+  /** The hart that runs now, and the steps left of its quantum. */
+  current = 0;
+  private quantumLeft: number;
+  /** The hart the last stop of a run concerns (the one that hit the breakpoint, trapped, …). */
+  stopHart = 0;
+  /**
+   * Per hart: the removers of the reservation watches it runs with (syncReservationWatches). Not
+   * state (the history leaves it out): it says what is installed now, whatever moment is restored.
+   */
+  private readonly reservationWatches: (() => void)[][];
 
   constructor(opts: BoardOptions = {}, devices: (host: DeviceHost, instructionsPerTick: number) => BoardDevices = clintOnly) {
     const size = opts.memoryBytes ?? DEFAULT_MEMORY;
@@ -115,29 +153,47 @@ export class Board implements HaltSink {
     if (!Number.isSafeInteger(ipt) || ipt < 1) {
       throw new BoardOptionsError(`instructionsPerTick must be a positive integer, not ${ipt}`);
     }
+    const smp = opts.smp ?? 1;
+    if (!Number.isSafeInteger(smp) || smp < 1 || smp > MAX_HARTS) {
+      throw new BoardOptionsError(`smp must be a whole number of harts from 1 to ${MAX_HARTS}, not ${smp}`);
+    }
+    const quantum = opts.quantum ?? QUANTUM;
+    if (!Number.isSafeInteger(quantum) || quantum < 1) {
+      throw new BoardOptionsError(`quantum must be a positive integer, not ${quantum}`);
+    }
+    this.quantum = quantum;
+    this.quantumLeft = quantum;
     this.ram = new Ram(RAM_BASE, size);
     this.bus = new Bus(this.ram);
-    this.hart = new Hart(this.bus, { hypervisor: opts.hypervisorExtension === true, f: opts.f, d: opts.d });
+    const harts = Array.from({ length: smp }, (_, id) =>
+      new Hart(this.bus, { hypervisor: opts.hypervisorExtension === true, f: opts.f, d: opts.d, hartId: id }));
+    for (const h of harts) h.peers = harts;
+    this.harts = harts;
+    this.hart = harts[0];
+    this.trapsInARow = harts.map(() => 0);
+    this.reservationWatches = harts.map(() => []);
+    const hart = this.hart;
     this.devices = devices({
       bus: this.bus,
-      retired: () => this.hart.retired,
+      harts: smp,
+      retired: smp === 1 ? () => hart.retired : () => this.retiredAll(),
       timerChanged: () => this.syncClintLines(),
-      irqLine: (bit) => this.irqLine(bit),
+      irqLine: (bit, n) => this.irqLine(bit, n),
       halt: (code, how) => this.halt(code, how),
       watchWrites: (pa, len, cb) => this.watchWrites(pa, len, cb),
     }, ipt);
     this.clint = this.devices.clint;
-    this.hart.time = this.clint;
-    this.bus.ramWriteListener = (pa, len) => ramWritten(this.hart, pa, len);
+    for (const h of harts) h.time = this.clint;
+    this.bus.ramWriteListener = (pa, len) => ramWritten(hart, pa, len);
     this.syncClintLines();
   }
 
-  /** A level line into mip bit `mipBit` (11 = MEIP, 9 = SEIP), for the PLIC. */
-  irqLine(mipBit: number): IrqLine {
+  /** A level line into mip bit `mipBit` (11 = MEIP, 9 = SEIP) of hart `hartId`, for the PLIC. */
+  irqLine(mipBit: number, hartId = 0): IrqLine {
     const bit = 1 << mipBit;
+    const h = this.harts[hartId];
     return {
       set: (level: boolean) => {
-        const h = this.hart;
         h.mipHw = level ? h.mipHw | bit : h.mipHw & ~bit;
         h.yieldReq = true;
       },
@@ -146,17 +202,30 @@ export class Board implements HaltSink {
 
   halt(code: number, how: HaltHow): void {
     this.halted = { code, how };
-    this.hart.yieldReq = true;
+    for (const h of this.harts) h.yieldReq = true;
   }
 
   /** Calls `cb` after every guest write that touches [pa, pa+len). Returns the unsubscribe function. */
   watchWrites(pa: number, len: number, cb: (pa: number, value: bigint, width: number) => void): () => void {
-    return this.hart.addWatch({ pa, len, read: false, write: true, onHit: (p, v, w) => (cb(p, v, w), false) });
+    return this.watchAll({ pa, len, read: false, write: true, onHit: (p, v, w) => (cb(p, v, w), false) });
   }
 
   /** A data breakpoint: the run stops with { kind: "watchpoint" } after an instruction accesses [pa, pa+len). */
   watchData(pa: number, len: number, access: { read?: boolean; write?: boolean }): () => void {
-    return this.hart.addWatch({ pa, len, read: !!access.read, write: !!access.write, onHit: () => true });
+    return this.watchAll({ pa, len, read: !!access.read, write: !!access.write, onHit: () => true });
+  }
+
+  /** Adds the watch to every hart (any of them may make the access); returns the remover. */
+  private watchAll(w: Watch): () => void {
+    const removers = this.harts.map((h) => h.addWatch(w));
+    return () => removers.forEach((remove) => remove());
+  }
+
+  /** Instructions retired by all harts together: what mtime counts. */
+  private retiredAll(): number {
+    let n = 0;
+    for (const h of this.harts) n += h.retired;
+    return n;
   }
 
   /**
@@ -168,7 +237,7 @@ export class Board implements HaltSink {
     return storeMadeFor(this.hart, pa, size);
   }
 
-  /** Places the program's segments in RAM and resets the hart: M-mode, pc = entry, a0 = 0. */
+  /** Places the program's segments in RAM and resets every hart: M-mode, pc = entry, a0 = mhartid. */
   load(program: LoadableProgram): void {
     program.segments.forEach((s, i) => {
       if (s.memsz < s.data.length) {
@@ -184,16 +253,32 @@ export class Board implements HaltSink {
     if (this.dirty) this.ram.bytes.fill(0);
     for (const s of program.segments) this.ram.bytes.set(s.data, s.paddr - RAM_BASE);
     this.clint.reset();
-    this.hart.reset(program.entry);
+    for (const h of this.harts) h.reset(program.entry);
     this.halted = undefined;
-    this.trapsInARow = 0;
+    this.trapsInARow.fill(0);
     this.steps = 0;
+    this.current = 0;
+    this.quantumLeft = this.quantum;
+    this.stopHart = 0;
+    this.syncReservationWatches(0);
     this.dirty = true;
     this.syncClintLines();
   }
 
+  /** Instructions retired by all harts. */
   get instret(): bigint {
-    return BigInt(this.hart.retired);
+    return BigInt(this.harts.length === 1 ? this.hart.retired : this.retiredAll());
+  }
+
+  /**
+   * Makes hart `n` the one that runs next, with a fresh quantum (the debugger steps the thread the
+   * user selected). Nothing changes when it already is.
+   */
+  focus(n: number): void {
+    if (n === this.current) return;
+    this.current = n;
+    this.quantumLeft = this.quantum;
+    this.syncReservationWatches(n);
   }
 
   /** Exactly one instruction, or one trap/interrupt entry. */
@@ -202,14 +287,116 @@ export class Board implements HaltSink {
   }
 
   /**
-   * Runs at most `budget` steps (instructions retired plus trap entries), or returns early ("budget")
-   * when `yieldNow`, looked at now and then (yield_check.ts), says the caller's time is up.
+   * Runs at most `budget` steps (instructions retired plus trap entries, of all harts), or returns
+   * early ("budget") when `yieldNow`, looked at now and then (yield_check.ts), says the caller's time
+   * is up. `stopHart` says which hart a stop concerns.
    */
   run(budget: number, yieldNow?: () => boolean): StopReason {
-    const h = this.hart;
+    const yieldCheck = new YieldCheck(yieldNow, budget);
+    if (this.harts.length === 1) return this.runHart(0, budget, 0, yieldCheck, true);
     let left = budget;
     let first = true;
-    const yieldCheck = new YieldCheck(yieldNow, budget);
+    /** Harts in a row that waited in WFI with nothing to wake them and ran no step. */
+    let waiting = 0;
+    for (;;) {
+      if (this.halted) return { kind: "halt", code: this.halted.code, how: this.halted.how };
+      if (left <= 0) return { kind: "budget" };
+      const n = this.current;
+      const slice = Math.min(left, this.quantumLeft);
+      const before = this.steps;
+      const stop = this.runHart(n, slice, left - slice, yieldCheck, first);
+      const used = this.steps - before;
+      first = false;
+      left -= used;
+      this.quantumLeft -= used;
+      if (stop.kind === "idle") {
+        waiting = used > 0 ? 1 : waiting + 1;
+        this.next();
+        if (waiting < this.harts.length) continue;
+        if (!this.warpToFirstTimer()) return stop;
+        waiting = 0;
+        continue;
+      }
+      if (used > 0) waiting = 0;
+      if (stop.kind !== "budget") {
+        this.stopHart = n;
+        return stop;
+      }
+      if (this.quantumLeft <= 0) this.next();
+      else if (used < slice) return stop; // the caller's time is up
+    }
+  }
+
+  /** The next hart, round-robin, takes over with a fresh quantum. */
+  private next(): void {
+    this.current = (this.current + 1) % this.harts.length;
+    this.quantumLeft = this.quantum;
+    this.syncReservationWatches(this.current);
+  }
+
+  /**
+   * Every hart waits in WFI: time warps to the earliest mtimecmp among the harts whose timer can wake
+   * them (MTIE set, mtimecmp not "never"). False when none can: the board is idle.
+   */
+  private warpToFirstTimer(): boolean {
+    let first = -1;
+    let at = Infinity;
+    this.harts.forEach((h, n) => {
+      const deadline = this.clint.deadline(n);
+      if ((h.mie & MIP_MTIP) !== 0 && this.clint.canFire(n) && deadline >= 0 && deadline < at) {
+        first = n;
+        at = deadline;
+      }
+    });
+    if (first < 0) return false;
+    this.clint.warpToDeadline(first);
+    return true;
+  }
+
+  /**
+   * The harts' state was put back to an earlier moment (time travel): the reservation watches
+   * installed since go, and the running hart gets those the restored reservations need.
+   */
+  reservationsRestored(): void {
+    this.reservationWatches.forEach((removers, n) => {
+      for (const remove of removers) remove();
+      this.reservationWatches[n] = [];
+    });
+    this.syncReservationWatches(this.current);
+  }
+
+  /**
+   * Hart `n` is about to run: it gets a write watch on each reservation another hart holds (whose
+   * hit breaks that reservation), and loses those it had. Nothing happens (no cache flush) when no
+   * hart holds one.
+   */
+  private syncReservationWatches(n: number): void {
+    const installed = this.reservationWatches[n];
+    const holders = this.harts.filter((h, k) => k !== n && h.resAddr === h.resAddr);
+    if (installed.length === 0 && holders.length === 0) return;
+    for (const remove of installed) remove();
+    this.reservationWatches[n] = holders.map((k) => {
+      const pa = k.resPa;
+      return this.harts[n].addWatch({
+        pa, len: k.resSize, read: false, write: true,
+        onHit: () => {
+          if (k.resPa === pa) k.resAddr = NaN;
+          return false;
+        },
+      });
+    });
+  }
+
+  /**
+   * Runs hart `n` for at most `budget` steps. `rest` is what the caller's budget holds beyond these
+   * (for yieldCheck's accounting); `first` says the run starts here (a breakpoint at the pc is the
+   * one the last run stopped at). With one hart, a WFI with only the timer to wake it warps time to
+   * mtimecmp; with several, the hart returns "idle" and the scheduler decides.
+   */
+  private runHart(n: number, budget: number, rest: number, yieldCheck: YieldCheck, first: boolean): StopReason {
+    const h = this.harts[n];
+    const alone = this.harts.length === 1;
+    let left = budget;
     for (;;) {
       if (this.halted) return { kind: "halt", code: this.halted.code, how: this.halted.how };
       if (h.pendingStop) {
@@ -217,16 +404,16 @@ export class Board implements HaltSink {
         h.pendingStop = undefined;
         return stop;
       }
-      if (this.trapsInARow >= TRAP_LOOP_STEPS) {
-        this.trapsInARow = 0;
+      if (this.trapsInARow[n] >= TRAP_LOOP_STEPS) {
+        this.trapsInARow[n] = 0;
         return { kind: "trap-loop", pc: h.pc };
       }
-      if (left <= 0 || yieldCheck.due(left)) return { kind: "budget" };
+      if (left <= 0 || yieldCheck.due(left + rest)) return { kind: "budget" };
       this.syncClintLines();
       if (h.waiting) {
         if (!wakeable(h)) {
           // mie.MTIE sits where mip.MTIP does.
-          if ((h.mie & MIP_MTIP) === 0 || !this.clint.canFire()) return { kind: "idle" };
+          if (!alone || (h.mie & MIP_MTIP) === 0 || !this.clint.canFire()) return { kind: "idle" };
           this.clint.warpToDeadline();
         }
         h.waiting = false;
@@ -235,7 +422,7 @@ export class Board implements HaltSink {
         const irq = pendingInterrupt(h);
         if (irq >= 0) {
           enterTrap(h, INTERRUPT | BigInt(irq), 0n);
-          this.trapsInARow++;
+          this.trapsInARow[n]++;
           left--;
           this.steps++;
           first = false;
@@ -249,8 +436,8 @@ export class Board implements HaltSink {
         slice = 1;
         h.bpIgnore = true;
       }
-      const deadline = this.clint.deadline();
-      if (deadline >= 0) slice = Math.min(slice, deadline - h.retired);
+      const deadline = this.clint.deadline(n);
+      if (deadline >= 0) slice = Math.min(slice, deadline - (alone ? h.retired : this.retiredAll()));
       h.yieldReq = false;
       h.sliceTraps = 0;
       const before = h.retired;
@@ -260,19 +447,22 @@ export class Board implements HaltSink {
       // Traps that end the run (a hook asked to stop) are not delivered here: a VMM sees them.
       const stop = h.pendingStop as StopReason | undefined; // set by the run, which TypeScript cannot see
       const delivered = h.sliceTraps - (stop?.kind === "trap" ? 1 : 0);
-      this.trapsInARow = retired > 0 ? delivered : this.trapsInARow + delivered;
+      this.trapsInARow[n] = retired > 0 ? delivered : this.trapsInARow[n] + delivered;
       left -= retired + h.sliceTraps;
       this.steps += retired + h.sliceTraps;
       first = false;
     }
   }
 
-  /** Drives MSIP and MTIP from the CLINT's state. */
+  /** Drives each hart's MSIP and MTIP from the CLINT's state. */
   private syncClintLines(): void {
-    const h = this.hart;
-    let hw = h.mipHw & ~(MIP_MTIP | MIP_MSIP);
-    if (this.clint.mtip()) hw |= MIP_MTIP;
-    if (this.clint.msip) hw |= MIP_MSIP;
-    h.mipHw = hw;
+    const c = this.clint;
+    for (let n = 0; n < this.harts.length; n++) {
+      const h = this.harts[n];
+      let hw = h.mipHw & ~(MIP_MTIP | MIP_MSIP);
+      if (c.mtip(n)) hw |= MIP_MTIP;
+      if (c.msips[n]) hw |= MIP_MSIP;
+      h.mipHw = hw;
+    }
   }
 }

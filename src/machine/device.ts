@@ -94,12 +94,14 @@ export interface ByteSource {
 export interface DeviceHost extends HaltSink {
   /** The bus the devices sit on; HTIF also reads and writes its RAM. */
   readonly bus: Bus;
+  /** How many harts the CLINT and PLIC serve; default 1 (a VM's one vCPU). */
+  readonly harts?: number;
   /** Instructions retired: the CLINT's mtime derives from it. */
   retired(): number;
   /** The CLINT's MSIP or MTIP level may have changed. */
   timerChanged(): void;
-  /** A level line into mip bit `bit` (11 MEIP, 9 SEIP), for the PLIC's contexts. */
-  irqLine(bit: number): IrqLine;
+  /** A level line into mip bit `bit` (11 MEIP, 9 SEIP) of hart `hart` (default 0), for the PLIC's contexts. */
+  irqLine(bit: number, hart?: number): IrqLine;
   /** Calls `cb` after every guest write that touches [pa, pa+len) of the bus's RAM. Returns the unsubscribe function. */
   watchWrites(pa: number, len: number, cb: (pa: number, value: bigint, width: number) => void): () => void;
   /**

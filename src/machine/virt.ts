@@ -40,8 +40,8 @@ export const CONSOLE_SLOT = 1;
 const SEIP = 9;
 
 /**
- * The devices of QEMU's `virt` board with one hart: the CLINT, the PLIC at 0x0c00_0000 with hart 0's
- * M and S contexts, the NS16550A UART at 0x1000_0000 on PLIC source 10, the SiFive test finisher at
+ * The devices of QEMU's `virt` board for the host's harts: the CLINT, the PLIC at 0x0c00_0000 with
+ * each hart's M and S contexts, the NS16550A UART at 0x1000_0000 on PLIC source 10, the SiFive test finisher at
  * 0x10_0000, eight virtio-mmio slots at 0x1000_1000 on PLIC sources 1–8 (virtioSlots says which
  * devices they hold), and HTIF when the
  * program has a `tohost` symbol. The native board builds them on its
@@ -64,8 +64,10 @@ export class VirtDevices {
   constructor(host: DeviceHost, instructionsPerTick: number, opts: VirtDeviceOptions = {}) {
     const out = opts.uartOut ?? { write: () => {} };
     this.bus = host.bus;
-    this.clint = new Clint(() => host.retired(), instructionsPerTick, () => host.timerChanged());
-    this.plic = new Plic([host.irqLine(MEIP), host.irqLine(SEIP)]);
+    const harts = host.harts ?? 1;
+    this.clint = new Clint(() => host.retired(), instructionsPerTick, () => host.timerChanged(), harts);
+    // QEMU's virt numbers the contexts hart by hart: 2n is hart n's M-mode, 2n+1 its S-mode.
+    this.plic = new Plic(Array.from({ length: harts }, (_, n) => [host.irqLine(MEIP, n), host.irqLine(SEIP, n)]).flat());
     this.uart = new Uart16550(this.plic.source(UART_IRQ), out, opts.uartIn);
     this.finisher = new SifiveTest(host);
     const dma = new Dma(this.bus, host.dmaWritten && ((pa, len) => host.dmaWritten!(pa, len)));
@@ -121,7 +123,7 @@ export function virtioSlots(opts: VirtDeviceOptions): (VirtioDevice | undefined)
   return slots;
 }
 
-/** QEMU's `virt` board with one hart: RAM and the run loop (from Board) and the `virt` devices. */
+/** QEMU's `virt` board: RAM, the harts and their run loop (from Board), and the `virt` devices. */
 export class VirtBoard extends Board {
   declare readonly devices: VirtDevices;
   readonly plic: Plic;

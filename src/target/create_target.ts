@@ -1,4 +1,4 @@
-import { LoadError, type LoadableProgram } from "../machine/board";
+import { BoardOptionsError, LoadError, type LoadableProgram } from "../machine/board";
 import type { ByteSink, ByteSource } from "../machine/device";
 import { SnapshotBackend, type BlockBackend } from "../machine/devices/virtio/block_backend";
 import { createVirtBoard } from "../machine/virt";
@@ -48,7 +48,12 @@ export interface TargetOptions {
   virtioConsole?: boolean;
   /** Under a VMM technique: how the VMM gives the guest each virtio device (hypervisor/io/device_model.ts). */
   deviceModels?: DeviceModels;
+  /** Harts on the board (QEMU's -smp); default 1. Only natively so far. */
+  smp?: number;
 }
+
+/** Why a VMM technique refuses several harts. */
+export const SMP_NEEDS_NATIVE = "smp > 1 needs technique native (vCPUs under a VMM are not yet built)";
 
 export type CreateResult = { ok: true; target: Target } | { ok: false; error: string };
 
@@ -85,13 +90,14 @@ export function createTarget(program: GuestProgram, opts: TargetOptions): Create
   if (modelProblem) return { ok: false, error: `deviceModel ${modelProblem}` };
   const written = writtenFor(program, opts.technique);
   if (written) return { ok: false, error: written };
+  if ((opts.smp ?? 1) > 1 && runs !== "bare") return { ok: false, error: SMP_NEEDS_NATIVE };
   const console = new RecordedConsole(opts.uartIn, opts.uartOut, opts.replayInput);
   const { disk, host } = opts.disk && opts.historyBytes !== 0 ? diskForHistory(opts.disk) : { disk: opts.disk, host: [] };
   const recording: Recording = { console, budgetBytes: opts.historyBytes, outside: host };
   try {
     if (runs === "bare") {
       const board = createVirtBoard({
-        memoryBytes: opts.memoryBytes, uartOut: console.sink, uartIn: console.source, hypervisorExtension: opts.cpu?.h, f: opts.cpu?.f, d: opts.cpu?.d, disk, rngSeed: opts.rngSeed, virtioConsole: opts.virtioConsole, ...htif,
+        memoryBytes: opts.memoryBytes, uartOut: console.sink, uartIn: console.source, hypervisorExtension: opts.cpu?.h, f: opts.cpu?.f, d: opts.cpu?.d, disk, rngSeed: opts.rngSeed, virtioConsole: opts.virtioConsole, smp: opts.smp, ...htif,
       });
       board.load(program);
       return { ok: true, target: new NativeTarget(board, program.symbols, program.lineTable ?? [], recording) };
@@ -112,7 +118,7 @@ export function createTarget(program: GuestProgram, opts: TargetOptions): Create
     };
     return { ok: true, target: new VmTarget(vm, opts.technique, program.symbols, program.lineTable ?? [], fresh, recording) };
   } catch (e) {
-    if (e instanceof LoadError || e instanceof VmOptionsError) return { ok: false, error: e.message };
+    if (e instanceof LoadError || e instanceof VmOptionsError || e instanceof BoardOptionsError) return { ok: false, error: e.message };
     throw e;
   }
 }

@@ -1,6 +1,7 @@
 import { HSTATUS_SPVP, MSTATUS_MXR, MSTATUS_SUM } from "../isa/csr_bits";
 import type { StopReason } from "../machine/board";
 import { dataMode, fetchMode, VIRT, walkGuestAccess, type MmuAccess } from "../machine/hart/mmu";
+import type { Hart } from "../machine/hart/hart";
 import type { VirtBoard } from "../machine/virt";
 import { History } from "./history/history";
 import { machinePolicy } from "./history/machine_policy";
@@ -18,6 +19,7 @@ export class NativeTarget implements Target {
   readonly technique = "native" as const;
   readonly addressSpaces: readonly AddressSpace[] = ["va", "pa"];
   readonly history: History;
+  private selected = 0;
 
   /** @param recording the console the board's UART was built with, and the history budget (0: none) */
   constructor(
@@ -26,80 +28,112 @@ export class NativeTarget implements Target {
     readonly lineTable: readonly TargetLine[],
     recording: Recording = { console: new RecordedConsole(undefined, undefined) },
   ) {
-    const hart = board.hart;
+    const harts = board.harts;
     this.history = new History({
       root: board,
-      policy: machinePolicy([hart], [recording.console.source, recording.console.sink, ...(recording.outside ?? [])]),
+      policy: machinePolicy(harts, [recording.console.source, recording.console.sink, ...(recording.outside ?? [])]),
       ram: board.ram.bytes,
       get steps() { return board.steps; },
-      get instret() { return hart.retired; },
+      get instret() { return Number(board.instret); },
       exits: 0,
       run: (budget, yieldNow) => {
         board.devices.pollInput();
         return board.run(budget, yieldNow);
       },
       pollInput: () => board.devices.pollInput(),
-      breakpointHere: () => (hart.breakpoints.has(hart.pc) ? hart.pc : undefined),
-      restored: () => hart.dropCaches(),
+      // The hart a run resumes is the one the board runs now.
+      breakpointHere: () => {
+        const hart = harts[board.current];
+        return hart.breakpoints.has(hart.pc) ? hart.pc : undefined;
+      },
+      restored: () => {
+        harts.forEach((h) => h.dropCaches());
+        board.reservationsRestored();
+      },
       withoutHooks: (fn) => {
-        const hook = hart.onTrap;
-        hart.onTrap = undefined;
+        const hook = this.onTrap;
+        this.onTrap = undefined;
         try {
           return fn();
         } finally {
-          hart.onTrap = hook;
+          this.onTrap = hook;
         }
       },
     }, recording.console, recording.budgetBytes);
+  }
+
+  get harts(): number {
+    return this.board.harts.length;
+  }
+  get selectedHart(): number {
+    return this.selected;
+  }
+  set selectedHart(n: number) {
+    if (!Number.isInteger(n) || n < 0 || n >= this.board.harts.length) throw new RangeError(`there is no hart ${n}: the board has ${this.board.harts.length}`);
+    this.selected = n;
+  }
+  /** The selected hart. */
+  private get hart(): Hart {
+    return this.board.harts[this.selected];
   }
 
   get instret(): bigint {
     return this.board.instret;
   }
   get pc(): bigint {
-    return this.board.hart.pc;
+    return this.hart.pc;
   }
   set pc(v: bigint) {
-    this.board.hart.pc = v;
+    this.hart.pc = v;
     this.history.written();
   }
   get priv(): number {
-    return this.board.hart.priv;
+    return this.hart.priv;
   }
   get virt(): boolean | undefined {
-    return this.board.hart.hasH ? this.board.hart.virt : undefined;
+    return this.hart.hasH ? this.hart.virt : undefined;
   }
   getReg(i: number): bigint {
-    return this.board.hart.getReg(i);
+    return this.hart.getReg(i);
   }
   setReg(i: number, value: bigint): void {
-    this.board.hart.setReg(i, value);
+    this.hart.setReg(i, value);
     this.history.written();
   }
   getFpReg(i: number): bigint | undefined {
-    const hart = this.board.hart;
+    const hart = this.hart;
     return hart.hasF ? hart.f[i] : undefined;
   }
   setFpReg(i: number, value: bigint): boolean {
-    const hart = this.board.hart;
+    const hart = this.hart;
     if (!hart.hasF) return false;
     hart.f[i] = BigInt.asUintN(64, value);
     this.history.written();
     return true;
   }
   readCsr(num: number): bigint | undefined {
-    return this.board.hart.readCsr(num);
+    return this.hart.readCsr(num);
   }
   writeCsr(num: number, value: bigint): boolean {
-    const ok = this.board.hart.writeCsr(num, value);
+    const ok = this.hart.writeCsr(num, value);
     if (ok) this.history.written();
     return ok;
   }
 
   run(budget: number, yieldNow?: () => boolean): StopReason {
-    return this.history.run(budget, yieldNow);
+    const stop = this.history.run(budget, yieldNow);
+    if (stop.kind !== "budget" && stop.kind !== "idle") this.selected = this.board.stopHart;
+    return stop;
   }
+  /**
+   * One step of the selected hart. When it is not the one the board runs now, it becomes that one,
+   * with a fresh quantum: a change of the machine's course, which the history records as a write.
+   */
   step(): StopReason {
+    if (this.board.current !== this.selected) {
+      this.board.focus(this.selected);
+      this.history.written();
+    }
     return this.history.run(1);
   }
   pollInput(): boolean {
@@ -109,14 +143,18 @@ export class NativeTarget implements Target {
   get onTrap(): ((cause: bigint, tval: bigint, pc: bigint) => boolean) | undefined {
     return this.board.hart.onTrap;
   }
+  /** Every hart's: a trap of any of them may stop the run. */
   set onTrap(hook: ((cause: bigint, tval: bigint, pc: bigint) => boolean) | undefined) {
-    this.board.hart.onTrap = hook;
+    for (const h of this.board.harts) h.onTrap = hook;
   }
 
+  /** On every hart: a breakpoint stops the run whichever hart reaches it (all-stop). */
   setBreakpoints(pcs: Iterable<bigint>): void {
-    const set = this.board.hart.breakpoints;
-    set.clear();
-    for (const pc of pcs) set.add(pc);
+    const list = [...pcs];
+    for (const h of this.board.harts) {
+      h.breakpoints.clear();
+      for (const pc of list) h.breakpoints.add(pc);
+    }
   }
 
   watchPhysical(pa: bigint, length: number, access: WatchAccess): () => void {
@@ -155,7 +193,7 @@ export class NativeTarget implements Target {
   }
 
   translate(va: bigint, access: "r" | "w" | "x", priv?: number): TargetTranslation {
-    const t = this.board.hart.translate(va, access, priv);
+    const t = this.hart.translate(va, access, priv);
     const steps = "steps" in t ? t.steps : [];
     const walk = steps.map((s) => ({ level: s.level, pteAddr: BigInt(s.pteAddr), pte: s.pte }));
     if ("fault" in t) return { ok: false, cause: t.fault, steps: walk };
@@ -163,7 +201,7 @@ export class NativeTarget implements Target {
   }
 
   tlbEntries(): TargetTlbEntry[] {
-    return this.board.hart.tlbEntries().map((e) => ({
+    return this.hart.tlbEntries().map((e) => ({
       va: BigInt.asUintN(64, BigInt.asIntN(39, BigInt(e.vpn) << 12n)),
       pa: BigInt(e.ppn) * PAGE,
       asid: e.asid,
@@ -179,7 +217,7 @@ export class NativeTarget implements Target {
    * alone (`gpa`), as HLV would make it.
    */
   walkAddress(addr: bigint, access: MmuAccess, space: WalkSpace = "va"): AddressWalk | string {
-    const h = this.board.hart;
+    const h = this.hart;
     if (space !== "va") {
       const two = this.twoStageWalk(addr, access, space === "gpa" ? 0n : undefined);
       return two ? twoStageAddressWalk(two, TREES, "pa") : `the hart has no H extension: there is no ${space === "gpa" ? "G stage" : "guest-virtual address space"} to walk`;
@@ -204,7 +242,7 @@ export class NativeTarget implements Target {
    * walks. `vsatp` stands in for the hart's (0n: the G stage alone).
    */
   twoStageWalk(gva: bigint, access: MmuAccess, vsatp?: bigint): TwoStageWalk | undefined {
-    const h = this.board.hart;
+    const h = this.hart;
     if (!h.hasH) return undefined;
     const csrs = vsatp === undefined ? {} : { vsatp };
     if (h.virt) return walkGuestAccess(h, gva, access, h.prv === 0 ? 0 : 1, csrs);
@@ -219,7 +257,7 @@ export class NativeTarget implements Target {
    * code now running uses is `active`: satp's with V=0, the guest's two with V=1.
    */
   pageTableTrees(limit: number): PageTableSet {
-    const h = this.board.hart;
+    const h = this.hart;
     const trees: PageTableTree[] = [];
     const physical = (a: bigint) => this.readPte(a);
     const satp = h.satp;
@@ -262,7 +300,7 @@ export class NativeTarget implements Target {
     return (gpa) => {
       if ((gpa & ~0xfffn) !== page) {
         page = gpa & ~0xfffn;
-        const pa = walkGuestAccess(this.board.hart, page, "r", 1, { vsatp: 0n }).walk.pa;
+        const pa = walkGuestAccess(this.hart, page, "r", 1, { vsatp: 0n }).walk.pa;
         base = pa === undefined ? undefined : BigInt(pa);
       }
       return base === undefined ? undefined : this.readPte(base + (gpa & 0xfffn));

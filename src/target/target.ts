@@ -7,7 +7,7 @@ import type { Technique } from "./techniques";
 import type { VmmView } from "./vmm_view";
 
 export type { Technique } from "./techniques";
-export { TRAP_LOOP_STEPS } from "../machine/board";
+export { MAX_HARTS, QUANTUM, TRAP_LOOP_STEPS } from "../machine/board";
 export type { MmuAccess } from "../machine/hart/mmu";
 export type { TwoStageWalk } from "../hypervisor/techniques/technique";
 
@@ -142,6 +142,13 @@ export interface Target extends TargetInspection {
    * the timeline.
    */
   readonly history: History;
+  /** The guest's harts (QEMU's -smp; a VM's vCPUs): 1 but for a multi-hart board. */
+  readonly harts: number;
+  /**
+   * The hart the per-hart views read and write: pc, registers, CSRs, privilege, translation, TLB and
+   * `step`. Default 0. A run that stops (not on its budget) selects the hart the stop concerns.
+   */
+  selectedHart: number;
   pc: bigint;
   getReg(i: number): bigint;
   setReg(i: number, value: bigint): void;
@@ -162,10 +169,12 @@ export interface Target extends TargetInspection {
   writeCsr(num: number, value: bigint): boolean;
 
   /**
-   * Runs at most `budget` instructions (trap entries count as one). Returns "budget" early when
-   * `yieldNow` (looked at every few hundred traps or device accesses) says the caller's time is up.
+   * Runs at most `budget` instructions (trap entries count as one, those of all harts). Returns
+   * "budget" early when `yieldNow` (looked at every few hundred traps or device accesses) says the
+   * caller's time is up.
    */
   run(budget: number, yieldNow?: () => boolean): TargetStop;
+  /** One instruction (or trap entry) of the selected hart; the other harts stay where they are. */
   step(): TargetStop;
 
   /** The address spaces this target's memory references may name. */

@@ -89,6 +89,14 @@ export class VmTarget implements Target, VmmView {
   get instret(): bigint {
     return this.vm.instret;
   }
+  /** One vCPU (a VM with several is not built yet). */
+  readonly harts = 1;
+  get selectedHart(): number {
+    return 0;
+  }
+  set selectedHart(n: number) {
+    if (n !== 0) throw new RangeError(`there is no vCPU ${n}: the VM has one`);
+  }
   get pc(): bigint {
     return this.vm.pc;
   }

@@ -33,7 +33,7 @@ export function visibleState(t: Target, ramBytes: number): Record<string, string
 
 /** Every value reachable from the machine's root (the board, or the VM), objects named by walk order, and host RAM hashed. */
 export function machineGraph(t: Target): string[] {
-  const [root, harts, ram]: [object, Hart[], Uint8Array] = t instanceof NativeTarget ? [t.board, [t.board.hart], t.board.ram.bytes]
+  const [root, harts, ram]: [object, Hart[], Uint8Array] = t instanceof NativeTarget ? [t.board, [...t.board.harts], t.board.ram.bytes]
     : t instanceof VmTarget ? [t.vm, [t.vm.board.hart, t.vm.vcpu.state], t.vm.board.ram.bytes] : [t, [], new Uint8Array()];
   const { saved } = captureState(root, machinePolicy(harts, []));
   const ids = new Map<unknown, number>(saved.map((s, i) => [s.obj, i]));

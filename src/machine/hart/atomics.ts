@@ -61,6 +61,7 @@ export function loadReserved(h: Hart, rd: number, rs1: number, size: number): bo
   }
   if (size === 4) h.vhi = h.vlo >> 31;
   h.resAddr = va;
+  h.resPa = pa;
   h.resLo = h.vlo;
   h.resHi = h.vhi;
   h.resSize = size;

@@ -111,7 +111,8 @@ export function csrRead(h: Hart, num: number): bigint | undefined {
     case CSR.mcycle: case CSR.cycle: return h.cycle.read(h.retired);
     case CSR.minstret: case CSR.instret: return h.instretCounter.read(h.retired);
     case CSR.time: return h.virt ? BigInt.asUintN(64, h.time.mtime() + h.htimedelta) : h.time.mtime();
-    case CSR.mvendorid: case CSR.marchid: case CSR.mimpid: case CSR.mhartid: case CSR.mconfigptr: return 0n;
+    case CSR.mhartid: return BigInt(h.hartId);
+    case CSR.mvendorid: case CSR.marchid: case CSR.mimpid: case CSR.mconfigptr: return 0n;
   }
   if (num >= CSR.pmpaddr0 && num < CSR.pmpaddr0 + 16) return h.pmp.addr[num - CSR.pmpaddr0];
   if ((num >= 0xb03 && num <= 0xb1f) || (num >= 0xc03 && num <= 0xc1f) || (num >= 0x323 && num <= 0x33f)) return 0n;

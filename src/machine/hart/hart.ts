@@ -121,6 +121,8 @@ export interface HartOptions {
   hypervisor?: boolean;
   f?: boolean;
   d?: boolean;
+  /** mhartid; default 0. */
+  hartId?: number;
 }
 
 /** Time as the CLINT keeps it; the board connects it. */
@@ -155,6 +157,8 @@ export class Hart {
   retired = 0;
   /** LR reservation: virtual address (NaN when none) and the value LR loaded, as QEMU compares it. */
   resAddr = NaN; resLo = 0; resHi = 0; resSize = 0;
+  /** The physical address of the reservation (valid while resAddr is): other harts' stores there break it. */
+  resPa = 0;
   /**
    * The reservation the last trap entry cleared: software that takes the trap as something that is
    * not one (a binary translator's call into its runtime) puts it back.
@@ -270,7 +274,15 @@ export class Hart {
 
   time: TimeSource = { mtime: () => 0n };
 
+  readonly hartId: number;
+  /**
+   * Every hart on this hart's bus, itself included (the board sets it): a store by one drops the
+   * decoded code of all (mem.ts), since each keeps its own code caches of the shared RAM.
+   */
+  peers: readonly Hart[] = [this];
+
   constructor(readonly bus: Bus, opts: HartOptions = {}) {
+    this.hartId = opts.hartId ?? 0;
     this.hasH = opts.hypervisor === true;
     this.hasF = opts.f !== false;
     this.hasD = this.hasF && opts.d !== false;
@@ -285,9 +297,10 @@ export class Hart {
     this.pmp.onChange = () => flushFast(this);
   }
 
-  /** Back to the reset state: M-mode, all CSRs at reset values, pc = entry, a0 = hartid (0). */
+  /** Back to the reset state: M-mode, all CSRs at reset values, pc = entry, a0 = mhartid. */
   reset(entry: bigint): void {
     this.x.fill(0);
+    this.x[20] = this.hartId;
     this.f.fill(0n); this.fflags = 0; this.frm = 0;
     this.prv = 3;
     this.mstatus = 0; this.medeleg = 0; this.mideleg = 0; this.mie = 0; this.mipSw = 0;

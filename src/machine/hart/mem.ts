@@ -36,10 +36,15 @@ export function flushFast(h: Hart): void {
 
 /**
  * Drops decoded and translated code for RAM bytes [pa, pa+len) (called for every RAM write outside
- * the hot loop). Only a write that overlaps the bytes decoded so far in a page drops its code, so
- * data that shares a page with code (small guests put .bss right after .text) does not.
+ * the hot loop), in every hart on the bus: each keeps its own code caches of the shared RAM. Only a
+ * write that overlaps the bytes decoded so far in a page drops its code, so data that shares a page
+ * with code (small guests put .bss right after .text) does not.
  */
 export function ramWritten(h: Hart, pa: number, len: number): void {
+  for (const peer of h.peers) dropWrittenCode(peer, pa, len);
+}
+
+function dropWrittenCode(h: Hart, pa: number, len: number): void {
   const base = h.bus.ram.base;
   const first = Math.floor((pa - base) / 4096), last = Math.floor((pa + len - 1 - base) / 4096);
   for (let p = first; p <= last; p++) {
@@ -130,7 +135,7 @@ function fill(h: Hart, va: number, pa: number, acc: Acc): void {
   if (!ram.contains(pagePa, 4096)) return;
   const ramPage = (pagePa - ram.base) / 4096;
   if (h.watchPages.has(ramPage)) return;
-  if (acc === Acc.W && h.codeBlocks[ramPage] !== undefined) return;
+  if (acc === Acc.W && holdsCode(h, ramPage)) return;
   const priv = (acc === Acc.X ? fetchMode(h) : dataMode(h)) & 3;
   if ((h.pmp.active || priv !== 3) && !h.pmp.check(pagePa, 4096, PMP_OF[acc], priv)) return;
   const vp = Math.floor(va / 4096);
@@ -140,6 +145,12 @@ function fill(h: Hart, va: number, pa: number, acc: Acc): void {
   tag[i] = vp;
   add[i] = pa - ram.base - va;
   if (acc !== Acc.X) (acc === Acc.R ? h.pageR : h.pageW)[i] = pagePa - ram.base;
+}
+
+/** Whether any hart on the bus has decoded code in RAM page `page`: stores there take the slow path. */
+function holdsCode(h: Hart, page: number): boolean {
+  for (const peer of h.peers) if (peer.codeBlocks[page] !== undefined) return true;
+  return false;
 }
 
 function notifyWatches(h: Hart, pa: number, size: number, lo: number, hi: number, write: boolean): void {
@@ -339,9 +350,11 @@ function setCodePage(h: Hart, ramIndex: number, pc: number, whole: boolean): voi
   if (blk === undefined) {
     blk = new Int32Array(4096);
     h.codeBlocks[page] = blk;
-    // Stores to this page must now take the slow path, which drops the block.
-    for (let i = 0; i < FAST_SIZE; i++) {
-      if (Math.floor((h.tagW[i] * 4096 + h.addW[i]) / 4096) === page) h.tagW[i] = NaN;
+    // Stores to this page, by any hart, must now take the slow path, which drops the block.
+    for (const peer of h.peers) {
+      for (let i = 0; i < FAST_SIZE; i++) {
+        if (Math.floor((peer.tagW[i] * 4096 + peer.addW[i]) / 4096) === page) peer.tagW[i] = NaN;
+      }
     }
   }
   const vbase = Math.floor(pc / 4096) * 4096;

@@ -6,10 +6,10 @@ import type { StatePolicy } from "./object_state";
  * Properties that belong to the debugger or to a cache, wherever they sit: the trap hook and exit
  * filter the debugger sets; the hart's code page being run and whether it stopped inside a block
  * (dropped on restore); its scratch outputs of out-of-line helpers, which nothing reads before
- * writing.
+ * writing; the board's reservation watches, which live among the harts' watches (rebuilt on restore).
  */
 const IGNORED_KEYS: ReadonlySet<string> = new Set([
-  "onTrap", "exitFilter", "cpBlk", "cpBase", "cpRam", "cpOff", "midBlock", "fw", "fimm", "vlo", "vhi",
+  "onTrap", "exitFilter", "cpBlk", "cpBase", "cpRam", "cpOff", "midBlock", "fw", "fimm", "vlo", "vhi", "reservationWatches",
 ]);
 
 /**

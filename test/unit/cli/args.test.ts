@@ -17,13 +17,13 @@ function usageError(argv: string[]): UsageError {
 describe("hyperstep argument parsing", () => {
   it("parses run with defaults", () => {
     assert.deepEqual(parseArgs(["run", "guest.elf"]), {
-      kind: "run", program: "guest.elf", memoryBytes: 128 * 1024 * 1024, maxInstructions: undefined, timeoutSeconds: undefined, traceTraps: false, technique: "native", boot: "machine", exits: false, cpu: { model: "rv64", h: false, f: true, d: true }, gdb: undefined, nonTrappingSensitive: [], record: undefined, diskSpec: undefined, rngSeed: undefined, hosting: "native", fpuSwitch: "lazy", virtioConsole: false, deviceModels: { vm: "emulated", perDevice: {} },
+      kind: "run", program: "guest.elf", memoryBytes: 128 * 1024 * 1024, maxInstructions: undefined, timeoutSeconds: undefined, traceTraps: false, technique: "native", boot: "machine", exits: false, cpu: { model: "rv64", h: false, f: true, d: true }, gdb: undefined, nonTrappingSensitive: [], record: undefined, diskSpec: undefined, rngSeed: undefined, hosting: "native", fpuSwitch: "lazy", virtioConsole: false, deviceModels: { vm: "emulated", perDevice: {} }, smp: undefined,
     });
   });
 
   it("parses every run option, in both --flag value and --flag=value forms", () => {
     assert.deepEqual(parseArgs(["run", "--memory", "64K", "g.elf", "--max-instructions=1000", "--timeout", "2.5", "--trace-traps"]), {
-      kind: "run", program: "g.elf", memoryBytes: 65536, maxInstructions: 1000, timeoutSeconds: 2.5, traceTraps: true, technique: "native", boot: "machine", exits: false, cpu: { model: "rv64", h: false, f: true, d: true }, gdb: undefined, nonTrappingSensitive: [], record: undefined, diskSpec: undefined, rngSeed: undefined, hosting: "native", fpuSwitch: "lazy", virtioConsole: false, deviceModels: { vm: "emulated", perDevice: {} },
+      kind: "run", program: "g.elf", memoryBytes: 65536, maxInstructions: 1000, timeoutSeconds: 2.5, traceTraps: true, technique: "native", boot: "machine", exits: false, cpu: { model: "rv64", h: false, f: true, d: true }, gdb: undefined, nonTrappingSensitive: [], record: undefined, diskSpec: undefined, rngSeed: undefined, hosting: "native", fpuSwitch: "lazy", virtioConsole: false, deviceModels: { vm: "emulated", perDevice: {} }, smp: undefined,
     });
     assert.equal((parseArgs(["run", "g.elf", "--memory=1G"]) as { memoryBytes: number }).memoryBytes, 2 ** 30);
     assert.equal((parseArgs(["run", "g.elf", "--memory", "8MiB"]) as { memoryBytes: number }).memoryBytes, 8 * 2 ** 20);
@@ -62,6 +62,16 @@ describe("hyperstep argument parsing", () => {
     assert.match(usageError(["run", "k.elf", "--technique", "trap-and-emulate", "--disk", "d.img", "--device-model", "virtio-rng=passthrough"]).message, /^--device-model "passthrough" is for virtio-blk only/);
     assert.deepEqual(run("--disk", "d.img", "--device-model", "passthrough").deviceModels, { vm: "passthrough", perDevice: {} });
     assert.match(usageError(["run", "k.elf", "--virtio-console", "--record", "r.json"]).message, /^--record cannot be combined with --virtio-console/);
+  });
+
+  it("parses --smp N (1 to 8 harts), natively only and not with --record", () => {
+    assert.equal((parseArgs(["run", "k.elf", "--smp", "3"]) as { smp?: number }).smp, 3);
+    assert.equal(usageError(["run", "k.elf", "--smp", "0"]).message, "--smp needs a whole number of harts from 1 to 8, not '0'");
+    assert.equal(usageError(["run", "k.elf", "--smp=2.5"]).message, "--smp needs a whole number of harts from 1 to 8, not '2.5'");
+    assert.equal(usageError(["run", "k.elf", "--smp", "2", "--technique", "trap-and-emulate"]).message,
+      "--smp 2: smp > 1 needs technique native (vCPUs under a VMM are not yet built)");
+    assert.equal((parseArgs(["run", "k.elf", "--smp", "1", "--technique", "trap-and-emulate"]) as { smp?: number }).smp, 1);
+    assert.match(usageError(["run", "k.elf", "--smp", "2", "--record", "r.json"]).message, /^--record cannot be combined with --smp/);
   });
 
   it("parses --non-trapping-sensitive as a list, only with a technique it applies to", () => {

@@ -17,7 +17,7 @@ function fieldOf(raw: unknown): string {
 
 test("a minimal configuration gets the documented defaults", () => {
   const c = parseLaunchConfig({ program: "guest.S" });
-  assert.deepEqual(c, { program: "guest.S", stopOnEntry: false, memoryBytes: DEFAULT_MEMORY_BYTES, technique: "native", maxInstructions: undefined, cwd: undefined, args: [], nonTrappingSensitive: [], boot: "machine", march: undefined, cpu: { model: "rv64", h: false, f: true, d: true }, gdbServer: undefined, historyMiB: DEFAULT_HISTORY_MIB, disk: undefined, rngSeed: undefined, hosting: "native", fpuSwitch: "lazy", virtioConsole: false, deviceModels: { vm: "emulated", perDevice: {} } });
+  assert.deepEqual(c, { program: "guest.S", stopOnEntry: false, memoryBytes: DEFAULT_MEMORY_BYTES, technique: "native", maxInstructions: undefined, cwd: undefined, args: [], nonTrappingSensitive: [], boot: "machine", march: undefined, cpu: { model: "rv64", h: false, f: true, d: true }, gdbServer: undefined, historyMiB: DEFAULT_HISTORY_MIB, disk: undefined, rngSeed: undefined, hosting: "native", fpuSwitch: "lazy", virtioConsole: false, deviceModels: { vm: "emulated", perDevice: {} }, smp: 1 });
   assert.equal(DEFAULT_HISTORY_MIB, 512);
 });
 
@@ -112,6 +112,13 @@ test("rng is true (the default seed), false, or a 32-bit seed", () => {
   assert.equal(parseLaunchConfig({ program: "a.S", rng: 0 }).rngSeed, 0);
   assert.equal(parseLaunchConfig({ program: "a.S", rng: 0xffff_ffff }).rngSeed, 0xffff_ffff);
   for (const rng of [-1, 1.5, 2 ** 32, "yes", {}]) assert.equal(fieldOf({ program: "a.S", rng }), "rng", JSON.stringify(rng));
+});
+
+test("smp is a whole number of harts from 1 to 8; more than 1 needs technique native", () => {
+  assert.equal(parseLaunchConfig({ program: "a.S", smp: 3 }).smp, 3);
+  for (const smp of [0, 9, 1.5, "3"]) assert.equal(fieldOf({ program: "a.S", smp }), "smp", JSON.stringify(smp));
+  assert.throws(() => parseLaunchConfig({ program: "a.S", smp: 2, technique: "hardware-assisted" }),
+    /^Error: launch configuration: 'smp' is 2: smp > 1 needs technique native \(vCPUs under a VMM are not yet built\)$/);
 });
 
 test("disk is a path or { path, readOnly, snapshot }, checked field by field", () => {

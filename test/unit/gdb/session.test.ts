@@ -17,8 +17,8 @@ const symbol = (name: string) => program.symbols.find((s) => s.name === name)!.a
 const bytes = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
 const le64 = (v: bigint) => toHex(Uint8Array.from({ length: 8 }, (_, i) => Number((v >> BigInt(8 * i)) & 0xffn)));
 
-function connect(opts: { technique?: Technique; cpu?: CpuModel; readOnly?: boolean } = {}) {
-  const created = createTarget(program, { technique: opts.technique ?? "native", memoryBytes: 16 << 20, cpu: opts.cpu });
+function connect(opts: { technique?: Technique; cpu?: CpuModel; readOnly?: boolean; smp?: number } = {}) {
+  const created = createTarget(program, { technique: opts.technique ?? "native", memoryBytes: 16 << 20, cpu: opts.cpu, smp: opts.smp });
   if (!created.ok) assert.fail(created.error);
   const target: Target = created.target;
   let wire = "";
@@ -56,6 +56,31 @@ function connect(opts: { technique?: Technique; cpu?: CpuModel; readOnly?: boole
   const reg = (n: number) => BigInt("0x" + (reply(`p${n.toString(16)}`).match(/../g) ?? []).reverse().join(""));
   return { target, session, link, request, reply, runToStop, reg, out };
 }
+
+describe("GDB stub: harts as threads", () => {
+  it("lists a thread per hart; Hg selects whose registers are read, Hc whose a step is; the others stay", () => {
+    const { target, reply, reg } = connect({ smp: 2 });
+    assert.equal(reply("qfThreadInfo"), "m01,02");
+    assert.equal(reply("qsThreadInfo"), "l");
+    assert.equal(textFromHex(reply("qThreadExtraInfo,2")), "hart 1");
+    assert.deepEqual([reply("T2"), reply("T3")], ["OK", "E01"]);
+    assert.equal(reply("Hg2"), "OK");
+    assert.equal(reply("qC"), "QC02");
+    assert.equal(reg(10), 1n, "a0 = mhartid at entry");
+    assert.equal(reply("Hg1"), "OK");
+    assert.equal(reg(10), 0n);
+    assert.equal(reply("Hg5"), "E01");
+    const entry = target.pc;
+    assert.equal(reply("vCont;s:2;c"), "T05thread:02;");
+    target.selectedHart = 1;
+    assert.notEqual(target.pc, entry);
+    target.selectedHart = 0;
+    assert.equal(target.pc, entry, "hart 0 stayed");
+    assert.equal(reply("Hc1"), "OK");
+    assert.equal(reply("s"), "T05thread:01;");
+    assert.notEqual(target.pc, entry);
+  });
+});
 
 describe("GDB stub: queries and the target description", () => {
   it("qSupported announces the packet size, the target description and vCont; every packet is acknowledged", () => {

@@ -3,8 +3,9 @@ import { CONTEXT, CONTEXT_STRIDE, ENABLE, ENABLE_STRIDE, PENDING, plicRegisterNa
 import { plicView } from "./view";
 
 /**
- * The platform-level interrupt controller of QEMU's `virt` board (SiFive PLIC layout), for one hart
- * with two contexts: context 0 is the hart's M-mode (drives MEIP), context 1 its S-mode (SEIP).
+ * The platform-level interrupt controller of QEMU's `virt` board (SiFive PLIC layout), with two
+ * contexts per hart numbered as QEMU's virt numbers them: context 2n is hart n's M-mode (drives its
+ * MEIP), context 2n+1 its S-mode (SEIP).
  * Priorities are 0 (never interrupts) to 7; pending bits are read-only; the register map is in
  * registers.ts.
  *
@@ -23,12 +24,12 @@ export const PLIC_BASE = 0x0c00_0000;
 export const PLIC_SIZE = 0x60_0000;
 /** Sources 1..95 exist on virt (source 0 means "none"). */
 export const PLIC_SOURCES = 96;
-export const PLIC_CONTEXTS = 2;
 const PRIORITY_MASK = 7;
 const WORDS = PLIC_SOURCES / 32;
 
 export interface PlicContextState {
-  /** "M" or "S": the privilege mode of hart 0 this context interrupts. */
+  /** The hart, and "M" or "S": the privilege mode of it that this context interrupts. */
+  hart: number;
   mode: "M" | "S";
   threshold: number;
   enabled: number[];
@@ -56,13 +57,20 @@ export class Plic implements MmioDevice {
   private readonly level = new Uint32Array(WORDS);
   private readonly pending = new Uint32Array(WORDS);
   private readonly claimed = new Uint32Array(WORDS);
-  private readonly enable = new Uint32Array(WORDS * PLIC_CONTEXTS);
-  private readonly threshold = new Uint32Array(PLIC_CONTEXTS);
-  private readonly asserted = [false, false];
+  private readonly enable: Uint32Array;
+  private readonly threshold: Uint32Array;
+  private readonly asserted: boolean[];
   private readonly sources = new Map<number, IrqLine>();
+  /** Two per hart: M and S. */
+  readonly contexts: number;
 
-  /** `outputs[ctx]` is the hart line of context ctx: [MEIP, SEIP]. */
-  constructor(private readonly outputs: readonly [IrqLine, IrqLine]) {}
+  /** `outputs[ctx]` is the hart line of context ctx: [hart 0 MEIP, hart 0 SEIP, hart 1 MEIP, …]. */
+  constructor(private readonly outputs: readonly IrqLine[]) {
+    this.contexts = outputs.length;
+    this.enable = new Uint32Array(WORDS * this.contexts);
+    this.threshold = new Uint32Array(this.contexts);
+    this.asserted = new Array<boolean>(this.contexts).fill(false);
+  }
 
   /** The interrupt line of source `n` (1..95), for a device to drive. */
   source(n: number): IrqLine {
@@ -92,11 +100,11 @@ export class Plic implements MmioDevice {
     if (offset < CONTEXT) {
       const ctx = Math.floor((offset - ENABLE) / ENABLE_STRIDE);
       const word = ((offset - ENABLE) % ENABLE_STRIDE) >> 2;
-      return ctx < PLIC_CONTEXTS && word < WORDS ? this.enable[ctx * WORDS + word] >>> 0 : 0;
+      return ctx < this.contexts && word < WORDS ? this.enable[ctx * WORDS + word] >>> 0 : 0;
     }
     const ctx = Math.floor((offset - CONTEXT) / CONTEXT_STRIDE);
     const reg = (offset - CONTEXT) % CONTEXT_STRIDE;
-    if (ctx >= PLIC_CONTEXTS) return 0;
+    if (ctx >= this.contexts) return 0;
     if (reg === 0) return this.threshold[ctx];
     if (reg === 4) return this.claim(ctx);
     return 0;
@@ -112,13 +120,13 @@ export class Plic implements MmioDevice {
     } else if (offset < CONTEXT) {
       const ctx = Math.floor((offset - ENABLE) / ENABLE_STRIDE);
       const word = ((offset - ENABLE) % ENABLE_STRIDE) >> 2;
-      if (ctx >= PLIC_CONTEXTS || word >= WORDS) return;
+      if (ctx >= this.contexts || word >= WORDS) return;
       // Source 0 does not exist, so its enable bit is hardwired to zero.
       this.enable[ctx * WORDS + word] = word === 0 ? value & ~1 : value;
     } else {
       const ctx = Math.floor((offset - CONTEXT) / CONTEXT_STRIDE);
       const reg = (offset - CONTEXT) % CONTEXT_STRIDE;
-      if (ctx >= PLIC_CONTEXTS) return;
+      if (ctx >= this.contexts) return;
       if (reg === 0) this.threshold[ctx] = value & PRIORITY_MASK;
       else if (reg === 4) this.complete(ctx, value);
       else return;
@@ -147,8 +155,9 @@ export class Plic implements MmioDevice {
       levels: bits(this.level),
       pending: bits(this.pending),
       claimed: bits(this.claimed),
-      contexts: [0, 1].map((ctx) => ({
-        mode: ctx === 0 ? "M" : "S",
+      contexts: Array.from({ length: this.contexts }, (_, ctx) => ({
+        hart: ctx >> 1,
+        mode: (ctx & 1) === 0 ? "M" : "S",
         threshold: this.threshold[ctx],
         enabled: bits(this.enable, ctx * WORDS),
         best: this.best(ctx),
@@ -199,7 +208,7 @@ export class Plic implements MmioDevice {
   }
 
   private update(): void {
-    for (let ctx = 0; ctx < PLIC_CONTEXTS; ctx++) {
+    for (let ctx = 0; ctx < this.contexts; ctx++) {
       const level = this.best(ctx) !== 0;
       if (level !== this.asserted[ctx]) {
         this.asserted[ctx] = level;

@@ -124,7 +124,7 @@ describe("PLIC (QEMU virt layout, hart 0 M and S contexts)", () => {
     assert.deepEqual(st.priorities, [{ source: 10, priority: 3 }]);
     assert.deepEqual(st.pending, [10]);
     assert.deepEqual(st.levels, [10]);
-    assert.deepEqual(st.contexts[S], { mode: "S", threshold: 0, enabled: [10], best: 10, asserted: true });
-    assert.deepEqual(st.contexts[M], { mode: "M", threshold: 0, enabled: [], best: 0, asserted: false });
+    assert.deepEqual(st.contexts[S], { hart: 0, mode: "S", threshold: 0, enabled: [10], best: 10, asserted: true });
+    assert.deepEqual(st.contexts[M], { hart: 0, mode: "M", threshold: 0, enabled: [], best: 0, asserted: false });
   });
 });

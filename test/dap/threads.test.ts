@@ -1,0 +1,53 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { DebugClient } from "@vscode/debugadapter-testsupport";
+import { guest, launch, lineOf, stopAfter, withClient } from "../support/dap";
+
+const SMP = guest("smp.S");
+
+/** The registers scope of thread `threadId`'s top frame, by name. */
+async function registers(dc: DebugClient, threadId: number): Promise<Map<string, string>> {
+  const frame = (await dc.stackTraceRequest({ threadId })).body.stackFrames[0];
+  const scopes = (await dc.scopesRequest({ frameId: frame.id })).body.scopes;
+  const regs = scopes.find((s) => s.name === "Registers")!;
+  const vars = (await dc.variablesRequest({ variablesReference: regs.variablesReference })).body.variables;
+  return new Map(vars.map((v) => [v.name, v.value]));
+}
+
+const pcOf = async (dc: DebugClient, threadId: number) => (await dc.stackTraceRequest({ threadId })).body.stackFrames[0].instructionPointerReference;
+
+test("smp: each hart is a thread with its own stack and registers; a breakpoint stops all, on the hart that hit it", async () => {
+  await withClient(async (dc) => {
+    const entry = await launch(dc, SMP, { smp: 2 });
+    assert.equal(entry.body.threadId, 1);
+    assert.equal(entry.body.allThreadsStopped, true);
+    assert.deepEqual((await dc.threadsRequest()).body.threads.map((t) => [t.id, t.name]), [[1, "hart 0"], [2, "hart 1"]]);
+    const [h0, h1] = [await registers(dc, 1), await registers(dc, 2)];
+    assert.deepEqual([h0.get("a0"), h1.get("a0")], ["0x0000000000000000", "0x0000000000000001"]);
+    const frames = [(await dc.stackTraceRequest({ threadId: 1 })).body.stackFrames[0], (await dc.stackTraceRequest({ threadId: 2 })).body.stackFrames[0]];
+    assert.notEqual(frames[0].id, frames[1].id);
+    assert.deepEqual(frames.map((f) => f.line), [lineOf(SMP, "entry"), lineOf(SMP, "entry")]);
+
+    await dc.setBreakpointsRequest({ source: { path: SMP }, breakpoints: [{ line: lineOf(SMP, "other") }] });
+    const hit = await stopAfter(dc, () => dc.continueRequest({ threadId: 1 }));
+    assert.deepEqual([hit.body.reason, hit.body.threadId, hit.body.allThreadsStopped], ["breakpoint", 2, true]);
+    assert.equal((await dc.stackTraceRequest({ threadId: 2 })).body.stackFrames[0].line, lineOf(SMP, "other"));
+    // Hart 0 ran its quantum first (1000 instructions: 2, then 499 rounds of its loop) and stopped too.
+    assert.equal((await dc.stackTraceRequest({ threadId: 1 })).body.stackFrames[0].line, lineOf(SMP, "hart0"));
+    assert.equal((await registers(dc, 1)).get("t1"), "0x00000000000001f3");
+  });
+});
+
+test("smp: a step steps the selected thread's hart; the others stay where they are", async () => {
+  await withClient(async (dc) => {
+    await launch(dc, SMP, { smp: 2 });
+    const before = [await pcOf(dc, 1), await pcOf(dc, 2)];
+    const stepped = await stopAfter(dc, () => dc.nextRequest({ threadId: 2, granularity: "instruction" }));
+    assert.deepEqual([stepped.body.reason, stepped.body.threadId], ["step", 2]);
+    assert.deepEqual([await pcOf(dc, 1), await pcOf(dc, 2)], [before[0], `0x${(BigInt(before[1]!) + 2n).toString(16).padStart(16, "0")}`]);
+    await stopAfter(dc, () => dc.nextRequest({ threadId: 2, granularity: "instruction" }));
+    assert.equal(await pcOf(dc, 1), before[0]);
+    assert.equal((await registers(dc, 2)).get("s0"), "0x0000000000000001");
+    assert.equal((await registers(dc, 1)).get("s0"), "0x0000000000000000");
+  });
+});
