@@ -8,8 +8,29 @@ export interface CValueContext {
   ref(children: () => DebugProtocol.Variable[]): number;
 }
 
-/** Where a value lives: an address, or why it cannot be shown. */
-export type Place = bigint | string;
+/**
+ * Where a value lives: an address, its bytes when it is not in memory (a register, a computed
+ * value, pieces; `missing` marks bytes that were optimized out), or why it cannot be shown.
+ */
+export type Place = bigint | string | CBytes;
+
+export interface CBytes {
+  bytes: Uint8Array;
+  missing?: readonly boolean[];
+}
+
+/** The place `offset` bytes into `place` (a member or an element). */
+function within(place: bigint | CBytes, offset: number): bigint | CBytes {
+  if (typeof place === "bigint") return place + BigInt(offset);
+  return { bytes: place.bytes.subarray(offset), missing: place.missing?.slice(offset) };
+}
+
+/** `size` bytes at `place`, or null when they cannot be read or were optimized out. */
+function bytesAt(ctx: CValueContext, place: bigint | CBytes, size: number): Uint8Array | null {
+  if (typeof place === "bigint") return ctx.read(place, size);
+  if (size > place.bytes.length || place.missing?.slice(0, size).some(Boolean)) return null;
+  return place.bytes.subarray(0, size);
+}
 
 /** Arrays longer than this show their first elements only. */
 const MAX_ELEMENTS = 1000;
@@ -49,14 +70,15 @@ function cString(ctx: CValueContext, addr: bigint): string | undefined {
 export function cVariable(name: string, type: CType, place: Place, ctx: CValueContext): DebugProtocol.Variable {
   const v: DebugProtocol.Variable = { name, type: typeName(type), value: "", variablesReference: 0 };
   if (typeof place === "string") return { ...v, value: `<${place}>` };
-  v.memoryReference = formatMemoryRef({ space: "va", addr: place });
+  if (typeof place === "bigint") v.memoryReference = formatMemoryRef({ space: "va", addr: place });
   const t = resolved(type);
   const size = sizeOf(type);
   const scalar = (): bigint | undefined => {
-    const bytes = size !== undefined && size > 0 && size <= 8 ? ctx.read(place, size) : null;
+    const bytes = size !== undefined && size > 0 && size <= 8 ? bytesAt(ctx, place, size) : null;
     return bytes ? littleEndian(bytes) : undefined;
   };
-  const unreadable = `<cannot read ${size ?? "?"} bytes at ${hex(place)}>`;
+  // A value kept outside memory that cannot be read lost those bytes to the optimizer, as gdb says.
+  const unreadable = typeof place === "bigint" ? `<cannot read ${size ?? "?"} bytes at ${hex(place)}>` : "<optimized out>";
   switch (t.kind) {
     case "base": {
       const raw = scalar();
@@ -95,7 +117,7 @@ export function cVariable(name: string, type: CType, place: Place, ctx: CValueCo
       v.value = `[${t.count}]`;
       v.indexedVariables = shown;
       v.variablesReference = ctx.ref(() =>
-        Array.from({ length: shown }, (_, i) => cVariable(`[${i}]`, t.element, place + BigInt(i * elemSize), ctx)));
+        Array.from({ length: shown }, (_, i) => cVariable(`[${i}]`, t.element, within(place, i * elemSize), ctx)));
       return v;
     }
     case "struct": {
@@ -104,7 +126,7 @@ export function cVariable(name: string, type: CType, place: Place, ctx: CValueCo
       v.variablesReference = ctx.ref(() =>
         t.members.map((m) => (m.bitField
           ? { name: m.name, type: typeName(m.type), value: "<bit-fields not supported yet>", variablesReference: 0 }
-          : cVariable(m.name, m.type, place + BigInt(m.offset), ctx))));
+          : cVariable(m.name, m.type, within(place, m.offset), ctx))));
       return v;
     }
     default:

@@ -410,6 +410,7 @@ export class HyperstepSession extends LoggingDebugSession {
       get target() { return program().target; },
       get lines() { return program().lines; },
       get symbols() { return program().symbols; },
+      get callFrames() { return program().callFrames(); },
       code,
       get data() { return data(); },
       exceptions,
@@ -596,13 +597,14 @@ export class HyperstepSession extends LoggingDebugSession {
     const program = this.loaded();
     const inside = this.lastStop?.insideVmm;
     const vmmFrame = inside ? [this.vmmFrame(program, inside)] : [];
-    const all = unwind(program.target, program.symbols);
+    const all = unwind(program.target, program.symbols, program.callFrames());
     const start = args.startFrame ?? 0;
     const levels = args.levels ? args.levels : all.length + vmmFrame.length;
     const guestFrames = all.map(({ pc, kind }, i) => {
       // A caller's pc is a return address; its line is the call's, just before it.
       const where = program.lines.lineOf(kind === "return" ? pc - 1n : pc);
-      const name = program.symbols.describe(pc) ?? formatHex(pc);
+      // Its function too: a call that ends a function returns to the first address of the next one.
+      const name = program.symbols.describe(pc, kind === "return" ? pc - 1n : pc) ?? formatHex(pc);
       const frame: DebugProtocol.StackFrame = {
         id: i,
         name: kind === "trapped" ? `${name} (trap taken here)` : name,
@@ -637,9 +639,10 @@ export class HyperstepSession extends LoggingDebugSession {
   protected override scopesRequest(response: DebugProtocol.ScopesResponse, args: DebugProtocol.ScopesArguments): void {
     if (!this.ready(response)) return;
     const program = this.loaded();
-    const frame = unwind(program.target, program.symbols)[args.frameId];
+    const frames = unwind(program.target, program.symbols, program.callFrames());
+    const frame = frames[args.frameId];
     const c = program.cProgram((w) => this.sendEvent(new OutputEvent(`hyperstep: ${w}\n`, "console")));
-    const first = frame && c ? cScopes(program.target, c, frame, (list) => this.variables.childrenRef(list)) : [];
+    const first = frame && c ? cScopes(program.target, c, frame, (list) => this.variables.childrenRef(list), frames.slice(args.frameId + 1)) : [];
     response.body = { scopes: this.variables.scopes(first) };
     this.sendResponse(response);
   }

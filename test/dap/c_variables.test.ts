@@ -10,9 +10,13 @@ import { buildWithGcc } from "../support/guests";
 const SOURCE = guest("c_locals.c");
 const T = { threadId: 1 };
 let elf: string;
+/** The same program without call frame information: the call stack follows the frame-pointer chain. */
+let noCfi: string;
 
 before(() => {
   elf = buildWithGcc(SOURCE, "c_locals", ["-O0", "-mcmodel=medany", "-march=rv64imac_zicsr", "-mabi=lp64"]);
+  noCfi = elf.replace(/\.elf$/, "_nocfi.elf");
+  execFileSync("riscv64-unknown-elf-objcopy", ["--remove-section=.debug_frame", elf, noCfi]);
 });
 
 /** The line of the C source holding `marker` (in a comment). */
@@ -33,8 +37,8 @@ function symbolExtent(name: string): { address: bigint; size: bigint } {
   return { address: BigInt(`0x${m[1]}`), size: BigInt(`0x${m[2]}`) };
 }
 
-async function stopAt(dc: DebugClient, marker: string): Promise<void> {
-  await launch(dc, elf, {}, () => dc.setBreakpointsRequest({ source: { path: SOURCE }, breakpoints: [{ line: lineOf(marker) }] }));
+async function stopAt(dc: DebugClient, marker: string, program = elf): Promise<void> {
+  await launch(dc, program, {}, () => dc.setBreakpointsRequest({ source: { path: SOURCE }, breakpoints: [{ line: lineOf(marker) }] }));
   await stopAfter(dc, () => dc.continueRequest(T));
 }
 
@@ -94,35 +98,44 @@ describe("C variables from DWARF (gcc -g -O0)", () => {
     });
   });
 
-  test("a caller's locals come from the frame-pointer chain", async () => {
+  for (const [how, program] of [["CFI", () => elf], ["the frame-pointer chain", () => noCfi]] as const) {
+    test(`a caller's locals come from ${how}`, async () => {
+      await withClient(async (dc) => {
+        await stopAt(dc, "in twice", program());
+        const frames = (await dc.stackTraceRequest(T)).body.stackFrames;
+        assert.deepEqual(frames.map((f) => f.name.replace(/\+.*/, "")), ["twice", "walk", "boot", "_start"]);
+        assert.deepEqual(summary(await scopeOf(dc, 0, "Locals")), ["v: int = 4", "r: int = 8"]);
+        const walk = await scopeOf(dc, 1, "Locals");
+        assert.deepEqual(summary(walk).filter((s) => /^(limit|sum|letter)/.test(s)), ["limit: int = 4", "sum: int = 60", "letter: char = 81 'Q'"]);
+        assert.deepEqual(summary(await scopeOf(dc, 2, "Locals")), []);
+        // _start is assembly: no DWARF function, so only the machine's scopes.
+        assert.deepEqual((await dc.scopesRequest({ frameId: 3 })).body.scopes.map((s) => s.name), ["Registers", "Floating point", "CSRs", "TLB"]);
+      });
+    });
+  }
+
+  test("above a leaf function, CFI finds the caller's frame: its locals show (r is not assigned yet)", async () => {
     await withClient(async (dc) => {
-      await stopAt(dc, "in twice");
-      const frames = (await dc.stackTraceRequest(T)).body.stackFrames;
-      assert.deepEqual(frames.map((f) => f.name.replace(/\+.*/, "")), ["twice", "walk", "boot", "_start"]);
-      assert.deepEqual(summary(await scopeOf(dc, 0, "Locals")), ["v: int = 4", "r: int = 8"]);
-      const walk = await scopeOf(dc, 1, "Locals");
-      assert.deepEqual(summary(walk).filter((s) => /^(limit|sum|letter)/.test(s)), ["limit: int = 4", "sum: int = 60", "letter: char = 81 'Q'"]);
-      assert.deepEqual(summary(await scopeOf(dc, 2, "Locals")), []);
-      // _start is assembly: no DWARF function, so only the machine's scopes.
-      assert.deepEqual((await dc.scopesRequest({ frameId: 3 })).body.scopes.map((s) => s.name), ["Registers", "Floating point", "CSRs", "TLB"]);
+      await stopAt(dc, "in add");
+      assert.deepEqual(summary(await scopeOf(dc, 1, "Locals")), ["v: int = 4", "r: int = 0"]);
     });
   });
 
-  test("above a leaf function (which saves no frame record) a caller's locals say why they are not shown", async () => {
+  test("without CFI, above a leaf function (which saves no frame record) a caller's locals say why they are not shown", async () => {
     await withClient(async (dc) => {
-      await stopAt(dc, "in add");
+      await stopAt(dc, "in add", noCfi);
       assert.deepEqual(summary(await scopeOf(dc, 0, "Locals")), ["a: int = 4", "b: int = 4"]);
       const twice = await scopeOf(dc, 1, "Locals");
       assert.deepEqual(summary(twice), ["v: int = <the frame-pointer chain does not reach this frame>", "r: int = <the frame-pointer chain does not reach this frame>"]);
     });
   });
 
-  test("in the prologue and the epilogue s0 is not the frame base: locals say so instead of showing garbage", async () => {
+  test("without CFI, in the prologue and the epilogue s0 is not the frame base: locals say so instead of showing garbage", async () => {
     await withClient(async (dc) => {
       const walk = symbolExtent("walk");
       // The first instruction, and the last (`ret`, after the caller's s0 is reloaded).
       const at = [walk.address, walk.address + walk.size - 2n].map((a) => ({ instructionReference: `0x${a.toString(16)}` }));
-      await launch(dc, elf, {}, () => dc.customRequest("setInstructionBreakpoints", { breakpoints: at }));
+      await launch(dc, noCfi, {}, () => dc.customRequest("setInstructionBreakpoints", { breakpoints: at }));
       await stopAfter(dc, () => dc.continueRequest(T));
       const entry = await scopeOf(dc, 0, "Locals");
       assert.equal(entry[0].name, "n");
