@@ -51,6 +51,27 @@ function charText(code: bigint): string {
 
 const hex = (v: bigint) => `0x${v.toString(16)}`;
 
+/**
+ * A float or double as gdb prints it: C's `%g` with 9 or 17 significant digits (enough to give
+ * the same bits back), `inf`, and `nan(0x…)` with the significand's bits.
+ */
+export function floatText(raw: bigint, size: number): string {
+  if (size !== 4 && size !== 8) return `<${size * 8}-bit floating point not supported yet: raw ${hex(raw)}>`;
+  const view = new DataView(new ArrayBuffer(8));
+  view.setBigUint64(0, raw, true);
+  const v = size === 4 ? view.getFloat32(0, true) : view.getFloat64(0, true);
+  const negative = (raw >> BigInt(size * 8 - 1)) & 1n ? "-" : "";
+  if (Number.isNaN(v)) return `${negative}nan(${hex(raw & (size === 4 ? 0x7fffffn : 0xfffffffffffffn))})`;
+  if (!Number.isFinite(v)) return `${negative}inf`;
+  if (v === 0) return `${negative}0`;
+  const digits = size === 4 ? 9 : 17;
+  const [mantissa, e] = v.toExponential(digits - 1).split("e");
+  const exponent = Number(e);
+  const trim = (text: string) => (text.includes(".") ? text.replace(/0+$/, "").replace(/\.$/, "") : text);
+  if (exponent < -4 || exponent >= digits) return `${trim(mantissa)}e${exponent < 0 ? "-" : "+"}${String(Math.abs(exponent)).padStart(2, "0")}`;
+  return trim(v.toFixed(digits - 1 - exponent));
+}
+
 /** A NUL-terminated string at `addr`, as gdb shows it after a `char *`, or undefined when unreadable. */
 function cString(ctx: CValueContext, addr: bigint): string | undefined {
   let s = "";
@@ -85,7 +106,7 @@ export function cVariable(name: string, type: CType, place: Place, ctx: CValueCo
       if (raw === undefined) return { ...v, value: unreadable };
       const bits = t.size * 8;
       if (t.encoding === ATE.boolean) return { ...v, value: raw === 0n ? "false" : "true" };
-      if (t.encoding === ATE.float) return { ...v, value: `<floating point not shown yet: raw ${hex(raw)}>` };
+      if (t.encoding === ATE.float) return { ...v, value: floatText(raw, t.size) };
       const signed = t.encoding === ATE.signed || t.encoding === ATE.signedChar;
       const n = signed ? BigInt.asIntN(bits, raw) : raw;
       const isChar = t.size === 1 && (t.encoding === ATE.signedChar || t.encoding === ATE.unsignedChar);

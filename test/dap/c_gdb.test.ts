@@ -103,11 +103,13 @@ async function hyperstepStops(elf: string, source: string, addresses: bigint[], 
 }
 
 const OPTIMIZED = guest("c_optimized.c");
+/** Debian's gcc default target: doubles live in f registers, which frames and CFI must give too. */
+const RV64GC = ["-march=rv64gc", "-mabi=lp64d"];
 const BUILDS: { name: string; source: string; flags: string[]; entries: string[]; stops: number }[] = [
-  { name: "-O0", source: OPTIMIZED, flags: ["-O0"], entries: ["leaf", "mid"], stops: 12 },
-  { name: "-Og (DWARF 5, .debug_frame)", source: OPTIMIZED, flags: ["-Og"], entries: ["leaf", "mid"], stops: 12 },
-  { name: "-Og (DWARF 4: .debug_loc and GNU call sites)", source: OPTIMIZED, flags: ["-Og", "-gdwarf-4"], entries: ["leaf", "mid"], stops: 12 },
-  { name: "-Og (.eh_frame only)", source: OPTIMIZED, flags: ["-Og", "-fasynchronous-unwind-tables"], entries: ["leaf", "mid"], stops: 12 },
+  { name: "-O0", source: OPTIMIZED, flags: [...RV64GC, "-O0"], entries: ["leaf", "mid"], stops: 16 },
+  { name: "-Og (DWARF 5, .debug_frame)", source: OPTIMIZED, flags: [...RV64GC, "-Og"], entries: ["leaf", "mid"], stops: 16 },
+  { name: "-Og (DWARF 4: .debug_loc and GNU call sites)", source: OPTIMIZED, flags: [...RV64GC, "-Og", "-gdwarf-4"], entries: ["leaf", "mid"], stops: 16 },
+  { name: "-Og (.eh_frame only)", source: OPTIMIZED, flags: [...RV64GC, "-Og", "-fasynchronous-unwind-tables"], entries: ["leaf", "mid"], stops: 16 },
   { name: "-O0, the Variables view guest", source: guest("c_locals.c"), flags: ["-O0"], entries: ["add", "walk"], stops: 5 },
 ];
 

@@ -1,5 +1,6 @@
 import { DwarfError, type DwarfSections } from "../dwarf_line";
 import { Malformed } from "./form";
+import type { BaseTypes } from "./expression";
 import { readDebugInfo, type Die } from "./info";
 import { readLocationList, readRangeList, type ListUnit, type PcRange } from "./lists";
 import { decodeFrameBase, decodeLocation, type FrameBase, type Location } from "./locations";
@@ -104,7 +105,12 @@ export function readCProgram(sections: DwarfSections): CProgram | DwarfError {
     const types = new TypeTable(dies);
     return new CProgram(units.filter((u) => u.root.tag === TAG.compileUnit).map((u) => {
       const lists: ListUnit = { version: u.header.version, addressSize: u.header.addressSize, base: num(u.root.attrs.get(AT.lowPc)) ?? 0n, sections };
-      return new UnitReader(lists, dies, types).read(u.root);
+      const baseTypes: BaseTypes = (offset) => {
+        const d = dies.get(u.header.offset + offset);
+        if (d?.tag !== TAG.baseType) return undefined;
+        return { encoding: Number(num(d.attrs.get(AT.encoding)) ?? 0n), size: Number(num(d.attrs.get(AT.byteSize)) ?? 0n) };
+      };
+      return new UnitReader(lists, dies, types, baseTypes).read(u.root);
     }));
   } catch (e) {
     if (e instanceof Malformed) return new DwarfError(`malformed DWARF: ${e.message}`);
@@ -113,7 +119,12 @@ export function readCProgram(sections: DwarfSections): CProgram | DwarfError {
 }
 
 class UnitReader {
-  constructor(private readonly lists: ListUnit, private readonly dies: ReadonlyMap<number, Die>, private readonly types: TypeTable) {}
+  constructor(
+    private readonly lists: ListUnit,
+    private readonly dies: ReadonlyMap<number, Die>,
+    private readonly types: TypeTable,
+    private readonly baseTypes: BaseTypes,
+  ) {}
 
   read(root: Die): CUnit {
     const unit: CUnit = { name: str(root.attrs.get(AT.name)) ?? "?", globals: [], functions: [] };
@@ -148,8 +159,9 @@ class UnitReader {
   private location(d: Die, type: CType): Location {
     const loc = d.attrs.get(AT.location);
     // A number is an offset into the unit's location lists (DW_FORM_sec_offset; DWARF 4's data4/data8).
-    if (loc?.kind === "number") return { kind: "list", list: readLocationList(this.lists, loc.value), addressSize: this.lists.addressSize };
-    if (loc?.kind === "block") return decodeLocation(loc.value, this.lists.addressSize, "");
+    const { addressSize } = this.lists;
+    if (loc?.kind === "number") return { kind: "list", list: readLocationList(this.lists, loc.value), addressSize, baseTypes: this.baseTypes };
+    if (loc?.kind === "block") return decodeLocation(loc.value, addressSize, "", this.baseTypes);
     const constant = d.attrs.get(AT.constValue);
     if (constant?.kind === "block") return { kind: "constant", bytes: constant.value };
     if (constant?.kind === "number") {

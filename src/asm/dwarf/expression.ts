@@ -21,6 +21,15 @@ export interface Piece {
   size?: number;
 }
 
+/** A base type of DWARF's typed stack (DW_OP_const_type, DW_OP_regval_type, DW_OP_convert): DW_ATE_* and bytes. */
+export interface BaseType {
+  encoding: number;
+  size: number;
+}
+
+/** The base type DIE at a unit-relative offset, for the typed operations. */
+export type BaseTypes = (unitOffset: number) => BaseType | undefined;
+
 /** What evaluating an expression may need from the frame it is evaluated in. */
 export interface ExprFrame {
   /** DWARF register `n` (0–31 x, 32–63 f) of this frame; undefined when it cannot be recovered. */
@@ -50,8 +59,8 @@ function littleEndian(bytes: Uint8Array): bigint {
 }
 
 /** Evaluates a location expression; throws NoValue when the frame cannot give what it needs. */
-export function evaluateLocation(expr: Uint8Array, frame: ExprFrame, addressSize = 8): Piece[] {
-  return new Machine(expr, frame, addressSize).run();
+export function evaluateLocation(expr: Uint8Array, frame: ExprFrame, addressSize = 8, types?: BaseTypes): Piece[] {
+  return new Machine(expr, frame, addressSize, [], types).run();
 }
 
 /** Evaluates an expression whose result is a value (DW_AT_call_value, a CFA expression); throws NoValue. */
@@ -70,23 +79,66 @@ export function evaluateValue(expr: Uint8Array, frame: ExprFrame, addressSize = 
   }
 }
 
+const ATE_FLOAT = 4;
+const ATE_SIGNED = 5;
+
+/** A stack entry: its bits, and its base type (none: DWARF's generic, address-sized type). */
+interface Entry {
+  v: bigint;
+  t?: BaseType;
+}
+
+const isFloat = (t: BaseType | undefined) => t?.encoding === ATE_FLOAT && (t.size === 4 || t.size === 8);
+
+function toNumber(e: Entry): number {
+  const view = new DataView(new ArrayBuffer(8));
+  view.setBigUint64(0, e.v, true);
+  if (isFloat(e.t)) return e.t!.size === 4 ? view.getFloat32(0, true) : view.getFloat64(0, true);
+  return Number(e.t?.encoding === ATE_SIGNED || !e.t ? BigInt.asIntN((e.t?.size ?? 8) * 8, e.v) : e.v);
+}
+
+function fromNumber(n: number, t: BaseType): bigint {
+  const view = new DataView(new ArrayBuffer(8));
+  if (t.size === 4) view.setFloat32(0, n, true);
+  else view.setFloat64(0, n, true);
+  return view.getBigUint64(0, true);
+}
+
+/** The entry converted to type `t` (DW_OP_convert): floats and integers by value, integers by width. */
+function convert(e: Entry, t: BaseType | undefined): Entry {
+  if (isFloat(t)) return { v: isFloat(e.t) && e.t!.size === t!.size ? e.v : fromNumber(toNumber(e), t!), t };
+  const bits = BigInt((t?.size ?? 8) * 8);
+  const whole = isFloat(e.t) ? BigInt(Math.trunc(toNumber(e))) : e.t?.encoding === ATE_SIGNED ? BigInt.asIntN(e.t.size * 8, e.v) : e.v;
+  return { v: BigInt.asUintN(Number(bits), whole), t };
+}
+
 class Machine {
-  private readonly stack: bigint[];
+  private readonly stack: Entry[];
   private readonly pieces: Piece[] = [];
   /** What the expression since the last piece describes, before DW_OP_piece or the end closes it. */
   private pending: PieceWhere | undefined;
 
-  constructor(private readonly expr: Uint8Array, private readonly frame: ExprFrame, private readonly addressSize: number, initial: bigint[] = []) {
-    this.stack = initial.slice();
+  constructor(private readonly expr: Uint8Array, private readonly frame: ExprFrame, private readonly addressSize: number, initial: bigint[] = [], private readonly types?: BaseTypes) {
+    this.stack = initial.map((v) => ({ v }));
   }
 
-  private pop(): bigint {
-    const v = this.stack.pop();
-    if (v === undefined) throw new Malformed("DWARF expression pops an empty stack");
-    return v;
+  private popEntry(): Entry {
+    const e = this.stack.pop();
+    if (e === undefined) throw new Malformed("DWARF expression pops an empty stack");
+    return e;
   }
-  private push(v: bigint): void {
-    this.stack.push(u64(v));
+  private pop(): bigint {
+    return this.popEntry().v;
+  }
+  private push(v: bigint, t?: BaseType): void {
+    this.stack.push({ v: t ? BigInt.asUintN(t.size * 8, v) : u64(v), t });
+  }
+  private type(c: Cursor): BaseType | undefined {
+    const offset = c.count("base type offset");
+    if (offset === 0) return undefined; // the generic type
+    const t = this.types?.(offset);
+    if (!t) throw new NoValue(`DWARF expression names a base type at unit offset 0x${offset.toString(16)} that is not there`);
+    return t;
   }
   private reg(n: number): bigint {
     const v = this.frame.reg(n);
@@ -130,10 +182,11 @@ class Machine {
   }
 
   private op(op: number, c: Cursor): void {
-    const binary = (f: (a: bigint, b: bigint) => bigint) => {
-      const b = this.pop();
-      const a = this.pop();
-      this.push(f(a, b));
+    const binary = (f: (a: bigint, b: bigint) => bigint, float?: (a: number, b: number) => number) => {
+      const b = this.popEntry();
+      const a = this.popEntry();
+      if (float && (isFloat(a.t) || isFloat(b.t))) this.push(fromNumber(float(toNumber(a), toNumber(b)), a.t ?? b.t!), a.t ?? b.t);
+      else this.push(f(a.v, b.v), a.t);
     };
     const compare = (f: (a: bigint, b: bigint) => boolean) => binary((a, b) => (f(s64(a), s64(b)) ? 1n : 0n));
     switch (op) {
@@ -148,22 +201,31 @@ class Machine {
       case 0x0e: case 0x0f: this.push(c.u64("const8")); return;
       case 0x10: this.push(c.uleb("constu")); return;
       case 0x11: this.push(c.sleb("consts")); return;
-      case 0x12: { const v = this.pop(); this.push(v); this.push(v); return; } // dup
+      case 0x12: { const e = this.popEntry(); this.stack.push(e, e); return; } // dup
       case 0x13: this.pop(); return; // drop
-      case 0x14: this.push(this.pick(1)); return; // over
-      case 0x15: this.push(this.pick(c.u8("pick index"))); return;
-      case 0x16: { const b = this.pop(); const a = this.pop(); this.push(b); this.push(a); return; } // swap
-      case 0x17: { const a = this.pop(); const b = this.pop(); const d = this.pop(); this.push(a); this.push(d); this.push(b); return; } // rot
-      case 0x19: { const v = s64(this.pop()); this.push(v < 0n ? -v : v); return; } // abs
+      case 0x14: this.stack.push(this.pick(1)); return; // over
+      case 0x15: this.stack.push(this.pick(c.u8("pick index"))); return;
+      case 0x16: { const b = this.popEntry(); const a = this.popEntry(); this.stack.push(b, a); return; } // swap
+      case 0x17: { const a = this.popEntry(); const b = this.popEntry(); const d = this.popEntry(); this.stack.push(a, d, b); return; } // rot
+      case 0x19: { // abs
+        const e = this.popEntry();
+        if (isFloat(e.t)) this.push(fromNumber(Math.abs(toNumber(e)), e.t!), e.t);
+        else this.push(s64(e.v) < 0n ? -s64(e.v) : e.v, e.t);
+        return;
+      }
       case 0x1a: binary((a, b) => a & b); return;
-      case 0x1b: binary((a, b) => { if (b === 0n) throw new NoValue("division by zero in a DWARF expression"); return s64(a) / s64(b); }); return;
-      case 0x1c: binary((a, b) => a - b); return;
+      case 0x1b: binary((a, b) => { if (b === 0n) throw new NoValue("division by zero in a DWARF expression"); return s64(a) / s64(b); }, (a, b) => a / b); return;
+      case 0x1c: binary((a, b) => a - b, (a, b) => a - b); return;
       case 0x1d: binary((a, b) => { if (b === 0n) throw new NoValue("division by zero in a DWARF expression"); return a % b; }); return;
-      case 0x1e: binary((a, b) => a * b); return;
-      case 0x1f: this.push(-s64(this.pop())); return; // neg
+      case 0x1e: binary((a, b) => a * b, (a, b) => a * b); return;
+      case 0x1f: { // neg
+        const e = this.popEntry();
+        this.push(isFloat(e.t) ? fromNumber(-toNumber(e), e.t!) : -s64(e.v), e.t);
+        return;
+      }
       case 0x20: this.push(~this.pop()); return; // not
       case 0x21: binary((a, b) => a | b); return;
-      case 0x22: binary((a, b) => a + b); return;
+      case 0x22: binary((a, b) => a + b, (a, b) => a + b); return;
       case 0x23: this.push(this.pop() + c.uleb("plus_uconst")); return;
       case 0x24: binary((a, b) => (b >= 64n ? 0n : a << b)); return;
       case 0x25: binary((a, b) => (b >= 64n ? 0n : a >> b)); return;
@@ -198,13 +260,33 @@ class Machine {
         this.push(this.known(this.frame.entryValue(inner), "the entry value"));
         return;
       }
+      case 0xa4: case 0xf4: { // const_type
+        const t = this.type(c);
+        const n = c.u8("const_type size");
+        const bytes = c.take(n, "const_type value");
+        this.push(littleEndian(bytes.subarray(0, 8)), t);
+        return;
+      }
+      case 0xa5: case 0xf5: { // regval_type
+        const r = c.count("regval_type register");
+        this.push(this.reg(r), this.type(c));
+        return;
+      }
+      case 0xa6: case 0xf6: { // deref_type
+        const n = c.u8("deref_type size");
+        const t = this.type(c);
+        this.push(this.read(this.pop(), n), t);
+        return;
+      }
+      case 0xa8: case 0xf7: { const t = this.type(c); this.stack.push(convert(this.popEntry(), t)); return; }
+      case 0xa9: case 0xf9: { const t = this.type(c); this.push(this.pop(), t); return; } // reinterpret
       case 0xa0: case 0xf2: throw new NoValue("a pointer to an optimized-out object (DW_OP_implicit_pointer)");
       case 0xfa: throw new NoValue(OPTIMIZED_OUT); // GNU_parameter_ref: a value only the caller knew
       default: throw new NoValue(`DWARF expression op 0x${op.toString(16)} not supported`);
     }
   }
 
-  private pick(i: number): bigint {
+  private pick(i: number): Entry {
     const v = this.stack[this.stack.length - 1 - i];
     if (v === undefined) throw new Malformed(`DW_OP_pick ${i} reaches below the stack`);
     return v;

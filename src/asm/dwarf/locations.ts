@@ -1,4 +1,4 @@
-import { evaluateLocation, NoValue, OPTIMIZED_OUT, type ExprFrame, type Piece } from "./expression";
+import { evaluateLocation, NoValue, OPTIMIZED_OUT, type BaseTypes, type ExprFrame, type Piece } from "./expression";
 import { Cursor, Malformed } from "./form";
 import { locationAt, type LocationList } from "./lists";
 
@@ -10,8 +10,8 @@ import { locationAt, type LocationList } from "./lists";
 export type Location =
   | { kind: "frame"; offset: bigint }
   | { kind: "address"; address: bigint }
-  | { kind: "expr"; expr: Uint8Array; addressSize: number }
-  | { kind: "list"; list: LocationList; addressSize: number }
+  | { kind: "expr"; expr: Uint8Array; addressSize: number; baseTypes?: BaseTypes }
+  | { kind: "list"; list: LocationList; addressSize: number; baseTypes?: BaseTypes }
   /** DW_AT_const_value: the value itself, in the target's byte order. */
   | { kind: "constant"; bytes: Uint8Array }
   /** No DW_AT_location: the compiler kept the variable nowhere. */
@@ -25,7 +25,7 @@ const DW_OP_addr = 0x03;
 const DW_OP_fbreg = 0x91;
 const DW_OP_call_frame_cfa = 0x9c;
 
-export function decodeLocation(expr: Uint8Array | undefined, addressSize: number, how: string): Location {
+export function decodeLocation(expr: Uint8Array | undefined, addressSize: number, how: string, baseTypes?: BaseTypes): Location {
   if (!expr) return { kind: "unsupported", why: `location not supported yet (${how})` };
   try {
     const c = new Cursor(expr, "location expression");
@@ -33,9 +33,9 @@ export function decodeLocation(expr: Uint8Array | undefined, addressSize: number
     let loc: Location | undefined;
     if (op === DW_OP_fbreg) loc = { kind: "frame", offset: c.sleb("DW_OP_fbreg offset") };
     else if (op === DW_OP_addr) loc = { kind: "address", address: c.sized(addressSize, "DW_OP_addr operand") };
-    return loc && c.left === 0 ? loc : { kind: "expr", expr, addressSize };
+    return loc && c.left === 0 ? loc : { kind: "expr", expr, addressSize, baseTypes };
   } catch (e) {
-    if (e instanceof Malformed) return { kind: "expr", expr, addressSize };
+    if (e instanceof Malformed) return { kind: "expr", expr, addressSize, baseTypes };
     throw e;
   }
 }
@@ -60,10 +60,10 @@ export function locate(location: Location, pc: bigint, frame: ExprFrame): Piece[
       case "constant": return [{ where: { kind: "implicit", bytes: location.bytes } }];
       case "optimized": return OPTIMIZED_OUT;
       case "unsupported": return location.why;
-      case "expr": return evaluateLocation(location.expr, frame, location.addressSize);
+      case "expr": return evaluateLocation(location.expr, frame, location.addressSize, location.baseTypes);
       case "list": {
         const expr = locationAt(location.list, pc);
-        return expr ? evaluateLocation(expr, frame, location.addressSize) : OPTIMIZED_OUT;
+        return expr ? evaluateLocation(expr, frame, location.addressSize, location.baseTypes) : OPTIMIZED_OUT;
       }
     }
   } catch (e) {

@@ -1,4 +1,5 @@
-/* A C guest for checking optimized code against gdb: built by the tests with gcc -g -O0 and -Og.
+/* A C guest for checking optimized code against gdb: built by the tests with gcc -g -O0 and -Og,
+   for Debian's default rv64gc (doubles in f registers).
    At -Og arguments and locals live in registers, move between them, and die: their locations are
    location lists, some values survive only as the caller passed them (DW_OP_entry_value). Each
    "stop:" comment marks a line the tests break at. */
@@ -35,7 +36,9 @@ __attribute__((noinline)) int top(int k, const char *label) {
   struct point pt = { k, 0 };
   long t = mid(&pt, k);
   int diff = split(t * 70000 + k);
-  int small = (int)t + diff + label[0];
+  double scale = (double)t / k;
+  float third = 1.0f / k;
+  int small = (int)t + diff + label[0] + (int)(scale * third);
   sink = small; /* stop: top */
   return small;
 }
@@ -45,4 +48,5 @@ void boot(void) {
   for (;;) ;
 }
 
-__asm__(".globl _start\n_start:\n  la sp, stack + 4096\n  call boot\n");
+/* mstatus.FS = Initial: the F and D instructions may run. */
+__asm__(".globl _start\n_start:\n  la sp, stack + 4096\n  li t0, 0x2000\n  csrs mstatus, t0\n  call boot\n");

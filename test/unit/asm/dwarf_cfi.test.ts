@@ -13,7 +13,8 @@ const SOURCE = path.join(ROOT, "test/dap/guests/c_optimized.c");
 const NAMES = ["zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "s0", "s1", "a0", "a1", "a2", "a3", "a4", "a5", "a6", "a7", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "t3", "t4", "t5", "t6"];
 
 function build(name: string, flags: string[]): { elf: string; sections: DwarfSections } {
-  const elf = buildWithGcc(SOURCE, `c_optimized_${name}`, ["-mcmodel=medany", ...flags]);
+  // Debian's default target, rv64gc: the guest computes with doubles.
+  const elf = buildWithGcc(SOURCE, `c_optimized_${name}`, ["-mcmodel=medany", "-march=rv64gc", "-mabi=lp64d", ...flags]);
   const image = parseElf(new Uint8Array(readFileSync(elf)));
   if (image instanceof Error) throw image;
   const sections = dwarfSectionsOf(image);

@@ -49,6 +49,18 @@ describe("DWARF expressions", () => {
     assert.equal(BigInt.asIntN(64, evaluateValue(expr(0x35, 0x32, 0x14, 0x12, 0x22, 0x1c, 0x22), frame)), 5n + (2n - 10n));
   });
 
+  it("computes with typed values: floats from constants and f registers, and conversions (gcc -Og's float arithmetic)", () => {
+    const types = (offset: number) => new Map([[0x2e, { encoding: 4, size: 4 }], [0x35, { encoding: 4, size: 8 }], [0x40, { encoding: 5, size: 4 }]]).get(offset);
+    const fa3 = { ...frame, reg: (n: number) => (n === 45 ? 0xffffffff_40400000n : frame.reg(n)) }; // 3.0f, NaN-boxed
+    // gcc's `1.0f / k` kept as: const_type float 1.0; regval_type fa3 float; div; stack_value.
+    const third = expr(0xa4, 0x2e, 4, 0, 0, 0x80, 0x3f, 0xa5, 45, 0x2e, 0x1b, 0x9f);
+    assert.deepEqual(evaluateLocation(third, fa3, 8, types), [{ where: { kind: "value", value: 0x3eaaaaabn } }]);
+    // lit7 converted to double, times 0.5 (const_type double), converted to int: 3.
+    const half = expr(0x37, 0xa8, 0x35, 0xa4, 0x35, 8, 0, 0, 0, 0, 0, 0, 0xe0, 0x3f, 0x1e, 0xa8, 0x40, 0x9f);
+    assert.deepEqual(evaluateLocation(half, fa3, 8, types), [{ where: { kind: "value", value: 3n } }]);
+    assert.match(String(locate({ kind: "expr", expr: third, addressSize: 8 }, 0n, fa3)), /base type at unit offset 0x2e that is not there/);
+  });
+
   it("splits a value into pieces: a register, a computed part, and a part optimized out", () => {
     assert.deepEqual(evaluateLocation(expr(0x5a, 0x93, 4, 0x35, 0x9f, 0x93, 4, 0x93, 8), frame), [
       { where: { kind: "register", reg: 10 }, size: 4 },

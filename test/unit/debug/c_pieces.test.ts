@@ -4,7 +4,7 @@ import type { DebugProtocol } from "@vscode/debugprotocol";
 import type { ExprFrame } from "../../../src/asm/dwarf/expression";
 import { ATE, type CType } from "../../../src/asm/dwarf/types";
 import { placeOf } from "../../../src/debug/c_frame";
-import { cVariable, type CValueContext } from "../../../src/debug/c_values";
+import { cVariable, floatText, type CValueContext } from "../../../src/debug/c_values";
 
 const int: CType = { kind: "base", name: "int", size: 4, encoding: ATE.signed };
 const pair: CType = { kind: "struct", keyword: "struct", name: "pair", size: 8, members: [{ name: "lo", offset: 0, type: int, bitField: false }, { name: "hi", offset: 4, type: int, bitField: false }] };
@@ -31,5 +31,17 @@ describe("values outside memory", () => {
     assert.deepEqual(show(pair, [{ where: { kind: "value", value: 3n }, size: 4 }, { where: { kind: "optimized" }, size: 4 }]), ["v = {...}", "lo = 3", "hi = <optimized out>"]);
     assert.deepEqual(show(pair, [{ where: { kind: "register", reg: 11 }, size: 4 }, { where: { kind: "optimized" }, size: 4 }]), ["v = <optimized out>"]);
     assert.deepEqual(show(int, "optimized out"), ["v = <optimized out>"]);
+  });
+});
+
+describe("floating-point values", () => {
+  const bits64 = (v: number) => new BigUint64Array(new Float64Array([v]).buffer)[0];
+  const bits32 = (v: number) => BigInt(new Uint32Array(new Float32Array([v]).buffer)[0]);
+  it("print as gdb-multiarch prints them (its output for the same numbers)", () => {
+    const doubles: [number, string][] = [[0.1, "0.10000000000000001"], [1e-5, "1.0000000000000001e-05"], [1e20, "1e+20"], [100, "100"], [123456789012345678, "1.2345678901234568e+17"], [0.0001, "0.0001"], [Infinity, "inf"]];
+    for (const [v, text] of doubles) assert.equal(floatText(bits64(v), 8), text, String(v));
+    assert.equal(floatText(bits32(0.1), 4), "0.100000001");
+    assert.equal(floatText(bits32(1e10), 4), "1e+10");
+    assert.equal(floatText(0x7ff8000000000000n, 8), "nan(0x8000000000000)");
   });
 });
