@@ -1,6 +1,7 @@
-import type { CFunction, CProgram } from "../asm/dwarf/c_program";
+import type { CFunction, CProgram, CVariable } from "../asm/dwarf/c_program";
+import { locate } from "../asm/dwarf/locations";
 import { registerOf } from "../asm/dwarf/c_program";
-import { evaluateValue, NoValue, OPTIMIZED_OUT, type ExprFrame, type Piece, type PieceWhere } from "../asm/dwarf/expression";
+import { bytesOf, evaluateValue, NoValue, OPTIMIZED_OUT, type ExprFrame, type Piece, type PieceWhere } from "../asm/dwarf/expression";
 import { Malformed } from "../asm/dwarf/form";
 import { sizeOf, type CType } from "../asm/dwarf/types";
 import { disassemble, encodedLength } from "../asm/disasm";
@@ -98,6 +99,11 @@ function entryValue(target: Target, c: CProgram, frames: readonly Frame[], index
   }
 }
 
+/** Where a variable (of the frame's function, or a global) is at the frame's pc, for cVariable. */
+export function placeIn(frame: CFrame, v: CVariable): Place {
+  return placeOf(locate(v.location, frame.pc, frame.expr), v.type, frame.expr);
+}
+
 /**
  * Where a variable's value is, for cVariable: its address when it lives whole in memory, else its
  * bytes gathered from its pieces (registers, computed values, memory), or why there is none.
@@ -124,14 +130,13 @@ export function placeOf(pieces: readonly Piece[] | string, type: CType, frame: E
 }
 
 function pieceBytes(where: PieceWhere, size: number, frame: ExprFrame): Uint8Array | null {
-  const le = (v: bigint) => Uint8Array.from({ length: 8 }, (_, i) => Number((v >> BigInt(8 * i)) & 0xffn));
   switch (where.kind) {
     case "memory": return frame.read(where.address, size);
     case "register": {
       const v = frame.reg(where.reg);
-      return v === undefined ? null : le(v);
+      return v === undefined ? null : bytesOf(v, 8);
     }
-    case "value": return le(where.value);
+    case "value": return bytesOf(where.value, 8);
     case "implicit": return where.bytes;
     case "optimized": return null;
   }

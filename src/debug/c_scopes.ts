@@ -1,8 +1,7 @@
 import type { DebugProtocol } from "@vscode/debugprotocol";
 import { inScope, type CProgram, type CVariable } from "../asm/dwarf/c_program";
-import { locate } from "../asm/dwarf/locations";
 import type { Target } from "../target/target";
-import { cFrame, placeOf } from "./c_frame";
+import { cFrame, placeIn } from "./c_frame";
 import { cVariable, type CValueContext } from "./c_values";
 import type { Frame } from "./stack";
 
@@ -15,9 +14,9 @@ import type { Frame } from "./stack";
 export function cScopes(target: Target, c: CProgram, frame: Frame, ref: CValueContext["ref"], callers: readonly Frame[] = []): DebugProtocol.Scope[] {
   const here = cFrame(target, c, [frame, ...callers], 0);
   if (!here) return [];
-  const { fn, pc, expr } = here;
+  const { fn, pc } = here;
   const ctx: CValueContext = { read: (a, n) => target.readMemory("va", a, n), ref };
-  const list = (vars: readonly CVariable[]) => () => vars.map((v) => cVariable(v.name, v.type, placeOf(locate(v.location, pc, expr), v.type, expr), ctx));
+  const list = (vars: readonly CVariable[]) => () => vars.map((v) => cVariable(v.name, v.type, placeIn(here, v), ctx));
   const locals = [...fn.params, ...fn.locals.filter((l) => inScope(l, pc))];
   return [
     { name: "Locals", presentationHint: "locals", variablesReference: ref(list(locals)), namedVariables: locals.length, expensive: false },

@@ -1,4 +1,5 @@
 import type { DebugProtocol } from "@vscode/debugprotocol";
+import { littleEndian } from "../asm/dwarf/expression";
 import { ATE, resolved, sizeOf, typeName, type CType } from "../asm/dwarf/types";
 import { formatMemoryRef } from "./memory_refs";
 
@@ -37,11 +38,6 @@ const MAX_ELEMENTS = 1000;
 /** The most of a `char *` string shown next to the pointer. */
 const MAX_STRING = 64;
 
-function littleEndian(bytes: Uint8Array): bigint {
-  let v = 0n;
-  for (let i = bytes.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[i]);
-  return v;
-}
 
 function charText(code: bigint): string {
   const c = Number(code);

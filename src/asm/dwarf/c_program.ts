@@ -1,6 +1,6 @@
 import { DwarfError, type DwarfSections } from "../dwarf_line";
 import { Malformed } from "./form";
-import type { BaseTypes } from "./expression";
+import { bytesOf, type BaseTypes } from "./expression";
 import { readDebugInfo, type Die } from "./info";
 import { readLocationList, readRangeList, type ListUnit, type PcRange } from "./lists";
 import { decodeFrameBase, decodeLocation, type FrameBase, type Location } from "./locations";
@@ -165,8 +165,7 @@ class UnitReader {
     const constant = d.attrs.get(AT.constValue);
     if (constant?.kind === "block") return { kind: "constant", bytes: constant.value };
     if (constant?.kind === "number") {
-      const size = sizeOf(type) ?? 8;
-      return { kind: "constant", bytes: Uint8Array.from({ length: size }, (_, i) => Number((constant.value >> BigInt(8 * i)) & 0xffn)) };
+      return { kind: "constant", bytes: bytesOf(constant.value, sizeOf(type) ?? 8) };
     }
     return { kind: "optimized" };
   }

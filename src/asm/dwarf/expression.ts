@@ -52,10 +52,16 @@ const MASK = (1n << 64n) - 1n;
 const u64 = (v: bigint) => v & MASK;
 const s64 = (v: bigint) => BigInt.asIntN(64, v);
 
-function littleEndian(bytes: Uint8Array): bigint {
+/** The value of little-endian bytes (the target's order). */
+export function littleEndian(bytes: Uint8Array): bigint {
   let v = 0n;
   for (let i = bytes.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[i]);
   return v;
+}
+
+/** The low `size` bytes of a value, little-endian. */
+export function bytesOf(v: bigint, size: number): Uint8Array {
+  return Uint8Array.from({ length: size }, (_, i) => Number((v >> BigInt(8 * i)) & 0xffn));
 }
 
 /** Evaluates a location expression; throws NoValue when the frame cannot give what it needs. */
