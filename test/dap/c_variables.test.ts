@@ -147,3 +147,28 @@ describe("C variables from DWARF (gcc -g -O0)", () => {
     });
   });
 });
+
+describe("Step Out of optimized C (gcc -g -Og)", () => {
+  test("leaves a function that keeps no frame pointer for the caller CFI finds, with the caller's locals", async () => {
+    const source = guest("c_optimized.c");
+    const og = buildWithGcc(source, "c_optimized_step_out", ["-Og", "-mcmodel=medany", "-march=rv64gc", "-mabi=lp64d"]);
+    const line = readFileSync(source, "utf8").split("\n").findIndex((l) => l.includes("stop: mid loop")) + 1;
+    await withClient(async (dc) => {
+      await launch(dc, og, {}, () => dc.setBreakpointsRequest({ source: { path: source }, breakpoints: [{ line }] }));
+      await stopAfter(dc, () => dc.continueRequest(T));
+      // mid keeps its variables in s-registers: s0 is no frame pointer, so only CFI finds top.
+      const before = (await dc.stackTraceRequest(T)).body.stackFrames;
+      assert.deepEqual(before.map((f) => f.name.replace(/\+.*/, "")), ["mid", "top", "boot", "_start"]);
+      await dc.setBreakpointsRequest({ source: { path: source }, breakpoints: [] });
+      await stopAfter(dc, () => dc.stepOutRequest(T));
+      const after = (await dc.stackTraceRequest(T)).body.stackFrames;
+      assert.equal(after[0].instructionPointerReference, before[1].instructionPointerReference, "stopped at the return address");
+      assert.deepEqual(after.map((f) => f.name.replace(/\+.*/, "")), ["top", "boot", "_start"]);
+      // Back in top: k is still its value on entry (from boot's call site, `top(3, …)`); t is
+      // returned in a0 but its location list starts only where it is moved to s0, one instruction on.
+      const top = summary(await scopeOf(dc, 0, "Locals"));
+      assert.ok(top.includes("k: int = 3"), top.join("\n"));
+      assert.ok(top.includes("t: long int = <optimized out>"), top.join("\n"));
+    });
+  });
+});
