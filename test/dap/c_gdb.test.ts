@@ -58,8 +58,15 @@ async function gdbStops(elf: string, source: string, addresses: bigint[], stops:
     ...Array.from({ length: stops }, () => ["continue", "hsframes"]).flat(),
     "kill",
   ];
-  const g = await gdb(elf, run.port, commands).done;
+  const session = gdb(elf, run.port, commands);
+  // A breakpoint hit fewer times than expected would leave gdb in `continue` for ever.
+  const timer = setTimeout(() => {
+    session.child.kill();
+    run.child.kill();
+  }, 120_000);
+  const g = await session.done;
   await run.done;
+  clearTimeout(timer);
   const views = [...g.stdout.matchAll(/^HSFRAMES (.*)$/gm)].map((m) => JSON.parse(m[1]) as FrameView[]);
   assert.equal(views.length, stops, `gdb stopped ${views.length} times, not ${stops}:\n${g.stdout}\n${g.stderr}`);
   // An assembly frame (`_start`) whose return address ends a C unit's line sequence: gdb gives it

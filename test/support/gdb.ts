@@ -24,7 +24,7 @@ export function finished(child: ChildProcess): Promise<Finished> {
 }
 
 /** Starts `hyperstep run PROGRAM --gdb tcp::0 --wait …` and resolves once it says which port it chose. */
-export async function hyperstep(program: string, extra: string[] = []): Promise<{ port: number; done: Promise<Finished> }> {
+export async function hyperstep(program: string, extra: string[] = []): Promise<{ port: number; child: ChildProcess; done: Promise<Finished> }> {
   const child = spawn(process.execPath, [...CLI, "run", program, "--gdb", "tcp::0", "--wait", ...extra], { stdio: ["ignore", "pipe", "pipe"] });
   const done = finished(child);
   const port = await new Promise<number>((resolve, reject) => {
@@ -36,7 +36,7 @@ export async function hyperstep(program: string, extra: string[] = []): Promise<
     });
     void done.then((r) => reject(new Error(`hyperstep ended before listening: ${r.stderr}`)));
   });
-  return { port, done };
+  return { port, child, done };
 }
 
 /** gdb-multiarch -batch on `program`, attached to the stub at `port`, running `commands` in order. */

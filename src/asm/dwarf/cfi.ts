@@ -127,7 +127,8 @@ function readCieAt(s: Section, at: number, addressSize: number): Cie | undefined
   if (at < 0 || at >= s.bytes.length) return undefined;
   const c = new Cursor(s.bytes, s.name, at);
   const { end, offsetSize } = c.unitLength("CIE length");
-  c.skip(offsetSize, "CIE id");
+  const id = c.sized(offsetSize, "CIE id");
+  if (id !== (s.eh ? 0n : offsetSize === 4 ? 0xffffffffn : 0xffffffffffffffffn)) return undefined;
   return readCie(new Cursor(s.bytes, s.name, c.pos, end), s, addressSize);
 }
 
