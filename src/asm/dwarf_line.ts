@@ -41,6 +41,15 @@ export interface DwarfSections {
   /** With `debugAbbrev`, gives DWARF 2–4 units their compilation directory. */
   debugInfo?: Uint8Array;
   debugAbbrev?: Uint8Array;
+  /** Location lists: DWARF 5 and DWARF 2–4. */
+  debugLoclists?: Uint8Array;
+  debugLoc?: Uint8Array;
+  /** Range lists (lexical blocks with more than one pc range): DWARF 5 and DWARF 2–4. */
+  debugRnglists?: Uint8Array;
+  debugRanges?: Uint8Array;
+  /** Call frame information for unwinding; `.eh_frame` needs its load address for pc-relative pointers. */
+  debugFrame?: Uint8Array;
+  ehFrame?: { bytes: Uint8Array; address: bigint };
 }
 const MAX_ADDRESS = (1n << 64n) - 1n;
 
@@ -286,12 +295,19 @@ export function dwarfSectionsOf(image: ElfImage): DwarfSections | undefined {
   const data = (name: string) => image.sections.find((s) => s.name === name && s.type !== 8)?.data;
   const debugLine = data(".debug_line");
   if (!debugLine) return undefined;
+  const ehFrame = image.sections.find((s) => s.name === ".eh_frame" && s.type !== 8);
   return {
     debugLine,
     debugLineStr: data(".debug_line_str"),
     debugStr: data(".debug_str"),
     debugInfo: data(".debug_info"),
     debugAbbrev: data(".debug_abbrev"),
+    debugLoclists: data(".debug_loclists"),
+    debugLoc: data(".debug_loc"),
+    debugRnglists: data(".debug_rnglists"),
+    debugRanges: data(".debug_ranges"),
+    debugFrame: data(".debug_frame"),
+    ehFrame: ehFrame && { bytes: ehFrame.data, address: ehFrame.addr },
   };
 }
 

@@ -1,7 +1,7 @@
 import type { DebugProtocol } from "@vscode/debugprotocol";
-import type { CProgram, CVariable } from "../asm/dwarf/c_program";
+import { inScope, type CProgram, type CVariable } from "../asm/dwarf/c_program";
 import type { Target } from "../target/target";
-import { frameCfa } from "./c_frame";
+import { cFrame, placeIn } from "./c_frame";
 import { cVariable, symbolText, type CValueContext, type Place } from "./c_values";
 import type { SymbolTable } from "./symbols";
 import type { Frame } from "./stack";
@@ -13,23 +13,19 @@ export interface CFrameView {
   place(v: CVariable): Place;
 }
 
-/** The C view of a frame whose pc lies in a function with DWARF; undefined for any other frame. */
-export function cFrameView(target: Target, c: CProgram, frame: Frame): CFrameView | undefined {
-  // A caller's pc is a return address: what is in scope is what was at the call, just before it.
-  const pc = frame.kind === "return" ? frame.pc - 1n : frame.pc;
-  const fn = c.functionAt(pc);
-  if (!fn) return undefined;
-  const cfa = frameCfa(target, frame, fn);
+/**
+ * The C view of a frame whose pc lies in a function with DWARF; undefined for any other frame.
+ * `callers` are the frames above `frame`, nearest first: an argument's value on entry comes from
+ * its caller's call site.
+ */
+export function cFrameView(target: Target, c: CProgram, frame: Frame, callers: readonly Frame[] = []): CFrameView | undefined {
+  const here = cFrame(target, c, [frame, ...callers], 0);
+  if (!here) return undefined;
+  const { fn, pc } = here;
   return {
-    locals: [...fn.params, ...fn.locals.filter((l) => !l.range || (pc >= l.range.low && pc < l.range.high))],
+    locals: [...fn.params, ...fn.locals.filter((l) => inScope(l, pc))],
     globals: fn.unit.globals,
-    place: (v) => {
-      switch (v.location.kind) {
-        case "address": return v.location.address;
-        case "frame": return typeof cfa === "string" ? cfa : BigInt.asUintN(64, cfa + v.location.offset);
-        case "unsupported": return v.location.why;
-      }
-    },
+    place: (v) => placeIn(here, v),
   };
 }
 
@@ -42,8 +38,8 @@ export function cValueContext(target: Target, symbols: SymbolTable, ref: CValueC
  * The C scopes of a frame whose pc lies in a function with DWARF: "Locals" (its arguments, then its
  * locals in scope at the pc) and "Globals" (those of its compilation unit). None otherwise.
  */
-export function cScopes(target: Target, c: CProgram, frame: Frame, symbols: SymbolTable, ref: CValueContext["ref"]): DebugProtocol.Scope[] {
-  const view = cFrameView(target, c, frame);
+export function cScopes(target: Target, c: CProgram, frame: Frame, symbols: SymbolTable, ref: CValueContext["ref"], callers: readonly Frame[] = []): DebugProtocol.Scope[] {
+  const view = cFrameView(target, c, frame, callers);
   if (!view) return [];
   const ctx = cValueContext(target, symbols, ref);
   const list = (vars: readonly CVariable[]) => () => vars.map((v) => cVariable(v.name, v.type, view.place(v), ctx, v.name));

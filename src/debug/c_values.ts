@@ -1,4 +1,5 @@
 import type { DebugProtocol } from "@vscode/debugprotocol";
+import { littleEndian } from "../asm/dwarf/expression";
 import { ATE, resolved, sizeOf, typeName, type CType } from "../asm/dwarf/types";
 import { formatMemoryRef } from "./memory_refs";
 import type { SymbolTable } from "./symbols";
@@ -19,19 +20,37 @@ export function symbolText(symbols: SymbolTable, addr: bigint): string | undefin
   return addr < s.address + s.size ? `${s.name}+${addr - s.address}` : undefined;
 }
 
-/** Where a value lives: an address, or why it cannot be shown. */
-export type Place = bigint | string;
+/**
+ * Where a value lives: an address, its bytes when it is not in memory (a register, a computed
+ * value, pieces; `missing` marks bytes that were optimized out), or why it cannot be shown.
+ */
+export type Place = bigint | string | CBytes;
+
+export interface CBytes {
+  bytes: Uint8Array;
+  missing?: readonly boolean[];
+}
+
+/** The place `offset` bytes into `place` (a member or an element). */
+export function within(place: CBytes, offset: number): CBytes;
+export function within(place: bigint | CBytes, offset: number): bigint | CBytes;
+export function within(place: bigint | CBytes, offset: number): bigint | CBytes {
+  if (typeof place === "bigint") return place + BigInt(offset);
+  return { bytes: place.bytes.subarray(offset), missing: place.missing?.slice(offset) };
+}
+
+/** `size` bytes at `place`, or null when they cannot be read or were optimized out. */
+export function bytesAt(ctx: Pick<CValueContext, "read">, place: bigint | CBytes, size: number): Uint8Array | null {
+  if (typeof place === "bigint") return ctx.read(place, size);
+  if (size > place.bytes.length || place.missing?.slice(0, size).some(Boolean)) return null;
+  return place.bytes.subarray(0, size);
+}
 
 /** Arrays longer than this show their first elements only. */
 const MAX_ELEMENTS = 1000;
 /** The most of a `char *` string shown next to the pointer. */
 const MAX_STRING = 64;
 
-export function littleEndian(bytes: Uint8Array): bigint {
-  let v = 0n;
-  for (let i = bytes.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[i]);
-  return v;
-}
 
 const NAMED_ESCAPES = new Map<number, string>([[7, "a"], [8, "b"], [9, "t"], [10, "n"], [11, "v"], [12, "f"], [13, "r"]]);
 
@@ -47,6 +66,27 @@ function charText(code: bigint): string {
 }
 
 const hex = (v: bigint) => `0x${v.toString(16)}`;
+
+/**
+ * A float or double as gdb prints it: C's `%g` with 9 or 17 significant digits (enough to give
+ * the same bits back), `inf`, and `nan(0x…)` with the significand's bits.
+ */
+export function floatText(raw: bigint, size: number): string {
+  if (size !== 4 && size !== 8) return `<${size * 8}-bit floating point not supported yet: raw ${hex(raw)}>`;
+  const view = new DataView(new ArrayBuffer(8));
+  view.setBigUint64(0, raw, true);
+  const v = size === 4 ? view.getFloat32(0, true) : view.getFloat64(0, true);
+  const negative = (raw >> BigInt(size * 8 - 1)) & 1n ? "-" : "";
+  if (Number.isNaN(v)) return `${negative}nan(${hex(raw & (size === 4 ? 0x7fffffn : 0xfffffffffffffn))})`;
+  if (!Number.isFinite(v)) return `${negative}inf`;
+  if (v === 0) return `${negative}0`;
+  const digits = size === 4 ? 9 : 17;
+  const [mantissa, e] = v.toExponential(digits - 1).split("e");
+  const exponent = Number(e);
+  const trim = (text: string) => (text.includes(".") ? text.replace(/0+$/, "").replace(/\.$/, "") : text);
+  if (exponent < -4 || exponent >= digits) return `${trim(mantissa)}e${exponent < 0 ? "-" : "+"}${String(Math.abs(exponent)).padStart(2, "0")}`;
+  return trim(v.toFixed(digits - 1 - exponent));
+}
 
 /** A NUL-terminated string at `addr`, as gdb shows it after a `char *`, or undefined when unreadable. */
 function cString(ctx: CValueContext, addr: bigint): string | undefined {
@@ -66,29 +106,6 @@ function child(parent: string | undefined, make: (p: string) => string): string 
   return make(/^[A-Za-z_]\w*(\.\w+|->\w+|\[\d+\])*$/.test(parent) ? parent : `(${parent})`);
 }
 
-/** A float or double as gdb prints it: `%g` with 9 or 17 significant digits. */
-export function floatText(raw: bigint, size: number): string {
-  const view = new DataView(new ArrayBuffer(8));
-  let x: number;
-  if (size === 4) {
-    view.setUint32(0, Number(raw & 0xffffffffn));
-    x = view.getFloat32(0);
-  } else {
-    view.setBigUint64(0, raw);
-    x = view.getFloat64(0);
-  }
-  if (Number.isNaN(x)) return `${raw >> BigInt(size * 8 - 1) ? "-" : ""}nan(0x${(raw & (size === 4 ? 0x7fffffn : 0xfffffffffffffn)).toString(16)})`;
-  if (!Number.isFinite(x)) return x > 0 ? "inf" : "-inf";
-  if (x === 0) return Object.is(x, -0) ? "-0" : "0";
-  // %g: the exponent is the one %e would print at that precision.
-  const digits = size === 4 ? 9 : 17;
-  const [m, e] = x.toExponential(digits - 1).split("e");
-  const exp = Number(e);
-  const trim = (t: string) => (t.includes(".") ? t.replace(/0+$/, "").replace(/\.$/, "") : t);
-  if (exp < -4 || exp >= digits) return `${trim(m)}e${exp < 0 ? "-" : "+"}${String(Math.abs(exp)).padStart(2, "0")}`;
-  return trim(x.toFixed(Math.max(0, digits - 1 - exp)));
-}
-
 /**
  * The text of a scalar (integer, bool, char, float, enum, pointer) of type `t` whose bits are `raw`,
  * as gdb prints it (a `char *` with its string).
@@ -99,7 +116,7 @@ export function scalarText(type: CType, raw: bigint, ctx: CValueContext): string
     case "base": {
       const bits = t.size * 8;
       if (t.encoding === ATE.boolean) return raw === 0n ? "false" : "true";
-      if (t.encoding === ATE.float) return t.size === 4 || t.size === 8 ? floatText(raw, t.size) : `<${t.size}-byte floating point not shown: raw ${hex(raw)}>`;
+      if (t.encoding === ATE.float) return floatText(raw, t.size);
       const signed = t.encoding === ATE.signed || t.encoding === ATE.signedChar;
       const n = signed ? BigInt.asIntN(bits, raw) : BigInt.asUintN(bits, raw);
       const isChar = t.size === 1 && (t.encoding === ATE.signedChar || t.encoding === ATE.unsignedChar);
@@ -145,15 +162,16 @@ export function cVariable(name: string, type: CType, place: Place, ctx: CValueCo
   const v: DebugProtocol.Variable = { name, type: typeName(type), value: "", variablesReference: 0 };
   if (expr !== undefined) v.evaluateName = expr;
   if (typeof place === "string") return { ...v, value: `<${place}>` };
-  v.memoryReference = formatMemoryRef({ space: "va", addr: place });
+  if (typeof place === "bigint") v.memoryReference = formatMemoryRef({ space: "va", addr: place });
   const t = resolved(type);
   const size = sizeOf(type);
   switch (t.kind) {
     case "base":
     case "enum":
     case "pointer": {
-      const bytes = size !== undefined && size > 0 && size <= 8 ? ctx.read(place, size) : null;
-      if (!bytes) return { ...v, value: `<cannot read ${size ?? "?"} bytes at ${hex(place)}>` };
+      const bytes = size !== undefined && size > 0 && size <= 8 ? bytesAt(ctx, place, size) : null;
+      // A value kept outside memory that cannot be read lost those bytes to the optimizer, as gdb says.
+      if (!bytes) return { ...v, value: typeof place === "bigint" ? `<cannot read ${size ?? "?"} bytes at ${hex(place)}>` : "<optimized out>" };
       return scalarVariable(v, type, littleEndian(bytes), ctx, expr);
     }
     case "array": {
@@ -163,7 +181,7 @@ export function cVariable(name: string, type: CType, place: Place, ctx: CValueCo
       v.value = `[${t.count}]`;
       v.indexedVariables = shown;
       v.variablesReference = ctx.ref(() =>
-        Array.from({ length: shown }, (_, i) => cVariable(`[${i}]`, t.element, place + BigInt(i * elemSize), ctx, child(expr, (p) => `${p}[${i}]`))));
+        Array.from({ length: shown }, (_, i) => cVariable(`[${i}]`, t.element, within(place, i * elemSize), ctx, child(expr, (p) => `${p}[${i}]`))));
       return v;
     }
     case "struct": {
@@ -172,7 +190,7 @@ export function cVariable(name: string, type: CType, place: Place, ctx: CValueCo
       v.variablesReference = ctx.ref(() =>
         t.members.map((m) => (m.bitField
           ? { name: m.name, type: typeName(m.type), value: "<bit-fields not supported yet>", variablesReference: 0 }
-          : cVariable(m.name, m.type, place + BigInt(m.offset), ctx, child(expr, (p) => `${p}.${m.name}`)))));
+          : cVariable(m.name, m.type, within(place, m.offset), ctx, child(expr, (p) => `${p}.${m.name}`)))));
       return v;
     }
     default:

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import * as path from "node:path";
 import type { DebugProtocol } from "@vscode/debugprotocol";
+import { CallFrameInfo, readCallFrameInfo } from "../asm/dwarf/cfi";
 import { CProgram, readCProgram } from "../asm/dwarf/c_program";
 import { DwarfError, type DwarfSections } from "../asm/dwarf_line";
 import type { Target } from "../target/target";
@@ -54,6 +55,7 @@ export class Program {
   readonly warnings: readonly string[];
   private readonly dwarf: DwarfSections | undefined;
   private c: CProgram | DwarfError | undefined;
+  private cfi: CallFrameInfo | DwarfError | undefined;
 
   constructor(loaded: LoadedTarget) {
     this.target = loaded.target;
@@ -95,6 +97,15 @@ export class Program {
       if (this.c instanceof DwarfError) warn(`${this.file}: no C variables: ${this.c.message}`);
     }
     return this.c instanceof CProgram ? this.c : undefined;
+  }
+
+  /**
+   * The program's call frame information (`.debug_frame`, `.eh_frame`), read on first use; without
+   * it (or when it is malformed) the call stack follows the frame-pointer chain.
+   */
+  callFrames(): CallFrameInfo | undefined {
+    if (this.dwarf && !this.cfi) this.cfi = readCallFrameInfo(this.dwarf);
+    return this.cfi instanceof CallFrameInfo ? this.cfi : undefined;
   }
 
   codeMap(): CodeMap {

@@ -1,3 +1,4 @@
+import type { CallFrameInfo } from "../asm/dwarf/cfi";
 import type { VmExit } from "../hypervisor/exits";
 import { CSR } from "../isa/csrs";
 import type { Target, TargetStop } from "../target/target";
@@ -42,6 +43,8 @@ export interface RunHost {
   readonly target: Target;
   readonly lines: LineMap;
   readonly symbols: SymbolTable;
+  /** Call frame information for unwinding, when the program has it. */
+  readonly callFrames?: CallFrameInfo;
   readonly code: CodeBreakpoints;
   readonly data: DataBreakpoints;
   readonly exceptions: ExceptionBreakpoints;
@@ -186,7 +189,7 @@ export class RunControl {
     if (kind === "stepOut") {
       // In a trap handler: out of it is its mret/sret.
       if (trapReturn(target, this.host.symbols) !== undefined) return this.stepping(Infinity, (prev) => prev?.xret === true, false);
-      const frames = unwind(target, this.host.symbols);
+      const frames = unwind(target, this.host.symbols, this.host.callFrames);
       if (frames.length > 1) {
         const to = { pc: frames[1].pc, sp: stackPointer(target) };
         return (budget) => this.runFree(budget, to);

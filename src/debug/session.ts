@@ -412,6 +412,7 @@ export class HyperstepSession extends LoggingDebugSession {
       get target() { return program().target; },
       get lines() { return program().lines; },
       get symbols() { return program().symbols; },
+      get callFrames() { return program().callFrames(); },
       code,
       get data() { return data(); },
       exceptions,
@@ -607,13 +608,14 @@ export class HyperstepSession extends LoggingDebugSession {
     const hart = program.target.selectedHart;
     const inside = this.lastStop?.insideVmm;
     const vmmFrame = inside ? [this.vmmFrame(program, inside)] : [];
-    const all = unwind(program.target, program.symbols);
+    const all = unwind(program.target, program.symbols, program.callFrames());
     const start = args.startFrame ?? 0;
     const levels = args.levels ? args.levels : all.length + vmmFrame.length;
     const guestFrames = all.map(({ pc, kind }, i) => {
       // A caller's pc is a return address; its line is the call's, just before it.
       const where = program.lines.lineOf(kind === "return" ? pc - 1n : pc);
-      const name = program.symbols.describe(pc) ?? formatHex(pc);
+      // Its function too: a call that ends a function returns to the first address of the next one.
+      const name = program.symbols.describe(pc, kind === "return" ? pc - 1n : pc) ?? formatHex(pc);
       const frame: DebugProtocol.StackFrame = {
         id: frameId(hart, i),
         name: kind === "trapped" ? `${name} (trap taken here)` : name,
@@ -649,9 +651,9 @@ export class HyperstepSession extends LoggingDebugSession {
     if (!this.ready(response)) return;
     const program = this.loaded();
     const index = selectFrame(program.target, args.frameId);
-    const frame = index === undefined ? undefined : unwind(program.target, program.symbols)[index];
+    const frames = index === undefined ? [] : unwind(program.target, program.symbols, program.callFrames()).slice(index);
     const c = program.cProgram((w) => this.sendEvent(new OutputEvent(`hyperstep: ${w}\n`, "console")));
-    const first = frame && c ? cScopes(program.target, c, frame, program.symbols, (list) => this.variables.childrenRef(list)) : [];
+    const first = frames[0] && c ? cScopes(program.target, c, frames[0], program.symbols, (list) => this.variables.childrenRef(list), frames.slice(1)) : [];
     response.body = { scopes: this.variables.scopes(first) };
     this.sendResponse(response);
   }
@@ -734,9 +736,9 @@ export class HyperstepSession extends LoggingDebugSession {
   /** C expressions in the frame `frameId` (the top one when none), when it is a C frame. */
   private cExpressions(frameId: number | undefined): ((text: string) => ParsedC) | undefined {
     const program = this.loaded();
-    const frame = unwind(program.target, program.symbols)[frameId ?? 0];
-    const c = frame && program.cProgram((w) => this.sendEvent(new OutputEvent(`hyperstep: ${w}\n`, "console")));
-    return c ? cExpressions(program.target, c, frame, program.symbols, (list) => this.variables.childrenRef(list)) : undefined;
+    const frames = unwind(program.target, program.symbols, program.callFrames()).slice(frameId ?? 0);
+    const c = frames[0] && program.cProgram((w) => this.sendEvent(new OutputEvent(`hyperstep: ${w}\n`, "console")));
+    return c ? cExpressions(program.target, c, frames[0], program.symbols, (list) => this.variables.childrenRef(list), frames.slice(1)) : undefined;
   }
 
   protected override completionsRequest(response: DebugProtocol.CompletionsResponse, args: DebugProtocol.CompletionsArguments): void {

@@ -47,9 +47,12 @@ export class SymbolTable {
     return s && s.address === addr ? s : undefined;
   }
 
-  /** `name` or `name+0x10`, or undefined when no symbol lies at or below the address. */
-  describe(addr: bigint): string | undefined {
-    const s = this.at(addr);
+  /**
+   * `name` or `name+0x10`, or undefined when no symbol lies at or below the address. `within`, when
+   * given, is the address whose symbol names it (a return address belongs to the call before it).
+   */
+  describe(addr: bigint, within = addr): string | undefined {
+    const s = this.at(within);
     if (!s) return undefined;
     return addr === s.address ? s.name : `${s.name}+0x${(addr - s.address).toString(16)}`;
   }

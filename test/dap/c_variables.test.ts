@@ -10,9 +10,13 @@ import { buildWithGcc } from "../support/guests";
 const SOURCE = guest("c_locals.c");
 const T = { threadId: 1 };
 let elf: string;
+/** The same program without call frame information: the call stack follows the frame-pointer chain. */
+let noCfi: string;
 
 before(() => {
   elf = buildWithGcc(SOURCE, "c_locals", ["-O0", "-mcmodel=medany", "-march=rv64imac_zicsr", "-mabi=lp64"]);
+  noCfi = elf.replace(/\.elf$/, "_nocfi.elf");
+  execFileSync("riscv64-unknown-elf-objcopy", ["--remove-section=.debug_frame", elf, noCfi]);
 });
 
 /** The line of the C source holding `marker` (in a comment). */
@@ -33,8 +37,8 @@ function symbolExtent(name: string): { address: bigint; size: bigint } {
   return { address: BigInt(`0x${m[1]}`), size: BigInt(`0x${m[2]}`) };
 }
 
-async function stopAt(dc: DebugClient, marker: string): Promise<void> {
-  await launch(dc, elf, {}, () => dc.setBreakpointsRequest({ source: { path: SOURCE }, breakpoints: [{ line: lineOf(marker) }] }));
+async function stopAt(dc: DebugClient, marker: string, program = elf): Promise<void> {
+  await launch(dc, program, {}, () => dc.setBreakpointsRequest({ source: { path: SOURCE }, breakpoints: [{ line: lineOf(marker) }] }));
   await stopAfter(dc, () => dc.continueRequest(T));
 }
 
@@ -94,35 +98,44 @@ describe("C variables from DWARF (gcc -g -O0)", () => {
     });
   });
 
-  test("a caller's locals come from the frame-pointer chain", async () => {
+  for (const [how, program] of [["CFI", () => elf], ["the frame-pointer chain", () => noCfi]] as const) {
+    test(`a caller's locals come from ${how}`, async () => {
+      await withClient(async (dc) => {
+        await stopAt(dc, "in twice", program());
+        const frames = (await dc.stackTraceRequest(T)).body.stackFrames;
+        assert.deepEqual(frames.map((f) => f.name.replace(/\+.*/, "")), ["twice", "walk", "boot", "_start"]);
+        assert.deepEqual(summary(await scopeOf(dc, 0, "Locals")), ["v: int = 4", "r: int = 8"]);
+        const walk = await scopeOf(dc, 1, "Locals");
+        assert.deepEqual(summary(walk).filter((s) => /^(limit|sum|letter)/.test(s)), ["limit: int = 4", "sum: int = 60", "letter: char = 81 'Q'"]);
+        assert.deepEqual(summary(await scopeOf(dc, 2, "Locals")), []);
+        // _start is assembly: no DWARF function, so only the machine's scopes.
+        assert.deepEqual((await dc.scopesRequest({ frameId: 3 })).body.scopes.map((s) => s.name), ["Registers", "Floating point", "CSRs", "TLB"]);
+      });
+    });
+  }
+
+  test("above a leaf function, CFI finds the caller's frame: its locals show (r is not assigned yet)", async () => {
     await withClient(async (dc) => {
-      await stopAt(dc, "in twice");
-      const frames = (await dc.stackTraceRequest(T)).body.stackFrames;
-      assert.deepEqual(frames.map((f) => f.name.replace(/\+.*/, "")), ["twice", "walk", "boot", "_start"]);
-      assert.deepEqual(summary(await scopeOf(dc, 0, "Locals")), ["v: int = 4", "r: int = 8"]);
-      const walk = await scopeOf(dc, 1, "Locals");
-      assert.deepEqual(summary(walk).filter((s) => /^(limit|sum|letter)/.test(s)), ["limit: int = 4", "sum: int = 60", "letter: char = 81 'Q'"]);
-      assert.deepEqual(summary(await scopeOf(dc, 2, "Locals")), []);
-      // _start is assembly: no DWARF function, so only the machine's scopes.
-      assert.deepEqual((await dc.scopesRequest({ frameId: 3 })).body.scopes.map((s) => s.name), ["Registers", "Floating point", "CSRs", "TLB"]);
+      await stopAt(dc, "in add");
+      assert.deepEqual(summary(await scopeOf(dc, 1, "Locals")), ["v: int = 4", "r: int = 0"]);
     });
   });
 
-  test("above a leaf function (which saves no frame record) a caller's locals say why they are not shown", async () => {
+  test("without CFI, above a leaf function (which saves no frame record) a caller's locals say why they are not shown", async () => {
     await withClient(async (dc) => {
-      await stopAt(dc, "in add");
+      await stopAt(dc, "in add", noCfi);
       assert.deepEqual(summary(await scopeOf(dc, 0, "Locals")), ["a: int = 4", "b: int = 4"]);
       const twice = await scopeOf(dc, 1, "Locals");
       assert.deepEqual(summary(twice), ["v: int = <the frame-pointer chain does not reach this frame>", "r: int = <the frame-pointer chain does not reach this frame>"]);
     });
   });
 
-  test("in the prologue and the epilogue s0 is not the frame base: locals say so instead of showing garbage", async () => {
+  test("without CFI, in the prologue and the epilogue s0 is not the frame base: locals say so instead of showing garbage", async () => {
     await withClient(async (dc) => {
       const walk = symbolExtent("walk");
       // The first instruction, and the last (`ret`, after the caller's s0 is reloaded).
       const at = [walk.address, walk.address + walk.size - 2n].map((a) => ({ instructionReference: `0x${a.toString(16)}` }));
-      await launch(dc, elf, {}, () => dc.customRequest("setInstructionBreakpoints", { breakpoints: at }));
+      await launch(dc, noCfi, {}, () => dc.customRequest("setInstructionBreakpoints", { breakpoints: at }));
       await stopAfter(dc, () => dc.continueRequest(T));
       const entry = await scopeOf(dc, 0, "Locals");
       assert.equal(entry[0].name, "n");
@@ -131,6 +144,31 @@ describe("C variables from DWARF (gcc -g -O0)", () => {
       const exit = await scopeOf(dc, 0, "Locals");
       assert.equal(exit[0].value, "<the frame is being torn down (pc is in the epilogue)>");
       assert.equal((await scopeOf(dc, 0, "Globals"))[0].value, "149", "globals do not depend on the frame");
+    });
+  });
+});
+
+describe("Step Out of optimized C (gcc -g -Og)", () => {
+  test("leaves a function that keeps no frame pointer for the caller CFI finds, with the caller's locals", async () => {
+    const source = guest("c_optimized.c");
+    const og = buildWithGcc(source, "c_optimized_step_out", ["-Og", "-mcmodel=medany", "-march=rv64gc", "-mabi=lp64d"]);
+    const line = readFileSync(source, "utf8").split("\n").findIndex((l) => l.includes("stop: mid loop")) + 1;
+    await withClient(async (dc) => {
+      await launch(dc, og, {}, () => dc.setBreakpointsRequest({ source: { path: source }, breakpoints: [{ line }] }));
+      await stopAfter(dc, () => dc.continueRequest(T));
+      // mid keeps its variables in s-registers: s0 is no frame pointer, so only CFI finds top.
+      const before = (await dc.stackTraceRequest(T)).body.stackFrames;
+      assert.deepEqual(before.map((f) => f.name.replace(/\+.*/, "")), ["mid", "top", "boot", "_start"]);
+      await dc.setBreakpointsRequest({ source: { path: source }, breakpoints: [] });
+      await stopAfter(dc, () => dc.stepOutRequest(T));
+      const after = (await dc.stackTraceRequest(T)).body.stackFrames;
+      assert.equal(after[0].instructionPointerReference, before[1].instructionPointerReference, "stopped at the return address");
+      assert.deepEqual(after.map((f) => f.name.replace(/\+.*/, "")), ["top", "boot", "_start"]);
+      // Back in top: k is still its value on entry (from boot's call site, `top(3, …)`); t is
+      // returned in a0 but its location list starts only where it is moved to s0, one instruction on.
+      const top = summary(await scopeOf(dc, 0, "Locals"));
+      assert.ok(top.includes("k: int = 3"), top.join("\n"));
+      assert.ok(top.includes("t: long int = <optimized out>"), top.join("\n"));
     });
   });
 });

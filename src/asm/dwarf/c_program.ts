@@ -1,8 +1,10 @@
 import { DwarfError, type DwarfSections } from "../dwarf_line";
 import { Malformed } from "./form";
+import { bytesOf, type BaseTypes } from "./expression";
 import { readDebugInfo, type Die } from "./info";
+import { readLocationList, readRangeList, type ListUnit, type PcRange } from "./lists";
 import { decodeFrameBase, decodeLocation, type FrameBase, type Location } from "./locations";
-import { AT, num, str, TAG, TypeTable, type CType } from "./types";
+import { AT, num, str, TAG, TypeTable, sizeOf, type CType } from "./types";
 
 export interface CVariable {
   name: string;
@@ -10,9 +12,26 @@ export interface CVariable {
   location: Location;
 }
 
-/** A local with the pc range of the block that declares it (none: the whole function). */
+/**
+ * A local with the pc range of the block that declares it (none: the whole function). A block
+ * made of several pieces (DW_AT_ranges, common at -Og) gives `ranges` instead of `range`.
+ */
 export interface CLocal extends CVariable {
   range?: { low: bigint; high: bigint };
+  ranges?: PcRange[];
+}
+
+/**
+ * A call this function makes (DW_TAG_call_site): at its return address, the values some argument
+ * registers had at the call, as expressions over the caller's frame. They give an argument's value
+ * on entry (DW_OP_entry_value) after the callee has overwritten the register.
+ */
+export interface CallSite {
+  returnPc: bigint;
+  /** The callee: its entry address when the DWARF gives it, else its name. */
+  callee: { lowPc?: bigint; name?: string };
+  /** DWARF register number → DW_AT_call_value expression. */
+  params: Map<number, Uint8Array>;
 }
 
 export interface CFunction {
@@ -23,6 +42,7 @@ export interface CFunction {
   params: CVariable[];
   locals: CLocal[];
   unit: CUnit;
+  callSites: CallSite[];
 }
 
 export interface CUnit {
@@ -31,15 +51,37 @@ export interface CUnit {
   functions: CFunction[];
 }
 
+/** Whether a local's block covers `pc`. */
+export function inScope(local: CLocal, pc: bigint): boolean {
+  if (local.ranges) return local.ranges.some((r) => pc >= r.low && pc < r.high);
+  return !local.range || (pc >= local.range.low && pc < local.range.high);
+}
+
 const DW_AT_specification = 0x47;
 const DW_AT_abstract_origin = 0x31;
+const DW_AT_ranges = 0x55;
+// Call sites: DWARF 5 tags and attributes, and the GNU extensions gcc emits for DWARF 4.
+const DW_TAG_call_site = 0x48;
+const DW_TAG_call_site_parameter = 0x49;
+const DW_TAG_GNU_call_site = 0x4109;
+const DW_TAG_GNU_call_site_parameter = 0x410a;
+const DW_AT_call_value = 0x7e;
+const DW_AT_call_origin = 0x7f;
+const DW_AT_call_return_pc = 0x7d;
+const DW_AT_GNU_call_site_value = 0x2111;
+const DW_OP_reg0 = 0x50;
+const DW_OP_regx = 0x90;
 
 /** The C view of a program's .debug_info: its units' functions, their parameters and locals, and globals. */
 export class CProgram {
+  private readonly sites = new Map<bigint, CallSite>();
+
   constructor(
     readonly units: readonly CUnit[],
     private readonly named: ReadonlyMap<string, () => CType> = new Map(),
-  ) {}
+  ) {
+    for (const u of units) for (const f of u.functions) for (const s of f.callSites) this.sites.set(s.returnPc, s);
+  }
 
   /**
    * A type the program names, spelled as in C: `struct proc`, `union u`, `enum state`, or a typedef
@@ -54,6 +96,11 @@ export class CProgram {
     for (const u of this.units) for (const f of u.functions) if (pc >= f.lowPc && pc < f.highPc) return f;
     return undefined;
   }
+
+  /** The call whose return address is `pc`. */
+  callSiteAt(pc: bigint): CallSite | undefined {
+    return this.sites.get(pc);
+  }
 }
 
 /** Reads the C program from the DWARF; a malformed section is a DwarfError, never an exception. */
@@ -67,7 +114,15 @@ export function readCProgram(sections: DwarfSections): CProgram | DwarfError {
     };
     units.forEach((u) => index(u.root));
     const types = new TypeTable(dies);
-    const cUnits = units.filter((u) => u.root.tag === TAG.compileUnit).map((u) => readUnit(u.root, u.header.addressSize, dies, types));
+    const cUnits = units.filter((u) => u.root.tag === TAG.compileUnit).map((u) => {
+      const lists: ListUnit = { version: u.header.version, addressSize: u.header.addressSize, base: num(u.root.attrs.get(AT.lowPc)) ?? 0n, sections };
+      const baseTypes: BaseTypes = (offset) => {
+        const d = dies.get(u.header.offset + offset);
+        if (d?.tag !== TAG.baseType) return undefined;
+        return { encoding: Number(num(d.attrs.get(AT.encoding)) ?? 0n), size: Number(num(d.attrs.get(AT.byteSize)) ?? 0n) };
+      };
+      return new UnitReader(lists, dies, types, baseTypes).read(u.root);
+    });
     return new CProgram(cUnits, namedTypes(dies, types));
   } catch (e) {
     if (e instanceof Malformed) return new DwarfError(`malformed DWARF: ${e.message}`);
@@ -94,62 +149,128 @@ function namedTypes(dies: ReadonlyMap<number, Die>, types: TypeTable): Map<strin
   return named;
 }
 
-function readUnit(root: Die, addressSize: number, dies: ReadonlyMap<number, Die>, types: TypeTable): CUnit {
-  const unit: CUnit = { name: str(root.attrs.get(AT.name)) ?? "?", globals: [], functions: [] };
-  // A definition that completes an earlier declaration names it with DW_AT_specification.
-  const origin = (d: Die): Die => {
-    const ref = num(d.attrs.get(DW_AT_specification)) ?? num(d.attrs.get(DW_AT_abstract_origin));
-    const o = ref === undefined ? undefined : dies.get(Number(ref));
-    return o ? origin(o) : d;
-  };
-  const variable = (d: Die): CVariable | undefined => {
+class UnitReader {
+  constructor(
+    private readonly lists: ListUnit,
+    private readonly dies: ReadonlyMap<number, Die>,
+    private readonly types: TypeTable,
+    private readonly baseTypes: BaseTypes,
+  ) {}
+
+  read(root: Die): CUnit {
+    const unit: CUnit = { name: str(root.attrs.get(AT.name)) ?? "?", globals: [], functions: [] };
+    for (const d of root.children) {
+      if (d.tag === TAG.variable) {
+        const v = this.variable(d);
+        if (v) unit.globals.push(v);
+      } else if (d.tag === TAG.subprogram) {
+        const f = this.function(d, unit);
+        if (f) unit.functions.push(f);
+      }
+    }
+    return unit;
+  }
+
+  /** A definition that completes an earlier declaration names it with DW_AT_specification. */
+  private origin(d: Die): Die {
+    const ref = num(d.attrs.get(DW_AT_specification)) ?? num(d.attrs.get(DW_AT_abstract_origin)) ?? num(d.attrs.get(DW_AT_call_origin));
+    const o = ref === undefined ? undefined : this.dies.get(Number(ref));
+    return o && o !== d ? this.origin(o) : d;
+  }
+
+  private variable(d: Die): CVariable | undefined {
     if (d.attrs.has(AT.declaration)) return undefined;
-    const o = origin(d);
+    const o = this.origin(d);
     const name = str(o.attrs.get(AT.name));
     if (name === undefined) return undefined;
+    const type = this.types.of(o);
+    return { name, type, location: this.location(d, type) };
+  }
+
+  private location(d: Die, type: CType): Location {
     const loc = d.attrs.get(AT.location);
-    const how = loc?.kind === "number" ? "a location list" : "no DW_AT_location";
-    return { name, type: types.of(o), location: decodeLocation(loc?.kind === "block" ? loc.value : undefined, addressSize, how) };
-  };
-  for (const d of root.children) {
-    if (d.tag === TAG.variable) {
-      const v = variable(d);
-      if (v) unit.globals.push(v);
-    } else if (d.tag === TAG.subprogram) {
-      const low = num(d.attrs.get(AT.lowPc));
-      const high = num(d.attrs.get(AT.highPc));
-      if (low === undefined || high === undefined) continue;
-      const fb = d.attrs.get(AT.frameBase);
-      const f: CFunction = {
-        name: str(origin(d).attrs.get(AT.name)) ?? "?",
-        lowPc: low,
-        highPc: high,
-        frameBase: decodeFrameBase(fb?.kind === "block" ? fb.value : undefined),
-        params: [],
-        locals: [],
-        unit,
-      };
-      for (const p of d.children.filter((c) => c.tag === TAG.formalParameter)) {
-        const v = variable(p);
-        if (v) f.params.push(v);
+    // A number is an offset into the unit's location lists (DW_FORM_sec_offset; DWARF 4's data4/data8).
+    const { addressSize } = this.lists;
+    if (loc?.kind === "number") return { kind: "list", list: readLocationList(this.lists, loc.value), addressSize, baseTypes: this.baseTypes };
+    if (loc?.kind === "block") return decodeLocation(loc.value, addressSize, "", this.baseTypes);
+    const constant = d.attrs.get(AT.constValue);
+    if (constant?.kind === "block") return { kind: "constant", bytes: constant.value };
+    if (constant?.kind === "number") {
+      return { kind: "constant", bytes: bytesOf(constant.value, sizeOf(type) ?? 8) };
+    }
+    return { kind: "optimized" };
+  }
+
+  private function(d: Die, unit: CUnit): CFunction | undefined {
+    const low = num(d.attrs.get(AT.lowPc));
+    const high = num(d.attrs.get(AT.highPc));
+    if (low === undefined || high === undefined) return undefined;
+    const fb = d.attrs.get(AT.frameBase);
+    const f: CFunction = {
+      name: str(this.origin(d).attrs.get(AT.name)) ?? "?",
+      lowPc: low,
+      highPc: high,
+      frameBase: decodeFrameBase(fb?.kind === "block" ? fb.value : undefined),
+      params: [],
+      locals: [],
+      unit,
+      callSites: [],
+    };
+    for (const p of d.children.filter((c) => c.tag === TAG.formalParameter)) {
+      const v = this.variable(p);
+      if (v) f.params.push(v);
+    }
+    this.collect(d, {}, f);
+    return f;
+  }
+
+  /** The variables and call sites of a function body and of its nested blocks, each variable with its block's pcs. */
+  private collect(d: Die, scope: Pick<CLocal, "range" | "ranges">, f: CFunction): void {
+    for (const c of d.children) {
+      if (c.tag === TAG.variable) {
+        const v = this.variable(c);
+        if (v) f.locals.push({ ...v, ...scope });
+      } else if (c.tag === TAG.lexicalBlock) {
+        const low = num(c.attrs.get(AT.lowPc));
+        const high = num(c.attrs.get(AT.highPc));
+        const ranges = num(c.attrs.get(DW_AT_ranges));
+        if (low !== undefined && high !== undefined) this.collect(c, { range: { low, high } }, f);
+        else if (ranges !== undefined) this.collect(c, { ranges: readRangeList(this.lists, ranges) }, f);
+        else this.collect(c, scope, f);
+      } else if (c.tag === DW_TAG_call_site || c.tag === DW_TAG_GNU_call_site) {
+        const site = this.callSite(c);
+        if (site) f.callSites.push(site);
       }
-      collectLocals(d, undefined, variable, f.locals);
-      unit.functions.push(f);
     }
   }
-  return unit;
+
+  private callSite(d: Die): CallSite | undefined {
+    // DWARF 4's GNU call sites give the return address as DW_AT_low_pc.
+    const returnPc = num(d.attrs.get(DW_AT_call_return_pc)) ?? num(d.attrs.get(AT.lowPc));
+    if (returnPc === undefined) return undefined;
+    const origin = this.origin(d);
+    const callee = origin === d ? {} : { lowPc: num(origin.attrs.get(AT.lowPc)), name: str(origin.attrs.get(AT.name)) };
+    const params = new Map<number, Uint8Array>();
+    for (const p of d.children) {
+      if (p.tag !== DW_TAG_call_site_parameter && p.tag !== DW_TAG_GNU_call_site_parameter) continue;
+      const loc = p.attrs.get(AT.location);
+      const value = p.attrs.get(DW_AT_call_value) ?? p.attrs.get(DW_AT_GNU_call_site_value);
+      const reg = loc?.kind === "block" ? registerOf(loc.value) : undefined;
+      if (reg !== undefined && value?.kind === "block") params.set(reg, value.value);
+    }
+    return { returnPc, callee, params };
+  }
 }
 
-/** The variables of a function body and of its nested blocks, each with its block's range. */
-function collectLocals(d: Die, range: CLocal["range"], variable: (d: Die) => CVariable | undefined, out: CLocal[]): void {
-  for (const c of d.children) {
-    if (c.tag === TAG.variable) {
-      const v = variable(c);
-      if (v) out.push(range ? { ...v, range } : v);
-    } else if (c.tag === TAG.lexicalBlock) {
-      const low = num(c.attrs.get(AT.lowPc));
-      const high = num(c.attrs.get(AT.highPc));
-      collectLocals(c, low !== undefined && high !== undefined ? { low, high } : range, variable, out);
+/** The register a one-op DW_OP_reg<n>/DW_OP_regx expression names. */
+export function registerOf(expr: Uint8Array): number | undefined {
+  if (expr.length === 1 && expr[0] >= DW_OP_reg0 && expr[0] < DW_OP_reg0 + 32) return expr[0] - DW_OP_reg0;
+  if (expr.length >= 2 && expr[0] === DW_OP_regx) {
+    let n = 0;
+    for (let i = 1, shift = 0; i < expr.length && shift < 28; i++, shift += 7) {
+      n |= (expr[i] & 0x7f) << shift;
+      if ((expr[i] & 0x80) === 0) return i === expr.length - 1 ? n : undefined;
     }
   }
+  return undefined;
 }

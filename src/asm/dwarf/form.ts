@@ -39,6 +39,9 @@ export class Cursor {
   u16(what: string): number {
     return this.view.getUint16(this.need(2, what), true);
   }
+  i16(what: string): number {
+    return this.view.getInt16(this.need(2, what), true);
+  }
   u32(what: string): number {
     return this.view.getUint32(this.need(4, what), true);
   }
@@ -59,11 +62,15 @@ export class Cursor {
     const k = typeof n === "bigint" ? (n > BigInt(this.left) ? -1 : Number(n)) : n;
     this.need(k, what);
   }
-  /** The next `n` bytes as a block value. */
-  block(n: number | bigint, what: string): FormValue {
+  /** The next `n` bytes. */
+  take(n: number | bigint, what: string): Uint8Array {
     const at = this.pos;
     this.skip(n, what);
-    return { kind: "block", value: this.bytes.subarray(at, this.pos) };
+    return this.bytes.subarray(at, this.pos);
+  }
+  /** The next `n` bytes as a block value. */
+  block(n: number | bigint, what: string): FormValue {
+    return { kind: "block", value: this.take(n, what) };
   }
   /** The bits of a LEB128 (beyond 64 dropped), how many it spans, and its last byte (for the sign). */
   private leb(what: string): { bits: bigint; shift: bigint; last: number } {

@@ -1,5 +1,6 @@
 import { resolved, sizeOf, typeName, type CType } from "../../asm/dwarf/types";
-import { littleEndian, type Place } from "../c_values";
+import { littleEndian, OPTIMIZED_OUT } from "../../asm/dwarf/expression";
+import { bytesAt, within, type CBytes, type Place } from "../c_values";
 import { ExprError } from "../expressions";
 import { arithmeticType, CHAR, fit, INT, integerOf, LONG, pointerTo, typeOf, UINT, ULONG } from "./c_types";
 import type { CExpr } from "./parse";
@@ -13,10 +14,14 @@ export interface CScope {
   read(addr: bigint, size: number): Uint8Array | null;
 }
 
-/** A C value: an object in memory (an lvalue, which `&` can take), or a computed scalar's bits. */
-export type CValue = { type: CType; addr: bigint } | { type: CType; raw: bigint };
+/**
+ * A C value: an object in memory (an lvalue, which `&` can take), an object the optimizer keeps
+ * outside memory (in registers or pieces: its bytes), or a computed scalar's bits.
+ */
+export type CValue = { type: CType; addr: bigint } | { type: CType; bytes: CBytes } | { type: CType; raw: bigint };
 
 const hex = (v: bigint) => `0x${v.toString(16)}`;
+const NOT_IN_MEMORY = "Attempt to take address of value not located in memory.";
 
 /** Evaluates a parsed C expression in `scope`; errors are ExprErrors worded as gdb words them. */
 export function evaluateC(e: CExpr, scope: CScope): CValue {
@@ -28,8 +33,13 @@ export function evaluateC(e: CExpr, scope: CScope): CValue {
     case "id": {
       const v = scope.variable(e.name);
       if (!v) throw new ExprError(`No symbol "${e.name}" in current context.`);
+      // As gdb, a variable the optimizer dropped is a value: it prints <optimized out>, and using it fails.
+      if (v.place === OPTIMIZED_OUT) {
+        const size = sizeOf(v.type) ?? 0;
+        return { type: v.type, bytes: { bytes: new Uint8Array(size), missing: new Array<boolean>(size).fill(true) } };
+      }
       if (typeof v.place === "string") throw new ExprError(`'${e.name}' cannot be read here: ${v.place}`);
-      return { type: v.type, addr: v.place };
+      return typeof v.place === "bigint" ? { type: v.type, addr: v.place } : { type: v.type, bytes: v.place };
     }
     case "member":
       return member(evaluateC(e.e, scope), e.name, e.arrow, scope);
@@ -55,9 +65,17 @@ export function evaluateC(e: CExpr, scope: CScope): CValue {
 export function bitsOf(v: CValue, scope: CScope): bigint {
   if ("raw" in v) return v.raw;
   const t = resolved(v.type);
-  if (t.kind === "array") return v.addr;
+  if (t.kind === "array") {
+    if ("addr" in v) return v.addr;
+    throw new ExprError(NOT_IN_MEMORY);
+  }
   const size = sizeOf(v.type);
   if (t.kind === "struct" || size === undefined || size > 8) throw new ExprError(`a ${t.kind === "struct" ? t.keyword : "value of this type"} is not a number`);
+  if ("bytes" in v) {
+    const bytes = bytesAt(scope, v.bytes, size);
+    if (!bytes) throw new ExprError("value has been optimized out");
+    return littleEndian(bytes);
+  }
   const bytes = scope.read(v.addr, size);
   if (!bytes) throw new ExprError(`Cannot access memory at address ${hex(v.addr)}`);
   return littleEndian(bytes);
@@ -80,7 +98,8 @@ function member(v: CValue, name: string, arrow: boolean, scope: CScope): CValue 
   const m = s.members.find((x) => x.name === name);
   if (!m) throw new ExprError(`There is no member named ${name}.`);
   if (m.bitField) throw new ExprError(`'${name}' is a bit-field: bit-fields are not supported yet.`);
-  if (!("addr" in object)) throw new ExprError("Attempt to take address of value not located in memory.");
+  if ("bytes" in object) return { type: m.type, bytes: within(object.bytes, m.offset) };
+  if (!("addr" in object)) throw new ExprError(NOT_IN_MEMORY);
   return { type: m.type, addr: object.addr + BigInt(m.offset) };
 }
 
@@ -99,6 +118,11 @@ function index(v: CValue, i: CValue, scope: CScope): CValue {
   const element = t.kind === "pointer" ? t.target : t.element;
   const size = sizeOf(element);
   if (size === undefined) throw new ExprError("Attempt to take contents of a non-pointer value.");
+  // An array the optimizer keeps in registers is indexed in its bytes, as gdb does.
+  if ("bytes" in v && t.kind === "array") {
+    if (n < 0n || (t.count !== undefined && n >= BigInt(t.count))) throw new ExprError(`no such vector element`);
+    return { type: element, bytes: within(v.bytes, Number(n) * size) };
+  }
   return { type: element, addr: BigInt.asUintN(64, bitsOf(v, scope) + n * BigInt(size)) };
 }
 
@@ -113,7 +137,7 @@ function unary(op: string, v: CValue, scope: CScope): CValue {
     case "*":
       return deref(v, scope);
     case "&":
-      if (!("addr" in v)) throw new ExprError("Attempt to take address of value not located in memory.");
+      if (!("addr" in v)) throw new ExprError(NOT_IN_MEMORY);
       return { type: pointerTo(v.type), raw: v.addr };
     case "!":
       return { type: INT, raw: scalarBits(v, scope) === 0n ? 1n : 0n };

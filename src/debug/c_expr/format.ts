@@ -1,5 +1,6 @@
 import { ATE, resolved, sizeOf, type CType } from "../../asm/dwarf/types";
-import { escapeChar, littleEndian, scalarText, type CValueContext } from "../c_values";
+import { littleEndian } from "../../asm/dwarf/expression";
+import { bytesAt, escapeChar, scalarText, within, type CBytes, type CValueContext } from "../c_values";
 import { ExprError } from "../expressions";
 
 /**
@@ -15,33 +16,34 @@ const REPEAT_THRESHOLD = 10;
 
 const hex = (v: bigint) => `0x${v.toString(16)}`;
 
-export function valueText(type: CType, addr: bigint, ctx: CValueContext): string {
+export function valueText(type: CType, place: bigint | CBytes, ctx: CValueContext): string {
   const t = resolved(type);
   const size = sizeOf(type);
   switch (t.kind) {
     case "struct":
-      return `{${t.members.map((m) => `${m.name} = ${m.bitField ? "<bit-fields not supported yet>" : valueText(m.type, addr + BigInt(m.offset), ctx)}`).join(", ")}}`;
+      return `{${t.members.map((m) => `${m.name} = ${m.bitField ? "<bit-fields not supported yet>" : valueText(m.type, within(place, m.offset), ctx)}`).join(", ")}}`;
     case "array": {
       const elemSize = sizeOf(t.element);
       if (elemSize === undefined || t.count === undefined) return "<array of unknown size>";
       const element = resolved(t.element);
       if (element.kind === "base" && element.size === 1 && (element.encoding === ATE.unsignedChar || element.encoding === ATE.signedChar)) {
-        const bytes = ctx.read(addr, t.count);
-        return bytes ? charArrayText(bytes) : unreadable(addr);
+        const bytes = bytesAt(ctx, place, t.count);
+        return bytes ? charArrayText(bytes) : unreadable(place);
       }
-      const texts = (i: number) => valueText(t.element, addr + BigInt(i * elemSize), ctx);
+      const texts = (i: number) => valueText(t.element, within(place, i * elemSize), ctx);
       return `{${runs(t.count, texts, (text, n) => `${text} <repeats ${n} times>`, (text) => [text]).join(", ")}}`;
     }
     default: {
-      const bytes = size !== undefined && size > 0 && size <= 8 ? ctx.read(addr, size) : null;
-      if (!bytes) return unreadable(addr);
+      const bytes = size !== undefined && size > 0 && size <= 8 ? bytesAt(ctx, place, size) : null;
+      if (!bytes) return unreadable(place);
       return scalarText(type, littleEndian(bytes), ctx) ?? `<values of type ${t.kind} not supported yet>`;
     }
   }
 }
 
-function unreadable(addr: bigint): string {
-  return `<error: Cannot access memory at address ${hex(addr)}>`;
+/** As gdb: bytes kept outside memory that cannot be read were optimized out. */
+function unreadable(place: bigint | CBytes): string {
+  return typeof place === "bigint" ? `<error: Cannot access memory at address ${hex(place)}>` : "<optimized out>";
 }
 
 /**

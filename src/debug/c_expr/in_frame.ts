@@ -26,10 +26,11 @@ export interface ParsedC {
 /**
  * C expressions in a C frame (one whose pc lies in a function with DWARF); undefined for any other
  * frame. Names are looked up as C does: the frame's locals (an inner block's first) and arguments,
- * then the globals of its file, then those of the program's other files.
+ * then the globals of its file, then those of the program's other files. `callers` are the frames
+ * above `frame`, nearest first, for arguments' entry values.
  */
-export function cExpressions(target: Target, c: CProgram, frame: Frame, symbols: SymbolTable, ref: CValueContext["ref"]): ((text: string) => ParsedC) | undefined {
-  const view = cFrameView(target, c, frame);
+export function cExpressions(target: Target, c: CProgram, frame: Frame, symbols: SymbolTable, ref: CValueContext["ref"], callers: readonly Frame[] = []): ((text: string) => ParsedC) | undefined {
+  const view = cFrameView(target, c, frame, callers);
   if (!view) return undefined;
   const ctx = cValueContext(target, symbols, ref);
   const scope: CScope = {
@@ -70,12 +71,13 @@ export function cExpressions(target: Target, c: CProgram, frame: Frame, symbols:
 
 function variableOf(text: string, v: ReturnType<typeof evaluateC>, ctx: CValueContext): DebugProtocol.Variable {
   if ("raw" in v) return cRvalue(text, v.type, v.raw, ctx);
-  // As gdb, an object that is not in memory at all is an error, not a value.
-  if (!ctx.read(v.addr, 1)) throw new ExprError(`Cannot access memory at address 0x${v.addr.toString(16)}`);
-  const variable = cVariable(text, v.type, v.addr, ctx, text);
+  // As gdb, an address with no memory at all is an error, not a value.
+  if ("addr" in v && !ctx.read(v.addr, 1)) throw new ExprError(`Cannot access memory at address 0x${v.addr.toString(16)}`);
+  const place = "addr" in v ? v.addr : v.bytes;
+  const variable = cVariable(text, v.type, place, ctx, text);
   const kind = resolved(v.type).kind;
   // A struct or an array reads at a glance as gdb prints it; its children stay expandable.
-  if (kind === "struct" || kind === "array") variable.value = valueText(v.type, v.addr, ctx);
+  if (kind === "struct" || kind === "array") variable.value = valueText(v.type, place, ctx);
   return variable;
 }
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { ATE, type CType } from "../../../src/asm/dwarf/types";
-import { floatText, type CValueContext } from "../../../src/debug/c_values";
+import { floatText, type CValueContext, type Place } from "../../../src/debug/c_values";
 import { evaluateC, type CScope, type CValue } from "../../../src/debug/c_expr/evaluate";
 import { formatScalar, valueText } from "../../../src/debug/c_expr/format";
 import { cFirst, type ParsedC } from "../../../src/debug/c_expr/in_frame";
@@ -16,6 +16,7 @@ const u32: CType = { kind: "typedef", name: "u32", target: { kind: "base", name:
 const voidp: CType = { kind: "pointer", size: 8, target: { kind: "void" } };
 const shorts: CType = { kind: "array", element: short, count: 14 };
 const text: CType = { kind: "array", element: char, count: 16 };
+const pair: CType = { kind: "struct", keyword: "struct", name: "pair", size: 8, members: [{ name: "lo", offset: 0, type: int, bitField: false }, { name: "hi", offset: 4, type: int, bitField: false }] };
 
 /** 64 bytes of guest memory at 0x1000: `text` ("ab" and NULs) at 0x1000, `shorts` at 0x1010, `big` (u32) at 0x1030. */
 const memory = new Uint8Array(64);
@@ -23,16 +24,19 @@ memory.set([0x61, 0x62], 0);
 for (let i = 0; i < 14; i++) memory.set([i < 12 ? 7 : i, 0], 16 + 2 * i);
 memory.set([0xff, 0xff, 0xff, 0xff], 48);
 const read = (addr: bigint, size: number) => (addr >= 0x1000n && addr + BigInt(size) <= 0x1040n ? memory.slice(Number(addr - 0x1000n), Number(addr - 0x1000n) + size) : null);
-const vars = new Map<string, { type: CType; place: bigint | string }>([
+const vars = new Map<string, { type: CType; place: Place }>([
   ["text", { type: text, place: 0x1000n }], ["shorts", { type: shorts, place: 0x1010n }], ["big", { type: u32, place: 0x1030n }],
   ["vp", { type: voidp, place: 0x1038n }], ["gone", { type: int, place: "the frame is not set up yet (pc is in the prologue)" }],
+  // Held outside memory at -Og: an int in a register, and a struct in two pieces whose second was optimized out.
+  ["reg", { type: int, place: { bytes: new Uint8Array([0xfe, 0xff, 0xff, 0xff]) } }],
+  ["half", { type: pair, place: { bytes: new Uint8Array([5, 0, 0, 0, 0, 0, 0, 0]), missing: [false, false, false, false, true, true, true, true] } }],
 ]);
 const scope: CScope = { variable: (n) => vars.get(n), typeNamed: (s) => (s === "u32" ? u32 : undefined), read };
 const ctx: CValueContext = { read, ref: () => 0 };
 
 function run(expr: string): CValue & { text: string } {
   const v = evaluateC(parseC(expr, (n) => n === "u32"), scope);
-  return { ...v, text: "raw" in v ? String(v.raw) : valueText(v.type, v.addr, ctx) };
+  return { ...v, text: "raw" in v ? String(v.raw) : valueText(v.type, "addr" in v ? v.addr : v.bytes, ctx) };
 }
 
 const typeOf = (v: CValue) => (v.type.kind === "base" || v.type.kind === "typedef" ? v.type.name : v.type.kind);
@@ -104,6 +108,15 @@ describe("C expressions: evaluation", () => {
     fails("(struct s)big", "No struct type named s.");
     fails("gone + 1", "'gone' cannot be read here: the frame is not set up yet (pc is in the prologue)");
     fails("*(int *)0 + 1", "Cannot access memory at address 0x0");
+  });
+
+  test("values held in registers and pieces: members, arithmetic, and no address", () => {
+    assert.equal(run("reg").text, "-2");
+    assert.equal(run("reg * 3 + 1").text, "-5");
+    assert.equal(run("half.lo + 1").text, "6");
+    assert.equal(run("half").text, "{lo = 5, hi = <optimized out>}");
+    assert.throws(() => run("half.hi + 1"), new ExprError("value has been optimized out"));
+    assert.throws(() => run("&reg"), new ExprError("Attempt to take address of value not located in memory."));
   });
 });
 

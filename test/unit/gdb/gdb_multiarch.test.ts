@@ -3,16 +3,16 @@
  * guests: what a user of GDB sees. Fails (never skips) when gdb-multiarch is not installed.
  */
 import assert from "node:assert/strict";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { EXIT_INTERRUPTED } from "../../../src/cli/exit_status";
+import { CLI, gdb, hyperstep } from "../../support/gdb";
 
 const repo = path.resolve(import.meta.dirname, "../../..");
-const CLI = ["--import", "tsx", path.join(repo, "src/cli/main.ts")];
 
 /** Assembles a sample guest into an ELF, so that GDB has its symbols. */
 function elf(source: string): string {
@@ -20,43 +20,6 @@ function elf(source: string): string {
   const r = spawnSync(process.execPath, [...CLI, "asm", path.join(repo, source), "-o", out], { encoding: "utf8" });
   assert.equal(r.status, 0, r.stderr);
   return out;
-}
-
-interface Finished {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function finished(child: ChildProcess): Promise<Finished> {
-  let stdout = "";
-  let stderr = "";
-  child.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));
-  child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve) => child.on("close", (status) => resolve({ status, stdout, stderr })));
-}
-
-/** Starts `hyperstep run PROGRAM --gdb tcp::0 --wait …` and resolves once it says which port it chose. */
-async function hyperstep(program: string, extra: string[] = []): Promise<{ port: number; done: Promise<Finished> }> {
-  const child = spawn(process.execPath, [...CLI, "run", program, "--gdb", "tcp::0", "--wait", ...extra], { stdio: ["ignore", "pipe", "pipe"] });
-  const done = finished(child);
-  const port = await new Promise<number>((resolve, reject) => {
-    let seen = "";
-    child.stderr!.on("data", (d: Buffer) => {
-      seen += d.toString();
-      const m = /GDB server on 127\.0\.0\.1:(\d+)/.exec(seen);
-      if (m) resolve(Number(m[1]));
-    });
-    void done.then((r) => reject(new Error(`hyperstep ended before listening: ${r.stderr}`)));
-  });
-  return { port, done };
-}
-
-function gdb(program: string, port: number, commands: string[]): { child: ChildProcess; done: Promise<Finished> } {
-  const args = ["-batch", "-nx", program, "-ex", `target remote 127.0.0.1:${port}`, ...commands.flatMap((c) => ["-ex", c])];
-  const child = spawn("gdb-multiarch", args, { stdio: ["ignore", "pipe", "pipe"] });
-  child.on("error", (e) => assert.fail(`gdb-multiarch cannot run (apt-get install gdb-multiarch): ${e.message}`));
-  return { child, done: finished(child) };
 }
 
 const TIMER = "sample-guests/timer-interrupts/timer_interrupts.S";
