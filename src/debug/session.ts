@@ -736,7 +736,10 @@ export class HyperstepSession extends LoggingDebugSession {
   /** C expressions in the frame `frameId` (the top one when none), when it is a C frame. */
   private cExpressions(frameId: number | undefined): ((text: string) => ParsedC) | undefined {
     const program = this.loaded();
-    const frames = unwind(program.target, program.symbols, program.callFrames()).slice(frameId ?? 0);
+    // A frame id names its hart too (threads.ts): the index within that hart's stack.
+    const index = frameId === undefined ? 0 : selectFrame(program.target, frameId);
+    if (index === undefined) return undefined;
+    const frames = unwind(program.target, program.symbols, program.callFrames()).slice(index);
     const c = frames[0] && program.cProgram((w) => this.sendEvent(new OutputEvent(`hyperstep: ${w}\n`, "console")));
     return c ? cExpressions(program.target, c, frames[0], program.symbols, (list) => this.variables.childrenRef(list), frames.slice(1)) : undefined;
   }

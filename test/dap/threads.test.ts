@@ -4,6 +4,7 @@ import type { DebugClient } from "@vscode/debugadapter-testsupport";
 import { guest, launch, lineOf, stopAfter, withClient } from "../support/dap";
 
 const SMP = guest("smp.S");
+const SMP_C = guest("smp_c.c");
 
 /** The registers scope of thread `threadId`'s top frame, by name. */
 async function registers(dc: DebugClient, threadId: number): Promise<Map<string, string>> {
@@ -49,5 +50,22 @@ test("smp: a step steps the selected thread's hart; the others stay where they a
     assert.equal(await pcOf(dc, 1), before[0]);
     assert.equal((await registers(dc, 2)).get("s0"), "0x0000000000000001");
     assert.equal((await registers(dc, 1)).get("s0"), "0x0000000000000000");
+  });
+});
+
+test("smp: C expressions read the selected thread's frame, on every hart", async () => {
+  await withClient(async (dc) => {
+    await launch(dc, SMP_C, { smp: 2 });
+    await dc.setBreakpointsRequest({ source: { path: SMP_C }, breakpoints: [{ line: lineOf(SMP_C, "counted") }] });
+    await stopAfter(dc, () => dc.continueRequest({ threadId: 1 }));
+    // Both harts reach the line within their first quanta; run until each has stopped there.
+    const stoppedAt = async (threadId: number) => (await dc.stackTraceRequest({ threadId })).body.stackFrames[0];
+    while ((await stoppedAt(2)).line !== lineOf(SMP_C, "counted")) await stopAfter(dc, () => dc.continueRequest({ threadId: 1 }));
+    const frame = await stoppedAt(2);
+    const evaluate = async (expression: string) => (await dc.evaluateRequest({ expression, frameId: frame.id, context: "watch" })).body.result;
+    assert.equal(await evaluate("hart"), "1");
+    assert.equal(await evaluate("s->hart"), "1");
+    assert.equal(await evaluate("s->count"), "10");
+    assert.equal(await evaluate("s == &slots[1]"), "1");
   });
 });
