@@ -7,17 +7,25 @@ import { request, type SessionWatch } from "./session_watch";
 export const DEVICES_VIEW_ID = "hyperstep.devices";
 
 /**
- * The Devices tree in the Run and Debug side bar: the guest's device models (UART, CLINT, PLIC, and
- * later virtio), refreshed on every stop, with what changed since the previous stop marked.
+ * The Devices tree in the Run and Debug side bar: the guest's device models (UART, CLINT, PLIC and the
+ * virtio devices), refreshed on every stop, with what changed since the previous stop marked.
+ *
+ * Devices start collapsed, so that the whole board fits in the view. At a stop, the device with the
+ * most changes since the last one is expanded and scrolled to the top: that is the one the step was
+ * about (the CLINT's clock changes at every stop, a disk request changes a dozen ring fields); the
+ * others that changed keep their mark. VS Code keeps whatever the user expanded or collapsed by hand.
  */
 export class DevicesView implements vscode.TreeDataProvider<MarkedNode>, vscode.Disposable {
   private roots: MarkedNode[] = [];
+  private parents = new Map<MarkedNode, MarkedNode>();
   private readonly snapshots = new Map<string, DeviceSnapshot>();
   private readonly changed = new vscode.EventEmitter<MarkedNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private readonly view: vscode.TreeView<MarkedNode>;
   private readonly disposables: vscode.Disposable[];
   private seq = 0;
+  /** The keys of the nodes VS Code shows expanded, as it reports them. */
+  private readonly open = new Set<string>();
 
   constructor(private readonly watch: SessionWatch) {
     this.view = vscode.window.createTreeView(DEVICES_VIEW_ID, { treeDataProvider: this, showCollapseAll: true });
@@ -30,6 +38,8 @@ export class DevicesView implements vscode.TreeDataProvider<MarkedNode>, vscode.
       }),
       watch.onChanged(() => void this.refresh()),
       this.view.onDidChangeVisibility(() => void this.refresh()),
+      this.view.onDidExpandElement((e) => this.open.add(e.element.key)),
+      this.view.onDidCollapseElement((e) => this.open.delete(e.element.key)),
       vscode.debug.onDidTerminateDebugSession((s) => this.snapshots.delete(s.id)),
     ];
   }
@@ -37,6 +47,11 @@ export class DevicesView implements vscode.TreeDataProvider<MarkedNode>, vscode.
   /** The trees as last shown (for tests and the state command). */
   get current(): readonly MarkedNode[] {
     return this.roots;
+  }
+
+  /** The devices shown expanded (for tests and the state command). */
+  get expanded(): string[] {
+    return this.roots.filter((n) => this.open.has(n.key)).map((n) => n.key);
   }
 
   async refresh(): Promise<void> {
@@ -60,8 +75,29 @@ export class DevicesView implements vscode.TreeDataProvider<MarkedNode>, vscode.
     const { roots, snapshot } = markChanges(r.body.devices, this.snapshots.get(session.id));
     this.snapshots.set(session.id, snapshot);
     this.roots = roots;
+    this.parents = new Map();
+    const note = (n: MarkedNode): void => n.children.forEach((c) => {
+      this.parents.set(c, n);
+      note(c);
+    });
+    roots.forEach(note);
     this.view.message = roots.length ? undefined : `The ${r.body.technique} technique shows no devices.`;
     this.changed.fire(undefined);
+    const changes = (n: MarkedNode): number => n.children.reduce((sum, c) => sum + changes(c), n.changed ? 1 : 0);
+    const busiest = roots.filter((n) => n.changedBelow).reduce<MarkedNode | undefined>((best, n) => (best && changes(best) >= changes(n) ? best : n), undefined);
+    if (!busiest) return;
+    // Revealing its last row scrolls its rows into view; revealing the device then brings its title
+    // back to the top when they do not all fit.
+    await this.view.reveal(busiest, { expand: true, select: false, focus: false });
+    const last = busiest.children.at(-1);
+    if (seq !== this.seq || !last) return;
+    await this.view.reveal(last, { select: false, focus: false });
+    if (seq !== this.seq) return;
+    await this.view.reveal(busiest, { select: false, focus: false });
+  }
+
+  getParent(node: MarkedNode): MarkedNode | undefined {
+    return this.parents.get(node);
   }
 
   getChildren(node?: MarkedNode): MarkedNode[] {
@@ -69,10 +105,9 @@ export class DevicesView implements vscode.TreeDataProvider<MarkedNode>, vscode.
   }
 
   getTreeItem(node: MarkedNode): vscode.TreeItem {
-    const depth = node.key.split("/").length;
     const collapsed = node.children.length === 0
       ? vscode.TreeItemCollapsibleState.None
-      : depth <= 1 ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed;
+      : vscode.TreeItemCollapsibleState.Collapsed;
     const item = new vscode.TreeItem(node.label, collapsed);
     item.id = node.key;
     item.description = node.changed ? `${node.value ?? ""}  ● changed` : node.value;

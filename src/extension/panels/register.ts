@@ -41,6 +41,7 @@ export function registerPanels(context: vscode.ExtensionContext): void {
       pageTablesOpen: pageTables.isOpen,
       exits: exits.lastReport,
       devices: devices.current,
+      devicesExpanded: devices.expanded,
       memory: memory.reports,
       translationCache: translationCache.lastReport,
     })),
