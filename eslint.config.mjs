@@ -10,6 +10,7 @@ import tseslint from "typescript-eslint";
  *       │         cli ──┘ (beside debug)                            ▲
  *       │         debug, cli ──► asm ───────────────────────────────┘
  *       │         cli ──► gdb ──► debug, target (the GDB stub: its monitor is the debug console)
+ *       │         cli ──► debug/launch_config (run --config reads a launch configuration as F5 does)
  *       └───────► webview ──► isa, and the types of debug's custom requests
  *
  * - debug and cli drive guests through target only: they may import types from hypervisor and
@@ -33,15 +34,16 @@ function reaching(targets, except = []) {
 const NODE_BUILTIN = `^(?:node:|(?:${builtinModules.join("|")})(?:/|$))`;
 
 /**
- * One layer's block. `may`: the layers it imports freely. `typesOnly`: [layer or module, message]
+ * One layer's block. `may`: the layers (or single modules of a layer) it imports freely. `typesOnly`: [layer or module, message]
  * pairs it may import types from, but no values. `instead`: what to do about any other layer.
  * `browser`: it also runs in a browser.
  */
 function layer(name, { may = [], typesOnly = [], browser = false, instead }) {
   const typeTargets = typesOnly.map(([target]) => target);
   const banned = LAYERS.filter((l) => l !== name && !may.includes(l) && !typeTargets.includes(l));
+  const modules = may.filter((m) => m.includes("/"));
   const patterns = [
-    ...(banned.length ? [{ regex: reaching(banned, typeTargets), message: instead }] : []),
+    ...(banned.length ? [{ regex: reaching(banned, [...typeTargets, ...modules]), message: instead }] : []),
     ...typesOnly.map(([target, message]) => ({ regex: reaching([target]), allowTypeImports: true, message })),
     ...(browser
       ? [{ regex: NODE_BUILTIN, message: `src/${name} also runs in a browser: no Node built-ins. Do the I/O in src/debug, src/cli or src/extension and pass the result in.` }]
@@ -118,7 +120,7 @@ export default tseslint.config(
     instead: "src/gdb imports src/debug (for the console's commands), src/target, src/asm and src/isa: src/cli starts it. Move shared code down into src/target.",
   }),
   layer("cli", {
-    may: ["gdb", "target", "asm", "isa"],
+    may: ["gdb", "target", "asm", "isa", "debug/launch_config"],
     typesOnly: [["hypervisor", THROUGH_TARGET("the CLI")], ["machine", THROUGH_TARGET("the CLI")]],
     instead: "src/cli imports src/gdb, src/target, src/asm and src/isa: src/debug sits beside it and src/extension and the panels above it. Move shared code down into src/target.",
   }),

@@ -55,6 +55,18 @@ export interface RunCommand {
   deviceModels: DeviceModels;
   /** Harts on the board (--smp); default 1. */
   smp?: number;
+  /** The architecture a .S program is assembled for (a launch configuration's `march`); the assembler's default when absent. */
+  march?: string;
+}
+
+/** The options that say how to run, not what: the same with a program or a launch configuration. */
+export type RunControl = Pick<RunCommand, "maxInstructions" | "timeoutSeconds" | "traceTraps" | "exits" | "gdb" | "record">;
+
+/** `hyperstep run --config launch.json [--name NAME]`: a launch configuration, run headless (launch_json.ts). */
+export interface ConfigRunCommand extends RunControl {
+  kind: "run-config";
+  config: string;
+  name?: string;
 }
 
 /** `hyperstep replay <record>`: a recorded run again, compared with its recording. */
@@ -103,7 +115,7 @@ export interface CompareCommand {
 }
 
 export type HelpCommand = { kind: "help"; topic?: CommandName };
-export type Command = RunCommand | ReplayCommand | AsmCommand | CompareCommand | HelpCommand | { kind: "version" };
+export type Command = RunCommand | ConfigRunCommand | ReplayCommand | AsmCommand | CompareCommand | HelpCommand | { kind: "version" };
 
 export const DEFAULT_MEMORY = "128M";
 
@@ -194,20 +206,19 @@ function parseOptions(spec: CommandSpec, args: readonly string[]): Given | "help
 
 const BUILDERS: { [C in CommandName]: (given: Given) => Command } = {
   run(given) {
-    if (given.operand === undefined) throw given.usage("'run' needs a program: an ELF file or a .S file");
+    const control = runControl(given);
+    const config = given.value("--config");
+    if (config !== undefined) return configRun(given, config, control);
+    if (given.has("--name")) throw given.usage("--name picks a configuration of a launch.json: it needs --config");
+    if (given.operand === undefined) throw given.usage("'run' needs a program (an ELF file, a .S or a .c file) or --config launch.json");
     const technique = (given.value("--technique") ?? "native") as Technique;
     const boot = (given.value("--boot") ?? "machine") as GuestBoot;
-    const exits = given.has("--exits");
     const vmm = VMM_TECHNIQUES.join(" or ");
-    if (exits && technique === "native") throw given.usage(`--exits needs a VMM --technique (${vmm}): a native run has no VMM and no exits`);
     if (boot === "supervisor" && technique === "native") throw given.usage(`--boot supervisor needs firmware (an SBI), which only a VMM --technique (${vmm}) provides`);
     const hosting = (given.value("--hosting") ?? "native") as Hosting;
     if (hosting === "hosted" && technique === "native") throw given.usage(`--hosting hosted needs a VMM --technique (${vmm}): a native run has no VMM to host`);
     if (given.has("--fpu-switch") && technique === "native") throw given.usage(`--fpu-switch is how a VMM switches the guest's floating-point state: it needs a VMM --technique (${vmm})`);
     const cpu = optional(given, "--cpu", cpuModel) ?? CPU_RV64;
-    const gdb = optional(given, "--gdb", gdbAddress);
-    if (given.has("--wait") && !gdb) throw given.usage("--wait holds the guest for a GDB client: it needs --gdb tcp::PORT");
-    if (gdb && given.has("--timeout")) throw given.usage("--timeout cannot be combined with --gdb: the time the guest spends stopped in GDB would count against it");
     const cpuMismatch = checkCpuTechnique(cpu, technique);
     if (cpuMismatch) throw given.usage(`--cpu: ${cpuMismatch.reason}`);
     const nonTrappingSensitive = optional(given, "--non-trapping-sensitive", nonTrappingList) ?? [];
@@ -216,28 +227,16 @@ const BUILDERS: { [C in CommandName]: (given: Given) => Command } = {
     const runModels = optional(given, "--device-model", deviceModels) ?? EMULATED_DEVICES;
     const modelProblem = deviceModelsProblem(runModels, technique, given.has("--disk"));
     if (modelProblem) throw given.usage(`--device-model ${modelProblem}`);
-    const record = given.value("--record");
-    if (record !== undefined && gdb) throw given.usage("--record cannot be combined with --gdb: GDB may change registers and memory, which a replay would not do");
-    if (record !== undefined && given.has("--virtio-console")) throw given.usage("--record cannot be combined with --virtio-console yet: a record does not name the devices, which a replay would need");
-    if (record !== undefined && given.has("--rng")) throw given.usage("--record cannot be combined with --rng yet: a record does not name the devices, which a replay would need");
     const smp = optional(given, "--smp", hartCount);
     if (smp !== undefined && smp > 1 && technique !== "native") throw given.usage(`--smp ${smp}: ${SMP_NEEDS_NATIVE}`);
-    if (record !== undefined && smp !== undefined && smp > 1) throw given.usage("--record cannot be combined with --smp yet: a record does not name the harts, which a replay would need");
-    if (record !== undefined && given.has("--disk")) throw given.usage("--record cannot be combined with --disk yet: a record does not hold the disk's contents, which a replay would need");
-    return {
+    const command: RunCommand = {
       kind: "run",
       program: given.operand,
       memoryBytes: memorySize(given),
-      maxInstructions: optional(given, "--max-instructions", positiveInteger),
-      timeoutSeconds: optional(given, "--timeout", seconds),
-      traceTraps: given.has("--trace-traps"),
       technique,
       boot,
-      exits,
       cpu,
-      gdb: gdb && { address: gdb, wait: given.has("--wait") },
       nonTrappingSensitive,
-      record,
       diskSpec: optional(given, "--disk", diskSpec),
       rngSeed: given.has("--rng") ? DEFAULT_RNG_SEED : undefined,
       hosting,
@@ -245,7 +244,11 @@ const BUILDERS: { [C in CommandName]: (given: Given) => Command } = {
       virtioConsole: given.has("--virtio-console"),
       deviceModels: runModels,
       smp,
+      ...control,
     };
+    const problem = controlProblem(command, (field) => `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+    if (problem) throw given.usage(problem);
+    return command;
   },
   replay(given) {
     if (given.operand === undefined) throw given.usage("'replay' needs a record: a file that 'hyperstep run --record' wrote");
@@ -277,6 +280,50 @@ const BUILDERS: { [C in CommandName]: (given: Given) => Command } = {
     };
   },
 };
+
+function runControl(given: Given): RunControl {
+  const gdb = optional(given, "--gdb", gdbAddress);
+  if (given.has("--wait") && !gdb) throw given.usage("--wait holds the guest for a GDB client: it needs --gdb tcp::PORT");
+  if (gdb && given.has("--timeout")) throw given.usage("--timeout cannot be combined with --gdb: the time the guest spends stopped in GDB would count against it");
+  const record = given.value("--record");
+  if (record !== undefined && gdb) throw given.usage("--record cannot be combined with --gdb: GDB may change registers and memory, which a replay would not do");
+  return {
+    maxInstructions: optional(given, "--max-instructions", positiveInteger),
+    timeoutSeconds: optional(given, "--timeout", seconds),
+    traceTraps: given.has("--trace-traps"),
+    exits: given.has("--exits"),
+    gdb: gdb && { address: gdb, wait: given.has("--wait") },
+    record,
+  };
+}
+
+/** The options that describe the guest: a launch configuration says all of that itself. */
+const GUEST_OPTIONS = ["--memory", "--technique", "--boot", "--hosting", "--fpu-switch", "--non-trapping-sensitive", "--cpu", "--disk", "--smp", "--rng", "--virtio-console", "--device-model"];
+
+function configRun(given: Given, config: string, control: RunControl): ConfigRunCommand {
+  if (given.operand !== undefined) throw given.usage(`--config runs the program its configuration names: give no program ('${given.operand}')`);
+  const guest = GUEST_OPTIONS.find((o) => given.has(o));
+  if (guest) throw given.usage(`${guest} cannot be combined with --config: the launch configuration describes the guest (edit it there); with --config, give only ${RUN_CONTROL_OPTIONS}`);
+  return { kind: "run-config", config, name: given.value("--name"), ...control };
+}
+
+const RUN_CONTROL_OPTIONS = "--name, --max-instructions, --timeout, --trace-traps, --exits, --gdb, --wait and --record";
+
+/**
+ * What the run's own options (--exits, --record) cannot do with this guest, or undefined; `name`
+ * says how the user gave a setting of the guest (a flag, or a launch configuration's attribute).
+ */
+export function controlProblem(run: RunCommand, name: (field: "technique" | "virtioConsole" | "rng" | "smp" | "disk" | "march") => string): string | undefined {
+  if (run.exits && run.technique === "native") return `--exits needs a VMM ${name("technique")} (${VMM_TECHNIQUES.join(" or ")}): a native run has no VMM and no exits`;
+  if (run.record === undefined) return undefined;
+  const devices = "a record does not name the devices, which a replay would need";
+  if (run.virtioConsole) return `--record cannot be combined with ${name("virtioConsole")} yet: ${devices}`;
+  if (run.rngSeed !== undefined) return `--record cannot be combined with ${name("rng")} yet: ${devices}`;
+  if ((run.smp ?? 1) > 1) return `--record cannot be combined with ${name("smp")} yet: a record does not name the harts, which a replay would need`;
+  if (run.diskSpec) return `--record cannot be combined with ${name("disk")} yet: a record does not hold the disk's contents, which a replay would need`;
+  if (run.march !== undefined) return `--record cannot be combined with ${name("march")} yet: a replay assembles the program with the default architecture`;
+  return undefined;
+}
 
 function cpuModel(given: Given, flag: string, text: string): CpuModel {
   const parsed = parseCpu(text);

@@ -89,7 +89,7 @@ const IO_OPTIONS: readonly OptionSpec[] = [{ ...VIRTIO_CONSOLE_OPTION, help: `${
 
 const RUN: CommandSpec = {
   name: "run",
-  usage: "<program.elf|program.S|program.c> [options]",
+  usage: "<program.elf|.S|.c> [options] | --config <launch.json> [--name <n>] [options]",
   summary: "run a guest headless",
   about: [
     "Runs a guest on the 'virt' board, as 'qemu-system-riscv64 -machine virt -bios none -kernel <program>' would: the hart (each hart, with --smp) starts in M-mode at the ELF entry with a0 = its mhartid. The guest's UART (NS16550A at 0x10000000) writes to stdout and reads from stdin. The guest ends the run through the SiFive test finisher at 0x100000, through HTIF when the ELF defines 'tohost', or (with --boot supervisor) through an SBI shutdown call.",
@@ -141,6 +141,12 @@ const RUN: CommandSpec = {
       help: "a virtio-rng device in virtio-mmio slot 7 (0x10008000, PLIC IRQ 8), where QEMU's -device virtio-rng-device goes; its bytes come from a generator with a fixed seed (0x48797053), so every run gives the guest the same bytes; not with --record",
     },
     ...IO_OPTIONS,
+    {
+      names: ["--config"], value: "<launch.json>",
+      help: "run a Hyperstep launch configuration of this file (VS Code's launch.json, comments allowed) instead of a program: its program and every attribute that describes the guest, as F5 would; ${workspaceFolder} is the folder holding .vscode/, and a relative program or disk is taken from its cwd, else from that folder. " +
+        "Only --name, --max-instructions (which overrides the configuration's), --timeout, --trace-traps, --exits, --gdb, --wait and --record go with it; stopOnEntry, historyMiB and gdbServer belong to the debugger and are not used",
+    },
+    { names: ["--name"], value: "<name>", help: "with --config: the configuration to run, by its \"name\" (needed when the file has more than one)" },
     HELP_OPTION,
   ],
   exitStatus: [

@@ -2,6 +2,7 @@ import { basename, dirname, join, relative, resolve } from "node:path";
 import { GUEST_BOOTS, type GuestBoot } from "../target/target_options";
 import { AVAILABLE_TECHNIQUES } from "../target/techniques";
 import type { CompareReport, TechniqueResult } from "./compare";
+import { readLaunchFile, resolveVariables } from "./launch_json";
 
 /**
  * A guest's twin for `hyperstep compare`: the same workload written for other techniques. A
@@ -27,8 +28,6 @@ interface Configuration {
   twin?: unknown;
 }
 
-const WORKSPACE = "${workspaceFolder}";
-
 /**
  * The twin the lesson's launch.json names for `program`, undefined when none, or why the name leads
  * nowhere. `read` gives a file's text (undefined: no such file).
@@ -40,12 +39,17 @@ export function twinFromLaunchJson(program: string, read: (path: string) => stri
   if (text === undefined) return undefined;
   let configurations: Configuration[];
   try {
-    const json = JSON.parse(text) as { configurations?: unknown };
-    configurations = Array.isArray(json.configurations) ? json.configurations.filter((c): c is Configuration => typeof c === "object" && c !== null) : [];
+    configurations = readLaunchFile(file, text).configurations;
   } catch {
-    return undefined; // not JSON (comments, a half-typed edit): the editor shows that, not compare
+    return undefined; // not JSON (a half-typed edit): the editor shows that, not compare
   }
-  const path = (p: unknown) => (typeof p === "string" ? resolve(folder, p.replace(WORKSPACE, folder)) : undefined);
+  const path = (p: unknown) => {
+    try {
+      return typeof p === "string" ? resolve(folder, resolveVariables(p, folder)) : undefined;
+    } catch {
+      return undefined; // ${file} and the like: no program compare could find
+    }
+  };
   const own = configurations.find((c) => path(c.program) === resolve(program) && c.twin !== undefined);
   if (!own) return undefined;
   const named = `${file}: '${String(own.name)}'`;

@@ -10,6 +10,7 @@ import { helpText } from "./help";
 import { ProgramError, loadProgram, type GuestProgram } from "./program";
 import { makeRecord, replay } from "./replay";
 import type { RunRecord } from "./record_file";
+import { runFromConfig } from "./run_config";
 import { runOnStdio } from "./run_stdio";
 import { StdinSource } from "./stdio";
 import { openDisk } from "../target/disk_image";
@@ -47,6 +48,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 0;
     case "run":
       return run(command);
+    case "run-config": {
+      const resolved = runFromConfig(command);
+      return "error" in resolved ? failed(resolved.error) : run(resolved);
+    }
     case "asm":
       return assembleToElf(command, (line) => process.stderr.write(line + "\n"));
     case "compare":
@@ -57,8 +62,8 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 /** The program, or undefined once its error is on stderr. */
-async function loadOrReport(file: string): Promise<GuestProgram | undefined> {
-  const program = await loadProgram(file);
+async function loadOrReport(file: string, march?: string): Promise<GuestProgram | undefined> {
+  const program = await loadProgram(file, march);
   if (!(program instanceof ProgramError)) return program;
   process.stderr.write(`hyperstep: ${program.message}\n`);
   return undefined;
@@ -101,7 +106,7 @@ async function compare(command: CompareCommand): Promise<number> {
 }
 
 async function run(command: RunCommand): Promise<number> {
-  const program = await loadOrReport(command.program);
+  const program = await loadOrReport(command.program, command.march);
   if (!program) return EXIT_LOAD_ERROR;
   const disk = command.diskSpec && openDisk(command.diskSpec, process.cwd());
   if (typeof disk === "string") return failed(`--disk: ${disk}`);

@@ -19,7 +19,7 @@ export class ProgramError extends Error {
 }
 
 /** Reads an ELF executable, assembles a .S/.s source, or has gcc build a .c source, into a GuestProgram. */
-export async function loadProgram(source: string): Promise<GuestProgram | ProgramError> {
+export async function loadProgram(source: string, march?: string): Promise<GuestProgram | ProgramError> {
   let file = source;
   if (source.endsWith(".c")) {
     const built = await buildC(path.resolve(source));
@@ -30,7 +30,7 @@ export async function loadProgram(source: string): Promise<GuestProgram | Progra
   }
   const bytes = readProgramFile(file);
   if (typeof bytes === "string") return new ProgramError(`cannot read ${file}: ${bytes}`);
-  const result = readGuestImage(path.resolve(file), bytes, readSourceFile);
+  const result = readGuestImage(path.resolve(file), bytes, readSourceFile, { march });
   if (!result.ok) {
     // Assembly errors already carry file:line:col; list them all, as a compiler would.
     const lines = result.diagnostics?.length

@@ -64,6 +64,20 @@ describe("hyperstep argument parsing", () => {
     assert.match(usageError(["run", "k.elf", "--virtio-console", "--record", "r.json"]).message, /^--record cannot be combined with --virtio-console/);
   });
 
+  it("parses run --config FILE --name NAME with only the options that say how to run, not what", () => {
+    assert.deepEqual(parseArgs(["run", "--config", ".vscode/launch.json", "--name", "xv6 (trap-and-emulate)", "--exits", "--max-instructions", "10", "--timeout", "5"]), {
+      kind: "run-config", config: ".vscode/launch.json", name: "xv6 (trap-and-emulate)",
+      maxInstructions: 10, timeoutSeconds: 5, traceTraps: false, exits: true, gdb: undefined, record: undefined,
+    });
+    assert.equal((parseArgs(["run", "--config=l.json"]) as { name?: string }).name, undefined, "the name may be left out when the file has one configuration");
+    assert.equal(usageError(["run", "--config", "l.json", "--technique", "native"]).message,
+      "--technique cannot be combined with --config: the launch configuration describes the guest (edit it there); with --config, give only --name, --max-instructions, --timeout, --trace-traps, --exits, --gdb, --wait and --record");
+    assert.match(usageError(["run", "--config", "l.json", "--disk", "fs.img"]).message, /^--disk cannot be combined with --config/);
+    assert.equal(usageError(["run", "g.S", "--config", "l.json"]).message, "--config runs the program its configuration names: give no program ('g.S')");
+    assert.equal(usageError(["run", "g.S", "--name", "x"]).message, "--name picks a configuration of a launch.json: it needs --config");
+    assert.match(usageError(["run", "--config", "l.json", "--record", "r.json", "--gdb", "tcp::1234"]).message, /^--record cannot be combined with --gdb/);
+  });
+
   it("parses --smp N (1 to 8 harts), natively only and not with --record", () => {
     assert.equal((parseArgs(["run", "k.elf", "--smp", "3"]) as { smp?: number }).smp, 3);
     assert.equal(usageError(["run", "k.elf", "--smp", "0"]).message, "--smp needs a whole number of harts from 1 to 8, not '0'");
@@ -123,7 +137,7 @@ describe("hyperstep argument parsing", () => {
     assert.equal(usageError(["run", "g.elf", "--memory"]).message, "--memory needs a value");
     assert.equal(usageError(["run", "g.elf", "--fast"]).message, "unknown option '--fast' for 'run'");
     assert.equal(usageError(["run", "a.elf", "b.elf"]).message, "'run' takes one program, but got 'a.elf' and 'b.elf'");
-    assert.equal(usageError(["run"]).message, "'run' needs a program: an ELF file or a .S file");
+    assert.equal(usageError(["run"]).message, "'run' needs a program (an ELF file, a .S or a .c file) or --config launch.json");
     assert.equal(usageError(["run", "g.elf", "--trace-traps=yes"]).message, "--trace-traps takes no value");
     assert.equal(usageError(["fly"]).message, "unknown command 'fly'; the commands are: run, replay, asm, compare");
     assert.equal(usageError(["--verbose"]).message, "unknown option '--verbose'");

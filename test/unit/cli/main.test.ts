@@ -36,6 +36,18 @@ describe("hyperstep command line (spawned)", () => {
     assert.match(r.stderr, /^hyperstep: --disk: '.*short\.img' is 700 bytes, not a whole number of 512-byte sectors/);
   });
 
+  it("run --config: runs a lesson's configuration from the sample guests' launch.json by its name, as F5 would", () => {
+    const config = path.join(repo, "sample-guests/.vscode/launch.json");
+    const r = hyperstep(["run", "--config", config, "--name", "binary-translation (trap-and-emulate)", "--exits"]);
+    assert.equal(r.status, 0, r.stderr);
+    const native = hyperstep(["run", path.join(repo, "sample-guests/binary-translation/binary_translation.S")]);
+    assert.equal(r.stdout, native.stdout, "the guest's output, the same as a native run's");
+    assert.match(r.stderr, /^exit #1 /m, "under the configuration's technique: the VMM's exits");
+    const unnamed = hyperstep(["run", "--config", config]);
+    assert.equal(unnamed.status, 1);
+    assert.match(unnamed.stderr, /launch\.json has \d+ Hyperstep configurations: choose one with --name:\n {2}"hello \(native\)"\n/);
+  });
+
   it("run --trace-traps: the guest's output and the trap lines come out in the order the guest made them", () => {
     // hello.S prints a line, takes an ecall into its handler, then prints another.
     const text = interleaved(["run", path.join(repo, "sample-guests/hello/hello.S"), "--trace-traps"]);

@@ -1,0 +1,71 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { ConfigRunCommand } from "../../../src/cli/args";
+import { runFromConfig } from "../../../src/cli/run_config";
+
+const FILE = "/w/.vscode/launch.json";
+const control: Omit<ConfigRunCommand, "config" | "name"> = { kind: "run-config", traceTraps: false, exits: false, maxInstructions: undefined, timeoutSeconds: undefined, gdb: undefined, record: undefined };
+
+/** runFromConfig on a launch.json holding `configurations`. */
+function resolve(configurations: object[], more: Partial<ConfigRunCommand> = {}) {
+  const read = (file: string) => {
+    assert.equal(file, FILE);
+    return JSON.stringify({ version: "0.2.0", configurations });
+  };
+  return runFromConfig({ ...control, config: FILE, ...more }, read);
+}
+
+const base = { type: "hyperstep", request: "launch", name: "xv6" };
+
+describe("run --config: a launch configuration as a headless run", () => {
+  it("takes every attribute that describes the guest, read by the debugger's own parser", () => {
+    const run = resolve([{
+      ...base, program: "${workspaceFolder}/kernel/kernel", technique: "trap-and-emulate", memory: "64M", boot: "supervisor",
+      disk: { path: "fs.img", snapshot: true }, rng: 7, hosting: "hosted", fpuSwitch: "eager", virtioConsole: true,
+      deviceModel: { "virtio-blk": "split" }, maxInstructions: 5000, march: "rv64imac", stopOnEntry: true, historyMiB: 0,
+    }], { name: "xv6" });
+    assert.deepEqual(run, {
+      ...control, kind: "run",
+      program: "/w/kernel/kernel", memoryBytes: 64 * 1024 * 1024, technique: "trap-and-emulate", boot: "supervisor",
+      cpu: { model: "rv64", h: false, f: true, d: true }, nonTrappingSensitive: [],
+      diskSpec: { path: "/w/fs.img", readOnly: false, snapshot: true }, rngSeed: 7, hosting: "hosted", fpuSwitch: "eager",
+      virtioConsole: true, deviceModels: { vm: "emulated", perDevice: { "virtio-blk": "split" } }, smp: 1, march: "rv64imac", maxInstructions: 5000,
+    });
+  });
+
+  it("takes a relative program and disk from the configuration's cwd, itself relative to the workspace folder", () => {
+    const run = resolve([{ ...base, program: "kernel/kernel", cwd: "xv6-riscv", disk: "fs.img" }]);
+    assert.ok(!("error" in run));
+    assert.equal(run.program, "/w/xv6-riscv/kernel/kernel");
+    assert.equal(run.diskSpec?.path, "/w/xv6-riscv/fs.img");
+  });
+
+  it("lets --max-instructions override the configuration's, and keeps the run's own flags", () => {
+    const run = resolve([{ ...base, program: "a.S", technique: "hardware-assisted", maxInstructions: 5000 }], { maxInstructions: 10, exits: true, traceTraps: true });
+    assert.ok(!("error" in run));
+    assert.deepEqual([run.maxInstructions, run.exits, run.traceTraps], [10, true, true]);
+  });
+
+  it("names the configuration and the field when an attribute is wrong", () => {
+    assert.deepEqual(resolve([{ ...base, program: "a.S", memory: "lots" }]),
+      { error: `${FILE}: "xv6": launch configuration: 'memory' must be a whole number of 4 KiB pages between 4K and 4G, such as "128M"; got "lots"` });
+    assert.deepEqual(resolve([{ ...base }]),
+      { error: `${FILE}: "xv6": launch configuration: 'program' is required: the path of a guest .S/.s file, a .c file or an ELF executable` });
+  });
+
+  it("refuses what the run's own flags cannot do with this guest, naming the configuration's attribute", () => {
+    assert.deepEqual(resolve([{ ...base, program: "a.S" }], { exits: true }),
+      { error: `${FILE}: "xv6": --exits needs a VMM the configuration's "technique" (trap-and-emulate or hardware-assisted or binary-translation or paravirtual): a native run has no VMM and no exits` });
+    assert.deepEqual(resolve([{ ...base, program: "a.S", disk: "fs.img" }], { record: "r.json" }),
+      { error: `${FILE}: "xv6": --record cannot be combined with the configuration's "disk" yet: a record does not hold the disk's contents, which a replay would need` });
+    assert.deepEqual(resolve([{ ...base, program: "a.S", march: "rv64imac" }], { record: "r.json" }),
+      { error: `${FILE}: "xv6": --record cannot be combined with the configuration's "march" yet: a replay assembles the program with the default architecture` });
+  });
+
+  it("says when the file cannot be read", () => {
+    const run = runFromConfig({ ...control, config: "/nope/launch.json" }, () => {
+      throw Object.assign(new Error("ENOENT: no such file"), { code: "ENOENT" });
+    });
+    assert.deepEqual(run, { error: "cannot read --config /nope/launch.json: no such file" });
+  });
+});
