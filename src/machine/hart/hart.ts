@@ -77,6 +77,7 @@ import { joinHalves, splitInto } from "../../isa/u64";
 import type { Bus } from "../bus";
 import { BreakpointSet } from "./breakpoints";
 import { Counter } from "./counters";
+import { ExecCounts } from "./exec_counts";
 import { csrRead, csrWrite } from "./csr";
 import { flushFast, FAST_SIZE } from "./mem";
 import { fetchMode, type MmuAccess, translateForDebugger, type Translation, type Walk, walkForDebugger } from "./mmu";
@@ -261,6 +262,8 @@ export class Hart {
   // ---- hooks (all free when unused) ----
   /** Breakpoints stop a run before the instruction at their pc (never before a run's first one). */
   readonly breakpoints = new BreakpointSet();
+  /** Executions of chosen instructions, counted for the machine's owner and invisible to the code (exec_counts.ts). */
+  readonly execCounts = new ExecCounts();
   /** Set by the board while it executes the one instruction a run starts at, which may be a breakpoint. */
   bpIgnore = false;
   /** The last run stopped in the middle of a block (its budget ran out): the pc is no block entry. */
