@@ -234,7 +234,7 @@ export function tcCommand(rest: string, ctx: VmmContext): string {
   ]);
   return [
     ...wrap(head, "  "), "",
-    ...wrap(`block at guest ${hex(block.guestPc)}${sym ? ` <${sym}>` : ""}, in the TC at ${hex(block.rows[0].tcVa)} (shadow context ${block.context}):`, "  "),
+    ...wrap(`block at guest ${hex(block.guestPc)}${sym ? ` <${sym}>` : ""}, in the TC at ${hex(block.rows[0].tcVa)} (shadow context ${block.context}), run ${block.runs === 1 ? "once" : `${block.runs} times`}:`, "  "),
     ...table([["guest", "", "TC instruction", "how"], ...rows], 4),
   ].join("\n");
 }

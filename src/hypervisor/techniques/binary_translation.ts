@@ -65,6 +65,13 @@ import { TrapAndEmulate } from "./trap_and_emulate";
  * drops the blocks whose guest translation it fences (as it would their TLB entries: by page and
  * ASID, global pages kept for an ASID fence), and a change of the guest's PMP flushes the whole TC.
  *
+ * Runs: the hart counts the executions of each block's first TC word (its execution counters,
+ * exec_counts.ts: invisible to the guest, no instruction, no cycle), so a block's runs include the
+ * ones that chains and the hart alone make. A block runs when control enters it at its start; a
+ * re-entry after the VMM serviced a fault of that first instruction unseen by the guest (a hidden
+ * page fault) is the same run and is taken back; entering a block past its start (resuming after an
+ * exit, or a chain to a branch target translated inside a longer block) is no run of it.
+ *
  * The TC is bounded: when a new block does not fit, the least recently used blocks are evicted one
  * at a time (their space freed, the chains into them undone) until it does. A block is used when
  * the VMM translates it, dispatches to it or follows a chain to it; code that runs from chain to
@@ -220,7 +227,23 @@ export class BinaryTranslation implements Technique {
     const vm = this.vm;
     const v = vm.vcpu.state;
     const word = this.inTc ? this.wordAt(v.pcNum) : -1;
-    if (word >= 0) v.pcNum = this.guestPcAt[word];
+    if (word < 0) return this.handle(cause, tval, word);
+    v.pcNum = this.guestPcAt[word];
+    // The hart counted a run of this block when it began its first instruction (an interrupt or a
+    // fetch fault comes before that): a trap the guest never sees, after which that instruction
+    // runs again from the start, is no second run.
+    const begun = cause < 1n << 63n && cause !== 1n && cause !== 12n;
+    if (!begun || this.blocks.get(this.blockAt[word])?.first !== word) return this.handle(cause, tval, word);
+    const pc = v.pcNum, prv = v.prv, retired = vm.emulatedRetired;
+    const steps = this.handle(cause, tval, word);
+    if (v.pcNum === pc && v.prv === prv && vm.emulatedRetired === retired) vm.board.hart.execCounts.takeBack(this.countAt(word));
+    return steps;
+  }
+
+  /** An exit from the TC at `word` (−1: from code run directly), with the vCPU at its guest pc. */
+  private handle(cause: bigint, tval: bigint, word: number): number {
+    const vm = this.vm;
+    const v = vm.vcpu.state;
     const c = Number(cause);
     if (c === 15 && this.codePages.size > 0) {
       const steps = this.codeWrite(tval);
@@ -314,7 +337,7 @@ export class BinaryTranslation implements Technique {
         chainedTo: patched.has(word) ? this.tcVa + word * 4 + jumpOffset(now) : undefined,
       };
     });
-    return { guestPc: b.guestPc, context: b.rootKey, rows };
+    return { guestPc: b.guestPc, context: b.rootKey, runs: this.vm.board.hart.execCounts.count(this.countAt(b.first)) ?? 0, rows };
   }
 
   // ---- the translation cache ----
@@ -389,6 +412,7 @@ export class BinaryTranslation implements Technique {
       }
     });
     this.writeTc(first, bytes);
+    this.vm.board.hart.execCounts.arm(this.countAt(first));
     const code = ram.bytes.slice(hpa - ram.base, hpa - ram.base + block.guestBytes);
     const b: Block = { id, rootKey: key, guestPc: block.guestPc, hpa, gpaPage: Math.floor(gpa / 4096), code, first, tc: block.words, entries, ...through };
     this.blocks.set(id, b);
@@ -503,6 +527,7 @@ export class BinaryTranslation implements Technique {
       this.callouts.delete(w);
     }
     this.space.release(b.first, n);
+    this.vm.board.hart.execCounts.disarm(this.countAt(b.first));
     this.blocks.delete(b.id);
     const page = Math.floor(b.hpa / 4096);
     const onPage = this.codePages.get(page);
@@ -516,7 +541,10 @@ export class BinaryTranslation implements Technique {
 
   private flush(): void {
     if (this.blocks.size > 0) this.flushes++;
-    for (const b of this.blocks.values()) this.vm.shadow.unprotect(b.gpaPage);
+    for (const b of this.blocks.values()) {
+      this.vm.shadow.unprotect(b.gpaPage);
+      this.vm.board.hart.execCounts.disarm(this.countAt(b.first));
+    }
     this.found = undefined;
     this.callouts.clear();
     this.entries.clear();
@@ -569,6 +597,11 @@ export class BinaryTranslation implements Technique {
     this.vm.board.bus.writeBytes(at, bytes);
     const base = this.vm.board.bus.ram.base;
     for (let p = Math.floor((at - base) / 4096); p <= Math.floor((at + bytes.length - 1 - base) / 4096); p++) hart.invalidations[p] = 0;
+  }
+
+  /** Where TC word `word` sits in RAM, for the hart's execution counters. */
+  private countAt(word: number): number {
+    return this.tcHpa - this.vm.board.ram.base + word * 4;
   }
 
   /** The TC word at host-virtual `va`, or −1 where no block is. */

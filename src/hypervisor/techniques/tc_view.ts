@@ -49,5 +49,7 @@ export interface TcBlockView {
   guestPc: number;
   /** The shadow context it was translated in. */
   context: string;
+  /** Times control entered it at its start since it was translated, chained runs included (counted by the hart). */
+  runs: number;
   rows: TcRow[];
 }

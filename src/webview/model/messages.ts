@@ -143,7 +143,7 @@ function isTcRow(r: unknown): r is WireTcRow {
 export function isTranslationCacheBody(x: unknown): x is TranslationCacheBody {
   return isObj(x) && isStr(x.technique) && isBool(x.available) && isOptStr(x.message) && isInt(x.more)
     && (x.stats === undefined || (isObj(x.stats) && isHex(x.stats.va) && TC_STATS.every((k) => isInt((x.stats as Obj)[k]))))
-    && isArrayOf(x.blocks, (b): b is TranslationCacheBody["blocks"][number] => isObj(b) && isHex(b.guestPc) && isOptStr(b.symbol) && isStr(b.context) && isArrayOf(b.rows, isTcRow));
+    && isArrayOf(x.blocks, (b): b is TranslationCacheBody["blocks"][number] => isObj(b) && isHex(b.guestPc) && isOptStr(b.symbol) && isStr(b.context) && isInt(b.runs) && isArrayOf(b.rows, isTcRow));
 }
 
 const isRef = (x: unknown): x is string => isStr(x) && MEMORY_REFERENCE.test(x);

@@ -4,9 +4,9 @@ import type { TranslationCacheBody, WireTcBlock } from "../../debug/custom_reque
 
 type Stats = NonNullable<TranslationCacheBody["stats"]>;
 
-/** Per-block execution counts: the panel says why it has none rather than leaving the reader to wonder. */
-export const NO_EXECUTION_COUNTS =
-  "No per-block execution counts: chained blocks jump straight into each other and run without the VMM, so nothing counts them.";
+/** What a block's run count counts, for the column's tooltip. */
+export const RUNS_TITLE =
+  "Times control entered the block at its start since it was translated, chained runs included: the hart counts them, at no cost to the guest (not in its instructions or cycles)";
 
 export interface StatItem {
   label: string;
@@ -38,6 +38,8 @@ export interface BlockRow {
   length: number;
   /** Guest instructions the translator did not copy as they are. */
   rewritten: number;
+  /** Times it ran (entered at its start), chained runs included. */
+  runs: number;
   /** Where its chained words jump, by guest pc and the block translating it, in the block's order. */
   chainedTo: string[];
 }
@@ -66,7 +68,7 @@ export function blockRows(body: Pick<TranslationCacheBody, "blocks">): BlockRow[
     const chains = [...new Set(b.rows.flatMap((r) => (r.chainedTo === null ? [] : [target(r.chainedTo)])))];
     return {
       guestPc: b.guestPc, ...(b.symbol ? { symbol: b.symbol } : {}), length: guest.length,
-      rewritten: guest.filter((r) => r.how !== "copied").length, chainedTo: chains,
+      rewritten: guest.filter((r) => r.how !== "copied").length, runs: b.runs, chainedTo: chains,
     };
   });
 }

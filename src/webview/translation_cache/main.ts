@@ -1,10 +1,11 @@
 import type { TranslationCacheBody } from "../../debug/custom_requests";
 import { parseHostMessage, type RenderSummary } from "../model/messages";
-import { blockRows, NO_EXECUTION_COUNTS, selectedBlock, statItems, translationLines } from "../model/translation_cache";
+import { blockRows, RUNS_TITLE, selectedBlock, statItems, translationLines } from "../model/translation_cache";
 import { el, host } from "../shared/host";
 
 /**
- * The Translation Cache panel: the TC's statistics, its blocks (most recently used first), and the
+ * The Translation Cache panel: the TC's statistics, its blocks (most recently used first, each with
+ * how many times it ran), and the
  * chosen block's guest instructions beside their translation, each rewritten word marked and saying
  * why in words. A guest pc is a link: the extension reveals it in the source or the Disassembly view.
  * The chosen block survives hiding and reloads through setState.
@@ -47,12 +48,13 @@ function statsBar(b: TranslationCacheBody): HTMLElement {
 }
 
 function blockList(b: TranslationCacheBody, selected: string | undefined): HTMLElement {
-  const head = el("tr", undefined, ...["guest pc", "symbol", "length", "rewritten", "chained to"].map((h) => el("th", h === "length" || h === "rewritten" ? "num" : undefined, h)));
+  const head = el("tr", undefined, ...["guest pc", "symbol", "length", "rewritten", "runs", "chained to"].map((h) => el("th", ["length", "rewritten", "runs"].includes(h) ? "num" : undefined, h)));
+  head.children[4].setAttribute("title", RUNS_TITLE);
   const table = el("table", "blocks", head);
   for (const r of blockRows(b)) {
     const tr = el("tr", `block${r.guestPc === selected ? " selected" : ""}`,
       el("td", undefined, pcLink(r.guestPc)), el("td", undefined, r.symbol ?? ""), el("td", "num", String(r.length)), el("td", "num", String(r.rewritten)),
-      el("td", "chains", r.chainedTo.length ? r.chainedTo.join(", ") : "—"));
+      el("td", "num", String(r.runs)), el("td", "chains", r.chainedTo.length ? r.chainedTo.join(", ") : "—"));
     tr.title = "Click to show this block beside its translation";
     tr.addEventListener("click", () => {
       ui.selected = r.guestPc;
@@ -91,7 +93,6 @@ function draw(): void {
   app.replaceChildren(
     el("div", "summary", el("strong", undefined, "Translation cache"), el("span", "muted", ` of ${sessionName} at ${body.stats!.va}`)),
     statsBar(body),
-    el("p", "note", NO_EXECUTION_COUNTS),
     body.blocks.length ? blockList(body, selected) : el("p", "empty", "No block translated yet: run the guest in S-mode to fill the cache."),
     ...(body.more ? [el("p", "muted", `${body.more} less recently used blocks not listed.`)] : []),
     ...translation(body, selected),
