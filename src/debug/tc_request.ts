@@ -47,6 +47,8 @@ export interface WireTcRow {
   why: string;
   /** Where a chained word now goes (a TC address). */
   chainedTo: string | null;
+  /** How many times it ran, where that is counted (a block's first word, a chain's target); else null. */
+  runs: number | null;
 }
 
 export function translationCacheBody(target: Target, args: unknown, env: () => ExprEnv): TranslationCacheBody {
@@ -70,7 +72,7 @@ export function translationCacheBody(target: Target, args: unknown, env: () => E
         rows: b.rows.map((r) => ({
           guestPc: hex(BigInt(r.guestPc)), guest: r.guest ? text(r.guest.bits, r.guestPc) : null,
           tcVa: hex(BigInt(r.tcVa)), tc: text(r.tcBits, r.tcVa), how: r.how, why: tcRowWhy(r),
-          chainedTo: r.chainedTo === undefined ? null : hex(BigInt(r.chainedTo)),
+          chainedTo: r.chainedTo === undefined ? null : hex(BigInt(r.chainedTo)), runs: r.runs ?? null,
         })),
       };
     }),

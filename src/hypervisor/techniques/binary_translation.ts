@@ -67,10 +67,12 @@ import { TrapAndEmulate } from "./trap_and_emulate";
  *
  * Runs: the hart counts the executions of each block's first TC word (its execution counters,
  * exec_counts.ts: invisible to the guest, no instruction, no cycle), so a block's runs include the
- * ones that chains and the hart alone make. A block runs when control enters it at its start; a
- * re-entry after the VMM serviced a fault of that first instruction unseen by the guest (a hidden
- * page fault) is the same run and is taken back; entering a block past its start (resuming after an
- * exit, or a chain to a branch target translated inside a longer block) is no run of it.
+ * ones that chains and the hart alone make. A block runs when control enters it at its start;
+ * entering it past its start (resuming after an exit) is no run of it. A chain whose target lies
+ * inside a longer block (a loop's head translated as part of the code before it) gets its target
+ * word counted too, from that chain on: that is where such a loop's rounds show. A re-entry after
+ * the VMM serviced a fault of a counted instruction unseen by the guest (a hidden page fault) is the
+ * same execution, and is taken back.
  *
  * The TC is bounded: when a new block does not fit, the least recently used blocks are evicted one
  * at a time (their space freed, the chains into them undone) until it does. A block is used when
@@ -229,11 +231,11 @@ export class BinaryTranslation implements Technique {
     const word = this.inTc ? this.wordAt(v.pcNum) : -1;
     if (word < 0) return this.handle(cause, tval, word);
     v.pcNum = this.guestPcAt[word];
-    // The hart counted a run of this block when it began its first instruction (an interrupt or a
+    // The hart counted this instruction (a block's first, or a chain's target) when it began it (an interrupt or a
     // fetch fault comes before that): a trap the guest never sees, after which that instruction
     // runs again from the start, is no second run.
     const begun = cause < 1n << 63n && cause !== 1n && cause !== 12n;
-    if (!begun || this.blocks.get(this.blockAt[word])?.first !== word) return this.handle(cause, tval, word);
+    if (!begun || vm.board.hart.execCounts.count(this.countAt(word)) === undefined) return this.handle(cause, tval, word);
     const pc = v.pcNum, prv = v.prv, retired = vm.emulatedRetired;
     const steps = this.handle(cause, tval, word);
     if (v.pcNum === pc && v.prv === prv && vm.emulatedRetired === retired) vm.board.hart.execCounts.takeBack(this.countAt(word));
@@ -335,9 +337,10 @@ export class BinaryTranslation implements Technique {
         guest: stub ? undefined : { bits: guestBits, length },
         how: callout?.kind ?? ((bits & 0x7f) === 0x63 ? "branch" : "copied"),
         chainedTo: patched.has(word) ? this.tcVa + word * 4 + jumpOffset(now) : undefined,
+        runs: this.vm.board.hart.execCounts.count(this.countAt(word)),
       };
     });
-    return { guestPc: b.guestPc, context: b.rootKey, runs: this.vm.board.hart.execCounts.count(this.countAt(b.first)) ?? 0, rows };
+    return { guestPc: b.guestPc, context: b.rootKey, runs: rows[0].runs ?? 0, rows };
   }
 
   // ---- the translation cache ----
@@ -527,7 +530,7 @@ export class BinaryTranslation implements Technique {
       this.callouts.delete(w);
     }
     this.space.release(b.first, n);
-    this.vm.board.hart.execCounts.disarm(this.countAt(b.first));
+    this.uncount(b);
     this.blocks.delete(b.id);
     const page = Math.floor(b.hpa / 4096);
     const onPage = this.codePages.get(page);
@@ -543,7 +546,7 @@ export class BinaryTranslation implements Technique {
     if (this.blocks.size > 0) this.flushes++;
     for (const b of this.blocks.values()) {
       this.vm.shadow.unprotect(b.gpaPage);
-      this.vm.board.hart.execCounts.disarm(this.countAt(b.first));
+      this.uncount(b);
     }
     this.found = undefined;
     this.callouts.clear();
@@ -562,6 +565,8 @@ export class BinaryTranslation implements Technique {
    * remembers how to undo it.
    */
   private chain(word: number, to: number, patched: number): void {
+    const counts = this.vm.board.hart.execCounts;
+    if (counts.count(this.countAt(to)) === undefined) counts.arm(this.countAt(to));
     const target = this.blockAt[to];
     const b = this.blocks.get(this.blockAt[word])!;
     const list = this.chains.get(target) ?? [];
@@ -597,6 +602,11 @@ export class BinaryTranslation implements Technique {
     this.vm.board.bus.writeBytes(at, bytes);
     const base = this.vm.board.bus.ram.base;
     for (let p = Math.floor((at - base) / 4096); p <= Math.floor((at + bytes.length - 1 - base) / 4096); p++) hart.invalidations[p] = 0;
+  }
+
+  /** Stops counting the words of block `b` (its first, and any a chain targets). */
+  private uncount(b: Block): void {
+    for (let w = b.first; w < b.first + b.tc.length; w++) this.vm.board.hart.execCounts.disarm(this.countAt(w));
   }
 
   /** Where TC word `word` sits in RAM, for the hart's execution counters. */

@@ -137,7 +137,7 @@ const TC_STATS = ["relocations", "blocks", "bytesUsed", "bytes", "translated", "
 const isNullableHex = (x: unknown): boolean => x === null || isHex(x);
 
 function isTcRow(r: unknown): r is WireTcRow {
-  return isObj(r) && isHex(r.guestPc) && (r.guest === null || isStr(r.guest)) && isHex(r.tcVa) && isStr(r.tc) && isStr(r.how) && isStr(r.why) && isNullableHex(r.chainedTo);
+  return isObj(r) && isHex(r.guestPc) && (r.guest === null || isStr(r.guest)) && isHex(r.tcVa) && isStr(r.tc) && isStr(r.how) && isStr(r.why) && isNullableHex(r.chainedTo) && (r.runs === null || isInt(r.runs));
 }
 
 export function isTranslationCacheBody(x: unknown): x is TranslationCacheBody {

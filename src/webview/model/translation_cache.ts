@@ -8,6 +8,10 @@ type Stats = NonNullable<TranslationCacheBody["stats"]>;
 export const RUNS_TITLE =
   "Times control entered the block at its start since it was translated, chained runs included: the hart counts them, at no cost to the guest (not in its instructions or cycles)";
 
+/** What a line's run count counts, for the column's tooltip. */
+export const LINE_RUNS_TITLE =
+  "Times this instruction ran: counted at a block's start (since its translation) and at a chain's target inside a block (since the first chain to it), where a loop's rounds show";
+
 export interface StatItem {
   label: string;
   value: string;
@@ -82,6 +86,8 @@ export interface TranslationLine {
   /** The translator changed it (a callout, a branch to a stub, a stub, a chain): shown highlighted with `why`. */
   rewritten: boolean;
   why: string;
+  /** How many times it ran, where that is counted (the block's start, a chain's target); else empty. */
+  runs: string;
 }
 
 /** A block's guest instructions beside their translation, word by word, with where each chain now goes. */
@@ -92,6 +98,7 @@ export function translationLines(block: WireTcBlock, blocks: readonly WireTcBloc
     tcVa: r.tcVa, tc: r.tc,
     rewritten: r.how !== "copied" || r.chainedTo !== null,
     why: r.chainedTo === null ? r.why : `${r.why} (${target(r.chainedTo)})`,
+    runs: r.runs === null ? "" : String(r.runs),
   }));
 }
 

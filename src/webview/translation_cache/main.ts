@@ -1,6 +1,6 @@
 import type { TranslationCacheBody } from "../../debug/custom_requests";
 import { parseHostMessage, type RenderSummary } from "../model/messages";
-import { blockRows, RUNS_TITLE, selectedBlock, statItems, translationLines } from "../model/translation_cache";
+import { blockRows, LINE_RUNS_TITLE, RUNS_TITLE, selectedBlock, statItems, translationLines } from "../model/translation_cache";
 import { el, host } from "../shared/host";
 
 /**
@@ -69,14 +69,16 @@ function blockList(b: TranslationCacheBody, selected: string | undefined): HTMLE
 function translation(b: TranslationCacheBody, selected: string | undefined): HTMLElement[] {
   const block = selectedBlock(b.blocks, selected);
   if (!block) return [];
-  const head = el("tr", undefined, el("th", undefined, "guest pc"), el("th", undefined, "guest instruction"), el("th", undefined, "TC address"), el("th", "tc", "TC instruction, and why it was rewritten"));
+  const runs = el("th", "num", "runs");
+  runs.title = LINE_RUNS_TITLE;
+  const head = el("tr", undefined, el("th", undefined, "guest pc"), el("th", undefined, "guest instruction"), el("th", undefined, "TC address"), runs, el("th", "tc", "TC instruction, and why it was rewritten"));
   const table = el("table", "translation", head);
   for (const l of translationLines(block, b.blocks)) {
     // The reason sits under the TC instruction, so that it wraps within a narrow panel instead of being cut off.
     const tc = el("td", "tc", el("span", "code", l.tc), ...(l.rewritten ? [el("div", "why", `rewritten — ${l.why}`)] : []));
     table.append(el("tr", l.rewritten ? "rewritten" : undefined,
       el("td", "code", l.guestPc ? pcLink(l.guestPc) : ""), el("td", "code", l.guest || "(no guest instruction)"),
-      el("td", "code muted", l.tcVa), tc));
+      el("td", "code muted", l.tcVa), el("td", "num", l.runs), tc));
   }
   const title = el("h3", undefined, `Block ${block.guestPc}${block.symbol ? ` (${block.symbol})` : ""}: guest code beside its translation`);
   title.title = `Translated in shadow context ${block.context}`;

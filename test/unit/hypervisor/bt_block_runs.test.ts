@@ -27,6 +27,20 @@ ${HALT}
 `, name);
 }
 
+/** A loop of 10 whose head is translated inside the block before it (no jump leads there): its branch back is chained into the middle of that block. */
+const INSIDE = asmGuest(`
+  .text
+  .globl _start
+_start:
+  li a0, 0
+  li s0, 10
+loop:
+  addi a0, a0, 1
+  addi s0, s0, -1
+  bnez s0, loop
+${HALT}
+`, "bt_runs_inside.S");
+
 /** The loop of 10 twice; between the rounds the guest rewrites its first instruction (addi a0, a0, 1 → 100) and executes fence.i. */
 const REWRITTEN = asmGuest(`
   .option norvc
@@ -90,6 +104,18 @@ describe("binary translation: how many times each translated block ran", () => {
     const intoLoop = exitsOf(vm, "bt-callout").filter((e) => e.details.toPc === loop);
     assert.equal(intoLoop.length, 1, "only the first entry went through the VMM (the j, to code not yet translated)");
     assert.equal(vm.target.tcBlock(address(guest, "_start"))!.runs, 1);
+  });
+
+  it("a loop whose head lies inside a longer block: the block ran once, and its head counts the 9 rounds its chain brought", () => {
+    const { vm } = assertEquivalent("bt_runs_inside.S", INSIDE, { technique: "binary-translation" });
+    const loop = Number(address(INSIDE, "loop"));
+    const block = vm.target.tcBlock(BigInt(loop))!;
+    assert.equal(block.guestPc, Number(address(INSIDE, "_start")), "the loop is inside _start's block");
+    assert.equal(block.runs, 1);
+    const head = block.rows.find((r) => r.guestPc === loop)!;
+    assert.equal(head.runs, 9, "counted from the first chain on: the first round ran before it");
+    assert.ok(block.rows.some((r) => r.chainedTo === head.tcVa), "the branch back is chained to it");
+    assert.deepEqual(block.rows.filter((r) => r.runs !== undefined).map((r) => r.guestPc), [block.guestPc, loop], "only the start and the chain's target are counted");
   });
 
   it("a loop of 100,000 iterations, run as compiled JavaScript by the hart, counts exactly", () => {

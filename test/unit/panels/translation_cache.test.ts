@@ -14,14 +14,14 @@ const JAL_X1 = 0x008000ef; // jal ra, +8
 const helper: TcBlockView = {
   guestPc: 0x80000100, context: "S/satp=0", runs: 10,
   rows: [
-    { tcVa: 0x2000000100, tcBits: 0x00b50533, guestPc: 0x80000100, guest: { bits: 0x00b50533, length: 4 }, how: "copied" },
+    { tcVa: 0x2000000100, tcBits: 0x00b50533, guestPc: 0x80000100, guest: { bits: 0x00b50533, length: 4 }, how: "copied", runs: 10 },
     { tcVa: 0x2000000104, tcBits: ECALL, guestPc: 0x80000104, guest: { bits: 0x00008067, length: 4 }, how: "jalr" },
   ],
 };
 const loop: TcBlockView = {
   guestPc: 0x80000040, context: "S/satp=0", runs: 1,
   rows: [
-    { tcVa: 0x2000000000, tcBits: ECALL, guestPc: 0x80000040, guest: { bits: 0x14002573, length: 4 }, how: "sensitive" },
+    { tcVa: 0x2000000000, tcBits: ECALL, guestPc: 0x80000040, guest: { bits: 0x14002573, length: 4 }, how: "sensitive", runs: 1 },
     { tcVa: 0x2000000004, tcBits: 0x00040593, guestPc: 0x80000044, guest: { bits: 0x00040593, length: 4 }, how: "copied" },
     { tcVa: 0x2000000008, tcBits: JAL_X1, guestPc: 0x80000048, guest: { bits: 0x0b8000ef, length: 4 }, how: "jal", chainedTo: 0x2000000100 },
     { tcVa: 0x200000000c, tcBits: ECALL, guestPc: 0x8000004c, how: "fallthrough" },
@@ -65,11 +65,11 @@ test("each block is a row: guest pc, length in guest instructions, how many were
 test("a block's lines put each guest instruction beside its translation, rewritten ones saying why", () => {
   const b = body();
   const lines = translationLines(selectedBlock(b.blocks, undefined)!, b.blocks);
-  assert.deepEqual(lines.map((l) => [l.guestPc, l.guest, l.tc, l.rewritten]), [
-    ["0x80000040", "csrr a0,sscratch", "ecall", true],
-    ["0x80000044", "mv a1,s0", "mv a1,s0", false],
-    ["0x80000048", lines[2].guest, lines[2].tc, true],
-    ["", "", "ecall", true],
+  assert.deepEqual(lines.map((l) => [l.guestPc, l.guest, l.tc, l.rewritten, l.runs]), [
+    ["0x80000040", "csrr a0,sscratch", "ecall", true, "1"],
+    ["0x80000044", "mv a1,s0", "mv a1,s0", false, ""],
+    ["0x80000048", lines[2].guest, lines[2].tc, true, ""],
+    ["", "", "ecall", true, ""],
   ]);
   assert.match(lines[2].guest, /^(jal|call) /);
   assert.equal(lines[0].why, "callout: emulated by the VMM");
