@@ -231,7 +231,7 @@ export function tcCommand(rest: string, ctx: VmmContext): string {
   const runs = (n: number) => (n === 1 ? "once" : `${n} times`);
   const rows = block.rows.map((r, i) => [
     r.guest ? hex(r.guestPc) : "", r.guest ? text(r.guest.bits, r.guestPc) : `(→ ${hex(r.guestPc)})`,
-    // The first row's count is the block's, in the heading; a chain's target inside the block has its own.
+    // The first row's count is the block's, in the heading; a transfer's target inside the block has its own.
     text(r.tcBits, r.tcVa), i > 0 && r.runs !== undefined ? `${tcRowWhy(r)}; ran ${runs(r.runs)}` : tcRowWhy(r),
   ]);
   return [

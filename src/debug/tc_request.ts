@@ -47,7 +47,7 @@ export interface WireTcRow {
   why: string;
   /** Where a chained word now goes (a TC address). */
   chainedTo: string | null;
-  /** How many times it ran, where that is counted (a block's first word, a chain's target); else null. */
+  /** How many times it ran, where that is counted (a block's first word, a transfer's target inside it); else null. */
   runs: number | null;
 }
 

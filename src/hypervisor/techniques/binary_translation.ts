@@ -68,9 +68,10 @@ import { TrapAndEmulate } from "./trap_and_emulate";
  * Runs: the hart counts the executions of each block's first TC word (its execution counters,
  * exec_counts.ts: invisible to the guest, no instruction, no cycle), so a block's runs include the
  * ones that chains and the hart alone make. A block runs when control enters it at its start;
- * entering it past its start (resuming after an exit) is no run of it. A chain whose target lies
- * inside a longer block (a loop's head translated as part of the code before it) gets its target
- * word counted too, from that chain on: that is where such a loop's rounds show. A re-entry after
+ * entering it past its start (resuming after an exit) is no run of it. A transfer (a chain, a jump
+ * or a block's end) whose target lies inside a longer block (a loop's head translated as part of
+ * the code before it) gets its target word counted too, from that transfer on: that is where such
+ * a loop's rounds show. A re-entry after
  * the VMM serviced a fault of a counted instruction unseen by the guest (a hidden page fault) is the
  * same execution, and is taken back.
  *
@@ -231,9 +232,9 @@ export class BinaryTranslation implements Technique {
     const word = this.inTc ? this.wordAt(v.pcNum) : -1;
     if (word < 0) return this.handle(cause, tval, word);
     v.pcNum = this.guestPcAt[word];
-    // The hart counted this instruction (a block's first, or a chain's target) when it began it (an interrupt or a
-    // fetch fault comes before that): a trap the guest never sees, after which that instruction
-    // runs again from the start, is no second run.
+    // The hart counted this instruction (a block's first, or a transfer's target) when it began it
+    // (an interrupt or a fetch fault comes before that): a trap the guest never sees, after which
+    // that instruction runs again from the start, is no second run.
     const begun = cause < 1n << 63n && cause !== 1n && cause !== 12n;
     if (!begun || vm.board.hart.execCounts.count(this.countAt(word)) === undefined) return this.handle(cause, tval, word);
     const pc = v.pcNum, prv = v.prv, retired = vm.emulatedRetired;
@@ -565,8 +566,6 @@ export class BinaryTranslation implements Technique {
    * remembers how to undo it.
    */
   private chain(word: number, to: number, patched: number): void {
-    const counts = this.vm.board.hart.execCounts;
-    if (counts.count(this.countAt(to)) === undefined) counts.arm(this.countAt(to));
     const target = this.blockAt[to];
     const b = this.blocks.get(this.blockAt[word])!;
     const list = this.chains.get(target) ?? [];
@@ -604,7 +603,17 @@ export class BinaryTranslation implements Technique {
     for (let p = Math.floor((at - base) / 4096); p <= Math.floor((at + bytes.length - 1 - base) / 4096); p++) hart.invalidations[p] = 0;
   }
 
-  /** Stops counting the words of block `b` (its first, and any a chain targets). */
+  /**
+   * Control goes on at TC word `to` by a transfer (not a resumption): the hart counts its runs from
+   * now on, if it did not already (a block's first word always is; a transfer into the middle of a
+   * block, where a loop's head was translated inside the code before it, makes that word counted too).
+   */
+  private countEntry(to: number): void {
+    const counts = this.vm.board.hart.execCounts;
+    if (counts.count(this.countAt(to)) === undefined) counts.arm(this.countAt(to));
+  }
+
+  /** Stops counting the words of block `b` (its first, and any a transfer entered it at). */
   private uncount(b: Block): void {
     for (let w = b.first; w < b.first + b.tc.length; w++) this.vm.board.hart.execCounts.disarm(this.countAt(w));
   }
@@ -693,6 +702,7 @@ export class BinaryTranslation implements Technique {
       this.record(c, `dispatch: the block ended; the guest goes on at 0x${this.hex(c.guestPc)}, which has no translation yet`);
       return;
     }
+    this.countEntry(to);
     if (c.kind !== "taken") return;
     // The branch that came here can go to the target itself, if it reaches that far.
     const b = this.blocks.get(this.blockAt[word])!;
@@ -748,6 +758,7 @@ export class BinaryTranslation implements Technique {
     if (target === undefined) return 1;
     v.pc = target;
     const to = this.lookup(v.pcNum);
+    if (to >= 0) this.countEntry(to);
     if (to >= 0 && c.kind === "jal" && rd === 0) this.chain(word, to, encJ(0x6f, 0, (to - word) * 4));
     if (to >= 0) return 1;
     const action = `emulated ${c.kind} with guest addresses: ${rd !== 0 ? `x${rd} ← 0x${link.toString(16)}, ` : ""}the guest goes on at 0x${v.pc.toString(16)}, which has no translation yet`;

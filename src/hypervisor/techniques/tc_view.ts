@@ -45,7 +45,7 @@ export interface TcRow {
   chainedTo?: number;
   /**
    * How many times it ran, where that is counted: a block's first instruction since the block was
-   * translated, and a chain's target inside a block since the first chain to it.
+   * translated, and a transfer's target inside a block since the first transfer there.
    */
   runs?: number;
 }

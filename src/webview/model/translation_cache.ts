@@ -10,7 +10,7 @@ export const RUNS_TITLE =
 
 /** What a line's run count counts, for the column's tooltip. */
 export const LINE_RUNS_TITLE =
-  "Times this instruction ran: counted at a block's start (since its translation) and at a chain's target inside a block (since the first chain to it), where a loop's rounds show";
+  "Times this instruction ran: counted at a block's start (since its translation) and where a chain or jump entered a block past its start (since the first time), where a loop's rounds show";
 
 export interface StatItem {
   label: string;
@@ -86,7 +86,7 @@ export interface TranslationLine {
   /** The translator changed it (a callout, a branch to a stub, a stub, a chain): shown highlighted with `why`. */
   rewritten: boolean;
   why: string;
-  /** How many times it ran, where that is counted (the block's start, a chain's target); else empty. */
+  /** How many times it ran, where that is counted (the block's start, a transfer's target inside it); else empty. */
   runs: string;
 }
 

@@ -41,6 +41,26 @@ loop:
 ${HALT}
 `, "bt_runs_inside.S");
 
+/** `f` runs first as part of _start's block, then is called 4 times: a call (which the VMM follows, its link a guest address) into the middle of that block. */
+const CALLED = asmGuest(`
+  .text
+  .globl _start
+_start:
+  li a0, 0
+  li s0, 5
+  la ra, again
+f:
+  addi a0, a0, 1
+  ret
+again:
+  addi s0, s0, -1
+  beqz s0, done
+  call f
+  j again
+done:
+${HALT}
+`, "bt_runs_called.S");
+
 /** The loop of 10 twice; between the rounds the guest rewrites its first instruction (addi a0, a0, 1 → 100) and executes fence.i. */
 const REWRITTEN = asmGuest(`
   .option norvc
@@ -115,7 +135,17 @@ describe("binary translation: how many times each translated block ran", () => {
     const head = block.rows.find((r) => r.guestPc === loop)!;
     assert.equal(head.runs, 9, "counted from the first chain on: the first round ran before it");
     assert.ok(block.rows.some((r) => r.chainedTo === head.tcVa), "the branch back is chained to it");
-    assert.deepEqual(block.rows.filter((r) => r.runs !== undefined).map((r) => r.guestPc), [block.guestPc, loop], "only the start and the chain's target are counted");
+    assert.deepEqual(block.rows.filter((r) => r.runs !== undefined).map((r) => r.guestPc), [block.guestPc, loop], "only the start and the transfer's target are counted");
+  });
+
+  it("a function first run inside a longer block and then called 4 times: its entry counts the 4 calls", () => {
+    const { native, vm } = assertEquivalent("bt_runs_called.S", CALLED, { technique: "binary-translation" });
+    assert.equal(native.x[10], 5n);
+    const f = Number(address(CALLED, "f"));
+    const block = vm.target.tcBlock(BigInt(f))!;
+    assert.equal(block.guestPc, Number(address(CALLED, "_start")), "f is inside _start's block");
+    assert.equal(block.runs, 1);
+    assert.equal(block.rows.find((r) => r.guestPc === f)!.runs, 4);
   });
 
   it("a loop of 100,000 iterations, run as compiled JavaScript by the hart, counts exactly", () => {
