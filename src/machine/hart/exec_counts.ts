@@ -16,6 +16,8 @@ export class ExecCounts {
   private readonly pages = new Map<number, Float64Array>();
   /** Per RAM page: changes whenever its counted slots do, for translated code to notice. */
   private readonly versions = new Map<number, number>();
+  /** Internal (run.ts): changes whenever any page's counted slots do, so that the dispatcher compares one number on the hot path. */
+  version = 0;
 
   /** Starts counting the instruction at RAM index `at` (an even offset into RAM), from 0. */
   arm(at: number): void {
@@ -51,8 +53,8 @@ export class ExecCounts {
     return this.pages.get(page);
   }
 
-  /** Internal (run.ts): the version of RAM page `page`'s counted slots. */
-  version(page: number): number {
+  /** Internal (run.ts, translate.ts): the version of RAM page `page`'s counted slots. */
+  pageVersion(page: number): number {
     return this.versions.get(page) ?? 0;
   }
 
@@ -64,6 +66,7 @@ export class ExecCounts {
 
   private changed(at: number): void {
     const page = Math.floor(at / 4096);
-    this.versions.set(page, this.version(page) + 1);
+    this.versions.set(page, this.pageVersion(page) + 1);
+    this.version++;
   }
 }

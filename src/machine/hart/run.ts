@@ -105,11 +105,15 @@ export function runFast(h: Hart, budget: number): void {
 function validRegion(h: Hart, page: number, vbase: number): Region | undefined {
   const r = h.regions[page];
   if (r === undefined) return undefined;
-  if (r.countVersion !== h.execCounts.version(page)) {
-    // Its counted slots changed (exec_counts.ts): built again with the new ones, from the same seeds.
-    h.regions[page] = undefined;
-    h.pageSeeds.set(page, { seeds: r.seeds, jumpTargets: r.jumpTargets });
-    return undefined;
+  const counts = h.execCounts;
+  if (r.countVersion !== counts.version) {
+    if (r.countPageVersion !== counts.pageVersion(page)) {
+      // Its counted slots changed (exec_counts.ts): built again with the new ones, from the same seeds.
+      h.regions[page] = undefined;
+      h.pageSeeds.set(page, { seeds: r.seeds, jumpTargets: r.jumpTargets });
+      return undefined;
+    }
+    r.countVersion = counts.version;
   }
   if (r.vbase !== vbase) {
     // The page is executed through another virtual page too: let it earn its translation again, at a

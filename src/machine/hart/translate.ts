@@ -77,8 +77,9 @@ export interface Region {
   /** The breakpoints compiled in (BreakpointSet.pageKey) and the set's version they were checked at. */
   readonly bpKey: string;
   bpVersion: number;
-  /** The version of the page's counted slots compiled in (ExecCounts.version). */
-  readonly countVersion: number;
+  /** The version of the page's counted slots compiled in (ExecCounts.pageVersion), and ExecCounts.version when that was last checked. */
+  readonly countPageVersion: number;
+  countVersion: number;
   /** In-page pcs control reached that are not leaders, and how often that happened, since it was built. */
   readonly missed: Set<number>;
   misses: number;
@@ -723,5 +724,5 @@ export function translatePage(h: Hart, page: number, vbase: number, seeds: Set<n
     h.pcNum = pc;
   }
   return { vbase, fns, entries, bySource, seeds, jumpTargets, bpKey,
-    bpVersion: h.breakpoints.version, countVersion: h.execCounts.version(page), missed: new Set(), misses: 0, generation: previous ? previous.generation + 1 : 0 };
+    bpVersion: h.breakpoints.version, countPageVersion: h.execCounts.pageVersion(page), countVersion: h.execCounts.version, missed: new Set(), misses: 0, generation: previous ? previous.generation + 1 : 0 };
 }

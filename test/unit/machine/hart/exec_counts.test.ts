@@ -60,3 +60,24 @@ test("a counter can be disarmed, armed again from 0, and taken back", () => {
   c.disarm(8);
   assert.equal(c.count(8), undefined);
 });
+
+test("a counter armed while its page runs compiled takes effect at once: the page is compiled again with it", () => {
+  const { items, self } = program();
+  const counted = (translated: boolean): { count: number | undefined; compiled: number } => {
+    const board = boot(items);
+    board.hart.translator.threshold = 0;
+    board.hart.onTrap = (c) => c === 3n;
+    if (translated) board.run(3000);
+    else for (let n = 0; n < 3000; n++) board.step();
+    const compiled = board.hart.translatorStats.compiled;
+    board.hart.execCounts.arm(self);
+    while (board.run(100_000).kind === "budget");
+    return { count: board.hart.execCounts.count(self), compiled: board.hart.translatorStats.compiled - compiled };
+  };
+  const fast = counted(true), slow = counted(false);
+  // After 3000 steps about 300 of the 1000 rounds (10 instructions each) are done: about 2,100 of
+  // the self-loop head's 3,000 runs are left, the same compiled and interpreted.
+  assert.equal(slow.count, fast.count);
+  assert.ok(fast.count! > 2000 && fast.count! < 2200, `${fast.count}`);
+  assert.ok(fast.compiled > 0, "compiled again with the counter");
+});
