@@ -228,13 +228,15 @@ export function tcCommand(rest: string, ctx: VmmContext): string {
   if (!block) return `${wrap(head, "  ").join("\n")}\nno translated block covers ${hex(pc)} (guest user code runs directly; kernel code is translated when it first runs)`;
   const sym = ctx.symbols.describe(BigInt(block.guestPc));
   const text = (bits: number, pc: number) => disassemble(bits, BigInt(pc)).text.replace(/\t/g, " ");
-  const rows = block.rows.map((r) => [
+  const runs = (n: number) => (n === 1 ? "once" : `${n} times`);
+  const rows = block.rows.map((r, i) => [
     r.guest ? hex(r.guestPc) : "", r.guest ? text(r.guest.bits, r.guestPc) : `(→ ${hex(r.guestPc)})`,
-    text(r.tcBits, r.tcVa), tcRowWhy(r),
+    // The first row's count is the block's, in the heading; a transfer's target inside the block has its own.
+    text(r.tcBits, r.tcVa), i > 0 && r.runs !== undefined ? `${tcRowWhy(r)}; ran ${runs(r.runs)}` : tcRowWhy(r),
   ]);
   return [
     ...wrap(head, "  "), "",
-    ...wrap(`block at guest ${hex(block.guestPc)}${sym ? ` <${sym}>` : ""}, in the TC at ${hex(block.rows[0].tcVa)} (shadow context ${block.context}):`, "  "),
+    ...wrap(`block at guest ${hex(block.guestPc)}${sym ? ` <${sym}>` : ""}, in the TC at ${hex(block.rows[0].tcVa)} (shadow context ${block.context}), run ${runs(block.runs)}:`, "  "),
     ...table([["guest", "", "TC instruction", "how"], ...rows], 4),
   ].join("\n");
 }

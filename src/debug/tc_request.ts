@@ -9,8 +9,8 @@ import { evaluate, ExprError, type ExprEnv } from "./expressions";
  * `hyperstep/translationCache` { gva?: string (an expression) | number, maxBlocks?: number (1..10000,
  * default 1000) }: binary translation's translation cache for a panel or any DAP client. Its
  * statistics, and its blocks (the one covering `gva`, else every block, most recently used first,
- * at most `maxBlocks`), each guest instruction beside its TC instruction, with what the translator
- * made of it and why, and where a chained word now jumps.
+ * at most `maxBlocks`), each with how many times it ran and each guest instruction beside its TC
+ * instruction, with what the translator made of it and why, and where a chained word now jumps.
  */
 export interface TranslationCacheBody {
   technique: string;
@@ -29,6 +29,8 @@ export interface WireTcBlock {
   symbol?: string;
   /** The shadow context it was translated in. */
   context: string;
+  /** Times control entered it at its start since it was translated, chained runs included. */
+  runs: number;
   rows: WireTcRow[];
 }
 
@@ -45,6 +47,8 @@ export interface WireTcRow {
   why: string;
   /** Where a chained word now goes (a TC address). */
   chainedTo: string | null;
+  /** How many times it ran, where that is counted (a block's first word, a transfer's target inside it); else null. */
+  runs: number | null;
 }
 
 export function translationCacheBody(target: Target, args: unknown, env: () => ExprEnv): TranslationCacheBody {
@@ -64,11 +68,11 @@ export function translationCacheBody(target: Target, args: unknown, env: () => E
     blocks: blocks.slice(0, maxBlocks).map((b) => {
       const symbol = symbols.describe(BigInt(b.guestPc));
       return {
-        guestPc: hex(BigInt(b.guestPc)), ...(symbol ? { symbol } : {}), context: b.context,
+        guestPc: hex(BigInt(b.guestPc)), ...(symbol ? { symbol } : {}), context: b.context, runs: b.runs,
         rows: b.rows.map((r) => ({
           guestPc: hex(BigInt(r.guestPc)), guest: r.guest ? text(r.guest.bits, r.guestPc) : null,
           tcVa: hex(BigInt(r.tcVa)), tc: text(r.tcBits, r.tcVa), how: r.how, why: tcRowWhy(r),
-          chainedTo: r.chainedTo === undefined ? null : hex(BigInt(r.chainedTo)),
+          chainedTo: r.chainedTo === undefined ? null : hex(BigInt(r.chainedTo)), runs: r.runs ?? null,
         })),
       };
     }),

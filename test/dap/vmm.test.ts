@@ -200,6 +200,7 @@ describe("VMM console commands", () => {
       assert.match(cache, /\d+ translated, dropped \d+ on code writes, \d+ by LRU eviction, \d+ by sfence\.vma; \d+ flush(es)?; lookups \d+, hit rate \d+\.\d%/);
       assert.match(tc, /^translation cache at 0x[0-9a-f]+: /);
       assert.match(tc, /^block at guest 0x[0-9a-f]+ <putc>, in the TC at 0x20000[0-9a-f]+/m);
+      assert.match(tc.replace(/\n +/g, " "), /<putc>, in the TC at 0x[0-9a-f]+ \(shadow context [^)]+\), run once:/, "how many times the block ran: putc printed once");
       assert.match(tc, /^0x[0-9a-f]+ +lbu t1,5\(t0\) +lbu t1,5\(t0\) +copied$/m, "an ordinary instruction is copied");
       assert.match(tc, /^0x[0-9a-f]+ +beqz t1,8000[0-9a-f]+ +beqz t1,20000[0-9a-f]+ +branch to its stub below/m, "a branch goes to the TC");
       assert.match(tc, /^0x[0-9a-f]+ +ret +ecall +callout: looked up in the TC$/m, "a return becomes a lookup");
@@ -222,6 +223,7 @@ describe("VMM console commands", () => {
       assert.equal(all.stats!.va, "0x2000000000");
       const putc = all.blocks.find((b) => b.symbol === "putc")!;
       assert.ok(putc, "the block the kernel is printing through");
+      assert.deepEqual([putc.runs, ...putc.rows.map((r) => r.runs)], [1, 1, ...putc.rows.slice(1).map(() => null)], "run once (the first UART write is in it), counted at its first word");
       const one = (await dc.customRequest("hyperstep/translationCache", { gva: "putc" })).body as TranslationCacheBody;
       assert.deepEqual(one.blocks, [putc], "one block, found by an expression");
       const lbu = putc.rows.find((r) => r.guest?.startsWith("lbu"))!;
@@ -266,6 +268,12 @@ describe("VMM console commands", () => {
       const loop = rows.find((r) => body.blocks.find((b) => b.guestPc === r.guestPc)!.rows.some((w) => BigInt(w.guestPc) === pc))!;
       assert.equal(loop.chainedTo.length, 1, `one chain: ${loop.chainedTo.join(", ")}`);
       assert.ok(loop.chainedTo[0].startsWith(`0x${(await value(dc, "round")).toString(16)} `), `the chain names round's guest pc: ${loop.chainedTo[0]}`);
+      // How many times they ran: add_round once a round; round's head, inside the kernel's block, from its chain on.
+      const round = `0x${(await value(dc, "round")).toString(16)}`;
+      const head = body.blocks.flatMap((b) => b.rows).find((r) => r.guestPc === round && r.guest !== null)!;
+      assert.equal(head.runs, 99, "rounds 2 to 100 came by the chain");
+      assert.equal(rows.find((r) => r.symbol === "add_round")?.runs, 100, "called once a round");
+      assert.equal(loop.runs, 100, "the block the call returns to, with the back edge");
     });
   });
 

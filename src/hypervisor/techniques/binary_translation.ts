@@ -65,6 +65,16 @@ import { TrapAndEmulate } from "./trap_and_emulate";
  * drops the blocks whose guest translation it fences (as it would their TLB entries: by page and
  * ASID, global pages kept for an ASID fence), and a change of the guest's PMP flushes the whole TC.
  *
+ * Runs: the hart counts the executions of each block's first TC word (its execution counters,
+ * exec_counts.ts: invisible to the guest, no instruction, no cycle), so a block's runs include the
+ * ones that chains and the hart alone make. A block runs when control enters it at its start;
+ * entering it past its start (resuming after an exit) is no run of it. A transfer (a chain, a jump
+ * or a block's end) whose target lies inside a longer block (a loop's head translated as part of
+ * the code before it) gets its target word counted too, from that transfer on: that is where such
+ * a loop's rounds show. A re-entry after
+ * the VMM serviced a fault of a counted instruction unseen by the guest (a hidden page fault) is the
+ * same execution, and is taken back.
+ *
  * The TC is bounded: when a new block does not fit, the least recently used blocks are evicted one
  * at a time (their space freed, the chains into them undone) until it does. A block is used when
  * the VMM translates it, dispatches to it or follows a chain to it; code that runs from chain to
@@ -220,7 +230,23 @@ export class BinaryTranslation implements Technique {
     const vm = this.vm;
     const v = vm.vcpu.state;
     const word = this.inTc ? this.wordAt(v.pcNum) : -1;
-    if (word >= 0) v.pcNum = this.guestPcAt[word];
+    if (word < 0) return this.handle(cause, tval, word);
+    v.pcNum = this.guestPcAt[word];
+    // The hart counted this instruction (a block's first, or a transfer's target) when it began it
+    // (an interrupt or a fetch fault comes before that): a trap the guest never sees, after which
+    // that instruction runs again from the start, is no second run.
+    const begun = cause < 1n << 63n && cause !== 1n && cause !== 12n;
+    if (!begun || vm.board.hart.execCounts.count(this.countAt(word)) === undefined) return this.handle(cause, tval, word);
+    const pc = v.pcNum, prv = v.prv, retired = vm.emulatedRetired;
+    const steps = this.handle(cause, tval, word);
+    if (v.pcNum === pc && v.prv === prv && vm.emulatedRetired === retired) vm.board.hart.execCounts.takeBack(this.countAt(word));
+    return steps;
+  }
+
+  /** An exit from the TC at `word` (−1: from code run directly), with the vCPU at its guest pc. */
+  private handle(cause: bigint, tval: bigint, word: number): number {
+    const vm = this.vm;
+    const v = vm.vcpu.state;
     const c = Number(cause);
     if (c === 15 && this.codePages.size > 0) {
       const steps = this.codeWrite(tval);
@@ -312,9 +338,10 @@ export class BinaryTranslation implements Technique {
         guest: stub ? undefined : { bits: guestBits, length },
         how: callout?.kind ?? ((bits & 0x7f) === 0x63 ? "branch" : "copied"),
         chainedTo: patched.has(word) ? this.tcVa + word * 4 + jumpOffset(now) : undefined,
+        runs: this.vm.board.hart.execCounts.count(this.countAt(word)),
       };
     });
-    return { guestPc: b.guestPc, context: b.rootKey, rows };
+    return { guestPc: b.guestPc, context: b.rootKey, runs: rows[0].runs ?? 0, rows };
   }
 
   // ---- the translation cache ----
@@ -389,6 +416,7 @@ export class BinaryTranslation implements Technique {
       }
     });
     this.writeTc(first, bytes);
+    this.vm.board.hart.execCounts.arm(this.countAt(first));
     const code = ram.bytes.slice(hpa - ram.base, hpa - ram.base + block.guestBytes);
     const b: Block = { id, rootKey: key, guestPc: block.guestPc, hpa, gpaPage: Math.floor(gpa / 4096), code, first, tc: block.words, entries, ...through };
     this.blocks.set(id, b);
@@ -503,6 +531,7 @@ export class BinaryTranslation implements Technique {
       this.callouts.delete(w);
     }
     this.space.release(b.first, n);
+    this.uncount(b);
     this.blocks.delete(b.id);
     const page = Math.floor(b.hpa / 4096);
     const onPage = this.codePages.get(page);
@@ -516,7 +545,10 @@ export class BinaryTranslation implements Technique {
 
   private flush(): void {
     if (this.blocks.size > 0) this.flushes++;
-    for (const b of this.blocks.values()) this.vm.shadow.unprotect(b.gpaPage);
+    for (const b of this.blocks.values()) {
+      this.vm.shadow.unprotect(b.gpaPage);
+      this.uncount(b);
+    }
     this.found = undefined;
     this.callouts.clear();
     this.entries.clear();
@@ -569,6 +601,26 @@ export class BinaryTranslation implements Technique {
     this.vm.board.bus.writeBytes(at, bytes);
     const base = this.vm.board.bus.ram.base;
     for (let p = Math.floor((at - base) / 4096); p <= Math.floor((at + bytes.length - 1 - base) / 4096); p++) hart.invalidations[p] = 0;
+  }
+
+  /**
+   * Control goes on at TC word `to` by a transfer (not a resumption): the hart counts its runs from
+   * now on, if it did not already (a block's first word always is; a transfer into the middle of a
+   * block, where a loop's head was translated inside the code before it, makes that word counted too).
+   */
+  private countEntry(to: number): void {
+    const counts = this.vm.board.hart.execCounts;
+    if (counts.count(this.countAt(to)) === undefined) counts.arm(this.countAt(to));
+  }
+
+  /** Stops counting the words of block `b` (its first, and any a transfer entered it at). */
+  private uncount(b: Block): void {
+    for (let w = b.first; w < b.first + b.tc.length; w++) this.vm.board.hart.execCounts.disarm(this.countAt(w));
+  }
+
+  /** Where TC word `word` sits in RAM, for the hart's execution counters. */
+  private countAt(word: number): number {
+    return this.tcHpa - this.vm.board.ram.base + word * 4;
   }
 
   /** The TC word at host-virtual `va`, or −1 where no block is. */
@@ -650,6 +702,7 @@ export class BinaryTranslation implements Technique {
       this.record(c, `dispatch: the block ended; the guest goes on at 0x${this.hex(c.guestPc)}, which has no translation yet`);
       return;
     }
+    this.countEntry(to);
     if (c.kind !== "taken") return;
     // The branch that came here can go to the target itself, if it reaches that far.
     const b = this.blocks.get(this.blockAt[word])!;
@@ -705,6 +758,7 @@ export class BinaryTranslation implements Technique {
     if (target === undefined) return 1;
     v.pc = target;
     const to = this.lookup(v.pcNum);
+    if (to >= 0) this.countEntry(to);
     if (to >= 0 && c.kind === "jal" && rd === 0) this.chain(word, to, encJ(0x6f, 0, (to - word) * 4));
     if (to >= 0) return 1;
     const action = `emulated ${c.kind} with guest addresses: ${rd !== 0 ? `x${rd} ← 0x${link.toString(16)}, ` : ""}the guest goes on at 0x${v.pc.toString(16)}, which has no translation yet`;

@@ -43,11 +43,18 @@ export interface TcRow {
   how: "copied" | "branch" | CalloutKind;
   /** Where a chained word or a chained branch now goes (a TC address), if it was patched. */
   chainedTo?: number;
+  /**
+   * How many times it ran, where that is counted: a block's first instruction since the block was
+   * translated, and a transfer's target inside a block since the first transfer there.
+   */
+  runs?: number;
 }
 
 export interface TcBlockView {
   guestPc: number;
   /** The shadow context it was translated in. */
   context: string;
+  /** Times control entered it at its start since it was translated, chained runs included (counted by the hart): its first row's runs. */
+  runs: number;
   rows: TcRow[];
 }

@@ -16,6 +16,8 @@ import { execSlow } from "./system";
  *
  * Breakpoints: in a page that has some (and only there), each pc is looked up in the page's map of
  * breakpoint slots before its instruction runs; a hit stops the run with { kind: "breakpoint" }.
+ * Execution counters (exec_counts.ts) likewise: in a RAM page that has some, a counted slot is
+ * bumped once its instruction has been fetched, before it runs.
  *
  * `mode` says when to hand back to the dispatcher early: LEAVE_PAGE when the pc leaves the current
  * (wholly executable) page, BLOCK_END after the next control transfer or out-of-line instruction.
@@ -51,6 +53,7 @@ export function interpret(h: Hart, end: number, mode: Mode): boolean {
   let blk = h.cpBlk;
   let base = h.cpBase;
   let bpm = breakMap(h, base);
+  let cm = h.execCounts.page(h.cpRam / 4096);
   loop: while (ret < end) {
     let off = pc - base;
     if (!(off >= 0 && off <= 4094)) {
@@ -62,6 +65,7 @@ export function interpret(h: Hart, end: number, mode: Mode): boolean {
       base = h.cpBase;
       off = h.cpOff;
       bpm = breakMap(h, pc - off);
+      cm = h.execCounts.page(h.cpRam / 4096);
     }
     if (bpm !== undefined && bpm[off >> 1] !== 0) {
       h.pcNum = pc;
@@ -78,6 +82,7 @@ export function interpret(h: Hart, end: number, mode: Mode): boolean {
       w = h.fw;
       imm = h.fimm;
     }
+    if (cm !== undefined && cm[off >> 1] >= 0) cm[off >> 1]++;
     const rd = (w >>> 7) & 127;
     const rs1 = (w >>> 14) & 127;
     const rs2 = (w >>> 21) & 127;
@@ -288,6 +293,7 @@ export function interpret(h: Hart, end: number, mode: Mode): boolean {
         blk = h.cpBlk;
         base = h.cpBase;
         bpm = breakMap(h, base);
+        cm = h.execCounts.page(h.cpRam / 4096);
         continue;
     }
     pc = next;

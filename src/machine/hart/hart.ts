@@ -42,7 +42,9 @@
  * Breakpoints cost nothing in pages without one: the interpreter looks them up only in pages that have
  * some (a per-page slot map), translated code has them compiled in as bails, and a change of the
  * breakpoints of a page drops that page's translation (re-setting the same set, as the debugger does
- * before every slice, keeps it).
+ * before every slice, keeps it). Execution counters (exec_counts.ts: how often chosen instructions
+ * ran, for the machine's owner) work the same way: looked up only in pages that have some, compiled
+ * in as a bump at the start of a block, and a change of a page's counters drops its translation.
  *
  * Decoded and translated code is dropped when a write overlaps the decoded bytes of its page (writes
  * to data that shares the page do not drop it; mem.ts), so self-modifying code stays exact; a page
@@ -68,7 +70,7 @@
  * (413–503 MIPS against 234–462 for the tree before H, interleaved runs on a loaded machine).
  *
  * The files beside this one each do one job: decode, exec (interpreter), run (dispatcher), translate
- * (JavaScript translation), breakpoints, system (slow instructions), csr, csr_h (H and VS CSRs),
+ * (JavaScript translation), breakpoints, exec_counts (execution counters), system (slow instructions), csr, csr_h (H and VS CSRs),
  * trap, tinst (htinst/mtinst values), mmu (Sv39 and two-stage walks), tlb, pmp, mem (slow memory
  * path, software TLB fill, code invalidation), counters.
  */
@@ -77,6 +79,7 @@ import { joinHalves, splitInto } from "../../isa/u64";
 import type { Bus } from "../bus";
 import { BreakpointSet } from "./breakpoints";
 import { Counter } from "./counters";
+import { ExecCounts } from "./exec_counts";
 import { csrRead, csrWrite } from "./csr";
 import { flushFast, FAST_SIZE } from "./mem";
 import { fetchMode, type MmuAccess, translateForDebugger, type Translation, type Walk, walkForDebugger } from "./mmu";
@@ -261,6 +264,8 @@ export class Hart {
   // ---- hooks (all free when unused) ----
   /** Breakpoints stop a run before the instruction at their pc (never before a run's first one). */
   readonly breakpoints = new BreakpointSet();
+  /** Executions of chosen instructions, counted for the machine's owner and invisible to the code (exec_counts.ts). */
+  readonly execCounts = new ExecCounts();
   /** Set by the board while it executes the one instruction a run starts at, which may be a breakpoint. */
   bpIgnore = false;
   /** The last run stopped in the middle of a block (its budget ran out): the pc is no block entry. */

@@ -101,10 +101,20 @@ export function runFast(h: Hart, budget: number): void {
   h.midBlock = !fresh;
 }
 
-/** The page's region if it was built for this virtual page and the page's breakpoints are unchanged. */
+/** The page's region if it was built for this virtual page and the page's breakpoints and counted slots are unchanged. */
 function validRegion(h: Hart, page: number, vbase: number): Region | undefined {
   const r = h.regions[page];
   if (r === undefined) return undefined;
+  const counts = h.execCounts;
+  if (r.countVersion !== counts.version) {
+    if (r.countPageVersion !== counts.pageVersion(page)) {
+      // Its counted slots changed (exec_counts.ts): built again with the new ones, from the same seeds.
+      h.regions[page] = undefined;
+      h.pageSeeds.set(page, { seeds: r.seeds, jumpTargets: r.jumpTargets });
+      return undefined;
+    }
+    r.countVersion = counts.version;
+  }
   if (r.vbase !== vbase) {
     // The page is executed through another virtual page too: let it earn its translation again, at a
     // doubled threshold, rather than retranslating at every switch between the two.

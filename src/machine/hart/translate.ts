@@ -48,8 +48,13 @@ import { Op } from "./ops";
  * A jump out of the function (out of the page, to another function, or to an in-page pc that is not
  * a leader) returns 0 with the pc.
  *
+ * Execution counters (exec_counts.ts) are compiled in too: a counted slot always starts a block,
+ * whose code bumps `CNT[slot]` right after its first instruction (a bail before that leaves the
+ * count to the interpreter, which counts the instruction when it runs it); a counted `jalr`, whose
+ * range check can bail, is left to the interpreter whole.
+ *
  * Validity: a region is dropped when its page's decoded code is (a write to the code bytes: mem.ts,
- * ramWritten), when the breakpoints of its virtual page change, and on reset. The dispatcher enters
+ * ramWritten), when the breakpoints of its virtual page or the counted slots of its page change, and on reset. The dispatcher enters
  * it only when the current fetch translation of its virtual page is its physical page with the whole
  * page executable (the software TLB for fetches), so satp, sfence.vma, PMP, privilege and (with H)
  * V, vsatp, hgatp and hfence changes need nothing here. H instructions are out of line, so they bail.
@@ -72,6 +77,9 @@ export interface Region {
   /** The breakpoints compiled in (BreakpointSet.pageKey) and the set's version they were checked at. */
   readonly bpKey: string;
   bpVersion: number;
+  /** The version of the page's counted slots compiled in (ExecCounts.pageVersion), and ExecCounts.version when that was last checked. */
+  readonly countPageVersion: number;
+  countVersion: number;
   /** In-page pcs control reached that are not leaders, and how often that happened, since it was built. */
   readonly missed: Set<number>;
   misses: number;
@@ -110,7 +118,14 @@ class PageCode {
     private readonly h: Hart,
     private readonly page: number,
     private readonly bps: Uint8Array | undefined,
+    /** The page's execution counters (ExecCounts.page), if it has any. */
+    readonly counts: Float64Array | undefined,
   ) {}
+
+  /** Whether the instruction at `off` has its executions counted. */
+  counted(off: number): boolean {
+    return this.counts !== undefined && this.counts[off >> 1] >= 0;
+  }
 
   /** The instruction at `off`; a breakpoint or a page-crossing instruction is a bail. */
   at(off: number): Insn {
@@ -119,7 +134,8 @@ class PageCode {
     const w = decodedWord(this.h, this.page, off);
     const blk = this.h.codeBlocks[this.page]!;
     const bp = this.bps !== undefined && this.bps[off >> 1] !== 0;
-    i = { off, w, imm: w > 0 ? blk[off + 1] : 0, kind: bp || w <= 0 ? Kind.Bail : kindOf(w & 127) };
+    const kind = bp || w <= 0 ? Kind.Bail : kindOf(w & 127);
+    i = { off, w, imm: w > 0 ? blk[off + 1] : 0, kind: kind === Kind.Jalr && this.counted(off) ? Kind.Bail : kind };
     this.insns.set(off, i);
     return i;
   }
@@ -154,7 +170,7 @@ function findLeaders(code: PageCode, seeds: Iterable<number>): Set<number> {
   while (work.length > 0) {
     let off = work.pop()!;
     for (let n = 0; off < 4096 && !walked.has(off); n++) {
-      if (n === MAX_BLOCK) { add(off); break; }
+      if (n === MAX_BLOCK || (n > 0 && code.counted(off))) { add(off); break; }
       walked.add(off);
       const i = code.at(off);
       const next = off + len(i);
@@ -218,8 +234,8 @@ class Gen {
   /** Whether it has a jalr that looks its target up in `ENT`, its own table of blocks by page offset. */
   jumpsIndirectly = false;
 
-  /** `blocks`: this function's blocks, ascending. */
-  constructor(private readonly vbase: number, private readonly blocks: Block[]) {
+  /** `blocks`: this function's blocks, ascending; `code`: their page, for its counted slots. */
+  constructor(private readonly vbase: number, private readonly blocks: Block[], private readonly code: PageCode) {
     blocks.forEach((b, i) => this.blockIndex.set(b.start, i));
     for (let r = 1; r < 32; r++) this.unwritten.add(r);
     for (const b of blocks) for (const i of b.last ? [...b.insns, b.last] : b.insns) this.unwritten.delete(rdOf(i.w));
@@ -288,7 +304,13 @@ class Gen {
       this.emit(`if (ret + ${k} > end) ${this.bail(base + b.start, 0)}`);
       this.emit(`ret += ${k};`);
     }
-    b.insns.forEach((ins, i) => this.plain(ins, base + ins.off, k - i));
+    // A counted slot's count goes up once its instruction is done (exec_counts.ts).
+    const count = this.code.counted(b.start) ? `CNT[${b.start >> 1}]++;` : "";
+    b.insns.forEach((ins, i) => {
+      this.plain(ins, base + ins.off, k - i);
+      if (i === 0 && count) this.emit(count);
+    });
+    if (b.insns.length === 0 && count && t && t.kind !== Kind.Bail) this.emit(count);
     const self = selfLoop ? b.start : undefined;
     if (!t) {
       if (this.blockIndex.get(b.fall) !== j + 1) this.emit(this.goto(base + b.fall, undefined));
@@ -654,7 +676,8 @@ ${body}
  */
 export function translatePage(h: Hart, page: number, vbase: number, seeds: Set<number>, jumpTargets: Set<number>,
   bps: Uint8Array | undefined, bpKey: string, previous: Region | undefined): Region {
-  const code = new PageCode(h, page, bps);
+  const counts = h.execCounts.page(page);
+  const code = new PageCode(h, page, bps, counts);
   const blocks = buildBlocks(code, findLeaders(code, seeds));
   const group = groupBlocks(blocks, jumpTargets);
   const groups = Math.max(0, ...group) + 1;
@@ -665,7 +688,7 @@ export function translatePage(h: Hart, page: number, vbase: number, seeds: Set<n
   for (let g = 0; g < groups; g++) {
     const mine = blocks.filter((_, j) => group[j] === g);
     mine.forEach((b, k) => (entries[b.start >> 1] = g * GROUP_SPAN + k));
-    const gen = new Gen(vbase, mine);
+    const gen = new Gen(vbase, mine, code);
     const source = functionSource(vbase, mine[0]!.start, gen, gen.source());
     const kept = previous?.bySource.get(source);
     if (kept) {
@@ -682,11 +705,11 @@ export function translatePage(h: Hart, page: number, vbase: number, seeds: Set<n
   }
   if (fresh.length > 0) {
     const ram = h.bus.ram;
-    const factory = new Function("x", "u8", "dv", "tagR", "pageR", "tagW", "pageW", "TABLES", "R",
+    const factory = new Function("x", "u8", "dv", "tagR", "pageR", "tagW", "pageW", "CNT", "TABLES", "R",
       "mul64", "mulhSigned", "mulhu64", "div64", "div32",
       `"use strict";\nreturn [\n${fresh.map((f, i) => `((ENT) => ${f.source})(TABLES[${i}])`).join(",\n")}];`) as
       (...args: unknown[]) => RegionFn[];
-    const made = factory(h.x, ram.bytes, ram.view, h.tagR, h.pageR, h.tagW, h.pageW, fresh.map((f) => f.table), R,
+    const made = factory(h.x, ram.bytes, ram.view, h.tagR, h.pageR, h.tagW, h.pageW, counts, fresh.map((f) => f.table), R,
       mul64, mulhSigned, mulhu64, div64, div32);
     // Run each new function's exit a few times (with no budget, its first block leaves at once and
     // changes nothing but the pc): a function that V8 optimizes while still inside its first call
@@ -701,5 +724,5 @@ export function translatePage(h: Hart, page: number, vbase: number, seeds: Set<n
     h.pcNum = pc;
   }
   return { vbase, fns, entries, bySource, seeds, jumpTargets, bpKey,
-    bpVersion: h.breakpoints.version, missed: new Set(), misses: 0, generation: previous ? previous.generation + 1 : 0 };
+    bpVersion: h.breakpoints.version, countPageVersion: h.execCounts.pageVersion(page), countVersion: h.execCounts.version, missed: new Set(), misses: 0, generation: previous ? previous.generation + 1 : 0 };
 }

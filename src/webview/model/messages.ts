@@ -137,13 +137,13 @@ const TC_STATS = ["relocations", "blocks", "bytesUsed", "bytes", "translated", "
 const isNullableHex = (x: unknown): boolean => x === null || isHex(x);
 
 function isTcRow(r: unknown): r is WireTcRow {
-  return isObj(r) && isHex(r.guestPc) && (r.guest === null || isStr(r.guest)) && isHex(r.tcVa) && isStr(r.tc) && isStr(r.how) && isStr(r.why) && isNullableHex(r.chainedTo);
+  return isObj(r) && isHex(r.guestPc) && (r.guest === null || isStr(r.guest)) && isHex(r.tcVa) && isStr(r.tc) && isStr(r.how) && isStr(r.why) && isNullableHex(r.chainedTo) && (r.runs === null || isInt(r.runs));
 }
 
 export function isTranslationCacheBody(x: unknown): x is TranslationCacheBody {
   return isObj(x) && isStr(x.technique) && isBool(x.available) && isOptStr(x.message) && isInt(x.more)
     && (x.stats === undefined || (isObj(x.stats) && isHex(x.stats.va) && TC_STATS.every((k) => isInt((x.stats as Obj)[k]))))
-    && isArrayOf(x.blocks, (b): b is TranslationCacheBody["blocks"][number] => isObj(b) && isHex(b.guestPc) && isOptStr(b.symbol) && isStr(b.context) && isArrayOf(b.rows, isTcRow));
+    && isArrayOf(x.blocks, (b): b is TranslationCacheBody["blocks"][number] => isObj(b) && isHex(b.guestPc) && isOptStr(b.symbol) && isStr(b.context) && isInt(b.runs) && isArrayOf(b.rows, isTcRow));
 }
 
 const isRef = (x: unknown): x is string => isStr(x) && MEMORY_REFERENCE.test(x);

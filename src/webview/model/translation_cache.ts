@@ -4,9 +4,13 @@ import type { TranslationCacheBody, WireTcBlock } from "../../debug/custom_reque
 
 type Stats = NonNullable<TranslationCacheBody["stats"]>;
 
-/** Per-block execution counts: the panel says why it has none rather than leaving the reader to wonder. */
-export const NO_EXECUTION_COUNTS =
-  "No per-block execution counts: chained blocks jump straight into each other and run without the VMM, so nothing counts them.";
+/** What a block's run count counts, for the column's tooltip. */
+export const RUNS_TITLE =
+  "Times control entered the block at its start since it was translated, chained runs included: the hart counts them, at no cost to the guest (not in its instructions or cycles)";
+
+/** What a line's run count counts, for the column's tooltip. */
+export const LINE_RUNS_TITLE =
+  "Times this instruction ran: counted at a block's start (since its translation) and where a chain or jump entered a block past its start (since the first time), where a loop's rounds show";
 
 export interface StatItem {
   label: string;
@@ -38,6 +42,8 @@ export interface BlockRow {
   length: number;
   /** Guest instructions the translator did not copy as they are. */
   rewritten: number;
+  /** Times it ran (entered at its start), chained runs included. */
+  runs: number;
   /** Where its chained words jump, by guest pc and the block translating it, in the block's order. */
   chainedTo: string[];
 }
@@ -66,7 +72,7 @@ export function blockRows(body: Pick<TranslationCacheBody, "blocks">): BlockRow[
     const chains = [...new Set(b.rows.flatMap((r) => (r.chainedTo === null ? [] : [target(r.chainedTo)])))];
     return {
       guestPc: b.guestPc, ...(b.symbol ? { symbol: b.symbol } : {}), length: guest.length,
-      rewritten: guest.filter((r) => r.how !== "copied").length, chainedTo: chains,
+      rewritten: guest.filter((r) => r.how !== "copied").length, runs: b.runs, chainedTo: chains,
     };
   });
 }
@@ -80,6 +86,8 @@ export interface TranslationLine {
   /** The translator changed it (a callout, a branch to a stub, a stub, a chain): shown highlighted with `why`. */
   rewritten: boolean;
   why: string;
+  /** How many times it ran, where that is counted (the block's start, a transfer's target inside it); else empty. */
+  runs: string;
 }
 
 /** A block's guest instructions beside their translation, word by word, with where each chain now goes. */
@@ -90,6 +98,7 @@ export function translationLines(block: WireTcBlock, blocks: readonly WireTcBloc
     tcVa: r.tcVa, tc: r.tc,
     rewritten: r.how !== "copied" || r.chainedTo !== null,
     why: r.chainedTo === null ? r.why : `${r.why} (${target(r.chainedTo)})`,
+    runs: r.runs === null ? "" : String(r.runs),
   }));
 }
 

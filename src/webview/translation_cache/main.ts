@@ -1,10 +1,11 @@
 import type { TranslationCacheBody } from "../../debug/custom_requests";
 import { parseHostMessage, type RenderSummary } from "../model/messages";
-import { blockRows, NO_EXECUTION_COUNTS, selectedBlock, statItems, translationLines } from "../model/translation_cache";
+import { blockRows, LINE_RUNS_TITLE, RUNS_TITLE, selectedBlock, statItems, translationLines } from "../model/translation_cache";
 import { el, host } from "../shared/host";
 
 /**
- * The Translation Cache panel: the TC's statistics, its blocks (most recently used first), and the
+ * The Translation Cache panel: the TC's statistics, its blocks (most recently used first, each with
+ * how many times it ran), and the
  * chosen block's guest instructions beside their translation, each rewritten word marked and saying
  * why in words. A guest pc is a link: the extension reveals it in the source or the Disassembly view.
  * The chosen block survives hiding and reloads through setState.
@@ -47,12 +48,13 @@ function statsBar(b: TranslationCacheBody): HTMLElement {
 }
 
 function blockList(b: TranslationCacheBody, selected: string | undefined): HTMLElement {
-  const head = el("tr", undefined, ...["guest pc", "symbol", "length", "rewritten", "chained to"].map((h) => el("th", h === "length" || h === "rewritten" ? "num" : undefined, h)));
+  const head = el("tr", undefined, ...["guest pc", "symbol", "length", "rewritten", "runs", "chained to"].map((h) => el("th", ["length", "rewritten", "runs"].includes(h) ? "num" : undefined, h)));
+  head.children[4].setAttribute("title", RUNS_TITLE);
   const table = el("table", "blocks", head);
   for (const r of blockRows(b)) {
     const tr = el("tr", `block${r.guestPc === selected ? " selected" : ""}`,
       el("td", undefined, pcLink(r.guestPc)), el("td", undefined, r.symbol ?? ""), el("td", "num", String(r.length)), el("td", "num", String(r.rewritten)),
-      el("td", "chains", r.chainedTo.length ? r.chainedTo.join(", ") : "—"));
+      el("td", "num", String(r.runs)), el("td", "chains", r.chainedTo.length ? r.chainedTo.join(", ") : "—"));
     tr.title = "Click to show this block beside its translation";
     tr.addEventListener("click", () => {
       ui.selected = r.guestPc;
@@ -67,14 +69,16 @@ function blockList(b: TranslationCacheBody, selected: string | undefined): HTMLE
 function translation(b: TranslationCacheBody, selected: string | undefined): HTMLElement[] {
   const block = selectedBlock(b.blocks, selected);
   if (!block) return [];
-  const head = el("tr", undefined, el("th", undefined, "guest pc"), el("th", undefined, "guest instruction"), el("th", undefined, "TC address"), el("th", "tc", "TC instruction, and why it was rewritten"));
+  const runs = el("th", "num", "runs");
+  runs.title = LINE_RUNS_TITLE;
+  const head = el("tr", undefined, el("th", undefined, "guest pc"), el("th", undefined, "guest instruction"), el("th", undefined, "TC address"), runs, el("th", "tc", "TC instruction, and why it was rewritten"));
   const table = el("table", "translation", head);
   for (const l of translationLines(block, b.blocks)) {
     // The reason sits under the TC instruction, so that it wraps within a narrow panel instead of being cut off.
     const tc = el("td", "tc", el("span", "code", l.tc), ...(l.rewritten ? [el("div", "why", `rewritten — ${l.why}`)] : []));
     table.append(el("tr", l.rewritten ? "rewritten" : undefined,
       el("td", "code", l.guestPc ? pcLink(l.guestPc) : ""), el("td", "code", l.guest || "(no guest instruction)"),
-      el("td", "code muted", l.tcVa), tc));
+      el("td", "code muted", l.tcVa), el("td", "num", l.runs), tc));
   }
   const title = el("h3", undefined, `Block ${block.guestPc}${block.symbol ? ` (${block.symbol})` : ""}: guest code beside its translation`);
   title.title = `Translated in shadow context ${block.context}`;
@@ -91,7 +95,6 @@ function draw(): void {
   app.replaceChildren(
     el("div", "summary", el("strong", undefined, "Translation cache"), el("span", "muted", ` of ${sessionName} at ${body.stats!.va}`)),
     statsBar(body),
-    el("p", "note", NO_EXECUTION_COUNTS),
     body.blocks.length ? blockList(body, selected) : el("p", "empty", "No block translated yet: run the guest in S-mode to fill the cache."),
     ...(body.more ? [el("p", "muted", `${body.more} less recently used blocks not listed.`)] : []),
     ...translation(body, selected),

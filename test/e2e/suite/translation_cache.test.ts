@@ -39,7 +39,9 @@ describe("the Translation Cache panel", () => {
       assert.equal(blocks.listRows, tc.blocks.length, "a row per block");
       assert.ok(blocks.rows.some((r) => r.includes("add_round")), "the helper's block, by its symbol");
       assert.ok(report.summary.header.includes(`${tc.stats!.blocks}blocks`), `the block count on top: ${report.summary.header.join(" / ")}`);
-      assert.ok(report.summary.header.some((h) => h.includes("execution counts")), "why there are no per-block execution counts");
+      const addRound = tc.blocks.find((b) => b.symbol === "add_round")!;
+      assert.equal(addRound.runs, 100, "the helper ran once a round, chained");
+      assert.ok(blocks.rows.some((r) => r.split(" | ")[1] === "add_round" && r.split(" | ")[4] === "100"), `its runs in the list: ${blocks.rows.join(" / ")}`);
       assert.equal(lines.label.startsWith(`Block ${tc.blocks[0].guestPc}`), true, "the most recently used block is shown");
       assert.equal(lines.listRows, tc.blocks[0].rows.length, "a line per TC word");
       assert.ok(lines.rows.some((r) => /rewritten — (callout|stub|branch|chained)/.test(r)), `a rewritten word says why: ${lines.rows.join(" / ")}`);

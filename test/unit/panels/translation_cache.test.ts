@@ -12,16 +12,16 @@ import { blockRows, selectedBlock, statItems, translationLines } from "../../../
 const ECALL = 0x00000073;
 const JAL_X1 = 0x008000ef; // jal ra, +8
 const helper: TcBlockView = {
-  guestPc: 0x80000100, context: "S/satp=0",
+  guestPc: 0x80000100, context: "S/satp=0", runs: 10,
   rows: [
-    { tcVa: 0x2000000100, tcBits: 0x00b50533, guestPc: 0x80000100, guest: { bits: 0x00b50533, length: 4 }, how: "copied" },
+    { tcVa: 0x2000000100, tcBits: 0x00b50533, guestPc: 0x80000100, guest: { bits: 0x00b50533, length: 4 }, how: "copied", runs: 10 },
     { tcVa: 0x2000000104, tcBits: ECALL, guestPc: 0x80000104, guest: { bits: 0x00008067, length: 4 }, how: "jalr" },
   ],
 };
 const loop: TcBlockView = {
-  guestPc: 0x80000040, context: "S/satp=0",
+  guestPc: 0x80000040, context: "S/satp=0", runs: 1,
   rows: [
-    { tcVa: 0x2000000000, tcBits: ECALL, guestPc: 0x80000040, guest: { bits: 0x14002573, length: 4 }, how: "sensitive" },
+    { tcVa: 0x2000000000, tcBits: ECALL, guestPc: 0x80000040, guest: { bits: 0x14002573, length: 4 }, how: "sensitive", runs: 1 },
     { tcVa: 0x2000000004, tcBits: 0x00040593, guestPc: 0x80000044, guest: { bits: 0x00040593, length: 4 }, how: "copied" },
     { tcVa: 0x2000000008, tcBits: JAL_X1, guestPc: 0x80000048, guest: { bits: 0x0b8000ef, length: 4 }, how: "jal", chainedTo: 0x2000000100 },
     { tcVa: 0x200000000c, tcBits: ECALL, guestPc: 0x8000004c, how: "fallthrough" },
@@ -44,6 +44,7 @@ test("the request body passes the webview's checks, and a tampered one does not"
   const b = body();
   assert.equal(parseHostMessage({ type: "translationCache", seq: 1, session: "s", body: b })?.type, "translationCache");
   assert.equal(parseHostMessage({ type: "translationCache", seq: 1, session: "s", body: { ...b, blocks: [{ ...b.blocks[0], guestPc: "<b>" }] } }), undefined);
+  assert.equal(parseHostMessage({ type: "translationCache", seq: 1, session: "s", body: { ...b, blocks: [{ ...b.blocks[0], runs: "1" }] } }), undefined);
   assert.equal(parseHostMessage({ type: "translationCache", seq: 1, session: "s", body: { ...b, stats: { ...b.stats, hits: "6" } } }), undefined);
   assert.equal(parseHostMessage({ type: "translationCache", seq: 1, session: "s", body: body("trap-and-emulate") })?.type, "translationCache", "the no-cache answer too");
 });
@@ -56,19 +57,19 @@ test("the statistics read as blocks, size, hit rate, invalidations and evictions
 test("each block is a row: guest pc, length in guest instructions, how many were rewritten, and the blocks it chains to", () => {
   const b = body();
   assert.deepEqual(blockRows(b), [
-    { guestPc: "0x80000040", symbol: "round", length: 3, rewritten: 2, chainedTo: ["0x80000100 add_round"] },
-    { guestPc: "0x80000100", symbol: "add_round", length: 2, rewritten: 1, chainedTo: [] },
+    { guestPc: "0x80000040", symbol: "round", length: 3, rewritten: 2, runs: 1, chainedTo: ["0x80000100 add_round"] },
+    { guestPc: "0x80000100", symbol: "add_round", length: 2, rewritten: 1, runs: 10, chainedTo: [] },
   ], "most recently used first; the stub counts as no guest instruction");
 });
 
 test("a block's lines put each guest instruction beside its translation, rewritten ones saying why", () => {
   const b = body();
   const lines = translationLines(selectedBlock(b.blocks, undefined)!, b.blocks);
-  assert.deepEqual(lines.map((l) => [l.guestPc, l.guest, l.tc, l.rewritten]), [
-    ["0x80000040", "csrr a0,sscratch", "ecall", true],
-    ["0x80000044", "mv a1,s0", "mv a1,s0", false],
-    ["0x80000048", lines[2].guest, lines[2].tc, true],
-    ["", "", "ecall", true],
+  assert.deepEqual(lines.map((l) => [l.guestPc, l.guest, l.tc, l.rewritten, l.runs]), [
+    ["0x80000040", "csrr a0,sscratch", "ecall", true, "1"],
+    ["0x80000044", "mv a1,s0", "mv a1,s0", false, ""],
+    ["0x80000048", lines[2].guest, lines[2].tc, true, ""],
+    ["", "", "ecall", true, ""],
   ]);
   assert.match(lines[2].guest, /^(jal|call) /);
   assert.equal(lines[0].why, "callout: emulated by the VMM");
