@@ -466,7 +466,7 @@ class Gen {
 
   /**
    * The software-TLB probe for rs1 + imm; bails when the page is not there, else leaves the RAM index
-   * in `ri`. The address stays in int32 halves (ea: low word, eh: high word), so the page number
+   * in `ri`. It compares the slot's int32 key (Hart.keyR, keyW; tlb.ts, noKey), not its tag. The address stays in int32 halves (ea: low word, eh: high word), so the page number
    * eh · 2^20 + (ea >>> 12) is exact and, for every Sv39 or bare RAM address, a small integer, and
    * the RAM index is int32 arithmetic: doubles here (the address as one number, Math.floor, a double
    * index) cost more than half of a memory-heavy loop's time.
@@ -497,7 +497,7 @@ class Gen {
   private load(i: Insn, pc: number, undo: number): void {
     const op = i.w & 127;
     const size = op === Op.Lb || op === Op.Lbu ? 1 : op === Op.Lh || op === Op.Lhu ? 2 : op === Op.Ld ? 8 : 4;
-    this.probe(i, pc, undo, size, "tagR", "pageR");
+    this.probe(i, pc, undo, size, "keyR", "pageR");
     const rd = rdOf(i.w);
     if (rd === 0) return;
     const [l, h] = this.W(rd);
@@ -515,7 +515,7 @@ class Gen {
   private store(i: Insn, pc: number, undo: number): void {
     const op = i.w & 127;
     const size = op === Op.Sb ? 1 : op === Op.Sh ? 2 : op === Op.Sw ? 4 : 8;
-    this.probe(i, pc, undo, size, "tagW", "pageW");
+    this.probe(i, pc, undo, size, "keyW", "pageW");
     const b = rs2Of(i.w);
     const bl = this.L(b);
     switch (op) {
@@ -684,11 +684,11 @@ export function translatePage(h: Hart, page: number, vbase: number, seeds: Set<n
   }
   if (fresh.length > 0) {
     const ram = h.bus.ram;
-    const factory = new Function("x", "u8", "dv", "tagR", "pageR", "tagW", "pageW", "TABLES", "R",
+    const factory = new Function("x", "u8", "dv", "keyR", "pageR", "keyW", "pageW", "TABLES", "R",
       "mul64", "mulhSigned", "mulhu64", "div64", "div32",
       `"use strict";\nreturn [\n${fresh.map((f, i) => `((ENT) => ${f.source})(TABLES[${i}])`).join(",\n")}];`) as
       (...args: unknown[]) => RegionFn[];
-    const made = factory(h.x, ram.bytes, ram.view, h.tagR, h.pageR, h.tagW, h.pageW, fresh.map((f) => f.table), R,
+    const made = factory(h.x, ram.bytes, ram.view, h.keyR, h.pageR, h.keyW, h.pageW, fresh.map((f) => f.table), R,
       mul64, mulhSigned, mulhu64, div64, div32);
     // Run each new function's exit a few times (with no budget, its first block leaves at once and
     // changes nothing but the pc): a function that V8 optimizes while still inside its first call
