@@ -466,7 +466,8 @@ class Gen {
 
   /**
    * The software-TLB probe for rs1 + imm; bails when the page is not there, else leaves the RAM index
-   * in `ri`. It compares the slot's int32 key (Hart.keyR, keyW; tlb.ts, noKey), not its tag. The address stays in int32 halves (ea: low word, eh: high word), so the page number
+   * in `ri`. It compares the slot's int32 key (Hart.keyR, keyW; tlb.ts, noKey), not its tag. The
+   * address stays in int32 halves (ea: low word, eh: high word), so the page number
    * eh · 2^20 + (ea >>> 12) is exact and, for every Sv39 or bare RAM address, a small integer, and
    * the RAM index is int32 arithmetic: doubles here (the address as one number, Math.floor, a double
    * index) cost more than half of a memory-heavy loop's time.
