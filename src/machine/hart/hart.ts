@@ -81,7 +81,7 @@ import { BreakpointSet } from "./breakpoints";
 import { Counter } from "./counters";
 import { ExecCounts } from "./exec_counts";
 import { csrRead, csrWrite } from "./csr";
-import { flushFast, FAST_SIZE } from "./mem";
+import { emptyKeys, flushFast, FAST_SIZE } from "./mem";
 import { fetchMode, type MmuAccess, translateForDebugger, type Translation, type Walk, walkForDebugger } from "./mmu";
 import { Pmp } from "./pmp";
 import type { StopReason } from "./stop";
@@ -218,8 +218,11 @@ export class Hart {
   readonly tagR = new Float64Array(FAST_SIZE).fill(NaN);
   readonly tagW = new Float64Array(FAST_SIZE).fill(NaN);
   readonly tagX = new Float64Array(FAST_SIZE).fill(NaN);
+  /** tagR and tagW as int32 keys, for translated code (tlb.ts, noKey). */
+  readonly keyR = emptyKeys();
+  readonly keyW = emptyKeys();
   /** A software-TLB slot is indexed by the low bits of the page number, like the TLB set. */
-  readonly tlb = new Tlb([this.tagR, this.tagW, this.tagX]);
+  readonly tlb = new Tlb([this.tagR, this.tagW, this.tagX], [this.keyR, this.keyW]);
   readonly addR = new Float64Array(FAST_SIZE);
   readonly addW = new Float64Array(FAST_SIZE);
   readonly addX = new Float64Array(FAST_SIZE);
@@ -340,7 +343,7 @@ export class Hart {
    */
   derivedObjects(): object[] {
     return [
-      this.tagR, this.tagW, this.tagX, this.addR, this.addW, this.addX, this.codeBlocks, this.codeLo, this.codeHi,
+      this.tagR, this.tagW, this.tagX, this.keyR, this.keyW, this.addR, this.addW, this.addX, this.codeBlocks, this.codeLo, this.codeHi,
       this.regions, this.heat, this.invalidations, this.pageSeeds, this.translator, this.translatorStats,
       this.breakpoints, this.watches, this.watchPages,
     ];

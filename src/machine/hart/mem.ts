@@ -3,6 +3,7 @@ import { decodeInto } from "./decode";
 import type { Hart } from "./hart";
 import { Acc, type Access, accessFaultCause, dataMode, fetchMode, translate, wildFaultCause } from "./mmu";
 import { PmpAccess } from "./pmp";
+import { keyOf, noKey } from "./tlb";
 import { raiseException } from "./trap";
 
 /**
@@ -24,12 +25,20 @@ import { raiseException } from "./trap";
  * unchanged. Misaligned LR/SC/AMOs trap (atomics.ts).
  */
 export const FAST_SIZE = 256;
+const EMPTY_KEYS = emptyKeys();
 
 const PMP_OF = [PmpAccess.R, PmpAccess.W, PmpAccess.X, PmpAccess.R | PmpAccess.X];
+
+/** The int32 keys of an empty software TLB (Hart.keyR, keyW). */
+export function emptyKeys(): Int32Array {
+  return Int32Array.from({ length: FAST_SIZE }, (_, i) => noKey(i, FAST_SIZE));
+}
 
 export function flushFast(h: Hart): void {
   h.tagR.fill(NaN);
   h.tagW.fill(NaN);
+  h.keyR.set(EMPTY_KEYS);
+  h.keyW.set(EMPTY_KEYS);
   h.tagX.fill(NaN);
   h.cpBase = NaN;
 }
@@ -144,7 +153,10 @@ function fill(h: Hart, va: number, pa: number, acc: Acc): void {
   const add = acc === Acc.R ? h.addR : acc === Acc.W ? h.addW : h.addX;
   tag[i] = vp;
   add[i] = pa - ram.base - va;
-  if (acc !== Acc.X) (acc === Acc.R ? h.pageR : h.pageW)[i] = pagePa - ram.base;
+  if (acc !== Acc.X) {
+    (acc === Acc.R ? h.pageR : h.pageW)[i] = pagePa - ram.base;
+    (acc === Acc.R ? h.keyR : h.keyW)[i] = keyOf(vp, i, FAST_SIZE);
+  }
 }
 
 /** Whether any hart on the bus has decoded code in RAM page `page`: stores there take the slow path. */
@@ -353,7 +365,10 @@ function setCodePage(h: Hart, ramIndex: number, pc: number, whole: boolean): voi
     // Stores to this page, by any hart, must now take the slow path, which drops the block.
     for (const peer of h.peers) {
       for (let i = 0; i < FAST_SIZE; i++) {
-        if (Math.floor((peer.tagW[i] * 4096 + peer.addW[i]) / 4096) === page) peer.tagW[i] = NaN;
+        if (Math.floor((peer.tagW[i] * 4096 + peer.addW[i]) / 4096) === page) {
+          peer.tagW[i] = NaN;
+          peer.keyW[i] = noKey(i, FAST_SIZE);
+        }
       }
     }
   }

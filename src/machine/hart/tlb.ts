@@ -43,14 +43,27 @@ export interface TlbEntry {
   gflags?: number;
 }
 
+/**
+ * The int32 key of an empty slot `slot` of a direct-mapped cache of `size` slots whose tags are page
+ * numbers: one whose low bits are not the slot's, which no page that maps to the slot has. Translated
+ * code compares page numbers with int32 keys (keyR, keyW), not with the Float64Array tags: V8's
+ * interpreter and baseline tiers allocate a heap number for every element read from a Float64Array,
+ * and a new translated function runs there until V8 has optimized it.
+ */
+export const noKey = (slot: number, size: number): number => (slot + 1) & (size - 1);
+
+/** A page number as a slot's int32 key, or the empty key when it is not an int32 (that page then takes the slow path). */
+export const keyOf = (vp: number, slot: number, size: number): number => (vp === (vp | 0) ? vp : noKey(slot, size));
+
 export class Tlb {
   /**
    * @param derived caches of this TLB's translations, direct-mapped by the low bits of the virtual
    *   page number (the hart's software TLB tags): an entry that goes away takes its slot with it.
    *   Arrays, not a callback: optimized code that inlines a callback keeps that one hart's closure,
    *   and is thrown away when the hart is.
+   * @param keys the same caches' tags as int32 keys (see noKey), for translated code.
    */
-  constructor(private readonly derived: readonly Float64Array[] = []) {}
+  constructor(private readonly derived: readonly Float64Array[] = [], private readonly keys: readonly Int32Array[] = []) {}
 
   readonly vpn = new Int32Array(TLB_SIZE).fill(-1);
   readonly asid = new Int32Array(TLB_SIZE);
@@ -130,6 +143,7 @@ export class Tlb {
 
   private evicted(vpn: number): void {
     for (const tags of this.derived) tags[vpn & (tags.length - 1)] = NaN;
+    for (const keys of this.keys) keys[vpn & (keys.length - 1)] = noKey(vpn & (keys.length - 1), keys.length);
   }
 
   entries(): TlbEntry[] {

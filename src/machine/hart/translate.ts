@@ -1,5 +1,6 @@
 import { div32, div64, mul64, mulhSigned, mulhu64, R } from "./alu64";
 import type { Hart } from "./hart";
+import { borrow, carry, geu, gtu, ltu } from "./int32_expr";
 import { decodedWord } from "./mem";
 import { Op } from "./ops";
 
@@ -346,13 +347,15 @@ class Gen {
       this.emit(this.goto(target, undefined));
       return;
     }
+    // The target in int32 halves (ta: low, tb: high), so that the in-page test allocates nothing
+    // (int32_expr.ts); only a jump out of the function makes it one number.
+    const l = this.L(rs1), imm = lit(t.imm);
     this.emit(`tb = ${this.H(rs1)}; if (tb < -1048576 || tb >= 1048576) ${this.bail(pc, 1)}`);
-    this.emit(`tc = tb * 4294967296 + (${this.L(rs1)} >>> 0) + ${lit(t.imm)}; tc = tc - (tc & 1);`);
+    this.emit(`ta = (${l} + ${imm}) | 0; tb = (tb + ${lit(t.imm >> 31)} + ${carry(l, imm, "ta")}) | 0; ta = ta & -2;`);
     this.setConst(rdOf(t.w), next);
-    this.emit(`td = tc - ${lit(this.vbase)};`);
     this.jumpsIndirectly = true;
-    this.emit(`if (td >= 0 && td < 4096) { e = ENT[td >> 1]; if (e >= 0) { b = e; continue dispatch; } }`);
-    this.emit(`pc = tc; break dispatch;`);
+    this.emit(`if (tb === ${lit(hi32(this.vbase))} && (ta & -4096) === ${lit(lo32(this.vbase))}) { e = ENT[(ta & 4095) >> 1]; if (e >= 0) { b = e; continue dispatch; } }`);
+    this.emit(`pc = tb * 4294967296 + (ta >>> 0); break dispatch;`);
   }
 
   private cond(t: Insn): string {
@@ -361,10 +364,10 @@ class Gen {
     switch (t.w & 127) {
       case Op.Beq: return `${al} === ${bl} && ${ah} === ${bh}`;
       case Op.Bne: return `${al} !== ${bl} || ${ah} !== ${bh}`;
-      case Op.Blt: return `${ah} < ${bh} || (${ah} === ${bh} && (${al} >>> 0) < (${bl} >>> 0))`;
-      case Op.Bge: return `${ah} > ${bh} || (${ah} === ${bh} && (${al} >>> 0) >= (${bl} >>> 0))`;
-      case Op.Bltu: return `(${ah} >>> 0) < (${bh} >>> 0) || (${ah} === ${bh} && (${al} >>> 0) < (${bl} >>> 0))`;
-      default: return `(${ah} >>> 0) > (${bh} >>> 0) || (${ah} === ${bh} && (${al} >>> 0) >= (${bl} >>> 0))`;
+      case Op.Blt: return `${ah} < ${bh} || (${ah} === ${bh} && ${ltu(al, bl)})`;
+      case Op.Bge: return `${ah} > ${bh} || (${ah} === ${bh} && ${geu(al, bl)})`;
+      case Op.Bltu: return `${ltu(ah, bh)} || (${ah} === ${bh} && ${ltu(al, bl)})`;
+      default: return `${gtu(ah, bh)} || (${ah} === ${bh} && ${geu(al, bl)})`;
     }
   }
 
@@ -386,8 +389,8 @@ class Gen {
         if (imm === 0) return this.copy(rd, a);
         if (a === 0) return this.setConst(rd, imm);
         return this.add(rd, a, il, ih);
-      case Op.Slti: return this.set(rd, `${ah()} < ${ih} || (${ah()} === ${ih} && (${al()} >>> 0) < ${imm >>> 0}) ? 1 : 0`, "0");
-      case Op.Sltiu: return this.set(rd, `(${ah()} >>> 0) < ${(imm >> 31) >>> 0} || (${ah()} === ${ih} && (${al()} >>> 0) < ${imm >>> 0}) ? 1 : 0`, "0");
+      case Op.Slti: return this.set(rd, `${ah()} < ${ih} || (${ah()} === ${ih} && ${ltu(al(), il)}) ? 1 : 0`, "0");
+      case Op.Sltiu: return this.set(rd, `${ltu(ah(), ih)} || (${ah()} === ${ih} && ${ltu(al(), il)}) ? 1 : 0`, "0");
       case Op.Xori: return this.set(rd, `${al()} ^ ${il}`, `${ah()} ^ ${ih}`);
       case Op.Ori: return this.set(rd, `${al()} | ${il}`, `${ah()} | ${ih}`);
       case Op.Andi: return this.set(rd, `${al()} & ${il}`, imm < 0 ? ah() : "0");
@@ -399,12 +402,12 @@ class Gen {
         if (b === 0) return this.copy(rd, a);
         return this.add(rd, a, bl(), bh());
       case Op.Sub:
-        return this.set(rd, `(${al()} - ${bl()}) | 0`, `(${ah()} - ${bh()} - ((${al()} >>> 0) < (${bl()} >>> 0) ? 1 : 0)) | 0`);
+        return this.set(rd, `(${al()} - ${bl()}) | 0`, `(${ah()} - ${bh()} - ${borrow(al(), bl(), "ta")}) | 0`);
       case Op.Sll: return this.shiftVar(rd, a, b, "l");
       case Op.Srl: return this.shiftVar(rd, a, b, "r");
       case Op.Sra: return this.shiftVar(rd, a, b, "a");
-      case Op.Slt: return this.set(rd, `${ah()} < ${bh()} || (${ah()} === ${bh()} && (${al()} >>> 0) < (${bl()} >>> 0)) ? 1 : 0`, "0");
-      case Op.Sltu: return this.set(rd, `(${ah()} >>> 0) < (${bh()} >>> 0) || (${ah()} === ${bh()} && (${al()} >>> 0) < (${bl()} >>> 0)) ? 1 : 0`, "0");
+      case Op.Slt: return this.set(rd, `${ah()} < ${bh()} || (${ah()} === ${bh()} && ${ltu(al(), bl())}) ? 1 : 0`, "0");
+      case Op.Sltu: return this.set(rd, `${ltu(ah(), bh())} || (${ah()} === ${bh()} && ${ltu(al(), bl())}) ? 1 : 0`, "0");
       case Op.Xor: return this.set(rd, `${al()} ^ ${bl()}`, `${ah()} ^ ${bh()}`);
       case Op.Or: return this.set(rd, `${al()} | ${bl()}`, `${ah()} | ${bh()}`);
       case Op.And: return this.set(rd, `${al()} & ${bl()}`, `${ah()} & ${bh()}`);
@@ -436,15 +439,14 @@ class Gen {
   }
 
   /**
-   * rd = a + b, given b's halves. All int32: the carry is the low sum wrapping below a's low half
-   * (unsigned). A low sum held as a double (above 2^32 on a carry) made every pointer increment a
-   * floating-point add and a truncation.
+   * rd = a + b, given b's halves. All int32, the carry too (int32_expr.ts). A low sum held as a
+   * double (above 2^32 on a carry) made every pointer increment a floating-point add and a truncation.
    */
   private add(rd: number, a: number, bLow: string, bHigh: string): void {
     if (rd === 0) return;
     const al = this.L(a), ah = this.H(a);
     const [l, h] = this.W(rd);
-    this.emit(`ta = (${al} + ${bLow}) | 0; ${h} = (${ah} + ${bHigh} + ((ta >>> 0) < (${al} >>> 0) ? 1 : 0)) | 0; ${l} = ta;`);
+    this.emit(`ta = (${al} + ${bLow}) | 0; ${h} = (${ah} + ${bHigh} + ${carry(al, bLow, "ta")}) | 0; ${l} = ta;`);
   }
 
   private helper(rd: number, call: string): void {
@@ -486,7 +488,8 @@ class Gen {
 
   /**
    * The software-TLB probe for rs1 + imm; bails when the page is not there, else leaves the RAM index
-   * in `ri`. The address stays in int32 halves (ea: low word, eh: high word), so the page number
+   * in `ri`. It compares the slot's int32 key (Hart.keyR, keyW; tlb.ts, noKey), not its tag. The
+   * address stays in int32 halves (ea: low word, eh: high word), so the page number
    * eh · 2^20 + (ea >>> 12) is exact and, for every Sv39 or bare RAM address, a small integer, and
    * the RAM index is int32 arithmetic: doubles here (the address as one number, Math.floor, a double
    * index) cost more than half of a memory-heavy loop's time.
@@ -507,7 +510,7 @@ class Gen {
     const a = rs1Of(i.w), imm = i.imm;
     if (a === 0) this.emit(`ea = ${lit(imm)}; eh = ${lit(imm >> 31)};`);
     else if (imm === 0) this.emit(`ea = ${this.L(a)}; eh = ${this.H(a)};`);
-    else this.emit(`ea = (${this.L(a)} + ${lit(imm)}) | 0; eh = (${this.H(a)} + ${lit(imm >> 31)} + ((ea >>> 0) < (${this.L(a)} >>> 0) ? 1 : 0)) | 0;`);
+    else this.emit(`ea = (${this.L(a)} + ${lit(imm)}) | 0; eh = (${this.H(a)} + ${lit(imm >> 31)} + ${carry(this.L(a), lit(imm), "ea")}) | 0;`);
     this.emit(`si = (ea >>> 12) & 255;`);
     const cross = size > 1 ? ` || (ea & 4095) > ${4096 - size}` : "";
     this.emit(`if (${tag}[si] !== eh * 1048576 + (ea >>> 12)${cross}) ${this.bail(pc, undo)}`);
@@ -517,7 +520,7 @@ class Gen {
   private load(i: Insn, pc: number, undo: number): void {
     const op = i.w & 127;
     const size = op === Op.Lb || op === Op.Lbu ? 1 : op === Op.Lh || op === Op.Lhu ? 2 : op === Op.Ld ? 8 : 4;
-    this.probe(i, pc, undo, size, "tagR", "pageR");
+    this.probe(i, pc, undo, size, "keyR", "pageR");
     const rd = rdOf(i.w);
     if (rd === 0) return;
     const [l, h] = this.W(rd);
@@ -535,7 +538,7 @@ class Gen {
   private store(i: Insn, pc: number, undo: number): void {
     const op = i.w & 127;
     const size = op === Op.Sb ? 1 : op === Op.Sh ? 2 : op === Op.Sw ? 4 : 8;
-    this.probe(i, pc, undo, size, "tagW", "pageW");
+    this.probe(i, pc, undo, size, "keyW", "pageW");
     const b = rs2Of(i.w);
     const bl = this.L(b);
     switch (op) {
@@ -651,7 +654,7 @@ function functionSource(vbase: number, first: number, gen: Gen, body: string): s
   const kept = Array.from({ length: gen.probesKept }, (_, k) => `ri${k} = -1`).join(", ");
   const store = [...gen.written].sort((a, b) => a - b).map((r) => `x[${2 * r}] = l${r}; x[${2 * r + 1}] = h${r};`).join(" ");
   return `function region_${Math.abs(vbase).toString(16)}_${first.toString(16)}(h, end, b) {
-  let ret = h.retired, pc = 0, code = 0, undo = 0, ea = 0, eh = 0, si = 0, ri = 0, ta = 0, tb = 0, tc = 0, td = 0, e = 0, s = 0;
+  let ret = h.retired, pc = 0, code = 0, undo = 0, ea = 0, eh = 0, si = 0, ri = 0, ta = 0, tb = 0, e = 0, s = 0;
   ${load ? `let ${load};` : ""}
   ${kept ? `let ${kept};` : ""}
   dispatch: for (;;) {
@@ -705,11 +708,11 @@ export function translatePage(h: Hart, page: number, vbase: number, seeds: Set<n
   }
   if (fresh.length > 0) {
     const ram = h.bus.ram;
-    const factory = new Function("x", "u8", "dv", "tagR", "pageR", "tagW", "pageW", "CNT", "TABLES", "R",
+    const factory = new Function("x", "u8", "dv", "keyR", "pageR", "keyW", "pageW", "CNT", "TABLES", "R",
       "mul64", "mulhSigned", "mulhu64", "div64", "div32",
       `"use strict";\nreturn [\n${fresh.map((f, i) => `((ENT) => ${f.source})(TABLES[${i}])`).join(",\n")}];`) as
       (...args: unknown[]) => RegionFn[];
-    const made = factory(h.x, ram.bytes, ram.view, h.tagR, h.pageR, h.tagW, h.pageW, counts, fresh.map((f) => f.table), R,
+    const made = factory(h.x, ram.bytes, ram.view, h.keyR, h.pageR, h.keyW, h.pageW, counts, fresh.map((f) => f.table), R,
       mul64, mulhSigned, mulhu64, div64, div32);
     // Run each new function's exit a few times (with no budget, its first block leaves at once and
     // changes nothing but the pc): a function that V8 optimizes while still inside its first call
