@@ -123,6 +123,14 @@ export class CodeBreakpoints {
     return out;
   }
 
+  /**
+   * Whether a stop by these breakpoints shows the inlined call that begins at their address, as
+   * gdb does for a line or an address inside its body; a function breakpoint stops at the call.
+   */
+  showsInlinedCall(ids: readonly number[]): boolean {
+    return this.all().some((b) => ids.includes(b.id) && b.kind !== "function");
+  }
+
   private all(): CodeBreakpoint[] {
     return [...[...this.bySource.values()].flat(), ...this.functions, ...this.instructions];
   }

@@ -1,4 +1,4 @@
-import type { CFunction, CProgram, CVariable } from "../asm/dwarf/c_program";
+import type { CFunction, CProgram, CScope, CVariable } from "../asm/dwarf/c_program";
 import { locate } from "../asm/dwarf/locations";
 import { registerOf } from "../asm/dwarf/c_program";
 import { bytesOf, evaluateValue, NoValue, OPTIMIZED_OUT, type ExprFrame, type Piece, type PieceWhere } from "../asm/dwarf/expression";
@@ -41,6 +41,8 @@ export function frameCfa(target: Target, frame: Frame, fn: CFunction): bigint | 
 /** A C frame: its function, the pc its variables' locations are looked up at, and how to evaluate them there. */
 export interface CFrame {
   fn: CFunction;
+  /** Whose arguments and locals the frame shows: the function's, or an inlined call's (whose variables live in the function's frame). */
+  scope: CScope;
   /** A caller's pc is a return address: what is in scope is what was at the call, just before it. */
   pc: bigint;
   expr: ExprFrame;
@@ -65,6 +67,7 @@ export function cFrame(target: Target, c: CProgram, frames: readonly Frame[], in
   const cfa = () => frameCfa(target, frame, fn);
   return {
     fn,
+    scope: frame.inlined ?? fn,
     pc,
     expr: {
       reg,
@@ -80,9 +83,12 @@ export function cFrame(target: Target, c: CProgram, frames: readonly Frame[], in
  * The value an argument register had when `fn` was entered, as gdb finds it: the caller's call
  * site at the return address must call `fn` and say what it passed in that register
  * (DW_AT_call_value), evaluated in the caller's frame. Otherwise the value is optimized out.
+ * Frames of inlined calls share `fn`'s entry: the caller is the frame below `fn`'s own.
  */
-function entryValue(target: Target, c: CProgram, frames: readonly Frame[], index: number, fn: CFunction, expr: Uint8Array): bigint | string {
+function entryValue(target: Target, c: CProgram, frames: readonly Frame[], at: number, fn: CFunction, expr: Uint8Array): bigint | string {
   const reg = registerOf(expr);
+  let index = at;
+  while (frames[index]?.inlined) index++;
   const caller = frames[index + 1];
   if (reg === undefined || caller?.kind !== "return") return OPTIMIZED_OUT;
   const site = c.callSiteAt(caller.pc);
