@@ -1,5 +1,6 @@
 import type { CFunction, CProgram, CScope, CVariable } from "../asm/dwarf/c_program";
-import { locate } from "../asm/dwarf/locations";
+import { locationAt } from "../asm/dwarf/lists";
+import { locate, type FrameBase } from "../asm/dwarf/locations";
 import { registerOf } from "../asm/dwarf/c_program";
 import { bytesOf, evaluateValue, NoValue, OPTIMIZED_OUT, type ExprFrame, type Piece, type PieceWhere } from "../asm/dwarf/expression";
 import { Malformed } from "../asm/dwarf/form";
@@ -12,14 +13,13 @@ import type { Frame } from "./stack";
 const S0 = 8;
 
 /**
- * The canonical frame address of a C frame: the base its DW_OP_fbreg locations count from, or why
+ * The canonical frame address of a C frame (its DW_OP_fbreg base when DW_AT_frame_base says DW_OP_call_frame_cfa), or why
  * it is not known. CFI gives it exactly wherever the pc is. Without CFI, gcc -O0 points s0 at the
  * CFA at the end of its prologue (`addi s0,sp,N`) and reloads the caller's s0 in its epilogue
  * (`ld s0,M(sp)`); in between, s0 is the CFA. A caller's CFA is then the s0 its callee saved, from
  * the frame-pointer chain. Anything else is reported, never guessed.
  */
 export function frameCfa(target: Target, frame: Frame, fn: CFunction): bigint | string {
-  if (fn.frameBase.kind !== "cfa") return fn.frameBase.why;
   if (frame.cfa !== undefined) return frame.cfa;
   if (frame.kind === "trapped") return "the registers of an interrupted frame are not recovered yet";
   if (frame.kind === "return") return frame.fp ?? "the frame-pointer chain does not reach this frame";
@@ -65,6 +65,7 @@ export function cFrame(target: Target, c: CProgram, frames: readonly Frame[], in
     return frame.regs?.get(n) ?? (n === S0 ? frame.fp : undefined);
   };
   const cfa = () => frameCfa(target, frame, fn);
+  const regs: ExprFrame = { reg, read: (a, n) => target.readMemory("va", a, n) };
   return {
     fn,
     scope: frame.inlined ?? fn,
@@ -72,11 +73,26 @@ export function cFrame(target: Target, c: CProgram, frames: readonly Frame[], in
     expr: {
       reg,
       read: (a, n) => target.readMemory("va", a, n),
-      frameBase: cfa,
+      frameBase: () => frameBase(fn.frameBase, pc, regs, cfa),
       cfa,
       entryValue: (e) => entryValue(target, c, frames, index, fn, e),
     },
   };
+}
+
+/** A function's frame base at `pc`: the CFA, or its expression (or location list entry) over the frame's registers. */
+function frameBase(base: FrameBase, pc: bigint, regs: ExprFrame, cfa: () => bigint | string): bigint | string {
+  if (base.kind === "cfa") return cfa();
+  if (base.kind === "unsupported") return base.why;
+  const expr = base.kind === "expr" ? base.expr : locationAt(base.list, pc);
+  if (!expr) return "the frame base is not known at this pc";
+  try {
+    return evaluateValue(expr, regs);
+  } catch (e) {
+    if (e instanceof NoValue) return e.message;
+    if (e instanceof Malformed) return `malformed frame base: ${e.message}`;
+    throw e;
+  }
 }
 
 /**

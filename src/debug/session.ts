@@ -467,7 +467,7 @@ export class HyperstepSession extends LoggingDebugSession {
   private hideInlinedCalls(program: Program, stop: Stop): void {
     const { target } = program;
     const c = program.cProgram(() => {});
-    const shown = stop.reason === "breakpoint" && this.code.showsInlinedCall(stop.hitBreakpointIds ?? []);
+    const shown = stop.reason === "breakpoint" && this.code.showsInlinedCall(stop.hitBreakpointIds ?? [], program.lines.lineOf(target.pc));
     const count = shown ? 0 : stop.hiddenInlined ?? callsStartingAt(c, target.pc);
     this.inlineHidden = { hart: target.selectedHart, pc: target.pc, count };
   }

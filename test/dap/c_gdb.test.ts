@@ -65,6 +65,7 @@ const BUILDS: { name: string; source: string; flags: string[]; entries: string[]
   { name: "-Og (DWARF 5, .debug_frame)", source: OPTIMIZED, flags: [...RV64GC, "-Og"], entries: ["leaf", "mid"], stops: 16 },
   { name: "-Og (DWARF 4: .debug_loc and GNU call sites)", source: OPTIMIZED, flags: [...RV64GC, "-Og", "-gdwarf-4"], entries: ["leaf", "mid"], stops: 16 },
   { name: "-Og (.eh_frame only)", source: OPTIMIZED, flags: [...RV64GC, "-Og", "-fasynchronous-unwind-tables"], entries: ["leaf", "mid"], stops: 16 },
+  { name: "-O0 (DWARF 2: member offsets as expressions, as xv6 is built)", source: OPTIMIZED, flags: [...RV64GC, "-O0", "-gdwarf-2"], entries: ["leaf", "mid"], stops: 16 },
   { name: "-O0, the Variables view guest", source: guest("c_locals.c"), flags: ["-O0"], entries: ["add", "walk"], stops: 5 },
 ];
 

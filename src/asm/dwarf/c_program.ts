@@ -256,7 +256,7 @@ class UnitReader {
       name: str(this.origin(d).attrs.get(AT.name)) ?? "?",
       lowPc: low,
       highPc: high,
-      frameBase: decodeFrameBase(fb?.kind === "block" ? fb.value : undefined),
+      frameBase: fb?.kind === "number" ? { kind: "list", list: readLocationList(this.lists, fb.value) } : decodeFrameBase(fb?.kind === "block" ? fb.value : undefined),
       params: [],
       locals: [],
       inlined: [],
