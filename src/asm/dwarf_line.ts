@@ -290,6 +290,16 @@ export function readDebugLine(sections: DwarfSections): DwarfLineRow[] | DwarfEr
   }
 }
 
+/**
+ * The file names of the line program at `offset` in .debug_line, by the index that DW_AT_call_file
+ * and DW_AT_decl_file use: the same absolute names the line rows carry.
+ */
+export function lineProgramFiles(sections: DwarfSections, offset: bigint, compDir: string | undefined): (string | undefined)[] {
+  const c = new Cursor(sections.debugLine, ".debug_line", Number(offset));
+  const { end, offsetSize } = c.unitLength("unit length");
+  return readHeader(c, end, offsetSize, sections, compDir).header.files;
+}
+
 /** The DWARF sections of an ELF image, or undefined when it has no `.debug_line`. */
 export function dwarfSectionsOf(image: ElfImage): DwarfSections | undefined {
   const data = (name: string) => image.sections.find((s) => s.name === name && s.type !== 8)?.data;

@@ -1,7 +1,7 @@
 import type { DebugProtocol } from "@vscode/debugprotocol";
 import { StopRule, interpolate } from "./conditions";
 import { evaluate, type ExprEnv } from "./expressions";
-import type { LineMap } from "./line_table";
+import type { LineMap, SourceLine } from "./line_table";
 import { parseMemoryRef } from "./memory_refs";
 import type { SymbolTable } from "./symbols";
 
@@ -123,6 +123,21 @@ export class CodeBreakpoints {
     return out;
   }
 
+  /**
+   * Whether a stop by these breakpoints at a pc of line `here` shows the inlined call that begins
+   * there, as gdb does for an address or a line of its body (a line of the inlined function's own
+   * source); a breakpoint on the calling line or on a function stops at the call.
+   */
+  showsInlinedCall(ids: readonly number[], here: SourceLine | undefined): boolean {
+    const lines = this.code?.lines;
+    return this.all().some((b) => {
+      if (!ids.includes(b.id) || b.kind === "function") return false;
+      if (b.kind === "instruction") return true;
+      const line = lines?.nearestLineWithCode(b.request.path!, b.request.line!);
+      return here !== undefined && line === here.line && samePath(b.request.path!, here.file);
+    });
+  }
+
   private all(): CodeBreakpoint[] {
     return [...[...this.bySource.values()].flat(), ...this.functions, ...this.instructions];
   }
@@ -199,4 +214,10 @@ export class CodeBreakpoints {
     }
     return dap;
   }
+}
+
+/** Client paths may differ from the line table's in separators and case (Windows). */
+function samePath(a: string, b: string): boolean {
+  const norm = (p: string) => p.replace(/\\/g, "/").toLowerCase();
+  return norm(a) === norm(b);
 }

@@ -1,5 +1,6 @@
-import type { CFunction, CProgram, CVariable } from "../asm/dwarf/c_program";
-import { locate } from "../asm/dwarf/locations";
+import type { CFunction, CProgram, CScope, CVariable } from "../asm/dwarf/c_program";
+import { locationAt } from "../asm/dwarf/lists";
+import { locate, type FrameBase } from "../asm/dwarf/locations";
 import { registerOf } from "../asm/dwarf/c_program";
 import { bytesOf, evaluateValue, NoValue, OPTIMIZED_OUT, type ExprFrame, type Piece, type PieceWhere } from "../asm/dwarf/expression";
 import { Malformed } from "../asm/dwarf/form";
@@ -12,14 +13,13 @@ import type { Frame } from "./stack";
 const S0 = 8;
 
 /**
- * The canonical frame address of a C frame: the base its DW_OP_fbreg locations count from, or why
+ * The canonical frame address of a C frame (its DW_OP_fbreg base when DW_AT_frame_base says DW_OP_call_frame_cfa), or why
  * it is not known. CFI gives it exactly wherever the pc is. Without CFI, gcc -O0 points s0 at the
  * CFA at the end of its prologue (`addi s0,sp,N`) and reloads the caller's s0 in its epilogue
  * (`ld s0,M(sp)`); in between, s0 is the CFA. A caller's CFA is then the s0 its callee saved, from
  * the frame-pointer chain. Anything else is reported, never guessed.
  */
 export function frameCfa(target: Target, frame: Frame, fn: CFunction): bigint | string {
-  if (fn.frameBase.kind !== "cfa") return fn.frameBase.why;
   if (frame.cfa !== undefined) return frame.cfa;
   if (frame.kind === "trapped") return "the registers of an interrupted frame are not recovered yet";
   if (frame.kind === "return") return frame.fp ?? "the frame-pointer chain does not reach this frame";
@@ -41,6 +41,8 @@ export function frameCfa(target: Target, frame: Frame, fn: CFunction): bigint | 
 /** A C frame: its function, the pc its variables' locations are looked up at, and how to evaluate them there. */
 export interface CFrame {
   fn: CFunction;
+  /** Whose arguments and locals the frame shows: the function's, or an inlined call's (whose variables live in the function's frame). */
+  scope: CScope;
   /** A caller's pc is a return address: what is in scope is what was at the call, just before it. */
   pc: bigint;
   expr: ExprFrame;
@@ -63,26 +65,46 @@ export function cFrame(target: Target, c: CProgram, frames: readonly Frame[], in
     return frame.regs?.get(n) ?? (n === S0 ? frame.fp : undefined);
   };
   const cfa = () => frameCfa(target, frame, fn);
+  const regs: ExprFrame = { reg, read: (a, n) => target.readMemory("va", a, n) };
   return {
     fn,
+    scope: frame.inlined ?? fn,
     pc,
     expr: {
       reg,
       read: (a, n) => target.readMemory("va", a, n),
-      frameBase: cfa,
+      frameBase: () => frameBase(fn.frameBase, pc, regs, cfa),
       cfa,
       entryValue: (e) => entryValue(target, c, frames, index, fn, e),
     },
   };
 }
 
+/** A function's frame base at `pc`: the CFA, or its expression (or location list entry) over the frame's registers. */
+function frameBase(base: FrameBase, pc: bigint, regs: ExprFrame, cfa: () => bigint | string): bigint | string {
+  if (base.kind === "cfa") return cfa();
+  if (base.kind === "unsupported") return base.why;
+  const expr = base.kind === "expr" ? base.expr : locationAt(base.list, pc);
+  if (!expr) return "the frame base is not known at this pc";
+  try {
+    return evaluateValue(expr, regs);
+  } catch (e) {
+    if (e instanceof NoValue) return e.message;
+    if (e instanceof Malformed) return `malformed frame base: ${e.message}`;
+    throw e;
+  }
+}
+
 /**
  * The value an argument register had when `fn` was entered, as gdb finds it: the caller's call
  * site at the return address must call `fn` and say what it passed in that register
  * (DW_AT_call_value), evaluated in the caller's frame. Otherwise the value is optimized out.
+ * Frames of inlined calls share `fn`'s entry: the caller is the frame below `fn`'s own.
  */
-function entryValue(target: Target, c: CProgram, frames: readonly Frame[], index: number, fn: CFunction, expr: Uint8Array): bigint | string {
+function entryValue(target: Target, c: CProgram, frames: readonly Frame[], at: number, fn: CFunction, expr: Uint8Array): bigint | string {
   const reg = registerOf(expr);
+  let index = at;
+  while (frames[index]?.inlined) index++;
   const caller = frames[index + 1];
   if (reg === undefined || caller?.kind !== "return") return OPTIMIZED_OUT;
   const site = c.callSiteAt(caller.pc);

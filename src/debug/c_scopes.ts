@@ -21,9 +21,9 @@ export interface CFrameView {
 export function cFrameView(target: Target, c: CProgram, frame: Frame, callers: readonly Frame[] = []): CFrameView | undefined {
   const here = cFrame(target, c, [frame, ...callers], 0);
   if (!here) return undefined;
-  const { fn, pc } = here;
+  const { fn, scope, pc } = here;
   return {
-    locals: [...fn.params, ...fn.locals.filter((l) => inScope(l, pc))],
+    locals: [...scope.params, ...scope.locals.filter((l) => inScope(l, pc))],
     globals: fn.unit.globals,
     place: (v) => placeIn(here, v),
   };

@@ -1,3 +1,4 @@
+import type { CProgram } from "../asm/dwarf/c_program";
 import type { CallFrameInfo } from "../asm/dwarf/cfi";
 import type { VmExit } from "../hypervisor/exits";
 import { CSR } from "../isa/csrs";
@@ -8,7 +9,8 @@ import type { ExceptionBreakpoints } from "./exception_filters";
 import type { ExprEnv } from "./expressions";
 import { insnAt } from "./insn_kind";
 import type { LineMap, SourceLine } from "./line_table";
-import { stackPointer, trapReturn, unwind } from "./stack";
+import { relation, stepFrame } from "./inline_frames";
+import { stackPointer, trapReturn, type Frame } from "./stack";
 import type { SymbolTable } from "./symbols";
 
 export type StepKind = "continue" | "stepIn" | "next" | "stepOut";
@@ -36,6 +38,8 @@ export interface Stop {
   insideVmm?: VmExit;
   /** The guest is stuck in a trap loop; `trap` is the last trap it took. */
   trapLoop?: boolean;
+  /** How many inlined calls beginning at the pc the stop hides, when not all of them (Step Into entered one). */
+  hiddenInlined?: number;
 }
 
 /** What the run control reports to the session. */
@@ -45,6 +49,12 @@ export interface RunHost {
   readonly symbols: SymbolTable;
   /** Call frame information for unwinding, when the program has it. */
   readonly callFrames?: CallFrameInfo;
+  /** The program's C view, for the calls it inlined. */
+  cProgram(): CProgram | undefined;
+  /** How many inlined calls beginning at the pc the call stack hides now (inline_frames.ts). */
+  hiddenInlined(): number;
+  /** The call stack, with a frame for each inlined call. */
+  callStack(): Frame[];
   readonly code: CodeBreakpoints;
   readonly data: DataBreakpoints;
   readonly exceptions: ExceptionBreakpoints;
@@ -189,7 +199,13 @@ export class RunControl {
     if (kind === "stepOut") {
       // In a trap handler: out of it is its mret/sret.
       if (trapReturn(target, this.host.symbols) !== undefined) return this.stepping(Infinity, (prev) => prev?.xret === true, false);
-      const frames = unwind(target, this.host.symbols, this.host.callFrames);
+      const frames = this.host.callStack();
+      const inlined = frames[0]?.inlined;
+      // Out of an inlined call: until the top frame is no longer the call's (nor a call it makes), stepping over real calls.
+      if (inlined) {
+        const c = this.host.cProgram();
+        return this.stepping(Infinity, (_prev, pc) => !stepFrame(c, this.host.lines, pc).shown.includes(inlined), true);
+      }
       if (frames.length > 1) {
         const to = { pc: frames[1].pc, sp: stackPointer(target) };
         return (budget) => this.runFree(budget, to);
@@ -202,13 +218,37 @@ export class RunControl {
       return this.stepping(Infinity, (prev) => prev?.ret === true, true);
     }
     if (!byLine) return this.stepping(1, () => true, kind === "next", () => true);
-    const from = this.host.lines.lineOf(target.pc);
+    // Lines and frames as the call stack shows them, with inlined calls (inline_frames.ts), as gdb steps.
+    const { lines } = this.host;
+    const c = this.host.cProgram();
+    const from = stepFrame(c, lines, target.pc, this.host.hiddenInlined());
+    let entered: number | undefined;
     const leftLine = (pc: bigint): boolean => {
-      const here = this.host.lines.lineOf(pc);
-      if (!here || !from) return true;
-      return this.host.lines.isLineStart(pc) && !sameLine(here, from);
+      const here = stepFrame(c, lines, pc);
+      if (!here.line || !from.line) return true;
+      const raw = lines.lineOf(pc);
+      switch (relation(from, here)) {
+        // Into an inlined call the line makes: Step Over goes through it, Step Into stops in it.
+        case "inner": return kind !== "next";
+        // Out of the frame (the end of an inlined call) stops even within a line.
+        case "other": return true;
+        case "same":
+          // At an inlined call this frame makes: Step Over stops there when it is on another line;
+          // Step Into stops there too, and enters it when the line being stepped makes it.
+          if (here.entering) {
+            const sameCall = sameLine(here.entering.call, from.line);
+            if (kind !== "next" && sameCall) entered = here.hidden - 1;
+            return kind !== "next" || !sameCall;
+          }
+      }
+      return lines.isLineStart(pc) && raw !== undefined && !sameLine(raw, from.line);
     };
-    return this.stepping(Infinity, (_prev, pc) => leftLine(pc), kind === "next");
+    const step = this.stepping(Infinity, (_prev, pc) => leftLine(pc), kind === "next");
+    return (budget) => {
+      const r = step(budget);
+      if (r.done && r.stop?.reason === "step" && entered !== undefined) r.stop.hiddenInlined = entered;
+      return r;
+    };
   }
 
   /**

@@ -36,7 +36,8 @@ import { historyCommand } from "./repl_history";
 import { ReverseControl } from "./reverse";
 import { RunControl, type Granularity, type RunHost, type StepKind, type StepTarget, type Stop } from "./run_control";
 import { stepTargetLabel, stepTargets } from "./step_targets";
-import { unwind } from "./stack";
+import { callsStartingAt, withInlinedFrames } from "./inline_frames";
+import { unwind, type Frame } from "./stack";
 import { frameId, selectedThread, selectFrame, selectThread, threads } from "./threads";
 import { cScopes } from "./c_scopes";
 import { cExpressions, cFirst, type ParsedC } from "./c_expr/in_frame";
@@ -87,6 +88,8 @@ export class HyperstepSession extends LoggingDebugSession {
   private readonly repl = new Repl();
   private client: DebugProtocol.InitializeRequestArguments = { adapterID: "hyperstep" };
   private lastStop: Stop | undefined;
+  /** How many inlined calls beginning at the stopped pc the call stack hides (inline_frames.ts), for that hart and pc. */
+  private inlineHidden: { hart: number; pc: bigint; count: number } | undefined;
   /** What the last stepInTargets request offered (their ids are index + 1); valid until the guest runs. */
   private stepInTargets: StepTarget[] = [];
   private progressId = 0;
@@ -380,6 +383,12 @@ export class HyperstepSession extends LoggingDebugSession {
     // The VMM frame is a view of work already done: the next step leaves it for the guest.
     const inside = this.lastStop?.insideVmm;
     if (inside) return this.reportStop({ reason: "step", description: `Back in the guest after ${exitName(inside.seq)}` });
+    // Where inlined calls begin at the pc, Step Into enters one without running, as gdb's step does.
+    const hidden = kind === "stepIn" && !into && granularity !== "instruction" ? this.hiddenInlined(this.loaded()) : 0;
+    if (hidden > 0) {
+      this.variables.reset();
+      return this.reportStop({ reason: "step", hiddenInlined: hidden - 1 });
+    }
     this.resume(kind, granularity ?? "statement", into);
   }
 
@@ -413,6 +422,9 @@ export class HyperstepSession extends LoggingDebugSession {
       get lines() { return program().lines; },
       get symbols() { return program().symbols; },
       get callFrames() { return program().callFrames(); },
+      cProgram: () => program().cProgram(() => {}),
+      hiddenInlined: () => this.hiddenInlined(program()),
+      callStack: () => this.callStack(program()),
       code,
       get data() { return data(); },
       exceptions,
@@ -430,6 +442,7 @@ export class HyperstepSession extends LoggingDebugSession {
     this.flushUart();
     const program = this.loaded();
     this.lastStop = stop;
+    this.hideInlinedCalls(program, stop);
     if (stop.exit) {
       stop.text = exitTitle(program, stop.exit);
       stop.description = `${exitName(stop.exit.seq)}: ${stop.text}`;
@@ -445,6 +458,31 @@ export class HyperstepSession extends LoggingDebugSession {
     e.body.allThreadsStopped = true;
     if (stop.hitBreakpointIds?.length) e.body.hitBreakpointIds = stop.hitBreakpointIds;
     this.sendEvent(e);
+  }
+
+  /**
+   * At the first instruction of inlined calls, gdb shows the call: it hides their frames, unless a
+   * breakpoint on a line or an address of their body stopped there, or Step Into entered one.
+   */
+  private hideInlinedCalls(program: Program, stop: Stop): void {
+    const { target } = program;
+    const c = program.cProgram(() => {});
+    const shown = stop.reason === "breakpoint" && this.code.showsInlinedCall(stop.hitBreakpointIds ?? [], program.lines.lineOf(target.pc));
+    const count = shown ? 0 : stop.hiddenInlined ?? callsStartingAt(c, target.pc);
+    this.inlineHidden = { hart: target.selectedHart, pc: target.pc, count };
+  }
+
+  /** The inlined calls hidden at the selected hart's pc: as the last stop left them, or all that begin there. */
+  private hiddenInlined(program: Program): number {
+    const { target } = program;
+    const h = this.inlineHidden;
+    return h && h.hart === target.selectedHart && h.pc === target.pc ? h.count : callsStartingAt(program.cProgram(() => {}), target.pc);
+  }
+
+  /** The selected hart's call stack, with a frame for each inlined call. */
+  private callStack(program: Program): Frame[] {
+    const c = program.cProgram((w) => this.sendEvent(new OutputEvent(`hyperstep: ${w}\n`, "console")));
+    return withInlinedFrames(unwind(program.target, program.symbols, program.callFrames()), c, this.hiddenInlined(program));
   }
 
   private reportEnd(stop: TargetStop): void {
@@ -608,14 +646,14 @@ export class HyperstepSession extends LoggingDebugSession {
     const hart = program.target.selectedHart;
     const inside = this.lastStop?.insideVmm;
     const vmmFrame = inside ? [this.vmmFrame(program, inside)] : [];
-    const all = unwind(program.target, program.symbols, program.callFrames());
+    const all = this.callStack(program);
     const start = args.startFrame ?? 0;
     const levels = args.levels ? args.levels : all.length + vmmFrame.length;
-    const guestFrames = all.map(({ pc, kind }, i) => {
+    const guestFrames = all.map(({ pc, kind, inlined, callLine }, i) => {
       // A caller's pc is a return address; its line is the call's, just before it.
-      const where = program.lines.lineOf(kind === "return" ? pc - 1n : pc);
+      const where = callLine ?? program.lines.lineOf(kind === "return" ? pc - 1n : pc);
       // Its function too: a call that ends a function returns to the first address of the next one.
-      const name = program.symbols.describe(pc, kind === "return" ? pc - 1n : pc) ?? formatHex(pc);
+      const name = inlined?.name ?? program.symbols.describe(pc, kind === "return" ? pc - 1n : pc) ?? formatHex(pc);
       const frame: DebugProtocol.StackFrame = {
         id: frameId(hart, i),
         name: kind === "trapped" ? `${name} (trap taken here)` : name,
@@ -651,7 +689,7 @@ export class HyperstepSession extends LoggingDebugSession {
     if (!this.ready(response)) return;
     const program = this.loaded();
     const index = selectFrame(program.target, args.frameId);
-    const frames = index === undefined ? [] : unwind(program.target, program.symbols, program.callFrames()).slice(index);
+    const frames = index === undefined ? [] : this.callStack(program).slice(index);
     const c = program.cProgram((w) => this.sendEvent(new OutputEvent(`hyperstep: ${w}\n`, "console")));
     const first = frames[0] && c ? cScopes(program.target, c, frames[0], program.symbols, (list) => this.variables.childrenRef(list), frames.slice(1)) : [];
     response.body = { scopes: this.variables.scopes(first) };
@@ -739,7 +777,7 @@ export class HyperstepSession extends LoggingDebugSession {
     // A frame id names its hart too (threads.ts): the index within that hart's stack.
     const index = frameId === undefined ? 0 : selectFrame(program.target, frameId);
     if (index === undefined) return undefined;
-    const frames = unwind(program.target, program.symbols, program.callFrames()).slice(index);
+    const frames = this.callStack(program).slice(index);
     const c = frames[0] && program.cProgram((w) => this.sendEvent(new OutputEvent(`hyperstep: ${w}\n`, "console")));
     return c ? cExpressions(program.target, c, frames[0], program.symbols, (list) => this.variables.childrenRef(list), frames.slice(1)) : undefined;
   }

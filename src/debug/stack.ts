@@ -1,3 +1,4 @@
+import type { CInlined } from "../asm/dwarf/c_program";
 import type { CallFrameInfo, CfiRow } from "../asm/dwarf/cfi";
 import { evaluateValue, NoValue, type ExprFrame } from "../asm/dwarf/expression";
 import { Malformed } from "../asm/dwarf/form";
@@ -27,6 +28,13 @@ export interface Frame {
   regs?: ReadonlyMap<number, bigint>;
   /** The frame's canonical frame address (its caller's sp at the call), when CFI covers its pc. */
   cfa?: bigint;
+  /**
+   * A frame of a call the compiler inlined (inline_frames.ts): it shares the pc and registers of the
+   * frame below it, the function whose code holds the inlined body.
+   */
+  inlined?: CInlined;
+  /** The line a frame shows when an inlined call's body is at its pc: the line that makes the call. */
+  callLine?: { file: string; line: number };
 }
 
 /**

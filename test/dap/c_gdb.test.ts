@@ -10,24 +10,11 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, test } from "node:test";
-import type { DebugClient } from "@vscode/debugadapter-testsupport";
-import type { DebugProtocol } from "@vscode/debugprotocol";
+import { dapFrames, gdbViews, watchesAgree, type FrameView } from "../support/c_frames";
 import { guest, launch, stopAfter, withClient } from "../support/dap";
-import { gdb, hyperstep } from "../support/gdb";
-import { buildWithGcc, ROOT } from "../support/guests";
+import { buildWithGcc } from "../support/guests";
 
 const T = { threadId: 1 };
-const FRAMES_SCRIPT = path.join(ROOT, "test/support/gdb_frames.py");
-
-/** One frame as both debuggers are compared on. */
-interface FrameView {
-  name: string;
-  /** gdb only: whether the frame's function has DWARF. */
-  c?: boolean;
-  pc: string;
-  line: number;
-  vars: Record<string, string>;
-}
 
 /** The lines of `source` holding a "stop:" comment. */
 function stopLines(source: string): number[] {
@@ -43,70 +30,13 @@ function entryAndExit(elf: string, fn: string): bigint[] {
   return [at, at + BigInt(`0x${m[2]}`) - 2n];
 }
 
-const sorted = (vars: Record<string, string>) => Object.fromEntries(Object.entries(vars).sort(([a], [b]) => a.localeCompare(b)));
-
 /** gdb's view at the first `stops` breakpoint hits. */
-async function gdbStops(elf: string, source: string, addresses: bigint[], stops: number): Promise<FrameView[][]> {
-  const run = await hyperstep(elf);
-  const commands = [
-    `source ${FRAMES_SCRIPT}`,
-    // gdb's default `print symbol on`: a pointer shows the symbol it points into, as the Variables view does.
-    // The value each argument has now, as the Variables view shows it (not also its value on entry).
-    "set print entry-values no",
+function gdbStops(elf: string, source: string, addresses: bigint[], stops: number): Promise<FrameView[][]> {
+  return gdbViews(elf, [
     ...stopLines(source).map((l) => `break ${path.basename(source)}:${l}`),
     ...addresses.map((a) => `break *0x${a.toString(16)}`),
     ...Array.from({ length: stops }, () => ["continue", "hsframes"]).flat(),
-    "kill",
-  ];
-  const session = gdb(elf, run.port, commands);
-  // A breakpoint hit fewer times than expected would leave gdb in `continue` for ever.
-  const timer = setTimeout(() => {
-    session.child.kill();
-    run.child.kill();
-  }, 120_000);
-  const g = await session.done;
-  await run.done;
-  clearTimeout(timer);
-  const views = [...g.stdout.matchAll(/^HSFRAMES (.*)$/gm)].map((m) => JSON.parse(m[1]) as FrameView[]);
-  assert.equal(views.length, stops, `gdb stopped ${views.length} times, not ${stops}:\n${g.stdout}\n${g.stderr}`);
-  // An assembly frame (`_start`) whose return address ends a C unit's line sequence: gdb gives it
-  // the line of the unit's last row, Hyperstep none (its line map ends rows at the next row, not at
-  // the sequence's end). Only there are lines not compared.
-  return views.map((frames) => frames.map(({ c, ...f }) => ({ ...f, pc: BigInt(f.pc).toString(16), line: c ? f.line : 0, vars: sorted(f.vars) })));
-}
-
-/** A DAP variable as gdb prints a value: structs and arrays with their members, `{x = 1, y = 2}`, `{1, 2}`. */
-async function render(dc: DebugClient, v: DebugProtocol.Variable): Promise<string> {
-  if (v.variablesReference === 0 || !(v.value === "{...}" || /^\[\d+\]$/.test(v.value))) return v.value;
-  const children = (await dc.variablesRequest({ variablesReference: v.variablesReference })).body.variables;
-  const parts = await Promise.all(children.map(async (c) => (c.name.startsWith("[") ? render(dc, c) : `${c.name} = ${await render(dc, c)}`)));
-  return `{${parts.join(", ")}}`;
-}
-
-async function dapFrames(dc: DebugClient): Promise<FrameView[]> {
-  const frames = (await dc.stackTraceRequest(T)).body.stackFrames;
-  return Promise.all(frames.map(async (f) => {
-    const locals = (await dc.scopesRequest({ frameId: f.id })).body.scopes.find((s) => s.name === "Locals");
-    const vars: Record<string, string> = {};
-    if (locals) for (const v of (await dc.variablesRequest({ variablesReference: locals.variablesReference })).body.variables) vars[v.name] = await render(dc, v);
-    return { name: f.name.replace(/\+.*/, ""), pc: BigInt(f.instructionPointerReference!).toString(16), line: f.line, vars: sorted(vars) };
-  }));
-}
-
-/**
- * Each variable of each frame, watched as a C expression in that frame, reads as the Variables view
- * shows it: in registers, pieces and entry values as in memory. A variable that cannot be read for
- * another reason than the optimizer (`<the frame is not set up yet …>`) is an error there.
- */
-async function watchesAgree(dc: DebugClient, frames: FrameView[]): Promise<void> {
-  const ids = (await dc.stackTraceRequest(T)).body.stackFrames.map((f) => f.id);
-  for (const [i, f] of frames.entries()) {
-    for (const [name, shown] of Object.entries(f.vars)) {
-      const watched = await dc.evaluateRequest({ expression: name, context: "watch", frameId: ids[i] }).then((r) => r.body.result, () => "<error>");
-      const expected = shown.startsWith("<") && shown !== "<optimized out>" ? "<error>" : shown;
-      assert.equal(watched, expected, `${name} in frame ${i} (${f.name}) at ${f.pc}`);
-    }
-  }
+  ], stops);
 }
 
 /** Hyperstep's view at the first `stops` hits of the same breakpoints. */
@@ -135,6 +65,7 @@ const BUILDS: { name: string; source: string; flags: string[]; entries: string[]
   { name: "-Og (DWARF 5, .debug_frame)", source: OPTIMIZED, flags: [...RV64GC, "-Og"], entries: ["leaf", "mid"], stops: 16 },
   { name: "-Og (DWARF 4: .debug_loc and GNU call sites)", source: OPTIMIZED, flags: [...RV64GC, "-Og", "-gdwarf-4"], entries: ["leaf", "mid"], stops: 16 },
   { name: "-Og (.eh_frame only)", source: OPTIMIZED, flags: [...RV64GC, "-Og", "-fasynchronous-unwind-tables"], entries: ["leaf", "mid"], stops: 16 },
+  { name: "-O0 (DWARF 2: member offsets as expressions, as xv6 is built)", source: OPTIMIZED, flags: [...RV64GC, "-O0", "-gdwarf-2"], entries: ["leaf", "mid"], stops: 16 },
   { name: "-O0, the Variables view guest", source: guest("c_locals.c"), flags: ["-O0"], entries: ["add", "walk"], stops: 5 },
 ];
 

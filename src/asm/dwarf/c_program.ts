@@ -1,4 +1,4 @@
-import { DwarfError, type DwarfSections } from "../dwarf_line";
+import { DwarfError, lineProgramFiles, type DwarfSections } from "../dwarf_line";
 import { Malformed } from "./form";
 import { bytesOf, type BaseTypes } from "./expression";
 import { readDebugInfo, type Die } from "./info";
@@ -34,21 +34,57 @@ export interface CallSite {
   params: Map<number, Uint8Array>;
 }
 
-export interface CFunction {
+/** What a function and a call the compiler inlined have alike: a name, arguments, locals, and the calls inlined into it. */
+export interface CScope {
   name: string;
+  params: CVariable[];
+  locals: CLocal[];
+  /** The calls inlined into this body, outermost first (DW_TAG_inlined_subroutine). */
+  inlined: CInlined[];
+}
+
+export interface CFunction extends CScope {
   lowPc: bigint;
   highPc: bigint;
   frameBase: FrameBase;
-  params: CVariable[];
-  locals: CLocal[];
   unit: CUnit;
+  /** Calls made by this function's code, those of its inlined bodies included. */
   callSites: CallSite[];
+}
+
+/**
+ * A call the compiler inlined (`static inline` helpers such as xv6's `r_sstatus`): the callee's
+ * body placed in its caller's code. Its variables live in the enclosing function's frame.
+ */
+export interface CInlined extends CScope {
+  /** The pcs of the inlined body: often several pieces, interleaved with the caller's code. */
+  ranges: PcRange[];
+  /** Where the body begins (DW_AT_entry_pc, else its lowest pc): a debugger stopping there shows the call, not yet the body. */
+  entryPc: bigint;
+  /** The caller's line that makes the call (DW_AT_call_file, DW_AT_call_line). */
+  call: { file: string; line: number };
 }
 
 export interface CUnit {
   name: string;
   globals: CVariable[];
   functions: CFunction[];
+}
+
+/** Whether an inlined body covers `pc`. */
+export function inBody(inl: CInlined, pc: bigint): boolean {
+  return inl.ranges.some((r) => pc >= r.low && pc < r.high);
+}
+
+/** The chain of inlined calls whose bodies hold `pc` inside `scope`, outermost first. */
+export function inlinedChain(scope: CScope, pc: bigint): CInlined[] {
+  const chain: CInlined[] = [];
+  for (let s: CScope | undefined = scope; s; ) {
+    const inner: CInlined | undefined = s.inlined.find((i) => inBody(i, pc));
+    if (inner) chain.push(inner);
+    s = inner;
+  }
+  return chain;
 }
 
 /** Whether a local's block covers `pc`. */
@@ -60,6 +96,12 @@ export function inScope(local: CLocal, pc: bigint): boolean {
 const DW_AT_specification = 0x47;
 const DW_AT_abstract_origin = 0x31;
 const DW_AT_ranges = 0x55;
+const DW_AT_stmt_list = 0x10;
+const DW_AT_comp_dir = 0x1b;
+const DW_TAG_inlined_subroutine = 0x1d;
+const DW_AT_call_file = 0x58;
+const DW_AT_call_line = 0x59;
+const DW_AT_entry_pc = 0x52;
 // Call sites: DWARF 5 tags and attributes, and the GNU extensions gcc emits for DWARF 4.
 const DW_TAG_call_site = 0x48;
 const DW_TAG_call_site_parameter = 0x49;
@@ -121,7 +163,9 @@ export function readCProgram(sections: DwarfSections): CProgram | DwarfError {
         if (d?.tag !== TAG.baseType) return undefined;
         return { encoding: Number(num(d.attrs.get(AT.encoding)) ?? 0n), size: Number(num(d.attrs.get(AT.byteSize)) ?? 0n) };
       };
-      return new UnitReader(lists, dies, types, baseTypes).read(u.root);
+      const stmtList = num(u.root.attrs.get(DW_AT_stmt_list));
+      const files = stmtList === undefined ? [] : lineProgramFiles(sections, stmtList, str(u.root.attrs.get(DW_AT_comp_dir)));
+      return new UnitReader(lists, dies, types, baseTypes, files).read(u.root);
     });
     return new CProgram(cUnits, namedTypes(dies, types));
   } catch (e) {
@@ -155,6 +199,8 @@ class UnitReader {
     private readonly dies: ReadonlyMap<number, Die>,
     private readonly types: TypeTable,
     private readonly baseTypes: BaseTypes,
+    /** The unit's line-program file names, by DW_AT_call_file's index. */
+    private readonly files: readonly (string | undefined)[],
   ) {}
 
   read(root: Die): CUnit {
@@ -210,38 +256,70 @@ class UnitReader {
       name: str(this.origin(d).attrs.get(AT.name)) ?? "?",
       lowPc: low,
       highPc: high,
-      frameBase: decodeFrameBase(fb?.kind === "block" ? fb.value : undefined),
+      frameBase: fb?.kind === "number" ? { kind: "list", list: readLocationList(this.lists, fb.value) } : decodeFrameBase(fb?.kind === "block" ? fb.value : undefined),
       params: [],
       locals: [],
+      inlined: [],
       unit,
       callSites: [],
     };
-    for (const p of d.children.filter((c) => c.tag === TAG.formalParameter)) {
-      const v = this.variable(p);
-      if (v) f.params.push(v);
-    }
-    this.collect(d, {}, f);
+    this.body(d, f, f);
     return f;
   }
 
-  /** The variables and call sites of a function body and of its nested blocks, each variable with its block's pcs. */
-  private collect(d: Die, scope: Pick<CLocal, "range" | "ranges">, f: CFunction): void {
+  /** A body's parameters, then its variables, inlined calls and call sites (`f`: the function whose code it is). */
+  private body(d: Die, scope: CScope, f: CFunction): void {
+    for (const p of d.children.filter((c) => c.tag === TAG.formalParameter)) {
+      const v = this.variable(p);
+      if (v) scope.params.push(v);
+    }
+    this.collect(d, {}, scope, f);
+  }
+
+  /** The variables, inlined calls and call sites of a body and of its nested blocks, each variable with its block's pcs. */
+  private collect(d: Die, block: Pick<CLocal, "range" | "ranges">, scope: CScope, f: CFunction): void {
     for (const c of d.children) {
       if (c.tag === TAG.variable) {
         const v = this.variable(c);
-        if (v) f.locals.push({ ...v, ...scope });
+        if (v) scope.locals.push({ ...v, ...block });
       } else if (c.tag === TAG.lexicalBlock) {
-        const low = num(c.attrs.get(AT.lowPc));
-        const high = num(c.attrs.get(AT.highPc));
-        const ranges = num(c.attrs.get(DW_AT_ranges));
-        if (low !== undefined && high !== undefined) this.collect(c, { range: { low, high } }, f);
-        else if (ranges !== undefined) this.collect(c, { ranges: readRangeList(this.lists, ranges) }, f);
-        else this.collect(c, scope, f);
+        const ranges = this.rangesOf(c);
+        this.collect(c, !ranges ? block : ranges.length === 1 ? { range: ranges[0] } : { ranges }, scope, f);
+      } else if (c.tag === DW_TAG_inlined_subroutine) {
+        const inl = this.inlined(c, f);
+        if (inl) scope.inlined.push(inl);
       } else if (c.tag === DW_TAG_call_site || c.tag === DW_TAG_GNU_call_site) {
         const site = this.callSite(c);
         if (site) f.callSites.push(site);
       }
     }
+  }
+
+  /** A DIE's pcs: DW_AT_low_pc/DW_AT_high_pc, or a range list; undefined when it gives none. */
+  private rangesOf(d: Die): PcRange[] | undefined {
+    const low = num(d.attrs.get(AT.lowPc));
+    const high = num(d.attrs.get(AT.highPc));
+    const ranges = num(d.attrs.get(DW_AT_ranges));
+    if (low !== undefined && high !== undefined) return [{ low, high }];
+    return ranges === undefined ? undefined : readRangeList(this.lists, ranges);
+  }
+
+  private inlined(d: Die, f: CFunction): CInlined | undefined {
+    const ranges = this.rangesOf(d)?.filter((r) => r.high > r.low);
+    if (!ranges?.length) return undefined;
+    const lowest = ranges.reduce((a, r) => (r.low < a ? r.low : a), ranges[0].low);
+    const fileIndex = Number(num(d.attrs.get(DW_AT_call_file)) ?? -1n);
+    const inl: CInlined = {
+      name: str(this.origin(d).attrs.get(AT.name)) ?? "?",
+      ranges,
+      entryPc: num(d.attrs.get(DW_AT_entry_pc)) ?? lowest,
+      call: { file: this.files[fileIndex] ?? `<file ${fileIndex}>`, line: Number(num(d.attrs.get(DW_AT_call_line)) ?? 0n) },
+      params: [],
+      locals: [],
+      inlined: [],
+    };
+    this.body(d, inl, f);
+    return inl;
   }
 
   private callSite(d: Die): CallSite | undefined {

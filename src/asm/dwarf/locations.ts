@@ -19,7 +19,16 @@ export type Location =
   | { kind: "unsupported"; why: string };
 
 /** A subprogram's DW_AT_frame_base: the CFA is the only one gcc emits for RISC-V. */
-export type FrameBase = { kind: "cfa" } | { kind: "unsupported"; why: string };
+/**
+ * A function's frame base (DW_AT_frame_base): the CFA (gcc's DWARF 3 and later), or an expression or
+ * location list over the registers, as gcc gives it for DWARF 2 (`DW_OP_breg8 (s0): 0` once the
+ * prologue has set s0; xv6 builds with -gdwarf-2).
+ */
+export type FrameBase =
+  | { kind: "cfa" }
+  | { kind: "expr"; expr: Uint8Array }
+  | { kind: "list"; list: LocationList }
+  | { kind: "unsupported"; why: string };
 
 const DW_OP_addr = 0x03;
 const DW_OP_fbreg = 0x91;
@@ -42,7 +51,7 @@ export function decodeLocation(expr: Uint8Array | undefined, addressSize: number
 
 export function decodeFrameBase(expr: Uint8Array | undefined): FrameBase {
   if (expr?.length === 1 && expr[0] === DW_OP_call_frame_cfa) return { kind: "cfa" };
-  return { kind: "unsupported", why: "frame base not supported yet (only DW_OP_call_frame_cfa)" };
+  return expr ? { kind: "expr", expr } : { kind: "unsupported", why: "the function has no frame base" };
 }
 
 /**

@@ -1,4 +1,5 @@
-import type { FormValue } from "./form";
+import { evaluateValue, NoValue } from "./expression";
+import { Malformed, type FormValue } from "./form";
 import type { Die } from "./info";
 
 /** DWARF tags and attributes this reader uses (DWARF 5 §7.5.4). */
@@ -92,10 +93,9 @@ export class TypeTable {
         const t: CType = { kind: "struct", keyword: die.tag === TAG.union ? "union" : "struct", name, size, members: [] };
         this.keep(offset, t);
         for (const m of die.children.filter((c) => c.tag === TAG.member)) {
-          const loc = num(m.attrs.get(AT.dataMemberLocation));
           t.members.push({
             name: str(m.attrs.get(AT.name)) ?? "",
-            offset: Number(loc ?? 0n),
+            offset: memberOffset(m.attrs.get(AT.dataMemberLocation)),
             type: this.of(m),
             bitField: m.attrs.has(AT.bitSize) || m.attrs.has(AT.dataBitOffset),
           });
@@ -163,5 +163,19 @@ export function typeName(t: CType): string {
     case "enum": return `enum ${t.name ?? "{...}"}`;
     case "function": return "<function>";
     case "unknown": return `<DWARF tag 0x${t.tag.toString(16)}>`;
+  }
+}
+
+/**
+ * A member's offset: a constant, or (DWARF 2, as xv6 builds with -gdwarf-2) an expression that adds
+ * it to the structure's address, usually `DW_OP_plus_uconst N`.
+ */
+function memberOffset(loc: FormValue | undefined): number {
+  if (loc?.kind !== "block") return Number(num(loc) ?? 0n);
+  try {
+    return Number(evaluateValue(loc.value, { reg: () => undefined, read: () => null }, 8, [0n]));
+  } catch (e) {
+    if (e instanceof NoValue || e instanceof Malformed) return 0;
+    throw e;
   }
 }
