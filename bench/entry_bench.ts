@@ -19,6 +19,9 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 interface Configuration { name: string; program: string; [key: string]: unknown }
 
+/** The configuration with ${workspaceFolder} in any of its fields (program, disk, twin…) made the lessons' folder, as VS Code does. */
+const inWorkspace = (config: Configuration): Configuration => JSON.parse(JSON.stringify(config).replaceAll("${workspaceFolder}", LESSONS)) as Configuration;
+
 async function entryStop(config: Configuration): Promise<number> {
   const dc = new DebugClient("node", ADAPTER, "hyperstep");
   dc.defaultTimeout = 60_000;
@@ -29,7 +32,7 @@ async function entryStop(config: Configuration): Promise<number> {
     const stopped = dc.waitForEvent("stopped");
     await Promise.all([
       dc.waitForEvent("initialized").then(() => dc.configurationDoneRequest()),
-      dc.launchRequest({ ...config, stopOnEntry: true, program: config.program.replace("${workspaceFolder}", LESSONS) } as DebugProtocol.LaunchRequestArguments),
+      dc.launchRequest({ ...inWorkspace(config), stopOnEntry: true } as DebugProtocol.LaunchRequestArguments),
     ]);
     await stopped;
     return performance.now() - t0;
