@@ -42,28 +42,20 @@ export class StdoutSink implements ByteSink {
 /**
  * Feeds stdin to the guest's UART without ever blocking the run loop. A regular file is read whole
  * up front, which keeps runs with `< input.txt` deterministic; a pipe or terminal is read as data
- * arrives, from the first time the guest looks for input: a guest that never does (most of them)
- * spares the run the ~10 ms that Node's stdin stream costs to set up.
+ * arrives.
  */
 export class StdinSource implements ByteSource {
   private chunks: Uint8Array[] = [];
   private pos = 0;
   private ended = false;
   private waiter: (() => void) | undefined;
-  /** The stream once read from; `stream()` gives process.stdin's (a getter that builds it on first use). */
-  private listening: NodeJS.ReadStream | undefined;
 
-  constructor(private readonly stream: () => NodeJS.ReadStream = processStdin) {
+  constructor(private readonly stream: NodeJS.ReadStream = process.stdin) {
     if (isRegularFile(stream)) {
       this.chunks.push(readFileSync(0));
       this.ended = true;
+      return;
     }
-  }
-
-  /** Starts reading the stream, the first time input is looked for. */
-  private listen(): void {
-    if (this.ended || this.listening) return;
-    const stream = (this.listening = this.stream());
     stream.on("data", (chunk: Buffer) => {
       this.chunks.push(chunk);
       this.wake();
@@ -77,7 +69,6 @@ export class StdinSource implements ByteSource {
   }
 
   read(): number {
-    this.listen();
     while (this.chunks.length > 0) {
       const head = this.chunks[0];
       if (this.pos < head.length) return head[this.pos++];
@@ -89,12 +80,10 @@ export class StdinSource implements ByteSource {
 
   /** More input may still come. */
   get open(): boolean {
-    this.listen();
     return !this.ended || this.chunks.length > 0;
   }
 
   waitForInput(ms: number): Promise<void> {
-    this.listen();
     return new Promise((resolve) => {
       const timer = setTimeout(() => this.wake(), Math.max(0, ms));
       this.waiter = () => {
@@ -107,8 +96,8 @@ export class StdinSource implements ByteSource {
 
   /** Stops reading, so the process can exit. */
   close(): void {
-    if (!this.ended) this.listening?.pause();
-    this.listening?.removeAllListeners("data");
+    if (!this.ended) this.stream.pause();
+    this.stream.removeAllListeners("data");
   }
 
   private wake(): void {
@@ -116,11 +105,8 @@ export class StdinSource implements ByteSource {
   }
 }
 
-const processStdin = () => process.stdin;
-
-/** Whether the source is the process's own stdin (fd 0, without building its stream) and fd 0 is a regular file. */
-function isRegularFile(stream: () => NodeJS.ReadStream): boolean {
-  if (stream !== processStdin) return false;
+function isRegularFile(stream: NodeJS.ReadStream): boolean {
+  if (stream !== process.stdin) return false;
   try {
     return fstatSync(0).isFile();
   } catch {
