@@ -1,7 +1,7 @@
 /**
  * F5 to the entry stop, for every lesson configuration in sample-guests/.vscode/launch.json, driven
  * over stdio by DebugClient as the DAP tests drive the adapter (build first: `node scripts/build.mjs`;
- * run: `npx tsx bench/entry_bench.ts`). Measured from the `initialize` request to the `stopped`
+ * run: `npx tsx bench/entry_bench.ts [--json]`). Measured from the `initialize` request to the `stopped`
  * event at the entry (the adapter process already started: VS Code runs the adapter inline); the
  * median of RUNS sessions each (`npx tsx bench/entry_bench.ts "hello (native)"` runs one). Target: under
  * 500 ms for every lesson and technique.
@@ -19,6 +19,9 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 interface Configuration { name: string; program: string; [key: string]: unknown }
 
+/** The configuration with ${workspaceFolder} in any of its fields (program, disk, twin…) made the lessons' folder, as VS Code does. */
+const inWorkspace = (config: Configuration): Configuration => JSON.parse(JSON.stringify(config).replaceAll("${workspaceFolder}", LESSONS)) as Configuration;
+
 async function entryStop(config: Configuration): Promise<number> {
   const dc = new DebugClient("node", ADAPTER, "hyperstep");
   dc.defaultTimeout = 60_000;
@@ -29,7 +32,7 @@ async function entryStop(config: Configuration): Promise<number> {
     const stopped = dc.waitForEvent("stopped");
     await Promise.all([
       dc.waitForEvent("initialized").then(() => dc.configurationDoneRequest()),
-      dc.launchRequest({ ...config, stopOnEntry: true, program: config.program.replace("${workspaceFolder}", LESSONS) } as DebugProtocol.LaunchRequestArguments),
+      dc.launchRequest({ ...inWorkspace(config), stopOnEntry: true } as DebugProtocol.LaunchRequestArguments),
     ]);
     await stopped;
     return performance.now() - t0;
@@ -38,15 +41,21 @@ async function entryStop(config: Configuration): Promise<number> {
   }
 }
 
+const TARGET_MS = 500;
+
 async function main(): Promise<void> {
   const { configurations } = JSON.parse(readFileSync(path.join(LESSONS, ".vscode/launch.json"), "utf8")) as { configurations: Configuration[] };
-  const only = process.argv[2];
+  const json = process.argv.includes("--json");
+  const only = process.argv.slice(2).find((a) => a !== "--json");
+  const lessons: { name: string; ms: number; ok: boolean }[] = [];
   for (const config of configurations.filter((c) => !only || c.name === only)) {
     const times: number[] = [];
     for (let i = 0; i < RUNS; i++) times.push(await entryStop(config));
     const ms = median(times);
-    console.log(`${config.name.padEnd(44)} ${ms.toFixed(0).padStart(6)} ms   target < 500 ms   ${ms < 500 ? "ok" : "MISSED"}`);
+    lessons.push({ name: config.name, ms, ok: ms < TARGET_MS });
+    if (!json) console.log(`${config.name.padEnd(44)} ${ms.toFixed(0).padStart(6)} ms   target < ${TARGET_MS} ms   ${ms < TARGET_MS ? "ok" : "MISSED"}`);
   }
+  if (json) console.log(JSON.stringify({ runs: RUNS, targetMs: TARGET_MS, lessons }));
 }
 
 void main();

@@ -17,7 +17,10 @@
  *
  *  - Peak RSS: each side runs the guest once more alone in a process of its own (ours: this script
  *    with `--once`), measured as the kernel's maximum resident set size (peak_rss.ts). Also for
- *    bench/guest-touch-ram.S, which writes every page of its 128 MiB of RAM.
+ *    bench/guest-touch-ram.S, which writes every page of its 128 MiB of RAM (target < 400 MB).
+ *
+ *  - Then the editor and start-up targets (editor_targets.ts): `hyperstep run`'s start-up, F5 to the
+ *    entry stop, a step, the Page Tables panel, each printed against its target.
  *
  * Run it bundled (`esbuild bench/run.ts --bundle --platform=node --outfile=build/bench.js`, then
  * `node build/bench.js`), which is how the extension ships; under tsx the machine's code is the same but
@@ -31,6 +34,7 @@ import { join, resolve } from "node:path";
 import { ElfError, findSymbol, parseElf, type ElfImage } from "../src/asm/elf";
 import { createVirtBoard } from "../src/machine/virt";
 import { qemuArgs, QEMU, runQemu } from "../test/oracle/qemu";
+import { formatTargets, measureEditorTargets, targetTableRows } from "./editor_targets";
 import { peakRssBytes } from "./peak_rss";
 import { replaceMarkedBlock } from "./readme_table";
 
@@ -183,9 +187,10 @@ async function main(): Promise<void> {
   const guests: Figures[] = [];
   for (const guest of GUESTS) guests.push(await benchGuest(guest));
   const touchRam = { ours: oursPeakRss(TOUCH_RAM), qemu: qemuPeakRss(TOUCH_RAM) };
+  const targets = measureEditorTargets(ROOT, touchRam.ours);
 
   if (process.argv.includes("--json")) {
-    console.log(JSON.stringify({ guests, touchRamPeakRss: touchRam }, null, 2));
+    console.log(JSON.stringify({ guests, touchRamPeakRss: touchRam, targets }, null, 2));
     return;
   }
   const f = (x: number, d = 1) => x.toFixed(d).padStart(10);
@@ -198,7 +203,9 @@ async function main(): Promise<void> {
     console.log(`${`QEMU TCG (x${QEMU_SCALE}, minus start-up)`.padEnd(32)}${n(g.qemu.instructions)}${f(g.qemu.seconds, 3)}${f(g.qemu.mips)}${mb(g.qemu.peakRss).padStart(10)}`);
     console.log(`QEMU start-up ${(g.qemu.startupSeconds * 1000).toFixed(0)} ms; Hyperstep runs at ${g.fractionOfQemu.toFixed(2)}x QEMU's speed\n`);
   }
-  console.log(`a guest that writes all 128 MiB of its RAM: peak RSS ${mb(touchRam.ours)} (Hyperstep), ${mb(touchRam.qemu)} (QEMU)`);
+  console.log(`a guest that writes all 128 MiB of its RAM: peak RSS ${mb(touchRam.ours)} (Hyperstep), ${mb(touchRam.qemu)} (QEMU)\n`);
+  console.log(`issue #20's targets for the editor, start-up and memory (wall-clock, on this machine as loaded now):`);
+  console.log(formatTargets(targets));
   if (process.argv.includes("--readme")) {
     const table = [
       `| measured by \`npm run bench\` (${new Date().toISOString().slice(0, 10)}, Node ${process.versions.node}, ${cpus().length} CPUs) | Hyperstep | QEMU 7.2 TCG | Hyperstep ÷ QEMU |`,
@@ -208,6 +215,10 @@ async function main(): Promise<void> {
         `| … peak resident memory of the whole process | ${mb(g.ours.peakRss)} | ${mb(g.qemu.peakRss)} | |`,
       ]),
       `| a guest that writes all 128 MiB of its RAM: peak resident memory | ${mb(touchRam.ours)} | ${mb(touchRam.qemu)} | |`,
+      "",
+      "| issue #20's editor, start-up and memory targets (same run, wall-clock) | Hyperstep | target | |",
+      "|---|---|---|---|",
+      ...targetTableRows(targets),
     ].join("\n");
     writeFileSync(README, replaceMarkedBlock(readFileSync(README, "utf8"), table));
     console.log(`README.md: benchmark table rewritten`);

@@ -1,4 +1,4 @@
-import { writeFile } from "node:fs/promises";
+import { writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { assemble } from "../asm/assemble";
 import { ElfWriteError, elfFromAssembly } from "../asm/elf_writer";
@@ -20,7 +20,7 @@ export async function assembleToElf(command: AsmCommand, log: (line: string) => 
     return EXIT_LOAD_ERROR;
   }
   try {
-    await writeFile(command.output, elf);
+    writeFileSync(command.output, elf);
   } catch (e) {
     log(`hyperstep: cannot write ${command.output}: ${(e as Error).message}`);
     return EXIT_LOAD_ERROR;

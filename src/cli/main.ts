@@ -1,5 +1,4 @@
 import { readFileSync, writeFileSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import { version } from "../../package.json";
 import { UsageError, parseArgs, type CompareCommand, type RunCommand } from "./args";
 import { assembleToElf } from "./asm";
@@ -8,7 +7,6 @@ import { twinFromLaunchJson, withTwin } from "./compare_twin";
 import { EXIT_LOAD_ERROR } from "./exit_status";
 import { helpText } from "./help";
 import { ProgramError, loadProgram, type GuestProgram } from "./program";
-import { makeRecord, replay } from "./replay";
 import type { RunRecord } from "./record_file";
 import { runFromConfig } from "./run_config";
 import { runOnStdio } from "./run_stdio";
@@ -57,7 +55,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     case "compare":
       return compare(command);
     case "replay":
-      return replay(command);
+      return (await import("./replay")).replay(command);
   }
 }
 
@@ -75,7 +73,7 @@ async function compare(command: CompareCommand): Promise<number> {
   let input: Uint8Array | undefined;
   if (command.input !== undefined) {
     try {
-      input = await readFile(command.input);
+      input = readFileSync(command.input);
     } catch (e) {
       process.stderr.write(`hyperstep: cannot read the --input file ${command.input}: ${(e as Error).message}\n`);
       return EXIT_LOAD_ERROR;
@@ -112,8 +110,12 @@ async function run(command: RunCommand): Promise<number> {
   if (typeof disk === "string") return failed(`--disk: ${disk}`);
   const input = new StdinSource();
   try {
-    const { result, output } = await runOnStdio(program, { ...command, disk }, input);
-    if (command.record === undefined || !result.final) return result.exitCode;
+    if (command.record === undefined) return (await runOnStdio(program, { ...command, disk }, input)).exitCode;
+    // Only a run that records loads replay.ts and the hashing it needs (record_hash.ts).
+    const { makeRecord, OutputDigest } = await import("./replay");
+    const output = new OutputDigest();
+    const result = await runOnStdio(program, { ...command, disk }, input, output);
+    if (!result.final) return result.exitCode;
     return writeRecord(command.record, makeRecord(command, program, result, result.final, output)) ?? result.exitCode;
   } finally {
     input.close();

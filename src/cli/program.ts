@@ -1,6 +1,5 @@
 import * as path from "node:path";
 import { readGuestImage, type GuestProgram as GuestImage } from "../asm/guest_image";
-import { buildC } from "../target/c_build";
 import { readProgramFile, readSourceFile } from "../target/program_file";
 
 // `hyperstep asm` reads included files the same way.
@@ -22,6 +21,8 @@ export class ProgramError extends Error {
 export async function loadProgram(source: string, march?: string): Promise<GuestProgram | ProgramError> {
   let file = source;
   if (source.endsWith(".c")) {
+    // Loaded here, not at start-up: c_build.ts brings node:child_process, which costs every run ~20 ms.
+    const { buildC } = await import("../target/c_build");
     const built = await buildC(path.resolve(source));
     if (!built.ok) {
       return new ProgramError(built.diagnostics.length ? built.diagnostics.map((d) => `${d.file}:${d.line}:${d.column}: error: ${d.message}`).join("\n") : `${source} ${built.error}`);

@@ -1,9 +1,5 @@
-import { createHash, type Hash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import type { ByteSink } from "../machine/device";
 import type { InputEvent } from "../target/history/recorded_console";
-import type { GuestProgram } from "./program";
-import type { FinalState, RunResult } from "./run";
 
 /**
  * The file `hyperstep run --record` writes and `hyperstep replay` reads: everything that makes the
@@ -63,47 +59,6 @@ export interface RunRecord {
 /** Why a record cannot be replayed; the message names the file. */
 export class RecordError extends Error {
   override readonly name = "RecordError";
-}
-
-/** The SHA-256 of what a program puts in the machine: its entry, segments and symbols. */
-export function imageSha256(image: GuestProgram["image"]): string {
-  const h = createHash("sha256");
-  h.update(`entry ${image.entry}\n`);
-  for (const s of image.segments) {
-    h.update(`segment ${s.paddr} ${s.memsz} ${s.data.length}\n`);
-    h.update(s.data);
-  }
-  for (const s of image.symbols) h.update(`symbol ${s.name} ${s.address}\n`);
-  return h.digest("hex");
-}
-
-/** Passes the guest's output on and keeps its length and SHA-256. */
-export class OutputDigest implements ByteSink {
-  private readonly hash: Hash = createHash("sha256");
-  private readonly one = new Uint8Array(1);
-  bytes = 0;
-
-  constructor(private readonly out: ByteSink) {}
-
-  write(byte: number): void {
-    this.one[0] = byte;
-    this.hash.update(this.one);
-    this.bytes++;
-    this.out.write(byte);
-  }
-
-  digest(): string {
-    return this.hash.copy().digest("hex");
-  }
-}
-
-/** What a record keeps of a run's end. */
-export function recordedEnd(result: RunResult, final: FinalState, output: OutputDigest): RecordedEnd {
-  const registers = createHash("sha256").update(final.registers.map((r) => r.toString(16).padStart(16, "0")).join(",")).digest("hex");
-  return {
-    kind: result.end.kind, exitCode: result.exitCode, steps: final.steps, instret: final.instret.toString(), pc: `0x${final.pc.toString(16)}`,
-    priv: final.priv, registersSha256: registers, outputBytes: output.bytes, outputSha256: output.digest(),
-  };
 }
 
 /** The input events as the record keeps them: the bytes of each call together, in hex. */

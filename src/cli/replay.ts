@@ -7,12 +7,13 @@ import { AVAILABLE_TECHNIQUES, type Technique } from "../target/techniques";
 import type { ReplayCommand, RunCommand } from "./args";
 import { EXIT_LOAD_ERROR, EXIT_NOT_EQUIVALENT } from "./exit_status";
 import { loadProgram, ProgramError, type GuestProgram } from "./program";
-import {
-  endDifferences, imageSha256, inputEvents, readRecord, RECORD_FORMAT, RECORD_VERSION, recordedEnd, recordedInput, RecordError,
-  type OutputDigest, type RunRecord,
-} from "./record_file";
+import { endDifferences, inputEvents, readRecord, RECORD_FORMAT, RECORD_VERSION, recordedInput, RecordError, type RunRecord } from "./record_file";
+import { imageSha256, OutputDigest, recordedEnd } from "./record_hash";
 import type { FinalState, RunResult, RunSettings } from "./run";
 import { runOnStdio, type StdioInput } from "./run_stdio";
+
+// main.ts imports this file only for `run --record` and `replay`, and takes the digest from here.
+export { OutputDigest };
 
 /** The record of a finished `hyperstep run --record` (record_file.ts). */
 export function makeRecord(command: RunCommand, program: GuestProgram, result: RunResult, final: FinalState, output: OutputDigest): RunRecord {
@@ -41,7 +42,8 @@ export async function replay(command: ReplayCommand): Promise<number> {
     return EXIT_LOAD_ERROR;
   }
   const { record, program, settings } = loaded;
-  const { result, output } = await runOnStdio(program, settings, NO_INPUT);
+  const output = new OutputDigest();
+  const result = await runOnStdio(program, settings, NO_INPUT, output);
   if (!result.final) return result.exitCode;
   const recorded = record.end;
   const replayed = recordedEnd(result, result.final, output);

@@ -18,7 +18,7 @@ import { exitLine, exitSummary } from "./exits_report";
 import { EXIT_INTERRUPTED, EXIT_LOAD_ERROR, EXIT_NO_HALT } from "./exit_status";
 import type { GuestProgram } from "./program";
 import type { GdbAddress } from "../gdb/address";
-import { GdbServer } from "../gdb/server";
+import type { GdbServer } from "../gdb/server";
 
 export interface RunSettings {
   memoryBytes: number;
@@ -139,6 +139,8 @@ export async function runProgram(program: GuestProgram, settings: RunSettings, i
   }
   let gdb: GdbServer | undefined;
   if (settings.gdb) {
+    // Loaded only for --gdb: the server brings node:net, which a plain run need not load.
+    const { GdbServer } = await import("../gdb/server");
     const listening = await GdbServer.listen(target, settings.gdb.address, { wait: settings.gdb.wait });
     if (typeof listening === "string") return finish({ kind: "gdb-error", message: listening }, 0n, 0);
     gdb = listening;

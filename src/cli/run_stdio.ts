@@ -1,5 +1,4 @@
-import type { ByteSource } from "../machine/device";
-import { OutputDigest } from "./record_file";
+import type { ByteSink, ByteSource } from "../machine/device";
 import type { GuestProgram } from "./program";
 import { runProgram, type RunResult, type RunSettings } from "./run";
 import { sameDestination, StdoutSink } from "./stdio";
@@ -12,11 +11,12 @@ export interface StdioInput extends ByteSource {
 
 /**
  * Runs the guest on the process's stdout, stderr and signals (`run` and `replay`): the guest's output
- * to stdout (its length and hash kept), traces and the summary to stderr.
+ * to stdout (and to `tee` as well, which a record uses to keep its length and hash), traces and the
+ * summary to stderr.
  */
-export async function runOnStdio(program: GuestProgram, settings: RunSettings, input: StdioInput): Promise<{ result: RunResult; output: OutputDigest }> {
+export async function runOnStdio(program: GuestProgram, settings: RunSettings, input: StdioInput, tee?: ByteSink): Promise<RunResult> {
   const out = new StdoutSink();
-  const output = new OutputDigest(out);
+  const output: ByteSink = tee ? { write: (byte) => { tee.write(byte); out.write(byte); } } : out;
   let interrupted = false;
   // The first Ctrl-C ends the run at the next slice with a summary; a second one kills at once.
   process.once("SIGINT", () => (interrupted = true));
@@ -36,5 +36,5 @@ export async function runOnStdio(program: GuestProgram, settings: RunSettings, i
   });
   await out.drain();
   process.stderr.write(result.summary + "\n");
-  return { result, output };
+  return result;
 }

@@ -220,6 +220,32 @@ describe("panels", () => {
     assert.ok(median(all) < 1000, `the median refresh took ${median(all).toFixed(1)} ms`);
     await vscode.commands.executeCommand("workbench.action.toggleSidebarVisibility");
   });
+
+  it("opens the Page Tables panel within 3 s, median of 5 openings (printing it against its 300 ms target), with 64 MiB mapped through 4 KiB pages", async function () {
+    this.timeout(120_000); // a launch and five openings, each up to the bound on a loaded machine
+    await stop(session);
+    await vscode.commands.executeCommand("workbench.action.closeAllEditors");
+    session = await startStoppedAt(path.join(ROOT, "bench/guest-map64m.S"), "ready");
+    const opening: number[] = [];
+    const webviewStartup: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      await vscode.commands.executeCommand("workbench.action.closeAllEditors");
+      const closed = await until("the panel to close", (s) => (s.pageTablesOpen ? undefined : s));
+      const seq = closed.pageTables?.seq ?? 0;
+      // From the command to the webview's report that it drew the whole table: the user's wait,
+      // give or take the 50 ms that `until` polls at.
+      const t0 = performance.now();
+      await vscode.commands.executeCommand("hyperstep.showPageTables", "");
+      const report = await until(`opening ${i + 1}`, (s) => (s.pageTables && s.pageTables.seq > seq && s.pageTables.summary.columns[0]?.entries === 16417 ? s.pageTables : undefined));
+      opening.push(performance.now() - t0);
+      webviewStartup.push(report.startup ?? NaN);
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    console.log(`panels: Page Tables opening, command to rendered, 64 MiB in 4 KiB pages (16417 entries), 5 openings: median ${median(opening).toFixed(1)} ms ` +
+      `(of which the webview's start-up to its 'ready' ${median(webviewStartup).toFixed(1)} ms; max ${Math.max(...opening).toFixed(1)} ms); target < 300 ms`);
+    // As for the refresh: the bound guards responsiveness on a loaded CI machine, the figure is printed.
+    assert.ok(median(opening) < 3000, `the median opening took ${median(opening).toFixed(1)} ms`);
+  });
 });
 
 describe("panels under the VMM (trap-and-emulate)", () => {
