@@ -211,7 +211,7 @@ export class Vm implements GuestMemory {
   private quantumLeft: number;
   /** The vCPU the last stop of a run concerns (the one that hit the breakpoint, trapped, …). */
   stopVcpu = 0;
-  /** Times the scheduler switched the host hart from one vCPU to another, since load. */
+  /** Times the scheduler (or the debugger, stepping another vCPU) switched the host hart from one vCPU to another, since load. */
   vcpuSwitches = 0;
   /** The waiting vCPUs' reservations, watched on the host hart (not state: rebuilt on restore). */
   private readonly reservationWatches = new ReservationWatches();
@@ -461,6 +461,7 @@ export class Vm implements GuestMemory {
   focus(n: number): void {
     if (n === this.scheduled) return;
     this.technique.preempted?.();
+    this.vcpuSwitches++;
     this.scheduled = n;
     this.quantumLeft = this.quantum;
   }
@@ -484,7 +485,6 @@ export class Vm implements GuestMemory {
     next.context.restore(hart);
     next.othersRetired += this.retired - next.leftAt;
     this.vcpu = next;
-    this.vcpuSwitches++;
     // The host hart stopped inside a block of the other vCPU's code.
     this.resumeMidBlock = false;
     hart.midBlock = false;
