@@ -668,6 +668,11 @@ export class Vm implements GuestMemory {
     return this.technique.trappedHow;
   }
 
+  /** Guest instructions vCPU `c` has retired (its minstret, unless the guest wrote that). */
+  retiredBy(c: Vcpu): number {
+    return (c === this.vcpu ? this.retired : c.leftAt) - c.othersRetired;
+  }
+
   /** Keeps the vCPU's counters on guest time before CSR emulation reads them. */
   syncTime(): void {
     this.vcpu.state.retired = this.retired - this.vcpu.othersRetired;

@@ -18,7 +18,7 @@ import { shadowAddressWalk, shadowWalk } from "./shadow_walk";
 import type { AddressSpace, AddressWalk, Target, TargetLine, TargetSymbol, TargetTlbEntry, TargetTranslation, TwoStageWalk, WalkSpace, WatchAccess } from "./target";
 import { COMPARISON_CAP, compareTechniques, type FreshGuest, type TechniqueComparison } from "./technique_comparison";
 import { AVAILABLE_TECHNIQUES, type Technique } from "./techniques";
-import type { ShadowMark, ShadowWalkView, VmStats, VmmView } from "./vmm_view";
+import type { ShadowMark, ShadowWalkView, VcpuStats, VmStats, VmmView } from "./vmm_view";
 import { causeText, twoStageAddressWalk } from "./walk_view";
 import { directPagingView, directPagingWalk } from "./direct_paging_view";
 
@@ -320,6 +320,17 @@ export class VmTarget implements Target, VmmView {
       slowdown: n > 0 ? (n + exitCycles) / n : 1, exitsPerMillionInstructions: n > 0 ? (exits * 1e6) / n : 0,
       costs: { ...this.vm.costs }, hosting: this.vm.hosting, hostTrips: this.vm.hostTrips, shadow: this.vm.shadow.stats(), tc: this.vm.technique.tcStats?.(),
       fpu: this.vm.fpu.stats(),
+      vcpus: this.vcpuStats(),
+    };
+  }
+
+  private vcpuStats(): VcpuStats | undefined {
+    const vm = this.vm;
+    if (vm.vcpus.length === 1) return undefined;
+    const exits = vm.log.vcpuStats(vm.vcpus.length);
+    return {
+      quantum: vm.quantum, switches: vm.vcpuSwitches,
+      each: vm.vcpus.map((c, n) => ({ instructions: vm.retiredBy(c), exits: exits[n].count, exitCycles: exits[n].cycles })),
     };
   }
 

@@ -74,5 +74,25 @@ describe("vCPUs: the multi-hart guests under a VMM, as natively", () => {
     // each is injected into its target as a machine software interrupt.
     const injected = (n: number) => exits.filter((e) => e.vcpu === n && e.reason === "virtual-interrupt" && e.details.cause === (1n << 63n) + 3n).length;
     assert.deepEqual([injected(1), injected(2)], [5, 5]);
+    // stats: each vCPU's instructions and exits, which add up to the VM's.
+    const v = target.vmm!.stats().vcpus!;
+    assert.equal(v.quantum, 1000);
+    assert.ok(v.switches >= 3, `switches: ${v.switches}`);
+    assert.deepEqual(v.each.map((c) => c.exits), byVcpu);
+    assert.equal(BigInt(v.each.reduce((a, c) => a + c.instructions, 0)), target.instret);
+    assert.ok(v.each.every((c) => c.instructions > 0));
+    assert.equal(run(buildSmpGuest("locks", 1), "trap-and-emulate", 1).target.vmm!.stats().vcpus, undefined);
+  });
+
+  test("each vCPU's minstret counts its own instructions, as each hart's does natively", () => {
+    const elf = buildSmpGuest("locks", HARTS);
+    const minstret = (t: Target) => [0, 1, 2].map((n) => {
+      t.selectedHart = n;
+      return t.readCsr(0xb02);
+    });
+    const native = run(elf, "native").target;
+    const vm = run(elf, "hardware-assisted").target;
+    assert.deepEqual(minstret(vm), minstret(native));
+    assert.deepEqual(vm.vmm!.stats().vcpus!.each.map((c) => BigInt(c.instructions)), minstret(native));
   });
 });
