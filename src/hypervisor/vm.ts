@@ -20,6 +20,7 @@ import { P2m } from "./mm/p2m";
 import { ShadowMmu, type ShadowContext, type ShadowRoot } from "./mm/shadow_paging";
 import type { SbiPlatform } from "./sbi";
 import type { Technique, TechniqueSpec } from "./techniques/technique";
+import { RoundRobin } from "../machine/round_robin";
 import { Vcpu } from "./vcpu";
 import { ReservationWatches } from "./vcpu_context";
 import { VcpuTimer } from "./vcpu_timer";
@@ -137,8 +138,8 @@ export const VMM_BASE = RAM_BASE;
  * `run(budget)` counts what the guest sees: instructions it retires and traps it takes, exactly as
  * the native board counts them, so stepping is the same under every technique.
  *
- * A VM of several vCPUs (`smp`) runs them on the one host hart, one at a time, as the native board
- * runs its harts (board.ts): round-robin from vCPU 0, each for `quantum` guest steps (QUANTUM, the
+ * A VM of several vCPUs (`smp`) runs them on the one host hart, one at a time, by the scheduler
+ * the native board runs its harts with (machine/round_robin.ts): round-robin from vCPU 0, each for `quantum` guest steps (QUANTUM, the
  * board's), or until it waits in WFI with nothing to wake it, or until it stops the run; when every
  * vCPU waits, virtual time warps to the earliest timer that can wake one. The guest therefore sees
  * the same interleaving, hence the same output and final state, as natively with `smp` harts. A
@@ -204,15 +205,8 @@ export class Vm implements GuestMemory {
   steps = 0;
   /** Each reason's modelled cost, looked up once (every exit needs it). */
   private readonly costOf: ReadonlyMap<ExitReason, number>;
-  /** Guest steps a vCPU runs before the next takes the host hart (several vCPUs). */
-  readonly quantum: number;
-  /** The vCPU the scheduler runs now, and the steps left of its quantum. */
-  scheduled = 0;
-  private quantumLeft: number;
-  /** The vCPU the last stop of a run concerns (the one that hit the breakpoint, trapped, …). */
-  stopVcpu = 0;
-  /** Times the scheduler (or the debugger, stepping another vCPU) switched the host hart from one vCPU to another, since load. */
-  vcpuSwitches = 0;
+  /** Which vCPU runs on the host hart, round-robin as the board's harts (machine/round_robin.ts). */
+  private readonly scheduler: RoundRobin;
   /** The waiting vCPUs' reservations, watched on the host hart (not state: rebuilt on restore). */
   private readonly reservationWatches = new ReservationWatches();
 
@@ -240,9 +234,14 @@ export class Vm implements GuestMemory {
     if (!Number.isSafeInteger(smp) || smp < 1 || smp > MAX_HARTS) throw new VmOptionsError(`smp must be a whole number of vCPUs from 1 to ${MAX_HARTS}, not ${smp}`);
     const oneVcpu = smp > 1 && vcpusProblem(spec, this.boot);
     if (oneVcpu) throw new VmOptionsError(`smp ${smp}: ${oneVcpu}`);
-    this.quantum = opts.quantum ?? QUANTUM;
-    if (!Number.isSafeInteger(this.quantum) || this.quantum < 1) throw new VmOptionsError(`quantum must be a positive integer, not ${this.quantum}`);
-    this.quantumLeft = this.quantum;
+    const quantum = opts.quantum ?? QUANTUM;
+    if (!Number.isSafeInteger(quantum) || quantum < 1) throw new VmOptionsError(`quantum must be a positive integer, not ${quantum}`);
+    this.scheduler = new RoundRobin(smp, quantum, {
+      steps: () => this.steps,
+      halted: () => (this.halted ? { kind: "halt", code: this.halted.code, how: this.halted.how } : undefined),
+      warpToFirstTimer: () => this.warpToFirstTimer(),
+      switched: () => this.technique.preempted?.(),
+    });
     const techniquePool = spec.poolBytes(memory);
     this.board = new Board({ memoryBytes: pool + techniquePool + ioPool + memory, instructionsPerTick: opts.instructionsPerTick, hypervisorExtension: spec.hypervisorExtension, f: opts.f, d: opts.d });
     this.guestRamSize = memory;
@@ -360,10 +359,7 @@ export class Vm implements GuestMemory {
     }
     this.vcpu = this.vcpus[0];
     this.vcpu.context.restore(hart);
-    this.scheduled = 0;
-    this.quantumLeft = this.quantum;
-    this.stopVcpu = 0;
-    this.vcpuSwitches = 0;
+    this.scheduler.reset();
     this.reservationWatches.clear();
     if (this.boot === "supervisor") this.bootSupervisor();
     this.devices.clint.reset();
@@ -420,38 +416,30 @@ export class Vm implements GuestMemory {
     const pace = new Pace(yieldNow, budget);
     this.stoppedExit = undefined;
     if (this.vcpus.length === 1) return this.runVcpu(budget, 0, pace, true);
-    let left = budget;
-    let first = true;
-    /** vCPUs in a row that waited in WFI with nothing to wake them and ran no step. */
-    let waiting = 0;
-    for (;;) {
-      if (this.halted) return { kind: "halt", code: this.halted.code, how: this.halted.how };
-      if (left <= 0) return { kind: "budget" };
-      const n = this.scheduled;
+    return this.scheduler.run(budget, (n, slice, rest, first) => {
       this.loadVcpu(n);
-      const slice = Math.min(left, this.quantumLeft);
-      const before = this.steps;
-      const stop = this.runVcpu(slice, left - slice, pace, first);
-      const used = this.steps - before;
-      first = false;
-      left -= used;
-      this.quantumLeft -= used;
-      if (stop.kind === "idle") {
-        waiting = used > 0 ? 1 : waiting + 1;
-        this.next();
-        if (waiting < this.vcpus.length) continue;
-        if (!this.warpToFirstTimer()) return stop;
-        waiting = 0;
-        continue;
-      }
-      if (used > 0) waiting = 0;
-      if (stop.kind !== "budget") {
-        this.stopVcpu = n;
-        return stop;
-      }
-      if (this.quantumLeft <= 0) this.next();
-      else if (used < slice) return stop; // the caller's time is up
-    }
+      return this.runVcpu(slice, rest, pace, first);
+    });
+  }
+
+  /** Guest steps a vCPU runs before the next takes the host hart. */
+  get quantum(): number {
+    return this.scheduler.quantum;
+  }
+
+  /** Times the scheduler switched the host hart from one vCPU to the next, since load. */
+  get vcpuSwitches(): number {
+    return this.scheduler.switches;
+  }
+
+  /** The vCPU the scheduler runs now. */
+  get scheduled(): number {
+    return this.scheduler.current;
+  }
+
+  /** The vCPU the last stop of a run concerns (the one that hit the breakpoint, trapped, …). */
+  get stopVcpu(): number {
+    return this.scheduler.stopped;
   }
 
   /**
@@ -459,16 +447,7 @@ export class Vm implements GuestMemory {
    * user selected). Nothing changes when it already is.
    */
   focus(n: number): void {
-    if (n === this.scheduled) return;
-    this.technique.preempted?.();
-    this.vcpuSwitches++;
-    this.scheduled = n;
-    this.quantumLeft = this.quantum;
-  }
-
-  /** The next vCPU, round-robin, takes the host hart with a fresh quantum. */
-  private next(): void {
-    this.focus((this.scheduled + 1) % this.vcpus.length);
+    this.scheduler.focus(n);
   }
 
   /**

@@ -8,13 +8,10 @@
  * its colon, as against QEMU in smp_guests.test.ts).
  */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
-import { ElfError, parseElf } from "../../src/asm/elf";
-import { createTarget } from "../../src/target/create_target";
 import type { Target } from "../../src/target/target";
 import type { Technique } from "../../src/target/techniques";
-import { buildSmpGuest } from "./smp_guest";
+import { buildSmpGuest, runSmpGuest } from "./smp_guest";
 
 const HARTS = 3;
 const STALE = /^(shootdown: hart 1 before the IPI \(stale TLB entry\) reads: ).*$/m;
@@ -26,19 +23,9 @@ interface Run {
 }
 
 /** Runs the guest to its finisher with `smp` harts or vCPUs, in runs of `slices` steps. */
-function run(elf: string, technique: Technique, smp = HARTS, slices: readonly number[] = [50_000_000]): Run {
-  const image = parseElf(readFileSync(elf));
-  if (image instanceof ElfError) throw image;
-  let uart = "";
-  const created = createTarget({ ...image, symbols: [] }, { technique, memoryBytes: 128 << 20, smp, historyBytes: 0, uartOut: { write: (b) => (uart += String.fromCharCode(b)) } });
-  if (!created.ok) assert.fail(created.error);
-  let stop;
-  for (const n of slices) {
-    stop = created.target.run(n);
-    if (stop.kind !== "budget") break;
-  }
-  assert.deepEqual(stop, { kind: "halt", code: 0, how: "finisher" }, uart);
-  return { uart, instret: created.target.instret, target: created.target };
+function run(elf: string, technique: Technique, smp = HARTS, slices?: readonly number[]): Run {
+  const { uart, target } = runSmpGuest(elf, technique, smp, slices);
+  return { uart, instret: target.instret, target };
 }
 
 describe("vCPUs: the multi-hart guests under a VMM, as natively", () => {
