@@ -1,8 +1,7 @@
 import { MAX_HARTS } from "../target/target";
-import { SMP_NEEDS_NATIVE } from "../target/create_target";
 import { checkCpuTechnique, CPU_RV64, CpuError, parseCpu, type CpuModel } from "../target/cpu";
 import { NON_TRAPPING_SENSITIVE, parseMemorySize, type FpuSwitchPolicy, type GuestBoot, type Hosting, type NonTrappingSensitive } from "../target/target_options";
-import { checkTechnique, VMM_TECHNIQUES, type Technique } from "../target/techniques";
+import { checkTechnique, smpProblem, VMM_TECHNIQUES, type Technique } from "../target/techniques";
 import { DEFAULT_RNG_SEED, EMULATED_DEVICES, parseDeviceModelOption, parseDeviceModels, type DeviceModel, type DeviceModels } from "../target/target_options";
 import { parseDiskOption, type DiskSpec } from "../target/disk_image";
 import { deviceModelsProblem } from "../target/device_model";
@@ -228,7 +227,8 @@ const BUILDERS: { [C in CommandName]: (given: Given) => Command } = {
     const modelProblem = deviceModelsProblem(runModels, technique, given.has("--disk"));
     if (modelProblem) throw given.usage(`--device-model ${modelProblem}`);
     const smp = optional(given, "--smp", hartCount);
-    if (smp !== undefined && smp > 1 && technique !== "native") throw given.usage(`--smp ${smp}: ${SMP_NEEDS_NATIVE}`);
+    const smpRefused = smp !== undefined && smpProblem(technique, smp, boot);
+    if (smpRefused) throw given.usage(`--smp ${smp}: ${smpRefused}`);
     const command: RunCommand = {
       kind: "run",
       program: given.operand,

@@ -2,7 +2,7 @@ import type { VmExit } from "../hypervisor/exits";
 import { PRIV_NAMES } from "../isa/privilege";
 import type { TechniqueRun } from "../target/technique_comparison";
 import type { VmStats } from "../target/vmm_view";
-import { hostingText } from "../target/hosting";
+import { hostingText, vcpusText } from "../target/hosting";
 
 /** Text for `hyperstep run --technique trap-and-emulate --exits`: one line per exit, then the summary. */
 
@@ -31,6 +31,7 @@ export function exitSummary(s: VmStats, seconds: number, native: TechniqueRun | 
         `(${Number.isFinite(wall) ? wall.toFixed(2) + "x" : "n/a"}; native run of the same guest: ${native.instructions} instructions)`
       : `wall time: ${(seconds * 1000).toFixed(1)} ms virtualized (no native run: ${native})`,
     hostingText(s),
+    ...vcpusText(s),
     `shadow tables: ${s.shadow.roots} roots, ${s.shadow.entries} entries, ${s.shadow.pagesInUse} of ${s.shadow.poolPages} pool pages, ` +
       `${s.shadow.writeProtectedPages} write-protected guest page-table pages, ${s.shadow.evictions} root evictions`,
   ];

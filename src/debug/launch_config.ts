@@ -1,11 +1,10 @@
 import { DEFAULT_MARCH, parseMarch } from "../asm/arch";
 import { checkCpuTechnique, CpuError, DEFAULT_CPU, parseCpu, type CpuModel } from "../target/cpu";
-import { checkTechnique, type Technique } from "../target/techniques";
+import { checkTechnique, smpProblem, type Technique } from "../target/techniques";
 import type { DiskSpec } from "../target/disk_image";
 import { DEFAULT_RNG_SEED, parseDeviceModels, type DeviceModels } from "../target/target_options";
 import { FPU_SWITCH_POLICIES, GUEST_BOOTS, HOSTINGS, NON_TRAPPING_SENSITIVE, parseMemorySize, type FpuSwitchPolicy, type GuestBoot, type Hosting, type NonTrappingSensitive } from "../target/target_options";
 import { deviceModelsProblem } from "../target/device_model";
-import { SMP_NEEDS_NATIVE } from "../target/create_target";
 import { MAX_HARTS } from "../target/target";
 
 /**
@@ -164,7 +163,8 @@ export function parseLaunchConfig(raw: unknown = {}): LaunchConfig {
   if (!Number.isSafeInteger(smp) || smp < 1 || smp > MAX_HARTS) {
     throw new ConfigError("smp", `must be a whole number of harts from 1 to ${MAX_HARTS}, not ${JSON.stringify(smp)}`);
   }
-  if (smp > 1 && technique !== "native") throw new ConfigError("smp", `is ${smp}: ${SMP_NEEDS_NATIVE}`);
+  const smpRefused = smpProblem(technique as Technique, smp, boot as GuestBoot);
+  if (smpRefused) throw new ConfigError("smp", `is ${smp}: ${smpRefused}`);
 
   return {
     smp,

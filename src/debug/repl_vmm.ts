@@ -12,7 +12,7 @@ import type { SymbolTable } from "./symbols";
 import type { MmuAccess, Target } from "../target/target";
 import { table, wrap } from "./console_text";
 import { shadowText, twoStageText } from "./walk_text";
-import { hostingText } from "../target/hosting";
+import { hostingText, vcpusText } from "../target/hosting";
 
 /** The debug console's VMM commands: `exits [reason] [n]`, `stats`, `shadow <gva>`, `walk2 <gva>`, `tc [gva]`. */
 export const VMM_HELP = `  exits [REASON] [N]   the last N VM exits (default 20), newest last: number, reason, pc, instruction,
@@ -143,6 +143,7 @@ export function statsCommand(ctx: VmmContext): string {
     `exits per million instructions: ${s.exitsPerMillionInstructions.toFixed(1)}`,
     `modelled cycles: ${s.virtualizedCycles} virtualized against ${s.nativeCycles} native (1 per instruction): slowdown ×${s.slowdown.toFixed(2)}`,
     hostingText(s),
+    ...vcpusText(s),
     `shadow tables: ${s.shadow.roots} roots, ${s.shadow.entries} entries (${s.shadow.stale} stale), ${s.shadow.writeProtectedPages} write-protected guest pages`,
   );
   if (s.tc) lines.push(tcStatsText(s.tc));

@@ -380,8 +380,8 @@ export class HyperstepSession extends LoggingDebugSession {
     if (!this.ready(response)) return;
     if (!selectThread(this.loaded().target, threadId)) return this.fail(response, Err.UnknownReference, `unknown thread ${threadId}`);
     this.sendResponse(response);
-    // The VMM frame is a view of work already done: the next step leaves it for the guest.
-    const inside = this.lastStop?.insideVmm;
+    // The VMM frame is a view of work already done: the next step of its vCPU leaves it for the guest.
+    const inside = this.insideVmmOf(this.loaded().target.selectedHart);
     if (inside) return this.reportStop({ reason: "step", description: `Back in the guest after ${exitName(inside.seq)}` });
     // Where inlined calls begin at the pc, Step Into enters one without running, as gdb's step does.
     const hidden = kind === "stepIn" && !into && granularity !== "instruction" ? this.hiddenInlined(this.loaded()) : 0;
@@ -644,7 +644,7 @@ export class HyperstepSession extends LoggingDebugSession {
     const program = this.loaded();
     if (!selectThread(program.target, args.threadId)) return this.fail(response, Err.UnknownReference, `unknown thread ${args.threadId}`);
     const hart = program.target.selectedHart;
-    const inside = this.lastStop?.insideVmm;
+    const inside = this.insideVmmOf(hart);
     const vmmFrame = inside ? [this.vmmFrame(program, inside)] : [];
     const all = this.callStack(program);
     const start = args.startFrame ?? 0;
@@ -668,6 +668,12 @@ export class HyperstepSession extends LoggingDebugSession {
     const frames = [...vmmFrame, ...guestFrames].slice(start, start + levels);
     response.body = { stackFrames: frames, totalFrames: all.length + vmmFrame.length };
     this.sendResponse(response);
+  }
+
+  /** The exit the last stop is inside of, when vCPU `hart` made it: the VMM frame is on that thread only. */
+  private insideVmmOf(hart: number): VmExit | undefined {
+    const inside = this.lastStop?.insideVmm;
+    return inside?.vcpu === hart ? inside : undefined;
   }
 
   /** The frame "inside the VMM" above the guest's: its source is the exit's narrative (a generated, read-only document). */

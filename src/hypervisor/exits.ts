@@ -231,6 +231,8 @@ export class ExitLog {
   private head = 0;
   private droppedCount = 0;
   private readonly counts = new Map<ExitReason, { count: number; cycles: number }>();
+  /** Per vCPU id: its exits and their cycles. */
+  private readonly vcpuCounts: { count: number; cycles: number }[] = [];
   private nextSeq = 1;
 
   constructor(readonly capacity = 100_000) {}
@@ -259,6 +261,9 @@ export class ExitLog {
     } else {
       this.counts.set(rec.reason, { count: 1, cycles: rec.cycles });
     }
+    const v = (this.vcpuCounts[rec.vcpu] ??= { count: 0, cycles: 0 });
+    v.count++;
+    v.cycles += rec.cycles;
     return rec;
   }
 
@@ -285,7 +290,13 @@ export class ExitLog {
     return EXIT_REASON_IDS.filter((r) => this.counts.has(r)).map((r) => ({ reason: r, ...this.counts.get(r)! }));
   }
 
+  /** Exits and their cycles by vCPU, for vCPUs 0 to `vcpus` − 1. */
+  vcpuStats(vcpus: number): { count: number; cycles: number }[] {
+    return Array.from({ length: vcpus }, (_, n) => ({ count: this.vcpuCounts[n]?.count ?? 0, cycles: this.vcpuCounts[n]?.cycles ?? 0 }));
+  }
+
   clear(): void {
+    this.vcpuCounts.length = 0;
     this.records.length = 0;
     this.head = 0;
     this.droppedCount = 0;

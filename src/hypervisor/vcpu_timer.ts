@@ -5,7 +5,8 @@ import { pendingInterrupt } from "../machine/hart/trap";
 import type { Vm } from "./vm";
 
 /**
- * The vCPU's timer (KVM's vcpu_timer.c): the guest's virtual CLINT drives one bit of the vCPU's mip,
+ * The vCPU's timer (KVM's vcpu_timer.c): the guest's virtual CLINT (its msip and mtimecmp of the
+ * vCPU's hart id) drives one bit of the vCPU's mip,
  * MTIP, or STIP when the VMM is the guest's SBI firmware (mie's enable bit sits at the same
  * position). Virtual time is the guest's retired-instruction count, so the VMM knows exactly when
  * the deadline falls and ends the VM entry there (`deadline`), as the native board ends a slice.
@@ -25,7 +26,18 @@ export class VcpuTimer {
     /** The mip bit the timer drives: MTIP or STIP. */
     readonly bit: number,
     private readonly retired: () => number,
+    /** The vCPU's hart id: which of the CLINT's msip and mtimecmp registers are its. */
+    readonly hart = 0,
   ) {}
+
+  /** The vCPU's mtimecmp. */
+  get mtimecmp(): bigint {
+    return this.clint.mtimecmps[this.hart];
+  }
+  set mtimecmp(t: bigint) {
+    this.clint.mtimecmps[this.hart] = t;
+    this.known = false;
+  }
 
   /** The CLINT's registers changed (a guest write, an SBI set_timer, a reset). */
   changed(): void {
@@ -37,13 +49,13 @@ export class VcpuTimer {
     const v = this.vcpu;
     const c = this.clint;
     if (!this.known) {
-      this.at = c.deadline();
-      this.level = c.mtip();
+      this.at = c.deadline(this.hart);
+      this.level = c.mtip(this.hart);
       this.known = true;
     }
     let hw = v.mipHw & ~(this.bit | MIP_MSIP);
     if (this.at >= 0 ? this.retired() >= this.at : this.level) hw |= this.bit;
-    if (c.msip) hw |= MIP_MSIP;
+    if (c.msips[this.hart]) hw |= MIP_MSIP;
     v.mipHw = hw;
   }
 
@@ -54,14 +66,14 @@ export class VcpuTimer {
 
   /** Whether the timer can still wake a vCPU waiting in wfi (it is enabled, and mtimecmp is not never). */
   canWake(): boolean {
-    return (this.vcpu.mie & this.bit) !== 0 && this.clint.canFire();
+    return (this.vcpu.mie & this.bit) !== 0 && this.clint.canFire(this.hart);
   }
 
   /** The deadline passed during the last entry: raise the line, and record the `timer` exit. */
   expired(vm: Vm): void {
     this.sync();
     const deliverable = pendingInterrupt(this.vcpu) >= 0;
-    const mtimecmp = this.clint.mtimecmp;
+    const mtimecmp = this.mtimecmp;
     const line = this.bit === MIP_STIP ? "STIP" : "MTIP";
     vm.record("timer", undefined, { device: "clint", register: "mtimecmp", value: mtimecmp }, () => ({
       action: `mtime reached mtimecmp (0x${mtimecmp.toString(16)}): raised the guest's ${line}${deliverable ? "" : "; the guest has it masked, so nothing is delivered yet"}`,

@@ -1,5 +1,5 @@
 import { MIP_MTIP, MIP_STIP } from "../isa/csr_bits";
-import { Board, LoadError, RAM_BASE, type LoadableProgram, type StopReason } from "../machine/board";
+import { Board, LoadError, MAX_HARTS, QUANTUM, RAM_BASE, type LoadableProgram, type StopReason } from "../machine/board";
 import { YieldCheck } from "../machine/yield_check";
 import { formatMiB } from "../machine/memory_size";
 import type { ByteSink, ByteSource, HaltHow } from "../machine/device";
@@ -20,7 +20,9 @@ import { P2m } from "./mm/p2m";
 import { ShadowMmu, type ShadowContext, type ShadowRoot } from "./mm/shadow_paging";
 import type { SbiPlatform } from "./sbi";
 import type { Technique, TechniqueSpec } from "./techniques/technique";
+import { RoundRobin } from "../machine/round_robin";
 import { Vcpu } from "./vcpu";
+import { ReservationWatches } from "./vcpu_context";
 import { VcpuTimer } from "./vcpu_timer";
 
 /**
@@ -80,6 +82,10 @@ export interface VmOptions {
   d?: boolean;
   /** How the VMM switches the guest's FP state at a world switch (fpu_switch.ts); default lazy. */
   fpuSwitch?: FpuSwitchPolicy;
+  /** The VM's vCPUs (QEMU's -smp), 1 to MAX_HARTS; default 1. */
+  smp?: number;
+  /** With several vCPUs, the guest steps each runs before the VMM switches the host hart to the next; default QUANTUM. */
+  quantum?: number;
 }
 
 export class VmOptionsError extends Error {
@@ -91,6 +97,31 @@ export class VmOptionsError extends Error {
  * as a trap loop: a guest whose trap handler itself faults (the machine's own watchdog, board.ts).
  */
 const TRAP_LOOP_STEPS = 4096;
+
+/**
+ * What a run paces itself by: the caller's yieldNow, looked at now and then by the VM's loops and by
+ * the board's run; once a look said yes, the VM's loops return at their top.
+ */
+class Pace {
+  /** Whether a look at yieldNow said the caller's time is up. */
+  yielded = false;
+  readonly ask: (() => boolean) | undefined;
+  readonly check: YieldCheck;
+
+  constructor(yieldNow: (() => boolean) | undefined, budget: number) {
+    this.ask = yieldNow && (() => (this.yielded = yieldNow()));
+    this.check = new YieldCheck(this.ask, budget);
+  }
+}
+
+/** Why a VM under `spec` whose guest boots `boot` cannot have several vCPUs; undefined when it can. */
+export function vcpusProblem(spec: TechniqueSpec, boot: GuestBoot): string | undefined {
+  if (spec.oneVcpu) return spec.oneVcpu;
+  if (boot === "supervisor") {
+    return "a guest that boots in S-mode has the VMM as its SBI firmware, which has no HSM, IPI or RFENCE extension yet to start, interrupt and fence other vCPUs: several vCPUs need boot \"machine\"";
+  }
+  return undefined;
+}
 
 /** Where the VMM's memory starts in the host: the shadow pool, below guest RAM. */
 export const VMM_BASE = RAM_BASE;
@@ -106,17 +137,35 @@ export const VMM_BASE = RAM_BASE;
  *
  * `run(budget)` counts what the guest sees: instructions it retires and traps it takes, exactly as
  * the native board counts them, so stepping is the same under every technique.
+ *
+ * A VM of several vCPUs (`smp`) runs them on the one host hart, one at a time, by the scheduler
+ * the native board runs its harts with (machine/round_robin.ts): round-robin from vCPU 0, each for `quantum` guest steps (QUANTUM, the
+ * board's), or until it waits in WFI with nothing to wake it, or until it stops the run; when every
+ * vCPU waits, virtual time warps to the earliest timer that can wake one. The guest therefore sees
+ * the same interleaving, hence the same output and final state, as natively with `smp` harts. A
+ * vCPU switch saves the host hart's registers, f registers, fcsr and LR reservation into the
+ * outgoing vCPU's context and loads the incoming one's (vcpu_context.ts); its pc, privilege, CSRs
+ * and satp are in its state, which every VM entry loads anyway; the technique drops what it cached
+ * for the last vCPU (technique.ts `preempted`, `vcpuLoaded`). Each vCPU has its own msip and
+ * mtimecmp in the guest's CLINT and its own M and S contexts in its PLIC; an LR reservation of a
+ * waiting vCPU is broken by the running one's stores (ReservationWatches); guest sfence.vma drops
+ * the shadow entries of the VM, which its vCPUs share (a stale translation another vCPU might still
+ * use natively is gone; the spec allows either).
  */
 export class Vm implements GuestMemory {
   readonly board: Board;
-  readonly vcpu: Vcpu;
+  /** Every vCPU, indexed by hart id. */
+  readonly vcpus: readonly Vcpu[];
+  /** The vCPU loaded on the host hart: the one that runs, or that the debugger looks at while stopped. */
+  vcpu: Vcpu;
   readonly p2m = new P2m();
   readonly devices: GuestDevices;
   /** The virtio devices under the split model, and their register images (io/split_devices.ts). */
   readonly split: SplitDevices;
   /** The host device passed through to the guest, with its IOMMU (deviceModel "passthrough"). */
   readonly passthrough: Passthrough | undefined;
-  readonly timer: VcpuTimer;
+  /** Per vCPU: its virtual timer. */
+  private readonly timers: readonly VcpuTimer[];
   readonly shadow: ShadowMmu;
   readonly technique: Technique;
   readonly log: ExitLog;
@@ -152,12 +201,14 @@ export class Vm implements GuestMemory {
   private entryMode = -1;
   /** Traps the hart delivered to the guest's VS-mode handlers without an exit, since the VM was made. */
   private trapsInGuest = 0;
-  /** Guest steps in a row that delivered traps without retiring an instruction (TRAP_LOOP_STEPS). */
-  private trapsInARow = 0;
   /** Guest steps (what `run`'s budget counts) since load: a position in the guest's history. */
   steps = 0;
   /** Each reason's modelled cost, looked up once (every exit needs it). */
   private readonly costOf: ReadonlyMap<ExitReason, number>;
+  /** Which vCPU runs on the host hart, round-robin as the board's harts (machine/round_robin.ts). */
+  private readonly scheduler: RoundRobin;
+  /** The waiting vCPUs' reservations, watched on the host hart (not state: rebuilt on restore). */
+  private readonly reservationWatches = new ReservationWatches();
 
   constructor(opts: VmOptions) {
     const memory = opts.memoryBytes ?? 128 * 1024 * 1024;
@@ -179,12 +230,25 @@ export class Vm implements GuestMemory {
       throw new VmOptionsError(`maxShadowRoots must be an integer from 2 to 4096, not ${maxRoots}`);
     }
     this.boot = spec.boot ?? opts.boot ?? "machine";
+    const smp = opts.smp ?? 1;
+    if (!Number.isSafeInteger(smp) || smp < 1 || smp > MAX_HARTS) throw new VmOptionsError(`smp must be a whole number of vCPUs from 1 to ${MAX_HARTS}, not ${smp}`);
+    const oneVcpu = smp > 1 && vcpusProblem(spec, this.boot);
+    if (oneVcpu) throw new VmOptionsError(`smp ${smp}: ${oneVcpu}`);
+    const quantum = opts.quantum ?? QUANTUM;
+    if (!Number.isSafeInteger(quantum) || quantum < 1) throw new VmOptionsError(`quantum must be a positive integer, not ${quantum}`);
+    this.scheduler = new RoundRobin(smp, quantum, {
+      steps: () => this.steps,
+      halted: () => (this.halted ? { kind: "halt", code: this.halted.code, how: this.halted.how } : undefined),
+      warpToFirstTimer: () => this.warpToFirstTimer(),
+      switched: () => this.technique.preempted?.(),
+    });
     const techniquePool = spec.poolBytes(memory);
     this.board = new Board({ memoryBytes: pool + techniquePool + ioPool + memory, instructionsPerTick: opts.instructionsPerTick, hypervisorExtension: spec.hypervisorExtension, f: opts.f, d: opts.d });
     this.guestRamSize = memory;
     this.guestRamHpa = VMM_BASE + pool + techniquePool + ioPool;
     this.p2m.add({ gpa: this.guestRamBase, hpa: this.guestRamHpa, size: memory, kind: "ram" });
-    this.vcpu = new Vcpu(0, { f: opts.f, d: opts.d });
+    this.vcpus = Array.from({ length: smp }, (_, n) => new Vcpu(n, { f: opts.f, d: opts.d }));
+    this.vcpu = this.vcpus[0];
     this.costs = opts.costs ?? { ...SEED_COSTS };
     this.hosting = opts.hosting ?? "native";
     this.costOf = new Map(EXIT_REASON_IDS.map((r) => [r, exitCost(this.costs, r)]));
@@ -194,19 +258,22 @@ export class Vm implements GuestMemory {
     const hart = this.board.hart;
     this.shadow = new ShadowMmu(this.board.ram, VMM_BASE, pool / 4096, maxRoots, hart.tlb);
     const window = guestRamWindow(this.board.ram, this.guestRamBase, this.guestRamHpa, memory);
-    const v = this.vcpu.state;
     const halt = (code: number, how: HaltHow) => {
       this.halted = { code, how };
       // HTIF halts on a store the hart itself performs: end the entry right after it, as natively.
       this.board.halt(code, how);
     };
     this.devices = new GuestDevices(window, {
+      vcpus: smp,
       retired: () => this.retired,
       linesChanged: () => {
-        this.timer.changed();
-        this.timer.sync();
+        for (const timer of this.timers) {
+          timer.changed();
+          timer.sync();
+        }
       },
-      setMipLine: (bit, level) => {
+      setMipLine: (bit, level, n) => {
+        const v = this.vcpus[n].state;
         v.mipHw = level ? v.mipHw | (1 << bit) : v.mipHw & ~(1 << bit);
       },
       halt,
@@ -219,15 +286,15 @@ export class Vm implements GuestMemory {
     }, { instructionsPerTick: opts.instructionsPerTick ?? 100, uartOut: opts.uartOut, uartIn: opts.uartIn, tohost: opts.tohost, fromhost: opts.fromhost, disk: passthrough ? undefined : opts.disk, rngSeed: opts.rngSeed, virtioConsole: opts.virtioConsole });
     this.split = new SplitDevices(this.board.bus, this.devices.virtio, opts.deviceModels ?? EMULATED_DEVICES);
     this.passthrough = passthrough ? new Passthrough(this, VMM_BASE + pool + techniquePool, ioPool, opts.disk!) : undefined;
-    v.time = this.devices.clint;
-    this.timer = new VcpuTimer(this.devices.clint, v, this.boot === "supervisor" ? MIP_STIP : MIP_MTIP, () => this.retired);
+    const timerBit = this.boot === "supervisor" ? MIP_STIP : MIP_MTIP;
+    for (const c of this.vcpus) c.state.time = this.devices.clint;
+    this.timers = this.vcpus.map((c) => new VcpuTimer(this.devices.clint, c.state, timerBit, () => this.retired, c.id));
     const out = opts.uartOut ?? { write: () => {} };
     this.sbiPlatform = {
       putchar: (b) => out.write(b),
       getchar: () => opts.uartIn?.read() ?? -1,
       setTimer: (t) => {
-        this.devices.clint.mtimecmp = t;
-        this.timer.changed();
+        this.timer.mtimecmp = t;
       },
       shutdown: (code) => halt(code, "sbi"),
       readGuest: (gpa, n) => this.readGuestPhysical(gpa, n),
@@ -243,7 +310,12 @@ export class Vm implements GuestMemory {
     this.technique = spec.create(this, VMM_BASE + pool, techniquePool);
   }
 
-  /** Guest instructions retired: by the host hart (running the guest) plus by the VMM's emulation. */
+  /** The virtual timer of the vCPU loaded on the host hart. */
+  get timer(): VcpuTimer {
+    return this.timers[this.vcpu.id];
+  }
+
+  /** Guest instructions retired, by all vCPUs: by the host hart (running the guest) plus by the VMM's emulation. */
   get retired(): number {
     return this.board.hart.retired + this.emulatedRetired;
   }
@@ -277,11 +349,20 @@ export class Vm implements GuestMemory {
     // host RAM at all; which pages the guest reaches is then decided by the shadow tables alone.
     hart.writeCsr(CSR.pmpaddr0, -1n);
     hart.writeCsr(CSR.pmpcfg0, 0x1fn);
-    const v = this.vcpu.state;
-    v.reset(program.entry);
+    // Every vCPU starts at the entry with a0 = its hart id, as every hart does natively; vCPU 0 is loaded.
+    for (const c of this.vcpus) {
+      c.state.reset(program.entry);
+      c.context.reset(c.id);
+      c.trapsInARow = 0;
+      c.othersRetired = 0;
+      c.leftAt = 0;
+    }
+    this.vcpu = this.vcpus[0];
+    this.vcpu.context.restore(hart);
+    this.scheduler.reset();
+    this.reservationWatches.clear();
     if (this.boot === "supervisor") this.bootSupervisor();
     this.devices.clint.reset();
-    this.timer.changed();
     this.emulatedRetired = 0;
     this.shadow.reset();
     this.fpu.reset();
@@ -293,9 +374,11 @@ export class Vm implements GuestMemory {
     this.stoppedExit = undefined;
     this.resumeMidBlock = false;
     this.entryMode = -1;
-    this.trapsInARow = 0;
     this.steps = 0;
-    this.timer.sync();
+    for (const timer of this.timers) {
+      timer.changed();
+      timer.sync();
+    }
   }
 
   /**
@@ -330,17 +413,103 @@ export class Vm implements GuestMemory {
 
   /** Runs at most `budget` guest steps (instructions retired plus traps taken), like Board.run, yieldNow too. */
   run(budget: number, yieldNow?: () => boolean): StopReason {
-    const v = this.vcpu.state;
+    const pace = new Pace(yieldNow, budget);
+    this.stoppedExit = undefined;
+    if (this.vcpus.length === 1) return this.runVcpu(budget, 0, pace, true);
+    return this.scheduler.run(budget, (n, slice, rest, first) => {
+      this.loadVcpu(n);
+      return this.runVcpu(slice, rest, pace, first);
+    });
+  }
+
+  /** Guest steps a vCPU runs before the next takes the host hart. */
+  get quantum(): number {
+    return this.scheduler.quantum;
+  }
+
+  /** Times the scheduler switched the host hart from one vCPU to the next, since load. */
+  get vcpuSwitches(): number {
+    return this.scheduler.switches;
+  }
+
+  /** The vCPU the scheduler runs now. */
+  get scheduled(): number {
+    return this.scheduler.current;
+  }
+
+  /** The vCPU the last stop of a run concerns (the one that hit the breakpoint, trapped, …). */
+  get stopVcpu(): number {
+    return this.scheduler.stopped;
+  }
+
+  /**
+   * Makes vCPU `n` the one that runs next, with a fresh quantum (the debugger steps the thread the
+   * user selected). Nothing changes when it already is.
+   */
+  focus(n: number): void {
+    this.scheduler.focus(n);
+  }
+
+  /**
+   * Loads vCPU `n`'s context on the host hart (vcpu_context.ts), saving the loaded one's: to run it,
+   * or for the debugger to look at it. Nothing happens when it is loaded already.
+   */
+  loadVcpu(n: number): void {
+    const next = this.vcpus[n];
+    const out = this.vcpu;
+    if (next === out) return;
+    const hart = this.board.hart;
+    out.context.save(hart);
+    out.leftAt = this.retired;
+    next.context.restore(hart);
+    next.othersRetired += this.retired - next.leftAt;
+    this.vcpu = next;
+    // The host hart stopped inside a block of the other vCPU's code.
+    this.resumeMidBlock = false;
+    hart.midBlock = false;
+    this.reservationWatches.sync(hart, this.vcpus.filter((c) => c !== next).map((c) => c.context));
+    this.technique.vcpuLoaded?.();
+  }
+
+  /** The host hart's state was put back to an earlier moment (time travel): the reservation watches follow. */
+  restored(): void {
+    this.reservationWatches.clear();
+    if (this.vcpus.length > 1) this.reservationWatches.sync(this.board.hart, this.vcpus.filter((c) => c !== this.vcpu).map((c) => c.context));
+  }
+
+  /**
+   * Every vCPU waits in WFI: virtual time warps to the earliest mtimecmp among the vCPUs whose timer
+   * can wake them. False when none can: the VM is idle.
+   */
+  private warpToFirstTimer(): boolean {
+    let first: VcpuTimer | undefined;
+    let at = Infinity;
+    for (const timer of this.timers) {
+      const deadline = this.devices.clint.deadline(timer.hart);
+      if (timer.canWake() && deadline >= 0 && deadline < at) {
+        first = timer;
+        at = deadline;
+      }
+    }
+    if (!first) return false;
+    this.devices.clint.warpToDeadline(first.hart);
+    return true;
+  }
+
+  /**
+   * Runs the loaded vCPU for at most `budget` guest steps. `rest` is what the caller's budget holds
+   * beyond these (for the yield check's accounting); `first` says the run starts here (a breakpoint
+   * at the pc is the one the last run stopped at). Alone, a vCPU in WFI with only its timer to wake
+   * it warps virtual time to its mtimecmp; with others, it returns "idle" and the scheduler decides.
+   */
+  private runVcpu(budget: number, rest: number, pace: Pace, first: boolean): StopReason {
+    const c = this.vcpu;
+    const v = c.state;
     const hart = this.board.hart;
     const technique = this.technique;
     const timer = this.timer;
+    const alone = this.vcpus.length === 1;
     let left = budget;
-    let first = true;
-    // The board's run looks at yieldNow too; once either look said yes, this loop returns at its top.
-    let yielded = false;
-    const ask = yieldNow && (() => (yielded = yieldNow()));
-    const yieldCheck = new YieldCheck(ask, budget);
-    this.stoppedExit = undefined;
     for (;;) {
       this.passthrough?.service();
       // A stop the exit filter or the trap hook asked for comes before the halt it may precede.
@@ -351,16 +520,16 @@ export class Vm implements GuestMemory {
         return stop;
       }
       if (this.halted) return { kind: "halt", code: this.halted.code, how: this.halted.how };
-      if (this.trapsInARow >= TRAP_LOOP_STEPS) {
-        this.trapsInARow = 0;
+      if (c.trapsInARow >= TRAP_LOOP_STEPS) {
+        c.trapsInARow = 0;
         return { kind: "trap-loop", pc: v.pc };
       }
-      if (left <= 0 || yielded || yieldCheck.due(left)) return { kind: "budget" };
+      if (left <= 0 || pace.yielded || pace.check.due(left + rest)) return { kind: "budget" };
       timer.sync();
       if (v.waiting) {
         if (!wakeable(v)) {
-          if (!timer.canWake()) return { kind: "idle" };
-          this.devices.clint.warpToDeadline();
+          if (!alone || !timer.canWake()) return { kind: "idle" };
+          this.devices.clint.warpToDeadline(timer.hart);
         }
         v.waiting = false;
       }
@@ -369,7 +538,7 @@ export class Vm implements GuestMemory {
         if (technique.injectInterrupt) technique.injectInterrupt(irq);
         else injectInterrupt(this, irq);
         technique.stepped(true);
-        this.trapsInARow++;
+        c.trapsInARow++;
         left--;
         this.steps++;
         first = false;
@@ -388,7 +557,7 @@ export class Vm implements GuestMemory {
       const leftBefore = left;
       const retiredBefore = this.retired;
       const trapsBefore = this.trapsInGuest;
-      const r = this.board.run(slice, ask);
+      const r = this.board.run(slice, pace.ask);
       const ran = this.retired - retiredBefore + this.trapsInGuest - trapsBefore;
       left -= ran;
       this.steps += ran;
@@ -413,7 +582,7 @@ export class Vm implements GuestMemory {
         first = false;
         technique.stepped(false);
         const retired = this.retired - retiredBefore;
-        this.trapsInARow = retired > 0 ? steps - retired : this.trapsInARow + steps;
+        c.trapsInARow = retired > 0 ? steps - retired : c.trapsInARow + steps;
       }
     }
   }
@@ -468,7 +637,7 @@ export class Vm implements GuestMemory {
   retire(length: number): void {
     const v = this.vcpu.state;
     this.emulatedRetired++;
-    v.retired = this.retired;
+    v.retired = this.retired - this.vcpu.othersRetired;
     if (v.wildPc === undefined) v.pcNum += length;
     else v.pc = v.wildPc + BigInt(length);
   }
@@ -478,9 +647,14 @@ export class Vm implements GuestMemory {
     return this.technique.trappedHow;
   }
 
+  /** Guest instructions vCPU `c` has retired (its minstret, unless the guest wrote that). */
+  retiredBy(c: Vcpu): number {
+    return (c === this.vcpu ? this.retired : c.leftAt) - c.othersRetired;
+  }
+
   /** Keeps the vCPU's counters on guest time before CSR emulation reads them. */
   syncTime(): void {
-    this.vcpu.state.retired = this.retired;
+    this.vcpu.state.retired = this.retired - this.vcpu.othersRetired;
   }
 
   /**

@@ -9,6 +9,7 @@ import { runFast } from "./hart/run";
 import type { StopReason } from "./hart/stop";
 import { enterTrap, pendingInterrupt, wakeable } from "./hart/trap";
 import { Ram } from "./memory";
+import { RoundRobin } from "./round_robin";
 
 export type { StopReason } from "./hart/stop";
 
@@ -133,11 +134,8 @@ export class Board implements HaltSink {
   private dirty = false;
   /** Steps (instructions retired plus trap and interrupt entries) since load: a run's budget units. */
   steps = 0;
-  /** The hart that runs now, and the steps left of its quantum. */
-  current = 0;
-  private quantumLeft: number;
-  /** The hart the last stop of a run concerns (the one that hit the breakpoint, trapped, …). */
-  stopHart = 0;
+  /** Which hart runs, round-robin (round_robin.ts). */
+  private readonly scheduler: RoundRobin;
   /**
    * Per hart: the removers of the reservation watches it runs with (syncReservationWatches). Not
    * state (the history leaves it out): it says what is installed now, whatever moment is restored.
@@ -162,7 +160,6 @@ export class Board implements HaltSink {
       throw new BoardOptionsError(`quantum must be a positive integer, not ${quantum}`);
     }
     this.quantum = quantum;
-    this.quantumLeft = quantum;
     this.ram = new Ram(RAM_BASE, size);
     this.bus = new Bus(this.ram);
     const harts = Array.from({ length: smp }, (_, id) =>
@@ -172,6 +169,12 @@ export class Board implements HaltSink {
     this.hart = harts[0];
     this.trapsInARow = harts.map(() => 0);
     this.reservationWatches = harts.map(() => []);
+    this.scheduler = new RoundRobin(smp, quantum, {
+      steps: () => this.steps,
+      halted: () => (this.halted ? { kind: "halt", code: this.halted.code, how: this.halted.how } : undefined),
+      warpToFirstTimer: () => this.warpToFirstTimer(),
+      switched: (n) => this.syncReservationWatches(n),
+    });
     const hart = this.hart;
     this.devices = devices({
       bus: this.bus,
@@ -257,9 +260,7 @@ export class Board implements HaltSink {
     this.halted = undefined;
     this.trapsInARow.fill(0);
     this.steps = 0;
-    this.current = 0;
-    this.quantumLeft = this.quantum;
-    this.stopHart = 0;
+    this.scheduler.reset();
     this.syncReservationWatches(0);
     this.dirty = true;
     this.syncClintLines();
@@ -270,15 +271,22 @@ export class Board implements HaltSink {
     return BigInt(this.harts.length === 1 ? this.hart.retired : this.retiredAll());
   }
 
+  /** The hart that runs now. */
+  get current(): number {
+    return this.scheduler.current;
+  }
+
+  /** The hart the last stop of a run concerns (the one that hit the breakpoint, trapped, …). */
+  get stopHart(): number {
+    return this.scheduler.stopped;
+  }
+
   /**
    * Makes hart `n` the one that runs next, with a fresh quantum (the debugger steps the thread the
    * user selected). Nothing changes when it already is.
    */
   focus(n: number): void {
-    if (n === this.current) return;
-    this.current = n;
-    this.quantumLeft = this.quantum;
-    this.syncReservationWatches(n);
+    this.scheduler.focus(n);
   }
 
   /** Exactly one instruction, or one trap/interrupt entry. */
@@ -294,44 +302,7 @@ export class Board implements HaltSink {
   run(budget: number, yieldNow?: () => boolean): StopReason {
     const yieldCheck = new YieldCheck(yieldNow, budget);
     if (this.harts.length === 1) return this.runHart(0, budget, 0, yieldCheck, true);
-    let left = budget;
-    let first = true;
-    /** Harts in a row that waited in WFI with nothing to wake them and ran no step. */
-    let waiting = 0;
-    for (;;) {
-      if (this.halted) return { kind: "halt", code: this.halted.code, how: this.halted.how };
-      if (left <= 0) return { kind: "budget" };
-      const n = this.current;
-      const slice = Math.min(left, this.quantumLeft);
-      const before = this.steps;
-      const stop = this.runHart(n, slice, left - slice, yieldCheck, first);
-      const used = this.steps - before;
-      first = false;
-      left -= used;
-      this.quantumLeft -= used;
-      if (stop.kind === "idle") {
-        waiting = used > 0 ? 1 : waiting + 1;
-        this.next();
-        if (waiting < this.harts.length) continue;
-        if (!this.warpToFirstTimer()) return stop;
-        waiting = 0;
-        continue;
-      }
-      if (used > 0) waiting = 0;
-      if (stop.kind !== "budget") {
-        this.stopHart = n;
-        return stop;
-      }
-      if (this.quantumLeft <= 0) this.next();
-      else if (used < slice) return stop; // the caller's time is up
-    }
-  }
-
-  /** The next hart, round-robin, takes over with a fresh quantum. */
-  private next(): void {
-    this.current = (this.current + 1) % this.harts.length;
-    this.quantumLeft = this.quantum;
-    this.syncReservationWatches(this.current);
+    return this.scheduler.run(budget, (n, slice, rest, first) => this.runHart(n, slice, rest, yieldCheck, first));
   }
 
   /**

@@ -12,7 +12,7 @@ import type { FpuSwitchPolicy } from "../hypervisor/fpu_switch";
 import { VmTarget } from "./vm_target";
 import type { DeviceModels } from "../hypervisor/io/device_model";
 import type { Target, TargetLine, TargetSymbol } from "./target";
-import { checkTechnique, techniqueEntry, TECHNIQUES, type Technique } from "./techniques";
+import { checkTechnique, smpProblem, techniqueEntry, TECHNIQUES, type Technique } from "./techniques";
 import { deviceModelsProblem } from "./device_model";
 
 /** A guest ready to load: what the ELF reader or the assembler produced. */
@@ -48,12 +48,9 @@ export interface TargetOptions {
   virtioConsole?: boolean;
   /** Under a VMM technique: how the VMM gives the guest each virtio device (hypervisor/io/device_model.ts). */
   deviceModels?: DeviceModels;
-  /** Harts on the board (QEMU's -smp); default 1. Only natively so far. */
+  /** Harts on the board, or the VM's vCPUs (QEMU's -smp); default 1. */
   smp?: number;
 }
-
-/** Why a VMM technique refuses several harts. */
-export const SMP_NEEDS_NATIVE = "smp > 1 needs technique native (vCPUs under a VMM are not yet built)";
 
 export type CreateResult = { ok: true; target: Target } | { ok: false; error: string };
 
@@ -90,7 +87,8 @@ export function createTarget(program: GuestProgram, opts: TargetOptions): Create
   if (modelProblem) return { ok: false, error: `deviceModel ${modelProblem}` };
   const written = writtenFor(program, opts.technique);
   if (written) return { ok: false, error: written };
-  if ((opts.smp ?? 1) > 1 && runs !== "bare") return { ok: false, error: SMP_NEEDS_NATIVE };
+  const smp = smpProblem(opts.technique, opts.smp ?? 1, opts.boot);
+  if (smp) return { ok: false, error: `smp ${opts.smp}: ${smp}` };
   const console = new RecordedConsole(opts.uartIn, opts.uartOut, opts.replayInput);
   const { disk, host } = opts.disk && opts.historyBytes !== 0 ? diskForHistory(opts.disk) : { disk: opts.disk, host: [] };
   const recording: Recording = { console, budgetBytes: opts.historyBytes, outside: host };
@@ -104,7 +102,7 @@ export function createTarget(program: GuestProgram, opts: TargetOptions): Create
     }
     const vm = new Vm({
       technique: runs, boot: opts.boot, memoryBytes: opts.memoryBytes, uartOut: console.sink, uartIn: console.source, disk, rngSeed: opts.rngSeed, virtioConsole: opts.virtioConsole, deviceModels: opts.deviceModels, ...htif,
-      nonTrappingSensitive: opts.nonTrappingSensitive, f: opts.cpu?.f, d: opts.cpu?.d, hosting: opts.hosting, fpuSwitch: opts.fpuSwitch,
+      nonTrappingSensitive: opts.nonTrappingSensitive, f: opts.cpu?.f, d: opts.cpu?.d, hosting: opts.hosting, fpuSwitch: opts.fpuSwitch, smp: opts.smp,
     });
     vm.load(program);
     // `stats` compares techniques by loading the same guest again, silently, without input, and

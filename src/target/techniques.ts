@@ -3,6 +3,7 @@ import { BINARY_TRANSLATION } from "../hypervisor/techniques/binary_translation"
 import { HARDWARE_ASSISTED } from "../hypervisor/techniques/hardware_assisted";
 import { PARAVIRTUAL } from "../hypervisor/techniques/paravirtual";
 import { MAX_MEMORY_BYTES } from "../machine/memory_size";
+import { vcpusProblem, type GuestBoot } from "../hypervisor/vm";
 import type { TechniqueSpec } from "../hypervisor/techniques/technique";
 import { TRAP_AND_EMULATE } from "../hypervisor/techniques/trap_and_emulate";
 
@@ -60,6 +61,16 @@ export const EQUIVALENT_TECHNIQUES: readonly Technique[] = AVAILABLE_TECHNIQUES.
   const runs = techniqueEntry(t).runs;
   return typeof runs !== "object" || runs.guestSymbol === undefined;
 });
+
+/**
+ * Why `technique` cannot give the guest `smp` harts (a VMM's vCPUs) when it boots `boot`; undefined
+ * when it can. Natively the board has them; under a VMM the technique must run several vCPUs.
+ */
+export function smpProblem(technique: Technique, smp: number, boot: GuestBoot = "machine"): string | undefined {
+  const runs = techniqueEntry(technique).runs;
+  if (smp <= 1 || typeof runs !== "object") return undefined;
+  return vcpusProblem(runs, runs.boot ?? boot);
+}
 
 /** Whether `id` names a technique (of the list, available or not). */
 export function isTechnique(id: string): id is Technique {

@@ -18,7 +18,7 @@ import { shadowAddressWalk, shadowWalk } from "./shadow_walk";
 import type { AddressSpace, AddressWalk, Target, TargetLine, TargetSymbol, TargetTlbEntry, TargetTranslation, TwoStageWalk, WalkSpace, WatchAccess } from "./target";
 import { COMPARISON_CAP, compareTechniques, type FreshGuest, type TechniqueComparison } from "./technique_comparison";
 import { AVAILABLE_TECHNIQUES, type Technique } from "./techniques";
-import type { ShadowMark, ShadowWalkView, VmStats, VmmView } from "./vmm_view";
+import type { ShadowMark, ShadowWalkView, VcpuStats, VmStats, VmmView } from "./vmm_view";
 import { causeText, twoStageAddressWalk } from "./walk_view";
 import { directPagingView, directPagingWalk } from "./direct_paging_view";
 
@@ -49,10 +49,10 @@ export class VmTarget implements Target, VmmView {
     private readonly fresh?: FreshGuest,
     recording: Recording = { console: new RecordedConsole(undefined, undefined) },
   ) {
-    const v = vm.vcpu.state;
+    const states = vm.vcpus.map((c) => c.state);
     this.history = new History({
       root: vm,
-      policy: machinePolicy([vm.board.hart, v], [recording.console.source, recording.console.sink, ...(recording.outside ?? [])]),
+      policy: machinePolicy([vm.board.hart, ...states], [recording.console.source, recording.console.sink, ...(recording.outside ?? [])]),
       ram: vm.board.ram.bytes,
       get steps() { return vm.steps; },
       get instret() { return vm.retired; },
@@ -62,20 +62,25 @@ export class VmTarget implements Target, VmmView {
         return vm.run(budget, yieldNow);
       },
       pollInput: () => vm.pollInput(),
-      breakpointHere: () => (vm.board.hart.breakpoints.has(vm.pc) ? vm.pc : undefined),
+      // The vCPU a run resumes is the one the scheduler runs now.
+      breakpointHere: () => {
+        const pc = vm.vcpus[vm.scheduled].state.pc;
+        return vm.board.hart.breakpoints.has(pc) ? pc : undefined;
+      },
       restored: () => {
         vm.board.hart.dropCaches();
-        v.dropCaches();
+        for (const s of states) s.dropCaches();
+        vm.restored();
       },
       withoutHooks: (fn) => {
-        const hook = v.onTrap;
+        const hook = this.onTrap;
         const filter = vm.exitFilter;
-        v.onTrap = undefined;
+        this.onTrap = undefined;
         vm.exitFilter = undefined;
         try {
           return fn();
         } finally {
-          v.onTrap = hook;
+          this.onTrap = hook;
           vm.exitFilter = filter;
         }
       },
@@ -89,13 +94,21 @@ export class VmTarget implements Target, VmmView {
   get instret(): bigint {
     return this.vm.instret;
   }
-  /** One vCPU (a VM with several is not built yet). */
-  readonly harts = 1;
+  /** The VM's vCPUs. */
+  get harts(): number {
+    return this.vm.vcpus.length;
+  }
+  /**
+   * The vCPU loaded on the host hart, which every per-vCPU view below reads: selecting another
+   * loads its context (Vm.loadVcpu), which changes nothing the guest can see; the next run loads
+   * the one the scheduler runs.
+   */
   get selectedHart(): number {
-    return 0;
+    return this.vm.vcpu.id;
   }
   set selectedHart(n: number) {
-    if (n !== 0) throw new RangeError(`there is no vCPU ${n}: the VM has one`);
+    if (!Number.isInteger(n) || n < 0 || n >= this.vm.vcpus.length) throw new RangeError(`there is no vCPU ${n}: the VM has ${this.vm.vcpus.length}`);
+    this.vm.loadVcpu(n);
   }
   get pc(): bigint {
     return this.vm.pc;
@@ -124,10 +137,20 @@ export class VmTarget implements Target, VmmView {
     this.history.written();
     return true;
   }
+  /** A run that stops (not on its budget) leaves the vCPU the stop concerns selected: it ran last. */
   run(budget: number, yieldNow?: () => boolean): StopReason {
     return this.history.run(budget, yieldNow);
   }
+  /**
+   * One step of the selected vCPU. When it is not the one the scheduler runs now, it becomes that
+   * one, with a fresh quantum: a change of the guest's course, which the history records as a write.
+   */
   step(): StopReason {
+    const n = this.vm.vcpu.id;
+    if (this.vm.scheduled !== n) {
+      this.vm.focus(n);
+      this.history.written();
+    }
     return this.history.run(1);
   }
   pollInput(): boolean {
@@ -153,12 +176,12 @@ export class VmTarget implements Target, VmmView {
     return ok;
   }
 
-  /** Guest traps (taken on the virtual CPU, after entry). Returning true stops the run with a `trap` stop. */
+  /** Guest traps (taken on any virtual CPU, after entry). Returning true stops the run with a `trap` stop. */
   get onTrap(): ((cause: bigint, tval: bigint, pc: bigint) => boolean) | undefined {
     return this.vm.vcpu.state.onTrap;
   }
   set onTrap(hook: ((cause: bigint, tval: bigint, pc: bigint) => boolean) | undefined) {
-    this.vm.vcpu.state.onTrap = hook;
+    for (const c of this.vm.vcpus) c.state.onTrap = hook;
   }
 
   setBreakpoints(pcs: Iterable<bigint>): void {
@@ -297,6 +320,17 @@ export class VmTarget implements Target, VmmView {
       slowdown: n > 0 ? (n + exitCycles) / n : 1, exitsPerMillionInstructions: n > 0 ? (exits * 1e6) / n : 0,
       costs: { ...this.vm.costs }, hosting: this.vm.hosting, hostTrips: this.vm.hostTrips, shadow: this.vm.shadow.stats(), tc: this.vm.technique.tcStats?.(),
       fpu: this.vm.fpu.stats(),
+      vcpus: this.vcpuStats(),
+    };
+  }
+
+  private vcpuStats(): VcpuStats | undefined {
+    const vm = this.vm;
+    if (vm.vcpus.length === 1) return undefined;
+    const exits = vm.log.vcpuStats(vm.vcpus.length);
+    return {
+      quantum: vm.quantum, switches: vm.vcpuSwitches,
+      each: vm.vcpus.map((c, n) => ({ instructions: vm.retiredBy(c), exits: exits[n].count, exitCycles: exits[n].cycles })),
     };
   }
 

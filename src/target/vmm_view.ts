@@ -79,6 +79,14 @@ export interface VmStats {
   tc?: TcStats;
   /** What switching the guest's FP state at world switches cost (fpu_switch.ts). */
   fpu: FpuSwitchStats;
+  /** With several vCPUs: each one's instructions and exits, and the scheduler's quantum and switches. */
+  vcpus?: VcpuStats;
+}
+
+export interface VcpuStats {
+  quantum: number;
+  switches: number;
+  each: { instructions: number; exits: number; exitCycles: number }[];
 }
 
 /** `shadow <gva>`: the guest's walk, the p2m step and the shadow walk of one address, side by side. */

@@ -15,14 +15,24 @@ async function registers(dc: DebugClient, threadId: number): Promise<Map<string,
   return new Map(vars.map((v) => [v.name, v.value]));
 }
 
-const pcOf = async (dc: DebugClient, threadId: number) => (await dc.stackTraceRequest({ threadId })).body.stackFrames[0].instructionPointerReference;
+/** Natively each hart is a thread; under a VMM each vCPU is, and the guest sees the same. */
+const HOSTS = [
+  { technique: "native", thread: "hart" },
+  { technique: "trap-and-emulate", thread: "vCPU" },
+  { technique: "hardware-assisted", thread: "vCPU" },
+] as const;
 
-test("smp: each hart is a thread with its own stack and registers; a breakpoint stops all, on the hart that hit it", async () => {
+/** The pc of the thread's guest frame (under a VMM, a step that exited shows the VMM's frame above it, on that thread). */
+const pcOf = async (dc: DebugClient, threadId: number) =>
+  (await dc.stackTraceRequest({ threadId })).body.stackFrames.find((f) => f.instructionPointerReference)?.instructionPointerReference;
+
+for (const { technique, thread } of HOSTS) {
+test(`smp under ${technique}: each ${thread} is a thread with its own stack and registers; a breakpoint stops all, on the one that hit it`, async () => {
   await withClient(async (dc) => {
-    const entry = await launch(dc, SMP, { smp: 2 });
+    const entry = await launch(dc, SMP, { smp: 2, technique });
     assert.equal(entry.body.threadId, 1);
     assert.equal(entry.body.allThreadsStopped, true);
-    assert.deepEqual((await dc.threadsRequest()).body.threads.map((t) => [t.id, t.name]), [[1, "hart 0"], [2, "hart 1"]]);
+    assert.deepEqual((await dc.threadsRequest()).body.threads.map((t) => [t.id, t.name]), [[1, `${thread} 0`], [2, `${thread} 1`]]);
     const [h0, h1] = [await registers(dc, 1), await registers(dc, 2)];
     assert.deepEqual([h0.get("a0"), h1.get("a0")], ["0x0000000000000000", "0x0000000000000001"]);
     const frames = [(await dc.stackTraceRequest({ threadId: 1 })).body.stackFrames[0], (await dc.stackTraceRequest({ threadId: 2 })).body.stackFrames[0]];
@@ -39,9 +49,9 @@ test("smp: each hart is a thread with its own stack and registers; a breakpoint 
   });
 });
 
-test("smp: a step steps the selected thread's hart; the others stay where they are", async () => {
+test(`smp under ${technique}: a step steps the selected thread's ${thread}; the others stay where they are`, async () => {
   await withClient(async (dc) => {
-    await launch(dc, SMP, { smp: 2 });
+    await launch(dc, SMP, { smp: 2, technique });
     const before = [await pcOf(dc, 1), await pcOf(dc, 2)];
     const stepped = await stopAfter(dc, () => dc.nextRequest({ threadId: 2, granularity: "instruction" }));
     assert.deepEqual([stepped.body.reason, stepped.body.threadId], ["step", 2]);
@@ -52,6 +62,7 @@ test("smp: a step steps the selected thread's hart; the others stay where they a
     assert.equal((await registers(dc, 1)).get("s0"), "0x0000000000000000");
   });
 });
+}
 
 test("smp: C expressions read the selected thread's frame, on every hart", async () => {
   await withClient(async (dc) => {

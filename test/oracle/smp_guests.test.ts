@@ -7,13 +7,11 @@
  * (an increment without a lock loses updates or not; a stale TLB entry is used or not).
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { ElfError, parseElf } from "../../src/asm/elf";
-import { createTarget } from "../../src/target/create_target";
-import { buildSmpGuest } from "./smp_guest";
+import { buildSmpGuest, runSmpGuest } from "./smp_guest";
 import { runOnQemu } from "./virtio_guest";
 
 const HARTS = 3;
@@ -26,20 +24,7 @@ const comparable = (uart: string) =>
   uart.split("\n").map((line) => OPEN.find((p) => p.test(line))?.exec(line)?.[0] ?? line).join("\n");
 
 /** Runs the ELF natively with `smp` harts to its finisher, in runs of `slices` steps; returns the UART output. */
-function ours(elf: string, smp: number, slices: readonly number[] = [50_000_000]): string {
-  const image = parseElf(readFileSync(elf));
-  if (image instanceof ElfError) throw image;
-  let uart = "";
-  const created = createTarget({ ...image, symbols: [] }, { technique: "native", memoryBytes: 128 << 20, smp, historyBytes: 0, uartOut: { write: (b) => (uart += String.fromCharCode(b)) } });
-  if (!created.ok) assert.fail(created.error);
-  let stop;
-  for (const n of slices) {
-    stop = created.target.run(n);
-    if (stop.kind !== "budget") break;
-  }
-  assert.deepEqual(stop, { kind: "halt", code: 0, how: "finisher" }, uart);
-  return uart;
-}
+const ours = (elf: string, smp: number, slices?: readonly number[]) => runSmpGuest(elf, "native", smp, slices).uart;
 
 describe("multi-hart guests against QEMU -smp 3", () => {
   for (const name of ["ipi", "locks", "shootdown"]) {

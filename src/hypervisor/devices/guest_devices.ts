@@ -16,8 +16,10 @@ export interface GuestDeviceHost extends HaltSink {
   retired(): number;
   /** The virtual interrupt lines into the vCPU's mip (MSIP, MTIP, MEIP, SEIP) changed. */
   linesChanged(): void;
-  /** Sets one device-driven bit of the vCPU's mip. */
-  setMipLine(bit: number, level: boolean): void;
+  /** How many vCPUs the VM has: the CLINT and the PLIC serve each (its msip, mtimecmp, M and S contexts). */
+  readonly vcpus: number;
+  /** Sets one device-driven bit of vCPU `vcpu`'s mip. */
+  setMipLine(bit: number, level: boolean, vcpu: number): void;
   /** Watches guest writes to guest-physical [gpa, gpa+len) (HTIF's tohost). */
   watchGuestWrites(gpa: number, len: number, cb: (gpa: number, value: bigint, width: number) => void): () => void;
   /** Guest RAM bytes changed behind the hart's back (decoded-code cache). */
@@ -36,9 +38,10 @@ export class GuestDevices extends VirtDevices {
     bus.ramWriteListener = (gpa, len) => host.ramWritten(gpa, len);
     super({
       bus,
+      harts: host.vcpus,
       retired: () => host.retired(),
       timerChanged: () => host.linesChanged(),
-      irqLine: (bit) => ({ set: (level) => host.setMipLine(bit, level) }),
+      irqLine: (bit, vcpu = 0) => ({ set: (level) => host.setMipLine(bit, level, vcpu) }),
       halt: (code, how) => host.halt(code, how),
       watchWrites: (gpa, len, cb) => host.watchGuestWrites(gpa, len, cb),
       dmaWritten: (gpa, len) => host.dmaWritten(gpa, len),

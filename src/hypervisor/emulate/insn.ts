@@ -83,16 +83,19 @@ function wfi(vm: Vm, d: DecodedInstruction): number {
   vm.retire(d.length);
   v.waiting = true;
   const timer = vm.timer;
-  const mip = v.mipSw | v.mipHw, mie = v.mie, toPc = v.pc, mtimecmp = timer.clint.mtimecmp;
+  const mip = v.mipSw | v.mipHw, mie = v.mie, toPc = v.pc, mtimecmp = timer.mtimecmp;
   const pending = wakeable(v);
-  const warpFrom = !pending && timer.canWake() ? timer.clint.mtime() : undefined;
+  const others = vm.vcpus.length > 1;
+  const warpFrom = !pending && !others && timer.canWake() ? timer.clint.mtime() : undefined;
   const how = vm.trappedHow;
   vm.record("wfi", insn(d), { device: "clint", value: mtimecmp }, () => {
     const what = pending
       ? "an enabled interrupt is already pending: the vCPU goes on at once"
       : warpFrom !== undefined
         ? `nothing else can wake it: virtual time warps from mtime 0x${warpFrom.toString(16)} to mtimecmp 0x${mtimecmp.toString(16)}`
-        : "nothing can wake it but device input: the vCPU idles";
+        : others
+          ? "the vCPU waits for an interrupt: the VMM runs its other vCPUs meanwhile, and warps virtual time to the first timer only when all of them wait"
+          : "nothing can wake it but device input: the vCPU idles";
     return {
       action: `emulated wfi: ${what}`,
       steps: [

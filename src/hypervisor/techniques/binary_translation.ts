@@ -808,6 +808,7 @@ export function binaryTranslation(tcBytes: number, hotPageWrites = HOT_PAGE_WRIT
     description: "Guest kernel code is translated into a translation cache with its sensitive instructions rewritten into VMM callouts; user code runs directly; shadow page tables.",
     nonTrappingSensitive: true,
     hypervisorExtension: false,
+    oneVcpu: "binary translation runs one vCPU: its translation cache, the blocks' chaining and the callouts' state are kept for one guest context, so a second vCPU would need a translation cache of its own or locking between them (not built yet)",
     poolBytes: () => Math.ceil(tcBytes / 4096) * 4096,
     create: (vm, poolBase) => new BinaryTranslation(vm, poolBase, tcBytes, hotPageWrites),
   };

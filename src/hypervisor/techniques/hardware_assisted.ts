@@ -4,7 +4,7 @@ import { CSR } from "../../isa/csrs";
 import { csrWrite } from "../../machine/hart/csr";
 import { flushFast } from "../../machine/hart/mem";
 import { PSEUDO_READ, PSEUDO_WRITE, walkGuestAccess, type MmuAccess } from "../../machine/hart/mmu";
-import { PmpAccess } from "../../machine/hart/pmp";
+import { PmpAccess, type Pmp } from "../../machine/hart/pmp";
 import { low32 } from "../../isa/u64";
 import { emulateAccess } from "../emulate/access";
 import type { ExitDetails } from "../exits";
@@ -60,6 +60,8 @@ export class HardwareAssisted implements Technique {
   private virtualized = false;
   /** The G stage grants what the guest's PMP grants S/U-mode (followGuestPmp). */
   private followsPmp = false;
+  /** The PMP (pmpcfg bytes and pmpaddr values) the G stage follows: the vCPU's that was loaded when it was built. */
+  private followed = "";
   /** The next entry runs one instruction by trap-and-emulate (guestPageFault). */
   private emulateNext = false;
 
@@ -77,6 +79,7 @@ export class HardwareAssisted implements Technique {
     this.deprivileged.reset();
     this.virtualized = false;
     this.followsPmp = false;
+    this.followed = "";
     this.emulateNext = false;
   }
 
@@ -109,6 +112,26 @@ export class HardwareAssisted implements Technique {
     if (!this.emulateNext || (this.virtualized && !byInterrupt)) return;
     this.emulateNext = false;
     this.vm.shadow.reset();
+  }
+
+  /** The instruction the preempted vCPU was to run by trap-and-emulate waits for its next turn, when it faults again. */
+  preempted(): void {
+    this.deprivileged.preempted();
+    if (!this.emulateNext) return;
+    this.emulateNext = false;
+    this.vm.shadow.reset();
+  }
+
+  /**
+   * Another vCPU of the VM is on the hart: the VS-stage translations the hart cached for the last
+   * one go (they share a VMID, and the hart's TLB is not per vCPU), and the G stage follows the new
+   * one's PMP when it differs from the one it follows.
+   */
+  vcpuLoaded(): void {
+    const hart = this.vm.board.hart;
+    hart.tlb.flush(-1, -1, this.gStage.vmid);
+    flushFast(hart);
+    if (pmpKey(this.vm.vcpu.state.pmp) !== this.followed) this.followsPmp = false;
   }
 
   /** A supervisor interrupt the guest delegated, while it runs in VS/VU-mode: the hart delivers it. */
@@ -282,6 +305,7 @@ export class HardwareAssisted implements Technique {
     for (const { gpa, rights } of limited) g.protect(gpa, rights);
     vm.board.hart.tlb.flush(-1, -1, g.vmid);
     this.followsPmp = true;
+    this.followed = pmpKey(pmp);
   }
 
   /**
@@ -317,6 +341,11 @@ export class HardwareAssisted implements Technique {
     return reflect(vm, "guest-exception", ACCESS_FAULT[acc], tval, undefined, details,
       () => `guest-page fault at GPA 0x${gpa.toString(16)}: ${acc === 2 ? "a fetch from a device" : "nothing is at that guest-physical address"}`);
   }
+}
+
+/** A PMP's configuration, to tell whether two vCPUs' PMPs differ. */
+function pmpKey(pmp: Pmp): string {
+  return `${pmp.cfg.join(",")}/${pmp.addr.join(",")}`;
 }
 
 /** The split model's register image, mapped read-only in the G stage where the device's registers are: later reads do not exit. */

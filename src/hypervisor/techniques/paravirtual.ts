@@ -372,6 +372,7 @@ export const PARAVIRTUAL: TechniqueSpec = {
   hypervisorExtension: false,
   boot: "supervisor",
   guestSymbol: PV_GUEST_SYMBOL,
+  oneVcpu: "the paravirtual interface is for one vCPU: one start-info page, one shared-info page with one event mask and pending set, and no hypercall to bring up a second vCPU (Xen's VCPUOP_initialise, not built yet)",
   // The boot address space maps guest RAM through one root entry: 1 GiB.
   maxGuestRam: 1 << 30,
   poolBytes: () => 0,

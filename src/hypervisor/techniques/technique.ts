@@ -64,6 +64,14 @@ export interface Technique {
    * been fenced. Returns what else the technique fenced, for the narrative; absent when nothing.
    */
   fenced?(vpn: number, asid: number): string | undefined;
+  /**
+   * The VM's scheduler takes the host hart from the running vCPU for another (Vm.run): whatever the
+   * technique holds for the instruction the vCPU is in the middle of (a one-instruction emulation
+   * after a hidden fault) goes; the vCPU meets that fault again when it runs next.
+   */
+  preempted?(): void;
+  /** Another vCPU's context was loaded on the host hart (vcpu_context.ts): the technique drops what it cached for the last one. */
+  vcpuLoaded?(): void;
   /** The guest changed its PMP and the shadow tables were dropped; returns what else the technique did. */
   pmpChanged?(): string | undefined;
   /** The page tables this technique keeps besides the shadow tables, for the panels; absent when none. */
@@ -139,6 +147,8 @@ export interface TechniqueSpec {
   readonly guestSymbol?: string;
   /** The most guest RAM the technique itself can give a guest, in bytes (unset: as much as fits). */
   readonly maxGuestRam?: number;
+  /** Why the technique runs a VM of one vCPU only (unset: it runs several, `smp`). */
+  readonly oneVcpu?: string;
   /** The one way its guest boots, whatever the launch configuration says (unset: the configuration chooses). */
   readonly boot?: GuestBoot;
   /** Host memory the technique keeps for its own tables when the guest has this much RAM. */

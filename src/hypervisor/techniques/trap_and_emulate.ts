@@ -92,6 +92,11 @@ export class TrapAndEmulate implements Technique {
 
   stepped(): void {}
 
+  /** The shadow entry mapped for one retry of the preempted vCPU's instruction goes: that vCPU faults again when it runs next. */
+  preempted(): void {
+    this.vm.shadow.endOneShot();
+  }
+
   deliversInterrupt(): boolean {
     return false;
   }

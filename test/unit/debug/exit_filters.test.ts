@@ -36,6 +36,14 @@ test("the predicate stops on matching exits only, absent fields reading 0", () =
   assert.equal(bps.set([{ filterId: "vm-exit-nope" }])[0].verified, false);
 });
 
+test("vcpu names the vCPU that made the exit", () => {
+  const bps = new ExitBreakpoints();
+  bps.set([{ filterId: "vm-exit-mmio-write", condition: "vcpu == 2" }]);
+  const p = bps.predicate(() => env)!;
+  assert.equal(p(exit("mmio-write", {})), false, "vCPU 0");
+  assert.equal(p({ ...exit("mmio-write", {}), vcpu: 2 }), true);
+});
+
 test("in a batch, op matches any of its operations, ops the whole list, and a batch counts one hit", () => {
   const bps = new ExitBreakpoints();
   const [any, exact, not] = bps.set([

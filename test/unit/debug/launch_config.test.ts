@@ -114,11 +114,17 @@ test("rng is true (the default seed), false, or a 32-bit seed", () => {
   for (const rng of [-1, 1.5, 2 ** 32, "yes", {}]) assert.equal(fieldOf({ program: "a.S", rng }), "rng", JSON.stringify(rng));
 });
 
-test("smp is a whole number of harts from 1 to 8; more than 1 needs technique native", () => {
+test("smp is a whole number of harts from 1 to 8; several vCPUs under trap-and-emulate and hardware-assisted, booting in M-mode", () => {
   assert.equal(parseLaunchConfig({ program: "a.S", smp: 3 }).smp, 3);
+  assert.equal(parseLaunchConfig({ program: "a.S", smp: 3, technique: "trap-and-emulate" }).smp, 3);
+  assert.equal(parseLaunchConfig({ program: "a.S", smp: 2, technique: "hardware-assisted" }).smp, 2);
   for (const smp of [0, 9, 1.5, "3"]) assert.equal(fieldOf({ program: "a.S", smp }), "smp", JSON.stringify(smp));
-  assert.throws(() => parseLaunchConfig({ program: "a.S", smp: 2, technique: "hardware-assisted" }),
-    /^Error: launch configuration: 'smp' is 2: smp > 1 needs technique native \(vCPUs under a VMM are not yet built\)$/);
+  assert.throws(() => parseLaunchConfig({ program: "a.S", smp: 2, technique: "binary-translation" }),
+    /^Error: launch configuration: 'smp' is 2: binary translation runs one vCPU: its translation cache/);
+  assert.throws(() => parseLaunchConfig({ program: "a.S", smp: 2, technique: "paravirtual" }),
+    /^Error: launch configuration: 'smp' is 2: the paravirtual interface is for one vCPU/);
+  assert.throws(() => parseLaunchConfig({ program: "a.S", smp: 2, technique: "trap-and-emulate", boot: "supervisor" }),
+    /^Error: launch configuration: 'smp' is 2: a guest that boots in S-mode has the VMM as its SBI firmware, which has no HSM, IPI or RFENCE extension yet/);
 });
 
 test("disk is a path or { path, readOnly, snapshot }, checked field by field", () => {

@@ -10,6 +10,7 @@ function guest() {
   const lines = new Map<number, boolean>();
   let changed = 0;
   const devices = new GuestDevices(new Ram(0x8000_0000, 1 << 16), {
+    vcpus: 1,
     retired: () => 0,
     linesChanged: () => changed++,
     setMipLine: (bit, level) => lines.set(bit, level),

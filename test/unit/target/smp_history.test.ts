@@ -5,15 +5,16 @@ import { test } from "node:test";
 import { readGuestImage } from "../../../src/asm/guest_image";
 import { createTarget } from "../../../src/target/create_target";
 import type { Target } from "../../../src/target/target";
+import type { Technique } from "../../../src/target/techniques";
 import { machineGraph, visibleState } from "../../support/target_state";
 
 const GUEST = join(import.meta.dirname, "guests/smp_busy.S");
 const RAM = 2 * 1024 * 1024;
 
-function start(): Target {
+function start(technique: Technique): Target {
   const r = readGuestImage(GUEST, readFileSync(GUEST));
   if (!r.ok) assert.fail(r.error);
-  const created = createTarget(r.program, { technique: "native", memoryBytes: RAM, smp: 3 });
+  const created = createTarget(r.program, { technique, memoryBytes: RAM, smp: 3 });
   if (!created.ok) assert.fail(created.error);
   return created.target;
 }
@@ -28,8 +29,10 @@ function state(t: Target) {
   return { harts, graph: machineGraph(t) };
 }
 
-test("time travel with three harts: every hart's state and the shared counter come back as they were", () => {
-  const target = start();
+// Natively the board's harts; under a VMM the VM's vCPUs, which the VMM switches on its host hart.
+for (const technique of ["native", "trap-and-emulate", "hardware-assisted"] as const) {
+test(`time travel with three harts (${technique}): every hart's state and the shared counter come back as they were`, () => {
+  const target = start(technique);
   const seen: { position: number; state: ReturnType<typeof state> }[] = [];
   for (const n of [2_500, 777, 40_000, 3, 120_000, 9_999]) {
     assert.equal(target.run(n).kind, "budget");
@@ -48,8 +51,8 @@ test("time travel with three harts: every hart's state and the shared counter co
   assert.ok(sc.every(([ok]) => ok > 1000n), JSON.stringify(sc, (_k, v) => (typeof v === "bigint" ? Number(v) : v)));
 });
 
-test("a step of another hart than the running one is recorded as a write: stepping back undoes it exactly", () => {
-  const target = start();
+test(`a step of another hart than the running one is recorded as a write: stepping back undoes it exactly (${technique})`, () => {
+  const target = start(technique);
   target.run(1_500); // hart 1 runs now
   const before = state(target);
   const position = target.history.position;
@@ -62,3 +65,4 @@ test("a step of another hart than the running one is recorded as a write: steppi
   assert.ok(target.history.travelTo(position));
   assert.deepEqual(state(target).harts, before.harts);
 });
+}
