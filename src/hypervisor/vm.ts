@@ -1,4 +1,5 @@
 import { MIP_MTIP, MIP_STIP } from "../isa/csr_bits";
+import { ramPieces } from "../machine/bus";
 import { Board, LoadError, RAM_BASE, type LoadableProgram, type StopReason } from "../machine/board";
 import { YieldCheck } from "../machine/yield_check";
 import { formatMiB } from "../machine/memory_size";
@@ -16,6 +17,7 @@ import { FpuSwitch, type FpuSwitchPolicy } from "./fpu_switch";
 import { Passthrough, passthroughPoolBytes } from "./io/passthrough";
 import { EXIT_REASON_IDS, ExitLog, ExitRecord, type ExitDetails, type ExitInstruction, type ExitNarrative, type ExitReason, type VmExit } from "./exits";
 import { Acc, guestDataPriv, guestTranslates, walkGuest, type GuestMemory, type GuestTranslation } from "./mm/guest_walk";
+import { HostFrames } from "./mm/host_frames";
 import { P2m } from "./mm/p2m";
 import { ShadowMmu, type ShadowContext, type ShadowRoot } from "./mm/shadow_paging";
 import type { SbiPlatform } from "./sbi";
@@ -48,6 +50,12 @@ export interface VmOptions {
   boot?: GuestBoot;
   /** Guest RAM at GPA 0x8000_0000; default 128 MiB. */
   memoryBytes?: number;
+  /**
+   * The host's RAM (the board's), of which the VMM's pools take their share first and guest pages
+   * the rest; default: room for all of guest RAM, backed at once. Smaller, guest pages get host frames
+   * on first touch (p2m.ts), and a guest that touches more than fits stops with HostMemoryExhausted.
+   */
+  hostMemoryBytes?: number;
   instructionsPerTick?: number;
   uartOut?: ByteSink;
   uartIn?: ByteSource;
@@ -110,7 +118,9 @@ export const VMM_BASE = RAM_BASE;
 export class Vm implements GuestMemory {
   readonly board: Board;
   readonly vcpu: Vcpu;
-  readonly p2m = new P2m();
+  /** The host's RAM as frames, and who owns each (mm/host_frames.ts). */
+  readonly hostFrames: HostFrames;
+  readonly p2m: P2m;
   readonly devices: GuestDevices;
   /** The virtio devices under the split model, and their register images (io/split_devices.ts). */
   readonly split: SplitDevices;
@@ -129,7 +139,6 @@ export class Vm implements GuestMemory {
   readonly fpu: FpuSwitch;
   readonly guestRamBase = RAM_BASE;
   readonly guestRamSize: number;
-  readonly guestRamHpa: number;
   readonly boot: GuestBoot;
   /** The firmware calls of a guest that boots in S-mode (sbi.ts). */
   readonly sbiPlatform: SbiPlatform;
@@ -180,10 +189,20 @@ export class Vm implements GuestMemory {
     }
     this.boot = spec.boot ?? opts.boot ?? "machine";
     const techniquePool = spec.poolBytes(memory);
-    this.board = new Board({ memoryBytes: pool + techniquePool + ioPool + memory, instructionsPerTick: opts.instructionsPerTick, hypervisorExtension: spec.hypervisorExtension, f: opts.f, d: opts.d });
+    const vmmBytes = pool + techniquePool + ioPool;
+    const hostBytes = opts.hostMemoryBytes ?? vmmBytes + memory;
+    if (!Number.isSafeInteger(hostBytes) || hostBytes % 4096 !== 0 || hostBytes <= vmmBytes || hostBytes > vmmBytes + memory) {
+      throw new VmOptionsError(`hostMemory must be a multiple of 4 KiB above the VMM's own ${formatMiB(vmmBytes)} (its pools) and at most that plus guest RAM, ${formatMiB(vmmBytes + memory)}; not ${hostBytes} bytes`);
+    }
+    this.board = new Board({ memoryBytes: hostBytes, instructionsPerTick: opts.instructionsPerTick, hypervisorExtension: spec.hypervisorExtension, f: opts.f, d: opts.d });
     this.guestRamSize = memory;
-    this.guestRamHpa = VMM_BASE + pool + techniquePool + ioPool;
-    this.p2m.add({ gpa: this.guestRamBase, hpa: this.guestRamHpa, size: memory, kind: "ram" });
+    this.hostFrames = new HostFrames(VMM_BASE, hostBytes);
+    this.hostFrames.reserve(VMM_BASE, pool, "shadow-pool");
+    if (techniquePool > 0) this.hostFrames.reserve(VMM_BASE + pool, techniquePool, "technique-pool");
+    if (ioPool > 0) this.hostFrames.reserve(VMM_BASE + pool + techniquePool, ioPool, "io-pool");
+    this.p2m = new P2m(this.guestRamBase, memory, this.hostFrames);
+    // With room for the whole guest, its RAM is one run right above the pools, as on a machine without overcommit.
+    if (hostBytes === vmmBytes + memory) this.p2m.backAll();
     this.vcpu = new Vcpu(0, { f: opts.f, d: opts.d });
     this.costs = opts.costs ?? { ...SEED_COSTS };
     this.hosting = opts.hosting ?? "native";
@@ -193,7 +212,7 @@ export class Vm implements GuestMemory {
     this.log = new ExitLog(opts.exitLogCapacity);
     const hart = this.board.hart;
     this.shadow = new ShadowMmu(this.board.ram, VMM_BASE, pool / 4096, maxRoots, hart.tlb);
-    const window = guestRamWindow(this.board.ram, this.guestRamBase, this.guestRamHpa, memory);
+    const window = guestRamWindow(this.board.ram, this.p2m);
     const v = this.vcpu.state;
     const halt = (code: number, how: HaltHow) => {
       this.halted = { code, how };
@@ -210,9 +229,11 @@ export class Vm implements GuestMemory {
         v.mipHw = level ? v.mipHw | (1 << bit) : v.mipHw & ~(1 << bit);
       },
       halt,
-      watchGuestWrites: (gpa, len, cb) => this.board.watchWrites(gpa - this.guestRamBase + this.guestRamHpa, len,
-        (hpa, value, width) => cb(hpa - this.guestRamHpa + this.guestRamBase, value, width)),
-      ramWritten: (gpa, len) => this.board.bus.noteRamWrite(gpa - this.guestRamBase + this.guestRamHpa, len),
+      watchGuestWrites: (gpa, len, cb) => this.board.watchWrites(this.p2m.toHpa(gpa, len), len,
+        (hpa, value, width) => cb(this.p2m.toGpa(hpa), value, width)),
+      ramWritten: (gpa, len) => {
+        for (const [at, , n] of ramPieces(window, gpa, len)) this.board.bus.noteRamWrite(this.p2m.toHpa(gpa + at, n), n);
+      },
       // A device's write into a guest page table stales the shadow entries derived from it, as the
       // guest's own store would (emulate/access.ts); they go at the guest's next sfence.vma.
       dmaWritten: (gpa, len) => void this.shadow.guestPteWritten(gpa, len),
@@ -265,13 +286,13 @@ export class Vm implements GuestMemory {
   load(program: LoadableProgram): void {
     program.segments.forEach((s, i) => {
       if (s.memsz < s.data.length) throw new LoadError(`segment ${i} at 0x${s.paddr.toString(16)} has memsz ${s.memsz} < filesz ${s.data.length}`);
-      if (this.p2m.toHpa(s.paddr, Math.max(s.memsz, 1)) < 0) {
+      if (!this.p2m.isRam(s.paddr, Math.max(s.memsz, 1))) {
         throw new LoadError(`segment ${i} at 0x${s.paddr.toString(16)} (${s.memsz} bytes) lies outside guest RAM ` +
           `0x${this.guestRamBase.toString(16)}–0x${(this.guestRamBase + this.guestRamSize).toString(16)}`);
       }
     });
     this.board.load({ entry: program.entry, segments: [] });
-    for (const s of program.segments) this.board.bus.writeBytes(this.p2m.toHpa(s.paddr), s.data);
+    for (const s of program.segments) this.devices.bus.writeBytes(s.paddr, s.data);
     const hart = this.board.hart;
     // What firmware does for the VMM: PMP entry 0 lets U-mode (the guest) and the page walker reach
     // host RAM at all; which pages the guest reaches is then decided by the shadow tables alone.
@@ -401,7 +422,7 @@ export class Vm implements GuestMemory {
         this.steps += handled;
       } else {
         v.pc = hart.pc;
-        if (r.kind === "watchpoint") return { ...r, pc: v.pc, pa: r.pa - this.guestRamHpa + this.guestRamBase };
+        if (r.kind === "watchpoint") return { ...r, pc: v.pc, pa: this.p2m.toGpa(r.pa) };
         // A halt (HTIF) comes round the loop; a breakpoint's or a trap loop's pc is the guest's.
         if (r.kind === "breakpoint" || r.kind === "trap-loop") return r;
         if (r.kind === "budget" && deadline >= 0 && this.retired >= deadline) timer.expired(this);
@@ -461,7 +482,7 @@ export class Vm implements GuestMemory {
    */
   storedForGuest(hpa: number, size: number): void {
     if (!this.board.storeMadeFor(hpa, size) || this.pendingStop) return;
-    this.pendingStop = { kind: "watchpoint", pc: this.vcpu.state.pc, pa: hpa - this.guestRamHpa + this.guestRamBase, size, write: true };
+    this.pendingStop = { kind: "watchpoint", pc: this.vcpu.state.pc, pa: this.p2m.toGpa(hpa), size, write: true };
   }
 
   /** Counts one instruction the VMM emulated as retired by the guest. */
