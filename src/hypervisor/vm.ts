@@ -194,6 +194,8 @@ export class Vm implements GuestMemory {
     if (!Number.isSafeInteger(hostBytes) || hostBytes % 4096 !== 0 || hostBytes <= vmmBytes || hostBytes > vmmBytes + memory) {
       throw new VmOptionsError(`hostMemory must be a multiple of 4 KiB above the VMM's own ${formatMiB(vmmBytes)} (its pools) and at most that plus guest RAM, ${formatMiB(vmmBytes + memory)}; not ${hostBytes} bytes`);
     }
+    // The IOMMU's table is built once per load from the p2m: the device could not reach a page backed later.
+    if (passthrough && hostBytes < vmmBytes + memory) throw new VmOptionsError("deviceModel \"passthrough\" needs host memory for all of guest RAM: the IOMMU maps guest RAM once, so hostMemory cannot overcommit it");
     this.board = new Board({ memoryBytes: hostBytes, instructionsPerTick: opts.instructionsPerTick, hypervisorExtension: spec.hypervisorExtension, f: opts.f, d: opts.d });
     this.guestRamSize = memory;
     this.hostFrames = new HostFrames(VMM_BASE, hostBytes);
@@ -574,9 +576,21 @@ export class Vm implements GuestMemory {
     this.devices.bus.store(gpa, 8, pte);
   }
 
-  /** Guest-physical memory for the debugger; null where it is not guest RAM. */
+  /**
+   * Guest-physical memory for the debugger; null where it is not guest RAM. Looking does not touch:
+   * a page the guest has not touched yet reads as the zeros it would hold, and gets no host frame.
+   */
   readGuestPhysical(gpa: number, length: number): Uint8Array | null {
-    return this.devices.bus.readBytes(gpa, length);
+    if (!this.p2m.isRam(gpa, length)) return this.devices.bus.readBytes(gpa, length);
+    const out = new Uint8Array(length);
+    const ram = this.board.ram;
+    for (let at = 0; at < length;) {
+      const n = Math.min(length - at, 4096 - ((gpa + at) % 4096));
+      const hpa = this.p2m.peekHpa(gpa + at, n);
+      if (hpa >= 0) out.set(ram.bytes.subarray(hpa - ram.base, hpa - ram.base + n), at);
+      at += n;
+    }
+    return out;
   }
 
   /**

@@ -386,7 +386,10 @@ export class VmTarget implements Target, VmmView {
     if (gpa === undefined) return w;
     const hex = `0x${gpa.toString(16)}`;
     const dev = this.vm.devices.deviceAt(gpa, 1);
-    const result: AddressWalk["result"] = this.vm.p2m.toHpa(gpa) >= 0
+    const p2m = this.vm.p2m;
+    const result: AddressWalk["result"] = p2m.isRam(gpa) && p2m.peekHpa(gpa) < 0
+      ? { kind: "exit", text: `guest-page-fault exit: gpa ${hex} is guest RAM with no host frame yet (hostMemory overcommits it); the VMM backs it on this first touch and maps it in the G stage` }
+      : p2m.peekHpa(gpa) >= 0
       ? { kind: "exit", text: `guest-page-fault exit: gpa ${hex} is RAM the guest's PMP limits, which the G stage leaves out; the VMM runs the access by trap-and-emulate` }
       : dev && t.access !== "x"
         ? { kind: "device", text: `emulated device (${dev.name}): not in the G stage, every access exits (guest-page-fault)` }

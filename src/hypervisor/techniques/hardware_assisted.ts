@@ -4,7 +4,7 @@ import { CSR } from "../../isa/csrs";
 import { csrWrite } from "../../machine/hart/csr";
 import { flushFast } from "../../machine/hart/mem";
 import { PSEUDO_READ, PSEUDO_WRITE, walkGuestAccess, type MmuAccess } from "../../machine/hart/mmu";
-import { PmpAccess } from "../../machine/hart/pmp";
+import { PmpAccess, type Pmp } from "../../machine/hart/pmp";
 import { low32 } from "../../isa/u64";
 import { emulateAccess } from "../emulate/access";
 import type { ExitDetails } from "../exits";
@@ -256,15 +256,12 @@ export class HardwareAssisted implements Technique {
   private followGuestPmp(): void {
     const vm = this.vm;
     const g = this.gStage;
-    const pmp = vm.vcpu.state.pmp;
     const ranges: GStageRange[] = [];
     const limited: { gpa: number; rights: GStageRights }[] = [];
     for (const region of vm.p2m.regions()) {
       for (let off = 0; off < region.size; off += 4096) {
         const gpa = region.gpa + off;
-        const r = pmp.check(gpa, 4096, PmpAccess.R, 1);
-        // W without R cannot be expressed in a PTE: such a page's stores are decided by the VMM too.
-        const rights = { r, w: r && pmp.check(gpa, 4096, PmpAccess.W, 1), x: pmp.check(gpa, 4096, PmpAccess.X, 1) };
+        const rights = pmpRights(vm.vcpu.state.pmp, gpa);
         if (!rights.r && !rights.x) continue;
         const last = ranges[ranges.length - 1];
         if (last && last.gpa + last.size === gpa && last.hpa + last.size === region.hpa + off) last.size += 4096;
@@ -285,6 +282,30 @@ export class HardwareAssisted implements Technique {
   }
 
   /**
+   * A guest-page fault on a guest RAM page with no host frame yet (host memory overcommits guest RAM,
+   * p2m.ts): the VMM backs it and maps it in the G stage, with what the guest's PMP grants once the G
+   * stage follows it; the guest retries. The hart's TLB caches only translations that succeeded, so
+   * no fence is needed.
+   */
+  private firstTouch(gpa: number, details: ExitDetails): number {
+    const vm = this.vm;
+    const page = gpa - (gpa % 4096);
+    const hpa = vm.p2m.toHpa(page);
+    const rights = this.followsPmp ? pmpRights(vm.vcpu.state.pmp, page) : { r: true, w: true, x: true };
+    if (rights.r || rights.x) this.gStage.map(page, hpa, rights);
+    details.hpa = BigInt(hpa + (gpa - page));
+    vm.record("guest-page-fault", undefined, details, () => ({
+      action: `backed guest page GPA 0x${page.toString(16)} with host frame HPA 0x${hpa.toString(16)} on its first touch, and mapped it in the G stage; the guest retries`,
+      steps: [
+        { phase: "decode", text: `guest-page fault at GPA 0x${gpa.toString(16)}: guest RAM the p2m does not back yet` },
+        { phase: "check", text: `host memory overcommits guest RAM: the VMM takes the lowest free host frame (${vm.hostFrames.freeFrames} left)` },
+        { phase: "resume", text: "retry the instruction (not retired, invisible to the guest)" },
+      ],
+    }));
+    return 0;
+  }
+
+  /**
    * A guest-page fault: the G stage maps guest RAM, as far as the guest's PMP allows S/U-mode all of
    * a page. So it is a device access (emulated); an access to a RAM page the guest's PMP covers in part
    * or denies, or a VS-stage page-table access there (htinst holds a pseudoinstruction): the VMM runs
@@ -297,6 +318,7 @@ export class HardwareAssisted implements Technique {
     const details = { gva: tval, gpa: BigInt(gpa), access: ACCESS_NAMES[acc] };
     const tinst = Number(vm.board.hart.mtinst);
     const implicit = tinst === PSEUDO_READ || tinst === PSEUDO_WRITE;
+    if (vm.p2m.isRam(gpa) && vm.p2m.peekHpa(gpa) < 0) return this.firstTouch(gpa, details);
     if (implicit || vm.p2m.toHpa(gpa) >= 0) {
       this.emulateNext = true;
       vm.record("guest-page-fault", undefined, details, () => ({
@@ -344,3 +366,9 @@ export const HARDWARE_ASSISTED: TechniqueSpec = {
   poolBytes: (guestRam) => (Math.ceil(guestRam / (2 << 20)) + 16) * 4096,
   create: (vm, poolBase, poolBytes) => new HardwareAssisted(vm, poolBase, poolBytes),
 };
+
+/** What the guest's PMP grants S/U-mode on all of the page at `gpa`; W without R cannot be a PTE's, so such stores are the VMM's to decide. */
+function pmpRights(pmp: Pmp, gpa: number): GStageRights {
+  const r = pmp.check(gpa, 4096, PmpAccess.R, 1);
+  return { r, w: r && pmp.check(gpa, 4096, PmpAccess.W, 1), x: pmp.check(gpa, 4096, PmpAccess.X, 1) };
+}
