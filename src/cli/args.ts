@@ -47,6 +47,8 @@ export interface RunCommand {
   rngSeed?: number;
   /** A type 1 or type 2 VMM (cost_model.ts): hosted changes only the modelled costs. */
   hosting: Hosting;
+  /** The host's RAM under a VMM (--host-memory); undefined: room for all of guest RAM. */
+  hostMemoryBytes?: number;
   /** How the VMM switches the guest's FP state at world switches (--fpu-switch). */
   fpuSwitch: FpuSwitchPolicy;
   /** A virtio-console on stdout and stdin (--virtio-console). */
@@ -203,6 +205,7 @@ const BUILDERS: { [C in CommandName]: (given: Given) => Command } = {
     if (boot === "supervisor" && technique === "native") throw given.usage(`--boot supervisor needs firmware (an SBI), which only a VMM --technique (${vmm}) provides`);
     const hosting = (given.value("--hosting") ?? "native") as Hosting;
     if (hosting === "hosted" && technique === "native") throw given.usage(`--hosting hosted needs a VMM --technique (${vmm}): a native run has no VMM to host`);
+    if (given.has("--host-memory") && technique === "native") throw given.usage(`--host-memory is the memory a VMM shares between itself and its guest: it needs a VMM --technique (${vmm})`);
     if (given.has("--fpu-switch") && technique === "native") throw given.usage(`--fpu-switch is how a VMM switches the guest's floating-point state: it needs a VMM --technique (${vmm})`);
     const cpu = optional(given, "--cpu", cpuModel) ?? CPU_RV64;
     const gdb = optional(given, "--gdb", gdbAddress);
@@ -241,6 +244,7 @@ const BUILDERS: { [C in CommandName]: (given: Given) => Command } = {
       diskSpec: optional(given, "--disk", diskSpec),
       rngSeed: given.has("--rng") ? DEFAULT_RNG_SEED : undefined,
       hosting,
+      hostMemoryBytes: optional(given, "--host-memory", hostMemorySize),
       fpuSwitch: (given.value("--fpu-switch") ?? "lazy") as FpuSwitchPolicy,
       virtioConsole: given.has("--virtio-console"),
       deviceModels: runModels,
@@ -328,6 +332,12 @@ function memorySize(given: Given): number {
   const text = given.value("--memory") ?? DEFAULT_MEMORY;
   const bytes = parseMemorySize(text);
   if (bytes === undefined) throw given.usage(`--memory must be a size such as 128M, 64K or 1G (whole 4 KiB pages, 4K to 4G), not '${text}'`);
+  return bytes;
+}
+
+function hostMemorySize(given: Given, flag: string, text: string): number {
+  const bytes = parseMemorySize(text);
+  if (bytes === undefined) throw given.usage(`${flag} must be a size such as 12M (whole 4 KiB pages, 4K to 4G), not '${text}'`);
   return bytes;
 }
 

@@ -41,6 +41,8 @@ export interface LaunchConfig {
   rngSeed: number | undefined;
   /** A type 1 or type 2 VMM (cost_model.ts): it changes only the modelled costs. */
   hosting: Hosting;
+  /** The host's RAM under a VMM technique (`hostMemory`); undefined: room for all of guest RAM. */
+  hostMemoryBytes: number | undefined;
   /** How the VMM switches the guest's FP state at world switches (hypervisor/fpu_switch.ts). */
   fpuSwitch: FpuSwitchPolicy;
   /** A virtio-console in virtio-mmio slot 1, on the UART terminal's output and input. */
@@ -130,6 +132,8 @@ export function parseLaunchConfig(raw: unknown = {}): LaunchConfig {
     throw new ConfigError("hosting", `"hosted" needs a VMM technique: technique "native" has no VMM to host`);
   }
 
+  const hostMemoryBytes = parseHostMemory(args.hostMemory, technique);
+
   const fpuSwitch = optional<string>(args, "fpuSwitch", "string", "lazy");
   if (!(FPU_SWITCH_POLICIES as readonly string[]).includes(fpuSwitch)) {
     throw new ConfigError("fpuSwitch", `must be one of ${FPU_SWITCH_POLICIES.map((p) => `"${p}"`).join(", ")}; got "${fpuSwitch}"`);
@@ -186,8 +190,18 @@ export function parseLaunchConfig(raw: unknown = {}): LaunchConfig {
     gdbServer: (gdbServer as number | undefined) ?? undefined,
     historyMiB,
     hosting: hosting as Hosting,
+    hostMemoryBytes,
     fpuSwitch: fpuSwitch as FpuSwitchPolicy,
   };
+}
+
+/** `hostMemory`: a size, under a VMM technique only (the VM checks it against its pools and guest RAM). */
+function parseHostMemory(raw: unknown, technique: string): number | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  if (technique === "native") throw new ConfigError("hostMemory", "is the memory a VMM shares between itself and its guest: it needs a VMM technique, not \"native\"");
+  const bytes = typeof raw === "string" || typeof raw === "number" ? parseMemorySize(raw) : undefined;
+  if (bytes === undefined) throw new ConfigError("hostMemory", `must be a whole number of 4 KiB pages between 4K and 4G, such as "12M"; got ${JSON.stringify(raw)}`);
+  return bytes;
 }
 
 /** `deviceModel`: "emulated" (the default), "split", or an object of device names and models. */

@@ -17,7 +17,7 @@ import { FpuSwitch, type FpuSwitchPolicy } from "./fpu_switch";
 import { Passthrough, passthroughPoolBytes } from "./io/passthrough";
 import { EXIT_REASON_IDS, ExitLog, ExitRecord, type ExitDetails, type ExitInstruction, type ExitNarrative, type ExitReason, type VmExit } from "./exits";
 import { Acc, guestDataPriv, guestTranslates, walkGuest, type GuestMemory, type GuestTranslation } from "./mm/guest_walk";
-import { HostFrames } from "./mm/host_frames";
+import { HostFrames, HostMemoryExhausted } from "./mm/host_frames";
 import { P2m } from "./mm/p2m";
 import { ShadowMmu, type ShadowContext, type ShadowRoot } from "./mm/shadow_paging";
 import type { SbiPlatform } from "./sbi";
@@ -154,6 +154,8 @@ export class Vm implements GuestMemory {
   /** The exit that stopped the last run, when `exitFilter` asked to stop. */
   stoppedExit: VmExit | undefined;
   private halted: { code: number; how: HaltHow } | undefined;
+  /** Why the VMM powered the VM off (halt "host-memory"), for the user. */
+  powerOffReason: string | undefined;
   private pendingStop: StopReason | undefined;
   /** The last run stopped on its budget, perhaps in the middle of a translated block. */
   private resumeMidBlock = false;
@@ -294,7 +296,12 @@ export class Vm implements GuestMemory {
       }
     });
     this.board.load({ entry: program.entry, segments: [] });
-    for (const s of program.segments) this.devices.bus.writeBytes(s.paddr, s.data);
+    try {
+      for (const s of program.segments) this.devices.bus.writeBytes(s.paddr, s.data);
+    } catch (e) {
+      if (e instanceof HostMemoryExhausted) throw new LoadError(`the program does not fit in host memory: ${e.message}`);
+      throw e;
+    }
     const hart = this.board.hart;
     // What firmware does for the VMM: PMP entry 0 lets U-mode (the guest) and the page walker reach
     // host RAM at all; which pages the guest reaches is then decided by the shadow tables alone.
@@ -312,6 +319,7 @@ export class Vm implements GuestMemory {
     this.passthrough?.reset();
     this.log.clear();
     this.halted = undefined;
+    this.powerOffReason = undefined;
     this.pendingStop = undefined;
     this.stoppedExit = undefined;
     this.resumeMidBlock = false;
@@ -351,8 +359,23 @@ export class Vm implements GuestMemory {
     return taken || uart.received !== before;
   }
 
-  /** Runs at most `budget` guest steps (instructions retired plus traps taken), like Board.run, yieldNow too. */
+  /**
+   * Runs at most `budget` guest steps (instructions retired plus traps taken), like Board.run, yieldNow too.
+   * A guest page that needs a host frame when none is left ends the VM: the VMM powers it off, as ESX
+   * does without swap, and the run ends as a halt "host-memory" with code 1.
+   */
   run(budget: number, yieldNow?: () => boolean): StopReason {
+    try {
+      return this.runGuest(budget, yieldNow);
+    } catch (e) {
+      if (!(e instanceof HostMemoryExhausted)) throw e;
+      this.halted = { code: 1, how: "host-memory" };
+      this.powerOffReason = e.message;
+      return { kind: "halt", code: 1, how: "host-memory" };
+    }
+  }
+
+  private runGuest(budget: number, yieldNow?: () => boolean): StopReason {
     const v = this.vcpu.state;
     const hart = this.board.hart;
     const technique = this.technique;

@@ -42,6 +42,8 @@ export interface TargetOptions {
   rngSeed?: number;
   /** Under a VMM technique: a type 1 (default) or type 2 VMM, which changes only the modelled costs. */
   hosting?: Hosting;
+  /** Under a VMM technique: the host's RAM, the VMM's pools and guest pages together (vm.ts); default room for all of guest RAM. */
+  hostMemoryBytes?: number;
   /** Under a VMM technique: how it switches the guest's FP state at world switches (fpu_switch.ts); default lazy. */
   fpuSwitch?: FpuSwitchPolicy;
   /** A virtio-console in virtio-mmio slot 1, on the UART's output and input. */
@@ -105,6 +107,7 @@ export function createTarget(program: GuestProgram, opts: TargetOptions): Create
     const vm = new Vm({
       technique: runs, boot: opts.boot, memoryBytes: opts.memoryBytes, uartOut: console.sink, uartIn: console.source, disk, rngSeed: opts.rngSeed, virtioConsole: opts.virtioConsole, deviceModels: opts.deviceModels, ...htif,
       nonTrappingSensitive: opts.nonTrappingSensitive, f: opts.cpu?.f, d: opts.cpu?.d, hosting: opts.hosting, fpuSwitch: opts.fpuSwitch,
+      hostMemoryBytes: opts.hostMemoryBytes,
     });
     vm.load(program);
     // `stats` compares techniques by loading the same guest again, silently, without input, and

@@ -56,7 +56,7 @@ export class HostFrames {
   allocate(): number {
     const f = this.freeList.pop();
     if (f === undefined) {
-      throw new HostMemoryExhausted(`host memory is exhausted: all ${this.frames} frames (${this.frames * FRAME / (1 << 20)} MiB) are in use, ` +
+      throw new HostMemoryExhausted(`host memory is exhausted: all ${this.frames} host frames of 4 KiB are in use, ` +
         "so a guest page touched for the first time has no host frame (give the VM a larger hostMemory)");
     }
     this.owner[f] = OWNERS.indexOf("guest");

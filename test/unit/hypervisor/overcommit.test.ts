@@ -29,7 +29,7 @@ describe("host frames", () => {
     assert.throws(() => host.reserve(0x8000_3000, 4096, "io-pool"), /already guest/);
     assert.throws(() => host.release(0x8000_0000), /not a guest page/);
     for (let i = 0; i < 4; i++) host.allocate();
-    assert.throws(() => host.allocate(), (e: Error) => e instanceof HostMemoryExhausted && /all 8 frames/.test(e.message));
+    assert.throws(() => host.allocate(), (e: Error) => e instanceof HostMemoryExhausted && /all 8 host frames/.test(e.message));
   });
 });
 
@@ -71,7 +71,7 @@ describe("host memory smaller than guest RAM", () => {
     });
   }
 
-  it("stops a guest that touches more than host memory holds, saying why", () => {
+  it("powers off a guest that touches more than host memory holds, saying why", () => {
     // Stores one word in each of 300 pages: more than the 256 frames 1 MiB of host memory holds.
     const toucher = asmGuest(`
       .globl _start
@@ -87,7 +87,11 @@ describe("host memory smaller than guest RAM", () => {
     `, "toucher.S");
     const vm = makeVm({ memoryBytes: GUEST_RAM, hostMemoryBytes: vmmBytes("trap-and-emulate") + MIB });
     vm.load(toucher);
-    assert.throws(() => vm.run(100_000), (e: Error) => e instanceof HostMemoryExhausted && /all \d+ frames .* are in use/.test(e.message));
+    assert.deepEqual(vm.run(100_000), { kind: "halt", code: 1, how: "host-memory" });
+    const frames = vm.board.ram.size / 4096;
+    assert.equal(vm.powerOffReason, `host memory is exhausted: all ${frames} host frames of 4 KiB are in use, so a guest page touched for the first time has no host frame (give the VM a larger hostMemory)`);
+    assert.equal(vm.p2m.backedPages, 256, "every frame the pools left");
+    assert.deepEqual(vm.run(10), { kind: "halt", code: 1, how: "host-memory" }, "it stays off");
   });
 
   it("refuses host memory that cannot hold the VMM's pools, and what cannot be overcommitted", () => {
