@@ -19,6 +19,7 @@ import { EXIT_REASON_IDS, ExitLog, ExitRecord, type ExitDetails, type ExitInstru
 import { Acc, guestDataPriv, guestTranslates, walkGuest, type GuestMemory, type GuestTranslation } from "./mm/guest_walk";
 import { HostFrames, HostMemoryExhausted } from "./mm/host_frames";
 import { P2m } from "./mm/p2m";
+import { PageSharing, SHARING_TICK_STEPS, type PageSharingOptions } from "./mm/page_sharing";
 import { ShadowMmu, type ShadowContext, type ShadowRoot } from "./mm/shadow_paging";
 import type { SbiPlatform } from "./sbi";
 import type { Technique, TechniqueSpec } from "./techniques/technique";
@@ -56,6 +57,8 @@ export interface VmOptions {
    * on first touch (p2m.ts), and a guest that touches more than fits stops with HostMemoryExhausted.
    */
   hostMemoryBytes?: number;
+  /** Content-based page sharing (mm/page_sharing.ts); off when absent. */
+  pageSharing?: PageSharingOptions;
   instructionsPerTick?: number;
   uartOut?: ByteSink;
   uartIn?: ByteSource;
@@ -121,6 +124,10 @@ export class Vm implements GuestMemory {
   /** The host's RAM as frames, and who owns each (mm/host_frames.ts). */
   readonly hostFrames: HostFrames;
   readonly p2m: P2m;
+  /** Content-based page sharing, when on. */
+  readonly sharing: PageSharing | undefined;
+  /** The guest step at which the sharing daemon scans next. */
+  private nextScan = SHARING_TICK_STEPS;
   readonly devices: GuestDevices;
   /** The virtio devices under the split model, and their register images (io/split_devices.ts). */
   readonly split: SplitDevices;
@@ -217,6 +224,11 @@ export class Vm implements GuestMemory {
     const hart = this.board.hart;
     this.shadow = new ShadowMmu(this.board.ram, VMM_BASE, pool / 4096, maxRoots, hart.tlb);
     const window = guestRamWindow(this.board.ram, this.p2m);
+    if (opts.pageSharing && !spec.pageSharing) throw new VmOptionsError("pageSharing needs trap-and-emulate or hardware-assisted: this technique's memory virtualization cannot keep shared pages read-only");
+    if (opts.pageSharing && passthrough) throw new VmOptionsError("pageSharing does not go with deviceModel \"passthrough\": the IOMMU maps guest RAM once, writable");
+    this.sharing = opts.pageSharing && new PageSharing(opts.pageSharing, this.p2m, this.hostFrames, this.board.ram,
+      (hpa, len) => this.board.bus.noteRamWrite(hpa, len), (gpa) => this.remapped(gpa));
+    if (this.sharing) this.p2m.breakShare = (gpa) => this.sharing!.breakShare(gpa);
     const v = this.vcpu.state;
     const halt = (code: number, how: HaltHow) => {
       this.halted = { code, how };
@@ -326,6 +338,7 @@ export class Vm implements GuestMemory {
     this.entryMode = -1;
     this.trapsInARow = 0;
     this.steps = 0;
+    this.nextScan = SHARING_TICK_STEPS;
     this.timer.sync();
   }
 
@@ -366,12 +379,31 @@ export class Vm implements GuestMemory {
    */
   run(budget: number, yieldNow?: () => boolean): StopReason {
     try {
-      return this.runGuest(budget, yieldNow);
+      return this.sharing ? this.runSharing(budget, yieldNow) : this.runGuest(budget, yieldNow);
     } catch (e) {
       if (!(e instanceof HostMemoryExhausted)) throw e;
       this.halted = { code: 1, how: "host-memory" };
       this.powerOffReason = e.message;
       return { kind: "halt", code: 1, how: "host-memory" };
+    }
+  }
+
+  /**
+   * Runs in pieces that end where the sharing daemon is due (every SHARING_TICK_STEPS guest steps),
+   * so that it scans at the same points of the guest's history however the debugger slices the run.
+   */
+  private runSharing(budget: number, yieldNow?: () => boolean): StopReason {
+    const end = this.steps + budget;
+    for (let first = true; ; first = false) {
+      // A piece after the first starts at a breakpoint the guest reached: it stops there, as one run would.
+      if (!first && this.board.hart.breakpoints.has(this.vcpu.state.pc)) return { kind: "breakpoint", pc: this.vcpu.state.pc };
+      const upTo = Math.min(end, this.nextScan);
+      const r = this.runGuest(upTo - this.steps, yieldNow);
+      if (this.steps >= this.nextScan) {
+        this.sharing!.scan();
+        this.nextScan += SHARING_TICK_STEPS;
+      }
+      if (r.kind !== "budget" || this.steps < upTo || this.steps >= end) return r;
     }
   }
 
@@ -622,6 +654,15 @@ export class Vm implements GuestMemory {
    */
   fenceGuest(vpn: number, asid: number): { invalidated: number; hardware: string | undefined } {
     return { invalidated: this.shadow.sfence(vpn, asid), hardware: this.technique.fenced?.(vpn, asid) };
+  }
+
+  /**
+   * The p2m points the page at `gpa` at another frame, or made it read-only (page sharing): shadow
+   * entries and whatever the technique derived from the old mapping go.
+   */
+  remapped(gpa: number): void {
+    this.shadow.reset();
+    this.technique.remapped?.(gpa);
   }
 
   /** The guest's PMP changed: shadow entries were derived under the old one. Returns what the VMM did. */

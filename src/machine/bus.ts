@@ -75,7 +75,7 @@ export class Bus {
 
   /** Stores the low `width` bytes of `value` at `pa`; false when nothing answers the access. */
   store(pa: number, width: 1 | 2 | 4 | 8, value: bigint): boolean {
-    const o = this.ram.offsetOf(pa, width);
+    const o = this.ram.offsetOf(pa, width, true);
     if (o >= 0) {
       const v = this.ram.view;
       switch (width) {
@@ -110,7 +110,7 @@ export class Bus {
 
   writeBytes(pa: number, data: Uint8Array): boolean {
     if (!this.ram.contains(pa, data.length)) return false;
-    for (const [at, o, n] of ramPieces(this.ram, pa, data.length)) this.ram.bytes.set(data.subarray(at, at + n), o);
+    for (const [at, o, n] of ramPieces(this.ram, pa, data.length, true)) this.ram.bytes.set(data.subarray(at, at + n), o);
     this.noteRamWrite(pa, data.length);
     return true;
   }
@@ -121,13 +121,13 @@ export class Bus {
  * offset into `bytes`, length]. One piece for plain RAM; a VM's guest RAM is split at pages whose host
  * frames are not adjacent.
  */
-export function ramPieces(ram: Ram, pa: number, len: number): [number, number, number][] {
-  const whole = ram.offsetOf(pa, len);
+export function ramPieces(ram: Ram, pa: number, len: number, write = false): [number, number, number][] {
+  const whole = ram.offsetOf(pa, len, write);
   if (whole >= 0 || len === 0) return [[0, whole, len]];
   const pieces: [number, number, number][] = [];
   for (let at = 0; at < len;) {
     const n = Math.min(len - at, PAGE - ((pa + at) % PAGE));
-    pieces.push([at, ram.offsetOf(pa + at, n), n]);
+    pieces.push([at, ram.offsetOf(pa + at, n, write), n]);
     at += n;
   }
   return pieces;

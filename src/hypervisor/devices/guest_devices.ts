@@ -60,8 +60,8 @@ export function guestRamWindow(host: Ram, p2m: P2m): Ram {
     bytes: host.bytes,
     view: host.view,
     contains: (pa: number, len: number) => p2m.isRam(pa, len),
-    offsetOf: (pa: number, len: number) => {
-      const hpa = p2m.toHpa(pa, len);
+    offsetOf: (pa: number, len: number, write = false) => {
+      const hpa = write ? p2m.toHpaForWrite(pa, len) : p2m.toHpa(pa, len);
       return hpa < 0 ? -1 : hpa - host.base;
     },
   } as Ram;

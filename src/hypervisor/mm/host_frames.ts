@@ -8,8 +8,9 @@
  */
 export const FRAME = 4096;
 
-export type FrameOwner = "free" | "shadow-pool" | "technique-pool" | "io-pool" | "guest";
-const OWNERS: readonly FrameOwner[] = ["free", "shadow-pool", "technique-pool", "io-pool", "guest"];
+/** "shared": a guest frame that several guest pages map read-only (page_sharing.ts). */
+export type FrameOwner = "free" | "shadow-pool" | "technique-pool" | "io-pool" | "guest" | "shared";
+const OWNERS: readonly FrameOwner[] = ["free", "shadow-pool", "technique-pool", "io-pool", "guest", "shared"];
 const FREE = 0;
 
 /** A guest page needs a host frame and none is free: the VM cannot go on (no swapping yet). */
@@ -61,6 +62,13 @@ export class HostFrames {
     }
     this.owner[f] = OWNERS.indexOf("guest");
     return this.hpaOf(f);
+  }
+
+  /** Marks a guest frame as shared by several guest pages, or as one page's own again. */
+  setShared(hpa: number, shared: boolean): void {
+    const f = this.frameOf(hpa);
+    if (this.owner[f] !== OWNERS.indexOf("guest") && this.owner[f] !== OWNERS.indexOf("shared")) throw new RangeError(`host frame 0x${hpa.toString(16)} is not a guest page`);
+    this.owner[f] = OWNERS.indexOf(shared ? "shared" : "guest");
   }
 
   /** Gives a guest frame back (its page left the p2m). */

@@ -21,8 +21,13 @@ const UNBACKED = -1;
 export class P2m {
   /** Each guest page's host-physical frame address, or UNBACKED. */
   private readonly frames: Float64Array;
-  /** The reverse: each backing frame's guest page. */
-  private readonly pageOf = new Map<number, number>();
+  /** Guest pages mapped read-only onto a frame other pages share (page_sharing.ts). */
+  private readonly shared = new Set<number>();
+  /**
+   * Called before a VMM-side write (emulation, DMA, the debugger) reaches a shared page: it gives the
+   * page a private copy (copy-on-write), after which the page is mapped as usual.
+   */
+  breakShare: ((gpa: number) => void) | undefined;
 
   constructor(readonly gpaBase: number, readonly size: number, private readonly host: HostFrames) {
     this.frames = new Float64Array(size / FRAME).fill(UNBACKED);
@@ -42,6 +47,38 @@ export class P2m {
     return this.lookup(gpa, len, true);
   }
 
+  /** As toHpa, for a write: a shared page among them gets its private copy first (copy-on-write). */
+  toHpaForWrite(gpa: number, len = 1): number {
+    if (this.shared.size > 0 && this.isRam(gpa, Math.max(len, 1))) {
+      const end = gpa + Math.max(len, 1);
+      for (let page = gpa - ((gpa - this.gpaBase) % FRAME); page < end; page += FRAME) {
+        if (this.isShared(page)) this.breakShare?.(page);
+      }
+    }
+    return this.lookup(gpa, len, true);
+  }
+
+  /** Whether the page holding `gpa` is mapped read-only onto a shared frame. */
+  isShared(gpa: number): boolean {
+    return this.shared.size > 0 && this.isRam(gpa) && this.shared.has(Math.floor((gpa - this.gpaBase) / FRAME));
+  }
+
+  /** Points the (backed) page holding `gpa` at host frame `hpa`, shared (read-only) or its own; returns the frame it had. */
+  remap(gpa: number, hpa: number, shared: boolean): number {
+    const page = Math.floor((gpa - this.gpaBase) / FRAME);
+    const old = this.frames[page];
+    if (old === UNBACKED) throw new RangeError(`GPA 0x${gpa.toString(16)} is not backed`);
+    this.frames[page] = hpa;
+    if (shared) this.shared.add(page);
+    else this.shared.delete(page);
+    return old;
+  }
+
+  /** The guest-physical address of each backed page, in order. */
+  *backed(): Generator<number> {
+    for (let p = 0; p < this.frames.length; p++) if (this.frames[p] !== UNBACKED) yield this.gpaBase + p * FRAME;
+  }
+
   /** As toHpa, but never backs a page: −1 for a page the guest has not touched (the debugger's look). */
   peekHpa(gpa: number, len = 1): number {
     return this.lookup(gpa, len, false);
@@ -52,11 +89,12 @@ export class P2m {
     return gpa >= this.gpaBase && len >= 0 && gpa + len <= this.gpaBase + this.size;
   }
 
-  /** The guest-physical address backed by `hpa`, or −1 (the VMM's own memory, or a free frame, has none). */
+  /** The guest-physical address backed by `hpa` (the first, for a shared frame), or −1 (the VMM's own memory, or a free frame, has none). */
   toGpa(hpa: number): number {
     const frame = hpa - (hpa % FRAME);
-    const page = this.pageOf.get(frame);
-    return page === undefined ? -1 : this.gpaBase + page * FRAME + (hpa - frame);
+    // A search rather than a reverse map: a typed array is cheap to keep in every time-travel snapshot.
+    const page = this.frames.indexOf(frame);
+    return page < 0 ? -1 : this.gpaBase + page * FRAME + (hpa - frame);
   }
 
   /** The backed guest pages as maximal runs contiguous in both spaces, in guest-physical order. */
@@ -81,7 +119,9 @@ export class P2m {
 
   /** Guest pages backed by a host frame. */
   get backedPages(): number {
-    return this.pageOf.size;
+    let n = 0;
+    for (const f of this.frames) if (f !== UNBACKED) n++;
+    return n;
   }
 
   private lookup(gpa: number, len: number, back: boolean): number {
@@ -97,10 +137,7 @@ export class P2m {
   }
 
   private frameFor(page: number): number {
-    if (this.frames[page] === UNBACKED) {
-      this.frames[page] = this.host.allocate();
-      this.pageOf.set(this.frames[page], page);
-    }
+    if (this.frames[page] === UNBACKED) this.frames[page] = this.host.allocate();
     return this.frames[page];
   }
 }

@@ -24,7 +24,7 @@ describe("host frames", () => {
     assert.equal(host.allocate(), 0x8000_3000);
     host.release(0x8000_2000);
     assert.equal(host.allocate(), 0x8000_2000, "the lowest free frame again");
-    assert.deepEqual(host.census(), { free: 4, "shadow-pool": 2, "technique-pool": 0, "io-pool": 0, guest: 2 });
+    assert.deepEqual(host.census(), { free: 4, "shadow-pool": 2, "technique-pool": 0, "io-pool": 0, guest: 2, shared: 0 });
     assert.equal(host.ownerAt(0x8000_1234), "shadow-pool");
     assert.throws(() => host.reserve(0x8000_3000, 4096, "io-pool"), /already guest/);
     assert.throws(() => host.release(0x8000_0000), /not a guest page/);

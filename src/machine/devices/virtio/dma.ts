@@ -37,18 +37,18 @@ export class Dma {
 
   /** The RAM offset of a small read at `pa` (one that never spans pages apart in RAM's bytes). */
   private offset(pa: number, len: number): number {
-    return this.ramOffset(pa, this.busAddress(pa, len, false), len);
+    return this.ramOffset(pa, this.busAddress(pa, len, false), len, false);
   }
 
-  private ramOffset(pa: number, bus: number, len: number): number {
-    const o = this.bus.ram.offsetOf(bus, len);
+  private ramOffset(pa: number, bus: number, len: number, write: boolean): number {
+    const o = this.bus.ram.offsetOf(bus, len, write);
     if (o < 0) throw new DmaError(`${len} bytes at 0x${pa.toString(16)} are not RAM`);
     return o;
   }
 
   /** [pa, pa+len) as pieces adjacent in RAM's bytes (bus.ts ramPieces). */
   private pieces(pa: bigint | number, len: number, write: boolean): [number, number, number][] {
-    return ramPieces(this.bus.ram, this.busAddress(pa, len, write), len);
+    return ramPieces(this.bus.ram, this.busAddress(pa, len, write), len, write);
   }
 
   /** Throws the DmaError an access of `len` bytes at `pa` would (the device checks a buffer before using it). */
@@ -70,13 +70,13 @@ export class Dma {
 
   setU16(pa: number, v: number): void {
     const bus = this.busAddress(pa, 2, true);
-    this.bus.ram.view.setUint16(this.ramOffset(pa, bus, 2), v, true);
+    this.bus.ram.view.setUint16(this.ramOffset(pa, bus, 2, true), v, true);
     this.noteWrite(bus, pa, 2);
   }
 
   setU32(pa: number, v: number): void {
     const bus = this.busAddress(pa, 4, true);
-    this.bus.ram.view.setUint32(this.ramOffset(pa, bus, 4), v, true);
+    this.bus.ram.view.setUint32(this.ramOffset(pa, bus, 4, true), v, true);
     this.noteWrite(bus, pa, 4);
   }
 
@@ -92,7 +92,7 @@ export class Dma {
 
   write(pa: bigint | number, data: Uint8Array): void {
     const bus = this.busAddress(pa, data.length, true);
-    for (const [at, o, n] of ramPieces(this.bus.ram, bus, data.length)) this.bus.ram.bytes.set(data.subarray(at, at + n), o);
+    for (const [at, o, n] of ramPieces(this.bus.ram, bus, data.length, true)) this.bus.ram.bytes.set(data.subarray(at, at + n), o);
     this.noteWrite(bus, Number(pa), data.length);
   }
 
