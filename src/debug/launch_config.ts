@@ -1,3 +1,4 @@
+import type { PageSharingOptions } from "../hypervisor/mm/page_sharing";
 import { DEFAULT_MARCH, parseMarch } from "../asm/arch";
 import { checkCpuTechnique, CpuError, DEFAULT_CPU, parseCpu, type CpuModel } from "../target/cpu";
 import { checkTechnique, type Technique } from "../target/techniques";
@@ -43,6 +44,8 @@ export interface LaunchConfig {
   hosting: Hosting;
   /** The host's RAM under a VMM technique (`hostMemory`); undefined: room for all of guest RAM. */
   hostMemoryBytes: number | undefined;
+  /** Content-based page sharing under a VMM technique (`pageSharing`); undefined: off. */
+  pageSharing: PageSharingOptions | undefined;
   /** How the VMM switches the guest's FP state at world switches (hypervisor/fpu_switch.ts). */
   fpuSwitch: FpuSwitchPolicy;
   /** A virtio-console in virtio-mmio slot 1, on the UART terminal's output and input. */
@@ -133,6 +136,7 @@ export function parseLaunchConfig(raw: unknown = {}): LaunchConfig {
   }
 
   const hostMemoryBytes = parseHostMemory(args.hostMemory, technique);
+  const pageSharing = parsePageSharing(args.pageSharing, technique);
 
   const fpuSwitch = optional<string>(args, "fpuSwitch", "string", "lazy");
   if (!(FPU_SWITCH_POLICIES as readonly string[]).includes(fpuSwitch)) {
@@ -191,6 +195,7 @@ export function parseLaunchConfig(raw: unknown = {}): LaunchConfig {
     historyMiB,
     hosting: hosting as Hosting,
     hostMemoryBytes,
+    pageSharing,
     fpuSwitch: fpuSwitch as FpuSwitchPolicy,
   };
 }
@@ -202,6 +207,17 @@ function parseHostMemory(raw: unknown, technique: string): number | undefined {
   const bytes = typeof raw === "string" || typeof raw === "number" ? parseMemorySize(raw) : undefined;
   if (bytes === undefined) throw new ConfigError("hostMemory", `must be a whole number of 4 KiB pages between 4K and 4G, such as "12M"; got ${JSON.stringify(raw)}`);
   return bytes;
+}
+
+/** `pageSharing`: { scanPagesPerTick }, under trap-and-emulate or hardware-assisted (the VM refuses the others). */
+function parsePageSharing(raw: unknown, technique: string): PageSharingOptions | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  if (technique === "native") throw new ConfigError("pageSharing", "is the VMM's: it needs a VMM technique, not \"native\"");
+  const rate = typeof raw === "object" ? (raw as { scanPagesPerTick?: unknown }).scanPagesPerTick : undefined;
+  if (typeof rate !== "number" || !Number.isSafeInteger(rate) || rate < 1) {
+    throw new ConfigError("pageSharing", `must be { "scanPagesPerTick": N } with N a whole number of pages, 1 or more; got ${JSON.stringify(raw)}`);
+  }
+  return { scanPagesPerTick: rate };
 }
 
 /** `deviceModel`: "emulated" (the default), "split", or an object of device names and models. */

@@ -18,7 +18,7 @@ import { shadowAddressWalk, shadowWalk } from "./shadow_walk";
 import type { AddressSpace, AddressWalk, Target, TargetLine, TargetSymbol, TargetTlbEntry, TargetTranslation, TwoStageWalk, WalkSpace, WatchAccess } from "./target";
 import { COMPARISON_CAP, compareTechniques, type FreshGuest, type TechniqueComparison } from "./technique_comparison";
 import { AVAILABLE_TECHNIQUES, type Technique } from "./techniques";
-import type { ShadowMark, ShadowWalkView, VmStats, VmmView } from "./vmm_view";
+import type { HostMemoryView, ShadowMark, ShadowWalkView, VmStats, VmmView } from "./vmm_view";
 import { causeText, twoStageAddressWalk } from "./walk_view";
 import { directPagingView, directPagingWalk } from "./direct_paging_view";
 
@@ -324,6 +324,14 @@ export class VmTarget implements Target, VmmView {
   }
 
   /** The two-stage walk of `gva` the hart would do now, when the technique translates in two stages. */
+  hostMemory(): HostMemoryView {
+    const { p2m, sharing, hostFrames } = this.vm;
+    return {
+      frames: hostFrames.census(), guestPages: p2m.size / 4096, backedPages: p2m.backedPages,
+      sharing: sharing && { ...sharing.stats(), scanPagesPerTick: sharing.options.scanPagesPerTick },
+    };
+  }
+
   paravirtualState(): PvState | undefined {
     return this.vm.technique.paravirtualState?.();
   }

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { VmOptionsError } from "../../../src/hypervisor/vm";
+import { sharingCommand } from "../../../src/debug/repl_vmm";
+import { VmTarget } from "../../../src/target/vm_target";
 import { asmGuest, assertEquivalent, makeVm } from "./equivalence";
 
 /**
@@ -95,6 +97,16 @@ describe("content-based page sharing", () => {
       const mid = vm.sharing!.stats();
       assert.deepEqual([mid.pagesShared, mid.sharedFrames, mid.bytesSaved], [16, 2, 14 * 4096]);
       assert.equal(vm.hostFrames.census().shared, 2);
+      const target = new VmTarget(vm, technique, TWINS.symbols);
+      const said = sharingCommand({ target } as unknown as Parameters<typeof sharingCommand>[0]).split("\n");
+      const f = vm.hostFrames.census();
+      assert.deepEqual(said, [
+        `host frames: ${f.guest} guest, 2 shared, ${f["shadow-pool"] + f["technique-pool"]} the VMM's pools, ${f.free} free`,
+        `guest pages: ${vm.p2m.backedPages} of 4096 backed`,
+        `page sharing: 64 pages scanned per 10,000 guest steps, ${mid.scanned} hashed so far`,
+        "16 guest pages share 2 host frames: 56 KiB saved",
+        `${mid.copies} copy-on-write breaks`,
+      ]);
       vm.board.hart.breakpoints.clear();
       assert.equal(vm.run(1_000_000).kind, "halt");
       const end = vm.sharing!.stats();
