@@ -1,6 +1,6 @@
 import { MAX_HARTS } from "../target/target";
 import { checkCpuTechnique, CPU_RV64, CpuError, parseCpu, type CpuModel } from "../target/cpu";
-import { NON_TRAPPING_SENSITIVE, parseMemorySize, type FpuSwitchPolicy, type GuestBoot, type Hosting, type NonTrappingSensitive } from "../target/target_options";
+import { NON_TRAPPING_SENSITIVE, parseMemorySize, type FpuSwitchPolicy, type GuestBoot, type Hosting, type NonTrappingSensitive, type PageSharingOptions } from "../target/target_options";
 import { checkTechnique, smpProblem, VMM_TECHNIQUES, type Technique } from "../target/techniques";
 import { DEFAULT_RNG_SEED, EMULATED_DEVICES, parseDeviceModelOption, parseDeviceModels, type DeviceModel, type DeviceModels } from "../target/target_options";
 import { parseDiskOption, type DiskSpec } from "../target/disk_image";
@@ -46,6 +46,10 @@ export interface RunCommand {
   rngSeed?: number;
   /** A type 1 or type 2 VMM (cost_model.ts): hosted changes only the modelled costs. */
   hosting: Hosting;
+  /** The host's RAM under a VMM (--host-memory); undefined: room for all of guest RAM. */
+  hostMemoryBytes?: number;
+  /** Content-based page sharing (a launch configuration's `pageSharing`; no flag yet); off when absent. */
+  pageSharing?: PageSharingOptions;
   /** How the VMM switches the guest's FP state at world switches (--fpu-switch). */
   fpuSwitch: FpuSwitchPolicy;
   /** A virtio-console on stdout and stdin (--virtio-console). */
@@ -216,6 +220,7 @@ const BUILDERS: { [C in CommandName]: (given: Given) => Command } = {
     if (boot === "supervisor" && technique === "native") throw given.usage(`--boot supervisor needs firmware (an SBI), which only a VMM --technique (${vmm}) provides`);
     const hosting = (given.value("--hosting") ?? "native") as Hosting;
     if (hosting === "hosted" && technique === "native") throw given.usage(`--hosting hosted needs a VMM --technique (${vmm}): a native run has no VMM to host`);
+    if (given.has("--host-memory") && technique === "native") throw given.usage(`--host-memory is the memory a VMM shares between itself and its guest: it needs a VMM --technique (${vmm})`);
     if (given.has("--fpu-switch") && technique === "native") throw given.usage(`--fpu-switch is how a VMM switches the guest's floating-point state: it needs a VMM --technique (${vmm})`);
     const cpu = optional(given, "--cpu", cpuModel) ?? CPU_RV64;
     const cpuMismatch = checkCpuTechnique(cpu, technique);
@@ -240,6 +245,7 @@ const BUILDERS: { [C in CommandName]: (given: Given) => Command } = {
       diskSpec: optional(given, "--disk", diskSpec),
       rngSeed: given.has("--rng") ? DEFAULT_RNG_SEED : undefined,
       hosting,
+      hostMemoryBytes: optional(given, "--host-memory", hostMemorySize),
       fpuSwitch: (given.value("--fpu-switch") ?? "lazy") as FpuSwitchPolicy,
       virtioConsole: given.has("--virtio-console"),
       deviceModels: runModels,
@@ -298,7 +304,7 @@ function runControl(given: Given): RunControl {
 }
 
 /** The options that describe the guest: a launch configuration says all of that itself. */
-const GUEST_OPTIONS = ["--memory", "--technique", "--boot", "--hosting", "--fpu-switch", "--non-trapping-sensitive", "--cpu", "--disk", "--smp", "--rng", "--virtio-console", "--device-model"];
+const GUEST_OPTIONS = ["--memory", "--host-memory", "--technique", "--boot", "--hosting", "--fpu-switch", "--non-trapping-sensitive", "--cpu", "--disk", "--smp", "--rng", "--virtio-console", "--device-model"];
 
 function configRun(given: Given, config: string, control: RunControl): ConfigRunCommand {
   if (given.operand !== undefined) throw given.usage(`--config runs the program its configuration names: give no program ('${given.operand}')`);
@@ -375,6 +381,12 @@ function memorySize(given: Given): number {
   const text = given.value("--memory") ?? DEFAULT_MEMORY;
   const bytes = parseMemorySize(text);
   if (bytes === undefined) throw given.usage(`--memory must be a size such as 128M, 64K or 1G (whole 4 KiB pages, 4K to 4G), not '${text}'`);
+  return bytes;
+}
+
+function hostMemorySize(given: Given, flag: string, text: string): number {
+  const bytes = parseMemorySize(text);
+  if (bytes === undefined) throw given.usage(`${flag} must be a size such as 12M (whole 4 KiB pages, 4K to 4G), not '${text}'`);
   return bytes;
 }
 

@@ -103,6 +103,10 @@ const RUN: CommandSpec = {
     { names: ["--technique"], value: "<technique>", help: "how the guest is virtualized (default native):", choices: TECHNIQUE_CHOICES },
     { names: ["--boot"], value: "<boot>", help: "where the guest starts:", choices: BOOT_CHOICES },
     { names: ["--hosting"], value: "<hosting>", help: "with a VMM technique, where the VMM runs (it changes only the modelled costs):", choices: HOSTING_CHOICES },
+    {
+      names: ["--host-memory"], value: "<size>",
+      help: "with a VMM technique: the host's RAM, the VMM's own pools and the guest's pages together (default: room for all of --memory); smaller, guest pages get host frames on first touch",
+    },
     { names: ["--fpu-switch"], value: "<policy>", help: "with a VMM technique: how the VMM switches the guest's floating-point state at world switches:", choices: FPU_SWITCH_CHOICES },
     {
       names: ["--exits"],

@@ -6,7 +6,7 @@ import type { BlockBackend } from "../machine/devices/virtio/block_backend";
 import type { GuestBoot, NonTrappingSensitive } from "../hypervisor/vm";
 import type { Hosting } from "../hypervisor/cost_model";
 import type { FpuSwitchPolicy } from "../target/target_options";
-import type { DeviceModels } from "../target/target_options";
+import type { DeviceModels, PageSharingOptions } from "../target/target_options";
 import { createTarget } from "../target/create_target";
 import { snapshotOf } from "../target/disk_image";
 import type { CpuModel } from "../target/cpu";
@@ -45,6 +45,10 @@ export interface RunSettings {
   rngSeed?: number;
   /** A type 1 (default) or type 2 VMM: the modelled costs (cost_model.ts). */
   hosting?: Hosting;
+  /** The host's RAM under a VMM (--host-memory); default room for all of guest RAM. */
+  hostMemoryBytes?: number;
+  /** Content-based page sharing under a VMM (a launch configuration's `pageSharing`, run --config); off when absent. */
+  pageSharing?: PageSharingOptions;
   /** How the VMM switches the guest's FP state at world switches; default lazy. */
   fpuSwitch?: FpuSwitchPolicy;
   /** A virtio-console on the same output and input as the UART (--virtio-console). */
@@ -123,7 +127,7 @@ export async function runProgram(program: GuestProgram, settings: RunSettings, i
   const created = createTarget(program.image, {
     technique, boot: settings.boot, cpu: settings.cpu, memoryBytes: settings.memoryBytes, uartOut: io.out, uartIn: io.input,
     nonTrappingSensitive: settings.nonTrappingSensitive, historyBytes: 0, replayInput: settings.replay?.input, disk: settings.disk, rngSeed: settings.rngSeed,
-    hosting: settings.hosting, fpuSwitch: settings.fpuSwitch,
+    hosting: settings.hosting, hostMemoryBytes: settings.hostMemoryBytes, pageSharing: settings.pageSharing, fpuSwitch: settings.fpuSwitch,
     virtioConsole: settings.virtioConsole, deviceModels: settings.deviceModels,
     smp: settings.smp,
   });
@@ -267,6 +271,7 @@ function finish(end: RunEnd, instructions: bigint, seconds: number): RunResult {
 function describe(end: RunEnd): [number, string] {
   switch (end.kind) {
     case "halt":
+      if (end.how === "host-memory") return [end.code, "the VMM powered the guest off: a page it touched needed a host frame and none was free (raise --host-memory)"];
       if (end.how === "reset") return [0, "the guest asked the SiFive test finisher for a reset (0x7777), which ends the run with code 0"];
       return [end.code, `the guest exited with code ${end.code} through ${end.how === "htif" ? "HTIF (tohost)" : end.how === "sbi" ? "an SBI shutdown call" : "the SiFive test finisher"}`];
     case "limit":

@@ -46,6 +46,8 @@ export function runFromConfig(command: ConfigRunCommand, read: (file: string) =>
       virtioConsole: c.virtioConsole,
       deviceModels: c.deviceModels,
       smp: c.smp,
+      hostMemoryBytes: c.hostMemoryBytes,
+      pageSharing: c.pageSharing,
       march: c.march,
       ...control,
       maxInstructions: command.maxInstructions ?? c.maxInstructions,

@@ -1,3 +1,4 @@
+import type { PageSharingOptions } from "../hypervisor/mm/page_sharing";
 import { DEFAULT_MARCH, parseMarch } from "../asm/arch";
 import { checkCpuTechnique, CpuError, DEFAULT_CPU, parseCpu, type CpuModel } from "../target/cpu";
 import { checkTechnique, smpProblem, type Technique } from "../target/techniques";
@@ -40,6 +41,10 @@ export interface LaunchConfig {
   rngSeed: number | undefined;
   /** A type 1 or type 2 VMM (cost_model.ts): it changes only the modelled costs. */
   hosting: Hosting;
+  /** The host's RAM under a VMM technique (`hostMemory`); undefined: room for all of guest RAM. */
+  hostMemoryBytes: number | undefined;
+  /** Content-based page sharing under a VMM technique (`pageSharing`); undefined: off. */
+  pageSharing: PageSharingOptions | undefined;
   /** How the VMM switches the guest's FP state at world switches (hypervisor/fpu_switch.ts). */
   fpuSwitch: FpuSwitchPolicy;
   /** A virtio-console in virtio-mmio slot 1, on the UART terminal's output and input. */
@@ -129,6 +134,9 @@ export function parseLaunchConfig(raw: unknown = {}): LaunchConfig {
     throw new ConfigError("hosting", `"hosted" needs a VMM technique: technique "native" has no VMM to host`);
   }
 
+  const hostMemoryBytes = parseHostMemory(args.hostMemory, technique);
+  const pageSharing = parsePageSharing(args.pageSharing, technique);
+
   const fpuSwitch = optional<string>(args, "fpuSwitch", "string", "lazy");
   if (!(FPU_SWITCH_POLICIES as readonly string[]).includes(fpuSwitch)) {
     throw new ConfigError("fpuSwitch", `must be one of ${FPU_SWITCH_POLICIES.map((p) => `"${p}"`).join(", ")}; got "${fpuSwitch}"`);
@@ -186,8 +194,30 @@ export function parseLaunchConfig(raw: unknown = {}): LaunchConfig {
     gdbServer: (gdbServer as number | undefined) ?? undefined,
     historyMiB,
     hosting: hosting as Hosting,
+    hostMemoryBytes,
+    pageSharing,
     fpuSwitch: fpuSwitch as FpuSwitchPolicy,
   };
+}
+
+/** `hostMemory`: a size, under a VMM technique only (the VM checks it against its pools and guest RAM). */
+function parseHostMemory(raw: unknown, technique: string): number | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  if (technique === "native") throw new ConfigError("hostMemory", "is the memory a VMM shares between itself and its guest: it needs a VMM technique, not \"native\"");
+  const bytes = typeof raw === "string" || typeof raw === "number" ? parseMemorySize(raw) : undefined;
+  if (bytes === undefined) throw new ConfigError("hostMemory", `must be a whole number of 4 KiB pages between 4K and 4G, such as "12M"; got ${JSON.stringify(raw)}`);
+  return bytes;
+}
+
+/** `pageSharing`: { scanPagesPerTick }, under trap-and-emulate or hardware-assisted (the VM refuses the others). */
+function parsePageSharing(raw: unknown, technique: string): PageSharingOptions | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  if (technique === "native") throw new ConfigError("pageSharing", "is the VMM's: it needs a VMM technique, not \"native\"");
+  const rate = typeof raw === "object" ? (raw as { scanPagesPerTick?: unknown }).scanPagesPerTick : undefined;
+  if (typeof rate !== "number" || !Number.isSafeInteger(rate) || rate < 1) {
+    throw new ConfigError("pageSharing", `must be { "scanPagesPerTick": N } with N a whole number of pages, 1 or more; got ${JSON.stringify(raw)}`);
+  }
+  return { scanPagesPerTick: rate };
 }
 
 /** `deviceModel`: "emulated" (the default), "split", or an object of device names and models. */

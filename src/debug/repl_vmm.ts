@@ -31,8 +31,10 @@ export const VMM_HELP = `  exits [REASON] [N]   the last N VM exits (default 20)
   pv                   the paravirtual interface: start info, shared info (pending and masked events),
                          the address space, the pinned page tables, the trap vector and event callback
   iommu                pass-through: the IOMMU's registers, its latest faults and translations (IOVA → HPA)
+  sharing              host memory: frames by owner, guest pages backed, and content-based page sharing's
+                         pages shared, frames they share, memory saved and copy-on-write breaks
 `;
-export const VMM_COMMANDS = ["exits", "stats", "shadow", "walk2", "tc", "hypercalls", "pv", "iommu"];
+export const VMM_COMMANDS = ["exits", "stats", "shadow", "walk2", "tc", "hypercalls", "pv", "iommu", "sharing"];
 
 interface VmmContext {
   target: Target;
@@ -96,6 +98,28 @@ export function hypercallsCommand(words: string[], ctx: VmmContext): string {
   const calls = all.exits.filter((e) => e.details.hypercall !== undefined && (name === undefined || e.details.hypercall.startsWith(`${name}(`)));
   if (calls.length === 0) return name ? `no ${name} hypercalls yet` : `no hypercalls yet (the guest runs under ${vmm.technique})`;
   return exitRows(calls.slice(-n), calls.length, all.dropped, ctx);
+}
+
+const kib = (bytes: number) => `${(bytes / 1024).toLocaleString("en-US")} KiB`;
+
+/** `sharing`: where host memory went, and what content-based page sharing saved. */
+export function sharingCommand(ctx: VmmContext): string {
+  const vmm = ctx.target.vmm;
+  if (!vmm) return NO_VMM;
+  const m = vmm.hostMemory();
+  const f = m.frames;
+  const lines = [
+    `host frames: ${f.guest} guest, ${f.shared} shared, ${f["shadow-pool"] + f["technique-pool"] + f["io-pool"]} the VMM's pools, ${f.free} free`,
+    `guest pages: ${m.backedPages} of ${m.guestPages} backed`,
+  ];
+  const s = m.sharing;
+  if (!s) return [...lines, "page sharing is off (launch attribute pageSharing: { scanPagesPerTick: N })"].join("\n");
+  return [
+    ...lines,
+    `page sharing: ${s.scanPagesPerTick} pages scanned per 10,000 guest steps, ${s.scanned} hashed so far`,
+    `${s.pagesShared} guest pages share ${s.sharedFrames} host frames: ${kib(s.bytesSaved)} saved`,
+    `${s.copies} copy-on-write breaks`,
+  ].join("\n");
 }
 
 const bound = (port: number | undefined) => (port === undefined ? "not bound" : `on port ${port}`);

@@ -131,6 +131,8 @@ export const REASON_OPERATION: Readonly<Record<ExitReason, keyof CostModel>> = O
   "bt-translate": "translation",
   "bt-invalidate": "pageFault",
   "fpu-trap": "hypervisorEntryExit",
+  // A protection fault the VMM resolves with a page of memory: the table's page fault (the 4 KiB copy is not costed apart).
+  "cow-break": "pageFault",
   // Split device model (hypervisor/io/split_access.ts): a kick, not a register to emulate.
   "virtio-notify": "hypervisorEntryExit",
   "iommu-fault": "irq",

@@ -1,4 +1,5 @@
 import { MIP_MTIP, MIP_STIP } from "../isa/csr_bits";
+import { ramPieces } from "../machine/bus";
 import { Board, LoadError, MAX_HARTS, QUANTUM, RAM_BASE, type LoadableProgram, type StopReason } from "../machine/board";
 import { YieldCheck } from "../machine/yield_check";
 import { formatMiB } from "../machine/memory_size";
@@ -16,7 +17,9 @@ import { FpuSwitch, type FpuSwitchPolicy } from "./fpu_switch";
 import { Passthrough, passthroughPoolBytes } from "./io/passthrough";
 import { EXIT_REASON_IDS, ExitLog, ExitRecord, type ExitDetails, type ExitInstruction, type ExitNarrative, type ExitReason, type VmExit } from "./exits";
 import { Acc, guestDataPriv, guestTranslates, walkGuest, type GuestMemory, type GuestTranslation } from "./mm/guest_walk";
+import { HostFrames, HostMemoryExhausted } from "./mm/host_frames";
 import { P2m } from "./mm/p2m";
+import { PageSharing, SHARING_TICK_STEPS, type PageSharingOptions } from "./mm/page_sharing";
 import { ShadowMmu, type ShadowContext, type ShadowRoot } from "./mm/shadow_paging";
 import type { SbiPlatform } from "./sbi";
 import type { Technique, TechniqueSpec } from "./techniques/technique";
@@ -50,6 +53,14 @@ export interface VmOptions {
   boot?: GuestBoot;
   /** Guest RAM at GPA 0x8000_0000; default 128 MiB. */
   memoryBytes?: number;
+  /**
+   * The host's RAM (the board's), of which the VMM's pools take their share first and guest pages
+   * the rest; default: room for all of guest RAM, backed at once. Smaller, guest pages get host frames
+   * on first touch (p2m.ts), and a guest that touches more than fits stops with HostMemoryExhausted.
+   */
+  hostMemoryBytes?: number;
+  /** Content-based page sharing (mm/page_sharing.ts); off when absent. */
+  pageSharing?: PageSharingOptions;
   instructionsPerTick?: number;
   uartOut?: ByteSink;
   uartIn?: ByteSource;
@@ -158,7 +169,13 @@ export class Vm implements GuestMemory {
   readonly vcpus: readonly Vcpu[];
   /** The vCPU loaded on the host hart: the one that runs, or that the debugger looks at while stopped. */
   vcpu: Vcpu;
-  readonly p2m = new P2m();
+  /** The host's RAM as frames, and who owns each (mm/host_frames.ts). */
+  readonly hostFrames: HostFrames;
+  readonly p2m: P2m;
+  /** Content-based page sharing, when on. */
+  readonly sharing: PageSharing | undefined;
+  /** The guest step at which the sharing daemon scans next. */
+  private nextScan = SHARING_TICK_STEPS;
   readonly devices: GuestDevices;
   /** The virtio devices under the split model, and their register images (io/split_devices.ts). */
   readonly split: SplitDevices;
@@ -178,7 +195,6 @@ export class Vm implements GuestMemory {
   readonly fpu: FpuSwitch;
   readonly guestRamBase = RAM_BASE;
   readonly guestRamSize: number;
-  readonly guestRamHpa: number;
   readonly boot: GuestBoot;
   /** The firmware calls of a guest that boots in S-mode (sbi.ts). */
   readonly sbiPlatform: SbiPlatform;
@@ -194,6 +210,8 @@ export class Vm implements GuestMemory {
   /** The exit that stopped the last run, when `exitFilter` asked to stop. */
   stoppedExit: VmExit | undefined;
   private halted: { code: number; how: HaltHow } | undefined;
+  /** Why the VMM powered the VM off (halt "host-memory"), for the user. */
+  powerOffReason: string | undefined;
   private pendingStop: StopReason | undefined;
   /** The last run stopped on its budget, perhaps in the middle of a translated block. */
   private resumeMidBlock = false;
@@ -243,10 +261,22 @@ export class Vm implements GuestMemory {
       switched: () => this.technique.preempted?.(),
     });
     const techniquePool = spec.poolBytes(memory);
-    this.board = new Board({ memoryBytes: pool + techniquePool + ioPool + memory, instructionsPerTick: opts.instructionsPerTick, hypervisorExtension: spec.hypervisorExtension, f: opts.f, d: opts.d });
+    const vmmBytes = pool + techniquePool + ioPool;
+    const hostBytes = opts.hostMemoryBytes ?? vmmBytes + memory;
+    if (!Number.isSafeInteger(hostBytes) || hostBytes % 4096 !== 0 || hostBytes <= vmmBytes || hostBytes > vmmBytes + memory) {
+      throw new VmOptionsError(`hostMemory must be a multiple of 4 KiB above the VMM's own ${formatMiB(vmmBytes)} (its pools) and at most that plus guest RAM, ${formatMiB(vmmBytes + memory)}; not ${hostBytes} bytes`);
+    }
+    // The IOMMU's table is built once per load from the p2m: the device could not reach a page backed later.
+    if (passthrough && hostBytes < vmmBytes + memory) throw new VmOptionsError("deviceModel \"passthrough\" needs host memory for all of guest RAM: the IOMMU maps guest RAM once, so hostMemory cannot overcommit it");
+    this.board = new Board({ memoryBytes: hostBytes, instructionsPerTick: opts.instructionsPerTick, hypervisorExtension: spec.hypervisorExtension, f: opts.f, d: opts.d });
     this.guestRamSize = memory;
-    this.guestRamHpa = VMM_BASE + pool + techniquePool + ioPool;
-    this.p2m.add({ gpa: this.guestRamBase, hpa: this.guestRamHpa, size: memory, kind: "ram" });
+    this.hostFrames = new HostFrames(VMM_BASE, hostBytes);
+    this.hostFrames.reserve(VMM_BASE, pool, "shadow-pool");
+    if (techniquePool > 0) this.hostFrames.reserve(VMM_BASE + pool, techniquePool, "technique-pool");
+    if (ioPool > 0) this.hostFrames.reserve(VMM_BASE + pool + techniquePool, ioPool, "io-pool");
+    this.p2m = new P2m(this.guestRamBase, memory, this.hostFrames);
+    // With room for the whole guest, its RAM is one run right above the pools, as on a machine without overcommit.
+    if (hostBytes === vmmBytes + memory) this.p2m.backAll();
     this.vcpus = Array.from({ length: smp }, (_, n) => new Vcpu(n, { f: opts.f, d: opts.d }));
     this.vcpu = this.vcpus[0];
     this.costs = opts.costs ?? { ...SEED_COSTS };
@@ -257,7 +287,12 @@ export class Vm implements GuestMemory {
     this.log = new ExitLog(opts.exitLogCapacity);
     const hart = this.board.hart;
     this.shadow = new ShadowMmu(this.board.ram, VMM_BASE, pool / 4096, maxRoots, hart.tlb);
-    const window = guestRamWindow(this.board.ram, this.guestRamBase, this.guestRamHpa, memory);
+    const window = guestRamWindow(this.board.ram, this.p2m);
+    if (opts.pageSharing && !spec.pageSharing) throw new VmOptionsError("pageSharing needs trap-and-emulate or hardware-assisted: this technique's memory virtualization cannot keep shared pages read-only");
+    if (opts.pageSharing && passthrough) throw new VmOptionsError("pageSharing does not go with deviceModel \"passthrough\": the IOMMU maps guest RAM once, writable");
+    this.sharing = opts.pageSharing && new PageSharing(opts.pageSharing, this.p2m, this.hostFrames, this.board.ram,
+      (hpa, len) => this.board.bus.noteRamWrite(hpa, len), (gpa) => this.remapped(gpa));
+    if (this.sharing) this.p2m.breakShare = (gpa) => this.sharing!.breakShare(gpa);
     const halt = (code: number, how: HaltHow) => {
       this.halted = { code, how };
       // HTIF halts on a store the hart itself performs: end the entry right after it, as natively.
@@ -277,9 +312,11 @@ export class Vm implements GuestMemory {
         v.mipHw = level ? v.mipHw | (1 << bit) : v.mipHw & ~(1 << bit);
       },
       halt,
-      watchGuestWrites: (gpa, len, cb) => this.board.watchWrites(gpa - this.guestRamBase + this.guestRamHpa, len,
-        (hpa, value, width) => cb(hpa - this.guestRamHpa + this.guestRamBase, value, width)),
-      ramWritten: (gpa, len) => this.board.bus.noteRamWrite(gpa - this.guestRamBase + this.guestRamHpa, len),
+      watchGuestWrites: (gpa, len, cb) => this.board.watchWrites(this.p2m.toHpa(gpa, len), len,
+        (hpa, value, width) => cb(this.p2m.toGpa(hpa), value, width)),
+      ramWritten: (gpa, len) => {
+        for (const [at, , n] of ramPieces(window, gpa, len)) this.board.bus.noteRamWrite(this.p2m.toHpa(gpa + at, n), n);
+      },
       // A device's write into a guest page table stales the shadow entries derived from it, as the
       // guest's own store would (emulate/access.ts); they go at the guest's next sfence.vma.
       dmaWritten: (gpa, len) => void this.shadow.guestPteWritten(gpa, len),
@@ -337,13 +374,18 @@ export class Vm implements GuestMemory {
   load(program: LoadableProgram): void {
     program.segments.forEach((s, i) => {
       if (s.memsz < s.data.length) throw new LoadError(`segment ${i} at 0x${s.paddr.toString(16)} has memsz ${s.memsz} < filesz ${s.data.length}`);
-      if (this.p2m.toHpa(s.paddr, Math.max(s.memsz, 1)) < 0) {
+      if (!this.p2m.isRam(s.paddr, Math.max(s.memsz, 1))) {
         throw new LoadError(`segment ${i} at 0x${s.paddr.toString(16)} (${s.memsz} bytes) lies outside guest RAM ` +
           `0x${this.guestRamBase.toString(16)}–0x${(this.guestRamBase + this.guestRamSize).toString(16)}`);
       }
     });
     this.board.load({ entry: program.entry, segments: [] });
-    for (const s of program.segments) this.board.bus.writeBytes(this.p2m.toHpa(s.paddr), s.data);
+    try {
+      for (const s of program.segments) this.devices.bus.writeBytes(s.paddr, s.data);
+    } catch (e) {
+      if (e instanceof HostMemoryExhausted) throw new LoadError(`the program does not fit in host memory: ${e.message}`);
+      throw e;
+    }
     const hart = this.board.hart;
     // What firmware does for the VMM: PMP entry 0 lets U-mode (the guest) and the page walker reach
     // host RAM at all; which pages the guest reaches is then decided by the shadow tables alone.
@@ -370,11 +412,13 @@ export class Vm implements GuestMemory {
     this.passthrough?.reset();
     this.log.clear();
     this.halted = undefined;
+    this.powerOffReason = undefined;
     this.pendingStop = undefined;
     this.stoppedExit = undefined;
     this.resumeMidBlock = false;
     this.entryMode = -1;
     this.steps = 0;
+    this.nextScan = SHARING_TICK_STEPS;
     for (const timer of this.timers) {
       timer.changed();
       timer.sync();
@@ -411,10 +455,45 @@ export class Vm implements GuestMemory {
     return taken || uart.received !== before;
   }
 
-  /** Runs at most `budget` guest steps (instructions retired plus traps taken), like Board.run, yieldNow too. */
+  /**
+   * Runs at most `budget` guest steps (instructions retired plus traps taken), like Board.run, yieldNow too.
+   * A guest page that needs a host frame when none is left ends the VM: the VMM powers it off, as ESX
+   * does without swap, and the run ends as a halt "host-memory" with code 1.
+   */
   run(budget: number, yieldNow?: () => boolean): StopReason {
-    const pace = new Pace(yieldNow, budget);
     this.stoppedExit = undefined;
+    try {
+      return this.sharing ? this.runSharing(budget, yieldNow) : this.runScheduled(budget, yieldNow);
+    } catch (e) {
+      if (!(e instanceof HostMemoryExhausted)) throw e;
+      this.halted = { code: 1, how: "host-memory" };
+      this.powerOffReason = e.message;
+      return { kind: "halt", code: 1, how: "host-memory" };
+    }
+  }
+
+  /**
+   * Runs in pieces that end where the sharing daemon is due (every SHARING_TICK_STEPS guest steps),
+   * so that it scans at the same points of the guest's history however the debugger slices the run.
+   */
+  private runSharing(budget: number, yieldNow?: () => boolean): StopReason {
+    const end = this.steps + budget;
+    for (let first = true; ; first = false) {
+      // A piece after the first starts at a breakpoint the guest reached: it stops there, as one run would.
+      if (!first && this.board.hart.breakpoints.has(this.vcpu.state.pc)) return { kind: "breakpoint", pc: this.vcpu.state.pc };
+      const upTo = Math.min(end, this.nextScan);
+      const r = this.runScheduled(upTo - this.steps, yieldNow);
+      if (this.steps >= this.nextScan) {
+        this.sharing!.scan();
+        this.nextScan += SHARING_TICK_STEPS;
+      }
+      if (r.kind !== "budget" || this.steps < upTo || this.steps >= end) return r;
+    }
+  }
+
+  /** Runs the vCPUs, one at a time in turn when there are several (the scheduler's quantum). */
+  private runScheduled(budget: number, yieldNow?: () => boolean): StopReason {
+    const pace = new Pace(yieldNow, budget);
     if (this.vcpus.length === 1) return this.runVcpu(budget, 0, pace, true);
     return this.scheduler.run(budget, (n, slice, rest, first) => {
       this.loadVcpu(n);
@@ -570,7 +649,7 @@ export class Vm implements GuestMemory {
         this.steps += handled;
       } else {
         v.pc = hart.pc;
-        if (r.kind === "watchpoint") return { ...r, pc: v.pc, pa: r.pa - this.guestRamHpa + this.guestRamBase };
+        if (r.kind === "watchpoint") return { ...r, pc: v.pc, pa: this.p2m.toGpa(r.pa) };
         // A halt (HTIF) comes round the loop; a breakpoint's or a trap loop's pc is the guest's.
         if (r.kind === "breakpoint" || r.kind === "trap-loop") return r;
         if (r.kind === "budget" && deadline >= 0 && this.retired >= deadline) timer.expired(this);
@@ -630,7 +709,7 @@ export class Vm implements GuestMemory {
    */
   storedForGuest(hpa: number, size: number): void {
     if (!this.board.storeMadeFor(hpa, size) || this.pendingStop) return;
-    this.pendingStop = { kind: "watchpoint", pc: this.vcpu.state.pc, pa: hpa - this.guestRamHpa + this.guestRamBase, size, write: true };
+    this.pendingStop = { kind: "watchpoint", pc: this.vcpu.state.pc, pa: this.p2m.toGpa(hpa), size, write: true };
   }
 
   /** Counts one instruction the VMM emulated as retired by the guest. */
@@ -727,9 +806,21 @@ export class Vm implements GuestMemory {
     this.devices.bus.store(gpa, 8, pte);
   }
 
-  /** Guest-physical memory for the debugger; null where it is not guest RAM. */
+  /**
+   * Guest-physical memory for the debugger; null where it is not guest RAM. Looking does not touch:
+   * a page the guest has not touched yet reads as the zeros it would hold, and gets no host frame.
+   */
   readGuestPhysical(gpa: number, length: number): Uint8Array | null {
-    return this.devices.bus.readBytes(gpa, length);
+    if (!this.p2m.isRam(gpa, length)) return this.devices.bus.readBytes(gpa, length);
+    const out = new Uint8Array(length);
+    const ram = this.board.ram;
+    for (let at = 0; at < length;) {
+      const n = Math.min(length - at, 4096 - ((gpa + at) % 4096));
+      const hpa = this.p2m.peekHpa(gpa + at, n);
+      if (hpa >= 0) out.set(ram.bytes.subarray(hpa - ram.base, hpa - ram.base + n), at);
+      at += n;
+    }
+    return out;
   }
 
   /**
@@ -738,6 +829,15 @@ export class Vm implements GuestMemory {
    */
   fenceGuest(vpn: number, asid: number): { invalidated: number; hardware: string | undefined } {
     return { invalidated: this.shadow.sfence(vpn, asid), hardware: this.technique.fenced?.(vpn, asid) };
+  }
+
+  /**
+   * The p2m points the page at `gpa` at another frame, or made it read-only (page sharing): shadow
+   * entries and whatever the technique derived from the old mapping go.
+   */
+  remapped(gpa: number): void {
+    this.shadow.reset();
+    this.technique.remapped?.(gpa);
   }
 
   /** The guest's PMP changed: shadow entries were derived under the old one. Returns what the VMM did. */

@@ -53,9 +53,9 @@ export class Bus {
 
   /** Loads `width` bytes at `pa`; undefined when nothing answers the access. */
   load(pa: number, width: 1 | 2 | 4 | 8): bigint | undefined {
-    if (this.ram.contains(pa, width)) {
+    const o = this.ram.offsetOf(pa, width);
+    if (o >= 0) {
       const v = this.ram.view;
-      const o = pa - this.ram.base;
       switch (width) {
         case 1: return BigInt(v.getUint8(o));
         case 2: return BigInt(v.getUint16(o, true));
@@ -75,9 +75,9 @@ export class Bus {
 
   /** Stores the low `width` bytes of `value` at `pa`; false when nothing answers the access. */
   store(pa: number, width: 1 | 2 | 4 | 8, value: bigint): boolean {
-    if (this.ram.contains(pa, width)) {
+    const o = this.ram.offsetOf(pa, width, true);
+    if (o >= 0) {
       const v = this.ram.view;
-      const o = pa - this.ram.base;
       switch (width) {
         case 1: v.setUint8(o, Number(value & 0xffn)); break;
         case 2: v.setUint16(o, Number(value & 0xffffn), true); break;
@@ -103,17 +103,37 @@ export class Bus {
   /** Debugger access: copies up to `len` bytes of RAM or device-free memory; null where unmapped. */
   readBytes(pa: number, len: number): Uint8Array | null {
     if (!this.ram.contains(pa, len)) return null;
-    const o = pa - this.ram.base;
-    return this.ram.bytes.slice(o, o + len);
+    const out = new Uint8Array(len);
+    for (const [at, o, n] of ramPieces(this.ram, pa, len)) out.set(this.ram.bytes.subarray(o, o + n), at);
+    return out;
   }
 
   writeBytes(pa: number, data: Uint8Array): boolean {
     if (!this.ram.contains(pa, data.length)) return false;
-    this.ram.bytes.set(data, pa - this.ram.base);
+    for (const [at, o, n] of ramPieces(this.ram, pa, data.length, true)) this.ram.bytes.set(data.subarray(at, at + n), o);
     this.noteRamWrite(pa, data.length);
     return true;
   }
 }
+
+/**
+ * [pa, pa+len) of `ram` (which contains it) as pieces adjacent in its bytes: [offset into the range,
+ * offset into `bytes`, length]. One piece for plain RAM; a VM's guest RAM is split at pages whose host
+ * frames are not adjacent.
+ */
+export function ramPieces(ram: Ram, pa: number, len: number, write = false): [number, number, number][] {
+  const whole = ram.offsetOf(pa, len, write);
+  if (whole >= 0 || len === 0) return [[0, whole, len]];
+  const pieces: [number, number, number][] = [];
+  for (let at = 0; at < len;) {
+    const n = Math.min(len - at, PAGE - ((pa + at) % PAGE));
+    pieces.push([at, ram.offsetOf(pa + at, n, write), n]);
+    at += n;
+  }
+  return pieces;
+}
+
+const PAGE = 4096;
 
 /** The device-side width of an access: a whole 8-byte access to a one-register device is a 4-byte one. */
 function narrow(width: AccessWidth): Width {

@@ -76,7 +76,8 @@ export interface HaltSink {
  * How a guest ended itself: the SiFive test finisher (or its reset request, which ends the run too:
  * the board cannot reset), HTIF's tohost, or (under a VMM) an SBI shutdown call.
  */
-export type HaltHow = "finisher" | "reset" | "htif" | "sbi";
+/** How a run ended for good: the guest's own ways, or (under a VMM) "host-memory", the VMM powering the VM off with no host frame left for it. */
+export type HaltHow = "finisher" | "reset" | "htif" | "sbi" | "host-memory";
 
 /** Where a UART's transmitted bytes go, and where its received bytes come from. */
 export interface ByteSink {

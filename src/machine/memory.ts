@@ -24,4 +24,14 @@ export class Ram {
   contains(pa: number, len: number): boolean {
     return pa >= this.base && pa + len <= this.base + this.size;
   }
+
+  /**
+   * Where [pa, pa+len) starts in `bytes`/`view`, or −1 when it is not RAM. Here it is one offset for
+   * all of RAM; a VM's guest RAM window (hypervisor/devices/guest_devices.ts) maps each page through
+   * the p2m, and answers −1 for a range whose pages are not adjacent in `bytes` (callers split it).
+   * `write`: the caller will write there (a VM's page shared copy-on-write gets its own copy first).
+   */
+  offsetOf(pa: number, len: number, _write = false): number {
+    return this.contains(pa, len) ? pa - this.base : -1;
+  }
 }

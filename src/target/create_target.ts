@@ -1,3 +1,4 @@
+import type { PageSharingOptions } from "../hypervisor/mm/page_sharing";
 import { BoardOptionsError, LoadError, type LoadableProgram } from "../machine/board";
 import type { ByteSink, ByteSource } from "../machine/device";
 import { SnapshotBackend, type BlockBackend } from "../machine/devices/virtio/block_backend";
@@ -42,6 +43,10 @@ export interface TargetOptions {
   rngSeed?: number;
   /** Under a VMM technique: a type 1 (default) or type 2 VMM, which changes only the modelled costs. */
   hosting?: Hosting;
+  /** Under a VMM technique: the host's RAM, the VMM's pools and guest pages together (vm.ts); default room for all of guest RAM. */
+  hostMemoryBytes?: number;
+  /** Under a VMM technique: content-based page sharing (hypervisor/mm/page_sharing.ts); off when absent. */
+  pageSharing?: PageSharingOptions;
   /** Under a VMM technique: how it switches the guest's FP state at world switches (fpu_switch.ts); default lazy. */
   fpuSwitch?: FpuSwitchPolicy;
   /** A virtio-console in virtio-mmio slot 1, on the UART's output and input. */
@@ -103,6 +108,7 @@ export function createTarget(program: GuestProgram, opts: TargetOptions): Create
     const vm = new Vm({
       technique: runs, boot: opts.boot, memoryBytes: opts.memoryBytes, uartOut: console.sink, uartIn: console.source, disk, rngSeed: opts.rngSeed, virtioConsole: opts.virtioConsole, deviceModels: opts.deviceModels, ...htif,
       nonTrappingSensitive: opts.nonTrappingSensitive, f: opts.cpu?.f, d: opts.cpu?.d, hosting: opts.hosting, fpuSwitch: opts.fpuSwitch, smp: opts.smp,
+      hostMemoryBytes: opts.hostMemoryBytes, pageSharing: opts.pageSharing,
     });
     vm.load(program);
     // `stats` compares techniques by loading the same guest again, silently, without input, and

@@ -45,7 +45,8 @@ function entryMark(vm: Vm, root: ShadowRoot, e: ShadowEntry): ShadowMark {
 
 function guestMarks(vm: Vm, guest: PageTableTree, active: ShadowRoot): ShadowMark[] {
   const vpns = [...active.entries.keys()].sort((a, b) => a - b);
-  const ram = vm.p2m.regions();
+  // Guest RAM, backed yet or not: a page the guest has not touched is still RAM to its table.
+  const ram = { gpa: vm.p2m.gpaBase, size: vm.p2m.size };
   const devices = vm.devices.bus.devices;
   const marks: ShadowMark[] = [];
   const visit = (table: PtTable, level: number, base: bigint) => {
@@ -61,7 +62,7 @@ function guestMarks(vm: Vm, guest: PageTableTree, active: ShadowRoot): ShadowMar
       const end = gpa + pages * 4096;
       const mark = (status: ShadowMark["status"], note: string) => marks.push({ tree: guest.id, va: BigInt.asUintN(64, BigInt.asIntN(39, raw)), status, note });
       const names = collapseSlots(devices.filter((d) => d.base < end && gpa < d.base + d.size).map((d) => d.name));
-      if (!ram.some((r) => r.gpa < end && gpa < r.gpa + r.size)) {
+      if (!(ram.gpa < end && gpa < ram.gpa + ram.size)) {
         mark("device", names.length ? `emulated device${names.length > 1 ? "s" : ""} (${names.join(", ")}): never shadowed, every access exits` : `nothing at gpa ${hex(gpa)}: an access is an access fault the VMM reflects`);
         continue;
       }

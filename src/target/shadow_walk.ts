@@ -29,13 +29,13 @@ export function shadowWalk(vm: Vm, root: ShadowRoot, gva: bigint, access: MmuAcc
   const guest: ShadowWalkView["guest"] = {
     paging: ctx.kind === "sv39",
     steps: t.steps.map((s) => {
-      const hpa = vm.p2m.toHpa(s.pteGpa, 8);
+      const hpa = vm.p2m.peekHpa(s.pteGpa, 8);
       return { level: s.level, index: Math.floor(va / 2 ** (12 + 9 * s.level)) & 511, pteGpa: s.pteGpa, pte: s.pte, ...(hpa >= 0 ? { hpa } : {}) };
     }),
   };
   if (t.ok) guest.gpa = t.gpa;
   else guest.fault = t.cause;
-  const p2m = guest.gpa === undefined ? -1 : vm.p2m.toHpa(guest.gpa);
+  const p2m = guest.gpa === undefined ? -1 : vm.p2m.peekHpa(guest.gpa);
   // The guest runs in host U-mode on the shadow root: the hart's walk, as it will make it then.
   const walk = walkAssuming(vm.board.hart, { satp: root.satp }, gva, access, 0);
   const entry = vm.shadow.entry(root, Math.floor(va / 4096) & 0x7ffffff);

@@ -11,3 +11,4 @@ export { DEFAULT_RNG_SEED } from "../machine/devices/virtio/rng";
 export {
   DEVICE_MODELS, VIRTIO_DEVICE_NAMES, EMULATED_DEVICES, describeModels, parseDeviceModelOption, parseDeviceModels, type DeviceModel, type DeviceModels,
 } from "../hypervisor/io/device_model";
+export type { PageSharingOptions } from "../hypervisor/mm/page_sharing";

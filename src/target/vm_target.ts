@@ -18,7 +18,7 @@ import { shadowAddressWalk, shadowWalk } from "./shadow_walk";
 import type { AddressSpace, AddressWalk, Target, TargetLine, TargetSymbol, TargetTlbEntry, TargetTranslation, TwoStageWalk, WalkSpace, WatchAccess } from "./target";
 import { COMPARISON_CAP, compareTechniques, type FreshGuest, type TechniqueComparison } from "./technique_comparison";
 import { AVAILABLE_TECHNIQUES, type Technique } from "./techniques";
-import type { ShadowMark, ShadowWalkView, VcpuStats, VmStats, VmmView } from "./vmm_view";
+import type { HostMemoryView, ShadowMark, ShadowWalkView, VcpuStats, VmStats, VmmView } from "./vmm_view";
 import { causeText, twoStageAddressWalk } from "./walk_view";
 import { directPagingView, directPagingWalk } from "./direct_paging_view";
 
@@ -358,6 +358,14 @@ export class VmTarget implements Target, VmmView {
   }
 
   /** The two-stage walk of `gva` the hart would do now, when the technique translates in two stages. */
+  hostMemory(): HostMemoryView {
+    const { p2m, sharing, hostFrames } = this.vm;
+    return {
+      frames: hostFrames.census(), guestPages: p2m.size / 4096, backedPages: p2m.backedPages,
+      sharing: sharing && { ...sharing.stats(), scanPagesPerTick: sharing.options.scanPagesPerTick },
+    };
+  }
+
   paravirtualState(): PvState | undefined {
     return this.vm.technique.paravirtualState?.();
   }
@@ -420,7 +428,10 @@ export class VmTarget implements Target, VmmView {
     if (gpa === undefined) return w;
     const hex = `0x${gpa.toString(16)}`;
     const dev = this.vm.devices.deviceAt(gpa, 1);
-    const result: AddressWalk["result"] = this.vm.p2m.toHpa(gpa) >= 0
+    const p2m = this.vm.p2m;
+    const result: AddressWalk["result"] = p2m.isRam(gpa) && p2m.peekHpa(gpa) < 0
+      ? { kind: "exit", text: `guest-page-fault exit: gpa ${hex} is guest RAM with no host frame yet (hostMemory overcommits it); the VMM backs it on this first touch and maps it in the G stage` }
+      : p2m.peekHpa(gpa) >= 0
       ? { kind: "exit", text: `guest-page-fault exit: gpa ${hex} is RAM the guest's PMP limits, which the G stage leaves out; the VMM runs the access by trap-and-emulate` }
       : dev && t.access !== "x"
         ? { kind: "device", text: `emulated device (${dev.name}): not in the G stage, every access exits (guest-page-fault)` }

@@ -9,6 +9,8 @@ export type { TcBlockView, TcStats };
 import type { PageTableTree } from "./inspect";
 import type { WalkResultKind } from "./target";
 import type { PvState } from "../hypervisor/techniques/technique";
+import type { FrameOwner } from "../hypervisor/mm/host_frames";
+import type { SharingStats } from "../hypervisor/mm/page_sharing";
 import type { TechniqueComparison } from "./technique_comparison";
 import type { Technique } from "./techniques";
 
@@ -55,6 +57,16 @@ export interface VmmView {
   paravirtualState(): PvState | undefined;
   /** The read-only document that narrates one exit's emulation, step by step with before/after values. */
   narrate(seq: number): string | undefined;
+  /** `sharing`: host frames by owner, guest pages backed, and page sharing's figures when it is on. */
+  hostMemory(): HostMemoryView;
+}
+
+export interface HostMemoryView {
+  frames: Record<FrameOwner, number>;
+  guestPages: number;
+  backedPages: number;
+  /** Undefined when page sharing is off. */
+  sharing: (SharingStats & { scanPagesPerTick: number }) | undefined;
 }
 
 /** Exit statistics with the modelled overhead (cost_model.ts: one cycle per guest instruction). */

@@ -93,7 +93,7 @@ function runOnce(program: GuestProgram, technique: Technique): { end: Record<str
 /** Records each store the hart makes into host RAM below the guest's: the VMM's pools and tables. */
 function watchVmmMemory(t: VmTarget, escapes: string[]): () => void {
   const vm = t.vm;
-  return vm.board.watchWrites(VMM_BASE, vm.guestRamHpa - VMM_BASE, (pa, value, width) => {
+  return vm.board.watchWrites(VMM_BASE, vm.p2m.regions()[0].hpa - VMM_BASE, (pa, value, width) => {
     escapes.push(`a ${width}-byte store of 0x${value.toString(16)} landed at host 0x${pa.toString(16)}, outside guest RAM (pc 0x${t.pc.toString(16)})`);
   });
 }

@@ -1,6 +1,7 @@
 import { Bus } from "../../machine/bus";
 import type { HaltSink } from "../../machine/device";
 import type { Ram } from "../../machine/memory";
+import type { P2m } from "../mm/p2m";
 import { VirtDevices, type VirtDeviceOptions } from "../../machine/virt";
 
 /**
@@ -49,15 +50,22 @@ export class GuestDevices extends VirtDevices {
   }
 }
 
-/** Guest RAM as a `Ram` whose bytes are a window onto host RAM (the p2m's one RAM region). */
-export function guestRamWindow(host: Ram, gpaBase: number, hpaBase: number, size: number): Ram {
-  const offset = hpaBase - host.base;
-  const bytes = host.bytes.subarray(offset, offset + size);
+/**
+ * Guest RAM as a `Ram` whose bytes are host RAM's, each guest page where the p2m puts it (a page the
+ * guest touches for the first time gets its host frame here too): device DMA and the VMM's emulated
+ * accesses reach guest RAM through it.
+ */
+export function guestRamWindow(host: Ram, p2m: P2m): Ram {
+  const { gpaBase, size } = p2m;
   return {
     base: gpaBase,
     size,
-    bytes,
-    view: new DataView(host.bytes.buffer, host.bytes.byteOffset + offset, size),
-    contains: (pa: number, len: number) => pa >= gpaBase && pa + len <= gpaBase + size,
+    bytes: host.bytes,
+    view: host.view,
+    contains: (pa: number, len: number) => p2m.isRam(pa, len),
+    offsetOf: (pa: number, len: number, write = false) => {
+      const hpa = write ? p2m.toHpaForWrite(pa, len) : p2m.toHpa(pa, len);
+      return hpa < 0 ? -1 : hpa - host.base;
+    },
   } as Ram;
 }

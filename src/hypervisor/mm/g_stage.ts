@@ -145,6 +145,15 @@ export class GStageTable {
     return true;
   }
 
+  /** Maps the 4 KiB guest page at `gpa` onto host page `hpa` with `rights` (R or X): a guest page just backed. */
+  map(gpa: number, hpa: number, rights: GStageRights): void {
+    const slot = this.slotFor(gpa, 0);
+    if ((this.readPte(slot) & V) === 0n) this.leafCount++;
+    const r = rights.r || rights.w;
+    this.writePte(slot, (BigInt(hpa / PAGE) << 10n) | V | U | A | D | (r ? R : 0n) | (rights.w ? W : 0n) | (rights.x ? X : 0n));
+    this.built = undefined;
+  }
+
   /**
    * Maps the 4 KiB guest page at `gpa` read-only onto host page `hpa` (a split device's register
    * image, io/register_image.ts). The next build() drops it, as it drops every mapping it did not make.

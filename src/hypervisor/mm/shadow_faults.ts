@@ -26,6 +26,7 @@ import { PTE_R, PTE_W, PTE_X } from "./shadow_paging";
  *    maps fetches only, so the VMM translates and checks it as MPP and emulates it ("mprv-access");
  *  - a device passed through to the guest (deviceModel "passthrough") → a hidden fault: the shadow
  *    entry maps its registers (host page = guest page), and the guest's accesses reach it directly;
+ *  - a store to a page shared copy-on-write (page sharing) → a private copy, then the retry ("cow-break");
  *  - an emulated device → decode the load/store, run the device model, step over it;
  *  - nothing there → the access fault the guest would get natively.
  */
@@ -54,6 +55,7 @@ export function memoryFault(vm: Vm, cause: number, tval: bigint): number {
     if (acc !== Acc.X && priv !== v.prv) return emulateAccess(vm, "mprv-access", tval, gpa, details, t);
     const page = Math.floor(gpa / 4096);
     if (acc === Acc.W && vm.shadow.isPageTable(page)) return emulateAccess(vm, "guest-pt-write", tval, gpa, details, t);
+    if (acc === Acc.W && vm.p2m.isShared(gpa)) return cowBreak(vm, gpa, details);
     if (v.pmp.check(page * 4096, 4096, PMP_OF[acc], priv)) return hiddenFault(vm, va, acc, priv, details, t);
     if (acc !== Acc.X) return emulateAccess(vm, "pmp-access", tval, gpa, details, t);
     if (!v.pmp.check(gpa, 2, PmpAccess.X, priv)) {
@@ -73,6 +75,27 @@ export function memoryFault(vm: Vm, cause: number, tval: bigint): number {
     () => dev ? "a fetch from a device" : "nothing is at that guest-physical address");
 }
 
+/**
+ * The guest stored to a page it shares copy-on-write with others (page sharing): the VMM copies the
+ * shared frame into a frame of the page's own, maps it writable, and the guest retries its store.
+ */
+export function cowBreak(vm: Vm, gpa: number, details: ExitDetails): number {
+  const shared = vm.p2m.peekHpa(gpa - (gpa % 4096));
+  vm.p2m.breakShare?.(gpa);
+  const own = vm.p2m.peekHpa(gpa - (gpa % 4096));
+  details.hpa = BigInt(own + (gpa % 4096));
+  vm.record("cow-break", undefined, details, () => ({
+    action: own === shared
+      ? `GPA 0x${(gpa - (gpa % 4096)).toString(16)} was the last page on shared frame HPA 0x${shared.toString(16)}: it keeps the frame, writable again; the guest retries`
+      : `copied shared frame HPA 0x${shared.toString(16)} to a frame of its own, HPA 0x${own.toString(16)}, for GPA 0x${(gpa - (gpa % 4096)).toString(16)}, and mapped it writable; the guest retries`,
+    steps: [
+      { phase: "decode", text: `store to GPA 0x${gpa.toString(16)}, a page shared copy-on-write (content-based page sharing): mapped read-only` },
+      { phase: "resume", text: "retry the store (not retired, invisible to the guest)" },
+    ],
+  }));
+  return 0;
+}
+
 function walkSteps(t: { steps: readonly { level: number; pteGpa: number; pte: bigint }[] }): NarrativeStep[] {
   return t.steps.map((s) => ({ phase: "check" as const, text: `guest PTE level ${s.level} at GPA 0x${s.pteGpa.toString(16)}`, after: s.pte }));
 }
@@ -83,8 +106,9 @@ function walkSteps(t: { steps: readonly { level: number; pteGpa: number; pte: bi
  */
 function shadowPage(vm: Vm, va: number, acc: Acc, priv: number, fetchOnly: boolean, t: GuestTranslated, hpaPage = Math.floor(vm.hpaOf(t.gpa) / 4096), allow = PTE_R | PTE_W | PTE_X) {
   const v = vm.vcpu.state;
-  const root = vm.currentRoot();
+  // A/D first: setting them may give a shared page-table page its own copy, which drops every shadow root.
   markAccessed(vm, t, acc);
+  const root = vm.currentRoot();
   const gpaPage = Math.floor(t.gpa / 4096);
   const pageBase = gpaPage * 4096;
   // The MPRV root and one-shot fetch entries map fetches only: their loads and stores must exit.
@@ -93,7 +117,8 @@ function shadowPage(vm: Vm, va: number, acc: Acc, priv: number, fetchOnly: boole
   const leaf = t.level >= 0, f = t.flags;
   let perms = 0;
   if (data && (!leaf || permitted(v, f, Acc.R, priv)) && v.pmp.check(pageBase, 4096, PmpAccess.R, priv)) perms |= PTE_R;
-  if (data && (!leaf || (permitted(v, f, Acc.W, priv) && (f & D) !== 0)) && v.pmp.check(pageBase, 4096, PmpAccess.W, priv)) perms |= PTE_W;
+  // A page shared copy-on-write is never writable: a store to it must come to the VMM (memoryFault).
+  if (data && (!leaf || (permitted(v, f, Acc.W, priv) && (f & D) !== 0)) && v.pmp.check(pageBase, 4096, PmpAccess.W, priv) && !vm.p2m.isShared(t.gpa)) perms |= PTE_W;
   // A passed-through device's registers are never executable, whatever the guest's leaf says.
   const ram = vm.p2m.toHpa(t.gpa) >= 0;
   if (ram && (!leaf || permitted(v, f, Acc.X, v.prv)) && (fetchOnly || v.pmp.check(pageBase, 4096, PmpAccess.X, v.prv))) perms |= PTE_X;

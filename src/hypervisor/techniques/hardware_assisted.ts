@@ -7,6 +7,7 @@ import { PSEUDO_READ, PSEUDO_WRITE, walkGuestAccess, type MmuAccess } from "../.
 import { PmpAccess, type Pmp } from "../../machine/hart/pmp";
 import { low32 } from "../../isa/u64";
 import { emulateAccess } from "../emulate/access";
+import { cowBreak } from "../mm/shadow_faults";
 import type { ExitDetails } from "../exits";
 import type { RegisterImage } from "../io/register_image";
 import { splitStore } from "../io/split_access";
@@ -279,15 +280,12 @@ export class HardwareAssisted implements Technique {
   private followGuestPmp(): void {
     const vm = this.vm;
     const g = this.gStage;
-    const pmp = vm.vcpu.state.pmp;
     const ranges: GStageRange[] = [];
     const limited: { gpa: number; rights: GStageRights }[] = [];
     for (const region of vm.p2m.regions()) {
       for (let off = 0; off < region.size; off += 4096) {
         const gpa = region.gpa + off;
-        const r = pmp.check(gpa, 4096, PmpAccess.R, 1);
-        // W without R cannot be expressed in a PTE: such a page's stores are decided by the VMM too.
-        const rights = { r, w: r && pmp.check(gpa, 4096, PmpAccess.W, 1), x: pmp.check(gpa, 4096, PmpAccess.X, 1) };
+        const rights = this.pageRights(gpa, true);
         if (!rights.r && !rights.x) continue;
         const last = ranges[ranges.length - 1];
         if (last && last.gpa + last.size === gpa && last.hpa + last.size === region.hpa + off) last.size += 4096;
@@ -305,7 +303,48 @@ export class HardwareAssisted implements Technique {
     for (const { gpa, rights } of limited) g.protect(gpa, rights);
     vm.board.hart.tlb.flush(-1, -1, g.vmid);
     this.followsPmp = true;
-    this.followed = pmpKey(pmp);
+    this.followed = pmpKey(vm.vcpu.state.pmp);
+  }
+
+  /** The p2m moved the page at `gpa` (page sharing): its G-stage leaf follows, and the hart forgets the old one. */
+  remapped(gpa: number): void {
+    const page = gpa - (gpa % 4096);
+    const rights = this.pageRights(page);
+    if (rights.r || rights.x) this.gStage.map(page, this.vm.p2m.peekHpa(page), rights);
+    else this.gStage.protect(page, rights);
+    const hart = this.vm.board.hart;
+    hart.tlb.flush(-1, -1, this.gStage.vmid);
+    flushFast(hart);
+  }
+
+  /** What the G stage grants the guest page at `gpa`: its PMP's rights once the G stage follows it, and never W on a shared page. */
+  private pageRights(gpa: number, followPmp = this.followsPmp): GStageRights {
+    const rights = followPmp ? pmpRights(this.vm.vcpu.state.pmp, gpa) : { r: true, w: true, x: true };
+    return this.vm.p2m.isShared(gpa) ? { ...rights, w: false } : rights;
+  }
+
+  /**
+   * A guest-page fault on a guest RAM page with no host frame yet (host memory overcommits guest RAM,
+   * p2m.ts): the VMM backs it and maps it in the G stage, with what the guest's PMP grants once the G
+   * stage follows it; the guest retries. The hart's TLB caches only translations that succeeded, so
+   * no fence is needed.
+   */
+  private firstTouch(gpa: number, details: ExitDetails): number {
+    const vm = this.vm;
+    const page = gpa - (gpa % 4096);
+    const hpa = vm.p2m.toHpa(page);
+    const rights = this.pageRights(page);
+    if (rights.r || rights.x) this.gStage.map(page, hpa, rights);
+    details.hpa = BigInt(hpa + (gpa - page));
+    vm.record("guest-page-fault", undefined, details, () => ({
+      action: `backed guest page GPA 0x${page.toString(16)} with host frame HPA 0x${hpa.toString(16)} on its first touch, and mapped it in the G stage; the guest retries`,
+      steps: [
+        { phase: "decode", text: `guest-page fault at GPA 0x${gpa.toString(16)}: guest RAM the p2m does not back yet` },
+        { phase: "check", text: `host memory overcommits guest RAM: the VMM takes the lowest free host frame (${vm.hostFrames.freeFrames} left)` },
+        { phase: "resume", text: "retry the instruction (not retired, invisible to the guest)" },
+      ],
+    }));
+    return 0;
   }
 
   /**
@@ -321,6 +360,9 @@ export class HardwareAssisted implements Technique {
     const details = { gva: tval, gpa: BigInt(gpa), access: ACCESS_NAMES[acc] };
     const tinst = Number(vm.board.hart.mtinst);
     const implicit = tinst === PSEUDO_READ || tinst === PSEUDO_WRITE;
+    if (vm.p2m.isRam(gpa) && vm.p2m.peekHpa(gpa) < 0) return this.firstTouch(gpa, details);
+    // A store to a page shared copy-on-write, the guest's or its hardware walker's (A/D bits).
+    if ((acc === 1 || tinst === PSEUDO_WRITE) && vm.p2m.isShared(gpa)) return cowBreak(vm, gpa, details);
     if (implicit || vm.p2m.toHpa(gpa) >= 0) {
       this.emulateNext = true;
       vm.record("guest-page-fault", undefined, details, () => ({
@@ -368,8 +410,15 @@ export const HARDWARE_ASSISTED: TechniqueSpec = {
   description: "The H extension: the guest's S- and U-mode run in VS/VU mode with two-stage (nested) translation through the VMM's G-stage table; its M-mode code is trap-and-emulated.",
   nonTrappingSensitive: false,
   hypervisorExtension: true,
+  pageSharing: true,
   // 4 KiB G-stage leaves: one table page per 2 MiB of guest RAM, plus the 16 KiB root (and its
   // alignment) and the middle level.
   poolBytes: (guestRam) => (Math.ceil(guestRam / (2 << 20)) + 16) * 4096,
   create: (vm, poolBase, poolBytes) => new HardwareAssisted(vm, poolBase, poolBytes),
 };
+
+/** What the guest's PMP grants S/U-mode on all of the page at `gpa`; W without R cannot be a PTE's, so such stores are the VMM's to decide. */
+function pmpRights(pmp: Pmp, gpa: number): GStageRights {
+  const r = pmp.check(gpa, 4096, PmpAccess.R, 1);
+  return { r, w: r && pmp.check(gpa, 4096, PmpAccess.W, 1), x: pmp.check(gpa, 4096, PmpAccess.X, 1) };
+}

@@ -71,11 +71,17 @@ export class Paravirtual implements Technique {
   startInfoVa = 0;
   sharedInfoVa = 0;
 
+  /** Where guest RAM starts in the host: direct paging hands the guest its machine frames, all in one run. */
+  private readonly ramHpa: number;
+
   constructor(private readonly vm: Vm) {
     const pages = vm.guestRamSize / 4096;
-    if (vm.guestRamHpa % (2 << 20) !== 0 || pages % 512 !== 0 || pages < 1024) {
+    const ramHpa = vm.p2m.wholeRun();
+    if (ramHpa < 0) throw new LoadError("paravirtual: direct paging gives the guest its machine frames as one run, so host memory must hold all of guest RAM (hostMemory cannot overcommit it)");
+    if (ramHpa % (2 << 20) !== 0 || pages % 512 !== 0 || pages < 1024) {
       throw new LoadError("paravirtual: guest RAM must be at least 4 MiB, in whole 2 MiB");
     }
+    this.ramHpa = ramHpa;
     const ram = vm.board.ram;
     // What the VMM writes into the guest's frames (validated PTEs, shared info; hypercall results go through this.memory):
     // decoded code there goes, and data breakpoints and `lastwrite` see a store of the guest's.
@@ -84,8 +90,8 @@ export class Paravirtual implements Technique {
       if (len <= 8) vm.storedForGuest(hpa, len);
     };
     this.written = written;
-    this.paging = new DirectPaging(ram.view, ram.base, vm.guestRamHpa / 4096, pages, written);
-    const owns = (hpa: number, len: number) => hpa >= vm.guestRamHpa && hpa + len <= vm.guestRamHpa + vm.guestRamSize;
+    this.paging = new DirectPaging(ram.view, ram.base, ramHpa / 4096, pages, written);
+    const owns = (hpa: number, len: number) => hpa >= ramHpa && hpa + len <= ramHpa + vm.guestRamSize;
     // The walker's writes (A/D bits) are not stores of the guest's, as a hardware walker's are not.
     const machine: GuestMemory = {
       ramView: ram.view,
@@ -338,7 +344,7 @@ export class Paravirtual implements Technique {
     const v = vm.vcpu.state;
     const t = walkGuest(v, this.memory.machine, va, acc, v.prv, setAccessed);
     if (!t.ok) return t;
-    return { ...t, gpa: t.gpa - vm.guestRamHpa + vm.guestRamBase };
+    return { ...t, gpa: t.gpa - this.ramHpa + vm.guestRamBase };
   }
 
   paravirtualState(): PvState {

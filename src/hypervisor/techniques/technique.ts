@@ -74,6 +74,11 @@ export interface Technique {
   vcpuLoaded?(): void;
   /** The guest changed its PMP and the shadow tables were dropped; returns what else the technique did. */
   pmpChanged?(): string | undefined;
+  /**
+   * The p2m points the guest page at `gpa` at another frame, or made it read-only (page sharing);
+   * the shadow tables were dropped. The technique drops what else it derived from the old mapping.
+   */
+  remapped?(gpa: number): void;
   /** The page tables this technique keeps besides the shadow tables, for the panels; absent when none. */
   tables?(): VmmTable[];
   /**
@@ -151,6 +156,11 @@ export interface TechniqueSpec {
   readonly oneVcpu?: string;
   /** The one way its guest boots, whatever the launch configuration says (unset: the configuration chooses). */
   readonly boot?: GuestBoot;
+  /**
+   * Its memory virtualization keeps shared guest pages read-only and asks the VMM on a write to
+   * one (page sharing, mm/page_sharing.ts); unset: the technique cannot share pages.
+   */
+  readonly pageSharing?: boolean;
   /** Host memory the technique keeps for its own tables when the guest has this much RAM. */
   poolBytes(guestRamBytes: number): number;
   /** The technique for `vm`, with its pool at host-physical `poolBase`. */

@@ -128,6 +128,7 @@ export const TRAP_AND_EMULATE: TechniqueSpec = {
   description: "Deprivileged guest; sensitive instructions trap to the VMM, which emulates them; shadow page tables.",
   nonTrappingSensitive: true,
   hypervisorExtension: false,
+  pageSharing: true,
   poolBytes: () => 0,
   create: (vm) => new TrapAndEmulate(vm),
 };

@@ -17,13 +17,13 @@ function usageError(argv: string[]): UsageError {
 describe("hyperstep argument parsing", () => {
   it("parses run with defaults", () => {
     assert.deepEqual(parseArgs(["run", "guest.elf"]), {
-      kind: "run", program: "guest.elf", memoryBytes: 128 * 1024 * 1024, maxInstructions: undefined, timeoutSeconds: undefined, traceTraps: false, technique: "native", boot: "machine", exits: false, cpu: { model: "rv64", h: false, f: true, d: true }, gdb: undefined, nonTrappingSensitive: [], record: undefined, diskSpec: undefined, rngSeed: undefined, hosting: "native", fpuSwitch: "lazy", virtioConsole: false, deviceModels: { vm: "emulated", perDevice: {} }, smp: undefined,
+      kind: "run", program: "guest.elf", memoryBytes: 128 * 1024 * 1024, maxInstructions: undefined, timeoutSeconds: undefined, traceTraps: false, technique: "native", boot: "machine", exits: false, cpu: { model: "rv64", h: false, f: true, d: true }, gdb: undefined, nonTrappingSensitive: [], record: undefined, diskSpec: undefined, rngSeed: undefined, hosting: "native", hostMemoryBytes: undefined, fpuSwitch: "lazy", virtioConsole: false, deviceModels: { vm: "emulated", perDevice: {} }, smp: undefined,
     });
   });
 
   it("parses every run option, in both --flag value and --flag=value forms", () => {
     assert.deepEqual(parseArgs(["run", "--memory", "64K", "g.elf", "--max-instructions=1000", "--timeout", "2.5", "--trace-traps"]), {
-      kind: "run", program: "g.elf", memoryBytes: 65536, maxInstructions: 1000, timeoutSeconds: 2.5, traceTraps: true, technique: "native", boot: "machine", exits: false, cpu: { model: "rv64", h: false, f: true, d: true }, gdb: undefined, nonTrappingSensitive: [], record: undefined, diskSpec: undefined, rngSeed: undefined, hosting: "native", fpuSwitch: "lazy", virtioConsole: false, deviceModels: { vm: "emulated", perDevice: {} }, smp: undefined,
+      kind: "run", program: "g.elf", memoryBytes: 65536, maxInstructions: 1000, timeoutSeconds: 2.5, traceTraps: true, technique: "native", boot: "machine", exits: false, cpu: { model: "rv64", h: false, f: true, d: true }, gdb: undefined, nonTrappingSensitive: [], record: undefined, diskSpec: undefined, rngSeed: undefined, hosting: "native", hostMemoryBytes: undefined, fpuSwitch: "lazy", virtioConsole: false, deviceModels: { vm: "emulated", perDevice: {} }, smp: undefined,
     });
     assert.equal((parseArgs(["run", "g.elf", "--memory=1G"]) as { memoryBytes: number }).memoryBytes, 2 ** 30);
     assert.equal((parseArgs(["run", "g.elf", "--memory", "8MiB"]) as { memoryBytes: number }).memoryBytes, 8 * 2 ** 20);
@@ -87,6 +87,12 @@ describe("hyperstep argument parsing", () => {
     assert.match(usageError(["run", "k.elf", "--smp", "2", "--technique", "hardware-assisted", "--boot", "supervisor"]).message, /^--smp 2: a guest that boots in S-mode /);
     assert.equal((parseArgs(["run", "k.elf", "--smp", "1", "--technique", "trap-and-emulate"]) as { smp?: number }).smp, 1);
     assert.match(usageError(["run", "k.elf", "--smp", "2", "--record", "r.json"]).message, /^--record cannot be combined with --smp/);
+  });
+
+  it("parses --host-memory SIZE, under a VMM technique only", () => {
+    assert.equal((parseArgs(["run", "k.elf", "--technique", "trap-and-emulate", "--host-memory", "12M"]) as { hostMemoryBytes?: number }).hostMemoryBytes, 12 << 20);
+    assert.equal(usageError(["run", "k.elf", "--technique", "trap-and-emulate", "--host-memory", "lots"]).message, "--host-memory must be a size such as 12M (whole 4 KiB pages, 4K to 4G), not 'lots'");
+    assert.match(usageError(["run", "k.elf", "--host-memory", "12M"]).message, /^--host-memory is the memory a VMM shares between itself and its guest: it needs a VMM --technique/);
   });
 
   it("parses --non-trapping-sensitive as a list, only with a technique it applies to", () => {

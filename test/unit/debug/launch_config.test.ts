@@ -17,7 +17,7 @@ function fieldOf(raw: unknown): string {
 
 test("a minimal configuration gets the documented defaults", () => {
   const c = parseLaunchConfig({ program: "guest.S" });
-  assert.deepEqual(c, { program: "guest.S", stopOnEntry: false, memoryBytes: DEFAULT_MEMORY_BYTES, technique: "native", maxInstructions: undefined, cwd: undefined, args: [], nonTrappingSensitive: [], boot: "machine", march: undefined, cpu: { model: "rv64", h: false, f: true, d: true }, gdbServer: undefined, historyMiB: DEFAULT_HISTORY_MIB, disk: undefined, rngSeed: undefined, hosting: "native", fpuSwitch: "lazy", virtioConsole: false, deviceModels: { vm: "emulated", perDevice: {} }, smp: 1 });
+  assert.deepEqual(c, { program: "guest.S", stopOnEntry: false, memoryBytes: DEFAULT_MEMORY_BYTES, technique: "native", maxInstructions: undefined, cwd: undefined, args: [], nonTrappingSensitive: [], boot: "machine", march: undefined, cpu: { model: "rv64", h: false, f: true, d: true }, gdbServer: undefined, historyMiB: DEFAULT_HISTORY_MIB, disk: undefined, rngSeed: undefined, hosting: "native", hostMemoryBytes: undefined, pageSharing: undefined, fpuSwitch: "lazy", virtioConsole: false, deviceModels: { vm: "emulated", perDevice: {} }, smp: 1 });
   assert.equal(DEFAULT_HISTORY_MIB, 512);
 });
 
@@ -54,6 +54,19 @@ test("bad fields are rejected with the field named", () => {
   assert.equal(fieldOf({ program: "a.S", historyMiB: -1 }), "historyMiB");
   assert.equal(fieldOf({ program: "a.S", historyMiB: 1.5 }), "historyMiB");
   assert.equal(fieldOf({ program: "a.S", historyMiB: "512M" }), "historyMiB");
+});
+
+test("pageSharing: a scan rate, under a VMM technique only", () => {
+  assert.deepEqual(parseLaunchConfig({ program: "g.S", technique: "trap-and-emulate", pageSharing: { scanPagesPerTick: 64 } }).pageSharing, { scanPagesPerTick: 64 });
+  for (const bad of [{}, { scanPagesPerTick: 0 }, { scanPagesPerTick: 1.5 }, 64]) assert.equal(fieldOf({ program: "g.S", technique: "trap-and-emulate", pageSharing: bad }), "pageSharing", JSON.stringify(bad));
+  assert.equal(fieldOf({ program: "g.S", pageSharing: { scanPagesPerTick: 64 } }), "pageSharing");
+});
+
+test("hostMemory: a size, under a VMM technique only", () => {
+  assert.equal(parseLaunchConfig({ program: "g.S", technique: "trap-and-emulate", hostMemory: "12M" }).hostMemoryBytes, 12 << 20);
+  assert.equal(parseLaunchConfig({ program: "g.S", technique: "hardware-assisted", hostMemory: 9 << 20 }).hostMemoryBytes, 9 << 20);
+  assert.equal(fieldOf({ program: "g.S", technique: "trap-and-emulate", hostMemory: "lots" }), "hostMemory");
+  assert.equal(fieldOf({ program: "g.S", hostMemory: "12M" }), "hostMemory");
 });
 
 test("fpuSwitch: lazy by default, eager when asked, and only under a VMM", () => {

@@ -235,7 +235,8 @@ describe("binary translation in a VM", () => {
     const tcEntries = [...vm.shadow.current!.entries.values()].filter((e) => e.gpaPage < 0);
     assert.equal(tcEntries.length, 1, "the TC page the hart ran from");
     assert.ok(tcEntries[0].x && !tcEntries[0].r && !tcEntries[0].w, "execute-only");
-    assert.ok(tcEntries[0].hpaPage * 4096 < vm.guestRamHpa, "host memory outside guest RAM");
+    assert.equal(vm.p2m.toGpa(tcEntries[0].hpaPage * 4096), -1, "host memory outside guest RAM");
+    assert.equal(vm.hostFrames.ownerAt(tcEntries[0].hpaPage * 4096), "technique-pool", "the translation cache's");
     const tlb = new VmTarget(vm, "binary-translation", p.symbols).tlbEntries();
     assert.ok(tlb.every((e) => e.pa >= 0n));
     assert.equal(tlb.length, vm.shadow.current!.entries.size - 1);
