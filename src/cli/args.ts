@@ -9,6 +9,7 @@ import { deviceModelsProblem } from "../target/device_model";
 import { COMMANDS, COMMAND_SPECS, DEFAULT_COMPARE_LIMIT, type CommandName, type CommandSpec } from "./commands";
 import { EXIT_USAGE } from "./exit_status";
 import { parseGdbAddress, type GdbAddress } from "../gdb/address";
+import { icountShiftProblem, MAX_ICOUNT_SHIFT } from "../target/target_options";
 
 export { COMMANDS, DEFAULT_COMPARE_LIMIT, type CommandName };
 
@@ -55,6 +56,8 @@ export interface RunCommand {
   deviceModels: DeviceModels;
   /** Harts on the board (--smp); default 1. */
   smp?: number;
+  /** The timebase as QEMU's -icount shift=N (--icount-shift); default 0. */
+  icountShift?: number;
 }
 
 /** `hyperstep replay <record>`: a recorded run again, compared with its recording. */
@@ -223,6 +226,7 @@ const BUILDERS: { [C in CommandName]: (given: Given) => Command } = {
     const smp = optional(given, "--smp", hartCount);
     if (smp !== undefined && smp > 1 && technique !== "native") throw given.usage(`--smp ${smp}: ${SMP_NEEDS_NATIVE}`);
     if (record !== undefined && smp !== undefined && smp > 1) throw given.usage("--record cannot be combined with --smp yet: a record does not name the harts, which a replay would need");
+    if (record !== undefined && given.has("--icount-shift")) throw given.usage("--record cannot be combined with --icount-shift yet: a record does not name the timebase, which a replay would need");
     if (record !== undefined && given.has("--disk")) throw given.usage("--record cannot be combined with --disk yet: a record does not hold the disk's contents, which a replay would need");
     return {
       kind: "run",
@@ -245,6 +249,7 @@ const BUILDERS: { [C in CommandName]: (given: Given) => Command } = {
       virtioConsole: given.has("--virtio-console"),
       deviceModels: runModels,
       smp,
+      icountShift: optional(given, "--icount-shift", icountShift),
     };
   },
   replay(given) {
@@ -340,6 +345,12 @@ function positiveInteger(given: Given, flag: string, text: string): number {
 function hartCount(given: Given, flag: string, text: string): number {
   const n = /^\d+$/.test(text) ? Number(text) : NaN;
   if (!(n >= 1 && n <= MAX_HARTS)) throw given.usage(`${flag} needs a whole number of harts from 1 to ${MAX_HARTS}, not '${text}'`);
+  return n;
+}
+
+function icountShift(given: Given, flag: string, text: string): number {
+  const n = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (icountShiftProblem(n)) throw given.usage(`${flag} needs a whole number from 0 to ${MAX_ICOUNT_SHIFT}, as QEMU's -icount shift=N, not '${text}'`);
   return n;
 }
 
