@@ -8,6 +8,7 @@ import { deviceModelsProblem } from "../target/device_model";
 import { COMMANDS, COMMAND_SPECS, DEFAULT_COMPARE_LIMIT, type CommandName, type CommandSpec } from "./commands";
 import { EXIT_USAGE } from "./exit_status";
 import { parseGdbAddress, type GdbAddress } from "../gdb/address";
+import { icountShiftProblem, MAX_ICOUNT_SHIFT } from "../target/target_options";
 
 export { COMMANDS, DEFAULT_COMPARE_LIMIT, type CommandName };
 
@@ -58,6 +59,8 @@ export interface RunCommand {
   deviceModels: DeviceModels;
   /** Harts on the board (--smp); default 1. */
   smp?: number;
+  /** The timebase as QEMU's -icount shift=N (--icount-shift); default 0. */
+  icountShift?: number;
   /** The architecture a .S program is assembled for (a launch configuration's `march`); the assembler's default when absent. */
   march?: string;
 }
@@ -251,6 +254,7 @@ const BUILDERS: { [C in CommandName]: (given: Given) => Command } = {
       deviceModels: runModels,
       smp,
       ...control,
+      icountShift: optional(given, "--icount-shift", icountShift),
     };
     const problem = controlProblem(command, (field) => `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
     if (problem) throw given.usage(problem);
@@ -304,7 +308,7 @@ function runControl(given: Given): RunControl {
 }
 
 /** The options that describe the guest: a launch configuration says all of that itself. */
-const GUEST_OPTIONS = ["--memory", "--host-memory", "--technique", "--boot", "--hosting", "--fpu-switch", "--non-trapping-sensitive", "--cpu", "--disk", "--smp", "--rng", "--virtio-console", "--device-model"];
+const GUEST_OPTIONS = ["--memory", "--host-memory", "--icount-shift", "--technique", "--boot", "--hosting", "--fpu-switch", "--non-trapping-sensitive", "--cpu", "--disk", "--smp", "--rng", "--virtio-console", "--device-model"];
 
 function configRun(given: Given, config: string, control: RunControl): ConfigRunCommand {
   if (given.operand !== undefined) throw given.usage(`--config runs the program its configuration names: give no program ('${given.operand}')`);
@@ -319,13 +323,14 @@ const RUN_CONTROL_OPTIONS = "--name, --max-instructions, --timeout, --trace-trap
  * What the run's own options (--exits, --record) cannot do with this guest, or undefined; `name`
  * says how the user gave a setting of the guest (a flag, or a launch configuration's attribute).
  */
-export function controlProblem(run: RunCommand, name: (field: "technique" | "virtioConsole" | "rng" | "smp" | "disk" | "march") => string): string | undefined {
+export function controlProblem(run: RunCommand, name: (field: "technique" | "virtioConsole" | "rng" | "smp" | "icountShift" | "disk" | "march") => string): string | undefined {
   if (run.exits && run.technique === "native") return `--exits needs a VMM ${name("technique")} (${VMM_TECHNIQUES.join(" or ")}): a native run has no VMM and no exits`;
   if (run.record === undefined) return undefined;
   const devices = "a record does not name the devices, which a replay would need";
   if (run.virtioConsole) return `--record cannot be combined with ${name("virtioConsole")} yet: ${devices}`;
   if (run.rngSeed !== undefined) return `--record cannot be combined with ${name("rng")} yet: ${devices}`;
   if ((run.smp ?? 1) > 1) return `--record cannot be combined with ${name("smp")} yet: a record does not name the harts, which a replay would need`;
+  if ((run.icountShift ?? 0) !== 0) return `--record cannot be combined with ${name("icountShift")} yet: a record does not name the timebase, which a replay would need`;
   if (run.diskSpec) return `--record cannot be combined with ${name("disk")} yet: a record does not hold the disk's contents, which a replay would need`;
   if (run.march !== undefined) return `--record cannot be combined with ${name("march")} yet: a replay assembles the program with the default architecture`;
   return undefined;
@@ -399,6 +404,12 @@ function positiveInteger(given: Given, flag: string, text: string): number {
 function hartCount(given: Given, flag: string, text: string): number {
   const n = /^\d+$/.test(text) ? Number(text) : NaN;
   if (!(n >= 1 && n <= MAX_HARTS)) throw given.usage(`${flag} needs a whole number of harts from 1 to ${MAX_HARTS}, not '${text}'`);
+  return n;
+}
+
+function icountShift(given: Given, flag: string, text: string): number {
+  const n = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (icountShiftProblem(n)) throw given.usage(`${flag} needs a whole number from 0 to ${MAX_ICOUNT_SHIFT}, as QEMU's -icount shift=N, not '${text}'`);
   return n;
 }
 

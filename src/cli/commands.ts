@@ -2,6 +2,7 @@ import { formatMiB, FPU_SWITCH_POLICIES, GUEST_BOOTS, HOSTINGS, NON_TRAPPING_SEN
 import { MAX_HARTS, QUANTUM } from "../target/target";
 import { AVAILABLE_TECHNIQUES, largestMemory, NON_TRAPPING_TECHNIQUES, techniqueEntry, VMM_TECHNIQUES } from "../target/techniques";
 import { RECORD_VERSION } from "./record_file";
+import { MAX_ICOUNT_SHIFT } from "../target/target_options";
 import { EXIT_INTERRUPTED, EXIT_LOAD_ERROR, EXIT_NO_HALT, EXIT_NOT_EQUIVALENT, EXIT_USAGE } from "./exit_status";
 
 /**
@@ -139,6 +140,10 @@ const RUN: CommandSpec = {
     {
       names: ["--smp"], value: "<n>",
       help: `harts on the board, 1 to ${MAX_HARTS} (default 1), as QEMU's -smp n: every hart starts at the ELF entry with a0 = its mhartid; they run one at a time, ${QUANTUM} instructions each in turn, so runs stay deterministic; under trap-and-emulate and hardware-assisted the VM's vCPUs, which the VMM runs the same way on its host hart (not under binary-translation or paravirtual, nor with --boot supervisor); not with --record`,
+    },
+    {
+      names: ["--icount-shift"], value: "<n>",
+      help: `the timebase, as QEMU's -icount shift=n: every instruction counts as 2^n ns, and mtime ticks at 10 MHz, so mtime = floor(instructions × 2^n / 100); 0 to ${MAX_ICOUNT_SHIFT} (default 0: one tick every 100 instructions). A larger n makes a guest that waits for its timer spin for fewer instructions; not with --record`,
     },
     {
       names: ["--rng"],

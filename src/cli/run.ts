@@ -57,6 +57,8 @@ export interface RunSettings {
   deviceModels?: DeviceModels;
   /** Harts on the board (--smp); default 1. */
   smp?: number;
+  /** The timebase as QEMU's -icount shift=N (--icount-shift); default 0. */
+  icountShift?: number;
 }
 
 /** What the run loop needs from the outside world; the CLI passes the process's, tests pass their own. */
@@ -129,7 +131,7 @@ export async function runProgram(program: GuestProgram, settings: RunSettings, i
     nonTrappingSensitive: settings.nonTrappingSensitive, historyBytes: 0, replayInput: settings.replay?.input, disk: settings.disk, rngSeed: settings.rngSeed,
     hosting: settings.hosting, hostMemoryBytes: settings.hostMemoryBytes, pageSharing: settings.pageSharing, fpuSwitch: settings.fpuSwitch,
     virtioConsole: settings.virtioConsole, deviceModels: settings.deviceModels,
-    smp: settings.smp,
+    smp: settings.smp, icountShift: settings.icountShift,
   });
   if (!created.ok) return finish({ kind: "load-error", message: created.error }, 0n, 0);
   const target = created.target;
@@ -154,7 +156,7 @@ export async function runProgram(program: GuestProgram, settings: RunSettings, i
   gdb?.ended(result.exitCode);
   if (settings.exits && vmm) {
     // The same guest natively, output discarded, for the overhead figures.
-    const native = createTarget(program.image, { technique: "native", boot: settings.boot, memoryBytes: settings.memoryBytes, historyBytes: 0, disk: settings.disk && snapshotOf(settings.disk), rngSeed: settings.rngSeed, virtioConsole: settings.virtioConsole });
+    const native = createTarget(program.image, { technique: "native", boot: settings.boot, memoryBytes: settings.memoryBytes, historyBytes: 0, disk: settings.disk && snapshotOf(settings.disk), rngSeed: settings.rngSeed, virtioConsole: settings.virtioConsole, icountShift: settings.icountShift });
     const baseline = native.ok ? runTo(native.target, result.instructions, Infinity) : native.error;
     for (const line of exitSummary(vmm.stats(), result.seconds, baseline)) io.log(line);
   }

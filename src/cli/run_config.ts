@@ -46,6 +46,7 @@ export function runFromConfig(command: ConfigRunCommand, read: (file: string) =>
       virtioConsole: c.virtioConsole,
       deviceModels: c.deviceModels,
       smp: c.smp,
+      icountShift: c.icountShift,
       hostMemoryBytes: c.hostMemoryBytes,
       pageSharing: c.pageSharing,
       march: c.march,

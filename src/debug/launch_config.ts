@@ -3,7 +3,7 @@ import { DEFAULT_MARCH, parseMarch } from "../asm/arch";
 import { checkCpuTechnique, CpuError, DEFAULT_CPU, parseCpu, type CpuModel } from "../target/cpu";
 import { checkTechnique, smpProblem, type Technique } from "../target/techniques";
 import type { DiskSpec } from "../target/disk_image";
-import { DEFAULT_RNG_SEED, parseDeviceModels, type DeviceModels } from "../target/target_options";
+import { DEFAULT_ICOUNT_SHIFT, DEFAULT_RNG_SEED, icountShiftProblem, MAX_ICOUNT_SHIFT, parseDeviceModels, type DeviceModels } from "../target/target_options";
 import { FPU_SWITCH_POLICIES, GUEST_BOOTS, HOSTINGS, NON_TRAPPING_SENSITIVE, parseMemorySize, type FpuSwitchPolicy, type GuestBoot, type Hosting, type NonTrappingSensitive } from "../target/target_options";
 import { deviceModelsProblem } from "../target/device_model";
 import { MAX_HARTS } from "../target/target";
@@ -53,6 +53,8 @@ export interface LaunchConfig {
   deviceModels: DeviceModels;
   /** Harts on the board (QEMU's -smp); 1 unless given. Several need technique native. */
   smp: number;
+  /** The timebase as QEMU's -icount shift=N (2^N ns per instruction, mtime at 10 MHz); 0 unless given. */
+  icountShift: number;
 }
 
 /** The history budget when the launch configuration names none. */
@@ -174,8 +176,14 @@ export function parseLaunchConfig(raw: unknown = {}): LaunchConfig {
   const smpRefused = smpProblem(technique as Technique, smp, boot as GuestBoot);
   if (smpRefused) throw new ConfigError("smp", `is ${smp}: ${smpRefused}`);
 
+  const icountShift = optional<number>(args, "icountShift", "number", DEFAULT_ICOUNT_SHIFT);
+  if (icountShiftProblem(icountShift)) {
+    throw new ConfigError("icountShift", `must be a whole number from 0 to ${MAX_ICOUNT_SHIFT}, as QEMU's -icount shift=N, not ${JSON.stringify(icountShift)}`);
+  }
+
   return {
     smp,
+    icountShift,
     disk,
     rngSeed: parseRng(args.rng),
     virtioConsole: optional(args, "virtioConsole", "boolean", false),

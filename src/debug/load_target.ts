@@ -74,7 +74,7 @@ export async function loadTarget(config: LaunchConfig, uart: { out: ByteSink; in
   if (!sources.has(file) && /\.[sS]$/.test(file)) sources.set(file, new TextDecoder().decode(bytes));
   const disk = config.disk && openDisk(config.disk, config.cwd ?? process.cwd());
   if (typeof disk === "string") throw new ConfigError("disk", disk);
-  const created = createTarget(image.program, { technique: config.technique, memoryBytes: config.memoryBytes, uartOut: uart.out, uartIn: uart.in, nonTrappingSensitive: config.nonTrappingSensitive, boot: config.boot, cpu: config.cpu, historyBytes: config.historyMiB * 1024 * 1024, disk, rngSeed: config.rngSeed, hosting: config.hosting, hostMemoryBytes: config.hostMemoryBytes, pageSharing: config.pageSharing, fpuSwitch: config.fpuSwitch, virtioConsole: config.virtioConsole, deviceModels: config.deviceModels, smp: config.smp });
+  const created = createTarget(image.program, { technique: config.technique, memoryBytes: config.memoryBytes, uartOut: uart.out, uartIn: uart.in, nonTrappingSensitive: config.nonTrappingSensitive, boot: config.boot, cpu: config.cpu, historyBytes: config.historyMiB * 1024 * 1024, disk, rngSeed: config.rngSeed, hosting: config.hosting, hostMemoryBytes: config.hostMemoryBytes, pageSharing: config.pageSharing, fpuSwitch: config.fpuSwitch, virtioConsole: config.virtioConsole, deviceModels: config.deviceModels, smp: config.smp, icountShift: config.icountShift });
   if (!created.ok) throw new ConfigError("program", `'${file}': ${created.error}`);
   const warnings = image.program.lineTableError ? [`${file}: no source lines: ${image.program.lineTableError}`] : [];
   return { target: created.target, file, sources, warnings, dwarf: image.program.dwarf };

@@ -18,7 +18,8 @@ export interface BoardOptions {
   memoryBytes?: number;
   /**
    * mtime advances one tick per this many retired instructions; default 100, what QEMU's
-   * `-icount shift=0` gives (1 ns per instruction, 10 MHz timebase).
+   * `-icount shift=0` gives (1 ns per instruction, 10 MHz timebase). A fraction for larger shifts
+   * (clint/timebase.ts), a multiple of 2^−10 so that the CLINT's arithmetic stays exact.
    */
   instructionsPerTick?: number;
   /**
@@ -148,8 +149,8 @@ export class Board implements HaltSink {
       throw new BoardOptionsError(`memoryBytes must be a positive multiple of 4096, not ${size}`);
     }
     const ipt = opts.instructionsPerTick ?? 100;
-    if (!Number.isSafeInteger(ipt) || ipt < 1) {
-      throw new BoardOptionsError(`instructionsPerTick must be a positive integer, not ${ipt}`);
+    if (!Number.isSafeInteger(ipt * 1024) || ipt <= 0) {
+      throw new BoardOptionsError(`instructionsPerTick must be a positive multiple of 1/1024, not ${ipt}`);
     }
     const smp = opts.smp ?? 1;
     if (!Number.isSafeInteger(smp) || smp < 1 || smp > MAX_HARTS) {

@@ -3,6 +3,7 @@ import { BoardOptionsError, LoadError, type LoadableProgram } from "../machine/b
 import type { ByteSink, ByteSource } from "../machine/device";
 import { SnapshotBackend, type BlockBackend } from "../machine/devices/virtio/block_backend";
 import { createVirtBoard } from "../machine/virt";
+import { icountShiftProblem, instructionsPerTick } from "../machine/devices/clint/timebase";
 import { checkCpuTechnique, type CpuModel } from "./cpu";
 import { RecordedConsole, type InputEvent, type Recording } from "./history/recorded_console";
 import { diskForHistory } from "./disk_image";
@@ -55,6 +56,8 @@ export interface TargetOptions {
   deviceModels?: DeviceModels;
   /** Harts on the board, or the VM's vCPUs (QEMU's -smp); default 1. */
   smp?: number;
+  /** The timebase as QEMU's `-icount shift=N` (clint/timebase.ts): 2^N ns per instruction; default 0. */
+  icountShift?: number;
 }
 
 export type CreateResult = { ok: true; target: Target } | { ok: false; error: string };
@@ -94,19 +97,22 @@ export function createTarget(program: GuestProgram, opts: TargetOptions): Create
   if (written) return { ok: false, error: written };
   const smp = smpProblem(opts.technique, opts.smp ?? 1, opts.boot);
   if (smp) return { ok: false, error: `smp ${opts.smp}: ${smp}` };
+  const shiftProblem = opts.icountShift !== undefined ? icountShiftProblem(opts.icountShift) : undefined;
+  if (shiftProblem) return { ok: false, error: shiftProblem };
+  const time = opts.icountShift !== undefined ? { instructionsPerTick: instructionsPerTick(opts.icountShift) } : {};
   const console = new RecordedConsole(opts.uartIn, opts.uartOut, opts.replayInput);
   const { disk, host } = opts.disk && opts.historyBytes !== 0 ? diskForHistory(opts.disk) : { disk: opts.disk, host: [] };
   const recording: Recording = { console, budgetBytes: opts.historyBytes, outside: host };
   try {
     if (runs === "bare") {
       const board = createVirtBoard({
-        memoryBytes: opts.memoryBytes, uartOut: console.sink, uartIn: console.source, hypervisorExtension: opts.cpu?.h, f: opts.cpu?.f, d: opts.cpu?.d, disk, rngSeed: opts.rngSeed, virtioConsole: opts.virtioConsole, smp: opts.smp, ...htif,
+        memoryBytes: opts.memoryBytes, uartOut: console.sink, uartIn: console.source, hypervisorExtension: opts.cpu?.h, f: opts.cpu?.f, d: opts.cpu?.d, disk, rngSeed: opts.rngSeed, virtioConsole: opts.virtioConsole, smp: opts.smp, ...time, ...htif,
       });
       board.load(program);
       return { ok: true, target: new NativeTarget(board, program.symbols, program.lineTable ?? [], recording) };
     }
     const vm = new Vm({
-      technique: runs, boot: opts.boot, memoryBytes: opts.memoryBytes, uartOut: console.sink, uartIn: console.source, disk, rngSeed: opts.rngSeed, virtioConsole: opts.virtioConsole, deviceModels: opts.deviceModels, ...htif,
+      technique: runs, boot: opts.boot, memoryBytes: opts.memoryBytes, uartOut: console.sink, uartIn: console.source, disk, rngSeed: opts.rngSeed, virtioConsole: opts.virtioConsole, deviceModels: opts.deviceModels, ...time, ...htif,
       nonTrappingSensitive: opts.nonTrappingSensitive, f: opts.cpu?.f, d: opts.cpu?.d, hosting: opts.hosting, fpuSwitch: opts.fpuSwitch, smp: opts.smp,
       hostMemoryBytes: opts.hostMemoryBytes, pageSharing: opts.pageSharing,
     });

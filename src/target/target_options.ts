@@ -8,6 +8,7 @@ export { HOSTINGS, type Hosting } from "../hypervisor/cost_model";
 export { FPU_SWITCH_POLICIES, type FpuSwitchPolicy } from "../hypervisor/fpu_switch";
 export { formatMiB, parseMemorySize } from "../machine/memory_size";
 export { DEFAULT_RNG_SEED } from "../machine/devices/virtio/rng";
+export { DEFAULT_ICOUNT_SHIFT, icountShiftProblem, MAX_ICOUNT_SHIFT } from "../machine/devices/clint/timebase";
 export {
   DEVICE_MODELS, VIRTIO_DEVICE_NAMES, EMULATED_DEVICES, describeModels, parseDeviceModelOption, parseDeviceModels, type DeviceModel, type DeviceModels,
 } from "../hypervisor/io/device_model";

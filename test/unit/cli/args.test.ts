@@ -17,13 +17,13 @@ function usageError(argv: string[]): UsageError {
 describe("hyperstep argument parsing", () => {
   it("parses run with defaults", () => {
     assert.deepEqual(parseArgs(["run", "guest.elf"]), {
-      kind: "run", program: "guest.elf", memoryBytes: 128 * 1024 * 1024, maxInstructions: undefined, timeoutSeconds: undefined, traceTraps: false, technique: "native", boot: "machine", exits: false, cpu: { model: "rv64", h: false, f: true, d: true }, gdb: undefined, nonTrappingSensitive: [], record: undefined, diskSpec: undefined, rngSeed: undefined, hosting: "native", hostMemoryBytes: undefined, fpuSwitch: "lazy", virtioConsole: false, deviceModels: { vm: "emulated", perDevice: {} }, smp: undefined,
+      kind: "run", program: "guest.elf", memoryBytes: 128 * 1024 * 1024, maxInstructions: undefined, timeoutSeconds: undefined, traceTraps: false, technique: "native", boot: "machine", exits: false, cpu: { model: "rv64", h: false, f: true, d: true }, gdb: undefined, nonTrappingSensitive: [], record: undefined, diskSpec: undefined, rngSeed: undefined, hosting: "native", hostMemoryBytes: undefined, fpuSwitch: "lazy", virtioConsole: false, deviceModels: { vm: "emulated", perDevice: {} }, smp: undefined, icountShift: undefined,
     });
   });
 
   it("parses every run option, in both --flag value and --flag=value forms", () => {
     assert.deepEqual(parseArgs(["run", "--memory", "64K", "g.elf", "--max-instructions=1000", "--timeout", "2.5", "--trace-traps"]), {
-      kind: "run", program: "g.elf", memoryBytes: 65536, maxInstructions: 1000, timeoutSeconds: 2.5, traceTraps: true, technique: "native", boot: "machine", exits: false, cpu: { model: "rv64", h: false, f: true, d: true }, gdb: undefined, nonTrappingSensitive: [], record: undefined, diskSpec: undefined, rngSeed: undefined, hosting: "native", hostMemoryBytes: undefined, fpuSwitch: "lazy", virtioConsole: false, deviceModels: { vm: "emulated", perDevice: {} }, smp: undefined,
+      kind: "run", program: "g.elf", memoryBytes: 65536, maxInstructions: 1000, timeoutSeconds: 2.5, traceTraps: true, technique: "native", boot: "machine", exits: false, cpu: { model: "rv64", h: false, f: true, d: true }, gdb: undefined, nonTrappingSensitive: [], record: undefined, diskSpec: undefined, rngSeed: undefined, hosting: "native", hostMemoryBytes: undefined, fpuSwitch: "lazy", virtioConsole: false, deviceModels: { vm: "emulated", perDevice: {} }, smp: undefined, icountShift: undefined,
     });
     assert.equal((parseArgs(["run", "g.elf", "--memory=1G"]) as { memoryBytes: number }).memoryBytes, 2 ** 30);
     assert.equal((parseArgs(["run", "g.elf", "--memory", "8MiB"]) as { memoryBytes: number }).memoryBytes, 8 * 2 ** 20);
@@ -93,6 +93,17 @@ describe("hyperstep argument parsing", () => {
     assert.equal((parseArgs(["run", "k.elf", "--technique", "trap-and-emulate", "--host-memory", "12M"]) as { hostMemoryBytes?: number }).hostMemoryBytes, 12 << 20);
     assert.equal(usageError(["run", "k.elf", "--technique", "trap-and-emulate", "--host-memory", "lots"]).message, "--host-memory must be a size such as 12M (whole 4 KiB pages, 4K to 4G), not 'lots'");
     assert.match(usageError(["run", "k.elf", "--host-memory", "12M"]).message, /^--host-memory is the memory a VMM shares between itself and its guest: it needs a VMM --technique/);
+  });
+
+  it("parses --icount-shift N (0 to 10, as QEMU's -icount shift=N) under any technique, not with --record", () => {
+    const shift = (...more: string[]) => (parseArgs(["run", "k.elf", ...more]) as { icountShift?: number }).icountShift;
+    assert.equal(shift("--icount-shift", "6"), 6);
+    assert.equal(shift("--icount-shift=0", "--technique", "trap-and-emulate"), 0);
+    assert.equal(shift("--icount-shift", "10", "--technique", "hardware-assisted"), 10);
+    assert.equal(usageError(["run", "k.elf", "--icount-shift", "11"]).message, "--icount-shift needs a whole number from 0 to 10, as QEMU's -icount shift=N, not '11'");
+    assert.equal(usageError(["run", "k.elf", "--icount-shift", "-1"]).message, "--icount-shift needs a whole number from 0 to 10, as QEMU's -icount shift=N, not '-1'");
+    assert.equal(usageError(["run", "k.elf", "--icount-shift=2.5"]).message, "--icount-shift needs a whole number from 0 to 10, as QEMU's -icount shift=N, not '2.5'");
+    assert.match(usageError(["run", "k.elf", "--icount-shift", "6", "--record", "r.json"]).message, /^--record cannot be combined with --icount-shift/);
   });
 
   it("parses --non-trapping-sensitive as a list, only with a technique it applies to", () => {

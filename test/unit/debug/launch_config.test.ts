@@ -17,7 +17,7 @@ function fieldOf(raw: unknown): string {
 
 test("a minimal configuration gets the documented defaults", () => {
   const c = parseLaunchConfig({ program: "guest.S" });
-  assert.deepEqual(c, { program: "guest.S", stopOnEntry: false, memoryBytes: DEFAULT_MEMORY_BYTES, technique: "native", maxInstructions: undefined, cwd: undefined, args: [], nonTrappingSensitive: [], boot: "machine", march: undefined, cpu: { model: "rv64", h: false, f: true, d: true }, gdbServer: undefined, historyMiB: DEFAULT_HISTORY_MIB, disk: undefined, rngSeed: undefined, hosting: "native", hostMemoryBytes: undefined, pageSharing: undefined, fpuSwitch: "lazy", virtioConsole: false, deviceModels: { vm: "emulated", perDevice: {} }, smp: 1 });
+  assert.deepEqual(c, { program: "guest.S", stopOnEntry: false, memoryBytes: DEFAULT_MEMORY_BYTES, technique: "native", maxInstructions: undefined, cwd: undefined, args: [], nonTrappingSensitive: [], boot: "machine", march: undefined, cpu: { model: "rv64", h: false, f: true, d: true }, gdbServer: undefined, historyMiB: DEFAULT_HISTORY_MIB, disk: undefined, rngSeed: undefined, hosting: "native", hostMemoryBytes: undefined, pageSharing: undefined, fpuSwitch: "lazy", virtioConsole: false, deviceModels: { vm: "emulated", perDevice: {} }, smp: 1, icountShift: 0 });
   assert.equal(DEFAULT_HISTORY_MIB, 512);
 });
 
@@ -125,6 +125,13 @@ test("rng is true (the default seed), false, or a 32-bit seed", () => {
   assert.equal(parseLaunchConfig({ program: "a.S", rng: 0 }).rngSeed, 0);
   assert.equal(parseLaunchConfig({ program: "a.S", rng: 0xffff_ffff }).rngSeed, 0xffff_ffff);
   for (const rng of [-1, 1.5, 2 ** 32, "yes", {}]) assert.equal(fieldOf({ program: "a.S", rng }), "rng", JSON.stringify(rng));
+});
+
+test("icountShift is QEMU's -icount shift, a whole number from 0 to 10, under any technique", () => {
+  assert.equal(parseLaunchConfig({ program: "a.S", icountShift: 6, technique: "trap-and-emulate" }).icountShift, 6);
+  for (const icountShift of [-1, 11, 2.5, "6"]) assert.equal(fieldOf({ program: "a.S", icountShift }), "icountShift", JSON.stringify(icountShift));
+  assert.throws(() => parseLaunchConfig({ program: "a.S", icountShift: 11 }),
+    /^Error: launch configuration: 'icountShift' must be a whole number from 0 to 10, as QEMU's -icount shift=N, not 11$/);
 });
 
 test("smp is a whole number of harts from 1 to 8; several vCPUs under trap-and-emulate and hardware-assisted, booting in M-mode", () => {

@@ -10,7 +10,10 @@ import { clintView } from "./view";
  *
  * Time is deterministic: mtime = floor(retired instructions / instructionsPerTick) + an offset
  * that guest writes to mtime and WFI warps change, where the instructions are those of all harts
- * (as QEMU's icount counts them). Nothing reads the wall clock. mtimecmp resets to 0, as in QEMU,
+ * (as QEMU's icount counts them). Nothing reads the wall clock. instructionsPerTick may be a
+ * fraction (an icount shift above 2 gives 12.5 or fewer, timebase.ts); the board keeps it a multiple
+ * of 2^−10, so retired / instructionsPerTick is a correctly rounded division by a whole number
+ * scaled by a power of two, and its floor is exact for any count below 2^53 / 1024. mtimecmp resets to 0, as in QEMU,
  * so MTIP is pending from reset until the guest programs the timer.
  */
 export const CLINT_BASE = 0x0200_0000;
@@ -85,7 +88,8 @@ export class Clint implements MmioDevice {
   deadline(hart = 0): number {
     if (this.mtip(hart)) return -1;
     const ticks = this.mtimecmps[hart] - this.offset;
-    const at = Number(ticks) * this.instructionsPerTick;
+    // The first count whose floor(count / instructionsPerTick) reaches ticks.
+    const at = Math.ceil(Number(ticks) * this.instructionsPerTick);
     return Number.isSafeInteger(at) ? at : -1;
   }
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ins, li, RAM } from "./encode";
+import type { Board } from "../../../../src/machine/board";
 import { boot, csrw, openPmp, runToTrap } from "./harness";
 
 const INT = 1n << 63n;
@@ -81,6 +82,30 @@ test("timer interrupts follow instructionsPerTick and guest writes to mtime", ()
   b.clint.write(0x4000, 4, 105); b.clint.write(0x4004, 4, 0);
   runToTrap(b);
   assert.equal(b.instret, 50n);
+});
+
+test("a fractional instructionsPerTick (QEMU's icount shift 6: 100/64 = 1.5625) floors mtime and ends at the first instruction that reaches mtimecmp", () => {
+  const timerAt = (mtimecmp: bigint): Board => {
+    const b = boot(spin(500), { instructionsPerTick: 100 / 64 });
+    b.hart.writeCsr(0x304, 0x80n);
+    b.hart.writeCsr(MSTATUS, 8n);
+    b.clint.mtimecmp = mtimecmp;
+    runToTrap(b);
+    return b;
+  };
+  const early = timerAt(7n);
+  assert.equal(early.instret, 11n, "10 instructions make 6.4 ticks, 11 make 7.04");
+  assert.equal(early.clint.mtime(), 7n);
+  const exact = timerAt(256n);
+  assert.equal(exact.instret, 400n, "256 ticks × 1.5625 = 400 instructions exactly");
+  assert.equal(exact.clint.mtime(), 256n);
+});
+
+test("instructionsPerTick must be a positive multiple of 1/1024", () => {
+  for (const bad of [0, -100, 0.3, 100 / 3, Infinity]) {
+    assert.throws(() => boot(spin(1), { instructionsPerTick: bad }), { name: "BoardOptionsError", message: `instructionsPerTick must be a positive multiple of 1/1024, not ${bad}` });
+  }
+  assert.equal(boot(spin(1), { instructionsPerTick: 100 / 1024 }).clint.instructionsPerTick, 0.09765625);
 });
 
 test("WFI: idle when nothing can wake it; warps time to mtimecmp when only the timer can; wakes without trap when MIE = 0", () => {
