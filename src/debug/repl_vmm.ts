@@ -117,8 +117,8 @@ export function sharingCommand(ctx: VmmContext): string {
   return [
     ...lines,
     `page sharing: ${s.scanPagesPerTick} pages scanned per 10,000 guest steps, ${s.scanned} hashed so far`,
-    `${s.pagesShared} guest pages share ${s.sharedFrames} host frames: ${kib(s.bytesSaved)} saved`,
-    `${s.copies} copy-on-write breaks`,
+    `${s.pagesShared} guest pages share ${s.sharedFrames} host frame${s.sharedFrames === 1 ? "" : "s"}: ${kib(s.bytesSaved)} saved`,
+    `${s.copies} copy-on-write break${s.copies === 1 ? "" : "s"}`,
   ].join("\n");
 }
 
