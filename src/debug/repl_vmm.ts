@@ -6,6 +6,7 @@ import { shadowAddressWalk } from "../target/shadow_walk";
 import { tcRowWhy, tcStatsText } from "../target/tc_text";
 import { fpuSwitchText } from "../target/fpu_text";
 import type { VmStats } from "../target/vmm_view";
+import type { FrameOwner } from "../target/target_options";
 import { twoStageAddressWalk } from "../target/walk_view";
 import { evaluate, ExprError, type ExprEnv } from "./expressions";
 import type { SymbolTable } from "./symbols";
@@ -33,8 +34,10 @@ export const VMM_HELP = `  exits [REASON] [N]   the last N VM exits (default 20)
   iommu                pass-through: the IOMMU's registers, its latest faults and translations (IOVA → HPA)
   sharing              host memory: frames by owner, guest pages backed, and content-based page sharing's
                          pages shared, frames they share, memory saved and copy-on-write breaks
+  host                 the host's RAM frame by frame as the VMM hands it out: its pools, the guest's pages
+                         (with their GPAs), shared frames (with every page on them) and free frames
 `;
-export const VMM_COMMANDS = ["exits", "stats", "shadow", "walk2", "tc", "hypercalls", "pv", "iommu", "sharing"];
+export const VMM_COMMANDS = ["exits", "stats", "shadow", "walk2", "tc", "hypercalls", "pv", "iommu", "sharing", "host"];
 
 interface VmmContext {
   target: Target;
@@ -101,6 +104,41 @@ export function hypercallsCommand(words: string[], ctx: VmmContext): string {
 }
 
 const kib = (bytes: number) => `${(bytes / 1024).toLocaleString("en-US")} KiB`;
+
+/** What owns a run of host frames, for `host`. */
+const OWNER_TEXT: Record<FrameOwner, string> = {
+  "shadow-pool": "the VMM: shadow-table pool",
+  "technique-pool": "the VMM: the technique's pool (G-stage table, translation cache)",
+  "io-pool": "the VMM: the IOMMU's tables",
+  guest: "guest RAM",
+  shared: "shared",
+  free: "free",
+};
+
+/** Runs `host` lists before it says how many more there are. */
+const HOST_RUNS_SHOWN = 48;
+
+/** `host`: the host's RAM as runs of frames by owner, with the guest pages behind them. */
+export function hostCommand(ctx: VmmContext): string {
+  const vmm = ctx.target.vmm;
+  if (!vmm) return NO_VMM;
+  const runs = vmm.hostMap();
+  const hex = (n: number) => `0x${n.toString(16)}`;
+  const span = (from: number, frames: number) => (frames === 1 ? hex(from) : `${hex(from)}–${hex(from + frames * 4096 - 1)}`);
+  const frames = runs.reduce((n, r) => n + r.frames, 0);
+  const lines = runs.slice(0, HOST_RUNS_SHOWN).map((r) => {
+    const what = r.owner === "guest" ? `guest RAM, GPA ${span(r.gpas[0], r.frames)}`
+      : r.owner === "shared" ? `shared by ${r.gpas.length} guest page${r.gpas.length === 1 ? "" : "s"}: GPA ${r.gpas.slice(0, 4).map(hex).join(", ")}${r.gpas.length > 4 ? ", …" : ""}`
+        : OWNER_TEXT[r.owner];
+    return `  ${span(r.hpa, r.frames).padEnd(23)} ${r.frames.toLocaleString("en-US").padStart(7)}  ${what}`;
+  });
+  const more = runs.length - HOST_RUNS_SHOWN;
+  return [
+    `host RAM ${span(runs[0].hpa, frames)}: ${frames.toLocaleString("en-US")} frames of 4 KiB, in ${runs.length} runs by owner`,
+    ...lines,
+    ...(more > 0 ? [`  … ${more} more runs`] : []),
+  ].join("\n");
+}
 
 /** `sharing`: where host memory went, and what content-based page sharing saved. */
 export function sharingCommand(ctx: VmmContext): string {

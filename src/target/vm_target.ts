@@ -20,6 +20,7 @@ import { COMPARISON_CAP, compareTechniques, type FreshGuest, type TechniqueCompa
 import { AVAILABLE_TECHNIQUES, type Technique } from "./techniques";
 import type { HostMemoryView, ShadowMark, ShadowWalkView, VcpuStats, VmStats, VmmView } from "./vmm_view";
 import { causeText, twoStageAddressWalk } from "./walk_view";
+import { hostMap, type HostRun } from "./host_map";
 import { directPagingView, directPagingWalk } from "./direct_paging_view";
 
 const PAGE = 4096n;
@@ -357,7 +358,6 @@ export class VmTarget implements Target, VmmView {
     return this.comparison.result;
   }
 
-  /** The two-stage walk of `gva` the hart would do now, when the technique translates in two stages. */
   hostMemory(): HostMemoryView {
     const { p2m, sharing, hostFrames } = this.vm;
     return {
@@ -366,10 +366,15 @@ export class VmTarget implements Target, VmmView {
     };
   }
 
+  hostMap(): HostRun[] {
+    return hostMap(this.vm);
+  }
+
   paravirtualState(): PvState | undefined {
     return this.vm.technique.paravirtualState?.();
   }
 
+  /** The two-stage walk of `gva` the hart would do now, when the technique translates in two stages. */
   twoStageWalk(gva: bigint, access: MmuAccess): TwoStageWalk | undefined {
     return this.vm.technique.twoStageWalk?.(gva, access);
   }

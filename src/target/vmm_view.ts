@@ -1,3 +1,4 @@
+import type { HostRun } from "./host_map";
 import type { MmuAccess, Walk } from "../machine/hart/mmu";
 import type { CostModel, Hosting } from "../hypervisor/cost_model";
 import type { FpuSwitchStats } from "../hypervisor/fpu_switch";
@@ -59,6 +60,8 @@ export interface VmmView {
   narrate(seq: number): string | undefined;
   /** `sharing`: host frames by owner, guest pages backed, and page sharing's figures when it is on. */
   hostMemory(): HostMemoryView;
+  /** The host's RAM as runs of frames by owner (host_map.ts). */
+  hostMap(): HostRun[];
 }
 
 export interface HostMemoryView {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { sharingCommand } from "../../../src/debug/repl_vmm";
+import { hostCommand, sharingCommand } from "../../../src/debug/repl_vmm";
 import { VmTarget } from "../../../src/target/vm_target";
 import { ROOT, assertEquivalent, loadGuest, makeVm } from "./equivalence";
 
@@ -16,7 +16,8 @@ describe("the page-sharing lesson", () => {
       const vm = makeVm({ technique, ...OPTS });
       vm.load(program);
       const target = new VmTarget(vm, technique, program.symbols);
-      const sharing = () => sharingCommand({ target } as unknown as Parameters<typeof sharingCommand>[0]).split("\n");
+      const ctx = { target } as unknown as Parameters<typeof sharingCommand>[0];
+      const sharing = () => sharingCommand(ctx).split("\n");
       const at = (name: string) => program.symbols.find((s) => s.name === name)!.address;
       for (const name of ["shared_now", "done"]) vm.board.hart.breakpoints.add(at(name));
 
@@ -29,6 +30,17 @@ describe("the page-sharing lesson", () => {
         "page sharing: 64 pages scanned per 10,000 guest steps, 3072 hashed so far",
         "255 guest pages share 2 host frames: 1,012 KiB saved",
       ]);
+      // The host's RAM: the VMM's pools, then the 256 guest pages on 3 frames, and 253 frames free.
+      const host = hostCommand(ctx).split("\n");
+      const guest = technique === "trap-and-emulate" ? 0x8080_0000 : 0x8081_1000;
+      const hex = (n: number) => `0x${n.toString(16)}`;
+      assert.deepEqual(host.slice(-4), [
+        `  ${hex(guest).padEnd(23)}       1  guest RAM, GPA 0x80000000`,
+        `  ${hex(guest + 0x1000).padEnd(23)}       1  shared by 247 guest pages: GPA 0x80001000, 0x8000a000, 0x8000b000, 0x8000c000, …`,
+        `  ${hex(guest + 0x2000).padEnd(23)}       1  shared by 8 guest pages: GPA 0x80002000, 0x80003000, 0x80004000, 0x80005000, …`,
+        `  ${`${hex(guest + 0x3000)}–${hex(guest + 0x3000 + 253 * 4096 - 1)}`.padEnd(23)}     253  free`,
+      ]);
+      assert.equal(host[1], "  0x80000000–0x807fffff     2,048  the VMM: shadow-table pool");
 
       assert.deepEqual(vm.run(10_000_000), { kind: "breakpoint", pc: at("done") });
       const wrote = vm.sharing!.stats();
