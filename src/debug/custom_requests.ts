@@ -1,4 +1,5 @@
 import { NO_VMM } from "./vmm";
+import { OWNER_TEXT } from "../target/host_map";
 import type { DeviceNode, ExitLogSnapshot, ExitRecordView, PtTable } from "../target/inspect";
 import type { AddressSpace, AddressWalk, MmuAccess, Target, WalkResultKind, WalkSpace } from "../target/target";
 import type { ShadowMarkStatus } from "../target/vmm_view";
@@ -20,7 +21,8 @@ export const ADDRESS_SPACES_REQUEST = "hyperstep/addressSpaces";
 export const WALK_REQUEST = "hyperstep/walk";
 export const HISTORY_REQUEST = "hyperstep/history";
 export const TRANSLATION_CACHE_REQUEST = "hyperstep/translationCache";
-export const PANEL_REQUESTS: readonly string[] = [PAGE_TABLES_REQUEST, DEVICES_REQUEST, EXITS_REQUEST, ADDRESS_SPACES_REQUEST, WALK_REQUEST, HISTORY_REQUEST, TRANSLATION_CACHE_REQUEST];
+export const HOST_REQUEST = "hyperstep/host";
+export const PANEL_REQUESTS: readonly string[] = [PAGE_TABLES_REQUEST, DEVICES_REQUEST, EXITS_REQUEST, ADDRESS_SPACES_REQUEST, WALK_REQUEST, HISTORY_REQUEST, TRANSLATION_CACHE_REQUEST, HOST_REQUEST];
 
 /**
  * [index, pte], [index, pte, next-level table] for a valid pointer, or [index, pte, run]: `run`
@@ -141,6 +143,23 @@ export interface WireDevice {
 export interface DevicesBody {
   technique: string;
   devices: WireDevice[];
+}
+
+/** A run of host frames with one owner (target/host_map.ts). */
+export interface WireHostRun {
+  hpa: string;
+  frames: number;
+  owner: string;
+  /** The owner in words. */
+  label: string;
+  /** The guest-physical pages behind it: the first of a guest run, every one on a shared frame. */
+  gpas: string[];
+}
+
+/** `hyperstep/host` {}: the host's RAM by owner; no runs without a VMM. */
+export interface HostBody {
+  technique: string;
+  runs: WireHostRun[];
 }
 
 export interface WireExit {
@@ -277,8 +296,17 @@ export function panelBody(command: string, target: Target, args: unknown, env: (
     case ADDRESS_SPACES_REQUEST: return addressSpacesBody(target);
     case HISTORY_REQUEST: return historyBody(target);
     case TRANSLATION_CACHE_REQUEST: return translationCacheBody(target, args, env);
+    case HOST_REQUEST: return hostBody(target);
     default: return exitsBody(target, args);
   }
+}
+
+export function hostBody(target: Target): HostBody {
+  const runs = target.vmm?.hostMap() ?? [];
+  return {
+    technique: target.technique,
+    runs: runs.map((r) => ({ hpa: hex(BigInt(r.hpa)), frames: r.frames, owner: r.owner, label: OWNER_TEXT[r.owner], gpas: r.gpas.map((g) => hex(BigInt(g))) })),
+  };
 }
 
 export function devicesBody(target: Target): DevicesBody {

@@ -6,7 +6,7 @@ import { shadowAddressWalk } from "../target/shadow_walk";
 import { tcRowWhy, tcStatsText } from "../target/tc_text";
 import { fpuSwitchText } from "../target/fpu_text";
 import type { VmStats } from "../target/vmm_view";
-import type { FrameOwner } from "../target/target_options";
+import { OWNER_TEXT } from "../target/host_map";
 import { twoStageAddressWalk } from "../target/walk_view";
 import { evaluate, ExprError, type ExprEnv } from "./expressions";
 import type { SymbolTable } from "./symbols";
@@ -104,16 +104,6 @@ export function hypercallsCommand(words: string[], ctx: VmmContext): string {
 }
 
 const kib = (bytes: number) => `${(bytes / 1024).toLocaleString("en-US")} KiB`;
-
-/** What owns a run of host frames, for `host`. */
-const OWNER_TEXT: Record<FrameOwner, string> = {
-  "shadow-pool": "the VMM: shadow-table pool",
-  "technique-pool": "the VMM: the technique's pool (G-stage table, translation cache)",
-  "io-pool": "the VMM: the IOMMU's tables",
-  guest: "guest RAM",
-  shared: "shared",
-  free: "free",
-};
 
 /** Runs `host` lists before it says how many more there are. */
 const HOST_RUNS_SHOWN = 48;

@@ -16,6 +16,16 @@ export interface HostRun {
 
 const FRAME = 4096;
 
+/** What owns a run of host frames, in words (the Debug Console's `host`, the Host view). */
+export const OWNER_TEXT: Record<FrameOwner, string> = {
+  "shadow-pool": "the VMM: shadow-table pool",
+  "technique-pool": "the VMM: the technique's pool (G-stage table, translation cache)",
+  "io-pool": "the VMM: the IOMMU's tables",
+  guest: "guest RAM",
+  shared: "shared",
+  free: "free",
+};
+
 export function hostMap(vm: Vm): HostRun[] {
   const { hostFrames, p2m } = vm;
   // Guest pages by the frame that backs them (several for a shared frame).

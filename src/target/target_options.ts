@@ -13,4 +13,3 @@ export {
   DEVICE_MODELS, VIRTIO_DEVICE_NAMES, EMULATED_DEVICES, describeModels, parseDeviceModelOption, parseDeviceModels, type DeviceModel, type DeviceModels,
 } from "../hypervisor/io/device_model";
 export type { PageSharingOptions } from "../hypervisor/mm/page_sharing";
-export type { FrameOwner } from "../hypervisor/mm/host_frames";

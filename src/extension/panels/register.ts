@@ -1,6 +1,7 @@
 import * as vscode from "vscode";
 import { DevicesView } from "./devices_view";
 import { ExitsView } from "./exits_view";
+import { HostView } from "./host_view";
 import { registerLastWrite } from "./last_write";
 import { openMemoryCommand } from "./memory";
 import { MemoryPanels } from "./memory_panel";
@@ -11,7 +12,7 @@ import { TranslationCachePanel } from "./translation_cache_panel";
 /**
  * The panels of issue 8: Page Tables (webview panel), Devices (tree) and VM Exits (webview view) in the
  * Run and Debug side bar, Memory (webview panels) and "Open Memory at Address…"; and issue 14's
- * Translation Cache (webview panel) under binary translation. All of them are fed by
+ * Translation Cache (webview panel) under binary translation, and issue 17's Host (tree). All of them are fed by
  * the adapter's `hyperstep/…` custom requests and refresh on every stop.
  */
 export function registerPanels(context: vscode.ExtensionContext): void {
@@ -19,10 +20,11 @@ export function registerPanels(context: vscode.ExtensionContext): void {
   const pageTables = new PageTablesPanel(context.extensionUri, watch);
   const exits = new ExitsView(context.extensionUri, watch);
   const devices = new DevicesView(watch);
+  const host = new HostView(watch);
   const memory = new MemoryPanels(context.extensionUri, watch);
   const translationCache = new TranslationCachePanel(context.extensionUri, watch);
   context.subscriptions.push(
-    watch, pageTables, exits, devices, memory, translationCache,
+    watch, pageTables, exits, devices, host, memory, translationCache,
     // The focused session's technique, for menus that belong to one technique (the Translation Cache).
     vscode.debug.onDidChangeActiveDebugSession((s) => void vscode.commands.executeCommand("setContext", "hyperstep.technique", s?.type === "hyperstep" ? (s.configuration.technique as string | undefined) ?? "native" : undefined)),
     vscode.commands.registerCommand("hyperstep.showTranslationCache", () => translationCache.show()),
@@ -34,7 +36,7 @@ export function registerPanels(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand("hyperstep.openMemory", (address?: unknown) => openMemoryCommand(watch, memory, typeof address === "string" ? address : undefined)),
     vscode.commands.registerCommand("hyperstep.showMemory", (target?: unknown) => memory.show(memoryTarget(target))),
     ...registerLastWrite(watch),
-    vscode.commands.registerCommand("hyperstep.refreshPanels", () => Promise.all([pageTables.refresh(), exits.refresh(), devices.refresh()])),
+    vscode.commands.registerCommand("hyperstep.refreshPanels", () => Promise.all([pageTables.refresh(), exits.refresh(), devices.refresh(), host.refresh()])),
     // Not in the palette: what the panels show now, for the real-VS-Code tests and the benchmark.
     vscode.commands.registerCommand("hyperstep.panelState", () => ({
       pageTables: pageTables.lastReport,
@@ -42,6 +44,7 @@ export function registerPanels(context: vscode.ExtensionContext): void {
       exits: exits.lastReport,
       devices: devices.current,
       devicesExpanded: devices.expanded,
+      host: host.current,
       memory: memory.reports,
       translationCache: translationCache.lastReport,
     })),

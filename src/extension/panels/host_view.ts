@@ -1,0 +1,94 @@
+import * as vscode from "vscode";
+import { HOST_REQUEST, type HostBody, type WireHostRun } from "../../debug/custom_requests";
+import { request, type SessionWatch } from "./session_watch";
+
+export const HOST_VIEW_ID = "hyperstep.host";
+
+/** A row: a run of host frames, or one guest page on a shared frame. */
+interface HostNode {
+  run: WireHostRun;
+  gpa?: string;
+}
+
+const ICONS: Record<string, string> = { "shadow-pool": "server", "technique-pool": "server", "io-pool": "server", guest: "vm", shared: "link", free: "circle-outline" };
+
+/**
+ * The Host tree in the Run and Debug side bar (issue 17): the host's RAM as the VMM hands it out,
+ * run by run: the VMM's own pools, the guest's pages with their GPAs, each shared frame with the
+ * guest pages on it, and the free frames. Refreshed on every stop; empty without a VMM.
+ */
+export class HostView implements vscode.TreeDataProvider<HostNode>, vscode.Disposable {
+  private runs: WireHostRun[] = [];
+  private readonly changed = new vscode.EventEmitter<HostNode | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private readonly view: vscode.TreeView<HostNode>;
+  private readonly disposables: vscode.Disposable[];
+  private seq = 0;
+
+  constructor(private readonly watch: SessionWatch) {
+    this.view = vscode.window.createTreeView(HOST_VIEW_ID, { treeDataProvider: this });
+    this.view.message = "Start a Hyperstep debug session under a VMM technique to see the host's memory.";
+    this.disposables = [
+      this.view,
+      this.changed,
+      watch.onStopped((s) => {
+        if (s.session.id === watch.session?.id) void this.refresh();
+      }),
+      watch.onChanged(() => void this.refresh()),
+      this.view.onDidChangeVisibility(() => void this.refresh()),
+    ];
+  }
+
+  /** The runs as last shown (for tests and the state command). */
+  get current(): readonly WireHostRun[] {
+    return this.runs;
+  }
+
+  async refresh(): Promise<void> {
+    const seq = ++this.seq;
+    const session = this.watch.session;
+    if (!session || !this.watch.stoppedAt(session) || !this.view.visible) return;
+    const r = await request<HostBody>(session, HOST_REQUEST);
+    if (seq !== this.seq) return;
+    if (!r.ok) {
+      this.view.message = `The host's memory is not available now: ${r.message}`;
+      return;
+    }
+    this.runs = r.body.runs;
+    const frames = this.runs.reduce((n, run) => n + run.frames, 0);
+    this.view.message = this.runs.length
+      ? `${frames.toLocaleString("en-US")} host frames of 4 KiB`
+      : `The ${r.body.technique} technique has no VMM: the guest owns the machine's memory.`;
+    this.changed.fire(undefined);
+  }
+
+  getChildren(node?: HostNode): HostNode[] {
+    if (!node) return this.runs.map((run) => ({ run }));
+    return node.gpa === undefined && node.run.owner === "shared" ? node.run.gpas.map((gpa) => ({ run: node.run, gpa })) : [];
+  }
+
+  getTreeItem(node: HostNode): vscode.TreeItem {
+    const { run } = node;
+    if (node.gpa !== undefined) {
+      const item = new vscode.TreeItem(`GPA ${node.gpa}`);
+      item.tooltip = `Guest page ${node.gpa} is mapped to host frame ${run.hpa}, read-only while shared: the guest's next store to it is a cow-break exit.`;
+      return item;
+    }
+    const hpa = BigInt(run.hpa);
+    const end = `0x${(hpa + BigInt(run.frames * 4096 - 1)).toString(16)}`;
+    const label = run.frames === 1 ? run.hpa : `${run.hpa}–${end}`;
+    const item = new vscode.TreeItem(label, run.owner === "shared" ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+    const count = `${run.frames.toLocaleString("en-US")} frame${run.frames === 1 ? "" : "s"}`;
+    item.description = run.owner === "guest" ? `${count} · guest RAM from GPA ${run.gpas[0]}`
+      : run.owner === "shared" ? `shared by ${run.gpas.length} guest page${run.gpas.length === 1 ? "" : "s"}`
+        : `${count} · ${run.label}`;
+    item.tooltip = `Host-physical ${label}: ${count}, ${run.label}.`;
+    item.iconPath = new vscode.ThemeIcon(ICONS[run.owner] ?? "circle-outline");
+    item.id = `${run.hpa}/${run.owner}`;
+    return item;
+  }
+
+  dispose(): void {
+    this.disposables.forEach((d) => d.dispose());
+  }
+}
