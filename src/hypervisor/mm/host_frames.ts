@@ -47,10 +47,10 @@ export class HostFrames {
       if (this.owner[f] !== FREE) throw new RangeError(`host frame 0x${this.hpaOf(f).toString(16)} is already ${OWNERS[this.owner[f]]}`);
       this.owner[f] = OWNERS.indexOf(owner);
     }
-    const taken = new Set(Array.from({ length: n }, (_, i) => first + i));
-    const keep = this.freeList.filter((f) => !taken.has(f));
-    this.freeList.length = 0;
-    this.freeList.push(...keep);
+    // In place: a 4 GiB host has a million frames, too many for a spread or a set.
+    let kept = 0;
+    for (const f of this.freeList) if (f < first || f >= first + n) this.freeList[kept++] = f;
+    this.freeList.length = kept;
   }
 
   /** The host-physical address of the lowest free frame, now the guest's; throws when none is free. */
