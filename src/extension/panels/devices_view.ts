@@ -33,11 +33,7 @@ export class DevicesView implements vscode.TreeDataProvider<MarkedNode>, vscode.
     this.disposables = [
       this.view,
       this.changed,
-      watch.onStopped((s) => {
-        if (s.session.id === watch.session?.id) void this.refresh();
-      }),
-      watch.onChanged(() => void this.refresh()),
-      this.view.onDidChangeVisibility(() => void this.refresh()),
+      ...watch.refreshing(this.view, () => this.refresh()),
       this.view.onDidExpandElement((e) => this.open.add(e.element.key)),
       this.view.onDidCollapseElement((e) => this.open.delete(e.element.key)),
       vscode.debug.onDidTerminateDebugSession((s) => this.snapshots.delete(s.id)),

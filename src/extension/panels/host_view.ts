@@ -31,11 +31,7 @@ export class HostView implements vscode.TreeDataProvider<HostNode>, vscode.Dispo
     this.disposables = [
       this.view,
       this.changed,
-      watch.onStopped((s) => {
-        if (s.session.id === watch.session?.id) void this.refresh();
-      }),
-      watch.onChanged(() => void this.refresh()),
-      this.view.onDidChangeVisibility(() => void this.refresh()),
+      ...watch.refreshing(this.view, () => this.refresh()),
     ];
   }
 

@@ -62,6 +62,20 @@ export class SessionWatch implements vscode.Disposable {
     return s?.type === "hyperstep" ? s : undefined;
   }
 
+  /**
+   * What a side-bar tree needs to stay current: `refresh` at each stop of the focused session, when
+   * the focus changes, and when the view is shown again.
+   */
+  refreshing(view: vscode.TreeView<unknown>, refresh: () => Promise<void>): vscode.Disposable[] {
+    return [
+      this.onStopped((s) => {
+        if (s.session.id === this.session?.id) void refresh();
+      }),
+      this.onChanged(() => void refresh()),
+      view.onDidChangeVisibility(() => void refresh()),
+    ];
+  }
+
   /** When the focused session last stopped, if it is stopped now. */
   stoppedAt(session: vscode.DebugSession): number | undefined {
     return this.stopped.get(session.id);
