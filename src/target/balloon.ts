@@ -2,6 +2,8 @@ import { VirtioBalloon } from "../machine/devices/virtio/balloon";
 import type { VirtioMmio } from "../machine/devices/virtio/mmio_transport";
 import type { BalloonStats } from "../hypervisor/mm/balloon_reclaim";
 
+export { pageRuns } from "../machine/devices/virtio/balloon_view";
+
 /**
  * The board's virtio-balloon as the debugger drives it (REPL `balloon`, the Host view): the host's
  * side of the device. The target is the balloon's size in pages, as ESX's balloon target is, and is
@@ -19,6 +21,8 @@ export interface BalloonStatus {
 }
 
 export interface BalloonControl {
+  /** The guest's RAM, the most the balloon can be asked for. */
+  readonly ramBytes: number;
   status(): BalloonStatus;
   /** Asks the guest's driver for a balloon of `pages` pages (0: give everything back). */
   setTarget(pages: number): void;
@@ -33,8 +37,9 @@ export function balloonIn(slots: readonly VirtioMmio[]): VirtioBalloon | undefin
  * The control of `device`; `written` tells the target's history (a new target is an input, as a
  * register write is), `vmm` gives the VMM's figures.
  */
-export function balloonControl(device: VirtioBalloon, written: () => void, vmm?: () => BalloonStats): BalloonControl {
+export function balloonControl(device: VirtioBalloon, ramBytes: number, written: () => void, vmm?: () => BalloonStats): BalloonControl {
   return {
+    ramBytes,
     status: () => ({ targetPages: device.targetPages, actual: device.actual, pages: device.pages(), vmm: vmm?.() }),
     setTarget: (pages) => {
       device.setTarget(pages);

@@ -63,7 +63,7 @@ export class NativeTarget implements Target {
       },
     }, recording.console, recording.budgetBytes);
     const balloon = balloonIn(board.devices.virtio);
-    this.balloon = balloon && balloonControl(balloon, () => this.history.written());
+    this.balloon = balloon && balloonControl(balloon, board.ram.size, () => this.history.written());
   }
 
   get harts(): number {

@@ -89,7 +89,7 @@ export class VmTarget implements Target, VmmView {
       },
     }, recording.console, recording.budgetBytes);
     const balloon = balloonIn(vm.devices.virtio);
-    this.balloon = balloon && balloonControl(balloon, () => this.history.written(), vm.balloon && (() => vm.balloon!.stats()));
+    this.balloon = balloon && balloonControl(balloon, vm.guestRamSize, () => this.history.written(), vm.balloon && (() => vm.balloon!.stats()));
   }
 
   get vmm(): VmmView {

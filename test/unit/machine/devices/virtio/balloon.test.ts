@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { BALLOON_DEVICE_ID, VirtioBalloon } from "../../../../../src/machine/devices/virtio/balloon";
-import { F_VERSION_1 } from "../../../../../src/machine/devices/virtio/mmio_transport";
 import * as R from "../../../../../src/machine/devices/virtio/registers";
 import { DESC, RAM } from "./rings";
 import { TransportDriver } from "./transport_driver";
