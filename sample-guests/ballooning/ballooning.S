@@ -196,12 +196,15 @@ deflate:
         .globl  deflated
 deflated:
         li      s9, 1
-        # Check the pages back: s7 counts those that read as zero, s8 those that hold what is written.
+        # Check the pages back, lowest address first (the last frame number given first): s7 counts
+        # those that read as zero, s8 those that hold what is written.
         li      s7, 0
         li      s8, 0
         la      t2, pfns
-        slli    t3, s1, 2
-        add     t2, t2, t3              # their frame numbers
+        add     t3, s1, s6
+        slli    t3, t3, 2
+        add     t2, t2, t3
+        addi    t2, t2, -4              # the last of their frame numbers
         mv      t4, s6
 1:      lwu     t0, 0(t2)
         slli    t6, t0, 12              # the page
@@ -219,7 +222,7 @@ deflated:
         addi    s8, s8, 1               # every word held what was written
 3:      seqz    t5, t5
         add     s7, s7, t5
-        addi    t2, t2, 4
+        addi    t2, t2, -4
         addi    t4, t4, -1
         bnez    t4, 1b
         la      a0, deflating

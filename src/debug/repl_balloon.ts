@@ -18,7 +18,7 @@ const PAGE = 4096;
 const NO_BALLOON = "there is no balloon: the launch attribute \"balloon\": true (CLI --balloon) puts a virtio-balloon in virtio-mmio slot 6";
 
 const kib = (pages: number) => `${((pages * PAGE) / 1024).toLocaleString("en-US")} KiB`;
-const counted = (pages: number) => `${pages.toLocaleString("en-US")} page${pages === 1 ? "" : "s"} (${kib(pages)})`;
+const counted = (pages: number, unit = "page") => `${pages.toLocaleString("en-US")} ${unit}${pages === 1 ? "" : "s"} (${kib(pages)})`;
 const hex = (n: number) => `0x${n.toString(16)}`;
 
 /** The pages in the balloon as GPA runs, at most `shown` of them. */
@@ -30,12 +30,12 @@ export function balloonRunsText(pages: readonly number[], shown = 8): string {
 
 function statusLines(s: BalloonStatus): string[] {
   const lines = [
-    `balloon target ${counted(s.targetPages)}, actual ${counted(s.actual)} (what the driver wrote)`,
+    `balloon target ${counted(s.targetPages)}; the driver says it holds ${counted(s.actual)} (actual)`,
     `guest pages in the balloon: ${s.pages.length.toLocaleString("en-US")}${s.pages.length ? `, GPA ${balloonRunsText(s.pages)}` : ""}`,
   ];
   if (!s.vmm) return [...lines, "natively there is no VMM: the pages stay in RAM, only the device records them"];
   const { framesFreed, unbacked } = s.vmm;
-  return [...lines, `host frames freed by inflated pages: ${counted(framesFreed)}${unbacked ? `; ${unbacked} inflated page${unbacked === 1 ? " was" : "s were"} never backed` : ""}`];
+  return [...lines, `host frames freed by inflated pages: ${counted(framesFreed, "frame")}${unbacked ? `; ${unbacked} inflated page${unbacked === 1 ? " was" : "s were"} never backed` : ""}`];
 }
 
 export function balloonCommand(rest: string, target: Target): string {
