@@ -4,9 +4,9 @@
 #
 # The kernel runs in S-mode with paging off, in 2 MiB of RAM. It touches a pool of 256 free pages
 # (1 MiB), brings the balloon up in virtio-mmio slot 6 (0x1000_7000, PLIC source 7), and waits in
-# `wfi` at `waiting`. Each configuration-change interrupt (the host set a new num_pages) wakes it:
-# it reads num_pages, inflates or deflates to it (at most the 256 pages of its pool), writes `actual`,
-# and says what it did. Pages it gets back on deflate are checked: how many read as zero (a VMM that
+# `wfi` at `waiting`. Each configuration-change interrupt (the host set a new num_pages) wakes it,
+# and a target set before the driver was ready is met at once: it reads num_pages, inflates or
+# deflates to it (at most the 256 pages of its pool), writes `actual`, and says what it did. Pages it gets back on deflate are checked: how many read as zero (a VMM that
 # took their frames gives zeroed ones; natively they keep what they held), and that every one is
 # usable. Once the balloon is empty again after a deflate, it ends through the test finisher.
 #
@@ -123,6 +123,8 @@ kernel:
         li      s1, 0                   # pages in the balloon
         la      a0, ready
         call    puts
+        lw      t0, CFG_NUM_PAGES(s0)   # a target the host set before the driver was ready
+        bnez    t0, changed
 
         # Wait for the host. sstatus.SIE is 0, so the interrupt wakes wfi without a trap; the PLIC
         # says whose it is.
@@ -138,6 +140,7 @@ waiting:
         andi    t1, t1, 2               # a configuration change?
         beqz    t1, waiting
 
+changed:
         lw      s4, CFG_NUM_PAGES(s0)   # the host's target
         mv      s5, s4
         li      t0, POOL_PAGES
