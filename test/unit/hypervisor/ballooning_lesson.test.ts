@@ -96,12 +96,13 @@ describe("the ballooning lesson", () => {
     });
   }
 
-  it("natively the device only records the pages: they come back as the guest left them; binary translation frees them as the others do", () => {
+  it("natively the device only records the pages: they come back as the guest left them; binary translation and the split model free them as the others do", () => {
     const program = loadGuest(LESSON);
     const at = (name: string) => program.symbols.find((s) => s.name === name)!.address;
-    for (const [technique, zero] of [["native", 0], ["binary-translation", 64]] as const) {
+    const split = { vm: "split", perDevice: {} } as const;
+    for (const [technique, zero, deviceModels] of [["native", 0, undefined], ["binary-translation", 64, undefined], ["trap-and-emulate", 64, split]] as const) {
       let out = "";
-      const created = createTarget(program, { technique, memoryBytes: MEMORY, balloon: true, historyBytes: 0, uartOut: { write: (c) => (out += String.fromCharCode(c)) } });
+      const created = createTarget(program, { technique, memoryBytes: MEMORY, balloon: true, deviceModels, historyBytes: 0, uartOut: { write: (c) => (out += String.fromCharCode(c)) } });
       assert.ok(created.ok);
       const target = created.target;
       target.setBreakpoints([at("waiting")]);
@@ -117,6 +118,28 @@ describe("the ballooning lesson", () => {
       assert.deepEqual(target.run(10_000_000), { kind: "halt", code: 0, how: "finisher" });
       assert.equal(out, OUTPUT(zero), technique);
     }
+  });
+
+  it("time travel puts the frames, the p2m and the balloon back as they were at the stop", () => {
+    const program = loadGuest(LESSON);
+    const at = (name: string) => program.symbols.find((s) => s.name === name)!.address;
+    const created = createTarget(program, { technique: "hardware-assisted", memoryBytes: MEMORY, balloon: true });
+    assert.ok(created.ok);
+    const target = created.target as VmTarget;
+    const state = () => [target.vm.hostFrames.freeFrames, target.vm.p2m.peekHpa(0x800c_6000), target.balloon!.status().pages.length];
+    target.setBreakpoints([at("waiting")]);
+    assert.equal(target.run(10_000_000).kind, "breakpoint");
+    target.balloon!.setTarget(64);
+    target.setBreakpoints([at("inflated")]);
+    assert.equal(target.run(10_000_000).kind, "breakpoint");
+    const inflated = Number(target.instret);
+    assert.deepEqual(state(), [64, -1, 64]);
+    target.balloon!.setTarget(0);
+    target.setBreakpoints([]);
+    target.run(3000);
+    assert.deepEqual(state().slice(2), [0], "deflated");
+    assert.ok(target.history.travelToInstret(inflated));
+    assert.deepEqual(state(), [64, -1, 64]);
   });
 
   it("says what is wrong with a size, and that there is no balloon without the launch attribute", () => {
