@@ -843,8 +843,7 @@ export class Vm implements GuestMemory {
 
   /**
    * The p2m points the page at `gpa` at another frame, made it read-only (page sharing) or took its
-   * frame away (ballooning): shadow
-   * entries and whatever the technique derived from the old mapping go.
+   * frame away (ballooning): shadow entries and whatever the technique derived from the old mapping go.
    */
   remapped(gpa: number): void {
     this.shadow.reset();

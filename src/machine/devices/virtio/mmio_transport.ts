@@ -17,8 +17,8 @@ import { virtioView } from "./view";
  * as QEMU does); the configuration space at 0x100 answers any width and reads all-ones beyond its
  * end, and a write there goes to the device (balloon's `actual`; others have no writable field). A
  * configuration change the device makes (balloon's target) raises, once the driver has set
- * DRIVER_OK, ConfigGeneration by one and InterruptStatus bit 1. The transport offers VIRTIO_F_VERSION_1, VIRTIO_F_INDIRECT_DESC and VIRTIO_F_EVENT_IDX
- * beside the device's own features. Like QEMU's, it accepts FEATURES_OK for any feature set the
+ * DRIVER_OK, ConfigGeneration by one and InterruptStatus bit 1. The transport offers
+ * VIRTIO_F_VERSION_1, VIRTIO_F_INDIRECT_DESC and VIRTIO_F_EVENT_IDX beside the device's own features. Like QEMU's, it accepts FEATURES_OK for any feature set the
  * driver writes (keeping the offered ones), so a driver that skips VERSION_1 (xv6) still works.
  *
  * A notification is handled at once, inside the guest's store to QueueNotify: the device consumes
