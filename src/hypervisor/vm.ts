@@ -19,6 +19,7 @@ import { EXIT_REASON_IDS, ExitLog, ExitRecord, type ExitDetails, type ExitInstru
 import { Acc, guestDataPriv, guestTranslates, walkGuest, type GuestMemory, type GuestTranslation } from "./mm/guest_walk";
 import { HostFrames, HostMemoryExhausted } from "./mm/host_frames";
 import { P2m } from "./mm/p2m";
+import { BalloonReclaim } from "./mm/balloon_reclaim";
 import { PageSharing, SHARING_TICK_STEPS, type PageSharingOptions } from "./mm/page_sharing";
 import { ShadowMmu, type ShadowContext, type ShadowRoot } from "./mm/shadow_paging";
 import type { SbiPlatform } from "./sbi";
@@ -70,6 +71,8 @@ export interface VmOptions {
   rngSeed?: number;
   /** A virtio-console for the guest (virtio-mmio slot 1) on the UART's output and input. */
   virtioConsole?: boolean;
+  /** A virtio-balloon for the guest (virtio-mmio slot 6): pages its driver inflates leave the p2m (mm/balloon_reclaim.ts). */
+  balloon?: boolean;
   /**
    * How the VMM gives the guest each virtio device (io/device_model.ts); all "emulated" when absent.
    * virtio-blk "passthrough" is a host device the guest drives directly, its DMA through an IOMMU
@@ -174,6 +177,8 @@ export class Vm implements GuestMemory {
   readonly p2m: P2m;
   /** Content-based page sharing, when on. */
   readonly sharing: PageSharing | undefined;
+  /** The VMM's half of ballooning, when the guest has a balloon. */
+  readonly balloon: BalloonReclaim | undefined;
   /** The guest step at which the sharing daemon scans next. */
   private nextScan = SHARING_TICK_STEPS;
   readonly devices: GuestDevices;
@@ -293,6 +298,10 @@ export class Vm implements GuestMemory {
     this.sharing = opts.pageSharing && new PageSharing(opts.pageSharing, this.p2m, this.hostFrames, this.board.ram,
       (hpa, len) => this.board.bus.noteRamWrite(hpa, len), (gpa) => this.remapped(gpa));
     if (this.sharing) this.p2m.breakShare = (gpa) => this.sharing!.breakShare(gpa);
+    if (opts.balloon && spec.noBalloon) throw new VmOptionsError(`balloon is not available under this technique: ${spec.noBalloon}`);
+    if (opts.balloon && passthrough) throw new VmOptionsError("balloon does not go with deviceModel \"passthrough\": the IOMMU maps guest RAM once, so a page the balloon takes would stay mapped for the device");
+    this.balloon = opts.balloon ? new BalloonReclaim(this.p2m, this.hostFrames, this.board.ram, this.p2m.breakShare,
+      (hpa, len) => this.board.bus.noteRamWrite(hpa, len), (gpa) => this.remapped(gpa)) : undefined;
     const halt = (code: number, how: HaltHow) => {
       this.halted = { code, how };
       // HTIF halts on a store the hart itself performs: end the entry right after it, as natively.
@@ -320,7 +329,8 @@ export class Vm implements GuestMemory {
       // A device's write into a guest page table stales the shadow entries derived from it, as the
       // guest's own store would (emulate/access.ts); they go at the guest's next sfence.vma.
       dmaWritten: (gpa, len) => void this.shadow.guestPteWritten(gpa, len),
-    }, { instructionsPerTick: opts.instructionsPerTick ?? 100, uartOut: opts.uartOut, uartIn: opts.uartIn, tohost: opts.tohost, fromhost: opts.fromhost, disk: passthrough ? undefined : opts.disk, rngSeed: opts.rngSeed, virtioConsole: opts.virtioConsole });
+    }, { instructionsPerTick: opts.instructionsPerTick ?? 100, uartOut: opts.uartOut, uartIn: opts.uartIn, tohost: opts.tohost, fromhost: opts.fromhost, disk: passthrough ? undefined : opts.disk, rngSeed: opts.rngSeed, virtioConsole: opts.virtioConsole,
+      balloon: opts.balloon, balloonReclaim: this.balloon && ((gpa) => this.balloon!.reclaim(gpa)) });
     this.split = new SplitDevices(this.board.bus, this.devices.virtio, opts.deviceModels ?? EMULATED_DEVICES);
     this.passthrough = passthrough ? new Passthrough(this, VMM_BASE + pool + techniquePool, ioPool, opts.disk!) : undefined;
     const timerBit = this.boot === "supervisor" ? MIP_STIP : MIP_MTIP;
@@ -832,8 +842,8 @@ export class Vm implements GuestMemory {
   }
 
   /**
-   * The p2m points the page at `gpa` at another frame, or made it read-only (page sharing): shadow
-   * entries and whatever the technique derived from the old mapping go.
+   * The p2m points the page at `gpa` at another frame, made it read-only (page sharing) or took its
+   * frame away (ballooning): shadow entries and whatever the technique derived from the old mapping go.
    */
   remapped(gpa: number): void {
     this.shadow.reset();

@@ -1,24 +1,25 @@
 import * as vscode from "vscode";
-import { HOST_REQUEST, type HostBody, type WireHostRun } from "../../debug/custom_requests";
+import { HOST_REQUEST, type HostBody, type WireBalloon, type WireHostRun } from "../../debug/custom_requests";
 import { request, type SessionWatch } from "./session_watch";
 
 export const HOST_VIEW_ID = "hyperstep.host";
 
-/** A row: a run of host frames, or one guest page on a shared frame. */
-interface HostNode {
-  run: WireHostRun;
-  gpa?: string;
-}
+/** A row: a run of host frames, one guest page on a shared frame, the balloon, or a run of guest pages in it. */
+type HostNode =
+  | { run: WireHostRun; gpa?: string }
+  | { balloon: WireBalloon; pages?: { gpa: string; pages: number } };
 
 const ICONS: Record<string, string> = { "shadow-pool": "server", "technique-pool": "server", "io-pool": "server", guest: "vm", shared: "link", free: "circle-outline" };
 
 /**
  * The Host tree in the Run and Debug side bar (issue 17): the host's RAM as the VMM hands it out,
  * run by run: the VMM's own pools, the guest's pages with their GPAs, each shared frame with the
- * guest pages on it, and the free frames. Refreshed on every stop; empty without a VMM.
+ * guest pages on it, and the free frames; then, when the board has a virtio-balloon, the guest pages
+ * in it (their frames went back to free). Refreshed on every stop; without a VMM only the balloon.
  */
 export class HostView implements vscode.TreeDataProvider<HostNode>, vscode.Disposable {
   private runs: WireHostRun[] = [];
+  private balloon: WireBalloon | undefined;
   private readonly changed = new vscode.EventEmitter<HostNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private readonly view: vscode.TreeView<HostNode>;
@@ -51,19 +52,22 @@ export class HostView implements vscode.TreeDataProvider<HostNode>, vscode.Dispo
       return;
     }
     this.runs = r.body.runs;
+    this.balloon = r.body.balloon;
     const frames = this.runs.reduce((n, run) => n + run.frames, 0);
     this.view.message = this.runs.length
       ? `${frames.toLocaleString("en-US")} host frames of 4 KiB`
-      : `The ${r.body.technique} technique has no VMM: the guest owns the machine's memory.`;
+      : `The ${r.body.technique} technique has no VMM: the guest owns the machine's memory${this.balloon ? " (its balloon is below)" : ""}.`;
     this.changed.fire(undefined);
   }
 
   getChildren(node?: HostNode): HostNode[] {
-    if (!node) return this.runs.map((run) => ({ run }));
+    if (!node) return [...this.runs.map((run) => ({ run })), ...(this.balloon ? [{ balloon: this.balloon }] : [])];
+    if ("balloon" in node) return node.pages ? [] : node.balloon.runs.map((pages) => ({ balloon: node.balloon, pages }));
     return node.gpa === undefined && node.run.owner === "shared" ? node.run.gpas.map((gpa) => ({ run: node.run, gpa })) : [];
   }
 
   getTreeItem(node: HostNode): vscode.TreeItem {
+    if ("balloon" in node) return balloonItem(node.balloon, node.pages);
     const { run } = node;
     if (node.gpa !== undefined) {
       const item = new vscode.TreeItem(`GPA ${node.gpa}`);
@@ -87,4 +91,22 @@ export class HostView implements vscode.TreeDataProvider<HostNode>, vscode.Dispo
   dispose(): void {
     this.disposables.forEach((d) => d.dispose());
   }
+}
+
+/** The balloon's row (its pages in it, and what the VMM freed), or one run of the guest pages in it. */
+function balloonItem(b: WireBalloon, run: { gpa: string; pages: number } | undefined): vscode.TreeItem {
+  const pages = (n: number) => `${n.toLocaleString("en-US")} page${n === 1 ? "" : "s"}`;
+  if (run) {
+    const end = `0x${(BigInt(run.gpa) + BigInt(run.pages * 4096 - 1)).toString(16)}`;
+    const item = new vscode.TreeItem(run.pages === 1 ? `GPA ${run.gpa}` : `GPA ${run.gpa}–${end}`);
+    item.description = pages(run.pages);
+    item.tooltip = "Guest pages the balloon driver gave the device: the VMM zeroed and freed their host frames; the guest's next touch of one backs it afresh.";
+    return item;
+  }
+  const item = new vscode.TreeItem("balloon", b.runs.length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+  item.description = `${pages(b.pages)} in it · target ${b.targetPages}, actual ${b.actual}${b.framesFreed === undefined ? "" : ` · ${b.framesFreed.toLocaleString("en-US")} host frames freed`}`;
+  item.tooltip = "The guest's virtio-balloon (virtio-mmio slot 6): the Debug Console's `balloon SIZE` sets its target.";
+  item.iconPath = new vscode.ThemeIcon("fold");
+  item.id = "balloon";
+  return item;
 }

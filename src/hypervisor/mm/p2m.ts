@@ -74,6 +74,18 @@ export class P2m {
     return old;
   }
 
+  /**
+   * Takes the page holding `gpa` out of the p2m (ballooning): it has no host frame until the guest
+   * touches it again. Returns the frame it had, for the caller to free; −1 when it had none.
+   */
+  unback(gpa: number): number {
+    const page = Math.floor((gpa - this.gpaBase) / FRAME);
+    const old = this.frames[page];
+    if (this.shared.has(page)) throw new RangeError(`GPA 0x${gpa.toString(16)} is shared: its share must be broken first`);
+    this.frames[page] = UNBACKED;
+    return old;
+  }
+
   /** The guest-physical address of each backed page, in order. */
   *backed(): Generator<number> {
     for (let p = 0; p < this.frames.length; p++) if (this.frames[p] !== UNBACKED) yield this.gpaBase + p * FRAME;

@@ -306,12 +306,16 @@ export class HardwareAssisted implements Technique {
     this.followed = pmpKey(vm.vcpu.state.pmp);
   }
 
-  /** The p2m moved the page at `gpa` (page sharing): its G-stage leaf follows, and the hart forgets the old one. */
+  /**
+   * The p2m moved the page at `gpa` (page sharing) or took its frame (ballooning): its G-stage leaf
+   * follows, or goes, so that the next touch is a first touch; and the hart forgets the old one.
+   */
   remapped(gpa: number): void {
     const page = gpa - (gpa % 4096);
     const rights = this.pageRights(page);
-    if (rights.r || rights.x) this.gStage.map(page, this.vm.p2m.peekHpa(page), rights);
-    else this.gStage.protect(page, rights);
+    const hpa = this.vm.p2m.peekHpa(page);
+    if (hpa >= 0 && (rights.r || rights.x)) this.gStage.map(page, hpa, rights);
+    else this.gStage.protect(page, hpa >= 0 ? rights : { r: false, w: false, x: false });
     const hart = this.vm.board.hart;
     hart.tlb.flush(-1, -1, this.gStage.vmid);
     flushFast(hart);

@@ -161,6 +161,8 @@ export interface TechniqueSpec {
    * one (page sharing, mm/page_sharing.ts); unset: the technique cannot share pages.
    */
   readonly pageSharing?: boolean;
+  /** Why a page cannot leave this technique's memory virtualization, so no balloon can take it (unset: it can; mm/balloon_reclaim.ts). */
+  readonly noBalloon?: string;
   /** Host memory the technique keeps for its own tables when the guest has this much RAM. */
   poolBytes(guestRamBytes: number): number;
   /** The technique for `vm`, with its pool at host-physical `poolBase`. */
