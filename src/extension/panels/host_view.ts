@@ -41,6 +41,11 @@ export class HostView implements vscode.TreeDataProvider<HostNode>, vscode.Dispo
     return this.runs;
   }
 
+  /** The balloon as last shown, when the board has one. */
+  get currentBalloon(): WireBalloon | undefined {
+    return this.balloon;
+  }
+
   async refresh(): Promise<void> {
     const seq = ++this.seq;
     const session = this.watch.session;
