@@ -2,7 +2,8 @@
  * The time-travel history reads only the RAM pages marked as written (machine/memory.ts, Ram.written)
  * and takes every other page for zeros, so a writer that forgets to mark would make travel inexact.
  * Every lesson configuration runs here, its techniques, devices and VMM paths with it, and after the
- * load and at several points of its run, every page of host RAM not marked must hold only zeros.
+ * load, at several points of its run and after the debugger writes, every page of host RAM not
+ * marked must hold only zeros.
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -43,7 +44,7 @@ function unmarkedNonZero(ram: Ram): number[] {
 
 describe("RAM pages marked as written", () => {
   for (const c of configurations) {
-    it(`${c.name}: every page not marked holds zeros, after the load and as it runs`, async () => {
+    it(`${c.name}: every page not marked holds zeros, after the load, as it runs and after a debugger write`, async () => {
       const raw = JSON.parse(JSON.stringify(c).replaceAll("${workspaceFolder}", LESSONS)) as Configuration;
       const config = parseLaunchConfig({ memory: MEMORY, ...raw });
       const input = [...new TextEncoder().encode("hello\nq\n")];
@@ -60,6 +61,10 @@ describe("RAM pages marked as written", () => {
         if (stop.kind !== "budget" && target.history.position === before) break;
       }
       assert.ok(ram.written.some((w) => w === 1), "the load marked pages");
+      // Halfway up the guest's RAM, where none of the lessons writes.
+      const middle = 0x8000_0000n + BigInt(config.memoryBytes / 2);
+      assert.ok(target.writeMemory("pa", middle, new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8])));
+      assert.deepEqual(unmarkedNonZero(ram), [], "after the debugger wrote");
     });
   }
 });
