@@ -14,7 +14,8 @@
  * a page on a 2-CPU VM: 0.4 s and 128 MiB of resident memory for a snapshot of untouched RAM). So
  * every writer marks the page before it writes: the hart when it gives a page a fast-path store slot
  * (mem.ts fill) and in ramWritten, which every write the bus is told of reaches; `offsetOf` for a
- * write; the loader; and the VMM where it writes host RAM directly. The mark is never cleared.
+ * write; the loader; and the VMM where it writes host RAM directly (clearing a frame to zeros needs
+ * no mark). The mark is never cleared.
  */
 export class Ram {
   readonly bytes: Uint8Array;

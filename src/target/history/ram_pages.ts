@@ -3,12 +3,12 @@
  * since the previous capture with it, so history grows with the pages the guest writes, not with the
  * size of its RAM. A page of zeros is not kept at all.
  *
- * Finding the changed pages compares RAM with the previous capture (no write path has to say what
- * it changed, so none can be missed); Node's native comparison does it at memory speed, and a loop
- * stands in where there is no Node (a browser). Only the pages RAM marks as written are compared
- * (machine/memory.ts, Ram.written): a page never written holds zeros, and reading it would make
- * the OS commit it, at about the cost of writing it. The marks only grow, so a page unmarked now
- * was unmarked, and zero, at every earlier capture too.
+ * Finding the changed pages compares each page that may hold data with the previous capture, so no
+ * writer has to log what it changes between captures; Node's native comparison does it at memory
+ * speed, and a loop stands in where there is no Node (a browser). Which pages may hold data, RAM
+ * marks once and for ever (machine/memory.ts, Ram.written): a page never marked holds zeros, and
+ * reading it would make the OS commit it, at about the cost of writing it. The marks only grow, so a
+ * page unmarked now was unmarked, and zero, at every earlier capture too.
  */
 
 export const PAGE_BYTES = 4096;
