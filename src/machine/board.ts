@@ -255,7 +255,10 @@ export class Board implements HaltSink {
       }
     });
     if (this.dirty) this.ram.bytes.fill(0);
-    for (const s of program.segments) this.ram.bytes.set(s.data, s.paddr - RAM_BASE);
+    for (const s of program.segments) {
+      this.ram.noteWritten(s.paddr - RAM_BASE, s.data.length);
+      this.ram.bytes.set(s.data, s.paddr - RAM_BASE);
+    }
     this.clint.reset();
     for (const h of this.harts) h.reset(program.entry);
     this.halted = undefined;

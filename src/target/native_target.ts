@@ -35,6 +35,7 @@ export class NativeTarget implements Target {
       root: board,
       policy: machinePolicy(harts, [recording.console.source, recording.console.sink, ...(recording.outside ?? [])]),
       ram: board.ram.bytes,
+      written: board.ram.written,
       get steps() { return board.steps; },
       get instret() { return Number(board.instret); },
       exits: 0,

@@ -57,6 +57,7 @@ export class VmTarget implements Target, VmmView {
       root: vm,
       policy: machinePolicy([vm.board.hart, ...states], [recording.console.source, recording.console.sink, ...(recording.outside ?? [])]),
       ram: vm.board.ram.bytes,
+      written: vm.board.ram.written,
       get steps() { return vm.steps; },
       get instret() { return vm.retired; },
       get exits() { return vm.log.lastSeq; },

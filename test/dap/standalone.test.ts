@@ -4,24 +4,10 @@ import * as net from "node:net";
 import * as path from "node:path";
 import { after, describe, test } from "node:test";
 import { DebugClient } from "@vscode/debugadapter-testsupport";
-import { ADAPTER } from "../support/dap";
+import { ADAPTER, listen } from "../support/dap";
 import { ROOT } from "../support/guests";
 
 const HELLO = path.join(ROOT, "sample-guests/hello/hello.S");
-
-/** Starts `hyperstep-dap --port 0` and resolves with the port it says it listens on and its token. */
-function listen(): Promise<{ child: ChildProcess; port: number; token: string }> {
-  const child = spawn(process.execPath, [ADAPTER, "--port", "0"], { stdio: ["ignore", "ignore", "pipe"] });
-  return new Promise((resolve, reject) => {
-    let err = "";
-    child.stderr!.setEncoding("utf8").on("data", (d: string) => {
-      err += d;
-      const m = /listening on 127\.0\.0\.1:(\d+)\n[^]*token ([0-9a-f]{32})/.exec(err);
-      if (m) resolve({ child, port: Number(m[1]), token: m[2] });
-    });
-    child.on("exit", (code) => reject(new Error(`hyperstep-dap exited with ${code}: ${err}`)));
-  });
-}
 
 /** A TCP connection that speaks raw DAP framing. */
 async function rawClient(port: number) {

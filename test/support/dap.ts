@@ -1,3 +1,4 @@
+import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import assert from "node:assert/strict";
@@ -17,6 +18,20 @@ export function lineOf(file: string, marker: string): number {
   const i = lines.findIndex((l) => new RegExp(`# @${marker}(\\s|$)`).test(l));
   assert.ok(i >= 0, `no '# @${marker}' in ${file}`);
   return i + 1;
+}
+
+/** Starts `hyperstep-dap --port 0` and resolves with the port it says it listens on and its token. */
+export function listen(): Promise<{ child: ChildProcess; port: number; token: string }> {
+  const child = spawn(process.execPath, [ADAPTER, "--port", "0"], { stdio: ["ignore", "ignore", "pipe"] });
+  return new Promise((resolve, reject) => {
+    let err = "";
+    child.stderr!.setEncoding("utf8").on("data", (d: string) => {
+      err += d;
+      const m = /listening on 127\.0\.0\.1:(\d+)\n[^]*token ([0-9a-f]{32})/.exec(err);
+      if (m) resolve({ child, port: Number(m[1]), token: m[2] });
+    });
+    child.on("exit", (code) => reject(new Error(`hyperstep-dap exited with ${code}: ${err}`)));
+  });
 }
 
 export async function withClient(fn: (dc: DebugClient) => Promise<void>): Promise<void> {

@@ -65,7 +65,7 @@ export function guestRamWindow(host: Ram, p2m: P2m): Ram {
     contains: (pa: number, len: number) => p2m.isRam(pa, len),
     offsetOf: (pa: number, len: number, write = false) => {
       const hpa = write ? p2m.toHpaForWrite(pa, len) : p2m.toHpa(pa, len);
-      return hpa < 0 ? -1 : hpa - host.base;
+      return hpa < 0 ? -1 : host.offsetOf(hpa, len, write);
     },
   } as Ram;
 }

@@ -179,6 +179,7 @@ export class GStageTable {
   }
 
   private writePte(hpa: number, pte: bigint): void {
+    this.ram.noteWritten(hpa - this.ram.base, 8);
     this.ram.view.setBigUint64(hpa - this.ram.base, pte, true);
   }
 

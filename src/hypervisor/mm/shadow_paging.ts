@@ -306,6 +306,7 @@ export class ShadowMmu {
   /** Writes the PTE for physical page `ppn` with `flags` (in halves: no bigints on the exit path). */
   private writePte(hpa: number, ppn: number, flags: number): void {
     const at = hpa - this.ram.base;
+    this.ram.noteWritten(at, 8);
     this.ram.view.setUint32(at, ((ppn << 10) | flags) >>> 0, true);
     this.ram.view.setUint32(at + 4, Math.floor(ppn / 2 ** 22), true);
   }

@@ -152,7 +152,10 @@ export class Paravirtual implements Technique {
     this.sharedInfoVa = VIRT_BASE + layout.sharedInfoPfn * 4096;
     this.sharedInfoHpa = (mfn0 + layout.sharedInfoPfn) * 4096;
     const si = (mfn0 + layout.startInfoPfn) * 4096;
-    const put = (hpa: number, value: bigint) => vm.board.ram.view.setBigUint64(hpa - vm.board.ram.base, value, true);
+    const put = (hpa: number, value: bigint) => {
+      vm.board.ram.noteWritten(hpa - vm.board.ram.base, 8);
+      vm.board.ram.view.setBigUint64(hpa - vm.board.ram.base, value, true);
+    };
     new Uint8Array(vm.board.ram.view.buffer, vm.board.ram.view.byteOffset + si - vm.board.ram.base, 8192).fill(0);
     put(si + START_INFO.magic, START_INFO_MAGIC);
     put(si + START_INFO.nrPages, BigInt(this.paging.nrPages));

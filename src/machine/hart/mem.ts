@@ -50,6 +50,8 @@ export function flushFast(h: Hart): void {
  * with code (small guests put .bss right after .text) does not.
  */
 export function ramWritten(h: Hart, pa: number, len: number): void {
+  const ram = h.bus.ram;
+  if (ram.contains(pa, len)) ram.noteWritten(pa - ram.base, len);
   for (const peer of h.peers) dropWrittenCode(peer, pa, len);
 }
 
@@ -151,6 +153,8 @@ function fill(h: Hart, va: number, pa: number, acc: Acc): void {
   const i = vp & (FAST_SIZE - 1);
   const tag = acc === Acc.R ? h.tagR : acc === Acc.W ? h.tagW : h.tagX;
   const add = acc === Acc.R ? h.addR : acc === Acc.W ? h.addW : h.addX;
+  // The fast path stores without telling anyone: the page counts as written from now (memory.ts).
+  if (acc === Acc.W) ram.written[ramPage] = 1;
   tag[i] = vp;
   add[i] = pa - ram.base - va;
   if (acc !== Acc.X) {

@@ -10,6 +10,8 @@ export interface HistoryMachine {
   readonly policy: StatePolicy;
   /** The RAM, kept page by page (the policy leaves it out of the object graph). */
   readonly ram: Uint8Array;
+  /** Per page of `ram`, 1 once it may have been written (machine/memory.ts, Ram.written). */
+  readonly written: Uint8Array;
   /** Steps since load (run's budget units): the position in the guest's history. */
   readonly steps: number;
   /** Instructions retired and VM exits so far (0 natively): where `goto` finds its points. */
@@ -330,7 +332,7 @@ export class History {
     const m = this.machine;
     const previous = this.snapshots[this.snapshots.length - 1];
     const state = captureState(m.root, m.policy);
-    const { image, copied } = captureRam(m.ram, previous?.ram);
+    const { image, copied } = captureRam(m.ram, m.written, previous?.ram);
     this.snapshots.push({
       position: this.position, instret: m.instret, exits: m.exits, state, ram: image, cursor: this.console.cursor,
       bytes: state.bytes + copied * PAGE_BYTES, pinned,
@@ -342,7 +344,7 @@ export class History {
 
   private restore(s: Snapshot): void {
     restoreState(s.state);
-    restoreRam(this.machine.ram, s.ram);
+    restoreRam(this.machine.ram, this.machine.written, s.ram);
     this.console.cursor = s.cursor;
     this.machine.restored();
   }

@@ -14,7 +14,9 @@ const IGNORED_KEYS: ReadonlySet<string> = new Set([
 
 /**
  * What of a machine is state: everything reachable from its root except the harts' caches and the
- * debugger's hooks, RAM (kept page by page instead) and the host's ends of the console.
+ * debugger's hooks, RAM (kept page by page instead) and the host's ends of the console. RAM's marks
+ * of the pages written are not state either: they only grow, and a restore must see every page ever
+ * written, also those written after the snapshot it restores (ram_pages.ts).
  */
 export function machinePolicy(harts: readonly Hart[], outside: readonly object[]): StatePolicy {
   const opaque = new Set<object>(outside);
@@ -22,6 +24,7 @@ export function machinePolicy(harts: readonly Hart[], outside: readonly object[]
     for (const o of h.derivedObjects()) opaque.add(o);
     opaque.add(h.bus.ram.bytes);
     opaque.add(h.bus.ram.bytes.buffer);
+    opaque.add(h.bus.ram.written);
   }
   return { opaque, ignoredKeys: IGNORED_KEYS, immutable: (o) => o instanceof ExitRecord };
 }

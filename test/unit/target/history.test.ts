@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -150,6 +151,18 @@ describe("history budget", () => {
     // The guest writes 64 data pages and its page table: each snapshot holds at most those, and shares the rest.
     assert.ok(s.bytes < s.snapshots * 70 * 4096 + 1024 * 1024, `${s.bytes} bytes in ${s.snapshots} snapshots of 64 MiB of RAM`);
   });
+
+  for (const technique of ["native", "trap-and-emulate"]) {
+    it(`reads no RAM the guest leaves untouched, which would commit it (${technique}, 128 MiB, in a process of its own)`, () => {
+      const probe = join(import.meta.dirname, "../../fixtures/history_ram_probe.ts");
+      const r = spawnSync(process.execPath, ["--import", "tsx", probe, technique], { encoding: "utf8" });
+      assert.equal(r.status, 0, r.stderr);
+      const { snapshots, grewBytes } = JSON.parse(r.stdout) as { snapshots: number; grewBytes: number };
+      assert.ok(snapshots >= 4);
+      // Reading all of RAM once committed all 128 MiB of it (ram_pages.ts); the guest touches about 300 KiB.
+      assert.ok(grewBytes < 48 * 1024 * 1024, `resident memory grew by ${(grewBytes / 1024 / 1024).toFixed(1)} MiB`);
+    });
+  }
 
   it("thins snapshots to stay within its budget", () => {
     const { target } = start("native", 600 * 1024);
