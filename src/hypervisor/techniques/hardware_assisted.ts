@@ -8,6 +8,7 @@ import { PmpAccess, type Pmp } from "../../machine/hart/pmp";
 import { low32 } from "../../isa/u64";
 import { emulateAccess } from "../emulate/access";
 import { cowBreak } from "../mm/shadow_faults";
+import { swapInFault } from "../mm/swap_faults";
 import type { ExitDetails } from "../exits";
 import type { RegisterImage } from "../io/register_image";
 import { splitStore } from "../io/split_access";
@@ -306,11 +307,13 @@ export class HardwareAssisted implements Technique {
     this.followed = pmpKey(vm.vcpu.state.pmp);
   }
 
-  /** The p2m moved the page at `gpa` (page sharing): its G-stage leaf follows, and the hart forgets the old one. */
+  /** The p2m moved the page at `gpa` (page sharing) or took it away (swapping): its G-stage leaf follows, and the hart forgets the old one. */
   remapped(gpa: number): void {
     const page = gpa - (gpa % 4096);
     const rights = this.pageRights(page);
-    if (rights.r || rights.x) this.gStage.map(page, this.vm.p2m.peekHpa(page), rights);
+    const hpa = this.vm.p2m.peekHpa(page);
+    if (hpa < 0) this.gStage.protect(page, { r: false, w: false, x: false });
+    else if (rights.r || rights.x) this.gStage.map(page, hpa, rights);
     else this.gStage.protect(page, rights);
     const hart = this.vm.board.hart;
     hart.tlb.flush(-1, -1, this.gStage.vmid);
@@ -333,8 +336,7 @@ export class HardwareAssisted implements Technique {
     const vm = this.vm;
     const page = gpa - (gpa % 4096);
     const hpa = vm.p2m.toHpa(page);
-    const rights = this.pageRights(page);
-    if (rights.r || rights.x) this.gStage.map(page, hpa, rights);
+    this.mapBacked(page, hpa);
     details.hpa = BigInt(hpa + (gpa - page));
     vm.record("guest-page-fault", undefined, details, () => ({
       action: `backed guest page GPA 0x${page.toString(16)} with host frame HPA 0x${hpa.toString(16)} on its first touch, and mapped it in the G stage; the guest retries`,
@@ -345,6 +347,20 @@ export class HardwareAssisted implements Technique {
       ],
     }));
     return 0;
+  }
+
+  /** A guest-page fault on a page the VMM swapped out (hypervisor swapping): it comes back (a host-swap-in exit) and is mapped in the G stage again. */
+  private swapIn(gpa: number, details: ExitDetails): number {
+    swapInFault(this.vm, gpa, details);
+    const page = gpa - (gpa % 4096);
+    this.mapBacked(page, this.vm.p2m.peekHpa(page));
+    return 0;
+  }
+
+  /** Maps a guest page just given host frame `hpa` in the G stage, with what the guest's PMP grants once the G stage follows it. */
+  private mapBacked(page: number, hpa: number): void {
+    const rights = this.pageRights(page);
+    if (rights.r || rights.x) this.gStage.map(page, hpa, rights);
   }
 
   /**
@@ -360,6 +376,7 @@ export class HardwareAssisted implements Technique {
     const details = { gva: tval, gpa: BigInt(gpa), access: ACCESS_NAMES[acc] };
     const tinst = Number(vm.board.hart.mtinst);
     const implicit = tinst === PSEUDO_READ || tinst === PSEUDO_WRITE;
+    if (vm.swap?.holds(gpa)) return this.swapIn(gpa, details);
     if (vm.p2m.isRam(gpa) && vm.p2m.peekHpa(gpa) < 0) return this.firstTouch(gpa, details);
     // A store to a page shared copy-on-write, the guest's or its hardware walker's (A/D bits).
     if ((acc === 1 || tinst === PSEUDO_WRITE) && vm.p2m.isShared(gpa)) return cowBreak(vm, gpa, details);
@@ -411,6 +428,7 @@ export const HARDWARE_ASSISTED: TechniqueSpec = {
   nonTrappingSensitive: false,
   hypervisorExtension: true,
   pageSharing: true,
+  swapping: true,
   // 4 KiB G-stage leaves: one table page per 2 MiB of guest RAM, plus the 16 KiB root (and its
   // alignment) and the middle level.
   poolBytes: (guestRam) => (Math.ceil(guestRam / (2 << 20)) + 16) * 4096,
