@@ -808,9 +808,10 @@ export class Vm implements GuestMemory {
     return hpa >= 0 || !this.passthrough ? hpa : this.passthrough.hpaOf(gpa);
   }
 
+  /** A guest PTE as the debugger's panels read it (`lookOnly`: no page backed, none swapped in). */
   readPte(gpa: number): bigint | undefined {
-    const at = this.pteOffset(gpa);
-    return at < 0 ? undefined : this.ramView.getBigUint64(at, true);
+    const at = this.lookOnly.pteOffset(gpa);
+    return at < 0 ? undefined : this.lookOnly.ramView.getBigUint64(at, true);
   }
 
   get ramView(): DataView {

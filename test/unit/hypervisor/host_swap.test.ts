@@ -1,0 +1,157 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { VmOptionsError, type Vm } from "../../../src/hypervisor/vm";
+import { SEED_COSTS } from "../../../src/hypervisor/cost_model";
+import { VmTarget } from "../../../src/target/vm_target";
+import type { Technique } from "../../../src/target/techniques";
+import { asmGuest, makeVm } from "./equivalence";
+
+const MIB = 1 << 20;
+const GUEST_RAM = 16 * MIB;
+const CODE = 0x8000_0000;
+const DATA = 0x8010_0000;
+const D = (n: number) => DATA + n * 4096;
+
+/**
+ * Writes its page number at two offsets of each of 5 data pages, reads all of them back, and tells
+ * the test finisher 0x5555 (pass) or code 1 (a word came back wrong). On 4 host frames for guest
+ * RAM, its code page and 5 data pages cannot all be in host memory.
+ */
+const PATTERN = asmGuest(`
+  .globl _start
+_start:
+  li t0, ${DATA}
+  li t1, 0
+  li t3, 5
+1: sd t1, 0(t0)
+  sd t1, 2040(t0)
+  li t2, 4096
+  add t0, t0, t2
+  addi t1, t1, 1
+  blt t1, t3, 1b
+  li t0, ${DATA}
+  li t1, 0
+2: ld t4, 0(t0)
+  bne t4, t1, fail
+  ld t4, 2040(t0)
+  bne t4, t1, fail
+  li t2, 4096
+  add t0, t0, t2
+  addi t1, t1, 1
+  blt t1, t3, 2b
+  li t0, 0x100000
+  li t1, 0x5555
+  sw t1, 0(t0)
+3: j 3b
+fail:
+  li t0, 0x100000
+  li t1, 0x13333
+  sw t1, 0(t0)
+  j fail
+`, "swap_pattern.S");
+
+/** The VMM's pools under `technique` with 16 MiB of guest RAM: host memory must hold them first. */
+function pools(technique: Technique): number {
+  return makeVm({ technique, memoryBytes: GUEST_RAM }).board.ram.size - GUEST_RAM;
+}
+
+/** A VM of `technique` whose host memory leaves `frames` frames for guest pages, with `swapPages` pages of swap. */
+function swappingVm(technique: Technique, frames: number, swapPages: number): Vm {
+  // Under hardware assistance the guest boots in S-mode so that it runs in VS-mode, behind the G stage.
+  return makeVm({
+    technique, memoryBytes: GUEST_RAM, hostMemoryBytes: pools(technique) + frames * 4096, hostSwapBytes: swapPages * 4096,
+    boot: technique === "hardware-assisted" ? "supervisor" : "machine",
+  });
+}
+
+const pageOf = (gpa: bigint | undefined) => Number(gpa ?? -1n) - (Number(gpa ?? -1n) % 4096);
+
+describe("hypervisor swapping", () => {
+  for (const technique of ["trap-and-emulate", "hardware-assisted"] as const) {
+    it(`pages guest memory out first in, first out and back on access under ${technique}, the guest none the wiser`, () => {
+      const vm = swappingVm(technique, 4, 16);
+      vm.load(PATTERN);
+      assert.deepEqual(vm.run(100_000), { kind: "halt", code: 0, how: "finisher" }, "every word read back as written");
+      // Loading backs the code page C; D0–D2 fill the 4 frames. D3 evicts C (the oldest); the
+      // store's retried fetch brings C back, evicting D0; D4 evicts D1. Reading D0 evicts D2, D1
+      // evicts D3, D2 evicts C, whose fetch evicts D4; D3 evicts D0, D4 evicts D1.
+      const log = vm.log.query({ reasons: ["host-swap-out", "host-swap-in"], count: 100 }).exits;
+      const outs = log.filter((e) => e.reason === "host-swap-out").map((e) => pageOf(e.details.gpa));
+      const ins = log.filter((e) => e.reason === "host-swap-in").map((e) => pageOf(e.details.gpa));
+      assert.deepEqual(outs, [CODE, D(0), D(1), D(2), D(3), CODE, D(4), D(0), D(1)]);
+      assert.deepEqual(ins, [CODE, D(0), D(1), D(2), CODE, D(3), D(4)]);
+      assert.deepEqual(vm.swap!.stats(), { pagesOut: 2, swapOuts: 9, swapIns: 7, vmmSwapIns: 0, usedBytes: 8192, sizeBytes: 16 * 4096 });
+      assert.deepEqual(vm.swap!.swapped(), [D(0), D(1)]);
+      assert.equal(vm.p2m.backedPages, 4);
+      assert.equal(vm.hostFrames.census().free, 0);
+      // Each swap-out is a page written to disk; each swap-in a page read plus the page fault the guest took.
+      const stats = vm.log.stats();
+      assert.deepEqual(stats.find((s) => s.reason === "host-swap-out"), { reason: "host-swap-out", count: 9, cycles: 9 * SEED_COSTS.diskPage });
+      assert.deepEqual(stats.find((s) => s.reason === "host-swap-in"), { reason: "host-swap-in", count: 7, cycles: 7 * (SEED_COSTS.diskPage + SEED_COSTS.pageFault) });
+    });
+  }
+
+  it("lets the debugger read a swapped-out page without swapping it in", () => {
+    const vm = swappingVm("trap-and-emulate", 4, 16);
+    vm.load(PATTERN);
+    vm.run(100_000);
+    const exits = vm.log.stats().reduce((n, s) => n + s.count, 0);
+    const before = vm.swap!.stats();
+    assert.ok(vm.swap!.holds(D(1)));
+    const bytes = vm.readGuestPhysical(D(1), 2048)!;
+    assert.equal(new DataView(bytes.buffer).getBigUint64(0, true), 1n);
+    assert.equal(new DataView(bytes.buffer).getBigUint64(2040, true), 1n);
+    const target = new VmTarget(vm, "trap-and-emulate");
+    assert.deepEqual([...target.readMemory("gpa", BigInt(D(0)), 8)!], [0, 0, 0, 0, 0, 0, 0, 0], "D0 holds page number 0");
+    assert.deepEqual([...target.readMemory("gpa", BigInt(D(1)), 8)!], [1, 0, 0, 0, 0, 0, 0, 0]);
+    assert.ok(vm.swap!.holds(D(0)) && vm.swap!.holds(D(1)), "both still in the swap area");
+    assert.deepEqual(vm.swap!.stats(), before);
+    assert.equal(vm.log.stats().reduce((n, s) => n + s.count, 0), exits, "no exit");
+    assert.equal(vm.p2m.peekHpa(D(1)), -1);
+  });
+
+  it("swaps a page in for the VMM's own access, as a host-swap-in of the VMM's", () => {
+    const vm = swappingVm("trap-and-emulate", 4, 16);
+    vm.load(PATTERN);
+    vm.run(100_000);
+    const at = vm.pteOffset(D(1) + 2040);
+    assert.equal(vm.ramView.getBigUint64(at, true), 1n);
+    assert.equal(vm.swap!.holds(D(1)), false);
+    const last = vm.log.query({ reasons: ["host-swap-in"], count: 100 }).exits.at(-1)!;
+    assert.deepEqual([last.details.gpa, last.details.op, last.cycles], [BigInt(D(1)), "vmm", SEED_COSTS.diskPage]);
+    assert.deepEqual(vm.swap!.stats(), { pagesOut: 2, swapOuts: 10, swapIns: 8, vmmSwapIns: 1, usedBytes: 8192, sizeBytes: 16 * 4096 });
+    assert.deepEqual(vm.swap!.swapped(), [D(0), D(2)], "D2, the oldest in the queue, made room");
+  });
+
+  it("powers the VM off when the swap area is full too, saying so", () => {
+    // One page of swap: D3 sends C out, filling it. Bringing C back needs a frame, and the victim has
+    // nowhere to go: C's page leaves the swap area only once it is in a frame.
+    const vm = swappingVm("trap-and-emulate", 4, 1);
+    vm.load(PATTERN);
+    assert.deepEqual(vm.run(100_000), { kind: "halt", code: 1, how: "host-memory" });
+    const frames = vm.board.ram.size / 4096;
+    assert.equal(vm.powerOffReason, `host memory is exhausted and so is the swap area: all ${frames} host frames of 4 KiB are in use, and all 1 pages of hostSwap hold swapped-out guest pages (give the VM a larger hostMemory or hostSwap)`);
+    assert.deepEqual(vm.swap!.swapped(), [CODE]);
+    assert.deepEqual(vm.swap!.stats(), { pagesOut: 1, swapOuts: 1, swapIns: 0, vmmSwapIns: 0, usedBytes: 4096, sizeBytes: 4096 });
+  });
+
+  it("never picks a page the VMM watches", () => {
+    const vm = swappingVm("trap-and-emulate", 4, 16);
+    vm.load(PATTERN);
+    // A data breakpoint on the code page keeps it where it is (the watch is on its host frame).
+    vm.board.watchData(vm.p2m.toHpa(CODE), 4, { read: true });
+    vm.run(100_000);
+    const outs = vm.log.query({ reasons: ["host-swap-out"], count: 100 }).exits.map((e) => pageOf(e.details.gpa));
+    // C stays: D3 and D4 evict D0 and D1; reading D0–D4 evicts D2, D3, D4, D0, D1, each the oldest left.
+    assert.deepEqual(outs, [D(0), D(1), D(2), D(3), D(4), D(0), D(1)]);
+  });
+
+  it("is refused without hostMemory, with a technique that cannot take a page away, or with a bad size", () => {
+    assert.throws(() => makeVm({ memoryBytes: GUEST_RAM, hostSwapBytes: MIB }), (e: Error) => e instanceof VmOptionsError && /hostSwap is where the VMM pages guest memory out when host memory runs out: it needs hostMemory/.test(e.message));
+    for (const technique of ["binary-translation", "paravirtual"] as const) {
+      assert.throws(() => makeVm({ technique, memoryBytes: GUEST_RAM, hostMemoryBytes: pools(technique) + GUEST_RAM, hostSwapBytes: MIB }),
+        /hostSwap needs trap-and-emulate or hardware-assisted: this technique's memory virtualization cannot take a page away from the guest and catch its next access/);
+    }
+    assert.throws(() => makeVm({ memoryBytes: GUEST_RAM, hostMemoryBytes: pools("trap-and-emulate") + MIB, hostSwapBytes: 100 }), /hostSwap must be a whole number of 4 KiB pages, at least one, not 100 bytes/);
+  });
+});
