@@ -101,7 +101,7 @@ describe("hypervisor swapping", () => {
     const bytes = vm.readGuestPhysical(D(1), 2048)!;
     assert.equal(new DataView(bytes.buffer).getBigUint64(0, true), 1n);
     assert.equal(new DataView(bytes.buffer).getBigUint64(2040, true), 1n);
-    const target = new VmTarget(vm, "trap-and-emulate");
+    const target = new VmTarget(vm, "trap-and-emulate", PATTERN.symbols);
     assert.deepEqual([...target.readMemory("gpa", BigInt(D(0)), 8)!], [0, 0, 0, 0, 0, 0, 0, 0], "D0 holds page number 0");
     assert.deepEqual([...target.readMemory("gpa", BigInt(D(1)), 8)!], [1, 0, 0, 0, 0, 0, 0, 0]);
     assert.ok(vm.swap!.holds(D(0)) && vm.swap!.holds(D(1)), "both still in the swap area");
