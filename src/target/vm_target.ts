@@ -359,10 +359,11 @@ export class VmTarget implements Target, VmmView {
   }
 
   hostMemory(): HostMemoryView {
-    const { p2m, sharing, hostFrames } = this.vm;
+    const { p2m, sharing, hostFrames, swap } = this.vm;
     return {
       frames: hostFrames.census(), guestPages: p2m.size / 4096, backedPages: p2m.backedPages,
       sharing: sharing && { ...sharing.stats(), scanPagesPerTick: sharing.options.scanPagesPerTick },
+      swap: swap && { ...swap.stats(), swapped: swap.swapped() },
     };
   }
 

@@ -12,6 +12,7 @@ import type { WalkResultKind } from "./target";
 import type { PvState } from "../hypervisor/techniques/technique";
 import type { FrameOwner } from "../hypervisor/mm/host_frames";
 import type { SharingStats } from "../hypervisor/mm/page_sharing";
+import type { SwapStats } from "../hypervisor/mm/host_swap";
 import type { TechniqueComparison } from "./technique_comparison";
 import type { Technique } from "./techniques";
 
@@ -70,6 +71,8 @@ export interface HostMemoryView {
   backedPages: number;
   /** Undefined when page sharing is off. */
   sharing: (SharingStats & { scanPagesPerTick: number }) | undefined;
+  /** Hypervisor swapping, with the guest-physical address of each page swapped out; undefined when off. */
+  swap: (SwapStats & { swapped: number[] }) | undefined;
 }
 
 /** Exit statistics with the modelled overhead (cost_model.ts: one cycle per guest instruction). */

@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import { VmOptionsError, type Vm } from "../../../src/hypervisor/vm";
 import { SEED_COSTS } from "../../../src/hypervisor/cost_model";
 import { VmTarget } from "../../../src/target/vm_target";
+import { hostCommand, sharingCommand, swapCommand } from "../../../src/debug/repl_vmm";
 import type { Technique } from "../../../src/target/techniques";
 import { asmGuest, makeVm } from "./equivalence";
 
@@ -108,6 +109,24 @@ describe("hypervisor swapping", () => {
     assert.deepEqual(vm.swap!.stats(), before);
     assert.equal(vm.log.stats().reduce((n, s) => n + s.count, 0), exits, "no exit");
     assert.equal(vm.p2m.peekHpa(D(1)), -1);
+  });
+
+  it("shows the swap area in the Debug Console's swap, host and sharing", () => {
+    const vm = swappingVm("trap-and-emulate", 4, 16);
+    vm.load(PATTERN);
+    vm.run(100_000);
+    const ctx = { target: new VmTarget(vm, "trap-and-emulate", PATTERN.symbols) } as unknown as Parameters<typeof swapCommand>[0];
+    assert.deepEqual(swapCommand(ctx).split("\n"), [
+      "swap area: 8 KiB of 64 KiB used (2 of 16 pages)",
+      "guest pages: 4 of 4096 in host frames (0 free), 2 swapped out",
+      "swap-outs: 9; swap-ins: 7 (0 by the VMM's own accesses)",
+      "2 guest pages swapped out: GPA 0x80100000, 0x80101000",
+    ]);
+    assert.equal(hostCommand(ctx).split("\n").at(-1), "swap area (the host's disk): 2 guest pages swapped out: GPA 0x80100000, 0x80101000");
+    assert.equal(sharingCommand(ctx).split("\n")[1], "guest pages: 4 of 4096 backed, 2 swapped out");
+    const off = makeVm({ memoryBytes: GUEST_RAM });
+    const offCtx = { target: new VmTarget(off, "trap-and-emulate", PATTERN.symbols) } as unknown as Parameters<typeof swapCommand>[0];
+    assert.equal(swapCommand(offCtx), "hypervisor swapping is off (launch attributes hostMemory and hostSwap)");
   });
 
   it("swaps a page in for the VMM's own access, as a host-swap-in of the VMM's", () => {
