@@ -156,10 +156,18 @@ export interface WireHostRun {
   gpas: string[];
 }
 
-/** `hyperstep/host` {}: the host's RAM by owner; no runs without a VMM. */
+/** The VMM's swap area (hypervisor swapping): its size, what it holds, and the guest pages swapped out. */
+export interface WireSwap {
+  usedBytes: number;
+  sizeBytes: number;
+  swapped: string[];
+}
+
+/** `hyperstep/host` {}: the host's RAM by owner; no runs without a VMM. The swap area, when the VMM swaps. */
 export interface HostBody {
   technique: string;
   runs: WireHostRun[];
+  swap?: WireSwap;
 }
 
 export interface WireExit {
@@ -303,9 +311,11 @@ export function panelBody(command: string, target: Target, args: unknown, env: (
 
 export function hostBody(target: Target): HostBody {
   const runs = target.vmm?.hostMap() ?? [];
+  const swap = target.vmm?.hostMemory().swap;
   return {
     technique: target.technique,
     runs: runs.map((r) => ({ hpa: hex(BigInt(r.hpa)), frames: r.frames, owner: r.owner, label: OWNER_TEXT[r.owner], gpas: r.gpas.map((g) => hex(BigInt(g))) })),
+    ...(swap ? { swap: { usedBytes: swap.usedBytes, sizeBytes: swap.sizeBytes, swapped: swap.swapped.map((g) => hex(BigInt(g))) } } : {}),
   };
 }
 

@@ -1,24 +1,23 @@
 import * as vscode from "vscode";
-import { HOST_REQUEST, type HostBody, type WireHostRun } from "../../debug/custom_requests";
+import { HOST_REQUEST, type HostBody, type WireHostRun, type WireSwap } from "../../debug/custom_requests";
 import { request, type SessionWatch } from "./session_watch";
 
 export const HOST_VIEW_ID = "hyperstep.host";
 
-/** A row: a run of host frames, or one guest page on a shared frame. */
-interface HostNode {
-  run: WireHostRun;
-  gpa?: string;
-}
+/** A row: a run of host frames, or one guest page on a shared frame; the swap area, or one guest page in it. */
+type HostNode = { run: WireHostRun; gpa?: string } | { swap: WireSwap; gpa?: string };
 
 const ICONS: Record<string, string> = { "shadow-pool": "server", "technique-pool": "server", "io-pool": "server", guest: "vm", shared: "link", free: "circle-outline" };
 
 /**
  * The Host tree in the Run and Debug side bar (issue 17): the host's RAM as the VMM hands it out,
  * run by run: the VMM's own pools, the guest's pages with their GPAs, each shared frame with the
- * guest pages on it, and the free frames. Refreshed on every stop; empty without a VMM.
+ * guest pages on it, and the free frames; last, when the VMM swaps, its swap area on the host's
+ * disk with the guest pages swapped out. Refreshed on every stop; empty without a VMM.
  */
 export class HostView implements vscode.TreeDataProvider<HostNode>, vscode.Disposable {
   private runs: WireHostRun[] = [];
+  private swap: WireSwap | undefined;
   private readonly changed = new vscode.EventEmitter<HostNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private readonly view: vscode.TreeView<HostNode>;
@@ -51,6 +50,7 @@ export class HostView implements vscode.TreeDataProvider<HostNode>, vscode.Dispo
       return;
     }
     this.runs = r.body.runs;
+    this.swap = r.body.swap;
     const frames = this.runs.reduce((n, run) => n + run.frames, 0);
     this.view.message = this.runs.length
       ? `${frames.toLocaleString("en-US")} host frames of 4 KiB`
@@ -59,11 +59,14 @@ export class HostView implements vscode.TreeDataProvider<HostNode>, vscode.Dispo
   }
 
   getChildren(node?: HostNode): HostNode[] {
-    if (!node) return this.runs.map((run) => ({ run }));
-    return node.gpa === undefined && node.run.owner === "shared" ? node.run.gpas.map((gpa) => ({ run: node.run, gpa })) : [];
+    if (!node) return [...this.runs.map((run) => ({ run })), ...(this.swap ? [{ swap: this.swap }] : [])];
+    if (node.gpa !== undefined) return [];
+    if ("swap" in node) return node.swap.swapped.map((gpa) => ({ swap: node.swap, gpa }));
+    return node.run.owner === "shared" ? node.run.gpas.map((gpa) => ({ run: node.run, gpa })) : [];
   }
 
   getTreeItem(node: HostNode): vscode.TreeItem {
+    if ("swap" in node) return swapItem(node.swap, node.gpa);
     const { run } = node;
     if (node.gpa !== undefined) {
       const item = new vscode.TreeItem(`GPA ${node.gpa}`);
@@ -87,4 +90,20 @@ export class HostView implements vscode.TreeDataProvider<HostNode>, vscode.Dispo
   dispose(): void {
     this.disposables.forEach((d) => d.dispose());
   }
+}
+
+/** The swap area's row, or the row of guest page `gpa` in it. */
+function swapItem(swap: WireSwap, gpa: string | undefined): vscode.TreeItem {
+  if (gpa !== undefined) {
+    const item = new vscode.TreeItem(`GPA ${gpa}`);
+    item.tooltip = `Guest page ${gpa} is in the swap area, in no host frame: the guest's next access to it is a host-swap-in exit.`;
+    return item;
+  }
+  const pages = swap.swapped.length;
+  const item = new vscode.TreeItem("swap area", pages > 0 ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+  item.description = `${pages} guest page${pages === 1 ? "" : "s"} swapped out · ${swap.usedBytes / 1024} of ${swap.sizeBytes / 1024} KiB`;
+  item.tooltip = "The VMM's swap area on the host's disk (hostSwap): the guest pages it swapped out when no host frame was free.";
+  item.iconPath = new vscode.ThemeIcon("archive");
+  item.id = "swap";
+  return item;
 }

@@ -4,6 +4,7 @@ import { VmOptionsError, type Vm } from "../../../src/hypervisor/vm";
 import { SEED_COSTS } from "../../../src/hypervisor/cost_model";
 import { VmTarget } from "../../../src/target/vm_target";
 import { hostCommand, sharingCommand, swapCommand } from "../../../src/debug/repl_vmm";
+import { hostBody } from "../../../src/debug/custom_requests";
 import type { Technique } from "../../../src/target/techniques";
 import { asmGuest, makeVm } from "./equivalence";
 
@@ -124,9 +125,12 @@ describe("hypervisor swapping", () => {
     ]);
     assert.equal(hostCommand(ctx).split("\n").at(-1), "swap area (the host's disk): 2 guest pages swapped out: GPA 0x80100000, 0x80101000");
     assert.equal(sharingCommand(ctx).split("\n")[1], "guest pages: 4 of 4096 backed, 2 swapped out");
+    // The Host view's request carries the swap area beside the host's RAM.
+    assert.deepEqual(hostBody(ctx.target).swap, { usedBytes: 8192, sizeBytes: 65536, swapped: ["0x80100000", "0x80101000"] });
     const off = makeVm({ memoryBytes: GUEST_RAM });
     const offCtx = { target: new VmTarget(off, "trap-and-emulate", PATTERN.symbols) } as unknown as Parameters<typeof swapCommand>[0];
     assert.equal(swapCommand(offCtx), "hypervisor swapping is off (launch attributes hostMemory and hostSwap)");
+    assert.equal(hostBody(offCtx.target).swap, undefined);
   });
 
   it("swaps a page in for the VMM's own access, as a host-swap-in of the VMM's", () => {
