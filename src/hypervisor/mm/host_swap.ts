@@ -39,6 +39,9 @@ export interface SwapEvents {
   swappedIn(gpa: number, hpa: number, forGuest: boolean): void;
 }
 
+/** Guest swap-ins in a row without an instruction retired, after which swapping is thrashing (one instruction needs far fewer pages). */
+export const THRASH_LIMIT = 64;
+
 export class HostSwap {
   /** The swap area: each swapped-out guest page's contents, by its page number in guest RAM. */
   private readonly slots = new Map<number, Uint8Array>();
@@ -49,6 +52,9 @@ export class HostSwap {
   private vmmSwapIns = 0;
   /** Set while a guest access's fault swaps a page in (the rest are the VMM's own accesses). */
   private guestFault = false;
+  /** The guest's instruction count at the last guest swap-in, and the swap-ins in a row at that count. */
+  private stalledAt = -1;
+  private stalled = 0;
 
   constructor(
     /** The swap area's size, a whole number of pages (the Vm checks it). */
@@ -73,8 +79,22 @@ export class HostSwap {
     return this.slots.has(this.pageOf(gpa));
   }
 
-  /** A guest access faulted on the swapped-out page at `gpa`: brings it back (evicting another if need be); returns its frame. */
-  swapInForGuest(gpa: number): number {
+  /**
+   * A guest access faulted on the swapped-out page at `gpa`: brings it back (evicting another if need
+   * be); returns its frame. `retired` is the guest's instruction count: when THRASH_LIMIT swap-ins in
+   * a row find it unchanged, the frames cannot hold what one instruction needs, and the VMM gives up.
+   */
+  swapInForGuest(gpa: number, retired: number): number {
+    if (retired !== this.stalledAt) {
+      this.stalledAt = retired;
+      this.stalled = 0;
+    }
+    if (++this.stalled > THRASH_LIMIT) {
+      const c = this.host.census();
+      const frames = c.guest + c.shared + c.free;
+      throw new HostMemoryExhausted(`host memory is thrashing: ${THRASH_LIMIT} swap-ins in a row brought pages back while the guest retired no instruction, ` +
+        `so the ${frames} host frame${frames === 1 ? "" : "s"} left for guest pages cannot hold the pages one instruction needs (give the VM a larger hostMemory)`);
+    }
     const page = gpa - ((gpa - this.p2m.gpaBase) % FRAME);
     this.guestFault = true;
     try {

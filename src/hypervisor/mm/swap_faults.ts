@@ -14,7 +14,7 @@ const hex = (n: number) => `0x${n.toString(16)}`;
 export function swapInFault(vm: Vm, gpa: number, details: ExitDetails): number {
   const swap = vm.swap!;
   const outsBefore = swap.stats().swapOuts;
-  const hpa = swap.swapInForGuest(gpa);
+  const hpa = swap.swapInForGuest(gpa, vm.retired);
   const evicted = swap.stats().swapOuts - outsBefore;
   details.hpa = BigInt(hpa + (gpa % 4096));
   const { pagesOut, sizeBytes } = swap.stats();

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { VmOptionsError, type Vm } from "../../../src/hypervisor/vm";
 import { SEED_COSTS } from "../../../src/hypervisor/cost_model";
+import { THRASH_LIMIT } from "../../../src/hypervisor/mm/host_swap";
 import { VmTarget } from "../../../src/target/vm_target";
 import { hostCommand, sharingCommand, swapCommand } from "../../../src/debug/repl_vmm";
 import { hostBody } from "../../../src/debug/custom_requests";
@@ -156,6 +157,15 @@ describe("hypervisor swapping", () => {
     assert.equal(vm.powerOffReason, `host memory is exhausted and so is the swap area: all ${frames} host frames of 4 KiB are in use, and all 1 pages of hostSwap hold swapped-out guest pages (give the VM a larger hostMemory or hostSwap)`);
     assert.deepEqual(vm.swap!.swapped(), [CODE]);
     assert.deepEqual(vm.swap!.stats(), { pagesOut: 1, swapOuts: 1, swapIns: 0, vmmSwapIns: 0, usedBytes: 4096, sizeBytes: 4096 });
+  });
+
+  it("powers the VM off when one frame cannot hold what an instruction needs, rather than thrash for ever", () => {
+    // With one frame, the store's data page and its code page take it from each other in turn.
+    const vm = swappingVm("trap-and-emulate", 1, 16);
+    vm.load(PATTERN);
+    assert.deepEqual(vm.run(100_000), { kind: "halt", code: 1, how: "host-memory" });
+    assert.equal(vm.powerOffReason, `host memory is thrashing: ${THRASH_LIMIT} swap-ins in a row brought pages back while the guest retired no instruction, so the 1 host frame left for guest pages cannot hold the pages one instruction needs (give the VM a larger hostMemory)`);
+    assert.equal(vm.swap!.stats().swapIns, THRASH_LIMIT);
   });
 
   it("never picks a page the VMM watches", () => {
