@@ -7,6 +7,8 @@ import { assembleToElf } from "../../../src/cli/asm";
 import { describe, it } from "node:test";
 import { swapCommand } from "../../../src/debug/repl_vmm";
 import { VmTarget } from "../../../src/target/vm_target";
+import { createTarget } from "../../../src/target/create_target";
+import { machineGraph, visibleState } from "../../support/target_state";
 import { ROOT, assertEquivalent, loadGuest, makeVm, runNative } from "./equivalence";
 
 const LESSON = join(ROOT, "sample-guests/double-paging/double_paging.S");
@@ -67,6 +69,27 @@ describe("the double-paging lesson", () => {
       assert.deepEqual(vm.run(1_000_000), { kind: "halt", code: 0, how: "finisher" });
     });
   }
+
+  it("travels back in time across swap-outs and swap-ins, the swap area and the p2m as they were", () => {
+    const created = createTarget(loadGuest(LESSON), { technique: "trap-and-emulate", ...OPTS["trap-and-emulate"] });
+    if (!created.ok) assert.fail(created.error);
+    const target = created.target;
+    const state = () => ({ visible: visibleState(target, 1 << 20), graph: machineGraph(target), swap: (target as VmTarget).vm.swap!.swapped() });
+    const seen: { position: number; state: ReturnType<typeof state> }[] = [];
+    for (let i = 0; i < 12; i++) {
+      target.run(3_500);
+      seen.push({ position: target.history.position, state: state() });
+    }
+    assert.equal(seen.at(-1)!.state.swap.length, 4, "it ran past the pageout");
+    assert.ok(new Set(seen.map((s) => s.state.swap.join())).size > 1, "the swap area changed on the way");
+    for (const s of [...seen].reverse()) {
+      assert.ok(target.history.travelTo(s.position), `travel to ${s.position}`);
+      const now = state();
+      assert.deepEqual(now.swap, s.state.swap, `at ${s.position}: the pages swapped out`);
+      assert.deepEqual(now.visible, s.state.visible, `at ${s.position}: the debugger's view`);
+      assert.deepEqual(now.graph, s.state.graph, `at ${s.position}: machine state`);
+    }
+  });
 
   it("prints on QEMU what it prints here", async () => {
     const elf = join(mkdtempSync(join(tmpdir(), "double-paging-")), "double_paging.elf");
