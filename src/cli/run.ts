@@ -86,7 +86,8 @@ export interface RunIo {
 }
 
 export type RunEnd =
-  | { kind: "halt"; code: number; how: HaltHow }
+  /** `why`: the VMM's words, when it powered the guest off (how "host-memory"). */
+  | { kind: "halt"; code: number; how: HaltHow; why?: string }
   | { kind: "limit" }
   | { kind: "timeout" }
   /** Trap after trap without a retired instruction: the trap handler itself faults (board.ts). */
@@ -222,7 +223,7 @@ async function runLoop(target: Target, settings: RunSettings, io: RunIo, gdb: Gd
       case "budget":
         break;
       case "halt":
-        end = { kind: "halt", code: stop.code, how: stop.how };
+        end = stop.how === "host-memory" ? { kind: "halt", code: stop.code, how: stop.how, why: target.vmm?.powerOffReason } : { kind: "halt", code: stop.code, how: stop.how };
         break;
       case "trap-loop":
         if (!gdb?.stopped(stop)) end = { kind: "trap-loop", pc: stop.pc };
@@ -275,7 +276,7 @@ function finish(end: RunEnd, instructions: bigint, seconds: number): RunResult {
 function describe(end: RunEnd): [number, string] {
   switch (end.kind) {
     case "halt":
-      if (end.how === "host-memory") return [end.code, "the VMM powered the guest off: a page it touched needed a host frame, none was free and none could be swapped out (raise --host-memory, or --host-swap when the swap area was full)"];
+      if (end.how === "host-memory") return [end.code, `the VMM powered the guest off: ${end.why ?? "a page it touched needed a host frame and none was free (raise --host-memory)"}`];
       if (end.how === "reset") return [0, "the guest asked the SiFive test finisher for a reset (0x7777), which ends the run with code 0"];
       return [end.code, `the guest exited with code ${end.code} through ${end.how === "htif" ? "HTIF (tohost)" : end.how === "sbi" ? "an SBI shutdown call" : "the SiFive test finisher"}`];
     case "limit":

@@ -311,6 +311,10 @@ export class VmTarget implements Target, VmmView {
     return this.vm.stoppedExit;
   }
 
+  get powerOffReason(): string | undefined {
+    return this.vm.powerOffReason;
+  }
+
   stats(): VmStats {
     const byReason = this.vm.log.stats();
     const exits = byReason.reduce((s, r) => s + r.count, 0);

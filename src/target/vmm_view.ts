@@ -32,6 +32,8 @@ export interface VmmView {
    */
   setExitFilter(filter: ((exit: VmExit) => boolean) | undefined): void;
   readonly stoppedExit: VmExit | undefined;
+  /** Why the VMM powered the VM off (a halt "host-memory": no host frame, no swap), in words; undefined while it runs. */
+  readonly powerOffReason: string | undefined;
   /** The guest-physical address of host-physical `hpa` when it is guest RAM (a paravirtual PTE's machine address); else undefined. */
   guestPhysicalOf(hpa: bigint): bigint | undefined;
   stats(): VmStats;
