@@ -1,6 +1,6 @@
 # double_paging.S: a kernel that pages its memory out to its own disk, under a VMM that pages the
 # same memory out to the host's: the double-paging problem (Goldberg and Hassinger, 1974; Waldspurger,
-# "Memory Resource Management in VMware ESX Server", OSDI 2002, section 3.4).
+# "Memory Resource Management in VMware ESX Server", OSDI 2002, section 3.1).
 #
 # The kernel runs in S-mode with paging off, in 1 MiB of RAM. It fills 8 pages of its own (page i,
 # word j holds i << 16 | j), in order. Then it needs a free page, and its pageout picks the coldest:

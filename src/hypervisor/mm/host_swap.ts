@@ -4,7 +4,7 @@ import type { P2m } from "./p2m";
 
 /**
  * Hypervisor swapping, the VMM's last resort when host memory is overcommitted (Waldspurger,
- * "Memory Resource Management in VMware ESX Server", OSDI 2002, section 3): when a guest page needs
+ * "Memory Resource Management in VMware ESX Server", OSDI 2002, section 3.3): when a guest page needs
  * a host frame and none is free, the VMM writes another guest page out to a swap area on the host's
  * disk (modelled here in memory), takes it out of the p2m, and reuses its frame. The guest's next
  * access to that page brings it back (a `host-swap-in` exit), perhaps evicting another.
