@@ -10,8 +10,12 @@ import type { Vm } from "../vm";
 const page = (gpa: number) => gpa - (gpa % 4096);
 const hex = (n: number) => `0x${n.toString(16)}`;
 
-/** The guest touched the swapped-out page holding `gpa`: the VMM reads it back into a frame, and the guest retries. */
-export function swapInFault(vm: Vm, gpa: number, details: ExitDetails): number {
+/**
+ * The guest touched the swapped-out page holding `gpa`: the VMM reads it back into a frame, and the
+ * guest retries. `mapped` says what the technique does with the frame besides (hardware assistance
+ * maps it in the G stage); shadow paging maps it at the retry's hidden fault.
+ */
+export function swapInFault(vm: Vm, gpa: number, details: ExitDetails, mapped?: string): number {
   const swap = vm.swap!;
   const outsBefore = swap.stats().swapOuts;
   const hpa = swap.swapInForGuest(gpa, vm.retired);
@@ -20,7 +24,7 @@ export function swapInFault(vm: Vm, gpa: number, details: ExitDetails): number {
   const { pagesOut, sizeBytes } = swap.stats();
   vm.record("host-swap-in", undefined, details, () => ({
     action: `read GPA ${hex(page(gpa))} back from the swap area into host frame HPA ${hex(hpa)}` +
-      `${evicted > 0 ? ", which a swap-out freed" : ""}; the guest retries`,
+      `${evicted > 0 ? ", which a swap-out freed" : ""}${mapped ? `, and ${mapped}` : ""}; the guest retries`,
     steps: [
       { phase: "decode", text: `${details.access ?? "an"} access to GPA ${hex(gpa)}: guest RAM the p2m does not map, its page in the swap area` },
       { phase: "check", text: evicted > 0 ? "no host frame was free: the VMM swapped out the page that got its frame longest ago (the host-swap-out before this exit)" : "a host frame was free" },

@@ -351,7 +351,7 @@ export class HardwareAssisted implements Technique {
 
   /** A guest-page fault on a page the VMM swapped out (hypervisor swapping): it comes back (a host-swap-in exit) and is mapped in the G stage again. */
   private swapIn(gpa: number, details: ExitDetails): number {
-    swapInFault(this.vm, gpa, details);
+    swapInFault(this.vm, gpa, details, "mapped it in the G stage again");
     const page = gpa - (gpa % 4096);
     this.mapBacked(page, this.vm.p2m.peekHpa(page));
     return 0;
