@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { VmOptionsError, type Vm } from "../../../src/hypervisor/vm";
 import { SEED_COSTS } from "../../../src/hypervisor/cost_model";
+import { CSR } from "../../../src/isa/csrs";
 import { THRASH_LIMIT } from "../../../src/hypervisor/mm/host_swap";
 import { VmTarget } from "../../../src/target/vm_target";
 import { hostCommand, sharingCommand, swapCommand } from "../../../src/debug/repl_vmm";
@@ -111,6 +112,24 @@ describe("hypervisor swapping", () => {
     assert.deepEqual(vm.swap!.stats(), before);
     assert.equal(vm.log.stats().reduce((n, s) => n + s.count, 0), exits, "no exit");
     assert.equal(vm.p2m.peekHpa(D(1)), -1);
+  });
+
+  it("walks a guest page table in a swapped-out page for the debugger without swapping it in", () => {
+    const vm = swappingVm("trap-and-emulate", 4, 16);
+    vm.load(PATTERN);
+    vm.run(100_000);
+    // Make D1 (swapped out; its word 0 is 1: a valid non-leaf PTE to PPN 0) the vCPU's Sv39 root.
+    vm.vcpu.state.writeCsr(CSR.satp, (8n << 60n) | BigInt(D(1) / 4096));
+    vm.vcpu.state.writeCsr(CSR.pmpaddr0, -1n);
+    vm.vcpu.state.writeCsr(CSR.pmpcfg0, 0x1fn);
+    const target = new VmTarget(vm, "trap-and-emulate", PATTERN.symbols);
+    const exits = vm.log.stats().reduce((n, s) => n + s.count, 0);
+    const t = target.translate(0n, "r", 1);
+    // The root's entry 0 points below RAM, so the walk ends with a load access fault at level 1.
+    assert.deepEqual(t, { ok: false, cause: 5n, steps: [{ level: 2, pteAddr: BigInt(D(1)), pte: 1n }] });
+    assert.equal(vm.readPte(D(1)), 1n, "the Page Tables panel's read");
+    assert.ok(vm.swap!.holds(D(1)), "still in the swap area");
+    assert.equal(vm.log.stats().reduce((n, s) => n + s.count, 0), exits, "no exit");
   });
 
   it("shows the swap area in the Debug Console's swap, host and sharing", () => {
