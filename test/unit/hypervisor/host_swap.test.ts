@@ -153,7 +153,7 @@ describe("hypervisor swapping", () => {
     assert.equal(hostBody(offCtx.target).swap, undefined);
   });
 
-  it("swaps a page in for the VMM's own access, as a host-swap-in of the VMM's", () => {
+  it("swaps a page in for the VMM's own accesses (its read of a guest PTE, a store through the guest's bus as DMA makes it), each a host-swap-in of the VMM's", () => {
     const vm = swappingVm("trap-and-emulate", 4, 16);
     vm.load(PATTERN);
     vm.run(100_000);
@@ -164,6 +164,11 @@ describe("hypervisor swapping", () => {
     assert.deepEqual([last.details.gpa, last.details.op, last.cycles], [BigInt(D(1)), "vmm", SEED_COSTS.diskPage]);
     assert.deepEqual(vm.swap!.stats(), { pagesOut: 2, swapOuts: 10, swapIns: 8, vmmSwapIns: 1, usedBytes: 8192, sizeBytes: 16 * 4096 });
     assert.deepEqual(vm.swap!.swapped(), [D(0), D(2)], "D2, the oldest in the queue, made room");
+    // A store through the guest's bus, as a device's DMA makes it, brings D2 back before it writes.
+    vm.devices.bus.writeBytes(D(2) + 8, new Uint8Array([0xaa]));
+    assert.deepEqual([...vm.readGuestPhysical(D(2), 9)!], [2, 0, 0, 0, 0, 0, 0, 0, 0xaa], "the page's own words, and the byte written");
+    assert.equal(vm.readGuestPhysical(D(2) + 2040, 1)![0], 2);
+    assert.deepEqual(vm.swap!.stats(), { pagesOut: 2, swapOuts: 11, swapIns: 9, vmmSwapIns: 2, usedBytes: 8192, sizeBytes: 16 * 4096 });
   });
 
   it("powers the VM off when the swap area is full too, saying so", () => {
