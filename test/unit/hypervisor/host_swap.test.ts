@@ -7,6 +7,7 @@ import { THRASH_LIMIT } from "../../../src/hypervisor/mm/host_swap";
 import { VmTarget } from "../../../src/target/vm_target";
 import { hostCommand, sharingCommand, swapCommand } from "../../../src/debug/repl_vmm";
 import { hostBody } from "../../../src/debug/custom_requests";
+import { exitFilters } from "../../../src/debug/exit_filters";
 import type { Technique } from "../../../src/target/techniques";
 import { asmGuest, makeVm } from "./equivalence";
 
@@ -201,6 +202,11 @@ describe("hypervisor swapping", () => {
     const outs = vm.log.query({ reasons: ["host-swap-out"], count: 100 }).exits.map((e) => pageOf(e.details.gpa));
     // C stays: D3 and D4 evict D0 and D1; reading D0–D4 evicts D2, D3, D4, D0, D1, each the oldest left.
     assert.deepEqual(outs, [D(0), D(1), D(2), D(3), D(4), D(0), D(1)]);
+  });
+
+  it("offers an exception filter per swap exit, as for every exit reason", () => {
+    const labels = exitFilters().filter((f) => f.filter.startsWith("vm-exit-host-swap-")).map((f) => [f.filter, f.label]);
+    assert.deepEqual(labels, [["vm-exit-host-swap-in", "VM exit: host swap-in"], ["vm-exit-host-swap-out", "VM exit: host swap-out"]]);
   });
 
   it("is refused without hostMemory, with a technique that cannot take a page away, or with a bad size", () => {
