@@ -4,7 +4,7 @@ import { NON_TRAPPING_SENSITIVE, parseMemorySize, type FpuSwitchPolicy, type Gue
 import { checkTechnique, smpProblem, VMM_TECHNIQUES, type Technique } from "../target/techniques";
 import { DEFAULT_RNG_SEED, EMULATED_DEVICES, parseDeviceModelOption, parseDeviceModels, type DeviceModel, type DeviceModels } from "../target/target_options";
 import { parseDiskOption, type DiskSpec } from "../target/disk_image";
-import { deviceModelsProblem } from "../target/device_model";
+import { balloonProblem, deviceModelsProblem } from "../target/device_model";
 import { COMMANDS, COMMAND_SPECS, DEFAULT_COMPARE_LIMIT, type CommandName, type CommandSpec } from "./commands";
 import { EXIT_USAGE } from "./exit_status";
 import { parseGdbAddress, type GdbAddress } from "../gdb/address";
@@ -57,6 +57,8 @@ export interface RunCommand {
   fpuSwitch: FpuSwitchPolicy;
   /** A virtio-console on stdout and stdin (--virtio-console). */
   virtioConsole: boolean;
+  /** A virtio-balloon in virtio-mmio slot 6 (--balloon). */
+  balloon: boolean;
   /** How the VMM gives the guest its virtio devices (--device-model). */
   deviceModels: DeviceModels;
   /** Harts on the board (--smp); default 1. */
@@ -237,6 +239,8 @@ const BUILDERS: { [C in CommandName]: (given: Given) => Command } = {
     const runModels = optional(given, "--device-model", deviceModels) ?? EMULATED_DEVICES;
     const modelProblem = deviceModelsProblem(runModels, technique, given.has("--disk"));
     if (modelProblem) throw given.usage(`--device-model ${modelProblem}`);
+    const balloonRefused = given.has("--balloon") && balloonProblem(technique, runModels);
+    if (balloonRefused) throw given.usage(`--balloon ${balloonRefused}`);
     const smp = optional(given, "--smp", hartCount);
     const smpRefused = smp !== undefined && smpProblem(technique, smp, boot);
     if (smpRefused) throw given.usage(`--smp ${smp}: ${smpRefused}`);
@@ -255,6 +259,7 @@ const BUILDERS: { [C in CommandName]: (given: Given) => Command } = {
       hostSwapBytes: optional(given, "--host-swap", hostMemorySize),
       fpuSwitch: (given.value("--fpu-switch") ?? "lazy") as FpuSwitchPolicy,
       virtioConsole: given.has("--virtio-console"),
+      balloon: given.has("--balloon"),
       deviceModels: runModels,
       smp,
       ...control,
@@ -312,7 +317,7 @@ function runControl(given: Given): RunControl {
 }
 
 /** The options that describe the guest: a launch configuration says all of that itself. */
-const GUEST_OPTIONS = ["--memory", "--host-memory", "--host-swap", "--icount-shift", "--technique", "--boot", "--hosting", "--fpu-switch", "--non-trapping-sensitive", "--cpu", "--disk", "--smp", "--rng", "--virtio-console", "--device-model"];
+const GUEST_OPTIONS = ["--memory", "--host-memory", "--host-swap", "--icount-shift", "--technique", "--boot", "--hosting", "--fpu-switch", "--non-trapping-sensitive", "--cpu", "--disk", "--smp", "--rng", "--balloon", "--virtio-console", "--device-model"];
 
 function configRun(given: Given, config: string, control: RunControl): ConfigRunCommand {
   if (given.operand !== undefined) throw given.usage(`--config runs the program its configuration names: give no program ('${given.operand}')`);
@@ -327,12 +332,13 @@ const RUN_CONTROL_OPTIONS = "--name, --max-instructions, --timeout, --trace-trap
  * What the run's own options (--exits, --record) cannot do with this guest, or undefined; `name`
  * says how the user gave a setting of the guest (a flag, or a launch configuration's attribute).
  */
-export function controlProblem(run: RunCommand, name: (field: "technique" | "virtioConsole" | "rng" | "smp" | "icountShift" | "disk" | "march") => string): string | undefined {
+export function controlProblem(run: RunCommand, name: (field: "technique" | "virtioConsole" | "rng" | "balloon" | "smp" | "icountShift" | "disk" | "march") => string): string | undefined {
   if (run.exits && run.technique === "native") return `--exits needs a VMM ${name("technique")} (${VMM_TECHNIQUES.join(" or ")}): a native run has no VMM and no exits`;
   if (run.record === undefined) return undefined;
   const devices = "a record does not name the devices, which a replay would need";
   if (run.virtioConsole) return `--record cannot be combined with ${name("virtioConsole")} yet: ${devices}`;
   if (run.rngSeed !== undefined) return `--record cannot be combined with ${name("rng")} yet: ${devices}`;
+  if (run.balloon) return `--record cannot be combined with ${name("balloon")} yet: ${devices}`;
   if ((run.smp ?? 1) > 1) return `--record cannot be combined with ${name("smp")} yet: a record does not name the harts, which a replay would need`;
   if ((run.icountShift ?? 0) !== 0) return `--record cannot be combined with ${name("icountShift")} yet: a record does not name the timebase, which a replay would need`;
   if (run.diskSpec) return `--record cannot be combined with ${name("disk")} yet: a record does not hold the disk's contents, which a replay would need`;

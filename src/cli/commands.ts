@@ -153,6 +153,10 @@ const RUN: CommandSpec = {
       names: ["--rng"],
       help: "a virtio-rng device in virtio-mmio slot 7 (0x10008000, PLIC IRQ 8), where QEMU's -device virtio-rng-device goes; its bytes come from a generator with a fixed seed (0x48797053), so every run gives the guest the same bytes; not with --record",
     },
+    {
+      names: ["--balloon"],
+      help: "a virtio-balloon device in virtio-mmio slot 6 (0x10007000, PLIC IRQ 7), where QEMU's -device virtio-balloon-device,bus=virtio-mmio-bus.6 goes; its target stays 0 in a headless run (the Debug Console's 'balloon SIZE' sets it); not under paravirtual, nor with --device-model passthrough or --record",
+    },
     ...IO_OPTIONS,
     {
       names: ["--config"], value: "<launch.json>",

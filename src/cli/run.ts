@@ -55,6 +55,8 @@ export interface RunSettings {
   fpuSwitch?: FpuSwitchPolicy;
   /** A virtio-console on the same output and input as the UART (--virtio-console). */
   virtioConsole?: boolean;
+  /** A virtio-balloon in virtio-mmio slot 6 (--balloon). */
+  balloon?: boolean;
   /** How the VMM gives the guest its virtio devices (--device-model). */
   deviceModels?: DeviceModels;
   /** Harts on the board (--smp); default 1. */
@@ -133,7 +135,7 @@ export async function runProgram(program: GuestProgram, settings: RunSettings, i
     technique, boot: settings.boot, cpu: settings.cpu, memoryBytes: settings.memoryBytes, uartOut: io.out, uartIn: io.input,
     nonTrappingSensitive: settings.nonTrappingSensitive, historyBytes: 0, replayInput: settings.replay?.input, disk: settings.disk, rngSeed: settings.rngSeed,
     hosting: settings.hosting, hostMemoryBytes: settings.hostMemoryBytes, pageSharing: settings.pageSharing, hostSwapBytes: settings.hostSwapBytes, fpuSwitch: settings.fpuSwitch,
-    virtioConsole: settings.virtioConsole, deviceModels: settings.deviceModels,
+    virtioConsole: settings.virtioConsole, balloon: settings.balloon, deviceModels: settings.deviceModels,
     smp: settings.smp, icountShift: settings.icountShift,
   });
   if (!created.ok) return finish({ kind: "load-error", message: created.error }, 0n, 0);
@@ -159,7 +161,7 @@ export async function runProgram(program: GuestProgram, settings: RunSettings, i
   gdb?.ended(result.exitCode);
   if (settings.exits && vmm) {
     // The same guest natively, output discarded, for the overhead figures.
-    const native = createTarget(program.image, { technique: "native", boot: settings.boot, memoryBytes: settings.memoryBytes, historyBytes: 0, disk: settings.disk && snapshotOf(settings.disk), rngSeed: settings.rngSeed, virtioConsole: settings.virtioConsole, icountShift: settings.icountShift });
+    const native = createTarget(program.image, { technique: "native", boot: settings.boot, memoryBytes: settings.memoryBytes, historyBytes: 0, disk: settings.disk && snapshotOf(settings.disk), rngSeed: settings.rngSeed, virtioConsole: settings.virtioConsole, balloon: settings.balloon, icountShift: settings.icountShift });
     const baseline = native.ok ? runTo(native.target, result.instructions, Infinity) : native.error;
     for (const line of exitSummary(vmm.stats(), result.seconds, baseline)) io.log(line);
   }

@@ -44,6 +44,7 @@ export function runFromConfig(command: ConfigRunCommand, read: (file: string) =>
       hosting: c.hosting,
       fpuSwitch: c.fpuSwitch,
       virtioConsole: c.virtioConsole,
+      balloon: c.balloon,
       deviceModels: c.deviceModels,
       smp: c.smp,
       icountShift: c.icountShift,

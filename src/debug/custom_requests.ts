@@ -1,5 +1,6 @@
 import { NO_VMM } from "./vmm";
 import { OWNER_TEXT } from "../target/host_map";
+import { pageRuns } from "../target/balloon";
 import type { DeviceNode, ExitLogSnapshot, ExitRecordView, PtTable } from "../target/inspect";
 import type { AddressSpace, AddressWalk, MmuAccess, Target, WalkResultKind, WalkSpace } from "../target/target";
 import type { ShadowMarkStatus } from "../target/vmm_view";
@@ -163,10 +164,24 @@ export interface WireSwap {
   swapped: string[];
 }
 
-/** `hyperstep/host` {}: the host's RAM by owner; no runs without a VMM. The swap area, when the VMM swaps. */
+/** The guest pages in the balloon (target/balloon.ts), as runs of consecutive pages. */
+export interface WireBalloon {
+  targetPages: number;
+  actual: number;
+  pages: number;
+  runs: { gpa: string; pages: number }[];
+  /** Host frames the VMM took back from inflated pages; absent natively. */
+  framesFreed?: number;
+}
+
+/**
+ * `hyperstep/host` {}: the host's RAM by owner (no runs without a VMM), the balloon when the board
+ * has one, and the swap area when the VMM swaps.
+ */
 export interface HostBody {
   technique: string;
   runs: WireHostRun[];
+  balloon?: WireBalloon;
   swap?: WireSwap;
 }
 
@@ -311,10 +326,16 @@ export function panelBody(command: string, target: Target, args: unknown, env: (
 
 export function hostBody(target: Target): HostBody {
   const runs = target.vmm?.hostMap() ?? [];
+  const b = target.balloon?.status();
   const swap = target.vmm?.hostMemory().swap;
   return {
     technique: target.technique,
     runs: runs.map((r) => ({ hpa: hex(BigInt(r.hpa)), frames: r.frames, owner: r.owner, label: OWNER_TEXT[r.owner], gpas: r.gpas.map((g) => hex(BigInt(g))) })),
+    ...(b ? { balloon: {
+      targetPages: b.targetPages, actual: b.actual, pages: b.pages.length,
+      runs: pageRuns(b.pages).map(([gpa, pages]) => ({ gpa: hex(BigInt(gpa)), pages })),
+      ...(b.vmm ? { framesFreed: b.vmm.framesFreed } : {}),
+    } } : {}),
     ...(swap ? { swap: { usedBytes: swap.usedBytes, sizeBytes: swap.sizeBytes, swapped: swap.swapped.map((g) => hex(BigInt(g))) } } : {}),
   };
 }

@@ -5,7 +5,7 @@ import { checkTechnique, smpProblem, type Technique } from "../target/techniques
 import type { DiskSpec } from "../target/disk_image";
 import { DEFAULT_ICOUNT_SHIFT, DEFAULT_RNG_SEED, icountShiftProblem, MAX_ICOUNT_SHIFT, parseDeviceModels, type DeviceModels } from "../target/target_options";
 import { FPU_SWITCH_POLICIES, GUEST_BOOTS, HOSTINGS, NON_TRAPPING_SENSITIVE, parseMemorySize, type FpuSwitchPolicy, type GuestBoot, type Hosting, type NonTrappingSensitive } from "../target/target_options";
-import { deviceModelsProblem } from "../target/device_model";
+import { balloonProblem, deviceModelsProblem } from "../target/device_model";
 import { MAX_HARTS } from "../target/target";
 
 /**
@@ -51,6 +51,8 @@ export interface LaunchConfig {
   fpuSwitch: FpuSwitchPolicy;
   /** A virtio-console in virtio-mmio slot 1, on the UART terminal's output and input. */
   virtioConsole: boolean;
+  /** A virtio-balloon in virtio-mmio slot 6 (REPL `balloon` sets its target). */
+  balloon: boolean;
   /** Under a VMM technique: how the VMM gives the guest each virtio device. */
   deviceModels: DeviceModels;
   /** Harts on the board (QEMU's -smp); 1 unless given. Several need technique native. */
@@ -171,6 +173,9 @@ export function parseLaunchConfig(raw: unknown = {}): LaunchConfig {
   const deviceModels = parseDeviceModel(args.deviceModel);
   const modelProblem = deviceModelsProblem(deviceModels, technique as Technique, disk !== undefined);
   if (modelProblem) throw new ConfigError("deviceModel", modelProblem);
+  const balloon = optional(args, "balloon", "boolean", false);
+  const balloonRefused = balloon && balloonProblem(technique as Technique, deviceModels);
+  if (balloonRefused) throw new ConfigError("balloon", balloonRefused);
 
   const smp = optional<number>(args, "smp", "number", 1);
   if (!Number.isSafeInteger(smp) || smp < 1 || smp > MAX_HARTS) {
@@ -190,6 +195,7 @@ export function parseLaunchConfig(raw: unknown = {}): LaunchConfig {
     disk,
     rngSeed: parseRng(args.rng),
     virtioConsole: optional(args, "virtioConsole", "boolean", false),
+    balloon,
     deviceModels,
     program,
     stopOnEntry: optional(args, "stopOnEntry", "boolean", false),

@@ -11,6 +11,7 @@ import { PRIVILEGE_NAMES, REGISTER_NAMES, formatHex, formatPrivilege } from "./r
 import type { SymbolTable } from "./symbols";
 import { tlbFlags } from "./variables";
 import { HISTORY_HELP } from "./repl_history";
+import { BALLOON_HELP, balloonCommand } from "./repl_balloon";
 import { cFirst, type ParsedC } from "./c_expr/in_frame";
 import { formatScalar } from "./c_expr/format";
 import { VMM_COMMANDS, VMM_HELP, exitsCommand, hypercallsCommand, pvCommand, shadowCommand, sharingCommand, hostCommand, swapCommand, statsCommand, tcCommand, walk2Command } from "./repl_vmm";
@@ -28,7 +29,7 @@ export const HELP = `Hyperstep debug console. Commands:
   info devices [ID]    the devices' state as the Devices view shows it (e.g. info devices virtio0: its queues and requests)
   walk VA [r|w|x]      walk the page tables for VA the way the hart would now, level by level
   disas [ADDR] [N]     disassemble N instructions (default 12) from ADDR (default pc)
-${VMM_HELP}${HISTORY_HELP}  help                 this text
+${VMM_HELP}${BALLOON_HELP}${HISTORY_HELP}  help                 this text
 
 Expressions are 64-bit integers:
   a0 x10 fp pc         registers by ABI or x-name
@@ -95,6 +96,7 @@ export class Repl {
     if (cmd === "sharing" && rest === "") return { result: sharingCommand(ctx) };
     if (cmd === "host" && rest === "") return { result: hostCommand(ctx) };
     if (cmd === "swap" && rest === "") return { result: swapCommand(ctx) };
+    if (cmd === "balloon") return { result: balloonCommand(rest, ctx.target) };
     if (cmd === "p" || cmd === "print" || /^p(rint)?\/[xdutc]$/.test(cmd)) return this.print(rest, cmd.split("/")[1] ?? "", ctx);
     return this.print(text, "", ctx);
   }
@@ -347,7 +349,7 @@ function disasLines(addr: bigint, count: number, ctx: ReplContext): string {
   return out.join("\n");
 }
 
-const COMMANDS = ["help", "print", "x/", "info registers", "info csrs", "info tlb", "info devices", "walk", "disas", ...VMM_COMMANDS];
+const COMMANDS = ["help", "print", "x/", "info registers", "info csrs", "info tlb", "info devices", "walk", "disas", ...VMM_COMMANDS, "balloon"];
 
 /** Completion candidates for the text before the cursor. */
 export function complete(text: string, column: number, ctx: { symbols: SymbolTable; convenience: Iterable<string> }): { label: string; start: number; length: number; type: string }[] {

@@ -14,6 +14,7 @@ import type { MmuAccess, Target } from "../target/target";
 import { table, wrap } from "./console_text";
 import { shadowText, twoStageText } from "./walk_text";
 import { hostingText, vcpusText } from "../target/hosting";
+import { balloonRunsText } from "./repl_balloon";
 
 /** The debug console's VMM commands: `exits [reason] [n]`, `stats`, `shadow <gva>`, `walk2 <gva>`, `tc [gva]`. */
 export const VMM_HELP = `  exits [REASON] [N]   the last N VM exits (default 20), newest last: number, reason, pc, instruction,
@@ -35,8 +36,8 @@ export const VMM_HELP = `  exits [REASON] [N]   the last N VM exits (default 20)
   sharing              host memory: frames by owner, guest pages backed, and content-based page sharing's
                          pages shared, frames they share, memory saved and copy-on-write breaks
   host                 the host's RAM frame by frame as the VMM hands it out: its pools, the guest's pages
-                         (with their GPAs), shared frames (with every page on them) and free frames; and the
-                         guest pages swapped out to the swap area
+                         (with their GPAs), shared frames (with every page on them) and free frames; then
+                         the guest pages in the balloon, whose frames went back to free, and those swapped out
   swap                 hypervisor swapping: the swap area used and its size, swap-outs and swap-ins, and the
                          guest pages swapped out
 `;
@@ -131,6 +132,7 @@ export function hostCommand(ctx: VmmContext): string {
     `host RAM ${span(runs[0].hpa, frames)}: ${frames.toLocaleString("en-US")} frames of 4 KiB, in ${runs.length} runs by owner`,
     ...lines,
     ...(more > 0 ? [`  … ${more} more runs`] : []),
+    ...balloonLines(ctx.target),
     ...(swap ? [`swap area (the host's disk): ${swappedText(swap.swapped)}`] : []),
   ].join("\n");
 }
@@ -158,6 +160,15 @@ export function swapCommand(ctx: VmmContext): string {
     `swap-outs: ${s.swapOuts}; swap-ins: ${s.swapIns} (${s.vmmSwapIns} by the VMM's own accesses)`,
     swappedText(s.swapped),
   ].join("\n");
+}
+
+/** Below the runs: the guest pages in the balloon (the frames they had are among the free ones, until a page is touched again). */
+function balloonLines(target: Target): string[] {
+  const s = target.balloon?.status();
+  if (!s) return [];
+  const freed = s.vmm ? `; ${s.vmm.framesFreed.toLocaleString("en-US")} host frames freed by inflating so far` : "";
+  if (s.pages.length === 0) return [`ballooned: no guest pages${freed}`];
+  return [`ballooned: ${s.pages.length.toLocaleString("en-US")} guest pages (${kib(s.pages.length * 4096)}), GPA ${balloonRunsText(s.pages)}${freed}`];
 }
 
 /** `sharing`: where host memory went, and what content-based page sharing saved. */

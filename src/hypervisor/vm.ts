@@ -22,6 +22,7 @@ import { HostSwap } from "./mm/host_swap";
 import { P2m } from "./mm/p2m";
 import { PeekMemory } from "./mm/peek_memory";
 import { recordVmmSwapIn, recordSwapOut } from "./mm/swap_faults";
+import { BalloonReclaim } from "./mm/balloon_reclaim";
 import { PageSharing, SHARING_TICK_STEPS, type PageSharingOptions } from "./mm/page_sharing";
 import { ShadowMmu, type ShadowContext, type ShadowRoot } from "./mm/shadow_paging";
 import type { SbiPlatform } from "./sbi";
@@ -78,6 +79,8 @@ export interface VmOptions {
   rngSeed?: number;
   /** A virtio-console for the guest (virtio-mmio slot 1) on the UART's output and input. */
   virtioConsole?: boolean;
+  /** A virtio-balloon for the guest (virtio-mmio slot 6): pages its driver inflates leave the p2m (mm/balloon_reclaim.ts). */
+  balloon?: boolean;
   /**
    * How the VMM gives the guest each virtio device (io/device_model.ts); all "emulated" when absent.
    * virtio-blk "passthrough" is a host device the guest drives directly, its DMA through an IOMMU
@@ -186,6 +189,8 @@ export class Vm implements GuestMemory {
   readonly swap: HostSwap | undefined;
   /** Guest memory as the debugger looks at it: it never backs a page or swaps one in (mm/peek_memory.ts). */
   readonly lookOnly: GuestMemory;
+  /** The VMM's half of ballooning, when the guest has a balloon. */
+  readonly balloon: BalloonReclaim | undefined;
   /** The guest step at which the sharing daemon scans next. */
   private nextScan = SHARING_TICK_STEPS;
   readonly devices: GuestDevices;
@@ -314,6 +319,10 @@ export class Vm implements GuestMemory {
     this.sharing = opts.pageSharing && new PageSharing(opts.pageSharing, this.p2m, this.hostFrames, this.board.ram,
       (hpa, len) => this.board.bus.noteRamWrite(hpa, len), (gpa) => this.remapped(gpa));
     if (this.sharing) this.p2m.breakShare = (gpa) => this.sharing!.breakShare(gpa);
+    if (opts.balloon && spec.noBalloon) throw new VmOptionsError(`balloon is not available under this technique: ${spec.noBalloon}`);
+    if (opts.balloon && passthrough) throw new VmOptionsError("balloon does not go with deviceModel \"passthrough\": the IOMMU maps guest RAM once, so a page the balloon takes would stay mapped for the device");
+    this.balloon = opts.balloon ? new BalloonReclaim(this.p2m, this.hostFrames, this.board.ram, this.p2m.breakShare,
+      (hpa, len) => this.board.bus.noteRamWrite(hpa, len), (gpa) => this.remapped(gpa)) : undefined;
     const halt = (code: number, how: HaltHow) => {
       this.halted = { code, how };
       // HTIF halts on a store the hart itself performs: end the entry right after it, as natively.
@@ -341,7 +350,12 @@ export class Vm implements GuestMemory {
       // A device's write into a guest page table stales the shadow entries derived from it, as the
       // guest's own store would (emulate/access.ts); they go at the guest's next sfence.vma.
       dmaWritten: (gpa, len) => void this.shadow.guestPteWritten(gpa, len),
-    }, { instructionsPerTick: opts.instructionsPerTick ?? 100, uartOut: opts.uartOut, uartIn: opts.uartIn, tohost: opts.tohost, fromhost: opts.fromhost, disk: passthrough ? undefined : opts.disk, rngSeed: opts.rngSeed, virtioConsole: opts.virtioConsole });
+    }, { instructionsPerTick: opts.instructionsPerTick ?? 100, uartOut: opts.uartOut, uartIn: opts.uartIn, tohost: opts.tohost, fromhost: opts.fromhost, disk: passthrough ? undefined : opts.disk, rngSeed: opts.rngSeed, virtioConsole: opts.virtioConsole,
+      balloon: opts.balloon, balloonReclaim: this.balloon && ((gpa) => {
+        // A page in the swap area leaves it too: the guest gave the page up, so its contents go.
+        this.swap?.discard(gpa);
+        this.balloon!.reclaim(gpa);
+      }) });
     this.split = new SplitDevices(this.board.bus, this.devices.virtio, opts.deviceModels ?? EMULATED_DEVICES);
     this.passthrough = passthrough ? new Passthrough(this, VMM_BASE + pool + techniquePool, ioPool, opts.disk!) : undefined;
     const timerBit = this.boot === "supervisor" ? MIP_STIP : MIP_MTIP;
@@ -857,8 +871,9 @@ export class Vm implements GuestMemory {
   }
 
   /**
-   * The p2m points the page at `gpa` at another frame, made it read-only (page sharing), or took it
-   * away (swapping): shadow entries and whatever the technique derived from the old mapping go.
+   * The p2m points the page at `gpa` at another frame, made it read-only (page sharing) or took its
+   * frame away (ballooning, swapping): shadow entries and whatever the technique derived from the old
+   * mapping go.
    */
   remapped(gpa: number): void {
     this.shadow.reset();

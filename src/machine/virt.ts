@@ -6,6 +6,7 @@ import { Htif } from "./devices/htif/model";
 import { Plic } from "./devices/plic/model";
 import { SifiveTest } from "./devices/sifive_test/model";
 import { UART_IRQ, Uart16550 } from "./devices/uart16550/model";
+import { VirtioBalloon } from "./devices/virtio/balloon";
 import { VirtioBlk } from "./devices/virtio/blk";
 import type { BlockBackend } from "./devices/virtio/block_backend";
 import type { VirtioDevice } from "./devices/virtio/device";
@@ -30,6 +31,10 @@ export interface VirtDeviceOptions {
   rngSeed?: number;
   /** A virtio-console in virtio-mmio slot 1, on the UART's output and input. */
   virtioConsole?: boolean;
+  /** A virtio-balloon in virtio-mmio slot 6 (BALLOON_SLOT). */
+  balloon?: boolean;
+  /** What the host does with a page the balloon's driver gives up (a VMM takes its frame); natively nothing. */
+  balloonReclaim?: (gpa: number) => void;
 }
 
 export interface VirtOptions extends BoardOptions, VirtDeviceOptions {}
@@ -37,6 +42,8 @@ export interface VirtOptions extends BoardOptions, VirtDeviceOptions {}
 const MEIP = 11;
 /** The virtio-mmio slot of the virtio-console (0x1000_2000, PLIC source 2). */
 export const CONSOLE_SLOT = 1;
+/** The virtio-mmio slot of the virtio-balloon (0x1000_7000, PLIC source 7). */
+export const BALLOON_SLOT = 6;
 const SEIP = 9;
 
 /**
@@ -72,7 +79,7 @@ export class VirtDevices {
     this.finisher = new SifiveTest(host);
     const dma = new Dma(this.bus, host.dmaWritten && ((pa, len) => host.dmaWritten!(pa, len)));
     this.dma = dma;
-    const slots = virtioSlots(opts);
+    const slots = virtioSlots(opts, (gpa) => this.bus.ram.contains(gpa, 4096));
     this.virtio = Array.from({ length: VIRTIO_SLOTS }, (_, i) =>
       new VirtioMmio(i, this.plic.source(VIRTIO_IRQ + i), dma, slots[i]));
     this.mmio = [this.uart, this.clint, this.plic, this.finisher, ...this.virtio];
@@ -113,13 +120,16 @@ export class VirtDevices {
  * virtio-rng in slot 7 (`-device virtio-rng-device`, no bus: QEMU's virt board lists its virtio-mmio
  * buses from the highest address down and takes the first free one, virtio-mmio-bus.7), and
  * virtio-console in slot 1 (`-device virtio-serial-device,bus=virtio-mmio-bus.1,max_ports=1
- * -device virtconsole`), on the UART's output and input.
+ * -device virtconsole`), on the UART's output and input, and virtio-balloon in slot 6 (`-device
+ * virtio-balloon-device,bus=virtio-mmio-bus.6`; without `bus=`, QEMU gives it slot 7, or slot 6 when
+ * `-device virtio-rng-device` came first and took slot 7). `isRam` says which pages the balloon can hold.
  */
-export function virtioSlots(opts: VirtDeviceOptions): (VirtioDevice | undefined)[] {
+export function virtioSlots(opts: VirtDeviceOptions, isRam: (gpa: number) => boolean): (VirtioDevice | undefined)[] {
   const slots: (VirtioDevice | undefined)[] = new Array(VIRTIO_SLOTS).fill(undefined);
   if (opts.disk) slots[0] = new VirtioBlk(opts.disk);
   if (opts.virtioConsole) slots[CONSOLE_SLOT] = new VirtioConsole(opts.uartOut ?? { write: () => {} }, opts.uartIn);
   if (opts.rngSeed !== undefined) slots[VIRTIO_SLOTS - 1] = new VirtioRng(opts.rngSeed);
+  if (opts.balloon) slots[BALLOON_SLOT] = new VirtioBalloon({ isRam, reclaim: opts.balloonReclaim });
   return slots;
 }
 

@@ -54,6 +54,8 @@ export interface TargetOptions {
   fpuSwitch?: FpuSwitchPolicy;
   /** A virtio-console in virtio-mmio slot 1, on the UART's output and input. */
   virtioConsole?: boolean;
+  /** A virtio-balloon in virtio-mmio slot 6; under a VMM technique, pages its driver inflates give their host frames back. */
+  balloon?: boolean;
   /** Under a VMM technique: how the VMM gives the guest each virtio device (hypervisor/io/device_model.ts). */
   deviceModels?: DeviceModels;
   /** Harts on the board, or the VM's vCPUs (QEMU's -smp); default 1. */
@@ -108,13 +110,13 @@ export function createTarget(program: GuestProgram, opts: TargetOptions): Create
   try {
     if (runs === "bare") {
       const board = createVirtBoard({
-        memoryBytes: opts.memoryBytes, uartOut: console.sink, uartIn: console.source, hypervisorExtension: opts.cpu?.h, f: opts.cpu?.f, d: opts.cpu?.d, disk, rngSeed: opts.rngSeed, virtioConsole: opts.virtioConsole, smp: opts.smp, ...time, ...htif,
+        memoryBytes: opts.memoryBytes, uartOut: console.sink, uartIn: console.source, hypervisorExtension: opts.cpu?.h, f: opts.cpu?.f, d: opts.cpu?.d, disk, rngSeed: opts.rngSeed, virtioConsole: opts.virtioConsole, balloon: opts.balloon, smp: opts.smp, ...time, ...htif,
       });
       board.load(program);
       return { ok: true, target: new NativeTarget(board, program.symbols, program.lineTable ?? [], recording) };
     }
     const vm = new Vm({
-      technique: runs, boot: opts.boot, memoryBytes: opts.memoryBytes, uartOut: console.sink, uartIn: console.source, disk, rngSeed: opts.rngSeed, virtioConsole: opts.virtioConsole, deviceModels: opts.deviceModels, ...time, ...htif,
+      technique: runs, boot: opts.boot, memoryBytes: opts.memoryBytes, uartOut: console.sink, uartIn: console.source, disk, rngSeed: opts.rngSeed, virtioConsole: opts.virtioConsole, balloon: opts.balloon, deviceModels: opts.deviceModels, ...time, ...htif,
       nonTrappingSensitive: opts.nonTrappingSensitive, f: opts.cpu?.f, d: opts.cpu?.d, hosting: opts.hosting, fpuSwitch: opts.fpuSwitch, smp: opts.smp,
       hostMemoryBytes: opts.hostMemoryBytes, pageSharing: opts.pageSharing, hostSwapBytes: opts.hostSwapBytes,
     });

@@ -23,3 +23,15 @@ export function deviceModelsProblem(models: DeviceModels, technique: Technique, 
   if (typeof runs === "object" && runs.guestSymbol !== undefined) return `${described} is not available under technique "${technique}": its kernel reaches the console through hypercalls, not virtio`;
   return undefined;
 }
+
+/**
+ * Why the launch attribute `balloon` (CLI `--balloon`) cannot be on under this technique and these
+ * device models, as a sentence that follows the option's name; undefined when it can. Natively the
+ * balloon is only a device; under a VMM its pages must be able to leave the p2m.
+ */
+export function balloonProblem(technique: Technique, models: DeviceModels): string | undefined {
+  const runs = techniqueEntry(technique).runs;
+  if (typeof runs === "object" && runs.noBalloon) return `is not available under technique "${technique}": ${runs.noBalloon}`;
+  if (runs !== "bare" && modelOf(models, "blk") === "passthrough") return `does not go with deviceModel "passthrough": the IOMMU maps guest RAM once, so a page the balloon takes would stay mapped for the device`;
+  return undefined;
+}

@@ -1,3 +1,4 @@
+import { balloonControl, balloonIn, type BalloonControl } from "./balloon";
 import { HSTATUS_SPVP, MSTATUS_MXR, MSTATUS_SUM } from "../isa/csr_bits";
 import type { StopReason } from "../machine/board";
 import { dataMode, fetchMode, VIRT, walkGuestAccess, type MmuAccess } from "../machine/hart/mmu";
@@ -19,6 +20,7 @@ export class NativeTarget implements Target {
   readonly technique = "native" as const;
   readonly addressSpaces: readonly AddressSpace[] = ["va", "pa"];
   readonly history: History;
+  readonly balloon: BalloonControl | undefined;
   private selected = 0;
 
   /** @param recording the console the board's UART was built with, and the history budget (0: none) */
@@ -60,6 +62,8 @@ export class NativeTarget implements Target {
         }
       },
     }, recording.console, recording.budgetBytes);
+    const balloon = balloonIn(board.devices.virtio);
+    this.balloon = balloon && balloonControl(balloon, board.ram.size, () => this.history.written());
   }
 
   get harts(): number {

@@ -1,3 +1,4 @@
+import type { BalloonControl } from "./balloon";
 import type { StopReason } from "../machine/board";
 import type { MmuAccess } from "../machine/hart/mmu";
 import type { TwoStageWalk } from "../hypervisor/techniques/technique";
@@ -134,6 +135,8 @@ export interface Target extends TargetInspection {
   readonly technique: Technique;
   /** The VMM running this guest; undefined natively, where there is no VMM and no exit. */
   readonly vmm?: VmmView;
+  /** The board's virtio-balloon, the host's side of it (balloon.ts); undefined when the board has none. */
+  readonly balloon?: BalloonControl;
   /** Instructions the guest has retired. */
   readonly instret: bigint;
   /**

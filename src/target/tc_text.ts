@@ -10,7 +10,7 @@ export function tcStatsText(tc: TcStats): string {
   return `translation cache at 0x${tc.va.toString(16)}${moved}: ${count(tc.blocks, "block", "blocks")} in ${kib(tc.bytesUsed)} of ${kib(tc.bytes)}, ` +
     `${count(tc.chains, "chain", "chains")}, ${count(tc.protectedPages, "write-protected code page", "write-protected code pages")}` +
     `${tc.directPages > 0 ? `, ${tc.directPages} run directly (also busy data)` : ""}; ` +
-    `${tc.translated} translated, dropped ${tc.invalidated} on code writes, ${tc.evicted} by LRU eviction, ${tc.fenced} by sfence.vma; ` +
+    `${tc.translated} translated, dropped ${tc.invalidated} on code writes, ${tc.evicted} by LRU eviction, ${tc.fenced} by sfence.vma (${tc.refenced} fenced and kept: their translation had not changed); ` +
     `${count(tc.flushes, "flush", "flushes")}; lookups ${tc.lookups}, hit rate ${rate}; ${tc.inlineCsr} CSR accesses inline`;
 }
 

@@ -21,6 +21,7 @@ import { AVAILABLE_TECHNIQUES, type Technique } from "./techniques";
 import type { HostMemoryView, ShadowMark, ShadowWalkView, VcpuStats, VmStats, VmmView } from "./vmm_view";
 import { causeText, twoStageAddressWalk } from "./walk_view";
 import { hostMap, type HostRun } from "./host_map";
+import { balloonControl, balloonIn, type BalloonControl } from "./balloon";
 import { directPagingView, directPagingWalk } from "./direct_paging_view";
 
 const PAGE = 4096n;
@@ -37,6 +38,7 @@ export class VmTarget implements Target, VmmView {
   private comparison: { key: string; result: TechniqueComparison } | undefined;
 
   readonly history: History;
+  readonly balloon: BalloonControl | undefined;
 
   /**
    * @param fresh the loaded guest afresh under another technique, for `stats`' comparison (none: no comparison)
@@ -86,6 +88,8 @@ export class VmTarget implements Target, VmmView {
         }
       },
     }, recording.console, recording.budgetBytes);
+    const balloon = balloonIn(vm.devices.virtio);
+    this.balloon = balloon && balloonControl(balloon, vm.guestRamSize, () => this.history.written(), vm.balloon && (() => vm.balloon!.stats()));
   }
 
   get vmm(): VmmView {

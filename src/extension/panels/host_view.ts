@@ -1,22 +1,27 @@
 import * as vscode from "vscode";
-import { HOST_REQUEST, type HostBody, type WireHostRun, type WireSwap } from "../../debug/custom_requests";
+import { HOST_REQUEST, type HostBody, type WireBalloon, type WireHostRun, type WireSwap } from "../../debug/custom_requests";
 import { request, type SessionWatch } from "./session_watch";
 
 export const HOST_VIEW_ID = "hyperstep.host";
 
-/** A row: a run of host frames, or one guest page on a shared frame; the swap area, or one guest page in it. */
-type HostNode = { run: WireHostRun; gpa?: string } | { swap: WireSwap; gpa?: string };
+/** A row: a run of host frames, one guest page on a shared frame, the balloon, or a run of guest pages in it; the swap area, or one guest page in it. */
+type HostNode =
+  | { run: WireHostRun; gpa?: string }
+  | { balloon: WireBalloon; pages?: { gpa: string; pages: number } }
+  | { swap: WireSwap; gpa?: string };
 
 const ICONS: Record<string, string> = { "shadow-pool": "server", "technique-pool": "server", "io-pool": "server", guest: "vm", shared: "link", free: "circle-outline" };
 
 /**
  * The Host tree in the Run and Debug side bar (issue 17): the host's RAM as the VMM hands it out,
  * run by run: the VMM's own pools, the guest's pages with their GPAs, each shared frame with the
- * guest pages on it, and the free frames; last, when the VMM swaps, its swap area on the host's
- * disk with the guest pages swapped out. Refreshed on every stop; empty without a VMM.
+ * guest pages on it, and the free frames; then, when the board has a virtio-balloon, the guest pages
+ * in it (their frames went back to free); last, when the VMM swaps, its swap area on the host's disk
+ * with the guest pages swapped out. Refreshed on every stop; without a VMM only the balloon.
  */
 export class HostView implements vscode.TreeDataProvider<HostNode>, vscode.Disposable {
   private runs: WireHostRun[] = [];
+  private balloon: WireBalloon | undefined;
   private swap: WireSwap | undefined;
   private readonly changed = new vscode.EventEmitter<HostNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
@@ -39,6 +44,11 @@ export class HostView implements vscode.TreeDataProvider<HostNode>, vscode.Dispo
     return this.runs;
   }
 
+  /** The balloon as last shown, when the board has one. */
+  get currentBalloon(): WireBalloon | undefined {
+    return this.balloon;
+  }
+
   async refresh(): Promise<void> {
     const seq = ++this.seq;
     const session = this.watch.session;
@@ -50,22 +60,24 @@ export class HostView implements vscode.TreeDataProvider<HostNode>, vscode.Dispo
       return;
     }
     this.runs = r.body.runs;
+    this.balloon = r.body.balloon;
     this.swap = r.body.swap;
     const frames = this.runs.reduce((n, run) => n + run.frames, 0);
     this.view.message = this.runs.length
       ? `${frames.toLocaleString("en-US")} host frames of 4 KiB`
-      : `The ${r.body.technique} technique has no VMM: the guest owns the machine's memory.`;
+      : `The ${r.body.technique} technique has no VMM: the guest owns the machine's memory${this.balloon ? " (its balloon is below)" : ""}.`;
     this.changed.fire(undefined);
   }
 
   getChildren(node?: HostNode): HostNode[] {
-    if (!node) return [...this.runs.map((run) => ({ run })), ...(this.swap ? [{ swap: this.swap }] : [])];
-    if (node.gpa !== undefined) return [];
-    if ("swap" in node) return node.swap.swapped.map((gpa) => ({ swap: node.swap, gpa }));
-    return node.run.owner === "shared" ? node.run.gpas.map((gpa) => ({ run: node.run, gpa })) : [];
+    if (!node) return [...this.runs.map((run) => ({ run })), ...(this.balloon ? [{ balloon: this.balloon }] : []), ...(this.swap ? [{ swap: this.swap }] : [])];
+    if ("balloon" in node) return node.pages ? [] : node.balloon.runs.map((pages) => ({ balloon: node.balloon, pages }));
+    if ("swap" in node) return node.gpa === undefined ? node.swap.swapped.map((gpa) => ({ swap: node.swap, gpa })) : [];
+    return node.gpa === undefined && node.run.owner === "shared" ? node.run.gpas.map((gpa) => ({ run: node.run, gpa })) : [];
   }
 
   getTreeItem(node: HostNode): vscode.TreeItem {
+    if ("balloon" in node) return balloonItem(node.balloon, node.pages);
     if ("swap" in node) return swapItem(node.swap, node.gpa);
     const { run } = node;
     if (node.gpa !== undefined) {
@@ -90,6 +102,24 @@ export class HostView implements vscode.TreeDataProvider<HostNode>, vscode.Dispo
   dispose(): void {
     this.disposables.forEach((d) => d.dispose());
   }
+}
+
+/** The balloon's row (its pages in it, and what the VMM freed), or one run of the guest pages in it. */
+function balloonItem(b: WireBalloon, run: { gpa: string; pages: number } | undefined): vscode.TreeItem {
+  const pages = (n: number) => `${n.toLocaleString("en-US")} page${n === 1 ? "" : "s"}`;
+  if (run) {
+    const end = `0x${(BigInt(run.gpa) + BigInt(run.pages * 4096 - 1)).toString(16)}`;
+    const item = new vscode.TreeItem(run.pages === 1 ? `GPA ${run.gpa}` : `GPA ${run.gpa}–${end}`);
+    item.description = pages(run.pages);
+    item.tooltip = "Guest pages the balloon driver gave the device: the VMM zeroed and freed their host frames; the guest's next touch of one backs it afresh.";
+    return item;
+  }
+  const item = new vscode.TreeItem("balloon", b.runs.length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+  item.description = `${pages(b.pages)} in it · target ${b.targetPages}, actual ${b.actual}${b.framesFreed === undefined ? "" : ` · ${b.framesFreed.toLocaleString("en-US")} host frames freed`}`;
+  item.tooltip = "The guest's virtio-balloon (virtio-mmio slot 6): the Debug Console's `balloon SIZE` sets its target.";
+  item.iconPath = new vscode.ThemeIcon("fold");
+  item.id = "balloon";
+  return item;
 }
 
 /** The swap area's row, or the row of guest page `gpa` in it. */

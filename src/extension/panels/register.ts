@@ -45,6 +45,7 @@ export function registerPanels(context: vscode.ExtensionContext): void {
       devices: devices.current,
       devicesExpanded: devices.expanded,
       host: host.current,
+      balloon: host.currentBalloon,
       memory: memory.reports,
       translationCache: translationCache.lastReport,
     })),

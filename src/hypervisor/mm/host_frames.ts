@@ -1,7 +1,7 @@
 /**
  * The host's physical memory as 4 KiB frames, each owned by the VMM (one of its pools), by the VM (a
  * guest page, through the p2m) or by nobody (free). The VMM's pools are fixed at construction; guest
- * pages take frames as the guest first touches them (p2m.ts) and give them back (page sharing, swapping; ballooning later).
+ * pages take frames as the guest first touches them (p2m.ts) and give them back (page sharing, ballooning, swapping).
  *
  * Allocation always takes the lowest free frame, so a run is deterministic and, with host memory for
  * the whole guest, guest pages touched in order land in order: the p2m is then one contiguous run.

@@ -104,6 +104,11 @@ export class HostSwap {
     }
   }
 
+  /** Drops the swap area's copy of the page holding `gpa`, if any (the balloon took the page: its contents are the guest's no more). */
+  discard(gpa: number): void {
+    this.slots.delete(this.pageOf(gpa));
+  }
+
   /** The swapped-out page's bytes [gpa, gpa+len) within one page, or undefined when it is not swapped out (the debugger's look). */
   peek(gpa: number, len: number): Uint8Array | undefined {
     const saved = this.slots.get(this.pageOf(gpa));

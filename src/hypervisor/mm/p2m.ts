@@ -80,13 +80,13 @@ export class P2m {
   }
 
   /**
-   * Takes the (backed, unshared) page holding `gpa` out of the map; returns the frame it had, which is
-   * the caller's to release. The page's next touch gets a frame again (hypervisor swapping).
+   * Takes the page holding `gpa` out of the p2m (ballooning, swapping): it has no host frame until the
+   * guest touches it again. Returns the frame it had, for the caller to free; −1 when it had none.
    */
   unback(gpa: number): number {
     const page = Math.floor((gpa - this.gpaBase) / FRAME);
     const old = this.frames[page];
-    if (old === UNBACKED || this.shared.has(page)) throw new RangeError(`GPA 0x${gpa.toString(16)} is not backed by a frame of its own`);
+    if (this.shared.has(page)) throw new RangeError(`GPA 0x${gpa.toString(16)} is shared: its share must be broken first`);
     this.frames[page] = UNBACKED;
     return old;
   }

@@ -62,8 +62,14 @@ import { TrapAndEmulate } from "./trap_and_emulate";
  * row that invalidate no block, would cost an exit per store: the VMM drops its blocks, stops
  * protecting it and runs the guest's code there directly from then on, as trap-and-emulate does
  * (its sensitive instructions trap; the hart sees its stores at once). An emulated `sfence.vma`
- * drops the blocks whose guest translation it fences (as it would their TLB entries: by page and
- * ASID, global pages kept for an ASID fence), and a change of the guest's PMP flushes the whole TC.
+ * marks the blocks whose guest translation it fences (as it would their TLB entries: by page and
+ * ASID, global pages kept for an ASID fence) to be checked, and undoes the chains into them: the
+ * next lookup of such a block walks the guest's table again, keeps the block if its page still
+ * translates to the same guest-physical page, and drops it otherwise. Kernels fence their whole
+ * address space on every switch of it (xv6 twice per system call, its kernel mapped without the G
+ * bit), and dropping every block there made each system call translate the kernel's path anew: so
+ * does a real VMM's TC, keyed by where the code is rather than by the mapping it was reached
+ * through (as QEMU's is by physical address). A change of the guest's PMP flushes the whole TC.
  *
  * Runs: the hart counts the executions of each block's first TC word (its execution counters,
  * exec_counts.ts: invisible to the guest, no instruction, no cycle), so a block's runs include the
@@ -106,6 +112,10 @@ interface Block {
   level: number;
   asid: number;
   global: boolean;
+  /** An sfence.vma fenced that translation: the next lookup checks it before the block runs again. */
+  fenced: boolean;
+  /** When the VMM last translated it, dispatched to it or followed a chain to it, for LRU eviction. */
+  used: number;
 }
 
 export class BinaryTranslation implements Technique {
@@ -115,9 +125,15 @@ export class BinaryTranslation implements Technique {
   private readonly guestPcAt: Float64Array;
   private readonly blockAt: Int32Array;
   private readonly callouts = new Map<number, Callout>();
-  /** The blocks by id, least recently used first. */
+  /** The blocks by id. */
   private readonly blocks = new Map<number, Block>();
   private nextId = 0;
+  /**
+   * Counts uses, to stamp a block with its last. A stamp rather than moving the block to the end of
+   * an ordered map: a lookup is made at every call and return in translated code, and the map's
+   * delete and re-insert was a sixth of xv6's time under binary translation.
+   */
+  private clock = 0;
   /** Per shadow root key: guest pc → TC word of that guest instruction. */
   private readonly entries = new Map<string, Map<number, number>>();
   /** Host page of guest RAM → the blocks translated from it (the page is write-protected while any are). */
@@ -135,6 +151,7 @@ export class BinaryTranslation implements Technique {
   private invalidated = 0;
   private evicted = 0;
   private fencedOut = 0;
+  private refenced = 0;
   private lookups = 0;
   private hits = 0;
   /** Inline CSR accesses run (bt_inline_csr.ts): no exit each. */
@@ -171,7 +188,7 @@ export class BinaryTranslation implements Technique {
     this.flush();
     this.tcVa = TC_PLACES[0];
     this.relocations = 0;
-    this.translated = this.flushes = this.invalidated = this.evicted = this.fencedOut = this.lookups = this.hits = this.inlined = 0;
+    this.translated = this.flushes = this.invalidated = this.evicted = this.fencedOut = this.refenced = this.lookups = this.hits = this.inlined = 0;
   }
 
   /**
@@ -280,16 +297,40 @@ export class BinaryTranslation implements Technique {
 
   /**
    * The guest fenced its address translation: the blocks read through a translation the fence
-   * selects go, as their TLB entries would (a translation of the guest's M-mode or Bare mode is no
-   * translation, and stays).
+   * selects, as their TLB entries would be (a translation of the guest's M-mode or Bare mode is no
+   * translation, and stays), are checked at their next lookup, and nothing jumps to them before that.
    */
   fenced(vpn: number, asid: number): string | undefined {
-    const gone = [...this.blocks.values()].filter((b) => b.level >= 0 &&
+    const selected = [...this.blocks.values()].filter((b) => !b.fenced && b.level >= 0 &&
       (asid < 0 || (!b.global && b.asid === asid)) &&
       (vpn < 0 || b.vpn >>> (9 * b.level) === vpn >>> (9 * b.level)));
-    for (const b of gone) this.remove(b);
-    this.fencedOut += gone.length;
-    return gone.length > 0 ? `sfence.vma: ${plural(gone.length, "translated block")} read through the fenced translations dropped` : undefined;
+    for (const b of selected) {
+      b.fenced = true;
+      this.unchainInto(b);
+    }
+    return selected.length > 0 ? `sfence.vma: ${plural(selected.length, "translated block")} read through the fenced translations to be checked before they run again` : undefined;
+  }
+
+  /**
+   * Block `b`, fenced, is about to run again: it stays if its guest page still translates as when it
+   * was read (the same guest-physical page, and so the same code, which write protection keeps
+   * coherent), else it goes.
+   */
+  private stillTranslates(b: Block): boolean {
+    const vm = this.vm;
+    const t = vm.translate(b.guestPc, Acc.X, true);
+    if (t.ok && Math.floor(t.gpa / 4096) === b.gpaPage && vm.p2m.toHpa(t.gpa) === b.hpa) {
+      const context = vm.currentRoot().context;
+      b.level = t.level;
+      b.asid = context.kind === "sv39" ? context.guestAsid : -1;
+      b.global = t.level >= 0 && (t.flags & 0x20) !== 0;
+      b.fenced = false;
+      this.refenced++;
+      return true;
+    }
+    this.fencedOut++;
+    this.remove(b);
+    return false;
   }
 
   pmpChanged(): string | undefined {
@@ -301,7 +342,7 @@ export class BinaryTranslation implements Technique {
   tcStats(): TcStats {
     return {
       blocks: this.blocks.size, bytesUsed: this.space.used * 4, bytes: this.space.words * 4,
-      translated: this.translated, flushes: this.flushes, invalidated: this.invalidated, evicted: this.evicted, fenced: this.fencedOut,
+      translated: this.translated, flushes: this.flushes, invalidated: this.invalidated, evicted: this.evicted, fenced: this.fencedOut, refenced: this.refenced,
       protectedPages: this.codePages.size, directPages: this.directPages.size, va: this.tcVa, relocations: this.relocations,
       chains: [...this.chains.values()].reduce((n, c) => n + c.length, 0), lookups: this.lookups, hits: this.hits, inlineCsr: this.inlined,
     };
@@ -318,7 +359,7 @@ export class BinaryTranslation implements Technique {
 
   /** Every block in the TC, least recently used first. */
   tcBlocks(): TcBlockView[] {
-    return [...this.blocks.values()].map((b) => this.view(b));
+    return [...this.blocks.values()].sort((a, b) => a.used - b.used).map((b) => this.view(b));
   }
 
   private view(b: Block): TcBlockView {
@@ -363,8 +404,8 @@ export class BinaryTranslation implements Technique {
     const at = this.entries.get(key)?.get(pc);
     if (at === undefined) return -1;
     const b = this.blocks.get(this.blockAt[at])!;
-    this.blocks.delete(b.id);
-    this.blocks.set(b.id, b);
+    if (b.fenced && !this.stillTranslates(b)) return -1;
+    b.used = ++this.clock;
     this.hits++;
     this.found = { key, pc, at };
     return at;
@@ -418,7 +459,7 @@ export class BinaryTranslation implements Technique {
     this.writeTc(first, bytes);
     this.vm.board.hart.execCounts.arm(this.countAt(first));
     const code = ram.bytes.slice(hpa - ram.base, hpa - ram.base + block.guestBytes);
-    const b: Block = { id, rootKey: key, guestPc: block.guestPc, hpa, gpaPage: Math.floor(gpa / 4096), code, first, tc: block.words, entries, ...through };
+    const b: Block = { id, rootKey: key, guestPc: block.guestPc, hpa, gpaPage: Math.floor(gpa / 4096), code, first, tc: block.words, entries, ...through, fenced: false, used: ++this.clock };
     this.blocks.set(id, b);
     const page = Math.floor(hpa / 4096);
     let onPage = this.codePages.get(page);
@@ -435,7 +476,8 @@ export class BinaryTranslation implements Technique {
     for (;;) {
       const first = this.space.alloc(n);
       if (first >= 0) return first;
-      const oldest = this.blocks.values().next().value!;
+      let oldest = this.blocks.values().next().value!;
+      for (const b of this.blocks.values()) if (b.used < oldest.used) oldest = b;
       this.evicted++;
       this.remove(oldest);
     }
@@ -516,8 +558,7 @@ export class BinaryTranslation implements Technique {
    * chains out of it forgotten, its TC words freed, and its guest page unprotected if it was the last there.
    */
   private remove(b: Block): void {
-    for (const c of this.chains.get(b.id) ?? []) this.writeWord(c.word, c.original);
-    this.chains.delete(b.id);
+    this.unchainInto(b);
     const n = b.tc.length;
     for (const [target, list] of this.chains) {
       const kept = list.filter((c) => c.word < b.first || c.word >= b.first + n);
@@ -541,6 +582,12 @@ export class BinaryTranslation implements Technique {
       this.vm.shadow.unprotect(b.gpaPage);
     }
     this.found = undefined;
+  }
+
+  /** Undoes the chains into block `b`: a transfer there exits to the VMM again. */
+  private unchainInto(b: Block): void {
+    for (const c of this.chains.get(b.id) ?? []) this.writeWord(c.word, c.original);
+    this.chains.delete(b.id);
   }
 
   private flush(): void {

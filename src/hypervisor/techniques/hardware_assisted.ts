@@ -307,14 +307,17 @@ export class HardwareAssisted implements Technique {
     this.followed = pmpKey(vm.vcpu.state.pmp);
   }
 
-  /** The p2m moved the page at `gpa` (page sharing) or took it away (swapping): its G-stage leaf follows, and the hart forgets the old one. */
+  /**
+   * The p2m moved the page at `gpa` (page sharing) or took its frame (ballooning, swapping): its
+   * G-stage leaf follows, or goes, so that the next touch comes to the VMM; and the hart forgets the
+   * old one.
+   */
   remapped(gpa: number): void {
     const page = gpa - (gpa % 4096);
     const rights = this.pageRights(page);
     const hpa = this.vm.p2m.peekHpa(page);
-    if (hpa < 0) this.gStage.protect(page, { r: false, w: false, x: false });
-    else if (rights.r || rights.x) this.gStage.map(page, hpa, rights);
-    else this.gStage.protect(page, rights);
+    if (hpa >= 0 && (rights.r || rights.x)) this.gStage.map(page, hpa, rights);
+    else this.gStage.protect(page, hpa >= 0 ? rights : { r: false, w: false, x: false });
     const hart = this.vm.board.hart;
     hart.tlb.flush(-1, -1, this.gStage.vmid);
     flushFast(hart);

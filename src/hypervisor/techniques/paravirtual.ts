@@ -381,6 +381,7 @@ export const PARAVIRTUAL: TechniqueSpec = {
   oneVcpu: "the paravirtual interface is for one vCPU: one start-info page, one shared-info page with one event mask and pending set, and no hypercall to bring up a second vCPU (Xen's VCPUOP_initialise, not built yet)",
   // The boot address space maps guest RAM through one root entry: 1 GiB.
   maxGuestRam: 1 << 30,
+  noBalloon: "direct paging hands the guest kernel its machine frames as one run that its page tables name, so a page cannot leave it; and the paravirtual kernel reaches devices through hypercalls, not virtio",
   poolBytes: () => 0,
   create: (vm) => new Paravirtual(vm),
 };

@@ -11,13 +11,16 @@ export interface TcStats {
   bytes: number;
   /**
    * Blocks translated, whole-TC flushes (a change of the guest's PMP), and blocks dropped one by one:
-   * invalidated by writes to their guest code, evicted (LRU) to make room, dropped by an sfence.vma.
+   * invalidated by writes to their guest code, evicted (LRU) to make room, dropped after an
+   * sfence.vma because their page no longer translates as it did; and fenced blocks kept, their
+   * translation found unchanged.
    */
   translated: number;
   flushes: number;
   invalidated: number;
   evicted: number;
   fenced: number;
+  refenced: number;
   /** Guest pages write-protected because code was translated from them, and code pages whose code runs directly instead (they are also busy data). */
   protectedPages: number;
   directPages: number;

@@ -167,6 +167,8 @@ export interface TechniqueSpec {
    * at the next access (hypervisor swapping, mm/host_swap.ts); unset: the technique cannot swap.
    */
   readonly swapping?: boolean;
+  /** Why a page cannot leave this technique's memory virtualization, so no balloon can take it (unset: it can; mm/balloon_reclaim.ts). */
+  readonly noBalloon?: string;
   /** Host memory the technique keeps for its own tables when the guest has this much RAM. */
   poolBytes(guestRamBytes: number): number;
   /** The technique for `vm`, with its pool at host-physical `poolBase`. */

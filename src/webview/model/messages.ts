@@ -133,7 +133,7 @@ export function isExitsBody(x: unknown): x is ExitsBody {
     && isObj(x.timeline) && isInt(x.timeline.from) && isInt(x.timeline.to) && isArrayOf(x.timeline.counts, isInt);
 }
 
-const TC_STATS = ["relocations", "blocks", "bytesUsed", "bytes", "translated", "flushes", "invalidated", "evicted", "fenced", "protectedPages", "directPages", "chains", "lookups", "hits", "inlineCsr"];
+const TC_STATS = ["relocations", "blocks", "bytesUsed", "bytes", "translated", "flushes", "invalidated", "evicted", "fenced", "refenced", "protectedPages", "directPages", "chains", "lookups", "hits", "inlineCsr"];
 const isNullableHex = (x: unknown): boolean => x === null || isHex(x);
 
 function isTcRow(r: unknown): r is WireTcRow {

@@ -31,7 +31,7 @@ export function statItems(s: Stats): StatItem[] {
     { label: "evictions", value: String(s.evicted), title: "Blocks dropped, least recently used first, to make room" },
     { label: "inline CSR", value: String(s.inlineCsr), title: "CSR accesses the translated code ran inline on the vCPU's CSR file, with no exit" },
     { label: "chains", value: String(s.chains), title: "TC words patched to jump straight to another block's translation" },
-    { label: "flushes", value: String(s.flushes + s.fenced), title: `${s.flushes} whole-TC flushes (the guest's PMP changed), ${s.fenced} blocks dropped by sfence.vma` },
+    { label: "flushes", value: String(s.flushes + s.fenced), title: `${s.flushes} whole-TC flushes (the guest's PMP changed), ${s.fenced} blocks dropped by sfence.vma (their page translated elsewhere), ${s.refenced} fenced blocks kept (their translation had not changed)` },
   ];
 }
 

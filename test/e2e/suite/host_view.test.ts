@@ -4,6 +4,7 @@ import * as vscode from "vscode";
 import type { WireHostRun } from "../../../src/debug/custom_requests";
 import { screenshot } from "./screenshot";
 import { endSession, startStopped } from "./session";
+import { showHostView } from "./side_bar";
 import { until } from "./wait";
 
 describe("the Host view on the page-sharing lesson", () => {
@@ -22,12 +23,7 @@ describe("the Host view on the page-sharing lesson", () => {
   after(() => endSession(session, [breakpoint]));
 
   it("shows the host's RAM by owner: the shadow pool, the guest's 256 pages on 3 frames (two of them shared), and 253 free frames", async () => {
-    await vscode.commands.executeCommand("workbench.view.debug");
-    const available = new Set(await vscode.commands.getCommands(true));
-    for (const view of ["workbench.debug.watchExpressionsView", "workbench.debug.loadedScriptsView", "workbench.debug.breakPointsView", "workbench.debug.variablesView", "hyperstep.devices"]) {
-      if (available.has(`${view}.removeView`)) await vscode.commands.executeCommand(`${view}.removeView`);
-    }
-    await vscode.commands.executeCommand("hyperstep.host.focus");
+    await showHostView();
     const runs = await until("the Host view's runs", async () => {
       const s = (await vscode.commands.executeCommand("hyperstep.panelState")) as { host: WireHostRun[] };
       return s.host.length ? s.host : undefined;

@@ -17,13 +17,13 @@ function usageError(argv: string[]): UsageError {
 describe("hyperstep argument parsing", () => {
   it("parses run with defaults", () => {
     assert.deepEqual(parseArgs(["run", "guest.elf"]), {
-      kind: "run", program: "guest.elf", memoryBytes: 128 * 1024 * 1024, maxInstructions: undefined, timeoutSeconds: undefined, traceTraps: false, technique: "native", boot: "machine", exits: false, cpu: { model: "rv64", h: false, f: true, d: true }, gdb: undefined, nonTrappingSensitive: [], record: undefined, diskSpec: undefined, rngSeed: undefined, hosting: "native", hostMemoryBytes: undefined, hostSwapBytes: undefined, fpuSwitch: "lazy", virtioConsole: false, deviceModels: { vm: "emulated", perDevice: {} }, smp: undefined, icountShift: undefined,
+      kind: "run", program: "guest.elf", memoryBytes: 128 * 1024 * 1024, maxInstructions: undefined, timeoutSeconds: undefined, traceTraps: false, technique: "native", boot: "machine", exits: false, cpu: { model: "rv64", h: false, f: true, d: true }, gdb: undefined, nonTrappingSensitive: [], record: undefined, diskSpec: undefined, rngSeed: undefined, hosting: "native", hostMemoryBytes: undefined, hostSwapBytes: undefined, fpuSwitch: "lazy", virtioConsole: false, balloon: false, deviceModels: { vm: "emulated", perDevice: {} }, smp: undefined, icountShift: undefined,
     });
   });
 
   it("parses every run option, in both --flag value and --flag=value forms", () => {
     assert.deepEqual(parseArgs(["run", "--memory", "64K", "g.elf", "--max-instructions=1000", "--timeout", "2.5", "--trace-traps"]), {
-      kind: "run", program: "g.elf", memoryBytes: 65536, maxInstructions: 1000, timeoutSeconds: 2.5, traceTraps: true, technique: "native", boot: "machine", exits: false, cpu: { model: "rv64", h: false, f: true, d: true }, gdb: undefined, nonTrappingSensitive: [], record: undefined, diskSpec: undefined, rngSeed: undefined, hosting: "native", hostMemoryBytes: undefined, hostSwapBytes: undefined, fpuSwitch: "lazy", virtioConsole: false, deviceModels: { vm: "emulated", perDevice: {} }, smp: undefined, icountShift: undefined,
+      kind: "run", program: "g.elf", memoryBytes: 65536, maxInstructions: 1000, timeoutSeconds: 2.5, traceTraps: true, technique: "native", boot: "machine", exits: false, cpu: { model: "rv64", h: false, f: true, d: true }, gdb: undefined, nonTrappingSensitive: [], record: undefined, diskSpec: undefined, rngSeed: undefined, hosting: "native", hostMemoryBytes: undefined, hostSwapBytes: undefined, fpuSwitch: "lazy", virtioConsole: false, balloon: false, deviceModels: { vm: "emulated", perDevice: {} }, smp: undefined, icountShift: undefined,
     });
     assert.equal((parseArgs(["run", "g.elf", "--memory=1G"]) as { memoryBytes: number }).memoryBytes, 2 ** 30);
     assert.equal((parseArgs(["run", "g.elf", "--memory", "8MiB"]) as { memoryBytes: number }).memoryBytes, 8 * 2 ** 20);
@@ -50,6 +50,18 @@ describe("hyperstep argument parsing", () => {
     assert.equal((parseArgs(["run", "k.elf", "--rng"]) as { rngSeed?: number }).rngSeed, DEFAULT_RNG_SEED);
     assert.match(usageError(["run", "k.elf", "--rng=1"]).message, /--rng takes no value/);
     assert.match(usageError(["run", "k.elf", "--rng", "--record", "r.json"]).message, /^--record cannot be combined with --rng/);
+  });
+
+  it("parses --balloon natively and under the VMMs whose memory virtualization can drop a page; not under paravirtual, with passthrough or --record", () => {
+    for (const technique of ["native", "trap-and-emulate", "hardware-assisted", "binary-translation"]) {
+      assert.equal((parseArgs(["run", "k.elf", "--technique", technique, "--balloon"]) as { balloon: boolean }).balloon, true, technique);
+    }
+    assert.equal(usageError(["run", "k.elf", "--technique", "paravirtual", "--balloon"]).message,
+      "--balloon is not available under technique \"paravirtual\": direct paging hands the guest kernel its machine frames as one run that its page tables name, so a page cannot leave it; and the paravirtual kernel reaches devices through hypercalls, not virtio");
+    assert.equal(usageError(["run", "k.elf", "--technique", "trap-and-emulate", "--disk", "d.img", "--device-model", "passthrough", "--balloon"]).message,
+      "--balloon does not go with deviceModel \"passthrough\": the IOMMU maps guest RAM once, so a page the balloon takes would stay mapped for the device");
+    assert.match(usageError(["run", "k.elf", "--balloon", "--record", "r.json"]).message, /^--record cannot be combined with --balloon yet/);
+    assert.match(usageError(["run", "--config", "l.json", "--balloon"]).message, /^--balloon cannot be combined with --config/);
   });
 
   it("parses --virtio-console and --device-model (a model, or device=model pairs); passthrough needs a VMM and a disk, and is virtio-blk's only", () => {

@@ -17,7 +17,7 @@ function fieldOf(raw: unknown): string {
 
 test("a minimal configuration gets the documented defaults", () => {
   const c = parseLaunchConfig({ program: "guest.S" });
-  assert.deepEqual(c, { program: "guest.S", stopOnEntry: false, memoryBytes: DEFAULT_MEMORY_BYTES, technique: "native", maxInstructions: undefined, cwd: undefined, args: [], nonTrappingSensitive: [], boot: "machine", march: undefined, cpu: { model: "rv64", h: false, f: true, d: true }, gdbServer: undefined, historyMiB: DEFAULT_HISTORY_MIB, disk: undefined, rngSeed: undefined, hosting: "native", hostMemoryBytes: undefined, pageSharing: undefined, hostSwapBytes: undefined, fpuSwitch: "lazy", virtioConsole: false, deviceModels: { vm: "emulated", perDevice: {} }, smp: 1, icountShift: 0 });
+  assert.deepEqual(c, { program: "guest.S", stopOnEntry: false, memoryBytes: DEFAULT_MEMORY_BYTES, technique: "native", maxInstructions: undefined, cwd: undefined, args: [], nonTrappingSensitive: [], boot: "machine", march: undefined, cpu: { model: "rv64", h: false, f: true, d: true }, gdbServer: undefined, historyMiB: DEFAULT_HISTORY_MIB, disk: undefined, rngSeed: undefined, hosting: "native", hostMemoryBytes: undefined, pageSharing: undefined, hostSwapBytes: undefined, fpuSwitch: "lazy", virtioConsole: false, balloon: false, deviceModels: { vm: "emulated", perDevice: {} }, smp: 1, icountShift: 0 });
   assert.equal(DEFAULT_HISTORY_MIB, 512);
 });
 
@@ -125,6 +125,15 @@ test("virtioConsole is a boolean; deviceModel a model or an object of device mod
   assert.deepEqual(parseLaunchConfig({ program: "a.S", technique: "trap-and-emulate", deviceModel: "split" }).deviceModels, { vm: "split", perDevice: {} });
   assert.deepEqual(parseLaunchConfig({ program: "a.S", technique: "trap-and-emulate", deviceModel: { "virtio-console": "split" } }).deviceModels, { vm: "emulated", perDevice: { "virtio-console": "split" } });
   for (const deviceModel of ["passthrough", "fast", 3, ["split"], { "virtio-net": "split" }]) assert.equal(fieldOf({ program: "a.S", technique: "trap-and-emulate", deviceModel }), "deviceModel", JSON.stringify(deviceModel));
+});
+
+test("balloon is a boolean, refused under paravirtual and with deviceModel passthrough", () => {
+  assert.equal(parseLaunchConfig({ program: "a.S", balloon: true }).balloon, true);
+  assert.equal(parseLaunchConfig({ program: "a.S", technique: "hardware-assisted", balloon: true }).balloon, true);
+  assert.equal(fieldOf({ program: "a.S", balloon: "yes" }), "balloon");
+  assert.equal(fieldOf({ program: "a.S", technique: "paravirtual", balloon: true }), "balloon");
+  assert.equal(fieldOf({ program: "a.S", technique: "trap-and-emulate", disk: "d.img", deviceModel: "passthrough", balloon: true }), "balloon");
+  assert.equal(parseLaunchConfig({ program: "a.S", technique: "paravirtual", balloon: false }).balloon, false);
 });
 
 test("rng is true (the default seed), false, or a 32-bit seed", () => {

@@ -9,6 +9,7 @@ import { createVirtBoard } from "../../../src/machine/virt";
 import { VmTarget } from "../../../src/target/vm_target";
 import type { ExitReason } from "../../../src/hypervisor/exits";
 import { ROOT, assertEquivalent, loadGuest, makeVm, runVm } from "./equivalence";
+import { HALT, sv39Kernel } from "./small_guests";
 
 const PC = 0x8000_0100;
 const ADDI = 0x00150513; // addi a0, a0, 1
@@ -27,6 +28,64 @@ const EBREAK = 0x00100073;
 const ECALL = 0x00000073;
 const BEQ_8 = encB(0x63, 10, 11, 8); // beq a0, a1, .+8
 const JAL_16 = encJ(0x6f, 1, 16); // jal ra, .+16
+
+/**
+ * An S-mode kernel mapped without the G bit (as xv6's is) calls code_a through VA 0xc000_0000 (a 4 KiB
+ * page of its own table) `rounds` times with `sfence.vma zero, zero` after each call, as xv6 does around
+ * every system call; then points that page at code_b, fences, and calls it once more. s2 sums the
+ * calls' results, s3 is the last one's.
+ */
+function refencingKernel(rounds: number) {
+  const pointer = (table: string, into: string, offset: number) => `
+  la t0, ${table}
+  srli t0, t0, 12
+  slli t0, t0, 10
+  ori t0, t0, 1
+  la t1, ${into}
+  sd t0, ${offset}(t1)`;
+  const leaf = (page: string) => `
+  la t0, ${page}
+  srli t0, t0, 12
+  slli t0, t0, 10
+  ori t0, t0, 0x4b
+  la t1, l0
+  sd t0, 0(t1)
+  sfence.vma zero, zero`;
+  return sv39Kernel(`bt_refence_${rounds}.S`, `
+${pointer("l1", "root", 24)}
+${pointer("l0", "l1", 0)}
+${leaf("code_a")}
+  li s0, 0
+  li s1, ${rounds}
+  li s2, 0
+1:
+  li t2, 0xc0000000
+  jalr t2
+  add s2, s2, a0
+  sfence.vma zero, zero
+  addi s0, s0, 1
+  blt s0, s1, 1b
+${leaf("code_b")}
+  li t2, 0xc0000000
+  jalr t2
+  mv s3, a0
+${HALT}
+  .balign 4096
+code_a:
+  li a0, 1
+  ret
+  .balign 4096
+code_b:
+  li a0, 2
+  ret
+  .data
+  .balign 4096
+l1:
+  .zero 4096
+l0:
+  .zero 4096
+`, [0xef, 0, 0x200000cf]);
+}
 
 /** Guest code as halfwords, the way the VMM reads a page; `limit` bytes readable. */
 function code(insns: number[], limit = 4096): (off: number) => number | undefined {
@@ -150,7 +209,7 @@ describe("binary translation in a VM", () => {
     assert.ok(dispatches.length <= stats.translated, "each of these exits found its target untranslated");
   });
 
-  it("sfence.vma drops the blocks read through the translations it fences, and the chains into them; untranslated code stays", () => {
+  it("sfence.vma has the blocks read through the translations it fences checked before they run again, and undoes the chains into them", () => {
     const vm = makeVm({ technique: "binary-translation" });
     vm.load(loadGuest(join(ROOT, "sample-guests/shadow-paging/shadow_paging.S")));
     assert.equal(vm.run(1_000_000).kind, "halt");
@@ -161,12 +220,24 @@ describe("binary translation in a VM", () => {
     // The lesson maps its kernel with one global gigapage: a fence elsewhere, or for one ASID, leaves it.
     assert.equal(bt.fenced(0x4_0000, -1), undefined);
     assert.equal(bt.fenced(page, 2), undefined);
-    assert.equal(bt.tcBlocks().length, before.length);
-    assert.match(bt.fenced(page, -1) ?? "", /dropped/);
+    const fencedPaged = before.filter(paged).length;
+    assert.equal(bt.fenced(page, -1), `sfence.vma: ${fencedPaged} translated blocks read through the fenced translations to be checked before they run again`);
+    assert.equal(bt.fenced(page, -1), undefined, "a fenced block is fenced once until it is checked");
     const after = bt.tcBlocks();
-    assert.deepEqual(after.map((v) => v.guestPc), before.filter((v) => !paged(v)).map((v) => v.guestPc), "blocks of the guest's M-mode (no translation) stay");
-    const words = new Set(after.flatMap((v) => v.rows.map((r) => r.tcVa)));
-    for (const r of after.flatMap((v) => v.rows)) if (r.chainedTo !== undefined) assert.ok(words.has(r.chainedTo), "no chain into a dropped block");
+    assert.deepEqual(after.map((v) => v.guestPc), before.map((v) => v.guestPc), "the blocks stay until they are looked up");
+    const fencedWords = new Set(after.filter(paged).flatMap((v) => v.rows.map((r) => r.tcVa)));
+    for (const r of after.flatMap((v) => v.rows)) if (r.chainedTo !== undefined) assert.ok(!fencedWords.has(r.chainedTo), "no chain into a fenced block");
+  });
+
+  it("a fenced block whose page still translates the same is kept at its next lookup; one whose page moved is dropped and translated anew", () => {
+    const run = (rounds: number) => assertEquivalent(`bt_refence_${rounds}.S`, refencingKernel(rounds), { technique: "binary-translation" });
+    const few = run(5), many = run(50);
+    assert.deepEqual([many.native.x[18], many.native.x[19]], [50n, 2n], "50 calls of code_a through 0xc000_0000, then code_b there");
+    const a = few.vm.target.stats().tc!, b = many.vm.target.stats().tc!;
+    assert.equal(b.translated, a.translated, "fencing every round translates nothing again");
+    assert.equal(b.fenced, 1, "the block of code_a, whose page moved, is the one dropped");
+    assert.equal(a.fenced, 1);
+    assert.ok(b.refenced - a.refenced >= 45 * 2, `each extra round keeps at least the loop's block and code_a's (${a.refenced} → ${b.refenced})`);
   });
 
   it("shows a block beside its guest code, each rewrite named and each chain with where it now goes", () => {

@@ -54,7 +54,7 @@ describe("the double-paging lesson", () => {
       assert.deepEqual([exit.details.gpa, exit.details.access], [BigInt(page(0)), "read"]);
       assert.ok(exit.pc >= at("pageout") && exit.pc < at("paged_out"), "in the pageout's copy loop");
       const mapped = technique === "hardware-assisted" ? ", and mapped it in the G stage again" : "";
-      assert.equal(exit.narrative().action, `read GPA ${hex(page(0))} back from the swap area into host frame HPA ${hex(vm.p2m.peekHpa(page(0)))}, which a swap-out freed${mapped}; the guest retries`);
+      assert.equal(exit.action, `read GPA ${hex(page(0))} back from the swap area into host frame HPA ${hex(vm.p2m.peekHpa(page(0)))}, which a swap-out freed${mapped}; the guest retries`);
       vm.exitFilter = undefined;
 
       assert.deepEqual(vm.run(1_000_000), { kind: "breakpoint", pc: at("paged_out") });

@@ -29,7 +29,7 @@ const loop: TcBlockView = {
 };
 const stats: TcStats = {
   va: 0x2000000000, relocations: 0, blocks: 2, bytesUsed: 6 * 4, bytes: 64 * 1024, translated: 3, flushes: 0, invalidated: 1, evicted: 0,
-  fenced: 0, protectedPages: 1, directPages: 0, chains: 1, lookups: 8, hits: 6, inlineCsr: 4,
+  fenced: 0, refenced: 0, protectedPages: 1, directPages: 0, chains: 1, lookups: 8, hits: 6, inlineCsr: 4,
 };
 
 /** The adapter's request body for these blocks (most recently used last, as the VMM lists them). */

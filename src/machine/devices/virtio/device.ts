@@ -20,6 +20,10 @@ export interface VirtioDevice {
   readonly queueNames?: readonly string[];
   /** The device-specific configuration space, little-endian, as the driver reads it at 0x100. */
   config(): Uint8Array;
+  /** The driver wrote `width` bytes of the configuration space at `offset`; absent: it has no writable field. */
+  writeConfig?(offset: number, width: number, value: number): void;
+  /** The transport's way to raise a configuration-change interrupt, for a device whose configuration the host changes. */
+  bindConfigChange?(notify: () => void): void;
   /** The driver's FEATURES_OK was accepted with these features (transport and device bits). */
   negotiated(features: bigint): void;
   /**

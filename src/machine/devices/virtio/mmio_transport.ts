@@ -15,8 +15,10 @@ import { virtioView } from "./view";
  *
  * With a device, registers below 0x100 answer only 4-byte accesses (others read 0 and are ignored,
  * as QEMU does); the configuration space at 0x100 answers any width and reads all-ones beyond its
- * end. The transport offers VIRTIO_F_VERSION_1, VIRTIO_F_INDIRECT_DESC and VIRTIO_F_EVENT_IDX
- * beside the device's own features. Like QEMU's, it accepts FEATURES_OK for any feature set the
+ * end, and a write there goes to the device (balloon's `actual`; others have no writable field). A
+ * configuration change the device makes (balloon's target) raises, once the driver has set
+ * DRIVER_OK, ConfigGeneration by one and InterruptStatus bit 1. The transport offers
+ * VIRTIO_F_VERSION_1, VIRTIO_F_INDIRECT_DESC and VIRTIO_F_EVENT_IDX beside the device's own features. Like QEMU's, it accepts FEATURES_OK for any feature set the
  * driver writes (keeping the offered ones), so a driver that skips VERSION_1 (xv6) still works.
  *
  * A notification is handled at once, inside the guest's store to QueueNotify: the device consumes
@@ -77,6 +79,8 @@ export class VirtioMmio implements MmioDevice {
   private isr = 0;
   private irqLevel = false;
   private error: string | undefined;
+  /** Bumped at each configuration change the device makes, as QEMU's virtio_notify_config does. */
+  private generation = 0;
   private readonly setups: QueueSetup[];
   readonly queues: SplitQueue[];
 
@@ -92,6 +96,7 @@ export class VirtioMmio implements MmioDevice {
     this.setups = Array.from({ length: n }, () => ({ num: 0, desc: [0, 0], avail: [0, 0], used: [0, 0] }));
     this.queues = Array.from({ length: n }, () => new SplitQueue(dma));
     this.view = device && (() => virtioView(this.state(), device));
+    device?.bindConfigChange?.(() => this.configChanged());
   }
 
   get offered(): bigint {
@@ -118,7 +123,7 @@ export class VirtioMmio implements MmioDevice {
       case R.QUEUE_READY: return q >= 0 && this.queues[q].ready ? 1 : 0;
       case R.INTERRUPT_STATUS: return this.isr;
       case R.STATUS: return this.status;
-      case R.CONFIG_GENERATION: return 0;
+      case R.CONFIG_GENERATION: return this.generation;
       case R.SHM_LEN_LOW:
       case R.SHM_LEN_HIGH:
         return 0xffff_ffff; // no shared-memory regions, as QEMU says
@@ -127,7 +132,12 @@ export class VirtioMmio implements MmioDevice {
   }
 
   write(offset: number, width: Width, value: number): void {
-    if (!this.device || offset >= R.CONFIG || width !== 4) return; // no writable configuration fields
+    if (!this.device) return;
+    if (offset >= R.CONFIG) {
+      this.device.writeConfig?.(offset - R.CONFIG, width, value);
+      return;
+    }
+    if (width !== 4) return;
     const setup = this.queueSel < this.setups.length ? this.setups[this.queueSel] : undefined;
     switch (offset) {
       case R.DEVICE_FEATURES_SEL: this.deviceFeaturesSel = value ? 1 : 0; break;
@@ -261,6 +271,14 @@ export class VirtioMmio implements MmioDevice {
       if (!(e instanceof VirtqueueError || e instanceof DmaError)) throw e;
       this.fail(e.message);
     }
+  }
+
+  /** The device changed its configuration: a configuration-change interrupt, once the driver is ready for one. */
+  private configChanged(): void {
+    if (!(this.status & R.S_DRIVER_OK)) return;
+    this.generation = (this.generation + 1) >>> 0;
+    this.isr |= R.ISR_CONFIG;
+    this.updateIrq();
   }
 
   private fail(why: string): void {
