@@ -204,6 +204,19 @@ describe("hypervisor swapping", () => {
     assert.deepEqual(outs, [D(0), D(1), D(2), D(3), D(4), D(0), D(1)]);
   });
 
+  it("forgets a swapped-out page the balloon takes: its next touch is a first touch, of zeros", () => {
+    const vm = swappingVm("trap-and-emulate", 4, 16);
+    vm.load(PATTERN);
+    vm.run(100_000);
+    vm.swap!.discard(D(1));
+    assert.deepEqual(vm.swap!.swapped(), [D(0)]);
+    assert.deepEqual([...vm.readGuestPhysical(D(1), 8)!], [0, 0, 0, 0, 0, 0, 0, 0], "not its page number, 1");
+    const before = vm.swap!.stats();
+    vm.devices.bus.writeBytes(D(1) + 8, new Uint8Array([7]));
+    assert.deepEqual([...vm.readGuestPhysical(D(1) + 2040, 1)!], [0], "a zeroed frame, not the old contents");
+    assert.equal(vm.swap!.stats().swapIns, before.swapIns, "no swap-in");
+  });
+
   it("offers an exception filter per swap exit, as for every exit reason", () => {
     const labels = exitFilters().filter((f) => f.filter.startsWith("vm-exit-host-swap-")).map((f) => [f.filter, f.label]);
     assert.deepEqual(labels, [["vm-exit-host-swap-in", "VM exit: host swap-in"], ["vm-exit-host-swap-out", "VM exit: host swap-out"]]);
