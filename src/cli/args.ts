@@ -51,6 +51,8 @@ export interface RunCommand {
   hostMemoryBytes?: number;
   /** Content-based page sharing (a launch configuration's `pageSharing`; no flag yet); off when absent. */
   pageSharing?: PageSharingOptions;
+  /** The VMM's swap area with --host-memory (--host-swap); no swapping when absent. */
+  hostSwapBytes?: number;
   /** How the VMM switches the guest's FP state at world switches (--fpu-switch). */
   fpuSwitch: FpuSwitchPolicy;
   /** A virtio-console on stdout and stdin (--virtio-console). */
@@ -226,6 +228,7 @@ const BUILDERS: { [C in CommandName]: (given: Given) => Command } = {
     const hosting = (given.value("--hosting") ?? "native") as Hosting;
     if (hosting === "hosted" && technique === "native") throw given.usage(`--hosting hosted needs a VMM --technique (${vmm}): a native run has no VMM to host`);
     if (given.has("--host-memory") && technique === "native") throw given.usage(`--host-memory is the memory a VMM shares between itself and its guest: it needs a VMM --technique (${vmm})`);
+    if (given.has("--host-swap") && !given.has("--host-memory")) throw given.usage("--host-swap is where the VMM pages guest memory out when host memory runs out: it needs --host-memory");
     if (given.has("--fpu-switch") && technique === "native") throw given.usage(`--fpu-switch is how a VMM switches the guest's floating-point state: it needs a VMM --technique (${vmm})`);
     const cpu = optional(given, "--cpu", cpuModel) ?? CPU_RV64;
     const cpuMismatch = checkCpuTechnique(cpu, technique);
@@ -253,6 +256,7 @@ const BUILDERS: { [C in CommandName]: (given: Given) => Command } = {
       rngSeed: given.has("--rng") ? DEFAULT_RNG_SEED : undefined,
       hosting,
       hostMemoryBytes: optional(given, "--host-memory", hostMemorySize),
+      hostSwapBytes: optional(given, "--host-swap", hostMemorySize),
       fpuSwitch: (given.value("--fpu-switch") ?? "lazy") as FpuSwitchPolicy,
       virtioConsole: given.has("--virtio-console"),
       balloon: given.has("--balloon"),
@@ -313,7 +317,7 @@ function runControl(given: Given): RunControl {
 }
 
 /** The options that describe the guest: a launch configuration says all of that itself. */
-const GUEST_OPTIONS = ["--memory", "--host-memory", "--icount-shift", "--technique", "--boot", "--hosting", "--fpu-switch", "--non-trapping-sensitive", "--cpu", "--disk", "--smp", "--rng", "--balloon", "--virtio-console", "--device-model"];
+const GUEST_OPTIONS = ["--memory", "--host-memory", "--host-swap", "--icount-shift", "--technique", "--boot", "--hosting", "--fpu-switch", "--non-trapping-sensitive", "--cpu", "--disk", "--smp", "--rng", "--balloon", "--virtio-console", "--device-model"];
 
 function configRun(given: Given, config: string, control: RunControl): ConfigRunCommand {
   if (given.operand !== undefined) throw given.usage(`--config runs the program its configuration names: give no program ('${given.operand}')`);
@@ -395,9 +399,10 @@ function memorySize(given: Given): number {
   return bytes;
 }
 
+/** --host-memory and --host-swap: a size on the host. */
 function hostMemorySize(given: Given, flag: string, text: string): number {
   const bytes = parseMemorySize(text);
-  if (bytes === undefined) throw given.usage(`${flag} must be a size such as 12M (whole 4 KiB pages, 4K to 4G), not '${text}'`);
+  if (bytes === undefined) throw given.usage(`${flag} must be a size such as ${flag === "--host-swap" ? "4M" : "12M"} (whole 4 KiB pages, 4K to 4G), not '${text}'`);
   return bytes;
 }
 

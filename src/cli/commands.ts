@@ -108,6 +108,10 @@ const RUN: CommandSpec = {
       names: ["--host-memory"], value: "<size>",
       help: "with a VMM technique: the host's RAM, the VMM's own pools and the guest's pages together (default: room for all of --memory); smaller, guest pages get host frames on first touch",
     },
+    {
+      names: ["--host-swap"], value: "<size>",
+      help: "with --host-memory under trap-and-emulate or hardware-assisted: the VMM's swap area on the host's disk; when no host frame is free the VMM swaps a guest page out (first in, first out) and back in on access (host-swap-in exits)",
+    },
     { names: ["--fpu-switch"], value: "<policy>", help: "with a VMM technique: how the VMM switches the guest's floating-point state at world switches:", choices: FPU_SWITCH_CHOICES },
     {
       names: ["--exits"],

@@ -49,6 +49,8 @@ export interface RunSettings {
   hostMemoryBytes?: number;
   /** Content-based page sharing under a VMM (a launch configuration's `pageSharing`, run --config); off when absent. */
   pageSharing?: PageSharingOptions;
+  /** The VMM's swap area with --host-memory (--host-swap); no swapping when absent. */
+  hostSwapBytes?: number;
   /** How the VMM switches the guest's FP state at world switches; default lazy. */
   fpuSwitch?: FpuSwitchPolicy;
   /** A virtio-console on the same output and input as the UART (--virtio-console). */
@@ -86,7 +88,8 @@ export interface RunIo {
 }
 
 export type RunEnd =
-  | { kind: "halt"; code: number; how: HaltHow }
+  /** `why`: the VMM's words, when it powered the guest off (how "host-memory"). */
+  | { kind: "halt"; code: number; how: HaltHow; why?: string }
   | { kind: "limit" }
   | { kind: "timeout" }
   /** Trap after trap without a retired instruction: the trap handler itself faults (board.ts). */
@@ -131,7 +134,7 @@ export async function runProgram(program: GuestProgram, settings: RunSettings, i
   const created = createTarget(program.image, {
     technique, boot: settings.boot, cpu: settings.cpu, memoryBytes: settings.memoryBytes, uartOut: io.out, uartIn: io.input,
     nonTrappingSensitive: settings.nonTrappingSensitive, historyBytes: 0, replayInput: settings.replay?.input, disk: settings.disk, rngSeed: settings.rngSeed,
-    hosting: settings.hosting, hostMemoryBytes: settings.hostMemoryBytes, pageSharing: settings.pageSharing, fpuSwitch: settings.fpuSwitch,
+    hosting: settings.hosting, hostMemoryBytes: settings.hostMemoryBytes, pageSharing: settings.pageSharing, hostSwapBytes: settings.hostSwapBytes, fpuSwitch: settings.fpuSwitch,
     virtioConsole: settings.virtioConsole, balloon: settings.balloon, deviceModels: settings.deviceModels,
     smp: settings.smp, icountShift: settings.icountShift,
   });
@@ -222,7 +225,7 @@ async function runLoop(target: Target, settings: RunSettings, io: RunIo, gdb: Gd
       case "budget":
         break;
       case "halt":
-        end = { kind: "halt", code: stop.code, how: stop.how };
+        end = stop.how === "host-memory" ? { kind: "halt", code: stop.code, how: stop.how, why: target.vmm?.powerOffReason } : { kind: "halt", code: stop.code, how: stop.how };
         break;
       case "trap-loop":
         if (!gdb?.stopped(stop)) end = { kind: "trap-loop", pc: stop.pc };
@@ -275,7 +278,7 @@ function finish(end: RunEnd, instructions: bigint, seconds: number): RunResult {
 function describe(end: RunEnd): [number, string] {
   switch (end.kind) {
     case "halt":
-      if (end.how === "host-memory") return [end.code, "the VMM powered the guest off: a page it touched needed a host frame and none was free (raise --host-memory)"];
+      if (end.how === "host-memory") return [end.code, `the VMM powered the guest off: ${end.why ?? "a page it touched needed a host frame and none was free (raise --host-memory)"}`];
       if (end.how === "reset") return [0, "the guest asked the SiFive test finisher for a reset (0x7777), which ends the run with code 0"];
       return [end.code, `the guest exited with code ${end.code} through ${end.how === "htif" ? "HTIF (tohost)" : end.how === "sbi" ? "an SBI shutdown call" : "the SiFive test finisher"}`];
     case "limit":

@@ -50,6 +50,7 @@ export function runFromConfig(command: ConfigRunCommand, read: (file: string) =>
       icountShift: c.icountShift,
       hostMemoryBytes: c.hostMemoryBytes,
       pageSharing: c.pageSharing,
+      hostSwapBytes: c.hostSwapBytes,
       march: c.march,
       ...control,
       maxInstructions: command.maxInstructions ?? c.maxInstructions,

@@ -157,6 +157,13 @@ export interface WireHostRun {
   gpas: string[];
 }
 
+/** The VMM's swap area (hypervisor swapping): its size, what it holds, and the guest pages swapped out. */
+export interface WireSwap {
+  usedBytes: number;
+  sizeBytes: number;
+  swapped: string[];
+}
+
 /** The guest pages in the balloon (target/balloon.ts), as runs of consecutive pages. */
 export interface WireBalloon {
   targetPages: number;
@@ -167,11 +174,15 @@ export interface WireBalloon {
   framesFreed?: number;
 }
 
-/** `hyperstep/host` {}: the host's RAM by owner (no runs without a VMM), and the balloon when the board has one. */
+/**
+ * `hyperstep/host` {}: the host's RAM by owner (no runs without a VMM), the balloon when the board
+ * has one, and the swap area when the VMM swaps.
+ */
 export interface HostBody {
   technique: string;
   runs: WireHostRun[];
   balloon?: WireBalloon;
+  swap?: WireSwap;
 }
 
 export interface WireExit {
@@ -316,6 +327,7 @@ export function panelBody(command: string, target: Target, args: unknown, env: (
 export function hostBody(target: Target): HostBody {
   const runs = target.vmm?.hostMap() ?? [];
   const b = target.balloon?.status();
+  const swap = target.vmm?.hostMemory().swap;
   return {
     technique: target.technique,
     runs: runs.map((r) => ({ hpa: hex(BigInt(r.hpa)), frames: r.frames, owner: r.owner, label: OWNER_TEXT[r.owner], gpas: r.gpas.map((g) => hex(BigInt(g))) })),
@@ -324,6 +336,7 @@ export function hostBody(target: Target): HostBody {
       runs: pageRuns(b.pages).map(([gpa, pages]) => ({ gpa: hex(BigInt(gpa)), pages })),
       ...(b.vmm ? { framesFreed: b.vmm.framesFreed } : {}),
     } } : {}),
+    ...(swap ? { swap: { usedBytes: swap.usedBytes, sizeBytes: swap.sizeBytes, swapped: swap.swapped.map((g) => hex(BigInt(g))) } } : {}),
   };
 }
 

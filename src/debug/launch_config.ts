@@ -45,6 +45,8 @@ export interface LaunchConfig {
   hostMemoryBytes: number | undefined;
   /** Content-based page sharing under a VMM technique (`pageSharing`); undefined: off. */
   pageSharing: PageSharingOptions | undefined;
+  /** The VMM's swap area, with hostMemory (`hostSwap`); undefined: no swapping. */
+  hostSwapBytes: number | undefined;
   /** How the VMM switches the guest's FP state at world switches (hypervisor/fpu_switch.ts). */
   fpuSwitch: FpuSwitchPolicy;
   /** A virtio-console in virtio-mmio slot 1, on the UART terminal's output and input. */
@@ -140,6 +142,7 @@ export function parseLaunchConfig(raw: unknown = {}): LaunchConfig {
 
   const hostMemoryBytes = parseHostMemory(args.hostMemory, technique);
   const pageSharing = parsePageSharing(args.pageSharing, technique);
+  const hostSwapBytes = parseHostSwap(args.hostSwap, technique, hostMemoryBytes);
 
   const fpuSwitch = optional<string>(args, "fpuSwitch", "string", "lazy");
   if (!(FPU_SWITCH_POLICIES as readonly string[]).includes(fpuSwitch)) {
@@ -210,6 +213,7 @@ export function parseLaunchConfig(raw: unknown = {}): LaunchConfig {
     hosting: hosting as Hosting,
     hostMemoryBytes,
     pageSharing,
+    hostSwapBytes,
     fpuSwitch: fpuSwitch as FpuSwitchPolicy,
   };
 }
@@ -220,6 +224,16 @@ function parseHostMemory(raw: unknown, technique: string): number | undefined {
   if (technique === "native") throw new ConfigError("hostMemory", "is the memory a VMM shares between itself and its guest: it needs a VMM technique, not \"native\"");
   const bytes = typeof raw === "string" || typeof raw === "number" ? parseMemorySize(raw) : undefined;
   if (bytes === undefined) throw new ConfigError("hostMemory", `must be a whole number of 4 KiB pages between 4K and 4G, such as "12M"; got ${JSON.stringify(raw)}`);
+  return bytes;
+}
+
+/** `hostSwap`: a size, with hostMemory under a VMM technique (the VM refuses the techniques that cannot swap). */
+function parseHostSwap(raw: unknown, technique: string, hostMemoryBytes: number | undefined): number | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  if (technique === "native") throw new ConfigError("hostSwap", "is where a VMM pages guest memory out: it needs a VMM technique, not \"native\"");
+  const bytes = typeof raw === "string" || typeof raw === "number" ? parseMemorySize(raw) : undefined;
+  if (bytes === undefined) throw new ConfigError("hostSwap", `must be a whole number of 4 KiB pages between 4K and 4G, such as "4M"; got ${JSON.stringify(raw)}`);
+  if (hostMemoryBytes === undefined) throw new ConfigError("hostSwap", "is where the VMM pages guest memory out when host memory runs out: it needs hostMemory, smaller than the VMM's pools plus guest RAM");
   return bytes;
 }
 

@@ -14,7 +14,7 @@ import { HISTORY_HELP } from "./repl_history";
 import { BALLOON_HELP, balloonCommand } from "./repl_balloon";
 import { cFirst, type ParsedC } from "./c_expr/in_frame";
 import { formatScalar } from "./c_expr/format";
-import { VMM_COMMANDS, VMM_HELP, exitsCommand, hypercallsCommand, pvCommand, shadowCommand, sharingCommand, hostCommand, statsCommand, tcCommand, walk2Command } from "./repl_vmm";
+import { VMM_COMMANDS, VMM_HELP, exitsCommand, hypercallsCommand, pvCommand, shadowCommand, sharingCommand, hostCommand, swapCommand, statsCommand, tcCommand, walk2Command } from "./repl_vmm";
 
 export const HELP = `Hyperstep debug console. Commands:
   EXPR                 evaluate an expression (see below); also p EXPR, p/x, p/d, p/u, p/t, p/c
@@ -95,6 +95,7 @@ export class Repl {
     if (cmd === "iommu" && rest === "") return { result: iommuCommand(ctx) };
     if (cmd === "sharing" && rest === "") return { result: sharingCommand(ctx) };
     if (cmd === "host" && rest === "") return { result: hostCommand(ctx) };
+    if (cmd === "swap" && rest === "") return { result: swapCommand(ctx) };
     if (cmd === "balloon") return { result: balloonCommand(rest, ctx.target) };
     if (cmd === "p" || cmd === "print" || /^p(rint)?\/[xdutc]$/.test(cmd)) return this.print(rest, cmd.split("/")[1] ?? "", ctx);
     return this.print(text, "", ctx);

@@ -37,9 +37,11 @@ export const VMM_HELP = `  exits [REASON] [N]   the last N VM exits (default 20)
                          pages shared, frames they share, memory saved and copy-on-write breaks
   host                 the host's RAM frame by frame as the VMM hands it out: its pools, the guest's pages
                          (with their GPAs), shared frames (with every page on them) and free frames; then
-                         the guest pages in the balloon, whose frames went back to free
+                         the guest pages in the balloon, whose frames went back to free, and those swapped out
+  swap                 hypervisor swapping: the swap area used and its size, swap-outs and swap-ins, and the
+                         guest pages swapped out
 `;
-export const VMM_COMMANDS = ["exits", "stats", "shadow", "walk2", "tc", "hypercalls", "pv", "iommu", "sharing", "host"];
+export const VMM_COMMANDS = ["exits", "stats", "shadow", "walk2", "tc", "hypercalls", "pv", "iommu", "sharing", "host", "swap"];
 
 interface VmmContext {
   target: Target;
@@ -125,11 +127,38 @@ export function hostCommand(ctx: VmmContext): string {
     return `  ${span(r.hpa, r.frames).padEnd(23)} ${r.frames.toLocaleString("en-US").padStart(7)}  ${what}`;
   });
   const more = runs.length - HOST_RUNS_SHOWN;
+  const swap = vmm.hostMemory().swap;
   return [
     `host RAM ${span(runs[0].hpa, frames)}: ${frames.toLocaleString("en-US")} frames of 4 KiB, in ${runs.length} runs by owner`,
     ...lines,
     ...(more > 0 ? [`  … ${more} more runs`] : []),
     ...balloonLines(ctx.target),
+    ...(swap ? [`swap area (the host's disk): ${swappedText(swap.swapped)}`] : []),
+  ].join("\n");
+}
+
+/** Swapped-out pages listed before "…". */
+const SWAPPED_SHOWN = 8;
+
+/** The guest pages in the swap area, in a line. */
+function swappedText(gpas: readonly number[]): string {
+  if (gpas.length === 0) return "no guest page swapped out";
+  const list = gpas.slice(0, SWAPPED_SHOWN).map((g) => `0x${g.toString(16)}`).join(", ");
+  return `${gpas.length} guest page${gpas.length === 1 ? "" : "s"} swapped out: GPA ${list}${gpas.length > SWAPPED_SHOWN ? ", …" : ""}`;
+}
+
+/** `swap`: hypervisor swapping's figures. */
+export function swapCommand(ctx: VmmContext): string {
+  const vmm = ctx.target.vmm;
+  if (!vmm) return NO_VMM;
+  const m = vmm.hostMemory();
+  const s = m.swap;
+  if (!s) return "hypervisor swapping is off (launch attributes hostMemory and hostSwap)";
+  return [
+    `swap area: ${kib(s.usedBytes)} of ${kib(s.sizeBytes)} used (${s.pagesOut} of ${s.sizeBytes / 4096} pages)`,
+    `guest pages: ${m.backedPages} of ${m.guestPages} in host frames (${m.frames.free} free), ${s.pagesOut} swapped out`,
+    `swap-outs: ${s.swapOuts}; swap-ins: ${s.swapIns} (${s.vmmSwapIns} by the VMM's own accesses)`,
+    swappedText(s.swapped),
   ].join("\n");
 }
 
@@ -150,7 +179,7 @@ export function sharingCommand(ctx: VmmContext): string {
   const f = m.frames;
   const lines = [
     `host frames: ${f.guest} guest, ${f.shared} shared, ${f["shadow-pool"] + f["technique-pool"] + f["io-pool"]} the VMM's pools, ${f.free} free`,
-    `guest pages: ${m.backedPages} of ${m.guestPages} backed`,
+    `guest pages: ${m.backedPages} of ${m.guestPages} backed${m.swap ? `, ${m.swap.pagesOut} swapped out` : ""}`,
   ];
   const s = m.sharing;
   if (!s) return [...lines, "page sharing is off (launch attribute pageSharing: { scanPagesPerTick: N })"].join("\n");

@@ -490,7 +490,8 @@ export class HyperstepSession extends LoggingDebugSession {
     const target = this.program?.target;
     if (stop.kind === "halt") {
       const cost = target?.vmm ? ` ${endOfRunCost(target.vmm.stats())}` : "";
-      this.sendEvent(new OutputEvent(`hyperstep: guest exited with code ${stop.code} (${stop.how})${cost}\n`, "console"));
+      const why = stop.how === "host-memory" && target?.vmm?.powerOffReason ? `: ${target.vmm.powerOffReason}.` : "";
+      this.sendEvent(new OutputEvent(`hyperstep: guest exited with code ${stop.code} (${stop.how})${why}${cost}\n`, "console"));
       this.sendEvent(new ExitedEvent(stop.code));
     }
     const ended = target && endedBody(target);

@@ -18,7 +18,10 @@ import { Passthrough, passthroughPoolBytes } from "./io/passthrough";
 import { EXIT_REASON_IDS, ExitLog, ExitRecord, type ExitDetails, type ExitInstruction, type ExitNarrative, type ExitReason, type VmExit } from "./exits";
 import { Acc, guestDataPriv, guestTranslates, walkGuest, type GuestMemory, type GuestTranslation } from "./mm/guest_walk";
 import { HostFrames, HostMemoryExhausted } from "./mm/host_frames";
+import { HostSwap } from "./mm/host_swap";
 import { P2m } from "./mm/p2m";
+import { PeekMemory } from "./mm/peek_memory";
+import { recordVmmSwapIn, recordSwapOut } from "./mm/swap_faults";
 import { BalloonReclaim } from "./mm/balloon_reclaim";
 import { PageSharing, SHARING_TICK_STEPS, type PageSharingOptions } from "./mm/page_sharing";
 import { ShadowMmu, type ShadowContext, type ShadowRoot } from "./mm/shadow_paging";
@@ -62,6 +65,11 @@ export interface VmOptions {
   hostMemoryBytes?: number;
   /** Content-based page sharing (mm/page_sharing.ts); off when absent. */
   pageSharing?: PageSharingOptions;
+  /**
+   * The swap area on the host's disk, in bytes (mm/host_swap.ts): with hostMemoryBytes, a guest page
+   * that needs a frame when none is free gets one swapped out; off when absent.
+   */
+  hostSwapBytes?: number;
   instructionsPerTick?: number;
   uartOut?: ByteSink;
   uartIn?: ByteSource;
@@ -177,6 +185,10 @@ export class Vm implements GuestMemory {
   readonly p2m: P2m;
   /** Content-based page sharing, when on. */
   readonly sharing: PageSharing | undefined;
+  /** Hypervisor swapping, when on. */
+  readonly swap: HostSwap | undefined;
+  /** Guest memory as the debugger looks at it: it never backs a page or swaps one in (mm/peek_memory.ts). */
+  readonly lookOnly: GuestMemory;
   /** The VMM's half of ballooning, when the guest has a balloon. */
   readonly balloon: BalloonReclaim | undefined;
   /** The guest step at which the sharing daemon scans next. */
@@ -280,6 +292,15 @@ export class Vm implements GuestMemory {
     if (techniquePool > 0) this.hostFrames.reserve(VMM_BASE + pool, techniquePool, "technique-pool");
     if (ioPool > 0) this.hostFrames.reserve(VMM_BASE + pool + techniquePool, ioPool, "io-pool");
     this.p2m = new P2m(this.guestRamBase, memory, this.hostFrames);
+    if (opts.hostSwapBytes !== undefined && opts.hostMemoryBytes === undefined) throw new VmOptionsError("hostSwap is where the VMM pages guest memory out when host memory runs out: it needs hostMemory");
+    if (opts.hostSwapBytes !== undefined && !spec.swapping) throw new VmOptionsError("hostSwap needs trap-and-emulate or hardware-assisted: this technique's memory virtualization cannot take a page away from the guest and catch its next access");
+    const swapBytes = opts.hostSwapBytes;
+    if (swapBytes !== undefined && (!Number.isSafeInteger(swapBytes) || swapBytes < 4096 || swapBytes % 4096 !== 0)) throw new VmOptionsError(`hostSwap must be a whole number of 4 KiB pages, at least one, not ${swapBytes} bytes`);
+    this.swap = swapBytes === undefined ? undefined : new HostSwap(swapBytes, this.p2m, this.hostFrames, this.board.ram,
+      (hpa, len) => this.board.bus.noteRamWrite(hpa, len), (gpa) => this.remapped(gpa),
+      (hpa) => this.board.hart.watches.some((w) => w.pa < hpa + 4096 && w.pa + w.len > hpa),
+      { swappedOut: (gpa, hpa) => recordSwapOut(this, gpa, hpa), swappedIn: (gpa, hpa, forGuest) => forGuest || recordVmmSwapIn(this, gpa, hpa) });
+    this.lookOnly = new PeekMemory(this.p2m, (gpa, n) => this.readGuestPhysical(gpa, n));
     // With room for the whole guest, its RAM is one run right above the pools, as on a machine without overcommit.
     if (hostBytes === vmmBytes + memory) this.p2m.backAll();
     this.vcpus = Array.from({ length: smp }, (_, n) => new Vcpu(n, { f: opts.f, d: opts.d }));
@@ -330,7 +351,11 @@ export class Vm implements GuestMemory {
       // guest's own store would (emulate/access.ts); they go at the guest's next sfence.vma.
       dmaWritten: (gpa, len) => void this.shadow.guestPteWritten(gpa, len),
     }, { instructionsPerTick: opts.instructionsPerTick ?? 100, uartOut: opts.uartOut, uartIn: opts.uartIn, tohost: opts.tohost, fromhost: opts.fromhost, disk: passthrough ? undefined : opts.disk, rngSeed: opts.rngSeed, virtioConsole: opts.virtioConsole,
-      balloon: opts.balloon, balloonReclaim: this.balloon && ((gpa) => this.balloon!.reclaim(gpa)) });
+      balloon: opts.balloon, balloonReclaim: this.balloon && ((gpa) => {
+        // A page in the swap area leaves it too: the guest gave the page up, so its contents go.
+        this.swap?.discard(gpa);
+        this.balloon!.reclaim(gpa);
+      }) });
     this.split = new SplitDevices(this.board.bus, this.devices.virtio, opts.deviceModels ?? EMULATED_DEVICES);
     this.passthrough = passthrough ? new Passthrough(this, VMM_BASE + pool + techniquePool, ioPool, opts.disk!) : undefined;
     const timerBit = this.boot === "supervisor" ? MIP_STIP : MIP_MTIP;
@@ -760,15 +785,15 @@ export class Vm implements GuestMemory {
     };
   }
 
-  /** The guest's translation of `va` for access `acc` (no A/D update unless asked). */
-  translate(va: number, acc: Acc, setAccessed: boolean): GuestTranslation {
+  /** The guest's translation of `va` for access `acc` (no A/D update unless asked), its table read through `mem` (the debugger's: `lookOnly`). */
+  translate(va: number, acc: Acc, setAccessed: boolean, mem: GuestMemory = this): GuestTranslation {
     if (this.technique.translateGuest) return this.technique.translateGuest(va, acc, setAccessed);
     const v = this.vcpu.state;
     const priv = acc === Acc.X ? v.prv : guestDataPriv(v, acc);
     if (!guestTranslates(v, priv)) {
       return va >= 0 ? { ok: true, gpa: va, level: -1, flags: 0, steps: [] } : { ok: false, cause: [5, 7, 1][acc], steps: [] };
     }
-    return walkGuest(v, this, va, acc, priv, setAccessed);
+    return walkGuest(v, mem, va, acc, priv, setAccessed);
   }
 
   /** The bits of the instruction that trapped at the guest's pc. */
@@ -797,9 +822,10 @@ export class Vm implements GuestMemory {
     return hpa >= 0 || !this.passthrough ? hpa : this.passthrough.hpaOf(gpa);
   }
 
+  /** A guest PTE as the debugger's panels read it (`lookOnly`: no page backed, none swapped in). */
   readPte(gpa: number): bigint | undefined {
-    const at = this.pteOffset(gpa);
-    return at < 0 ? undefined : this.ramView.getBigUint64(at, true);
+    const at = this.lookOnly.pteOffset(gpa);
+    return at < 0 ? undefined : this.lookOnly.ramView.getBigUint64(at, true);
   }
 
   get ramView(): DataView {
@@ -818,7 +844,8 @@ export class Vm implements GuestMemory {
 
   /**
    * Guest-physical memory for the debugger; null where it is not guest RAM. Looking does not touch:
-   * a page the guest has not touched yet reads as the zeros it would hold, and gets no host frame.
+   * a page the guest has not touched yet reads as the zeros it would hold, and gets no host frame; a
+   * page swapped out reads from the swap area, and stays there.
    */
   readGuestPhysical(gpa: number, length: number): Uint8Array | null {
     if (!this.p2m.isRam(gpa, length)) return this.devices.bus.readBytes(gpa, length);
@@ -827,7 +854,9 @@ export class Vm implements GuestMemory {
     for (let at = 0; at < length;) {
       const n = Math.min(length - at, 4096 - ((gpa + at) % 4096));
       const hpa = this.p2m.peekHpa(gpa + at, n);
+      const swapped = hpa < 0 ? this.swap?.peek(gpa + at, n) : undefined;
       if (hpa >= 0) out.set(ram.bytes.subarray(hpa - ram.base, hpa - ram.base + n), at);
+      else if (swapped) out.set(swapped, at);
       at += n;
     }
     return out;
@@ -843,7 +872,8 @@ export class Vm implements GuestMemory {
 
   /**
    * The p2m points the page at `gpa` at another frame, made it read-only (page sharing) or took its
-   * frame away (ballooning): shadow entries and whatever the technique derived from the old mapping go.
+   * frame away (ballooning, swapping): shadow entries and whatever the technique derived from the old
+   * mapping go.
    */
   remapped(gpa: number): void {
     this.shadow.reset();

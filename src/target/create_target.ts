@@ -48,6 +48,8 @@ export interface TargetOptions {
   hostMemoryBytes?: number;
   /** Under a VMM technique: content-based page sharing (hypervisor/mm/page_sharing.ts); off when absent. */
   pageSharing?: PageSharingOptions;
+  /** With hostMemoryBytes: the VMM's swap area in bytes (hypervisor/mm/host_swap.ts); no swapping when absent. */
+  hostSwapBytes?: number;
   /** Under a VMM technique: how it switches the guest's FP state at world switches (fpu_switch.ts); default lazy. */
   fpuSwitch?: FpuSwitchPolicy;
   /** A virtio-console in virtio-mmio slot 1, on the UART's output and input. */
@@ -116,7 +118,7 @@ export function createTarget(program: GuestProgram, opts: TargetOptions): Create
     const vm = new Vm({
       technique: runs, boot: opts.boot, memoryBytes: opts.memoryBytes, uartOut: console.sink, uartIn: console.source, disk, rngSeed: opts.rngSeed, virtioConsole: opts.virtioConsole, balloon: opts.balloon, deviceModels: opts.deviceModels, ...time, ...htif,
       nonTrappingSensitive: opts.nonTrappingSensitive, f: opts.cpu?.f, d: opts.cpu?.d, hosting: opts.hosting, fpuSwitch: opts.fpuSwitch, smp: opts.smp,
-      hostMemoryBytes: opts.hostMemoryBytes, pageSharing: opts.pageSharing,
+      hostMemoryBytes: opts.hostMemoryBytes, pageSharing: opts.pageSharing, hostSwapBytes: opts.hostSwapBytes,
     });
     vm.load(program);
     // `stats` compares techniques by loading the same guest again, silently, without input, and

@@ -245,7 +245,7 @@ export class VmTarget implements Target, VmmView {
     const saved = v.prv;
     if (priv !== undefined) v.prv = priv;
     try {
-      const t = this.vm.translate(Number(BigInt.asIntN(64, va)), ACC[access], false);
+      const t = this.vm.translate(Number(BigInt.asIntN(64, va)), ACC[access], false, this.vm.lookOnly);
       const steps = t.steps.map((s) => ({ level: s.level, pteAddr: BigInt(s.pteGpa), pte: s.pte }));
       if (!t.ok) return { ok: false, cause: BigInt(t.cause), steps };
       return { ok: true, pa: BigInt(t.gpa), steps, translated: steps.length > 0 };
@@ -316,6 +316,10 @@ export class VmTarget implements Target, VmmView {
     return this.vm.stoppedExit;
   }
 
+  get powerOffReason(): string | undefined {
+    return this.vm.powerOffReason;
+  }
+
   stats(): VmStats {
     const byReason = this.vm.log.stats();
     const exits = byReason.reduce((s, r) => s + r.count, 0);
@@ -364,10 +368,11 @@ export class VmTarget implements Target, VmmView {
   }
 
   hostMemory(): HostMemoryView {
-    const { p2m, sharing, hostFrames } = this.vm;
+    const { p2m, sharing, hostFrames, swap } = this.vm;
     return {
       frames: hostFrames.census(), guestPages: p2m.size / 4096, backedPages: p2m.backedPages,
       sharing: sharing && { ...sharing.stats(), scanPagesPerTick: sharing.options.scanPagesPerTick },
+      swap: swap && { ...swap.stats(), swapped: swap.swapped() },
     };
   }
 
@@ -439,7 +444,9 @@ export class VmTarget implements Target, VmmView {
     const hex = `0x${gpa.toString(16)}`;
     const dev = this.vm.devices.deviceAt(gpa, 1);
     const p2m = this.vm.p2m;
-    const result: AddressWalk["result"] = p2m.isRam(gpa) && p2m.peekHpa(gpa) < 0
+    const result: AddressWalk["result"] = this.vm.swap?.holds(gpa)
+      ? { kind: "exit", text: `host-swap-in exit: gpa ${hex} is guest RAM the VMM swapped out (hostSwap); the VMM reads it back from its swap area and maps it in the G stage` }
+      : p2m.isRam(gpa) && p2m.peekHpa(gpa) < 0
       ? { kind: "exit", text: `guest-page-fault exit: gpa ${hex} is guest RAM with no host frame yet (hostMemory overcommits it); the VMM backs it on this first touch and maps it in the G stage` }
       : p2m.peekHpa(gpa) >= 0
       ? { kind: "exit", text: `guest-page-fault exit: gpa ${hex} is RAM the guest's PMP limits, which the G stage leaves out; the VMM runs the access by trap-and-emulate` }

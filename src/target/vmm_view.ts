@@ -12,6 +12,7 @@ import type { WalkResultKind } from "./target";
 import type { PvState } from "../hypervisor/techniques/technique";
 import type { FrameOwner } from "../hypervisor/mm/host_frames";
 import type { SharingStats } from "../hypervisor/mm/page_sharing";
+import type { SwapStats } from "../hypervisor/mm/host_swap";
 import type { TechniqueComparison } from "./technique_comparison";
 import type { Technique } from "./techniques";
 
@@ -31,6 +32,8 @@ export interface VmmView {
    */
   setExitFilter(filter: ((exit: VmExit) => boolean) | undefined): void;
   readonly stoppedExit: VmExit | undefined;
+  /** Why the VMM powered the VM off (a halt "host-memory": no host frame, no swap), in words; undefined while it runs. */
+  readonly powerOffReason: string | undefined;
   /** The guest-physical address of host-physical `hpa` when it is guest RAM (a paravirtual PTE's machine address); else undefined. */
   guestPhysicalOf(hpa: bigint): bigint | undefined;
   stats(): VmStats;
@@ -70,6 +73,8 @@ export interface HostMemoryView {
   backedPages: number;
   /** Undefined when page sharing is off. */
   sharing: (SharingStats & { scanPagesPerTick: number }) | undefined;
+  /** Hypervisor swapping, with the guest-physical address of each page swapped out; undefined when off. */
+  swap: (SwapStats & { swapped: number[] }) | undefined;
 }
 
 /** Exit statistics with the modelled overhead (cost_model.ts: one cycle per guest instruction). */

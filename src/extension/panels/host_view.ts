@@ -1,13 +1,14 @@
 import * as vscode from "vscode";
-import { HOST_REQUEST, type HostBody, type WireBalloon, type WireHostRun } from "../../debug/custom_requests";
+import { HOST_REQUEST, type HostBody, type WireBalloon, type WireHostRun, type WireSwap } from "../../debug/custom_requests";
 import { request, type SessionWatch } from "./session_watch";
 
 export const HOST_VIEW_ID = "hyperstep.host";
 
-/** A row: a run of host frames, one guest page on a shared frame, the balloon, or a run of guest pages in it. */
+/** A row: a run of host frames, one guest page on a shared frame, the balloon, or a run of guest pages in it; the swap area, or one guest page in it. */
 type HostNode =
   | { run: WireHostRun; gpa?: string }
-  | { balloon: WireBalloon; pages?: { gpa: string; pages: number } };
+  | { balloon: WireBalloon; pages?: { gpa: string; pages: number } }
+  | { swap: WireSwap; gpa?: string };
 
 const ICONS: Record<string, string> = { "shadow-pool": "server", "technique-pool": "server", "io-pool": "server", guest: "vm", shared: "link", free: "circle-outline" };
 
@@ -15,11 +16,13 @@ const ICONS: Record<string, string> = { "shadow-pool": "server", "technique-pool
  * The Host tree in the Run and Debug side bar (issue 17): the host's RAM as the VMM hands it out,
  * run by run: the VMM's own pools, the guest's pages with their GPAs, each shared frame with the
  * guest pages on it, and the free frames; then, when the board has a virtio-balloon, the guest pages
- * in it (their frames went back to free). Refreshed on every stop; without a VMM only the balloon.
+ * in it (their frames went back to free); last, when the VMM swaps, its swap area on the host's disk
+ * with the guest pages swapped out. Refreshed on every stop; without a VMM only the balloon.
  */
 export class HostView implements vscode.TreeDataProvider<HostNode>, vscode.Disposable {
   private runs: WireHostRun[] = [];
   private balloon: WireBalloon | undefined;
+  private swap: WireSwap | undefined;
   private readonly changed = new vscode.EventEmitter<HostNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private readonly view: vscode.TreeView<HostNode>;
@@ -58,6 +61,7 @@ export class HostView implements vscode.TreeDataProvider<HostNode>, vscode.Dispo
     }
     this.runs = r.body.runs;
     this.balloon = r.body.balloon;
+    this.swap = r.body.swap;
     const frames = this.runs.reduce((n, run) => n + run.frames, 0);
     this.view.message = this.runs.length
       ? `${frames.toLocaleString("en-US")} host frames of 4 KiB`
@@ -66,13 +70,15 @@ export class HostView implements vscode.TreeDataProvider<HostNode>, vscode.Dispo
   }
 
   getChildren(node?: HostNode): HostNode[] {
-    if (!node) return [...this.runs.map((run) => ({ run })), ...(this.balloon ? [{ balloon: this.balloon }] : [])];
+    if (!node) return [...this.runs.map((run) => ({ run })), ...(this.balloon ? [{ balloon: this.balloon }] : []), ...(this.swap ? [{ swap: this.swap }] : [])];
     if ("balloon" in node) return node.pages ? [] : node.balloon.runs.map((pages) => ({ balloon: node.balloon, pages }));
+    if ("swap" in node) return node.gpa === undefined ? node.swap.swapped.map((gpa) => ({ swap: node.swap, gpa })) : [];
     return node.gpa === undefined && node.run.owner === "shared" ? node.run.gpas.map((gpa) => ({ run: node.run, gpa })) : [];
   }
 
   getTreeItem(node: HostNode): vscode.TreeItem {
     if ("balloon" in node) return balloonItem(node.balloon, node.pages);
+    if ("swap" in node) return swapItem(node.swap, node.gpa);
     const { run } = node;
     if (node.gpa !== undefined) {
       const item = new vscode.TreeItem(`GPA ${node.gpa}`);
@@ -113,5 +119,21 @@ function balloonItem(b: WireBalloon, run: { gpa: string; pages: number } | undef
   item.tooltip = "The guest's virtio-balloon (virtio-mmio slot 6): the Debug Console's `balloon SIZE` sets its target.";
   item.iconPath = new vscode.ThemeIcon("fold");
   item.id = "balloon";
+  return item;
+}
+
+/** The swap area's row, or the row of guest page `gpa` in it. */
+function swapItem(swap: WireSwap, gpa: string | undefined): vscode.TreeItem {
+  if (gpa !== undefined) {
+    const item = new vscode.TreeItem(`GPA ${gpa}`);
+    item.tooltip = `Guest page ${gpa} is in the swap area, in no host frame: the guest's next access to it is a host-swap-in exit.`;
+    return item;
+  }
+  const pages = swap.swapped.length;
+  const item = new vscode.TreeItem("swap area", pages > 0 ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+  item.description = `${pages} guest page${pages === 1 ? "" : "s"} swapped out · ${swap.usedBytes / 1024} of ${swap.sizeBytes / 1024} KiB`;
+  item.tooltip = "The VMM's swap area on the host's disk (hostSwap): the guest pages it swapped out when no host frame was free.";
+  item.iconPath = new vscode.ThemeIcon("archive");
+  item.id = "swap";
   return item;
 }

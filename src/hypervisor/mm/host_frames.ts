@@ -1,7 +1,7 @@
 /**
  * The host's physical memory as 4 KiB frames, each owned by the VMM (one of its pools), by the VM (a
  * guest page, through the p2m) or by nobody (free). The VMM's pools are fixed at construction; guest
- * pages take frames as the guest first touches them (p2m.ts) and give them back (ballooning later).
+ * pages take frames as the guest first touches them (p2m.ts) and give them back (page sharing, ballooning, swapping).
  *
  * Allocation always takes the lowest free frame, so a run is deterministic and, with host memory for
  * the whole guest, guest pages touched in order land in order: the p2m is then one contiguous run.
@@ -13,7 +13,7 @@ export type FrameOwner = "free" | "shadow-pool" | "technique-pool" | "io-pool" |
 const OWNERS: readonly FrameOwner[] = ["free", "shadow-pool", "technique-pool", "io-pool", "guest", "shared"];
 const FREE = 0;
 
-/** A guest page needs a host frame and none is free: the VM cannot go on (no swapping yet). */
+/** A guest page needs a host frame and none is free (nor can one be freed by swapping): the VM cannot go on. */
 export class HostMemoryExhausted extends Error {
   override readonly name = "HostMemoryExhausted";
 }
@@ -23,6 +23,11 @@ export class HostFrames {
   private readonly owner: Uint8Array;
   /** Free frames, highest first, so that pop() takes the lowest (kept sorted by free()). */
   private readonly freeList: number[] = [];
+  /**
+   * Called when a frame is wanted and none is free, to free one (hypervisor swapping, host_swap.ts);
+   * it throws HostMemoryExhausted when it cannot. Unset: no swapping, and allocate throws.
+   */
+  reclaim: (() => void) | undefined;
 
   /** `bytes` of host RAM from host-physical `base`, all free. */
   constructor(readonly base: number, bytes: number) {
@@ -55,6 +60,7 @@ export class HostFrames {
 
   /** The host-physical address of the lowest free frame, now the guest's; throws when none is free. */
   allocate(): number {
+    if (this.freeList.length === 0) this.reclaim?.();
     const f = this.freeList.pop();
     if (f === undefined) {
       throw new HostMemoryExhausted(`host memory is exhausted: all ${this.frames} host frames of 4 KiB are in use, ` +

@@ -28,6 +28,11 @@ export class P2m {
    * page a private copy (copy-on-write), after which the page is mapped as usual.
    */
   breakShare: ((gpa: number) => void) | undefined;
+  /** Called when a page gets a host frame (first touch, or back from swap): hypervisor swapping fills it and queues it (host_swap.ts). */
+  onBacked: ((gpa: number, hpa: number) => void) | undefined;
+  /** The pages the access being backed now spans (−1: none): they must keep their frames meanwhile (host_swap.ts). */
+  private accessFirst = -1;
+  private accessLast = -1;
 
   constructor(readonly gpaBase: number, readonly size: number, private readonly host: HostFrames) {
     this.frames = new Float64Array(size / FRAME).fill(UNBACKED);
@@ -75,8 +80,8 @@ export class P2m {
   }
 
   /**
-   * Takes the page holding `gpa` out of the p2m (ballooning): it has no host frame until the guest
-   * touches it again. Returns the frame it had, for the caller to free; −1 when it had none.
+   * Takes the page holding `gpa` out of the p2m (ballooning, swapping): it has no host frame until the
+   * guest touches it again. Returns the frame it had, for the caller to free; −1 when it had none.
    */
   unback(gpa: number): number {
     const page = Math.floor((gpa - this.gpaBase) / FRAME);
@@ -84,6 +89,12 @@ export class P2m {
     if (this.shared.has(page)) throw new RangeError(`GPA 0x${gpa.toString(16)} is shared: its share must be broken first`);
     this.frames[page] = UNBACKED;
     return old;
+  }
+
+  /** Whether the page holding `gpa` is one that the access being backed now spans (it must keep its frame). */
+  inAccess(gpa: number): boolean {
+    const page = Math.floor((gpa - this.gpaBase) / FRAME);
+    return page >= this.accessFirst && page <= this.accessLast;
   }
 
   /** The guest-physical address of each backed page, in order. */
@@ -140,6 +151,19 @@ export class P2m {
     if (!this.isRam(gpa, Math.max(len, 1))) return -1;
     const first = Math.floor((gpa - this.gpaBase) / FRAME);
     const last = Math.floor((gpa + Math.max(len, 1) - 1 - this.gpaBase) / FRAME);
+    if (!back) return this.resolve(gpa, first, last, false);
+    const outerFirst = this.accessFirst, outerLast = this.accessLast;
+    this.accessFirst = first;
+    this.accessLast = last;
+    try {
+      return this.resolve(gpa, first, last, true);
+    } finally {
+      this.accessFirst = outerFirst;
+      this.accessLast = outerLast;
+    }
+  }
+
+  private resolve(gpa: number, first: number, last: number, back: boolean): number {
     const hpa = back ? this.frameFor(first) : this.frames[first];
     if (hpa === UNBACKED) return -1;
     for (let p = first + 1; p <= last; p++) {
@@ -149,7 +173,10 @@ export class P2m {
   }
 
   private frameFor(page: number): number {
-    if (this.frames[page] === UNBACKED) this.frames[page] = this.host.allocate();
+    if (this.frames[page] === UNBACKED) {
+      this.frames[page] = this.host.allocate();
+      this.onBacked?.(this.gpaBase + page * FRAME, this.frames[page]);
+    }
     return this.frames[page];
   }
 }

@@ -8,6 +8,7 @@ import type { RegisterImage } from "../io/register_image";
 import { splitStore } from "../io/split_access";
 import { reflect } from "../emulate/inject";
 import type { ExitDetails, NarrativeStep } from "../exits";
+import { swapInFault } from "./swap_faults";
 import type { Vm } from "../vm";
 import { Acc, guestDataPriv, markAccessed, type GuestTranslated } from "./guest_walk";
 import { PTE_R, PTE_W, PTE_X } from "./shadow_paging";
@@ -27,6 +28,8 @@ import { PTE_R, PTE_W, PTE_X } from "./shadow_paging";
  *  - a device passed through to the guest (deviceModel "passthrough") → a hidden fault: the shadow
  *    entry maps its registers (host page = guest page), and the guest's accesses reach it directly;
  *  - a store to a page shared copy-on-write (page sharing) → a private copy, then the retry ("cow-break");
+ *  - a page the VMM swapped out (hypervisor swapping) → read back into a frame, then the retry
+ *    ("host-swap-in"), whose next fault shadows it as usual;
  *  - an emulated device → decode the load/store, run the device model, step over it;
  *  - nothing there → the access fault the guest would get natively.
  */
@@ -51,6 +54,7 @@ export function memoryFault(vm: Vm, cause: number, tval: bigint): number {
   const gpa = t.gpa;
   details.gpa = BigInt(gpa);
   const priv = acc === Acc.X ? v.prv : guestDataPriv(v, acc);
+  if (vm.swap?.holds(gpa)) return swapInFault(vm, gpa, details);
   if (vm.p2m.toHpa(gpa) >= 0) {
     if (acc !== Acc.X && priv !== v.prv) return emulateAccess(vm, "mprv-access", tval, gpa, details, t);
     const page = Math.floor(gpa / 4096);

@@ -8,6 +8,7 @@ import { PmpAccess, type Pmp } from "../../machine/hart/pmp";
 import { low32 } from "../../isa/u64";
 import { emulateAccess } from "../emulate/access";
 import { cowBreak } from "../mm/shadow_faults";
+import { swapInFault } from "../mm/swap_faults";
 import type { ExitDetails } from "../exits";
 import type { RegisterImage } from "../io/register_image";
 import { splitStore } from "../io/split_access";
@@ -307,8 +308,9 @@ export class HardwareAssisted implements Technique {
   }
 
   /**
-   * The p2m moved the page at `gpa` (page sharing) or took its frame (ballooning): its G-stage leaf
-   * follows, or goes, so that the next touch is a first touch; and the hart forgets the old one.
+   * The p2m moved the page at `gpa` (page sharing) or took its frame (ballooning, swapping): its
+   * G-stage leaf follows, or goes, so that the next touch comes to the VMM; and the hart forgets the
+   * old one.
    */
   remapped(gpa: number): void {
     const page = gpa - (gpa % 4096);
@@ -337,8 +339,7 @@ export class HardwareAssisted implements Technique {
     const vm = this.vm;
     const page = gpa - (gpa % 4096);
     const hpa = vm.p2m.toHpa(page);
-    const rights = this.pageRights(page);
-    if (rights.r || rights.x) this.gStage.map(page, hpa, rights);
+    this.mapBacked(page, hpa);
     details.hpa = BigInt(hpa + (gpa - page));
     vm.record("guest-page-fault", undefined, details, () => ({
       action: `backed guest page GPA 0x${page.toString(16)} with host frame HPA 0x${hpa.toString(16)} on its first touch, and mapped it in the G stage; the guest retries`,
@@ -349,6 +350,20 @@ export class HardwareAssisted implements Technique {
       ],
     }));
     return 0;
+  }
+
+  /** A guest-page fault on a page the VMM swapped out (hypervisor swapping): it comes back (a host-swap-in exit) and is mapped in the G stage again. */
+  private swapIn(gpa: number, details: ExitDetails): number {
+    swapInFault(this.vm, gpa, details, "mapped it in the G stage again");
+    const page = gpa - (gpa % 4096);
+    this.mapBacked(page, this.vm.p2m.peekHpa(page));
+    return 0;
+  }
+
+  /** Maps a guest page just given host frame `hpa` in the G stage, with what the guest's PMP grants once the G stage follows it. */
+  private mapBacked(page: number, hpa: number): void {
+    const rights = this.pageRights(page);
+    if (rights.r || rights.x) this.gStage.map(page, hpa, rights);
   }
 
   /**
@@ -364,6 +379,7 @@ export class HardwareAssisted implements Technique {
     const details = { gva: tval, gpa: BigInt(gpa), access: ACCESS_NAMES[acc] };
     const tinst = Number(vm.board.hart.mtinst);
     const implicit = tinst === PSEUDO_READ || tinst === PSEUDO_WRITE;
+    if (vm.swap?.holds(gpa)) return this.swapIn(gpa, details);
     if (vm.p2m.isRam(gpa) && vm.p2m.peekHpa(gpa) < 0) return this.firstTouch(gpa, details);
     // A store to a page shared copy-on-write, the guest's or its hardware walker's (A/D bits).
     if ((acc === 1 || tinst === PSEUDO_WRITE) && vm.p2m.isShared(gpa)) return cowBreak(vm, gpa, details);
@@ -415,6 +431,7 @@ export const HARDWARE_ASSISTED: TechniqueSpec = {
   nonTrappingSensitive: false,
   hypervisorExtension: true,
   pageSharing: true,
+  swapping: true,
   // 4 KiB G-stage leaves: one table page per 2 MiB of guest RAM, plus the 16 KiB root (and its
   // alignment) and the middle level.
   poolBytes: (guestRam) => (Math.ceil(guestRam / (2 << 20)) + 16) * 4096,

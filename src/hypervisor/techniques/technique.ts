@@ -75,7 +75,8 @@ export interface Technique {
   /** The guest changed its PMP and the shadow tables were dropped; returns what else the technique did. */
   pmpChanged?(): string | undefined;
   /**
-   * The p2m points the guest page at `gpa` at another frame, or made it read-only (page sharing);
+   * The p2m points the guest page at `gpa` at another frame, made it read-only (page sharing), or
+   * took it away (swapping);
    * the shadow tables were dropped. The technique drops what else it derived from the old mapping.
    */
   remapped?(gpa: number): void;
@@ -161,6 +162,11 @@ export interface TechniqueSpec {
    * one (page sharing, mm/page_sharing.ts); unset: the technique cannot share pages.
    */
   readonly pageSharing?: boolean;
+  /**
+   * Its memory virtualization drops every translation to a page the p2m takes away, and asks the VMM
+   * at the next access (hypervisor swapping, mm/host_swap.ts); unset: the technique cannot swap.
+   */
+  readonly swapping?: boolean;
   /** Why a page cannot leave this technique's memory virtualization, so no balloon can take it (unset: it can; mm/balloon_reclaim.ts). */
   readonly noBalloon?: string;
   /** Host memory the technique keeps for its own tables when the guest has this much RAM. */

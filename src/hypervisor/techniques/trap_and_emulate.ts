@@ -129,6 +129,7 @@ export const TRAP_AND_EMULATE: TechniqueSpec = {
   nonTrappingSensitive: true,
   hypervisorExtension: false,
   pageSharing: true,
+  swapping: true,
   poolBytes: () => 0,
   create: (vm) => new TrapAndEmulate(vm),
 };

@@ -17,13 +17,13 @@ function usageError(argv: string[]): UsageError {
 describe("hyperstep argument parsing", () => {
   it("parses run with defaults", () => {
     assert.deepEqual(parseArgs(["run", "guest.elf"]), {
-      kind: "run", program: "guest.elf", memoryBytes: 128 * 1024 * 1024, maxInstructions: undefined, timeoutSeconds: undefined, traceTraps: false, technique: "native", boot: "machine", exits: false, cpu: { model: "rv64", h: false, f: true, d: true }, gdb: undefined, nonTrappingSensitive: [], record: undefined, diskSpec: undefined, rngSeed: undefined, hosting: "native", hostMemoryBytes: undefined, fpuSwitch: "lazy", virtioConsole: false, balloon: false, deviceModels: { vm: "emulated", perDevice: {} }, smp: undefined, icountShift: undefined,
+      kind: "run", program: "guest.elf", memoryBytes: 128 * 1024 * 1024, maxInstructions: undefined, timeoutSeconds: undefined, traceTraps: false, technique: "native", boot: "machine", exits: false, cpu: { model: "rv64", h: false, f: true, d: true }, gdb: undefined, nonTrappingSensitive: [], record: undefined, diskSpec: undefined, rngSeed: undefined, hosting: "native", hostMemoryBytes: undefined, hostSwapBytes: undefined, fpuSwitch: "lazy", virtioConsole: false, balloon: false, deviceModels: { vm: "emulated", perDevice: {} }, smp: undefined, icountShift: undefined,
     });
   });
 
   it("parses every run option, in both --flag value and --flag=value forms", () => {
     assert.deepEqual(parseArgs(["run", "--memory", "64K", "g.elf", "--max-instructions=1000", "--timeout", "2.5", "--trace-traps"]), {
-      kind: "run", program: "g.elf", memoryBytes: 65536, maxInstructions: 1000, timeoutSeconds: 2.5, traceTraps: true, technique: "native", boot: "machine", exits: false, cpu: { model: "rv64", h: false, f: true, d: true }, gdb: undefined, nonTrappingSensitive: [], record: undefined, diskSpec: undefined, rngSeed: undefined, hosting: "native", hostMemoryBytes: undefined, fpuSwitch: "lazy", virtioConsole: false, balloon: false, deviceModels: { vm: "emulated", perDevice: {} }, smp: undefined, icountShift: undefined,
+      kind: "run", program: "g.elf", memoryBytes: 65536, maxInstructions: 1000, timeoutSeconds: 2.5, traceTraps: true, technique: "native", boot: "machine", exits: false, cpu: { model: "rv64", h: false, f: true, d: true }, gdb: undefined, nonTrappingSensitive: [], record: undefined, diskSpec: undefined, rngSeed: undefined, hosting: "native", hostMemoryBytes: undefined, hostSwapBytes: undefined, fpuSwitch: "lazy", virtioConsole: false, balloon: false, deviceModels: { vm: "emulated", perDevice: {} }, smp: undefined, icountShift: undefined,
     });
     assert.equal((parseArgs(["run", "g.elf", "--memory=1G"]) as { memoryBytes: number }).memoryBytes, 2 ** 30);
     assert.equal((parseArgs(["run", "g.elf", "--memory", "8MiB"]) as { memoryBytes: number }).memoryBytes, 8 * 2 ** 20);
@@ -105,6 +105,13 @@ describe("hyperstep argument parsing", () => {
     assert.equal((parseArgs(["run", "k.elf", "--technique", "trap-and-emulate", "--host-memory", "12M"]) as { hostMemoryBytes?: number }).hostMemoryBytes, 12 << 20);
     assert.equal(usageError(["run", "k.elf", "--technique", "trap-and-emulate", "--host-memory", "lots"]).message, "--host-memory must be a size such as 12M (whole 4 KiB pages, 4K to 4G), not 'lots'");
     assert.match(usageError(["run", "k.elf", "--host-memory", "12M"]).message, /^--host-memory is the memory a VMM shares between itself and its guest: it needs a VMM --technique/);
+  });
+
+  it("parses --host-swap SIZE, with --host-memory only, and refuses it with --config", () => {
+    assert.equal((parseArgs(["run", "k.elf", "--technique", "hardware-assisted", "--host-memory", "9M", "--host-swap", "4M"]) as { hostSwapBytes?: number }).hostSwapBytes, 4 << 20);
+    assert.equal(usageError(["run", "k.elf", "--technique", "trap-and-emulate", "--host-memory", "9M", "--host-swap", "some"]).message, "--host-swap must be a size such as 4M (whole 4 KiB pages, 4K to 4G), not 'some'");
+    assert.equal(usageError(["run", "k.elf", "--technique", "trap-and-emulate", "--host-swap", "4M"]).message, "--host-swap is where the VMM pages guest memory out when host memory runs out: it needs --host-memory");
+    assert.match(usageError(["run", "--config", "l.json", "--host-swap", "4M"]).message, /^--host-swap cannot be combined with --config/);
   });
 
   it("parses --icount-shift N (0 to 10, as QEMU's -icount shift=N) under any technique, not with --record", () => {

@@ -172,3 +172,22 @@ describe("hyperstep run --exits on the paravirtual lesson", () => {
     assert.ok(logs.some((l) => /no native run: this guest is written for the VMM \(it defines hyperstep_pv_abi\)/.test(l)));
   });
 });
+
+describe("hyperstep run --host-swap on the double-paging lesson", () => {
+  const lesson = join(ROOT, "sample-guests/double-paging/double_paging.S");
+
+  it("swaps, and says the swap area was full when the VMM powers the guest off", async () => {
+    const p = await loadProgram(lesson);
+    if (p instanceof ProgramError) assert.fail(p.message);
+    // 8216K: the 8 MiB shadow-table pool and 6 frames for guest pages.
+    const ok = fakeIo();
+    const swapped = await runProgram(p, settings({ technique: "trap-and-emulate", hostMemoryBytes: 8216 * 1024, hostSwapBytes: 64 * 1024 }), ok.io);
+    assert.equal(swapped.exitCode, 0);
+    assert.match(ok.output(), /disk and page 0 checked\n$/);
+    // Two pages of swap: page 7 of the fill needs a frame when the swap area holds pages 0 and 1 already.
+    const full = fakeIo();
+    const r = await runProgram(p, settings({ technique: "trap-and-emulate", hostMemoryBytes: 8216 * 1024, hostSwapBytes: 8192 }), full.io);
+    assert.equal(r.exitCode, 1);
+    assert.match(r.summary, /^hyperstep: the VMM powered the guest off: host memory is exhausted and so is the swap area: all 2054 host frames of 4 KiB are in use, and all 2 pages of hostSwap hold swapped-out guest pages \(give the VM a larger hostMemory or hostSwap\); \d+ instructions/);
+  });
+});

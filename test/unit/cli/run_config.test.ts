@@ -23,7 +23,7 @@ describe("run --config: a launch configuration as a headless run", () => {
       ...base, program: "${workspaceFolder}/kernel/kernel", technique: "trap-and-emulate", memory: "64M", boot: "supervisor",
       disk: { path: "fs.img", snapshot: true }, rng: 7, hosting: "hosted", fpuSwitch: "eager", virtioConsole: true, balloon: true,
       deviceModel: { "virtio-blk": "split" }, maxInstructions: 5000, march: "rv64imac", stopOnEntry: true, historyMiB: 0,
-      hostMemory: "48M", pageSharing: { scanPagesPerTick: 64 },
+      hostMemory: "48M", pageSharing: { scanPagesPerTick: 64 }, hostSwap: "4M",
     }], { name: "xv6" });
     assert.deepEqual(run, {
       ...control, kind: "run",
@@ -31,7 +31,7 @@ describe("run --config: a launch configuration as a headless run", () => {
       cpu: { model: "rv64", h: false, f: true, d: true }, nonTrappingSensitive: [],
       diskSpec: { path: "/w/fs.img", readOnly: false, snapshot: true }, rngSeed: 7, hosting: "hosted", fpuSwitch: "eager",
       virtioConsole: true, balloon: true, deviceModels: { vm: "emulated", perDevice: { "virtio-blk": "split" } }, smp: 1, icountShift: 0, march: "rv64imac", maxInstructions: 5000,
-      hostMemoryBytes: 48 * 1024 * 1024, pageSharing: { scanPagesPerTick: 64 },
+      hostMemoryBytes: 48 * 1024 * 1024, pageSharing: { scanPagesPerTick: 64 }, hostSwapBytes: 4 * 1024 * 1024,
     });
   });
 

@@ -17,7 +17,7 @@ function fieldOf(raw: unknown): string {
 
 test("a minimal configuration gets the documented defaults", () => {
   const c = parseLaunchConfig({ program: "guest.S" });
-  assert.deepEqual(c, { program: "guest.S", stopOnEntry: false, memoryBytes: DEFAULT_MEMORY_BYTES, technique: "native", maxInstructions: undefined, cwd: undefined, args: [], nonTrappingSensitive: [], boot: "machine", march: undefined, cpu: { model: "rv64", h: false, f: true, d: true }, gdbServer: undefined, historyMiB: DEFAULT_HISTORY_MIB, disk: undefined, rngSeed: undefined, hosting: "native", hostMemoryBytes: undefined, pageSharing: undefined, fpuSwitch: "lazy", virtioConsole: false, balloon: false, deviceModels: { vm: "emulated", perDevice: {} }, smp: 1, icountShift: 0 });
+  assert.deepEqual(c, { program: "guest.S", stopOnEntry: false, memoryBytes: DEFAULT_MEMORY_BYTES, technique: "native", maxInstructions: undefined, cwd: undefined, args: [], nonTrappingSensitive: [], boot: "machine", march: undefined, cpu: { model: "rv64", h: false, f: true, d: true }, gdbServer: undefined, historyMiB: DEFAULT_HISTORY_MIB, disk: undefined, rngSeed: undefined, hosting: "native", hostMemoryBytes: undefined, pageSharing: undefined, hostSwapBytes: undefined, fpuSwitch: "lazy", virtioConsole: false, balloon: false, deviceModels: { vm: "emulated", perDevice: {} }, smp: 1, icountShift: 0 });
   assert.equal(DEFAULT_HISTORY_MIB, 512);
 });
 
@@ -67,6 +67,14 @@ test("hostMemory: a size, under a VMM technique only", () => {
   assert.equal(parseLaunchConfig({ program: "g.S", technique: "hardware-assisted", hostMemory: 9 << 20 }).hostMemoryBytes, 9 << 20);
   assert.equal(fieldOf({ program: "g.S", technique: "trap-and-emulate", hostMemory: "lots" }), "hostMemory");
   assert.equal(fieldOf({ program: "g.S", hostMemory: "12M" }), "hostMemory");
+});
+
+test("hostSwap: a size, with hostMemory under a VMM technique only", () => {
+  assert.equal(parseLaunchConfig({ program: "g.S", technique: "hardware-assisted", hostMemory: "9M", hostSwap: "4M" }).hostSwapBytes, 4 << 20);
+  assert.equal(parseLaunchConfig({ program: "g.S", technique: "trap-and-emulate", hostMemory: "9M", hostSwap: 8192 }).hostSwapBytes, 8192);
+  assert.throws(() => parseLaunchConfig({ program: "g.S", technique: "trap-and-emulate", hostMemory: "9M", hostSwap: "plenty" }), /'hostSwap' must be a whole number of 4 KiB pages between 4K and 4G, such as "4M"; got "plenty"/);
+  assert.throws(() => parseLaunchConfig({ program: "g.S", technique: "trap-and-emulate", hostSwap: "4M" }), /'hostSwap' is where the VMM pages guest memory out when host memory runs out: it needs hostMemory/);
+  assert.equal(fieldOf({ program: "g.S", hostMemory: "9M", hostSwap: "4M" }), "hostMemory");
 });
 
 test("fpuSwitch: lazy by default, eager when asked, and only under a VMM", () => {
