@@ -49,6 +49,11 @@ export class HostView implements vscode.TreeDataProvider<HostNode>, vscode.Dispo
     return this.balloon;
   }
 
+  /** The swap area as last shown, when the VMM swaps. */
+  get currentSwap(): WireSwap | undefined {
+    return this.swap;
+  }
+
   async refresh(): Promise<void> {
     const seq = ++this.seq;
     const session = this.watch.session;

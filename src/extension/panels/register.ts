@@ -46,6 +46,7 @@ export function registerPanels(context: vscode.ExtensionContext): void {
       devicesExpanded: devices.expanded,
       host: host.current,
       balloon: host.currentBalloon,
+      swap: host.currentSwap,
       memory: memory.reports,
       translationCache: translationCache.lastReport,
     })),

@@ -4,7 +4,7 @@ import * as vscode from "vscode";
 import type { WireBalloon, WireHostRun } from "../../../src/debug/custom_requests";
 import { screenshot } from "./screenshot";
 import { endSession, startStopped } from "./session";
-import { showHostView } from "./side_bar";
+import { revealLastHostRow, showHostView } from "./side_bar";
 import { nextEvent, until } from "./wait";
 
 describe("the Host view on the ballooning lesson", () => {
@@ -39,10 +39,7 @@ describe("the Host view on the ballooning lesson", () => {
     assert.deepEqual(after.balloon, { targetPages: 64, actual: 64, pages: 64, runs: [{ gpa: "0x800c6000", pages: 64 }], framesFreed: 64 });
     assert.ok(after.host.some((r) => r.owner === "free" && r.hpa === "0x808c2000" && r.frames === 64), "the pool's top 64 frames are free");
     // The balloon's row is the tree's last: in sight, opened on its pages.
-    await vscode.commands.executeCommand("hyperstep.host.focus");
-    await vscode.commands.executeCommand("list.focusLast");
-    await vscode.commands.executeCommand("list.expand");
-    await vscode.commands.executeCommand("list.focusLast");
+    await revealLastHostRow();
     await screenshot("panel-host-balloon");
   });
 });

@@ -9,3 +9,14 @@ export async function showHostView(): Promise<void> {
   }
   await vscode.commands.executeCommand("hyperstep.host.focus");
 }
+
+/** Brings the Host view's last row (the balloon or the swap area) into sight, opened on its pages. */
+export async function revealLastHostRow(): Promise<void> {
+  await vscode.commands.executeCommand("hyperstep.host.focus");
+  // The tree takes the focus a moment after the view does.
+  await new Promise((r) => setTimeout(r, 300));
+  await vscode.commands.executeCommand("list.focusLast");
+  await vscode.commands.executeCommand("list.expand");
+  await new Promise((r) => setTimeout(r, 300));
+  await vscode.commands.executeCommand("list.focusLast");
+}
