@@ -81,7 +81,7 @@ import { BreakpointSet } from "./breakpoints";
 import { Counter } from "./counters";
 import { ExecCounts } from "./exec_counts";
 import { csrRead, csrWrite } from "./csr";
-import { emptyKeys, flushFast, FAST_SIZE } from "./mem";
+import { emptyKeys, FAST_SIZE, FILL_LOG, flushFast, forgetFills } from "./mem";
 import { fetchMode, type MmuAccess, translateForDebugger, type Translation, type Walk, walkForDebugger } from "./mmu";
 import { Pmp } from "./pmp";
 import type { StopReason } from "./stop";
@@ -218,6 +218,8 @@ export class Hart {
   readonly tagR = new Float64Array(FAST_SIZE).fill(NaN);
   readonly tagW = new Float64Array(FAST_SIZE).fill(NaN);
   readonly tagX = new Float64Array(FAST_SIZE).fill(NaN);
+  /** The slots filled since the last flush (mem.ts flushFast). */
+  readonly fillLog = new Int32Array(FILL_LOG + 1);
   /** tagR and tagW as int32 keys, for translated code (tlb.ts, noKey). */
   readonly keyR = emptyKeys();
   readonly keyW = emptyKeys();
@@ -343,7 +345,7 @@ export class Hart {
    */
   derivedObjects(): object[] {
     return [
-      this.tagR, this.tagW, this.tagX, this.keyR, this.keyW, this.addR, this.addW, this.addX, this.codeBlocks, this.codeLo, this.codeHi,
+      this.tagR, this.tagW, this.tagX, this.fillLog, this.keyR, this.keyW, this.addR, this.addW, this.addX, this.codeBlocks, this.codeLo, this.codeHi,
       this.regions, this.heat, this.invalidations, this.pageSeeds, this.translator, this.translatorStats,
       this.breakpoints, this.watches, this.watchPages,
     ];
@@ -362,6 +364,7 @@ export class Hart {
     this.invalidations.fill(0);
     this.pageSeeds.clear();
     this.midBlock = false;
+    forgetFills(this);
     flushFast(this);
   }
 

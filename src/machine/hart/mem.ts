@@ -34,13 +34,42 @@ export function emptyKeys(): Int32Array {
   return Int32Array.from({ length: FAST_SIZE }, (_, i) => noKey(i, FAST_SIZE));
 }
 
+/**
+ * Slots filled since the last flush, logged so that a flush clears just those: under a VMM every exit
+ * is a trap into M, which flushes, after a run that filled a handful of slots (clearing all 5 × 256
+ * was a tenth of xv6's time under binary translation). Entry 0 counts them; past FILL_LOG the log is
+ * full and the flush clears everything. A typed array, so that time travel treats it as derived
+ * state with the slots themselves (Hart.derivedObjects).
+ */
+export const FILL_LOG = 32;
+const FILL_OVERFLOW = FILL_LOG + 1;
+
 export function flushFast(h: Hart): void {
-  h.tagR.fill(NaN);
-  h.tagW.fill(NaN);
-  h.keyR.set(EMPTY_KEYS);
-  h.keyW.set(EMPTY_KEYS);
-  h.tagX.fill(NaN);
   h.cpBase = NaN;
+  const log = h.fillLog;
+  const n = log[0];
+  if (n > FILL_LOG) {
+    h.tagR.fill(NaN);
+    h.tagW.fill(NaN);
+    h.keyR.set(EMPTY_KEYS);
+    h.keyW.set(EMPTY_KEYS);
+    h.tagX.fill(NaN);
+  } else {
+    for (let k = 1; k <= n; k++) {
+      const i = log[k];
+      h.tagR[i] = NaN;
+      h.tagW[i] = NaN;
+      h.tagX[i] = NaN;
+      h.keyR[i] = EMPTY_KEYS[i];
+      h.keyW[i] = EMPTY_KEYS[i];
+    }
+  }
+  log[0] = 0;
+}
+
+/** Makes the next flush clear every slot (their contents are not known: time travel put the state back). */
+export function forgetFills(h: Hart): void {
+  h.fillLog[0] = FILL_OVERFLOW;
 }
 
 /**
@@ -157,6 +186,9 @@ function fill(h: Hart, va: number, pa: number, acc: Acc): void {
   if (acc === Acc.W) ram.written[ramPage] = 1;
   tag[i] = vp;
   add[i] = pa - ram.base - va;
+  const log = h.fillLog;
+  if (log[0] < FILL_LOG) log[++log[0]] = i;
+  else log[0] = FILL_OVERFLOW;
   if (acc !== Acc.X) {
     (acc === Acc.R ? h.pageR : h.pageW)[i] = pagePa - ram.base;
     (acc === Acc.R ? h.keyR : h.keyW)[i] = keyOf(vp, i, FAST_SIZE);
