@@ -7,7 +7,7 @@ import { emulateAccess } from "../emulate/access";
 import { emulateCsr } from "../emulate/csr";
 import { emulateEcall, emulateInstruction } from "../emulate/insn";
 import type { ExitDetails } from "../exits";
-import { Acc, guestDataPriv } from "../mm/guest_walk";
+import { Acc, guestDataPriv, type GuestTranslated } from "../mm/guest_walk";
 import { PTE_X } from "../mm/shadow_paging";
 import type { Vm } from "../vm";
 import { runInlineCsr } from "./bt_inline_csr";
@@ -320,10 +320,7 @@ export class BinaryTranslation implements Technique {
     const vm = this.vm;
     const t = vm.translate(b.guestPc, Acc.X, true);
     if (t.ok && Math.floor(t.gpa / 4096) === b.gpaPage && vm.p2m.toHpa(t.gpa) === b.hpa) {
-      const context = vm.currentRoot().context;
-      b.level = t.level;
-      b.asid = context.kind === "sv39" ? context.guestAsid : -1;
-      b.global = t.level >= 0 && (t.flags & 0x20) !== 0;
+      Object.assign(b, this.readThrough(b.guestPc, t));
       b.fenced = false;
       this.refenced++;
       return true;
@@ -426,13 +423,18 @@ export class BinaryTranslation implements Technique {
     const block = translateBlock(pc, (off) => (off + 2 <= left ? ram.view.getUint16(hpa - ram.base + off, true) : undefined));
     if (!block) return -1;
     this.translated++;
-    const context = vm.currentRoot().context;
-    const first = this.place(key, block, hpa, t.gpa, {
-      vpn: Math.floor(pc / 4096) & 0x7ffffff, level: t.level,
-      asid: context.kind === "sv39" ? context.guestAsid : -1, global: t.level >= 0 && (t.flags & 0x20) !== 0,
-    });
+    const first = this.place(key, block, hpa, t.gpa, this.readThrough(pc, t));
     this.recordTranslation(block);
     return first;
+  }
+
+  /** The guest translation `t` of `pc`, in the current context, as a block keeps it for sfence.vma. */
+  private readThrough(pc: number, t: GuestTranslated): Pick<Block, "vpn" | "level" | "asid" | "global"> {
+    const context = this.vm.currentRoot().context;
+    return {
+      vpn: Math.floor(pc / 4096) & 0x7ffffff, level: t.level,
+      asid: context.kind === "sv39" ? context.guestAsid : -1, global: t.level >= 0 && (t.flags & 0x20) !== 0,
+    };
   }
 
   private place(key: string, block: TranslatedBlock, hpa: number, gpa: number, through: Pick<Block, "vpn" | "level" | "asid" | "global">): number {
