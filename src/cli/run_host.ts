@@ -1,5 +1,5 @@
-import type { ByteSink } from "../machine/device";
 import { createHost } from "../target/create_host";
+import { PrefixedLines } from "../target/prefixed_lines";
 import type { TargetOptions } from "../target/create_target";
 import { exitLine, exitSummary } from "./exits_report";
 import { EXIT_NO_HALT } from "./exit_status";
@@ -34,30 +34,6 @@ export interface HostRunResult {
   instructions: bigint;
   worldSwitches: number;
   summary: string[];
-}
-
-/**
- * A VM's UART on the shared output: whole lines, each prefixed by the VM's name, so that the VMs'
- * lines interleave as they are finished and never inside one.
- */
-class PrefixedLines implements ByteSink {
-  private line: number[] = [];
-
-  constructor(private readonly prefix: string, private readonly out: ByteSink) {}
-
-  write(byte: number): void {
-    this.line.push(byte);
-    if (byte === 0x0a) this.flush();
-  }
-
-  /** Writes the line so far (the end of the run ends an unfinished one). */
-  flush(): void {
-    if (this.line.length === 0) return;
-    for (const b of new TextEncoder().encode(this.prefix)) this.out.write(b);
-    for (const b of this.line) this.out.write(b);
-    if (this.line.at(-1) !== 0x0a) this.out.write(0x0a);
-    this.line = [];
-  }
 }
 
 const SLICE_MS = 20;
@@ -144,6 +120,14 @@ export async function runHostPrograms(guests: readonly HostRunGuest[], settings:
       summary.push(`hyperstep: VM ${guests[i].name}:`);
       summary.push(...exitSummary(t.vmm.stats(), seconds, "several VMs share the host: run one alone for its native comparison"));
     });
+  }
+  const sharing = host.vms.find((vm) => vm.sharing)?.sharing?.stats();
+  if (sharing) {
+    // Touched: every guest page with a host frame (its own or a shared one); pages never touched have none.
+    const touched = host.vms.reduce((n, vm) => n + vm.p2m.backedPages, 0);
+    const kib = (pages: number) => `${(pages * 4).toLocaleString("en-US")} KiB`;
+    summary.push(`hyperstep: page sharing across the VMs: ${sharing.pagesShared} guest pages on ${sharing.sharedFrames} host frames, ${sharing.copies} copy-on-write breaks; ` +
+      `${kib(sharing.bytesSaved / 4096)} saved of the ${kib(touched)} the VMs touched (${touched > 0 ? ((sharing.bytesSaved / 4096 / touched) * 100).toFixed(0) : 0}%)`);
   }
   const time = seconds < 1 ? `${(seconds * 1000).toFixed(1)} ms` : `${seconds.toFixed(2)} s`;
   summary.push(`hyperstep: ${guests.length} VMs on one host hart, ${switches(host.worldSwitches)} (a time slice of ${host.slice} guest steps): ${instructions} instructions in ${time}${speed(instructions, seconds)}`);

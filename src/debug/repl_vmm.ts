@@ -121,9 +121,12 @@ export function hostCommand(ctx: VmmContext): string {
   const span = (from: number, frames: number) => (frames === 1 ? hex(from) : `${hex(from)}–${hex(from + frames * 4096 - 1)}`);
   const frames = runs.reduce((n, r) => n + r.frames, 0);
   const lines = runs.slice(0, HOST_RUNS_SHOWN).map((r) => {
-    const what = r.owner === "guest" ? `guest RAM, GPA ${span(r.gpas[0], r.frames)}`
-      : r.owner === "shared" ? `shared by ${r.gpas.length} guest page${r.gpas.length === 1 ? "" : "s"}: GPA ${r.gpas.slice(0, 4).map(hex).join(", ")}${r.gpas.length > 4 ? ", …" : ""}`
-        : OWNER_TEXT[r.owner];
+    // With several VMs, each guest page and pool says whose it is.
+    const whose = r.vms && r.owner !== "shared" ? `${r.vms[0]}: ` : "";
+    const page = (gpa: number, i: number) => (r.vms ? `${r.vms[i]} ` : "") + hex(gpa);
+    const what = r.owner === "guest" ? `${whose}guest RAM, GPA ${span(r.gpas[0], r.frames)}`
+      : r.owner === "shared" ? `shared by ${r.gpas.length} guest page${r.gpas.length === 1 ? "" : "s"}: GPA ${r.gpas.slice(0, 4).map(page).join(", ")}${r.gpas.length > 4 ? ", …" : ""}`
+        : `${whose}${OWNER_TEXT[r.owner]}`;
     return `  ${span(r.hpa, r.frames).padEnd(23)} ${r.frames.toLocaleString("en-US").padStart(7)}  ${what}`;
   });
   const more = runs.length - HOST_RUNS_SHOWN;

@@ -199,7 +199,6 @@ export class HyperstepSession extends LoggingDebugSession {
   protected override async launchRequest(response: DebugProtocol.LaunchResponse, args: DebugProtocol.LaunchRequestArguments): Promise<void> {
     try {
       this.config = parseLaunchConfig(args);
-      if (this.config.vms) throw new ConfigError("vms", `runs ${this.config.vms.length} VMs, which the debugger cannot show yet (it debugs one guest): run them headless with \`hyperstep run --config .vscode/launch.json --name NAME\`, or debug one VM's configuration alone`);
       this.install(await this.load(this.config));
       await this.startGdbServer();
     } catch (e) {

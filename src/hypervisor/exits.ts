@@ -131,6 +131,8 @@ export interface NarrativeStep {
 export interface VmExit {
   /** 1, 2, 3, … per VM. */
   seq: number;
+  /** The VM's name, when several share a host (host.ts). */
+  vm?: string;
   vcpu: number;
   /** Guest pc and virtual privilege (0 U, 1 S, 3 M) at the exit. */
   pc: bigint;
@@ -168,6 +170,7 @@ export interface ExitNarrative {
  */
 export class ExitRecord implements VmExit {
   seq = 0;
+  vm: string | undefined;
   private told: ExitNarrative | undefined;
 
   constructor(

@@ -3,6 +3,7 @@ import { formatMiB, MAX_MEMORY_BYTES } from "../machine/memory_size";
 import { Ram } from "../machine/memory";
 import { RoundRobin } from "../machine/round_robin";
 import { HostFrames } from "./mm/host_frames";
+import { SharedFrames } from "./mm/page_sharing";
 import { Vm, VmOptionsError, vmFootprint, type VmOptions } from "./vm";
 
 /** One VM of a host: its name (the UART prefix, the thread names) and how it is made. */
@@ -56,6 +57,8 @@ export interface HostStop {
 export class Host {
   readonly ram: Ram;
   readonly frames: HostFrames;
+  /** Pages shared copy-on-write across the VMs that have pageSharing on (mm/page_sharing.ts). */
+  readonly sharedFrames = new SharedFrames();
   readonly vms: readonly Vm[];
   readonly names: readonly string[];
   private readonly scheduler: RoundRobin;
@@ -80,10 +83,10 @@ export class Host {
     if (!Number.isSafeInteger(slice) || slice < 1) throw new VmOptionsError(`the VMs' time slice must be a positive whole number of guest steps, not ${slice}`);
     this.ram = new Ram(RAM_BASE, bytes);
     this.frames = new HostFrames(RAM_BASE, bytes);
-    const host = { ram: this.ram, frames: this.frames, backAll: bytes === whole };
+    const host = { ram: this.ram, frames: this.frames, backAll: bytes === whole, sharedFrames: this.sharedFrames };
     this.vms = vms.map((v) => {
       try {
-        return new Vm({ ...v.options, host });
+        return new Vm({ ...v.options, name: v.name, host });
       } catch (e) {
         if (e instanceof VmOptionsError) throw new VmOptionsError(`VM ${JSON.stringify(v.name)}: ${e.message}`);
         throw e;
@@ -136,19 +139,38 @@ export class Host {
    * can run ("idle"), or on the budget.
    */
   run(budget: number, yieldNow?: () => boolean): HostStop {
+    /** A VM whose world-switch exit asked to stop (an exception filter): the stop is its own. */
+    let stoppedOut: number | undefined;
     const stop = this.scheduler.run(budget, (n, slice, _rest, first) => {
       const vm = this.vms[n];
-      if (vm.halt) return { kind: "idle" };
+      // A VM that halted, or waits with nothing to wake it, is passed over, not switched to.
+      if (vm.halt || vm.idle) return { kind: "idle" };
+      if (n !== this.onHart) {
+        const out = this.onHart;
+        this.worldSwitch(n);
+        const asked = this.vms[out].takeStop();
+        if (asked) {
+          stoppedOut = out;
+          return asked;
+        }
+      }
       // A slice after the run's first starts where the VM was preempted: a breakpoint there is one it reached.
       const pc = vm.vcpu.state.pc;
       if (!first && vm.board.hart.breakpoints.has(pc)) return { kind: "breakpoint", pc };
-      const before = vm.steps;
-      const stop = vm.run(slice, yieldNow);
-      // A VM that waits with nothing to wake it is passed over, not switched to.
-      if (vm.steps > before && n !== this.onHart) this.worldSwitch(n);
-      return stop;
+      return vm.run(slice, yieldNow);
     });
-    return { vm: stop.kind === "budget" || stop.kind === "idle" ? this.onHart : this.scheduler.stopped, stop };
+    if (stop.kind === "budget" || stop.kind === "idle") return { vm: this.onHart, stop };
+    return { vm: stoppedOut ?? this.scheduler.stopped, stop };
+  }
+
+  /**
+   * One step of VM `n` alone (the debugger steps a thread), by `step` (its target's, which keeps its
+   * history); the host hart passes to it first when another VM was on it.
+   */
+  step(n: number, step: () => StopReason): StopReason {
+    if (n !== this.onHart) this.worldSwitch(n);
+    this.scheduler.focus(n);
+    return step();
   }
 
   /** The host hart passes from the VM on it to VM `n`: the one that leaves records the world switch. */

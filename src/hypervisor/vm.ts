@@ -24,7 +24,7 @@ import { P2m } from "./mm/p2m";
 import { PeekMemory } from "./mm/peek_memory";
 import { recordVmmSwapIn, recordSwapOut } from "./mm/swap_faults";
 import { BalloonReclaim } from "./mm/balloon_reclaim";
-import { PageSharing, SHARING_TICK_STEPS, type PageSharingOptions } from "./mm/page_sharing";
+import { PageSharing, SHARING_TICK_STEPS, type PageSharingOptions, type SharedFrames } from "./mm/page_sharing";
 import { ShadowMmu, type ShadowContext, type ShadowRoot } from "./mm/shadow_paging";
 import type { SbiPlatform } from "./sbi";
 import type { Technique, TechniqueSpec } from "./techniques/technique";
@@ -109,6 +109,8 @@ export interface VmOptions {
   smp?: number;
   /** With several vCPUs, the guest steps each runs before the VMM switches the host hart to the next; default QUANTUM. */
   quantum?: number;
+  /** The VM's name, when several share a host: its exits carry it. */
+  name?: string;
   /**
    * The host this VM shares with others (host.ts): its RAM, of which the VM's pools and guest pages
    * take frames, and whether there is room to back every VM's RAM at once. Absent: the VM has the
@@ -123,6 +125,8 @@ export interface SharedHost {
   readonly frames: HostFrames;
   /** The host has room for all guest RAM: each VM's is backed at once, as without overcommit. */
   readonly backAll: boolean;
+  /** The frames shared across the host's VMs (page sharing). */
+  readonly sharedFrames: SharedFrames;
 }
 
 /** The VMM's pools for a VM of `opts`: shadow tables, the technique's own (G-stage table, TC), the IOMMU's. */
@@ -220,6 +224,8 @@ export class Vm implements GuestMemory {
   vcpu: Vcpu;
   /** The host's RAM as frames, and who owns each (mm/host_frames.ts). */
   readonly hostFrames: HostFrames;
+  /** The host memory of this VM's VMM pools (shadow tables, the technique's, the IOMMU's). */
+  readonly pools: readonly { hpa: number; bytes: number }[];
   readonly p2m: P2m;
   /** Content-based page sharing, when on. */
   readonly sharing: PageSharing | undefined;
@@ -249,6 +255,8 @@ export class Vm implements GuestMemory {
   /** The guest's FS, virtualized, and the FP switching policy (fpu_switch.ts). */
   readonly fpu: FpuSwitch;
   readonly guestRamBase = RAM_BASE;
+  /** The VM's name, when several share a host. */
+  readonly name: string | undefined;
   readonly guestRamSize: number;
   readonly boot: GuestBoot;
   /** The firmware calls of a guest that boots in S-mode (sbi.ts). */
@@ -303,6 +311,7 @@ export class Vm implements GuestMemory {
       throw new VmOptionsError(`maxShadowRoots must be an integer from 2 to 4096, not ${maxRoots}`);
     }
     this.boot = spec.boot ?? opts.boot ?? "machine";
+    this.name = opts.name;
     const smp = opts.smp ?? 1;
     if (!Number.isSafeInteger(smp) || smp < 1 || smp > MAX_HARTS) throw new VmOptionsError(`smp must be a whole number of vCPUs from 1 to ${MAX_HARTS}, not ${smp}`);
     const oneVcpu = smp > 1 && vcpusProblem(spec, this.boot);
@@ -338,6 +347,7 @@ export class Vm implements GuestMemory {
       if (!(e instanceof HostMemoryExhausted)) throw e;
       throw new VmOptionsError(`the host's memory has no room left for this VM's VMM pools (${formatMiB(vmmBytes)}): ${e.message}`);
     }
+    this.pools = [{ hpa: shadowBase, bytes: pool }, { hpa: techniqueBase, bytes: techniquePool }, { hpa: ioBase, bytes: ioPool }].filter((p) => p.bytes > 0);
     this.p2m = new P2m(this.guestRamBase, memory, this.hostFrames);
     if (opts.hostSwapBytes !== undefined && opts.hostMemoryBytes === undefined) throw new VmOptionsError("hostSwap is where the VMM pages guest memory out when host memory runs out: it needs hostMemory");
     if (opts.hostSwapBytes !== undefined && !spec.swapping) throw new VmOptionsError("hostSwap needs trap-and-emulate or hardware-assisted: this technique's memory virtualization cannot take a page away from the guest and catch its next access");
@@ -364,7 +374,7 @@ export class Vm implements GuestMemory {
     if (opts.pageSharing && !spec.pageSharing) throw new VmOptionsError("pageSharing needs trap-and-emulate or hardware-assisted: this technique's memory virtualization cannot keep shared pages read-only");
     if (opts.pageSharing && passthrough) throw new VmOptionsError("pageSharing does not go with deviceModel \"passthrough\": the IOMMU maps guest RAM once, writable");
     this.sharing = opts.pageSharing && new PageSharing(opts.pageSharing, this.p2m, this.hostFrames, this.board.ram,
-      (hpa, len) => this.board.bus.noteRamWrite(hpa, len), (gpa) => this.remapped(gpa));
+      (hpa, len) => this.board.bus.noteRamWrite(hpa, len), (gpa) => this.remapped(gpa), shared?.sharedFrames);
     if (this.sharing) this.p2m.breakShare = (gpa) => this.sharing!.breakShare(gpa);
     if (opts.balloon && spec.noBalloon) throw new VmOptionsError(`balloon is not available under this technique: ${spec.noBalloon}`);
     if (opts.balloon && passthrough) throw new VmOptionsError("balloon does not go with deviceModel \"passthrough\": the IOMMU maps guest RAM once, so a page the balloon takes would stay mapped for the device");
@@ -427,6 +437,25 @@ export class Vm implements GuestMemory {
       return false;
     };
     this.technique = spec.create(this, techniqueBase, techniquePool);
+  }
+
+  /**
+   * Whether a run would find nothing to do: every vCPU waits in WFI with nothing pending that wakes
+   * it, and no timer of its own that could (a VM alone warps its time to its timer).
+   */
+  get idle(): boolean {
+    return this.vcpus.every((c, n) => {
+      const timer = this.timers[n];
+      timer.sync();
+      return c.state.waiting && !wakeable(c.state) && (this.vcpus.length > 1 || !timer.canWake());
+    });
+  }
+
+  /** The stop an exit recorded outside a run asked for (an exception filter on a world switch), taken. */
+  takeStop(): StopReason | undefined {
+    const stop = this.pendingStop;
+    this.pendingStop = undefined;
+    return stop;
   }
 
   /** The halt that ended the guest, once it has. */
@@ -794,9 +823,9 @@ export class Vm implements GuestMemory {
     const cycles = (this.costOf.get(reason) ?? 0) * times + (worldSwitch ? this.costs.worldSwitch + this.fpu.worldSwitch(details) : 0) + extraCycles +
       (hosted ? hostTripCycles(this.costs, 1) : 0);
     const told = hosted ? hostedNarrative(narrate, this.costs.worldSwitch) : narrate;
-    const exit = this.log.add(new ExitRecord(
-      this.vcpu.id, pc ?? v.pc, priv ?? v.prv, this.retired, reason, instruction, details, cycles, told,
-    ));
+    const record = new ExitRecord(this.vcpu.id, pc ?? v.pc, priv ?? v.prv, this.retired, reason, instruction, details, cycles, told);
+    record.vm = this.name;
+    const exit = this.log.add(record);
     if (this.exitFilter?.(exit) && !this.pendingStop) {
       this.stoppedExit = exit;
       this.pendingStop = { kind: "trap", cause: exit.details.cause ?? 0n, tval: exit.details.tval ?? exit.details.gva ?? 0n, pc: exit.pc };

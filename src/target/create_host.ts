@@ -2,6 +2,8 @@ import { Host, type HostOptions } from "../hypervisor/host";
 import { VmOptionsError } from "../hypervisor/vm";
 import { LoadError } from "../machine/board";
 import { targetsProblem, vmOptions, type GuestProgram, type TargetOptions } from "./create_target";
+import { RecordedConsole } from "./history/recorded_console";
+import { HostTarget } from "./host_target";
 import { VmTarget } from "./vm_target";
 
 /** One VM of several: its name, its guest and how it runs (a VMM technique). */
@@ -11,12 +13,13 @@ export interface HostGuest {
   opts: TargetOptions;
 }
 
-export type CreateHostResult = { ok: true; host: Host; targets: VmTarget[] } | { ok: false; error: string };
+export type CreateHostResult = { ok: true; host: Host; targets: VmTarget[]; target: HostTarget } | { ok: false; error: string };
 
 /**
  * Builds a host of several VMs (hypervisor/host.ts) and loads each guest, checked as createTarget
  * checks one. Each VM also gets a VmTarget, through which its registers, exits and statistics are
- * read; the host alone runs them. No history is kept: time travel takes one VM.
+ * read, and the host a HostTarget, through which the debugger drives them all. No history is kept:
+ * time travel takes one VM.
  */
 export function createHost(guests: readonly HostGuest[], opts: HostOptions = {}): CreateHostResult {
   const problem = targetsProblem(guests);
@@ -26,8 +29,9 @@ export function createHost(guests: readonly HostGuest[], opts: HostOptions = {})
   try {
     const host = new Host(guests.map((g) => ({ name: g.name, options: vmOptions(g.program, g.opts, g.opts) })), opts);
     host.load(guests.map((g) => g.program));
-    const targets = guests.map((g, i) => new VmTarget(host.vms[i], g.opts.technique, g.program.symbols, g.program.lineTable ?? []));
-    return { ok: true, host, targets };
+    // Each VM's own history records nothing: the shared host RAM is not one VM's to snapshot.
+    const targets = guests.map((g, i) => new VmTarget(host.vms[i], g.opts.technique, g.program.symbols, g.program.lineTable ?? [], undefined, { console: new RecordedConsole(undefined, undefined), budgetBytes: 0 }));
+    return { ok: true, host, targets, target: new HostTarget(host, targets) };
   } catch (e) {
     if (e instanceof LoadError || e instanceof VmOptionsError) return { ok: false, error: e.message };
     throw e;
