@@ -236,8 +236,13 @@ class HostVmmView implements VmmView {
   guestPhysicalOf(hpa: bigint): bigint | undefined {
     return this.t.sel.guestPhysicalOf(hpa);
   }
+  /** The selected thread's VM's statistics, with every VM's totals. */
   stats(): VmStats {
-    return this.t.sel.stats();
+    const vms = this.t.targets.map((t, i) => {
+      const s = t.stats();
+      return { name: this.t.host.names[i], instructions: s.guestInstructions, exits: s.exits, exitCycles: s.exitCycles, worldSwitches: t.vm.worldSwitchesOut, selected: i === this.t.vmIndex };
+    });
+    return { ...this.t.sel.stats(), vms };
   }
   compareTechniques(cap?: number): TechniqueComparison | undefined {
     return this.t.sel.compareTechniques(cap);
