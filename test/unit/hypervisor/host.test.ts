@@ -160,6 +160,14 @@ _start: wfi
     assert.ok(small.frames.census().guest < 2 * 256);
   });
 
+  it("runs one VM alone slice after slice, as it runs without a host", () => {
+    const events: [string, string][] = [];
+    const host = hostOf([{ name: "a", technique: "trap-and-emulate", program: chatty("a") }], 1_000, events);
+    runAll(host);
+    assert.equal(output(events, "a"), "a 1\na 2\na 3\na 4\na 5\n");
+    assert.equal(host.worldSwitches, 0);
+  });
+
   it("refuses VMs without names, with the same name, or more than the host's memory, saying which", () => {
     const vm = (name: string) => ({ name, options: { technique: vmmTechnique("trap-and-emulate"), memoryBytes: 1 << 20 } });
     assert.throws(() => new Host([vm("a"), vm("a")]), (e: Error) => e instanceof VmOptionsError && /two VMs are named "a"/.test(e.message));
