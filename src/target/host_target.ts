@@ -98,6 +98,9 @@ export class HostTarget implements Target {
   get instret(): bigint {
     return this.targets.reduce((s, t) => s + t.instret, 0n);
   }
+  get selectedInstret(): bigint {
+    return this.sel.instret;
+  }
   get harts(): number {
     return this.targets.reduce((s, t) => s + t.harts, 0);
   }

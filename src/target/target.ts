@@ -139,6 +139,8 @@ export interface Target extends TargetInspection {
   readonly balloon?: BalloonControl;
   /** Instructions the guest has retired. */
   readonly instret: bigint;
+  /** With several VMs (`instret` counts them all): the instructions the selected thread's VM has retired. */
+  readonly selectedInstret?: bigint;
   /**
    * The guest's past (history/history.ts): where it can travel back to, and how. Runs go through it,
    * and every write below (registers, CSRs, memory, pc) tells it, since a write in the past forks
