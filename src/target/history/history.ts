@@ -254,7 +254,10 @@ export class History {
       const s = this.snapshots[k];
       if (s.position >= end) continue;
       this.restore(s);
-      const found = this.lastStop(run, Math.min(end, this.snapshots[k + 1]?.position ?? end), end);
+      // One step into the next stretch: a stop at the next snapshot's own position (a breakpoint the
+      // debugger stopped at, where the next run took a snapshot) is found only by a run that reaches
+      // it, never by one that starts there.
+      const found = this.lastStop(run, Math.min(end, (this.snapshots[k + 1]?.position ?? end) + 1), end);
       if (found) {
         this.travelTo(found.position);
         return found;

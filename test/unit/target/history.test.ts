@@ -135,6 +135,27 @@ for (const technique of ["native", "trap-and-emulate", "hardware-assisted"] as c
   });
 }
 
+describe("reverse continue", () => {
+  it("finds a breakpoint the debugger stopped at where a snapshot was then taken (a write there pins one)", () => {
+    const { target } = start("native");
+    const trap = target.symbols.find((x) => x.name === "m_trap")!.address;
+    target.setBreakpoints([trap]);
+    const hits: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      assert.equal(target.run(1_000_000).kind, "breakpoint");
+      hits.push(target.history.position);
+      // At the second hit, a write of the debugger's: the snapshot it pins sits on the breakpoint.
+      if (i === 1) target.setReg(9, target.getReg(9));
+    }
+    const found = target.history.searchBack((budget) => {
+      const r = target.run(budget);
+      return r.kind === "breakpoint" ? r : undefined;
+    });
+    assert.equal(found?.position, hits[1], `the hits were at ${hits.join(", ")}`);
+    assert.equal(target.pc, trap);
+  });
+});
+
 describe("snapshot spacing", () => {
   it("runs four times as long as a snapshot takes, between 10 and 60 ms, and never less than a snapshot takes", () => {
     assert.deepEqual([0.5, 2, 5, 15, 40, 60, 300, 1700].map(snapshotWaitMs), [10, 10, 20, 60, 60, 60, 300, 1700]);
