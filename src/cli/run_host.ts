@@ -1,5 +1,4 @@
 import { createHost } from "../target/create_host";
-import { PrefixedLines } from "../target/prefixed_lines";
 import type { TargetOptions } from "../target/create_target";
 import { exitLine, exitSummary } from "./exits_report";
 import { EXIT_NO_HALT } from "./exit_status";
@@ -45,17 +44,15 @@ const MAX_SLICE = 4_000_000;
  * first VM, and a summary line per VM.
  */
 export async function runHostPrograms(guests: readonly HostRunGuest[], settings: HostRunSettings, io: RunIo): Promise<HostRunResult> {
-  const width = Math.max(...guests.map((g) => g.name.length));
-  const sinks = guests.map((g) => new PrefixedLines(`${g.name.padEnd(width)} | `, io.out));
   const created = createHost(
-    guests.map((g, i) => ({ name: g.name, program: g.program.image, opts: { ...g.opts, uartOut: sinks[i], uartIn: i === 0 ? io.input : undefined, historyBytes: 0 } })),
-    { memoryBytes: settings.hostMemoryBytes, slice: settings.slice },
+    guests.map((g) => ({ name: g.name, program: g.program.image, opts: g.opts })),
+    { memoryBytes: settings.hostMemoryBytes, slice: settings.slice, uartOut: io.out, uartIn: io.input },
   );
   if (!created.ok) {
     const [exitCode, how] = describeEnd({ kind: "load-error", message: created.error });
     return { exitCode, ends: guests.map(() => undefined), end: { kind: "load-error", message: created.error }, instructions: 0n, worldSwitches: 0, summary: [`hyperstep: ${how}`] };
   }
-  const { host, targets } = created;
+  const { target: { host, targets }, lines: sinks } = created;
   if (settings.exits) {
     targets.forEach((t, i) => t.vmm.setExitFilter((exit) => {
       // The lines finished so far come before the exit; an unfinished one waits for its end.

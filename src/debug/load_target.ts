@@ -9,7 +9,6 @@ import type { Target } from "../target/target";
 import type { ByteSink, ByteSource } from "../machine/device";
 import { buildC } from "../target/c_build";
 import { createHost } from "../target/create_host";
-import { PrefixedLines } from "../target/prefixed_lines";
 import { ConfigError, type LaunchConfig, type NamedVm } from "./launch_config";
 
 /**
@@ -61,17 +60,16 @@ export async function loadTarget(config: LaunchConfig, uart: { out: ByteSink; in
  * resolves breakpoints and frames with are the first VM's.
  */
 async function loadHost(config: LaunchConfig, vms: readonly NamedVm[], uart: { out: ByteSink; in: ByteSource }): Promise<LoadedTarget> {
-  const width = Math.max(...vms.map((v) => v.name.length));
   const read: ProgramRead[] = [];
   for (const vm of vms) read.push(await readProgram(vm.config));
   const guests = vms.map((vm, i) => {
     const c = vm.config;
     return {
       name: vm.name, program: read[i].image,
-      opts: { technique: c.technique, memoryBytes: c.memoryBytes, uartOut: new PrefixedLines(`${vm.name.padEnd(width)} | `, uart.out), uartIn: i === 0 ? uart.in : undefined, nonTrappingSensitive: c.nonTrappingSensitive, boot: c.boot, cpu: c.cpu, historyBytes: 0, disk: read[i].disk, rngSeed: c.rngSeed, hosting: c.hosting, pageSharing: c.pageSharing, fpuSwitch: c.fpuSwitch, virtioConsole: c.virtioConsole, balloon: c.balloon, deviceModels: c.deviceModels, smp: c.smp, icountShift: c.icountShift },
+      opts: { technique: c.technique, memoryBytes: c.memoryBytes, nonTrappingSensitive: c.nonTrappingSensitive, boot: c.boot, cpu: c.cpu, disk: read[i].disk, rngSeed: c.rngSeed, hosting: c.hosting, pageSharing: c.pageSharing, fpuSwitch: c.fpuSwitch, virtioConsole: c.virtioConsole, balloon: c.balloon, deviceModels: c.deviceModels, smp: c.smp, icountShift: c.icountShift },
     };
   });
-  const created = createHost(guests, { memoryBytes: config.hostMemoryBytes, slice: config.vmSlice });
+  const created = createHost(guests, { memoryBytes: config.hostMemoryBytes, slice: config.vmSlice, uartOut: uart.out, uartIn: uart.in });
   if (!created.ok) throw new ConfigError("vms", created.error);
   const [first] = read;
   return { target: created.target, file: first.file, sources: first.sources, warnings: read.flatMap((r) => r.warnings), dwarf: first.dwarf };
