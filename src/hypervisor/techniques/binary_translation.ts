@@ -1,6 +1,8 @@
 import { PRIV_NAMES } from "../../isa/privilege";
 import { signedNumber } from "../../isa/u64";
+import type { Hart } from "../../machine/hart/hart";
 import { PmpAccess } from "../../machine/hart/pmp";
+import { MSTATUS_FS } from "../../isa/csr_bits";
 import { encB, encJ, immB, immJ, rs1Of, rs2Of } from "../../isa/fields";
 import { decodeBits, insn } from "../decode";
 import { emulateAccess } from "../emulate/access";
@@ -11,7 +13,7 @@ import { Acc, guestDataPriv, type GuestTranslated } from "../mm/guest_walk";
 import { PTE_X } from "../mm/shadow_paging";
 import type { Vm } from "../vm";
 import { runInlineCsr } from "./bt_inline_csr";
-import { MAX_BLOCK, pcRelative, translateBlock, type Callout, type TranslatedBlock } from "./bt_translator";
+import { MAX_BLOCK, translateBlock, type Callout, type TranslatedBlock } from "./bt_translator";
 import { TcSpace } from "./tc_space";
 import type { TcBlockView, TcRow, TcStats } from "./tc_view";
 import type { Technique, TechniqueSpec } from "./technique";
@@ -49,7 +51,10 @@ import { TrapAndEmulate } from "./trap_and_emulate";
  * without recording an exit, standing in for the few inline instructions a real TC holds there; so
  * does `auipc`, whose guest value a real TC loads as a constant. An indirect jump (`jalr`) looks its
  * guest target up in the TC's guest pc → TC word table, and only a miss is an exit
- * (`bt-lookup-miss`).
+ * (`bt-lookup-miss`). These unrecorded callouts, and the inline CSR accesses, are answered at the
+ * hart's ecall gate (Hart.ecallGate, `gate` below): inside the hart's run, with no trap, no VM exit
+ * and no re-entry. Taken as traps, each cost a trap entry, the VMM's exit handling and a new run of
+ * the hart, and capped xv6 under binary translation at a few million instructions a second.
  *
  * Coherence: the guest pages the VMM translated code from are write-protected in every shadow root
  * (ShadowMmu.protect), so a guest store to one exits (`bt-invalidate`); the VMM emulates it and
@@ -158,6 +163,8 @@ export class BinaryTranslation implements Technique {
   private inlined = 0;
   /** Patched TC words, by the block they jump to: undone when that block goes. */
   private chains = new Map<number, { word: number; original: number }[]>();
+  /** The current context's guest pc → TC word map when the hart last entered the TC, for the callout gate. */
+  private here: Map<number, number> | undefined;
   /** Where the last callout's lookup found the guest's next pc, so that the entry after it need not look again. */
   private found: { key: string; pc: number; at: number } | undefined;
   /** While the VMM emulates a guest store to a code page: that exit's details, to name the blocks it invalidates. */
@@ -176,6 +183,7 @@ export class BinaryTranslation implements Technique {
       hart?.(pa, len);
       if (this.codePages.size > 0) this.ramWritten(pa, len);
     };
+    vm.board.hart.ecallGate = (h) => this.gate(h);
   }
 
   get trappedHow(): string {
@@ -215,6 +223,7 @@ export class BinaryTranslation implements Technique {
     hart.pcNum = this.tcVa + at * 4;
     hart.wildPc = undefined;
     this.inTc = true;
+    this.here = this.entries.get(vm.currentRoot().key);
     // A bt-translate exit the debugger stops at: the guest has not run the block yet.
     if (vm.stoppedExit) return 0;
     // Breakpoints are on guest pcs, which the hart never runs here: one guest step per entry lets
@@ -708,6 +717,93 @@ export class BinaryTranslation implements Technique {
     vm.shadow.install(vm.currentRoot(), Math.floor(va / 4096) & 0x7ffffff, -1, Math.floor(this.tcHpa / 4096) + page, PTE_X, [], 0, false);
   }
 
+  // ---- the callout gate ----
+
+  /**
+   * The hart is about to trap on the ecall at TC address `h.pcNum` (Hart.ecallGate). The callouts the
+   * VMM answers without recording an exit (the class comment says why they record none) are answered
+   * here instead, inside the hart's run, as the few inline instructions a real TC holds there would
+   * be: no trap, no VM exit, no re-entry. The hart retires the guest instruction itself, so the
+   * slice's budget and the timer deadline that ends it count it exactly as a guest instruction the
+   * hart ran (and the VMM's retired count, which is the hart's plus its own emulation's, is the
+   * same). They are: `auipc`; an inline CSR access; a call or return (`jal` with a link, `jalr`) and
+   * a block's fall-through or branch stub whose target is ready to run at once (gateTarget). No
+   * trap is taken, so an LR reservation is kept as natively. Anything else traps and exits as
+   * before: a target with no translation yet (recorded), a chain to patch, a fenced block to check,
+   * a breakpoint at the target, a sensitive instruction.
+   */
+  private gate(h: Hart): boolean {
+    if (!this.inTc || this.vm.shadow.oneShot !== undefined) return false;
+    const word = this.wordAt(h.pcNum);
+    const c = word >= 0 ? this.callouts.get(word) : undefined;
+    switch (c?.kind) {
+      case "auipc": {
+        setRegNumber(h, c.rd!, c.guestPc + c.imm!);
+        break;
+      }
+      case "csr": {
+        const vm = this.vm;
+        const v = vm.vcpu.state;
+        // The FS the hart marked since the entry, which leave() would bring back before an exit's emulation.
+        if (vm.fpu.isLoaded) v.mstatus = (v.mstatus & ~MSTATUS_FS) | (h.mstatus & MSTATUS_FS);
+        if (!runInlineCsr(vm, c.bits)) return false;
+        this.inlined++;
+        break;
+      }
+      case "jal": case "jalr": {
+        const rd = c.rd!, rs1 = c.rs1!, imm = c.imm!;
+        // A jal x0 to a translation is chained at its exit, for good.
+        if (c.kind === "jal" && rd === 0) return false;
+        let target = c.guestPc + imm;
+        if (c.kind === "jalr") {
+          const lo = h.x[2 * rs1], hi = h.x[2 * rs1 + 1];
+          if (hi < -(1 << 20) || hi >= 1 << 20) return false;
+          target = hi * 4294967296 + (lo >>> 0) + imm;
+          target -= target & 1;
+        }
+        const to = this.gateTarget(h, target);
+        if (to < 0) return false;
+        setRegNumber(h, rd, c.guestPc + c.length);
+        this.follow(to);
+        h.pcNum = this.tcVa + to * 4;
+        h.retired++;
+        return true;
+      }
+      case "fallthrough": case "taken": {
+        const to = this.gateTarget(h, c.guestPc);
+        if (to < 0 || (c.kind === "taken" && this.branchReaches(c, word, to))) return false;
+        this.follow(to);
+        h.pcNum = this.tcVa + to * 4;
+        return true;
+      }
+      default:
+        return false;
+    }
+    h.pcNum += 4;
+    h.retired++;
+    return true;
+  }
+
+  /**
+   * The TC word of guest `pc` in the context the hart entered the TC in, if the hart can go there
+   * at once: its block needs no check after a fence, its runs are counted already (arming a counter
+   * changes the hart's compiled code under it), and no breakpoint is at `pc` (a run of one step, as
+   * enter() gives when a breakpoint is translated, would otherwise go on past a stub into it); else −1.
+   */
+  private gateTarget(h: Hart, pc: number): number {
+    const at = this.here?.get(pc);
+    if (at === undefined || this.blocks.get(this.blockAt[at])!.fenced) return -1;
+    if (h.execCounts.count(this.countAt(at)) === undefined) return -1;
+    return h.breakpoints.size > 0 && h.breakpoints.hasNum(pc) ? -1 : at;
+  }
+
+  /** The gate follows a transfer to TC word `to`: a lookup that hit, and a use of its block. */
+  private follow(to: number): void {
+    this.lookups++;
+    this.hits++;
+    this.blocks.get(this.blockAt[to])!.used = ++this.clock;
+  }
+
   // ---- callouts ----
 
   /** A callout from the TC: emulates the guest instruction it stands for; returns the guest steps used. */
@@ -752,13 +848,18 @@ export class BinaryTranslation implements Technique {
       return;
     }
     this.countEntry(to);
-    if (c.kind !== "taken") return;
-    // The branch that came here can go to the target itself, if it reaches that far.
+    if (c.kind !== "taken" || !this.branchReaches(c, word, to)) return;
+    // The branch that came here can go to the target itself.
     const b = this.blocks.get(this.blockAt[word])!;
     const branch = b.first + c.branchAt!;
     const original = b.tc[c.branchAt!];
-    const offset = (to - branch) * 4;
-    if (offset >= -4096 && offset < 4096) this.chain(branch, to, encB(original & 0x707f, rs1Of(original), rs2Of(original), offset));
+    this.chain(branch, to, encB(original & 0x707f, rs1Of(original), rs2Of(original), (to - branch) * 4));
+  }
+
+  /** Whether the branch that goes to `taken` stub `c` at TC word `word` reaches TC word `to` itself (±4 KiB). */
+  private branchReaches(c: Callout, word: number, to: number): boolean {
+    const offset = (to - this.blocks.get(this.blockAt[word])!.first - c.branchAt!) * 4;
+    return offset >= -4096 && offset < 4096;
   }
 
   /**
@@ -768,6 +869,7 @@ export class BinaryTranslation implements Technique {
    */
   private inlineCsr(c: Callout, word: number): number {
     if (!runInlineCsr(this.vm, c.bits)) return this.emulated(c);
+    this.vm.retire(4);
     this.inlined++;
     this.found = { key: this.vm.currentRoot().key, pc: this.vm.vcpu.state.pcNum, at: word + 1 };
     return 1;
@@ -796,7 +898,7 @@ export class BinaryTranslation implements Technique {
     const vm = this.vm;
     const v = vm.vcpu.state;
     const hart = vm.board.hart;
-    const { rd, rs1, imm } = pcRelative(c);
+    const rd = c.rd!, rs1 = c.rs1!, imm = c.imm!;
     const pc = BigInt(c.guestPc);
     const link = BigInt.asUintN(64, pc + BigInt(c.length));
     const target = c.kind === "auipc" ? undefined
@@ -834,6 +936,13 @@ export class BinaryTranslation implements Technique {
   private hex(pc: number): string {
     return BigInt.asUintN(64, BigInt(pc)).toString(16);
   }
+}
+
+/** Sets register `rd` of `h` to `value`, a 64-bit value as a signed number (as the hart keeps pcs). */
+function setRegNumber(h: Hart, rd: number, value: number): void {
+  if (rd === 0) return;
+  h.x[2 * rd] = value | 0;
+  h.x[2 * rd + 1] = Math.floor(value / 4294967296) | 0;
 }
 
 function plural(n: number, what: string): string {

@@ -54,6 +54,7 @@ export function execSlow(h: Hart): void {
   const rdPair = rd === 0 ? 64 : 2 * rd;
   switch (spec.name) {
     case "ecall":
+      if (h.ecallGate !== undefined && h.ecallGate(h)) return;
       return raiseException(h, h.virt && h.prv === 1 ? Exc.ecallVS : [Exc.ecallU, Exc.ecallS, Exc.ecallS, Exc.ecallM][h.prv], 0n);
     case "ebreak":
       return raiseException(h, Exc.breakpoint, 0n);
