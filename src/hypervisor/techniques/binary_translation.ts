@@ -9,7 +9,7 @@ import { emulateAccess } from "../emulate/access";
 import { emulateCsr } from "../emulate/csr";
 import { emulateEcall, emulateInstruction } from "../emulate/insn";
 import type { ExitDetails } from "../exits";
-import { Acc, guestDataPriv, type GuestTranslated } from "../mm/guest_walk";
+import { Acc, guestDataPriv, type GuestTranslated, type GuestTranslation } from "../mm/guest_walk";
 import { PTE_X } from "../mm/shadow_paging";
 import type { Vm } from "../vm";
 import { runInlineCsr } from "./bt_inline_csr";
@@ -98,6 +98,8 @@ export const TC_BYTES = 256 * 1024;
 export const HOT_PAGE_WRITES = 32;
 /** entryFor: the guest pc is on such a page, and runs directly. */
 const DIRECT = -2;
+/** A guest leaf PTE's A (accessed) bit. */
+const PTE_A = 0x40;
 
 interface Block {
   id: number;
@@ -165,6 +167,8 @@ export class BinaryTranslation implements Technique {
   private chains = new Map<number, { word: number; original: number }[]>();
   /** The current context's guest pc → TC word map when the hart last entered the TC, for the callout gate. */
   private here: Map<number, number> | undefined;
+  /** Per shadow root key: its blocks fenced in another context, to be checked when the hart next enters the TC in theirs. */
+  private readonly unchecked = new Map<string, Set<Block>>();
   /** Where the last callout's lookup found the guest's next pc, so that the entry after it need not look again. */
   private found: { key: string; pc: number; at: number } | undefined;
   /** While the VMM emulates a guest store to a code page: that exit's details, to name the blocks it invalidates. */
@@ -210,6 +214,7 @@ export class BinaryTranslation implements Technique {
     const v = vm.vcpu.state;
     this.inTc = false;
     if (v.prv === 0 || v.wildPc !== undefined) return this.direct.enter();
+    this.checkFenced(vm.currentRoot().key);
     const found = this.found;
     this.found = undefined;
     const at = found?.pc === v.pcNum && found.key === vm.currentRoot().key ? found.at : this.entryFor(v.pcNum);
@@ -307,33 +312,108 @@ export class BinaryTranslation implements Technique {
   /**
    * The guest fenced its address translation: the blocks read through a translation the fence
    * selects, as their TLB entries would be (a translation of the guest's M-mode or Bare mode is no
-   * translation, and stays), are checked at their next lookup, and nothing jumps to them before that.
+   * translation, and stays), are checked before they run again, by a walk of the guest's table per
+   * page (`check`). Those of the current context are checked now. Those of another context (whose
+   * table is not the current one) are checked when the hart next enters the TC in their context
+   * (`checkFenced`): chains into them lead only from code of that context, which runs only after
+   * that entry, so they can stay until then. Checking each fenced block only at its next lookup,
+   * with the chains into it undone at the fence, undid and redid those chains and made every
+   * kernel block's next run an exit at every xv6 system call (it fences its whole address space
+   * twice per call, its kernel mapped without the G bit): a million exits in usertests's first 700
+   * million instructions.
    */
   fenced(vpn: number, asid: number): string | undefined {
     const selected = [...this.blocks.values()].filter((b) => !b.fenced && b.level >= 0 &&
       (asid < 0 || (!b.global && b.asid === asid)) &&
       (vpn < 0 || b.vpn >>> (9 * b.level) === vpn >>> (9 * b.level)));
+    if (selected.length === 0) return undefined;
+    const key = this.vm.currentRoot().key;
+    const pages = new Map<number, GuestTranslation>();
+    const tally = { kept: 0, dropped: 0, later: 0 };
     for (const b of selected) {
+      if (b.rootKey === key) {
+        tally[this.check(b, this.pageTranslation(b.guestPc, pages))]++;
+        continue;
+      }
       b.fenced = true;
-      this.unchainInto(b);
+      let unchecked = this.unchecked.get(b.rootKey);
+      if (!unchecked) this.unchecked.set(b.rootKey, (unchecked = new Set()));
+      unchecked.add(b);
+      tally.later++;
     }
-    return selected.length > 0 ? `sfence.vma: ${plural(selected.length, "translated block")} read through the fenced translations to be checked before they run again` : undefined;
+    const told = [
+      tally.kept > 0 && `${tally.kept} kept, their pages translating as when they were read`,
+      tally.dropped > 0 && `${tally.dropped} dropped, their pages translating otherwise now`,
+      tally.later > 0 && `${tally.later} to be checked before they run again`,
+    ].filter((x) => x);
+    return `sfence.vma: ${plural(selected.length, "translated block")} read through the fenced translations: ${told.join(", ")}`;
+  }
+
+  /** The hart is about to enter the TC in context `key`: the blocks of that context fenced in another are checked first. */
+  private checkFenced(key: string): void {
+    const blocks = this.unchecked.get(key);
+    if (!blocks) return;
+    this.unchecked.delete(key);
+    const pages = new Map<number, GuestTranslation>();
+    for (const b of blocks) this.check(b, this.pageTranslation(b.guestPc, pages));
   }
 
   /**
-   * Block `b`, fenced, is about to run again: it stays if its guest page still translates as when it
-   * was read (the same guest-physical page, and so the same code, which write protection keeps
-   * coherent), else it goes.
+   * Checks fenced block `b` by `t`, the guest's translation of its page in its context now, read
+   * without setting the A bit: it stays if its page translates as when it was read, else it goes.
+   * A page whose A bit the guest cleared is left to the block's next lookup, whose walk sets it as
+   * the fetch would: the chains into the block are undone, so that nothing jumps to it before that.
    */
-  private stillTranslates(b: Block): boolean {
-    const vm = this.vm;
-    const t = vm.translate(b.guestPc, Acc.X, true);
-    if (t.ok && Math.floor(t.gpa / 4096) === b.gpaPage && vm.p2m.toHpa(t.gpa) === b.hpa) {
-      Object.assign(b, this.readThrough(b.guestPc, t));
-      b.fenced = false;
-      this.refenced++;
-      return true;
+  private check(b: Block, t: GuestTranslation): "kept" | "dropped" | "later" {
+    if (!this.samePage(b, t)) {
+      this.drop(b);
+      return "dropped";
     }
+    if ((t.flags & PTE_A) !== 0) {
+      this.keep(b, t);
+      return "kept";
+    }
+    b.fenced = true;
+    this.unchecked.get(b.rootKey)?.delete(b);
+    this.unchainInto(b);
+    return "later";
+  }
+
+  /** Block `b`, fenced, is looked up: it stays if its page still translates as when it was read (the walk sets A, as the fetch would), else it goes. */
+  private stillTranslates(b: Block): boolean {
+    const t = this.vm.translate(pageOf(b.guestPc), Acc.X, true);
+    if (!this.samePage(b, t)) return this.drop(b);
+    this.keep(b, t);
+    return true;
+  }
+
+  /** The guest's translation of the page of `pc` now, for execution, without setting A; once per page in `pages`. */
+  private pageTranslation(pc: number, pages: Map<number, GuestTranslation>): GuestTranslation {
+    const page = pageOf(pc);
+    let t = pages.get(page);
+    if (!t) pages.set(page, (t = this.vm.translate(page, Acc.X, false)));
+    return t;
+  }
+
+  /**
+   * Whether `t`, the guest's translation of block `b`'s page now, is the one the block was read
+   * through: to the same guest-physical and host page, and so to the same code, which write
+   * protection keeps coherent.
+   */
+  private samePage(b: Block, t: GuestTranslation): t is GuestTranslated {
+    return t.ok && t.gpa / 4096 === b.gpaPage && this.vm.p2m.toHpa(t.gpa + (b.guestPc & 4095)) === b.hpa;
+  }
+
+  /** Fenced block `b` stays, with `t` as the translation it was read through. */
+  private keep(b: Block, t: GuestTranslated): void {
+    Object.assign(b, this.readThrough(b.guestPc, t));
+    b.fenced = false;
+    this.unchecked.get(b.rootKey)?.delete(b);
+    this.refenced++;
+  }
+
+  /** Fenced block `b` goes: its page translates otherwise now. */
+  private drop(b: Block): false {
     this.fencedOut++;
     this.remove(b);
     return false;
@@ -584,6 +664,7 @@ export class BinaryTranslation implements Technique {
     }
     this.space.release(b.first, n);
     this.uncount(b);
+    this.unchecked.get(b.rootKey)?.delete(b);
     this.blocks.delete(b.id);
     const page = Math.floor(b.hpa / 4096);
     const onPage = this.codePages.get(page);
@@ -608,6 +689,7 @@ export class BinaryTranslation implements Technique {
       this.uncount(b);
     }
     this.found = undefined;
+    this.unchecked.clear();
     this.callouts.clear();
     this.entries.clear();
     this.chains.clear();
@@ -943,6 +1025,11 @@ function setRegNumber(h: Hart, rd: number, value: number): void {
   if (rd === 0) return;
   h.x[2 * rd] = value | 0;
   h.x[2 * rd + 1] = Math.floor(value / 4294967296) | 0;
+}
+
+/** The start of the 4 KiB page of guest address `pc` (a signed number, as the hart keeps pcs). */
+function pageOf(pc: number): number {
+  return pc - (pc & 4095);
 }
 
 function plural(n: number, what: string): string {
