@@ -14,6 +14,7 @@ import { PTE_X } from "../mm/shadow_paging";
 import type { Vm } from "../vm";
 import { runInlineCsr } from "./bt_inline_csr";
 import { MAX_BLOCK, translateBlock, type Callout, type TranslatedBlock } from "./bt_translator";
+import { PcTable } from "./bt_pc_table";
 import { TcSpace } from "./tc_space";
 import type { TcBlockView, TcRow, TcStats } from "./tc_view";
 import type { Technique, TechniqueSpec } from "./technique";
@@ -125,13 +126,24 @@ interface Block {
   used: number;
 }
 
+/** What a block keeps of the guest translation it was read through. */
+type Through = Pick<Block, "vpn" | "level" | "asid" | "global">;
+
+/** A guest page's translation now, as fenced blocks on it are checked against: its host page (−1: none) and what a block keeps of it. */
+interface PageCheck {
+  t: GuestTranslation;
+  hpa: number;
+  through?: Through;
+}
+
 export class BinaryTranslation implements Technique {
   private readonly direct: TrapAndEmulate;
   private readonly space: TcSpace;
   /** Per TC word: the guest pc the guest is at when the hart is about to run it; its block (−1: free). */
   private readonly guestPcAt: Float64Array;
-  private readonly blockAt: Int32Array;
-  private readonly callouts = new Map<number, Callout>();
+  private readonly blockAt: (Block | undefined)[];
+  /** Per TC word: the callout it is, if it is one. */
+  private readonly callouts: (Callout | undefined)[];
   /** The blocks by id. */
   private readonly blocks = new Map<number, Block>();
   private nextId = 0;
@@ -142,7 +154,7 @@ export class BinaryTranslation implements Technique {
    */
   private clock = 0;
   /** Per shadow root key: guest pc → TC word of that guest instruction. */
-  private readonly entries = new Map<string, Map<number, number>>();
+  private readonly entries = new Map<string, PcTable>();
   /** Host page of guest RAM → the blocks translated from it (the page is write-protected while any are). */
   private readonly codePages = new Map<number, Set<number>>();
   /** Host pages of guest RAM: stores in a row there that invalidated nothing, and the pages whose code runs directly since. */
@@ -166,7 +178,7 @@ export class BinaryTranslation implements Technique {
   /** Patched TC words, by the block they jump to: undone when that block goes. */
   private chains = new Map<number, { word: number; original: number }[]>();
   /** The current context's guest pc → TC word map when the hart last entered the TC, for the callout gate. */
-  private here: Map<number, number> | undefined;
+  private here: PcTable | undefined;
   /** Per shadow root key: its blocks fenced in another context, to be checked when the hart next enters the TC in theirs. */
   private readonly unchecked = new Map<string, Set<Block>>();
   /** Where the last callout's lookup found the guest's next pc, so that the entry after it need not look again. */
@@ -178,7 +190,8 @@ export class BinaryTranslation implements Technique {
     this.direct = new TrapAndEmulate(vm);
     this.space = new TcSpace(tcBytes / 4);
     this.guestPcAt = new Float64Array(this.space.words);
-    this.blockAt = new Int32Array(this.space.words).fill(-1);
+    this.blockAt = new Array<Block | undefined>(this.space.words).fill(undefined);
+    this.callouts = new Array<Callout | undefined>(this.space.words).fill(undefined);
     // Every write to RAM that is not the hart's own store comes past the board's bus (the hart's own
     // stores to translated code fault on the write protection and are emulated, so they come past too).
     const bus = vm.board.bus;
@@ -245,7 +258,7 @@ export class BinaryTranslation implements Technique {
   private breakpointTranslated(): boolean {
     const map = this.entries.get(this.vm.currentRoot().key);
     if (!map) return false;
-    for (const pc of this.vm.board.hart.breakpoints.numbers()) if (map.has(pc)) return true;
+    for (const pc of this.vm.board.hart.breakpoints.numbers()) if (map.get(pc) >= 0) return true;
     return false;
   }
 
@@ -290,7 +303,7 @@ export class BinaryTranslation implements Technique {
       this.mapTcPage(Number(BigInt.asIntN(64, tval)));
       return 0;
     }
-    const callout = c === 8 ? this.callouts.get(word) : undefined;
+    const callout = c === 8 ? this.callouts[word] : undefined;
     if (callout) return this.callout(callout, word);
     // Anything else is the guest instruction's own fault (a hidden page fault, MMIO, a true fault),
     // handled as under trap-and-emulate at the guest pc, with what the guest's hart would put in
@@ -323,16 +336,13 @@ export class BinaryTranslation implements Technique {
    * million instructions.
    */
   fenced(vpn: number, asid: number): string | undefined {
-    const selected = [...this.blocks.values()].filter((b) => !b.fenced && b.level >= 0 &&
-      (asid < 0 || (!b.global && b.asid === asid)) &&
-      (vpn < 0 || b.vpn >>> (9 * b.level) === vpn >>> (9 * b.level)));
-    if (selected.length === 0) return undefined;
     const key = this.vm.currentRoot().key;
-    const pages = new Map<number, GuestTranslation>();
+    const pages = new Map<number, PageCheck>();
     const tally = { kept: 0, dropped: 0, later: 0 };
-    for (const b of selected) {
+    for (const b of this.blocks.values()) {
+      if (b.fenced || b.level < 0 || (asid >= 0 && (b.global || b.asid !== asid)) || (vpn >= 0 && b.vpn >>> (9 * b.level) !== vpn >>> (9 * b.level))) continue;
       if (b.rootKey === key) {
-        tally[this.check(b, this.pageTranslation(b.guestPc, pages))]++;
+        tally[this.check(b, this.pageCheck(b.guestPc, pages))]++;
         continue;
       }
       b.fenced = true;
@@ -341,12 +351,14 @@ export class BinaryTranslation implements Technique {
       unchecked.add(b);
       tally.later++;
     }
+    const n = tally.kept + tally.dropped + tally.later;
+    if (n === 0) return undefined;
     const told = [
       tally.kept > 0 && `${tally.kept} kept, their pages translating as when they were read`,
       tally.dropped > 0 && `${tally.dropped} dropped, their pages translating otherwise now`,
       tally.later > 0 && `${tally.later} to be checked before they run again`,
     ].filter((x) => x);
-    return `sfence.vma: ${plural(selected.length, "translated block")} read through the fenced translations: ${told.join(", ")}`;
+    return `sfence.vma: ${plural(n, "translated block")} read through the fenced translations: ${told.join(", ")}`;
   }
 
   /** The hart is about to enter the TC in context `key`: the blocks of that context fenced in another are checked first. */
@@ -354,23 +366,23 @@ export class BinaryTranslation implements Technique {
     const blocks = this.unchecked.get(key);
     if (!blocks) return;
     this.unchecked.delete(key);
-    const pages = new Map<number, GuestTranslation>();
-    for (const b of blocks) this.check(b, this.pageTranslation(b.guestPc, pages));
+    const pages = new Map<number, PageCheck>();
+    for (const b of blocks) this.check(b, this.pageCheck(b.guestPc, pages));
   }
 
   /**
-   * Checks fenced block `b` by `t`, the guest's translation of its page in its context now, read
-   * without setting the A bit: it stays if its page translates as when it was read, else it goes.
-   * A page whose A bit the guest cleared is left to the block's next lookup, whose walk sets it as
-   * the fetch would: the chains into the block are undone, so that nothing jumps to it before that.
+   * Checks fenced block `b` by `c`, its page's guest translation in its context now, read without
+   * setting the A bit: it stays if its page translates as when it was read, else it goes. A page
+   * whose A bit the guest cleared is left to the block's next lookup, whose walk sets it as the
+   * fetch would: the chains into the block are undone, so that nothing jumps to it before that.
    */
-  private check(b: Block, t: GuestTranslation): "kept" | "dropped" | "later" {
-    if (!this.samePage(b, t)) {
+  private check(b: Block, c: PageCheck): "kept" | "dropped" | "later" {
+    if (!this.samePage(b, c)) {
       this.drop(b);
       return "dropped";
     }
-    if ((t.flags & PTE_A) !== 0) {
-      this.keep(b, t);
+    if ((c.t.flags & PTE_A) !== 0) {
+      this.keep(b, c.through);
       return "kept";
     }
     b.fenced = true;
@@ -381,32 +393,38 @@ export class BinaryTranslation implements Technique {
 
   /** Block `b`, fenced, is looked up: it stays if its page still translates as when it was read (the walk sets A, as the fetch would), else it goes. */
   private stillTranslates(b: Block): boolean {
-    const t = this.vm.translate(pageOf(b.guestPc), Acc.X, true);
-    if (!this.samePage(b, t)) return this.drop(b);
-    this.keep(b, t);
+    const c = this.checkPage(pageOf(b.guestPc), true);
+    if (!this.samePage(b, c)) return this.drop(b);
+    this.keep(b, c.through);
     return true;
   }
 
-  /** The guest's translation of the page of `pc` now, for execution, without setting A; once per page in `pages`. */
-  private pageTranslation(pc: number, pages: Map<number, GuestTranslation>): GuestTranslation {
+  /** The guest's translation of guest page `page` now, for execution, and what a block on it keeps of it. */
+  private checkPage(page: number, setAccessed: boolean): PageCheck {
+    const t = this.vm.translate(page, Acc.X, setAccessed);
+    return t.ok ? { t, hpa: this.vm.p2m.toHpa(t.gpa), through: this.readThrough(page, t) } : { t, hpa: -1 };
+  }
+
+  /** checkPage for the page of `pc`, without setting A, once per page in `pages`. */
+  private pageCheck(pc: number, pages: Map<number, PageCheck>): PageCheck {
     const page = pageOf(pc);
-    let t = pages.get(page);
-    if (!t) pages.set(page, (t = this.vm.translate(page, Acc.X, false)));
-    return t;
+    let c = pages.get(page);
+    if (!c) pages.set(page, (c = this.checkPage(page, false)));
+    return c;
   }
 
   /**
-   * Whether `t`, the guest's translation of block `b`'s page now, is the one the block was read
+   * Whether `c`, the guest's translation of block `b`'s page now, is the one the block was read
    * through: to the same guest-physical and host page, and so to the same code, which write
    * protection keeps coherent.
    */
-  private samePage(b: Block, t: GuestTranslation): t is GuestTranslated {
-    return t.ok && t.gpa / 4096 === b.gpaPage && this.vm.p2m.toHpa(t.gpa + (b.guestPc & 4095)) === b.hpa;
+  private samePage(b: Block, c: PageCheck): c is PageCheck & { t: GuestTranslated; through: Through } {
+    return c.t.ok && c.t.gpa / 4096 === b.gpaPage && c.hpa + (b.guestPc & 4095) === b.hpa;
   }
 
-  /** Fenced block `b` stays, with `t` as the translation it was read through. */
-  private keep(b: Block, t: GuestTranslated): void {
-    Object.assign(b, this.readThrough(b.guestPc, t));
+  /** Fenced block `b` stays, with `through` as the translation it was read through. */
+  private keep(b: Block, through: Through): void {
+    Object.assign(b, through);
     b.fenced = false;
     this.unchecked.get(b.rootKey)?.delete(b);
     this.refenced++;
@@ -453,7 +471,7 @@ export class BinaryTranslation implements Technique {
     for (const list of this.chains.values()) for (const c of list) patched.set(c.word, c.original);
     const rows = b.tc.map((bits, i): TcRow => {
       const word = b.first + i;
-      const callout = this.callouts.get(word);
+      const callout = this.callouts[word];
       const now = patched.has(word) ? this.chainedBits(word, bits) : bits;
       const off = this.guestPcAt[word] - b.guestPc;
       const stub = callout?.kind === "fallthrough" || callout?.kind === "taken";
@@ -487,9 +505,9 @@ export class BinaryTranslation implements Technique {
     this.lookups++;
     this.found = undefined;
     const key = this.vm.currentRoot().key;
-    const at = this.entries.get(key)?.get(pc);
-    if (at === undefined) return -1;
-    const b = this.blocks.get(this.blockAt[at])!;
+    const at = this.entries.get(key)?.get(pc) ?? -1;
+    if (at < 0) return -1;
+    const b = this.blockAt[at]!;
     if (b.fenced && !this.stillTranslates(b)) return -1;
     b.used = ++this.clock;
     this.hits++;
@@ -518,7 +536,7 @@ export class BinaryTranslation implements Technique {
   }
 
   /** The guest translation `t` of `pc`, in the current context, as a block keeps it for sfence.vma. */
-  private readThrough(pc: number, t: GuestTranslated): Pick<Block, "vpn" | "level" | "asid" | "global"> {
+  private readThrough(pc: number, t: GuestTranslated): Through {
     const context = this.vm.currentRoot().context;
     return {
       vpn: Math.floor(pc / 4096) & 0x7ffffff, level: t.level,
@@ -526,7 +544,7 @@ export class BinaryTranslation implements Technique {
     };
   }
 
-  private place(key: string, block: TranslatedBlock, hpa: number, gpa: number, through: Pick<Block, "vpn" | "level" | "asid" | "global">): number {
+  private place(key: string, block: TranslatedBlock, hpa: number, gpa: number, through: Through): number {
     const n = block.words.length;
     const first = this.allocate(n);
     const id = this.nextId++;
@@ -534,14 +552,16 @@ export class BinaryTranslation implements Technique {
     const view = new DataView(bytes.buffer);
     const ram = this.vm.board.ram;
     let map = this.entries.get(key);
-    if (!map) this.entries.set(key, (map = new Map()));
+    if (!map) this.entries.set(key, (map = new PcTable()));
     const entries: number[] = [];
+    const code = ram.bytes.slice(hpa - ram.base, hpa - ram.base + block.guestBytes);
+    const b: Block = { id, rootKey: key, guestPc: block.guestPc, hpa, gpaPage: Math.floor(gpa / 4096), code, first, tc: block.words, entries, ...through, fenced: false, used: ++this.clock };
     block.words.forEach((w, i) => {
       view.setUint32(i * 4, w, true);
       this.guestPcAt[first + i] = block.guestPcs[i];
-      this.blockAt[first + i] = id;
+      this.blockAt[first + i] = b;
       const c = block.callouts.get(i);
-      if (c) this.callouts.set(first + i, c);
+      if (c) this.callouts[first + i] = c;
       if (c?.kind !== "fallthrough" && c?.kind !== "taken") {
         map.set(block.guestPcs[i], first + i);
         entries.push(block.guestPcs[i]);
@@ -549,8 +569,6 @@ export class BinaryTranslation implements Technique {
     });
     this.writeTc(first, bytes);
     this.vm.board.hart.execCounts.arm(this.countAt(first));
-    const code = ram.bytes.slice(hpa - ram.base, hpa - ram.base + block.guestBytes);
-    const b: Block = { id, rootKey: key, guestPc: block.guestPc, hpa, gpaPage: Math.floor(gpa / 4096), code, first, tc: block.words, entries, ...through, fenced: false, used: ++this.clock };
     this.blocks.set(id, b);
     const page = Math.floor(hpa / 4096);
     let onPage = this.codePages.get(page);
@@ -657,10 +675,10 @@ export class BinaryTranslation implements Technique {
       else if (kept.length < list.length) this.chains.set(target, kept);
     }
     const map = this.entries.get(b.rootKey);
-    for (const pc of b.entries) if (map?.get(pc) !== undefined && this.blockAt[map.get(pc)!] === b.id) map.delete(pc);
+    for (const pc of b.entries) if (map && map.get(pc) >= 0 && this.blockAt[map.get(pc)] === b) map.delete(pc);
     for (let w = b.first; w < b.first + n; w++) {
-      this.blockAt[w] = -1;
-      this.callouts.delete(w);
+      this.blockAt[w] = undefined;
+      this.callouts[w] = undefined;
     }
     this.space.release(b.first, n);
     this.uncount(b);
@@ -690,7 +708,7 @@ export class BinaryTranslation implements Technique {
     }
     this.found = undefined;
     this.unchecked.clear();
-    this.callouts.clear();
+    this.callouts.fill(undefined);
     this.entries.clear();
     this.chains.clear();
     this.blocks.clear();
@@ -698,7 +716,7 @@ export class BinaryTranslation implements Technique {
     this.idleWrites.clear();
     this.directPages.clear();
     this.space.reset();
-    this.blockAt.fill(-1);
+    this.blockAt.fill(undefined);
   }
 
   /**
@@ -706,8 +724,8 @@ export class BinaryTranslation implements Technique {
    * remembers how to undo it.
    */
   private chain(word: number, to: number, patched: number): void {
-    const target = this.blockAt[to];
-    const b = this.blocks.get(this.blockAt[word])!;
+    const target = this.blockAt[to]!.id;
+    const b = this.blockAt[word]!;
     const list = this.chains.get(target) ?? [];
     this.chains.set(target, list);
     list.push({ word, original: b.tc[word - b.first] });
@@ -767,7 +785,7 @@ export class BinaryTranslation implements Technique {
   private wordAt(va: number): number {
     const off = va - this.tcVa;
     if (!(off >= 0 && off < this.space.words * 4 && off % 4 === 0)) return -1;
-    return this.blockAt[off / 4] >= 0 ? off / 4 : -1;
+    return this.blockAt[off / 4] !== undefined ? off / 4 : -1;
   }
 
   /**
@@ -817,7 +835,7 @@ export class BinaryTranslation implements Technique {
   private gate(h: Hart): boolean {
     if (!this.inTc || this.vm.shadow.oneShot !== undefined) return false;
     const word = this.wordAt(h.pcNum);
-    const c = word >= 0 ? this.callouts.get(word) : undefined;
+    const c = word >= 0 ? this.callouts[word] : undefined;
     switch (c?.kind) {
       case "auipc": {
         setRegNumber(h, c.rd!, c.guestPc + c.imm!);
@@ -873,8 +891,8 @@ export class BinaryTranslation implements Technique {
    * enter() gives when a breakpoint is translated, would otherwise go on past a stub into it); else −1.
    */
   private gateTarget(h: Hart, pc: number): number {
-    const at = this.here?.get(pc);
-    if (at === undefined || this.blocks.get(this.blockAt[at])!.fenced) return -1;
+    const at = this.here?.get(pc) ?? -1;
+    if (at < 0 || this.blockAt[at]!.fenced) return -1;
     if (h.execCounts.count(this.countAt(at)) === undefined) return -1;
     return h.breakpoints.size > 0 && h.breakpoints.hasNum(pc) ? -1 : at;
   }
@@ -883,7 +901,7 @@ export class BinaryTranslation implements Technique {
   private follow(to: number): void {
     this.lookups++;
     this.hits++;
-    this.blocks.get(this.blockAt[to])!.used = ++this.clock;
+    this.blockAt[to]!.used = ++this.clock;
   }
 
   // ---- callouts ----
@@ -932,7 +950,7 @@ export class BinaryTranslation implements Technique {
     this.countEntry(to);
     if (c.kind !== "taken" || !this.branchReaches(c, word, to)) return;
     // The branch that came here can go to the target itself.
-    const b = this.blocks.get(this.blockAt[word])!;
+    const b = this.blockAt[word]!;
     const branch = b.first + c.branchAt!;
     const original = b.tc[c.branchAt!];
     this.chain(branch, to, encB(original & 0x707f, rs1Of(original), rs2Of(original), (to - branch) * 4));
@@ -940,7 +958,7 @@ export class BinaryTranslation implements Technique {
 
   /** Whether the branch that goes to `taken` stub `c` at TC word `word` reaches TC word `to` itself (±4 KiB). */
   private branchReaches(c: Callout, word: number, to: number): boolean {
-    const offset = (to - this.blocks.get(this.blockAt[word])!.first - c.branchAt!) * 4;
+    const offset = (to - this.blockAt[word]!.first - c.branchAt!) * 4;
     return offset >= -4096 && offset < 4096;
   }
 
