@@ -68,10 +68,10 @@ import { TrapAndEmulate } from "./trap_and_emulate";
  * row that invalidate no block, would cost an exit per store: the VMM drops its blocks, stops
  * protecting it and runs the guest's code there directly from then on, as trap-and-emulate does
  * (its sensitive instructions trap; the hart sees its stores at once). An emulated `sfence.vma`
- * marks the blocks whose guest translation it fences (as it would their TLB entries: by page and
- * ASID, global pages kept for an ASID fence) to be checked, and undoes the chains into them: the
- * next lookup of such a block walks the guest's table again, keeps the block if its page still
- * translates to the same guest-physical page, and drops it otherwise. Kernels fence their whole
+ * has the blocks whose guest translation it fences (as it would their TLB entries: by page and
+ * ASID, global pages kept for an ASID fence) checked before they run again (`fenced`): a walk of
+ * the guest's table keeps a block if its page still translates to the same guest-physical page,
+ * and drops it otherwise. Kernels fence their whole
  * address space on every switch of it (xv6 twice per system call, its kernel mapped without the G
  * bit), and dropping every block there made each system call translate the kernel's path anew: so
  * does a real VMM's TC, keyed by where the code is rather than by the mapping it was reached
