@@ -142,8 +142,9 @@ export class BinaryTranslation implements Technique {
   /** Per TC word: the guest pc the guest is at when the hart is about to run it; its block (−1: free). */
   private readonly guestPcAt: Float64Array;
   private readonly blockAt: (Block | undefined)[];
-  /** Per TC word: the callout it is, if it is one. */
+  /** Per TC word: the callout it is, if it is one; whether the hart counts its executions (1). */
   private readonly callouts: (Callout | undefined)[];
+  private readonly counted: Uint8Array;
   /** The blocks by id. */
   private readonly blocks = new Map<number, Block>();
   private nextId = 0;
@@ -186,12 +187,13 @@ export class BinaryTranslation implements Technique {
   /** While the VMM emulates a guest store to a code page: that exit's details, to name the blocks it invalidates. */
   private invalidating: ExitDetails | undefined;
 
-  constructor(private readonly vm: Vm, private readonly tcHpa: number, tcBytes: number, private readonly hotPageWrites = HOT_PAGE_WRITES) {
+  constructor(private readonly vm: Vm, private readonly tcHpa: number, private readonly tcBytes: number, private readonly hotPageWrites = HOT_PAGE_WRITES) {
     this.direct = new TrapAndEmulate(vm);
     this.space = new TcSpace(tcBytes / 4);
     this.guestPcAt = new Float64Array(this.space.words);
     this.blockAt = new Array<Block | undefined>(this.space.words).fill(undefined);
     this.callouts = new Array<Callout | undefined>(this.space.words).fill(undefined);
+    this.counted = new Uint8Array(this.space.words);
     // Every write to RAM that is not the hart's own store comes past the board's bus (the hart's own
     // stores to translated code fault on the write protection and are emulated, so they come past too).
     const bus = vm.board.bus;
@@ -395,6 +397,7 @@ export class BinaryTranslation implements Technique {
   private stillTranslates(b: Block): boolean {
     const c = this.checkPage(pageOf(b.guestPc), true);
     if (!this.samePage(b, c)) return this.drop(b);
+    this.unchecked.get(b.rootKey)?.delete(b);
     this.keep(b, c.through);
     return true;
   }
@@ -424,9 +427,11 @@ export class BinaryTranslation implements Technique {
 
   /** Fenced block `b` stays, with `through` as the translation it was read through. */
   private keep(b: Block, through: Through): void {
-    Object.assign(b, through);
+    b.vpn = through.vpn;
+    b.level = through.level;
+    b.asid = through.asid;
+    b.global = through.global;
     b.fenced = false;
-    this.unchecked.get(b.rootKey)?.delete(b);
     this.refenced++;
   }
 
@@ -568,7 +573,7 @@ export class BinaryTranslation implements Technique {
       }
     });
     this.writeTc(first, bytes);
-    this.vm.board.hart.execCounts.arm(this.countAt(first));
+    this.countEntry(first);
     this.blocks.set(id, b);
     const page = Math.floor(hpa / 4096);
     let onPage = this.codePages.get(page);
@@ -767,13 +772,18 @@ export class BinaryTranslation implements Technique {
    * block, where a loop's head was translated inside the code before it, makes that word counted too).
    */
   private countEntry(to: number): void {
-    const counts = this.vm.board.hart.execCounts;
-    if (counts.count(this.countAt(to)) === undefined) counts.arm(this.countAt(to));
+    if (this.counted[to]) return;
+    this.vm.board.hart.execCounts.arm(this.countAt(to));
+    this.counted[to] = 1;
   }
 
   /** Stops counting the words of block `b` (its first, and any a transfer entered it at). */
   private uncount(b: Block): void {
-    for (let w = b.first; w < b.first + b.tc.length; w++) this.vm.board.hart.execCounts.disarm(this.countAt(w));
+    for (let w = b.first; w < b.first + b.tc.length; w++) {
+      if (!this.counted[w]) continue;
+      this.vm.board.hart.execCounts.disarm(this.countAt(w));
+      this.counted[w] = 0;
+    }
   }
 
   /** Where TC word `word` sits in RAM, for the hart's execution counters. */
@@ -784,7 +794,7 @@ export class BinaryTranslation implements Technique {
   /** The TC word at host-virtual `va`, or −1 where no block is. */
   private wordAt(va: number): number {
     const off = va - this.tcVa;
-    if (!(off >= 0 && off < this.space.words * 4 && off % 4 === 0)) return -1;
+    if (!(off >= 0 && off < this.tcBytes && (off & 3) === 0)) return -1;
     return this.blockAt[off / 4] !== undefined ? off / 4 : -1;
   }
 
@@ -892,8 +902,7 @@ export class BinaryTranslation implements Technique {
    */
   private gateTarget(h: Hart, pc: number): number {
     const at = this.here?.get(pc) ?? -1;
-    if (at < 0 || this.blockAt[at]!.fenced) return -1;
-    if (h.execCounts.count(this.countAt(at)) === undefined) return -1;
+    if (at < 0 || this.blockAt[at]!.fenced || !this.counted[at]) return -1;
     return h.breakpoints.size > 0 && h.breakpoints.hasNum(pc) ? -1 : at;
   }
 
