@@ -341,6 +341,7 @@ export class BinaryTranslation implements Technique {
     const key = this.vm.currentRoot().key;
     const pages = new Map<number, PageCheck>();
     const tally = { kept: 0, dropped: 0, later: 0 };
+    let uncheckedKey: string | undefined, unchecked: Set<Block> | undefined;
     for (const b of this.blocks.values()) {
       if (b.fenced || b.level < 0 || (asid >= 0 && (b.global || b.asid !== asid)) || (vpn >= 0 && b.vpn >>> (9 * b.level) !== vpn >>> (9 * b.level))) continue;
       if (b.rootKey === key) {
@@ -348,8 +349,11 @@ export class BinaryTranslation implements Technique {
         continue;
       }
       b.fenced = true;
-      let unchecked = this.unchecked.get(b.rootKey);
-      if (!unchecked) this.unchecked.set(b.rootKey, (unchecked = new Set()));
+      // Blocks come in the order they were translated, a context's mostly together.
+      if (b.rootKey !== uncheckedKey || !unchecked) {
+        uncheckedKey = b.rootKey;
+        unchecked = this.uncheckedOf(b.rootKey);
+      }
       unchecked.add(b);
       tally.later++;
     }
@@ -361,6 +365,13 @@ export class BinaryTranslation implements Technique {
       tally.later > 0 && `${tally.later} to be checked before they run again`,
     ].filter((x) => x);
     return `sfence.vma: ${plural(n, "translated block")} read through the fenced translations: ${told.join(", ")}`;
+  }
+
+  /** The blocks of context `key` fenced in another, to be checked when the hart enters the TC in theirs. */
+  private uncheckedOf(key: string): Set<Block> {
+    let set = this.unchecked.get(key);
+    if (!set) this.unchecked.set(key, (set = new Set()));
+    return set;
   }
 
   /** The hart is about to enter the TC in context `key`: the blocks of that context fenced in another are checked first. */
@@ -408,11 +419,11 @@ export class BinaryTranslation implements Technique {
     return t.ok ? { t, hpa: this.vm.p2m.toHpa(t.gpa), through: this.readThrough(page, t) } : { t, hpa: -1 };
   }
 
-  /** checkPage for the page of `pc`, without setting A, once per page in `pages`. */
+  /** checkPage for the page of `pc`, without setting A, once per page in `pages` (by page number: a small integer, quick to hash). */
   private pageCheck(pc: number, pages: Map<number, PageCheck>): PageCheck {
-    const page = pageOf(pc);
-    let c = pages.get(page);
-    if (!c) pages.set(page, (c = this.checkPage(page, false)));
+    const n = Math.floor(pc / 4096);
+    let c = pages.get(n);
+    if (!c) pages.set(n, (c = this.checkPage(n * 4096, false)));
     return c;
   }
 
