@@ -1,17 +1,20 @@
 import { PRIV_NAMES } from "../../isa/privilege";
 import { signedNumber } from "../../isa/u64";
+import type { Hart } from "../../machine/hart/hart";
 import { PmpAccess } from "../../machine/hart/pmp";
+import { MSTATUS_FS } from "../../isa/csr_bits";
 import { encB, encJ, immB, immJ, rs1Of, rs2Of } from "../../isa/fields";
 import { decodeBits, insn } from "../decode";
 import { emulateAccess } from "../emulate/access";
 import { emulateCsr } from "../emulate/csr";
 import { emulateEcall, emulateInstruction } from "../emulate/insn";
 import type { ExitDetails } from "../exits";
-import { Acc, guestDataPriv, type GuestTranslated } from "../mm/guest_walk";
+import { Acc, guestDataPriv, type GuestTranslated, type GuestTranslation } from "../mm/guest_walk";
 import { PTE_X } from "../mm/shadow_paging";
 import type { Vm } from "../vm";
 import { runInlineCsr } from "./bt_inline_csr";
-import { MAX_BLOCK, pcRelative, translateBlock, type Callout, type TranslatedBlock } from "./bt_translator";
+import { MAX_BLOCK, translateBlock, type Callout, type TranslatedBlock } from "./bt_translator";
+import { PcTable } from "./bt_pc_table";
 import { TcSpace } from "./tc_space";
 import type { TcBlockView, TcRow, TcStats } from "./tc_view";
 import type { Technique, TechniqueSpec } from "./technique";
@@ -49,7 +52,10 @@ import { TrapAndEmulate } from "./trap_and_emulate";
  * without recording an exit, standing in for the few inline instructions a real TC holds there; so
  * does `auipc`, whose guest value a real TC loads as a constant. An indirect jump (`jalr`) looks its
  * guest target up in the TC's guest pc → TC word table, and only a miss is an exit
- * (`bt-lookup-miss`).
+ * (`bt-lookup-miss`). These unrecorded callouts, and the inline CSR accesses, are answered at the
+ * hart's ecall gate (Hart.ecallGate, `gate` below): inside the hart's run, with no trap, no VM exit
+ * and no re-entry. Taken as traps, each cost a trap entry, the VMM's exit handling and a new run of
+ * the hart, and capped xv6 under binary translation at a few million instructions a second.
  *
  * Coherence: the guest pages the VMM translated code from are write-protected in every shadow root
  * (ShadowMmu.protect), so a guest store to one exits (`bt-invalidate`); the VMM emulates it and
@@ -62,10 +68,10 @@ import { TrapAndEmulate } from "./trap_and_emulate";
  * row that invalidate no block, would cost an exit per store: the VMM drops its blocks, stops
  * protecting it and runs the guest's code there directly from then on, as trap-and-emulate does
  * (its sensitive instructions trap; the hart sees its stores at once). An emulated `sfence.vma`
- * marks the blocks whose guest translation it fences (as it would their TLB entries: by page and
- * ASID, global pages kept for an ASID fence) to be checked, and undoes the chains into them: the
- * next lookup of such a block walks the guest's table again, keeps the block if its page still
- * translates to the same guest-physical page, and drops it otherwise. Kernels fence their whole
+ * has the blocks whose guest translation it fences (as it would their TLB entries: by page and
+ * ASID, global pages kept for an ASID fence) checked before they run again (`fenced`): a walk of
+ * the guest's table keeps a block if its page still translates to the same guest-physical page,
+ * and drops it otherwise. Kernels fence their whole
  * address space on every switch of it (xv6 twice per system call, its kernel mapped without the G
  * bit), and dropping every block there made each system call translate the kernel's path anew: so
  * does a real VMM's TC, keyed by where the code is rather than by the mapping it was reached
@@ -93,6 +99,8 @@ export const TC_BYTES = 256 * 1024;
 export const HOT_PAGE_WRITES = 32;
 /** entryFor: the guest pc is on such a page, and runs directly. */
 const DIRECT = -2;
+/** A guest leaf PTE's A (accessed) bit. */
+const PTE_A = 0x40;
 
 interface Block {
   id: number;
@@ -118,13 +126,25 @@ interface Block {
   used: number;
 }
 
+/** What a block keeps of the guest translation it was read through. */
+type Through = Pick<Block, "vpn" | "level" | "asid" | "global">;
+
+/** A guest page's translation now, as fenced blocks on it are checked against: its host page (−1: none) and what a block keeps of it. */
+interface PageCheck {
+  t: GuestTranslation;
+  hpa: number;
+  through?: Through;
+}
+
 export class BinaryTranslation implements Technique {
   private readonly direct: TrapAndEmulate;
   private readonly space: TcSpace;
   /** Per TC word: the guest pc the guest is at when the hart is about to run it; its block (−1: free). */
   private readonly guestPcAt: Float64Array;
-  private readonly blockAt: Int32Array;
-  private readonly callouts = new Map<number, Callout>();
+  private readonly blockAt: (Block | undefined)[];
+  /** Per TC word: the callout it is, if it is one; whether the hart counts its executions (1). */
+  private readonly callouts: (Callout | undefined)[];
+  private readonly counted: Uint8Array;
   /** The blocks by id. */
   private readonly blocks = new Map<number, Block>();
   private nextId = 0;
@@ -135,7 +155,7 @@ export class BinaryTranslation implements Technique {
    */
   private clock = 0;
   /** Per shadow root key: guest pc → TC word of that guest instruction. */
-  private readonly entries = new Map<string, Map<number, number>>();
+  private readonly entries = new Map<string, PcTable>();
   /** Host page of guest RAM → the blocks translated from it (the page is write-protected while any are). */
   private readonly codePages = new Map<number, Set<number>>();
   /** Host pages of guest RAM: stores in a row there that invalidated nothing, and the pages whose code runs directly since. */
@@ -158,16 +178,22 @@ export class BinaryTranslation implements Technique {
   private inlined = 0;
   /** Patched TC words, by the block they jump to: undone when that block goes. */
   private chains = new Map<number, { word: number; original: number }[]>();
+  /** The current context's guest pc → TC word map when the hart last entered the TC, for the callout gate. */
+  private here: PcTable | undefined;
+  /** Per shadow root key: its blocks fenced in another context, to be checked when the hart next enters the TC in theirs. */
+  private readonly unchecked = new Map<string, Set<Block>>();
   /** Where the last callout's lookup found the guest's next pc, so that the entry after it need not look again. */
   private found: { key: string; pc: number; at: number } | undefined;
   /** While the VMM emulates a guest store to a code page: that exit's details, to name the blocks it invalidates. */
   private invalidating: ExitDetails | undefined;
 
-  constructor(private readonly vm: Vm, private readonly tcHpa: number, tcBytes: number, private readonly hotPageWrites = HOT_PAGE_WRITES) {
+  constructor(private readonly vm: Vm, private readonly tcHpa: number, private readonly tcBytes: number, private readonly hotPageWrites = HOT_PAGE_WRITES) {
     this.direct = new TrapAndEmulate(vm);
     this.space = new TcSpace(tcBytes / 4);
     this.guestPcAt = new Float64Array(this.space.words);
-    this.blockAt = new Int32Array(this.space.words).fill(-1);
+    this.blockAt = new Array<Block | undefined>(this.space.words).fill(undefined);
+    this.callouts = new Array<Callout | undefined>(this.space.words).fill(undefined);
+    this.counted = new Uint8Array(this.space.words);
     // Every write to RAM that is not the hart's own store comes past the board's bus (the hart's own
     // stores to translated code fault on the write protection and are emulated, so they come past too).
     const bus = vm.board.bus;
@@ -176,6 +202,7 @@ export class BinaryTranslation implements Technique {
       hart?.(pa, len);
       if (this.codePages.size > 0) this.ramWritten(pa, len);
     };
+    vm.board.hart.ecallGate = (h) => this.gate(h);
   }
 
   get trappedHow(): string {
@@ -202,6 +229,7 @@ export class BinaryTranslation implements Technique {
     const v = vm.vcpu.state;
     this.inTc = false;
     if (v.prv === 0 || v.wildPc !== undefined) return this.direct.enter();
+    this.checkFenced(vm.currentRoot().key);
     const found = this.found;
     this.found = undefined;
     const at = found?.pc === v.pcNum && found.key === vm.currentRoot().key ? found.at : this.entryFor(v.pcNum);
@@ -215,6 +243,7 @@ export class BinaryTranslation implements Technique {
     hart.pcNum = this.tcVa + at * 4;
     hart.wildPc = undefined;
     this.inTc = true;
+    this.here = this.entries.get(vm.currentRoot().key);
     // A bt-translate exit the debugger stops at: the guest has not run the block yet.
     if (vm.stoppedExit) return 0;
     // Breakpoints are on guest pcs, which the hart never runs here: one guest step per entry lets
@@ -231,7 +260,7 @@ export class BinaryTranslation implements Technique {
   private breakpointTranslated(): boolean {
     const map = this.entries.get(this.vm.currentRoot().key);
     if (!map) return false;
-    for (const pc of this.vm.board.hart.breakpoints.numbers()) if (map.has(pc)) return true;
+    for (const pc of this.vm.board.hart.breakpoints.numbers()) if (map.get(pc) >= 0) return true;
     return false;
   }
 
@@ -276,7 +305,7 @@ export class BinaryTranslation implements Technique {
       this.mapTcPage(Number(BigInt.asIntN(64, tval)));
       return 0;
     }
-    const callout = c === 8 ? this.callouts.get(word) : undefined;
+    const callout = c === 8 ? this.callouts[word] : undefined;
     if (callout) return this.callout(callout, word);
     // Anything else is the guest instruction's own fault (a hidden page fault, MMIO, a true fault),
     // handled as under trap-and-emulate at the guest pc, with what the guest's hart would put in
@@ -298,33 +327,127 @@ export class BinaryTranslation implements Technique {
   /**
    * The guest fenced its address translation: the blocks read through a translation the fence
    * selects, as their TLB entries would be (a translation of the guest's M-mode or Bare mode is no
-   * translation, and stays), are checked at their next lookup, and nothing jumps to them before that.
+   * translation, and stays), are checked before they run again, by a walk of the guest's table per
+   * page (`check`). Those of the current context are checked now. Those of another context (whose
+   * table is not the current one) are checked when the hart next enters the TC in their context
+   * (`checkFenced`): chains into them lead only from code of that context, which runs only after
+   * that entry, so they can stay until then. Checking each fenced block only at its next lookup,
+   * with the chains into it undone at the fence, undid and redid those chains and made every
+   * kernel block's next run an exit at every xv6 system call (it fences its whole address space
+   * twice per call, its kernel mapped without the G bit): a million exits in usertests's first 700
+   * million instructions.
    */
   fenced(vpn: number, asid: number): string | undefined {
-    const selected = [...this.blocks.values()].filter((b) => !b.fenced && b.level >= 0 &&
-      (asid < 0 || (!b.global && b.asid === asid)) &&
-      (vpn < 0 || b.vpn >>> (9 * b.level) === vpn >>> (9 * b.level)));
-    for (const b of selected) {
+    const key = this.vm.currentRoot().key;
+    const pages = new Map<number, PageCheck>();
+    const tally = { kept: 0, dropped: 0, later: 0 };
+    let uncheckedKey: string | undefined, unchecked: Set<Block> | undefined;
+    for (const b of this.blocks.values()) {
+      if (b.fenced || b.level < 0 || (asid >= 0 && (b.global || b.asid !== asid)) || (vpn >= 0 && b.vpn >>> (9 * b.level) !== vpn >>> (9 * b.level))) continue;
+      if (b.rootKey === key) {
+        tally[this.check(b, this.pageCheck(b.guestPc, pages))]++;
+        continue;
+      }
       b.fenced = true;
-      this.unchainInto(b);
+      // Blocks come in the order they were translated, a context's mostly together.
+      if (b.rootKey !== uncheckedKey || !unchecked) {
+        uncheckedKey = b.rootKey;
+        unchecked = this.uncheckedOf(b.rootKey);
+      }
+      unchecked.add(b);
+      tally.later++;
     }
-    return selected.length > 0 ? `sfence.vma: ${plural(selected.length, "translated block")} read through the fenced translations to be checked before they run again` : undefined;
+    const n = tally.kept + tally.dropped + tally.later;
+    if (n === 0) return undefined;
+    const told = [
+      tally.kept > 0 && `${tally.kept} kept, their pages translating as when they were read`,
+      tally.dropped > 0 && `${tally.dropped} dropped, their pages translating otherwise now`,
+      tally.later > 0 && `${tally.later} to be checked before they run again`,
+    ].filter((x) => x);
+    return `sfence.vma: ${plural(n, "translated block")} read through the fenced translations: ${told.join(", ")}`;
+  }
+
+  /** The blocks of context `key` fenced in another, to be checked when the hart enters the TC in theirs. */
+  private uncheckedOf(key: string): Set<Block> {
+    let set = this.unchecked.get(key);
+    if (!set) this.unchecked.set(key, (set = new Set()));
+    return set;
+  }
+
+  /** The hart is about to enter the TC in context `key`: the blocks of that context fenced in another are checked first. */
+  private checkFenced(key: string): void {
+    const blocks = this.unchecked.get(key);
+    if (!blocks) return;
+    this.unchecked.delete(key);
+    const pages = new Map<number, PageCheck>();
+    for (const b of blocks) this.check(b, this.pageCheck(b.guestPc, pages));
   }
 
   /**
-   * Block `b`, fenced, is about to run again: it stays if its guest page still translates as when it
-   * was read (the same guest-physical page, and so the same code, which write protection keeps
-   * coherent), else it goes.
+   * Checks fenced block `b` by `c`, its page's guest translation in its context now, read without
+   * setting the A bit: it stays if its page translates as when it was read, else it goes. A page
+   * whose A bit the guest cleared is left to the block's next lookup, whose walk sets it as the
+   * fetch would: the chains into the block are undone, so that nothing jumps to it before that.
    */
-  private stillTranslates(b: Block): boolean {
-    const vm = this.vm;
-    const t = vm.translate(b.guestPc, Acc.X, true);
-    if (t.ok && Math.floor(t.gpa / 4096) === b.gpaPage && vm.p2m.toHpa(t.gpa) === b.hpa) {
-      Object.assign(b, this.readThrough(b.guestPc, t));
-      b.fenced = false;
-      this.refenced++;
-      return true;
+  private check(b: Block, c: PageCheck): "kept" | "dropped" | "later" {
+    if (!this.samePage(b, c)) {
+      this.drop(b);
+      return "dropped";
     }
+    if ((c.t.flags & PTE_A) !== 0) {
+      this.keep(b, c.through);
+      return "kept";
+    }
+    b.fenced = true;
+    this.unchecked.get(b.rootKey)?.delete(b);
+    this.unchainInto(b);
+    return "later";
+  }
+
+  /** Block `b`, fenced, is looked up: it stays if its page still translates as when it was read (the walk sets A, as the fetch would), else it goes. */
+  private stillTranslates(b: Block): boolean {
+    const c = this.checkPage(pageOf(b.guestPc), true);
+    if (!this.samePage(b, c)) return this.drop(b);
+    this.unchecked.get(b.rootKey)?.delete(b);
+    this.keep(b, c.through);
+    return true;
+  }
+
+  /** The guest's translation of guest page `page` now, for execution, and what a block on it keeps of it. */
+  private checkPage(page: number, setAccessed: boolean): PageCheck {
+    const t = this.vm.translate(page, Acc.X, setAccessed);
+    return t.ok ? { t, hpa: this.vm.p2m.toHpa(t.gpa), through: this.readThrough(page, t) } : { t, hpa: -1 };
+  }
+
+  /** checkPage for the page of `pc`, without setting A, once per page in `pages` (by page number: a small integer, quick to hash). */
+  private pageCheck(pc: number, pages: Map<number, PageCheck>): PageCheck {
+    const n = Math.floor(pc / 4096);
+    let c = pages.get(n);
+    if (!c) pages.set(n, (c = this.checkPage(n * 4096, false)));
+    return c;
+  }
+
+  /**
+   * Whether `c`, the guest's translation of block `b`'s page now, is the one the block was read
+   * through: to the same guest-physical and host page, and so to the same code, which write
+   * protection keeps coherent.
+   */
+  private samePage(b: Block, c: PageCheck): c is PageCheck & { t: GuestTranslated; through: Through } {
+    return c.t.ok && c.t.gpa / 4096 === b.gpaPage && c.hpa + (b.guestPc & 4095) === b.hpa;
+  }
+
+  /** Fenced block `b` stays, with `through` as the translation it was read through. */
+  private keep(b: Block, through: Through): void {
+    b.vpn = through.vpn;
+    b.level = through.level;
+    b.asid = through.asid;
+    b.global = through.global;
+    b.fenced = false;
+    this.refenced++;
+  }
+
+  /** Fenced block `b` goes: its page translates otherwise now. */
+  private drop(b: Block): false {
     this.fencedOut++;
     this.remove(b);
     return false;
@@ -364,7 +487,7 @@ export class BinaryTranslation implements Technique {
     for (const list of this.chains.values()) for (const c of list) patched.set(c.word, c.original);
     const rows = b.tc.map((bits, i): TcRow => {
       const word = b.first + i;
-      const callout = this.callouts.get(word);
+      const callout = this.callouts[word];
       const now = patched.has(word) ? this.chainedBits(word, bits) : bits;
       const off = this.guestPcAt[word] - b.guestPc;
       const stub = callout?.kind === "fallthrough" || callout?.kind === "taken";
@@ -398,9 +521,9 @@ export class BinaryTranslation implements Technique {
     this.lookups++;
     this.found = undefined;
     const key = this.vm.currentRoot().key;
-    const at = this.entries.get(key)?.get(pc);
-    if (at === undefined) return -1;
-    const b = this.blocks.get(this.blockAt[at])!;
+    const at = this.entries.get(key)?.get(pc) ?? -1;
+    if (at < 0) return -1;
+    const b = this.blockAt[at]!;
     if (b.fenced && !this.stillTranslates(b)) return -1;
     b.used = ++this.clock;
     this.hits++;
@@ -429,7 +552,7 @@ export class BinaryTranslation implements Technique {
   }
 
   /** The guest translation `t` of `pc`, in the current context, as a block keeps it for sfence.vma. */
-  private readThrough(pc: number, t: GuestTranslated): Pick<Block, "vpn" | "level" | "asid" | "global"> {
+  private readThrough(pc: number, t: GuestTranslated): Through {
     const context = this.vm.currentRoot().context;
     return {
       vpn: Math.floor(pc / 4096) & 0x7ffffff, level: t.level,
@@ -437,7 +560,7 @@ export class BinaryTranslation implements Technique {
     };
   }
 
-  private place(key: string, block: TranslatedBlock, hpa: number, gpa: number, through: Pick<Block, "vpn" | "level" | "asid" | "global">): number {
+  private place(key: string, block: TranslatedBlock, hpa: number, gpa: number, through: Through): number {
     const n = block.words.length;
     const first = this.allocate(n);
     const id = this.nextId++;
@@ -445,23 +568,23 @@ export class BinaryTranslation implements Technique {
     const view = new DataView(bytes.buffer);
     const ram = this.vm.board.ram;
     let map = this.entries.get(key);
-    if (!map) this.entries.set(key, (map = new Map()));
+    if (!map) this.entries.set(key, (map = new PcTable()));
     const entries: number[] = [];
+    const code = ram.bytes.slice(hpa - ram.base, hpa - ram.base + block.guestBytes);
+    const b: Block = { id, rootKey: key, guestPc: block.guestPc, hpa, gpaPage: Math.floor(gpa / 4096), code, first, tc: block.words, entries, ...through, fenced: false, used: ++this.clock };
     block.words.forEach((w, i) => {
       view.setUint32(i * 4, w, true);
       this.guestPcAt[first + i] = block.guestPcs[i];
-      this.blockAt[first + i] = id;
+      this.blockAt[first + i] = b;
       const c = block.callouts.get(i);
-      if (c) this.callouts.set(first + i, c);
+      if (c) this.callouts[first + i] = c;
       if (c?.kind !== "fallthrough" && c?.kind !== "taken") {
         map.set(block.guestPcs[i], first + i);
         entries.push(block.guestPcs[i]);
       }
     });
     this.writeTc(first, bytes);
-    this.vm.board.hart.execCounts.arm(this.countAt(first));
-    const code = ram.bytes.slice(hpa - ram.base, hpa - ram.base + block.guestBytes);
-    const b: Block = { id, rootKey: key, guestPc: block.guestPc, hpa, gpaPage: Math.floor(gpa / 4096), code, first, tc: block.words, entries, ...through, fenced: false, used: ++this.clock };
+    this.countEntry(first);
     this.blocks.set(id, b);
     const page = Math.floor(hpa / 4096);
     let onPage = this.codePages.get(page);
@@ -568,13 +691,14 @@ export class BinaryTranslation implements Technique {
       else if (kept.length < list.length) this.chains.set(target, kept);
     }
     const map = this.entries.get(b.rootKey);
-    for (const pc of b.entries) if (map?.get(pc) !== undefined && this.blockAt[map.get(pc)!] === b.id) map.delete(pc);
+    for (const pc of b.entries) if (map && map.get(pc) >= 0 && this.blockAt[map.get(pc)] === b) map.delete(pc);
     for (let w = b.first; w < b.first + n; w++) {
-      this.blockAt[w] = -1;
-      this.callouts.delete(w);
+      this.blockAt[w] = undefined;
+      this.callouts[w] = undefined;
     }
     this.space.release(b.first, n);
     this.uncount(b);
+    this.unchecked.get(b.rootKey)?.delete(b);
     this.blocks.delete(b.id);
     const page = Math.floor(b.hpa / 4096);
     const onPage = this.codePages.get(page);
@@ -599,7 +723,8 @@ export class BinaryTranslation implements Technique {
       this.uncount(b);
     }
     this.found = undefined;
-    this.callouts.clear();
+    this.unchecked.clear();
+    this.callouts.fill(undefined);
     this.entries.clear();
     this.chains.clear();
     this.blocks.clear();
@@ -607,7 +732,7 @@ export class BinaryTranslation implements Technique {
     this.idleWrites.clear();
     this.directPages.clear();
     this.space.reset();
-    this.blockAt.fill(-1);
+    this.blockAt.fill(undefined);
   }
 
   /**
@@ -615,8 +740,8 @@ export class BinaryTranslation implements Technique {
    * remembers how to undo it.
    */
   private chain(word: number, to: number, patched: number): void {
-    const target = this.blockAt[to];
-    const b = this.blocks.get(this.blockAt[word])!;
+    const target = this.blockAt[to]!.id;
+    const b = this.blockAt[word]!;
     const list = this.chains.get(target) ?? [];
     this.chains.set(target, list);
     list.push({ word, original: b.tc[word - b.first] });
@@ -658,13 +783,18 @@ export class BinaryTranslation implements Technique {
    * block, where a loop's head was translated inside the code before it, makes that word counted too).
    */
   private countEntry(to: number): void {
-    const counts = this.vm.board.hart.execCounts;
-    if (counts.count(this.countAt(to)) === undefined) counts.arm(this.countAt(to));
+    if (this.counted[to]) return;
+    this.vm.board.hart.execCounts.arm(this.countAt(to));
+    this.counted[to] = 1;
   }
 
   /** Stops counting the words of block `b` (its first, and any a transfer entered it at). */
   private uncount(b: Block): void {
-    for (let w = b.first; w < b.first + b.tc.length; w++) this.vm.board.hart.execCounts.disarm(this.countAt(w));
+    for (let w = b.first; w < b.first + b.tc.length; w++) {
+      if (!this.counted[w]) continue;
+      this.vm.board.hart.execCounts.disarm(this.countAt(w));
+      this.counted[w] = 0;
+    }
   }
 
   /** Where TC word `word` sits in RAM, for the hart's execution counters. */
@@ -675,8 +805,8 @@ export class BinaryTranslation implements Technique {
   /** The TC word at host-virtual `va`, or −1 where no block is. */
   private wordAt(va: number): number {
     const off = va - this.tcVa;
-    if (!(off >= 0 && off < this.space.words * 4 && off % 4 === 0)) return -1;
-    return this.blockAt[off / 4] >= 0 ? off / 4 : -1;
+    if (!(off >= 0 && off < this.tcBytes && (off & 3) === 0)) return -1;
+    return this.blockAt[off / 4] !== undefined ? off / 4 : -1;
   }
 
   /**
@@ -706,6 +836,92 @@ export class BinaryTranslation implements Technique {
     const vm = this.vm;
     const page = Math.floor((va - this.tcVa) / 4096);
     vm.shadow.install(vm.currentRoot(), Math.floor(va / 4096) & 0x7ffffff, -1, Math.floor(this.tcHpa / 4096) + page, PTE_X, [], 0, false);
+  }
+
+  // ---- the callout gate ----
+
+  /**
+   * The hart is about to trap on the ecall at TC address `h.pcNum` (Hart.ecallGate). The callouts the
+   * VMM answers without recording an exit (the class comment says why they record none) are answered
+   * here instead, inside the hart's run, as the few inline instructions a real TC holds there would
+   * be: no trap, no VM exit, no re-entry. The hart retires the guest instruction itself, so the
+   * slice's budget and the timer deadline that ends it count it exactly as a guest instruction the
+   * hart ran (and the VMM's retired count, which is the hart's plus its own emulation's, is the
+   * same). They are: `auipc`; an inline CSR access; a call or return (`jal` with a link, `jalr`) and
+   * a block's fall-through or branch stub whose target is ready to run at once (gateTarget). No
+   * trap is taken, so an LR reservation is kept as natively. Anything else traps and exits as
+   * before: a target with no translation yet (recorded), a chain to patch, a fenced block to check,
+   * a breakpoint at the target, a sensitive instruction.
+   */
+  private gate(h: Hart): boolean {
+    if (!this.inTc || this.vm.shadow.oneShot !== undefined) return false;
+    const word = this.wordAt(h.pcNum);
+    const c = word >= 0 ? this.callouts[word] : undefined;
+    switch (c?.kind) {
+      case "auipc": {
+        setRegNumber(h, c.rd!, c.guestPc + c.imm!);
+        break;
+      }
+      case "csr": {
+        const vm = this.vm;
+        const v = vm.vcpu.state;
+        // The FS the hart marked since the entry, which leave() would bring back before an exit's emulation.
+        if (vm.fpu.isLoaded) v.mstatus = (v.mstatus & ~MSTATUS_FS) | (h.mstatus & MSTATUS_FS);
+        if (!runInlineCsr(vm, c.bits)) return false;
+        this.inlined++;
+        break;
+      }
+      case "jal": case "jalr": {
+        const rd = c.rd!, rs1 = c.rs1!, imm = c.imm!;
+        // A jal x0 to a translation is chained at its exit, for good.
+        if (c.kind === "jal" && rd === 0) return false;
+        let target = c.guestPc + imm;
+        if (c.kind === "jalr") {
+          const lo = h.x[2 * rs1], hi = h.x[2 * rs1 + 1];
+          if (hi < -(1 << 20) || hi >= 1 << 20) return false;
+          target = hi * 4294967296 + (lo >>> 0) + imm;
+          target -= target & 1;
+        }
+        const to = this.gateTarget(h, target);
+        if (to < 0) return false;
+        setRegNumber(h, rd, c.guestPc + c.length);
+        this.follow(to);
+        h.pcNum = this.tcVa + to * 4;
+        h.retired++;
+        return true;
+      }
+      case "fallthrough": case "taken": {
+        const to = this.gateTarget(h, c.guestPc);
+        if (to < 0 || (c.kind === "taken" && this.branchReaches(c, word, to))) return false;
+        this.follow(to);
+        h.pcNum = this.tcVa + to * 4;
+        return true;
+      }
+      default:
+        return false;
+    }
+    h.pcNum += 4;
+    h.retired++;
+    return true;
+  }
+
+  /**
+   * The TC word of guest `pc` in the context the hart entered the TC in, if the hart can go there
+   * at once: its block needs no check after a fence, its runs are counted already (arming a counter
+   * changes the hart's compiled code under it), and no breakpoint is at `pc` (a run of one step, as
+   * enter() gives when a breakpoint is translated, would otherwise go on past a stub into it); else −1.
+   */
+  private gateTarget(h: Hart, pc: number): number {
+    const at = this.here?.get(pc) ?? -1;
+    if (at < 0 || this.blockAt[at]!.fenced || !this.counted[at]) return -1;
+    return h.breakpoints.size > 0 && h.breakpoints.hasNum(pc) ? -1 : at;
+  }
+
+  /** The gate follows a transfer to TC word `to`: a lookup that hit, and a use of its block. */
+  private follow(to: number): void {
+    this.lookups++;
+    this.hits++;
+    this.blockAt[to]!.used = ++this.clock;
   }
 
   // ---- callouts ----
@@ -752,13 +968,18 @@ export class BinaryTranslation implements Technique {
       return;
     }
     this.countEntry(to);
-    if (c.kind !== "taken") return;
-    // The branch that came here can go to the target itself, if it reaches that far.
-    const b = this.blocks.get(this.blockAt[word])!;
+    if (c.kind !== "taken" || !this.branchReaches(c, word, to)) return;
+    // The branch that came here can go to the target itself.
+    const b = this.blockAt[word]!;
     const branch = b.first + c.branchAt!;
     const original = b.tc[c.branchAt!];
-    const offset = (to - branch) * 4;
-    if (offset >= -4096 && offset < 4096) this.chain(branch, to, encB(original & 0x707f, rs1Of(original), rs2Of(original), offset));
+    this.chain(branch, to, encB(original & 0x707f, rs1Of(original), rs2Of(original), (to - branch) * 4));
+  }
+
+  /** Whether the branch that goes to `taken` stub `c` at TC word `word` reaches TC word `to` itself (±4 KiB). */
+  private branchReaches(c: Callout, word: number, to: number): boolean {
+    const offset = (to - this.blockAt[word]!.first - c.branchAt!) * 4;
+    return offset >= -4096 && offset < 4096;
   }
 
   /**
@@ -768,6 +989,7 @@ export class BinaryTranslation implements Technique {
    */
   private inlineCsr(c: Callout, word: number): number {
     if (!runInlineCsr(this.vm, c.bits)) return this.emulated(c);
+    this.vm.retire(4);
     this.inlined++;
     this.found = { key: this.vm.currentRoot().key, pc: this.vm.vcpu.state.pcNum, at: word + 1 };
     return 1;
@@ -796,7 +1018,7 @@ export class BinaryTranslation implements Technique {
     const vm = this.vm;
     const v = vm.vcpu.state;
     const hart = vm.board.hart;
-    const { rd, rs1, imm } = pcRelative(c);
+    const rd = c.rd!, rs1 = c.rs1!, imm = c.imm!;
     const pc = BigInt(c.guestPc);
     const link = BigInt.asUintN(64, pc + BigInt(c.length));
     const target = c.kind === "auipc" ? undefined
@@ -834,6 +1056,18 @@ export class BinaryTranslation implements Technique {
   private hex(pc: number): string {
     return BigInt.asUintN(64, BigInt(pc)).toString(16);
   }
+}
+
+/** Sets register `rd` of `h` to `value`, a 64-bit value as a signed number (as the hart keeps pcs). */
+function setRegNumber(h: Hart, rd: number, value: number): void {
+  if (rd === 0) return;
+  h.x[2 * rd] = value | 0;
+  h.x[2 * rd + 1] = Math.floor(value / 4294967296) | 0;
+}
+
+/** The start of the 4 KiB page of guest address `pc` (a signed number, as the hart keeps pcs). */
+function pageOf(pc: number): number {
+  return pc - (pc & 4095);
 }
 
 function plural(n: number, what: string): string {

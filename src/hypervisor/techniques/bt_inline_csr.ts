@@ -68,7 +68,8 @@ export function isInlineCsr(e: number): boolean {
 
 /**
  * Runs inline CSR access `e` on the vCPU: the old value to rd, the new one (with the CSR's WARL
- * rules) to the virtual CSR, the instruction retired. False, with nothing done, when the guest's
+ * rules) to the virtual CSR; the caller retires the instruction (the VMM after an exit, the hart at
+ * the callout gate). False, with nothing done, when the guest's
  * current privilege may not make this access, or when a write to an interrupt enable does more than
  * enable or disable without unmasking a pending interrupt: the caller then emulates it as a callout.
  */
@@ -90,6 +91,5 @@ export function runInlineCsr(vm: Vm, e: number): boolean {
     }
   }
   hart.setReg(f.rd, old);
-  vm.retire(4);
   return true;
 }

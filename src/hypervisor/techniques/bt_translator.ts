@@ -37,6 +37,10 @@ export interface Callout {
   length: 2 | 4 | 0;
   /** For taken: the block's TC index of the branch that goes to this stub (the one to chain). */
   branchAt?: number;
+  /** For auipc, jal and jalr: the fields of what they compute, in 32-bit form (decoded once here, used at every run). */
+  rd?: number;
+  rs1?: number;
+  imm?: number;
 }
 
 export interface TranslatedBlock {
@@ -92,9 +96,9 @@ export function translateBlock(pc: number, halfword: (offset: number) => number 
     const op = e & 0x7f;
     instructions++;
     off += length;
-    const rewrite = (kind: CalloutKind) => {
+    const rewrite = (kind: CalloutKind, fields?: Pick<Callout, "rd" | "rs1" | "imm">) => {
       rewritten++;
-      callout({ kind, guestPc: gpc, bits, length }, gpc);
+      callout({ kind, guestPc: gpc, bits, length, ...fields }, gpc);
     };
     if (op === OP_SYSTEM && isInlineCsr(e)) {
       rewrite("csr");
@@ -105,10 +109,10 @@ export function translateBlock(pc: number, halfword: (offset: number) => number 
       rewrite("fence.i");
       ended = true;
     } else if (op === OP_AUIPC) {
-      rewrite("auipc");
+      rewrite("auipc", { rd: rdOf(e), rs1: 0, imm: immU(e) });
     } else if (op === OP_JAL || (op === OP_JALR && ((e >>> 12) & 7) === 0)) {
       // A jalr with another funct3 is an illegal instruction: left as it is, the hart traps on it.
-      rewrite(op === OP_JAL ? "jal" : "jalr");
+      rewrite(op === OP_JAL ? "jal" : "jalr", { rd: rdOf(e), rs1: rs1Of(e), imm: op === OP_JAL ? immJ(e) : immI(e) });
       ended = true;
     } else if (op === OP_BRANCH) {
       rewritten++;
@@ -130,12 +134,4 @@ export function translateBlock(pc: number, halfword: (offset: number) => number 
     words[b.at] = encB(words[b.at] & 0x707f, rs1Of(words[b.at]), rs2Of(words[b.at]), (stub - b.at) * 4);
   }
   return { guestPc: pc, guestBytes: off, words, guestPcs, callouts, instructions, rewritten };
-}
-
-/** What an `auipc`, `jal` or `jalr` callout computes, from the guest instruction's bits: its fields in 32-bit form. */
-export function pcRelative(c: Callout): { rd: number; rs1: number; imm: number } {
-  const e = c.length === 2 ? expandCompressed(c.bits) | 0 : c.bits | 0;
-  const op = e & 0x7f;
-  const imm = op === OP_AUIPC ? immU(e) : op === OP_JAL ? immJ(e) : immI(e);
-  return { rd: rdOf(e), rs1: rs1Of(e), imm };
 }

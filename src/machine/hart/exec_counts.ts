@@ -18,6 +18,9 @@ export class ExecCounts {
   private readonly versions = new Map<number, number>();
   /** Internal (run.ts): changes whenever any page's counted slots do, so that the dispatcher compares one number on the hot path. */
   version = 0;
+  /** The page `page` last looked up and its slots: the interpreter asks at every entry, mostly for the same page. */
+  private lastPage = NaN;
+  private lastSlots: Float64Array | undefined;
 
   /** Starts counting the instruction at RAM index `at` (an even offset into RAM), from 0. */
   arm(at: number): void {
@@ -50,7 +53,11 @@ export class ExecCounts {
 
   /** Internal (exec.ts, translate.ts): the slots of RAM page `page`, if it ever had a counter. Kept once made, so that translated code can hold on to it. */
   page(page: number): Float64Array | undefined {
-    return this.pages.get(page);
+    if (page !== this.lastPage) {
+      this.lastSlots = this.pages.get(page);
+      this.lastPage = page;
+    }
+    return this.lastSlots;
   }
 
   /** Internal (run.ts, translate.ts): the version of RAM page `page`'s counted slots. */
@@ -60,7 +67,10 @@ export class ExecCounts {
 
   private slots(page: number): Float64Array {
     let slots = this.pages.get(page);
-    if (!slots) this.pages.set(page, (slots = new Float64Array(2048).fill(-1)));
+    if (!slots) {
+      this.pages.set(page, (slots = new Float64Array(2048).fill(-1)));
+      if (page === this.lastPage) this.lastSlots = slots;
+    }
     return slots;
   }
 

@@ -276,6 +276,12 @@ export class Hart {
   /** The last run stopped in the middle of a block (its budget ran out): the pc is no block entry. */
   midBlock = false;
   onTrap: ((cause: bigint, tval: bigint, pc: bigint) => boolean) | undefined = undefined;
+  /**
+   * Asked before an `ecall` traps: true when the hook did the work of the instruction the ecall
+   * stands for itself (registers, pcNum, retired: a binary-translation VMM's callout, answered
+   * without a trap, binary_translation.ts), false to let it trap. Unset, an ecall costs nothing more.
+   */
+  ecallGate: ((h: Hart) => boolean) | undefined = undefined;
   /** False: interrupts are taken only through takeTrap (the QEMU oracle follows QEMU's timing). */
   autoInterrupts = true;
   readonly watches: Watch[] = [];

@@ -87,6 +87,75 @@ l0:
 `, [0xef, 0, 0x200000cf]);
 }
 
+/**
+ * An S-mode kernel calls code_a through VA 0xc000_0000 five times in the context of its table
+ * `root`, switches to a second table (`root_u`, the same but for that page) and fences there, which
+ * selects the blocks read through `root` too; with `remap`, it then points the page at code_b
+ * (without fencing again), switches back and calls it once more: s3 is what that call returned.
+ */
+function otherContextKernel(remap: boolean) {
+  const satp = (root: string) => `
+  la t0, ${root}
+  srli t0, t0, 12
+  li t1, 8 << 60
+  or t0, t0, t1
+  csrw satp, t0`;
+  const pointer = (table: string, into: string, offset: number) => `
+  la t0, ${table}
+  srli t0, t0, 12
+  slli t0, t0, 10
+  ori t0, t0, 1
+  la t1, ${into}
+  sd t0, ${offset}(t1)`;
+  const leaf = (page: string) => `
+  la t0, ${page}
+  srli t0, t0, 12
+  slli t0, t0, 10
+  ori t0, t0, 0x4b
+  la t1, l0
+  sd t0, 0(t1)`;
+  return sv39Kernel(`bt_other_context_${remap}.S`, `
+${pointer("l1", "root", 24)}
+${pointer("l0", "l1", 0)}
+${leaf("code_a")}
+  sfence.vma zero, zero
+  li s0, 0
+  li s1, 5
+  li s2, 0
+1:
+  li t2, 0xc0000000
+  jalr t2
+  add s2, s2, a0
+  addi s0, s0, 1
+  blt s0, s1, 1b
+${satp("root_u")}
+  sfence.vma zero, zero
+${remap ? leaf("code_b") : ""}
+${satp("root")}
+  li t2, 0xc0000000
+  jalr t2
+  mv s3, a0
+${HALT}
+  .balign 4096
+code_a:
+  li a0, 1
+  ret
+  .balign 4096
+code_b:
+  li a0, 2
+  ret
+  .data
+  .balign 4096
+l1:
+  .zero 4096
+l0:
+  .zero 4096
+root_u:
+  .dword 0xef, 0, 0x200000cf
+  .zero 4096 - 24
+`, [0xef, 0, 0x200000cf]);
+}
+
 /** Guest code as halfwords, the way the VMM reads a page; `limit` bytes readable. */
 function code(insns: number[], limit = 4096): (off: number) => number | undefined {
   const halves: number[] = [];
@@ -209,24 +278,26 @@ describe("binary translation in a VM", () => {
     assert.ok(dispatches.length <= stats.translated, "each of these exits found its target untranslated");
   });
 
-  it("sfence.vma has the blocks read through the translations it fences checked before they run again, and undoes the chains into them", () => {
+  it("sfence.vma has the blocks of other contexts read through the translations it fences checked before they run again; the chains into them wait for that", () => {
     const vm = makeVm({ technique: "binary-translation" });
     vm.load(loadGuest(join(ROOT, "sample-guests/shadow-paging/shadow_paging.S")));
     assert.equal(vm.run(1_000_000).kind, "halt");
     const bt = vm.technique as BinaryTranslation;
     const paged = (v: { context: string }) => v.context.startsWith("sv39");
     const before = bt.tcBlocks();
+    const chains = bt.tcStats().chains;
+    assert.ok(chains > 0);
     const page = Math.floor(before.find(paged)!.guestPc / 4096);
     // The lesson maps its kernel with one global gigapage: a fence elsewhere, or for one ASID, leaves it.
     assert.equal(bt.fenced(0x4_0000, -1), undefined);
     assert.equal(bt.fenced(page, 2), undefined);
     const fencedPaged = before.filter(paged).length;
-    assert.equal(bt.fenced(page, -1), `sfence.vma: ${fencedPaged} translated blocks read through the fenced translations to be checked before they run again`);
+    // They were read in contexts other than the current one (the lesson has halted in M-mode).
+    assert.equal(bt.fenced(page, -1), `sfence.vma: ${fencedPaged} translated blocks read through the fenced translations: ${fencedPaged} to be checked before they run again`);
     assert.equal(bt.fenced(page, -1), undefined, "a fenced block is fenced once until it is checked");
     const after = bt.tcBlocks();
-    assert.deepEqual(after.map((v) => v.guestPc), before.map((v) => v.guestPc), "the blocks stay until they are looked up");
-    const fencedWords = new Set(after.filter(paged).flatMap((v) => v.rows.map((r) => r.tcVa)));
-    for (const r of after.flatMap((v) => v.rows)) if (r.chainedTo !== undefined) assert.ok(!fencedWords.has(r.chainedTo), "no chain into a fenced block");
+    assert.deepEqual(after.map((v) => v.guestPc), before.map((v) => v.guestPc), "the blocks stay until they are checked");
+    assert.equal(bt.tcStats().chains, chains, "code of their context runs only after the hart enters it, where they are checked first");
   });
 
   it("a fenced block whose page still translates the same is kept at its next lookup; one whose page moved is dropped and translated anew", () => {
@@ -238,6 +309,20 @@ describe("binary translation in a VM", () => {
     assert.equal(b.fenced, 1, "the block of code_a, whose page moved, is the one dropped");
     assert.equal(a.fenced, 1);
     assert.ok(b.refenced - a.refenced >= 45 * 2, `each extra round keeps at least the loop's block and code_a's (${a.refenced} → ${b.refenced})`);
+    // The kernel fences in the context its blocks were read in: they are checked at the fence.
+    const fences = many.vm.target.exits({ reasons: ["bt-callout"], count: 1e6 }).exits.filter((e) => e.details.callout === "sfence").map((e) => e.action);
+    assert.equal(fences.filter((f) => /: \d+ kept, their pages translating as when they were read$/.test(f)).length, 51, "the first fence and the 50 after the calls");
+    assert.match(fences.at(-1)!, /1 dropped, their pages translating otherwise now/, "code_a's, at the fence after its page was pointed at code_b");
+  });
+
+  it("blocks fenced from another context are checked when the hart enters theirs: kept if their page translates the same, dropped if it was remapped since", () => {
+    for (const remap of [false, true]) {
+      const { native, vm } = assertEquivalent(`bt_other_context_${remap}.S`, otherContextKernel(remap), { technique: "binary-translation" });
+      assert.equal(native.x[19], remap ? 2n : 1n, "s3: the last call ran code_b once the page was remapped");
+      const fences = vm.target.exits({ reasons: ["bt-callout"], count: 1e6 }).exits.filter((e) => e.details.callout === "sfence").map((e) => e.action);
+      assert.match(fences[1], /: 1 kept, .*, 4 to be checked before they run again$/, "the fence in root_u's context: the block it runs in kept; root's, the loop's and code_a's, left to the entry into root's");
+      assert.equal(vm.target.stats().tc!.fenced, remap ? 1 : 0, "code_a's block goes only when its page was remapped");
+    }
   });
 
   it("shows a block beside its guest code, each rewrite named and each chain with where it now goes", () => {
