@@ -1,3 +1,5 @@
+import { joinHalves } from "../isa/u64";
+
 /**
  * VM exits: every transfer of control into the VMM is one record with a stable reason id.
  *
@@ -168,7 +170,8 @@ export class ExitRecord implements VmExit {
 
   constructor(
     readonly vcpu: number,
-    readonly pc: bigint,
+    /** The guest pc: a bigint, or the number the hart keeps it as (its `pcNum`), made a bigint on read. */
+    private readonly at: bigint | number,
     readonly priv: number,
     /** Guest instructions retired before the exit (a number: `instret` is its bigint, made on read). */
     private readonly retired: number,
@@ -181,6 +184,11 @@ export class ExitRecord implements VmExit {
 
   get instret(): bigint {
     return BigInt(this.retired);
+  }
+
+  get pc(): bigint {
+    const at = this.at;
+    return typeof at === "bigint" ? at : joinHalves(at | 0, Math.floor(at / 4294967296) | 0);
   }
 
   get action(): string {

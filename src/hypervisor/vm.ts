@@ -726,8 +726,9 @@ export class Vm implements GuestMemory {
     const cycles = (this.costOf.get(reason) ?? 0) * times + (worldSwitch ? this.costs.worldSwitch + this.fpu.worldSwitch(details) : 0) + extraCycles +
       (hosted ? hostTripCycles(this.costs, 1) : 0);
     const told = hosted ? hostedNarrative(narrate, this.costs.worldSwitch) : narrate;
+    // The vCPU's pc as the hart keeps it, a number unless it is wild: a bigint is made only if read.
     const exit = this.log.add(new ExitRecord(
-      this.vcpu.id, pc ?? v.pc, priv ?? v.prv, this.retired, reason, instruction, details, cycles, told,
+      this.vcpu.id, pc ?? (v.wildPc ?? v.pcNum), priv ?? v.prv, this.retired, reason, instruction, details, cycles, told,
     ));
     if (this.exitFilter?.(exit) && !this.pendingStop) {
       this.stoppedExit = exit;

@@ -55,7 +55,7 @@ export function emulateAccess(vm: Vm, reason: ExitReason, tval: bigint, gpaIn: n
   const dev = devPart && bus.deviceAt(devPart.gpa, devPart.size);
   const pc = v.pc;
   const pteGpa = gpa - (gpa % 8);
-  const before = reason === "guest-pt-write" ? vm.readPte(pteGpa) : undefined;
+  const before = reason === "guest-pt-write" ? pteNow(vm, pteGpa) : undefined;
   let loaded: bigint | undefined;
   let stored: bigint | undefined;
   if (acc === Acc.R || a.kind === "amo") {
@@ -89,7 +89,7 @@ export function emulateAccess(vm: Vm, reason: ExitReason, tval: bigint, gpaIn: n
   for (const p of stored === undefined ? [] : parts) {
     if (!bus.deviceAt(p.gpa, p.size) && vm.shadow.isPageTable(Math.floor(p.gpa / 4096))) invalidated = (invalidated ?? 0) + vm.shadow.guestPteWritten(p.gpa, p.size);
   }
-  const after = reason === "guest-pt-write" ? vm.readPte(pteGpa) : undefined;
+  const after = reason === "guest-pt-write" ? pteNow(vm, pteGpa) : undefined;
   vm.retire(d.length);
   const out = details;
   out.width = a.size;
@@ -132,6 +132,16 @@ export function emulateAccess(vm: Vm, reason: ExitReason, tval: bigint, gpaIn: n
     return { action, steps };
   }, pc, priv);
   return 1;
+}
+
+/**
+ * The guest PTE at `gpa` for the narrative, as the debugger reads it (Vm.readPte): from host RAM where
+ * its page has a frame, without the debugger's copy of the bytes; else zeros, or the swap area's copy.
+ */
+function pteNow(vm: Vm, gpa: number): bigint | undefined {
+  const hpa = vm.p2m.peekHpa(gpa, 8);
+  const ram = vm.board.ram;
+  return hpa >= 0 ? ram.view.getBigUint64(hpa - ram.base, true) : vm.readPte(gpa);
 }
 
 /** The value the hart's reservation holds, as a `size`-byte unsigned value. */
