@@ -254,7 +254,7 @@ export class ShadowMmu {
     // Its walk's PTEs first: the first walk through a page write-protects the page, this one included;
     // and among their readers, they outlive the entries of other roots that finding a leaf slot may evict.
     for (const s of slots) this.watch(e, s);
-    const w = (perms & W) !== 0 && !this.ptRefs.has(gpaPage) && !this.protectedPages.has(gpaPage);
+    const w = (perms & W) !== 0 && !this.ptRefs.has(gpaPage) && !(this.protectedPages.size > 0 && this.protectedPages.has(gpaPage));
     let pteHpa = this.leafSlot(root, vpn);
     if (pteHpa < 0) {
       // The pool is exhausted even after evicting other roots: start this root afresh.
