@@ -10,7 +10,7 @@ import { decodeBits, insn, type DecodedInstruction } from "../decode";
 import type { ExitDetails, ExitNarrative, ExitReason, NarrativeStep } from "../exits";
 import { Acc, guestDataPriv, type GuestTranslated } from "../mm/guest_walk";
 import type { Vm } from "../vm";
-import { accessParts, effectiveVa, loadParts, storeParts } from "./access_parts";
+import { accessParts, effectiveVa, loadParts, storeParts, type AccessPart } from "./access_parts";
 import { reflect } from "./inject";
 
 /**
@@ -51,8 +51,8 @@ export function emulateAccess(vm: Vm, reason: ExitReason, tval: bigint, gpaIn: n
   const parts = split.parts;
   const gpa = parts[0].gpa;
   const bus = vm.devices.bus;
-  const devPart = parts.find((p) => bus.deviceAt(p.gpa, p.size));
-  const dev = devPart && bus.deviceAt(devPart.gpa, devPart.size);
+  const devPart = parts.find((p) => deviceOf(vm, p));
+  const dev = devPart && deviceOf(vm, devPart);
   const pc = v.pc;
   const pteGpa = gpa - (gpa % 8);
   const before = reason === "guest-pt-write" ? pteNow(vm, pteGpa) : undefined;
@@ -87,7 +87,7 @@ export function emulateAccess(vm: Vm, reason: ExitReason, tval: bigint, gpaIn: n
   // Any store the VMM performs into a guest page-table page stales the shadow entries derived from it.
   let invalidated: number | undefined;
   for (const p of stored === undefined ? [] : parts) {
-    if (!bus.deviceAt(p.gpa, p.size) && vm.shadow.isPageTable(Math.floor(p.gpa / 4096))) invalidated = (invalidated ?? 0) + vm.shadow.guestPteWritten(p.gpa, p.size);
+    if (!deviceOf(vm, p) && vm.shadow.isPageTable(Math.floor(p.gpa / 4096))) invalidated = (invalidated ?? 0) + vm.shadow.guestPteWritten(p.gpa, p.size);
   }
   const after = reason === "guest-pt-write" ? pteNow(vm, pteGpa) : undefined;
   vm.retire(d.length);
@@ -132,6 +132,15 @@ export function emulateAccess(vm: Vm, reason: ExitReason, tval: bigint, gpaIn: n
     return { action, steps };
   }, pc, priv);
   return 1;
+}
+
+/**
+ * The device a part of an access reaches, if any. The bus answers guest RAM before its devices, so a
+ * part in RAM reaches none, and needs no search of every device (most emulated accesses are stores
+ * to a guest page table).
+ */
+function deviceOf(vm: Vm, p: AccessPart): MmioDevice | undefined {
+  return vm.p2m.isRam(p.gpa, p.size) ? undefined : vm.devices.bus.deviceAt(p.gpa, p.size);
 }
 
 /**
