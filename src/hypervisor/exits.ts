@@ -1,4 +1,5 @@
 import { joinHalves } from "../isa/u64";
+import type { Hart } from "../machine/hart/hart";
 
 /**
  * VM exits: every transfer of control into the VMM is one record with a stable reason id.
@@ -145,6 +146,21 @@ export interface VmExit {
   cycles: number;
 }
 
+/**
+ * A guest pc as the hart keeps it (hart.ts): the number `pcNum`, or the bigint of a wild pc. The VMM
+ * captures pcs this way at an exit, and makes the bigint only when a record or a narrative is read.
+ */
+export type PcAt = bigint | number;
+
+export function pcAt(v: Hart): PcAt {
+  return v.wildPc ?? v.pcNum;
+}
+
+/** The pc `at` stands for, as the hart's `pc` getter gives it. */
+export function pcValue(at: PcAt): bigint {
+  return typeof at === "bigint" ? at : joinHalves(at | 0, Math.floor(at / 4294967296) | 0);
+}
+
 /** The text of an exit: built only when someone reads it (debugger, CLI, panels). */
 /**
  * How every view names an exit: "VM exit 233", never "#233", which VS Code reads as a colour and
@@ -170,8 +186,8 @@ export class ExitRecord implements VmExit {
 
   constructor(
     readonly vcpu: number,
-    /** The guest pc: a bigint, or the number the hart keeps it as (its `pcNum`), made a bigint on read. */
-    private readonly at: bigint | number,
+    /** The guest pc, made a bigint on read. */
+    private readonly at: PcAt,
     readonly priv: number,
     /** Guest instructions retired before the exit (a number: `instret` is its bigint, made on read). */
     private readonly retired: number,
@@ -187,8 +203,7 @@ export class ExitRecord implements VmExit {
   }
 
   get pc(): bigint {
-    const at = this.at;
-    return typeof at === "bigint" ? at : joinHalves(at | 0, Math.floor(at / 4294967296) | 0);
+    return pcValue(this.at);
   }
 
   get action(): string {

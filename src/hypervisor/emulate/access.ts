@@ -7,7 +7,7 @@ import type { Hart } from "../../machine/hart/hart";
 import { PmpAccess } from "../../machine/hart/pmp";
 import { PRIV_NAMES } from "../../isa/privilege";
 import { decodeBits, insn, type DecodedInstruction } from "../decode";
-import type { ExitDetails, ExitNarrative, ExitReason, NarrativeStep } from "../exits";
+import { pcAt, pcValue, type ExitDetails, type ExitNarrative, type ExitReason, type NarrativeStep } from "../exits";
 import { Acc, guestDataPriv, type GuestTranslated } from "../mm/guest_walk";
 import type { Vm } from "../vm";
 import { accessParts, effectiveVa, loadParts, storeParts, type AccessPart } from "./access_parts";
@@ -53,7 +53,7 @@ export function emulateAccess(vm: Vm, reason: ExitReason, tval: bigint, gpaIn: n
   const bus = vm.devices.bus;
   const devPart = parts.find((p) => deviceOf(vm, p));
   const dev = devPart && deviceOf(vm, devPart);
-  const pc = v.pc;
+  const pc = pcAt(v);
   const pteGpa = gpa - (gpa % 8);
   const before = reason === "guest-pt-write" ? pteNow(vm, pteGpa) : undefined;
   let loaded: bigint | undefined;
@@ -128,7 +128,7 @@ export function emulateAccess(vm: Vm, reason: ExitReason, tval: bigint, gpaIn: n
       steps.push({ phase: "check", text: "the guest's PMP covers only part of this page: the VMM checked this access against the virtual PMP, and the page is not shadowed" });
       action = `emulated ${name} at GPA 0x${gpa.toString(16)} (PMP covers only part of the page)`;
     }
-    steps.push({ phase: "resume", text: `pc ← pc + ${d.length}`, before: pc, after: BigInt.asUintN(64, pc + BigInt(d.length)) });
+    steps.push({ phase: "resume", text: `pc ← pc + ${d.length}`, before: pcValue(pc), after: BigInt.asUintN(64, pcValue(pc) + BigInt(d.length)) });
     return { action, steps };
   }, pc, priv);
   return 1;

@@ -1,5 +1,5 @@
 import { Exc } from "../../isa/causes";
-import { signedNumber } from "../../isa/u64";
+import { joinHalves, signedNumber } from "../../isa/u64";
 import { permitted } from "../../machine/hart/mmu";
 import { PmpAccess } from "../../machine/hart/pmp";
 import { decodeBits } from "../decode";
@@ -139,7 +139,9 @@ function shadowPage(vm: Vm, va: number, acc: Acc, priv: number, fetchOnly: boole
 function hiddenFault(vm: Vm, va: number, acc: Acc, priv: number, details: ExitDetails, t: GuestTranslated, hpaPage: number): number {
   const { root, e, vpn, protectedPt } = shadowPage(vm, va, acc, priv, false, t, hpaPage);
   keepReservation(vm, va, acc);
-  const pteAfter = vm.shadow.readPte(e.pteHpa);
+  // The shadow PTE as installed, in halves: the narrative makes its bigint if it is ever read.
+  const ram = vm.board.ram;
+  const pteLo = ram.view.getInt32(e.pteHpa - ram.base, true), pteHi = ram.view.getInt32(e.pteHpa - ram.base + 4, true);
   const hpa = hpaPage * 4096 + (t.gpa & 4095);
   details.hpa = BigInt(hpa);
   details.shadowRoot = root.key;
@@ -152,7 +154,7 @@ function hiddenFault(vm: Vm, va: number, acc: Acc, priv: number, details: ExitDe
         ? [{ phase: "check" as const, text: "guest paging is off (Bare or virtual M-mode): GVA = GPA" }]
         : [...walkSteps(t), { phase: "check" as const, text: `guest leaf permits ${ACCESS_NAMES[acc]} in virtual mode ${priv}; A${acc === Acc.W ? "/D" : ""} set in the guest PTE` }]),
       { phase: "check", text: `${vm.p2m.toHpa(t.gpa) >= 0 ? "p2m" : "passed-through device"}: GPA 0x${t.gpa.toString(16)} → HPA 0x${hpa.toString(16)}` },
-      { phase: "shadow", text: `shadow PTE at HPA 0x${e.pteHpa.toString(16)} (root ${root.key}, host ASID ${root.hostAsid})`, before: 0n, after: pteAfter },
+      { phase: "shadow", text: `shadow PTE at HPA 0x${e.pteHpa.toString(16)} (root ${root.key}, host ASID ${root.hostAsid})`, before: 0n, after: joinHalves(pteLo, pteHi) },
       { phase: "resume", text: "retry the same instruction (not retired, invisible to the guest)" },
     ],
   }));
