@@ -8,9 +8,10 @@ import { EXIT_LOAD_ERROR } from "./exit_status";
 import { helpText } from "./help";
 import { ProgramError, loadProgram, type GuestProgram } from "./program";
 import type { RunRecord } from "./record_file";
-import { runFromConfig } from "./run_config";
-import { runOnStdio } from "./run_stdio";
-import { StdinSource } from "./stdio";
+import { runFromConfig, type HostRunCommand } from "./run_config";
+import { runHostPrograms, type HostRunGuest } from "./run_host";
+import { runOnStdio, stdioRunIo } from "./run_stdio";
+import { StdinSource, StdoutSink } from "./stdio";
 import { openDisk } from "../target/disk_image";
 
 function failed(message: string): number {
@@ -48,7 +49,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return run(command);
     case "run-config": {
       const resolved = runFromConfig(command);
-      return "error" in resolved ? failed(resolved.error) : run(resolved);
+      if ("error" in resolved) return failed(resolved.error);
+      return resolved.kind === "run-host" ? runHost(resolved) : run(resolved);
     }
     case "asm":
       return assembleToElf(command, (line) => process.stderr.write(line + "\n"));
@@ -117,6 +119,28 @@ async function run(command: RunCommand): Promise<number> {
     const result = await runOnStdio(program, { ...command, disk }, input, output);
     if (!result.final) return result.exitCode;
     return writeRecord(command.record, makeRecord(command, program, result, result.final, output)) ?? result.exitCode;
+  } finally {
+    input.close();
+  }
+}
+
+/** Several VMs of a `vms` configuration on one host (run_host.ts). */
+async function runHost(command: HostRunCommand): Promise<number> {
+  const guests: HostRunGuest[] = [];
+  for (const { name, run } of command.vms) {
+    const program = await loadOrReport(run.program, run.march);
+    if (!program) return EXIT_LOAD_ERROR;
+    const disk = run.diskSpec && openDisk(run.diskSpec, process.cwd());
+    if (typeof disk === "string") return failed(`VM ${name}: disk: ${disk}`);
+    guests.push({ name, program, opts: { ...run, disk } });
+  }
+  const input = new StdinSource();
+  const out = new StdoutSink();
+  try {
+    const result = await runHostPrograms(guests, { hostMemoryBytes: command.hostMemoryBytes, slice: command.vmSlice, maxInstructions: command.maxInstructions, timeoutSeconds: command.timeoutSeconds, exits: command.exits }, stdioRunIo(out, input));
+    await out.drain();
+    for (const line of result.summary) process.stderr.write(line + "\n");
+    return result.exitCode;
   } finally {
     input.close();
   }

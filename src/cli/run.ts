@@ -271,11 +271,12 @@ export function speed(instructions: bigint, seconds: number): string {
 function finish(end: RunEnd, instructions: bigint, seconds: number): RunResult {
   const time = seconds < 1 ? `${(seconds * 1000).toFixed(1)} ms` : `${seconds.toFixed(2)} s`;
   const stats = `${instructions} instructions in ${time}${speed(instructions, seconds)}`;
-  const [exitCode, how] = describe(end);
+  const [exitCode, how] = describeEnd(end);
   return { end, exitCode, instructions, seconds, summary: `hyperstep: ${how}; ${stats}` };
 }
 
-function describe(end: RunEnd): [number, string] {
+/** A run's end: its exit status, and what happened in words. */
+export function describeEnd(end: RunEnd): [number, string] {
   switch (end.kind) {
     case "halt":
       if (end.how === "host-memory") return [end.code, `the VMM powered the guest off: ${end.why ?? "a page it touched needed a host frame and none was free (raise --host-memory)"}`];

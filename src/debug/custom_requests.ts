@@ -155,6 +155,8 @@ export interface WireHostRun {
   label: string;
   /** The guest-physical pages behind it: the first of a guest run, every one on a shared frame. */
   gpas: string[];
+  /** With several VMs: the VM of a guest run or pool, or of each of `gpas` on a shared frame. */
+  vms?: string[];
 }
 
 /** The VMM's swap area (hypervisor swapping): its size, what it holds, and the guest pages swapped out. */
@@ -330,7 +332,7 @@ export function hostBody(target: Target): HostBody {
   const swap = target.vmm?.hostMemory().swap;
   return {
     technique: target.technique,
-    runs: runs.map((r) => ({ hpa: hex(BigInt(r.hpa)), frames: r.frames, owner: r.owner, label: OWNER_TEXT[r.owner], gpas: r.gpas.map((g) => hex(BigInt(g))) })),
+    runs: runs.map((r) => ({ hpa: hex(BigInt(r.hpa)), frames: r.frames, owner: r.owner, label: OWNER_TEXT[r.owner], gpas: r.gpas.map((g) => hex(BigInt(g))), ...(r.vms ? { vms: r.vms } : {}) })),
     ...(b ? { balloon: {
       targetPages: b.targetPages, actual: b.actual, pages: b.pages.length,
       runs: pageRuns(b.pages).map(([gpa, pages]) => ({ gpa: hex(BigInt(gpa)), pages })),

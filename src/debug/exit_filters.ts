@@ -23,11 +23,11 @@ const DETAIL_FIELDS = [
   "cause", "causeName", "tval", "toPriv", "toPc", "shadowRoot", "invalidated", "vaddr", "asid",
   "hypercall", "error", "op", "count", "callout", "length", "rewritten", "blocks", "queue", "chains", "descriptors",
 ] as const;
-const RECORD_FIELDS = ["reason", "instruction", "seq", "vcpu", "priv", "cycles", "epc", "ops"] as const;
+const RECORD_FIELDS = ["reason", "instruction", "seq", "vm", "vcpu", "priv", "cycles", "epc", "ops"] as const;
 const FIELDS: readonly string[] = [...DETAIL_FIELDS, ...RECORD_FIELDS];
 
 export const EXIT_CONDITION_HELP =
-  `An expression over the exit's fields, stopping when non-zero: ${FIELDS.join(", ")} (absent ones read as 0; strings compare with ==, e.g. csr == "satp", device == "uart", gpa >= 0x10000000 && gpa < 0x10000100, vcpu == 1; in a batch, op is any one of its operations, e.g. op == "new_baseptr", and ops all of them).`;
+  `An expression over the exit's fields, stopping when non-zero: ${FIELDS.join(", ")} (absent ones read as 0; strings compare with ==, e.g. csr == "satp", device == "uart", gpa >= 0x10000000 && gpa < 0x10000100, vcpu == 1, vm == "alpha" with several VMs; in a batch, op is any one of its operations, e.g. op == "new_baseptr", and ops all of them).`;
 
 /** The filters for the `initialize` response, after the trap-cause ones (VS Code keeps the order). */
 export function exitFilters(): DebugProtocol.ExceptionBreakpointsFilter[] {
@@ -84,6 +84,7 @@ function exitValues(exit: VmExit): Map<string, bigint> {
   put("reason", exit.reason);
   put("instruction", exit.instruction?.mnemonic);
   put("seq", exit.seq);
+  put("vm", exit.vm);
   put("vcpu", exit.vcpu);
   put("priv", exit.priv);
   put("cycles", exit.cycles);

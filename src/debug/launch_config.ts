@@ -59,6 +59,19 @@ export interface LaunchConfig {
   smp: number;
   /** The timebase as QEMU's -icount shift=N (2^N ns per instruction, mtime at 10 MHz); 0 unless given. */
   icountShift: number;
+  /**
+   * Several VMs on one host (`vms`; hypervisor/host.ts): each one's name and configuration, which is
+   * the top level's with that VM's fields over it. The top level's own fields are then the first
+   * VM's, and hostMemoryBytes is the host's. Absent: one guest.
+   */
+  vms?: NamedVm[];
+  /** With vms: guest steps per VM time slice (`vmSlice`); undefined: the host's default. */
+  vmSlice?: number;
+}
+
+export interface NamedVm {
+  name: string;
+  config: LaunchConfig;
 }
 
 /** The history budget when the launch configuration names none. */
@@ -67,9 +80,10 @@ export const DEFAULT_HISTORY_MIB = 512;
 export class ConfigError extends Error {
   constructor(
     readonly field: string,
-    message: string,
+    /** What is wrong with the field, without its name. */
+    readonly reason: string,
   ) {
-    super(`launch configuration: '${field}' ${message}`);
+    super(`launch configuration: '${field}' ${reason}`);
   }
 }
 
@@ -86,6 +100,8 @@ function optional<T>(args: Record<string, unknown>, field: string, type: string,
 export function parseLaunchConfig(raw: unknown = {}): LaunchConfig {
   if (typeof raw !== "object" || raw === null) throw new ConfigError("(arguments)", "must be an object");
   const args = raw as Record<string, unknown>;
+  if (args.vms !== undefined && args.vms !== null) return parseVms(args);
+  if (args.vmSlice !== undefined && args.vmSlice !== null) throw new ConfigError("vmSlice", "is the time slice of each of several VMs: it needs \"vms\"");
 
   const program = args.program;
   if (program === undefined || program === null || program === "") {
@@ -216,6 +232,53 @@ export function parseLaunchConfig(raw: unknown = {}): LaunchConfig {
     hostSwapBytes,
     fpuSwitch: fpuSwitch as FpuSwitchPolicy,
   };
+}
+
+/** A VM's fields that are the host's, set once at the top of a configuration with `vms`. */
+const HOST_FIELDS = ["vms", "vmSlice", "hostMemory", "hostSwap", "gdbServer", "historyMiB", "stopOnEntry", "maxInstructions"];
+
+/**
+ * A configuration with `vms`: each VM is the top level's fields with its own over them, checked as
+ * a configuration of its own (under a VMM technique); the host's fields stay at the top.
+ */
+function parseVms(args: Record<string, unknown>): LaunchConfig {
+  const list = args.vms;
+  if (!Array.isArray(list) || list.length < 2) {
+    throw new ConfigError("vms", `must be an array of two or more VMs, each { "name": …, "program": …, … } with the fields of a configuration that are its own; got ${JSON.stringify(list)}`);
+  }
+  const { vms: _, vmSlice, hostMemory, hostSwap, name: __, ...defaults } = args;
+  if (hostSwap !== undefined && hostSwap !== null) throw new ConfigError("hostSwap", "takes the host to one VM: with several VMs, the VMM has no swap area yet");
+  const vms = list.map((entry: unknown, i): NamedVm => {
+    const at = `vms[${i}]`;
+    if (typeof entry !== "object" || entry === null || Array.isArray(entry)) throw new ConfigError(at, `must be an object: the VM's name and the fields that are its own, not ${JSON.stringify(entry)}`);
+    const own = entry as Record<string, unknown>;
+    if (typeof own.name !== "string" || own.name.trim() === "") throw new ConfigError(`${at}.name`, "is required: the VM's name, which prefixes its UART's lines");
+    const hostField = Object.keys(own).find((k) => HOST_FIELDS.includes(k));
+    if (hostField) throw new ConfigError(`${at}.${hostField}`, "is the host's, not one VM's: set it at the top of the configuration");
+    let config: LaunchConfig;
+    try {
+      config = parseLaunchConfig({ ...defaults, ...own });
+    } catch (e) {
+      if (e instanceof ConfigError) throw new ConfigError(`${at}.${e.field}`, e.reason);
+      throw e;
+    }
+    if (config.technique === "native") throw new ConfigError(`${at}.technique`, "is \"native\": several VMs share a host through a VMM, so each needs a VMM technique");
+    return { name: own.name, config };
+  });
+  const names = vms.map((v) => v.name);
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice !== undefined) throw new ConfigError("vms", `names two VMs ${JSON.stringify(twice)}: each VM's name must be its own`);
+  let hostMemoryBytes: number | undefined;
+  if (hostMemory !== undefined && hostMemory !== null) {
+    hostMemoryBytes = typeof hostMemory === "string" || typeof hostMemory === "number" ? parseMemorySize(hostMemory) : undefined;
+    if (hostMemoryBytes === undefined) throw new ConfigError("hostMemory", `must be a whole number of 4 KiB pages between 4K and 4G, such as "12M"; got ${JSON.stringify(hostMemory)}`);
+  }
+  if (vmSlice !== undefined && vmSlice !== null && (typeof vmSlice !== "number" || !Number.isSafeInteger(vmSlice) || vmSlice < 1)) {
+    throw new ConfigError("vmSlice", `must be a positive whole number of guest steps, not ${JSON.stringify(vmSlice)}`);
+  }
+  // The host's fields at the top, parsed as one guest's (the first VM's) would have them.
+  const top = parseLaunchConfig({ ...defaults, ...(list[0] as Record<string, unknown>), stopOnEntry: args.stopOnEntry, maxInstructions: args.maxInstructions, historyMiB: args.historyMiB, gdbServer: args.gdbServer });
+  return { ...top, hostMemoryBytes, vms, vmSlice: (vmSlice as number | undefined) ?? undefined };
 }
 
 /** `hostMemory`: a size, under a VMM technique only (the VM checks it against its pools and guest RAM). */

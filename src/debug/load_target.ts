@@ -8,7 +8,9 @@ import { readProgramFile, readSourceFile } from "../target/program_file";
 import type { Target } from "../target/target";
 import type { ByteSink, ByteSource } from "../machine/device";
 import { buildC } from "../target/c_build";
-import { ConfigError, type LaunchConfig } from "./launch_config";
+import { createHost } from "../target/create_host";
+import { PrefixedLines } from "../target/prefixed_lines";
+import { ConfigError, type LaunchConfig, type NamedVm } from "./launch_config";
 
 /**
  * The program does not assemble. Not a mistake in the launch configuration: the message names the
@@ -46,6 +48,39 @@ export interface LoadedTarget {
  * wrong and why, and nothing is left half-started.
  */
 export async function loadTarget(config: LaunchConfig, uart: { out: ByteSink; in: ByteSource }): Promise<LoadedTarget> {
+  if (config.vms) return loadHost(config, config.vms, uart);
+  const { image, file, sources, disk, warnings, dwarf } = await readProgram(config);
+  const created = createTarget(image, { technique: config.technique, memoryBytes: config.memoryBytes, uartOut: uart.out, uartIn: uart.in, nonTrappingSensitive: config.nonTrappingSensitive, boot: config.boot, cpu: config.cpu, historyBytes: config.historyMiB * 1024 * 1024, disk, rngSeed: config.rngSeed, hosting: config.hosting, hostMemoryBytes: config.hostMemoryBytes, pageSharing: config.pageSharing, hostSwapBytes: config.hostSwapBytes, fpuSwitch: config.fpuSwitch, virtioConsole: config.virtioConsole, balloon: config.balloon, deviceModels: config.deviceModels, smp: config.smp, icountShift: config.icountShift });
+  if (!created.ok) throw new ConfigError("program", `'${file}': ${created.error}`);
+  return { target: created.target, file, sources, warnings, dwarf };
+}
+
+/**
+ * Several VMs on one host (`vms`): each VM's program read as one guest's, its UART's lines on the
+ * terminal prefixed by its name, input to the first VM. The program, sources and DWARF the debugger
+ * resolves breakpoints and frames with are the first VM's.
+ */
+async function loadHost(config: LaunchConfig, vms: readonly NamedVm[], uart: { out: ByteSink; in: ByteSource }): Promise<LoadedTarget> {
+  const width = Math.max(...vms.map((v) => v.name.length));
+  const read: ProgramRead[] = [];
+  for (const vm of vms) read.push(await readProgram(vm.config));
+  const guests = vms.map((vm, i) => {
+    const c = vm.config;
+    return {
+      name: vm.name, program: read[i].image,
+      opts: { technique: c.technique, memoryBytes: c.memoryBytes, uartOut: new PrefixedLines(`${vm.name.padEnd(width)} | `, uart.out), uartIn: i === 0 ? uart.in : undefined, nonTrappingSensitive: c.nonTrappingSensitive, boot: c.boot, cpu: c.cpu, historyBytes: 0, disk: read[i].disk, rngSeed: c.rngSeed, hosting: c.hosting, pageSharing: c.pageSharing, fpuSwitch: c.fpuSwitch, virtioConsole: c.virtioConsole, balloon: c.balloon, deviceModels: c.deviceModels, smp: c.smp, icountShift: c.icountShift },
+    };
+  });
+  const created = createHost(guests, { memoryBytes: config.hostMemoryBytes, slice: config.vmSlice });
+  if (!created.ok) throw new ConfigError("vms", created.error);
+  const [first] = read;
+  return { target: created.target, file: first.file, sources: first.sources, warnings: read.flatMap((r) => r.warnings), dwarf: first.dwarf };
+}
+
+type ProgramRead = Awaited<ReturnType<typeof readProgram>>;
+
+/** The configuration's program, read (and assembled or compiled), and its disk, opened. */
+async function readProgram(config: LaunchConfig) {
   const source = path.resolve(config.cwd ?? process.cwd(), config.program);
   // A C program is built by the reference gcc first (c_build.ts); its DWARF then names the .c file.
   let file = source;
@@ -74,8 +109,6 @@ export async function loadTarget(config: LaunchConfig, uart: { out: ByteSink; in
   if (!sources.has(file) && /\.[sS]$/.test(file)) sources.set(file, new TextDecoder().decode(bytes));
   const disk = config.disk && openDisk(config.disk, config.cwd ?? process.cwd());
   if (typeof disk === "string") throw new ConfigError("disk", disk);
-  const created = createTarget(image.program, { technique: config.technique, memoryBytes: config.memoryBytes, uartOut: uart.out, uartIn: uart.in, nonTrappingSensitive: config.nonTrappingSensitive, boot: config.boot, cpu: config.cpu, historyBytes: config.historyMiB * 1024 * 1024, disk, rngSeed: config.rngSeed, hosting: config.hosting, hostMemoryBytes: config.hostMemoryBytes, pageSharing: config.pageSharing, hostSwapBytes: config.hostSwapBytes, fpuSwitch: config.fpuSwitch, virtioConsole: config.virtioConsole, balloon: config.balloon, deviceModels: config.deviceModels, smp: config.smp, icountShift: config.icountShift });
-  if (!created.ok) throw new ConfigError("program", `'${file}': ${created.error}`);
   const warnings = image.program.lineTableError ? [`${file}: no source lines: ${image.program.lineTableError}`] : [];
-  return { target: created.target, file, sources, warnings, dwarf: image.program.dwarf };
+  return { image: image.program, file, sources, disk, warnings, dwarf: image.program.dwarf };
 }

@@ -5,7 +5,7 @@ import { describeEnd, type TechniqueComparison, type TechniqueRun } from "../tar
 import { shadowAddressWalk } from "../target/shadow_walk";
 import { tcRowWhy, tcStatsText } from "../target/tc_text";
 import { fpuSwitchText } from "../target/fpu_text";
-import type { VmStats } from "../target/vmm_view";
+import type { HostedVmStats, VmStats } from "../target/vmm_view";
 import { OWNER_TEXT } from "../target/host_map";
 import { twoStageAddressWalk } from "../target/walk_view";
 import { evaluate, ExprError, type ExprEnv } from "./expressions";
@@ -121,9 +121,12 @@ export function hostCommand(ctx: VmmContext): string {
   const span = (from: number, frames: number) => (frames === 1 ? hex(from) : `${hex(from)}–${hex(from + frames * 4096 - 1)}`);
   const frames = runs.reduce((n, r) => n + r.frames, 0);
   const lines = runs.slice(0, HOST_RUNS_SHOWN).map((r) => {
-    const what = r.owner === "guest" ? `guest RAM, GPA ${span(r.gpas[0], r.frames)}`
-      : r.owner === "shared" ? `shared by ${r.gpas.length} guest page${r.gpas.length === 1 ? "" : "s"}: GPA ${r.gpas.slice(0, 4).map(hex).join(", ")}${r.gpas.length > 4 ? ", …" : ""}`
-        : OWNER_TEXT[r.owner];
+    // With several VMs, each guest page and pool says whose it is.
+    const whose = r.vms && r.owner !== "shared" ? `${r.vms[0]}: ` : "";
+    const page = (gpa: number, i: number) => (r.vms ? `${r.vms[i]} ` : "") + hex(gpa);
+    const what = r.owner === "guest" ? `${whose}guest RAM, GPA ${span(r.gpas[0], r.frames)}`
+      : r.owner === "shared" ? `shared by ${r.gpas.length} guest page${r.gpas.length === 1 ? "" : "s"}: GPA ${r.gpas.slice(0, 4).map(page).join(", ")}${r.gpas.length > 4 ? ", …" : ""}`
+        : `${whose}${OWNER_TEXT[r.owner]}`;
     return `  ${span(r.hpa, r.frames).padEnd(23)} ${r.frames.toLocaleString("en-US").padStart(7)}  ${what}`;
   });
   const more = runs.length - HOST_RUNS_SHOWN;
@@ -225,11 +228,13 @@ export function statsCommand(ctx: VmmContext): string {
   const vmm = ctx.target.vmm;
   if (!vmm) return NO_VMM;
   const s = vmm.stats();
-  const lines = table([
+  const selected = s.vms?.find((v) => v.selected);
+  const lines = s.vms ? [...hostedVmsLines(s.vms), "", `${selected?.name} (the selected thread's VM):`] : [];
+  lines.push(...table([
     ["reason", "count", "cycles"],
     ...s.byReason.map((r) => [r.reason, String(r.count), String(r.cycles)]),
     ["total", String(s.exits), String(s.exitCycles)],
-  ]);
+  ]));
   lines.push(
     "",
     `guest instructions: ${s.guestInstructions}`,
@@ -244,6 +249,16 @@ export function statsCommand(ctx: VmmContext): string {
   const c = vmm.compareTechniques();
   if (c) lines.push("", ...comparisonLines(c));
   return lines.flatMap((l) => wrap(l, "  ")).join("\n");
+}
+
+/** Several VMs on the host: a row for each, and their total. */
+function hostedVmsLines(vms: readonly HostedVmStats[]): string[] {
+  const sum = (f: (v: HostedVmStats) => number | bigint) => vms.reduce((n, v) => n + Number(f(v)), 0);
+  return table([
+    ["VM", "instructions", "exits", "exit cycles", "world switches"],
+    ...vms.map((v) => [v.name, String(v.instructions), String(v.exits), String(v.exitCycles), String(v.worldSwitches)]),
+    ["all VMs", String(sum((v) => v.instructions)), String(sum((v) => v.exits)), String(sum((v) => v.exitCycles)), String(sum((v) => v.worldSwitches))],
+  ]);
 }
 
 const perMillion = (r: TechniqueRun) => (r.instructions > 0n ? (r.exits * 1e6) / Number(r.instructions) : 0);

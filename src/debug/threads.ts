@@ -3,13 +3,15 @@ import type { Target } from "../target/target";
 
 /**
  * Harts as DAP threads: hart n is thread n + 1, named `hart n` (`vCPU n` in a VM, whose harts are
- * the VMM's vCPUs), and its stack frames have ids
+ * the VMM's vCPUs; `alpha · vCPU n` with several VMs), and its stack frames have ids
  * n · FRAMES_PER_HART + index, so that a request naming a frame (scopes, evaluate) names its hart
  * too. Requests that name a thread or a frame select that hart in the target before they read it.
  */
 const FRAMES_PER_HART = 100_000;
 
 export function threads(target: Target | undefined): Thread[] {
+  const names = target?.threadNames?.();
+  if (names) return names.map((name, n) => new Thread(n + 1, name));
   const name = target?.vmm ? "vCPU" : "hart";
   return Array.from({ length: target?.harts ?? 1 }, (_, n) => new Thread(n + 1, `${name} ${n}`));
 }

@@ -146,6 +146,8 @@ export const REASON_OPERATION: Readonly<Record<ExitReason, keyof CostModel>> = O
   // Hypervisor swapping (mm/host_swap.ts): a page read from, or written to, the host's disk.
   "host-swap-in": "diskPage",
   "host-swap-out": "diskPage",
+  // Several VMs (host.ts): the scheduler moves the host hart from one VM's world to the next's.
+  "world-switch": "worldSwitch",
   // Split device model (hypervisor/io/split_access.ts): a kick, not a register to emulate.
   "virtio-notify": "hypervisorEntryExit",
   "iommu-fault": "irq",

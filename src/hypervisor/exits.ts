@@ -46,6 +46,7 @@ export const EXIT_REASONS = [
   { id: "cow-break", label: "copy-on-write break", description: "Page sharing: the guest stored to a page it shares copy-on-write with other pages of identical contents (mapped read-only); the VMM copied the shared frame to a frame of the page's own (or, for the last page on it, kept the frame), mapped it writable, and the guest retried the store." },
   { id: "host-swap-in", label: "host swap-in", description: "Hypervisor swapping: the guest touched a page the VMM had swapped out to its swap area on the host's disk (its p2m entry was gone); the VMM read it back into a host frame (swapping another page out first if none was free) and the guest retried. A swap-in the VMM's own access made (emulation, device DMA, its walk of a guest page table) is recorded too, with details.op \"vmm\". It costs a disk read of a page, plus the page fault when the guest faulted." },
   { id: "host-swap-out", label: "host swap-out", description: "Hypervisor swapping: a guest page needed a host frame and none was free, so the VMM wrote the page that got its frame longest ago (FIFO; never a shared page, one the access needs, or one the VMM watches) to its swap area, took it out of the p2m and reused its frame (details: gpa, hpa). Recorded just before the exit that needed the frame. It costs a disk write of a page." },
+  { id: "world-switch", label: "world switch", description: "Several VMs: the VM's time slice ran out (or it waits with nothing to wake it, or it halted), and the VMM's scheduler gave the host hart to the next VM in turn (round-robin, host.ts). The VMM saved this VM's world (registers, CSRs, the page-table root it runs on: its shadow root or hgatp) and loaded the next one's; the TLB holds no entry of another VM (details: from, to)." },
   // ---- device models (hypervisor/io/) ----
   { id: "virtio-notify", label: "virtio notify", description: "Split device model: the guest's driver wrote QueueNotify, the one register access that exits (reads hit a read-only register image, and the rings are shared in guest memory); the VMM's backend processed the batch the driver made available (details: queue, chains, descriptors) and raised the used-buffer interrupt, which is injected as a virtual interrupt." },
   { id: "iommu-fault", label: "IOMMU fault", description: "Pass-through: the IOMMU refused a DMA of the guest's device (a buffer outside the guest's RAM) and recorded it in its fault queue; its interrupt brought the VMM, which read the record (details: device, gpa = the IOVA, access, causeName). Nothing was written." },
@@ -113,6 +114,9 @@ export interface ExitDetails {
   queue?: number;
   chains?: number;
   descriptors?: number;
+  /** A world switch between VMs (host.ts): the VM that leaves the host hart and the one that gets it. */
+  from?: string;
+  to?: string;
   /** sfence.vma operands (undefined = all). */
   vaddr?: bigint;
   asid?: number;
@@ -130,6 +134,8 @@ export interface NarrativeStep {
 export interface VmExit {
   /** 1, 2, 3, … per VM. */
   seq: number;
+  /** The VM's name, when several share a host (host.ts). */
+  vm?: string;
   vcpu: number;
   /** Guest pc and virtual privilege (0 U, 1 S, 3 M) at the exit. */
   pc: bigint;
@@ -182,6 +188,7 @@ export interface ExitNarrative {
  */
 export class ExitRecord implements VmExit {
   seq = 0;
+  vm: string | undefined;
   private told: ExitNarrative | undefined;
 
   constructor(

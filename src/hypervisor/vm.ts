@@ -4,6 +4,7 @@ import { Board, LoadError, MAX_HARTS, QUANTUM, RAM_BASE, type LoadableProgram, t
 import { YieldCheck } from "../machine/yield_check";
 import { formatMiB } from "../machine/memory_size";
 import type { ByteSink, ByteSource, HaltHow } from "../machine/device";
+import type { Ram } from "../machine/memory";
 import type { BlockBackend } from "../machine/devices/virtio/block_backend";
 import { pendingInterrupt, wakeable } from "../machine/hart/trap";
 import { CSR } from "../isa/csrs";
@@ -23,7 +24,7 @@ import { P2m } from "./mm/p2m";
 import { PeekMemory } from "./mm/peek_memory";
 import { recordVmmSwapIn, recordSwapOut } from "./mm/swap_faults";
 import { BalloonReclaim } from "./mm/balloon_reclaim";
-import { PageSharing, SHARING_TICK_STEPS, type PageSharingOptions } from "./mm/page_sharing";
+import { PageSharing, SHARING_TICK_STEPS, type PageSharingOptions, type SharedFrames } from "./mm/page_sharing";
 import { ShadowMmu, type ShadowContext, type ShadowRoot } from "./mm/shadow_paging";
 import type { SbiPlatform } from "./sbi";
 import type { Technique, TechniqueSpec } from "./techniques/technique";
@@ -108,6 +109,47 @@ export interface VmOptions {
   smp?: number;
   /** With several vCPUs, the guest steps each runs before the VMM switches the host hart to the next; default QUANTUM. */
   quantum?: number;
+  /** The VM's name, when several share a host: its exits carry it. */
+  name?: string;
+  /**
+   * The host this VM shares with others (host.ts): its RAM, of which the VM's pools and guest pages
+   * take frames, and whether there is room to back every VM's RAM at once. Absent: the VM has the
+   * host to itself, of hostMemoryBytes.
+   */
+  host?: SharedHost;
+}
+
+/** What the VMs on one host share: its RAM and who owns each frame of it. */
+export interface SharedHost {
+  readonly ram: Ram;
+  readonly frames: HostFrames;
+  /** The host has room for all guest RAM: each VM's is backed at once, as without overcommit. */
+  readonly backAll: boolean;
+  /** The frames shared across the host's VMs (page sharing). */
+  readonly sharedFrames: SharedFrames;
+}
+
+/** The VMM's pools for a VM of `opts`: shadow tables, the technique's own (G-stage table, TC), the IOMMU's. */
+function vmmPools(opts: VmOptions, memory: number, passthrough: boolean): { pool: number; techniquePool: number; ioPool: number } {
+  return {
+    pool: opts.shadowPoolBytes ?? DEFAULT_SHADOW_POOL_BYTES,
+    techniquePool: opts.technique.poolBytes(memory),
+    ioPool: passthrough ? passthroughPoolBytes(memory) : 0,
+  };
+}
+
+/** What a VM of `opts` takes of its host's memory with nothing overcommitted: its VMM pools and all of its RAM. */
+export function vmFootprint(opts: VmOptions): number {
+  const memory = opts.memoryBytes ?? DEFAULT_MEMORY_BYTES;
+  const { pool, techniquePool, ioPool } = vmmPools(opts, memory, isPassthrough(opts));
+  return pool + techniquePool + ioPool + memory;
+}
+
+const DEFAULT_MEMORY_BYTES = 128 * 1024 * 1024;
+
+/** Pass-through is virtio-blk's alone (target/device_model.ts refuses it for the others). */
+function isPassthrough(opts: VmOptions): boolean {
+  return modelOf(opts.deviceModels ?? EMULATED_DEVICES, "blk") === "passthrough";
 }
 
 export class VmOptionsError extends Error {
@@ -182,6 +224,8 @@ export class Vm implements GuestMemory {
   vcpu: Vcpu;
   /** The host's RAM as frames, and who owns each (mm/host_frames.ts). */
   readonly hostFrames: HostFrames;
+  /** The host memory of this VM's VMM pools (shadow tables, the technique's, the IOMMU's). */
+  readonly pools: readonly { hpa: number; bytes: number }[];
   readonly p2m: P2m;
   /** Content-based page sharing, when on. */
   readonly sharing: PageSharing | undefined;
@@ -211,6 +255,8 @@ export class Vm implements GuestMemory {
   /** The guest's FS, virtualized, and the FP switching policy (fpu_switch.ts). */
   readonly fpu: FpuSwitch;
   readonly guestRamBase = RAM_BASE;
+  /** The VM's name, when several share a host. */
+  readonly name: string | undefined;
   readonly guestRamSize: number;
   readonly boot: GuestBoot;
   /** The firmware calls of a guest that boots in S-mode (sbi.ts). */
@@ -236,6 +282,8 @@ export class Vm implements GuestMemory {
   private entryMode = -1;
   /** Traps the hart delivered to the guest's VS-mode handlers without an exit, since the VM was made. */
   private trapsInGuest = 0;
+  /** World switches away from this VM to another on its host (host.ts), since load. */
+  worldSwitchesOut = 0;
   /** Guest steps (what `run`'s budget counts) since load: a position in the guest's history. */
   steps = 0;
   /** Each reason's modelled cost, looked up once (every exit needs it). */
@@ -246,16 +294,14 @@ export class Vm implements GuestMemory {
   private readonly reservationWatches = new ReservationWatches();
 
   constructor(opts: VmOptions) {
-    const memory = opts.memoryBytes ?? 128 * 1024 * 1024;
-    const pool = opts.shadowPoolBytes ?? DEFAULT_SHADOW_POOL_BYTES;
+    const memory = opts.memoryBytes ?? DEFAULT_MEMORY_BYTES;
+    const passthrough = isPassthrough(opts);
+    const { pool, techniquePool, ioPool } = vmmPools(opts, memory, passthrough);
     if (!Number.isSafeInteger(pool) || pool < 16 * 4096 || pool % 4096 !== 0) {
       throw new VmOptionsError(`shadowPoolBytes must be a multiple of 4096 of at least 64 KiB, not ${pool}`);
     }
     const spec = opts.technique;
-    // Pass-through is virtio-blk's alone (target/device_model.ts refuses it for the others).
-    const passthrough = modelOf(opts.deviceModels ?? EMULATED_DEVICES, "blk") === "passthrough";
     if (passthrough && !opts.disk) throw new VmOptionsError("deviceModel \"passthrough\" passes the guest's virtio-blk device through: it needs a disk");
-    const ioPool = passthrough ? passthroughPoolBytes(memory) : 0;
     const largest = largestGuestRam(spec, pool + ioPool);
     if (memory > largest) {
       throw new VmOptionsError(`memory ${formatMiB(memory)} is too large for this technique: the VMM's own memory takes room beside the guest's RAM in the host's 4 GiB, so the guest can have at most ${formatMiB(largest)}`);
@@ -265,6 +311,7 @@ export class Vm implements GuestMemory {
       throw new VmOptionsError(`maxShadowRoots must be an integer from 2 to 4096, not ${maxRoots}`);
     }
     this.boot = spec.boot ?? opts.boot ?? "machine";
+    this.name = opts.name;
     const smp = opts.smp ?? 1;
     if (!Number.isSafeInteger(smp) || smp < 1 || smp > MAX_HARTS) throw new VmOptionsError(`smp must be a whole number of vCPUs from 1 to ${MAX_HARTS}, not ${smp}`);
     const oneVcpu = smp > 1 && vcpusProblem(spec, this.boot);
@@ -277,20 +324,30 @@ export class Vm implements GuestMemory {
       warpToFirstTimer: () => this.warpToFirstTimer(),
       switched: () => this.technique.preempted?.(),
     });
-    const techniquePool = spec.poolBytes(memory);
     const vmmBytes = pool + techniquePool + ioPool;
-    const hostBytes = opts.hostMemoryBytes ?? vmmBytes + memory;
-    if (!Number.isSafeInteger(hostBytes) || hostBytes % 4096 !== 0 || hostBytes <= vmmBytes || hostBytes > vmmBytes + memory) {
+    const shared = opts.host;
+    if (shared && opts.hostMemoryBytes !== undefined) throw new VmOptionsError("a VM on a shared host has no hostMemory of its own: the host's is set once for all its VMs");
+    if (shared && opts.hostSwapBytes !== undefined) throw new VmOptionsError("hostSwap takes the host to one VM: with several VMs on a host, the VMM has no swap area yet");
+    const hostBytes = shared ? shared.ram.size : opts.hostMemoryBytes ?? vmmBytes + memory;
+    const backAll = shared ? shared.backAll : hostBytes === vmmBytes + memory;
+    if (!shared && (!Number.isSafeInteger(hostBytes) || hostBytes % 4096 !== 0 || hostBytes <= vmmBytes || hostBytes > vmmBytes + memory)) {
       throw new VmOptionsError(`hostMemory must be a multiple of 4 KiB above the VMM's own ${formatMiB(vmmBytes)} (its pools) and at most that plus guest RAM, ${formatMiB(vmmBytes + memory)}; not ${hostBytes} bytes`);
     }
     // The IOMMU's table is built once per load from the p2m: the device could not reach a page backed later.
-    if (passthrough && hostBytes < vmmBytes + memory) throw new VmOptionsError("deviceModel \"passthrough\" needs host memory for all of guest RAM: the IOMMU maps guest RAM once, so hostMemory cannot overcommit it");
-    this.board = new Board({ memoryBytes: hostBytes, instructionsPerTick: opts.instructionsPerTick, hypervisorExtension: spec.hypervisorExtension, f: opts.f, d: opts.d });
+    if (passthrough && !backAll) throw new VmOptionsError("deviceModel \"passthrough\" needs host memory for all of guest RAM: the IOMMU maps guest RAM once, so hostMemory cannot overcommit it");
+    this.board = new Board({ memoryBytes: hostBytes, ram: shared?.ram, instructionsPerTick: opts.instructionsPerTick, hypervisorExtension: spec.hypervisorExtension, f: opts.f, d: opts.d });
     this.guestRamSize = memory;
-    this.hostFrames = new HostFrames(VMM_BASE, hostBytes);
-    this.hostFrames.reserve(VMM_BASE, pool, "shadow-pool");
-    if (techniquePool > 0) this.hostFrames.reserve(VMM_BASE + pool, techniquePool, "technique-pool");
-    if (ioPool > 0) this.hostFrames.reserve(VMM_BASE + pool + techniquePool, ioPool, "io-pool");
+    this.hostFrames = shared ? shared.frames : new HostFrames(VMM_BASE, hostBytes);
+    let shadowBase: number, techniqueBase: number, ioBase: number;
+    try {
+      shadowBase = this.hostFrames.reserveRun(pool, "shadow-pool");
+      techniqueBase = techniquePool > 0 ? this.hostFrames.reserveRun(techniquePool, "technique-pool") : shadowBase + pool;
+      ioBase = ioPool > 0 ? this.hostFrames.reserveRun(ioPool, "io-pool") : techniqueBase + techniquePool;
+    } catch (e) {
+      if (!(e instanceof HostMemoryExhausted)) throw e;
+      throw new VmOptionsError(`the host's memory has no room left for this VM's VMM pools (${formatMiB(vmmBytes)}): ${e.message}`);
+    }
+    this.pools = [{ hpa: shadowBase, bytes: pool }, { hpa: techniqueBase, bytes: techniquePool }, { hpa: ioBase, bytes: ioPool }].filter((p) => p.bytes > 0);
     this.p2m = new P2m(this.guestRamBase, memory, this.hostFrames);
     if (opts.hostSwapBytes !== undefined && opts.hostMemoryBytes === undefined) throw new VmOptionsError("hostSwap is where the VMM pages guest memory out when host memory runs out: it needs hostMemory");
     if (opts.hostSwapBytes !== undefined && !spec.swapping) throw new VmOptionsError("hostSwap needs trap-and-emulate or hardware-assisted: this technique's memory virtualization cannot take a page away from the guest and catch its next access");
@@ -302,7 +359,7 @@ export class Vm implements GuestMemory {
       { swappedOut: (gpa, hpa) => recordSwapOut(this, gpa, hpa), swappedIn: (gpa, hpa, forGuest) => forGuest || recordVmmSwapIn(this, gpa, hpa) });
     this.lookOnly = new PeekMemory(this.p2m, (gpa, n) => this.readGuestPhysical(gpa, n));
     // With room for the whole guest, its RAM is one run right above the pools, as on a machine without overcommit.
-    if (hostBytes === vmmBytes + memory) this.p2m.backAll();
+    if (backAll) this.p2m.backAll();
     this.vcpus = Array.from({ length: smp }, (_, n) => new Vcpu(n, { f: opts.f, d: opts.d }));
     this.vcpu = this.vcpus[0];
     this.costs = opts.costs ?? { ...SEED_COSTS };
@@ -312,12 +369,12 @@ export class Vm implements GuestMemory {
     this.fpu = new FpuSwitch(this, opts.fpuSwitch ?? "lazy");
     this.log = new ExitLog(opts.exitLogCapacity);
     const hart = this.board.hart;
-    this.shadow = new ShadowMmu(this.board.ram, VMM_BASE, pool / 4096, maxRoots, hart.tlb);
+    this.shadow = new ShadowMmu(this.board.ram, shadowBase, pool / 4096, maxRoots, hart.tlb);
     const window = guestRamWindow(this.board.ram, this.p2m);
     if (opts.pageSharing && !spec.pageSharing) throw new VmOptionsError("pageSharing needs trap-and-emulate or hardware-assisted: this technique's memory virtualization cannot keep shared pages read-only");
     if (opts.pageSharing && passthrough) throw new VmOptionsError("pageSharing does not go with deviceModel \"passthrough\": the IOMMU maps guest RAM once, writable");
     this.sharing = opts.pageSharing && new PageSharing(opts.pageSharing, this.p2m, this.hostFrames, this.board.ram,
-      (hpa, len) => this.board.bus.noteRamWrite(hpa, len), (gpa) => this.remapped(gpa));
+      (hpa, len) => this.board.bus.noteRamWrite(hpa, len), (gpa) => this.remapped(gpa), shared?.sharedFrames);
     if (this.sharing) this.p2m.breakShare = (gpa) => this.sharing!.breakShare(gpa);
     if (opts.balloon && spec.noBalloon) throw new VmOptionsError(`balloon is not available under this technique: ${spec.noBalloon}`);
     if (opts.balloon && passthrough) throw new VmOptionsError("balloon does not go with deviceModel \"passthrough\": the IOMMU maps guest RAM once, so a page the balloon takes would stay mapped for the device");
@@ -357,7 +414,7 @@ export class Vm implements GuestMemory {
         this.balloon!.reclaim(gpa);
       }) });
     this.split = new SplitDevices(this.board.bus, this.devices.virtio, opts.deviceModels ?? EMULATED_DEVICES);
-    this.passthrough = passthrough ? new Passthrough(this, VMM_BASE + pool + techniquePool, ioPool, opts.disk!) : undefined;
+    this.passthrough = passthrough ? new Passthrough(this, ioBase, ioPool, opts.disk!) : undefined;
     const timerBit = this.boot === "supervisor" ? MIP_STIP : MIP_MTIP;
     for (const c of this.vcpus) c.state.time = this.devices.clint;
     this.timers = this.vcpus.map((c) => new VcpuTimer(this.devices.clint, c.state, timerBit, () => this.retired, c.id));
@@ -379,7 +436,46 @@ export class Vm implements GuestMemory {
       this.trapsInGuest++;
       return false;
     };
-    this.technique = spec.create(this, VMM_BASE + pool, techniquePool);
+    this.technique = spec.create(this, techniqueBase, techniquePool);
+  }
+
+  /**
+   * Whether a run would find nothing to do: every vCPU waits in WFI with nothing pending that wakes
+   * it, and no timer of its own that could (a VM alone warps its time to its timer).
+   */
+  get idle(): boolean {
+    return this.vcpus.every((c, n) => {
+      const timer = this.timers[n];
+      timer.sync();
+      return c.state.waiting && !wakeable(c.state) && (this.vcpus.length > 1 || !timer.canWake());
+    });
+  }
+
+  /** The stop an exit recorded outside a run asked for (an exception filter on a world switch), taken. */
+  takeStop(): StopReason | undefined {
+    const stop = this.pendingStop;
+    this.pendingStop = undefined;
+    return stop;
+  }
+
+  /** The halt that ended the guest, once it has. */
+  get halt(): { code: number; how: HaltHow } | undefined {
+    return this.halted;
+  }
+
+  /**
+   * The VMM's scheduler took the host hart from this VM and gave it to VM `to` (host.ts): the
+   * world switch is this VM's exit, at the pc where it left off.
+   */
+  worldSwitchTo(from: string, to: string): void {
+    this.worldSwitchesOut++;
+    this.record("world-switch", undefined, { from, to }, () => ({
+      action: `world switch: ${from}'s time slice is over; the VMM saved its world and loaded ${to}'s`,
+      steps: [
+        { phase: "vcpu", text: `save ${from}'s registers, CSRs and page-table root (its shadow root, or hgatp)` },
+        { phase: "resume", text: `load ${to}'s and enter it; ${from} resumes here at its next slice` },
+      ],
+    }));
   }
 
   /** The virtual timer of the vCPU loaded on the host hart. */
@@ -453,6 +549,7 @@ export class Vm implements GuestMemory {
     this.resumeMidBlock = false;
     this.entryMode = -1;
     this.steps = 0;
+    this.worldSwitchesOut = 0;
     this.nextScan = SHARING_TICK_STEPS;
     for (const timer of this.timers) {
       timer.changed();
@@ -726,9 +823,9 @@ export class Vm implements GuestMemory {
     const cycles = (this.costOf.get(reason) ?? 0) * times + (worldSwitch ? this.costs.worldSwitch + this.fpu.worldSwitch(details) : 0) + extraCycles +
       (hosted ? hostTripCycles(this.costs, 1) : 0);
     const told = hosted ? hostedNarrative(narrate, this.costs.worldSwitch) : narrate;
-    const exit = this.log.add(new ExitRecord(
-      this.vcpu.id, pc ?? pcAt(v), priv ?? v.prv, this.retired, reason, instruction, details, cycles, told,
-    ));
+    const record = new ExitRecord(this.vcpu.id, pc ?? pcAt(v), priv ?? v.prv, this.retired, reason, instruction, details, cycles, told);
+    record.vm = this.name;
+    const exit = this.log.add(record);
     if (this.exitFilter?.(exit) && !this.pendingStop) {
       this.stoppedExit = exit;
       this.pendingStop = { kind: "trap", cause: exit.details.cause ?? 0n, tval: exit.details.tval ?? exit.details.gva ?? 0n, pc: exit.pc };

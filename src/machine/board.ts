@@ -34,6 +34,12 @@ export interface BoardOptions {
   smp?: number;
   /** With several harts, the steps each runs before the next takes over; default QUANTUM. */
   quantum?: number;
+  /**
+   * RAM this board shares with others (a VMM's host RAM, on which each VM's world runs: host.ts),
+   * instead of its own of `memoryBytes`. Whoever made it clears it: `load` writes the segments only.
+   * The boards' harts must become peers (sharePeers), so that each drops code the others overwrite.
+   */
+  ram?: Ram;
 }
 
 export interface LoadableProgram {
@@ -133,6 +139,8 @@ export class Board implements HaltSink {
   /** Per hart: traps in a row it took and delivered without retiring an instruction (TRAP_LOOP_STEPS). */
   private readonly trapsInARow: number[];
   private dirty = false;
+  /** False when the RAM is shared (opts.ram): its owner clears it. */
+  private readonly ownsRam: boolean;
   /** Steps (instructions retired plus trap and interrupt entries) since load: a run's budget units. */
   steps = 0;
   /** Which hart runs, round-robin (round_robin.ts). */
@@ -144,7 +152,7 @@ export class Board implements HaltSink {
   private readonly reservationWatches: (() => void)[][];
 
   constructor(opts: BoardOptions = {}, devices: (host: DeviceHost, instructionsPerTick: number) => BoardDevices = clintOnly) {
-    const size = opts.memoryBytes ?? DEFAULT_MEMORY;
+    const size = opts.ram?.size ?? opts.memoryBytes ?? DEFAULT_MEMORY;
     if (!Number.isSafeInteger(size) || size < 4096 || size % 4096 !== 0) {
       throw new BoardOptionsError(`memoryBytes must be a positive multiple of 4096, not ${size}`);
     }
@@ -161,7 +169,8 @@ export class Board implements HaltSink {
       throw new BoardOptionsError(`quantum must be a positive integer, not ${quantum}`);
     }
     this.quantum = quantum;
-    this.ram = new Ram(RAM_BASE, size);
+    this.ram = opts.ram ?? new Ram(RAM_BASE, size);
+    this.ownsRam = opts.ram === undefined;
     this.bus = new Bus(this.ram);
     const harts = Array.from({ length: smp }, (_, id) =>
       new Hart(this.bus, { hypervisor: opts.hypervisorExtension === true, f: opts.f, d: opts.d, hartId: id }));
@@ -254,7 +263,7 @@ export class Board implements HaltSink {
         );
       }
     });
-    if (this.dirty) this.ram.bytes.fill(0);
+    if (this.dirty && this.ownsRam) this.ram.bytes.fill(0);
     for (const s of program.segments) {
       this.ram.noteWritten(s.paddr - RAM_BASE, s.data.length);
       this.ram.bytes.set(s.data, s.paddr - RAM_BASE);
@@ -440,4 +449,13 @@ export class Board implements HaltSink {
       h.mipHw = hw;
     }
   }
+}
+
+/**
+ * Makes the harts of boards that share one RAM (opts.ram) peers of each other: each keeps its own
+ * decoded code of the shared RAM, and a store of any of them must drop the others' (hart/mem.ts).
+ */
+export function sharePeers(boards: readonly Board[]): void {
+  const harts = boards.flatMap((b) => b.harts);
+  for (const h of harts) h.peers = harts;
 }

@@ -8,7 +8,7 @@ import { checkCpuTechnique, type CpuModel } from "./cpu";
 import { RecordedConsole, type InputEvent, type Recording } from "./history/recorded_console";
 import { diskForHistory } from "./disk_image";
 import { NativeTarget } from "./native_target";
-import { Vm, VmOptionsError, type GuestBoot, type NonTrappingSensitive } from "../hypervisor/vm";
+import { Vm, VmOptionsError, type GuestBoot, type NonTrappingSensitive, type VmOptions } from "../hypervisor/vm";
 import type { Hosting } from "../hypervisor/cost_model";
 import type { FpuSwitchPolicy } from "../hypervisor/fpu_switch";
 import { VmTarget } from "./vm_target";
@@ -87,39 +87,70 @@ function writtenFor(program: GuestProgram, technique: Technique): string | undef
   return undefined;
 }
 
+/** Why `program` cannot run as `opts` say, or undefined. */
+function targetProblem(program: GuestProgram, opts: TargetOptions): string | undefined {
+  const invalid = checkTechnique(opts.technique, opts);
+  if (invalid) return `${invalid.option} ${invalid.message}`;
+  const cpuMismatch = opts.cpu && checkCpuTechnique(opts.cpu, opts.technique);
+  if (cpuMismatch) return cpuMismatch.message;
+  const modelProblem = opts.deviceModels && deviceModelsProblem(opts.deviceModels, opts.technique, opts.disk !== undefined);
+  if (modelProblem) return `deviceModel ${modelProblem}`;
+  const written = writtenFor(program, opts.technique);
+  if (written) return written;
+  const smp = smpProblem(opts.technique, opts.smp ?? 1, opts.boot);
+  if (smp) return `smp ${opts.smp}: ${smp}`;
+  return opts.icountShift !== undefined ? icountShiftProblem(opts.icountShift) : undefined;
+}
+
+/**
+ * The VM that runs `program` as `opts` say (a VMM technique), on the console and disk given (which
+ * the history may have wrapped): for one VM alone, or one of several on a host (create_host.ts).
+ */
+export function vmOptions(program: GuestProgram, opts: TargetOptions, io: { uartOut?: ByteSink; uartIn?: ByteSource; disk?: BlockBackend }): VmOptions {
+  const runs = techniqueEntry(opts.technique).runs;
+  if (typeof runs !== "object") throw new RangeError(`${opts.technique} is not a VMM technique`);
+  return {
+    technique: runs, boot: opts.boot, memoryBytes: opts.memoryBytes, uartOut: io.uartOut, uartIn: io.uartIn, disk: io.disk, rngSeed: opts.rngSeed, virtioConsole: opts.virtioConsole, balloon: opts.balloon, deviceModels: opts.deviceModels,
+    ...timebase(opts), tohost: symbolAddress(program, "tohost"), fromhost: symbolAddress(program, "fromhost"),
+    nonTrappingSensitive: opts.nonTrappingSensitive, f: opts.cpu?.f, d: opts.cpu?.d, hosting: opts.hosting, fpuSwitch: opts.fpuSwitch, smp: opts.smp,
+    hostMemoryBytes: opts.hostMemoryBytes, pageSharing: opts.pageSharing, hostSwapBytes: opts.hostSwapBytes,
+  };
+}
+
+function timebase(opts: TargetOptions): { instructionsPerTick?: number } {
+  return opts.icountShift !== undefined ? { instructionsPerTick: instructionsPerTick(opts.icountShift) } : {};
+}
+
+/**
+ * Checks that each of several guests can run as its options say (what createTarget checks of one);
+ * the first problem, prefixed by the guest's name, or undefined.
+ */
+export function targetsProblem(guests: readonly { name: string; program: GuestProgram; opts: TargetOptions }[]): string | undefined {
+  for (const g of guests) {
+    const problem = targetProblem(g.program, g.opts);
+    if (problem) return `VM ${JSON.stringify(g.name)}: ${problem}`;
+  }
+  return undefined;
+}
+
 /** Builds the board (or the VM), loads the guest and wraps it in the technique the user chose. */
 export function createTarget(program: GuestProgram, opts: TargetOptions): CreateResult {
   const htif = { tohost: symbolAddress(program, "tohost"), fromhost: symbolAddress(program, "fromhost") };
-  const invalid = checkTechnique(opts.technique, opts);
-  if (invalid) return { ok: false, error: `${invalid.option} ${invalid.message}` };
-  const cpuMismatch = opts.cpu && checkCpuTechnique(opts.cpu, opts.technique);
-  if (cpuMismatch) return { ok: false, error: cpuMismatch.message };
+  const problem = targetProblem(program, opts);
+  if (problem) return { ok: false, error: problem };
   const runs = techniqueEntry(opts.technique).runs!;
-  const modelProblem = opts.deviceModels && deviceModelsProblem(opts.deviceModels, opts.technique, opts.disk !== undefined);
-  if (modelProblem) return { ok: false, error: `deviceModel ${modelProblem}` };
-  const written = writtenFor(program, opts.technique);
-  if (written) return { ok: false, error: written };
-  const smp = smpProblem(opts.technique, opts.smp ?? 1, opts.boot);
-  if (smp) return { ok: false, error: `smp ${opts.smp}: ${smp}` };
-  const shiftProblem = opts.icountShift !== undefined ? icountShiftProblem(opts.icountShift) : undefined;
-  if (shiftProblem) return { ok: false, error: shiftProblem };
-  const time = opts.icountShift !== undefined ? { instructionsPerTick: instructionsPerTick(opts.icountShift) } : {};
   const console = new RecordedConsole(opts.uartIn, opts.uartOut, opts.replayInput);
   const { disk, host } = opts.disk && opts.historyBytes !== 0 ? diskForHistory(opts.disk) : { disk: opts.disk, host: [] };
   const recording: Recording = { console, budgetBytes: opts.historyBytes, outside: host };
   try {
     if (runs === "bare") {
       const board = createVirtBoard({
-        memoryBytes: opts.memoryBytes, uartOut: console.sink, uartIn: console.source, hypervisorExtension: opts.cpu?.h, f: opts.cpu?.f, d: opts.cpu?.d, disk, rngSeed: opts.rngSeed, virtioConsole: opts.virtioConsole, balloon: opts.balloon, smp: opts.smp, ...time, ...htif,
+        memoryBytes: opts.memoryBytes, uartOut: console.sink, uartIn: console.source, hypervisorExtension: opts.cpu?.h, f: opts.cpu?.f, d: opts.cpu?.d, disk, rngSeed: opts.rngSeed, virtioConsole: opts.virtioConsole, balloon: opts.balloon, smp: opts.smp, ...timebase(opts), ...htif,
       });
       board.load(program);
       return { ok: true, target: new NativeTarget(board, program.symbols, program.lineTable ?? [], recording) };
     }
-    const vm = new Vm({
-      technique: runs, boot: opts.boot, memoryBytes: opts.memoryBytes, uartOut: console.sink, uartIn: console.source, disk, rngSeed: opts.rngSeed, virtioConsole: opts.virtioConsole, balloon: opts.balloon, deviceModels: opts.deviceModels, ...time, ...htif,
-      nonTrappingSensitive: opts.nonTrappingSensitive, f: opts.cpu?.f, d: opts.cpu?.d, hosting: opts.hosting, fpuSwitch: opts.fpuSwitch, smp: opts.smp,
-      hostMemoryBytes: opts.hostMemoryBytes, pageSharing: opts.pageSharing, hostSwapBytes: opts.hostSwapBytes,
-    });
+    const vm = new Vm(vmOptions(program, opts, { uartOut: console.sink, uartIn: console.source, disk }));
     vm.load(program);
     // `stats` compares techniques by loading the same guest again, silently, without input, and
     // with the disk as a snapshot, so that the comparison runs never write to the image.

@@ -12,6 +12,11 @@ export interface HostRun {
   owner: FrameOwner;
   /** The guest-physical pages behind the run: the first of a guest run, every one for a shared frame. */
   gpas: number[];
+  /**
+   * With several VMs on the host: the VM of a guest run or a pool, or of each of `gpas` for a
+   * shared frame (pages of several VMs may share one).
+   */
+  vms?: string[];
 }
 
 const FRAME = 4096;
@@ -26,27 +31,43 @@ export const OWNER_TEXT: Record<FrameOwner, string> = {
   free: "free",
 };
 
-export function hostMap(vm: Vm): HostRun[] {
-  const { hostFrames, p2m } = vm;
-  // Guest pages by the frame that backs them (several for a shared frame).
-  const pagesOf = new Map<number, number[]>();
-  for (let gpa = p2m.gpaBase; gpa < p2m.gpaBase + p2m.size; gpa += FRAME) {
-    const hpa = p2m.peekHpa(gpa);
-    if (hpa < 0) continue;
-    const list = pagesOf.get(hpa);
-    if (list) list.push(gpa);
-    else pagesOf.set(hpa, [gpa]);
+/**
+ * The runs of the host's RAM that `vms` share (one VM alone, or several on a host: host.ts), each
+ * frame attributed to the VM whose p2m maps it or whose pool it is in.
+ */
+export function hostMap(vms: readonly Vm[]): HostRun[] {
+  const { hostFrames } = vms[0];
+  const named = vms.length > 1;
+  // Guest pages by the frame that backs them (several for a shared frame), with their VM.
+  const pagesOf = new Map<number, { gpa: number; vm: string }[]>();
+  for (const vm of vms) {
+    const { p2m } = vm;
+    for (let gpa = p2m.gpaBase; gpa < p2m.gpaBase + p2m.size; gpa += FRAME) {
+      const hpa = p2m.peekHpa(gpa);
+      if (hpa < 0) continue;
+      const page = { gpa, vm: vm.name ?? "" };
+      const list = pagesOf.get(hpa);
+      if (list) list.push(page);
+      else pagesOf.set(hpa, [page]);
+    }
   }
+  const poolOf = (hpa: number) => vms.find((vm) => vm.pools.some((p) => hpa >= p.hpa && hpa < p.hpa + p.bytes))?.name ?? "";
   const runs: HostRun[] = [];
   for (let f = 0; f < hostFrames.frames; f++) {
     const hpa = hostFrames.base + f * FRAME;
     const owner = hostFrames.ownerAt(hpa);
-    const gpas = pagesOf.get(hpa) ?? [];
+    const pages = pagesOf.get(hpa) ?? [];
+    const gpas = pages.map((p) => p.gpa);
+    const vm = owner === "guest" ? pages[0]?.vm ?? "" : owner === "free" || owner === "shared" ? "" : poolOf(hpa);
     const last = runs.at(-1);
-    const continues = last !== undefined && last.owner === owner && owner !== "shared" &&
+    const continues = last !== undefined && last.owner === owner && owner !== "shared" && (!named || last.vms?.[0] === vm) &&
       (owner !== "guest" || last.gpas[0] + last.frames * FRAME === gpas[0]);
     if (continues) last.frames++;
-    else runs.push({ hpa, frames: 1, owner, gpas: owner === "guest" ? gpas.slice(0, 1) : gpas });
+    else {
+      const run: HostRun = { hpa, frames: 1, owner, gpas: owner === "guest" ? gpas.slice(0, 1) : gpas };
+      if (named && owner !== "free") run.vms = owner === "shared" ? pages.map((p) => p.vm) : [vm];
+      runs.push(run);
+    }
   }
   return runs;
 }

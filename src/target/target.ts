@@ -147,6 +147,8 @@ export interface Target extends TargetInspection {
   readonly history: History;
   /** The guest's harts (QEMU's -smp; a VM's vCPUs): 1 but for a multi-hart board. */
   readonly harts: number;
+  /** Each hart's thread name, when the debugger's own (`hart n`, `vCPU n`) would not say enough: several VMs' vCPUs. */
+  threadNames?(): string[];
   /**
    * The hart the per-hart views read and write: pc, registers, CSRs, privilege, translation, TLB and
    * `step`. Default 0. A run that stops (not on its budget) selects the hart the stop concerns.

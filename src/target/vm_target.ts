@@ -377,7 +377,7 @@ export class VmTarget implements Target, VmmView {
   }
 
   hostMap(): HostRun[] {
-    return hostMap(this.vm);
+    return hostMap([this.vm]);
   }
 
   paravirtualState(): PvState | undefined {

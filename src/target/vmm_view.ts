@@ -78,7 +78,20 @@ export interface HostMemoryView {
 }
 
 /** Exit statistics with the modelled overhead (cost_model.ts: one cycle per guest instruction). */
+/** One VM of several on a host, for `stats`' table of every VM and their total. */
+export interface HostedVmStats {
+  name: string;
+  instructions: bigint;
+  exits: number;
+  exitCycles: number;
+  worldSwitches: number;
+  /** The VM of the selected thread, whose statistics the rest are. */
+  selected: boolean;
+}
+
 export interface VmStats {
+  /** With several VMs on the host: each one's totals (the rest of these statistics are the selected VM's). */
+  vms?: HostedVmStats[];
   byReason: ReasonStats[];
   exits: number;
   exitCycles: number;

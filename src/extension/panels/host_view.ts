@@ -6,7 +6,7 @@ export const HOST_VIEW_ID = "hyperstep.host";
 
 /** A row: a run of host frames, one guest page on a shared frame, the balloon, or a run of guest pages in it; the swap area, or one guest page in it. */
 type HostNode =
-  | { run: WireHostRun; gpa?: string }
+  | { run: WireHostRun; gpa?: string; vm?: string }
   | { balloon: WireBalloon; pages?: { gpa: string; pages: number } }
   | { swap: WireSwap; gpa?: string };
 
@@ -78,7 +78,7 @@ export class HostView implements vscode.TreeDataProvider<HostNode>, vscode.Dispo
     if (!node) return [...this.runs.map((run) => ({ run })), ...(this.balloon ? [{ balloon: this.balloon }] : []), ...(this.swap ? [{ swap: this.swap }] : [])];
     if ("balloon" in node) return node.pages ? [] : node.balloon.runs.map((pages) => ({ balloon: node.balloon, pages }));
     if ("swap" in node) return node.gpa === undefined ? node.swap.swapped.map((gpa) => ({ swap: node.swap, gpa })) : [];
-    return node.gpa === undefined && node.run.owner === "shared" ? node.run.gpas.map((gpa) => ({ run: node.run, gpa })) : [];
+    return node.gpa === undefined && node.run.owner === "shared" ? node.run.gpas.map((gpa, i) => ({ run: node.run, gpa, vm: node.run.vms?.[i] })) : [];
   }
 
   getTreeItem(node: HostNode): vscode.TreeItem {
@@ -86,7 +86,7 @@ export class HostView implements vscode.TreeDataProvider<HostNode>, vscode.Dispo
     if ("swap" in node) return swapItem(node.swap, node.gpa);
     const { run } = node;
     if (node.gpa !== undefined) {
-      const item = new vscode.TreeItem(`GPA ${node.gpa}`);
+      const item = new vscode.TreeItem(`${node.vm ? `${node.vm} · ` : ""}GPA ${node.gpa}`);
       item.tooltip = `Guest page ${node.gpa} is mapped to host frame ${run.hpa}, read-only while shared: the guest's next store to it is a cow-break exit.`;
       return item;
     }
@@ -95,9 +95,11 @@ export class HostView implements vscode.TreeDataProvider<HostNode>, vscode.Dispo
     const label = run.frames === 1 ? run.hpa : `${run.hpa}–${end}`;
     const item = new vscode.TreeItem(label, run.owner === "shared" ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
     const count = `${run.frames.toLocaleString("en-US")} frame${run.frames === 1 ? "" : "s"}`;
-    item.description = run.owner === "guest" ? `${count} · guest RAM from GPA ${run.gpas[0]}`
-      : run.owner === "shared" ? `shared by ${run.gpas.length} guest page${run.gpas.length === 1 ? "" : "s"}`
-        : `${count} · ${run.label}`;
+    // With several VMs, a guest run or pool names its VM.
+    const whose = run.vms && run.owner !== "shared" ? `${run.vms[0]} · ` : "";
+    item.description = run.owner === "guest" ? `${count} · ${whose}guest RAM from GPA ${run.gpas[0]}`
+      : run.owner === "shared" ? `shared by ${run.gpas.length} guest page${run.gpas.length === 1 ? "" : "s"}${run.vms && new Set(run.vms).size > 1 ? ` of ${[...new Set(run.vms)].join(" and ")}` : ""}`
+        : `${count} · ${whose}${run.label}`;
     item.tooltip = `Host-physical ${label}: ${count}, ${run.label}.`;
     item.iconPath = new vscode.ThemeIcon(ICONS[run.owner] ?? "circle-outline");
     item.id = `${run.hpa}/${run.owner}`;

@@ -58,6 +58,24 @@ export class HostFrames {
     this.freeList.length = kept;
   }
 
+  /**
+   * Gives the lowest run of `bytes` of free frames to a VMM pool for good, and returns its
+   * host-physical address: the pools of each VM on a host, one VM after another. Throws
+   * HostMemoryExhausted when no run is long enough.
+   */
+  reserveRun(bytes: number, owner: Exclude<FrameOwner, "free" | "guest">): number {
+    const n = bytes / FRAME;
+    for (let f = 0, run = 0; f < this.owner.length; f++) {
+      run = this.owner[f] === FREE ? run + 1 : 0;
+      if (run === n) {
+        const hpa = this.hpaOf(f - n + 1);
+        this.reserve(hpa, bytes, owner);
+        return hpa;
+      }
+    }
+    throw new HostMemoryExhausted(`host memory has no ${bytes / 1024} KiB of free frames in a row for the VMM's ${owner}`);
+  }
+
   /** The host-physical address of the lowest free frame, now the guest's; throws when none is free. */
   allocate(): number {
     if (this.freeList.length === 0) this.reclaim?.();

@@ -42,27 +42,37 @@ function hashFrame(bytes: Uint8Array, at: number): number {
   return h >>> 0;
 }
 
-export class PageSharing {
+/**
+ * The host's shared frames and hints, which every VM's scanner looks its pages up in: with several
+ * VMs on a host (host.ts), a page of one VM shares a frame with identical pages of the others, as
+ * ESX shares across VMs. The statistics are the host's.
+ */
+export class SharedFrames {
   /** Each shared frame's number of guest pages. */
-  private readonly refs = new Map<number, number>();
+  readonly refs = new Map<number, number>();
   /** Shared frames by the hash of their (unchanging) contents. */
-  private readonly sharedByHash = new Map<number, number>();
-  /** Unshared pages (GPA) by the hash their contents had when scanned: candidates to share with. */
-  private readonly hints = new Map<number, number>();
+  readonly byHash = new Map<number, number>();
+  /** Unshared pages by the hash their contents had when scanned: candidates to share with. */
+  readonly hints = new Map<number, { owner: PageSharing; gpa: number }>();
+  scanned = 0;
+  copies = 0;
+}
+
+export class PageSharing {
   /** The next guest page to scan, as an offset into guest RAM. */
   private cursor = 0;
-  private scanned = 0;
-  private copies = 0;
 
   constructor(
     readonly options: PageSharingOptions,
-    private readonly p2m: P2m,
+    readonly p2m: P2m,
     private readonly host: HostFrames,
     private readonly ram: Ram,
     /** Host RAM at `hpa` changed behind the hart's back (decoded code there goes). */
     private readonly written: (hpa: number, len: number) => void,
     /** The mapping of the page at `gpa` changed (its old frame is gone or read-only now): drop what was derived from it. */
-    private readonly remapped: (gpa: number) => void,
+    readonly remapped: (gpa: number) => void,
+    /** The frames this VM shares with (a host's, for sharing across its VMs); its own when absent. */
+    private readonly pool = new SharedFrames(),
   ) {
     if (!Number.isSafeInteger(options.scanPagesPerTick) || options.scanPagesPerTick < 1) {
       throw new RangeError(`pageSharing.scanPagesPerTick must be a whole number of pages, 1 or more, not ${options.scanPagesPerTick}`);
@@ -78,7 +88,7 @@ export class PageSharing {
       const hpa = this.p2m.peekHpa(gpa);
       if (hpa < 0) continue;
       n++;
-      this.scanned++;
+      this.pool.scanned++;
       if (!this.p2m.isShared(gpa)) this.consider(gpa, hpa);
     }
   }
@@ -87,8 +97,9 @@ export class PageSharing {
   breakShare(gpa: number): void {
     const page = gpa - ((gpa - this.p2m.gpaBase) % FRAME);
     const shared = this.p2m.peekHpa(page);
-    const left = (this.refs.get(shared) ?? 1) - 1;
-    this.copies++;
+    const { refs } = this.pool;
+    const left = (refs.get(shared) ?? 1) - 1;
+    this.pool.copies++;
     if (left === 0) {
       this.forget(shared);
       this.host.setShared(shared, false);
@@ -98,44 +109,48 @@ export class PageSharing {
       this.ram.bytes.copyWithin(own - this.ram.base, shared - this.ram.base, shared - this.ram.base + FRAME);
       this.written(own, FRAME);
       this.p2m.remap(page, own, false);
-      this.refs.set(shared, left);
+      refs.set(shared, left);
     }
     this.remapped(page);
   }
 
+  /** What sharing saved on the host (across all its VMs, when several share it). */
   stats(): SharingStats {
+    const { refs, scanned, copies } = this.pool;
     let pagesShared = 0;
-    for (const n of this.refs.values()) pagesShared += n;
-    return { pagesShared, sharedFrames: this.refs.size, bytesSaved: (pagesShared - this.refs.size) * FRAME, scanned: this.scanned, copies: this.copies };
+    for (const n of refs.values()) pagesShared += n;
+    return { pagesShared, sharedFrames: refs.size, bytesSaved: (pagesShared - refs.size) * FRAME, scanned, copies };
   }
 
   private consider(gpa: number, hpa: number): void {
     const bytes = this.ram.bytes;
+    const { byHash, hints, refs } = this.pool;
     const h = hashFrame(bytes, hpa - this.ram.base);
-    const frame = this.sharedByHash.get(h);
+    const frame = byHash.get(h);
     if (frame !== undefined) {
       if (this.same(frame, hpa)) this.shareOnto(gpa, frame);
       return;
     }
-    const hint = this.hints.get(h);
-    this.hints.set(h, gpa);
-    if (hint === undefined || hint === gpa || this.p2m.isShared(hint)) return;
-    const hintHpa = this.p2m.peekHpa(hint);
+    const hint = hints.get(h);
+    hints.set(h, { owner: this, gpa });
+    if (hint === undefined || (hint.owner === this && hint.gpa === gpa) || hint.owner.p2m.isShared(hint.gpa)) return;
+    const hintHpa = hint.owner.p2m.peekHpa(hint.gpa);
     // A hint is only what the page held when it was scanned: the full compare decides.
     if (hintHpa < 0 || !this.same(hintHpa, hpa)) return;
-    this.hints.delete(h);
+    hints.delete(h);
     this.host.setShared(hintHpa, true);
-    this.p2m.remap(hint, hintHpa, true);
-    this.refs.set(hintHpa, 1);
-    this.sharedByHash.set(h, hintHpa);
-    this.remapped(hint);
+    hint.owner.p2m.remap(hint.gpa, hintHpa, true);
+    refs.set(hintHpa, 1);
+    byHash.set(h, hintHpa);
+    hint.owner.remapped(hint.gpa);
     this.shareOnto(gpa, hintHpa);
   }
 
   /** Maps the page at `gpa` read-only onto shared `frame` and frees its own (zeroed, for the next page that gets it). */
   private shareOnto(gpa: number, frame: number): void {
     const own = this.p2m.remap(gpa, frame, true);
-    this.refs.set(frame, (this.refs.get(frame) ?? 0) + 1);
+    const { refs } = this.pool;
+    refs.set(frame, (refs.get(frame) ?? 0) + 1);
     this.ram.bytes.fill(0, own - this.ram.base, own - this.ram.base + FRAME);
     this.written(own, FRAME);
     this.host.release(own);
@@ -143,8 +158,8 @@ export class PageSharing {
   }
 
   private forget(frame: number): void {
-    this.refs.delete(frame);
-    for (const [h, f] of this.sharedByHash) if (f === frame) this.sharedByHash.delete(h);
+    this.pool.refs.delete(frame);
+    for (const [h, f] of this.pool.byHash) if (f === frame) this.pool.byHash.delete(h);
   }
 
   private same(a: number, b: number): boolean {

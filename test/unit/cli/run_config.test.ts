@@ -37,14 +37,14 @@ describe("run --config: a launch configuration as a headless run", () => {
 
   it("takes a relative program and disk from the configuration's cwd, itself relative to the workspace folder", () => {
     const run = resolve([{ ...base, program: "kernel/kernel", cwd: "xv6-riscv", disk: "fs.img" }]);
-    assert.ok(!("error" in run));
+    assert.ok(!("error" in run) && run.kind === "run");
     assert.equal(run.program, "/w/xv6-riscv/kernel/kernel");
     assert.equal(run.diskSpec?.path, "/w/xv6-riscv/fs.img");
   });
 
   it("lets --max-instructions override the configuration's, and keeps the run's own flags", () => {
     const run = resolve([{ ...base, program: "a.S", technique: "hardware-assisted", maxInstructions: 5000 }], { maxInstructions: 10, exits: true, traceTraps: true });
-    assert.ok(!("error" in run));
+    assert.ok(!("error" in run) && run.kind === "run");
     assert.deepEqual([run.maxInstructions, run.exits, run.traceTraps], [10, true, true]);
   });
 
@@ -69,5 +69,35 @@ describe("run --config: a launch configuration as a headless run", () => {
       throw Object.assign(new Error("ENOENT: no such file"), { code: "ENOENT" });
     });
     assert.deepEqual(run, { error: "cannot read --config /nope/launch.json: no such file" });
+  });
+});
+
+describe("run --config: a configuration with several VMs", () => {
+  it("runs each VM as the top level's fields with its own over them, with the host's fields at the top", () => {
+    const run = resolve([{
+      ...base, program: "g.S", memory: "1M", technique: "trap-and-emulate", hostMemory: "40M", vmSlice: 5000,
+      vms: [{ name: "a" }, { name: "b", technique: "hardware-assisted", program: "h.S" }],
+    }], { exits: true, maxInstructions: 9 });
+    assert.ok(!("error" in run) && run.kind === "run-host");
+    assert.deepEqual(run.vms.map((v) => [v.name, v.run.program, v.run.technique, v.run.memoryBytes, v.run.hostMemoryBytes]),
+      [["a", "/w/g.S", "trap-and-emulate", 1 << 20, undefined], ["b", "/w/h.S", "hardware-assisted", 1 << 20, undefined]]);
+    assert.deepEqual([run.hostMemoryBytes, run.vmSlice, run.exits, run.maxInstructions], [40 << 20, 5000, true, 9]);
+  });
+
+  it("names the VM and its field when one is wrong, and refuses what takes one guest", () => {
+    const two = { ...base, program: "g.S", technique: "trap-and-emulate" };
+    assert.deepEqual(resolve([{ ...two, vms: [{ name: "a" }, { name: "b", memory: "lots" }] }]),
+      { error: `${FILE}: "xv6": launch configuration: 'vms[1].memory' must be a whole number of 4 KiB pages between 4K and 4G, such as "128M"; got "lots"` });
+    assert.deepEqual(resolve([{ ...two, vms: [{ name: "a" }, { name: "b", technique: "native" }] }]),
+      { error: `${FILE}: "xv6": launch configuration: 'vms[1].technique' is "native": several VMs share a host through a VMM, so each needs a VMM technique` });
+    assert.deepEqual(resolve([{ ...two, vms: [{ name: "a" }, { name: "a" }] }]),
+      { error: `${FILE}: "xv6": launch configuration: 'vms' names two VMs "a": each VM's name must be its own` });
+    assert.deepEqual(resolve([{ ...two, vms: [{ name: "a" }, { name: "b", hostMemory: "8M" }] }]),
+      { error: `${FILE}: "xv6": launch configuration: 'vms[1].hostMemory' is the host's, not one VM's: set it at the top of the configuration` });
+    assert.deepEqual(resolve([{ ...two, vms: [{ name: "a" }] }]).hasOwnProperty("error"), true);
+    assert.deepEqual(resolve([{ ...two, vms: [{ name: "a" }, { name: "b" }] }], { record: "r.json" }),
+      { error: `${FILE}: "xv6": --record records one guest; this configuration runs 2 VMs` });
+    assert.deepEqual(resolve([{ ...two, vmSlice: 10 }]),
+      { error: `${FILE}: "xv6": launch configuration: 'vmSlice' is the time slice of each of several VMs: it needs "vms"` });
   });
 });

@@ -145,7 +145,7 @@ describe("exit log and cost model", () => {
       "guest-page-fault", "virtual-instruction", "sbi-call", "bt-callout", "bt-lookup-miss",
       "hypercall-set-trap-table", "hypercall-mmu-update", "hypercall-update-va-mapping", "hypercall-mmuext", "hypercall-multicall",
       "hypercall-timer", "hypercall-event-channel", "hypercall-sched", "hypercall-console", "hypercall-iret", "event-upcall", "pv-violation",
-      "bt-translate", "bt-invalidate", "fpu-trap", "cow-break", "host-swap-in", "host-swap-out", "virtio-notify", "iommu-fault", "device-interrupt",
+      "bt-translate", "bt-invalidate", "fpu-trap", "cow-break", "host-swap-in", "host-swap-out", "world-switch", "virtio-notify", "iommu-fault", "device-interrupt",
     ]);
   });
 

@@ -14,6 +14,7 @@ import { loadTarget } from "../../../src/debug/load_target";
 import type { Ram } from "../../../src/machine/memory";
 import { NativeTarget } from "../../../src/target/native_target";
 import type { Target } from "../../../src/target/target";
+import { HostTarget } from "../../../src/target/host_target";
 import { VmTarget } from "../../../src/target/vm_target";
 
 const LESSONS = join(import.meta.dirname, "../../../sample-guests");
@@ -28,6 +29,8 @@ const configurations = (JSON.parse(readFileSync(join(LESSONS, ".vscode/launch.js
 function ramOf(t: Target): Ram {
   if (t instanceof NativeTarget) return t.board.ram;
   if (t instanceof VmTarget) return t.vm.board.ram;
+  // Several VMs: their host's RAM, which all of them write.
+  if (t instanceof HostTarget) return t.host.ram;
   return assert.fail("neither a native nor a VM target");
 }
 
