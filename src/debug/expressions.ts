@@ -35,7 +35,7 @@ export interface ExprEnv {
 
 /** The `$` values every stop has: `$priv`, `$instret`, and `$virt` on a hart with the H extension. */
 export function stateValues(t: Target): Map<string, bigint> {
-  const values = new Map<string, bigint>([["priv", BigInt(t.priv)], ["instret", t.instret]]);
+  const values = new Map<string, bigint>([["priv", BigInt(t.priv)], ["instret", t.selectedInstret ?? t.instret]]);
   if (t.virt !== undefined) values.set("virt", t.virt ? 1n : 0n);
   return values;
 }

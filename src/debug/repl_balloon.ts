@@ -8,10 +8,11 @@ import { ExprError } from "./expressions";
  * balloon's target size, as ESX's balloon target is (not QEMU's monitor `balloon N`, which names the
  * guest's memory left): whole 4 KiB pages, and `num_pages` is SIZE / 4 KiB.
  */
-export const BALLOON_HELP = `  balloon [SIZE]       the guest's virtio-balloon: its target, what the driver says it holds (actual), the guest
+export const BALLOON_HELP = `  balloon [VM] [SIZE]  the guest's virtio-balloon: its target, what the driver says it holds (actual), the guest
                          pages in it and, under a VMM, the host frames they gave back; with SIZE (256K, 1M, 0),
                          a new target for the balloon's size: num_pages = SIZE / 4 KiB, and a configuration-change
-                         interrupt tells the driver when the guest runs
+                         interrupt tells the driver when the guest runs. With several VMs, VM names the VM
+                         (the selected thread's when absent)
 `;
 
 const PAGE = 4096;
@@ -38,9 +39,14 @@ function statusLines(s: BalloonStatus): string[] {
   return [...lines, `host frames freed by inflated pages: ${counted(framesFreed, "frame")}${unbacked ? `; ${unbacked} inflated page${unbacked === 1 ? " was" : "s were"} never backed` : ""}`];
 }
 
-export function balloonCommand(rest: string, target: Target): string {
-  const balloon = target.balloon;
-  if (!balloon) return NO_BALLOON;
+export function balloonCommand(text: string, target: Target): string {
+  // With several VMs, `balloon VM [SIZE]` names the VM; without a name, the selected thread's.
+  const [first, ...more] = text.split(/\s+/);
+  const vm = target.vmNames?.includes(first) ? first : undefined;
+  if (target.vmNames && !vm && more.length > 0) throw new ExprError(`balloon: '${first}' is not a VM: the VMs are ${target.vmNames.join(", ")}`);
+  const rest = vm ? more.join(" ") : text;
+  const balloon = vm ? target.balloonOf?.(vm) : target.balloon;
+  if (!balloon) return vm ? `VM ${vm} has no balloon: give its entry in "vms" "balloon": true` : NO_BALLOON;
   if (rest === "") return statusLines(balloon.status()).join("\n");
   const bytes = rest === "0" ? 0 : parseMemorySize(rest);
   if (bytes === undefined || bytes > balloon.ramBytes) {

@@ -24,6 +24,9 @@ export function registerStatusBar(context: vscode.ExtensionContext): void {
     item.show();
   };
   const techniqueOf = (session: vscode.DebugSession) => {
+    // Several VMs may each have a technique of their own: the item says how many VMs there are.
+    const vms: unknown = session.configuration.vms;
+    if (Array.isArray(vms)) return `${vms.length} VMs`;
     const t: unknown = session.configuration.technique;
     return typeof t === "string" ? t : "native";
   };

@@ -58,9 +58,10 @@ export class RoundRobin {
     this.host.switched(n);
   }
 
-  /** The next one takes over, with a fresh quantum. */
+  /** The next one takes over, with a fresh quantum (the same one again, when it is alone). */
   private rotate(): void {
     this.switches++;
+    this.quantumLeft = this.quantum;
     this.focus((this.current + 1) % this.count);
   }
 

@@ -94,9 +94,18 @@ export class HostTarget implements Target {
   get balloon(): BalloonControl | undefined {
     return this.sel.balloon;
   }
+  get vmNames(): readonly string[] {
+    return this.host.names;
+  }
+  balloonOf(vm: string): BalloonControl | undefined {
+    return this.targets[this.host.names.indexOf(vm)]?.balloon;
+  }
   /** Instructions retired by every VM. */
   get instret(): bigint {
     return this.targets.reduce((s, t) => s + t.instret, 0n);
+  }
+  get selectedInstret(): bigint {
+    return this.sel.instret;
   }
   get harts(): number {
     return this.targets.reduce((s, t) => s + t.harts, 0);

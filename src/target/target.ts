@@ -137,8 +137,13 @@ export interface Target extends TargetInspection {
   readonly vmm?: VmmView;
   /** The board's virtio-balloon, the host's side of it (balloon.ts); undefined when the board has none. */
   readonly balloon?: BalloonControl;
+  /** With several VMs on a host: their names, and the balloon of the VM named (not the selected thread's). */
+  readonly vmNames?: readonly string[];
+  balloonOf?(vm: string): BalloonControl | undefined;
   /** Instructions the guest has retired. */
   readonly instret: bigint;
+  /** With several VMs (`instret` counts them all): the instructions the selected thread's VM has retired. */
+  readonly selectedInstret?: bigint;
   /**
    * The guest's past (history/history.ts): where it can travel back to, and how. Runs go through it,
    * and every write below (registers, CSRs, memory, pc) tells it, since a write in the past forks

@@ -31,3 +31,18 @@ test("ballooning: `balloon 256K` in the console, and hyperstep/host and hyperste
     ].join("\n"));
   });
 });
+
+test("ballooning with several VMs: `balloon beta 256K` inflates beta's balloon alone, and the frames it frees are the host's for either VM", async () => {
+  await withClient(async (dc) => {
+    await launch(dc, PROGRAM, { technique: "hardware-assisted", memory: "2M", balloon: true, vms: [{ name: "alpha" }, { name: "beta", technique: "trap-and-emulate" }] }, () =>
+      dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: "inflated" }] }));
+    assert.match(await repl(dc, "balloon beta 256K"), /^balloon target set to 64 pages \(256 KiB\)/);
+    await assert.rejects(repl(dc, "balloon gamma 256K"), /'gamma' is not a VM: the VMs are alpha, beta/);
+    const stop = await stopAfter(dc, () => dc.continueRequest({ threadId: 1 }));
+    assert.deepEqual([stop.body.reason, stop.body.threadId], ["breakpoint", 2], "beta's driver inflates; alpha's balloon stays empty");
+    assert.match(await repl(dc, "balloon beta"), /^balloon target 64 pages \(256 KiB\); the driver says it holds 64 pages/);
+    assert.match(await repl(dc, "balloon alpha"), /^balloon target 0 pages \(0 KiB\); the driver says it holds 0 pages/);
+    const host = (await dc.customRequest("hyperstep/host")).body as HostBody;
+    assert.equal(host.runs.filter((r) => r.owner === "free").reduce((n, r) => n + r.frames, 0), 64, "beta's 64 frames, free for either VM");
+  });
+});

@@ -33,6 +33,13 @@ test("several VMs: each vCPU is a thread named for its VM; a breakpoint holds in
     // Every VM's totals, then the selected thread's VM's exits: beta's, under hardware assistance (guest-page faults).
     assert.match(stats, /^VM +instructions +exits +exit cycles +world switches\nalpha +\d+ +\d+ +\d+ +[1-9]\d*\nbeta +\d+ +\d+ +\d+ +\d+\nall VMs /);
     assert.match(stats, /beta \(the selected thread's VM\):\nreason[^]*guest-page-fault/);
+    // $instret is the selected thread's VM's, as the stats table counts it.
+    const counted = Object.fromEntries([...stats.matchAll(/^(alpha|beta) +(\d+)/gm)].map((m) => [m[1], m[2]]));
+    for (const [threadId, vm] of [[1, "alpha"], [2, "beta"]] as const) {
+      const top = (await dc.stackTraceRequest({ threadId })).body.stackFrames[0];
+      assert.equal((await dc.evaluateRequest({ expression: "$instret", context: "watch", frameId: top.id, format: { hex: false } })).body.result, counted[vm], vm);
+    }
+    assert.notEqual(counted.alpha, counted.beta);
     assert.match(await repl(dc, "sharing"), /page sharing/);
   });
 });

@@ -97,9 +97,9 @@ export class HostView implements vscode.TreeDataProvider<HostNode>, vscode.Dispo
     const count = `${run.frames.toLocaleString("en-US")} frame${run.frames === 1 ? "" : "s"}`;
     // With several VMs, a guest run or pool names its VM.
     const whose = run.vms && run.owner !== "shared" ? `${run.vms[0]} · ` : "";
-    item.description = run.owner === "guest" ? `${count} · ${whose}guest RAM from GPA ${run.gpas[0]}`
+    item.description = run.owner === "guest" ? `${whose}${count} · guest RAM from GPA ${run.gpas[0]}`
       : run.owner === "shared" ? `shared by ${run.gpas.length} guest page${run.gpas.length === 1 ? "" : "s"}${run.vms && new Set(run.vms).size > 1 ? ` of ${[...new Set(run.vms)].join(" and ")}` : ""}`
-        : `${count} · ${whose}${run.label}`;
+        : `${whose}${count} · ${run.label}`;
     item.tooltip = `Host-physical ${label}: ${count}, ${run.label}.`;
     item.iconPath = new vscode.ThemeIcon(ICONS[run.owner] ?? "circle-outline");
     item.id = `${run.hpa}/${run.owner}`;

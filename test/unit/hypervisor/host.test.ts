@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { Host, VM_SLICE, type HostedVm } from "../../../src/hypervisor/host";
 import { VmOptionsError } from "../../../src/hypervisor/vm";
+import { MemoryBackend } from "../../../src/machine/devices/virtio/block_backend";
 import type { StopReason } from "../../../src/machine/board";
 import type { Technique } from "../../../src/target/techniques";
 import { VmTarget } from "../../../src/target/vm_target";
@@ -130,6 +132,25 @@ describe("several VMs on one host", () => {
     }
   });
 
+  it("keeps a device's DMA inside its own VM: the IOMMU refuses a rogue DMA, and the neighbour's RAM is untouched", () => {
+    const lesson = join(ROOT, "sample-guests/iommu");
+    const rogue = loadGuest(join(lesson, "iommu.S"));
+    const victim = chatty("v");
+    const events: [string, string][] = [];
+    const host = new Host([
+      { name: "rogue", options: { technique: vmmTechnique("hardware-assisted"), memoryBytes: 128 << 20, disk: new MemoryBackend(new Uint8Array(readFileSync(join(lesson, "disk.img")))), deviceModels: { vm: "passthrough", perDevice: {} }, uartOut: { write: (c: number) => events.push(["rogue", String.fromCharCode(c)]) } } },
+      { name: "victim", options: { technique: vmmTechnique("trap-and-emulate"), memoryBytes: 1 << 20, uartOut: { write: (c: number) => events.push(["victim", String.fromCharCode(c)]) } } },
+    ], { slice: 5_000 });
+    host.load([rogue, victim]);
+    runAll(host);
+    assert.match(output(events, "rogue"), /rogue DMA to 0x88000000 refused/);
+    const [r, v] = host.vms;
+    assert.equal(r.log.query({ reasons: ["iommu-fault"] }).total, 1);
+    const alone = runVm(victim, { memoryBytes: 1 << 20 });
+    assert.equal(output(events, "victim"), alone.uart);
+    assert.deepEqual(v.readGuestPhysical(0x8000_0000, v.guestRamSize), alone.target.vm.readGuestPhysical(0x8000_0000, 1 << 20), "the victim's RAM");
+  });
+
   it("runs on when one VM halts, and a VM that waits forever is passed over, not switched to", () => {
     const waits = asmGuest(`
         .text
@@ -158,6 +179,14 @@ _start: wfi
     runAll(small);
     assert.ok(small.vms.every((vm) => vm.halt?.how === "finisher"), "both ran to the end in less host memory than their RAM");
     assert.ok(small.frames.census().guest < 2 * 256);
+  });
+
+  it("runs one VM alone slice after slice, as it runs without a host", () => {
+    const events: [string, string][] = [];
+    const host = hostOf([{ name: "a", technique: "trap-and-emulate", program: chatty("a") }], 1_000, events);
+    runAll(host);
+    assert.equal(output(events, "a"), "a 1\na 2\na 3\na 4\na 5\n");
+    assert.equal(host.worldSwitches, 0);
   });
 
   it("refuses VMs without names, with the same name, or more than the host's memory, saying which", () => {
