@@ -11,8 +11,14 @@
  * the next VM entry, median over all exits of all rounds, with the exit log kept as the debugger
  * keeps it). That includes exits taken before V8 has compiled the VMM's exit path: the bench guest
  * has too few exits (about 114 a run) for it ever to be compiled, so its figure is that of the
- * unoptimized tiers. Then the checks: issue #6's VMM time per exit under 2 µs (median) on the
- * page-table-heavy guest under trap-and-emulate, and issue #7's two, hardware-assisted within
+ * unoptimized tiers. Even the page-table-heavy guest's 9,080 exits a run start cold in most runs: the
+ * last run's VM, collected while the other techniques run, takes V8's compiled exit path with it
+ * (measured on 2026-12-08, in runs alternating with native ones: keeping one exit record, or one
+ * `Ram`, alive across runs kept the code from the third run on), so a run's first exits take 3 to
+ * 9 µs and its first half a few µs; the bench prints the median of each run's second half beside the
+ * median of all. Each figure also holds one read of the clock (performance.now(),
+ * 0.06 to 0.07 µs here). Then the checks: issue #6's VMM time per exit under 2 µs (median) on the
+ * page-table-heavy guest under trap-and-emulate (issue #20 asks for 1 µs, not met yet: README), and issue #7's two, hardware-assisted within
  * 1.5× of native on the bench guest and at least 10× fewer exits than trap-and-emulate on the
  * page-table-heavy one; and issue #15's, the paravirtual lesson's kernel taking fewer exits than its
  * twin (the same workload as an ordinary kernel) under trap-and-emulate. The bench guest runs entirely in M-mode (bench/guest/start.S calls main with
@@ -157,6 +163,8 @@ function measure(name: string, p: GuestProgram, rounds: number) {
       slowdown: median(rs.map((r, i) => r.seconds / base[i].seconds)),
       exits, exitsPerMillion: (exits * 1e6) / instructions,
       vmmMedianMicrosecondsPerExit: t === "native" ? undefined : median(rs.flatMap((r) => r.perExit)) * 1000,
+      /** The same over the second half of each run's exits, once the run has warmed the exit path up (see the header). */
+      vmmSecondHalfMedianMicrosecondsPerExit: t === "native" ? undefined : median(rs.flatMap((r) => r.perExit.slice(r.perExit.length >> 1))) * 1000,
       byReason, tc,
     };
   });
@@ -236,7 +244,8 @@ const checks = [
     // for V8 to compile the exit path; the bench guest's ~114 a run never are (see the header).
     check: `page-table-heavy guest: trap-and-emulate VMM time per exit, median < ${MAX_EXIT_MICROSECONDS} µs`,
     value: teTables.vmmMedianMicrosecondsPerExit!, pass: teTables.vmmMedianMicrosecondsPerExit! < MAX_EXIT_MICROSECONDS,
-    text: `${teTables.vmmMedianMicrosecondsPerExit!.toFixed(2)} µs over ${teTables.exits} exits a run, ${rounds} runs`,
+    text: `${teTables.vmmMedianMicrosecondsPerExit!.toFixed(2)} µs over ${teTables.exits} exits a run, ${rounds} runs ` +
+      `(the second half of each run's exits: ${teTables.vmmSecondHalfMedianMicrosecondsPerExit!.toFixed(2)} µs)`,
   },
   {
     check: `page-table-heavy guest: trap-and-emulate exits / hardware-assisted exits >= ${MIN_EXIT_RATIO}`,

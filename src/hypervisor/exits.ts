@@ -1,3 +1,6 @@
+import { joinHalves } from "../isa/u64";
+import type { Hart } from "../machine/hart/hart";
+
 /**
  * VM exits: every transfer of control into the VMM is one record with a stable reason id.
  *
@@ -149,6 +152,21 @@ export interface VmExit {
   cycles: number;
 }
 
+/**
+ * A guest pc as the hart keeps it (hart.ts): the number `pcNum`, or the bigint of a wild pc. The VMM
+ * captures pcs this way at an exit, and makes the bigint only when a record or a narrative is read.
+ */
+export type PcAt = bigint | number;
+
+export function pcAt(v: Hart): PcAt {
+  return v.wildPc ?? v.pcNum;
+}
+
+/** The pc `at` stands for, as the hart's `pc` getter gives it. */
+export function pcValue(at: PcAt): bigint {
+  return typeof at === "bigint" ? at : joinHalves(at | 0, Math.floor(at / 4294967296) | 0);
+}
+
 /** The text of an exit: built only when someone reads it (debugger, CLI, panels). */
 /**
  * How every view names an exit: "VM exit 233", never "#233", which VS Code reads as a colour and
@@ -175,7 +193,8 @@ export class ExitRecord implements VmExit {
 
   constructor(
     readonly vcpu: number,
-    readonly pc: bigint,
+    /** The guest pc, made a bigint on read. */
+    private readonly at: PcAt,
     readonly priv: number,
     /** Guest instructions retired before the exit (a number: `instret` is its bigint, made on read). */
     private readonly retired: number,
@@ -188,6 +207,10 @@ export class ExitRecord implements VmExit {
 
   get instret(): bigint {
     return BigInt(this.retired);
+  }
+
+  get pc(): bigint {
+    return pcValue(this.at);
   }
 
   get action(): string {

@@ -16,7 +16,7 @@ import { DEFAULT_SHADOW_POOL_BYTES, largestGuestRam } from "./host_memory";
 import { injectInterrupt } from "./emulate/inject";
 import { FpuSwitch, type FpuSwitchPolicy } from "./fpu_switch";
 import { Passthrough, passthroughPoolBytes } from "./io/passthrough";
-import { EXIT_REASON_IDS, ExitLog, ExitRecord, type ExitDetails, type ExitInstruction, type ExitNarrative, type ExitReason, type VmExit } from "./exits";
+import { EXIT_REASON_IDS, ExitLog, ExitRecord, pcAt, type ExitDetails, type ExitInstruction, type ExitNarrative, type ExitReason, type PcAt, type VmExit } from "./exits";
 import { Acc, guestDataPriv, guestTranslates, walkGuest, type GuestMemory, type GuestTranslation } from "./mm/guest_walk";
 import { HostFrames, HostMemoryExhausted } from "./mm/host_frames";
 import { HostSwap } from "./mm/host_swap";
@@ -809,7 +809,7 @@ export class Vm implements GuestMemory {
    */
   record(
     reason: ExitReason, instruction: ExitInstruction | undefined, details: ExitDetails, narrate: () => ExitNarrative,
-    pc?: bigint, priv?: number, worldSwitch = false, times = 1, extraCycles = 0,
+    pc?: PcAt, priv?: number, worldSwitch = false, times = 1, extraCycles = 0,
   ): VmExit {
     const v = this.vcpu.state;
     // What the exit asks of the VMM decides whether it needs the host OS, even inside a callout.
@@ -823,7 +823,7 @@ export class Vm implements GuestMemory {
     const cycles = (this.costOf.get(reason) ?? 0) * times + (worldSwitch ? this.costs.worldSwitch + this.fpu.worldSwitch(details) : 0) + extraCycles +
       (hosted ? hostTripCycles(this.costs, 1) : 0);
     const told = hosted ? hostedNarrative(narrate, this.costs.worldSwitch) : narrate;
-    const record = new ExitRecord(this.vcpu.id, pc ?? v.pc, priv ?? v.prv, this.retired, reason, instruction, details, cycles, told);
+    const record = new ExitRecord(this.vcpu.id, pc ?? pcAt(v), priv ?? v.prv, this.retired, reason, instruction, details, cycles, told);
     record.vm = this.name;
     const exit = this.log.add(record);
     if (this.exitFilter?.(exit) && !this.pendingStop) {

@@ -7,10 +7,10 @@ import type { Hart } from "../../machine/hart/hart";
 import { PmpAccess } from "../../machine/hart/pmp";
 import { PRIV_NAMES } from "../../isa/privilege";
 import { decodeBits, insn, type DecodedInstruction } from "../decode";
-import type { ExitDetails, ExitNarrative, ExitReason, NarrativeStep } from "../exits";
+import { pcAt, pcValue, type ExitDetails, type ExitNarrative, type ExitReason, type NarrativeStep } from "../exits";
 import { Acc, guestDataPriv, type GuestTranslated } from "../mm/guest_walk";
 import type { Vm } from "../vm";
-import { accessParts, effectiveVa, loadParts, storeParts } from "./access_parts";
+import { accessParts, effectiveVa, loadParts, storeParts, type AccessPart } from "./access_parts";
 import { reflect } from "./inject";
 
 /**
@@ -51,11 +51,11 @@ export function emulateAccess(vm: Vm, reason: ExitReason, tval: bigint, gpaIn: n
   const parts = split.parts;
   const gpa = parts[0].gpa;
   const bus = vm.devices.bus;
-  const devPart = parts.find((p) => bus.deviceAt(p.gpa, p.size));
-  const dev = devPart && bus.deviceAt(devPart.gpa, devPart.size);
-  const pc = v.pc;
+  const devPart = parts.find((p) => deviceOf(vm, p));
+  const dev = devPart && deviceOf(vm, devPart);
+  const pc = pcAt(v);
   const pteGpa = gpa - (gpa % 8);
-  const before = reason === "guest-pt-write" ? vm.readPte(pteGpa) : undefined;
+  const before = reason === "guest-pt-write" ? pteNow(vm, pteGpa) : undefined;
   let loaded: bigint | undefined;
   let stored: bigint | undefined;
   if (acc === Acc.R || a.kind === "amo") {
@@ -87,9 +87,9 @@ export function emulateAccess(vm: Vm, reason: ExitReason, tval: bigint, gpaIn: n
   // Any store the VMM performs into a guest page-table page stales the shadow entries derived from it.
   let invalidated: number | undefined;
   for (const p of stored === undefined ? [] : parts) {
-    if (!bus.deviceAt(p.gpa, p.size) && vm.shadow.isPageTable(Math.floor(p.gpa / 4096))) invalidated = (invalidated ?? 0) + vm.shadow.guestPteWritten(p.gpa, p.size);
+    if (!deviceOf(vm, p) && vm.shadow.isPageTable(Math.floor(p.gpa / 4096))) invalidated = (invalidated ?? 0) + vm.shadow.guestPteWritten(p.gpa, p.size);
   }
-  const after = reason === "guest-pt-write" ? vm.readPte(pteGpa) : undefined;
+  const after = reason === "guest-pt-write" ? pteNow(vm, pteGpa) : undefined;
   vm.retire(d.length);
   const out = details;
   out.width = a.size;
@@ -128,10 +128,29 @@ export function emulateAccess(vm: Vm, reason: ExitReason, tval: bigint, gpaIn: n
       steps.push({ phase: "check", text: "the guest's PMP covers only part of this page: the VMM checked this access against the virtual PMP, and the page is not shadowed" });
       action = `emulated ${name} at GPA 0x${gpa.toString(16)} (PMP covers only part of the page)`;
     }
-    steps.push({ phase: "resume", text: `pc ← pc + ${d.length}`, before: pc, after: BigInt.asUintN(64, pc + BigInt(d.length)) });
+    steps.push({ phase: "resume", text: `pc ← pc + ${d.length}`, before: pcValue(pc), after: BigInt.asUintN(64, pcValue(pc) + BigInt(d.length)) });
     return { action, steps };
   }, pc, priv);
   return 1;
+}
+
+/**
+ * The device a part of an access reaches, if any. The bus answers guest RAM before its devices, so a
+ * part in RAM reaches none, and needs no search of every device (most emulated accesses are stores
+ * to a guest page table).
+ */
+function deviceOf(vm: Vm, p: AccessPart): MmioDevice | undefined {
+  return vm.p2m.isRam(p.gpa, p.size) ? undefined : vm.devices.bus.deviceAt(p.gpa, p.size);
+}
+
+/**
+ * The guest PTE at `gpa` for the narrative, as the debugger reads it (Vm.readPte): from host RAM where
+ * its page has a frame, without the debugger's copy of the bytes; else zeros, or the swap area's copy.
+ */
+function pteNow(vm: Vm, gpa: number): bigint | undefined {
+  const hpa = vm.p2m.peekHpa(gpa, 8);
+  const ram = vm.board.ram;
+  return hpa >= 0 ? ram.view.getBigUint64(hpa - ram.base, true) : vm.readPte(gpa);
 }
 
 /** The value the hart's reservation holds, as a `size`-byte unsigned value. */

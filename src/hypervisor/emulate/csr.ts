@@ -4,7 +4,7 @@ import { csrAccessible, csrRead, csrWrite } from "../../machine/hart/csr";
 import { markFpDirty } from "../../machine/hart/fpu/status";
 import { pendingInterrupt } from "../../machine/hart/trap";
 import { insn, type DecodedInstruction } from "../decode";
-import type { ExitDetails, ExitReason, NarrativeStep } from "../exits";
+import { pcAt, pcValue, type ExitDetails, type ExitReason, type NarrativeStep } from "../exits";
 import { contextKey, sameContext } from "../mm/shadow_paging";
 import { PRIV_NAMES } from "../../isa/privilege";
 import type { Vm } from "../vm";
@@ -33,7 +33,7 @@ export function emulateCsr(vm: Vm, d: DecodedInstruction, via?: ExitReason): num
     return reflect(vm, "guest-exception", BigInt(Exc.illegalInstruction), BigInt(d.bits), d, { csr: csrName, csrNumber: num },
       () => `${name} ${csrName} is illegal in virtual ${PRIV_NAMES[priv]}-mode`);
   }
-  const pc = v.pc, priv = v.prv;
+  const pc = pcAt(v), priv = v.prv;
   // The guest's fcsr lives on the host hart with its f registers (vcpu.ts); a write dirties its FS.
   const fp = num >= CSR.fflags && num <= CSR.fcsr;
   const holder = fp ? hart : v;
@@ -62,7 +62,7 @@ export function emulateCsr(vm: Vm, d: DecodedInstruction, via?: ExitReason): num
   hart.setReg(d.rd, old);
   vm.retire(4);
   const deliverable = writes && pendingInterrupt(v) >= 0;
-  const toPc = v.pc;
+  const toPc = pcAt(v);
   // A new guest address space (root, ASID or mode): the VMM switches worlds (cost_model.ts).
   const worldSwitch = num === CSR.satp && after !== old;
   const details: ExitDetails = { csr: csrName, csrNumber: num, oldValue: old, newValue: after };
@@ -85,7 +85,7 @@ export function emulateCsr(vm: Vm, d: DecodedInstruction, via?: ExitReason): num
     }
     if (d.rd !== 0) steps.push({ phase: "vcpu", text: `x${d.rd} ← old ${csrName}`, after: old });
     if (deliverable) steps.push({ phase: "inject", text: "a pending virtual interrupt is now enabled: it is injected before the next guest instruction" });
-    steps.push({ phase: "resume", text: "pc ← pc + 4", before: pc, after: toPc });
+    steps.push({ phase: "resume", text: "pc ← pc + 4", before: pcValue(pc), after: pcValue(toPc) });
     return {
       action: writes
         ? `emulated ${name}: virtual ${csrName} 0x${old.toString(16)} → 0x${after.toString(16)}${num === CSR.satp ? " (guest address-space switch)" : ""}${deliverable ? "; a pending interrupt became deliverable" : ""}`

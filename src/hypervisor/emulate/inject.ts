@@ -2,7 +2,7 @@ import { causeName, INTERRUPT_BIT } from "../../isa/causes";
 import { PRIV_NAMES } from "../../isa/privilege";
 import { enterTrap } from "../../machine/hart/trap";
 import { insn, type DecodedInstruction } from "../decode";
-import type { ExitDetails, ExitReason, NarrativeStep } from "../exits";
+import { pcAt, pcValue, type ExitDetails, type ExitReason, type NarrativeStep } from "../exits";
 import type { Vm } from "../vm";
 
 /**
@@ -21,7 +21,7 @@ export function reflect(
   steps?: () => NarrativeStep[],
 ): number {
   const v = vm.vcpu.state;
-  const pc = v.pc, priv = v.prv;
+  const pc = pcAt(v), priv = v.prv;
   const mstatusBefore = v.mstatus, medeleg = v.medeleg;
   enterTrap(v, cause, tval);
   v.sliceTraps = 0;
@@ -37,7 +37,7 @@ export function reflect(
     steps: [
       ...(steps?.() ?? []),
       { phase: "check", text: `${name} from ${PRIV_NAMES[priv]}-mode goes to ${PRIV_NAMES[to]}-mode (virtual medeleg 0x${medeleg.toString(16)})` },
-      { phase: "inject", text: `${to === 3 ? "mepc" : "sepc"} ← pc, ${to === 3 ? "mcause" : "scause"} ← ${cause}, ${to === 3 ? "mtval" : "stval"} ← 0x${tval.toString(16)}`, after: pc },
+      { phase: "inject", text: `${to === 3 ? "mepc" : "sepc"} ← pc, ${to === 3 ? "mcause" : "scause"} ← ${cause}, ${to === 3 ? "mtval" : "stval"} ← 0x${tval.toString(16)}`, after: pcValue(pc) },
       { phase: "vcpu", text: "mstatus: xPIE ← xIE, xIE ← 0, xPP ← old mode", before: BigInt(mstatusBefore), after: BigInt(mstatusAfter) },
       { phase: "resume", text: `resume at the handler in ${PRIV_NAMES[to]}-mode`, after: toPc },
     ],

@@ -3,7 +3,7 @@ import { MSTATUS_TSR, MSTATUS_TVM, MSTATUS_TW } from "../../isa/csr_bits";
 import { PRIV_NAMES } from "../../isa/privilege";
 import { mret, pendingInterrupt, sret, wakeable } from "../../machine/hart/trap";
 import { decodeBits, insn, type DecodedInstruction } from "../decode";
-import type { ExitReason } from "../exits";
+import { pcAt, pcValue, type ExitReason } from "../exits";
 import { sbiCall } from "../sbi";
 import type { Vm } from "../vm";
 import { emulateCsr, emulateNonTrapping } from "./csr";
@@ -113,7 +113,7 @@ function sfence(vm: Vm, d: DecodedInstruction): number {
   const v = vm.vcpu.state;
   if (v.prv === 0 || (v.prv === 1 && (v.mstatus & MSTATUS_TVM) !== 0)) return illegal(vm, d);
   const hart = vm.board.hart, x = hart.x;
-  const pc = v.pc, priv = v.prv;
+  const pc = pcAt(v), priv = v.prv;
   const vaddr = d.rs1 === 0 ? undefined : hart.getReg(d.rs1);
   const asid = d.rs2 === 0 ? undefined : x[2 * d.rs2] & 0xffff;
   // Bits 38:12 of the address, from its halves.
@@ -131,7 +131,7 @@ function sfence(vm: Vm, d: DecodedInstruction): number {
         { phase: "check", text: "virtual privilege is M, or S with mstatus.TVM = 0" },
         { phase: "shadow", text: "drop the shadow entries the guest's page-table writes made stale, as selected", before: BigInt(staleBefore), after: BigInt(staleAfter) },
         ...(hardware ? [{ phase: "shadow" as const, text: hardware }] : []),
-        { phase: "resume", text: "pc ← pc + 4", before: pc, after: BigInt.asUintN(64, pc + BigInt(d.length)) },
+        { phase: "resume", text: "pc ← pc + 4", before: pcValue(pc), after: BigInt.asUintN(64, pcValue(pc) + BigInt(d.length)) },
       ],
     };
   }, pc, priv);

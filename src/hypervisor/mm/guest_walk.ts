@@ -52,6 +52,8 @@ export type GuestTranslated = Extract<GuestTranslation, { ok: true }>;
 const PAGE_FAULT = [Exc.loadPageFault, Exc.storePageFault, Exc.fetchPageFault];
 const ACCESS_FAULT = [5, 7, 1];
 const SV39_LIMIT = 2 ** 38;
+/** Pages a leaf maps at each level (2 ** (9 * level), which costs a call of Math.pow per walk). */
+const LEVEL_PAGES = [1, 512, 512 * 512];
 
 /** Translates `va` for an access at guest privilege `priv`, with the vCPU's satp being Sv39. */
 export function walkGuest(v: Hart, mem: GuestMemory, va: number, acc: Acc, priv: number, setAccessed: boolean): GuestTranslation {
@@ -74,7 +76,7 @@ export function walkGuest(v: Hart, mem: GuestMemory, va: number, acc: Acc, priv:
       a = ppn * 4096;
       continue;
     }
-    const span = 2 ** (9 * level);
+    const span = LEVEL_PAGES[level];
     if (ppn % span !== 0 || !permitted(v, lo & 0xff, acc, priv)) break;
     const t: GuestTranslation = { ok: true, gpa: (ppn + (vpn % span)) * 4096 + (va & 4095), level, flags: lo & 0xff, steps };
     if (setAccessed) markAccessed(mem, t, acc);

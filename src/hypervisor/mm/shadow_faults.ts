@@ -1,5 +1,5 @@
 import { Exc } from "../../isa/causes";
-import { signedNumber } from "../../isa/u64";
+import { joinHalves, signedNumber } from "../../isa/u64";
 import { permitted } from "../../machine/hart/mmu";
 import { PmpAccess } from "../../machine/hart/pmp";
 import { decodeBits } from "../decode";
@@ -55,19 +55,20 @@ export function memoryFault(vm: Vm, cause: number, tval: bigint): number {
   details.gpa = BigInt(gpa);
   const priv = acc === Acc.X ? v.prv : guestDataPriv(v, acc);
   if (vm.swap?.holds(gpa)) return swapInFault(vm, gpa, details);
-  if (vm.p2m.toHpa(gpa) >= 0) {
+  const hpa = vm.p2m.toHpa(gpa);
+  if (hpa >= 0) {
     if (acc !== Acc.X && priv !== v.prv) return emulateAccess(vm, "mprv-access", tval, gpa, details, t);
     const page = Math.floor(gpa / 4096);
     if (acc === Acc.W && vm.shadow.isPageTable(page)) return emulateAccess(vm, "guest-pt-write", tval, gpa, details, t);
     if (acc === Acc.W && vm.p2m.isShared(gpa)) return cowBreak(vm, gpa, details);
-    if (v.pmp.check(page * 4096, 4096, PMP_OF[acc], priv)) return hiddenFault(vm, va, acc, priv, details, t);
+    if (v.pmp.check(page * 4096, 4096, PMP_OF[acc], priv)) return hiddenFault(vm, va, acc, priv, details, t, Math.floor(hpa / 4096));
     if (acc !== Acc.X) return emulateAccess(vm, "pmp-access", tval, gpa, details, t);
     if (!v.pmp.check(gpa, 2, PmpAccess.X, priv)) {
       return reflect(vm, "guest-exception", BigInt(Exc.fetchAccess), tval, undefined, details, () => "the guest's PMP forbids the fetch");
     }
     return stepFetch(vm, va, details, t);
   }
-  if (acc !== Acc.X && vm.passthrough && vm.passthrough.hpaOf(gpa) >= 0) return hiddenFault(vm, va, acc, priv, details, t);
+  if (acc !== Acc.X && vm.passthrough && vm.passthrough.hpaOf(gpa) >= 0) return hiddenFault(vm, va, acc, priv, details, t, Math.floor(vm.hpaOf(gpa) / 4096));
   const dev = vm.devices.deviceAt(gpa, 1);
   const image = dev && acc !== Acc.X ? vm.split.imageAt(gpa) : undefined;
   if (image && acc === Acc.W) return splitStore(vm, image, "mmio-write", tval, gpa, details, t);
@@ -126,17 +127,21 @@ function shadowPage(vm: Vm, va: number, acc: Acc, priv: number, fetchOnly: boole
   // A passed-through device's registers are never executable, whatever the guest's leaf says.
   const ram = vm.p2m.toHpa(t.gpa) >= 0;
   if (ram && (!leaf || permitted(v, f, Acc.X, v.prv)) && (fetchOnly || v.pmp.check(pageBase, 4096, PmpAccess.X, v.prv))) perms |= PTE_X;
-  const slots: number[] = [];
-  for (const s of t.steps) slots.push(s.pteGpa);
+  const steps = t.steps;
+  const slots = new Array<number>(steps.length);
+  for (let i = 0; i < steps.length; i++) slots[i] = steps[i].pteGpa;
   const vpn = Math.floor(va / 4096) & 0x7ffffff;
   const e = vm.shadow.install(root, vpn, gpaPage, hpaPage, perms & allow, slots, Math.max(t.level, 0), leaf && (f & 0x20) !== 0);
   return { root, t, e, vpn, hpaPage, protectedPt: (perms & PTE_W) !== 0 && !e.w };
 }
 
-function hiddenFault(vm: Vm, va: number, acc: Acc, priv: number, details: ExitDetails, t: GuestTranslated): number {
-  const { root, e, vpn, hpaPage, protectedPt } = shadowPage(vm, va, acc, priv, false, t);
+/** A hidden fault at `va`: the guest's translation `t` is allowed, onto host page `hpaPage`. */
+function hiddenFault(vm: Vm, va: number, acc: Acc, priv: number, details: ExitDetails, t: GuestTranslated, hpaPage: number): number {
+  const { root, e, vpn, protectedPt } = shadowPage(vm, va, acc, priv, false, t, hpaPage);
   keepReservation(vm, va, acc);
-  const pteAfter = vm.shadow.readPte(e.pteHpa);
+  // The shadow PTE as installed, in halves: the narrative makes its bigint if it is ever read.
+  const ram = vm.board.ram;
+  const pteLo = ram.view.getInt32(e.pteHpa - ram.base, true), pteHi = ram.view.getInt32(e.pteHpa - ram.base + 4, true);
   const hpa = hpaPage * 4096 + (t.gpa & 4095);
   details.hpa = BigInt(hpa);
   details.shadowRoot = root.key;
@@ -149,7 +154,7 @@ function hiddenFault(vm: Vm, va: number, acc: Acc, priv: number, details: ExitDe
         ? [{ phase: "check" as const, text: "guest paging is off (Bare or virtual M-mode): GVA = GPA" }]
         : [...walkSteps(t), { phase: "check" as const, text: `guest leaf permits ${ACCESS_NAMES[acc]} in virtual mode ${priv}; A${acc === Acc.W ? "/D" : ""} set in the guest PTE` }]),
       { phase: "check", text: `${vm.p2m.toHpa(t.gpa) >= 0 ? "p2m" : "passed-through device"}: GPA 0x${t.gpa.toString(16)} → HPA 0x${hpa.toString(16)}` },
-      { phase: "shadow", text: `shadow PTE at HPA 0x${e.pteHpa.toString(16)} (root ${root.key}, host ASID ${root.hostAsid})`, before: 0n, after: pteAfter },
+      { phase: "shadow", text: `shadow PTE at HPA 0x${e.pteHpa.toString(16)} (root ${root.key}, host ASID ${root.hostAsid})`, before: 0n, after: joinHalves(pteLo, pteHi) },
       { phase: "resume", text: "retry the same instruction (not retired, invisible to the guest)" },
     ],
   }));

@@ -56,6 +56,58 @@ export interface ShadowEntry {
   guestLevel: number;
   guestGlobal: boolean;
   stale: boolean;
+  /** Its place in the lists of the readers of the PTEs in `slots` (one per slot), of the stale entries, of its page's writers. */
+  readonly watches: PteReader[];
+  staleMember: Member | undefined;
+  writerMember: Member | undefined;
+}
+
+/**
+ * An entry's place in one of the ShadowMmu's lists of entries, which it leaves in constant time
+ * (the last member takes its place). The VMM installs and drops entries on most shadow-paging
+ * exits: sets of entries cost a hash of the entry per add and delete, most of those exits' time.
+ */
+export class Member {
+  /** Its index in `list`, or −1 when it is not in it. */
+  at = -1;
+
+  constructor(readonly entry: ShadowEntry, readonly list: Member[]) {}
+
+  join(): void {
+    this.at = this.list.length;
+    this.list.push(this);
+  }
+
+  leave(): void {
+    const list = this.list;
+    const last = list.pop()!;
+    if (last !== this) {
+      list[this.at] = last;
+      last.at = this.at;
+    }
+    this.at = -1;
+  }
+}
+
+/** An entry's place among the readers of one guest PTE. */
+export class PteReader extends Member {
+  constructor(entry: ShadowEntry, readonly pte: WatchedPte) {
+    super(entry, pte.readers);
+  }
+}
+
+/** A guest PTE that some entries' walks read: those entries (a store there makes them stale) and its page. */
+interface WatchedPte {
+  /** Its index in the ShadowMmu's slotIndex (its GPA / 8). */
+  readonly key: number;
+  readonly readers: Member[];
+  readonly page: PageTableRefs;
+}
+
+/** A guest page-table page: how many walks of entries read a PTE in it (a PTE read twice by one walk counts twice). */
+interface PageTableRefs {
+  readonly page: number;
+  walks: number;
 }
 
 export interface ShadowRoot {
@@ -92,12 +144,12 @@ export class ShadowMmu {
    * Guest PTE slot → the entries whose walk read it. Keyed by GPA / 8, not the GPA: guest RAM sits
    * above 2 GiB, where a GPA is no small integer and a map must hash it as a float.
    */
-  private readonly slotIndex = new Map<number, Set<ShadowEntry>>();
-  /** Guest page number → how many entries' walks read a PTE in it: a page-table page while > 0. */
-  private readonly ptRefs = new Map<number, number>();
+  private readonly slotIndex = new Map<number, WatchedPte>();
+  /** Guest page number → how many entries' walks read a PTE in it: a page-table page while it is here. */
+  private readonly ptRefs = new Map<number, PageTableRefs>();
   /** Guest page number → entries mapping it writable (to write-protect it when it becomes a page table). */
-  private readonly writers = new Map<number, Set<ShadowEntry>>();
-  private readonly stale = new Set<ShadowEntry>();
+  private readonly writers = new Map<number, Member[]>();
+  private readonly stale: Member[] = [];
   /** Guest pages the technique write-protects for itself (binary translation: pages it translated code from). */
   private readonly protectedPages = new Set<number>();
   evictions = 0;
@@ -130,7 +182,7 @@ export class ShadowMmu {
     this.slotIndex.clear();
     this.ptRefs.clear();
     this.writers.clear();
-    this.stale.clear();
+    this.stale.length = 0;
     this.protectedPages.clear();
     this.free.length = 0;
     for (let i = this.poolPages - 1; i >= 0; i--) this.free.push(this.poolBase + i * 4096);
@@ -195,8 +247,14 @@ export class ShadowMmu {
   ): ShadowEntry {
     const old = root.entries.get(vpn);
     if (old) this.drop(old, false);
-    for (const s of slots) this.addPtRef(Math.floor(s / 4096));
-    const w = (perms & W) !== 0 && !this.ptRefs.has(gpaPage) && !this.protectedPages.has(gpaPage);
+    const e: ShadowEntry = {
+      root, vpn, pteHpa: -1, gpaPage, hpaPage, r: (perms & R) !== 0, w: false, x: (perms & X) !== 0, slots, guestLevel, guestGlobal, stale: false,
+      watches: [], staleMember: undefined, writerMember: undefined,
+    };
+    // Its walk's PTEs first: the first walk through a page write-protects the page, this one included;
+    // and among their readers, they outlive the entries of other roots that finding a leaf slot may evict.
+    for (const s of slots) this.watch(e, s);
+    const w = (perms & W) !== 0 && !this.ptRefs.has(gpaPage) && !(this.protectedPages.size > 0 && this.protectedPages.has(gpaPage));
     let pteHpa = this.leafSlot(root, vpn);
     if (pteHpa < 0) {
       // The pool is exhausted even after evicting other roots: start this root afresh.
@@ -205,10 +263,15 @@ export class ShadowMmu {
     }
     const flags = V | U | A | (perms & (R | X)) | (w ? W | D : 0);
     this.writePte(pteHpa, hpaPage, flags);
-    const e: ShadowEntry = { root, vpn, pteHpa, gpaPage, hpaPage, r: (perms & R) !== 0, w, x: (perms & X) !== 0, slots, guestLevel, guestGlobal, stale: false };
+    e.pteHpa = pteHpa;
+    e.w = w;
     root.entries.set(vpn, e);
-    for (const s of slots) setOf(this.slotIndex, s / 8).add(e);
-    if (w) setOf(this.writers, gpaPage).add(e);
+    if (w) {
+      let list = this.writers.get(gpaPage);
+      if (!list) this.writers.set(gpaPage, (list = []));
+      e.writerMember = new Member(e, list);
+      e.writerMember.join();
+    }
     if (old) this.hostTlb.flush(vpn, root.hostAsid);
     return e;
   }
@@ -229,12 +292,13 @@ export class ShadowMmu {
   guestPteWritten(gpa: number, size: number): number {
     let n = 0;
     for (let slot = gpa - (gpa % 8); slot < gpa + size; slot += 8) {
-      const set = this.slotIndex.get(slot / 8);
-      if (!set) continue;
-      for (const e of set) {
+      const watched = this.slotIndex.get(slot / 8);
+      if (!watched) continue;
+      for (const m of watched.readers) {
+        const e = m.entry;
         if (!e.stale) {
           e.stale = true;
-          this.stale.add(e);
+          (e.staleMember ??= new Member(e, this.stale)).join();
           n++;
         }
       }
@@ -249,7 +313,9 @@ export class ShadowMmu {
    */
   sfence(vpn: number, asid: number): number {
     let n = 0;
-    for (const e of this.stale) {
+    // From the end: dropping an entry moves the last stale one, already looked at, into its place.
+    for (let i = this.stale.length - 1; i >= 0; i--) {
+      const e = this.stale[i].entry;
       const c = e.root.context;
       if (asid >= 0 && (e.guestGlobal || (c.kind === "sv39" && c.guestAsid !== asid))) continue;
       if (vpn >= 0) {
@@ -264,7 +330,7 @@ export class ShadowMmu {
 
   /** Entries marked stale and not yet fenced. */
   get staleCount(): number {
-    return this.stale.size;
+    return this.stale.length;
   }
 
   stats(): ShadowStats {
@@ -380,47 +446,51 @@ export class ShadowMmu {
       this.hostTlb.flush(e.vpn, e.root.hostAsid);
     }
     e.root.entries.delete(e.vpn);
-    this.stale.delete(e);
-    for (const s of e.slots) {
-      const set = this.slotIndex.get(s / 8);
-      if (set) {
-        set.delete(e);
-        if (set.size === 0) this.slotIndex.delete(s / 8);
-      }
-      const page = Math.floor(s / 4096);
-      const n = (this.ptRefs.get(page) ?? 1) - 1;
-      if (n <= 0) this.ptRefs.delete(page);
-      else this.ptRefs.set(page, n);
+    if (e.stale) e.staleMember!.leave();
+    for (const m of e.watches) {
+      const pte = m.pte;
+      m.leave();
+      if (pte.readers.length === 0) this.slotIndex.delete(pte.key);
+      if (--pte.page.walks === 0) this.ptRefs.delete(pte.page.page);
     }
-    if (e.w) this.writers.get(e.gpaPage)?.delete(e);
+    if (e.w) e.writerMember!.leave();
   }
 
-  /** Counts one more walk through a guest page; the first makes it a write-protected page-table page. */
-  private addPtRef(page: number): void {
-    const n = this.ptRefs.get(page) ?? 0;
-    this.ptRefs.set(page, n + 1);
-    if (n === 0) this.revokeWrites(page);
+  /**
+   * Makes `e` a reader of the guest PTE at `slot`, and counts one more walk through its page; the
+   * first makes the page a write-protected page-table page.
+   */
+  private watch(e: ShadowEntry, slot: number): void {
+    let p = this.slotIndex.get(slot / 8);
+    if (!p) {
+      const page = Math.floor(slot / 4096);
+      let refs = this.ptRefs.get(page);
+      if (!refs) {
+        refs = { page, walks: 0 };
+        this.ptRefs.set(page, refs);
+        this.revokeWrites(page);
+      }
+      p = { key: slot / 8, readers: [], page: refs };
+      this.slotIndex.set(slot / 8, p);
+    }
+    p.page.walks++;
+    const m = new PteReader(e, p);
+    m.join();
+    e.watches.push(m);
   }
 
   /** Takes W away from every entry that maps guest page `page` writable. */
   private revokeWrites(page: number): void {
     const writers = this.writers.get(page);
-    if (!writers || writers.size === 0) return;
-    for (const e of writers) {
+    if (!writers || writers.length === 0) return;
+    for (const m of writers) {
+      const e = m.entry;
       e.w = false;
+      e.writerMember = undefined;
       const at = e.pteHpa - this.ram.base;
       this.ram.view.setUint32(at, this.ram.view.getUint32(at, true) & ~(W | D), true);
       this.hostTlb.flush(e.vpn, e.root.hostAsid);
     }
     this.writers.delete(page);
   }
-}
-
-function setOf<K, V>(m: Map<K, Set<V>>, k: K): Set<V> {
-  let s = m.get(k);
-  if (!s) {
-    s = new Set();
-    m.set(k, s);
-  }
-  return s;
 }

@@ -1,4 +1,4 @@
-import { Exc } from "../../isa/causes";
+import { Exc, INTERRUPT_BIT } from "../../isa/causes";
 import { HSTATUS_VTW, MSTATUS_TSR, MSTATUS_TVM, MSTATUS_TW, MSTATUS_FS, S_INTERRUPTS, SSTATUS_WRITABLE, VS_INTERRUPTS } from "../../isa/csr_bits";
 import { CSR } from "../../isa/csrs";
 import { csrWrite } from "../../machine/hart/csr";
@@ -66,9 +66,12 @@ export class HardwareAssisted implements Technique {
   private followed = "";
   /** The next entry runs one instruction by trap-and-emulate (guestPageFault). */
   private emulateNext = false;
+  /** The G stage's hgatp (its VMID and root never change): the table's getter makes a new bigint per read. */
+  private readonly hgatp: bigint;
 
   constructor(private readonly vm: Vm, poolBase: number, poolBytes: number) {
     this.gStage = new GStageTable(vm.board.ram, poolBase, poolBytes / 4096);
+    this.hgatp = this.gStage.hgatp;
     this.gStage.build(vm.p2m.regions());
     this.deprivileged = new TrapAndEmulate(vm);
   }
@@ -190,7 +193,6 @@ export class HardwareAssisted implements Technique {
   private enterVirtualized(): void {
     const vm = this.vm;
     const hart = vm.board.hart;
-    const g = this.gStage;
     const v = vm.vcpu.state;
     if (!this.followsPmp) this.followGuestPmp();
     hart.vsstatus = v.mstatus & S_STATUS;
@@ -200,7 +202,9 @@ export class HardwareAssisted implements Technique {
     hart.vscause = v.scause;
     hart.vstval = v.stval;
     hart.vsscratch = v.sscratch;
-    hart.vsatp = v.satp;
+    // vsatp and hgatp are written only when they change: their setters decode the value and flush the
+    // hart's fast paths, which setMode below does anyway, and most exits leave both as they were.
+    if (hart.vsatp !== v.satp) hart.vsatp = v.satp;
     // scounteren and senvcfg have no VS copies: VS-mode reaches the real ones, so they are the guest's
     // while it runs (as KVM swaps them), and never while the host runs guest M-mode code in U-mode.
     hart.scounteren = v.scounteren;
@@ -219,8 +223,11 @@ export class HardwareAssisted implements Technique {
     hart.hvip = ((v.mipSw | v.mipHw) & S_INTERRUPTS) << 1;
     hart.hstatus = (hart.hstatus & ~TRAP_CONTROLS) | (v.mstatus & TRAP_CONTROLS & ~HSTATUS_VTW) | HSTATUS_VTW;
     hart.hcounteren = 0n;
-    hart.hgatp = g.hgatp;
-    hart.pc = v.pc;
+    if (hart.hgatp !== this.hgatp) hart.hgatp = this.hgatp;
+    // The pc setter's work without its bigint round trip, as trap-and-emulate's entry (its midBlock
+    // is Vm.run's to set after the entry).
+    hart.pcNum = v.pcNum;
+    hart.wildPc = v.wildPc;
     hart.setMode(v.prv, true);
   }
 
@@ -255,7 +262,7 @@ export class HardwareAssisted implements Technique {
   /** An exit from VS/VU-mode (a trap into host M-mode), after leaveVirtualized. */
   private virtualizedExit(cause: bigint, tval: bigint): number {
     const vm = this.vm;
-    if (cause >> 63n !== 0n) return 0; // an interrupt the guest did not delegate: Vm.run injects it
+    if (cause >= INTERRUPT_BIT) return 0; // an interrupt the guest did not delegate: Vm.run injects it
     const code = Number(cause);
     switch (code) {
       case Exc.ecallU: case Exc.ecallVS:

@@ -5,7 +5,11 @@ import { emulateEcall, emulateInstruction } from "../emulate/insn";
 import { reflect } from "../emulate/inject";
 import { memoryFault } from "../mm/shadow_faults";
 import type { Vm } from "../vm";
+import type { ShadowRoot } from "../mm/shadow_paging";
 import type { Technique, TechniqueSpec } from "./technique";
+
+/** The mstatus bits a shadow context depends on (Vm.context): MPRV, MPP, SUM, MXR. */
+const CONTEXT_MSTATUS = (1 << 17) | (3 << 11) | (1 << 18) | (1 << 19);
 
 /**
  * Trap-and-emulate (Popek and Goldberg): all guest code, its M- and S-mode code included, runs in
@@ -20,6 +24,17 @@ import type { Technique, TechniqueSpec } from "./technique";
 export class TrapAndEmulate implements Technique {
   /** The host satp last written: most entries stay on the same shadow root. */
   private hostSatp = -1n;
+  /**
+   * The shadow root of the last entry, and what the vCPU's shadow context was made of then (Vm.context:
+   * its privilege, its satp's mode, root and ASID, and mstatus's MPRV, MPP, SUM and MXR). While they
+   * are unchanged and the root is still current, the next entry needs no new context to look it up by.
+   */
+  private entryRoot: ShadowRoot | undefined;
+  private entryPrv = -1;
+  private entrySatpMode = -1;
+  private entrySatpRoot = -1;
+  private entrySatpAsid = -1;
+  private entryMstatus = -1;
   private oneShot = false;
   readonly trappedHow = "illegal in host U-mode";
 
@@ -28,6 +43,7 @@ export class TrapAndEmulate implements Technique {
   reset(): void {
     this.hostSatp = -1n;
     this.oneShot = false;
+    this.entryRoot = undefined;
   }
 
   enter(): number {
@@ -41,7 +57,19 @@ export class TrapAndEmulate implements Technique {
   enterFrom(virtualized: boolean): number {
     const vm = this.vm;
     const hart = vm.board.hart;
-    const root = vm.shadow.rootFor(vm.context());
+    const v = vm.vcpu.state;
+    const contextBits = v.mstatus & CONTEXT_MSTATUS;
+    let root = this.entryRoot;
+    if (root !== vm.shadow.current || v.prv !== this.entryPrv || contextBits !== this.entryMstatus ||
+      v.satpMode !== this.entrySatpMode || v.satpRoot !== this.entrySatpRoot || v.satpAsid !== this.entrySatpAsid || !root) {
+      root = vm.shadow.rootFor(vm.context());
+      this.entryRoot = root;
+      this.entryPrv = v.prv;
+      this.entryMstatus = contextBits;
+      this.entrySatpMode = v.satpMode;
+      this.entrySatpRoot = v.satpRoot;
+      this.entrySatpAsid = v.satpAsid;
+    }
     if (root.satp !== this.hostSatp) {
       hart.writeCsr(CSR.satp, root.satp);
       this.hostSatp = root.satp;
@@ -56,7 +84,6 @@ export class TrapAndEmulate implements Technique {
       hart.prv = 0;
     }
     // The pc setter's work without its bigint round trip (hart.ts keeps the pc as a number).
-    const v = vm.vcpu.state;
     // The guest's FS on the hart, or Off while its FP state is not loaded (fpu_switch.ts): FS = Off
     // traps its FP instructions (illegal: the guest's own or an fpu-trap), and the hart marks Dirty
     // for it (leave() brings FS back).
