@@ -6,6 +6,7 @@ import { formatMiB } from "../machine/memory_size";
 import type { ByteSink, ByteSource, HaltHow } from "../machine/device";
 import type { Ram } from "../machine/memory";
 import type { BlockBackend } from "../machine/devices/virtio/block_backend";
+import { flushFast } from "../machine/hart/mem";
 import { pendingInterrupt, wakeable } from "../machine/hart/trap";
 import { CSR } from "../isa/csrs";
 import { SEED_COSTS, exitCost, hostedNarrative, hostTripCycles, needsHost, type CostModel, type Hosting } from "./cost_model";
@@ -975,6 +976,11 @@ export class Vm implements GuestMemory {
   remapped(gpa: number): void {
     this.shadow.reset();
     this.technique.remapped?.(gpa);
+    // The host hart may have stopped inside a block it fetched through the old mapping (another VM's
+    // page sharing remaps this VM's pages between its slices): its next entry fetches afresh, as a
+    // hart does after the TLB flush, and takes the hidden fault the new mapping needs.
+    this.resumeMidBlock = false;
+    flushFast(this.board.hart);
   }
 
   /** The guest's PMP changed: shadow entries were derived under the old one. Returns what the VMM did. */

@@ -151,6 +151,25 @@ describe("several VMs on one host", () => {
     assert.deepEqual(v.readGuestPhysical(0x8000_0000, v.guestRamSize), alone.target.vm.readGuestPhysical(0x8000_0000, 1 << 20), "the victim's RAM");
   });
 
+  it("takes the same exits however its run is cut, and whether or not the harts' caches are dropped between pieces (another VM's page sharing remaps this one's pages)", () => {
+    const lesson = loadGuest(join(ROOT, "sample-guests/two-vms/two_vms.S"));
+    const make = () => {
+      const host = new Host(["alpha", "beta"].map((name) => ({ name, options: { technique: vmmTechnique("trap-and-emulate"), memoryBytes: 1 << 20, pageSharing: { scanPagesPerTick: 64 } } })), { memoryBytes: 16640 * 1024 });
+      host.load([lesson, lesson]);
+      return host;
+    };
+    const exits = (host: Host) => host.vms.map((vm) => vm.log.query({ count: 100_000 }).exits.map((e) => `${e.reason}@${e.instret}`));
+    const whole = make();
+    runAll(whole);
+    const cut = make();
+    while (!cut.vms.every((vm) => vm.halt)) {
+      cut.run(5_000);
+      for (const vm of cut.vms) vm.board.hart.dropCaches();
+    }
+    assert.ok(whole.vms[0].log.query({ reasons: ["cow-break"] }).total > 0, "pages were shared and their shares broken");
+    assert.deepEqual(exits(cut), exits(whole));
+  });
+
   it("runs on when one VM halts, and a VM that waits forever is passed over, not switched to", () => {
     const waits = asmGuest(`
         .text
