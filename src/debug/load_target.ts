@@ -69,7 +69,7 @@ async function loadHost(config: LaunchConfig, vms: readonly NamedVm[], uart: { o
       opts: { technique: c.technique, memoryBytes: c.memoryBytes, nonTrappingSensitive: c.nonTrappingSensitive, boot: c.boot, cpu: c.cpu, disk: read[i].disk, rngSeed: c.rngSeed, hosting: c.hosting, pageSharing: c.pageSharing, fpuSwitch: c.fpuSwitch, virtioConsole: c.virtioConsole, balloon: c.balloon, deviceModels: c.deviceModels, smp: c.smp, icountShift: c.icountShift },
     };
   });
-  const created = createHost(guests, { memoryBytes: config.hostMemoryBytes, slice: config.vmSlice, uartOut: uart.out, uartIn: uart.in });
+  const created = createHost(guests, { memoryBytes: config.hostMemoryBytes, slice: config.vmSlice, uartOut: uart.out, uartIn: uart.in, historyBytes: config.historyMiB * 1024 * 1024 });
   if (!created.ok) throw new ConfigError("vms", created.error);
   const [first] = read;
   return { target: created.target, file: first.file, sources: first.sources, warnings: read.flatMap((r) => r.warnings), dwarf: first.dwarf };

@@ -112,6 +112,11 @@ export class Host {
     return n;
   }
 
+  /** The VM the scheduler runs now (the next run resumes it). */
+  get current(): number {
+    return this.scheduler.current;
+  }
+
   get slice(): number {
     return this.scheduler.quantum;
   }

@@ -8,7 +8,7 @@ import type { BalloonControl } from "./balloon";
 import { hostMap, type HostRun } from "./host_map";
 import { History } from "./history/history";
 import { machinePolicy } from "./history/machine_policy";
-import { RecordedConsole } from "./history/recorded_console";
+import type { Recording } from "./history/recorded_console";
 import type { DeviceState, ExitLogSnapshot, PageTableSet, PageTableTree } from "./inspect";
 import type { AddressSpace, AddressWalk, Target, TargetLine, TargetSymbol, TargetTlbEntry, TargetTranslation, TwoStageWalk, WalkSpace, WatchAccess } from "./target";
 import type { TechniqueComparison } from "./technique_comparison";
@@ -22,39 +22,72 @@ import type { HostMemoryView, ShadowMark, ShadowWalkView, VmStats, VmmView } fro
  * per-hart views (registers, CSRs, memory, translation, the panels, the VMM's views) read the VM of
  * the selected thread, through its own VmTarget; a run runs them all, as the host schedules them,
  * and a stop selects the vCPU it concerns. Breakpoints and exception filters hold in every VM (an
- * exit's condition can name its VM: `vm == "alpha"`). Time travel takes one VM: the history here
- * records nothing.
+ * exit's condition can name its VM: `vm == "alpha"`). Time travel takes the whole host back: one
+ * history of every VM's state and the host's RAM, which the VMs' own targets write through.
  */
 export class HostTarget implements Target {
   readonly addressSpaces: readonly AddressSpace[] = ["va", "pa", "gva", "gpa", "hpa"];
   readonly history: History;
+  readonly targets: readonly VmTarget[];
   /** The global hart number of each VM's vCPU 0. */
   private readonly firstHart: number[];
   private selected = 0;
   /** The VM of the last stop, whose stoppedExit the session reads. */
   private stoppedVm = 0;
+  /** The last run's stop and its VM, as the host reported it (the history runs the host). */
+  private lastStop: HostStop = { vm: 0, stop: { kind: "budget" } };
   private trapHook: ((cause: bigint, tval: bigint, pc: bigint) => boolean) | undefined;
   readonly vmm: VmmView;
 
-  constructor(readonly host: Host, readonly targets: readonly VmTarget[]) {
-    let n = 0;
-    this.firstHart = targets.map((t) => ((n += t.harts), n - t.harts));
+  /**
+   * @param recording the console every VM's UART is on, and the history's budget: one history of
+   *   the whole host (its RAM is theirs together), which its VMs' own targets share
+   * @param targetsOf each VM's own target, on that history
+   */
+  constructor(readonly host: Host, recording: Recording, targetsOf: (history: History) => VmTarget[]) {
     const states = host.vms.flatMap((vm) => vm.vcpus.map((c) => c.state));
-    const console = new RecordedConsole(undefined, undefined);
+    const harts = host.vms.map((vm) => vm.board.hart);
     this.history = new History({
       root: host,
-      policy: machinePolicy([...host.vms.map((vm) => vm.board.hart), ...states], [console.source, console.sink]),
+      policy: machinePolicy([...harts, ...states], [recording.console.source, recording.console.sink, ...(recording.outside ?? [])]),
       ram: host.ram.bytes,
       written: host.ram.written,
       get steps() { return host.steps; },
       get instret() { return host.vms.reduce((s, vm) => s + vm.retired, 0); },
       get exits() { return host.vms.reduce((s, vm) => s + vm.log.lastSeq, 0); },
-      run: (budget, yieldNow) => this.stopped(host.run(budget, yieldNow)),
-      pollInput: () => this.pollInput(),
-      breakpointHere: () => undefined,
-      restored: () => {},
-      withoutHooks: (fn) => fn(),
-    }, console, 0);
+      run: (budget, yieldNow) => {
+        host.vms[0].pollInput();
+        this.lastStop = host.run(budget, yieldNow);
+        return this.lastStop.stop;
+      },
+      pollInput: () => host.vms[0].pollInput(),
+      // A run resumes the VM the host's scheduler runs now, and in it the vCPU its own scheduler runs.
+      breakpointHere: () => {
+        const vm = host.vms[host.current];
+        const pc = vm.vcpus[vm.scheduled].state.pc;
+        return vm.board.hart.breakpoints.has(pc) ? pc : undefined;
+      },
+      restored: () => {
+        for (const h of harts) h.dropCaches();
+        for (const s of states) s.dropCaches();
+        for (const vm of host.vms) vm.restored();
+      },
+      withoutHooks: (fn) => {
+        const filters = host.vms.map((vm) => vm.exitFilter);
+        const hook = this.onTrap;
+        this.onTrap = undefined;
+        for (const vm of host.vms) vm.exitFilter = undefined;
+        try {
+          return fn();
+        } finally {
+          this.onTrap = hook;
+          host.vms.forEach((vm, i) => (vm.exitFilter = filters[i]));
+        }
+      },
+    }, recording.console, recording.budgetBytes);
+    this.targets = targetsOf(this.history);
+    let n = 0;
+    this.firstHart = this.targets.map((t) => ((n += t.harts), n - t.harts));
     this.vmm = new HostVmmView(this);
   }
 
@@ -146,11 +179,15 @@ export class HostTarget implements Target {
     return this.sel.writeCsr(num, value);
   }
 
-  /** Runs every VM as the host schedules them (round-robin time slices). */
+  /** Runs every VM as the host schedules them (round-robin time slices), through the history. */
   run(budget: number, yieldNow?: () => boolean): StopReason {
-    return this.history.run(budget, yieldNow);
+    const stop = this.history.run(budget, yieldNow);
+    return this.stopped({ vm: this.lastStop.vm, stop });
   }
-  /** One step of the selected vCPU; the other VMs stay where they are. */
+  /**
+   * One step of the selected vCPU: its VM's target steps it, through the host's history, with the
+   * host's scheduler on its VM. The other VMs stay where they are.
+   */
   step(): StopReason {
     const i = this.vmIndex;
     return this.stopped({ vm: i, stop: this.host.step(i, () => this.sel.step()) });

@@ -43,6 +43,8 @@ export class VmTarget implements Target, VmmView {
   /**
    * @param fresh the loaded guest afresh under another technique, for `stats`' comparison (none: no comparison)
    * @param recording the console the VM's UART was built with, and the history budget (0: none)
+   * @param shared the history of the host this VM shares with others (host_target.ts), which its
+   *   runs, steps and writes go through; `recording` is then unused
    */
   constructor(
     readonly vm: Vm,
@@ -51,9 +53,10 @@ export class VmTarget implements Target, VmmView {
     readonly lineTable: readonly TargetLine[] = [],
     private readonly fresh?: FreshGuest,
     recording: Recording = { console: new RecordedConsole(undefined, undefined) },
+    shared?: History,
   ) {
     const states = vm.vcpus.map((c) => c.state);
-    this.history = new History({
+    this.history = shared ?? new History({
       root: vm,
       policy: machinePolicy([vm.board.hart, ...states], [recording.console.source, recording.console.sink, ...(recording.outside ?? [])]),
       ram: vm.board.ram.bytes,

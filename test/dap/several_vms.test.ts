@@ -75,3 +75,23 @@ test("several VMs: `host` draws the host's RAM with each frame's VM, and frames 
     assert.ok(body.runs.some((r) => r.owner === "shared" && r.vms?.includes("alpha") && r.vms.includes("beta")), "the Host view's runs name both VMs");
   });
 });
+
+test("several VMs: time travel takes the whole host back, to the last breakpoint any VM reached, and forward again the same way", async () => {
+  await withClient(async (dc) => {
+    await launch(dc, LESSON, MIXED);
+    await dc.setBreakpointsRequest({ source: { path: LESSON }, breakpoints: [{ line: lineOf(LESSON, "booted") }, { line: lineOf(LESSON, "worked") }] });
+    const hits: [number | undefined, number][] = [];
+    for (let i = 0; i < 3; i++) {
+      const stop = await stopAfter(dc, () => dc.continueRequest({ threadId: 1 }));
+      hits.push([stop.body.threadId, await lineOn(dc, stop.body.threadId!)]);
+    }
+    assert.deepEqual(hits, [[1, lineOf(LESSON, "booted")], [2, lineOf(LESSON, "booted")], [1, lineOf(LESSON, "worked")]]);
+    const stats = await repl(dc, "stats");
+    const back = await stopAfter(dc, () => dc.reverseContinueRequest({ threadId: 1 }));
+    assert.deepEqual([back.body.threadId, await lineOn(dc, 2)], [2, lineOf(LESSON, "booted")], "back at beta's boot");
+    assert.notEqual(await lineOn(dc, 1), lineOf(LESSON, "worked"), "alpha is back before its work");
+    const again = await stopAfter(dc, () => dc.continueRequest({ threadId: 1 }));
+    assert.deepEqual([again.body.threadId, await lineOn(dc, 1)], [1, lineOf(LESSON, "worked")]);
+    assert.equal(await repl(dc, "stats"), stats, "the same exits, counts and cycles as the first time");
+  });
+});
