@@ -174,6 +174,28 @@ export const FIRST_SLICE = 100_000;
 const SLICE_MS = 20;
 const MAX_SLICE = 4_000_000;
 
+/** The steps of a run loop's calls into the target, adapted to about SLICE_MS of wall time a call. */
+export class AdaptiveSlice {
+  private size = FIRST_SLICE;
+
+  constructor(private readonly now: () => number) {}
+
+  /** Calls `run` with at most `limit` steps (and a yield check at SLICE_MS), and adapts the size to the time it took. */
+  timed<T>(limit: number, run: (budget: number, yieldNow: () => boolean) => T): T {
+    const started = this.now();
+    const r = run(Math.min(this.size, limit), () => this.now() - started >= SLICE_MS);
+    const took = this.now() - started;
+    if (took < SLICE_MS / 2) this.size = Math.min(this.size * 2, MAX_SLICE);
+    else if (took > SLICE_MS * 2) this.size = Math.max(Math.floor(this.size / 2), 1000);
+    return r;
+  }
+}
+
+/** How a guest's halt ends its run; `why` is the VMM's reason when it powered the guest off. */
+export function haltEnd(code: number, how: HaltHow, why: string | undefined): RunEnd {
+  return how === "host-memory" ? { kind: "halt", code, how, why } : { kind: "halt", code, how };
+}
+
 /**
  * Runs the guest in slices until it ends. With a GDB server, a client may hold the machine between
  * slices; the stops it set up (breakpoints, watchpoints) and the stops it should see (a sleeping or
@@ -197,7 +219,7 @@ async function runLoop(target: Target, settings: RunSettings, io: RunIo, gdb: Gd
     };
   }
   let end: RunEnd | undefined;
-  let slice = FIRST_SLICE;
+  const slices = new AdaptiveSlice(io.now);
   const endStep = settings.replay?.endStep ?? Infinity;
   while (!end) {
     const executed = Number(target.instret - firstInstret);
@@ -215,17 +237,13 @@ async function runLoop(target: Target, settings: RunSettings, io: RunIo, gdb: Gd
     }
 
     target.pollInput();
-    const sliceStarted = io.now();
-    const stop = target.run(Math.min(slice, remaining), () => io.now() - sliceStarted >= SLICE_MS);
-    const took = io.now() - sliceStarted;
-    if (took < SLICE_MS / 2) slice = Math.min(slice * 2, MAX_SLICE);
-    else if (took > SLICE_MS * 2) slice = Math.max(Math.floor(slice / 2), 1000);
+    const stop = slices.timed(remaining, (budget, yieldNow) => target.run(budget, yieldNow));
     io.flush();
     switch (stop.kind) {
       case "budget":
         break;
       case "halt":
-        end = stop.how === "host-memory" ? { kind: "halt", code: stop.code, how: stop.how, why: target.vmm?.powerOffReason } : { kind: "halt", code: stop.code, how: stop.how };
+        end = haltEnd(stop.code, stop.how, target.vmm?.powerOffReason);
         break;
       case "trap-loop":
         if (!gdb?.stopped(stop)) end = { kind: "trap-loop", pc: stop.pc };
@@ -251,7 +269,7 @@ async function runLoop(target: Target, settings: RunSettings, io: RunIo, gdb: Gd
  * A hart asleep in WFI can only be woken by UART input: wait for some while stdin is open (or until
  * a GDB client interrupts).
  */
-async function wakeFromIdle(target: Target, io: RunIo, deadline: number, gdb: GdbServer | undefined): Promise<boolean> {
+export async function wakeFromIdle(target: { pollInput(): boolean }, io: RunIo, deadline: number, gdb?: GdbServer): Promise<boolean> {
   for (;;) {
     if (target.pollInput()) return true;
     if (!io.inputOpen()) return false;

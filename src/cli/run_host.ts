@@ -3,7 +3,7 @@ import type { TargetOptions } from "../target/create_target";
 import { exitLine, exitSummary } from "./exits_report";
 import { EXIT_NO_HALT } from "./exit_status";
 import type { GuestProgram } from "./program";
-import { describeEnd, FIRST_SLICE, speed, type RunEnd, type RunIo } from "./run";
+import { AdaptiveSlice, describeEnd, haltEnd, speed, wakeFromIdle, type RunEnd, type RunIo } from "./run";
 
 /** One VM of a `vms` launch configuration, ready to run: its name, its guest, how it runs. */
 export interface HostRunGuest {
@@ -35,8 +35,6 @@ export interface HostRunResult {
   summary: string[];
 }
 
-const SLICE_MS = 20;
-const MAX_SLICE = 4_000_000;
 
 /**
  * Runs several VMs on one host (`hyperstep run --config` of a configuration with `vms`) until each
@@ -66,7 +64,7 @@ export async function runHostPrograms(guests: readonly HostRunGuest[], settings:
   const ends: (RunEnd | undefined)[] = guests.map(() => undefined);
   const retired = () => host.vms.reduce((n, vm) => n + vm.retired, 0);
   let end: RunEnd | undefined;
-  let slice = FIRST_SLICE;
+  const slices = new AdaptiveSlice(io.now);
   while (!end && ends.some((e) => e === undefined)) {
     const remaining = (settings.maxInstructions ?? Infinity) - retired();
     if (io.interrupted()) end = { kind: "interrupted" };
@@ -74,11 +72,7 @@ export async function runHostPrograms(guests: readonly HostRunGuest[], settings:
     else if (remaining <= 0) end = { kind: "limit" };
     if (end) break;
     host.vms[0].pollInput();
-    const sliceStarted = io.now();
-    const { vm, stop } = host.run(Math.min(slice, remaining), () => io.now() - sliceStarted >= SLICE_MS);
-    const took = io.now() - sliceStarted;
-    if (took < SLICE_MS / 2) slice = Math.min(slice * 2, MAX_SLICE);
-    else if (took > SLICE_MS * 2) slice = Math.max(Math.floor(slice / 2), 1000);
+    const { vm, stop } = slices.timed(remaining, (budget, yieldNow) => host.run(budget, yieldNow));
     io.flush();
     switch (stop.kind) {
       case "budget":
@@ -87,7 +81,7 @@ export async function runHostPrograms(guests: readonly HostRunGuest[], settings:
         // Every VM has halted once the host says so; the one it names has just halted.
         host.vms.forEach((v, i) => {
           const h = v.halt;
-          if (h && !ends[i]) ends[i] = h.how === "host-memory" ? { kind: "halt", code: h.code, how: h.how, why: v.powerOffReason } : { kind: "halt", code: h.code, how: h.how };
+          if (h && !ends[i]) ends[i] = haltEnd(h.code, h.how, v.powerOffReason);
         });
         break;
       case "trap-loop":
@@ -97,7 +91,7 @@ export async function runHostPrograms(guests: readonly HostRunGuest[], settings:
         break;
       case "idle":
         // Every VM that has not halted waits for an interrupt: only the first VM's input can come.
-        if (!(await inputArrives(host.vms[0], io, deadline))) end = { kind: "idle" };
+        if (!(await wakeFromIdle(host.vms[0], io, deadline))) end = { kind: "idle" };
         break;
       default:
         end = { kind: "unexpected-stop", reason: stop };
@@ -135,12 +129,3 @@ export async function runHostPrograms(guests: readonly HostRunGuest[], settings:
 
 const switches = (n: number) => `${n} world switch${n === 1 ? "" : "es"}`;
 
-/** Whether UART input for the first VM arrives before stdin closes (or the run is stopped). */
-async function inputArrives(vm: { pollInput(): boolean }, io: RunIo, deadline: number): Promise<boolean> {
-  for (;;) {
-    if (vm.pollInput()) return true;
-    if (!io.inputOpen()) return false;
-    if (io.interrupted() || io.now() >= deadline) return true; // the run loop says why it stops
-    await io.waitForInput(Math.min(50, deadline - io.now()));
-  }
-}
