@@ -78,8 +78,9 @@ export class Paravirtual implements Technique {
     const pages = vm.guestRamSize / 4096;
     const ramHpa = vm.p2m.wholeRun();
     if (ramHpa < 0) throw new LoadError("paravirtual: direct paging gives the guest its machine frames as one run, so host memory must hold all of guest RAM (hostMemory cannot overcommit it)");
-    if (ramHpa % (2 << 20) !== 0 || pages % 512 !== 0 || pages < 1024) {
-      throw new LoadError("paravirtual: guest RAM must be at least 4 MiB, in whole 2 MiB");
+    if (pages % 512 !== 0 || pages < 1024) throw new LoadError("paravirtual: guest RAM must be at least 4 MiB, in whole 2 MiB");
+    if (ramHpa % (2 << 20) !== 0) {
+      throw new LoadError("paravirtual: direct paging maps guest RAM in 2 MiB pages, so its host frames must start on a 2 MiB boundary, which they do only in the first VM of a host: make the paravirtual VM the first of \"vms\"");
     }
     this.ramHpa = ramHpa;
     const ram = vm.board.ram;

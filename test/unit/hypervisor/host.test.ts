@@ -170,6 +170,19 @@ describe("several VMs on one host", () => {
     assert.deepEqual(exits(cut), exits(whole));
   });
 
+  it("runs VMs under every VMM technique side by side, a paravirtual kernel first (its RAM must start on a 2 MiB boundary)", () => {
+    const pv = loadGuest(join(ROOT, "sample-guests/paravirtual/pv_kernel.S"));
+    const a = chatty("a");
+    const vm = (name: string, technique: Technique, memoryBytes = 1 << 20): HostedVm => ({ name, options: { technique: vmmTechnique(technique), memoryBytes } });
+    const host = new Host([vm("pv", "paravirtual", 4 << 20), vm("bt", "binary-translation"), vm("te", "trap-and-emulate")], { slice: 5_000 });
+    host.load([pv, a, a]);
+    runAll(host);
+    assert.deepEqual(host.vms.map((v) => v.halt), [{ code: 0, how: "sbi" }, { code: 0, how: "finisher" }, { code: 0, how: "finisher" }]);
+    const alone = runVm(a, { memoryBytes: 1 << 20, technique: "binary-translation" });
+    assert.equal(host.vms[1].instret, alone.instret);
+    assert.throws(() => new Host([vm("te", "trap-and-emulate"), vm("pv", "paravirtual", 4 << 20)]).load([a, pv]), /make the paravirtual VM the first/);
+  });
+
   it("runs on when one VM halts, and a VM that waits forever is passed over, not switched to", () => {
     const waits = asmGuest(`
         .text
