@@ -316,6 +316,23 @@ export class BinaryTranslation implements Technique {
 
   stepped(): void {}
 
+  /** The preempted vCPU's one-instruction retry after a hidden fault goes, as under trap-and-emulate: it faults again when it runs next. */
+  preempted(): void {
+    this.direct.preempted();
+  }
+
+  /**
+   * Another vCPU is on the host hart. The TC, its chains and its per-context entry tables are the
+   * VM's, as guest code is, and every vCPU runs from them; what the last entry bound for the vCPU
+   * that made it goes: whether it ran from the TC, the entry table the callout gate follows, and
+   * where its last callout found its next pc. The next entry binds them for this vCPU.
+   */
+  vcpuLoaded(): void {
+    this.inTc = false;
+    this.here = undefined;
+    this.found = undefined;
+  }
+
   deliversInterrupt(): boolean {
     return false;
   }
@@ -1091,7 +1108,6 @@ export function binaryTranslation(tcBytes: number, hotPageWrites = HOT_PAGE_WRIT
     description: "Guest kernel code is translated into a translation cache with its sensitive instructions rewritten into VMM callouts; user code runs directly; shadow page tables.",
     nonTrappingSensitive: true,
     hypervisorExtension: false,
-    oneVcpu: "binary translation runs one vCPU: its translation cache, the blocks' chaining and the callouts' state are kept for one guest context, so a second vCPU would need a translation cache of its own or locking between them (not built yet)",
     poolBytes: () => Math.ceil(tcBytes / 4096) * 4096,
     create: (vm, poolBase) => new BinaryTranslation(vm, poolBase, tcBytes, hotPageWrites),
   };
