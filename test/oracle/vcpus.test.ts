@@ -1,14 +1,16 @@
 /**
- * A VM of 3 vCPUs under trap-and-emulate and hardware-assisted runs the multi-hart test guests of
- * test/fixtures/guests-smp (IPIs, LR/SC and AMO locks, a remote TLB shootdown) exactly as the native
- * board with 3 harts runs them: the VMM schedules its vCPUs on the host hart with the board's
+ * A VM of 3 vCPUs under trap-and-emulate, binary-translation and hardware-assisted runs the
+ * multi-hart test guests of test/fixtures/guests-smp (IPIs, LR/SC and AMO locks, a remote TLB
+ * shootdown) exactly as the native board with 3 harts runs them: the VMM schedules its vCPUs on the host hart with the board's
  * quantum, so the interleaving is the same, down to how many unlocked increments are lost. The one
  * line the spec leaves open is the shootdown's stale read: under these VMMs the guest's M-mode loads
  * with MPRV are emulated by walking its tables, so no stale translation survives (compared up to
  * its colon, as against QEMU in smp_guests.test.ts).
  */
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
+import { ElfError, parseElf } from "../../src/asm/elf";
 import type { Target } from "../../src/target/target";
 import type { Technique } from "../../src/target/techniques";
 import { buildSmpGuest, runSmpGuest } from "./smp_guest";
@@ -32,7 +34,7 @@ describe("vCPUs: the multi-hart guests under a VMM, as natively", () => {
   for (const name of ["ipi", "locks", "shootdown"]) {
     const elf = buildSmpGuest(name, HARTS);
     const native = run(elf, "native");
-    for (const technique of ["trap-and-emulate", "hardware-assisted"] as const) {
+    for (const technique of ["trap-and-emulate", "hardware-assisted", "binary-translation"] as const) {
       test(`${name} under ${technique}: native's output and instruction count, however the runs are cut`, () => {
         const vm = run(elf, technique);
         assert.equal(vm.uart.replace(STALE, "$1"), native.uart.replace(STALE, "$1"));
@@ -49,6 +51,19 @@ describe("vCPUs: the multi-hart guests under a VMM, as natively", () => {
     const native = run(elf, "native", 2).uart;
     assert.match(native, /^LR\/SC spinlock: 4000\namoswap spinlock: 4000\namoadd: 4000\nno lock: \d+\n/m);
     assert.equal(run(elf, "trap-and-emulate", 2).uart, native);
+    assert.equal(run(elf, "binary-translation", 2).uart, native);
+  });
+
+  test("under binary-translation the vCPUs run from one translation cache", () => {
+    const elf = buildSmpGuest("locks", HARTS);
+    const image = parseElf(readFileSync(elf));
+    if (image instanceof ElfError) throw image;
+    const pc = Number(image.symbols.find((s) => s.name === "slow_increment")!.value);
+    const blocks = run(elf, "binary-translation").target.tcBlocks!().filter((b) => b.guestPc === pc);
+    // Each hart calls slow_increment 3 × 2000 times: one block that ran more than twice that many
+    // times ran for every vCPU.
+    assert.equal(blocks.length, 1);
+    assert.ok(blocks[0].runs > 2 * 3 * 2000, `runs: ${blocks[0].runs}`);
   });
 
   test("each exit records its vCPU, and the vCPUs take turns", () => {
@@ -78,8 +93,10 @@ describe("vCPUs: the multi-hart guests under a VMM, as natively", () => {
       return t.readCsr(0xb02);
     });
     const native = run(elf, "native").target;
-    const vm = run(elf, "hardware-assisted").target;
-    assert.deepEqual(minstret(vm), minstret(native));
-    assert.deepEqual(vm.vmm!.stats().vcpus!.each.map((c) => BigInt(c.instructions)), minstret(native));
+    for (const technique of ["hardware-assisted", "binary-translation"] as const) {
+      const vm = run(elf, technique).target;
+      assert.deepEqual(minstret(vm), minstret(native), technique);
+      assert.deepEqual(vm.vmm!.stats().vcpus!.each.map((c) => BigInt(c.instructions)), minstret(native), technique);
+    }
   });
 });
