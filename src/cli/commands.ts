@@ -143,7 +143,7 @@ const RUN: CommandSpec = {
     },
     {
       names: ["--smp"], value: "<n>",
-      help: `harts on the board, 1 to ${MAX_HARTS} (default 1), as QEMU's -smp n: every hart starts at the ELF entry with a0 = its mhartid; they run one at a time, ${QUANTUM} instructions each in turn, so runs stay deterministic; under trap-and-emulate and hardware-assisted the VM's vCPUs, which the VMM runs the same way on its host hart (not under binary-translation or paravirtual, nor with --boot supervisor); not with --record`,
+      help: `harts on the board, 1 to ${MAX_HARTS} (default 1), as QEMU's -smp n: every hart starts at the ELF entry with a0 = its mhartid; they run one at a time, ${QUANTUM} instructions each in turn, so runs stay deterministic; under trap-and-emulate, binary-translation and hardware-assisted the VM's vCPUs, which the VMM runs the same way on its host hart (not under paravirtual, nor with --boot supervisor); not with --record`,
     },
     {
       names: ["--icount-shift"], value: "<n>",

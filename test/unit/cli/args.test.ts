@@ -90,12 +90,13 @@ describe("hyperstep argument parsing", () => {
     assert.match(usageError(["run", "--config", "l.json", "--record", "r.json", "--gdb", "tcp::1234"]).message, /^--record cannot be combined with --gdb/);
   });
 
-  it("parses --smp N (1 to 8 harts or vCPUs), not under binary translation or paravirtualization, nor with --record", () => {
+  it("parses --smp N (1 to 8 harts or vCPUs), not under paravirtualization, nor with --record", () => {
     assert.equal((parseArgs(["run", "k.elf", "--smp", "3"]) as { smp?: number }).smp, 3);
     assert.equal(usageError(["run", "k.elf", "--smp", "0"]).message, "--smp needs a whole number of harts from 1 to 8, not '0'");
     assert.equal(usageError(["run", "k.elf", "--smp=2.5"]).message, "--smp needs a whole number of harts from 1 to 8, not '2.5'");
     assert.equal((parseArgs(["run", "k.elf", "--smp", "2", "--technique", "trap-and-emulate"]) as { smp?: number }).smp, 2);
-    assert.match(usageError(["run", "k.elf", "--smp", "2", "--technique", "binary-translation"]).message, /^--smp 2: binary translation runs one vCPU: /);
+    assert.equal((parseArgs(["run", "k.elf", "--smp", "3", "--technique", "binary-translation"]) as { smp?: number }).smp, 3);
+    assert.match(usageError(["run", "k.elf", "--smp", "2", "--technique", "paravirtual"]).message, /^--smp 2: the paravirtual interface is for one vCPU: /);
     assert.match(usageError(["run", "k.elf", "--smp", "2", "--technique", "hardware-assisted", "--boot", "supervisor"]).message, /^--smp 2: a guest that boots in S-mode /);
     assert.equal((parseArgs(["run", "k.elf", "--smp", "1", "--technique", "trap-and-emulate"]) as { smp?: number }).smp, 1);
     assert.match(usageError(["run", "k.elf", "--smp", "2", "--record", "r.json"]).message, /^--record cannot be combined with --smp/);
