@@ -19,6 +19,7 @@ async function registers(dc: DebugClient, threadId: number): Promise<Map<string,
 const HOSTS = [
   { technique: "native", thread: "hart" },
   { technique: "trap-and-emulate", thread: "vCPU" },
+  { technique: "binary-translation", thread: "vCPU" },
   { technique: "hardware-assisted", thread: "vCPU" },
 ] as const;
 
