@@ -59,7 +59,7 @@ describe("vCPUs: the multi-hart guests under a VMM, as natively", () => {
     const image = parseElf(readFileSync(elf));
     if (image instanceof ElfError) throw image;
     const pc = Number(image.symbols.find((s) => s.name === "slow_increment")!.value);
-    const blocks = run(elf, "binary-translation").target.tcBlocks!().filter((b) => b.guestPc === pc);
+    const blocks = run(elf, "binary-translation").target.vmm!.tcBlocks().filter((b) => b.guestPc === pc);
     // Each hart calls slow_increment 3 × 2000 times: one block that ran more than twice that many
     // times ran for every vCPU.
     assert.equal(blocks.length, 1);
