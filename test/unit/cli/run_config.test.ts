@@ -94,7 +94,7 @@ describe("run --config: a configuration with several VMs", () => {
       { error: `${FILE}: "xv6": launch configuration: 'vms' names two VMs "a": each VM's name must be its own` });
     assert.deepEqual(resolve([{ ...two, vms: [{ name: "a" }, { name: "b", hostMemory: "8M" }] }]),
       { error: `${FILE}: "xv6": launch configuration: 'vms[1].hostMemory' is the host's, not one VM's: set it at the top of the configuration` });
-    assert.deepEqual(resolve([{ ...two, vms: [{ name: "a" }] }]).hasOwnProperty("error"), true);
+    assert.match(JSON.stringify(resolve([{ ...two, vms: [{ name: "a" }] }])), /'vms' must be an array of two or more VMs/);
     assert.deepEqual(resolve([{ ...two, vms: [{ name: "a" }, { name: "b" }] }], { record: "r.json" }),
       { error: `${FILE}: "xv6": --record records one guest; this configuration runs 2 VMs` });
     assert.deepEqual(resolve([{ ...two, vmSlice: 10 }]),
