@@ -5,7 +5,7 @@ import type { WireHostRun } from "../../../src/debug/custom_requests";
 import { screenshot } from "./screenshot";
 import { endSession, startStopped } from "./session";
 import { showHostView } from "./side_bar";
-import { until } from "./wait";
+import { nextEvent, until } from "./wait";
 
 describe("several VMs in VS Code (the two-vms lesson)", () => {
   let session: vscode.DebugSession;
@@ -37,5 +37,16 @@ describe("several VMs in VS Code (the two-vms lesson)", () => {
     const stats = (await session.customRequest("evaluate", { expression: "stats", context: "repl" })).result as string;
     assert.match(stats, /^alpha +\d+ +\d+ +\d+ +[1-9]/m, "alpha has left the host hart");
     await screenshot("several-vms-host");
+  });
+
+  it("the walkthrough's link starts the lesson stopped at its entry, on alpha's thread", async () => {
+    await endSession(session, [breakpoint]);
+    const stopped = nextEvent(vscode.debug.onDidChangeActiveStackItem, (item) => item !== undefined, 20_000, "the lesson to stop on entry");
+    await vscode.commands.executeCommand("hyperstep.startLesson", "two-vms (trap-and-emulate)");
+    session = (await stopped)!.session;
+    const threads = (await session.customRequest("threads")) as { threads: { id: number; name: string }[] };
+    assert.deepEqual(threads.threads.map((t) => t.name), ["alpha · vCPU 0", "beta · vCPU 0"]);
+    const top = (await session.customRequest("stackTrace", { threadId: 1 })) as { stackFrames: { name: string; line: number }[] };
+    assert.equal(top.stackFrames[0].name, "_start");
   });
 });
