@@ -7,6 +7,7 @@ import { openDisk } from "../target/disk_image";
 import { readProgramFile, readSourceFile } from "../target/program_file";
 import type { Target } from "../target/target";
 import type { ByteSink, ByteSource } from "../machine/device";
+import type { BlockBackend } from "../machine/devices/virtio/block_backend";
 import { buildC } from "../target/c_build";
 import { createHost } from "../target/create_host";
 import { ConfigError, type LaunchConfig, type NamedVm } from "./launch_config";
@@ -49,7 +50,10 @@ export interface LoadedTarget {
 export async function loadTarget(config: LaunchConfig, uart: { out: ByteSink; in: ByteSource }): Promise<LoadedTarget> {
   if (config.vms) return loadHost(config, config.vms, uart);
   const { image, file, sources, disk, warnings, dwarf } = await readProgram(config);
-  const created = createTarget(image, { technique: config.technique, memoryBytes: config.memoryBytes, uartOut: uart.out, uartIn: uart.in, nonTrappingSensitive: config.nonTrappingSensitive, boot: config.boot, cpu: config.cpu, historyBytes: config.historyMiB * 1024 * 1024, disk, rngSeed: config.rngSeed, hosting: config.hosting, hostMemoryBytes: config.hostMemoryBytes, pageSharing: config.pageSharing, hostSwapBytes: config.hostSwapBytes, fpuSwitch: config.fpuSwitch, virtioConsole: config.virtioConsole, balloon: config.balloon, deviceModels: config.deviceModels, smp: config.smp, icountShift: config.icountShift });
+  const created = createTarget(image, {
+    ...guestOptions(config, disk), uartOut: uart.out, uartIn: uart.in, historyBytes: config.historyMiB * 1024 * 1024,
+    hostMemoryBytes: config.hostMemoryBytes, hostSwapBytes: config.hostSwapBytes,
+  });
   if (!created.ok) throw new ConfigError("program", `'${file}': ${created.error}`);
   return { target: created.target, file, sources, warnings, dwarf };
 }
@@ -62,17 +66,20 @@ export async function loadTarget(config: LaunchConfig, uart: { out: ByteSink; in
 async function loadHost(config: LaunchConfig, vms: readonly NamedVm[], uart: { out: ByteSink; in: ByteSource }): Promise<LoadedTarget> {
   const read: ProgramRead[] = [];
   for (const vm of vms) read.push(await readProgram(vm.config));
-  const guests = vms.map((vm, i) => {
-    const c = vm.config;
-    return {
-      name: vm.name, program: read[i].image,
-      opts: { technique: c.technique, memoryBytes: c.memoryBytes, nonTrappingSensitive: c.nonTrappingSensitive, boot: c.boot, cpu: c.cpu, disk: read[i].disk, rngSeed: c.rngSeed, hosting: c.hosting, pageSharing: c.pageSharing, fpuSwitch: c.fpuSwitch, virtioConsole: c.virtioConsole, balloon: c.balloon, deviceModels: c.deviceModels, smp: c.smp, icountShift: c.icountShift },
-    };
-  });
+  const guests = vms.map((vm, i) => ({ name: vm.name, program: read[i].image, opts: guestOptions(vm.config, read[i].disk) }));
   const created = createHost(guests, { memoryBytes: config.hostMemoryBytes, slice: config.vmSlice, uartOut: uart.out, uartIn: uart.in, historyBytes: config.historyMiB * 1024 * 1024 });
   if (!created.ok) throw new ConfigError("vms", created.error);
   const [first] = read;
   return { target: created.target, file: first.file, sources: first.sources, warnings: read.flatMap((r) => r.warnings), dwarf: first.dwarf };
+}
+
+/** What a configuration says of its guest's machine, the same for one guest alone and for each VM of several. */
+function guestOptions(c: LaunchConfig, disk: BlockBackend | undefined) {
+  return {
+    technique: c.technique, memoryBytes: c.memoryBytes, nonTrappingSensitive: c.nonTrappingSensitive, boot: c.boot, cpu: c.cpu, disk, rngSeed: c.rngSeed,
+    hosting: c.hosting, pageSharing: c.pageSharing, fpuSwitch: c.fpuSwitch, virtioConsole: c.virtioConsole, balloon: c.balloon, deviceModels: c.deviceModels,
+    smp: c.smp, icountShift: c.icountShift,
+  };
 }
 
 type ProgramRead = Awaited<ReturnType<typeof readProgram>>;

@@ -29,6 +29,24 @@ const ECALL = 0x00000073;
 const BEQ_8 = encB(0x63, 10, 11, 8); // beq a0, a1, .+8
 const JAL_16 = encJ(0x6f, 1, 16); // jal ra, .+16
 
+/** Two pages of code the tests map at VA 0xc000_0000 by turns (`code_a` returns 1, `code_b` 2), and the table pages l1 and l0 that do it. */
+const CODE_PAGES = `
+  .balign 4096
+code_a:
+  li a0, 1
+  ret
+  .balign 4096
+code_b:
+  li a0, 2
+  ret
+  .data
+  .balign 4096
+l1:
+  .zero 4096
+l0:
+  .zero 4096
+`;
+
 /**
  * An S-mode kernel mapped without the G bit (as xv6's is) calls code_a through VA 0xc000_0000 (a 4 KiB
  * page of its own table) `rounds` times with `sfence.vma zero, zero` after each call, as xv6 does around
@@ -70,21 +88,7 @@ ${leaf("code_b")}
   jalr t2
   mv s3, a0
 ${HALT}
-  .balign 4096
-code_a:
-  li a0, 1
-  ret
-  .balign 4096
-code_b:
-  li a0, 2
-  ret
-  .data
-  .balign 4096
-l1:
-  .zero 4096
-l0:
-  .zero 4096
-`, [0xef, 0, 0x200000cf]);
+${CODE_PAGES}`, [0xef, 0, 0x200000cf]);
 }
 
 /**
@@ -136,21 +140,7 @@ ${satp("root")}
   jalr t2
   mv s3, a0
 ${HALT}
-  .balign 4096
-code_a:
-  li a0, 1
-  ret
-  .balign 4096
-code_b:
-  li a0, 2
-  ret
-  .data
-  .balign 4096
-l1:
-  .zero 4096
-l0:
-  .zero 4096
-root_u:
+${CODE_PAGES}root_u:
   .dword 0xef, 0, 0x200000cf
   .zero 4096 - 24
 `, [0xef, 0, 0x200000cf]);
