@@ -277,11 +277,11 @@ function watchScreenshotRequests(page, shots) {
 
 /**
  * Clicks (`kind` "click", or "rightclick" for the context menu) the first element matching `selector`
- * in the workbench or any of its (webview) frames, waiting up to 5 s for it to appear (a menu the test
- * has just asked for renders a moment later).
+ * in the workbench or any of its (webview) frames, waiting up to 15 s for it to appear (a menu the test
+ * has just asked for renders a moment later; a webview just focused on a loaded CI machine, seconds).
  */
 async function clickInAnyFrame(page, shots, kind, name, selector) {
-  const deadline = Date.now() + 5000;
+  const deadline = Date.now() + 15_000;
   for (;;) {
     for (const frame of page.frames()) {
       const target = frame.locator(selector).first();
